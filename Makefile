@@ -1,0 +1,47 @@
+# The two commands: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test test-fast bench install doctor lint clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Backoffice needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## run: set up everything, migrate, seed demo data when empty, serve on http://$(HOST):$(PORT)
+run: install
+	@$(BIN)/backoffice doctor
+	$(BIN)/backoffice db upgrade
+	$(BIN)/backoffice demo seed
+	@$(BIN)/backoffice demo logins
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	$(BIN)/backoffice run --host $(HOST) --port $(PORT)
+
+## test: install and run the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
+test: install
+	$(BIN)/python -m pytest
+
+## test-fast: the suite without the browser tests
+test-fast: install
+	$(BIN)/python -m pytest -m "not e2e"
+
+## bench: performance measurements (takes minutes; PostgreSQL when BENCH_DATABASE_URL or TEST_DATABASE_URL is set)
+bench: install
+	$(BIN)/python -m bench
+
+doctor: install
+	$(BIN)/backoffice doctor
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

@@ -1,0 +1,76 @@
+"""Backoffice: the back office of an umbrella nonprofit association."""
+from __future__ import annotations
+
+import hmac
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from .config import Defaults, check, from_environment, normalise_database_url
+from .extensions import bootstrap, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application: defaults, then instance/config.py, the environment, ``config``."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("BACKOFFICE_INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(from_environment())
+    app.config.update(config or {})
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path, 'backoffice.db')}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    check(app.config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    _init_login(app)
+
+    from . import models  # noqa: F401  (every table, for migrations and relationships)
+    from .web import init_web
+
+    init_web(app)
+    _register_cli(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from .auth.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(cookie_id: str):
+        user_id, _, token = cookie_id.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
+            return None
+        return user
+
+
+def _register_cli(app: Flask) -> None:
+    from .auth.cli import user_cli
+    from .core.cli import doctor
+    from .demo.cli import demo_cli
+    from .ledger.cli import ledger_cli
+
+    for command in (user_cli, ledger_cli, demo_cli, doctor):
+        app.cli.add_command(command)

@@ -1,0 +1,243 @@
+"""Accounts, login and password reset; no HTTP in here."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..core import audit
+from ..core.db import utcnow
+from ..core.errors import DomainError, NotFound, ValidationError
+from ..core.mail import queue_mail
+from ..core.permissions import Role
+from .models import LoginAttempt, User, UserRole, UserToken, new_session_token
+
+
+
+@lru_cache(maxsize=4)
+def _hasher_for(parameters: tuple) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(**dict(parameters))
+    return hasher, hasher.hash("timing equaliser for unknown emails")
+
+
+def _hasher() -> PasswordHasher:
+    """Argon2id; the library's recommended cost unless ``ARGON2_PARAMETERS`` says otherwise."""
+    return _hasher_for(tuple(sorted(current_app.config["ARGON2_PARAMETERS"].items())))[0]
+
+
+def _dummy_hash() -> str:
+    return _hasher_for(tuple(sorted(current_app.config["ARGON2_PARAMETERS"].items())))[1]
+
+
+class LoginRefused(DomainError):
+    """Too many recent failures: no attempt is even checked."""
+
+
+# --- passwords -------------------------------------------------------------------------------
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def check_password_policy(password: str) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise ValidationError(f"Use at least {minimum} characters.", field="password")
+    if len(password) > 1024:
+        raise ValidationError("That password is too long.", field="password")
+
+
+def _verify(user: User | None, password: str) -> bool:
+    """Check the password; unknown users cost the same time as known ones."""
+    stored = user.password_hash if user is not None else None
+    try:
+        _hasher().verify(stored or _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return stored is not None
+
+
+# --- users -----------------------------------------------------------------------------------
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise ValidationError(f"{email!r} is not a valid email address: {error}", field="email") from None
+
+
+def find_user(session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def create_user(session, email: str, *, roles, name: str = "", password: str | None = None,
+                actor=None) -> User:
+    email = normalise_email(email)
+    roles = sorted({Role(r) for r in roles})
+    if not roles:
+        raise ValidationError("Give the user at least one role.", field="roles")
+    if find_user(session, email) is not None:
+        raise ValidationError(f"A user with the email {email} already exists.", field="email")
+    user = User(email=email, name=name.strip())
+    if password is not None:
+        check_password_policy(password)
+        user.password_hash = hash_password(password)
+    user.role_rows = [UserRole(role=role.value) for role in roles]
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.created", "user", user.id, summary=email,
+                 after={"email": email, "name": user.name, "roles": [r.value for r in roles]})
+    return user
+
+
+def update_user(session, user: User, *, actor, name: str, roles, active: bool) -> User:
+    roles = sorted({Role(r) for r in roles})
+    if not roles:
+        raise ValidationError("Give the user at least one role.", field="roles")
+    if user.id == getattr(actor, "id", None) and (Role.ADMIN not in roles or not active):
+        raise ValidationError("You cannot remove your own admin role or deactivate yourself.")
+    before = {"name": user.name, "roles": sorted(r.value for r in user.roles), "active": user.active}
+    after = {"name": name.strip(), "roles": [r.value for r in roles], "active": active}
+    if before == after:
+        return user
+    user.name = after["name"]
+    user.active = active
+    if sorted(r.value for r in user.roles) != after["roles"]:
+        user.role_rows = [UserRole(role=role.value) for role in roles]
+    if not active:
+        user.session_token = new_session_token()
+    session.flush()
+    audit.record(session, actor, "user.updated", "user", user.id, summary=user.email,
+                 before=before, after=after)
+    return user
+
+
+def set_password(session, user: User, password: str, *, actor=None) -> None:
+    check_password_policy(password)
+    user.password_hash = hash_password(password)
+    user.session_token = new_session_token()  # log out every other session
+    audit.record(session, actor, "user.password_set", "user", user.id, summary=user.email)
+
+
+# --- login -----------------------------------------------------------------------------------
+
+def _recent_failures(session, column, value, since: datetime) -> list[datetime]:
+    last_success = session.scalar(
+        select(func.max(LoginAttempt.at)).where(column == value, LoginAttempt.succeeded.is_(True),
+                                                LoginAttempt.at >= since))
+    start = max(since, last_success) if last_success else since
+    return list(session.scalars(
+        select(LoginAttempt.at).where(column == value, LoginAttempt.succeeded.is_(False),
+                                      LoginAttempt.at >= start).order_by(LoginAttempt.at)))
+
+
+def lockout_remaining(session, email: str, address: str, now: datetime | None = None) -> timedelta | None:
+    """How long this email or address must still wait, or None if it may try now."""
+    config = current_app.config
+    now = now or utcnow()
+    window = timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"])
+    waits = []
+    for column, value, limit in (
+        (LoginAttempt.email, email, config["LOGIN_MAX_FAILURES_PER_EMAIL"]),
+        (LoginAttempt.address, address, config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
+    ):
+        failures = _recent_failures(session, column, value, now - window)
+        if len(failures) >= limit:
+            waits.append(failures[-limit] + window - now)
+    return max(waits) if waits else None
+
+
+def authenticate(session, email: str, password: str, *, address: str,
+                 now: datetime | None = None) -> User | None:
+    """The user with these credentials, or None. Records the attempt (commit it either way).
+
+    Raises ``LoginRefused`` without checking anything while the email or address is locked out.
+    """
+    now = now or utcnow()
+    email = email.strip().lower()[:254]
+    wait = lockout_remaining(session, email, address, now)
+    if wait is not None:
+        minutes = max(1, -(-int(wait.total_seconds()) // 60))
+        raise LoginRefused(f"Too many failed attempts. Try again in {minutes} minute"
+                           f"{'s' if minutes != 1 else ''}, or reset your password.")
+    user = find_user(session, email)
+    ok = _verify(user, password) and user.active
+    session.add(LoginAttempt(at=now, email=email, address=address[:64], succeeded=ok))
+    if not ok:
+        return None
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    return user
+
+
+# --- single-use tokens -----------------------------------------------------------------------
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(session, user: User, purpose: str, lifetime: timedelta) -> str:
+    """Create a token and return its secret (only its hash is stored)."""
+    secret = secrets.token_urlsafe(32)
+    session.add(UserToken(user_id=user.id, purpose=purpose, token_hash=_digest(secret),
+                          expires_at=utcnow() + lifetime))
+    session.flush()
+    return secret
+
+
+def find_valid_token(session, secret: str, purpose: str) -> UserToken:
+    token = session.scalar(select(UserToken).where(UserToken.token_hash == _digest(secret or "")))
+    if (token is None or token.purpose != purpose or token.used_at is not None
+            or token.expires_at <= utcnow() or not token.user.active):
+        raise NotFound("This link is invalid, has expired or was already used. Ask for a new one.")
+    return token
+
+
+def request_password_reset(session, email: str, *, link_for) -> None:
+    """Email a reset link if the address belongs to an active user; silent otherwise.
+
+    ``link_for(secret)`` turns the token's secret into the absolute URL for the email.
+    """
+    user = find_user(session, email)
+    if user is None or not user.active:
+        return
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    secret = issue_token(session, user, "reset", timedelta(hours=hours))
+    audit.record(session, None, "user.password_reset_requested", "user", user.id, summary=user.email)
+    queue_mail(session, user.email, "Reset your Backoffice password",
+               f"Hello {user.display_name},\n\nsomebody (hopefully you) asked to reset the password "
+               f"for {user.email}. Choose a new one here within {hours} hours:\n\n"
+               f"{link_for(secret)}\n\nThe link works once. If you did not ask for this, ignore "
+               f"this message; your password stays as it is.\n")
+
+
+def redeem_token(session, secret: str, purpose: str, new_password: str) -> User:
+    """Set the password through a reset or invitation link; the link is used up."""
+    token = find_valid_token(session, secret, purpose)
+    user = token.user
+    set_password(session, user, new_password, actor=user)
+    now = utcnow()
+    for other in session.scalars(select(UserToken).where(UserToken.user_id == user.id,
+                                                         UserToken.used_at.is_(None))):
+        other.used_at = now
+    return user
+
+
+def send_invitation(session, user: User, *, link_for, invited_by=None, days: int = 7) -> None:
+    """Email a single-use link with which a new user chooses their password."""
+    secret = issue_token(session, user, "invite", timedelta(days=days))
+    organisation = current_app.config["ORGANISATION_NAME"]
+    inviter = f" by {invited_by.display_name}" if invited_by is not None else ""
+    audit.record(session, invited_by, "user.invited", "user", user.id, summary=user.email)
+    queue_mail(session, user.email, f"Your account at {organisation}",
+               f"Hello {user.display_name},\n\nyou have been given an account in the back office "
+               f"of {organisation}{inviter}. Choose your password here within {days} days:\n\n"
+               f"{link_for(secret)}\n\nThe link works once. Your login is {user.email}.\n")

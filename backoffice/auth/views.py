@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from ..core.db import transaction
+from ..core.errors import DomainError, NotFound
+from ..core.forms import show_error
+from ..core.permissions import Permission, login_required, public, requires
+from ..extensions import db
+from . import services
+from .forms import ForgotPasswordForm, LoginForm, NewPasswordForm, UserForm
+from .models import User
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths ("/ledger/journal"), never another host."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                user = services.authenticate(db.session, form.email.data, form.password.data,
+                                             address=request.remote_addr or "unknown")
+        except services.LoginRefused as error:
+            form.form_errors.append(str(error))
+        else:
+            if user is None:
+                form.form_errors.append("Email or password is wrong.")
+            else:
+                target = _safe_next(request.args.get("next"))
+                session.clear()  # no session state carried across the login
+                login_user(user)
+                return redirect(target or url_for("core.dashboard"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        with transaction():
+            services.request_password_reset(
+                db.session, form.email.data,
+                link_for=lambda secret: url_for("auth.set_password", purpose="reset",
+                                                token=secret, _external=True))
+        flash("If an account exists for that address, we have sent it a link to choose a new "
+              "password. It works once and expires soon.", "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/password/<any(reset, invite):purpose>/<token>", methods=["GET", "POST"])
+@public
+def set_password(purpose: str, token: str):
+    try:
+        user = services.find_valid_token(db.session, token, purpose).user
+    except NotFound as error:
+        return render_template("auth/link_invalid.html", message=str(error)), 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                services.redeem_token(db.session, token, purpose, form.password.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            logout_user()
+            flash("Your password is saved. Log in with it now.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/set_password.html", form=form, user=user, purpose=purpose)
+
+
+# --- user administration ---------------------------------------------------------------------
+
+@bp.route("/users")
+@requires(Permission.USERS_MANAGE)
+def users():
+    people = db.session.scalars(select(User).order_by(User.email)).all()
+    return render_template("auth/users.html", users=people)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires(Permission.USERS_MANAGE)
+def new_user():
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                user = services.create_user(db.session, form.email.data, name=form.name.data,
+                                            roles=form.roles.data, actor=current_user)
+                services.send_invitation(
+                    db.session, user, invited_by=current_user,
+                    link_for=lambda secret: url_for("auth.set_password", purpose="invite",
+                                                    token=secret, _external=True))
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"{user.email} was created and invited by email to choose a password.", "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@requires(Permission.USERS_MANAGE)
+def edit_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user)
+    del form.email
+    if request.method == "GET":
+        form.roles.data = sorted(role.value for role in user.roles)
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                services.update_user(db.session, user, actor=current_user, name=form.name.data,
+                                     roles=form.roles.data, active=form.active.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"{user.email} was saved.", "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/user_form.html", form=form, user=user)

@@ -1,0 +1,1 @@
+"""Shared building blocks: money, errors, permissions, audit log, mail, database helpers."""

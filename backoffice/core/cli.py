@@ -1,0 +1,52 @@
+"""``backoffice doctor``: say plainly what this machine lacks, instead of failing obscurely later."""
+import shutil
+import subprocess
+import sys
+import warnings
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import text
+
+from ..extensions import db
+
+
+def _weasyprint_problem() -> str | None:
+    """WeasyPrint needs Pango and HarfBuzz's subsetting library from the system."""
+    probe = ("import warnings; warnings.simplefilter('error');"
+             "import weasyprint; weasyprint.HTML(string='<p>ok</p>').write_pdf()")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    if result.returncode == 0:
+        return None
+    last = (result.stderr.strip().splitlines() or ["unknown error"])[-1]
+    return (f"PDF rendering (WeasyPrint) is not ready: {last}\n"
+            "      On Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0 "
+            "libharfbuzz-subset0")
+
+
+@click.command("doctor")
+@with_appcontext
+def doctor():
+    """Check the database, PDF rendering and the browser used by the tests."""
+    problems = 0
+    try:
+        db.session.execute(text("SELECT 1"))
+        click.echo(f"ok    database {db.engine.url.render_as_string(hide_password=True)}")
+    except Exception as error:  # noqa: BLE001 (report any failure to connect)
+        problems += 1
+        click.echo(f"FAIL  database: {error}")
+    with warnings.catch_warnings():
+        issue = _weasyprint_problem()
+    if issue:
+        problems += 1
+        click.echo(f"WARN  {issue}")
+    else:
+        click.echo("ok    PDF rendering (WeasyPrint)")
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    click.echo(f"ok    chromium for browser tests: {browser}" if browser else
+               "info  no chromium: browser tests will be skipped (apt-get install chromium)")
+    if current_app.config["ENV"] == "production" and not current_app.config.get("MAIL_SERVER"):
+        click.echo("WARN  production without MAIL_SERVER: mail is only written to the log")
+    if problems:
+        click.echo(f"{problems} problem(s) found.")

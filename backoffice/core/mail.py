@@ -1,0 +1,76 @@
+"""Outgoing mail, sent only after the transaction that caused it has committed.
+
+``queue_mail(session, ...)`` puts a message on the session's outbox; when the session commits the
+outbox is sent (SMTP when ``MAIL_SERVER`` is configured, otherwise written to the log), and when it
+rolls back the outbox is dropped: a refused operation never sends mail.
+"""
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+_OUTBOX = "backoffice_outbox"
+
+
+def build_message(to: str | list[str], subject: str, body: str, *,
+                  attachments: list[tuple[str, str, bytes]] = ()) -> EmailMessage:
+    """A plain-text message; attachments are (filename, mime type, bytes)."""
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = ", ".join([to] if isinstance(to, str) else to)
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="backoffice")
+    message.set_content(body)
+    for filename, mimetype, data in attachments:
+        maintype, subtype = mimetype.split("/", 1)
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return message
+
+
+def queue_mail(session, to, subject: str, body: str, **kwargs) -> EmailMessage:
+    message = build_message(to, subject, body, **kwargs)
+    session.info.setdefault(_OUTBOX, []).append(message)
+    return message
+
+
+def deliver(messages: list[EmailMessage]) -> None:
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        for message in messages:
+            current_app.logger.warning(
+                "mail (no MAIL_SERVER configured) to %s: %s\n%s",
+                message["To"], message["Subject"], message.get_body().get_content(),
+            )
+        return
+    smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
+    with smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        for message in messages:
+            smtp.send_message(message)
+
+
+@event.listens_for(Session, "after_commit")
+def _send_outbox(session):
+    messages = session.info.pop(_OUTBOX, None)
+    if not messages:
+        return
+    try:
+        deliver(messages)
+    except (OSError, smtplib.SMTPException):
+        # The change is committed; a mail server outage must not turn it into an error page.
+        current_app.logger.exception("could not send %d message(s)", len(messages))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_outbox(session, previous_transaction):
+    if previous_transaction.parent is None:  # the outermost transaction, not a savepoint
+        session.info.pop(_OUTBOX, None)

@@ -1,0 +1,158 @@
+"""Money as integer minor units with an ISO 4217 currency.
+
+Decimal appears only at the edges: parsing what a person typed and formatting for display.
+
+Rounding rule (the only one in the application): a percentage of an amount is computed exactly
+with Decimal and rounded **once**, to whole minor units, **half away from zero** (commercial
+rounding, "kaufmännisches Runden"): 7 % of 0.50 EUR = 0.035 -> 0.04 EUR; of -0.50 EUR -> -0.04 EUR.
+Whatever is split off with it, the remainder is computed by subtraction, so parts always add up.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    get_currency_precision,
+    list_currencies,
+    parse_decimal,
+)
+
+from .errors import ValidationError
+
+#: The largest amount accepted on one line, in major units (a billion euros is absurd here).
+MAX_MAJOR_UNITS = 10**9
+
+
+@lru_cache(maxsize=None)
+def known_currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def check_currency(code: str) -> str:
+    if not isinstance(code, str) or code.upper() != code or code not in known_currencies():
+        raise ValidationError(f"Unknown currency {code!r}: use an ISO 4217 code such as EUR.")
+    return code
+
+
+@lru_cache(maxsize=None)
+def exponent(currency: str) -> int:
+    """Number of decimal places of the currency's minor unit (EUR 2, JPY 0, BHD 3)."""
+    return get_currency_precision(check_currency(currency))
+
+
+def max_minor_units(currency: str) -> int:
+    return MAX_MAJOR_UNITS * 10 ** exponent(currency)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: int  # minor units, signed
+    currency: str
+
+    def __post_init__(self):
+        if not isinstance(self.amount, int) or isinstance(self.amount, bool):
+            raise TypeError(f"Money amount must be an int of minor units, not {self.amount!r}")
+        check_currency(self.currency)
+
+    # --- construction -------------------------------------------------------------------
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(0, currency)
+
+    @classmethod
+    def from_decimal(cls, value: Decimal, currency: str) -> Money:
+        """Exact conversion; refuses values with more decimals than the currency has."""
+        places = exponent(currency)
+        if not value.is_finite():
+            raise ValidationError(f"{value} is not an amount.")
+        scaled = value.scaleb(places)
+        if scaled != scaled.to_integral_value():
+            raise ValidationError(
+                f"{currency} amounts have {places} decimal places; {value} has more."
+            )
+        money = cls(int(scaled), currency)
+        money.check_size()
+        return money
+
+    @classmethod
+    def parse(cls, text: str, currency: str, locale: str = "en_IE") -> Money:
+        """Parse what a person typed ("1,234.50" in English, "1.234,50" in German)."""
+        text = (text or "").strip().replace("\u00a0", "").replace(" ", "")
+        if not text:
+            raise ValidationError("Enter an amount.")
+        try:
+            value = parse_decimal(text, locale=locale, strict=True)
+        except NumberFormatError:
+            try:  # a plain machine-style number is always understood
+                value = Decimal(text)
+            except InvalidOperation:
+                raise ValidationError(f"{text!r} is not an amount.") from None
+        return cls.from_decimal(value, currency)
+
+    # --- arithmetic -----------------------------------------------------------------------
+    def _same(self, other: Money) -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot combine Money with {type(other).__name__}")
+        if other.currency != self.currency:
+            raise ValidationError(f"Cannot combine {self.currency} with {other.currency}.")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __abs__(self) -> Money:
+        return Money(abs(self.amount), self.currency)
+
+    def __bool__(self) -> bool:
+        return self.amount != 0
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount <= other.amount
+
+    def check_size(self) -> Money:
+        if abs(self.amount) > max_minor_units(self.currency):
+            raise ValidationError(
+                f"{self.format()} is larger than the limit of "
+                f"{MAX_MAJOR_UNITS:,} {self.currency} for one amount."
+            )
+        return self
+
+    # --- edges ----------------------------------------------------------------------------
+    def to_decimal(self) -> Decimal:
+        return Decimal(self.amount).scaleb(-exponent(self.currency))
+
+    def format(self, locale: str = "en_IE") -> str:
+        return format_currency(self.to_decimal(), self.currency, locale=locale)
+
+    def __str__(self) -> str:  # unambiguous, locale-free: "1234.50 EUR"
+        return f"{self.to_decimal():f} {self.currency}"
+
+
+def percent_of(amount: int, rate: Decimal) -> int:
+    """``rate`` percent of ``amount`` minor units, rounded once, half away from zero."""
+    if not isinstance(rate, Decimal):
+        raise TypeError("rate must be a Decimal")
+    exact = Decimal(amount) * rate / Decimal(100)
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def split_percent(amount: int, rate: Decimal) -> tuple[int, int]:
+    """Split ``amount`` into (rate percent of it, the rest); the two always add up to ``amount``."""
+    part = percent_of(amount, rate)
+    return part, amount - part

@@ -1,0 +1,154 @@
+"""Roles, permissions and the one access check every view goes through.
+
+Deny by default: a view without a declared policy answers 403 (see ``enforce_access``). Views
+declare exactly one policy with ``@public``, ``@login_required`` or ``@requires(Permission.X)``.
+Organisers are further scoped to the member groups they organise: ``group_scope(user)``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from flask import abort, current_app, request
+from flask_login import current_user
+
+from ..extensions import login_manager
+from .errors import NotFound
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    TREASURER = "treasurer"
+    BOARD = "board"
+    REVIEWER = "reviewer"
+    ORGANISER = "organiser"
+
+
+class Permission(StrEnum):
+    LEDGER_VIEW = "ledger.view"          # journal, balances, statements of every fund
+    LEDGER_POST = "ledger.post"          # manual entries, reversals, fund transfers
+    LEDGER_PERIODS = "ledger.periods"    # close and reopen periods
+    ACCOUNTS_MANAGE = "accounts.manage"  # chart of accounts and funds
+    AUDIT_VIEW = "audit.view"
+    USERS_MANAGE = "users.manage"
+    GROUPS_VIEW_ALL = "groups.view_all"  # every member group (organisers see only their own)
+    GROUPS_VIEW_OWN = "groups.view_own"  # the groups one organises
+
+
+_TREASURER = {
+    Permission.LEDGER_VIEW, Permission.LEDGER_POST, Permission.LEDGER_PERIODS,
+    Permission.ACCOUNTS_MANAGE, Permission.AUDIT_VIEW, Permission.GROUPS_VIEW_ALL,
+}
+_BOARD = {Permission.LEDGER_VIEW, Permission.AUDIT_VIEW, Permission.GROUPS_VIEW_ALL}
+_REVIEWER: set[Permission] = set()
+_ORGANISER = {Permission.GROUPS_VIEW_OWN}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.TREASURER: frozenset(_TREASURER),
+    Role.BOARD: frozenset(_BOARD),
+    Role.REVIEWER: frozenset(_REVIEWER),
+    Role.ORGANISER: frozenset(_ORGANISER),
+}
+
+
+def permissions_of(roles) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS[Role(role)]
+    return frozenset(granted)
+
+
+def roles_with(permission: Permission) -> frozenset[Role]:
+    return frozenset(role for role, perms in ROLE_PERMISSIONS.items() if permission in perms)
+
+
+# --- declaring a view's policy -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    public: bool = False
+    permission: Permission | None = None  # None and not public: any logged-in user
+
+    def describe(self) -> str:
+        if self.public:
+            return "anyone"
+        return f"permission {self.permission}" if self.permission else "any logged-in user"
+
+
+def _declare(policy: AccessPolicy):
+    def decorator(view):
+        if hasattr(view, "access_policy"):
+            raise RuntimeError(f"{view.__name__} declares two access policies")
+        view.access_policy = policy
+        return view
+    return decorator
+
+
+public = _declare(AccessPolicy(public=True))
+login_required = _declare(AccessPolicy())
+
+
+def requires(permission: Permission):
+    return _declare(AccessPolicy(permission=Permission(permission)))
+
+
+#: Endpoints registered by Flask and extensions that serve static files.
+PUBLIC_ENDPOINTS = frozenset({"static", "bootstrap.static"})
+
+
+def policy_for(endpoint: str) -> AccessPolicy | None:
+    if endpoint in PUBLIC_ENDPOINTS:
+        return AccessPolicy(public=True)
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "access_policy", None)
+
+
+def enforce_access():
+    """``before_request`` hook: anonymous users go to the login page, wrong roles get 403."""
+    if request.endpoint is None:  # no route matched: let Flask answer 404/405
+        return None
+    policy = policy_for(request.endpoint)
+    if policy is None:
+        current_app.logger.error("no access policy declared for %s: denied", request.endpoint)
+        abort(403)
+    if policy.public:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if policy.permission is not None and not current_user.can(policy.permission):
+        abort(403)
+    return None
+
+
+# --- organiser scoping ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GroupScope:
+    """The member groups a user may see: all of them, or the ones they organise."""
+
+    all_groups: bool
+    group_ids: frozenset[int] = frozenset()
+
+    def allows(self, group_id: int | None) -> bool:
+        return self.all_groups or (group_id is not None and group_id in self.group_ids)
+
+    def filter(self, statement, group_id_column):
+        """Restrict a select to the groups in scope."""
+        if self.all_groups:
+            return statement
+        return statement.where(group_id_column.in_(self.group_ids or {-1}))
+
+
+def group_scope(user) -> GroupScope:
+    if user.can(Permission.GROUPS_VIEW_ALL):
+        return GroupScope(all_groups=True)
+    if user.can(Permission.GROUPS_VIEW_OWN):
+        return GroupScope(all_groups=False, group_ids=frozenset(user.organised_group_ids))
+    return GroupScope(all_groups=False)
+
+
+def ensure_group_visible(user, group_id: int) -> None:
+    """Raise ``NotFound`` (not 403: no hint that the group exists) outside the user's scope."""
+    if not group_scope(user).allows(group_id):
+        raise NotFound("No such group.")

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, UTC
+
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select, text
+
+from ..extensions import db
+from .audit import AuditEvent
+from .permissions import Permission, login_required, public, requires
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/")
+@login_required
+def dashboard():
+    from ..ledger import dashboard as ledger_dashboard  # noqa: PLC0415
+
+    panels = {}
+    if current_user.can(Permission.LEDGER_VIEW):
+        panels["ledger"] = ledger_dashboard.summary(db.session, date.today())
+    return render_template("core/dashboard.html", panels=panels)
+
+
+@bp.route("/healthz")
+@public
+def health():
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@bp.route("/audit")
+@requires(Permission.AUDIT_VIEW)
+def audit_log():
+    args = request.args
+    statement = select(AuditEvent)
+    if args.get("action"):
+        statement = statement.where(AuditEvent.action.startswith(args["action"].strip()))
+    if args.get("actor"):
+        statement = statement.where(AuditEvent.actor_label.ilike(f"%{args['actor'].strip()}%"))
+    if args.get("object_type"):
+        statement = statement.where(AuditEvent.object_type == args["object_type"].strip())
+        if args.get("object_id"):
+            statement = statement.where(AuditEvent.object_id == args["object_id"].strip())
+    if start := _parse_date(args.get("start")):
+        statement = statement.where(AuditEvent.at >= datetime.combine(start, time(), UTC))
+    if end := _parse_date(args.get("end")):
+        statement = statement.where(AuditEvent.at < datetime.combine(end + timedelta(days=1), time(), UTC))
+    before = args.get("before", type=int)
+    if before:
+        statement = statement.where(AuditEvent.id < before)
+    size = current_app.config["PAGE_SIZE"]
+    events = db.session.scalars(statement.order_by(AuditEvent.id.desc()).limit(size + 1)).all()
+    older_url = None
+    if len(events) > size:
+        query = {k: v for k, v in args.items() if k != "before" and v}
+        older_url = url_for("core.audit_log", before=events[size - 1].id, **query)
+    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    return render_template("core/audit.html", events=events[:size], older_url=older_url,
+                           actions=actions, args=args)

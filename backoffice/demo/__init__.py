@@ -1,0 +1,1 @@
+"""Demo data: a believable association to explore on a fresh install."""

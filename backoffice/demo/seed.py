@@ -1,0 +1,234 @@
+"""Builds the demo association: users for every role, member groups with their funds, and two
+years of ledger activity posted through the same services the application uses."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from ..auth import services as auth
+from ..auth.models import User
+from ..core.money import Money, split_percent
+from ..core.permissions import Role
+from ..groups.models import MemberGroup
+from ..ledger import services as ledger
+from ..ledger.models import JournalEntry, PeriodKind
+from ..ledger.services import Line
+
+DEMO_PASSWORD = "backoffice-demo"
+DEMO_USERS = [
+    ("admin@example.org", "Ada Admin", [Role.ADMIN]),
+    ("treasurer@example.org", "Tomas Treasurer", [Role.TREASURER]),
+    ("board@example.org", "Bea Board", [Role.BOARD]),
+    ("reviewer@example.org", "Rui Reviewer", [Role.REVIEWER]),
+    ("organiser@example.org", "Olu Organiser", [Role.ORGANISER]),
+]
+
+# code, name, kind of activity, monthly scale in euros (0: a programme without a group)
+GROUPS = [
+    ("BER", "Python Users Berlin", "meetup", 400),
+    ("MUC", "PyMunich", "meetup", 300),
+    ("HH", "Python Usergroup Hamburg", "meetup", 250),
+    ("CGN", "PyCologne", "meetup", 200),
+    ("KA", "Python Karlsruhe", "meetup", 120),
+    ("LEJ", "Python Leipzig", "meetup", 100),
+    ("PYCON", "PyConf Regional", "conference", 6000),
+    ("DATA", "PyData Rhein-Main", "conference", 2500),
+    ("LADIES", "PyLadies Germany", "user group", 300),
+    ("DJANGO", "Django Girls Workshops", "project", 250),
+]
+PROGRAMMES = [
+    ("GRANTS", "Community grants programme"),
+    ("EDU", "Education and outreach"),
+]
+GROUP_CODES = {code for code, *_ in GROUPS}
+ORGANISED_BY_DEMO_ORGANISER = ["BER", "MUC"]
+ADMIN_FEE = Decimal("7")
+
+
+def already_seeded(session) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(JournalEntry))) or \
+        session.scalar(select(User).where(User.email == DEMO_USERS[0][0])) is not None
+
+
+@dataclass
+class Demo:
+    session: object
+    actor: User
+    rng: random.Random
+    accounts: dict
+    general: object
+    today: date
+
+    def eur(self, euros: float) -> Money:
+        return Money(int(round(euros * 100)), "EUR")
+
+    def post(self, day, description, lines, source=None):
+        return ledger.post_entry(self.session, booking_date=day, description=description,
+                                 lines=lines, actor=self.actor, source=source)
+
+    def a(self, code):
+        return self.accounts[code]
+
+
+def seed(session, today: date | None = None) -> dict:
+    """Create the demo data in the caller's transaction; returns counts for the summary."""
+    today = today or date.today()
+    users = {}
+    for email, name, roles in DEMO_USERS:
+        users[roles[0]] = auth.create_user(session, email, name=name, roles=roles,
+                                           password=DEMO_PASSWORD)
+    treasurer = users[Role.TREASURER]
+    accounts = {a.code: a for a in session.scalars(select(ledger.Account))}
+    demo = Demo(session, treasurer, random.Random(20260101), accounts, ledger.general_fund(session),
+                today)
+
+    funds, groups = {}, {}
+    for code, name, kind, _ in GROUPS:
+        fund = ledger.create_fund(session, code=code, name=name, actor=treasurer,
+                                  description=f"Money held for {name} ({kind}).")
+        group = MemberGroup(name=name, slug=code.lower(), status="active", fund_id=fund.id)
+        session.add(group)
+        funds[code], groups[code] = fund, group
+    for code, name in PROGRAMMES:
+        funds[code] = ledger.create_fund(session, code=code, name=name, actor=treasurer,
+                                         description=f"{name}, paid from donations earmarked for it.")
+    session.flush()
+    for code in ORGANISED_BY_DEMO_ORGANISER:
+        groups[code].organisers.append(users[Role.ORGANISER])
+
+    start = date(today.year - 1, 1, 1)
+    _opening_balances(demo, start, funds)
+    day = start
+    while day <= today:
+        _one_day(demo, day, funds)
+        day += timedelta(days=1)
+    # Books of last year and of the months before last are closed, as a treasurer would.
+    ledger.set_period_closed(session, PeriodKind.YEAR, start, True, actor=treasurer)
+    month, current = date(today.year, 1, 1), date(today.year, today.month, 1)
+    while _next_month(month) < current:
+        ledger.set_period_closed(session, PeriodKind.MONTH, month, True, actor=treasurer)
+        month = _next_month(month)
+    entries = session.scalar(select(func.count()).select_from(JournalEntry))
+    return {"users": len(users), "funds": len(funds) + 1, "entries": entries}
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def _opening_balances(demo: Demo, day: date, funds: dict) -> None:
+    lines = [Line(demo.a("1200"), demo.general, demo.eur(48_500)),
+             Line(demo.a("3000"), demo.general, -demo.eur(48_500))]
+    demo.post(day, "Opening balances carried forward", lines, ("opening", None))
+    for code, name, _, scale in GROUPS:
+        amount = demo.eur(scale * demo.rng.uniform(2, 5))
+        demo.post(day, f"Opening balance {name}",
+                  [Line(demo.a("1200"), funds[code], amount),
+                   Line(demo.a("3000"), funds[code], -amount)], ("opening", None))
+
+
+def _income_with_fee(demo: Demo, day, fund, income_account, debit_account, amount: Money,
+                     description: str, source=None):
+    """Income into a group's fund and, in the same entry, the association's admin fee."""
+    fee, _ = split_percent(amount.amount, ADMIN_FEE)
+    lines = [Line(debit_account, fund, amount), Line(income_account, fund, -amount)]
+    if fee:
+        fee_money = Money(fee, amount.currency)
+        lines += [Line(demo.a("5800"), fund, fee_money, f"Admin fee {ADMIN_FEE}%"),
+                  Line(demo.a("4500"), demo.general, -fee_money, f"Admin fee from {fund.code}")]
+    return demo.post(day, description, lines, source)
+
+
+def _one_day(demo: Demo, day: date, funds: dict) -> None:
+    rng, a, general = demo.rng, demo.a, demo.general
+    weekday = day.weekday()
+    # Membership fees arrive on the first working days of the month.
+    if day.day <= 5 and weekday < 5:
+        for _ in range(rng.randint(6, 14)):
+            fee = demo.eur(rng.choice([24, 24, 36, 60, 120]))
+            demo.post(day, "Membership fee", [Line(a("1200"), general, fee),
+                                              Line(a("4000"), general, -fee)], ("membership", None))
+    # Online donations through Stripe, some earmarked for a group or programme.
+    for _ in range(rng.choices([0, 1, 2, 3], [5, 4, 2, 1])[0]):
+        gross = demo.eur(rng.choice([5, 10, 20, 25, 50, 100, 250]))
+        fee = demo.eur(round(float(gross.to_decimal()) * 0.015 + 0.25, 2))
+        target = rng.choice([general, general, general, funds["GRANTS"], funds["EDU"],
+                             funds[rng.choice(GROUPS)[0]]])
+        if target.code in GROUP_CODES:
+            _income_with_fee(demo, day, target, a("4100"), a("1300"), gross,
+                             f"Donation for {target.name} (Stripe)", ("donation", None))
+        else:
+            demo.post(day, "Donation (Stripe)", [Line(a("1300"), target, gross),
+                                                 Line(a("4100"), target, -gross)], ("donation", None))
+        demo.post(day, "Stripe fee", [Line(a("6000"), target, fee), Line(a("1300"), target, -fee)],
+                  ("stripe", None))
+    # Weekly Stripe payout to the bank, per fund that holds Stripe money.
+    if weekday == 0:
+        for fund in [general, funds["GRANTS"], funds["EDU"]]:
+            amount = demo.eur(rng.uniform(40, 400))
+            demo.post(day, "Stripe payout", [Line(a("1200"), fund, amount),
+                                             Line(a("1300"), fund, -amount)], ("stripe_payout", None))
+    # Group life: meetups pay venues and pizza, receive local sponsorship and tickets.
+    for index, (code, name, kind, scale) in enumerate(GROUPS):
+        fund = funds[code]
+        if kind in ("meetup", "user group", "project") and day.day == 8 + index:
+            sponsor = demo.eur(scale * rng.uniform(0.6, 1.4))
+            _income_with_fee(demo, day, fund, a("4200"), a("1200"), sponsor,
+                             f"Local sponsor for {name}", ("sponsorship", None))
+            for account, label, share in (("5100", "Venue", 0.35), ("5110", "Catering", 0.3)):
+                cost = demo.eur(scale * share * rng.uniform(0.7, 1.3))
+                demo.post(day, f"{label} for {name} meetup",
+                          [Line(a(account), fund, cost), Line(a("1200"), fund, -cost)],
+                          ("expense", None))
+            if rng.random() < 0.4:
+                claim = demo.eur(rng.uniform(15, 120))
+                demo.post(day, f"Reimbursement to an organiser of {name}",
+                          [Line(a("5300"), fund, claim), Line(a("1200"), fund, -claim)],
+                          ("expense_claim", None))
+        if kind == "conference" and day.month in (3, 9) and day.day in (3, 10, 17, 24):
+            for _ in range(rng.randint(8, 20)):
+                tickets = demo.eur(rng.choice([45, 90, 150, 300]) * rng.randint(1, 4))
+                _income_with_fee(demo, day, fund, a("4300"), a("1300"), tickets,
+                                 f"Tickets {name}", ("tickets", None))
+        if kind == "conference" and day.month in (4, 10) and day.day == 2:
+            for sponsor_name, euros in (("Gold sponsor", 5000), ("Silver sponsor", 2500),
+                                        ("Silver sponsor", 2500), ("Bronze sponsor", 1000)):
+                amount = demo.eur(euros * scale / 6000)
+                _income_with_fee(demo, day, fund, a("4200"), a("1400"), amount,
+                                 f"{sponsor_name} {name}: invoice", ("invoice", None))
+                paid = day + timedelta(days=rng.randint(7, 40))
+                if paid <= demo.today:
+                    demo.post(paid, f"{sponsor_name} {name}: payment received",
+                              [Line(a("1200"), fund, amount), Line(a("1400"), fund, -amount)],
+                              ("payment", None))
+        if kind == "conference" and day.month in (5, 11) and day.day == 15:
+            for account, label, share in (("5100", "Venue", 1.2), ("5110", "Catering", 0.9),
+                                          ("5120", "Video recording", 0.4), ("5200", "Speaker travel", 0.5)):
+                cost = demo.eur(scale * share * rng.uniform(0.8, 1.1))
+                demo.post(day, f"{label} {name}", [Line(a(account), fund, cost),
+                                                   Line(a("1200"), fund, -cost)], ("expense", None))
+    # Quarterly: small grants from the grants programme, and the association's own costs.
+    if day.day == 20 and day.month % 3 == 0:
+        for _ in range(rng.randint(2, 4)):
+            code = rng.choice(GROUPS)[0]
+            amount = demo.eur(rng.choice([300, 500, 750, 1000]))
+            demo.post(day, f"Community grant to {funds[code].name}",
+                      [Line(a("5000"), funds["GRANTS"], amount),
+                       Line(a("4400"), funds[code], -amount)], ("grant", None))
+        demo.post(day, "Liability insurance", [Line(a("5600"), general, demo.eur(180)),
+                                               Line(a("1200"), general, -demo.eur(180))])
+        transfer = demo.eur(rng.choice([1000, 1500, 2000]))
+        ledger.transfer_between_funds(demo.session, from_fund=general, to_fund=funds["GRANTS"],
+                                      amount=transfer, booking_date=day, actor=demo.actor,
+                                      description="Board decision: top up the grants programme")
+    if day.day == 28:
+        demo.post(day, "Account maintenance fee", [Line(a("6100"), general, demo.eur(9.9)),
+                                                   Line(a("1200"), general, -demo.eur(9.9))],
+                  ("bank", None))
+        hosting = demo.eur(rng.uniform(40, 90))
+        demo.post(day, "Hosting and software", [Line(a("5500"), general, hosting),
+                                                Line(a("1200"), general, -hosting)])

@@ -1,0 +1,1 @@
+"""Member groups and their organisers."""

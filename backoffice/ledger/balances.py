@@ -1,0 +1,198 @@
+"""Balances, trial balance and fund statements, computed from the cached totals.
+
+Sign convention everywhere: debit > 0, credit < 0. A fund's balance is the signed sum of its asset
+and liability postings (what it holds minus what it owes), which equals its net assets because
+every fund balances on its own.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from . import totals
+from .models import Account, AccountTotal, AccountType, Fund, FundAccountTotal
+from .services import fiscal_year_start
+
+RETAINED_SURPLUS_ROLE = "retained_surplus"
+
+
+def _day_before(day: date) -> date | None:
+    return None if day == date.min else day - timedelta(days=1)
+
+
+def account_balances(session, as_of: date | None, *, fund_id: int | None = None,
+                     account_ids=None) -> dict[tuple[int, str], int]:
+    """{(account id, currency): balance} of everything posted up to and including ``as_of``."""
+    if as_of is None:
+        return {}
+    model = FundAccountTotal if fund_id is not None else AccountTotal
+    conditions = []
+    if fund_id is not None:
+        conditions.append(model.fund_id == fund_id)
+    if account_ids is not None:
+        conditions.append(model.account_id.in_(list(account_ids) or [-1]))
+    rows = totals.covering(model, as_of, [model.account_id, model.currency, model.amount],
+                           *conditions)
+    result = session.execute(
+        select(rows.c.account_id, rows.c.currency, func.sum(rows.c.amount))
+        .group_by(rows.c.account_id, rows.c.currency))
+    return {(account_id, currency): int(amount) for account_id, currency, amount in result if amount}
+
+
+def account_movements(session, start: date, end: date, **filters) -> dict[tuple[int, str], int]:
+    """{(account id, currency): net movement} of postings dated from ``start`` to ``end``."""
+    closing = account_balances(session, end, **filters)
+    opening = account_balances(session, _day_before(start), **filters)
+    keys = set(closing) | set(opening)
+    moved = {key: closing.get(key, 0) - opening.get(key, 0) for key in keys}
+    return {key: value for key, value in moved.items() if value}
+
+
+def _account_ids(session, *types: AccountType) -> list[int]:
+    return list(session.scalars(select(Account.id).where(Account.type.in_(types))))
+
+
+def fund_balances(session, as_of: date) -> dict[tuple[int, str], int]:
+    """{(fund id, currency): balance} for every fund that has one."""
+    resources = _account_ids(session, AccountType.ASSET, AccountType.LIABILITY)
+    rows = totals.covering(FundAccountTotal, as_of,
+                           [FundAccountTotal.fund_id, FundAccountTotal.currency,
+                            FundAccountTotal.amount],
+                           FundAccountTotal.account_id.in_(resources or [-1]))
+    result = session.execute(select(rows.c.fund_id, rows.c.currency, func.sum(rows.c.amount))
+                             .group_by(rows.c.fund_id, rows.c.currency))
+    return {(fund_id, currency): int(amount) for fund_id, currency, amount in result if amount}
+
+
+def fund_balance(session, fund_id: int, as_of: date | None) -> dict[str, int]:
+    """{currency: balance} of one fund."""
+    resources = _account_ids(session, AccountType.ASSET, AccountType.LIABILITY)
+    balances = account_balances(session, as_of, fund_id=fund_id, account_ids=resources)
+    result: dict[str, int] = defaultdict(int)
+    for (_, currency), amount in balances.items():
+        result[currency] += amount
+    return {currency: amount for currency, amount in result.items() if amount}
+
+
+# --- trial balance -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TrialBalanceRow:
+    account: Account
+    currency: str
+    balance: int  # debit > 0
+
+    @property
+    def debit(self) -> int:
+        return max(self.balance, 0)
+
+    @property
+    def credit(self) -> int:
+        return max(-self.balance, 0)
+
+
+@dataclass
+class TrialBalance:
+    as_of: date
+    fiscal_year_start: date
+    fund: Fund | None
+    rows: list[TrialBalanceRow]
+    #: {currency: (total debits, total credits)}; the two are equal in a sound ledger.
+    totals: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def balanced(self) -> bool:
+        return all(debit == credit for debit, credit in self.totals.values())
+
+
+def trial_balance(session, as_of: date, *, fund: Fund | None = None) -> TrialBalance:
+    """Balance-sheet accounts since the beginning; income and expense accounts for the fiscal
+    year to date, with the result of earlier years carried on the retained-surplus account."""
+    fund_id = fund.id if fund else None
+    year_start = fiscal_year_start(as_of)
+    accounts = {a.id: a for a in session.scalars(select(Account))}
+    balances = defaultdict(int, account_balances(session, as_of, fund_id=fund_id))
+    result_ids = [a.id for a in accounts.values() if not a.type.is_balance_sheet]
+    earlier = account_balances(session, _day_before(year_start), fund_id=fund_id,
+                               account_ids=result_ids)
+    retained = next((a for a in accounts.values() if a.role == RETAINED_SURPLUS_ROLE), None)
+    for (account_id, currency), amount in earlier.items():
+        balances[(account_id, currency)] -= amount
+        if retained is not None:
+            balances[(retained.id, currency)] += amount
+    rows = sorted((TrialBalanceRow(accounts[a], c, v) for (a, c), v in balances.items() if v),
+                  key=lambda row: (row.currency, row.account.code))
+    report_totals: dict[str, tuple[int, int]] = {}
+    for row in rows:
+        debit, credit = report_totals.get(row.currency, (0, 0))
+        report_totals[row.currency] = (debit + row.debit, credit + row.credit)
+    return TrialBalance(as_of, year_start, fund, rows, report_totals)
+
+
+# --- fund statement ------------------------------------------------------------------------
+
+@dataclass
+class FundStatement:
+    """What happened to one fund's money in one currency between two dates (inclusive).
+
+    Amounts are positive when they add to the fund: income and transfers in are positive,
+    expenses are positive numbers that are subtracted.
+    """
+
+    fund: Fund
+    currency: str
+    start: date
+    end: date
+    opening: int
+    income: list[tuple[Account, int]]
+    expenses: list[tuple[Account, int]]
+    transfers: list[tuple[Account, int]]  # net-asset movements (fund transfers, opening balances)
+    closing: int
+
+    @property
+    def total_income(self) -> int:
+        return sum(amount for _, amount in self.income)
+
+    @property
+    def total_expenses(self) -> int:
+        return sum(amount for _, amount in self.expenses)
+
+    @property
+    def total_transfers(self) -> int:
+        return sum(amount for _, amount in self.transfers)
+
+    @property
+    def reconciles(self) -> bool:
+        return (self.opening + self.total_income - self.total_expenses + self.total_transfers
+                == self.closing)
+
+
+def fund_statements(session, fund: Fund, start: date, end: date) -> list[FundStatement]:
+    """One statement per currency the fund has seen up to ``end``."""
+    accounts = {a.id: a for a in session.scalars(select(Account))}
+    opening = fund_balance(session, fund.id, _day_before(start))
+    closing = fund_balance(session, fund.id, end)
+    moved = account_movements(session, start, end, fund_id=fund.id)
+    currencies = sorted(set(opening) | set(closing) | {c for _, c in moved})
+    statements = []
+    for currency in currencies:
+        sections: dict[str, list[tuple[Account, int]]] = defaultdict(list)
+        for (account_id, cur), amount in moved.items():
+            account = accounts[account_id]
+            if cur != currency or account.type.is_fund_resource:
+                continue
+            if account.type is AccountType.EXPENSE:
+                sections["expenses"].append((account, amount))
+            elif account.type is AccountType.INCOME:
+                sections["income"].append((account, -amount))
+            else:
+                sections["transfers"].append((account, -amount))
+        for lines in sections.values():
+            lines.sort(key=lambda item: item[0].code)
+        statements.append(FundStatement(
+            fund, currency, start, end, opening.get(currency, 0), sections["income"],
+            sections["expenses"], sections["transfers"], closing.get(currency, 0)))
+    return statements

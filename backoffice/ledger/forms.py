@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..core.errors import ValidationError
+from ..core.money import Money
+from .models import AccountType
+from .services import Line
+
+
+def optional_int(value):
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def _choices(items, blank="—"):
+    return [("", blank)] + [(item.id, item.label) for item in items]
+
+
+class AccountForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=20)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    type = SelectField("Type", choices=[(t.value, t.label) for t in AccountType])
+    description = TextAreaField("Description", validators=[Length(max=2000)])
+    active = BooleanField("Active", default=True)
+    submit = SubmitField("Save")
+
+
+class FundForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=20)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField("Purpose or restriction", validators=[Length(max=2000)])
+    active = BooleanField("Active", default=True)
+    submit = SubmitField("Save")
+
+
+class EntryLineForm(Form):
+    account = SelectField("Account", coerce=optional_int)
+    fund = SelectField("Fund", coerce=optional_int)
+    debit = StringField("Debit", validators=[Length(max=30)])
+    credit = StringField("Credit", validators=[Length(max=30)])
+    memo = StringField("Memo", validators=[Length(max=200)])
+
+    def is_blank(self) -> bool:
+        return not (self.account.data or (self.debit.data or "").strip()
+                    or (self.credit.data or "").strip() or (self.memo.data or "").strip())
+
+
+class ManualEntryForm(FlaskForm):
+    booking_date = DateField("Booking date", validators=[DataRequired()], default=date.today)
+    description = StringField("Description", validators=[DataRequired(), Length(max=500)])
+    currency = SelectField("Currency")
+    lines = FieldList(FormField(EntryLineForm), min_entries=4, max_entries=200)
+    add_line = SubmitField("Add a line")
+    submit = SubmitField("Post entry")
+
+    def set_choices(self, accounts, funds, currencies, default_fund_id=None) -> None:
+        self.currency.choices = [(c, c) for c in currencies]
+        for line in self.lines:
+            line.account.choices = _choices(accounts, "Choose an account")
+            line.fund.choices = _choices(funds, "Choose a fund")
+            if line.fund.data is None and default_fund_id is not None and not line.is_blank():
+                line.fund.data = default_fund_id
+
+    def ledger_lines(self, accounts_by_id, funds_by_id, locale: str) -> list[Line] | None:
+        """The entry's lines, or None after putting an error next to each bad field."""
+        lines, ok = [], True
+        for line in self.lines:
+            if line.is_blank():
+                continue
+            amount = self._amount(line, locale)
+            if not line.account.data:
+                line.account.errors = [*line.account.errors, "Choose an account."]
+            if not line.fund.data:
+                line.fund.errors = [*line.fund.errors, "Choose a fund."]
+            if amount is None or not line.account.data or not line.fund.data:
+                ok = False
+                continue
+            lines.append(Line(accounts_by_id[line.account.data], funds_by_id[line.fund.data],
+                              amount, (line.memo.data or "").strip() or None))
+        if ok and len(lines) < 2:
+            self.form_errors.append("An entry needs at least two lines.")
+            ok = False
+        return lines if ok else None
+
+    def _amount(self, line: EntryLineForm, locale: str) -> Money | None:
+        debit, credit = (line.debit.data or "").strip(), (line.credit.data or "").strip()
+        if debit and credit:
+            line.credit.errors = [*line.credit.errors, "Enter a debit or a credit, not both."]
+            return None
+        if not debit and not credit:
+            line.debit.errors = [*line.debit.errors, "Enter an amount."]
+            return None
+        field = line.debit if debit else line.credit
+        try:
+            amount = Money.parse(debit or credit, self.currency.data, locale)
+        except ValidationError as error:
+            field.errors = [*field.errors, str(error)]
+            return None
+        if amount.amount <= 0:
+            field.errors = [*field.errors, "Enter a positive amount; the column gives the side."]
+            return None
+        return amount if debit else -amount
+
+
+class ReverseForm(FlaskForm):
+    reason = StringField("Why is this entry reversed?", validators=[DataRequired(), Length(max=300)])
+    booking_date = DateField("Date of the reversal", validators=[Optional()],
+                             description="Leave empty for the original date (or today if that "
+                                         "period is closed).")
+    submit = SubmitField("Reverse entry")
+
+
+class TransferForm(FlaskForm):
+    from_fund = SelectField("From fund", coerce=optional_int, validators=[DataRequired()])
+    to_fund = SelectField("To fund", coerce=optional_int, validators=[DataRequired()])
+    amount = StringField("Amount", validators=[DataRequired(), Length(max=30)])
+    currency = SelectField("Currency")
+    booking_date = DateField("Booking date", validators=[DataRequired()], default=date.today)
+    description = StringField("Description", validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField("Transfer")
+
+    def set_choices(self, funds, currencies) -> None:
+        self.from_fund.choices = _choices(funds, "Choose a fund")
+        self.to_fund.choices = _choices(funds, "Choose a fund")
+        self.currency.choices = [(c, c) for c in currencies]
+
+
+class JournalFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    start = DateField("From", validators=[Optional()])
+    end = DateField("To", validators=[Optional()])
+    fund = SelectField("Fund", coerce=optional_int, validators=[Optional()])
+    account = SelectField("Account", coerce=optional_int, validators=[Optional()])
+    q = StringField("Text", validators=[Optional(), Length(max=100)])
+
+
+class AsOfForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    as_of = DateField("As of", validators=[Optional()])
+    fund = SelectField("Fund", coerce=optional_int, validators=[Optional()])
+
+
+class RangeForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    start = DateField("From", validators=[Optional()])
+    end = DateField("To", validators=[Optional()])

@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.db import BigIntKey, UTCDateTime, utcnow
+from ..extensions import db
+
+
+def _enum(enum_cls, name):
+    return Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda members: [m.value for m in members])
+
+
+class AccountType(StrEnum):
+    ASSET = "asset"
+    LIABILITY = "liability"
+    NET_ASSETS = "net_assets"
+    INCOME = "income"
+    EXPENSE = "expense"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def is_balance_sheet(self) -> bool:
+        return self in (AccountType.ASSET, AccountType.LIABILITY, AccountType.NET_ASSETS)
+
+    @property
+    def is_fund_resource(self) -> bool:
+        """Assets and liabilities: their signed sum in a fund is the fund's balance."""
+        return self in (AccountType.ASSET, AccountType.LIABILITY)
+
+
+class Account(db.Model):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[AccountType] = mapped_column(_enum(AccountType, "account_type"))
+    # What the application uses the account for ("bank", "interfund", "payables", ...), so that
+    # code finds its accounts by purpose while the treasurer stays free to renumber and rename.
+    role: Mapped[str | None] = mapped_column(String(40), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def __repr__(self) -> str:
+        return f"<Account {self.code}>"
+
+
+class FundKind(StrEnum):
+    GENERAL = "general"        # the association's unrestricted money; exactly one
+    RESTRICTED = "restricted"  # held for a member group or a programme
+
+
+class Fund(db.Model):
+    __tablename__ = "funds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[FundKind] = mapped_column(_enum(FundKind, "fund_kind"), default=FundKind.RESTRICTED)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("uq_funds_one_general", "kind", unique=True,
+              sqlite_where=text("kind = 'general'"), postgresql_where=text("kind = 'general'")),
+    )
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def __repr__(self) -> str:
+        return f"<Fund {self.code}>"
+
+
+class JournalEntry(db.Model):
+    """A posted entry. Never updated, never deleted (database triggers); corrected by reversal."""
+
+    __tablename__ = "journal_entries"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    booking_date: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(500))
+    source_kind: Mapped[str | None] = mapped_column(String(40))
+    source_id: Mapped[str | None] = mapped_column(String(64))
+    posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Unique: an entry is reversed at most once, even by two treasurers at the same moment.
+    reverses_id: Mapped[int | None] = mapped_column(
+        BigIntKey, ForeignKey("journal_entries.id"), unique=True)
+
+    postings: Mapped[list[Posting]] = relationship(
+        back_populates="entry", order_by="Posting.line_no", lazy="selectin")
+    posted_by = relationship("User", lazy="joined")
+    reverses: Mapped[JournalEntry | None] = relationship(
+        remote_side=[id], foreign_keys=[reverses_id], back_populates="reversed_by")
+    reversed_by: Mapped[JournalEntry | None] = relationship(
+        foreign_keys=[reverses_id], back_populates="reverses", uselist=False)
+
+    __table_args__ = (
+        UniqueConstraint("id", "booking_date", name="uq_journal_entries_id_date"),
+        Index("ix_journal_entries_date_id", "booking_date", "id"),
+        Index("ix_journal_entries_source", "source_kind", "source_id"),
+    )
+
+    @property
+    def ref(self) -> str:
+        return f"#{self.id}"
+
+    def __repr__(self) -> str:
+        return f"<JournalEntry #{self.id} {self.booking_date}>"
+
+
+class Posting(db.Model):
+    """One line of an entry: signed minor units, debit > 0, credit < 0."""
+
+    __tablename__ = "postings"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(BigIntKey)
+    line_no: Mapped[int] = mapped_column(SmallInteger)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    # Copied from the entry (a composite foreign key keeps the two equal) so that balance
+    # queries run on the postings' own indexes.
+    booking_date: Mapped[date] = mapped_column(Date)
+    memo: Mapped[str | None] = mapped_column(String(200))
+
+    entry: Mapped[JournalEntry] = relationship(back_populates="postings")
+    account: Mapped[Account] = relationship(lazy="joined")
+    fund: Mapped[Fund] = relationship(lazy="joined")
+
+    __table_args__ = (
+        ForeignKeyConstraint(["entry_id", "booking_date"],
+                             ["journal_entries.id", "journal_entries.booking_date"],
+                             name="fk_postings_entry"),
+        UniqueConstraint("entry_id", "line_no", name="uq_postings_entry_line"),
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+        CheckConstraint("length(currency) = 3 AND upper(currency) = currency", name="currency_code"),
+        Index("ix_postings_account_date", "account_id", "booking_date", "id"),
+        Index("ix_postings_fund_date", "fund_id", "booking_date", "id"),
+    )
+
+
+class PeriodKind(StrEnum):
+    MONTH = "month"
+    YEAR = "year"  # fiscal year
+
+
+class Period(db.Model):
+    """A month or fiscal year that the treasurer has closed (or closed and reopened)."""
+
+    __tablename__ = "ledger_periods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[PeriodKind] = mapped_column(_enum(PeriodKind, "period_kind"))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    closed: Mapped[bool] = mapped_column(Boolean, default=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    changed_by = relationship("User")
+
+    __table_args__ = (
+        UniqueConstraint("kind", "start", name="uq_ledger_periods_kind_start"),
+        CheckConstraint('"end" >= start', name="end_after_start"),
+    )
+
+    @property
+    def label(self) -> str:
+        if self.kind is PeriodKind.MONTH:
+            return f"month {self.start:%Y-%m}"
+        if self.start.month == 1:
+            return f"fiscal year {self.start.year}"
+        return f"fiscal year {self.start.year}/{(self.start.year + 1) % 100:02d}"
+
+
+# --- cached aggregates (derived from postings; `backoffice ledger verify` recomputes them) ----
+
+class Grain(StrEnum):
+    YEAR = "Y"
+    MONTH = "M"
+    DAY = "D"
+
+
+class AccountTotal(db.Model):
+    """Net movement of an account in one calendar year, month or day, across all funds."""
+
+    __tablename__ = "ledger_account_totals"
+
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class FundAccountTotal(db.Model):
+    """Net movement of an account within one fund in one calendar year, month or day."""
+
+    __tablename__ = "ledger_fund_totals"
+
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_ledger_fund_totals_grain", "grain", "period_start"),)

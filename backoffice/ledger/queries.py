@@ -1,0 +1,187 @@
+"""Paged lists of the ledger: the journal and an account's ledger with running balance.
+
+Both page by key (date, id) instead of by offset, so that a page deep in the history costs the
+same as the first one.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from .balances import account_balances
+from .models import JournalEntry, Posting
+
+Cursor = tuple[date, int]
+
+
+def parse_cursor(text: str | None) -> Cursor | None:
+    """'2026-03-01.1234' -> (date(2026, 3, 1), 1234); None for anything else."""
+    if not text:
+        return None
+    day, _, key = text.partition(".")
+    try:
+        return date.fromisoformat(day), int(key)
+    except ValueError:
+        return None
+
+
+def format_cursor(cursor: Cursor | None) -> str | None:
+    return f"{cursor[0].isoformat()}.{cursor[1]}" if cursor else None
+
+
+def _after(date_column, id_column, cursor: Cursor):
+    return or_(date_column > cursor[0], and_(date_column == cursor[0], id_column > cursor[1]))
+
+
+def _before(date_column, id_column, cursor: Cursor):
+    return or_(date_column < cursor[0], and_(date_column == cursor[0], id_column < cursor[1]))
+
+
+# --- the journal ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JournalFilter:
+    start: date | None = None
+    end: date | None = None
+    fund_id: int | None = None
+    account_id: int | None = None
+    text: str = ""
+
+    def conditions(self):
+        conditions = []
+        if self.start:
+            conditions.append(JournalEntry.booking_date >= self.start)
+        if self.end:
+            conditions.append(JournalEntry.booking_date <= self.end)
+        if self.fund_id or self.account_id:
+            postings = select(Posting.entry_id)
+            if self.fund_id:
+                postings = postings.where(Posting.fund_id == self.fund_id)
+            if self.account_id:
+                postings = postings.where(Posting.account_id == self.account_id)
+            if self.start:
+                postings = postings.where(Posting.booking_date >= self.start)
+            if self.end:
+                postings = postings.where(Posting.booking_date <= self.end)
+            conditions.append(JournalEntry.id.in_(postings))
+        text = self.text.strip()
+        if text:
+            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            matches = [JournalEntry.description.ilike(pattern, escape="\\"),
+                       JournalEntry.source_id == text]
+            if text.lstrip("#").isdigit():
+                matches.append(JournalEntry.id == int(text.lstrip("#")))
+            conditions.append(or_(*matches))
+        return conditions
+
+
+@dataclass
+class JournalPage:
+    entries: list[JournalEntry]
+    newer: Cursor | None  # pass as ``after`` to see the newer page
+    older: Cursor | None  # pass as ``before`` to see the older page
+
+
+def journal_page(session, filters: JournalFilter, *, before: Cursor | None = None,
+                 after: Cursor | None = None, limit: int = 50) -> JournalPage:
+    """Entries newest first, ``limit`` at a time."""
+    conditions = filters.conditions()
+    key = (JournalEntry.booking_date, JournalEntry.id)
+    statement = select(JournalEntry).where(*conditions).options(joinedload(JournalEntry.posted_by))
+    if after is not None:
+        rows = list(session.scalars(statement.where(_after(*key, after))
+                                    .order_by(*key).limit(limit)))[::-1]
+    else:
+        if before is not None:
+            statement = statement.where(_before(*key, before))
+        rows = list(session.scalars(statement.order_by(key[0].desc(), key[1].desc()).limit(limit)))
+    if not rows:
+        return JournalPage(entries=[], newer=None, older=None)
+    newest, oldest = (rows[0].booking_date, rows[0].id), (rows[-1].booking_date, rows[-1].id)
+    return JournalPage(
+        entries=rows,
+        newer=newest if _any(session, JournalEntry, conditions, _after(*key, newest)) else None,
+        older=oldest if _any(session, JournalEntry, conditions, _before(*key, oldest)) else None,
+    )
+
+
+def _any(session, model, conditions, *more) -> bool:
+    return session.scalar(select(exists().where(*conditions, *more).select_from(model)))
+
+
+# --- an account's ledger -------------------------------------------------------------------
+
+@dataclass
+class LedgerRow:
+    posting: Posting
+    running: int  # balance in the posting's currency after this posting
+
+
+@dataclass
+class AccountLedgerPage:
+    rows: list[LedgerRow]
+    opening: dict[str, int] = field(default_factory=dict)  # before the first row shown
+    earlier: Cursor | None = None  # pass as ``before`` for the page before
+    later: Cursor | None = None    # pass as ``after`` for the page after
+
+
+def balance_before(session, account_id: int, fund_id: int | None, cursor: Cursor) -> dict[str, int]:
+    """{currency: balance} of the account from everything before posting ``cursor``."""
+    day, posting_id = cursor
+    result: dict[str, int] = defaultdict(int)
+    earlier_days = account_balances(session, day - timedelta(days=1) if day > date.min else None,
+                                    fund_id=fund_id, account_ids=[account_id])
+    for (_, currency), amount in earlier_days.items():
+        result[currency] += amount
+    same_day = select(Posting.currency, func.sum(Posting.amount)).where(
+        Posting.account_id == account_id, Posting.booking_date == day, Posting.id < posting_id)
+    if fund_id is not None:
+        same_day = same_day.where(Posting.fund_id == fund_id)
+    for currency, amount in session.execute(same_day.group_by(Posting.currency)):
+        result[currency] += int(amount)
+    return dict(result)
+
+
+def account_ledger(session, account_id: int, *, fund_id: int | None = None,
+                   before: Cursor | None = None, after: Cursor | None = None,
+                   start: date | None = None, limit: int = 50) -> AccountLedgerPage:
+    """Postings of one account in date order with the running balance.
+
+    Without a position it shows the latest ``limit`` postings; ``start`` shows the first ones on
+    or after a date; ``before``/``after`` continue from a row of a page already shown.
+    """
+    conditions = [Posting.account_id == account_id]
+    if fund_id is not None:
+        conditions.append(Posting.fund_id == fund_id)
+    key = (Posting.booking_date, Posting.id)
+    statement = select(Posting).where(*conditions).options(joinedload(Posting.entry))
+    forward = after is not None or start is not None
+    if after is not None:
+        statement = statement.where(_after(*key, after))
+    elif start is not None:
+        statement = statement.where(Posting.booking_date >= start)
+    elif before is not None:
+        statement = statement.where(_before(*key, before))
+    order = key if forward else (key[0].desc(), key[1].desc())
+    postings = list(session.scalars(statement.order_by(*order).limit(limit)).unique())
+    if not forward:
+        postings.reverse()
+    if not postings:
+        return AccountLedgerPage(rows=[])
+    first = (postings[0].booking_date, postings[0].id)
+    last = (postings[-1].booking_date, postings[-1].id)
+    opening = balance_before(session, account_id, fund_id, first)
+    running = defaultdict(int, opening)
+    rows = []
+    for posting in postings:
+        running[posting.currency] += posting.amount
+        rows.append(LedgerRow(posting, running[posting.currency]))
+    return AccountLedgerPage(
+        rows=rows, opening=opening,
+        earlier=first if _any(session, Posting, conditions, _before(*key, first)) else None,
+        later=last if _any(session, Posting, conditions, _after(*key, last)) else None,
+    )

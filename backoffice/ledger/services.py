@@ -1,0 +1,372 @@
+"""Posting to the ledger, reversing, moving money between funds, keeping accounts, funds, periods.
+
+Every function works inside the caller's transaction and never commits: the document that causes
+a posting, the posting and the audit record commit together (see ``core.db.transaction``).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..core import audit
+from ..core.db import utcnow
+from ..core.errors import Conflict, NotFound, ValidationError
+from ..core.money import Money
+from .models import Account, AccountType, Fund, FundKind, JournalEntry, Period, PeriodKind, Posting
+from . import totals
+
+INTERFUND_ROLE = "interfund"
+FUND_TRANSFERS_ROLE = "fund_transfers"
+
+
+class UnbalancedEntry(ValidationError):
+    pass
+
+
+class ClosedPeriod(ValidationError):
+    pass
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of an entry to post: a signed amount (debit > 0, credit < 0)."""
+
+    account: Account
+    fund: Fund
+    amount: Money
+    memo: str | None = None
+
+
+# --- lookups ---------------------------------------------------------------------------------
+
+def account_by_role(session, role: str) -> Account:
+    account = session.scalar(select(Account).where(Account.role == role))
+    if account is None:
+        raise NotFound(f"The chart of accounts has no account for {role!r}.")
+    return account
+
+
+def account_by_code(session, code: str) -> Account:
+    account = session.scalar(select(Account).where(Account.code == code))
+    if account is None:
+        raise NotFound(f"There is no account {code}.")
+    return account
+
+
+def fund_by_code(session, code: str) -> Fund:
+    fund = session.scalar(select(Fund).where(Fund.code == code))
+    if fund is None:
+        raise NotFound(f"There is no fund {code}.")
+    return fund
+
+
+def general_fund(session) -> Fund:
+    fund = session.scalar(select(Fund).where(Fund.kind == FundKind.GENERAL))
+    if fund is None:
+        raise NotFound("The ledger has no general fund.")
+    return fund
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+def fiscal_year_start(day: date) -> date:
+    month = current_app.config["FISCAL_YEAR_START_MONTH"]
+    year = day.year if day.month >= month else day.year - 1
+    return date(year, month, 1)
+
+
+def _period_bounds(kind: PeriodKind, start: date) -> tuple[date, date]:
+    if kind is PeriodKind.MONTH:
+        first = date(start.year, start.month, 1)
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    else:
+        first = fiscal_year_start(start)
+        following = date(first.year + 1, first.month, 1)
+    return first, following - timedelta(days=1)
+
+
+def closed_period_on(session, day: date) -> Period | None:
+    return session.scalar(
+        select(Period).where(Period.closed.is_(True), Period.start <= day, Period.end >= day)
+        .order_by(Period.kind.desc()))  # name the fiscal year before the month
+
+
+def ensure_open(session, day: date) -> None:
+    period = closed_period_on(session, day)
+    if period is not None:
+        raise ClosedPeriod(
+            f"The {period.label} is closed: nothing can be posted on {day.isoformat()}. "
+            f"Choose a date in an open period, or ask the treasurer to reopen the {period.label}.",
+            field="booking_date")
+
+
+def set_period_closed(session, kind: PeriodKind, start: date, closed: bool, *, actor) -> Period:
+    kind = PeriodKind(kind)
+    first, last = _period_bounds(kind, start)
+    period = session.scalar(select(Period).where(Period.kind == kind, Period.start == first))
+    if period is None:
+        if not closed:
+            raise ValidationError(f"The {kind.value} starting {first} is not closed.")
+        period = Period(kind=kind, start=first, end=last, closed=True,
+                        changed_by_id=getattr(actor, "id", None))
+        session.add(period)
+    elif period.closed == closed:
+        raise ValidationError(f"The {period.label} is already {'closed' if closed else 'open'}.")
+    else:
+        period.closed = closed
+        period.changed_by_id = getattr(actor, "id", None)
+        period.changed_at = utcnow()
+    session.flush()
+    audit.record(session, actor, "period.closed" if closed else "period.reopened", "period",
+                 period.id, summary=period.label, before={"closed": not closed}, after={"closed": closed})
+    return period
+
+
+# --- posting ---------------------------------------------------------------------------------
+
+def _check_line(number: int, line: Line, allow_interfund: bool) -> None:
+    where = f"Line {number}"
+    if not isinstance(line.amount, Money):
+        raise ValidationError(f"{where}: the amount must be Money.")
+    if line.amount.amount == 0:
+        raise ValidationError(f"{where}: the amount is zero.")
+    try:
+        line.amount.check_size()
+    except ValidationError as error:
+        raise ValidationError(f"{where}: {error}") from None
+    if line.account is None or line.account.id is None:
+        raise ValidationError(f"{where}: choose an account.")
+    if line.fund is None or line.fund.id is None:
+        raise ValidationError(f"{where}: choose a fund.")
+    if not line.account.active:
+        raise ValidationError(f"{where}: account {line.account.label} is inactive.")
+    if not line.fund.active:
+        raise ValidationError(f"{where}: fund {line.fund.label} is inactive.")
+    if line.account.role == INTERFUND_ROLE and not allow_interfund:
+        raise ValidationError(
+            f"{where}: {line.account.label} is kept by the ledger itself. Post to the funds "
+            f"involved and it adds the interfund lines.")
+    if line.memo is not None and len(line.memo) > 200:
+        raise ValidationError(f"{where}: the memo is longer than 200 characters.")
+
+
+def _check_balanced(lines: Sequence[Line]) -> None:
+    debits: dict[str, int] = defaultdict(int)
+    credits: dict[str, int] = defaultdict(int)
+    for line in lines:
+        side = debits if line.amount.amount > 0 else credits
+        side[line.amount.currency] += abs(line.amount.amount)
+    for currency in sorted(set(debits) | set(credits)):
+        if debits[currency] != credits[currency]:
+            d, c = Money(debits[currency], currency), Money(credits[currency], currency)
+            raise UnbalancedEntry(
+                f"The entry does not balance: debits {d}, credits {c}, "
+                f"difference {Money(d.amount - c.amount, currency)}.")
+
+
+def interfund_lines(session, lines: Sequence[Line]) -> list[Line]:
+    """Lines on the interfund account that make each fund balance on its own."""
+    per_fund: dict[tuple[int, str], int] = defaultdict(int)
+    funds = {}
+    for line in lines:
+        per_fund[(line.fund.id, line.amount.currency)] += line.amount.amount
+        funds[line.fund.id] = line.fund
+    unbalanced = {key: value for key, value in per_fund.items() if value}
+    if not unbalanced:
+        return []
+    interfund = account_by_role(session, INTERFUND_ROLE)
+    return [Line(interfund, funds[fund_id], Money(-value, currency), "Interfund")
+            for (fund_id, currency), value in sorted(unbalanced.items())]
+
+
+def post_entry(session, *, booking_date: date, description: str, lines: Sequence[Line], actor,
+               source: tuple[str, object] | None = None, reverses: JournalEntry | None = None,
+               _allow_interfund: bool = False) -> JournalEntry:
+    """Validate and post an entry; the ledger adds interfund lines where funds differ.
+
+    Raises ``ValidationError`` (``UnbalancedEntry``, ``ClosedPeriod``) before writing anything.
+    """
+    if not isinstance(booking_date, date) or isinstance(booking_date, datetime):
+        raise ValidationError("Give the booking date.", field="booking_date")
+    description = (description or "").strip()
+    if not description:
+        raise ValidationError("Describe the entry.", field="description")
+    if len(description) > 500:
+        raise ValidationError("The description is longer than 500 characters.", field="description")
+    lines = list(lines)
+    if len(lines) < 2:
+        raise ValidationError("An entry needs at least two lines.")
+    for number, line in enumerate(lines, 1):
+        _check_line(number, line, _allow_interfund)
+    _check_balanced(lines)
+    ensure_open(session, booking_date)
+    lines += interfund_lines(session, lines)
+
+    entry = JournalEntry(
+        booking_date=booking_date, description=description,
+        source_kind=source[0] if source else None,
+        source_id=str(source[1]) if source and source[1] is not None else None,
+        posted_by_id=getattr(actor, "id", None), reverses_id=reverses.id if reverses else None,
+        postings=[Posting(line_no=number, account_id=line.account.id, fund_id=line.fund.id,
+                          amount=line.amount.amount, currency=line.amount.currency,
+                          booking_date=booking_date, memo=line.memo or None)
+                  for number, line in enumerate(lines, 1)],
+    )
+    session.add(entry)
+    session.flush()
+    totals.add_postings(session, entry.postings)
+    audit.record(session, actor, "ledger.entry_posted", "journal_entry", entry.id,
+                 summary=f"{entry.ref} {booking_date} {description}")
+    return entry
+
+
+def reversal_of(session, entry: JournalEntry) -> JournalEntry | None:
+    return session.scalar(select(JournalEntry).where(JournalEntry.reverses_id == entry.id))
+
+
+def reverse_entry(session, entry: JournalEntry, *, actor, reason: str,
+                  booking_date: date | None = None) -> JournalEntry:
+    """Post the exact opposite of ``entry``, linked to it. An entry is reversed at most once.
+
+    Without a date the reversal takes the original's date if that period is open, else today.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why the entry is reversed.", field="reason")
+    if entry.reverses_id is not None:
+        raise ValidationError(
+            f"Entry {entry.ref} is itself the reversal of #{entry.reverses_id} and cannot be "
+            f"reversed. Post a new entry instead.")
+    existing = reversal_of(session, entry)
+    if existing is not None:
+        raise ValidationError(f"Entry {entry.ref} was already reversed by {existing.ref}.")
+    if booking_date is None:
+        booking_date = entry.booking_date if closed_period_on(session, entry.booking_date) is None \
+            else date.today()
+    lines = [Line(p.account, p.fund, Money(-p.amount, p.currency), p.memo) for p in entry.postings]
+    try:
+        with session.begin_nested():
+            return post_entry(
+                session, booking_date=booking_date,
+                description=f"Reversal of {entry.ref}: {reason}"[:500], lines=lines, actor=actor,
+                source=(entry.source_kind, entry.source_id) if entry.source_kind else None,
+                reverses=entry, _allow_interfund=True)
+    except IntegrityError:
+        raise Conflict(f"Entry {entry.ref} was reversed by somebody else a moment ago.") from None
+
+
+def transfer_between_funds(session, *, from_fund: Fund, to_fund: Fund, amount: Money,
+                           booking_date: date, description: str, actor) -> JournalEntry:
+    """Move net assets from one fund to another; the ledger adds the interfund lines."""
+    if from_fund.id == to_fund.id:
+        raise ValidationError("Choose two different funds.", field="to_fund")
+    if amount.amount <= 0:
+        raise ValidationError("The amount to transfer must be positive.", field="amount")
+    transfers = account_by_role(session, FUND_TRANSFERS_ROLE)
+    return post_entry(
+        session, booking_date=booking_date, description=description, actor=actor,
+        source=("fund_transfer", None),
+        lines=[Line(transfers, from_fund, amount, f"To {to_fund.code}"),
+               Line(transfers, to_fund, -amount, f"From {from_fund.code}")])
+
+
+# --- chart of accounts and funds ---------------------------------------------------------------
+
+def _has_postings(session, column, value) -> bool:
+    return session.scalar(select(exists().where(column == value)))
+
+
+def _check_code(code: str) -> str:
+    code = (code or "").strip()
+    if not code or len(code) > 20 or not all(ch.isalnum() or ch in "-._" for ch in code):
+        raise ValidationError("Use a code of up to 20 letters, digits, dots or dashes.", field="code")
+    return code
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise ValidationError("Give a name of up to 200 characters.", field="name")
+    return name
+
+
+def create_account(session, *, code: str, name: str, type: AccountType, actor,
+                   description: str = "") -> Account:
+    code, name = _check_code(code), _check_name(name)
+    if session.scalar(select(Account).where(Account.code == code)):
+        raise ValidationError(f"Account {code} already exists.", field="code")
+    account = Account(code=code, name=name, type=AccountType(type), description=description.strip())
+    session.add(account)
+    session.flush()
+    audit.record(session, actor, "account.created", "account", account.id, summary=account.label,
+                 after={"code": code, "name": name, "type": account.type})
+    return account
+
+
+def update_account(session, account: Account, *, actor, code: str, name: str, active: bool,
+                   description: str = "") -> Account:
+    code, name = _check_code(code), _check_name(name)
+    if code != account.code:
+        if _has_postings(session, Posting.account_id, account.id):
+            raise ValidationError("The code of an account with postings cannot change.", field="code")
+        if session.scalar(select(Account).where(Account.code == code, Account.id != account.id)):
+            raise ValidationError(f"Account {code} already exists.", field="code")
+    if not active and account.active:
+        if account.role:
+            raise ValidationError(f"{account.label} is used by the application ({account.role}) "
+                                  f"and cannot be deactivated.", field="active")
+        balance = session.scalar(select(func.coalesce(func.sum(Posting.amount), 0))
+                                 .where(Posting.account_id == account.id))
+        if balance:
+            raise ValidationError(f"{account.label} still has a balance; move it to another "
+                                  f"account before deactivating.", field="active")
+    new = {"code": code, "name": name, "active": active, "description": description.strip()}
+    before, after = audit.changes(account, list(new), new)
+    if not after:
+        return account
+    for key, value in after.items():
+        setattr(account, key, value)
+    session.flush()
+    audit.record(session, actor, "account.updated", "account", account.id, summary=account.label,
+                 before=before, after=after)
+    return account
+
+
+def create_fund(session, *, code: str, name: str, actor, description: str = "") -> Fund:
+    code, name = _check_code(code), _check_name(name)
+    if session.scalar(select(Fund).where(Fund.code == code)):
+        raise ValidationError(f"Fund {code} already exists.", field="code")
+    fund = Fund(code=code, name=name, kind=FundKind.RESTRICTED, description=description.strip())
+    session.add(fund)
+    session.flush()
+    audit.record(session, actor, "fund.created", "fund", fund.id, summary=fund.label,
+                 after={"code": code, "name": name})
+    return fund
+
+
+def update_fund(session, fund: Fund, *, actor, name: str, active: bool,
+                description: str = "") -> Fund:
+    name = _check_name(name)
+    if not active and fund.active:
+        if fund.kind is FundKind.GENERAL:
+            raise ValidationError("The general fund cannot be deactivated.", field="active")
+        from .balances import fund_balance  # noqa: PLC0415 (balances imports this module)
+        if any(fund_balance(session, fund.id, date.max).values()):
+            raise ValidationError(f"Fund {fund.label} still holds money; transfer it out "
+                                  f"before deactivating.", field="active")
+    new = {"name": name, "active": active, "description": description.strip()}
+    before, after = audit.changes(fund, list(new), new)
+    if not after:
+        return fund
+    for key, value in after.items():
+        setattr(fund, key, value)
+    session.flush()
+    audit.record(session, actor, "fund.updated", "fund", fund.id, summary=fund.label,
+                 before=before, after=after)
+    return fund

@@ -1,0 +1,138 @@
+"""Cached per-period totals that make balance queries independent of the number of postings.
+
+Every posting adds its amount to three rows of each totals table: its calendar year, its month and
+its day (grain Y, M, D). The balance as of a date D is then the sum of the complete years before D,
+the complete months of D's year before D's month, and the days of D's month up to D: at most
+(years + 11 + 31) rows per account, however many postings there are.
+
+The rows are written in the same transaction as the postings (``add_postings``) and can be
+recomputed from the postings at any time (``rebuild``, ``differences``).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from functools import lru_cache
+
+from sqlalchemy import delete, func, literal, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .models import AccountTotal, FundAccountTotal, Grain, Posting
+
+_PERIOD_STARTS = {
+    Grain.YEAR: lambda d: date(d.year, 1, 1),
+    Grain.MONTH: lambda d: date(d.year, d.month, 1),
+    Grain.DAY: lambda d: d,
+}
+
+
+@lru_cache(maxsize=None)
+def _upsert_statement(dialect: str, table):
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    keys = [column.name for column in table.primary_key.columns]
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_={"amount": table.c.amount + statement.excluded.amount})
+
+
+def _upsert(session, model, rows: list[dict]) -> None:
+    """Add ``rows`` to the stored totals (one cached statement, executed for many rows)."""
+    if rows:
+        connection = session.connection()
+        connection.execute(_upsert_statement(connection.dialect.name, model.__table__), rows)
+
+
+def add_postings(session, postings) -> None:
+    """Add new postings to the totals (call in the transaction that inserts them)."""
+    by_account: dict[tuple, int] = defaultdict(int)
+    by_fund: dict[tuple, int] = defaultdict(int)
+    for p in postings:
+        for grain, start_of in _PERIOD_STARTS.items():
+            start = start_of(p.booking_date)
+            by_account[(grain.value, start, p.account_id, p.currency)] += p.amount
+            by_fund[(p.fund_id, grain.value, start, p.account_id, p.currency)] += p.amount
+    # Sorted keys: concurrent transactions lock rows in the same order, so they cannot deadlock.
+    _upsert(session, AccountTotal, [
+        dict(grain=g, period_start=s, account_id=a, currency=c, amount=v)
+        for (g, s, a, c), v in sorted(by_account.items())])
+    _upsert(session, FundAccountTotal, [
+        dict(fund_id=f, grain=g, period_start=s, account_id=a, currency=c, amount=v)
+        for (f, g, s, a, c), v in sorted(by_fund.items())])
+
+
+def covering(model, day: date, columns, *conditions):
+    """A subquery of the totals rows that together cover every posting dated up to ``day``.
+
+    A UNION ALL of three index range scans, one per grain.
+    """
+    year_start = date(day.year, 1, 1)
+    month_start = date(day.year, day.month, 1)
+    ranges = [(Grain.DAY, month_start, day)]
+    if month_start > year_start:
+        ranges.append((Grain.MONTH, year_start, month_start - timedelta(days=1)))
+    if year_start > date.min:
+        ranges.append((Grain.YEAR, date.min, year_start - timedelta(days=1)))
+    parts = [
+        select(*columns).where(model.grain == grain.value, model.period_start >= low,
+                               model.period_start <= high, *conditions)
+        for grain, low, high in ranges
+    ]
+    return union_all(*parts).subquery()
+
+
+# --- recomputation -------------------------------------------------------------------------
+
+def _truncated(session, grain: Grain, column):
+    if grain is Grain.DAY:
+        return column
+    if session.get_bind().dialect.name == "postgresql":
+        unit = "year" if grain is Grain.YEAR else "month"
+        return func.cast(func.date_trunc(unit, column), Posting.booking_date.type)
+    modifier = "start of year" if grain is Grain.YEAR else "start of month"
+    return func.date(column, modifier)
+
+
+def computed_rows(session, model):
+    """A select of what ``model``'s rows should be, computed from the postings."""
+    parts = []
+    for grain in Grain:
+        start = _truncated(session, grain, Posting.booking_date)
+        keys = [literal(grain.value).label("grain"), start.label("period_start"),
+                Posting.account_id, Posting.currency]
+        if model is FundAccountTotal:
+            keys.insert(0, Posting.fund_id)
+        parts.append(select(*keys, func.sum(Posting.amount).label("amount")).group_by(*keys))
+    return union_all(*parts)
+
+
+def rebuild(session) -> None:
+    """Throw the totals away and compute them again from the postings."""
+    for model in (AccountTotal, FundAccountTotal):
+        session.execute(delete(model))
+        columns = [c.name for c in model.__table__.columns]
+        session.execute(model.__table__.insert().from_select(columns, computed_rows(session, model)))
+
+
+def differences(session, limit: int = 20) -> list[str]:
+    """Descriptions of stored totals that disagree with the postings (empty when all agree)."""
+    problems: list[str] = []
+    for model in (AccountTotal, FundAccountTotal):
+        key_names = [c.name for c in model.__table__.primary_key.columns]
+        expected = {tuple(row[:-1]): row[-1] for row in session.execute(
+            select(computed_rows(session, model).subquery()))}
+        expected = {_normal_key(k, key_names): v for k, v in expected.items() if v}
+        stored = {_normal_key(tuple(getattr(row, n) for n in key_names), key_names): row.amount
+                  for row in session.scalars(select(model)) if row.amount}
+        for key in sorted(set(expected) | set(stored), key=str):
+            if expected.get(key, 0) != stored.get(key, 0):
+                problems.append(f"{model.__tablename__} {dict(zip(key_names, key))}: "
+                                f"stored {stored.get(key, 0)}, postings say {expected.get(key, 0)}")
+                if len(problems) >= limit:
+                    return problems
+    return problems
+
+
+def _normal_key(key: tuple, names: list[str]) -> tuple:
+    """Dates come back as strings from some SQLite expressions; compare them as dates."""
+    return tuple(date.fromisoformat(v) if n == "period_start" and isinstance(v, str) else v
+                 for v, n in zip(key, names))

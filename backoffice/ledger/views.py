@@ -1,0 +1,372 @@
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..core.db import transaction
+from ..core.errors import DomainError
+from ..core.formatting import current_locale, number_symbols
+from ..core.forms import ConfirmForm, show_error
+from ..core.money import Money
+from ..core.permissions import Permission, requires
+from ..extensions import db
+from . import services
+from .balances import fund_balances, fund_statements, trial_balance
+from .forms import (
+    AccountForm,
+    AsOfForm,
+    FundForm,
+    JournalFilterForm,
+    ManualEntryForm,
+    RangeForm,
+    ReverseForm,
+    TransferForm,
+)
+from .models import Account, AccountType, Fund, JournalEntry, Period, PeriodKind, Posting
+from .queries import JournalFilter, account_ledger, format_cursor, journal_page, parse_cursor
+
+bp = Blueprint("ledger", __name__, url_prefix="/ledger")
+
+
+def _accounts(active_only=False, postable=False):
+    statement = select(Account).order_by(Account.code)
+    if active_only:
+        statement = statement.where(Account.active.is_(True))
+    if postable:
+        statement = statement.where(func.coalesce(Account.role, "") != services.INTERFUND_ROLE)
+    return db.session.scalars(statement).all()
+
+
+def _funds(active_only=False):
+    statement = select(Fund).order_by(Fund.kind, Fund.code)
+    if active_only:
+        statement = statement.where(Fund.active.is_(True))
+    return db.session.scalars(statement).all()
+
+
+def _get(model, object_id):
+    return db.session.get(model, object_id) or abort(404)
+
+
+# --- journal and entries ---------------------------------------------------------------------
+
+@bp.route("/journal")
+@requires(Permission.LEDGER_VIEW)
+def journal():
+    form = JournalFilterForm(request.args)
+    form.fund.choices = [("", "All funds")] + [(f.id, f.label) for f in _funds()]
+    form.account.choices = [("", "All accounts")] + [(a.id, a.label) for a in _accounts()]
+    form.validate()
+    filters = JournalFilter(
+        start=form.start.data if not form.start.errors else None,
+        end=form.end.data if not form.end.errors else None,
+        fund_id=form.fund.data if not form.fund.errors else None,
+        account_id=form.account.data if not form.account.errors else None,
+        text=form.q.data or "")
+    page = journal_page(db.session, filters, before=parse_cursor(request.args.get("before")),
+                        after=parse_cursor(request.args.get("after")),
+                        limit=current_app.config["PAGE_SIZE"])
+    query = {k: v for k, v in request.args.items() if k not in ("before", "after") and v}
+    return render_template("ledger/journal.html", form=form, page=page, query=query,
+                           format_cursor=format_cursor)
+
+
+@bp.route("/entries/<int:entry_id>")
+@requires(Permission.LEDGER_VIEW)
+def entry(entry_id: int):
+    entry = _get(JournalEntry, entry_id)
+    reversal = services.reversal_of(db.session, entry)
+    form = ReverseForm() if entry.reverses_id is None and reversal is None else None
+    return render_template("ledger/entry.html", entry=entry, reversal=reversal, form=form)
+
+
+@bp.route("/entries/<int:entry_id>/reverse", methods=["POST"])
+@requires(Permission.LEDGER_POST)
+def reverse(entry_id: int):
+    entry = _get(JournalEntry, entry_id)
+    form = ReverseForm()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                reversal = services.reverse_entry(db.session, entry, actor=current_user,
+                                                  reason=form.reason.data,
+                                                  booking_date=form.booking_date.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"Entry {entry.ref} is reversed by {reversal.ref}.", "success")
+            return redirect(url_for(".entry", entry_id=reversal.id))
+    return render_template("ledger/entry.html", entry=entry, reversal=None, form=form), 400
+
+
+@bp.route("/entries/new", methods=["GET", "POST"])
+@requires(Permission.LEDGER_POST)
+def new_entry():
+    accounts, funds = _accounts(active_only=True, postable=True), _funds(active_only=True)
+    form = ManualEntryForm()
+    if request.method == "GET":
+        form.currency.data = current_app.config["DEFAULT_CURRENCY"]
+    form.set_choices(accounts, funds, current_app.config["CURRENCIES"])
+    status = 200
+    if form.add_line.data:
+        form.lines.append_entry()
+        form.set_choices(accounts, funds, current_app.config["CURRENCIES"])
+    elif form.validate_on_submit():
+        lines = form.ledger_lines({a.id: a for a in accounts}, {f.id: f for f in funds},
+                                  current_locale())
+        if lines is not None:
+            try:
+                with transaction():
+                    posted = services.post_entry(
+                        db.session, booking_date=form.booking_date.data,
+                        description=form.description.data, lines=lines, actor=current_user,
+                        source=("manual", None))
+            except DomainError as error:
+                show_error(form, error)
+            else:
+                flash(f"Entry {posted.ref} is posted.", "success")
+                return redirect(url_for(".entry", entry_id=posted.id))
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("ledger/entry_form.html", form=form, symbols=number_symbols()), status
+
+
+@bp.route("/transfers/new", methods=["GET", "POST"])
+@requires(Permission.LEDGER_POST)
+def new_transfer():
+    funds = _funds(active_only=True)
+    form = TransferForm()
+    if request.method == "GET":
+        form.currency.data = current_app.config["DEFAULT_CURRENCY"]
+        form.from_fund.data = services.general_fund(db.session).id
+    form.set_choices(funds, current_app.config["CURRENCIES"])
+    if form.validate_on_submit():
+        by_id = {f.id: f for f in funds}
+        try:
+            amount = Money.parse(form.amount.data, form.currency.data, current_locale())
+        except DomainError as error:
+            form.amount.errors = [str(error)]
+        else:
+            try:
+                with transaction():
+                    posted = services.transfer_between_funds(
+                        db.session, from_fund=by_id[form.from_fund.data],
+                        to_fund=by_id[form.to_fund.data], amount=amount,
+                        booking_date=form.booking_date.data, description=form.description.data,
+                        actor=current_user)
+            except DomainError as error:
+                show_error(form, error)
+            else:
+                flash(f"Transfer posted as {posted.ref}.", "success")
+                return redirect(url_for(".entry", entry_id=posted.id))
+    return render_template("ledger/transfer_form.html", form=form)
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+@bp.route("/accounts")
+@requires(Permission.LEDGER_VIEW)
+def accounts():
+    today = date.today()
+    report = trial_balance(db.session, today)
+    balances = {}
+    for row in report.rows:
+        balances.setdefault(row.account.id, []).append(row)
+    groups = [(kind, [a for a in _accounts() if a.type is kind]) for kind in AccountType]
+    return render_template("ledger/accounts.html", groups=groups, balances=balances, today=today)
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+@requires(Permission.ACCOUNTS_MANAGE)
+def new_account():
+    form = AccountForm()
+    del form.active
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                account = services.create_account(
+                    db.session, code=form.code.data, name=form.name.data, type=form.type.data,
+                    description=form.description.data, actor=current_user)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"Account {account.label} is created.", "success")
+            return redirect(url_for(".accounts"))
+    return render_template("ledger/account_form.html", form=form, account=None)
+
+
+@bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
+@requires(Permission.ACCOUNTS_MANAGE)
+def edit_account(account_id: int):
+    account = _get(Account, account_id)
+    form = AccountForm(obj=account)
+    del form.type
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                services.update_account(db.session, account, actor=current_user,
+                                        code=form.code.data, name=form.name.data,
+                                        active=form.active.data, description=form.description.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"Account {account.label} is saved.", "success")
+            return redirect(url_for(".accounts"))
+    return render_template("ledger/account_form.html", form=form, account=account)
+
+
+@bp.route("/accounts/<int:account_id>")
+@requires(Permission.LEDGER_VIEW)
+def account(account_id: int):
+    account = _get(Account, account_id)
+    fund_id = request.args.get("fund", type=int)
+    start = None
+    if request.args.get("start"):
+        try:
+            start = date.fromisoformat(request.args["start"])
+        except ValueError:
+            flash("The date was not understood; showing the latest postings.", "warning")
+    page = account_ledger(db.session, account.id, fund_id=fund_id,
+                          before=parse_cursor(request.args.get("before")),
+                          after=parse_cursor(request.args.get("after")), start=start,
+                          limit=current_app.config["PAGE_SIZE"])
+    return render_template("ledger/account.html", account=account, page=page, funds=_funds(),
+                           fund_id=fund_id, start=start, format_cursor=format_cursor)
+
+
+# --- funds -------------------------------------------------------------------------------------
+
+@bp.route("/funds/new", methods=["GET", "POST"])
+@requires(Permission.ACCOUNTS_MANAGE)
+def new_fund():
+    form = FundForm()
+    del form.active
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                fund = services.create_fund(db.session, code=form.code.data, name=form.name.data,
+                                            description=form.description.data, actor=current_user)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"Fund {fund.label} is created.", "success")
+            return redirect(url_for(".fund", fund_id=fund.id))
+    return render_template("ledger/fund_form.html", form=form, fund=None)
+
+
+@bp.route("/funds/<int:fund_id>/edit", methods=["GET", "POST"])
+@requires(Permission.ACCOUNTS_MANAGE)
+def edit_fund(fund_id: int):
+    fund = _get(Fund, fund_id)
+    form = FundForm(obj=fund)
+    del form.code
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                services.update_fund(db.session, fund, actor=current_user, name=form.name.data,
+                                     active=form.active.data, description=form.description.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"Fund {fund.label} is saved.", "success")
+            return redirect(url_for(".fund", fund_id=fund.id))
+    return render_template("ledger/fund_form.html", form=form, fund=fund)
+
+
+@bp.route("/funds/<int:fund_id>")
+@requires(Permission.LEDGER_VIEW)
+def fund(fund_id: int):
+    fund = _get(Fund, fund_id)
+    form = RangeForm(request.args)
+    form.validate()
+    today = date.today()
+    year_start = services.fiscal_year_start(today)
+    start = (form.start.data if not form.start.errors else None) or year_start
+    end = (form.end.data if not form.end.errors else None) or today
+    if end < start:
+        flash("The end date is before the start date; showing the fiscal year so far.", "warning")
+        start, end = year_start, today
+    form.start.data, form.end.data = start, end
+    statements = fund_statements(db.session, fund, start, end)
+    return render_template("ledger/fund.html", fund=fund, form=form, statements=statements)
+
+
+@bp.route("/fund-balances", endpoint="fund_balances")
+@requires(Permission.LEDGER_VIEW)
+def fund_balances_page():
+    form = AsOfForm(request.args)
+    del form.fund
+    form.validate()
+    as_of = (form.as_of.data if not form.as_of.errors else None) or date.today()
+    form.as_of.data = as_of
+    balances = fund_balances(db.session, as_of)
+    rows, totals = [], {}
+    for fund in _funds():
+        mine = {c: v for (f, c), v in balances.items() if f == fund.id}
+        if fund.active or mine:
+            rows.append((fund, mine))
+        for currency, amount in mine.items():
+            totals[currency] = totals.get(currency, 0) + amount
+    return render_template("ledger/fund_balances.html", form=form, rows=rows, totals=totals,
+                           as_of=as_of)
+
+
+@bp.route("/trial-balance", endpoint="trial_balance")
+@requires(Permission.LEDGER_VIEW)
+def trial_balance_page():
+    form = AsOfForm(request.args)
+    form.fund.choices = [("", "All funds")] + [(f.id, f.label) for f in _funds()]
+    form.validate()
+    as_of = (form.as_of.data if not form.as_of.errors else None) or date.today()
+    form.as_of.data = as_of
+    fund = db.session.get(Fund, form.fund.data) if form.fund.data and not form.fund.errors else None
+    report = trial_balance(db.session, as_of, fund=fund)
+    return render_template("ledger/trial_balance.html", form=form, report=report)
+
+
+# --- periods -------------------------------------------------------------------------------
+
+@bp.route("/periods")
+@requires(Permission.LEDGER_VIEW)
+def periods():
+    today = date.today()
+    first = db.session.scalar(select(func.min(Posting.booking_date))) or today
+    closed = {(p.kind, p.start): p for p in db.session.scalars(select(Period))}
+    years = []
+    year_start = services.fiscal_year_start(today)
+    while year_start >= services.fiscal_year_start(first):
+        months = []
+        for offset in range(12):
+            month = date(year_start.year + (year_start.month - 1 + offset) // 12,
+                         (year_start.month - 1 + offset) % 12 + 1, 1)
+            if month <= today:
+                months.append((month, closed.get((PeriodKind.MONTH, month))))
+        years.append((year_start, closed.get((PeriodKind.YEAR, year_start)), months))
+        year_start = date(year_start.year - 1, year_start.month, 1)
+    return render_template("ledger/periods.html", years=years, form=ConfirmForm())
+
+
+@bp.route("/periods/<any(month, year):kind>/<start>/<any(close, reopen):action>", methods=["POST"])
+@requires(Permission.LEDGER_PERIODS)
+def change_period(kind: str, start: str, action: str):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        abort(404)
+    try:
+        with transaction():
+            period = services.set_period_closed(db.session, PeriodKind(kind), first,
+                                                action == "close", actor=current_user)
+    except DomainError as error:
+        flash(str(error), "danger")
+    else:
+        flash(f"The {period.label} is {'closed' if period.closed else 'open again'}.", "success")
+    return redirect(url_for(".periods"))
+

@@ -1,0 +1,100 @@
+"""Everything the web layer adds to the app: blueprints, the access check, errors, headers."""
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from .core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from .core.formatting import current_locale, format_date, format_money, money_html
+from .core.permissions import Permission, enforce_access
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def init_web(app: Flask) -> None:
+    from .auth.views import bp as auth_bp
+    from .core.views import bp as core_bp
+    from .ledger.views import bp as ledger_bp
+
+    for blueprint in (core_bp, auth_bp, ledger_bp):
+        app.register_blueprint(blueprint)
+
+    app.before_request(enforce_access)
+
+    @app.after_request
+    def security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if current_user and current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.context_processor
+    def template_helpers():
+        def can(permission):
+            return current_user.is_authenticated and current_user.can(Permission(permission))
+        return {"can": can, "Permission": Permission, "locale": current_locale,
+                "organisation": app.config["ORGANISATION_NAME"]}
+
+    app.add_template_filter(format_money, "money")
+    app.add_template_filter(money_html, "money_html")
+    app.add_template_filter(format_date, "date")
+
+    def error_page(status: int, title: str, message: str):
+        return render_template("errors/error.html", status=status, title=title,
+                               message=message), status
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return error_page(400, "Bad request", "The request could not be understood.")
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        return error_page(400, "Form expired",
+                          "The form was sent without a valid security token (it may have "
+                          "expired). Go back, reload the page and try again. Nothing was saved.")
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return error_page(403, "Not allowed",
+                          "Your account does not have access to this page. If you think it "
+                          "should, ask an administrator.")
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return error_page(404, "Not found", "There is nothing at this address.")
+
+    @app.errorhandler(405)
+    def wrong_method(error):
+        return error_page(405, "Not allowed", "This address does not accept that kind of request.")
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return error_page(413, "Too large", "The upload is larger than allowed.")
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return error_page(500, "Something went wrong",
+                          "The error has been logged. Nothing was saved; please try again.")
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        """Fallback for a refusal a view did not turn into a form error."""
+        if isinstance(error, NotFound):
+            return error_page(404, "Not found", str(error))
+        if isinstance(error, PermissionDenied):
+            return error_page(403, "Not allowed", str(error))
+        if isinstance(error, Conflict):
+            return error_page(409, "Changed meanwhile", str(error))
+        return error_page(400, "Not possible", str(error))

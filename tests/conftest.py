@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import socket
+from datetime import date
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask_migrate import upgrade
+
+from backoffice import create_app
+from backoffice.core.db import transaction
+from backoffice.core.permissions import Role
+from backoffice.extensions import db
+
+from .databases import BACKENDS, Templates
+from .helpers import PASSWORD, email_for
+
+FAST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+class MailSink:
+    """An SMTP server on localhost that keeps what it receives."""
+
+    def __init__(self):
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        from email import message_from_bytes, policy
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    sink = MailSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller.port, sink
+    controller.stop()
+
+
+def base_config(database_url: str, smtp_port: int | None = None, instance_path: str | None = None) -> dict:
+    return {
+        "ENV": "testing",
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "MAIL_SERVER": "127.0.0.1" if smtp_port else None,
+        "MAIL_PORT": smtp_port or 25,
+        "ARGON2_PARAMETERS": FAST_ARGON2,
+        "SERVER_NAME": None,
+        "BASE_URL": "http://localhost",
+    }
+
+
+def _migrate(url: str) -> None:
+    app = create_app(base_config(url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory):
+    holder = Templates(tmp_path_factory.mktemp("db-templates"), _migrate)
+    yield holder
+    holder.cleanup()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, templates, tmp_path):
+    url, cleanup = templates.clone(backend, tmp_path)
+    yield url
+    cleanup()
+
+
+@pytest.fixture
+def app(database_url, smtp_server):
+    app = create_app(base_config(database_url, smtp_server[0]))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app):
+    return db.session
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    sink = smtp_server[1]
+    sink.messages.clear()
+    return sink.messages
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def users(app):
+    """One user per role, all with the password ``helpers.PASSWORD``."""
+    from backoffice.auth.services import create_user
+
+    with transaction():
+        made = {role: create_user(db.session, email_for(role), roles=[role], password=PASSWORD,
+                                  name=f"Test {role.value.capitalize()}")
+                for role in Role}
+    return made
+
+
+@pytest.fixture
+def today():
+    return date.today()
