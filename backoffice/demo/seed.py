@@ -11,10 +11,13 @@ from sqlalchemy import func, select
 
 from ..auth import services as auth
 from ..auth.models import User
-from ..core.money import Money, split_percent
+from ..core.money import Money
+from ..funds.fees import income_lines, set_policy
+from ..funds.models import IncomeKind
 from ..core.permissions import Role
 from ..groups.models import MemberGroup
 from ..ledger import services as ledger
+from ..ledger.balances import account_balances
 from ..ledger.models import JournalEntry, PeriodKind
 from ..ledger.services import Line
 
@@ -101,6 +104,10 @@ def seed(session, today: date | None = None) -> dict:
         groups[code].organisers.append(users[Role.ORGANISER])
 
     start = date(today.year - 1, 1, 1)
+    for code, *_ in GROUPS:
+        set_policy(session, funds[code], rate_percent=ADMIN_FEE, effective_from=start,
+                   kinds=[IncomeKind.SPONSORSHIP, IncomeKind.DONATION, IncomeKind.TICKETS],
+                   actor=treasurer)
     _opening_balances(demo, start, funds)
     day = start
     while day <= today:
@@ -131,16 +138,12 @@ def _opening_balances(demo: Demo, day: date, funds: dict) -> None:
                    Line(demo.a("3000"), funds[code], -amount)], ("opening", None))
 
 
-def _income_with_fee(demo: Demo, day, fund, income_account, debit_account, amount: Money,
-                     description: str, source=None):
-    """Income into a group's fund and, in the same entry, the association's admin fee."""
-    fee, _ = split_percent(amount.amount, ADMIN_FEE)
-    lines = [Line(debit_account, fund, amount), Line(income_account, fund, -amount)]
-    if fee:
-        fee_money = Money(fee, amount.currency)
-        lines += [Line(demo.a("5800"), fund, fee_money, f"Admin fee {ADMIN_FEE}%"),
-                  Line(demo.a("4500"), demo.general, -fee_money, f"Admin fee from {fund.code}")]
-    return demo.post(day, description, lines, source)
+def _income(demo: Demo, day, fund, kind: IncomeKind, income_account, debit_account,
+            amount: Money, description: str, source=None):
+    """Income into a fund; the fund's admin fee, if any, is posted in the same entry."""
+    return demo.post(day, description, income_lines(
+        demo.session, fund=fund, kind=kind, amount=amount, day=day,
+        debit_account=debit_account, income_account=income_account), source)
 
 
 def _one_day(demo: Demo, day: date, funds: dict) -> None:
@@ -159,26 +162,30 @@ def _one_day(demo: Demo, day: date, funds: dict) -> None:
         target = rng.choice([general, general, general, funds["GRANTS"], funds["EDU"],
                              funds[rng.choice(GROUPS)[0]]])
         if target.code in GROUP_CODES:
-            _income_with_fee(demo, day, target, a("4100"), a("1300"), gross,
-                             f"Donation for {target.name} (Stripe)", ("donation", None))
+            _income(demo, day, target, IncomeKind.DONATION, a("4100"), a("1300"), gross,
+                    f"Donation for {target.name} (Stripe)", ("donation", None))
         else:
             demo.post(day, "Donation (Stripe)", [Line(a("1300"), target, gross),
                                                  Line(a("4100"), target, -gross)], ("donation", None))
         demo.post(day, "Stripe fee", [Line(a("6000"), target, fee), Line(a("1300"), target, -fee)],
                   ("stripe", None))
-    # Weekly Stripe payout to the bank, per fund that holds Stripe money.
+    # Weekly Stripe payout to the bank: Stripe pays out what each fund holds there.
     if weekday == 0:
-        for fund in [general, funds["GRANTS"], funds["EDU"]]:
-            amount = demo.eur(rng.uniform(40, 400))
-            demo.post(day, "Stripe payout", [Line(a("1200"), fund, amount),
-                                             Line(a("1300"), fund, -amount)], ("stripe_payout", None))
+        stripe = a("1300")
+        for fund in [general, *funds.values()]:
+            held = account_balances(demo.session, day - timedelta(days=2), fund_id=fund.id,
+                                    account_ids=[stripe.id]).get((stripe.id, "EUR"), 0)
+            if held > 0:
+                amount = Money(held, "EUR")
+                demo.post(day, "Stripe payout", [Line(a("1200"), fund, amount),
+                                                 Line(stripe, fund, -amount)], ("stripe_payout", None))
     # Group life: meetups pay venues and pizza, receive local sponsorship and tickets.
     for index, (code, name, kind, scale) in enumerate(GROUPS):
         fund = funds[code]
         if kind in ("meetup", "user group", "project") and day.day == 8 + index:
             sponsor = demo.eur(scale * rng.uniform(0.6, 1.4))
-            _income_with_fee(demo, day, fund, a("4200"), a("1200"), sponsor,
-                             f"Local sponsor for {name}", ("sponsorship", None))
+            _income(demo, day, fund, IncomeKind.SPONSORSHIP, a("4200"), a("1200"), sponsor,
+                    f"Local sponsor for {name}", ("sponsorship", None))
             for account, label, share in (("5100", "Venue", 0.35), ("5110", "Catering", 0.3)):
                 cost = demo.eur(scale * share * rng.uniform(0.7, 1.3))
                 demo.post(day, f"{label} for {name} meetup",
@@ -192,14 +199,14 @@ def _one_day(demo: Demo, day: date, funds: dict) -> None:
         if kind == "conference" and day.month in (3, 9) and day.day in (3, 10, 17, 24):
             for _ in range(rng.randint(8, 20)):
                 tickets = demo.eur(rng.choice([45, 90, 150, 300]) * rng.randint(1, 4))
-                _income_with_fee(demo, day, fund, a("4300"), a("1300"), tickets,
-                                 f"Tickets {name}", ("tickets", None))
+                _income(demo, day, fund, IncomeKind.TICKETS, a("4300"), a("1300"), tickets,
+                        f"Tickets {name}", ("tickets", None))
         if kind == "conference" and day.month in (4, 10) and day.day == 2:
             for sponsor_name, euros in (("Gold sponsor", 5000), ("Silver sponsor", 2500),
                                         ("Silver sponsor", 2500), ("Bronze sponsor", 1000)):
                 amount = demo.eur(euros * scale / 6000)
-                _income_with_fee(demo, day, fund, a("4200"), a("1400"), amount,
-                                 f"{sponsor_name} {name}: invoice", ("invoice", None))
+                _income(demo, day, fund, IncomeKind.SPONSORSHIP, a("4200"), a("1400"), amount,
+                        f"{sponsor_name} {name}: invoice", ("invoice", None))
                 paid = day + timedelta(days=rng.randint(7, 40))
                 if paid <= demo.today:
                     demo.post(paid, f"{sponsor_name} {name}: payment received",

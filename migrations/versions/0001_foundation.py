@@ -147,6 +147,20 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_periods')),
     sa.UniqueConstraint('kind', 'start', name='uq_ledger_periods_kind_start')
     )
+    op.create_table('fee_policies',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('fund_id', sa.Integer(), nullable=False),
+    sa.Column('effective_from', sa.Date(), nullable=False),
+    sa.Column('rate_bp', sa.Integer(), nullable=False),
+    sa.Column('income_kinds', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('rate_bp >= 0 AND rate_bp <= 10000', name=op.f('ck_fee_policies_rate_range')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_fee_policies_created_by_id_users')),
+    sa.ForeignKeyConstraint(['fund_id'], ['funds.id'], name=op.f('fk_fee_policies_fund_id_funds')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fee_policies')),
+    sa.UniqueConstraint('fund_id', 'effective_from', name='uq_fee_policies_fund_from')
+    )
     op.create_table('member_groups',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -229,6 +243,7 @@ def downgrade():
     op.drop_table('user_tokens')
     op.drop_table('user_roles')
     op.drop_table('member_groups')
+    op.drop_table('fee_policies')
     op.drop_table('ledger_periods')
     with op.batch_alter_table('ledger_fund_totals', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_fund_totals_grain')

@@ -1,0 +1,1 @@
+"""Fiscal sponsorship: admin-fee policies on group funds, fund statements, the organiser's view."""

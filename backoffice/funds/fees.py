@@ -1,0 +1,89 @@
+"""The admin fee the association takes on income into a sponsored group's fund.
+
+Every package that books income into a fund builds its lines with ``income_lines``, so the fee is
+posted in the same entry (and transaction) as the income it belongs to. The fee is rounded once,
+half away from zero, to whole minor units (``core.money.split_percent``); fee and remainder always
+add up to the income exactly.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from ..core import audit
+from ..core.errors import ValidationError
+from ..core.money import Money, split_percent
+from ..ledger.models import Fund, FundKind
+from ..ledger.services import Line, account_by_role, general_fund
+from .models import FeePolicy, IncomeKind
+
+ADMIN_FEE_EXPENSE_ROLE = "admin_fee_expense"
+ADMIN_FEE_INCOME_ROLE = "admin_fee_income"
+
+
+def policy_on(session, fund_id: int, day: date) -> FeePolicy | None:
+    """The policy in force for the fund on that day (the latest one that started by then)."""
+    return session.scalar(
+        select(FeePolicy).where(FeePolicy.fund_id == fund_id, FeePolicy.effective_from <= day)
+        .order_by(FeePolicy.effective_from.desc()).limit(1))
+
+
+def set_policy(session, fund: Fund, *, rate_percent: Decimal, kinds, effective_from: date,
+               actor) -> FeePolicy:
+    """Add a policy starting on ``effective_from``; earlier income keeps the earlier rate."""
+    if fund.kind is FundKind.GENERAL:
+        raise ValidationError("The general fund pays no admin fee to itself.")
+    rate_bp = rate_percent * 100
+    if rate_bp != rate_bp.to_integral_value() or not 0 <= rate_bp <= 10000:
+        raise ValidationError("Give a rate between 0 and 100 % with at most two decimals.",
+                              field="rate")
+    kinds = sorted({IncomeKind(k) for k in kinds})
+    if session.scalar(select(FeePolicy).where(FeePolicy.fund_id == fund.id,
+                                              FeePolicy.effective_from == effective_from)):
+        raise ValidationError(f"Fund {fund.code} already has a policy starting {effective_from}.",
+                              field="effective_from")
+    policy = FeePolicy(fund_id=fund.id, effective_from=effective_from, rate_bp=int(rate_bp),
+                       income_kinds=",".join(k.value for k in kinds),
+                       created_by_id=getattr(actor, "id", None))
+    session.add(policy)
+    session.flush()
+    audit.record(session, actor, "fee_policy.created", "fund", fund.id,
+                 summary=f"{fund.code}: {rate_percent} % from {effective_from}",
+                 after={"rate_percent": rate_percent, "kinds": [k.value for k in kinds],
+                        "effective_from": effective_from})
+    return policy
+
+
+def fee_for(session, fund: Fund, kind: IncomeKind, amount: Money, day: date) -> Money:
+    """The admin fee due on this income (zero where no policy applies)."""
+    if fund.kind is FundKind.GENERAL:
+        return Money.zero(amount.currency)
+    policy = policy_on(session, fund.id, day)
+    if policy is None or not policy.applies_to(kind):
+        return Money.zero(amount.currency)
+    fee, _ = split_percent(amount.amount, Decimal(policy.rate_bp) / 100)
+    return Money(fee, amount.currency)
+
+
+def income_lines(session, *, fund: Fund, kind: IncomeKind, amount: Money, day: date,
+                 debit_account, income_account, memo: str | None = None) -> list[Line]:
+    """Lines booking ``amount`` of income into ``fund`` (debit ``debit_account``, e.g. bank or
+    receivables), plus the fund's admin fee moving to the general fund, if one applies.
+
+    ``amount`` is positive for income and negative to take income back (a refund, a cancelled
+    invoice): the fee then comes back with it, computed with the same rule.
+    """
+    lines = [Line(debit_account, fund, amount, memo), Line(income_account, fund, -amount, memo)]
+    fee = fee_for(session, fund, kind, amount, day)
+    if fee:
+        policy = policy_on(session, fund.id, day)
+        rate = Decimal(policy.rate_bp) / 100
+        lines += [
+            Line(account_by_role(session, ADMIN_FEE_EXPENSE_ROLE), fund, fee,
+                 f"Admin fee {rate.normalize():f} %"),
+            Line(account_by_role(session, ADMIN_FEE_INCOME_ROLE), general_fund(session), -fee,
+                 f"Admin fee from {fund.code}"),
+        ]
+    return lines
