@@ -61,6 +61,7 @@ class Defaults:
     BOOTSTRAP_BTN_SIZE = "md"
     PAGE_SIZE = 50
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    UPLOAD_FOLDER: str | None = None  # default: instance/uploads
 
 
 def _coerce(value: str):

@@ -138,10 +138,49 @@ class Money:
         return Decimal(self.amount).scaleb(-exponent(self.currency))
 
     def format(self, locale: str = "en_IE") -> str:
-        return format_currency(self.to_decimal(), self.currency, locale=locale)
+        return _formatter(self.currency, locale)(self.amount)
 
     def __str__(self) -> str:  # unambiguous, locale-free: "1234.50 EUR"
         return f"{self.to_decimal():f} {self.currency}"
+
+
+_PROBE = 1234567  # major units; the formatted probe shows where the digits go
+
+
+@lru_cache(maxsize=None)
+def _formatter(currency: str, locale: str):
+    """A fast formatter equivalent to Babel's ``format_currency`` for this currency and locale.
+
+    Babel re-reads the locale's pattern on every call, which dominates pages with hundreds of
+    amounts. Here Babel formats two probe amounts once; the parts around the digits (symbol,
+    spacing, sign) and the separators are reused. Tests compare the two on many amounts.
+    """
+    places = exponent(currency)
+    probe = Decimal(_PROBE) + (Decimal(89) / 100 if places else 0)
+    shapes = {}
+    for sign in (1, -1):
+        text = format_currency(sign * probe, currency, locale=locale)
+        digits = [i for i, ch in enumerate(text) if ch.isdigit()]
+        first, last = digits[0], digits[-1]
+        shapes[sign] = (text[:first], text[last + 1:])
+        body = text[first:last + 1]
+    group = body[1] if not body[1].isdigit() else ""
+    decimal = body[-(places + 1)] if places else ""
+
+    def fmt(minor: int) -> str:
+        whole, fraction = divmod(abs(minor), 10 ** places)
+        number = f"{whole:,}".replace(",", group)
+        if places:
+            number += decimal + f"{fraction:0{places}d}"
+        prefix, suffix = shapes[-1 if minor < 0 else 1]
+        return prefix + number + suffix
+
+    def babel(minor: int) -> str:
+        return format_currency(Decimal(minor).scaleb(-places), currency, locale=locale)
+
+    # Locales with other grouping rules (Swiss, Indian, ...) keep Babel's own, slower path.
+    samples = (0, 7, -7, *(sign * (10**k + 12345 % 10**k) for k in range(1, 15) for sign in (1, -1)))
+    return fmt if all(fmt(v) == babel(v) for v in samples) else babel
 
 
 def percent_of(amount: int, rate: Decimal) -> int:

@@ -157,8 +157,10 @@ class Posting(db.Model):
     memo: Mapped[str | None] = mapped_column(String(200))
 
     entry: Mapped[JournalEntry] = relationship(back_populates="postings")
-    account: Mapped[Account] = relationship(lazy="joined")
-    fund: Mapped[Fund] = relationship(lazy="joined")
+    # Plain lazy loads: pages load the (small) chart of accounts and funds once, after which
+    # these resolve from the session's identity map without a query.
+    account: Mapped[Account] = relationship()
+    fund: Mapped[Fund] = relationship()
 
     __table_args__ = (
         ForeignKeyConstraint(["entry_id", "booking_date"],

@@ -56,9 +56,10 @@ def _get(model, object_id):
 @bp.route("/journal")
 @requires(Permission.LEDGER_VIEW)
 def journal():
+    accounts, funds = _accounts(), _funds()  # also what the postings' lazy loads resolve to
     form = JournalFilterForm(request.args)
-    form.fund.choices = [("", "All funds")] + [(f.id, f.label) for f in _funds()]
-    form.account.choices = [("", "All accounts")] + [(a.id, a.label) for a in _accounts()]
+    form.fund.choices = [("", "All funds")] + [(f.id, f.label) for f in funds]
+    form.account.choices = [("", "All accounts")] + [(a.id, a.label) for a in accounts]
     form.validate()
     filters = JournalFilter(
         start=form.start.data if not form.start.errors else None,
@@ -71,7 +72,7 @@ def journal():
                         limit=current_app.config["PAGE_SIZE"])
     query = {k: v for k, v in request.args.items() if k not in ("before", "after") and v}
     return render_template("ledger/journal.html", form=form, page=page, query=query,
-                           format_cursor=format_cursor)
+                           accounts=accounts, funds=funds, format_cursor=format_cursor)
 
 
 @bp.route("/entries/<int:entry_id>")
@@ -230,11 +231,12 @@ def account(account_id: int):
             start = date.fromisoformat(request.args["start"])
         except ValueError:
             flash("The date was not understood; showing the latest postings.", "warning")
+    funds = _funds()
     page = account_ledger(db.session, account.id, fund_id=fund_id,
                           before=parse_cursor(request.args.get("before")),
                           after=parse_cursor(request.args.get("after")), start=start,
                           limit=current_app.config["PAGE_SIZE"])
-    return render_template("ledger/account.html", account=account, page=page, funds=_funds(),
+    return render_template("ledger/account.html", account=account, page=page, funds=funds,
                            fund_id=fund_id, start=start, format_cursor=format_cursor)
 
 
@@ -318,14 +320,15 @@ def fund_balances_page():
 @bp.route("/trial-balance", endpoint="trial_balance")
 @requires(Permission.LEDGER_VIEW)
 def trial_balance_page():
+    funds = _funds()
     form = AsOfForm(request.args)
-    form.fund.choices = [("", "All funds")] + [(f.id, f.label) for f in _funds()]
+    form.fund.choices = [("", "All funds")] + [(f.id, f.label) for f in funds]
     form.validate()
     as_of = (form.as_of.data if not form.as_of.errors else None) or date.today()
     form.as_of.data = as_of
     fund = db.session.get(Fund, form.fund.data) if form.fund.data and not form.fund.errors else None
     report = trial_balance(db.session, as_of, fund=fund)
-    return render_template("ledger/trial_balance.html", form=form, report=report)
+    return render_template("ledger/trial_balance.html", form=form, report=report, funds=funds)
 
 
 # --- periods -------------------------------------------------------------------------------

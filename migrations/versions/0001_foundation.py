@@ -161,6 +161,21 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fee_policies')),
     sa.UniqueConstraint('fund_id', 'effective_from', name='uq_fee_policies_fund_from')
     )
+    op.create_table('stored_files',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('original_name', sa.String(length=255), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_stored_files_created_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stored_files'))
+    )
+    with op.batch_alter_table('stored_files', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stored_files_sha256'), ['sha256'], unique=False)
+
     op.create_table('member_groups',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -243,6 +258,10 @@ def downgrade():
     op.drop_table('user_tokens')
     op.drop_table('user_roles')
     op.drop_table('member_groups')
+    with op.batch_alter_table('stored_files', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stored_files_sha256'))
+
+    op.drop_table('stored_files')
     op.drop_table('fee_policies')
     op.drop_table('ledger_periods')
     with op.batch_alter_table('ledger_fund_totals', schema=None) as batch_op:

@@ -1,0 +1,50 @@
+"""PDF rendering with WeasyPrint, shared by statements, invoices, receipts, letters and reports.
+
+Documents are rendered from Jinja templates under ``templates/pdf/``. WeasyPrint may only read
+local files from ``backoffice/static`` (stylesheets, fonts, images) and ``data:`` URLs: user content
+in a document can never make the server fetch anything from the network.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from flask import render_template
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def _allowed(url: str) -> bool:
+    if url.startswith("data:"):
+        return True
+    if url.startswith("file://"):
+        return Path(url.removeprefix("file://")).resolve().is_relative_to(STATIC)
+    return False
+
+
+@lru_cache(maxsize=1)
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher  # noqa: PLC0415 (slow import, load on first use)
+
+    class LocalOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            if not _allowed(url):
+                raise ValueError(f"documents may not load {url!r}")
+            return super().fetch(url, headers)
+
+    return LocalOnly
+
+
+def html_to_pdf(html: str, **options) -> bytes:
+    """Render HTML to PDF bytes; ``options`` go to WeasyPrint (e.g. ``pdf_variant="pdf/a-3b"``,
+    ``attachments=[...]``)."""
+    import weasyprint  # noqa: PLC0415 (takes half a second; only documents need it)
+
+    document = weasyprint.HTML(string=html, base_url=f"file://{STATIC}/",
+                               url_fetcher=_fetcher_class()())
+    return document.write_pdf(**options)
+
+
+def render_pdf(template: str, **context) -> bytes:
+    """Render ``templates/<template>`` with ``context`` to PDF bytes."""
+    return html_to_pdf(render_template(template, **context))
