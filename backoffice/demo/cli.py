@@ -12,7 +12,9 @@ demo_cli = AppGroup("demo", help="Demo data for trying Backoffice out.")
 
 
 @demo_cli.command("seed")
-def seed_command():
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Start of the demo history (default: 1 January of last year).")
+def seed_command(since):
     """Fill an empty database with a demo association (does nothing when data exists)."""
     if current_app.config["ENV"] == "production":
         raise click.ClickException("Refusing to add demo data in production.")
@@ -22,7 +24,7 @@ def seed_command():
     started = time.monotonic()
     with click.progressbar(length=1, label="Seeding the demo association") as bar:
         with transaction():
-            counts = demo.seed(db.session)
+            counts = demo.seed(db.session, since=since.date() if since else None)
         bar.update(1)
     click.echo(f"Seeded {counts['users']} users, {counts['funds']} funds and "
                f"{counts['entries']} journal entries in {time.monotonic() - started:.1f} s.")
