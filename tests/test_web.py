@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from backoffice.ledger.models import JournalEntry
 
-from .helpers import csrf_token, login
+from .helpers import login
 
 
 def test_forms_without_a_csrf_token_are_refused_and_change_nothing(client, users, session):

@@ -33,6 +33,6 @@ def seed_command(since):
 @demo_cli.command("logins")
 def logins_command():
     """Print the demo logins (one per role)."""
-    click.echo("Demo logins (password for all: %s):" % demo.DEMO_PASSWORD)
-    for email, name, roles in demo.DEMO_USERS:
+    click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
+    for email, _, roles in demo.DEMO_USERS:
         click.echo(f"  {roles[0].value:<10} {email}")

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from ..auth import services as auth
 from ..auth.models import User
 from ..core.money import Money
+from ..core.permissions import Role
 from ..funds.fees import income_lines, set_policy
 from ..funds.models import IncomeKind
-from ..core.permissions import Role
 from ..groups.models import MemberGroup
 from ..ledger import services as ledger
 from ..ledger.balances import account_balances

@@ -17,8 +17,8 @@ from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import NotFound, ValidationError
 from ..core.money import Money
-from .models import Account, AccountType, Fund, FundKind, JournalEntry, Period, PeriodKind, Posting
 from . import totals
+from .models import Account, AccountType, Fund, FundKind, JournalEntry, Period, PeriodKind, Posting
 
 INTERFUND_ROLE = "interfund"
 FUND_TRANSFERS_ROLE = "fund_transfers"

@@ -8,8 +8,8 @@ from backoffice.core.db import transaction
 from backoffice.core.errors import DomainError
 from backoffice.extensions import db
 from backoffice.ledger import services
-from backoffice.ledger.models import JournalEntry
 from backoffice.ledger.integrity import problems
+from backoffice.ledger.models import JournalEntry
 
 
 def test_an_entry_reversed_twice_at_once_is_reversed_once(app, books, session):
@@ -18,7 +18,7 @@ def test_an_entry_reversed_twice_at_once_is_reversed_once(app, books, session):
         barrier = threading.Barrier(2)
         outcomes = []
 
-        def reverse(entry_id=entry.id):
+        def reverse(entry_id=entry.id, barrier=barrier, outcomes=outcomes):
             with app.app_context():
                 target = db.session.get(JournalEntry, entry_id)
                 barrier.wait()

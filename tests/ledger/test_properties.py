@@ -11,9 +11,16 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import func, select
 
+from backoffice.core.audit import AuditEvent
 from backoffice.core.errors import DomainError
 from backoffice.core.money import Money
 from backoffice.ledger import services
@@ -29,7 +36,6 @@ from backoffice.ledger.models import (
     PeriodKind,
     Posting,
 )
-from backoffice.core.audit import AuditEvent
 from backoffice.ledger.services import ClosedPeriod, Line
 
 START = date(2025, 11, 1)
