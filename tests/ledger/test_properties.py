@@ -42,7 +42,7 @@ START = date(2025, 11, 1)
 DAYS = st.integers(min_value=0, max_value=120).map(lambda n: START + timedelta(days=n))
 CURRENCIES = st.sampled_from(["EUR", "EUR", "EUR", "USD"])
 AMOUNTS = st.integers(min_value=1, max_value=5_000_000)
-SETTINGS = settings(max_examples=15, stateful_step_count=20, deadline=None,
+SETTINGS = settings(max_examples=10, stateful_step_count=15, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
