@@ -64,6 +64,9 @@ class Provider(ABC):
         state says is open and sets ``counts_own_allocations = True``."""
 
     counts_own_allocations: bool = False
+    #: Whether ``accept`` may return ledger lines or change state. A provider that never does
+    #: (booked postings) lets confident matches be written in bulk on import.
+    posts_entries: bool = True
 
     @abstractmethod
     def accept(self, session, *, bank_account, match, item: OpenItem, amount: int,
@@ -120,7 +123,9 @@ def fold(text: str) -> str:
 
 
 def usable(reference: str) -> bool:
-    return len(reference) >= MIN_REFERENCE and any(ch.isdigit() for ch in reference)
+    """Long enough once folded, and a real digit in it as written ("STRIPE" folds to "5TR1PE"
+    but is no reference)."""
+    return len(fold(reference)) >= MIN_REFERENCE and any(ch.isdigit() for ch in reference)
 
 
 def text_keys(text: str) -> set[str]:
@@ -202,9 +207,8 @@ class ItemIndex:
             index.items[key] = item
             index.remaining[key] = open_amount
             for reference in item.references:
-                folded = fold(reference)
-                if usable(folded):
-                    index.by_reference[folded].append(key)
+                if usable(reference):
+                    index.by_reference[fold(reference)].append(key)
             for iban in item.ibans:
                 if iban:
                     index.by_iban[iban.replace(" ", "").upper()].append(key)

@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import or_, select
 
 from ..ledger.models import JournalEntry, Posting
-from .matching import OpenItem, Provider, fold, register, usable
+from .matching import OpenItem, Provider, register, usable
 from .models import BankAccount, BankMatch
 
 
@@ -47,7 +47,7 @@ def unreconciled_postings_query(bank_account: BankAccount, *, until: date | None
 def references_in(text: str) -> tuple[str, ...]:
     """Words of a description that look like references (five or more characters, a digit)."""
     words = [word.strip(".,;:()[]") for word in (text or "").split()]
-    return tuple(word for word in words if usable(fold(word)))
+    return tuple(word for word in words if usable(word))
 
 
 class BookedPostings(Provider):
@@ -58,6 +58,7 @@ class BookedPostings(Provider):
 
     name = "posting"
     label = "Booked bank postings"
+    posts_entries = False
 
     def open_items(self, session, bank_account) -> Iterable[OpenItem]:
         rows = session.execute(unreconciled_postings_query(bank_account))

@@ -13,7 +13,7 @@ from datetime import date
 
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 
 from ..core import audit
 from ..core.db import utcnow
@@ -177,15 +177,16 @@ def _account_matches(bank_account: BankAccount, identification: str) -> bool:
 class ImportResult:
     record: BankImport
     skipped_statements: list[str]
-    auto_matches: list[BankMatch]
+    auto_matched: int
     rule_matches: list[BankMatch]
 
 
 def import_statement(session, bank_account: BankAccount, *, filename: str, data: bytes, actor,
                      format: str | None = None,
-                     progress: Callable[[int], None] | None = None) -> ImportResult:
+                     progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Parse the whole file, then write its new lines, apply rules and (when the account says
-    so) accept confident matches. Raises ``StatementFormatError`` before writing anything."""
+    so) accept confident matches. Raises ``StatementFormatError`` before writing anything.
+    ``progress(done, total)`` is called as lines are written."""
     mapping = CsvMapping.from_dict(bank_account.csv_mapping)
     parsed = parsers.parse(data, currency=bank_account.currency, csv_mapping=mapping,
                            format=format)
@@ -216,16 +217,13 @@ def import_statement(session, bank_account: BankAccount, *, filename: str, data:
         if starts:
             earliest = min(starts)
             bank_account.reconcile_from = min(earliest, bank_account.reconcile_from or earliest)
-    lines = list(session.scalars(select(BankLine).where(BankLine.id.in_(new_line_ids))
-                                 .order_by(BankLine.booking_date, BankLine.id))) \
-        if len(new_line_ids) < 5000 else _load_lines(session, new_line_ids)
+    lines = _line_rows(session, new_line_ids)
     rule_matches = apply_rules(session, bank_account, lines, actor=actor)
-    auto_matches = []
     if bank_account.auto_accept:
-        open_lines = [line for line in lines if line.status == "open"]
-        auto_matches = auto_accept(session, bank_account, open_lines, actor=actor)
-    record.lines_by_rule = sum(len(m.lines) for m in rule_matches)
-    record.lines_auto_matched = sum(len(m.lines) for m in auto_matches)
+        booked = {part.bank_line_id for match in rule_matches for part in match.lines}
+        open_lines = [line for line in lines if line.id not in booked]
+        record.lines_auto_matched = auto_accept(session, bank_account, open_lines, actor=actor)
+    record.lines_by_rule = len(rule_matches)
     session.flush()
     audit.record(session, actor, "bank.imported", "bank_import", record.id,
                  summary=f"{filename}: {record.lines_new} new lines, {record.lines_duplicate} "
@@ -233,15 +231,24 @@ def import_statement(session, bank_account: BankAccount, *, filename: str, data:
                          f"{record.lines_auto_matched} matched automatically",
                  after={"format": parsed.format, "statements": len(statements),
                         "sha256": record.sha256})
-    return ImportResult(record, skipped, auto_matches, rule_matches)
+    return ImportResult(record, skipped, record.lines_auto_matched, rule_matches)
 
 
-def _load_lines(session, ids: list[int]) -> list[BankLine]:
-    lines = []
+_LINE_COLUMNS = ("id", "bank_account_id", "booking_date", "amount", "currency",
+                 "counterparty_name", "counterparty_iban", "remittance", "references",
+                 "transaction_code", "status")
+
+
+def _line_rows(session, ids: list[int]) -> list:
+    """New lines as light rows (what rules and the matcher read), oldest first; an import of
+    thousands of lines does not need thousands of ORM objects."""
+    table = BankLine.__table__
+    rows = []
     for start in range(0, len(ids), 2000):
-        lines += session.scalars(select(BankLine).where(BankLine.id.in_(ids[start:start + 2000])))
-    lines.sort(key=lambda line: (line.booking_date, line.id))
-    return lines
+        rows += session.execute(select(*(table.c[name] for name in _LINE_COLUMNS))
+                                .where(table.c.id.in_(ids[start:start + 2000]))).all()
+    rows.sort(key=lambda row: (row.booking_date, row.id))
+    return rows
 
 
 def _existing_keys(session, bank_account_id: int, keys: list[str]) -> set[str]:
@@ -255,6 +262,7 @@ def _existing_keys(session, bank_account_id: int, keys: list[str]) -> set[str]:
 
 def _write_lines(session, bank_account, record, statements, progress) -> list[int]:
     new_ids: list[int] = []
+    total, done = sum(len(s.lines) for s in statements), 0
     for statement in statements:
         keys = dedup_keys(statement.lines)
         existing = _existing_keys(session, bank_account.id, keys)
@@ -288,10 +296,13 @@ def _write_lines(session, bank_account, record, statements, progress) -> list[in
             existing.add(key)
             rows.append(_line_row(bank_account, stored.id, key, line))
         if rows:
-            new_ids += session.scalars(insert(BankLine).returning(BankLine.id), rows).all()
+            table = BankLine.__table__
+            new_ids += session.scalars(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
         record.lines_new += len(rows)
+        done += len(statement.lines)
         if progress:
-            progress(len(statement.lines))
+            progress(done, total)
     return new_ids
 
 
@@ -441,8 +452,11 @@ def _post_for_match(session, bank_account, match, lines, counter_lines, booking_
 
 
 def book_line(session, line: BankLine, *, account: Account, fund: Fund, description: str, actor,
-              rule: BankRule | None = None) -> BankMatch:
-    """Post an entry for the line (bank fees, interest, a cash deposit) and match it."""
+              rule: BankRule | None = None, remember: bool = False) -> BankMatch:
+    """Post an entry for the line (bank fees, interest, a cash deposit) and match it.
+
+    With ``remember``, a rule is saved that books this counterparty's lines (money in the same
+    direction) the same way from now on."""
     if line.status != "open":
         raise Conflict("The bank line is already matched.")
     description = (description or "").strip()
@@ -470,6 +484,14 @@ def book_line(session, line: BankLine, *, account: Account, fund: Fund, descript
     audit.record(session, actor, "bank.booked", "bank_match", match.id,
                  summary=f"{Money(line.amount, line.currency)} of {line.booking_date} to "
                          f"{account.label} / {fund.code}: {description}"[:500])
+    if remember:
+        if not line.counterparty_name:
+            raise ValidationError("The line names no counterparty to recognise it by.",
+                                  field="make_rule")
+        create_rule(session, name=f"{line.counterparty_name} → {account.name}"[:200],
+                    counterparty_contains=line.counterparty_name, account=account, fund=fund,
+                    direction="in" if line.amount > 0 else "out", bank_account=bank_account,
+                    actor=actor)
     return match
 
 
@@ -511,22 +533,67 @@ def mark_reviewed(session, match: BankMatch, *, actor) -> BankMatch:
 
 
 def auto_accept(session, bank_account: BankAccount, lines: Sequence[BankLine], *, actor,
-                index: ItemIndex | None = None) -> list[BankMatch]:
+                index: ItemIndex | None = None) -> int:
     """Accept, for each line, a confident suggestion (exact reference and exact amount) when it
-    is the only confident one. Everything accepted waits in the review list."""
+    is the only confident one. Everything accepted waits in the review list.
+
+    Matches to items whose provider posts nothing (booked postings) are written in bulk, with
+    one audit record for all of them; the others go through ``accept`` one by one. Returns how
+    many lines were matched."""
     if not lines:
-        return []
+        return 0
     index = index or open_items(session, bank_account)
-    matches = []
+    matched, bulk = 0, []
     for line in lines:
         confident = [s for s in rank(facts(line), index, limit=3) if s.confident]
         if len(confident) != 1:
             continue
         suggestion = confident[0]
         key = (suggestion.item.provider, suggestion.item.key)
-        matches.append(accept(session, bank_account, lines=[line], items=[key], actor=actor,
-                              how="auto", reason=suggestion.reason, index=index))
-    return matches
+        if provider(suggestion.item.provider).posts_entries:
+            accept(session, bank_account, lines=[_orm(session, line)], items=[key], actor=actor,
+                   how="auto", reason=suggestion.reason, index=index)
+            matched += 1
+        else:
+            index.allocate(key, line.amount)
+            bulk.append((line, suggestion))
+    if bulk:
+        matched += _bulk_auto_matches(session, bank_account, bulk, actor)
+    return matched
+
+
+def _orm(session, line) -> BankLine:
+    return line if isinstance(line, BankLine) else session.get(BankLine, line.id)
+
+
+def _bulk_auto_matches(session, bank_account, pairs, actor) -> int:
+    """Write confident matches to booked postings with a handful of statements."""
+    now, actor_id = utcnow(), getattr(actor, "id", None)
+    matches, parts, items = (BankMatch.__table__, BankMatchLine.__table__,
+                             BankMatchItem.__table__)
+    ids = session.scalars(
+        insert(matches).returning(matches.c.id, sort_by_parameter_order=True),
+        [{"bank_account_id": bank_account.id, "how": "auto", "reason": s.reason[:300],
+          "created_at": now, "created_by_id": actor_id} for _, s in pairs]).all()
+    session.execute(insert(parts), [
+        {"match_id": match_id, "bank_line_id": line.id, "amount": line.amount}
+        for match_id, (line, _) in zip(ids, pairs, strict=True)])
+    session.execute(insert(items), [
+        {"match_id": match_id, "provider": s.item.provider, "item_key": s.item.key,
+         "label": s.item.label[:300], "amount": line.amount, "active": True,
+         "posting_id": provider(s.item.provider).posting_id(s.item)}
+        for match_id, (line, s) in zip(ids, pairs, strict=True)])
+    lines = BankLine.__table__
+    session.execute(
+        lines.update().where(lines.c.id == bindparam("line_id"))
+        .values(status="matched", match_id=bindparam("new_match_id")),
+        [{"line_id": line.id, "new_match_id": match_id}
+         for match_id, (line, _) in zip(ids, pairs, strict=True)])
+    session.expire_all()  # loaded lines (if any) read their new status from the database
+    audit.record(session, actor, "bank.auto_matched", "bank_account", bank_account.id,
+                 summary=f"{len(ids)} line(s) matched automatically (exact reference and amount)",
+                 after={"matches": list(ids)})
+    return len(ids)
 
 
 # --- rules -------------------------------------------------------------------------------------
@@ -598,7 +665,8 @@ def apply_rules(session, bank_account: BankAccount, lines: Sequence[BankLine], *
         rule = next((r for r in rules if rule_applies(r, line)), None)
         if rule is not None:
             text = line.remittance or line.counterparty_name or rule.name
-            matches.append(book_line(session, line, account=rule.account, fund=rule.fund,
+            matches.append(book_line(session, _orm(session, line), account=rule.account,
+                                     fund=rule.fund,
                                      description=f"{rule.name}: {text}"[:200], actor=actor,
                                      rule=rule))
     return matches

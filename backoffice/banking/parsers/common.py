@@ -8,7 +8,7 @@ where (line, column, statement, entry) and why; the import then writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from ...core.errors import ValidationError
@@ -63,9 +63,13 @@ class ParsedStatement:
 
     @property
     def start_date(self) -> date | None:
+        """The first day the statement covers. Banks date the opening balance either on the
+        day before (MT940's :60F:, the previous closing) or on the first day (CAMT's OPBD):
+        the day after it, unless a line is booked earlier."""
         dates = [line.booking_date for line in self.lines]
-        candidates = [d for d in (self.opening_date, min(dates, default=None)) if d]
-        return min(candidates, default=None)
+        after_opening = self.opening_date + timedelta(days=1) if self.opening_date else None
+        candidates = [d for d in (after_opening, min(dates, default=None)) if d]
+        return min(candidates, default=self.closing_date)
 
     @property
     def end_date(self) -> date | None:
