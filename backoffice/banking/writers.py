@@ -30,7 +30,7 @@ def camt053(iban: str, statements: Sequence[ParsedStatement], *, message_id: str
         parts.append(
             f"<Stmt><Id>{escape(statement.reference or f'{message_id}-{number}')}</Id>"
             f"<ElctrncSeqNb>{escape(statement.sequence or str(number))}</ElctrncSeqNb>"
-            f"<Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>{currency}</Ccy>"
+            f"<Acct><Id><IBAN>{statement.account or iban}</IBAN></Id><Ccy>{currency}</Ccy>"
             + (f"<Svcr><FinInstnId><BICFI>{bic}</BICFI></FinInstnId></Svcr>" if bic else "")
             + "</Acct>")
         for code, amount, day in (("OPBD", statement.opening, statement.opening_date),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from contextlib import contextmanager
 
 from . import camt, csv, mt940
@@ -25,8 +26,7 @@ def detect(data: bytes) -> str:
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<"):
         return "camt053"
-    if head.startswith((b":20:", b"{1:", b":940:", b":NS:")) or b"\n:20:" in head \
-            or b"\n:61:" in head:
+    if re.match(rb"(\{1:|:\d\d[A-Z]?:|:NS:|:940)", head) or re.search(rb"\n:(20|61|86):", head):
         return "mt940"
     return "csv"
 

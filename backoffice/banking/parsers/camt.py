@@ -270,10 +270,10 @@ def _entry(x: _Paths, element: Element, where: str) -> ParsedLine | None:
     distinct_names = list(dict.fromkeys(n for n in names if n))
     line.counterparty_name = distinct_names[0] if len(distinct_names) == 1 else (
         f"{len(transactions)} payments" if len(distinct_names) > 1 else "")
-    distinct_ibans = list(dict.fromkeys(i for i in ibans if i))
-    line.counterparty_iban = distinct_ibans[0] if len(distinct_ibans) == 1 else ""
-    distinct_bics = list(dict.fromkeys(b for b in bics if b))
-    line.counterparty_bic = distinct_bics[0] if len(distinct_bics) == 1 else ""
+    # An account only when every transaction names the same one (a batch of several payers
+    # has no single counterparty).
+    line.counterparty_iban = ibans[0] if ibans and ibans[0] and len(set(ibans)) == 1 else ""
+    line.counterparty_bic = bics[0] if bics and bics[0] and len(set(bics)) == 1 else ""
     return line
 
 

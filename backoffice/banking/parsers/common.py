@@ -68,8 +68,8 @@ class ParsedStatement:
         the day after it, unless a line is booked earlier."""
         dates = [line.booking_date for line in self.lines]
         after_opening = self.opening_date + timedelta(days=1) if self.opening_date else None
-        candidates = [d for d in (after_opening, min(dates, default=None)) if d]
-        return min(candidates, default=self.closing_date)
+        candidates = [d for d in (after_opening, min(dates, default=None), self.closing_date) if d]
+        return min(candidates, default=None)
 
     @property
     def end_date(self) -> date | None:

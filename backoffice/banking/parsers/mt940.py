@@ -16,7 +16,7 @@ import re
 from typing import ClassVar
 
 import mt940
-from mt940.tags import Statement, StatementNumber
+from mt940 import tags as library_tags
 
 from ...core.errors import ValidationError
 from ...core.money import Money
@@ -30,7 +30,9 @@ SLASH_CODES = re.compile(r"/(EREF|MARF|CSID|CNTP|REMI|NAME|ADDR|IBAN|BIC|ORDP|BE
                          r"PREF|ISDT|CDTRREF|CDTRREFTP|USTD|STRD|CD|ISSR|ID|FX|OCMT)/")
 
 
-class TolerantStatement(Statement):
+# The library keys its processors (the February-30 fix, the :86: reader) by a slug it derives
+# from the tag's class name, so these keep the names of the classes they extend.
+class Statement(library_tags.Statement):
     """``:61:`` as the standard has it, or else with a customer reference of up to 34 characters
     and supplementary details on the following lines."""
 
@@ -43,7 +45,7 @@ class TolerantStatement(Statement):
     (?P<customer_reference>((?!//)[^\n]){0,34})
     (//(?P<bank_reference>[^\n]{0,23}))?
     (\n(?P<extra_details>[\s\S]*))?
-    $""", Statement.RE_FLAGS)
+    $""", library_tags.Statement.RE_FLAGS)
 
     def parse(self, transactions, value):
         match = self.re.match(value)
@@ -55,18 +57,14 @@ class TolerantStatement(Statement):
         return super().parse(transactions, value)  # raises, naming the value
 
 
-class TolerantStatementNumber(StatementNumber):
+class StatementNumber(library_tags.StatementNumber):
     """``:28C:`` even when a bank wrapped it over two lines."""
 
     def parse(self, transactions, value):
         return super().parse(transactions, "".join(value.split()))
 
 
-# The library keys its processors (the February-30 fix, the :86: reader) by the tag's slug,
-# which it derives from the class name: keep the originals' slugs.
-TolerantStatement.slug = Statement.slug
-TolerantStatementNumber.slug = StatementNumber.slug
-TAGS = {61: TolerantStatement(), 28: TolerantStatementNumber()}
+TAGS = {61: Statement(), 28: StatementNumber()}
 OPTIONS = mt940.Options.all()
 
 
