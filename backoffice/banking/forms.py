@@ -47,13 +47,14 @@ class UploadForm(FlaskForm):
 
 class CsvMappingForm(FlaskForm):
     pending = HiddenField()
-    delimiter = SelectField("Delimiter", choices=[(";", "Semicolon ;"), (",", "Comma ,"),
-                                                  ("\t", "Tab"), ("|", "Bar |")])
-    encoding = SelectField("Encoding", choices=list(ENCODINGS.items()))
+    # Static choices as dicts (value: label): WTForms 3.3 deprecates tuples.
+    delimiter = SelectField("Delimiter", choices={";": "Semicolon ;", ",": "Comma ,", "\t": "Tab",
+                                                  "|": "Bar |"})
+    encoding = SelectField("Encoding", choices=dict(ENCODINGS))
     skip_rows = IntegerField("Lines before the header", default=0,
                              validators=[Optional(), NumberRange(min=0, max=50)])
     date = SelectField("Booking date", validators=[DataRequired()])
-    date_format = SelectField("Date format", choices=[(k, v) for k, v in DATE_FORMATS.items()])
+    date_format = SelectField("Date format", choices=dict(DATE_FORMATS))
     value_date = SelectField("Value date")
     amount = SelectField("Amount (signed)")
     debit = SelectField("…or debit column")
@@ -92,7 +93,7 @@ class RuleForm(FlaskForm):
                        description="“Sparkasse account fees”")
     counterparty_contains = StringField("Counterparty contains", validators=[Length(max=200)])
     text_contains = StringField("Text contains", validators=[Length(max=200)])
-    direction = SelectField("Money", choices=[("any", "in or out"), ("in", "in"), ("out", "out")])
+    direction = SelectField("Money", choices={"any": "in or out", "in": "in", "out": "out"})
     account = SelectField("Book to account", coerce=optional_int, validators=[DataRequired()])
     fund = SelectField("Fund", coerce=optional_int, validators=[DataRequired()])
     bank_account = SelectField("Bank account", coerce=optional_int, validators=[Optional()])

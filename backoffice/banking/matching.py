@@ -101,6 +101,10 @@ def register(provider: Provider) -> Provider:
     return provider
 
 
+def unregister(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
 def providers() -> list[Provider]:
     return list(_REGISTRY.values())
 
