@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import time
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 from backoffice.auth.services import create_user
@@ -67,47 +68,46 @@ def _setup(session, n: int, *, booked: bool, seed: int = 11):
     return actor, account, writers.camt053(IBAN, [statement])
 
 
-def _import(report, backend: str, n: int) -> float:
+@contextmanager
+def _database(backend: str, n: int, *, booked: bool):
+    """A fresh database with the bench bank account; yields (app, actor, account, file)."""
     with fresh_database(backend) as url:
         app = bench_app(url)
         with app.app_context():
-            session = db.session
-            actor, account, data = _setup(session, n, booked=True)
-            started = time.perf_counter()
-            with transaction():
-                result = services.import_statement(session, account, filename="bench.xml",
-                                                   data=data, actor=actor)
-            seconds = time.perf_counter() - started
-            assert result.record.lines_new == n, result.record.lines_new
-            assert result.auto_matched == n, (result.auto_matched, n)
-            report.add("banking", "import + auto-match CAMT.053", backend,
-                       f"{n:,}x{n:,}", seconds, "s", target=IMPORT_TARGET_S if n <= 10_000 else None)
+            yield app, *_setup(db.session, n, booked=booked)
             db.session.remove()
             db.engine.dispose()
+
+
+def _import(report, backend: str, n: int) -> float:
+    with _database(backend, n, booked=True) as (app, actor, account, data):
+        started = time.perf_counter()
+        with transaction():
+            result = services.import_statement(db.session, account, filename="bench.xml",
+                                               data=data, actor=actor)
+        seconds = time.perf_counter() - started
+        assert result.record.lines_new == n, result.record.lines_new
+        assert result.auto_matched == n, (result.auto_matched, n)
+        report.add("banking", "import + auto-match CAMT.053", backend, f"{n:,}x{n:,}",
+                   seconds, "s", target=IMPORT_TARGET_S if n <= 10_000 else None)
     return seconds
 
 
 def _page(report, backend: str, n: int) -> None:
-    with fresh_database(backend) as url:
-        app = bench_app(url)
-        with app.app_context():
-            session = db.session
-            actor, account, data = _setup(session, n, booked=False)
-            with transaction():
-                services.import_statement(session, account, filename="bench.xml", data=data,
-                                          actor=actor)
-            client = app.test_client()
-            client.post("/login", data={"email": "bench-bank@example.org",
-                                        "password": "bench-password"})
-            url_ = f"/bank/accounts/{account.id}/reconcile"
+    with _database(backend, n, booked=False) as (app, actor, account, data):
+        with transaction():
+            services.import_statement(db.session, account, filename="bench.xml", data=data,
+                                      actor=actor)
+        client = app.test_client()
+        client.post("/login", data={"email": "bench-bank@example.org",
+                                    "password": "bench-password"})
+        url = f"/bank/accounts/{account.id}/reconcile"
 
-            def fetch():
-                response = client.get(url_)
-                assert response.status_code == 200, response.status_code
-            report.add("banking", "reconciliation page", backend, f"{n:,} open",
-                       median_ms(fetch), target=PAGE_TARGET_MS)
-            db.session.remove()
-            db.engine.dispose()
+        def fetch():
+            response = client.get(url)
+            assert response.status_code == 200, response.status_code
+        report.add("banking", "reconciliation page", backend, f"{n:,} open", median_ms(fetch),
+                   target=PAGE_TARGET_MS)
 
 
 def run(report, backends, quick: bool) -> None:

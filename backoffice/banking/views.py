@@ -39,6 +39,12 @@ def _get(model, object_id):
     return db.session.get(model, object_id) or abort(404)
 
 
+def _confirmed() -> None:
+    """Row actions post a CSRF token and nothing else a form would check."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+
 def _htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
@@ -313,9 +319,7 @@ def _line_refused(line: BankLine, error: DomainError):
 @requires(Permission.BANK_RECONCILE)
 def accept(line_id: int):
     line = _get(BankLine, line_id)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
+    _confirmed()
     account = _get(BankAccount, line.bank_account_id)
     extra_lines = [_get(BankLine, int(i)) for i in request.form.getlist("line") if i.isdigit()
                    and int(i) != line.id]
@@ -354,9 +358,7 @@ def book(line_id: int):
 @requires(Permission.BANK_RECONCILE)
 def undo(match_id: int):
     match = _get(BankMatch, match_id)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
+    _confirmed()
     try:
         with transaction():
             services.undo_match(db.session, match, actor=current_user,
@@ -379,9 +381,7 @@ def undo(match_id: int):
 @requires(Permission.BANK_RECONCILE)
 def reviewed(match_id: int):
     match = _get(BankMatch, match_id)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
+    _confirmed()
     with transaction():
         services.mark_reviewed(db.session, match, actor=current_user)
     if _htmx():
@@ -483,9 +483,7 @@ def rules():
 @requires(Permission.BANK_RECONCILE)
 def toggle_rule(rule_id: int):
     rule = _get(BankRule, rule_id)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
+    _confirmed()
     with transaction():
         services.set_rule_active(db.session, rule, not rule.active, actor=current_user)
     flash(f"Rule “{rule.name}” is {'on' if rule.active else 'off'}.", "success")

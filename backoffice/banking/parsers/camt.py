@@ -134,20 +134,8 @@ def _money(found: Element, where: str) -> tuple[int, str]:
 
 
 def _flat_date(flat: _Flat, path: str, where: str, what: str) -> date | None:
+    """A <Dt> or <DtTm> under ``path`` as a date (a date-time keeps its calendar day)."""
     text = flat.first(f"{path}/Dt", f"{path}/DtTm")
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        raise StatementFormatError(f"the {what} {text!r} is not a date", where) from None
-
-
-def _date(x: _Paths, element: Element | None, where: str, what: str) -> date | None:
-    """A <Dt> or <DtTm> child as a date (a date-time keeps its calendar day)."""
-    if element is None:
-        return None
-    text = x.first(element, "Dt", "DtTm")
     if not text:
         return None
     try:
@@ -176,7 +164,7 @@ def _statement(x: _Paths, element: Element, where: str) -> ParsedStatement:
         amount, currency = parsed
         if x.text(balance, "CdtDbtInd") == "DBIT":
             amount = -amount
-        day = _date(x, x.find(balance, "Dt"), where, f"date of the {code} balance")
+        day = _flat_date(_Flat(balance), "Dt", where, f"date of the {code} balance")
         if code in OPENING_CODES and statement.opening is None:
             statement.opening, statement.opening_date = amount, day
         elif code in CLOSING_CODES:

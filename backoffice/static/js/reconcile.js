@@ -38,10 +38,12 @@
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     justActed = event.detail.target && event.detail.target.dataset ? event.detail.target.dataset.lineId : null;
   });
-  document.body.addEventListener("htmx:afterSwap", function () {
-    if (!justActed) { return; }
-    var swapped = document.getElementById("line-" + justActed);
-    if (!swapped) { return; }
+  // An outerHTML swap replaces the line: its new element announces itself with htmx:load.
+  document.body.addEventListener("htmx:load", function (event) {
+    var swapped = event.detail.elt;
+    if (!justActed || !swapped.classList || !swapped.classList.contains("bank-line")
+        || swapped.dataset.lineId !== justActed) { return; }
+    justActed = null;
     focusLine(swapped.classList.contains("is-done") ? (nextOpen(swapped) || swapped) : swapped);
   });
 
