@@ -13,7 +13,7 @@ from datetime import date
 
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, insert, select, text
 
 from ..core import audit
 from ..core.db import utcnow
@@ -296,14 +296,29 @@ def _write_lines(session, bank_account, record, statements, progress) -> list[in
             existing.add(key)
             rows.append(_line_row(bank_account, stored.id, key, line))
         if rows:
-            table = BankLine.__table__
-            new_ids += session.scalars(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
+            ids = _reserve_ids(session, BankLine.__table__, len(rows))
+            for row, line_id in zip(rows, ids, strict=True):
+                row["id"] = line_id
+            session.execute(insert(BankLine.__table__), rows)
+            new_ids += ids
         record.lines_new += len(rows)
         done += len(statement.lines)
         if progress:
             progress(done, total)
     return new_ids
+
+
+def _reserve_ids(session, table, count: int) -> list[int]:
+    """Primary keys for ``count`` rows about to be inserted in bulk (RETURNING in parameter
+    order makes SQLAlchemy insert SQLite rows one at a time). PostgreSQL: from the table's
+    sequence. SQLite: after the current maximum; safe because this transaction has already
+    written (the import record), so it holds the database's only write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        return list(session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                 "FROM generate_series(1, :count)"), {"table": table.name, "count": count}))
+    start = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
+    return list(range(start, start + count))
 
 
 def _line_row(bank_account, statement_id: int, key: str, line: ParsedLine) -> dict:
@@ -423,10 +438,18 @@ def accept(session, bank_account: BankAccount, *, lines: Sequence[BankLine],
 
 
 def _link_lines(session, match: BankMatch, lines: Sequence[BankLine]) -> None:
+    """Claim the lines for the match. The UPDATE only takes a line that is still open, so of two
+    treasurers matching the same line at the same moment one gets a Conflict (and rolls back)."""
+    table = BankLine.__table__
     for line in lines:
+        claimed = session.execute(
+            table.update().where(table.c.id == line.id, table.c.status == "open")
+            .values(status="matched", match_id=match.id))
+        if claimed.rowcount != 1:
+            raise Conflict(f"The bank line of {line.booking_date} was matched by somebody else "
+                           f"a moment ago. Reload the page.")
         session.add(BankMatchLine(match_id=match.id, bank_line_id=line.id, amount=line.amount))
-        line.status = "matched"
-        line.match_id = match.id
+        session.expire(line, ["status", "match_id"])
     session.flush()
 
 
@@ -571,10 +594,11 @@ def _bulk_auto_matches(session, bank_account, pairs, actor) -> int:
     now, actor_id = utcnow(), getattr(actor, "id", None)
     matches, parts, items = (BankMatch.__table__, BankMatchLine.__table__,
                              BankMatchItem.__table__)
-    ids = session.scalars(
-        insert(matches).returning(matches.c.id, sort_by_parameter_order=True),
-        [{"bank_account_id": bank_account.id, "how": "auto", "reason": s.reason[:300],
-          "created_at": now, "created_by_id": actor_id} for _, s in pairs]).all()
+    ids = _reserve_ids(session, matches, len(pairs))
+    session.execute(insert(matches), [
+        {"id": match_id, "bank_account_id": bank_account.id, "how": "auto",
+         "reason": s.reason[:300], "created_at": now, "created_by_id": actor_id}
+        for match_id, (_, s) in zip(ids, pairs, strict=True)])
     session.execute(insert(parts), [
         {"match_id": match_id, "bank_line_id": line.id, "amount": line.amount}
         for match_id, (line, _) in zip(ids, pairs, strict=True)])

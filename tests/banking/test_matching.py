@@ -338,3 +338,16 @@ def test_difference_explained_line_by_line(session, opened, treasurer):
         ledger.reverse_entry(session, cheque, actor=treasurer, reason="cancelled")
     final = reconciliation.difference(session, opened, date(2026, 3, 3))
     assert final.difference == 0 and final.not_at_bank == [] and final.not_in_books == []
+
+
+def test_a_line_matched_meanwhile_by_somebody_else_is_a_conflict(session, opened, treasurer):
+    with transaction():
+        posting = book(session, treasurer, MARCH, -1150, "Bank fee")
+    line = line_of(session, amount=-1150)
+    assert line.status == "open"  # as this treasurer's page saw it
+    table = BankLine.__table__     # ... while another request matched it
+    session.execute(table.update().where(table.c.id == line.id).values(status="matched"))
+    with pytest.raises(Conflict, match="somebody else"):
+        services.accept(session, opened, lines=[line], items=[("posting", str(posting.id))],
+                        actor=treasurer)
+    session.rollback()
