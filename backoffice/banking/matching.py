@@ -129,7 +129,7 @@ def fold(text: str) -> str:
 def usable(reference: str) -> bool:
     """Long enough once folded, and a real digit in it as written ("STRIPE" folds to "5TR1PE"
     but is no reference)."""
-    return len(fold(reference)) >= MIN_REFERENCE and any(ch.isdigit() for ch in reference)
+    return any(ch.isdigit() for ch in reference) and len(fold(reference)) >= MIN_REFERENCE
 
 
 def text_keys(text: str) -> set[str]:
