@@ -126,16 +126,15 @@ def _reconcile_older_lines(session, account, actor, today: date) -> int:
         BankLine.bank_account_id == account.id, BankLine.status == "open",
         BankLine.booking_date <= cutoff).order_by(BankLine.booking_date, BankLine.id)).all()
     index = services.open_items(session, account)
-    matched = 0
+    pairs = []
     for line in lines:
         best = next((s for s in rank(services.facts(line), index, limit=1)
                      if s.exact_amount and s.item.date
                      and abs((s.item.date - line.booking_date).days) <= 3), None)
         if best is not None:
-            services.accept(session, account, lines=[line],
-                            items=[(best.item.provider, best.item.key)], actor=actor,
-                            reason=best.reason, index=index)
-            matched += 1
+            index.allocate((best.item.provider, best.item.key), line.amount)
+            pairs.append((line, best))
+    matched = services.bulk_matches(session, account, pairs, actor=actor, how="manual")
     return matched
 
 

@@ -620,7 +620,7 @@ def auto_accept(session, bank_account: BankAccount, lines: Sequence[BankLine], *
             index.allocate(key, line.amount)
             bulk.append((line, suggestion))
     if bulk:
-        matched += _bulk_auto_matches(session, bank_account, bulk, actor)
+        matched += bulk_matches(session, bank_account, bulk, actor=actor)
     return matched
 
 
@@ -628,15 +628,20 @@ def _orm(session, line) -> BankLine:
     return line if isinstance(line, BankLine) else session.get(BankLine, line.id)
 
 
-def _bulk_auto_matches(session, bank_account, pairs, actor) -> int:
-    """Write confident matches to booked postings with a handful of statements."""
+def bulk_matches(session, bank_account, pairs, *, actor, how: str = "auto") -> int:
+    """Write matches of single lines to items of a provider that posts nothing (booked
+    postings) with a handful of statements; ``pairs`` are (line, suggestion). Automatic matches
+    wait for review, others (``how="manual"``) count as looked at."""
+    if any(provider(s.item.provider).posts_entries for _, s in pairs):
+        raise ValueError("bulk matches are only for providers that post nothing")
     now, actor_id = utcnow(), getattr(actor, "id", None)
     matches, parts, items = (BankMatch.__table__, BankMatchLine.__table__,
                              BankMatchItem.__table__)
     ids = _reserve_ids(session, matches, len(pairs))
     _insert_many(session, matches, [
-        {"id": match_id, "bank_account_id": bank_account.id, "how": "auto",
-         "reason": s.reason[:300], "created_at": now, "created_by_id": actor_id}
+        {"id": match_id, "bank_account_id": bank_account.id, "how": how,
+         "reason": s.reason[:300], "created_at": now, "created_by_id": actor_id,
+         "reviewed_at": None if how == "auto" else now}
         for match_id, (_, s) in zip(ids, pairs, strict=True)])
     _insert_many(session, parts, [
         {"match_id": match_id, "bank_line_id": line.id, "amount": line.amount}
@@ -656,9 +661,8 @@ def _bulk_auto_matches(session, bank_account, pairs, actor) -> int:
             lines.update().where(lines.c.id.in_([line.id for line, _ in pairs[start:start + 1000]]))
             .values(status="matched", match_id=own_match))
     session.expire_all()  # loaded lines (if any) read their new status from the database
-    audit.record(session, actor, "bank.auto_matched", "bank_account", bank_account.id,
-                 summary=f"{len(ids)} line(s) matched automatically (exact reference and amount)",
-                 after={"matches": list(ids)})
+    audit.record(session, actor, f"bank.{how}_matched_in_bulk", "bank_account", bank_account.id,
+                 summary=f"{len(ids)} line(s) matched ({how})", after={"matches": list(ids)})
     return len(ids)
 
 

@@ -45,6 +45,12 @@ def _confirmed() -> None:
         abort(400)
 
 
+def _next(default: str) -> str:
+    """Where a form asked to go back to: a path of this site only."""
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
 def _htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
@@ -303,7 +309,7 @@ def _line_done(line: BankLine, match: BankMatch | None, message: str):
         return render_template("banking/_line.html", line=line, match=match, message=message,
                                confirm=ConfirmForm(), **context)
     flash(message, "success")
-    return redirect(request.form.get("next") or url_for(".reconcile", account_id=account.id))
+    return redirect(_next(url_for(".reconcile", account_id=account.id)))
 
 
 def _line_refused(line: BankLine, error: DomainError):
@@ -312,7 +318,7 @@ def _line_refused(line: BankLine, error: DomainError):
         return render_template("banking/_line.html", line=line, match=None, error=str(error),
                                confirm=ConfirmForm(), **_row_context(account, [line])), 200
     flash(str(error), "danger")
-    return redirect(request.form.get("next") or url_for(".line", line_id=line.id))
+    return redirect(_next(url_for(".line", line_id=line.id)))
 
 
 @bp.route("/lines/<int:line_id>/accept", methods=["POST"])

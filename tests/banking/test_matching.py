@@ -304,7 +304,7 @@ def test_auto_accept_in_bulk_for_booked_postings(session, bank, treasurer):
     line = line_of(session, amount=-7065)
     assert line.status == "matched" and line.match.items[0].posting_id == posting.id
     assert session.scalar(select(func.count()).select_from(audit.AuditEvent)
-                          .where(audit.AuditEvent.action == "bank.auto_matched")) == 1
+                          .where(audit.AuditEvent.action == "bank.auto_matched_in_bulk")) == 1
 
 
 # --- books against bank --------------------------------------------------------------------------
