@@ -57,6 +57,7 @@ def test_reconcile_a_statement_by_keyboard(page, session, users):
     expect(lines.nth(3)).to_be_focused()
     page.keyboard.press("Enter")                       # the batch of direct debits
     expect(lines.nth(3)).to_contain_text("Matched.")
+    expect(lines.nth(4)).to_be_focused()
     page.keyboard.press("Enter")                       # ACME
     expect(lines.nth(4)).to_contain_text("Matched.")
     assert page.url.endswith(f"/bank/accounts/{account.id}/reconcile")  # never reloaded
