@@ -24,10 +24,11 @@ SECURITY_HEADERS = {
 
 def init_web(app: Flask) -> None:
     from .auth.views import bp as auth_bp
+    from .banking.views import bp as banking_bp
     from .core.views import bp as core_bp
     from .ledger.views import bp as ledger_bp
 
-    for blueprint in (core_bp, auth_bp, ledger_bp):
+    for blueprint in (core_bp, auth_bp, ledger_bp, banking_bp):
         app.register_blueprint(blueprint)
 
     app.before_request(enforce_access)

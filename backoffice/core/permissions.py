@@ -33,13 +33,17 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"
     GROUPS_VIEW_ALL = "groups.view_all"  # every member group (organisers see only their own)
     GROUPS_VIEW_OWN = "groups.view_own"  # the groups one organises
+    BANK_VIEW = "bank.view"              # bank accounts, statements, reconciliation state
+    BANK_RECONCILE = "bank.reconcile"    # import statements, match, book lines, rules, accounts
 
 
 _TREASURER = {
     Permission.LEDGER_VIEW, Permission.LEDGER_POST, Permission.LEDGER_PERIODS,
     Permission.ACCOUNTS_MANAGE, Permission.AUDIT_VIEW, Permission.GROUPS_VIEW_ALL,
+    Permission.BANK_VIEW, Permission.BANK_RECONCILE,
 }
-_BOARD = {Permission.LEDGER_VIEW, Permission.AUDIT_VIEW, Permission.GROUPS_VIEW_ALL}
+_BOARD = {Permission.LEDGER_VIEW, Permission.AUDIT_VIEW, Permission.GROUPS_VIEW_ALL,
+          Permission.BANK_VIEW}
 _REVIEWER: set[Permission] = set()
 _ORGANISER = {Permission.GROUPS_VIEW_OWN}
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from ..auth import services as auth
 from ..auth.models import User
+from ..banking.demo import seed_banking
 from ..core.money import Money
 from ..core.permissions import Role
 from ..funds.fees import income_lines, set_policy
@@ -124,8 +125,9 @@ def seed(session, today: date | None = None, since: date | None = None) -> dict:
     while _next_month(month) < current:
         ledger.set_period_closed(session, PeriodKind.MONTH, month, True, actor=treasurer)
         month = _next_month(month)
+    bank = seed_banking(session, treasurer, today)
     entries = session.scalar(select(func.count()).select_from(JournalEntry))
-    return {"users": len(users), "funds": len(funds) + 1, "entries": entries}
+    return {"users": len(users), "funds": len(funds) + 1, "entries": entries, **bank}
 
 
 def _next_month(month: date) -> date:
