@@ -26,12 +26,12 @@ from .services import LineInput
 
 class ClaimLineForm(Form):
     spent_on = DateField("Date", validators=[Optional()])
-    description = StringField("What", validators=[Length(max=200)])
+    what = StringField("What", validators=[Length(max=200)])  # not "description": FormField has one
     category = SelectField("Category", coerce=optional_int, validate_choice=False)
     amount = StringField("Amount", validators=[Length(max=30)])
 
     def is_blank(self) -> bool:
-        return not (self.spent_on.data or (self.description.data or "").strip()
+        return not (self.spent_on.data or (self.what.data or "").strip()
                     or (self.amount.data or "").strip())
 
 
@@ -76,7 +76,7 @@ class ClaimForm(FlaskForm):
                     field.errors = [*field.errors, message]
                     ok = False
             if ok:
-                lines.append(LineInput(line.spent_on.data, line.description.data or "",
+                lines.append(LineInput(line.spent_on.data, line.what.data or "",
                                        line.category.data, amount))
         return lines if ok else None
 

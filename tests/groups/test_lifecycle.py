@@ -173,9 +173,9 @@ def test_organisers_added_and_removed(session, users, mailbox):
 def test_the_database_refuses_an_unknown_status(session, users):
     group = _apply(session)
     with pytest.raises(IntegrityError):
-        with transaction():
-            session.execute(MemberGroup.__table__.update().where(MemberGroup.id == group.id)
-                            .values(status="sleeping"))
+        session.execute(MemberGroup.__table__.update().where(MemberGroup.id == group.id)
+                        .values(status="sleeping"))
+    session.rollback()
 
 
 def test_money_given_to_a_group_shows_on_its_fund(session, users):
