@@ -115,10 +115,14 @@ def claim(claim_id: int):
     return _claim_page(claim, DecisionForm())
 
 
+def _may_decide(claim) -> bool:
+    return (current_user.can(Permission.EXPENSES_APPROVE) and claim.claimant_id != current_user.id
+            and claim.status is ClaimStatus.SUBMITTED
+            and all(a.approver_id != current_user.id for a in claim.approvals))
+
+
 def _claim_page(claim, form, status=200):
-    decide = (current_user.can(Permission.EXPENSES_APPROVE) and claim.claimant_id != current_user.id
-              and claim.status is ClaimStatus.SUBMITTED
-              and all(a.approver_id != current_user.id for a in claim.approvals))
+    decide = _may_decide(claim)
     item = payouts.active_item_for(db.session, services.ClaimPayables.kind, claim.id)
     short = decide and available(db.session, claim.fund, claim.currency) < claim.amount
     return render_template("expenses/claim.html", claim=claim, form=form if decide else None,
@@ -142,6 +146,9 @@ def decide(claim_id: int):
                                            override_reason=form.override_reason.data)
         except DomainError as error:
             db.session.refresh(claim)
+            if not _may_decide(claim):  # decided meanwhile: no form left to show the error in
+                flash(str(error), "danger")
+                return redirect(url_for(".claim", claim_id=claim.id))
             show_error(form, error)
         else:
             flash({ClaimStatus.APPROVED: f"Claim {claim.ref} is approved and posted.",
