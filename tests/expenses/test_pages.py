@@ -1,6 +1,7 @@
 """Claims and payouts through the pages: submitting with receipts (and bad receipts refused
 with nothing stored), deciding, the overspend override, batches and their SEPA file."""
 import io
+from pathlib import Path
 from datetime import date
 
 import pytest
@@ -73,7 +74,7 @@ def test_an_organiser_submits_a_claim_with_receipts(app, session, group, mailbox
     ("huge.pdf", b"%PDF-1.4\n" + b"0" * 10_000_001 + b"\n%%EOF\n", "the limit is 10 MB"),
 ])
 def test_bad_receipts_are_refused_and_nothing_is_stored(app, session, group, name, content,
-                                                        message, upload_folder):
+                                                        message):
     client = client_for(app, group.organisers[0].email)
     category = _catering(session)
     response = _claim_form(client, group.fund_id, [("good.pdf", pdf_bytes()), (name, content)],
@@ -83,7 +84,8 @@ def test_bad_receipts_are_refused_and_nothing_is_stored(app, session, group, nam
     assert message in html and "Nothing was saved" in html
     assert session.scalar(select(func.count()).select_from(ExpenseClaim)) == 0
     assert session.scalar(select(func.count()).select_from(StoredFile)) == 0
-    assert not upload_folder.exists() or not any(p.is_file() for p in upload_folder.rglob("*"))
+    uploads = Path(app.config["UPLOAD_FOLDER"])
+    assert not uploads.exists() or not any(p.is_file() for p in uploads.rglob("*"))
     # What was typed is still there.
     assert 'value="Meetup pizza"' in html and 'value="45.50"' in html
 
