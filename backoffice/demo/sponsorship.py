@@ -56,9 +56,13 @@ def seed_sponsorship(session, users: dict, groups_by_code: dict, start: date,
                               reason="Application approved; agreement 2023-1 signed"),
         ])
     session.flush()
-    for code, email, name in (("HH", "hanna@example.org", "Hanna Hamburg"),
-                              ("PYCON", "paul@example.org", "Paul Programme"),
-                              ("PYCON", "hanna@example.org", "Hanna Hamburg")):
+    organisers = [("HH", "hanna@example.org", "Hanna Hamburg"),
+                  ("PYCON", "paul@example.org", "Paul Programme"),
+                  ("PYCON", "hanna@example.org", "Hanna Hamburg")]
+    organisers += [(code, f"{code.lower()}.organiser@example.org", f"Organiser {group.name}")
+                   for code, group in groups_by_code.items() if not group.organisers
+                   and code not in ("HH", "PYCON")]
+    for code, email, name in organisers:
         groups.add_organiser(session, groups_by_code[code], email=email, name=name, actor=admin,
                              link_for=_link)
 

@@ -46,7 +46,7 @@ class ClaimForm(FlaskForm):
                       description="Only needed where it cannot be derived from the IBAN.")
     currency = SelectField("Currency")
     lines = FieldList(FormField(ClaimLineForm), min_entries=3, max_entries=50)
-    receipts = MultipleFileField("Receipts", render_kw={
+    receipts = MultipleFileField("Files", render_kw={
         "accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"},
         description="PDF, JPEG or PNG; one file per receipt or a scan of all of them.")
     add_line = SubmitField("Add a line")

@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..core.money import Money
 from ..ledger.balances import FundStatement, fund_statements
@@ -106,13 +106,25 @@ class Movement:
 
 
 def recent_movements(session, fund: Fund, limit: int = 10) -> list[Movement]:
-    """The latest income, expenses and transfers of a fund (not the bank side of them)."""
+    """The latest income, expenses and transfers of a fund (not the bank side of them), one row
+    per entry and account."""
     resources = select(Account.id).where(Account.type.in_([AccountType.ASSET,
                                                           AccountType.LIABILITY]))
+    # The latest postings first (an index range scan), then one row per entry and account.
+    latest = (select(Posting.id)
+              .where(Posting.fund_id == fund.id, Posting.account_id.not_in(resources))
+              .order_by(Posting.booking_date.desc(), Posting.id.desc()).limit(limit * 4))
+    amount = func.sum(Posting.amount)
     rows = session.execute(
-        select(Posting, JournalEntry.description)
+        select(Posting.booking_date, Posting.entry_id, JournalEntry.description,
+               Posting.account_id, Posting.currency, amount)
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Posting.fund_id == fund.id, Posting.account_id.not_in(resources))
-        .order_by(Posting.booking_date.desc(), Posting.id.desc()).limit(limit))
-    return [Movement(p.booking_date, p.entry_id, description, p.account,
-                     Money(-p.amount, p.currency)) for p, description in rows]
+        .where(Posting.id.in_(latest.scalar_subquery()))
+        .group_by(Posting.booking_date, Posting.entry_id, JournalEntry.description,
+                  Posting.account_id, Posting.currency)
+        .having(amount != 0)
+        .order_by(Posting.booking_date.desc(), Posting.entry_id.desc(), Posting.account_id)
+        .limit(limit))
+    return [Movement(day, entry_id, description, session.get(Account, account_id),
+                     Money(-int(total), currency))
+            for day, entry_id, description, account_id, currency, total in rows]

@@ -28,7 +28,7 @@ from ..expenses.models import ClaimStatus, ExpenseClaim
 from ..funds.fees import set_policy
 from ..funds.models import IncomeKind
 from ..ledger import services as ledger
-from ..ledger.balances import fund_balance, fund_balances
+from ..ledger.balances import by_fund, fund_balance, fund_balances
 from ..ledger.models import Fund
 from .models import GroupApplicant, GroupKind, GroupStatus, GroupStatusChange, MemberGroup
 
@@ -100,9 +100,16 @@ def directory(session, scope: GroupScope, *, status: str | None = None, kind: st
     groups = session.scalars(statement.order_by(func.lower(MemberGroup.name), MemberGroup.id)
                              .options(selectinload(MemberGroup.organisers))
                              .offset((page - 1) * per_page).limit(per_page)).all()
-    balances = fund_balances(session, date.today()) if groups else {}
-    rows = [(g, {c: v for (f, c), v in balances.items() if f == g.fund_id}) for g in groups]
+    balances = by_fund(fund_balances(session, date.today())) if groups else {}
+    rows = [(g, balances.get(g.fund_id, {})) for g in groups]
     return DirectoryPage(rows, total, page, pages)
+
+
+def countries_in_use(session, scope: GroupScope) -> dict[str, str]:
+    """{code: name} of the countries the groups in scope are in, for the directory's filter."""
+    codes = set(session.scalars(scope.filter(select(MemberGroup.country).distinct(),
+                                             MemberGroup.id)))
+    return {code: name for code, name in countries().items() if code in codes}
 
 
 # --- checking what people typed --------------------------------------------------------------
@@ -164,8 +171,14 @@ def _slug_for(session, name: str) -> str:
     return slug
 
 
+#: Words that say nothing about which group it is; left out of fund codes where possible.
+GENERIC_WORDS = {"python", "py", "user", "users", "usergroup", "group", "meetup", "the", "of"}
+
+
 def _fund_code_for(session, group: MemberGroup) -> str:
-    base = re.sub(r"[^A-Z0-9]+", "-", group.slug.upper()).strip("-")[:16] or "GROUP"
+    words = [w for w in group.slug.split("-") if w]
+    distinctive = [w for w in words if w not in GENERIC_WORDS] or words
+    base = "-".join(distinctive).upper()[:16].strip("-") or "GROUP"
     code, n = base, 1
     while session.scalar(select(Fund.id).where(Fund.code == code)):
         n += 1

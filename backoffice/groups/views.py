@@ -48,12 +48,14 @@ def _group(group_id: int):
 def directory():
     form = DirectoryFilterForm(request.args)
     form.validate()
+    scope = group_scope(current_user)
     page = services.directory(
-        db.session, group_scope(current_user), status=form.status.data or None,
+        db.session, scope, status=form.status.data or None,
         kind=form.kind.data or None, country=form.country.data or None, text=form.q.data or "",
         page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"])
     query = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("groups/directory.html", form=form, page=page, query=query)
+    return render_template("groups/directory.html", form=form, page=page, query=query,
+                           countries=services.countries_in_use(db.session, scope))
 
 
 @bp.route("/groups/mine")

@@ -90,8 +90,9 @@ def test_statement_numbers_equal_the_ledger_for_any_period(session, users):
                                                            "4800": 105}
     assert dict((a.code, v) for a, v in whole.expenses) == {"5100": 8000, "5110": 1999}
     assert whole.closing == 10000 + 100000 + 33333 + 105 - 9333 + 25000 - 8000 - 1999
-    movements = recent_movements(session, fund, 3)
-    assert [m.amount.amount for m in movements] == [-1999, -8000, 25000]
+    movements = recent_movements(session, fund, 4)
+    assert [m.amount.amount for m in movements] == [-1999, -8000, 25000, 105]
+    assert movements[0].description.startswith("Expense claim EC")
 
 
 def test_statement_page_csv_and_pdf(app, session, users):

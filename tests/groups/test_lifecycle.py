@@ -80,7 +80,7 @@ def test_an_approved_group_can_be_given_another_fee_and_a_slug_stays_unique(sess
     _approve(session, first, users[Role.ADMIN], fee_percent=Decimal("10"))
     _approve(session, second, users[Role.ADMIN])
     assert policy_on(session, first.fund_id, date.today()).rate_bp == 1000
-    assert (first.fund.code, second.fund.code) == ("PYTHON-ZURICH", "PYTHON-ZURICH-2")
+    assert (first.fund.code, second.fund.code) == ("ZURICH", "ZURICH-2")
 
 
 def test_what_an_application_refuses(session):
