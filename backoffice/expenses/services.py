@@ -15,7 +15,7 @@ from flask import current_app
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.models import User
@@ -350,7 +350,8 @@ class ClaimPayables:
     def _approved(self, session, *conditions, lock: bool = False) -> list[ExpenseClaim]:
         statement = (select(ExpenseClaim)
                      .where(ExpenseClaim.status == ClaimStatus.APPROVED, *conditions)
-                     .options(joinedload(ExpenseClaim.fund))
+                     .options(joinedload(ExpenseClaim.fund), lazyload(ExpenseClaim.lines),
+                              lazyload(ExpenseClaim.receipts), lazyload(ExpenseClaim.approvals))
                      .order_by(ExpenseClaim.decided_at, ExpenseClaim.id))
         if lock:
             statement = statement.with_for_update(of=ExpenseClaim)
