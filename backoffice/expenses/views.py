@@ -217,42 +217,40 @@ def batch_xml(batch_id: int):
         "Content-Disposition": f'attachment; filename="{batch.message_id}.xml"'})
 
 
-@bp.route("/payouts/<int:batch_id>/executed", methods=["POST"])
-@requires(Permission.PAYOUTS_MANAGE)
-def batch_executed(batch_id: int):
+def _batch_action(batch_id: int, form_class, act, done: str):
+    """Run ``act(batch, form)`` on a ready batch; the batch page with the form's errors if it is
+    refused."""
     batch = payouts.get_batch(db.session, batch_id)
-    form = ExecutedForm()
+    form = form_class()
     if form.validate_on_submit():
         try:
             with transaction():
-                entry = payouts.mark_executed(db.session, batch, booked_on=form.booked_on.data,
-                                              actor=current_user)
+                act(batch, form)
         except DomainError as error:
             show_error(form, error)
         else:
-            flash(f"Batch {batch.message_id} is executed and posted as {entry.ref}; the payees "
-                  f"are told by email.", "success")
+            flash(done.format(batch=batch), "success")
             return redirect(url_for(".batch", batch_id=batch.id))
-    return render_template("expenses/batch.html", batch=batch, executed_form=form,
-                           cancel_form=CancelBatchForm()), 400
+    forms = {"executed_form": ExecutedForm(), "cancel_form": CancelBatchForm(),
+             "executed_form" if form_class is ExecutedForm else "cancel_form": form}
+    return render_template("expenses/batch.html", batch=batch, **forms), 400
+
+
+@bp.route("/payouts/<int:batch_id>/executed", methods=["POST"])
+@requires(Permission.PAYOUTS_MANAGE)
+def batch_executed(batch_id: int):
+    return _batch_action(
+        batch_id, ExecutedForm,
+        lambda batch, form: payouts.mark_executed(db.session, batch, actor=current_user,
+                                                  booked_on=form.booked_on.data),
+        "Batch {batch.message_id} is executed and posted; the payees are told by email.")
 
 
 @bp.route("/payouts/<int:batch_id>/cancel", methods=["POST"])
 @requires(Permission.PAYOUTS_MANAGE)
 def batch_cancel(batch_id: int):
-    batch = payouts.get_batch(db.session, batch_id)
-    form = CancelBatchForm()
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                payouts.cancel_batch(db.session, batch, reason=form.reason.data,
-                                     actor=current_user)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"Batch {batch.message_id} is cancelled; its payments can go into a new "
-                  f"batch.", "info")
-            return redirect(url_for(".batch", batch_id=batch.id))
-    return render_template("expenses/batch.html", batch=batch, executed_form=ExecutedForm(),
-                           cancel_form=form), 400
-
+    return _batch_action(
+        batch_id, CancelBatchForm,
+        lambda batch, form: payouts.cancel_batch(db.session, batch, actor=current_user,
+                                                 reason=form.reason.data),
+        "Batch {batch.message_id} is cancelled; its payments can go into a new batch.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
@@ -23,43 +23,23 @@ Lines = list[tuple[Account, int]]
 
 
 @dataclass
-class Statement:
-    """One currency's statement; amounts are positive when they add to the fund, and income,
-    fees and expenses are shown as positive numbers (fees and expenses are subtracted)."""
+class Statement(FundStatement):
+    """One currency's statement, with the admin fees taken out of the expenses. Amounts are
+    positive when they add to the fund; income, fees and expenses are shown as positive numbers
+    (fees and expenses are subtracted)."""
 
-    fund: Fund
-    currency: str
-    start: date
-    end: date
-    opening: int
-    income: Lines
-    fees: Lines
-    expenses: Lines
-    transfers: Lines
-    closing: int
+    fees: Lines = field(default_factory=list)
 
     @classmethod
     def of(cls, base: FundStatement) -> Statement:
         fees = [(a, v) for a, v in base.expenses if a.role == ADMIN_FEE_EXPENSE_ROLE]
         expenses = [(a, v) for a, v in base.expenses if a.role != ADMIN_FEE_EXPENSE_ROLE]
         return cls(base.fund, base.currency, base.start, base.end, base.opening, base.income,
-                   fees, expenses, base.transfers, base.closing)
-
-    @property
-    def total_income(self) -> int:
-        return sum(v for _, v in self.income)
+                   expenses, base.transfers, base.closing, fees)
 
     @property
     def total_fees(self) -> int:
         return sum(v for _, v in self.fees)
-
-    @property
-    def total_expenses(self) -> int:
-        return sum(v for _, v in self.expenses)
-
-    @property
-    def total_transfers(self) -> int:
-        return sum(v for _, v in self.transfers)
 
     @property
     def reconciles(self) -> bool:

@@ -35,6 +35,10 @@ def test_claim_from_submission_to_payout_batch(page, session, users, tmp_path):
     page.fill("#lines-0-what", "Pizza, 20 people")
     page.select_option("#lines-0-category", label="Event costs: catering")
     page.fill("#lines-0-amount", "86.40")
+    page.click("#add_line")  # a fourth line, added by the page without a reload
+    expect(page.locator("#lines tr.line")).to_have_count(4)
+    expect(page.locator("#lines-3-spent_on")).to_be_focused()
+    expect(page.locator("#title")).to_have_value("Pizza for the May meetup")
     page.fill("#iban", "DE89 3704 0044 0532 0130 00")
     page.set_input_files("#receipts", str(receipt))
     page.click("#submit")

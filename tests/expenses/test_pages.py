@@ -164,3 +164,23 @@ def test_a_batch_through_the_pages(app, session, users, group):
     organiser = client_for(app, group.organisers[0].email)
     assert organiser.get(f"/expenses/payouts/{batch.id}").status_code == 403
     assert "Paid" in organiser.get(f"/expenses/claims/{second.id}").get_data(as_text=True)
+
+
+def test_cancelling_a_batch_through_the_page(app, session, users, group):
+    from backoffice.core.db import transaction
+    from backoffice.expenses import payouts
+
+    claim = approved(session, group.organisers[0], group.fund, users[Role.TREASURER], ["10.00"])
+    with transaction():
+        batch = payouts.create_batch(session, selected=[("expense_claim", str(claim.id))],
+                                     requested_on=date.today(), actor=users[Role.TREASURER])
+    client = client_for(app, email_for(Role.TREASURER))
+    url = f"/expenses/payouts/{batch.id}"
+    refused = client.post(f"{url}/cancel", data={"reason": " ", "csrf_token": csrf_token(client, url)})
+    assert refused.status_code == 400 and "This field is required" in refused.get_data(as_text=True)
+    done = client.post(f"{url}/cancel", data={"reason": "Wrong execution date",
+                                              "csrf_token": csrf_token(client, url)})
+    assert done.status_code == 302
+    session.refresh(batch)
+    assert batch.status is BatchStatus.CANCELLED and batch.cancel_reason == "Wrong execution date"
+    assert f'value="expense_claim:{claim.id}"' in client.get("/expenses/payouts/new").get_data(as_text=True)
