@@ -216,3 +216,21 @@ def test_a_second_source_plugs_in(session, users):
         assert c1.status is ClaimStatus.PAID
     finally:
         del payouts._SOURCES["test_grant"]
+
+
+def test_command_line(app, session, users):
+    a, b, (c1, c2, c3), pending = _setup(session, users)
+    batch = _batch(session, users, [c1, c2])
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["payouts", "list"])
+    assert listed.exit_code == 0 and batch.message_id in listed.output and "113.49 EUR" in listed.output
+    xml = runner.invoke(args=["payouts", "xml", batch.message_id])
+    assert xml.exit_code == 0 and xml.output == batch.xml
+    missing = runner.invoke(args=["payouts", "xml", "BO-NOPE"])
+    assert missing.exit_code == 1 and "There is no payout batch BO-NOPE." in missing.output
+    statement = runner.invoke(args=["funds", "statement", a.fund.code, "--start", "2000-01-01"])
+    assert statement.exit_code == 0
+    rows = statement.output.splitlines()
+    assert rows[0] == "fund,currency,start,end,section,account,description,amount"
+    assert rows[-1].endswith("closing,,Closing balance " + date.today().isoformat() + ",486.51")
+    assert runner.invoke(args=["funds", "statement", "NOPE"]).exit_code == 1
