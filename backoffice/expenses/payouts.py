@@ -58,13 +58,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from types import SimpleNamespace
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Protocol
 
 import sepaxml

@@ -5,9 +5,9 @@ while the same URLs for group A answer."""
 from flask import url_for
 from werkzeug.routing import AnyConverter
 
+from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.expenses import payouts
-from backoffice.core.db import transaction
 
 from ..sponsorship import active_group, approved, client_for, submit
 
@@ -77,8 +77,8 @@ def test_an_organiser_sees_nothing_of_another_group(app, session, users):
     assert organiser_a.get(mixed).status_code == 404
 
     # Lists filtered to group B show nothing of it.
-    for url in (f"/expenses/?group={b.id}&status=", f"/groups?q=PyBeta", "/groups",
-                f"/expenses/?status=approved"):
+    for url in (f"/expenses/?group={b.id}&status=", "/groups?q=PyBeta", "/groups",
+                "/expenses/?status=approved"):
         html = organiser_a.get(url).get_data(as_text=True)
         assert ">PyBeta<" not in html and f">{claim_b.ref}<" not in html, url
 

@@ -1,13 +1,13 @@
 """Claims and payouts through the pages: submitting with receipts (and bad receipts refused
 with nothing stored), deciding, the overspend override, batches and their SEPA file."""
 import io
-from pathlib import Path
 from datetime import date
+from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import stream_encode_multipart
-from sqlalchemy import func, select
 
 from backoffice.core.permissions import Role
 from backoffice.core.uploads import StoredFile
@@ -15,7 +15,15 @@ from backoffice.expenses.models import BatchStatus, ClaimStatus, ExpenseClaim, P
 from backoffice.expenses.payouts import validate_xml
 
 from ..helpers import csrf_token, email_for
-from ..sponsorship import IBAN_DE, active_group, approved, client_for, jpeg_bytes, pdf_bytes, png_bytes
+from ..sponsorship import (
+    IBAN_DE,
+    active_group,
+    approved,
+    client_for,
+    jpeg_bytes,
+    pdf_bytes,
+    png_bytes,
+)
 
 
 def _claim_form(client, fund_id, files, **overrides):
