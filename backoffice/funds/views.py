@@ -13,6 +13,7 @@ from ..core.forms import show_error
 from ..core.permissions import Permission, login_required, requires
 from ..extensions import db
 from ..groups.models import MemberGroup
+from ..groups.services import group_of_fund
 from ..ledger.balances import fund_balances
 from ..ledger.forms import RangeForm
 from ..ledger.models import Fund
@@ -67,7 +68,7 @@ def fund(fund_id: int):
 
 
 def _fund_page(fund, form, start, end, fee_form, status=200):
-    group = db.session.scalar(select(MemberGroup).where(MemberGroup.fund_id == fund.id))
+    group = group_of_fund(db.session, fund.id)
     policies = db.session.scalars(select(FeePolicy).where(FeePolicy.fund_id == fund.id)
                                   .order_by(FeePolicy.effective_from.desc())).all()
     return render_template("funds/fund.html", fund=fund, group=group, form=form,
@@ -91,7 +92,7 @@ def statement_csv(fund_id: int):
 def statement_pdf(fund_id: int):
     fund = _fund(fund_id)
     _, start, end = _range()
-    group = db.session.scalar(select(MemberGroup).where(MemberGroup.fund_id == fund.id))
+    group = group_of_fund(db.session, fund.id)
     pdf = render_pdf("pdf/fund_statement.html", fund=fund, group=group, start=start, end=end,
                      statements=statements(db.session, fund, start, end), today=date.today())
     return Response(pdf, mimetype="application/pdf", headers={

@@ -15,7 +15,7 @@ def _log_in(page, email: str) -> None:
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.click("#submit")
-    expect(page.locator("nav .navbar-text")).to_be_visible()
+    expect(page.locator("nav button:has-text('Log out')")).to_be_visible()
 
 
 def test_claim_from_submission_to_payout_batch(page, session, users, tmp_path):

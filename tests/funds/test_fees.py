@@ -44,7 +44,7 @@ def _post_income(session, fund, kind, amount: Money, day=START):
                                                          income_account=income))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(index=st.integers(0, len(RATES_BP) - 1),
        cents=st.integers(-10**9, 10**9).filter(bool),
        kind=st.sampled_from([IncomeKind.SPONSORSHIP, IncomeKind.DONATION, IncomeKind.TICKETS]))
