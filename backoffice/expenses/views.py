@@ -124,9 +124,10 @@ def _may_decide(claim) -> bool:
 def _claim_page(claim, form, status=200):
     decide = _may_decide(claim)
     item = payouts.active_item_for(db.session, services.ClaimPayables.kind, claim.id)
-    short = decide and available(db.session, claim.fund, claim.currency) < claim.amount
+    held = available(db.session, claim.fund, claim.currency) if decide else None
     return render_template("expenses/claim.html", claim=claim, form=form if decide else None,
-                           needed=services.approvals_needed(claim), item=item, short=short), status
+                           needed=services.approvals_needed(claim), item=item, held=held,
+                           short=held is not None and held < claim.amount), status
 
 
 @bp.route("/claims/<int:claim_id>/decide", methods=["POST"])
