@@ -71,7 +71,9 @@ def _register_cli(app: Flask) -> None:
     from .banking.cli import bank_cli
     from .core.cli import doctor
     from .demo.cli import demo_cli
+    from .expenses.cli import payouts_cli
+    from .funds.cli import funds_cli
     from .ledger.cli import ledger_cli
 
-    for command in (user_cli, ledger_cli, bank_cli, demo_cli, doctor):
+    for command in (user_cli, ledger_cli, bank_cli, funds_cli, payouts_cli, demo_cli, doctor):
         app.cli.add_command(command)

@@ -12,8 +12,21 @@ from .banking.models import (  # noqa: F401
 )
 from .core.audit import AuditEvent  # noqa: F401
 from .core.uploads import StoredFile  # noqa: F401
+from .expenses.models import (  # noqa: F401
+    ClaimApproval,
+    ClaimLine,
+    ClaimReceipt,
+    ExpenseClaim,
+    PayoutBatch,
+    PayoutItem,
+)
 from .funds.models import FeePolicy  # noqa: F401
-from .groups.models import MemberGroup, group_organisers  # noqa: F401
+from .groups.models import (  # noqa: F401
+    GroupApplicant,
+    GroupStatusChange,
+    MemberGroup,
+    group_organisers,
+)
 from .ledger.models import (  # noqa: F401
     Account,
     AccountTotal,

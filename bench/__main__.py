@@ -11,7 +11,7 @@ import time
 
 from .common import Report, backends
 
-BENCHMARKS = ["ledger", "banking"]
+BENCHMARKS = ["ledger", "banking", "groups"]
 
 
 def main(argv=None) -> int:
