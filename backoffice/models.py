@@ -4,6 +4,15 @@ from .core.audit import AuditEvent  # noqa: F401
 from .core.uploads import StoredFile  # noqa: F401
 from .funds.models import FeePolicy  # noqa: F401
 from .groups.models import MemberGroup, group_organisers  # noqa: F401
+from .invoicing.models import (  # noqa: F401
+    Invoice,
+    InvoiceDispatch,
+    InvoiceLine,
+    InvoiceNumberCounter,
+    InvoicePayment,
+    Sponsor,
+    SponsorshipPackage,
+)
 from .ledger.models import (  # noqa: F401
     Account,
     AccountTotal,
@@ -13,3 +22,4 @@ from .ledger.models import (  # noqa: F401
     Period,
     Posting,
 )
+from .payments.models import CheckoutSession, StripeEvent, StripeFee, StripePayout  # noqa: F401
