@@ -33,6 +33,7 @@ LABELS = {
         "due": "Due date", "customer_vat": "Your VAT ID", "po": "Your reference",
         "pos": "Pos.", "description": "Description", "quantity": "Qty", "unit_price": "Unit price",
         "vat": "VAT", "amount": "Net amount", "net_total": "Total net", "vat_on": "VAT {rate} % on {base}",
+        "vat_total": "Total VAT",
         "gross_total": "Total amount due", "gross_total_cancel": "Total credited",
         "pay_by": "Please pay {amount} by {due} to the account below, quoting the payment reference.",
         "terms": "Payment terms: {days} days net, without deduction.",
@@ -51,6 +52,7 @@ LABELS = {
         "due": "Fällig am", "customer_vat": "Ihre USt-IdNr.", "po": "Ihre Bestellnummer",
         "pos": "Pos.", "description": "Beschreibung", "quantity": "Menge", "unit_price": "Einzelpreis",
         "vat": "USt.", "amount": "Netto", "net_total": "Summe netto", "vat_on": "USt. {rate} % auf {base}",
+        "vat_total": "Summe USt.",
         "gross_total": "Rechnungsbetrag", "gross_total_cancel": "Gutschriftsbetrag",
         "pay_by": "Bitte überweisen Sie {amount} bis zum {due} unter Angabe des Verwendungszwecks "
                   "auf das unten genannte Konto.",

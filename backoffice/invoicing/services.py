@@ -346,9 +346,10 @@ def _prepare_issue(session, invoice: Invoice, *, actor, issue_date: date) -> Non
     """Number, render and store a draft; ``_mark_issued`` freezes it once it is booked."""
     series = numbering.series_for(issue_date)
     sequence = numbering.take_number(session, series)  # takes the write lock first (SQLite)
-    session.refresh(invoice, with_for_update=True)
-    if not invoice.is_draft:
-        raise Conflict(f"Invoice {invoice.number} was issued by somebody else a moment ago.")
+    current = session.scalar(select(Invoice.status).where(Invoice.id == invoice.id)
+                             .with_for_update())
+    if current != InvoiceStatus.DRAFT:
+        raise Conflict(f"Invoice #{invoice.id} was issued by somebody else a moment ago.")
     invoice.series, invoice.sequence = series, sequence
     invoice.number = numbering.format_number(series, sequence)
     invoice.issue_date = issue_date
