@@ -70,7 +70,9 @@ def _register_cli(app: Flask) -> None:
     from .auth.cli import user_cli
     from .core.cli import doctor
     from .demo.cli import demo_cli
+    from .invoicing.cli import invoices_cli
     from .ledger.cli import ledger_cli
+    from .payments.cli import payments_cli
 
-    for command in (user_cli, ledger_cli, demo_cli, doctor):
+    for command in (user_cli, ledger_cli, demo_cli, doctor, invoices_cli, payments_cli):
         app.cli.add_command(command)

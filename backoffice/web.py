@@ -25,9 +25,11 @@ SECURITY_HEADERS = {
 def init_web(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .core.views import bp as core_bp
+    from .invoicing.views import bp as invoicing_bp
     from .ledger.views import bp as ledger_bp
+    from .payments.views import bp as payments_bp
 
-    for blueprint in (core_bp, auth_bp, ledger_bp):
+    for blueprint in (core_bp, auth_bp, ledger_bp, invoicing_bp, payments_bp):
         app.register_blueprint(blueprint)
 
     app.before_request(enforce_access)

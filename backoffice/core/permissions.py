@@ -33,13 +33,17 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"
     GROUPS_VIEW_ALL = "groups.view_all"  # every member group (organisers see only their own)
     GROUPS_VIEW_OWN = "groups.view_own"  # the groups one organises
+    INVOICES_VIEW = "invoices.view"      # sponsors, invoices, receivables, Stripe events
+    INVOICES_MANAGE = "invoices.manage"  # sponsors, packages, drafts, issue, send, cancel
 
 
 _TREASURER = {
     Permission.LEDGER_VIEW, Permission.LEDGER_POST, Permission.LEDGER_PERIODS,
     Permission.ACCOUNTS_MANAGE, Permission.AUDIT_VIEW, Permission.GROUPS_VIEW_ALL,
 }
+_TREASURER |= {Permission.INVOICES_VIEW, Permission.INVOICES_MANAGE}
 _BOARD = {Permission.LEDGER_VIEW, Permission.AUDIT_VIEW, Permission.GROUPS_VIEW_ALL}
+_BOARD |= {Permission.INVOICES_VIEW}
 _REVIEWER: set[Permission] = set()
 _ORGANISER = {Permission.GROUPS_VIEW_OWN}
 

@@ -338,7 +338,8 @@ def _fund_for(session, invoice: Invoice) -> Fund:
     return general_fund(session)
 
 
-def _booking_date(session, day: date) -> date:
+def booking_date(session, day: date) -> date:
+    """``day``, or today when ``day`` lies in a closed period."""
     return day if closed_period_on(session, day) is None else date.today()
 
 
@@ -385,7 +386,7 @@ def issue(session, invoice: Invoice, *, actor, issue_date: date | None = None) -
     fund = session.get(Fund, invoice.fund_id)
     receivables = account_by_role(session, RECEIVABLES)
     currency = invoice.currency
-    day = _booking_date(session, issue_date)
+    day = booking_date(session, issue_date)
     lines = income_lines(session, fund=fund, kind=IncomeKind.SPONSORSHIP,
                          amount=Money(invoice.net_total, currency), day=day,
                          debit_account=receivables,
@@ -450,7 +451,7 @@ def cancel(session, invoice: Invoice, *, actor, reason: str,
         original = session.get(JournalEntry, invoice.journal_entry_id)
         reversal = reverse_entry(session, original, actor=actor,
                                  reason=f"cancellation invoice {cancellation.number}",
-                                 booking_date=_booking_date(session, issue_date))
+                                 booking_date=booking_date(session, issue_date))
     _mark_issued(session, cancellation, reversal, actor=actor)
     session.expire(invoice, ["cancelled_by"])
     audit.record(session, actor, "invoice.cancelled", "invoice", invoice.id,
@@ -495,7 +496,7 @@ def record_payment(session, invoice: Invoice, *, amount: Money, reference: str, 
     try:
         with session.begin_nested():
             entry = post_entry(
-                session, booking_date=_booking_date(session, received_on), actor=actor,
+                session, booking_date=booking_date(session, received_on), actor=actor,
                 description=f"{what} {invoice.number} ({method} {reference})"[:500],
                 source=("invoice", invoice.id),
                 lines=[Line(account_by_role(session, debit_role), fund, amount, reference[:200]),

@@ -161,3 +161,85 @@ def credits(session) -> list[tuple[Invoice, int]]:
                         and_(paid.c.paid > owed))
                  .order_by(Invoice.issue_date, Invoice.id))
     return list(session.execute(statement))
+
+
+# --- lists and totals for the pages --------------------------------------------------------------
+
+@dataclass
+class InvoiceFilter:
+    status: str = ""
+    year: int | None = None
+    sponsor_id: int | None = None
+    text: str = ""
+
+
+def list_invoices(session, filters: InvoiceFilter, today: date, *, limit: int, offset: int = 0):
+    """(rows of (invoice, paid), more?) newest first; ``status`` filters on the derived state."""
+    paid = paid_subquery()
+    paid_col = func.coalesce(paid.c.paid, 0)
+    statement = select(Invoice, paid_col).outerjoin(paid, paid.c.invoice_id == Invoice.id)
+    issued_invoice = and_(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
+                          Invoice.id.not_in(cancelled_ids()))
+    if filters.status == "draft":
+        statement = statement.where(Invoice.status == InvoiceStatus.DRAFT)
+    elif filters.status == "open":
+        statement = statement.where(issued_invoice, paid_col < Invoice.gross_total)
+    elif filters.status == "overdue":
+        statement = statement.where(issued_invoice, paid_col < Invoice.gross_total,
+                                    Invoice.due_date < today)
+    elif filters.status == "paid":
+        statement = statement.where(issued_invoice, paid_col >= Invoice.gross_total)
+    elif filters.status == "cancelled":
+        statement = statement.where(or_(Invoice.id.in_(cancelled_ids()),
+                                        Invoice.kind == InvoiceKind.CANCELLATION))
+    if filters.year:
+        statement = statement.where(or_(Invoice.series.like(f"%{filters.year}"),
+                                        and_(Invoice.issue_date.is_(None),
+                                             func.extract("year", Invoice.service_date) == filters.year)))
+    if filters.sponsor_id:
+        statement = statement.where(Invoice.sponsor_id == filters.sponsor_id)
+    if filters.text.strip():
+        like = f"%{filters.text.strip()}%"
+        statement = statement.where(or_(Invoice.number.ilike(like), Invoice.buyer_name.ilike(like),
+                                        Invoice.payment_reference.ilike(like)))
+    statement = statement.order_by(Invoice.issue_date.desc().nulls_first(), Invoice.id.desc())
+    rows = session.execute(statement.limit(limit + 1).offset(offset)).all()
+    return rows[:limit], len(rows) > limit
+
+
+@dataclass
+class Summary:
+    open_count: int
+    open_total: dict[str, int]
+    overdue_count: int
+    overdue_total: dict[str, int]
+    paid_this_year: dict[str, int]
+
+
+def summary(session, today: date) -> Summary:
+    open_total: dict[str, int] = {}
+    overdue_total: dict[str, int] = {}
+    items = open_invoices(session)
+    overdue = [item for item in items if item.invoice.due_date < today]
+    for item in items:
+        open_total[item.invoice.currency] = open_total.get(item.invoice.currency, 0) + item.outstanding
+    for item in overdue:
+        overdue_total[item.invoice.currency] = (overdue_total.get(item.invoice.currency, 0)
+                                                + item.outstanding)
+    received = session.execute(
+        select(InvoicePayment.currency, func.sum(InvoicePayment.amount))
+        .where(InvoicePayment.received_on >= date(today.year, 1, 1),
+               InvoicePayment.received_on <= today)
+        .group_by(InvoicePayment.currency)).all()
+    return Summary(len(items), open_total, len(overdue), overdue_total, dict(received))
+
+
+def aging(session, today: date) -> tuple[list[tuple[OpenInvoice, str]], dict[str, dict[str, int]]]:
+    """Open invoices with their bucket, and totals per currency and bucket."""
+    rows, totals = [], {}
+    for item in open_invoices(session):
+        bucket = aging_bucket(days_overdue(item.invoice, today))
+        rows.append((item, bucket))
+        per_currency = totals.setdefault(item.invoice.currency, {key: 0 for key, _ in AGING_BUCKETS})
+        per_currency[bucket] += item.outstanding
+    return rows, totals
