@@ -19,8 +19,19 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from .amounts import EU_COUNTRIES
 from .models import TaxTreatment
 
-TREATMENTS = [(TaxTreatment.STANDARD.value, "19 % VAT"), (TaxTreatment.REDUCED.value, "7 % VAT"),
-              (TaxTreatment.EXEMPT.value, "Exempt")]
+try:
+    from wtforms import SelectChoice
+except ImportError:  # WTForms < 3.3 takes (value, label) pairs
+    SelectChoice = None
+
+
+def options(pairs) -> list:
+    """Select options from (value, label) pairs, as this WTForms version wants them."""
+    return [SelectChoice(value, label) if SelectChoice else (value, label) for value, label in pairs]
+
+
+TREATMENTS = options([(TaxTreatment.STANDARD.value, "19 % VAT"),
+                      (TaxTreatment.REDUCED.value, "7 % VAT"), (TaxTreatment.EXEMPT.value, "Exempt")])
 COUNTRIES = sorted(EU_COUNTRIES | {"CH", "GB", "NO", "US", "CA", "AU", "IN", "JP", "IL", "SG"})
 
 
@@ -36,21 +47,21 @@ class SponsorForm(FlaskForm):
                            render_kw={"rows": 2})
     postcode = StringField("Postcode", validators=[Length(max=20)])
     city = StringField("City", validators=[DataRequired(), Length(max=100)])
-    country = SelectField("Country", choices=[(c, c) for c in COUNTRIES], default="DE")
+    country = SelectField("Country", choices=options((c, c) for c in COUNTRIES), default="DE")
     vat_id = StringField("VAT ID", validators=[Length(max=20)],
                          description="Required for reverse charge (EU businesses outside Germany).")
     billing_emails = TextAreaField("Billing email addresses", validators=[Length(max=1000)],
                                    description="One per line; invoices and reminders go to all.",
                                    render_kw={"rows": 2})
     po_reference = StringField("Purchase order reference", validators=[Length(max=100)])
-    language = SelectField("Invoice language", choices=[("en", "English"), ("de", "Deutsch")])
+    language = SelectField("Invoice language", choices=options([("en", "English"), ("de", "Deutsch")]))
     contacts = TextAreaField("Contacts", validators=[Length(max=2000)], render_kw={"rows": 3},
                              description="Names, roles, phone numbers.")
     notes = TextAreaField("Internal notes", validators=[Length(max=2000)], render_kw={"rows": 2})
     submit = SubmitField("Save")
 
     def validate_billing_emails(self, field):
-        for address in field.data.replace(",", "\n").splitlines():
+        for address in (field.data or "").replace(",", "\n").splitlines():
             if address.strip():
                 try:
                     validate_email(address.strip(), check_deliverability=False)
@@ -77,7 +88,7 @@ class LineForm(Form):
     description = TextAreaField("Description", validators=[Length(max=2000)], render_kw={"rows": 1})
     quantity = StringField("Qty", default="1", validators=[Length(max=12)])
     unit_price = StringField("Unit price (net)", validators=[Length(max=30)])
-    tax_treatment = SelectField("VAT", choices=TREATMENTS)
+    tax_treatment = SelectField("VAT", choices=TREATMENTS, validate_choice=False)
     exempt_reason = StringField("Exemption reason", validators=[Length(max=300)])
 
     def is_blank(self) -> bool:
@@ -110,9 +121,9 @@ class CancelForm(FlaskForm):
 
 
 class FilterForm(Form):
-    status = SelectField("Status", choices=[("", "All"), ("draft", "Draft"), ("open", "Open"),
-                                            ("overdue", "Overdue"), ("paid", "Paid"),
-                                            ("cancelled", "Cancelled")], validate_choice=False)
+    status = SelectField("Status", choices=options([
+        ("", "All"), ("draft", "Draft"), ("open", "Open"), ("overdue", "Overdue"), ("paid", "Paid"),
+        ("cancelled", "Cancelled")]), validate_choice=False)
     year = IntegerField("Year", validators=[Optional()])
     sponsor = SelectField("Sponsor", coerce=optional_int, validate_choice=False)
     q = StringField("Number or text", validators=[Length(max=100)])

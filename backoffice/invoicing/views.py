@@ -16,7 +16,7 @@ from ..extensions import db
 from ..groups.models import MemberGroup
 from . import services, state
 from .amounts import format_quantity, parse_quantity
-from .forms import CancelForm, DraftForm, FilterForm, PackageForm, SponsorForm
+from .forms import CancelForm, DraftForm, FilterForm, PackageForm, SponsorForm, options
 from .models import Invoice, Sponsor, SponsorshipPackage
 
 bp = Blueprint("invoicing", __name__)
@@ -48,7 +48,7 @@ def _packages(active_only=True):
 def invoices():
     today = date.today()
     form = FilterForm(request.args)
-    form.sponsor.choices = [("", "All sponsors")] + [(s.id, s.name) for s in _sponsors()]
+    form.sponsor.choices = options([("", "All sponsors")] + [(s.id, s.name) for s in _sponsors()])
     form.validate()
     filters = state.InvoiceFilter(status=form.status.data or "",
                                   year=form.year.data if not form.year.errors else None,
@@ -75,13 +75,14 @@ def aging():
 
 
 def _draft_form(form: DraftForm, invoice: Invoice | None = None):
-    form.sponsor.choices = [("", "Choose a sponsor")] + [(s.id, s.name) for s in _sponsors()]
-    form.group.choices = [("", "None: the general fund")] + [(g.id, g.name) for g in _groups()]
-    form.currency.choices = [(c, c) for c in current_app.config["CURRENCIES"]]
+    form.sponsor.choices = options([("", "Choose a sponsor")] + [(s.id, s.name) for s in _sponsors()])
+    form.group.choices = options([("", "None: the general fund")] + [(g.id, g.name) for g in _groups()])
+    form.currency.choices = options([(c, c) for c in current_app.config["CURRENCIES"]])
     packages = _packages()
     for line in form.lines:
-        line.package.choices = [("", "—")] + [(p.id, f"{p.label} ({Money(p.price, p.currency).format(current_locale())})")
-                                             for p in packages]
+        line.package.choices = options([("", "—")] + [
+            (p.id, f"{p.label} ({Money(p.price, p.currency).format(current_locale())})")
+            for p in packages])
     return packages
 
 
@@ -374,8 +375,8 @@ def packages():
 
 def _package_form(package: SponsorshipPackage | None):
     form = PackageForm(obj=package)
-    form.group.choices = [("", "None")] + [(g.id, g.name) for g in _groups()]
-    form.currency.choices = [(c, c) for c in current_app.config["CURRENCIES"]]
+    form.group.choices = options([("", "None")] + [(g.id, g.name) for g in _groups()])
+    form.currency.choices = options([(c, c) for c in current_app.config["CURRENCIES"]])
     if request.method == "GET":
         if package is not None:
             form.group.data = package.group_id
