@@ -15,7 +15,7 @@ def test_pay_page_shows_the_invoice_bank_details_and_payment(client, stripe):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert invoice.number in html and "€5,000.00" in html
-    assert invoice.payment_reference in html and "DE89370400440532013000" in html
+    assert invoice.payment_reference in html and "DE89 3704 0044 0532 0130 00" in html
     assert 'id="pay-online"' in html and "GiroCode" in html
     assert f"form-action 'self' {stripe.url}" in response.headers["Content-Security-Policy"]
     pdf = client.get(f"/pay/{token}/invoice.pdf")
