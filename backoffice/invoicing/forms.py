@@ -104,7 +104,7 @@ class DraftForm(FlaskForm):
     currency = SelectField("Currency")
     service_date = DateField("Date of service (or start)", validators=[DataRequired()])
     service_end = DateField("End of service period", validators=[Optional()])
-    payment_days = IntegerField("Payment terms (days)", validators=[NumberRange(0, 120)])
+    payment_days = IntegerField("Payment terms (days)", validators=[Optional(), NumberRange(0, 120)])
     po_reference = StringField("Purchase order reference", validators=[Length(max=100)],
                                description="Leave empty to use the sponsor's.")
     notes = TextAreaField("Note printed on the invoice", validators=[Length(max=1000)],

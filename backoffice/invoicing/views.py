@@ -14,7 +14,7 @@ from ..core.money import Money
 from ..core.permissions import Permission, requires
 from ..extensions import db
 from ..groups.models import MemberGroup
-from . import services, state
+from . import services, settings, state
 from .amounts import format_quantity, parse_quantity
 from .forms import CancelForm, DraftForm, FilterForm, PackageForm, SponsorForm, options
 from .models import Invoice, Sponsor, SponsorshipPackage
@@ -152,6 +152,7 @@ def _edit_draft(invoice: Invoice | None):
         else:
             form.currency.data = current_app.config["DEFAULT_CURRENCY"]
             form.service_date.data = date.today()
+            form.payment_days.data = settings.payment_days()
             form.sponsor.data = request.args.get("sponsor", type=int)
     packages = _draft_form(form, invoice)
     status = 200
