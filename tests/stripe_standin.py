@@ -5,8 +5,9 @@ customers, payment methods, payment intents, charges, refunds and payouts. What 
 served here, shaped as Stripe's API reference documents it:
 
 - ``/v1/checkout/sessions`` (create, retrieve) — Checkout Sessions, honouring Idempotency-Key;
-- ``/v1/balance_transactions/<id>`` — localstripe's transaction with Stripe's standard EEA card
-  fee filled in (localstripe records every fee as 0): 1.5 % + €0.25, as ``fee`` and
+- ``/v1/balance_transactions/<id>`` (and a payment intent's expanded
+  ``latest_charge.balance_transaction``) — localstripe's transaction with Stripe's standard EEA
+  card fee filled in (localstripe records every fee as 0): 1.5 % + €0.25, as ``fee`` and
   ``fee_details``.
 
 Everything else is forwarded to localstripe unchanged. ``complete(session_id)`` plays the
@@ -65,6 +66,16 @@ def _lists(node):
 
 def stripe_fee(amount: int) -> int:
     return round(amount * 0.015) + 25
+
+
+def with_fee(txn: dict) -> dict:
+    """A charge's balance transaction with Stripe's standard fee (localstripe records none)."""
+    if txn.get("type") == "charge" and not txn.get("fee"):
+        fee = stripe_fee(txn["amount"])
+        txn.update(fee=fee, net=txn["amount"] - fee, fee_details=[{
+            "amount": fee, "application": None, "currency": txn["currency"],
+            "description": "Stripe processing fees", "type": "stripe_fee"}])
+    return txn
 
 
 class StripeStandIn:
@@ -185,6 +196,7 @@ class StripeStandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once (no 40 ms stall)
 
             def log_message(self, *args):
                 pass
@@ -220,13 +232,13 @@ class StripeStandIn:
                     return self._send(200, html, "text/html; charset=utf-8")
                 status, body = standin.localstripe("GET", self.path)
                 if status == 200 and path.startswith("/v1/balance_transactions/"):
-                    txn = json.loads(body)
-                    if txn.get("type") == "charge" and not txn.get("fee"):
-                        fee = stripe_fee(txn["amount"])
-                        txn.update(fee=fee, net=txn["amount"] - fee, fee_details=[{
-                            "amount": fee, "application": None, "currency": txn["currency"],
-                            "description": "Stripe processing fees", "type": "stripe_fee"}])
-                    body = json.dumps(txn).encode()
+                    body = json.dumps(with_fee(json.loads(body))).encode()
+                elif status == 200 and path.startswith("/v1/payment_intents/"):
+                    pi = json.loads(body)
+                    charge = pi.get("latest_charge")
+                    if isinstance(charge, dict) and isinstance(charge.get("balance_transaction"), dict):
+                        charge["balance_transaction"] = with_fee(charge["balance_transaction"])
+                    body = json.dumps(pi).encode()
                 self._send(status, body)
 
             def do_POST(self):  # noqa: N802

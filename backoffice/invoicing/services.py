@@ -53,6 +53,7 @@ from .models import (
 )
 
 RECEIVABLES, SPONSORSHIP_INCOME, VAT_PAYABLE = "receivables", "sponsorship_income", "vat_payable"
+PAYMENT_FEES = "payment_fees"
 MAX_PDF_BYTES = 20 * 1024 * 1024
 
 
@@ -477,9 +478,12 @@ def stored_pdf(session, invoice: Invoice) -> bytes:
 
 def record_payment(session, invoice: Invoice, *, amount: Money, reference: str, received_on: date,
                    method: str, debit_role: str, kind: PaymentKind = PaymentKind.PAYMENT,
-                   note: str = "", actor=None) -> InvoicePayment | None:
+                   note: str = "", fee: Money | None = None,
+                   actor=None) -> InvoicePayment | None:
     """Book money received (positive) or paid back (negative) for an issued invoice:
     Dr ``debit_role`` (e.g. stripe_balance, bank) / Cr receivables, in the invoice's fund.
+    ``fee`` is what the payment provider kept of it: Dr payment fees / Cr ``debit_role``, in the
+    same entry.
 
     ``reference`` identifies the money at its source; the same reference is booked once only
     (None is returned the second time, also when two deliveries race).
@@ -493,15 +497,18 @@ def record_payment(session, invoice: Invoice, *, amount: Money, reference: str, 
     fund = session.get(Fund, invoice.fund_id)
     what = {PaymentKind.PAYMENT: "Payment", PaymentKind.REFUND: "Refund",
             PaymentKind.DISPUTE: "Dispute"}[PaymentKind(kind)]
+    debit = account_by_role(session, debit_role)
+    lines = [Line(debit, fund, amount, reference[:200]),
+             Line(account_by_role(session, RECEIVABLES), fund, -amount, f"Invoice {invoice.number}")]
+    if fee:
+        lines += [Line(account_by_role(session, PAYMENT_FEES), fund, fee, f"Fee {reference}"[:200]),
+                  Line(debit, fund, -fee, f"Fee {reference}"[:200])]
     try:
         with session.begin_nested():
             entry = post_entry(
                 session, booking_date=booking_date(session, received_on), actor=actor,
                 description=f"{what} {invoice.number} ({method} {reference})"[:500],
-                source=("invoice", invoice.id),
-                lines=[Line(account_by_role(session, debit_role), fund, amount, reference[:200]),
-                       Line(account_by_role(session, RECEIVABLES), fund, -amount,
-                            f"Invoice {invoice.number}")])
+                source=("invoice", invoice.id), lines=lines)
             payment = InvoicePayment(invoice_id=invoice.id, kind=PaymentKind(kind).value,
                                      amount=amount.amount, currency=amount.currency,
                                      received_on=received_on, method=method, reference=reference,

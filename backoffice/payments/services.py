@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,7 @@ from . import stripe_api
 from .models import CheckoutSession, StripeEvent, StripeFee, StripePayout
 
 STRIPE_BALANCE, PAYMENT_FEES, BANK = "stripe_balance", "payment_fees", "bank"
+IGNORED = "Event type not handled (stored and acknowledged)."
 
 
 def _day(timestamp: int | None) -> date:
@@ -133,53 +135,76 @@ def parse(payload: str) -> dict:
     return event
 
 
-def _insert_event(session, event: dict, payload: str) -> bool:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    result = session.execute(
-        insert(StripeEvent).values(
-            id=event["id"], type=event["type"], created=datetime.fromtimestamp(
-                int(event.get("created") or 0), UTC), livemode=bool(event.get("livemode")),
-            object_id=str(event["data"]["object"].get("id") or "")[:255] or None,
-            payload=payload, status="received", note="", attempts=0, received_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["id"]).returning(StripeEvent.id))
+@lru_cache(maxsize=2)
+def _insert_statement(dialect: str):
+    """INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id, built once (hot path)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = StripeEvent.__table__
+    return (insert(table).values({c: bindparam(c) for c in (
+        "id", "type", "created", "livemode", "object_id", "payload", "status", "note", "attempts",
+        "received_at", "processed_at")}).on_conflict_do_nothing(index_elements=["id"])
+        .returning(table.c.id))
+
+
+def _insert_event(session, event: dict, payload: str, status: str) -> bool:
+    """Insert the event unless its id is stored already (a concurrent insert of the same id
+    waits for the first transaction and then does nothing)."""
+    now = utcnow()
+    result = session.execute(_insert_statement(session.get_bind().dialect.name), {
+        "id": event["id"], "type": event["type"],
+        "created": datetime.fromtimestamp(int(event.get("created") or 0), UTC),
+        "livemode": bool(event.get("livemode")),
+        "object_id": str(event["data"]["object"].get("id") or "")[:255] or None,
+        "payload": payload, "status": status, "note": "", "attempts": 1, "received_at": now,
+        "processed_at": None if status == "failed" else now})
     return result.scalar() is not None
 
 
-def receive(session, payload: str) -> Outcome:
+def receive(session, payload: str, event: dict | None = None) -> Outcome:
     """Store a verified event once by its id and process it, in the caller's transaction.
 
-    A duplicate (also one delivered concurrently: the second insert waits for the first and
-    then finds it) changes nothing. An event whose processing failed earlier is processed again.
+    The row is written first, already with the outcome it will have if the transaction commits
+    (if processing raises, everything rolls back and ``record_failure`` keeps the event). A
+    duplicate (also one delivered concurrently: the second insert waits for the first and then
+    finds it) changes nothing; an event whose processing failed earlier is processed again.
     """
-    event = parse(payload)
-    if not _insert_event(session, event, payload):
+    event = event or parse(payload)
+    handler = HANDLERS.get(event["type"])
+    status = "processed" if handler else "ignored"
+    if not _insert_event(session, event, payload, status):
         stored = session.scalar(select(StripeEvent).where(StripeEvent.id == event["id"])
                                 .with_for_update())
         if stored.status != "failed":
             return Outcome(event["id"], "duplicate")
-    stored = session.get(StripeEvent, event["id"])
-    return process(session, stored, event)
+        return process(session, stored, event)
+    if handler is None:
+        return Outcome(event["id"], status, IGNORED)
+    note = handler(session, event["data"]["object"], event) or ""
+    if note:
+        session.execute(update(StripeEvent).where(StripeEvent.id == event["id"])
+                        .values(note=note[:2000]).execution_options(synchronize_session=False))
+    return Outcome(event["id"], status, note)
 
 
 def record_failure(session, payload: str, error: Exception) -> None:
     """Keep an event whose processing raised (in a transaction of its own), so that it is not
     lost: Stripe's retry, or ``backoffice payments replay``, processes it again."""
     event = parse(payload)
-    _insert_event(session, event, payload)
+    _insert_event(session, event, payload, "failed")
     stored = session.get(StripeEvent, event["id"])
     stored.status, stored.note = "failed", f"{type(error).__name__}: {error}"[:2000]
-    stored.attempts += 1
     session.flush()
 
 
 def process(session, stored: StripeEvent, event: dict) -> Outcome:
+    """Process a stored event (again): replays and retries of failed events."""
     handler = HANDLERS.get(event["type"])
     stored.attempts += 1
     if handler is None:
-        stored.status, stored.note = "ignored", "Event type not handled (stored and acknowledged)."
+        stored.status, stored.note = "ignored", IGNORED
     else:
         note = handler(session, event["data"]["object"], event)
-        stored.status, stored.note = "processed", note or ""
+        stored.status, stored.note = "processed", (note or "")[:2000]
     stored.processed_at = utcnow()
     session.flush()
     return Outcome(stored.id, stored.status, stored.note)
@@ -218,8 +243,8 @@ def _invoice_for_payment_intent(session, pi: dict) -> Invoice | None:
 # --- bookings ------------------------------------------------------------------------------------
 
 def _book_fee(session, invoice: Invoice, txn: dict, source: str) -> None:
-    """Stripe's fee from a balance transaction: Dr payment fees / Cr Stripe balance (a negative
-    fee, e.g. one returned after a won dispute, books the other way). Once per transaction."""
+    """Stripe's fee on a dispute's balance transaction: Dr payment fees / Cr Stripe balance (a
+    negative fee, e.g. one returned after a won dispute, books the other way). Once each."""
     fee = int(txn.get("fee") or 0)
     if not fee or session.get(StripeFee, txn["id"]) is not None:
         return
@@ -251,23 +276,35 @@ def _charge_of(pi: dict) -> dict | None:
 
 
 def ensure_payment(session, invoice: Invoice, pi: dict, *, fetched: bool = False) -> str:
-    """Book a succeeded PaymentIntent once: Dr Stripe balance / Cr receivables, then its fee."""
+    """Book a succeeded PaymentIntent once, in one entry: Dr Stripe balance / Cr receivables
+    for the amount, and Stripe's fee from its balance transaction: Dr payment fees / Cr Stripe
+    balance."""
     if session.scalar(select(InvoicePayment.id).where(InvoicePayment.reference == pi["id"])):
         return f"{pi['id']} already booked"
-    if not fetched or pi.get("status") != "succeeded" or not isinstance(pi.get("latest_charge"), dict):
-        pi = stripe_api.retrieve_payment_intent(pi["id"])
+    charge = pi.get("latest_charge")
+    if not fetched or pi.get("status") != "succeeded" or not isinstance(charge, dict) \
+            or not isinstance(charge.get("balance_transaction"), dict):
+        pi = stripe_api.retrieve_payment_intent(pi["id"])  # with charge and balance transaction
     if pi.get("status") != "succeeded":
         return f"{pi['id']} is {pi.get('status')}: nothing to book yet"
-    amount = Money(int(pi.get("amount_received") or pi["amount"]), _currency(pi["currency"]))
+    currency = _currency(pi["currency"])
+    amount = Money(int(pi.get("amount_received") or pi["amount"]), currency)
     charge = _charge_of(pi)
-    invoicing.record_payment(session, invoice, amount=amount, reference=pi["id"],
-                             received_on=_day((charge or pi).get("created")), method="stripe",
-                             debit_role=STRIPE_BALANCE, note=f"charge {charge['id'] if charge else '-'}")
-    if charge and charge.get("balance_transaction"):
-        txn = charge["balance_transaction"]
-        txn = stripe_api.retrieve_balance_transaction(txn) if isinstance(txn, str) else txn
-        _book_fee(session, invoice, txn, source=charge["id"])
-    return f"{invoice.number}: payment {amount} booked"
+    txn = (charge or {}).get("balance_transaction")
+    if isinstance(txn, str):
+        txn = stripe_api.retrieve_balance_transaction(txn)
+    fee = int((txn or {}).get("fee") or 0)
+    payment = invoicing.record_payment(
+        session, invoice, amount=amount, reference=pi["id"], method="stripe",
+        received_on=_day((charge or pi).get("created")), debit_role=STRIPE_BALANCE,
+        fee=Money(fee, currency) if fee else None,
+        note=f"charge {charge['id'] if charge else '-'}")
+    if payment is not None and fee:
+        session.add(StripeFee(balance_transaction=txn["id"], invoice_id=invoice.id,
+                              source=charge["id"], amount=fee, currency=currency,
+                              journal_entry_id=payment.journal_entry_id))
+        session.flush()
+    return f"{invoice.number}: payment {amount} booked" + (f", fee {Money(fee, currency)}" if fee else "")
 
 
 def _pi_for(session, pi_id: str | None) -> tuple[Invoice | None, dict | None]:

@@ -39,7 +39,8 @@ def create_checkout_session(params: dict, idempotency_key: str) -> dict:
 
 def retrieve_payment_intent(pi_id: str) -> dict:
     _configure()
-    return plain(stripe.PaymentIntent.retrieve(pi_id, expand=["latest_charge"]))
+    return plain(stripe.PaymentIntent.retrieve(
+        pi_id, expand=["latest_charge", "latest_charge.balance_transaction"]))
 
 
 def retrieve_charge(charge_id: str) -> dict:

@@ -106,12 +106,12 @@ def webhook():
     payload = request.get_data(as_text=True)
     try:
         stripe_api.verify_signature(payload, request.headers.get("Stripe-Signature", ""))
-        services.parse(payload)
+        event = services.parse(payload)
     except (stripe.SignatureVerificationError, services.BadEvent) as error:
         return {"error": str(error)}, 400
     try:
         with transaction():
-            outcome = services.receive(db.session, payload)
+            outcome = services.receive(db.session, payload, event)
     except Exception as error:  # noqa: BLE001 (any failure: keep the event, let Stripe retry)
         current_app.logger.exception("Stripe event could not be processed")
         with transaction():

@@ -88,8 +88,9 @@ def test_completed_checkout_books_payment_and_fee(client, stripe, invoice):
     payment = db.session.scalar(select(InvoicePayment))
     assert payment.reference == completed["payment_intent"]
     entry = db.session.get(JournalEntry, payment.journal_entry_id)
-    assert sorted((p.account.role, p.amount) for p in entry.postings) == [
-        ("receivables", -GROSS), ("stripe_balance", GROSS)]
+    assert sorted((p.account.role, p.amount) for p in entry.postings) == sorted([
+        ("stripe_balance", GROSS), ("receivables", -GROSS),  # the payment
+        ("payment_fees", fee), ("stripe_balance", -fee)])    # Stripe's fee, same entry
 
 
 @pytest.mark.parametrize("problem", ["wrong secret", "changed body", "stale", "missing"])
