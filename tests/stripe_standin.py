@@ -116,8 +116,9 @@ class StripeStandIn:
         self.process.wait(timeout=10)
 
     # --- talking to localstripe ------------------------------------------------------------
-    def localstripe(self, method: str, path: str, data: dict | None = None) -> tuple[int, bytes]:
-        body = urllib.parse.urlencode(_flatten(data or {})).encode() if data is not None else None
+    def localstripe(self, method: str, path: str, data: dict | None = None, *,
+                    raw: bytes | None = None) -> tuple[int, bytes]:
+        body = urllib.parse.urlencode(_flatten(data)).encode() if data is not None else raw
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.localstripe_port}{path}", data=body, method=method,
             headers={"Authorization": f"Bearer {API_KEY}",
@@ -256,25 +257,13 @@ class StripeStandIn:
                             if key:
                                 standin.by_key[key] = session["id"]
                     return self._json(200, standin.public(session))
-                self._send(*_forward(standin, self.path, raw))
+                self._send(*standin.localstripe("POST", self.path, raw=raw))
 
             def do_DELETE(self):  # noqa: N802
                 status, body = standin.localstripe("DELETE", self.path)
                 self._send(status, body)
 
         return Handler
-
-
-def _forward(standin: StripeStandIn, path: str, raw: bytes) -> tuple[int, bytes]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{standin.localstripe_port}{path}", data=raw, method="POST",
-        headers={"Authorization": f"Bearer {API_KEY}",
-                 "Content-Type": "application/x-www-form-urlencoded"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
 
 
 def _flatten(data, prefix: str = "") -> list[tuple[str, str]]:

@@ -218,11 +218,14 @@ def invoice(invoice_id: int):
         confirm=ConfirmForm(), cancel_form=CancelForm(), quantity=format_quantity)
 
 
-def _act(invoice_id: int, action, success: str):
+def _act(invoice_id: int, action, success: str, *, form=None, then=None):
+    """Run one service on the invoice from a posted form; flash the outcome and redirect (to
+    ``then`` or the invoice the service returned, else this one)."""
     invoice = _get(Invoice, invoice_id)
-    form = ConfirmForm()
+    form = form or ConfirmForm()
     if not form.validate_on_submit():
-        abort(400)
+        flash(next(iter(form.errors.values()), ["The form had expired."])[0], "danger")
+        return redirect(url_for(".invoice", invoice_id=invoice_id))
     try:
         with transaction():
             result = action(invoice)
@@ -230,7 +233,9 @@ def _act(invoice_id: int, action, success: str):
         flash(str(error), "danger")
         return redirect(url_for(".invoice", invoice_id=invoice_id))
     flash(success.format(invoice=invoice, result=result), "success")
-    target = getattr(result, "id", invoice_id) if isinstance(result, Invoice) else invoice_id
+    if then:
+        return redirect(then)
+    target = result.id if isinstance(result, Invoice) else invoice_id
     return redirect(url_for(".invoice", invoice_id=target))
 
 
@@ -244,17 +249,8 @@ def issue(invoice_id: int):
 @bp.route("/invoices/<int:invoice_id>/delete", methods=["POST"])
 @requires(Permission.INVOICES_MANAGE)
 def delete(invoice_id: int):
-    invoice = _get(Invoice, invoice_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        with transaction():
-            services.delete_draft(db.session, invoice, actor=current_user)
-    except DomainError as error:
-        flash(str(error), "danger")
-        return redirect(url_for(".invoice", invoice_id=invoice_id))
-    flash("The draft is deleted.", "success")
-    return redirect(url_for(".invoices"))
+    return _act(invoice_id, lambda inv: services.delete_draft(db.session, inv, actor=current_user),
+                "The draft is deleted.", then=url_for(".invoices"))
 
 
 @bp.route("/invoices/<int:invoice_id>/send", methods=["POST"])
@@ -274,29 +270,23 @@ def remind(invoice_id: int):
 @bp.route("/invoices/<int:invoice_id>/cancel", methods=["POST"])
 @requires(Permission.INVOICES_MANAGE)
 def cancel(invoice_id: int):
-    invoice = _get(Invoice, invoice_id)
     form = CancelForm()
-    if not form.validate_on_submit():
-        flash("Say why the invoice is cancelled.", "danger")
-        return redirect(url_for(".invoice", invoice_id=invoice_id))
-    try:
-        with transaction():
-            cancellation = services.cancel(db.session, invoice, actor=current_user,
-                                           reason=form.reason.data)
-    except DomainError as error:
-        flash(str(error), "danger")
-        return redirect(url_for(".invoice", invoice_id=invoice_id))
-    flash(f"Invoice {invoice.number} is cancelled by {cancellation.number}.", "success")
-    return redirect(url_for(".invoice", invoice_id=cancellation.id))
+    return _act(invoice_id, lambda inv: services.cancel(db.session, inv, actor=current_user,
+                                                        reason=form.reason.data),
+                "Invoice {invoice.number} is cancelled by {result.number}.", form=form)
 
 
 @bp.route("/invoices/<int:invoice_id>/pdf")
 @requires(Permission.INVOICES_VIEW)
 def pdf(invoice_id: int):
-    invoice = _get(Invoice, invoice_id)
-    data = services.stored_pdf(db.session, invoice)
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{invoice.number}.pdf"'})
+    return pdf_response(_get(Invoice, invoice_id), disposition="inline")
+
+
+def pdf_response(invoice: Invoice, *, disposition: str) -> Response:
+    """The bytes stored at issue (checked against their SHA-256), never a new rendering."""
+    return Response(services.stored_pdf(db.session, invoice), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'{disposition}; filename="{invoice.number}.pdf"',
+                             "Cache-Control": "private, max-age=0"})
 
 
 # --- sponsors ------------------------------------------------------------------------------------

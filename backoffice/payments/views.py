@@ -13,6 +13,7 @@ from ..core.money import Money
 from ..core.permissions import public
 from ..extensions import csrf, db
 from ..invoicing import documents, services as invoicing, state
+from ..invoicing.views import pdf_response
 from . import services, stripe_api
 
 bp = Blueprint("payments", __name__)
@@ -56,11 +57,7 @@ def pay(token: str):
 @bp.route("/pay/<token>/invoice.pdf")
 @public
 def pay_pdf(token: str):
-    invoice = invoicing.invoice_for_token(db.session, token)
-    data = invoicing.stored_pdf(db.session, invoice)
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{invoice.number}.pdf"',
-        "Cache-Control": "private, max-age=0"})
+    return pdf_response(invoicing.invoice_for_token(db.session, token), disposition="attachment")
 
 
 @bp.route("/pay/<token>/checkout", methods=["POST"])

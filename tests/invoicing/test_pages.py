@@ -50,6 +50,14 @@ def test_treasurer_creates_sponsor_and_draft_then_issues(client, users):
                  f"/invoices/{invoice.id}/pdf", f"/sponsors/{sponsor.id}/edit"):
         assert client.get(path).status_code == 200, path
     assert client.get(f"/invoices/{invoice.id}/pdf").data == services.stored_pdf(db.session, invoice)
+    response = post_form(client, f"/invoices/{invoice.id}/cancel", {"reason": "Wrong amount"},
+                         token_from=f"/invoices/{invoice.id}")
+    cancellation = db.session.scalar(select(Invoice).where(Invoice.cancels_id == invoice.id))
+    assert response.headers["Location"].endswith(f"/invoices/{cancellation.id}")
+    assert "Wrong amount" in cancellation.notes and cancellation.gross_total == -297500
+    response = post_form(client, f"/invoices/{invoice.id}/cancel", {"reason": "Again"},
+                         token_from=f"/invoices/{invoice.id}")
+    assert "already cancelled" in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
 def test_board_sees_but_cannot_change(client, users):

@@ -29,6 +29,8 @@ def test_tampered_or_unknown_tokens_get_404(client, stripe):
                 token.replace(token.split(".")[0], "ImFub3RoZXIi")):
         assert client.get(f"/pay/{bad}").status_code == 404
         assert client.get(f"/pay/{bad}/invoice.pdf").status_code == 404
+    unknown = invoicing._serializer().dumps("no-such-invoice")  # signed, but names nothing
+    assert client.get(f"/pay/{unknown}").status_code == 404
     draft = factories.draft(factories.sponsor())
     assert client.get(f"/pay/{invoicing.pay_token(draft)}").status_code == 404
 
