@@ -33,7 +33,7 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"
     GROUPS_VIEW_ALL = "groups.view_all"  # every member group (organisers see only their own)
     GROUPS_VIEW_OWN = "groups.view_own"  # the groups one organises
-    INVOICES_VIEW = "invoices.view"      # sponsors, invoices, receivables, Stripe events
+    INVOICES_VIEW = "invoices.view"      # sponsors, packages, invoices, receivables
     INVOICES_MANAGE = "invoices.manage"  # sponsors, packages, drafts, issue, send, cancel
 
 
