@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
+from stdnum import iso11649
 
 from .models import Invoice, InvoiceKind, InvoicePayment, InvoiceStatus
 
@@ -126,7 +127,10 @@ def find_by_reference(session, text: str) -> Invoice | None:
     """The issued invoice a payment's remittance text names: by its RF creditor reference or
     its number (spaces inside an RF reference are allowed, as banks print them in groups)."""
     compact = re.sub(r"\s+", "", text or "").upper()
-    candidates = _RF.findall(compact) + [m.upper() for m in _NUMBER.findall(text or "")]
+    candidates = [m.upper() for m in _NUMBER.findall(text or "")]
+    for match in _RF.findall(compact):  # the run may swallow the words after it: keep the
+        candidates += [match[:end] for end in range(len(match), 4, -1)  # prefixes whose
+                       if iso11649.is_valid(match[:end])]                  # check digits hold
     if not candidates:
         return None
     return session.scalar(select(Invoice).where(

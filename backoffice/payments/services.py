@@ -190,7 +190,8 @@ def record_failure(session, payload: str, error: Exception) -> None:
     """Keep an event whose processing raised (in a transaction of its own), so that it is not
     lost: Stripe's retry, or ``backoffice payments replay``, processes it again."""
     event = parse(payload)
-    _insert_event(session, event, payload, "failed")
+    if not _insert_event(session, event, payload, "failed"):
+        session.get(StripeEvent, event["id"]).attempts += 1
     stored = session.get(StripeEvent, event["id"])
     stored.status, stored.note = "failed", f"{type(error).__name__}: {error}"[:2000]
     session.flush()

@@ -4,17 +4,19 @@ from __future__ import annotations
 from datetime import date
 
 import stripe
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.forms import ConfirmForm
 from ..core.money import Money
-from ..core.permissions import public
+from ..core.permissions import Permission, public, requires
 from ..extensions import csrf, db
 from ..invoicing import documents, services as invoicing, state
 from ..invoicing.views import pdf_response
 from . import services, stripe_api
+from .models import StripeEvent
 
 bp = Blueprint("payments", __name__)
 
@@ -115,3 +117,33 @@ def webhook():
             services.record_failure(db.session, payload, error)
         return {"error": "processing failed; the event is stored and will be retried"}, 500
     return {"id": outcome.event_id, "status": outcome.status}
+
+
+# --- the event store, for the treasurer ------------------------------------------------------
+
+@bp.route("/payments/events")
+@requires(Permission.INVOICES_VIEW)
+def events():
+    status = request.args.get("status", "")
+    statement = select(StripeEvent).order_by(StripeEvent.received_at.desc()).limit(
+        current_app.config["PAGE_SIZE"])
+    if status:
+        statement = statement.where(StripeEvent.status == status)
+    return render_template("payments/events.html", events=db.session.scalars(statement).all(),
+                           status=status, form=ConfirmForm(),
+                           payouts=services.payouts(db.session, status=None)[-20:])
+
+
+@bp.route("/payments/events/<event_id>/replay", methods=["POST"])
+@requires(Permission.INVOICES_MANAGE)
+def replay(event_id: str):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        with transaction():
+            outcome = services.replay(db.session, event_id)
+    except DomainError as error:
+        flash(str(error), "danger")
+    else:
+        flash(f"{event_id}: {outcome.status}. {outcome.note}", "success")
+    return redirect(url_for(".events"))

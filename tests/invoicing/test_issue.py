@@ -134,3 +134,21 @@ def test_stored_pdf_that_was_changed_on_disk_is_not_served(app):
     path.write_bytes(path.read_bytes() + b"\n% tampered")
     with pytest.raises(Conflict, match="SHA-256"):
         services.stored_pdf(db.session, invoice)
+
+
+def test_open_invoices_and_lookup_by_payment_reference_for_reconciliation(app):
+    from backoffice.core.money import Money
+
+    first = factories.issued(issue_date=date(2026, 5, 10))
+    second = factories.issued(issue_date=date(2026, 5, 11))
+    with transaction():
+        services.record_payment(db.session, first, amount=Money(100000, "EUR"), reference="b-1",
+                                received_on=date(2026, 5, 20), method="bank", debit_role="bank")
+    items = state.open_invoices(db.session)
+    assert [(i.invoice.number, i.outstanding) for i in items] == [
+        (first.number, first.gross_total - 100000), (second.number, second.gross_total)]
+    spaced = " ".join(second.payment_reference[i:i + 4]
+                      for i in range(0, len(second.payment_reference), 4))
+    assert state.find_by_reference(db.session, f"SEPA {spaced} THANKS Beispiel") == second
+    assert state.find_by_reference(db.session, f"Rechnung {first.number} Gold") == first
+    assert state.find_by_reference(db.session, "RF18 5390 0754 7034 unrelated") is None

@@ -281,3 +281,18 @@ def test_failed_processing_keeps_the_event_for_a_retry(app, client, stripe, invo
     app.config["STRIPE_API_BASE"] = stripe.url
     assert post(client, event_data).json["status"] == "processed"  # Stripe's retry
     assert count(InvoicePayment) == 1
+
+
+def test_events_page_lists_and_replays(client, users, stripe, invoice):
+    from ..helpers import login, post_form
+
+    completed = checkout(client, stripe, invoice)
+    event_data = sis.event("checkout.session.completed", completed)
+    post(client, event_data)
+    login(client, "treasurer")
+    page = client.get("/payments/events").get_data(as_text=True)
+    assert event_data["id"] in page and "payment 5950.00 EUR booked" in page
+    entries = count(JournalEntry)
+    response = post_form(client, f"/payments/events/{event_data['id']}/replay", {},
+                         token_from="/payments/events")
+    assert response.status_code == 302 and count(JournalEntry) == entries
