@@ -116,7 +116,7 @@ def open_invoices(session, *, currency: str | None = None, due_before: date | No
         statement = statement.where(Invoice.due_date < due_before)
     if sponsor_id:
         statement = statement.where(Invoice.sponsor_id == sponsor_id)
-    return [OpenInvoice(invoice, paid) for invoice, paid in session.execute(statement)]
+    return [OpenInvoice(invoice, int(paid)) for invoice, paid in session.execute(statement)]
 
 
 _RF = re.compile(r"RF\d{2}[0-9A-Z]{1,21}", re.IGNORECASE)
@@ -164,7 +164,7 @@ def credits(session) -> list[tuple[Invoice, int]]:
                  .where(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
                         and_(paid.c.paid > owed))
                  .order_by(Invoice.issue_date, Invoice.id))
-    return list(session.execute(statement))
+    return [(invoice, int(amount)) for invoice, amount in session.execute(statement)]
 
 
 # --- lists and totals for the pages --------------------------------------------------------------
@@ -207,7 +207,8 @@ def list_invoices(session, filters: InvoiceFilter, today: date, *, limit: int, o
         statement = statement.where(or_(Invoice.number.ilike(like), Invoice.buyer_name.ilike(like),
                                         Invoice.payment_reference.ilike(like)))
     statement = statement.order_by(Invoice.issue_date.desc().nulls_first(), Invoice.id.desc())
-    rows = session.execute(statement.limit(limit + 1).offset(offset)).all()
+    rows = [(invoice, int(paid)) for invoice, paid in
+            session.execute(statement.limit(limit + 1).offset(offset))]
     return rows[:limit], len(rows) > limit
 
 
@@ -235,7 +236,8 @@ def summary(session, today: date) -> Summary:
         .where(InvoicePayment.received_on >= date(today.year, 1, 1),
                InvoicePayment.received_on <= today)
         .group_by(InvoicePayment.currency)).all()
-    return Summary(len(items), open_total, len(overdue), overdue_total, dict(received))
+    return Summary(len(items), open_total, len(overdue), overdue_total,
+                   {currency: int(amount) for currency, amount in received})
 
 
 def aging(session, today: date) -> tuple[list[tuple[OpenInvoice, str]], dict[str, dict[str, int]]]:

@@ -423,7 +423,7 @@ def _stripe_holdings(session, currency: str) -> list[tuple[Fund, int]]:
         select(Posting.fund_id, func.sum(Posting.amount)).where(
             Posting.account_id == stripe.id, Posting.currency == currency)
         .group_by(Posting.fund_id)).all()
-    return [(session.get(Fund, fund_id), held) for fund_id, held in rows if held > 0]
+    return [(session.get(Fund, fund_id), int(held)) for fund_id, held in rows if held > 0]
 
 
 def payout_lines(session, amount: Money) -> list[Line]:

@@ -235,7 +235,8 @@ def test_payout_paid_then_failed(client, stripe, invoice):
     held = balance("stripe_balance")
     payout = stripe.api("POST", "/v1/payouts", {"amount": str(held), "currency": "eur"})
     payout.update(status="paid", arrival_date=int(time.time()))
-    post(client, sis.event("payout.paid", payout))
+    response = post(client, sis.event("payout.paid", payout))
+    assert response.status_code == 200, response.get_data(as_text=True)
     assert balance("bank") == held and balance("stripe_balance") == 0
     assert [p.stripe_id for p in services.payouts(db.session)] == [payout["id"]]
     entry = db.session.get(JournalEntry, services.payout_by_id(db.session, payout["id"]).journal_entry_id)
