@@ -95,6 +95,16 @@ def epc_payload(*, name: str, iban: str, bic: str, amount: Money, text: str) -> 
         f"EUR{amount.to_decimal():.2f}", "", "", text[:140], ""]).rstrip("\n")
 
 
+def girocode(invoice: Invoice, amount: int) -> str | None:
+    """The EPC QR code for paying ``amount`` of the invoice by SEPA transfer (EUR only)."""
+    if amount <= 0 or invoice.currency != "EUR":
+        return None
+    seller = invoice.seller
+    return qr_data_uri(epc_payload(name=seller["name"], iban=seller["iban"], bic=seller["bic"],
+                                   amount=Money(amount, "EUR"),
+                                   text=f"{invoice.payment_reference} {invoice.number}"))
+
+
 def qr_data_uri(payload: str) -> str:
     import segno  # noqa: PLC0415
 
@@ -108,12 +118,7 @@ def render_html(invoice: Invoice, totals: Totals, *, pay_url: str | None) -> str
     language = invoice.language
     seller = invoice.seller
     labels = LABELS[language]
-    due = invoice.gross_total if not invoice.is_cancellation else 0
-    qr = None
-    if due > 0 and invoice.currency == "EUR":
-        qr = qr_data_uri(epc_payload(name=seller["name"], iban=seller["iban"], bic=seller["bic"],
-                                     amount=Money(due, "EUR"),
-                                     text=f"{invoice.payment_reference} {invoice.number}"))
+    qr = girocode(invoice, invoice.gross_total if not invoice.is_cancellation else 0)
     return render_template(
         "invoicing/pdf/invoice.html", invoice=invoice, totals=totals, seller=seller, t=labels,
         lang=language, qr=qr, pay_url=pay_url,

@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,7 +25,7 @@ from ..core.permissions import Permission, requires
 from ..extensions import db
 from ..groups.models import MemberGroup
 from . import services, settings, state
-from .amounts import format_quantity, parse_quantity
+from .amounts import compute_totals, format_quantity, parse_quantity, vat_regime
 from .forms import CancelForm, DraftForm, FilterForm, PackageForm, SponsorForm, options
 from .models import Invoice, Sponsor, SponsorshipPackage
 
@@ -205,8 +215,6 @@ def invoice(invoice_id: int):
     today = date.today()
     totals = None
     if invoice.lines:
-        from .amounts import compute_totals, vat_regime  # noqa: PLC0415
-
         totals = compute_totals(invoice.lines, invoice.vat_regime or
                                 vat_regime(invoice.buyer_country, invoice.buyer_vat_id))
     return render_template(

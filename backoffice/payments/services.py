@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from ..core import audit
 from ..core.db import utcnow
@@ -225,7 +226,9 @@ def _invoice_from_metadata(session, metadata: dict | None) -> Invoice | None:
     invoice_id = (metadata or {}).get("invoice_id")
     if not invoice_id or not str(invoice_id).isdigit():
         return None
-    invoice = session.get(Invoice, int(invoice_id))
+    # Handlers need the invoice row only: not its lines, not the sponsor.
+    invoice = session.get(Invoice, int(invoice_id),
+                          options=[lazyload(Invoice.lines), lazyload(Invoice.sponsor)])
     if invoice is None or invoice.status != InvoiceStatus.ISSUED or invoice.is_cancellation:
         return None
     number = (metadata or {}).get("invoice_number")

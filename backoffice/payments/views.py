@@ -4,13 +4,22 @@ from __future__ import annotations
 from datetime import date
 
 import stripe
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 
 from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.forms import ConfirmForm
-from ..core.money import Money
 from ..core.permissions import Permission, public, requires
 from ..extensions import csrf, db
 from ..invoicing import documents, services as invoicing, state
@@ -40,17 +49,11 @@ def _with_checkout_csp(response: Response) -> Response:
 @public
 def pay(token: str):
     invoice = invoicing.invoice_for_token(db.session, token)
-    today = date.today()
-    seller = invoice.seller
     due = state.outstanding(invoice)
-    qr = None
-    if due > 0 and invoice.currency == "EUR":
-        qr = documents.qr_data_uri(documents.epc_payload(
-            name=seller["name"], iban=seller["iban"], bic=seller["bic"], amount=Money(due, "EUR"),
-            text=f"{invoice.payment_reference} {invoice.number}"))
     html = render_template(
-        "payments/pay.html", invoice=invoice, token=token, status=state.status(invoice, today),
-        outstanding=due, paid=state.paid_amount(invoice), seller=seller, qr=qr,
+        "payments/pay.html", invoice=invoice, token=token,
+        status=state.status(invoice, date.today()), outstanding=due,
+        paid=state.paid_amount(invoice), seller=invoice.seller, qr=documents.girocode(invoice, due),
         pending=services.pending_checkout(db.session, invoice),
         online=stripe_api.is_configured(), form=ConfirmForm())
     return _with_checkout_csp(Response(html))

@@ -98,8 +98,6 @@ def test_lists_show_totals_aging_and_overpayments(client, users):
 
 
 def test_sending_mails_pdf_and_pay_link_and_reminders(app, client, users, mailbox):
-    from click.testing import CliRunner  # noqa: F401
-
     today = date.today()
     invoice = factories.issued(issue_date=today - timedelta(days=60))
     with transaction():
