@@ -308,7 +308,8 @@ def ensure_payment(session, invoice: Invoice, pi: dict, *, fetched: bool = False
                               source=charge["id"], amount=fee, currency=currency,
                               journal_entry_id=payment.journal_entry_id))
         session.flush()
-    return f"{invoice.number}: payment {amount} booked" + (f", fee {Money(fee, currency)}" if fee else "")
+    booked = f"{invoice.number}: payment {amount} booked"
+    return f"{booked}, fee {Money(fee, currency)}" if fee else booked
 
 
 def _pi_for(session, pi_id: str | None) -> tuple[Invoice | None, dict | None]:
