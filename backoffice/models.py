@@ -27,6 +27,15 @@ from .groups.models import (  # noqa: F401
     MemberGroup,
     group_organisers,
 )
+from .invoicing.models import (  # noqa: F401
+    Invoice,
+    InvoiceDispatch,
+    InvoiceLine,
+    InvoiceNumberCounter,
+    InvoicePayment,
+    Sponsor,
+    SponsorshipPackage,
+)
 from .ledger.models import (  # noqa: F401
     Account,
     AccountTotal,
@@ -37,3 +46,4 @@ from .ledger.models import (  # noqa: F401
     Period,
     Posting,
 )
+from .payments.models import CheckoutSession, StripeEvent, StripeFee, StripePayout  # noqa: F401

@@ -11,7 +11,7 @@ import time
 
 from .common import Report, backends
 
-BENCHMARKS = ["ledger", "banking", "groups"]
+BENCHMARKS = ["ledger", "banking", "groups", "invoicing"]
 
 
 def main(argv=None) -> int:

@@ -16,3 +16,20 @@
 # MAIL_USERNAME = "backoffice@example.org"
 # MAIL_PASSWORD = "..."
 # MAIL_FROM = "Backoffice <backoffice@example.org>"
+
+# Sponsor invoices: the seller printed on every invoice (any key may be left out), numbering,
+# terms. Numbers are <prefix><year>-<five digits>, gap-free per year.
+# INVOICE_SELLER = {"street": "Musterstraße 12", "postcode": "10115", "city": "Berlin",
+#                   "country": "DE", "tax_number": "27/640/12345", "vat_id": "DE136695976",
+#                   "register": "Amtsgericht Berlin-Charlottenburg, VR 12345 B",
+#                   "board": "Anna Beispiel, Jonas Muster", "email": "treasurer@example.org",
+#                   "bank_name": "Beispielbank", "iban": "DE89370400440532013000",
+#                   "bic": "COBADEFFXXX"}
+# INVOICE_NUMBER_PREFIX = ""            # e.g. "PCA-" gives PCA-2026-00042
+# INVOICE_PAYMENT_DAYS = 30
+# INVOICE_REMINDER_DAYS = 14            # between reminders; cron: `backoffice invoices remind`
+# BASE_URL = "https://backoffice.example.org"  # pay links in invoices and mails
+
+# Stripe (online payment of invoices): the webhook endpoint is <BASE_URL>/stripe/webhook.
+# STRIPE_SECRET_KEY = "sk_live_..."
+# STRIPE_WEBHOOK_SECRET = "whsec_..."

@@ -52,13 +52,20 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
+def _unique_violation(error: IntegrityError) -> bool:
+    sqlstate = getattr(error.orig, "sqlstate", None)  # psycopg
+    if sqlstate is not None:
+        return sqlstate == "23505"
+    return str(error.orig).startswith("UNIQUE constraint failed")  # sqlite3
+
+
 @contextmanager
 def transaction(session=None):
     """One unit of work: commit when the block ends, roll everything back when it raises.
 
     Services check their rules before writing; the database's unique constraints catch what two
     people do at the same moment (a double click, two treasurers). Such a collision surfaces as
-    ``Conflict``, with nothing written.
+    ``Conflict``, with nothing written; any other integrity error is a bug and propagates.
     """
     session = session or db.session
     try:
@@ -66,6 +73,8 @@ def transaction(session=None):
         session.commit()
     except IntegrityError as error:
         session.rollback()
+        if not _unique_violation(error):
+            raise
         raise Conflict("Somebody else changed the same record at the same moment; nothing was "
                        "saved. Reload the page and try again.") from error
     except BaseException:

@@ -43,6 +43,8 @@ class Permission(StrEnum):
     EXPENSES_VIEW_ALL = "expenses.view_all"  # every expense claim
     EXPENSES_APPROVE = "expenses.approve"    # approve or reject expense claims
     PAYOUTS_MANAGE = "payouts.manage"        # SEPA payout batches
+    INVOICES_VIEW = "invoices.view"      # sponsors, packages, invoices, receivables
+    INVOICES_MANAGE = "invoices.manage"  # sponsors, packages, drafts, issue, send, cancel
 
 
 _TREASURER = {
@@ -55,6 +57,8 @@ _TREASURER = {
 _BOARD = {Permission.LEDGER_VIEW, Permission.AUDIT_VIEW, Permission.GROUPS_VIEW_ALL,
           Permission.BANK_VIEW, Permission.GROUPS_MANAGE, Permission.GROUPS_APPROVE,
           Permission.EXPENSES_VIEW_ALL}
+_TREASURER |= {Permission.INVOICES_VIEW, Permission.INVOICES_MANAGE}
+_BOARD |= {Permission.INVOICES_VIEW}
 _REVIEWER: set[Permission] = set()
 _ORGANISER = {Permission.GROUPS_VIEW_OWN}
 

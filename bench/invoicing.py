@@ -1,0 +1,158 @@
+"""Invoicing benchmark.
+
+1. Issuing invoices including their PDFs (number, PDF/A-3 with the Factur-X XML, SHA-256, stored
+   file, ledger entry, audit): the time per invoice, against WeasyPrint rendering the same HTML
+   alone (a plain PDF). The app's overhead should stay under 20 %.
+2. Webhook throughput: signed Stripe events posted to ``/stripe/webhook`` and processed end to
+   end (signature, event store, handlers, bookings, Stripe API calls to the local stand-in), the
+   mix a Checkout payment produces, with duplicate deliveries. Target: 200 events/s on SQLite.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import date
+
+from backoffice.core.db import transaction
+from backoffice.extensions import db
+from backoffice.invoicing import documents, services
+from backoffice.invoicing.amounts import compute_totals
+from backoffice.invoicing.services import DraftData, LineData, SponsorData
+from backoffice.pdf import html_to_pdf
+from tests import stripe_standin as sis
+
+from .common import bench_app, fresh_database
+
+OVERHEAD_TARGET = 20.0  # percent
+THROUGHPUT_TARGET = 200.0  # events per second (SQLite)
+
+
+def _sponsor(session):
+    return services.create_sponsor(session, SponsorData(
+        name="Bench Sponsor GmbH", street="Benchstraße 1", postcode="10115", city="Berlin",
+        country="DE", vat_id="DE136695976", language="de", billing_emails="ap@bench.example"),
+        actor=None)
+
+
+def _drafts(session, sponsor, count):
+    ids = []
+    for n in range(count):
+        draft = services.create_draft(session, DraftData(
+            sponsor=sponsor, currency="EUR", service_date=date.today(), lines=[
+                LineData(f"Gold sponsorship {n}\nBooth, logo, 4 tickets", 1000, 500000 + n),
+                LineData("Catering add-on", 2500, 1999, "reduced")]), actor=None)
+        ids.append(draft.id)
+    session.commit()
+    return ids
+
+
+def _issue(report, backend, quick):
+    count = 30 if quick else 1000
+    with fresh_database(backend) as url:
+        app = bench_app(url)
+        with app.app_context():
+            session = db.session
+            ids = _drafts(session, _sponsor(session), count)
+            from backoffice.invoicing.models import Invoice
+
+            issue_ms, render_ms = [], []
+            for position, invoice_id in enumerate(ids):
+                invoice = session.get(Invoice, invoice_id)
+                started = time.perf_counter()
+                with transaction():
+                    services.issue(session, invoice, actor=None)
+                issue_ms.append((time.perf_counter() - started) * 1000)
+                # The same HTML, rendered by WeasyPrint alone (interleaved, so that both see the
+                # same machine load): every invoice in quick mode, every fifth otherwise.
+                if quick or position % 5 == 0:
+                    totals = compute_totals(invoice.lines, invoice.vat_regime)
+                    html = documents.render_html(invoice, totals, pay_url=services.pay_url(invoice))
+                    started = time.perf_counter()
+                    html_to_pdf(html)
+                    render_ms.append((time.perf_counter() - started) * 1000)
+            db.engine.dispose()
+    per_invoice = statistics.median(issue_ms)
+    alone = statistics.median(render_ms)
+    overhead = (per_invoice - alone) / alone * 100
+    report.add("invoicing", "issue one invoice incl. PDF/A-3 (median)", backend, f"{count}",
+               per_invoice)
+    report.add("invoicing", "WeasyPrint, same HTML alone (median)", backend, f"{len(render_ms)}",
+               alone)
+    report.add("invoicing", "app overhead over WeasyPrint alone", backend, f"{count}", overhead,
+               unit="%", target=OVERHEAD_TARGET)
+    report.add("invoicing", "issuing throughput", backend, f"{count}",
+               count / (sum(issue_ms) / 1000), unit="/s")
+
+
+def _events_for(stripe, invoice, completed):
+    """What Stripe sends around one Checkout payment, and a retried delivery."""
+    pi = {"id": completed["payment_intent"], "object": "payment_intent", "status": "succeeded",
+          "amount": completed["amount_total"], "amount_received": completed["amount_total"],
+          "currency": "eur", "metadata": completed["metadata"], "latest_charge": None}
+    completed_event = sis.event("checkout.session.completed", completed)
+    return [
+        sis.event("payment_intent.created", {**pi, "status": "requires_payment_method"}),
+        sis.event("charge.succeeded", {"id": "ch_bench", "object": "charge"}),
+        completed_event,
+        sis.event("payment_intent.succeeded", pi),
+        sis.event("charge.updated", {"id": "ch_bench", "object": "charge"}),
+        completed_event,  # Stripe retries: a duplicate
+    ]
+
+
+def _webhooks(report, backend, quick):
+    payments = 20 if quick else 200
+    stripe = sis.StripeStandIn()
+    try:
+        with fresh_database(backend) as url:
+            app = bench_app(url)
+            app.config.update(STRIPE_SECRET_KEY=sis.API_KEY, STRIPE_WEBHOOK_SECRET=sis.WEBHOOK_SECRET,
+                              STRIPE_API_BASE=stripe.url)
+            with app.app_context():
+                session = db.session
+                from backoffice.invoicing.models import Invoice
+
+                sponsor = _sponsor(session)
+                ids = _drafts(session, sponsor, payments)
+                deliveries = []
+                for invoice_id in ids:
+                    invoice = session.get(Invoice, invoice_id)
+                    with transaction():
+                        services.issue(session, invoice, actor=None)
+                    created = stripe.create_session({
+                        "mode": "payment", "line_items": [{"quantity": "1", "price_data": {
+                            "currency": "eur", "unit_amount": str(invoice.gross_total)}}],
+                        "metadata": {"invoice_id": str(invoice.id),
+                                     "invoice_number": invoice.number},
+                        "payment_intent_data": {"metadata": {"invoice_id": str(invoice.id),
+                                                             "invoice_number": invoice.number}}})
+                    completed = stripe.complete(created["id"])
+                    deliveries += [sis.delivery(e) for e in _events_for(stripe, invoice, completed)]
+                db.session.remove()
+                client = app.test_client()
+                warmup, deliveries = deliveries[:6], deliveries[6:]  # first requests load code
+                for payload, headers in warmup:
+                    client.post("/stripe/webhook", data=payload, headers=headers)
+                started = time.perf_counter()
+                for payload, headers in deliveries:
+                    response = client.post("/stripe/webhook", data=payload, headers=headers)
+                    assert response.status_code == 200, response.get_data(as_text=True)
+                elapsed = time.perf_counter() - started
+                from backoffice.invoicing.models import InvoicePayment
+                from sqlalchemy import func, select
+
+                booked = db.session.scalar(select(func.count()).select_from(InvoicePayment))
+                assert booked == payments, (booked, payments)
+                db.engine.dispose()
+    finally:
+        stripe.close()
+    rate = len(deliveries) / elapsed
+    report.add("invoicing", "webhook events processed (6 per payment, 1 dup)", backend,
+               f"{len(deliveries)}", rate, unit="/s",
+               target=THROUGHPUT_TARGET if backend == "sqlite" else None, higher_is_better=True)
+
+
+def run(report, backends, quick):
+    for backend in backends:
+        _issue(report, backend, quick)
+        _webhooks(report, backend, quick)

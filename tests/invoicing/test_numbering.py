@@ -1,0 +1,72 @@
+"""Gap-free numbers when many treasurers issue at the same moment."""
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+from sqlalchemy import select
+
+from backoffice.core.db import transaction
+from backoffice.extensions import db
+from backoffice.invoicing import numbering, services
+from backoffice.invoicing.models import Invoice
+
+from . import factories
+
+def test_concurrent_issuing_gives_consecutive_unique_numbers(app, backend):
+    # SQLite serialises writers with its busy timeout (10 s): keep its batch within that.
+    threads_wanted = 12 if backend == "postgresql" else 5
+    sponsor = factories.sponsor()
+    drafts = [factories.draft(sponsor).id for _ in range(threads_wanted)]
+    db.session.remove()
+    barrier = threading.Barrier(threads_wanted)
+    errors = []
+
+    def issue(invoice_id):
+        with app.app_context():
+            try:
+                invoice = db.session.get(Invoice, invoice_id)
+                barrier.wait(timeout=30)
+                with transaction():
+                    services.issue(db.session, invoice, actor=None, issue_date=date(2026, 3, 1))
+            except Exception as error:  # noqa: BLE001 (reported below)
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=issue, args=(i,)) for i in drafts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    numbers = db.session.scalars(select(Invoice.sequence).where(Invoice.series == "2026")).all()
+    assert sorted(numbers) == list(range(1, threads_wanted + 1))
+
+
+def test_a_rolled_back_issue_gives_its_number_back(app):
+    sponsor = factories.sponsor()
+    first, second = factories.draft(sponsor), factories.draft(sponsor)
+    try:
+        with transaction():
+            services.issue(db.session, first, actor=None, issue_date=date(2026, 3, 1))
+            raise RuntimeError("mail server exploded")
+    except RuntimeError:
+        pass
+    db.session.expire_all()
+    with transaction():
+        services.issue(db.session, second, actor=None, issue_date=date(2026, 3, 1))
+    assert second.number == "2026-00001"
+
+
+def test_prefix_and_one_series_per_year(app):
+    app.config["INVOICE_NUMBER_PREFIX"] = "PCA-"
+    sponsor = factories.sponsor()
+    a = factories.draft(sponsor)
+    b = factories.draft(sponsor)
+    with transaction():
+        services.issue(db.session, a, actor=None, issue_date=date(2026, 12, 31))
+    with transaction():
+        services.issue(db.session, b, actor=None, issue_date=date(2027, 1, 1))
+    assert (a.number, b.number) == ("PCA-2026-00001", "PCA-2027-00001")
+    assert numbering.format_number("PCA-2027", 42) == "PCA-2027-00042"

@@ -1,0 +1,123 @@
+"""The invoicing pages, driven over HTTP as a treasurer, a board member and an organiser."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from backoffice.core.db import transaction
+from backoffice.core.money import Money
+from backoffice.extensions import db
+from backoffice.invoicing import services
+from backoffice.invoicing.models import Invoice, Sponsor
+
+from ..helpers import login, post_form
+from . import factories
+
+
+def test_treasurer_creates_sponsor_and_draft_then_issues(client, users):
+    login(client, "treasurer")
+    response = post_form(client, "/sponsors/new", {
+        "name": "Bad VAT GmbH", "street": "Weg 1", "postcode": "10115", "city": "Berlin",
+        "country": "DE", "vat_id": "DE136695977", "language": "de", "billing_emails": "ap@x.example"},
+        token_from="/sponsors/new")
+    assert response.status_code == 200, response.get_data(as_text=True)[-1500:]
+    assert "not a valid VAT ID" in response.get_data(as_text=True)
+    response = post_form(client, "/sponsors/new", {
+        "name": "Gute Firma GmbH", "street": "Weg 1", "postcode": "10115", "city": "Berlin",
+        "country": "DE", "vat_id": "DE 136 695 976", "language": "de",
+        "billing_emails": "ap@x.example"}, token_from="/sponsors/new")
+    assert response.status_code == 302
+    sponsor = db.session.scalar(select(Sponsor))
+    assert sponsor.vat_id == "DE136695976"
+    response = post_form(client, "/invoices/new", {
+        "sponsor": sponsor.id, "group": "", "currency": "EUR", "service_date": "2026-05-04",
+        "payment_days": "14", "lines-0-description": "Silver sponsorship",
+        "lines-0-quantity": "1", "lines-0-unit_price": "2,500.00", "lines-0-tax_treatment": "standard",
+    }, token_from="/invoices/new")
+    assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
+    invoice = db.session.scalar(select(Invoice))
+    assert invoice.gross_total == 297500 and invoice.is_draft
+    page = client.get(f"/invoices/{invoice.id}").get_data(as_text=True)
+    assert "Issue invoice" in page
+    response = post_form(client, f"/invoices/{invoice.id}/issue", {}, token_from=f"/invoices/{invoice.id}")
+    assert response.status_code == 302
+    db.session.expire_all()
+    invoice = db.session.get(Invoice, invoice.id)
+    assert invoice.number and invoice.due_date == date.today() + timedelta(days=14)
+    for path in ("/invoices", "/invoices?status=open", "/invoices/aging", "/sponsors",
+                 f"/sponsors/{sponsor.id}", "/packages", "/packages/new", f"/invoices/{invoice.id}",
+                 f"/invoices/{invoice.id}/pdf", f"/sponsors/{sponsor.id}/edit"):
+        assert client.get(path).status_code == 200, path
+    assert client.get(f"/invoices/{invoice.id}/pdf").data == services.stored_pdf(db.session, invoice)
+    response = post_form(client, f"/invoices/{invoice.id}/cancel", {"reason": "Wrong amount"},
+                         token_from=f"/invoices/{invoice.id}")
+    cancellation = db.session.scalar(select(Invoice).where(Invoice.cancels_id == invoice.id))
+    assert response.headers["Location"].endswith(f"/invoices/{cancellation.id}")
+    assert "Wrong amount" in cancellation.notes and cancellation.gross_total == -297500
+    response = post_form(client, f"/invoices/{invoice.id}/cancel", {"reason": "Again"},
+                         token_from=f"/invoices/{invoice.id}")
+    assert "already cancelled" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_board_sees_but_cannot_change(client, users):
+    invoice = factories.issued()
+    login(client, "board")
+    assert client.get("/invoices").status_code == 200
+    assert client.get(f"/invoices/{invoice.id}").status_code == 200
+    assert client.get("/invoices/new").status_code == 403
+    assert post_form(client, f"/invoices/{invoice.id}/cancel", {"reason": "x"}).status_code == 403
+
+
+def test_organisers_see_no_invoices(client, users):
+    invoice = factories.issued()
+    login(client, "organiser")
+    assert client.get("/invoices").status_code == 403
+    assert client.get(f"/invoices/{invoice.id}/pdf").status_code == 403
+
+
+def test_lists_show_totals_aging_and_overpayments(client, users):
+    today = date.today()
+    old = factories.issued(issue_date=today - timedelta(days=75))   # due 45 days ago
+    part = factories.issued(issue_date=today - timedelta(days=10))  # not yet due
+    over = factories.issued(factories.sponsor("US"), issue_date=today - timedelta(days=5))
+    with transaction():
+        services.record_payment(db.session, part, amount=Money(100000, "EUR"), reference="b1",
+                                received_on=today, method="bank", debit_role="bank")
+        services.record_payment(db.session, over, amount=Money(over.gross_total + 500, "EUR"),
+                                reference="b2", received_on=today, method="bank", debit_role="bank")
+    login(client, "treasurer")
+    html = client.get("/invoices/aging").get_data(as_text=True)
+    assert old.number in html and part.number in html and "31–60 days" in html
+    credits = html.split('data-testid="credits"')[1]
+    assert over.number in credits and "€5.00" in credits
+    html = client.get("/invoices").get_data(as_text=True)
+    totals = html.split('data-testid="invoice-totals"')[1].split("</form>")[0]
+    assert "Open (2)" in totals and "Overdue (1)" in totals
+    assert client.get("/invoices?status=overdue").get_data(as_text=True).count("/invoices/") >= 1
+
+
+def test_sending_mails_pdf_and_pay_link_and_reminders(app, client, users, mailbox):
+    today = date.today()
+    invoice = factories.issued(issue_date=today - timedelta(days=60))
+    with transaction():
+        services.send_invoice(db.session, invoice, actor=None)
+    assert len(mailbox) == 1
+    message = mailbox[0]
+    assert message["To"] == "ap@sponsor.example" and invoice.number in message["Subject"]
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert services.pay_url(invoice) in body and invoice.payment_reference in body
+    attachment = next(message.iter_attachments())
+    assert attachment.get_filename() == f"{invoice.number}.pdf"
+    assert attachment.get_content() == services.stored_pdf(db.session, invoice)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["invoices", "remind"])
+    assert "1 reminder(s) sent" in result.output and len(mailbox) == 2
+    assert "Zahlungserinnerung" in mailbox[1]["Subject"]
+    result = runner.invoke(args=["invoices", "remind"])
+    assert "0 reminder(s) sent" in result.output  # the second waits 14 days
+    later = (today + timedelta(days=15)).isoformat()
+    result = runner.invoke(args=["invoices", "remind", "--date", later])
+    assert "reminder 2" in result.output and "Zweite Mahnung" in mailbox[2]["Subject"]
+    kinds = [d.kind for d in db.session.get(Invoice, invoice.id).dispatches]
+    assert kinds == ["invoice", "reminder_1", "reminder_2"]
