@@ -70,7 +70,8 @@ def _register_cli(app: Flask) -> None:
     from .auth.cli import user_cli
     from .core.cli import doctor
     from .demo.cli import demo_cli
+    from .grants.cli import grants_cli
     from .ledger.cli import ledger_cli
 
-    for command in (user_cli, ledger_cli, demo_cli, doctor):
+    for command in (user_cli, ledger_cli, grants_cli, demo_cli, doctor):
         app.cli.add_command(command)

@@ -25,9 +25,10 @@ SECURITY_HEADERS = {
 def init_web(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .core.views import bp as core_bp
+    from .grants.views import bp as grants_bp
     from .ledger.views import bp as ledger_bp
 
-    for blueprint in (core_bp, auth_bp, ledger_bp):
+    for blueprint in (core_bp, auth_bp, ledger_bp, grants_bp):
         app.register_blueprint(blueprint)
 
     app.before_request(enforce_access)

@@ -33,14 +33,21 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"
     GROUPS_VIEW_ALL = "groups.view_all"  # every member group (organisers see only their own)
     GROUPS_VIEW_OWN = "groups.view_own"  # the groups one organises
+    GRANTS_VIEW = "grants.view"          # applications, reviews, budgets of every programme
+    GRANTS_REVIEW = "grants.review"      # score, comment, vote, ask applicants for information
+    GRANTS_DECIDE = "grants.decide"      # assign reviewers, record decisions, reduce or cancel
+    GRANTS_PAY = "grants.pay"            # pay grants out, close them after the report back
+    GRANTS_MANAGE = "grants.manage"      # programmes: budgets, rules, questions, rounds
 
 
 _TREASURER = {
     Permission.LEDGER_VIEW, Permission.LEDGER_POST, Permission.LEDGER_PERIODS,
     Permission.ACCOUNTS_MANAGE, Permission.AUDIT_VIEW, Permission.GROUPS_VIEW_ALL,
+    Permission.GRANTS_VIEW, Permission.GRANTS_PAY, Permission.GRANTS_MANAGE,
 }
-_BOARD = {Permission.LEDGER_VIEW, Permission.AUDIT_VIEW, Permission.GROUPS_VIEW_ALL}
-_REVIEWER: set[Permission] = set()
+_BOARD = {Permission.LEDGER_VIEW, Permission.AUDIT_VIEW, Permission.GROUPS_VIEW_ALL,
+          Permission.GRANTS_VIEW, Permission.GRANTS_DECIDE, Permission.GRANTS_MANAGE}
+_REVIEWER = {Permission.GRANTS_VIEW, Permission.GRANTS_REVIEW, Permission.GRANTS_DECIDE}
 _ORGANISER = {Permission.GROUPS_VIEW_OWN}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
