@@ -23,6 +23,7 @@ from .ledger.models import (  # noqa: F401
     AccountTotal,
     Fund,
     FundAccountTotal,
+    FundBalanceTotal,
     JournalEntry,
     Period,
     Posting,

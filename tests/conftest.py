@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 from aiosmtpd.controller import Controller
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from backoffice import create_app
@@ -28,6 +29,19 @@ class MailSink:
         from email import message_from_bytes, policy
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
+
+
+class FreshContextClient(FlaskClient):
+    """Every request gets its own app context, as in production.
+
+    The ``app`` fixture keeps an app context pushed for the test's own database work; Flask would
+    otherwise reuse it for the client's requests, and ``g`` (the logged-in user, the CSRF token)
+    would leak from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 def _free_port() -> int:
@@ -88,6 +102,7 @@ def database_url(backend, templates, tmp_path):
 @pytest.fixture
 def app(database_url, smtp_server):
     app = create_app(base_config(database_url, smtp_server[0]))
+    app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
         db.session.remove()

@@ -3,6 +3,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField
 from wtforms.validators import DataRequired, EqualTo, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..core.forms import options
 from ..core.permissions import Role
 
 
@@ -29,7 +30,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-ROLE_CHOICES = [(role.value, role.value.capitalize()) for role in Role]
+ROLE_CHOICES = options((role.value, role.value.capitalize()) for role in Role)
 
 
 class UserForm(FlaskForm):

@@ -129,13 +129,14 @@ def set_password(session, user: User, password: str, *, actor=None) -> None:
 # --- login -----------------------------------------------------------------------------------
 
 def _recent_failures(session, column, value, since: datetime) -> list[datetime]:
-    last_success = session.scalar(
-        select(func.max(LoginAttempt.at)).where(column == value, LoginAttempt.succeeded.is_(True),
-                                                LoginAttempt.at >= since))
-    start = max(since, last_success) if last_success else since
-    return list(session.scalars(
-        select(LoginAttempt.at).where(column == value, LoginAttempt.succeeded.is_(False),
-                                      LoginAttempt.at >= start).order_by(LoginAttempt.at)))
+    """Times of the failures since ``since`` that came after the last successful login."""
+    conditions = [column == value, LoginAttempt.at >= since]
+    last_success = session.scalar(select(func.max(LoginAttempt.at)).where(
+        *conditions, LoginAttempt.succeeded.is_(True)))
+    if last_success is not None:
+        conditions.append(LoginAttempt.at > last_success)
+    return list(session.scalars(select(LoginAttempt.at).where(
+        *conditions, LoginAttempt.succeeded.is_(False)).order_by(LoginAttempt.at)))
 
 
 def lockout_remaining(session, email: str, address: str, now: datetime | None = None) -> timedelta | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -12,8 +12,14 @@ from .money import Money
 
 
 def current_locale() -> str:
+    """The user's locale (or the configured default), looked up once per request."""
+    if has_request_context() and "locale" in g:
+        return g.locale
     locale = getattr(current_user, "locale", None) if current_user else None
-    return locale or current_app.config["DEFAULT_LOCALE"]
+    locale = locale or current_app.config["DEFAULT_LOCALE"]
+    if has_request_context():
+        g.locale = locale
+    return locale
 
 
 def format_money(amount: int | None, currency: str, locale: str | None = None) -> str:

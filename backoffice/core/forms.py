@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
+from wtforms.fields.choices import SelectChoice
 
 from .errors import DomainError
 
@@ -20,3 +21,14 @@ class ConfirmForm(FlaskForm):
     """A button that posts (with its CSRF token) and nothing else."""
 
     submit = SubmitField("Confirm")
+
+
+def options(pairs, blank: str | None = None) -> list[SelectChoice]:
+    """Choices for a select field from (value, label) pairs, after an optional blank option."""
+    result = [SelectChoice("", blank)] if blank is not None else []
+    return result + [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def object_options(items, blank: str | None = None) -> list[SelectChoice]:
+    """Choices from objects with ``id`` and ``label`` (accounts, funds, groups, ...)."""
+    return options(((item.id, item.label) for item in items), blank)

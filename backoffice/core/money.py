@@ -84,6 +84,8 @@ class Money:
         text = (text or "").strip().replace("\u00a0", "").replace(" ", "")
         if not text:
             raise ValidationError("Enter an amount.")
+        if any(ch in text for ch in "eE"):  # no exponent notation in money
+            raise ValidationError(f"{text!r} is not an amount.")
         try:
             value = parse_decimal(text, locale=locale, strict=True)
         except NumberFormatError:
@@ -128,9 +130,8 @@ class Money:
     def check_size(self) -> Money:
         if abs(self.amount) > max_minor_units(self.currency):
             raise ValidationError(
-                f"{self.format()} is larger than the limit of "
-                f"{MAX_MAJOR_UNITS:,} {self.currency} for one amount."
-            )
+                f"The amount is larger than the limit of {MAX_MAJOR_UNITS:,} {self.currency} "
+                f"for one amount.")
         return self
 
     # --- edges ----------------------------------------------------------------------------

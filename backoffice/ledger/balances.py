@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from . import totals
-from .models import Account, AccountTotal, AccountType, Fund, FundAccountTotal
+from .models import Account, AccountTotal, AccountType, Fund, FundAccountTotal, FundBalanceTotal
 from .services import fiscal_year_start
 
 RETAINED_SURPLUS_ROLE = "retained_surplus"
@@ -51,30 +51,39 @@ def account_movements(session, start: date, end: date, **filters) -> dict[tuple[
     return {key: value for key, value in moved.items() if value}
 
 
-def _account_ids(session, *types: AccountType) -> list[int]:
-    return list(session.scalars(select(Account.id).where(Account.type.in_(types))))
-
-
-def fund_balances(session, as_of: date) -> dict[tuple[int, str], int]:
-    """{(fund id, currency): balance} for every fund that has one."""
-    resources = _account_ids(session, AccountType.ASSET, AccountType.LIABILITY)
-    rows = totals.covering(FundAccountTotal, as_of,
-                           [FundAccountTotal.fund_id, FundAccountTotal.currency,
-                            FundAccountTotal.amount],
-                           FundAccountTotal.account_id.in_(resources or [-1]))
+def fund_balances(session, as_of: date | None, *, fund_id: int | None = None) -> dict[tuple[int, str], int]:
+    """{(fund id, currency): balance} for every fund that has one (or just ``fund_id``)."""
+    if as_of is None:
+        return {}
+    model = FundBalanceTotal
+    conditions = [model.fund_id == fund_id] if fund_id is not None else []
+    rows = totals.covering(model, as_of, [model.fund_id, model.currency, model.amount], *conditions)
     result = session.execute(select(rows.c.fund_id, rows.c.currency, func.sum(rows.c.amount))
                              .group_by(rows.c.fund_id, rows.c.currency))
-    return {(fund_id, currency): int(amount) for fund_id, currency, amount in result if amount}
+    return {(fund, currency): int(amount) for fund, currency, amount in result if amount}
+
+
+def by_fund(balances: dict[tuple[int, str], int]) -> dict[int, dict[str, int]]:
+    """{(fund id, currency): amount} regrouped as {fund id: {currency: amount}}."""
+    grouped: dict[int, dict[str, int]] = defaultdict(dict)
+    for (fund_id, currency), amount in balances.items():
+        grouped[fund_id][currency] = amount
+    return grouped
+
+
+def currency_totals(amounts_by_currency) -> dict[str, int]:
+    """Add up several {currency: amount} dicts."""
+    result: dict[str, int] = defaultdict(int)
+    for amounts in amounts_by_currency:
+        for currency, amount in amounts.items():
+            result[currency] += amount
+    return dict(result)
 
 
 def fund_balance(session, fund_id: int, as_of: date | None) -> dict[str, int]:
     """{currency: balance} of one fund."""
-    resources = _account_ids(session, AccountType.ASSET, AccountType.LIABILITY)
-    balances = account_balances(session, as_of, fund_id=fund_id, account_ids=resources)
-    result: dict[str, int] = defaultdict(int)
-    for (_, currency), amount in balances.items():
-        result[currency] += amount
-    return {currency: amount for currency, amount in result.items() if amount}
+    return {currency: amount
+            for (_, currency), amount in fund_balances(session, as_of, fund_id=fund_id).items()}
 
 
 # --- trial balance -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ..core.errors import DomainError
 from ..core.money import Money
 from ..extensions import db
 from . import services, totals
-from .balances import fund_balances, trial_balance
+from .balances import by_fund, fund_balances, trial_balance
 from .integrity import problems
 from .models import Fund, PeriodKind
 
@@ -72,11 +72,10 @@ def trial_balance_command(as_of, fund_code, fmt):
 def fund_balances_command(as_of, fmt):
     """What every fund holds."""
     day = as_of.date() if as_of else date.today()
-    balances = fund_balances(db.session, day)
+    balances = by_fund(fund_balances(db.session, day))
     rows = []
     for fund in db.session.scalars(select(Fund).order_by(Fund.kind, Fund.code)):
-        mine = sorted((c, v) for (f, c), v in balances.items() if f == fund.id)
-        for currency, amount in mine or [("", 0)]:
+        for currency, amount in sorted(balances.get(fund.id, {}).items()) or [("", 0)]:
             if fund.active or amount:
                 rows.append([fund.code, fund.name, fund.kind.value, currency,
                              _amount(amount, currency) if currency else "0"])

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from .balances import fund_balances
+from .balances import by_fund, currency_totals, fund_balances
 from .models import Fund, JournalEntry, Period
 from .queries import JournalFilter, journal_page
 
@@ -20,14 +20,10 @@ class LedgerSummary:
 
 
 def summary(session, today: date) -> LedgerSummary:
-    balances = fund_balances(session, today)
+    balances = by_fund(fund_balances(session, today))
     funds = session.scalars(select(Fund).where(Fund.active.is_(True)).order_by(Fund.kind, Fund.code)).all()
-    rows, totals = [], {}
-    for fund in funds:
-        mine = {c: v for (f, c), v in balances.items() if f == fund.id}
-        rows.append((fund, mine))
-        for currency, amount in mine.items():
-            totals[currency] = totals.get(currency, 0) + amount
+    rows = [(fund, balances.get(fund.id, {})) for fund in funds]
+    totals = currency_totals(mine for _, mine in rows)
     last_closed = session.scalar(select(Period).where(Period.closed.is_(True))
                                  .order_by(Period.end.desc()).limit(1))
     recent = journal_page(session, JournalFilter(), limit=8).entries

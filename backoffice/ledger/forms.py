@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..core.errors import ValidationError
+from ..core.forms import object_options, options
 from ..core.money import Money
 from .models import AccountType
 from .services import Line
@@ -28,14 +29,10 @@ def optional_int(value):
     return int(value)
 
 
-def _choices(items, blank="—"):
-    return [("", blank)] + [(item.id, item.label) for item in items]
-
-
 class AccountForm(FlaskForm):
     code = StringField("Code", validators=[DataRequired(), Length(max=20)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    type = SelectField("Type", choices=[(t.value, t.label) for t in AccountType])
+    type = SelectField("Type", choices=options((t.value, t.label) for t in AccountType))
     description = TextAreaField("Description", validators=[Length(max=2000)])
     active = BooleanField("Active", default=True)
     submit = SubmitField("Save")
@@ -70,10 +67,10 @@ class ManualEntryForm(FlaskForm):
     submit = SubmitField("Post entry")
 
     def set_choices(self, accounts, funds, currencies, default_fund_id=None) -> None:
-        self.currency.choices = [(c, c) for c in currencies]
+        self.currency.choices = options((c, c) for c in currencies)
         for line in self.lines:
-            line.account.choices = _choices(accounts, "Choose an account")
-            line.fund.choices = _choices(funds, "Choose a fund")
+            line.account.choices = object_options(accounts, "Choose an account")
+            line.fund.choices = object_options(funds, "Choose a fund")
             if line.fund.data is None and default_fund_id is not None and not line.is_blank():
                 line.fund.data = default_fund_id
 
@@ -136,9 +133,9 @@ class TransferForm(FlaskForm):
     submit = SubmitField("Transfer")
 
     def set_choices(self, funds, currencies) -> None:
-        self.from_fund.choices = _choices(funds, "Choose a fund")
-        self.to_fund.choices = _choices(funds, "Choose a fund")
-        self.currency.choices = [(c, c) for c in currencies]
+        self.from_fund.choices = object_options(funds, "Choose a fund")
+        self.to_fund.choices = object_options(funds, "Choose a fund")
+        self.currency.choices = options((c, c) for c in currencies)
 
 
 class JournalFilterForm(FlaskForm):

@@ -241,3 +241,16 @@ class FundAccountTotal(db.Model):
     amount: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (Index("ix_ledger_fund_totals_grain", "grain", "period_start"),)
+
+
+class FundBalanceTotal(db.Model):
+    """Net movement of a fund's balance (its asset and liability postings) in one calendar year,
+    month or day: what the fund balances page sums, a few rows per fund."""
+
+    __tablename__ = "ledger_fund_balance_totals"
+
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    amount: Mapped[int] = mapped_column(BigInteger)

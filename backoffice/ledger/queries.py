@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from .balances import account_balances
@@ -34,11 +34,12 @@ def format_cursor(cursor: Cursor | None) -> str | None:
 
 
 def _after(date_column, id_column, cursor: Cursor):
-    return or_(date_column > cursor[0], and_(date_column == cursor[0], id_column > cursor[1]))
+    # A row-value comparison, so that both databases walk the (date, id) index from the cursor.
+    return tuple_(date_column, id_column) > tuple_(literal(cursor[0]), literal(cursor[1]))
 
 
 def _before(date_column, id_column, cursor: Cursor):
-    return or_(date_column < cursor[0], and_(date_column == cursor[0], id_column < cursor[1]))
+    return tuple_(date_column, id_column) < tuple_(literal(cursor[0]), literal(cursor[1]))
 
 
 # --- the journal ---------------------------------------------------------------------------

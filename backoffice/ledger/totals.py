@@ -1,7 +1,9 @@
 """Cached per-period totals that make balance queries independent of the number of postings.
 
 Every posting adds its amount to three rows of each totals table: its calendar year, its month and
-its day (grain Y, M, D). The balance as of a date D is then the sum of the complete years before D,
+its day (grain Y, M, D). There are three tables: per account (trial balance, account ledgers), per
+fund and account (fund statements, one fund's trial balance) and per fund for asset and liability
+postings only (the balances of all funds at once). The balance as of a date D is then the sum of the complete years before D,
 the complete months of D's year before D's month, and the days of D's month up to D: at most
 (years + 11 + 31) rows per account, however many postings there are.
 
@@ -17,7 +19,18 @@ from functools import lru_cache
 from sqlalchemy import delete, func, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .models import AccountTotal, FundAccountTotal, Grain, Posting
+from .models import (
+    Account,
+    AccountTotal,
+    AccountType,
+    FundAccountTotal,
+    FundBalanceTotal,
+    Grain,
+    Posting,
+)
+
+MODELS = (AccountTotal, FundAccountTotal, FundBalanceTotal)
+RESOURCE_TYPES = (AccountType.ASSET, AccountType.LIABILITY)
 
 _PERIOD_STARTS = {
     Grain.YEAR: lambda d: date(d.year, 1, 1),
@@ -44,13 +57,19 @@ def _upsert(session, model, rows: list[dict]) -> None:
 
 def add_postings(session, postings) -> None:
     """Add new postings to the totals (call in the transaction that inserts them)."""
+    account_ids = {p.account_id for p in postings}
+    resources = set(session.scalars(select(Account.id).where(
+        Account.id.in_(account_ids), Account.type.in_(RESOURCE_TYPES))))
     by_account: dict[tuple, int] = defaultdict(int)
     by_fund: dict[tuple, int] = defaultdict(int)
+    by_fund_balance: dict[tuple, int] = defaultdict(int)
     for p in postings:
         for grain, start_of in _PERIOD_STARTS.items():
             start = start_of(p.booking_date)
             by_account[(grain.value, start, p.account_id, p.currency)] += p.amount
             by_fund[(p.fund_id, grain.value, start, p.account_id, p.currency)] += p.amount
+            if p.account_id in resources:
+                by_fund_balance[(grain.value, start, p.fund_id, p.currency)] += p.amount
     # Sorted keys: concurrent transactions lock rows in the same order, so they cannot deadlock.
     _upsert(session, AccountTotal, [
         dict(grain=g, period_start=s, account_id=a, currency=c, amount=v)
@@ -58,6 +77,9 @@ def add_postings(session, postings) -> None:
     _upsert(session, FundAccountTotal, [
         dict(fund_id=f, grain=g, period_start=s, account_id=a, currency=c, amount=v)
         for (f, g, s, a, c), v in sorted(by_fund.items())])
+    _upsert(session, FundBalanceTotal, [
+        dict(grain=g, period_start=s, fund_id=f, currency=c, amount=v)
+        for (g, s, f, c), v in sorted(by_fund_balance.items())])
 
 
 def covering(model, day: date, columns, *conditions):
@@ -93,21 +115,25 @@ def _truncated(session, grain: Grain, column):
 
 
 def computed_rows(session, model):
-    """A select of what ``model``'s rows should be, computed from the postings."""
+    """A select of what ``model``'s rows should be (in its column order), from the postings."""
     parts = []
     for grain in Grain:
         start = _truncated(session, grain, Posting.booking_date)
-        keys = [literal(grain.value).label("grain"), start.label("period_start"),
-                Posting.account_id, Posting.currency]
-        if model is FundAccountTotal:
-            keys.insert(0, Posting.fund_id)
-        parts.append(select(*keys, func.sum(Posting.amount).label("amount")).group_by(*keys))
+        keys = {"grain": literal(grain.value).label("grain"), "period_start": start.label("period_start"),
+                "account_id": Posting.account_id, "fund_id": Posting.fund_id,
+                "currency": Posting.currency}
+        ordered = [keys[c.name] for c in model.__table__.columns if c.name != "amount"]
+        part = select(*ordered, func.sum(Posting.amount).label("amount")).group_by(*ordered)
+        if model is FundBalanceTotal:
+            part = part.join(Account, Account.id == Posting.account_id).where(
+                Account.type.in_(RESOURCE_TYPES))
+        parts.append(part)
     return union_all(*parts)
 
 
 def rebuild(session) -> None:
     """Throw the totals away and compute them again from the postings."""
-    for model in (AccountTotal, FundAccountTotal):
+    for model in MODELS:
         session.execute(delete(model))
         columns = [c.name for c in model.__table__.columns]
         session.execute(model.__table__.insert().from_select(columns, computed_rows(session, model)))
@@ -116,7 +142,7 @@ def rebuild(session) -> None:
 def differences(session, limit: int = 20) -> list[str]:
     """Descriptions of stored totals that disagree with the postings (empty when all agree)."""
     problems: list[str] = []
-    for model in (AccountTotal, FundAccountTotal):
+    for model in MODELS:
         key_names = [c.name for c in model.__table__.primary_key.columns]
         expected = {tuple(row[:-1]): row[-1] for row in session.execute(
             select(computed_rows(session, model).subquery()))}

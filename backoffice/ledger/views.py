@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.formatting import current_locale, number_symbols
-from ..core.forms import ConfirmForm, show_error
+from ..core.forms import ConfirmForm, object_options, show_error
 from ..core.money import Money
 from ..core.permissions import Permission, requires
 from ..extensions import db
 from . import services
-from .balances import fund_balances, fund_statements, trial_balance
+from .balances import by_fund, currency_totals, fund_balances, fund_statements, trial_balance
 from .forms import (
     AccountForm,
     AsOfForm,
@@ -58,8 +58,8 @@ def _get(model, object_id):
 def journal():
     accounts, funds = _accounts(), _funds()  # also what the postings' lazy loads resolve to
     form = JournalFilterForm(request.args)
-    form.fund.choices = [("", "All funds")] + [(f.id, f.label) for f in funds]
-    form.account.choices = [("", "All accounts")] + [(a.id, a.label) for a in accounts]
+    form.fund.choices = object_options(funds, "All funds")
+    form.account.choices = object_options(accounts, "All accounts")
     form.validate()
     filters = JournalFilter(
         start=form.start.data if not form.start.errors else None,
@@ -305,14 +305,10 @@ def fund_balances_page():
     form.validate()
     as_of = (form.as_of.data if not form.as_of.errors else None) or date.today()
     form.as_of.data = as_of
-    balances = fund_balances(db.session, as_of)
-    rows, totals = [], {}
-    for fund in _funds():
-        mine = {c: v for (f, c), v in balances.items() if f == fund.id}
-        if fund.active or mine:
-            rows.append((fund, mine))
-        for currency, amount in mine.items():
-            totals[currency] = totals.get(currency, 0) + amount
+    balances = by_fund(fund_balances(db.session, as_of))
+    rows = [(fund, balances.get(fund.id, {})) for fund in _funds()
+            if fund.active or fund.id in balances]
+    totals = currency_totals(mine for _, mine in rows)
     return render_template("ledger/fund_balances.html", form=form, rows=rows, totals=totals,
                            as_of=as_of)
 
@@ -322,7 +318,7 @@ def fund_balances_page():
 def trial_balance_page():
     funds = _funds()
     form = AsOfForm(request.args)
-    form.fund.choices = [("", "All funds")] + [(f.id, f.label) for f in funds]
+    form.fund.choices = object_options(funds, "All funds")
     form.validate()
     as_of = (form.as_of.data if not form.as_of.errors else None) or date.today()
     form.as_of.data = as_of

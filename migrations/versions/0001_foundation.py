@@ -134,6 +134,15 @@ def upgrade():
     with op.batch_alter_table('ledger_fund_totals', schema=None) as batch_op:
         batch_op.create_index('ix_ledger_fund_totals_grain', ['grain', 'period_start'], unique=False)
 
+    op.create_table('ledger_fund_balance_totals',
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('fund_id', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['fund_id'], ['funds.id'], name=op.f('fk_ledger_fund_balance_totals_fund_id_funds')),
+    sa.PrimaryKeyConstraint('grain', 'period_start', 'fund_id', 'currency', name=op.f('pk_ledger_fund_balance_totals'))
+    )
     op.create_table('ledger_periods',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.Enum('month', 'year', name='period_kind', native_enum=False, create_constraint=True, length=20), nullable=False),
@@ -264,6 +273,7 @@ def downgrade():
     op.drop_table('stored_files')
     op.drop_table('fee_policies')
     op.drop_table('ledger_periods')
+    op.drop_table('ledger_fund_balance_totals')
     with op.batch_alter_table('ledger_fund_totals', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_fund_totals_grain')
 
