@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from wtforms.validators import ValidationError as FieldError
 
 from ..core.errors import ValidationError
+from ..core.forms import options
 from ..core.formatting import current_locale
 from ..core.money import Money
 from .models import QuestionKind, Vote
@@ -106,11 +107,11 @@ class SpamGuardMixin:
 # --- applying ----------------------------------------------------------------------------------
 
 class BudgetLineForm(Form):
-    description = StringField("What the money pays for", validators=[Optional(), Length(max=200)])
+    item = StringField("What the money pays for", validators=[Optional(), Length(max=200)])
     amount = MoneyField("Amount", validators=[Optional(), Length(max=30)])
 
     def is_blank(self) -> bool:
-        return not ((self.description.data or "").strip() or (self.amount.data or "").strip())
+        return not ((self.item.data or "").strip() or (self.amount.data or "").strip())
 
 
 class ApplicationForm(SpamGuardMixin, FlaskForm):
@@ -148,17 +149,14 @@ class ApplicationForm(SpamGuardMixin, FlaskForm):
         for line in field:
             if line.is_blank():
                 continue
-            if not (line.description.data or "").strip():
-                line.description.errors = [*line.description.errors, "Say what this is for."]
+            if not (line.item.data or "").strip():
+                line.item.errors = [*line.item.errors, "Say what this is for."]
             if not (line.amount.data or "").strip():
                 line.amount.errors = [*line.amount.errors, "Enter the amount."]
 
     @property
     def questions(self):
         return [getattr(self, name) for name in getattr(self, "question_keys", [])]
-
-    def budget_errors(self) -> bool:
-        return any(line.description.errors or line.amount.errors for line in self.budget)
 
     def to_input(self) -> ApplicationInput:
         return ApplicationInput(
@@ -169,7 +167,7 @@ class ApplicationForm(SpamGuardMixin, FlaskForm):
             event_end=self.event_end.data, expected_attendance=self.expected_attendance.data,
             amount_requested=self.amount_requested.money,
             other_funding=self.other_funding.data or "",
-            budget_lines=[(line.description.data.strip(), line.amount.money)
+            budget_lines=[(line.item.data.strip(), line.amount.money)
                           for line in self.budget if not line.is_blank()
                           and line.amount.money is not None],
             answers={key: ("" if getattr(self, key).data is None else
@@ -179,22 +177,23 @@ class ApplicationForm(SpamGuardMixin, FlaskForm):
 
 
 def _question_field(question):
-    options = {"description": question.help_text or None}
+    extra = {"description": question.help_text or None}
     label = question.label + ("" if question.required else " (optional)")
     if question.kind is QuestionKind.TEXT:
-        return TextAreaField(label, validators=[Optional(), Length(max=5000)], **options)
+        return TextAreaField(label, validators=[Optional(), Length(max=5000)], **extra)
     if question.kind is QuestionKind.NUMBER:
         def numeric(form, field):
             try:
                 float((field.data or "").replace(",", "."))
             except ValueError:
                 raise FieldError("Enter a number.") from None
-        return StringField(label, validators=[Optional(), Length(max=30), numeric], **options)
+        return StringField(label, validators=[Optional(), Length(max=30), numeric], **extra)
     if question.kind is QuestionKind.CHOICE:
-        return SelectField(label, choices=[("", "Choose…")] + [(c, c) for c in question.choice_list],
-                           validators=[Optional()], **options)
-    return RadioField(label, choices=[("yes", "Yes"), ("no", "No")], validators=[Optional()],
-                      **options)
+        return SelectField(label, choices=options(((c, c) for c in question.choice_list),
+                                                  blank="Choose…"),
+                           validators=[Optional()], **extra)
+    return RadioField(label, choices=options([("yes", "Yes"), ("no", "No")]),
+                      validators=[Optional()], **extra)
 
 
 def application_form(programme, *args, **kwargs) -> ApplicationForm:
@@ -253,8 +252,8 @@ class RequestInfoForm(FlaskForm):
 
 class ScoreForm(FlaskForm):
     score = SelectField("Score", coerce=optional_int, validators=[Optional()],
-                        choices=[("", "—"), (5, "5 excellent"), (4, "4 good"), (3, "3 fair"),
-                                 (2, "2 weak"), (1, "1 poor")])
+                        choices=options([(5, "5 excellent"), (4, "4 good"), (3, "3 fair"),
+                                         (2, "2 weak"), (1, "1 poor")], blank="—"))
     comment = TextAreaField("Comment", validators=[Optional(), Length(max=10000)])
     submit = SubmitField("Save review")
 
@@ -267,7 +266,7 @@ class ConflictForm(FlaskForm):
 
 
 class VoteForm(FlaskForm):
-    vote = RadioField("Your vote", choices=[(v.value, v.value.capitalize()) for v in Vote],
+    vote = RadioField("Your vote", choices=options((v.value, v.value.capitalize()) for v in Vote),
                       validators=[DataRequired("Choose yes, no or abstain.")])
     submit = SubmitField("Cast vote")
 
@@ -363,7 +362,7 @@ class BudgetForm(FlaskForm):
 
 class QuestionForm(FlaskForm):
     label = StringField("Question", validators=[DataRequired(), Length(max=300)])
-    kind = SelectField("Answer", choices=[(k.value, k.label) for k in QuestionKind])
+    kind = SelectField("Answer", choices=options((k.value, k.label) for k in QuestionKind))
     choices = TextAreaField("Options (one per line, for a choice)",
                             validators=[Optional(), Length(max=2000)])
     help_text = StringField("Help text", validators=[Optional(), Length(max=500)])

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..core.db import transaction
 from ..core.errors import DomainError, NotFound, ValidationError
-from ..core.forms import ConfirmForm, show_error
+from ..core.forms import ConfirmForm, object_options, options, show_error
 from ..core.money import Money
 from ..core.permissions import Permission, login_required, public, requires
 from ..core.uploads import send_stored
@@ -159,7 +159,7 @@ def _closed_reason(programme: Programme) -> str | None:
 def _group_choices():
     groups = db.session.scalars(select(MemberGroup).where(MemberGroup.status == "active")
                                 .order_by(MemberGroup.name)).all()
-    return [("", "Not a member group (yet)")] + [(g.id, g.name) for g in groups]
+    return options(((g.id, g.name) for g in groups), blank="Not a member group (yet)")
 
 
 def _prepare_form(form, programme: Programme):
@@ -346,10 +346,9 @@ def _form_data(application: Application) -> SimpleNamespace:
         "event_start", "event_end", "expected_attendance", "other_funding", "account_holder",
         "iban")}
     currency = application.currency
-    lines = [SimpleNamespace(description=line.description,
-                             amount=_amount_text(line.amount, currency))
+    lines = [SimpleNamespace(item=line.description, amount=_amount_text(line.amount, currency))
              for line in application.budget_lines]
-    lines += [SimpleNamespace(description="", amount="")] * max(0, 3 - len(lines))
+    lines += [SimpleNamespace(item="", amount="")] * max(0, 3 - len(lines))
     return SimpleNamespace(**values, **(application.answers or {}), budget=lines,
                            amount_requested=_amount_text(application.amount_requested, currency))
 
@@ -452,8 +451,9 @@ def _application(application_id: int) -> Application:
 def queue():
     programmes = db.session.scalars(select(Programme).order_by(Programme.name)).all()
     form = FilterForm(request.args)
-    form.programme.choices = [("", "All programmes")] + [(p.id, p.name) for p in programmes]
-    form.status.choices = [("", "Waiting for the committee")] + queries.STATUS_CHOICES
+    form.programme.choices = options(((p.id, p.name) for p in programmes),
+                                     blank="All programmes")
+    form.status.choices = options(queries.STATUS_CHOICES, blank="Waiting for the committee")
     form.validate()
     statuses = [Status(form.status.data)] if form.status.data and not form.status.errors \
         else list(REVIEW_STATES)
@@ -500,8 +500,9 @@ def _detail(application: Application, *, status: int = 200, **forms):
     shown = {name: forms.get(name) or form_class(formdata=None, prefix=prefix,
                                                   **initial.get(name, {}))
              for name, (form_class, prefix) in DETAIL_FORMS.items()}
-    shown["assign_form"].reviewer.choices = [("", "Choose a committee member")] + [
-        (u.id, u.display_name) for u in _committee(application)]
+    shown["assign_form"].reviewer.choices = options(
+        ((u.id, u.display_name) for u in _committee(application)),
+        blank="Choose a committee member")
     overdue = services.has_overdue_report(db.session, group_id=application.group_id,
                                           email=application.contact_email,
                                           exclude_id=application.id) \
@@ -608,7 +609,7 @@ def assign(application_id: int):
         services.assign_reviewer(db.session, application, reviewer, actor=current_user)
     users = db.session.scalars(select(User.id).where(User.active.is_(True))).all()
     return _act(application_id, "assign_form", run, "The reviewer is assigned.",
-                choices=[("", "")] + [(u, str(u)) for u in users])
+                choices=options(((u, str(u)) for u in users), blank=""))
 
 
 @bp.route("/applications/<int:application_id>/approve", methods=["POST"])
@@ -751,8 +752,8 @@ def programmes():
 
 def _programme_form(form: ProgrammeForm) -> ProgrammeForm:
     funds = db.session.scalars(select(Fund).where(Fund.active.is_(True)).order_by(Fund.code)).all()
-    form.fund_id.choices = [("", "Choose a fund")] + [(f.id, f.label) for f in funds]
-    form.currency.choices = [(c, c) for c in current_app.config["CURRENCIES"]]
+    form.fund_id.choices = object_options(funds, blank="Choose a fund")
+    form.currency.choices = options((c, c) for c in current_app.config["CURRENCIES"])
     return form
 
 
