@@ -15,6 +15,7 @@ from ..core.money import Money
 from ..funds.fees import income_lines, set_policy
 from ..funds.models import IncomeKind
 from ..core.permissions import Role
+from ..grants.demo import seed_grants
 from ..groups.models import MemberGroup
 from ..ledger import services as ledger
 from ..ledger.balances import account_balances
@@ -119,6 +120,7 @@ def seed(session, today: date | None = None) -> dict:
     while _next_month(month) < current:
         ledger.set_period_closed(session, PeriodKind.MONTH, month, True, actor=treasurer)
         month = _next_month(month)
+    seed_grants(session, users=users, funds=funds, groups=groups, today=today)
     entries = session.scalar(select(func.count()).select_from(JournalEntry))
     return {"users": len(users), "funds": len(funds) + 1, "entries": entries}
 
