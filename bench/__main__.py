@@ -11,7 +11,7 @@ import time
 
 from .common import Report, backends
 
-BENCHMARKS = ["ledger"]
+BENCHMARKS = ["ledger", "grants"]
 
 
 def main(argv=None) -> int:
