@@ -153,7 +153,8 @@ def _transition(session, application: Application, action: str, actor, *, reason
 def _locked(session, application: Application) -> Application:
     """Re-read the application under a row lock (a double click, two reviewers at once)."""
     return session.scalars(select(Application).where(Application.id == application.id)
-                           .with_for_update().execution_options(populate_existing=True)).one()
+                           .with_for_update(of=Application)
+                           .execution_options(populate_existing=True)).one()
 
 
 def _required_text(value: str, field_name: str, what: str, limit: int = 2000) -> str:
@@ -680,7 +681,7 @@ def approve(session, application: Application, *, amount: Money, actor, conditio
     application = _locked(session, application)
     _check(application, "approve")
     programme = session.scalars(select(Programme).where(Programme.id == application.programme_id)
-                                .with_for_update()).one()  # one approval at a time per programme
+                                .with_for_update(of=Programme)).one()  # one approval at a time
     currency = application.currency
     if amount.currency != currency:
         raise ValidationError(f"Give the amount in {currency}.", field="amount")
@@ -875,7 +876,7 @@ def mark_paid(session, disbursement: Disbursement, *, batch_ref: str, actor,
     Cr bank in the programme's fund; the grant is paid once its payments reach the award."""
     paid_on = paid_on or date.today()
     disbursement = session.scalars(select(Disbursement).where(Disbursement.id == disbursement.id)
-                                   .with_for_update()
+                                   .with_for_update(of=Disbursement)
                                    .execution_options(populate_existing=True)).one()
     if disbursement.status is not DisbursementStatus.READY:
         raise InvalidTransition(f"Payment {disbursement.end_to_end_id} is "
