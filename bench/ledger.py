@@ -12,9 +12,10 @@ from backoffice.auth.services import create_user
 from backoffice.core.db import transaction, utcnow
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
-from backoffice.ledger import services as ledger, totals
+from backoffice.ledger import services as ledger
+from backoffice.ledger import totals
 from backoffice.ledger.balances import fund_balances, fund_statements, trial_balance
-from backoffice.ledger.models import Account, AccountType, Fund, JournalEntry, Posting
+from backoffice.ledger.models import Account, AccountType, Fund, Posting
 from backoffice.ledger.queries import JournalFilter, account_ledger, journal_page
 
 from .common import bench_app, fresh_database, median_ms

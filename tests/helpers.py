@@ -25,7 +25,13 @@ def csrf_token(client, path: str = "/login") -> str:
     return match.group(1)
 
 
+def logout(client) -> None:
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+
+
 def login(client, role: Role | str, password: str = PASSWORD):
+    if client.get("/login").status_code == 302:  # somebody is logged in already
+        logout(client)
     token = csrf_token(client, "/login")
     response = client.post("/login", data={"email": email_for(role), "password": password,
                                            "csrf_token": token})

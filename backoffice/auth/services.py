@@ -20,7 +20,6 @@ from ..core.permissions import Role
 from .models import LoginAttempt, User, UserRole, UserToken, new_session_token
 
 
-
 @lru_cache(maxsize=4)
 def _hasher_for(parameters: tuple) -> tuple[PasswordHasher, str]:
     hasher = PasswordHasher(**dict(parameters))
@@ -242,3 +241,20 @@ def send_invitation(session, user: User, *, link_for, invited_by=None, days: int
                f"Hello {user.display_name},\n\nyou have been given an account in the back office "
                f"of {organisation}{inviter}. Choose your password here within {days} days:\n\n"
                f"{link_for(secret)}\n\nThe link works once. Your login is {user.email}.\n")
+
+
+def update_profile(session, user: User, *, name: str, locale: str) -> None:
+    """The user's own name and display locale (for amounts and dates)."""
+    if locale not in current_app.config["LOCALES"]:
+        raise ValidationError("Choose one of the offered languages.", field="locale")
+    before, after = audit.changes(user, ["name", "locale"], {"name": name.strip(), "locale": locale})
+    if after:
+        user.name, user.locale = name.strip(), locale
+        audit.record(session, user, "user.profile_updated", "user", user.id, summary=user.email,
+                     before=before, after=after)
+
+
+def change_password(session, user: User, *, current: str, new: str) -> None:
+    if not _verify(user, current):
+        raise ValidationError("That is not your current password.", field="current")
+    set_password(session, user, new, actor=user)

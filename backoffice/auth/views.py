@@ -2,17 +2,34 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from ..core.db import transaction
 from ..core.errors import DomainError, NotFound
-from ..core.forms import show_error
+from ..core.forms import options, show_error
 from ..core.permissions import Permission, login_required, public, requires
 from ..extensions import db
 from . import services
-from .forms import ForgotPasswordForm, LoginForm, NewPasswordForm, UserForm
+from .forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NewPasswordForm,
+    ProfileForm,
+    UserForm,
+)
 from .models import User
 
 bp = Blueprint("auth", __name__)
@@ -96,6 +113,40 @@ def set_password(purpose: str, token: str):
             flash("Your password is saved. Log in with it now.", "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/set_password.html", form=form, user=user, purpose=purpose)
+
+
+# --- one's own account ---------------------------------------------------------------------
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    profile = ProfileForm(obj=current_user, prefix="profile")
+    profile.locale.choices = options(current_app.config["LOCALES"].items())
+    if request.method == "GET":
+        profile.locale.data = current_user.locale or current_app.config["DEFAULT_LOCALE"]
+    password = ChangePasswordForm(prefix="password")
+    if profile.submit.data and profile.validate_on_submit():
+        try:
+            with transaction():
+                services.update_profile(db.session, current_user, name=profile.name.data,
+                                        locale=profile.locale.data)
+        except DomainError as error:
+            show_error(profile, error)
+        else:
+            flash("Your settings are saved.", "success")
+            return redirect(url_for("auth.account"))
+    if password.change.data and password.validate_on_submit():
+        try:
+            with transaction():
+                services.change_password(db.session, current_user, current=password.current.data,
+                                         new=password.password.data)
+        except DomainError as error:
+            show_error(password, error)
+        else:
+            login_user(current_user._get_current_object())  # new session token: stay logged in
+            flash("Your password is changed; other sessions are logged out.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", profile=profile, password=password)
 
 
 # --- user administration ---------------------------------------------------------------------

@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, DateTime, Integer, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
 
 from ..extensions import db
+from .errors import Conflict
 
 #: BIGINT on PostgreSQL; plain INTEGER on SQLite, where only that autoincrements (and is 64-bit).
 BigIntKey = BigInteger().with_variant(Integer(), "sqlite")
@@ -52,11 +54,20 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 @contextmanager
 def transaction(session=None):
-    """One unit of work: commit when the block ends, roll everything back when it raises."""
+    """One unit of work: commit when the block ends, roll everything back when it raises.
+
+    Services check their rules before writing; the database's unique constraints catch what two
+    people do at the same moment (a double click, two treasurers). Such a collision surfaces as
+    ``Conflict``, with nothing written.
+    """
     session = session or db.session
     try:
         yield session
         session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        raise Conflict("Somebody else changed the same record at the same moment; nothing was "
+                       "saved. Reload the page and try again.") from error
     except BaseException:
         session.rollback()
         raise

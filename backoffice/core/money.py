@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache
 
 from babel.numbers import (
     NumberFormatError,
@@ -27,7 +27,7 @@ from .errors import ValidationError
 MAX_MAJOR_UNITS = 10**9
 
 
-@lru_cache(maxsize=None)
+@cache
 def known_currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
@@ -38,7 +38,7 @@ def check_currency(code: str) -> str:
     return code
 
 
-@lru_cache(maxsize=None)
+@cache
 def exponent(currency: str) -> int:
     """Number of decimal places of the currency's minor unit (EUR 2, JPY 0, BHD 3)."""
     return get_currency_precision(check_currency(currency))
@@ -148,7 +148,7 @@ class Money:
 _PROBE = 1234567  # major units; the formatted probe shows where the digits go
 
 
-@lru_cache(maxsize=None)
+@cache
 def _formatter(currency: str, locale: str):
     """A fast formatter equivalent to Babel's ``format_currency`` for this currency and locale.
 

@@ -12,7 +12,9 @@ demo_cli = AppGroup("demo", help="Demo data for trying Backoffice out.")
 
 
 @demo_cli.command("seed")
-def seed_command():
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Start of the demo history (default: 1 January of last year).")
+def seed_command(since):
     """Fill an empty database with a demo association (does nothing when data exists)."""
     if current_app.config["ENV"] == "production":
         raise click.ClickException("Refusing to add demo data in production.")
@@ -22,7 +24,7 @@ def seed_command():
     started = time.monotonic()
     with click.progressbar(length=1, label="Seeding the demo association") as bar:
         with transaction():
-            counts = demo.seed(db.session)
+            counts = demo.seed(db.session, since=since.date() if since else None)
         bar.update(1)
     click.echo(f"Seeded {counts['users']} users, {counts['funds']} funds and "
                f"{counts['entries']} journal entries in {time.monotonic() - started:.1f} s.")
@@ -31,6 +33,6 @@ def seed_command():
 @demo_cli.command("logins")
 def logins_command():
     """Print the demo logins (one per role)."""
-    click.echo("Demo logins (password for all: %s):" % demo.DEMO_PASSWORD)
-    for email, name, roles in demo.DEMO_USERS:
+    click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
+    for email, _, roles in demo.DEMO_USERS:
         click.echo(f"  {roles[0].value:<10} {email}")

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from ..auth import services as auth
 from ..auth.models import User
 from ..core.money import Money
+from ..core.permissions import Role
 from ..funds.fees import income_lines, set_policy
 from ..funds.models import IncomeKind
-from ..core.permissions import Role
 from ..grants.demo import seed_grants
 from ..groups.models import MemberGroup
 from ..ledger import services as ledger
@@ -78,8 +78,11 @@ class Demo:
         return self.accounts[code]
 
 
-def seed(session, today: date | None = None) -> dict:
-    """Create the demo data in the caller's transaction; returns counts for the summary."""
+def seed(session, today: date | None = None, since: date | None = None) -> dict:
+    """Create the demo data in the caller's transaction; returns counts for the summary.
+
+    The ledger history runs from ``since`` (default: 1 January of last year) to ``today``.
+    """
     today = today or date.today()
     users = {}
     for email, name, roles in DEMO_USERS:
@@ -104,7 +107,7 @@ def seed(session, today: date | None = None) -> dict:
     for code in ORGANISED_BY_DEMO_ORGANISER:
         groups[code].organisers.append(users[Role.ORGANISER])
 
-    start = date(today.year - 1, 1, 1)
+    start = since or date(today.year - 1, 1, 1)
     for code, *_ in GROUPS:
         set_policy(session, funds[code], rate_percent=ADMIN_FEE, effective_from=start,
                    kinds=[IncomeKind.SPONSORSHIP, IncomeKind.DONATION, IncomeKind.TICKETS],
@@ -114,9 +117,11 @@ def seed(session, today: date | None = None) -> dict:
     while day <= today:
         _one_day(demo, day, funds)
         day += timedelta(days=1)
-    # Books of last year and of the months before last are closed, as a treasurer would.
-    ledger.set_period_closed(session, PeriodKind.YEAR, start, True, actor=treasurer)
-    month, current = date(today.year, 1, 1), date(today.year, today.month, 1)
+    # Books of earlier years and of the months before last are closed, as a treasurer would.
+    for year in range(start.year, today.year):
+        ledger.set_period_closed(session, PeriodKind.YEAR, date(year, 1, 1), True, actor=treasurer)
+    month, current = max(date(today.year, 1, 1), date(start.year, start.month, 1)), \
+        date(today.year, today.month, 1)
     while _next_month(month) < current:
         ledger.set_period_closed(session, PeriodKind.MONTH, month, True, actor=treasurer)
         month = _next_month(month)

@@ -12,14 +12,13 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import exists, func, select
-from sqlalchemy.exc import IntegrityError
 
 from ..core import audit
 from ..core.db import utcnow
-from ..core.errors import Conflict, NotFound, ValidationError
+from ..core.errors import NotFound, ValidationError
 from ..core.money import Money
-from .models import Account, AccountType, Fund, FundKind, JournalEntry, Period, PeriodKind, Posting
 from . import totals
+from .models import Account, AccountType, Fund, FundKind, JournalEntry, Period, PeriodKind, Posting
 
 INTERFUND_ROLE = "interfund"
 FUND_TRANSFERS_ROLE = "fund_transfers"
@@ -250,15 +249,11 @@ def reverse_entry(session, entry: JournalEntry, *, actor, reason: str,
         booking_date = entry.booking_date if closed_period_on(session, entry.booking_date) is None \
             else date.today()
     lines = [Line(p.account, p.fund, Money(-p.amount, p.currency), p.memo) for p in entry.postings]
-    try:
-        with session.begin_nested():
-            return post_entry(
-                session, booking_date=booking_date,
-                description=f"Reversal of {entry.ref}: {reason}"[:500], lines=lines, actor=actor,
-                source=(entry.source_kind, entry.source_id) if entry.source_kind else None,
-                reverses=entry, _allow_interfund=True)
-    except IntegrityError:
-        raise Conflict(f"Entry {entry.ref} was reversed by somebody else a moment ago.") from None
+    # Two reversals racing each other: the unique ``reverses_id`` refuses the second at flush.
+    return post_entry(
+        session, booking_date=booking_date, description=f"Reversal of {entry.ref}: {reason}"[:500],
+        lines=lines, actor=actor, reverses=entry, _allow_interfund=True,
+        source=(entry.source_kind, entry.source_id) if entry.source_kind else None)
 
 
 def transfer_between_funds(session, *, from_fund: Fund, to_fund: Fund, amount: Money,
@@ -301,7 +296,7 @@ def create_account(session, *, code: str, name: str, type: AccountType, actor,
     code, name = _check_code(code), _check_name(name)
     if session.scalar(select(Account).where(Account.code == code)):
         raise ValidationError(f"Account {code} already exists.", field="code")
-    account = Account(code=code, name=name, type=AccountType(type), description=description.strip())
+    account = Account(code=code, name=name, type=AccountType(type), description=(description or "").strip())
     session.add(account)
     session.flush()
     audit.record(session, actor, "account.created", "account", account.id, summary=account.label,
@@ -326,7 +321,7 @@ def update_account(session, account: Account, *, actor, code: str, name: str, ac
         if balance:
             raise ValidationError(f"{account.label} still has a balance; move it to another "
                                   f"account before deactivating.", field="active")
-    new = {"code": code, "name": name, "active": active, "description": description.strip()}
+    new = {"code": code, "name": name, "active": active, "description": (description or "").strip()}
     before, after = audit.changes(account, list(new), new)
     if not after:
         return account
@@ -342,7 +337,7 @@ def create_fund(session, *, code: str, name: str, actor, description: str = "") 
     code, name = _check_code(code), _check_name(name)
     if session.scalar(select(Fund).where(Fund.code == code)):
         raise ValidationError(f"Fund {code} already exists.", field="code")
-    fund = Fund(code=code, name=name, kind=FundKind.RESTRICTED, description=description.strip())
+    fund = Fund(code=code, name=name, kind=FundKind.RESTRICTED, description=(description or "").strip())
     session.add(fund)
     session.flush()
     audit.record(session, actor, "fund.created", "fund", fund.id, summary=fund.label,
@@ -360,7 +355,7 @@ def update_fund(session, fund: Fund, *, actor, name: str, active: bool,
         if any(fund_balance(session, fund.id, date.max).values()):
             raise ValidationError(f"Fund {fund.label} still holds money; transfer it out "
                                   f"before deactivating.", field="active")
-    new = {"name": name, "active": active, "description": description.strip()}
+    new = {"name": name, "active": active, "description": (description or "").strip()}
     before, after = audit.changes(fund, list(new), new)
     if not after:
         return fund

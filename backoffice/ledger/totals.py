@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache
 
 from sqlalchemy import delete, func, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
@@ -39,7 +39,7 @@ _PERIOD_STARTS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _upsert_statement(dialect: str, table):
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table)

@@ -1,6 +1,6 @@
 import pytest
-from sqlalchemy import func, select
 from click.testing import Result
+from sqlalchemy import func, select
 
 from backoffice.auth import services
 from backoffice.auth.models import User
@@ -8,7 +8,7 @@ from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.errors import ValidationError
 
-from ..helpers import csrf_token, login
+from ..helpers import PASSWORD, csrf_token, login
 
 
 def test_admin_changes_roles_and_it_is_audited(client, users, session):
@@ -59,3 +59,34 @@ def test_cli_creates_a_user_and_refuses_a_duplicate(app, session):
     assert again.output.strip().splitlines() == ["Error: A user with the email cli@example.org already exists."]
     with transaction():
         assert services.find_user(session, "cli@example.org").roles == {"treasurer", "board"}
+
+
+def test_users_choose_their_locale_and_change_their_password(client, users, session):
+    from datetime import date
+
+    from backoffice.core.money import Money
+    from backoffice.ledger import services as ledger
+    from backoffice.ledger.services import Line
+
+    with transaction():
+        fund = ledger.general_fund(session)
+        ledger.post_entry(session, booking_date=date.today(), description="Big", actor=None, lines=[
+            Line(ledger.account_by_code(session, "1200"), fund, Money(123456, "EUR")),
+            Line(ledger.account_by_code(session, "3000"), fund, Money(-123456, "EUR"))])
+    login(client, "treasurer")
+    assert "€1,234.56" in client.get("/ledger/journal").get_data(as_text=True)
+    response = client.post("/account", data={"profile-name": "Tomas", "profile-locale": "de_DE",
+                                             "profile-submit": "Save",
+                                             "profile-csrf_token": csrf_token(client, "/account")})
+    assert response.status_code == 302
+    assert "1.234,56\u00a0€" in client.get("/ledger/journal").get_data(as_text=True)
+
+    wrong = client.post("/account", data={"password-current": "nope", "password-password": "new password 1",
+                                          "password-confirm": "new password 1", "password-change": "Change",
+                                          "password-csrf_token": csrf_token(client, "/account")})
+    assert "not your current password" in wrong.get_data(as_text=True)
+    changed = client.post("/account", data={"password-current": PASSWORD, "password-password": "new password 1",
+                                            "password-confirm": "new password 1", "password-change": "Change",
+                                            "password-csrf_token": csrf_token(client, "/account")})
+    assert changed.status_code == 302
+    assert client.get("/").status_code == 200  # this session stays logged in

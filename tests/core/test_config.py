@@ -1,7 +1,12 @@
 import pytest
 
 from backoffice import create_app
-from backoffice.config import DEFAULT_SECRET_KEY, ConfigurationError, from_environment, normalise_database_url
+from backoffice.config import (
+    DEFAULT_SECRET_KEY,
+    ConfigurationError,
+    from_environment,
+    normalise_database_url,
+)
 
 
 def test_production_refuses_the_default_secret_key(tmp_path, monkeypatch):

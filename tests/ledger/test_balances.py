@@ -1,0 +1,156 @@
+"""Trial balance, fund balances and statements, account ledger and journal pages: every figure is
+checked against a sum computed straight from the postings."""
+from collections import defaultdict
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from backoffice.core.db import transaction
+from backoffice.ledger import services
+from backoffice.ledger.balances import (
+    account_balances,
+    fund_balances,
+    fund_statements,
+    trial_balance,
+)
+from backoffice.ledger.models import Posting
+from backoffice.ledger.queries import JournalFilter, account_ledger, journal_page
+
+
+def _history(books):
+    """Two years of a small group's life, out of order, with a reversal and a transfer."""
+    g, b = books.general, books.berlin
+    books.post(date(2025, 1, 1), ("1200", g, "5000"), ("3000", g, "-5000"), description="Opening")
+    books.post(date(2025, 3, 10), ("1200", b, "400"), ("4200", b, "-400"), description="Sponsor 2025")
+    books.post(date(2025, 3, 12), ("5100", b, "150"), ("1200", b, "-150"), description="Venue 2025")
+    books.post(date(2026, 2, 1), ("1200", g, "60"), ("4000", g, "-60"), description="Fees")
+    books.post(date(2026, 2, 28), ("1200", b, "250.50"), ("4200", b, "-250.50"), description="Sponsor")
+    books.post(date(2026, 2, 28), ("5110", b, "80.25"), ("1200", b, "-80.25"), description="Pizza")
+    wrong = books.post(date(2026, 3, 3), ("5100", b, "99"), ("1200", b, "-99"), description="Oops")
+    with transaction():
+        services.reverse_entry(books.session, wrong, actor=books.actor, reason="duplicate")
+        services.transfer_between_funds(books.session, from_fund=g, to_fund=b,
+                                        amount=services.Money.parse("500", "EUR"),
+                                        booking_date=date(2026, 3, 5), description="Top-up",
+                                        actor=books.actor)
+
+
+def _direct_sums(postings, up_to: date, fund_id=None):
+    sums = defaultdict(int)
+    for p in postings:
+        if p.booking_date <= up_to and (fund_id is None or p.fund_id == fund_id):
+            sums[(p.account_id, p.currency)] += p.amount
+    return {k: v for k, v in sums.items() if v}
+
+
+def test_balances_equal_the_postings_on_every_boundary(books, session):
+    """Every day around each year, month and posting date: the grains meet exactly there."""
+    _history(books)
+    postings = session.scalars(select(Posting)).all()
+    days = set()
+    for p in postings:
+        for d in (p.booking_date, date(p.booking_date.year, p.booking_date.month, 1),
+                  date(p.booking_date.year, 1, 1)):
+            days |= {d - timedelta(days=1), d, d + timedelta(days=1)}
+    days |= {date(2026, 12, 31), date(2024, 12, 31), date(2025, 12, 31)}
+    for day in sorted(days):
+        assert account_balances(session, day) == _direct_sums(postings, day), day
+        assert account_balances(session, day, fund_id=books.berlin.id) == \
+            _direct_sums(postings, day, books.berlin.id), day
+
+
+def test_trial_balance_carries_earlier_years_into_accumulated_surplus(books, session):
+    _history(books)
+    report = trial_balance(session, date(2026, 3, 31))
+    rows = {row.account.code: row.balance for row in report.rows}
+    assert report.balanced and report.fiscal_year_start == date(2026, 1, 1)
+    assert report.totals["EUR"][0] == report.totals["EUR"][1]
+    # 2025 result: 400 income - 150 venue = 250 surplus (a credit)
+    assert rows["3100"] == -25000
+    assert rows["4200"] == -25050 and rows["5110"] == 8025 and "5100" not in rows
+    assert rows["1200"] == 500000 + 40000 - 15000 + 6000 + 25050 - 8025
+    earlier = trial_balance(session, date(2025, 12, 31))
+    assert {r.account.code: r.balance for r in earlier.rows}["4200"] == -40000
+    assert trial_balance(session, date(2024, 12, 31)).rows == []
+
+
+def test_trial_balance_of_one_fund(books, session):
+    _history(books)
+    report = trial_balance(session, date(2026, 3, 31), fund=books.berlin)
+    assert report.balanced
+    codes = {row.account.code for row in report.rows}
+    assert "4000" not in codes and "1900" in codes  # fees are the general fund's; transfer via interfund
+
+
+def test_fund_balances_and_statement(books, session):
+    _history(books)
+    balances = fund_balances(session, date(2026, 3, 31))
+    assert balances[(books.berlin.id, "EUR")] == 40000 - 15000 + 25050 - 8025 + 50000
+    assert balances[(books.general.id, "EUR")] == 500000 + 6000 - 50000
+    assert (books.munich.id, "EUR") not in balances
+
+    [statement] = fund_statements(session, books.berlin, date(2026, 1, 1), date(2026, 3, 31))
+    assert statement.opening == 25000
+    assert [(a.code, v) for a, v in statement.income] == [("4200", 25050)]
+    assert [(a.code, v) for a, v in statement.expenses] == [("5110", 8025)]  # 5100 reversed: net 0
+    assert [(a.code, v) for a, v in statement.transfers] == [("3900", 50000)]
+    assert statement.closing == balances[(books.berlin.id, "EUR")]
+    assert statement.reconciles
+
+
+def test_account_ledger_pages_carry_the_running_balance(books, session):
+    g = books.general
+    for n in range(1, 13):
+        books.post(date(2026, 1, n), ("1200", g, str(n)), ("4900", g, f"-{n}"), description=f"In {n}")
+        books.post(date(2026, 1, n), ("6900", g, "0.50"), ("1200", g, "-0.50"), description=f"Out {n}")
+    bank = books["1200"].id
+    latest = account_ledger(session, bank, limit=5)
+    assert [r.posting.entry.description for r in latest.rows] == ["Out 10", "In 11", "Out 11", "In 12", "Out 12"]
+    assert latest.rows[-1].running == sum(range(1, 13)) * 100 - 12 * 50
+    assert latest.later is None and latest.earlier is not None
+
+    seen, page = [], account_ledger(session, bank, start=date(2026, 1, 1), limit=5)
+    while True:
+        seen += page.rows
+        if page.later is None:
+            break
+        page = account_ledger(session, bank, after=page.later, limit=5)
+    assert len(seen) == 24
+    running = 0
+    for row in seen:
+        running += row.posting.amount
+        assert row.running == running
+
+    back = account_ledger(session, bank, before=latest.earlier, limit=5)
+    assert back.rows[-1].posting.id < latest.rows[0].posting.id
+    assert back.rows[-1].running + latest.rows[0].posting.amount == latest.rows[0].running
+    mid = account_ledger(session, bank, start=date(2026, 1, 7), limit=3)
+    assert mid.opening == {"EUR": sum(range(1, 7)) * 100 - 6 * 50}
+    assert mid.rows[0].posting.booking_date == date(2026, 1, 7)
+
+
+def test_journal_filters_and_pages_cover_every_entry_once(books, session):
+    _history(books)
+    everything = []
+    page = journal_page(session, JournalFilter(), limit=3)
+    assert page.newer is None
+    while True:
+        everything += page.entries
+        if page.older is None:
+            break
+        page = journal_page(session, JournalFilter(), before=page.older, limit=3)
+    assert len(everything) == len({e.id for e in everything}) == 9
+    assert everything == sorted(everything, key=lambda e: (e.booking_date, e.id), reverse=True)
+    newer = journal_page(session, JournalFilter(), after=(everything[3].booking_date, everything[3].id), limit=3)
+    assert newer.entries == everything[:3]
+
+    def descriptions(**kw):
+        return [e.description for e in journal_page(session, JournalFilter(**kw), limit=50).entries]
+
+    assert descriptions(text="sponsor") == ["Sponsor", "Sponsor 2025"]
+    assert descriptions(text="100%") == []
+    assert descriptions(account_id=books["5110"].id) == ["Pizza"]
+    assert descriptions(fund_id=books.berlin.id, start=date(2026, 3, 1)) == \
+        ["Top-up", f"Reversal of #{everything[1].reverses_id}: duplicate", "Oops"]
+    assert descriptions(start=date(2025, 3, 11), end=date(2025, 3, 31)) == ["Venue 2025"]
+    assert descriptions(text=f"#{everything[-1].id}") == ["Opening"]

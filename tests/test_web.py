@@ -1,0 +1,84 @@
+"""The web layer: CSRF, error pages, security headers, pages rendering with real data."""
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from backoffice.ledger.models import JournalEntry
+
+from .helpers import login
+
+
+def test_forms_without_a_csrf_token_are_refused_and_change_nothing(client, users, session):
+    login(client, "treasurer")
+    before = session.scalar(select(func.count()).select_from(JournalEntry))
+    response = client.post("/ledger/entries/new", data={
+        "booking_date": date.today().isoformat(), "description": "No token", "currency": "EUR",
+        "lines-0-account": "1", "lines-0-fund": "1", "lines-0-debit": "5",
+        "lines-1-account": "2", "lines-1-fund": "1", "lines-1-credit": "5"})
+    assert response.status_code == 400
+    assert "without a valid security token" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(JournalEntry)) == before
+    forged = client.post("/ledger/periods/month/2026-01-01/close", data={"csrf_token": "forged"})
+    assert forged.status_code == 400
+
+
+def test_friendly_error_pages(client, users):
+    login(client, "organiser")
+    forbidden = client.get("/ledger/journal")
+    assert forbidden.status_code == 403 and "Not allowed" in forbidden.get_data(as_text=True)
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404 and "There is nothing at this address" in missing.get_data(as_text=True)
+
+
+def test_security_headers(client, users):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    login(client, "treasurer")
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_assets_are_served_locally(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert "http://" not in html.replace("http://localhost", "") and "https://" not in html
+    for asset in ("/bootstrap/static/css/bootstrap.min.css", "/static/css/app.css",
+                  "/static/vendor/htmx.min.js", "/static/js/entry-form.js", "/static/favicon.svg"):
+        with client.get(asset) as response:
+            assert response.status_code == 200, asset
+
+
+def test_health_check_is_public(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("role, path, text", [
+    ("treasurer", "/", "Held in all funds"),
+    ("treasurer", "/ledger/journal", "Opening balance"),
+    ("treasurer", "/ledger/accounts", "Interfund balances"),
+    ("treasurer", "/ledger/fund-balances", "Python Users Berlin"),
+    ("treasurer", "/ledger/trial-balance", "balanced"),
+    ("treasurer", "/ledger/periods", "Fiscal year"),
+    ("treasurer", "/ledger/entries/new", "Post entry"),
+    ("treasurer", "/ledger/transfers/new", "Transfer between funds"),
+    ("board", "/audit", "ledger.entry_posted"),
+    ("admin", "/users", "treasurer@test.example"),
+])
+def test_pages_show_real_data(client, users, session, role, path, text):
+    from backoffice.core.db import transaction
+    from backoffice.core.money import Money
+    from backoffice.ledger import services
+    from backoffice.ledger.services import Line
+
+    with transaction():
+        berlin = services.create_fund(session, code="BER", name="Python Users Berlin", actor=users["treasurer"])
+        services.post_entry(session, booking_date=date.today(), description="Opening balance",
+                            actor=users["treasurer"],
+                            lines=[Line(services.account_by_code(session, "1200"), berlin, Money(10000, "EUR")),
+                                   Line(services.account_by_code(session, "3000"), berlin, Money(-10000, "EUR"))])
+    login(client, role)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert text in response.get_data(as_text=True)
