@@ -36,7 +36,7 @@ from ..core.uploads import store_upload
 from ..groups.models import MemberGroup
 from ..ledger import services as ledger
 from ..ledger.balances import fund_balance
-from . import access
+from . import access, payouts
 from .models import (
     Application,
     Attachment,
@@ -819,6 +819,7 @@ def cancel_grant(session, application: Application, *, reason: str, actor,
                               "instead of cancelling it.")
     for disbursement in application.disbursements:
         if disbursement.status is DisbursementStatus.READY:
+            _check_not_in_batch(session, disbursement)
             disbursement.status = DisbursementStatus.CANCELLED
     _recommit(session, application, 0, f"grant {application.reference} cancelled", actor, today)
     _transition(session, application, "cancel", actor, reason=reason)
@@ -861,9 +862,17 @@ def create_disbursement(session, application: Application, *, amount: Money | No
     return disbursement
 
 
+def _check_not_in_batch(session, disbursement: Disbursement) -> None:
+    batch = payouts.batch_of(session, disbursement)
+    if batch is not None:
+        raise InvalidTransition(f"Payment {disbursement.end_to_end_id} is in payout batch {batch}; "
+                                "cancel the batch first.")
+
+
 def cancel_disbursement(session, disbursement: Disbursement, *, actor) -> Disbursement:
     if disbursement.status is not DisbursementStatus.READY:
         raise InvalidTransition("Only a payment that waits for its payout can be cancelled.")
+    _check_not_in_batch(session, disbursement)
     disbursement.status = DisbursementStatus.CANCELLED
     audit.record(session, actor, "grant.disbursement_cancelled", "grant_application",
                  disbursement.application_id, summary=f"payment {disbursement.end_to_end_id}")
@@ -872,34 +881,50 @@ def cancel_disbursement(session, disbursement: Disbursement, *, actor) -> Disbur
 
 def mark_paid(session, disbursement: Disbursement, *, batch_ref: str, actor,
               paid_on: date | None = None) -> Disbursement:
-    """The payout hook: the batch with this payment was executed. Posts Dr grants payable /
-    Cr bank in the programme's fund; the grant is paid once its payments reach the award."""
+    """Without payout batches: the treasurer paid this by hand. Posts Dr grants payable / Cr bank
+    in the programme's fund, then records the payment (``record_payment``)."""
+    if payouts.available():
+        raise InvalidTransition("Grant payments are paid through payout batches.")
     paid_on = paid_on or date.today()
+    batch_ref = _required_text(batch_ref, "batch_ref", "give the bank's or the batch's reference",
+                               64)
+    if disbursement.status is not DisbursementStatus.READY:
+        raise InvalidTransition(f"Payment {disbursement.end_to_end_id} is "
+                                f"{disbursement.status.value}, not waiting for payout.")
+    money = Money(disbursement.amount, disbursement.currency)
+    entry = ledger.post_entry(
+        session, booking_date=paid_on, actor=actor, source=("grant_disbursement", disbursement.id),
+        description=f"Grant {disbursement.application.reference} paid to "
+                    f"{disbursement.payee_name} ({batch_ref})",
+        lines=[ledger.Line(ledger.account_by_role(session, GRANTS_PAYABLE_ROLE),
+                           disbursement.fund, money, disbursement.end_to_end_id),
+               ledger.Line(ledger.account_by_role(session, BANK_ROLE), disbursement.fund, -money,
+                           disbursement.end_to_end_id)])
+    return record_payment(session, disbursement, batch_ref=batch_ref, paid_on=paid_on,
+                          entry_id=entry.id, actor=actor)
+
+
+def record_payment(session, disbursement: Disbursement, *, batch_ref: str, paid_on: date,
+                   entry_id: int, actor) -> Disbursement:
+    """This payment left the bank; ``entry_id`` is its ledger entry (Dr grants payable / Cr
+    bank, posted by the caller). The grant is paid once its payments reach the award."""
     disbursement = session.scalars(select(Disbursement).where(Disbursement.id == disbursement.id)
                                    .with_for_update(of=Disbursement)
                                    .execution_options(populate_existing=True)).one()
     if disbursement.status is not DisbursementStatus.READY:
         raise InvalidTransition(f"Payment {disbursement.end_to_end_id} is "
                                 f"{disbursement.status.value}, not waiting for payout.")
-    batch_ref = _required_text(batch_ref, "batch_ref", "give the payout batch's reference", 64)
     application = _locked(session, disbursement.application)
     money = Money(disbursement.amount, disbursement.currency)
-    entry = ledger.post_entry(
-        session, booking_date=paid_on, actor=actor, source=("grant_disbursement", disbursement.id),
-        description=f"Grant {application.reference} paid to {disbursement.payee_name} "
-                    f"({batch_ref})",
-        lines=[ledger.Line(ledger.account_by_role(session, GRANTS_PAYABLE_ROLE),
-                           disbursement.fund, money, disbursement.end_to_end_id),
-               ledger.Line(ledger.account_by_role(session, BANK_ROLE), disbursement.fund, -money,
-                           disbursement.end_to_end_id)])
     disbursement.status = DisbursementStatus.PAID
-    disbursement.batch_ref, disbursement.paid_on, disbursement.entry_id = batch_ref, paid_on, \
-        entry.id
+    disbursement.batch_ref, disbursement.paid_on = batch_ref, paid_on
+    disbursement.entry_id = entry_id
     application.amount_paid += disbursement.amount
     _event(session, application, "payment", actor,
            reason=f"{money.format()} paid ({batch_ref})")
     audit.record(session, actor, "grant.paid_out", "grant_application", application.id,
-                 summary=f"{application.reference}: {money} in {batch_ref}")
+                 summary=f"{application.reference}: {money} in {batch_ref}",
+                 after={"disbursement": disbursement.id, "entry": entry_id})
     if application.amount_paid == application.amount_awarded:
         _transition(session, application, "paid", actor)
     else:
