@@ -29,7 +29,8 @@ from ..core.uploads import send_stored
 from ..extensions import csrf, db
 from ..groups.models import MemberGroup
 from ..ledger.models import Fund
-from . import access, payouts, programmes as programme_services, queries, services
+from . import access, programmes as programme_services, queries, services
+from .payouts import available as batches_available, batch_of
 from .forms import (
     AnswerForm,
     ApproveForm,
@@ -692,8 +693,8 @@ def payouts():
         Disbursement.status == DisbursementStatus.PAID).order_by(Disbursement.id.desc())
         .limit(20)).all()
     return render_template("grants/payouts.html", waiting=waiting, recent=recent,
-                           batches=payouts.available(),
-                           in_batch={d.id: payouts.batch_of(db.session, d) for d in waiting},
+                           batches=batches_available(),
+                           in_batch={d.id: batch_of(db.session, d) for d in waiting},
                            form=MarkPaidForm(formdata=None, paid_on=date.today()))
 
 
