@@ -10,6 +10,7 @@ from ..ledger.balances import fund_balance
 from . import programmes, services
 from .access import Applicant
 from .models import QuestionKind, Status
+from .payouts import pay_at_once
 
 IBAN = "DE89370400440532013000"
 COMMUNITY_RULES = """\
@@ -174,9 +175,8 @@ def _application(session, programme, status, *, group, name, title, requested, a
     if status is Status.APPROVED:
         return application
     payment = services.create_disbursement(session, application, actor=treasurer)
-    services.mark_paid(session, payment, batch_ref=f"PAYOUT-{decided:%Y%m}-{number:02d}",
-                       paid_on=approved + timedelta(days=3) if over else approved,
-                       actor=treasurer)
+    pay_at_once(session, payment, reference=f"PAYOUT-{decided:%Y%m}-{number:02d}",
+                paid_on=approved + timedelta(days=3) if over else approved, actor=treasurer)
     if status in (Status.REPORT_RECEIVED, Status.CLOSED):
         services.run_reminders(session, today=start)
         services.submit_report(session, application, actor=applicant,

@@ -11,6 +11,8 @@ Dr grants payable / Cr bank entry itself). Once batches exist, that manual way i
 """
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from ..core.errors import ValidationError
@@ -38,6 +40,20 @@ def batch_of(session, disbursement: Disbursement) -> str | None:
         return None
     item = batches.active_item_for(session, KIND, disbursement.id)
     return item.batch.message_id if item is not None else None
+
+
+def pay_at_once(session, disbursement: Disbursement, *, reference: str, paid_on: date, actor):
+    """Pay one grant payment straight away, the way this tree pays: a payout batch of its own,
+    executed on ``paid_on``, or, without batches, by hand. For demo data and tests."""
+    from . import services  # noqa: PLC0415 (services imports this module)
+
+    if batches is None:
+        return services.mark_paid(session, disbursement, batch_ref=reference, paid_on=paid_on,
+                                  actor=actor)
+    batch = batches.create_batch(session, selected=[(KIND, str(disbursement.id))],
+                                 requested_on=max(paid_on, date.today()), actor=actor)
+    batches.mark_executed(session, batch, booked_on=paid_on, actor=actor)
+    return disbursement
 
 
 class GrantPayables:

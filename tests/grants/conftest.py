@@ -15,6 +15,7 @@ from backoffice.extensions import db
 from backoffice.grants import programmes, services
 from backoffice.grants.access import Applicant
 from backoffice.grants.models import QuestionKind, Status
+from backoffice.grants.payouts import pay_at_once
 from backoffice.groups.models import MemberGroup
 from backoffice.ledger import services as ledger
 
@@ -121,7 +122,7 @@ def _step(grants, application, target: Status, amount):
         services.cancel_grant(s, application, reason="Event cancelled.", actor=c[0])
     elif target is Status.PAID:
         payment = services.create_disbursement(s, application, actor=grants.treasurer)
-        services.mark_paid(s, payment, batch_ref="BATCH-1", actor=grants.treasurer)
+        pay(payment, grants)
     elif target is Status.REPORT_DUE:
         services.run_reminders(s, today=application.event_end)
     elif target is Status.REPORT_OVERDUE:
@@ -153,6 +154,12 @@ PATHS = {
     Status.CLOSED: [Status.SUBMITTED, Status.IN_REVIEW, Status.APPROVED, Status.PAID,
                     Status.REPORT_DUE, Status.REPORT_RECEIVED, Status.CLOSED],
 }
+
+
+def pay(payment, grants, reference="BATCH-1", paid_on=None):
+    """Pay a grant payment the way this tree pays (a payout batch, or by hand)."""
+    return pay_at_once(db.session, payment, reference=reference, paid_on=paid_on or date.today(),
+                       actor=grants.treasurer)
 
 
 def make_application(grants, status: Status = Status.DRAFT, amount=None, **overrides):
