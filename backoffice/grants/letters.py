@@ -10,7 +10,8 @@ from .models import Application
 
 
 def award_letter_pdf(application: Application) -> bytes:
+    decided = application.decided_at.date() if application.decided_at else date.today()
     return render_pdf("pdf/grant_award_letter.html", application=application,
-                      programme=application.programme, today=date.today(),
+                      programme=application.programme, today=decided,
                       organisation=current_app.config["ORGANISATION_NAME"],
                       locale=current_app.config["DEFAULT_LOCALE"])

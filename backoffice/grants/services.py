@@ -30,6 +30,7 @@ from ..auth.services import normalise_email
 from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from ..core.mail import queue_mail
 from ..core.money import Money
 from ..core.permissions import Permission
 from ..core.uploads import store_upload
@@ -463,7 +464,6 @@ def send_links(session, email: str, *, address: str) -> int:
     applications = session.scalars(select(Application).where(Application.contact_email == email)
                                    .order_by(Application.id.desc()).limit(20)).all()
     if applications:
-        from ..core.mail import queue_mail  # noqa: PLC0415
         lines = "\n".join(f"- {a.reference} {a.title or a.programme.name} "
                           f"({a.status.label}): {access.status_url(a)}" for a in applications)
         queue_mail(session, email, "Your grant applications",
@@ -521,6 +521,12 @@ def assign_reviewer(session, application: Application, reviewer, *, actor) -> Re
            reason=f"{reviewer.display_name} assigned")
     audit.record(session, actor, "grant.reviewer_assigned", "grant_application", application.id,
                  summary=f"{application.reference}: {reviewer.email} assigned")
+    queue_mail(session, reviewer.email, f"Please review grant application {application.reference}",
+               f"Hello {reviewer.display_name},\n\n{getattr(actor, 'display_name', 'The committee')}"
+               f" asks you to review {application.reference} “{application.title}” by "
+               f"{application.applicant_name} ({application.programme.name}):\n\n"
+               f"{access.external_url('grants.application', application_id=application.id)}\n\n"
+               "If you have a conflict of interest, declare it there.\n")
     return review
 
 

@@ -407,3 +407,66 @@ def test_iban_check():
     for bad in ("DE89370400440532013001", "hello", "DE89"):
         with pytest.raises(ValidationError):
             services.normalise_iban(bad)
+
+
+def test_assigning_and_volunteering_reviewers(grants, mailbox):
+    first, second, third = grants.committee
+    application = make_application(grants, Status.SUBMITTED)
+    with transaction():
+        services.assign_reviewer(db.session, application, second, actor=first)
+    assert mailbox[-1]["To"] == second.email and application.reference in mailbox[-1]["Subject"]
+    with pytest.raises(ValidationError, match="already reviews"):
+        with transaction():
+            services.assign_reviewer(db.session, application, second, actor=first)
+    with pytest.raises(PermissionDenied):
+        with transaction():
+            services.assign_reviewer(db.session, application, grants.treasurer, actor=first)
+    with transaction():
+        services.volunteer(db.session, application, actor=third)
+    assert [(r.reviewer_id, r.assigned_by_id) for r in application.reviews] == [
+        (second.id, first.id), (third.id, None)]
+
+
+def test_programmes_in_rounds_take_applications_only_while_a_round_is_open(grants):
+    from backoffice.grants import programmes
+    today = date.today()
+    with transaction():
+        grants.programme.uses_rounds = True
+    with pytest.raises(ValidationError, match="no round open"):
+        with transaction():
+            services.save_application(db.session, data=_data_with(), programme=grants.programme)
+    with transaction():
+        programmes.add_round(db.session, grants.programme, name="Spring", actor=grants.treasurer,
+                             opens_on=today - timedelta(days=5), deadline=today + timedelta(days=5))
+    with transaction():
+        application = services.save_application(db.session, data=_data_with(),
+                                                programme=grants.programme)
+    assert application.round.name == "Spring"
+    with pytest.raises(services.IncompleteApplication) as late:
+        with transaction():
+            services.submit_application(db.session, application, actor=None,
+                                        today=today + timedelta(days=6))
+    assert "deadline of Spring" in late.value.errors["_form"]
+
+
+def test_budget_view_figures(grants):
+    from backoffice.grants.queries import budget_view
+    make_application(grants, Status.APPROVED, amount=eur(1_000))
+    make_application(grants, Status.PAID, amount=eur(500))
+    make_application(grants, Status.CANCELLED, amount=eur(700))
+    make_application(grants, Status.SUBMITTED, amount=eur(300))
+    row = budget_view(db.session, date.today().year).rows[0]
+    assert (row.budget, row.awarded, row.paid, row.committed, row.remaining) == (
+        500_000, 150_000, 50_000, 100_000, 350_000)
+    assert (row.grants, row.pending, row.requested_pending) == (2, 1, 30_000)
+
+
+def test_the_reminder_command(app, grants):
+    application = make_application(grants, Status.PAID)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["grants", "remind", "--today",
+                                 application.event_end.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "1 report(s) now due" in result.output
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).status is Status.REPORT_DUE

@@ -308,3 +308,39 @@ def test_committee_actions_show_refusals_next_to_the_field(client, grants, users
     assert response.status_code == 302
     db.session.refresh(application)
     assert application.status is Status.APPROVED and application.amount_awarded == 180000
+
+
+def test_a_programme_is_set_up_in_the_pages(client, grants, users):
+    login(client, Role.TREASURER)
+    response = post_form(client, "/grants/programmes/new", {
+        "name": "Travel grants", "slug": "travel", "fund_id": str(grants.fund.id),
+        "currency": "EUR", "max_per_grant": "750", "min_lead_days": "30", "quorum": "2",
+        "report_days": "45", "accepting": "y", "summary": "Travel to conferences."},
+        token_from="/grants/programmes/new")
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    page = response.headers["Location"]
+    response = post_form(client, page + "/budget", {"year": str(date.today().year),
+                                                    "amount": "-5"}, token_from=page)
+    assert response.status_code == 400 and "cannot be negative" in response.get_data(as_text=True)
+    assert post_form(client, page + "/budget", {"year": str(date.today().year),
+                                                "amount": "3,000"},
+                     token_from=page).status_code == 302
+    response = post_form(client, page + "/questions", {"label": "Which conference?",
+                                                       "kind": "choice", "choices": "Only one"},
+                         token_from=page)
+    assert response.status_code == 400 and "at least two options" in response.get_data(
+        as_text=True)
+    assert post_form(client, page + "/questions", {"label": "Is it your first talk?",
+                                                   "kind": "yes_no", "required": "y"},
+                     token_from=page).status_code == 302
+    form = client.get("/grants/p/travel/apply").get_data(as_text=True)
+    assert "Is it your first talk?" in form and "€750.00" in form
+    assert "€3,000.00" in client.get("/grants/budget").get_data(as_text=True)
+
+
+def test_the_public_list_shows_only_programmes_that_publish(client, grants):
+    make_application(grants, Status.APPROVED, title="Published workshop")
+    assert "Published workshop" in client.get("/grants/awarded").get_data(as_text=True)
+    with transaction():
+        grants.programme.public_list = False
+    assert "Published workshop" not in client.get("/grants/awarded").get_data(as_text=True)
