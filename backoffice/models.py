@@ -3,20 +3,7 @@ from .auth.models import LoginAttempt, User, UserRole, UserToken  # noqa: F401
 from .core.audit import AuditEvent  # noqa: F401
 from .core.uploads import StoredFile  # noqa: F401
 from .funds.models import FeePolicy  # noqa: F401
-from .grants.models import (  # noqa: F401
-    Application as GrantApplication,
-    Attachment as GrantAttachment,
-    Budget as GrantBudget,
-    BudgetLine as GrantBudgetLine,
-    Disbursement as GrantDisbursement,
-    Event as GrantEvent,
-    FormAttempt as GrantFormAttempt,
-    Programme as GrantProgramme,
-    Question as GrantQuestion,
-    Report as GrantReport,
-    Review as GrantReview,
-    Round as GrantRound,
-)
+from .grants import models as grants_models  # noqa: F401  (every grants table)
 from .groups.models import MemberGroup, group_organisers  # noqa: F401
 from .ledger.models import (  # noqa: F401
     Account,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import date, datetime, timedelta, UTC
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert
 

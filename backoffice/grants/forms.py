@@ -25,17 +25,12 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from wtforms.validators import ValidationError as FieldError
 
 from ..core.errors import ValidationError
-from ..core.forms import options
 from ..core.formatting import current_locale
+from ..core.forms import options
 from ..core.money import Money
+from ..ledger.forms import optional_int
 from .models import QuestionKind, Vote
 from .services import ApplicationInput, setting
-
-
-def optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    return int(value)
 
 
 class MoneyField(StringField):

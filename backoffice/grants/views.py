@@ -29,8 +29,8 @@ from ..core.uploads import send_stored
 from ..extensions import csrf, db
 from ..groups.models import MemberGroup
 from ..ledger.models import Fund
-from . import access, programmes as programme_services, queries, services
-from .payouts import available as batches_available, batch_of
+from . import access, queries, services
+from . import programmes as programme_services
 from .forms import (
     AnswerForm,
     ApproveForm,
@@ -66,6 +66,8 @@ from .models import (
     Question,
     Status,
 )
+from .payouts import available as batches_available
+from .payouts import batch_of
 
 bp = Blueprint("grants", __name__, url_prefix="/grants")
 
@@ -550,56 +552,68 @@ def _act(application_id: int, form_name: str, run, success: str, choices=None):
     return _detail(_application(application_id), status=400, **{form_name: form})
 
 
-@bp.route("/applications/<int:application_id>/request-information", methods=["POST"])
-@requires(Permission.GRANTS_REVIEW)
-def request_information(application_id: int):
-    return _act(application_id, "info_form",
-                lambda a, f: services.request_information(db.session, a, question=f.question.data,
-                                                          actor=current_user),
-                "The applicant is asked; the application waits for their answer.")
+#: The committee's and the treasurer's actions on an application, each a POST of one form of
+#: the application page to one service: (URL and endpoint, permission, form, call, message).
+ACTIONS = [
+    ("request-information", Permission.GRANTS_REVIEW, "info_form",
+     lambda a, f: services.request_information(db.session, a, question=f.question.data,
+                                               actor=current_user),
+     "The applicant is asked; the application waits for their answer."),
+    ("start-review", Permission.GRANTS_REVIEW, "confirm_form",
+     lambda a, f: services.start_review(db.session, a, actor=current_user),
+     "The application is in review: the committee can vote."),
+    ("volunteer", Permission.GRANTS_REVIEW, "confirm_form",
+     lambda a, f: services.volunteer(db.session, a, actor=current_user),
+     "You review this application."),
+    ("review", Permission.GRANTS_REVIEW, "score_form",
+     lambda a, f: services.score(db.session, a, value=f.score.data, comment=f.comment.data,
+                                 actor=current_user),
+     "Your review is saved."),
+    ("conflict", Permission.GRANTS_REVIEW, "conflict_form",
+     lambda a, f: services.declare_conflict(db.session, a, note=f.note.data, actor=current_user),
+     "Your conflict of interest is recorded; you take no part in this decision."),
+    ("vote", Permission.GRANTS_REVIEW, "vote_form",
+     lambda a, f: services.cast_vote(db.session, a, vote=f.vote.data, actor=current_user),
+     "Your vote is recorded."),
+    ("approve", Permission.GRANTS_DECIDE, "approve_form",
+     lambda a, f: services.approve(db.session, a, amount=f.amount.money,
+                                   conditions=f.conditions.data, note=f.note.data,
+                                   board_resolution_ref=f.board_resolution_ref.data,
+                                   actor=current_user),
+     "The grant is approved and its money committed; the applicant has the award letter."),
+    ("reject", Permission.GRANTS_DECIDE, "reject_form",
+     lambda a, f: services.reject(db.session, a, reason=f.reason.data, actor=current_user),
+     "The application is declined; the applicant is told."),
+    ("reduce", Permission.GRANTS_DECIDE, "reduce_form",
+     lambda a, f: services.reduce_grant(db.session, a, amount=f.amount.money,
+                                        reason=f.reason.data, actor=current_user),
+     "The grant is reduced; the difference is released from the commitment."),
+    ("cancel", Permission.GRANTS_DECIDE, "cancel_form",
+     lambda a, f: services.cancel_grant(db.session, a, reason=f.reason.data, actor=current_user),
+     "The grant is cancelled and its commitment reversed."),
+    ("disburse", Permission.GRANTS_PAY, "disburse_form",
+     lambda a, f: services.create_disbursement(db.session, a, amount=f.amount.money,
+                                               actor=current_user),
+     "The payment is ready for payout."),
+    ("close", Permission.GRANTS_PAY, "close_form",
+     lambda a, f: services.close_grant(db.session, a, returned=f.returned.money,
+                                       note=f.note.data, actor=current_user),
+     "The grant is closed."),
+]
 
 
-@bp.route("/applications/<int:application_id>/start-review", methods=["POST"])
-@requires(Permission.GRANTS_REVIEW)
-def start_review(application_id: int):
-    return _act(application_id, "confirm_form",
-                lambda a, f: services.start_review(db.session, a, actor=current_user),
-                "The application is in review: the committee can vote.")
+def _action_view(name: str, form_name: str, run, success: str):
+    def view(application_id: int):
+        return _act(application_id, form_name, run, success)
+    view.__name__ = name
+    return view
 
 
-@bp.route("/applications/<int:application_id>/volunteer", methods=["POST"])
-@requires(Permission.GRANTS_REVIEW)
-def volunteer(application_id: int):
-    return _act(application_id, "confirm_form",
-                lambda a, f: services.volunteer(db.session, a, actor=current_user),
-                "You review this application.")
-
-
-@bp.route("/applications/<int:application_id>/review", methods=["POST"])
-@requires(Permission.GRANTS_REVIEW)
-def review(application_id: int):
-    return _act(application_id, "score_form",
-                lambda a, f: services.score(db.session, a, value=f.score.data,
-                                            comment=f.comment.data, actor=current_user),
-                "Your review is saved.")
-
-
-@bp.route("/applications/<int:application_id>/conflict", methods=["POST"])
-@requires(Permission.GRANTS_REVIEW)
-def conflict(application_id: int):
-    return _act(application_id, "conflict_form",
-                lambda a, f: services.declare_conflict(db.session, a, note=f.note.data,
-                                                       actor=current_user),
-                "Your conflict of interest is recorded; you take no part in this decision.")
-
-
-@bp.route("/applications/<int:application_id>/vote", methods=["POST"])
-@requires(Permission.GRANTS_REVIEW)
-def vote(application_id: int):
-    return _act(application_id, "vote_form",
-                lambda a, f: services.cast_vote(db.session, a, vote=f.vote.data,
-                                                actor=current_user),
-                "Your vote is recorded.")
+for _slug, _permission, _form_name, _run, _success in ACTIONS:
+    bp.add_url_rule(f"/applications/<int:application_id>/{_slug}", _slug.replace("-", "_"),
+                    requires(_permission)(_action_view(_slug.replace("-", "_"), _form_name, _run,
+                                                       _success)),
+                    methods=["POST"])
 
 
 @bp.route("/applications/<int:application_id>/assign", methods=["POST"])
@@ -611,63 +625,6 @@ def assign(application_id: int):
     users = db.session.scalars(select(User.id).where(User.active.is_(True))).all()
     return _act(application_id, "assign_form", run, "The reviewer is assigned.",
                 choices=options(((u, str(u)) for u in users), blank=""))
-
-
-@bp.route("/applications/<int:application_id>/approve", methods=["POST"])
-@requires(Permission.GRANTS_DECIDE)
-def approve(application_id: int):
-    return _act(application_id, "approve_form",
-                lambda a, f: services.approve(
-                    db.session, a, amount=f.amount.money, conditions=f.conditions.data,
-                    board_resolution_ref=f.board_resolution_ref.data, note=f.note.data,
-                    actor=current_user),
-                "The grant is approved and its money committed; the applicant has the award "
-                "letter.")
-
-
-@bp.route("/applications/<int:application_id>/reject", methods=["POST"])
-@requires(Permission.GRANTS_DECIDE)
-def reject(application_id: int):
-    return _act(application_id, "reject_form",
-                lambda a, f: services.reject(db.session, a, reason=f.reason.data,
-                                             actor=current_user),
-                "The application is declined; the applicant is told.")
-
-
-@bp.route("/applications/<int:application_id>/reduce", methods=["POST"])
-@requires(Permission.GRANTS_DECIDE)
-def reduce(application_id: int):
-    return _act(application_id, "reduce_form",
-                lambda a, f: services.reduce_grant(db.session, a, amount=f.amount.money,
-                                                   reason=f.reason.data, actor=current_user),
-                "The grant is reduced; the difference is released from the commitment.")
-
-
-@bp.route("/applications/<int:application_id>/cancel", methods=["POST"])
-@requires(Permission.GRANTS_DECIDE)
-def cancel(application_id: int):
-    return _act(application_id, "cancel_form",
-                lambda a, f: services.cancel_grant(db.session, a, reason=f.reason.data,
-                                                   actor=current_user),
-                "The grant is cancelled and its commitment reversed.")
-
-
-@bp.route("/applications/<int:application_id>/disburse", methods=["POST"])
-@requires(Permission.GRANTS_PAY)
-def disburse(application_id: int):
-    return _act(application_id, "disburse_form",
-                lambda a, f: services.create_disbursement(db.session, a, amount=f.amount.money,
-                                                          actor=current_user),
-                "The payment is ready for payout.")
-
-
-@bp.route("/applications/<int:application_id>/close", methods=["POST"])
-@requires(Permission.GRANTS_PAY)
-def close(application_id: int):
-    return _act(application_id, "close_form",
-                lambda a, f: services.close_grant(db.session, a, returned=f.returned.money,
-                                                  note=f.note.data, actor=current_user),
-                "The grant is closed.")
 
 
 @bp.route("/applications/<int:application_id>/letter.pdf")

@@ -18,7 +18,7 @@ def _log_out(page):
     page.wait_for_url("**/login")
 
 
-def test_a_group_applies_is_asked_answers_is_approved_paid_and_reports_back(page, grants):
+def test_a_group_applies_is_asked_answers_is_approved_paid_and_reports_back(page, grants):  # noqa: F811
     with transaction():
         grants.programme.quorum = 1
     event = (date.today() + timedelta(days=50)).isoformat()

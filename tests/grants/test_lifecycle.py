@@ -228,8 +228,8 @@ def test_conflict_of_interest_excludes_from_scoring_and_voting(grants):
 
 
 def test_organisers_of_the_applying_group_are_conflicted(grants, users):
-    from backoffice.core.permissions import Role
     from backoffice.auth.services import update_user
+    from backoffice.core.permissions import Role
     organiser = grants.organiser
     with transaction():
         update_user(db.session, organiser, actor=None, name=organiser.name,

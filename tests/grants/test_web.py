@@ -20,7 +20,7 @@ from backoffice.grants.access import token_for
 from backoffice.grants.models import Application, QuestionKind, Status
 
 from ..helpers import login, post_form
-from .conftest import PATHS, eur, make_application, question
+from .conftest import eur, make_application, question
 
 APPLY = "/grants/p/community/apply"
 STARTED = re.compile(r'name="started" type="hidden" value="([^"]+)"|'
