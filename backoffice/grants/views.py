@@ -123,6 +123,14 @@ def takes_documents(view):
     return csrf.exempt(view)
 
 
+@bp.after_request
+def _private_pages(response):
+    """Pages behind the secret link are nobody else's: no caches keep them."""
+    if request.endpoint and request.endpoint.endswith("_link"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.before_request
 def _allow_documents():
     view = current_app.view_functions.get(request.endpoint)

@@ -344,3 +344,53 @@ def test_the_public_list_shows_only_programmes_that_publish(client, grants):
     with transaction():
         grants.programme.public_list = False
     assert "Published workshop" not in client.get("/grants/awarded").get_data(as_text=True)
+
+
+def test_lost_links_are_emailed_again_and_limited(client, grants, uploads, mailbox, app):
+    application = make_application(grants, Status.SUBMITTED)
+    tokens = _tokens(client, "/grants/links")
+    for _ in range(3):
+        response = client.post("/grants/links", data={**tokens, "email": application.contact_email,
+                                                      "submit": "x"})
+        assert response.status_code == 302
+    assert f"/grants/a/{token_for(application)}" in mailbox[-1].get_body().get_content()
+    response = client.post("/grants/links", data={**tokens, "email": application.contact_email,
+                                                  "submit": "x"})
+    assert response.status_code == 400 and "too many" in response.get_data(as_text=True)
+
+
+def test_documents_are_served_to_the_link_and_the_committee_only(client, grants, uploads,
+                                                                  users):
+    from .conftest import PDF
+    response = _post(client, _complete(), files=[(PDF, "offer.pdf")])
+    application = db.session.scalar(select(Application))
+    other = make_application(grants, Status.SUBMITTED)
+    attachment = application.attachments[0]
+    link = f"/grants/a/{token_for(application)}"
+    page = client.get(link)
+    assert page.headers["Cache-Control"] == "no-store"
+    assert _download(client, f"{link}/files/{attachment.id}") == PDF
+    assert client.get(f"/grants/a/{token_for(other)}/files/{attachment.id}").status_code == 404
+    internal = f"/grants/applications/{application.id}/files/{attachment.id}"
+    assert client.get(internal).status_code == 302
+    login(client, Role.REVIEWER)
+    assert _download(client, internal) == PDF
+    assert response.status_code == 302
+
+
+def _download(client, url) -> bytes:
+    with client.get(url) as response:
+        assert response.status_code == 200, url
+        return response.data
+
+
+def test_the_applicant_withdraws_on_the_status_page(client, grants, mailbox):
+    application = make_application(grants, Status.SUBMITTED)
+    link = f"/grants/a/{token_for(application)}"
+    response = post_form(client, link + "/withdraw", {"reason": "The venue closed."},
+                         token_from=link)
+    assert response.status_code == 302
+    db.session.refresh(application)
+    assert application.status is Status.WITHDRAWN
+    assert "withdrawn" in mailbox[-1]["Subject"]
+    assert "Withdraw the application" not in client.get(link).get_data(as_text=True)
