@@ -39,6 +39,9 @@ APPLICATIONS = [
     (Status.REPORT_RECEIVED, "MUC", "PyMunich", "Django sprint", 400, 400),
     (Status.CLOSED, "HH", "Python Usergroup Hamburg", "Pythonistas at the harbour", 900, 800),
 ]
+CLOSED_TITLE = "Pythonistas at the harbour"
+PAID_STATES = (Status.PAID, Status.REPORT_DUE, Status.REPORT_OVERDUE, Status.REPORT_RECEIVED,
+               Status.CLOSED)
 
 
 def _eur(euros: float) -> Money:
@@ -95,28 +98,37 @@ def seed_grants(session, *, users: dict, funds: dict, groups: dict, today: date)
     # Decisions on grants whose events are over are dated in the last open month.
     decided = date(today.year, today.month, 1) - timedelta(days=1)
     decided = date(decided.year, decided.month, 1)
+    to_pay, to_report = [], []
     for number, (status, code, name, title, requested, awarded) in enumerate(APPLICATIONS, 1):
-        _application(session, community, status, group=groups.get(code), name=name,
-                     title=title, requested=requested, awarded=awarded, number=number,
-                     committee=(reviewer, admin), treasurer=treasurer, today=today,
-                     decided=decided)
+        application = _application(
+            session, community, status, group=groups.get(code), name=name, title=title,
+            requested=requested, awarded=awarded, number=number, committee=(reviewer, admin),
+            today=today, decided=decided)
+        if status in PAID_STATES:
+            to_pay.append(services.create_disbursement(session, application, actor=treasurer))
+        if status in (Status.REPORT_RECEIVED, Status.CLOSED):
+            to_report.append(application)
+    # The treasurer pays the approved grants together, a few days after the decisions.
+    pay_at_once(session, to_pay, reference=f"PAYOUT-{decided:%Y%m}", actor=treasurer,
+                paid_on=decided + timedelta(days=3))
+    for application in to_report:
+        _report_back(session, application, treasurer=treasurer, decided=decided)
     services.run_reminders(session, today=today)
     return {"programmes": 2, "applications": len(APPLICATIONS)}
 
 
 def _application(session, programme, status, *, group, name, title, requested, awarded,
-                 number, committee, treasurer, today, decided):
-    over = status in (Status.REPORT_DUE, Status.REPORT_OVERDUE, Status.REPORT_RECEIVED,
-                      Status.CLOSED)
+                 number, committee, today, decided):
+    # Grants paid by now were decided on ``decided`` (the first day of the last open month).
     if status is Status.REPORT_DUE:
         start = today - timedelta(days=3)
-    elif over:
-        start = decided - timedelta(days=10 + number)
+    elif status in PAID_STATES and status is not Status.PAID:
+        start = decided + timedelta(days=1 + number % 4)
     elif status is Status.PAID:
         start = today + timedelta(days=20)
     else:
         start = today + timedelta(days=50 + 7 * number)
-    applied = start - timedelta(days=60) if over or status is Status.PAID \
+    applied = decided - timedelta(days=50) if status in PAID_STATES \
         else today - timedelta(days=number)
     keys = [q.key for q in programme.questions]
     slug = name.lower().replace(" ", "-").replace("ü", "ue")
@@ -162,8 +174,8 @@ def _application(session, programme, status, *, group, name, title, requested, a
                         reason="The programme funds community events open to everyone; a "
                                "trading competition is outside its purpose.")
         return application
-    approved = decided if over else today
-    services.approve(session, application, amount=_eur(awarded), actor=second, today=approved,
+    services.approve(session, application, amount=_eur(awarded), actor=second,
+                     today=decided if status in PAID_STATES else today,
                      note="Have a great event!" if awarded == requested else
                      "We could not fund the printing.")
     if status is Status.REPORT_OVERDUE:  # early in a month the due date may not have passed yet
@@ -171,24 +183,21 @@ def _application(session, programme, status, *, group, name, title, requested, a
     if status is Status.CANCELLED:
         services.cancel_grant(session, application, actor=second,
                               reason="The workshop was called off by the organisers.")
-        return application
-    if status is Status.APPROVED:
-        return application
-    payment = services.create_disbursement(session, application, actor=treasurer)
-    pay_at_once(session, payment, reference=f"PAYOUT-{decided:%Y%m}-{number:02d}",
-                paid_on=approved + timedelta(days=3) if over else approved, actor=treasurer)
-    if status in (Status.REPORT_RECEIVED, Status.CLOSED):
-        services.run_reminders(session, today=start)
-        services.submit_report(session, application, actor=applicant,
-                               narrative="About thirty people came, half of them new to "
-                                         "Python. Thank you!",
-                               attendance=28 + number, amount_spent=_eur(awarded - 50),
-                               unused=_eur(50), uploads=[services.Upload("receipts.pdf",
-                                                                         _RECEIPT)])
-    if status is Status.CLOSED:
+    return application
+
+
+def _report_back(session, application, *, treasurer, decided):
+    services.run_reminders(session, today=application.event_end)
+    services.submit_report(session, application, actor=Applicant(application.contact_email),
+                           narrative="About thirty people came, half of them new to Python. "
+                                     "Thank you!",
+                           attendance=application.expected_attendance + 3,
+                           amount_spent=Money(application.amount_awarded - 5000, "EUR"),
+                           unused=_eur(50),
+                           uploads=[services.Upload("receipts.pdf", _RECEIPT)])
+    if application.title == CLOSED_TITLE:
         services.close_grant(session, application, returned=_eur(50), actor=treasurer,
                              booking_date=decided + timedelta(days=20))
-    return application
 
 
 _RECEIPT = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"

@@ -42,18 +42,22 @@ def batch_of(session, disbursement: Disbursement) -> str | None:
     return item.batch.message_id if item is not None else None
 
 
-def pay_at_once(session, disbursement: Disbursement, *, reference: str, paid_on: date, actor):
-    """Pay one grant payment straight away, the way this tree pays: a payout batch of its own,
-    executed on ``paid_on``, or, without batches, by hand. For demo data and tests."""
+def pay_at_once(session, disbursements: list[Disbursement], *, reference: str, paid_on: date,
+                actor) -> None:
+    """Pay grant payments straight away, the way this tree pays: one payout batch executed on
+    ``paid_on``, or, without batches, each by hand. For demo data and tests."""
     from . import services  # noqa: PLC0415 (services imports this module)
 
+    if not disbursements:
+        return
     if batches is None:
-        return services.mark_paid(session, disbursement, batch_ref=reference, paid_on=paid_on,
-                                  actor=actor)
-    batch = batches.create_batch(session, selected=[(KIND, str(disbursement.id))],
+        for disbursement in disbursements:
+            services.mark_paid(session, disbursement, batch_ref=reference, paid_on=paid_on,
+                               actor=actor)
+        return
+    batch = batches.create_batch(session, selected=[(KIND, str(d.id)) for d in disbursements],
                                  requested_on=max(paid_on, date.today()), actor=actor)
     batches.mark_executed(session, batch, booked_on=paid_on, actor=actor)
-    return disbursement
 
 
 class GrantPayables:

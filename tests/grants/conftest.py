@@ -158,8 +158,8 @@ PATHS = {
 
 def pay(payment, grants, reference="BATCH-1", paid_on=None):
     """Pay a grant payment the way this tree pays (a payout batch, or by hand)."""
-    return pay_at_once(db.session, payment, reference=reference, paid_on=paid_on or date.today(),
-                       actor=grants.treasurer)
+    pay_at_once(db.session, [payment], reference=reference, paid_on=paid_on or date.today(),
+                actor=grants.treasurer)
 
 
 def make_application(grants, status: Status = Status.DRAFT, amount=None, **overrides):
