@@ -323,7 +323,8 @@ class CloseForm(FlaskForm):
 class ProgrammeForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     slug = StringField("Web address", validators=[DataRequired(), Length(max=80)],
-                       description="Lower-case letters, digits and dashes: /grants/p/<address>")
+                       description="Lower-case letters, digits and dashes; the public page "
+                                   "is /grants/p/ followed by it.")
     summary = StringField("One-line summary", validators=[Optional(), Length(max=300)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=10000)])
     fund_id = SelectField("Pays from fund", coerce=optional_int, validators=[DataRequired()])

@@ -216,20 +216,20 @@ def apply(slug: str):
     if request.method == "POST" and closed is None:
         saved = _save(form, programme=programme)
         if saved is not None:
-            return _after_save(saved, form)
+            return _after_save(saved, created=True)
     status = 400 if request.method == "POST" and not form.add_line.data else 200
     return render_template("grants/public/apply.html", form=form, programme=programme,
                            closed=closed, application=None, viewer=None), status
 
 
-def _after_save(application: Application, form):
+def _after_save(application: Application, *, created: bool):
     viewer = Viewer(application, token=access.token_for(application))
     if application.status is Status.SUBMITTED:
         flash("Thank you! Your application is submitted. We have emailed you a confirmation "
               "with the link to this page.", "success")
         return redirect(viewer.url("status"))
     flash("Your draft is saved. We have emailed you the link to come back to it; you can also "
-          "bookmark this page.", "success")
+          "bookmark this page." if created else "Your draft is saved.", "success")
     return redirect(viewer.url("edit"))
 
 
@@ -344,7 +344,7 @@ def edit(viewer: Viewer):
     if request.method == "POST":
         saved = _save(form, application=application)
         if saved is not None:
-            return _after_save(saved, form)
+            return _after_save(saved, created=False)
     status_code = 400 if request.method == "POST" and not form.add_line.data else 200
     return render_template("grants/public/apply.html", form=form, programme=programme,
                            closed=None, application=application, viewer=viewer), status_code
