@@ -19,7 +19,7 @@ from backoffice.grants.models import REVIEW_STATES, Application, Review, Status
 from backoffice.grants.queries import applications_page, budget_view
 from backoffice.ledger import services as ledger
 
-from .common import bench_app, fresh_database, median_ms
+from .common import fresh_apps, median_ms
 
 TARGET_MS = 100
 SIZES = [10_000]
@@ -86,19 +86,12 @@ def generate(session, count: int, seed: int = 11) -> dict:
 
 
 def run(report, backends, quick: bool) -> None:
-    for backend in backends:
-        for size in (QUICK_SIZES if quick else SIZES):
-            with fresh_database(backend) as url:
-                app = bench_app(url)
-                with app.app_context():
-                    started = time.monotonic()
-                    data = generate(db.session, size)
-                    print(f"  generated {data['applications']:,} applications and "
-                          f"{data['reviews']:,} reviews on {backend} in "
-                          f"{time.monotonic() - started:.0f} s", flush=True)
-                    _measure(report, app, backend, f"{size:,} apps", data)
-                    db.session.remove()
-                    db.engine.dispose()
+    for backend, size, app in fresh_apps(backends, QUICK_SIZES if quick else SIZES):
+        started = time.monotonic()
+        data = generate(db.session, size)
+        print(f"  generated {data['applications']:,} applications and {data['reviews']:,} "
+              f"reviews on {backend} in {time.monotonic() - started:.0f} s", flush=True)
+        _measure(report, app, backend, f"{size:,} apps", data)
 
 
 def _measure(report, app, backend: str, size: str, data: dict) -> None:

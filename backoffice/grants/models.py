@@ -254,7 +254,7 @@ class Application(db.Model):
 
     __table_args__ = (
         Index("ix_grant_applications_status_submitted", "status", "submitted_at", "id"),
-        Index("ix_grant_applications_programme_year", "programme_id", "budget_year"),
+        Index("ix_grant_applications_year_programme", "budget_year", "programme_id"),
         Index("ix_grant_applications_group_status", "group_id", "status"),
         Index("ix_grant_applications_email_status", "contact_email", "status"),
         CheckConstraint("amount_requested IS NULL OR amount_requested > 0",

@@ -323,7 +323,7 @@ def _status_page(viewer: Viewer, *, status: int = 200, **forms):
     defaults.update(forms)
     events = [e for e in application.events if e.public]
     return render_template("grants/public/status.html", application=application, viewer=viewer,
-                           events=events, can=services.can_do, Status=Status,
+                           events=events, can_do=services.can_do, Status=Status,
                            **defaults), status
 
 

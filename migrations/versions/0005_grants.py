@@ -140,7 +140,7 @@ def upgrade():
     with op.batch_alter_table('grant_applications', schema=None) as batch_op:
         batch_op.create_index('ix_grant_applications_email_status', ['contact_email', 'status'], unique=False)
         batch_op.create_index('ix_grant_applications_group_status', ['group_id', 'status'], unique=False)
-        batch_op.create_index('ix_grant_applications_programme_year', ['programme_id', 'budget_year'], unique=False)
+        batch_op.create_index('ix_grant_applications_year_programme', ['budget_year', 'programme_id'], unique=False)
         batch_op.create_index('ix_grant_applications_status_submitted', ['status', 'submitted_at', 'id'], unique=False)
 
     op.create_table('grant_attachments',
@@ -281,7 +281,7 @@ def downgrade():
     op.drop_table('grant_attachments')
     with op.batch_alter_table('grant_applications', schema=None) as batch_op:
         batch_op.drop_index('ix_grant_applications_status_submitted')
-        batch_op.drop_index('ix_grant_applications_programme_year')
+        batch_op.drop_index('ix_grant_applications_year_programme')
         batch_op.drop_index('ix_grant_applications_group_status')
         batch_op.drop_index('ix_grant_applications_email_status')
 
