@@ -365,6 +365,31 @@ def completeness_errors(application: Application, today: date) -> dict[str, str]
     return errors
 
 
+def submission_problems(programme: Programme, data: ApplicationInput, *,
+                        round_: Round | None = None, today: date | None = None) -> dict[str, str]:
+    """What would keep this input from being submitted, found without storing anything: for a
+    form that is sent back anyway (a wrong amount) to name everything else at the same time."""
+    draft = Application(programme=programme, round=round_, currency=programme.currency,
+                        answers={k: v for k, v in data.answers.items() if v not in (None, "")})
+    for name in ("applicant_name", "contact_name", "title", "description", "account_holder"):
+        setattr(draft, name, (getattr(data, name) or "").strip())
+    draft.event_start, draft.event_end = data.event_start, data.event_end
+    draft.expected_attendance = data.expected_attendance
+    draft.amount_requested = data.amount_requested.amount if data.amount_requested else None
+    draft.budget_lines = [BudgetLine(position=n, description=text, amount=amount.amount)
+                          for n, (text, amount) in enumerate(data.budget_lines, 1)]
+    problems = {}
+    draft.iban = data.iban.strip()
+    if draft.iban:
+        try:
+            normalise_iban(draft.iban)
+        except ValidationError as error:
+            problems["iban"] = str(error)
+    for name, message in completeness_errors(draft, today or date.today()).items():
+        problems.setdefault(name, message)
+    return problems
+
+
 def answer_problem(question: Question, value: str) -> str | None:
     if question.kind is QuestionKind.NUMBER:
         try:

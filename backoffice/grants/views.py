@@ -102,7 +102,8 @@ def _show(form, error: DomainError) -> None:
         for name, message in error.errors.items():
             field = getattr(form, name, None)
             if field is not None and hasattr(field, "errors") and name != "budget_lines":
-                field.errors = [*field.errors, message]
+                if not field.errors:  # one message per field: the form's own comes first
+                    field.errors = [*field.errors, message]
             elif name == "budget_lines":
                 form.budget_problem = message
             else:
@@ -184,7 +185,19 @@ def _prepare_form(form, programme: Programme):
 
 def _save(form, *, programme=None, application=None):
     """Validate and save (as draft, or submitted); returns the saved application or None."""
-    if form.add_line.data or not form.validate_on_submit():
+    if form.add_line.data:
+        return None
+    if not form.validate_on_submit():
+        if form.submit.data and not form.guard_errors():  # name everything else too
+            target = programme or application.programme
+            round_ = application.round if application else services.open_round(
+                db.session, target, date.today())
+            problems = services.submission_problems(target, form.to_input(), round_=round_)
+            if any(line.item.errors or line.amount.errors for line in form.budget):
+                problems.pop("budget_lines", None)  # the lines' own errors say it
+            _show(form, services.IncompleteApplication(problems))
+        elif not form.form_errors:
+            form.form_errors.append("Some answers need a second look; see the marked fields.")
         return None
     try:
         uploads = _uploads("attachments")

@@ -109,6 +109,13 @@ def test_negative_and_non_numeric_amounts_are_refused_and_kept(client, grants, u
     assert "&#39;lots&#39; is not an amount." in html
     assert 'value="-50"' in html and 'value="lots"' in html and 'value="-700"' in html
     _nothing_stored(uploads)
+    # Everything else that is missing is named in the same answer.
+    response = _post(client, _complete(**{"budget-0-amount": "-50", "contact_name": "",
+                                          "iban": "DE00 1234"}))
+    html = response.get_data(as_text=True)
+    assert "Give the name of the contact person." in html and "That is not an IBAN" in html
+    assert "Add at least one budget line" not in html
+    _nothing_stored(uploads)
 
 
 def test_a_renamed_executable_is_refused(client, grants, uploads):
