@@ -68,10 +68,14 @@ def _init_login(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from .auth.cli import user_cli
+    from .banking.cli import bank_cli
     from .core.cli import doctor
     from .demo.cli import demo_cli
+    from .expenses.cli import payouts_cli
+    from .funds.cli import funds_cli
     from .grants.cli import grants_cli
     from .ledger.cli import ledger_cli
 
-    for command in (user_cli, ledger_cli, grants_cli, demo_cli, doctor):
+    for command in (user_cli, ledger_cli, bank_cli, funds_cli, payouts_cli, grants_cli, demo_cli,
+                    doctor):
         app.cli.add_command(command)

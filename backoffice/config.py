@@ -63,6 +63,15 @@ class Defaults:
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     UPLOAD_FOLDER: str | None = None  # default: instance/uploads
 
+    # Member groups, expense claims and payouts.
+    GROUP_ADMIN_FEE_PERCENT = "7"  # the fee policy a newly approved group's fund starts with
+    RECEIPT_MAX_BYTES = 10_000_000
+    EXPENSE_SECOND_APPROVAL_ABOVE = 500  # claims above this (major units) need two approvers
+    SEPA_PAIN_VERSION = "pain.001.001.09"  # or pain.001.001.03 for banks that still want it
+    SEPA_DEBTOR_NAME: str | None = None  # default: ORGANISATION_NAME
+    SEPA_DEBTOR_IBAN = "DE02120300000000202051"  # a demo account: set the association's own
+    SEPA_DEBTOR_BIC: str | None = None  # derived from the IBAN where possible
+
 
 def _coerce(value: str):
     try:

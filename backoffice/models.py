@@ -1,10 +1,33 @@
 """Imports every model so that SQLAlchemy and Alembic see the whole schema."""
 from .auth.models import LoginAttempt, User, UserRole, UserToken  # noqa: F401
+from .banking.models import (  # noqa: F401
+    BankAccount,
+    BankImport,
+    BankLine,
+    BankMatch,
+    BankMatchItem,
+    BankMatchLine,
+    BankRule,
+    BankStatement,
+)
 from .core.audit import AuditEvent  # noqa: F401
 from .core.uploads import StoredFile  # noqa: F401
+from .expenses.models import (  # noqa: F401
+    ClaimApproval,
+    ClaimLine,
+    ClaimReceipt,
+    ExpenseClaim,
+    PayoutBatch,
+    PayoutItem,
+)
 from .funds.models import FeePolicy  # noqa: F401
 from .grants import models as grants_models  # noqa: F401  (every grants table)
-from .groups.models import MemberGroup, group_organisers  # noqa: F401
+from .groups.models import (  # noqa: F401
+    GroupApplicant,
+    GroupStatusChange,
+    MemberGroup,
+    group_organisers,
+)
 from .ledger.models import (  # noqa: F401
     Account,
     AccountTotal,

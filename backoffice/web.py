@@ -24,11 +24,16 @@ SECURITY_HEADERS = {
 
 def init_web(app: Flask) -> None:
     from .auth.views import bp as auth_bp
+    from .banking.views import bp as banking_bp
     from .core.views import bp as core_bp
+    from .expenses.views import bp as expenses_bp
+    from .funds.views import bp as funds_bp
     from .grants.views import bp as grants_bp
+    from .groups.views import bp as groups_bp
     from .ledger.views import bp as ledger_bp
 
-    for blueprint in (core_bp, auth_bp, ledger_bp, grants_bp):
+    for blueprint in (core_bp, auth_bp, ledger_bp, banking_bp, groups_bp, funds_bp, expenses_bp,
+                      grants_bp):
         app.register_blueprint(blueprint)
 
     app.before_request(enforce_access)

@@ -11,7 +11,7 @@ import time
 
 from .common import Report, backends
 
-BENCHMARKS = ["ledger", "grants"]
+BENCHMARKS = ["ledger", "banking", "groups", "grants"]
 
 
 def main(argv=None) -> int:

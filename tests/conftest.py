@@ -100,8 +100,9 @@ def database_url(backend, templates, tmp_path):
 
 
 @pytest.fixture
-def app(database_url, smtp_server):
+def app(database_url, smtp_server, tmp_path):
     app = create_app(base_config(database_url, smtp_server[0]))
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")  # never the working tree's instance/
     app.test_client_class = FreshContextClient
     with app.app_context():
         yield app

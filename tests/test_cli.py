@@ -3,6 +3,7 @@ import csv
 import io
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import text
 
@@ -38,7 +39,7 @@ def test_trial_balance_in_three_formats(app, session):
     assert total[-1] == total[-2]  # debits == credits
 
     rows = list(csv.DictReader(io.StringIO(_run(app, "ledger", "trial-balance", "--format", "csv").output)))
-    assert sum(float(r["debit"] or 0) for r in rows) == sum(float(r["credit"] or 0) for r in rows)
+    assert sum(Decimal(r["debit"] or 0) for r in rows) == sum(Decimal(r["credit"] or 0) for r in rows)
     data = json.loads(_run(app, "ledger", "trial-balance", "--format", "json", "--as-of", "2000-01-01").output)
     assert data == []
     one_fund = _run(app, "ledger", "trial-balance", "--fund", "BER", "--format", "json")

@@ -33,6 +33,16 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"
     GROUPS_VIEW_ALL = "groups.view_all"  # every member group (organisers see only their own)
     GROUPS_VIEW_OWN = "groups.view_own"  # the groups one organises
+    BANK_VIEW = "bank.view"              # bank accounts, statements, reconciliation state
+    BANK_RECONCILE = "bank.reconcile"    # import statements, match, book lines, rules, accounts
+    # member groups, funds, expense claims and payouts (issue 3)
+    GROUPS_MANAGE = "groups.manage"          # register and edit groups, organisers, status
+    GROUPS_APPROVE = "groups.approve"        # approve or decline applications
+    FUNDS_MANAGE = "funds.manage"            # admin-fee policies
+    FUNDS_OVERSPEND = "funds.overspend"      # let an expense take a fund below zero (with reason)
+    EXPENSES_VIEW_ALL = "expenses.view_all"  # every expense claim
+    EXPENSES_APPROVE = "expenses.approve"    # approve or reject expense claims
+    PAYOUTS_MANAGE = "payouts.manage"        # SEPA payout batches
     GRANTS_VIEW = "grants.view"          # applications, reviews, budgets of every programme
     GRANTS_REVIEW = "grants.review"      # score, comment, vote, ask applicants for information
     GRANTS_DECIDE = "grants.decide"      # assign reviewers, record decisions, reduce or cancel
@@ -43,9 +53,14 @@ class Permission(StrEnum):
 _TREASURER = {
     Permission.LEDGER_VIEW, Permission.LEDGER_POST, Permission.LEDGER_PERIODS,
     Permission.ACCOUNTS_MANAGE, Permission.AUDIT_VIEW, Permission.GROUPS_VIEW_ALL,
+    Permission.BANK_VIEW, Permission.BANK_RECONCILE,
+    Permission.GROUPS_MANAGE, Permission.FUNDS_MANAGE, Permission.FUNDS_OVERSPEND,
+    Permission.EXPENSES_VIEW_ALL, Permission.EXPENSES_APPROVE, Permission.PAYOUTS_MANAGE,
     Permission.GRANTS_VIEW, Permission.GRANTS_PAY, Permission.GRANTS_MANAGE,
 }
 _BOARD = {Permission.LEDGER_VIEW, Permission.AUDIT_VIEW, Permission.GROUPS_VIEW_ALL,
+          Permission.BANK_VIEW, Permission.GROUPS_MANAGE, Permission.GROUPS_APPROVE,
+          Permission.EXPENSES_VIEW_ALL,
           Permission.GRANTS_VIEW, Permission.GRANTS_DECIDE, Permission.GRANTS_MANAGE}
 _REVIEWER = {Permission.GRANTS_VIEW, Permission.GRANTS_REVIEW, Permission.GRANTS_DECIDE}
 _ORGANISER = {Permission.GROUPS_VIEW_OWN}

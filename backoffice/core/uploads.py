@@ -71,9 +71,11 @@ def _clean_name(name: str) -> str:
     return name[:255] or "upload"
 
 
-def store_upload(session, *, filename: str, data: bytes, allowed: set[str], max_bytes: int,
-                 actor=None) -> StoredFile:
-    """Check and keep an uploaded file; raises ``ValidationError`` (nothing stored) when refused."""
+def check_upload(*, filename: str, data: bytes, allowed: set[str], max_bytes: int) -> tuple[str, str]:
+    """(clean name, kind) of an acceptable file; raises ``ValidationError`` otherwise.
+
+    Call it for every file of a form before storing any, so that one bad file stores nothing.
+    """
     name = _clean_name(filename)
     if not data:
         raise ValidationError(f"{name} is empty.")
@@ -84,6 +86,13 @@ def store_upload(session, *, filename: str, data: bytes, allowed: set[str], max_
     if kind not in allowed:
         accepted = ", ".join(KINDS[k][1] for k in sorted(allowed))
         raise ValidationError(f"{name} is not a {accepted} file (its content says otherwise).")
+    return name, kind
+
+
+def store_upload(session, *, filename: str, data: bytes, allowed: set[str], max_bytes: int,
+                 actor=None) -> StoredFile:
+    """Check and keep an uploaded file; raises ``ValidationError`` (nothing stored) when refused."""
+    name, kind = check_upload(filename=filename, data=data, allowed=allowed, max_bytes=max_bytes)
     digest = hashlib.sha256(data).hexdigest()
     target = _folder() / digest[:2] / digest
     if not target.exists():

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select, text
 
@@ -18,6 +18,8 @@ bp = Blueprint("core", __name__)
 def dashboard():
     from ..ledger import dashboard as ledger_dashboard  # noqa: PLC0415
 
+    if not current_user.can(Permission.GROUPS_VIEW_ALL) and current_user.organised_groups:
+        return redirect(url_for("groups.portal"))  # organisers land on their group
     panels = {}
     if current_user.can(Permission.LEDGER_VIEW):
         panels["ledger"] = ledger_dashboard.summary(db.session, date.today())

@@ -11,16 +11,18 @@ from sqlalchemy import func, select
 
 from ..auth import services as auth
 from ..auth.models import User
+from ..banking.demo import seed_banking
 from ..core.money import Money
 from ..core.permissions import Role
 from ..funds.fees import income_lines, set_policy
 from ..funds.models import IncomeKind
 from ..grants.demo import seed_grants
-from ..groups.models import MemberGroup
+from ..groups.models import GroupKind, GroupStatus, MemberGroup
 from ..ledger import services as ledger
 from ..ledger.balances import account_balances
 from ..ledger.models import JournalEntry, PeriodKind
 from ..ledger.services import Line
+from .sponsorship import seed_sponsorship
 
 DEMO_PASSWORD = "backoffice-demo"
 DEMO_USERS = [
@@ -97,7 +99,8 @@ def seed(session, today: date | None = None, since: date | None = None) -> dict:
     for code, name, kind, _ in GROUPS:
         fund = ledger.create_fund(session, code=code, name=name, actor=treasurer,
                                   description=f"Money held for {name} ({kind}).")
-        group = MemberGroup(name=name, slug=code.lower(), status="active", fund_id=fund.id)
+        group = MemberGroup(name=name, slug=code.lower(), status=GroupStatus.ACTIVE,
+                            kind=GroupKind(kind.replace(" ", "_")), fund_id=fund.id)
         session.add(group)
         funds[code], groups[code] = fund, group
     for code, name in PROGRAMMES:
@@ -117,6 +120,7 @@ def seed(session, today: date | None = None, since: date | None = None) -> dict:
     while day <= today:
         _one_day(demo, day, funds)
         day += timedelta(days=1)
+    sponsorship = seed_sponsorship(session, users, groups, start, today)
     # Books of earlier years and of the months before last are closed, as a treasurer would.
     for year in range(start.year, today.year):
         ledger.set_period_closed(session, PeriodKind.YEAR, date(year, 1, 1), True, actor=treasurer)
@@ -125,9 +129,12 @@ def seed(session, today: date | None = None, since: date | None = None) -> dict:
     while _next_month(month) < current:
         ledger.set_period_closed(session, PeriodKind.MONTH, month, True, actor=treasurer)
         month = _next_month(month)
+    # Grants first: their payouts are on the bank statements the banking demo writes.
     seed_grants(session, users=users, funds=funds, groups=groups, today=today)
+    bank = seed_banking(session, treasurer, today)
     entries = session.scalar(select(func.count()).select_from(JournalEntry))
-    return {"users": len(users), "funds": len(funds) + 1, "entries": entries}
+    return {"users": len(users), "funds": len(funds) + 1, "entries": entries, **bank,
+            **sponsorship}
 
 
 def _next_month(month: date) -> date:

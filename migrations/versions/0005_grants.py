@@ -3,14 +3,14 @@ attachments, history, reviews and votes, disbursements (payables for payout batc
 and the public form's rate-limit counters.
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-26
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

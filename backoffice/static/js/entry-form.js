@@ -48,19 +48,7 @@
 
   function addLine(event) {
     event.preventDefault();
-    var rows = form.querySelectorAll("#lines tr.line");
-    var last = rows[rows.length - 1];
-    var copy = last.cloneNode(true);
-    var index = rows.length;
-    copy.querySelectorAll("input, select").forEach(function (field) {
-      field.name = field.name.replace(/lines-\d+-/, "lines-" + index + "-");
-      field.id = field.id.replace(/lines-\d+-/, "lines-" + index + "-");
-      field.classList.remove("is-invalid");
-      if (field.tagName === "SELECT") { field.selectedIndex = 0; } else { field.value = ""; }
-    });
-    copy.querySelectorAll(".invalid-feedback").forEach(function (node) { node.remove(); });
-    last.parentNode.appendChild(copy);
-    copy.querySelector("select").focus();
+    window.backofficeAddLine(form).querySelector("select").focus();
   }
 
   form.addEventListener("input", update);

@@ -1,0 +1,83 @@
+"""``backoffice bank ...``: bank accounts and statement import from the command line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from ..core.db import transaction
+from ..core.errors import DomainError
+from ..extensions import db
+from ..ledger.services import account_by_code
+from . import services
+from .models import BankAccount, BankLine
+from .parsers import FORMATS
+
+bank_cli = AppGroup("bank", help="Bank accounts and statements.")
+
+
+@bank_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--account", "iban", required=True, help="IBAN of the bank account.")
+@click.option("--format", "format_", type=click.Choice(sorted(FORMATS)), default=None,
+              help="Statement format (default: recognised from the content).")
+def import_command(file: Path, iban: str, format_: str | None):
+    """Import a statement file (CAMT.053, MT940, or CSV with the account's saved mapping)."""
+    bars: list = []
+
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=max(total, 1), label=f"Importing {file.name}"))
+            bars[0].__enter__()
+        bar = bars[0]
+        bar.update(done - bar.pos)
+
+    try:
+        with transaction():
+            account = services.bank_account_by_iban(db.session, iban)
+            result = services.import_statement(db.session, account, filename=file.name,
+                                               data=file.read_bytes(), actor=None,
+                                               format=format_, progress=progress)
+    except DomainError as error:
+        raise click.ClickException(f"{file.name}: {error} Nothing was imported.") from None
+    finally:
+        if bars:
+            bars[0].__exit__(None, None, None)
+    record = result.record
+    open_lines = db.session.scalar(select(db.func.count()).select_from(BankLine).where(
+        BankLine.bank_account_id == account.id, BankLine.status == "open"))
+    click.echo(f"{file.name} ({FORMATS[record.format]}): {record.statements} statement(s), "
+               f"{record.lines_new} new line(s), {record.lines_duplicate} already imported, "
+               f"{record.lines_by_rule} booked by rules, {record.lines_auto_matched} matched "
+               f"automatically; {open_lines} line(s) wait for reconciliation.")
+    for other in sorted(set(result.skipped_statements)):
+        click.echo(f"Skipped the statements of another account: {other}")
+
+
+@bank_cli.command("accounts")
+def accounts_command():
+    """List the bank accounts."""
+    for account in db.session.scalars(select(BankAccount).order_by(BankAccount.name)):
+        click.echo(f"{account.iban:<34} {account.currency} {account.ledger_account.code:<6} "
+                   f"{account.name}")
+
+
+@bank_cli.command("add-account")
+@click.argument("name")
+@click.argument("iban")
+@click.option("--currency", default="EUR", show_default=True)
+@click.option("--ledger-account", "code", default="1200", show_default=True,
+              help="Code of the ledger account the bank account is kept on.")
+@click.option("--bic", default="")
+def add_account_command(name: str, iban: str, currency: str, code: str, bic: str):
+    """Set up a bank account."""
+    try:
+        with transaction():
+            account = services.create_bank_account(
+                db.session, name=name, iban=iban, bic=bic, currency=currency,
+                ledger_account=account_by_code(db.session, code), actor=None)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Bank account {account.label} is set up on {account.ledger_account.label}.")

@@ -1,0 +1,329 @@
+"""The matcher: open items from pluggable providers, indexed once, ranked for each bank line.
+
+A **provider** is one kind of thing a bank line can pay: a booked posting on the bank's ledger
+account (here), an open invoice, an executed payout batch, a Stripe payout (their packages add
+theirs with ``register``). It yields ``OpenItem``s and knows what accepting and undoing a match
+means for its items. The matcher itself knows nothing about any kind.
+
+Ranking is linear in lines plus items: items are indexed by folded reference, by amount and by
+counterparty IBAN; a line looks up the references that occur in its text (windows of one to
+three words, folded the same way), its amount and its IBAN, and scores only those candidates.
+
+References are folded to be tolerant of how people type them: case, spaces, dashes, slashes
+and dots do not count, and the letters most often mistaken for digits (O/Q -> 0, I/L -> 1,
+S -> 5, Z -> 2, B -> 8) read as those digits, on both sides. A reference must be at least five
+characters and contain a digit to count (so "PAYMENT" or a year alone never match).
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..ledger.services import Line
+
+# --- the provider interface ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """Something a bank line may pay, as a provider describes it."""
+
+    provider: str
+    key: str                           # stable within the provider (e.g. the invoice id)
+    amount: int                        # what is still open, signed as the bank shows it (in > 0)
+    currency: str
+    date: date | None                  # when it was booked / issued / executed / due
+    label: str                         # "Invoice 2026-00042 to ACME GmbH"
+    references: tuple[str, ...] = ()   # what a payer or the bank may quote: numbers, e2e ids
+    ibans: tuple[str, ...] = ()        # counterparty accounts known for this item
+    counterparty: str = ""             # name, for the reason shown ("sponsor ACME")
+    kind: str = ""                     # short word for reasons: "invoice", "payout batch"
+    url: str | None = None             # where the treasurer can look at the item
+    allow_partial: bool = True         # may be paid in instalments / part of a split
+
+
+class Provider(ABC):
+    """One kind of open item. Register an instance with ``register``."""
+
+    name: str = ""    # stored in bank_match_items.provider; never change it once used
+    label: str = ""   # "Booked bank postings", "Open invoices"
+
+    @abstractmethod
+    def open_items(self, session, bank_account) -> Iterable[OpenItem]:
+        """Every item still (partly) open for this bank account's currency.
+
+        ``OpenItem.amount`` is what remains open *before* this matcher's own allocations: the
+        service subtracts the active allocations it recorded (``bank_match_items``), so a
+        provider whose own state does not change on a partial payment can return the full
+        amount. A provider whose state does change (an invoice's amount paid) returns what its
+        state says is open and sets ``counts_own_allocations = True``."""
+
+    counts_own_allocations: bool = False
+    #: Whether ``accept`` may return ledger lines or change state. A provider that never does
+    #: (booked postings) lets confident matches be written in bulk on import.
+    posts_entries: bool = True
+
+    @abstractmethod
+    def accept(self, session, *, bank_account, match, item: OpenItem, amount: int,
+               booking_date: date, actor) -> list[Line]:
+        """Record that ``amount`` (signed like the bank line) of ``item`` was paid.
+
+        Return the ledger lines that book it, *except* the bank side (the service adds the
+        bank-account line and posts one journal entry for the whole match, source
+        ``("bank_match", match.id)``): e.g. a credit to receivables for an invoice. Return []
+        when the money is already on the bank's ledger account in the books (a booked posting,
+        a payout batch whose execution already credited the bank). Change the item's own state
+        here (invoice paid) and write its audit record; never commit. Raise ``DomainError`` to
+        refuse."""
+
+    def posting_id(self, item: OpenItem) -> int | None:
+        """The posting on the bank's ledger account this item *is*, if it is one (so the
+        reconciliation knows the books already have it); None for documents."""
+        return None
+
+    def undo(self, session, *, match, item_row, actor) -> None:  # noqa: B027 (optional hook)
+        """Undo the item's own state change when a match is undone. The service reverses the
+        match's journal entry itself; a provider that changed no state has nothing to do."""
+
+
+_REGISTRY: dict[str, Provider] = {}
+
+
+def register(provider: Provider) -> Provider:
+    if not provider.name:
+        raise ValueError("a provider needs a name")
+    _REGISTRY[provider.name] = provider
+    return provider
+
+
+def unregister(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
+def providers() -> list[Provider]:
+    return list(_REGISTRY.values())
+
+
+def provider(name: str) -> Provider:
+    return _REGISTRY[name]
+
+
+# --- folding references ----------------------------------------------------------------------
+
+_MISREAD = str.maketrans({"O": "0", "Q": "0", "I": "1", "L": "1", "S": "5", "Z": "2", "B": "8"})
+_CHUNKS = re.compile(r"[A-Za-z0-9]+")
+MIN_REFERENCE = 5
+WINDOW = 3
+
+
+def fold(text: str) -> str:
+    """'RE 2026-0OO42' -> 'RE202600042' (case, separators and misreadings ignored)."""
+    return "".join(_CHUNKS.findall(text)).upper().translate(_MISREAD)
+
+
+def usable(reference: str) -> bool:
+    """Long enough once folded, and a real digit in it as written ("STRIPE" folds to "5TR1PE"
+    but is no reference)."""
+    return any(ch.isdigit() for ch in reference) and len(fold(reference)) >= MIN_REFERENCE
+
+
+def text_keys(text: str) -> set[str]:
+    """Folded windows of one to three consecutive words of ``text``."""
+    chunks = _CHUNKS.findall(text.upper())
+    keys = set()
+    for start in range(len(chunks)):
+        joined = ""
+        for chunk in chunks[start:start + WINDOW]:
+            joined += chunk
+            if len(joined) >= MIN_REFERENCE:
+                keys.add(joined)
+    return {key.translate(_MISREAD) for key in keys}
+
+
+# --- ranking ---------------------------------------------------------------------------------
+
+SCORE_REFERENCE = 100
+SCORE_AMOUNT = 50
+SCORE_IBAN = 40
+SCORE_NAME = 15
+SCORE_DATE = 10
+NEAREST_BY_AMOUNT = 8  # amount-only candidates considered per line (nearest in date)
+
+
+@dataclass
+class Suggestion:
+    item: OpenItem
+    score: int
+    reasons: list[str]
+    reference: str | None = None  # the reference found in the text
+    exact_amount: bool = False
+    allocate: int = 0             # what accepting would allocate to the item
+
+    @property
+    def confident(self) -> bool:
+        """Exact reference and exact amount: safe to accept without asking."""
+        return self.reference is not None and self.exact_amount
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+
+@dataclass
+class LineFacts:
+    """What the matcher reads from a bank line (so it works on rows or on parsed lines)."""
+
+    amount: int
+    currency: str
+    booking_date: date
+    text: str
+    counterparty_name: str = ""
+    counterparty_iban: str = ""
+
+
+@dataclass
+class ItemIndex:
+    """Open items indexed for lookup; ``remaining`` tracks allocations made meanwhile."""
+
+    items: dict[tuple[str, str], OpenItem] = field(default_factory=dict)
+    remaining: dict[tuple[str, str], int] = field(default_factory=dict)
+    by_reference: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    by_iban: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    by_amount: dict[int, list[tuple[date, tuple[str, str]]]] = field(
+        default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def build(cls, items: Iterable[OpenItem], allocated: dict[tuple[str, str], int] | None = None):
+        index = cls()
+        allocated = allocated or {}
+        for item in items:
+            key = (item.provider, item.key)
+            provider_ = _REGISTRY.get(item.provider)
+            own = provider_ is not None and provider_.counts_own_allocations
+            open_amount = item.amount - (0 if own else allocated.get(key, 0))
+            if open_amount == 0 or (open_amount > 0) != (item.amount > 0):
+                continue
+            index.items[key] = item
+            index.remaining[key] = open_amount
+            for reference in item.references:
+                if usable(reference):
+                    index.by_reference[fold(reference)].append(key)
+            for iban in item.ibans:
+                if iban:
+                    index.by_iban[iban.replace(" ", "").upper()].append(key)
+            index.by_amount[open_amount].append((item.date or date.min, key))
+        for entries in index.by_amount.values():
+            entries.sort()
+        return index
+
+    def allocate(self, key: tuple[str, str], amount: int) -> None:
+        self.remaining[key] -= amount
+
+    def open(self, key) -> int:
+        return self.remaining.get(key, 0)
+
+    def nearest_by_amount(self, amount: int, day: date) -> list[tuple[str, str]]:
+        entries = self.by_amount.get(amount)
+        if not entries:
+            return []
+        position = bisect.bisect_left(entries, (day, ("", "")))
+        lo, hi = position - 1, position
+        chosen = []
+        while len(chosen) < NEAREST_BY_AMOUNT and (lo >= 0 or hi < len(entries)):
+            before = (day - entries[lo][0]).days if lo >= 0 else None
+            after = (entries[hi][0] - day).days if hi < len(entries) else None
+            if after is None or (before is not None and before <= after):
+                chosen.append(entries[lo][1])
+                lo -= 1
+            else:
+                chosen.append(entries[hi][1])
+                hi += 1
+        return chosen
+
+
+def _word(item: OpenItem) -> str:
+    return item.kind or "item"
+
+
+def rank(line: LineFacts, index: ItemIndex, limit: int = 3) -> list[Suggestion]:
+    """The best candidates for one line, best first."""
+    found: dict[tuple[str, str], str | None] = {}
+    for key_text in text_keys(line.text):
+        for key in index.by_reference.get(key_text, ()):
+            found.setdefault(key, key_text)
+    iban = line.counterparty_iban.replace(" ", "").upper()
+    iban_hits = set(index.by_iban.get(iban, ())) if iban else set()
+    candidates = set(found) | iban_hits
+    candidates.update(index.nearest_by_amount(line.amount, line.booking_date))
+    suggestions = []
+    name = line.counterparty_name.lower()
+    for key in candidates:
+        open_amount = index.open(key)
+        if open_amount == 0 or (open_amount > 0) != (line.amount > 0):
+            continue
+        item = index.items[key]
+        if item.currency != line.currency:
+            continue
+        score, reasons = 0, []
+        exact = open_amount == line.amount
+        reference = None
+        if key in found:
+            reference = next((r for r in item.references if fold(r) == found[key]), found[key])
+            score += SCORE_REFERENCE
+            reasons.append(f"{_word(item)} {reference} in the reference")
+        if exact:
+            score += SCORE_AMOUNT
+        if key in iban_hits:
+            score += SCORE_IBAN
+            who = f" {item.counterparty}" if item.counterparty else ""
+            reasons.append(f"amount and IBAN match{who}" if exact else f"IBAN matches{who}")
+        elif exact:
+            reasons.append("same amount")
+        if not exact and reference is None and key not in iban_hits:
+            continue
+        if not exact and abs(line.amount) > abs(open_amount) and not item.allow_partial:
+            continue
+        if name and item.counterparty and (item.counterparty.lower() in name
+                                            or name in item.counterparty.lower()):
+            score += SCORE_NAME
+            if key not in iban_hits:
+                reasons.append(f"name {item.counterparty}")
+        if item.date is not None:
+            days = abs((line.booking_date - item.date).days)
+            score += max(0, SCORE_DATE - days // 3)
+            if not reference and key not in iban_hits:
+                reasons[-1] += f", {_days(days)}"
+        if not exact:
+            reasons.append(f"{'part' if abs(line.amount) < abs(open_amount) else 'more than'} "
+                           f"of what is open")
+        allocate = line.amount if abs(line.amount) <= abs(open_amount) else open_amount
+        suggestions.append(Suggestion(item, score, reasons, reference, exact, allocate))
+    suggestions.sort(key=lambda s: (-s.score, s.item.date or date.min, s.item.key))
+    return suggestions[:limit]
+
+
+def _days(days: int) -> str:
+    return "same day" if days == 0 else f"{days} day{'s' if days != 1 else ''} apart"
+
+
+def allocate(line_total: int, items: Sequence[tuple[tuple[str, str], int]]) -> list[int]:
+    """Split ``line_total`` over items in order, each getting at most what is open for it.
+
+    Returns the allocation per item; raises ``ValueError`` when the items cannot take the whole
+    amount or an item would get nothing."""
+    remaining = line_total
+    result = []
+    for _, open_amount in items:
+        if remaining == 0 or (open_amount > 0) != (line_total > 0):
+            raise ValueError("item")
+        part = remaining if abs(remaining) <= abs(open_amount) else open_amount
+        result.append(part)
+        remaining -= part
+    if remaining:
+        raise ValueError("rest")
+    return result

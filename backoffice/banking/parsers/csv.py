@@ -1,0 +1,169 @@
+"""CSV exports of online banking, read through a column mapping saved per bank account.
+
+A mapping names the delimiter, the encoding, the header columns that hold the booking date (and
+its format), the amount (one signed column, or separate debit and credit columns), the
+counterparty, its IBAN, the purpose text and a reference, and whether amounts use a decimal comma.
+The whole file is checked before anything is written: a wrong delimiter, a missing column, a date
+or an amount that does not parse refuse it with the row and column named.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime
+
+from .common import ParsedFile, ParsedLine, ParsedStatement, StatementFormatError, check_lines, clean, minor_units
+
+ENCODINGS = {"utf-8": "UTF-8", "cp1252": "Windows-1252 (ISO-8859-1)", "utf-16": "UTF-16"}
+DATE_FORMATS = {"%d.%m.%Y": "31.12.2026", "%d.%m.%y": "31.12.26", "%Y-%m-%d": "2026-12-31",
+                "%d/%m/%Y": "31/12/2026", "%m/%d/%Y": "12/31/2026"}
+
+
+@dataclass
+class CsvMapping:
+    delimiter: str = ";"
+    encoding: str = "utf-8"
+    skip_rows: int = 0            # lines before the header (some banks print the account first)
+    date: str = ""
+    date_format: str = "%d.%m.%Y"
+    value_date: str = ""
+    amount: str = ""              # one signed column, or ...
+    debit: str = ""               # ... a debit column (positive numbers paid out)
+    credit: str = ""              # ... and a credit column
+    decimal_comma: bool = True
+    counterparty: str = ""
+    iban: str = ""
+    text: str = ""
+    reference: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> CsvMapping | None:
+        if not data:
+            return None
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def columns(self) -> list[str]:
+        return [c for c in (self.date, self.value_date, self.amount, self.debit, self.credit,
+                            self.counterparty, self.iban, self.text, self.reference) if c]
+
+
+def decode(data: bytes, encoding: str) -> str:
+    try:
+        text = data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise StatementFormatError(
+            f"the file is not {ENCODINGS.get(encoding, encoding)} (byte {error.object[error.start]:#04x} "
+            f"cannot be read); choose the right encoding in the column mapping",
+            f"line {line}") from None
+    except LookupError:
+        raise StatementFormatError(f"unknown encoding {encoding!r}") from None
+    return text
+
+
+def header(data: bytes, mapping: CsvMapping) -> list[str]:
+    """The header row, for offering its columns in the mapping form."""
+    text = decode(data, mapping.encoding)
+    check_lines(text)
+    rows = csv.reader(io.StringIO(text), delimiter=mapping.delimiter or ";")
+    for index, row in enumerate(rows):
+        if index == mapping.skip_rows:
+            return [clean(cell) for cell in row]
+    return []
+
+
+def parse(data: bytes, mapping: CsvMapping, currency: str) -> ParsedFile:
+    text = decode(data, mapping.encoding)
+    check_lines(text)
+    if not (mapping.date and (mapping.amount or (mapping.debit and mapping.credit))):
+        raise StatementFormatError("the column mapping names no date or amount column")
+    reader = csv.reader(io.StringIO(text), delimiter=mapping.delimiter or ";")
+    statement = ParsedStatement(currency=currency, where="the file")
+    columns: dict[str, int] | None = None
+    try:
+        for number, row in enumerate(reader, 1):
+            if number <= mapping.skip_rows or not any(cell.strip() for cell in row):
+                continue
+            if columns is None:
+                columns = _columns(row, mapping, number)
+                continue
+            statement.lines.append(_row(row, columns, mapping, currency, number))
+    except csv.Error as error:
+        raise StatementFormatError(f"the CSV is malformed ({error})", f"row {reader.line_num}") \
+            from None
+    if columns is None:
+        raise StatementFormatError("the file has no header row")
+    if not statement.lines:
+        raise StatementFormatError("the file has a header but no rows")
+    return ParsedFile("csv", [statement])
+
+
+def _columns(row: list[str], mapping: CsvMapping, number: int) -> dict[str, int]:
+    names = [clean(cell) for cell in row]
+    if len(names) == 1:
+        raise StatementFormatError(
+            f"the header has a single column ({names[0][:60]!r}): is the delimiter "
+            f"{mapping.delimiter!r} right?", f"row {number}")
+    missing = [c for c in mapping.columns() if c not in names]
+    if missing:
+        raise StatementFormatError(
+            f"the header has no column {', '.join(repr(m) for m in missing)} (it has "
+            f"{', '.join(repr(n) for n in names[:12])})", f"row {number}")
+    return {name: index for index, name in enumerate(names)}
+
+
+def _row(row, columns, mapping: CsvMapping, currency: str, number: int) -> ParsedLine:
+    def cell(name: str) -> str:
+        if not name:
+            return ""
+        index = columns[name]
+        if index >= len(row):
+            raise StatementFormatError(f"the row has {len(row)} cells; column {name!r} is "
+                                       f"missing", f"row {number}")
+        return row[index].strip()
+
+    def day(name: str) -> date | None:
+        value = cell(name)
+        if not value and name == mapping.value_date:
+            return None
+        try:
+            return datetime.strptime(value, mapping.date_format).date()
+        except ValueError:
+            raise StatementFormatError(
+                f"{value!r} in column {name!r} is not a date like "
+                f"{DATE_FORMATS.get(mapping.date_format, mapping.date_format)}",
+                f"row {number}") from None
+
+    where = f"row {number}"
+    if mapping.amount:
+        amount = _amount(cell(mapping.amount), currency, mapping, f"{where}, column {mapping.amount!r}")
+    else:
+        debit, credit = cell(mapping.debit), cell(mapping.credit)
+        amount = (_amount(credit, currency, mapping, f"{where}, column {mapping.credit!r}")
+                  if credit else 0) - (
+            abs(_amount(debit, currency, mapping, f"{where}, column {mapping.debit!r}"))
+            if debit else 0)
+    if amount == 0:
+        raise StatementFormatError("the amount is zero or empty", where)
+    reference = cell(mapping.reference)
+    return ParsedLine(
+        booking_date=day(mapping.date), value_date=day(mapping.value_date) if mapping.value_date
+        else None, amount=amount, currency=currency,
+        counterparty_name=clean(cell(mapping.counterparty)),
+        counterparty_iban=cell(mapping.iban).replace(" ", "").upper(),
+        remittance=clean(cell(mapping.text)), references=(reference,) if reference else (),
+        where=where)
+
+
+def _amount(text: str, currency: str, mapping: CsvMapping, where: str) -> int:
+    text = text.replace("\u00a0", "").replace(" ", "").replace("'", "")
+    if text.endswith("-"):            # "12,50-" (some German banks)
+        text = "-" + text[:-1]
+    if not mapping.decimal_comma:
+        text = text.replace(",", "")
+    return minor_units(text, currency, where, decimal_comma=mapping.decimal_comma)

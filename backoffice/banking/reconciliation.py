@@ -1,0 +1,182 @@
+"""Read-only views of a bank account: balances per bank and per books on any date, the
+difference explained line by line, statement continuity, the queue of open lines."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import and_, func, or_, select
+
+from ..ledger.balances import account_balances
+from ..ledger.models import Posting
+from .models import BankAccount, BankLine, BankMatch, BankMatchItem, BankMatchLine, BankStatement
+from .providers import unreconciled_postings_query
+
+# --- continuity --------------------------------------------------------------------------------
+
+
+@dataclass
+class StatementCheck:
+    statement: BankStatement
+    problems: list[str]
+
+
+def continuity(session, bank_account: BankAccount) -> list[StatementCheck]:
+    """Statements in date order, each with what is wrong: an opening balance that is not the
+    previous closing balance (a statement missing, or one imported twice with other figures),
+    a jump in the sequence numbers, entries that do not add up to the closing balance."""
+    statements = list(session.scalars(
+        select(BankStatement).where(BankStatement.bank_account_id == bank_account.id)
+        .order_by(BankStatement.start_date, BankStatement.end_date, BankStatement.id)))
+    checks = []
+    previous = None
+    for statement in statements:
+        problems = []
+        if not statement.adds_up:
+            problems.append("its entries do not add up to its closing balance")
+        if previous is not None and statement.opening is not None and previous.closing is not None:
+            if statement.opening != previous.closing:
+                gap = previous.end_date < statement.start_date - timedelta(days=1)
+                problems.append(
+                    ("gap: " if gap else "mismatch: ") +
+                    f"opening balance differs from the closing balance of the statement of "
+                    f"{previous.end_date.isoformat()}")
+            elif previous.sequence.isdigit() and statement.sequence.isdigit() and \
+                    int(statement.sequence) > int(previous.sequence) + 1:
+                problems.append(f"sequence jumps from {previous.sequence} to {statement.sequence}")
+        checks.append(StatementCheck(statement, problems))
+        previous = statement
+    return checks
+
+
+# --- balances and the difference ---------------------------------------------------------------
+
+
+@dataclass
+class Difference:
+    as_of: date
+    bank_balance: int | None
+    books_balance: int
+    currency: str
+    not_in_books: list[BankLine] = field(default_factory=list)   # open bank lines
+    not_at_bank: list[tuple[Posting, int]] = field(default_factory=list)  # (posting, open part)
+    #: books - bank, explained by the two lists; what is left is unexplained.
+    unexplained: int = 0
+
+    @property
+    def difference(self) -> int | None:
+        return None if self.bank_balance is None else self.books_balance - self.bank_balance
+
+    @property
+    def total_not_in_books(self) -> int:
+        return sum(line.amount for line in self.not_in_books)
+
+    @property
+    def total_not_at_bank(self) -> int:
+        return sum(amount for _, amount in self.not_at_bank)
+
+
+def bank_balance(session, bank_account: BankAccount, as_of: date) -> int | None:
+    """The bank's balance at the end of ``as_of``: the first statement's opening balance plus
+    every line booked since, up to that day. None before the first statement."""
+    first = session.scalar(
+        select(BankStatement).where(BankStatement.bank_account_id == bank_account.id,
+                                    BankStatement.opening.is_not(None))
+        .order_by(BankStatement.start_date, BankStatement.id).limit(1))
+    if first is None:
+        if bank_account.reconcile_from is None or as_of < bank_account.reconcile_from:
+            return None
+        anchor = books_balance(session, bank_account, bank_account.reconcile_from - timedelta(1))
+        start = bank_account.reconcile_from
+    else:
+        if as_of < first.start_date - timedelta(days=1):
+            return None
+        anchor, start = first.opening, first.start_date
+    moved = session.scalar(select(func.coalesce(func.sum(BankLine.amount), 0)).where(
+        BankLine.bank_account_id == bank_account.id, BankLine.booking_date >= start,
+        BankLine.booking_date <= as_of))
+    return anchor + int(moved)
+
+
+def books_balance(session, bank_account: BankAccount, as_of: date) -> int:
+    balances = account_balances(session, as_of, account_ids=[bank_account.ledger_account_id])
+    return balances.get((bank_account.ledger_account_id, bank_account.currency), 0)
+
+
+def difference(session, bank_account: BankAccount, as_of: date, limit: int = 500) -> Difference:
+    """Balances per bank and per books at the end of ``as_of``, and why they differ.
+
+    Seen from that day: a bank line counts as *not in the books* when it is open, or when what
+    confirmed it is booked only later; a posting counts as *not at the bank* when no bank line
+    of that day or earlier confirmed it (for an instalment: the part not yet confirmed)."""
+    result = Difference(as_of, bank_balance(session, bank_account, as_of),
+                        books_balance(session, bank_account, as_of), bank_account.currency)
+    start = bank_account.reconcile_from or date.min
+    # Lines up to the day that are open, or whose match's postings are dated after it.
+    later_booked = (
+        select(BankMatchLine.bank_line_id)
+        .join(BankMatch, BankMatch.id == BankMatchLine.match_id)
+        .join(BankMatchItem, BankMatchItem.match_id == BankMatch.id)
+        .join(Posting, Posting.id == BankMatchItem.posting_id)
+        .where(BankMatch.undone_at.is_(None), BankMatchItem.active.is_(True),
+               Posting.booking_date > as_of))
+    later_entry = (
+        select(BankMatchLine.bank_line_id)
+        .join(BankMatch, BankMatch.id == BankMatchLine.match_id)
+        .join(Posting, and_(Posting.entry_id == BankMatch.journal_entry_id,
+                            Posting.account_id == bank_account.ledger_account_id))
+        .where(BankMatch.undone_at.is_(None), Posting.booking_date > as_of))
+    result.not_in_books = list(session.scalars(
+        select(BankLine).where(
+            BankLine.bank_account_id == bank_account.id, BankLine.booking_date <= as_of,
+            BankLine.booking_date >= start,
+            or_(BankLine.status == "open", BankLine.id.in_(later_booked),
+                BankLine.id.in_(later_entry)))
+        .order_by(BankLine.booking_date.desc(), BankLine.id.desc())))
+    # Postings up to the day, less what lines of that day or earlier confirmed.
+    rows = session.execute(unreconciled_postings_query(bank_account, until=as_of)
+                           .where(Posting.booking_date >= start)).all()
+    confirmed = dict(session.execute(
+        select(BankMatchItem.posting_id, func.sum(BankMatchItem.amount))
+        .join(BankMatch, BankMatch.id == BankMatchItem.match_id)
+        .where(BankMatch.bank_account_id == bank_account.id, BankMatchItem.active.is_(True),
+               BankMatchItem.posting_id.is_not(None),
+               BankMatch.id.in_(select(BankMatchLine.match_id).join(
+                   BankLine, BankLine.id == BankMatchLine.bank_line_id)
+                   .where(BankLine.booking_date <= as_of)))
+        .group_by(BankMatchItem.posting_id)).all())
+    postings = {p.id: p for p in session.scalars(
+        select(Posting).where(Posting.id.in_([row[0] for row in rows if
+                                              row[1] - confirmed.get(row[0], 0)])))} if rows else {}
+    for posting_id, amount, *_ in rows:
+        open_part = amount - int(confirmed.get(posting_id, 0))
+        if open_part:
+            result.not_at_bank.append((postings[posting_id], open_part))
+    result.not_at_bank.sort(key=lambda pair: (pair[0].booking_date, pair[0].id), reverse=True)
+    if result.bank_balance is not None:
+        result.unexplained = (result.books_balance - result.bank_balance) - (
+            result.total_not_at_bank - result.total_not_in_books)
+    return result
+
+
+# --- the queue ---------------------------------------------------------------------------------
+
+
+def open_lines_page(session, bank_account: BankAccount, *, page: int = 1, per_page: int = 25):
+    """Open lines newest first, one page, and how many there are in all."""
+    conditions = [BankLine.bank_account_id == bank_account.id, BankLine.status == "open"]
+    total = session.scalar(select(func.count()).select_from(BankLine).where(*conditions))
+    lines = list(session.scalars(
+        select(BankLine).where(*conditions)
+        .order_by(BankLine.booking_date.desc(), BankLine.id.desc())
+        .offset((page - 1) * per_page).limit(per_page)))
+    return lines, total
+
+
+def to_review(session, bank_account: BankAccount, limit: int = 200) -> list[BankMatch]:
+    """Matches made without the treasurer (auto-accepted, by rules) not yet looked at."""
+    return list(session.scalars(
+        select(BankMatch).where(BankMatch.bank_account_id == bank_account.id,
+                                BankMatch.how.in_(("auto", "rule")),
+                                BankMatch.undone_at.is_(None), BankMatch.reviewed_at.is_(None))
+        .order_by(BankMatch.id.desc()).limit(limit)))

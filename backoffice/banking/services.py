@@ -1,0 +1,742 @@
+"""Bank accounts, statement import, matching, entries from lines, rules, undo.
+
+Plain functions ``(session, ..., actor)`` that never commit: an import, an accepted match or an
+undo is one unit of work in the caller's ``transaction()``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+from sqlalchemy import JSON, func, insert, select, text
+
+from ..core import audit
+from ..core.db import utcnow
+from ..core.errors import Conflict, NotFound, ValidationError
+from ..core.money import Money, check_currency
+from ..ledger import services as ledger
+from ..ledger.models import Account, AccountType, Fund
+from . import parsers
+from .matching import ItemIndex, LineFacts, OpenItem, Suggestion, allocate, provider, providers, rank
+from .models import (
+    BankAccount,
+    BankImport,
+    BankLine,
+    BankMatch,
+    BankMatchItem,
+    BankMatchLine,
+    BankRule,
+    BankStatement,
+)
+from .parsers import CsvMapping, ParsedFile, ParsedLine
+
+# --- bank accounts -----------------------------------------------------------------------------
+
+
+def normalise_iban(text: str) -> str:
+    try:
+        return IBAN(text or "").compact
+    except SchwiftyException as error:
+        raise ValidationError(f"{text!r} is not a valid IBAN ({error}).", field="iban") from None
+
+
+def normalise_bic(text: str) -> str:
+    text = (text or "").strip().replace(" ", "").upper()
+    if not text:
+        return ""
+    try:
+        return str(BIC(text))
+    except SchwiftyException as error:
+        raise ValidationError(f"{text!r} is not a valid BIC ({error}).", field="bic") from None
+
+
+def _check_ledger_account(account: Account) -> Account:
+    if account is None or account.type is not AccountType.ASSET or not account.active:
+        raise ValidationError("Choose an active asset account of the ledger.",
+                              field="ledger_account")
+    return account
+
+
+def create_bank_account(session, *, name: str, iban: str, currency: str, ledger_account: Account,
+                        actor, bic: str = "", auto_accept: bool = False) -> BankAccount:
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise ValidationError("Give the account a name of up to 200 characters.", field="name")
+    iban = normalise_iban(iban)
+    bic = normalise_bic(bic)
+    try:
+        check_currency(currency)
+    except ValidationError:
+        raise ValidationError(f"Unknown currency {currency!r}.", field="currency") from None
+    _check_ledger_account(ledger_account)
+    if session.scalar(select(BankAccount).where(BankAccount.iban == iban)):
+        raise ValidationError(f"The bank account {iban} is already set up.", field="iban")
+    if session.scalar(select(BankAccount).where(BankAccount.ledger_account_id == ledger_account.id,
+                                                BankAccount.currency == currency)):
+        raise ValidationError(f"{ledger_account.label} already belongs to another {currency} "
+                              f"bank account; give each bank account its own ledger account.",
+                              field="ledger_account")
+    account = BankAccount(name=name, iban=iban, bic=bic, currency=currency,
+                          ledger_account_id=ledger_account.id, auto_accept=auto_accept)
+    session.add(account)
+    session.flush()
+    audit.record(session, actor, "bank_account.created", "bank_account", account.id,
+                 summary=account.label, after={"iban": iban, "currency": currency,
+                                               "ledger_account": ledger_account.code})
+    return account
+
+
+def update_bank_account(session, account: BankAccount, *, actor, name: str, bic: str,
+                        auto_accept: bool, active: bool = True) -> BankAccount:
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise ValidationError("Give the account a name of up to 200 characters.", field="name")
+    new = {"name": name, "bic": normalise_bic(bic), "auto_accept": bool(auto_accept),
+           "active": bool(active)}
+    before, after = audit.changes(account, list(new), new)
+    for key, value in after.items():
+        setattr(account, key, value)
+    if after:
+        session.flush()
+        audit.record(session, actor, "bank_account.updated", "bank_account", account.id,
+                     summary=account.label, before=before, after=after)
+    return account
+
+
+def bank_account_by_iban(session, iban: str) -> BankAccount:
+    account = session.scalar(select(BankAccount).where(BankAccount.iban == normalise_iban(iban)))
+    if account is None:
+        raise NotFound(f"No bank account {iban} is set up.")
+    return account
+
+
+def save_csv_mapping(session, account: BankAccount, mapping: CsvMapping, *, actor) -> None:
+    if not mapping.date or not (mapping.amount or (mapping.debit and mapping.credit)):
+        raise ValidationError("Choose the date column and the amount column (or the debit and "
+                              "credit columns).", field="amount")
+    before = account.csv_mapping
+    account.csv_mapping = mapping.as_dict()
+    session.flush()
+    audit.record(session, actor, "bank_account.csv_mapping", "bank_account", account.id,
+                 summary=f"CSV column mapping of {account.label}", before=before,
+                 after=account.csv_mapping)
+
+
+# --- import ------------------------------------------------------------------------------------
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def dedup_keys(lines: Sequence[ParsedLine]) -> list[str]:
+    """A key per line that is the same whenever the bank sends the line again.
+
+    The bank's own reference where it gives one (with date and amount, since some banks reuse
+    references within a batch); otherwise a fingerprint of what the line says, numbered among
+    identical lines of the same statement (two equal donations on one day stay two lines)."""
+    keys = []
+    seen: Counter = Counter()
+    for line in lines:
+        if line.bank_reference:
+            base = ("r", line.bank_reference, line.booking_date, line.amount)
+        else:
+            base = ("f", line.booking_date, line.amount, line.currency,
+                    line.counterparty_iban.upper(), " ".join(line.remittance.lower().split()),
+                    " ".join(line.counterparty_name.lower().split()))
+        occurrence = seen[base]
+        seen[base] += 1
+        keys.append(f"{base[0]}:{_digest(*base, occurrence)[:60]}")
+    return keys
+
+
+def _account_matches(bank_account: BankAccount, identification: str) -> bool:
+    """Whether a statement's account identification names this bank account."""
+    if not identification:
+        return True
+    compact = "".join(identification.split()).upper()
+    if bank_account.iban in compact:
+        return True
+    try:
+        iban = IBAN(bank_account.iban)
+        account_code, bank_code = iban.account_code.lstrip("0"), iban.bank_code
+    except SchwiftyException:  # pragma: no cover (stored IBANs are valid)
+        return False
+    digits = "".join(ch for ch in compact if ch.isdigit() or ch == "/")
+    bank_part, _, account_part = digits.rpartition("/")
+    return bool(account_code) and account_part.lstrip("0") == account_code and (
+        not bank_part or bank_part == bank_code)
+
+
+@dataclass
+class ImportResult:
+    record: BankImport
+    skipped_statements: list[str]
+    auto_matched: int
+    rule_matches: list[BankMatch]
+
+
+def import_statement(session, bank_account: BankAccount, *, filename: str, data: bytes, actor,
+                     format: str | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """Parse the whole file, then write its new lines, apply rules and (when the account says
+    so) accept confident matches. Raises ``StatementFormatError`` before writing anything.
+    ``progress(done, total)`` is called as lines are written."""
+    mapping = CsvMapping.from_dict(bank_account.csv_mapping)
+    parsed = parsers.parse(data, currency=bank_account.currency, csv_mapping=mapping,
+                           format=format)
+    statements, skipped = [], []
+    for statement in parsed.statements:
+        if _account_matches(bank_account, statement.account):
+            statements.append(statement)
+        else:
+            skipped.append(statement.account)
+    if not statements:
+        raise parsers.StatementFormatError(
+            f"the file has no statement for {bank_account.iban_display} (it is for "
+            f"{', '.join(sorted(set(skipped)))})")
+    for statement in statements:
+        if statement.currency != bank_account.currency:
+            raise parsers.StatementFormatError(
+                f"the statement is in {statement.currency}; {bank_account.name} keeps "
+                f"{bank_account.currency}", statement.where)
+    record = BankImport(bank_account_id=bank_account.id, filename=filename[:255],
+                        sha256=hashlib.sha256(data).hexdigest(), format=parsed.format,
+                        statements=len(statements), imported_by_id=getattr(actor, "id", None))
+    session.add(record)
+    session.flush()
+    new_line_ids = _write_lines(session, bank_account, record, statements, progress)
+    if bank_account.reconcile_from is None or any(
+            s.start_date and s.start_date < bank_account.reconcile_from for s in statements):
+        starts = [s.start_date for s in statements if s.start_date]
+        if starts:
+            earliest = min(starts)
+            bank_account.reconcile_from = min(earliest, bank_account.reconcile_from or earliest)
+    lines = _line_rows(session, new_line_ids)
+    rule_matches = apply_rules(session, bank_account, lines, actor=actor)
+    if bank_account.auto_accept:
+        booked = {part.bank_line_id for match in rule_matches for part in match.lines}
+        open_lines = [line for line in lines if line.id not in booked]
+        record.lines_auto_matched = auto_accept(session, bank_account, open_lines, actor=actor)
+    record.lines_by_rule = len(rule_matches)
+    session.flush()
+    audit.record(session, actor, "bank.imported", "bank_import", record.id,
+                 summary=f"{filename}: {record.lines_new} new lines, {record.lines_duplicate} "
+                         f"already imported, {record.lines_by_rule} by rules, "
+                         f"{record.lines_auto_matched} matched automatically",
+                 after={"format": parsed.format, "statements": len(statements),
+                        "sha256": record.sha256})
+    return ImportResult(record, skipped, record.lines_auto_matched, rule_matches)
+
+
+_LINE_COLUMNS = ("id", "bank_account_id", "booking_date", "amount", "currency",
+                 "counterparty_name", "counterparty_iban", "remittance", "references",
+                 "transaction_code", "status")
+
+
+def _line_rows(session, ids: list[int]) -> list:
+    """New lines as light rows (what rules and the matcher read), oldest first; an import of
+    thousands of lines does not need thousands of ORM objects."""
+    table = BankLine.__table__
+    rows = []
+    for start in range(0, len(ids), 2000):
+        rows += session.execute(select(*(table.c[name] for name in _LINE_COLUMNS))
+                                .where(table.c.id.in_(ids[start:start + 2000]))).all()
+    rows.sort(key=lambda row: (row.booking_date, row.id))
+    return rows
+
+
+def _existing_keys(session, bank_account_id: int, keys: list[str]) -> set[str]:
+    found = set()
+    for start in range(0, len(keys), 1000):
+        found.update(session.scalars(select(BankLine.dedup_key).where(
+            BankLine.bank_account_id == bank_account_id,
+            BankLine.dedup_key.in_(keys[start:start + 1000]))))
+    return found
+
+
+def _write_lines(session, bank_account, record, statements, progress) -> list[int]:
+    new_ids: list[int] = []
+    total, done = sum(len(s.lines) for s in statements), 0
+    for statement in statements:
+        keys = dedup_keys(statement.lines)
+        existing = _existing_keys(session, bank_account.id, keys)
+        fingerprint = _digest(statement.reference, statement.sequence, statement.start_date,
+                              statement.end_date, statement.opening, statement.closing,
+                              statement.entries_total, len(statement.lines))
+        stored = session.scalar(select(BankStatement).where(
+            BankStatement.bank_account_id == bank_account.id,
+            BankStatement.fingerprint == fingerprint))
+        fresh = [(key, line) for key, line in zip(keys, statement.lines, strict=True)
+                 if key not in existing]
+        record.lines_duplicate += len(statement.lines) - len(fresh)
+        if stored is None:
+            today = date.today()
+            stored = BankStatement(
+                bank_account_id=bank_account.id, import_id=record.id,
+                reference=statement.reference[:100], sequence=statement.sequence[:40],
+                start_date=statement.start_date or today, end_date=statement.end_date or today,
+                opening=statement.opening, closing=statement.closing,
+                currency=statement.currency, entries_total=statement.entries_total,
+                line_count=len(statement.lines), fingerprint=fingerprint)
+            session.add(stored)
+            session.flush()
+        seen_in_file = set()
+        rows = []
+        for key, line in fresh:
+            if key in seen_in_file:  # the same line twice in one file (overlapping statements)
+                record.lines_duplicate += 1
+                continue
+            seen_in_file.add(key)
+            existing.add(key)
+            rows.append(_line_row(bank_account, stored.id, key, line))
+        if rows:
+            ids = _reserve_ids(session, BankLine.__table__, len(rows))
+            for row, line_id in zip(rows, ids, strict=True):
+                row["id"] = line_id
+            _insert_many(session, BankLine.__table__, rows)
+            new_ids += ids
+        record.lines_new += len(rows)
+        done += len(statement.lines)
+        if progress:
+            progress(done, total)
+    return new_ids
+
+
+def _insert_many(session, table, rows: list[dict]) -> None:
+    """Bulk insert below the ORM: COPY on PostgreSQL (psycopg's executemany sends a statement
+    per row), the driver's executemany on SQLite (SQLAlchemy's per-row parameter processing
+    would double the time of a 10,000-line import). Values are converted here the way the
+    column types would: JSON as text; on SQLite dates as ISO text, UTC datetimes naive."""
+    if not rows:
+        return
+    connection = session.connection()
+    columns = list(rows[0])
+    json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    quoted = ", ".join(f'"{name}"' for name in columns)
+
+    def value(name, item):
+        if item is None:
+            return None
+        if name in json_columns:
+            return json.dumps(item)
+        if postgres:
+            return item
+        if isinstance(item, datetime):
+            return item.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if isinstance(item, date):
+            return item.isoformat()
+        return int(item) if isinstance(item, bool) else item
+
+    postgres = connection.dialect.name == "postgresql"
+    values = [[value(name, row[name]) for name in columns] for row in rows]
+    if postgres:
+        with connection.connection.dbapi_connection.cursor() as cursor:
+            with cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+    else:
+        marks = ", ".join("?" for _ in columns)
+        connection.exec_driver_sql(f"INSERT INTO {table.name} ({quoted}) VALUES ({marks})",
+                                   [tuple(row) for row in values])
+
+
+def _reserve_ids(session, table, count: int) -> list[int]:
+    """Primary keys for ``count`` rows about to be inserted in bulk (RETURNING in parameter
+    order makes SQLAlchemy insert SQLite rows one at a time). PostgreSQL: from the table's
+    sequence. SQLite: after the current maximum; safe because this transaction has already
+    written (the import record), so it holds the database's only write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        return list(session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                 "FROM generate_series(1, :count)"), {"table": table.name, "count": count}))
+    start = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
+    return list(range(start, start + count))
+
+
+def _line_row(bank_account, statement_id: int, key: str, line: ParsedLine) -> dict:
+    return {
+        "bank_account_id": bank_account.id, "statement_id": statement_id,
+        "booking_date": line.booking_date, "value_date": line.value_date, "amount": line.amount,
+        "currency": line.currency, "counterparty_name": line.counterparty_name[:200],
+        "counterparty_iban": line.counterparty_iban[:34].upper(),
+        "counterparty_bic": line.counterparty_bic[:11], "remittance": line.remittance[:4000],
+        "references": " ".join(line.references)[:4000],
+        "bank_reference": line.bank_reference[:100], "transaction_code": line.transaction_code[:40],
+        "reversal": line.reversal, "charges": line.charges, "details": line.details or None,
+        "dedup_key": key, "status": "open", "match_id": None,
+    }
+
+
+# --- matching ----------------------------------------------------------------------------------
+
+
+def allocations(session, bank_account: BankAccount) -> dict[tuple[str, str], int]:
+    """{(provider, key): amount} allocated by active matches of this account."""
+    rows = session.execute(
+        select(BankMatchItem.provider, BankMatchItem.item_key, func.sum(BankMatchItem.amount))
+        .join(BankMatch, BankMatch.id == BankMatchItem.match_id)
+        .where(BankMatch.bank_account_id == bank_account.id, BankMatchItem.active.is_(True))
+        .group_by(BankMatchItem.provider, BankMatchItem.item_key))
+    return {(p, k): int(total) for p, k, total in rows}
+
+
+def open_items(session, bank_account: BankAccount) -> ItemIndex:
+    items: list[OpenItem] = []
+    for each in providers():
+        items.extend(each.open_items(session, bank_account))
+    return ItemIndex.build(items, allocations(session, bank_account))
+
+
+def facts(line: BankLine) -> LineFacts:
+    return LineFacts(amount=line.amount, currency=line.currency, booking_date=line.booking_date,
+                     text=f"{line.remittance} {line.references}",
+                     counterparty_name=line.counterparty_name,
+                     counterparty_iban=line.counterparty_iban)
+
+
+def suggestions_for(session, bank_account: BankAccount, lines: Sequence[BankLine],
+                    index: ItemIndex | None = None, limit: int = 3) -> dict[int, list[Suggestion]]:
+    index = index or open_items(session, bank_account)
+    return {line.id: rank(facts(line), index, limit) for line in lines}
+
+
+def _posting_date(session, day: date) -> date:
+    """The line's date if its period is open, else today (as a reversal does)."""
+    return day if ledger.closed_period_on(session, day) is None else date.today()
+
+
+def accept(session, bank_account: BankAccount, *, lines: Sequence[BankLine],
+           items: Sequence[tuple[str, str]], actor, how: str = "manual", reason: str = "",
+           index: ItemIndex | None = None) -> BankMatch:
+    """Match the lines to the items: the lines' total is allocated over the items in order."""
+    lines = list(lines)
+    if not lines:
+        raise ValidationError("Choose at least one bank line.")
+    if not items:
+        raise ValidationError("Choose at least one item to match.")
+    for line in lines:
+        if line.bank_account_id != bank_account.id:
+            raise NotFound("No such bank line.")
+        if line.status != "open":
+            raise Conflict(f"The bank line of {line.booking_date} ({Money(line.amount, line.currency)}) "
+                           f"is already matched.")
+    if len({line.currency for line in lines}) != 1:
+        raise ValidationError("The lines are in different currencies.")
+    index = index or open_items(session, bank_account)
+    chosen = []
+    for key in items:
+        key = (key[0], str(key[1]))
+        if key not in index.items or index.open(key) == 0:
+            raise Conflict("That item is no longer open (matched meanwhile?). Reload the page.")
+        chosen.append((key, index.open(key)))
+    total = sum(line.amount for line in lines)
+    try:
+        amounts = allocate(total, chosen)
+    except ValueError:
+        currency = lines[0].currency
+        open_total = sum(open_amount for _, open_amount in chosen)
+        raise ValidationError(
+            f"The lines add up to {Money(total, currency).format()}, the chosen items to "
+            f"{Money(open_total, currency).format()}: they cannot be matched as they are. "
+            f"Choose items that add up, or book the difference as an entry.") from None
+    match = BankMatch(bank_account_id=bank_account.id, how=how, reason=reason[:300],
+                      created_by_id=getattr(actor, "id", None),
+                      reviewed_at=None if how in ("auto", "rule") else utcnow())
+    session.add(match)
+    session.flush()
+    booking_date = _posting_date(session, max(line.booking_date for line in lines))
+    entry_lines: list[ledger.Line] = []
+    labels = []
+    for (key, _), amount in zip(chosen, amounts, strict=True):
+        item = index.items[key]
+        handler = provider(item.provider)
+        entry_lines += handler.accept(session, bank_account=bank_account, match=match, item=item,
+                                      amount=amount, booking_date=booking_date, actor=actor)
+        session.add(BankMatchItem(match_id=match.id, provider=item.provider, item_key=item.key,
+                                  label=item.label[:300], amount=amount,
+                                  posting_id=handler.posting_id(item)))
+        index.allocate(key, amount)
+        labels.append(item.label)
+    if entry_lines:
+        _post_for_match(session, bank_account, match, lines, entry_lines, booking_date,
+                        "; ".join(labels), actor)
+    _link_lines(session, match, lines)
+    audit.record(session, actor, "bank.matched", "bank_match", match.id,
+                 summary=f"{how}: {len(lines)} line(s) {Money(total, lines[0].currency)} ↔ "
+                         f"{'; '.join(labels)}"[:500],
+                 after={"lines": [line.id for line in lines], "items": [list(k) for k, _ in chosen],
+                        "amounts": amounts})
+    return match
+
+
+def _link_lines(session, match: BankMatch, lines: Sequence[BankLine]) -> None:
+    """Claim the lines for the match. The UPDATE only takes a line that is still open, so of two
+    treasurers matching the same line at the same moment one gets a Conflict (and rolls back)."""
+    table = BankLine.__table__
+    for line in lines:
+        claimed = session.execute(
+            table.update().where(table.c.id == line.id, table.c.status == "open")
+            .values(status="matched", match_id=match.id))
+        if claimed.rowcount != 1:
+            raise Conflict(f"The bank line of {line.booking_date} was matched by somebody else "
+                           f"a moment ago. Reload the page.")
+        session.add(BankMatchLine(match_id=match.id, bank_line_id=line.id, amount=line.amount))
+        session.expire(line, ["status", "match_id"])
+    session.flush()
+
+
+def _post_for_match(session, bank_account, match, lines, counter_lines, booking_date,
+                    description, actor):
+    """One entry: the bank side per fund of the counter lines, and the counter lines."""
+    bank = session.get(Account, bank_account.ledger_account_id)
+    per_fund: dict[int, int] = defaultdict(int)
+    funds = {}
+    for line in counter_lines:
+        per_fund[line.fund.id] -= line.amount.amount
+        funds[line.fund.id] = line.fund
+    bank_lines = [ledger.Line(bank, funds[fund_id], Money(amount, bank_account.currency),
+                              "Bank statement line")
+                  for fund_id, amount in per_fund.items() if amount]
+    text = " ".join(filter(None, [lines[0].counterparty_name, lines[0].remittance]))[:120]
+    entry = ledger.post_entry(
+        session, booking_date=booking_date,
+        description=f"Bank {lines[0].booking_date}: {description}"[:240] + (f" ({text})" if text else ""),
+        lines=[*bank_lines, *counter_lines], actor=actor, source=("bank_match", match.id))
+    match.journal_entry_id = entry.id
+    return entry
+
+
+def book_line(session, line: BankLine, *, account: Account, fund: Fund, description: str, actor,
+              rule: BankRule | None = None, remember: bool = False) -> BankMatch:
+    """Post an entry for the line (bank fees, interest, a cash deposit) and match it.
+
+    With ``remember``, a rule is saved that books this counterparty's lines (money in the same
+    direction) the same way from now on."""
+    if line.status != "open":
+        raise Conflict("The bank line is already matched.")
+    description = (description or "").strip()
+    if not description:
+        raise ValidationError("Describe the entry.", field="description")
+    if account is None or not account.active:
+        raise ValidationError("Choose an active account.", field="account")
+    if fund is None or not fund.active:
+        raise ValidationError("Choose an active fund.", field="fund")
+    bank_account = session.get(BankAccount, line.bank_account_id)
+    if account.id == bank_account.ledger_account_id:
+        raise ValidationError("Choose the account the money came from or went to, not the "
+                              "bank account itself.", field="account")
+    match = BankMatch(bank_account_id=bank_account.id, how="rule" if rule else "entry",
+                      rule_id=rule.id if rule else None,
+                      reason=(f"rule {rule.name}" if rule else f"booked to {account.label}")[:300],
+                      created_by_id=getattr(actor, "id", None),
+                      reviewed_at=None if rule else utcnow())
+    session.add(match)
+    session.flush()
+    counter = [ledger.Line(account, fund, Money(-line.amount, line.currency), description[:200])]
+    _post_for_match(session, bank_account, match, [line], counter,
+                    _posting_date(session, line.booking_date), description, actor)
+    _link_lines(session, match, [line])
+    audit.record(session, actor, "bank.booked", "bank_match", match.id,
+                 summary=f"{Money(line.amount, line.currency)} of {line.booking_date} to "
+                         f"{account.label} / {fund.code}: {description}"[:500])
+    if remember:
+        if not line.counterparty_name:
+            raise ValidationError("The line names no counterparty to recognise it by.",
+                                  field="make_rule")
+        create_rule(session, name=f"{line.counterparty_name} → {account.name}"[:200],
+                    counterparty_contains=line.counterparty_name, account=account, fund=fund,
+                    direction="in" if line.amount > 0 else "out", bank_account=bank_account,
+                    actor=actor)
+    return match
+
+
+def undo_match(session, match: BankMatch, *, actor, reason: str = "") -> BankMatch:
+    """Reverse what the match posted, give the items back, reopen the lines. Nothing deleted."""
+    if match.undone_at is not None:
+        raise Conflict("This match was already undone.")
+    reason = (reason or "").strip() or "match undone"
+    if match.journal_entry_id is not None:
+        entry = match.journal_entry
+        reversal = ledger.reverse_entry(session, entry, actor=actor,
+                                        reason=f"bank match undone: {reason}"[:200])
+        match.undo_entry_id = reversal.id
+    for row in match.items:
+        handler = provider(row.provider) if row.provider in {p.name for p in providers()} else None
+        if handler is not None:
+            handler.undo(session, match=match, item_row=row, actor=actor)
+        row.active = False
+    for part in match.lines:
+        part.line.status = "open"
+        part.line.match_id = None
+    match.undone_at = utcnow()
+    match.undone_by_id = getattr(actor, "id", None)
+    session.flush()
+    audit.record(session, actor, "bank.unmatched", "bank_match", match.id,
+                 summary=f"match #{match.id} undone: {reason}"[:500],
+                 before={"how": match.how, "entry": match.journal_entry_id},
+                 after={"reversal": match.undo_entry_id})
+    return match
+
+
+def mark_reviewed(session, match: BankMatch, *, actor) -> BankMatch:
+    if match.reviewed_at is None:
+        match.reviewed_at = utcnow()
+        session.flush()
+        audit.record(session, actor, "bank.reviewed", "bank_match", match.id,
+                     summary=f"{match.how} match #{match.id} looked at and kept")
+    return match
+
+
+def auto_accept(session, bank_account: BankAccount, lines: Sequence[BankLine], *, actor,
+                index: ItemIndex | None = None) -> int:
+    """Accept, for each line, a confident suggestion (exact reference and exact amount) when it
+    is the only confident one. Everything accepted waits in the review list.
+
+    Matches to items whose provider posts nothing (booked postings) are written in bulk, with
+    one audit record for all of them; the others go through ``accept`` one by one. Returns how
+    many lines were matched."""
+    if not lines:
+        return 0
+    index = index or open_items(session, bank_account)
+    matched, bulk = 0, []
+    for line in lines:
+        confident = [s for s in rank(facts(line), index, limit=3) if s.confident]
+        if len(confident) != 1:
+            continue
+        suggestion = confident[0]
+        key = (suggestion.item.provider, suggestion.item.key)
+        if provider(suggestion.item.provider).posts_entries:
+            accept(session, bank_account, lines=[_orm(session, line)], items=[key], actor=actor,
+                   how="auto", reason=suggestion.reason, index=index)
+            matched += 1
+        else:
+            index.allocate(key, line.amount)
+            bulk.append((line, suggestion))
+    if bulk:
+        matched += bulk_matches(session, bank_account, bulk, actor=actor)
+    return matched
+
+
+def _orm(session, line) -> BankLine:
+    return line if isinstance(line, BankLine) else session.get(BankLine, line.id)
+
+
+def bulk_matches(session, bank_account, pairs, *, actor, how: str = "auto") -> int:
+    """Write matches of single lines to items of a provider that posts nothing (booked
+    postings) with a handful of statements; ``pairs`` are (line, suggestion). Automatic matches
+    wait for review, others (``how="manual"``) count as looked at."""
+    if any(provider(s.item.provider).posts_entries for _, s in pairs):
+        raise ValueError("bulk matches are only for providers that post nothing")
+    now, actor_id = utcnow(), getattr(actor, "id", None)
+    matches, parts, items = (BankMatch.__table__, BankMatchLine.__table__,
+                             BankMatchItem.__table__)
+    ids = _reserve_ids(session, matches, len(pairs))
+    _insert_many(session, matches, [
+        {"id": match_id, "bank_account_id": bank_account.id, "how": how,
+         "reason": s.reason[:300], "created_at": now, "created_by_id": actor_id,
+         "reviewed_at": None if how == "auto" else now}
+        for match_id, (_, s) in zip(ids, pairs, strict=True)])
+    _insert_many(session, parts, [
+        {"match_id": match_id, "bank_line_id": line.id, "amount": line.amount}
+        for match_id, (line, _) in zip(ids, pairs, strict=True)])
+    _insert_many(session, items, [
+        {"match_id": match_id, "provider": s.item.provider, "item_key": s.item.key,
+         "label": s.item.label[:300], "amount": line.amount, "active": True,
+         "posting_id": provider(s.item.provider).posting_id(s.item)}
+        for match_id, (line, s) in zip(ids, pairs, strict=True)])
+    lines = BankLine.__table__
+    for start in range(0, len(ids), 1000):  # a statement per thousand lines, not per line
+        chunk_ids = ids[start:start + 1000]
+        own_match = (select(parts.c.match_id)
+                     .where(parts.c.bank_line_id == lines.c.id, parts.c.match_id.in_(chunk_ids))
+                     .scalar_subquery())
+        session.execute(
+            lines.update().where(lines.c.id.in_([line.id for line, _ in pairs[start:start + 1000]]))
+            .values(status="matched", match_id=own_match))
+    session.expire_all()  # loaded lines (if any) read their new status from the database
+    audit.record(session, actor, f"bank.{how}_matched_in_bulk", "bank_account", bank_account.id,
+                 summary=f"{len(ids)} line(s) matched ({how})", after={"matches": list(ids)})
+    return len(ids)
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+def create_rule(session, *, name: str, account: Account, fund: Fund, actor,
+                counterparty_contains: str = "", text_contains: str = "", direction: str = "any",
+                bank_account: BankAccount | None = None) -> BankRule:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("Name the rule.", field="name")
+    counterparty_contains = (counterparty_contains or "").strip()
+    text_contains = (text_contains or "").strip()
+    if not counterparty_contains and not text_contains:
+        raise ValidationError("A rule needs a counterparty or a text to look for.",
+                              field="counterparty_contains")
+    if direction not in ("in", "out", "any"):
+        raise ValidationError("Choose money in, money out or both.", field="direction")
+    if account is None or not account.active or account.role == ledger.INTERFUND_ROLE:
+        raise ValidationError("Choose an active account.", field="account")
+    if fund is None or not fund.active:
+        raise ValidationError("Choose an active fund.", field="fund")
+    rule = BankRule(name=name[:200], counterparty_contains=counterparty_contains[:200],
+                    text_contains=text_contains[:200], direction=direction,
+                    account_id=account.id, fund_id=fund.id,
+                    bank_account_id=bank_account.id if bank_account else None,
+                    created_by_id=getattr(actor, "id", None))
+    session.add(rule)
+    session.flush()
+    audit.record(session, actor, "bank_rule.created", "bank_rule", rule.id, summary=rule.name,
+                 after={"counterparty": counterparty_contains, "text": text_contains,
+                        "direction": direction, "account": account.code, "fund": fund.code})
+    return rule
+
+
+def set_rule_active(session, rule: BankRule, active: bool, *, actor) -> BankRule:
+    if rule.active != active:
+        rule.active = active
+        session.flush()
+        audit.record(session, actor, "bank_rule.updated", "bank_rule", rule.id, summary=rule.name,
+                     before={"active": not active}, after={"active": active})
+    return rule
+
+
+def rule_applies(rule: BankRule, line: BankLine) -> bool:
+    if rule.bank_account_id is not None and rule.bank_account_id != line.bank_account_id:
+        return False
+    if rule.direction == "in" and line.amount < 0 or rule.direction == "out" and line.amount > 0:
+        return False
+    if rule.counterparty_contains and \
+            rule.counterparty_contains.lower() not in line.counterparty_name.lower():
+        return False
+    text = f"{line.remittance} {line.references} {line.transaction_code}".lower()
+    return not rule.text_contains or rule.text_contains.lower() in text
+
+
+def apply_rules(session, bank_account: BankAccount, lines: Sequence[BankLine], *, actor,
+                rules: Sequence[BankRule] | None = None) -> list[BankMatch]:
+    """Book every open line that an active rule fits (the first rule by id wins)."""
+    if rules is None:
+        rules = list(session.scalars(select(BankRule).where(BankRule.active.is_(True))
+                                     .order_by(BankRule.id)))
+    if not rules:
+        return []
+    matches = []
+    for line in lines:
+        if line.status != "open":
+            continue
+        rule = next((r for r in rules if rule_applies(r, line)), None)
+        if rule is not None:
+            text = line.remittance or line.counterparty_name or rule.name
+            matches.append(book_line(session, _orm(session, line), account=rule.account,
+                                     fund=rule.fund,
+                                     description=f"{rule.name}: {text}"[:200], actor=actor,
+                                     rule=rule))
+    return matches

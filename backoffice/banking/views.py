@@ -1,0 +1,496 @@
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
+
+from ..core.db import transaction
+from ..core.errors import DomainError
+from ..core.forms import ConfirmForm, show_error
+from ..core.permissions import Permission, requires
+from ..extensions import db
+from ..ledger.models import Account, AccountType, Fund, FundKind
+from ..ledger.services import INTERFUND_ROLE
+from . import pending, reconciliation, services
+from .forms import AsOfForm, BankAccountForm, BookLineForm, CsvMappingForm, RuleForm, UploadForm
+from .matching import Suggestion, rank
+from .models import BankAccount, BankImport, BankLine, BankMatch, BankMatchLine, BankRule
+from .parsers import FORMATS, CsvMapping, StatementFormatError, detect
+from .parsers import csv as csv_parser
+
+bp = Blueprint("banking", __name__, url_prefix="/bank")
+
+PER_PAGE = 25
+
+
+def _get(model, object_id):
+    return db.session.get(model, object_id) or abort(404)
+
+
+def _confirmed() -> None:
+    """Row actions post a CSRF token and nothing else a form would check."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+
+def _next(default: str) -> str:
+    """Where a form asked to go back to: a path of this site only."""
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+def _htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _postable_accounts():
+    return db.session.scalars(
+        select(Account).where(Account.active.is_(True),
+                              func.coalesce(Account.role, "") != INTERFUND_ROLE)
+        .order_by(Account.code)).all()
+
+
+def _funds():
+    return db.session.scalars(select(Fund).where(Fund.active.is_(True))
+                              .order_by(Fund.kind, Fund.code)).all()
+
+
+def _open_count(account_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(BankLine).where(
+        BankLine.bank_account_id == account_id, BankLine.status == "open"))
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+@bp.route("/")
+@requires(Permission.BANK_VIEW)
+def index():
+    accounts = db.session.scalars(select(BankAccount).order_by(BankAccount.name)).all()
+    today = date.today()
+    rows = [(account, reconciliation.bank_balance(db.session, account, today),
+             reconciliation.books_balance(db.session, account, today), _open_count(account.id))
+            for account in accounts]
+    return render_template("banking/index.html", rows=rows, today=today)
+
+
+def _account_form(form: BankAccountForm, account: BankAccount | None):
+    form.currency.choices = [(c, c) for c in current_app.config["CURRENCIES"]]
+    assets = db.session.scalars(select(Account).where(Account.type == AccountType.ASSET,
+                                                      Account.active.is_(True))
+                                .order_by(Account.code)).all()
+    form.ledger_account.choices = [("", "Choose an account")] + [(a.id, a.label) for a in assets]
+    if account is not None:
+        del form.iban, form.currency, form.ledger_account
+    else:
+        del form.active
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+@requires(Permission.BANK_RECONCILE)
+def new_account():
+    form = BankAccountForm()
+    _account_form(form, None)
+    if request.method == "GET":
+        form.currency.data = current_app.config["DEFAULT_CURRENCY"]
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                account = services.create_bank_account(
+                    db.session, name=form.name.data, iban=form.iban.data, bic=form.bic.data,
+                    currency=form.currency.data, auto_accept=form.auto_accept.data,
+                    ledger_account=db.session.get(Account, form.ledger_account.data),
+                    actor=current_user)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"Bank account {account.label} is set up. Import a statement next.", "success")
+            return redirect(url_for(".account", account_id=account.id))
+    return render_template("banking/account_form.html", form=form, account=None)
+
+
+@bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
+@requires(Permission.BANK_RECONCILE)
+def edit_account(account_id: int):
+    account = _get(BankAccount, account_id)
+    form = BankAccountForm(obj=account)
+    _account_form(form, account)
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                services.update_bank_account(db.session, account, actor=current_user,
+                                             name=form.name.data, bic=form.bic.data,
+                                             auto_accept=form.auto_accept.data,
+                                             active=form.active.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"{account.label} is saved.", "success")
+            return redirect(url_for(".account", account_id=account.id))
+    return render_template("banking/account_form.html", form=form, account=account)
+
+
+@bp.route("/accounts/<int:account_id>")
+@requires(Permission.BANK_VIEW)
+def account(account_id: int):
+    account = _get(BankAccount, account_id)
+    form = AsOfForm(request.args)
+    form.validate()
+    as_of = form.as_of.data if form.as_of.data and not form.as_of.errors else date.today()
+    report = reconciliation.difference(db.session, account, as_of)
+    checks = reconciliation.continuity(db.session, account)
+    imports = db.session.scalars(select(BankImport).where(BankImport.bank_account_id == account.id)
+                                 .order_by(BankImport.id.desc()).limit(10)).all()
+    return render_template(
+        "banking/account.html", account=account, report=report, form=form, as_of=as_of,
+        checks=checks[::-1], problems=sum(1 for c in checks if c.problems), imports=imports,
+        upload=UploadForm(), open_count=_open_count(account.id), formats=FORMATS,
+        review_count=len(reconciliation.to_review(db.session, account)))
+
+
+# --- import ------------------------------------------------------------------------------------
+
+@bp.route("/accounts/<int:account_id>/import", methods=["POST"])
+@requires(Permission.BANK_RECONCILE)
+def upload(account_id: int):
+    account = _get(BankAccount, account_id)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.file.errors) or "The upload was not understood.", "danger")
+        return redirect(url_for(".account", account_id=account.id))
+    data = form.file.data.read()
+    filename = form.file.data.filename or "statement"
+    if data and detect(data) == "csv" and (form.remap.data or not account.csv_mapping):
+        token = pending.keep(data, account.id, current_user.id)
+        flash("Tell Backoffice which column holds what; the mapping is saved for next time.",
+              "info")
+        return redirect(url_for(".csv_mapping", account_id=account.id, pending=token,
+                                name=filename))
+    return _import(account, filename, data)
+
+
+def _import(account: BankAccount, filename: str, data: bytes):
+    try:
+        with transaction():
+            result = services.import_statement(db.session, account, filename=filename, data=data,
+                                               actor=current_user)
+    except StatementFormatError as error:
+        flash(f"{filename} was not imported: {error}. Nothing was saved.", "danger")
+        return redirect(url_for(".account", account_id=account.id))
+    except DomainError as error:
+        flash(f"{filename} was not imported: {error} Nothing was saved.", "danger")
+        return redirect(url_for(".account", account_id=account.id))
+    record = result.record
+    parts = [f"{record.lines_new} new line{'s' if record.lines_new != 1 else ''}"]
+    if record.lines_duplicate:
+        parts.append(f"{record.lines_duplicate} already imported (skipped)")
+    if record.lines_by_rule:
+        parts.append(f"{record.lines_by_rule} booked by rules")
+    if record.lines_auto_matched:
+        parts.append(f"{record.lines_auto_matched} matched automatically")
+    flash(f"{filename} imported ({FORMATS[record.format]}, {record.statements} statement"
+          f"{'s' if record.statements != 1 else ''}): {', '.join(parts)}.", "success")
+    if result.skipped_statements:
+        flash(f"Statements of other accounts were skipped: "
+              f"{', '.join(sorted(set(result.skipped_statements)))}.", "warning")
+    return redirect(url_for(".reconcile", account_id=account.id))
+
+
+@bp.route("/accounts/<int:account_id>/csv-mapping", methods=["GET", "POST"])
+@requires(Permission.BANK_RECONCILE)
+def csv_mapping(account_id: int):
+    account = _get(BankAccount, account_id)
+    form = CsvMappingForm()
+    token = form.pending.data or request.args.get("pending", "")
+    data = pending.read(token, account.id, current_user.id) if token else None
+    saved = CsvMapping.from_dict(account.csv_mapping)
+    if request.method == "GET":
+        mapping = saved or CsvMapping(delimiter=pending.guess_delimiter(data) if data else ";",
+                                      encoding=pending.guess_encoding(data) if data else "utf-8")
+        form.process(data=mapping.as_dict())
+        form.pending.data = token
+    columns, problem = [], None
+    if data is not None:
+        try:
+            columns = csv_parser.header(data, CsvMapping(
+                delimiter=form.delimiter.data or ";", encoding=form.encoding.data or "utf-8",
+                skip_rows=form.skip_rows.data or 0))
+        except StatementFormatError as error:
+            problem = str(error)
+    columns = columns or (saved.columns() if saved else [])
+    form.set_columns(columns)
+    if request.method == "POST" and not form.reread.data and form.validate_on_submit():
+        mapping = CsvMapping(**{name: (getattr(form, name).data or "") for name in
+                                ("delimiter", "encoding", "date", "date_format", "value_date",
+                                 "amount", "debit", "credit", "counterparty", "iban", "text",
+                                 "reference")},
+                             skip_rows=form.skip_rows.data or 0,
+                             decimal_comma=bool(form.decimal_comma.data))
+        try:
+            with transaction():
+                services.save_csv_mapping(db.session, account, mapping, actor=current_user)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            if data is None:
+                flash("The CSV column mapping is saved.", "success")
+                return redirect(url_for(".account", account_id=account.id))
+            pending.forget(token, account.id, current_user.id)
+            return _import(account, request.args.get("name") or "statement.csv", data)
+    return render_template("banking/csv_mapping.html", account=account, form=form,
+                           columns=columns, problem=problem, has_file=data is not None)
+
+
+# --- reconciliation ------------------------------------------------------------------------------
+
+def _book_form(line: BankLine, accounts, funds, roles) -> BookLineForm:
+    form = BookLineForm()
+    form.set_choices(accounts, funds)
+    if not form.is_submitted():
+        _book_defaults(form, line, roles)
+    return form
+
+
+def _book_defaults(form: BookLineForm, line: BankLine, roles: dict) -> None:
+    form.account.data = roles.get("bank_fees" if line.amount < 0 else "interest_income")
+    form.fund.data = roles.get("general_fund")
+    form.description.data = " ".join(filter(None, [line.counterparty_name, line.remittance]))[:200]
+
+
+def _options(items, selected_id) -> Markup:
+    """<option>s rendered once per page (WTForms would render them again for every line)."""
+    return Markup("".join(
+        f'<option value="{item.id}"{" selected" if item.id == selected_id else ""}>'
+        f"{escape(item.label)}</option>" for item in items))
+
+
+def _row_context(account: BankAccount, lines, index=None):
+    accounts, funds = _postable_accounts(), _funds()
+    roles = {a.role: a.id for a in accounts if a.role}
+    general = next((f.id for f in funds if f.kind is FundKind.GENERAL), None)
+    roles["general_fund"] = general
+    suggestions = services.suggestions_for(db.session, account, lines, index)
+    return {"suggestions": suggestions, "account": account, "roles": roles,
+            "account_options": {"in": _options(accounts, roles.get("interest_income")),
+                                "out": _options(accounts, roles.get("bank_fees"))},
+            "fund_options": _options(funds, general)}
+
+
+@bp.route("/accounts/<int:account_id>/reconcile")
+@requires(Permission.BANK_RECONCILE)
+def reconcile(account_id: int):
+    account = _get(BankAccount, account_id)
+    page = max(request.args.get("page", 1, type=int), 1)
+    lines, total = reconciliation.open_lines_page(db.session, account, page=page,
+                                                  per_page=PER_PAGE)
+    return render_template("banking/reconcile.html", lines=lines, total=total, page=page,
+                           pages=max(1, -(-total // PER_PAGE)), confirm=ConfirmForm(),
+                           review_count=len(reconciliation.to_review(db.session, account)),
+                           **_row_context(account, lines))
+
+
+def _line_done(line: BankLine, match: BankMatch | None, message: str):
+    """After a change to one line: the row (htmx) or back to the queue."""
+    account = _get(BankAccount, line.bank_account_id)
+    if _htmx():
+        context = _row_context(account, [line]) if line.status == "open" else {
+            "account": account, "suggestions": {}}
+        return render_template("banking/_line.html", line=line, match=match, message=message,
+                               confirm=ConfirmForm(), **context)
+    flash(message, "success")
+    return redirect(_next(url_for(".reconcile", account_id=account.id)))
+
+
+def _line_refused(line: BankLine, error: DomainError):
+    if _htmx():
+        account = _get(BankAccount, line.bank_account_id)
+        return render_template("banking/_line.html", line=line, match=None, error=str(error),
+                               confirm=ConfirmForm(), **_row_context(account, [line])), 200
+    flash(str(error), "danger")
+    return redirect(_next(url_for(".line", line_id=line.id)))
+
+
+@bp.route("/lines/<int:line_id>/accept", methods=["POST"])
+@requires(Permission.BANK_RECONCILE)
+def accept(line_id: int):
+    line = _get(BankLine, line_id)
+    _confirmed()
+    account = _get(BankAccount, line.bank_account_id)
+    extra_lines = [_get(BankLine, int(i)) for i in request.form.getlist("line") if i.isdigit()
+                   and int(i) != line.id]
+    items = [tuple(value.split(":", 1)) for value in request.form.getlist("item") if ":" in value]
+    try:
+        with transaction():
+            match = services.accept(db.session, account, lines=[line, *extra_lines], items=items,
+                                    actor=current_user, reason=request.form.get("reason", ""))
+    except DomainError as error:
+        return _line_refused(line, error)
+    return _line_done(line, match, "Matched.")
+
+
+@bp.route("/lines/<int:line_id>/book", methods=["POST"])
+@requires(Permission.BANK_RECONCILE)
+def book(line_id: int):
+    line = _get(BankLine, line_id)
+    form = BookLineForm()
+    form.set_choices(_postable_accounts(), _funds())
+    if not form.validate_on_submit():
+        errors = "; ".join(e for f in form for e in f.errors) or "Fill in the form."
+        return _line_refused(line, DomainError(errors))
+    try:
+        with transaction():
+            match = services.book_line(
+                db.session, line, account=db.session.get(Account, form.account.data),
+                fund=db.session.get(Fund, form.fund.data), description=form.description.data,
+                remember=form.make_rule.data, actor=current_user)
+    except DomainError as error:
+        return _line_refused(line, error)
+    entry = match.journal_entry
+    return _line_done(line, match, f"Booked as entry {entry.ref}.")
+
+
+@bp.route("/matches/<int:match_id>/undo", methods=["POST"])
+@requires(Permission.BANK_RECONCILE)
+def undo(match_id: int):
+    match = _get(BankMatch, match_id)
+    _confirmed()
+    try:
+        with transaction():
+            services.undo_match(db.session, match, actor=current_user,
+                                reason=request.form.get("reason", ""))
+    except DomainError as error:
+        if _htmx():
+            return f'<div class="alert alert-danger">{error}</div>', 200
+        flash(str(error), "danger")
+        return redirect(url_for(".review", account_id=match.bank_account_id))
+    message = "Undone" + (f": entry #{match.journal_entry_id} reversed by #{match.undo_entry_id}."
+                          if match.undo_entry_id else ".")
+    if _htmx() and request.form.get("view") == "review":
+        return render_template("banking/_review_row.html", match=match, message=message,
+                               confirm=ConfirmForm())
+    line = match.lines[0].line
+    return _line_done(line, None, message)
+
+
+@bp.route("/matches/<int:match_id>/reviewed", methods=["POST"])
+@requires(Permission.BANK_RECONCILE)
+def reviewed(match_id: int):
+    match = _get(BankMatch, match_id)
+    _confirmed()
+    with transaction():
+        services.mark_reviewed(db.session, match, actor=current_user)
+    if _htmx():
+        return render_template("banking/_review_row.html", match=match, message="Kept.",
+                               confirm=ConfirmForm())
+    flash("Kept.", "success")
+    return redirect(url_for(".review", account_id=match.bank_account_id))
+
+
+@bp.route("/accounts/<int:account_id>/review")
+@requires(Permission.BANK_RECONCILE)
+def review(account_id: int):
+    account = _get(BankAccount, account_id)
+    return render_template("banking/review.html", account=account, confirm=ConfirmForm(),
+                           matches=reconciliation.to_review(db.session, account))
+
+
+@bp.route("/lines/<int:line_id>")
+@requires(Permission.BANK_VIEW)
+def line(line_id: int):
+    line = _get(BankLine, line_id)
+    account = _get(BankAccount, line.bank_account_id)
+    index = services.open_items(db.session, account) if line.status == "open" else None
+    candidates, others = [], []
+    query = request.args.get("q", "").strip()
+    if index is not None:
+        candidates = rank(services.facts(line), index, limit=15)
+        if query:
+            shown = {(s.item.provider, s.item.key) for s in candidates}
+            needle = query.lower()
+            candidates += [
+                _plain(item, index.open(key)) for key, item in index.items.items()
+                if key not in shown and index.open(key) and (
+                    needle in item.label.lower() or any(needle in r.lower() for r in item.references)
+                    or needle.replace(",", ".") in f"{abs(index.open(key)) / 100:.2f}")][:30]
+        others = db.session.scalars(
+            select(BankLine).where(BankLine.bank_account_id == account.id,
+                                   BankLine.status == "open", BankLine.id != line.id,
+                                   (BankLine.counterparty_name == line.counterparty_name)
+                                   if line.counterparty_name else BankLine.id == -1)
+            .order_by(BankLine.booking_date.desc()).limit(20)).all()
+    history = db.session.scalars(
+        select(BankMatch).join(BankMatchLine, BankMatchLine.match_id == BankMatch.id)
+        .where(BankMatchLine.bank_line_id == line.id).order_by(BankMatch.id.desc())).all()
+    book_form = None
+    if line.status == "open":
+        accounts, funds = _postable_accounts(), _funds()
+        roles = {a.role: a.id for a in accounts if a.role}
+        roles["general_fund"] = next((f.id for f in funds if f.kind is FundKind.GENERAL), None)
+        book_form = _book_form(line, accounts, funds, roles)
+    return render_template("banking/line.html", line=line, candidates=candidates, others=others,
+                           history=history, query=query, confirm=ConfirmForm(), account=account,
+                           book_form=book_form)
+
+
+def _plain(item, open_amount):
+    return Suggestion(item, 0, ["found by search"], allocate=open_amount)
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+@bp.route("/rules", methods=["GET", "POST"])
+@requires(Permission.BANK_RECONCILE)
+def rules():
+    form = RuleForm()
+    accounts, funds = _postable_accounts(), _funds()
+    bank_accounts = db.session.scalars(select(BankAccount).order_by(BankAccount.name)).all()
+    form.account.choices = [("", "Choose an account")] + [(a.id, a.label) for a in accounts]
+    form.fund.choices = [("", "Choose a fund")] + [(f.id, f.label) for f in funds]
+    form.bank_account.choices = [("", "Every bank account")] + [(b.id, b.label)
+                                                                for b in bank_accounts]
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                rule = services.create_rule(
+                    db.session, name=form.name.data, actor=current_user,
+                    counterparty_contains=form.counterparty_contains.data,
+                    text_contains=form.text_contains.data, direction=form.direction.data,
+                    account=db.session.get(Account, form.account.data),
+                    fund=db.session.get(Fund, form.fund.data),
+                    bank_account=db.session.get(BankAccount, form.bank_account.data)
+                    if form.bank_account.data else None)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"Rule “{rule.name}” is saved; it applies to lines imported from now on.",
+                  "success")
+            return redirect(url_for(".rules"))
+    all_rules = db.session.scalars(select(BankRule).order_by(BankRule.active.desc(),
+                                                             BankRule.name)).all()
+    used = dict(db.session.execute(select(BankMatch.rule_id, func.count()).where(
+        BankMatch.rule_id.is_not(None), BankMatch.undone_at.is_(None))
+        .group_by(BankMatch.rule_id)).all())
+    return render_template("banking/rules.html", form=form, rules=all_rules, used=used,
+                           confirm=ConfirmForm())
+
+
+@bp.route("/rules/<int:rule_id>/toggle", methods=["POST"])
+@requires(Permission.BANK_RECONCILE)
+def toggle_rule(rule_id: int):
+    rule = _get(BankRule, rule_id)
+    _confirmed()
+    with transaction():
+        services.set_rule_active(db.session, rule, not rule.active, actor=current_user)
+    flash(f"Rule “{rule.name}” is {'on' if rule.active else 'off'}.", "success")
+    return redirect(url_for(".rules"))

@@ -1,0 +1,1 @@
+"""Expense claims: lines, receipts, four-eyes approval, payables, and SEPA payout batches."""

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    MultipleFileField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..core.errors import ValidationError
+from ..core.forms import object_options, options
+from ..core.money import Money
+from ..ledger.forms import optional_int
+from .models import ClaimStatus
+from .services import LineInput
+
+
+class ClaimLineForm(Form):
+    spent_on = DateField("Date", validators=[Optional()])
+    what = StringField("What", validators=[Length(max=200)])  # not "description": FormField has one
+    category = SelectField("Category", coerce=optional_int, validate_choice=False)
+    amount = StringField("Amount", validators=[Length(max=30)])
+
+    def is_blank(self) -> bool:
+        return not (self.spent_on.data or (self.what.data or "").strip()
+                    or (self.amount.data or "").strip())
+
+
+class ClaimForm(FlaskForm):
+    fund = SelectField("Fund", coerce=optional_int, validators=[DataRequired("Choose a fund.")])
+    title = StringField("Purpose", validators=[DataRequired(), Length(max=200)],
+                        render_kw={"placeholder": "e.g. Pizza and drinks for the March meetup"})
+    payee_name = StringField("Account holder", validators=[DataRequired(), Length(max=70)])
+    iban = StringField("IBAN", validators=[DataRequired(), Length(max=42)],
+                       render_kw={"autocomplete": "off", "spellcheck": "false"})
+    bic = StringField("BIC", validators=[Length(max=11)],
+                      description="Only needed where it cannot be derived from the IBAN.")
+    currency = SelectField("Currency")
+    lines = FieldList(FormField(ClaimLineForm), min_entries=3, max_entries=50)
+    receipts = MultipleFileField("Files", render_kw={
+        "accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"},
+        description="PDF, JPEG or PNG; one file per receipt or a scan of all of them.")
+    add_line = SubmitField("Add a line")
+    submit = SubmitField("Submit the claim")
+
+    def set_choices(self, funds, categories, currencies) -> None:
+        self.fund.choices = object_options(funds)
+        self.currency.choices = options((c, c) for c in currencies)
+        for line in self.lines:
+            line.category.choices = options(((a.id, a.name) for a in categories), "Choose")
+
+    def claim_lines(self, locale: str) -> list[LineInput] | None:
+        """The lines that are filled in, or None after marking each bad field."""
+        lines, ok = [], True
+        for line in self.lines:
+            if line.is_blank():
+                continue
+            try:
+                amount = Money.parse(line.amount.data, self.currency.data, locale)
+            except ValidationError as error:
+                line.amount.errors = [*line.amount.errors, str(error)]
+                ok = False
+                continue
+            for field, message in ((line.spent_on, "Give the date."),
+                                   (line.category, "Choose a category.")):
+                if not field.data:
+                    field.errors = [*field.errors, message]
+                    ok = False
+            if ok:
+                lines.append(LineInput(line.spent_on.data, line.what.data or "",
+                                       line.category.data, amount))
+        return lines if ok else None
+
+
+class DecisionForm(FlaskForm):
+    comment = TextAreaField("Comment for the claimant", validators=[Length(max=2000)],
+                            render_kw={"rows": 2},
+                            description="Required when rejecting; the claimant reads it.")
+    override_reason = TextAreaField("Allow the fund to go below zero because",
+                                    validators=[Length(max=1000)], render_kw={"rows": 2})
+    approve = SubmitField("Approve")
+    reject = SubmitField("Reject")
+
+
+class ClaimFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    status = SelectField("Status", choices=options(((s.value, s.label) for s in ClaimStatus), "All"),
+                         validators=[Optional()])
+
+
+class BatchForm(FlaskForm):
+    requested_on = DateField("Execution date", validators=[DataRequired()], default=date.today,
+                             description="The day the bank should pay.")
+    submit = SubmitField("Create the payout batch")
+
+
+class ExecutedForm(FlaskForm):
+    booked_on = DateField("Paid by the bank on", validators=[DataRequired()], default=date.today)
+    submit = SubmitField("Mark as executed")
+
+
+class CancelBatchForm(FlaskForm):
+    reason = StringField("Why is the batch cancelled?", validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField("Cancel the batch")

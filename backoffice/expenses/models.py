@@ -1,0 +1,240 @@
+"""Expense claims (with lines, receipts and approvals) and the payout batches that pay them."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.db import BigIntKey, UTCDateTime, utcnow
+from ..core.money import Money
+from ..extensions import db
+from ..ledger.models import _enum
+
+
+class ClaimStatus(StrEnum):
+    SUBMITTED = "submitted"  # waiting for one (or, above the threshold, two) approvals
+    APPROVED = "approved"    # posted Dr expense / Cr payables; waiting to be paid
+    REJECTED = "rejected"    # nothing posted
+    PAID = "paid"            # its payout batch was executed: Dr payables / Cr bank
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class ExpenseClaim(db.Model):
+    __tablename__ = "expense_claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)
+    # The member group whose fund it is (None for the general fund and programmes): what an
+    # organiser's scope is checked against.
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("member_groups.id"), index=True)
+    claimant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    payee_name: Mapped[str] = mapped_column(String(70))
+    iban: Mapped[str] = mapped_column(String(34))  # compact, upper case
+    bic: Mapped[str | None] = mapped_column(String(11))
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[int] = mapped_column(BigInteger)  # minor units, the sum of the lines
+    status: Mapped[ClaimStatus] = mapped_column(_enum(ClaimStatus, "claim_status"),
+                                                default=ClaimStatus.SUBMITTED, index=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision_comment: Mapped[str] = mapped_column(Text, default="")
+    overspend_reason: Mapped[str | None] = mapped_column(Text)
+    approval_entry_id: Mapped[int | None] = mapped_column(BigIntKey, ForeignKey("journal_entries.id"))
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    # Optimistic locking: two treasurers deciding at the same moment cannot both win.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    fund = relationship("Fund")
+    group = relationship("MemberGroup")
+    claimant = relationship("User", foreign_keys=[claimant_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+    lines: Mapped[list[ClaimLine]] = relationship(
+        back_populates="claim", order_by="ClaimLine.line_no", cascade="all, delete-orphan",
+        lazy="selectin")
+    receipts: Mapped[list[ClaimReceipt]] = relationship(
+        back_populates="claim", order_by="ClaimReceipt.id", cascade="all, delete-orphan",
+        lazy="selectin")
+    approvals: Mapped[list[ClaimApproval]] = relationship(
+        back_populates="claim", order_by="ClaimApproval.id", cascade="all, delete-orphan",
+        lazy="selectin")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (CheckConstraint("total > 0", name="total_positive"),)
+
+    @property
+    def ref(self) -> str:
+        return f"EC{self.id}"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.total, self.currency)
+
+
+class ClaimLine(db.Model):
+    __tablename__ = "expense_claim_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("expense_claims.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(SmallInteger)
+    spent_on: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(200))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))  # the category
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+    claim: Mapped[ExpenseClaim] = relationship(back_populates="lines")
+    account = relationship("Account")
+
+    __table_args__ = (
+        UniqueConstraint("claim_id", "line_no", name="uq_expense_claim_lines_claim_line"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+
+class ClaimReceipt(db.Model):
+    __tablename__ = "expense_claim_receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("expense_claims.id", ondelete="CASCADE"),
+                                          index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+
+    claim: Mapped[ExpenseClaim] = relationship(back_populates="receipts")
+    file = relationship("StoredFile", lazy="joined")
+
+
+class ClaimApproval(db.Model):
+    __tablename__ = "expense_claim_approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("expense_claims.id", ondelete="CASCADE"))
+    approver_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    claim: Mapped[ExpenseClaim] = relationship(back_populates="approvals")
+    approver = relationship("User", lazy="joined")
+
+    __table_args__ = (
+        # One approval per person: two approvals are always two different people.
+        UniqueConstraint("claim_id", "approver_id", name="uq_expense_claim_approvals_claim_approver"),
+    )
+
+
+# --- payout batches ----------------------------------------------------------------------------
+
+class BatchStatus(StrEnum):
+    READY = "ready"          # the SEPA file exists; waiting for the bank
+    EXECUTED = "executed"    # the bank paid it: Dr liability / Cr bank posted
+    CANCELLED = "cancelled"  # never paid; its items were released
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class PayoutBatch(db.Model):
+    """One SEPA credit-transfer file (pain.001) paying many payables from the bank account.
+
+    ``message_id`` is the file's MsgId and, with ``-1``, its PmtInfId: what the bank statement
+    shows for the batch booking. Each item carries its own end-to-end id.
+    """
+
+    __tablename__ = "payout_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(35), unique=True)
+    status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus, "payout_batch_status"),
+                                                default=BatchStatus.READY, index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[int] = mapped_column(BigInteger)
+    item_count: Mapped[int] = mapped_column(Integer)
+    requested_on: Mapped[date] = mapped_column(Date)  # ReqdExctnDt
+    debtor_name: Mapped[str] = mapped_column(String(70))
+    debtor_iban: Mapped[str] = mapped_column(String(34))
+    debtor_bic: Mapped[str | None] = mapped_column(String(11))
+    pain_version: Mapped[str] = mapped_column(String(20))
+    xml: Mapped[str] = mapped_column(Text)  # exactly the file given to the bank
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    executed_on: Mapped[date | None] = mapped_column(Date)
+    executed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    payment_entry_id: Mapped[int | None] = mapped_column(BigIntKey, ForeignKey("journal_entries.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    items: Mapped[list[PayoutItem]] = relationship(
+        back_populates="batch", order_by="PayoutItem.line_no", cascade="all, delete-orphan")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    executed_by = relationship("User", foreign_keys=[executed_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (CheckConstraint("total > 0", name="total_positive"),)
+
+    @property
+    def ref(self) -> str:
+        return f"PB{self.id}"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.total, self.currency)
+
+
+class PayoutItem(db.Model):
+    """One credit transfer of a batch, paying one payable of a registered source."""
+
+    __tablename__ = "payout_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("payout_batches.id", ondelete="CASCADE"),
+                                          index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    source_kind: Mapped[str] = mapped_column(String(40))
+    source_id: Mapped[str] = mapped_column(String(64))
+    payee_name: Mapped[str] = mapped_column(String(70))
+    iban: Mapped[str] = mapped_column(String(34))
+    bic: Mapped[str | None] = mapped_column(String(11))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"))
+    liability_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    remittance: Mapped[str] = mapped_column(String(140))
+    end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
+    # False once the batch is cancelled: the payable may then go into another batch.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    batch: Mapped[PayoutBatch] = relationship(back_populates="items")
+    fund = relationship("Fund")
+    liability_account = relationship("Account")
+
+    __table_args__ = (
+        UniqueConstraint("batch_id", "line_no", name="uq_payout_items_batch_line"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        # A payable is in at most one batch that is not cancelled.
+        Index("uq_payout_items_active_source", "source_kind", "source_id", unique=True,
+              sqlite_where=text("active"), postgresql_where=text("active")),
+    )
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)

@@ -1,0 +1,427 @@
+"""Payout batches: one SEPA credit-transfer file (pain.001) paying many payables at once.
+
+The treasurer picks approved payables, creates a batch (its XML is generated once, validated
+against the pain.001 schema shipped with ``sepaxml`` and kept unchanged), uploads the file to the
+bank, and marks the batch executed when the bank has paid it: that posts Dr liability / Cr bank
+in each payable's fund. A batch that the bank refused is cancelled and its payables become
+payable again.
+
+Plugging in a payable source (expense claims are the first; grants are the next)
+-------------------------------------------------------------------------------
+A *payable source* owns documents that, once approved, owe money to somebody with an IBAN. At
+approval the source posts Dr expense / Cr a liability account (``payables`` for claims,
+``grants_payable`` for grants) in the document's fund. It registers once, at import time of its
+services module (``create_app`` imports every package's views, which import their services)::
+
+    from backoffice.expenses import payouts
+
+    class GrantPayables:
+        kind = "grant"      # unique; stored as PayoutItem.source_kind
+        label = "Grants"    # heading on the treasurer's selection page
+
+        def open_payables(self, session) -> list[payouts.Payable]:
+            # Every approved, unpaid document. The registry itself leaves out those already in
+            # a batch that is not cancelled (no need to look at PayoutItem here).
+            ...
+
+        def payables(self, session, ids: list[str]) -> list[payouts.Payable]:
+            # Exactly these documents (ids as strings), checked again inside the batch's
+            # transaction, ideally locked (``with_for_update()``). Raise a ValidationError
+            # naming the document when one is not payable any more.
+            ...
+
+        def executed(self, session, item: PayoutItem, batch: PayoutBatch, actor) -> None:
+            # The bank paid ``item`` (on ``batch.executed_on``): mark the document paid, record
+            # it in the audit log, email the payee. The ledger entry is already posted.
+            ...
+
+        def released(self, session, item: PayoutItem, batch: PayoutBatch, actor) -> None:
+            # The batch was cancelled: the document is payable again. Usually nothing to do.
+            ...
+
+    payouts.register(GrantPayables())
+
+A ``Payable`` carries everything the batch needs: the payee's name, IBAN and BIC (validate them
+when the document is created, see ``expenses.services.normalise_iban``), the amount (``Money``,
+EUR: SEPA), the fund it is paid from, the liability account the approval credited (debited on
+execution), the remittance text the payee's bank shows (at most 140 characters) and a short
+``reference`` such as ``EC42`` that starts the transfer's end-to-end id.
+
+For the bank reconciliation
+---------------------------
+A batch is identified on the bank side by its ``message_id`` (the file's MsgId; its one PmtInfId is
+``message_id + "-1"``), it is debited as one batch booking of ``batch.total``, and each transfer
+carries ``end_to_end_id`` = ``<reference>-PB<batch id>`` (unique). ``batch_by_message_id`` and
+``item_by_end_to_end_id`` find them again; the execution entry has source ``("payout_batch", id)``.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Protocol
+
+import sepaxml
+from flask import current_app
+from lxml import etree
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+from sepaxml import SepaTransfer
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..core import audit
+from ..core.db import utcnow
+from ..core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from ..core.money import Money
+from ..ledger.models import Account, Fund, JournalEntry
+from ..ledger.services import Line, account_by_role, post_entry
+from .models import BatchStatus, PayoutBatch, PayoutItem
+
+SEPA_CURRENCY = "EUR"
+DEMO_DEBTOR_IBAN = "DE02120300000000202051"
+BANK_ROLE = "bank"
+MAX_ITEMS = 5000
+
+
+@dataclass(frozen=True)
+class Payable:
+    """Something owed that a batch can pay (see the module docstring)."""
+
+    kind: str
+    source_id: str
+    reference: str
+    payee_name: str
+    iban: str
+    bic: str | None
+    amount: Money
+    fund: Fund
+    liability_account: Account
+    remittance: str
+    description: str = ""
+    due_since: date | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.kind, self.source_id
+
+
+class PayableSource(Protocol):
+    kind: str
+    label: str
+
+    def open_payables(self, session) -> list[Payable]: ...
+
+    def payables(self, session, ids: list[str]) -> list[Payable]: ...
+
+    def executed(self, session, item: PayoutItem, batch: PayoutBatch, actor) -> None: ...
+
+    def released(self, session, item: PayoutItem, batch: PayoutBatch, actor) -> None: ...
+
+
+_SOURCES: dict[str, PayableSource] = {}
+
+
+def register(source: PayableSource) -> PayableSource:
+    """Make a payable source known (idempotent for the same kind)."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", source.kind):
+        raise ValueError(f"payable source kind {source.kind!r}: use lower-case letters and _")
+    _SOURCES[source.kind] = source
+    return source
+
+
+def sources() -> dict[str, PayableSource]:
+    return dict(_SOURCES)
+
+
+def source(kind: str) -> PayableSource:
+    try:
+        return _SOURCES[kind]
+    except KeyError:
+        raise ValidationError(f"Nothing of the kind {kind!r} can be paid here.") from None
+
+
+# --- what can be paid ------------------------------------------------------------------------
+
+def _in_active_batches(session, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    keys = list(keys)
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        found.update((kind, source_id) for kind, source_id in session.execute(
+            select(PayoutItem.source_kind, PayoutItem.source_id).where(
+                PayoutItem.active.is_(True),
+                tuple_(PayoutItem.source_kind, PayoutItem.source_id).in_(chunk))))
+    return found
+
+
+def open_payables(session) -> dict[str, list[Payable]]:
+    """{kind: payables not yet in a batch}, for every registered source."""
+    result = {}
+    for kind, src in sorted(_SOURCES.items()):
+        payables = src.open_payables(session)
+        batched = _in_active_batches(session, [p.key for p in payables])
+        result[kind] = [p for p in payables if p.key not in batched]
+    return result
+
+
+def active_item_for(session, kind: str, source_id) -> PayoutItem | None:
+    """The item of a batch (ready or executed) that pays this document, if any."""
+    return session.scalar(select(PayoutItem).where(
+        PayoutItem.source_kind == kind, PayoutItem.source_id == str(source_id),
+        PayoutItem.active.is_(True)).options(selectinload(PayoutItem.batch)))
+
+
+def batch_by_message_id(session, message_id: str) -> PayoutBatch | None:
+    return session.scalar(select(PayoutBatch).where(PayoutBatch.message_id == message_id))
+
+
+def item_by_end_to_end_id(session, end_to_end_id: str) -> PayoutItem | None:
+    return session.scalar(select(PayoutItem).where(PayoutItem.end_to_end_id == end_to_end_id))
+
+
+# --- the debtor (the association's account) and the SEPA file ----------------------------------
+
+@dataclass(frozen=True)
+class Debtor:
+    name: str
+    iban: str
+    bic: str | None
+
+
+def debtor() -> Debtor:
+    config = current_app.config
+    try:
+        iban = IBAN(config.get("SEPA_DEBTOR_IBAN") or "")
+    except SchwiftyException:
+        raise ValidationError("SEPA_DEBTOR_IBAN is not set to a valid IBAN: configure the "
+                              "association's bank account first.") from None
+    if iban.compact == DEMO_DEBTOR_IBAN and config["ENV"] == "production":
+        raise ValidationError("SEPA_DEBTOR_IBAN is still the demo account: configure the "
+                              "association's bank account first.")
+    bic = config.get("SEPA_DEBTOR_BIC") or (str(iban.bic) if iban.bic else None)
+    name = config.get("SEPA_DEBTOR_NAME") or config["ORGANISATION_NAME"]
+    return Debtor(name[:70], iban.compact, bic)
+
+
+class _Transfer(SepaTransfer):
+    """sepaxml's transfer with our identifiers: MsgId = the batch's message id, PmtInfId =
+    message id + "-1" (sepaxml would pick random ones)."""
+
+    def __init__(self, config, message_id: str, schema: str):
+        self._message_id = message_id
+        super().__init__(config, schema=schema, clean=True)
+
+    def _create_header(self):
+        self.msg_id = self._message_id
+        super()._create_header()
+
+    def _finalize_batch(self):
+        super()._finalize_batch()
+        for number, node in enumerate(self._xml.iter("PmtInfId"), 1):
+            node.text = f"{self._message_id}-{number}"
+
+
+@lru_cache(maxsize=4)
+def _schema(version: str):
+    """The pain.001 XSD shipped with sepaxml, compiled by libxml2 (sepaxml's own check, through
+    the pure-Python xmlschema, takes seconds for a thousand transfers)."""
+    path = Path(sepaxml.__file__).parent / "schemas" / f"{version}.xsd"
+    if not path.exists():
+        raise ValidationError(f"Unknown SEPA schema {version}.")
+    return etree.XMLSchema(etree.parse(str(path)))
+
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+
+
+def validate_xml(xml: bytes, version: str) -> None:
+    """Raise ``ValidationError`` with the schema's complaint when the file is not valid."""
+    schema = _schema(version)
+    try:
+        document = etree.fromstring(xml, _PARSER)
+    except etree.XMLSyntaxError as error:
+        raise ValidationError(f"The SEPA file is not well-formed XML: {error}.") from None
+    if not schema.validate(document):
+        error = schema.error_log.last_error
+        raise ValidationError(f"The SEPA file does not validate against {version}: "
+                              f"{error.message} (line {error.line}).")
+
+
+def sepa_xml(batch: PayoutBatch, items) -> bytes:
+    """The pain.001 credit-transfer file for the batch, validated against its schema.
+
+    ``items`` have the attributes of ``PayoutItem`` (payee_name, iban, bic, amount, currency,
+    remittance, end_to_end_id)."""
+    config = {"name": batch.debtor_name, "IBAN": batch.debtor_iban, "batch": True,
+              "currency": batch.currency}
+    if batch.debtor_bic:
+        config["BIC"] = batch.debtor_bic
+    transfer = _Transfer(config, batch.message_id, batch.pain_version)
+    for item in items:
+        payment = {"name": item.payee_name, "IBAN": item.iban, "amount": item.amount,
+                   "currency": item.currency, "execution_date": batch.requested_on,
+                   "description": item.remittance, "endtoend_id": item.end_to_end_id}
+        if item.bic:
+            payment["BIC"] = item.bic
+        transfer.add_payment(payment)
+    xml = transfer.export(validate=False)
+    validate_xml(xml, batch.pain_version)
+    return xml
+
+
+_SEPA_TEXT = re.compile(r"[^A-Za-z0-9/\-?:().,'+ ]")
+
+
+def _sepa_id(text: str) -> str:
+    return _SEPA_TEXT.sub("", text)[:35]
+
+
+# --- batches -----------------------------------------------------------------------------------
+
+def create_batch(session, *, selected: Iterable[tuple[str, str]], requested_on: date, actor,
+                 today: date | None = None) -> PayoutBatch:
+    """A ready batch paying the selected payables ((kind, source id) pairs) on ``requested_on``."""
+    today = today or date.today()
+    if requested_on < today:
+        raise ValidationError("The execution date cannot be in the past.", field="requested_on")
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for kind, source_id in dict.fromkeys((k, str(i)) for k, i in selected):
+        by_kind[kind].append(source_id)
+    count = sum(len(ids) for ids in by_kind.values())
+    if not count:
+        raise ValidationError("Choose at least one payment.")
+    if count > MAX_ITEMS:
+        raise ValidationError(f"A batch holds at most {MAX_ITEMS:,} payments.")
+    payables: list[Payable] = []
+    for kind, ids in sorted(by_kind.items()):
+        found = source(kind).payables(session, ids)
+        if sorted(p.source_id for p in found) != sorted(ids):
+            raise ValidationError("Some of the chosen payments are not payable any more; reload "
+                                  "the page and choose again.")
+        payables += found
+    taken = _in_active_batches(session, [p.key for p in payables])
+    if taken:
+        raise Conflict(f"{len(taken)} of the chosen payments are already in another batch.")
+    for payable in payables:
+        if payable.amount.currency != SEPA_CURRENCY:
+            raise ValidationError(f"{payable.reference} is in {payable.amount.currency}; SEPA "
+                                  f"transfers are in {SEPA_CURRENCY} only.")
+        if payable.amount.amount <= 0:
+            raise ValidationError(f"{payable.reference} has nothing to pay.")
+    payer = debtor()
+    batch = PayoutBatch(
+        message_id=uuid.uuid4().hex[:35], status=BatchStatus.READY, currency=SEPA_CURRENCY,
+        total=sum(p.amount.amount for p in payables), item_count=len(payables),
+        requested_on=requested_on, debtor_name=payer.name, debtor_iban=payer.iban,
+        debtor_bic=payer.bic, pain_version=current_app.config["SEPA_PAIN_VERSION"], xml="",
+        created_by_id=getattr(actor, "id", None))
+    session.add(batch)
+    session.flush()
+    batch.message_id = _sepa_id(f"BO-{batch.ref}-{today:%Y%m%d}")
+    rows = [
+        dict(batch_id=batch.id, line_no=number, source_kind=p.kind, source_id=p.source_id,
+             payee_name=p.payee_name[:70], iban=p.iban, bic=p.bic, amount=p.amount.amount,
+             currency=p.amount.currency, fund_id=p.fund.id,
+             liability_account_id=p.liability_account.id, remittance=p.remittance[:140],
+             end_to_end_id=_sepa_id(f"{p.reference}-{batch.ref}"), active=True)
+        for number, p in enumerate(sorted(payables, key=lambda p: (p.kind, p.reference)), 1)]
+    batch.xml = sepa_xml(batch, [SimpleNamespace(**row) for row in rows]).decode()
+    session.flush()
+    try:  # one statement for all items (a thousand ORM objects would take a second)
+        session.execute(insert(PayoutItem), rows)
+    except IntegrityError:  # the partial unique index: a payable is in one live batch only
+        raise Conflict("Some of the chosen payments were put into another batch a moment ago; "
+                       "reload the page and choose again.") from None
+    session.expire(batch, ["items"])
+    audit.record(session, actor, "payout_batch.created", "payout_batch", batch.id,
+                 summary=f"{batch.message_id}: {batch.item_count} transfers, "
+                         f"{batch.amount.format()}",
+                 after={"message_id": batch.message_id, "total": batch.total,
+                        "currency": batch.currency, "requested_on": requested_on,
+                        "items": [f"{p.kind}:{p.source_id}" for p in payables]})
+    return batch
+
+
+def get_batch(session, batch_id: int) -> PayoutBatch:
+    batch = session.get(PayoutBatch, batch_id, options=[
+        selectinload(PayoutBatch.items).joinedload(PayoutItem.fund)])
+    if batch is None:
+        raise NotFound("No such payout batch.")
+    return batch
+
+
+def _ensure_ready(batch: PayoutBatch) -> None:
+    if batch.status is not BatchStatus.READY:
+        raise InvalidTransition(f"Batch {batch.message_id} is {batch.status.value}.")
+
+
+def _flush(session, batch: PayoutBatch) -> None:
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(f"Batch {batch.message_id} was changed by somebody else a moment "
+                       f"ago.") from None
+
+
+def mark_executed(session, batch: PayoutBatch, *, booked_on: date, actor) -> JournalEntry:
+    """The bank has paid the batch: post Dr liability / Cr bank per fund, tell every source."""
+    _ensure_ready(batch)
+    if booked_on is None:
+        raise ValidationError("Give the date the bank executed the batch.", field="booked_on")
+    bank = account_by_role(session, BANK_ROLE)
+    debits: dict[tuple[int, int], int] = defaultdict(int)
+    credits: dict[int, int] = defaultdict(int)
+    funds, accounts = {}, {}
+    for item in batch.items:
+        debits[(item.liability_account_id, item.fund_id)] += item.amount
+        credits[item.fund_id] += item.amount
+        funds[item.fund_id], accounts[item.liability_account_id] = item.fund, item.liability_account
+    memo = f"Payout {batch.message_id}"
+    lines = [Line(accounts[a], funds[f], Money(v, batch.currency), memo)
+             for (a, f), v in sorted(debits.items())]
+    lines += [Line(bank, funds[f], Money(-v, batch.currency), memo)
+              for f, v in sorted(credits.items())]
+    entry = post_entry(session, booking_date=booked_on, lines=lines, actor=actor,
+                       description=f"Payout batch {batch.message_id}: {batch.item_count} "
+                                   f"transfer{'s' if batch.item_count != 1 else ''}",
+                       source=("payout_batch", batch.id))
+    batch.status, batch.executed_on = BatchStatus.EXECUTED, booked_on
+    batch.executed_by_id, batch.payment_entry_id = getattr(actor, "id", None), entry.id
+    _flush(session, batch)
+    for item in batch.items:
+        source(item.source_kind).executed(session, item, batch, actor)
+    audit.record(session, actor, "payout_batch.executed", "payout_batch", batch.id,
+                 summary=f"{batch.message_id} executed {booked_on.isoformat()} ({entry.ref})",
+                 before={"status": BatchStatus.READY},
+                 after={"status": BatchStatus.EXECUTED, "executed_on": booked_on,
+                        "entry": entry.id})
+    return entry
+
+
+def cancel_batch(session, batch: PayoutBatch, *, reason: str, actor) -> PayoutBatch:
+    """The file was never paid (the bank refused it, or it was never uploaded): release its
+    payables so that another batch can pay them."""
+    _ensure_ready(batch)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why the batch is cancelled.", field="reason")
+    batch.status, batch.cancelled_at, batch.cancel_reason = BatchStatus.CANCELLED, utcnow(), reason
+    for item in batch.items:
+        item.active = False
+    _flush(session, batch)
+    for item in batch.items:
+        source(item.source_kind).released(session, item, batch, actor)
+    audit.record(session, actor, "payout_batch.cancelled", "payout_batch", batch.id,
+                 summary=f"{batch.message_id} cancelled: {reason}"[:500],
+                 before={"status": BatchStatus.READY},
+                 after={"status": BatchStatus.CANCELLED, "reason": reason})
+    return batch

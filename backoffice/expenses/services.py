@@ -1,0 +1,392 @@
+"""Expense claims: submission with receipts, four-eyes approval, rejection, payment.
+
+State machine: submitted → approved → paid, or submitted → rejected. Approval posts
+Dr expense (each line's category) / Cr payables in the claim's fund; rejection posts nothing;
+payment happens through a payout batch (``payouts``), for which claims are a payable source.
+Every state change is in the audit log and emailed to the claimant.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask import current_app
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..auth.models import User
+from ..core import audit
+from ..core.db import utcnow
+from ..core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from ..core.mail import queue_mail
+from ..core.money import Money
+from ..core.permissions import Permission
+from ..core.uploads import StoredFile, check_upload, store_upload
+from ..funds.fees import ADMIN_FEE_EXPENSE_ROLE
+from ..funds.services import check_spending
+from ..groups.models import GroupStatus, MemberGroup
+from ..ledger.models import Account, AccountType, Fund, FundKind
+from ..ledger.services import Line, account_by_role, general_fund, post_entry
+from . import payouts
+from .models import ClaimApproval, ClaimLine, ClaimReceipt, ClaimStatus, ExpenseClaim
+
+PAYABLES_ROLE = "payables"
+RECEIPT_KINDS = {"pdf", "jpeg", "png"}
+#: Expense accounts that are booked by their own processes, never claimed.
+NOT_CLAIMABLE_ROLES = {ADMIN_FEE_EXPENSE_ROLE, "grants_expense", "payment_fees"}
+MAX_LINES = 50
+MAX_RECEIPTS = 20
+
+
+@dataclass(frozen=True)
+class LineInput:
+    spent_on: date
+    description: str
+    account_id: int
+    amount: Money
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
+# --- who may claim what, and see which claims ------------------------------------------------
+
+def categories(session) -> list[Account]:
+    """The expense accounts a claim line may be booked to."""
+    return list(session.scalars(
+        select(Account).where(Account.type == AccountType.EXPENSE, Account.active.is_(True),
+                              or_(Account.role.is_(None), Account.role.not_in(NOT_CLAIMABLE_ROLES)))
+        .order_by(Account.code)))
+
+
+def claimable_funds(session, user: User) -> list[Fund]:
+    """The general fund for everybody; the funds of the active or dormant groups one organises;
+    every active fund for those who approve claims."""
+    general = general_fund(session)
+    if user.can(Permission.EXPENSES_APPROVE):
+        others = session.scalars(select(Fund).where(Fund.active.is_(True),
+                                                    Fund.kind == FundKind.RESTRICTED)
+                                 .order_by(Fund.code)).all()
+    else:
+        others = session.scalars(
+            select(Fund).join(MemberGroup, MemberGroup.fund_id == Fund.id)
+            .where(MemberGroup.id.in_(user.organised_group_ids or {-1}), Fund.active.is_(True),
+                   MemberGroup.status.in_([GroupStatus.ACTIVE, GroupStatus.DORMANT]))
+            .order_by(Fund.code)).all()
+    return [general, *others]
+
+
+def visible(user: User):
+    """Conditions limiting claims to those the user may see: every claim for those who see all,
+    else their own and those of the groups they organise."""
+    if user.can(Permission.EXPENSES_VIEW_ALL):
+        return []
+    return [or_(ExpenseClaim.claimant_id == user.id,
+                ExpenseClaim.group_id.in_(user.organised_group_ids or {-1}))]
+
+
+def get_claim(session, user: User, claim_id: int) -> ExpenseClaim:
+    """The claim, or ``NotFound`` when it does not exist or the user may not see it."""
+    claim = session.scalar(select(ExpenseClaim).where(ExpenseClaim.id == claim_id, *visible(user)))
+    if claim is None:
+        raise NotFound("No such expense claim.")
+    return claim
+
+
+def claims_page(session, user: User, *, status: str | None = None, group_id: int | None = None,
+                fund_id: int | None = None, page: int = 1, per_page: int = 50):
+    """(claims newest first, total count) of the claims the user may see."""
+    conditions = visible(user)
+    if status:
+        conditions.append(ExpenseClaim.status == ClaimStatus(status))
+    if group_id:
+        conditions.append(ExpenseClaim.group_id == group_id)
+    if fund_id:
+        conditions.append(ExpenseClaim.fund_id == fund_id)
+    total = session.scalar(select(func.count()).select_from(ExpenseClaim).where(*conditions))
+    claims = session.scalars(
+        select(ExpenseClaim).where(*conditions)
+        .options(joinedload(ExpenseClaim.fund), joinedload(ExpenseClaim.claimant))
+        .order_by(ExpenseClaim.submitted_at.desc(), ExpenseClaim.id.desc())
+        .offset((max(page, 1) - 1) * per_page).limit(per_page)).unique().all()
+    return claims, total
+
+
+def receipt_of(claim: ExpenseClaim, receipt_id: int) -> StoredFile:
+    for receipt in claim.receipts:
+        if receipt.id == receipt_id:
+            return receipt.file
+    raise NotFound("No such receipt.")
+
+
+# --- checking what people typed --------------------------------------------------------------
+
+def normalise_iban(text: str, bic_text: str = "") -> tuple[str, str | None]:
+    """(compact IBAN, BIC) of what somebody typed: the IBAN's checksum and structure are checked
+    (schwifty), it must be in the SEPA zone, and the BIC is derived from it where possible (a BIC
+    that was typed is checked and wins)."""
+    try:
+        iban = IBAN(text or "")
+    except SchwiftyException as error:
+        raise ValidationError(f"This IBAN is not valid: {error}.", field="iban") from None
+    if not iban.in_sepa_zone:
+        raise ValidationError(f"{iban.formatted} is outside the SEPA zone; the association can "
+                              f"only pay SEPA transfers.", field="iban")
+    bic_text = (bic_text or "").replace(" ", "").upper()
+    if bic_text:
+        try:
+            return iban.compact, str(BIC(bic_text))
+        except SchwiftyException as error:
+            raise ValidationError(f"This BIC is not valid: {error}.", field="bic") from None
+    derived = iban.bic
+    return iban.compact, str(derived) if derived else None
+
+
+def approvals_needed(claim: ExpenseClaim) -> int:
+    """Two different approvers above ``EXPENSE_SECOND_APPROVAL_ABOVE`` (major units), else one."""
+    threshold = Money.from_decimal(
+        Decimal(str(current_app.config["EXPENSE_SECOND_APPROVAL_ABOVE"])), claim.currency)
+    return 2 if claim.total > threshold.amount else 1
+
+
+def _text(value, label: str, field: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(f"Give the {label}.", field=field)
+    if len(value) > limit:
+        raise ValidationError(f"The {label} is longer than {limit} characters.", field=field)
+    return value
+
+
+def _check_lines(session, lines: list[LineInput], currency: str, today: date) -> list[ClaimLine]:
+    if not lines:
+        raise ValidationError("Add at least one line with what was spent.", field="lines")
+    if len(lines) > MAX_LINES:
+        raise ValidationError(f"A claim has at most {MAX_LINES} lines.", field="lines")
+    allowed = {a.id: a for a in categories(session)}
+    checked = []
+    for number, line in enumerate(lines, 1):
+        where = f"Line {number}"
+        if line.account_id not in allowed:
+            raise ValidationError(f"{where}: choose a category.", field="lines")
+        if not isinstance(line.spent_on, date) or line.spent_on > today:
+            raise ValidationError(f"{where}: give the date of the expense (not in the future).",
+                                  field="lines")
+        if line.amount.currency != currency or line.amount.amount <= 0:
+            raise ValidationError(f"{where}: give a positive amount in {currency}.", field="lines")
+        line.amount.check_size()
+        description = (line.description or "").strip()
+        if not description or len(description) > 200:
+            raise ValidationError(f"{where}: describe the expense in up to 200 characters.",
+                                  field="lines")
+        checked.append(ClaimLine(line_no=number, spent_on=line.spent_on, description=description,
+                                 account_id=line.account_id, amount=line.amount.amount))
+    return checked
+
+
+# --- the claim's life --------------------------------------------------------------------------
+
+def _tell_claimant(session, claim: ExpenseClaim, subject: str, body: str) -> None:
+    queue_mail(session, claim.claimant.email, f"Expense claim {claim.ref}: {subject}",
+               f"Hello {claim.claimant.display_name},\n\n{body}\n\nClaim: {claim.title}\n"
+               f"Amount: {claim.amount.format()}\nFund: {claim.fund.name}\n")
+
+
+def submit_claim(session, *, claimant: User, fund: Fund, title: str, payee_name: str, iban: str,
+                 bic: str = "", currency: str, lines: list[LineInput], receipts: list[Upload],
+                 today: date | None = None) -> ExpenseClaim:
+    """Check everything (receipts first, so that a bad file stores nothing), then store."""
+    today = today or date.today()
+    if fund is None or fund.id not in {f.id for f in claimable_funds(session, claimant)}:
+        raise ValidationError("You cannot claim expenses from that fund.", field="fund")
+    title = _text(title, "purpose of the claim", "title", 200)
+    payee_name = _text(payee_name, "name of the account holder", "payee_name", 70)
+    iban, bic = normalise_iban(iban, bic)
+    checked_lines = _check_lines(session, lines, currency, today)
+    if not receipts:
+        raise ValidationError("Attach a receipt for the expenses (PDF, JPEG or PNG).",
+                              field="receipts")
+    if len(receipts) > MAX_RECEIPTS:
+        raise ValidationError(f"Attach at most {MAX_RECEIPTS} receipts.", field="receipts")
+    limit = current_app.config["RECEIPT_MAX_BYTES"]
+    for upload in receipts:
+        try:
+            check_upload(filename=upload.filename, data=upload.data, allowed=RECEIPT_KINDS,
+                         max_bytes=limit)
+        except ValidationError as error:
+            raise ValidationError(f"Receipt refused: {error} Nothing was saved; attach the "
+                                  f"receipts again.", field="receipts") from None
+    group_id = session.scalar(select(MemberGroup.id).where(MemberGroup.fund_id == fund.id))
+    claim = ExpenseClaim(fund=fund, group_id=group_id, claimant=claimant, title=title,
+                         payee_name=payee_name, iban=iban, bic=bic, currency=currency,
+                         total=sum(line.amount for line in checked_lines), lines=checked_lines,
+                         status=ClaimStatus.SUBMITTED)
+    claim.amount.check_size()
+    for upload in receipts:
+        stored = store_upload(session, filename=upload.filename, data=upload.data,
+                              allowed=RECEIPT_KINDS, max_bytes=limit, actor=claimant)
+        claim.receipts.append(ClaimReceipt(file_id=stored.id))
+    session.add(claim)
+    session.flush()
+    audit.record(session, claimant, "expense_claim.submitted", "expense_claim", claim.id,
+                 summary=f"{claim.ref} {claim.title}: {claim.amount.format()} from {fund.code}",
+                 after={"status": ClaimStatus.SUBMITTED, "total": claim.total,
+                        "currency": currency, "fund": fund.code, "payee": payee_name})
+    needed = approvals_needed(claim)
+    _tell_claimant(session, claim, "received",
+                   f"we have received your expense claim {claim.ref}. A treasurer will look at it"
+                   f"{' (claims of this size need two approvals)' if needed > 1 else ''}; you "
+                   f"will hear from us when it is decided.")
+    return claim
+
+
+def _lock_for_decision(session, claim: ExpenseClaim, actor: User) -> None:
+    """Re-read the claim under a row lock; refuse what no decision may do."""
+    session.refresh(claim, with_for_update=True)
+    if not actor.can(Permission.EXPENSES_APPROVE):
+        raise PermissionDenied("Only a treasurer decides expense claims.")
+    if claim.status is not ClaimStatus.SUBMITTED:
+        raise InvalidTransition(f"Claim {claim.ref} is already {claim.status.value}.")
+    if claim.claimant_id == actor.id:
+        raise PermissionDenied("You submitted this claim, so somebody else has to decide it.")
+
+
+def _flush(session, claim: ExpenseClaim) -> None:
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(f"Claim {claim.ref} was decided by somebody else a moment ago.") from None
+
+
+def approve_claim(session, claim: ExpenseClaim, *, actor: User, comment: str = "",
+                  override_reason: str | None = None, today: date | None = None) -> ExpenseClaim:
+    """Add the actor's approval; the last approval needed posts the expense to the fund."""
+    _lock_for_decision(session, claim, actor)
+    if any(a.approver_id == actor.id for a in claim.approvals):
+        raise ValidationError(f"You have already approved {claim.ref}; a second treasurer has "
+                              f"to approve it too.")
+    comment = (comment or "").strip()[:2000]
+    needed = approvals_needed(claim)
+    final = len(claim.approvals) + 1 >= needed
+    reason = None
+    if final:
+        reason = check_spending(session, claim.fund, claim.amount, actor=actor,
+                                what=f"expense claim {claim.ref}", override_reason=override_reason)
+    claim.approvals.append(ClaimApproval(approver_id=actor.id, comment=comment))
+    if not final:
+        _flush(session, claim)
+        audit.record(session, actor, "expense_claim.first_approval", "expense_claim", claim.id,
+                     summary=f"{claim.ref} approved by {actor.email}; a second approval is needed",
+                     after={"approvals": len(claim.approvals), "needed": needed,
+                            "comment": comment})
+        return claim
+    today = today or date.today()
+    payables = account_by_role(session, PAYABLES_ROLE)
+    lines = [Line(line.account, claim.fund, Money(line.amount, claim.currency),
+                  line.description[:200]) for line in claim.lines]
+    lines.append(Line(payables, claim.fund, -claim.amount, f"{claim.ref} {claim.payee_name}"))
+    entry = post_entry(session, booking_date=today, lines=lines, actor=actor,
+                       description=f"Expense claim {claim.ref}: {claim.title}"[:500],
+                       source=("expense_claim", claim.id))
+    claim.status, claim.decided_at, claim.decided_by_id = ClaimStatus.APPROVED, entry.posted_at, actor.id
+    claim.decision_comment, claim.approval_entry_id, claim.overspend_reason = comment, entry.id, reason
+    _flush(session, claim)
+    audit.record(session, actor, "expense_claim.approved", "expense_claim", claim.id,
+                 summary=f"{claim.ref} approved ({entry.ref})",
+                 before={"status": ClaimStatus.SUBMITTED},
+                 after={"status": ClaimStatus.APPROVED, "entry": entry.id, "comment": comment,
+                        "approvers": [a.approver_id for a in claim.approvals],
+                        "overspend_reason": reason})
+    _tell_claimant(session, claim, "approved",
+                   f"your expense claim {claim.ref} is approved"
+                   f"{': ' + comment if comment else ''}. It will be paid to "
+                   f"{IBAN(claim.iban).formatted} with the next payout batch.")
+    return claim
+
+
+def reject_claim(session, claim: ExpenseClaim, *, actor: User, comment: str) -> ExpenseClaim:
+    """Reject with a reason the claimant reads; nothing is posted."""
+    _lock_for_decision(session, claim, actor)
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError("Tell the claimant why the claim is rejected.", field="comment")
+    claim.status, claim.decided_by_id, claim.decision_comment = ClaimStatus.REJECTED, actor.id, comment[:2000]
+    claim.decided_at = utcnow()
+    _flush(session, claim)
+    audit.record(session, actor, "expense_claim.rejected", "expense_claim", claim.id,
+                 summary=f"{claim.ref} rejected: {comment}"[:500],
+                 before={"status": ClaimStatus.SUBMITTED},
+                 after={"status": ClaimStatus.REJECTED, "comment": comment})
+    _tell_claimant(session, claim, "rejected",
+                   f"your expense claim {claim.ref} was not approved:\n\n{comment}\n\nNothing "
+                   f"will be paid. If you think this is a mistake, reply to the treasurer.")
+    return claim
+
+
+# --- claims as a payable source for payout batches -------------------------------------------
+
+class ClaimPayables:
+    """Approved claims, paid through payout batches (see ``payouts``)."""
+
+    kind = "expense_claim"
+    label = "Expense claims"
+
+    def _payable(self, claim: ExpenseClaim, payables: Account) -> payouts.Payable:
+        return payouts.Payable(
+            kind=self.kind, source_id=str(claim.id), reference=claim.ref,
+            payee_name=claim.payee_name, iban=claim.iban, bic=claim.bic, amount=claim.amount,
+            fund=claim.fund, liability_account=payables,
+            remittance=f"Expense claim {claim.ref}: {claim.title}"[:140],
+            description=f"{claim.title} ({claim.fund.code})",
+            due_since=claim.decided_at.date() if claim.decided_at else None)
+
+    def _approved(self, session, *conditions, lock: bool = False) -> list[ExpenseClaim]:
+        statement = (select(ExpenseClaim)
+                     .where(ExpenseClaim.status == ClaimStatus.APPROVED, *conditions)
+                     .options(joinedload(ExpenseClaim.fund), lazyload(ExpenseClaim.lines),
+                              lazyload(ExpenseClaim.receipts), lazyload(ExpenseClaim.approvals))
+                     .order_by(ExpenseClaim.decided_at, ExpenseClaim.id))
+        if lock:
+            statement = statement.with_for_update(of=ExpenseClaim)
+        return list(session.scalars(statement).unique())
+
+    def open_payables(self, session) -> list[payouts.Payable]:
+        payables = account_by_role(session, PAYABLES_ROLE)
+        return [self._payable(claim, payables) for claim in self._approved(session)]
+
+    def payables(self, session, ids: list[str]) -> list[payouts.Payable]:
+        payables = account_by_role(session, PAYABLES_ROLE)
+        wanted = [int(i) for i in ids if i.isdigit()]
+        claims = []
+        for start in range(0, len(wanted), 500):
+            claims += self._approved(session, ExpenseClaim.id.in_(wanted[start:start + 500]),
+                                     lock=True)
+        return [self._payable(claim, payables) for claim in claims]
+
+    def executed(self, session, item, batch, actor) -> None:
+        claim = session.get(ExpenseClaim, int(item.source_id))
+        if claim.status is not ClaimStatus.APPROVED:
+            raise InvalidTransition(f"Claim {claim.ref} is {claim.status.value}, not approved.")
+        claim.status, claim.paid_on = ClaimStatus.PAID, batch.executed_on
+        audit.record(session, actor, "expense_claim.paid", "expense_claim", claim.id,
+                     summary=f"{claim.ref} paid by {batch.message_id}",
+                     before={"status": ClaimStatus.APPROVED},
+                     after={"status": ClaimStatus.PAID, "paid_on": batch.executed_on,
+                            "end_to_end_id": item.end_to_end_id})
+        _tell_claimant(session, claim, "paid",
+                       f"your expense claim {claim.ref} was paid on "
+                       f"{batch.executed_on.isoformat()} to {IBAN(claim.iban).formatted} "
+                       f"(reference {item.end_to_end_id}).")
+
+    def released(self, session, item, batch, actor) -> None:
+        """The claim stays approved and can go into the next batch."""
+
+
+payouts.register(ClaimPayables())

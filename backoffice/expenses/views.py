@@ -1,0 +1,257 @@
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from schwifty import IBAN
+from sqlalchemy import select
+
+from ..core.db import transaction
+from ..core.errors import DomainError
+from ..core.formatting import current_locale
+from ..core.forms import show_error
+from ..core.permissions import Permission, login_required, requires
+from ..core.uploads import send_stored
+from ..extensions import db
+from ..funds.services import available
+from ..ledger.models import Fund
+from . import payouts, services
+from .forms import (
+    BatchForm,
+    CancelBatchForm,
+    ClaimFilterForm,
+    ClaimForm,
+    DecisionForm,
+    ExecutedForm,
+)
+from .models import ClaimStatus, PayoutBatch
+
+bp = Blueprint("expenses", __name__, url_prefix="/expenses")
+
+
+def _claim(claim_id: int):
+    return services.get_claim(db.session, current_user, claim_id)
+
+
+@bp.app_template_filter("iban")
+def format_iban(value: str | None) -> str:
+    return IBAN(value).formatted if value else ""
+
+
+# --- claims ------------------------------------------------------------------------------------
+
+@bp.route("/")
+@login_required
+def claims():
+    form = ClaimFilterForm(request.args)
+    form.validate()
+    default = ClaimStatus.SUBMITTED.value if current_user.can(Permission.EXPENSES_APPROVE) else ""
+    status = request.args.get("status", default) if not form.status.errors else ""
+    group_id = request.args.get("group", type=int)
+    page = request.args.get("page", 1, type=int)
+    size = current_app.config["PAGE_SIZE"]
+    found, total = services.claims_page(db.session, current_user, status=status or None,
+                                        group_id=group_id, page=page, per_page=size)
+    query = {k: v for k, v in request.args.items() if k not in ("page", "status") and v}
+    return render_template("expenses/claims.html", claims=found, total=total, status=status,
+                           page=page, pages=max(1, -(-total // size)), query=query,
+                           statuses=list(ClaimStatus))
+
+
+@bp.route("/claims/new", methods=["GET", "POST"])
+@login_required
+def new_claim():
+    funds = services.claimable_funds(db.session, current_user)
+    form = ClaimForm()
+    if request.method == "GET":
+        form.currency.data = current_app.config["DEFAULT_CURRENCY"]
+        form.payee_name.data = current_user.display_name[:70]
+        wanted = request.args.get("fund", type=int)
+        form.fund.data = wanted if wanted in {f.id for f in funds} else funds[-1].id
+    categories = services.categories(db.session)
+    form.set_choices(funds, categories, current_app.config["CURRENCIES"])
+    status = 200
+    if form.add_line.data:
+        form.lines.append_entry()
+        form.set_choices(funds, categories, current_app.config["CURRENCIES"])
+        flash("A line was added. Attach the receipts again before you submit.", "info")
+    elif form.validate_on_submit():
+        lines = form.claim_lines(current_locale())
+        if lines is not None:
+            uploads = [services.Upload(f.filename, f.read())
+                       for f in request.files.getlist(form.receipts.name) if f.filename]
+            try:
+                with transaction():
+                    claim = services.submit_claim(
+                        db.session, claimant=current_user,
+                        fund=next((f for f in funds if f.id == form.fund.data), None),
+                        title=form.title.data, payee_name=form.payee_name.data,
+                        iban=form.iban.data, bic=form.bic.data, currency=form.currency.data,
+                        lines=lines, receipts=uploads)
+            except DomainError as error:
+                show_error(form, error)
+            else:
+                flash(f"Claim {claim.ref} is submitted. You will get an email when it is "
+                      f"decided.", "success")
+                return redirect(url_for(".claim", claim_id=claim.id))
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("expenses/claim_form.html", form=form), status
+
+
+@bp.route("/claims/<int:claim_id>")
+@login_required
+def claim(claim_id: int):
+    claim = _claim(claim_id)
+    return _claim_page(claim, DecisionForm())
+
+
+def _may_decide(claim) -> bool:
+    return (current_user.can(Permission.EXPENSES_APPROVE) and claim.claimant_id != current_user.id
+            and claim.status is ClaimStatus.SUBMITTED
+            and all(a.approver_id != current_user.id for a in claim.approvals))
+
+
+def _claim_page(claim, form, status=200):
+    decide = _may_decide(claim)
+    item = payouts.active_item_for(db.session, services.ClaimPayables.kind, claim.id)
+    held = available(db.session, claim.fund, claim.currency) if decide else None
+    return render_template("expenses/claim.html", claim=claim, form=form if decide else None,
+                           needed=services.approvals_needed(claim), item=item, held=held,
+                           short=held is not None and held < claim.amount), status
+
+
+@bp.route("/claims/<int:claim_id>/decide", methods=["POST"])
+@requires(Permission.EXPENSES_APPROVE)
+def decide(claim_id: int):
+    claim = _claim(claim_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                if form.reject.data:
+                    services.reject_claim(db.session, claim, actor=current_user,
+                                          comment=form.comment.data)
+                else:
+                    services.approve_claim(db.session, claim, actor=current_user,
+                                           comment=form.comment.data,
+                                           override_reason=form.override_reason.data)
+        except DomainError as error:
+            db.session.refresh(claim)
+            if not _may_decide(claim):  # decided meanwhile: no form left to show the error in
+                flash(str(error), "danger")
+                return redirect(url_for(".claim", claim_id=claim.id))
+            show_error(form, error)
+        else:
+            flash({ClaimStatus.APPROVED: f"Claim {claim.ref} is approved and posted.",
+                   ClaimStatus.REJECTED: f"Claim {claim.ref} is rejected."}.get(
+                claim.status, f"Your approval of {claim.ref} is recorded; it needs a second "
+                              f"approver."), "success")
+            return redirect(url_for(".claim", claim_id=claim.id))
+    return _claim_page(claim, form, 400)
+
+
+@bp.route("/claims/<int:claim_id>/receipts/<int:receipt_id>")
+@login_required
+def receipt(claim_id: int, receipt_id: int):
+    claim = _claim(claim_id)
+    return send_stored(services.receipt_of(claim, receipt_id))
+
+
+# --- payout batches ----------------------------------------------------------------------------
+
+@bp.route("/payouts")
+@requires(Permission.PAYOUTS_MANAGE)
+def batches():
+    found = db.session.scalars(select(PayoutBatch).order_by(PayoutBatch.id.desc()).limit(200)).all()
+    waiting = sum(len(p) for p in payouts.open_payables(db.session).values())
+    return render_template("expenses/batches.html", batches=found, waiting=waiting)
+
+
+@bp.route("/payouts/new", methods=["GET", "POST"])
+@requires(Permission.PAYOUTS_MANAGE)
+def new_batch():
+    form = BatchForm()
+    chosen = set(request.form.getlist("payable"))
+    if form.validate_on_submit():
+        selected = [tuple(value.split(":", 1)) for value in chosen if ":" in value]
+        try:
+            with transaction():
+                batch = payouts.create_batch(db.session, selected=selected, actor=current_user,
+                                             requested_on=form.requested_on.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"Batch {batch.message_id} is ready: download the SEPA file and upload it to "
+                  f"the bank.", "success")
+            return redirect(url_for(".batch", batch_id=batch.id))
+    open_now = payouts.open_payables(db.session)
+    labels = {kind: source.label for kind, source in payouts.sources().items()}
+    return render_template("expenses/batch_new.html", form=form, open_now=open_now,
+                           labels=labels, chosen=chosen,
+                           funds={f.id: f for f in db.session.scalars(select(Fund))}), \
+        400 if request.method == "POST" else 200
+
+
+@bp.route("/payouts/<int:batch_id>")
+@requires(Permission.PAYOUTS_MANAGE)
+def batch(batch_id: int):
+    batch = payouts.get_batch(db.session, batch_id)
+    return render_template("expenses/batch.html", batch=batch, executed_form=ExecutedForm(),
+                           cancel_form=CancelBatchForm())
+
+
+@bp.route("/payouts/<int:batch_id>/sepa.xml")
+@requires(Permission.PAYOUTS_MANAGE)
+def batch_xml(batch_id: int):
+    batch = payouts.get_batch(db.session, batch_id)
+    return Response(batch.xml, mimetype="application/xml", headers={
+        "Content-Disposition": f'attachment; filename="{batch.message_id}.xml"'})
+
+
+def _batch_action(batch_id: int, form_class, act, done: str):
+    """Run ``act(batch, form)`` on a ready batch; the batch page with the form's errors if it is
+    refused."""
+    batch = payouts.get_batch(db.session, batch_id)
+    form = form_class()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                act(batch, form)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(done.format(batch=batch), "success")
+            return redirect(url_for(".batch", batch_id=batch.id))
+    forms = {"executed_form": ExecutedForm(), "cancel_form": CancelBatchForm(),
+             "executed_form" if form_class is ExecutedForm else "cancel_form": form}
+    return render_template("expenses/batch.html", batch=batch, **forms), 400
+
+
+@bp.route("/payouts/<int:batch_id>/executed", methods=["POST"])
+@requires(Permission.PAYOUTS_MANAGE)
+def batch_executed(batch_id: int):
+    return _batch_action(
+        batch_id, ExecutedForm,
+        lambda batch, form: payouts.mark_executed(db.session, batch, actor=current_user,
+                                                  booked_on=form.booked_on.data),
+        "Batch {batch.message_id} is executed and posted; the payees are told by email.")
+
+
+@bp.route("/payouts/<int:batch_id>/cancel", methods=["POST"])
+@requires(Permission.PAYOUTS_MANAGE)
+def batch_cancel(batch_id: int):
+    return _batch_action(
+        batch_id, CancelBatchForm,
+        lambda batch, form: payouts.cancel_batch(db.session, batch, actor=current_user,
+                                                 reason=form.reason.data),
+        "Batch {batch.message_id} is cancelled; its payments can go into a new batch.")

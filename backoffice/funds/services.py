@@ -1,0 +1,81 @@
+"""Fiscal sponsorship rules on funds: who may see a fund, and the overspend guard.
+
+``check_spending`` is the one guard every package calls before it books an expense against a
+fund (expense claims here, grant awards in ``grants``): a fund may not go below zero through an
+expense unless a user with ``Permission.FUNDS_OVERSPEND`` (the treasurer) overrides it with a
+written reason, which goes to the audit log.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from ..core import audit
+from ..core.errors import NotFound, ValidationError
+from ..core.money import Money
+from ..core.permissions import Permission, group_scope
+from ..groups.models import MemberGroup
+from ..ledger.balances import fund_balance
+from ..ledger.models import Fund
+from .models import FeePolicy
+
+
+class Overspend(ValidationError):
+    """The expense would take the fund below zero and nobody (allowed to) overrode that."""
+
+
+def ensure_fund_visible(session, user, fund: Fund | None) -> Fund:
+    """The fund if the user may read its statements: ledger readers every fund, organisers the
+    funds of their groups. ``NotFound`` otherwise (no hint that it exists)."""
+    if fund is None:
+        raise NotFound("No such fund.")
+    if user.can(Permission.LEDGER_VIEW):
+        return fund
+    group_id = session.scalar(select(MemberGroup.id).where(MemberGroup.fund_id == fund.id))
+    if not group_scope(user).allows(group_id):
+        raise NotFound("No such fund.")
+    return fund
+
+
+def available(session, fund: Fund, currency: str) -> Money:
+    """What the fund holds in ``currency``, counting everything posted (future dates too)."""
+    return Money(fund_balance(session, fund.id, date.max).get(currency, 0), currency)
+
+
+def check_spending(session, fund: Fund, amount: Money, *, actor, what: str,
+                   override_reason: str | None = None) -> str | None:
+    """Allow spending ``amount`` from ``fund``, or raise ``Overspend``.
+
+    Returns the override reason when one was needed (and records it in the audit log), else None.
+    Locks the fund row first (PostgreSQL), so that two approvals cannot both spend the last euro.
+    """
+    session.execute(select(Fund.id).where(Fund.id == fund.id).with_for_update())
+    held = available(session, fund, amount.currency)
+    after = held - amount
+    if after.amount >= 0:
+        return None
+    reason = (override_reason or "").strip()
+    shortfall = (f"{fund.label} holds {held.format()}; {what} of {amount.format()} would take it "
+                 f"to {after.format()}.")
+    if not actor.can(Permission.FUNDS_OVERSPEND):
+        raise Overspend(f"{shortfall} Only a treasurer can allow that.", field="override_reason")
+    if not reason:
+        raise Overspend(f"{shortfall} To allow it anyway, write down why.",
+                        field="override_reason")
+    if len(reason) > 1000:
+        raise Overspend("Keep the reason under 1,000 characters.", field="override_reason")
+    audit.record(session, actor, "fund.overspend_allowed", "fund", fund.id,
+                 summary=f"{fund.code} below zero: {what} ({reason})"[:500],
+                 after={"held": held.amount, "amount": amount.amount, "after": after.amount,
+                        "currency": amount.currency, "what": what, "reason": reason})
+    return reason
+
+
+def current_policies(session, day: date) -> dict[int, FeePolicy]:
+    """{fund id: the fee policy in force on ``day``} for every fund that has one (one query)."""
+    policies: dict[int, FeePolicy] = {}
+    for policy in session.scalars(select(FeePolicy).where(FeePolicy.effective_from <= day)
+                                  .order_by(FeePolicy.fund_id, FeePolicy.effective_from)):
+        policies[policy.fund_id] = policy
+    return policies

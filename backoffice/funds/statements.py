@@ -1,0 +1,110 @@
+"""Fund statements for any date range, as the organisers and the treasurer read them.
+
+Built on ``ledger.balances.fund_statements`` (which reads the cached totals, so a statement costs
+the same with a million postings as with a thousand) and split the way a group thinks about its
+money: opening balance, income by kind, the association's admin fees, expenses by kind, transfers
+between funds, closing balance.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+
+from ..core.money import Money
+from ..ledger.balances import FundStatement, fund_statements
+from ..ledger.models import Account, AccountType, Fund, JournalEntry, Posting
+from .fees import ADMIN_FEE_EXPENSE_ROLE
+
+Lines = list[tuple[Account, int]]
+
+
+@dataclass
+class Statement(FundStatement):
+    """One currency's statement, with the admin fees taken out of the expenses. Amounts are
+    positive when they add to the fund; income, fees and expenses are shown as positive numbers
+    (fees and expenses are subtracted)."""
+
+    fees: Lines = field(default_factory=list)
+
+    @classmethod
+    def of(cls, base: FundStatement) -> Statement:
+        fees = [(a, v) for a, v in base.expenses if a.role == ADMIN_FEE_EXPENSE_ROLE]
+        expenses = [(a, v) for a, v in base.expenses if a.role != ADMIN_FEE_EXPENSE_ROLE]
+        return cls(base.fund, base.currency, base.start, base.end, base.opening, base.income,
+                   expenses, base.transfers, base.closing, fees)
+
+    @property
+    def total_fees(self) -> int:
+        return sum(v for _, v in self.fees)
+
+    @property
+    def reconciles(self) -> bool:
+        return (self.opening + self.total_income - self.total_fees - self.total_expenses
+                + self.total_transfers == self.closing)
+
+    def rows(self) -> list[tuple[str, str, str, int]]:
+        """(section, account code, label, signed amount) in reading order, for exports."""
+        rows = [("opening", "", f"Opening balance {self.start.isoformat()}", self.opening)]
+        rows += [("income", a.code, a.name, v) for a, v in self.income]
+        rows += [("admin fee", a.code, a.name, -v) for a, v in self.fees]
+        rows += [("expense", a.code, a.name, -v) for a, v in self.expenses]
+        rows += [("transfer", a.code, a.name, v) for a, v in self.transfers]
+        rows.append(("closing", "", f"Closing balance {self.end.isoformat()}", self.closing))
+        return rows
+
+
+def statements(session, fund: Fund, start: date, end: date) -> list[Statement]:
+    """One statement per currency the fund has seen up to ``end``."""
+    return [Statement.of(base) for base in fund_statements(session, fund, start, end)]
+
+
+def to_csv(fund: Fund, reports: list[Statement]) -> str:
+    """The statements as CSV: one row per line, amounts as plain decimals (1234.50)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["fund", "currency", "start", "end", "section", "account", "description",
+                     "amount"])
+    for report in reports:
+        for section, code, label, amount in report.rows():
+            writer.writerow([fund.code, report.currency, report.start.isoformat(),
+                             report.end.isoformat(), section, code, label,
+                             f"{Money(amount, report.currency).to_decimal():f}"])
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Movement:
+    day: date
+    entry_id: int
+    description: str
+    account: Account
+    amount: Money  # the effect on the fund: income positive, expenses and fees negative
+
+
+def recent_movements(session, fund: Fund, limit: int = 10) -> list[Movement]:
+    """The latest income, expenses and transfers of a fund (not the bank side of them), one row
+    per entry and account."""
+    resources = select(Account.id).where(Account.type.in_([AccountType.ASSET,
+                                                          AccountType.LIABILITY]))
+    # The latest postings first (an index range scan), then one row per entry and account.
+    latest = (select(Posting.id)
+              .where(Posting.fund_id == fund.id, Posting.account_id.not_in(resources))
+              .order_by(Posting.booking_date.desc(), Posting.id.desc()).limit(limit * 4))
+    amount = func.sum(Posting.amount)
+    rows = session.execute(
+        select(Posting.booking_date, Posting.entry_id, JournalEntry.description,
+               Posting.account_id, Posting.currency, amount)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(Posting.id.in_(latest.scalar_subquery()))
+        .group_by(Posting.booking_date, Posting.entry_id, JournalEntry.description,
+                  Posting.account_id, Posting.currency)
+        .having(amount != 0)
+        .order_by(Posting.booking_date.desc(), Posting.entry_id.desc(), Posting.account_id)
+        .limit(limit))
+    return [Movement(day, entry_id, description, session.get(Account, account_id),
+                     Money(-int(total), currency))
+            for day, entry_id, description, account_id, currency, total in rows]

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..core.db import transaction
+from ..core.errors import DomainError
+from ..core.forms import show_error
+from ..core.permissions import Permission, login_required, requires
+from ..extensions import db
+from ..groups.models import MemberGroup
+from ..groups.services import group_of_fund
+from ..ledger.balances import fund_balances
+from ..ledger.forms import RangeForm
+from ..ledger.models import Fund
+from ..ledger.services import fiscal_year_start
+from ..pdf import render_pdf
+from . import fees
+from .forms import FeePolicyForm
+from .models import FeePolicy
+from .services import current_policies, ensure_fund_visible
+from .statements import statements, to_csv
+
+bp = Blueprint("funds", __name__, url_prefix="/funds")
+
+
+def _fund(fund_id: int) -> Fund:
+    return ensure_fund_visible(db.session, current_user, db.session.get(Fund, fund_id))
+
+
+def _range() -> tuple[RangeForm, date, date]:
+    """The statement period from the query string; the fiscal year to date by default."""
+    form = RangeForm(request.args)
+    form.validate()
+    today = date.today()
+    start = (form.start.data if not form.start.errors else None) or fiscal_year_start(today)
+    end = (form.end.data if not form.end.errors else None) or today
+    if end < start:
+        flash("The end date is before the start date; showing the fiscal year so far.", "warning")
+        start, end = fiscal_year_start(today), today
+    form.start.data, form.end.data = start, end
+    return form, start, end
+
+
+@bp.route("")
+@requires(Permission.LEDGER_VIEW)
+def index():
+    funds = db.session.scalars(select(Fund).order_by(Fund.kind, Fund.code)).all()
+    groups = {g.fund_id: g for g in db.session.scalars(
+        select(MemberGroup).where(MemberGroup.fund_id.is_not(None)))}
+    balances = fund_balances(db.session, date.max)
+    policies = current_policies(db.session, date.today())
+    rows = [(f, groups.get(f.id), policies.get(f.id),
+             {c: v for (fid, c), v in balances.items() if fid == f.id}) for f in funds]
+    return render_template("funds/index.html", rows=rows)
+
+
+@bp.route("/<int:fund_id>")
+@login_required
+def fund(fund_id: int):
+    fund = _fund(fund_id)
+    form, start, end = _range()
+    return _fund_page(fund, form, start, end, FeePolicyForm())
+
+
+def _fund_page(fund, form, start, end, fee_form, status=200):
+    group = group_of_fund(db.session, fund.id)
+    policies = db.session.scalars(select(FeePolicy).where(FeePolicy.fund_id == fund.id)
+                                  .order_by(FeePolicy.effective_from.desc())).all()
+    return render_template("funds/fund.html", fund=fund, group=group, form=form,
+                           statements=statements(db.session, fund, start, end),
+                           policies=policies, fee_form=fee_form,
+                           range_args={"start": start.isoformat(), "end": end.isoformat()}), status
+
+
+@bp.route("/<int:fund_id>/statement.csv")
+@login_required
+def statement_csv(fund_id: int):
+    fund = _fund(fund_id)
+    _, start, end = _range()
+    body = to_csv(fund, statements(db.session, fund, start, end))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{fund.code}-{start}-{end}.csv"'})
+
+
+@bp.route("/<int:fund_id>/statement.pdf")
+@login_required
+def statement_pdf(fund_id: int):
+    fund = _fund(fund_id)
+    _, start, end = _range()
+    group = group_of_fund(db.session, fund.id)
+    pdf = render_pdf("pdf/fund_statement.html", fund=fund, group=group, start=start, end=end,
+                     statements=statements(db.session, fund, start, end), today=date.today())
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{fund.code}-{start}-{end}.pdf"'})
+
+
+@bp.route("/<int:fund_id>/fees", methods=["POST"])
+@requires(Permission.FUNDS_MANAGE)
+def add_fee_policy(fund_id: int):
+    fund = _fund(fund_id)
+    fee_form = FeePolicyForm()
+    if fee_form.validate_on_submit():
+        try:
+            rate = Decimal(fee_form.rate.data.strip().replace(",", "."))
+        except InvalidOperation:
+            fee_form.rate.errors = ["Give the rate as a number, e.g. 7 or 7.5."]
+        else:
+            try:
+                with transaction():
+                    fees.set_policy(db.session, fund, rate_percent=rate, kinds=fee_form.kinds.data,
+                                    effective_from=fee_form.effective_from.data,
+                                    actor=current_user)
+            except DomainError as error:
+                show_error(fee_form, error)
+            else:
+                flash(f"From {fee_form.effective_from.data} on, {fund.code} pays {rate} % on "
+                      f"{', '.join(fee_form.kinds.data) or 'no income'}.", "success")
+                return redirect(url_for(".fund", fund_id=fund.id))
+    form, start, end = _range()
+    return _fund_page(fund, form, start, end, fee_form, 400)

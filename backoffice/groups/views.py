@@ -1,0 +1,268 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..auth.models import User
+from ..core.db import transaction
+from ..core.errors import DomainError
+from ..core.forms import ConfirmForm, show_error
+from ..core.permissions import Permission, group_scope, login_required, public, requires
+from ..expenses.models import ClaimStatus, ExpenseClaim
+from ..extensions import db
+from ..funds.fees import policy_on
+from ..funds.statements import recent_movements
+from ..ledger.balances import fund_balance
+from . import services
+from .forms import (
+    ApproveForm,
+    DeclineForm,
+    DirectoryFilterForm,
+    GroupEditForm,
+    JoinForm,
+    OrganiserForm,
+    StatusForm,
+)
+from .models import GroupStatus
+
+bp = Blueprint("groups", __name__)
+
+
+def _invite_link(secret: str) -> str:
+    return url_for("auth.set_password", purpose="invite", token=secret, _external=True)
+
+
+def _group(group_id: int):
+    """The group if the user may see it; 404 otherwise (also for another group's organiser)."""
+    return services.get_group(db.session, group_id, group_scope(current_user))
+
+
+# --- directory and the organiser's landing page ----------------------------------------------
+
+@bp.route("/groups")
+@login_required
+def directory():
+    form = DirectoryFilterForm(request.args)
+    form.validate()
+    scope = group_scope(current_user)
+    page = services.directory(
+        db.session, scope, status=form.status.data or None,
+        kind=form.kind.data or None, country=form.country.data or None, text=form.q.data or "",
+        page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"])
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("groups/directory.html", form=form, page=page, query=query,
+                           countries=services.countries_in_use(db.session, scope))
+
+
+@bp.route("/groups/mine")
+@login_required
+def portal():
+    """Where an organiser lands: their group, or the list of their groups."""
+    groups = current_user.organised_groups
+    if len(groups) == 1:
+        return redirect(url_for(".detail", group_id=groups[0].id))
+    return redirect(url_for(".directory"))
+
+
+@bp.route("/groups/<int:group_id>")
+@login_required
+def detail(group_id: int):
+    group = _group(group_id)
+    balance = fund_balance(db.session, group.fund_id, date.max) if group.fund_id else {}
+    policy = policy_on(db.session, group.fund_id, date.today()) if group.fund_id else None
+    movements = recent_movements(db.session, group.fund, 8) if group.fund else []
+    claims = db.session.scalars(
+        select(ExpenseClaim).where(ExpenseClaim.group_id == group.id)
+        .order_by(ExpenseClaim.submitted_at.desc(), ExpenseClaim.id.desc()).limit(8)).all()
+    waiting = db.session.scalar(select(func.count()).select_from(ExpenseClaim).where(
+        ExpenseClaim.group_id == group.id, ExpenseClaim.status == ClaimStatus.SUBMITTED))
+    manage = current_user.can(Permission.GROUPS_MANAGE)
+    return render_template(
+        "groups/detail.html", group=group, balance=balance, policy=policy, movements=movements,
+        claims=claims, waiting=waiting, status_form=StatusForm() if manage else None,
+        organiser_form=OrganiserForm() if manage else None, confirm=ConfirmForm())
+
+
+# --- applications ----------------------------------------------------------------------------
+
+@bp.route("/join", methods=["GET", "POST"])
+@public
+def join():
+    form = JoinForm()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                group = services.apply(db.session, contacts=form.contact_pairs(), **form.profile())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return redirect(url_for(".join_thanks", name=group.name))
+    return render_template("groups/join.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/join/thanks")
+@public
+def join_thanks():
+    return render_template("groups/join_thanks.html", name=request.args.get("name", "")[:200])
+
+
+@bp.route("/groups/new", methods=["GET", "POST"])
+@requires(Permission.GROUPS_MANAGE)
+def new():
+    form = JoinForm()
+    form.needs.validators = []
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                group = services.apply(db.session, contacts=form.contact_pairs(),
+                                       actor=current_user, **form.profile())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"{group.name} is registered as an applicant.", "success")
+            return redirect(url_for(".detail", group_id=group.id))
+    return render_template("groups/join.html", form=form, internal=True)
+
+
+@bp.route("/groups/<int:group_id>/review")
+@requires(Permission.GROUPS_APPROVE)
+def review(group_id: int):
+    group = _group(group_id)
+    if group.status is not GroupStatus.APPLICANT:
+        return redirect(url_for(".detail", group_id=group.id))
+    approve_form = ApproveForm(fee_percent=current_app.config["GROUP_ADMIN_FEE_PERCENT"])
+    return render_template("groups/review.html", group=group, approve_form=approve_form,
+                           decline_form=DeclineForm())
+
+
+@bp.route("/groups/<int:group_id>/approve", methods=["POST"])
+@requires(Permission.GROUPS_APPROVE)
+def approve(group_id: int):
+    group = _group(group_id)
+    form = ApproveForm()
+    if form.validate_on_submit():
+        try:
+            fee = Decimal(form.fee_percent.data.strip().replace(",", "."))
+        except InvalidOperation:
+            form.fee_percent.errors = ["Give the fee as a number, e.g. 7 or 7.5."]
+        else:
+            try:
+                with transaction():
+                    services.approve(db.session, group, actor=current_user,
+                                     link_for=_invite_link, fee_percent=fee,
+                                     agreement_version=form.agreement_version.data,
+                                     agreement_signed_on=form.agreement_signed_on.data,
+                                     agreement_signed_by=form.agreement_signed_by.data)
+            except DomainError as error:
+                show_error(form, error)
+            else:
+                flash(f"{group.name} is active; its fund {group.fund.code} is open and the "
+                      f"organisers are invited.", "success")
+                return redirect(url_for(".detail", group_id=group.id))
+    return render_template("groups/review.html", group=group, approve_form=form,
+                           decline_form=DeclineForm()), 400
+
+
+@bp.route("/groups/<int:group_id>/decline", methods=["POST"])
+@requires(Permission.GROUPS_APPROVE)
+def decline(group_id: int):
+    group = _group(group_id)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                services.decline(db.session, group, actor=current_user, reason=form.reason.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"The application of {group.name} is declined.", "info")
+            return redirect(url_for(".detail", group_id=group.id))
+    approve_form = ApproveForm(fee_percent=current_app.config["GROUP_ADMIN_FEE_PERCENT"])
+    return render_template("groups/review.html", group=group, approve_form=approve_form,
+                           decline_form=form), 400
+
+
+# --- editing, status, organisers -------------------------------------------------------------
+
+@bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
+@requires(Permission.GROUPS_MANAGE)
+def edit(group_id: int):
+    group = _group(group_id)
+    form = GroupEditForm(obj=group)
+    if request.method == "GET":
+        form.kind.data, form.country.data = group.kind.value, group.country
+    if group.status is GroupStatus.APPLICANT:
+        for name in ("agreement_version", "agreement_signed_on", "agreement_signed_by"):
+            delattr(form, name)
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                services.update_group(db.session, group, actor=current_user, **form.profile())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(f"{group.name} is saved.", "success")
+            return redirect(url_for(".detail", group_id=group.id))
+    return render_template("groups/form.html", form=form, group=group)
+
+
+@bp.route("/groups/<int:group_id>/status", methods=["POST"])
+@requires(Permission.GROUPS_MANAGE)
+def change_status(group_id: int):
+    group = _group(group_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        flash("Choose the new status and give a reason.", "danger")
+    else:
+        try:
+            with transaction():
+                services.change_status(db.session, group, GroupStatus(form.status.data),
+                                       actor=current_user, reason=form.reason.data)
+        except DomainError as error:
+            flash(str(error), "danger")
+        else:
+            flash(f"{group.name} is now {group.status.value}.", "success")
+    return redirect(url_for(".detail", group_id=group.id))
+
+
+@bp.route("/groups/<int:group_id>/organisers", methods=["POST"])
+@requires(Permission.GROUPS_MANAGE)
+def add_organiser(group_id: int):
+    group = _group(group_id)
+    form = OrganiserForm()
+    if not form.validate_on_submit():
+        flash("Give the new organiser's email address.", "danger")
+    else:
+        try:
+            with transaction():
+                user = services.add_organiser(db.session, group, email=form.email.data,
+                                              name=form.name.data, actor=current_user,
+                                              link_for=_invite_link)
+        except DomainError as error:
+            flash(str(error), "danger")
+        else:
+            flash(f"{user.email} organises {group.name} now and has been told by email.",
+                  "success")
+    return redirect(url_for(".detail", group_id=group.id))
+
+
+@bp.route("/groups/<int:group_id>/organisers/<int:user_id>/remove", methods=["POST"])
+@requires(Permission.GROUPS_MANAGE)
+def remove_organiser(group_id: int, user_id: int):
+    group = _group(group_id)
+    user = db.session.get(User, user_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        with transaction():
+            services.remove_organiser(db.session, group, user, actor=current_user)
+    except DomainError as error:
+        flash(str(error), "danger")
+    else:
+        flash(f"{user.email} no longer organises {group.name}.", "info")
+    return redirect(url_for(".detail", group_id=group.id))
+

@@ -1,0 +1,24 @@
+"""The demo association shows member groups, claims and payouts in every state."""
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from backoffice.expenses.models import BatchStatus, ClaimStatus, ExpenseClaim, PayoutBatch
+from backoffice.groups.models import GroupStatus, MemberGroup
+from backoffice.ledger.integrity import problems
+
+
+def test_demo_has_groups_claims_and_an_executed_batch(app, session):
+    since = (date.today() - timedelta(days=10)).isoformat()
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--since", since])
+    assert result.exit_code == 0, result.output
+    statuses = dict(session.execute(select(MemberGroup.status, func.count())
+                                    .group_by(MemberGroup.status)).all())
+    assert set(statuses) == set(GroupStatus)
+    claims = session.scalars(select(ExpenseClaim)).all()
+    assert {c.status for c in claims} == set(ClaimStatus)
+    assert all(c.receipts for c in claims)
+    assert any(c.status is ClaimStatus.SUBMITTED and len(c.approvals) == 1 for c in claims)
+    (batch,) = session.scalars(select(PayoutBatch)).all()
+    assert batch.status is BatchStatus.EXECUTED and batch.payment_entry_id
+    assert problems(session) == []
