@@ -302,14 +302,6 @@ class DisburseForm(FlaskForm):
     submit = SubmitField("Make payable")
 
 
-class MarkPaidForm(FlaskForm):
-    batch_ref = StringField("Payout batch or bank reference",
-                            validators=[DataRequired("Give the batch reference."),
-                                        Length(max=64)])
-    paid_on = DateField("Paid on", validators=[DataRequired("Give the date.")])
-    submit = SubmitField("Mark paid")
-
-
 class CloseForm(FlaskForm):
     returned = MoneyField("Unused amount received back", minimum=0, default="0",
                           validators=[DataRequired("Enter the amount (0 if none).")])

@@ -366,7 +366,7 @@ class Disbursement(db.Model):
     """A payment of (part of) a grant: a payable ready for a payout batch.
 
     It carries what a payout batch needs (payee, IBAN, amount, fund, the liability account's role,
-    remittance text, end-to-end id); the batch marks it paid (``services.mark_paid``).
+    remittance text, end-to-end id); the executed batch marks it paid (``services.record_payment``).
     """
 
     __tablename__ = "grant_disbursements"

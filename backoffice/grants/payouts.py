@@ -5,9 +5,8 @@ programme's fund, the ``grants_payable`` account that the approval credited, a r
 its reference. When a batch holding it is executed, the batch posts Dr grants payable / Cr bank
 and calls ``executed``, which records the payment on the grant (``services.record_payment``).
 
-Until the expenses package with its payout batches is part of this tree, ``batches`` is None and
-the treasurer marks each grant payment paid by hand (``services.mark_paid``, which posts the same
-Dr grants payable / Cr bank entry itself). Once batches exist, that manual way is closed.
+A payment in a live batch cannot be cancelled (``batch_of``); a cancelled batch releases it for
+the next one.
 """
 from __future__ import annotations
 
@@ -17,43 +16,25 @@ from sqlalchemy import select
 
 from ..core.errors import ValidationError
 from ..core.money import Money
+from ..expenses import payouts as batches
 from ..ledger.services import account_by_role
 from .models import Disbursement, DisbursementStatus
-
-try:  # the payout batches of the expenses package (member groups and expense claims issue)
-    from ..expenses import payouts as batches
-except ImportError:  # pragma: no cover (depends on which packages this tree has)
-    batches = None
 
 KIND = "grant"
 SEPA_CURRENCY = "EUR"
 
 
-def available() -> bool:
-    """Whether grant payments go through payout batches (otherwise they are marked paid by hand)."""
-    return batches is not None
-
-
 def batch_of(session, disbursement: Disbursement) -> str | None:
     """The reference of the live payout batch holding this payment, if any."""
-    if batches is None:
-        return None
     item = batches.active_item_for(session, KIND, disbursement.id)
     return item.batch.message_id if item is not None else None
 
 
 def pay_at_once(session, disbursements: list[Disbursement], *, reference: str, paid_on: date,
                 actor) -> None:
-    """Pay grant payments straight away, the way this tree pays: one payout batch executed on
-    ``paid_on``, or, without batches, each by hand. For demo data and tests."""
-    from . import services  # noqa: PLC0415 (services imports this module)
-
+    """Pay grant payments straight away in one payout batch executed on ``paid_on`` (demo data
+    and tests; the treasurer uses the payout pages)."""
     if not disbursements:
-        return
-    if batches is None:
-        for disbursement in disbursements:
-            services.mark_paid(session, disbursement, batch_ref=reference, paid_on=paid_on,
-                               actor=actor)
         return
     batch = batches.create_batch(session, selected=[(KIND, str(d.id)) for d in disbursements],
                                  requested_on=max(paid_on, date.today()), actor=actor)
@@ -113,5 +94,4 @@ class GrantPayables:
         """The batch was cancelled: the payment waits for the next batch."""
 
 
-if batches is not None:
-    batches.register(GrantPayables())
+batches.register(GrantPayables())

@@ -910,35 +910,11 @@ def cancel_disbursement(session, disbursement: Disbursement, *, actor) -> Disbur
     return disbursement
 
 
-def mark_paid(session, disbursement: Disbursement, *, batch_ref: str, actor,
-              paid_on: date | None = None) -> Disbursement:
-    """Without payout batches: the treasurer paid this by hand. Posts Dr grants payable / Cr bank
-    in the programme's fund, then records the payment (``record_payment``)."""
-    if payouts.available():
-        raise InvalidTransition("Grant payments are paid through payout batches.")
-    paid_on = paid_on or date.today()
-    batch_ref = _required_text(batch_ref, "batch_ref", "give the bank's or the batch's reference",
-                               64)
-    if disbursement.status is not DisbursementStatus.READY:
-        raise InvalidTransition(f"Payment {disbursement.end_to_end_id} is "
-                                f"{disbursement.status.value}, not waiting for payout.")
-    money = Money(disbursement.amount, disbursement.currency)
-    entry = ledger.post_entry(
-        session, booking_date=paid_on, actor=actor, source=("grant_disbursement", disbursement.id),
-        description=f"Grant {disbursement.application.reference} paid to "
-                    f"{disbursement.payee_name} ({batch_ref})",
-        lines=[ledger.Line(ledger.account_by_role(session, GRANTS_PAYABLE_ROLE),
-                           disbursement.fund, money, disbursement.end_to_end_id),
-               ledger.Line(ledger.account_by_role(session, BANK_ROLE), disbursement.fund, -money,
-                           disbursement.end_to_end_id)])
-    return record_payment(session, disbursement, batch_ref=batch_ref, paid_on=paid_on,
-                          entry_id=entry.id, actor=actor)
-
-
 def record_payment(session, disbursement: Disbursement, *, batch_ref: str, paid_on: date,
                    entry_id: int, actor) -> Disbursement:
-    """This payment left the bank; ``entry_id`` is its ledger entry (Dr grants payable / Cr
-    bank, posted by the caller). The grant is paid once its payments reach the award."""
+    """The payout hook: this payment left the bank in the batch ``batch_ref``; ``entry_id`` is the
+    batch's ledger entry (Dr grants payable / Cr bank). The grant is paid once its payments reach
+    the award."""
     disbursement = session.scalars(select(Disbursement).where(Disbursement.id == disbursement.id)
                                    .with_for_update(of=Disbursement)
                                    .execution_options(populate_existing=True)).one()

@@ -40,7 +40,6 @@ from .forms import (
     ConflictForm,
     DisburseForm,
     FilterForm,
-    MarkPaidForm,
     ProgrammeForm,
     QuestionForm,
     ReasonForm,
@@ -66,7 +65,6 @@ from .models import (
     Question,
     Status,
 )
-from .payouts import available as batches_available
 from .payouts import batch_of
 
 bp = Blueprint("grants", __name__, url_prefix="/grants")
@@ -671,32 +669,11 @@ def payouts():
         Disbursement.status == DisbursementStatus.PAID).order_by(Disbursement.id.desc())
         .limit(20)).all()
     return render_template("grants/payouts.html", waiting=waiting, recent=recent,
-                           batches=batches_available(),
-                           in_batch={d.id: batch_of(db.session, d) for d in waiting},
-                           form=MarkPaidForm(formdata=None, paid_on=date.today()))
+                           in_batch={d.id: batch_of(db.session, d) for d in waiting})
 
 
 def _disbursement(disbursement_id: int) -> Disbursement:
     return db.session.get(Disbursement, disbursement_id) or abort(404)
-
-
-@bp.route("/payouts/<int:disbursement_id>/paid", methods=["POST"])
-@requires(Permission.GRANTS_PAY)
-def mark_paid(disbursement_id: int):
-    disbursement = _disbursement(disbursement_id)
-    form = MarkPaidForm()
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                services.mark_paid(db.session, disbursement, batch_ref=form.batch_ref.data,
-                                   paid_on=form.paid_on.data, actor=current_user)
-        except DomainError as error:
-            flash(str(error), "danger")
-        else:
-            flash(f"Payment {disbursement.end_to_end_id} is booked as paid.", "success")
-    else:
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "danger")
-    return redirect(url_for(".payouts"))
 
 
 @bp.route("/payouts/<int:disbursement_id>/cancel", methods=["POST"])

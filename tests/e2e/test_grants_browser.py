@@ -6,7 +6,6 @@ from playwright.sync_api import expect
 
 from backoffice.core.db import transaction
 from backoffice.extensions import db
-from backoffice.grants.payouts import available as batches_available
 
 from ..grants.conftest import PDF, grants  # noqa: F401 (the fixture)
 from ..helpers import PASSWORD, email_for
@@ -95,15 +94,10 @@ def test_a_group_applies_is_asked_answers_is_approved_paid_and_reports_back(page
     page.click(".subnav >> text=Payouts")
     row = page.locator("[data-testid=payouts] tr", has_text="G-00001")
     expect(row).to_contain_text("€750.00")
-    if batches_available():  # a SEPA payout batch, executed by the bank
-        page.click("text=New payout batch")
-        page.click("text=Create the payout batch")
-        page.click("text=Mark as executed")
-        expect(page.locator(".alert-success")).to_contain_text("is executed")
-    else:  # marked paid by hand
-        row.locator("input[name=batch_ref]").fill("SEPA-2026-11")
-        row.locator("button", has_text="Paid").click()
-        expect(page.locator(".alert-success")).to_contain_text("booked as paid")
+    page.click("text=New payout batch")  # a SEPA payout batch, executed by the bank
+    page.click("text=Create the payout batch")
+    page.click("text=Mark as executed")
+    expect(page.locator(".alert-success")).to_contain_text("is executed")
     _log_out(page)
 
     # The group sees the payment and reports back after the event.
