@@ -74,9 +74,10 @@ def _register_cli(app: Flask) -> None:
     from .expenses.cli import payouts_cli
     from .funds.cli import funds_cli
     from .invoicing.cli import invoices_cli
+    from .grants.cli import grants_cli
     from .ledger.cli import ledger_cli
     from .payments.cli import payments_cli
 
     for command in (user_cli, ledger_cli, bank_cli, funds_cli, payouts_cli, invoices_cli,
-                    payments_cli, demo_cli, doctor):
+                    payments_cli, grants_cli, demo_cli, doctor):
         app.cli.add_command(command)

@@ -21,6 +21,7 @@ from .expenses.models import (  # noqa: F401
     PayoutItem,
 )
 from .funds.models import FeePolicy  # noqa: F401
+from .grants import models as grants_models  # noqa: F401  (every grants table)
 from .groups.models import (  # noqa: F401
     GroupApplicant,
     GroupStatusChange,

@@ -28,13 +28,14 @@ def init_web(app: Flask) -> None:
     from .core.views import bp as core_bp
     from .expenses.views import bp as expenses_bp
     from .funds.views import bp as funds_bp
+    from .grants.views import bp as grants_bp
     from .groups.views import bp as groups_bp
     from .invoicing.views import bp as invoicing_bp
     from .ledger.views import bp as ledger_bp
     from .payments.views import bp as payments_bp
 
     for blueprint in (core_bp, auth_bp, ledger_bp, banking_bp, groups_bp, funds_bp, expenses_bp,
-                      invoicing_bp, payments_bp):
+                      invoicing_bp, payments_bp, grants_bp):
         app.register_blueprint(blueprint)
 
     app.before_request(enforce_access)

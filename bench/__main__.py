@@ -11,7 +11,7 @@ import time
 
 from .common import Report, backends
 
-BENCHMARKS = ["ledger", "banking", "groups", "invoicing"]
+BENCHMARKS = ["ledger", "banking", "groups", "invoicing", "grants"]
 
 
 def main(argv=None) -> int:

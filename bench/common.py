@@ -97,3 +97,16 @@ class Report:
         for row in missed:
             print(f"  MISSED: {row[0]} / {row[1]} on {row[2]} at {row[3]}: {row[4]:.1f} {row[5]}")
         return 1 if missed else 0
+
+
+def fresh_apps(backends: list[str], sizes: list[int]):
+    """Yield (backend, size, app) for every backend and size: each app on a new migrated database,
+    with its app context pushed; the database is dropped after the caller's turn."""
+    for backend in backends:
+        for size in sizes:
+            with fresh_database(backend) as url:
+                app = bench_app(url)
+                with app.app_context():
+                    yield backend, size, app
+                    db.session.remove()
+                    db.engine.dispose()

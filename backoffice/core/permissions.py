@@ -45,6 +45,11 @@ class Permission(StrEnum):
     PAYOUTS_MANAGE = "payouts.manage"        # SEPA payout batches
     INVOICES_VIEW = "invoices.view"      # sponsors, packages, invoices, receivables
     INVOICES_MANAGE = "invoices.manage"  # sponsors, packages, drafts, issue, send, cancel
+    GRANTS_VIEW = "grants.view"          # applications, reviews, budgets of every programme
+    GRANTS_REVIEW = "grants.review"      # score, comment, vote, ask applicants for information
+    GRANTS_DECIDE = "grants.decide"      # assign reviewers, record decisions, reduce or cancel
+    GRANTS_PAY = "grants.pay"            # pay grants out, close them after the report back
+    GRANTS_MANAGE = "grants.manage"      # programmes: budgets, rules, questions, rounds
 
 
 _TREASURER = {
@@ -53,13 +58,15 @@ _TREASURER = {
     Permission.BANK_VIEW, Permission.BANK_RECONCILE,
     Permission.GROUPS_MANAGE, Permission.FUNDS_MANAGE, Permission.FUNDS_OVERSPEND,
     Permission.EXPENSES_VIEW_ALL, Permission.EXPENSES_APPROVE, Permission.PAYOUTS_MANAGE,
+    Permission.GRANTS_VIEW, Permission.GRANTS_PAY, Permission.GRANTS_MANAGE,
 }
 _BOARD = {Permission.LEDGER_VIEW, Permission.AUDIT_VIEW, Permission.GROUPS_VIEW_ALL,
           Permission.BANK_VIEW, Permission.GROUPS_MANAGE, Permission.GROUPS_APPROVE,
-          Permission.EXPENSES_VIEW_ALL}
+          Permission.EXPENSES_VIEW_ALL,
+          Permission.GRANTS_VIEW, Permission.GRANTS_DECIDE, Permission.GRANTS_MANAGE}
 _TREASURER |= {Permission.INVOICES_VIEW, Permission.INVOICES_MANAGE}
 _BOARD |= {Permission.INVOICES_VIEW}
-_REVIEWER: set[Permission] = set()
+_REVIEWER = {Permission.GRANTS_VIEW, Permission.GRANTS_REVIEW, Permission.GRANTS_DECIDE}
 _ORGANISER = {Permission.GROUPS_VIEW_OWN}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -16,6 +16,7 @@ from ..core.money import Money
 from ..core.permissions import Role
 from ..funds.fees import income_lines, set_policy
 from ..funds.models import IncomeKind
+from ..grants.demo import seed_grants
 from ..groups.models import GroupKind, GroupStatus, MemberGroup
 from ..invoicing.demo import seed_invoicing
 from ..ledger import services as ledger
@@ -129,6 +130,8 @@ def seed(session, today: date | None = None, since: date | None = None) -> dict:
     while _next_month(month) < current:
         ledger.set_period_closed(session, PeriodKind.MONTH, month, True, actor=treasurer)
         month = _next_month(month)
+    # Grants first: their payouts are on the bank statements the banking demo writes.
+    seed_grants(session, users=users, funds=funds, groups=groups, today=today)
     seed_invoicing(session, actor=treasurer, groups=groups, today=today)
     bank = seed_banking(session, treasurer, today)
     entries = session.scalar(select(func.count()).select_from(JournalEntry))

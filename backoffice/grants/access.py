@@ -1,0 +1,63 @@
+"""The applicant's secret link, and absolute links for emails.
+
+The link carries ``<id>-<HMAC(SECRET_KEY, id, nonce)>``: nothing secret is stored in the database,
+the link can be written into every email again, and a new nonce revokes all earlier links.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+
+from ..core.errors import NotFound
+from .models import Application
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def _mac(application_id: int, nonce: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"grant-application:{application_id}:{nonce}".encode(),
+                      hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:32]
+
+
+def token_for(application: Application) -> str:
+    return f"{application.id}-{_mac(application.id, application.access_nonce)}"
+
+
+def application_by_token(session, token: str) -> Application:
+    """The application the secret link opens; ``NotFound`` for anything else."""
+    refused = NotFound("This link is not valid (any more). Ask for a new one on the grants page.")
+    number, _, mac = (token or "").partition("-")
+    if not number.isdigit() or len(number) > 18 or not mac:
+        raise refused
+    application = session.get(Application, int(number))
+    if application is None or not hmac.compare_digest(
+            mac, _mac(application.id, application.access_nonce)):
+        raise refused
+    return application
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL under ``BASE_URL``, also outside a request (emails sent by the CLI)."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def status_url(application: Application) -> str:
+    return external_url("grants.status_link", token=token_for(application))
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """The applicant acting through the secret link, as an actor for the audit log."""
+
+    email: str
+    id: None = None

@@ -1,0 +1,375 @@
+"""Forms of the grants package: shapes and field checks only (the rules live in services)."""
+from __future__ import annotations
+
+import time
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeSerializer
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import ValidationError as FieldError
+
+from ..core.errors import ValidationError
+from ..core.formatting import current_locale
+from ..core.forms import options
+from ..core.money import Money
+from ..ledger.forms import optional_int
+from .models import QuestionKind, Vote
+from .services import ApplicationInput, setting
+
+
+class MoneyField(StringField):
+    """An amount typed in the form's currency (``form.money_currency``) and the reader's locale.
+
+    ``minimum`` is the smallest acceptable amount in minor units (1: positive, 0: zero allowed).
+    The parsed value is in ``.money`` (None when empty).
+    """
+
+    def __init__(self, label=None, validators=None, minimum: int = 1, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.minimum = minimum
+        self.money: Money | None = None
+
+    def post_validate(self, form, validation_stopped):
+        self.money = None
+        text = (self.data or "").strip()
+        if not text or self.errors:
+            return
+        try:
+            money = Money.parse(text, getattr(form, "money_currency", "EUR"), current_locale())
+        except ValidationError as error:
+            self.errors.append(str(error))
+            return
+        if money.amount < self.minimum:
+            self.errors.append("Enter a positive amount." if self.minimum else
+                               "The amount cannot be negative.")
+            return
+        self.money = money
+
+
+# --- spam resistance on public forms --------------------------------------------------------------
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="grants-public-form")
+
+
+def new_started_token() -> str:
+    return _serializer().dumps(int(time.time()))
+
+
+class SpamGuardMixin:
+    """A honeypot field people never see, and a signed start time: forms sent faster than a
+    person can type are refused. Both errors appear at the top of the form."""
+
+    website = StringField("Leave this field empty", validators=[Optional()])
+    started = HiddenField()
+
+    def validate_website(self, field):
+        if (field.data or "").strip():
+            raise FieldError("The form could not be accepted. Please leave the field marked "
+                             "“Leave this field empty” empty and send it again.")
+
+    def validate_started(self, field):
+        try:
+            started = int(_serializer().loads(field.data or ""))
+        except (BadSignature, TypeError, ValueError):
+            field.data = new_started_token()
+            raise FieldError("The form was incomplete or expired. Please check it and send it "
+                             "again.") from None
+        if time.time() - started < setting("GRANTS_MIN_FILL_SECONDS"):
+            raise FieldError("That was very quick. Please check your entries and send the form "
+                             "again.")
+
+    def guard_errors(self) -> list[str]:
+        return [*self.website.errors, *self.started.errors]
+
+
+# --- applying ----------------------------------------------------------------------------------
+
+class BudgetLineForm(Form):
+    item = StringField("What the money pays for", validators=[Optional(), Length(max=200)])
+    amount = MoneyField("Amount", validators=[Optional(), Length(max=30)])
+
+    def is_blank(self) -> bool:
+        return not ((self.item.data or "").strip() or (self.amount.data or "").strip())
+
+
+class ApplicationForm(SpamGuardMixin, FlaskForm):
+    group_id = SelectField("Member group", coerce=optional_int, validators=[Optional()])
+    applicant_name = StringField("Name of the group or project",
+                                 validators=[Optional(), Length(max=200)])
+    contact_name = StringField("Contact person", validators=[Optional(), Length(max=200)])
+    contact_email = StringField("Email", validators=[DataRequired("We need an email address to "
+                                                                  "send you the link."),
+                                                     Email("Enter a valid email address."),
+                                                     Length(max=254)])
+    title = StringField("Event or purpose", validators=[Optional(), Length(max=200)])
+    description = TextAreaField("What is it, who is it for, and what will the grant pay for?",
+                                validators=[Optional(), Length(max=10000)])
+    event_start = DateField("Starts on", validators=[Optional()])
+    event_end = DateField("Ends on", validators=[Optional()],
+                          description="Leave empty for a one-day event.")
+    expected_attendance = IntegerField("Expected attendance",
+                                       validators=[Optional(), NumberRange(min=0, max=1_000_000,
+                                                                           message="Enter a "
+                                                                           "number of people.")])
+    budget = FieldList(FormField(BudgetLineForm), min_entries=3, max_entries=60)
+    amount_requested = MoneyField("Amount requested", validators=[Optional(), Length(max=30)])
+    other_funding = TextAreaField("Other funding",
+                                  validators=[Optional(), Length(max=5000)],
+                                  description="Sponsors, tickets, other grants: who gives how much.")
+    account_holder = StringField("Account holder", validators=[Optional(), Length(max=70)])
+    iban = StringField("IBAN", validators=[Optional(), Length(max=42)])
+    attachments = MultipleFileField("Documents (PDF)")
+    add_line = SubmitField("Add a budget line")
+    save = SubmitField("Save draft")
+    submit = SubmitField("Submit application")
+
+    def validate_budget(self, field):
+        for line in field:
+            if line.is_blank():
+                continue
+            if not (line.item.data or "").strip():
+                line.item.errors = [*line.item.errors, "Say what this is for."]
+            if not (line.amount.data or "").strip():
+                line.amount.errors = [*line.amount.errors, "Enter the amount."]
+
+    @property
+    def questions(self):
+        return [getattr(self, name) for name in getattr(self, "question_keys", [])]
+
+    def to_input(self) -> ApplicationInput:
+        return ApplicationInput(
+            contact_email=self.contact_email.data or "", group_id=self.group_id.data,
+            applicant_name=self.applicant_name.data or "",
+            contact_name=self.contact_name.data or "", title=self.title.data or "",
+            description=self.description.data or "", event_start=self.event_start.data,
+            event_end=self.event_end.data, expected_attendance=self.expected_attendance.data,
+            amount_requested=self.amount_requested.money,
+            other_funding=self.other_funding.data or "",
+            budget_lines=[(line.item.data.strip(), line.amount.money)
+                          for line in self.budget if not line.is_blank()
+                          and line.amount.money is not None],
+            answers={key: ("" if getattr(self, key).data is None else
+                           str(getattr(self, key).data).strip())
+                     for key in getattr(self, "question_keys", [])},
+            account_holder=self.account_holder.data or "", iban=self.iban.data or "")
+
+
+def _question_field(question):
+    extra = {"description": question.help_text or None}
+    label = question.label + ("" if question.required else " (optional)")
+    if question.kind is QuestionKind.TEXT:
+        return TextAreaField(label, validators=[Optional(), Length(max=5000)], **extra)
+    if question.kind is QuestionKind.NUMBER:
+        def numeric(form, field):
+            try:
+                float((field.data or "").replace(",", "."))
+            except ValueError:
+                raise FieldError("Enter a number.") from None
+        return StringField(label, validators=[Optional(), Length(max=30), numeric], **extra)
+    if question.kind is QuestionKind.CHOICE:
+        return SelectField(label, choices=options(((c, c) for c in question.choice_list),
+                                                  blank="Choose…"),
+                           validators=[Optional()], **extra)
+    return RadioField(label, choices=options([("yes", "Yes"), ("no", "No")]),
+                      validators=[Optional()], **extra)
+
+
+def application_form(programme, *args, **kwargs) -> ApplicationForm:
+    """The application form with the programme's own questions added."""
+    questions = [q for q in programme.questions if q.active]
+    form_class = type("ProgrammeApplicationForm", (ApplicationForm,),
+                      {q.key: _question_field(q) for q in questions})
+    form = form_class(*args, **kwargs)
+    form.question_keys = [q.key for q in questions]
+    form.money_currency = programme.currency
+    return form
+
+
+class ResendLinkForm(SpamGuardMixin, FlaskForm):
+    email = StringField("Email you applied with",
+                        validators=[DataRequired("Enter your email address."),
+                                    Email("Enter a valid email address."), Length(max=254)])
+    submit = SubmitField("Email me my links")
+
+
+# --- the applicant's status page -------------------------------------------------------------------
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField("Your answer", validators=[DataRequired("Write your answer."),
+                                                      Length(max=10000)])
+    files = MultipleFileField("Documents (PDF, optional)")
+    send_answer = SubmitField("Send answer")
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField("Why (optional)", validators=[Optional(), Length(max=2000)])
+    withdraw = SubmitField("Withdraw the application")
+
+
+class ReportForm(FlaskForm):
+    narrative = TextAreaField("How did it go?", validators=[DataRequired("Tell us how it went."),
+                                                            Length(max=20000)])
+    attendance = IntegerField("People who took part",
+                              validators=[DataRequired("Give the number of people."),
+                                          NumberRange(min=0, max=1_000_000)])
+    amount_spent = MoneyField("Grant money spent", minimum=0,
+                              validators=[DataRequired("Enter the amount spent.")])
+    unused = MoneyField("Unused amount you will return", minimum=0, default="0",
+                        validators=[DataRequired("Enter the unused amount (0 if none).")])
+    receipts = MultipleFileField("Receipts (PDF, JPEG or PNG)")
+    send_report = SubmitField("Send report")
+
+
+# --- the committee's side --------------------------------------------------------------------------
+
+class RequestInfoForm(FlaskForm):
+    question = TextAreaField("Question for the applicant",
+                             validators=[DataRequired("Write the question."), Length(max=5000)])
+    submit = SubmitField("Ask the applicant")
+
+
+class ScoreForm(FlaskForm):
+    score = SelectField("Score", coerce=optional_int, validators=[Optional()],
+                        choices=options([(5, "5 excellent"), (4, "4 good"), (3, "3 fair"),
+                                         (2, "2 weak"), (1, "1 poor")], blank="—"))
+    comment = TextAreaField("Comment", validators=[Optional(), Length(max=10000)])
+    submit = SubmitField("Save review")
+
+
+class ConflictForm(FlaskForm):
+    note = StringField("What is the conflict?",
+                       validators=[DataRequired("Say briefly what the conflict is."),
+                                   Length(max=500)])
+    submit = SubmitField("Declare conflict of interest")
+
+
+class VoteForm(FlaskForm):
+    vote = RadioField("Your vote", choices=options((v.value, v.value.capitalize()) for v in Vote),
+                      validators=[DataRequired("Choose yes, no or abstain.")])
+    submit = SubmitField("Cast vote")
+
+
+class AssignForm(FlaskForm):
+    reviewer = SelectField("Reviewer", coerce=optional_int,
+                           validators=[DataRequired("Choose a reviewer.")])
+    submit = SubmitField("Assign")
+
+
+class ApproveForm(FlaskForm):
+    amount = MoneyField("Amount awarded", validators=[DataRequired("Enter the amount.")])
+    conditions = TextAreaField("Conditions (printed in the award letter)",
+                               validators=[Optional(), Length(max=5000)])
+    board_resolution_ref = StringField("Board resolution reference",
+                                       validators=[Optional(), Length(max=100)])
+    note = TextAreaField("Message to the applicant (optional)",
+                         validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Approve and commit the money")
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField("Reason (sent to the applicant)",
+                           validators=[DataRequired("Give a reason."), Length(max=5000)])
+    submit = SubmitField("Confirm")
+
+
+class ReduceForm(FlaskForm):
+    amount = MoneyField("New amount", validators=[DataRequired("Enter the new amount.")])
+    reason = TextAreaField("Reason (sent to the applicant)",
+                           validators=[DataRequired("Give a reason."), Length(max=2000)])
+    submit = SubmitField("Reduce the grant")
+
+
+class DisburseForm(FlaskForm):
+    amount = MoneyField("Amount to pay", validators=[Optional()],
+                        description="Leave empty to pay everything not yet paid.")
+    submit = SubmitField("Make payable")
+
+
+class CloseForm(FlaskForm):
+    returned = MoneyField("Unused amount received back", minimum=0, default="0",
+                          validators=[DataRequired("Enter the amount (0 if none).")])
+    note = TextAreaField("Message to the applicant (optional)",
+                         validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Accept the report and close the grant")
+
+
+# --- programmes ----------------------------------------------------------------------------------
+
+class ProgrammeForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    slug = StringField("Web address", validators=[DataRequired(), Length(max=80)],
+                       description="Lower-case letters, digits and dashes; the public page "
+                                   "is /grants/p/ followed by it.")
+    summary = StringField("One-line summary", validators=[Optional(), Length(max=300)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=10000)])
+    fund_id = SelectField("Pays from fund", coerce=optional_int, validators=[DataRequired()])
+    currency = SelectField("Currency")
+    max_per_grant = MoneyField("Maximum per grant", validators=[DataRequired()])
+    min_lead_days = IntegerField("Apply at least this many days before the event", default=0,
+                                 validators=[NumberRange(min=0, max=3650)])
+    rules = TextAreaField("Rules", validators=[Optional(), Length(max=10000)])
+    conditions = TextAreaField("Standard conditions (award letter)",
+                               validators=[Optional(), Length(max=5000)])
+    board_threshold = MoneyField("Board resolution needed above", validators=[Optional()],
+                                 description="Leave empty if the committee decides alone.")
+    quorum = IntegerField("Quorum (votes)", default=3, validators=[NumberRange(min=1, max=50)])
+    report_days = IntegerField("Report due (days after the event)", default=60,
+                               validators=[NumberRange(min=0, max=3650)])
+    uses_rounds = BooleanField("Applications in rounds with deadlines")
+    accepting = BooleanField("Taking applications", default=True)
+    public_list = BooleanField("Publish awarded grants on the public list")
+    submit = SubmitField("Save")
+
+    @property
+    def money_currency(self):
+        return self.currency.data or "EUR"
+
+
+class BudgetForm(FlaskForm):
+    year = IntegerField("Year", validators=[DataRequired(), NumberRange(min=2000, max=2200)])
+    amount = MoneyField("Budget", minimum=0, validators=[DataRequired()])
+    submit = SubmitField("Set budget")
+
+
+class QuestionForm(FlaskForm):
+    label = StringField("Question", validators=[DataRequired(), Length(max=300)])
+    kind = SelectField("Answer", choices=options((k.value, k.label) for k in QuestionKind))
+    choices = TextAreaField("Options (one per line, for a choice)",
+                            validators=[Optional(), Length(max=2000)])
+    help_text = StringField("Help text", validators=[Optional(), Length(max=500)])
+    required = BooleanField("Required", default=True)
+    submit = SubmitField("Add question")
+
+
+class RoundForm(FlaskForm):
+    name = StringField("Round", validators=[DataRequired(), Length(max=120)])
+    opens_on = DateField("Opens on", validators=[DataRequired()])
+    deadline = DateField("Deadline", validators=[DataRequired()])
+    submit = SubmitField("Add round")
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    programme = SelectField("Programme", coerce=optional_int, validators=[Optional()])
+    status = SelectField("Status", validators=[Optional()])
+    q = StringField("Search", validators=[Optional(), Length(max=100)])
+    mine = BooleanField("Assigned to me")

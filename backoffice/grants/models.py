@@ -1,0 +1,438 @@
+"""Grant programmes, applications, reviews, disbursements and reports back.
+
+Money columns hold integer minor units in the programme's currency (``currency``).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.db import BigIntKey, UTCDateTime, utcnow
+from ..extensions import db
+from ..ledger.models import _enum
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    INFO_REQUESTED = "info_requested"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
+    PAID = "paid"
+    REPORT_DUE = "report_due"
+    REPORT_OVERDUE = "report_overdue"
+    REPORT_RECEIVED = "report_received"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    Status.DRAFT: "Draft", Status.SUBMITTED: "Submitted",
+    Status.INFO_REQUESTED: "Information requested", Status.IN_REVIEW: "In review",
+    Status.APPROVED: "Approved", Status.REJECTED: "Not funded", Status.WITHDRAWN: "Withdrawn",
+    Status.CANCELLED: "Cancelled", Status.PAID: "Paid", Status.REPORT_DUE: "Report due",
+    Status.REPORT_OVERDUE: "Report overdue", Status.REPORT_RECEIVED: "Report received",
+    Status.CLOSED: "Closed",
+}
+
+#: States in which the reviewers' queue shows an application.
+REVIEW_STATES = (Status.SUBMITTED, Status.INFO_REQUESTED, Status.IN_REVIEW)
+#: States of a grant that was awarded (money committed at some point).
+AWARDED_STATES = (Status.APPROVED, Status.PAID, Status.REPORT_DUE, Status.REPORT_OVERDUE,
+                  Status.REPORT_RECEIVED, Status.CLOSED)
+
+
+class QuestionKind(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    CHOICE = "choice"
+    YES_NO = "yes_no"
+
+    @property
+    def label(self) -> str:
+        return {"text": "Text", "number": "Number", "choice": "Choice",
+                "yes_no": "Yes / no"}[self.value]
+
+
+class Vote(StrEnum):
+    YES = "yes"
+    NO = "no"
+    ABSTAIN = "abstain"
+
+
+class DisbursementStatus(StrEnum):
+    READY = "ready"          # a payable waiting for a payout batch
+    PAID = "paid"            # the batch was executed: Dr grants payable / Cr bank posted
+    CANCELLED = "cancelled"  # withdrawn before it was paid
+
+
+class Programme(db.Model):
+    __tablename__ = "grant_programmes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    max_per_grant: Mapped[int] = mapped_column(BigInteger)
+    #: Applications must reach us this many days before the event starts (0: no rule).
+    min_lead_days: Mapped[int] = mapped_column(Integer, default=0)
+    rules: Mapped[str] = mapped_column(Text, default="")
+    conditions: Mapped[str] = mapped_column(Text, default="")  # printed in the award letter
+    #: Awards above this amount need a board resolution (None: never).
+    board_threshold: Mapped[int | None] = mapped_column(BigInteger)
+    #: Votes (yes, no or abstain, conflicted members excluded) needed before a decision.
+    quorum: Mapped[int] = mapped_column(Integer, default=3)
+    #: The report back is due this many days after the event ends.
+    report_days: Mapped[int] = mapped_column(Integer, default=60)
+    uses_rounds: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepting: Mapped[bool] = mapped_column(Boolean, default=True)
+    public_list: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    fund = relationship("Fund", lazy="joined")
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="programme", order_by="Question.position, Question.id",
+        cascade="all, delete-orphan")
+    rounds: Mapped[list[Round]] = relationship(
+        back_populates="programme", order_by="Round.deadline", cascade="all, delete-orphan")
+    budgets: Mapped[list[Budget]] = relationship(
+        back_populates="programme", order_by="Budget.year", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        CheckConstraint("max_per_grant > 0", name="max_positive"),
+        CheckConstraint("quorum >= 1", name="quorum_positive"),
+        CheckConstraint("min_lead_days >= 0 AND report_days >= 0", name="days_not_negative"),
+    )
+
+
+class Budget(db.Model):
+    """What a programme may award in one calendar year."""
+
+    __tablename__ = "grant_budgets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("grant_programmes.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+    programme: Mapped[Programme] = relationship(back_populates="budgets")
+
+    __table_args__ = (
+        UniqueConstraint("programme_id", "year", name="uq_grant_budgets_programme_year"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+    )
+
+
+class Round(db.Model):
+    """An application window of a programme that works in rounds."""
+
+    __tablename__ = "grant_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("grant_programmes.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    opens_on: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date)
+
+    programme: Mapped[Programme] = relationship(back_populates="rounds")
+
+    __table_args__ = (CheckConstraint("deadline >= opens_on", name="deadline_after_opening"),)
+
+
+class Question(db.Model):
+    """A question of the programme's own, asked on its application form."""
+
+    __tablename__ = "grant_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("grant_programmes.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    label: Mapped[str] = mapped_column(String(300))
+    help_text: Mapped[str] = mapped_column(String(500), default="")
+    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind, "grant_question_kind"))
+    choices: Mapped[str] = mapped_column(Text, default="")  # one per line, for CHOICE
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    programme: Mapped[Programme] = relationship(back_populates="questions")
+
+    @property
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+    @property
+    def key(self) -> str:
+        return f"q{self.id}"
+
+
+class Application(db.Model):
+    __tablename__ = "grant_applications"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("grant_programmes.id"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("grant_rounds.id"))
+    status: Mapped[Status] = mapped_column(_enum(Status, "grant_status"), default=Status.DRAFT)
+    # Who applies: a member group, or somebody who is not (yet) a member.
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("member_groups.id"))
+    applicant_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    applicant_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(254))
+    # What for.
+    title: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    event_start: Mapped[date | None] = mapped_column(Date)
+    event_end: Mapped[date | None] = mapped_column(Date)
+    expected_attendance: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_requested: Mapped[int | None] = mapped_column(BigInteger)
+    other_funding: Mapped[str] = mapped_column(Text, default="")
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)  # {"q<id>": value as typed}
+    # Where the money goes.
+    account_holder: Mapped[str] = mapped_column(String(70), default="")
+    iban: Mapped[str] = mapped_column(String(34), default="")
+    # The secret link: HMAC(SECRET_KEY, id and this nonce); a new nonce revokes old links.
+    access_nonce: Mapped[str] = mapped_column(String(32))
+    # Decision.
+    amount_awarded: Mapped[int | None] = mapped_column(BigInteger)
+    amount_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    budget_year: Mapped[int | None] = mapped_column(Integer)
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    #: The board's resolution for awards above the programme's threshold. A reference for now;
+    #: the board-records package will link it to its resolution.
+    board_resolution_ref: Mapped[str | None] = mapped_column(String(100))
+    commitment_entry_id: Mapped[int | None] = mapped_column(
+        BigIntKey, ForeignKey("journal_entries.id"))
+    report_due_on: Mapped[date | None] = mapped_column(Date)
+    last_reminder_on: Mapped[date | None] = mapped_column(Date)
+    # Timestamps.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    programme: Mapped[Programme] = relationship(lazy="joined")
+    round: Mapped[Round | None] = relationship()
+    group = relationship("MemberGroup")
+    applicant_user = relationship("User")
+    budget_lines: Mapped[list[BudgetLine]] = relationship(
+        back_populates="application", order_by="BudgetLine.position",
+        cascade="all, delete-orphan")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="application", order_by="Attachment.id", cascade="all, delete-orphan")
+    events: Mapped[list[Event]] = relationship(
+        back_populates="application", order_by="Event.id", cascade="all, delete-orphan")
+    reviews: Mapped[list[Review]] = relationship(
+        back_populates="application", order_by="Review.id", cascade="all, delete-orphan")
+    disbursements: Mapped[list[Disbursement]] = relationship(
+        back_populates="application", order_by="Disbursement.id")
+    report: Mapped[Report | None] = relationship(back_populates="application", uselist=False)
+
+    __table_args__ = (
+        Index("ix_grant_applications_status_submitted", "status", "submitted_at", "id"),
+        Index("ix_grant_applications_year_programme", "budget_year", "programme_id"),
+        Index("ix_grant_applications_group_status", "group_id", "status"),
+        Index("ix_grant_applications_email_status", "contact_email", "status"),
+        CheckConstraint("amount_requested IS NULL OR amount_requested > 0",
+                        name="requested_positive"),
+        CheckConstraint("amount_awarded IS NULL OR amount_awarded >= 0", name="awarded_positive"),
+        CheckConstraint("amount_paid >= 0", name="paid_not_negative"),
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"G-{self.id:05d}"
+
+    @property
+    def outstanding(self) -> int:
+        """Awarded but not yet paid (what is still committed)."""
+        return (self.amount_awarded or 0) - self.amount_paid
+
+    @property
+    def budget_total(self) -> int:
+        return sum(line.amount for line in self.budget_lines)
+
+
+class BudgetLine(db.Model):
+    __tablename__ = "grant_budget_lines"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        BigIntKey, ForeignKey("grant_applications.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+    application: Mapped[Application] = relationship(back_populates="budget_lines")
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+
+class Attachment(db.Model):
+    """A file sent with the application, an answer or the report back."""
+
+    __tablename__ = "grant_attachments"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        BigIntKey, ForeignKey("grant_applications.id", ondelete="CASCADE"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    purpose: Mapped[str] = mapped_column(String(20), default="application")  # |answer|report
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="attachments")
+    file = relationship("StoredFile", lazy="joined")
+
+
+class Event(db.Model):
+    """One step in an application's life: who, when, from which state to which, and why.
+
+    Information requests and the applicant's answers are events too (``reason`` holds the text).
+    """
+
+    __tablename__ = "grant_events"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        BigIntKey, ForeignKey("grant_applications.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    #: Shown on the applicant's status page (internal notes are not).
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    application: Mapped[Application] = relationship(back_populates="events")
+
+
+class Review(db.Model):
+    """One committee member's part in one application: assignment, conflict, score, vote."""
+
+    __tablename__ = "grant_reviews"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        BigIntKey, ForeignKey("grant_applications.id", ondelete="CASCADE"))
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: volunteered
+    conflict: Mapped[bool] = mapped_column(Boolean, default=False)
+    conflict_note: Mapped[str] = mapped_column(String(500), default="")
+    score: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    vote: Mapped[str | None] = mapped_column(String(10))
+    voted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="reviews")
+    reviewer = relationship("User", foreign_keys=[reviewer_id], lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("application_id", "reviewer_id", name="uq_grant_reviews_member"),
+        CheckConstraint("score IS NULL OR (score >= 1 AND score <= 5)", name="score_range"),
+        CheckConstraint("vote IS NULL OR vote IN ('yes', 'no', 'abstain')", name="vote_value"),
+        CheckConstraint("NOT conflict OR (score IS NULL AND vote IS NULL)",
+                        name="conflict_excludes"),
+    )
+
+
+class Disbursement(db.Model):
+    """A payment of (part of) a grant: a payable ready for a payout batch.
+
+    It carries what a payout batch needs (payee, IBAN, amount, fund, the liability account's role,
+    remittance text, end-to-end id); the executed batch marks it paid (``services.record_payment``).
+    """
+
+    __tablename__ = "grant_disbursements"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        BigIntKey, ForeignKey("grant_applications.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"))
+    payee_name: Mapped[str] = mapped_column(String(70))
+    iban: Mapped[str] = mapped_column(String(34))
+    remittance: Mapped[str] = mapped_column(String(140))
+    end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
+    status: Mapped[DisbursementStatus] = mapped_column(
+        _enum(DisbursementStatus, "grant_disbursement_status"), default=DisbursementStatus.READY)
+    batch_ref: Mapped[str | None] = mapped_column(String(64))
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    entry_id: Mapped[int | None] = mapped_column(BigIntKey, ForeignKey("journal_entries.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    application: Mapped[Application] = relationship(back_populates="disbursements")
+    fund = relationship("Fund")
+
+    __table_args__ = (
+        Index("ix_grant_disbursements_status", "status"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+
+class Report(db.Model):
+    """The report back after the event."""
+
+    __tablename__ = "grant_reports"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        BigIntKey, ForeignKey("grant_applications.id", ondelete="CASCADE"), unique=True)
+    narrative: Mapped[str] = mapped_column(Text)
+    attendance: Mapped[int | None] = mapped_column(Integer)
+    amount_spent: Mapped[int] = mapped_column(BigInteger)
+    unused_amount: Mapped[int] = mapped_column(BigInteger, default=0)  # to be returned
+    returned_entry_id: Mapped[int | None] = mapped_column(
+        BigIntKey, ForeignKey("journal_entries.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="report")
+
+    __table_args__ = (
+        CheckConstraint("amount_spent >= 0 AND unused_amount >= 0", name="amounts_not_negative"),
+    )
+
+
+class FormAttempt(db.Model):
+    """A use of a public grants form, counted for per-address and per-email limits."""
+
+    __tablename__ = "grant_form_attempts"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))  # application | link
+    address: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(254), default="")
+
+    __table_args__ = (
+        Index("ix_grant_form_attempts_address", "kind", "address", "at"),
+        Index("ix_grant_form_attempts_email", "kind", "email", "at"),
+    )

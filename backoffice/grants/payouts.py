@@ -1,0 +1,97 @@
+"""Grant payments as a payable source of the payout batches (``backoffice.expenses.payouts``).
+
+A ``Disbursement`` in the state ``ready`` is a payable: payee, IBAN, amount (EUR), the
+programme's fund, the ``grants_payable`` account that the approval credited, a remittance text and
+its reference. When a batch holding it is executed, the batch posts Dr grants payable / Cr bank
+and calls ``executed``, which records the payment on the grant (``services.record_payment``).
+
+A payment in a live batch cannot be cancelled (``batch_of``); a cancelled batch releases it for
+the next one.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from ..core.errors import ValidationError
+from ..core.money import Money
+from ..expenses import payouts as batches
+from ..ledger.services import account_by_role
+from .models import Disbursement, DisbursementStatus
+
+KIND = "grant"
+SEPA_CURRENCY = "EUR"
+
+
+def batch_of(session, disbursement: Disbursement) -> str | None:
+    """The reference of the live payout batch holding this payment, if any."""
+    item = batches.active_item_for(session, KIND, disbursement.id)
+    return item.batch.message_id if item is not None else None
+
+
+def pay_at_once(session, disbursements: list[Disbursement], *, reference: str, paid_on: date,
+                actor) -> None:
+    """Pay grant payments straight away in one payout batch executed on ``paid_on`` (demo data
+    and tests; the treasurer uses the payout pages)."""
+    if not disbursements:
+        return
+    batch = batches.create_batch(session, selected=[(KIND, str(d.id)) for d in disbursements],
+                                 requested_on=max(paid_on, date.today()), actor=actor)
+    batches.mark_executed(session, batch, booked_on=paid_on, actor=actor)
+
+
+class GrantPayables:
+    """Grant payments waiting for payout (``Disbursement`` rows in the state ``ready``)."""
+
+    kind = KIND
+    label = "Grants"
+
+    def _payable(self, disbursement: Disbursement, liability):
+        application = disbursement.application
+        return batches.Payable(
+            kind=self.kind, source_id=str(disbursement.id),
+            reference=disbursement.end_to_end_id, payee_name=disbursement.payee_name,
+            iban=disbursement.iban, bic=None,
+            amount=Money(disbursement.amount, disbursement.currency), fund=disbursement.fund,
+            liability_account=liability, remittance=disbursement.remittance,
+            description=f"{application.reference} {application.applicant_name}: "
+                        f"{application.title}",
+            due_since=disbursement.created_at.date())
+
+    def _ready(self, session, *conditions, lock: bool = False) -> list[Disbursement]:
+        statement = select(Disbursement).where(
+            Disbursement.status == DisbursementStatus.READY,
+            Disbursement.currency == SEPA_CURRENCY, *conditions).order_by(Disbursement.id)
+        if lock:
+            statement = statement.with_for_update(of=Disbursement)
+        return list(session.scalars(statement))
+
+    def open_payables(self, session) -> list:
+        liability = account_by_role(session, "grants_payable")
+        return [self._payable(d, liability) for d in self._ready(session)]
+
+    def payables(self, session, ids: list[str]) -> list:
+        liability = account_by_role(session, "grants_payable")
+        wanted = [int(i) for i in ids if i.isdigit()]
+        found = []
+        for start in range(0, len(wanted), 500):
+            found += self._ready(session, Disbursement.id.in_(wanted[start:start + 500]),
+                                 lock=True)
+        missing = set(wanted) - {d.id for d in found}
+        if missing:
+            raise ValidationError(f"Grant payment {min(missing)} is no longer waiting for payout.")
+        return [self._payable(d, liability) for d in found]
+
+    def executed(self, session, item, batch, actor) -> None:
+        from .services import record_payment  # noqa: PLC0415 (services imports this module)
+
+        disbursement = session.get(Disbursement, int(item.source_id))
+        record_payment(session, disbursement, batch_ref=batch.message_id,
+                       paid_on=batch.executed_on, entry_id=batch.payment_entry_id, actor=actor)
+
+    def released(self, session, item, batch, actor) -> None:
+        """The batch was cancelled: the payment waits for the next batch."""
+
+
+batches.register(GrantPayables())

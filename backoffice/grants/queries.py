@@ -1,0 +1,178 @@
+"""Read-only views: the reviewers' queue, the budget per programme and year, the public list.
+
+Each list reads one page of applications and then the aggregates for that page only, so the
+cost does not grow with the number of applications.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import case, func, select
+
+from .models import (
+    AWARDED_STATES,
+    REVIEW_STATES,
+    Application,
+    Budget,
+    Programme,
+    Review,
+    Status,
+)
+
+
+@dataclass
+class QueueRow:
+    application: Application
+    reviews: int = 0
+    average_score: float | None = None
+    votes: int = 0
+    mine: Review | None = None
+
+
+@dataclass
+class Page:
+    rows: list
+    total: int
+    page: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+def applications_page(session, *, statuses=REVIEW_STATES, programme_id: int | None = None,
+                      text: str = "", reviewer=None, assigned_only: bool = False,
+                      page: int = 1, size: int = 50) -> Page:
+    """Applications (oldest submission first) with their review figures and the viewer's part."""
+    conditions = [Application.status.in_(list(statuses))]
+    if programme_id:
+        conditions.append(Application.programme_id == programme_id)
+    if text:
+        pattern = f"%{text.strip()}%"
+        conditions.append(Application.applicant_name.ilike(pattern)
+                          | Application.title.ilike(pattern)
+                          | Application.contact_email.ilike(pattern))
+    if assigned_only and reviewer is not None:
+        conditions.append(Application.id.in_(
+            select(Review.application_id).where(Review.reviewer_id == reviewer.id,
+                                                Review.conflict.is_(False))))
+    total = session.scalar(select(func.count()).select_from(Application).where(*conditions))
+    page = max(1, page)
+    applications = session.scalars(
+        select(Application).where(*conditions)
+        .order_by(Application.submitted_at.asc().nulls_last(), Application.id)
+        .offset((page - 1) * size).limit(size)).all()
+    ids = [a.id for a in applications]
+    figures = {}
+    if ids:
+        figures = {row.application_id: row for row in session.execute(
+            select(Review.application_id, func.count().label("reviews"),
+                   func.avg(Review.score).label("average"),
+                   func.count(Review.vote).label("votes"))
+            .where(Review.application_id.in_(ids), Review.conflict.is_(False))
+            .group_by(Review.application_id))}
+    mine = {}
+    if ids and reviewer is not None:
+        mine = {r.application_id: r for r in session.scalars(
+            select(Review).where(Review.application_id.in_(ids),
+                                 Review.reviewer_id == reviewer.id))}
+    rows = []
+    for application in applications:
+        row = QueueRow(application, mine=mine.get(application.id))
+        if (f := figures.get(application.id)) is not None:
+            row.reviews, row.votes = f.reviews, f.votes
+            row.average_score = float(f.average) if f.average is not None else None
+        rows.append(row)
+    return Page(rows, total, page, size)
+
+
+@dataclass
+class BudgetRow:
+    programme: Programme
+    year: int
+    budget: int | None
+    awarded: int = 0
+    paid: int = 0
+    grants: int = 0
+    requested_pending: int = 0
+    pending: int = 0
+
+    @property
+    def committed(self) -> int:
+        """Awarded and not yet paid: still owed (the grants payable)."""
+        return self.awarded - self.paid
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.budget is None else self.budget - self.awarded
+
+
+@dataclass
+class BudgetView:
+    year: int
+    rows: list[BudgetRow] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+
+
+def budget_view(session, year: int) -> BudgetView:
+    programmes = session.scalars(select(Programme).order_by(Programme.name)).all()
+    budgets = {b.programme_id: b.amount for b in session.scalars(
+        select(Budget).where(Budget.year == year))}
+    awarded = {row.programme_id: row for row in session.execute(
+        select(Application.programme_id,
+               func.coalesce(func.sum(Application.amount_awarded), 0).label("awarded"),
+               func.coalesce(func.sum(Application.amount_paid), 0).label("paid"),
+               func.count(case((Application.amount_awarded > 0, 1))).label("grants"))
+        .where(Application.budget_year == year).group_by(Application.programme_id))}
+    pending = {row.programme_id: row for row in session.execute(
+        select(Application.programme_id,
+               func.coalesce(func.sum(Application.amount_requested), 0).label("requested"),
+               func.count().label("count"))
+        .where(Application.status.in_(list(REVIEW_STATES)))
+        .group_by(Application.programme_id))}
+    view = BudgetView(year)
+    for programme in programmes:
+        row = BudgetRow(programme, year, budgets.get(programme.id))
+        if (a := awarded.get(programme.id)) is not None:
+            row.awarded, row.paid, row.grants = int(a.awarded), int(a.paid), a.grants
+        if (p := pending.get(programme.id)) is not None:
+            row.requested_pending, row.pending = int(p.requested), p.count
+        view.rows.append(row)
+    view.years = sorted({year, *session.scalars(select(Budget.year).distinct())}, reverse=True)
+    return view
+
+
+def awarded_publicly(session, *, year: int | None = None, page: int = 1,
+                     size: int = 50) -> Page:
+    """Grants of programmes that publish their awards: to whom, for what, how much."""
+    conditions = [Programme.public_list.is_(True),
+                  Application.status.in_(list(AWARDED_STATES)),
+                  Application.amount_awarded > 0]
+    if year:
+        conditions.append(Application.budget_year == year)
+    base = select(Application).join(Application.programme).where(*conditions)
+    total = session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = session.scalars(base.order_by(Application.decided_at.desc(), Application.id.desc())
+                           .offset((max(page, 1) - 1) * size).limit(size)).all()
+    return Page(rows, total, max(page, 1), size)
+
+
+def public_years(session) -> list[int]:
+    return list(session.scalars(
+        select(Application.budget_year).join(Application.programme)
+        .where(Programme.public_list.is_(True), Application.budget_year.is_not(None))
+        .distinct().order_by(Application.budget_year.desc())))
+
+
+def applications_of(session, user) -> list[Application]:
+    """What a logged-in applicant may follow: what they applied for, and their groups'."""
+    conditions = [Application.applicant_user_id == user.id]
+    if user.organised_group_ids:
+        conditions.append(Application.group_id.in_(list(user.organised_group_ids)))
+    condition = conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1]
+    return list(session.scalars(select(Application).where(condition)
+                                .order_by(Application.id.desc()).limit(200)))
+
+
+STATUS_CHOICES = [(s.value, s.label) for s in Status]
