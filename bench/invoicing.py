@@ -138,8 +138,9 @@ def _webhooks(report, backend, quick):
                     response = client.post("/stripe/webhook", data=payload, headers=headers)
                     assert response.status_code == 200, response.get_data(as_text=True)
                 elapsed = time.perf_counter() - started
-                from backoffice.invoicing.models import InvoicePayment
                 from sqlalchemy import func, select
+
+                from backoffice.invoicing.models import InvoicePayment
 
                 booked = db.session.scalar(select(func.count()).select_from(InvoicePayment))
                 assert booked == payments, (booked, payments)

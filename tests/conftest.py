@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import socket
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -80,9 +80,29 @@ def _migrate(url: str) -> None:
         db.engine.dispose()
 
 
+DEMO_SINCE_DAYS = 40
+
+
+def _demo_uploads(directory) -> str:
+    return str(directory / "demo-uploads")
+
+
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory):
-    holder = Templates(tmp_path_factory.mktemp("db-templates"), _migrate)
+    directory = tmp_path_factory.mktemp("db-templates")
+
+    def seed_demo(url: str) -> None:
+        """The demo association (40 days of history), seeded once per backend."""
+        from backoffice.demo.seed import seed
+
+        app = create_app(base_config(url) | {"UPLOAD_FOLDER": _demo_uploads(directory)})
+        with app.app_context():
+            with transaction():
+                seed(db.session, since=date.today() - timedelta(days=DEMO_SINCE_DAYS))
+            db.session.remove()
+            db.engine.dispose()
+
+    holder = Templates(directory, _migrate, demo=seed_demo)
     yield holder
     holder.cleanup()
 
@@ -92,17 +112,25 @@ def backend(request):
     return request.param
 
 
+def _wants_demo(request) -> bool:
+    return request.node.get_closest_marker("demo_data") is not None
+
+
 @pytest.fixture
-def database_url(backend, templates, tmp_path):
-    url, cleanup = templates.clone(backend, tmp_path)
+def database_url(request, backend, templates, tmp_path):
+    """A fresh database for the test: migrated and empty, or with the demo association for tests
+    marked ``@pytest.mark.demo_data``."""
+    url, cleanup = templates.clone(backend, tmp_path, "demo" if _wants_demo(request) else "schema")
     yield url
     cleanup()
 
 
 @pytest.fixture
-def app(database_url, smtp_server, tmp_path):
+def app(request, database_url, smtp_server, templates, tmp_path):
     app = create_app(base_config(database_url, smtp_server[0]))
-    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")  # never the working tree's instance/
+    # Never the working tree's instance/ (demo receipts live beside the demo template).
+    app.config["UPLOAD_FOLDER"] = _demo_uploads(templates.directory) if _wants_demo(request) \
+        else str(tmp_path / "uploads")
     app.test_client_class = FreshContextClient
     with app.app_context():
         yield app

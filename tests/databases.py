@@ -49,36 +49,56 @@ def drop_pg_database(name: str) -> None:
 
 
 class Templates:
-    """Builds each backend's migrated template once, on first use."""
+    """Builds each backend's template databases once, on first use.
 
-    def __init__(self, directory: Path, migrate):
+    "schema" is the migrated, empty database; every other kind is built on a copy of it by the
+    function given for that kind (e.g. "demo": the demo association seeded into it).
+    """
+
+    def __init__(self, directory: Path, migrate, **kinds):
         self.directory = directory
         self.migrate = migrate  # callable(url) that runs the migrations
-        self.built: dict[str, str] = {}
+        self.kinds = kinds      # kind -> callable(url) that fills a copy of the schema
+        self.built: dict[tuple[str, str], str] = {}
 
-    def template(self, backend: str) -> str:
-        if backend not in self.built:
-            if backend == "sqlite":
-                path = self.directory / "template.db"
-                self.migrate(f"sqlite:///{path}")
-                self.built[backend] = str(path)
+    def template(self, backend: str, kind: str = "schema") -> str:
+        key = (backend, kind)
+        if key not in self.built:
+            if kind == "schema":
+                if backend == "sqlite":
+                    path = self.directory / "template.db"
+                    self.migrate(f"sqlite:///{path}")
+                    self.built[key] = str(path)
+                else:
+                    name = f"bo_tmpl_{_RUN}"
+                    self.migrate(create_pg_database(name))
+                    self.built[key] = name
             else:
-                name = f"bo_tmpl_{_RUN}"
-                self.migrate(create_pg_database(name))
-                self.built[backend] = name
-        return self.built[backend]
+                url, _ = self._copy(backend, self.template(backend), f"tmpl_{kind}")
+                self.kinds[kind](url)
+                self.built[key] = url.rsplit("/", 1)[-1] if backend != "sqlite" else \
+                    url.removeprefix("sqlite:///")
+        return self.built[key]
 
-    def clone(self, backend: str, directory: Path) -> tuple[str, callable]:
+    def _copy(self, backend: str, template: str, label: str) -> tuple[str, callable]:
+        if backend == "sqlite":
+            path = self.directory / f"{label}-{next(_counter)}.db"
+            shutil.copyfile(template, path)
+            return f"sqlite:///{path}", lambda: None
+        name = f"bo_{label}_{_RUN}_{next(_counter)}"
+        url = create_pg_database(name, template=template)
+        return url, lambda: drop_pg_database(name)
+
+    def clone(self, backend: str, directory: Path, kind: str = "schema") -> tuple[str, callable]:
         """A fresh database for one test: (url, cleanup)."""
-        template = self.template(backend)
+        template = self.template(backend, kind)
         if backend == "sqlite":
             path = directory / f"test-{next(_counter)}.db"
             shutil.copyfile(template, path)
             return f"sqlite:///{path}", lambda: None
-        name = f"bo_t_{_RUN}_{next(_counter)}"
-        url = create_pg_database(name, template=template)
-        return url, lambda: drop_pg_database(name)
+        return self._copy(backend, template, "t")
 
     def cleanup(self) -> None:
-        if "postgresql" in self.built:
-            drop_pg_database(self.built["postgresql"])
+        for (backend, _), template in self.built.items():
+            if backend == "postgresql":
+                drop_pg_database(template)

@@ -5,6 +5,7 @@ import json
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import text
 
 from backoffice.core.db import transaction
@@ -15,14 +16,16 @@ def _run(app, *args):
     return app.test_cli_runner().invoke(args=list(args))
 
 
-def _seed(app, days=40):
-    result = _run(app, "demo", "seed", "--since", (date.today() - timedelta(days=days)).isoformat())
+def test_demo_seed_fills_an_empty_database(app, session):
+    since = (date.today() - timedelta(days=5)).isoformat()
+    result = _run(app, "demo", "seed", "--since", since)
     assert result.exit_code == 0, result.output
-    return result
+    assert "Seeded 5 users, 13 funds and" in result.output
+    assert problems(session) == []
 
 
+@pytest.mark.demo_data
 def test_demo_seed_builds_a_consistent_association_once(app, session):
-    assert "journal entries" in _seed(app).output
     assert "left it as it is" in _run(app, "demo", "seed").output
     assert problems(session) == []
     logins = _run(app, "demo", "logins").output
@@ -31,8 +34,8 @@ def test_demo_seed_builds_a_consistent_association_once(app, session):
     assert verify.exit_code == 0 and "consistent" in verify.output
 
 
+@pytest.mark.demo_data
 def test_trial_balance_in_three_formats(app, session):
-    _seed(app)
     table = _run(app, "ledger", "trial-balance").output
     assert "1200  Bank: current account" in table
     total = [line for line in table.splitlines() if "Total" in line][0].split()
@@ -46,8 +49,8 @@ def test_trial_balance_in_three_formats(app, session):
     assert json.loads(one_fund.output)
 
 
+@pytest.mark.demo_data
 def test_fund_balances_report(app, session):
-    _seed(app)
     rows = json.loads(_run(app, "ledger", "fund-balances", "--format", "json").output)
     codes = {row["code"] for row in rows}
     assert {"GEN", "BER", "PYCON"} <= codes
@@ -74,8 +77,8 @@ def test_close_and_reopen_a_period(app, session):
     assert "open" in _run(app, "ledger", "close-period", "2026-03", "--reopen").output
 
 
+@pytest.mark.demo_data
 def test_verify_finds_tampered_totals_and_rebuild_repairs_them(app, session):
-    _seed(app, days=10)
     with transaction():
         session.execute(text("UPDATE ledger_account_totals SET amount = amount + 1 "
                              "WHERE grain = 'Y'"))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -13,7 +14,6 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from email_validator import EmailNotValidError, validate_email
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from .amounts import EU_COUNTRIES

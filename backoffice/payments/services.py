@@ -23,7 +23,8 @@ from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import InvalidTransition, ValidationError
 from ..core.money import Money
-from ..invoicing import services as invoicing, state
+from ..invoicing import services as invoicing
+from ..invoicing import state
 from ..invoicing.models import Invoice, InvoicePayment, InvoiceStatus, PaymentKind
 from ..ledger.models import Fund, FundKind, JournalEntry, Posting
 from ..ledger.services import Line, account_by_role, post_entry, reverse_entry

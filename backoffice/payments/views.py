@@ -22,7 +22,8 @@ from ..core.errors import DomainError
 from ..core.forms import ConfirmForm
 from ..core.permissions import Permission, public, requires
 from ..extensions import csrf, db
-from ..invoicing import documents, services as invoicing, state
+from ..invoicing import documents, state
+from ..invoicing import services as invoicing
 from ..invoicing.views import pdf_response
 from . import services, stripe_api
 from .models import StripeEvent

@@ -6,8 +6,6 @@ are trimmed excerpts), or is refused as a whole with a message saying why.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from backoffice.banking import services

@@ -16,7 +16,7 @@ from backoffice.core.db import transaction
 from backoffice.core.errors import Conflict, ValidationError
 from backoffice.core.money import Money
 from backoffice.ledger import services as ledger
-from backoffice.ledger.models import JournalEntry, Posting
+from backoffice.ledger.models import JournalEntry
 
 from .conftest import IBAN, book, do_import, sample
 

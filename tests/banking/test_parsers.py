@@ -164,11 +164,11 @@ def test_csv_debit_and_credit_columns():
 
 @pytest.mark.parametrize("data, mapping, message", [
     (b"Buchungstag,Betrag\n02.03.26,1\n", SPARKASSE_CSV, "single column"),
-    ("Buchungstag;Betrag;Verwendungszweck;Beguenstigter/Zahlungspflichtiger;Kontonummer/IBAN\n"
-     "02.03.26;12,345;x;y;z\n".encode(), CsvMapping(**{**SPARKASSE_CSV.as_dict(), "encoding": "utf-8"}),
+    (b"Buchungstag;Betrag;Verwendungszweck;Beguenstigter/Zahlungspflichtiger;Kontonummer/IBAN\n"
+     b"02.03.26;12,345;x;y;z\n", CsvMapping(**{**SPARKASSE_CSV.as_dict(), "encoding": "utf-8"}),
      "row 2, column 'Betrag'"),
-    ("Buchungstag;Betrag;Verwendungszweck;Beguenstigter/Zahlungspflichtiger;Kontonummer/IBAN\n"
-     "2026-03-02;12,34;x;y;z\n".encode(), CsvMapping(**{**SPARKASSE_CSV.as_dict(), "encoding": "utf-8"}),
+    (b"Buchungstag;Betrag;Verwendungszweck;Beguenstigter/Zahlungspflichtiger;Kontonummer/IBAN\n"
+     b"2026-03-02;12,34;x;y;z\n", CsvMapping(**{**SPARKASSE_CSV.as_dict(), "encoding": "utf-8"}),
      "row 2: '2026-03-02'"),
     (sample("csv-sparkasse-cp1252.csv"), CsvMapping(**{**SPARKASSE_CSV.as_dict(), "encoding": "utf-8"}),
      "line 3: the file is not UTF-8"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from backoffice.invoicing.amounts import compute_totals, line_net, vat_regime
 from backoffice.invoicing.models import VatRegime

@@ -13,6 +13,7 @@ from backoffice.invoicing.models import Invoice
 
 from . import factories
 
+
 def test_concurrent_issuing_gives_consecutive_unique_numbers(app, backend):
     # SQLite serialises writers with its busy timeout (10 s): keep its batch within that.
     threads_wanted = 12 if backend == "postgresql" else 5

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from backoffice.core.db import transaction
 from backoffice.extensions import db
-from backoffice.invoicing import services as invoicing, state
+from backoffice.invoicing import services as invoicing
+from backoffice.invoicing import state
 from backoffice.invoicing.models import Invoice, InvoicePayment
 from backoffice.ledger.models import JournalEntry, Posting
 from backoffice.payments import services
