@@ -40,6 +40,10 @@ test-fast: install
 bench: install
 	$(BIN)/python -m bench
 
+## lint: ruff over the code, the tests and the benchmarks
+lint: install
+	$(BIN)/ruff check backoffice tests bench migrations
+
 doctor: install
 	$(BIN)/backoffice doctor
 

@@ -73,8 +73,8 @@ def _register_cli(app: Flask) -> None:
     from .demo.cli import demo_cli
     from .expenses.cli import payouts_cli
     from .funds.cli import funds_cli
-    from .invoicing.cli import invoices_cli
     from .grants.cli import grants_cli
+    from .invoicing.cli import invoices_cli
     from .ledger.cli import ledger_cli
     from .payments.cli import payments_cli
 

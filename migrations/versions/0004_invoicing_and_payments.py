@@ -7,9 +7,8 @@ Revises: 0003
 Create Date: 2026-11-26 16:11:12.534011
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004'
