@@ -1,6 +1,7 @@
 """What every benchmark needs: fresh databases, an app on them, medians, a report."""
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import tempfile
@@ -63,7 +64,11 @@ def bench_app(url: str):
 def migrate(url: str) -> None:
     app = bench_app(url)
     with app.app_context():
-        upgrade()
+        logging.disable(logging.INFO)  # Alembic's "Running upgrade ..." lines drown the figures
+        try:
+            upgrade()
+        finally:
+            logging.disable(logging.NOTSET)
         db.engine.dispose()
 
 
