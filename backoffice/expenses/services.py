@@ -12,8 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask import current_app
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
+from schwifty import IBAN
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,6 +21,7 @@ from ..auth.models import User
 from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from ..core.iban import normalise_iban
 from ..core.mail import queue_mail
 from ..core.money import Money
 from ..core.permissions import Permission
@@ -127,27 +127,6 @@ def receipt_of(claim: ExpenseClaim, receipt_id: int) -> StoredFile:
 
 
 # --- checking what people typed --------------------------------------------------------------
-
-def normalise_iban(text: str, bic_text: str = "") -> tuple[str, str | None]:
-    """(compact IBAN, BIC) of what somebody typed: the IBAN's checksum and structure are checked
-    (schwifty), it must be in the SEPA zone, and the BIC is derived from it where possible (a BIC
-    that was typed is checked and wins)."""
-    try:
-        iban = IBAN(text or "")
-    except SchwiftyException as error:
-        raise ValidationError(f"This IBAN is not valid: {error}.", field="iban") from None
-    if not iban.in_sepa_zone:
-        raise ValidationError(f"{iban.formatted} is outside the SEPA zone; the association can "
-                              f"only pay SEPA transfers.", field="iban")
-    bic_text = (bic_text or "").replace(" ", "").upper()
-    if bic_text:
-        try:
-            return iban.compact, str(BIC(bic_text))
-        except SchwiftyException as error:
-            raise ValidationError(f"This BIC is not valid: {error}.", field="bic") from None
-    derived = iban.bic
-    return iban.compact, str(derived) if derived else None
-
 
 def approvals_needed(claim: ExpenseClaim) -> int:
     """Two different approvers above ``EXPENSE_SECOND_APPROVAL_ABOVE`` (major units), else one."""

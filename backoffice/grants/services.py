@@ -19,7 +19,6 @@ Dr bank / Cr grants expense.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -30,6 +29,7 @@ from ..auth.services import normalise_email
 from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from ..core.iban import normalise_iban
 from ..core.mail import queue_mail
 from ..core.money import Money
 from ..core.permissions import Permission
@@ -208,22 +208,6 @@ class RateLimited(ValidationError):
     pass
 
 
-IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
-
-
-def normalise_iban(text: str) -> str:
-    """The IBAN without spaces, upper-case, with a correct check sum; ``ValidationError`` else."""
-    iban = re.sub(r"\s+", "", text or "").upper()
-    if not IBAN_SHAPE.match(iban):
-        raise ValidationError("That is not an IBAN (two letters, two digits, then up to 30 "
-                              "letters and digits).", field="iban")
-    digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
-    if int(digits) % 97 != 1:
-        raise ValidationError("The IBAN's check digits do not match: please check for a typo.",
-                              field="iban")
-    return iban
-
-
 def open_round(session, programme: Programme, today: date) -> Round | None:
     return session.scalar(select(Round).where(
         Round.programme_id == programme.id, Round.opens_on <= today, Round.deadline >= today)
@@ -301,7 +285,7 @@ def _apply_input(session, application: Application, data: ApplicationInput) -> N
             raise ValidationError(f"Budget amounts are in {currency}.", field="budget_lines")
     if data.amount_requested is not None and data.amount_requested.currency != currency:
         raise ValidationError(f"The amount is in {currency}.", field="amount_requested")
-    iban = normalise_iban(data.iban) if data.iban.strip() else ""
+    iban = normalise_iban(data.iban)[0] if data.iban.strip() else ""
     application.contact_email = email
     application.group_id = data.group_id
     for name in ("applicant_name", "contact_name", "title", "description", "other_funding",

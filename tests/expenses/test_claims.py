@@ -16,7 +16,7 @@ from backoffice.ledger import services as ledger
 from backoffice.ledger.balances import fund_balance
 from backoffice.ledger.models import JournalEntry
 
-from ..sponsorship import IBAN_DE, IBAN_NL, active_group, category, eur, give, submit
+from ..sponsorship import IBAN_DE, active_group, category, eur, give, submit
 
 
 def _audit(session, claim):
@@ -27,21 +27,6 @@ def _audit(session, claim):
 
 def _entries(session):
     return session.scalar(select(func.count()).select_from(JournalEntry))
-
-
-def test_iban_is_checked_and_the_bic_derived():
-    assert claims.normalise_iban(IBAN_DE) == ("DE89370400440532013000", "COBADEFFXXX")
-    assert claims.normalise_iban(IBAN_NL.lower()) == ("NL91ABNA0417164300", "ABNANL2A")
-    assert claims.normalise_iban("CH9300762011623852957", "ubswchzh80a") == (
-        "CH9300762011623852957", "UBSWCHZH80A")
-    with pytest.raises(ValidationError, match="not valid") as error:
-        claims.normalise_iban("DE89 3704 0044 0532 0130 01")  # checksum
-    assert error.value.field == "iban"
-    with pytest.raises(ValidationError, match="BIC") as error:
-        claims.normalise_iban(IBAN_DE, "NOTABIC")
-    assert error.value.field == "bic"
-    with pytest.raises(ValidationError, match="outside the SEPA zone"):
-        claims.normalise_iban("BR1800360305000010009795493C1")
 
 
 def test_approval_posts_expense_and_payable_and_mails_the_claimant(session, users, mailbox):

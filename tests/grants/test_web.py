@@ -113,7 +113,7 @@ def test_negative_and_non_numeric_amounts_are_refused_and_kept(client, grants, u
     response = _post(client, _complete(**{"budget-0-amount": "-50", "contact_name": "",
                                           "iban": "DE00 1234"}))
     html = response.get_data(as_text=True)
-    assert "Give the name of the contact person." in html and "That is not an IBAN" in html
+    assert "Give the name of the contact person." in html and "This IBAN is not valid" in html
     assert "Add at least one budget line" not in html
     _nothing_stored(uploads)
 
