@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Defaults, check, from_environment, normalise_database_url
 from .extensions import bootstrap, csrf, db, login_manager, migrate
@@ -30,6 +31,12 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path, 'backoffice.db')}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     check(app.config)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a TLS proxy every request comes from the proxy: take the client's address and
+        # scheme from the X-Forwarded headers that this many proxies add (login throttling and
+        # the public forms' limits count per address).
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,

@@ -36,6 +36,7 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    TRUSTED_PROXIES = 0  # reverse proxies in front of the app whose X-Forwarded-* to believe
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
     # Login throttling: this many failures within the window lock the email (or the address).
@@ -71,6 +72,12 @@ class Defaults:
     SEPA_DEBTOR_NAME: str | None = None  # default: ORGANISATION_NAME
     SEPA_DEBTOR_IBAN = "DE02120300000000202051"  # a demo account: set the association's own
     SEPA_DEBTOR_BIC: str | None = None  # derived from the IBAN where possible
+
+    # Public forms (join the association, apply for a grant): refused when sent faster than this,
+    # and limited per address and per email address.
+    PUBLIC_FORM_MIN_FILL_SECONDS = 4
+    JOIN_APPLICATIONS_PER_ADDRESS_PER_DAY = 3
+    JOIN_APPLICATIONS_PER_EMAIL_PER_DAY = 2
 
 
 def _coerce(value: str):

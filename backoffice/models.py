@@ -11,6 +11,7 @@ from .banking.models import (  # noqa: F401
     BankStatement,
 )
 from .core.audit import AuditEvent  # noqa: F401
+from .core.public_forms import FormAttempt  # noqa: F401
 from .core.uploads import StoredFile  # noqa: F401
 from .expenses.models import (  # noqa: F401
     ClaimApproval,

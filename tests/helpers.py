@@ -16,13 +16,26 @@ def email_for(role: Role | str) -> str:
     return f"{Role(role).value}@test.example"
 
 
-def csrf_token(client, path: str = "/login") -> str:
-    """The CSRF token of the client's session, read from a rendered page."""
+STARTED = re.compile(r'name="started"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="started"')
+
+
+def form_tokens(client, path: str = "/login") -> dict[str, str]:
+    """The hidden tokens a rendered page gives its forms: the session's CSRF token and, on
+    public forms, the signed start time of the spam guard."""
     html = client.get(path).get_data(as_text=True)
     match = CSRF_META.search(html)
     if not match:
         raise AssertionError(f"no CSRF token on {path}")
-    return match.group(1)
+    tokens = {"csrf_token": match.group(1)}
+    started = STARTED.search(html)
+    if started:
+        tokens["started"] = started.group(1) or started.group(2)
+    return tokens
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token of the client's session, read from a rendered page."""
+    return form_tokens(client, path)["csrf_token"]
 
 
 def logout(client) -> None:
@@ -40,5 +53,5 @@ def login(client, role: Role | str, password: str = PASSWORD):
 
 
 def post_form(client, path: str, data: dict, *, token_from: str | None = None):
-    """POST a form with the session's CSRF token added."""
-    return client.post(path, data={**data, "csrf_token": csrf_token(client, token_from or "/")})
+    """POST a form with the tokens of the page ``token_from`` added (CSRF, spam guard)."""
+    return client.post(path, data={**form_tokens(client, token_from or "/"), **data})

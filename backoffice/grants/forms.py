@@ -1,18 +1,13 @@
 """Forms of the grants package: shapes and field checks only (the rules live in services)."""
 from __future__ import annotations
 
-import time
-
-from flask import current_app
 from flask_wtf import FlaskForm
-from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import (
     BooleanField,
     DateField,
     FieldList,
     Form,
     FormField,
-    HiddenField,
     IntegerField,
     MultipleFileField,
     RadioField,
@@ -28,9 +23,10 @@ from ..core.errors import ValidationError
 from ..core.formatting import current_locale
 from ..core.forms import options
 from ..core.money import Money
+from ..core.public_forms import SpamGuardMixin
 from ..ledger.forms import optional_int
 from .models import QuestionKind, Vote
-from .services import ApplicationInput, setting
+from .services import ApplicationInput
 
 
 class MoneyField(StringField):
@@ -60,43 +56,6 @@ class MoneyField(StringField):
                                "The amount cannot be negative.")
             return
         self.money = money
-
-
-# --- spam resistance on public forms --------------------------------------------------------------
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="grants-public-form")
-
-
-def new_started_token() -> str:
-    return _serializer().dumps(int(time.time()))
-
-
-class SpamGuardMixin:
-    """A honeypot field people never see, and a signed start time: forms sent faster than a
-    person can type are refused. Both errors appear at the top of the form."""
-
-    website = StringField("Leave this field empty", validators=[Optional()])
-    started = HiddenField()
-
-    def validate_website(self, field):
-        if (field.data or "").strip():
-            raise FieldError("The form could not be accepted. Please leave the field marked "
-                             "“Leave this field empty” empty and send it again.")
-
-    def validate_started(self, field):
-        try:
-            started = int(_serializer().loads(field.data or ""))
-        except (BadSignature, TypeError, ValueError):
-            field.data = new_started_token()
-            raise FieldError("The form was incomplete or expired. Please check it and send it "
-                             "again.") from None
-        if time.time() - started < setting("GRANTS_MIN_FILL_SECONDS"):
-            raise FieldError("That was very quick. Please check your entries and send the form "
-                             "again.")
-
-    def guard_errors(self) -> list[str]:
-        return [*self.website.errors, *self.started.errors]
 
 
 # --- applying ----------------------------------------------------------------------------------

@@ -419,20 +419,3 @@ class Report(db.Model):
     __table_args__ = (
         CheckConstraint("amount_spent >= 0 AND unused_amount >= 0", name="amounts_not_negative"),
     )
-
-
-class FormAttempt(db.Model):
-    """A use of a public grants form, counted for per-address and per-email limits."""
-
-    __tablename__ = "grant_form_attempts"
-
-    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    kind: Mapped[str] = mapped_column(String(20))  # application | link
-    address: Mapped[str] = mapped_column(String(64))
-    email: Mapped[str] = mapped_column(String(254), default="")
-
-    __table_args__ = (
-        Index("ix_grant_form_attempts_address", "kind", "address", "at"),
-        Index("ix_grant_form_attempts_email", "kind", "email", "at"),
-    )

@@ -33,6 +33,7 @@ from ..core.iban import normalise_iban
 from ..core.mail import queue_mail
 from ..core.money import Money
 from ..core.permissions import Permission
+from ..core.public_forms import check_rate
 from ..core.uploads import store_upload
 from ..groups.models import MemberGroup
 from ..ledger import services as ledger
@@ -46,7 +47,6 @@ from .models import (
     Disbursement,
     DisbursementStatus,
     Event,
-    FormAttempt,
     Programme,
     Question,
     QuestionKind,
@@ -70,7 +70,6 @@ DEFAULTS = {
     "GRANTS_APPLICATIONS_PER_ADDRESS_PER_HOUR": 5,
     "GRANTS_APPLICATIONS_PER_EMAIL_PER_DAY": 5,
     "GRANTS_LINKS_PER_EMAIL_PER_HOUR": 3,
-    "GRANTS_MIN_FILL_SECONDS": 4,
     "GRANTS_REMIND_DAYS_BEFORE": 14,
     "GRANTS_REMIND_EVERY_DAYS": 14,
 }
@@ -204,10 +203,6 @@ class IncompleteApplication(ValidationError):
         self.errors = errors
 
 
-class RateLimited(ValidationError):
-    pass
-
-
 def open_round(session, programme: Programme, today: date) -> Round | None:
     return session.scalar(select(Round).where(
         Round.programme_id == programme.id, Round.opens_on <= today, Round.deadline >= today)
@@ -233,24 +228,14 @@ def check_accepting(session, programme: Programme, today: date) -> Round | None:
 
 
 def _check_rate(session, kind: str, address: str, email: str) -> None:
-    now = utcnow()
+    hour, day = timedelta(hours=1), timedelta(days=1)
     if kind == "application":
-        limits = [(FormAttempt.address, address, timedelta(hours=1),
-                   setting("GRANTS_APPLICATIONS_PER_ADDRESS_PER_HOUR")),
-                  (FormAttempt.email, email, timedelta(days=1),
-                   setting("GRANTS_APPLICATIONS_PER_EMAIL_PER_DAY"))]
+        limits = [("address", hour, setting("GRANTS_APPLICATIONS_PER_ADDRESS_PER_HOUR")),
+                  ("email", day, setting("GRANTS_APPLICATIONS_PER_EMAIL_PER_DAY"))]
     else:
-        limits = [(FormAttempt.email, email, timedelta(hours=1),
-                   setting("GRANTS_LINKS_PER_EMAIL_PER_HOUR")),
-                  (FormAttempt.address, address, timedelta(hours=1),
-                   3 * setting("GRANTS_LINKS_PER_EMAIL_PER_HOUR"))]
-    for column, value, window, limit in limits:
-        count = session.scalar(select(func.count()).select_from(FormAttempt).where(
-            FormAttempt.kind == kind, column == value, FormAttempt.at >= now - window))
-        if count >= limit:
-            raise RateLimited("We have received too many of these from you in a short time. "
-                              "Please try again later, or write to us if you need help.")
-    session.add(FormAttempt(kind=kind, address=address[:64], email=email[:254], at=now))
+        limits = [("email", hour, setting("GRANTS_LINKS_PER_EMAIL_PER_HOUR")),
+                  ("address", hour, 3 * setting("GRANTS_LINKS_PER_EMAIL_PER_HOUR"))]
+    check_rate(session, kind, address=address, email=email, limits=limits)
 
 
 def _store_files(session, application: Application, uploads, purpose: str, actor,

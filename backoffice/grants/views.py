@@ -25,6 +25,7 @@ from ..core.errors import DomainError, NotFound, ValidationError
 from ..core.forms import ConfirmForm, object_options, options, show_error
 from ..core.money import Money
 from ..core.permissions import Permission, login_required, public, requires
+from ..core.public_forms import new_started_token
 from ..core.uploads import send_stored
 from ..extensions import csrf, db
 from ..groups.models import MemberGroup
@@ -52,7 +53,6 @@ from .forms import (
     VoteForm,
     WithdrawForm,
     application_form,
-    new_started_token,
 )
 from .letters import award_letter_pdf
 from .models import (

@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..core.forms import options
+from ..core.public_forms import SpamGuardMixin
 from .models import GroupKind, GroupStatus
 from .services import AGREEMENT_FIELDS, PROFILE_FIELDS, countries
 
@@ -59,6 +60,10 @@ class JoinForm(GroupProfileForm):
 
     def contact_pairs(self) -> list[tuple[str, str]]:
         return [(c.form.name.data or "", c.form.email.data or "") for c in self.contacts]
+
+
+class PublicJoinForm(SpamGuardMixin, JoinForm):
+    """``JoinForm`` as anybody may send it: with the honeypot and the signed start time."""
 
 
 class GroupEditForm(GroupProfileForm):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -24,6 +24,7 @@ from ..core import audit
 from ..core.errors import InvalidTransition, NotFound, ValidationError
 from ..core.mail import queue_mail
 from ..core.permissions import GroupScope, Permission, Role
+from ..core.public_forms import check_rate
 from ..expenses.models import ClaimStatus, ExpenseClaim
 from ..funds.fees import set_policy
 from ..funds.models import IncomeKind
@@ -203,10 +204,13 @@ def _set_status(session, group: MemberGroup, to: GroupStatus, *, actor, reason: 
 
 # --- applications ----------------------------------------------------------------------------
 
-def apply(session, *, contacts: list[tuple[str, str]], actor=None, **values) -> MemberGroup:
+def apply(session, *, contacts: list[tuple[str, str]], actor=None, address: str | None = None,
+          **values) -> MemberGroup:
     """A group applies to join (the public form, or an admin registering it): status applicant.
 
     ``contacts`` are the (name, email) of the future organisers; each gets a confirmation.
+    Applications sent over the public form (with the sender's ``address``) are limited per day
+    for that address and for the first organiser's email address.
     """
     profile = clean_profile(values)
     people, seen = [], set()
@@ -225,6 +229,11 @@ def apply(session, *, contacts: list[tuple[str, str]], actor=None, **values) -> 
                               field="contacts")
     if len(people) > MAX_CONTACTS:
         raise ValidationError(f"Name at most {MAX_CONTACTS} organisers.", field="contacts")
+    if address is not None:
+        config, day = current_app.config, timedelta(days=1)
+        check_rate(session, "join", address=address, email=people[0][1], limits=[
+            ("address", day, config["JOIN_APPLICATIONS_PER_ADDRESS_PER_DAY"]),
+            ("email", day, config["JOIN_APPLICATIONS_PER_EMAIL_PER_DAY"])])
     group = MemberGroup(slug=_slug_for(session, profile["name"]), **profile)
     group.applicants = [GroupApplicant(name=n, email=e) for n, e in people]
     session.add(group)

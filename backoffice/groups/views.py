@@ -12,6 +12,7 @@ from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.forms import ConfirmForm, show_error
 from ..core.permissions import Permission, group_scope, login_required, public, requires
+from ..core.public_forms import new_started_token
 from ..expenses.models import ClaimStatus, ExpenseClaim
 from ..extensions import db
 from ..funds.fees import policy_on
@@ -25,6 +26,7 @@ from .forms import (
     GroupEditForm,
     JoinForm,
     OrganiserForm,
+    PublicJoinForm,
     StatusForm,
 )
 from .models import GroupStatus
@@ -92,11 +94,14 @@ def detail(group_id: int):
 @bp.route("/join", methods=["GET", "POST"])
 @public
 def join():
-    form = JoinForm()
+    form = PublicJoinForm()
+    if request.method == "GET":
+        form.started.data = new_started_token()
     if form.validate_on_submit():
         try:
             with transaction():
-                group = services.apply(db.session, contacts=form.contact_pairs(), **form.profile())
+                group = services.apply(db.session, contacts=form.contact_pairs(),
+                                       address=request.remote_addr or "unknown", **form.profile())
         except DomainError as error:
             show_error(form, error)
         else:

@@ -56,3 +56,25 @@ def test_environment_values_are_typed():
 ])
 def test_database_urls_use_psycopg(url, expected):
     assert normalise_database_url(url) == expected
+
+
+@pytest.mark.parametrize("proxies, seen", [(0, "127.0.0.1"), (1, "203.0.113.9")])
+def test_client_address_behind_trusted_proxies(tmp_path, monkeypatch, proxies, seen):
+    """Only with TRUSTED_PROXIES does X-Forwarded-For name the client (else anybody could pick
+    the address that login throttling and the public forms' limits count by)."""
+    from flask import request
+
+    from backoffice.core.permissions import public
+
+    monkeypatch.setenv("BACKOFFICE_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TRUSTED_PROXIES": proxies})
+
+    @app.get("/_address")
+    @public
+    def address():
+        return f"{request.remote_addr} {request.scheme}"
+
+    response = app.test_client().get("/_address", environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                                     headers={"X-Forwarded-For": "203.0.113.9",
+                                              "X-Forwarded-Proto": "https"})
+    assert response.get_data(as_text=True) == f"{seen} {'https' if proxies else 'http'}"

@@ -61,7 +61,7 @@ def data(**overrides) -> services.ApplicationInput:
 def grants(app, users):
     """A programme paying from a fund holding 10,000 EUR, with a 5,000 EUR budget this year,
     a quorum of 2, a board threshold of 1,500 EUR; a member group; three committee members."""
-    app.config.update(GRANTS_MIN_FILL_SECONDS=0, GRANTS_APPLICATIONS_PER_EMAIL_PER_DAY=1000,
+    app.config.update(GRANTS_APPLICATIONS_PER_EMAIL_PER_DAY=1000,
                       GRANTS_APPLICATIONS_PER_ADDRESS_PER_HOUR=1000)
     session = db.session
     with transaction():

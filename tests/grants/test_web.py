@@ -19,7 +19,7 @@ from backoffice.grants import services
 from backoffice.grants.access import token_for
 from backoffice.grants.models import Application, QuestionKind, Status
 
-from ..helpers import login, post_form
+from ..helpers import form_tokens, login, post_form
 from .conftest import eur, make_application, question
 
 APPLY = "/grants/p/community/apply"
@@ -35,11 +35,7 @@ def uploads(app, grants, tmp_path):
 
 
 def _tokens(client, path=APPLY) -> dict:
-    html = client.get(path).get_data(as_text=True)
-    csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
-    started = re.search(r'name="started"[^>]*value="([^"]+)"', html) or \
-        re.search(r'value="([^"]+)"[^>]*name="started"', html)
-    return {"csrf_token": csrf, "started": started.group(1)}
+    return form_tokens(client, path)
 
 
 def _complete(**overrides) -> dict:
@@ -53,7 +49,7 @@ def _complete(**overrides) -> dict:
         "budget-1-item": "Catering", "budget-1-amount": "250.50",
         "budget-2-item": "", "budget-2-amount": "",
         "amount_requested": "700", "other_funding": "", "account_holder": "PyLadies Bremen",
-        "iban": "DE89 3704 0044 0532 0130 00", "website": "",
+        "iban": "DE89 3704 0044 0532 0130 00", "homepage": "",
     }
     values.update(overrides)
     return values
@@ -152,10 +148,10 @@ def test_a_good_pdf_is_kept_with_the_submitted_application(client, grants, uploa
 
 
 def test_spam_traps(client, grants, uploads, app):
-    response = _post(client, _complete(website="http://spam.example"))
+    response = _post(client, _complete(homepage="http://spam.example"))
     assert response.status_code == 400 and "could not be accepted" in response.get_data(
         as_text=True)
-    app.config["GRANTS_MIN_FILL_SECONDS"] = 60
+    app.config["PUBLIC_FORM_MIN_FILL_SECONDS"] = 60
     response = _post(client, _complete())
     assert response.status_code == 400 and "That was very quick" in response.get_data(
         as_text=True)

@@ -3,7 +3,7 @@ directory with its filters, editing, status and organisers, and where an organis
 import re
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backoffice.core.permissions import Role
 from backoffice.groups.models import GroupStatus, MemberGroup
@@ -130,3 +130,38 @@ def test_edit_status_and_organisers_through_the_pages(app, users, session, mailb
     reviewer = client_for(app, email_for(Role.REVIEWER))  # neither manages nor sees groups
     assert reviewer.get(f"/groups/{group.id}").status_code == 404
     assert reviewer.get(f"/groups/{group.id}/edit").status_code == 403
+
+
+def test_the_join_form_refuses_robots_and_floods(app, session, mailbox):
+    """The public form has a honeypot, a signed start time and limits per address and email:
+    each refusal keeps what was typed and stores nothing."""
+    client = client_for(app)
+    caught = post_form(client, "/join", _application(homepage="http://spam.example"),
+                       token_from="/join")
+    assert caught.status_code == 400 and "could not be accepted" in caught.get_data(as_text=True)
+    assert 'value="PyCon Alpen"' in caught.get_data(as_text=True)
+    forged = post_form(client, "/join", {**_application(), "started": "1700000000"},
+                       token_from="/join")
+    assert forged.status_code == 400 and "incomplete or expired" in forged.get_data(as_text=True)
+    app.config["PUBLIC_FORM_MIN_FILL_SECONDS"] = 60
+    hasty = post_form(client, "/join", _application(), token_from="/join")
+    assert hasty.status_code == 400 and "That was very quick" in hasty.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(MemberGroup)) == 0 and not mailbox
+
+    app.config.update(PUBLIC_FORM_MIN_FILL_SECONDS=0, JOIN_APPLICATIONS_PER_ADDRESS_PER_DAY=2)
+    for n in range(2):
+        sent = post_form(client, "/join", _application(**{
+            "name": f"Group {n}", "contacts-0-email": f"c{n}@example.org"}), token_from="/join")
+        assert sent.status_code == 302
+    flood = post_form(client, "/join", _application(name="Group 3"), token_from="/join")
+    assert flood.status_code == 400 and "too many" in flood.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(MemberGroup)) == 2
+
+    app.config.update(JOIN_APPLICATIONS_PER_ADDRESS_PER_DAY=100, JOIN_APPLICATIONS_PER_EMAIL_PER_DAY=1)
+    same_person = post_form(client, "/join", _application(**{
+        "name": "Group 4", "contacts-0-email": "c0@example.org"}), token_from="/join")
+    assert same_person.status_code == 400 and "too many" in same_person.get_data(as_text=True)
+    other_person = post_form(client, "/join", _application(**{
+        "name": "Group 5", "contacts-0-email": "c5@example.org"}), token_from="/join")
+    assert other_person.status_code == 302
+    assert session.scalar(select(func.count()).select_from(MemberGroup)) == 3
