@@ -98,6 +98,10 @@ class StripeStandIn:
         self.sessions: dict[str, dict] = {}
         self.by_key: dict[str, str] = {}
         self.expanded: dict[str, dict] = {}  # payment intent id -> as retrieved, expanded
+        # When set, charges of new payments show no balance transaction yet (as Stripe does for
+        # a while with some payment methods) until ``release_balance_transaction``.
+        self.withhold_balance_transactions = False
+        self.withheld: dict[str, str] = {}  # payment intent id -> its charge's transaction id
         self.requests: list[tuple[str, str, dict, dict]] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -203,8 +207,21 @@ class StripeStandIn:
         query = urllib.parse.urlencode([("expand[]", e) for e in self.EXPANDED])
         status, body = self.localstripe("GET", f"/v1/payment_intents/{pi_id}?{query}")
         if status == 200:
+            pi = _with_fees(json.loads(body))
+            charge = pi.get("latest_charge")
+            if self.withhold_balance_transactions and isinstance(charge, dict):
+                self.withheld[pi_id] = charge["balance_transaction"]["id"]
+                charge["balance_transaction"] = None
             with self.lock:
-                self.expanded[pi_id] = _with_fees(json.loads(body))
+                self.expanded[pi_id] = pi
+
+    def release_balance_transaction(self, pi_id: str) -> dict:
+        """The withheld balance transaction appears: returns the charge as a ``charge.updated``
+        event carries it (the transaction as an id)."""
+        with self.lock:
+            pi = self.expanded.pop(pi_id)
+        charge = dict(pi["latest_charge"], balance_transaction=self.withheld.pop(pi_id))
+        return charge
 
     def payment_intent(self, pi_id: str) -> dict:
         return self.api("GET", f"/v1/payment_intents/{pi_id}")

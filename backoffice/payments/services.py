@@ -248,8 +248,9 @@ def _invoice_for_payment_intent(session, pi: dict) -> Invoice | None:
 # --- bookings ------------------------------------------------------------------------------------
 
 def _book_fee(session, invoice: Invoice, txn: dict, source: str) -> None:
-    """Stripe's fee on a dispute's balance transaction: Dr payment fees / Cr Stripe balance (a
-    negative fee, e.g. one returned after a won dispute, books the other way). Once each."""
+    """Stripe's fee on a balance transaction (a dispute's, or a charge's that arrived after its
+    payment was booked): Dr payment fees / Cr Stripe balance (a negative fee, e.g. one returned
+    after a won dispute, books the other way). Once per balance transaction."""
     fee = int(txn.get("fee") or 0)
     if not fee or session.get(StripeFee, txn["id"]) is not None:
         return
@@ -398,6 +399,24 @@ def on_charge_refunded(session, charge: dict, event: dict) -> str:
     return f"{invoice.number}: refunds booked {booked or 'none new'}"
 
 
+def on_charge_updated(session, charge: dict, event: dict) -> str:
+    """A charge's balance transaction can appear after the payment was booked (Stripe creates
+    it asynchronously for some payment methods); its fee is booked then, so the Stripe balance in
+    the books keeps matching Stripe's."""
+    txn = charge.get("balance_transaction")
+    payment = session.scalar(select(InvoicePayment).where(
+        InvoicePayment.reference == (charge.get("payment_intent") or "")))
+    if not txn or payment is None:
+        return "nothing to book: no balance transaction, or the payment is not booked yet"
+    if isinstance(txn, str):
+        if session.get(StripeFee, txn) is not None:
+            return f"fee of {txn} already booked"
+        txn = stripe_api.retrieve_balance_transaction(txn)
+    invoice = session.get(Invoice, payment.invoice_id)
+    _book_fee(session, invoice, txn, source=charge["id"])
+    return f"{invoice.number}: fee of {txn['id']} booked (if it had one)"
+
+
 def on_dispute(session, dispute: dict, event: dict) -> str:
     """charge.dispute.created / closed: book each of the dispute's balance transactions once —
     the withdrawal (Dr receivables / Cr Stripe balance) and its fee when the dispute opens, the
@@ -512,6 +531,7 @@ HANDLERS = {
     "payment_intent.succeeded": on_payment_intent_succeeded,
     "payment_intent.payment_failed": on_payment_intent_failed,
     "charge.refunded": on_charge_refunded,
+    "charge.updated": on_charge_updated,
     "charge.dispute.created": on_dispute,
     "charge.dispute.closed": on_dispute,
     "payout.paid": on_payout_paid,

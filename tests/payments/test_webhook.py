@@ -94,6 +94,35 @@ def test_completed_checkout_books_payment_and_fee(client, stripe, invoice):
         ("payment_fees", fee), ("stripe_balance", -fee)])    # Stripe's fee, same entry
 
 
+def test_a_fee_that_appears_after_the_payment_is_booked_then_once(client, stripe, invoice):
+    stripe.withhold_balance_transactions = True
+    completed = checkout(client, stripe, invoice)
+    assert post(client, sis.event("checkout.session.completed", completed)).status_code == 200
+    assert state.status(reload(invoice), invoice.issue_date) is state.Status.PAID
+    assert balance("payment_fees") == 0 and count(StripeFee) == 0  # Stripe has not said yet
+
+    charge = stripe.release_balance_transaction(completed["payment_intent"])
+    updated = sis.event("charge.updated", charge)
+    assert post(client, updated).status_code == 200
+    fee = sis.stripe_fee(GROSS)
+    assert balance("payment_fees") == fee and balance("stripe_balance") == GROSS - fee
+    fee_row = db.session.scalar(select(StripeFee))
+    assert (fee_row.balance_transaction, fee_row.source) == (charge["balance_transaction"],
+                                                             charge["id"])
+    entries = count(JournalEntry)
+    assert post(client, sis.event("charge.updated", charge)).status_code == 200  # a new event
+    assert post(client, updated).status_code == 200                               # a replay
+    assert count(JournalEntry) == entries and balance("payment_fees") == fee
+
+
+def test_charge_updated_without_a_booked_payment_books_nothing(client, stripe, invoice):
+    entries = count(JournalEntry)
+    charge = {"id": "ch_unknown", "object": "charge", "payment_intent": "pi_unknown",
+              "balance_transaction": "txn_unknown", "amount": 100, "currency": "eur"}
+    response = post(client, sis.event("charge.updated", charge))
+    assert response.status_code == 200 and count(JournalEntry) == entries
+
+
 @pytest.mark.parametrize("problem", ["wrong secret", "changed body", "stale", "missing"])
 def test_bad_signature_is_refused_and_nothing_stored(client, stripe, invoice, problem):
     event_data = sis.event("payout.paid", {"id": "po_1", "amount": 100, "currency": "eur",
