@@ -1,6 +1,8 @@
 """Everything the web layer adds to the app: blueprints, the access check, errors, headers."""
 from __future__ import annotations
 
+from importlib import import_module
+
 from flask import Flask, render_template
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -22,7 +24,14 @@ SECURITY_HEADERS = {
 }
 
 
+#: Packages whose ``tasks`` module registers kinds of waiting work for the start page
+#: (``core.tasks``), in the order the start page lists them.
+TASK_PACKAGES = ("expenses", "banking", "invoicing", "groups", "grants")
+
+
 def init_web(app: Flask) -> None:
+    for package in TASK_PACKAGES:
+        import_module(f"{__package__}.{package}.tasks")
     from .auth.views import bp as auth_bp
     from .banking.views import bp as banking_bp
     from .core.views import bp as core_bp

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select, text
 
 from ..extensions import db
+from . import tasks
 from .audit import AuditEvent
 from .permissions import Permission, login_required, public, requires
 
@@ -20,7 +21,7 @@ def dashboard():
 
     if not current_user.can(Permission.GROUPS_VIEW_ALL) and current_user.organised_groups:
         return redirect(url_for("groups.portal"))  # organisers land on their group
-    panels = {}
+    panels = {"waiting": tasks.waiting_for(db.session, current_user, date.today())}
     if current_user.can(Permission.LEDGER_VIEW):
         panels["ledger"] = ledger_dashboard.summary(db.session, date.today())
     return render_template("core/dashboard.html", panels=panels)

@@ -1,0 +1,23 @@
+"""Bank reconciliation on the start page (see ``core.tasks``)."""
+from sqlalchemy import func, select
+
+from ..core.permissions import Permission
+from ..core.tasks import TaskKind, register
+from .models import BankLine, BankMatch
+
+
+def _open_lines(session, user, today) -> int:
+    return session.scalar(select(func.count()).select_from(BankLine).where(
+        BankLine.status == "open"))
+
+
+def _to_review(session, user, today) -> int:
+    return session.scalar(select(func.count()).select_from(BankMatch).where(
+        BankMatch.how.in_(("auto", "rule")), BankMatch.undone_at.is_(None),
+        BankMatch.reviewed_at.is_(None)))
+
+
+register(TaskKind("Bank lines to reconcile", Permission.BANK_RECONCILE, _open_lines,
+                  "banking.index"))
+register(TaskKind("Automatic bank matches to review", Permission.BANK_RECONCILE, _to_review,
+                  "banking.index"))

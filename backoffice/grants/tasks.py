@@ -1,0 +1,20 @@
+"""Grants on the start page (see ``core.tasks``)."""
+from sqlalchemy import func, select
+
+from ..core.permissions import Permission
+from ..core.tasks import TaskKind, register
+from .models import REVIEW_STATES, Application, Status
+
+
+def _counter(*statuses):
+    def count(session, user, today) -> int:
+        return session.scalar(select(func.count()).select_from(Application).where(
+            Application.status.in_(list(statuses))))
+    return count
+
+
+register(TaskKind("Grant applications waiting for the committee", Permission.GRANTS_REVIEW,
+                  _counter(*REVIEW_STATES), "grants.queue"))
+register(TaskKind("Grant reports overdue", Permission.GRANTS_PAY,
+                  _counter(Status.REPORT_OVERDUE), "grants.queue",
+                  {"status": Status.REPORT_OVERDUE.value}))
