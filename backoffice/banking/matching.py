@@ -92,8 +92,8 @@ class Provider(ABC):
     #: one bank posting is never offered twice.
     claims_sources: tuple[str, ...] = ()
 
-    def posted(self, session, *, bank_account, match, entry, allocations, booking_date,
-               actor) -> None:  # noqa: B027 (optional hook)
+    def posted(self, session, *, bank_account, match, entry, allocations,  # noqa: B027
+               booking_date, actor) -> None:  # (an optional hook)
         """Called once per match and provider after the match's journal entry is posted (``entry``
         is None when nothing was posted), with ``allocations``: [(item, amount)] of this
         provider. Record here what needs the entry (an invoice payment that links to it)."""

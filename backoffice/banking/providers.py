@@ -71,7 +71,7 @@ class BookedPostings(Provider):
                                     JournalEntry.source_id.is_(None)))
         rows = session.execute(query)
         currency = bank_account.currency
-        for posting_id, amount, day, entry_id, description, source_kind, source_id in rows:
+        for posting_id, amount, day, entry_id, description, _kind, source_id in rows:
             references = references_in(description)
             if source_id:
                 references += (source_id,)

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
-from sqlalchemy import JSON, func, insert, select, text
+from sqlalchemy import JSON, func, select, text
 
 from ..core import audit
 from ..core.db import utcnow
@@ -44,7 +44,7 @@ from .models import (
     BankRule,
     BankStatement,
 )
-from .parsers import CsvMapping, ParsedFile, ParsedLine
+from .parsers import CsvMapping, ParsedLine
 
 # --- bank accounts -----------------------------------------------------------------------------
 
