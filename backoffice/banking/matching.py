@@ -196,11 +196,18 @@ class Suggestion:
     reference: str | None = None  # the reference found in the text
     exact_amount: bool = False
     allocate: int = 0             # what accepting would allocate to the item
+    #: Further items accepted together with ``item`` (a line naming several invoices whose open
+    #: amounts add up to it); the line's amount is allocated over them in this order.
+    also: tuple[OpenItem, ...] = ()
 
     @property
     def confident(self) -> bool:
-        """Exact reference and exact amount: safe to accept without asking."""
-        return self.reference is not None and self.exact_amount
+        """Exact reference and exact amount of one item: safe to accept without asking."""
+        return self.reference is not None and self.exact_amount and not self.also
+
+    @property
+    def items(self) -> tuple[OpenItem, ...]:
+        return (self.item, *self.also)
 
     @property
     def reason(self) -> str:
@@ -336,8 +343,28 @@ def rank(line: LineFacts, index: ItemIndex, limit: int = 3) -> list[Suggestion]:
                            f"of what is open")
         allocate = line.amount if abs(line.amount) <= abs(open_amount) else open_amount
         suggestions.append(Suggestion(item, score, reasons, reference, exact, allocate))
+    together = _together(line, index, found)
+    if together is not None and not any(s.exact_amount for s in suggestions):
+        suggestions.append(together)
     suggestions.sort(key=lambda s: (-s.score, s.item.date or date.min, s.item.key))
     return suggestions[:limit]
+
+
+def _together(line: LineFacts, index: ItemIndex, found: dict) -> Suggestion | None:
+    """Several items named in the text whose open amounts add up to the line (one transfer
+    paying two invoices): one suggestion for all of them."""
+    keys = [key for key in found if index.items[key].currency == line.currency
+            and index.open(key) and (index.open(key) > 0) == (line.amount > 0)]
+    if not 2 <= len(keys) <= 10 or sum(index.open(key) for key in keys) != line.amount:
+        return None
+    keys.sort(key=lambda key: (index.items[key].date or date.min, key))
+    items = [index.items[key] for key in keys]
+    named = [next((r for r in item.references if fold(r) == found[key]), found[key])
+             for key, item in zip(keys, items, strict=True)]
+    reason = " + ".join(f"{_word(item)} {ref}" for item, ref in zip(items, named, strict=True))
+    return Suggestion(items[0], SCORE_REFERENCE + SCORE_AMOUNT,
+                      [f"{reason} in the reference; together the same amount"], named[0],
+                      exact_amount=True, allocate=index.open(keys[0]), also=tuple(items[1:]))
 
 
 def _days(days: int) -> str:

@@ -162,10 +162,13 @@ def test_one_line_pays_three_invoices(session, bank, treasurer, acme):
     invoices = [issued(acme, SILVER) for _ in range(3)]
     text = "Rechnungen " + ", ".join(misread(i.number) for i in invoices)
     bank_line, = statement(session, bank, treasurer, [line(3 * 119000, text)])
-    ranked = services.suggestions_for(session, bank, [bank_line])[bank_line.id]
-    assert {s.item.key for s in ranked} == {str(i.id) for i in invoices}
-    assert all(s.reason.endswith("more than of what is open") for s in ranked)
-    match = accept(session, bank, [bank_line], [("invoice", str(i.id)) for i in invoices],
+    together, *single = services.suggestions_for(session, bank, [bank_line])[bank_line.id]
+    assert [item.key for item in together.items] == [str(i.id) for i in invoices]
+    assert together.reason == (" + ".join(f"invoice {i.number}" for i in invoices)
+                               + " in the reference; together the same amount")
+    assert together.exact_amount and not together.confident  # several items: always asked
+    assert all(s.reason.endswith("more than of what is open") for s in single)
+    match = accept(session, bank, [bank_line], [(i.provider, i.key) for i in together.items],
                    treasurer)
     session.expire_all()
     assert [state.status(i, TODAY) for i in invoices] == [state.Status.PAID] * 3
