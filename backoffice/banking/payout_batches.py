@@ -75,8 +75,8 @@ class PayoutBatches(ConfirmsBookedPostings):
                     references=(batch.message_id, f"{batch.message_id}-1"),
                     kind="payout batch", url=f"/expenses/payouts/{batch_id}",
                     allow_partial=False, postings=tuple(own))
-            if str(batch_id) in allocated:
-                continue  # matched as a whole
+            if str(batch_id) in allocated or len(transfers[batch_id]) < 2:
+                continue  # matched as a whole; or a batch of one transfer, which it is
             for item in transfers[batch_id]:
                 posting_id = per_fund.get(item.fund_id)
                 if posting_id is None:
