@@ -14,7 +14,8 @@ from backoffice.banking.parsers import ParsedLine, ParsedStatement
 from backoffice.core.db import transaction, utcnow
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
-from backoffice.ledger import services as ledger, totals
+from backoffice.ledger import services as ledger
+from backoffice.ledger import totals
 
 from .common import bench_app, fresh_database, median_ms
 from .ledger import _bulk_load

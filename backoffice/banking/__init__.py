@@ -1,5 +1,6 @@
 """Bank accounts, statement import (CAMT.053, MT940, CSV), matching and reconciliation.
 
-See ``docs/BANKING.md`` for the design and for how other packages plug their open items in.
+See ``docs/BANKING.md`` for the design and for how other kinds of open items plug in.
 """
-from . import providers  # noqa: F401  (registers the providers this package brings)
+# Register the providers: booked postings, open invoices, payout batches, Stripe payouts.
+from . import invoices, payout_batches, providers, stripe_payouts  # noqa: F401

@@ -1,21 +1,31 @@
 """Demo bank data: a year of statements for the demo current account, written from the demo
 ledger's bank postings as a bank would send them (CAMT.053 for recent months, MT940 before),
 imported through the same service as an upload, and reconciled up to three weeks ago, so that a
-fresh demo shows a realistic queue: recent lines with suggestions, bank fees booked by a rule,
-a cash deposit and interest nobody has booked yet, payments the bank has not shown yet."""
+fresh demo shows a realistic queue: recent lines with suggestions of every kind (booked
+postings, open invoices paid by transfer, an executed payout batch booked as one debit, a Stripe
+payout), bank fees booked by a rule, a cash deposit and interest nobody has booked yet, payments
+the bank has not shown yet.
+
+Auto-accept is off for the demo account, so that the queue shows the confident suggestions too;
+switch it on in the account's settings to have the next import accept them."""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
 
+from ..expenses.models import PayoutBatch
+from ..invoicing import state
+from ..invoicing.models import Invoice
+from ..ledger.balances import account_balances
 from ..ledger.models import JournalEntry, Posting
 from ..ledger.services import account_by_role, general_fund
+from ..payments import services as stripe
 from . import services, writers
-from .matching import rank
+from .matching import provider, rank
 from .models import BankLine
 from .parsers import ParsedLine, ParsedStatement
 from .reconciliation import books_balance
@@ -28,6 +38,11 @@ MEMBERS = ["Anna Schmidt", "Jonas Weber", "Lena Fischer", "Mehmet Yilmaz", "Sofi
 VENDORS = {"Venue": "Betahaus GmbH", "Catering": "Pizzeria Da Mario", "Video": "Video Crew eG",
            "Speaker": "Deutsche Bahn AG", "Hosting": "Hetzner Online GmbH",
            "Liability": "Allianz Versicherungs-AG", "Reimbursement": "Organiser"}
+#: The accounts the demo sponsors pay from (``invoicing.demo.SPONSORS``).
+SPONSOR_IBANS = {"Rheinwerk Software GmbH": "DE75512108001245126199",
+                 "Voorbeeld Cloud B.V.": "NL02ABNA0123456789",
+                 "Example Analytics Inc.": "GB33BUKB20201555555555",
+                 "Datenfabrik AG": "DE02700202700010108669"}
 
 
 def _describe(rng: random.Random, entry: JournalEntry, amount: int, day: date) -> tuple[str, str]:
@@ -48,31 +63,117 @@ def _describe(rng: random.Random, entry: JournalEntry, amount: int, day: date) -
     return ("", text) if amount > 0 else ("", text)
 
 
+def _stripe_payout(session, today: date) -> None:
+    """What Stripe holds now, paid out five days ago through the webhook's handler (so it has
+    its payout id, as payouts do outside the demo's history)."""
+    stripe_account = account_by_role(session, "stripe_balance")
+    held = account_balances(session, today, account_ids=[stripe_account.id]).get(
+        (stripe_account.id, "EUR"), 0)
+    if held > 0:
+        arrival = datetime.combine(today - timedelta(days=5), time(12), UTC)
+        stripe.on_payout_paid(session, {"id": "po_1QdEm0DemoPayout5x", "amount": held,
+                                        "currency": "eur",
+                                        "arrival_date": int(arrival.timestamp())}, {})
+
+
+def _document_lines(session, entry: JournalEntry, amount: int, day: date) -> ParsedLine | None:
+    """The bank's one line for an entry that names its document: a payout batch (one debit,
+    the PmtInfId as reference), a Stripe payout (its id in the text)."""
+    if entry.source_kind == "payout_batch":
+        batch = session.get(PayoutBatch, int(entry.source_id))
+        return ParsedLine(booking_date=day, value_date=day, amount=amount, currency="EUR",
+                          remittance=f"SEPA-Sammelueberweisung {batch.item_count} Posten",
+                          references=(f"{batch.message_id}-1",),
+                          bank_reference=f"B{day:%y%m%d}{batch.id:06d}")
+    return ParsedLine(booking_date=day, value_date=day, amount=amount, currency="EUR",
+                      counterparty_name="Stripe Payments Europe Ltd",
+                      remittance=f"STRIPE PAYOUT {entry.source_id}",
+                      bank_reference=f"S{day:%y%m%d}{entry.id:06d}")
+
+
+def _paid_by_transfer(session, today: date) -> tuple[list[ParsedLine], ParsedLine | None]:
+    """Sponsors paying open invoices by bank transfer, not yet in the books: two invoices at
+    once (one number misread), an instalment and the rest of it, a remainder without a
+    reference from a known account. Returns the lines and the first instalment (which the
+    treasurer has already matched)."""
+    open_by_buyer: dict[str, list] = {}
+    for item in state.open_invoices(session, currency="EUR"):
+        open_by_buyer.setdefault(item.invoice.buyer_name, []).append(item)
+    lines, first_instalment = [], None
+
+    def transfer(days_ago, buyer, amount, text):
+        day = today - timedelta(days=days_ago)
+        return ParsedLine(booking_date=day, value_date=day, amount=amount, currency="EUR",
+                          counterparty_name=buyer, counterparty_iban=SPONSOR_IBANS[buyer],
+                          remittance=text, bank_reference=f"T{day:%y%m%d}{len(lines)}")
+
+    both = open_by_buyer.get("Datenfabrik AG", [])[:2]
+    if len(both) == 2:
+        numbers = [both[0].invoice.number, _misread(both[1].invoice.number)]
+        lines.append(transfer(6, "Datenfabrik AG", sum(i.outstanding for i in both),
+                              f"Rechnungen {numbers[0]} und {numbers[1]}"))
+    analytics = sorted(open_by_buyer.get("Example Analytics Inc.", []),
+                       key=lambda i: i.invoice.issue_date)
+    if len(analytics) == 2:
+        older, newer = analytics
+        half = newer.outstanding // 2
+        spaced = newer.invoice.number.replace("-", " ")
+        first_instalment = transfer(4, "Example Analytics Inc.", half,
+                                    f"INV {spaced} instalment 1 of 2")
+        lines += [first_instalment,
+                  transfer(3, "Example Analytics Inc.", older.outstanding, "Remaining balance"),
+                  transfer(2, "Example Analytics Inc.", newer.outstanding - half,
+                           f"INV {_misread(newer.invoice.number)} instalment 2 of 2")]
+    return lines, first_instalment
+
+
+def _misread(number: str) -> str:
+    """'2026-00007' as somebody typed it: letter O for zero, a space for the dash."""
+    year, _, sequence = number.rpartition("-")
+    return f"{year} {sequence.replace('0', 'O', 2)}"
+
+
 def seed_banking(session, actor, today: date) -> dict:
     rng = random.Random(20260505)
     bank_ledger = account_by_role(session, "bank")
     account = services.create_bank_account(session, name="Current account", iban=IBAN, bic=BIC,
                                            currency="EUR", ledger_account=bank_ledger,
-                                           auto_accept=True, actor=actor)
+                                           auto_accept=False, actor=actor)
     services.create_rule(session, name="Commerzbank fees", counterparty_contains="Commerzbank",
                          text_contains="Entgelt", direction="out",
                          account=account_by_role(session, "bank_fees"), fund=general_fund(session),
                          actor=actor)
+    _stripe_payout(session, today)
     start = date(today.year - 1, today.month, 1) + timedelta(days=0)
     postings = session.execute(
         select(Posting, JournalEntry).join(JournalEntry, JournalEntry.id == Posting.entry_id)
         .where(Posting.account_id == bank_ledger.id, Posting.booking_date >= start)
         .order_by(Posting.booking_date, Posting.id)).all()
+    buyers = dict(session.execute(select(Invoice.id, Invoice.buyer_name)).all())
     lines: list[ParsedLine] = []
+    per_document: dict[int, tuple[JournalEntry, int, date]] = {}
     for posting, entry in postings:
         if posting.booking_date > today - timedelta(days=2):
             continue  # booked, not at the bank yet
         delay = 0 if posting.amount > 0 else rng.choice([0, 0, 0, 1])
         day = min(posting.booking_date + timedelta(days=delay), today)
+        if entry.source_kind in ("payout_batch", "stripe_payout") and entry.source_id:
+            _, total, _ = per_document.get(entry.id, (entry, 0, day))
+            per_document[entry.id] = (entry, total + posting.amount, day)
+            continue
         name, text = _describe(rng, entry, posting.amount, day)
+        iban = ""
+        if entry.source_kind == "invoice" and buyers.get(int(entry.source_id or 0)) in SPONSOR_IBANS:
+            name = buyers[int(entry.source_id)]
+            iban = SPONSOR_IBANS[name]
         lines.append(ParsedLine(booking_date=day, value_date=day, amount=posting.amount,
-                                currency="EUR", counterparty_name=name, remittance=text,
+                                currency="EUR", counterparty_name=name, counterparty_iban=iban,
+                                remittance=text,
                                 bank_reference=f"{day:%y%m%d}{rng.getrandbits(32):010d}"))
+    lines += [_document_lines(session, entry, total, day)
+              for entry, total, day in per_document.values()]
+    transfers, first_instalment = _paid_by_transfer(session, today)
+    lines += transfers
     # What only the bank knows (so far): fees, interest, a cash deposit.
     month = date(today.year, today.month, 1)
     for first in (date((month - timedelta(days=1)).year, (month - timedelta(days=1)).month, 1), month):
@@ -115,6 +216,16 @@ def seed_banking(session, actor, today: date) -> dict:
         (folder / name).write_bytes(data)
         services.import_statement(session, account, filename=name, data=data, actor=actor)
     matched = _reconcile_older_lines(session, account, actor, today)
+    if first_instalment is not None:  # the treasurer matched it when it came in
+        line = session.scalar(select(BankLine).where(
+            BankLine.bank_account_id == account.id,
+            BankLine.remittance == first_instalment.remittance))
+        best = rank(services.facts(line), services.open_items(session, account), limit=1)
+        if best and best[0].item.provider == "invoice":
+            services.accept(session, account, lines=[line],
+                            items=[(best[0].item.provider, best[0].item.key)], actor=actor,
+                            reason=best[0].reason)
+            matched += 1
     return {"bank_lines": len(lines), "bank_matched": matched}
 
 
@@ -130,6 +241,7 @@ def _reconcile_older_lines(session, account, actor, today: date) -> int:
     for line in lines:
         best = next((s for s in rank(services.facts(line), index, limit=1)
                      if s.exact_amount and s.item.date
+                     and not provider(s.item.provider).posts_entries
                      and abs((s.item.date - line.booking_date).days) <= 3), None)
         if best is not None:
             index.allocate((best.item.provider, best.item.key), line.amount)

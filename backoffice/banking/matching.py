@@ -45,6 +45,11 @@ class OpenItem:
     kind: str = ""                     # short word for reasons: "invoice", "payout batch"
     url: str | None = None             # where the treasurer can look at the item
     allow_partial: bool = True         # may be paid in instalments / part of a split
+    #: The postings on the bank's ledger account this item *is*, if the books already have it:
+    #: (posting id, amount of it that belongs to this item). Accepting a match records them as
+    #: confirmed by the bank (``bank_match_items.posting_id``, one row per posting).
+    postings: tuple[tuple[int, int], ...] = ()
+    counterparty_role: str = ""        # "sponsor": reasons say "IBAN matches sponsor ACME"
 
 
 class Provider(ABC):
@@ -81,14 +86,22 @@ class Provider(ABC):
         here (invoice paid) and write its audit record; never commit. Raise ``DomainError`` to
         refuse."""
 
-    def posting_id(self, item: OpenItem) -> int | None:
-        """The posting on the bank's ledger account this item *is*, if it is one (so the
-        reconciliation knows the books already have it); None for documents."""
-        return None
+    #: Entry sources (``JournalEntry.source_kind``) whose bank postings this provider offers
+    #: itself, as richer items (a payout batch, a Stripe payout): the booked-postings provider
+    #: leaves out the postings of such entries that name their document (``source_id``), so that
+    #: one bank posting is never offered twice.
+    claims_sources: tuple[str, ...] = ()
+
+    def posted(self, session, *, bank_account, match, entry, allocations,  # noqa: B027
+               booking_date, actor) -> None:  # (an optional hook)
+        """Called once per match and provider after the match's journal entry is posted (``entry``
+        is None when nothing was posted), with ``allocations``: [(item, amount)] of this
+        provider. Record here what needs the entry (an invoice payment that links to it)."""
 
     def undo(self, session, *, match, item_row, actor) -> None:  # noqa: B027 (optional hook)
-        """Undo the item's own state change when a match is undone. The service reverses the
-        match's journal entry itself; a provider that changed no state has nothing to do."""
+        """Undo the item's own state change when a match is undone (called once per item, with
+        its first ``bank_match_items`` row). The service reverses the match's journal entry
+        itself (``match.undo_entry_id``); a provider that changed no state has nothing to do."""
 
 
 _REGISTRY: dict[str, Provider] = {}
@@ -107,6 +120,26 @@ def unregister(name: str) -> None:
 
 def providers() -> list[Provider]:
     return list(_REGISTRY.values())
+
+
+def claimed_sources() -> set[str]:
+    """Entry source kinds whose bank postings a registered provider offers itself."""
+    return {kind for each in _REGISTRY.values() for kind in each.claims_sources}
+
+
+def split_over_postings(amount: int, postings: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """[(posting id, part)] of an allocation to an item made of ``postings``, in order, each
+    taking at most its own amount (the last takes what is left, so the parts add up)."""
+    parts, remaining = [], amount
+    for number, (posting_id, own) in enumerate(postings):
+        last = number == len(postings) - 1
+        part = remaining if last or abs(remaining) <= abs(own) else own
+        if part:
+            parts.append((posting_id, part))
+        remaining -= part
+        if not remaining:
+            break
+    return parts
 
 
 def provider(name: str) -> Provider:
@@ -163,11 +196,18 @@ class Suggestion:
     reference: str | None = None  # the reference found in the text
     exact_amount: bool = False
     allocate: int = 0             # what accepting would allocate to the item
+    #: Further items accepted together with ``item`` (a line naming several invoices whose open
+    #: amounts add up to it); the line's amount is allocated over them in this order.
+    also: tuple[OpenItem, ...] = ()
 
     @property
     def confident(self) -> bool:
-        """Exact reference and exact amount: safe to accept without asking."""
-        return self.reference is not None and self.exact_amount
+        """Exact reference and exact amount of one item: safe to accept without asking."""
+        return self.reference is not None and self.exact_amount and not self.also
+
+    @property
+    def items(self) -> tuple[OpenItem, ...]:
+        return (self.item, *self.also)
 
     @property
     def reason(self) -> str:
@@ -280,7 +320,7 @@ def rank(line: LineFacts, index: ItemIndex, limit: int = 3) -> list[Suggestion]:
             score += SCORE_AMOUNT
         if key in iban_hits:
             score += SCORE_IBAN
-            who = f" {item.counterparty}" if item.counterparty else ""
+            who = "".join(f" {word}" for word in (item.counterparty_role, item.counterparty) if word)
             reasons.append(f"amount and IBAN match{who}" if exact else f"IBAN matches{who}")
         elif exact:
             reasons.append("same amount")
@@ -303,8 +343,28 @@ def rank(line: LineFacts, index: ItemIndex, limit: int = 3) -> list[Suggestion]:
                            f"of what is open")
         allocate = line.amount if abs(line.amount) <= abs(open_amount) else open_amount
         suggestions.append(Suggestion(item, score, reasons, reference, exact, allocate))
+    together = _together(line, index, found)
+    if together is not None and not any(s.exact_amount for s in suggestions):
+        suggestions.append(together)
     suggestions.sort(key=lambda s: (-s.score, s.item.date or date.min, s.item.key))
     return suggestions[:limit]
+
+
+def _together(line: LineFacts, index: ItemIndex, found: dict) -> Suggestion | None:
+    """Several items named in the text whose open amounts add up to the line (one transfer
+    paying two invoices): one suggestion for all of them."""
+    keys = [key for key in found if index.items[key].currency == line.currency
+            and index.open(key) and (index.open(key) > 0) == (line.amount > 0)]
+    if not 2 <= len(keys) <= 10 or sum(index.open(key) for key in keys) != line.amount:
+        return None
+    keys.sort(key=lambda key: (index.items[key].date or date.min, key))
+    items = [index.items[key] for key in keys]
+    named = [next((r for r in item.references if fold(r) == found[key]), found[key])
+             for key, item in zip(keys, items, strict=True)]
+    reason = " + ".join(f"{_word(item)} {ref}" for item, ref in zip(items, named, strict=True))
+    return Suggestion(items[0], SCORE_REFERENCE + SCORE_AMOUNT,
+                      [f"{reason} in the reference; together the same amount"], named[0],
+                      exact_amount=True, allocate=index.open(keys[0]), also=tuple(items[1:]))
 
 
 def _days(days: int) -> str:

@@ -1,18 +1,20 @@
-"""The providers this package brings: postings already booked on the bank's ledger account.
+"""Booked postings on the bank's ledger account as open items, and what the providers of
+documents already in the books (payout batches, Stripe payouts) share with it.
 
-Other packages add theirs (see ``docs/BANKING.md``): open invoices, executed payout batches,
-Stripe payouts. Each is registered once, at import time of ``backoffice.banking``.
+The providers of other kinds live beside this module (``invoices.py``, ``payout_batches.py``,
+``stripe_payouts.py``, see ``docs/BANKING.md``); each is registered once, at import time of
+``backoffice.banking``.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from ..ledger.models import JournalEntry, Posting
-from .matching import OpenItem, Provider, register, usable
-from .models import BankAccount, BankMatch
+from .matching import OpenItem, Provider, claimed_sources, register, usable
+from .models import BankAccount, BankMatch, BankMatchItem
 
 
 def unreconciled_postings_query(bank_account: BankAccount, *, until: date | None = None):
@@ -61,19 +63,55 @@ class BookedPostings(Provider):
     posts_entries = False
 
     def open_items(self, session, bank_account) -> Iterable[OpenItem]:
-        rows = session.execute(unreconciled_postings_query(bank_account))
+        query = unreconciled_postings_query(bank_account)
+        claimed = claimed_sources()
+        if claimed:  # offered by their own providers, as a batch or a payout
+            query = query.where(or_(JournalEntry.source_kind.is_(None),
+                                    JournalEntry.source_kind.not_in(sorted(claimed)),
+                                    JournalEntry.source_id.is_(None)))
+        rows = session.execute(query)
         currency = bank_account.currency
-        for posting_id, amount, day, entry_id, description, source_kind, source_id in rows:
+        for posting_id, amount, day, entry_id, description, _kind, source_id in rows:
             references = references_in(description)
             if source_id:
                 references += (source_id,)
             yield OpenItem(
                 provider=self.name, key=str(posting_id), amount=amount, currency=currency,
                 date=day, label=f"#{entry_id} {description}", references=references,
-                kind="booked entry", url=f"/ledger/entries/{entry_id}")
+                kind="booked entry", url=f"/ledger/entries/{entry_id}",
+                postings=((posting_id, amount),))
 
-    def posting_id(self, item: OpenItem) -> int | None:
-        return int(item.key)
+    def accept(self, session, *, bank_account, match, item, amount, booking_date, actor):
+        return []
+
+
+def confirmed_elsewhere(session, posting_ids: list[int], provider_name: str) -> set[int]:
+    """Of ``posting_ids``, those an active match of another provider has confirmed (a batch
+    posting matched as a booked posting before its provider existed): not offered again."""
+    found: set[int] = set()
+    for start in range(0, len(posting_ids), 1000):
+        found.update(session.scalars(
+            select(BankMatchItem.posting_id).where(
+                BankMatchItem.active.is_(True), BankMatchItem.provider != provider_name,
+                BankMatchItem.posting_id.in_(posting_ids[start:start + 1000]))
+            .group_by(BankMatchItem.posting_id).having(func.count() > 0)))
+    return found
+
+
+def allocated_keys(session, bank_account: BankAccount, provider_name: str) -> set[str]:
+    """Item keys of this provider that active matches of the account allocated money to."""
+    return set(session.scalars(
+        select(BankMatchItem.item_key).join(BankMatch, BankMatch.id == BankMatchItem.match_id)
+        .where(BankMatch.bank_account_id == bank_account.id, BankMatchItem.active.is_(True),
+               BankMatchItem.provider == provider_name).distinct()))
+
+
+class ConfirmsBookedPostings(Provider):
+    """A document whose movement the books already have on the bank's ledger account (a payout
+    batch's execution, a Stripe payout): its items carry those postings (``OpenItem.postings``),
+    accepting posts nothing and records them as confirmed by the bank, undo clears that."""
+
+    posts_entries = False
 
     def accept(self, session, *, bank_account, match, item, amount, booking_date, actor):
         return []

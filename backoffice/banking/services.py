@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
-from sqlalchemy import JSON, func, insert, select, text
+from sqlalchemy import JSON, func, select, text
 
 from ..core import audit
 from ..core.db import utcnow
@@ -23,7 +23,17 @@ from ..core.money import Money, check_currency
 from ..ledger import services as ledger
 from ..ledger.models import Account, AccountType, Fund
 from . import parsers
-from .matching import ItemIndex, LineFacts, OpenItem, Suggestion, allocate, provider, providers, rank
+from .matching import (
+    ItemIndex,
+    LineFacts,
+    OpenItem,
+    Suggestion,
+    allocate,
+    provider,
+    providers,
+    rank,
+    split_over_postings,
+)
 from .models import (
     BankAccount,
     BankImport,
@@ -34,7 +44,7 @@ from .models import (
     BankRule,
     BankStatement,
 )
-from .parsers import CsvMapping, ParsedFile, ParsedLine
+from .parsers import CsvMapping, ParsedLine
 
 # --- bank accounts -----------------------------------------------------------------------------
 
@@ -431,8 +441,7 @@ def accept(session, bank_account: BankAccount, *, lines: Sequence[BankLine],
         raise ValidationError("The lines are in different currencies.")
     index = index or open_items(session, bank_account)
     chosen = []
-    for key in items:
-        key = (key[0], str(key[1]))
+    for key in dict.fromkeys((key[0], str(key[1])) for key in items):
         if key not in index.items or index.open(key) == 0:
             raise Conflict("That item is no longer open (matched meanwhile?). Reload the page.")
         chosen.append((key, index.open(key)))
@@ -454,19 +463,26 @@ def accept(session, bank_account: BankAccount, *, lines: Sequence[BankLine],
     booking_date = _posting_date(session, max(line.booking_date for line in lines))
     entry_lines: list[ledger.Line] = []
     labels = []
+    by_provider: dict[str, list[tuple[OpenItem, int]]] = defaultdict(list)
     for (key, _), amount in zip(chosen, amounts, strict=True):
         item = index.items[key]
         handler = provider(item.provider)
         entry_lines += handler.accept(session, bank_account=bank_account, match=match, item=item,
                                       amount=amount, booking_date=booking_date, actor=actor)
-        session.add(BankMatchItem(match_id=match.id, provider=item.provider, item_key=item.key,
-                                  label=item.label[:300], amount=amount,
-                                  posting_id=handler.posting_id(item)))
+        session.add_all(BankMatchItem(match_id=match.id, provider=item.provider,
+                                      item_key=item.key, label=item.label[:300], amount=part,
+                                      posting_id=posting_id)
+                        for posting_id, part in _item_rows(item, amount))
+        by_provider[item.provider].append((item, amount))
         index.allocate(key, amount)
         labels.append(item.label)
+    entry = None
     if entry_lines:
-        _post_for_match(session, bank_account, match, lines, entry_lines, booking_date,
-                        "; ".join(labels), actor)
+        entry = _post_for_match(session, bank_account, match, lines, entry_lines, booking_date,
+                                "; ".join(labels), actor)
+    for name, allocated in by_provider.items():
+        provider(name).posted(session, bank_account=bank_account, match=match, entry=entry,
+                              allocations=allocated, booking_date=booking_date, actor=actor)
     _link_lines(session, match, lines)
     audit.record(session, actor, "bank.matched", "bank_match", match.id,
                  summary=f"{how}: {len(lines)} line(s) {Money(total, lines[0].currency)} ↔ "
@@ -474,6 +490,13 @@ def accept(session, bank_account: BankAccount, *, lines: Sequence[BankLine],
                  after={"lines": [line.id for line in lines], "items": [list(k) for k, _ in chosen],
                         "amounts": amounts})
     return match
+
+
+def _item_rows(item: OpenItem, amount: int) -> list[tuple[int | None, int]]:
+    """The ``bank_match_items`` rows of an allocation: one per bank posting the item is (each
+    with its part of the amount, so the reconciliation knows what the bank confirmed), or one
+    without a posting for a document."""
+    return split_over_postings(amount, item.postings) if item.postings else [(None, amount)]
 
 
 def _link_lines(session, match: BankMatch, lines: Sequence[BankLine]) -> None:
@@ -567,10 +590,11 @@ def undo_match(session, match: BankMatch, *, actor, reason: str = "") -> BankMat
         reversal = ledger.reverse_entry(session, entry, actor=actor,
                                         reason=f"bank match undone: {reason}"[:200])
         match.undo_entry_id = reversal.id
+    known, seen = {p.name for p in providers()}, set()
     for row in match.items:
-        handler = provider(row.provider) if row.provider in {p.name for p in providers()} else None
-        if handler is not None:
-            handler.undo(session, match=match, item_row=row, actor=actor)
+        if row.provider in known and (row.provider, row.item_key) not in seen:
+            provider(row.provider).undo(session, match=match, item_row=row, actor=actor)
+        seen.add((row.provider, row.item_key))
         row.active = False
     for part in match.lines:
         part.line.status = "open"
@@ -648,9 +672,9 @@ def bulk_matches(session, bank_account, pairs, *, actor, how: str = "auto") -> i
         for match_id, (line, _) in zip(ids, pairs, strict=True)])
     _insert_many(session, items, [
         {"match_id": match_id, "provider": s.item.provider, "item_key": s.item.key,
-         "label": s.item.label[:300], "amount": line.amount, "active": True,
-         "posting_id": provider(s.item.provider).posting_id(s.item)}
-        for match_id, (line, s) in zip(ids, pairs, strict=True)])
+         "label": s.item.label[:300], "amount": part, "active": True, "posting_id": posting_id}
+        for match_id, (line, s) in zip(ids, pairs, strict=True)
+        for posting_id, part in _item_rows(s.item, line.amount)])
     lines = BankLine.__table__
     for start in range(0, len(ids), 1000):  # a statement per thousand lines, not per line
         chunk_ids = ids[start:start + 1000]

@@ -414,7 +414,7 @@ def line(line_id: int):
     candidates, others = [], []
     query = request.args.get("q", "").strip()
     if index is not None:
-        candidates = rank(services.facts(line), index, limit=15)
+        candidates = [s for s in rank(services.facts(line), index, limit=15) if not s.also]
         if query:
             shown = {(s.item.provider, s.item.key) for s in candidates}
             needle = query.lower()

@@ -147,5 +147,6 @@ def _seed_claims(session, users, groups_by_code, today) -> dict:
                         comment="A private dinner is not a group expense.")
     batch = payouts.create_batch(session, selected=[("expense_claim", str(c.id)) for c in paid],
                                  requested_on=today, actor=treasurer, today=today)
-    payouts.mark_executed(session, batch, booked_on=today, actor=treasurer)
+    # Executed three days ago: the bank statement shows its debit (see ``banking.demo``).
+    payouts.mark_executed(session, batch, booked_on=today - timedelta(days=3), actor=treasurer)
     return {"claims": len(paid) + len(approved) + len(submitted) + 1, "batches": 1}

@@ -67,6 +67,7 @@ class PaymentKind(StrEnum):
     PAYMENT = "payment"              # money received (positive)
     REFUND = "refund"                # money given back (negative)
     DISPUTE = "dispute"              # money withdrawn by a dispute (negative) or reinstated
+    REVERSAL = "reversal"            # a payment recorded in error taken back (``reverses_id``)
 
 
 class Sponsor(db.Model):
@@ -251,8 +252,11 @@ class InvoicePayment(db.Model):
     """Money received for an invoice (positive) or given back (negative), booked in the ledger.
 
     ``reference`` is the payment's identity at its source (a Stripe PaymentIntent, refund or
-    balance transaction id, a bank line's reference), unique: the same money is never counted
-    twice, however often it is reported.
+    balance transaction id, a bank match), unique: the same money is never counted twice,
+    however often it is reported.
+
+    The table is append-only: a payment recorded in error (a bank match undone) is taken back by
+    a ``reversal`` row of the opposite amount that names it in ``reverses_id`` (once).
     """
 
     __tablename__ = "invoice_payments"
@@ -269,10 +273,15 @@ class InvoicePayment(db.Model):
     journal_entry_id: Mapped[int | None] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("journal_entries.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reverses_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invoice_payments.id"))
 
     invoice: Mapped[Invoice] = relationship(back_populates="payments")
 
-    __table_args__ = (CheckConstraint("amount <> 0", name="amount_not_zero"),)
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+        Index("uq_invoice_payments_reverses_id", "reverses_id", unique=True),
+    )
 
 
 class InvoiceDispatch(db.Model):

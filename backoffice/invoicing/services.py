@@ -476,6 +476,33 @@ def stored_pdf(session, invoice: Invoice) -> bytes:
 
 # --- payments ----------------------------------------------------------------------------------
 
+def _check_payment(session, invoice: Invoice, amount: Money) -> None:
+    if invoice.is_draft or invoice.is_cancellation:
+        raise InvalidTransition("Payments are recorded against issued invoices only.")
+    if amount.currency != invoice.currency:
+        raise ValidationError(f"{amount} does not match the invoice currency {invoice.currency}.")
+
+
+def _add_payment(session, invoice: Invoice, *, kind: PaymentKind, amount: Money, reference: str,
+                 received_on: date, method: str, note: str, journal_entry_id: int | None,
+                 actor, reverses_id: int | None = None) -> InvoicePayment:
+    what = {PaymentKind.PAYMENT: "Payment", PaymentKind.REFUND: "Refund",
+            PaymentKind.DISPUTE: "Dispute", PaymentKind.REVERSAL: "Reversal"}[PaymentKind(kind)]
+    payment = InvoicePayment(invoice_id=invoice.id, kind=PaymentKind(kind).value,
+                             amount=amount.amount, currency=amount.currency,
+                             received_on=received_on, method=method, reference=reference,
+                             note=note[:300], journal_entry_id=journal_entry_id,
+                             reverses_id=reverses_id)
+    session.add(payment)
+    session.flush()
+    session.expire(invoice, ["payments"])
+    audit.record(session, actor, f"invoice.{payment.kind}", "invoice", invoice.id,
+                 summary=f"{invoice.number}: {what.lower()} {amount} ({method} {reference})",
+                 after={"amount": amount.amount, "reference": reference,
+                        "journal_entry": journal_entry_id})
+    return payment
+
+
 def record_payment(session, invoice: Invoice, *, amount: Money, reference: str, received_on: date,
                    method: str, debit_role: str, kind: PaymentKind = PaymentKind.PAYMENT,
                    note: str = "", fee: Money | None = None,
@@ -483,23 +510,21 @@ def record_payment(session, invoice: Invoice, *, amount: Money, reference: str, 
     """Book money received (positive) or paid back (negative) for an issued invoice:
     Dr ``debit_role`` (e.g. stripe_balance, bank) / Cr receivables, in the invoice's fund.
     ``fee`` is what the payment provider kept of it: Dr payment fees / Cr ``debit_role``, in the
-    same entry.
+    same entry. (A bank transfer recorded by hand with ``debit_role="bank"`` is a posting on the
+    bank's ledger account: the reconciliation offers it as a booked posting, and the invoice,
+    if now paid, is no longer offered as open.)
 
     ``reference`` identifies the money at its source; the same reference is booked once only
     (None is returned the second time, also when two deliveries race).
     """
-    if invoice.is_draft or invoice.is_cancellation:
-        raise InvalidTransition("Payments are recorded against issued invoices only.")
-    if amount.currency != invoice.currency:
-        raise ValidationError(f"{amount} does not match the invoice currency {invoice.currency}.")
+    _check_payment(session, invoice, amount)
     if session.scalar(select(InvoicePayment.id).where(InvoicePayment.reference == reference)):
         return None
     fund = session.get(Fund, invoice.fund_id)
     what = {PaymentKind.PAYMENT: "Payment", PaymentKind.REFUND: "Refund",
             PaymentKind.DISPUTE: "Dispute"}[PaymentKind(kind)]
     debit = account_by_role(session, debit_role)
-    lines = [Line(debit, fund, amount, reference[:200]),
-             Line(account_by_role(session, RECEIVABLES), fund, -amount, f"Invoice {invoice.number}")]
+    lines = [Line(debit, fund, amount, reference[:200]), *receivable_lines(session, invoice, amount)]
     if fee:
         lines += [Line(account_by_role(session, PAYMENT_FEES), fund, fee, f"Fee {reference}"[:200]),
                   Line(debit, fund, -fee, f"Fee {reference}"[:200])]
@@ -522,6 +547,56 @@ def record_payment(session, invoice: Invoice, *, amount: Money, reference: str, 
                  summary=f"{invoice.number}: {what.lower()} {amount} ({method} {reference})",
                  after={"amount": amount.amount, "reference": reference})
     return payment
+
+
+def receivable_lines(session, invoice: Invoice, amount: Money) -> list[Line]:
+    """Cr receivables in the invoice's fund: the side of a payment that is the invoice's (the
+    other side, bank or Stripe balance, is the caller's)."""
+    return [Line(account_by_role(session, RECEIVABLES), session.get(Fund, invoice.fund_id),
+                 -amount, f"Invoice {invoice.number}")]
+
+
+def check_transfer(session, invoice: Invoice, amount: Money) -> None:
+    """Refuse a bank transfer of ``amount`` for an invoice that cannot take it (not issued,
+    cancelled, other currency, more than is owed)."""
+    _check_payment(session, invoice, amount)
+    if state.is_cancelled(invoice):
+        raise InvalidTransition(f"Invoice {invoice.number} is cancelled.")
+    if amount.amount <= 0 or amount.amount > state.outstanding(invoice):
+        raise ValidationError(f"Invoice {invoice.number} has {Money(state.outstanding(invoice), invoice.currency)} "
+                              f"open; {amount} cannot be recorded as paid for it.")
+
+
+def record_bank_transfer(session, invoice: Invoice, *, amount: Money, reference: str,
+                         received_on: date, journal_entry_id: int | None, actor,
+                         note: str = "") -> InvoicePayment:
+    """A bank transfer that the bank reconciliation has booked (Dr bank / Cr receivables, with
+    ``receivable_lines``, in the match's own entry): recorded on the invoice, nothing posted
+    here. The invoice becomes partly paid or paid."""
+    check_transfer(session, invoice, amount)
+    if session.scalar(select(InvoicePayment.id).where(InvoicePayment.reference == reference)):
+        raise Conflict(f"The payment {reference} is already recorded.")
+    return _add_payment(session, invoice, kind=PaymentKind.PAYMENT, amount=amount,
+                        reference=reference, received_on=received_on, method="bank", note=note,
+                        journal_entry_id=journal_entry_id, actor=actor)
+
+
+def reverse_payment(session, payment: InvoicePayment, *, reason: str,
+                    journal_entry_id: int | None, actor) -> InvoicePayment:
+    """Take back a payment recorded in error (its bank match was undone; the caller reverses
+    the entry): a ``reversal`` row of the opposite amount, so the invoice is open again by that
+    much. The payment itself stays, as everything in this table."""
+    if payment.kind != PaymentKind.PAYMENT or payment.amount <= 0:
+        raise InvalidTransition("Only a payment received can be reversed.")
+    if session.scalar(select(InvoicePayment.id).where(InvoicePayment.reverses_id == payment.id)):
+        raise Conflict(f"The payment {payment.reference} was already reversed.")
+    invoice = payment.invoice
+    return _add_payment(session, invoice, kind=PaymentKind.REVERSAL,
+                        amount=-Money(payment.amount, payment.currency),
+                        reference=f"{payment.reference}:reversed"[:100],
+                        received_on=payment.received_on, method=payment.method,
+                        note=reason, journal_entry_id=journal_entry_id, actor=actor,
+                        reverses_id=payment.id)
 
 
 # --- mail ------------------------------------------------------------------------------------

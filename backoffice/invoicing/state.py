@@ -119,6 +119,23 @@ def open_invoices(session, *, currency: str | None = None, due_before: date | No
     return [OpenInvoice(invoice, int(paid)) for invoice, paid in session.execute(statement)]
 
 
+def open_invoice_rows(session, *, currency: str):
+    """``open_invoices`` as light rows, for matching thousands of them against bank lines in one
+    query: (id, number, payment_reference, issue_date, due_date, outstanding, buyer_name,
+    sponsor_id)."""
+    paid = paid_subquery()
+    paid_col = func.coalesce(paid.c.paid, 0)
+    return session.execute(
+        select(Invoice.id, Invoice.number, Invoice.payment_reference, Invoice.issue_date,
+               Invoice.due_date, Invoice.gross_total - paid_col, Invoice.buyer_name,
+               Invoice.sponsor_id)
+        .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+        .where(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
+               Invoice.currency == currency, Invoice.id.not_in(cancelled_ids()),
+               paid_col < Invoice.gross_total)
+        .order_by(Invoice.due_date, Invoice.id)).all()
+
+
 _RF = re.compile(r"RF\d{2}[0-9A-Z]{1,21}", re.IGNORECASE)
 _NUMBER = re.compile(r"[A-Z]*\d{4}-\d{5}", re.IGNORECASE)
 

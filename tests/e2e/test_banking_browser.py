@@ -68,3 +68,66 @@ def test_reconcile_a_statement_by_keyboard(page, session, users):
     expect(page.locator("[data-testid=difference]")).to_contain_text("books and bank agree")
     page.goto(f"/bank/accounts/{account.id}/reconcile")
     expect(page.locator("[data-testid=queue-count]")).to_contain_text("Nothing to reconcile")
+
+
+def test_accept_an_invoice_suggestion_by_keyboard(page, session, users):
+    """Every kind of suggestion in the queue; Enter on the first line pays the invoice."""
+    from backoffice.banking import writers
+    from backoffice.banking.parsers import ParsedLine, ParsedStatement
+    from backoffice.core.money import Money
+    from backoffice.expenses import payouts
+    from backoffice.payments import services as stripe
+
+    from ..banking.test_providers import SILVER, misread
+    from ..invoicing.factories import issued, sponsor
+    from ..sponsorship import active_group, approved, give
+
+    treasurer = users[Role.TREASURER]
+    today = date.today()
+    acme = sponsor("DE", name="ACME GmbH")
+    invoice = issued(acme, SILVER)
+    group = active_group(session, "PyAachen", actor=users[Role.ADMIN])
+    with transaction():
+        give(session, group.fund, Money(50000, "EUR"))
+    claim = approved(session, group.organisers[0], group.fund, treasurer, ["42.00"])
+    with transaction():
+        account = services.create_bank_account(
+            session, name="Current account", iban=IBAN, currency="EUR",
+            ledger_account=ledger.account_by_role(session, "bank"), actor=treasurer)
+        batch = payouts.create_batch(session, selected=[("expense_claim", str(claim.id))],
+                                     requested_on=today, actor=treasurer)
+        payouts.mark_executed(session, batch, booked_on=today, actor=treasurer)
+        stripe.on_payout_paid(session, {"id": "po_1QxY7z2eZvKYlo2C", "amount": 48210,
+                                        "currency": "eur", "arrival_date": None}, {})
+
+    def line(amount, text, name="", refs=()):
+        return ParsedLine(booking_date=today, amount=amount, currency="EUR",
+                          counterparty_name=name, remittance=text, references=refs)
+
+    lines = [line(48210, "STRIPE PAYOUT po_1QxY7z2eZvKYlo2C", "Stripe Payments Europe Ltd"),
+             line(-batch.total, "SEPA-Sammelueberweisung 1 Posten",
+                  refs=(f"{batch.message_id}-1",)),
+             line(119000, f"Rechnung {misread(invoice.number)}", "ACME GmbH")]
+    data = writers.camt053(IBAN, [ParsedStatement(
+        currency="EUR", opening=0, opening_date=today, closing=sum(x.amount for x in lines),
+        closing_date=today, lines=lines)])
+    with transaction():
+        services.import_statement(session, account, filename="s.xml", data=data, actor=treasurer)
+
+    log_in(page, email_for("treasurer"), PASSWORD)
+    page.goto(f"/bank/accounts/{account.id}/reconcile")
+    rows = page.locator("[data-testid=bank-line]")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text(f"invoice {invoice.number} in the reference; same amount")
+    expect(rows.nth(1)).to_contain_text(f"payout batch {batch.message_id} in the reference")
+    expect(rows.nth(2)).to_contain_text("Stripe payout po_1QxY7z2eZvKYlo2C in the reference")
+    Path("/tmp/providers").mkdir(exist_ok=True)
+    # caret="initial": hiding the caret injects a style, which the page's CSP refuses.
+    page.screenshot(path="/tmp/providers/reconcile-kinds.png", full_page=True, caret="initial")
+
+    expect(rows.nth(0)).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(rows.nth(0)).to_contain_text("Matched.")
+    expect(rows.nth(0)).to_contain_text(f"Invoice {invoice.number} to ACME GmbH")
+    page.goto(f"/invoices/{invoice.id}")
+    expect(page.locator("h1")).to_contain_text("Paid")

@@ -22,7 +22,14 @@ from xml.etree.ElementTree import Element, ParseError, XMLParser
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from .common import ParsedFile, ParsedLine, ParsedStatement, StatementFormatError, clean, minor_units
+from .common import (
+    ParsedFile,
+    ParsedLine,
+    ParsedStatement,
+    StatementFormatError,
+    clean,
+    minor_units,
+)
 
 NAMESPACE = re.compile(r"^\{urn:iso:std:iso:20022:tech:xsd:(camt\.\d{3})\.001\.(\d{2})\}Document$")
 OPENING_CODES = ("OPBD", "PRCD")  # opening booked; previous closing booked (used by some banks)

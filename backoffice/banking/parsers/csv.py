@@ -13,7 +13,15 @@ import io
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 
-from .common import ParsedFile, ParsedLine, ParsedStatement, StatementFormatError, check_lines, clean, minor_units
+from .common import (
+    ParsedFile,
+    ParsedLine,
+    ParsedStatement,
+    StatementFormatError,
+    check_lines,
+    clean,
+    minor_units,
+)
 
 ENCODINGS = {"utf-8": "UTF-8", "cp1252": "Windows-1252 (ISO-8859-1)", "utf-16": "UTF-16"}
 DATE_FORMATS = {"%d.%m.%Y": "31.12.2026", "%d.%m.%y": "31.12.26", "%Y-%m-%d": "2026-12-31",

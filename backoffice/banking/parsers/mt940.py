@@ -20,7 +20,14 @@ from mt940 import tags as library_tags
 
 from ...core.errors import ValidationError
 from ...core.money import Money
-from .common import ParsedFile, ParsedLine, ParsedStatement, StatementFormatError, check_lines, clean
+from .common import (
+    ParsedFile,
+    ParsedLine,
+    ParsedStatement,
+    StatementFormatError,
+    check_lines,
+    clean,
+)
 
 # The library logs each pattern it fails to match; we report failures ourselves, with the line.
 logging.getLogger("mt940").setLevel(logging.CRITICAL)

@@ -1,15 +1,15 @@
 """Public forms: the rate-limit counters of the grants forms serve the join form too, so their
 table loses its grants prefix (the counters are copied).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-26
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

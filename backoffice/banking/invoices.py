@@ -1,0 +1,111 @@
+"""Open invoices as items a bank line may pay (provider ``invoice``).
+
+An issued, not cancelled invoice with money still owed is offered for what is owed, with its
+number and its RF payment reference as references (folding makes "RE 2026 0OO42" find
+"2026-00042") and the IBANs its sponsor has paid from before (so "amount and IBAN match sponsor
+ACME" works without a reference). Accepting records a bank transfer on the invoice through the
+invoicing service (partly paid, paid) and credits receivables in the invoice's fund in the
+match's own entry; undo adds a reversal row to the invoice's payments (they are append-only).
+
+An invoice paid by hand (``invoicing.services.record_payment`` with ``debit_role="bank"``) has
+its own posting on the bank's ledger account: that posting is offered as a booked posting, and
+the invoice only for what is still open, so the same money is never booked twice.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import String, cast, select, union
+
+from ..core.errors import NotFound
+from ..core.money import Money
+from ..invoicing import services as invoicing
+from ..invoicing import state
+from ..invoicing.models import Invoice, InvoicePayment
+from ..ledger.models import JournalEntry, Posting
+from .matching import OpenItem, Provider, register
+from .models import BankLine, BankMatchItem, BankMatchLine
+
+
+def known_ibans(session) -> dict[int, tuple[str, ...]]:
+    """{sponsor id: IBANs} the sponsor's invoices were paid from: lines matched to its invoices,
+    or to the bank postings of payments recorded on them by hand."""
+    by_invoice_item = (
+        select(Invoice.sponsor_id, BankLine.counterparty_iban)
+        .select_from(BankMatchItem)
+        .join(Invoice, cast(Invoice.id, String) == BankMatchItem.item_key)
+        .join(BankMatchLine, BankMatchLine.match_id == BankMatchItem.match_id)
+        .join(BankLine, BankLine.id == BankMatchLine.bank_line_id)
+        .where(BankMatchItem.provider == InvoiceProvider.name, BankMatchItem.active.is_(True),
+               BankLine.counterparty_iban != ""))
+    by_payment_posting = (
+        select(Invoice.sponsor_id, BankLine.counterparty_iban)
+        .select_from(BankMatchItem)
+        .join(Posting, Posting.id == BankMatchItem.posting_id)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .join(Invoice, cast(Invoice.id, String) == JournalEntry.source_id)
+        .join(BankMatchLine, BankMatchLine.match_id == BankMatchItem.match_id)
+        .join(BankLine, BankLine.id == BankMatchLine.bank_line_id)
+        .where(BankMatchItem.active.is_(True), JournalEntry.source_kind == "invoice",
+               BankLine.counterparty_iban != ""))
+    found: dict[int, set[str]] = defaultdict(set)
+    for sponsor_id, iban in session.execute(union(by_invoice_item, by_payment_posting)):
+        found[sponsor_id].add(iban)
+    return {sponsor_id: tuple(sorted(ibans)) for sponsor_id, ibans in found.items()}
+
+
+def payment_reference(match_id: int, invoice_id) -> str:
+    """The invoice payment a match records (``InvoicePayment.reference``, unique)."""
+    return f"bank-match-{match_id}-{invoice_id}"
+
+
+class InvoiceProvider(Provider):
+    name = "invoice"
+    label = "Open invoices"
+    counts_own_allocations = True  # the invoice knows what is paid
+
+    def open_items(self, session, bank_account) -> Iterable[OpenItem]:
+        rows = state.open_invoice_rows(session, currency=bank_account.currency)
+        if not rows:
+            return
+        ibans = known_ibans(session)
+        currency = bank_account.currency
+        for invoice_id, number, reference, issued, due, outstanding, buyer, sponsor_id in rows:
+            yield OpenItem(
+                provider=self.name, key=str(invoice_id), amount=int(outstanding),
+                currency=currency, date=issued or due, label=f"Invoice {number} to {buyer}",
+                references=tuple(r for r in (number, reference) if r),
+                ibans=ibans.get(sponsor_id, ()), counterparty=buyer, counterparty_role="sponsor",
+                kind="invoice", url=f"/invoices/{invoice_id}")
+
+    def _invoice(self, session, key: str) -> Invoice:
+        invoice = session.get(Invoice, int(key)) if key.isdigit() else None
+        if invoice is None:
+            raise NotFound(f"No invoice #{key}.")
+        return invoice
+
+    def accept(self, session, *, bank_account, match, item, amount, booking_date, actor):
+        invoice = self._invoice(session, item.key)
+        money = Money(amount, invoice.currency)
+        invoicing.check_transfer(session, invoice, money)
+        return invoicing.receivable_lines(session, invoice, money)
+
+    def posted(self, session, *, bank_account, match, entry, allocations, booking_date, actor):
+        for item, amount in allocations:
+            invoice = self._invoice(session, item.key)
+            invoicing.record_bank_transfer(
+                session, invoice, amount=Money(amount, invoice.currency),
+                reference=payment_reference(match.id, invoice.id), received_on=booking_date,
+                journal_entry_id=entry.id if entry is not None else None, actor=actor,
+                note=f"bank match #{match.id}")
+
+    def undo(self, session, *, match, item_row, actor):
+        payment = session.scalar(select(InvoicePayment).where(
+            InvoicePayment.reference == payment_reference(match.id, item_row.item_key)))
+        if payment is not None:
+            invoicing.reverse_payment(session, payment, reason=f"bank match #{match.id} undone",
+                                      journal_entry_id=match.undo_entry_id, actor=actor)
+
+
+register(InvoiceProvider())

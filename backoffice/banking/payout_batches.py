@@ -1,0 +1,95 @@
+"""Executed payout batches as items a bank line may be (provider ``payout_batch``).
+
+Executing a batch already posted Dr payables / Cr bank, one posting per fund
+(``expenses.payouts.mark_executed``, source ``("payout_batch", id)``). The bank books the SEPA
+file as one debit (CAMT gives the message id and the PmtInfId) or one line per transfer (with its
+end-to-end id), so both are offered: the batch (``key = "<batch id>"``, amount -total, all its
+postings on the bank's ledger account) and each transfer (``key = "<batch id>:<item id>"``,
+amount -amount, the posting of its fund). Once money is allocated to one, the other is no longer
+offered. Accepting posts nothing: the match's ``bank_match_items`` rows record the postings as
+confirmed by the bank (the booked-postings provider leaves these postings to this one, so they
+are never offered twice); undo clears that.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from ..expenses.models import BatchStatus, PayoutBatch, PayoutItem
+from ..ledger.models import JournalEntry, Posting
+from .matching import OpenItem, register
+from .providers import (
+    ConfirmsBookedPostings,
+    allocated_keys,
+    confirmed_elsewhere,
+    unreconciled_postings_query,
+)
+
+SOURCE = "payout_batch"
+
+
+class PayoutBatches(ConfirmsBookedPostings):
+    name = "payout_batch"
+    label = "Executed payout batches"
+    claims_sources = (SOURCE,)
+
+    def open_items(self, session, bank_account) -> Iterable[OpenItem]:
+        rows = session.execute(unreconciled_postings_query(bank_account).where(
+            JournalEntry.source_kind == SOURCE, JournalEntry.source_id.is_not(None))).all()
+        if not rows:
+            return
+        postings: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for posting_id, amount, _day, _entry, _text, _kind, source_id in rows:
+            if source_id.isdigit():
+                postings[int(source_id)].append((posting_id, amount))
+        posting_ids = [row[0] for row in rows]
+        taken = confirmed_elsewhere(session, posting_ids, self.name)
+        fund_of = {}
+        for start in range(0, len(posting_ids), 1000):
+            fund_of.update(session.execute(select(Posting.id, Posting.fund_id).where(
+                Posting.id.in_(posting_ids[start:start + 1000]))).all())
+        allocated = allocated_keys(session, bank_account, self.name)
+        batches = {batch.id: batch for batch in session.scalars(
+            select(PayoutBatch).where(PayoutBatch.id.in_(list(postings)),
+                                      PayoutBatch.status == BatchStatus.EXECUTED))}
+        transfers: dict[int, list[PayoutItem]] = defaultdict(list)
+        for item in session.scalars(select(PayoutItem).where(PayoutItem.batch_id.in_(list(batches)))
+                                    .order_by(PayoutItem.batch_id, PayoutItem.line_no)):
+            transfers[item.batch_id].append(item)
+        currency = bank_account.currency
+        for batch_id, batch in sorted(batches.items()):
+            own = sorted(postings[batch_id])
+            if any(posting_id in taken for posting_id, _ in own):
+                continue
+            per_fund = {fund_of[p]: p for p, _ in own}  # one bank posting per fund and entry
+            singly = {key.partition(":")[2] for key in allocated
+                      if key.partition(":")[0] == str(batch_id) and ":" in key}
+            if not singly:
+                yield OpenItem(
+                    provider=self.name, key=str(batch_id), amount=sum(a for _, a in own),
+                    currency=currency, date=batch.executed_on,
+                    label=f"Payout batch {batch.message_id}: {batch.item_count} transfer"
+                          f"{'s' if batch.item_count != 1 else ''}",
+                    references=(batch.message_id, f"{batch.message_id}-1"),
+                    kind="payout batch", url=f"/expenses/payouts/{batch_id}",
+                    allow_partial=False, postings=tuple(own))
+            if str(batch_id) in allocated or len(transfers[batch_id]) < 2:
+                continue  # matched as a whole; or a batch of one transfer, which it is
+            for item in transfers[batch_id]:
+                posting_id = per_fund.get(item.fund_id)
+                if posting_id is None:
+                    continue
+                yield OpenItem(
+                    provider=self.name, key=f"{batch_id}:{item.id}", amount=-item.amount,
+                    currency=currency, date=batch.executed_on,
+                    label=f"Transfer {item.end_to_end_id} to {item.payee_name} "
+                          f"(batch {batch.message_id})",
+                    references=(item.end_to_end_id,), ibans=(item.iban,),
+                    counterparty=item.payee_name, kind="transfer",
+                    url=f"/expenses/payouts/{batch_id}", allow_partial=False,
+                    postings=((posting_id, -item.amount),))
+
+
+register(PayoutBatches())
