@@ -51,8 +51,6 @@ def _describe(rng: random.Random, entry: JournalEntry, amount: int, day: date) -
     if text == "Membership fee":
         name = rng.choice(MEMBERS)
         return name, f"Mitgliedsbeitrag {day.year} {name}"
-    if text == "Stripe payout":
-        return "Stripe Payments Europe Ltd", f"STRIPE PAYOUT po_{rng.getrandbits(40):010x}"
     if text == "Account maintenance fee":
         return "Commerzbank", f"Kontofuehrung {day:%m/%Y}"
     for key, vendor in VENDORS.items():

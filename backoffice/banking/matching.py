@@ -339,12 +339,12 @@ def rank(line: LineFacts, index: ItemIndex, limit: int = 3) -> list[Suggestion]:
             if not reference and key not in iban_hits:
                 reasons[-1] += f", {_days(days)}"
         if not exact:
-            reasons.append(f"{'part' if abs(line.amount) < abs(open_amount) else 'more than'} "
-                           f"of what is open")
+            reasons.append(f"{'part of' if abs(line.amount) < abs(open_amount) else 'more than'} "
+                           f"what is open")
         allocate = line.amount if abs(line.amount) <= abs(open_amount) else open_amount
         suggestions.append(Suggestion(item, score, reasons, reference, exact, allocate))
     together = _together(line, index, found)
-    if together is not None and not any(s.exact_amount for s in suggestions):
+    if together is not None and not any(s.exact_amount and s.reference for s in suggestions):
         suggestions.append(together)
     suggestions.sort(key=lambda s: (-s.score, s.item.date or date.min, s.item.key))
     return suggestions[:limit]

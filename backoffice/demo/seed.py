@@ -23,6 +23,7 @@ from ..ledger import services as ledger
 from ..ledger.balances import account_balances
 from ..ledger.models import JournalEntry, PeriodKind
 from ..ledger.services import Line
+from ..payments.models import StripePayout
 from .sponsorship import seed_sponsorship
 
 DEMO_PASSWORD = "backoffice-demo"
@@ -185,16 +186,24 @@ def _one_day(demo: Demo, day: date, funds: dict) -> None:
                                                  Line(a("4100"), target, -gross)], ("donation", None))
         demo.post(day, "Stripe fee", [Line(a("6000"), target, fee), Line(a("1300"), target, -fee)],
                   ("stripe", None))
-    # Weekly Stripe payout to the bank: Stripe pays out what each fund holds there.
+    # Weekly Stripe payout to the bank: one payout of what the funds hold there, booked per
+    # fund, as the webhook handler books one (a single bank line "STRIPE PAYOUT po_...").
     if weekday == 0:
         stripe = a("1300")
+        lines = []
         for fund in [general, *funds.values()]:
             held = account_balances(demo.session, day - timedelta(days=2), fund_id=fund.id,
                                     account_ids=[stripe.id]).get((stripe.id, "EUR"), 0)
             if held > 0:
-                amount = Money(held, "EUR")
-                demo.post(day, "Stripe payout", [Line(a("1200"), fund, amount),
-                                                 Line(stripe, fund, -amount)], ("stripe_payout", None))
+                lines += [Line(a("1200"), fund, Money(held, "EUR")),
+                          Line(stripe, fund, Money(-held, "EUR"))]
+        if lines:
+            payout_id = f"po_{rng.getrandbits(64):016x}Demo"
+            entry = demo.post(day, f"Stripe payout {payout_id}", lines,
+                              ("stripe_payout", payout_id))
+            demo.session.add(StripePayout(
+                stripe_id=payout_id, amount=sum(line.amount.amount for line in lines[::2]),
+                currency="EUR", arrival_date=day, status="paid", journal_entry_id=entry.id))
     # Group life: meetups pay venues and pizza, receive local sponsorship and tickets.
     for index, (code, name, kind, scale) in enumerate(GROUPS):
         fund = funds[code]

@@ -158,6 +158,21 @@ def test_accepting_an_invoice_records_the_payment_and_undo_reverses_it(session, 
                                   actor=treasurer)
 
 
+def test_invoices_named_together_outrank_a_booked_posting_of_the_same_amount(
+        session, bank, treasurer, acme):
+    """An unrelated booked bank posting that happens to have the line's amount (no reference)
+    does not hide the suggestion built from the invoices the text names."""
+    from backoffice.ledger.services import general_fund
+
+    invoices = [issued(acme, SILVER) for _ in range(2)]
+    with transaction():
+        give(session, general_fund(session), Money(2 * 119000, "EUR"))
+    text = "Rechnungen " + " und ".join(misread(i.number) for i in invoices)
+    bank_line, = statement(session, bank, treasurer, [line(2 * 119000, text)])
+    first, *_ = services.suggestions_for(session, bank, [bank_line])[bank_line.id]
+    assert [item.key for item in first.items] == [str(i.id) for i in invoices]
+
+
 def test_one_line_pays_three_invoices(session, bank, treasurer, acme):
     invoices = [issued(acme, SILVER) for _ in range(3)]
     text = "Rechnungen " + ", ".join(misread(i.number) for i in invoices)
@@ -167,7 +182,7 @@ def test_one_line_pays_three_invoices(session, bank, treasurer, acme):
     assert together.reason == (" + ".join(f"invoice {i.number}" for i in invoices)
                                + " in the reference; together the same amount")
     assert together.exact_amount and not together.confident  # several items: always asked
-    assert all(s.reason.endswith("more than of what is open") for s in single)
+    assert all(s.reason.endswith("more than what is open") for s in single)
     match = accept(session, bank, [bank_line], [(i.provider, i.key) for i in together.items],
                    treasurer)
     session.expire_all()
