@@ -676,14 +676,11 @@ def bulk_matches(session, bank_account, pairs, *, actor, how: str = "auto") -> i
         for match_id, (line, s) in zip(ids, pairs, strict=True)
         for posting_id, part in _item_rows(s.item, line.amount)])
     lines = BankLine.__table__
-    for start in range(0, len(ids), 1000):  # a statement per thousand lines, not per line
-        chunk_ids = ids[start:start + 1000]
-        own_match = (select(parts.c.match_id)
-                     .where(parts.c.bank_line_id == lines.c.id, parts.c.match_id.in_(chunk_ids))
-                     .scalar_subquery())
+    for start in range(0, len(ids), 1000):  # UPDATE ... FROM, a statement per thousand lines
         session.execute(
-            lines.update().where(lines.c.id.in_([line.id for line, _ in pairs[start:start + 1000]]))
-            .values(status="matched", match_id=own_match))
+            lines.update().where(lines.c.id == parts.c.bank_line_id,
+                                 parts.c.match_id.in_(ids[start:start + 1000]))
+            .values(status="matched", match_id=parts.c.match_id))
     session.expire_all()  # loaded lines (if any) read their new status from the database
     audit.record(session, actor, f"bank.{how}_matched_in_bulk", "bank_account", bank_account.id,
                  summary=f"{len(ids)} line(s) matched ({how})", after={"matches": list(ids)})
