@@ -1,5 +1,6 @@
 """``backoffice doctor``: say plainly what this machine lacks, instead of failing obscurely later."""
 import shutil
+import sqlite3
 import subprocess
 import sys
 import warnings
@@ -10,6 +11,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import text
 
 from ..extensions import db
+
+MIN_SQLITE = (3, 33)  # UPDATE ... FROM (bank matches written in bulk)
 
 
 def _weasyprint_problem() -> str | None:
@@ -36,6 +39,10 @@ def doctor():
     except Exception as error:  # noqa: BLE001 (report any failure to connect)
         problems += 1
         click.echo(f"FAIL  database: {error}")
+    if sqlite3.sqlite_version_info < MIN_SQLITE:
+        problems += 1
+        click.echo(f"FAIL  SQLite {sqlite3.sqlite_version} is too old: the app needs "
+                   f"{'.'.join(map(str, MIN_SQLITE))} or newer (UPDATE ... FROM)")
     with warnings.catch_warnings():
         issue = _weasyprint_problem()
     if issue:
