@@ -425,12 +425,18 @@ def _posting_date(session, day: date) -> date:
 def accept(session, bank_account: BankAccount, *, lines: Sequence[BankLine],
            items: Sequence[tuple[str, str]], actor, how: str = "manual", reason: str = "",
            index: ItemIndex | None = None) -> BankMatch:
-    """Match the lines to the items: the lines' total is allocated over the items in order."""
+    """Match the lines to the items: the lines' total is allocated over the items in order.
+
+    Without an ``index`` (one match from the page, not many in an import that holds the lock
+    already) the bank account is locked first, so that what the items still owe is read after
+    any match made at the same moment has been committed."""
     lines = list(lines)
     if not lines:
         raise ValidationError("Choose at least one bank line.")
     if not items:
         raise ValidationError("Choose at least one item to match.")
+    if index is None:
+        _lock(session, bank_account)
     for line in lines:
         if line.bank_account_id != bank_account.id:
             raise NotFound("No such bank line.")
@@ -490,6 +496,16 @@ def accept(session, bank_account: BankAccount, *, lines: Sequence[BankLine],
                  after={"lines": [line.id for line in lines], "items": [list(k) for k, _ in chosen],
                         "amounts": amounts})
     return match
+
+
+def _lock(session, bank_account: BankAccount) -> None:
+    """Matches on one bank account are made one at a time: writing the account's row takes its
+    row lock on PostgreSQL and the write lock on SQLite, until the commit. Whatever is read
+    afterwards (lines still open, what items still owe) is what the previous match left, so two
+    treasurers, or a double click, cannot allocate the same open amount twice."""
+    table = BankAccount.__table__
+    session.execute(table.update().where(table.c.id == bank_account.id).values(id=table.c.id))
+    session.expire_all()
 
 
 def _item_rows(item: OpenItem, amount: int) -> list[tuple[int | None, int]]:

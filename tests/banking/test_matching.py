@@ -347,7 +347,7 @@ def test_a_line_matched_meanwhile_by_somebody_else_is_a_conflict(session, opened
     assert line.status == "open"  # as this treasurer's page saw it
     table = BankLine.__table__     # ... while another request matched it
     session.execute(table.update().where(table.c.id == line.id).values(status="matched"))
-    with pytest.raises(Conflict, match="somebody else"):
+    with pytest.raises(Conflict, match="already matched"):
         services.accept(session, opened, lines=[line], items=[("posting", str(posting.id))],
                         actor=treasurer)
     session.rollback()
