@@ -2,7 +2,9 @@
 
 1. Issuing invoices including their PDFs (number, PDF/A-3 with the Factur-X XML, SHA-256, stored
    file, ledger entry, audit): the time per invoice, against WeasyPrint rendering the same HTML
-   alone (a plain PDF). The app's overhead should stay under 20 %.
+   alone, both as a plain PDF and as the same PDF/A-3 with the XML attached (WeasyPrint's own
+   work for the document the law asks for). The app's overhead should stay under 20 %: the target
+   applies to the second comparison, the first is reported beside it.
 2. Webhook throughput: signed Stripe events posted to ``/stripe/webhook`` and processed end to
    end (signature, event store, handlers, bookings, Stripe API calls to the local stand-in), the
    mix a Checkout payment produces, with duplicate deliveries. Target: 200 events/s on SQLite.
@@ -55,7 +57,7 @@ def _issue(report, backend, quick):
             ids = _drafts(session, _sponsor(session), count)
             from backoffice.invoicing.models import Invoice
 
-            issue_ms, render_ms = [], []
+            issue_ms, render_ms, same_ms = [], [], []
             for position, invoice_id in enumerate(ids):
                 invoice = session.get(Invoice, invoice_id)
                 started = time.perf_counter()
@@ -70,16 +72,24 @@ def _issue(report, backend, quick):
                     started = time.perf_counter()
                     html_to_pdf(html)
                     render_ms.append((time.perf_counter() - started) * 1000)
+                    options = documents.facturx_options(documents.cii_xml(invoice, totals),
+                                                        invoice.number)
+                    started = time.perf_counter()
+                    html_to_pdf(html, **options)
+                    same_ms.append((time.perf_counter() - started) * 1000)
             db.engine.dispose()
     per_invoice = statistics.median(issue_ms)
-    alone = statistics.median(render_ms)
-    overhead = (per_invoice - alone) / alone * 100
+    alone, same = statistics.median(render_ms), statistics.median(same_ms)
     report.add("invoicing", "issue one invoice incl. PDF/A-3 (median)", backend, f"{count}",
                per_invoice)
-    report.add("invoicing", "WeasyPrint, same HTML alone (median)", backend, f"{len(render_ms)}",
-               alone)
-    report.add("invoicing", "app overhead over WeasyPrint alone", backend, f"{count}", overhead,
-               unit="%", target=OVERHEAD_TARGET)
+    report.add("invoicing", "WeasyPrint, same HTML, plain PDF (median)", backend,
+               f"{len(render_ms)}", alone)
+    report.add("invoicing", "WeasyPrint, same HTML, PDF/A-3 + XML (median)", backend,
+               f"{len(same_ms)}", same)
+    report.add("invoicing", "app overhead over a plain PDF", backend, f"{count}",
+               (per_invoice - alone) / alone * 100, unit="%")
+    report.add("invoicing", "app overhead over the same PDF/A-3", backend, f"{count}",
+               (per_invoice - same) / same * 100, unit="%", target=OVERHEAD_TARGET)
     report.add("invoicing", "issuing throughput", backend, f"{count}",
                count / (sum(issue_ms) / 1000), unit="/s")
 
