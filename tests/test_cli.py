@@ -16,12 +16,13 @@ def _run(app, *args):
     return app.test_cli_runner().invoke(args=list(args))
 
 
-def test_demo_seed_fills_an_empty_database(app, session):
+def test_demo_seed_fills_an_empty_database(app, session, mailbox):
     since = (date.today() - timedelta(days=5)).isoformat()
     result = _run(app, "demo", "seed", "--since", since)
     assert result.exit_code == 0, result.output
     assert "Seeded 5 users, 13 funds and" in result.output
     assert problems(session) == []
+    assert mailbox == []  # the demo's invitations and decisions go to made-up addresses: unsent
 
 
 @pytest.mark.demo_data

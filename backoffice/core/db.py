@@ -52,6 +52,17 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
+@event.listens_for(Engine, "savepoint")
+def _sqlite_begin_before_savepoint(connection, name):
+    """Python's sqlite3 driver opens a transaction only before INSERT, UPDATE or DELETE. A
+    SAVEPOINT sent before any of those would start a transaction of its own, and its RELEASE
+    would commit it: what a service guarded with ``begin_nested()`` would survive the rollback of
+    the unit of work around it. So the real transaction is begun first."""
+    dbapi = connection.connection.dbapi_connection
+    if type(dbapi).__module__.startswith("sqlite3") and not dbapi.in_transaction:
+        dbapi.execute("BEGIN")
+
+
 def _unique_violation(error: IntegrityError) -> bool:
     sqlstate = getattr(error.orig, "sqlstate", None)  # psycopg
     if sqlstate is not None:

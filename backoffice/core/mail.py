@@ -39,6 +39,11 @@ def queue_mail(session, to, subject: str, body: str, **kwargs) -> EmailMessage:
     return message
 
 
+def discard_outbox(session) -> int:
+    """Drop what the session would send on commit (demo data mails nobody); returns how many."""
+    return len(session.info.pop(_OUTBOX, None) or [])
+
+
 def deliver(messages: list[EmailMessage]) -> None:
     config = current_app.config
     if not config.get("MAIL_SERVER"):
@@ -60,6 +65,8 @@ def deliver(messages: list[EmailMessage]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_outbox(session):
+    if session.in_nested_transaction():
+        return  # a savepoint was released: the outer transaction may still roll back
     messages = session.info.pop(_OUTBOX, None)
     if not messages:
         return

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from ..auth import services as auth
 from ..auth.models import User
 from ..banking.demo import seed_banking
+from ..core.mail import discard_outbox
 from ..core.money import Money
 from ..core.permissions import Role
 from ..funds.fees import income_lines, set_policy
@@ -85,7 +86,9 @@ class Demo:
 def seed(session, today: date | None = None, since: date | None = None) -> dict:
     """Create the demo data in the caller's transaction; returns counts for the summary.
 
-    The ledger history runs from ``since`` (default: 1 January of last year) to ``today``.
+    The ledger history runs from ``since`` (default: 1 January of last year) to ``today``. The
+    services it calls queue mail (invitations, decisions, reminders) to the demo's made-up
+    addresses: none of it is sent.
     """
     today = today or date.today()
     users = {}
@@ -136,6 +139,7 @@ def seed(session, today: date | None = None, since: date | None = None) -> dict:
     seed_invoicing(session, actor=treasurer, groups=groups, today=today)
     bank = seed_banking(session, treasurer, today)
     entries = session.scalar(select(func.count()).select_from(JournalEntry))
+    discard_outbox(session)
     return {"users": len(users), "funds": len(funds) + 1, "entries": entries, **bank,
             **sponsorship}
 
