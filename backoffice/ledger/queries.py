@@ -89,25 +89,32 @@ class JournalPage:
 
 def journal_page(session, filters: JournalFilter, *, before: Cursor | None = None,
                  after: Cursor | None = None, limit: int = 50) -> JournalPage:
-    """Entries newest first, ``limit`` at a time."""
+    """Entries newest first, ``limit`` at a time.
+
+    One row more than shown is read in the direction of travel to know whether a further page
+    exists; the other direction has one when the page was reached from a cursor (that row is
+    there). No "is there anything beyond" query: on PostgreSQL its generic prepared plan could
+    scan the whole journal to find nothing."""
     conditions = filters.conditions()
     key = (JournalEntry.booking_date, JournalEntry.id)
     statement = select(JournalEntry).where(*conditions).options(joinedload(JournalEntry.posted_by))
     if after is not None:
         rows = list(session.scalars(statement.where(_after(*key, after))
-                                    .order_by(*key).limit(limit)))[::-1]
+                                    .order_by(*key).limit(limit + 1)))
+        more_newer, more_older = len(rows) > limit, True
+        rows = rows[:limit][::-1]
     else:
         if before is not None:
             statement = statement.where(_before(*key, before))
-        rows = list(session.scalars(statement.order_by(key[0].desc(), key[1].desc()).limit(limit)))
+        rows = list(session.scalars(statement.order_by(key[0].desc(), key[1].desc())
+                                    .limit(limit + 1)))
+        more_newer, more_older = before is not None, len(rows) > limit
+        rows = rows[:limit]
     if not rows:
         return JournalPage(entries=[], newer=None, older=None)
     newest, oldest = (rows[0].booking_date, rows[0].id), (rows[-1].booking_date, rows[-1].id)
-    return JournalPage(
-        entries=rows,
-        newer=newest if _any(session, JournalEntry, conditions, _after(*key, newest)) else None,
-        older=oldest if _any(session, JournalEntry, conditions, _before(*key, oldest)) else None,
-    )
+    return JournalPage(entries=rows, newer=newest if more_newer else None,
+                       older=oldest if more_older else None)
 
 
 def _any(session, model, conditions, *more) -> bool:
@@ -168,7 +175,8 @@ def account_ledger(session, account_id: int, *, fund_id: int | None = None,
     elif before is not None:
         statement = statement.where(_before(*key, before))
     order = key if forward else (key[0].desc(), key[1].desc())
-    postings = list(session.scalars(statement.order_by(*order).limit(limit)).unique())
+    postings = list(session.scalars(statement.order_by(*order).limit(limit + 1)).unique())
+    beyond, postings = len(postings) > limit, postings[:limit]  # a page further this way?
     if not forward:
         postings.reverse()
     if not postings:
@@ -181,8 +189,12 @@ def account_ledger(session, account_id: int, *, fund_id: int | None = None,
     for posting in postings:
         running[posting.currency] += posting.amount
         rows.append(LedgerRow(posting, running[posting.currency]))
-    return AccountLedgerPage(
-        rows=rows, opening=opening,
-        earlier=first if _any(session, Posting, conditions, _before(*key, first)) else None,
-        later=last if _any(session, Posting, conditions, _after(*key, last)) else None,
-    )
+    if forward:  # reached from ``after`` (that row is earlier) or from a date (look)
+        has_earlier = after is not None or _any(session, Posting, conditions,
+                                                 _before(*key, first))
+        has_later = beyond
+    else:        # the latest page, or reached from ``before`` (that row is later)
+        has_earlier, has_later = beyond, before is not None
+    return AccountLedgerPage(rows=rows, opening=opening,
+                             earlier=first if has_earlier else None,
+                             later=last if has_later else None)

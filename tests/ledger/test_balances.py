@@ -143,6 +143,9 @@ def test_journal_filters_and_pages_cover_every_entry_once(books, session):
     assert everything == sorted(everything, key=lambda e: (e.booking_date, e.id), reverse=True)
     newer = journal_page(session, JournalFilter(), after=(everything[3].booking_date, everything[3].id), limit=3)
     assert newer.entries == everything[:3]
+    assert newer.newer is None and newer.older == (everything[2].booking_date, everything[2].id)
+    middle = journal_page(session, JournalFilter(), after=(everything[6].booking_date, everything[6].id), limit=3)
+    assert middle.entries == everything[3:6] and middle.newer and middle.older
 
     def descriptions(**kw):
         return [e.description for e in journal_page(session, JournalFilter(**kw), limit=50).entries]
