@@ -18,13 +18,11 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from ..expenses.models import BatchStatus, PayoutBatch, PayoutItem
-from ..ledger.models import JournalEntry, Posting
+from ..ledger.models import Posting
 from .matching import OpenItem, register
 from .providers import (
     ConfirmsBookedPostings,
     allocated_keys,
-    confirmed_elsewhere,
-    unreconciled_postings_query,
 )
 
 SOURCE = "payout_batch"
@@ -36,16 +34,11 @@ class PayoutBatches(ConfirmsBookedPostings):
     claims_sources = (SOURCE,)
 
     def open_items(self, session, bank_account) -> Iterable[OpenItem]:
-        rows = session.execute(unreconciled_postings_query(bank_account).where(
-            JournalEntry.source_kind == SOURCE, JournalEntry.source_id.is_not(None))).all()
-        if not rows:
+        postings = {int(source_id): own for source_id, (own, _day)
+                    in self.unconfirmed(session, bank_account).items() if source_id.isdigit()}
+        if not postings:
             return
-        postings: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for posting_id, amount, _day, _entry, _text, _kind, source_id in rows:
-            if source_id.isdigit():
-                postings[int(source_id)].append((posting_id, amount))
-        posting_ids = [row[0] for row in rows]
-        taken = confirmed_elsewhere(session, posting_ids, self.name)
+        posting_ids = [posting_id for own in postings.values() for posting_id, _ in own]
         fund_of = {}
         for start in range(0, len(posting_ids), 1000):
             fund_of.update(session.execute(select(Posting.id, Posting.fund_id).where(
@@ -60,9 +53,7 @@ class PayoutBatches(ConfirmsBookedPostings):
             transfers[item.batch_id].append(item)
         currency = bank_account.currency
         for batch_id, batch in sorted(batches.items()):
-            own = sorted(postings[batch_id])
-            if any(posting_id in taken for posting_id, _ in own):
-                continue
+            own = postings[batch_id]
             per_fund = {fund_of[p]: p for p, _ in own}  # one bank posting per fund and entry
             singly = {key.partition(":")[2] for key in allocated
                       if key.partition(":")[0] == str(batch_id) and ":" in key}

@@ -116,5 +116,20 @@ class ConfirmsBookedPostings(Provider):
     def accept(self, session, *, bank_account, match, item, amount, booking_date, actor):
         return []
 
+    def unconfirmed(self, session, bank_account) -> dict[str, tuple[list[tuple[int, int]], date]]:
+        """{document id: ([(posting id, amount), ...], booking date)}: the bank postings of
+        entries whose source is this provider's document (``claims_sources``) that no line has
+        confirmed yet. A document one of whose postings another provider's match confirmed
+        (matched as a booked posting before this provider existed) is left out."""
+        rows = session.execute(unreconciled_postings_query(bank_account).where(
+            JournalEntry.source_kind.in_(self.claims_sources),
+            JournalEntry.source_id.is_not(None))).all()
+        taken = confirmed_elsewhere(session, [row[0] for row in rows], self.name)
+        documents: dict[str, tuple[list[tuple[int, int]], date]] = {}
+        for posting_id, amount, day, _entry, _text, _kind, source_id in rows:
+            documents.setdefault(source_id, ([], day))[0].append((posting_id, amount))
+        return {source_id: (sorted(own), day) for source_id, (own, day) in documents.items()
+                if not any(posting_id in taken for posting_id, _ in own)}
+
 
 register(BookedPostings())

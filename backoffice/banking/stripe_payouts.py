@@ -11,15 +11,13 @@ id and the amount are what the match rests on.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from ..ledger.models import JournalEntry
 from ..payments.models import StripePayout
 from .matching import OpenItem, register
-from .providers import ConfirmsBookedPostings, confirmed_elsewhere, unreconciled_postings_query
+from .providers import ConfirmsBookedPostings
 
 SOURCE = "stripe_payout"
 
@@ -30,32 +28,19 @@ class StripePayouts(ConfirmsBookedPostings):
     claims_sources = (SOURCE,)
 
     def open_items(self, session, bank_account) -> Iterable[OpenItem]:
-        rows = session.execute(unreconciled_postings_query(bank_account).where(
-            JournalEntry.source_kind == SOURCE, JournalEntry.source_id.is_not(None))).all()
-        if not rows:
-            return
-        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        booked_on = {}
-        for posting_id, amount, day, _entry, _text, _kind, stripe_id in rows:
-            postings[stripe_id].append((posting_id, amount))
-            booked_on[stripe_id] = day
-        taken = confirmed_elsewhere(session, [row[0] for row in rows], self.name)
+        documents = self.unconfirmed(session, bank_account)
         arrival = {}
-        ids = list(postings)
+        ids = list(documents)
         for start in range(0, len(ids), 1000):
             arrival.update(session.execute(
                 select(StripePayout.stripe_id, StripePayout.arrival_date).where(
                     StripePayout.stripe_id.in_(ids[start:start + 1000]))).all())
-        for stripe_id, own in sorted(postings.items()):
-            if any(posting_id in taken for posting_id, _ in sorted(own)):
-                continue
+        for stripe_id, (own, booked_on) in sorted(documents.items()):
             yield OpenItem(
                 provider=self.name, key=stripe_id, amount=sum(a for _, a in own),
-                currency=bank_account.currency,
-                date=arrival.get(stripe_id, booked_on[stripe_id]),
+                currency=bank_account.currency, date=arrival.get(stripe_id, booked_on),
                 label=f"Stripe payout {stripe_id}", references=(stripe_id,),
                 counterparty="Stripe", kind="Stripe payout", url="/payments/events",
-                allow_partial=False, postings=tuple(sorted(own)))
-
+                allow_partial=False, postings=tuple(own))
 
 register(StripePayouts())
