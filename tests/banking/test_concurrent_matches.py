@@ -2,8 +2,6 @@
 allocated once, whatever the timing. Runs on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import func, select
 
 from backoffice.banking import services
@@ -13,32 +11,9 @@ from backoffice.core.errors import Conflict
 from backoffice.extensions import db
 from backoffice.invoicing.models import InvoicePayment
 
+from ..concurrency import at_once
 from ..invoicing.factories import issued
 from .test_providers import SILVER, acme, line, statement  # noqa: F401  (acme: a fixture)
-
-
-def _at_once(app, work: list) -> list:
-    """Run each callable in its own thread and app context, started together; returns what
-    each raised (None when it went through)."""
-    barrier, outcome = threading.Barrier(len(work)), [None] * len(work)
-
-    def run(position, job):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                with transaction():
-                    job(db.session)
-            except Exception as error:  # noqa: BLE001 (reported to the test)
-                outcome[position] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(n, job)) for n, job in enumerate(work)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcome
 
 
 def test_two_lines_cannot_both_pay_the_same_invoice(app, session, bank, treasurer, acme):  # noqa: F811
@@ -50,14 +25,15 @@ def test_two_lines_cannot_both_pay_the_same_invoice(app, session, bank, treasure
 
     def match(line_id):
         def job(session):
-            account = session.get(BankAccount, ids[0])
-            bank_line = session.get(BankLine, line_id)
-            actor = session.get(type(treasurer), ids[1])
-            services.accept(session, account, lines=[bank_line],
-                            items=[("invoice", str(ids[2]))], actor=actor)
+            with transaction():
+                account = session.get(BankAccount, ids[0])
+                bank_line = session.get(BankLine, line_id)
+                actor = session.get(type(treasurer), ids[1])
+                services.accept(session, account, lines=[bank_line],
+                                items=[("invoice", str(ids[2]))], actor=actor)
         return job
 
-    outcome = _at_once(app, [match(first.id), match(second.id)])
+    outcome = at_once(app, [match(first.id), match(second.id)])
     assert sorted(type(error).__name__ for error in outcome) == ["Conflict", "NoneType"], outcome
     assert "no longer open" in str(next(e for e in outcome if isinstance(e, Conflict)))
     paid = db.session.scalar(select(func.sum(InvoicePayment.amount)).where(
@@ -73,11 +49,12 @@ def test_a_double_click_on_accept_matches_once(app, session, bank, treasurer, ac
     db.session.remove()
 
     def job(session):
-        services.accept(session, session.get(BankAccount, ids[0]),
-                        lines=[session.get(BankLine, ids[3])],
-                        items=[("invoice", str(ids[2]))], actor=session.get(type(treasurer), ids[1]))
+        with transaction():
+            services.accept(session, session.get(BankAccount, ids[0]),
+                            lines=[session.get(BankLine, ids[3])], items=[("invoice", str(ids[2]))],
+                            actor=session.get(type(treasurer), ids[1]))
 
-    outcome = _at_once(app, [job, job])
+    outcome = at_once(app, [job, job])
     assert sum(error is None for error in outcome) == 1
     assert all(isinstance(error, Conflict) for error in outcome if error is not None)
     assert db.session.scalar(select(func.sum(InvoicePayment.amount)).where(

@@ -1,7 +1,6 @@
 """Gap-free numbers when many treasurers issue at the same moment."""
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 from sqlalchemy import select
@@ -11,6 +10,7 @@ from backoffice.extensions import db
 from backoffice.invoicing import numbering, services
 from backoffice.invoicing.models import Invoice
 
+from ..concurrency import at_once
 from . import factories
 
 
@@ -20,26 +20,15 @@ def test_concurrent_issuing_gives_consecutive_unique_numbers(app, backend):
     sponsor = factories.sponsor()
     drafts = [factories.draft(sponsor).id for _ in range(threads_wanted)]
     db.session.remove()
-    barrier = threading.Barrier(threads_wanted)
-    errors = []
 
     def issue(invoice_id):
-        with app.app_context():
-            try:
-                invoice = db.session.get(Invoice, invoice_id)
-                barrier.wait(timeout=30)
-                with transaction():
-                    services.issue(db.session, invoice, actor=None, issue_date=date(2026, 3, 1))
-            except Exception as error:  # noqa: BLE001 (reported below)
-                errors.append(error)
-            finally:
-                db.session.remove()
+        def job(session):
+            with transaction():
+                services.issue(session, session.get(Invoice, invoice_id), actor=None,
+                               issue_date=date(2026, 3, 1))
+        return job
 
-    threads = [threading.Thread(target=issue, args=(i,)) for i in drafts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    errors = [error for error in at_once(app, [issue(i) for i in drafts]) if error is not None]
     assert not errors
     numbers = db.session.scalars(select(Invoice.sequence).where(Invoice.series == "2026")).all()
     assert sorted(numbers) == list(range(1, threads_wanted + 1))

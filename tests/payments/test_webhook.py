@@ -1,7 +1,6 @@
 """Stripe's webhook: signatures, the event store, idempotency, order, and the bookings."""
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -17,6 +16,7 @@ from backoffice.payments import services
 from backoffice.payments.models import CheckoutSession, StripeEvent, StripeFee, StripePayout
 
 from .. import stripe_standin as sis
+from ..concurrency import at_once
 from ..invoicing import factories
 
 GROSS = 595000  # 5,000.00 + 19 % VAT
@@ -159,19 +159,12 @@ def test_concurrent_duplicate_deliveries_book_once(app, client, stripe, invoice)
     completed = checkout(client, stripe, invoice)
     payload, headers = sis.delivery(sis.event("checkout.session.completed", completed))
     db.session.remove()
-    barrier, results = threading.Barrier(4), []
 
-    def deliver():
-        with app.test_client() as own:
-            barrier.wait(timeout=20)
-            response = own.post("/stripe/webhook", data=payload, headers=headers)
-            results.append((response.status_code, response.json.get("status")))
+    def deliver(session):
+        response = app.test_client().post("/stripe/webhook", data=payload, headers=headers)
+        return response.status_code, response.json.get("status")
 
-    threads = [threading.Thread(target=deliver) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = at_once(app, [deliver] * 4, timeout=60)
     assert sorted(results) == [(200, "duplicate")] * 3 + [(200, "processed")]
     assert count(InvoicePayment) == 1 and count(StripeFee) == 1 and count(StripeEvent) == 1
     assert balance("receivables") == 0
