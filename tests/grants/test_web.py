@@ -34,10 +34,6 @@ def uploads(app, grants, tmp_path):
     return folder
 
 
-def _tokens(client, path=APPLY) -> dict:
-    return form_tokens(client, path)
-
-
 def _complete(**overrides) -> dict:
     start = (date.today() + timedelta(days=70)).isoformat()
     values = {
@@ -60,7 +56,7 @@ def _post(client, data, *, button="submit", files=(), path=APPLY):
 
     The body is encoded here, in memory: the test client would spool a large one to a temporary
     file that it never closes."""
-    payload = MultiDict({**_tokens(client, path), **data, button: "x"})
+    payload = MultiDict({**form_tokens(client, path), **data, button: "x"})
     for data_bytes, name in files:
         payload.add("attachments", FileStorage(io.BytesIO(data_bytes), filename=name,
                                                content_type="application/pdf"))
@@ -162,7 +158,7 @@ def test_spam_traps(client, grants, uploads, app):
 
 
 def test_forged_started_token_is_refused(client, grants, uploads):
-    payload = {**_tokens(client), **_complete(), "submit": "x", "started": "1700000000"}
+    payload = {**form_tokens(client, APPLY), **_complete(), "submit": "x", "started": "1700000000"}
     response = client.post(APPLY, data=payload)
     assert response.status_code == 400
     assert "incomplete or expired" in response.get_data(as_text=True)
@@ -170,7 +166,7 @@ def test_forged_started_token_is_refused(client, grants, uploads):
 
 
 def test_csrf_is_checked_on_the_public_form(client, grants, uploads):
-    payload = {**_complete(), "submit": "x", "started": _tokens(client)["started"]}
+    payload = {**_complete(), "submit": "x", "started": form_tokens(client, APPLY)["started"]}
     response = client.post(APPLY, data=payload)
     assert response.status_code == 400 and "CSRF" in response.get_data(as_text=True)
     _nothing_stored(uploads)
@@ -351,7 +347,7 @@ def test_the_public_list_shows_only_programmes_that_publish(client, grants):
 
 def test_lost_links_are_emailed_again_and_limited(client, grants, uploads, mailbox, app):
     application = make_application(grants, Status.SUBMITTED)
-    tokens = _tokens(client, "/grants/links")
+    tokens = form_tokens(client, "/grants/links")
     for _ in range(3):
         response = client.post("/grants/links", data={**tokens, "email": application.contact_email,
                                                       "submit": "x"})
