@@ -7,9 +7,6 @@ from backoffice.core.permissions import Role
 
 PASSWORD = "correct horse battery"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                        r'name="csrf_token" value="([^"]+)"|'
-                        r'value="([^"]+)" name="csrf_token"')
 
 
 def email_for(role: Role | str) -> str:

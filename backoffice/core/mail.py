@@ -80,4 +80,4 @@ def _send_outbox(session):
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_outbox(session, previous_transaction):
     if previous_transaction.parent is None:  # the outermost transaction, not a savepoint
-        session.info.pop(_OUTBOX, None)
+        discard_outbox(session)
