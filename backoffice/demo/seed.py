@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -24,7 +24,7 @@ from ..ledger import services as ledger
 from ..ledger.balances import account_balances
 from ..ledger.models import JournalEntry, PeriodKind
 from ..ledger.services import Line
-from ..payments.models import StripePayout
+from ..payments.services import on_payout_paid
 from .sponsorship import seed_sponsorship
 
 DEMO_PASSWORD = "backoffice-demo"
@@ -190,24 +190,17 @@ def _one_day(demo: Demo, day: date, funds: dict) -> None:
                                                  Line(a("4100"), target, -gross)], ("donation", None))
         demo.post(day, "Stripe fee", [Line(a("6000"), target, fee), Line(a("1300"), target, -fee)],
                   ("stripe", None))
-    # Weekly Stripe payout to the bank: one payout of what the funds hold there, booked per
-    # fund, as the webhook handler books one (a single bank line "STRIPE PAYOUT po_...").
+    # Weekly Stripe payout to the bank of what Stripe held two days before, booked by the
+    # webhook's own handler (per fund; one bank line "STRIPE PAYOUT po_...").
     if weekday == 0:
         stripe = a("1300")
-        lines = []
-        for fund in [general, *funds.values()]:
-            held = account_balances(demo.session, day - timedelta(days=2), fund_id=fund.id,
-                                    account_ids=[stripe.id]).get((stripe.id, "EUR"), 0)
-            if held > 0:
-                lines += [Line(a("1200"), fund, Money(held, "EUR")),
-                          Line(stripe, fund, Money(-held, "EUR"))]
-        if lines:
-            payout_id = f"po_{rng.getrandbits(64):016x}Demo"
-            entry = demo.post(day, f"Stripe payout {payout_id}", lines,
-                              ("stripe_payout", payout_id))
-            demo.session.add(StripePayout(
-                stripe_id=payout_id, amount=sum(line.amount.amount for line in lines[::2]),
-                currency="EUR", arrival_date=day, status="paid", journal_entry_id=entry.id))
+        held = account_balances(demo.session, day - timedelta(days=2),
+                                account_ids=[stripe.id]).get((stripe.id, "EUR"), 0)
+        if held > 0:
+            arrival = datetime.combine(day, time(12), UTC)
+            on_payout_paid(demo.session, {"id": f"po_{rng.getrandbits(64):016x}Demo",
+                                          "amount": held, "currency": "eur",
+                                          "arrival_date": int(arrival.timestamp())}, {})
     # Group life: meetups pay venues and pizza, receive local sponsorship and tickets.
     for index, (code, name, kind, scale) in enumerate(GROUPS):
         fund = funds[code]
