@@ -64,6 +64,10 @@ class Defaults:
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     UPLOAD_FOLDER: str | None = None  # default: instance/uploads
 
+    # Invoices: the Factur-X XML is always checked against its schema; this also checks the
+    # EN 16931 business rules (schematron, ~10 ms per invoice) before an invoice is issued.
+    INVOICE_CHECK_EN16931 = False
+
     # Member groups, expense claims and payouts.
     GROUP_ADMIN_FEE_PERCENT = "7"  # the fee policy a newly approved group's fund starts with
     RECEIPT_MAX_BYTES = 10_000_000

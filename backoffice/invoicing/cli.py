@@ -1,13 +1,16 @@
-"""``backoffice invoices remind``: send the reminders due today (run it daily from cron)."""
+"""``backoffice invoices remind``: send the reminders due today (run it daily from cron);
+``backoffice invoices check-einvoices``: check the stored e-invoices against EN 16931."""
 from datetime import date
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from ..core.db import transaction
 from ..core.errors import DomainError
 from ..extensions import db
 from . import services
+from .models import Invoice
 
 invoices_cli = AppGroup("invoices", help="Sponsor invoices.")
 
@@ -27,3 +30,26 @@ def remind(day):
         click.echo(f"{dispatch.invoice.number}: {dispatch.kind.replace('_', ' ')} to "
                    f"{dispatch.recipients}")
     click.echo(f"{len(sent)} reminder(s) sent.")
+
+
+@invoices_cli.command("check-einvoices")
+@click.option("--year", type=int, default=None, help="Only invoices issued in this year.")
+def check_einvoices(year):
+    """Check every issued invoice's stored e-invoice against the EN 16931 business rules."""
+    import facturx  # noqa: PLC0415
+
+    from . import en16931  # noqa: PLC0415
+
+    broken = 0
+    query = select(Invoice).where(Invoice.pdf_file_id.is_not(None)).order_by(Invoice.id)
+    if year is not None:
+        query = query.where(Invoice.issue_date.between(date(year, 1, 1), date(year, 12, 31)))
+    for invoice in db.session.scalars(query):
+        _name, xml = facturx.get_xml_from_pdf(services.stored_pdf(db.session, invoice),
+                                              check_xsd=False)
+        for failure in en16931.failures(xml):
+            broken += failure.flag != "warning"
+            click.echo(f"{invoice.number}: {failure.flag} {failure}")
+    if broken:
+        raise click.ClickException(f"{broken} rule(s) broken.")
+    click.echo("All e-invoices pass EN 16931.")

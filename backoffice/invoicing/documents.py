@@ -2,7 +2,6 @@
 its data as a Factur-X / ZUGFeRD e-invoice (CII XML, profile EN 16931) in a PDF/A-3."""
 from __future__ import annotations
 
-import base64
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -162,9 +161,11 @@ def _date(parent, tag: str, day: date, qualified: bool = False):
 
 
 def _party(parent, tag: str, *, name, street, postcode, city, country, vat_id=None,
-           tax_number=None, email=None):
+           tax_number=None, email=None, register=None):
     party = _el(parent, tag)
     _el(party, "ram:Name", name)
+    if register:  # BT-30, the seller's legal registration (register of associations)
+        _el(_el(party, "ram:SpecifiedLegalOrganization"), "ram:ID", register)
     address = _el(party, "ram:PostalTradeAddress")
     _el(address, "ram:PostcodeCode", postcode)
     lines = [line.strip() for line in (street or "").splitlines() if line.strip()]
@@ -187,6 +188,10 @@ def cii_xml(invoice: Invoice, totals: Totals) -> bytes:
     with positive amounts that refers to the invoice it cancels."""
     sign = -1 if invoice.is_cancellation else 1
     currency, seller = invoice.currency, invoice.seller
+    # "Not subject to VAT" (category O: the place of supply is abroad) carries no VAT identifier
+    # of either party and no rate (BR-O-02, BR-O-05, BR-O-10); the seller is identified by its
+    # tax number and register entry instead.
+    outside = any(group.category == CATEGORY_OUTSIDE for group in totals.groups)
     amount = lambda minor: _amount(sign * minor, currency)  # noqa: E731
     root = etree.Element(f"{{{NS['rsm']}}}CrossIndustryInvoice", nsmap=NS)
     context = _el(root, "rsm:ExchangedDocumentContext")
@@ -222,7 +227,8 @@ def cii_xml(invoice: Invoice, totals: Totals) -> bytes:
         tax_el = _el(settlement, "ram:ApplicableTradeTax")
         _el(tax_el, "ram:TypeCode", "VAT")
         _el(tax_el, "ram:CategoryCode", tax.category)
-        _el(tax_el, "ram:RateApplicablePercent", f"{tax.rate_bp / 100:.2f}")
+        if tax.category != CATEGORY_OUTSIDE:
+            _el(tax_el, "ram:RateApplicablePercent", f"{tax.rate_bp / 100:.2f}")
         _el(_el(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"),
             "ram:LineTotalAmount", amount(net))
 
@@ -231,10 +237,11 @@ def cii_xml(invoice: Invoice, totals: Totals) -> bytes:
         _el(agreement, "ram:BuyerReference", invoice.po_reference)
     _party(agreement, "ram:SellerTradeParty", name=seller["name"], street=seller["street"],
            postcode=seller["postcode"], city=seller["city"], country=seller["country"],
-           vat_id=seller["vat_id"], tax_number=seller["tax_number"], email=seller["email"])
+           vat_id=None if outside else seller["vat_id"], tax_number=seller["tax_number"],
+           email=seller["email"], register=seller["register"])
     _party(agreement, "ram:BuyerTradeParty", name=invoice.buyer_name, street=invoice.buyer_street,
            postcode=invoice.buyer_postcode, city=invoice.buyer_city, country=invoice.buyer_country,
-           vat_id=invoice.buyer_vat_id)
+           vat_id=None if outside else invoice.buyer_vat_id)
     if invoice.po_reference:
         _el(_el(agreement, "ram:BuyerOrderReferencedDocument"), "ram:IssuerAssignedID",
             invoice.po_reference)
@@ -264,7 +271,8 @@ def cii_xml(invoice: Invoice, totals: Totals) -> bytes:
         _el(tax_el, "ram:CategoryCode", group.category)
         if group.category in EXEMPTION_CODES:
             _el(tax_el, "ram:ExemptionReasonCode", EXEMPTION_CODES[group.category])
-        _el(tax_el, "ram:RateApplicablePercent", f"{group.rate_bp / 100:.2f}")
+        if group.category != CATEGORY_OUTSIDE:
+            _el(tax_el, "ram:RateApplicablePercent", f"{group.rate_bp / 100:.2f}")
     if invoice.service_end:
         period = _el(settlement, "ram:BillingSpecifiedPeriod")
         _date(period, "ram:StartDateTime", invoice.service_date)
@@ -278,7 +286,9 @@ def cii_xml(invoice: Invoice, totals: Totals) -> bytes:
     _el(summation, "ram:TaxBasisTotalAmount", amount(totals.net))
     _el(summation, "ram:TaxTotalAmount", amount(totals.tax), currencyID=currency)
     _el(summation, "ram:GrandTotalAmount", amount(totals.gross))
-    _el(summation, "ram:DuePayableAmount", amount(0 if invoice.is_cancellation else totals.gross))
+    # A credit note's amount due is the amount credited (BR-CO-16: due = total - prepaid); the
+    # printed cancellation says that nothing is to be paid.
+    _el(summation, "ram:DuePayableAmount", amount(totals.gross))
     if invoice.is_cancellation:
         original = invoice.cancels
         referenced = _el(settlement, "ram:InvoiceReferencedDocument")
@@ -304,48 +314,37 @@ def validate_cii(xml: bytes) -> None:
         raise ValueError(f"e-invoice XML is invalid: {schema.error_log.last_error}")
 
 
-# Factur-X's XMP extension schema (Factur-X 1.0 specification, section 6.2.2).
-_XMP = """<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-<rdf:Description rdf:about="" xmlns:fx="urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#">
-<fx:DocumentType>INVOICE</fx:DocumentType>
-<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>
-<fx:Version>1.0</fx:Version>
-<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>
-</rdf:Description>
-<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
- xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
-<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
-<pdfaSchema:schema>Factur-X PDFA Extension Schema</pdfaSchema:schema>
-<pdfaSchema:namespaceURI>urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#</pdfaSchema:namespaceURI>
-<pdfaSchema:prefix>fx</pdfaSchema:prefix>
-<pdfaSchema:property><rdf:Seq>
-<rdf:li rdf:parseType="Resource"><pdfaProperty:name>DocumentFileName</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>name of the embedded XML invoice file</pdfaProperty:description></rdf:li>
-<rdf:li rdf:parseType="Resource"><pdfaProperty:name>DocumentType</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>INVOICE</pdfaProperty:description></rdf:li>
-<rdf:li rdf:parseType="Resource"><pdfaProperty:name>Version</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The actual version of the Factur-X XML schema</pdfaProperty:description></rdf:li>
-<rdf:li rdf:parseType="Resource"><pdfaProperty:name>ConformanceLevel</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The conformance level of the embedded Factur-X data</pdfaProperty:description></rdf:li>
-</rdf:Seq></pdfaSchema:property>
-</rdf:li></rdf:Bag></pdfaExtension:schemas>
-</rdf:Description>
-</rdf:RDF>"""
-XMP_URI = "data:application/rdf+xml;base64," + base64.b64encode(_XMP.encode()).decode()
+def embed_einvoice(pdf: bytes, xml: bytes, invoice: Invoice) -> bytes:
+    """The PDF/A-3b ``pdf`` with ``xml`` attached as its Factur-X e-invoice.
+
+    The factur-x library writes the attachment (listed once, relationship "Data") and one XMP
+    packet with the PDF/A identification and the Factur-X extension schema; WeasyPrint would put
+    a second ``rdf:RDF`` beside its own and list the file twice in ``/AF``.
+    """
+    import facturx  # noqa: PLC0415
+
+    title = f"{title_of(invoice)} {invoice.number}"
+    return facturx.generate_from_binary(
+        pdf, xml, flavor="factur-x", level="en16931", check_xsd=False, lang=invoice.language,
+        pdf_metadata={"author": invoice.seller["name"], "keywords": "Factur-X", "title": title,
+                      "subject": title})
 
 
-def facturx_options(xml: bytes, number: str) -> dict:
-    """WeasyPrint options that make the PDF a PDF/A-3b with ``xml`` as Factur-X attachment."""
-    from weasyprint import Attachment  # noqa: PLC0415
+def build_pdf(invoice: Invoice, *, pay_url: str | None,
+              check_rules: bool = False) -> tuple[bytes, bytes]:
+    """(PDF bytes, CII XML bytes) of an invoice being issued (number, dates, seller set).
 
-    attachment = Attachment(string=xml, name="factur-x.xml", relationship="Data",
-                            description=f"Factur-X invoice {number}")
-    return {"pdf_variant": "pdf/a-3b", "attachments": [attachment], "xmp_metadata": [XMP_URI]}
-
-
-def build_pdf(invoice: Invoice, *, pay_url: str | None) -> tuple[bytes, bytes]:
-    """(PDF bytes, CII XML bytes) of an invoice being issued (number, dates, seller set)."""
+    The XML is always checked against the schema; ``check_rules`` also runs the EN 16931
+    business rules (about 10 ms; the tests run them on every e-invoice they make)."""
     totals = compute_totals(invoice.lines, invoice.vat_regime)
     xml = cii_xml(invoice, totals)
     validate_cii(xml)
+    if check_rules:
+        from . import en16931  # noqa: PLC0415
+
+        en16931.check(xml)
     html = render_html(invoice, totals, pay_url=pay_url)
-    return html_to_pdf(html, **facturx_options(xml, invoice.number)), xml
+    return embed_einvoice(html_to_pdf(html, pdf_variant="pdf/a-3b"), xml, invoice), xml
 
 
 def title_of(invoice: Invoice) -> str:

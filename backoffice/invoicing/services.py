@@ -361,7 +361,8 @@ def _prepare_issue(session, invoice: Invoice, *, actor, issue_date: date) -> Non
     invoice.fund_id = _fund_for(session, invoice).id
     _apply_totals(invoice)
     pdf, _xml = documents.build_pdf(
-        invoice, pay_url=None if invoice.is_cancellation else pay_url(invoice))
+        invoice, pay_url=None if invoice.is_cancellation else pay_url(invoice),
+        check_rules=current_app.config["INVOICE_CHECK_EN16931"])
     stored = store_upload(session, filename=f"{invoice.number}.pdf", data=pdf, allowed={"pdf"},
                           max_bytes=MAX_PDF_BYTES, actor=actor)
     invoice.pdf_file_id, invoice.pdf_sha256 = stored.id, stored.sha256

@@ -24,9 +24,10 @@ def sponsor(key: str = "DE", **overrides):
         return services.create_sponsor(db.session, data, actor=None)
 
 
-def draft(sponsor_, lines=None, *, group_id=None, service_date=date(2026, 5, 4), **extra):
+def draft(sponsor_, lines=None, *, group_id=None, service_date=date(2026, 5, 4), currency="EUR",
+          **extra):
     lines = lines or [("Gold sponsorship PyConf 2026", 1000, 500000, "standard")]
-    data = DraftData(sponsor=sponsor_, currency="EUR", service_date=service_date,
+    data = DraftData(sponsor=sponsor_, currency=currency, service_date=service_date,
                      group_id=group_id,
                      lines=[LineData(description=d, quantity_milli=q, unit_price=p,
                                      tax_treatment=t, exempt_reason=r[0] if r else "")
