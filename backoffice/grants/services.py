@@ -38,7 +38,7 @@ from ..core.uploads import store_upload
 from ..groups.models import MemberGroup
 from ..ledger import services as ledger
 from ..ledger.balances import fund_balance
-from . import access, payouts
+from . import access, conflicts, payouts
 from .models import (
     Application,
     Attachment,
@@ -473,11 +473,17 @@ def review_of(application: Application, user) -> Review | None:
 
 
 def is_conflicted(application: Application, user) -> bool:
-    """Declared a conflict, or organises the group that applies."""
-    review = review_of(application, user)
-    if review is not None and review.conflict:
-        return True
-    return application.group_id is not None and application.group_id in user.organised_group_ids
+    """Declared a conflict, is the applicant (by account or contact e-mail), or organises the
+    group that applies: ``conflicts.conflict_of``."""
+    return conflicts.conflict_of(application, user) is not None
+
+
+def refuse_if_conflicted(application: Application, actor, action: str) -> None:
+    """``PermissionDenied`` when ``actor`` may not take the decision ``action`` (one of
+    ``conflicts.DECISIONS``) on this application."""
+    refusal = conflicts.refusal(application, actor, action)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
 
 
 def _review_row(session, application: Application, user, *, assigned_by=None) -> Review:
@@ -503,6 +509,7 @@ def _check_open_for_review(application: Application) -> None:
 
 def assign_reviewer(session, application: Application, reviewer, *, actor) -> Review:
     _check_open_for_review(application)
+    refuse_if_conflicted(application, actor, "assign")
     _check_reviewer(reviewer)
     if is_conflicted(application, reviewer):
         raise ValidationError(f"{reviewer.display_name} has a conflict of interest with this "
@@ -527,8 +534,7 @@ def assign_reviewer(session, application: Application, reviewer, *, actor) -> Re
 def volunteer(session, application: Application, *, actor) -> Review:
     _check_open_for_review(application)
     _check_reviewer(actor)
-    if is_conflicted(application, actor):
-        raise ValidationError("You declared a conflict of interest with this application.")
+    refuse_if_conflicted(application, actor, "review")
     if review_of(application, actor) is not None:
         raise ValidationError("You already review this application.")
     review = _review_row(session, application, actor)
@@ -556,9 +562,7 @@ def score(session, application: Application, *, value: int | None, comment: str,
           actor) -> Review:
     _check_open_for_review(application)
     _check_reviewer(actor)
-    if is_conflicted(application, actor):
-        raise PermissionDenied("You declared a conflict of interest (or organise the group that "
-                               "applies): you cannot score this application.")
+    refuse_if_conflicted(application, actor, "score")
     if value is not None and not 1 <= value <= 5:
         raise ValidationError("Score from 1 (weak) to 5 (excellent).", field="score")
     comment = (comment or "").strip()
@@ -579,9 +583,7 @@ def cast_vote(session, application: Application, *, vote: str, actor) -> Review:
         raise InvalidTransition(f"Votes are cast while an application is in review; "
                                 f"{application.reference} is {application.status.label.lower()}.")
     _check_reviewer(actor)
-    if is_conflicted(application, actor):
-        raise PermissionDenied("You declared a conflict of interest (or organise the group that "
-                               "applies): you cannot vote on this application.")
+    refuse_if_conflicted(application, actor, "vote")
     vote = Vote(vote)
     review = _review_row(session, application, actor)
     before = review.vote
@@ -613,11 +615,10 @@ class Tally:
 
 
 def tally(application: Application) -> Tally:
-    """Votes of members without a conflict; abstentions count toward the quorum only."""
+    """Votes of members without a conflict (``conflicts.conflict_of``, also one that arose
+    after the vote); abstentions count toward the quorum only."""
     votes = [r.vote for r in application.reviews
-             if r.vote and not r.conflict and not (
-                 application.group_id is not None
-                 and application.group_id in r.reviewer.organised_group_ids)]
+             if r.vote and conflicts.conflict_of(application, r.reviewer) is None]
     return Tally(votes.count("yes"), votes.count("no"), votes.count("abstain"),
                  application.programme.quorum)
 
@@ -680,6 +681,7 @@ def approve(session, application: Application, *, amount: Money, actor, conditio
     today = today or date.today()
     application = _locked(session, application)
     _check(application, "approve")
+    refuse_if_conflicted(application, actor, "approve")
     programme = session.scalars(select(Programme).where(Programme.id == application.programme_id)
                                 .with_for_update(of=Programme)).one()  # one approval at a time
     currency = application.currency
@@ -745,6 +747,7 @@ def approve(session, application: Application, *, amount: Money, actor, conditio
 def reject(session, application: Application, *, reason: str, actor) -> Application:
     application = _locked(session, application)
     _check(application, "reject")
+    refuse_if_conflicted(application, actor, "reject")
     reason = _required_text(reason, "reason", "give the applicant a reason", 5000)
     votes = tally(application)
     if not votes.quorate:
@@ -783,6 +786,7 @@ def reduce_grant(session, application: Application, *, amount: Money, reason: st
     if application.status is not S.APPROVED:
         raise InvalidTransition(f"Only an approved grant that is not fully paid can be reduced; "
                                 f"{application.reference} is {application.status.label.lower()}.")
+    refuse_if_conflicted(application, actor, "reduce")
     reason = _required_text(reason, "reason", "say why the grant is reduced", 2000)
     if amount.currency != application.currency:
         raise ValidationError(f"Give the amount in {application.currency}.", field="amount")
@@ -813,6 +817,7 @@ def cancel_grant(session, application: Application, *, reason: str, actor,
     today = today or date.today()
     application = _locked(session, application)
     _check(application, "cancel")
+    refuse_if_conflicted(application, actor, "cancel")
     reason = _required_text(reason, "reason", "say why the grant is cancelled", 2000)
     if application.amount_paid:
         raise ValidationError("Part of this grant is paid already: reduce it to the amount paid "
@@ -944,6 +949,7 @@ def close_grant(session, application: Application, *, returned: Money, note: str
     booking_date = booking_date or date.today()
     application = _locked(session, application)
     _check(application, "close")
+    refuse_if_conflicted(application, actor, "close")
     report = application.report
     if returned.currency != application.currency or returned.amount < 0:
         raise ValidationError(f"Give the amount returned in {application.currency}.",

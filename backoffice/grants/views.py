@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from ..auth.models import User
 from ..core.db import transaction
-from ..core.errors import DomainError, NotFound, ValidationError
+from ..core.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from ..core.forms import ConfirmForm, object_options, options, show_error
 from ..core.money import Money
 from ..core.permissions import Permission, login_required, public, requires
@@ -30,7 +30,7 @@ from ..core.uploads import send_stored
 from ..extensions import csrf, db
 from ..groups.models import MemberGroup
 from ..ledger.models import Fund
-from . import access, queries, services
+from . import access, conflicts, queries, services
 from . import programmes as programme_services
 from .forms import (
     AnswerForm,
@@ -531,7 +531,7 @@ def _detail(application: Application, *, status: int = 200, **forms):
         if application.status in REVIEW_STATES else None
     return render_template(
         "grants/application.html", application=application, mine=mine,
-        conflicted=services.is_conflicted(application, current_user),
+        conflict=conflicts.conflict_of(application, current_user),
         tally=services.tally(application), overdue=overdue, can_do=services.can_do,
         Status=Status, available=services.available_in_fund(db.session, application.programme),
         **shown), status
@@ -558,17 +558,21 @@ def _act(application_id: int, form_name: str, run, success: str, choices=None):
     form.money_currency = application.currency
     if choices is not None:
         form.reviewer.choices = choices
+    status = 400
     if form.validate_on_submit():
         try:
             with transaction():
                 run(application, form)
         except DomainError as error:
             show_error(form, error)
+            if isinstance(error, PermissionDenied):
+                status = 403
+                flash(str(error), "danger")  # the form may be hidden from this person
         else:
             flash(success, "success")
             return redirect(url_for(".application", application_id=application_id))
     db.session.expire_all()
-    return _detail(_application(application_id), status=400, **{form_name: form})
+    return _detail(_application(application_id), status=status, **{form_name: form})
 
 
 #: The committee's and the treasurer's actions on an application, each a POST of one form of

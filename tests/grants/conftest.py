@@ -162,15 +162,17 @@ def pay(payment, grants, reference="BATCH-1", paid_on=None):
                 actor=grants.treasurer)
 
 
-def make_application(grants, status: Status = Status.DRAFT, amount=None, **overrides):
-    """An application brought to ``status`` through the services, one transaction a step."""
+def make_application(grants, status: Status = Status.DRAFT, amount=None, user=None,
+                     **overrides):
+    """An application brought to ``status`` through the services, one transaction a step
+    (made by ``user`` when given, else through the public form)."""
     amount = amount or eur(800)
     overrides.setdefault("amount_requested", amount)
     overrides.setdefault("contact_email", f"orga{next(_numbers)}@pyladies.example")
     with transaction():
         application = services.save_application(
             db.session, data=data(**overrides), programme=grants.programme,
-            address="192.0.2.1")
+            address="192.0.2.1", user=user)
     for step in PATHS[status]:
         with transaction():
             _step(grants, application, step, amount)

@@ -1,0 +1,99 @@
+"""Who may not take part in deciding on a grant application, and why. No database, no Flask.
+
+One rule for every path that decides (``DECISIONS``): the services refuse a conflicted actor with
+``PermissionDenied``, the application page hides the forms, the tally leaves out their votes, and
+the board-confirmation check does not count them. A person is conflicted on an application when
+
+- they declared a conflict of interest on it (their review says so),
+- they are the applicant: the user who made the application, or a user whose e-mail address is the
+  application's contact address (compared case-insensitively),
+- they organise the member group that applies.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    DECLARED = "declared"
+    APPLICANT = "applicant"
+    CONTACT = "contact"
+    ORGANISER = "organiser"
+
+
+#: Each reason as the rule says it (the permissions table prints these) ...
+RULES: dict[Reason, str] = {
+    Reason.DECLARED: "declared a conflict of interest on it",
+    Reason.APPLICANT: "made the application (the applicant's user account)",
+    Reason.CONTACT: "has the application's contact e-mail address (compared case-insensitively)",
+    Reason.ORGANISER: "organises the member group that applies",
+}
+#: ... and as the refusal tells the person.
+_TOLD: dict[Reason, str] = {
+    Reason.DECLARED: "You declared a conflict of interest",
+    Reason.APPLICANT: "You made this application",
+    Reason.CONTACT: "Your e-mail address is the application's contact address",
+    Reason.ORGANISER: "You organise the group that applies",
+}
+
+#: The actions a conflicted person may not take on the application, as the refusal names them.
+DECISIONS: dict[str, str] = {
+    "assign": "assign reviewers to",
+    "review": "review",
+    "score": "score",
+    "vote": "vote on",
+    "approve": "approve",
+    "reject": "decline",
+    "reduce": "change the amount of",
+    "cancel": "cancel",
+    "close": "close",
+    "confirm_board": "confirm the board resolution for",
+}
+
+
+@dataclass(frozen=True)
+class ConflictOfInterest:
+    reason: Reason
+    note: str = ""
+
+    def told(self) -> str:
+        """The reason as the person is told it ("You declared a conflict of interest (...)")."""
+        return _TOLD[self.reason] + (f" ({self.note})" if self.note else "")
+
+
+def _same_email(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and a.strip().casefold() == b.strip().casefold()
+
+
+def conflict_of(application, person) -> ConflictOfInterest | None:
+    """Why ``person`` (a user, or anything with ``id``, ``email`` and optionally
+    ``organised_group_ids``) may not decide on ``application``; ``None`` when they may.
+
+    Reads only what is loaded on the two objects: the application's reviews, applicant user,
+    contact e-mail and group, and the person's id, e-mail and organised groups."""
+    if person is None:
+        return None
+    person_id = getattr(person, "id", None)
+    if person_id is not None:
+        for review in application.reviews:
+            if review.reviewer_id == person_id and review.conflict:
+                return ConflictOfInterest(Reason.DECLARED, review.conflict_note or "")
+        if application.applicant_user_id is not None and \
+                application.applicant_user_id == person_id:
+            return ConflictOfInterest(Reason.APPLICANT)
+    if _same_email(getattr(person, "email", None), application.contact_email):
+        return ConflictOfInterest(Reason.CONTACT)
+    groups = getattr(person, "organised_group_ids", frozenset())
+    if application.group_id is not None and application.group_id in groups:
+        return ConflictOfInterest(Reason.ORGANISER)
+    return None
+
+
+def refusal(application, person, action: str) -> str | None:
+    """The sentence refusing ``person`` the decision ``action``; ``None`` when they may."""
+    conflict = conflict_of(application, person)
+    if conflict is None:
+        return None
+    return (f"{conflict.told()}: you cannot {DECISIONS[action]} application "
+            f"{application.reference}.")
