@@ -36,3 +36,40 @@ def test_upgrade_from_empty_downgrade_and_upgrade_again_matches_the_models(backe
             db.engine.dispose()
     finally:
         cleanup()
+
+
+def test_bank_accounts_become_unique_per_iban_and_currency_with_their_lines_kept(backend, tmp_path):
+    url, cleanup = _fresh(backend, tmp_path)
+    try:
+        app = create_app(base_config(url))
+        with app.app_context():
+            upgrade(revision="0007")
+            with db.engine.begin() as connection:
+                bank = connection.execute(text("SELECT id FROM accounts WHERE role = 'bank'")).scalar()
+                connection.execute(text(
+                    "INSERT INTO bank_accounts (id, name, iban, bic, currency, ledger_account_id,"
+                    " active, auto_accept, created_at) VALUES (1, 'Current', 'DE89370400440532013000',"
+                    " '', 'EUR', :bank, true, false, CURRENT_TIMESTAMP)"), {"bank": bank})
+                connection.execute(text(
+                    "INSERT INTO bank_imports (id, bank_account_id, filename, sha256, format, statements,"
+                    " lines_new, lines_duplicate, lines_by_rule, lines_auto_matched, imported_at)"
+                    " VALUES (1, 1, 'f', 'x', 'camt053', 1, 1, 0, 0, 0, CURRENT_TIMESTAMP)"))
+                connection.execute(text(
+                    "INSERT INTO bank_statements (id, bank_account_id, import_id, reference, sequence,"
+                    " start_date, end_date, currency, entries_total, line_count, fingerprint)"
+                    " VALUES (1, 1, 1, 'S', '1', '2026-03-02', '2026-03-02', 'EUR', 100, 1, 'fp')"))
+            upgrade()
+            with db.engine.begin() as connection:
+                assert connection.execute(text(
+                    "SELECT bank_account_id FROM bank_statements")).scalar() == 1
+                other = connection.execute(text("SELECT id FROM accounts WHERE code = '1210'")).scalar()
+                connection.execute(text(
+                    "INSERT INTO bank_accounts (id, name, iban, bic, currency, ledger_account_id,"
+                    " active, auto_accept, created_at) VALUES (2, 'USD', 'DE89370400440532013000',"
+                    " '', 'USD', :other, true, false, CURRENT_TIMESTAMP)"), {"other": other})
+            if backend == "sqlite":
+                with db.engine.connect() as connection:
+                    assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            db.engine.dispose()
+    finally:
+        cleanup()

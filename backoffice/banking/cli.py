@@ -21,9 +21,12 @@ bank_cli = AppGroup("bank", help="Bank accounts and statements.")
 @bank_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--account", "iban", required=True, help="IBAN of the bank account.")
+@click.option("--currency", default=None,
+              help="With an IBAN that holds several currencies: the account whose CSV mapping "
+                   "to use (CAMT and MT940 statements go to their own currency's account).")
 @click.option("--format", "format_", type=click.Choice(sorted(FORMATS)), default=None,
               help="Statement format (default: recognised from the content).")
-def import_command(file: Path, iban: str, format_: str | None):
+def import_command(file: Path, iban: str, currency: str | None, format_: str | None):
     """Import a statement file (CAMT.053, MT940, or CSV with the account's saved mapping)."""
     bars: list = []
 
@@ -36,7 +39,7 @@ def import_command(file: Path, iban: str, format_: str | None):
 
     try:
         with transaction():
-            account = services.bank_account_by_iban(db.session, iban)
+            account = services.bank_account_by_iban(db.session, iban, currency)
             result = services.import_statement(db.session, account, filename=file.name,
                                                data=file.read_bytes(), actor=None,
                                                format=format_, progress=progress)
@@ -45,13 +48,18 @@ def import_command(file: Path, iban: str, format_: str | None):
     finally:
         if bars:
             bars[0].__exit__(None, None, None)
-    record = result.record
-    open_lines = db.session.scalar(select(db.func.count()).select_from(BankLine).where(
-        BankLine.bank_account_id == account.id, BankLine.status == "open"))
-    click.echo(f"{file.name} ({FORMATS[record.format]}): {record.statements} statement(s), "
-               f"{record.lines_new} new line(s), {record.lines_duplicate} already imported, "
-               f"{record.lines_by_rule} booked by rules, {record.lines_auto_matched} matched "
-               f"automatically; {open_lines} line(s) wait for reconciliation.")
+    if result.already_imported:
+        click.echo(f"{file.name}: {services.already_imported_text(result)}")
+    for record in [] if result.already_imported else result.records:
+        target = db.session.get(BankAccount, record.bank_account_id)
+        open_lines = db.session.scalar(select(db.func.count()).select_from(BankLine).where(
+            BankLine.bank_account_id == target.id, BankLine.status == "open"))
+        into = f" into {target.name} ({target.currency})" if len(result.records) > 1 else ""
+        click.echo(f"{file.name} ({FORMATS[record.format]}){into}: {record.statements} "
+                   f"statement(s), {record.lines_new} new line(s), {record.lines_duplicate} "
+                   f"already known, {record.lines_by_rule} booked by rules, "
+                   f"{record.lines_auto_matched} matched automatically; {open_lines} line(s) "
+                   f"wait for reconciliation.")
     for other in sorted(set(result.skipped_statements)):
         click.echo(f"Skipped the statements of another account: {other}")
 

@@ -33,7 +33,9 @@ class BankAccount(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    iban: Mapped[str] = mapped_column(String(34), unique=True)
+    #: One IBAN may hold several currencies (Wise, PayPal, some German banks): each currency is
+    #: its own bank account here, with its own statements and ledger account.
+    iban: Mapped[str] = mapped_column(String(34))
     bic: Mapped[str] = mapped_column(String(11), default="")
     currency: Mapped[str] = mapped_column(String(3))
     ledger_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
@@ -48,6 +50,7 @@ class BankAccount(db.Model):
     ledger_account = relationship("Account")
 
     __table_args__ = (
+        UniqueConstraint("iban", "currency", name="uq_bank_accounts_iban_currency"),
         UniqueConstraint("ledger_account_id", "currency", name="uq_bank_accounts_ledger_currency"),
     )
 
@@ -57,7 +60,7 @@ class BankAccount(db.Model):
 
     @property
     def label(self) -> str:
-        return f"{self.name} ({self.iban_display})"
+        return f"{self.name} ({self.iban_display}, {self.currency})"
 
 
 class BankImport(db.Model):

@@ -24,29 +24,50 @@ class StatementCheck:
 def continuity(session, bank_account: BankAccount) -> list[StatementCheck]:
     """Statements in date order, each with what is wrong: an opening balance that is not the
     previous closing balance (a statement missing, or one imported twice with other figures),
-    a jump in the sequence numbers, entries that do not add up to the closing balance."""
+    a jump in the sequence numbers, entries that do not add up to the closing balance.
+
+    A statement that overlaps the one before it (a file exported for days partly imported
+    already) is compared with that statement's balance on the day before it starts, which the
+    lines show (each line is stored once, whichever statement brought it): an overlap is not a
+    gap."""
     statements = list(session.scalars(
         select(BankStatement).where(BankStatement.bank_account_id == bank_account.id)
         .order_by(BankStatement.start_date, BankStatement.end_date, BankStatement.id)))
     checks = []
-    previous = None
+    previous = None  # the statement that reaches furthest so far
     for statement in statements:
         problems = []
         if not statement.adds_up:
             problems.append("its entries do not add up to its closing balance")
         if previous is not None and statement.opening is not None and previous.closing is not None:
-            if statement.opening != previous.closing:
+            if statement.opening == previous.closing:
+                if previous.sequence.isdigit() and statement.sequence.isdigit() and \
+                        int(statement.sequence) > int(previous.sequence) + 1:
+                    problems.append(f"sequence jumps from {previous.sequence} to "
+                                    f"{statement.sequence}")
+            elif not _overlap_agrees(session, bank_account, previous, statement):
                 gap = previous.end_date < statement.start_date - timedelta(days=1)
                 problems.append(
                     ("gap: " if gap else "mismatch: ") +
                     f"opening balance differs from the closing balance of the statement of "
                     f"{previous.end_date.isoformat()}")
-            elif previous.sequence.isdigit() and statement.sequence.isdigit() and \
-                    int(statement.sequence) > int(previous.sequence) + 1:
-                problems.append(f"sequence jumps from {previous.sequence} to {statement.sequence}")
         checks.append(StatementCheck(statement, problems))
-        previous = statement
+        if previous is None or statement.end_date >= previous.end_date:
+            previous = statement
     return checks
+
+
+def _overlap_agrees(session, bank_account: BankAccount, previous: BankStatement,
+                    statement: BankStatement) -> bool:
+    """Whether ``statement`` starts within ``previous`` with the balance the lines give for
+    the day before it starts (the previous opening plus every line booked in between)."""
+    if statement.start_date > previous.end_date or previous.opening is None:
+        return False
+    moved = session.scalar(select(func.coalesce(func.sum(BankLine.amount), 0)).where(
+        BankLine.bank_account_id == bank_account.id,
+        BankLine.booking_date >= previous.start_date,
+        BankLine.booking_date < statement.start_date))
+    return statement.opening == previous.opening + int(moved)
 
 
 # --- balances and the difference ---------------------------------------------------------------

@@ -85,8 +85,10 @@ def create_bank_account(session, *, name: str, iban: str, currency: str, ledger_
     except ValidationError:
         raise ValidationError(f"Unknown currency {currency!r}.", field="currency") from None
     _check_ledger_account(ledger_account)
-    if session.scalar(select(BankAccount).where(BankAccount.iban == iban)):
-        raise ValidationError(f"The bank account {iban} is already set up.", field="iban")
+    if session.scalar(select(BankAccount).where(BankAccount.iban == iban,
+                                                BankAccount.currency == currency)):
+        raise ValidationError(f"The {currency} account of {iban} is already set up.",
+                              field="iban")
     if session.scalar(select(BankAccount).where(BankAccount.ledger_account_id == ledger_account.id,
                                                 BankAccount.currency == currency)):
         raise ValidationError(f"{ledger_account.label} already belongs to another {currency} "
@@ -119,11 +121,24 @@ def update_bank_account(session, account: BankAccount, *, actor, name: str, bic:
     return account
 
 
-def bank_account_by_iban(session, iban: str) -> BankAccount:
-    account = session.scalar(select(BankAccount).where(BankAccount.iban == normalise_iban(iban)))
+def bank_account_by_iban(session, iban: str, currency: str | None = None) -> BankAccount:
+    """The bank account of this IBAN (in ``currency``; without it, the IBAN's first account:
+    an import routes each statement to the account of its own currency anyway)."""
+    statement = select(BankAccount).where(BankAccount.iban == normalise_iban(iban))
+    if currency:
+        statement = statement.where(BankAccount.currency == currency.upper())
+    account = session.scalar(statement.order_by(BankAccount.id).limit(1))
     if account is None:
-        raise NotFound(f"No bank account {iban} is set up.")
+        raise NotFound(f"No bank account {iban}{' in ' + currency.upper() if currency else ''} "
+                       f"is set up.")
     return account
+
+
+def currency_accounts(session, bank_account: BankAccount) -> dict[str, BankAccount]:
+    """{currency: bank account} of the account's IBAN (one per currency it holds)."""
+    return {account.currency: account for account in session.scalars(
+        select(BankAccount).where(BankAccount.iban == bank_account.iban)
+        .order_by(BankAccount.id))}
 
 
 def save_csv_mapping(session, account: BankAccount, mapping: CsvMapping, *, actor) -> None:
@@ -186,10 +201,72 @@ def _account_matches(bank_account: BankAccount, identification: str) -> bool:
 
 @dataclass
 class ImportResult:
-    record: BankImport
+    #: One import per bank account the file's statements went to (an IBAN that holds several
+    #: currencies has one bank account per currency). Stored only when it brought something new.
+    records: list[BankImport]
     skipped_statements: list[str]
-    auto_matched: int
     rule_matches: list[BankMatch]
+    #: Nothing in the file was new: no import, statement or line was stored.
+    already_imported: bool = False
+    #: When ``already_imported``: the earlier import of the very same file, if there was one.
+    previous: BankImport | None = None
+
+    @property
+    def record(self) -> BankImport:
+        return self.records[0]
+
+    @property
+    def auto_matched(self) -> int:
+        return sum(record.lines_auto_matched for record in self.records)
+
+    @property
+    def lines_new(self) -> int:
+        return sum(record.lines_new for record in self.records)
+
+    @property
+    def lines_known(self) -> int:
+        return sum(record.lines_duplicate for record in self.records)
+
+
+def already_imported_text(result: ImportResult) -> str:
+    """What to tell the treasurer about a file that brought nothing new."""
+    known = result.lines_known
+    when = ""
+    if result.previous is not None:
+        when = (f" on {result.previous.imported_at:%Y-%m-%d} as "
+                f"{result.previous.filename}")
+    return (f"already imported{when}: {known} line{'s' if known != 1 else ''}, all already "
+            f"known. Nothing was added.")
+
+
+def route_statements(session, bank_account: BankAccount, statements):
+    """{bank account: its statements} and the account identifications of other accounts.
+
+    A statement belongs to the IBAN of ``bank_account`` (or its German ``BLZ/Kontonummer``); it
+    goes to the bank account of that IBAN in the statement's own currency. A currency the IBAN
+    has no bank account for is refused, naming what to set up."""
+    accounts = currency_accounts(session, bank_account)
+    routed: dict[int, list] = {}
+    skipped = []
+    for statement in statements:
+        if not _account_matches(bank_account, statement.account):
+            skipped.append(statement.account)
+            continue
+        target = accounts.get(statement.currency)
+        if target is None:
+            kept = ", ".join(sorted(accounts))
+            raise parsers.StatementFormatError(
+                f"the statement is in {statement.currency}; {bank_account.name} keeps {kept}. "
+                f"To import it, set up a {statement.currency} bank account with the same IBAN",
+                statement.where)
+        routed.setdefault(target.id, []).append(statement)
+    if not routed:
+        raise parsers.StatementFormatError(
+            f"the file has no statement for {bank_account.iban_display} (it is for "
+            f"{', '.join(sorted(set(skipped)))})")
+    by_id = {account.id: account for account in accounts.values()}
+    order = sorted(routed, key=lambda account_id: (account_id != bank_account.id, account_id))
+    return [(by_id[account_id], routed[account_id]) for account_id in order], skipped
 
 
 def import_statement(session, bank_account: BankAccount, *, filename: str, data: bytes, actor,
@@ -197,52 +274,72 @@ def import_statement(session, bank_account: BankAccount, *, filename: str, data:
                      progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Parse the whole file, then write its new lines, apply rules and (when the account says
     so) accept confident matches. Raises ``StatementFormatError`` before writing anything.
-    ``progress(done, total)`` is called as lines are written."""
+    ``progress(done, total)`` is called as lines are written.
+
+    Each statement goes to the bank account of its IBAN and currency. The bank accounts are
+    locked first, so the same file imported twice at the same moment is written once: the
+    second import reads the first one's lines and finds nothing new. A file that brings nothing
+    new stores nothing (``already_imported``)."""
     mapping = CsvMapping.from_dict(bank_account.csv_mapping)
     parsed = parsers.parse(data, currency=bank_account.currency, csv_mapping=mapping,
                            format=format)
-    statements, skipped = [], []
-    for statement in parsed.statements:
-        if _account_matches(bank_account, statement.account):
-            statements.append(statement)
-        else:
-            skipped.append(statement.account)
-    if not statements:
-        raise parsers.StatementFormatError(
-            f"the file has no statement for {bank_account.iban_display} (it is for "
-            f"{', '.join(sorted(set(skipped)))})")
-    for statement in statements:
-        if statement.currency != bank_account.currency:
-            raise parsers.StatementFormatError(
-                f"the statement is in {statement.currency}; {bank_account.name} keeps "
-                f"{bank_account.currency}", statement.where)
-    record = BankImport(bank_account_id=bank_account.id, filename=filename[:255],
-                        sha256=hashlib.sha256(data).hexdigest(), format=parsed.format,
-                        statements=len(statements), imported_by_id=getattr(actor, "id", None))
-    session.add(record)
+    routed, skipped = route_statements(session, bank_account, parsed.statements)
+    for account, _ in sorted(routed, key=lambda pair: pair[0].id):
+        _lock(session, account)
+    sha256 = hashlib.sha256(data).hexdigest()
+    total = sum(len(s.lines) for _, statements in routed for s in statements)
+    done = 0
+
+    def tick(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress:
+            progress(done, total)
+
+    records, stored, rule_matches = [], [], []
+    for account, statements in routed:
+        record = BankImport(bank_account_id=account.id, filename=filename[:255], sha256=sha256,
+                            format=parsed.format, statements=len(statements),
+                            imported_by_id=getattr(actor, "id", None))
+        session.add(record)
+        session.flush()
+        new_line_ids, new_statements = _write_lines(session, account, record, statements, tick)
+        records.append(record)
+        if not new_line_ids and not new_statements:
+            session.delete(record)  # nothing new for this account: no trace of the attempt
+            continue
+        stored.append(record)
+        _extend_reconcile_from(account, statements)
+        lines = _line_rows(session, new_line_ids)
+        matches = apply_rules(session, account, lines, actor=actor)
+        if account.auto_accept:
+            booked = {part.bank_line_id for match in matches for part in match.lines}
+            open_lines = [line for line in lines if line.id not in booked]
+            record.lines_auto_matched = auto_accept(session, account, open_lines, actor=actor)
+        record.lines_by_rule = len(matches)
+        rule_matches += matches
+        session.flush()
+        audit.record(session, actor, "bank.imported", "bank_import", record.id,
+                     summary=f"{filename} into {account.name} ({account.currency}): "
+                             f"{record.lines_new} new lines, {record.lines_duplicate} already "
+                             f"known, {record.lines_by_rule} by rules, "
+                             f"{record.lines_auto_matched} matched automatically",
+                     after={"format": parsed.format, "statements": len(statements),
+                            "new_statements": new_statements, "sha256": sha256})
     session.flush()
-    new_line_ids = _write_lines(session, bank_account, record, statements, progress)
-    if bank_account.reconcile_from is None or any(
-            s.start_date and s.start_date < bank_account.reconcile_from for s in statements):
-        starts = [s.start_date for s in statements if s.start_date]
-        if starts:
-            earliest = min(starts)
-            bank_account.reconcile_from = min(earliest, bank_account.reconcile_from or earliest)
-    lines = _line_rows(session, new_line_ids)
-    rule_matches = apply_rules(session, bank_account, lines, actor=actor)
-    if bank_account.auto_accept:
-        booked = {part.bank_line_id for match in rule_matches for part in match.lines}
-        open_lines = [line for line in lines if line.id not in booked]
-        record.lines_auto_matched = auto_accept(session, bank_account, open_lines, actor=actor)
-    record.lines_by_rule = len(rule_matches)
-    session.flush()
-    audit.record(session, actor, "bank.imported", "bank_import", record.id,
-                 summary=f"{filename}: {record.lines_new} new lines, {record.lines_duplicate} "
-                         f"already imported, {record.lines_by_rule} by rules, "
-                         f"{record.lines_auto_matched} matched automatically",
-                 after={"format": parsed.format, "statements": len(statements),
-                        "sha256": record.sha256})
-    return ImportResult(record, skipped, record.lines_auto_matched, rule_matches)
+    if not stored:
+        previous = session.scalar(
+            select(BankImport).where(BankImport.sha256 == sha256,
+                                     BankImport.bank_account_id.in_([a.id for a, _ in routed]))
+            .order_by(BankImport.id.desc()).limit(1))
+        return ImportResult(records, skipped, [], already_imported=True, previous=previous)
+    return ImportResult(stored, skipped, rule_matches)
+
+
+def _extend_reconcile_from(bank_account: BankAccount, statements) -> None:
+    starts = [s.start_date for s in statements if s.start_date]
+    if starts and (bank_account.reconcile_from is None or min(starts) < bank_account.reconcile_from):
+        bank_account.reconcile_from = min(starts)
 
 
 _LINE_COLUMNS = ("id", "bank_account_id", "booking_date", "amount", "currency",
@@ -271,22 +368,31 @@ def _existing_keys(session, bank_account_id: int, keys: list[str]) -> set[str]:
     return found
 
 
-def _write_lines(session, bank_account, record, statements, progress) -> list[int]:
+def _write_lines(session, bank_account, record, statements, tick) -> tuple[list[int], int]:
+    """Write the statements' lines that are not known yet; returns (new line ids, number of
+    statements stored). A statement is stored once (its fingerprint); one whose lines are all
+    known already (the same days cut differently, a file that overlaps an earlier one) is not
+    stored again, so the continuity check sees each day once."""
     new_ids: list[int] = []
-    total, done = sum(len(s.lines) for s in statements), 0
+    stored_count = 0
+    seen_in_file: set[str] = set()
     for statement in statements:
         keys = dedup_keys(statement.lines)
         existing = _existing_keys(session, bank_account.id, keys)
         fingerprint = _digest(statement.reference, statement.sequence, statement.start_date,
                               statement.end_date, statement.opening, statement.closing,
                               statement.entries_total, len(statement.lines))
+        fresh = []
+        for key, line in zip(keys, statement.lines, strict=True):
+            if key in existing or key in seen_in_file:
+                record.lines_duplicate += 1
+                continue
+            seen_in_file.add(key)
+            fresh.append((key, line))
         stored = session.scalar(select(BankStatement).where(
             BankStatement.bank_account_id == bank_account.id,
             BankStatement.fingerprint == fingerprint))
-        fresh = [(key, line) for key, line in zip(keys, statement.lines, strict=True)
-                 if key not in existing]
-        record.lines_duplicate += len(statement.lines) - len(fresh)
-        if stored is None:
+        if stored is None and (fresh or not statement.lines):
             today = date.today()
             stored = BankStatement(
                 bank_account_id=bank_account.id, import_id=record.id,
@@ -297,26 +403,17 @@ def _write_lines(session, bank_account, record, statements, progress) -> list[in
                 line_count=len(statement.lines), fingerprint=fingerprint)
             session.add(stored)
             session.flush()
-        seen_in_file = set()
-        rows = []
-        for key, line in fresh:
-            if key in seen_in_file:  # the same line twice in one file (overlapping statements)
-                record.lines_duplicate += 1
-                continue
-            seen_in_file.add(key)
-            existing.add(key)
-            rows.append(_line_row(bank_account, stored.id, key, line))
-        if rows:
+            stored_count += 1
+        if fresh:
+            rows = [_line_row(bank_account, stored.id, key, line) for key, line in fresh]
             ids = _reserve_ids(session, BankLine.__table__, len(rows))
             for row, line_id in zip(rows, ids, strict=True):
                 row["id"] = line_id
             _insert_many(session, BankLine.__table__, rows)
             new_ids += ids
-        record.lines_new += len(rows)
-        done += len(statement.lines)
-        if progress:
-            progress(done, total)
-    return new_ids
+        record.lines_new += len(fresh)
+        tick(len(statement.lines))
+    return new_ids, stored_count
 
 
 def _insert_many(session, table, rows: list[dict]) -> None:

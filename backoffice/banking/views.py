@@ -191,20 +191,26 @@ def _import(account: BankAccount, filename: str, data: bytes):
     except DomainError as error:
         flash(f"{filename} was not imported: {error} Nothing was saved.", "danger")
         return redirect(url_for(".account", account_id=account.id))
-    record = result.record
-    parts = [f"{record.lines_new} new line{'s' if record.lines_new != 1 else ''}"]
-    if record.lines_duplicate:
-        parts.append(f"{record.lines_duplicate} already imported (skipped)")
-    if record.lines_by_rule:
-        parts.append(f"{record.lines_by_rule} booked by rules")
-    if record.lines_auto_matched:
-        parts.append(f"{record.lines_auto_matched} matched automatically")
-    flash(f"{filename} imported ({FORMATS[record.format]}, {record.statements} statement"
-          f"{'s' if record.statements != 1 else ''}): {', '.join(parts)}.", "success")
+    if result.already_imported:
+        flash(f"{filename} was {services.already_imported_text(result)}", "info")
+        return redirect(url_for(".account", account_id=account.id))
+    for record in result.records:
+        target = db.session.get(BankAccount, record.bank_account_id)
+        parts = [f"{record.lines_new} new line{'s' if record.lines_new != 1 else ''}"]
+        if record.lines_duplicate:
+            parts.append(f"{record.lines_duplicate} already known (skipped)")
+        if record.lines_by_rule:
+            parts.append(f"{record.lines_by_rule} booked by rules")
+        if record.lines_auto_matched:
+            parts.append(f"{record.lines_auto_matched} matched automatically")
+        into = f" into {target.name} ({target.currency})" if len(result.records) > 1 else ""
+        flash(f"{filename} imported{into} ({FORMATS[record.format]}, {record.statements} "
+              f"statement{'s' if record.statements != 1 else ''}): {', '.join(parts)}.",
+              "success")
     if result.skipped_statements:
         flash(f"Statements of other accounts were skipped: "
               f"{', '.join(sorted(set(result.skipped_statements)))}.", "warning")
-    return redirect(url_for(".reconcile", account_id=account.id))
+    return redirect(url_for(".reconcile", account_id=result.record.bank_account_id))
 
 
 @bp.route("/accounts/<int:account_id>/csv-mapping", methods=["GET", "POST"])
