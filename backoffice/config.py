@@ -43,6 +43,10 @@ class Defaults:
     LOGIN_MAX_FAILURES_PER_EMAIL = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     LOGIN_FAILURE_WINDOW_MINUTES = 15
+    # Two-factor authentication (TOTP): required for admins, treasurers and board members when on;
+    # "remember this browser" for this many days (at most 30; 0 turns remembering off).
+    TWO_FACTOR_REQUIRED = False
+    TWO_FACTOR_REMEMBER_DAYS = 30
     PASSWORD_RESET_HOURS = 2
     PASSWORD_MIN_LENGTH = 10
     ARGON2_PARAMETERS: dict = {}  # e.g. {"time_cost": 3, "memory_cost": 65536}; {} = library default

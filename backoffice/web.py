@@ -32,6 +32,8 @@ TASK_PACKAGES = ("expenses", "banking", "invoicing", "groups", "grants")
 def init_web(app: Flask) -> None:
     for package in TASK_PACKAGES:
         import_module(f"{__package__}.{package}.tasks")
+    from .auth.twofactor_views import bp as two_factor_bp
+    from .auth.twofactor_views import require_enrolment
     from .auth.views import bp as auth_bp
     from .banking.views import bp as banking_bp
     from .core.views import bp as core_bp
@@ -43,11 +45,12 @@ def init_web(app: Flask) -> None:
     from .ledger.views import bp as ledger_bp
     from .payments.views import bp as payments_bp
 
-    for blueprint in (core_bp, auth_bp, ledger_bp, banking_bp, groups_bp, funds_bp, expenses_bp,
-                      invoicing_bp, payments_bp, grants_bp):
+    for blueprint in (core_bp, auth_bp, two_factor_bp, ledger_bp, banking_bp, groups_bp, funds_bp,
+                      expenses_bp, invoicing_bp, payments_bp, grants_bp):
         app.register_blueprint(blueprint)
 
     app.before_request(enforce_access)
+    app.before_request(require_enrolment)
 
     @app.after_request
     def security_headers(response):

@@ -61,3 +61,23 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField("Repeat the new password",
                             validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])
     change = SubmitField("Change password")
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField("Code from your authenticator app, or a recovery code",
+                       validators=[DataRequired(), Length(max=32)])
+    remember = BooleanField("Remember this browser")
+    submit = SubmitField("Continue")
+
+
+class EnrolForm(FlaskForm):
+    code = StringField("The six digits your app shows now", validators=[DataRequired(), Length(max=16)])
+    submit = SubmitField("Turn on two-factor authentication")
+
+
+class TwoFactorPasswordForm(FlaskForm):
+    """Turning the second factor off or making new recovery codes needs the password."""
+
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=1024)])
+    disable = SubmitField("Turn off")
+    regenerate = SubmitField("Make new recovery codes")

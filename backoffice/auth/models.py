@@ -111,3 +111,43 @@ class UserToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class TwoFactor(db.Model):
+    """A user's authenticator app (TOTP, RFC 6238). ``confirmed_at`` is set once the user has
+    typed a first code; until then the secret only serves the enrolment page."""
+
+    __tablename__ = "two_factor"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))  # base32
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The 30-second step of the last accepted code: a code is accepted once (no replay).
+    last_step: Mapped[int] = mapped_column(default=0)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code for a lost authenticator; only its SHA-256 is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TrustedDevice(db.Model):
+    """"Remember this device": a browser that skips the second factor until ``expires_at``.
+
+    The cookie holds a secret whose SHA-256 is stored here; ending the user's sessions (password
+    change, deactivation, a reset of their second factor) deletes these rows."""
+
+    __tablename__ = "trusted_devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

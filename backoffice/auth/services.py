@@ -17,6 +17,7 @@ from ..core.db import utcnow
 from ..core.errors import DomainError, NotFound, ValidationError
 from ..core.mail import queue_mail
 from ..core.permissions import Role
+from . import twofactor
 from .models import LoginAttempt, User, UserRole, UserToken, new_session_token
 
 
@@ -258,3 +259,30 @@ def change_password(session, user: User, *, current: str, new: str) -> None:
     if not _verify(user, current):
         raise ValidationError("That is not your current password.", field="current")
     set_password(session, user, new, actor=user)
+
+
+# --- the second factor and sessions ------------------------------------------------------------
+
+def password_matches(user: User, password: str) -> bool:
+    return _verify(user, password)
+
+
+def end_sessions(session, user: User) -> None:
+    """Log the user out everywhere (every login cookie names the old session token)."""
+    user.session_token = new_session_token()
+    twofactor.forget_devices(session, user)
+
+
+def check_second_factor(session, user: User, code: str, *, address: str,
+                        now: datetime | None = None) -> str | None:
+    """The login's second step, throttled like the password: "totp", "recovery" or None."""
+    now = now or utcnow()
+    wait = lockout_remaining(session, user.email, address, now)
+    if wait is not None:
+        minutes = max(1, -(-int(wait.total_seconds()) // 60))
+        raise LoginRefused(f"Too many failed attempts. Try again in {minutes} minute"
+                           f"{'s' if minutes != 1 else ''}.")
+    kind = twofactor.verify(session, user, code, now=now)
+    session.add(LoginAttempt(at=now, email=user.email, address=address[:64],
+                             succeeded=kind is not None))
+    return kind

@@ -21,7 +21,7 @@ from ..core.errors import DomainError, NotFound
 from ..core.forms import options, show_error
 from ..core.permissions import Permission, login_required, public, requires
 from ..extensions import db
-from . import services
+from . import services, twofactor_views
 from .forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -64,6 +64,8 @@ def login():
             else:
                 target = _safe_next(request.args.get("next"))
                 session.clear()  # no session state carried across the login
+                if twofactor_views.needs_second_step(user):
+                    return twofactor_views.start_second_step(user, target)
                 login_user(user)
                 return redirect(target or url_for("core.dashboard"))
     return render_template("auth/login.html", form=form)
