@@ -8,7 +8,12 @@ served here, shaped as Stripe's API reference documents it:
 - ``/v1/balance_transactions/<id>`` (and a payment intent's expanded
   ``latest_charge.balance_transaction``) — localstripe's transaction with Stripe's standard EEA
   card fee filled in (localstripe records every fee as 0): 1.5 % + €0.25, as ``fee`` and
-  ``fee_details``.
+  ``fee_details``;
+- an account that settles in another currency than its charges': after
+  ``settle_in("eur", Decimal("0.92"))`` every new balance transaction in another currency is
+  shown converted as Stripe converts (the amount times ``exchange_rate``, rounded half up to the
+  settlement currency's minor unit), with the fee of a converted card payment (3.4 % + 0.25)
+  in the settlement currency. A transaction keeps the rate it was first shown with.
 
 Everything else is forwarded to localstripe unchanged. ``complete(session_id)`` plays the
 sponsor paying on the Checkout page: it creates and confirms a real PaymentIntent in localstripe
@@ -30,6 +35,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from decimal import ROUND_HALF_UP, Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 WEBHOOK_SECRET = "whsec_test_standin_secret"
@@ -78,11 +84,14 @@ def with_fee(txn: dict) -> dict:
     return txn
 
 
-def _with_fees(pi: dict) -> dict:
-    charge = pi.get("latest_charge")
-    if isinstance(charge, dict) and isinstance(charge.get("balance_transaction"), dict):
-        charge["balance_transaction"] = with_fee(charge["balance_transaction"])
-    return pi
+def converted_fee(amount: int) -> int:
+    """Stripe's fee on a card payment converted into the settlement currency (3.4 % + 0.25)."""
+    return int((Decimal(amount) * Decimal("0.034")).quantize(Decimal(1), ROUND_HALF_UP)) + 25
+
+
+def convert(amount: int, rate: Decimal) -> int:
+    """As Stripe converts: the amount times the rate, rounded half up (away from zero)."""
+    return int((Decimal(amount) * rate).quantize(Decimal(1), ROUND_HALF_UP))
 
 
 class StripeStandIn:
@@ -103,6 +112,9 @@ class StripeStandIn:
         self.withhold_balance_transactions = False
         self.withheld: dict[str, str] = {}  # payment intent id -> its charge's transaction id
         self.requests: list[tuple[str, str, dict, dict]] = []
+        # (currency, rate) the account settles in, see ``settle_in``; transactions as first shown.
+        self.settlement: tuple[str, Decimal] | None = None
+        self.shown: dict[str, dict] = {}
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -126,6 +138,38 @@ class StripeStandIn:
         self.server.server_close()
         self.process.terminate()
         self.process.wait(timeout=10)
+
+    def settle_in(self, currency: str | None, rate: Decimal | None = None) -> None:
+        """From now on, new balance transactions in another currency are converted into
+        ``currency`` at ``rate`` (None: no conversion)."""
+        self.settlement = (currency.lower(), rate) if currency else None
+
+    def as_stripe_shows(self, txn: dict) -> dict:
+        """localstripe's balance transaction as Stripe's API shows it: fee filled in, converted
+        into the settlement currency; the same every time it is shown."""
+        with self.lock:
+            if txn["id"] in self.shown:
+                return dict(self.shown[txn["id"]])
+        if self.settlement and txn["currency"] != self.settlement[0]:
+            currency, rate = self.settlement
+            amount = convert(txn["amount"], rate)
+            fee = converted_fee(amount) if txn.get("type") == "charge" else 0
+            txn = dict(txn, amount=amount, currency=currency, exchange_rate=float(rate),
+                       fee=fee, net=amount - fee, fee_details=[{
+                           "amount": fee, "application": None, "currency": currency,
+                           "description": "Stripe processing fees", "type": "stripe_fee"}]
+                       if fee else [])
+        else:
+            txn = with_fee(txn)
+        with self.lock:
+            self.shown[txn["id"]] = dict(txn)
+        return txn
+
+    def _with_fees(self, pi: dict) -> dict:
+        charge = pi.get("latest_charge")
+        if isinstance(charge, dict) and isinstance(charge.get("balance_transaction"), dict):
+            charge["balance_transaction"] = self.as_stripe_shows(charge["balance_transaction"])
+        return pi
 
     # --- talking to localstripe ------------------------------------------------------------
     def localstripe(self, method: str, path: str, data: dict | None = None, *,
@@ -207,7 +251,7 @@ class StripeStandIn:
         query = urllib.parse.urlencode([("expand[]", e) for e in self.EXPANDED])
         status, body = self.localstripe("GET", f"/v1/payment_intents/{pi_id}?{query}")
         if status == 200:
-            pi = _with_fees(json.loads(body))
+            pi = self._with_fees(json.loads(body))
             charge = pi.get("latest_charge")
             if self.withhold_balance_transactions and isinstance(charge, dict):
                 self.withheld[pi_id] = charge["balance_transaction"]["id"]
@@ -278,9 +322,9 @@ class StripeStandIn:
                         return self._json(200, cached)
                 status, body = standin.localstripe("GET", self.path)
                 if status == 200 and path.startswith("/v1/balance_transactions/"):
-                    body = json.dumps(with_fee(json.loads(body))).encode()
+                    body = json.dumps(standin.as_stripe_shows(json.loads(body))).encode()
                 elif status == 200 and path.startswith("/v1/payment_intents/"):
-                    body = json.dumps(_with_fees(json.loads(body))).encode()
+                    body = json.dumps(standin._with_fees(json.loads(body))).encode()
                 self._send(status, body)
 
             def do_POST(self):  # noqa: N802

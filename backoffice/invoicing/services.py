@@ -505,15 +505,18 @@ def _add_payment(session, invoice: Invoice, *, kind: PaymentKind, amount: Money,
 
 
 def record_payment(session, invoice: Invoice, *, amount: Money, reference: str, received_on: date,
-                   method: str, debit_role: str, kind: PaymentKind = PaymentKind.PAYMENT,
-                   note: str = "", fee: Money | None = None,
+                   method: str, debit_role: str | None = None,
+                   kind: PaymentKind = PaymentKind.PAYMENT, note: str = "",
+                   fee: Money | None = None, lines: list[Line] | None = None,
                    actor=None) -> InvoicePayment | None:
     """Book money received (positive) or paid back (negative) for an issued invoice:
     Dr ``debit_role`` (e.g. stripe_balance, bank) / Cr receivables, in the invoice's fund.
     ``fee`` is what the payment provider kept of it: Dr payment fees / Cr ``debit_role``, in the
     same entry. (A bank transfer recorded by hand with ``debit_role="bank"`` is a posting on the
     bank's ledger account: the reconciliation offers it as a booked posting, and the invoice,
-    if now paid, is no longer offered as open.)
+    if now paid, is no longer offered as open.) A caller that builds the entry itself (Stripe
+    money settled in another currency: ``payments.settlement``) passes its ``lines`` instead;
+    they credit the receivable with ``amount`` (``receivable_lines``).
 
     ``reference`` identifies the money at its source; the same reference is booked once only
     (None is returned the second time, also when two deliveries race).
@@ -524,11 +527,14 @@ def record_payment(session, invoice: Invoice, *, amount: Money, reference: str, 
     fund = session.get(Fund, invoice.fund_id)
     what = {PaymentKind.PAYMENT: "Payment", PaymentKind.REFUND: "Refund",
             PaymentKind.DISPUTE: "Dispute"}[PaymentKind(kind)]
-    debit = account_by_role(session, debit_role)
-    lines = [Line(debit, fund, amount, reference[:200]), *receivable_lines(session, invoice, amount)]
-    if fee:
-        lines += [Line(account_by_role(session, PAYMENT_FEES), fund, fee, f"Fee {reference}"[:200]),
-                  Line(debit, fund, -fee, f"Fee {reference}"[:200])]
+    if lines is None:
+        debit = account_by_role(session, debit_role)
+        lines = [Line(debit, fund, amount, reference[:200]),
+                 *receivable_lines(session, invoice, amount)]
+        if fee:
+            lines += [Line(account_by_role(session, PAYMENT_FEES), fund, fee,
+                           f"Fee {reference}"[:200]),
+                      Line(debit, fund, -fee, f"Fee {reference}"[:200])]
     try:
         with session.begin_nested():
             entry = post_entry(
@@ -584,11 +590,13 @@ def record_bank_transfer(session, invoice: Invoice, *, amount: Money, reference:
 
 def reverse_payment(session, payment: InvoicePayment, *, reason: str,
                     journal_entry_id: int | None, actor) -> InvoicePayment:
-    """Take back a payment recorded in error (its bank match was undone; the caller reverses
-    the entry): a ``reversal`` row of the opposite amount, so the invoice is open again by that
-    much. The payment itself stays, as everything in this table."""
-    if payment.kind != PaymentKind.PAYMENT or payment.amount <= 0:
-        raise InvalidTransition("Only a payment received can be reversed.")
+    """Take back a payment recorded in error (its bank match was undone), or a refund that
+    failed (the caller reverses the entry): a ``reversal`` row of the opposite amount, so the
+    invoice is open again (or paid again) by that much. The payment itself stays, as
+    everything in this table."""
+    if not (payment.kind == PaymentKind.PAYMENT and payment.amount > 0
+            or payment.kind == PaymentKind.REFUND and payment.amount < 0):
+        raise InvalidTransition("Only a payment received or a refund can be reversed.")
     if session.scalar(select(InvoicePayment.id).where(InvoicePayment.reverses_id == payment.id)):
         raise Conflict(f"The payment {payment.reference} was already reversed.")
     invoice = payment.invoice

@@ -56,7 +56,8 @@ class StripeEvent(db.Model):
 
 
 class StripeFee(db.Model):
-    """Stripe's fee on a payment, from its balance transaction, booked once."""
+    """A Stripe balance transaction booked for an invoice (its fee, possibly zero), once: a
+    payment's, a refund's, a dispute's, or one that arrived after its payment was booked."""
 
     __tablename__ = "stripe_fees"
 

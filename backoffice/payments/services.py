@@ -28,10 +28,10 @@ from ..invoicing import state
 from ..invoicing.models import Invoice, InvoicePayment, InvoiceStatus, PaymentKind
 from ..ledger.models import Fund, FundKind, JournalEntry, Posting
 from ..ledger.services import Line, account_by_role, post_entry, reverse_entry
-from . import stripe_api
+from . import settlement, stripe_api
 from .models import CheckoutSession, StripeEvent, StripeFee, StripePayout
 
-STRIPE_BALANCE, PAYMENT_FEES, BANK = "stripe_balance", "payment_fees", "bank"
+STRIPE_BALANCE, BANK, RECEIVABLES = "stripe_balance", "bank", invoicing.RECEIVABLES
 IGNORED = "Event type not handled (stored and acknowledged)."
 
 
@@ -247,31 +247,73 @@ def _invoice_for_payment_intent(session, pi: dict) -> Invoice | None:
 
 # --- bookings ------------------------------------------------------------------------------------
 
-def _book_fee(session, invoice: Invoice, txn: dict, source: str) -> None:
-    """Stripe's fee on a balance transaction (a dispute's, or a charge's that arrived after its
-    payment was booked): Dr payment fees / Cr Stripe balance (a negative fee, e.g. one returned
-    after a won dispute, books the other way). Once per balance transaction."""
-    fee = int(txn.get("fee") or 0)
-    if not fee or session.get(StripeFee, txn["id"]) is not None:
-        return
-    currency = _currency(txn["currency"])
+def _entry_lines(session, fund: Fund, booked: list[settlement.Part], counter) -> list[Line]:
+    """``settlement.parts`` as ledger lines in ``fund``; ``counter`` is the account of the side
+    the movement settles (receivables, the bank, the Stripe balance)."""
+    accounts = {role: account_by_role(session, role)
+                for role in {part.role for part in booked} - {settlement.COUNTER}}
+    accounts[settlement.COUNTER] = counter
+    return [Line(accounts[part.role], fund, part.amount, part.memo[:200]) for part in booked]
+
+
+def _movement(txn: dict | str | None) -> settlement.Movement | None:
+    """The balance transaction (fetched when only its id is given) as a movement."""
+    if isinstance(txn, str):
+        txn = stripe_api.retrieve_balance_transaction(txn)
+    return settlement.Movement.from_stripe(txn) if txn else None
+
+
+def _remember_fee(session, invoice: Invoice, movement: settlement.Movement, source: str,
+                  entry_id: int | None) -> None:
+    """Note the balance transaction as booked (its fee may be zero), so that a later event
+    about it books nothing again."""
+    session.add(StripeFee(balance_transaction=movement.id, invoice_id=invoice.id, source=source,
+                          amount=movement.fee.amount, currency=movement.fee.currency,
+                          journal_entry_id=entry_id))
+    session.flush()
+
+
+def _book_invoice_money(session, invoice: Invoice, movement: settlement.Movement,
+                        settles: Money, *, reference: str, source: str, received_on: date,
+                        kind: PaymentKind, note: str = "") -> InvoicePayment | None:
+    """Money Stripe moved for an invoice (a payment, a refund, a dispute's withdrawal or
+    reinstatement): the receivable settled by ``settles`` in the invoice's currency, the Stripe
+    balance and the fee as the balance transaction says, the exchange between them
+    (``settlement.parts``). Once per ``reference``."""
+    fund = session.get(Fund, invoice.fund_id)
+    booked = settlement.parts(movement, settles, what=f"{invoice.number} {reference}")
+    payment = invoicing.record_payment(
+        session, invoice, amount=settles, reference=reference, received_on=received_on,
+        method="stripe", kind=kind, note=note,
+        lines=_entry_lines(session, fund, booked, account_by_role(session, RECEIVABLES)))
+    if payment is not None and movement.id and session.get(StripeFee, movement.id) is None:
+        _remember_fee(session, invoice, movement, source, payment.journal_entry_id)
+    return payment
+
+
+def _book_movement(session, invoice: Invoice, movement: settlement.Movement,
+                   settles: Money | None, *, counter: str, source: str) -> bool:
+    """A balance transaction that is not money received or given back for the invoice (a fee
+    that Stripe reported after its payment was booked, a dispute's fee, the conversion of a
+    payment booked before its balance transaction said in which currency it settled): booked
+    once per balance transaction. False when there was nothing (new) to book."""
+    if not movement.id or session.get(StripeFee, movement.id) is not None:
+        return False
+    booked = settlement.parts(movement, settles, what=f"{invoice.number} {movement.id}")
+    if not booked:
+        return False
     fund = session.get(Fund, invoice.fund_id)
     try:
         with session.begin_nested():
             entry = post_entry(
-                session, booking_date=invoicing.booking_date(session, _day(txn.get("created"))),
-                description=f"Stripe fee {invoice.number} ({txn['id']})", actor=None,
-                source=("stripe_fee", txn["id"]),
-                lines=[Line(account_by_role(session, PAYMENT_FEES), fund, Money(fee, currency),
-                            txn["id"]),
-                       Line(account_by_role(session, STRIPE_BALANCE), fund, Money(-fee, currency),
-                            f"Fee {invoice.number}")])
-            session.add(StripeFee(balance_transaction=txn["id"], invoice_id=invoice.id,
-                                  source=source, amount=fee, currency=currency,
-                                  journal_entry_id=entry.id))
-            session.flush()
+                session, booking_date=invoicing.booking_date(session, date.today()),
+                description=f"Stripe {invoice.number} ({movement.id})", actor=None,
+                source=("stripe_fee", movement.id),
+                lines=_entry_lines(session, fund, booked, account_by_role(session, counter)))
+            _remember_fee(session, invoice, movement, source, entry.id)
     except IntegrityError:
-        pass  # booked by a concurrent delivery
+        return False  # booked by a concurrent delivery
+    return True
 
 
 def _charge_of(pi: dict) -> dict | None:
@@ -282,9 +324,11 @@ def _charge_of(pi: dict) -> dict | None:
 
 
 def ensure_payment(session, invoice: Invoice, pi: dict, *, fetched: bool = False) -> str:
-    """Book a succeeded PaymentIntent once, in one entry: Dr Stripe balance / Cr receivables
-    for the amount, and Stripe's fee from its balance transaction: Dr payment fees / Cr Stripe
-    balance."""
+    """Book a succeeded PaymentIntent once, in one entry, as its balance transaction says
+    (``settlement.parts``): Cr receivables in the invoice's currency, Dr Stripe balance and
+    payment fees in the currency Stripe settled in, the exchange between the two if they
+    differ. A payment whose balance transaction does not exist yet is booked in its own
+    currency; ``on_charge_updated`` books the fee and any conversion when it appears."""
     if session.scalar(select(InvoicePayment.id).where(InvoicePayment.reference == pi["id"])):
         return f"{pi['id']} already booked"
     charge = pi.get("latest_charge")
@@ -293,25 +337,21 @@ def ensure_payment(session, invoice: Invoice, pi: dict, *, fetched: bool = False
         pi = stripe_api.retrieve_payment_intent(pi["id"])  # with charge and balance transaction
     if pi.get("status") != "succeeded":
         return f"{pi['id']} is {pi.get('status')}: nothing to book yet"
-    currency = _currency(pi["currency"])
-    amount = Money(int(pi.get("amount_received") or pi["amount"]), currency)
+    amount = Money(int(pi.get("amount_received") or pi["amount"]), _currency(pi["currency"]))
     charge = _charge_of(pi)
-    txn = (charge or {}).get("balance_transaction")
-    if isinstance(txn, str):
-        txn = stripe_api.retrieve_balance_transaction(txn)
-    fee = int((txn or {}).get("fee") or 0)
-    payment = invoicing.record_payment(
-        session, invoice, amount=amount, reference=pi["id"], method="stripe",
-        received_on=_day((charge or pi).get("created")), debit_role=STRIPE_BALANCE,
-        fee=Money(fee, currency) if fee else None,
+    movement = _movement((charge or {}).get("balance_transaction")) \
+        or settlement.Movement.unconverted(None, amount)
+    payment = _book_invoice_money(
+        session, invoice, movement, amount, reference=pi["id"],
+        source=charge["id"] if charge else pi["id"],
+        received_on=_day((charge or pi).get("created")), kind=PaymentKind.PAYMENT,
         note=f"charge {charge['id'] if charge else '-'}")
-    if payment is not None and fee:
-        session.add(StripeFee(balance_transaction=txn["id"], invoice_id=invoice.id,
-                              source=charge["id"], amount=fee, currency=currency,
-                              journal_entry_id=payment.journal_entry_id))
-        session.flush()
+    if payment is None:
+        return f"{pi['id']} already booked"
     booked = f"{invoice.number}: payment {amount} booked"
-    return f"{booked}, fee {Money(fee, currency)}" if fee else booked
+    if movement.amount.currency != amount.currency:
+        booked += f" as {movement.amount}"
+    return f"{booked}, fee {movement.fee}" if movement.fee else booked
 
 
 def _pi_for(session, pi_id: str | None) -> tuple[Invoice | None, dict | None]:
@@ -319,6 +359,18 @@ def _pi_for(session, pi_id: str | None) -> tuple[Invoice | None, dict | None]:
         return None, None
     pi = stripe_api.retrieve_payment_intent(pi_id)
     return _invoice_for_payment_intent(session, pi), pi
+
+
+def _paid_invoice_of(session, obj: dict) -> Invoice | None:
+    """The invoice a refund or dispute belongs to (through its payment intent, or its charge's),
+    with the payment itself booked first: Stripe may tell of a refund before the payment."""
+    pi_id = obj.get("payment_intent")
+    if not pi_id and obj.get("charge"):
+        pi_id = stripe_api.retrieve_charge(obj["charge"]).get("payment_intent")
+    invoice, pi = _pi_for(session, pi_id)
+    if invoice is not None:
+        ensure_payment(session, invoice, pi, fetched=True)
+    return invoice
 
 
 # --- handlers ------------------------------------------------------------------------------------
@@ -377,67 +429,126 @@ def on_payment_intent_failed(session, pi: dict, event: dict) -> str:
     return f"{invoice.number if invoice else 'no invoice of ours'}: {error}"
 
 
+REFUND_BOOKED, REFUND_FAILED = ("succeeded", "pending"), ("failed", "canceled")
+
+
+def _book_refund(session, invoice: Invoice, refund: dict) -> InvoicePayment | None:
+    """A refund once, as its balance transaction moved it (``settlement.parts``): Dr
+    receivables in the invoice's currency / Cr Stripe balance in the settlement currency.
+    Stripe keeps the original fee. None if booked already or not yet bookable (Stripe has not
+    created its balance transaction)."""
+    if session.scalar(select(InvoicePayment.id).where(InvoicePayment.reference == refund["id"])):
+        return None
+    amount = -Money(int(refund["amount"]), _currency(refund["currency"]))
+    movement = _movement(refund.get("balance_transaction"))
+    if movement is None:
+        if invoice.currency != amount.currency:
+            return None
+        movement = settlement.Movement.unconverted(None, amount)
+    return _book_invoice_money(session, invoice, movement, amount, reference=refund["id"],
+                               source=refund["id"], received_on=_day(refund.get("created")),
+                               kind=PaymentKind.REFUND,
+                               note=f"refund {refund.get('status')}")
+
+
+def _reverse_refund(session, refund_id: str, status: str) -> bool:
+    """A refund that failed (or was cancelled) gave nothing back: its booking is reversed and
+    the invoice shows the money as received again. Once; False if there is nothing to do."""
+    payment = session.scalar(select(InvoicePayment).where(InvoicePayment.reference == refund_id))
+    if payment is None or session.scalar(select(InvoicePayment.id).where(
+            InvoicePayment.reverses_id == payment.id)):
+        return False
+    reason = f"Stripe refund {refund_id} {status}"
+    reversal = reverse_entry(session, session.get(JournalEntry, payment.journal_entry_id),
+                             actor=None, reason=reason,
+                             booking_date=invoicing.booking_date(session, date.today()))
+    invoicing.reverse_payment(session, payment, reason=reason, journal_entry_id=reversal.id,
+                              actor=None)
+    return True
+
+
+def _refund_state(session, invoice: Invoice, refund: dict) -> str:
+    """Converge on the refund's state: booked while pending or succeeded; booked and reversed
+    once it failed (also when the failure is the first we hear of it, so that a late event
+    showing it pending books nothing)."""
+    status = refund.get("status")
+    if status in REFUND_BOOKED:
+        return f"refund {refund['id']} booked" if _book_refund(session, invoice, refund) else ""
+    if status in REFUND_FAILED:
+        _book_refund(session, invoice, refund)
+        if _reverse_refund(session, refund["id"], status):
+            return f"refund {refund['id']} {status}: reversed"
+    return ""
+
+
 def on_charge_refunded(session, charge: dict, event: dict) -> str:
-    """Each refund once: Dr receivables / Cr Stripe balance (the invoice is owed again, unless
-    it is cancelled; Stripe keeps its original fee)."""
-    invoice, pi = _pi_for(session, charge.get("payment_intent"))
+    """Each refund of the charge once (see ``_refund_state``)."""
+    invoice = _paid_invoice_of(session, charge)
     if invoice is None:
         return "no invoice of ours"
-    ensure_payment(session, invoice, pi, fetched=True)
     refunds = (charge.get("refunds") or {}).get("data")
     if refunds is None or len(refunds) < (charge.get("refunds") or {}).get("total_count", 0):
         refunds = stripe_api.list_refunds(charge["id"])
-    booked = []
-    for refund in refunds:
-        if refund.get("status") not in ("succeeded", "pending"):
-            continue
-        amount = Money(-int(refund["amount"]), _currency(refund["currency"]))
-        if invoicing.record_payment(session, invoice, amount=amount, reference=refund["id"],
-                                    received_on=_day(refund.get("created")), method="stripe",
-                                    debit_role=STRIPE_BALANCE, kind=PaymentKind.REFUND):
-            booked.append(refund["id"])
-    return f"{invoice.number}: refunds booked {booked or 'none new'}"
+    done = [note for refund in refunds if (note := _refund_state(session, invoice, refund))]
+    return f"{invoice.number}: {'; '.join(done) or 'no new refunds'}"
+
+
+def on_refund_updated(session, refund: dict, event: dict) -> str:
+    """refund.updated, charge.refund.updated, refund.failed: a refund reported pending can
+    later succeed (nothing changes), fail or be cancelled (its booking is reversed)."""
+    invoice = _paid_invoice_of(session, refund)
+    if invoice is None:
+        return "no invoice of ours"
+    return f"{invoice.number}: {_refund_state(session, invoice, refund) or 'nothing new'}"
 
 
 def on_charge_updated(session, charge: dict, event: dict) -> str:
     """A charge's balance transaction can appear after the payment was booked (Stripe creates
-    it asynchronously for some payment methods); its fee is booked then, so the Stripe balance in
-    the books keeps matching Stripe's."""
+    it asynchronously for some payment methods). Its fee is booked then, and, if Stripe settled
+    in another currency than the charge's, the conversion of what was booked in the charge's
+    currency (``settlement.parts``), so the Stripe balance in the books keeps matching
+    Stripe's."""
     txn = charge.get("balance_transaction")
     payment = session.scalar(select(InvoicePayment).where(
         InvoicePayment.reference == (charge.get("payment_intent") or "")))
     if not txn or payment is None:
         return "nothing to book: no balance transaction, or the payment is not booked yet"
-    if isinstance(txn, str):
-        if session.get(StripeFee, txn) is not None:
-            return f"fee of {txn} already booked"
-        txn = stripe_api.retrieve_balance_transaction(txn)
+    if isinstance(txn, str) and session.get(StripeFee, txn) is not None:
+        return f"{txn} already booked"
+    movement = _movement(txn)
+    booked_as = Money(payment.amount, payment.currency)
+    converted = movement.amount.currency != booked_as.currency
     invoice = session.get(Invoice, payment.invoice_id)
-    _book_fee(session, invoice, txn, source=charge["id"])
-    return f"{invoice.number}: fee of {txn['id']} booked (if it had one)"
+    if not _book_movement(session, invoice, movement, booked_as if converted else None,
+                          counter=STRIPE_BALANCE, source=charge["id"]):
+        return f"{movement.id}: nothing (new) to book"
+    return f"{invoice.number}: {movement.id} booked (fee {movement.fee}" \
+           f"{f', converted to {movement.amount}' if converted else ''})"
 
 
 def on_dispute(session, dispute: dict, event: dict) -> str:
-    """charge.dispute.created / closed: book each of the dispute's balance transactions once —
-    the withdrawal (Dr receivables / Cr Stripe balance) and its fee when the dispute opens, the
-    reinstatement when it is won. A lost dispute leaves the money withdrawn: the invoice is
-    open again for the treasurer to pursue or cancel."""
-    pi_id = dispute.get("payment_intent")
-    if not pi_id and dispute.get("charge"):
-        pi_id = stripe_api.retrieve_charge(dispute["charge"]).get("payment_intent")
-    invoice, pi = _pi_for(session, pi_id)
+    """charge.dispute.created / closed: book each of the dispute's balance transactions once,
+    as it moved the money (``settlement.parts``) — the withdrawal (Dr receivables / Cr Stripe
+    balance, with the dispute fee) when the dispute opens, the reinstatement when it is won.
+    The receivable moves by the dispute's amount in the invoice's currency, the Stripe balance
+    by the transaction's amount in its own. A lost dispute leaves the money withdrawn: the
+    invoice is open again for the treasurer to pursue or cancel."""
+    invoice = _paid_invoice_of(session, dispute)
     if invoice is None:
         return "no invoice of ours"
-    ensure_payment(session, invoice, pi, fetched=True)
+    disputed = Money(int(dispute.get("amount") or 0), _currency(dispute.get("currency")))
     for txn in dispute.get("balance_transactions") or []:
-        amount = int(txn.get("amount") or 0)
-        if amount:
-            invoicing.record_payment(
-                session, invoice, amount=Money(amount, _currency(txn["currency"])),
-                reference=txn["id"], received_on=_day(txn.get("created")), method="stripe",
-                debit_role=STRIPE_BALANCE, kind=PaymentKind.DISPUTE,
-                note=f"dispute {dispute['id']} ({dispute.get('status')})")
-        _book_fee(session, invoice, txn, source=dispute["id"])
+        movement = _movement(txn)
+        if not movement.amount:
+            _book_movement(session, invoice, movement, None, counter=STRIPE_BALANCE,
+                           source=dispute["id"])
+            continue
+        settles = movement.amount if movement.amount.currency == disputed.currency \
+            else (disputed if movement.amount.amount > 0 else -disputed)
+        _book_invoice_money(session, invoice, movement, settles, reference=movement.id,
+                            source=dispute["id"], received_on=_day(txn.get("created")),
+                            kind=PaymentKind.DISPUTE,
+                            note=f"dispute {dispute['id']} ({dispute.get('status')})")
     return f"{invoice.number}: dispute {dispute['id']} {dispute.get('status')}"
 
 
@@ -450,28 +561,30 @@ def _stripe_holdings(session, currency: str) -> list[tuple[Fund, int]]:
     return [(session.get(Fund, fund_id), int(held)) for fund_id, held in rows if held > 0]
 
 
-def payout_lines(session, amount: Money) -> list[Line]:
-    """Dr bank / Cr Stripe balance, fund by fund as the money is held at Stripe (largest
-    holdings first); what no fund holds comes from the general fund."""
-    bank, stripe = account_by_role(session, BANK), account_by_role(session, STRIPE_BALANCE)
-    lines, remaining = [], amount.amount
+def payout_lines(session, amount: Money, what: str = "Stripe payout") -> list[Line]:
+    """Dr bank / Cr Stripe balance (``settlement.parts`` of the money leaving Stripe for the
+    bank), fund by fund as the money is held at Stripe (largest holdings first); what no fund
+    holds comes from the general fund."""
+    bank = account_by_role(session, BANK)
+    shares, remaining = [], amount.amount
     for fund, held in sorted(_stripe_holdings(session, amount.currency),
                              key=lambda item: (item[0].kind == FundKind.GENERAL, -item[1])):
         part = min(held, remaining)
         if part > 0:
-            lines.append((fund, part))
+            shares.append((fund, part))
             remaining -= part
     if remaining:
-        general = session.scalar(select(Fund).where(Fund.kind == FundKind.GENERAL))
-        lines.append((general, remaining))
+        shares.append((session.scalar(select(Fund).where(Fund.kind == FundKind.GENERAL)),
+                       remaining))
     merged: dict[int, tuple[Fund, int]] = {}
-    for fund, part in lines:
+    for fund, part in shares:
         merged[fund.id] = (fund, merged.get(fund.id, (fund, 0))[1] + part)
-    result = []
+    lines = []
     for fund, part in merged.values():
-        result += [Line(bank, fund, Money(part, amount.currency)),
-                   Line(stripe, fund, Money(-part, amount.currency))]
-    return result
+        out = Money(-part, amount.currency)
+        lines += _entry_lines(session, fund, settlement.parts(
+            settlement.Movement.unconverted(what, out), out, what=what), bank)
+    return lines
 
 
 def on_payout_paid(session, payout: dict, event: dict) -> str:
@@ -486,8 +599,7 @@ def on_payout_paid(session, payout: dict, event: dict) -> str:
             entry = post_entry(
                 session, booking_date=invoicing.booking_date(session, arrival), actor=None,
                 description=f"Stripe payout {payout['id']}", source=("stripe_payout", payout["id"]),
-                lines=[Line(line.account, line.fund, line.amount, payout["id"])
-                       for line in payout_lines(session, amount)])
+                lines=payout_lines(session, amount, payout["id"]))
             session.add(StripePayout(stripe_id=payout["id"], amount=amount.amount,
                                      currency=amount.currency, arrival_date=arrival,
                                      status="paid", journal_entry_id=entry.id))
@@ -531,6 +643,9 @@ HANDLERS = {
     "payment_intent.succeeded": on_payment_intent_succeeded,
     "payment_intent.payment_failed": on_payment_intent_failed,
     "charge.refunded": on_charge_refunded,
+    "charge.refund.updated": on_refund_updated,
+    "refund.updated": on_refund_updated,
+    "refund.failed": on_refund_updated,
     "charge.updated": on_charge_updated,
     "charge.dispute.created": on_dispute,
     "charge.dispute.closed": on_dispute,
@@ -560,6 +675,9 @@ def payout_by_id(session, stripe_id: str) -> StripePayout | None:
 
 
 def fees_of(session, invoice: Invoice) -> list[StripeFee]:
-    return list(session.scalars(select(StripeFee).where(StripeFee.invoice_id == invoice.id)
+    """The fees Stripe kept on the invoice's money (balance transactions without one are
+    remembered too, so that they are booked once, but not listed)."""
+    return list(session.scalars(select(StripeFee).where(StripeFee.invoice_id == invoice.id,
+                                                        StripeFee.amount != 0)
                                 .order_by(StripeFee.created_at)))
 
