@@ -33,8 +33,8 @@ EUR_FEE = 4717              # EUR 47.17 (3.4 % + 0.25 of the converted amount)
 
 def balance(role: str, currency: str) -> int:
     account = account_by_role(db.session, role)
-    return db.session.scalar(select(func.coalesce(func.sum(Posting.amount), 0)).where(
-        Posting.account_id == account.id, Posting.currency == currency))
+    return int(db.session.scalar(select(func.coalesce(func.sum(Posting.amount), 0)).where(
+        Posting.account_id == account.id, Posting.currency == currency)))
 
 
 def reload(invoice) -> Invoice:
