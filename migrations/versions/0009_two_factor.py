@@ -1,15 +1,15 @@
 """Two-factor authentication: the authenticator app's secret per user, one-time recovery codes
 (hashed) and remembered browsers (hashed, expiring).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

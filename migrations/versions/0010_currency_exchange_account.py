@@ -2,8 +2,8 @@
 another currency than the invoice's book each currency's side of the exchange on it, so its
 balances are the realised exchange gains and losses (see ``payments/settlement.py``).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-04
 """
 from datetime import datetime, timezone
@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
