@@ -34,9 +34,10 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["TRUSTED_PROXIES"]:
         # Behind a TLS proxy every request comes from the proxy: take the client's address and
         # scheme from the X-Forwarded headers that this many proxies add (login throttling and
-        # the public forms' limits count per address).
+        # the public forms' limits count per address). Never X-Forwarded-Host: the host is
+        # checked against TRUSTED_HOSTS, and links are built from BASE_URL alone.
         hops = int(app.config["TRUSTED_PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
@@ -50,7 +51,26 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_web(app)
     _register_cli(app)
+    if app.config["ENV"] == "production":
+        _refuse_demo_data(app)
     return app
+
+
+def _refuse_demo_data(app: Flask) -> None:
+    """Production never runs on the demo association (its logins and password are public)."""
+    from .config import ConfigurationError
+    from .demo.seed import has_demo_data
+
+    with app.app_context():
+        try:
+            found = has_demo_data(db.session)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    if found:
+        raise ConfigurationError(
+            "Refusing to start in production: the database holds the demo association (demo "
+            "logins with a published password). Set DATABASE_URL to the production database.")
 
 
 def _init_login(app: Flask) -> None:

@@ -6,11 +6,15 @@ Environment variables: ``SECRET_KEY``, ``DATABASE_URL`` and ``BACKOFFICE_<KEY>``
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 DEFAULT_SECRET_KEY = "development-only-insecure-secret-key"
+MIN_SECRET_KEY_LENGTH = 32
+LOOPBACK_NAMES = ("localhost", "127.0.0.1")
 
 
 class Defaults:
@@ -36,7 +40,10 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
-    TRUSTED_PROXIES = 0  # reverse proxies in front of the app whose X-Forwarded-* to believe
+    TRUSTED_PROXIES = 0  # reverse proxies in front of the app whose X-Forwarded-For/-Proto to believe
+    # Host names the app answers to (others get 400); None: the host of BASE_URL (and, outside
+    # production, localhost and 127.0.0.1). X-Forwarded-Host is never believed.
+    TRUSTED_HOSTS: list[str] | None = None
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
     # Login throttling: this many failures within the window lock the email (or the address).
@@ -48,6 +55,11 @@ class Defaults:
     TWO_FACTOR_REQUIRED = False
     TWO_FACTOR_REMEMBER_DAYS = 30
     PASSWORD_RESET_HOURS = 2
+    # Reset and invitation mails per hour, counted per requesting address and per recipient.
+    PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = 5
+    PASSWORD_RESETS_PER_EMAIL_PER_HOUR = 3
+    INVITATIONS_PER_ADDRESS_PER_HOUR = 30
+    INVITATIONS_PER_RECIPIENT_PER_HOUR = 3
     PASSWORD_MIN_LENGTH = 10
     ARGON2_PARAMETERS: dict = {}  # e.g. {"time_cost": 3, "memory_cost": 65536}; {} = library default
 
@@ -59,6 +71,8 @@ class Defaults:
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_FROM = "Backoffice <backoffice@localhost>"
+    # Every absolute URL that leaves the app (mails, PDFs, pay links) starts with this; never
+    # with the request's Host. Production refuses a loopback address.
     BASE_URL = "http://127.0.0.1:5000"
 
     BOOTSTRAP_SERVE_LOCAL = True
@@ -121,13 +135,73 @@ class ConfigurationError(RuntimeError):
     pass
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _base_host(config) -> str:
+    return (urlsplit(config.get("BASE_URL") or "").hostname or "").lower()
+
+
+def trusted_hosts(config) -> list[str]:
+    """The host names the app answers to: ``TRUSTED_HOSTS`` (a list, or names separated by
+    commas), else the host of ``BASE_URL``; outside production also the loopback names."""
+    hosts = config.get("TRUSTED_HOSTS")
+    if isinstance(hosts, str):
+        hosts = [name.strip() for name in hosts.split(",") if name.strip()]
+    hosts = [name.lower() for name in hosts] if hosts else [_base_host(config)]
+    if config["ENV"] != "production" and not config.get("TRUSTED_HOSTS"):
+        hosts += [name for name in LOOPBACK_NAMES if name not in hosts]
+    return [name for name in hosts if name]
+
+
+def _compact(value) -> str:
+    """A value as compared with its demo default: no spaces, upper case."""
+    return "".join(str(value or "").split()).upper()
+
+
+def production_problems(config) -> list[str]:
+    """What stops this configuration from running in production, each with what to set."""
+    from .invoicing.settings import DEMO_SELLER_KEYS, SELLER_DEFAULTS
+
+    problems = []
+    secret = config.get("SECRET_KEY") or ""
+    if not secret or secret == DEFAULT_SECRET_KEY:
+        problems.append("the default SECRET_KEY is used: set SECRET_KEY (at least "
+                        f"{MIN_SECRET_KEY_LENGTH} random characters) in the environment or in "
+                        "instance/config.py")
+    elif len(secret) < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"SECRET_KEY has {len(secret)} characters: set one of at least "
+                        f"{MIN_SECRET_KEY_LENGTH} random characters")
+    host = _base_host(config)
+    if not host or _is_loopback(host):
+        problems.append(f"BASE_URL is {config.get('BASE_URL')!r}: set BASE_URL to the public "
+                        "address of the app (e.g. https://backoffice.example.org); links in "
+                        "mails and PDFs are built from it")
+    seller = {**SELLER_DEFAULTS, **(config.get("INVOICE_SELLER") or {})}
+    demo = sorted(key for key in DEMO_SELLER_KEYS
+                  if _compact(seller[key]) == _compact(SELLER_DEFAULTS[key]))
+    if demo:
+        problems.append(f"INVOICE_SELLER still has the demo {', '.join(demo)}: set the "
+                        "association's own details in INVOICE_SELLER")
+    if _compact(config.get("SEPA_DEBTOR_IBAN")) == Defaults.SEPA_DEBTOR_IBAN:
+        problems.append("SEPA_DEBTOR_IBAN is the demo account: set the association's own IBAN")
+    return problems
+
+
 def check(config) -> None:
-    """Refuse configurations that must never run."""
+    """Refuse configurations that must never run; derive the settings that follow from the
+    rest (secure cookies in production, the trusted host names)."""
     if config["ENV"] == "production":
-        if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
-            raise ConfigurationError(
-                "Refusing to start in production with the default SECRET_KEY: "
-                "set SECRET_KEY in the environment or in instance/config.py."
-            )
+        problems = production_problems(config)
+        if problems:
+            raise ConfigurationError("Refusing to start in production: " + "; ".join(problems)
+                                     + ".")
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
+    config["TRUSTED_HOSTS"] = trusted_hosts(config)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import SecurityError
 
 from .core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from .core.formatting import current_locale, format_date, format_money, money_html
@@ -78,6 +79,11 @@ def init_web(app: Flask) -> None:
     @app.errorhandler(400)
     def bad_request(error):
         return error_page(400, "Bad request", "The request could not be understood.")
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error):
+        """A Host outside TRUSTED_HOSTS: no page (it would link to that host), just the refusal."""
+        return Response("This address is not served here.\n", 400, mimetype="text/plain")
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):

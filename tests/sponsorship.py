@@ -33,10 +33,6 @@ def client_for(app, email: str | None = None, password: str = PASSWORD):
     return client
 
 
-def link(secret: str) -> str:
-    return f"http://localhost/password/invite/{secret}"
-
-
 def pdf_bytes(text: str = "Receipt") -> bytes:
     return receipt_pdf([text, "Total EUR 12.00"])
 
@@ -65,7 +61,7 @@ def active_group(session, name: str, *, organiser_email: str | None = None, acto
                              contacts=[(f"Organiser of {name}", organiser_email
                                         or f"{name.lower().replace(' ', '.')}@org.example")],
                              actor=actor)
-        groups.approve(session, group, actor=actor, link_for=link, agreement_version="2024-1",
+        groups.approve(session, group, actor=actor, agreement_version="2024-1",
                        agreement_signed_on=date.today() - timedelta(days=1),
                        agreement_signed_by="Board chair")
         organiser = group.organisers[0]

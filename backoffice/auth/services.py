@@ -17,6 +17,8 @@ from ..core.db import utcnow
 from ..core.errors import DomainError, NotFound, ValidationError
 from ..core.mail import queue_mail
 from ..core.permissions import Role
+from ..core.public_forms import check_rate
+from ..core.urls import absolute_url
 from . import twofactor
 from .models import LoginAttempt, User, UserRole, UserToken, new_session_token
 
@@ -202,11 +204,34 @@ def find_valid_token(session, secret: str, purpose: str) -> UserToken:
     return token
 
 
-def request_password_reset(session, email: str, *, link_for) -> None:
+def set_password_link(purpose: str, secret: str) -> str:
+    """The emailed link of a reset or invitation token: under ``BASE_URL``, never the request's
+    host (a forged Host header would otherwise send the secret to another server)."""
+    return absolute_url("auth.set_password", purpose=purpose, token=secret)
+
+
+def _limit_requests(session, kind: str, *, address: str, recipient: str, per_address: str,
+                    per_recipient: str) -> None:
+    """Count a reset or invitation mail, refusing it (``RateLimited``) when the sender's address
+    or the recipient had too many in the last hour (config keys ``per_address`` and
+    ``per_recipient``). Without an address (command line, demo) only the recipient counts."""
+    config, hour = current_app.config, timedelta(hours=1)
+    limits = [("email", hour, config[per_recipient])]
+    if address:
+        limits.append(("address", hour, config[per_address]))
+    check_rate(session, kind, address=address, email=recipient, limits=limits)
+
+
+def request_password_reset(session, email: str, *, address: str) -> None:
     """Email a reset link if the address belongs to an active user; silent otherwise.
 
-    ``link_for(secret)`` turns the token's secret into the absolute URL for the email.
+    Counted per requesting address and per recipient whether or not the account exists (so the
+    limit reveals nothing); ``RateLimited`` when either had too many in the last hour.
     """
+    email = email.strip().lower()[:254]
+    _limit_requests(session, "password_reset", address=address, recipient=email,
+                    per_address="PASSWORD_RESETS_PER_ADDRESS_PER_HOUR",
+                    per_recipient="PASSWORD_RESETS_PER_EMAIL_PER_HOUR")
     user = find_user(session, email)
     if user is None or not user.active:
         return
@@ -216,8 +241,8 @@ def request_password_reset(session, email: str, *, link_for) -> None:
     queue_mail(session, user.email, "Reset your Backoffice password",
                f"Hello {user.display_name},\n\nsomebody (hopefully you) asked to reset the password "
                f"for {user.email}. Choose a new one here within {hours} hours:\n\n"
-               f"{link_for(secret)}\n\nThe link works once. If you did not ask for this, ignore "
-               f"this message; your password stays as it is.\n")
+               f"{set_password_link('reset', secret)}\n\nThe link works once. If you did not ask "
+               f"for this, ignore this message; your password stays as it is.\n")
 
 
 def redeem_token(session, secret: str, purpose: str, new_password: str) -> User:
@@ -232,8 +257,13 @@ def redeem_token(session, secret: str, purpose: str, new_password: str) -> User:
     return user
 
 
-def send_invitation(session, user: User, *, link_for, invited_by=None, days: int = 7) -> None:
-    """Email a single-use link with which a new user chooses their password."""
+def send_invitation(session, user: User, *, invited_by=None, address: str = "",
+                    days: int = 7) -> None:
+    """Email a single-use link with which a new user chooses their password. Limited per
+    recipient (and per requesting address when given): ``RateLimited``."""
+    _limit_requests(session, "invitation", address=address, recipient=user.email,
+                    per_address="INVITATIONS_PER_ADDRESS_PER_HOUR",
+                    per_recipient="INVITATIONS_PER_RECIPIENT_PER_HOUR")
     secret = issue_token(session, user, "invite", timedelta(days=days))
     organisation = current_app.config["ORGANISATION_NAME"]
     inviter = f" by {invited_by.display_name}" if invited_by is not None else ""
@@ -241,7 +271,8 @@ def send_invitation(session, user: User, *, link_for, invited_by=None, days: int
     queue_mail(session, user.email, f"Your account at {organisation}",
                f"Hello {user.display_name},\n\nyou have been given an account in the back office "
                f"of {organisation}{inviter}. Choose your password here within {days} days:\n\n"
-               f"{link_for(secret)}\n\nThe link works once. Your login is {user.email}.\n")
+               f"{set_password_link('invite', secret)}\n\nThe link works once. Your login is "
+               f"{user.email}.\n")
 
 
 def update_profile(session, user: User, *, name: str, locale: str) -> None:

@@ -45,6 +45,11 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _client_address() -> str:
+    """The client's address (the proxy's ``X-Forwarded-For`` with ``TRUSTED_PROXIES``)."""
+    return request.remote_addr or "unknown"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
@@ -55,7 +60,7 @@ def login():
         try:
             with transaction():
                 user = services.authenticate(db.session, form.email.data, form.password.data,
-                                             address=request.remote_addr or "unknown")
+                                             address=_client_address())
         except services.LoginRefused as error:
             form.form_errors.append(str(error))
         else:
@@ -85,11 +90,13 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        with transaction():
-            services.request_password_reset(
-                db.session, form.email.data,
-                link_for=lambda secret: url_for("auth.set_password", purpose="reset",
-                                                token=secret, _external=True))
+        try:
+            with transaction():
+                services.request_password_reset(db.session, form.email.data,
+                                                address=_client_address())
+        except DomainError as error:
+            show_error(form, error)
+            return render_template("auth/forgot.html", form=form), 429
         flash("If an account exists for that address, we have sent it a link to choose a new "
               "password. It works once and expires soon.", "info")
         return redirect(url_for("auth.login"))
@@ -169,10 +176,8 @@ def new_user():
             with transaction():
                 user = services.create_user(db.session, form.email.data, name=form.name.data,
                                             roles=form.roles.data, actor=current_user)
-                services.send_invitation(
-                    db.session, user, invited_by=current_user,
-                    link_for=lambda secret: url_for("auth.set_password", purpose="invite",
-                                                    token=secret, _external=True))
+                services.send_invitation(db.session, user, invited_by=current_user,
+                                         address=_client_address())
         except DomainError as error:
             show_error(form, error)
         else:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from ..auth import services as auth
 from ..auth.models import User
@@ -61,6 +61,15 @@ ADMIN_FEE = Decimal("7")
 def already_seeded(session) -> bool:
     return bool(session.scalar(select(func.count()).select_from(JournalEntry))) or \
         session.scalar(select(User).where(User.email == DEMO_USERS[0][0])) is not None
+
+
+def has_demo_data(session) -> bool:
+    """Whether the demo logins exist (false on a database not migrated yet)."""
+    if not inspect(session.get_bind()).has_table(User.__tablename__):
+        return False
+    emails = [email for email, _, _ in DEMO_USERS]
+    return session.scalar(select(func.count()).select_from(User).where(
+        User.email.in_(emails))) > 0
 
 
 @dataclass

@@ -32,10 +32,6 @@ IBANS = ["DE89370400440532013000", "DE75512108001245126199", "AT6119043002345732
          "NL91ABNA0417164300", "DE12500105170648489890"]
 
 
-def _link(secret: str) -> str:
-    return f"http://127.0.0.1:5000/password/invite/{secret}"
-
-
 def seed_sponsorship(session, users: dict, groups_by_code: dict, start: date,
                      today: date) -> dict:
     """Call after the ledger history, in the seed's transaction. Returns counts."""
@@ -63,8 +59,7 @@ def seed_sponsorship(session, users: dict, groups_by_code: dict, start: date,
                    for code, group in groups_by_code.items() if not group.organisers
                    and code not in ("HH", "PYCON")]
     for code, email, name in organisers:
-        groups.add_organiser(session, groups_by_code[code], email=email, name=name, actor=admin,
-                             link_for=_link)
+        groups.add_organiser(session, groups_by_code[code], email=email, name=name, actor=admin)
 
     # Groups in the other states.
     applicant = groups.apply(
@@ -92,7 +87,7 @@ def seed_sponsorship(session, users: dict, groups_by_code: dict, start: date,
 def _approved_group(session, name, city, actor, today):
     group = groups.apply(session, name=name, kind="meetup", city=city, country="DE",
                          contacts=[(f"Organiser {city}", f"{city.lower()}@example.org")])
-    groups.approve(session, group, actor=actor, link_for=_link, agreement_version="2023-1",
+    groups.approve(session, group, actor=actor, agreement_version="2023-1",
                    agreement_signed_on=today - timedelta(days=200),
                    agreement_signed_by=f"Organiser {city}", today=today - timedelta(days=200))
     return group

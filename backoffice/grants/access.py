@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from ..core.errors import NotFound
+from ..core.urls import absolute_url
 from .models import Application
 
 
@@ -45,14 +46,8 @@ def application_by_token(session, token: str) -> Application:
     return application
 
 
-def external_url(endpoint: str, **values) -> str:
-    """An absolute URL under ``BASE_URL``, also outside a request (emails sent by the CLI)."""
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return current_app.config["BASE_URL"].rstrip("/") + path
-
-
 def status_url(application: Application) -> str:
-    return external_url("grants.status_link", token=token_for(application))
+    return absolute_url("grants.status_link", token=token_for(application))
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from ..core.money import Money
 from ..core.permissions import Permission
 from ..core.public_forms import check_rate
 from ..core.uploads import store_upload
+from ..core.urls import absolute_url
 from ..groups.models import MemberGroup
 from ..ledger import services as ledger
 from ..ledger.balances import fund_balance
@@ -526,7 +527,7 @@ def assign_reviewer(session, application: Application, reviewer, *, actor) -> Re
                f"Hello {reviewer.display_name},\n\n{getattr(actor, 'display_name', 'The committee')}"
                f" asks you to review {application.reference} “{application.title}” by "
                f"{application.applicant_name} ({application.programme.name}):\n\n"
-               f"{access.external_url('grants.application', application_id=application.id)}\n\n"
+               f"{absolute_url('grants.application', application_id=application.id)}\n\n"
                "If you have a conflict of interest, declare it there.\n")
     return review
 

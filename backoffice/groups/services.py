@@ -1,8 +1,7 @@
 """Member groups: applications, approval (which opens the fund), profile, status, organisers.
 
 Functions take the session and the acting user, work inside the caller's transaction and never
-commit. ``link_for(secret)`` turns an invitation token into the absolute URL for the email (the
-views build it with ``url_for``).
+commit. Invitations carry links under ``BASE_URL`` (``auth.services.set_password_link``).
 """
 from __future__ import annotations
 
@@ -252,7 +251,7 @@ def apply(session, *, contacts: list[tuple[str, str]], actor=None, address: str 
     return group
 
 
-def approve(session, group: MemberGroup, *, actor, link_for, agreement_version: str,
+def approve(session, group: MemberGroup, *, actor, agreement_version: str,
             agreement_signed_on: date, agreement_signed_by: str,
             fee_percent: Decimal | None = None, today: date | None = None) -> MemberGroup:
     """Make an applicant group active: record the signed agreement, open its restricted fund with
@@ -287,8 +286,7 @@ def approve(session, group: MemberGroup, *, actor, link_for, agreement_version: 
                        f"{agreement_signed_on.isoformat()} by {agreement['agreement_signed_by']}",
                 on=today)
     for applicant in group.applicants:
-        add_organiser(session, group, email=applicant.email, name=applicant.name, actor=actor,
-                      link_for=link_for)
+        add_organiser(session, group, email=applicant.email, name=applicant.name, actor=actor)
     return group
 
 
@@ -365,8 +363,7 @@ def _check_can_dissolve(session, group: MemberGroup) -> None:
 
 # --- organisers ------------------------------------------------------------------------------
 
-def add_organiser(session, group: MemberGroup, *, email: str, name: str, actor,
-                  link_for) -> User:
+def add_organiser(session, group: MemberGroup, *, email: str, name: str, actor) -> User:
     """Link a user (created if new) to the group as organiser. A user without a password gets an
     invitation with a single-use link to choose one; others are told by email. Users who cannot
     see every group are given the organiser role."""
@@ -391,7 +388,7 @@ def add_organiser(session, group: MemberGroup, *, email: str, name: str, actor,
     audit.record(session, actor, "group.organiser_added", "member_group", group.id,
                  summary=f"{user.email} organises {group.name}", after={"user": user.email})
     if user.password_hash is None:  # new (or never logged in): one mail, with the link
-        auth.send_invitation(session, user, link_for=link_for, invited_by=actor)
+        auth.send_invitation(session, user, invited_by=actor)
         return user
     organisation = current_app.config["ORGANISATION_NAME"]
     queue_mail(session, user.email, f"You are an organiser of {group.name}",

@@ -34,10 +34,6 @@ from .models import GroupStatus
 bp = Blueprint("groups", __name__)
 
 
-def _invite_link(secret: str) -> str:
-    return url_for("auth.set_password", purpose="invite", token=secret, _external=True)
-
-
 def _group(group_id: int):
     """The group if the user may see it; 404 otherwise (also for another group's organiser)."""
     return services.get_group(db.session, group_id, group_scope(current_user))
@@ -158,7 +154,7 @@ def approve(group_id: int):
             try:
                 with transaction():
                     services.approve(db.session, group, actor=current_user,
-                                     link_for=_invite_link, fee_percent=fee,
+                                     fee_percent=fee,
                                      agreement_version=form.agreement_version.data,
                                      agreement_signed_on=form.agreement_signed_on.data,
                                      agreement_signed_by=form.agreement_signed_by.data)
@@ -245,8 +241,7 @@ def add_organiser(group_id: int):
         try:
             with transaction():
                 user = services.add_organiser(db.session, group, email=form.email.data,
-                                              name=form.name.data, actor=current_user,
-                                              link_for=_invite_link)
+                                              name=form.name.data, actor=current_user)
         except DomainError as error:
             flash(str(error), "danger")
         else:

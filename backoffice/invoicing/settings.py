@@ -25,6 +25,9 @@ SELLER_DEFAULTS = {
     "bic": "COBADEFFXXX",
 }
 
+#: The demo details a production configuration must have replaced (``config.check``).
+DEMO_SELLER_KEYS = ("street", "tax_number", "vat_id", "register", "board", "email", "iban", "bic")
+
 
 def seller() -> dict:
     config = current_app.config

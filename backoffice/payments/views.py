@@ -21,6 +21,7 @@ from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.forms import ConfirmForm
 from ..core.permissions import Permission, public, requires
+from ..core.urls import absolute_url
 from ..extensions import csrf, db
 from ..invoicing import documents, state
 from ..invoicing import services as invoicing
@@ -78,9 +79,9 @@ def checkout(token: str):
         with transaction():
             started = services.start_checkout(
                 db.session, invoice,
-                success_url=url_for(".done", token=token, _external=True)
+                success_url=absolute_url("payments.done", token=token)
                 + "?session_id={CHECKOUT_SESSION_ID}",
-                cancel_url=url_for(".pay", token=token, _external=True))
+                cancel_url=absolute_url("payments.pay", token=token))
     except DomainError as error:
         flash(str(error), "info")
         return redirect(url_for(".pay", token=token))

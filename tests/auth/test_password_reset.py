@@ -1,11 +1,15 @@
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
+from backoffice import create_app
 from backoffice.auth.models import UserToken
 from backoffice.core.db import transaction
+from backoffice.extensions import db
 
+from ..conftest import FreshContextClient, base_config
 from ..helpers import PASSWORD, csrf_token, email_for, login
 
 LINK = re.compile(r"http://localhost(/password/(reset|invite)/[\w-]+)")
@@ -75,3 +79,118 @@ def test_invited_user_chooses_a_password(client, users, mailbox):
     assert client.post("/login", data={"email": "new.person@test.example",
                                        "password": "welcome aboard friend",
                                        "csrf_token": token}).status_code == 302
+
+
+# --- links come from BASE_URL, never from the request ------------------------------------------
+
+OFFICE = "https://backoffice.example.org"
+
+
+@pytest.fixture
+def proxied_app(database_url, smtp_server, users):
+    """The app as deployed: behind one trusted proxy, with its public BASE_URL."""
+    app = create_app(base_config(database_url, smtp_server[0])
+                     | {"BASE_URL": OFFICE, "TRUSTED_PROXIES": 1})
+    app.test_client_class = FreshContextClient
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _forgot(client, email, **headers):
+    token = csrf_token(client, "/password/forgot")
+    return client.post("/password/forgot", data={"email": email, "csrf_token": token},
+                       headers=headers)
+
+
+def test_a_forged_forwarded_host_does_not_reach_the_reset_link(proxied_app, mailbox):
+    client = proxied_app.test_client()
+    client.environ_base["HTTP_HOST"] = "backoffice.example.org"
+    response = _forgot(client, email_for("admin"), **{"X-Forwarded-Host": "evil.example",
+                                                       "X-Forwarded-For": "203.0.113.7"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+    body = mailbox[-1].get_content()
+    assert f"{OFFICE}/password/reset/" in body and "evil.example" not in body
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:443", "backoffice.example.org.evil.example"])
+def test_a_forged_host_is_refused_before_anything_is_sent(proxied_app, mailbox, host):
+    client = proxied_app.test_client()
+    client.environ_base["HTTP_HOST"] = "backoffice.example.org"
+    token = csrf_token(client, "/password/forgot")
+    response = client.post("/password/forgot", data={"email": email_for("admin"),
+                                                     "csrf_token": token},
+                           headers={"Host": host})
+    assert response.status_code == 400
+    assert "evil.example" not in response.get_data(as_text=True)
+    assert mailbox == []
+
+
+def test_invitation_links_come_from_the_base_url(proxied_app, mailbox):
+    client = proxied_app.test_client()
+    client.environ_base["HTTP_HOST"] = "backoffice.example.org"
+    login(client, "admin")
+    response = client.post("/users/new", data={
+        "email": "new@test.example", "name": "New", "roles": ["board"],
+        "csrf_token": csrf_token(client, "/users/new")}, headers={"X-Forwarded-Host": "evil.example"})
+    assert response.status_code == 302
+    body = mailbox[-1].get_content()
+    assert f"{OFFICE}/password/invite/" in body and "evil.example" not in body
+
+
+# --- rate limits -----------------------------------------------------------------------------
+
+def test_reset_requests_are_limited_per_recipient(app, client, users, mailbox):
+    limit = app.config["PASSWORD_RESETS_PER_EMAIL_PER_HOUR"]
+    for n in range(limit):
+        other = app.test_client()  # each from another address
+        other.environ_base["REMOTE_ADDR"] = f"198.51.100.{n + 1}"
+        assert _forgot(other, email_for("board")).status_code == 302
+    refused = _forgot(client, email_for("board"))
+    assert refused.status_code == 429
+    assert "too many of these" in refused.get_data(as_text=True)
+    assert len(mailbox) == limit
+    # Unknown recipients count the same (the limit reveals nothing about who has an account).
+    for _ in range(limit):
+        assert _forgot(client, "nobody@test.example").status_code == 302
+    assert _forgot(client, "nobody@test.example").status_code == 429
+
+
+def test_reset_requests_are_limited_per_address(app, client, users, mailbox):
+    limit = app.config["PASSWORD_RESETS_PER_ADDRESS_PER_HOUR"]
+    for n in range(limit):
+        assert _forgot(client, f"someone{n}@test.example").status_code == 302
+    assert _forgot(client, email_for("board")).status_code == 429
+    assert mailbox == []
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "198.51.100.99"
+    assert _forgot(elsewhere, email_for("board")).status_code == 302
+    assert [m["To"] for m in mailbox] == [email_for("board")]
+
+
+def test_invitations_are_limited_per_recipient_and_per_address(app, users, session, mailbox):
+    from backoffice.auth import services
+    from backoffice.core.public_forms import RateLimited
+
+    per_recipient = app.config["INVITATIONS_PER_RECIPIENT_PER_HOUR"]
+    with transaction():
+        newcomer = services.create_user(session, "newcomer@test.example", roles=["board"])
+    for _ in range(per_recipient):
+        with transaction():
+            services.send_invitation(session, newcomer, address="192.0.2.1")
+    with pytest.raises(RateLimited), transaction():
+        services.send_invitation(session, newcomer, address="192.0.2.2")
+    assert len(mailbox) == per_recipient
+
+    app.config["INVITATIONS_PER_ADDRESS_PER_HOUR"] = 2
+    with transaction():
+        people = [services.create_user(session, f"p{n}@test.example", roles=["board"])
+                  for n in range(3)]
+    for person in people[:2]:
+        with transaction():
+            services.send_invitation(session, person, address="192.0.2.9")
+    with pytest.raises(RateLimited), transaction():
+        services.send_invitation(session, people[2], address="192.0.2.9")
+    with transaction():  # the command line (no address) counts per recipient only
+        services.send_invitation(session, people[2])

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from backoffice import create_app
@@ -7,23 +9,87 @@ from backoffice.config import (
     from_environment,
     normalise_database_url,
 )
+from backoffice.core.db import transaction
+from backoffice.extensions import db
 
 
-def test_production_refuses_the_default_secret_key(tmp_path, monkeypatch):
+#: A configuration production accepts: every demo value replaced.
+PRODUCTION = {
+    "ENV": "production", "SECRET_KEY": "s" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    "BASE_URL": "https://backoffice.example.org", "SEPA_DEBTOR_IBAN": "DE75512108001245126199",
+    "INVOICE_SELLER": {"street": "Hauptstraße 1", "postcode": "50667", "city": "Köln",
+                       "tax_number": "214/5678/1234", "vat_id": "DE811907980",
+                       "register": "Amtsgericht Köln, VR 1", "board": "A. Chair",
+                       "email": "kasse@verein.example", "iban": "DE75512108001245126199",
+                       "bic": "SOGEDEFFXXX"},
+}
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch):
     monkeypatch.setenv("BACKOFFICE_INSTANCE_PATH", str(tmp_path))
-    with pytest.raises(ConfigurationError, match="default SECRET_KEY"):
-        create_app({"ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    with pytest.raises(ConfigurationError):
-        create_app({"ENV": "production", "SECRET_KEY": DEFAULT_SECRET_KEY,
-                    "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    return tmp_path
 
 
-def test_production_marks_cookies_secure(tmp_path, monkeypatch):
-    monkeypatch.setenv("BACKOFFICE_INSTANCE_PATH", str(tmp_path))
-    app = create_app({"ENV": "production", "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+def test_production_starts_with_its_own_settings_and_answers_only_to_its_host(instance):
+    app = create_app(PRODUCTION)
+    assert app.config["TRUSTED_HOSTS"] == ["backoffice.example.org"]
+    assert app.test_client().get("/login", base_url="https://backoffice.example.org").status_code == 200
+    assert app.test_client().get("/login", base_url="http://127.0.0.1").status_code == 400
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"SECRET_KEY": None}, "the default SECRET_KEY is used: set SECRET_KEY"),
+    ({"SECRET_KEY": DEFAULT_SECRET_KEY}, "the default SECRET_KEY is used: set SECRET_KEY"),
+    ({"SECRET_KEY": "s" * 31}, "SECRET_KEY has 31 characters: set one of at least 32"),
+    ({"BASE_URL": "http://127.0.0.1:5000"}, "BASE_URL is 'http://127.0.0.1:5000': set BASE_URL"),
+    ({"BASE_URL": "http://localhost"}, "set BASE_URL to the public address"),
+    ({"BASE_URL": "http://[::1]:8000"}, "set BASE_URL to the public address"),
+    ({"BASE_URL": "https://app.localhost"}, "set BASE_URL to the public address"),
+    ({"INVOICE_SELLER": None}, "INVOICE_SELLER still has the demo bic, board, email, iban, "
+                               "register, street, tax_number, vat_id: set the association's own"),
+    ({"INVOICE_SELLER": {**PRODUCTION["INVOICE_SELLER"], "iban": "de89 3704 0044 0532 0130 00"}},
+     "INVOICE_SELLER still has the demo iban"),
+    ({"INVOICE_SELLER": {**PRODUCTION["INVOICE_SELLER"], "vat_id": "DE136695976"}},
+     "INVOICE_SELLER still has the demo vat_id"),
+    ({"SEPA_DEBTOR_IBAN": "DE02 1203 0000 0000 2020 51"},
+     "SEPA_DEBTOR_IBAN is the demo account: set the association's own IBAN"),
+])
+def test_production_refuses_demo_and_weak_settings_and_says_what_to_set(instance, change, message):
+    config = {**PRODUCTION, **change}
+    with pytest.raises(ConfigurationError, match="^Refusing to start in production: .*"
+                       + re.escape(message)):
+        create_app(config)
+
+
+def test_production_refuses_a_database_with_the_demo_association(instance, app, database_url):
+    from backoffice.auth.services import create_user
+    from backoffice.demo.seed import DEMO_USERS
+
+    create_app({**PRODUCTION, "SQLALCHEMY_DATABASE_URI": database_url})  # migrated, no demo
+    with transaction():
+        create_user(db.session, DEMO_USERS[0][0], roles=["admin"], password="backoffice-demo")
+    db.session.remove()
+    with pytest.raises(ConfigurationError, match="the database holds the demo association"):
+        create_app({**PRODUCTION, "SQLALCHEMY_DATABASE_URI": database_url})
+
+
+def test_production_marks_cookies_secure(instance):
+    app = create_app(PRODUCTION)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+@pytest.mark.parametrize("configured, trusted", [
+    (None, ["localhost", "127.0.0.1"]),
+    (["Office.Example.org", "backoffice.example.org"], ["office.example.org", "backoffice.example.org"]),
+    ("a.example, b.example", ["a.example", "b.example"]),
+])
+def test_trusted_hosts_default_to_the_base_url(instance, configured, trusted):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "BASE_URL": "http://localhost:5000",
+                      "TRUSTED_HOSTS": configured})
+    assert app.config["TRUSTED_HOSTS"] == trusted
 
 
 def test_instance_config_then_environment_then_argument(tmp_path, monkeypatch):

@@ -18,7 +18,7 @@ from backoffice.groups import services as groups
 from backoffice.groups.models import GroupStatus, MemberGroup
 from backoffice.ledger import services as ledger
 
-from ..sponsorship import active_group, eur, give, link
+from ..sponsorship import active_group, eur, give
 
 
 def _apply(session, **overrides):
@@ -32,7 +32,7 @@ def _apply(session, **overrides):
 
 
 def _approve(session, group, actor, **overrides):
-    values = dict(actor=actor, link_for=link, agreement_version="2025-2",
+    values = dict(actor=actor, agreement_version="2025-2",
                   agreement_signed_on=date.today(), agreement_signed_by="Ana Organiser")
     values.update(overrides)
     with transaction():
@@ -154,8 +154,7 @@ def test_organisers_added_and_removed(session, users, mailbox):
     mailbox.clear()
     reviewer = users[Role.REVIEWER]
     with transaction():
-        groups.add_organiser(session, group, email=reviewer.email, name="", actor=users[Role.ADMIN],
-                             link_for=link)
+        groups.add_organiser(session, group, email=reviewer.email, name="", actor=users[Role.ADMIN])
     # An existing user is told, not invited, and gets the organiser role to see the group.
     assert reviewer.roles == {Role.REVIEWER, Role.ORGANISER}
     assert group.id in reviewer.organised_group_ids
@@ -163,7 +162,7 @@ def test_organisers_added_and_removed(session, users, mailbox):
     with pytest.raises(ValidationError, match="already organises"):
         with transaction():
             groups.add_organiser(session, group, email=reviewer.email, name="",
-                                 actor=users[Role.ADMIN], link_for=link)
+                                 actor=users[Role.ADMIN])
     with transaction():
         groups.remove_organiser(session, group, reviewer, actor=users[Role.ADMIN])
     assert group.id not in reviewer.organised_group_ids

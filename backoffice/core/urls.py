@@ -1,0 +1,18 @@
+"""Absolute URLs for everything that leaves the app (emails, PDFs, pay links, Stripe redirects).
+
+They are built from the configured ``BASE_URL`` only, never from the request: a request's
+``Host`` (or ``X-Forwarded-Host``) is chosen by whoever sends it, and a password-reset link built
+from it would point to the sender's server. Flask's external ``url_for`` is therefore not used
+anywhere (``tests/core/test_urls.py`` fails if it appears).
+"""
+from __future__ import annotations
+
+from flask import current_app
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """``BASE_URL`` followed by the endpoint's path; works inside and outside a request (the
+    command line sends mail too)."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
