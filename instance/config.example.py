@@ -1,8 +1,9 @@
 # Copy to instance/config.py. Every key can also be set as an environment variable
 # BACKOFFICE_<KEY> (SECRET_KEY and DATABASE_URL without the prefix).
 
-# ENV = "production"                    # refuses to start with the default SECRET_KEY
-# SECRET_KEY = "a long random string"   # python -c 'import secrets; print(secrets.token_urlsafe(48))'
+# ENV = "production"                    # refuses to start with demo settings (README: Security)
+# SECRET_KEY = "a long random string"   # at least 32 characters:
+#                                       # python -c 'import secrets; print(secrets.token_urlsafe(48))'
 # SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://backoffice@localhost/backoffice"
 
 # ORGANISATION_NAME = "Python Community Association e.V."
@@ -28,7 +29,9 @@
 # INVOICE_NUMBER_PREFIX = ""            # e.g. "PCA-" gives PCA-2026-00042
 # INVOICE_PAYMENT_DAYS = 30
 # INVOICE_REMINDER_DAYS = 14            # between reminders; cron: `backoffice invoices remind`
-# BASE_URL = "https://backoffice.example.org"  # pay links in invoices and mails
+# BASE_URL = "https://backoffice.example.org"  # every link in mails, PDFs and pay links
+# TRUSTED_HOSTS = ["backoffice.example.org"]   # host names served (default: BASE_URL's)
+# TRUSTED_PROXIES = 1                           # TLS proxies in front (X-Forwarded-For, -Proto)
 
 # Stripe (online payment of invoices): the webhook endpoint is <BASE_URL>/stripe/webhook.
 # STRIPE_SECRET_KEY = "sk_live_..."
