@@ -12,7 +12,6 @@ from backoffice.config import (
 from backoffice.core.db import transaction
 from backoffice.extensions import db
 
-
 #: A configuration production accepts: every demo value replaced.
 PRODUCTION = {
     "ENV": "production", "SECRET_KEY": "s" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://",
