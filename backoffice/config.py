@@ -90,6 +90,10 @@ class Defaults:
     GROUP_ADMIN_FEE_PERCENT = "7"  # the fee policy a newly approved group's fund starts with
     RECEIPT_MAX_BYTES = 10_000_000
     EXPENSE_SECOND_APPROVAL_ABOVE = 500  # claims above this (major units) need two approvers
+    # Bank lines that pay a little less than their invoice (charges the payer's bank kept): a
+    # difference up to this (major units of the line's currency) is offered as a write-off first
+    # and one treasurer may write it off; above it a second approver is needed, as for claims.
+    BANK_SMALL_DIFFERENCE_LIMIT = "10.00"
     SEPA_PAIN_VERSION = "pain.001.001.09"  # or pain.001.001.03 for banks that still want it
     SEPA_DEBTOR_NAME: str | None = None  # default: ORGANISATION_NAME
     SEPA_DEBTOR_IBAN = "DE02120300000000202051"  # a demo account: set the association's own

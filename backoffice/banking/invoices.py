@@ -10,6 +10,11 @@ match's own entry; undo adds a reversal row to the invoice's payments (they are 
 An invoice paid by hand (``invoicing.services.record_payment`` with ``debit_role="bank"``) has
 its own posting on the bank's ledger account: that posting is offered as a booked posting, and
 the invoice only for what is still open, so the same money is never booked twice.
+
+Lines that pay more than the invoices ask may leave the rest as a credit of the invoices'
+sponsor (``credit_target``, ``credit_lines``, ``record_credit``: ``invoicing.credits``); a
+shortfall written off is recorded on the invoice as a ``write_off`` payment (``written_off``).
+Undo takes back the payment, the write-off and the credit (refused if the credit was used).
 """
 from __future__ import annotations
 
@@ -18,10 +23,10 @@ from collections.abc import Iterable
 
 from sqlalchemy import String, cast, select, union
 
-from ..core.errors import NotFound
+from ..core.errors import NotFound, ValidationError
 from ..core.money import Money
+from ..invoicing import credits, state
 from ..invoicing import services as invoicing
-from ..invoicing import state
 from ..invoicing.models import Invoice, InvoicePayment
 from ..ledger.models import JournalEntry, Posting
 from .matching import OpenItem, Provider, register
@@ -60,6 +65,32 @@ def payment_reference(match_id: int, invoice_id) -> str:
     return f"bank-match-{match_id}-{invoice_id}"
 
 
+def write_off_reference(match_id: int, invoice_id) -> str:
+    return f"{payment_reference(match_id, invoice_id)}-write-off"
+
+
+def credit_target(session, keys) -> Invoice:
+    """The invoice whose sponsor gets the rest of a match as credit: every item an invoice, all
+    of one sponsor (the last one's fund holds the credit)."""
+    if any(name != InvoiceProvider.name for name, _ in keys):
+        raise ValidationError("Only a payment of invoices can leave credit for a sponsor; put "
+                              "the rest on an account instead.")
+    found = [session.get(Invoice, int(key)) for _, key in keys]
+    if len({invoice.sponsor_id for invoice in found}) != 1:
+        raise ValidationError("The invoices belong to different sponsors: whose credit would "
+                              "the rest be? Match them one sponsor at a time.")
+    return found[-1]
+
+
+def credit_lines(session, invoice: Invoice, rest: Money):
+    return credits.overpayment_lines(session, invoice, rest)
+
+
+def record_credit(session, invoice: Invoice, rest: Money, *, match, entry, actor) -> None:
+    credits.record_overpayment(session, invoice, rest, reference=f"bank-match-{match.id}-credit",
+                               journal_entry_id=entry.id, bank_match_id=match.id, actor=actor)
+
+
 class InvoiceProvider(Provider):
     name = "invoice"
     label = "Open invoices"
@@ -93,19 +124,44 @@ class InvoiceProvider(Provider):
 
     def posted(self, session, *, bank_account, match, entry, allocations, booking_date, actor):
         for item, amount in allocations:
-            invoice = self._invoice(session, item.key)
-            invoicing.record_bank_transfer(
-                session, invoice, amount=Money(amount, invoice.currency),
-                reference=payment_reference(match.id, invoice.id), received_on=booking_date,
-                journal_entry_id=entry.id if entry is not None else None, actor=actor,
-                note=f"bank match #{match.id}")
+            self._record(session, invoicing.record_bank_transfer, item, amount, entry,
+                         payment_reference(match.id, item.key), f"bank match #{match.id}",
+                         received_on=booking_date, actor=actor)
+
+    def written_off(self, session, *, match, item, amount, entry, booking_date, actor):
+        self._record(session, invoicing.record_write_off, item, amount, entry,
+                     write_off_reference(match.id, item.key),
+                     f"bank match #{match.id}: the payer paid less", on=booking_date, actor=actor)
+
+    def _record(self, session, record, item, amount, entry, reference, note, *, actor=None,
+                **day):
+        invoice = self._invoice(session, item.key)
+        record(session, invoice, amount=Money(amount, invoice.currency), reference=reference,
+               journal_entry_id=entry.id if entry is not None else None, actor=actor, note=note,
+               **day)
+
+    def refusal(self, session, bank_account, key):
+        invoice = session.get(Invoice, int(key)) if key.isdigit() else None
+        if invoice is None or invoice.is_draft:
+            return None
+        if invoice.currency != bank_account.currency:
+            return (f"Invoice {invoice.number} is in {invoice.currency}; {bank_account.name} "
+                    f"keeps {bank_account.currency}. A payment in another currency than the "
+                    f"invoice is not booked against it: record it by hand at the rate the bank "
+                    f"applied, or book the line as an entry.")
+        if state.is_cancelled(invoice):
+            return f"Invoice {invoice.number} is cancelled."
+        return None  # paid meanwhile: the service's Conflict says so
 
     def undo(self, session, *, match, item_row, actor):
-        payment = session.scalar(select(InvoicePayment).where(
-            InvoicePayment.reference == payment_reference(match.id, item_row.item_key)))
-        if payment is not None:
-            invoicing.reverse_payment(session, payment, reason=f"bank match #{match.id} undone",
-                                      journal_entry_id=match.undo_entry_id, actor=actor)
+        for reference in (payment_reference(match.id, item_row.item_key),
+                          write_off_reference(match.id, item_row.item_key)):
+            payment = session.scalar(select(InvoicePayment).where(
+                InvoicePayment.reference == reference))
+            if payment is not None:
+                invoicing.reverse_payment(session, payment,
+                                          reason=f"bank match #{match.id} undone",
+                                          journal_entry_id=match.undo_entry_id, actor=actor)
 
 
 register(InvoiceProvider())

@@ -98,6 +98,17 @@ class Provider(ABC):
         is None when nothing was posted), with ``allocations``: [(item, amount)] of this
         provider. Record here what needs the entry (an invoice payment that links to it)."""
 
+    def written_off(self, session, *, match, item, amount, entry,  # noqa: B027 (optional hook)
+                    booking_date, actor) -> None:
+        """Called after ``posted`` for an item whose shortfall was written off in the match's
+        entry (``amount``, signed like the bank; ``accept`` was given the item's whole open
+        amount, ``posted`` only what the lines paid). Record it on the document."""
+
+    def refusal(self, session, bank_account, key: str) -> str | None:
+        """Why the item ``key`` cannot be matched on this bank account (another currency, not
+        open), for a clear message; None when there is nothing to say."""
+        return None
+
     def undo(self, session, *, match, item_row, actor) -> None:  # noqa: B027 (optional hook)
         """Undo the item's own state change when a match is undone (called once per item, with
         its first ``bank_match_items`` row). The service reverses the match's journal entry
@@ -199,6 +210,7 @@ class Suggestion:
     #: Further items accepted together with ``item`` (a line naming several invoices whose open
     #: amounts add up to it); the line's amount is allocated over them in this order.
     also: tuple[OpenItem, ...] = ()
+    open_amount: int = 0          # what the item still has open (for a line that differs)
 
     @property
     def confident(self) -> bool:
@@ -342,7 +354,8 @@ def rank(line: LineFacts, index: ItemIndex, limit: int = 3) -> list[Suggestion]:
             reasons.append(f"{'part of' if abs(line.amount) < abs(open_amount) else 'more than'} "
                            f"what is open")
         allocate = line.amount if abs(line.amount) <= abs(open_amount) else open_amount
-        suggestions.append(Suggestion(item, score, reasons, reference, exact, allocate))
+        suggestions.append(Suggestion(item, score, reasons, reference, exact, allocate,
+                                      open_amount=open_amount))
     together = _together(line, index, found)
     if together is not None and not any(s.exact_amount and s.reference for s in suggestions):
         suggestions.append(together)

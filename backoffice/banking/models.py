@@ -251,3 +251,46 @@ class BankMatchItem(db.Model):
         Index("ix_bank_match_items_key", "provider", "item_key", "active"),
         Index("ix_bank_match_items_posting", "posting_id", "active"),
     )
+
+
+class BankWriteOff(db.Model):
+    """A difference between what a bank line paid and what its item asked, to be written off
+    (bank charges the payer's bank kept) once a second person approves it: write-offs above
+    ``BANK_SMALL_DIFFERENCE_LIMIT`` need somebody other than the treasurer who asked, as money
+    out does (expense claims above their limit). Until then the item stays open by ``amount``.
+    ``amount`` is signed as the bank shows it (what the item still owes: > 0 for an invoice)."""
+
+    __tablename__ = "bank_write_offs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_match_id: Mapped[int] = mapped_column(BigIntKey, ForeignKey("bank_matches.id"),
+                                               index=True)
+    provider: Mapped[str] = mapped_column(String(30))
+    item_key: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(300), default="")
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    #: pending: waiting for a second person; approved: posted; rejected: the item stays open;
+    #: cancelled: its match was undone.
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    journal_entry_id: Mapped[int | None] = mapped_column(BigIntKey,
+                                                         ForeignKey("journal_entries.id"))
+
+    account = relationship("Account")
+    fund = relationship("Fund")
+    match = relationship("BankMatch")
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected', 'cancelled')",
+                        name="status_known"),
+    )

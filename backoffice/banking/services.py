@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from schwifty import BIC, IBAN
@@ -20,9 +20,12 @@ from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.money import Money, check_currency
+from ..funds.services import check_spending
+from ..invoicing import credits
 from ..ledger import services as ledger
 from ..ledger.models import Account, AccountType, Fund
-from . import parsers
+from . import invoices, parsers, write_offs
+from .differences import Difference, How, is_small, small_difference_limit
 from .matching import (
     ItemIndex,
     LineFacts,
@@ -521,8 +524,12 @@ def _posting_date(session, day: date) -> date:
 
 def accept(session, bank_account: BankAccount, *, lines: Sequence[BankLine],
            items: Sequence[tuple[str, str]], actor, how: str = "manual", reason: str = "",
-           index: ItemIndex | None = None) -> BankMatch:
+           index: ItemIndex | None = None, difference: Difference | None = None) -> BankMatch:
     """Match the lines to the items: the lines' total is allocated over the items in order.
+
+    When the lines pay more or less than the items ask, ``difference`` says what to do with the
+    rest or the shortfall (``differences.py``); without it the total must be used up exactly
+    (a shortfall stays open on the last item, as an instalment).
 
     Without an ``index`` (one match from the page, not many in an import that holds the lock
     already) the bank account is locked first, so that what the items still owe is read after
@@ -546,18 +553,14 @@ def accept(session, bank_account: BankAccount, *, lines: Sequence[BankLine],
     chosen = []
     for key in dict.fromkeys((key[0], str(key[1])) for key in items):
         if key not in index.items or index.open(key) == 0:
-            raise Conflict("That item is no longer open (matched meanwhile?). Reload the page.")
+            refusal = provider(key[0]).refusal(session, bank_account, key[1]) \
+                if key[0] in {p.name for p in providers()} else None
+            raise (ValidationError(refusal) if refusal else Conflict(
+                "That item is no longer open (matched meanwhile?). Reload the page."))
         chosen.append((key, index.open(key)))
     total = sum(line.amount for line in lines)
-    try:
-        amounts = allocate(total, chosen)
-    except ValueError:
-        currency = lines[0].currency
-        open_total = sum(open_amount for _, open_amount in chosen)
-        raise ValidationError(
-            f"The lines add up to {Money(total, currency).format()}, the chosen items to "
-            f"{Money(open_total, currency).format()}: they cannot be matched as they are. "
-            f"Choose items that add up, or book the difference as an entry.") from None
+    currency = lines[0].currency
+    plan = _plan(session, bank_account, index, chosen, total, currency, difference)
     match = BankMatch(bank_account_id=bank_account.id, how=how, reason=reason[:300],
                       created_by_id=getattr(actor, "id", None),
                       reviewed_at=None if how in ("auto", "rule") else utcnow())
@@ -567,18 +570,26 @@ def accept(session, bank_account: BankAccount, *, lines: Sequence[BankLine],
     entry_lines: list[ledger.Line] = []
     labels = []
     by_provider: dict[str, list[tuple[OpenItem, int]]] = defaultdict(list)
-    for (key, _), amount in zip(chosen, amounts, strict=True):
+    item_funds: dict[tuple[str, str], Fund] = {}
+    for (key, _), amount in zip(chosen, plan.amounts, strict=True):
         item = index.items[key]
         handler = provider(item.provider)
-        entry_lines += handler.accept(session, bank_account=bank_account, match=match, item=item,
-                                      amount=amount, booking_date=booking_date, actor=actor)
+        own = handler.accept(session, bank_account=bank_account, match=match, item=item,
+                             amount=amount, booking_date=booking_date, actor=actor)
+        if own:
+            item_funds[key] = own[0].fund
+        entry_lines += own
         session.add_all(BankMatchItem(match_id=match.id, provider=item.provider,
                                       item_key=item.key, label=item.label[:300], amount=part,
                                       posting_id=posting_id)
                         for posting_id, part in _item_rows(item, amount))
-        by_provider[item.provider].append((item, amount))
+        by_provider[item.provider].append((item, amount - plan.written_off.get(key, 0)))
         index.allocate(key, amount)
         labels.append(item.label)
+    entry_lines += _difference_lines(session, plan, chosen, index, item_funds, currency, actor)
+    if plan.rest:
+        labels.append(f"rest {Money(plan.rest, currency).format()} "
+                      f"{'as credit' if plan.how is How.CREDIT else 'to ' + plan.account.name}")
     entry = None
     if entry_lines:
         entry = _post_for_match(session, bank_account, match, lines, entry_lines, booking_date,
@@ -586,13 +597,135 @@ def accept(session, bank_account: BankAccount, *, lines: Sequence[BankLine],
     for name, allocated in by_provider.items():
         provider(name).posted(session, bank_account=bank_account, match=match, entry=entry,
                               allocations=allocated, booking_date=booking_date, actor=actor)
+    for key, amount in plan.written_off.items():
+        provider(key[0]).written_off(session, match=match, item=index.items[key], amount=amount,
+                                     entry=entry, booking_date=booking_date, actor=actor)
+    if plan.how is How.CREDIT and plan.rest:
+        invoices.record_credit(session, plan.credit_invoice, Money(plan.rest, currency),
+                               match=match, entry=entry, actor=actor)
+    if plan.pending_write_off:
+        key, amount = plan.pending_write_off
+        write_offs.request(session, match=match, item=index.items[key], amount=amount,
+                           account=plan.account, fund=item_funds.get(key) or plan.fund
+                           or ledger.general_fund(session), actor=actor)
     _link_lines(session, match, lines)
     audit.record(session, actor, "bank.matched", "bank_match", match.id,
-                 summary=f"{how}: {len(lines)} line(s) {Money(total, lines[0].currency)} ↔ "
+                 summary=f"{how}: {len(lines)} line(s) {Money(total, currency)} ↔ "
                          f"{'; '.join(labels)}"[:500],
                  after={"lines": [line.id for line in lines], "items": [list(k) for k, _ in chosen],
-                        "amounts": amounts})
+                        "amounts": plan.amounts, "rest": plan.rest,
+                        "written_off": [[list(k), v] for k, v in plan.written_off.items()],
+                        "difference": plan.how.value if plan.how else None})
     return match
+
+
+@dataclass
+class _Plan:
+    """How a match spreads the lines' total: per item, and what is left over or short."""
+
+    amounts: list[int]
+    how: How | None = None
+    rest: int = 0                                   # beyond the items, signed like the bank
+    written_off: dict = field(default_factory=dict)  # {item key: amount written off now}
+    pending_write_off: tuple | None = None          # (item key, amount) for a second approver
+    account: Account | None = None
+    fund: Fund | None = None
+    credit_invoice: object = None
+    override_reason: str | None = None
+
+
+def _plan(session, bank_account, index, chosen, total: int, currency: str,
+          difference: Difference | None) -> _Plan:
+    """Check what the lines and items allow, before anything is written."""
+    open_total = sum(open_amount for _, open_amount in chosen)
+    same_direction = all((open_amount > 0) == (total > 0) for _, open_amount in chosen)
+    how = difference.how if difference else None
+    if same_direction and abs(total) > abs(open_total) and how in (How.CREDIT, How.ACCOUNT):
+        plan = _Plan([open_amount for _, open_amount in chosen], how=how, rest=total - open_total)
+        if how is How.CREDIT:
+            plan.credit_invoice = invoices.credit_target(session, [key for key, _ in chosen])
+        else:
+            plan.account, plan.fund = _difference_account(session, bank_account, difference,
+                                                          required=True)
+        plan.override_reason = difference.override_reason
+        return plan
+    try:
+        amounts = allocate(total, chosen)
+    except ValueError:
+        open_money = Money(open_total, currency)
+        hint = ("Choose items that add up, put the rest on the sponsor's account as credit or "
+                "on an account, or book the line as an entry." if abs(total) > abs(open_total)
+                else "Choose items that add up, or book the line as an entry.")
+        raise ValidationError(
+            f"The lines add up to {Money(total, currency).format()}, the chosen items to "
+            f"{open_money.format()}: they cannot be matched as they are. {hint}") from None
+    plan = _Plan(amounts)
+    shortfall = open_total - total
+    if how is not How.WRITE_OFF or not shortfall:
+        if how in (How.CREDIT, How.ACCOUNT) and not shortfall:
+            raise ValidationError("The lines pay exactly what the items ask: there is no rest "
+                                  "to put anywhere.")
+        return plan
+    last_key = chosen[-1][0]
+    plan.how, plan.override_reason = How.WRITE_OFF, difference.override_reason
+    plan.account, plan.fund = _difference_account(session, bank_account, difference,
+                                                  required=False)
+    if is_small(Money(shortfall, currency)):
+        plan.amounts[-1] += shortfall
+        plan.written_off = {last_key: shortfall}
+    else:
+        if not provider(last_key[0]).posts_entries:
+            raise ValidationError(
+                f"{Money(abs(shortfall), currency).format()} is above the "
+                f"{small_difference_limit(currency).format()} limit for small differences: leave "
+                f"it open, or book the line as an entry.")
+        plan.pending_write_off = (last_key, shortfall)
+    return plan
+
+
+def _difference_account(session, bank_account, difference: Difference, *, required: bool):
+    account, fund = difference.account, difference.fund
+    if account is None:
+        if required:
+            raise ValidationError("Choose the account the rest goes to.", field="rest_account")
+        account = ledger.account_by_role(session, "bank_fees")
+    if not account.active or account.role == ledger.INTERFUND_ROLE:
+        raise ValidationError("Choose an active account for the difference.", field="rest_account")
+    if account.id == bank_account.ledger_account_id:
+        raise ValidationError("Choose the account the difference belongs to, not the bank "
+                              "account itself.", field="rest_account")
+    if fund is not None and not fund.active:
+        raise ValidationError("Choose an active fund for the difference.", field="rest_fund")
+    return account, fund
+
+
+def _difference_lines(session, plan: _Plan, chosen, index, item_funds, currency, actor):
+    """The counter lines of a rest (credit or account) or of a write-off made at once."""
+    if plan.how is How.CREDIT and plan.rest:
+        return invoices.credit_lines(session, plan.credit_invoice, Money(plan.rest, currency))
+    result = []
+    if plan.how is How.ACCOUNT and plan.rest:
+        fund = plan.fund or item_funds.get(chosen[-1][0]) or ledger.general_fund(session)
+        _check_fund(session, fund, plan.account, Money(-plan.rest, currency), actor,
+                    plan.override_reason, "the rest of a bank line")
+        result.append(ledger.Line(plan.account, fund, Money(-plan.rest, currency),
+                                  "Rest of a bank line"))
+    for key, amount in plan.written_off.items():
+        fund = item_funds.get(key) or plan.fund or ledger.general_fund(session)
+        _check_fund(session, fund, plan.account, Money(amount, currency), actor,
+                    plan.override_reason, f"a write-off for {index.items[key].label}")
+        result.append(ledger.Line(plan.account, fund, Money(amount, currency),
+                                  f"Written off: {index.items[key].label}"[:200]))
+    return result
+
+
+def _check_fund(session, fund: Fund, account: Account, debit: Money, actor, override_reason,
+                what: str) -> None:
+    """An expense debited to a fund (a write-off, bank charges) may not take it below zero
+    unless somebody allowed to says why."""
+    if debit.amount > 0 and account.type is AccountType.EXPENSE:
+        check_spending(session, fund, debit, actor=actor, what=what,
+                       override_reason=override_reason)
 
 
 def _lock(session, bank_account: BankAccount) -> None:
@@ -698,11 +831,15 @@ def undo_match(session, match: BankMatch, *, actor, reason: str = "") -> BankMat
     if match.undone_at is not None:
         raise Conflict("This match was already undone.")
     reason = (reason or "").strip() or "match undone"
+    write_offs.cancel_for_match(session, match, actor=actor)
+    credits.check_reversible(session, match.id)  # refused if its credit was used meanwhile
     if match.journal_entry_id is not None:
         entry = match.journal_entry
         reversal = ledger.reverse_entry(session, entry, actor=actor,
                                         reason=f"bank match undone: {reason}"[:200])
         match.undo_entry_id = reversal.id
+        credits.reverse_for_match(session, match.id, journal_entry_id=reversal.id, actor=actor,
+                                  reason=f"bank match #{match.id} undone: {reason}")
     known, seen = {p.name for p in providers()}, set()
     for row in match.items:
         if row.provider in known and (row.provider, row.item_key) not in seen:

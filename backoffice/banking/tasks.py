@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 
 from ..core.permissions import Permission
 from ..core.tasks import TaskKind, register
-from .models import BankLine, BankMatch
+from .models import BankLine, BankMatch, BankWriteOff
 
 
 def _open_lines(session, user, today) -> int:
@@ -21,3 +21,12 @@ register(TaskKind("Bank lines to reconcile", Permission.BANK_RECONCILE, _open_li
                   "banking.index"))
 register(TaskKind("Automatic bank matches to review", Permission.BANK_RECONCILE, _to_review,
                   "banking.index"))
+
+
+def _write_offs(session, user, today) -> int:
+    return session.scalar(select(func.count()).select_from(BankWriteOff).where(
+        BankWriteOff.status == "pending", BankWriteOff.requested_by_id != user.id))
+
+
+register(TaskKind("Bank write-offs for a second approver", Permission.EXPENSES_APPROVE,
+                  _write_offs, "banking.write_offs_page"))

@@ -23,10 +23,19 @@ from ..core.permissions import Permission, requires
 from ..extensions import db
 from ..ledger.models import Account, AccountType, Fund, FundKind
 from ..ledger.services import INTERFUND_ROLE
-from . import pending, reconciliation, services
+from . import differences, pending, reconciliation, services, write_offs
+from .differences import Difference, How
 from .forms import AsOfForm, BankAccountForm, BookLineForm, CsvMappingForm, RuleForm, UploadForm
-from .matching import Suggestion, rank
-from .models import BankAccount, BankImport, BankLine, BankMatch, BankMatchLine, BankRule
+from .matching import Suggestion, provider, rank
+from .models import (
+    BankAccount,
+    BankImport,
+    BankLine,
+    BankMatch,
+    BankMatchLine,
+    BankRule,
+    BankWriteOff,
+)
 from .parsers import FORMATS, CsvMapping, StatementFormatError, detect
 from .parsers import csv as csv_parser
 
@@ -287,7 +296,7 @@ def _row_context(account: BankAccount, lines, index=None):
     general = next((f.id for f in funds if f.kind is FundKind.GENERAL), None)
     roles["general_fund"] = general
     suggestions = services.suggestions_for(db.session, account, lines, index)
-    return {"suggestions": suggestions, "account": account, "roles": roles,
+    return {"suggestions": suggestions, "account": account, "roles": roles, "choices": _choices,
             "account_options": {"in": _options(accounts, roles.get("interest_income")),
                                 "out": _options(accounts, roles.get("bank_fees"))},
             "fund_options": _options(funds, general)}
@@ -327,6 +336,34 @@ def _line_refused(line: BankLine, error: DomainError):
     return redirect(_next(url_for(".line", line_id=line.id)))
 
 
+def _choices(line: BankLine, suggestion: Suggestion) -> list[differences.Choice]:
+    """The ways of accepting a suggestion of one item whose amount differs from the line's."""
+    item = suggestion.item
+    if suggestion.also or suggestion.exact_amount or not suggestion.open_amount:
+        return []
+    sponsor = item.counterparty if item.provider == "invoice" else ""
+    return differences.choices(line.amount, suggestion.open_amount, line.currency,
+                               sponsor=sponsor, approvable=provider(item.provider).posts_entries)
+
+
+def _difference() -> Difference | None:
+    """What the form says to do with a difference between the lines and the items."""
+    how = request.form.get("difference", "")
+    if how not in {h.value for h in How}:
+        return None
+    account = fund = None
+    if request.form.get("rest_account", "").isdigit():
+        account = db.session.get(Account, int(request.form["rest_account"]))
+    if request.form.get("rest_fund", "").isdigit():
+        fund = db.session.get(Fund, int(request.form["rest_fund"]))
+    return Difference(How(how), account=account, fund=fund,
+                      override_reason=request.form.get("override_reason", "").strip() or None)
+
+
+_MATCHED = {How.CREDIT: "Matched; the rest is the sponsor's credit.",
+            How.ACCOUNT: "Matched; the rest is booked.", How.OPEN: "Matched; the rest stays open."}
+
+
 @bp.route("/lines/<int:line_id>/accept", methods=["POST"])
 @requires(Permission.BANK_RECONCILE)
 def accept(line_id: int):
@@ -336,13 +373,50 @@ def accept(line_id: int):
     extra_lines = [_get(BankLine, int(i)) for i in request.form.getlist("line") if i.isdigit()
                    and int(i) != line.id]
     items = [tuple(value.split(":", 1)) for value in request.form.getlist("item") if ":" in value]
+    difference = _difference()
     try:
         with transaction():
             match = services.accept(db.session, account, lines=[line, *extra_lines], items=items,
-                                    actor=current_user, reason=request.form.get("reason", ""))
+                                    actor=current_user, reason=request.form.get("reason", ""),
+                                    difference=difference)
+            waiting = db.session.scalar(select(func.count()).select_from(BankWriteOff).where(
+                BankWriteOff.bank_match_id == match.id))
     except DomainError as error:
         return _line_refused(line, error)
-    return _line_done(line, match, "Matched.")
+    message = "Matched."
+    if difference is not None and difference.how is How.WRITE_OFF:
+        message = ("Matched; the write-off waits for a second approver, the rest stays open "
+                   "until then." if waiting else "Matched; the difference is written off.")
+    elif difference is not None:
+        message = _MATCHED[difference.how]
+    return _line_done(line, match, message)
+
+
+@bp.route("/write-offs")
+@requires(Permission.BANK_VIEW)
+def write_offs_page():
+    return render_template("banking/write_offs.html", confirm=ConfirmForm(), account=None,
+                           waiting=write_offs.pending(db.session))
+
+
+@bp.route("/write-offs/<int:write_off_id>/<any(approve, reject):decision>", methods=["POST"])
+@requires(Permission.EXPENSES_APPROVE)
+def decide_write_off(write_off_id: int, decision: str):
+    write_off = _get(BankWriteOff, write_off_id)
+    _confirmed()
+    try:
+        with transaction():
+            if decision == "approve":
+                write_offs.approve(db.session, write_off, actor=current_user,
+                                   override_reason=request.form.get("override_reason") or None)
+            else:
+                write_offs.reject(db.session, write_off, actor=current_user)
+    except DomainError as error:
+        flash(str(error), "danger")
+    else:
+        flash("Written off." if decision == "approve" else "Rejected: the rest stays open.",
+              "success")
+    return redirect(url_for(".write_offs_page"))
 
 
 @bp.route("/lines/<int:line_id>/book", methods=["POST"])
@@ -444,9 +518,11 @@ def line(line_id: int):
         roles = {a.role: a.id for a in accounts if a.role}
         roles["general_fund"] = next((f.id for f in funds if f.kind is FundKind.GENERAL), None)
         book_form = _book_form(line, accounts, funds, roles)
+    rest_accounts = [a for a in _postable_accounts() if a.id != account.ledger_account_id]
     return render_template("banking/line.html", line=line, candidates=candidates, others=others,
                            history=history, query=query, confirm=ConfirmForm(), account=account,
-                           book_form=book_form)
+                           book_form=book_form, rest_accounts=rest_accounts, funds=_funds(),
+                           limit=differences.small_difference_limit(line.currency))
 
 
 def _plain(item, open_amount):

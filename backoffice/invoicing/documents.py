@@ -39,6 +39,8 @@ LABELS = {
         "reference": "Payment reference", "bank": "Bank", "account_holder": "Account holder",
         "scan": "Scan with your banking app to pay by SEPA transfer (GiroCode).",
         "pay_online": "Pay online by card or SEPA Direct Debit:",
+        "credit": "You hold {amount} of credit with us from earlier payments beyond their "
+                  "invoices; tell us to set it off against this invoice, or to pay it back.",
         "cancels": "This invoice cancels invoice {number} of {date} in full.",
         "no_payment": "No payment is due. Amounts already paid for the cancelled invoice will be refunded.",
         "tax_number": "Tax number", "vat_id": "VAT ID", "register": "Register", "board": "Board",
@@ -59,6 +61,9 @@ LABELS = {
         "reference": "Verwendungszweck", "bank": "Bank", "account_holder": "Kontoinhaber",
         "scan": "Mit der Banking-App scannen und per SEPA-Überweisung bezahlen (GiroCode).",
         "pay_online": "Online bezahlen per Karte oder SEPA-Lastschrift:",
+        "credit": "Aus früheren Zahlungen über den Rechnungsbetrag hinaus haben Sie ein Guthaben "
+                  "von {amount} bei uns; auf Wunsch verrechnen wir es mit dieser Rechnung oder "
+                  "zahlen es zurück.",
         "cancels": "Diese Rechnung storniert die Rechnung {number} vom {date} vollständig.",
         "no_payment": "Es ist keine Zahlung fällig. Bereits gezahlte Beträge erstatten wir.",
         "tax_number": "Steuernummer", "vat_id": "USt-IdNr.", "register": "Registergericht",
@@ -113,14 +118,16 @@ def qr_data_uri(payload: str) -> str:
 
 # --- the printed invoice -----------------------------------------------------------------------
 
-def render_html(invoice: Invoice, totals: Totals, *, pay_url: str | None) -> str:
+def render_html(invoice: Invoice, totals: Totals, *, pay_url: str | None, credit: int = 0) -> str:
+    """The printed invoice; ``credit`` is the sponsor's credit in the invoice's currency when it
+    is issued (printed as a note, never deducted: the invoice's total stays what is owed)."""
     language = invoice.language
     seller = invoice.seller
     labels = LABELS[language]
     qr = girocode(invoice, invoice.gross_total if not invoice.is_cancellation else 0)
     return render_template(
         "invoicing/pdf/invoice.html", invoice=invoice, totals=totals, seller=seller, t=labels,
-        lang=language, qr=qr, pay_url=pay_url,
+        lang=language, qr=qr, pay_url=pay_url, credit=credit,
         line_rates=[line_tax(line.tax_treatment, line.exempt_reason, invoice.vat_regime).rate_bp
                     for line in invoice.lines], notes=vat_notes(invoice.vat_regime, totals.groups, language),
         money=lambda amount: money_text(amount, invoice.currency, language),
@@ -330,8 +337,8 @@ def embed_einvoice(pdf: bytes, xml: bytes, invoice: Invoice) -> bytes:
                       "subject": title})
 
 
-def build_pdf(invoice: Invoice, *, pay_url: str | None,
-              check_rules: bool = False) -> tuple[bytes, bytes]:
+def build_pdf(invoice: Invoice, *, pay_url: str | None, check_rules: bool = False,
+              credit: int = 0) -> tuple[bytes, bytes]:
     """(PDF bytes, CII XML bytes) of an invoice being issued (number, dates, seller set).
 
     The XML is always checked against the schema; ``check_rules`` also runs the EN 16931
@@ -343,7 +350,7 @@ def build_pdf(invoice: Invoice, *, pay_url: str | None,
         from . import en16931  # noqa: PLC0415
 
         en16931.check(xml)
-    html = render_html(invoice, totals, pay_url=pay_url)
+    html = render_html(invoice, totals, pay_url=pay_url, credit=credit)
     return embed_einvoice(html_to_pdf(html, pdf_variant="pdf/a-3b"), xml, invoice), xml
 
 

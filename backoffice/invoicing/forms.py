@@ -120,6 +120,13 @@ class CancelForm(FlaskForm):
     submit = SubmitField("Issue cancellation invoice")
 
 
+class RefundForm(FlaskForm):
+    amount = StringField("Amount", validators=[DataRequired(), Length(max=20)])
+    payee_name = StringField("Account holder", validators=[DataRequired(), Length(max=70)])
+    iban = StringField("IBAN", validators=[DataRequired(), Length(max=42)])
+    submit = SubmitField("Pay back by SEPA transfer")
+
+
 class FilterForm(Form):
     status = SelectField("Status", choices=options([
         ("", "All"), ("draft", "Draft"), ("open", "Open"), ("overdue", "Overdue"), ("paid", "Paid"),

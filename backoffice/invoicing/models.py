@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.db import UTCDateTime, utcnow
+from ..core.db import BigIntKey, UTCDateTime, utcnow
 from ..extensions import db
 
 
@@ -68,6 +68,7 @@ class PaymentKind(StrEnum):
     REFUND = "refund"                # money given back (negative)
     DISPUTE = "dispute"              # money withdrawn by a dispute (negative) or reinstated
     REVERSAL = "reversal"            # a payment recorded in error taken back (``reverses_id``)
+    WRITE_OFF = "write_off"          # a small rest forgiven (bank charges the payer's bank kept)
 
 
 class Sponsor(db.Model):
@@ -302,3 +303,96 @@ class InvoiceDispatch(db.Model):
     __table_args__ = (
         CheckConstraint("kind IN ('invoice', 'reminder_1', 'reminder_2')", name="kind"),
     )
+
+
+class CreditKind(StrEnum):
+    OVERPAYMENT = "overpayment"  # more was paid than an invoice asked (credit +)
+    APPLIED = "applied"          # credit used to pay an invoice (credit -)
+    REFUND = "refund"            # credit paid back by SEPA transfer (credit -)
+    REVERSAL = "reversal"        # a movement taken back (its bank match was undone)
+
+
+class SponsorCredit(db.Model):
+    """One movement of a sponsor's credit: money the association holds for a sponsor and owes
+    back or sets off against later invoices (an overpayment).
+
+    Why a table of movements, and why append-only: the ledger keeps the credit on one liability
+    account (role ``sponsor_credits``) per fund, but postings do not say which sponsor they
+    belong to. These rows are that account's sub-ledger: every row is written in the same
+    transaction as the journal entry that moves the same amount on that account in the same fund
+    (``journal_entry_id``), so the sum of the rows per fund and currency *is* the account's
+    balance (``credits.differences`` checks it). A sponsor's balance is the sum of its rows,
+    never a stored number that could drift; rows are never changed or deleted (database
+    triggers), a mistake is taken back by a ``reversal`` row naming it (``reverses_id``, once);
+    every use of a credit first locks the sponsor's row and reads the sum after the lock, so two
+    treasurers cannot spend the same credit twice; ``reference`` is unique, so the same money is
+    never credited twice.
+    """
+
+    __tablename__ = "sponsor_credits"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    sponsor_id: Mapped[int] = mapped_column(ForeignKey("sponsors.id"), index=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[int] = mapped_column(BigInteger)  # > 0 credit for the sponsor, < 0 used
+    kind: Mapped[str] = mapped_column(String(12))
+    reference: Mapped[str] = mapped_column(String(100), unique=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("sponsor_refunds.id"))
+    bank_match_id: Mapped[int | None] = mapped_column(BigIntKey, ForeignKey("bank_matches.id"))
+    journal_entry_id: Mapped[int] = mapped_column(BigIntKey, ForeignKey("journal_entries.id"))
+    reverses_id: Mapped[int | None] = mapped_column(BigIntKey, ForeignKey("sponsor_credits.id"))
+    note: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    sponsor = relationship("Sponsor")
+    fund = relationship("Fund")
+    invoice = relationship("Invoice")
+
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+        CheckConstraint("kind IN ('overpayment', 'applied', 'refund', 'reversal')", name="kind"),
+        Index("uq_sponsor_credits_reverses_id", "reverses_id", unique=True),
+        Index("ix_sponsor_credits_match", "bank_match_id"),
+    )
+
+
+class RefundStatus(StrEnum):
+    READY = "ready"    # waiting for a payout batch (Dr sponsor credits / Cr payables posted)
+    PAID = "paid"      # the batch was executed: Dr payables / Cr bank
+
+
+class SponsorRefund(db.Model):
+    """Credit paid back to a sponsor by SEPA transfer: a payable of the payout batches
+    (``invoicing.credits.RefundPayables``), one per fund the credit was held in."""
+
+    __tablename__ = "sponsor_refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sponsor_id: Mapped[int] = mapped_column(ForeignKey("sponsors.id"), index=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    payee_name: Mapped[str] = mapped_column(String(70))
+    iban: Mapped[str] = mapped_column(String(34))
+    bic: Mapped[str | None] = mapped_column(String(11))
+    status: Mapped[str] = mapped_column(String(10), default=RefundStatus.READY.value, index=True)
+    journal_entry_id: Mapped[int] = mapped_column(BigIntKey, ForeignKey("journal_entries.id"))
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    batch_ref: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    sponsor = relationship("Sponsor")
+    fund = relationship("Fund")
+
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("status IN ('ready', 'paid')", name="status"),
+    )
+
+    @property
+    def ref(self) -> str:
+        return f"SR{self.id}"

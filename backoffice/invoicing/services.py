@@ -361,9 +361,13 @@ def _prepare_issue(session, invoice: Invoice, *, actor, issue_date: date) -> Non
     invoice.payment_reference = payment_reference(invoice.number)
     invoice.fund_id = _fund_for(session, invoice).id
     _apply_totals(invoice)
+    from . import credits  # noqa: PLC0415 (credits imports this module)
+
+    credit = 0 if invoice.is_cancellation else \
+        credits.balance(session, invoice.sponsor_id, invoice.currency).amount
     pdf, _xml = documents.build_pdf(
         invoice, pay_url=None if invoice.is_cancellation else pay_url(invoice),
-        check_rules=current_app.config["INVOICE_CHECK_EN16931"])
+        check_rules=current_app.config["INVOICE_CHECK_EN16931"], credit=credit)
     stored = store_upload(session, filename=f"{invoice.number}.pdf", data=pdf, allowed={"pdf"},
                           max_bytes=MAX_PDF_BYTES, actor=actor)
     invoice.pdf_file_id, invoice.pdf_sha256 = stored.id, stored.sha256
@@ -489,7 +493,8 @@ def _add_payment(session, invoice: Invoice, *, kind: PaymentKind, amount: Money,
                  received_on: date, method: str, note: str, journal_entry_id: int | None,
                  actor, reverses_id: int | None = None) -> InvoicePayment:
     what = {PaymentKind.PAYMENT: "Payment", PaymentKind.REFUND: "Refund",
-            PaymentKind.DISPUTE: "Dispute", PaymentKind.REVERSAL: "Reversal"}[PaymentKind(kind)]
+            PaymentKind.DISPUTE: "Dispute", PaymentKind.REVERSAL: "Reversal",
+            PaymentKind.WRITE_OFF: "Write-off"}[PaymentKind(kind)]
     payment = InvoicePayment(invoice_id=invoice.id, kind=PaymentKind(kind).value,
                              amount=amount.amount, currency=amount.currency,
                              received_on=received_on, method=method, reference=reference,
@@ -581,23 +586,43 @@ def record_bank_transfer(session, invoice: Invoice, *, amount: Money, reference:
     """A bank transfer that the bank reconciliation has booked (Dr bank / Cr receivables, with
     ``receivable_lines``, in the match's own entry): recorded on the invoice, nothing posted
     here. The invoice becomes partly paid or paid."""
+    return _record_booked(session, invoice, PaymentKind.PAYMENT, "bank", amount=amount,
+                          reference=reference, on=received_on, note=note,
+                          journal_entry_id=journal_entry_id, actor=actor)
+
+
+def record_write_off(session, invoice: Invoice, *, amount: Money, reference: str, on: date,
+                     journal_entry_id: int | None, actor, note: str = "") -> InvoicePayment:
+    """A rest the association forgives (bank charges the payer's bank kept), booked by the
+    caller (Dr bank charges / Cr receivables): recorded on the invoice, which is then settled
+    by that much. Never more than is open."""
+    return _record_booked(session, invoice, PaymentKind.WRITE_OFF, "write_off", amount=amount,
+                          reference=reference, on=on, note=note,
+                          journal_entry_id=journal_entry_id, actor=actor)
+
+
+def _record_booked(session, invoice: Invoice, kind: PaymentKind, method: str, *, amount: Money,
+                   reference: str, on: date, journal_entry_id: int | None, actor,
+                   note: str) -> InvoicePayment:
+    """Record on the invoice what somebody else's entry booked, once per reference."""
     check_transfer(session, invoice, amount)
     if session.scalar(select(InvoicePayment.id).where(InvoicePayment.reference == reference)):
         raise Conflict(f"The payment {reference} is already recorded.")
-    return _add_payment(session, invoice, kind=PaymentKind.PAYMENT, amount=amount,
-                        reference=reference, received_on=received_on, method="bank", note=note,
+    return _add_payment(session, invoice, kind=kind, amount=amount, reference=reference,
+                        received_on=on, method=method, note=note,
                         journal_entry_id=journal_entry_id, actor=actor)
 
 
 def reverse_payment(session, payment: InvoicePayment, *, reason: str,
                     journal_entry_id: int | None, actor) -> InvoicePayment:
-    """Take back a payment recorded in error (its bank match was undone), or a refund that
-    failed (the caller reverses the entry): a ``reversal`` row of the opposite amount, so the
-    invoice is open again (or paid again) by that much. The payment itself stays, as
-    everything in this table."""
-    if not (payment.kind == PaymentKind.PAYMENT and payment.amount > 0
+    """Take back a payment or write-off recorded in error (its bank match was undone), or a
+    refund that failed (the caller reverses the entry): a ``reversal`` row of the opposite
+    amount, so the invoice is open again (or paid again) by that much. The payment itself stays,
+    as everything in this table."""
+    if not (payment.kind in (PaymentKind.PAYMENT, PaymentKind.WRITE_OFF) and payment.amount > 0
             or payment.kind == PaymentKind.REFUND and payment.amount < 0):
-        raise InvalidTransition("Only a payment received or a refund can be reversed.")
+        raise InvalidTransition("Only a payment received, a write-off or a refund can be "
+                                "reversed.")
     if session.scalar(select(InvoicePayment.id).where(InvoicePayment.reverses_id == payment.id)):
         raise Conflict(f"The payment {payment.reference} was already reversed.")
     invoice = payment.invoice

@@ -250,7 +250,8 @@ def summary(session, today: date) -> Summary:
                                                 + item.outstanding)
     received = session.execute(
         select(InvoicePayment.currency, func.sum(InvoicePayment.amount))
-        .where(InvoicePayment.received_on >= date(today.year, 1, 1),
+        .where(InvoicePayment.kind != "write_off",
+               InvoicePayment.received_on >= date(today.year, 1, 1),
                InvoicePayment.received_on <= today)
         .group_by(InvoicePayment.currency)).all()
     return Summary(len(items), open_total, len(overdue), overdue_total,

@@ -24,9 +24,17 @@ from ..core.money import Money
 from ..core.permissions import Permission, requires
 from ..extensions import db
 from ..groups.models import MemberGroup
-from . import services, settings, state
+from . import credits, services, settings, state
 from .amounts import compute_totals, format_quantity, parse_quantity, vat_regime
-from .forms import CancelForm, DraftForm, FilterForm, PackageForm, SponsorForm, options
+from .forms import (
+    CancelForm,
+    DraftForm,
+    FilterForm,
+    PackageForm,
+    RefundForm,
+    SponsorForm,
+    options,
+)
 from .models import Invoice, Sponsor, SponsorshipPackage
 
 bp = Blueprint("invoicing", __name__)
@@ -223,7 +231,16 @@ def invoice(invoice_id: int):
         outstanding=state.outstanding(invoice), fees=fees_of(db.session, invoice),
         pay_url=services.pay_url(invoice) if not invoice.is_draft else None,
         next_reminder=services.next_reminder(invoice, today) if not invoice.is_draft else None,
-        confirm=ConfirmForm(), cancel_form=CancelForm(), quantity=format_quantity)
+        confirm=ConfirmForm(), cancel_form=CancelForm(), quantity=format_quantity,
+        credit=credits.balance(db.session, invoice.sponsor_id, invoice.currency))
+
+
+@bp.route("/invoices/<int:invoice_id>/apply-credit", methods=["POST"])
+@requires(Permission.INVOICES_MANAGE)
+def apply_credit(invoice_id: int):
+    return _act(invoice_id, lambda inv: credits.apply_to_invoice(db.session, inv,
+                                                                 actor=current_user),
+                "The sponsor's credit is set off against {invoice.number}.")
 
 
 def _act(invoice_id: int, action, success: str, *, form=None, then=None):
@@ -361,7 +378,30 @@ def sponsor(sponsor_id: int):
                       key=lambda p: (p.received_on, p.id), reverse=True)
     return render_template("invoicing/sponsor.html", sponsor=sponsor, invoices=invoices,
                            payments=payments, today=today, status_of=state.status,
-                           outstanding_of=state.outstanding)
+                           outstanding_of=state.outstanding,
+                           credit=credits.balances(db.session, sponsor.id),
+                           credit_rows=credits.movements(db.session, sponsor.id),
+                           refund_form=RefundForm(data={"payee_name": sponsor.name[:70]}))
+
+
+@bp.route("/sponsors/<int:sponsor_id>/refund", methods=["POST"])
+@requires(Permission.INVOICES_MANAGE)
+def refund_credit(sponsor_id: int):
+    sponsor = _get(Sponsor, sponsor_id)
+    form = RefundForm()
+    if not form.validate_on_submit():
+        flash("Give the amount, the account holder and the IBAN.", "danger")
+        return redirect(url_for(".sponsor", sponsor_id=sponsor.id))
+    try:
+        amount = Money.parse(form.amount.data, credits.SEPA_CURRENCY, current_locale())
+        with transaction():
+            credits.request_refund(db.session, sponsor, amount, payee_name=form.payee_name.data,
+                                   iban=form.iban.data, actor=current_user)
+    except DomainError as error:
+        flash(str(error), "danger")
+    else:
+        flash(f"{amount.format()} of credit waits for the next payout batch.", "success")
+    return redirect(url_for(".sponsor", sponsor_id=sponsor.id))
 
 
 # --- packages ------------------------------------------------------------------------------------
