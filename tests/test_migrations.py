@@ -73,3 +73,23 @@ def test_bank_accounts_become_unique_per_iban_and_currency_with_their_lines_kept
             db.engine.dispose()
     finally:
         cleanup()
+
+
+def test_the_migrations_form_one_numbered_chain():
+    """Each file NNNN_*.py has revision "NNNN" and revises the one before: two branches landing
+    the same number would otherwise be collapsed by Alembic without a word."""
+    import re
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "migrations" / "versions"
+    chain = []
+    for path in sorted(folder.glob("*.py")):
+        text = path.read_text()
+        revision = re.search(r"^revision = ['\"](\w+)", text, re.M).group(1)
+        down = re.search(r"^down_revision = (?:['\"](\w+)|None)", text, re.M).group(1)
+        chain.append((path.name[:4], revision, down))
+    numbers = [number for number, _, _ in chain]
+    assert numbers == [f"{n:04d}" for n in range(1, len(chain) + 1)], numbers
+    for position, (number, revision, down) in enumerate(chain):
+        assert revision == number
+        assert down == (chain[position - 1][1] if position else None)
