@@ -99,6 +99,10 @@ class Defaults:
     SEPA_DEBTOR_IBAN = "DE02120300000000202051"  # a demo account: set the association's own
     SEPA_DEBTOR_BIC: str | None = None  # derived from the IBAN where possible
 
+    # Grants: the board members (user e-mail addresses) of whom two confirm, in the app, the
+    # board resolution that an award above a programme's board threshold needs.
+    GRANTS_BOARD_MEMBERS: list[str] = []
+
     # Public forms (join the association, apply for a grant): refused when sent faster than this,
     # and limited per address and per email address.
     PUBLIC_FORM_MIN_FILL_SECONDS = 4

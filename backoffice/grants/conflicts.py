@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..core.errors import PermissionDenied
+
 
 class Reason(StrEnum):
     DECLARED = "declared"
@@ -97,3 +99,11 @@ def refusal(application, person, action: str) -> str | None:
         return None
     return (f"{conflict.told()}: you cannot {DECISIONS[action]} application "
             f"{application.reference}.")
+
+
+def refuse(application, person, action: str) -> None:
+    """``PermissionDenied`` when ``person`` may not take the decision ``action`` (one of
+    ``DECISIONS``) on ``application``: what every deciding service calls first."""
+    text = refusal(application, person, action)
+    if text is not None:
+        raise PermissionDenied(text)

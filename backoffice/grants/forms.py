@@ -242,6 +242,14 @@ class ApproveForm(FlaskForm):
     submit = SubmitField("Approve and commit the money")
 
 
+class BoardConfirmForm(FlaskForm):
+    reference = StringField("Board resolution reference",
+                            validators=[DataRequired("Give the resolution's reference."),
+                                        Length(max=100)])
+    amount = MoneyField("Up to the amount of", validators=[DataRequired("Enter the amount.")])
+    submit = SubmitField("Confirm the board's resolution")
+
+
 class ReasonForm(FlaskForm):
     reason = TextAreaField("Reason (sent to the applicant)",
                            validators=[DataRequired("Give a reason."), Length(max=5000)])

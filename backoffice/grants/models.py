@@ -251,6 +251,9 @@ class Application(db.Model):
     disbursements: Mapped[list[Disbursement]] = relationship(
         back_populates="application", order_by="Disbursement.id")
     report: Mapped[Report | None] = relationship(back_populates="application", uselist=False)
+    board_confirmations: Mapped[list[BoardConfirmation]] = relationship(
+        back_populates="application", order_by="BoardConfirmation.id",
+        cascade="all, delete-orphan")
 
     __table_args__ = (
         Index("ix_grant_applications_status_submitted", "status", "submitted_at", "id"),
@@ -359,6 +362,31 @@ class Review(db.Model):
         CheckConstraint("vote IS NULL OR vote IN ('yes', 'no', 'abstain')", name="vote_value"),
         CheckConstraint("NOT conflict OR (score IS NULL AND vote IS NULL)",
                         name="conflict_excludes"),
+    )
+
+
+class BoardConfirmation(db.Model):
+    """A board member's confirmation, given in the app, that the board resolved ``reference``
+    to award this application up to ``amount``. Until board records exist, an award above the
+    programme's threshold needs two of them (``grants/board.py``)."""
+
+    __tablename__ = "grant_board_confirmations"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        BigIntKey, ForeignKey("grant_applications.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reference: Mapped[str] = mapped_column(String(100))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="board_confirmations")
+    member = relationship("User", lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("application_id", "member_id", "reference",
+                         name="uq_grant_board_confirmations_member"),
+        CheckConstraint("amount > 0", name="amount_positive"),
     )
 
 

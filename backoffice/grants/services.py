@@ -39,7 +39,7 @@ from ..core.urls import absolute_url
 from ..groups.models import MemberGroup
 from ..ledger import services as ledger
 from ..ledger.balances import fund_balance
-from . import access, conflicts, payouts
+from . import access, board, conflicts, payouts
 from .models import (
     Application,
     Attachment,
@@ -479,14 +479,6 @@ def is_conflicted(application: Application, user) -> bool:
     return conflicts.conflict_of(application, user) is not None
 
 
-def refuse_if_conflicted(application: Application, actor, action: str) -> None:
-    """``PermissionDenied`` when ``actor`` may not take the decision ``action`` (one of
-    ``conflicts.DECISIONS``) on this application."""
-    refusal = conflicts.refusal(application, actor, action)
-    if refusal is not None:
-        raise PermissionDenied(refusal)
-
-
 def _review_row(session, application: Application, user, *, assigned_by=None) -> Review:
     review = review_of(application, user)
     if review is None:
@@ -510,7 +502,7 @@ def _check_open_for_review(application: Application) -> None:
 
 def assign_reviewer(session, application: Application, reviewer, *, actor) -> Review:
     _check_open_for_review(application)
-    refuse_if_conflicted(application, actor, "assign")
+    conflicts.refuse(application, actor, "assign")
     _check_reviewer(reviewer)
     if is_conflicted(application, reviewer):
         raise ValidationError(f"{reviewer.display_name} has a conflict of interest with this "
@@ -535,7 +527,7 @@ def assign_reviewer(session, application: Application, reviewer, *, actor) -> Re
 def volunteer(session, application: Application, *, actor) -> Review:
     _check_open_for_review(application)
     _check_reviewer(actor)
-    refuse_if_conflicted(application, actor, "review")
+    conflicts.refuse(application, actor, "review")
     if review_of(application, actor) is not None:
         raise ValidationError("You already review this application.")
     review = _review_row(session, application, actor)
@@ -563,7 +555,7 @@ def score(session, application: Application, *, value: int | None, comment: str,
           actor) -> Review:
     _check_open_for_review(application)
     _check_reviewer(actor)
-    refuse_if_conflicted(application, actor, "score")
+    conflicts.refuse(application, actor, "score")
     if value is not None and not 1 <= value <= 5:
         raise ValidationError("Score from 1 (weak) to 5 (excellent).", field="score")
     comment = (comment or "").strip()
@@ -584,7 +576,7 @@ def cast_vote(session, application: Application, *, vote: str, actor) -> Review:
         raise InvalidTransition(f"Votes are cast while an application is in review; "
                                 f"{application.reference} is {application.status.label.lower()}.")
     _check_reviewer(actor)
-    refuse_if_conflicted(application, actor, "vote")
+    conflicts.refuse(application, actor, "vote")
     vote = Vote(vote)
     review = _review_row(session, application, actor)
     before = review.vote
@@ -682,7 +674,7 @@ def approve(session, application: Application, *, amount: Money, actor, conditio
     today = today or date.today()
     application = _locked(session, application)
     _check(application, "approve")
-    refuse_if_conflicted(application, actor, "approve")
+    conflicts.refuse(application, actor, "approve")
     programme = session.scalars(select(Programme).where(Programme.id == application.programme_id)
                                 .with_for_update(of=Programme)).one()  # one approval at a time
     currency = application.currency
@@ -706,12 +698,8 @@ def approve(session, application: Application, *, amount: Money, actor, conditio
     if not votes.carried:
         raise ValidationError(f"The committee did not vote for it ({votes.yes} yes, {votes.no} "
                               f"no, {votes.abstain} abstentions).")
-    board_resolution_ref = (board_resolution_ref or "").strip()
-    if programme.board_threshold is not None and amount.amount > programme.board_threshold:
-        if not board_resolution_ref:
-            raise ValidationError(
-                f"Awards above {Money(programme.board_threshold, currency).format()} need a "
-                "board resolution: give its reference.", field="board_resolution_ref")
+    board_resolution_ref = board.require_resolution(
+        session, application, reference=board_resolution_ref, amount=amount, actor=actor)
     overdue = has_overdue_report(session, group_id=application.group_id,
                                  email=application.contact_email, exclude_id=application.id)
     if overdue is not None:
@@ -748,7 +736,7 @@ def approve(session, application: Application, *, amount: Money, actor, conditio
 def reject(session, application: Application, *, reason: str, actor) -> Application:
     application = _locked(session, application)
     _check(application, "reject")
-    refuse_if_conflicted(application, actor, "reject")
+    conflicts.refuse(application, actor, "reject")
     reason = _required_text(reason, "reason", "give the applicant a reason", 5000)
     votes = tally(application)
     if not votes.quorate:
@@ -787,7 +775,7 @@ def reduce_grant(session, application: Application, *, amount: Money, reason: st
     if application.status is not S.APPROVED:
         raise InvalidTransition(f"Only an approved grant that is not fully paid can be reduced; "
                                 f"{application.reference} is {application.status.label.lower()}.")
-    refuse_if_conflicted(application, actor, "reduce")
+    conflicts.refuse(application, actor, "reduce")
     reason = _required_text(reason, "reason", "say why the grant is reduced", 2000)
     if amount.currency != application.currency:
         raise ValidationError(f"Give the amount in {application.currency}.", field="amount")
@@ -818,7 +806,7 @@ def cancel_grant(session, application: Application, *, reason: str, actor,
     today = today or date.today()
     application = _locked(session, application)
     _check(application, "cancel")
-    refuse_if_conflicted(application, actor, "cancel")
+    conflicts.refuse(application, actor, "cancel")
     reason = _required_text(reason, "reason", "say why the grant is cancelled", 2000)
     if application.amount_paid:
         raise ValidationError("Part of this grant is paid already: reduce it to the amount paid "
@@ -950,7 +938,7 @@ def close_grant(session, application: Application, *, returned: Money, note: str
     booking_date = booking_date or date.today()
     application = _locked(session, application)
     _check(application, "close")
-    refuse_if_conflicted(application, actor, "close")
+    conflicts.refuse(application, actor, "close")
     report = application.report
     if returned.currency != application.currency or returned.amount < 0:
         raise ValidationError(f"Give the amount returned in {application.currency}.",

@@ -30,12 +30,13 @@ from ..core.uploads import send_stored
 from ..extensions import csrf, db
 from ..groups.models import MemberGroup
 from ..ledger.models import Fund
-from . import access, conflicts, queries, services
+from . import access, board, conflicts, queries, services
 from . import programmes as programme_services
 from .forms import (
     AnswerForm,
     ApproveForm,
     AssignForm,
+    BoardConfirmForm,
     BudgetForm,
     CloseForm,
     ConflictForm,
@@ -504,6 +505,7 @@ DETAIL_FORMS = {
     "reject_form": (ReasonForm, "reject"), "reduce_form": (ReduceForm, "reduce"),
     "cancel_form": (ReasonForm, "cancel"), "disburse_form": (DisburseForm, "disburse"),
     "close_form": (CloseForm, "close"), "confirm_form": (ConfirmForm, ""),
+    "board_form": (BoardConfirmForm, "board"),
 }
 
 
@@ -514,7 +516,12 @@ def _detail(application: Application, *, status: int = 200, **forms):
         "vote_form": {"vote": mine.vote if mine else None},
         "approve_form": {"amount": _amount_text(application.amount_requested,
                                                 application.currency),
-                         "conditions": application.programme.conditions},
+                         "conditions": application.programme.conditions,
+                         "board_resolution_ref": next(
+                             (c.reference for c in reversed(application.board_confirmations)),
+                             None)},
+        "board_form": {"amount": _amount_text(application.amount_requested,
+                                              application.currency)},
         "close_form": {"returned": _amount_text(
             application.report.unused_amount if application.report else 0,
             application.currency)},
@@ -532,6 +539,9 @@ def _detail(application: Application, *, status: int = 200, **forms):
     return render_template(
         "grants/application.html", application=application, mine=mine,
         conflict=conflicts.conflict_of(application, current_user),
+        may_confirm=board.may_confirm(application, current_user),
+        needs_board=application.amount_requested is not None
+        and board.needs_resolution(application, application.amount_requested),
         tally=services.tally(application), overdue=overdue, can_do=services.can_do,
         Status=Status, available=services.available_in_fund(db.session, application.programme),
         **shown), status
@@ -604,6 +614,10 @@ ACTIONS = [
                                    board_resolution_ref=f.board_resolution_ref.data,
                                    actor=current_user),
      "The grant is approved and its money committed; the applicant has the award letter."),
+    ("board-confirm", Permission.GRANTS_VIEW, "board_form",
+     lambda a, f: board.confirm(db.session, a, reference=f.reference.data, amount=f.amount.money,
+                                actor=current_user),
+     "Your confirmation of the board's resolution is recorded."),
     ("reject", Permission.GRANTS_DECIDE, "reject_form",
      lambda a, f: services.reject(db.session, a, reason=f.reason.data, actor=current_user),
      "The application is declined; the applicant is told."),

@@ -37,6 +37,7 @@ class Grants:
     committee: list  # three reviewers
     treasurer: object
     organiser: object
+    board: list  # the two board members listed in GRANTS_BOARD_MEMBERS
 
     def fund_balance(self) -> int:
         from backoffice.ledger.balances import fund_balance
@@ -60,9 +61,11 @@ def data(**overrides) -> services.ApplicationInput:
 @pytest.fixture
 def grants(app, users):
     """A programme paying from a fund holding 10,000 EUR, with a 5,000 EUR budget this year,
-    a quorum of 2, a board threshold of 1,500 EUR; a member group; three committee members."""
+    a quorum of 2, a board threshold of 1,500 EUR; a member group; three committee members; two
+    board members (the board role's user and one more) listed in GRANTS_BOARD_MEMBERS."""
     app.config.update(GRANTS_APPLICATIONS_PER_EMAIL_PER_DAY=1000,
-                      GRANTS_APPLICATIONS_PER_ADDRESS_PER_HOUR=1000)
+                      GRANTS_APPLICATIONS_PER_ADDRESS_PER_HOUR=1000,
+                      GRANTS_BOARD_MEMBERS=[users[Role.BOARD].email, "Board2@Test.Example"])
     session = db.session
     with transaction():
         treasurer = users[Role.TREASURER]
@@ -89,7 +92,18 @@ def grants(app, users):
         committee = [users[Role.REVIEWER]] + [
             create_user(session, f"reviewer{n}@test.example", roles=[Role.REVIEWER],
                         password=PASSWORD, name=f"Reviewer {n}") for n in (2, 3)]
-    return Grants(programme, fund, group, committee, treasurer, users[Role.ORGANISER])
+        board = [users[Role.BOARD], create_user(session, "board2@test.example", roles=[Role.BOARD],
+                                                password=PASSWORD, name="Board 2")]
+    return Grants(programme, fund, group, committee, treasurer, users[Role.ORGANISER], board)
+
+
+def confirm_board(grants, application, reference: str, amount, members=None):
+    """The board members confirm ``reference`` for ``application`` up to ``amount``."""
+    from backoffice.grants import board
+    with transaction():
+        for member in grants.board if members is None else members:
+            board.confirm(db.session, application, reference=reference, amount=amount,
+                          actor=member)
 
 
 def question(grants, kind=QuestionKind.YES_NO, label="Is the event free to attend?", **kwargs):

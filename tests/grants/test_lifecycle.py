@@ -14,7 +14,7 @@ from backoffice.grants.access import Applicant
 from backoffice.grants.models import Application, Event, Status
 from backoffice.ledger.models import JournalEntry
 
-from .conftest import PATHS, PDF, eur, make_application, pay
+from .conftest import PATHS, PDF, confirm_board, eur, make_application, pay
 
 # Reminders move every paid grant, so the states built with them come first.
 BUILD_ORDER = [Status.REPORT_OVERDUE, Status.REPORT_DUE, Status.REPORT_RECEIVED, Status.CLOSED,
@@ -288,6 +288,7 @@ def test_board_resolution_needed_above_the_threshold(grants):
     with transaction():  # at the threshold the committee decides alone
         services.approve(db.session, application, amount=eur(1_500), actor=grants.committee[0])
     other = _in_review_with_votes(grants, amount_requested=eur(1_800))
+    confirm_board(grants, other, "B-2026-07", eur(1_800))
     with transaction():
         services.approve(db.session, other, amount=eur(1_800), board_resolution_ref="B-2026-07",
                          actor=grants.committee[0])
@@ -317,6 +318,7 @@ def test_amount_budget_and_fund_balance_refusals(grants):
         grants.programme.max_per_grant = 2_000_000
         application.amount_requested = 1_000_000
     application = db.session.get(Application, application.id)
+    confirm_board(grants, application, "B-1", eur(6_000))
     with pytest.raises(ValidationError, match="has only €5,500.00 available"):
         with transaction():
             services.approve(db.session, application, amount=eur(6_000),

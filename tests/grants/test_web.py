@@ -20,7 +20,7 @@ from backoffice.grants.access import token_for
 from backoffice.grants.models import Application, QuestionKind, Status
 
 from ..helpers import form_tokens, login, post_form
-from .conftest import eur, make_application, question
+from .conftest import confirm_board, eur, make_application, question
 
 APPLY = "/grants/p/community/apply"
 STARTED = re.compile(r'name="started" type="hidden" value="([^"]+)"|'
@@ -301,6 +301,7 @@ def test_committee_actions_show_refusals_next_to_the_field(client, grants, users
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "need a board resolution" in html
     assert 'value="1800"' in html
+    confirm_board(grants, application, "B-7", eur(1_800))
     response = post_form(client, page + "/approve", {"approve-amount": "1800",
                                                      "approve-board_resolution_ref": "B-7"},
                          token_from=page)
