@@ -104,7 +104,8 @@ def _register_cli(app: Flask) -> None:
     from .invoicing.cli import invoices_cli
     from .ledger.cli import ledger_cli
     from .payments.cli import payments_cli
+    from .permissions_table import permissions_cli
 
     for command in (user_cli, ledger_cli, bank_cli, funds_cli, payouts_cli, invoices_cli,
-                    payments_cli, grants_cli, demo_cli, doctor):
+                    payments_cli, grants_cli, demo_cli, doctor, permissions_cli):
         app.cli.add_command(command)

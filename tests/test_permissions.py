@@ -111,3 +111,48 @@ def test_organisers_are_scoped_to_their_groups(app, session, users):
     assert visible == [mine]
     assert group_scope(users[Role.TREASURER]).allows(theirs.id)
     assert not group_scope(users[Role.REVIEWER]).allows(mine.id)
+
+
+# --- docs/PERMISSIONS.md is what the code says ------------------------------------------------
+
+def _docs_app():
+    from backoffice import create_app
+
+    from .conftest import base_config
+    return create_app(base_config("sqlite://"))
+
+
+def test_the_permissions_table_in_the_docs_is_what_the_code_says():
+    from pathlib import Path
+
+    from backoffice.permissions_table import COMMAND, render
+    committed = Path(__file__).parent.parent / "docs" / "PERMISSIONS.md"
+    app = _docs_app()
+    assert committed.read_text(encoding="utf-8") == render(app), \
+        f"docs/PERMISSIONS.md differs from the code: run `{COMMAND}` and commit it"
+
+
+def test_the_table_names_every_role_permission_and_url_with_its_policy():
+    from backoffice.permissions_table import permission_descriptions, render
+    app = _docs_app()
+    text = render(app)
+    assert set(permission_descriptions()) == set(Permission), "give each permission a comment"
+    for rule in app.url_map.iter_rules():
+        assert f"| `{rule.rule}` |" in text and f"`{rule.endpoint}`" in text, rule.rule
+    for line in text.splitlines():
+        if line.startswith("| `/grants/applications/<int:application_id>/approve` |"):
+            assert "`grants.decide` | admin, board, reviewer | not conflicted" in line
+        if line.startswith("| `grants.pay` |"):
+            assert line.endswith("| ✓ | ✓ |  |  |  |")
+
+
+def test_the_permissions_command_writes_the_table_and_checks_it(tmp_path):
+    app = _docs_app()
+    runner = app.test_cli_runner()
+    target = tmp_path / "PERMISSIONS.md"
+    result = runner.invoke(args=["permissions", "--output", str(target), "--check"])
+    assert result.exit_code == 1 and "is not what the code says" in result.output
+    assert runner.invoke(args=["permissions", "--output", str(target)]).exit_code == 0
+    assert runner.invoke(args=["permissions", "--output", str(target), "--check"]).exit_code == 0
+    target.write_text(target.read_text().replace("| ✓ |", "|  |", 1))
+    assert runner.invoke(args=["permissions", "--output", str(target), "--check"]).exit_code == 1

@@ -29,8 +29,8 @@ class Permission(StrEnum):
     LEDGER_POST = "ledger.post"          # manual entries, reversals, fund transfers
     LEDGER_PERIODS = "ledger.periods"    # close and reopen periods
     ACCOUNTS_MANAGE = "accounts.manage"  # chart of accounts and funds
-    AUDIT_VIEW = "audit.view"
-    USERS_MANAGE = "users.manage"
+    AUDIT_VIEW = "audit.view"            # the audit log
+    USERS_MANAGE = "users.manage"        # users, their roles, activation
     GROUPS_VIEW_ALL = "groups.view_all"  # every member group (organisers see only their own)
     GROUPS_VIEW_OWN = "groups.view_own"  # the groups one organises
     BANK_VIEW = "bank.view"              # bank accounts, statements, reconciliation state

@@ -27,9 +27,9 @@ class Reason(StrEnum):
 #: Each reason as the rule says it (the permissions table prints these) ...
 RULES: dict[Reason, str] = {
     Reason.DECLARED: "declared a conflict of interest on it",
-    Reason.APPLICANT: "made the application (the applicant's user account)",
-    Reason.CONTACT: "has the application's contact e-mail address (compared case-insensitively)",
-    Reason.ORGANISER: "organises the member group that applies",
+    Reason.APPLICANT: "made the application with their account",
+    Reason.CONTACT: "have the application's contact e-mail address (compared case-insensitively)",
+    Reason.ORGANISER: "organise the member group that applies",
 }
 #: ... and as the refusal tells the person.
 _TOLD: dict[Reason, str] = {

@@ -316,6 +316,8 @@ def applicant_route(rule: str, endpoint: str, methods=("GET",), documents: bool 
             return function(Viewer(application), **values)
 
         by_link.__name__, by_account.__name__ = f"{endpoint}_link", f"{endpoint}_account"
+        by_link.access_note = "whoever holds the application's secret link"
+        by_account.access_note = "the applicant's account or an organiser of the applying group"
         if documents:
             by_link, by_account = takes_documents(by_link), takes_documents(by_account)
         bp.add_url_rule(f"/a/<token>{rule}", by_link.__name__, public(by_link),
@@ -639,10 +641,22 @@ ACTIONS = [
 ]
 
 
+#: The actions above that decide (``conflicts.DECISIONS``), for the permissions table: the
+#: services refuse them to a person conflicted on the application.
+DECISION_OF = {"volunteer": "review", "review": "score", "vote": "vote", "approve": "approve",
+               "reject": "reject", "reduce": "reduce", "cancel": "cancel", "close": "close",
+               "board-confirm": "confirm_board", "assign": "assign"}
+NOT_CONFLICTED = "not conflicted on the application"
+
+
 def _action_view(name: str, form_name: str, run, success: str):
     def view(application_id: int):
         return _act(application_id, form_name, run, success)
     view.__name__ = name
+    if name.replace("_", "-") in DECISION_OF:
+        view.access_note = NOT_CONFLICTED
+    if name == "board_confirm":
+        view.access_note = "listed in GRANTS_BOARD_MEMBERS, " + NOT_CONFLICTED
     return view
 
 
@@ -662,6 +676,9 @@ def assign(application_id: int):
     users = db.session.scalars(select(User.id).where(User.active.is_(True))).all()
     return _act(application_id, "assign_form", run, "The reviewer is assigned.",
                 choices=options(((u, str(u)) for u in users), blank=""))
+
+
+assign.access_note = NOT_CONFLICTED
 
 
 @bp.route("/applications/<int:application_id>/letter.pdf")
