@@ -46,10 +46,16 @@ class Defaults:
     TRUSTED_HOSTS: list[str] | None = None
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
-    # Login throttling: this many failures within the window lock the email (or the address).
-    LOGIN_MAX_FAILURES_PER_EMAIL = 5
-    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
-    LOGIN_FAILURE_WINDOW_MINUTES = 15
+    # Login throttling (auth/throttle.py): after this many failures per account or per client
+    # address, each further attempt waits twice as long as the one before, from the first delay
+    # up to the longest; nobody is locked out. Failures are forgotten after the memory without
+    # attempts.
+    LOGIN_FREE_FAILURES_PER_EMAIL = 5
+    LOGIN_FREE_FAILURES_PER_ADDRESS = 20
+    LOGIN_FIRST_DELAY_SECONDS = 2
+    LOGIN_LONGEST_DELAY_SECONDS_PER_EMAIL = 300
+    LOGIN_LONGEST_DELAY_SECONDS_PER_ADDRESS = 900
+    LOGIN_FAILURE_MEMORY_MINUTES = 60
     # Two-factor authentication (TOTP): required for admins, treasurers and board members when on;
     # "remember this browser" for this many days (at most 30; 0 turns remembering off).
     TWO_FACTOR_REQUIRED = False

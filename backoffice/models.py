@@ -1,5 +1,5 @@
 """Imports every model so that SQLAlchemy and Alembic see the whole schema."""
-from .auth.models import LoginAttempt, User, UserRole, UserToken  # noqa: F401
+from .auth.models import LoginAttempt, LoginCounter, User, UserRole, UserToken  # noqa: F401
 from .banking.models import (  # noqa: F401
     BankAccount,
     BankImport,

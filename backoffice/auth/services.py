@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..core import audit
 from ..core.db import utcnow
@@ -19,7 +19,7 @@ from ..core.mail import queue_mail
 from ..core.permissions import Role
 from ..core.public_forms import check_rate
 from ..core.urls import absolute_url
-from . import twofactor
+from . import throttle, twofactor
 from .models import LoginAttempt, User, UserRole, UserToken, new_session_token
 
 
@@ -39,7 +39,12 @@ def _dummy_hash() -> str:
 
 
 class LoginRefused(DomainError):
-    """Too many recent failures: no attempt is even checked."""
+    """Too many recent failures: the attempt is not even checked; ``wait`` says how long to."""
+
+    def __init__(self, wait: timedelta):
+        super().__init__(f"Too many failed attempts. Try again in {_wait_in_words(wait)}, or "
+                         f"reset your password.")
+        self.wait = wait
 
 
 # --- passwords -------------------------------------------------------------------------------
@@ -130,49 +135,37 @@ def set_password(session, user: User, password: str, *, actor=None) -> None:
 
 # --- login -----------------------------------------------------------------------------------
 
-def _recent_failures(session, column, value, since: datetime) -> list[datetime]:
-    """Times of the failures since ``since`` that came after the last successful login."""
-    conditions = [column == value, LoginAttempt.at >= since]
-    last_success = session.scalar(select(func.max(LoginAttempt.at)).where(
-        *conditions, LoginAttempt.succeeded.is_(True)))
-    if last_success is not None:
-        conditions.append(LoginAttempt.at > last_success)
-    return list(session.scalars(select(LoginAttempt.at).where(
-        *conditions, LoginAttempt.succeeded.is_(False)).order_by(LoginAttempt.at)))
+def _wait_in_words(wait: timedelta) -> str:
+    seconds = max(1, -(-int(wait.total_seconds()) // 1))
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def lockout_remaining(session, email: str, address: str, now: datetime | None = None) -> timedelta | None:
-    """How long this email or address must still wait, or None if it may try now."""
-    config = current_app.config
-    now = now or utcnow()
-    window = timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"])
-    waits = []
-    for column, value, limit in (
-        (LoginAttempt.email, email, config["LOGIN_MAX_FAILURES_PER_EMAIL"]),
-        (LoginAttempt.address, address, config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
-    ):
-        failures = _recent_failures(session, column, value, now - window)
-        if len(failures) >= limit:
-            waits.append(failures[-limit] + window - now)
-    return max(waits) if waits else None
+def _reserve_attempt(email: str, address: str, now: datetime) -> None:
+    """Count the attempt before anything is checked, or refuse it (``LoginRefused``)."""
+    wait = throttle.reserve(email, address, now)
+    if wait is not None:
+        raise LoginRefused(wait)
 
 
 def authenticate(session, email: str, password: str, *, address: str,
                  now: datetime | None = None) -> User | None:
     """The user with these credentials, or None. Records the attempt (commit it either way).
 
-    Raises ``LoginRefused`` without checking anything while the email or address is locked out.
+    Raises ``LoginRefused`` without checking anything while the email or the address must wait
+    (``throttle``: the attempt is counted, atomically, before the password is checked). Call it
+    before the unit of work around it writes anything.
     """
     now = now or utcnow()
-    email = email.strip().lower()[:254]
-    wait = lockout_remaining(session, email, address, now)
-    if wait is not None:
-        minutes = max(1, -(-int(wait.total_seconds()) // 60))
-        raise LoginRefused(f"Too many failed attempts. Try again in {minutes} minute"
-                           f"{'s' if minutes != 1 else ''}, or reset your password.")
+    email, address = email.strip().lower()[:254], address[:64]
+    _reserve_attempt(email, address, now)
     user = find_user(session, email)
     ok = _verify(user, password) and user.active
-    session.add(LoginAttempt(at=now, email=email, address=address[:64], succeeded=ok))
+    if ok:
+        throttle.succeeded(session, email, address)
+    session.add(LoginAttempt(at=now, email=email, address=address, succeeded=ok))
     if not ok:
         return None
     if _hasher().check_needs_rehash(user.password_hash):
@@ -307,13 +300,11 @@ def end_sessions(session, user: User) -> None:
 def check_second_factor(session, user: User, code: str, *, address: str,
                         now: datetime | None = None) -> str | None:
     """The login's second step, throttled like the password: "totp", "recovery" or None."""
-    now = now or utcnow()
-    wait = lockout_remaining(session, user.email, address, now)
-    if wait is not None:
-        minutes = max(1, -(-int(wait.total_seconds()) // 60))
-        raise LoginRefused(f"Too many failed attempts. Try again in {minutes} minute"
-                           f"{'s' if minutes != 1 else ''}.")
+    now, address = now or utcnow(), address[:64]
+    _reserve_attempt(user.email, address, now)
     kind = twofactor.verify(session, user, code, now=now)
-    session.add(LoginAttempt(at=now, email=user.email, address=address[:64],
+    if kind is not None:
+        throttle.succeeded(session, user.email, address)
+    session.add(LoginAttempt(at=now, email=user.email, address=address,
                              succeeded=kind is not None))
     return kind

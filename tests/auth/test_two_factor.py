@@ -114,7 +114,7 @@ def test_one_code_sent_twice_at_the_same_moment_is_accepted_once(app, session, u
 def test_the_second_step_is_throttled_like_the_password(client, session, users, app):
     secret, _codes = _enrol(session, users["treasurer"])
     _password(client)
-    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_EMAIL"]):
+    for _ in range(app.config["LOGIN_FREE_FAILURES_PER_EMAIL"]):
         _code(client, "abcdef")
     page = _code(client, pyotp.TOTP(secret).now()).get_data(as_text=True)
     assert "Too many failed attempts" in page
