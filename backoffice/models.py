@@ -35,6 +35,7 @@ from .invoicing.models import (  # noqa: F401
     InvoiceLine,
     InvoiceNumberCounter,
     InvoicePayment,
+    InvoiceRefundDecision,
     Sponsor,
     SponsorshipPackage,
 )

@@ -116,6 +116,60 @@ def compute_totals(lines, regime: VatRegime) -> Totals:
     return Totals(nets, ordered)
 
 
+# --- credit notes for part of an invoice ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class CreditPart:
+    tax_treatment: str
+    exempt_reason: str
+    net: int  # positive: what the credit note takes off, net, at this VAT rate
+
+
+def _net_for_gross(gross: int, rate: Decimal) -> int:
+    """The smallest net whose gross (net plus its VAT, rounding point 2) reaches ``gross``."""
+    net = int(Decimal(gross) * 100 / (100 + rate)) - 1
+    while net + percent_of(net, rate) < gross:
+        net += 1
+    return max(net, 0)
+
+
+def credit_parts(lines, regime: VatRegime, gross: int) -> list[CreditPart]:
+    """How a credit of ``gross`` (an amount paid back, VAT included) is split over the invoice's
+    VAT rates, as net amounts per rate for the credit note's lines.
+
+    Rounding rule: the credit is shared between the invoice's VAT groups in proportion to each
+    group's gross, each share rounded once, half away from zero, the last group taking what
+    is left (so shares add up to ``gross``). Each share's net is the smallest whose gross at
+    that rate (net plus VAT as rounding point 2 computes it) reaches the share. Most shares are
+    met exactly; a gross that no net produces at that rate (at 19 %, one amount in about six:
+    the VAT of the next cent of net is rounded up) is met one minor unit above, so a credit note
+    never credits less than was paid back: at most one minor unit more per VAT rate.
+    """
+    if gross <= 0:
+        raise ValueError("a credit must be positive")
+    groups: dict[tuple, list] = {}
+    for line in lines:
+        tax = line_tax(line.tax_treatment, line.exempt_reason, regime)
+        key = (tax.category, tax.rate_bp, tax.exempt_reason)
+        group = groups.setdefault(key, [line.tax_treatment, line.exempt_reason, 0])
+        group[2] += line_net(line.quantity_milli, line.unit_price)
+    ordered = sorted(groups.items(), key=lambda item: (-item[0][1], item[0][0], item[0][2]))
+    grosses = [net + percent_of(net, Decimal(key[1]) / 100) for key, (_, _, net) in ordered]
+    total = sum(grosses)
+    if total <= 0:
+        raise ValueError("the invoice has nothing to credit")
+    parts, left = [], gross
+    for index, ((_, rate_bp, _), (treatment, reason, _)) in enumerate(ordered):
+        last = index == len(ordered) - 1
+        share = left if last else int((Decimal(gross) * grosses[index] / total)
+                                      .quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        left -= share
+        net = _net_for_gross(share, Decimal(rate_bp) / 100) if share > 0 else 0
+        if net:
+            parts.append(CreditPart(treatment, reason, net))
+    return parts
+
+
 # --- printed wording -------------------------------------------------------------------------
 
 WORDING = {

@@ -43,6 +43,9 @@ LABELS = {
                   "invoices; tell us to set it off against this invoice, or to pay it back.",
         "cancels": "This invoice cancels invoice {number} of {date} in full.",
         "no_payment": "No payment is due. Amounts already paid for the cancelled invoice will be refunded.",
+        "credit_note": "Credit note",
+        "credits": "This credit note reduces invoice {number} of {date} by the amount below.",
+        "no_payment_credit": "No payment is due: the amount credited has been paid back to you.",
         "tax_number": "Tax number", "vat_id": "VAT ID", "register": "Register", "board": "Board",
         "thanks": "Thank you for supporting our community.",
         "einvoice": "This PDF contains the invoice as a structured e-invoice (Factur-X / ZUGFeRD, EN 16931).",
@@ -66,6 +69,11 @@ LABELS = {
                   "zahlen es zurück.",
         "cancels": "Diese Rechnung storniert die Rechnung {number} vom {date} vollständig.",
         "no_payment": "Es ist keine Zahlung fällig. Bereits gezahlte Beträge erstatten wir.",
+        "credit_note": "Rechnungskorrektur (Gutschrift)",
+        "credits": "Diese Rechnungskorrektur mindert die Rechnung {number} vom {date} um den "
+                   "unten genannten Betrag.",
+        "no_payment_credit": "Es ist keine Zahlung fällig: den gutgeschriebenen Betrag haben wir "
+                             "Ihnen erstattet.",
         "tax_number": "Steuernummer", "vat_id": "USt-IdNr.", "register": "Registergericht",
         "board": "Vorstand",
         "thanks": "Vielen Dank, dass Sie unsere Community unterstützen.",
@@ -356,4 +364,5 @@ def build_pdf(invoice: Invoice, *, pay_url: str | None, check_rules: bool = Fals
 
 def title_of(invoice: Invoice) -> str:
     labels = LABELS[invoice.language]
-    return labels["cancellation" if invoice.kind == InvoiceKind.CANCELLATION else "invoice"]
+    return labels[{InvoiceKind.CANCELLATION: "cancellation",
+                   InvoiceKind.CREDIT_NOTE: "credit_note"}.get(InvoiceKind(invoice.kind), "invoice")]

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -55,7 +56,8 @@ class VatRegime(StrEnum):
 
 class InvoiceKind(StrEnum):
     INVOICE = "invoice"
-    CANCELLATION = "cancellation"
+    CANCELLATION = "cancellation"  # cancels the invoice it names, in full (once)
+    CREDIT_NOTE = "credit_note"    # credits part of the invoice it names (a partial refund)
 
 
 class InvoiceStatus(StrEnum):
@@ -145,7 +147,7 @@ class Invoice(db.Model):
     series: Mapped[str | None] = mapped_column(String(40))
     sequence: Mapped[int | None] = mapped_column(Integer)
     number: Mapped[str | None] = mapped_column(String(40), unique=True)
-    cancels_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    cancels_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
 
     sponsor_id: Mapped[int] = mapped_column(ForeignKey("sponsors.id"), index=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("member_groups.id"), index=True)
@@ -193,21 +195,33 @@ class Invoice(db.Model):
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.position", lazy="selectin",
         cascade="all, delete-orphan")
+    #: The invoice a cancellation or a credit note corrects.
     cancels: Mapped[Invoice | None] = relationship(
-        remote_side=[id], foreign_keys=[cancels_id], back_populates="cancelled_by")
+        remote_side=[id], foreign_keys=[cancels_id], viewonly=True)
     cancelled_by: Mapped[Invoice | None] = relationship(
-        foreign_keys=[cancels_id], back_populates="cancels", uselist=False)
+        primaryjoin="and_(remote(Invoice.cancels_id) == Invoice.id, "
+                    "remote(Invoice.kind) == 'cancellation')",
+        foreign_keys=[cancels_id], viewonly=True, uselist=False)
+    credit_notes: Mapped[list[Invoice]] = relationship(
+        primaryjoin="and_(remote(Invoice.cancels_id) == Invoice.id, "
+                    "remote(Invoice.kind) == 'credit_note')",
+        foreign_keys=[cancels_id], viewonly=True, order_by="Invoice.id")
     payments: Mapped[list[InvoicePayment]] = relationship(
         back_populates="invoice", order_by="InvoicePayment.id")
     dispatches: Mapped[list[InvoiceDispatch]] = relationship(
         back_populates="invoice", order_by="InvoiceDispatch.id")
 
     __table_args__ = (
-        CheckConstraint("kind IN ('invoice', 'cancellation')", name="kind"),
+        CheckConstraint("kind IN ('invoice', 'cancellation', 'credit_note')", name="kind"),
         CheckConstraint("status IN ('draft', 'issued')", name="status"),
         CheckConstraint("status = 'draft' OR (number IS NOT NULL AND issue_date IS NOT NULL "
                         "AND due_date IS NOT NULL AND pdf_sha256 IS NOT NULL)", name="issued_complete"),
-        CheckConstraint("(kind = 'cancellation') = (cancels_id IS NOT NULL)", name="cancellation_link"),
+        CheckConstraint("(kind IN ('cancellation', 'credit_note')) = (cancels_id IS NOT NULL)",
+                        name="cancellation_link"),
+        # An invoice is cancelled once; it may be credited in part several times.
+        Index("uq_invoices_cancels_id", "cancels_id", unique=True,
+              sqlite_where=text("kind = 'cancellation'"),
+              postgresql_where=text("kind = 'cancellation'")),
         CheckConstraint("net_total + tax_total = gross_total", name="totals_add_up"),
         UniqueConstraint("series", "sequence", name="uq_invoices_series_sequence"),
         Index("ix_invoices_status_kind", "status", "kind"),
@@ -219,7 +233,12 @@ class Invoice(db.Model):
 
     @property
     def is_cancellation(self) -> bool:
-        return self.kind == InvoiceKind.CANCELLATION
+        """A cancellation or a credit note: a document that corrects another, never paid."""
+        return self.kind in (InvoiceKind.CANCELLATION, InvoiceKind.CREDIT_NOTE)
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == InvoiceKind.CREDIT_NOTE
 
     @property
     def label(self) -> str:
@@ -278,10 +297,44 @@ class InvoicePayment(db.Model):
         ForeignKey("invoice_payments.id"))
 
     invoice: Mapped[Invoice] = relationship(back_populates="payments")
+    decision: Mapped[InvoiceRefundDecision | None] = relationship(
+        back_populates="payment", uselist=False, lazy="selectin")
 
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_not_zero"),
         Index("uq_invoice_payments_reverses_id", "reverses_id", unique=True),
+    )
+
+
+class RefundDecision(StrEnum):
+    CREDIT_NOTE = "credit_note"  # the refund settles part of the invoice: a credit note says so
+    OWED_AGAIN = "owed_again"    # the treasurer says the money is owed again
+    RETURNED = "returned"        # it gave back money that was not owed (overpaid, cancelled)
+
+
+class InvoiceRefundDecision(db.Model):
+    """What a refund of an invoice's payment means for the invoice, decided once.
+
+    Until it is decided, the refunded money is not asked for (reminders, the pay page): a
+    partial refund is a partial credit note unless the treasurer says the money is owed again.
+    """
+
+    __tablename__ = "invoice_refund_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("invoice_payments.id"), unique=True)
+    decision: Mapped[str] = mapped_column(String(12))
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    payment: Mapped[InvoicePayment] = relationship(back_populates="decision")
+    credit_note: Mapped[Invoice | None] = relationship(foreign_keys=[credit_note_id])
+
+    __table_args__ = (
+        CheckConstraint("decision IN ('credit_note', 'owed_again', 'returned')", name="decision"),
+        CheckConstraint("(decision = 'credit_note') = (credit_note_id IS NOT NULL)",
+                        name="credit_note_named"),
     )
 
 

@@ -38,16 +38,18 @@ from ..ledger.services import (
     reverse_entry,
 )
 from . import documents, numbering, settings, state
-from .amounts import EU_COUNTRIES, compute_totals, line_net, vat_regime
+from .amounts import EU_COUNTRIES, compute_totals, credit_parts, line_net, vat_regime
 from .models import (
     Invoice,
     InvoiceDispatch,
     InvoiceKind,
     InvoiceLine,
     InvoicePayment,
+    InvoiceRefundDecision,
     InvoiceStatus,
     Language,
     PaymentKind,
+    RefundDecision,
     Sponsor,
     SponsorshipPackage,
     TaxTreatment,
@@ -381,19 +383,12 @@ def _mark_issued(session, invoice: Invoice, entry: JournalEntry | None, *, actor
     session.flush()
 
 
-def issue(session, invoice: Invoice, *, actor, issue_date: date | None = None) -> Invoice:
-    """Give the draft its number, render and store its PDF, book it: receivable / income (with
-    the fund's admin fee) and VAT payable. From here on it never changes."""
-    _ensure_draft(invoice)
-    issue_date = issue_date or date.today()
-    regime = vat_regime(invoice.buyer_country, invoice.buyer_vat_id)
-    if not invoice.lines or compute_totals(invoice.lines, regime).gross <= 0:
-        raise ValidationError("An invoice must come to more than zero.")
-    _prepare_issue(session, invoice, actor=actor, issue_date=issue_date)
+def _post_invoice(session, invoice: Invoice, *, actor, day: date, description: str) -> JournalEntry:
+    """Receivable / income (with the fund's admin fee) and VAT payable for an invoice's totals;
+    the other way round for a credit note's (negative) totals."""
     fund = session.get(Fund, invoice.fund_id)
     receivables = account_by_role(session, RECEIVABLES)
     currency = invoice.currency
-    day = booking_date(session, issue_date)
     lines = income_lines(session, fund=fund, kind=IncomeKind.SPONSORSHIP,
                          amount=Money(invoice.net_total, currency), day=day,
                          debit_account=receivables,
@@ -404,9 +399,22 @@ def issue(session, invoice: Invoice, *, actor, issue_date: date | None = None) -
         lines += [Line(receivables, fund, tax, f"VAT invoice {invoice.number}"),
                   Line(account_by_role(session, VAT_PAYABLE), fund, -tax,
                        f"VAT invoice {invoice.number}")]
-    entry = post_entry(session, booking_date=day, lines=lines, actor=actor,
-                       description=f"Invoice {invoice.number} to {invoice.buyer_name}",
-                       source=("invoice", invoice.id))
+    return post_entry(session, booking_date=day, lines=lines, actor=actor,
+                      description=description, source=("invoice", invoice.id))
+
+
+def issue(session, invoice: Invoice, *, actor, issue_date: date | None = None) -> Invoice:
+    """Give the draft its number, render and store its PDF, book it: receivable / income (with
+    the fund's admin fee) and VAT payable. From here on it never changes."""
+    _ensure_draft(invoice)
+    issue_date = issue_date or date.today()
+    regime = vat_regime(invoice.buyer_country, invoice.buyer_vat_id)
+    if not invoice.lines or compute_totals(invoice.lines, regime).gross <= 0:
+        raise ValidationError("An invoice must come to more than zero.")
+    _prepare_issue(session, invoice, actor=actor, issue_date=issue_date)
+    entry = _post_invoice(session, invoice, actor=actor, day=booking_date(session, issue_date),
+                          description=f"Invoice {invoice.number} to {invoice.buyer_name}")
+    currency = invoice.currency
     _mark_issued(session, invoice, entry, actor=actor)
     audit.record(session, actor, "invoice.issued", "invoice", invoice.id,
                  summary=f"{invoice.number} {invoice.buyer_name} "
@@ -430,28 +438,20 @@ def cancel(session, invoice: Invoice, *, actor, reason: str,
     if invoice.cancelled_by is not None:
         raise InvalidTransition(f"Invoice {invoice.number} was already cancelled by "
                                 f"{invoice.cancelled_by.number}.")
+    if invoice.credit_notes:
+        raise InvalidTransition(f"Invoice {invoice.number} was credited in part by "
+                                f"{', '.join(n.label for n in invoice.credit_notes)}; it can no "
+                                f"longer be cancelled in full.")
     issue_date = issue_date or date.today()
-    copy = {key: getattr(invoice, key) for key in (
-        "sponsor_id", "group_id", "currency", "language", "buyer_name", "buyer_street",
-        "buyer_postcode", "buyer_city", "buyer_country", "buyer_vat_id", "buyer_emails",
-        "po_reference", "service_date", "service_end")}
-    cancellation = Invoice(public_id=secrets.token_urlsafe(16),
-                           kind=InvoiceKind.CANCELLATION.value, status=InvoiceStatus.DRAFT.value,
-                           cancels_id=invoice.id, payment_days=0, notes=reason,
-                           created_by_id=getattr(actor, "id", None), **copy)
+    cancellation = _correction(invoice, InvoiceKind.CANCELLATION, notes=reason, actor=actor)
     cancellation.lines = [
         InvoiceLine(position=line.position, description=line.description,
                     quantity_milli=line.quantity_milli, unit_price=-line.unit_price,
                     net=-line.net, tax_treatment=line.tax_treatment,
                     exempt_reason=line.exempt_reason, package_id=line.package_id)
         for line in invoice.lines]
-    try:
-        with session.begin_nested():
-            session.add(cancellation)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(f"Invoice {invoice.number} was cancelled by somebody else a moment "
-                       f"ago.") from None
+    _add_once(session, cancellation,
+              f"Invoice {invoice.number} was cancelled by somebody else a moment ago.")
     _prepare_issue(session, cancellation, actor=actor, issue_date=issue_date)
     reversal = None
     if invoice.journal_entry_id:
@@ -465,6 +465,130 @@ def cancel(session, invoice: Invoice, *, actor, reason: str,
                  summary=f"{invoice.number} cancelled by {cancellation.number}: {reason}",
                  after={"cancellation": cancellation.number})
     return cancellation
+
+
+def _add_once(session, row, conflict: str) -> None:
+    """Insert a row that a unique constraint allows once; a concurrent insert of the same thing
+    becomes ``Conflict(conflict)``, with nothing written."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(conflict) from None
+
+
+def _correction(invoice: Invoice, kind: InvoiceKind, *, notes: str, actor) -> Invoice:
+    """A draft cancellation or credit note of ``invoice``, to the same buyer (no lines yet)."""
+    copy = {key: getattr(invoice, key) for key in (
+        "sponsor_id", "group_id", "currency", "language", "buyer_name", "buyer_street",
+        "buyer_postcode", "buyer_city", "buyer_country", "buyer_vat_id", "buyer_emails",
+        "po_reference", "service_date", "service_end")}
+    return Invoice(public_id=secrets.token_urlsafe(16), kind=kind.value,
+                   status=InvoiceStatus.DRAFT.value, cancels_id=invoice.id, payment_days=0,
+                   notes=notes, created_by_id=getattr(actor, "id", None), **copy)
+
+
+# --- refunds: partial credit notes ---------------------------------------------------------
+
+CREDIT_WORDING = {"en": "Credit for the refund of {amount} ({reference})",
+                  "de": "Gutschrift für die Erstattung von {amount} ({reference})"}
+
+
+def issue_credit_note(session, invoice: Invoice, amount: Money, *, actor, reason: str,
+                      issue_date: date | None = None) -> Invoice:
+    """A credit note for part of an issued invoice (its own number, PDF and e-invoice): lines
+    per VAT rate as ``amounts.credit_parts`` splits ``amount`` (VAT included), and the entry
+    that takes that much income and VAT back off the receivable."""
+    if invoice.is_draft or invoice.is_cancellation or state.is_cancelled(invoice):
+        raise InvalidTransition(f"{invoice.label} cannot be credited: only an issued, not "
+                                f"cancelled invoice can.")
+    if amount.currency != invoice.currency or amount.amount <= 0:
+        raise ValidationError(f"{amount} cannot be credited on {invoice.number}.")
+    if amount.amount > invoice.gross_total - state.credited(invoice):
+        raise ValidationError(f"{invoice.number} has {Money(invoice.gross_total - state.credited(invoice), invoice.currency)} "
+                              f"left to credit; {amount} is more.")
+    issue_date = issue_date or date.today()
+    note = _correction(invoice, InvoiceKind.CREDIT_NOTE, notes=reason, actor=actor)
+    regime = vat_regime(invoice.buyer_country, invoice.buyer_vat_id)
+    note.lines = [
+        InvoiceLine(position=position, description=reason[:500], quantity_milli=1000,
+                    unit_price=-part.net, net=-part.net, tax_treatment=part.tax_treatment,
+                    exempt_reason=part.exempt_reason)
+        for position, part in enumerate(credit_parts(invoice.lines, regime, amount.amount), 1)]
+    session.add(note)
+    session.flush()
+    _prepare_issue(session, note, actor=actor, issue_date=issue_date)
+    entry = _post_invoice(session, note, actor=actor, day=booking_date(session, issue_date),
+                          description=f"Credit note {note.number} for invoice {invoice.number}")
+    _mark_issued(session, note, entry, actor=actor)
+    session.expire(invoice, ["credit_notes"])
+    audit.record(session, actor, "invoice.credited", "invoice", invoice.id,
+                 summary=f"{invoice.number} credited {Money(-note.gross_total, invoice.currency)} "
+                         f"by {note.number}: {reason}", after={"credit_note": note.number})
+    return note
+
+
+def refund_to_credit(invoice: Invoice, refund: InvoicePayment) -> int:
+    """How much of a refund reopened the invoice (the rest gave back money that was not owed:
+    an overpayment, or a cancelled invoice's payment). The refund itself is not counted yet."""
+    excess = max(0, state.paid_amount(invoice) - state.owed(invoice))
+    return max(0, -refund.amount - excess)
+
+
+def note_refund(session, refund: InvoicePayment) -> InvoiceRefundDecision | None:
+    """A refund just booked: one that only gave back money that was not owed is recorded as
+    ``returned``; any other waits for the treasurer (``decide_refund``), and until then the
+    refunded money is not asked for (``state.counts``)."""
+    invoice = session.get(Invoice, refund.invoice_id)
+    session.refresh(invoice, ["payments"])
+    if refund.kind != PaymentKind.REFUND or refund.decision is not None:
+        return refund.decision
+    if refund_to_credit(invoice, refund) == 0:
+        return _decide(session, refund, RefundDecision.RETURNED, actor=None)
+    return None
+
+
+def _decide(session, refund: InvoicePayment, decision: RefundDecision, *, actor,
+            credit_note: Invoice | None = None) -> InvoiceRefundDecision:
+    row = InvoiceRefundDecision(payment_id=refund.id, decision=decision.value,
+                                credit_note_id=credit_note.id if credit_note else None,
+                                decided_by_id=getattr(actor, "id", None))
+    _add_once(session, row,
+              f"The refund {refund.reference} was decided by somebody else a moment ago.")
+    session.expire(refund, ["decision"])
+    audit.record(session, actor, f"invoice.refund_{decision.value}", "invoice",
+                 refund.invoice_id, summary=f"Refund {refund.reference}: {decision.value}"
+                 + (f" ({credit_note.number})" if credit_note else ""))
+    return row
+
+
+def decide_refund(session, refund: InvoicePayment, decision: RefundDecision | str, *, actor,
+                  issue_date: date | None = None) -> InvoiceRefundDecision:
+    """The treasurer's word on a refund that reopened an invoice: a partial credit note for the
+    refunded amount (the default), or the money is owed again (reminders and the pay page ask
+    for it)."""
+    try:
+        decision = RefundDecision(decision)
+    except ValueError:
+        raise ValidationError("Choose a credit note or 'owed again'.") from None
+    if decision is RefundDecision.RETURNED:
+        raise ValidationError("Choose a credit note or 'owed again'.")
+    invoice = session.get(Invoice, refund.invoice_id)
+    locked = session.scalar(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
+    if refund not in state.refunds_to_decide(invoice) or locked is None:
+        raise InvalidTransition(f"The refund {refund.reference} has nothing left to decide.")
+    if decision is RefundDecision.OWED_AGAIN:
+        return _decide(session, refund, decision, actor=actor)
+    amount = Money(refund_to_credit(invoice, refund), invoice.currency)
+    if not amount:
+        return _decide(session, refund, RefundDecision.RETURNED, actor=actor)
+    wording = CREDIT_WORDING[invoice.language].format(
+        amount=documents.money_text(amount.amount, amount.currency, invoice.language),
+        reference=refund.reference)
+    note = issue_credit_note(session, invoice, amount, actor=actor, reason=wording,
+                             issue_date=issue_date)
+    return _decide(session, refund, decision, actor=actor, credit_note=note)
 
 
 # --- the stored PDF --------------------------------------------------------------------------

@@ -12,7 +12,14 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from stdnum import iso11649
 
-from .models import Invoice, InvoiceKind, InvoicePayment, InvoiceStatus
+from .models import (
+    Invoice,
+    InvoiceKind,
+    InvoicePayment,
+    InvoiceRefundDecision,
+    InvoiceStatus,
+    PaymentKind,
+)
 
 
 class Status(StrEnum):
@@ -36,17 +43,50 @@ class Status(StrEnum):
                 "cancelled": "dark", "cancellation": "dark"}[self.value]
 
 
+def counts(payment: InvoicePayment, payments: dict[int, InvoicePayment]) -> bool:
+    """Whether a payment row counts towards what the invoice has received. A refund counts once
+    the treasurer decided what it means (a credit note lowers what is owed by as much; or the
+    money is owed again; or it was not owed): until then the refunded money is not asked for
+    (reminders, the pay page). A failed refund's reversal counts as its refund does."""
+    if payment.kind == PaymentKind.REFUND:
+        return payment.decision is not None
+    if payment.kind == PaymentKind.REVERSAL:
+        original = payments.get(payment.reverses_id)
+        return original is None or original.kind != PaymentKind.REFUND \
+            or original.decision is not None
+    return True
+
+
 def paid_amount(invoice: Invoice) -> int:
-    """Money received for the invoice, less refunds and disputes (minor units)."""
-    return sum(p.amount for p in invoice.payments)
+    """Money received for the invoice, less refunds and disputes (minor units), as far as it
+    counts (``counts``)."""
+    payments = {p.id: p for p in invoice.payments}
+    return sum(p.amount for p in invoice.payments if counts(p, payments))
+
+
+def credited(invoice: Invoice) -> int:
+    """What issued credit notes took off the invoice (positive)."""
+    return -sum(note.gross_total for note in invoice.credit_notes
+                if note.status == InvoiceStatus.ISSUED)
+
+
+def owed(invoice: Invoice) -> int:
+    """What the invoice asks for: its total, less credit notes; nothing once cancelled."""
+    return 0 if is_cancelled(invoice) else invoice.gross_total - credited(invoice)
+
+
+def refunds_to_decide(invoice: Invoice) -> list[InvoicePayment]:
+    """Refunds (not failed) that wait for the treasurer: a credit note, or owed again."""
+    reversed_ids = {p.reverses_id for p in invoice.payments if p.reverses_id}
+    return [p for p in invoice.payments if p.kind == PaymentKind.REFUND and p.decision is None
+            and p.id not in reversed_ids]
 
 
 def outstanding(invoice: Invoice) -> int:
     """What the sponsor still owes (negative: what the association owes back)."""
     if invoice.is_draft or invoice.is_cancellation:
         return 0
-    owed = 0 if is_cancelled(invoice) else invoice.gross_total
-    return owed - paid_amount(invoice)
+    return owed(invoice) - paid_amount(invoice)
 
 
 def is_cancelled(invoice: Invoice) -> bool:
@@ -60,10 +100,10 @@ def status(invoice: Invoice, today: date) -> Status:
         return Status.CANCELLATION
     if is_cancelled(invoice):
         return Status.CANCELLED
-    paid = paid_amount(invoice)
-    if paid > invoice.gross_total:
+    paid, due = paid_amount(invoice), owed(invoice)
+    if paid > due:
         return Status.OVERPAID
-    if paid == invoice.gross_total:
+    if paid == due:
         return Status.PAID
     if invoice.due_date and invoice.due_date < today:
         return Status.OVERDUE
@@ -77,20 +117,48 @@ def days_overdue(invoice: Invoice, today: date) -> int:
 # --- SQL building blocks ---------------------------------------------------------------------
 
 def paid_subquery():
+    """(invoice_id, paid) with what counts as received, as ``paid_amount`` says."""
+    decision, original = aliased(InvoiceRefundDecision), aliased(InvoicePayment)
+    original_decision = aliased(InvoiceRefundDecision)
+    counted = or_(
+        InvoicePayment.kind.not_in((PaymentKind.REFUND, PaymentKind.REVERSAL)),
+        and_(InvoicePayment.kind == PaymentKind.REFUND, decision.id.is_not(None)),
+        and_(InvoicePayment.kind == PaymentKind.REVERSAL,
+             or_(original.id.is_(None), original.kind != PaymentKind.REFUND,
+                 original_decision.id.is_not(None))))
     return (select(InvoicePayment.invoice_id, func.sum(InvoicePayment.amount).label("paid"))
+            .outerjoin(decision, decision.payment_id == InvoicePayment.id)
+            .outerjoin(original, original.id == InvoicePayment.reverses_id)
+            .outerjoin(original_decision, original_decision.payment_id == original.id)
+            .where(counted)
             .group_by(InvoicePayment.invoice_id).subquery("paid"))
+
+
+def settled_column(statement):
+    """``statement`` (selecting from invoices) joined to what each invoice received and what
+    credit notes took off it, and the column of both together: an invoice is paid when it
+    reaches ``gross_total``. (statement, column)"""
+    paid = paid_subquery()
+    note = aliased(Invoice)
+    notes = (select(note.cancels_id.label("invoice_id"), func.sum(note.gross_total).label("credited"))
+             .where(note.kind == InvoiceKind.CREDIT_NOTE, note.status == InvoiceStatus.ISSUED)
+             .group_by(note.cancels_id).subquery("credited"))
+    statement = (statement.outerjoin(paid, paid.c.invoice_id == Invoice.id)
+                 .outerjoin(notes, notes.c.invoice_id == Invoice.id))
+    return statement, func.coalesce(paid.c.paid, 0) - func.coalesce(notes.c.credited, 0)
 
 
 def cancelled_ids():
     cancellation = aliased(Invoice)
     return select(cancellation.cancels_id).where(cancellation.cancels_id.is_not(None),
+                                                 cancellation.kind == InvoiceKind.CANCELLATION,
                                                  cancellation.status == InvoiceStatus.ISSUED)
 
 
 @dataclass
 class OpenInvoice:
     invoice: Invoice
-    paid: int
+    paid: int  # received, plus what credit notes took off
 
     @property
     def outstanding(self) -> int:
@@ -104,9 +172,8 @@ def open_invoices(session, *, currency: str | None = None, due_before: date | No
     For bank reconciliation: match a bank line by ``invoice.payment_reference`` or
     ``invoice.number`` (see ``find_by_reference``) and the outstanding amount.
     """
-    paid = paid_subquery()
-    paid_col = func.coalesce(paid.c.paid, 0)
-    statement = (select(Invoice, paid_col).outerjoin(paid, paid.c.invoice_id == Invoice.id)
+    statement, paid_col = settled_column(select(Invoice))
+    statement = (statement.add_columns(paid_col)
                  .where(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
                         Invoice.id.not_in(cancelled_ids()), paid_col < Invoice.gross_total)
                  .order_by(Invoice.due_date, Invoice.id))
@@ -123,13 +190,12 @@ def open_invoice_rows(session, *, currency: str):
     """``open_invoices`` as light rows, for matching thousands of them against bank lines in one
     query: (id, number, payment_reference, issue_date, due_date, outstanding, buyer_name,
     sponsor_id)."""
-    paid = paid_subquery()
-    paid_col = func.coalesce(paid.c.paid, 0)
+    statement, paid_col = settled_column(select(
+        Invoice.id, Invoice.number, Invoice.payment_reference, Invoice.issue_date,
+        Invoice.due_date))
     return session.execute(
-        select(Invoice.id, Invoice.number, Invoice.payment_reference, Invoice.issue_date,
-               Invoice.due_date, Invoice.gross_total - paid_col, Invoice.buyer_name,
-               Invoice.sponsor_id)
-        .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+        statement.add_columns(Invoice.gross_total - paid_col, Invoice.buyer_name,
+                              Invoice.sponsor_id)
         .where(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
                Invoice.currency == currency, Invoice.id.not_in(cancelled_ids()),
                paid_col < Invoice.gross_total)
@@ -175,11 +241,11 @@ def aging_bucket(days: int) -> str:
 def credits(session) -> list[tuple[Invoice, int]]:
     """Invoices where the association holds more than is owed (overpaid, or paid and then
     cancelled): (invoice, amount owed back). Shown so that no payment is lost."""
-    paid = paid_subquery()
+    statement, paid = settled_column(select(Invoice))
     owed = case((Invoice.id.in_(cancelled_ids()), 0), else_=Invoice.gross_total)
-    statement = (select(Invoice, paid.c.paid - owed).join(paid, paid.c.invoice_id == Invoice.id)
+    statement = (statement.add_columns(paid - owed)
                  .where(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
-                        and_(paid.c.paid > owed))
+                        and_(paid > owed))
                  .order_by(Invoice.issue_date, Invoice.id))
     return [(invoice, int(amount)) for invoice, amount in session.execute(statement)]
 
@@ -195,10 +261,10 @@ class InvoiceFilter:
 
 
 def list_invoices(session, filters: InvoiceFilter, today: date, *, limit: int, offset: int = 0):
-    """(rows of (invoice, paid), more?) newest first; ``status`` filters on the derived state."""
-    paid = paid_subquery()
-    paid_col = func.coalesce(paid.c.paid, 0)
-    statement = select(Invoice, paid_col).outerjoin(paid, paid.c.invoice_id == Invoice.id)
+    """(rows of (invoice, paid or credited), more?) newest first; ``status`` filters on the
+    derived state."""
+    statement, paid_col = settled_column(select(Invoice))
+    statement = statement.add_columns(paid_col)
     issued_invoice = and_(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
                           Invoice.id.not_in(cancelled_ids()))
     if filters.status == "draft":
@@ -212,7 +278,8 @@ def list_invoices(session, filters: InvoiceFilter, today: date, *, limit: int, o
         statement = statement.where(issued_invoice, paid_col >= Invoice.gross_total)
     elif filters.status == "cancelled":
         statement = statement.where(or_(Invoice.id.in_(cancelled_ids()),
-                                        Invoice.kind == InvoiceKind.CANCELLATION))
+                                        Invoice.kind.in_((InvoiceKind.CANCELLATION,
+                                                          InvoiceKind.CREDIT_NOTE))))
     if filters.year:
         statement = statement.where(or_(Invoice.series.like(f"%{filters.year}"),
                                         and_(Invoice.issue_date.is_(None),

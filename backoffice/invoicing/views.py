@@ -35,7 +35,7 @@ from .forms import (
     SponsorForm,
     options,
 )
-from .models import Invoice, Sponsor, SponsorshipPackage
+from .models import Invoice, InvoicePayment, Sponsor, SponsorshipPackage
 
 bp = Blueprint("invoicing", __name__)
 
@@ -229,6 +229,7 @@ def invoice(invoice_id: int):
         "invoicing/invoice.html", invoice=invoice, today=today, totals=totals,
         status=state.status(invoice, today), paid=state.paid_amount(invoice),
         outstanding=state.outstanding(invoice), fees=fees_of(db.session, invoice),
+        credited=state.credited(invoice), refunds=state.refunds_to_decide(invoice),
         pay_url=services.pay_url(invoice) if not invoice.is_draft else None,
         next_reminder=services.next_reminder(invoice, today) if not invoice.is_draft else None,
         confirm=ConfirmForm(), cancel_form=CancelForm(), quantity=format_quantity,
@@ -299,6 +300,19 @@ def cancel(invoice_id: int):
     return _act(invoice_id, lambda inv: services.cancel(db.session, inv, actor=current_user,
                                                         reason=form.reason.data),
                 "Invoice {invoice.number} is cancelled by {result.number}.", form=form)
+
+
+@bp.route("/invoices/<int:invoice_id>/refunds/<int:payment_id>", methods=["POST"])
+@requires(Permission.INVOICES_MANAGE)
+def settle_refund(invoice_id: int, payment_id: int):
+    refund = _get(InvoicePayment, payment_id)
+    if refund.invoice_id != invoice_id:
+        abort(404)
+    decision = request.form.get("decision", "")
+    message = ("A credit note for the refund is issued." if decision == "credit_note"
+               else "The refunded money is owed again.")
+    return _act(invoice_id, lambda inv: services.decide_refund(
+        db.session, refund, decision, actor=current_user), message)
 
 
 @bp.route("/invoices/<int:invoice_id>/pdf")

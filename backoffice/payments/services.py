@@ -436,7 +436,9 @@ def _book_refund(session, invoice: Invoice, refund: dict) -> InvoicePayment | No
     """A refund once, as its balance transaction moved it (``settlement.parts``): Dr
     receivables in the invoice's currency / Cr Stripe balance in the settlement currency.
     Stripe keeps the original fee. None if booked already or not yet bookable (Stripe has not
-    created its balance transaction)."""
+    created its balance transaction). A refund that reopens the invoice is not asked for until
+    the treasurer decides: a partial credit note, or the money is owed again
+    (``invoicing.services.decide_refund``)."""
     if session.scalar(select(InvoicePayment.id).where(InvoicePayment.reference == refund["id"])):
         return None
     amount = -Money(int(refund["amount"]), _currency(refund["currency"]))
@@ -445,10 +447,13 @@ def _book_refund(session, invoice: Invoice, refund: dict) -> InvoicePayment | No
         if invoice.currency != amount.currency:
             return None
         movement = settlement.Movement.unconverted(None, amount)
-    return _book_invoice_money(session, invoice, movement, amount, reference=refund["id"],
-                               source=refund["id"], received_on=_day(refund.get("created")),
-                               kind=PaymentKind.REFUND,
-                               note=f"refund {refund.get('status')}")
+    payment = _book_invoice_money(session, invoice, movement, amount, reference=refund["id"],
+                                  source=refund["id"], received_on=_day(refund.get("created")),
+                                  kind=PaymentKind.REFUND,
+                                  note=f"refund {refund.get('status')}")
+    if payment is not None:
+        invoicing.note_refund(session, payment)  # a credit note, or owed again: the treasurer's
+    return payment
 
 
 def _reverse_refund(session, refund_id: str, status: str) -> bool:
