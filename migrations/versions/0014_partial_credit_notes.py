@@ -9,8 +9,8 @@ new table is created from the stored CREATE statement with the three constraints
 rows copied, and the table's indexes and freeze triggers recreated, with foreign keys off while
 the tables are swapped. Columns other migrations may have added come along unchanged.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-04
 """
 import re
@@ -18,8 +18,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
