@@ -11,6 +11,7 @@ from werkzeug.exceptions import SecurityError
 from .core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from .core.formatting import current_locale, format_date, format_money, money_html
 from .core.permissions import Permission, enforce_access
+from .core.query import BadQuery, IdConverter
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -31,6 +32,7 @@ TASK_PACKAGES = ("expenses", "banking", "invoicing", "groups", "grants")
 
 
 def init_web(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter  # before any rule: ids beyond 64 bits are a 404
     for package in TASK_PACKAGES:
         import_module(f"{__package__}.{package}.tasks")
     from .auth.twofactor_views import bp as two_factor_bp
@@ -78,6 +80,8 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(400)
     def bad_request(error):
+        if isinstance(error, BadQuery):
+            return error_page(400, "Bad address", error.description)
         return error_page(400, "Bad request", "The request could not be understood.")
 
     @app.errorhandler(SecurityError)

@@ -1,17 +1,9 @@
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    EmailField,
-    PasswordField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    SubmitField,
-)
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..core.forms import options
+from ..core.forms import EmailField, StringField, options
 from ..core.permissions import Role
 
 

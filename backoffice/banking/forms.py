@@ -2,18 +2,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (
-    BooleanField,
-    DateField,
-    HiddenField,
-    IntegerField,
-    SelectField,
-    StringField,
-    SubmitField,
-)
+from wtforms import BooleanField, HiddenField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..ledger.forms import optional_int
+from ..core.forms import DateField, IntegerField, StringField, optional_int
 from .parsers.csv import DATE_FORMATS, ENCODINGS
 
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import String, cast, select, union
 
+from ..core.bounds import as_id
 from ..core.errors import NotFound, ValidationError
 from ..core.money import Money
 from ..invoicing import credits, state
@@ -111,7 +112,7 @@ class InvoiceProvider(Provider):
                 kind="invoice", url=f"/invoices/{invoice_id}")
 
     def _invoice(self, session, key: str) -> Invoice:
-        invoice = session.get(Invoice, int(key)) if key.isdigit() else None
+        invoice = session.get(Invoice, number) if (number := as_id(key)) is not None else None
         if invoice is None:
             raise NotFound(f"No invoice #{key}.")
         return invoice

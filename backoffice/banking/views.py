@@ -16,10 +16,12 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
+from ..core.bounds import as_id
 from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.forms import ConfirmForm, show_error
 from ..core.permissions import Permission, requires
+from ..core.query import arg, page_arg, query_form
 from ..extensions import db
 from ..ledger.models import Account, AccountType, Fund, FundKind
 from ..ledger.services import INTERFUND_ROLE
@@ -154,9 +156,8 @@ def edit_account(account_id: int):
 @requires(Permission.BANK_VIEW)
 def account(account_id: int):
     account = _get(BankAccount, account_id)
-    form = AsOfForm(request.args)
-    form.validate()
-    as_of = form.as_of.data if form.as_of.data and not form.as_of.errors else date.today()
+    form = query_form(AsOfForm)
+    as_of = form.as_of.data or date.today()
     report = reconciliation.difference(db.session, account, as_of)
     checks = reconciliation.continuity(db.session, account)
     imports = db.session.scalars(select(BankImport).where(BankImport.bank_account_id == account.id)
@@ -227,7 +228,7 @@ def _import(account: BankAccount, filename: str, data: bytes):
 def csv_mapping(account_id: int):
     account = _get(BankAccount, account_id)
     form = CsvMappingForm()
-    token = form.pending.data or request.args.get("pending", "")
+    token = form.pending.data or arg("pending", str, "", max_length=1000)
     data = pending.read(token, account.id, current_user.id) if token else None
     saved = CsvMapping.from_dict(account.csv_mapping)
     if request.method == "GET":
@@ -262,7 +263,7 @@ def csv_mapping(account_id: int):
                 flash("The CSV column mapping is saved.", "success")
                 return redirect(url_for(".account", account_id=account.id))
             pending.forget(token, account.id, current_user.id)
-            return _import(account, request.args.get("name") or "statement.csv", data)
+            return _import(account, arg("name", str, "statement.csv", max_length=255), data)
     return render_template("banking/csv_mapping.html", account=account, form=form,
                            columns=columns, problem=problem, has_file=data is not None)
 
@@ -306,7 +307,7 @@ def _row_context(account: BankAccount, lines, index=None):
 @requires(Permission.BANK_RECONCILE)
 def reconcile(account_id: int):
     account = _get(BankAccount, account_id)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     lines, total = reconciliation.open_lines_page(db.session, account, page=page,
                                                   per_page=PER_PAGE)
     return render_template("banking/reconcile.html", lines=lines, total=total, page=page,
@@ -370,8 +371,8 @@ def accept(line_id: int):
     line = _get(BankLine, line_id)
     _confirmed()
     account = _get(BankAccount, line.bank_account_id)
-    extra_lines = [_get(BankLine, int(i)) for i in request.form.getlist("line") if i.isdigit()
-                   and int(i) != line.id]
+    extra_lines = [_get(BankLine, number) for number in map(as_id, request.form.getlist("line"))
+                   if number is not None and number != line.id]
     items = [tuple(value.split(":", 1)) for value in request.form.getlist("item") if ":" in value]
     difference = _difference()
     try:
@@ -492,7 +493,7 @@ def line(line_id: int):
     account = _get(BankAccount, line.bank_account_id)
     index = services.open_items(db.session, account) if line.status == "open" else None
     candidates, others = [], []
-    query = request.args.get("q", "").strip()
+    query = arg("q", str, "", max_length=100).strip()
     if index is not None:
         candidates = [s for s in rank(services.facts(line), index, limit=15) if not s.also]
         if query:

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SubmitField
+from wtforms import SubmitField, fields
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import StopValidation
 
+from .bounds import FIRST_DATE, INT64_MAX, INT64_MIN, LAST_DATE
 from .errors import DomainError
 
 
@@ -32,3 +34,69 @@ def options(pairs, blank: str | None = None) -> list[SelectChoice]:
 def object_options(items, blank: str | None = None) -> list[SelectChoice]:
     """Choices from objects with ``id`` and ``label`` (accounts, funds, groups, ...)."""
     return options(((item.id, item.label) for item in items), blank)
+
+
+# --- the project's fields: WTForms' with the checks every form needs ---------------------------
+# Forms import these instead of WTForms' own (a test keeps it so): text on one line has no control
+# characters (a CR/LF in a name would end up in a mail header), dates stay within the years any
+# page can compute with, whole numbers fit a 64-bit column.
+
+def control_characters(text: str, allowed: str = "") -> list[str]:
+    """The control characters (C0, DEL, C1, line and paragraph separators) in ``text``."""
+    return [ch for ch in text if ch not in allowed
+            and (ord(ch) < 32 or 127 <= ord(ch) < 160 or ch in "\u2028\u2029")]
+
+
+class _NoControlCharacters:
+    allowed = ""
+    message = "Use a single line without control characters."
+
+    def pre_validate(self, form):
+        super().pre_validate(form)
+        if isinstance(self.data, str) and control_characters(self.data, self.allowed):
+            raise StopValidation(self.message)
+
+
+class StringField(_NoControlCharacters, fields.StringField):
+    """A single line of text: control characters (CR, LF, NUL, tab, …) are refused."""
+
+
+class EmailField(_NoControlCharacters, fields.EmailField):
+    """An email address on a single line."""
+
+
+class TextAreaField(_NoControlCharacters, fields.TextAreaField):
+    """Several lines of text: line breaks and tabs are fine, other control characters are not."""
+
+    allowed = "\t\r\n"
+    message = "Remove the control characters from the text."
+
+
+class DateField(fields.DateField):
+    """A date from ``query.FIRST_DATE`` to ``query.LAST_DATE``."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not FIRST_DATE <= self.data <= LAST_DATE:
+            self.data = None
+            raise ValueError(f"Give a date from {FIRST_DATE.year} to {LAST_DATE.year}.")
+
+
+class IntegerField(fields.IntegerField):
+    """A whole number that fits a 64-bit column."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not INT64_MIN <= self.data <= INT64_MAX:
+            self.data = None
+            raise ValueError("The number is too large.")
+
+
+def optional_int(value):
+    """``coerce`` for select fields of ids: None for no choice, a 64-bit int, or ValueError."""
+    if value in (None, "", "None"):
+        return None
+    number = int(value)
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise ValueError("The number is too large.")
+    return number

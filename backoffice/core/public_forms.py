@@ -10,13 +10,14 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Index, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
-from wtforms import HiddenField, StringField
+from wtforms import HiddenField
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError as FieldError
 
 from ..extensions import db
 from .db import BigIntKey, UTCDateTime, utcnow
 from .errors import ValidationError
+from .forms import StringField
 
 
 class FormAttempt(db.Model):

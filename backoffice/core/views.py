@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select, text
 
@@ -10,6 +10,7 @@ from ..extensions import db
 from . import tasks
 from .audit import AuditEvent
 from .permissions import Permission, login_required, public, requires
+from .query import arg, others
 
 bp = Blueprint("core", __name__)
 
@@ -34,38 +35,30 @@ def health():
     return {"status": "ok"}
 
 
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @bp.route("/audit")
 @requires(Permission.AUDIT_VIEW)
 def audit_log():
-    args = request.args
     statement = select(AuditEvent)
-    if args.get("action"):
-        statement = statement.where(AuditEvent.action.startswith(args["action"].strip()))
-    if args.get("actor"):
-        statement = statement.where(AuditEvent.actor_label.ilike(f"%{args['actor'].strip()}%"))
-    if args.get("object_type"):
-        statement = statement.where(AuditEvent.object_type == args["object_type"].strip())
-        if args.get("object_id"):
-            statement = statement.where(AuditEvent.object_id == args["object_id"].strip())
-    if start := _parse_date(args.get("start")):
+    if action := arg("action", str, "", max_length=64).strip():
+        statement = statement.where(AuditEvent.action.startswith(action))
+    if actor := arg("actor", str, "", max_length=254).strip():
+        statement = statement.where(AuditEvent.actor_label.ilike(f"%{actor}%"))
+    if object_type := arg("object_type", str, "", max_length=64).strip():
+        statement = statement.where(AuditEvent.object_type == object_type)
+        if object_id := arg("object_id", str, "", max_length=64).strip():
+            statement = statement.where(AuditEvent.object_id == object_id)
+    if start := arg("start", date):
         statement = statement.where(AuditEvent.at >= datetime.combine(start, time(), UTC))
-    if end := _parse_date(args.get("end")):
+    if end := arg("end", date):
         statement = statement.where(AuditEvent.at < datetime.combine(end + timedelta(days=1), time(), UTC))
-    before = args.get("before", type=int)
-    if before:
+    if before := arg("before", int):
         statement = statement.where(AuditEvent.id < before)
     size = current_app.config["PAGE_SIZE"]
     events = db.session.scalars(statement.order_by(AuditEvent.id.desc()).limit(size + 1)).all()
     older_url = None
+    args = others()
     if len(events) > size:
-        query = {k: v for k, v in args.items() if k != "before" and v}
+        query = {k: v for k, v in args.items() if k != "before"}
         older_url = url_for("core.audit_log", before=events[size - 1].id, **query)
     actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     return render_template("core/audit.html", events=events[:size], older_url=older_url,

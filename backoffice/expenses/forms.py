@@ -3,24 +3,19 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    DateField,
-    FieldList,
-    Form,
-    FormField,
-    MultipleFileField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import FieldList, Form, FormField, MultipleFileField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..core.errors import ValidationError
-from ..core.forms import object_options, options
+from ..core.forms import (
+    DateField,
+    StringField,
+    TextAreaField,
+    object_options,
+    optional_int,
+    options,
+)
 from ..core.money import Money
-from ..ledger.forms import optional_int
-from .models import ClaimStatus
 from .services import LineInput
 
 
@@ -89,14 +84,6 @@ class DecisionForm(FlaskForm):
                                     validators=[Length(max=1000)], render_kw={"rows": 2})
     approve = SubmitField("Approve")
     reject = SubmitField("Reject")
-
-
-class ClaimFilterForm(FlaskForm):
-    class Meta:
-        csrf = False
-
-    status = SelectField("Status", choices=options(((s.value, s.label) for s in ClaimStatus), "All"),
-                         validators=[Optional()])
 
 
 class BatchForm(FlaskForm):

@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.models import User
 from ..core import audit
+from ..core.bounds import as_id
 from ..core.db import utcnow
 from ..core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from ..core.iban import normalise_iban
@@ -342,7 +343,7 @@ class ClaimPayables:
 
     def payables(self, session, ids: list[str]) -> list[payouts.Payable]:
         payables = account_by_role(session, PAYABLES_ROLE)
-        wanted = [int(i) for i in ids if i.isdigit()]
+        wanted = [n for n in map(as_id, ids) if n is not None]
         claims = []
         for start in range(0, len(wanted), 500):
             claims += self._approved(session, ExpenseClaim.id.in_(wanted[start:start + 500]),

@@ -19,6 +19,7 @@ from ..core.errors import DomainError
 from ..core.formatting import current_locale
 from ..core.forms import show_error
 from ..core.permissions import Permission, login_required, requires
+from ..core.query import arg, given, others, page_arg
 from ..core.uploads import send_stored
 from ..extensions import db
 from ..funds.services import available
@@ -27,7 +28,6 @@ from . import payouts, services
 from .forms import (
     BatchForm,
     CancelBatchForm,
-    ClaimFilterForm,
     ClaimForm,
     DecisionForm,
     ExecutedForm,
@@ -51,16 +51,14 @@ def format_iban(value: str | None) -> str:
 @bp.route("/")
 @login_required
 def claims():
-    form = ClaimFilterForm(request.args)
-    form.validate()
     default = ClaimStatus.SUBMITTED.value if current_user.can(Permission.EXPENSES_APPROVE) else ""
-    status = request.args.get("status", default) if not form.status.errors else ""
-    group_id = request.args.get("group", type=int)
-    page = request.args.get("page", 1, type=int)
+    status = arg("status", {s.value for s in ClaimStatus} | {""}, "") if given("status") \
+        else default
+    group_id, page = arg("group", int), page_arg()
     size = current_app.config["PAGE_SIZE"]
     found, total = services.claims_page(db.session, current_user, status=status or None,
                                         group_id=group_id, page=page, per_page=size)
-    query = {k: v for k, v in request.args.items() if k not in ("page", "status") and v}
+    query = others("page", "status")
     return render_template("expenses/claims.html", claims=found, total=total, status=status,
                            page=page, pages=max(1, -(-total // size)), query=query,
                            statuses=list(ClaimStatus))
@@ -74,7 +72,7 @@ def new_claim():
     if request.method == "GET":
         form.currency.data = current_app.config["DEFAULT_CURRENCY"]
         form.payee_name.data = current_user.display_name[:70]
-        wanted = request.args.get("fund", type=int)
+        wanted = arg("fund", int)
         form.fund.data = wanted if wanted in {f.id for f in funds} else funds[-1].id
     categories = services.categories(db.session)
     form.set_choices(funds, categories, current_app.config["CURRENCIES"])

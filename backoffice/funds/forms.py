@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField, SubmitField
+from wtforms import SubmitField
 from wtforms.validators import DataRequired, Length
 
 from ..auth.forms import CheckboxesField
-from ..core.forms import options
+from ..core.forms import DateField, StringField, options
 from .models import IncomeKind
 
 

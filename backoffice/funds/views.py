@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -11,6 +11,7 @@ from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.forms import show_error
 from ..core.permissions import Permission, login_required, requires
+from ..core.query import query_form
 from ..extensions import db
 from ..groups.models import MemberGroup
 from ..groups.services import group_of_fund
@@ -34,11 +35,10 @@ def _fund(fund_id: int) -> Fund:
 
 def _range() -> tuple[RangeForm, date, date]:
     """The statement period from the query string; the fiscal year to date by default."""
-    form = RangeForm(request.args)
-    form.validate()
+    form = query_form(RangeForm)
     today = date.today()
-    start = (form.start.data if not form.start.errors else None) or fiscal_year_start(today)
-    end = (form.end.data if not form.end.errors else None) or today
+    start = form.start.data or fiscal_year_start(today)
+    end = form.end.data or today
     if end < start:
         flash("The end date is before the start date; showing the fiscal year so far.", "warning")
         start, end = fiscal_year_start(today), today

@@ -4,27 +4,22 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
-    IntegerField,
     MultipleFileField,
     RadioField,
     SelectField,
-    StringField,
     SubmitField,
-    TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FieldError
 
 from ..core.errors import ValidationError
 from ..core.formatting import current_locale
-from ..core.forms import options
+from ..core.forms import DateField, IntegerField, StringField, TextAreaField, optional_int, options
 from ..core.money import Money
 from ..core.public_forms import SpamGuardMixin
-from ..ledger.forms import optional_int
 from .models import QuestionKind, Vote
 from .services import ApplicationInput
 

@@ -14,6 +14,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from ..core.bounds import as_id
 from ..core.errors import ValidationError
 from ..core.money import Money
 from ..expenses import payouts as batches
@@ -73,7 +74,7 @@ class GrantPayables:
 
     def payables(self, session, ids: list[str]) -> list:
         liability = account_by_role(session, "grants_payable")
-        wanted = [int(i) for i in ids if i.isdigit()]
+        wanted = [n for n in map(as_id, ids) if n is not None]
         found = []
         for start in range(0, len(wanted), 500):
             found += self._ready(session, Disbursement.id.in_(wanted[start:start + 500]),

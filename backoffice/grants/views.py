@@ -20,12 +20,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.models import User
+from ..core.bounds import as_id
 from ..core.db import transaction
 from ..core.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from ..core.forms import ConfirmForm, object_options, options, show_error
 from ..core.money import Money
 from ..core.permissions import Permission, login_required, public, requires
 from ..core.public_forms import new_started_token
+from ..core.query import FIRST_DATE, LAST_DATE, arg, others, page_arg, query_form
 from ..core.uploads import send_stored
 from ..extensions import csrf, db
 from ..groups.models import MemberGroup
@@ -200,7 +202,7 @@ def _save(form, *, programme=None, application=None):
         return None
     try:
         uploads = _uploads("attachments")
-        remove = [int(v) for v in request.form.getlist("remove_file") if v.isdigit()]
+        remove = [n for n in map(as_id, request.form.getlist("remove_file")) if n is not None]
         with transaction():
             return services.save_application(
                 db.session, data=form.to_input(), uploads=uploads, remove_files=remove,
@@ -268,9 +270,8 @@ def resend():
 @bp.route("/awarded")
 @public
 def awarded():
-    year = request.args.get("year", type=int)
-    page = queries.awarded_publicly(db.session, year=year, page=request.args.get("page", 1,
-                                                                                    type=int))
+    year = arg("year", int, minimum=FIRST_DATE.year, maximum=LAST_DATE.year)
+    page = queries.awarded_publicly(db.session, year=year, page=page_arg())
     return render_template("grants/public/awarded.html", page=page, year=year,
                            years=queries.public_years(db.session))
 
@@ -475,19 +476,15 @@ def _application(application_id: int) -> Application:
 @requires(Permission.GRANTS_VIEW)
 def queue():
     programmes = db.session.scalars(select(Programme).order_by(Programme.name)).all()
-    form = FilterForm(request.args)
-    form.programme.choices = options(((p.id, p.name) for p in programmes),
-                                     blank="All programmes")
-    form.status.choices = options(queries.STATUS_CHOICES, blank="Waiting for the committee")
-    form.validate()
-    statuses = [Status(form.status.data)] if form.status.data and not form.status.errors \
-        else list(REVIEW_STATES)
+    form = query_form(
+        FilterForm, programme=options(((p.id, p.name) for p in programmes), blank="All programmes"),
+        status=options(queries.STATUS_CHOICES, blank="Waiting for the committee"))
+    statuses = [Status(form.status.data)] if form.status.data else list(REVIEW_STATES)
     page = queries.applications_page(
-        db.session, statuses=statuses,
-        programme_id=form.programme.data if not form.programme.errors else None,
-        text=form.q.data or "", reviewer=current_user, assigned_only=bool(form.mine.data),
-        page=request.args.get("page", 1, type=int), size=current_app.config["PAGE_SIZE"])
-    query = {k: v for k, v in request.args.items() if k != "page" and v}
+        db.session, statuses=statuses, programme_id=form.programme.data, text=form.q.data or "",
+        reviewer=current_user, assigned_only=bool(form.mine.data), page=page_arg(),
+        size=current_app.config["PAGE_SIZE"])
+    query = others("page")
     return render_template("grants/queue.html", form=form, page=page, query=query)
 
 
@@ -731,7 +728,7 @@ def cancel_payout(disbursement_id: int):
 @bp.route("/budget")
 @requires(Permission.GRANTS_VIEW)
 def budget():
-    year = request.args.get("year", date.today().year, type=int)
+    year = arg("year", int, date.today().year, minimum=FIRST_DATE.year, maximum=LAST_DATE.year)
     return render_template("grants/budget.html", view=queries.budget_view(db.session, year))
 
 

@@ -3,20 +3,10 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    DateField,
-    EmailField,
-    FieldList,
-    Form,
-    FormField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import FieldList, Form, FormField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..core.forms import options
+from ..core.forms import DateField, EmailField, StringField, TextAreaField, options
 from ..core.public_forms import SpamGuardMixin
 from .models import GroupKind, GroupStatus
 from .services import AGREEMENT_FIELDS, PROFILE_FIELDS, countries

@@ -13,6 +13,7 @@ from ..core.errors import DomainError
 from ..core.forms import ConfirmForm, show_error
 from ..core.permissions import Permission, group_scope, login_required, public, requires
 from ..core.public_forms import new_started_token
+from ..core.query import arg, others, page_arg, query_form
 from ..expenses.models import ClaimStatus, ExpenseClaim
 from ..extensions import db
 from ..funds.fees import policy_on
@@ -44,14 +45,13 @@ def _group(group_id: int):
 @bp.route("/groups")
 @login_required
 def directory():
-    form = DirectoryFilterForm(request.args)
-    form.validate()
+    form = query_form(DirectoryFilterForm)
     scope = group_scope(current_user)
     page = services.directory(
         db.session, scope, status=form.status.data or None,
         kind=form.kind.data or None, country=form.country.data or None, text=form.q.data or "",
-        page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"])
-    query = {k: v for k, v in request.args.items() if k != "page" and v}
+        page=page_arg(), per_page=current_app.config["PAGE_SIZE"])
+    query = others("page")
     return render_template("groups/directory.html", form=form, page=page, query=query,
                            countries=services.countries_in_use(db.session, scope))
 
@@ -108,7 +108,7 @@ def join():
 @bp.route("/join/thanks")
 @public
 def join_thanks():
-    return render_template("groups/join_thanks.html", name=request.args.get("name", "")[:200])
+    return render_template("groups/join_thanks.html", name=arg("name", str, ""))
 
 
 @bp.route("/groups/new", methods=["GET", "POST"])

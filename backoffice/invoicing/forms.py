@@ -2,20 +2,10 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    FieldList,
-    Form,
-    FormField,
-    IntegerField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import BooleanField, FieldList, Form, FormField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from ..core.forms import DateField, IntegerField, StringField, TextAreaField, optional_int
 from .amounts import EU_COUNTRIES
 from .models import TaxTreatment
 
@@ -33,12 +23,6 @@ def options(pairs) -> list:
 TREATMENTS = options([(TaxTreatment.STANDARD.value, "19 % VAT"),
                       (TaxTreatment.REDUCED.value, "7 % VAT"), (TaxTreatment.EXEMPT.value, "Exempt")])
 COUNTRIES = sorted(EU_COUNTRIES | {"CH", "GB", "NO", "US", "CA", "AU", "IN", "JP", "IL", "SG"})
-
-
-def optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    return int(value)
 
 
 class SponsorForm(FlaskForm):
@@ -130,7 +114,7 @@ class RefundForm(FlaskForm):
 class FilterForm(Form):
     status = SelectField("Status", choices=options([
         ("", "All"), ("draft", "Draft"), ("open", "Open"), ("overdue", "Overdue"), ("paid", "Paid"),
-        ("cancelled", "Cancelled")]), validate_choice=False)
-    year = IntegerField("Year", validators=[Optional()])
+        ("cancelled", "Cancelled")]), default="")
+    year = IntegerField("Year", validators=[Optional(), NumberRange(min=2000, max=2199)])
     sponsor = SelectField("Sponsor", coerce=optional_int, validate_choice=False)
     q = StringField("Number or text", validators=[Length(max=100)])

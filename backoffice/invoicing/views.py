@@ -22,6 +22,7 @@ from ..core.formatting import current_locale
 from ..core.forms import ConfirmForm, show_error
 from ..core.money import Money
 from ..core.permissions import Permission, requires
+from ..core.query import arg, others, page_arg, query_form
 from ..extensions import db
 from ..groups.models import MemberGroup
 from . import credits, services, settings, state
@@ -65,18 +66,15 @@ def _packages(active_only=True):
 @requires(Permission.INVOICES_VIEW)
 def invoices():
     today = date.today()
-    form = FilterForm(request.args)
-    form.sponsor.choices = options([("", "All sponsors")] + [(s.id, s.name) for s in _sponsors()])
-    form.validate()
-    filters = state.InvoiceFilter(status=form.status.data or "",
-                                  year=form.year.data if not form.year.errors else None,
-                                  sponsor_id=form.sponsor.data if not form.sponsor.errors else None,
-                                  text=form.q.data or "")
+    form = query_form(FilterForm, sponsor=options([("", "All sponsors")]
+                                                  + [(s.id, s.name) for s in _sponsors()]))
+    filters = state.InvoiceFilter(status=form.status.data or "", year=form.year.data,
+                                  sponsor_id=form.sponsor.data, text=form.q.data or "")
     size = current_app.config["PAGE_SIZE"]
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     rows, more = state.list_invoices(db.session, filters, today, limit=size,
                                      offset=(page - 1) * size)
-    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    query = others("page")
     return render_template("invoicing/invoices.html", form=form, rows=rows, today=today,
                            summary=state.summary(db.session, today), page=page, more=more,
                            query=query, status_of=state.status)
@@ -171,7 +169,7 @@ def _edit_draft(invoice: Invoice | None):
             form.currency.data = current_app.config["DEFAULT_CURRENCY"]
             form.service_date.data = date.today()
             form.payment_days.data = settings.payment_days()
-            form.sponsor.data = request.args.get("sponsor", type=int)
+            form.sponsor.data = arg("sponsor", int)
     packages = _draft_form(form, invoice)
     status = 200
     if form.add_line.data:

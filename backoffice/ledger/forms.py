@@ -3,30 +3,21 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    FieldList,
-    Form,
-    FormField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import BooleanField, FieldList, Form, FormField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..core.errors import ValidationError
-from ..core.forms import object_options, options
+from ..core.forms import (
+    DateField,
+    StringField,
+    TextAreaField,
+    object_options,
+    optional_int,
+    options,
+)
 from ..core.money import Money
 from .models import AccountType
 from .services import Line
-
-
-def optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    return int(value)
 
 
 class AccountForm(FlaskForm):

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import joinedload
 
+from ..core.bounds import FIRST_DATE, INT64_MAX, LAST_DATE, as_id
 from .balances import account_balances
 from .models import JournalEntry, Posting
 
@@ -19,14 +20,17 @@ Cursor = tuple[date, int]
 
 
 def parse_cursor(text: str | None) -> Cursor | None:
-    """'2026-03-01.1234' -> (date(2026, 3, 1), 1234); None for anything else."""
+    """'2026-03-01.1234' -> (date(2026, 3, 1), 1234); None for nothing; ValueError otherwise."""
     if not text:
         return None
     day, _, key = text.partition(".")
     try:
-        return date.fromisoformat(day), int(key)
+        when, number = date.fromisoformat(day), int(key)
     except ValueError:
-        return None
+        raise ValueError("not a position in the list.") from None
+    if not (FIRST_DATE <= when <= LAST_DATE and 0 <= number <= INT64_MAX):
+        raise ValueError("not a position in the list.")
+    return when, number
 
 
 def format_cursor(cursor: Cursor | None) -> str | None:
@@ -74,8 +78,8 @@ class JournalFilter:
             pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             matches = [JournalEntry.description.ilike(pattern, escape="\\"),
                        JournalEntry.source_id == text]
-            if text.lstrip("#").isdigit():
-                matches.append(JournalEntry.id == int(text.lstrip("#")))
+            if (entry_id := as_id(text.lstrip("#"))) is not None:
+                matches.append(JournalEntry.id == entry_id)
             conditions.append(or_(*matches))
         return conditions
 

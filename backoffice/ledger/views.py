@@ -12,6 +12,7 @@ from ..core.formatting import current_locale, number_symbols
 from ..core.forms import ConfirmForm, object_options, show_error
 from ..core.money import Money
 from ..core.permissions import Permission, requires
+from ..core.query import arg, others, query_form
 from ..extensions import db
 from . import services
 from .balances import by_fund, currency_totals, fund_balances, fund_statements, trial_balance
@@ -57,20 +58,13 @@ def _get(model, object_id):
 @requires(Permission.LEDGER_VIEW)
 def journal():
     accounts, funds = _accounts(), _funds()  # also what the postings' lazy loads resolve to
-    form = JournalFilterForm(request.args)
-    form.fund.choices = object_options(funds, "All funds")
-    form.account.choices = object_options(accounts, "All accounts")
-    form.validate()
-    filters = JournalFilter(
-        start=form.start.data if not form.start.errors else None,
-        end=form.end.data if not form.end.errors else None,
-        fund_id=form.fund.data if not form.fund.errors else None,
-        account_id=form.account.data if not form.account.errors else None,
-        text=form.q.data or "")
-    page = journal_page(db.session, filters, before=parse_cursor(request.args.get("before")),
-                        after=parse_cursor(request.args.get("after")),
-                        limit=current_app.config["PAGE_SIZE"])
-    query = {k: v for k, v in request.args.items() if k not in ("before", "after") and v}
+    form = query_form(JournalFilterForm, fund=object_options(funds, "All funds"),
+                      account=object_options(accounts, "All accounts"))
+    filters = JournalFilter(start=form.start.data, end=form.end.data, fund_id=form.fund.data,
+                            account_id=form.account.data, text=form.q.data or "")
+    page = journal_page(db.session, filters, before=arg("before", parse_cursor),
+                        after=arg("after", parse_cursor), limit=current_app.config["PAGE_SIZE"])
+    query = others("before", "after")
     return render_template("ledger/journal.html", form=form, page=page, query=query,
                            accounts=accounts, funds=funds, format_cursor=format_cursor)
 
@@ -224,18 +218,11 @@ def edit_account(account_id: int):
 @requires(Permission.LEDGER_VIEW)
 def account(account_id: int):
     account = _get(Account, account_id)
-    fund_id = request.args.get("fund", type=int)
-    start = None
-    if request.args.get("start"):
-        try:
-            start = date.fromisoformat(request.args["start"])
-        except ValueError:
-            flash("The date was not understood; showing the latest postings.", "warning")
+    fund_id, start = arg("fund", int), arg("start", date)
     funds = _funds()
     page = account_ledger(db.session, account.id, fund_id=fund_id,
-                          before=parse_cursor(request.args.get("before")),
-                          after=parse_cursor(request.args.get("after")), start=start,
-                          limit=current_app.config["PAGE_SIZE"])
+                          before=arg("before", parse_cursor), after=arg("after", parse_cursor),
+                          start=start, limit=current_app.config["PAGE_SIZE"])
     return render_template("ledger/account.html", account=account, page=page, funds=funds,
                            fund_id=fund_id, start=start, format_cursor=format_cursor)
 
@@ -283,12 +270,11 @@ def edit_fund(fund_id: int):
 @requires(Permission.LEDGER_VIEW)
 def fund(fund_id: int):
     fund = _get(Fund, fund_id)
-    form = RangeForm(request.args)
-    form.validate()
+    form = query_form(RangeForm)
     today = date.today()
     year_start = services.fiscal_year_start(today)
-    start = (form.start.data if not form.start.errors else None) or year_start
-    end = (form.end.data if not form.end.errors else None) or today
+    start = form.start.data or year_start
+    end = form.end.data or today
     if end < start:
         flash("The end date is before the start date; showing the fiscal year so far.", "warning")
         start, end = year_start, today
@@ -300,10 +286,8 @@ def fund(fund_id: int):
 @bp.route("/fund-balances", endpoint="fund_balances")
 @requires(Permission.LEDGER_VIEW)
 def fund_balances_page():
-    form = AsOfForm(request.args)
-    del form.fund
-    form.validate()
-    as_of = (form.as_of.data if not form.as_of.errors else None) or date.today()
+    form = query_form(AsOfForm, omit=["fund"])
+    as_of = form.as_of.data or date.today()
     form.as_of.data = as_of
     balances = by_fund(fund_balances(db.session, as_of))
     rows = [(fund, balances.get(fund.id, {})) for fund in _funds()
@@ -317,12 +301,10 @@ def fund_balances_page():
 @requires(Permission.LEDGER_VIEW)
 def trial_balance_page():
     funds = _funds()
-    form = AsOfForm(request.args)
-    form.fund.choices = object_options(funds, "All funds")
-    form.validate()
-    as_of = (form.as_of.data if not form.as_of.errors else None) or date.today()
+    form = query_form(AsOfForm, fund=object_options(funds, "All funds"))
+    as_of = form.as_of.data or date.today()
     form.as_of.data = as_of
-    fund = db.session.get(Fund, form.fund.data) if form.fund.data and not form.fund.errors else None
+    fund = db.session.get(Fund, form.fund.data) if form.fund.data else None
     report = trial_balance(db.session, as_of, fund=fund)
     return render_template("ledger/trial_balance.html", form=form, report=report, funds=funds)
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
 from ..core import audit
+from ..core.bounds import as_id
 from ..core.db import utcnow
 from ..core.errors import InvalidTransition, ValidationError
 from ..core.money import Money
@@ -224,11 +225,11 @@ def replay(session, event_id: str) -> Outcome:
 # --- finding the invoice -------------------------------------------------------------------------
 
 def _invoice_from_metadata(session, metadata: dict | None) -> Invoice | None:
-    invoice_id = (metadata or {}).get("invoice_id")
-    if not invoice_id or not str(invoice_id).isdigit():
+    invoice_id = as_id(str((metadata or {}).get("invoice_id") or ""))
+    if invoice_id is None:
         return None
     # Handlers need the invoice row only: not its lines, not the sponsor.
-    invoice = session.get(Invoice, int(invoice_id),
+    invoice = session.get(Invoice, invoice_id,
                           options=[lazyload(Invoice.lines), lazyload(Invoice.sponsor)])
     if invoice is None or invoice.status != InvoiceStatus.ISSUED or invoice.is_cancellation:
         return None

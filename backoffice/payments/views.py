@@ -21,6 +21,7 @@ from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.forms import ConfirmForm
 from ..core.permissions import Permission, public, requires
+from ..core.query import arg
 from ..core.urls import absolute_url
 from ..extensions import csrf, db
 from ..invoicing import documents, state
@@ -126,10 +127,14 @@ def webhook():
 
 # --- the event store, for the treasurer ------------------------------------------------------
 
+#: The states an event can be in (``StripeEvent.status``), for the filter.
+EVENT_STATUSES = ("received", "processed", "ignored", "failed")
+
+
 @bp.route("/payments/events")
 @requires(Permission.INVOICES_VIEW)
 def events():
-    status = request.args.get("status", "")
+    status = arg("status", EVENT_STATUSES, "")
     statement = select(StripeEvent).order_by(StripeEvent.received_at.desc()).limit(
         current_app.config["PAGE_SIZE"])
     if status:

@@ -47,7 +47,7 @@ def test_a_group_applies_publicly_and_the_board_approves_it(app, users, mailbox,
     review = client.get(f"/groups/{group.id}/review")
     assert "clara@pycon-alpen.example" in review.get_data(as_text=True)
     refused = post_form(client, f"/groups/{group.id}/approve",
-                        {"agreement_version": "2025-1", "agreement_signed_on": "2999-01-01",
+                        {"agreement_version": "2025-1", "agreement_signed_on": "2099-01-01",
                          "agreement_signed_by": "Clara", "fee_percent": "7"})
     assert refused.status_code == 400 and "not in the future" in refused.get_data(as_text=True)
     approved = post_form(client, f"/groups/{group.id}/approve",

@@ -1,0 +1,179 @@
+"""Query-string parameters and URL ids, read through one typed door: bad values answer 400.
+
+Every view reads ``request.args`` through ``arg`` (one value) or ``query_form`` (a filter form
+bound to the query string). A value that is not of its type, not one of its choices, a number
+beyond 64 bits or out of its range, or a date outside ``FIRST_DATE``…``LAST_DATE`` raises
+``BadQuery``: the error page answers 400 and names the parameter, instead of the database or the
+date arithmetic failing with a 500. Ids in URLs go through ``IdConverter`` (registered as the
+``int`` converter), which matches only numbers that fit a 64-bit column: anything else is a 404.
+
+The names each endpoint reads are kept (``seen_names``, ``reads_parameters``) so that a test can
+send hostile values to every parameter of every page.
+"""
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Collection
+from datetime import date
+
+from flask import request
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
+
+from .bounds import FIRST_DATE, INT64_MAX, INT64_MIN, LAST_DATE
+
+__all__ = ["FIRST_DATE", "LAST_DATE", "INT64_MAX", "INT64_MIN", "BadQuery", "IdConverter", "arg",
+           "given", "others", "page_arg", "query_form"]
+
+MAX_PAGE = 1_000_000
+MAX_TEXT = 200
+
+_seen: dict[str, set[str]] = defaultdict(set)
+
+
+class BadQuery(BadRequest):
+    """A query parameter that cannot be used; the description says which and why."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(description=f"The address has a bad value for “{name}”: {message}")
+        self.parameter = name
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in URLs: non-negative numbers that fit a 64-bit id, anything else is a 404."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", INT64_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def _note(name: str) -> None:
+    if request.endpoint:
+        _seen[request.endpoint].add(name)
+
+
+def seen_names() -> set[str]:
+    """Every query parameter name a view has read so far."""
+    return set().union(*_seen.values()) if _seen else set()
+
+
+def reads_parameters(endpoint: str) -> set[str]:
+    """The query parameters this endpoint has read so far."""
+    return set(_seen.get(endpoint, ()))
+
+
+def check_int(value: int, name: str, minimum: int = INT64_MIN, maximum: int = INT64_MAX) -> int:
+    if not minimum <= value <= maximum:
+        raise BadQuery(name, f"give a number from {minimum} to {maximum}.")
+    return value
+
+
+def check_date(value: date, name: str) -> date:
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise BadQuery(name, f"give a date from {FIRST_DATE.isoformat()} to "
+                             f"{LAST_DATE.isoformat()}.")
+    return value
+
+
+def check_text(value: str, name: str, max_length: int = MAX_TEXT) -> str:
+    if len(value) > max_length:
+        raise BadQuery(name, f"at most {max_length} characters.")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise BadQuery(name, "control characters are not allowed.")
+    return value
+
+
+def _parse(raw: str, name: str, kind, *, minimum, maximum, max_length):
+    if kind is str:
+        return check_text(raw, name, max_length)
+    if kind is int:
+        text = raw.strip()
+        if not (text.lstrip("-").isdigit() and text.isascii()) or len(text) > 20:
+            raise BadQuery(name, "give a whole number.")
+        return check_int(int(text), name, INT64_MIN if minimum is None else minimum,
+                         INT64_MAX if maximum is None else maximum)
+    if kind is date:
+        try:
+            parsed = date.fromisoformat(raw.strip())
+        except ValueError:
+            raise BadQuery(name, "give a date as YYYY-MM-DD.") from None
+        return check_date(parsed, name)
+    if kind is bool:
+        if raw.lower() in ("1", "y", "yes", "true", "on"):
+            return True
+        if raw.lower() in ("0", "n", "no", "false", "off"):
+            return False
+        raise BadQuery(name, "give yes or no.")
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        try:
+            return kind(raw)
+        except ValueError:
+            allowed = ", ".join(str(member.value) for member in kind)
+            raise BadQuery(name, f"give one of {allowed}.") from None
+    if isinstance(kind, Collection):
+        if raw not in kind:
+            raise BadQuery(name, f"give one of {', '.join(sorted(kind))}.")
+        return raw
+    if callable(kind):  # a parser of the package's own (a page cursor): ValueError is a 400
+        check_text(raw, name, max_length)
+        try:
+            return kind(raw)
+        except ValueError as error:
+            raise BadQuery(name, str(error) or "not understood.") from None
+    raise TypeError(f"no query type {kind!r}")
+
+
+def arg(name: str, kind=str, default=None, *, minimum: int | None = None,
+        maximum: int | None = None, max_length: int = MAX_TEXT):
+    """The query parameter ``name`` as ``kind``, or ``default`` when absent or empty.
+
+    ``kind`` is ``str``, ``int`` (64-bit, or ``minimum``…``maximum``), ``date``, ``bool``, an
+    ``Enum`` class (by value), a collection of allowed strings, or a function that parses the text
+    and raises ``ValueError`` for what it cannot use. Raises ``BadQuery`` (400).
+    """
+    _note(name)
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    return _parse(raw, name, kind, minimum=minimum, maximum=maximum, max_length=max_length)
+
+
+def given(name: str) -> bool:
+    """Whether the query string names ``name`` at all (an empty value can mean "all")."""
+    _note(name)
+    return name in request.args
+
+
+def page_arg(name: str = "page") -> int:
+    """A page number: 1 when absent, 400 when not from 1 to ``MAX_PAGE``."""
+    return arg(name, int, 1, minimum=1, maximum=MAX_PAGE)
+
+
+def others(*names: str) -> dict[str, str]:
+    """The query string without ``names`` and empty values (for links to other pages)."""
+    return {key: value for key, value in request.args.items() if key not in names and value}
+
+
+def query_form(form_class, *, omit: Collection[str] = (), **choices):
+    """A filter form bound to the query string and validated; ``BadQuery`` on the first error.
+
+    ``choices`` sets select fields' choices before validation, ``omit`` removes fields the page
+    does not use. The form's fields are the project's (``core.forms``), so dates, numbers and text
+    are bounded the same way as in ``arg``.
+    """
+    form = form_class(request.args)
+    for name in omit:
+        delattr(form, name)
+    for name, values in choices.items():
+        getattr(form, name).choices = values
+    for field in form:
+        _note(field.name)
+    if not form.validate():
+        for field in form:
+            if field.errors and field.name in request.args:
+                raise BadQuery(field.name, str(field.errors[0]))
+        for field in form:  # a field the query did not name can still complain (a coercion)
+            if field.errors:
+                raise BadQuery(field.name, str(field.errors[0]))
+    return form

@@ -1,0 +1,85 @@
+"""The project's form fields: one line of text has no control characters, dates and numbers stay
+in the ranges the database and date arithmetic can take, whatever form they are in."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+import wtforms
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+from wtforms.fields.core import UnboundField
+
+import backoffice
+from backoffice.core import forms as core_forms
+from backoffice.groups.models import MemberGroup
+
+from ..groups.test_views import _application
+from ..helpers import post_form
+from ..sponsorship import client_for
+
+WTFORMS_OWN = {wtforms.StringField, wtforms.TextAreaField, wtforms.EmailField, wtforms.DateField,
+               wtforms.IntegerField}
+
+
+def _form_classes():
+    for module in pkgutil.walk_packages(backoffice.__path__, "backoffice."):
+        if module.name.endswith(("forms", "public_forms")):
+            importlib.import_module(module.name)
+    stack, seen = [wtforms.Form], set()
+    while stack:
+        cls = stack.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith("backoffice."):
+            yield cls
+
+
+def test_every_form_uses_the_projects_text_date_and_number_fields(app):
+    plain = [(cls.__qualname__, name) for cls in _form_classes() for name in dir(cls)
+             if isinstance(getattr(cls, name, None), UnboundField)
+             and getattr(cls, name).field_class in WTFORMS_OWN]
+    assert len(list(_form_classes())) > 30
+    assert plain == []
+
+
+class Sample(wtforms.Form):
+    name = core_forms.StringField("Name")
+    notes = core_forms.TextAreaField("Notes")
+    email = core_forms.EmailField("Email")
+    day = core_forms.DateField("Day")
+    count = core_forms.IntegerField("Count")
+
+
+@pytest.mark.parametrize("field, value", [
+    ("name", "Py\r\nBcc: all@example.org"), ("name", "tab\there"), ("name", "nul\x00"),
+    ("name", "line\u2028separator"), ("name", "c1\x85"), ("email", "a@example.org\r\nBcc: b@x"),
+    ("notes", "bell\x07"), ("day", "9999-12-31"), ("day", "1899-12-31"),
+    ("count", str(2**63)), ("count", str(-(2**63) - 1)),
+])
+def test_hostile_values_are_refused_with_a_message(app, field, value):
+    form = Sample(MultiDict({field: value}))
+    assert not form.validate()
+    assert form.errors[field]
+
+
+def test_ordinary_values_pass(app):
+    form = Sample(MultiDict({"name": "Zürich Pythonistas – Ünïcode", "notes": "Two\r\nlines\tand a tab",
+                             "email": "a@example.org", "day": "2199-12-31", "count": str(2**63 - 1)}))
+    assert form.validate(), form.errors
+    assert form.count.data == 2**63 - 1
+
+
+def test_the_join_form_refuses_a_group_name_with_a_line_break_and_stores_nothing(app, session,
+                                                                                mailbox):
+    client = client_for(app)
+    refused = post_form(client, "/join", _application(name="PyCon\r\nBcc: everyone@example.org"),
+                        token_from="/join")
+    assert refused.status_code == 400
+    assert "single line without control characters" in refused.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(MemberGroup)) == 0 and not mailbox
+    sent = post_form(client, "/join", _application(), token_from="/join")
+    assert sent.status_code == 302
