@@ -7,13 +7,13 @@ between funds, closing balance.
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
 
+from ..core.exports import csv_writer
 from ..core.money import Money
 from ..ledger.balances import FundStatement, fund_statements
 from ..ledger.models import Account, AccountType, Fund, JournalEntry, Posting
@@ -65,7 +65,7 @@ def statements(session, fund: Fund, start: date, end: date) -> list[Statement]:
 def to_csv(fund: Fund, reports: list[Statement]) -> str:
     """The statements as CSV: one row per line, amounts as plain decimals (1234.50)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow(["fund", "currency", "start", "end", "section", "account", "description",
                      "amount"])
     for report in reports:

@@ -1,7 +1,6 @@
 """``backoffice ledger ...``: reports for scripts and the checks an auditor runs."""
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from datetime import date
@@ -12,6 +11,7 @@ from sqlalchemy import select
 
 from ..core.db import transaction
 from ..core.errors import DomainError
+from ..core.exports import csv_writer
 from ..core.money import Money
 from ..extensions import db
 from . import services, totals
@@ -33,7 +33,7 @@ def _amount(minor: int, currency: str) -> str:
 
 def _emit(fmt: str, header: list[str], rows: list[list[str]], numeric: set[int]) -> None:
     if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = csv_writer(sys.stdout, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
     elif fmt == "json":
