@@ -82,3 +82,17 @@ def test_pages_show_real_data(client, users, session, role, path, text):
     response = client.get(path)
     assert response.status_code == 200
     assert text in response.get_data(as_text=True)
+
+
+def test_templates_mark_nothing_safe_that_users_wrote():
+    """Jinja escapes everything; the one ``|safe`` left turns escaped line breaks into <br>."""
+    from pathlib import Path
+
+    import backoffice
+
+    root = Path(backoffice.__file__).parent.parent / "templates"
+    marked = sorted((str(path.relative_to(root)), line.strip())
+                    for path in root.rglob("*.html") for line in path.read_text().splitlines()
+                    if "|safe" in line.replace(" ", "") or "Markup(" in line)
+    assert [name for name, _ in marked] == ["pdf/grant_award_letter.html"]
+    assert "|e|replace('\\n', '<br>'|safe)" in marked[0][1]

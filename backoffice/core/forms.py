@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import SubmitField, fields
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
@@ -23,6 +24,15 @@ class ConfirmForm(FlaskForm):
     """A button that posts (with its CSRF token) and nothing else."""
 
     submit = SubmitField("Confirm")
+
+
+def user_text(text: str | None) -> Markup | None:
+    """Text a user wrote, as a field's description (a grant question's help text).
+
+    Bootstrap-Flask renders descriptions as HTML (they are meant for the developer's own words), so
+    what a user wrote is escaped here: ``<meta http-equiv="refresh">`` shows as text.
+    """
+    return escape(text) if text else None
 
 
 def options(pairs, blank: str | None = None) -> list[SelectChoice]:

@@ -17,7 +17,15 @@ from wtforms.validators import ValidationError as FieldError
 
 from ..core.errors import ValidationError
 from ..core.formatting import current_locale
-from ..core.forms import DateField, IntegerField, StringField, TextAreaField, optional_int, options
+from ..core.forms import (
+    DateField,
+    IntegerField,
+    StringField,
+    TextAreaField,
+    optional_int,
+    options,
+    user_text,
+)
 from ..core.money import Money
 from ..core.public_forms import SpamGuardMixin
 from .models import QuestionKind, Vote
@@ -126,7 +134,7 @@ class ApplicationForm(SpamGuardMixin, FlaskForm):
 
 
 def _question_field(question):
-    extra = {"description": question.help_text or None}
+    extra = {"description": user_text(question.help_text)}
     label = question.label + ("" if question.required else " (optional)")
     if question.kind is QuestionKind.TEXT:
         return TextAreaField(label, validators=[Optional(), Length(max=5000)], **extra)

@@ -394,3 +394,13 @@ def test_the_applicant_withdraws_on_the_status_page(client, grants, mailbox):
     assert application.status is Status.WITHDRAWN
     assert "withdrawn" in mailbox[-1]["Subject"]
     assert "Withdraw the application" not in client.get(link).get_data(as_text=True)
+
+
+def test_a_questions_help_text_and_label_show_as_text_on_the_public_form(client, grants):
+    question(grants, label='<img src=x onerror="alert(1)"> Free?',
+             help_text='<meta http-equiv="refresh" content="0;url=https://evil.example/">'
+                       '<a href="https://evil.example/">see</a>')
+    html = client.get(APPLY).get_data(as_text=True)
+    assert "<meta http-equiv" not in html and '<a href="https://evil.example/">' not in html
+    assert "&lt;meta http-equiv=&#34;refresh&#34;" in html
+    assert "<img src=x" not in html and "&lt;img src=x" in html
