@@ -2,15 +2,19 @@
 
 A file is accepted only if its bytes are what its kind says (a PDF starts with ``%PDF-`` and has an
 end-of-file marker, a PNG has its signature and ``IEND`` chunk, a JPEG its start and end markers),
-it is not empty and not larger than allowed. It is stored under ``UPLOAD_FOLDER`` (default
-``instance/uploads``) named by its hash, and served only through views that check access
-(``send_stored``). A file written for a transaction that then rolls back stays on disk unreferenced;
-content addressing makes that harmless.
+it is not empty and not larger than allowed, and it carries no web page (a PDF that is also valid
+HTML, a "polyglot", would run as a page on our origin wherever it is taken for HTML). It is stored
+under ``UPLOAD_FOLDER`` (default ``instance/uploads``) named by its hash, and served only through
+views that check access (``send_stored``): never cached (``private, no-store``), named with the
+extension of its detected kind, and as an attachment, not shown in the browser, should a file kept
+before the HTML check carry a page. A file written for a transaction that then rolls back stays on
+disk unreferenced; content addressing makes that harmless.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -23,11 +27,16 @@ from ..extensions import db
 from .db import UTCDateTime, utcnow
 from .errors import ValidationError
 
-KINDS = {  # kind: (content type, label)
-    "pdf": ("application/pdf", "PDF"),
-    "jpeg": ("image/jpeg", "JPEG"),
-    "png": ("image/png", "PNG"),
+KINDS = {  # kind: (content type, label, extension)
+    "pdf": ("application/pdf", "PDF", ".pdf"),
+    "jpeg": ("image/jpeg", "JPEG", ".jpg"),
+    "png": ("image/png", "PNG", ".png"),
 }
+#: Tags that make a browser (or a lenient viewer) take bytes for a web page. Each is followed by a
+#: space, ``>`` or ``/`` so that compressed streams do not match them by chance.
+HTML_TAG = re.compile(rb"<(?:!doctype\s+html|html|head|body|script|iframe|frame|frameset|object|embed|"
+                      rb"meta|link|style|base|form|svg|math|img|video|audio|title)[\s>/]",
+                      re.IGNORECASE)
 
 
 class StoredFile(db.Model):
@@ -53,6 +62,17 @@ def detect_kind(data: bytes) -> str | None:
     if data.startswith(b"\xff\xd8\xff") and data.rstrip(b"\x00\r\n").endswith(b"\xff\xd9"):
         return "jpeg"
     return None
+
+
+def carries_html(data: bytes) -> bool:
+    """Whether the bytes contain HTML tags anywhere (a polyglot: a PDF or image that is a page too)."""
+    return HTML_TAG.search(data) is not None
+
+
+def download_name(name: str, kind: str) -> str:
+    """The name to download under: the original name with the extension of the detected kind."""
+    stem, extension = os.path.splitext(name)
+    return (stem if extension else name or "upload") + KINDS[kind][2]
 
 
 def _folder() -> Path:
@@ -86,6 +106,9 @@ def check_upload(*, filename: str, data: bytes, allowed: set[str], max_bytes: in
     if kind not in allowed:
         accepted = ", ".join(KINDS[k][1] for k in sorted(allowed))
         raise ValidationError(f"{name} is not a {accepted} file (its content says otherwise).")
+    if carries_html(data):
+        raise ValidationError(f"{name} has a web page (HTML) inside; save or print it again as a "
+                              f"plain {KINDS[kind][1]} file.")
     return name, kind
 
 
@@ -112,6 +135,17 @@ def read_stored(stored: StoredFile) -> bytes:
 
 
 def send_stored(stored: StoredFile, *, as_attachment: bool = False):
-    """A response with the file's bytes (call only after checking the user may see it)."""
-    return send_file(path_of(stored), mimetype=stored.content_type, as_attachment=as_attachment,
-                     download_name=stored.original_name, max_age=0)
+    """A response with the file's bytes (call only after checking the user may see it).
+
+    Never kept by a browser or proxy cache; named with the extension of its detected kind; a file
+    that carries HTML (stored before uploads were checked for it) only as an attachment.
+    """
+    path = path_of(stored)
+    if not as_attachment:
+        with path.open("rb") as handle:
+            as_attachment = carries_html(handle.read())
+    response = send_file(path, mimetype=KINDS[stored.kind][0], as_attachment=as_attachment,
+                         download_name=download_name(stored.original_name, stored.kind),
+                         conditional=False, etag=False, last_modified=None, max_age=None)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

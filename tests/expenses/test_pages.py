@@ -25,6 +25,11 @@ from ..sponsorship import (
     png_bytes,
 )
 
+#: A PDF that is also a web page: a browser taking it for HTML would run its script on our origin.
+POLYGLOT = (b"%PDF-1.4\n%<html><head><meta http-equiv=\"refresh\" content=\"0;url=https://evil."
+            b"example/\"></head><body><script>alert(document.cookie)</script></body></html>\n"
+            b"1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+
 
 def _claim_form(client, fund_id, files, **overrides):
     data = {"fund": str(fund_id), "title": "Meetup pizza", "payee_name": "Olu Organiser",
@@ -80,6 +85,8 @@ def test_an_organiser_submits_a_claim_with_receipts(app, session, group, mailbox
     ("invoice.pdf", b"MZ\x90\x00\x03" + b"\x00" * 400, "is not a JPEG, PDF, PNG file"),
     ("empty.pdf", b"", "empty.pdf is empty"),
     ("huge.pdf", b"%PDF-1.4\n" + b"0" * 10_000_001 + b"\n%%EOF\n", "the limit is 10 MB"),
+    ("scan.pdf", POLYGLOT, "scan.pdf has a web page (HTML) inside"),
+    ("photo.jpg", b"\xff\xd8\xff\xe0<SCRIPT >alert(1)</script>\xff\xd9", "has a web page (HTML)"),
 ])
 def test_bad_receipts_are_refused_and_nothing_is_stored(app, session, group, name, content,
                                                         message):
@@ -192,3 +199,29 @@ def test_cancelling_a_batch_through_the_page(app, session, users, group):
     session.refresh(batch)
     assert batch.status is BatchStatus.CANCELLED and batch.cancel_reason == "Wrong execution date"
     assert f'value="expense_claim:{claim.id}"' in client.get("/expenses/payouts/new").get_data(as_text=True)
+
+
+def test_receipts_are_never_cached_and_download_with_the_extension_of_their_content(
+        app, session, group):
+    client = client_for(app, group.organisers[0].email)
+    category = _catering(session)
+    sent = _claim_form(client, group.fund_id, [("receipt.html", pdf_bytes()), ("photo", png_bytes())],
+                       **{"lines-0-category": category, "lines-1-category": category})
+    assert sent.status_code == 302
+    claim = session.scalar(select(ExpenseClaim))
+    pdf, png = claim.receipts
+    with client.get(f"/expenses/claims/{claim.id}/receipts/{pdf.id}") as response:
+        assert response.headers["Cache-Control"] == "private, no-store"
+        assert response.headers["Content-Type"] == "application/pdf"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Content-Disposition"] == "inline; filename=receipt.pdf"
+        assert "ETag" not in response.headers
+    with client.get(f"/expenses/claims/{claim.id}/receipts/{png.id}") as response:
+        assert response.headers["Content-Disposition"] == "inline; filename=photo.png"
+
+    # A file kept before uploads were checked for HTML is only ever offered as a download.
+    from backoffice.core.uploads import path_of
+    path_of(pdf.file).write_bytes(POLYGLOT)
+    with client.get(f"/expenses/claims/{claim.id}/receipts/{pdf.id}") as response:
+        assert response.headers["Content-Disposition"] == "attachment; filename=receipt.pdf"
+        assert response.headers["Cache-Control"] == "private, no-store"
