@@ -44,6 +44,9 @@ class Defaults:
     # Host names the app answers to (others get 400); None: the host of BASE_URL (and, outside
     # production, localhost and 127.0.0.1). X-Forwarded-Host is never believed.
     TRUSTED_HOSTS: list[str] | None = None
+    # Strict-Transport-Security, sent in production only (the TLS proxy answers HTTPS); "" to
+    # leave it to the proxy. Two years, subdomains included; add "; preload" once it is listed.
+    HSTS = "max-age=63072000; includeSubDomains"
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
     # Login throttling (auth/throttle.py): after this many failures per account or per client

@@ -22,7 +22,10 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "X-Permitted-Cross-Domain-Policies": "none",
 }
 
 
@@ -59,6 +62,9 @@ def init_web(app: Flask) -> None:
     def security_headers(response):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if app.config["ENV"] == "production" and app.config["HSTS"]:
+            # Production runs behind a TLS proxy: browsers are told to use HTTPS only.
+            response.headers.setdefault("Strict-Transport-Security", app.config["HSTS"])
         if current_user and current_user.is_authenticated:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
