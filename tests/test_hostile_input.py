@@ -1,9 +1,9 @@
 """Hostile input never breaks a page: every route, every URL variable and query parameter.
 
 The walk runs on the demo association, as an anonymous visitor and as an administrator. URL
-variables get ids beyond 64 bits, negative numbers and strings; every query parameter the views
-read (the names ``core.query`` has seen) gets unknown enum values, huge and negative numbers, far
-dates and junk. Nothing may answer 5xx.
+variables get ids beyond 32 and 64 bits, negative numbers and strings; every query parameter the
+views read (the names ``core.query`` has seen) gets unknown enum values, huge and negative numbers,
+far dates and junk. Nothing may answer 5xx.
 """
 from __future__ import annotations
 
@@ -20,9 +20,10 @@ from backoffice.demo.seed import DEMO_PASSWORD, DEMO_USERS
 from .helpers import csrf_token, login
 
 HUGE = str(2**64)
-HOSTILE_URL_VALUES = [HUGE, str(2**63), "-1", "0", "x", "9999-12-31", "%3Cscript%3E", "1e309"]
+HOSTILE_URL_VALUES = [HUGE, str(2**63 - 1), str(2**31), str(2**31 - 1), "-1", "0", "x",
+                      "9999-12-31", "%3Cscript%3E", "1e309"]
 HOSTILE_QUERY_VALUES = [
-    "x", "-1", "0", HUGE, "-" + HUGE, str(2**63), "9999-12-31", "0001-01-01", "2026-02-30",
+    "x", "-1", "0", HUGE, "-" + HUGE, str(2**63 - 1), str(2**31), str(2**31 - 1), "9999-12-31", "0001-01-01", "2026-02-30",
     "10000-01-01", "1e309", "NaN", "\x00", "a\r\nb", "<script>alert(1)</script>", "y" * 3000,
     "2026-01-01.99999999999999999999", "9999-12-31.1",
 ]
@@ -132,4 +133,7 @@ def test_a_bad_query_value_answers_400_and_names_the_parameter(client, users):
         assert f"bad value for “{name}”" in response.get_data(as_text=True), url
     assert client.get("/ledger/journal?end=2199-12-31").status_code == 200
     assert client.get(f"/ledger/accounts/{HUGE}").status_code == 404
-    assert client.get(f"/ledger/accounts/{2**63 - 1}").status_code == 404
+    assert client.get(f"/ledger/accounts/{2**31}").status_code == 404
+    assert client.get(f"/ledger/accounts/{2**31 - 1}").status_code == 404
+    assert client.get(f"/ledger/journal?fund={2**31}").status_code == 400
+    assert client.get(f"/ledger/journal?q=%23{2**31}").status_code == 200

@@ -452,7 +452,7 @@ def undo(match_id: int):
                                 reason=request.form.get("reason", ""))
     except DomainError as error:
         if _htmx():
-            return f'<div class="alert alert-danger">{error}</div>', 200
+            return f'<div class="alert alert-danger">{escape(str(error))}</div>', 200
         flash(str(error), "danger")
         return redirect(url_for(".review", account_id=match.bank_account_id))
     message = "Undone" + (f": entry #{match.journal_entry_id} reversed by #{match.undo_entry_id}."

@@ -7,7 +7,7 @@ from wtforms import SubmitField, fields
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
 
-from .bounds import FIRST_DATE, INT64_MAX, INT64_MIN, LAST_DATE
+from .bounds import FIRST_DATE, INT_MAX, INT_MIN, LAST_DATE
 from .errors import DomainError
 
 
@@ -49,7 +49,7 @@ def object_options(items, blank: str | None = None) -> list[SelectChoice]:
 # --- the project's fields: WTForms' with the checks every form needs ---------------------------
 # Forms import these instead of WTForms' own (a test keeps it so): text on one line has no control
 # characters (a CR/LF in a name would end up in a mail header), dates stay within the years any
-# page can compute with, whole numbers fit a 64-bit column.
+# page can compute with, whole numbers fit an INTEGER column (``core.bounds``).
 
 def control_characters(text: str, allowed: str = "") -> list[str]:
     """The control characters (C0, DEL, C1, line and paragraph separators) in ``text``."""
@@ -93,20 +93,20 @@ class DateField(fields.DateField):
 
 
 class IntegerField(fields.IntegerField):
-    """A whole number that fits a 64-bit column."""
+    """A whole number that fits an INTEGER column on both databases."""
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
-        if self.data is not None and not INT64_MIN <= self.data <= INT64_MAX:
+        if self.data is not None and not INT_MIN <= self.data <= INT_MAX:
             self.data = None
             raise ValueError("The number is too large.")
 
 
 def optional_int(value):
-    """``coerce`` for select fields of ids: None for no choice, a 64-bit int, or ValueError."""
+    """``coerce`` for select fields of ids: None for no choice, an id, or ValueError."""
     if value in (None, "", "None"):
         return None
     number = int(value)
-    if not INT64_MIN <= number <= INT64_MAX:
+    if not INT_MIN <= number <= INT_MAX:
         raise ValueError("The number is too large.")
     return number

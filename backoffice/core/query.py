@@ -2,10 +2,10 @@
 
 Every view reads ``request.args`` through ``arg`` (one value) or ``query_form`` (a filter form
 bound to the query string). A value that is not of its type, not one of its choices, a number
-beyond 64 bits or out of its range, or a date outside ``FIRST_DATE``…``LAST_DATE`` raises
+beyond an INTEGER column or out of its range, or a date outside ``FIRST_DATE``…``LAST_DATE`` raises
 ``BadQuery``: the error page answers 400 and names the parameter, instead of the database or the
 date arithmetic failing with a 500. Ids in URLs go through ``IdConverter`` (registered as the
-``int`` converter), which matches only numbers that fit a 64-bit column: anything else is a 404.
+``int`` converter), which matches only ids up to ``bounds.MAX_ID``: anything else is a 404.
 
 The names each endpoint reads are kept (``seen_names``, ``reads_parameters``) so that a test can
 send hostile values to every parameter of every page.
@@ -21,10 +21,10 @@ from flask import request
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
-from .bounds import FIRST_DATE, INT64_MAX, INT64_MIN, LAST_DATE
+from .bounds import FIRST_DATE, INT_MAX, INT_MIN, LAST_DATE, MAX_ID
 
-__all__ = ["FIRST_DATE", "LAST_DATE", "INT64_MAX", "INT64_MIN", "BadQuery", "IdConverter", "arg",
-           "given", "others", "page_arg", "query_form"]
+__all__ = ["FIRST_DATE", "LAST_DATE", "INT_MAX", "INT_MIN", "BadQuery", "IdConverter", "arg",
+           "given", "others", "page_arg", "query_form", "MAX_ID"]
 
 MAX_PAGE = 1_000_000
 MAX_TEXT = 200
@@ -41,10 +41,10 @@ class BadQuery(BadRequest):
 
 
 class IdConverter(IntegerConverter):
-    """``<int:…>`` in URLs: non-negative numbers that fit a 64-bit id, anything else is a 404."""
+    """``<int:…>`` in URLs: ids from 0 to ``MAX_ID``; anything else (2**63, -1, x) is a 404."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", INT64_MAX)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 
@@ -63,7 +63,7 @@ def reads_parameters(endpoint: str) -> set[str]:
     return set(_seen.get(endpoint, ()))
 
 
-def check_int(value: int, name: str, minimum: int = INT64_MIN, maximum: int = INT64_MAX) -> int:
+def check_int(value: int, name: str, minimum: int = INT_MIN, maximum: int = INT_MAX) -> int:
     if not minimum <= value <= maximum:
         raise BadQuery(name, f"give a number from {minimum} to {maximum}.")
     return value
@@ -91,8 +91,8 @@ def _parse(raw: str, name: str, kind, *, minimum, maximum, max_length):
         text = raw.strip()
         if not (text.lstrip("-").isdigit() and text.isascii()) or len(text) > 20:
             raise BadQuery(name, "give a whole number.")
-        return check_int(int(text), name, INT64_MIN if minimum is None else minimum,
-                         INT64_MAX if maximum is None else maximum)
+        return check_int(int(text), name, INT_MIN if minimum is None else minimum,
+                         INT_MAX if maximum is None else maximum)
     if kind is date:
         try:
             parsed = date.fromisoformat(raw.strip())
@@ -128,7 +128,7 @@ def arg(name: str, kind=str, default=None, *, minimum: int | None = None,
         maximum: int | None = None, max_length: int = MAX_TEXT):
     """The query parameter ``name`` as ``kind``, or ``default`` when absent or empty.
 
-    ``kind`` is ``str``, ``int`` (64-bit, or ``minimum``…``maximum``), ``date``, ``bool``, an
+    ``kind`` is ``str``, ``int`` (an INTEGER column's range, or ``minimum``…``maximum``), ``date``, ``bool``, an
     ``Enum`` class (by value), a collection of allowed strings, or a function that parses the text
     and raises ``ValueError`` for what it cannot use. Raises ``BadQuery`` (400).
     """

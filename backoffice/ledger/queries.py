@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import joinedload
 
-from ..core.bounds import FIRST_DATE, INT64_MAX, LAST_DATE, as_id
+from ..core.bounds import FIRST_DATE, LAST_DATE, MAX_ID, as_id
 from .balances import account_balances
 from .models import JournalEntry, Posting
 
@@ -28,7 +28,7 @@ def parse_cursor(text: str | None) -> Cursor | None:
         when, number = date.fromisoformat(day), int(key)
     except ValueError:
         raise ValueError("not a position in the list.") from None
-    if not (FIRST_DATE <= when <= LAST_DATE and 0 <= number <= INT64_MAX):
+    if not (FIRST_DATE <= when <= LAST_DATE and 0 <= number <= MAX_ID):
         raise ValueError("not a position in the list.")
     return when, number
 
