@@ -111,8 +111,12 @@ class InvoiceProvider(Provider):
                 ibans=ibans.get(sponsor_id, ()), counterparty=buyer, counterparty_role="sponsor",
                 kind="invoice", url=f"/invoices/{invoice_id}")
 
+    @staticmethod
+    def _find(session, key: str) -> Invoice | None:
+        return session.get(Invoice, number) if (number := as_id(key)) is not None else None
+
     def _invoice(self, session, key: str) -> Invoice:
-        invoice = session.get(Invoice, number) if (number := as_id(key)) is not None else None
+        invoice = self._find(session, key)
         if invoice is None:
             raise NotFound(f"No invoice #{key}.")
         return invoice
@@ -142,7 +146,7 @@ class InvoiceProvider(Provider):
                **day)
 
     def refusal(self, session, bank_account, key):
-        invoice = session.get(Invoice, int(key)) if key.isdigit() else None
+        invoice = self._find(session, key)
         if invoice is None or invoice.is_draft:
             return None
         if invoice.currency != bank_account.currency:
