@@ -7,7 +7,7 @@ beyond an INTEGER column or out of its range, or a date outside ``FIRST_DATE``â€
 date arithmetic failing with a 500. Ids in URLs go through ``IdConverter`` (registered as the
 ``int`` converter), which matches only ids up to ``bounds.MAX_ID``: anything else is a 404.
 
-The names each endpoint reads are kept (``seen_names``, ``reads_parameters``) so that a test can
+The names each endpoint reads are kept (``reads_parameters``) so that a test can
 send hostile values to every parameter of every page.
 """
 from __future__ import annotations
@@ -22,9 +22,6 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 from .bounds import FIRST_DATE, INT_MAX, INT_MIN, LAST_DATE, MAX_ID
-
-__all__ = ["FIRST_DATE", "LAST_DATE", "INT_MAX", "INT_MIN", "BadQuery", "IdConverter", "arg",
-           "given", "others", "page_arg", "query_form", "MAX_ID"]
 
 MAX_PAGE = 1_000_000
 MAX_TEXT = 200
@@ -51,11 +48,6 @@ class IdConverter(IntegerConverter):
 def _note(name: str) -> None:
     if request.endpoint:
         _seen[request.endpoint].add(name)
-
-
-def seen_names() -> set[str]:
-    """Every query parameter name a view has read so far."""
-    return set().union(*_seen.values()) if _seen else set()
 
 
 def reads_parameters(endpoint: str) -> set[str]:

@@ -20,14 +20,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.models import User
-from ..core.bounds import as_id
+from ..core.bounds import FIRST_DATE, LAST_DATE, as_id
 from ..core.db import transaction
 from ..core.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from ..core.forms import ConfirmForm, object_options, options, show_error
 from ..core.money import Money
 from ..core.permissions import Permission, login_required, public, requires
 from ..core.public_forms import new_started_token
-from ..core.query import FIRST_DATE, LAST_DATE, arg, others, page_arg, query_form
+from ..core.query import arg, others, page_arg, query_form
 from ..core.uploads import send_stored
 from ..extensions import csrf, db
 from ..groups.models import MemberGroup
