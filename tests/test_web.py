@@ -97,18 +97,3 @@ def test_templates_mark_nothing_safe_that_users_wrote():
     assert [name for name, _ in marked] == ["pdf/grant_award_letter.html"]
     assert "|e|replace('\\n', '<br>'|safe)" in marked[0][1]
 
-
-def test_production_tells_browsers_to_use_https_only(database_url):
-    from backoffice import create_app
-
-    from .conftest import base_config
-
-    production = create_app(base_config(database_url) | {"ENV": "production"})
-    response = production.test_client().get("/login")
-    assert response.headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
-    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
-    assert "secure" in response.headers["Set-Cookie"].lower()
-    testing = create_app(base_config(database_url))
-    assert "Strict-Transport-Security" not in testing.test_client().get("/login").headers
-    left_to_the_proxy = create_app(base_config(database_url) | {"ENV": "production", "HSTS": ""})
-    assert "Strict-Transport-Security" not in left_to_the_proxy.test_client().get("/login").headers

@@ -37,6 +37,18 @@ def test_production_starts_with_its_own_settings_and_answers_only_to_its_host(in
     assert app.test_client().get("/login", base_url="http://127.0.0.1").status_code == 400
 
 
+def test_production_tells_browsers_to_use_https_only(instance):
+    production = "https://backoffice.example.org"
+    response = create_app(PRODUCTION).test_client().get("/login", base_url=production)
+    assert response.headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "; secure" in response.headers["Set-Cookie"].lower()
+    left_to_the_proxy = create_app(PRODUCTION | {"HSTS": ""}).test_client()
+    assert "Strict-Transport-Security" not in left_to_the_proxy.get("/login", base_url=production).headers
+    development = create_app({**PRODUCTION, "ENV": "development"}).test_client()
+    assert "Strict-Transport-Security" not in development.get("/login", base_url=production).headers
+
+
 @pytest.mark.parametrize("change, message", [
     ({"SECRET_KEY": None}, "the default SECRET_KEY is used: set SECRET_KEY"),
     ({"SECRET_KEY": DEFAULT_SECRET_KEY}, "the default SECRET_KEY is used: set SECRET_KEY"),
