@@ -108,6 +108,9 @@ def test_the_treasurer_settles_a_partial_refund_with_a_credit_note(app, client, 
     assert (decision.decision, decision.credit_note_id) == ("credit_note", note.id)
     page = client.get(f"/invoices/{invoice.id}").get_data(as_text=True)
     assert note.number in page and 'data-testid="refunds-to-decide"' not in page
+    pay_page = client.get(f"/pay/{invoicing.pay_token(invoice)}").get_data(as_text=True)
+    amount = pay_page.split('data-testid="pay-amount">')[1].split("<")[0]
+    assert "4,950.00" in amount and 'id="pay-online"' not in pay_page  # paid: 5,950 less 1,000
     assert client.get(f"/invoices/{note.id}/pdf").data == pdf
     # Decided once: a second click changes nothing.
     again = decide(client, invoice, refunded, "credit_note")
@@ -178,3 +181,42 @@ def test_a_credit_note_cannot_credit_more_than_is_left_and_blocks_a_full_cancell
     with pytest.raises(InvalidTransition, match="credited in part"):
         with transaction():
             invoicing.cancel(db.session, reload(invoice), actor=None, reason="no")
+
+
+def test_two_treasurers_deciding_the_same_refund_at_once_issue_one_credit_note(
+        app, stripe, invoice):
+    from backoffice.core.errors import DomainError
+
+    from ..concurrency import at_once
+
+    refunded_id = refund(app, stripe, invoice).id
+    db.session.remove()
+
+    def decide_now(session):
+        with transaction():
+            payment = session.get(InvoicePayment, refunded_id)
+            return invoicing.decide_refund(session, payment, "credit_note", actor=None).id
+
+    results = at_once(app, [decide_now] * 2)
+    assert sum(isinstance(r, int) for r in results) == 1, results
+    assert all(isinstance(r, int | DomainError) for r in results), results
+    invoice = reload(invoice)
+    assert len(invoice.credit_notes) == 1
+    assert db.session.scalar(select(func.count()).select_from(InvoiceRefundDecision)) == 1
+    numbers = db.session.scalars(select(Invoice.sequence).where(Invoice.series == invoice.series)
+                                 .order_by(Invoice.sequence)).all()
+    assert numbers == [1, 2]  # no number lost to the one that lost the race
+    assert balance("receivables") == 0
+
+
+def test_the_credit_note_pdf_says_what_it_is(app, client, stripe, invoice):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    decide(client, invoice, refund(app, stripe, invoice), "credit_note")
+    note = reload(invoice).credit_notes[0]
+    text = "".join(page.extract_text() for page in
+                   PdfReader(BytesIO(invoicing.stored_pdf(db.session, note))).pages)
+    assert f"Rechnungskorrektur (Gutschrift) {note.number}" in text  # a German sponsor
+    assert invoice.number in text and "1.000,00" in text
