@@ -127,9 +127,13 @@ def test_the_permissions_table_in_the_docs_is_what_the_code_says():
 
     from backoffice.permissions_table import COMMAND, render
     committed = Path(__file__).parent.parent / "docs" / "PERMISSIONS.md"
-    app = _docs_app()
-    assert committed.read_text(encoding="utf-8") == render(app), \
-        f"docs/PERMISSIONS.md differs from the code: run `{COMMAND}` and commit it"
+    import difflib
+    written, generated = committed.read_text(encoding="utf-8"), render(_docs_app())
+    difference = "\n".join(list(difflib.unified_diff(
+        written.splitlines(), generated.splitlines(), "docs/PERMISSIONS.md", "the code",
+        lineterm=""))[:40])
+    assert written == generated, \
+        f"docs/PERMISSIONS.md differs from the code: run `{COMMAND}` and commit it\n{difference}"
 
 
 def test_the_table_names_every_role_permission_and_url_with_its_policy():
