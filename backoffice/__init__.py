@@ -1,7 +1,6 @@
 """Backoffice: the back office of an umbrella nonprofit association."""
 from __future__ import annotations
 
-import hmac
 import os
 from pathlib import Path
 
@@ -74,7 +73,7 @@ def _refuse_demo_data(app: Flask) -> None:
 
 
 def _init_login(app: Flask) -> None:
-    from .auth.models import User
+    from .auth import sessions
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -83,13 +82,13 @@ def _init_login(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def load_user(cookie_id: str):
-        user_id, _, token = cookie_id.partition(":")
-        if not user_id.isdigit():
+    def load_user(secret: str):
+        """The cookie names a login session; it must still exist (``auth.sessions``)."""
+        record = sessions.find(db.session, secret)
+        if record is None:
             return None
-        user = db.session.get(User, int(user_id))
-        if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
-            return None
+        user = record.user
+        user.login_session, user.login_secret = record, secret
         return user
 
 

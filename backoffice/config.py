@@ -39,7 +39,8 @@ class Defaults:
     SESSION_COOKIE_SECURE = False  # forced on in production
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)  # a login session ends this long after it began
+    SESSION_IDLE_MINUTES = 120  # ... or after this long without a request
     TRUSTED_PROXIES = 0  # reverse proxies in front of the app whose X-Forwarded-For/-Proto to believe
     # Host names the app answers to (others get 400); None: the host of BASE_URL (and, outside
     # production, localhost and 127.0.0.1). X-Forwarded-Host is never believed.

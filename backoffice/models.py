@@ -1,5 +1,12 @@
 """Imports every model so that SQLAlchemy and Alembic see the whole schema."""
-from .auth.models import LoginAttempt, LoginCounter, User, UserRole, UserToken  # noqa: F401
+from .auth.models import (  # noqa: F401
+    LoginAttempt,
+    LoginCounter,
+    User,
+    UserRole,
+    UserSession,
+    UserToken,
+)
 from .banking.models import (  # noqa: F401
     BankAccount,
     BankImport,

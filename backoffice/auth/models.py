@@ -24,7 +24,8 @@ class User(db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))  # None until invited user sets one
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
-    # Part of the login cookie; changing it (password reset) ends every other session.
+    # Changed with the password and whenever the user is logged out everywhere: a login that is
+    # half done (waiting for the second factor) names it and ends with it.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -62,7 +63,17 @@ class User(db.Model):
     def is_anonymous(self) -> bool:
         return False
 
-    def get_id(self) -> str:
+    #: The login session this request runs in (``sessions``) and its secret, which the login
+    #: cookie carries; set by the user loader or at login.
+    login_session = None
+    login_secret = None
+
+    def get_id(self) -> str | None:
+        return self.login_secret
+
+    @property
+    def credentials_id(self) -> str:
+        """Changes whenever the password changes or the user is logged out everywhere."""
         return f"{self.id}:{self.session_token}"
 
     @property
@@ -106,6 +117,24 @@ class LoginCounter(db.Model):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)  # address:… | email:…
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UserSession(db.Model):
+    """A login: the cookie carries a secret whose SHA-256 is stored here. Ending the session
+    (logout, "end" on the sessions page, a password, role or active change) deletes the row, so a
+    copy of the cookie stops working at once, in every process."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+    user: Mapped[User] = relationship()
 
 
 class UserToken(db.Model):

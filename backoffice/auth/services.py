@@ -19,7 +19,7 @@ from ..core.mail import queue_mail
 from ..core.permissions import Role
 from ..core.public_forms import check_rate
 from ..core.urls import absolute_url
-from . import throttle, twofactor
+from . import sessions, throttle, twofactor
 from .models import LoginAttempt, User, UserRole, UserToken, new_session_token
 
 
@@ -116,10 +116,14 @@ def update_user(session, user: User, *, actor, name: str, roles, active: bool) -
         return user
     user.name = after["name"]
     user.active = active
-    if sorted(r.value for r in user.roles) != after["roles"]:
+    if before["roles"] != after["roles"] or before["active"] != active:
+        # What the user may do changed: every session ends (an admin changing their own roles
+        # keeps the session they do it in).
+        keep = getattr(actor, "login_session", None) if user.id == getattr(actor, "id", None) \
+            else None
+        end_sessions(session, user, keep=keep)
+    if before["roles"] != after["roles"]:
         user.role_rows = [UserRole(role=role.value) for role in roles]
-    if not active:
-        user.session_token = new_session_token()
     session.flush()
     audit.record(session, actor, "user.updated", "user", user.id, summary=user.email,
                  before=before, after=after)
@@ -129,7 +133,7 @@ def update_user(session, user: User, *, actor, name: str, roles, active: bool) -
 def set_password(session, user: User, password: str, *, actor=None) -> None:
     check_password_policy(password)
     user.password_hash = hash_password(password)
-    user.session_token = new_session_token()  # log out every other session
+    end_sessions(session, user)  # a copy of any login cookie stops working
     audit.record(session, actor, "user.password_set", "user", user.id, summary=user.email)
 
 
@@ -291,9 +295,11 @@ def password_matches(user: User, password: str) -> bool:
     return _verify(user, password)
 
 
-def end_sessions(session, user: User) -> None:
-    """Log the user out everywhere (every login cookie names the old session token)."""
+def end_sessions(session, user: User, *, keep=None) -> None:
+    """Log the user out everywhere (but in the session ``keep``): their login sessions end, a
+    half-done login (waiting for the second factor) is void, remembered browsers are forgotten."""
     user.session_token = new_session_token()
+    sessions.end_all(session, user, keep=keep)
     twofactor.forget_devices(session, user)
 
 

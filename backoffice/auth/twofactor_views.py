@@ -14,7 +14,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from ..core.db import transaction, utcnow
 from ..core.errors import DomainError
@@ -24,6 +24,7 @@ from ..extensions import db
 from . import services, twofactor
 from .forms import EnrolForm, SecondFactorForm, TwoFactorPasswordForm
 from .models import User
+from .web_session import client_address, log_in
 
 bp = Blueprint("two_factor", __name__)
 
@@ -39,7 +40,7 @@ def needs_second_step(user: User) -> bool:
 
 
 def start_second_step(user: User, target: str | None):
-    session[PENDING] = {"user": user.get_id(), "next": target,
+    session[PENDING] = {"user": user.credentials_id, "next": target,
                         "until": (utcnow() + timedelta(minutes=PENDING_MINUTES)).timestamp()}
     return redirect(url_for("two_factor.login_step"))
 
@@ -64,7 +65,7 @@ def login_step():
     form = SecondFactorForm()
     form.remember.label.text = f"Remember this browser for {twofactor.remember_days()} days"
     if form.validate_on_submit():
-        address = request.remote_addr or "unknown"
+        address = client_address()
         device = None
         try:
             with transaction():
@@ -79,8 +80,7 @@ def login_step():
                 form.code.errors = [*form.code.errors, "That code is not valid (each code works once)."]
             else:
                 target = session[PENDING]["next"]
-                session.clear()
-                login_user(user)
+                log_in(user)
                 if kind == "recovery":
                     flash("You used a recovery code; it will not work again. Make new ones "
                           "if few are left.", "warning")

@@ -13,15 +13,15 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from sqlalchemy import select
 
 from ..core.db import transaction
 from ..core.errors import DomainError, NotFound
-from ..core.forms import options, show_error
+from ..core.forms import ConfirmForm, options, show_error
 from ..core.permissions import Permission, login_required, public, requires
 from ..extensions import db
-from . import services, twofactor_views
+from . import services, sessions, twofactor_views
 from .forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -31,6 +31,7 @@ from .forms import (
     UserForm,
 )
 from .models import User
+from .web_session import client_address, log_in, log_out
 
 bp = Blueprint("auth", __name__)
 
@@ -45,11 +46,6 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _client_address() -> str:
-    """The client's address (the proxy's ``X-Forwarded-For`` with ``TRUSTED_PROXIES``)."""
-    return request.remote_addr or "unknown"
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
@@ -60,7 +56,7 @@ def login():
         try:
             with transaction():
                 user = services.authenticate(db.session, form.email.data, form.password.data,
-                                             address=_client_address())
+                                             address=client_address())
         except services.LoginRefused as error:
             form.form_errors.append(str(error))
         else:
@@ -71,7 +67,7 @@ def login():
                 session.clear()  # no session state carried across the login
                 if twofactor_views.needs_second_step(user):
                     return twofactor_views.start_second_step(user, target)
-                login_user(user)
+                log_in(user)
                 return redirect(target or url_for("core.dashboard"))
     return render_template("auth/login.html", form=form)
 
@@ -79,8 +75,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
-    session.clear()
+    log_out()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -93,7 +88,7 @@ def forgot_password():
         try:
             with transaction():
                 services.request_password_reset(db.session, form.email.data,
-                                                address=_client_address())
+                                                address=client_address())
         except DomainError as error:
             show_error(form, error)
             return render_template("auth/forgot.html", form=form), 429
@@ -118,7 +113,7 @@ def set_password(purpose: str, token: str):
         except DomainError as error:
             show_error(form, error)
         else:
-            logout_user()
+            log_out()
             flash("Your password is saved. Log in with it now.", "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/set_password.html", form=form, user=user, purpose=purpose)
@@ -152,10 +147,46 @@ def account():
         except DomainError as error:
             show_error(password, error)
         else:
-            login_user(current_user._get_current_object())  # new session token: stay logged in
-            flash("Your password is changed; other sessions are logged out.", "success")
+            log_in(current_user._get_current_object())  # every session ended: start a new one
+            flash("Your password is changed; your other sessions are logged out.", "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", profile=profile, password=password)
+
+
+@bp.route("/account/sessions")
+@login_required
+def user_sessions():
+    records = sessions.of_user(db.session, current_user)
+    return render_template("auth/sessions.html", records=records,
+                           current=current_user.login_session)
+
+
+@bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
+@login_required
+def end_session(session_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if session_id == current_user.login_session.id:
+        log_out()
+        flash("You are logged out.", "info")
+        return redirect(url_for("auth.login"))
+    with transaction():
+        ended = sessions.end(db.session, current_user, session_id)
+    if not ended:
+        abort(404)  # not a session of this user (or already ended)
+    flash("That session is ended: the browser using it must log in again.", "success")
+    return redirect(url_for("auth.user_sessions"))
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@login_required
+def end_other_sessions():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with transaction():
+        count = sessions.end_all(db.session, current_user, keep=current_user.login_session)
+    flash(f"{count} other session{'s' if count != 1 else ''} ended.", "success")
+    return redirect(url_for("auth.user_sessions"))
 
 
 # --- user administration ---------------------------------------------------------------------
@@ -177,7 +208,7 @@ def new_user():
                 user = services.create_user(db.session, form.email.data, name=form.name.data,
                                             roles=form.roles.data, actor=current_user)
                 services.send_invitation(db.session, user, invited_by=current_user,
-                                         address=_client_address())
+                                         address=client_address())
         except DomainError as error:
             show_error(form, error)
         else:

@@ -1,0 +1,38 @@
+"""Logging in and out in the browser: a server-side session (``sessions``) behind the cookie.
+
+The one way the login pages (password, second factor) end a login, so that a further step can be
+put before it without touching the rest."""
+from __future__ import annotations
+
+from flask import request, session
+from flask_login import current_user, login_user, logout_user
+
+from ..core.db import transaction
+from ..extensions import db
+from . import sessions
+from .models import User
+
+
+def client_address() -> str:
+    """The client's address (the proxy's ``X-Forwarded-For`` with ``TRUSTED_PROXIES``)."""
+    return request.remote_addr or "unknown"
+
+
+def log_in(user: User) -> None:
+    """Start a login session for ``user`` and give this browser its cookie (nothing of the
+    session before the login is kept)."""
+    session.clear()
+    with transaction():
+        secret = sessions.start(db.session, user, address=client_address(),
+                                user_agent=request.headers.get("User-Agent", ""))
+    user.login_secret = secret
+    login_user(user)
+
+
+def log_out() -> None:
+    """End this browser's login session, on the server too: a copy of the cookie is void."""
+    if current_user.is_authenticated and current_user.login_session is not None:
+        with transaction():
+            sessions.end(db.session, current_user, current_user.login_session.id)
+    logout_user()
+    session.clear()
