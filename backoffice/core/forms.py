@@ -7,7 +7,7 @@ from wtforms import SubmitField, fields
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
 
-from .bounds import FIRST_DATE, INT_MAX, INT_MIN, LAST_DATE
+from .bounds import FIRST_DATE, INT_MAX, INT_MIN, LAST_DATE, control_characters
 from .errors import DomainError
 
 
@@ -50,12 +50,6 @@ def object_options(items, blank: str | None = None) -> list[SelectChoice]:
 # Forms import these instead of WTForms' own (a test keeps it so): text on one line has no control
 # characters (a CR/LF in a name would end up in a mail header), dates stay within the years any
 # page can compute with, whole numbers fit an INTEGER column (``core.bounds``).
-
-def control_characters(text: str, allowed: str = "") -> list[str]:
-    """The control characters (C0, DEL, C1, line and paragraph separators) in ``text``."""
-    return [ch for ch in text if ch not in allowed
-            and (ord(ch) < 32 or 127 <= ord(ch) < 160 or ch in "\u2028\u2029")]
-
 
 class _NoControlCharacters:
     allowed = ""

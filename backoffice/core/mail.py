@@ -14,7 +14,18 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from .bounds import control_characters
+
 _OUTBOX = "backoffice_outbox"
+
+
+def one_line(text: str) -> str:
+    """A header value on one line: line breaks and other control characters become spaces.
+
+    Forms refuse them in names (``core.forms.StringField``); this keeps a value stored before, or
+    written by a script, from breaking the message (``email`` refuses a header with a line break).
+    """
+    return " ".join("".join(" " if control_characters(ch) else ch for ch in text).split())
 
 
 def build_message(to: str | list[str], subject: str, body: str, *,
@@ -22,8 +33,8 @@ def build_message(to: str | list[str], subject: str, body: str, *,
     """A plain-text message; attachments are (filename, mime type, bytes)."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
-    message["To"] = ", ".join([to] if isinstance(to, str) else to)
-    message["Subject"] = subject
+    message["To"] = one_line(", ".join([to] if isinstance(to, str) else to))
+    message["Subject"] = one_line(subject)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="backoffice")
     message.set_content(body)

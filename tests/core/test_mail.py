@@ -35,3 +35,13 @@ def test_discarded_mail_is_never_sent(session, mailbox):
         queue_mail(session, "demo@example.org", "Invitation", "Welcome")
         assert discard_outbox(session) == 1
     assert mailbox == []
+
+
+def test_a_name_with_a_line_break_stored_before_the_forms_refused_it_cannot_add_a_header(
+        session, mailbox):
+    with transaction():
+        queue_mail(session, "orga@example.org", "Welcome, PyCon\r\nBcc: everyone@example.org",
+                   "Hello")
+    (message,) = mailbox
+    assert message["Subject"] == "Welcome, PyCon Bcc: everyone@example.org"
+    assert message["Bcc"] is None and message["To"] == "orga@example.org"
