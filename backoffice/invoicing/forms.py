@@ -114,7 +114,7 @@ class RefundForm(FlaskForm):
 class FilterForm(Form):
     status = SelectField("Status", choices=options([
         ("", "All"), ("draft", "Draft"), ("open", "Open"), ("overdue", "Overdue"), ("paid", "Paid"),
-        ("cancelled", "Cancelled")]), default="")
+        ("cancelled", "Cancelled"), ("refunds", "Refunds to settle")]), default="")
     year = IntegerField("Year", validators=[Optional(), NumberRange(min=2000, max=2199)])
     sponsor = SelectField("Sponsor", coerce=optional_int, validate_choice=False)
     q = StringField("Number or text", validators=[Length(max=100)])

@@ -148,6 +148,16 @@ def settled_column(statement):
     return statement, func.coalesce(paid.c.paid, 0) - func.coalesce(notes.c.credited, 0)
 
 
+def refunds_to_decide_query():
+    """Refund rows (not failed) that wait for the treasurer's decision (``refunds_to_decide``)."""
+    reversal = aliased(InvoicePayment)
+    return select(InvoicePayment).where(
+        InvoicePayment.kind == PaymentKind.REFUND,
+        ~select(InvoiceRefundDecision.id).where(
+            InvoiceRefundDecision.payment_id == InvoicePayment.id).exists(),
+        ~select(reversal.id).where(reversal.reverses_id == InvoicePayment.id).exists())
+
+
 def cancelled_ids():
     cancellation = aliased(Invoice)
     return select(cancellation.cancels_id).where(cancellation.cancels_id.is_not(None),
@@ -276,6 +286,9 @@ def list_invoices(session, filters: InvoiceFilter, today: date, *, limit: int, o
                                     Invoice.due_date < today)
     elif filters.status == "paid":
         statement = statement.where(issued_invoice, paid_col >= Invoice.gross_total)
+    elif filters.status == "refunds":
+        statement = statement.where(Invoice.id.in_(
+            refunds_to_decide_query().with_only_columns(InvoicePayment.invoice_id)))
     elif filters.status == "cancelled":
         statement = statement.where(or_(Invoice.id.in_(cancelled_ids()),
                                         Invoice.kind.in_((InvoiceKind.CANCELLATION,

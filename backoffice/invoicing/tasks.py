@@ -16,6 +16,13 @@ def _drafts(session, user, today) -> int:
         Invoice.status == InvoiceStatus.DRAFT))
 
 
+def _refunds(session, user, today) -> int:
+    return session.scalar(select(func.count()).select_from(
+        state.refunds_to_decide_query().subquery()))
+
+
+register(TaskKind("Refunds to settle: a credit note, or owed again", Permission.INVOICES_MANAGE,
+                  _refunds, "invoicing.invoices", {"status": "refunds"}))
 register(TaskKind("Overdue invoices", Permission.INVOICES_MANAGE, _overdue,
                   "invoicing.invoices", {"status": "overdue"}))
 register(TaskKind("Invoice drafts not issued yet", Permission.INVOICES_MANAGE, _drafts,

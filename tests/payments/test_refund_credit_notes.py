@@ -79,6 +79,10 @@ def test_a_partial_refund_is_not_asked_for_by_the_pay_page_or_the_reminders(
     login(client, "treasurer")
     page = client.get(f"/invoices/{invoice.id}").get_data(as_text=True)
     assert 'data-testid="refunds-to-decide"' in page and refunded.reference in page
+    start = client.get("/").get_data(as_text=True)  # the treasurer is told on the start page
+    assert "Refunds to settle" in start and "status=refunds" in start
+    listed = client.get("/invoices?status=refunds").get_data(as_text=True)
+    assert invoice.number in listed
 
 
 def test_the_treasurer_settles_a_partial_refund_with_a_credit_note(app, client, stripe, invoice):
@@ -108,6 +112,7 @@ def test_the_treasurer_settles_a_partial_refund_with_a_credit_note(app, client, 
     assert (decision.decision, decision.credit_note_id) == ("credit_note", note.id)
     page = client.get(f"/invoices/{invoice.id}").get_data(as_text=True)
     assert note.number in page and 'data-testid="refunds-to-decide"' not in page
+    assert invoice.number not in client.get("/invoices?status=refunds").get_data(as_text=True)
     pay_page = client.get(f"/pay/{invoicing.pay_token(invoice)}").get_data(as_text=True)
     amount = pay_page.split('data-testid="pay-amount">')[1].split("<")[0]
     assert "4,950.00" in amount and 'id="pay-online"' not in pay_page  # paid: 5,950 less 1,000
