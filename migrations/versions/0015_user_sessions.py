@@ -1,15 +1,15 @@
 """Login sessions in the database: the cookie names one, and ending it (logout, a password, role
 or active change, "end" on the sessions page) makes every copy of the cookie void.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
