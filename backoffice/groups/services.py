@@ -251,7 +251,7 @@ def apply(session, *, contacts: list[tuple[str, str]], actor=None, address: str 
     return group
 
 
-def approve(session, group: MemberGroup, *, actor, agreement_version: str,
+def approve(session, group: MemberGroup, *, actor, agreement_version: str, address: str = "",
             agreement_signed_on: date, agreement_signed_by: str,
             fee_percent: Decimal | None = None, today: date | None = None) -> MemberGroup:
     """Make an applicant group active: record the signed agreement, open its restricted fund with
@@ -286,7 +286,8 @@ def approve(session, group: MemberGroup, *, actor, agreement_version: str,
                        f"{agreement_signed_on.isoformat()} by {agreement['agreement_signed_by']}",
                 on=today)
     for applicant in group.applicants:
-        add_organiser(session, group, email=applicant.email, name=applicant.name, actor=actor)
+        add_organiser(session, group, email=applicant.email, name=applicant.name, actor=actor,
+                      address=address)
     return group
 
 
@@ -363,7 +364,8 @@ def _check_can_dissolve(session, group: MemberGroup) -> None:
 
 # --- organisers ------------------------------------------------------------------------------
 
-def add_organiser(session, group: MemberGroup, *, email: str, name: str, actor) -> User:
+def add_organiser(session, group: MemberGroup, *, email: str, name: str, actor,
+                  address: str = "") -> User:
     """Link a user (created if new) to the group as organiser. A user without a password gets an
     invitation with a single-use link to choose one; others are told by email. Users who cannot
     see every group are given the organiser role."""
@@ -388,7 +390,7 @@ def add_organiser(session, group: MemberGroup, *, email: str, name: str, actor) 
     audit.record(session, actor, "group.organiser_added", "member_group", group.id,
                  summary=f"{user.email} organises {group.name}", after={"user": user.email})
     if user.password_hash is None:  # new (or never logged in): one mail, with the link
-        auth.send_invitation(session, user, invited_by=actor)
+        auth.send_invitation(session, user, invited_by=actor, address=address)
         return user
     organisation = current_app.config["ORGANISATION_NAME"]
     queue_mail(session, user.email, f"You are an organiser of {group.name}",

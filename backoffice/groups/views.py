@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..auth.models import User
+from ..auth.web_session import client_address
 from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.forms import ConfirmForm, show_error
@@ -154,7 +155,7 @@ def approve(group_id: int):
             try:
                 with transaction():
                     services.approve(db.session, group, actor=current_user,
-                                     fee_percent=fee,
+                                     fee_percent=fee, address=client_address(),
                                      agreement_version=form.agreement_version.data,
                                      agreement_signed_on=form.agreement_signed_on.data,
                                      agreement_signed_by=form.agreement_signed_by.data)
@@ -241,7 +242,8 @@ def add_organiser(group_id: int):
         try:
             with transaction():
                 user = services.add_organiser(db.session, group, email=form.email.data,
-                                              name=form.name.data, actor=current_user)
+                                              name=form.name.data, actor=current_user,
+                                              address=client_address())
         except DomainError as error:
             flash(str(error), "danger")
         else:

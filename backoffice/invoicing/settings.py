@@ -26,7 +26,8 @@ SELLER_DEFAULTS = {
 }
 
 #: The demo details a production configuration must have replaced (``config.check``).
-DEMO_SELLER_KEYS = ("street", "tax_number", "vat_id", "register", "board", "email", "iban", "bic")
+DEMO_SELLER_KEYS = ("street", "tax_number", "vat_id", "register", "board", "email", "website",
+                    "iban", "bic")
 
 
 def seller() -> dict:

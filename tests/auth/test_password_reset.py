@@ -10,7 +10,7 @@ from backoffice.core.db import transaction
 from backoffice.extensions import db
 
 from ..conftest import FreshContextClient, base_config
-from ..helpers import PASSWORD, csrf_token, email_for, login
+from ..helpers import PASSWORD, csrf_token, email_for, login, post_form
 
 LINK = re.compile(r"http://localhost(/password/(reset|invite)/[\w-]+)")
 
@@ -194,3 +194,17 @@ def test_invitations_are_limited_per_recipient_and_per_address(app, users, sessi
         services.send_invitation(session, people[2], address="192.0.2.9")
     with transaction():  # the command line (no address) counts per recipient only
         services.send_invitation(session, people[2])
+
+
+def test_organiser_invitations_from_the_groups_page_count_per_address(app, users, session, mailbox):
+    from ..sponsorship import active_group, client_for
+
+    group = active_group(session, "PyData Bonn", actor=users["admin"])
+    app.config["INVITATIONS_PER_ADDRESS_PER_HOUR"] = 1
+    client = client_for(app, email_for("admin"))
+    mailbox.clear()
+    first = post_form(client, f"/groups/{group.id}/organisers", {"email": "one@bonn.example"})
+    assert first.status_code == 302 and [m["To"] for m in mailbox] == ["one@bonn.example"]
+    second = post_form(client, f"/groups/{group.id}/organisers", {"email": "two@bonn.example"})
+    assert "too many of these" in client.get(second.location).get_data(as_text=True)
+    assert [m["To"] for m in mailbox] == ["one@bonn.example"]

@@ -19,7 +19,8 @@ PRODUCTION = {
     "INVOICE_SELLER": {"street": "Hauptstraße 1", "postcode": "50667", "city": "Köln",
                        "tax_number": "214/5678/1234", "vat_id": "DE811907980",
                        "register": "Amtsgericht Köln, VR 1", "board": "A. Chair",
-                       "email": "kasse@verein.example", "iban": "DE75512108001245126199",
+                       "email": "kasse@verein.example", "website": "https://verein.example",
+                       "iban": "DE75512108001245126199",
                        "bic": "SOGEDEFFXXX"},
 }
 
@@ -58,7 +59,8 @@ def test_production_tells_browsers_to_use_https_only(instance):
     ({"BASE_URL": "http://[::1]:8000"}, "set BASE_URL to the public address"),
     ({"BASE_URL": "https://app.localhost"}, "set BASE_URL to the public address"),
     ({"INVOICE_SELLER": None}, "INVOICE_SELLER still has the demo bic, board, email, iban, "
-                               "register, street, tax_number, vat_id: set the association's own"),
+                               "register, street, tax_number, vat_id, website: set the "
+                               "association's own"),
     ({"INVOICE_SELLER": {**PRODUCTION["INVOICE_SELLER"], "iban": "de89 3704 0044 0532 0130 00"}},
      "INVOICE_SELLER still has the demo iban"),
     ({"INVOICE_SELLER": {**PRODUCTION["INVOICE_SELLER"], "vat_id": "DE136695976"}},
