@@ -199,3 +199,23 @@ def test_a_board_member_who_applied_is_not_offered_the_confirmation(client, gran
     assert board.may_confirm(application, grants.board[0])
     with pytest.raises(PermissionDenied, match="you cannot confirm the board resolution"):
         confirm_board(grants, application, "B-1", eur(1_800), members=[member])
+
+
+def test_a_double_click_on_confirm_stores_one_confirmation(app, grants):
+    from backoffice.auth.models import User
+    from backoffice.core.errors import DomainError
+
+    from ..concurrency import at_once
+    application = _ready(grants)
+    application_id, member_id = application.id, grants.board[0].id
+    db.session.remove()
+
+    def click(session):
+        with transaction():
+            return board.confirm(session, session.get(Application, application_id),
+                                 reference="B-1", amount=eur(1_800),
+                                 actor=session.get(User, member_id)).id
+    outcomes = at_once(app, [click, click])
+    assert sum(isinstance(o, int) for o in outcomes) == 1, outcomes
+    assert sum(isinstance(o, DomainError) for o in outcomes) == 1, outcomes
+    assert len(db.session.get(Application, application_id).board_confirmations) == 1
