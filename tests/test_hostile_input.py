@@ -8,6 +8,7 @@ far dates and junk. Nothing may answer 5xx.
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -27,6 +28,11 @@ HOSTILE_QUERY_VALUES = [
     "10000-01-01", "1e309", "NaN", "\x00", "a\r\nb", "<script>alert(1)</script>", "y" * 3000,
     "2026-01-01.99999999999999999999", "9999-12-31.1",
 ]
+HOSTILE_FORM_VALUES = [HUGE, str(2**31), "-1", "9999-12-31", "x\r\nBcc: all@example.org", "=1+2",
+                       "", "\x00", "1e309", "a" * 5000]
+FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
+ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
+FIELD = re.compile(r"<(?:input|select|textarea)\b([^>]*)>", re.I)
 VARIABLE = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 LINK = re.compile(r'href="(/[^"#]*)"')
 
@@ -109,6 +115,37 @@ def test_no_route_answers_5xx_to_hostile_urls_and_query_parameters(app, who):
             for value in HOSTILE_QUERY_VALUES:
                 _get(client, f"{url}?{urlencode({name: value})}", seen)
     assert walked > (1 if who == "anonymous" else 30)
+
+
+def _post_forms(client, urls) -> dict[str, set[str]]:
+    """The forms that post, on the pages at ``urls``: action -> the names of their fields."""
+    forms: dict[str, set[str]] = {}
+    for url in urls:
+        with client.get(url) as response:
+            html = response.get_data(as_text=True) \
+                if response.content_type.startswith("text/html") else ""
+        for attributes, body in FORM.findall(html):
+            form = dict(ATTRIBUTE.findall(attributes))
+            action = unescape(form.get("action") or url)
+            if form.get("method", "get").lower() == "post" and "logout" not in action:
+                names = {dict(ATTRIBUTE.findall(field)).get("name") for field in FIELD.findall(body)}
+                forms.setdefault(action, set()).update(names - {None, "csrf_token"})
+    return forms
+
+
+@pytest.mark.demo_data
+def test_every_form_answers_hostile_values_in_every_field_without_5xx(app):
+    """Each form found on the administrator's pages, with every field at once set to a number
+    beyond 64 or 32 bits, a far date, a line break, a formula, nothing, NUL or 5000 characters."""
+    client = app.test_client()
+    _login_demo_admin(client)
+    app.config["WTF_CSRF_ENABLED"] = False  # reach the forms' own checks
+    forms = _post_forms(client, _crawl(client, "/", limit=400).values())
+    assert len(forms) > 60
+    for action, names in sorted(forms.items()):
+        for value in HOSTILE_FORM_VALUES:
+            with client.post(action, data={name: value for name in names}) as response:
+                assert response.status_code < 500, (action, value[:30], response.status_code)
 
 
 def test_views_read_the_query_string_only_through_core_query():
