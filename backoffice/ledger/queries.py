@@ -27,9 +27,9 @@ def parse_cursor(text: str | None) -> Cursor | None:
     try:
         when, number = date.fromisoformat(day), int(key)
     except ValueError:
-        raise ValueError("not a position in the list.") from None
+        raise ValueError("It is not a position in the list.") from None
     if not (FIRST_DATE <= when <= LAST_DATE and 0 <= number <= MAX_ID):
-        raise ValueError("not a position in the list.")
+        raise ValueError("It is not a position in the list.")
     return when, number
 
 
