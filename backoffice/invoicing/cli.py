@@ -1,5 +1,6 @@
 """``backoffice invoices remind``: send the reminders due today (run it daily from cron);
-``backoffice invoices check-einvoices``: check the stored e-invoices against EN 16931."""
+``backoffice invoices check-einvoices``: check the stored e-invoices against EN 16931;
+``backoffice invoices refunds`` / ``settle-refund``: the refunds waiting for a decision."""
 from datetime import date
 
 import click
@@ -8,9 +9,10 @@ from sqlalchemy import select
 
 from ..core.db import transaction
 from ..core.errors import DomainError
+from ..core.money import Money
 from ..extensions import db
-from . import services
-from .models import Invoice
+from . import services, state
+from .models import Invoice, InvoicePayment
 
 invoices_cli = AppGroup("invoices", help="Sponsor invoices.")
 
@@ -53,3 +55,34 @@ def check_einvoices(year):
     if broken:
         raise click.ClickException(f"{broken} rule(s) broken.")
     click.echo("All e-invoices pass EN 16931.")
+
+
+@invoices_cli.command("refunds")
+def refunds():
+    """Refunds waiting for a decision: a credit note, or the money owed again."""
+    waiting = db.session.scalars(state.refunds_to_decide_query()
+                                 .order_by(InvoicePayment.received_on)).all()
+    for refund in waiting:
+        click.echo(f"{refund.reference}  {refund.invoice.number}  {refund.received_on}  "
+                   f"{Money(-refund.amount, refund.currency)}")
+    click.echo(f"{len(waiting)} refund(s) to settle.")
+
+
+@invoices_cli.command("settle-refund")
+@click.argument("reference")
+@click.option("--credit-note", "decision", flag_value="credit_note", default=True,
+              help="Issue a partial credit note for the refunded amount (the default).")
+@click.option("--owed-again", "decision", flag_value="owed_again",
+              help="The refunded money is owed again: reminders and the pay link ask for it.")
+def settle_refund(reference, decision):
+    """Settle the refund REFERENCE (e.g. re_...) of an invoice."""
+    refund = db.session.scalar(select(InvoicePayment).where(InvoicePayment.reference == reference))
+    if refund is None:
+        raise click.ClickException(f"No refund {reference}.")
+    try:
+        with transaction():
+            made = services.decide_refund(db.session, refund, decision, actor=None)
+            note = made.credit_note.number if made.credit_note else None
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{reference}: credit note {note}" if note else f"{reference}: {made.decision}")

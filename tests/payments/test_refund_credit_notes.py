@@ -225,3 +225,18 @@ def test_the_credit_note_pdf_says_what_it_is(app, client, stripe, invoice):
                    PdfReader(BytesIO(invoicing.stored_pdf(db.session, note))).pages)
     assert f"Rechnungskorrektur (Gutschrift) {note.number}" in text  # a German sponsor
     assert invoice.number in text and "1.000,00" in text
+
+
+def test_the_command_line_lists_and_settles_refunds(app, stripe, invoice):
+    refunded = refund(app, stripe, invoice)
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["invoices", "refunds"])
+    assert refunded.reference in listed.output and "1 refund(s) to settle" in listed.output
+    settled = runner.invoke(args=["invoices", "settle-refund", refunded.reference])
+    assert settled.exit_code == 0, settled.output
+    note = reload(invoice).credit_notes[0]
+    assert f"credit note {note.number}" in settled.output
+    again = runner.invoke(args=["invoices", "settle-refund", refunded.reference, "--owed-again"])
+    assert again.exit_code == 1 and "nothing left to decide" in again.output
+    unknown = runner.invoke(args=["invoices", "settle-refund", "re_nothing"])
+    assert unknown.exit_code == 1 and "No refund re_nothing." in unknown.output
