@@ -1,6 +1,7 @@
 """The append-only audit log: who did what, when, with the values before and after.
 
-Rows are never updated or deleted (database triggers refuse it, see the initial migration).
+Rows are never updated or deleted (database triggers refuse it, see ``core.protection``), and
+each is a link of the hash chain (``core.chain``), so a change made past the triggers shows.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from . import chain
 from .db import BigIntKey, UTCDateTime, utcnow
 
 JSONValue = JSON().with_variant(JSONB(), "postgresql")
@@ -36,6 +38,11 @@ class AuditEvent(db.Model):
     actor = relationship("User", lazy="joined")
 
     __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+
+
+chain.register(chain.Chained(AuditEvent, (
+    "id", "at", "actor_id", "actor_label", "action", "object_type", "object_id", "summary",
+    "before", "after")))
 
 
 def _plain(value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""``backoffice doctor``: say plainly what this machine lacks, instead of failing obscurely later."""
+"""``backoffice doctor``: say plainly what this machine lacks, instead of failing obscurely later;
+``backoffice db grant-app-role``: the application's own database role (PostgreSQL)."""
 import shutil
 import sqlite3
 import subprocess
@@ -8,9 +9,11 @@ import warnings
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from ..extensions import db
+from .db import transaction
+from .protection import app_role_grants
 
 MIN_SQLITE = (3, 33)  # UPDATE ... FROM (bank matches written in bulk)
 
@@ -57,3 +60,22 @@ def doctor():
         click.echo("WARN  production without MAIL_SERVER: mail is only written to the log")
     if problems:
         click.echo(f"{problems} problem(s) found.")
+
+
+@click.command("grant-app-role")
+@click.argument("role")
+@with_appcontext
+def grant_app_role(role):
+    """PostgreSQL: give ROLE, the login the application connects as, only what it needs.
+
+    Run it as the owner of the tables (who runs `db upgrade`), after every upgrade. ROLE gets
+    SELECT and INSERT on the append-only tables and no TRUNCATE anywhere; owning nothing, it can
+    neither alter the tables nor drop their triggers."""
+    if db.engine.dialect.name != "postgresql":
+        raise click.ClickException("Database roles exist on PostgreSQL only.")
+    with transaction():
+        tables = inspect(db.session.connection()).get_table_names()
+        for statement in app_role_grants(tables, role):
+            db.session.execute(text(statement))
+    click.echo(f"{role} may read and write the {len(tables)} tables as the application does; "
+               f"the append-only ones only by INSERT.")

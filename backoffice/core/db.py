@@ -11,6 +11,7 @@ from sqlalchemy.types import TypeDecorator
 
 from ..extensions import db
 from .errors import Conflict
+from .protection import KEY_EXISTS
 
 #: BIGINT on PostgreSQL; plain INTEGER on SQLite, where only that autoincrements (and is 64-bit).
 BigIntKey = BigInteger().with_variant(Integer(), "sqlite")
@@ -67,7 +68,9 @@ def _unique_violation(error: IntegrityError) -> bool:
     sqlstate = getattr(error.orig, "sqlstate", None)  # psycopg
     if sqlstate is not None:
         return sqlstate == "23505"
-    return str(error.orig).startswith("UNIQUE constraint failed")  # sqlite3
+    # sqlite3; the triggers that refuse REPLACE on append-only tables raise before the constraint
+    message = str(error.orig)
+    return message.startswith("UNIQUE constraint failed") or KEY_EXISTS in message
 
 
 @contextmanager

@@ -9,6 +9,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from ..core import chain
 from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.exports import csv_writer
@@ -90,8 +91,11 @@ def verify_command():
         for problem in found:
             click.echo(problem, err=True)
         raise click.ClickException(f"{len(found)} problem(s) found in the ledger.")
-    click.echo("The ledger is consistent: every entry balances per currency and per fund, and "
-               "the cached totals equal the postings.")
+    links, head = chain.head(db.session.connection())
+    click.echo("The ledger is consistent: every entry balances per currency and per fund, "
+               "the cached totals equal the postings, and the hash chain over the entries and "
+               "the audit log is unbroken.")
+    click.echo(f"Chain head: link {links} {head} (note it: a rewrite of the books changes it).")
 
 
 @ledger_cli.command("rebuild-totals")

@@ -1,9 +1,12 @@
-"""The ledger's invariants, checked against what is actually stored (``backoffice ledger verify``)."""
+"""The ledger's invariants, checked against what is actually stored (``backoffice ledger verify``):
+every entry balances, the cached totals equal the postings, and the hash chain over the entries
+and the audit log holds (nothing changed, removed or slipped in past the application)."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from ..core import chain
 from . import totals
 from .models import Account, JournalEntry, Posting
 from .services import INTERFUND_ROLE
@@ -40,4 +43,6 @@ def problems(session, limit: int = 20) -> list[str]:
     for currency, amount in session.execute(interfund):
         found.append(f"the interfund account does not net to zero in {currency}: {amount}")
     found.extend(totals.differences(session, limit))
+    # Last: the chain (entries, postings and the audit log as written) names the first changed row.
+    found.extend(chain.problems(session, limit))
     return found

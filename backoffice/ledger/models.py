@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core import chain
 from ..core.db import BigIntKey, UTCDateTime, utcnow
 from ..extensions import db
 
@@ -102,7 +103,10 @@ class Fund(db.Model):
 
 
 class JournalEntry(db.Model):
-    """A posted entry. Never updated, never deleted (database triggers); corrected by reversal."""
+    """A posted entry. Never updated, never deleted (database triggers); corrected by reversal.
+
+    Each entry, with its postings, is a link of the hash chain (``core.chain``); once linked (at
+    the commit that posted it) no posting can be added to it (a trigger on ``postings``)."""
 
     __tablename__ = "journal_entries"
 
@@ -172,6 +176,15 @@ class Posting(db.Model):
         Index("ix_postings_account_date", "account_id", "booking_date", "id"),
         Index("ix_postings_fund_date", "fund_id", "booking_date", "id"),
     )
+
+
+chain.register(chain.Chained(
+    JournalEntry,
+    ("id", "booking_date", "description", "source_kind", "source_id", "posted_by_id",
+     "posted_at", "reverses_id"),
+    children="postings", child_key="entry_id",
+    child_fields=("line_no", "id", "account_id", "fund_id", "amount", "currency",
+                  "booking_date", "memo")))
 
 
 class PeriodKind(StrEnum):
