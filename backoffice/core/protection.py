@@ -52,14 +52,15 @@ def _append_only(table: str, operation: str) -> str:
 
 
 def unique_keys(bind, table: str) -> list[list[str]]:
-    """The column lists of the table's primary key, unique constraints and unique indexes."""
+    """The column lists of the table's primary key, unique constraints and unique indexes (the
+    primary key first)."""
     inspector = sa.inspect(bind)
     keys = [inspector.get_pk_constraint(table)["constrained_columns"]]
     keys += [c["column_names"] for c in inspector.get_unique_constraints(table)]
     keys += [i["column_names"] for i in inspector.get_indexes(table) if i["unique"]]
     unique: list[list[str]] = []
-    for key in keys:
-        if key and key not in unique:
+    for key in keys:  # a key that contains another key conflicts only where that one does
+        if key and not any(set(other) <= set(key) for other in unique):
             unique.append(key)
     return unique
 
