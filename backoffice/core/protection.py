@@ -33,6 +33,7 @@ APPEND_ONLY_TABLES: tuple[str, ...] = (
     "integrity_chain",
     "invoice_payments",
     "invoice_dispatches",
+    "sponsor_credits",
 )
 
 #: Rows freeze once the condition (SQL over the stored row, named ``{row}``) holds; the UPDATE and

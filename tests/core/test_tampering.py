@@ -27,13 +27,19 @@ REFUSED = ("append-only", "never change", "a row with the same key exists", "sea
 #: gets its first text column that is not part of a key.
 CHANGE = {"journal_entries": "description", "postings": "amount", "audit_log": "summary",
           "integrity_chain": "chain_hash", "invoice_payments": "note",
-          "invoice_dispatches": "recipients", "invoices": "notes", "invoice_lines": "description"}
+          "invoice_dispatches": "recipients", "invoices": "notes", "invoice_lines": "description",
+          "sponsor_credits": "note"}
 
 
 #: Rows for the tables the demo leaves empty (inserting is what these tables allow).
 SEED = {"invoice_dispatches": "INSERT INTO invoice_dispatches (invoice_id, kind, recipients, sent_at) "
                               "SELECT min(id), 'invoice', 'billing@example.org', '2026-03-01 10:00:00' "
-                              "FROM invoices WHERE status <> 'draft'"}
+                              "FROM invoices WHERE status <> 'draft'",
+        "sponsor_credits": "INSERT INTO sponsor_credits (sponsor_id, fund_id, currency, amount, kind, "
+                           "reference, journal_entry_id, note, created_at) SELECT min(id), "
+                           "(SELECT min(id) FROM funds), 'EUR', 100, 'overpayment', 'tamper-test', "
+                           "(SELECT min(id) FROM journal_entries), 'seed', '2026-03-01 10:00:00' "
+                           "FROM sponsors"}
 
 
 def _target(outsider: Outsider, table: str) -> dict:

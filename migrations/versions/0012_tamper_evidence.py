@@ -1,9 +1,10 @@
 """Tamper evidence: the hash chain over journal entries and the audit log (``integrity_chain``,
 filled for the rows already stored), postings refused for an entry already linked (sealed), and
-SQLite's REPLACE refused on every append-only table and on frozen invoices (``core.protection``).
+SQLite's REPLACE refused on every append-only table and on frozen invoices (``core.protection``;
+the triggers of ``sponsor_credits`` are made again by its helper, which checks every unique key).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -12,8 +13,8 @@ from alembic import op
 from backoffice.core import chain, protection
 from backoffice.ledger import models as _ledger_models  # noqa: F401 (registers entries in the chain)
 
-revision = "0008"
-down_revision = "0007"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
@@ -37,6 +38,7 @@ def upgrade():
         sa.UniqueConstraint("table_name", "row_id", name="uq_integrity_chain_row"),
     )
     protection.protect(op, "integrity_chain")
+    protection.protect(op, "sponsor_credits")
     for table in GUARDED_BEFORE:
         protection.refuse_replace(op, table)
     _create_seal()
