@@ -13,7 +13,7 @@ fork the chain; the primary key on ``position`` would refuse a fork anyway. Taki
 just before the commit, keeps it short and never before a lock the transaction still waits for.
 
 The link also seals an entry: a database trigger refuses postings for an entry that has a link
-(migration 0013), so nobody adds a balanced pair to an entry posted earlier.
+(migration 0016), so nobody adds a balanced pair to an entry posted earlier.
 
 Which tables are chained, with which fields, is registered by their packages (``register``):
 ``core`` knows no domain package. The fields hashed are fixed per table; a new column that

@@ -22,6 +22,7 @@ triggers) is stopped by the hash chain (``core.chain``), which makes any change 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -52,29 +53,50 @@ def _append_only(table: str, operation: str) -> str:
     return f"{table} is append-only: {operation} refused"
 
 
-def unique_keys(bind, table: str) -> list[list[str]]:
-    """The column lists of the table's primary key, unique constraints and unique indexes (the
-    primary key first)."""
+@dataclass(frozen=True)
+class Key:
+    """A unique key: its columns, and the predicate of a partial unique index (SQL, or None)."""
+
+    columns: tuple[str, ...]
+    where: str | None = None
+
+
+def unique_keys(bind, table: str) -> list[Key]:
+    """The table's primary key, unique constraints and unique indexes (the primary key first)."""
     inspector = sa.inspect(bind)
-    keys = [inspector.get_pk_constraint(table)["constrained_columns"]]
-    keys += [c["column_names"] for c in inspector.get_unique_constraints(table)]
-    keys += [i["column_names"] for i in inspector.get_indexes(table) if i["unique"]]
-    unique: list[list[str]] = []
+    keys = [Key(tuple(inspector.get_pk_constraint(table)["constrained_columns"]))]
+    keys += [Key(tuple(c["column_names"])) for c in inspector.get_unique_constraints(table)]
+    for index in inspector.get_indexes(table):
+        if index["unique"]:
+            where = next((str(v) for k, v in index.get("dialect_options", {}).items()
+                          if k.endswith("_where") and v is not None), None)
+            keys.append(Key(tuple(index["column_names"]), where))
+    unique: list[Key] = []
     for key in keys:  # a key that contains another key conflicts only where that one does
-        if key and not any(set(other) <= set(key) for other in unique):
+        if key.columns and not any(other.where is None and set(other.columns) <= set(key.columns)
+                                   for other in unique):
             unique.append(key)
     return unique
 
 
-def refuse_replace_sql(table: str, keys: Iterable[list[str]], frozen: str | None = None) -> str:
+def refuse_replace_sql(table: str, keys: Iterable[Key], columns: Iterable[str],
+                       frozen: str | None = None) -> str:
     """SQLite: the BEFORE INSERT trigger that refuses a row whose key is stored already (for
-    ``FROZEN_ROWS``: whose key is that of a frozen row)."""
-    condition = f" AND {frozen.format(row='stored')}" if frozen else ""
-    exists = " OR ".join(
-        f"EXISTS (SELECT 1 FROM {table} AS stored WHERE "
-        + " AND ".join(f"stored.{column} = NEW.{column}" for column in key) + f"{condition})"
-        for key in keys)
-    return (f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} WHEN {exists} "
+    ``FROZEN_ROWS``: whose key is that of a frozen row). A partial unique index conflicts only
+    where both rows meet its predicate: on the stored row it reads the columns of ``stored``, on
+    the new one those of a one-row table made of NEW's values."""
+    new_row = ", ".join(f"NEW.{column} AS {column}" for column in columns)
+    conditions = []
+    for key in keys:
+        match = " AND ".join(f"stored.{column} = NEW.{column}" for column in key.columns)
+        if key.where:
+            match += f" AND ({key.where}) AND EXISTS (SELECT 1 FROM (SELECT {new_row}) " \
+                     f"WHERE {key.where})"
+        if frozen:
+            match += f" AND {frozen.format(row='stored')}"
+        conditions.append(f"EXISTS (SELECT 1 FROM {table} AS stored WHERE {match})")
+    return (f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+            f"WHEN {' OR '.join(conditions)} "
             f"BEGIN SELECT RAISE(ABORT, '{table}: {KEY_EXISTS} (REPLACE refused; "
             f"the stored row never changes)'); END")
 
@@ -86,7 +108,8 @@ def refuse_replace(op, table: str) -> None:
     if bind.dialect.name != "sqlite":
         return
     op.execute(f"DROP TRIGGER IF EXISTS {table}_no_replace")
-    op.execute(refuse_replace_sql(table, unique_keys(bind, table), FROZEN_ROWS.get(table)))
+    columns = [column["name"] for column in sa.inspect(bind).get_columns(table)]
+    op.execute(refuse_replace_sql(table, unique_keys(bind, table), columns, FROZEN_ROWS.get(table)))
 
 
 def protect(op, table: str) -> None:

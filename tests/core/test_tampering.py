@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 from backoffice import create_app
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
-from backoffice.core.protection import APPEND_ONLY_TABLES, FROZEN_ROWS, unique_keys
+from backoffice.core.protection import APPEND_ONLY_TABLES, FROZEN_ROWS, Key, unique_keys
 from backoffice.extensions import db
 from backoffice.ledger import services
 from backoffice.ledger.integrity import problems
@@ -51,10 +51,10 @@ def _target(outsider: Outsider, table: str) -> dict:
     return outsider.row(f"SELECT * FROM {table} {where} ORDER BY 1 LIMIT 1")
 
 
-def _column(table: str, row: dict, keys: list[list[str]]) -> str:
+def _column(table: str, row: dict, keys: list[Key]) -> str:
     if table in CHANGE:
         return CHANGE[table]
-    in_keys = {column for key in keys for column in key}
+    in_keys = {column for key in keys for column in key.columns}
     return next(name for name, value in row.items() if isinstance(value, str) and name not in in_keys)
 
 
@@ -66,9 +66,11 @@ def _changed(column: str, value) -> tuple[str, object]:
     return f"'{first}' || substr({column}, 2)", first + value[1:]
 
 
-def _attempts(backend: str, table: str, row: dict, keys: list[list[str]], column: str) -> dict:
-    """Name -> (statement, parameters) of every way to change or remove ``row``."""
-    pk = keys[0][0]
+def _attempts(backend: str, table: str, row: dict, keys: list[Key], column: str,
+              partial_keys_met: frozenset = frozenset()) -> dict:
+    """Name -> (statement, parameters) of every way to change or remove ``row`` (a partial unique
+    key is tried only when ``row`` meets its predicate: ``partial_keys_met``)."""
+    pk = keys[0].columns[0]
     expression, value = _changed(column, row[column])
     names = ", ".join(row)
     marks = ", ".join("?" for _ in row)
@@ -90,9 +92,10 @@ def _attempts(backend: str, table: str, row: dict, keys: list[list[str]], column
                 f"DO UPDATE SET {column} = excluded.{column}", changed),
         }
         for key in keys[1:]:  # a new row that shares another unique key: REPLACE deletes ours
-            if pk not in key and all(row[name] is not None for name in key):
+            if pk not in key.columns and all(row[name] is not None for name in key.columns) \
+                    and (key.where is None or key in partial_keys_met):
                 values = tuple(-1 if name == pk else v for name, v in zip(row, changed))
-                attempts[f"REPLACE on key ({', '.join(key)})"] = (
+                attempts[f"REPLACE on key ({', '.join(key.columns)})"] = (
                     f"REPLACE INTO {table} ({names}) VALUES ({marks})", values)
     else:
         attempts |= {
@@ -134,11 +137,13 @@ def test_no_statement_changes_a_protected_row(app, session, backend, table):
         row = _target(outsider, table)
         column = _column(table, row, keys)
         count = outsider.rows(f"SELECT count(*) FROM {table}")
-        attempts = _attempts(backend, table, row, keys, column)
+        pk = keys[0].columns[0]
+        met = frozenset(key for key in keys if key.where and outsider.rows(
+            f"SELECT 1 FROM {table} WHERE {pk} = ? AND ({key.where})", (row[pk],)))
+        attempts = _attempts(backend, table, row, keys, column, met)
         outcome = _outcomes(outsider, table, attempts)
         assert outcome == dict.fromkeys(attempts, "refused")
         assert outsider.rows(f"SELECT count(*) FROM {table}") == count
-        pk = keys[0][0]
         assert outsider.row(f"SELECT * FROM {table} WHERE {pk} = ?", (row[pk],)) == row
     session.expire_all()
     assert problems(session) == []

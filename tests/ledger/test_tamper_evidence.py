@@ -213,7 +213,7 @@ def test_the_migration_links_the_rows_written_before_it(backend, tmp_path):
     try:
         app = create_app(base_config(url))
         with app.app_context():
-            upgrade(revision="0012")
+            upgrade(revision="0015")
             with Outsider(url) as outsider:
                 outsider.execute("INSERT INTO journal_entries (id, booking_date, description, "
                                  "posted_at) VALUES (1, '2026-01-05', 'Opening', "

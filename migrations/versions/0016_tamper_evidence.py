@@ -3,8 +3,8 @@ filled for the rows already stored), postings refused for an entry already linke
 SQLite's REPLACE refused on every append-only table and on frozen invoices (``core.protection``;
 the triggers of ``sponsor_credits`` are made again by its helper, which checks every unique key).
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -13,8 +13,8 @@ from alembic import op
 from backoffice.core import chain, protection
 from backoffice.ledger import models as _ledger_models  # noqa: F401 (registers entries in the chain)
 
-revision = "0013"
-down_revision = "0012"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
