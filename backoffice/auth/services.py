@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -140,7 +141,7 @@ def set_password(session, user: User, password: str, *, actor=None) -> None:
 # --- login -----------------------------------------------------------------------------------
 
 def _wait_in_words(wait: timedelta) -> str:
-    seconds = max(1, -(-int(wait.total_seconds()) // 1))
+    seconds = max(1, math.ceil(wait.total_seconds()))
     if seconds < 60:
         return f"{seconds} second{'s' if seconds != 1 else ''}"
     minutes = -(-seconds // 60)

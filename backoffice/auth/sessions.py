@@ -30,8 +30,14 @@ def _digest(secret: str) -> str:
 
 def start(session, user: User, *, user_agent: str, address: str,
           now: datetime | None = None) -> str:
-    """A new session for ``user``; returns the secret for the cookie."""
+    """A new session for ``user``; returns the secret for the cookie. The user's sessions that
+    have run out are deleted on the way."""
     now = now or utcnow()
+    config = current_app.config
+    session.execute(delete(UserSession).where(
+        UserSession.user_id == user.id,
+        (UserSession.created_at <= now - config["PERMANENT_SESSION_LIFETIME"])
+        | (UserSession.last_seen_at <= now - timedelta(minutes=config["SESSION_IDLE_MINUTES"]))))
     secret = secrets.token_urlsafe(32)
     session.add(UserSession(user_id=user.id, token_hash=_digest(secret), created_at=now,
                             last_seen_at=now, user_agent=(user_agent or "")[:300],
