@@ -19,12 +19,14 @@ from ..funds.fees import income_lines, set_policy
 from ..funds.models import IncomeKind
 from ..grants.demo import seed_grants
 from ..groups.models import GroupKind, GroupStatus, MemberGroup
+from ..invoicing import services as invoicing
 from ..invoicing.demo import seed_invoicing
+from ..invoicing.models import Sponsor
 from ..ledger import services as ledger
 from ..ledger.balances import account_balances
 from ..ledger.models import JournalEntry, PeriodKind
 from ..ledger.services import Line
-from ..payments.services import on_payout_paid
+from ..payments.services import ensure_payment, on_payout_paid
 from .sponsorship import seed_sponsorship
 
 DEMO_PASSWORD = "backoffice-demo"
@@ -146,11 +148,36 @@ def seed(session, today: date | None = None, since: date | None = None) -> dict:
     # Grants first: their payouts are on the bank statements the banking demo writes.
     seed_grants(session, users=users, funds=funds, groups=groups, today=today)
     seed_invoicing(session, actor=treasurer, groups=groups, today=today)
+    _usd_invoice_paid_through_stripe(session, treasurer, today)
     bank = seed_banking(session, treasurer, today)
     entries = session.scalar(select(func.count()).select_from(JournalEntry))
     discard_outbox(session)
     return {"users": len(users), "funds": len(funds) + 1, "entries": entries, **bank,
             **sponsorship}
+
+
+def _usd_invoice_paid_through_stripe(session, treasurer, today: date) -> None:
+    """A sponsor in the US pays a USD invoice by card; the Stripe account settles in EUR. The
+    payment goes through the webhook's own booking (as Stripe's expanded payment intent shows
+    it): USD off the receivable, EUR on the Stripe balance and the fee, both sides on the
+    currency exchange account with Stripe's rate."""
+    sponsor = session.scalar(select(Sponsor).where(Sponsor.country == "US").order_by(Sponsor.id))
+    draft = invoicing.create_draft(session, invoicing.DraftData(
+        sponsor=sponsor, currency="USD", service_date=today - timedelta(days=20),
+        lines=[invoicing.LineData(description="Sponsorship of the association's sprints (USD)",
+                                  quantity_milli=1000, unit_price=250000)]), actor=treasurer)
+    invoice = invoicing.issue(session, draft, actor=treasurer,
+                              issue_date=today - timedelta(days=20))
+    paid_at = int(datetime.combine(today - timedelta(days=12), time(15), UTC).timestamp())
+    settled = 230000  # USD 2,500.00 at 0.92
+    ensure_payment(session, invoice, {
+        "id": "pi_3QdUsdDemoPayment01", "status": "succeeded", "currency": "usd",
+        "amount": 250000, "amount_received": 250000, "created": paid_at,
+        "latest_charge": {"id": "ch_3QdUsdDemoCharge01", "created": paid_at,
+                          "balance_transaction": {
+                              "id": "txn_3QdUsdDemoTxn01", "amount": settled, "currency": "eur",
+                              "fee": 7845, "exchange_rate": 0.92, "type": "charge",
+                              "created": paid_at}}}, fetched=True)
 
 
 def _next_month(month: date) -> date:

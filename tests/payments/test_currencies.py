@@ -254,3 +254,12 @@ def test_a_pending_refund_that_succeeds_stays_booked_once(client, stripe, usd_in
                                   dict(refund, status="succeeded"))).status_code == 200
     assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == entries
     assert [p.amount for p in state.refunds_to_decide(reload(usd_invoice))] == [-50000]
+
+
+@pytest.mark.demo_data
+def test_the_demo_shows_a_usd_invoice_paid_through_stripe_into_eur(app):
+    invoice = db.session.scalar(select(Invoice).where(Invoice.currency == "USD"))
+    assert state.status(invoice, invoice.issue_date) is state.Status.PAID
+    assert balance("fx_result", "USD") == 250000 and balance("fx_result", "EUR") == -230000
+    assert balance("stripe_balance", "USD") == 0 and balance("receivables", "USD") == 0
+    assert balance("payment_fees", "EUR") >= 7845
