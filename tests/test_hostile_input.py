@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-import backoffice
 from backoffice.core import query
 from backoffice.demo.seed import DEMO_PASSWORD, DEMO_USERS
 
@@ -146,15 +144,6 @@ def test_every_form_answers_hostile_values_in_every_field_without_5xx(app):
         for value in HOSTILE_FORM_VALUES:
             with client.post(action, data={name: value for name in names}) as response:
                 assert response.status_code < 500, (action, value[:30], response.status_code)
-
-
-def test_views_read_the_query_string_only_through_core_query():
-    """``core.query`` is the one door; the login's ``next`` is checked by the auth package."""
-    root = Path(backoffice.__file__).parent
-    readers = sorted(str(path.relative_to(root)) for path in root.rglob("*.py")
-                     if "request.args" in path.read_text() and path.name != "query.py")
-    assert readers == ["auth/views.py"]
-    assert Path(root, "auth/views.py").read_text().count("request.args") == 1
 
 
 def test_a_bad_query_value_answers_400_and_names_the_parameter(client, users):

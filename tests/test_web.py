@@ -1,9 +1,16 @@
-"""The web layer: CSRF, error pages, security headers, pages rendering with real data."""
+"""The web layer: CSRF, error pages, security headers, pages rendering with real data, and one
+door for each kind of input and output."""
+import importlib
+import pkgutil
 from datetime import date
+from pathlib import Path
 
 import pytest
+import wtforms
 from sqlalchemy import func, select
+from wtforms.fields.core import UnboundField
 
+import backoffice
 from backoffice.ledger.models import JournalEntry
 
 from .helpers import login
@@ -84,16 +91,57 @@ def test_pages_show_real_data(client, users, session, role, path, text):
     assert text in response.get_data(as_text=True)
 
 
+
+# --- one door for each kind of input and output (core.query, core.forms, core.exports) ---------
+
+ROOT = Path(backoffice.__file__).parent
+
+
+def _sources_with(*needles: str) -> list[str]:
+    return sorted(str(path.relative_to(ROOT)) for path in ROOT.rglob("*.py")
+                  if any(needle in path.read_text() for needle in needles))
+
+
+def test_views_read_the_query_string_only_through_core_query():
+    """``core.query`` parses every parameter; the login's ``next`` is the auth package's own."""
+    assert _sources_with("request.args") == ["auth/views.py", "core/query.py"]
+    assert Path(ROOT, "auth/views.py").read_text().count("request.args") == 1
+
+
+def test_every_csv_goes_through_the_safe_writer():
+    assert _sources_with("csv.writer(", "csv.DictWriter(") == ["core/exports.py"]
+
+
+def _form_classes():
+    for module in pkgutil.walk_packages(backoffice.__path__, "backoffice."):
+        if module.name.endswith("forms"):
+            importlib.import_module(module.name)
+    stack, seen = [wtforms.Form], set()
+    while stack:
+        cls = stack.pop()
+        if cls not in seen:
+            seen.add(cls)
+            stack.extend(cls.__subclasses__())
+            if cls.__module__.startswith("backoffice."):
+                yield cls
+
+
+def test_every_form_uses_the_projects_text_date_and_number_fields():
+    """core.forms' fields refuse control characters, far dates and numbers beyond a column."""
+    own = {wtforms.StringField, wtforms.TextAreaField, wtforms.EmailField, wtforms.DateField,
+           wtforms.IntegerField}
+    classes = list(_form_classes())
+    plain = [(cls.__qualname__, name) for cls in classes for name in dir(cls)
+             if isinstance(getattr(cls, name, None), UnboundField)
+             and getattr(cls, name).field_class in own]
+    assert len(classes) > 30 and plain == []
+
+
 def test_templates_mark_nothing_safe_that_users_wrote():
     """Jinja escapes everything; the one ``|safe`` left turns escaped line breaks into <br>."""
-    from pathlib import Path
-
-    import backoffice
-
-    root = Path(backoffice.__file__).parent.parent / "templates"
-    marked = sorted((str(path.relative_to(root)), line.strip())
-                    for path in root.rglob("*.html") for line in path.read_text().splitlines()
+    templates = ROOT.parent / "templates"
+    marked = sorted((str(path.relative_to(templates)), line.strip())
+                    for path in templates.rglob("*.html") for line in path.read_text().splitlines()
                     if "|safe" in line.replace(" ", "") or "Markup(" in line)
     assert [name for name, _ in marked] == ["pdf/grant_award_letter.html"]
     assert "|e|replace('\\n', '<br>'|safe)" in marked[0][1]
-
