@@ -65,8 +65,9 @@ def init_web(app: Flask) -> None:
         if app.config["ENV"] == "production" and app.config["HSTS"]:
             # Production runs behind a TLS proxy: browsers are told to use HTTPS only.
             response.headers.setdefault("Strict-Transport-Security", app.config["HSTS"])
-        if current_user and current_user.is_authenticated:
-            response.headers.setdefault("Cache-Control", "no-store")
+        # No page is for a cache to keep: they show the books, or sit behind a secret link (pay
+        # links, applicants' links). Static files set their own (revalidated) caching.
+        response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     @app.context_processor

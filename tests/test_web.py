@@ -44,8 +44,11 @@ def test_security_headers(client, users):
     assert "default-src 'self'" in csp and "unsafe-inline" not in csp
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"  # also pages for anonymous visitors
     login(client, "treasurer")
     assert client.get("/").headers["Cache-Control"] == "no-store"
+    with client.get("/static/css/app.css") as asset:  # static files: cached, revalidated
+        assert "no-store" not in asset.headers["Cache-Control"]
 
 
 def test_assets_are_served_locally(client):

@@ -323,7 +323,7 @@ def pdf_response(invoice: Invoice, *, disposition: str) -> Response:
     """The bytes stored at issue (checked against their SHA-256), never a new rendering."""
     return Response(services.stored_pdf(db.session, invoice), mimetype="application/pdf",
                     headers={"Content-Disposition": f'{disposition}; filename="{invoice.number}.pdf"',
-                             "Cache-Control": "private, max-age=0"})
+                             "Cache-Control": "private, no-store"})
 
 
 # --- sponsors ------------------------------------------------------------------------------------

@@ -20,6 +20,9 @@ def test_pay_page_shows_the_invoice_bank_details_and_payment(client, stripe):
     assert f"form-action 'self' {stripe.url}" in response.headers["Content-Security-Policy"]
     pdf = client.get(f"/pay/{token}/invoice.pdf")
     assert pdf.status_code == 200 and pdf.data == invoicing.stored_pdf(db.session, invoice)
+    # Behind a secret link: no cache keeps the page or the invoice.
+    assert response.headers["Cache-Control"] == "no-store"
+    assert pdf.headers["Cache-Control"] == "private, no-store"
 
 
 def test_tampered_or_unknown_tokens_get_404(client, stripe):
