@@ -291,6 +291,17 @@ def problems(session, limit: int = 20) -> list[str]:
     return ([broken] if broken else []) + unchained_rows(connection, limit, pending)
 
 
+def differs_from_noted(connection, position: int, noted: str) -> list[str]:
+    """A head noted earlier (``position``, its ``chain_hash``) that the chain no longer passes
+    through: the chain was rewritten from there or before (empty when it still holds)."""
+    stored = connection.execute(select(ChainLink.chain_hash)
+                                .where(ChainLink.position == position)).scalar()
+    if stored == noted:
+        return []
+    return [f"the hash chain no longer passes through the head noted at link {position} "
+            f"({noted[:16]}...): it was rewritten from there or before"]
+
+
 def head(connection) -> tuple[int, str]:
     """(number of links, hash of the last link): write it down to compare later."""
     return _head(connection)

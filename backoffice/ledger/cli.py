@@ -84,9 +84,17 @@ def fund_balances_command(as_of, fmt):
 
 
 @ledger_cli.command("verify")
-def verify_command():
+@click.option("--head", "noted", metavar="LINK:HASH", default=None,
+              help="A chain head printed by an earlier verify: check that the chain still "
+                   "passes through it (a rewrite of the whole chain does not).")
+def verify_command(noted):
     """Check every invariant of the ledger; exit 1 and list what is wrong."""
     found = problems(db.session)
+    if noted:
+        position, _, expected = noted.partition(":")
+        if not position.isdigit() or not expected:
+            raise click.ClickException("Give the head as LINK:HASH, e.g. 1234:9f86d08...")
+        found.extend(chain.differs_from_noted(db.session.connection(), int(position), expected))
     if found:
         for problem in found:
             click.echo(problem, err=True)
@@ -95,7 +103,8 @@ def verify_command():
     click.echo("The ledger is consistent: every entry balances per currency and per fund, "
                "the cached totals equal the postings, and the hash chain over the entries and "
                "the audit log is unbroken.")
-    click.echo(f"Chain head: link {links} {head} (note it: a rewrite of the books changes it).")
+    click.echo(f"Chain head: {links}:{head} (note it, and check it later with --head: a "
+               f"rewrite of the books changes it).")
 
 
 @ledger_cli.command("rebuild-totals")

@@ -69,7 +69,28 @@ def test_verify_prints_the_head_of_the_chain(app, books, session):
     head = _links(session)[-1]
     result = _verify(app)
     assert result.exit_code == 0, result.output
-    assert f"link {head.position} {head.chain_hash}" in result.output
+    assert f"Chain head: {head.position}:{head.chain_hash}" in result.output
+    again = app.test_cli_runner().invoke(
+        args=["ledger", "verify", "--head", f"{head.position}:{head.chain_hash}"])
+    assert again.exit_code == 0, again.output
+
+
+def test_a_chain_rewritten_from_the_start_is_caught_by_the_head_noted_before(app, books, session):
+    books.post(DAY, ("6100", books.general, "1"), ("1200", books.general, "-1"))
+    target = books.post(DAY, ("6100", books.general, "2"), ("1200", books.general, "-2"))
+    noted = _verify(app).output.split("Chain head: ")[1].split()[0]
+    with Outsider(app.config["SQLALCHEMY_DATABASE_URI"]) as outsider:
+        # The owner changes an entry, then throws the chain away and builds it again.
+        _past_the_triggers(outsider, *_balanced_rewrite(outsider.backend, target),
+                           "DELETE FROM integrity_chain")
+    with db.engine.begin() as connection:
+        chain.link_unchained(connection)
+    assert app.test_cli_runner().invoke(args=["ledger", "rebuild-totals"]).exit_code == 0
+    assert _verify(app).exit_code == 0  # the chain alone cannot know: it is whole again
+    result = app.test_cli_runner().invoke(args=["ledger", "verify", "--head", noted])
+    assert result.exit_code == 1
+    assert (f"the hash chain no longer passes through the head noted at link "
+            f"{noted.split(':')[0]}") in result.output
 
 
 def test_a_balanced_pair_cannot_be_added_to_an_entry_posted_earlier(app, books, session):
