@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
 
 from ..core.db import utcnow
 from ..extensions import db
@@ -57,7 +58,8 @@ def find(session, secret: str | None, now: datetime | None = None) -> UserSessio
     if not secret:
         return None
     now = now or utcnow()
-    record = session.scalar(select(UserSession).where(UserSession.token_hash == _digest(secret)))
+    record = session.scalar(select(UserSession).options(joinedload(UserSession.user))
+                            .where(UserSession.token_hash == _digest(secret)))  # one query
     if record is None or _expired(record, now) or not record.user.active:
         return None
     if now - record.last_seen_at >= TOUCH_EVERY:
