@@ -46,8 +46,10 @@ def create_app(config: dict | None = None) -> Flask:
     _init_login(app)
 
     from . import models  # noqa: F401  (every table, for migrations and relationships)
+    from .core.logs import init_logging
     from .web import init_web
 
+    init_logging(app)  # first: the request id is set before the access check logs anything
     init_web(app)
     _register_cli(app)
     if app.config["ENV"] == "production":

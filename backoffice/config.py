@@ -1,7 +1,8 @@
 """Configuration: these defaults, then ``instance/config.py``, then the environment.
 
-Environment variables: ``SECRET_KEY``, ``DATABASE_URL`` and ``BACKOFFICE_<KEY>`` for any other key
-(``BACKOFFICE_MAIL_SERVER=smtp.example.org`` sets ``MAIL_SERVER``). Values that parse as JSON
+Environment variables: ``SECRET_KEY``, ``DATABASE_URL``, ``LOG_FORMAT``, ``LOG_LEVEL``,
+``REDIS_URL`` and ``BACKOFFICE_<KEY>`` for any other key (``BACKOFFICE_MAIL_SERVER=smtp.example.org``
+sets ``MAIL_SERVER``). Values that parse as JSON
 (numbers, ``true``/``false``) are taken as such, everything else as a string.
 """
 from __future__ import annotations
@@ -113,6 +114,14 @@ class Defaults:
     # board resolution that an award above a programme's board threshold needs.
     GRANTS_BOARD_MEMBERS: list[str] = []
 
+    # Operations: log lines as text or one JSON object a line (``LOG_FORMAT=json``), each with
+    # the request id; Redis, when configured, is checked by /readyz and `backoffice doctor`.
+    LOG_FORMAT = "text"  # text | json
+    LOG_LEVEL = "INFO"
+    REDIS_URL: str | None = None
+    # `backoffice backup` writes its archives here (default: instance/backups).
+    BACKUP_FOLDER: str | None = None
+
     # Public forms (join the association, apply for a grant): refused when sent faster than this,
     # and limited per address and per email address.
     PUBLIC_FORM_MIN_FILL_SECONDS = 4
@@ -138,6 +147,9 @@ def from_environment(environ=os.environ) -> dict:
         values["SECRET_KEY"] = environ["SECRET_KEY"]
     if environ.get("DATABASE_URL"):
         values["SQLALCHEMY_DATABASE_URI"] = environ["DATABASE_URL"]
+    for name in ("LOG_FORMAT", "LOG_LEVEL", "REDIS_URL"):
+        if environ.get(name):
+            values[name] = environ[name]
     return values
 
 

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import inspect, text
 
 from ..extensions import db
+from . import health
 from .db import transaction
 from .protection import app_role_grants
 
@@ -34,14 +35,17 @@ def _weasyprint_problem() -> str | None:
 @click.command("doctor")
 @with_appcontext
 def doctor():
-    """Check the database, PDF rendering and the browser used by the tests."""
+    """Check the database, migrations, Redis, storage, PDF rendering and the test browser."""
     problems = 0
-    try:
-        db.session.execute(text("SELECT 1"))
-        click.echo(f"ok    database {db.engine.url.render_as_string(hide_password=True)}")
-    except Exception as error:  # noqa: BLE001 (report any failure to connect)
-        problems += 1
-        click.echo(f"FAIL  database: {error}")
+    for check in health.readiness():
+        if check.name == "database" and check.ok:
+            click.echo(f"ok    database {db.engine.url.render_as_string(hide_password=True)}")
+        elif check.ok:
+            click.echo(f"ok    {check.name} {check.detail}".rstrip())
+        else:
+            problems += 1
+            click.echo(f"FAIL  {check.name}: {check.reason} ({check.detail})" if check.detail
+                       else f"FAIL  {check.name}: {check.reason}")
     if sqlite3.sqlite_version_info < MIN_SQLITE:
         problems += 1
         click.echo(f"FAIL  SQLite {sqlite3.sqlite_version} is too old: the app needs "

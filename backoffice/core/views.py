@@ -4,9 +4,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from ..extensions import db
+from . import health as health_checks
 from . import tasks
 from .audit import AuditEvent
 from .permissions import Permission, login_required, public, requires
@@ -31,8 +32,24 @@ def dashboard():
 @bp.route("/healthz")
 @public
 def health():
-    db.session.execute(text("SELECT 1"))
+    """The process is alive (nothing else is asked: a slow database must not get it restarted)."""
     return {"status": "ok"}
+
+
+@bp.route("/readyz")
+@public
+def ready():
+    """Whether this instance can serve: each check by name, ok or why not (no hosts, no URLs)."""
+    checks = health_checks.readiness()
+    for check in checks:
+        if not check.ok:
+            current_app.logger.warning("readiness: %s %s (%s)", check.name, check.reason,
+                                       check.detail)
+    ready = all(check.ok for check in checks)
+    body = {"status": "ready" if ready else "not ready",
+            "checks": {check.name: "ok" if check.ok else f"failed: {check.reason}"
+                       for check in checks}}
+    return body, 200 if ready else 503
 
 
 @bp.route("/audit")

@@ -114,15 +114,19 @@ def webhook():
         stripe_api.verify_signature(payload, request.headers.get("Stripe-Signature", ""))
         event = services.parse(payload)
     except (stripe.SignatureVerificationError, services.BadEvent) as error:
+        current_app.logger.warning("stripe webhook refused: %s", error)
         return {"error": str(error)}, 400
     try:
         with transaction():
             outcome = services.receive(db.session, payload, event)
     except Exception as error:  # noqa: BLE001 (any failure: keep the event, let Stripe retry)
-        current_app.logger.exception("Stripe event could not be processed")
+        current_app.logger.exception("stripe webhook %s %s failed: %s", event.get("id"),
+                                     event.get("type"), error)
         with transaction():
             services.record_failure(db.session, payload, error)
         return {"error": "processing failed; the event is stored and will be retried"}, 500
+    current_app.logger.info("stripe webhook %s %s %s", outcome.event_id, event.get("type"),
+                            outcome.status)
     return {"id": outcome.event_id, "status": outcome.status}
 
 

@@ -321,3 +321,24 @@ def test_events_page_lists_and_replays(client, users, stripe, invoice):
     response = post_form(client, f"/payments/events/{event_data['id']}/replay", {},
                          token_from="/payments/events")
     assert response.status_code == 302 and count(JournalEntry) == entries
+
+
+def test_every_delivery_logs_its_outcome_in_one_line(app, client, stripe, invoice, caplog):
+    completed = checkout(client, stripe, invoice)
+    event_data = sis.event("checkout.session.completed", completed)
+    caplog.set_level("INFO", logger="backoffice")
+    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"  # Stripe unreachable: processing fails
+    post(client, event_data)
+    app.config["STRIPE_API_BASE"] = stripe.url
+    post(client, event_data)
+    post(client, event_data)
+    payload, headers = sis.delivery(event_data)
+    headers["Stripe-Signature"] = sis.sign(payload, secret="whsec_other")
+    client.post("/stripe/webhook", data=payload, headers=headers)
+    outcomes = [record.getMessage().splitlines()[0] for record in caplog.records
+                if record.getMessage().startswith("stripe webhook")]
+    event_id = event_data["id"]
+    assert outcomes[0].startswith(f"stripe webhook {event_id} checkout.session.completed failed: ")
+    assert outcomes[1:3] == [f"stripe webhook {event_id} checkout.session.completed processed",
+                             f"stripe webhook {event_id} checkout.session.completed duplicate"]
+    assert outcomes[3].startswith("stripe webhook refused: ") and len(outcomes) == 4
