@@ -19,8 +19,10 @@ from backoffice.core.errors import Conflict, PermissionDenied, ValidationError
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
 from backoffice.expenses import payouts
+from backoffice.expenses.models import PayoutBatch
 from backoffice.extensions import db
 from backoffice.funds.services import Overspend
+from backoffice.grants.models import Status as GrantStatus
 from backoffice.invoicing import credits, state
 from backoffice.invoicing import services as invoicing
 from backoffice.invoicing.models import (
@@ -36,6 +38,8 @@ from backoffice.ledger.integrity import problems
 from backoffice.ledger.models import JournalEntry
 
 from ..concurrency import at_once
+from ..grants.conftest import eur as grant_eur
+from ..grants.conftest import grants, make_application  # noqa: F401 (grants: a fixture)
 from ..invoicing.factories import issued
 from ..sponsorship import active_group, approved, give
 from .test_providers import ACME_IBAN, acme, batch, line, statement  # noqa: F401 (fixtures)
@@ -526,3 +530,26 @@ def test_two_approvers_at_once_write_off_once(app, session, bank, treasurer, acm
     assert db.session.scalar(select(func.sum(InvoicePayment.amount)).where(
         InvoicePayment.invoice_id == ids[3])) == 30000
     books_sound(db.session)
+
+
+def test_a_grant_payout_debited_with_a_charge_or_a_little_short_is_matched_with_the_difference(
+        session, bank, treasurer, grants):
+    make_application(grants, GrantStatus.PAID, amount=grant_eur(800))
+    paid_by = session.scalar(select(PayoutBatch).order_by(PayoutBatch.id.desc()))
+    assert [item.source_kind for item in paid_by.items] == ["grant"]
+    long, short = statement(session, bank, treasurer, [
+        line(-paid_by.total - 250, "SEPA grant", refs=(f"{paid_by.message_id}-1",)),
+        line(-paid_by.total + 40, "SEPA grant", refs=(f"{paid_by.message_id}-1",))])
+    item = [("payout_batch", str(paid_by.id))]
+    match = accept(session, bank, [long], item, treasurer,
+                   Difference(How.ACCOUNT, account=ledger.account_by_role(session, "bank_fees"),
+                              fund=grants.fund))
+    assert {(p.account.role, p.fund_id, p.amount) for p in match.journal_entry.postings} == {
+        ("bank", grants.fund.id, -250), ("bank_fees", grants.fund.id, 250)}
+    assert item[0] not in services.open_items(session, bank).items
+    books_sound(session)
+    undo(session, match, treasurer)
+    match = accept(session, bank, [short], item, treasurer, Difference(How.WRITE_OFF))
+    assert postings(match.journal_entry) == [("bank", 40), ("bank_fees", -40)]
+    assert item[0] not in services.open_items(session, bank).items
+    books_sound(session)
