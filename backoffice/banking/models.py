@@ -131,6 +131,9 @@ class BankLine(db.Model):
     bank_reference: Mapped[str] = mapped_column(String(100), default="")
     transaction_code: Mapped[str] = mapped_column(String(40), default="")
     reversal: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A transfer that came back: the ISO 20022 return reason ("AC04", "MD07"; "RETURN" when
+    #: the bank names none). Such lines are offered the transfers they return.
+    return_reason: Mapped[str] = mapped_column(String(35), default="", server_default="")
     charges: Mapped[int | None] = mapped_column(BigInteger)
     details: Mapped[list | None] = mapped_column(JSONValue)
     dedup_key: Mapped[str] = mapped_column(String(80))

@@ -479,7 +479,8 @@ def _line_row(bank_account, statement_id: int, key: str, line: ParsedLine) -> di
         "counterparty_bic": line.counterparty_bic[:11], "remittance": line.remittance[:4000],
         "references": " ".join(line.references)[:4000],
         "bank_reference": line.bank_reference[:100], "transaction_code": line.transaction_code[:40],
-        "reversal": line.reversal, "charges": line.charges, "details": line.details or None,
+        "reversal": line.reversal, "return_reason": line.return_reason[:35],
+        "charges": line.charges, "details": line.details or None,
         "dedup_key": key, "status": "open", "match_id": None,
     }
 

@@ -63,6 +63,8 @@ def camt053(iban: str, statements: Sequence[ParsedStatement], *, message_id: str
                           f"</FinInstnId></{agent}></RltdAgts>")
             if line.remittance:
                 tx.append(f"<RmtInf><Ustrd>{escape(line.remittance[:140])}</Ustrd></RmtInf>")
+            if line.return_reason:
+                tx.append(f"<RtrInf><Rsn><Cd>{escape(line.return_reason)}</Cd></Rsn></RtrInf>")
             tx.append("</TxDtls>")
             parts.append(
                 f'<Ntry><Amt Ccy="{currency}">{_decimal(line.amount, currency)}</Amt>'
@@ -73,8 +75,9 @@ def camt053(iban: str, statements: Sequence[ParsedStatement], *, message_id: str
                 + (f"<AcctSvcrRef>{escape(line.bank_reference)}</AcctSvcrRef>"
                    if line.bank_reference else "")
                 + "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>"
-                + ("RCDT" if credit else "ICDT") + "</Cd><SubFmlyCd>"
-                + ("ESCT" if credit else "DMCT") + "</SubFmlyCd></Fmly></Domn></BkTxCd>"
+                + ("ICDT" if line.return_reason or not credit else "RCDT") + "</Cd><SubFmlyCd>"
+                + ("RRTN" if line.return_reason else "ESCT" if credit else "DMCT")
+                + "</SubFmlyCd></Fmly></Domn></BkTxCd>"
                 + "<NtryDtls>" + "".join(tx) + "</NtryDtls></Ntry>")
         parts.append("</Stmt>")
     parts.append("</BkToCstmrStmt></Document>\n")

@@ -238,3 +238,44 @@ class PayoutItem(db.Model):
     @property
     def money(self) -> Money:
         return Money(self.amount, self.currency)
+
+
+class PayoutReturn(db.Model):
+    """A transfer of an executed batch that the bank sent back (wrong IBAN, closed account, the
+    payee deceased), with the ISO 20022 reason. Accepting it took the payment back in the books
+    (``entry_id``: Dr bank / Cr the liability the batch had debited, linked to the batch's entry
+    through ``item.batch.payment_entry_id``) and made the payable open again.
+
+    What may never happen twice is enforced by the database: one active return per transfer (a
+    partial unique index), so a return line accepted twice, or by two treasurers at once, takes a
+    payment back once. Undoing (the bank match undone) sets ``undone_at``; nothing is deleted.
+    """
+
+    __tablename__ = "payout_returns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("payout_items.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    returned_on: Mapped[date] = mapped_column(Date)
+    reason_code: Mapped[str] = mapped_column(String(35))
+    #: The bank match whose line brought the money back (banking's id; no import of banking).
+    bank_match_id: Mapped[int | None] = mapped_column(BigInteger)
+    entry_id: Mapped[int | None] = mapped_column(BigIntKey, ForeignKey("journal_entries.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    undo_entry_id: Mapped[int | None] = mapped_column(BigIntKey, ForeignKey("journal_entries.id"))
+
+    item: Mapped[PayoutItem] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("uq_payout_returns_active_item", "item_id", unique=True,
+              sqlite_where=text("undone_at IS NULL"), postgresql_where=text("undone_at IS NULL")),
+    )
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)

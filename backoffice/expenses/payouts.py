@@ -39,6 +39,16 @@ services module (``create_app`` imports every package's views, which import thei
             # The batch was cancelled: the document is payable again. Usually nothing to do.
             ...
 
+        def returned(self, session, item, batch, returned: PayoutReturn, actor) -> None:
+            # The bank sent the executed transfer back (``returns.record_return``; the books
+            # already owe it again): the document is payable again; tell the payee why
+            # (``returns.describe(returned.reason_code)``) and how to correct the account.
+            ...
+
+        def return_undone(self, session, item, batch, returned: PayoutReturn, actor) -> None:
+            # That return was matched by mistake: the document is paid after all.
+            ...
+
     payouts.register(GrantPayables())
 
 A ``Payable`` carries everything the batch needs: the payee's name, IBAN and BIC (validate them
@@ -53,6 +63,7 @@ A batch is identified on the bank side by its ``message_id`` (the file's MsgId; 
 ``message_id + "-1"``), it is debited as one batch booking of ``batch.total``, and each transfer
 carries ``end_to_end_id`` = ``<reference>-PB<batch id>`` (unique). ``batch_by_message_id`` and
 ``item_by_end_to_end_id`` find them again; the execution entry has source ``("payout_batch", id)``.
+A transfer the bank sends back comes as a credit naming that end-to-end id: see ``returns``.
 """
 from __future__ import annotations
 
@@ -125,6 +136,11 @@ class PayableSource(Protocol):
     def executed(self, session, item: PayoutItem, batch: PayoutBatch, actor) -> None: ...
 
     def released(self, session, item: PayoutItem, batch: PayoutBatch, actor) -> None: ...
+
+    def returned(self, session, item: PayoutItem, batch: PayoutBatch, returned, actor) -> None: ...
+
+    def return_undone(self, session, item: PayoutItem, batch: PayoutBatch, returned,
+                      actor) -> None: ...
 
 
 _SOURCES: dict[str, PayableSource] = {}

@@ -32,7 +32,7 @@ from ..funds.services import check_spending
 from ..groups.models import GroupStatus, MemberGroup
 from ..ledger.models import Account, AccountType, Fund, FundKind
 from ..ledger.services import Line, account_by_role, general_fund, post_entry
-from . import payouts
+from . import payouts, returns
 from .models import ClaimApproval, ClaimLine, ClaimReceipt, ClaimStatus, ExpenseClaim
 
 PAYABLES_ROLE = "payables"
@@ -367,6 +367,80 @@ class ClaimPayables:
 
     def released(self, session, item, batch, actor) -> None:
         """The claim stays approved and can go into the next batch."""
+
+    def returned(self, session, item, batch, returned, actor) -> None:
+        """The bank sent the payment back: the claim is approved (payable) again, and the
+        claimant is asked to check the account and correct the IBAN on the claim's page."""
+        claim = session.get(ExpenseClaim, int(item.source_id))
+        if claim.status is not ClaimStatus.PAID:
+            raise InvalidTransition(f"Claim {claim.ref} is {claim.status.value}, not paid.")
+        claim.status, claim.paid_on = ClaimStatus.APPROVED, None
+        _flush(session, claim)
+        reason = returns.describe(returned.reason_code)
+        audit.record(session, actor, "expense_claim.payment_returned", "expense_claim", claim.id,
+                     summary=f"{claim.ref}: {item.end_to_end_id} returned by the bank ({reason})",
+                     before={"status": ClaimStatus.PAID},
+                     after={"status": ClaimStatus.APPROVED, "reason": returned.reason_code,
+                            "return": returned.id})
+        _tell_claimant(session, claim, "payment returned by the bank",
+                       f"the payment of your expense claim {claim.ref} to "
+                       f"{IBAN(claim.iban).formatted} ({claim.payee_name}) came back from the "
+                       f"bank on {returned.returned_on.isoformat()}: {reason}.\n\nPlease check "
+                       f"the account details and correct the IBAN on the claim's page:\n"
+                       f"{_claim_url(claim)}\n\nThe claim stays approved and will be paid "
+                       f"with the next payout batch once the IBAN is right.")
+
+    def return_undone(self, session, item, batch, returned, actor) -> None:
+        claim = session.get(ExpenseClaim, int(item.source_id))
+        if claim.status is not ClaimStatus.APPROVED:
+            raise InvalidTransition(f"Claim {claim.ref} is {claim.status.value}, not approved.")
+        claim.status, claim.paid_on = ClaimStatus.PAID, batch.executed_on
+        _flush(session, claim)
+        audit.record(session, actor, "expense_claim.return_undone", "expense_claim", claim.id,
+                     summary=f"{claim.ref}: the return of {item.end_to_end_id} was undone; paid",
+                     before={"status": ClaimStatus.APPROVED}, after={"status": ClaimStatus.PAID})
+
+
+def _claim_url(claim: ExpenseClaim) -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/expenses/claims/{claim.id}"
+
+
+def may_correct_iban(claim: ExpenseClaim, user: User) -> bool:
+    """The claimant, an organiser of the claim's group or a treasurer may correct the account
+    of an approved claim that is not in a payout batch (after a return, or before payment)."""
+    return claim.status is ClaimStatus.APPROVED and (
+        claim.claimant_id == user.id or user.can(Permission.EXPENSES_APPROVE)
+        or (claim.group_id is not None and claim.group_id in (user.organised_group_ids or ())))
+
+
+def correct_iban(session, claim: ExpenseClaim, *, iban: str, bic: str = "",
+                 payee_name: str | None = None, actor: User) -> ExpenseClaim:
+    """Change where an approved claim is paid (the payee's bank sent a payment back, or the
+    claimant noticed a typo). Refused once the claim is in a payout batch."""
+    session.refresh(claim, with_for_update=True)
+    if not may_correct_iban(claim, actor):
+        if claim.status is not ClaimStatus.APPROVED:
+            raise InvalidTransition(f"Claim {claim.ref} is {claim.status.value}: its account "
+                                    f"can be corrected only while it waits for payment.")
+        raise PermissionDenied("Only the claimant, an organiser of the group or a treasurer "
+                               "can correct the account.")
+    batch = payouts.active_item_for(session, ClaimPayables.kind, claim.id)
+    if batch is not None:
+        raise InvalidTransition(f"Claim {claim.ref} is in payout batch {batch.batch.message_id}; "
+                                f"the account can be corrected if that batch is cancelled.")
+    iban, bic = normalise_iban(iban, bic)
+    payee = claim.payee_name if payee_name is None else _text(
+        payee_name, "name of the account holder", "payee_name", 70)
+    before = {"iban": claim.iban, "bic": claim.bic, "payee_name": claim.payee_name}
+    after = {"iban": iban, "bic": bic, "payee_name": payee}
+    if before == after:
+        raise ValidationError("That is the account the claim already has.", field="iban")
+    claim.iban, claim.bic, claim.payee_name = iban, bic, payee
+    _flush(session, claim)
+    audit.record(session, actor, "expense_claim.iban_corrected", "expense_claim", claim.id,
+                 summary=f"{claim.ref}: account corrected to {IBAN(iban).formatted}",
+                 before=before, after=after)
+    return claim
 
 
 payouts.register(ClaimPayables())

@@ -13,6 +13,10 @@ def _money(application: Application, minor: int | None) -> str:
     return Money(minor or 0, application.currency).format(current_app.config["DEFAULT_LOCALE"])
 
 
+def _iban(value: str | None) -> str:
+    return " ".join(value[i:i + 4] for i in range(0, len(value), 4)) if value else ""
+
+
 def _messages(application: Application, action: str, reason: str, extra: dict) -> tuple[str, str]:
     """(subject, the paragraph that says what happened and what comes next)."""
     a = application
@@ -58,6 +62,13 @@ def _messages(application: Application, action: str, reason: str, extra: dict) -
                     f"{_money(a, extra.get('amount'))} of your grant for {ref} has been paid to "
                     f"the account you gave us ({_money(a, a.amount_paid)} of {awarded} paid so "
                     "far)."),
+        "payment_returned": (
+            f"Payment of your grant {a.reference} came back",
+            f"we sent {_money(a, extra.get('amount'))} of your grant for {ref} to the account "
+            f"{_iban(extra.get('iban'))} ({a.account_holder}), but the bank returned it: "
+            f"{reason}.\n\nPlease check the account details and send the correct IBAN and "
+            "account holder to the treasurer (reply to this email); we will pay again with the "
+            "next payout once the account is right."),
         "paid": (f"Your grant {a.reference} is paid in full",
                  f"the whole grant of {awarded} for {ref} has been paid. After the event, "
                  f"please send your report back by {due}."),

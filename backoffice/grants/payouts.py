@@ -18,6 +18,7 @@ from ..core.bounds import as_id
 from ..core.errors import ValidationError
 from ..core.money import Money
 from ..expenses import payouts as batches
+from ..expenses.returns import describe
 from ..ledger.services import account_by_role
 from .models import Disbursement, DisbursementStatus
 
@@ -93,6 +94,18 @@ class GrantPayables:
 
     def released(self, session, item, batch, actor) -> None:
         """The batch was cancelled: the payment waits for the next batch."""
+
+    def returned(self, session, item, batch, returned, actor) -> None:
+        """The bank sent the payment back: it waits for the next batch again."""
+        from .services import record_return  # noqa: PLC0415 (services imports this module)
+
+        record_return(session, session.get(Disbursement, int(item.source_id)),
+                      reason=describe(returned.reason_code), returned_on=returned.returned_on,
+                      actor=actor)
+
+    def return_undone(self, session, item, batch, returned, actor) -> None:
+        """The return was matched by mistake: the payment counts as made by the batch."""
+        self.executed(session, item, batch, actor)
 
 
 batches.register(GrantPayables())

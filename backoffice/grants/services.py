@@ -98,6 +98,9 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status, str]] = {
     "report": (frozenset({S.PAID, S.REPORT_DUE, S.REPORT_OVERDUE}), S.REPORT_RECEIVED,
                "reported on"),
     "close": (frozenset({S.REPORT_RECEIVED}), S.CLOSED, "closed"),
+    # The bank sent a payment of a fully paid grant back: the grant waits for payment again.
+    "payment_returned": (frozenset({S.PAID, S.REPORT_DUE, S.REPORT_OVERDUE}), S.APPROVED,
+                         "given back a returned payment"),
 }
 #: Which email each transition sends (the action's own name unless listed).
 MAIL_FOR = {"submit": "submitted", "request_information": "information_requested",
@@ -899,6 +902,62 @@ def record_payment(session, disbursement: Disbursement, *, batch_ref: str, paid_
         _transition(session, application, "paid", actor)
     else:
         applicant_mail(session, application, "payment", amount=disbursement.amount)
+    return disbursement
+
+
+def record_return(session, disbursement: Disbursement, *, reason: str, returned_on: date,
+                  actor) -> Disbursement:
+    """The payout hook for a transfer the bank sent back (``expenses.returns``; the books owe
+    the payment again already): the payment waits for the next payout batch, the grant counts
+    it as unpaid (a fully paid grant is approved again) and the applicant is asked to check the
+    account. ``reason`` is what the bank said, in words."""
+    disbursement = session.scalars(select(Disbursement).where(Disbursement.id == disbursement.id)
+                                   .with_for_update(of=Disbursement)
+                                   .execution_options(populate_existing=True)).one()
+    if disbursement.status is not DisbursementStatus.PAID:
+        raise InvalidTransition(f"Payment {disbursement.end_to_end_id} is "
+                                f"{disbursement.status.value}, not paid.")
+    application = _locked(session, disbursement.application)
+    money = Money(disbursement.amount, disbursement.currency)
+    batch_ref = disbursement.batch_ref
+    disbursement.status = DisbursementStatus.READY
+    disbursement.batch_ref = disbursement.paid_on = disbursement.entry_id = None
+    application.amount_paid -= disbursement.amount
+    text = (f"{money.format()} ({batch_ref}) returned by the bank on {returned_on.isoformat()}: "
+            f"{reason}")
+    if can_do(application, "payment_returned"):
+        _transition(session, application, "payment_returned", actor, reason=text, mail=False)
+    else:
+        _event(session, application, "payment_returned", actor, reason=text)
+    audit.record(session, actor, "grant.payment_returned", "grant_application", application.id,
+                 summary=f"{application.reference}: {text}"[:500],
+                 after={"disbursement": disbursement.id, "status": DisbursementStatus.READY})
+    applicant_mail(session, application, "payment_returned", reason=reason,
+                   amount=disbursement.amount, iban=disbursement.iban)
+    return disbursement
+
+
+def correct_payee(session, disbursement: Disbursement, *, iban: str, payee_name: str,
+                  actor) -> Disbursement:
+    """The treasurer corrects where a waiting payment goes (after a return, the applicant sent
+    the right account); the application keeps the new account for later payments too."""
+    if disbursement.status is not DisbursementStatus.READY:
+        raise InvalidTransition("Only a payment that waits for its payout can be changed.")
+    _check_not_in_batch(session, disbursement)
+    iban, _bic = normalise_iban(iban)
+    payee_name = _required_text(payee_name, "payee_name", "give the account holder's name", 70)
+    before = {"iban": disbursement.iban, "payee_name": disbursement.payee_name}
+    if before == {"iban": iban, "payee_name": payee_name}:
+        raise ValidationError("That is the account the payment already goes to.", field="iban")
+    application = _locked(session, disbursement.application)
+    disbursement.iban, disbursement.payee_name = iban, payee_name
+    application.iban, application.account_holder = iban, payee_name
+    session.flush()
+    _event(session, application, "account_corrected", actor, public=False,
+           reason=f"payment {disbursement.end_to_end_id} now goes to {iban}")
+    audit.record(session, actor, "grant.payee_corrected", "grant_application", application.id,
+                 summary=f"{application.reference}: payment {disbursement.end_to_end_id} to "
+                         f"{iban}", before=before, after={"iban": iban, "payee_name": payee_name})
     return disbursement
 
 

@@ -302,9 +302,13 @@ def _entry(x: _Paths, element: Element, where: str) -> ParsedLine | None:
         instructed = tx.amount("AmtDtls/InstdAmt/Amt", tx_where)
         if instructed and instructed[1] != currency:
             detail["original_amount"], detail["original_currency"] = instructed
-        reason = tx.first("RtrInf/Rsn/Cd", "RtrInf/AddtlInf")
-        if reason:
-            detail["return_reason"] = reason
+        reason = tx.first("RtrInf/Rsn/Cd", "RtrInf/Rsn/Prtry")
+        explained = " ".join(clean(a.text) for a in tx.all("RtrInf/AddtlInf") if a.text)
+        if reason or explained:
+            detail["return_reason"] = reason or explained
+            line.return_reason = line.return_reason or (reason or "RTRN")[:35]
+            if explained:
+                detail["return_information"] = explained
         line.details.append(detail)
         texts.append(text or tx.text("AddtlTxInf"))
         references += refs + structured

@@ -43,6 +43,9 @@ class ParsedLine:
     bank_reference: str = ""       # the bank's own unique reference for the entry, if any
     transaction_code: str = ""     # BkTxCd / GVC / MT940 transaction type
     reversal: bool = False
+    #: The ISO 20022 reason a transfer came back (CAMT RtrInf, MT940 /RTRN/ or a German return):
+    #: "AC04", "MD07", ...; '' for anything else.
+    return_reason: str = ""
     charges: int | None = None     # charges the bank reports for the entry (minor units)
     details: list[dict] = field(default_factory=list)  # batch transactions, original amounts
     where: str = ""                # "statement 1, entry 3": for messages

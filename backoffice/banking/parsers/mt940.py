@@ -209,7 +209,29 @@ def _line(data: dict, statement: ParsedStatement, where: str) -> ParsedLine:
         reversal=status.upper().startswith("R"), where=where)
     if data.get("posting_text"):
         line.details.append({"posting_text": clean(data.get("posting_text"))})
+    line.return_reason = _return_reason(line.transaction_code, details, remittance,
+                                        clean(data.get("posting_text")))
     return line
+
+
+#: German banks book a returned SEPA transfer with business transaction code (GVC) 159.
+GERMAN_RETURN_CODES = ("159",)
+REASON_CODE = re.compile(r"\b([A-Z]{2}\d{2}|FOCR|CUST|DUPL|TECH|FRAD|NARR)\b")
+
+
+def _return_reason(code: str, details: str, remittance: str, posting_text: str) -> str:
+    """The reason of a returned transfer, where the :86: says it cheaply: the Dutch
+    ``/RTRN/AC04/`` slash code, or a German return (GVC 159, or "RETOURE"/"RUECKUEBERWEISUNG"
+    in the posting text) with the ISO reason code in its text ("RETURN", when it names none)."""
+    dutch = _slash_codes(details).get("RTRN", "") if "/RTRN/" in details else ""
+    if dutch:
+        return dutch.split("/")[0][:35]
+    german = code in GERMAN_RETURN_CODES or any(
+        word in posting_text.upper() for word in ("RETOURE", "RUECKUEBERWEISUNG", "RÜCKÜBERWEISUNG"))
+    if not german:
+        return ""
+    found = REASON_CODE.search(f"{remittance} {details}".upper())
+    return found.group(1) if found else "RETURN"
 
 
 def _slash_codes(details: str) -> dict[str, str]:

@@ -1,0 +1,170 @@
+"""Transfers the bank sent back: a payout that did not reach the payee.
+
+A SEPA credit transfer of an executed batch can come back days later as a credit on the
+statement, naming the transfer's end-to-end id and an ISO 20022 return reason (AC04: account
+closed, AC01: wrong IBAN, MD07: the payee died, ...). The bank reconciliation recognises such a
+line (``banking/payout_returns.py``) and, when the treasurer accepts it, posts Dr bank / Cr the
+liability the batch had debited (``lines``) and calls ``record_return``: the return is recorded
+against the transfer, the transfer stops holding its payable (``PayoutItem.active``), and the
+payable source puts its document back to payable and asks the payee for correct account details
+(the source's ``returned`` hook). The next batch can pay it again.
+
+Returned twice, or accepted twice at the same moment: refused (``Conflict``), by the transfer's
+row lock and, underneath, the partial unique index on active returns.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..core import audit
+from ..core.db import utcnow
+from ..core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from ..core.money import Money
+from ..ledger.services import Line
+from . import payouts
+from .models import BatchStatus, PayoutBatch, PayoutItem, PayoutReturn
+
+#: ISO 20022 ExternalReturnReason1Code: the reasons banks give most for a returned transfer.
+REASONS = {
+    "AC01": "the IBAN is incorrect",
+    "AC03": "the account number is not valid",
+    "AC04": "the account is closed",
+    "AC06": "the account is blocked",
+    "AC13": "the account does not accept this kind of payment",
+    "AG01": "the account does not accept this transaction",
+    "AG02": "the bank operation code is not valid",
+    "AM05": "the payment was a duplicate",
+    "BE04": "the payee's address is missing",
+    "CNOR": "the payee's bank is not reachable",
+    "CUST": "the payee asked for it",
+    "DUPL": "the payment was a duplicate",
+    "FOCR": "the payment was cancelled on request",
+    "FRAD": "the payment looked fraudulent",
+    "MD07": "the account holder has died",
+    "MS02": "the payee refused it",
+    "MS03": "the bank gave no reason",
+    "RC01": "the BIC is incorrect",
+    "RR01": "the payee's identification is missing",
+    "RR02": "the payee's name or address is missing",
+    "RR03": "the payee's name or address is missing",
+    "RR04": "of regulatory reasons",
+    "TECH": "of a technical problem",
+}
+
+
+def describe(code: str) -> str:
+    """'AC04: the account is closed' (the code alone when it is not a known one)."""
+    code = (code or "").upper()
+    if code in ("", "RETURN"):
+        return "the bank gave no reason code"
+    reason = REASONS.get(code)
+    return f"{code}: {reason}" if reason else code
+
+
+def returnable(session, end_to_end_ids, currency: str) -> list[PayoutItem]:
+    """Transfers of executed batches in ``currency`` that these end-to-end ids name and that
+    are not returned already: what a return line can be."""
+    ids = sorted({i for i in end_to_end_ids if i})
+    found: list[PayoutItem] = []
+    for start in range(0, len(ids), 1000):
+        found += session.scalars(
+            select(PayoutItem).join(PayoutBatch, PayoutBatch.id == PayoutItem.batch_id)
+            .where(PayoutItem.end_to_end_id.in_(ids[start:start + 1000]),
+                   PayoutItem.active.is_(True), PayoutItem.currency == currency,
+                   PayoutBatch.status == BatchStatus.EXECUTED)
+            .options(selectinload(PayoutItem.batch)))
+    return found
+
+
+def lines(item: PayoutItem, amount: Money, reason_code: str) -> list[Line]:
+    """The ledger side of a return other than the bank: the liability the batch had debited,
+    credited again in the transfer's fund (the payable is owed again)."""
+    return [Line(item.liability_account, item.fund, -amount,
+                 f"Returned {item.end_to_end_id} ({reason_code})"[:200])]
+
+
+def partial_return(item: PayoutItem, amount: Money) -> ValidationError:
+    return ValidationError(
+        f"The bank returned {amount.format()} of the transfer {item.end_to_end_id} of "
+        f"{item.money.format()}: only a whole transfer comes back as a return. Book the line "
+        f"as an entry instead.")
+
+
+def active_return(session, item: PayoutItem) -> PayoutReturn | None:
+    return session.scalar(select(PayoutReturn).where(PayoutReturn.item_id == item.id,
+                                                     PayoutReturn.undone_at.is_(None)))
+
+
+def latest_return(session, kind: str, source_id) -> PayoutReturn | None:
+    """The last active return of a payable's transfers (for its page: why it is payable again)."""
+    return session.scalar(
+        select(PayoutReturn).join(PayoutItem, PayoutItem.id == PayoutReturn.item_id)
+        .where(PayoutItem.source_kind == kind, PayoutItem.source_id == str(source_id),
+               PayoutReturn.undone_at.is_(None))
+        .order_by(PayoutReturn.id.desc()).limit(1))
+
+
+def _locked_item(session, item_id: int) -> PayoutItem:
+    item = session.scalars(select(PayoutItem).where(PayoutItem.id == item_id)
+                           .with_for_update(of=PayoutItem)
+                           .execution_options(populate_existing=True)).one_or_none()
+    if item is None:
+        raise NotFound("No such transfer.")
+    return item
+
+
+def record_return(session, item: PayoutItem, *, amount: Money, returned_on: date,
+                  reason_code: str, actor, entry_id: int | None = None,
+                  bank_match_id: int | None = None) -> PayoutReturn:
+    """The bank sent ``item`` back: record it, free its payable, let its source make the
+    document payable again and tell the payee. The entry (``entry_id``) is the caller's."""
+    item = _locked_item(session, item.id)
+    batch = item.batch
+    if batch.status is not BatchStatus.EXECUTED:
+        raise InvalidTransition(f"Batch {batch.message_id} is {batch.status.value}: only a "
+                                f"transfer the bank executed can come back.")
+    earlier = active_return(session, item)
+    if earlier is not None or not item.active:
+        when = f" on {earlier.returned_on.isoformat()}" if earlier is not None else ""
+        raise Conflict(f"The transfer {item.end_to_end_id} was already returned{when}; it is "
+                       f"not taken back twice.")
+    if amount != item.money:
+        raise partial_return(item, amount)
+    reason_code = (reason_code or "RETURN").strip().upper()[:35]
+    returned = PayoutReturn(item_id=item.id, amount=amount.amount, currency=amount.currency,
+                            returned_on=returned_on, reason_code=reason_code,
+                            bank_match_id=bank_match_id, entry_id=entry_id,
+                            recorded_by_id=getattr(actor, "id", None))
+    session.add(returned)
+    item.active = False  # the payable may go into the next batch
+    session.flush()
+    payouts.source(item.source_kind).returned(session, item, batch, returned, actor)
+    audit.record(session, actor, "payout_item.returned", "payout_batch", batch.id,
+                 summary=f"{item.end_to_end_id} returned by the bank ({describe(reason_code)}), "
+                         f"{amount.format()}"[:500],
+                 after={"item": item.id, "return": returned.id, "reason": reason_code,
+                        "entry": entry_id, "original_entry": batch.payment_entry_id})
+    return returned
+
+
+def undo_return(session, returned: PayoutReturn, *, actor, undo_entry_id: int | None) -> None:
+    """The return was matched by mistake (its bank match undone): the transfer counts as paid
+    again. Refused once the payable is in another batch."""
+    if returned.undone_at is not None:
+        raise Conflict("This return was already undone.")
+    item = _locked_item(session, returned.item_id)
+    again = payouts.active_item_for(session, item.source_kind, item.source_id)
+    if again is not None:
+        raise Conflict(f"{item.end_to_end_id} is in payout batch {again.batch.message_id} "
+                       f"already; cancel that batch first.")
+    payouts.source(item.source_kind).return_undone(session, item, item.batch, returned, actor)
+    item.active = True
+    returned.undone_at, returned.undone_by_id = utcnow(), getattr(actor, "id", None)
+    returned.undo_entry_id = undo_entry_id
+    session.flush()
+    audit.record(session, actor, "payout_item.return_undone", "payout_batch", item.batch_id,
+                 summary=f"return of {item.end_to_end_id} undone",
+                 after={"item": item.id, "return": returned.id, "entry": undo_entry_id})
