@@ -86,6 +86,15 @@ class DecisionForm(FlaskForm):
     reject = SubmitField("Reject")
 
 
+class AccountForm(FlaskForm):
+    """Where an approved claim is paid (after the bank returned a payment to a wrong account)."""
+
+    payee_name = StringField("Account holder", validators=[DataRequired(), Length(max=70)])
+    iban = StringField("IBAN", validators=[DataRequired(), Length(max=42)])
+    bic = StringField("BIC", validators=[Length(max=11)], description="Optional.")
+    submit = SubmitField("Correct the account")
+
+
 class BatchForm(FlaskForm):
     requested_on = DateField("Execution date", validators=[DataRequired()], default=date.today,
                              description="The day the bank should pay.")

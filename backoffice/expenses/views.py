@@ -24,8 +24,9 @@ from ..core.uploads import send_stored
 from ..extensions import db
 from ..funds.services import available
 from ..ledger.models import Fund
-from . import payouts, services
+from . import payouts, returns, services
 from .forms import (
+    AccountForm,
     BatchForm,
     CancelBatchForm,
     ClaimForm,
@@ -119,13 +120,46 @@ def _may_decide(claim) -> bool:
             and all(a.approver_id != current_user.id for a in claim.approvals))
 
 
-def _claim_page(claim, form, status=200):
+def _claim_page(claim, form, status=200, account_form=None):
     decide = _may_decide(claim)
     item = payouts.active_item_for(db.session, services.ClaimPayables.kind, claim.id)
     held = available(db.session, claim.fund, claim.currency) if decide else None
+    returned = returns.latest_return(db.session, services.ClaimPayables.kind, claim.id) \
+        if claim.status is ClaimStatus.APPROVED else None
+    if item is not None or not services.may_correct_iban(claim, current_user) or (
+            returned is None and account_form is None):
+        account_form = None  # shown after a return (the service allows it any time it waits)
+    elif account_form is None:
+        account_form = AccountForm(formdata=None, payee_name=claim.payee_name,
+                                   iban=IBAN(claim.iban).formatted, bic=claim.bic or "")
     return render_template("expenses/claim.html", claim=claim, form=form if decide else None,
                            needed=services.approvals_needed(claim), item=item, held=held,
-                           short=held is not None and held < claim.amount), status
+                           short=held is not None and held < claim.amount, returned=returned,
+                           describe=returns.describe, account_form=account_form), status
+
+
+@bp.route("/claims/<int:claim_id>/account", methods=["POST"])
+@login_required  # the claimant, an organiser of the group or a treasurer (the service checks)
+def correct_account(claim_id: int):
+    claim = _claim(claim_id)
+    form = AccountForm()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                services.correct_iban(db.session, claim, iban=form.iban.data,
+                                      bic=form.bic.data, payee_name=form.payee_name.data,
+                                      actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            if not services.may_correct_iban(claim, current_user):
+                flash(str(error), "danger")
+                return redirect(url_for(".claim", claim_id=claim.id))
+            show_error(form, error)
+        else:
+            flash(f"Claim {claim.ref} will be paid to {IBAN(claim.iban).formatted} with the next "
+                  f"payout batch.", "success")
+            return redirect(url_for(".claim", claim_id=claim.id))
+    return _claim_page(claim, DecisionForm(), 400, account_form=form)
 
 
 @bp.route("/claims/<int:claim_id>/decide", methods=["POST"])

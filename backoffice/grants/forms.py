@@ -272,6 +272,11 @@ class DisburseForm(FlaskForm):
     submit = SubmitField("Make payable")
 
 
+class PayeeForm(FlaskForm):
+    payee_name = StringField("Account holder", validators=[DataRequired(), Length(max=70)])
+    iban = StringField("IBAN", validators=[DataRequired(), Length(max=42)])
+
+
 class CloseForm(FlaskForm):
     returned = MoneyField("Unused amount received back", minimum=0, default="0",
                           validators=[DataRequired("Enter the amount (0 if none).")])

@@ -29,6 +29,7 @@ from ..core.permissions import Permission, login_required, public, requires
 from ..core.public_forms import new_started_token
 from ..core.query import arg, others, page_arg, query_form
 from ..core.uploads import send_stored
+from ..expenses.returns import describe, latest_return
 from ..extensions import csrf, db
 from ..groups.models import MemberGroup
 from ..ledger.models import Fund
@@ -44,6 +45,7 @@ from .forms import (
     ConflictForm,
     DisburseForm,
     FilterForm,
+    PayeeForm,
     ProgrammeForm,
     QuestionForm,
     ReasonForm,
@@ -701,7 +703,9 @@ def payouts():
         Disbursement.status == DisbursementStatus.PAID).order_by(Disbursement.id.desc())
         .limit(20)).all()
     return render_template("grants/payouts.html", waiting=waiting, recent=recent,
-                           in_batch={d.id: batch_of(db.session, d) for d in waiting})
+                           in_batch={d.id: batch_of(db.session, d) for d in waiting},
+                           returned={d.id: latest_return(db.session, "grant", d.id)
+                                     for d in waiting}, describe=describe)
 
 
 def _disbursement(disbursement_id: int) -> Disbursement:
@@ -720,6 +724,27 @@ def cancel_payout(disbursement_id: int):
             flash(str(error), "danger")
         else:
             flash(f"Payment {disbursement.end_to_end_id} is cancelled.", "info")
+    return redirect(url_for(".payouts"))
+
+
+@bp.route("/payouts/<int:disbursement_id>/account", methods=["POST"])
+@requires(Permission.GRANTS_PAY)
+def correct_payout_account(disbursement_id: int):
+    """The treasurer enters the account the grantee gave after the bank returned a payment."""
+    disbursement = _disbursement(disbursement_id)
+    form = PayeeForm()
+    if not form.validate_on_submit():
+        flash("Give the IBAN and the account holder.", "danger")
+        return redirect(url_for(".payouts"))
+    try:
+        with transaction():
+            services.correct_payee(db.session, disbursement, iban=form.iban.data,
+                                   payee_name=form.payee_name.data, actor=current_user)
+    except DomainError as error:
+        flash(f"Payment {disbursement.end_to_end_id}: {error}", "danger")
+    else:
+        flash(f"Payment {disbursement.end_to_end_id} goes to {disbursement.iban} with the next "
+              f"payout batch.", "success")
     return redirect(url_for(".payouts"))
 
 

@@ -1,15 +1,15 @@
 """Returned transfers: a bank line's return reason (``bank_lines.return_reason``) and the
 returns of executed payout transfers (``payout_returns``, one active return per transfer).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
