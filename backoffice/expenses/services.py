@@ -350,10 +350,17 @@ class ClaimPayables:
                                      lock=True)
         return [self._payable(claim, payables) for claim in claims]
 
-    def executed(self, session, item, batch, actor) -> None:
+    @staticmethod
+    def _claim(session, item, status: ClaimStatus) -> ExpenseClaim:
+        """The claim a payout item pays, which must be ``status``."""
         claim = session.get(ExpenseClaim, int(item.source_id))
-        if claim.status is not ClaimStatus.APPROVED:
-            raise InvalidTransition(f"Claim {claim.ref} is {claim.status.value}, not approved.")
+        if claim.status is not status:
+            raise InvalidTransition(f"Claim {claim.ref} is {claim.status.value}, not "
+                                    f"{status.value}.")
+        return claim
+
+    def executed(self, session, item, batch, actor) -> None:
+        claim = self._claim(session, item, ClaimStatus.APPROVED)
         claim.status, claim.paid_on = ClaimStatus.PAID, batch.executed_on
         audit.record(session, actor, "expense_claim.paid", "expense_claim", claim.id,
                      summary=f"{claim.ref} paid by {batch.message_id}",
@@ -371,9 +378,7 @@ class ClaimPayables:
     def returned(self, session, item, batch, returned, actor) -> None:
         """The bank sent the payment back: the claim is approved (payable) again, and the
         claimant is asked to check the account and correct the IBAN on the claim's page."""
-        claim = session.get(ExpenseClaim, int(item.source_id))
-        if claim.status is not ClaimStatus.PAID:
-            raise InvalidTransition(f"Claim {claim.ref} is {claim.status.value}, not paid.")
+        claim = self._claim(session, item, ClaimStatus.PAID)
         claim.status, claim.paid_on = ClaimStatus.APPROVED, None
         _flush(session, claim)
         reason = returns.describe(returned.reason_code)
@@ -391,9 +396,7 @@ class ClaimPayables:
                        f"with the next payout batch once the IBAN is right.")
 
     def return_undone(self, session, item, batch, returned, actor) -> None:
-        claim = session.get(ExpenseClaim, int(item.source_id))
-        if claim.status is not ClaimStatus.APPROVED:
-            raise InvalidTransition(f"Claim {claim.ref} is {claim.status.value}, not approved.")
+        claim = self._claim(session, item, ClaimStatus.APPROVED)
         claim.status, claim.paid_on = ClaimStatus.PAID, batch.executed_on
         _flush(session, claim)
         audit.record(session, actor, "expense_claim.return_undone", "expense_claim", claim.id,

@@ -876,18 +876,25 @@ def cancel_disbursement(session, disbursement: Disbursement, *, actor) -> Disbur
     return disbursement
 
 
+def _locked_payment(session, disbursement: Disbursement, status: DisbursementStatus,
+                    what: str) -> tuple[Disbursement, Application]:
+    """The payment and its application re-read under row locks; the payment must be ``status``."""
+    disbursement = session.scalars(select(Disbursement).where(Disbursement.id == disbursement.id)
+                                   .with_for_update(of=Disbursement)
+                                   .execution_options(populate_existing=True)).one()
+    if disbursement.status is not status:
+        raise InvalidTransition(f"Payment {disbursement.end_to_end_id} is "
+                                f"{disbursement.status.value}, not {what}.")
+    return disbursement, _locked(session, disbursement.application)
+
+
 def record_payment(session, disbursement: Disbursement, *, batch_ref: str, paid_on: date,
                    entry_id: int, actor) -> Disbursement:
     """The payout hook: this payment left the bank in the batch ``batch_ref``; ``entry_id`` is the
     batch's ledger entry (Dr grants payable / Cr bank). The grant is paid once its payments reach
     the award."""
-    disbursement = session.scalars(select(Disbursement).where(Disbursement.id == disbursement.id)
-                                   .with_for_update(of=Disbursement)
-                                   .execution_options(populate_existing=True)).one()
-    if disbursement.status is not DisbursementStatus.READY:
-        raise InvalidTransition(f"Payment {disbursement.end_to_end_id} is "
-                                f"{disbursement.status.value}, not waiting for payout.")
-    application = _locked(session, disbursement.application)
+    disbursement, application = _locked_payment(session, disbursement, DisbursementStatus.READY,
+                                                "waiting for payout")
     money = Money(disbursement.amount, disbursement.currency)
     disbursement.status = DisbursementStatus.PAID
     disbursement.batch_ref, disbursement.paid_on = batch_ref, paid_on
@@ -911,13 +918,8 @@ def record_return(session, disbursement: Disbursement, *, reason: str, returned_
     the payment again already): the payment waits for the next payout batch, the grant counts
     it as unpaid (a fully paid grant is approved again) and the applicant is asked to check the
     account. ``reason`` is what the bank said, in words."""
-    disbursement = session.scalars(select(Disbursement).where(Disbursement.id == disbursement.id)
-                                   .with_for_update(of=Disbursement)
-                                   .execution_options(populate_existing=True)).one()
-    if disbursement.status is not DisbursementStatus.PAID:
-        raise InvalidTransition(f"Payment {disbursement.end_to_end_id} is "
-                                f"{disbursement.status.value}, not paid.")
-    application = _locked(session, disbursement.application)
+    disbursement, application = _locked_payment(session, disbursement, DisbursementStatus.PAID,
+                                                "paid")
     money = Money(disbursement.amount, disbursement.currency)
     batch_ref = disbursement.batch_ref
     disbursement.status = DisbursementStatus.READY
