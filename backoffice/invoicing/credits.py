@@ -319,6 +319,21 @@ class RefundPayables:
     def released(self, session, item, batch, actor) -> None:
         """The batch was cancelled: the refund waits for the next batch."""
 
+    def returned(self, session, item, batch, returned, actor) -> None:
+        """The bank sent the refund back (``expenses.returns``; payables owe it again): it waits
+        for the next batch. The sponsor is no user here: the treasurer asks for the account."""
+        refund = session.get(SponsorRefund, int(item.source_id))
+        if refund is None or refund.status != RefundStatus.PAID.value:
+            raise InvalidTransition(f"Refund {item.source_id} is not paid.")
+        refund.status, refund.paid_on, refund.batch_ref = RefundStatus.READY.value, None, None
+        session.flush()
+        audit.record(session, actor, "sponsor_refund.returned", "sponsor", refund.sponsor_id,
+                     summary=f"{refund.ref}: {item.end_to_end_id} returned by the bank "
+                             f"({returned.reason_code}); waits for the next payout batch")
+
+    def return_undone(self, session, item, batch, returned, actor) -> None:
+        self.executed(session, item, batch, actor)
+
 
 batches.register(RefundPayables())
 
