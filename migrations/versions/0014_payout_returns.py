@@ -1,15 +1,15 @@
 """Returned transfers: a bank line's return reason (``bank_lines.return_reason``) and the
 returns of executed payout transfers (``payout_returns``, one active return per transfer).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
