@@ -1,15 +1,15 @@
 """Returned transfers: a bank line's return reason (``bank_lines.return_reason``) and the
 returns of executed payout transfers (``payout_returns``, one active return per transfer).
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
