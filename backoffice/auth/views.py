@@ -76,7 +76,7 @@ def login():
 @login_required
 def logout():
     log_out()
-    flash("You are logged out.", "info")
+    flash("You are logged out, on every device.", "info")
     return redirect(url_for("auth.login"))
 
 

@@ -30,9 +30,10 @@ def log_in(user: User) -> None:
 
 
 def log_out() -> None:
-    """End this browser's login session, on the server too: a copy of the cookie is void."""
-    if current_user.is_authenticated and current_user.login_session is not None:
+    """End every login session of the user, on the server too: a copy of any of their cookies
+    is void (logging out on one computer logs out the stolen or forgotten ones as well)."""
+    if current_user.is_authenticated:
         with transaction():
-            sessions.end(db.session, current_user, current_user.login_session.id)
+            sessions.end_all(db.session, current_user)
     logout_user()
     session.clear()

@@ -60,6 +60,13 @@ class _NoControlCharacters:
         if isinstance(self.data, str) and control_characters(self.data, self.allowed):
             raise StopValidation(self.message)
 
+    def process_formdata(self, valuelist):
+        """A field missing from a submitted form is empty text, as a browser sends it, never
+        None (which services would not expect)."""
+        super().process_formdata(valuelist)
+        if self.data is None:
+            self.data = ""
+
 
 class StringField(_NoControlCharacters, fields.StringField):
     """A single line of text: control characters (CR, LF, NUL, tab, …) are refused."""

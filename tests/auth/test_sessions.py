@@ -35,6 +35,16 @@ def test_a_copy_of_the_cookie_stops_working_at_logout(app, client, users):
     assert thief.get("/").headers["Location"].startswith("/login")
 
 
+def test_logging_out_ends_every_session_of_that_user(app, client, users):
+    login(client, "treasurer")
+    laptop, colleague = app.test_client(), app.test_client()
+    login(laptop, "treasurer")
+    login(colleague, "board")
+    logout(client)
+    assert not _logged_in(laptop)
+    assert _logged_in(colleague)  # another user's session stays
+
+
 def test_changing_ones_password_ends_every_other_session(app, client, users):
     login(client, "treasurer")
     thief, laptop = _copy(app, client), app.test_client()

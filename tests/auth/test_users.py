@@ -90,3 +90,13 @@ def test_users_choose_their_locale_and_change_their_password(client, users, sess
                                             "password-csrf_token": csrf_token(client, "/account")})
     assert changed.status_code == 302
     assert client.get("/").status_code == 200  # this session stays logged in
+
+
+def test_a_form_sent_without_an_optional_text_field_is_taken_as_empty(client, users, session):
+    """A client that leaves a field out (no browser does; scripts do) gets the same answer as
+    one that sends it empty, not a 500."""
+    login(client, "admin")
+    response = client.post("/users/new", data={"email": "new@test.example", "roles": ["board"],
+                                               "csrf_token": csrf_token(client, "/users/new")})
+    assert response.status_code == 302
+    assert session.scalar(select(User.name).where(User.email == "new@test.example")) == ""
