@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import Defaults, check, from_environment, normalise_database_url
+from .config import Defaults, check, engine_options, from_environment, normalise_database_url
 from .extensions import bootstrap, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path, 'backoffice.db')}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     check(app.config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     if app.config["TRUSTED_PROXIES"]:
         # Behind a TLS proxy every request comes from the proxy: take the client's address and
         # scheme from the X-Forwarded headers that this many proxies add (login throttling and

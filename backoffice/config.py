@@ -22,8 +22,13 @@ class Defaults:
     ENV = "development"  # development | testing | production
     SECRET_KEY = DEFAULT_SECRET_KEY
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite in the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # merged over the options made from the timeouts below
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # A database that is slow, locked or not answering must not hold a worker forever: past these
+    # (seconds; 0 = no limit) the request answers "busy, try again" (503) and nothing is saved.
+    DATABASE_CONNECT_TIMEOUT = 5  # PostgreSQL: to connect (also a server that accepts, then hangs)
+    DATABASE_STATEMENT_TIMEOUT = 30  # PostgreSQL: one statement (statement_timeout)
+    DATABASE_LOCK_TIMEOUT = 10  # waiting for a lock: PostgreSQL lock_timeout, SQLite busy timeout
 
     # Organisation shown on pages and documents.
     ORGANISATION_NAME = "Python Community Association e.V."
@@ -159,6 +164,24 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def engine_options(config) -> dict:
+    """SQLAlchemy engine options: the timeouts for the configured database, with anything given
+    in ``SQLALCHEMY_ENGINE_OPTIONS`` taking precedence (``connect_args`` merged key by key)."""
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    connect_args: dict = {}
+    if url.startswith("sqlite"):
+        connect_args["timeout"] = float(config["DATABASE_LOCK_TIMEOUT"])  # the busy timeout
+    elif url.startswith("postgresql"):
+        if config["DATABASE_CONNECT_TIMEOUT"]:
+            connect_args["connect_timeout"] = max(1, int(config["DATABASE_CONNECT_TIMEOUT"]))
+        settings = {"statement_timeout": config["DATABASE_STATEMENT_TIMEOUT"],
+                    "lock_timeout": config["DATABASE_LOCK_TIMEOUT"]}
+        connect_args["options"] = " ".join(
+            f"-c {name}={int(float(seconds) * 1000)}" for name, seconds in settings.items())
+    given = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    return {**given, "connect_args": {**connect_args, **given.get("connect_args", {})}}
 
 
 class ConfigurationError(RuntimeError):

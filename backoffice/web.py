@@ -1,14 +1,19 @@
 """Everything the web layer adds to the app: blueprints, the access check, errors, headers."""
 from __future__ import annotations
 
+from contextlib import suppress
 from importlib import import_module
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, flash, g, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import SecurityError
 
-from .core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from .core.db import BUSY_MESSAGE, is_busy
+from .core.errors import AlreadyDone, Busy, Conflict, DomainError, NotFound, PermissionDenied
 from .core.formatting import current_locale, format_date, format_money, money_html
 from .core.permissions import Permission, enforce_access
 from .core.query import BadQuery, IdConverter
@@ -125,6 +130,39 @@ def init_web(app: Flask) -> None:
         return error_page(500, "Something went wrong",
                           "The error has been logged. Nothing was saved; please try again.")
 
+    @app.errorhandler(AlreadyDone)
+    def already_done(error: AlreadyDone):
+        """The same change asked for twice (a double click, two people at once): the page the
+        request came from, which now shows the current state, with a calm note. Nothing was
+        done the second time."""
+        _rollback()
+        flash(str(error), "info")
+        target = _page_asked_from()
+        if request.headers.get("HX-Request"):
+            return "", 200, {"HX-Redirect": target}
+        return redirect(target, 303)
+
+    @app.errorhandler(Busy)
+    def busy(error: Busy):
+        return unavailable(str(error))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def database_unavailable(error):
+        """A lock or statement timeout outside a unit of work, or a database that does not
+        answer: "busy, try again" (503); any other database error stays a 500 (a bug)."""
+        if not is_busy(error):
+            raise error
+        app.logger.warning("database busy or not answering: %s", error)
+        return unavailable(BUSY_MESSAGE)
+
+    def unavailable(message: str):
+        _rollback()
+        # The page must not need the database: shown as to a visitor (no menu), whose loading
+        # would ask the database again.
+        g._login_user = app.login_manager.anonymous_user()
+        return error_page(503, "Busy, please try again", message)[0], 503, {"Retry-After": "5"}
+
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         """Fallback for a refusal a view did not turn into a form error."""
@@ -135,3 +173,19 @@ def init_web(app: Flask) -> None:
         if isinstance(error, Conflict):
             return error_page(409, "Changed meanwhile", str(error))
         return error_page(400, "Not possible", str(error))
+
+
+def _rollback() -> None:
+    from .extensions import db  # noqa: PLC0415 (only when answering an error)
+
+    with suppress(SQLAlchemyError):
+        db.session.rollback()
+
+
+def _page_asked_from() -> str:
+    """The page (of this site) the request came from; else the action's parent address
+    (``/expenses/payouts/5/executed`` comes from ``/expenses/payouts/5``)."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path and referrer.path != request.path:
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return request.path.rstrip("/").rsplit("/", 1)[0] or "/"

@@ -58,7 +58,8 @@ def fresh_database(backend: str):
 def bench_app(url: str):
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "ENV": "testing",
                        "WTF_CSRF_ENABLED": False, "ARGON2_PARAMETERS": {"time_cost": 1,
-                       "memory_cost": 1024, "parallelism": 1}})
+                       "memory_cost": 1024, "parallelism": 1},
+                       "DATABASE_STATEMENT_TIMEOUT": 0})  # bulk loads of a million rows
 
 
 def migrate(url: str) -> None:

@@ -52,3 +52,20 @@ def login(client, role: Role | str, password: str = PASSWORD):
 def post_form(client, path: str, data: dict, *, token_from: str | None = None):
     """POST a form with the tokens of the page ``token_from`` added (CSRF, spam guard)."""
     return client.post(path, data={**form_tokens(client, token_from or "/"), **data})
+
+
+def post_twice(client, path: str, data: dict, *, page: str) -> str:
+    """POST the same form from ``page`` twice, as a double click does: the first changes the
+    state (302), the second answers calmly (303 back to ``page``, nothing done again). Returns the
+    note that ``page`` shows then."""
+    tokens = form_tokens(client, page)
+    first = client.post(path, data={**tokens, **data}, headers={"Referer": f"http://localhost{page}"})
+    assert first.status_code == 302, first.get_data(as_text=True)[:3000]
+    client.get(first.location)  # the first answer's page (and its note)
+    second = client.post(path, data={**tokens, **data})
+    assert second.status_code == 303, second.get_data(as_text=True)[:3000]
+    assert second.location == page
+    html = client.get(second.location).get_data(as_text=True)
+    note = re.search(r'<div class="alert alert-info" role="status">([^<]*)</div>', html)
+    assert note and "already" in note.group(1), html[:3000]
+    return note.group(1)

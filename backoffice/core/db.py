@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, DateTime, Integer, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.types import TypeDecorator
 
 from ..extensions import db
-from .errors import Conflict
+from .errors import Busy, Conflict
 from .protection import KEY_EXISTS
 
 #: BIGINT on PostgreSQL; plain INTEGER on SQLite, where only that autoincrements (and is 64-bit).
@@ -43,11 +44,11 @@ class UTCDateTime(TypeDecorator):
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """Foreign keys on, WAL for concurrent readers, and wait for a busy writer."""
+    """Foreign keys on, WAL for concurrent readers. (How long to wait for a busy writer is the
+    driver's ``timeout``, set from ``DATABASE_LOCK_TIMEOUT`` in ``config.engine_options``.)"""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -58,10 +59,70 @@ def _sqlite_begin_before_savepoint(connection, name):
     """Python's sqlite3 driver opens a transaction only before INSERT, UPDATE or DELETE. A
     SAVEPOINT sent before any of those would start a transaction of its own, and its RELEASE
     would commit it: what a service guarded with ``begin_nested()`` would survive the rollback of
-    the unit of work around it. So the real transaction is begun first."""
+    the unit of work around it. So the real transaction is begun first (as a writer: a savepoint
+    guards a write). Inside ``transaction()`` it is begun already."""
     dbapi = connection.connection.dbapi_connection
-    if type(dbapi).__module__.startswith("sqlite3") and not dbapi.in_transaction:
-        dbapi.execute("BEGIN")
+    if _is_sqlite(dbapi) and not dbapi.in_transaction:
+        dbapi.execute("BEGIN IMMEDIATE")
+
+
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
+def _begin_writing(session) -> None:
+    """SQLite: take the write lock when the unit of work starts (``BEGIN IMMEDIATE``).
+
+    Python's sqlite3 driver begins a transaction only before the first INSERT, UPDATE or DELETE;
+    the reads before it run on their own. Two units of work could then both read the same balance
+    or state, and both write after it: two approvals spending the same money. Beginning as a
+    writer makes the second unit wait (up to the busy timeout) until the first has committed,
+    and then read what the first wrote: SQLite's stand-in for PostgreSQL's row locks.
+
+    Not SQLAlchemy's recipe of a BEGIN at every begin: that would hold a read snapshot from a
+    view's first query on, and SQLite refuses to turn a stale snapshot into a writer (it answers
+    "database is locked" at once, without waiting). Here reads before the unit of work still
+    run on their own, and objects loaded by them are expired so that the unit of work reads them
+    again under the lock (objects with unsaved changes keep them).
+
+    An outer transaction already begun (a write flushed before, a savepoint) is left as it is.
+    PostgreSQL needs nothing here: its services lock the rows they decide on.
+    """
+    connection = session.connection()
+    dbapi = connection.connection.dbapi_connection
+    if not _is_sqlite(dbapi) or dbapi.in_transaction:
+        return
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    changed = set(session.dirty) | set(session.deleted)
+    for obj in list(session.identity_map.values()):
+        if obj not in changed:
+            session.expire(obj)
+
+
+#: PostgreSQL's answers for "waited too long" or "gave way to another transaction": lock_timeout,
+#: statement_timeout (or a cancel), a deadlock, a serialisation failure.
+_BUSY_SQLSTATES = {"55P03", "57014", "40P01", "40001"}
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether a database error means "busy or not answering, try again" rather than a bug."""
+    if isinstance(error, PoolTimeout):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    orig = error.orig
+    if type(orig).__module__.startswith("psycopg"):
+        sqlstate = getattr(orig, "sqlstate", None)
+        if sqlstate is None:  # no answer at all: could not connect, connection lost or timed out
+            return isinstance(error, OperationalError)
+        return sqlstate in _BUSY_SQLSTATES or sqlstate.startswith("08")
+    return str(orig).startswith(("database is locked", "database table is locked"))
+
+
+BUSY_MESSAGE = ("The database is busy or not answering, so nothing was saved. Please try again "
+                "in a moment.")
 
 
 def _unique_violation(error: IntegrityError) -> bool:
@@ -79,12 +140,21 @@ def transaction(session=None):
 
     Services check their rules before writing; the database's unique constraints catch what two
     people do at the same moment (a double click, two treasurers). Such a collision surfaces as
-    ``Conflict``, with nothing written; any other integrity error is a bug and propagates.
+    ``Conflict``, with nothing written; any other integrity error is a bug and propagates. On
+    SQLite the unit of work begins as the one writer (see ``_begin_writing``). A lock waited for
+    too long, a statement past its timeout or a database that does not answer surfaces as
+    ``Busy`` ("try again"), with nothing written.
     """
     session = session or db.session
     try:
+        _begin_writing(session)
         yield session
         session.commit()
+    except (OperationalError, PoolTimeout) as error:
+        session.rollback()
+        if not is_busy(error):
+            raise
+        raise Busy(BUSY_MESSAGE) from error
     except IntegrityError as error:
         session.rollback()
         if not _unique_violation(error):

@@ -8,11 +8,22 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
 
 from .bounds import FIRST_DATE, INT_MAX, INT_MIN, LAST_DATE, control_characters
-from .errors import DomainError
+from .errors import AlreadyDone, Busy, DomainError
+
+
+def pass_on(error: DomainError) -> None:
+    """Raise again what is not about the form's input, for the app's one answer to it
+    (``web.py``): a change asked for twice (``AlreadyDone``: the current page with a calm note)
+    and a busy database (``Busy``: 503, try again). Views call it (through ``show_error``) for
+    every refusal they catch."""
+    if isinstance(error, AlreadyDone | Busy):
+        raise error
 
 
 def show_error(form, error: DomainError) -> None:
-    """Put a refused operation's message next to its field, or at the top of the form."""
+    """Put a refused operation's message next to its field, or at the top of the form (after
+    ``pass_on``)."""
+    pass_on(error)
     field = getattr(form, error.field, None) if error.field else None
     if field is not None and hasattr(field, "errors"):
         field.errors = [*field.errors, str(error)]

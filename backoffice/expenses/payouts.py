@@ -91,10 +91,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..core import audit
 from ..core.db import utcnow
-from ..core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from ..core.errors import AlreadyDone, Conflict, InvalidTransition, NotFound, ValidationError
 from ..core.money import Money
 from ..ledger.models import Account, Fund, JournalEntry
 from ..ledger.services import Line, account_by_role, post_entry
+from ..ledger.spending import lock_funds
 from .models import BatchStatus, PayoutBatch, PayoutItem
 
 SEPA_CURRENCY = "EUR"
@@ -375,24 +376,34 @@ def get_batch(session, batch_id: int) -> PayoutBatch:
     return batch
 
 
-def _ensure_ready(batch: PayoutBatch) -> None:
+def _locked_ready(session, batch: PayoutBatch, done: BatchStatus) -> PayoutBatch:
+    """Re-read the batch under its row lock (SQLite: the unit of work's write lock) and make sure
+    it is still ready. Asked again for what was ``done`` already (a double click, two treasurers):
+    ``AlreadyDone``, and nothing happens a second time."""
+    batch = session.scalars(select(PayoutBatch).where(PayoutBatch.id == batch.id)
+                            .with_for_update().execution_options(populate_existing=True)).one()
+    if batch.status is done:
+        raise AlreadyDone(f"Batch {batch.message_id} is already {done.value}; nothing was "
+                          f"changed.")
     if batch.status is not BatchStatus.READY:
         raise InvalidTransition(f"Batch {batch.message_id} is {batch.status.value}.")
+    return batch
 
 
 def _flush(session, batch: PayoutBatch) -> None:
+    message_id = batch.message_id
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict(f"Batch {batch.message_id} was changed by somebody else a moment "
-                       f"ago.") from None
+        raise Conflict(f"Batch {message_id} was changed by somebody else a moment ago.") from None
 
 
 def mark_executed(session, batch: PayoutBatch, *, booked_on: date, actor) -> JournalEntry:
     """The bank has paid the batch: post Dr liability / Cr bank per fund, tell every source."""
-    _ensure_ready(batch)
     if booked_on is None:
         raise ValidationError("Give the date the bank executed the batch.", field="booked_on")
+    batch = _locked_ready(session, batch, BatchStatus.EXECUTED)
+    lock_funds(session, [item.fund for item in batch.items])
     bank = account_by_role(session, BANK_ROLE)
     debits: dict[tuple[int, int], int] = defaultdict(int)
     credits: dict[int, int] = defaultdict(int)
@@ -426,10 +437,10 @@ def mark_executed(session, batch: PayoutBatch, *, booked_on: date, actor) -> Jou
 def cancel_batch(session, batch: PayoutBatch, *, reason: str, actor) -> PayoutBatch:
     """The file was never paid (the bank refused it, or it was never uploaded): release its
     payables so that another batch can pay them."""
-    _ensure_ready(batch)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("Say why the batch is cancelled.", field="reason")
+    batch = _locked_ready(session, batch, BatchStatus.CANCELLED)
     batch.status, batch.cancelled_at, batch.cancel_reason = BatchStatus.CANCELLED, utcnow(), reason
     for item in batch.items:
         item.active = False

@@ -21,7 +21,14 @@ from ..auth.models import User
 from ..core import audit
 from ..core.bounds import as_id
 from ..core.db import utcnow
-from ..core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from ..core.errors import (
+    AlreadyDone,
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from ..core.iban import normalise_iban
 from ..core.mail import queue_mail
 from ..core.money import Money
@@ -227,11 +234,14 @@ def submit_claim(session, *, claimant: User, fund: Fund, title: str, payee_name:
     return claim
 
 
-def _lock_for_decision(session, claim: ExpenseClaim, actor: User) -> None:
-    """Re-read the claim under a row lock; refuse what no decision may do."""
+def _lock_for_decision(session, claim: ExpenseClaim, actor: User, done: ClaimStatus) -> None:
+    """Re-read the claim under a row lock; refuse what no decision may do. A claim that is
+    ``done`` already (a double click, two treasurers) is ``AlreadyDone``."""
     session.refresh(claim, with_for_update=True)
     if not actor.can(Permission.EXPENSES_APPROVE):
         raise PermissionDenied("Only a treasurer decides expense claims.")
+    if claim.status is done:
+        raise AlreadyDone(f"Claim {claim.ref} is already {done.value}; nothing was changed.")
     if claim.status is not ClaimStatus.SUBMITTED:
         raise InvalidTransition(f"Claim {claim.ref} is already {claim.status.value}.")
     if claim.claimant_id == actor.id:
@@ -248,9 +258,9 @@ def _flush(session, claim: ExpenseClaim) -> None:
 def approve_claim(session, claim: ExpenseClaim, *, actor: User, comment: str = "",
                   override_reason: str | None = None, today: date | None = None) -> ExpenseClaim:
     """Add the actor's approval; the last approval needed posts the expense to the fund."""
-    _lock_for_decision(session, claim, actor)
+    _lock_for_decision(session, claim, actor, ClaimStatus.APPROVED)
     if any(a.approver_id == actor.id for a in claim.approvals):
-        raise ValidationError(f"You have already approved {claim.ref}; a second treasurer has "
+        raise AlreadyDone(f"You have already approved {claim.ref}; a second treasurer has "
                               f"to approve it too.")
     comment = (comment or "").strip()[:2000]
     needed = approvals_needed(claim)
@@ -293,7 +303,7 @@ def approve_claim(session, claim: ExpenseClaim, *, actor: User, comment: str = "
 
 def reject_claim(session, claim: ExpenseClaim, *, actor: User, comment: str) -> ExpenseClaim:
     """Reject with a reason the claimant reads; nothing is posted."""
-    _lock_for_decision(session, claim, actor)
+    _lock_for_decision(session, claim, actor, ClaimStatus.REJECTED)
     comment = (comment or "").strip()
     if not comment:
         raise ValidationError("Tell the claimant why the claim is rejected.", field="comment")

@@ -22,8 +22,8 @@ from ..core.permissions import Permission, login_required, requires
 from ..core.query import arg, given, others, page_arg
 from ..core.uploads import send_stored
 from ..extensions import db
-from ..funds.services import available
 from ..ledger.models import Fund
+from ..ledger.spending import available
 from . import payouts, returns, services
 from .forms import (
     AccountForm,
@@ -178,11 +178,11 @@ def decide(claim_id: int):
                                            comment=form.comment.data,
                                            override_reason=form.override_reason.data)
         except DomainError as error:
+            show_error(form, error)
             db.session.refresh(claim)
             if not _may_decide(claim):  # decided meanwhile: no form left to show the error in
                 flash(str(error), "danger")
                 return redirect(url_for(".claim", claim_id=claim.id))
-            show_error(form, error)
         else:
             flash({ClaimStatus.APPROVED: f"Claim {claim.ref} is approved and posted.",
                    ClaimStatus.REJECTED: f"Claim {claim.ref} is rejected."}.get(

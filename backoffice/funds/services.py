@@ -1,9 +1,9 @@
 """Fiscal sponsorship rules on funds: who may see a fund, and the overspend guard.
 
-``check_spending`` is the one guard every package calls before it books an expense against a
-fund (expense claims here, grant awards in ``grants``): a fund may not go below zero through an
-expense unless a user with ``Permission.FUNDS_OVERSPEND`` (the treasurer) overrides it with a
-written reason, which goes to the audit log.
+``check_spending`` is the guard a package calls before it books an expense against a fund
+(expense claims): a fund may not go below zero through an expense unless a user with
+``Permission.FUNDS_OVERSPEND`` (the treasurer) overrides it with a written reason, which goes to
+the audit log. It decides on the balance read behind the fund's lock (``ledger.spending``).
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from ..core.errors import NotFound, ValidationError
 from ..core.money import Money
 from ..core.permissions import Permission, group_scope
 from ..groups.models import MemberGroup
-from ..ledger.balances import fund_balance
 from ..ledger.models import Fund
+from ..ledger.spending import locked_available
 from .models import FeePolicy
 
 
@@ -38,20 +38,14 @@ def ensure_fund_visible(session, user, fund: Fund | None) -> Fund:
     return fund
 
 
-def available(session, fund: Fund, currency: str) -> Money:
-    """What the fund holds in ``currency``, counting everything posted (future dates too)."""
-    return Money(fund_balance(session, fund.id, date.max).get(currency, 0), currency)
-
-
 def check_spending(session, fund: Fund, amount: Money, *, actor, what: str,
                    override_reason: str | None = None) -> str | None:
     """Allow spending ``amount`` from ``fund``, or raise ``Overspend``.
 
     Returns the override reason when one was needed (and records it in the audit log), else None.
-    Locks the fund row first (PostgreSQL), so that two approvals cannot both spend the last euro.
+    Locks the fund first, so that two approvals cannot both spend the last euro.
     """
-    session.execute(select(Fund.id).where(Fund.id == fund.id).with_for_update())
-    held = available(session, fund, amount.currency)
+    held = locked_available(session, fund, amount.currency)
     after = held - amount
     if after.amount >= 0:
         return None

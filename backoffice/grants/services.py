@@ -28,7 +28,13 @@ from sqlalchemy import func, select
 from ..auth.services import normalise_email
 from ..core import audit
 from ..core.db import utcnow
-from ..core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from ..core.errors import (
+    AlreadyDone,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from ..core.iban import normalise_iban
 from ..core.mail import queue_mail
 from ..core.money import Money
@@ -38,6 +44,7 @@ from ..core.uploads import store_upload
 from ..core.urls import absolute_url
 from ..groups.models import MemberGroup
 from ..ledger import services as ledger
+from ..ledger import spending as ledger_spending
 from ..ledger.balances import fund_balance
 from . import access, board, conflicts, payouts
 from .models import (
@@ -114,7 +121,10 @@ def can_do(application: Application, action: str) -> bool:
 
 
 def _check(application: Application, action: str) -> None:
-    allowed, _, verb = TRANSITIONS[action]
+    allowed, target, verb = TRANSITIONS[action]
+    if application.status is target and target not in allowed:
+        raise AlreadyDone(f"Application {application.reference} is already "
+                          f"{application.status.label.lower()}; nothing was changed.")
     if application.status not in allowed:
         raise InvalidTransition(
             f"Application {application.reference} is {application.status.label.lower()} and "
@@ -718,11 +728,11 @@ def approve(session, application: Application, *, amount: Money, actor, conditio
         left = Money(budget.amount - already, currency).format()
         raise ValidationError(f"This would exceed the {programme.name}'s {today.year} budget: "
                               f"{left} is left.", field="amount")
-    available = available_in_fund(session, programme)
-    if amount.amount > available:
-        raise ValidationError(f"Fund {programme.fund.code} has only "
-                              f"{Money(available, currency).format()} available.",
-                              field="amount")
+    # The fund's lock: no other award, claim or payout spends from it until this one commits.
+    available = ledger_spending.locked_available(session, programme.fund, currency)
+    if amount > available:
+        raise ValidationError(f"Fund {programme.fund.code} has only {available.format()} "
+                              "available.", field="amount")
     entry = _commit(session, application, amount.amount, actor, today, "commitment")
     application.amount_awarded = amount.amount
     application.budget_year = today.year

@@ -20,7 +20,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from ..core import audit
 from ..core.db import utcnow
-from ..core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from ..core.errors import AlreadyDone, Conflict, InvalidTransition, NotFound, ValidationError
 from ..core.mail import queue_mail
 from ..core.money import Money, check_currency
 from ..core.uploads import StoredFile, read_stored, store_upload
@@ -354,7 +354,8 @@ def _prepare_issue(session, invoice: Invoice, *, actor, issue_date: date) -> Non
     current = session.scalar(select(Invoice.status).where(Invoice.id == invoice.id)
                              .with_for_update())
     if current != InvoiceStatus.DRAFT:
-        raise Conflict(f"Invoice #{invoice.id} was issued by somebody else a moment ago.")
+        raise AlreadyDone(f"Invoice #{invoice.id} was issued a moment ago (twice asked, or "
+                          f"by somebody else); it was issued once.")
     invoice.series, invoice.sequence = series, sequence
     invoice.number = numbering.format_number(series, sequence)
     invoice.issue_date = issue_date
@@ -406,7 +407,8 @@ def _post_invoice(session, invoice: Invoice, *, actor, day: date, description: s
 def issue(session, invoice: Invoice, *, actor, issue_date: date | None = None) -> Invoice:
     """Give the draft its number, render and store its PDF, book it: receivable / income (with
     the fund's admin fee) and VAT payable. From here on it never changes."""
-    _ensure_draft(invoice)
+    if not invoice.is_draft:
+        raise AlreadyDone(f"Invoice {invoice.number} is already issued; nothing was changed.")
     issue_date = issue_date or date.today()
     regime = vat_regime(invoice.buyer_country, invoice.buyer_vat_id)
     if not invoice.lines or compute_totals(invoice.lines, regime).gross <= 0:
@@ -436,8 +438,8 @@ def cancel(session, invoice: Invoice, *, actor, reason: str,
     if invoice.is_cancellation:
         raise InvalidTransition(f"{invoice.number} is itself a cancellation invoice.")
     if invoice.cancelled_by is not None:
-        raise InvalidTransition(f"Invoice {invoice.number} was already cancelled by "
-                                f"{invoice.cancelled_by.number}.")
+        raise AlreadyDone(f"Invoice {invoice.number} was already cancelled by "
+                          f"{invoice.cancelled_by.number}.")
     if invoice.credit_notes:
         raise InvalidTransition(f"Invoice {invoice.number} was credited in part by "
                                 f"{', '.join(n.label for n in invoice.credit_notes)}; it can no "

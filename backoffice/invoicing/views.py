@@ -19,7 +19,7 @@ from sqlalchemy import select
 from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.formatting import current_locale
-from ..core.forms import ConfirmForm, show_error
+from ..core.forms import ConfirmForm, pass_on, show_error
 from ..core.money import Money
 from ..core.permissions import Permission, requires
 from ..core.query import arg, others, page_arg, query_form
@@ -254,6 +254,7 @@ def _act(invoice_id: int, action, success: str, *, form=None, then=None):
         with transaction():
             result = action(invoice)
     except DomainError as error:
+        pass_on(error)
         flash(str(error), "danger")
         return redirect(url_for(".invoice", invoice_id=invoice_id))
     flash(success.format(invoice=invoice, result=result), "success")

@@ -7,7 +7,12 @@ from sqlalchemy import func, select
 
 from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
-from backoffice.core.errors import InvalidTransition, PermissionDenied, ValidationError
+from backoffice.core.errors import (
+    AlreadyDone,
+    InvalidTransition,
+    PermissionDenied,
+    ValidationError,
+)
 from backoffice.core.permissions import Role
 from backoffice.expenses import services as claims
 from backoffice.expenses.models import ClaimStatus
@@ -97,7 +102,7 @@ def test_four_eyes_above_the_threshold_and_never_your_own_claim(session, users, 
         claims.approve_claim(session, big, actor=treasurer)
     assert big.status is ClaimStatus.SUBMITTED and len(big.approvals) == 1
     assert _entries(session) == entries  # nothing posted after one approval
-    with pytest.raises(ValidationError, match="already approved"):
+    with pytest.raises(AlreadyDone, match="already approved"):
         with transaction():
             claims.approve_claim(session, big, actor=treasurer)
     with transaction():
