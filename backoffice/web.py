@@ -186,6 +186,7 @@ def _page_asked_from() -> str:
     """The page the request came from, as a path on this site (never another host); else the
     action's parent address (``/expenses/payouts/5/executed`` comes from ``/expenses/payouts/5``)."""
     referrer = urlsplit(request.referrer or "")
-    if referrer.path.startswith("/") and referrer.path != request.path:
+    if referrer.path.startswith("/") and not referrer.path.startswith("//") \
+            and referrer.path != request.path:
         return referrer.path + (f"?{referrer.query}" if referrer.query else "")
     return request.path.rstrip("/").rsplit("/", 1)[0] or "/"
