@@ -1,6 +1,7 @@
 """Database helpers shared by every package: column types, time, and the unit of work."""
 from __future__ import annotations
 
+import sqlite3
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -8,6 +9,7 @@ from sqlalchemy import BigInteger, DateTime, Integer, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from ..extensions import db
@@ -70,29 +72,34 @@ def _is_sqlite(dbapi_connection) -> bool:
     return type(dbapi_connection).__module__.startswith("sqlite3")
 
 
-def _begin_writing(session) -> None:
-    """SQLite: take the write lock when the unit of work starts (``BEGIN IMMEDIATE``).
+@event.listens_for(Session, "do_orm_execute")
+def _sqlite_for_update(state) -> None:
+    """``SELECT ... FOR UPDATE`` means the same on SQLite as on PostgreSQL: nobody else changes
+    what it read until the transaction ends.
 
-    Python's sqlite3 driver begins a transaction only before the first INSERT, UPDATE or DELETE;
-    the reads before it run on their own. Two units of work could then both read the same balance
-    or state, and both write after it: two approvals spending the same money. Beginning as a
-    writer makes the second unit wait (up to the busy timeout) until the first has committed,
-    and then read what the first wrote: SQLite's stand-in for PostgreSQL's row locks.
+    SQLite has no row locks (it drops ``FOR UPDATE``), and Python's sqlite3 driver begins a
+    transaction only before the first INSERT, UPDATE or DELETE: two units of work could both
+    read the same state or balance and both write after it (two approvals spending the same
+    money). So a locking read that comes first begins the transaction as the writer,
+    ``BEGIN IMMEDIATE``: a second one waits (up to the busy timeout) until the first commits,
+    and then reads what the first wrote. Objects loaded before, outside the transaction, are
+    expired so that they are read again under the lock (those with unsaved changes keep them).
 
-    Not SQLAlchemy's recipe of a BEGIN at every begin: that would hold a read snapshot from a
-    view's first query on, and SQLite refuses to turn a stale snapshot into a writer (it answers
-    "database is locked" at once, without waiting). Here reads before the unit of work still
-    run on their own, and objects loaded by them are expired so that the unit of work reads them
-    again under the lock (objects with unsaved changes keep them).
-
-    An outer transaction already begun (a write flushed before, a savepoint) is left as it is.
-    PostgreSQL needs nothing here: its services lock the rows they decide on.
+    A transaction that has written already holds the write lock. Not SQLAlchemy's recipe of a
+    BEGIN at every begin: that would hold a read snapshot from a page's first query on, and
+    SQLite refuses to turn a stale snapshot into a writer (it answers "database is locked" at
+    once, without waiting).
     """
-    connection = session.connection()
-    dbapi = connection.connection.dbapi_connection
+    if not state.is_select or getattr(state.statement, "_for_update_arg", None) is None:
+        return
+    session = state.session
+    dbapi = session.connection().connection.dbapi_connection
     if not _is_sqlite(dbapi) or dbapi.in_transaction:
         return
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    try:
+        dbapi.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:  # waited past the busy timeout
+        raise OperationalError("BEGIN IMMEDIATE", None, error) from error
     changed = set(session.dirty) | set(session.deleted)
     for obj in list(session.identity_map.values()):
         if obj not in changed:
@@ -140,14 +147,13 @@ def transaction(session=None):
 
     Services check their rules before writing; the database's unique constraints catch what two
     people do at the same moment (a double click, two treasurers). Such a collision surfaces as
-    ``Conflict``, with nothing written; any other integrity error is a bug and propagates. On
-    SQLite the unit of work begins as the one writer (see ``_begin_writing``). A lock waited for
+    ``Conflict``, with nothing written; any other integrity error is a bug and propagates. (On
+    SQLite a locking read begins it as the writer: ``_sqlite_for_update``.) A lock waited for
     too long, a statement past its timeout or a database that does not answer surfaces as
     ``Busy`` ("try again"), with nothing written.
     """
     session = session or db.session
     try:
-        _begin_writing(session)
         yield session
         session.commit()
     except (OperationalError, PoolTimeout) as error:
