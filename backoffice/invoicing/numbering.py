@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -30,6 +30,14 @@ def series_for(day: date) -> str:
 
 def format_number(series: str, sequence: int) -> str:
     return f"{series}-{sequence:05d}"
+
+
+def next_number(session, series: str) -> int:
+    """The number ``take_number`` would give now. Only a guess: another issuer may take it first
+    (``services.issue_now`` renders a PDF for it and checks when it takes the number)."""
+    last = session.scalar(select(InvoiceNumberCounter.last_number)
+                          .where(InvoiceNumberCounter.series == series))
+    return (last or 0) + 1
 
 
 def take_number(session, series: str) -> int:

@@ -19,7 +19,7 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
 from ..core import audit
-from ..core.db import utcnow
+from ..core.db import transaction, utcnow
 from ..core.errors import AlreadyDone, Conflict, InvalidTransition, NotFound, ValidationError
 from ..core.mail import queue_mail
 from ..core.money import Money, check_currency
@@ -347,8 +347,78 @@ def booking_date(session, day: date) -> date:
     return day if closed_period_on(session, day) is None else date.today()
 
 
-def _prepare_issue(session, invoice: Invoice, *, actor, issue_date: date) -> None:
-    """Number, render and store a draft; ``_mark_issued`` freezes it once it is booked."""
+#: How often ``issue_now`` renders again when another issuer took the number it rendered for,
+#: before it renders inside its unit of work (which then holds the others up, but always ends).
+RENDER_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """A draft's PDF rendered before the unit of work that issues it, with everything issuing
+    sets on the draft (its number among them); used only if issuing sets exactly that."""
+
+    values: dict
+    credit: int
+    pdf: bytes
+    last_attempt: bool = False
+
+
+class StaleRendering(Exception):
+    """Another issuer took the number a rendering was made for, or something it shows changed
+    (nothing was written)."""
+
+
+def _issue_values(session, invoice: Invoice, series: str, sequence: int,
+                  issue_date: date) -> dict:
+    """Everything issuing sets on a draft (and its PDF shows)."""
+    number = numbering.format_number(series, sequence)
+    regime = vat_regime(invoice.buyer_country, invoice.buyer_vat_id)
+    totals = compute_totals(invoice.lines, regime)
+    return {"series": series, "sequence": sequence, "number": number, "issue_date": issue_date,
+            "due_date": issue_date + timedelta(days=invoice.payment_days),
+            "seller": settings.seller(), "payment_reference": payment_reference(number),
+            "fund_id": _fund_for(session, invoice).id, "vat_regime": regime.value,
+            "net_total": totals.net, "tax_total": totals.tax, "gross_total": totals.gross}
+
+
+def _credit(session, invoice: Invoice) -> int:
+    """The sponsor's credit the PDF mentions (none on a cancellation)."""
+    from . import credits  # noqa: PLC0415 (credits imports this module)
+
+    if invoice.is_cancellation:
+        return 0
+    return credits.balance(session, invoice.sponsor_id, invoice.currency).amount
+
+
+def _render(invoice: Invoice, credit: int) -> bytes:
+    pdf, _xml = documents.build_pdf(
+        invoice, pay_url=None if invoice.is_cancellation else pay_url(invoice),
+        check_rules=current_app.config["INVOICE_CHECK_EN16931"], credit=credit)
+    return pdf
+
+
+def render_for_issue(session, invoice: Invoice, *, issue_date: date,
+                     last_attempt: bool = False) -> Rendering:
+    """The PDF the draft gets if it is issued now as the next number of its series. Writes
+    nothing and leaves the draft as it was."""
+    series = numbering.series_for(issue_date)
+    values = _issue_values(session, invoice, series, numbering.next_number(session, series),
+                           issue_date)
+    credit = _credit(session, invoice)
+    with session.no_autoflush:
+        for key, value in values.items():
+            setattr(invoice, key, value)
+        try:
+            pdf = _render(invoice, credit)
+        finally:
+            session.expire(invoice, list(values))  # back to what is stored
+    return Rendering(values, credit, pdf, last_attempt)
+
+
+def _prepare_issue(session, invoice: Invoice, *, actor, issue_date: date,
+                   rendering: Rendering | None = None) -> None:
+    """Number, render (unless ``rendering`` was made for exactly this) and store a draft;
+    ``_mark_issued`` freezes it once it is booked."""
     series = numbering.series_for(issue_date)
     sequence = numbering.take_number(session, series)  # takes the write lock first (SQLite)
     current = session.scalar(select(Invoice.status).where(Invoice.id == invoice.id)
@@ -356,21 +426,14 @@ def _prepare_issue(session, invoice: Invoice, *, actor, issue_date: date) -> Non
     if current != InvoiceStatus.DRAFT:
         raise AlreadyDone(f"Invoice #{invoice.id} was issued a moment ago (twice asked, or "
                           f"by somebody else); it was issued once.")
-    invoice.series, invoice.sequence = series, sequence
-    invoice.number = numbering.format_number(series, sequence)
-    invoice.issue_date = issue_date
-    invoice.due_date = issue_date + timedelta(days=invoice.payment_days)
-    invoice.seller = settings.seller()
-    invoice.payment_reference = payment_reference(invoice.number)
-    invoice.fund_id = _fund_for(session, invoice).id
-    _apply_totals(invoice)
-    from . import credits  # noqa: PLC0415 (credits imports this module)
-
-    credit = 0 if invoice.is_cancellation else \
-        credits.balance(session, invoice.sponsor_id, invoice.currency).amount
-    pdf, _xml = documents.build_pdf(
-        invoice, pay_url=None if invoice.is_cancellation else pay_url(invoice),
-        check_rules=current_app.config["INVOICE_CHECK_EN16931"], credit=credit)
+    values = _issue_values(session, invoice, series, sequence, issue_date)
+    credit = _credit(session, invoice)
+    fits = rendering is not None and (rendering.values, rendering.credit) == (values, credit)
+    if rendering is not None and not fits and not rendering.last_attempt:
+        raise StaleRendering
+    for key, value in values.items():
+        setattr(invoice, key, value)
+    pdf = rendering.pdf if fits else _render(invoice, credit)
     stored = store_upload(session, filename=f"{invoice.number}.pdf", data=pdf, allowed={"pdf"},
                           max_bytes=MAX_PDF_BYTES, actor=actor)
     invoice.pdf_file_id, invoice.pdf_sha256 = stored.id, stored.sha256
@@ -404,16 +467,48 @@ def _post_invoice(session, invoice: Invoice, *, actor, day: date, description: s
                       description=description, source=("invoice", invoice.id))
 
 
-def issue(session, invoice: Invoice, *, actor, issue_date: date | None = None) -> Invoice:
-    """Give the draft its number, render and store its PDF, book it: receivable / income (with
-    the fund's admin fee) and VAT payable. From here on it never changes."""
+def _check_issuable(invoice: Invoice) -> None:
     if not invoice.is_draft:
         raise AlreadyDone(f"Invoice {invoice.number} is already issued; nothing was changed.")
-    issue_date = issue_date or date.today()
     regime = vat_regime(invoice.buyer_country, invoice.buyer_vat_id)
     if not invoice.lines or compute_totals(invoice.lines, regime).gross <= 0:
         raise ValidationError("An invoice must come to more than zero.")
-    _prepare_issue(session, invoice, actor=actor, issue_date=issue_date)
+
+
+def issue_now(session, invoice: Invoice, *, actor, issue_date: date | None = None) -> Invoice:
+    """Issue the draft in a short unit of work of its own, its PDF rendered before it.
+
+    Rendering takes 0.05-0.5 s. Inside the unit of work it would hold the series' number
+    counter that long (on SQLite: the whole database), and issuers on other workers would wait,
+    past their timeout when there are several. So the PDF is rendered first for the number the
+    series gives next (``render_for_issue``); the unit of work takes the number and uses the PDF
+    only if it was made for exactly that. If another issuer took the number meanwhile, nothing
+    is written and the PDF is rendered again; the last of ``RENDER_ATTEMPTS`` renders inside the
+    unit of work, so that issuing always ends. Numbers stay gap-free: a number is taken only in
+    the unit of work that issues it, and given back if that rolls back.
+    """
+    issue_date = issue_date or date.today()
+    for attempt in range(1, RENDER_ATTEMPTS + 1):
+        _check_issuable(invoice)
+        rendering = render_for_issue(session, invoice, issue_date=issue_date,
+                                     last_attempt=attempt == RENDER_ATTEMPTS)
+        try:
+            with transaction(session):
+                return issue(session, invoice, actor=actor, issue_date=issue_date,
+                             rendering=rendering)
+        except StaleRendering:
+            continue
+    raise AssertionError("unreachable: the last attempt renders inside its unit of work")
+
+
+def issue(session, invoice: Invoice, *, actor, issue_date: date | None = None,
+          rendering: Rendering | None = None) -> Invoice:
+    """Give the draft its number, render and store its PDF, book it: receivable / income (with
+    the fund's admin fee) and VAT payable. From here on it never changes. Inside the caller's
+    unit of work; ``issue_now`` renders before it instead."""
+    _check_issuable(invoice)
+    issue_date = issue_date or date.today()
+    _prepare_issue(session, invoice, actor=actor, issue_date=issue_date, rendering=rendering)
     entry = _post_invoice(session, invoice, actor=actor, day=booking_date(session, issue_date),
                           description=f"Invoice {invoice.number} to {invoice.buyer_name}")
     currency = invoice.currency

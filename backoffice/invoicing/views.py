@@ -242,17 +242,22 @@ def apply_credit(invoice_id: int):
                 "The sponsor's credit is set off against {invoice.number}.")
 
 
-def _act(invoice_id: int, action, success: str, *, form=None, then=None):
-    """Run one service on the invoice from a posted form; flash the outcome and redirect (to
-    ``then`` or the invoice the service returned, else this one)."""
+def _act(invoice_id: int, action, success: str, *, form=None, then=None,
+         own_transactions: bool = False):
+    """Run one service on the invoice from a posted form (in a unit of work, unless the service
+    runs its own); flash the outcome and redirect (to ``then`` or the invoice the service
+    returned, else this one)."""
     invoice = _get(Invoice, invoice_id)
     form = form or ConfirmForm()
     if not form.validate_on_submit():
         flash(next(iter(form.errors.values()), ["The form had expired."])[0], "danger")
         return redirect(url_for(".invoice", invoice_id=invoice_id))
     try:
-        with transaction():
+        if own_transactions:
             result = action(invoice)
+        else:
+            with transaction():
+                result = action(invoice)
     except DomainError as error:
         pass_on(error)
         flash(str(error), "danger")
@@ -267,8 +272,8 @@ def _act(invoice_id: int, action, success: str, *, form=None, then=None):
 @bp.route("/invoices/<int:invoice_id>/issue", methods=["POST"])
 @requires(Permission.INVOICES_MANAGE)
 def issue(invoice_id: int):
-    return _act(invoice_id, lambda inv: services.issue(db.session, inv, actor=current_user),
-                "Invoice {invoice.number} is issued and booked.")
+    return _act(invoice_id, lambda inv: services.issue_now(db.session, inv, actor=current_user),
+                "Invoice {invoice.number} is issued and booked.", own_transactions=True)
 
 
 @bp.route("/invoices/<int:invoice_id>/delete", methods=["POST"])

@@ -1,8 +1,11 @@
 """Gap-free numbers when many treasurers issue at the same moment."""
 from __future__ import annotations
 
+import io
 from datetime import date
 
+import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from backoffice.core.db import transaction
@@ -60,3 +63,25 @@ def test_prefix_and_one_series_per_year(app):
         services.issue(db.session, b, actor=None, issue_date=date(2027, 1, 1))
     assert (a.number, b.number) == ("PCA-2026-00001", "PCA-2027-00001")
     assert numbering.format_number("PCA-2027", 42) == "PCA-2027-00042"
+
+
+def test_issuing_renders_first_and_a_pdf_made_for_a_number_taken_meanwhile_is_never_stored(app):
+    sponsor = factories.sponsor()
+    first, second = factories.draft(sponsor), factories.draft(sponsor)
+    day = date(2026, 3, 1)
+
+    stale = services.render_for_issue(db.session, second, issue_date=day)
+    assert stale.values["number"] == "2026-00001"
+    assert second.number is None and not db.session.dirty  # nothing set, nothing written
+    with transaction():
+        services.issue(db.session, first, actor=None, issue_date=day)  # takes 2026-00001
+    with pytest.raises(services.StaleRendering):
+        with transaction():
+            services.issue(db.session, second, actor=None, issue_date=day, rendering=stale)
+    db.session.expire_all()
+    assert second.is_draft and second.number is None
+
+    services.issue_now(db.session, second, actor=None, issue_date=day)
+    assert second.number == "2026-00002"
+    text = PdfReader(io.BytesIO(services.stored_pdf(db.session, second))).pages[0].extract_text()
+    assert "2026-00002" in text and "2026-00001" not in text
