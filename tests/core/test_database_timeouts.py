@@ -17,6 +17,7 @@ from backoffice import create_app
 from backoffice.config import engine_options
 from backoffice.core.permissions import Role
 from backoffice.expenses.models import ClaimStatus, ExpenseClaim
+from backoffice.extensions import db
 from backoffice.ledger.models import JournalEntry
 
 from ..conftest import FreshContextClient, base_config
@@ -24,10 +25,20 @@ from ..helpers import csrf_token, email_for
 from ..sponsorship import active_group, client_for, submit
 
 
-def _app(database_url: str, **timeouts):
-    app = create_app(base_config(database_url) | timeouts)
-    app.test_client_class = FreshContextClient
-    return app
+@pytest.fixture
+def make_app():
+    """Apps with other timeouts than the test's own; their connections closed at the end."""
+    made = []
+
+    def make(database_url: str, **timeouts):
+        app = create_app(base_config(database_url) | timeouts)
+        app.test_client_class = FreshContextClient
+        made.append(app)
+        return app
+    yield make
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
 
 
 @contextmanager
@@ -58,10 +69,10 @@ def _assert_busy_page(response, started: float, limit: float) -> None:
 
 
 def test_an_approval_waiting_too_long_for_a_lock_answers_busy_and_saves_nothing(
-        app, session, users, database_url, backend):
+        app, session, users, database_url, backend, make_app):
     group = active_group(session, "PyLocked", actor=users[Role.ADMIN], money="100.00")
     claim = submit(session, group.organisers[0], group.fund, ["10.00"])
-    impatient = _app(database_url, DATABASE_LOCK_TIMEOUT=1)
+    impatient = make_app(database_url, DATABASE_LOCK_TIMEOUT=1)
     client = client_for(impatient, email_for(Role.TREASURER))
     page, fund_id = f"/expenses/claims/{claim.id}", group.fund_id
     token = csrf_token(client, page)
@@ -83,10 +94,11 @@ def test_an_approval_waiting_too_long_for_a_lock_answers_busy_and_saves_nothing(
     assert again.status_code == 302
 
 
-def test_a_statement_past_its_timeout_answers_busy_on_postgresql(app, database_url, backend):
+def test_a_statement_past_its_timeout_answers_busy_on_postgresql(app, database_url, backend,
+                                                                 make_app):
     if backend != "postgresql":
         pytest.skip("statement_timeout is PostgreSQL's; SQLite readers never wait for a lock")
-    slow = _app(database_url, DATABASE_STATEMENT_TIMEOUT=1, DATABASE_LOCK_TIMEOUT=0)
+    slow = make_app(database_url, DATABASE_STATEMENT_TIMEOUT=1, DATABASE_LOCK_TIMEOUT=0)
     with _held_elsewhere(database_url, backend,
                          "LOCK TABLE grant_programmes IN ACCESS EXCLUSIVE MODE"):
         started = time.monotonic()
@@ -122,8 +134,8 @@ def silent_server():
 
 
 def test_a_database_that_accepts_but_never_answers_gives_a_503_within_the_connect_timeout(
-        silent_server, tmp_path):
-    app = _app(f"postgresql+psycopg://nobody@127.0.0.1:{silent_server}/backoffice",
+        silent_server, make_app):
+    app = make_app(f"postgresql+psycopg://nobody@127.0.0.1:{silent_server}/backoffice",
                DATABASE_CONNECT_TIMEOUT=2)
     started = time.monotonic()
     _assert_busy_page(app.test_client().get("/grants/"), started, limit=10)
