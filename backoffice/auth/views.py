@@ -37,8 +37,10 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths ("/ledger/journal"), never another host."""
-    if not target:
+    """Only same-site paths ("/ledger/journal"), never another host. Browsers read a backslash
+    as a slash ("/\\evil.example" is "//evil.example") and drop tabs and line breaks, so a path
+    with any of them or a control character is refused too."""
+    if not target or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -55,10 +55,12 @@ def test_inactive_users_cannot_log_in(client, users, session):
     assert "Email or password is wrong." in _try(client, email_for("board"), PASSWORD).get_data(as_text=True)
 
 
-def test_next_parameter_stays_on_this_site(client, users):
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example/x", "/%5Cevil.example",
+                                    "/%09/evil.example", "https://evil.example/"])
+def test_next_parameter_stays_on_this_site(client, users, target):
     token = csrf_token(client, "/login")
     data = {"email": email_for("treasurer"), "password": PASSWORD, "csrf_token": token}
-    assert client.post("/login?next=//evil.example/x", data=data).headers["Location"] == "/"
+    assert client.post(f"/login?next={target}", data=data).headers["Location"] == "/"
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     data["csrf_token"] = csrf_token(client, "/login")
     assert client.post("/login?next=/ledger/journal", data=data).headers["Location"] == "/ledger/journal"
