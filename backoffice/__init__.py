@@ -98,7 +98,7 @@ def _init_login(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from .auth.cli import user_cli
     from .banking.cli import bank_cli
-    from .core.cli import doctor, grant_app_role
+    from .core.cli import backup_command, doctor, grant_app_role, restore_command
     from .demo.cli import demo_cli
     from .expenses.cli import payouts_cli
     from .funds.cli import funds_cli
@@ -109,7 +109,8 @@ def _register_cli(app: Flask) -> None:
     from .permissions_table import permissions_cli
 
     for command in (user_cli, ledger_cli, bank_cli, funds_cli, payouts_cli, invoices_cli,
-                    payments_cli, grants_cli, demo_cli, doctor, permissions_cli):
+                    payments_cli, grants_cli, demo_cli, doctor, permissions_cli, backup_command,
+                    restore_command):
         app.cli.add_command(command)
     from flask_migrate.cli import db as db_cli  # noqa: PLC0415 (Flask-Migrate's `db` group)
     db_cli.add_command(grant_app_role)

@@ -4,7 +4,9 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 import warnings
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -12,7 +14,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import inspect, text
 
 from ..extensions import db
-from . import health
+from . import backup, health
 from .db import transaction
 from .protection import app_role_grants
 
@@ -35,7 +37,7 @@ def _weasyprint_problem() -> str | None:
 @click.command("doctor")
 @with_appcontext
 def doctor():
-    """Check the database, migrations, Redis, storage, PDF rendering and the test browser."""
+    """Check the database, migrations, Redis, storage, backups, PDF rendering, test browser."""
     problems = 0
     for check in health.readiness():
         if check.name == "database" and check.ok:
@@ -46,6 +48,13 @@ def doctor():
             problems += 1
             click.echo(f"FAIL  {check.name}: {check.reason} ({check.detail})" if check.detail
                        else f"FAIL  {check.name}: {check.reason}")
+    latest = backup.newest(backup.backup_folder())
+    if latest is None:
+        click.echo(f"WARN  no backup in {backup.backup_folder()} (`backoffice backup`, daily)")
+    else:
+        age = (time.time() - latest.stat().st_mtime) / 3600
+        click.echo(f"{'ok  ' if age <= 26 else 'WARN'}  newest backup {latest.name}, "
+                   f"{age:.0f} hours old")
     if sqlite3.sqlite_version_info < MIN_SQLITE:
         problems += 1
         click.echo(f"FAIL  SQLite {sqlite3.sqlite_version} is too old: the app needs "
@@ -83,3 +92,38 @@ def grant_app_role(role):
             db.session.execute(text(statement))
     click.echo(f"{role} may read and write the {len(tables)} tables as the application does; "
                f"the append-only ones only by INSERT.")
+
+
+@click.command("backup")
+@click.option("--folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write the archive (default: BACKUP_FOLDER, instance/backups).")
+@click.option("--keep", type=click.IntRange(min=1),
+              help="Afterwards keep only the newest KEEP archives in the folder.")
+@with_appcontext
+def backup_command(folder, keep):
+    """Write one archive: the database, every stored file, a manifest with their SHA-256."""
+    started = time.monotonic()
+    try:
+        path = backup.create_backup(folder)
+        removed = backup.prune(path.parent, keep) if keep else []
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in "
+               f"{time.monotonic() - started:.1f} s.")
+    for old in removed:
+        click.echo(f"Removed {old.name} (keeping the newest {keep}).")
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(archive):
+    """Restore ARCHIVE into this instance, whose database and upload folder must be empty."""
+    started = time.monotonic()
+    try:
+        manifest = backup.restore(archive)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored the backup of {manifest['created_at']} ({len(manifest['parts'])} "
+               f"parts, migration {manifest['alembic_revision']}) in "
+               f"{time.monotonic() - started:.1f} s. Run `backoffice ledger verify`.")
