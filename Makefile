@@ -21,8 +21,8 @@ install: $(STAMP)
 
 ## run: set up everything, migrate, seed demo data when empty, serve on http://$(HOST):$(PORT)
 run: install
-	@$(BIN)/backoffice doctor
 	$(BIN)/backoffice db upgrade
+	@$(BIN)/backoffice doctor
 	$(BIN)/backoffice demo seed
 	@$(BIN)/backoffice demo logins
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"

@@ -73,6 +73,11 @@ def installed_handler() -> logging.Handler | None:
     return next((h for h in logging.getLogger().handlers if getattr(h, _HANDLER_MARK, False)), None)
 
 
+#: Libraries that log every step at INFO (WeasyPrint's progress, each Factur-X embedding, font
+#: subsetting): only their warnings reach the app's log.
+CHATTY_LIBRARIES = ("weasyprint", "fontTools", "factur-x")
+
+
 def init_logging(app: Flask) -> None:
     """One handler on the root logger (replacing an earlier app's), in ``LOG_FORMAT``; and the
     request id set before each request and returned in the response."""
@@ -82,6 +87,8 @@ def init_logging(app: Flask) -> None:
     root.addHandler(make_handler(app.config.get("LOG_FORMAT", "text")))
     level = app.config.get("LOG_LEVEL") or "INFO"
     root.setLevel(level)
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
     app.logger.removeHandler(default_handler)  # propagate to the root handler instead
 
     @app.before_request

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import socket
 import sys
 
@@ -170,3 +171,16 @@ def test_text_logs_carry_the_request_id_and_lines_outside_requests_a_dash(tmp_pa
     outside, inside = stream.getvalue().splitlines()
     assert "WARNING [-] backoffice: outside any request" in outside
     assert "WARNING [abcdef123456] backoffice: inside a request" in inside
+
+
+def test_rendering_a_document_logs_no_library_chatter(log_lines):
+    """WeasyPrint logs each rendering step and factur-x each embedding at INFO; the demo seed
+    printed a hundred such lines. Only the libraries' warnings reach the log."""
+    from backoffice.invoicing.documents import embed_einvoice  # noqa: F401 (imports factur-x)
+    from backoffice.pdf import html_to_pdf
+
+    app, lines = log_lines
+    with app.app_context():
+        html_to_pdf("<p>Hello</p>", pdf_variant="pdf/a-3b")
+    assert [line["logger"] for line in lines()] == []
+    assert logging.getLogger("factur-x").getEffectiveLevel() == logging.WARNING
