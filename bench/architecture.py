@@ -54,6 +54,8 @@ def imports_of(name: str, tree: ast.Module, modules: dict):
     """Yield (imported module, imported names, inside a function?) for every import statement."""
     def walk(node, in_function):
         for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue  # typing only, as in [tool.importlinter]
             inner = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef |
                                               ast.Lambda)
             if isinstance(child, ast.Import):

@@ -1,0 +1,64 @@
+"""The import rules hold (pyproject.toml, `[tool.importlinter]`), and their exceptions only shrink.
+
+The rules: layers (web and wiring > demo > domains > ledger > core), no cycles between packages or
+between a package's modules, only the ledger imports its models, only the web layer imports flask,
+the views and the commands. docs/ARCHITECTURE.md explains them.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+try:
+    import grimp
+except ImportError:  # a venv made before import-linter joined the test extras
+    grimp = None
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = ROOT / "pyproject.toml"
+MISSING = "import-linter is not installed here: run `make install`"
+LINT = ("import sys; from importlinter.cli import lint_imports; "
+        "sys.exit(lint_imports(no_cache=True, no_logo=True))")
+
+
+def config() -> dict:
+    return tomllib.loads(PYPROJECT.read_text())["tool"]["importlinter"]
+
+
+def test_import_contracts_are_kept() -> None:
+    assert grimp, MISSING
+    result = subprocess.run([sys.executable, "-c", LINT], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_exception_is_still_an_import() -> None:
+    """An exception the code no longer needs must go, so nobody can lean on it again."""
+    assert grimp, MISSING
+    options = config()
+    graph = grimp.build_graph(
+        options["root_package"],
+        include_external_packages=options["include_external_packages"],
+        exclude_type_checking_imports=options["exclude_type_checking_imports"],
+        cache_dir=None,
+    )
+    stale = []
+    for contract in options["contracts"]:
+        for expression in contract.get("ignore_imports", []):
+            importer, imported = (part.strip() for part in expression.split("->"))
+            assert "*" not in expression, f"{expression}: name each import, no wildcards"
+            if importer not in graph.modules or not graph.direct_import_exists(
+                    importer=importer, imported=imported):
+                stale.append(f"{contract['id']}: {expression}")
+    assert not stale, ("These imports are gone: delete them from `ignore_imports` in "
+                       "pyproject.toml:\n  " + "\n  ".join(stale))
+
+
+def test_every_exception_names_the_step_that_removes_it() -> None:
+    entries = re.findall(r'^\s*"[\w.]+ -> [\w.]+",(.*)$', PYPROJECT.read_text(), re.MULTILINE)
+    assert entries
+    untagged = [comment for comment in entries if "#" not in comment]
+    assert not untagged, "each ignored import says why (a comment), and which step removes it"
