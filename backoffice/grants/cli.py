@@ -3,7 +3,7 @@ from flask.cli import AppGroup
 
 from ..core.db import transaction
 from ..extensions import db
-from . import services
+from . import reporting
 
 grants_cli = AppGroup("grants", help="Grant programmes and applications.")
 
@@ -15,7 +15,7 @@ def remind_command(today):
     """The daily job (cron): reports due after the event, reminders before and after the due
     date, overdue reports. Running it twice a day sends nothing twice."""
     with transaction():
-        counts = services.run_reminders(db.session, today.date() if today else None)
+        counts = reporting.run_reminders(db.session, today.date() if today else None)
     click.echo(f"{counts['due']} report(s) now due, {counts['reminded']} reminder(s) before the "
                f"due date, {counts['overdue']} report(s) now overdue, "
                f"{counts['overdue_reminded']} reminder(s) about overdue reports.")

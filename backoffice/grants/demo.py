@@ -7,7 +7,7 @@ from ..core.money import Money
 from ..core.permissions import Role
 from ..ledger import services as ledger
 from ..ledger.balances import fund_balance
-from . import programmes, services
+from . import applying, deciding, paying, programmes, reporting, reviewing
 from .access import Applicant
 from .models import QuestionKind, Status
 from .payouts import pay_at_once
@@ -105,7 +105,7 @@ def seed_grants(session, *, users: dict, funds: dict, groups: dict, today: date)
             requested=requested, awarded=awarded, number=number, committee=(reviewer, admin),
             today=today, decided=decided)
         if status in PAID_STATES:
-            to_pay.append(services.create_disbursement(session, application, actor=treasurer))
+            to_pay.append(paying.create_disbursement(session, application, actor=treasurer))
         if status in (Status.REPORT_RECEIVED, Status.CLOSED):
             to_report.append(application)
     # The treasurer pays the approved grants together, a few days after the decisions.
@@ -113,7 +113,7 @@ def seed_grants(session, *, users: dict, funds: dict, groups: dict, today: date)
                 paid_on=decided + timedelta(days=3))
     for application in to_report:
         _report_back(session, application, treasurer=treasurer, decided=decided)
-    services.run_reminders(session, today=today)
+    reporting.run_reminders(session, today=today)
     return {"programmes": 2, "applications": len(APPLICATIONS)}
 
 
@@ -133,7 +133,7 @@ def _application(session, programme, status, *, group, name, title, requested, a
     keys = [q.key for q in programme.questions]
     slug = name.lower().replace(" ", "-").replace("ü", "ue")
     contact = f"grants@{slug}.example"
-    data = services.ApplicationInput(
+    data = applying.ApplicationInput(
         contact_email=contact, group_id=group.id if group else None, applicant_name=name,
         contact_name=f"Organiser of {name}", title=title, event_start=start, event_end=start,
         description=f"{title}: an evening (or weekend) organised by {name}, open to everyone. "
@@ -145,7 +145,7 @@ def _application(session, programme, status, *, group, name, title, requested, a
         answers=dict(zip(keys, ["Meetup" if number % 2 else "Workshop", "yes",
                                 str(5 + number)])),
         account_holder=name[:70], iban=IBAN)
-    application = services.save_application(
+    application = applying.save_application(
         session, data=data, programme=programme, submit=status is not Status.DRAFT,
         address=f"198.51.100.{number}", today=applied)
     if status in (Status.DRAFT, Status.SUBMITTED):
@@ -153,50 +153,50 @@ def _application(session, programme, status, *, group, name, title, requested, a
     applicant = Applicant(contact)
     first, second = committee
     if status is Status.WITHDRAWN:
-        services.withdraw(session, application, actor=applicant, reason="The venue fell through.")
+        applying.withdraw(session, application, actor=applicant, reason="The venue fell through.")
         return application
     if status is Status.INFO_REQUESTED:
-        services.request_information(session, application, actor=first,
+        reviewing.request_information(session, application, actor=first,
                                      question="Could you send the venue's offer, and tell us "
                                               "how many of you organise the sprint?")
         return application
-    services.score(session, application, value=4, comment="Well planned, good value.",
+    reviewing.score(session, application, value=4, comment="Well planned, good value.",
                    actor=first)
-    services.start_review(session, application, actor=first)
+    reviewing.start_review(session, application, actor=first)
     if status is Status.IN_REVIEW:
-        services.cast_vote(session, application, vote="yes", actor=first)
+        reviewing.cast_vote(session, application, vote="yes", actor=first)
         return application
     vote = "no" if status is Status.REJECTED else "yes"
     for member in committee:
-        services.cast_vote(session, application, vote=vote, actor=member)
+        reviewing.cast_vote(session, application, vote=vote, actor=member)
     if status is Status.REJECTED:
-        services.reject(session, application, actor=first,
+        deciding.reject(session, application, actor=first,
                         reason="The programme funds community events open to everyone; a "
                                "trading competition is outside its purpose.")
         return application
-    services.approve(session, application, amount=_eur(awarded), actor=second,
+    deciding.approve(session, application, amount=_eur(awarded), actor=second,
                      today=decided if status in PAID_STATES else today,
                      note="Have a great event!" if awarded == requested else
                      "We could not fund the printing.")
     if status is Status.REPORT_OVERDUE:  # early in a month the due date may not have passed yet
         application.report_due_on = min(application.report_due_on, today - timedelta(days=1))
     if status is Status.CANCELLED:
-        services.cancel_grant(session, application, actor=second,
+        deciding.cancel_grant(session, application, actor=second,
                               reason="The workshop was called off by the organisers.")
     return application
 
 
 def _report_back(session, application, *, treasurer, decided):
-    services.run_reminders(session, today=application.event_end)
-    services.submit_report(session, application, actor=Applicant(application.contact_email),
+    reporting.run_reminders(session, today=application.event_end)
+    reporting.submit_report(session, application, actor=Applicant(application.contact_email),
                            narrative="About thirty people came, half of them new to Python. "
                                      "Thank you!",
                            attendance=application.expected_attendance + 3,
                            amount_spent=Money(application.amount_awarded - 5000, "EUR"),
                            unused=_eur(50),
-                           uploads=[services.Upload("receipts.pdf", _RECEIPT)])
+                           uploads=[applying.Upload("receipts.pdf", _RECEIPT)])
     if application.title == CLOSED_TITLE:
-        services.close_grant(session, application, returned=_eur(50), actor=treasurer,
+        reporting.close_grant(session, application, returned=_eur(50), actor=treasurer,
                              booking_date=decided + timedelta(days=20))
 
 

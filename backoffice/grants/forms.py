@@ -1,4 +1,4 @@
-"""Forms of the grants package: shapes and field checks only (the rules live in services)."""
+"""Forms of the grants package: shapes and field checks only (the rules live in the phase modules)."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -28,8 +28,8 @@ from ..core.forms import (
 )
 from ..core.money import Money
 from ..core.public_forms import SpamGuardMixin
+from .applying import ApplicationInput
 from .models import QuestionKind, Vote
-from .services import ApplicationInput
 
 
 class MoneyField(StringField):

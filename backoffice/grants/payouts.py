@@ -3,7 +3,7 @@
 A ``Disbursement`` in the state ``ready`` is a payable: payee, IBAN, amount (EUR), the
 programme's fund, the ``grants_payable`` account that the approval credited, a remittance text and
 its reference. When a batch holding it is executed, the batch posts Dr grants payable / Cr bank
-and calls ``executed``, which records the payment on the grant (``services.record_payment``).
+and calls ``executed``, which records the payment on the grant (``paying.record_payment``).
 
 A payment in a live batch cannot be cancelled (``batch_of``); a cancelled batch releases it for
 the next one.
@@ -86,7 +86,7 @@ class GrantPayables:
         return [self._payable(d, liability) for d in found]
 
     def executed(self, session, item, batch, actor) -> None:
-        from .services import record_payment  # noqa: PLC0415 (services imports this module)
+        from .paying import record_payment  # noqa: PLC0415 (paying imports this module)
 
         disbursement = session.get(Disbursement, int(item.source_id))
         record_payment(session, disbursement, batch_ref=batch.message_id,
@@ -97,7 +97,7 @@ class GrantPayables:
 
     def returned(self, session, item, batch, returned, actor) -> None:
         """The bank sent the payment back: it waits for the next batch again."""
-        from .services import record_return  # noqa: PLC0415 (services imports this module)
+        from .paying import record_return  # noqa: PLC0415 (paying imports this module)
 
         record_return(session, session.get(Disbursement, int(item.source_id)),
                       reason=describe(returned.reason_code), returned_on=returned.returned_on,

@@ -33,7 +33,18 @@ from ..expenses.returns import describe, latest_return
 from ..extensions import csrf, db
 from ..groups.models import MemberGroup
 from ..ledger.models import Fund
-from . import access, board, conflicts, queries, services
+from . import (
+    access,
+    applying,
+    board,
+    conflicts,
+    deciding,
+    lifecycle,
+    paying,
+    queries,
+    reporting,
+    reviewing,
+)
 from . import programmes as programme_services
 from .forms import (
     AnswerForm,
@@ -83,9 +94,9 @@ def _programme(slug: str) -> Programme:
     return db.session.scalar(select(Programme).where(Programme.slug == slug)) or abort(404)
 
 
-def _uploads(field_name: str) -> list[services.Upload]:
+def _uploads(field_name: str) -> list[applying.Upload]:
     """The files sent in ``field_name``; a file over the limit is refused before it is read."""
-    limit = services.setting("GRANTS_MAX_FILE_BYTES")
+    limit = lifecycle.setting("GRANTS_MAX_FILE_BYTES")
     uploads = []
     for storage in request.files.getlist(field_name):
         if not storage or not storage.filename:
@@ -96,12 +107,12 @@ def _uploads(field_name: str) -> list[services.Upload]:
         if size > limit:
             raise ValidationError(f"{storage.filename} is {size / 1e6:.1f} MB; the limit is "
                                   f"{limit / 1e6:.0f} MB per file.", field=field_name)
-        uploads.append(services.Upload(storage.filename, storage.stream.read()))
+        uploads.append(applying.Upload(storage.filename, storage.stream.read()))
     return uploads
 
 
 def _show(form, error: DomainError) -> None:
-    if isinstance(error, services.IncompleteApplication):
+    if isinstance(error, applying.IncompleteApplication):
         for name, message in error.errors.items():
             field = getattr(form, name, None)
             if field is not None and hasattr(field, "errors") and name != "budget_lines":
@@ -139,7 +150,7 @@ def _private_pages(response):
 def _allow_documents():
     view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "takes_documents", False):
-        request.max_content_length = 8 * services.setting("GRANTS_MAX_FILE_BYTES")
+        request.max_content_length = 8 * lifecycle.setting("GRANTS_MAX_FILE_BYTES")
 
 
 # --- public: programmes, applying ------------------------------------------------------------------
@@ -149,7 +160,7 @@ def _allow_documents():
 def index():
     programmes = db.session.scalars(select(Programme).order_by(Programme.name)).all()
     today = date.today()
-    rounds = {p.id: services.open_round(db.session, p, today) for p in programmes if p.uses_rounds}
+    rounds = {p.id: applying.open_round(db.session, p, today) for p in programmes if p.uses_rounds}
     return render_template("grants/public/index.html", programmes=programmes, rounds=rounds,
                            any_public=any(p.public_list for p in programmes))
 
@@ -159,13 +170,13 @@ def index():
 def programme(slug: str):
     programme = _programme(slug)
     return render_template("grants/public/programme.html", programme=programme,
-                           round=services.open_round(db.session, programme, date.today()),
+                           round=applying.open_round(db.session, programme, date.today()),
                            closed=_closed_reason(programme))
 
 
 def _closed_reason(programme: Programme) -> str | None:
     try:
-        services.check_accepting(db.session, programme, date.today())
+        applying.check_accepting(db.session, programme, date.today())
     except ValidationError as error:
         return str(error)
     return None
@@ -193,12 +204,12 @@ def _save(form, *, programme=None, application=None):
     if not form.validate_on_submit():
         if form.submit.data and not form.guard_errors():  # name everything else too
             target = programme or application.programme
-            round_ = application.round if application else services.open_round(
+            round_ = application.round if application else applying.open_round(
                 db.session, target, date.today())
-            problems = services.submission_problems(target, form.to_input(), round_=round_)
+            problems = applying.submission_problems(target, form.to_input(), round_=round_)
             if any(line.item.errors or line.amount.errors for line in form.budget):
                 problems.pop("budget_lines", None)  # the lines' own errors say it
-            _show(form, services.IncompleteApplication(problems))
+            _show(form, applying.IncompleteApplication(problems))
         elif not form.form_errors:
             form.form_errors.append("Some answers need a second look; see the marked fields.")
         return None
@@ -206,7 +217,7 @@ def _save(form, *, programme=None, application=None):
         uploads = _uploads("attachments")
         remove = [n for n in map(as_id, request.form.getlist("remove_file")) if n is not None]
         with transaction():
-            return services.save_application(
+            return applying.save_application(
                 db.session, data=form.to_input(), uploads=uploads, remove_files=remove,
                 submit=bool(form.submit.data), programme=programme, application=application,
                 user=current_user if current_user.is_authenticated else None,
@@ -258,7 +269,7 @@ def resend():
     elif form.validate_on_submit():
         try:
             with transaction():
-                services.send_links(db.session, form.email.data, address=_address())
+                applying.send_links(db.session, form.email.data, address=_address())
         except DomainError as error:
             show_error(form, error)
         else:
@@ -340,7 +351,7 @@ def _status_page(viewer: Viewer, *, status: int = 200, **forms):
     defaults.update(forms)
     events = [e for e in application.events if e.public]
     return render_template("grants/public/status.html", application=application, viewer=viewer,
-                           events=events, can_do=services.can_do, Status=Status,
+                           events=events, can_do=lifecycle.can_do, Status=Status,
                            **defaults), status
 
 
@@ -388,7 +399,7 @@ def answer(viewer: Viewer):
         try:
             uploads = _uploads("files")
             with transaction():
-                services.answer_information(db.session, viewer.application,
+                applying.answer_information(db.session, viewer.application,
                                             answer=form.answer.data, uploads=uploads,
                                             actor=viewer.actor)
         except DomainError as error:
@@ -405,7 +416,7 @@ def withdraw(viewer: Viewer):
     if form.validate_on_submit():
         try:
             with transaction():
-                services.withdraw(db.session, viewer.application, reason=form.reason.data,
+                applying.withdraw(db.session, viewer.application, reason=form.reason.data,
                                   actor=viewer.actor)
         except DomainError as error:
             show_error(form, error)
@@ -423,7 +434,7 @@ def report(viewer: Viewer):
         try:
             uploads = _uploads("receipts")
             with transaction():
-                services.submit_report(db.session, viewer.application,
+                reporting.submit_report(db.session, viewer.application,
                                        narrative=form.narrative.data,
                                        attendance=form.attendance.data,
                                        amount_spent=form.amount_spent.money,
@@ -494,7 +505,7 @@ def _committee(application: Application):
     users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
     taken = {r.reviewer_id for r in application.reviews}
     return [u for u in users if u.can(Permission.GRANTS_REVIEW) and u.id not in taken
-            and not services.is_conflicted(application, u)]
+            and not reviewing.is_conflicted(application, u)]
 
 
 #: The forms of the application page: name in the template -> (class, field-name prefix). The
@@ -511,7 +522,7 @@ DETAIL_FORMS = {
 
 
 def _detail(application: Application, *, status: int = 200, **forms):
-    mine = services.review_of(application, current_user)
+    mine = reviewing.review_of(application, current_user)
     initial = {
         "score_form": {"obj": mine},
         "vote_form": {"vote": mine.vote if mine else None},
@@ -533,7 +544,7 @@ def _detail(application: Application, *, status: int = 200, **forms):
     shown["assign_form"].reviewer.choices = options(
         ((u.id, u.display_name) for u in _committee(application)),
         blank="Choose a committee member")
-    overdue = services.has_overdue_report(db.session, group_id=application.group_id,
+    overdue = deciding.has_overdue_report(db.session, group_id=application.group_id,
                                           email=application.contact_email,
                                           exclude_id=application.id) \
         if application.status in REVIEW_STATES else None
@@ -543,8 +554,8 @@ def _detail(application: Application, *, status: int = 200, **forms):
         may_confirm=board.may_confirm(application, current_user),
         needs_board=application.amount_requested is not None
         and board.needs_resolution(application, application.amount_requested),
-        tally=services.tally(application), overdue=overdue, can_do=services.can_do,
-        Status=Status, available=services.available_in_fund(db.session, application.programme),
+        tally=reviewing.tally(application), overdue=overdue, can_do=lifecycle.can_do,
+        Status=Status, available=deciding.available_in_fund(db.session, application.programme),
         **shown), status
 
 
@@ -590,27 +601,27 @@ def _act(application_id: int, form_name: str, run, success: str, choices=None):
 #: the application page to one service: (URL and endpoint, permission, form, call, message).
 ACTIONS = [
     ("request-information", Permission.GRANTS_REVIEW, "info_form",
-     lambda a, f: services.request_information(db.session, a, question=f.question.data,
+     lambda a, f: reviewing.request_information(db.session, a, question=f.question.data,
                                                actor=current_user),
      "The applicant is asked; the application waits for their answer."),
     ("start-review", Permission.GRANTS_REVIEW, "confirm_form",
-     lambda a, f: services.start_review(db.session, a, actor=current_user),
+     lambda a, f: reviewing.start_review(db.session, a, actor=current_user),
      "The application is in review: the committee can vote."),
     ("volunteer", Permission.GRANTS_REVIEW, "confirm_form",
-     lambda a, f: services.volunteer(db.session, a, actor=current_user),
+     lambda a, f: reviewing.volunteer(db.session, a, actor=current_user),
      "You review this application."),
     ("review", Permission.GRANTS_REVIEW, "score_form",
-     lambda a, f: services.score(db.session, a, value=f.score.data, comment=f.comment.data,
+     lambda a, f: reviewing.score(db.session, a, value=f.score.data, comment=f.comment.data,
                                  actor=current_user),
      "Your review is saved."),
     ("conflict", Permission.GRANTS_REVIEW, "conflict_form",
-     lambda a, f: services.declare_conflict(db.session, a, note=f.note.data, actor=current_user),
+     lambda a, f: reviewing.declare_conflict(db.session, a, note=f.note.data, actor=current_user),
      "Your conflict of interest is recorded; you take no part in this decision."),
     ("vote", Permission.GRANTS_REVIEW, "vote_form",
-     lambda a, f: services.cast_vote(db.session, a, vote=f.vote.data, actor=current_user),
+     lambda a, f: reviewing.cast_vote(db.session, a, vote=f.vote.data, actor=current_user),
      "Your vote is recorded."),
     ("approve", Permission.GRANTS_DECIDE, "approve_form",
-     lambda a, f: services.approve(db.session, a, amount=f.amount.money,
+     lambda a, f: deciding.approve(db.session, a, amount=f.amount.money,
                                    conditions=f.conditions.data, note=f.note.data,
                                    board_resolution_ref=f.board_resolution_ref.data,
                                    actor=current_user),
@@ -620,21 +631,21 @@ ACTIONS = [
                                 actor=current_user),
      "Your confirmation of the board's resolution is recorded."),
     ("reject", Permission.GRANTS_DECIDE, "reject_form",
-     lambda a, f: services.reject(db.session, a, reason=f.reason.data, actor=current_user),
+     lambda a, f: deciding.reject(db.session, a, reason=f.reason.data, actor=current_user),
      "The application is declined; the applicant is told."),
     ("reduce", Permission.GRANTS_DECIDE, "reduce_form",
-     lambda a, f: services.reduce_grant(db.session, a, amount=f.amount.money,
+     lambda a, f: deciding.reduce_grant(db.session, a, amount=f.amount.money,
                                         reason=f.reason.data, actor=current_user),
      "The grant is reduced; the difference is released from the commitment."),
     ("cancel", Permission.GRANTS_DECIDE, "cancel_form",
-     lambda a, f: services.cancel_grant(db.session, a, reason=f.reason.data, actor=current_user),
+     lambda a, f: deciding.cancel_grant(db.session, a, reason=f.reason.data, actor=current_user),
      "The grant is cancelled and its commitment reversed."),
     ("disburse", Permission.GRANTS_PAY, "disburse_form",
-     lambda a, f: services.create_disbursement(db.session, a, amount=f.amount.money,
+     lambda a, f: paying.create_disbursement(db.session, a, amount=f.amount.money,
                                                actor=current_user),
      "The payment is ready for payout."),
     ("close", Permission.GRANTS_PAY, "close_form",
-     lambda a, f: services.close_grant(db.session, a, returned=f.returned.money,
+     lambda a, f: reporting.close_grant(db.session, a, returned=f.returned.money,
                                        note=f.note.data, actor=current_user),
      "The grant is closed."),
 ]
@@ -671,7 +682,7 @@ for _slug, _permission, _form_name, _run, _success in ACTIONS:
 def assign(application_id: int):
     def run(application, form):
         reviewer = db.session.get(User, form.reviewer.data)
-        services.assign_reviewer(db.session, application, reviewer, actor=current_user)
+        reviewing.assign_reviewer(db.session, application, reviewer, actor=current_user)
     users = db.session.scalars(select(User.id).where(User.active.is_(True))).all()
     return _act(application_id, "assign_form", run, "The reviewer is assigned.",
                 choices=options(((u, str(u)) for u in users), blank=""))
@@ -719,7 +730,7 @@ def cancel_payout(disbursement_id: int):
     if ConfirmForm().validate_on_submit():
         try:
             with transaction():
-                services.cancel_disbursement(db.session, disbursement, actor=current_user)
+                paying.cancel_disbursement(db.session, disbursement, actor=current_user)
         except DomainError as error:
             flash(str(error), "danger")
         else:
@@ -738,7 +749,7 @@ def correct_payout_account(disbursement_id: int):
         return redirect(url_for(".payouts"))
     try:
         with transaction():
-            services.correct_payee(db.session, disbursement, iban=form.iban.data,
+            paying.correct_payee(db.session, disbursement, iban=form.iban.data,
                                    payee_name=form.payee_name.data, actor=current_user)
     except DomainError as error:
         flash(f"Payment {disbursement.end_to_end_id}: {error}", "danger")

@@ -20,7 +20,7 @@ from backoffice.expenses import payouts, returns
 from backoffice.expenses import services as claims
 from backoffice.expenses.models import ClaimStatus, PayoutItem, PayoutReturn
 from backoffice.extensions import db
-from backoffice.grants import services as grant_services
+from backoffice.grants import paying as grant_paying
 from backoffice.grants.models import DisbursementStatus, Status
 from backoffice.grants.payouts import pay_at_once
 from backoffice.ledger import services as ledger
@@ -286,11 +286,11 @@ def test_a_returned_grant_payment_waits_for_the_next_batch_with_the_corrected_ac
         (e.action, e.actor_label) for e in application.events]
 
     with pytest.raises(InvalidTransition):  # returned once only, through the grant too
-        grant_services.record_return(session, payment, reason="again", returned_on=TODAY,
+        grant_paying.record_return(session, payment, reason="again", returned_on=TODAY,
                                      actor=treasurer)
     session.rollback()
     with transaction():
-        grant_services.correct_payee(session, payment, iban=NEW_IBAN, payee_name="Kassenwart",
+        grant_paying.correct_payee(session, payment, iban=NEW_IBAN, payee_name="Kassenwart",
                                      actor=treasurer)
     with transaction():
         pay_at_once(session, [payment], reference="B-2", paid_on=TODAY, actor=treasurer)

@@ -4,7 +4,7 @@ from playwright.sync_api import expect
 
 from backoffice.core.db import transaction
 from backoffice.extensions import db
-from backoffice.grants import services
+from backoffice.grants import reviewing
 from backoffice.grants.models import Status
 
 from ..grants.conftest import eur, grants, make_application  # noqa: F401 (the fixture)
@@ -22,9 +22,9 @@ def test_a_conflicted_reviewer_sees_no_decision_and_two_board_members_confirm_th
     application = make_application(grants, Status.IN_REVIEW, amount=eur(1_800))
     reviewer, second, third = grants.committee
     with transaction():
-        services.cast_vote(db.session, application, vote="yes", actor=second)
-        services.cast_vote(db.session, application, vote="yes", actor=third)
-        services.declare_conflict(db.session, application, note="I chair the applying group.",
+        reviewing.cast_vote(db.session, application, vote="yes", actor=second)
+        reviewing.cast_vote(db.session, application, vote="yes", actor=third)
+        reviewing.declare_conflict(db.session, application, note="I chair the applying group.",
                                   actor=reviewer)
     address = f"/grants/applications/{application.id}"
 

@@ -12,7 +12,7 @@ from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
-from backoffice.grants import programmes, services
+from backoffice.grants import applying, deciding, paying, programmes, reporting, reviewing
 from backoffice.grants.access import Applicant
 from backoffice.grants.models import QuestionKind, Status
 from backoffice.grants.payouts import pay_at_once
@@ -44,7 +44,7 @@ class Grants:
         return fund_balance(db.session, self.fund.id, date.max).get("EUR", 0)
 
 
-def data(**overrides) -> services.ApplicationInput:
+def data(**overrides) -> applying.ApplicationInput:
     today = date.today()
     values = dict(
         contact_email="orga@pyladies.example", applicant_name="PyLadies Bremen",
@@ -55,7 +55,7 @@ def data(**overrides) -> services.ApplicationInput:
         budget_lines=[("Venue", eur(1_500)), ("Catering", eur(500))],
         answers={}, account_holder="PyLadies Bremen", iban=IBAN)
     values.update(overrides)
-    return services.ApplicationInput(**values)
+    return applying.ApplicationInput(**values)
 
 
 @pytest.fixture
@@ -117,36 +117,36 @@ def _step(grants, application, target: Status, amount):
     s, c = db.session, grants.committee
     applicant = Applicant(application.contact_email)
     if target is Status.SUBMITTED:
-        services.submit_application(s, application, actor=applicant)
+        applying.submit_application(s, application, actor=applicant)
     elif target is Status.INFO_REQUESTED:
-        services.request_information(s, application, question="Who teaches?", actor=c[0])
+        reviewing.request_information(s, application, question="Who teaches?", actor=c[0])
     elif target is Status.IN_REVIEW:
-        services.start_review(s, application, actor=c[0])
+        reviewing.start_review(s, application, actor=c[0])
     elif target is Status.APPROVED:
         for member in c[:2]:
-            services.cast_vote(s, application, vote="yes", actor=member)
-        services.approve(s, application, amount=amount, actor=c[0])
+            reviewing.cast_vote(s, application, vote="yes", actor=member)
+        deciding.approve(s, application, amount=amount, actor=c[0])
     elif target is Status.REJECTED:
         for member in c[:2]:
-            services.cast_vote(s, application, vote="no", actor=member)
-        services.reject(s, application, reason="Out of scope.", actor=c[0])
+            reviewing.cast_vote(s, application, vote="no", actor=member)
+        deciding.reject(s, application, reason="Out of scope.", actor=c[0])
     elif target is Status.WITHDRAWN:
-        services.withdraw(s, application, actor=applicant, reason="Event moved.")
+        applying.withdraw(s, application, actor=applicant, reason="Event moved.")
     elif target is Status.CANCELLED:
-        services.cancel_grant(s, application, reason="Event cancelled.", actor=c[0])
+        deciding.cancel_grant(s, application, reason="Event cancelled.", actor=c[0])
     elif target is Status.PAID:
-        payment = services.create_disbursement(s, application, actor=grants.treasurer)
+        payment = paying.create_disbursement(s, application, actor=grants.treasurer)
         pay(payment, grants)
     elif target is Status.REPORT_DUE:
-        services.run_reminders(s, today=application.event_end)
+        reporting.run_reminders(s, today=application.event_end)
     elif target is Status.REPORT_OVERDUE:
-        services.run_reminders(s, today=application.report_due_on + timedelta(days=1))
+        reporting.run_reminders(s, today=application.report_due_on + timedelta(days=1))
     elif target is Status.REPORT_RECEIVED:
-        services.submit_report(s, application, narrative="It went well.", attendance=28,
+        reporting.submit_report(s, application, narrative="It went well.", attendance=28,
                                amount_spent=amount, unused=eur(0), actor=applicant,
-                               uploads=[services.Upload("receipt.pdf", PDF)])
+                               uploads=[applying.Upload("receipt.pdf", PDF)])
     elif target is Status.CLOSED:
-        services.close_grant(s, application, returned=eur(0), actor=grants.treasurer)
+        reporting.close_grant(s, application, returned=eur(0), actor=grants.treasurer)
 
 
 PATHS = {
@@ -184,7 +184,7 @@ def make_application(grants, status: Status = Status.DRAFT, amount=None, user=No
     overrides.setdefault("amount_requested", amount)
     overrides.setdefault("contact_email", f"orga{next(_numbers)}@pyladies.example")
     with transaction():
-        application = services.save_application(
+        application = applying.save_application(
             db.session, data=data(**overrides), programme=grants.programme,
             address="192.0.2.1", user=user)
     for step in PATHS[status]:

@@ -12,7 +12,7 @@ from backoffice.core.db import transaction
 from backoffice.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
-from backoffice.grants import board, services
+from backoffice.grants import board, deciding, reviewing
 from backoffice.grants.models import Application, Event, Status
 
 from ..helpers import PASSWORD, email_for, login, post_form
@@ -24,13 +24,13 @@ def _ready(grants, amount=eur(1_800)):
     application = make_application(grants, Status.IN_REVIEW, amount=amount)
     with transaction():
         for member in grants.committee[:2]:
-            services.cast_vote(db.session, application, vote="yes", actor=member)
+            reviewing.cast_vote(db.session, application, vote="yes", actor=member)
     return application
 
 
 def _approve(grants, application, amount=eur(1_800), reference="B-2026-07"):
     with transaction():
-        return services.approve(db.session, db.session.get(Application, application.id),
+        return deciding.approve(db.session, db.session.get(Application, application.id),
                                 amount=amount, board_resolution_ref=reference,
                                 actor=grants.committee[0])
 

@@ -14,7 +14,7 @@ from backoffice.core.db import transaction
 from backoffice.core.errors import PermissionDenied
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
-from backoffice.grants import board, conflicts, services
+from backoffice.grants import board, conflicts, deciding, reporting, reviewing
 from backoffice.grants.conflicts import Reason, conflict_of
 from backoffice.grants.models import Application, Event, Status
 from backoffice.ledger.models import JournalEntry
@@ -90,7 +90,7 @@ def _conflicted(kind: str, grants):
     with transaction():
         if kind == "declared":
             person = _admin("member@test.example")
-            return person, {}, lambda a: services.declare_conflict(
+            return person, {}, lambda a: reviewing.declare_conflict(
                 db.session, a, note="I am paid by the venue.", actor=person)
         if kind == "applicant":
             person = _admin("applicant@test.example")
@@ -106,28 +106,28 @@ def _conflicted(kind: str, grants):
 def _in_review_with(votes: str):
     def prepare(grants, application):
         for member in grants.committee[:2]:
-            services.cast_vote(db.session, application, vote=votes, actor=member)
+            reviewing.cast_vote(db.session, application, vote=votes, actor=member)
     return prepare
 
 
 #: action -> (state the application is in, preparation, the attempt by ``person``)
 ATTEMPTS = {
-    "assign": (Status.IN_REVIEW, None, lambda g, a, p: services.assign_reviewer(
+    "assign": (Status.IN_REVIEW, None, lambda g, a, p: reviewing.assign_reviewer(
         db.session, a, g.committee[2], actor=p)),
-    "review": (Status.IN_REVIEW, None, lambda g, a, p: services.volunteer(db.session, a, actor=p)),
-    "score": (Status.IN_REVIEW, None, lambda g, a, p: services.score(
+    "review": (Status.IN_REVIEW, None, lambda g, a, p: reviewing.volunteer(db.session, a, actor=p)),
+    "score": (Status.IN_REVIEW, None, lambda g, a, p: reviewing.score(
         db.session, a, value=5, comment="Excellent.", actor=p)),
-    "vote": (Status.IN_REVIEW, None, lambda g, a, p: services.cast_vote(
+    "vote": (Status.IN_REVIEW, None, lambda g, a, p: reviewing.cast_vote(
         db.session, a, vote="yes", actor=p)),
-    "approve": (Status.IN_REVIEW, _in_review_with("yes"), lambda g, a, p: services.approve(
+    "approve": (Status.IN_REVIEW, _in_review_with("yes"), lambda g, a, p: deciding.approve(
         db.session, a, amount=eur(800), actor=p)),
-    "reject": (Status.IN_REVIEW, _in_review_with("no"), lambda g, a, p: services.reject(
+    "reject": (Status.IN_REVIEW, _in_review_with("no"), lambda g, a, p: deciding.reject(
         db.session, a, reason="No.", actor=p)),
-    "reduce": (Status.APPROVED, None, lambda g, a, p: services.reduce_grant(
+    "reduce": (Status.APPROVED, None, lambda g, a, p: deciding.reduce_grant(
         db.session, a, amount=eur(500), reason="Fewer people.", actor=p)),
-    "cancel": (Status.APPROVED, None, lambda g, a, p: services.cancel_grant(
+    "cancel": (Status.APPROVED, None, lambda g, a, p: deciding.cancel_grant(
         db.session, a, reason="Called off.", actor=p)),
-    "close": (Status.REPORT_RECEIVED, None, lambda g, a, p: services.close_grant(
+    "close": (Status.REPORT_RECEIVED, None, lambda g, a, p: reporting.close_grant(
         db.session, a, returned=eur(0), actor=p)),
     "confirm_board": (Status.IN_REVIEW, None, lambda g, a, p: board.confirm(
         db.session, a, reference="B-1", amount=eur(800), actor=p)),
@@ -160,7 +160,7 @@ def test_a_conflicted_person_is_refused_and_nothing_changes(grants, kind, action
             prepare(grants, application)
         if after:
             after(application)
-    assert services.is_conflicted(application, person)
+    assert reviewing.is_conflicted(application, person)
     before = _snapshot(application.id)
     with pytest.raises(PermissionDenied, match=f"you cannot {conflicts.DECISIONS[action]} "
                                                f"application {application.reference}"):
@@ -173,12 +173,12 @@ def test_a_vote_cast_before_the_conflict_arose_no_longer_counts(grants):
     application = make_application(grants, Status.IN_REVIEW, group_id=grants.group.id)
     first, second, _ = grants.committee
     with transaction():
-        services.cast_vote(db.session, application, vote="yes", actor=first)
-        services.cast_vote(db.session, application, vote="yes", actor=second)
-    assert services.tally(application).yes == 2
+        reviewing.cast_vote(db.session, application, vote="yes", actor=first)
+        reviewing.cast_vote(db.session, application, vote="yes", actor=second)
+    assert reviewing.tally(application).yes == 2
     with transaction():  # the member becomes an organiser of the applying group
         grants.group.organisers.append(first)
-    assert services.tally(application).yes == 1 and not services.tally(application).quorate
+    assert reviewing.tally(application).yes == 1 and not reviewing.tally(application).quorate
 
 
 # --- the pages: the forms are hidden, and a forged post is refused with 403 ------------------------
@@ -192,9 +192,9 @@ def test_a_conflicted_reviewer_sees_no_decision_and_cannot_approve_by_a_forged_p
     application = make_application(grants, Status.IN_REVIEW)
     reviewer = users[Role.REVIEWER]
     with transaction():
-        services.cast_vote(db.session, application, vote="yes", actor=grants.committee[1])
-        services.cast_vote(db.session, application, vote="yes", actor=grants.committee[2])
-        services.declare_conflict(db.session, application, note="I am paid by the venue.",
+        reviewing.cast_vote(db.session, application, vote="yes", actor=grants.committee[1])
+        reviewing.cast_vote(db.session, application, vote="yes", actor=grants.committee[2])
+        reviewing.declare_conflict(db.session, application, note="I am paid by the venue.",
                                   actor=reviewer)
     login(client, Role.REVIEWER)
     html = client.get(_page(application)).get_data(as_text=True)
@@ -242,4 +242,4 @@ def test_a_committee_member_cannot_vote_on_their_own_application_through_the_pag
     response = post_form(client, _page(application) + "/vote", {"vote-vote": "yes"},
                          token_from=_page(application))
     assert response.status_code == 403 and "you cannot vote on" in response.get_data(as_text=True)
-    assert services.tally(db.session.get(Application, application.id)).cast == 0
+    assert reviewing.tally(db.session.get(Application, application.id)).cast == 0

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from backoffice.core.db import transaction
 from backoffice.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from backoffice.extensions import db
-from backoffice.grants import services
+from backoffice.grants import applying, deciding, lifecycle, paying, reporting, reviewing
 from backoffice.grants.access import Applicant
 from backoffice.grants.models import Application, Event, Status
 from backoffice.ledger.models import JournalEntry
@@ -29,28 +29,28 @@ def _attempts(grants):
     def applicant(a):
         return Applicant(a.contact_email)
     return {
-        "submit": lambda a: services.submit_application(s, a, actor=applicant(a)),
-        "request_information": lambda a: services.request_information(
+        "submit": lambda a: applying.submit_application(s, a, actor=applicant(a)),
+        "request_information": lambda a: reviewing.request_information(
             s, a, question="More?", actor=c[0]),
-        "answer": lambda a: services.answer_information(s, a, answer="Here.",
+        "answer": lambda a: applying.answer_information(s, a, answer="Here.",
                                                         actor=applicant(a)),
-        "start_review": lambda a: services.start_review(s, a, actor=c[0]),
-        "approve": lambda a: services.approve(s, a, amount=eur(100), actor=c[0]),
-        "reject": lambda a: services.reject(s, a, reason="No.", actor=c[0]),
-        "withdraw": lambda a: services.withdraw(s, a, actor=applicant(a)),
-        "cancel": lambda a: services.cancel_grant(s, a, reason="Stop.", actor=c[0]),
-        "paid": lambda a: services._transition(s, a, "paid", t),
-        "report_due": lambda a: services._transition(s, a, "report_due", None),
-        "report_overdue": lambda a: services._transition(s, a, "report_overdue", None),
-        "report": lambda a: services.submit_report(
+        "start_review": lambda a: reviewing.start_review(s, a, actor=c[0]),
+        "approve": lambda a: deciding.approve(s, a, amount=eur(100), actor=c[0]),
+        "reject": lambda a: deciding.reject(s, a, reason="No.", actor=c[0]),
+        "withdraw": lambda a: applying.withdraw(s, a, actor=applicant(a)),
+        "cancel": lambda a: deciding.cancel_grant(s, a, reason="Stop.", actor=c[0]),
+        "paid": lambda a: lifecycle.transition(s, a, "paid", t),
+        "report_due": lambda a: lifecycle.transition(s, a, "report_due", None),
+        "report_overdue": lambda a: lifecycle.transition(s, a, "report_overdue", None),
+        "report": lambda a: reporting.submit_report(
             s, a, narrative="x", attendance=1, amount_spent=eur(1), unused=eur(0),
-            uploads=[services.Upload("r.pdf", PDF)], actor=applicant(a)),
-        "close": lambda a: services.close_grant(s, a, returned=eur(0), actor=t),
-        "edit draft": lambda a: services.save_application(
-            s, data=services.ApplicationInput(contact_email=a.contact_email), application=a),
-        "reduce": lambda a: services.reduce_grant(s, a, amount=eur(1), reason="x", actor=c[0]),
-        "pay": lambda a: services.create_disbursement(s, a, actor=t),
-        "vote": lambda a: services.cast_vote(s, a, vote="yes", actor=c[2]),
+            uploads=[applying.Upload("r.pdf", PDF)], actor=applicant(a)),
+        "close": lambda a: reporting.close_grant(s, a, returned=eur(0), actor=t),
+        "edit draft": lambda a: applying.save_application(
+            s, data=applying.ApplicationInput(contact_email=a.contact_email), application=a),
+        "reduce": lambda a: deciding.reduce_grant(s, a, amount=eur(1), reason="x", actor=c[0]),
+        "pay": lambda a: paying.create_disbursement(s, a, actor=t),
+        "vote": lambda a: reviewing.cast_vote(s, a, vote="yes", actor=c[2]),
     }
 
 
@@ -68,7 +68,7 @@ def test_every_refused_transition_is_refused_and_changes_nothing(grants, mailbox
     refused = 0
     for status, application in applications.items():
         for action, attempt in attempts.items():
-            allowed = EXTRA[action] if action in EXTRA else services.TRANSITIONS[action][0]
+            allowed = EXTRA[action] if action in EXTRA else lifecycle.TRANSITIONS[action][0]
             if status in allowed:
                 continue
             events = db.session.scalar(select(func.count()).select_from(Event))
@@ -91,8 +91,8 @@ def test_the_whole_way_with_the_money(grants, mailbox):
     application = make_application(grants, Status.IN_REVIEW, amount=eur(800))
     with transaction():
         for member in grants.committee[:2]:
-            services.cast_vote(db.session, application, vote="yes", actor=member)
-        services.approve(db.session, application, amount=eur(600), conditions="Send photos.",
+            reviewing.cast_vote(db.session, application, vote="yes", actor=member)
+        deciding.approve(db.session, application, amount=eur(600), conditions="Send photos.",
                          actor=grants.committee[0])
     assert application.status is Status.APPROVED and application.amount_awarded == 60000
     assert application.report_due_on == application.event_end + timedelta(days=30)
@@ -105,7 +105,7 @@ def test_the_whole_way_with_the_money(grants, mailbox):
 
     # Paid in two parts through payables that wait for a payout batch.
     with transaction():
-        first = services.create_disbursement(db.session, application, amount=eur(200),
+        first = paying.create_disbursement(db.session, application, amount=eur(200),
                                              actor=grants.treasurer)
     assert (first.payee_name, first.iban, first.amount) == ("PyLadies Bremen",
                                                             "DE89370400440532013000", 20000)
@@ -118,7 +118,7 @@ def test_the_whole_way_with_the_money(grants, mailbox):
     assert {(p.account.role, p.amount) for p in paid_entry.postings} == {
         ("grants_payable", 20000), ("bank", -20000)}
     with transaction():
-        second = services.create_disbursement(db.session, application, actor=grants.treasurer)
+        second = paying.create_disbursement(db.session, application, actor=grants.treasurer)
         pay(second, grants, "B-2")
     db.session.refresh(application)
     assert second.amount == 40000 and application.status is Status.PAID
@@ -129,19 +129,19 @@ def test_the_whole_way_with_the_money(grants, mailbox):
 
     # After the event: report due, reminder, report with an unused amount, closed.
     with transaction():
-        assert services.run_reminders(db.session, today=application.event_end)["due"] == 1
+        assert reporting.run_reminders(db.session, today=application.event_end)["due"] == 1
     assert application.status is Status.REPORT_DUE
     with transaction():
-        again = services.run_reminders(db.session, today=application.event_end)
+        again = reporting.run_reminders(db.session, today=application.event_end)
     assert not any(again.values())
     with transaction():
-        services.submit_report(db.session, application, narrative="28 people came.",
+        reporting.submit_report(db.session, application, narrative="28 people came.",
                                attendance=28, amount_spent=eur(550), unused=eur(50),
-                               uploads=[services.Upload("receipts.pdf", PDF)],
+                               uploads=[applying.Upload("receipts.pdf", PDF)],
                                actor=Applicant(application.contact_email))
     assert application.status is Status.REPORT_RECEIVED
     with transaction():
-        services.close_grant(db.session, application, returned=eur(50), actor=grants.treasurer)
+        reporting.close_grant(db.session, application, returned=eur(50), actor=grants.treasurer)
     assert application.status is Status.CLOSED
     assert grants.fund_balance() == before - 55000
     subjects = [m["Subject"] for m in mailbox]
@@ -160,7 +160,7 @@ def test_reduction_and_cancellation_release_the_commitment_with_reversals(grants
     assert grants.fund_balance() == before - 100000
     first_commitment = application.commitment_entry_id
     with transaction():
-        services.reduce_grant(db.session, application, amount=eur(700), reason="Smaller venue.",
+        deciding.reduce_grant(db.session, application, amount=eur(700), reason="Smaller venue.",
                               actor=grants.committee[0])
     assert application.amount_awarded == 70000
     assert grants.fund_balance() == before - 70000
@@ -168,7 +168,7 @@ def test_reduction_and_cancellation_release_the_commitment_with_reversals(grants
         JournalEntry.reverses_id == first_commitment))
     assert reversal is not None and {p.amount for p in reversal.postings} == {-100000, 100000}
     with transaction():
-        services.cancel_grant(db.session, application, reason="Event cancelled.",
+        deciding.cancel_grant(db.session, application, reason="Event cancelled.",
                               actor=grants.committee[0])
     assert application.status is Status.CANCELLED and application.amount_awarded == 0
     assert application.commitment_entry_id is None
@@ -177,19 +177,19 @@ def test_reduction_and_cancellation_release_the_commitment_with_reversals(grants
     # A grant paid in part is reduced to what was paid, and is then paid in full.
     partly = make_application(grants, Status.APPROVED, amount=eur(500))
     with transaction():
-        payment = services.create_disbursement(db.session, partly, amount=eur(300),
+        payment = paying.create_disbursement(db.session, partly, amount=eur(300),
                                                actor=grants.treasurer)
         pay(payment, grants, "B-9")
     db.session.refresh(partly)
     with pytest.raises(ValidationError, match="reduce it"):
         with transaction():
-            services.cancel_grant(db.session, partly, reason="x", actor=grants.committee[0])
+            deciding.cancel_grant(db.session, partly, reason="x", actor=grants.committee[0])
     with pytest.raises(ValidationError):
         with transaction():
-            services.reduce_grant(db.session, partly, amount=eur(200), reason="x",
+            deciding.reduce_grant(db.session, partly, amount=eur(200), reason="x",
                                   actor=grants.committee[0])
     with transaction():
-        services.reduce_grant(db.session, partly, amount=eur(300), reason="Fewer people.",
+        deciding.reduce_grant(db.session, partly, amount=eur(300), reason="Fewer people.",
                               actor=grants.committee[0])
     assert partly.status is Status.PAID and partly.outstanding == 0
     assert grants.fund_balance() == before - 30000
@@ -199,31 +199,31 @@ def test_conflict_of_interest_excludes_from_scoring_and_voting(grants):
     application = make_application(grants, Status.IN_REVIEW)
     first, second, third = grants.committee
     with transaction():
-        services.score(db.session, application, value=4, comment="Good plan.", actor=first)
-        services.cast_vote(db.session, application, vote="yes", actor=first)
-        services.cast_vote(db.session, application, vote="yes", actor=second)
-    assert services.tally(application).yes == 2
+        reviewing.score(db.session, application, value=4, comment="Good plan.", actor=first)
+        reviewing.cast_vote(db.session, application, vote="yes", actor=first)
+        reviewing.cast_vote(db.session, application, vote="yes", actor=second)
+    assert reviewing.tally(application).yes == 2
     with transaction():
-        services.declare_conflict(db.session, application, note="I co-organise it.",
+        reviewing.declare_conflict(db.session, application, note="I co-organise it.",
                                   actor=first)
-    review = services.review_of(application, first)
+    review = reviewing.review_of(application, first)
     assert review.conflict and review.score is None and review.vote is None
-    assert services.tally(application).yes == 1 and not services.tally(application).quorate
-    for attempt in (lambda: services.score(db.session, application, value=5, comment="",
+    assert reviewing.tally(application).yes == 1 and not reviewing.tally(application).quorate
+    for attempt in (lambda: reviewing.score(db.session, application, value=5, comment="",
                                            actor=first),
-                    lambda: services.cast_vote(db.session, application, vote="yes", actor=first)):
+                    lambda: reviewing.cast_vote(db.session, application, vote="yes", actor=first)):
         with pytest.raises(PermissionDenied):
             with transaction():
                 attempt()
     with pytest.raises(ValidationError):
         with transaction():
-            services.assign_reviewer(db.session, application, first, actor=second)
+            reviewing.assign_reviewer(db.session, application, first, actor=second)
     with pytest.raises(ValidationError, match="quorum"):
         with transaction():
-            services.approve(db.session, application, amount=eur(500), actor=second)
+            deciding.approve(db.session, application, amount=eur(500), actor=second)
     with transaction():
-        services.cast_vote(db.session, application, vote="yes", actor=third)
-        services.approve(db.session, application, amount=eur(500), actor=second)
+        reviewing.cast_vote(db.session, application, vote="yes", actor=third)
+        deciding.approve(db.session, application, amount=eur(500), actor=second)
     assert application.status is Status.APPROVED
 
 
@@ -235,39 +235,39 @@ def test_organisers_of_the_applying_group_are_conflicted(grants, users):
         update_user(db.session, organiser, actor=None, name=organiser.name,
                     roles=[Role.ORGANISER, Role.REVIEWER], active=True)
     application = make_application(grants, Status.IN_REVIEW, group_id=grants.group.id)
-    assert services.is_conflicted(application, organiser)
+    assert reviewing.is_conflicted(application, organiser)
     with pytest.raises(PermissionDenied):
         with transaction():
-            services.cast_vote(db.session, application, vote="yes", actor=organiser)
+            reviewing.cast_vote(db.session, application, vote="yes", actor=organiser)
 
 
 def test_quorum_and_majority(grants):
     first, second, third = grants.committee
     application = make_application(grants, Status.IN_REVIEW)
     with transaction():
-        services.cast_vote(db.session, application, vote="yes", actor=first)
+        reviewing.cast_vote(db.session, application, vote="yes", actor=first)
     with pytest.raises(ValidationError, match="quorum: 1 of 2"):
         with transaction():
-            services.approve(db.session, application, amount=eur(500), actor=first)
+            deciding.approve(db.session, application, amount=eur(500), actor=first)
     with pytest.raises(ValidationError, match="quorum"):
         with transaction():
-            services.reject(db.session, application, reason="No.", actor=first)
+            deciding.reject(db.session, application, reason="No.", actor=first)
     with transaction():
-        services.cast_vote(db.session, application, vote="no", actor=second)
-    assert services.tally(application).quorate and not services.tally(application).carried
+        reviewing.cast_vote(db.session, application, vote="no", actor=second)
+    assert reviewing.tally(application).quorate and not reviewing.tally(application).carried
     with pytest.raises(ValidationError, match="did not vote for it"):
         with transaction():
-            services.approve(db.session, application, amount=eur(500), actor=first)
+            deciding.approve(db.session, application, amount=eur(500), actor=first)
     with transaction():  # a member changes their vote; an abstention counts for the quorum only
-        services.cast_vote(db.session, application, vote="abstain", actor=second)
-    assert services.tally(application).carried
+        reviewing.cast_vote(db.session, application, vote="abstain", actor=second)
+    assert reviewing.tally(application).carried
     with pytest.raises(ValidationError, match="voted for the grant"):
         with transaction():
-            services.reject(db.session, application, reason="No.", actor=first)
+            deciding.reject(db.session, application, reason="No.", actor=first)
     with transaction():
-        services.cast_vote(db.session, application, vote="no", actor=third)
-        services.cast_vote(db.session, application, vote="no", actor=second)
-        services.reject(db.session, application, reason="Not this time.", actor=first)
+        reviewing.cast_vote(db.session, application, vote="no", actor=third)
+        reviewing.cast_vote(db.session, application, vote="no", actor=second)
+        deciding.reject(db.session, application, reason="Not this time.", actor=first)
     assert application.status is Status.REJECTED
 
 
@@ -275,7 +275,7 @@ def _in_review_with_votes(grants, **overrides):
     application = make_application(grants, Status.IN_REVIEW, **overrides)
     with transaction():
         for member in grants.committee[:2]:
-            services.cast_vote(db.session, application, vote="yes", actor=member)
+            reviewing.cast_vote(db.session, application, vote="yes", actor=member)
     return application
 
 
@@ -283,14 +283,14 @@ def test_board_resolution_needed_above_the_threshold(grants):
     application = _in_review_with_votes(grants, amount_requested=eur(1_800))
     with pytest.raises(ValidationError) as refused:
         with transaction():
-            services.approve(db.session, application, amount=eur(1_600), actor=grants.committee[0])
+            deciding.approve(db.session, application, amount=eur(1_600), actor=grants.committee[0])
     assert refused.value.field == "board_resolution_ref"
     with transaction():  # at the threshold the committee decides alone
-        services.approve(db.session, application, amount=eur(1_500), actor=grants.committee[0])
+        deciding.approve(db.session, application, amount=eur(1_500), actor=grants.committee[0])
     other = _in_review_with_votes(grants, amount_requested=eur(1_800))
     confirm_board(grants, other, "B-2026-07", eur(1_800))
     with transaction():
-        services.approve(db.session, other, amount=eur(1_800), board_resolution_ref="B-2026-07",
+        deciding.approve(db.session, other, amount=eur(1_800), board_resolution_ref="B-2026-07",
                          actor=grants.committee[0])
     assert other.board_resolution_ref == "B-2026-07"
 
@@ -301,14 +301,14 @@ def test_amount_budget_and_fund_balance_refusals(grants):
     for amount, message in cases:
         with pytest.raises(ValidationError, match=message):
             with transaction():
-                services.approve(db.session, application, amount=amount,
+                deciding.approve(db.session, application, amount=amount,
                                  actor=grants.committee[0])
     # The year's budget: 5,000 EUR; 4,500 are awarded already.
     for _ in range(3):
         make_application(grants, Status.APPROVED, amount=eur(1_500))
     with pytest.raises(ValidationError, match="budget: €500.00 is left"):
         with transaction():
-            services.approve(db.session, application, amount=eur(1_000),
+            deciding.approve(db.session, application, amount=eur(1_000),
                              actor=grants.committee[0])
     # A budget big enough, but the fund holds less than the award.
     with transaction():
@@ -321,10 +321,10 @@ def test_amount_budget_and_fund_balance_refusals(grants):
     confirm_board(grants, application, "B-1", eur(6_000))
     with pytest.raises(ValidationError, match="has only €5,500.00 available"):
         with transaction():
-            services.approve(db.session, application, amount=eur(6_000),
+            deciding.approve(db.session, application, amount=eur(6_000),
                              board_resolution_ref="B-1", actor=grants.committee[0])
     with transaction():
-        services.approve(db.session, application, amount=eur(5_500), board_resolution_ref="B-1",
+        deciding.approve(db.session, application, amount=eur(5_500), board_resolution_ref="B-1",
                          actor=grants.committee[0])
     assert grants.fund_balance() == 0
 
@@ -335,7 +335,7 @@ def test_no_budget_for_the_year_refuses(grants):
         grants.programme.budgets.clear()
     with pytest.raises(ValidationError, match="no budget"):
         with transaction():
-            services.approve(db.session, application, amount=eur(500), actor=grants.committee[0])
+            deciding.approve(db.session, application, amount=eur(500), actor=grants.committee[0])
 
 
 def test_a_group_with_an_overdue_report_gets_no_new_grant(grants, mailbox):
@@ -345,14 +345,14 @@ def test_a_group_with_an_overdue_report_gets_no_new_grant(grants, mailbox):
                                         title="Second workshop")
     with pytest.raises(ValidationError, match=f"{late.reference} is overdue"):
         with transaction():
-            services.approve(db.session, application, amount=eur(500), actor=grants.committee[0])
+            deciding.approve(db.session, application, amount=eur(500), actor=grants.committee[0])
     with transaction():
-        services.submit_report(db.session, late, narrative="Sorry, late.", attendance=20,
+        reporting.submit_report(db.session, late, narrative="Sorry, late.", attendance=20,
                                amount_spent=eur(800), unused=eur(0),
-                               uploads=[services.Upload("r.pdf", PDF)],
+                               uploads=[applying.Upload("r.pdf", PDF)],
                                actor=Applicant(late.contact_email))
     with transaction():
-        services.approve(db.session, application, amount=eur(500), actor=grants.committee[0])
+        deciding.approve(db.session, application, amount=eur(500), actor=grants.committee[0])
     assert application.status is Status.APPROVED
 
 
@@ -365,7 +365,7 @@ def test_reminders_before_and_after_the_due_date(grants, mailbox):
     for day, expected in runs:
         mailbox.clear()
         with transaction():
-            counts = services.run_reminders(db.session, today=day)
+            counts = reporting.run_reminders(db.session, today=day)
         if expected == "overdue":
             assert counts["overdue"] == 1 and application.status is Status.REPORT_OVERDUE
         else:
@@ -377,11 +377,11 @@ def test_submitting_checks_completeness_lead_time_and_limits(grants):
     from backoffice.grants import programmes
     with transaction():
         grants.programme.min_lead_days = 42
-    incomplete = services.ApplicationInput(contact_email="x@example.org", amount_requested=eur(3_000),
+    incomplete = applying.ApplicationInput(contact_email="x@example.org", amount_requested=eur(3_000),
                                            event_start=date.today() + timedelta(days=10))
-    with pytest.raises(services.IncompleteApplication) as refused:
+    with pytest.raises(applying.IncompleteApplication) as refused:
         with transaction():
-            services.save_application(db.session, data=incomplete, programme=grants.programme,
+            applying.save_application(db.session, data=incomplete, programme=grants.programme,
                                       submit=True)
     errors = refused.value.errors
     assert {"applicant_name", "contact_name", "title", "description", "iban", "budget_lines",
@@ -392,9 +392,9 @@ def test_submitting_checks_completeness_lead_time_and_limits(grants):
     with transaction():
         programmes.add_question(db.session, grants.programme, label="Venue?", kind="choice",
                                 choices="Library\nUniversity", actor=grants.treasurer)
-    with pytest.raises(services.IncompleteApplication) as refused:
+    with pytest.raises(applying.IncompleteApplication) as refused:
         with transaction():
-            services.save_application(db.session, data=_data_with(answers={}),
+            applying.save_application(db.session, data=_data_with(answers={}),
                                       programme=grants.programme, submit=True)
     assert list(refused.value.errors) == [grants.programme.questions[0].key]
 
@@ -408,16 +408,16 @@ def test_assigning_and_volunteering_reviewers(grants, mailbox):
     first, second, third = grants.committee
     application = make_application(grants, Status.SUBMITTED)
     with transaction():
-        services.assign_reviewer(db.session, application, second, actor=first)
+        reviewing.assign_reviewer(db.session, application, second, actor=first)
     assert mailbox[-1]["To"] == second.email and application.reference in mailbox[-1]["Subject"]
     with pytest.raises(ValidationError, match="already reviews"):
         with transaction():
-            services.assign_reviewer(db.session, application, second, actor=first)
+            reviewing.assign_reviewer(db.session, application, second, actor=first)
     with pytest.raises(PermissionDenied):
         with transaction():
-            services.assign_reviewer(db.session, application, grants.treasurer, actor=first)
+            reviewing.assign_reviewer(db.session, application, grants.treasurer, actor=first)
     with transaction():
-        services.volunteer(db.session, application, actor=third)
+        reviewing.volunteer(db.session, application, actor=third)
     assert [(r.reviewer_id, r.assigned_by_id) for r in application.reviews] == [
         (second.id, first.id), (third.id, None)]
 
@@ -429,17 +429,17 @@ def test_programmes_in_rounds_take_applications_only_while_a_round_is_open(grant
         grants.programme.uses_rounds = True
     with pytest.raises(ValidationError, match="no round open"):
         with transaction():
-            services.save_application(db.session, data=_data_with(), programme=grants.programme)
+            applying.save_application(db.session, data=_data_with(), programme=grants.programme)
     with transaction():
         programmes.add_round(db.session, grants.programme, name="Spring", actor=grants.treasurer,
                              opens_on=today - timedelta(days=5), deadline=today + timedelta(days=5))
     with transaction():
-        application = services.save_application(db.session, data=_data_with(),
+        application = applying.save_application(db.session, data=_data_with(),
                                                 programme=grants.programme)
     assert application.round.name == "Spring"
-    with pytest.raises(services.IncompleteApplication) as late:
+    with pytest.raises(applying.IncompleteApplication) as late:
         with transaction():
-            services.submit_application(db.session, application, actor=None,
+            applying.submit_application(db.session, application, actor=None,
                                         today=today + timedelta(days=6))
     assert "deadline of Spring" in late.value.errors["_form"]
 

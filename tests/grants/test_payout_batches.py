@@ -10,7 +10,7 @@ from backoffice.core.db import transaction
 from backoffice.core.errors import InvalidTransition
 from backoffice.expenses import payouts as batches
 from backoffice.extensions import db
-from backoffice.grants import services
+from backoffice.grants import paying
 from backoffice.grants.models import DisbursementStatus, Status
 from backoffice.ledger.models import JournalEntry
 
@@ -21,7 +21,7 @@ def test_a_grant_payment_goes_through_a_payout_batch(grants, mailbox):
     before = grants.fund_balance()
     application = make_application(grants, Status.APPROVED, amount=eur(600))
     with transaction():
-        payment = services.create_disbursement(db.session, application, amount=eur(400),
+        payment = paying.create_disbursement(db.session, application, amount=eur(400),
                                                actor=grants.treasurer)
     payable = next(p for p in batches.open_payables(db.session)["grant"]
                    if p.source_id == str(payment.id))
@@ -34,7 +34,7 @@ def test_a_grant_payment_goes_through_a_payout_batch(grants, mailbox):
     assert "GRANT-" in batch.xml and "PyLadies Bremen" in batch.xml
     with pytest.raises(InvalidTransition, match="is in payout batch"):
         with transaction():
-            services.cancel_disbursement(db.session, payment, actor=grants.treasurer)
+            paying.cancel_disbursement(db.session, payment, actor=grants.treasurer)
     with transaction():
         batches.mark_executed(db.session, batch, booked_on=date.today(), actor=grants.treasurer)
     db.session.refresh(payment)
@@ -48,7 +48,7 @@ def test_a_grant_payment_goes_through_a_payout_batch(grants, mailbox):
 
     # The rest in a second batch, which the bank refuses first.
     with transaction():
-        rest = services.create_disbursement(db.session, application, actor=grants.treasurer)
+        rest = paying.create_disbursement(db.session, application, actor=grants.treasurer)
         refused = batches.create_batch(db.session, selected=[("grant", str(rest.id))],
                                        requested_on=date.today(), actor=grants.treasurer)
     with transaction():

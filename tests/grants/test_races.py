@@ -12,7 +12,7 @@ from backoffice.core.db import transaction
 from backoffice.core.errors import AlreadyDone, ValidationError
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
-from backoffice.grants import programmes, services
+from backoffice.grants import deciding, programmes, reviewing
 from backoffice.grants.models import Application, Programme, Status
 from backoffice.ledger import services as ledger
 from backoffice.ledger.models import Fund
@@ -52,14 +52,14 @@ def _in_review_with_votes(grants, amount):
     application = make_application(grants, Status.IN_REVIEW, amount=amount)
     with transaction():
         for member in grants.committee[:2]:
-            services.cast_vote(db.session, application, vote="yes", actor=member)
+            reviewing.cast_vote(db.session, application, vote="yes", actor=member)
     return application.id
 
 
 def _approve(application_id, amount, actor_id):
     def job(session):
         with transaction():
-            services.approve(session, session.get(Application, application_id), amount=amount,
+            deciding.approve(session, session.get(Application, application_id), amount=amount,
                              actor=session.get(User, actor_id))
         return "approved"
     return job
@@ -115,7 +115,7 @@ def test_an_award_approved_twice_through_the_page_answers_calmly(client, grants)
 def test_a_transition_asked_for_again_is_already_done(grants):
     application = make_application(grants, Status.SUBMITTED)
     with transaction():
-        services.start_review(db.session, application, actor=grants.committee[0])
+        reviewing.start_review(db.session, application, actor=grants.committee[0])
     with pytest.raises(AlreadyDone, match="already in review"):
         with transaction():
-            services.start_review(db.session, application, actor=grants.committee[0])
+            reviewing.start_review(db.session, application, actor=grants.committee[0])

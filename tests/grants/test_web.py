@@ -15,7 +15,7 @@ from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.core.uploads import StoredFile
 from backoffice.extensions import db
-from backoffice.grants import services
+from backoffice.grants import reviewing
 from backoffice.grants.access import token_for
 from backoffice.grants.models import Application, QuestionKind, Status
 
@@ -294,7 +294,7 @@ def test_committee_actions_show_refusals_next_to_the_field(client, grants, users
     application = make_application(grants, Status.IN_REVIEW, amount=eur(1_800))
     with transaction():
         for member in grants.committee[:2]:
-            services.cast_vote(db.session, application, vote="yes", actor=member)
+            reviewing.cast_vote(db.session, application, vote="yes", actor=member)
     login(client, Role.REVIEWER)
     page = f"/grants/applications/{application.id}"
     response = post_form(client, page + "/approve", {"approve-amount": "1800"}, token_from=page)

@@ -1,0 +1,321 @@
+"""Applying for a grant: drafts, the public form's checks and limits, submitting, answering the
+committee's questions, withdrawing."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from ..auth.services import normalise_email
+from ..core import audit
+from ..core.db import utcnow
+from ..core.errors import InvalidTransition, ValidationError
+from ..core.iban import normalise_iban
+from ..core.mail import queue_mail
+from ..core.money import Money
+from ..core.public_forms import check_rate
+from ..core.uploads import store_upload
+from ..groups.models import MemberGroup
+from . import access
+from .lifecycle import S, check, locked, record_event, required_text, setting, transition
+from .models import Application, Attachment, BudgetLine, Programme, Question, QuestionKind, Round
+from .notify import applicant_mail
+
+
+@dataclass
+class ApplicationInput:
+    """What the applicant typed, already parsed to types (the form checks the shapes)."""
+
+    contact_email: str
+    group_id: int | None = None
+    applicant_name: str = ""
+    contact_name: str = ""
+    title: str = ""
+    description: str = ""
+    event_start: date | None = None
+    event_end: date | None = None
+    expected_attendance: int | None = None
+    amount_requested: Money | None = None
+    other_funding: str = ""
+    budget_lines: list[tuple[str, Money]] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)
+    account_holder: str = ""
+    iban: str = ""
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
+class IncompleteApplication(ValidationError):
+    """Several fields are missing or wrong at once: ``errors`` maps each to its message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("Some answers are missing or need a second look; see the marked fields.")
+        self.errors = errors
+
+
+def open_round(session, programme: Programme, today: date) -> Round | None:
+    return session.scalar(select(Round).where(
+        Round.programme_id == programme.id, Round.opens_on <= today, Round.deadline >= today)
+        .order_by(Round.deadline).limit(1))
+
+
+def check_accepting(session, programme: Programme, today: date) -> Round | None:
+    """The round an application made today belongs to; ``ValidationError`` when closed."""
+    if not programme.accepting:
+        raise ValidationError(f"The {programme.name} is not taking applications at the moment.")
+    if not programme.uses_rounds:
+        return None
+    current = open_round(session, programme, today)
+    if current is None:
+        upcoming = session.scalar(select(Round).where(
+            Round.programme_id == programme.id, Round.opens_on > today).order_by(Round.opens_on)
+            .limit(1))
+        later = (f" The next round, {upcoming.name}, opens on {upcoming.opens_on.isoformat()}."
+                 if upcoming else "")
+        raise ValidationError(f"The {programme.name} has no round open for applications now."
+                              + later)
+    return current
+
+
+def _check_rate(session, kind: str, address: str, email: str) -> None:
+    hour, day = timedelta(hours=1), timedelta(days=1)
+    if kind == "application":
+        limits = [("address", hour, setting("GRANTS_APPLICATIONS_PER_ADDRESS_PER_HOUR")),
+                  ("email", day, setting("GRANTS_APPLICATIONS_PER_EMAIL_PER_DAY"))]
+    else:
+        limits = [("email", hour, setting("GRANTS_LINKS_PER_EMAIL_PER_HOUR")),
+                  ("address", hour, 3 * setting("GRANTS_LINKS_PER_EMAIL_PER_HOUR"))]
+    check_rate(session, kind, address=address, email=email, limits=limits)
+
+
+def store_files(session, application: Application, uploads, purpose: str, actor,
+                 allowed=frozenset({"pdf"}), field_name: str = "attachments") -> None:
+    already = sum(1 for a in application.attachments if a.purpose == purpose)
+    if already + len(uploads) > setting("GRANTS_MAX_FILES"):
+        raise ValidationError(f"Attach at most {setting('GRANTS_MAX_FILES')} files.",
+                              field=field_name)
+    for upload in uploads:
+        try:
+            stored = store_upload(session, filename=upload.filename, data=upload.data,
+                                  allowed=set(allowed), max_bytes=setting("GRANTS_MAX_FILE_BYTES"),
+                                  actor=actor if getattr(actor, "id", None) else None)
+        except ValidationError as error:
+            raise ValidationError(str(error), field=field_name) from None
+        application.attachments.append(Attachment(file_id=stored.id, purpose=purpose))
+
+
+def _apply_input(session, application: Application, data: ApplicationInput) -> None:
+    """Copy what was typed onto the application (shape errors raise with their field)."""
+    try:
+        email = normalise_email(data.contact_email)
+    except ValidationError as error:
+        raise ValidationError(str(error), field="contact_email") from None
+    if data.group_id is not None:
+        group = session.get(MemberGroup, data.group_id)
+        if group is None or group.status != "active":
+            raise ValidationError("Choose one of the member groups listed.", field="group_id")
+    currency = application.programme.currency
+    for _, amount in data.budget_lines:
+        if amount.currency != currency:
+            raise ValidationError(f"Budget amounts are in {currency}.", field="budget_lines")
+    if data.amount_requested is not None and data.amount_requested.currency != currency:
+        raise ValidationError(f"The amount is in {currency}.", field="amount_requested")
+    iban = normalise_iban(data.iban)[0] if data.iban.strip() else ""
+    application.contact_email = email
+    application.group_id = data.group_id
+    for name in ("applicant_name", "contact_name", "title", "description", "other_funding",
+                 "account_holder"):
+        setattr(application, name, (getattr(data, name) or "").strip())
+    application.event_start, application.event_end = data.event_start, data.event_end
+    application.expected_attendance = data.expected_attendance
+    application.amount_requested = data.amount_requested.amount if data.amount_requested else None
+    application.iban = iban
+    application.answers = {k: v for k, v in data.answers.items() if v not in (None, "")}
+    application.budget_lines = [BudgetLine(position=n, description=text.strip()[:200],
+                                           amount=amount.amount)
+                                for n, (text, amount) in enumerate(data.budget_lines, 1)]
+    application.updated_at = utcnow()
+
+
+def completeness_errors(application: Application, today: date) -> dict[str, str]:
+    """What must still be filled in or corrected before the application can be submitted."""
+    a, p = application, application.programme
+    errors: dict[str, str] = {}
+    required = {"applicant_name": "Name the group or project that applies.",
+                "contact_name": "Give the name of the contact person.",
+                "title": "Name the event or purpose.",
+                "description": "Describe what the money is for.",
+                "account_holder": "Give the account holder's name.",
+                "iban": "Give the IBAN the grant should be paid to."}
+    for name, message in required.items():
+        if not getattr(a, name):
+            errors[name] = message
+    if a.event_start is None:
+        errors["event_start"] = "Give the date of the event (or when the work starts)."
+    elif a.event_end is not None and a.event_end < a.event_start:
+        errors["event_end"] = "The end date is before the start date."
+    elif p.min_lead_days and (a.event_start - today).days < p.min_lead_days:
+        errors["event_start"] = (f"The {p.name} needs applications at least {p.min_lead_days} days "
+                                 f"before the event (that is by "
+                                 f"{(a.event_start - timedelta(days=p.min_lead_days)).isoformat()}).")
+    if a.expected_attendance is None:
+        errors["expected_attendance"] = "Estimate how many people will take part."
+    if not a.budget_lines:
+        errors["budget_lines"] = "Add at least one budget line with what the money pays for."
+    max_text = Money(p.max_per_grant, a.currency).format()
+    if a.amount_requested is None:
+        errors["amount_requested"] = "Give the amount you ask for."
+    elif a.amount_requested > p.max_per_grant:
+        errors["amount_requested"] = f"The {p.name} gives at most {max_text} per grant."
+    elif a.budget_lines and a.amount_requested > a.budget_total:
+        errors["amount_requested"] = ("The amount asked for is more than the budget's total "
+                                      f"({Money(a.budget_total, a.currency).format()}).")
+    for question in p.questions:
+        if not question.active:
+            continue
+        value = (a.answers or {}).get(question.key)
+        if value in (None, "") and question.required:
+            errors[question.key] = "Please answer this question."
+        elif value not in (None, "") and (problem := answer_problem(question, value)):
+            errors[question.key] = problem
+    if a.round is not None and a.round.deadline < today:
+        errors["_form"] = (f"The deadline of {a.round.name} was {a.round.deadline.isoformat()}; "
+                           "the application can no longer be submitted in it.")
+    return errors
+
+
+def submission_problems(programme: Programme, data: ApplicationInput, *,
+                        round_: Round | None = None, today: date | None = None) -> dict[str, str]:
+    """What would keep this input from being submitted, found without storing anything: for a
+    form that is sent back anyway (a wrong amount) to name everything else at the same time."""
+    draft = Application(programme=programme, round=round_, currency=programme.currency,
+                        answers={k: v for k, v in data.answers.items() if v not in (None, "")})
+    for name in ("applicant_name", "contact_name", "title", "description", "account_holder"):
+        setattr(draft, name, (getattr(data, name) or "").strip())
+    draft.event_start, draft.event_end = data.event_start, data.event_end
+    draft.expected_attendance = data.expected_attendance
+    draft.amount_requested = data.amount_requested.amount if data.amount_requested else None
+    draft.budget_lines = [BudgetLine(position=n, description=text, amount=amount.amount)
+                          for n, (text, amount) in enumerate(data.budget_lines, 1)]
+    problems = {}
+    draft.iban = data.iban.strip()
+    if draft.iban:
+        try:
+            normalise_iban(draft.iban)
+        except ValidationError as error:
+            problems["iban"] = str(error)
+    for name, message in completeness_errors(draft, today or date.today()).items():
+        problems.setdefault(name, message)
+    return problems
+
+
+def answer_problem(question: Question, value: str) -> str | None:
+    if question.kind is QuestionKind.NUMBER:
+        try:
+            float(str(value).replace(",", "."))
+        except ValueError:
+            return "Enter a number."
+    elif question.kind is QuestionKind.CHOICE and value not in question.choice_list:
+        return "Choose one of the options."
+    elif question.kind is QuestionKind.YES_NO and value not in ("yes", "no"):
+        return "Answer yes or no."
+    return None
+
+
+def save_application(session, *, data: ApplicationInput, uploads=(), remove_files=(),
+                     submit: bool = False, programme: Programme | None = None,
+                     application: Application | None = None, user=None,
+                     address: str = "unknown", today: date | None = None) -> Application:
+    """Create a draft (``programme``) or update one (``application``), then submit it if asked.
+
+    Refused input raises with nothing stored. A new draft counts against the per-address and
+    per-email limits and emails the applicant their secret link.
+    """
+    today = today or date.today()
+    new = application is None
+    if new:
+        if programme is None:
+            raise ValueError("give the programme or the application")
+        round_ = check_accepting(session, programme, today)
+        application = Application(programme=programme, round=round_, currency=programme.currency,
+                                  access_nonce=access.new_nonce(), status=S.DRAFT,
+                                  contact_email="", answers={},
+                                  applicant_user_id=getattr(user, "id", None))
+    else:
+        application = locked(session, application)
+        if application.status is not S.DRAFT:
+            raise InvalidTransition(f"Application {application.reference} is already "
+                                    f"{application.status.label.lower()}; it can no longer be "
+                                    "edited.")
+    _apply_input(session, application, data)
+    if new:
+        _check_rate(session, "application", address, application.contact_email)
+        session.add(application)
+        session.flush()
+    actor = user or access.Applicant(application.contact_email)
+    for attachment in list(application.attachments):
+        if attachment.id in set(remove_files) and attachment.purpose == "application":
+            application.attachments.remove(attachment)
+    store_files(session, application, list(uploads), "application", actor)
+    session.flush()
+    if new:
+        record_event(session, application, "created", actor)
+        audit.record(session, actor, "grant.created", "grant_application", application.id,
+                     summary=f"{application.reference} draft to {application.programme.name}")
+    if submit:
+        submit_application(session, application, actor=actor, today=today)
+    elif new:
+        applicant_mail(session, application, "created")
+    return application
+
+
+def submit_application(session, application: Application, *, actor,
+                       today: date | None = None) -> Application:
+    """Submit a complete draft (``IncompleteApplication`` lists everything still missing)."""
+    today = today or date.today()
+    check(application, "submit")
+    errors = completeness_errors(application, today)
+    if errors:
+        raise IncompleteApplication(errors)
+    application.submitted_at = utcnow()
+    transition(session, application, "submit", actor)
+    return application
+
+
+def withdraw(session, application: Application, *, actor, reason: str = "") -> Application:
+    application = locked(session, application)
+    transition(session, application, "withdraw", actor, reason=(reason or "").strip()[:2000])
+    return application
+
+
+def answer_information(session, application: Application, *, answer: str, uploads=(),
+                       actor) -> Application:
+    application = locked(session, application)
+    check(application, "answer")
+    answer = required_text(answer, "answer", "write your answer", 10000)
+    store_files(session, application, list(uploads), "answer", actor, field_name="files")
+    transition(session, application, "answer", actor, reason=answer)
+    return application
+
+
+def send_links(session, email: str, *, address: str) -> int:
+    """Email the applicant the links to their applications; silent when there are none."""
+    try:
+        email = normalise_email(email)
+    except ValidationError as error:
+        raise ValidationError(str(error), field="email") from None
+    _check_rate(session, "link", address, email)
+    applications = session.scalars(select(Application).where(Application.contact_email == email)
+                                   .order_by(Application.id.desc()).limit(20)).all()
+    if applications:
+        lines = "\n".join(f"- {a.reference} {a.title or a.programme.name} "
+                          f"({a.status.label}): {access.status_url(a)}" for a in applications)
+        queue_mail(session, email, "Your grant applications",
+                   f"Hello,\n\nhere are the links to your grant applications:\n\n{lines}\n\n"
+                   "If you did not ask for this email, you can ignore it.\n")
+    return len(applications)

@@ -1,0 +1,212 @@
+"""Deciding on an application: approval (with its guards) and its commitment in the programme's
+fund, rejection, reducing or cancelling an award."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from ..core import audit
+from ..core.db import utcnow
+from ..core.errors import InvalidTransition, ValidationError
+from ..core.money import Money
+from ..ledger import services as ledger
+from ..ledger import spending as ledger_spending
+from ..ledger.balances import fund_balance
+from . import board, conflicts
+from .lifecycle import (
+    GRANTS_EXPENSE_ROLE,
+    GRANTS_PAYABLE_ROLE,
+    S,
+    check,
+    locked,
+    record_event,
+    required_text,
+    transition,
+)
+from .models import Application, Budget, DisbursementStatus, Programme
+from .notify import applicant_mail
+from .paying import check_not_in_batch, waiting_amount
+from .reviewing import tally
+
+
+def has_overdue_report(session, *, group_id: int | None, email: str | None,
+                       exclude_id: int | None = None) -> Application | None:
+    """An earlier grant of the same group (or, without a group, the same contact) whose report
+    back is overdue."""
+    condition = (Application.group_id == group_id) if group_id is not None else \
+        (Application.contact_email == email)
+    statement = select(Application).where(condition, Application.status == S.REPORT_OVERDUE)
+    if exclude_id is not None:
+        statement = statement.where(Application.id != exclude_id)
+    return session.scalar(statement.limit(1))
+
+
+def awarded_in_year(session, programme_id: int, year: int) -> int:
+    return int(session.scalar(select(func.coalesce(func.sum(Application.amount_awarded), 0))
+                              .where(Application.programme_id == programme_id,
+                                     Application.budget_year == year)) or 0)
+
+
+def available_in_fund(session, programme: Programme) -> int:
+    return fund_balance(session, programme.fund_id, date.max).get(programme.currency, 0)
+
+
+def _commit(session, application: Application, amount: int, actor, day: date, what: str):
+    fund = application.programme.fund
+    money = Money(amount, application.currency)
+    return ledger.post_entry(
+        session, booking_date=day, actor=actor, source=("grant", application.id),
+        description=f"Grant {application.reference} to {application.applicant_name}: {what}",
+        lines=[ledger.Line(ledger.account_by_role(session, GRANTS_EXPENSE_ROLE), fund, money,
+                           application.title[:200] or None),
+               ledger.Line(ledger.account_by_role(session, GRANTS_PAYABLE_ROLE), fund, -money,
+                           application.applicant_name[:200] or None)])
+
+
+def approve(session, application: Application, *, amount: Money, actor, conditions: str = "",
+            board_resolution_ref: str = "", note: str = "",
+            today: date | None = None) -> Application:
+    """Award ``amount`` (at most what was asked) and commit it in the programme's fund."""
+    today = today or date.today()
+    application = locked(session, application)
+    check(application, "approve")
+    conflicts.refuse(application, actor, "approve")
+    programme = session.scalars(select(Programme).where(Programme.id == application.programme_id)
+                                .with_for_update(of=Programme)).one()  # one approval at a time
+    currency = application.currency
+    if amount.currency != currency:
+        raise ValidationError(f"Give the amount in {currency}.", field="amount")
+    if amount.amount <= 0:
+        raise ValidationError("The amount awarded must be positive; reject the application "
+                              "instead.", field="amount")
+    if application.amount_requested is not None and amount.amount > application.amount_requested:
+        raise ValidationError(f"The award cannot be more than the "
+                              f"{Money(application.amount_requested, currency).format()} asked for.",
+                              field="amount")
+    if amount.amount > programme.max_per_grant:
+        raise ValidationError(f"The {programme.name} gives at most "
+                              f"{Money(programme.max_per_grant, currency).format()} per grant.",
+                              field="amount")
+    votes = tally(application)
+    if not votes.quorate:
+        raise ValidationError(f"The committee has not reached its quorum: {votes.cast} of "
+                              f"{votes.quorum} votes cast.")
+    if not votes.carried:
+        raise ValidationError(f"The committee did not vote for it ({votes.yes} yes, {votes.no} "
+                              f"no, {votes.abstain} abstentions).")
+    board_resolution_ref = board.require_resolution(
+        session, application, reference=board_resolution_ref, amount=amount, actor=actor)
+    overdue = has_overdue_report(session, group_id=application.group_id,
+                                 email=application.contact_email, exclude_id=application.id)
+    if overdue is not None:
+        raise ValidationError(f"The report back for grant {overdue.reference} is overdue: no new "
+                              "grant until it is in.")
+    budget = session.scalar(select(Budget).where(Budget.programme_id == programme.id,
+                                                 Budget.year == today.year))
+    if budget is None:
+        raise ValidationError(f"The {programme.name} has no budget for {today.year}.",
+                              field="amount")
+    already = awarded_in_year(session, programme.id, today.year)
+    if already + amount.amount > budget.amount:
+        left = Money(budget.amount - already, currency).format()
+        raise ValidationError(f"This would exceed the {programme.name}'s {today.year} budget: "
+                              f"{left} is left.", field="amount")
+    # The fund's lock: no other award, claim or payout spends from it until this one commits.
+    available = ledger_spending.locked_available(session, programme.fund, currency)
+    if amount > available:
+        raise ValidationError(f"Fund {programme.fund.code} has only {available.format()} "
+                              "available.", field="amount")
+    entry = _commit(session, application, amount.amount, actor, today, "commitment")
+    application.amount_awarded = amount.amount
+    application.budget_year = today.year
+    application.commitment_entry_id = entry.id
+    application.board_resolution_ref = board_resolution_ref or None
+    application.conditions = (conditions or "").strip() or programme.conditions
+    end = application.event_end or application.event_start or today
+    application.report_due_on = max(end, today) + timedelta(days=programme.report_days)
+    application.decided_at = utcnow()
+    transition(session, application, "approve", actor, reason=(note or "").strip())
+    return application
+
+
+def reject(session, application: Application, *, reason: str, actor) -> Application:
+    application = locked(session, application)
+    check(application, "reject")
+    conflicts.refuse(application, actor, "reject")
+    reason = required_text(reason, "reason", "give the applicant a reason", 5000)
+    votes = tally(application)
+    if not votes.quorate:
+        raise ValidationError(f"The committee has not reached its quorum: {votes.cast} of "
+                              f"{votes.quorum} votes cast.")
+    if votes.carried:
+        raise ValidationError(f"The committee voted for the grant ({votes.yes} yes, {votes.no} "
+                              "no): approve it, or vote again.")
+    application.decided_at = utcnow()
+    transition(session, application, "reject", actor, reason=reason)
+    return application
+
+
+def _recommit(session, application: Application, new_amount: int, reason: str, actor,
+              today: date) -> None:
+    """Release the commitment (a reversal) and commit what remains, if anything."""
+    old = session.get(ledger.JournalEntry, application.commitment_entry_id)
+    ledger.reverse_entry(session, old, actor=actor, reason=reason[:200])
+    application.commitment_entry_id = None
+    if new_amount > 0:
+        application.commitment_entry_id = _commit(session, application, new_amount, actor, today,
+                                                   "commitment after change").id
+    application.amount_awarded = new_amount
+
+
+def reduce_grant(session, application: Application, *, amount: Money, reason: str, actor,
+                 today: date | None = None) -> Application:
+    """Lower the award; the difference is released from the commitment."""
+    today = today or date.today()
+    application = locked(session, application)
+    if application.status is not S.APPROVED:
+        raise InvalidTransition(f"Only an approved grant that is not fully paid can be reduced; "
+                                f"{application.reference} is {application.status.label.lower()}.")
+    conflicts.refuse(application, actor, "reduce")
+    reason = required_text(reason, "reason", "say why the grant is reduced", 2000)
+    if amount.currency != application.currency:
+        raise ValidationError(f"Give the amount in {application.currency}.", field="amount")
+    floor = application.amount_paid + waiting_amount(application)
+    previous = application.amount_awarded
+    if not floor <= amount.amount < previous:
+        raise ValidationError(
+            f"Give an amount below {Money(previous, application.currency).format()} and not "
+            f"below what is paid or waiting to be paid "
+            f"({Money(floor, application.currency).format()}).", field="amount")
+    if amount.amount == 0:
+        raise ValidationError("To take the whole grant back, cancel it.", field="amount")
+    _recommit(session, application, amount.amount, f"grant {application.reference} reduced",
+              actor, today)
+    record_event(session, application, "reduced", actor, reason=reason)
+    audit.record(session, actor, "grant.reduced", "grant_application", application.id,
+                 summary=f"{application.reference}: {reason[:200]}",
+                 before={"amount_awarded": previous}, after={"amount_awarded": amount.amount})
+    applicant_mail(session, application, "reduced", reason=reason, previous=previous)
+    if application.amount_paid == application.amount_awarded:
+        transition(session, application, "paid", actor)
+    return application
+
+
+def cancel_grant(session, application: Application, *, reason: str, actor,
+                 today: date | None = None) -> Application:
+    """Cancel an approved grant of which nothing was paid; its commitment is reversed."""
+    today = today or date.today()
+    application = locked(session, application)
+    check(application, "cancel")
+    conflicts.refuse(application, actor, "cancel")
+    reason = required_text(reason, "reason", "say why the grant is cancelled", 2000)
+    if application.amount_paid:
+        raise ValidationError("Part of this grant is paid already: reduce it to the amount paid "
+                              "instead of cancelling it.")
+    for disbursement in application.disbursements:
+        if disbursement.status is DisbursementStatus.READY:
+            check_not_in_batch(session, disbursement)
+            disbursement.status = DisbursementStatus.CANCELLED
+    _recommit(session, application, 0, f"grant {application.reference} cancelled", actor, today)
+    transition(session, application, "cancel", actor, reason=reason)
+    return application

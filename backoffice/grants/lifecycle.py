@@ -1,0 +1,151 @@
+"""A grant application's life, from the draft to the closed grant. No HTTP in here.
+
+States (``models.Status``) and the only ways between them:
+
+    draft -> submitted <-> information requested
+    submitted -> in review -> approved | rejected          (withdrawn from any state before)
+    approved -> paid (when payments reach the award) -> report due -> report overdue
+    paid | report due | report overdue -> report received -> closed
+    approved -> cancelled (nothing paid yet)
+
+Every transition is a function in the module of its phase (``applying``, ``reviewing``,
+``deciding``, ``paying``, ``reporting``): it checks the state, records who, when and why (an
+``Event`` and the audit log, through ``transition`` here), posts to the ledger where money moves
+and emails the applicant.
+
+Ledger: approval commits the grant in the programme's fund (Dr grants expense / Cr grants
+payable), so the fund's available balance drops at once. A payment (through a payout batch) is
+Dr grants payable / Cr bank. A reduced or cancelled grant reverses its commitment entry and, if
+anything remains awarded, commits the new amount again. Unused money returned after the report is
+Dr bank / Cr grants expense.
+"""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..core import audit
+from ..core.db import utcnow
+from ..core.errors import AlreadyDone, InvalidTransition, NotFound, ValidationError
+from .models import Application, Event, Status
+from .notify import applicant_mail
+
+S = Status
+GRANTS_EXPENSE_ROLE = "grants_expense"
+GRANTS_PAYABLE_ROLE = "grants_payable"
+BANK_ROLE = "bank"
+
+#: Limits for uploads (bytes) and for the public form, each overridable in the configuration.
+DEFAULTS = {
+    "GRANTS_MAX_FILE_BYTES": 10 * 1024 * 1024,
+    "GRANTS_MAX_FILES": 5,
+    "GRANTS_APPLICATIONS_PER_ADDRESS_PER_HOUR": 5,
+    "GRANTS_APPLICATIONS_PER_EMAIL_PER_DAY": 5,
+    "GRANTS_LINKS_PER_EMAIL_PER_HOUR": 3,
+    "GRANTS_REMIND_DAYS_BEFORE": 14,
+    "GRANTS_REMIND_EVERY_DAYS": 14,
+}
+
+
+def setting(name: str):
+    return current_app.config.get(name, DEFAULTS[name])
+
+
+#: action: (states it may start from, state it leads to, what the refusal calls it)
+TRANSITIONS: dict[str, tuple[frozenset[Status], Status, str]] = {
+    "submit": (frozenset({S.DRAFT}), S.SUBMITTED, "submitted"),
+    "request_information": (frozenset({S.SUBMITTED}), S.INFO_REQUESTED,
+                            "asked for more information"),
+    "answer": (frozenset({S.INFO_REQUESTED}), S.SUBMITTED, "answered"),
+    "start_review": (frozenset({S.SUBMITTED}), S.IN_REVIEW, "put in review"),
+    "approve": (frozenset({S.IN_REVIEW}), S.APPROVED, "approved"),
+    "reject": (frozenset({S.IN_REVIEW}), S.REJECTED, "rejected"),
+    "withdraw": (frozenset({S.DRAFT, S.SUBMITTED, S.INFO_REQUESTED, S.IN_REVIEW}), S.WITHDRAWN,
+                 "withdrawn"),
+    "cancel": (frozenset({S.APPROVED}), S.CANCELLED, "cancelled"),
+    "paid": (frozenset({S.APPROVED}), S.PAID, "marked paid"),
+    "report_due": (frozenset({S.PAID}), S.REPORT_DUE, "marked as waiting for its report"),
+    "report_overdue": (frozenset({S.REPORT_DUE}), S.REPORT_OVERDUE, "marked overdue"),
+    "report": (frozenset({S.PAID, S.REPORT_DUE, S.REPORT_OVERDUE}), S.REPORT_RECEIVED,
+               "reported on"),
+    "close": (frozenset({S.REPORT_RECEIVED}), S.CLOSED, "closed"),
+    # The bank sent a payment of a fully paid grant back: the grant waits for payment again.
+    "payment_returned": (frozenset({S.PAID, S.REPORT_DUE, S.REPORT_OVERDUE}), S.APPROVED,
+                         "given back a returned payment"),
+}
+#: Which email each transition sends (the action's own name unless listed).
+MAIL_FOR = {"submit": "submitted", "request_information": "information_requested",
+            "start_review": "review_started", "approve": "approved", "reject": "rejected",
+            "withdraw": "withdrawn", "cancel": "cancelled", "report": "report_received",
+            "answer": "answered", "close": "closed"}
+
+
+def can_do(application: Application, action: str) -> bool:
+    return application.status in TRANSITIONS[action][0]
+
+
+def check(application: Application, action: str) -> None:
+    allowed, target, verb = TRANSITIONS[action]
+    if application.status is target and target not in allowed:
+        raise AlreadyDone(f"Application {application.reference} is already "
+                          f"{application.status.label.lower()}; nothing was changed.")
+    if application.status not in allowed:
+        raise InvalidTransition(
+            f"Application {application.reference} is {application.status.label.lower()} and "
+            f"cannot be {verb} now.")
+
+
+def _actor_label(actor) -> str:
+    return getattr(actor, "email", None) or "system"
+
+
+def record_event(session, application: Application, action: str, actor, *, reason: str = "",
+           public: bool = True, before: Status | None = None) -> Event:
+    event = Event(application=application, actor_id=getattr(actor, "id", None),
+                  actor_label=_actor_label(actor), action=action,
+                  from_status=before.value if before else None,
+                  to_status=application.status.value if before else None,
+                  reason=reason, public=public)
+    session.add(event)
+    return event
+
+
+def transition(session, application: Application, action: str, actor, *, reason: str = "",
+                mail: bool = True, **mail_extra) -> None:
+    """Move the application along ``action``: event, audit record and the applicant's email."""
+    check(application, action)
+    before = application.status
+    application.status = TRANSITIONS[action][1]
+    application.updated_at = utcnow()
+    session.flush()
+    record_event(session, application, action, actor, reason=reason, before=before)
+    audit.record(session, actor, f"grant.{action}", "grant_application", application.id,
+                 summary=f"{application.reference}: {before.label} → {application.status.label}"
+                         + (f" ({reason[:200]})" if reason else ""),
+                 before={"status": before}, after={"status": application.status})
+    if mail:
+        applicant_mail(session, application, MAIL_FOR.get(action, action), reason=reason,
+                       **mail_extra)
+
+
+def locked(session, application: Application) -> Application:
+    """Re-read the application under a row lock (a double click, two reviewers at once)."""
+    return session.scalars(select(Application).where(Application.id == application.id)
+                           .with_for_update(of=Application)
+                           .execution_options(populate_existing=True)).one()
+
+
+def required_text(value: str, field_name: str, what: str, limit: int = 2000) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(f"Please {what}.", field=field_name)
+    if len(value) > limit:
+        raise ValidationError(f"Please keep it under {limit} characters.", field=field_name)
+    return value
+
+
+def get_application(session, application_id: int) -> Application:
+    application = session.get(Application, application_id)
+    if application is None:
+        raise NotFound("There is no such application.")
+    return application

@@ -1,0 +1,160 @@
+"""Paying a grant: payments (``Disbursement``) wait for a payout batch, whose hooks record them
+as paid or returned."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..core import audit
+from ..core.errors import InvalidTransition, ValidationError
+from ..core.iban import normalise_iban
+from ..core.money import Money
+from . import payouts
+from .lifecycle import S, can_do, locked, record_event, required_text, transition
+from .models import Application, Disbursement, DisbursementStatus
+from .notify import applicant_mail
+
+
+def waiting_amount(application: Application) -> int:
+    return sum(d.amount for d in application.disbursements
+               if d.status is DisbursementStatus.READY)
+
+
+def create_disbursement(session, application: Application, *, amount: Money | None = None,
+                        actor) -> Disbursement:
+    """Make (part of) the award payable: it waits in the payout list for a payout batch."""
+    application = locked(session, application)
+    if application.status is not S.APPROVED:
+        raise InvalidTransition(f"Application {application.reference} is "
+                                f"{application.status.label.lower()}: there is nothing to pay.")
+    left = application.outstanding - waiting_amount(application)
+    money = amount or Money(left, application.currency)
+    if money.currency != application.currency:
+        raise ValidationError(f"Give the amount in {application.currency}.", field="amount")
+    if not 0 < money.amount <= left:
+        raise ValidationError(f"Give an amount between 0 and "
+                              f"{Money(left, application.currency).format()} (what is neither "
+                              "paid nor waiting to be paid).", field="amount")
+    if not application.iban or not application.account_holder:
+        raise ValidationError("The application has no bank account to pay to.")
+    number = len(application.disbursements) + 1
+    organisation = current_app.config["ORGANISATION_NAME"]
+    disbursement = Disbursement(
+        application=application, amount=money.amount, currency=money.currency,
+        fund_id=application.programme.fund_id, payee_name=application.account_holder[:70],
+        iban=application.iban, created_by_id=getattr(actor, "id", None),
+        end_to_end_id=f"GRANT-{application.id}-{number}",
+        remittance=f"{organisation[:50]} grant {application.reference} "
+                   f"{application.title}"[:140])
+    session.add(disbursement)
+    session.flush()
+    audit.record(session, actor, "grant.disbursement_created", "grant_application",
+                 application.id, summary=f"{application.reference}: {money} ready for payout",
+                 after={"disbursement": disbursement.id, "amount": money.amount})
+    return disbursement
+
+
+def check_not_in_batch(session, disbursement: Disbursement) -> None:
+    batch = payouts.batch_of(session, disbursement)
+    if batch is not None:
+        raise InvalidTransition(f"Payment {disbursement.end_to_end_id} is in payout batch {batch}; "
+                                "cancel the batch first.")
+
+
+def cancel_disbursement(session, disbursement: Disbursement, *, actor) -> Disbursement:
+    if disbursement.status is not DisbursementStatus.READY:
+        raise InvalidTransition("Only a payment that waits for its payout can be cancelled.")
+    check_not_in_batch(session, disbursement)
+    disbursement.status = DisbursementStatus.CANCELLED
+    audit.record(session, actor, "grant.disbursement_cancelled", "grant_application",
+                 disbursement.application_id, summary=f"payment {disbursement.end_to_end_id}")
+    return disbursement
+
+
+def _locked_payment(session, disbursement: Disbursement, status: DisbursementStatus,
+                    what: str) -> tuple[Disbursement, Application]:
+    """The payment and its application re-read under row locks; the payment must be ``status``."""
+    disbursement = session.scalars(select(Disbursement).where(Disbursement.id == disbursement.id)
+                                   .with_for_update(of=Disbursement)
+                                   .execution_options(populate_existing=True)).one()
+    if disbursement.status is not status:
+        raise InvalidTransition(f"Payment {disbursement.end_to_end_id} is "
+                                f"{disbursement.status.value}, not {what}.")
+    return disbursement, locked(session, disbursement.application)
+
+
+def record_payment(session, disbursement: Disbursement, *, batch_ref: str, paid_on: date,
+                   entry_id: int, actor) -> Disbursement:
+    """The payout hook: this payment left the bank in the batch ``batch_ref``; ``entry_id`` is the
+    batch's ledger entry (Dr grants payable / Cr bank). The grant is paid once its payments reach
+    the award."""
+    disbursement, application = _locked_payment(session, disbursement, DisbursementStatus.READY,
+                                                "waiting for payout")
+    money = Money(disbursement.amount, disbursement.currency)
+    disbursement.status = DisbursementStatus.PAID
+    disbursement.batch_ref, disbursement.paid_on = batch_ref, paid_on
+    disbursement.entry_id = entry_id
+    application.amount_paid += disbursement.amount
+    record_event(session, application, "payment", actor,
+           reason=f"{money.format()} paid ({batch_ref})")
+    audit.record(session, actor, "grant.paid_out", "grant_application", application.id,
+                 summary=f"{application.reference}: {money} in {batch_ref}",
+                 after={"disbursement": disbursement.id, "entry": entry_id})
+    if application.amount_paid == application.amount_awarded:
+        transition(session, application, "paid", actor)
+    else:
+        applicant_mail(session, application, "payment", amount=disbursement.amount)
+    return disbursement
+
+
+def record_return(session, disbursement: Disbursement, *, reason: str, returned_on: date,
+                  actor) -> Disbursement:
+    """The payout hook for a transfer the bank sent back (``expenses.returns``; the books owe
+    the payment again already): the payment waits for the next payout batch, the grant counts
+    it as unpaid (a fully paid grant is approved again) and the applicant is asked to check the
+    account. ``reason`` is what the bank said, in words."""
+    disbursement, application = _locked_payment(session, disbursement, DisbursementStatus.PAID,
+                                                "paid")
+    money = Money(disbursement.amount, disbursement.currency)
+    batch_ref = disbursement.batch_ref
+    disbursement.status = DisbursementStatus.READY
+    disbursement.batch_ref = disbursement.paid_on = disbursement.entry_id = None
+    application.amount_paid -= disbursement.amount
+    text = (f"{money.format()} ({batch_ref}) returned by the bank on {returned_on.isoformat()}: "
+            f"{reason}")
+    if can_do(application, "payment_returned"):
+        transition(session, application, "payment_returned", actor, reason=text, mail=False)
+    else:
+        record_event(session, application, "payment_returned", actor, reason=text)
+    audit.record(session, actor, "grant.payment_returned", "grant_application", application.id,
+                 summary=f"{application.reference}: {text}"[:500],
+                 after={"disbursement": disbursement.id, "status": DisbursementStatus.READY})
+    applicant_mail(session, application, "payment_returned", reason=reason,
+                   amount=disbursement.amount, iban=disbursement.iban)
+    return disbursement
+
+
+def correct_payee(session, disbursement: Disbursement, *, iban: str, payee_name: str,
+                  actor) -> Disbursement:
+    """The treasurer corrects where a waiting payment goes (after a return, the applicant sent
+    the right account); the application keeps the new account for later payments too."""
+    if disbursement.status is not DisbursementStatus.READY:
+        raise InvalidTransition("Only a payment that waits for its payout can be changed.")
+    check_not_in_batch(session, disbursement)
+    iban, _bic = normalise_iban(iban)
+    payee_name = required_text(payee_name, "payee_name", "give the account holder's name", 70)
+    before = {"iban": disbursement.iban, "payee_name": disbursement.payee_name}
+    if before == {"iban": iban, "payee_name": payee_name}:
+        raise ValidationError("That is the account the payment already goes to.", field="iban")
+    application = locked(session, disbursement.application)
+    disbursement.iban, disbursement.payee_name = iban, payee_name
+    application.iban, application.account_holder = iban, payee_name
+    session.flush()
+    record_event(session, application, "account_corrected", actor, public=False,
+           reason=f"payment {disbursement.end_to_end_id} now goes to {iban}")
+    audit.record(session, actor, "grant.payee_corrected", "grant_application", application.id,
+                 summary=f"{application.reference}: payment {disbursement.end_to_end_id} to "
+                         f"{iban}", before=before, after={"iban": iban, "payee_name": payee_name})
+    return disbursement

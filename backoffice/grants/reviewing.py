@@ -1,0 +1,177 @@
+"""Reviewing an application: the committee's reviewers, scores, conflicts, votes and their tally,
+questions to the applicant."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core import audit
+from ..core.db import utcnow
+from ..core.errors import InvalidTransition, PermissionDenied, ValidationError
+from ..core.mail import queue_mail
+from ..core.permissions import Permission
+from ..core.urls import absolute_url
+from . import conflicts
+from .lifecycle import S, check, locked, record_event, required_text, transition
+from .models import Application, Review, Vote
+
+
+def review_of(application: Application, user) -> Review | None:
+    return next((r for r in application.reviews if r.reviewer_id == user.id), None)
+
+
+def is_conflicted(application: Application, user) -> bool:
+    """Declared a conflict, is the applicant (by account or contact e-mail), or organises the
+    group that applies: ``conflicts.conflict_of``."""
+    return conflicts.conflict_of(application, user) is not None
+
+
+def _review_row(session, application: Application, user, *, assigned_by=None) -> Review:
+    review = review_of(application, user)
+    if review is None:
+        review = Review(application=application, reviewer_id=user.id,
+                        assigned_by_id=getattr(assigned_by, "id", None))
+        session.add(review)
+        session.flush()
+    return review
+
+
+def _check_reviewer(user) -> None:
+    if not user.can(Permission.GRANTS_REVIEW):
+        raise PermissionDenied(f"{user.display_name} is not a member of the grants committee.")
+
+
+def _check_open_for_review(application: Application) -> None:
+    if application.status not in (S.SUBMITTED, S.INFO_REQUESTED, S.IN_REVIEW):
+        raise InvalidTransition(f"Application {application.reference} is "
+                                f"{application.status.label.lower()}: reviews are closed.")
+
+
+def assign_reviewer(session, application: Application, reviewer, *, actor) -> Review:
+    _check_open_for_review(application)
+    conflicts.refuse(application, actor, "assign")
+    _check_reviewer(reviewer)
+    if is_conflicted(application, reviewer):
+        raise ValidationError(f"{reviewer.display_name} has a conflict of interest with this "
+                              "application.", field="reviewer")
+    if review_of(application, reviewer) is not None:
+        raise ValidationError(f"{reviewer.display_name} already reviews this application.",
+                              field="reviewer")
+    review = _review_row(session, application, reviewer, assigned_by=actor)
+    record_event(session, application, "reviewer_assigned", actor, public=False,
+           reason=f"{reviewer.display_name} assigned")
+    audit.record(session, actor, "grant.reviewer_assigned", "grant_application", application.id,
+                 summary=f"{application.reference}: {reviewer.email} assigned")
+    queue_mail(session, reviewer.email, f"Please review grant application {application.reference}",
+               f"Hello {reviewer.display_name},\n\n{getattr(actor, 'display_name', 'The committee')}"
+               f" asks you to review {application.reference} “{application.title}” by "
+               f"{application.applicant_name} ({application.programme.name}):\n\n"
+               f"{absolute_url('grants.application', application_id=application.id)}\n\n"
+               "If you have a conflict of interest, declare it there.\n")
+    return review
+
+
+def volunteer(session, application: Application, *, actor) -> Review:
+    _check_open_for_review(application)
+    _check_reviewer(actor)
+    conflicts.refuse(application, actor, "review")
+    if review_of(application, actor) is not None:
+        raise ValidationError("You already review this application.")
+    review = _review_row(session, application, actor)
+    record_event(session, application, "reviewer_volunteered", actor, public=False)
+    audit.record(session, actor, "grant.reviewer_volunteered", "grant_application",
+                 application.id, summary=f"{application.reference}: {actor.email} volunteered")
+    return review
+
+
+def declare_conflict(session, application: Application, *, note: str, actor) -> Review:
+    """The member takes no further part: their score and vote (if any) are removed."""
+    _check_reviewer(actor)
+    note = required_text(note, "note", "say briefly what the conflict is", 500)
+    review = _review_row(session, application, actor)
+    before = {"score": review.score, "vote": review.vote}
+    review.conflict, review.conflict_note = True, note
+    review.score, review.vote, review.voted_at = None, None, None
+    record_event(session, application, "conflict_declared", actor, public=False, reason=note)
+    audit.record(session, actor, "grant.conflict_declared", "grant_application", application.id,
+                 summary=f"{application.reference}: {actor.email}: {note[:200]}", before=before)
+    return review
+
+
+def score(session, application: Application, *, value: int | None, comment: str,
+          actor) -> Review:
+    _check_open_for_review(application)
+    _check_reviewer(actor)
+    conflicts.refuse(application, actor, "score")
+    if value is not None and not 1 <= value <= 5:
+        raise ValidationError("Score from 1 (weak) to 5 (excellent).", field="score")
+    comment = (comment or "").strip()
+    if value is None and not comment:
+        raise ValidationError("Give a score or a comment.", field="score")
+    review = _review_row(session, application, actor)
+    before = {"score": review.score, "comment": review.comment}
+    review.score, review.comment = value, comment[:10000]
+    audit.record(session, actor, "grant.scored", "grant_application", application.id,
+                 summary=f"{application.reference}: score {value}", before=before,
+                 after={"score": value, "comment": comment[:500]})
+    return review
+
+
+def cast_vote(session, application: Application, *, vote: str, actor) -> Review:
+    application = locked(session, application)
+    if application.status is not S.IN_REVIEW:
+        raise InvalidTransition(f"Votes are cast while an application is in review; "
+                                f"{application.reference} is {application.status.label.lower()}.")
+    _check_reviewer(actor)
+    conflicts.refuse(application, actor, "vote")
+    vote = Vote(vote)
+    review = _review_row(session, application, actor)
+    before = review.vote
+    review.vote, review.voted_at = vote.value, utcnow()
+    audit.record(session, actor, "grant.voted", "grant_application", application.id,
+                 summary=f"{application.reference}: {vote.value}", before={"vote": before},
+                 after={"vote": vote.value})
+    return review
+
+
+@dataclass(frozen=True)
+class Tally:
+    yes: int
+    no: int
+    abstain: int
+    quorum: int
+
+    @property
+    def cast(self) -> int:
+        return self.yes + self.no + self.abstain
+
+    @property
+    def quorate(self) -> bool:
+        return self.cast >= self.quorum
+
+    @property
+    def carried(self) -> bool:
+        return self.quorate and self.yes > self.no
+
+
+def tally(application: Application) -> Tally:
+    """Votes of members without a conflict (``conflicts.conflict_of``, also one that arose
+    after the vote); abstentions count toward the quorum only."""
+    votes = [r.vote for r in application.reviews
+             if r.vote and conflicts.conflict_of(application, r.reviewer) is None]
+    return Tally(votes.count("yes"), votes.count("no"), votes.count("abstain"),
+                 application.programme.quorum)
+
+
+def request_information(session, application: Application, *, question: str,
+                        actor) -> Application:
+    application = locked(session, application)
+    check(application, "request_information")
+    question = required_text(question, "question", "write the question for the applicant", 5000)
+    transition(session, application, "request_information", actor, reason=question)
+    return application
+
+
+def start_review(session, application: Application, *, actor) -> Application:
+    application = locked(session, application)
+    transition(session, application, "start_review", actor)
+    return application
