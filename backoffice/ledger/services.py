@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
@@ -18,28 +17,19 @@ from ..core.db import utcnow
 from ..core.errors import NotFound, ValidationError
 from ..core.money import Money
 from . import totals
+from .checks import (  # noqa: F401 (ClosedPeriod, UnbalancedEntry: the errors posting raises)
+    INTERFUND_ROLE,
+    ClosedPeriod,
+    Draft,
+    Line,
+    UnbalancedEntry,
+    balanced_per_fund,
+    check_entry,
+    first_problem,
+)
 from .models import Account, AccountType, Fund, FundKind, JournalEntry, Period, PeriodKind, Posting
 
-INTERFUND_ROLE = "interfund"
 FUND_TRANSFERS_ROLE = "fund_transfers"
-
-
-class UnbalancedEntry(ValidationError):
-    pass
-
-
-class ClosedPeriod(ValidationError):
-    pass
-
-
-@dataclass(frozen=True)
-class Line:
-    """One line of an entry to post: a signed amount (debit > 0, credit < 0)."""
-
-    account: Account
-    fund: Fund
-    amount: Money
-    memo: str | None = None
 
 
 # --- lookups ---------------------------------------------------------------------------------
@@ -96,15 +86,6 @@ def closed_period_on(session, day: date) -> Period | None:
         .order_by(Period.kind.desc()))  # name the fiscal year before the month
 
 
-def ensure_open(session, day: date) -> None:
-    period = closed_period_on(session, day)
-    if period is not None:
-        raise ClosedPeriod(
-            f"The {period.label} is closed: nothing can be posted on {day.isoformat()}. "
-            f"Choose a date in an open period, or ask the treasurer to reopen the {period.label}.",
-            field="booking_date")
-
-
 def set_period_closed(session, kind: PeriodKind, start: date, closed: bool, *, actor) -> Period:
     kind = PeriodKind(kind)
     first, last = _period_bounds(kind, start)
@@ -129,46 +110,6 @@ def set_period_closed(session, kind: PeriodKind, start: date, closed: bool, *, a
 
 # --- posting ---------------------------------------------------------------------------------
 
-def _check_line(number: int, line: Line, allow_interfund: bool) -> None:
-    where = f"Line {number}"
-    if not isinstance(line.amount, Money):
-        raise ValidationError(f"{where}: the amount must be Money.")
-    if line.amount.amount == 0:
-        raise ValidationError(f"{where}: the amount is zero.")
-    try:
-        line.amount.check_size()
-    except ValidationError as error:
-        raise ValidationError(f"{where}: {error}") from None
-    if line.account is None or line.account.id is None:
-        raise ValidationError(f"{where}: choose an account.")
-    if line.fund is None or line.fund.id is None:
-        raise ValidationError(f"{where}: choose a fund.")
-    if not line.account.active:
-        raise ValidationError(f"{where}: account {line.account.label} is inactive.")
-    if not line.fund.active:
-        raise ValidationError(f"{where}: fund {line.fund.label} is inactive.")
-    if line.account.role == INTERFUND_ROLE and not allow_interfund:
-        raise ValidationError(
-            f"{where}: {line.account.label} is kept by the ledger itself. Post to the funds "
-            f"involved and it adds the interfund lines.")
-    if line.memo is not None and len(line.memo) > 200:
-        raise ValidationError(f"{where}: the memo is longer than 200 characters.")
-
-
-def _check_balanced(lines: Sequence[Line]) -> None:
-    debits: dict[str, int] = defaultdict(int)
-    credits: dict[str, int] = defaultdict(int)
-    for line in lines:
-        side = debits if line.amount.amount > 0 else credits
-        side[line.amount.currency] += abs(line.amount.amount)
-    for currency in sorted(set(debits) | set(credits)):
-        if debits[currency] != credits[currency]:
-            d, c = Money(debits[currency], currency), Money(credits[currency], currency)
-            raise UnbalancedEntry(
-                f"The entry does not balance: debits {d}, credits {c}, "
-                f"difference {Money(d.amount - c.amount, currency)}.")
-
-
 def interfund_lines(session, lines: Sequence[Line]) -> list[Line]:
     """Lines on the interfund account that make each fund balance on its own."""
     per_fund: dict[tuple[int, str], int] = defaultdict(int)
@@ -191,21 +132,16 @@ def post_entry(session, *, booking_date: date, description: str, lines: Sequence
 
     Raises ``ValidationError`` (``UnbalancedEntry``, ``ClosedPeriod``) before writing anything.
     """
-    if not isinstance(booking_date, date) or isinstance(booking_date, datetime):
-        raise ValidationError("Give the booking date.", field="booking_date")
-    description = (description or "").strip()
-    if not description:
-        raise ValidationError("Describe the entry.", field="description")
-    if len(description) > 500:
-        raise ValidationError("The description is longer than 500 characters.", field="description")
     lines = list(lines)
-    if len(lines) < 2:
-        raise ValidationError("An entry needs at least two lines.")
-    for number, line in enumerate(lines, 1):
-        _check_line(number, line, _allow_interfund)
-    _check_balanced(lines)
-    ensure_open(session, booking_date)
+    dated = isinstance(booking_date, date) and not isinstance(booking_date, datetime)
+    closed = closed_period_on(session, booking_date) if dated else None
+    check_entry(Draft(booking_date, description, lines, closed_period=closed.label if closed else None,
+                      allow_interfund=_allow_interfund))
+    description = description.strip()
     lines += interfund_lines(session, lines)
+    if (problem := first_problem(Draft(booking_date, description, lines),
+                                 (balanced_per_fund,))) is not None:
+        raise problem.exception()
 
     entry = JournalEntry(
         booking_date=booking_date, description=description,
