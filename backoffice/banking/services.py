@@ -518,11 +518,6 @@ def suggestions_for(session, bank_account: BankAccount, lines: Sequence[BankLine
     return {line.id: rank(facts(line), index, limit) for line in lines}
 
 
-def _posting_date(session, day: date) -> date:
-    """The line's date if its period is open, else today (as a reversal does)."""
-    return day if ledger.closed_period_on(session, day) is None else date.today()
-
-
 def accept(session, bank_account: BankAccount, *, lines: Sequence[BankLine],
            items: Sequence[tuple[str, str]], actor, how: str = "manual", reason: str = "",
            index: ItemIndex | None = None, difference: Difference | None = None) -> BankMatch:
@@ -567,7 +562,7 @@ def accept(session, bank_account: BankAccount, *, lines: Sequence[BankLine],
                       reviewed_at=None if how in ("auto", "rule") else utcnow())
     session.add(match)
     session.flush()
-    booking_date = _posting_date(session, max(line.booking_date for line in lines))
+    booking_date = ledger.booking_date_for(session, max(line.booking_date for line in lines))
     entry_lines: list[ledger.Line] = []
     labels = []
     by_provider: dict[str, list[tuple[OpenItem, int]]] = defaultdict(list)
@@ -811,7 +806,7 @@ def book_line(session, line: BankLine, *, account: Account, fund: Fund, descript
     session.flush()
     counter = [ledger.Line(account, fund, Money(-line.amount, line.currency), description[:200])]
     _post_for_match(session, bank_account, match, [line], counter,
-                    _posting_date(session, line.booking_date), description, actor)
+                    ledger.booking_date_for(session, line.booking_date), description, actor)
     _link_lines(session, match, [line])
     audit.record(session, actor, "bank.booked", "bank_match", match.id,
                  summary=f"{Money(line.amount, line.currency)} of {line.booking_date} to "

@@ -31,7 +31,7 @@ from ..core.iban import normalise_iban
 from ..core.money import Money
 from ..expenses import payouts as batches
 from ..ledger.models import Fund, Posting
-from ..ledger.services import Line, account_by_role, post_entry
+from ..ledger.services import Line, account_by_role, booking_date_for, post_entry
 from . import services, state
 from .models import (
     CreditKind,
@@ -210,7 +210,7 @@ def apply_to_invoice(session, invoice: Invoice, *, actor, amount: Money | None =
     lines = [Line(credits, session.get(Fund, fund_id), Money(part, amount.currency),
                   f"Credit set off against {invoice.number}") for fund_id, part in parts]
     lines += services.receivable_lines(session, invoice, amount)
-    entry = post_entry(session, booking_date=services.booking_date(session, on), actor=actor,
+    entry = post_entry(session, booking_date=booking_date_for(session, on), actor=actor,
                        description=f"Credit of {invoice.buyer_name} set off against invoice "
                                    f"{invoice.number}"[:500],
                        source=("invoice", invoice.id), lines=lines)

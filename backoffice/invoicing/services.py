@@ -32,7 +32,7 @@ from ..ledger.models import Fund, JournalEntry
 from ..ledger.services import (
     Line,
     account_by_role,
-    closed_period_on,
+    booking_date_for,
     general_fund,
     post_entry,
     reverse_entry,
@@ -342,11 +342,6 @@ def _fund_for(session, invoice: Invoice) -> Fund:
     return general_fund(session)
 
 
-def booking_date(session, day: date) -> date:
-    """``day``, or today when ``day`` lies in a closed period."""
-    return day if closed_period_on(session, day) is None else date.today()
-
-
 #: How often ``issue_now`` renders again when another issuer took the number it rendered for,
 #: before it renders inside its unit of work (which then holds the others up, but always ends).
 RENDER_ATTEMPTS = 5
@@ -509,7 +504,7 @@ def issue(session, invoice: Invoice, *, actor, issue_date: date | None = None,
     _check_issuable(invoice)
     issue_date = issue_date or date.today()
     _prepare_issue(session, invoice, actor=actor, issue_date=issue_date, rendering=rendering)
-    entry = _post_invoice(session, invoice, actor=actor, day=booking_date(session, issue_date),
+    entry = _post_invoice(session, invoice, actor=actor, day=booking_date_for(session, issue_date),
                           description=f"Invoice {invoice.number} to {invoice.buyer_name}")
     currency = invoice.currency
     _mark_issued(session, invoice, entry, actor=actor)
@@ -555,7 +550,7 @@ def cancel(session, invoice: Invoice, *, actor, reason: str,
         original = session.get(JournalEntry, invoice.journal_entry_id)
         reversal = reverse_entry(session, original, actor=actor,
                                  reason=f"cancellation invoice {cancellation.number}",
-                                 booking_date=booking_date(session, issue_date))
+                                 booking_date=booking_date_for(session, issue_date))
     _mark_issued(session, cancellation, reversal, actor=actor)
     session.expire(invoice, ["cancelled_by"])
     audit.record(session, actor, "invoice.cancelled", "invoice", invoice.id,
@@ -616,7 +611,7 @@ def issue_credit_note(session, invoice: Invoice, amount: Money, *, actor, reason
     session.add(note)
     session.flush()
     _prepare_issue(session, note, actor=actor, issue_date=issue_date)
-    entry = _post_invoice(session, note, actor=actor, day=booking_date(session, issue_date),
+    entry = _post_invoice(session, note, actor=actor, day=booking_date_for(session, issue_date),
                           description=f"Credit note {note.number} for invoice {invoice.number}")
     _mark_issued(session, note, entry, actor=actor)
     session.expire(invoice, ["credit_notes"])
@@ -765,7 +760,7 @@ def record_payment(session, invoice: Invoice, *, amount: Money, reference: str, 
     try:
         with session.begin_nested():
             entry = post_entry(
-                session, booking_date=booking_date(session, received_on), actor=actor,
+                session, booking_date=booking_date_for(session, received_on), actor=actor,
                 description=f"{what} {invoice.number} ({method} {reference})"[:500],
                 source=("invoice", invoice.id), lines=lines)
             payment = InvoicePayment(invoice_id=invoice.id, kind=PaymentKind(kind).value,

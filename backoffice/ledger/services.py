@@ -86,6 +86,12 @@ def closed_period_on(session, day: date) -> Period | None:
         .order_by(Period.kind.desc()))  # name the fiscal year before the month
 
 
+def booking_date_for(session, day: date, today: date | None = None) -> date:
+    """Where something that happened on ``day`` is booked: on ``day`` while its period is open,
+    else today (a document, payment or bank line dated in a closed month or year, a reversal)."""
+    return day if closed_period_on(session, day) is None else (today or date.today())
+
+
 def set_period_closed(session, kind: PeriodKind, start: date, closed: bool, *, actor) -> Period:
     kind = PeriodKind(kind)
     first, last = _period_bounds(kind, start)
@@ -182,8 +188,7 @@ def reverse_entry(session, entry: JournalEntry, *, actor, reason: str,
     if existing is not None:
         raise ValidationError(f"Entry {entry.ref} was already reversed by {existing.ref}.")
     if booking_date is None:
-        booking_date = entry.booking_date if closed_period_on(session, entry.booking_date) is None \
-            else date.today()
+        booking_date = booking_date_for(session, entry.booking_date)
     lines = [Line(p.account, p.fund, Money(-p.amount, p.currency), p.memo) for p in entry.postings]
     # Two reversals racing each other: the unique ``reverses_id`` refuses the second at flush.
     return post_entry(

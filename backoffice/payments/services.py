@@ -28,7 +28,7 @@ from ..invoicing import services as invoicing
 from ..invoicing import state
 from ..invoicing.models import Invoice, InvoicePayment, InvoiceStatus, PaymentKind
 from ..ledger.models import Fund, FundKind, JournalEntry, Posting
-from ..ledger.services import Line, account_by_role, post_entry, reverse_entry
+from ..ledger.services import Line, account_by_role, booking_date_for, post_entry, reverse_entry
 from . import settlement, stripe_api
 from .models import CheckoutSession, StripeEvent, StripeFee, StripePayout
 
@@ -307,7 +307,7 @@ def _book_movement(session, invoice: Invoice, movement: settlement.Movement,
     try:
         with session.begin_nested():
             entry = post_entry(
-                session, booking_date=invoicing.booking_date(session, date.today()),
+                session, booking_date=booking_date_for(session, date.today()),
                 description=f"Stripe {invoice.number} ({movement.id})", actor=None,
                 source=("stripe_fee", movement.id),
                 lines=_entry_lines(session, fund, booked, account_by_role(session, counter)))
@@ -467,7 +467,7 @@ def _reverse_refund(session, refund_id: str, status: str) -> bool:
     reason = f"Stripe refund {refund_id} {status}"
     reversal = reverse_entry(session, session.get(JournalEntry, payment.journal_entry_id),
                              actor=None, reason=reason,
-                             booking_date=invoicing.booking_date(session, date.today()))
+                             booking_date=booking_date_for(session, date.today()))
     invoicing.reverse_payment(session, payment, reason=reason, journal_entry_id=reversal.id,
                               actor=None)
     return True
@@ -603,7 +603,7 @@ def on_payout_paid(session, payout: dict, event: dict) -> str:
     try:
         with session.begin_nested():
             entry = post_entry(
-                session, booking_date=invoicing.booking_date(session, arrival), actor=None,
+                session, booking_date=booking_date_for(session, arrival), actor=None,
                 description=f"Stripe payout {payout['id']}", source=("stripe_payout", payout["id"]),
                 lines=payout_lines(session, amount, payout["id"]))
             session.add(StripePayout(stripe_id=payout["id"], amount=amount.amount,
@@ -635,7 +635,7 @@ def on_payout_failed(session, payout: dict, event: dict) -> str:
     if row.journal_entry_id and row.reversal_entry_id is None:
         reversal = reverse_entry(session, session.get(JournalEntry, row.journal_entry_id),
                                  actor=None, reason=f"payout {payout['id']} failed",
-                                 booking_date=invoicing.booking_date(session, date.today()))
+                                 booking_date=booking_date_for(session, date.today()))
         row.reversal_entry_id = reversal.id
     row.status, row.updated_at = "failed", utcnow()
     return f"payout {payout['id']} failed: booking reversed"

@@ -202,3 +202,11 @@ def test_accounts_and_funds_keep_their_rules(books, session):
                                 name="Bank charges", active=True)
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "account.updated")).one()
     assert event.before == {"name": "Bank fees"} and event.after == {"name": "Bank charges"}
+
+
+def test_what_happened_in_a_closed_period_is_booked_today(books, session, today):
+    with transaction():
+        services.set_period_closed(session, PeriodKind.MONTH, date(2026, 3, 1), True, actor=books.actor)
+    assert services.booking_date_for(session, DAY) == today
+    assert services.booking_date_for(session, DAY, today=date(2026, 4, 2)) == date(2026, 4, 2)
+    assert services.booking_date_for(session, date(2026, 4, 1)) == date(2026, 4, 1)
