@@ -100,12 +100,12 @@ def _register_cli(app: Flask) -> None:
     from .banking.cli import bank_cli
     from .core.cli import backup_command, doctor, grant_app_role, restore_command
     from .demo.cli import demo_cli
-    from .expenses.cli import payouts_cli
     from .funds.cli import funds_cli
     from .grants.cli import grants_cli
     from .invoicing.cli import invoices_cli
     from .ledger.cli import ledger_cli
     from .payments.cli import payments_cli
+    from .payouts.cli import payouts_cli
     from .permissions_table import permissions_cli
 
     for command in (user_cli, ledger_cli, bank_cli, funds_cli, payouts_cli, invoices_cli,

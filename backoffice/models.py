@@ -25,8 +25,6 @@ from .expenses.models import (  # noqa: F401
     ClaimLine,
     ClaimReceipt,
     ExpenseClaim,
-    PayoutBatch,
-    PayoutItem,
 )
 from .funds.models import FeePolicy  # noqa: F401
 from .grants import models as grants_models  # noqa: F401  (every grants table)
@@ -57,3 +55,4 @@ from .ledger.models import (  # noqa: F401
     Posting,
 )
 from .payments.models import CheckoutSession, StripeEvent, StripeFee, StripePayout  # noqa: F401
+from .payouts.models import PayoutBatch, PayoutItem, PayoutReturn  # noqa: F401

@@ -36,7 +36,7 @@ SECURITY_HEADERS = {
 
 #: Packages whose ``tasks`` module registers kinds of waiting work for the start page
 #: (``core.tasks``), in the order the start page lists them.
-TASK_PACKAGES = ("expenses", "banking", "invoicing", "groups", "grants")
+TASK_PACKAGES = ("expenses", "payouts", "banking", "invoicing", "groups", "grants")
 
 
 def init_web(app: Flask) -> None:
@@ -55,9 +55,10 @@ def init_web(app: Flask) -> None:
     from .invoicing.views import bp as invoicing_bp
     from .ledger.views import bp as ledger_bp
     from .payments.views import bp as payments_bp
+    from .payouts.views import bp as payouts_bp
 
     for blueprint in (core_bp, auth_bp, two_factor_bp, ledger_bp, banking_bp, groups_bp, funds_bp,
-                      expenses_bp, invoicing_bp, payments_bp, grants_bp):
+                      expenses_bp, payouts_bp, invoicing_bp, payments_bp, grants_bp):
         app.register_blueprint(blueprint)
 
     app.before_request(enforce_access)

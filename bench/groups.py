@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from backoffice.auth.services import create_user
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
-from backoffice.expenses import payouts
 from backoffice.expenses.models import ClaimLine, ClaimStatus, ExpenseClaim
 from backoffice.extensions import db
 from backoffice.groups.models import GroupKind, GroupStatus, MemberGroup
 from backoffice.ledger import services as ledger
 from backoffice.ledger.models import Posting
+from backoffice.payouts import services as payouts
 
 from .common import bench_app, fresh_database, median_ms
 from .ledger import generate

@@ -17,13 +17,13 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from ..expenses.models import PayoutBatch
 from ..invoicing import state
 from ..invoicing.models import Invoice
 from ..ledger.balances import account_balances
 from ..ledger.models import JournalEntry, Posting
 from ..ledger.services import account_by_role, general_fund
 from ..payments import services as stripe
+from ..payouts.models import PayoutBatch
 from . import services, writers
 from .matching import provider, rank
 from .models import BankLine

@@ -1,7 +1,7 @@
 """Executed payout batches as items a bank line may be (provider ``payout_batch``).
 
 Executing a batch already posted Dr payables / Cr bank, one posting per fund
-(``expenses.payouts.mark_executed``, source ``("payout_batch", id)``). The bank books the SEPA
+(``payouts.services.mark_executed``, source ``("payout_batch", id)``). The bank books the SEPA
 file as one debit (CAMT gives the message id and the PmtInfId) or one line per transfer (with its
 end-to-end id), so both are offered: the batch (``key = "<batch id>"``, amount -total, all its
 postings on the bank's ledger account) and each transfer (``key = "<batch id>:<item id>"``,
@@ -17,8 +17,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from ..expenses.models import BatchStatus, PayoutBatch, PayoutItem
 from ..ledger.models import Posting
+from ..payouts.models import BatchStatus, PayoutBatch, PayoutItem
 from .matching import OpenItem, register
 from .providers import (
     ConfirmsBookedPostings,

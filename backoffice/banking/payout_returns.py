@@ -6,7 +6,7 @@ end-to-end id. For the open return lines of the account, the transfers of execut
 that their references name are offered (``key`` = the payout item's id, ``amount`` = the
 transfer, money in), labelled with the reason. Accepting credits the liability the batch had
 debited in the transfer's fund (the bank side is the service's: Dr bank), and ``posted`` records
-the return through ``expenses.returns.record_return``, which makes the claim or grant payment
+the return through ``payouts.returns.record_return``, which makes the claim or grant payment
 payable again and asks the payee for the right account. Undo takes the return back (refused once
 the payable is in a new batch).
 
@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from ..core.errors import Conflict, NotFound
 from ..core.money import Money
-from ..expenses import returns
-from ..expenses.models import PayoutItem, PayoutReturn
+from ..payouts import returns
+from ..payouts.models import PayoutItem, PayoutReturn
 from .matching import OpenItem, Provider, register
 from .models import BankLine
 

@@ -9,11 +9,11 @@ from ..auth import services as auth
 from ..core.mail import _OUTBOX
 from ..core.money import Money
 from ..core.permissions import Role
-from ..expenses import payouts
 from ..expenses import services as claims
 from ..groups import services as groups
 from ..groups.models import GroupStatus, GroupStatusChange
 from ..ledger import services as ledger
+from ..payouts import services as payouts
 from .receipts import receipt_pdf
 
 PROFILES = {  # code: (city, country, founded, website)

@@ -39,7 +39,8 @@ from ..funds.services import check_spending
 from ..groups.models import GroupStatus, MemberGroup
 from ..ledger.models import Account, AccountType, Fund, FundKind
 from ..ledger.services import Line, account_by_role, general_fund, post_entry
-from . import payouts, returns
+from ..payouts import returns
+from ..payouts import services as payouts
 from .models import ClaimApproval, ClaimLine, ClaimReceipt, ClaimStatus, ExpenseClaim
 
 PAYABLES_ROLE = "payables"

@@ -111,7 +111,7 @@ def record_payment(session, disbursement: Disbursement, *, batch_ref: str, paid_
 
 def record_return(session, disbursement: Disbursement, *, reason: str, returned_on: date,
                   actor) -> Disbursement:
-    """The payout hook for a transfer the bank sent back (``expenses.returns``; the books owe
+    """The payout hook for a transfer the bank sent back (``payouts.returns``; the books owe
     the payment again already): the payment waits for the next payout batch, the grant counts
     it as unpaid (a fully paid grant is approved again) and the applicant is asked to check the
     account. ``reason`` is what the bank said, in words."""

@@ -1,4 +1,4 @@
-"""Grant payments as a payable source of the payout batches (``backoffice.expenses.payouts``).
+"""Grant payments as a payable source of the payout batches (``backoffice.payouts``).
 
 A ``Disbursement`` in the state ``ready`` is a payable: payee, IBAN, amount (EUR), the
 programme's fund, the ``grants_payable`` account that the approval credited, a remittance text and
@@ -17,9 +17,9 @@ from sqlalchemy import select
 from ..core.bounds import as_id
 from ..core.errors import ValidationError
 from ..core.money import Money
-from ..expenses import payouts as batches
-from ..expenses.returns import describe
 from ..ledger.services import account_by_role
+from ..payouts import services as batches
+from ..payouts.returns import describe
 from .models import Disbursement, DisbursementStatus
 
 KIND = "grant"

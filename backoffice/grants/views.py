@@ -29,10 +29,10 @@ from ..core.permissions import Permission, login_required, public, requires
 from ..core.public_forms import new_started_token
 from ..core.query import arg, others, page_arg, query_form
 from ..core.uploads import send_stored
-from ..expenses.returns import describe, latest_return
 from ..extensions import csrf, db
 from ..groups.models import MemberGroup
 from ..ledger.models import Fund
+from ..payouts.returns import describe, latest_return
 from . import (
     access,
     applying,

@@ -29,9 +29,9 @@ from ..core import audit
 from ..core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from ..core.iban import normalise_iban
 from ..core.money import Money
-from ..expenses import payouts as batches
 from ..ledger.models import Fund, Posting
 from ..ledger.services import Line, account_by_role, booking_date_for, post_entry
+from ..payouts import services as batches
 from . import services, state
 from .models import (
     CreditKind,
@@ -320,7 +320,7 @@ class RefundPayables:
         """The batch was cancelled: the refund waits for the next batch."""
 
     def returned(self, session, item, batch, returned, actor) -> None:
-        """The bank sent the refund back (``expenses.returns``; payables owe it again): it waits
+        """The bank sent the refund back (``payouts.returns``; payables owe it again): it waits
         for the next batch. The sponsor is no user here: the treasurer asks for the account."""
         refund = session.get(SponsorRefund, int(item.source_id))
         if refund is None or refund.status != RefundStatus.PAID.value:

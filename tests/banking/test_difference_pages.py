@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from backoffice.banking.models import BankWriteOff
 from backoffice.core.permissions import Role
-from backoffice.expenses import payouts
 from backoffice.invoicing import credits, services, state
 from backoffice.invoicing.models import Invoice
 from backoffice.ledger import services as ledger
+from backoffice.payouts import services as payouts
 
 from ..helpers import csrf_token, login
 from ..invoicing.factories import issued

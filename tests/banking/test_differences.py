@@ -18,8 +18,6 @@ from backoffice.core.db import transaction
 from backoffice.core.errors import Conflict, PermissionDenied, ValidationError
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
-from backoffice.expenses import payouts
-from backoffice.expenses.models import PayoutBatch
 from backoffice.extensions import db
 from backoffice.funds.services import Overspend
 from backoffice.grants.models import Status as GrantStatus
@@ -36,6 +34,8 @@ from backoffice.ledger import services as ledger
 from backoffice.ledger.balances import fund_balances, trial_balance
 from backoffice.ledger.integrity import problems
 from backoffice.ledger.models import JournalEntry
+from backoffice.payouts import services as payouts
+from backoffice.payouts.models import PayoutBatch
 
 from ..concurrency import at_once
 from ..grants.conftest import eur as grant_eur

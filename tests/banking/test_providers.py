@@ -15,7 +15,6 @@ from backoffice.core.db import transaction
 from backoffice.core.errors import Conflict
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
-from backoffice.expenses import payouts
 from backoffice.invoicing import services as invoicing
 from backoffice.invoicing import state
 from backoffice.invoicing.models import InvoicePayment, PaymentKind
@@ -23,6 +22,7 @@ from backoffice.ledger.balances import trial_balance
 from backoffice.ledger.integrity import problems
 from backoffice.ledger.models import JournalEntry, Posting
 from backoffice.payments import services as stripe
+from backoffice.payouts import services as payouts
 
 from ..invoicing.factories import issued, sponsor
 from ..sponsorship import active_group, approved, give

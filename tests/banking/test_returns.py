@@ -16,9 +16,8 @@ from backoffice.core.db import transaction
 from backoffice.core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
-from backoffice.expenses import payouts, returns
 from backoffice.expenses import services as claims
-from backoffice.expenses.models import ClaimStatus, PayoutItem, PayoutReturn
+from backoffice.expenses.models import ClaimStatus
 from backoffice.extensions import db
 from backoffice.grants import paying as grant_paying
 from backoffice.grants.models import DisbursementStatus, Status
@@ -27,6 +26,9 @@ from backoffice.ledger import services as ledger
 from backoffice.ledger.balances import trial_balance
 from backoffice.ledger.integrity import problems
 from backoffice.ledger.models import JournalEntry, Posting
+from backoffice.payouts import returns
+from backoffice.payouts import services as payouts
+from backoffice.payouts.models import PayoutItem, PayoutReturn
 
 from ..concurrency import at_once
 from ..grants.conftest import grants, make_application  # noqa: F401 (the grants fixture)

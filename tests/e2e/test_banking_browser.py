@@ -75,8 +75,8 @@ def test_accept_an_invoice_suggestion_by_keyboard(page, session, users):
     from backoffice.banking import writers
     from backoffice.banking.parsers import ParsedLine, ParsedStatement
     from backoffice.core.money import Money
-    from backoffice.expenses import payouts
     from backoffice.payments import services as stripe
+    from backoffice.payouts import services as payouts
 
     from ..banking.test_providers import SILVER, misread
     from ..invoicing.factories import issued, sponsor

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
-from backoffice.expenses import payouts
-from backoffice.expenses.models import BatchStatus, PayoutBatch
 from backoffice.extensions import db
 from backoffice.ledger.models import JournalEntry
+from backoffice.payouts import services as payouts
+from backoffice.payouts.models import BatchStatus, PayoutBatch
 
 from ..helpers import PASSWORD, email_for
 from ..soundness import assert_money_sound

@@ -9,10 +9,10 @@ from backoffice.banking import services
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
-from backoffice.expenses import payouts
 from backoffice.ledger import services as ledger
 from backoffice.ledger.balances import trial_balance
 from backoffice.ledger.integrity import problems
+from backoffice.payouts import services as payouts
 
 from ..banking.conftest import IBAN
 from ..helpers import PASSWORD, email_for

@@ -7,7 +7,7 @@ from werkzeug.routing import AnyConverter
 
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
-from backoffice.expenses import payouts
+from backoffice.payouts import services as payouts
 
 from ..sponsorship import active_group, approved, client_for, submit
 

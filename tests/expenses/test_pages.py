@@ -11,8 +11,9 @@ from werkzeug.test import stream_encode_multipart
 
 from backoffice.core.permissions import Role
 from backoffice.core.uploads import StoredFile
-from backoffice.expenses.models import BatchStatus, ClaimStatus, ExpenseClaim, PayoutBatch
-from backoffice.expenses.payouts import validate_xml
+from backoffice.expenses.models import ClaimStatus, ExpenseClaim
+from backoffice.payouts.models import BatchStatus, PayoutBatch
+from backoffice.payouts.sepa import validate_xml
 
 from ..helpers import csrf_token, email_for
 from ..sponsorship import (
@@ -183,7 +184,7 @@ def test_a_batch_through_the_pages(app, session, users, group):
 
 def test_cancelling_a_batch_through_the_page(app, session, users, group):
     from backoffice.core.db import transaction
-    from backoffice.expenses import payouts
+    from backoffice.payouts import services as payouts
 
     claim = approved(session, group.organisers[0], group.fund, users[Role.TREASURER], ["10.00"])
     with transaction():

@@ -11,12 +11,14 @@ from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.errors import Conflict, InvalidTransition, ValidationError
 from backoffice.core.permissions import Role
-from backoffice.expenses import payouts
-from backoffice.expenses.models import BatchStatus, ClaimStatus
+from backoffice.expenses.models import ClaimStatus
 from backoffice.expenses.services import approve_claim
 from backoffice.ledger.balances import account_balances, fund_balance
 from backoffice.ledger.models import JournalEntry
 from backoffice.ledger.services import account_by_role
+from backoffice.payouts import services as payouts
+from backoffice.payouts.models import BatchStatus
+from backoffice.payouts.sepa import validate_xml
 
 from ..sponsorship import IBAN_NL, active_group, approved, submit
 
@@ -54,7 +56,7 @@ def test_the_sepa_file_validates_and_pays_exactly_the_chosen_claims(session, use
     assert batch.status is BatchStatus.READY and batch.item_count == 2
     assert batch.total == 1349 + 10000
     assert batch.message_id == f"BO-PB{batch.id}-{date.today():%Y%m%d}"
-    payouts.validate_xml(batch.xml.encode(), "pain.001.001.09")  # what the bank gets
+    validate_xml(batch.xml.encode(), "pain.001.001.09")  # what the bank gets
     root = ET.fromstring(batch.xml)
     header = root.find("p:CstmrCdtTrfInitn/p:GrpHdr", NS)
     assert header.find("p:MsgId", NS).text == batch.message_id
@@ -112,7 +114,7 @@ def test_a_payee_without_a_derivable_bic_is_paid_without_one(session, users, app
     batch = _batch(session, users, [claim])
     assert "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03" in batch.xml
     assert "CdtrAgt" not in batch.xml and "<IBAN>CH9300762011623852957</IBAN>" in batch.xml
-    payouts.validate_xml(batch.xml.encode(), "pain.001.001.03")
+    validate_xml(batch.xml.encode(), "pain.001.001.03")
 
 
 def test_executing_the_batch_posts_the_payment_and_marks_the_claims_paid(session, users,

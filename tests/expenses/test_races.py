@@ -12,13 +12,14 @@ from backoffice.auth.models import User
 from backoffice.core.db import transaction
 from backoffice.core.errors import AlreadyDone, DomainError, InvalidTransition
 from backoffice.core.permissions import Role
-from backoffice.expenses import payouts
 from backoffice.expenses import services as claims
-from backoffice.expenses.models import BatchStatus, ClaimStatus, ExpenseClaim, PayoutBatch
+from backoffice.expenses.models import ClaimStatus, ExpenseClaim
 from backoffice.extensions import db
 from backoffice.funds.services import Overspend
 from backoffice.ledger.balances import fund_balance
 from backoffice.ledger.models import Fund, JournalEntry
+from backoffice.payouts import services as payouts
+from backoffice.payouts.models import BatchStatus, PayoutBatch
 
 from ..concurrency import at_once
 from ..helpers import email_for, post_twice

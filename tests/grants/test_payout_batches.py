@@ -8,11 +8,11 @@ import pytest
 
 from backoffice.core.db import transaction
 from backoffice.core.errors import InvalidTransition
-from backoffice.expenses import payouts as batches
 from backoffice.extensions import db
 from backoffice.grants import paying
 from backoffice.grants.models import DisbursementStatus, Status
 from backoffice.ledger.models import JournalEntry
+from backoffice.payouts import services as batches
 
 from .conftest import eur, make_application
 

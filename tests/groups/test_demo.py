@@ -2,9 +2,10 @@
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.expenses.models import BatchStatus, ClaimStatus, ExpenseClaim, PayoutBatch
+from backoffice.expenses.models import ClaimStatus, ExpenseClaim
 from backoffice.groups.models import GroupStatus, MemberGroup
 from backoffice.ledger.integrity import problems
+from backoffice.payouts.models import BatchStatus, PayoutBatch
 
 
 @pytest.mark.demo_data

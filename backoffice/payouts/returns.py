@@ -24,7 +24,7 @@ from ..core.db import utcnow
 from ..core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from ..core.money import Money
 from ..ledger.services import Line
-from . import payouts
+from . import services as payouts
 from .models import BatchStatus, PayoutBatch, PayoutItem, PayoutReturn
 
 #: ISO 20022 ExternalReturnReason1Code: the reasons banks give most for a returned transfer.

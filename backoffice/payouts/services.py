@@ -13,7 +13,7 @@ approval the source posts Dr expense / Cr a liability account (``payables`` for 
 ``grants_payable`` for grants) in the document's fund. It registers once, at import time of its
 services module (``create_app`` imports every package's views, which import their services)::
 
-    from backoffice.expenses import payouts
+    from backoffice.payouts import services as payouts
 
     class GrantPayables:
         kind = "grant"      # unique; stored as PayoutItem.source_kind
@@ -73,17 +73,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Protocol
 
-import sepaxml
 from flask import current_app
-from lxml import etree
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
-from sepaxml import SepaTransfer
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -97,9 +90,9 @@ from ..ledger.models import Account, Fund, JournalEntry
 from ..ledger.services import Line, account_by_role, post_entry
 from ..ledger.spending import lock_funds
 from .models import BatchStatus, PayoutBatch, PayoutItem
+from .sepa import debtor, sepa_id, sepa_xml
 
 SEPA_CURRENCY = "EUR"
-DEMO_DEBTOR_IBAN = "DE02120300000000202051"
 BANK_ROLE = "bank"
 MAX_ITEMS = 5000
 
@@ -205,103 +198,6 @@ def item_by_end_to_end_id(session, end_to_end_id: str) -> PayoutItem | None:
     return session.scalar(select(PayoutItem).where(PayoutItem.end_to_end_id == end_to_end_id))
 
 
-# --- the debtor (the association's account) and the SEPA file ----------------------------------
-
-@dataclass(frozen=True)
-class Debtor:
-    name: str
-    iban: str
-    bic: str | None
-
-
-def debtor() -> Debtor:
-    config = current_app.config
-    try:
-        iban = IBAN(config.get("SEPA_DEBTOR_IBAN") or "")
-    except SchwiftyException:
-        raise ValidationError("SEPA_DEBTOR_IBAN is not set to a valid IBAN: configure the "
-                              "association's bank account first.") from None
-    if iban.compact == DEMO_DEBTOR_IBAN and config["ENV"] == "production":
-        raise ValidationError("SEPA_DEBTOR_IBAN is still the demo account: configure the "
-                              "association's bank account first.")
-    bic = config.get("SEPA_DEBTOR_BIC") or (str(iban.bic) if iban.bic else None)
-    name = config.get("SEPA_DEBTOR_NAME") or config["ORGANISATION_NAME"]
-    return Debtor(name[:70], iban.compact, bic)
-
-
-class _Transfer(SepaTransfer):
-    """sepaxml's transfer with our identifiers: MsgId = the batch's message id, PmtInfId =
-    message id + "-1" (sepaxml would pick random ones)."""
-
-    def __init__(self, config, message_id: str, schema: str):
-        self._message_id = message_id
-        super().__init__(config, schema=schema, clean=True)
-
-    def _create_header(self):
-        self.msg_id = self._message_id
-        super()._create_header()
-
-    def _finalize_batch(self):
-        super()._finalize_batch()
-        for number, node in enumerate(self._xml.iter("PmtInfId"), 1):
-            node.text = f"{self._message_id}-{number}"
-
-
-@lru_cache(maxsize=4)
-def _schema(version: str):
-    """The pain.001 XSD shipped with sepaxml, compiled by libxml2 (sepaxml's own check, through
-    the pure-Python xmlschema, takes seconds for a thousand transfers)."""
-    path = Path(sepaxml.__file__).parent / "schemas" / f"{version}.xsd"
-    if not path.exists():
-        raise ValidationError(f"Unknown SEPA schema {version}.")
-    return etree.XMLSchema(etree.parse(str(path)))
-
-
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
-
-
-def validate_xml(xml: bytes, version: str) -> None:
-    """Raise ``ValidationError`` with the schema's complaint when the file is not valid."""
-    schema = _schema(version)
-    try:
-        document = etree.fromstring(xml, _PARSER)
-    except etree.XMLSyntaxError as error:
-        raise ValidationError(f"The SEPA file is not well-formed XML: {error}.") from None
-    if not schema.validate(document):
-        error = schema.error_log.last_error
-        raise ValidationError(f"The SEPA file does not validate against {version}: "
-                              f"{error.message} (line {error.line}).")
-
-
-def sepa_xml(batch: PayoutBatch, items) -> bytes:
-    """The pain.001 credit-transfer file for the batch, validated against its schema.
-
-    ``items`` have the attributes of ``PayoutItem`` (payee_name, iban, bic, amount, currency,
-    remittance, end_to_end_id)."""
-    config = {"name": batch.debtor_name, "IBAN": batch.debtor_iban, "batch": True,
-              "currency": batch.currency}
-    if batch.debtor_bic:
-        config["BIC"] = batch.debtor_bic
-    transfer = _Transfer(config, batch.message_id, batch.pain_version)
-    for item in items:
-        payment = {"name": item.payee_name, "IBAN": item.iban, "amount": item.amount,
-                   "currency": item.currency, "execution_date": batch.requested_on,
-                   "description": item.remittance, "endtoend_id": item.end_to_end_id}
-        if item.bic:
-            payment["BIC"] = item.bic
-        transfer.add_payment(payment)
-    xml = transfer.export(validate=False)
-    validate_xml(xml, batch.pain_version)
-    return xml
-
-
-_SEPA_TEXT = re.compile(r"[^A-Za-z0-9/\-?:().,'+ ]")
-
-
-def _sepa_id(text: str) -> str:
-    return _SEPA_TEXT.sub("", text)[:35]
-
-
 # --- batches -----------------------------------------------------------------------------------
 
 def create_batch(session, *, selected: Iterable[tuple[str, str]], requested_on: date, actor,
@@ -343,13 +239,13 @@ def create_batch(session, *, selected: Iterable[tuple[str, str]], requested_on: 
         created_by_id=getattr(actor, "id", None))
     session.add(batch)
     session.flush()
-    batch.message_id = _sepa_id(f"BO-{batch.ref}-{today:%Y%m%d}")
+    batch.message_id = sepa_id(f"BO-{batch.ref}-{today:%Y%m%d}")
     rows = [
         dict(batch_id=batch.id, line_no=number, source_kind=p.kind, source_id=p.source_id,
              payee_name=p.payee_name[:70], iban=p.iban, bic=p.bic, amount=p.amount.amount,
              currency=p.amount.currency, fund_id=p.fund.id,
              liability_account_id=p.liability_account.id, remittance=p.remittance[:140],
-             end_to_end_id=_sepa_id(f"{p.reference}-{batch.ref}"), active=True)
+             end_to_end_id=sepa_id(f"{p.reference}-{batch.ref}"), active=True)
         for number, p in enumerate(sorted(payables, key=lambda p: (p.kind, p.reference)), 1)]
     batch.xml = sepa_xml(batch, [SimpleNamespace(**row) for row in rows]).decode()
     session.flush()

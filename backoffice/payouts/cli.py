@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ..core.money import Money
 from ..extensions import db
-from . import payouts
+from . import services as payouts
 from .models import PayoutBatch
 
 payouts_cli = AppGroup("payouts", help="SEPA payout batches.")

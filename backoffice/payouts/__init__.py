@@ -1,0 +1,8 @@
+"""Payout batches: SEPA credit transfers paying what other packages owe (expense claims, grant
+payments, sponsor credit refunds), and the transfers the bank sent back.
+
+Modules: ``models`` (batches, their transfers, returns), ``services`` (what can be paid, creating,
+executing and cancelling a batch), ``sepa`` (the pain.001 file and the debtor), ``returns``
+(a transfer the bank sent back), ``forms``, ``views``, ``cli``, ``tasks``. The packages that owe
+money feed it as payable sources; this package imports none of them.
+"""

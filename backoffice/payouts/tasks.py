@@ -1,0 +1,12 @@
+"""Payables waiting for a payout batch, on the start page (see ``core.tasks``)."""
+from ..core.permissions import Permission
+from ..core.tasks import TaskKind, register
+from . import services as payouts
+
+
+def _to_pay(session, user, today) -> int:
+    return sum(len(found) for found in payouts.open_payables(session).values())
+
+
+register(TaskKind("Approved claims and grants to pay in a payout batch",
+                  Permission.PAYOUTS_MANAGE, _to_pay, "payouts.new_batch"))
