@@ -10,8 +10,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import render_template
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 STATIC = Path(__file__).resolve().parent / "static"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def _allowed(url: str) -> bool:
@@ -43,6 +45,17 @@ def html_to_pdf(html: str, **options) -> bytes:
     document = weasyprint.HTML(string=html, base_url=f"file://{STATIC}/",
                                url_fetcher=_fetcher_class()())
     return document.write_pdf(**options)
+
+
+@lru_cache(maxsize=1)
+def _documents_environment():
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+
+
+def render_document(template: str, **context) -> str:
+    """Render ``templates/<template>`` with ``context`` alone: no app, no request, nothing
+    Flask adds (documents rendered from a computed value, e.g. ``invoicing.documents``)."""
+    return _documents_environment().get_template(template).render(**context)
 
 
 def render_pdf(template: str, **context) -> bytes:

@@ -1,27 +1,21 @@
-"""The issued invoice as documents: PDF (in the sponsor's language, with an EPC QR code) carrying
-its data as a Factur-X / ZUGFeRD e-invoice (CII XML, profile EN 16931) in a PDF/A-3."""
+"""The renderers of an invoice's document (``document.InvoiceDocument``): the printed page
+(HTML, in the sponsor's language, with an EPC QR code), the Factur-X / ZUGFeRD e-invoice (CII
+XML, profile EN 16931) and the PDF/A-3 that carries both. They take only the computed value: no
+database, no app, no arithmetic and no VAT rule of their own."""
 from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from flask import render_template
 from lxml import etree
 
 from ..core.money import Money, exponent
-from ..pdf import html_to_pdf
-from .amounts import (
-    CATEGORY_EXEMPT,
-    CATEGORY_OUTSIDE,
-    CATEGORY_REVERSE,
-    Totals,
-    compute_totals,
-    format_quantity,
-    line_tax,
-    vat_notes,
-)
-from .models import Invoice, InvoiceKind
+from ..pdf import html_to_pdf, render_document
+from . import en16931
+from .amounts import CATEGORY_OUTSIDE, CATEGORY_REVERSE, format_quantity
+from .document import InvoiceDocument, Seller
+from .models import InvoiceKind
 
 LOCALES = {"en": "en_IE", "de": "de_DE"}
 
@@ -35,7 +29,6 @@ LABELS = {
         "vat_total": "Total VAT",
         "gross_total": "Total amount due", "gross_total_cancel": "Total credited",
         "pay_by": "Please pay {amount} by {due} to the account below, quoting the payment reference.",
-        "terms": "Payment terms: {days} days net, without deduction.",
         "reference": "Payment reference", "bank": "Bank", "account_holder": "Account holder",
         "scan": "Scan with your banking app to pay by SEPA transfer (GiroCode).",
         "pay_online": "Pay online by card or SEPA Direct Debit:",
@@ -60,7 +53,6 @@ LABELS = {
         "gross_total": "Rechnungsbetrag", "gross_total_cancel": "Gutschriftsbetrag",
         "pay_by": "Bitte überweisen Sie {amount} bis zum {due} unter Angabe des Verwendungszwecks "
                   "auf das unten genannte Konto.",
-        "terms": "Zahlungsbedingungen: {days} Tage netto ohne Abzug.",
         "reference": "Verwendungszweck", "bank": "Bank", "account_holder": "Kontoinhaber",
         "scan": "Mit der Banking-App scannen und per SEPA-Überweisung bezahlen (GiroCode).",
         "pay_online": "Online bezahlen per Karte oder SEPA-Lastschrift:",
@@ -107,14 +99,14 @@ def epc_payload(*, name: str, iban: str, bic: str, amount: Money, text: str) -> 
         f"EUR{amount.to_decimal():.2f}", "", "", text[:140], ""]).rstrip("\n")
 
 
-def girocode(invoice: Invoice, amount: int) -> str | None:
-    """The EPC QR code for paying ``amount`` of the invoice by SEPA transfer (EUR only)."""
-    if amount <= 0 or invoice.currency != "EUR":
+def girocode(seller, currency: str, amount: int, text: str) -> str | None:
+    """The EPC QR code for paying ``amount`` to ``seller`` (a ``Seller`` or the seller's details
+    stored on an invoice) by SEPA transfer with ``text`` as the remittance (EUR only)."""
+    if amount <= 0 or currency != "EUR":
         return None
-    seller = invoice.seller
-    return qr_data_uri(epc_payload(name=seller["name"], iban=seller["iban"], bic=seller["bic"],
-                                   amount=Money(amount, "EUR"),
-                                   text=f"{invoice.payment_reference} {invoice.number}"))
+    seller = seller if isinstance(seller, Seller) else Seller.of(seller)
+    return qr_data_uri(epc_payload(name=seller.name, iban=seller.iban, bic=seller.bic,
+                                   amount=Money(amount, "EUR"), text=text))
 
 
 def qr_data_uri(payload: str) -> str:
@@ -126,22 +118,16 @@ def qr_data_uri(payload: str) -> str:
 
 # --- the printed invoice -----------------------------------------------------------------------
 
-def render_html(invoice: Invoice, totals: Totals, *, pay_url: str | None, credit: int = 0) -> str:
-    """The printed invoice; ``credit`` is the sponsor's credit in the invoice's currency when it
-    is issued (printed as a note, never deducted: the invoice's total stays what is owed)."""
-    language = invoice.language
-    seller = invoice.seller
-    labels = LABELS[language]
-    qr = girocode(invoice, invoice.gross_total if not invoice.is_cancellation else 0)
-    return render_template(
-        "invoicing/pdf/invoice.html", invoice=invoice, totals=totals, seller=seller, t=labels,
-        lang=language, qr=qr, pay_url=pay_url, credit=credit,
-        line_rates=[line_tax(line.tax_treatment, line.exempt_reason, invoice.vat_regime).rate_bp
-                    for line in invoice.lines], notes=vat_notes(invoice.vat_regime, totals.groups, language),
-        money=lambda amount: money_text(amount, invoice.currency, language),
-        day=lambda value: date_text(value, language),
-        rate=lambda bp: rate_text(bp, language), quantity=format_quantity,
-        organisation=seller["name"])
+def render_html(doc: InvoiceDocument) -> str:
+    """The printed invoice (the page the PDF is made of)."""
+    language = doc.language
+    qr = None if doc.is_cancellation else girocode(
+        doc.seller, doc.currency, doc.gross, f"{doc.payment_reference} {doc.number}")
+    return render_document(
+        "invoicing/pdf/invoice.html", doc=doc, seller=doc.seller, t=LABELS[language],
+        lang=language, qr=qr, money=lambda amount: money_text(amount, doc.currency, language),
+        day=lambda value: date_text(value, language), rate=lambda bp: rate_text(bp, language),
+        quantity=format_quantity, organisation=doc.seller.name)
 
 
 # --- Factur-X (CII XML, EN 16931) --------------------------------------------------------------
@@ -198,35 +184,35 @@ def _party(parent, tag: str, *, name, street, postcode, city, country, vat_id=No
     return party
 
 
-def cii_xml(invoice: Invoice, totals: Totals) -> bytes:
+def render_xml(doc: InvoiceDocument) -> bytes:
     """The invoice as Factur-X CII XML (EN 16931 profile). A cancellation is a credit note (381)
     with positive amounts that refers to the invoice it cancels."""
-    sign = -1 if invoice.is_cancellation else 1
-    currency, seller = invoice.currency, invoice.seller
+    sign = -1 if doc.is_cancellation else 1
+    currency, seller, buyer = doc.currency, doc.seller, doc.buyer
     # "Not subject to VAT" (category O: the place of supply is abroad) carries no VAT identifier
     # of either party and no rate (BR-O-02, BR-O-05, BR-O-10); the seller is identified by its
     # tax number and register entry instead.
-    outside = any(group.category == CATEGORY_OUTSIDE for group in totals.groups)
+    outside = doc.outside_vat
     amount = lambda minor: _amount(sign * minor, currency)  # noqa: E731
     root = etree.Element(f"{{{NS['rsm']}}}CrossIndustryInvoice", nsmap=NS)
     context = _el(root, "rsm:ExchangedDocumentContext")
     _el(_el(context, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", EN16931)
 
     document = _el(root, "rsm:ExchangedDocument")
-    _el(document, "ram:ID", invoice.number)
-    _el(document, "ram:TypeCode", "381" if invoice.is_cancellation else "380")
-    _date(document, "ram:IssueDateTime", invoice.issue_date)
-    for note in vat_notes(invoice.vat_regime, totals.groups, invoice.language):
+    _el(document, "ram:ID", doc.number)
+    _el(document, "ram:TypeCode", "381" if doc.is_cancellation else "380")
+    _date(document, "ram:IssueDateTime", doc.issue_date)
+    for note in doc.vat_notes:
         _el(_el(document, "ram:IncludedNote"), "ram:Content", note)
-    if invoice.notes:
-        _el(_el(document, "ram:IncludedNote"), "ram:Content", invoice.notes)
-    registration = f"{seller['name']}, {seller['register']}, {seller['board']}"
+    if doc.notes:
+        _el(_el(document, "ram:IncludedNote"), "ram:Content", doc.notes)
+    registration = f"{seller.name}, {seller.register}, {seller.board}"
     _el(_el(document, "ram:IncludedNote"), "ram:Content", registration)
 
     transaction = _el(root, "rsm:SupplyChainTradeTransaction")
-    for position, (line, net) in enumerate(zip(invoice.lines, totals.line_nets), 1):
+    for line in doc.lines:
         item = _el(transaction, "ram:IncludedSupplyChainTradeLineItem")
-        _el(_el(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", str(position))
+        _el(_el(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", str(line.position))
         product = _el(item, "ram:SpecifiedTradeProduct")
         _el(product, "ram:Name", line.description.splitlines()[0][:200] if line.description else "-")
         if "\n" in line.description:
@@ -238,77 +224,73 @@ def cii_xml(invoice: Invoice, totals: Totals) -> bytes:
             f"{sign * line.quantity_milli * (1 if line.unit_price >= 0 else -1) / 1000:.3f}",
             unitCode="C62")
         settlement = _el(item, "ram:SpecifiedLineTradeSettlement")
-        tax = line_tax(line.tax_treatment, line.exempt_reason, invoice.vat_regime)
         tax_el = _el(settlement, "ram:ApplicableTradeTax")
         _el(tax_el, "ram:TypeCode", "VAT")
-        _el(tax_el, "ram:CategoryCode", tax.category)
-        if tax.category != CATEGORY_OUTSIDE:
-            _el(tax_el, "ram:RateApplicablePercent", f"{tax.rate_bp / 100:.2f}")
+        _el(tax_el, "ram:CategoryCode", line.category)
+        if line.category != CATEGORY_OUTSIDE:
+            _el(tax_el, "ram:RateApplicablePercent", f"{line.rate_bp / 100:.2f}")
         _el(_el(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"),
-            "ram:LineTotalAmount", amount(net))
+            "ram:LineTotalAmount", amount(line.net))
 
     agreement = _el(transaction, "ram:ApplicableHeaderTradeAgreement")
-    if invoice.po_reference:
-        _el(agreement, "ram:BuyerReference", invoice.po_reference)
-    _party(agreement, "ram:SellerTradeParty", name=seller["name"], street=seller["street"],
-           postcode=seller["postcode"], city=seller["city"], country=seller["country"],
-           vat_id=None if outside else seller["vat_id"], tax_number=seller["tax_number"],
-           email=seller["email"], register=seller["register"])
-    _party(agreement, "ram:BuyerTradeParty", name=invoice.buyer_name, street=invoice.buyer_street,
-           postcode=invoice.buyer_postcode, city=invoice.buyer_city, country=invoice.buyer_country,
-           vat_id=None if outside else invoice.buyer_vat_id)
-    if invoice.po_reference:
+    if doc.po_reference:
+        _el(agreement, "ram:BuyerReference", doc.po_reference)
+    _party(agreement, "ram:SellerTradeParty", name=seller.name, street=seller.street,
+           postcode=seller.postcode, city=seller.city, country=seller.country,
+           vat_id=None if outside else seller.vat_id, tax_number=seller.tax_number,
+           email=seller.email, register=seller.register)
+    _party(agreement, "ram:BuyerTradeParty", name=buyer.name, street=buyer.street,
+           postcode=buyer.postcode, city=buyer.city, country=buyer.country,
+           vat_id=None if outside else buyer.vat_id)
+    if doc.po_reference:
         _el(_el(agreement, "ram:BuyerOrderReferencedDocument"), "ram:IssuerAssignedID",
-            invoice.po_reference)
+            doc.po_reference)
 
     delivery = _el(transaction, "ram:ApplicableHeaderTradeDelivery")
     event = _el(delivery, "ram:ActualDeliverySupplyChainEvent")
-    _date(event, "ram:OccurrenceDateTime", invoice.service_date)
+    _date(event, "ram:OccurrenceDateTime", doc.service_date)
 
     settlement = _el(transaction, "ram:ApplicableHeaderTradeSettlement")
-    _el(settlement, "ram:PaymentReference", invoice.payment_reference)
+    _el(settlement, "ram:PaymentReference", doc.payment_reference)
     _el(settlement, "ram:InvoiceCurrencyCode", currency)
-    if not invoice.is_cancellation:
+    if not doc.is_cancellation:
         means = _el(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
         _el(means, "ram:TypeCode", "58")  # SEPA credit transfer
         _el(_el(means, "ram:PayeePartyCreditorFinancialAccount"), "ram:IBANID",
-            seller["iban"].replace(" ", ""))
-        _el(_el(means, "ram:PayeeSpecifiedCreditorFinancialInstitution"), "ram:BICID", seller["bic"])
-    for group in totals.groups:
+            seller.iban.replace(" ", ""))
+        _el(_el(means, "ram:PayeeSpecifiedCreditorFinancialInstitution"), "ram:BICID", seller.bic)
+    for group in doc.taxes:
         tax_el = _el(settlement, "ram:ApplicableTradeTax")
         _el(tax_el, "ram:CalculatedAmount", amount(group.tax))
         _el(tax_el, "ram:TypeCode", "VAT")
-        reason = (group.exempt_reason if group.category == CATEGORY_EXEMPT else
-                  (vat_notes(invoice.vat_regime, [], invoice.language) or [""])[0])
-        if reason:
-            _el(tax_el, "ram:ExemptionReason", reason)
+        if group.exemption_reason:
+            _el(tax_el, "ram:ExemptionReason", group.exemption_reason)
         _el(tax_el, "ram:BasisAmount", amount(group.net))
         _el(tax_el, "ram:CategoryCode", group.category)
         if group.category in EXEMPTION_CODES:
             _el(tax_el, "ram:ExemptionReasonCode", EXEMPTION_CODES[group.category])
         if group.category != CATEGORY_OUTSIDE:
             _el(tax_el, "ram:RateApplicablePercent", f"{group.rate_bp / 100:.2f}")
-    if invoice.service_end:
+    if doc.service_end:
         period = _el(settlement, "ram:BillingSpecifiedPeriod")
-        _date(period, "ram:StartDateTime", invoice.service_date)
-        _date(period, "ram:EndDateTime", invoice.service_end)
+        _date(period, "ram:StartDateTime", doc.service_date)
+        _date(period, "ram:EndDateTime", doc.service_end)
     terms = _el(settlement, "ram:SpecifiedTradePaymentTerms")
-    _el(terms, "ram:Description", LABELS[invoice.language]["terms"].format(days=invoice.payment_days))
-    if not invoice.is_cancellation:
-        _date(terms, "ram:DueDateDateTime", invoice.due_date)
+    _el(terms, "ram:Description", doc.payment_terms)
+    if not doc.is_cancellation:
+        _date(terms, "ram:DueDateDateTime", doc.due_date)
     summation = _el(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
-    _el(summation, "ram:LineTotalAmount", amount(totals.net))
-    _el(summation, "ram:TaxBasisTotalAmount", amount(totals.net))
-    _el(summation, "ram:TaxTotalAmount", amount(totals.tax), currencyID=currency)
-    _el(summation, "ram:GrandTotalAmount", amount(totals.gross))
+    _el(summation, "ram:LineTotalAmount", amount(doc.net))
+    _el(summation, "ram:TaxBasisTotalAmount", amount(doc.net))
+    _el(summation, "ram:TaxTotalAmount", amount(doc.tax), currencyID=currency)
+    _el(summation, "ram:GrandTotalAmount", amount(doc.gross))
     # A credit note's amount due is the amount credited (BR-CO-16: due = total - prepaid); the
     # printed cancellation says that nothing is to be paid.
-    _el(summation, "ram:DuePayableAmount", amount(totals.gross))
-    if invoice.is_cancellation:
-        original = invoice.cancels
+    _el(summation, "ram:DuePayableAmount", amount(doc.gross))
+    if doc.cancels is not None:
         referenced = _el(settlement, "ram:InvoiceReferencedDocument")
-        _el(referenced, "ram:IssuerAssignedID", original.number)
-        _date(referenced, "ram:FormattedIssueDateTime", original.issue_date, qualified=True)
+        _el(referenced, "ram:IssuerAssignedID", doc.cancels.number)
+        _date(referenced, "ram:FormattedIssueDateTime", doc.cancels.issue_date, qualified=True)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
@@ -329,7 +311,7 @@ def validate_cii(xml: bytes) -> None:
         raise ValueError(f"e-invoice XML is invalid: {schema.error_log.last_error}")
 
 
-def embed_einvoice(pdf: bytes, xml: bytes, invoice: Invoice) -> bytes:
+def embed_einvoice(pdf: bytes, xml: bytes, doc: InvoiceDocument) -> bytes:
     """The PDF/A-3b ``pdf`` with ``xml`` attached as its Factur-X e-invoice.
 
     The factur-x library writes the attachment (listed once, relationship "Data") and one XMP
@@ -338,31 +320,26 @@ def embed_einvoice(pdf: bytes, xml: bytes, invoice: Invoice) -> bytes:
     """
     import facturx  # noqa: PLC0415
 
-    title = f"{title_of(invoice)} {invoice.number}"
+    title = f"{title_of(doc)} {doc.number}"
     return facturx.generate_from_binary(
-        pdf, xml, flavor="factur-x", level="en16931", check_xsd=False, lang=invoice.language,
-        pdf_metadata={"author": invoice.seller["name"], "keywords": "Factur-X", "title": title,
+        pdf, xml, flavor="factur-x", level="en16931", check_xsd=False, lang=doc.language,
+        pdf_metadata={"author": doc.seller.name, "keywords": "Factur-X", "title": title,
                       "subject": title})
 
 
-def build_pdf(invoice: Invoice, *, pay_url: str | None, check_rules: bool = False,
-              credit: int = 0) -> tuple[bytes, bytes]:
-    """(PDF bytes, CII XML bytes) of an invoice being issued (number, dates, seller set).
+def render_pdf(doc: InvoiceDocument, *, check_rules: bool = False) -> bytes:
+    """The PDF/A-3 of the document, carrying its e-invoice.
 
     The XML is always checked against the schema; ``check_rules`` also runs the EN 16931
     business rules (about 10 ms; the tests run them on every e-invoice they make)."""
-    totals = compute_totals(invoice.lines, invoice.vat_regime)
-    xml = cii_xml(invoice, totals)
+    xml = render_xml(doc)
     validate_cii(xml)
     if check_rules:
-        from . import en16931  # noqa: PLC0415
-
         en16931.check(xml)
-    html = render_html(invoice, totals, pay_url=pay_url, credit=credit)
-    return embed_einvoice(html_to_pdf(html, pdf_variant="pdf/a-3b"), xml, invoice), xml
+    return embed_einvoice(html_to_pdf(render_html(doc), pdf_variant="pdf/a-3b"), xml, doc)
 
 
-def title_of(invoice: Invoice) -> str:
-    labels = LABELS[invoice.language]
+def title_of(doc: InvoiceDocument) -> str:
+    labels = LABELS[doc.language]
     return labels[{InvoiceKind.CANCELLATION: "cancellation",
-                   InvoiceKind.CREDIT_NOTE: "credit_note"}.get(InvoiceKind(invoice.kind), "invoice")]
+                   InvoiceKind.CREDIT_NOTE: "credit_note"}.get(doc.kind, "invoice")]

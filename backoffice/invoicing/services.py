@@ -37,8 +37,9 @@ from ..ledger.services import (
     post_entry,
     reverse_entry,
 )
-from . import documents, numbering, settings, state
+from . import document, documents, numbering, settings, state
 from .amounts import EU_COUNTRIES, compute_totals, credit_parts, line_net, vat_regime
+from .document import InvoiceDocument
 from .models import (
     Invoice,
     InvoiceDispatch,
@@ -349,11 +350,11 @@ RENDER_ATTEMPTS = 5
 
 @dataclass(frozen=True)
 class Rendering:
-    """A draft's PDF rendered before the unit of work that issues it, with everything issuing
-    sets on the draft (its number among them); used only if issuing sets exactly that."""
+    """A draft's PDF rendered before the unit of work that issues it: the ``values`` issuing
+    would set and the ``document`` they make; used only if issuing makes exactly that document."""
 
     values: dict
-    credit: int
+    document: InvoiceDocument
     pdf: bytes
     last_attempt: bool = False
 
@@ -365,31 +366,28 @@ class StaleRendering(Exception):
 
 def _issue_values(session, invoice: Invoice, series: str, sequence: int,
                   issue_date: date) -> dict:
-    """Everything issuing sets on a draft (and its PDF shows)."""
+    """Everything issuing sets on a draft (and its PDF shows), but the totals (``_document``)."""
     number = numbering.format_number(series, sequence)
-    regime = vat_regime(invoice.buyer_country, invoice.buyer_vat_id)
-    totals = compute_totals(invoice.lines, regime)
     return {"series": series, "sequence": sequence, "number": number, "issue_date": issue_date,
             "due_date": issue_date + timedelta(days=invoice.payment_days),
             "seller": settings.seller(), "payment_reference": payment_reference(number),
-            "fund_id": _fund_for(session, invoice).id, "vat_regime": regime.value,
-            "net_total": totals.net, "tax_total": totals.tax, "gross_total": totals.gross}
+            "fund_id": _fund_for(session, invoice).id,
+            "vat_regime": vat_regime(invoice.buyer_country, invoice.buyer_vat_id).value}
 
 
-def _credit(session, invoice: Invoice) -> int:
-    """The sponsor's credit the PDF mentions (none on a cancellation)."""
-    from . import credits  # noqa: PLC0415 (credits imports this module)
+def document_of(session, invoice: Invoice, values: dict | None = None) -> InvoiceDocument:
+    """The invoice's document; with ``values``, the one it becomes when issuing sets them (their
+    totals are added to ``values``)."""
+    doc = document.compute(session, invoice, issuing=values,
+                           credit=document.credit_held(session, invoice),
+                           pay_url=None if invoice.is_cancellation else pay_url(invoice))
+    if values is not None:
+        values.update(net_total=doc.net, tax_total=doc.tax, gross_total=doc.gross)
+    return doc
 
-    if invoice.is_cancellation:
-        return 0
-    return credits.balance(session, invoice.sponsor_id, invoice.currency).amount
 
-
-def _render(invoice: Invoice, credit: int) -> bytes:
-    pdf, _xml = documents.build_pdf(
-        invoice, pay_url=None if invoice.is_cancellation else pay_url(invoice),
-        check_rules=current_app.config["INVOICE_CHECK_EN16931"], credit=credit)
-    return pdf
+def _render(doc: InvoiceDocument) -> bytes:
+    return documents.render_pdf(doc, check_rules=current_app.config["INVOICE_CHECK_EN16931"])
 
 
 def render_for_issue(session, invoice: Invoice, *, issue_date: date,
@@ -399,21 +397,14 @@ def render_for_issue(session, invoice: Invoice, *, issue_date: date,
     series = numbering.series_for(issue_date)
     values = _issue_values(session, invoice, series, numbering.next_number(session, series),
                            issue_date)
-    credit = _credit(session, invoice)
-    with session.no_autoflush:
-        for key, value in values.items():
-            setattr(invoice, key, value)
-        try:
-            pdf = _render(invoice, credit)
-        finally:
-            session.expire(invoice, list(values))  # back to what is stored
-    return Rendering(values, credit, pdf, last_attempt)
+    doc = document_of(session, invoice, values)
+    return Rendering(values, doc, _render(doc), last_attempt)
 
 
 def _prepare_issue(session, invoice: Invoice, *, actor, issue_date: date,
                    rendering: Rendering | None = None) -> None:
-    """Number, render (unless ``rendering`` was made for exactly this) and store a draft;
-    ``_mark_issued`` freezes it once it is booked."""
+    """Number, render (unless ``rendering`` was made for exactly this document) and store a
+    draft; ``_mark_issued`` freezes it once it is booked."""
     series = numbering.series_for(issue_date)
     sequence = numbering.take_number(session, series)  # takes the write lock first (SQLite)
     current = session.scalar(select(Invoice.status).where(Invoice.id == invoice.id)
@@ -422,13 +413,13 @@ def _prepare_issue(session, invoice: Invoice, *, actor, issue_date: date,
         raise AlreadyDone(f"Invoice #{invoice.id} was issued a moment ago (twice asked, or "
                           f"by somebody else); it was issued once.")
     values = _issue_values(session, invoice, series, sequence, issue_date)
-    credit = _credit(session, invoice)
-    fits = rendering is not None and (rendering.values, rendering.credit) == (values, credit)
+    doc = document_of(session, invoice, values)
+    fits = rendering is not None and rendering.document == doc
     if rendering is not None and not fits and not rendering.last_attempt:
         raise StaleRendering
     for key, value in values.items():
         setattr(invoice, key, value)
-    pdf = rendering.pdf if fits else _render(invoice, credit)
+    pdf = rendering.pdf if fits else _render(doc)
     stored = store_upload(session, filename=f"{invoice.number}.pdf", data=pdf, allowed={"pdf"},
                           max_bytes=MAX_PDF_BYTES, actor=actor)
     invoice.pdf_file_id, invoice.pdf_sha256 = stored.id, stored.sha256

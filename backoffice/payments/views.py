@@ -57,7 +57,8 @@ def pay(token: str):
         "payments/pay.html", invoice=invoice, token=token,
         status=state.status(invoice, date.today()), outstanding=due,
         paid=state.paid_amount(invoice), owed=state.owed(invoice), seller=invoice.seller,
-        qr=documents.girocode(invoice, due),
+        qr=documents.girocode(invoice.seller, invoice.currency, due,
+                              f"{invoice.payment_reference} {invoice.number}"),
         pending=services.pending_checkout(db.session, invoice),
         online=stripe_api.is_configured(), form=ConfirmForm())
     return _with_checkout_csp(Response(html))
