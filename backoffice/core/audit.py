@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
 from . import chain
+from .actors import Actor
 from .db import BigIntKey, UTCDateTime, utcnow
 
 JSONValue = JSON().with_variant(JSONB(), "postgresql")
@@ -60,7 +61,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def record(session, actor, action: str, obj_type: str, obj_id=None, *, summary: str = "",
+def record(session: Session, actor: Actor, action: str, obj_type: str, obj_id: int | str | None = None, *, summary: str = "",
            before: dict | None = None, after: dict | None = None) -> AuditEvent:
     """Add an audit event to the current transaction (it commits or rolls back with the change).
 
@@ -80,7 +81,7 @@ def record(session, actor, action: str, obj_type: str, obj_id=None, *, summary: 
     return event
 
 
-def changes(obj, fields: list[str], new_values: dict) -> tuple[dict, dict]:
+def changes(obj: object, fields: list[str], new_values: dict) -> tuple[dict, dict]:
     """The (before, after) dicts of the fields whose value would change."""
     before, after = {}, {}
     for name in fields:

@@ -28,12 +28,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, String, UniqueConstraint, event, exists, inspect, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import db
 from .db import BigIntKey
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import SessionTransaction, UOWTransaction
 
 GENESIS = "0" * 64
 #: Key of the PostgreSQL advisory lock that serialises the chain's head ("bo-chain").
@@ -85,7 +90,7 @@ def registered() -> list[Chained]:
 
 # --- hashing ---------------------------------------------------------------------------------
 
-def _canonical(value):
+def _canonical(value: object):
     if isinstance(value, datetime):
         value = value if value.tzinfo else value.replace(tzinfo=UTC)
         return value.astimezone(UTC).isoformat(timespec="microseconds")
@@ -113,7 +118,7 @@ def chain_hash(previous: str, content: str) -> str:
     return hashlib.sha256(f"{previous}{content}".encode()).hexdigest()
 
 
-def _object_values(chained: Chained, obj) -> list:
+def _object_values(chained: Chained, obj: object) -> list:
     values = [getattr(obj, name) for name in chained.fields]
     if chained.children:
         children = [[getattr(child, name) for name in chained.child_fields]
@@ -122,7 +127,7 @@ def _object_values(chained: Chained, obj) -> list:
     return values
 
 
-def stored_values(connection, chained: Chained, ids: Iterable[int]) -> dict[int, list]:
+def stored_values(connection: Connection, chained: Chained, ids: Iterable[int]) -> dict[int, list]:
     """The hashed content of stored rows, read with plain SQL (no ORM identity map): id -> values."""
     ids = list(ids)
     table = chained.model.__table__
@@ -144,14 +149,14 @@ def stored_values(connection, chained: Chained, ids: Iterable[int]) -> dict[int,
 
 # --- writing links ---------------------------------------------------------------------------
 
-def _head(session_or_connection) -> tuple[int, str]:
+def _head(session_or_connection: Session | Connection) -> tuple[int, str]:
     head = session_or_connection.execute(
         select(ChainLink.position, ChainLink.chain_hash)
         .order_by(ChainLink.position.desc()).limit(1)).first()
     return (head.position, head.chain_hash) if head else (0, GENESIS)
 
 
-def lock_head(session_or_connection) -> None:
+def lock_head(session_or_connection: Session | Connection) -> None:
     """Serialise the chain's head until the transaction ends (PostgreSQL; on SQLite a writing
     transaction holds the database's write lock already)."""
     dialect = getattr(session_or_connection, "dialect", None) or \
@@ -160,7 +165,7 @@ def lock_head(session_or_connection) -> None:
         session_or_connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
 
 
-def append(session_or_connection, rows: Iterable[tuple[str, int, list]]) -> int:
+def append(session_or_connection: Session | Connection, rows: Iterable[tuple[str, int, list]]) -> int:
     """Link ``(table, id, content values)`` rows at the head of the chain, in the order given.
     The caller holds the head's lock (``lock_head``). Returns the number of links written."""
     position, previous = _head(session_or_connection)
@@ -183,7 +188,7 @@ def _unlinked(chained: Chained):
         .order_by(table.c.id))
 
 
-def link_unchained(connection) -> int:
+def link_unchained(connection: Connection) -> int:
     """Link every registered row that has no link yet, table by table in id order (the migration
     that introduced the chain; rows written before it)."""
     lock_head(connection)
@@ -198,14 +203,14 @@ def link_unchained(connection) -> int:
 
 
 @event.listens_for(Session, "after_flush")
-def _collect(session, flush_context):
+def _collect(session: Session, flush_context: UOWTransaction):
     new = [obj for obj in session.new if getattr(obj, "__tablename__", None) in _REGISTRY]
     if new:
         session.info.setdefault(_PENDING, []).extend(new)
 
 
 @event.listens_for(Session, "before_commit")
-def _link_on_commit(session):
+def _link_on_commit(session: Session):
     if session.in_nested_transaction():
         return  # a savepoint's rows are linked when the real transaction commits
     if not session.info.get(_PENDING) and not any(
@@ -223,7 +228,7 @@ def _link_on_commit(session):
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget(session, transaction):
+def _forget(session: Session, transaction: SessionTransaction):
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
 
@@ -235,7 +240,7 @@ def _label(table: str, row_id: int) -> str:
     return f"{names.get(table, table)} #{row_id}"
 
 
-def first_broken_link(connection) -> str | None:
+def first_broken_link(connection: Connection | Session) -> str | None:
     """Walk the chain from its start; describe the first link that does not hold, or None."""
     expected_position, previous = 1, GENESIS
     while True:
@@ -270,7 +275,7 @@ def first_broken_link(connection) -> str | None:
             expected_position, previous = expected_position + 1, link.chain_hash
 
 
-def unchained_rows(connection, limit: int = 20, pending: frozenset = frozenset()) -> list[str]:
+def unchained_rows(connection: Connection | Session, limit: int = 20, pending: frozenset = frozenset()) -> list[str]:
     """Rows of the chained tables that have no link: written past the application (``pending``:
     (table, id) of rows the caller's own transaction has written and will link at its commit)."""
     found = []
@@ -281,7 +286,7 @@ def unchained_rows(connection, limit: int = 20, pending: frozenset = frozenset()
     return found[:limit]
 
 
-def problems(session, limit: int = 20) -> list[str]:
+def problems(session: Session, limit: int = 20) -> list[str]:
     """Everything wrong with the chain: its first broken link and rows without a link (but for
     those the session itself has written and not committed yet)."""
     session.flush()
@@ -291,7 +296,7 @@ def problems(session, limit: int = 20) -> list[str]:
     return ([broken] if broken else []) + unchained_rows(connection, limit, pending)
 
 
-def differs_from_noted(connection, position: int, noted: str) -> list[str]:
+def differs_from_noted(connection: Connection | Session, position: int, noted: str) -> list[str]:
     """A head noted earlier (``position``, its ``chain_hash``) that the chain no longer passes
     through: the chain was rewritten from there or before (empty when it still holds)."""
     stored = connection.execute(select(ChainLink.chain_hash)
@@ -302,6 +307,6 @@ def differs_from_noted(connection, position: int, noted: str) -> list[str]:
             f"({noted[:16]}...): it was rewritten from there or before"]
 
 
-def head(connection) -> tuple[int, str]:
+def head(connection: Connection | Session) -> tuple[int, str]:
     """(number of links, hash of the last link): write it down to compare later."""
     return _head(connection)

@@ -78,7 +78,7 @@ def doctor():
 @click.command("grant-app-role")
 @click.argument("role")
 @with_appcontext
-def grant_app_role(role):
+def grant_app_role(role: str):
     """PostgreSQL: give ROLE, the login the application connects as, only what it needs.
 
     Run it as the owner of the tables (who runs `db upgrade`), after every upgrade. ROLE gets
@@ -100,7 +100,7 @@ def grant_app_role(role):
 @click.option("--keep", type=click.IntRange(min=1),
               help="Afterwards keep only the newest KEEP archives in the folder.")
 @with_appcontext
-def backup_command(folder, keep):
+def backup_command(folder: Path | None, keep: int | None):
     """Write one archive: the database, every stored file, a manifest with their SHA-256."""
     started = time.monotonic()
     try:
@@ -117,7 +117,7 @@ def backup_command(folder, keep):
 @click.command("restore")
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
-def restore_command(archive):
+def restore_command(archive: Path):
     """Restore ARCHIVE into this instance, whose database and upload folder must be empty."""
     started = time.monotonic()
     try:

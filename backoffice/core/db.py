@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, DateTime, Integer, event
 from sqlalchemy.engine import Engine
@@ -15,6 +16,12 @@ from sqlalchemy.types import TypeDecorator
 from ..extensions import db
 from .errors import Busy, Conflict
 from .protection import KEY_EXISTS
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Dialect
+    from sqlalchemy.engine.interfaces import DBAPIConnection
+    from sqlalchemy.orm import ORMExecuteState
+    from sqlalchemy.pool import ConnectionPoolEntry
 
 #: BIGINT on PostgreSQL; plain INTEGER on SQLite, where only that autoincrements (and is 64-bit).
 BigIntKey = BigInteger().with_variant(Integer(), "sqlite")
@@ -30,7 +37,7 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect):
         if value is None:
             return None
         if value.tzinfo is None:
@@ -38,14 +45,14 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry):
     """Foreign keys on, WAL for concurrent readers. (How long to wait for a busy writer is the
     driver's ``timeout``, set from ``DATABASE_LOCK_TIMEOUT`` in ``config.engine_options``.)"""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
@@ -57,7 +64,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 @event.listens_for(Engine, "savepoint")
-def _sqlite_begin_before_savepoint(connection, name):
+def _sqlite_begin_before_savepoint(connection: Connection, name: str):
     """Python's sqlite3 driver opens a transaction only before INSERT, UPDATE or DELETE. A
     SAVEPOINT sent before any of those would start a transaction of its own, and its RELEASE
     would commit it: what a service guarded with ``begin_nested()`` would survive the rollback of
@@ -68,12 +75,12 @@ def _sqlite_begin_before_savepoint(connection, name):
         dbapi.execute("BEGIN IMMEDIATE")
 
 
-def _is_sqlite(dbapi_connection) -> bool:
+def _is_sqlite(dbapi_connection: DBAPIConnection) -> bool:
     return type(dbapi_connection).__module__.startswith("sqlite3")
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _sqlite_for_update(state) -> None:
+def _sqlite_for_update(state: ORMExecuteState) -> None:
     """``SELECT ... FOR UPDATE`` means the same on SQLite as on PostgreSQL: nobody else changes
     what it read until the transaction ends.
 
@@ -142,7 +149,7 @@ def _unique_violation(error: IntegrityError) -> bool:
 
 
 @contextmanager
-def transaction(session=None):
+def transaction(session: Session | None = None):
     """One unit of work: commit when the block ends, roll everything back when it raises.
 
     Services check their rules before writing; the database's unique constraints catch what two

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import csv
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any, TextIO
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
 
-def neutralise(value):
+def neutralise(value: object):
     """The cell as a spreadsheet will show it, never as a formula it would run."""
     if isinstance(value, str) and value.startswith(FORMULA_START) \
             and not PLAIN_NUMBER.fullmatch(value):
@@ -26,16 +31,16 @@ def neutralise(value):
 class SafeWriter:
     """``csv.writer`` that neutralises every cell it writes."""
 
-    def __init__(self, stream, **options):
+    def __init__(self, stream: TextIO, **options: Any):
         self._writer = csv.writer(stream, **options)
 
-    def writerow(self, row):
+    def writerow(self, row: Iterable[object]):
         return self._writer.writerow([neutralise(value) for value in row])
 
-    def writerows(self, rows):
+    def writerows(self, rows: Iterable[Iterable[object]]):
         for row in rows:
             self.writerow(row)
 
 
-def csv_writer(stream, **options) -> SafeWriter:
+def csv_writer(stream: TextIO, **options: Any) -> SafeWriter:
     return SafeWriter(stream, **options)

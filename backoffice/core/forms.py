@@ -1,6 +1,8 @@
 """Small helpers shared by the forms of every package."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import SubmitField, fields
@@ -9,6 +11,12 @@ from wtforms.validators import StopValidation
 
 from .bounds import FIRST_DATE, INT_MAX, INT_MIN, LAST_DATE, control_characters
 from .errors import AlreadyDone, Busy, DomainError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+    from wtforms import BaseForm
 
 
 def pass_on(error: DomainError) -> None:
@@ -20,7 +28,7 @@ def pass_on(error: DomainError) -> None:
         raise error
 
 
-def show_error(form, error: DomainError) -> None:
+def show_error(form: BaseForm, error: DomainError) -> None:
     """Put a refused operation's message next to its field, or at the top of the form (after
     ``pass_on``)."""
     pass_on(error)
@@ -46,13 +54,13 @@ def user_text(text: str | None) -> Markup | None:
     return escape(text) if text else None
 
 
-def options(pairs, blank: str | None = None) -> list[SelectChoice]:
+def options(pairs: Iterable[tuple[object, str]], blank: str | None = None) -> list[SelectChoice]:
     """Choices for a select field from (value, label) pairs, after an optional blank option."""
     result = [SelectChoice("", blank)] if blank is not None else []
     return result + [SelectChoice(str(value), label) for value, label in pairs]
 
 
-def object_options(items, blank: str | None = None) -> list[SelectChoice]:
+def object_options(items: Iterable[Any], blank: str | None = None) -> list[SelectChoice]:
     """Choices from objects with ``id`` and ``label`` (accounts, funds, groups, ...)."""
     return options(((item.id, item.label) for item in items), blank)
 
@@ -66,12 +74,12 @@ class _NoControlCharacters:
     allowed = ""
     message = "Use a single line without control characters."
 
-    def pre_validate(self, form):
+    def pre_validate(self, form: BaseForm):
         super().pre_validate(form)
         if isinstance(self.data, str) and control_characters(self.data, self.allowed):
             raise StopValidation(self.message)
 
-    def process_formdata(self, valuelist):
+    def process_formdata(self, valuelist: list[str]):
         """A field missing from a submitted form is empty text, as a browser sends it, never
         None (which services would not expect)."""
         super().process_formdata(valuelist)
@@ -97,7 +105,7 @@ class TextAreaField(_NoControlCharacters, fields.TextAreaField):
 class DateField(fields.DateField):
     """A date from ``query.FIRST_DATE`` to ``query.LAST_DATE``."""
 
-    def process_formdata(self, valuelist):
+    def process_formdata(self, valuelist: list[str]):
         super().process_formdata(valuelist)
         if self.data is not None and not FIRST_DATE <= self.data <= LAST_DATE:
             self.data = None
@@ -107,14 +115,14 @@ class DateField(fields.DateField):
 class IntegerField(fields.IntegerField):
     """A whole number that fits an INTEGER column on both databases."""
 
-    def process_formdata(self, valuelist):
+    def process_formdata(self, valuelist: list[str]):
         super().process_formdata(valuelist)
         if self.data is not None and not INT_MIN <= self.data <= INT_MAX:
             self.data = None
             raise ValueError("The number is too large.")
 
 
-def optional_int(value):
+def optional_int(value: object):
     """``coerce`` for select fields of ids: None for no choice, an id, or ValueError."""
     if value in (None, "", "None"):
         return None

@@ -11,6 +11,7 @@ import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from alembic.runtime.migration import MigrationContext
@@ -18,6 +19,9 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 
 from ..extensions import db
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -35,7 +39,7 @@ def head_revision() -> str | None:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
-def database_revision(connection) -> str | None:
+def database_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 

@@ -13,9 +13,15 @@ import re
 import sys
 import uuid
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from flask import Flask, g, has_request_context, request
 from flask.logging import default_handler
+
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from flask import Response
 
 HEADER = "X-Request-ID"
 WELL_FORMED = re.compile(r"[A-Za-z0-9._-]{8,128}")
@@ -61,7 +67,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def make_handler(fmt: str, stream=None) -> logging.Handler:
+def make_handler(fmt: str, stream: TextIO | None = None) -> logging.Handler:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(RequestIdFilter())
@@ -96,6 +102,6 @@ def init_logging(app: Flask) -> None:
         g.request_id = request_id_from(request.headers.get(HEADER))
 
     @app.after_request
-    def send_request_id(response):
+    def send_request_id(response: Response):
         response.headers[HEADER] = current_request_id()
         return response

@@ -8,12 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask import abort, current_app, request
 from flask_login import current_user
 
 from ..extensions import login_manager
 from .errors import NotFound
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
+    from sqlalchemy import ColumnElement, Select
+
+    from .actors import Actor
 
 
 class Role(StrEnum):
@@ -78,7 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
-def permissions_of(roles) -> frozenset[Permission]:
+def permissions_of(roles: Iterable[Role | str]) -> frozenset[Permission]:
     granted: set[Permission] = set()
     for role in roles:
         granted |= ROLE_PERMISSIONS[Role(role)]
@@ -103,7 +112,7 @@ class AccessPolicy:
 
 
 def _declare(policy: AccessPolicy):
-    def decorator(view):
+    def decorator(view: Callable[..., Any]):
         if hasattr(view, "access_policy"):
             raise RuntimeError(f"{view.__name__} declares two access policies")
         view.access_policy = policy
@@ -159,14 +168,14 @@ class GroupScope:
     def allows(self, group_id: int | None) -> bool:
         return self.all_groups or (group_id is not None and group_id in self.group_ids)
 
-    def filter(self, statement, group_id_column):
+    def filter(self, statement: Select, group_id_column: ColumnElement[int]):
         """Restrict a select to the groups in scope."""
         if self.all_groups:
             return statement
         return statement.where(group_id_column.in_(self.group_ids or {-1}))
 
 
-def group_scope(user) -> GroupScope:
+def group_scope(user: Actor) -> GroupScope:
     if user.can(Permission.GROUPS_VIEW_ALL):
         return GroupScope(all_groups=True)
     if user.can(Permission.GROUPS_VIEW_OWN):
@@ -174,7 +183,7 @@ def group_scope(user) -> GroupScope:
     return GroupScope(all_groups=False)
 
 
-def ensure_group_visible(user, group_id: int) -> None:
+def ensure_group_visible(user: Actor, group_id: int) -> None:
     """Raise ``NotFound`` (not 403: no hint that the group exists) outside the user's scope."""
     if not group_scope(user).allows(group_id):
         raise NotFound("No such group.")

@@ -23,8 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from alembic.operations import Operations
+    from sqlalchemy import Connection
 
 #: Rows are only ever inserted.
 APPEND_ONLY_TABLES: tuple[str, ...] = (
@@ -61,7 +66,7 @@ class Key:
     where: str | None = None
 
 
-def unique_keys(bind, table: str) -> list[Key]:
+def unique_keys(bind: Connection, table: str) -> list[Key]:
     """The table's primary key, unique constraints and unique indexes (the primary key first)."""
     inspector = sa.inspect(bind)
     keys = [Key(tuple(inspector.get_pk_constraint(table)["constrained_columns"]))]
@@ -101,7 +106,7 @@ def refuse_replace_sql(table: str, keys: Iterable[Key], columns: Iterable[str],
             f"the stored row never changes)'); END")
 
 
-def refuse_replace(op, table: str) -> None:
+def refuse_replace(op: Operations, table: str) -> None:
     """Add the REPLACE guard (SQLite; nothing to do on PostgreSQL) to a table that is append-only
     or has frozen rows."""
     bind = op.get_bind()
@@ -112,7 +117,7 @@ def refuse_replace(op, table: str) -> None:
     op.execute(refuse_replace_sql(table, unique_keys(bind, table), columns, FROZEN_ROWS.get(table)))
 
 
-def protect(op, table: str) -> None:
+def protect(op: Operations, table: str) -> None:
     """Create (or create again) every trigger that makes ``table`` append-only."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
@@ -130,7 +135,7 @@ def protect(op, table: str) -> None:
     refuse_replace(op, table)
 
 
-def unprotect(op, table: str) -> None:
+def unprotect(op: Operations, table: str) -> None:
     """Drop what ``protect`` created (for a migration's downgrade)."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")

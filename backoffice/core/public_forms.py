@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Index, String, func, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from wtforms import HiddenField
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError as FieldError
@@ -18,6 +19,9 @@ from ..extensions import db
 from .db import BigIntKey, UTCDateTime, utcnow
 from .errors import ValidationError
 from .forms import StringField
+
+if TYPE_CHECKING:
+    from wtforms import Field
 
 
 class FormAttempt(db.Model):
@@ -41,7 +45,7 @@ class RateLimited(ValidationError):
     pass
 
 
-def check_rate(session, kind: str, *, address: str, email: str = "",
+def check_rate(session: Session, kind: str, *, address: str, email: str = "",
                limits: list[tuple[str, timedelta, int]]) -> None:
     """Count this use of the form ``kind``, or refuse it when one of ``limits`` — ("address" or
     "email", window, most uses in the window) — is already reached."""
@@ -75,12 +79,12 @@ class SpamGuardMixin:
     homepage = StringField("Leave this field empty", validators=[Optional()])
     started = HiddenField()
 
-    def validate_homepage(self, field):
+    def validate_homepage(self, field: Field):
         if (field.data or "").strip():
             raise FieldError("The form could not be accepted. Please leave the field marked "
                              "“Leave this field empty” empty and send it again.")
 
-    def validate_started(self, field):
+    def validate_started(self, field: Field):
         try:
             started = int(_serializer().loads(field.data or ""))
         except (BadSignature, TypeError, ValueError):

@@ -16,12 +16,19 @@ import enum
 from collections import defaultdict
 from collections.abc import Collection
 from datetime import date
+from typing import TYPE_CHECKING
 
 from flask import request
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 from .bounds import FIRST_DATE, INT_MAX, INT_MIN, LAST_DATE, MAX_ID
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from flask_wtf import FlaskForm
+    from werkzeug.routing import Map
 
 MAX_PAGE = 1_000_000
 MAX_TEXT = 200
@@ -40,7 +47,7 @@ class BadQuery(BadRequest):
 class IdConverter(IntegerConverter):
     """``<int:…>`` in URLs: ids from 0 to ``MAX_ID``; anything else (2**63, -1, x) is a 404."""
 
-    def __init__(self, url_map, *args, **kwargs):
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any):
         kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
@@ -76,7 +83,7 @@ def check_text(value: str, name: str, max_length: int = MAX_TEXT) -> str:
     return value
 
 
-def _parse(raw: str, name: str, kind, *, minimum, maximum, max_length):
+def _parse(raw: str, name: str, kind: type, *, minimum: int | None, maximum: int | None, max_length: int):
     if kind is str:
         return check_text(raw, name, max_length)
     if kind is int:
@@ -116,7 +123,7 @@ def _parse(raw: str, name: str, kind, *, minimum, maximum, max_length):
     raise TypeError(f"no query type {kind!r}")
 
 
-def arg(name: str, kind=str, default=None, *, minimum: int | None = None,
+def arg(name: str, kind: type = str, default: Any = None, *, minimum: int | None = None,
         maximum: int | None = None, max_length: int = MAX_TEXT):
     """The query parameter ``name`` as ``kind``, or ``default`` when absent or empty.
 
@@ -147,7 +154,7 @@ def others(*names: str) -> dict[str, str]:
     return {key: value for key, value in request.args.items() if key not in names and value}
 
 
-def query_form(form_class, *, omit: Collection[str] = (), **choices):
+def query_form(form_class: type[FlaskForm], *, omit: Collection[str] = (), **choices: Any):
     """A filter form bound to the query string and validated; ``BadQuery`` on the first error.
 
     ``choices`` sets select fields' choices before validation, ``omit`` removes fields the page

@@ -8,8 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
 
 from .permissions import Permission
+
+if TYPE_CHECKING:
+    from .actors import Actor
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,7 @@ def register(kind: TaskKind) -> TaskKind:
     return kind
 
 
-def waiting_for(session, user, today: date) -> list[Waiting]:
+def waiting_for(session: Session, user: Actor, today: date) -> list[Waiting]:
     """The kinds of work the user may do that have something waiting, in registration order."""
     found = []
     for kind in _KINDS:

@@ -21,9 +21,10 @@ from pathlib import Path
 
 from flask import current_app, send_file
 from sqlalchemy import ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import db
+from .actors import Actor
 from .db import UTCDateTime, utcnow
 from .errors import ValidationError
 
@@ -112,8 +113,8 @@ def check_upload(*, filename: str, data: bytes, allowed: set[str], max_bytes: in
     return name, kind
 
 
-def store_upload(session, *, filename: str, data: bytes, allowed: set[str], max_bytes: int,
-                 actor=None) -> StoredFile:
+def store_upload(session: Session, *, filename: str, data: bytes, allowed: set[str], max_bytes: int,
+                 actor: Actor | None = None) -> StoredFile:
     """Check and keep an uploaded file; raises ``ValidationError`` (nothing stored) when refused."""
     name, kind = check_upload(filename=filename, data=data, allowed=allowed, max_bytes=max_bytes)
     digest = hashlib.sha256(data).hexdigest()

@@ -7,10 +7,15 @@ anywhere (``tests/core/test_urls.py`` fails if it appears).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import current_app
 
+if TYPE_CHECKING:
+    from typing import Any
 
-def absolute_url(endpoint: str, **values) -> str:
+
+def absolute_url(endpoint: str, **values: Any) -> str:
     """``BASE_URL`` followed by the endpoint's path; works inside and outside a request (the
     command line sends mail too)."""
     path = current_app.url_map.bind("localhost").build(endpoint, values)
