@@ -17,7 +17,7 @@ user_cli = AppGroup("user", help="Manage user accounts.")
 @click.option("--name", default="", help="Full name.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="Prompted for when not given.")
-def create_user(email, roles, name, password):
+def create_user(email: str, roles: tuple[str, ...], name: str, password: str):
     """Create a user who can log in at once."""
     try:
         with transaction():

@@ -6,14 +6,17 @@ import math
 import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import DomainError, NotFound, ValidationError
 from ..core.mail import queue_mail
@@ -22,6 +25,11 @@ from ..core.public_forms import check_rate
 from ..core.urls import absolute_url
 from . import sessions, throttle, twofactor
 from .models import LoginAttempt, User, UserRole, UserToken, new_session_token
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .models import UserSession
 
 
 @lru_cache(maxsize=4)
@@ -81,12 +89,12 @@ def normalise_email(email: str) -> str:
         raise ValidationError(f"{email!r} is not a valid email address: {error}", field="email") from None
 
 
-def find_user(session, email: str) -> User | None:
+def find_user(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
-def create_user(session, email: str, *, roles, name: str = "", password: str | None = None,
-                actor=None) -> User:
+def create_user(session: Session, email: str, *, roles: Iterable[Role | str], name: str = "", password: str | None = None,
+                actor: Actor | None = None) -> User:
     email = normalise_email(email)
     roles = sorted({Role(r) for r in roles})
     if not roles:
@@ -105,7 +113,7 @@ def create_user(session, email: str, *, roles, name: str = "", password: str | N
     return user
 
 
-def update_user(session, user: User, *, actor, name: str, roles, active: bool) -> User:
+def update_user(session: Session, user: User, *, actor: Actor, name: str, roles: Iterable[Role | str], active: bool) -> User:
     roles = sorted({Role(r) for r in roles})
     if not roles:
         raise ValidationError("Give the user at least one role.", field="roles")
@@ -131,7 +139,7 @@ def update_user(session, user: User, *, actor, name: str, roles, active: bool) -
     return user
 
 
-def set_password(session, user: User, password: str, *, actor=None) -> None:
+def set_password(session: Session, user: User, password: str, *, actor: Actor | None = None) -> None:
     check_password_policy(password)
     user.password_hash = hash_password(password)
     end_sessions(session, user)  # a copy of any login cookie stops working
@@ -155,7 +163,7 @@ def _reserve_attempt(email: str, address: str, now: datetime) -> None:
         raise LoginRefused(wait)
 
 
-def authenticate(session, email: str, password: str, *, address: str,
+def authenticate(session: Session, email: str, password: str, *, address: str,
                  now: datetime | None = None) -> User | None:
     """The user with these credentials, or None. Records the attempt (commit it either way).
 
@@ -185,7 +193,7 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_token(session, user: User, purpose: str, lifetime: timedelta) -> str:
+def issue_token(session: Session, user: User, purpose: str, lifetime: timedelta) -> str:
     """Create a token and return its secret (only its hash is stored)."""
     secret = secrets.token_urlsafe(32)
     session.add(UserToken(user_id=user.id, purpose=purpose, token_hash=_digest(secret),
@@ -194,7 +202,7 @@ def issue_token(session, user: User, purpose: str, lifetime: timedelta) -> str:
     return secret
 
 
-def find_valid_token(session, secret: str, purpose: str) -> UserToken:
+def find_valid_token(session: Session, secret: str, purpose: str) -> UserToken:
     token = session.scalar(select(UserToken).where(UserToken.token_hash == _digest(secret or "")))
     if (token is None or token.purpose != purpose or token.used_at is not None
             or token.expires_at <= utcnow() or not token.user.active):
@@ -208,7 +216,7 @@ def set_password_link(purpose: str, secret: str) -> str:
     return absolute_url("auth.set_password", purpose=purpose, token=secret)
 
 
-def _limit_requests(session, kind: str, *, address: str, recipient: str, per_address: str,
+def _limit_requests(session: Session, kind: str, *, address: str, recipient: str, per_address: str,
                     per_recipient: str) -> None:
     """Count a reset or invitation mail, refusing it (``RateLimited``) when the sender's address
     or the recipient had too many in the last hour (config keys ``per_address`` and
@@ -220,7 +228,7 @@ def _limit_requests(session, kind: str, *, address: str, recipient: str, per_add
     check_rate(session, kind, address=address, email=recipient, limits=limits)
 
 
-def request_password_reset(session, email: str, *, address: str) -> None:
+def request_password_reset(session: Session, email: str, *, address: str) -> None:
     """Email a reset link if the address belongs to an active user; silent otherwise.
 
     Counted per requesting address and per recipient whether or not the account exists (so the
@@ -243,7 +251,7 @@ def request_password_reset(session, email: str, *, address: str) -> None:
                f"for this, ignore this message; your password stays as it is.\n")
 
 
-def redeem_token(session, secret: str, purpose: str, new_password: str) -> User:
+def redeem_token(session: Session, secret: str, purpose: str, new_password: str) -> User:
     """Set the password through a reset or invitation link; the link is used up."""
     token = find_valid_token(session, secret, purpose)
     user = token.user
@@ -255,7 +263,7 @@ def redeem_token(session, secret: str, purpose: str, new_password: str) -> User:
     return user
 
 
-def send_invitation(session, user: User, *, invited_by=None, address: str = "",
+def send_invitation(session: Session, user: User, *, invited_by: Actor | None = None, address: str = "",
                     days: int = 7) -> None:
     """Email a single-use link with which a new user chooses their password. Limited per
     recipient (and per requesting address when given): ``RateLimited``."""
@@ -273,7 +281,7 @@ def send_invitation(session, user: User, *, invited_by=None, address: str = "",
                f"{user.email}.\n")
 
 
-def update_profile(session, user: User, *, name: str, locale: str) -> None:
+def update_profile(session: Session, user: User, *, name: str, locale: str) -> None:
     """The user's own name and display locale (for amounts and dates)."""
     if locale not in current_app.config["LOCALES"]:
         raise ValidationError("Choose one of the offered languages.", field="locale")
@@ -284,7 +292,7 @@ def update_profile(session, user: User, *, name: str, locale: str) -> None:
                      before=before, after=after)
 
 
-def change_password(session, user: User, *, current: str, new: str) -> None:
+def change_password(session: Session, user: User, *, current: str, new: str) -> None:
     if not _verify(user, current):
         raise ValidationError("That is not your current password.", field="current")
     set_password(session, user, new, actor=user)
@@ -296,7 +304,7 @@ def password_matches(user: User, password: str) -> bool:
     return _verify(user, password)
 
 
-def end_sessions(session, user: User, *, keep=None) -> None:
+def end_sessions(session: Session, user: User, *, keep: UserSession | None = None) -> None:
     """Log the user out everywhere (but in the session ``keep``): their login sessions end, a
     half-done login (waiting for the second factor) is void, remembered browsers are forgotten."""
     user.session_token = new_session_token()
@@ -304,7 +312,7 @@ def end_sessions(session, user: User, *, keep=None) -> None:
     twofactor.forget_devices(session, user)
 
 
-def check_second_factor(session, user: User, code: str, *, address: str,
+def check_second_factor(session: Session, user: User, code: str, *, address: str,
                         now: datetime | None = None) -> str | None:
     """The login's second step, throttled like the password: "totp", "recovery" or None."""
     now, address = now or utcnow(), address[:64]

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from ..core.db import utcnow
 from ..extensions import db
@@ -29,7 +29,7 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def start(session, user: User, *, user_agent: str, address: str,
+def start(session: Session, user: User, *, user_agent: str, address: str,
           now: datetime | None = None) -> str:
     """A new session for ``user``; returns the secret for the cookie. The user's sessions that
     have run out are deleted on the way."""
@@ -53,7 +53,7 @@ def _expired(record: UserSession, now: datetime) -> bool:
             or record.last_seen_at + timedelta(minutes=config["SESSION_IDLE_MINUTES"]) <= now)
 
 
-def find(session, secret: str | None, now: datetime | None = None) -> UserSession | None:
+def find(session: Session, secret: str | None, now: datetime | None = None) -> UserSession | None:
     """The live session the cookie's secret names (its user active), or None."""
     if not secret:
         return None
@@ -76,7 +76,7 @@ def _touch(session_id: int, now: datetime) -> None:
                            .values(last_seen_at=now))
 
 
-def of_user(session, user: User, now: datetime | None = None) -> list[UserSession]:
+def of_user(session: Session, user: User, now: datetime | None = None) -> list[UserSession]:
     """The user's live sessions, most recently used first."""
     now = now or utcnow()
     records = session.scalars(select(UserSession).where(UserSession.user_id == user.id)
@@ -84,14 +84,14 @@ def of_user(session, user: User, now: datetime | None = None) -> list[UserSessio
     return [record for record in records if not _expired(record, now)]
 
 
-def end(session, user: User, session_id: int) -> bool:
+def end(session: Session, user: User, session_id: int) -> bool:
     """End one of the user's own sessions; False when there is no such session of theirs."""
     result = session.execute(delete(UserSession).where(UserSession.id == session_id,
                                                        UserSession.user_id == user.id))
     return result.rowcount == 1
 
 
-def end_all(session, user: User, *, keep: UserSession | None = None) -> int:
+def end_all(session: Session, user: User, *, keep: UserSession | None = None) -> int:
     """End every session of the user (except ``keep``); returns how many were ended."""
     statement = delete(UserSession).where(UserSession.user_id == user.id)
     if keep is not None:

@@ -15,13 +15,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from ..extensions import db
 from .models import LoginCounter
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from sqlalchemy import Connection, Row
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ def _keys(email: str, address: str) -> dict[str, str]:
     return {"address": f"address:{address}"[:300], "email": f"email:{email}"[:300]}
 
 
-def _lock(connection, keys) -> dict[str, LoginCounter]:
+def _lock(connection: Connection, keys: Iterable[str]) -> dict[str, LoginCounter]:
     """Create the counters that do not exist and lock all of them (in key order, so that two
     attempts never wait for each other crosswise); returns their rows."""
     table = LoginCounter.__table__
@@ -65,7 +72,7 @@ def _lock(connection, keys) -> dict[str, LoginCounter]:
     return {row.key: row for row in rows}
 
 
-def _remembered(row, now: datetime, memory: timedelta) -> int:
+def _remembered(row: Row, now: datetime, memory: timedelta) -> int:
     last = row.last_attempt_at
     return row.failures if last is not None and now - last < memory else 0
 
@@ -95,7 +102,7 @@ def reserve(email: str, address: str, now: datetime) -> timedelta | None:
     return None
 
 
-def succeeded(session, email: str, address: str) -> None:
+def succeeded(session: Session, email: str, address: str) -> None:
     """The attempt was right: the account's failures are cleared, and the address keeps its
     failures (only this attempt's own provisional count is taken back). In the caller's unit of
     work."""

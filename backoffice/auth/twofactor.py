@@ -19,8 +19,10 @@ import pyotp
 import segno
 from flask import current_app
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import Conflict, ValidationError
 from ..core.permissions import Role
@@ -36,11 +38,11 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def enrolment(session, user: User) -> TwoFactor | None:
+def enrolment(session: Session, user: User) -> TwoFactor | None:
     return session.get(TwoFactor, user.id)
 
 
-def is_enabled(session, user: User) -> bool:
+def is_enabled(session: Session, user: User) -> bool:
     record = enrolment(session, user)
     return record is not None and record.confirmed_at is not None
 
@@ -51,7 +53,7 @@ def is_required(user: User) -> bool:
 
 # --- enrolment -------------------------------------------------------------------------------
 
-def start_enrolment(session, user: User) -> TwoFactor:
+def start_enrolment(session: Session, user: User) -> TwoFactor:
     """The unconfirmed secret for the user's authenticator app: made on the first call, the same
     one until it is confirmed (reloading the set-up page keeps the scanned code valid)."""
     record = enrolment(session, user)
@@ -85,7 +87,7 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
-def confirm_enrolment(session, user: User, code: str, *, now: datetime | None = None) -> list[str]:
+def confirm_enrolment(session: Session, user: User, code: str, *, now: datetime | None = None) -> list[str]:
     """Turn two-factor on with a first code from the app; returns the recovery codes (shown once)."""
     record = enrolment(session, user)
     if record is None or record.confirmed_at is not None:
@@ -101,7 +103,7 @@ def confirm_enrolment(session, user: User, code: str, *, now: datetime | None = 
     return codes
 
 
-def new_recovery_codes(session, user: User) -> list[str]:
+def new_recovery_codes(session: Session, user: User) -> list[str]:
     """Replace the user's recovery codes by ten new ones (returned in clear, stored hashed)."""
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
@@ -110,12 +112,12 @@ def new_recovery_codes(session, user: User) -> list[str]:
     return codes
 
 
-def remaining_recovery_codes(session, user: User) -> int:
+def remaining_recovery_codes(session: Session, user: User) -> int:
     return session.scalar(select(func.count()).where(
         RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
 
 
-def disable(session, user: User, *, actor) -> None:
+def disable(session: Session, user: User, *, actor: Actor) -> None:
     """Turn the second factor off: by the user themself, or by an admin for a lost device."""
     session.execute(delete(TwoFactor).where(TwoFactor.user_id == user.id))
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
@@ -127,7 +129,7 @@ def disable(session, user: User, *, actor) -> None:
 
 # --- the second step of a login --------------------------------------------------------------
 
-def verify(session, user: User, code: str, *, now: datetime | None = None) -> str | None:
+def verify(session: Session, user: User, code: str, *, now: datetime | None = None) -> str | None:
     """Check a code from the app or a recovery code; returns "totp", "recovery" or None.
 
     Each is accepted once, also when two requests bring it at the same moment: the step and the
@@ -158,7 +160,7 @@ def remember_days() -> int:
     return max(0, min(int(current_app.config["TWO_FACTOR_REMEMBER_DAYS"]), REMEMBER_DAYS_MAX))
 
 
-def remember_device(session, user: User, *, now: datetime | None = None) -> tuple[str, datetime]:
+def remember_device(session: Session, user: User, *, now: datetime | None = None) -> tuple[str, datetime]:
     """A secret for the browser's cookie, valid for ``remember_days()``; returns it and its expiry."""
     now = now or utcnow()
     secret = secrets.token_urlsafe(32)
@@ -169,7 +171,7 @@ def remember_device(session, user: User, *, now: datetime | None = None) -> tupl
     return secret, expires
 
 
-def is_remembered(session, user: User, secret: str | None, *, now: datetime | None = None) -> bool:
+def is_remembered(session: Session, user: User, secret: str | None, *, now: datetime | None = None) -> bool:
     if not secret:
         return False
     device = session.scalar(select(TrustedDevice).where(
@@ -178,5 +180,5 @@ def is_remembered(session, user: User, secret: str | None, *, now: datetime | No
         device.expires_at > (now or utcnow())
 
 
-def forget_devices(session, user: User) -> None:
+def forget_devices(session: Session, user: User) -> None:
     session.execute(delete(TrustedDevice).where(TrustedDevice.user_id == user.id))
