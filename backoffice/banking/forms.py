@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField, SubmitField
@@ -8,8 +10,14 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from ..core.forms import DateField, IntegerField, StringField, optional_int
 from .parsers.csv import DATE_FORMATS, ENCODINGS
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
-def _choices(items, blank):
+    from ..ledger.models import Account, Fund
+
+
+def _choices(items: Iterable[Any], blank: str):
     return [("", blank)] + [(item.id, item.label) for item in items]
 
 
@@ -75,7 +83,7 @@ class BookLineForm(FlaskForm):
     make_rule = BooleanField("Do this automatically for this counterparty from now on")
     submit = SubmitField("Book")
 
-    def set_choices(self, accounts, funds) -> None:
+    def set_choices(self, accounts: Iterable[Account], funds: Iterable[Fund]) -> None:
         self.account.choices = _choices(accounts, "Choose an account")
         self.fund.choices = _choices(funds, "Choose a fund")
 

@@ -23,8 +23,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session
+
+from ..core.actors import Actor
 from ..ledger.services import Line
+
+if TYPE_CHECKING:
+    from ..ledger.models import JournalEntry
+    from .models import BankAccount, BankMatch, BankMatchItem
 
 # --- the provider interface ------------------------------------------------------------------
 
@@ -59,7 +67,7 @@ class Provider(ABC):
     label: str = ""   # "Booked bank postings", "Open invoices"
 
     @abstractmethod
-    def open_items(self, session, bank_account) -> Iterable[OpenItem]:
+    def open_items(self, session: Session, bank_account: BankAccount) -> Iterable[OpenItem]:
         """Every item still (partly) open for this bank account's currency.
 
         ``OpenItem.amount`` is what remains open *before* this matcher's own allocations: the
@@ -74,8 +82,8 @@ class Provider(ABC):
     posts_entries: bool = True
 
     @abstractmethod
-    def accept(self, session, *, bank_account, match, item: OpenItem, amount: int,
-               booking_date: date, actor) -> list[Line]:
+    def accept(self, session: Session, *, bank_account: BankAccount, match: BankMatch, item: OpenItem, amount: int,
+               booking_date: date, actor: Actor) -> list[Line]:
         """Record that ``amount`` (signed like the bank line) of ``item`` was paid.
 
         Return the ledger lines that book it, *except* the bank side (the service adds the
@@ -92,24 +100,24 @@ class Provider(ABC):
     #: one bank posting is never offered twice.
     claims_sources: tuple[str, ...] = ()
 
-    def posted(self, session, *, bank_account, match, entry, allocations,  # noqa: B027
-               booking_date, actor) -> None:  # (an optional hook)
+    def posted(self, session: Session, *, bank_account: BankAccount, match: BankMatch, entry: JournalEntry | None, allocations: list[tuple[OpenItem, int]],  # noqa: B027
+               booking_date: date, actor: Actor) -> None:  # (an optional hook)
         """Called once per match and provider after the match's journal entry is posted (``entry``
         is None when nothing was posted), with ``allocations``: [(item, amount)] of this
         provider. Record here what needs the entry (an invoice payment that links to it)."""
 
-    def written_off(self, session, *, match, item, amount, entry,  # noqa: B027 (optional hook)
-                    booking_date, actor) -> None:
+    def written_off(self, session: Session, *, match: BankMatch, item: OpenItem, amount: int, entry: JournalEntry,  # noqa: B027 (optional hook)
+                    booking_date: date, actor: Actor) -> None:
         """Called after ``posted`` for an item whose shortfall was written off in the match's
         entry (``amount``, signed like the bank; ``accept`` was given the item's whole open
         amount, ``posted`` only what the lines paid). Record it on the document."""
 
-    def refusal(self, session, bank_account, key: str) -> str | None:
+    def refusal(self, session: Session, bank_account: BankAccount, key: str) -> str | None:
         """Why the item ``key`` cannot be matched on this bank account (another currency, not
         open), for a clear message; None when there is nothing to say."""
         return None
 
-    def undo(self, session, *, match, item_row, actor) -> None:  # noqa: B027 (optional hook)
+    def undo(self, session: Session, *, match: BankMatch, item_row: BankMatchItem, actor: Actor) -> None:  # noqa: B027 (optional hook)
         """Undo the item's own state change when a match is undone (called once per item, with
         its first ``bank_match_items`` row). The service reverses the match's journal entry
         itself (``match.undo_entry_id``); a provider that changed no state has nothing to do."""
@@ -276,7 +284,7 @@ class ItemIndex:
     def allocate(self, key: tuple[str, str], amount: int) -> None:
         self.remaining[key] -= amount
 
-    def open(self, key) -> int:
+    def open(self, key: tuple[str, str]) -> int:
         return self.remaining.get(key, 0)
 
     def nearest_by_amount(self, amount: int, day: date) -> list[tuple[str, str]]:

@@ -44,13 +44,13 @@ class _RootReached(Exception):
 class _Gate:
     """An ElementTree parser target that stops at the root element's start tag."""
 
-    def start(self, tag, attributes):
+    def start(self, tag: str, attributes: dict[str, str]):
         raise _RootReached
 
-    def end(self, tag):
+    def end(self, tag: str):
         pass
 
-    def data(self, text):
+    def data(self, text: str):
         pass
 
     def close(self):

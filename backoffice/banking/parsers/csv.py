@@ -125,7 +125,7 @@ def _columns(row: list[str], mapping: CsvMapping, number: int) -> dict[str, int]
     return {name: index for index, name in enumerate(names)}
 
 
-def _row(row, columns, mapping: CsvMapping, currency: str, number: int) -> ParsedLine:
+def _row(row: list[str], columns: dict[str, int], mapping: CsvMapping, currency: str, number: int) -> ParsedLine:
     def cell(name: str) -> str:
         if not name:
             return ""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import mt940
 from mt940 import tags as library_tags
@@ -28,6 +28,9 @@ from .common import (
     check_lines,
     clean,
 )
+
+if TYPE_CHECKING:
+    from datetime import date
 
 # The library logs each pattern it fails to match; we report failures ourselves, with the line.
 logging.getLogger("mt940").setLevel(logging.CRITICAL)
@@ -54,7 +57,7 @@ class Statement(library_tags.Statement):
     (\n(?P<extra_details>[\s\S]*))?
     $""", library_tags.Statement.RE_FLAGS)
 
-    def parse(self, transactions, value):
+    def parse(self, transactions: mt940.models.Transactions, value: str):
         match = self.re.match(value)
         if match:
             return match.groupdict()
@@ -67,7 +70,7 @@ class Statement(library_tags.Statement):
 class StatementNumber(library_tags.StatementNumber):
     """``:28C:`` even when a bank wrapped it over two lines."""
 
-    def parse(self, transactions, value):
+    def parse(self, transactions: mt940.models.Transactions, value: str):
         return super().parse(transactions, "".join(value.split()))
 
 
@@ -153,12 +156,12 @@ def parse(data: bytes) -> ParsedFile:
     return ParsedFile("mt940", statements)
 
 
-def _plain_date(value):
+def _plain_date(value: date | None):
     from datetime import date
     return date(value.year, value.month, value.day) if value is not None else None
 
 
-def _money(amount, where: str) -> tuple[int, str]:
+def _money(amount: mt940.models.Amount, where: str) -> tuple[int, str]:
     currency = str(amount.currency or "")
     try:
         return Money.from_decimal(amount.amount, currency).amount, currency
