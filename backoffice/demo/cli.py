@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 import time
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
@@ -8,13 +11,16 @@ from ..core.db import transaction
 from ..extensions import db
 from . import seed as demo
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
 demo_cli = AppGroup("demo", help="Demo data for trying Backoffice out.")
 
 
 @demo_cli.command("seed")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Start of the demo history (default: 1 January of last year).")
-def seed_command(since):
+def seed_command(since: datetime | None):
     """Fill an empty database with a demo association (does nothing when data exists)."""
     if current_app.config["ENV"] == "production":
         raise click.ClickException("Refusing to add demo data in production.")

@@ -6,8 +6,10 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session
 
 from ..auth import services as auth
 from ..auth.models import User
@@ -28,6 +30,9 @@ from ..ledger.models import JournalEntry, PeriodKind
 from ..ledger.services import Line
 from ..payments.services import ensure_payment, on_payout_paid
 from .sponsorship import seed_sponsorship
+
+if TYPE_CHECKING:
+    from ..ledger.models import Account, Fund
 
 DEMO_PASSWORD = "backoffice-demo"
 DEMO_USERS = [
@@ -60,12 +65,12 @@ ORGANISED_BY_DEMO_ORGANISER = ["BER", "MUC"]
 ADMIN_FEE = Decimal("7")
 
 
-def already_seeded(session) -> bool:
+def already_seeded(session: Session) -> bool:
     return bool(session.scalar(select(func.count()).select_from(JournalEntry))) or \
         session.scalar(select(User).where(User.email == DEMO_USERS[0][0])) is not None
 
 
-def has_demo_data(session) -> bool:
+def has_demo_data(session: Session) -> bool:
     """Whether the demo logins exist (false on a database not migrated yet)."""
     if not inspect(session.get_bind()).has_table(User.__tablename__):
         return False
@@ -86,15 +91,15 @@ class Demo:
     def eur(self, euros: float) -> Money:
         return Money(int(round(euros * 100)), "EUR")
 
-    def post(self, day, description, lines, source=None):
+    def post(self, day: date, description: str, lines: list[Line], source: tuple[str, int] | None = None):
         return ledger.post_entry(self.session, booking_date=day, description=description,
                                  lines=lines, actor=self.actor, source=source)
 
-    def a(self, code):
+    def a(self, code: str):
         return self.accounts[code]
 
 
-def seed(session, today: date | None = None, since: date | None = None) -> dict:
+def seed(session: Session, today: date | None = None, since: date | None = None) -> dict:
     """Create the demo data in the caller's transaction; returns counts for the summary.
 
     The ledger history runs from ``since`` (default: 1 January of last year) to ``today``. The
@@ -156,7 +161,7 @@ def seed(session, today: date | None = None, since: date | None = None) -> dict:
             **sponsorship}
 
 
-def _usd_invoice_paid_through_stripe(session, treasurer, today: date) -> None:
+def _usd_invoice_paid_through_stripe(session: Session, treasurer: User, today: date) -> None:
     """A sponsor in the US pays a USD invoice by card; the Stripe account settles in EUR. The
     payment goes through the webhook's own booking (as Stripe's expanded payment intent shows
     it): USD off the receivable, EUR on the Stripe balance and the fee, both sides on the
@@ -195,8 +200,8 @@ def _opening_balances(demo: Demo, day: date, funds: dict) -> None:
                    Line(demo.a("3000"), funds[code], -amount)], ("opening", None))
 
 
-def _income(demo: Demo, day, fund, kind: IncomeKind, income_account, debit_account,
-            amount: Money, description: str, source=None):
+def _income(demo: Demo, day: date, fund: Fund, kind: IncomeKind, income_account: Account, debit_account: Account,
+            amount: Money, description: str, source: tuple[str, int] | None = None):
     """Income into a fund; the fund's admin fee, if any, is posted in the same entry."""
     return demo.post(day, description, income_lines(
         demo.session, fund=fund, kind=kind, amount=amount, day=day,

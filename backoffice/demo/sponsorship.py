@@ -4,8 +4,12 @@ PDF receipts, and one executed payout batch."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
 
 from ..auth import services as auth
+from ..core.actors import Actor
 from ..core.mail import _OUTBOX
 from ..core.money import Money
 from ..core.permissions import Role
@@ -15,6 +19,11 @@ from ..groups.models import GroupStatus, GroupStatusChange
 from ..ledger import services as ledger
 from ..payouts import services as payouts
 from .receipts import receipt_pdf
+
+if TYPE_CHECKING:
+    from ..auth.models import User
+    from ..groups.models import MemberGroup
+    from ..ledger.models import Fund
 
 PROFILES = {  # code: (city, country, founded, website)
     "BER": ("Berlin", "DE", date(2008, 3, 1), "https://berlin.python.example"),
@@ -32,7 +41,7 @@ IBANS = ["DE89370400440532013000", "DE75512108001245126199", "AT6119043002345732
          "NL91ABNA0417164300", "DE12500105170648489890"]
 
 
-def seed_sponsorship(session, users: dict, groups_by_code: dict, start: date,
+def seed_sponsorship(session: Session, users: dict, groups_by_code: dict, start: date,
                      today: date) -> dict:
     """Call after the ledger history, in the seed's transaction. Returns counts."""
     admin, treasurer, board = users[Role.ADMIN], users[Role.TREASURER], users[Role.BOARD]
@@ -84,7 +93,7 @@ def seed_sponsorship(session, users: dict, groups_by_code: dict, start: date,
     return {"groups": len(groups_by_code) + 4, "applications": 1 if applicant.id else 0, **counts}
 
 
-def _approved_group(session, name, city, actor, today):
+def _approved_group(session: Session, name: str, city: str, actor: Actor, today: date):
     group = groups.apply(session, name=name, kind="meetup", city=city, country="DE",
                          contacts=[(f"Organiser {city}", f"{city.lower()}@example.org")])
     groups.approve(session, group, actor=actor, agreement_version="2023-1",
@@ -93,7 +102,7 @@ def _approved_group(session, name, city, actor, today):
     return group
 
 
-def _claim(session, user, fund, title, amounts, account_codes, today, iban_index=0):
+def _claim(session: Session, user: User, fund: Fund, title: str, amounts: list[tuple[str, int]], account_codes: list[str], today: date, iban_index: int = 0):
     lines = [claims.LineInput(today - timedelta(days=3 + n), what,
                               ledger.account_by_code(session, code).id, Money(cents, "EUR"))
              for n, ((what, cents), code) in enumerate(zip(amounts, account_codes))]
@@ -105,7 +114,7 @@ def _claim(session, user, fund, title, amounts, account_codes, today, iban_index
                                currency="EUR", lines=lines, receipts=receipts, today=today)
 
 
-def _seed_claims(session, users, groups_by_code, today) -> dict:
+def _seed_claims(session: Session, users: dict[Role, User], groups_by_code: dict[str, MemberGroup], today: date) -> dict:
     organiser, treasurer, board = users[Role.ORGANISER], users[Role.TREASURER], users[Role.BOARD]
     ber, muc = groups_by_code["BER"].fund, groups_by_code["MUC"].fund
     hanna = auth.find_user(session, "hanna@example.org")
