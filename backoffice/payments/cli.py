@@ -15,7 +15,7 @@ payments_cli = AppGroup("payments", help="Stripe events and payouts.")
 @payments_cli.command("replay")
 @click.argument("event_ids", nargs=-1)
 @click.option("--failed", is_flag=True, help="Every event whose processing failed.")
-def replay(event_ids, failed):
+def replay(event_ids: tuple[str, ...], failed: bool):
     """Process stored events again (idempotent: nothing already booked is booked twice)."""
     ids = list(event_ids)
     if failed:

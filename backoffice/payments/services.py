@@ -12,12 +12,13 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import Session, lazyload
 
 from ..core import audit
 from ..core.bounds import as_id
@@ -31,6 +32,9 @@ from ..ledger.models import Fund, FundKind, JournalEntry, Posting
 from ..ledger.services import Line, account_by_role, booking_date_for, post_entry, reverse_entry
 from . import settlement, stripe_api
 from .models import CheckoutSession, StripeEvent, StripeFee, StripePayout
+
+if TYPE_CHECKING:
+    from ..ledger.models import Account
 
 STRIPE_BALANCE, BANK, RECEIVABLES = "stripe_balance", "bank", invoicing.RECEIVABLES
 IGNORED = "Event type not handled (stored and acknowledged)."
@@ -46,7 +50,7 @@ def _currency(code: str) -> str:
 
 # --- Checkout ----------------------------------------------------------------------------------
 
-def start_checkout(session, invoice: Invoice, *, success_url: str,
+def start_checkout(session: Session, invoice: Invoice, *, success_url: str,
                    cancel_url: str) -> CheckoutSession:
     """A Stripe Checkout Session for what is still owed (card, and SEPA Direct Debit for EUR).
 
@@ -107,7 +111,7 @@ def start_checkout(session, invoice: Invoice, *, success_url: str,
     return row
 
 
-def pending_checkout(session, invoice: Invoice) -> CheckoutSession | None:
+def pending_checkout(session: Session, invoice: Invoice) -> CheckoutSession | None:
     """A completed checkout whose money has not arrived yet (SEPA Direct Debit takes days)."""
     return session.scalar(select(CheckoutSession).where(
         CheckoutSession.invoice_id == invoice.id, CheckoutSession.status == "complete",
@@ -149,7 +153,7 @@ def _insert_statement(dialect: str):
         .returning(table.c.id))
 
 
-def _insert_event(session, event: dict, payload: str, status: str) -> bool:
+def _insert_event(session: Session, event: dict, payload: str, status: str) -> bool:
     """Insert the event unless its id is stored already (a concurrent insert of the same id
     waits for the first transaction and then does nothing)."""
     now = utcnow()
@@ -163,7 +167,7 @@ def _insert_event(session, event: dict, payload: str, status: str) -> bool:
     return result.scalar() is not None
 
 
-def receive(session, payload: str, event: dict | None = None) -> Outcome:
+def receive(session: Session, payload: str, event: dict | None = None) -> Outcome:
     """Store a verified event once by its id and process it, in the caller's transaction.
 
     The row is written first, already with the outcome it will have if the transaction commits
@@ -189,7 +193,7 @@ def receive(session, payload: str, event: dict | None = None) -> Outcome:
     return Outcome(event["id"], status, note)
 
 
-def record_failure(session, payload: str, error: Exception) -> None:
+def record_failure(session: Session, payload: str, error: Exception) -> None:
     """Keep an event whose processing raised (in a transaction of its own), so that it is not
     lost: Stripe's retry, or ``backoffice payments replay``, processes it again."""
     event = parse(payload)
@@ -200,7 +204,7 @@ def record_failure(session, payload: str, error: Exception) -> None:
     session.flush()
 
 
-def process(session, stored: StripeEvent, event: dict) -> Outcome:
+def process(session: Session, stored: StripeEvent, event: dict) -> Outcome:
     """Process a stored event (again): replays and retries of failed events."""
     handler = HANDLERS.get(event["type"])
     stored.attempts += 1
@@ -214,7 +218,7 @@ def process(session, stored: StripeEvent, event: dict) -> Outcome:
     return Outcome(stored.id, stored.status, stored.note)
 
 
-def replay(session, event_id: str) -> Outcome:
+def replay(session: Session, event_id: str) -> Outcome:
     """Process a stored event again (handlers are idempotent: nothing is booked twice)."""
     stored = session.get(StripeEvent, event_id)
     if stored is None:
@@ -224,7 +228,7 @@ def replay(session, event_id: str) -> Outcome:
 
 # --- finding the invoice -------------------------------------------------------------------------
 
-def _invoice_from_metadata(session, metadata: dict | None) -> Invoice | None:
+def _invoice_from_metadata(session: Session, metadata: dict | None) -> Invoice | None:
     invoice_id = as_id(str((metadata or {}).get("invoice_id") or ""))
     if invoice_id is None:
         return None
@@ -237,7 +241,7 @@ def _invoice_from_metadata(session, metadata: dict | None) -> Invoice | None:
     return invoice if not number or number == invoice.number else None
 
 
-def _invoice_for_payment_intent(session, pi: dict) -> Invoice | None:
+def _invoice_for_payment_intent(session: Session, pi: dict) -> Invoice | None:
     invoice = _invoice_from_metadata(session, pi.get("metadata"))
     if invoice is None:
         checkout = session.scalar(select(CheckoutSession)
@@ -248,7 +252,7 @@ def _invoice_for_payment_intent(session, pi: dict) -> Invoice | None:
 
 # --- bookings ------------------------------------------------------------------------------------
 
-def _entry_lines(session, fund: Fund, booked: list[settlement.Part], counter) -> list[Line]:
+def _entry_lines(session: Session, fund: Fund, booked: list[settlement.Part], counter: Account) -> list[Line]:
     """``settlement.parts`` as ledger lines in ``fund``; ``counter`` is the account of the side
     the movement settles (receivables, the bank, the Stripe balance)."""
     accounts = {role: account_by_role(session, role)
@@ -264,7 +268,7 @@ def _movement(txn: dict | str | None) -> settlement.Movement | None:
     return settlement.Movement.from_stripe(txn) if txn else None
 
 
-def _remember_fee(session, invoice: Invoice, movement: settlement.Movement, source: str,
+def _remember_fee(session: Session, invoice: Invoice, movement: settlement.Movement, source: str,
                   entry_id: int | None) -> None:
     """Note the balance transaction as booked (its fee may be zero), so that a later event
     about it books nothing again."""
@@ -274,7 +278,7 @@ def _remember_fee(session, invoice: Invoice, movement: settlement.Movement, sour
     session.flush()
 
 
-def _book_invoice_money(session, invoice: Invoice, movement: settlement.Movement,
+def _book_invoice_money(session: Session, invoice: Invoice, movement: settlement.Movement,
                         settles: Money, *, reference: str, source: str, received_on: date,
                         kind: PaymentKind, note: str = "") -> InvoicePayment | None:
     """Money Stripe moved for an invoice (a payment, a refund, a dispute's withdrawal or
@@ -292,7 +296,7 @@ def _book_invoice_money(session, invoice: Invoice, movement: settlement.Movement
     return payment
 
 
-def _book_movement(session, invoice: Invoice, movement: settlement.Movement,
+def _book_movement(session: Session, invoice: Invoice, movement: settlement.Movement,
                    settles: Money | None, *, counter: str, source: str) -> bool:
     """A balance transaction that is not money received or given back for the invoice (a fee
     that Stripe reported after its payment was booked, a dispute's fee, the conversion of a
@@ -324,7 +328,7 @@ def _charge_of(pi: dict) -> dict | None:
     return charge
 
 
-def ensure_payment(session, invoice: Invoice, pi: dict, *, fetched: bool = False) -> str:
+def ensure_payment(session: Session, invoice: Invoice, pi: dict, *, fetched: bool = False) -> str:
     """Book a succeeded PaymentIntent once, in one entry, as its balance transaction says
     (``settlement.parts``): Cr receivables in the invoice's currency, Dr Stripe balance and
     payment fees in the currency Stripe settled in, the exchange between the two if they
@@ -355,14 +359,14 @@ def ensure_payment(session, invoice: Invoice, pi: dict, *, fetched: bool = False
     return f"{booked}, fee {movement.fee}" if movement.fee else booked
 
 
-def _pi_for(session, pi_id: str | None) -> tuple[Invoice | None, dict | None]:
+def _pi_for(session: Session, pi_id: str | None) -> tuple[Invoice | None, dict | None]:
     if not pi_id:
         return None, None
     pi = stripe_api.retrieve_payment_intent(pi_id)
     return _invoice_for_payment_intent(session, pi), pi
 
 
-def _paid_invoice_of(session, obj: dict) -> Invoice | None:
+def _paid_invoice_of(session: Session, obj: dict) -> Invoice | None:
     """The invoice a refund or dispute belongs to (through its payment intent, or its charge's),
     with the payment itself booked first: Stripe may tell of a refund before the payment."""
     pi_id = obj.get("payment_intent")
@@ -376,7 +380,7 @@ def _paid_invoice_of(session, obj: dict) -> Invoice | None:
 
 # --- handlers ------------------------------------------------------------------------------------
 
-def _checkout_row(session, checkout: dict) -> CheckoutSession | None:
+def _checkout_row(session: Session, checkout: dict) -> CheckoutSession | None:
     row = session.scalar(select(CheckoutSession).where(CheckoutSession.stripe_id == checkout["id"]))
     if row is not None:
         if row.status != "complete" or checkout.get("status") == "complete":
@@ -388,7 +392,7 @@ def _checkout_row(session, checkout: dict) -> CheckoutSession | None:
     return row
 
 
-def on_checkout_completed(session, checkout: dict, event: dict) -> str:
+def on_checkout_completed(session: Session, checkout: dict, event: dict) -> str:
     """checkout.session.completed and async_payment_succeeded: book once the money is in
     (cards at once; SEPA Direct Debit later, with async_payment_succeeded)."""
     row = _checkout_row(session, checkout)
@@ -404,26 +408,26 @@ def on_checkout_completed(session, checkout: dict, event: dict) -> str:
     return ensure_payment(session, invoice, {"id": pi_id})
 
 
-def on_checkout_failed(session, checkout: dict, event: dict) -> str:
+def on_checkout_failed(session: Session, checkout: dict, event: dict) -> str:
     row = _checkout_row(session, checkout)
     if row is not None:
         row.payment_status = "failed"
     return "asynchronous payment failed; the invoice stays open"
 
 
-def on_checkout_expired(session, checkout: dict, event: dict) -> str:
+def on_checkout_expired(session: Session, checkout: dict, event: dict) -> str:
     row = _checkout_row(session, checkout)
     return "checkout expired" if row else "no checkout of ours"
 
 
-def on_payment_intent_succeeded(session, pi: dict, event: dict) -> str:
+def on_payment_intent_succeeded(session: Session, pi: dict, event: dict) -> str:
     invoice = _invoice_for_payment_intent(session, pi)
     if invoice is None:
         return "no invoice of ours"
     return ensure_payment(session, invoice, pi, fetched=True)
 
 
-def on_payment_intent_failed(session, pi: dict, event: dict) -> str:
+def on_payment_intent_failed(session: Session, pi: dict, event: dict) -> str:
     invoice = _invoice_for_payment_intent(session, pi)
     error = (pi.get("last_payment_error") or {}).get("message") or "payment failed"
     # A late failure of an earlier attempt never undoes a payment that succeeded.
@@ -433,7 +437,7 @@ def on_payment_intent_failed(session, pi: dict, event: dict) -> str:
 REFUND_BOOKED, REFUND_FAILED = ("succeeded", "pending"), ("failed", "canceled")
 
 
-def _book_refund(session, invoice: Invoice, refund: dict) -> InvoicePayment | None:
+def _book_refund(session: Session, invoice: Invoice, refund: dict) -> InvoicePayment | None:
     """A refund once, as its balance transaction moved it (``settlement.parts``): Dr
     receivables in the invoice's currency / Cr Stripe balance in the settlement currency.
     Stripe keeps the original fee. None if booked already or not yet bookable (Stripe has not
@@ -457,7 +461,7 @@ def _book_refund(session, invoice: Invoice, refund: dict) -> InvoicePayment | No
     return payment
 
 
-def _reverse_refund(session, refund_id: str, status: str) -> bool:
+def _reverse_refund(session: Session, refund_id: str, status: str) -> bool:
     """A refund that failed (or was cancelled) gave nothing back: its booking is reversed and
     the invoice shows the money as received again. Once; False if there is nothing to do."""
     payment = session.scalar(select(InvoicePayment).where(InvoicePayment.reference == refund_id))
@@ -473,7 +477,7 @@ def _reverse_refund(session, refund_id: str, status: str) -> bool:
     return True
 
 
-def _refund_state(session, invoice: Invoice, refund: dict) -> str:
+def _refund_state(session: Session, invoice: Invoice, refund: dict) -> str:
     """Converge on the refund's state: booked while pending or succeeded; booked and reversed
     once it failed (also when the failure is the first we hear of it, so that a late event
     showing it pending books nothing)."""
@@ -487,7 +491,7 @@ def _refund_state(session, invoice: Invoice, refund: dict) -> str:
     return ""
 
 
-def on_charge_refunded(session, charge: dict, event: dict) -> str:
+def on_charge_refunded(session: Session, charge: dict, event: dict) -> str:
     """Each refund of the charge once (see ``_refund_state``)."""
     invoice = _paid_invoice_of(session, charge)
     if invoice is None:
@@ -499,7 +503,7 @@ def on_charge_refunded(session, charge: dict, event: dict) -> str:
     return f"{invoice.number}: {'; '.join(done) or 'no new refunds'}"
 
 
-def on_refund_updated(session, refund: dict, event: dict) -> str:
+def on_refund_updated(session: Session, refund: dict, event: dict) -> str:
     """refund.updated, charge.refund.updated, refund.failed: a refund reported pending can
     later succeed (nothing changes), fail or be cancelled (its booking is reversed)."""
     invoice = _paid_invoice_of(session, refund)
@@ -508,7 +512,7 @@ def on_refund_updated(session, refund: dict, event: dict) -> str:
     return f"{invoice.number}: {_refund_state(session, invoice, refund) or 'nothing new'}"
 
 
-def on_charge_updated(session, charge: dict, event: dict) -> str:
+def on_charge_updated(session: Session, charge: dict, event: dict) -> str:
     """A charge's balance transaction can appear after the payment was booked (Stripe creates
     it asynchronously for some payment methods). Its fee is booked then, and, if Stripe settled
     in another currency than the charge's, the conversion of what was booked in the charge's
@@ -532,7 +536,7 @@ def on_charge_updated(session, charge: dict, event: dict) -> str:
            f"{f', converted to {movement.amount}' if converted else ''})"
 
 
-def on_dispute(session, dispute: dict, event: dict) -> str:
+def on_dispute(session: Session, dispute: dict, event: dict) -> str:
     """charge.dispute.created / closed: book each of the dispute's balance transactions once,
     as it moved the money (``settlement.parts``) — the withdrawal (Dr receivables / Cr Stripe
     balance, with the dispute fee) when the dispute opens, the reinstatement when it is won.
@@ -558,7 +562,7 @@ def on_dispute(session, dispute: dict, event: dict) -> str:
     return f"{invoice.number}: dispute {dispute['id']} {dispute.get('status')}"
 
 
-def _stripe_holdings(session, currency: str) -> list[tuple[Fund, int]]:
+def _stripe_holdings(session: Session, currency: str) -> list[tuple[Fund, int]]:
     stripe = account_by_role(session, STRIPE_BALANCE)
     rows = session.execute(
         select(Posting.fund_id, func.sum(Posting.amount)).where(
@@ -567,7 +571,7 @@ def _stripe_holdings(session, currency: str) -> list[tuple[Fund, int]]:
     return [(session.get(Fund, fund_id), int(held)) for fund_id, held in rows if held > 0]
 
 
-def payout_lines(session, amount: Money, what: str = "Stripe payout") -> list[Line]:
+def payout_lines(session: Session, amount: Money, what: str = "Stripe payout") -> list[Line]:
     """Dr bank / Cr Stripe balance (``settlement.parts`` of the money leaving Stripe for the
     bank), fund by fund as the money is held at Stripe (largest holdings first); what no fund
     holds comes from the general fund."""
@@ -593,7 +597,7 @@ def payout_lines(session, amount: Money, what: str = "Stripe payout") -> list[Li
     return lines
 
 
-def on_payout_paid(session, payout: dict, event: dict) -> str:
+def on_payout_paid(session: Session, payout: dict, event: dict) -> str:
     """Dr bank / Cr Stripe balance, once per payout id; a payout that already failed stays so."""
     row = session.scalar(select(StripePayout).where(StripePayout.stripe_id == payout["id"]))
     if row is not None:
@@ -615,7 +619,7 @@ def on_payout_paid(session, payout: dict, event: dict) -> str:
     return f"payout {payout['id']} of {amount} booked"
 
 
-def on_payout_failed(session, payout: dict, event: dict) -> str:
+def on_payout_failed(session: Session, payout: dict, event: dict) -> str:
     """A failed payout returns to the Stripe balance: the booking, if any, is reversed."""
     row = session.scalar(select(StripePayout).where(StripePayout.stripe_id == payout["id"])
                          .with_for_update())
@@ -662,7 +666,7 @@ HANDLERS = {
 
 # --- for bank reconciliation ---------------------------------------------------------------------
 
-def payouts(session, *, status: str | None = "paid", start: date | None = None,
+def payouts(session: Session, *, status: str | None = "paid", start: date | None = None,
             end: date | None = None) -> list[StripePayout]:
     """Stripe payouts by arrival date (a bank line "STRIPE PAYOUT po_..." matches ``stripe_id``
     and ``amount``)."""
@@ -676,11 +680,11 @@ def payouts(session, *, status: str | None = "paid", start: date | None = None,
     return list(session.scalars(statement))
 
 
-def payout_by_id(session, stripe_id: str) -> StripePayout | None:
+def payout_by_id(session: Session, stripe_id: str) -> StripePayout | None:
     return session.scalar(select(StripePayout).where(StripePayout.stripe_id == stripe_id))
 
 
-def fees_of(session, invoice: Invoice) -> list[StripeFee]:
+def fees_of(session: Session, invoice: Invoice) -> list[StripeFee]:
     """The fees Stripe kept on the invoice's money (balance transactions without one are
     remembered too, so that they are booked once, but not listed)."""
     return list(session.scalars(select(StripeFee).where(StripeFee.invoice_id == invoice.id,

@@ -82,7 +82,7 @@ class Part:
     memo: str
 
 
-def parse_rate(value) -> Decimal | None:
+def parse_rate(value: object) -> Decimal | None:
     """Stripe's ``exchange_rate`` (a JSON number, or null) as an exact Decimal of what it sent."""
     if value in (None, ""):
         return None

@@ -5,8 +5,13 @@ point the library at another server (tests use a local one; never the internet).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import stripe
 from flask import current_app
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class StripeNotConfigured(RuntimeError):
@@ -27,7 +32,7 @@ def is_configured() -> bool:
     return bool(current_app.config.get("STRIPE_SECRET_KEY"))
 
 
-def plain(obj) -> dict:
+def plain(obj: Any) -> dict:
     """A Stripe object as plain JSON data (stripe 16 objects are not dicts)."""
     return obj if isinstance(obj, dict) else obj.to_dict()
 
