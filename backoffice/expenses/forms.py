@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, MultipleFileField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
@@ -15,6 +17,11 @@ from ..core.forms import (
 )
 from ..core.money import Money
 from .services import LineInput
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ..ledger.models import Account, Fund
 
 
 class ClaimLineForm(Form):
@@ -45,7 +52,7 @@ class ClaimForm(FlaskForm):
     add_line = SubmitField("Add a line")
     submit = SubmitField("Submit the claim")
 
-    def set_choices(self, funds, categories, currencies) -> None:
+    def set_choices(self, funds: Iterable[Fund], categories: Iterable[Account], currencies: Iterable[str]) -> None:
         self.fund.choices = object_options(funds)
         self.currency.choices = options((c, c) for c in currencies)
         for line in self.lines:

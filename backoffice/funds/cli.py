@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
@@ -11,6 +12,9 @@ from ..core.errors import DomainError
 from ..extensions import db
 from ..ledger.services import fiscal_year_start, fund_by_code
 from .statements import statements, to_csv
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 funds_cli = AppGroup("funds", help="Fiscal sponsorship funds.")
 
@@ -21,7 +25,7 @@ funds_cli = AppGroup("funds", help="Fiscal sponsorship funds.")
               help="First day (YYYY-MM-DD); the start of the fiscal year when omitted.")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Last day (YYYY-MM-DD); today when omitted.")
-def statement_command(code, start, end):
+def statement_command(code: str, start: datetime | None, end: datetime | None):
     """A fund's statement as CSV: opening balance, income, admin fees, expenses, transfers,
     closing balance."""
     end = end.date() if end else date.today()

@@ -1,6 +1,8 @@
 """Forms of the grants package: shapes and field checks only (the rules live in the phase modules)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -31,6 +33,13 @@ from ..core.public_forms import SpamGuardMixin
 from .applying import ApplicationInput
 from .models import QuestionKind, Vote
 
+if TYPE_CHECKING:
+    from typing import Any
+
+    from wtforms import BaseForm, Field
+
+    from .models import Programme, Question
+
 
 class MoneyField(StringField):
     """An amount typed in the form's currency (``form.money_currency``) and the reader's locale.
@@ -39,12 +48,12 @@ class MoneyField(StringField):
     The parsed value is in ``.money`` (None when empty).
     """
 
-    def __init__(self, label=None, validators=None, minimum: int = 1, **kwargs):
+    def __init__(self, label: str | None = None, validators: list[Any] | None = None, minimum: int = 1, **kwargs: Any):
         super().__init__(label, validators, **kwargs)
         self.minimum = minimum
         self.money: Money | None = None
 
-    def post_validate(self, form, validation_stopped):
+    def post_validate(self, form: BaseForm, validation_stopped: bool):
         self.money = None
         text = (self.data or "").strip()
         if not text or self.errors:
@@ -102,7 +111,7 @@ class ApplicationForm(SpamGuardMixin, FlaskForm):
     save = SubmitField("Save draft")
     submit = SubmitField("Submit application")
 
-    def validate_budget(self, field):
+    def validate_budget(self, field: FieldList):
         for line in field:
             if line.is_blank():
                 continue
@@ -133,13 +142,13 @@ class ApplicationForm(SpamGuardMixin, FlaskForm):
             account_holder=self.account_holder.data or "", iban=self.iban.data or "")
 
 
-def _question_field(question):
+def _question_field(question: Question):
     extra = {"description": user_text(question.help_text)}
     label = question.label + ("" if question.required else " (optional)")
     if question.kind is QuestionKind.TEXT:
         return TextAreaField(label, validators=[Optional(), Length(max=5000)], **extra)
     if question.kind is QuestionKind.NUMBER:
-        def numeric(form, field):
+        def numeric(form: BaseForm, field: Field):
             try:
                 float((field.data or "").replace(",", "."))
             except ValueError:
@@ -153,7 +162,7 @@ def _question_field(question):
                       validators=[Optional()], **extra)
 
 
-def application_form(programme, *args, **kwargs) -> ApplicationForm:
+def application_form(programme: Programme, *args: Any, **kwargs: Any) -> ApplicationForm:
     """The application form with the programme's own questions added."""
     questions = [q for q in programme.questions if q.active]
     form_class = type("ProgrammeApplicationForm", (ApplicationForm,),

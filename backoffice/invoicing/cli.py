@@ -1,7 +1,10 @@
 """``backoffice invoices remind``: send the reminders due today (run it daily from cron);
 ``backoffice invoices check-einvoices``: check the stored e-invoices against EN 16931;
 ``backoffice invoices refunds`` / ``settle-refund``: the refunds waiting for a decision."""
+from __future__ import annotations
+
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
@@ -14,13 +17,16 @@ from ..extensions import db
 from . import services, state
 from .models import Invoice, InvoicePayment
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
 invoices_cli = AppGroup("invoices", help="Sponsor invoices.")
 
 
 @invoices_cli.command("remind")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Act as if today were this day (YYYY-MM-DD).")
-def remind(day):
+def remind(day: datetime | None):
     """Send first and second reminders for overdue invoices (each at most once)."""
     today = day.date() if day else date.today()
     try:
@@ -36,7 +42,7 @@ def remind(day):
 
 @invoices_cli.command("check-einvoices")
 @click.option("--year", type=int, default=None, help="Only invoices issued in this year.")
-def check_einvoices(year):
+def check_einvoices(year: int | None):
     """Check every issued invoice's stored e-invoice against the EN 16931 business rules."""
     import facturx  # noqa: PLC0415
 
@@ -74,7 +80,7 @@ def refunds():
               help="Issue a partial credit note for the refunded amount (the default).")
 @click.option("--owed-again", "decision", flag_value="owed_again",
               help="The refunded money is owed again: reminders and the pay link ask for it.")
-def settle_refund(reference, decision):
+def settle_refund(reference: str, decision: str):
     """Settle the refund REFERENCE (e.g. re_...) of an invoice."""
     refund = db.session.scalar(select(InvoicePayment).where(InvoicePayment.reference == reference))
     if refund is None:

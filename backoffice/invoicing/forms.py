@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, SelectField, SubmitField
@@ -9,13 +11,18 @@ from ..core.forms import DateField, IntegerField, StringField, TextAreaField, op
 from .amounts import EU_COUNTRIES
 from .models import TaxTreatment
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from wtforms import Field
+
 try:
     from wtforms import SelectChoice
 except ImportError:  # WTForms < 3.3 takes (value, label) pairs
     SelectChoice = None
 
 
-def options(pairs) -> list:
+def options(pairs: Iterable[tuple[object, str]]) -> list:
     """Select options from (value, label) pairs, as this WTForms version wants them."""
     return [SelectChoice(value, label) if SelectChoice else (value, label) for value, label in pairs]
 
@@ -44,7 +51,7 @@ class SponsorForm(FlaskForm):
     notes = TextAreaField("Internal notes", validators=[Length(max=2000)], render_kw={"rows": 2})
     submit = SubmitField("Save")
 
-    def validate_billing_emails(self, field):
+    def validate_billing_emails(self, field: Field):
         for address in (field.data or "").replace(",", "\n").splitlines():
             if address.strip():
                 try:

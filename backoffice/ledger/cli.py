@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
@@ -19,6 +20,9 @@ from . import services, totals
 from .balances import by_fund, fund_balances, trial_balance
 from .integrity import problems
 from .models import Fund, PeriodKind
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 ledger_cli = AppGroup("ledger", help="Reports and checks of the fund ledger.")
 
@@ -50,7 +54,7 @@ def _emit(fmt: str, header: list[str], rows: list[list[str]], numeric: set[int])
 @AS_OF
 @click.option("--fund", "fund_code", default=None, help="Only this fund (by code).")
 @FORMAT
-def trial_balance_command(as_of, fund_code, fmt):
+def trial_balance_command(as_of: datetime | None, fund_code: str | None, fmt: str):
     """Debit and credit balance of every account."""
     day = as_of.date() if as_of else date.today()
     try:
@@ -70,7 +74,7 @@ def trial_balance_command(as_of, fund_code, fmt):
 @ledger_cli.command("fund-balances")
 @AS_OF
 @FORMAT
-def fund_balances_command(as_of, fmt):
+def fund_balances_command(as_of: datetime | None, fmt: str):
     """What every fund holds."""
     day = as_of.date() if as_of else date.today()
     balances = by_fund(fund_balances(db.session, day))
@@ -87,7 +91,7 @@ def fund_balances_command(as_of, fmt):
 @click.option("--head", "noted", metavar="LINK:HASH", default=None,
               help="A chain head printed by an earlier verify: check that the chain still "
                    "passes through it (a rewrite of the whole chain does not).")
-def verify_command(noted):
+def verify_command(noted: str | None):
     """Check every invariant of the ledger; exit 1 and list what is wrong."""
     found = problems(db.session)
     if noted:
@@ -118,7 +122,7 @@ def rebuild_totals_command():
 @ledger_cli.command("close-period")
 @click.argument("period")
 @click.option("--reopen", is_flag=True, help="Reopen instead of closing.")
-def close_period_command(period, reopen):
+def close_period_command(period: str, reopen: bool):
     """Close (or reopen) a month (2026-03) or a fiscal year (2026)."""
     try:
         if len(period) == 4 and period.isdigit():

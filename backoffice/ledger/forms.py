@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, SelectField, SubmitField
@@ -18,6 +19,11 @@ from ..core.forms import (
 from ..core.money import Money
 from .models import AccountType
 from .services import Line
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .models import Account, Fund
 
 
 class AccountForm(FlaskForm):
@@ -57,7 +63,7 @@ class ManualEntryForm(FlaskForm):
     add_line = SubmitField("Add a line")
     submit = SubmitField("Post entry")
 
-    def set_choices(self, accounts, funds, currencies, default_fund_id=None) -> None:
+    def set_choices(self, accounts: Iterable[Account], funds: Iterable[Fund], currencies: Iterable[str], default_fund_id: int | None = None) -> None:
         self.currency.choices = options((c, c) for c in currencies)
         for line in self.lines:
             line.account.choices = object_options(accounts, "Choose an account")
@@ -65,7 +71,7 @@ class ManualEntryForm(FlaskForm):
             if line.fund.data is None and default_fund_id is not None and not line.is_blank():
                 line.fund.data = default_fund_id
 
-    def ledger_lines(self, accounts_by_id, funds_by_id, locale: str) -> list[Line] | None:
+    def ledger_lines(self, accounts_by_id: dict[int, Account], funds_by_id: dict[int, Fund], locale: str) -> list[Line] | None:
         """The entry's lines, or None after putting an error next to each bad field."""
         lines, ok = [], True
         for line in self.lines:
@@ -123,7 +129,7 @@ class TransferForm(FlaskForm):
     description = StringField("Description", validators=[DataRequired(), Length(max=500)])
     submit = SubmitField("Transfer")
 
-    def set_choices(self, funds, currencies) -> None:
+    def set_choices(self, funds: Iterable[Fund], currencies: Iterable[str]) -> None:
         self.from_fund.choices = object_options(funds, "Choose a fund")
         self.to_fund.choices = object_options(funds, "Choose a fund")
         self.currency.choices = options((c, c) for c in currencies)

@@ -25,7 +25,7 @@ from ..core.db import BigIntKey, UTCDateTime, utcnow
 from ..extensions import db
 
 
-def _enum(enum_cls, name):
+def _enum(enum_cls: type[StrEnum], name: str):
     return Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=20,
                 values_callable=lambda members: [m.value for m in members])
 

@@ -26,7 +26,7 @@ def list_command():
 
 @payouts_cli.command("xml")
 @click.argument("message_id")
-def xml_command(message_id):
+def xml_command(message_id: str):
     """The batch's SEPA file (pain.001), exactly as it was created."""
     batch = payouts.batch_by_message_id(db.session, message_id)
     if batch is None:
