@@ -20,9 +20,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import String, cast, select, union
+from sqlalchemy.orm import Session
 
+from ..core.actors import Actor
 from ..core.bounds import as_id
 from ..core.errors import NotFound, ValidationError
 from ..core.money import Money
@@ -33,8 +36,14 @@ from ..ledger.models import JournalEntry, Posting
 from .matching import OpenItem, Provider, register
 from .models import BankLine, BankMatchItem, BankMatchLine
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import date
 
-def known_ibans(session) -> dict[int, tuple[str, ...]]:
+    from .models import BankAccount, BankMatch
+
+
+def known_ibans(session: Session) -> dict[int, tuple[str, ...]]:
     """{sponsor id: IBANs} the sponsor's invoices were paid from: lines matched to its invoices,
     or to the bank postings of payments recorded on them by hand."""
     by_invoice_item = (
@@ -61,16 +70,16 @@ def known_ibans(session) -> dict[int, tuple[str, ...]]:
     return {sponsor_id: tuple(sorted(ibans)) for sponsor_id, ibans in found.items()}
 
 
-def payment_reference(match_id: int, invoice_id) -> str:
+def payment_reference(match_id: int, invoice_id: int | str) -> str:
     """The invoice payment a match records (``InvoicePayment.reference``, unique)."""
     return f"bank-match-{match_id}-{invoice_id}"
 
 
-def write_off_reference(match_id: int, invoice_id) -> str:
+def write_off_reference(match_id: int, invoice_id: int | str) -> str:
     return f"{payment_reference(match_id, invoice_id)}-write-off"
 
 
-def credit_target(session, keys) -> Invoice:
+def credit_target(session: Session, keys: Iterable[tuple[str, str]]) -> Invoice:
     """The invoice whose sponsor gets the rest of a match as credit: every item an invoice, all
     of one sponsor (the last one's fund holds the credit)."""
     if any(name != InvoiceProvider.name for name, _ in keys):
@@ -83,11 +92,11 @@ def credit_target(session, keys) -> Invoice:
     return found[-1]
 
 
-def credit_lines(session, invoice: Invoice, rest: Money):
+def credit_lines(session: Session, invoice: Invoice, rest: Money):
     return credits.overpayment_lines(session, invoice, rest)
 
 
-def record_credit(session, invoice: Invoice, rest: Money, *, match, entry, actor) -> None:
+def record_credit(session: Session, invoice: Invoice, rest: Money, *, match: BankMatch, entry: JournalEntry, actor: Actor) -> None:
     credits.record_overpayment(session, invoice, rest, reference=f"bank-match-{match.id}-credit",
                                journal_entry_id=entry.id, bank_match_id=match.id, actor=actor)
 
@@ -97,7 +106,7 @@ class InvoiceProvider(Provider):
     label = "Open invoices"
     counts_own_allocations = True  # the invoice knows what is paid
 
-    def open_items(self, session, bank_account) -> Iterable[OpenItem]:
+    def open_items(self, session: Session, bank_account: BankAccount) -> Iterable[OpenItem]:
         rows = state.open_invoice_rows(session, currency=bank_account.currency)
         if not rows:
             return
@@ -112,40 +121,40 @@ class InvoiceProvider(Provider):
                 kind="invoice", url=f"/invoices/{invoice_id}")
 
     @staticmethod
-    def _find(session, key: str) -> Invoice | None:
+    def _find(session: Session, key: str) -> Invoice | None:
         return session.get(Invoice, number) if (number := as_id(key)) is not None else None
 
-    def _invoice(self, session, key: str) -> Invoice:
+    def _invoice(self, session: Session, key: str) -> Invoice:
         invoice = self._find(session, key)
         if invoice is None:
             raise NotFound(f"No invoice #{key}.")
         return invoice
 
-    def accept(self, session, *, bank_account, match, item, amount, booking_date, actor):
+    def accept(self, session: Session, *, bank_account: BankAccount, match: BankMatch, item: OpenItem, amount: int, booking_date: date, actor: Actor):
         invoice = self._invoice(session, item.key)
         money = Money(amount, invoice.currency)
         invoicing.check_transfer(session, invoice, money)
         return invoicing.receivable_lines(session, invoice, money)
 
-    def posted(self, session, *, bank_account, match, entry, allocations, booking_date, actor):
+    def posted(self, session: Session, *, bank_account: BankAccount, match: BankMatch, entry: JournalEntry | None, allocations: list[tuple[OpenItem, int]], booking_date: date, actor: Actor):
         for item, amount in allocations:
             self._record(session, invoicing.record_bank_transfer, item, amount, entry,
                          payment_reference(match.id, item.key), f"bank match #{match.id}",
                          received_on=booking_date, actor=actor)
 
-    def written_off(self, session, *, match, item, amount, entry, booking_date, actor):
+    def written_off(self, session: Session, *, match: BankMatch, item: OpenItem, amount: int, entry: JournalEntry, booking_date: date, actor: Actor):
         self._record(session, invoicing.record_write_off, item, amount, entry,
                      write_off_reference(match.id, item.key),
                      f"bank match #{match.id}: the payer paid less", on=booking_date, actor=actor)
 
-    def _record(self, session, record, item, amount, entry, reference, note, *, actor=None,
-                **day):
+    def _record(self, session: Session, record: Callable[..., object], item: OpenItem, amount: int, entry: JournalEntry | None, reference: str, note: str, *, actor: Actor | None = None,
+                **day: date):
         invoice = self._invoice(session, item.key)
         record(session, invoice, amount=Money(amount, invoice.currency), reference=reference,
                journal_entry_id=entry.id if entry is not None else None, actor=actor, note=note,
                **day)
 
-    def refusal(self, session, bank_account, key):
+    def refusal(self, session: Session, bank_account: BankAccount, key: str):
         invoice = self._find(session, key)
         if invoice is None or invoice.is_draft:
             return None
@@ -158,7 +167,7 @@ class InvoiceProvider(Provider):
             return f"Invoice {invoice.number} is cancelled."
         return None  # paid meanwhile: the service's Conflict says so
 
-    def undo(self, session, *, match, item_row, actor):
+    def undo(self, session: Session, *, match: BankMatch, item_row: BankMatchItem, actor: Actor):
         for reference in (payment_reference(match.id, item_row.item_key),
                           write_off_reference(match.id, item_row.item_key)):
             payment = session.scalar(select(InvoicePayment).where(

@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
+from ..core.actors import Actor
 from ..ledger.models import JournalEntry, Posting
 from .matching import OpenItem, Provider, claimed_sources, register, usable
 from .models import BankAccount, BankMatch, BankMatchItem
@@ -62,7 +64,7 @@ class BookedPostings(Provider):
     label = "Booked bank postings"
     posts_entries = False
 
-    def open_items(self, session, bank_account) -> Iterable[OpenItem]:
+    def open_items(self, session: Session, bank_account: BankAccount) -> Iterable[OpenItem]:
         query = unreconciled_postings_query(bank_account)
         claimed = claimed_sources()
         if claimed:  # offered by their own providers, as a batch or a payout
@@ -81,11 +83,11 @@ class BookedPostings(Provider):
                 kind="booked entry", url=f"/ledger/entries/{entry_id}",
                 postings=((posting_id, amount),))
 
-    def accept(self, session, *, bank_account, match, item, amount, booking_date, actor):
+    def accept(self, session: Session, *, bank_account: BankAccount, match: BankMatch, item: OpenItem, amount: int, booking_date: date, actor: Actor):
         return []
 
 
-def confirmed_elsewhere(session, posting_ids: list[int], provider_name: str) -> set[int]:
+def confirmed_elsewhere(session: Session, posting_ids: list[int], provider_name: str) -> set[int]:
     """Of ``posting_ids``, those an active match of another provider has confirmed (a batch
     posting matched as a booked posting before its provider existed): not offered again."""
     found: set[int] = set()
@@ -98,7 +100,7 @@ def confirmed_elsewhere(session, posting_ids: list[int], provider_name: str) -> 
     return found
 
 
-def allocated_keys(session, bank_account: BankAccount, provider_name: str) -> set[str]:
+def allocated_keys(session: Session, bank_account: BankAccount, provider_name: str) -> set[str]:
     """Item keys of this provider that active matches of the account allocated money to."""
     return set(session.scalars(
         select(BankMatchItem.item_key).join(BankMatch, BankMatch.id == BankMatchItem.match_id)
@@ -113,10 +115,10 @@ class ConfirmsBookedPostings(Provider):
 
     posts_entries = False
 
-    def accept(self, session, *, bank_account, match, item, amount, booking_date, actor):
+    def accept(self, session: Session, *, bank_account: BankAccount, match: BankMatch, item: OpenItem, amount: int, booking_date: date, actor: Actor):
         return []
 
-    def unconfirmed(self, session, bank_account) -> dict[str, tuple[list[tuple[int, int]], date]]:
+    def unconfirmed(self, session: Session, bank_account: BankAccount) -> dict[str, tuple[list[tuple[int, int]], date]]:
         """{document id: ([(posting id, amount), ...], booking date)}: the bank postings of
         entries whose source is this provider's document (``claims_sources``) that no line has
         confirmed yet. A document one of whose postings another provider's match confirmed

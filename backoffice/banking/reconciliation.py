@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
 
 from ..ledger.balances import account_balances
 from ..ledger.models import Posting
@@ -21,7 +22,7 @@ class StatementCheck:
     problems: list[str]
 
 
-def continuity(session, bank_account: BankAccount) -> list[StatementCheck]:
+def continuity(session: Session, bank_account: BankAccount) -> list[StatementCheck]:
     """Statements in date order, each with what is wrong: an opening balance that is not the
     previous closing balance (a statement missing, or one imported twice with other figures),
     a jump in the sequence numbers, entries that do not add up to the closing balance.
@@ -57,7 +58,7 @@ def continuity(session, bank_account: BankAccount) -> list[StatementCheck]:
     return checks
 
 
-def _overlap_agrees(session, bank_account: BankAccount, previous: BankStatement,
+def _overlap_agrees(session: Session, bank_account: BankAccount, previous: BankStatement,
                     statement: BankStatement) -> bool:
     """Whether ``statement`` starts within ``previous`` with the balance the lines give for
     the day before it starts (the previous opening plus every line booked in between)."""
@@ -97,7 +98,7 @@ class Difference:
         return sum(amount for _, amount in self.not_at_bank)
 
 
-def bank_balance(session, bank_account: BankAccount, as_of: date) -> int | None:
+def bank_balance(session: Session, bank_account: BankAccount, as_of: date) -> int | None:
     """The bank's balance at the end of ``as_of``: the first statement's opening balance plus
     every line booked since, up to that day. None before the first statement."""
     first = session.scalar(
@@ -119,12 +120,12 @@ def bank_balance(session, bank_account: BankAccount, as_of: date) -> int | None:
     return anchor + int(moved)
 
 
-def books_balance(session, bank_account: BankAccount, as_of: date) -> int:
+def books_balance(session: Session, bank_account: BankAccount, as_of: date) -> int:
     balances = account_balances(session, as_of, account_ids=[bank_account.ledger_account_id])
     return balances.get((bank_account.ledger_account_id, bank_account.currency), 0)
 
 
-def difference(session, bank_account: BankAccount, as_of: date, limit: int = 500) -> Difference:
+def difference(session: Session, bank_account: BankAccount, as_of: date, limit: int = 500) -> Difference:
     """Balances per bank and per books at the end of ``as_of``, and why they differ.
 
     Seen from that day: a bank line counts as *not in the books* when it is open, or when what
@@ -183,7 +184,7 @@ def difference(session, bank_account: BankAccount, as_of: date, limit: int = 500
 # --- the queue ---------------------------------------------------------------------------------
 
 
-def open_lines_page(session, bank_account: BankAccount, *, page: int = 1, per_page: int = 25):
+def open_lines_page(session: Session, bank_account: BankAccount, *, page: int = 1, per_page: int = 25):
     """Open lines newest first, one page, and how many there are in all."""
     conditions = [BankLine.bank_account_id == bank_account.id, BankLine.status == "open"]
     total = session.scalar(select(func.count()).select_from(BankLine).where(*conditions))
@@ -194,7 +195,7 @@ def open_lines_page(session, bank_account: BankAccount, *, page: int = 1, per_pa
     return lines, total
 
 
-def to_review(session, bank_account: BankAccount, limit: int = 200) -> list[BankMatch]:
+def to_review(session: Session, bank_account: BankAccount, limit: int = 200) -> list[BankMatch]:
     """Matches made without the treasurer (auto-accepted, by rules) not yet looked at."""
     return list(session.scalars(
         select(BankMatch).where(BankMatch.bank_account_id == bank_account.id,

@@ -11,12 +11,15 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from sqlalchemy import JSON, func, select, text
+from sqlalchemy.orm import Session
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.money import Money, check_currency
@@ -49,6 +52,12 @@ from .models import (
 )
 from .parsers import CsvMapping, ParsedLine
 
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+
+    from ..ledger.services import Line
+    from .parsers import ParsedStatement
+
 # --- bank accounts -----------------------------------------------------------------------------
 
 
@@ -76,8 +85,8 @@ def _check_ledger_account(account: Account) -> Account:
     return account
 
 
-def create_bank_account(session, *, name: str, iban: str, currency: str, ledger_account: Account,
-                        actor, bic: str = "", auto_accept: bool = False) -> BankAccount:
+def create_bank_account(session: Session, *, name: str, iban: str, currency: str, ledger_account: Account,
+                        actor: Actor, bic: str = "", auto_accept: bool = False) -> BankAccount:
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise ValidationError("Give the account a name of up to 200 characters.", field="name")
@@ -107,7 +116,7 @@ def create_bank_account(session, *, name: str, iban: str, currency: str, ledger_
     return account
 
 
-def update_bank_account(session, account: BankAccount, *, actor, name: str, bic: str,
+def update_bank_account(session: Session, account: BankAccount, *, actor: Actor, name: str, bic: str,
                         auto_accept: bool, active: bool = True) -> BankAccount:
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -124,7 +133,7 @@ def update_bank_account(session, account: BankAccount, *, actor, name: str, bic:
     return account
 
 
-def bank_account_by_iban(session, iban: str, currency: str | None = None) -> BankAccount:
+def bank_account_by_iban(session: Session, iban: str, currency: str | None = None) -> BankAccount:
     """The bank account of this IBAN (in ``currency``; without it, the IBAN's first account:
     an import routes each statement to the account of its own currency anyway)."""
     statement = select(BankAccount).where(BankAccount.iban == normalise_iban(iban))
@@ -137,14 +146,14 @@ def bank_account_by_iban(session, iban: str, currency: str | None = None) -> Ban
     return account
 
 
-def currency_accounts(session, bank_account: BankAccount) -> dict[str, BankAccount]:
+def currency_accounts(session: Session, bank_account: BankAccount) -> dict[str, BankAccount]:
     """{currency: bank account} of the account's IBAN (one per currency it holds)."""
     return {account.currency: account for account in session.scalars(
         select(BankAccount).where(BankAccount.iban == bank_account.iban)
         .order_by(BankAccount.id))}
 
 
-def save_csv_mapping(session, account: BankAccount, mapping: CsvMapping, *, actor) -> None:
+def save_csv_mapping(session: Session, account: BankAccount, mapping: CsvMapping, *, actor: Actor) -> None:
     if not mapping.date or not (mapping.amount or (mapping.debit and mapping.credit)):
         raise ValidationError("Choose the date column and the amount column (or the debit and "
                               "credit columns).", field="amount")
@@ -159,7 +168,7 @@ def save_csv_mapping(session, account: BankAccount, mapping: CsvMapping, *, acto
 # --- import ------------------------------------------------------------------------------------
 
 
-def _digest(*parts) -> str:
+def _digest(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
 
 
@@ -242,7 +251,7 @@ def already_imported_text(result: ImportResult) -> str:
             f"known. Nothing was added.")
 
 
-def route_statements(session, bank_account: BankAccount, statements):
+def route_statements(session: Session, bank_account: BankAccount, statements: Sequence[ParsedStatement]):
     """{bank account: its statements} and the account identifications of other accounts.
 
     A statement belongs to the IBAN of ``bank_account`` (or its German ``BLZ/Kontonummer``); it
@@ -272,7 +281,7 @@ def route_statements(session, bank_account: BankAccount, statements):
     return [(by_id[account_id], routed[account_id]) for account_id in order], skipped
 
 
-def import_statement(session, bank_account: BankAccount, *, filename: str, data: bytes, actor,
+def import_statement(session: Session, bank_account: BankAccount, *, filename: str, data: bytes, actor: Actor,
                      format: str | None = None,
                      progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Parse the whole file, then write its new lines, apply rules and (when the account says
@@ -339,7 +348,7 @@ def import_statement(session, bank_account: BankAccount, *, filename: str, data:
     return ImportResult(stored, skipped, rule_matches)
 
 
-def _extend_reconcile_from(bank_account: BankAccount, statements) -> None:
+def _extend_reconcile_from(bank_account: BankAccount, statements: Sequence[ParsedStatement]) -> None:
     starts = [s.start_date for s in statements if s.start_date]
     if starts and (bank_account.reconcile_from is None or min(starts) < bank_account.reconcile_from):
         bank_account.reconcile_from = min(starts)
@@ -350,7 +359,7 @@ _LINE_COLUMNS = ("id", "bank_account_id", "booking_date", "amount", "currency",
                  "transaction_code", "status")
 
 
-def _line_rows(session, ids: list[int]) -> list:
+def _line_rows(session: Session, ids: list[int]) -> list:
     """New lines as light rows (what rules and the matcher read), oldest first; an import of
     thousands of lines does not need thousands of ORM objects."""
     table = BankLine.__table__
@@ -362,7 +371,7 @@ def _line_rows(session, ids: list[int]) -> list:
     return rows
 
 
-def _existing_keys(session, bank_account_id: int, keys: list[str]) -> set[str]:
+def _existing_keys(session: Session, bank_account_id: int, keys: list[str]) -> set[str]:
     found = set()
     for start in range(0, len(keys), 1000):
         found.update(session.scalars(select(BankLine.dedup_key).where(
@@ -371,7 +380,7 @@ def _existing_keys(session, bank_account_id: int, keys: list[str]) -> set[str]:
     return found
 
 
-def _write_lines(session, bank_account, record, statements, tick) -> tuple[list[int], int]:
+def _write_lines(session: Session, bank_account: BankAccount, record: BankImport, statements: Sequence[ParsedStatement], tick: Callable[[int], None]) -> tuple[list[int], int]:
     """Write the statements' lines that are not known yet; returns (new line ids, number of
     statements stored). A statement is stored once (its fingerprint); one whose lines are all
     known already (the same days cut differently, a file that overlaps an earlier one) is not
@@ -419,7 +428,7 @@ def _write_lines(session, bank_account, record, statements, tick) -> tuple[list[
     return new_ids, stored_count
 
 
-def _insert_many(session, table, rows: list[dict]) -> None:
+def _insert_many(session: Session, table: Table, rows: list[dict]) -> None:
     """Bulk insert below the ORM: COPY on PostgreSQL (psycopg's executemany sends a statement
     per row), the driver's executemany on SQLite (SQLAlchemy's per-row parameter processing
     would double the time of a 10,000-line import). Values are converted here the way the
@@ -431,7 +440,7 @@ def _insert_many(session, table, rows: list[dict]) -> None:
     json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
     quoted = ", ".join(f'"{name}"' for name in columns)
 
-    def value(name, item):
+    def value(name: str, item: object):
         if item is None:
             return None
         if name in json_columns:
@@ -457,7 +466,7 @@ def _insert_many(session, table, rows: list[dict]) -> None:
                                    [tuple(row) for row in values])
 
 
-def _reserve_ids(session, table, count: int) -> list[int]:
+def _reserve_ids(session: Session, table: Table, count: int) -> list[int]:
     """Primary keys for ``count`` rows about to be inserted in bulk (RETURNING in parameter
     order makes SQLAlchemy insert SQLite rows one at a time). PostgreSQL: from the table's
     sequence. SQLite: after the current maximum; safe because this transaction has already
@@ -470,7 +479,7 @@ def _reserve_ids(session, table, count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def _line_row(bank_account, statement_id: int, key: str, line: ParsedLine) -> dict:
+def _line_row(bank_account: BankAccount, statement_id: int, key: str, line: ParsedLine) -> dict:
     return {
         "bank_account_id": bank_account.id, "statement_id": statement_id,
         "booking_date": line.booking_date, "value_date": line.value_date, "amount": line.amount,
@@ -488,7 +497,7 @@ def _line_row(bank_account, statement_id: int, key: str, line: ParsedLine) -> di
 # --- matching ----------------------------------------------------------------------------------
 
 
-def allocations(session, bank_account: BankAccount) -> dict[tuple[str, str], int]:
+def allocations(session: Session, bank_account: BankAccount) -> dict[tuple[str, str], int]:
     """{(provider, key): amount} allocated by active matches of this account."""
     rows = session.execute(
         select(BankMatchItem.provider, BankMatchItem.item_key, func.sum(BankMatchItem.amount))
@@ -498,7 +507,7 @@ def allocations(session, bank_account: BankAccount) -> dict[tuple[str, str], int
     return {(p, k): int(total) for p, k, total in rows}
 
 
-def open_items(session, bank_account: BankAccount) -> ItemIndex:
+def open_items(session: Session, bank_account: BankAccount) -> ItemIndex:
     items: list[OpenItem] = []
     for each in providers():
         items.extend(each.open_items(session, bank_account))
@@ -512,14 +521,14 @@ def facts(line: BankLine) -> LineFacts:
                      counterparty_iban=line.counterparty_iban)
 
 
-def suggestions_for(session, bank_account: BankAccount, lines: Sequence[BankLine],
+def suggestions_for(session: Session, bank_account: BankAccount, lines: Sequence[BankLine],
                     index: ItemIndex | None = None, limit: int = 3) -> dict[int, list[Suggestion]]:
     index = index or open_items(session, bank_account)
     return {line.id: rank(facts(line), index, limit) for line in lines}
 
 
-def accept(session, bank_account: BankAccount, *, lines: Sequence[BankLine],
-           items: Sequence[tuple[str, str]], actor, how: str = "manual", reason: str = "",
+def accept(session: Session, bank_account: BankAccount, *, lines: Sequence[BankLine],
+           items: Sequence[tuple[str, str]], actor: Actor, how: str = "manual", reason: str = "",
            index: ItemIndex | None = None, difference: Difference | None = None) -> BankMatch:
     """Match the lines to the items: the lines' total is allocated over the items in order.
 
@@ -630,7 +639,7 @@ class _Plan:
     override_reason: str | None = None
 
 
-def _plan(session, bank_account, index, chosen, total: int, currency: str,
+def _plan(session: Session, bank_account: BankAccount, index: ItemIndex, chosen: list[tuple[tuple[str, str], int]], total: int, currency: str,
           difference: Difference | None) -> _Plan:
     """Check what the lines and items allow, before anything is written."""
     open_total = sum(open_amount for _, open_amount in chosen)
@@ -679,7 +688,7 @@ def _plan(session, bank_account, index, chosen, total: int, currency: str,
     return plan
 
 
-def _difference_account(session, bank_account, difference: Difference, *, required: bool):
+def _difference_account(session: Session, bank_account: BankAccount, difference: Difference, *, required: bool):
     account, fund = difference.account, difference.fund
     if account is None:
         if required:
@@ -695,7 +704,7 @@ def _difference_account(session, bank_account, difference: Difference, *, requir
     return account, fund
 
 
-def _difference_lines(session, plan: _Plan, chosen, index, item_funds, currency, actor):
+def _difference_lines(session: Session, plan: _Plan, chosen: list[tuple[tuple[str, str], int]], index: ItemIndex, item_funds: dict[tuple[str, str], Fund], currency: str, actor: Actor):
     """The counter lines of a rest (credit or account) or of a write-off made at once."""
     if plan.how is How.CREDIT and plan.rest:
         return invoices.credit_lines(session, plan.credit_invoice, Money(plan.rest, currency))
@@ -715,7 +724,7 @@ def _difference_lines(session, plan: _Plan, chosen, index, item_funds, currency,
     return result
 
 
-def _check_fund(session, fund: Fund, account: Account, debit: Money, actor, override_reason,
+def _check_fund(session: Session, fund: Fund, account: Account, debit: Money, actor: Actor, override_reason: str | None,
                 what: str) -> None:
     """An expense debited to a fund (a write-off, bank charges) may not take it below zero
     unless somebody allowed to says why."""
@@ -724,7 +733,7 @@ def _check_fund(session, fund: Fund, account: Account, debit: Money, actor, over
                        override_reason=override_reason)
 
 
-def _lock(session, bank_account: BankAccount) -> None:
+def _lock(session: Session, bank_account: BankAccount) -> None:
     """Matches on one bank account are made one at a time: writing the account's row takes its
     row lock on PostgreSQL and the write lock on SQLite, until the commit. Whatever is read
     afterwards (lines still open, what items still owe) is what the previous match left, so two
@@ -741,7 +750,7 @@ def _item_rows(item: OpenItem, amount: int) -> list[tuple[int | None, int]]:
     return split_over_postings(amount, item.postings) if item.postings else [(None, amount)]
 
 
-def _link_lines(session, match: BankMatch, lines: Sequence[BankLine]) -> None:
+def _link_lines(session: Session, match: BankMatch, lines: Sequence[BankLine]) -> None:
     """Claim the lines for the match. The UPDATE only takes a line that is still open, so of two
     treasurers matching the same line at the same moment one gets a Conflict (and rolls back)."""
     table = BankLine.__table__
@@ -757,8 +766,8 @@ def _link_lines(session, match: BankMatch, lines: Sequence[BankLine]) -> None:
     session.flush()
 
 
-def _post_for_match(session, bank_account, match, lines, counter_lines, booking_date,
-                    description, actor):
+def _post_for_match(session: Session, bank_account: BankAccount, match: BankMatch, lines: Sequence[BankLine], counter_lines: list[Line], booking_date: date,
+                    description: str, actor: Actor):
     """One entry: the bank side per fund of the counter lines, and the counter lines."""
     bank = session.get(Account, bank_account.ledger_account_id)
     per_fund: dict[int, int] = defaultdict(int)
@@ -778,7 +787,7 @@ def _post_for_match(session, bank_account, match, lines, counter_lines, booking_
     return entry
 
 
-def book_line(session, line: BankLine, *, account: Account, fund: Fund, description: str, actor,
+def book_line(session: Session, line: BankLine, *, account: Account, fund: Fund, description: str, actor: Actor,
               rule: BankRule | None = None, remember: bool = False) -> BankMatch:
     """Post an entry for the line (bank fees, interest, a cash deposit) and match it.
 
@@ -822,7 +831,7 @@ def book_line(session, line: BankLine, *, account: Account, fund: Fund, descript
     return match
 
 
-def undo_match(session, match: BankMatch, *, actor, reason: str = "") -> BankMatch:
+def undo_match(session: Session, match: BankMatch, *, actor: Actor, reason: str = "") -> BankMatch:
     """Reverse what the match posted, give the items back, reopen the lines. Nothing deleted."""
     if match.undone_at is not None:
         raise Conflict("This match was already undone.")
@@ -855,7 +864,7 @@ def undo_match(session, match: BankMatch, *, actor, reason: str = "") -> BankMat
     return match
 
 
-def mark_reviewed(session, match: BankMatch, *, actor) -> BankMatch:
+def mark_reviewed(session: Session, match: BankMatch, *, actor: Actor) -> BankMatch:
     if match.reviewed_at is None:
         match.reviewed_at = utcnow()
         session.flush()
@@ -864,7 +873,7 @@ def mark_reviewed(session, match: BankMatch, *, actor) -> BankMatch:
     return match
 
 
-def auto_accept(session, bank_account: BankAccount, lines: Sequence[BankLine], *, actor,
+def auto_accept(session: Session, bank_account: BankAccount, lines: Sequence[BankLine], *, actor: Actor,
                 index: ItemIndex | None = None) -> int:
     """Accept, for each line, a confident suggestion (exact reference and exact amount) when it
     is the only confident one. Everything accepted waits in the review list.
@@ -894,11 +903,11 @@ def auto_accept(session, bank_account: BankAccount, lines: Sequence[BankLine], *
     return matched
 
 
-def _orm(session, line) -> BankLine:
+def _orm(session: Session, line: BankLine | LineFacts) -> BankLine:
     return line if isinstance(line, BankLine) else session.get(BankLine, line.id)
 
 
-def bulk_matches(session, bank_account, pairs, *, actor, how: str = "auto") -> int:
+def bulk_matches(session: Session, bank_account: BankAccount, pairs: Sequence[tuple[BankLine | LineFacts, Suggestion]], *, actor: Actor, how: str = "auto") -> int:
     """Write matches of single lines to items of a provider that posts nothing (booked
     postings) with a handful of statements; ``pairs`` are (line, suggestion). Automatic matches
     wait for review, others (``how="manual"``) count as looked at."""
@@ -936,7 +945,7 @@ def bulk_matches(session, bank_account, pairs, *, actor, how: str = "auto") -> i
 # --- rules -------------------------------------------------------------------------------------
 
 
-def create_rule(session, *, name: str, account: Account, fund: Fund, actor,
+def create_rule(session: Session, *, name: str, account: Account, fund: Fund, actor: Actor,
                 counterparty_contains: str = "", text_contains: str = "", direction: str = "any",
                 bank_account: BankAccount | None = None) -> BankRule:
     name = (name or "").strip()
@@ -966,7 +975,7 @@ def create_rule(session, *, name: str, account: Account, fund: Fund, actor,
     return rule
 
 
-def set_rule_active(session, rule: BankRule, active: bool, *, actor) -> BankRule:
+def set_rule_active(session: Session, rule: BankRule, active: bool, *, actor: Actor) -> BankRule:
     if rule.active != active:
         rule.active = active
         session.flush()
@@ -987,7 +996,7 @@ def rule_applies(rule: BankRule, line: BankLine) -> bool:
     return not rule.text_contains or rule.text_contains.lower() in text
 
 
-def apply_rules(session, bank_account: BankAccount, lines: Sequence[BankLine], *, actor,
+def apply_rules(session: Session, bank_account: BankAccount, lines: Sequence[BankLine], *, actor: Actor,
                 rules: Sequence[BankRule] | None = None) -> list[BankMatch]:
     """Book every open line that an active rule fits (the first rule by id wins)."""
     if rules is None:

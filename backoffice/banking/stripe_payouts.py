@@ -12,12 +12,17 @@ id and the amount are what the match rests on.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..payments.models import StripePayout
 from .matching import OpenItem, register
 from .providers import ConfirmsBookedPostings
+
+if TYPE_CHECKING:
+    from .models import BankAccount
 
 SOURCE = "stripe_payout"
 
@@ -27,7 +32,7 @@ class StripePayouts(ConfirmsBookedPostings):
     label = "Stripe payouts"
     claims_sources = (SOURCE,)
 
-    def open_items(self, session, bank_account) -> Iterable[OpenItem]:
+    def open_items(self, session: Session, bank_account: BankAccount) -> Iterable[OpenItem]:
         documents = self.unconfirmed(session, bank_account)
         arrival = {}
         ids = list(documents)

@@ -1,17 +1,27 @@
 """Bank reconciliation on the start page (see ``core.tasks``)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..core.permissions import Permission
 from ..core.tasks import TaskKind, register
 from .models import BankLine, BankMatch, BankWriteOff
 
+if TYPE_CHECKING:
+    from datetime import date
 
-def _open_lines(session, user, today) -> int:
+    from ..core.actors import Actor
+
+
+def _open_lines(session: Session, user: Actor, today: date) -> int:
     return session.scalar(select(func.count()).select_from(BankLine).where(
         BankLine.status == "open"))
 
 
-def _to_review(session, user, today) -> int:
+def _to_review(session: Session, user: Actor, today: date) -> int:
     return session.scalar(select(func.count()).select_from(BankMatch).where(
         BankMatch.how.in_(("auto", "rule")), BankMatch.undone_at.is_(None),
         BankMatch.reviewed_at.is_(None)))
@@ -23,7 +33,7 @@ register(TaskKind("Automatic bank matches to review", Permission.BANK_RECONCILE,
                   "banking.index"))
 
 
-def _write_offs(session, user, today) -> int:
+def _write_offs(session: Session, user: Actor, today: date) -> int:
     return session.scalar(select(func.count()).select_from(BankWriteOff).where(
         BankWriteOff.status == "pending", BankWriteOff.requested_by_id != user.id))
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from flask import (
     Blueprint,
@@ -41,12 +42,18 @@ from .models import (
 from .parsers import FORMATS, CsvMapping, StatementFormatError, detect
 from .parsers import csv as csv_parser
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any
+
+    from .matching import ItemIndex, OpenItem
+
 bp = Blueprint("banking", __name__, url_prefix="/bank")
 
 PER_PAGE = 25
 
 
-def _get(model, object_id):
+def _get(model: type[Any], object_id: int):
     return db.session.get(model, object_id) or abort(404)
 
 
@@ -270,7 +277,7 @@ def csv_mapping(account_id: int):
 
 # --- reconciliation ------------------------------------------------------------------------------
 
-def _book_form(line: BankLine, accounts, funds, roles) -> BookLineForm:
+def _book_form(line: BankLine, accounts: Sequence[Account], funds: Sequence[Fund], roles: dict[str, int]) -> BookLineForm:
     form = BookLineForm()
     form.set_choices(accounts, funds)
     if not form.is_submitted():
@@ -284,14 +291,14 @@ def _book_defaults(form: BookLineForm, line: BankLine, roles: dict) -> None:
     form.description.data = " ".join(filter(None, [line.counterparty_name, line.remittance]))[:200]
 
 
-def _options(items, selected_id) -> Markup:
+def _options(items: Iterable[Any], selected_id: int | None) -> Markup:
     """<option>s rendered once per page (WTForms would render them again for every line)."""
     return Markup("".join(
         f'<option value="{item.id}"{" selected" if item.id == selected_id else ""}>'
         f"{escape(item.label)}</option>" for item in items))
 
 
-def _row_context(account: BankAccount, lines, index=None):
+def _row_context(account: BankAccount, lines: Sequence[BankLine], index: ItemIndex | None = None):
     accounts, funds = _postable_accounts(), _funds()
     roles = {a.role: a.id for a in accounts if a.role}
     general = next((f.id for f in funds if f.kind is FundKind.GENERAL), None)
@@ -526,7 +533,7 @@ def line(line_id: int):
                            limit=differences.small_difference_limit(line.currency))
 
 
-def _plain(item, open_amount):
+def _plain(item: OpenItem, open_amount: int):
     return Suggestion(item, 0, ["found by search"], allocate=open_amount)
 
 

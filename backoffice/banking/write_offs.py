@@ -12,10 +12,13 @@ conditional UPDATE from ``pending``, so two approvers at once cannot post it twi
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import Conflict, PermissionDenied, ValidationError
 from ..core.money import Money
@@ -26,11 +29,14 @@ from ..ledger.models import AccountType
 from .matching import OpenItem, provider
 from .models import BankAccount, BankMatch, BankWriteOff
 
+if TYPE_CHECKING:
+    from ..ledger.models import Account, Fund
+
 PENDING, APPROVED, REJECTED, CANCELLED = "pending", "approved", "rejected", "cancelled"
 
 
-def request(session, *, match: BankMatch, item: OpenItem, amount: int, account, fund,
-            actor) -> BankWriteOff:
+def request(session: Session, *, match: BankMatch, item: OpenItem, amount: int, account: Account, fund: Fund,
+            actor: Actor) -> BankWriteOff:
     write_off = BankWriteOff(bank_match_id=match.id, provider=item.provider, item_key=item.key,
                              label=item.label[:300], amount=amount, currency=item.currency,
                              account_id=account.id, fund_id=fund.id,
@@ -46,12 +52,12 @@ def request(session, *, match: BankMatch, item: OpenItem, amount: int, account, 
     return write_off
 
 
-def pending(session) -> list[BankWriteOff]:
+def pending(session: Session) -> list[BankWriteOff]:
     return list(session.scalars(select(BankWriteOff).where(BankWriteOff.status == PENDING)
                                 .order_by(BankWriteOff.id)))
 
 
-def _decide(session, write_off: BankWriteOff, status: str, actor) -> None:
+def _decide(session: Session, write_off: BankWriteOff, status: str, actor: Actor) -> None:
     """Take the write-off out of ``pending`` (one decision wins; the other gets a Conflict)."""
     if not actor.can(Permission.EXPENSES_APPROVE):
         raise PermissionDenied("Only a treasurer who approves money out decides write-offs.")
@@ -66,7 +72,7 @@ def _decide(session, write_off: BankWriteOff, status: str, actor) -> None:
     session.expire(write_off)
 
 
-def approve(session, write_off: BankWriteOff, *, actor,
+def approve(session: Session, write_off: BankWriteOff, *, actor: Actor,
             override_reason: str | None = None) -> BankWriteOff:
     _decide(session, write_off, APPROVED, actor)
     match = session.get(BankMatch, write_off.bank_match_id)
@@ -100,14 +106,14 @@ def approve(session, write_off: BankWriteOff, *, actor,
     return write_off
 
 
-def reject(session, write_off: BankWriteOff, *, actor) -> BankWriteOff:
+def reject(session: Session, write_off: BankWriteOff, *, actor: Actor) -> BankWriteOff:
     _decide(session, write_off, REJECTED, actor)
     audit.record(session, actor, "bank.write_off_rejected", "bank_write_off", write_off.id,
                  summary=f"write-off for {write_off.label} rejected: it stays open"[:500])
     return write_off
 
 
-def cancel_for_match(session, match: BankMatch, *, actor) -> None:
+def cancel_for_match(session: Session, match: BankMatch, *, actor: Actor) -> None:
     """The match is being undone: its pending write-offs go with it; an approved one keeps the
     match (undo would leave the write-off without the payment it completed)."""
     for write_off in session.scalars(select(BankWriteOff).where(
