@@ -9,29 +9,37 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.errors import ValidationError
 from ..core.money import Money, split_percent
 from ..ledger.models import Fund, FundKind
 from ..ledger.services import Line, account_by_role, general_fund
 from .models import FeePolicy, IncomeKind
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ..ledger.models import Account
+
 ADMIN_FEE_EXPENSE_ROLE = "admin_fee_expense"
 ADMIN_FEE_INCOME_ROLE = "admin_fee_income"
 
 
-def policy_on(session, fund_id: int, day: date) -> FeePolicy | None:
+def policy_on(session: Session, fund_id: int, day: date) -> FeePolicy | None:
     """The policy in force for the fund on that day (the latest one that started by then)."""
     return session.scalar(
         select(FeePolicy).where(FeePolicy.fund_id == fund_id, FeePolicy.effective_from <= day)
         .order_by(FeePolicy.effective_from.desc()).limit(1))
 
 
-def set_policy(session, fund: Fund, *, rate_percent: Decimal, kinds, effective_from: date,
-               actor) -> FeePolicy:
+def set_policy(session: Session, fund: Fund, *, rate_percent: Decimal, kinds: Iterable[IncomeKind | str], effective_from: date,
+               actor: Actor) -> FeePolicy:
     """Add a policy starting on ``effective_from``; earlier income keeps the earlier rate."""
     if fund.kind is FundKind.GENERAL:
         raise ValidationError("The general fund pays no admin fee to itself.")
@@ -56,7 +64,7 @@ def set_policy(session, fund: Fund, *, rate_percent: Decimal, kinds, effective_f
     return policy
 
 
-def fee_for(session, fund: Fund, kind: IncomeKind, amount: Money, day: date) -> Money:
+def fee_for(session: Session, fund: Fund, kind: IncomeKind, amount: Money, day: date) -> Money:
     """The admin fee due on this income (zero where no policy applies)."""
     if fund.kind is FundKind.GENERAL:
         return Money.zero(amount.currency)
@@ -67,8 +75,8 @@ def fee_for(session, fund: Fund, kind: IncomeKind, amount: Money, day: date) -> 
     return Money(fee, amount.currency)
 
 
-def income_lines(session, *, fund: Fund, kind: IncomeKind, amount: Money, day: date,
-                 debit_account, income_account, memo: str | None = None) -> list[Line]:
+def income_lines(session: Session, *, fund: Fund, kind: IncomeKind, amount: Money, day: date,
+                 debit_account: Account, income_account: Account, memo: str | None = None) -> list[Line]:
     """Lines booking ``amount`` of income into ``fund`` (debit ``debit_account``, e.g. bank or
     receivables), plus the fund's admin fee moving to the general fund, if one applies.
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.errors import NotFound, ValidationError
 from ..core.money import Money
 from ..core.permissions import Permission, group_scope
@@ -25,7 +27,7 @@ class Overspend(ValidationError):
     """The expense would take the fund below zero and nobody (allowed to) overrode that."""
 
 
-def ensure_fund_visible(session, user, fund: Fund | None) -> Fund:
+def ensure_fund_visible(session: Session, user: Actor, fund: Fund | None) -> Fund:
     """The fund if the user may read its statements: ledger readers every fund, organisers the
     funds of their groups. ``NotFound`` otherwise (no hint that it exists)."""
     if fund is None:
@@ -38,7 +40,7 @@ def ensure_fund_visible(session, user, fund: Fund | None) -> Fund:
     return fund
 
 
-def check_spending(session, fund: Fund, amount: Money, *, actor, what: str,
+def check_spending(session: Session, fund: Fund, amount: Money, *, actor: Actor, what: str,
                    override_reason: str | None = None) -> str | None:
     """Allow spending ``amount`` from ``fund``, or raise ``Overspend``.
 
@@ -66,7 +68,7 @@ def check_spending(session, fund: Fund, amount: Money, *, actor, what: str,
     return reason
 
 
-def current_policies(session, day: date) -> dict[int, FeePolicy]:
+def current_policies(session: Session, day: date) -> dict[int, FeePolicy]:
     """{fund id: the fee policy in force on ``day``} for every fund that has one (one query)."""
     policies: dict[int, FeePolicy] = {}
     for policy in session.scalars(select(FeePolicy).where(FeePolicy.effective_from <= day)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..core.exports import csv_writer
 from ..core.money import Money
@@ -57,7 +58,7 @@ class Statement(FundStatement):
         return rows
 
 
-def statements(session, fund: Fund, start: date, end: date) -> list[Statement]:
+def statements(session: Session, fund: Fund, start: date, end: date) -> list[Statement]:
     """One statement per currency the fund has seen up to ``end``."""
     return [Statement.of(base) for base in fund_statements(session, fund, start, end)]
 
@@ -85,7 +86,7 @@ class Movement:
     amount: Money  # the effect on the fund: income positive, expenses and fees negative
 
 
-def recent_movements(session, fund: Fund, limit: int = 10) -> list[Movement]:
+def recent_movements(session: Session, fund: Fund, limit: int = 10) -> list[Movement]:
     """The latest income, expenses and transfers of a fund (not the bank side of them), one row
     per entry and account."""
     resources = select(Account.id).where(Account.type.in_([AccountType.ASSET,

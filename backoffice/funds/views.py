@@ -67,7 +67,7 @@ def fund(fund_id: int):
     return _fund_page(fund, form, start, end, FeePolicyForm())
 
 
-def _fund_page(fund, form, start, end, fee_form, status=200):
+def _fund_page(fund: Fund, form: RangeForm, start: date, end: date, fee_form: FeePolicyForm, status: int = 200):
     group = group_of_fund(db.session, fund.id)
     policies = db.session.scalars(select(FeePolicy).where(FeePolicy.fund_id == fund.id)
                                   .order_by(FeePolicy.effective_from.desc())).all()
