@@ -1,12 +1,22 @@
 """Member groups on the start page (see ``core.tasks``)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..core.permissions import Permission
 from ..core.tasks import TaskKind, register
 from .models import GroupStatus, MemberGroup
 
+if TYPE_CHECKING:
+    from datetime import date
 
-def _applying(session, user, today) -> int:
+    from ..core.actors import Actor
+
+
+def _applying(session: Session, user: Actor, today: date) -> int:
     return session.scalar(select(func.count()).select_from(MemberGroup).where(
         MemberGroup.status == GroupStatus.APPLICANT))
 

@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from ..core.actors import Actor
 from ..core.money import Money
 from . import services
 from .models import Invoice, PaymentKind
 from .services import DraftData, LineData, SponsorData
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .models import Sponsor, SponsorshipPackage
 
 SPONSORS = [
     SponsorData(name="Rheinwerk Software GmbH", street="Rheinallee 12", postcode="55116",
@@ -34,7 +42,7 @@ PACKAGES = [  # event, name, net euros, what is included
 EXEMPT_TALK = "Steuerfrei nach § 4 Nr. 22 a UStG (Vorträge wissenschaftlicher Art)"
 
 
-def seed_invoicing(session, *, actor, groups: dict, today: date) -> int:
+def seed_invoicing(session: Session, *, actor: Actor, groups: dict, today: date) -> int:
     """Sponsors, packages and invoices in every state; returns the number of invoices."""
     sponsors = [services.create_sponsor(session, data, actor=actor) for data in SPONSORS]
     conference = groups.get("PYCON")
@@ -47,7 +55,7 @@ def seed_invoicing(session, *, actor, groups: dict, today: date) -> int:
                           price=Money(80000, "EUR"), tax_treatment="exempt",
                           exempt_reason=EXEMPT_TALK)
 
-    def invoice(sponsor, package, days_ago, *, issue=True, extra=()):
+    def invoice(sponsor: Sponsor, package: SponsorshipPackage, days_ago: int, *, issue: bool = True, extra: Iterable[LineData] = ()):
         lines = [LineData(description=f"{package.label}\n{package.description}",
                           quantity_milli=1000, unit_price=package.price, package_id=package.id)]
         lines += list(extra)
@@ -58,7 +66,7 @@ def seed_invoicing(session, *, actor, groups: dict, today: date) -> int:
             services.issue(session, draft, actor=actor, issue_date=today - timedelta(days=days_ago))
         return draft
 
-    def pay(inv, amount, reference, days_ago, method="bank"):
+    def pay(inv: Invoice, amount: int, reference: str, days_ago: int, method: str = "bank"):
         services.record_payment(session, inv, amount=Money(amount, "EUR"), reference=reference,
                                 received_on=today - timedelta(days=days_ago), method=method,
                                 debit_role="bank" if method == "bank" else "stripe_balance",

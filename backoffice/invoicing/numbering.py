@@ -18,6 +18,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from .models import InvoiceNumberCounter
 from .settings import number_prefix
@@ -32,7 +33,7 @@ def format_number(series: str, sequence: int) -> str:
     return f"{series}-{sequence:05d}"
 
 
-def next_number(session, series: str) -> int:
+def next_number(session: Session, series: str) -> int:
     """The number ``take_number`` would give now. Only a guess: another issuer may take it first
     (``services.issue_now`` renders a PDF for it and checks when it takes the number)."""
     last = session.scalar(select(InvoiceNumberCounter.last_number)
@@ -40,7 +41,7 @@ def next_number(session, series: str) -> int:
     return (last or 0) + 1
 
 
-def take_number(session, series: str) -> int:
+def take_number(session: Session, series: str) -> int:
     """The next number of ``series``; call inside the transaction that uses it."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(insert(InvoiceNumberCounter).values(series=series, last_number=0)

@@ -7,9 +7,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 from stdnum import iso11649
 
 from .models import (
@@ -20,6 +21,9 @@ from .models import (
     InvoiceStatus,
     PaymentKind,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
 
 
 class Status(StrEnum):
@@ -134,7 +138,7 @@ def paid_subquery():
             .group_by(InvoicePayment.invoice_id).subquery("paid"))
 
 
-def settled_column(statement):
+def settled_column(statement: Select):
     """``statement`` (selecting from invoices) joined to what each invoice received and what
     credit notes took off it, and the column of both together: an invoice is paid when it
     reaches ``gross_total``. (statement, column)"""
@@ -175,7 +179,7 @@ class OpenInvoice:
         return self.invoice.gross_total - self.paid
 
 
-def open_invoices(session, *, currency: str | None = None, due_before: date | None = None,
+def open_invoices(session: Session, *, currency: str | None = None, due_before: date | None = None,
                   sponsor_id: int | None = None) -> list[OpenInvoice]:
     """Issued, not cancelled invoices with money still owed, oldest due first.
 
@@ -196,7 +200,7 @@ def open_invoices(session, *, currency: str | None = None, due_before: date | No
     return [OpenInvoice(invoice, int(paid)) for invoice, paid in session.execute(statement)]
 
 
-def open_invoice_rows(session, *, currency: str):
+def open_invoice_rows(session: Session, *, currency: str):
     """``open_invoices`` as light rows, for matching thousands of them against bank lines in one
     query: (id, number, payment_reference, issue_date, due_date, outstanding, buyer_name,
     sponsor_id)."""
@@ -216,7 +220,7 @@ _RF = re.compile(r"RF\d{2}[0-9A-Z]{1,21}", re.IGNORECASE)
 _NUMBER = re.compile(r"[A-Z]*\d{4}-\d{5}", re.IGNORECASE)
 
 
-def find_by_reference(session, text: str) -> Invoice | None:
+def find_by_reference(session: Session, text: str) -> Invoice | None:
     """The issued invoice a payment's remittance text names: by its RF creditor reference or
     its number (spaces inside an RF reference are allowed, as banks print them in groups)."""
     compact = re.sub(r"\s+", "", text or "").upper()
@@ -248,7 +252,7 @@ def aging_bucket(days: int) -> str:
     return "90+"
 
 
-def credits(session) -> list[tuple[Invoice, int]]:
+def credits(session: Session) -> list[tuple[Invoice, int]]:
     """Invoices where the association holds more than is owed (overpaid, or paid and then
     cancelled): (invoice, amount owed back). Shown so that no payment is lost."""
     statement, paid = settled_column(select(Invoice))
@@ -270,7 +274,7 @@ class InvoiceFilter:
     text: str = ""
 
 
-def list_invoices(session, filters: InvoiceFilter, today: date, *, limit: int, offset: int = 0):
+def list_invoices(session: Session, filters: InvoiceFilter, today: date, *, limit: int, offset: int = 0):
     """(rows of (invoice, paid or credited), more?) newest first; ``status`` filters on the
     derived state."""
     statement, paid_col = settled_column(select(Invoice))
@@ -318,7 +322,7 @@ class Summary:
     paid_this_year: dict[str, int]
 
 
-def summary(session, today: date) -> Summary:
+def summary(session: Session, today: date) -> Summary:
     open_total: dict[str, int] = {}
     overdue_total: dict[str, int] = {}
     items = open_invoices(session)
@@ -338,7 +342,7 @@ def summary(session, today: date) -> Summary:
                    {currency: int(amount) for currency, amount in received})
 
 
-def aging(session, today: date) -> tuple[list[tuple[OpenInvoice, str]], dict[str, dict[str, int]]]:
+def aging(session: Session, today: date) -> tuple[list[tuple[OpenInvoice, str]], dict[str, dict[str, int]]]:
     """Open invoices with their bucket, and totals per currency and bucket."""
     rows, totals = [], {}
     for item in open_invoices(session):

@@ -1,22 +1,32 @@
 """Invoices on the start page (see ``core.tasks``)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..core.permissions import Permission
 from ..core.tasks import TaskKind, register
 from . import state
 from .models import Invoice, InvoiceStatus
 
+if TYPE_CHECKING:
+    from datetime import date
 
-def _overdue(session, user, today) -> int:
+    from ..core.actors import Actor
+
+
+def _overdue(session: Session, user: Actor, today: date) -> int:
     return len(state.open_invoices(session, due_before=today))
 
 
-def _drafts(session, user, today) -> int:
+def _drafts(session: Session, user: Actor, today: date) -> int:
     return session.scalar(select(func.count()).select_from(Invoice).where(
         Invoice.status == InvoiceStatus.DRAFT))
 
 
-def _refunds(session, user, today) -> int:
+def _refunds(session: Session, user: Actor, today: date) -> int:
     return session.scalar(select(func.count()).select_from(
         state.refunds_to_decide_query().subquery()))
 
