@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import BigIntKey, UTCDateTime, utcnow
 from ..core.money import Money
+from ..core.states import StateMachine, rows
 from ..extensions import db
 from ..ledger.models import _enum
 
@@ -32,6 +33,30 @@ class ClaimStatus(StrEnum):
     @property
     def label(self) -> str:
         return self.value.capitalize()
+
+
+_C = ClaimStatus
+_CLAIM_REFUSED = {
+    "approve": "Claim {ref} is already {state}.",
+    "reject": "Claim {ref} is already {state}.",
+    "paid": "Claim {ref} is {state}, not approved.",
+    "payment_returned": "Claim {ref} is {state}, not paid.",
+    "return_undone": "Claim {ref} is {state}, not approved.",
+    "correct_iban": "Claim {ref} is {state}: its account can be corrected only while it waits "
+                    "for payment.",
+}
+#: A claim's life: decided once, then paid by a payout batch (whose bank may send it back).
+CLAIM_STATES: StateMachine[ClaimStatus] = StateMachine(rows(
+    ([_C.SUBMITTED], "approve", _C.APPROVED),
+    ([_C.SUBMITTED], "reject", _C.REJECTED),
+    ([_C.APPROVED], "paid", _C.PAID),
+    ([_C.PAID], "payment_returned", _C.APPROVED),
+    ([_C.APPROVED], "return_undone", _C.PAID),
+    ([_C.APPROVED], "correct_iban", _C.APPROVED),
+), refused=lambda claim, action: _CLAIM_REFUSED[action].format(ref=claim.ref,
+                                                               state=claim.status.value),
+    already=lambda claim, action: (f"Claim {claim.ref} is already {claim.status.value}; nothing "
+                                   "was changed." if action in ("approve", "reject") else None))
 
 
 class ExpenseClaim(db.Model):

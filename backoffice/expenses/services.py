@@ -41,7 +41,7 @@ from ..ledger.models import Account, AccountType, Fund, FundKind
 from ..ledger.services import Line, account_by_role, general_fund, post_entry
 from ..payouts import returns
 from ..payouts import services as payouts
-from .models import ClaimApproval, ClaimLine, ClaimReceipt, ClaimStatus, ExpenseClaim
+from .models import CLAIM_STATES, ClaimApproval, ClaimLine, ClaimReceipt, ClaimStatus, ExpenseClaim
 
 PAYABLES_ROLE = "payables"
 RECEIPT_KINDS = {"pdf", "jpeg", "png"}
@@ -235,16 +235,13 @@ def submit_claim(session, *, claimant: User, fund: Fund, title: str, payee_name:
     return claim
 
 
-def _lock_for_decision(session, claim: ExpenseClaim, actor: User, done: ClaimStatus) -> None:
-    """Re-read the claim under a row lock; refuse what no decision may do. A claim that is
-    ``done`` already (a double click, two treasurers) is ``AlreadyDone``."""
+def _lock_for_decision(session, claim: ExpenseClaim, actor: User, action: str) -> None:
+    """Re-read the claim under a row lock; refuse what no decision may do. A claim decided
+    already the same way (a double click, two treasurers) is ``AlreadyDone`` (``CLAIM_STATES``)."""
     session.refresh(claim, with_for_update=True)
     if not actor.can(Permission.EXPENSES_APPROVE):
         raise PermissionDenied("Only a treasurer decides expense claims.")
-    if claim.status is done:
-        raise AlreadyDone(f"Claim {claim.ref} is already {done.value}; nothing was changed.")
-    if claim.status is not ClaimStatus.SUBMITTED:
-        raise InvalidTransition(f"Claim {claim.ref} is already {claim.status.value}.")
+    CLAIM_STATES.check(claim, action)
     if claim.claimant_id == actor.id:
         raise PermissionDenied("You submitted this claim, so somebody else has to decide it.")
 
@@ -259,7 +256,7 @@ def _flush(session, claim: ExpenseClaim) -> None:
 def approve_claim(session, claim: ExpenseClaim, *, actor: User, comment: str = "",
                   override_reason: str | None = None, today: date | None = None) -> ExpenseClaim:
     """Add the actor's approval; the last approval needed posts the expense to the fund."""
-    _lock_for_decision(session, claim, actor, ClaimStatus.APPROVED)
+    _lock_for_decision(session, claim, actor, "approve")
     if any(a.approver_id == actor.id for a in claim.approvals):
         raise AlreadyDone(f"You have already approved {claim.ref}; a second treasurer has "
                               f"to approve it too.")
@@ -286,7 +283,8 @@ def approve_claim(session, claim: ExpenseClaim, *, actor: User, comment: str = "
     entry = post_entry(session, booking_date=today, lines=lines, actor=actor,
                        description=f"Expense claim {claim.ref}: {claim.title}"[:500],
                        source=("expense_claim", claim.id))
-    claim.status, claim.decided_at, claim.decided_by_id = ClaimStatus.APPROVED, entry.posted_at, actor.id
+    CLAIM_STATES.apply(claim, "approve")
+    claim.decided_at, claim.decided_by_id = entry.posted_at, actor.id
     claim.decision_comment, claim.approval_entry_id, claim.overspend_reason = comment, entry.id, reason
     _flush(session, claim)
     audit.record(session, actor, "expense_claim.approved", "expense_claim", claim.id,
@@ -304,11 +302,12 @@ def approve_claim(session, claim: ExpenseClaim, *, actor: User, comment: str = "
 
 def reject_claim(session, claim: ExpenseClaim, *, actor: User, comment: str) -> ExpenseClaim:
     """Reject with a reason the claimant reads; nothing is posted."""
-    _lock_for_decision(session, claim, actor, ClaimStatus.REJECTED)
+    _lock_for_decision(session, claim, actor, "reject")
     comment = (comment or "").strip()
     if not comment:
         raise ValidationError("Tell the claimant why the claim is rejected.", field="comment")
-    claim.status, claim.decided_by_id, claim.decision_comment = ClaimStatus.REJECTED, actor.id, comment[:2000]
+    CLAIM_STATES.apply(claim, "reject")
+    claim.decided_by_id, claim.decision_comment = actor.id, comment[:2000]
     claim.decided_at = utcnow()
     _flush(session, claim)
     audit.record(session, actor, "expense_claim.rejected", "expense_claim", claim.id,
@@ -362,17 +361,15 @@ class ClaimPayables:
         return [self._payable(claim, payables) for claim in claims]
 
     @staticmethod
-    def _claim(session, item, status: ClaimStatus) -> ExpenseClaim:
-        """The claim a payout item pays, which must be ``status``."""
+    def _claim(session, item, action: str) -> ExpenseClaim:
+        """The claim a payout item pays, moved along ``action`` (``CLAIM_STATES``)."""
         claim = session.get(ExpenseClaim, int(item.source_id))
-        if claim.status is not status:
-            raise InvalidTransition(f"Claim {claim.ref} is {claim.status.value}, not "
-                                    f"{status.value}.")
+        CLAIM_STATES.apply(claim, action)
         return claim
 
     def executed(self, session, item, batch, actor) -> None:
-        claim = self._claim(session, item, ClaimStatus.APPROVED)
-        claim.status, claim.paid_on = ClaimStatus.PAID, batch.executed_on
+        claim = self._claim(session, item, "paid")
+        claim.paid_on = batch.executed_on
         audit.record(session, actor, "expense_claim.paid", "expense_claim", claim.id,
                      summary=f"{claim.ref} paid by {batch.message_id}",
                      before={"status": ClaimStatus.APPROVED},
@@ -389,8 +386,8 @@ class ClaimPayables:
     def returned(self, session, item, batch, returned, actor) -> None:
         """The bank sent the payment back: the claim is approved (payable) again, and the
         claimant is asked to check the account and correct the IBAN on the claim's page."""
-        claim = self._claim(session, item, ClaimStatus.PAID)
-        claim.status, claim.paid_on = ClaimStatus.APPROVED, None
+        claim = self._claim(session, item, "payment_returned")
+        claim.paid_on = None
         _flush(session, claim)
         reason = returns.describe(returned.reason_code)
         audit.record(session, actor, "expense_claim.payment_returned", "expense_claim", claim.id,
@@ -407,8 +404,8 @@ class ClaimPayables:
                        f"with the next payout batch once the IBAN is right.")
 
     def return_undone(self, session, item, batch, returned, actor) -> None:
-        claim = self._claim(session, item, ClaimStatus.APPROVED)
-        claim.status, claim.paid_on = ClaimStatus.PAID, batch.executed_on
+        claim = self._claim(session, item, "return_undone")
+        claim.paid_on = batch.executed_on
         _flush(session, claim)
         audit.record(session, actor, "expense_claim.return_undone", "expense_claim", claim.id,
                      summary=f"{claim.ref}: the return of {item.end_to_end_id} was undone; paid",
@@ -422,7 +419,7 @@ def _claim_url(claim: ExpenseClaim) -> str:
 def may_correct_iban(claim: ExpenseClaim, user: User) -> bool:
     """The claimant, an organiser of the claim's group or a treasurer may correct the account
     of an approved claim that is not in a payout batch (after a return, or before payment)."""
-    return claim.status is ClaimStatus.APPROVED and (
+    return CLAIM_STATES.can(claim, "correct_iban") and (
         claim.claimant_id == user.id or user.can(Permission.EXPENSES_APPROVE)
         or (claim.group_id is not None and claim.group_id in (user.organised_group_ids or ())))
 
@@ -433,9 +430,7 @@ def correct_iban(session, claim: ExpenseClaim, *, iban: str, bic: str = "",
     claimant noticed a typo). Refused once the claim is in a payout batch."""
     session.refresh(claim, with_for_update=True)
     if not may_correct_iban(claim, actor):
-        if claim.status is not ClaimStatus.APPROVED:
-            raise InvalidTransition(f"Claim {claim.ref} is {claim.status.value}: its account "
-                                    f"can be corrected only while it waits for payment.")
+        CLAIM_STATES.check(claim, "correct_iban")
         raise PermissionDenied("Only the claimant, an organiser of the group or a treasurer "
                                "can correct the account.")
     batch = payouts.active_item_for(session, ClaimPayables.kind, claim.id)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..auth.services import normalise_email
 from ..core import audit
 from ..core.db import utcnow
-from ..core.errors import InvalidTransition, ValidationError
+from ..core.errors import ValidationError
 from ..core.iban import normalise_iban
 from ..core.mail import queue_mail
 from ..core.money import Money
@@ -94,7 +94,7 @@ def _check_rate(session, kind: str, address: str, email: str) -> None:
 
 
 def store_files(session, application: Application, uploads, purpose: str, actor,
-                 allowed=frozenset({"pdf"}), field_name: str = "attachments") -> None:
+                allowed=frozenset({"pdf"}), field_name: str = "attachments") -> None:
     already = sum(1 for a in application.attachments if a.purpose == purpose)
     if already + len(uploads) > setting("GRANTS_MAX_FILES"):
         raise ValidationError(f"Attach at most {setting('GRANTS_MAX_FILES')} files.",
@@ -248,10 +248,7 @@ def save_application(session, *, data: ApplicationInput, uploads=(), remove_file
                                   applicant_user_id=getattr(user, "id", None))
     else:
         application = locked(session, application)
-        if application.status is not S.DRAFT:
-            raise InvalidTransition(f"Application {application.reference} is already "
-                                    f"{application.status.label.lower()}; it can no longer be "
-                                    "edited.")
+        check(application, "edit")
     _apply_input(session, application, data)
     if new:
         _check_rate(session, "application", address, application.contact_email)

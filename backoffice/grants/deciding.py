@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from ..core import audit
 from ..core.db import utcnow
-from ..core.errors import InvalidTransition, ValidationError
+from ..core.errors import ValidationError
 from ..core.money import Money
 from ..ledger import services as ledger
 from ..ledger import spending as ledger_spending
@@ -164,9 +164,7 @@ def reduce_grant(session, application: Application, *, amount: Money, reason: st
     """Lower the award; the difference is released from the commitment."""
     today = today or date.today()
     application = locked(session, application)
-    if application.status is not S.APPROVED:
-        raise InvalidTransition(f"Only an approved grant that is not fully paid can be reduced; "
-                                f"{application.reference} is {application.status.label.lower()}.")
+    check(application, "reduce")
     conflicts.refuse(application, actor, "reduce")
     reason = required_text(reason, "reason", "say why the grant is reduced", 2000)
     if amount.currency != application.currency:

@@ -26,8 +26,8 @@ from sqlalchemy import select
 
 from ..core import audit
 from ..core.db import utcnow
-from ..core.errors import AlreadyDone, InvalidTransition, NotFound, ValidationError
-from .models import Application, Event, Status
+from ..core.errors import NotFound, ValidationError
+from .models import APPLICATION_STATES, Application, Event, Status
 from .notify import applicant_mail
 
 S = Status
@@ -51,28 +51,6 @@ def setting(name: str):
     return current_app.config.get(name, DEFAULTS[name])
 
 
-#: action: (states it may start from, state it leads to, what the refusal calls it)
-TRANSITIONS: dict[str, tuple[frozenset[Status], Status, str]] = {
-    "submit": (frozenset({S.DRAFT}), S.SUBMITTED, "submitted"),
-    "request_information": (frozenset({S.SUBMITTED}), S.INFO_REQUESTED,
-                            "asked for more information"),
-    "answer": (frozenset({S.INFO_REQUESTED}), S.SUBMITTED, "answered"),
-    "start_review": (frozenset({S.SUBMITTED}), S.IN_REVIEW, "put in review"),
-    "approve": (frozenset({S.IN_REVIEW}), S.APPROVED, "approved"),
-    "reject": (frozenset({S.IN_REVIEW}), S.REJECTED, "rejected"),
-    "withdraw": (frozenset({S.DRAFT, S.SUBMITTED, S.INFO_REQUESTED, S.IN_REVIEW}), S.WITHDRAWN,
-                 "withdrawn"),
-    "cancel": (frozenset({S.APPROVED}), S.CANCELLED, "cancelled"),
-    "paid": (frozenset({S.APPROVED}), S.PAID, "marked paid"),
-    "report_due": (frozenset({S.PAID}), S.REPORT_DUE, "marked as waiting for its report"),
-    "report_overdue": (frozenset({S.REPORT_DUE}), S.REPORT_OVERDUE, "marked overdue"),
-    "report": (frozenset({S.PAID, S.REPORT_DUE, S.REPORT_OVERDUE}), S.REPORT_RECEIVED,
-               "reported on"),
-    "close": (frozenset({S.REPORT_RECEIVED}), S.CLOSED, "closed"),
-    # The bank sent a payment of a fully paid grant back: the grant waits for payment again.
-    "payment_returned": (frozenset({S.PAID, S.REPORT_DUE, S.REPORT_OVERDUE}), S.APPROVED,
-                         "given back a returned payment"),
-}
 #: Which email each transition sends (the action's own name unless listed).
 MAIL_FOR = {"submit": "submitted", "request_information": "information_requested",
             "start_review": "review_started", "approve": "approved", "reject": "rejected",
@@ -81,18 +59,12 @@ MAIL_FOR = {"submit": "submitted", "request_information": "information_requested
 
 
 def can_do(application: Application, action: str) -> bool:
-    return application.status in TRANSITIONS[action][0]
+    return APPLICATION_STATES.can(application, action)
 
 
 def check(application: Application, action: str) -> None:
-    allowed, target, verb = TRANSITIONS[action]
-    if application.status is target and target not in allowed:
-        raise AlreadyDone(f"Application {application.reference} is already "
-                          f"{application.status.label.lower()}; nothing was changed.")
-    if application.status not in allowed:
-        raise InvalidTransition(
-            f"Application {application.reference} is {application.status.label.lower()} and "
-            f"cannot be {verb} now.")
+    """Refuse ``action`` unless the application's state allows it (``APPLICATION_STATES``)."""
+    APPLICATION_STATES.check(application, action)
 
 
 def _actor_label(actor) -> str:
@@ -100,7 +72,7 @@ def _actor_label(actor) -> str:
 
 
 def record_event(session, application: Application, action: str, actor, *, reason: str = "",
-           public: bool = True, before: Status | None = None) -> Event:
+                 public: bool = True, before: Status | None = None) -> Event:
     event = Event(application=application, actor_id=getattr(actor, "id", None),
                   actor_label=_actor_label(actor), action=action,
                   from_status=before.value if before else None,
@@ -111,11 +83,9 @@ def record_event(session, application: Application, action: str, actor, *, reaso
 
 
 def transition(session, application: Application, action: str, actor, *, reason: str = "",
-                mail: bool = True, **mail_extra) -> None:
+               mail: bool = True, **mail_extra) -> None:
     """Move the application along ``action``: event, audit record and the applicant's email."""
-    check(application, action)
-    before = application.status
-    application.status = TRANSITIONS[action][1]
+    before = APPLICATION_STATES.apply(application, action)
     application.updated_at = utcnow()
     session.flush()
     record_event(session, application, action, actor, reason=reason, before=before)

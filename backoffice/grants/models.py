@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import BigIntKey, UTCDateTime, utcnow
+from ..core.states import StateMachine, rows
 from ..extensions import db
 from ..ledger.models import _enum
 
@@ -85,6 +86,74 @@ class DisbursementStatus(StrEnum):
     READY = "ready"          # a payable waiting for a payout batch
     PAID = "paid"            # the batch was executed: Dr grants payable / Cr bank posted
     CANCELLED = "cancelled"  # withdrawn before it was paid
+
+
+def _refused(application: Application, action: str) -> str:
+    where = f"{application.reference} is {application.status.label.lower()}"
+    if action in _REFUSED:
+        return _REFUSED[action].format(where=where, reference=application.reference,
+                                       state=application.status.label.lower())
+    return f"Application {where} and cannot be {_VERBS[action]} now."
+
+
+#: What a refusal calls each transition.
+_VERBS = {"submit": "submitted", "request_information": "asked for more information",
+          "answer": "answered", "start_review": "put in review", "approve": "approved",
+          "reject": "rejected", "withdraw": "withdrawn", "cancel": "cancelled",
+          "paid": "marked paid", "report_due": "marked as waiting for its report",
+          "report_overdue": "marked overdue", "report": "reported on", "close": "closed",
+          "payment_returned": "given back a returned payment"}
+#: How a refusal of each operation (an action that keeps the state) reads.
+_REFUSED = {
+    "edit": "Application {reference} is already {state}; it can no longer be edited.",
+    "review": "Application {where}: reviews are closed.",
+    "vote": "Votes are cast while an application is in review; {where}.",
+    "reduce": "Only an approved grant that is not fully paid can be reduced; {where}.",
+    "pay": "Application {where}: there is nothing to pay.",
+}
+_S = Status
+#: An application's life; the services (``grants.lifecycle.transition``) move it along this.
+APPLICATION_STATES: StateMachine[Status] = StateMachine(rows(
+    ([_S.DRAFT], "submit", _S.SUBMITTED),
+    ([_S.SUBMITTED], "request_information", _S.INFO_REQUESTED),
+    ([_S.INFO_REQUESTED], "answer", _S.SUBMITTED),
+    ([_S.SUBMITTED], "start_review", _S.IN_REVIEW),
+    ([_S.IN_REVIEW], "approve", _S.APPROVED),
+    ([_S.IN_REVIEW], "reject", _S.REJECTED),
+    ([_S.DRAFT, *REVIEW_STATES], "withdraw", _S.WITHDRAWN),
+    ([_S.APPROVED], "cancel", _S.CANCELLED),
+    ([_S.APPROVED], "paid", _S.PAID),
+    ([_S.PAID], "report_due", _S.REPORT_DUE),
+    ([_S.REPORT_DUE], "report_overdue", _S.REPORT_OVERDUE),
+    ([_S.PAID, _S.REPORT_DUE, _S.REPORT_OVERDUE], "report", _S.REPORT_RECEIVED),
+    ([_S.REPORT_RECEIVED], "close", _S.CLOSED),
+    # The bank sent a payment of a fully paid grant back: the grant waits for payment again.
+    ([_S.PAID, _S.REPORT_DUE, _S.REPORT_OVERDUE], "payment_returned", _S.APPROVED),
+    # Operations that keep the state:
+    ([_S.DRAFT], "edit", _S.DRAFT),
+    *(([state], "review", state) for state in REVIEW_STATES),
+    ([_S.IN_REVIEW], "vote", _S.IN_REVIEW),
+    ([_S.APPROVED], "reduce", _S.APPROVED),
+    ([_S.APPROVED], "pay", _S.APPROVED),
+), refused=_refused, already=lambda application, action: (
+    f"Application {application.reference} is already {application.status.label.lower()}; "
+    "nothing was changed."))
+
+_D = DisbursementStatus
+_PAYMENT_REFUSED = {
+    "cancel": "Only a payment that waits for its payout can be cancelled.",
+    "correct_payee": "Only a payment that waits for its payout can be changed.",
+    "record_payment": "Payment {ref} is {state}, not waiting for payout.",
+    "record_return": "Payment {ref} is {state}, not paid.",
+}
+#: A payment's life: it waits for a payout batch, is paid, may come back, or is cancelled.
+DISBURSEMENT_STATES: StateMachine[DisbursementStatus] = StateMachine(rows(
+    ([_D.READY], "record_payment", _D.PAID),
+    ([_D.PAID], "record_return", _D.READY),
+    ([_D.READY], "cancel", _D.CANCELLED),
+    ([_D.READY], "correct_payee", _D.READY),
+), refused=lambda payment, action: _PAYMENT_REFUSED[action].format(
+    ref=payment.end_to_end_id, state=payment.status.value))
 
 
 class Programme(db.Model):

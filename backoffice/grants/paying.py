@@ -12,8 +12,8 @@ from ..core.errors import InvalidTransition, ValidationError
 from ..core.iban import normalise_iban
 from ..core.money import Money
 from . import payouts
-from .lifecycle import S, can_do, locked, record_event, required_text, transition
-from .models import Application, Disbursement, DisbursementStatus
+from .lifecycle import can_do, check, locked, record_event, required_text, transition
+from .models import DISBURSEMENT_STATES, Application, Disbursement, DisbursementStatus
 from .notify import applicant_mail
 
 
@@ -26,9 +26,7 @@ def create_disbursement(session, application: Application, *, amount: Money | No
                         actor) -> Disbursement:
     """Make (part of) the award payable: it waits in the payout list for a payout batch."""
     application = locked(session, application)
-    if application.status is not S.APPROVED:
-        raise InvalidTransition(f"Application {application.reference} is "
-                                f"{application.status.label.lower()}: there is nothing to pay.")
+    check(application, "pay")
     left = application.outstanding - waiting_amount(application)
     money = amount or Money(left, application.currency)
     if money.currency != application.currency:
@@ -64,24 +62,22 @@ def check_not_in_batch(session, disbursement: Disbursement) -> None:
 
 
 def cancel_disbursement(session, disbursement: Disbursement, *, actor) -> Disbursement:
-    if disbursement.status is not DisbursementStatus.READY:
-        raise InvalidTransition("Only a payment that waits for its payout can be cancelled.")
+    DISBURSEMENT_STATES.check(disbursement, "cancel")
     check_not_in_batch(session, disbursement)
-    disbursement.status = DisbursementStatus.CANCELLED
+    DISBURSEMENT_STATES.apply(disbursement, "cancel")
     audit.record(session, actor, "grant.disbursement_cancelled", "grant_application",
                  disbursement.application_id, summary=f"payment {disbursement.end_to_end_id}")
     return disbursement
 
 
-def _locked_payment(session, disbursement: Disbursement, status: DisbursementStatus,
-                    what: str) -> tuple[Disbursement, Application]:
-    """The payment and its application re-read under row locks; the payment must be ``status``."""
+def _locked_payment(session, disbursement: Disbursement,
+                    action: str) -> tuple[Disbursement, Application]:
+    """The payment and its application re-read under row locks, the payment moved along
+    ``action`` (``DISBURSEMENT_STATES``)."""
     disbursement = session.scalars(select(Disbursement).where(Disbursement.id == disbursement.id)
                                    .with_for_update(of=Disbursement)
                                    .execution_options(populate_existing=True)).one()
-    if disbursement.status is not status:
-        raise InvalidTransition(f"Payment {disbursement.end_to_end_id} is "
-                                f"{disbursement.status.value}, not {what}.")
+    DISBURSEMENT_STATES.apply(disbursement, action)
     return disbursement, locked(session, disbursement.application)
 
 
@@ -90,15 +86,13 @@ def record_payment(session, disbursement: Disbursement, *, batch_ref: str, paid_
     """The payout hook: this payment left the bank in the batch ``batch_ref``; ``entry_id`` is the
     batch's ledger entry (Dr grants payable / Cr bank). The grant is paid once its payments reach
     the award."""
-    disbursement, application = _locked_payment(session, disbursement, DisbursementStatus.READY,
-                                                "waiting for payout")
+    disbursement, application = _locked_payment(session, disbursement, "record_payment")
     money = Money(disbursement.amount, disbursement.currency)
-    disbursement.status = DisbursementStatus.PAID
     disbursement.batch_ref, disbursement.paid_on = batch_ref, paid_on
     disbursement.entry_id = entry_id
     application.amount_paid += disbursement.amount
     record_event(session, application, "payment", actor,
-           reason=f"{money.format()} paid ({batch_ref})")
+                 reason=f"{money.format()} paid ({batch_ref})")
     audit.record(session, actor, "grant.paid_out", "grant_application", application.id,
                  summary=f"{application.reference}: {money} in {batch_ref}",
                  after={"disbursement": disbursement.id, "entry": entry_id})
@@ -115,11 +109,9 @@ def record_return(session, disbursement: Disbursement, *, reason: str, returned_
     the payment again already): the payment waits for the next payout batch, the grant counts
     it as unpaid (a fully paid grant is approved again) and the applicant is asked to check the
     account. ``reason`` is what the bank said, in words."""
-    disbursement, application = _locked_payment(session, disbursement, DisbursementStatus.PAID,
-                                                "paid")
+    disbursement, application = _locked_payment(session, disbursement, "record_return")
     money = Money(disbursement.amount, disbursement.currency)
     batch_ref = disbursement.batch_ref
-    disbursement.status = DisbursementStatus.READY
     disbursement.batch_ref = disbursement.paid_on = disbursement.entry_id = None
     application.amount_paid -= disbursement.amount
     text = (f"{money.format()} ({batch_ref}) returned by the bank on {returned_on.isoformat()}: "
@@ -140,8 +132,7 @@ def correct_payee(session, disbursement: Disbursement, *, iban: str, payee_name:
                   actor) -> Disbursement:
     """The treasurer corrects where a waiting payment goes (after a return, the applicant sent
     the right account); the application keeps the new account for later payments too."""
-    if disbursement.status is not DisbursementStatus.READY:
-        raise InvalidTransition("Only a payment that waits for its payout can be changed.")
+    DISBURSEMENT_STATES.check(disbursement, "correct_payee")
     check_not_in_batch(session, disbursement)
     iban, _bic = normalise_iban(iban)
     payee_name = required_text(payee_name, "payee_name", "give the account holder's name", 70)
@@ -153,7 +144,7 @@ def correct_payee(session, disbursement: Disbursement, *, iban: str, payee_name:
     application.iban, application.account_holder = iban, payee_name
     session.flush()
     record_event(session, application, "account_corrected", actor, public=False,
-           reason=f"payment {disbursement.end_to_end_id} now goes to {iban}")
+                 reason=f"payment {disbursement.end_to_end_id} now goes to {iban}")
     audit.record(session, actor, "grant.payee_corrected", "grant_application", application.id,
                  summary=f"{application.reference}: payment {disbursement.end_to_end_id} to "
                          f"{iban}", before=before, after={"iban": iban, "payee_name": payee_name})

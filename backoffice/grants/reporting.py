@@ -46,7 +46,7 @@ def submit_report(session, application: Application, *, narrative: str,
         raise ValidationError("Attach the receipts (PDF, or photos as JPEG or PNG).",
                               field="receipts")
     store_files(session, application, list(uploads), "report", actor,
-                 allowed=frozenset({"pdf", "jpeg", "png"}), field_name="receipts")
+                allowed=frozenset({"pdf", "jpeg", "png"}), field_name="receipts")
     report = Report(application=application, narrative=narrative, attendance=attendance,
                     amount_spent=amount_spent.amount, unused_amount=unused.amount)
     session.add(report)

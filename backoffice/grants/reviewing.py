@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from ..core import audit
 from ..core.db import utcnow
-from ..core.errors import InvalidTransition, PermissionDenied, ValidationError
+from ..core.errors import PermissionDenied, ValidationError
 from ..core.mail import queue_mail
 from ..core.permissions import Permission
 from ..core.urls import absolute_url
 from . import conflicts
-from .lifecycle import S, check, locked, record_event, required_text, transition
+from .lifecycle import check, locked, record_event, required_text, transition
 from .models import Application, Review, Vote
 
 
@@ -41,9 +41,7 @@ def _check_reviewer(user) -> None:
 
 
 def _check_open_for_review(application: Application) -> None:
-    if application.status not in (S.SUBMITTED, S.INFO_REQUESTED, S.IN_REVIEW):
-        raise InvalidTransition(f"Application {application.reference} is "
-                                f"{application.status.label.lower()}: reviews are closed.")
+    check(application, "review")
 
 
 def assign_reviewer(session, application: Application, reviewer, *, actor) -> Review:
@@ -58,7 +56,7 @@ def assign_reviewer(session, application: Application, reviewer, *, actor) -> Re
                               field="reviewer")
     review = _review_row(session, application, reviewer, assigned_by=actor)
     record_event(session, application, "reviewer_assigned", actor, public=False,
-           reason=f"{reviewer.display_name} assigned")
+                 reason=f"{reviewer.display_name} assigned")
     audit.record(session, actor, "grant.reviewer_assigned", "grant_application", application.id,
                  summary=f"{application.reference}: {reviewer.email} assigned")
     queue_mail(session, reviewer.email, f"Please review grant application {application.reference}",
@@ -118,9 +116,7 @@ def score(session, application: Application, *, value: int | None, comment: str,
 
 def cast_vote(session, application: Application, *, vote: str, actor) -> Review:
     application = locked(session, application)
-    if application.status is not S.IN_REVIEW:
-        raise InvalidTransition(f"Votes are cast while an application is in review; "
-                                f"{application.reference} is {application.status.label.lower()}.")
+    check(application, "vote")
     _check_reviewer(actor)
     conflicts.refuse(application, actor, "vote")
     vote = Vote(vote)

@@ -8,6 +8,7 @@ from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import UTCDateTime, utcnow
+from ..core.states import StateMachine, rows
 from ..extensions import db
 from ..ledger.models import _enum
 
@@ -42,6 +43,26 @@ class GroupStatus(StrEnum):
     @property
     def label(self) -> str:
         return self.value.capitalize()
+
+
+_G = GroupStatus
+_REFUSED = {
+    "approve": "{name} is {state}, not an applicant.",
+    "decline": "{name} is {state}, not an applicant.",
+    "add_organiser": "{name} is {state}: organisers are added to active or dormant groups.",
+}
+#: A group's life. ``change_status`` names the action by the state it asks for (``dormant``,
+#: ``active``, ``dissolved``); approving and declining an application have their own services.
+GROUP_STATES: StateMachine[GroupStatus] = StateMachine(rows(
+    ([_G.APPLICANT], "approve", _G.ACTIVE),
+    ([_G.APPLICANT], "decline", _G.DECLINED),
+    ([_G.ACTIVE], "dormant", _G.DORMANT),
+    ([_G.DORMANT], "active", _G.ACTIVE),
+    ([_G.ACTIVE, _G.DORMANT], "dissolved", _G.DISSOLVED),
+    *(([state], "add_organiser", state) for state in (_G.ACTIVE, _G.DORMANT)),
+), refused=lambda group, action: _REFUSED.get(
+    action, "{name} is {state}; it cannot become {action}.").format(
+        name=group.name, state=group.status.value, action=action))
 
 
 class MemberGroup(db.Model):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from ..auth import services as auth
 from ..auth.models import User
 from ..core import audit
-from ..core.errors import InvalidTransition, NotFound, ValidationError
+from ..core.errors import NotFound, ValidationError
 from ..core.mail import queue_mail
 from ..core.permissions import GroupScope, Permission, Role
 from ..core.public_forms import check_rate
@@ -30,17 +30,19 @@ from ..funds.models import IncomeKind
 from ..ledger import services as ledger
 from ..ledger.balances import by_fund, fund_balance, fund_balances
 from ..ledger.models import Fund
-from .models import GroupApplicant, GroupKind, GroupStatus, GroupStatusChange, MemberGroup
+from .models import (
+    GROUP_STATES,
+    GroupApplicant,
+    GroupKind,
+    GroupStatus,
+    GroupStatusChange,
+    MemberGroup,
+)
 
 #: Income kinds a new group's admin fee applies to.
 FEE_KINDS = (IncomeKind.SPONSORSHIP, IncomeKind.DONATION, IncomeKind.TICKETS)
 MAX_CONTACTS = 5
 
-#: status -> the statuses it may change to (approval and declining have their own functions)
-TRANSITIONS = {
-    GroupStatus.ACTIVE: {GroupStatus.DORMANT, GroupStatus.DISSOLVED},
-    GroupStatus.DORMANT: {GroupStatus.ACTIVE, GroupStatus.DISSOLVED},
-}
 PROFILE_FIELDS = ("name", "kind", "city", "country", "website", "contact_email", "description",
                   "needs", "founded_on", "coc_contact")
 AGREEMENT_FIELDS = ("agreement_version", "agreement_signed_on", "agreement_signed_by")
@@ -256,8 +258,7 @@ def approve(session, group: MemberGroup, *, actor, agreement_version: str, addre
             fee_percent: Decimal | None = None, today: date | None = None) -> MemberGroup:
     """Make an applicant group active: record the signed agreement, open its restricted fund with
     the admin-fee policy, and invite the people named in the application as organisers."""
-    if group.status is not GroupStatus.APPLICANT:
-        raise InvalidTransition(f"{group.name} is {group.status.value}, not an applicant.")
+    GROUP_STATES.check(group, "approve")
     today = today or date.today()
     agreement = {
         "agreement_version": _text(agreement_version, "agreement version", "agreement_version", 20,
@@ -292,8 +293,7 @@ def approve(session, group: MemberGroup, *, actor, agreement_version: str, addre
 
 
 def decline(session, group: MemberGroup, *, actor, reason: str) -> MemberGroup:
-    if group.status is not GroupStatus.APPLICANT:
-        raise InvalidTransition(f"{group.name} is {group.status.value}, not an applicant.")
+    GROUP_STATES.check(group, "decline")
     reason = _text(reason, "reason", "reason", 2000, required=True)
     _set_status(session, group, GroupStatus.DECLINED, actor=actor, reason=reason)
     organisation = current_app.config["ORGANISATION_NAME"]
@@ -334,9 +334,7 @@ def change_status(session, group: MemberGroup, to: GroupStatus, *, actor, reason
     """Active ⇄ dormant, and active or dormant → dissolved (only with an empty fund and no
     claims waiting; dissolving closes the fund)."""
     to = GroupStatus(to)
-    if to not in TRANSITIONS.get(group.status, set()):
-        raise InvalidTransition(f"{group.name} is {group.status.value}; it cannot become "
-                                f"{to.value}.")
+    GROUP_STATES.check(group, to.value)
     reason = _text(reason, "reason", "reason", 2000, required=True)
     if to is GroupStatus.DISSOLVED:
         _check_can_dissolve(session, group)
@@ -369,9 +367,7 @@ def add_organiser(session, group: MemberGroup, *, email: str, name: str, actor,
     """Link a user (created if new) to the group as organiser. A user without a password gets an
     invitation with a single-use link to choose one; others are told by email. Users who cannot
     see every group are given the organiser role."""
-    if group.status not in (GroupStatus.ACTIVE, GroupStatus.DORMANT):
-        raise InvalidTransition(f"{group.name} is {group.status.value}: organisers are added to "
-                                f"active or dormant groups.")
+    GROUP_STATES.check(group, "add_organiser")
     email = _email(email, "email", required=True)
     user = auth.find_user(session, email)
     if user is None:

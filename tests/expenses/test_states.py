@@ -1,0 +1,55 @@
+"""Every allowed and refused step of an expense claim (``CLAIM_STATES``), with the words a
+refusal uses."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from backoffice.core.errors import AlreadyDone, InvalidTransition
+from backoffice.expenses.models import CLAIM_STATES, ClaimStatus
+
+C = ClaimStatus
+#: (state, action) -> where it leads; every other pair is refused.
+TABLE = {
+    (C.SUBMITTED, "approve"): C.APPROVED,
+    (C.SUBMITTED, "reject"): C.REJECTED,
+    (C.APPROVED, "paid"): C.PAID,             # its payout batch was executed
+    (C.PAID, "payment_returned"): C.APPROVED,  # the bank sent it back
+    (C.APPROVED, "return_undone"): C.PAID,     # that return was matched by mistake
+    (C.APPROVED, "correct_iban"): C.APPROVED,
+}
+#: action -> the refusal's words; the decisions asked for twice are ``AlreadyDone``.
+REFUSED = {
+    "approve": "Claim EC-7 is already {state}.",
+    "reject": "Claim EC-7 is already {state}.",
+    "paid": "Claim EC-7 is {state}, not approved.",
+    "payment_returned": "Claim EC-7 is {state}, not paid.",
+    "return_undone": "Claim EC-7 is {state}, not approved.",
+    "correct_iban": "Claim EC-7 is {state}: its account can be corrected only while it waits "
+                    "for payment.",
+}
+DONE = {(C.APPROVED, "approve"), (C.REJECTED, "reject")}
+
+
+def test_the_table_is_the_one_written_here():
+    assert {key: step.target for key, step in CLAIM_STATES.table.items()} == TABLE
+
+
+@pytest.mark.parametrize("state", list(ClaimStatus))
+@pytest.mark.parametrize("action", list(REFUSED))
+def test_every_step(state, action):
+    claim = SimpleNamespace(status=state, ref="EC-7")
+    if (state, action) in TABLE:
+        assert CLAIM_STATES.apply(claim, action) is state
+        assert claim.status is TABLE[state, action]
+        return
+    with pytest.raises(InvalidTransition) as raised:
+        CLAIM_STATES.apply(claim, action)
+    if (state, action) in DONE:
+        assert type(raised.value) is AlreadyDone
+        assert str(raised.value) == f"Claim EC-7 is already {state.value}; nothing was changed."
+    else:
+        assert type(raised.value) is InvalidTransition
+        assert str(raised.value) == REFUSED[action].format(state=state.value)
+    assert claim.status is state
