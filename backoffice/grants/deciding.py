@@ -2,6 +2,7 @@
 fund, rejection, reducing or cancelling an award."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -27,7 +28,7 @@ from .lifecycle import (
 from .models import Application, Budget, DisbursementStatus, Programme
 from .notify import applicant_mail
 from .paying import check_not_in_batch, waiting_amount
-from .reviewing import tally
+from .reviewing import Tally, tally
 
 
 def has_overdue_report(session, *, group_id: int | None, email: str | None,
@@ -64,10 +65,71 @@ def _commit(session, application: Application, amount: int, actor, day: date, wh
                            application.applicant_name[:200] or None)])
 
 
+@dataclass(frozen=True)
+class ApprovalFacts:
+    """What approving an award of ``amount`` depends on, read under the locks (``approve``)."""
+
+    amount: Money
+    currency: str                     # the application's
+    requested: int | None             # what was asked for
+    programme: str                    # the programme's name
+    max_per_grant: int
+    votes: Tally
+    board: ValidationError | None     # why the board resolution does not suffice, if it does not
+    overdue: str | None               # an earlier grant whose report back is overdue
+    year: int
+    budget: int | None                # the programme's budget for ``year``
+    awarded: int                      # awarded from that budget already
+    fund: str                         # the programme fund's code
+    available: Money                  # what the fund has available
+
+
+def approval_refusal(facts: ApprovalFacts) -> ValidationError | None:
+    """The first reason an award may not be made, in the order a committee reads them: the
+    amount, the vote, the board, earlier grants, the budget, the fund. ``None``: it may."""
+    f, amount, currency = facts, facts.amount, facts.currency
+    if amount.currency != currency:
+        return ValidationError(f"Give the amount in {currency}.", field="amount")
+    if amount.amount <= 0:
+        return ValidationError("The amount awarded must be positive; reject the application "
+                               "instead.", field="amount")
+    if f.requested is not None and amount.amount > f.requested:
+        return ValidationError(f"The award cannot be more than the "
+                               f"{Money(f.requested, currency).format()} asked for.",
+                               field="amount")
+    if amount.amount > f.max_per_grant:
+        return ValidationError(f"The {f.programme} gives at most "
+                               f"{Money(f.max_per_grant, currency).format()} per grant.",
+                               field="amount")
+    votes = f.votes
+    if not votes.quorate:
+        return ValidationError(f"The committee has not reached its quorum: {votes.cast} of "
+                               f"{votes.quorum} votes cast.")
+    if not votes.carried:
+        return ValidationError(f"The committee did not vote for it ({votes.yes} yes, {votes.no} "
+                               f"no, {votes.abstain} abstentions).")
+    if f.board is not None:
+        return f.board
+    if f.overdue is not None:
+        return ValidationError(f"The report back for grant {f.overdue} is overdue: no new "
+                               "grant until it is in.")
+    if f.budget is None:
+        return ValidationError(f"The {f.programme} has no budget for {f.year}.", field="amount")
+    if f.awarded + amount.amount > f.budget:
+        left = Money(f.budget - f.awarded, currency).format()
+        return ValidationError(f"This would exceed the {f.programme}'s {f.year} budget: "
+                               f"{left} is left.", field="amount")
+    if amount > f.available:
+        return ValidationError(f"Fund {f.fund} has only {f.available.format()} available.",
+                               field="amount")
+    return None
+
+
 def approve(session, application: Application, *, amount: Money, actor, conditions: str = "",
             board_resolution_ref: str = "", note: str = "",
             today: date | None = None) -> Application:
-    """Award ``amount`` (at most what was asked) and commit it in the programme's fund."""
+    """Award ``amount`` (at most what was asked) and commit it in the programme's fund, unless
+    ``approval_refusal`` names a reason not to."""
     today = today or date.today()
     application = locked(session, application)
     check(application, "approve")
@@ -75,48 +137,27 @@ def approve(session, application: Application, *, amount: Money, actor, conditio
     programme = session.scalars(select(Programme).where(Programme.id == application.programme_id)
                                 .with_for_update(of=Programme)).one()  # one approval at a time
     currency = application.currency
-    if amount.currency != currency:
-        raise ValidationError(f"Give the amount in {currency}.", field="amount")
-    if amount.amount <= 0:
-        raise ValidationError("The amount awarded must be positive; reject the application "
-                              "instead.", field="amount")
-    if application.amount_requested is not None and amount.amount > application.amount_requested:
-        raise ValidationError(f"The award cannot be more than the "
-                              f"{Money(application.amount_requested, currency).format()} asked for.",
-                              field="amount")
-    if amount.amount > programme.max_per_grant:
-        raise ValidationError(f"The {programme.name} gives at most "
-                              f"{Money(programme.max_per_grant, currency).format()} per grant.",
-                              field="amount")
-    votes = tally(application)
-    if not votes.quorate:
-        raise ValidationError(f"The committee has not reached its quorum: {votes.cast} of "
-                              f"{votes.quorum} votes cast.")
-    if not votes.carried:
-        raise ValidationError(f"The committee did not vote for it ({votes.yes} yes, {votes.no} "
-                              f"no, {votes.abstain} abstentions).")
-    board_resolution_ref = board.require_resolution(
-        session, application, reference=board_resolution_ref, amount=amount, actor=actor)
+    try:
+        board_resolution_ref = board.require_resolution(
+            session, application, reference=board_resolution_ref, amount=amount, actor=actor)
+        board_refusal = None
+    except ValidationError as refusal:
+        board_refusal = refusal
     overdue = has_overdue_report(session, group_id=application.group_id,
                                  email=application.contact_email, exclude_id=application.id)
-    if overdue is not None:
-        raise ValidationError(f"The report back for grant {overdue.reference} is overdue: no new "
-                              "grant until it is in.")
-    budget = session.scalar(select(Budget).where(Budget.programme_id == programme.id,
-                                                 Budget.year == today.year))
-    if budget is None:
-        raise ValidationError(f"The {programme.name} has no budget for {today.year}.",
-                              field="amount")
-    already = awarded_in_year(session, programme.id, today.year)
-    if already + amount.amount > budget.amount:
-        left = Money(budget.amount - already, currency).format()
-        raise ValidationError(f"This would exceed the {programme.name}'s {today.year} budget: "
-                              f"{left} is left.", field="amount")
+    budget = session.scalar(select(Budget.amount).where(Budget.programme_id == programme.id,
+                                                        Budget.year == today.year))
     # The fund's lock: no other award, claim or payout spends from it until this one commits.
     available = ledger_spending.locked_available(session, programme.fund, currency)
-    if amount > available:
-        raise ValidationError(f"Fund {programme.fund.code} has only {available.format()} "
-                              "available.", field="amount")
+    refusal = approval_refusal(ApprovalFacts(
+        amount=amount, currency=currency, requested=application.amount_requested,
+        programme=programme.name, max_per_grant=programme.max_per_grant,
+        votes=tally(application), board=board_refusal,
+        overdue=overdue.reference if overdue is not None else None, year=today.year,
+        budget=budget, awarded=awarded_in_year(session, programme.id, today.year),
+        fund=programme.fund.code, available=available))
+    if refusal is not None:
+        raise refusal
     entry = _commit(session, application, amount.amount, actor, today, "commitment")
     application.amount_awarded = amount.amount
     application.budget_year = today.year
