@@ -2,6 +2,8 @@
 ``None``, the system (a command-line script, a scheduled job).
 
 A protocol, so core and the ledger name the actor in their signatures without importing `auth`.
+Somebody acting without an account is an actor with ``id`` ``None`` (a grant applicant through
+their secret link: ``grants.access.Applicant``, which holds no permission).
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ if TYPE_CHECKING:
 
 class Actor(Protocol):
     @property
-    def id(self) -> int: ...
+    def id(self) -> int | None: ...
 
     @property
     def email(self) -> str: ...

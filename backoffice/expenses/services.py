@@ -14,11 +14,12 @@ from decimal import Decimal
 from flask import current_app
 from schwifty import IBAN
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.models import User
 from ..core import audit
+from ..core.actors import Actor
 from ..core.bounds import as_id
 from ..core.db import utcnow
 from ..core.errors import (
@@ -67,7 +68,7 @@ class Upload:
 
 # --- who may claim what, and see which claims ------------------------------------------------
 
-def categories(session) -> list[Account]:
+def categories(session: Session) -> list[Account]:
     """The expense accounts a claim line may be booked to."""
     return list(session.scalars(
         select(Account).where(Account.type == AccountType.EXPENSE, Account.active.is_(True),
@@ -75,7 +76,7 @@ def categories(session) -> list[Account]:
         .order_by(Account.code)))
 
 
-def claimable_funds(session, user: User) -> list[Fund]:
+def claimable_funds(session: Session, user: User) -> list[Fund]:
     """The general fund for everybody; the funds of the active or dormant groups one organises;
     every active fund for those who approve claims."""
     general = general_fund(session)
@@ -101,7 +102,7 @@ def visible(user: User):
                 ExpenseClaim.group_id.in_(user.organised_group_ids or {-1}))]
 
 
-def get_claim(session, user: User, claim_id: int) -> ExpenseClaim:
+def get_claim(session: Session, user: User, claim_id: int) -> ExpenseClaim:
     """The claim, or ``NotFound`` when it does not exist or the user may not see it."""
     claim = session.scalar(select(ExpenseClaim).where(ExpenseClaim.id == claim_id, *visible(user)))
     if claim is None:
@@ -109,8 +110,9 @@ def get_claim(session, user: User, claim_id: int) -> ExpenseClaim:
     return claim
 
 
-def claims_page(session, user: User, *, status: str | None = None, group_id: int | None = None,
-                fund_id: int | None = None, page: int = 1, per_page: int = 50):
+def claims_page(session: Session, user: User, *, status: str | None = None,
+                group_id: int | None = None, fund_id: int | None = None, page: int = 1,
+                per_page: int = 50):
     """(claims newest first, total count) of the claims the user may see."""
     conditions = visible(user)
     if status:
@@ -153,7 +155,8 @@ def _text(value, label: str, field: str, limit: int) -> str:
     return value
 
 
-def _check_lines(session, lines: list[LineInput], currency: str, today: date) -> list[ClaimLine]:
+def _check_lines(session: Session, lines: list[LineInput], currency: str,
+                 today: date) -> list[ClaimLine]:
     if not lines:
         raise ValidationError("Add at least one line with what was spent.", field="lines")
     if len(lines) > MAX_LINES:
@@ -181,15 +184,15 @@ def _check_lines(session, lines: list[LineInput], currency: str, today: date) ->
 
 # --- the claim's life --------------------------------------------------------------------------
 
-def _tell_claimant(session, claim: ExpenseClaim, subject: str, body: str) -> None:
+def _tell_claimant(session: Session, claim: ExpenseClaim, subject: str, body: str) -> None:
     queue_mail(session, claim.claimant.email, f"Expense claim {claim.ref}: {subject}",
                f"Hello {claim.claimant.display_name},\n\n{body}\n\nClaim: {claim.title}\n"
                f"Amount: {claim.amount.format()}\nFund: {claim.fund.name}\n")
 
 
-def submit_claim(session, *, claimant: User, fund: Fund, title: str, payee_name: str, iban: str,
-                 bic: str = "", currency: str, lines: list[LineInput], receipts: list[Upload],
-                 today: date | None = None) -> ExpenseClaim:
+def submit_claim(session: Session, *, claimant: User, fund: Fund, title: str, payee_name: str,
+                 iban: str, bic: str = "", currency: str, lines: list[LineInput],
+                 receipts: list[Upload], today: date | None = None) -> ExpenseClaim:
     """Check everything (receipts first, so that a bad file stores nothing), then store."""
     today = today or date.today()
     if fund is None or fund.id not in {f.id for f in claimable_funds(session, claimant)}:
@@ -235,7 +238,7 @@ def submit_claim(session, *, claimant: User, fund: Fund, title: str, payee_name:
     return claim
 
 
-def _lock_for_decision(session, claim: ExpenseClaim, actor: User, action: str) -> None:
+def _lock_for_decision(session: Session, claim: ExpenseClaim, actor: Actor, action: str) -> None:
     """Re-read the claim under a row lock; refuse what no decision may do. A claim decided
     already the same way (a double click, two treasurers) is ``AlreadyDone`` (``CLAIM_STATES``)."""
     session.refresh(claim, with_for_update=True)
@@ -246,14 +249,14 @@ def _lock_for_decision(session, claim: ExpenseClaim, actor: User, action: str) -
         raise PermissionDenied("You submitted this claim, so somebody else has to decide it.")
 
 
-def _flush(session, claim: ExpenseClaim) -> None:
+def _flush(session: Session, claim: ExpenseClaim) -> None:
     try:
         session.flush()
     except StaleDataError:
         raise Conflict(f"Claim {claim.ref} was decided by somebody else a moment ago.") from None
 
 
-def approve_claim(session, claim: ExpenseClaim, *, actor: User, comment: str = "",
+def approve_claim(session: Session, claim: ExpenseClaim, *, actor: Actor, comment: str = "",
                   override_reason: str | None = None, today: date | None = None) -> ExpenseClaim:
     """Add the actor's approval; the last approval needed posts the expense to the fund."""
     _lock_for_decision(session, claim, actor, "approve")
@@ -300,7 +303,8 @@ def approve_claim(session, claim: ExpenseClaim, *, actor: User, comment: str = "
     return claim
 
 
-def reject_claim(session, claim: ExpenseClaim, *, actor: User, comment: str) -> ExpenseClaim:
+def reject_claim(session: Session, claim: ExpenseClaim, *, actor: Actor,
+                 comment: str) -> ExpenseClaim:
     """Reject with a reason the claimant reads; nothing is posted."""
     _lock_for_decision(session, claim, actor, "reject")
     comment = (comment or "").strip()
@@ -424,7 +428,7 @@ def may_correct_iban(claim: ExpenseClaim, user: User) -> bool:
         or (claim.group_id is not None and claim.group_id in (user.organised_group_ids or ())))
 
 
-def correct_iban(session, claim: ExpenseClaim, *, iban: str, bic: str = "",
+def correct_iban(session: Session, claim: ExpenseClaim, *, iban: str, bic: str = "",
                  payee_name: str | None = None, actor: User) -> ExpenseClaim:
     """Change where an approved claim is paid (the payee's bank sent a payment back, or the
     claimant noticed a typo). Refused once the claim is in a payout batch."""

@@ -56,3 +56,11 @@ class Applicant:
 
     email: str
     id: None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.email
+
+    def can(self, permission) -> bool:
+        """An applicant holds no permission: the link opens their own application only."""
+        return False

@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..auth.services import normalise_email
 from ..core import audit
+from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
 from ..core.iban import normalise_iban
@@ -58,13 +60,13 @@ class IncompleteApplication(ValidationError):
         self.errors = errors
 
 
-def open_round(session, programme: Programme, today: date) -> Round | None:
+def open_round(session: Session, programme: Programme, today: date) -> Round | None:
     return session.scalar(select(Round).where(
         Round.programme_id == programme.id, Round.opens_on <= today, Round.deadline >= today)
         .order_by(Round.deadline).limit(1))
 
 
-def check_accepting(session, programme: Programme, today: date) -> Round | None:
+def check_accepting(session: Session, programme: Programme, today: date) -> Round | None:
     """The round an application made today belongs to; ``ValidationError`` when closed."""
     if not programme.accepting:
         raise ValidationError(f"The {programme.name} is not taking applications at the moment.")
@@ -82,7 +84,7 @@ def check_accepting(session, programme: Programme, today: date) -> Round | None:
     return current
 
 
-def _check_rate(session, kind: str, address: str, email: str) -> None:
+def _check_rate(session: Session, kind: str, address: str, email: str) -> None:
     hour, day = timedelta(hours=1), timedelta(days=1)
     if kind == "application":
         limits = [("address", hour, setting("GRANTS_APPLICATIONS_PER_ADDRESS_PER_HOUR")),
@@ -93,7 +95,7 @@ def _check_rate(session, kind: str, address: str, email: str) -> None:
     check_rate(session, kind, address=address, email=email, limits=limits)
 
 
-def store_files(session, application: Application, uploads, purpose: str, actor,
+def store_files(session: Session, application: Application, uploads, purpose: str, actor: Actor,
                 allowed=frozenset({"pdf"}), field_name: str = "attachments") -> None:
     already = sum(1 for a in application.attachments if a.purpose == purpose)
     if already + len(uploads) > setting("GRANTS_MAX_FILES"):
@@ -109,7 +111,7 @@ def store_files(session, application: Application, uploads, purpose: str, actor,
         application.attachments.append(Attachment(file_id=stored.id, purpose=purpose))
 
 
-def _apply_input(session, application: Application, data: ApplicationInput) -> None:
+def _apply_input(session: Session, application: Application, data: ApplicationInput) -> None:
     """Copy what was typed onto the application (shape errors raise with their field)."""
     try:
         email = normalise_email(data.contact_email)
@@ -227,7 +229,7 @@ def answer_problem(question: Question, value: str) -> str | None:
     return None
 
 
-def save_application(session, *, data: ApplicationInput, uploads=(), remove_files=(),
+def save_application(session: Session, *, data: ApplicationInput, uploads=(), remove_files=(),
                      submit: bool = False, programme: Programme | None = None,
                      application: Application | None = None, user=None,
                      address: str = "unknown", today: date | None = None) -> Application:
@@ -271,7 +273,7 @@ def save_application(session, *, data: ApplicationInput, uploads=(), remove_file
     return application
 
 
-def submit_application(session, application: Application, *, actor,
+def submit_application(session: Session, application: Application, *, actor: Actor,
                        today: date | None = None) -> Application:
     """Submit a complete draft (``IncompleteApplication`` lists everything still missing)."""
     today = today or date.today()
@@ -284,14 +286,15 @@ def submit_application(session, application: Application, *, actor,
     return application
 
 
-def withdraw(session, application: Application, *, actor, reason: str = "") -> Application:
+def withdraw(session: Session, application: Application, *, actor: Actor,
+             reason: str = "") -> Application:
     application = locked(session, application)
     transition(session, application, "withdraw", actor, reason=(reason or "").strip()[:2000])
     return application
 
 
-def answer_information(session, application: Application, *, answer: str, uploads=(),
-                       actor) -> Application:
+def answer_information(session: Session, application: Application, *, answer: str, uploads=(),
+                       actor: Actor) -> Application:
     application = locked(session, application)
     check(application, "answer")
     answer = required_text(answer, "answer", "write your answer", 10000)
@@ -300,7 +303,7 @@ def answer_information(session, application: Application, *, answer: str, upload
     return application
 
 
-def send_links(session, email: str, *, address: str) -> int:
+def send_links(session: Session, email: str, *, address: str) -> int:
     """Email the applicant the links to their applications; silent when there are none."""
     try:
         email = normalise_email(email)

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
 from ..core.money import Money
@@ -31,7 +33,7 @@ from .paying import check_not_in_batch, waiting_amount
 from .reviewing import Tally, tally
 
 
-def has_overdue_report(session, *, group_id: int | None, email: str | None,
+def has_overdue_report(session: Session, *, group_id: int | None, email: str | None,
                        exclude_id: int | None = None) -> Application | None:
     """An earlier grant of the same group (or, without a group, the same contact) whose report
     back is overdue."""
@@ -43,19 +45,19 @@ def has_overdue_report(session, *, group_id: int | None, email: str | None,
     return session.scalar(statement.limit(1))
 
 
-def awarded_in_year(session, programme_id: int, year: int) -> int:
+def awarded_in_year(session: Session, programme_id: int, year: int) -> int:
     return int(session.scalar(select(func.coalesce(func.sum(Application.amount_awarded), 0))
                               .where(Application.programme_id == programme_id,
                                      Application.budget_year == year)) or 0)
 
 
-def available_in_fund(session, programme: Programme) -> int:
+def available_in_fund(session: Session, programme: Programme) -> int:
     return fund_balance(session, programme.fund_id, date.max).get(programme.currency, 0)
 
 
-def _commit(session, application: Application, amount: int, actor, day: date, what: str):
+def _commit(session: Session, application: Application, money: Money, actor: Actor, day: date,
+            what: str) -> ledger.JournalEntry:
     fund = application.programme.fund
-    money = Money(amount, application.currency)
     return ledger.post_entry(
         session, booking_date=day, actor=actor, source=("grant", application.id),
         description=f"Grant {application.reference} to {application.applicant_name}: {what}",
@@ -125,8 +127,8 @@ def approval_refusal(facts: ApprovalFacts) -> ValidationError | None:
     return None
 
 
-def approve(session, application: Application, *, amount: Money, actor, conditions: str = "",
-            board_resolution_ref: str = "", note: str = "",
+def approve(session: Session, application: Application, *, amount: Money, actor: Actor,
+            conditions: str = "", board_resolution_ref: str = "", note: str = "",
             today: date | None = None) -> Application:
     """Award ``amount`` (at most what was asked) and commit it in the programme's fund, unless
     ``approval_refusal`` names a reason not to."""
@@ -158,7 +160,7 @@ def approve(session, application: Application, *, amount: Money, actor, conditio
         fund=programme.fund.code, available=available))
     if refusal is not None:
         raise refusal
-    entry = _commit(session, application, amount.amount, actor, today, "commitment")
+    entry = _commit(session, application, amount, actor, today, "commitment")
     application.amount_awarded = amount.amount
     application.budget_year = today.year
     application.commitment_entry_id = entry.id
@@ -171,7 +173,7 @@ def approve(session, application: Application, *, amount: Money, actor, conditio
     return application
 
 
-def reject(session, application: Application, *, reason: str, actor) -> Application:
+def reject(session: Session, application: Application, *, reason: str, actor: Actor) -> Application:
     application = locked(session, application)
     check(application, "reject")
     conflicts.refuse(application, actor, "reject")
@@ -188,20 +190,20 @@ def reject(session, application: Application, *, reason: str, actor) -> Applicat
     return application
 
 
-def _recommit(session, application: Application, new_amount: int, reason: str, actor,
-              today: date) -> None:
+def _recommit(session: Session, application: Application, remaining: Money, reason: str,
+              actor: Actor, today: date) -> None:
     """Release the commitment (a reversal) and commit what remains, if anything."""
     old = session.get(ledger.JournalEntry, application.commitment_entry_id)
     ledger.reverse_entry(session, old, actor=actor, reason=reason[:200])
     application.commitment_entry_id = None
-    if new_amount > 0:
-        application.commitment_entry_id = _commit(session, application, new_amount, actor, today,
+    if remaining.amount > 0:
+        application.commitment_entry_id = _commit(session, application, remaining, actor, today,
                                                    "commitment after change").id
-    application.amount_awarded = new_amount
+    application.amount_awarded = remaining.amount
 
 
-def reduce_grant(session, application: Application, *, amount: Money, reason: str, actor,
-                 today: date | None = None) -> Application:
+def reduce_grant(session: Session, application: Application, *, amount: Money, reason: str,
+                 actor: Actor, today: date | None = None) -> Application:
     """Lower the award; the difference is released from the commitment."""
     today = today or date.today()
     application = locked(session, application)
@@ -219,7 +221,7 @@ def reduce_grant(session, application: Application, *, amount: Money, reason: st
             f"({Money(floor, application.currency).format()}).", field="amount")
     if amount.amount == 0:
         raise ValidationError("To take the whole grant back, cancel it.", field="amount")
-    _recommit(session, application, amount.amount, f"grant {application.reference} reduced",
+    _recommit(session, application, amount, f"grant {application.reference} reduced",
               actor, today)
     record_event(session, application, "reduced", actor, reason=reason)
     audit.record(session, actor, "grant.reduced", "grant_application", application.id,
@@ -231,7 +233,7 @@ def reduce_grant(session, application: Application, *, amount: Money, reason: st
     return application
 
 
-def cancel_grant(session, application: Application, *, reason: str, actor,
+def cancel_grant(session: Session, application: Application, *, reason: str, actor: Actor,
                  today: date | None = None) -> Application:
     """Cancel an approved grant of which nothing was paid; its commitment is reversed."""
     today = today or date.today()
@@ -246,6 +248,7 @@ def cancel_grant(session, application: Application, *, reason: str, actor,
         if disbursement.status is DisbursementStatus.READY:
             check_not_in_batch(session, disbursement)
             disbursement.status = DisbursementStatus.CANCELLED
-    _recommit(session, application, 0, f"grant {application.reference} cancelled", actor, today)
+    _recommit(session, application, Money.zero(application.currency),
+              f"grant {application.reference} cancelled", actor, today)
     transition(session, application, "cancel", actor, reason=reason)
     return application

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import NotFound, ValidationError
 from .models import APPLICATION_STATES, Application, Event, Status
@@ -67,12 +69,12 @@ def check(application: Application, action: str) -> None:
     APPLICATION_STATES.check(application, action)
 
 
-def _actor_label(actor) -> str:
+def _actor_label(actor: Actor | None) -> str:
     return getattr(actor, "email", None) or "system"
 
 
-def record_event(session, application: Application, action: str, actor, *, reason: str = "",
-                 public: bool = True, before: Status | None = None) -> Event:
+def record_event(session: Session, application: Application, action: str, actor: Actor | None, *,
+                 reason: str = "", public: bool = True, before: Status | None = None) -> Event:
     event = Event(application=application, actor_id=getattr(actor, "id", None),
                   actor_label=_actor_label(actor), action=action,
                   from_status=before.value if before else None,
@@ -82,8 +84,8 @@ def record_event(session, application: Application, action: str, actor, *, reaso
     return event
 
 
-def transition(session, application: Application, action: str, actor, *, reason: str = "",
-               mail: bool = True, **mail_extra) -> None:
+def transition(session: Session, application: Application, action: str, actor: Actor | None, *,
+               reason: str = "", mail: bool = True, **mail_extra) -> None:
     """Move the application along ``action``: event, audit record and the applicant's email."""
     before = APPLICATION_STATES.apply(application, action)
     application.updated_at = utcnow()
@@ -98,7 +100,7 @@ def transition(session, application: Application, action: str, actor, *, reason:
                        **mail_extra)
 
 
-def locked(session, application: Application) -> Application:
+def locked(session: Session, application: Application) -> Application:
     """Re-read the application under a row lock (a double click, two reviewers at once)."""
     return session.scalars(select(Application).where(Application.id == application.id)
                            .with_for_update(of=Application)
@@ -114,7 +116,7 @@ def required_text(value: str, field_name: str, what: str, limit: int = 2000) -> 
     return value
 
 
-def get_application(session, application_id: int) -> Application:
+def get_application(session: Session, application_id: int) -> Application:
     application = session.get(Application, application_id)
     if application is None:
         raise NotFound("There is no such application.")

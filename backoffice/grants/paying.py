@@ -6,8 +6,10 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.errors import InvalidTransition, ValidationError
 from ..core.iban import normalise_iban
 from ..core.money import Money
@@ -22,8 +24,8 @@ def waiting_amount(application: Application) -> int:
                if d.status is DisbursementStatus.READY)
 
 
-def create_disbursement(session, application: Application, *, amount: Money | None = None,
-                        actor) -> Disbursement:
+def create_disbursement(session: Session, application: Application, *, amount: Money | None = None,
+                        actor: Actor) -> Disbursement:
     """Make (part of) the award payable: it waits in the payout list for a payout batch."""
     application = locked(session, application)
     check(application, "pay")
@@ -54,14 +56,15 @@ def create_disbursement(session, application: Application, *, amount: Money | No
     return disbursement
 
 
-def check_not_in_batch(session, disbursement: Disbursement) -> None:
+def check_not_in_batch(session: Session, disbursement: Disbursement) -> None:
     batch = payouts.batch_of(session, disbursement)
     if batch is not None:
         raise InvalidTransition(f"Payment {disbursement.end_to_end_id} is in payout batch {batch}; "
                                 "cancel the batch first.")
 
 
-def cancel_disbursement(session, disbursement: Disbursement, *, actor) -> Disbursement:
+def cancel_disbursement(session: Session, disbursement: Disbursement, *,
+                        actor: Actor) -> Disbursement:
     DISBURSEMENT_STATES.check(disbursement, "cancel")
     check_not_in_batch(session, disbursement)
     DISBURSEMENT_STATES.apply(disbursement, "cancel")
@@ -70,7 +73,7 @@ def cancel_disbursement(session, disbursement: Disbursement, *, actor) -> Disbur
     return disbursement
 
 
-def _locked_payment(session, disbursement: Disbursement,
+def _locked_payment(session: Session, disbursement: Disbursement,
                     action: str) -> tuple[Disbursement, Application]:
     """The payment and its application re-read under row locks, the payment moved along
     ``action`` (``DISBURSEMENT_STATES``)."""
@@ -81,8 +84,8 @@ def _locked_payment(session, disbursement: Disbursement,
     return disbursement, locked(session, disbursement.application)
 
 
-def record_payment(session, disbursement: Disbursement, *, batch_ref: str, paid_on: date,
-                   entry_id: int, actor) -> Disbursement:
+def record_payment(session: Session, disbursement: Disbursement, *, batch_ref: str, paid_on: date,
+                   entry_id: int, actor: Actor) -> Disbursement:
     """The payout hook: this payment left the bank in the batch ``batch_ref``; ``entry_id`` is the
     batch's ledger entry (Dr grants payable / Cr bank). The grant is paid once its payments reach
     the award."""
@@ -103,8 +106,8 @@ def record_payment(session, disbursement: Disbursement, *, batch_ref: str, paid_
     return disbursement
 
 
-def record_return(session, disbursement: Disbursement, *, reason: str, returned_on: date,
-                  actor) -> Disbursement:
+def record_return(session: Session, disbursement: Disbursement, *, reason: str, returned_on: date,
+                  actor: Actor) -> Disbursement:
     """The payout hook for a transfer the bank sent back (``payouts.returns``; the books owe
     the payment again already): the payment waits for the next payout batch, the grant counts
     it as unpaid (a fully paid grant is approved again) and the applicant is asked to check the
@@ -128,8 +131,8 @@ def record_return(session, disbursement: Disbursement, *, reason: str, returned_
     return disbursement
 
 
-def correct_payee(session, disbursement: Disbursement, *, iban: str, payee_name: str,
-                  actor) -> Disbursement:
+def correct_payee(session: Session, disbursement: Disbursement, *, iban: str, payee_name: str,
+                  actor: Actor) -> Disbursement:
     """The treasurer corrects where a waiting payment goes (after a return, the applicant sent
     the right account); the application keeps the new account for later payments too."""
     DISBURSEMENT_STATES.check(disbursement, "correct_payee")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.errors import ValidationError
 from ..core.money import Money
 from ..ledger import services as ledger
@@ -26,9 +28,9 @@ from .models import Application, Report
 from .notify import applicant_mail
 
 
-def submit_report(session, application: Application, *, narrative: str,
+def submit_report(session: Session, application: Application, *, narrative: str,
                   attendance: int | None, amount_spent: Money, unused: Money, uploads=(),
-                  actor) -> Report:
+                  actor: Actor) -> Report:
     application = locked(session, application)
     check(application, "report")
     narrative = required_text(narrative, "narrative", "tell us how it went", 20000)
@@ -54,8 +56,8 @@ def submit_report(session, application: Application, *, narrative: str,
     return report
 
 
-def close_grant(session, application: Application, *, returned: Money, note: str = "", actor,
-                booking_date: date | None = None) -> Application:
+def close_grant(session: Session, application: Application, *, returned: Money, note: str = "",
+                actor: Actor, booking_date: date | None = None) -> Application:
     """Accept the report back; money returned to the bank goes back into the programme's fund."""
     booking_date = booking_date or date.today()
     application = locked(session, application)
@@ -81,7 +83,7 @@ def close_grant(session, application: Application, *, returned: Money, note: str
     return application
 
 
-def run_reminders(session, today: date | None = None) -> dict[str, int]:
+def run_reminders(session: Session, today: date | None = None) -> dict[str, int]:
     """The daily job: reports become due after the event, reminders go out before and after the
     due date, and reports not in by then become overdue. Safe to run more than once a day."""
     today = today or date.today()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from ..core import audit
+from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import PermissionDenied, ValidationError
 from ..core.mail import queue_mail
@@ -25,7 +28,7 @@ def is_conflicted(application: Application, user) -> bool:
     return conflicts.conflict_of(application, user) is not None
 
 
-def _review_row(session, application: Application, user, *, assigned_by=None) -> Review:
+def _review_row(session: Session, application: Application, user, *, assigned_by=None) -> Review:
     review = review_of(application, user)
     if review is None:
         review = Review(application=application, reviewer_id=user.id,
@@ -44,7 +47,8 @@ def _check_open_for_review(application: Application) -> None:
     check(application, "review")
 
 
-def assign_reviewer(session, application: Application, reviewer, *, actor) -> Review:
+def assign_reviewer(session: Session, application: Application, reviewer, *,
+                    actor: Actor) -> Review:
     _check_open_for_review(application)
     conflicts.refuse(application, actor, "assign")
     _check_reviewer(reviewer)
@@ -68,7 +72,7 @@ def assign_reviewer(session, application: Application, reviewer, *, actor) -> Re
     return review
 
 
-def volunteer(session, application: Application, *, actor) -> Review:
+def volunteer(session: Session, application: Application, *, actor: Actor) -> Review:
     _check_open_for_review(application)
     _check_reviewer(actor)
     conflicts.refuse(application, actor, "review")
@@ -81,7 +85,8 @@ def volunteer(session, application: Application, *, actor) -> Review:
     return review
 
 
-def declare_conflict(session, application: Application, *, note: str, actor) -> Review:
+def declare_conflict(session: Session, application: Application, *, note: str,
+                     actor: Actor) -> Review:
     """The member takes no further part: their score and vote (if any) are removed."""
     _check_reviewer(actor)
     note = required_text(note, "note", "say briefly what the conflict is", 500)
@@ -95,8 +100,8 @@ def declare_conflict(session, application: Application, *, note: str, actor) -> 
     return review
 
 
-def score(session, application: Application, *, value: int | None, comment: str,
-          actor) -> Review:
+def score(session: Session, application: Application, *, value: int | None, comment: str,
+          actor: Actor) -> Review:
     _check_open_for_review(application)
     _check_reviewer(actor)
     conflicts.refuse(application, actor, "score")
@@ -114,7 +119,7 @@ def score(session, application: Application, *, value: int | None, comment: str,
     return review
 
 
-def cast_vote(session, application: Application, *, vote: str, actor) -> Review:
+def cast_vote(session: Session, application: Application, *, vote: str, actor: Actor) -> Review:
     application = locked(session, application)
     check(application, "vote")
     _check_reviewer(actor)
@@ -158,8 +163,8 @@ def tally(application: Application) -> Tally:
                  application.programme.quorum)
 
 
-def request_information(session, application: Application, *, question: str,
-                        actor) -> Application:
+def request_information(session: Session, application: Application, *, question: str,
+                        actor: Actor) -> Application:
     application = locked(session, application)
     check(application, "request_information")
     question = required_text(question, "question", "write the question for the applicant", 5000)
@@ -167,7 +172,7 @@ def request_information(session, application: Application, *, question: str,
     return application
 
 
-def start_review(session, application: Application, *, actor) -> Application:
+def start_review(session: Session, application: Application, *, actor: Actor) -> Application:
     application = locked(session, application)
     transition(session, application, "start_review", actor)
     return application

@@ -15,11 +15,12 @@ from functools import lru_cache
 from babel import Locale
 from flask import current_app
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from ..auth import services as auth
 from ..auth.models import User
 from ..core import audit
+from ..core.actors import Actor
 from ..core.errors import NotFound, ValidationError
 from ..core.mail import queue_mail
 from ..core.permissions import GroupScope, Permission, Role
@@ -60,7 +61,7 @@ def countries() -> dict[str, str]:
 
 # --- reading ---------------------------------------------------------------------------------
 
-def get_group(session, group_id: int, scope: GroupScope) -> MemberGroup:
+def get_group(session: Session, group_id: int, scope: GroupScope) -> MemberGroup:
     """The group, or ``NotFound`` when it does not exist or lies outside the user's scope."""
     group = session.get(MemberGroup, group_id)
     if group is None or not scope.allows(group.id):
@@ -68,7 +69,7 @@ def get_group(session, group_id: int, scope: GroupScope) -> MemberGroup:
     return group
 
 
-def group_of_fund(session, fund_id: int) -> MemberGroup | None:
+def group_of_fund(session: Session, fund_id: int) -> MemberGroup | None:
     return session.scalar(select(MemberGroup).where(MemberGroup.fund_id == fund_id))
 
 
@@ -80,8 +81,8 @@ class DirectoryPage:
     pages: int
 
 
-def directory(session, scope: GroupScope, *, status: str | None = None, kind: str | None = None,
-              country: str | None = None, text: str = "", page: int = 1,
+def directory(session: Session, scope: GroupScope, *, status: str | None = None,
+              kind: str | None = None, country: str | None = None, text: str = "", page: int = 1,
               per_page: int = 50) -> DirectoryPage:
     """Groups in scope matching the filters, by name, with their funds' balances today."""
     statement = scope.filter(select(MemberGroup), MemberGroup.id)
@@ -107,7 +108,7 @@ def directory(session, scope: GroupScope, *, status: str | None = None, kind: st
     return DirectoryPage(rows, total, page, pages)
 
 
-def countries_in_use(session, scope: GroupScope) -> dict[str, str]:
+def countries_in_use(session: Session, scope: GroupScope) -> dict[str, str]:
     """{code: name} of the countries the groups in scope are in, for the directory's filter."""
     codes = set(session.scalars(scope.filter(select(MemberGroup.country).distinct(),
                                              MemberGroup.id)))
@@ -163,7 +164,7 @@ def clean_profile(values: dict) -> dict:
     return clean
 
 
-def _slug_for(session, name: str) -> str:
+def _slug_for(session: Session, name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60] or "group"
     slug, n = base, 1
@@ -177,7 +178,7 @@ def _slug_for(session, name: str) -> str:
 GENERIC_WORDS = {"python", "py", "user", "users", "usergroup", "group", "meetup", "the", "of"}
 
 
-def _fund_code_for(session, group: MemberGroup) -> str:
+def _fund_code_for(session: Session, group: MemberGroup) -> str:
     words = [w for w in group.slug.split("-") if w]
     distinctive = [w for w in words if w not in GENERIC_WORDS] or words
     base = "-".join(distinctive).upper()[:16].strip("-") or "GROUP"
@@ -188,8 +189,8 @@ def _fund_code_for(session, group: MemberGroup) -> str:
     return code
 
 
-def _set_status(session, group: MemberGroup, to: GroupStatus, *, actor, reason: str,
-                on: date | None = None, initial: bool = False) -> None:
+def _set_status(session: Session, group: MemberGroup, to: GroupStatus, *, actor: Actor | None,
+                reason: str, on: date | None = None, initial: bool = False) -> None:
     on = on or date.today()
     before = None if initial else group.status
     session.add(GroupStatusChange(group=group, from_status=before.value if before else None,
@@ -205,8 +206,8 @@ def _set_status(session, group: MemberGroup, to: GroupStatus, *, actor, reason: 
 
 # --- applications ----------------------------------------------------------------------------
 
-def apply(session, *, contacts: list[tuple[str, str]], actor=None, address: str | None = None,
-          **values) -> MemberGroup:
+def apply(session: Session, *, contacts: list[tuple[str, str]], actor: Actor | None = None,
+          address: str | None = None, **values) -> MemberGroup:
     """A group applies to join (the public form, or an admin registering it): status applicant.
 
     ``contacts`` are the (name, email) of the future organisers; each gets a confirmation.
@@ -253,8 +254,8 @@ def apply(session, *, contacts: list[tuple[str, str]], actor=None, address: str 
     return group
 
 
-def approve(session, group: MemberGroup, *, actor, agreement_version: str, address: str = "",
-            agreement_signed_on: date, agreement_signed_by: str,
+def approve(session: Session, group: MemberGroup, *, actor: Actor, agreement_version: str,
+            address: str = "", agreement_signed_on: date, agreement_signed_by: str,
             fee_percent: Decimal | None = None, today: date | None = None) -> MemberGroup:
     """Make an applicant group active: record the signed agreement, open its restricted fund with
     the admin-fee policy, and invite the people named in the application as organisers."""
@@ -292,7 +293,7 @@ def approve(session, group: MemberGroup, *, actor, agreement_version: str, addre
     return group
 
 
-def decline(session, group: MemberGroup, *, actor, reason: str) -> MemberGroup:
+def decline(session: Session, group: MemberGroup, *, actor: Actor, reason: str) -> MemberGroup:
     GROUP_STATES.check(group, "decline")
     reason = _text(reason, "reason", "reason", 2000, required=True)
     _set_status(session, group, GroupStatus.DECLINED, actor=actor, reason=reason)
@@ -306,7 +307,7 @@ def decline(session, group: MemberGroup, *, actor, reason: str) -> MemberGroup:
 
 # --- life of an active group -----------------------------------------------------------------
 
-def update_group(session, group: MemberGroup, *, actor, **values) -> MemberGroup:
+def update_group(session: Session, group: MemberGroup, *, actor: Actor, **values) -> MemberGroup:
     new = clean_profile(values)
     if group.status is not GroupStatus.APPLICANT:
         for key in AGREEMENT_FIELDS:
@@ -329,8 +330,8 @@ def update_group(session, group: MemberGroup, *, actor, **values) -> MemberGroup
     return group
 
 
-def change_status(session, group: MemberGroup, to: GroupStatus, *, actor, reason: str,
-                  on: date | None = None) -> MemberGroup:
+def change_status(session: Session, group: MemberGroup, to: GroupStatus, *, actor: Actor,
+                  reason: str, on: date | None = None) -> MemberGroup:
     """Active ⇄ dormant, and active or dormant → dissolved (only with an empty fund and no
     claims waiting; dissolving closes the fund)."""
     to = GroupStatus(to)
@@ -345,7 +346,7 @@ def change_status(session, group: MemberGroup, to: GroupStatus, *, actor, reason
     return group
 
 
-def _check_can_dissolve(session, group: MemberGroup) -> None:
+def _check_can_dissolve(session: Session, group: MemberGroup) -> None:
     if group.fund_id is None:
         return
     held = fund_balance(session, group.fund_id, date.max)
@@ -362,7 +363,7 @@ def _check_can_dissolve(session, group: MemberGroup) -> None:
 
 # --- organisers ------------------------------------------------------------------------------
 
-def add_organiser(session, group: MemberGroup, *, email: str, name: str, actor,
+def add_organiser(session: Session, group: MemberGroup, *, email: str, name: str, actor: Actor,
                   address: str = "") -> User:
     """Link a user (created if new) to the group as organiser. A user without a password gets an
     invitation with a single-use link to choose one; others are told by email. Users who cannot
@@ -396,7 +397,7 @@ def add_organiser(session, group: MemberGroup, *, email: str, name: str, actor,
     return user
 
 
-def remove_organiser(session, group: MemberGroup, user: User, *, actor) -> None:
+def remove_organiser(session: Session, group: MemberGroup, user: User, *, actor: Actor) -> None:
     if user not in group.organisers:
         raise ValidationError(f"{user.email} does not organise {group.name}.")
     group.organisers.remove(user)
