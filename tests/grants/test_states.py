@@ -14,6 +14,8 @@ from backoffice.grants.models import (
     Status,
 )
 
+from ..state_tables import assert_step, assert_table
+
 S, D = Status, DisbursementStatus
 REVIEW = (S.SUBMITTED, S.INFO_REQUESTED, S.IN_REVIEW)
 
@@ -66,23 +68,15 @@ def application_refusal(state: Status, action: str) -> tuple[type, str]:
 
 
 def test_the_application_table_is_the_one_written_here():
-    assert {key: step.target for key, step in APPLICATION_STATES.table.items()} == APPLICATION
+    assert_table(APPLICATION_STATES, APPLICATION)
     assert set(APPLICATION_STATES.actions) == set(VERBS) | set(OPERATIONS)
 
 
 @pytest.mark.parametrize("state", list(Status))
 @pytest.mark.parametrize("action", list(VERBS) + list(OPERATIONS))
 def test_every_application_step(state, action):
-    application = SimpleNamespace(status=state, reference="G-7")
-    if (state, action) in APPLICATION:
-        assert APPLICATION_STATES.apply(application, action) is state
-        assert application.status is APPLICATION[state, action]
-        return
-    error, message = application_refusal(state, action)
-    with pytest.raises(InvalidTransition) as raised:
-        APPLICATION_STATES.apply(application, action)
-    assert (type(raised.value), str(raised.value)) == (error, message)
-    assert application.status is state
+    assert_step(APPLICATION_STATES, SimpleNamespace(status=state, reference="G-7"), action,
+                APPLICATION, application_refusal(state, action))
 
 
 PAYMENT = {
@@ -100,18 +94,13 @@ PAYMENT_REFUSED = {
 
 
 def test_the_payment_table_is_the_one_written_here():
-    assert {key: step.target for key, step in DISBURSEMENT_STATES.table.items()} == PAYMENT
+    assert_table(DISBURSEMENT_STATES, PAYMENT)
 
 
 @pytest.mark.parametrize("state", list(DisbursementStatus))
 @pytest.mark.parametrize("action", list(PAYMENT_REFUSED))
 def test_every_payment_step(state, action):
-    payment = SimpleNamespace(status=state, end_to_end_id="GRANT-7-1")
-    if (state, action) in PAYMENT:
-        assert DISBURSEMENT_STATES.apply(payment, action) is state
-        assert payment.status is PAYMENT[state, action]
-        return
-    with pytest.raises(InvalidTransition) as raised:  # never AlreadyDone: a hook's error
-        DISBURSEMENT_STATES.apply(payment, action)
-    assert type(raised.value) is InvalidTransition
-    assert str(raised.value) == PAYMENT_REFUSED[action].format(state=state.value)
+    # never AlreadyDone: a payout hook's error
+    assert_step(DISBURSEMENT_STATES, SimpleNamespace(status=state, end_to_end_id="GRANT-7-1"),
+                action, PAYMENT,
+                (InvalidTransition, PAYMENT_REFUSED[action].format(state=state.value)))
