@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import BigIntKey, UTCDateTime, utcnow
 from ..core.money import Money
+from ..core.states import StateMachine, rows
 from ..extensions import db
 from ..ledger.models import _enum
 
@@ -36,6 +37,22 @@ class BatchStatus(StrEnum):
     @property
     def label(self) -> str:
         return self.value.capitalize()
+
+
+_B = BatchStatus
+#: A batch's life: the bank executes it (and may send single transfers back later), or it is
+#: cancelled and its payables wait for the next one.
+BATCH_STATES: StateMachine[BatchStatus] = StateMachine(rows(
+    ([_B.READY], "execute", _B.EXECUTED),
+    ([_B.READY], "cancel", _B.CANCELLED),
+    ([_B.EXECUTED], "return_transfer", _B.EXECUTED),
+), refused=lambda batch, action: (
+    f"Batch {batch.message_id} is {batch.status.value}"
+    + (": only a transfer the bank executed can come back." if action == "return_transfer"
+       else ".")),
+    already=lambda batch, action: (
+        f"Batch {batch.message_id} is already {batch.status.value}; nothing was changed."
+        if action in ("execute", "cancel") else None))
 
 
 class PayoutBatch(db.Model):

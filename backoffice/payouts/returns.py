@@ -21,11 +21,11 @@ from sqlalchemy.orm import selectinload
 
 from ..core import audit
 from ..core.db import utcnow
-from ..core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.money import Money
 from ..ledger.services import Line
 from . import services as payouts
-from .models import BatchStatus, PayoutBatch, PayoutItem, PayoutReturn
+from .models import BATCH_STATES, BatchStatus, PayoutBatch, PayoutItem, PayoutReturn
 
 #: ISO 20022 ExternalReturnReason1Code: the reasons banks give most for a returned transfer.
 REASONS = {
@@ -123,9 +123,7 @@ def record_return(session, item: PayoutItem, *, amount: Money, returned_on: date
     document payable again and tell the payee. The entry (``entry_id``) is the caller's."""
     item = _locked_item(session, item.id)
     batch = item.batch
-    if batch.status is not BatchStatus.EXECUTED:
-        raise InvalidTransition(f"Batch {batch.message_id} is {batch.status.value}: only a "
-                                f"transfer the bank executed can come back.")
+    BATCH_STATES.check(batch, "return_transfer")
     earlier = active_return(session, item)
     if earlier is not None or not item.active:
         when = f" on {earlier.returned_on.isoformat()}" if earlier is not None else ""

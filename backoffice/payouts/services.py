@@ -84,12 +84,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..core import audit
 from ..core.db import utcnow
-from ..core.errors import AlreadyDone, Conflict, InvalidTransition, NotFound, ValidationError
+from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.money import Money
 from ..ledger.models import Account, Fund, JournalEntry
 from ..ledger.services import Line, account_by_role, post_entry
 from ..ledger.spending import lock_funds
-from .models import BatchStatus, PayoutBatch, PayoutItem
+from .models import BATCH_STATES, BatchStatus, PayoutBatch, PayoutItem
 from .sepa import debtor, sepa_id, sepa_xml
 
 SEPA_CURRENCY = "EUR"
@@ -272,17 +272,13 @@ def get_batch(session, batch_id: int) -> PayoutBatch:
     return batch
 
 
-def _locked_ready(session, batch: PayoutBatch, done: BatchStatus) -> PayoutBatch:
+def _locked_ready(session, batch: PayoutBatch, action: str) -> PayoutBatch:
     """Re-read the batch under its row lock (SQLite: the unit of work's write lock) and make sure
-    it is still ready. Asked again for what was ``done`` already (a double click, two treasurers):
-    ``AlreadyDone``, and nothing happens a second time."""
+    ``action`` may still be done (``BATCH_STATES``). Asked again for what was done already (a
+    double click, two treasurers): ``AlreadyDone``, and nothing happens a second time."""
     batch = session.scalars(select(PayoutBatch).where(PayoutBatch.id == batch.id)
                             .with_for_update().execution_options(populate_existing=True)).one()
-    if batch.status is done:
-        raise AlreadyDone(f"Batch {batch.message_id} is already {done.value}; nothing was "
-                          f"changed.")
-    if batch.status is not BatchStatus.READY:
-        raise InvalidTransition(f"Batch {batch.message_id} is {batch.status.value}.")
+    BATCH_STATES.check(batch, action)
     return batch
 
 
@@ -298,7 +294,7 @@ def mark_executed(session, batch: PayoutBatch, *, booked_on: date, actor) -> Jou
     """The bank has paid the batch: post Dr liability / Cr bank per fund, tell every source."""
     if booked_on is None:
         raise ValidationError("Give the date the bank executed the batch.", field="booked_on")
-    batch = _locked_ready(session, batch, BatchStatus.EXECUTED)
+    batch = _locked_ready(session, batch, "execute")
     lock_funds(session, [item.fund for item in batch.items])
     bank = account_by_role(session, BANK_ROLE)
     debits: dict[tuple[int, int], int] = defaultdict(int)
@@ -317,7 +313,8 @@ def mark_executed(session, batch: PayoutBatch, *, booked_on: date, actor) -> Jou
                        description=f"Payout batch {batch.message_id}: {batch.item_count} "
                                    f"transfer{'s' if batch.item_count != 1 else ''}",
                        source=("payout_batch", batch.id))
-    batch.status, batch.executed_on = BatchStatus.EXECUTED, booked_on
+    BATCH_STATES.apply(batch, "execute")
+    batch.executed_on = booked_on
     batch.executed_by_id, batch.payment_entry_id = getattr(actor, "id", None), entry.id
     _flush(session, batch)
     for item in batch.items:
@@ -336,8 +333,9 @@ def cancel_batch(session, batch: PayoutBatch, *, reason: str, actor) -> PayoutBa
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("Say why the batch is cancelled.", field="reason")
-    batch = _locked_ready(session, batch, BatchStatus.CANCELLED)
-    batch.status, batch.cancelled_at, batch.cancel_reason = BatchStatus.CANCELLED, utcnow(), reason
+    batch = _locked_ready(session, batch, "cancel")
+    BATCH_STATES.apply(batch, "cancel")
+    batch.cancelled_at, batch.cancel_reason = utcnow(), reason
     for item in batch.items:
         item.active = False
     _flush(session, batch)
