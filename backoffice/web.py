@@ -17,6 +17,7 @@ from .core.errors import AlreadyDone, Busy, Conflict, DomainError, NotFound, Per
 from .core.formatting import current_locale, format_date, format_money, money_html
 from .core.permissions import Permission, enforce_access
 from .core.query import BadQuery, IdConverter
+from .core.views import refuse_unsaved_changes
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -63,6 +64,8 @@ def init_web(app: Flask) -> None:
 
     app.before_request(enforce_access)
     app.before_request(require_enrolment)
+    if app.config["CHECK_UNSAVED_CHANGES"]:
+        app.after_request(refuse_unsaved_changes)
 
     @app.after_request
     def security_headers(response):

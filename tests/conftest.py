@@ -72,6 +72,7 @@ def base_config(database_url: str, smtp_port: int | None = None, instance_path: 
         "BASE_URL": "http://localhost",
         "PUBLIC_FORM_MIN_FILL_SECONDS": 0,  # tests type faster than people; spam tests raise it
         "INVOICE_CHECK_EN16931": True,  # every e-invoice a test makes passes the business rules
+        "CHECK_UNSAVED_CHANGES": True,  # a request that leaves changes uncommitted fails
     }
 
 

@@ -1,6 +1,7 @@
 """Small helpers shared by the forms of every package."""
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from flask_wtf import FlaskForm
@@ -11,12 +12,39 @@ from wtforms.validators import StopValidation
 
 from .bounds import FIRST_DATE, INT_MAX, INT_MIN, LAST_DATE, control_characters
 from .errors import AlreadyDone, Busy, DomainError
+from .formatting import current_locale
+from .money import Money
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
-    from wtforms import BaseForm
+    from wtforms import BaseForm, Field
+
+
+class InputRefused(Exception):
+    """Raised while a form's input is read (lines of an entry, a claim, an invoice) after the
+    errors were put next to their fields: ``core.views.run_form`` shows the form again (400)."""
+
+
+def decimal_of(field: Field, message: str) -> Decimal:
+    """A field's text as a decimal number (with a point or a comma); ``InputRefused`` with
+    ``message`` next to the field if it is none."""
+    try:
+        return Decimal((field.data or "").strip().replace(",", "."))
+    except InvalidOperation:
+        field.errors = [message]
+        raise InputRefused from None
+
+
+def money_of(field: Field, currency: str) -> Money:
+    """What was typed in ``field`` as an amount of ``currency`` (in the user's locale);
+    ``InputRefused`` with the reason next to the field if it is none."""
+    try:
+        return Money.parse(field.data, currency, current_locale())
+    except DomainError as error:
+        field.errors = [str(error)]
+        raise InputRefused from error
 
 
 def pass_on(error: DomainError) -> None:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -10,10 +13,87 @@ from ..extensions import db
 from . import health as health_checks
 from . import tasks
 from .audit import AuditEvent
+from .bounds import MAX_ID
+from .db import transaction
+from .errors import DomainError
+from .forms import InputRefused, pass_on, show_error
 from .permissions import Permission, login_required, public, requires
 from .query import arg, others
 
 bp = Blueprint("core", __name__)
+
+
+# --- the view idiom ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outcome:
+    """What ``run_form`` did with a request: ran the service (``done``, with its ``result``), or
+    not: nothing posted, input the form refused (``invalid``), or the service's ``refusal``."""
+
+    done: bool
+    result: Any = None
+    invalid: bool = False
+    posted: bool = False
+    refusal: DomainError | None = None
+
+    @property
+    def status(self) -> int:
+        """The status of the form's page shown again: 400 after a post that did not go through."""
+        return 400 if self.posted and not self.done else 200
+
+
+def run_form(form, action: Callable[[], Any], *, flash_refusal: str | None = None) -> Outcome:
+    """The one way a view runs a posted form against a service.
+
+    The form validates; ``action()`` (the service call) runs in one unit of work (reading the
+    input further may raise ``InputRefused``, its errors on the form already); a refusal
+    (``DomainError``) is shown on the form, next to its field (``show_error``), or flashed (in
+    the category ``flash_refusal``) when the form is a button on a page the view redirects back
+    to. A change asked for twice and a busy database go on to ``web.py`` either way. The view
+    then redirects (``outcome.done``) or shows the page again with ``outcome.status``.
+    """
+    posted = form.is_submitted()
+    if not form.validate_on_submit():
+        return Outcome(False, invalid=posted, posted=posted)
+    try:
+        with transaction():
+            result = action()
+    except InputRefused:
+        return Outcome(False, invalid=True, posted=True)
+    except DomainError as error:
+        if flash_refusal:
+            pass_on(error)
+            flash(str(error), flash_refusal)
+        else:
+            show_error(form, error)
+        return Outcome(False, posted=True, refusal=error)
+    return Outcome(True, result, posted=True)
+
+
+def get_or_404(model, object_id: int | None):
+    """The row of ``model`` with this id, or 404. Ids from URLs are bounded by the ``int``
+    converter already; one from elsewhere beyond ``MAX_ID`` is no row either (PostgreSQL would
+    refuse it with an error)."""
+    if object_id is None or not 0 <= object_id <= MAX_ID:
+        abort(404)
+    return db.session.get(model, object_id) or abort(404)
+
+
+class UnsavedChanges(RuntimeError):
+    """A request left changes in the database session that no unit of work committed."""
+
+
+def refuse_unsaved_changes(response):
+    """After each request (``CHECK_UNSAVED_CHANGES``, on in the tests): fail, naming the objects,
+    if the request changed, added or deleted something outside ``transaction()``. Such a change
+    is lost when the request ends, or committed by whichever unit of work runs next."""
+    session = db.session
+    left = [*session.new, *(obj for obj in session.dirty if session.is_modified(obj)),
+            *session.deleted]
+    if left:
+        raise UnsavedChanges("The request left changes that no unit of work committed: "
+                             + ", ".join(sorted(repr(obj) for obj in left)))
+    return response
 
 
 @bp.route("/")
