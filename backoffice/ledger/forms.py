@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..core.errors import ValidationError
 from ..core.forms import (
     DateField,
+    InputRefused,
     StringField,
     TextAreaField,
     object_options,
@@ -71,8 +72,9 @@ class ManualEntryForm(FlaskForm):
             if line.fund.data is None and default_fund_id is not None and not line.is_blank():
                 line.fund.data = default_fund_id
 
-    def ledger_lines(self, accounts_by_id: dict[int, Account], funds_by_id: dict[int, Fund], locale: str) -> list[Line] | None:
-        """The entry's lines, or None after putting an error next to each bad field."""
+    def ledger_lines(self, accounts_by_id: dict[int, Account], funds_by_id: dict[int, Fund],
+                     locale: str) -> list[Line]:
+        """The entry's lines; ``InputRefused`` after putting an error next to each bad field."""
         lines, ok = [], True
         for line in self.lines:
             if line.is_blank():
@@ -90,7 +92,9 @@ class ManualEntryForm(FlaskForm):
         if ok and len(lines) < 2:
             self.form_errors.append("An entry needs at least two lines.")
             ok = False
-        return lines if ok else None
+        if not ok:
+            raise InputRefused
+        return lines
 
     def _amount(self, line: EntryLineForm, locale: str) -> Money | None:
         debit, credit = (line.debit.data or "").strip(), (line.credit.data or "").strip()

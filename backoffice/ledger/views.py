@@ -6,13 +6,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..core.db import transaction
-from ..core.errors import DomainError
 from ..core.formatting import current_locale, number_symbols
-from ..core.forms import ConfirmForm, object_options, show_error
-from ..core.money import Money
+from ..core.forms import ConfirmForm, money_of, object_options
 from ..core.permissions import Permission, requires
 from ..core.query import arg, others, query_form
+from ..core.views import get_or_404, run_form
 from ..extensions import db
 from . import services
 from .balances import by_fund, currency_totals, fund_balances, fund_statements, trial_balance
@@ -48,10 +46,6 @@ def _funds(active_only=False):
     return db.session.scalars(statement).all()
 
 
-def _get(model, object_id):
-    return db.session.get(model, object_id) or abort(404)
-
-
 # --- journal and entries ---------------------------------------------------------------------
 
 @bp.route("/journal")
@@ -72,7 +66,7 @@ def journal():
 @bp.route("/entries/<int:entry_id>")
 @requires(Permission.LEDGER_VIEW)
 def entry(entry_id: int):
-    entry = _get(JournalEntry, entry_id)
+    entry = get_or_404(JournalEntry, entry_id)
     reversal = services.reversal_of(db.session, entry)
     form = ReverseForm() if entry.reverses_id is None and reversal is None else None
     return render_template("ledger/entry.html", entry=entry, reversal=reversal, form=form)
@@ -81,19 +75,15 @@ def entry(entry_id: int):
 @bp.route("/entries/<int:entry_id>/reverse", methods=["POST"])
 @requires(Permission.LEDGER_POST)
 def reverse(entry_id: int):
-    entry = _get(JournalEntry, entry_id)
+    entry = get_or_404(JournalEntry, entry_id)
     form = ReverseForm()
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                reversal = services.reverse_entry(db.session, entry, actor=current_user,
-                                                  reason=form.reason.data,
-                                                  booking_date=form.booking_date.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"Entry {entry.ref} is reversed by {reversal.ref}.", "success")
-            return redirect(url_for(".entry", entry_id=reversal.id))
+    outcome = run_form(form, lambda: services.reverse_entry(
+        db.session, entry, actor=current_user, reason=form.reason.data,
+        booking_date=form.booking_date.data))
+    if outcome.done:
+        reversal = outcome.result
+        flash(f"Entry {entry.ref} is reversed by {reversal.ref}.", "success")
+        return redirect(url_for(".entry", entry_id=reversal.id))
     return render_template("ledger/entry.html", entry=entry, reversal=None, form=form), 400
 
 
@@ -109,24 +99,16 @@ def new_entry():
     if form.add_line.data:
         form.lines.append_entry()
         form.set_choices(accounts, funds, current_app.config["CURRENCIES"])
-    elif form.validate_on_submit():
-        lines = form.ledger_lines({a.id: a for a in accounts}, {f.id: f for f in funds},
-                                  current_locale())
-        if lines is not None:
-            try:
-                with transaction():
-                    posted = services.post_entry(
-                        db.session, booking_date=form.booking_date.data,
-                        description=form.description.data, lines=lines, actor=current_user,
-                        source=("manual", None))
-            except DomainError as error:
-                show_error(form, error)
-            else:
-                flash(f"Entry {posted.ref} is posted.", "success")
-                return redirect(url_for(".entry", entry_id=posted.id))
-        status = 400
-    elif request.method == "POST":
-        status = 400
+    else:
+        outcome = run_form(form, lambda: services.post_entry(
+            db.session, booking_date=form.booking_date.data, description=form.description.data,
+            lines=form.ledger_lines({a.id: a for a in accounts}, {f.id: f for f in funds},
+                                    current_locale()),
+            actor=current_user, source=("manual", None)))
+        if outcome.done:
+            flash(f"Entry {outcome.result.ref} is posted.", "success")
+            return redirect(url_for(".entry", entry_id=outcome.result.id))
+        status = outcome.status
     return render_template("ledger/entry_form.html", form=form, symbols=number_symbols()), status
 
 
@@ -139,25 +121,14 @@ def new_transfer():
         form.currency.data = current_app.config["DEFAULT_CURRENCY"]
         form.from_fund.data = services.general_fund(db.session).id
     form.set_choices(funds, current_app.config["CURRENCIES"])
-    if form.validate_on_submit():
-        by_id = {f.id: f for f in funds}
-        try:
-            amount = Money.parse(form.amount.data, form.currency.data, current_locale())
-        except DomainError as error:
-            form.amount.errors = [str(error)]
-        else:
-            try:
-                with transaction():
-                    posted = services.transfer_between_funds(
-                        db.session, from_fund=by_id[form.from_fund.data],
-                        to_fund=by_id[form.to_fund.data], amount=amount,
-                        booking_date=form.booking_date.data, description=form.description.data,
-                        actor=current_user)
-            except DomainError as error:
-                show_error(form, error)
-            else:
-                flash(f"Transfer posted as {posted.ref}.", "success")
-                return redirect(url_for(".entry", entry_id=posted.id))
+    by_id = {f.id: f for f in funds}
+    outcome = run_form(form, lambda: services.transfer_between_funds(
+        db.session, from_fund=by_id[form.from_fund.data], to_fund=by_id[form.to_fund.data],
+        amount=money_of(form.amount, form.currency.data), booking_date=form.booking_date.data, description=form.description.data,
+        actor=current_user))
+    if outcome.done:
+        flash(f"Transfer posted as {outcome.result.ref}.", "success")
+        return redirect(url_for(".entry", entry_id=outcome.result.id))
     return render_template("ledger/transfer_form.html", form=form)
 
 
@@ -180,44 +151,34 @@ def accounts():
 def new_account():
     form = AccountForm()
     del form.active
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                account = services.create_account(
-                    db.session, code=form.code.data, name=form.name.data, type=form.type.data,
-                    description=form.description.data, actor=current_user)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"Account {account.label} is created.", "success")
-            return redirect(url_for(".accounts"))
+    outcome = run_form(form, lambda: services.create_account(
+        db.session, code=form.code.data, name=form.name.data, type=form.type.data,
+        description=form.description.data, actor=current_user))
+    if outcome.done:
+        flash(f"Account {outcome.result.label} is created.", "success")
+        return redirect(url_for(".accounts"))
     return render_template("ledger/account_form.html", form=form, account=None)
 
 
 @bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
 @requires(Permission.ACCOUNTS_MANAGE)
 def edit_account(account_id: int):
-    account = _get(Account, account_id)
+    account = get_or_404(Account, account_id)
     form = AccountForm(obj=account)
     del form.type
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                services.update_account(db.session, account, actor=current_user,
-                                        code=form.code.data, name=form.name.data,
-                                        active=form.active.data, description=form.description.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"Account {account.label} is saved.", "success")
-            return redirect(url_for(".accounts"))
+    outcome = run_form(form, lambda: services.update_account(
+        db.session, account, actor=current_user, code=form.code.data, name=form.name.data,
+        active=form.active.data, description=form.description.data))
+    if outcome.done:
+        flash(f"Account {account.label} is saved.", "success")
+        return redirect(url_for(".accounts"))
     return render_template("ledger/account_form.html", form=form, account=account)
 
 
 @bp.route("/accounts/<int:account_id>")
 @requires(Permission.LEDGER_VIEW)
 def account(account_id: int):
-    account = _get(Account, account_id)
+    account = get_or_404(Account, account_id)
     fund_id, start = arg("fund", int), arg("start", date)
     funds = _funds()
     page = account_ledger(db.session, account.id, fund_id=fund_id,
@@ -234,42 +195,34 @@ def account(account_id: int):
 def new_fund():
     form = FundForm()
     del form.active
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                fund = services.create_fund(db.session, code=form.code.data, name=form.name.data,
-                                            description=form.description.data, actor=current_user)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"Fund {fund.label} is created.", "success")
-            return redirect(url_for(".fund", fund_id=fund.id))
+    outcome = run_form(form, lambda: services.create_fund(
+        db.session, code=form.code.data, name=form.name.data, description=form.description.data,
+        actor=current_user))
+    if outcome.done:
+        flash(f"Fund {outcome.result.label} is created.", "success")
+        return redirect(url_for(".fund", fund_id=outcome.result.id))
     return render_template("ledger/fund_form.html", form=form, fund=None)
 
 
 @bp.route("/funds/<int:fund_id>/edit", methods=["GET", "POST"])
 @requires(Permission.ACCOUNTS_MANAGE)
 def edit_fund(fund_id: int):
-    fund = _get(Fund, fund_id)
+    fund = get_or_404(Fund, fund_id)
     form = FundForm(obj=fund)
     del form.code
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                services.update_fund(db.session, fund, actor=current_user, name=form.name.data,
-                                     active=form.active.data, description=form.description.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"Fund {fund.label} is saved.", "success")
-            return redirect(url_for(".fund", fund_id=fund.id))
+    outcome = run_form(form, lambda: services.update_fund(
+        db.session, fund, actor=current_user, name=form.name.data, active=form.active.data,
+        description=form.description.data))
+    if outcome.done:
+        flash(f"Fund {fund.label} is saved.", "success")
+        return redirect(url_for(".fund", fund_id=fund.id))
     return render_template("ledger/fund_form.html", form=form, fund=fund)
 
 
 @bp.route("/funds/<int:fund_id>")
 @requires(Permission.LEDGER_VIEW)
 def fund(fund_id: int):
-    fund = _get(Fund, fund_id)
+    fund = get_or_404(Fund, fund_id)
     form = query_form(RangeForm)
     today = date.today()
     year_start = services.fiscal_year_start(today)
@@ -334,20 +287,17 @@ def periods():
 @bp.route("/periods/<any(month, year):kind>/<start>/<any(close, reopen):action>", methods=["POST"])
 @requires(Permission.LEDGER_PERIODS)
 def change_period(kind: str, start: str, action: str):
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
     try:
         first = date.fromisoformat(start)
     except ValueError:
         abort(404)
-    try:
-        with transaction():
-            period = services.set_period_closed(db.session, PeriodKind(kind), first,
-                                                action == "close", actor=current_user)
-    except DomainError as error:
-        flash(str(error), "danger")
-    else:
+    outcome = run_form(ConfirmForm(), lambda: services.set_period_closed(
+        db.session, PeriodKind(kind), first, action == "close", actor=current_user),
+        flash_refusal="danger")
+    if outcome.invalid:
+        abort(400)
+    if outcome.done:
+        period = outcome.result
         flash(f"The {period.label} is {'closed' if period.closed else 'open again'}.", "success")
     return redirect(url_for(".periods"))
 
