@@ -1,17 +1,15 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..core.db import transaction
-from ..core.errors import DomainError
-from ..core.forms import show_error
+from ..core.forms import decimal_of
 from ..core.permissions import Permission, login_required, requires
 from ..core.query import query_form
+from ..core.views import run_form
 from ..extensions import db
 from ..groups.models import MemberGroup
 from ..groups.services import group_of_fund
@@ -104,22 +102,17 @@ def statement_pdf(fund_id: int):
 def add_fee_policy(fund_id: int):
     fund = _fund(fund_id)
     fee_form = FeePolicyForm()
-    if fee_form.validate_on_submit():
-        try:
-            rate = Decimal(fee_form.rate.data.strip().replace(",", "."))
-        except InvalidOperation:
-            fee_form.rate.errors = ["Give the rate as a number, e.g. 7 or 7.5."]
-        else:
-            try:
-                with transaction():
-                    fees.set_policy(db.session, fund, rate_percent=rate, kinds=fee_form.kinds.data,
-                                    effective_from=fee_form.effective_from.data,
-                                    actor=current_user)
-            except DomainError as error:
-                show_error(fee_form, error)
-            else:
-                flash(f"From {fee_form.effective_from.data} on, {fund.code} pays {rate} % on "
-                      f"{', '.join(fee_form.kinds.data) or 'no income'}.", "success")
-                return redirect(url_for(".fund", fund_id=fund.id))
+
+    def set_policy():
+        rate = decimal_of(fee_form.rate, "Give the rate as a number, e.g. 7 or 7.5.")
+        fees.set_policy(db.session, fund, rate_percent=rate, kinds=fee_form.kinds.data,
+                        effective_from=fee_form.effective_from.data, actor=current_user)
+        return rate
+
+    outcome = run_form(fee_form, set_policy)
+    if outcome.done:
+        flash(f"From {fee_form.effective_from.data} on, {fund.code} pays {outcome.result} % on "
+              f"{', '.join(fee_form.kinds.data) or 'no income'}.", "success")
+        return redirect(url_for(".fund", fund_id=fund.id))
     form, start, end = _range()
     return _fund_page(fund, form, start, end, fee_form, 400)

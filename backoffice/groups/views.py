@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -9,12 +8,11 @@ from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..auth.web_session import client_address
-from ..core.db import transaction
-from ..core.errors import DomainError
-from ..core.forms import ConfirmForm, show_error
+from ..core.forms import ConfirmForm, decimal_of
 from ..core.permissions import Permission, group_scope, login_required, public, requires
 from ..core.public_forms import new_started_token
 from ..core.query import arg, others, page_arg, query_form
+from ..core.views import get_or_404, run_form
 from ..expenses.models import ClaimStatus, ExpenseClaim
 from ..extensions import db
 from ..funds.fees import policy_on
@@ -94,16 +92,12 @@ def join():
     form = PublicJoinForm()
     if request.method == "GET":
         form.started.data = new_started_token()
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                group = services.apply(db.session, contacts=form.contact_pairs(),
-                                       address=request.remote_addr or "unknown", **form.profile())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            return redirect(url_for(".join_thanks", name=group.name))
-    return render_template("groups/join.html", form=form), 400 if form.errors else 200
+    outcome = run_form(form, lambda: services.apply(
+        db.session, contacts=form.contact_pairs(), address=request.remote_addr or "unknown",
+        **form.profile()))
+    if outcome.done:
+        return redirect(url_for(".join_thanks", name=outcome.result.name))
+    return render_template("groups/join.html", form=form), outcome.status
 
 
 @bp.route("/join/thanks")
@@ -117,16 +111,12 @@ def join_thanks():
 def new():
     form = JoinForm()
     form.needs.validators = []
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                group = services.apply(db.session, contacts=form.contact_pairs(),
-                                       actor=current_user, **form.profile())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"{group.name} is registered as an applicant.", "success")
-            return redirect(url_for(".detail", group_id=group.id))
+    outcome = run_form(form, lambda: services.apply(
+        db.session, contacts=form.contact_pairs(), actor=current_user, **form.profile()))
+    if outcome.done:
+        group = outcome.result
+        flash(f"{group.name} is registered as an applicant.", "success")
+        return redirect(url_for(".detail", group_id=group.id))
     return render_template("groups/join.html", form=form, internal=True)
 
 
@@ -146,25 +136,16 @@ def review(group_id: int):
 def approve(group_id: int):
     group = _group(group_id)
     form = ApproveForm()
-    if form.validate_on_submit():
-        try:
-            fee = Decimal(form.fee_percent.data.strip().replace(",", "."))
-        except InvalidOperation:
-            form.fee_percent.errors = ["Give the fee as a number, e.g. 7 or 7.5."]
-        else:
-            try:
-                with transaction():
-                    services.approve(db.session, group, actor=current_user,
-                                     fee_percent=fee, address=client_address(),
-                                     agreement_version=form.agreement_version.data,
-                                     agreement_signed_on=form.agreement_signed_on.data,
-                                     agreement_signed_by=form.agreement_signed_by.data)
-            except DomainError as error:
-                show_error(form, error)
-            else:
-                flash(f"{group.name} is active; its fund {group.fund.code} is open and the "
-                      f"organisers are invited.", "success")
-                return redirect(url_for(".detail", group_id=group.id))
+    outcome = run_form(form, lambda: services.approve(
+        db.session, group, actor=current_user, address=client_address(),
+        fee_percent=decimal_of(form.fee_percent, "Give the fee as a number, e.g. 7 or 7.5."),
+        agreement_version=form.agreement_version.data,
+        agreement_signed_on=form.agreement_signed_on.data,
+        agreement_signed_by=form.agreement_signed_by.data))
+    if outcome.done:
+        flash(f"{group.name} is active; its fund {group.fund.code} is open and the "
+              f"organisers are invited.", "success")
+        return redirect(url_for(".detail", group_id=group.id))
     return render_template("groups/review.html", group=group, approve_form=form,
                            decline_form=DeclineForm()), 400
 
@@ -174,15 +155,10 @@ def approve(group_id: int):
 def decline(group_id: int):
     group = _group(group_id)
     form = DeclineForm()
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                services.decline(db.session, group, actor=current_user, reason=form.reason.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"The application of {group.name} is declined.", "info")
-            return redirect(url_for(".detail", group_id=group.id))
+    if run_form(form, lambda: services.decline(db.session, group, actor=current_user,
+                                               reason=form.reason.data)).done:
+        flash(f"The application of {group.name} is declined.", "info")
+        return redirect(url_for(".detail", group_id=group.id))
     approve_form = ApproveForm(fee_percent=current_app.config["GROUP_ADMIN_FEE_PERCENT"])
     return render_template("groups/review.html", group=group, approve_form=approve_form,
                            decline_form=form), 400
@@ -200,15 +176,11 @@ def edit(group_id: int):
     if group.status is GroupStatus.APPLICANT:
         for name in ("agreement_version", "agreement_signed_on", "agreement_signed_by"):
             delattr(form, name)
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                services.update_group(db.session, group, actor=current_user, **form.profile())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"{group.name} is saved.", "success")
-            return redirect(url_for(".detail", group_id=group.id))
+    outcome = run_form(form, lambda: services.update_group(db.session, group, actor=current_user,
+                                                           **form.profile()))
+    if outcome.done:
+        flash(f"{group.name} is saved.", "success")
+        return redirect(url_for(".detail", group_id=group.id))
     return render_template("groups/form.html", form=form, group=group)
 
 
@@ -217,17 +189,13 @@ def edit(group_id: int):
 def change_status(group_id: int):
     group = _group(group_id)
     form = StatusForm()
-    if not form.validate_on_submit():
+    outcome = run_form(form, lambda: services.change_status(
+        db.session, group, GroupStatus(form.status.data), actor=current_user,
+        reason=form.reason.data), flash_refusal="danger")
+    if outcome.invalid:
         flash("Choose the new status and give a reason.", "danger")
-    else:
-        try:
-            with transaction():
-                services.change_status(db.session, group, GroupStatus(form.status.data),
-                                       actor=current_user, reason=form.reason.data)
-        except DomainError as error:
-            flash(str(error), "danger")
-        else:
-            flash(f"{group.name} is now {group.status.value}.", "success")
+    elif outcome.done:
+        flash(f"{group.name} is now {group.status.value}.", "success")
     return redirect(url_for(".detail", group_id=group.id))
 
 
@@ -236,19 +204,14 @@ def change_status(group_id: int):
 def add_organiser(group_id: int):
     group = _group(group_id)
     form = OrganiserForm()
-    if not form.validate_on_submit():
+    outcome = run_form(form, lambda: services.add_organiser(
+        db.session, group, email=form.email.data, name=form.name.data, actor=current_user,
+        address=client_address()), flash_refusal="danger")
+    if outcome.invalid:
         flash("Give the new organiser's email address.", "danger")
-    else:
-        try:
-            with transaction():
-                user = services.add_organiser(db.session, group, email=form.email.data,
-                                              name=form.name.data, actor=current_user,
-                                              address=client_address())
-        except DomainError as error:
-            flash(str(error), "danger")
-        else:
-            flash(f"{user.email} organises {group.name} now and has been told by email.",
-                  "success")
+    elif outcome.done:
+        flash(f"{outcome.result.email} organises {group.name} now and has been told by email.",
+              "success")
     return redirect(url_for(".detail", group_id=group.id))
 
 
@@ -256,15 +219,12 @@ def add_organiser(group_id: int):
 @requires(Permission.GROUPS_MANAGE)
 def remove_organiser(group_id: int, user_id: int):
     group = _group(group_id)
-    user = db.session.get(User, user_id) or abort(404)
-    if not ConfirmForm().validate_on_submit():
+    user = get_or_404(User, user_id)
+    outcome = run_form(ConfirmForm(), lambda: services.remove_organiser(
+        db.session, group, user, actor=current_user), flash_refusal="danger")
+    if outcome.invalid:
         abort(400)
-    try:
-        with transaction():
-            services.remove_organiser(db.session, group, user, actor=current_user)
-    except DomainError as error:
-        flash(str(error), "danger")
-    else:
+    if outcome.done:
         flash(f"{user.email} no longer organises {group.name}.", "info")
     return redirect(url_for(".detail", group_id=group.id))
 

@@ -18,11 +18,11 @@ from flask import (
 from sqlalchemy import select
 
 from ..core.db import transaction
-from ..core.errors import DomainError
 from ..core.forms import ConfirmForm
 from ..core.permissions import Permission, public, requires
 from ..core.query import arg
 from ..core.urls import absolute_url
+from ..core.views import run_form
 from ..extensions import csrf, db
 from ..invoicing import documents, state
 from ..invoicing import services as invoicing
@@ -74,26 +74,22 @@ def pay_pdf(token: str):
 @public
 def checkout(token: str):
     invoice = invoicing.invoice_for_token(db.session, token)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        flash("The page had expired. Please try again.", "warning")
-        return redirect(url_for(".pay", token=token))
     try:
-        with transaction():
-            started = services.start_checkout(
-                db.session, invoice,
-                success_url=absolute_url("payments.done", token=token)
-                + "?session_id={CHECKOUT_SESSION_ID}",
-                cancel_url=absolute_url("payments.pay", token=token))
-    except DomainError as error:
-        flash(str(error), "info")
-        return redirect(url_for(".pay", token=token))
+        outcome = run_form(ConfirmForm(), lambda: services.start_checkout(
+            db.session, invoice,
+            success_url=absolute_url("payments.done", token=token)
+            + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=absolute_url("payments.pay", token=token)), flash_refusal="info")
     except (stripe_api.StripeNotConfigured, stripe.StripeError):
         current_app.logger.exception("Stripe Checkout for invoice %s failed", invoice.number)
         flash("Online payment is not available at the moment. Please pay by bank transfer "
               "with the details below, or try again later.", "warning")
         return redirect(url_for(".pay", token=token))
-    return redirect(started.url, code=303)
+    if outcome.invalid:
+        flash("The page had expired. Please try again.", "warning")
+    if not outcome.done:
+        return redirect(url_for(".pay", token=token))
+    return redirect(outcome.result.url, code=303)
 
 
 @bp.route("/pay/<token>/done")
@@ -153,13 +149,10 @@ def events():
 @bp.route("/payments/events/<event_id>/replay", methods=["POST"])
 @requires(Permission.INVOICES_MANAGE)
 def replay(event_id: str):
-    if not ConfirmForm().validate_on_submit():
+    outcome = run_form(ConfirmForm(), lambda: services.replay(db.session, event_id),
+                       flash_refusal="danger")
+    if outcome.invalid:
         abort(400)
-    try:
-        with transaction():
-            outcome = services.replay(db.session, event_id)
-    except DomainError as error:
-        flash(str(error), "danger")
-    else:
-        flash(f"{event_id}: {outcome.status}. {outcome.note}", "success")
+    if outcome.done:
+        flash(f"{event_id}: {outcome.result.status}. {outcome.result.note}", "success")
     return redirect(url_for(".events"))
