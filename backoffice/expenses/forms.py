@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..core.errors import ValidationError
 from ..core.forms import (
     DateField,
+    InputRefused,
     StringField,
     TextAreaField,
     object_options,
@@ -58,8 +59,8 @@ class ClaimForm(FlaskForm):
         for line in self.lines:
             line.category.choices = options(((a.id, a.name) for a in categories), "Choose")
 
-    def claim_lines(self, locale: str) -> list[LineInput] | None:
-        """The lines that are filled in, or None after marking each bad field."""
+    def claim_lines(self, locale: str) -> list[LineInput]:
+        """The lines that are filled in; ``InputRefused`` after marking each bad field."""
         lines, ok = [], True
         for line in self.lines:
             if line.is_blank():
@@ -78,7 +79,9 @@ class ClaimForm(FlaskForm):
             if ok:
                 lines.append(LineInput(line.spent_on.data, line.what.data or "",
                                        line.category.data, amount))
-        return lines if ok else None
+        if not ok:
+            raise InputRefused
+        return lines
 
 
 class DecisionForm(FlaskForm):

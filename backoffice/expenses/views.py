@@ -12,13 +12,11 @@ from flask import (
 from flask_login import current_user
 from schwifty import IBAN
 
-from ..core.db import transaction
-from ..core.errors import DomainError
 from ..core.formatting import current_locale
-from ..core.forms import show_error
 from ..core.permissions import Permission, login_required, requires
 from ..core.query import arg, given, others, page_arg
 from ..core.uploads import send_stored
+from ..core.views import run_form
 from ..extensions import db
 from ..ledger.spending import available
 from ..payouts import returns
@@ -74,28 +72,20 @@ def new_claim():
         form.lines.append_entry()
         form.set_choices(funds, categories, current_app.config["CURRENCIES"])
         flash("A line was added. Attach the receipts again before you submit.", "info")
-    elif form.validate_on_submit():
-        lines = form.claim_lines(current_locale())
-        if lines is not None:
-            uploads = [services.Upload(f.filename, f.read())
-                       for f in request.files.getlist(form.receipts.name) if f.filename]
-            try:
-                with transaction():
-                    claim = services.submit_claim(
-                        db.session, claimant=current_user,
-                        fund=next((f for f in funds if f.id == form.fund.data), None),
-                        title=form.title.data, payee_name=form.payee_name.data,
-                        iban=form.iban.data, bic=form.bic.data, currency=form.currency.data,
-                        lines=lines, receipts=uploads)
-            except DomainError as error:
-                show_error(form, error)
-            else:
-                flash(f"Claim {claim.ref} is submitted. You will get an email when it is "
-                      f"decided.", "success")
-                return redirect(url_for(".claim", claim_id=claim.id))
-        status = 400
-    elif request.method == "POST":
-        status = 400
+    else:
+        outcome = run_form(form, lambda: services.submit_claim(
+            db.session, claimant=current_user,
+            fund=next((f for f in funds if f.id == form.fund.data), None),
+            title=form.title.data, payee_name=form.payee_name.data, iban=form.iban.data,
+            bic=form.bic.data, currency=form.currency.data,
+            lines=form.claim_lines(current_locale()),
+            receipts=[services.Upload(f.filename, f.read())
+                      for f in request.files.getlist(form.receipts.name) if f.filename]))
+        if outcome.done:
+            flash(f"Claim {outcome.result.ref} is submitted. You will get an email when it is "
+                  f"decided.", "success")
+            return redirect(url_for(".claim", claim_id=outcome.result.id))
+        status = outcome.status
     return render_template("expenses/claim_form.html", form=form), status
 
 
@@ -135,22 +125,16 @@ def _claim_page(claim, form, status=200, account_form=None):
 def correct_account(claim_id: int):
     claim = _claim(claim_id)
     form = AccountForm()
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                services.correct_iban(db.session, claim, iban=form.iban.data,
-                                      bic=form.bic.data, payee_name=form.payee_name.data,
-                                      actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            if not services.may_correct_iban(claim, current_user):
-                flash(str(error), "danger")
-                return redirect(url_for(".claim", claim_id=claim.id))
-            show_error(form, error)
-        else:
-            flash(f"Claim {claim.ref} will be paid to {IBAN(claim.iban).formatted} with the next "
-                  f"payout batch.", "success")
-            return redirect(url_for(".claim", claim_id=claim.id))
+    outcome = run_form(form, lambda: services.correct_iban(
+        db.session, claim, iban=form.iban.data, bic=form.bic.data,
+        payee_name=form.payee_name.data, actor=current_user))
+    if outcome.done:
+        flash(f"Claim {claim.ref} will be paid to {IBAN(claim.iban).formatted} with the next "
+              f"payout batch.", "success")
+        return redirect(url_for(".claim", claim_id=claim.id))
+    if outcome.refusal and not services.may_correct_iban(claim, current_user):
+        flash(str(outcome.refusal), "danger")  # no form left to show it in
+        return redirect(url_for(".claim", claim_id=claim.id))
     return _claim_page(claim, DecisionForm(), 400, account_form=form)
 
 
@@ -159,28 +143,27 @@ def correct_account(claim_id: int):
 def decide(claim_id: int):
     claim = _claim(claim_id)
     form = DecisionForm()
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                if form.reject.data:
-                    services.reject_claim(db.session, claim, actor=current_user,
-                                          comment=form.comment.data)
-                else:
-                    services.approve_claim(db.session, claim, actor=current_user,
-                                           comment=form.comment.data,
-                                           override_reason=form.override_reason.data)
-        except DomainError as error:
-            show_error(form, error)
-            db.session.refresh(claim)
-            if not _may_decide(claim):  # decided meanwhile: no form left to show the error in
-                flash(str(error), "danger")
-                return redirect(url_for(".claim", claim_id=claim.id))
-        else:
-            flash({ClaimStatus.APPROVED: f"Claim {claim.ref} is approved and posted.",
-                   ClaimStatus.REJECTED: f"Claim {claim.ref} is rejected."}.get(
-                claim.status, f"Your approval of {claim.ref} is recorded; it needs a second "
-                              f"approver."), "success")
+
+    def decide_claim():
+        if form.reject.data:
+            return services.reject_claim(db.session, claim, actor=current_user,
+                                         comment=form.comment.data)
+        return services.approve_claim(db.session, claim, actor=current_user,
+                                      comment=form.comment.data,
+                                      override_reason=form.override_reason.data)
+
+    outcome = run_form(form, decide_claim)
+    if outcome.refusal:
+        db.session.refresh(claim)
+        if not _may_decide(claim):  # decided meanwhile: no form left to show the error in
+            flash(str(outcome.refusal), "danger")
             return redirect(url_for(".claim", claim_id=claim.id))
+    elif outcome.done:
+        flash({ClaimStatus.APPROVED: f"Claim {claim.ref} is approved and posted.",
+               ClaimStatus.REJECTED: f"Claim {claim.ref} is rejected."}.get(
+            claim.status, f"Your approval of {claim.ref} is recorded; it needs a second "
+                          f"approver."), "success")
+        return redirect(url_for(".claim", claim_id=claim.id))
     return _claim_page(claim, form, 400)
 
 
