@@ -16,13 +16,13 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.formatting import current_locale
-from ..core.forms import ConfirmForm, pass_on, show_error
+from ..core.forms import ConfirmForm, InputRefused, money_of
 from ..core.money import Money
 from ..core.permissions import Permission, requires
 from ..core.query import arg, others, page_arg, query_form
+from ..core.views import get_or_404, run_form
 from ..extensions import db
 from ..groups.models import MemberGroup
 from . import credits, services, settings, state
@@ -39,10 +39,6 @@ from .forms import (
 from .models import Invoice, InvoicePayment, Sponsor, SponsorshipPackage
 
 bp = Blueprint("invoicing", __name__)
-
-
-def _get(model, object_id):
-    return db.session.get(model, object_id) or abort(404)
 
 
 def _sponsors():
@@ -102,13 +98,13 @@ def _draft_form(form: DraftForm, invoice: Invoice | None = None):
     return packages
 
 
-def _draft_data(form: DraftForm, packages) -> services.DraftData | None:
-    """The form's content as service input, or None (with field errors set)."""
+def _draft_data(form: DraftForm, packages) -> services.DraftData:
+    """The form's content as service input; ``InputRefused`` after setting the field errors."""
     by_id = {p.id: p for p in packages}
     sponsor = db.session.get(Sponsor, form.sponsor.data) if form.sponsor.data else None
     if sponsor is None:
         form.sponsor.errors = ["Choose a sponsor."]
-        return None
+        raise InputRefused
     lines, ok = [], True
     for entry in form.lines:
         line = entry.form
@@ -140,7 +136,7 @@ def _draft_data(form: DraftForm, packages) -> services.DraftData | None:
                                        exempt_reason=reason,
                                        package_id=package.id if package else None))
     if not ok:
-        return None
+        raise InputRefused
     return services.DraftData(
         sponsor=sponsor, currency=form.currency.data, service_date=form.service_date.data,
         service_end=form.service_end.data, payment_days=form.payment_days.data,
@@ -175,23 +171,19 @@ def _edit_draft(invoice: Invoice | None):
     if form.add_line.data:
         form.lines.append_entry()
         _draft_form(form, invoice)
-    elif form.validate_on_submit():
-        data = _draft_data(form, packages)
-        if data is not None:
-            try:
-                with transaction():
-                    if invoice is None:
-                        invoice = services.create_draft(db.session, data, actor=current_user)
-                    else:
-                        services.update_draft(db.session, invoice, data, actor=current_user)
-            except DomainError as error:
-                show_error(form, error)
-            else:
-                flash("The draft is saved. Check it, then issue it.", "success")
-                return redirect(url_for(".invoice", invoice_id=invoice.id))
-        status = 400
-    elif request.method == "POST":
-        status = 400
+    else:
+        def save() -> Invoice:
+            data = _draft_data(form, packages)
+            if invoice is None:
+                return services.create_draft(db.session, data, actor=current_user)
+            services.update_draft(db.session, invoice, data, actor=current_user)
+            return invoice
+
+        outcome = run_form(form, save)
+        if outcome.done:
+            flash("The draft is saved. Check it, then issue it.", "success")
+            return redirect(url_for(".invoice", invoice_id=outcome.result.id))
+        status = outcome.status
     return render_template("invoicing/draft_form.html", form=form, invoice=invoice,
                            packages=packages), status
 
@@ -205,7 +197,7 @@ def new_invoice():
 @bp.route("/invoices/<int:invoice_id>/edit", methods=["GET", "POST"])
 @requires(Permission.INVOICES_MANAGE)
 def edit_invoice(invoice_id: int):
-    invoice = _get(Invoice, invoice_id)
+    invoice = get_or_404(Invoice, invoice_id)
     if not invoice.is_draft:
         flash(f"Invoice {invoice.number} is issued and can no longer change.", "warning")
         return redirect(url_for(".invoice", invoice_id=invoice.id))
@@ -217,7 +209,7 @@ def edit_invoice(invoice_id: int):
 def invoice(invoice_id: int):
     from ..payments.services import fees_of  # noqa: PLC0415 (payments imports invoicing)
 
-    invoice = _get(Invoice, invoice_id)
+    invoice = get_or_404(Invoice, invoice_id)
     today = date.today()
     totals = None
     if invoice.lines:
@@ -242,26 +234,17 @@ def apply_credit(invoice_id: int):
                 "The sponsor's credit is set off against {invoice.number}.")
 
 
-def _act(invoice_id: int, action, success: str, *, form=None, then=None,
-         own_transactions: bool = False):
-    """Run one service on the invoice from a posted form (in a unit of work, unless the service
-    runs its own); flash the outcome and redirect (to ``then`` or the invoice the service
-    returned, else this one)."""
-    invoice = _get(Invoice, invoice_id)
+def _act(invoice_id: int, action, success: str, *, form=None, then=None):
+    """Run one service on the invoice from a posted form; flash the outcome and redirect (to
+    ``then`` or the invoice the service returned, else this one)."""
+    invoice = get_or_404(Invoice, invoice_id)
     form = form or ConfirmForm()
-    if not form.validate_on_submit():
+    outcome = run_form(form, lambda: action(invoice), flash_refusal="danger")
+    if outcome.invalid:
         flash(next(iter(form.errors.values()), ["The form had expired."])[0], "danger")
+    if not outcome.done:
         return redirect(url_for(".invoice", invoice_id=invoice_id))
-    try:
-        if own_transactions:
-            result = action(invoice)
-        else:
-            with transaction():
-                result = action(invoice)
-    except DomainError as error:
-        pass_on(error)
-        flash(str(error), "danger")
-        return redirect(url_for(".invoice", invoice_id=invoice_id))
+    result = outcome.result
     flash(success.format(invoice=invoice, result=result), "success")
     if then:
         return redirect(then)
@@ -273,7 +256,7 @@ def _act(invoice_id: int, action, success: str, *, form=None, then=None,
 @requires(Permission.INVOICES_MANAGE)
 def issue(invoice_id: int):
     return _act(invoice_id, lambda inv: services.issue_now(db.session, inv, actor=current_user),
-                "Invoice {invoice.number} is issued and booked.", own_transactions=True)
+                "Invoice {invoice.number} is issued and booked.")  # in units of work of its own
 
 
 @bp.route("/invoices/<int:invoice_id>/delete", methods=["POST"])
@@ -309,7 +292,7 @@ def cancel(invoice_id: int):
 @bp.route("/invoices/<int:invoice_id>/refunds/<int:payment_id>", methods=["POST"])
 @requires(Permission.INVOICES_MANAGE)
 def settle_refund(invoice_id: int, payment_id: int):
-    refund = _get(InvoicePayment, payment_id)
+    refund = get_or_404(InvoicePayment, payment_id)
     if refund.invoice_id != invoice_id:
         abort(404)
     decision = request.form.get("decision", "")
@@ -322,7 +305,7 @@ def settle_refund(invoice_id: int, payment_id: int):
 @bp.route("/invoices/<int:invoice_id>/pdf")
 @requires(Permission.INVOICES_VIEW)
 def pdf(invoice_id: int):
-    return pdf_response(_get(Invoice, invoice_id), disposition="inline")
+    return pdf_response(get_or_404(Invoice, invoice_id), disposition="inline")
 
 
 def pdf_response(invoice: Invoice, *, disposition: str) -> Response:
@@ -354,40 +337,33 @@ def _sponsor_data(form: SponsorForm) -> services.SponsorData:
 @requires(Permission.INVOICES_MANAGE)
 def new_sponsor():
     form = SponsorForm()
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                sponsor = services.create_sponsor(db.session, _sponsor_data(form), actor=current_user)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"{sponsor.name} is added.", "success")
-            return redirect(url_for(".sponsor", sponsor_id=sponsor.id))
+    outcome = run_form(form, lambda: services.create_sponsor(db.session, _sponsor_data(form),
+                                                             actor=current_user))
+    if outcome.done:
+        flash(f"{outcome.result.name} is added.", "success")
+        return redirect(url_for(".sponsor", sponsor_id=outcome.result.id))
     return render_template("invoicing/sponsor_form.html", form=form, sponsor=None)
 
 
 @bp.route("/sponsors/<int:sponsor_id>/edit", methods=["GET", "POST"])
 @requires(Permission.INVOICES_MANAGE)
 def edit_sponsor(sponsor_id: int):
-    sponsor = _get(Sponsor, sponsor_id)
+    sponsor = get_or_404(Sponsor, sponsor_id)
     form = SponsorForm(obj=sponsor)
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                services.update_sponsor(db.session, sponsor, _sponsor_data(form), actor=current_user)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"{sponsor.name} is saved. Issued invoices keep the details they were issued "
-                  f"with.", "success")
-            return redirect(url_for(".sponsor", sponsor_id=sponsor.id))
+    outcome = run_form(form, lambda: services.update_sponsor(db.session, sponsor,
+                                                             _sponsor_data(form),
+                                                             actor=current_user))
+    if outcome.done:
+        flash(f"{sponsor.name} is saved. Issued invoices keep the details they were issued "
+              f"with.", "success")
+        return redirect(url_for(".sponsor", sponsor_id=sponsor.id))
     return render_template("invoicing/sponsor_form.html", form=form, sponsor=sponsor)
 
 
 @bp.route("/sponsors/<int:sponsor_id>")
 @requires(Permission.INVOICES_VIEW)
 def sponsor(sponsor_id: int):
-    sponsor = _get(Sponsor, sponsor_id)
+    sponsor = get_or_404(Sponsor, sponsor_id)
     today = date.today()
     invoices = db.session.scalars(select(Invoice).where(Invoice.sponsor_id == sponsor.id)
                                   .order_by(Invoice.issue_date.desc().nulls_first(),
@@ -405,20 +381,20 @@ def sponsor(sponsor_id: int):
 @bp.route("/sponsors/<int:sponsor_id>/refund", methods=["POST"])
 @requires(Permission.INVOICES_MANAGE)
 def refund_credit(sponsor_id: int):
-    sponsor = _get(Sponsor, sponsor_id)
+    sponsor = get_or_404(Sponsor, sponsor_id)
     form = RefundForm()
-    if not form.validate_on_submit():
-        flash("Give the amount, the account holder and the IBAN.", "danger")
-        return redirect(url_for(".sponsor", sponsor_id=sponsor.id))
-    try:
+
+    def refund() -> Money:
         amount = Money.parse(form.amount.data, credits.SEPA_CURRENCY, current_locale())
-        with transaction():
-            credits.request_refund(db.session, sponsor, amount, payee_name=form.payee_name.data,
-                                   iban=form.iban.data, actor=current_user)
-    except DomainError as error:
-        flash(str(error), "danger")
-    else:
-        flash(f"{amount.format()} of credit waits for the next payout batch.", "success")
+        credits.request_refund(db.session, sponsor, amount, payee_name=form.payee_name.data,
+                               iban=form.iban.data, actor=current_user)
+        return amount
+
+    outcome = run_form(form, refund, flash_refusal="danger")
+    if outcome.invalid:
+        flash("Give the amount, the account holder and the IBAN.", "danger")
+    elif outcome.done:
+        flash(f"{outcome.result.format()} of credit waits for the next payout batch.", "success")
     return redirect(url_for(".sponsor", sponsor_id=sponsor.id))
 
 
@@ -440,23 +416,14 @@ def _package_form(package: SponsorshipPackage | None):
             form.price.data = f"{Money(package.price, package.currency).to_decimal()}"
         else:
             form.currency.data = current_app.config["DEFAULT_CURRENCY"]
-    if form.validate_on_submit():
-        try:
-            price = Money.parse(form.price.data, form.currency.data, current_locale())
-            with transaction():
-                package = services.save_package(
-                    db.session, package, actor=current_user, name=form.name.data,
-                    event=form.event.data, group_id=form.group.data,
-                    description=form.description.data, price=price,
-                    tax_treatment=form.tax_treatment.data, exempt_reason=form.exempt_reason.data,
-                    active=form.active.data)
-        except DomainError as error:
-            if error.field is None and "amount" in str(error).lower():
-                error.field = "price"
-            show_error(form, error)
-        else:
-            flash(f"Package {package.label} is saved.", "success")
-            return redirect(url_for(".packages"))
+    outcome = run_form(form, lambda: services.save_package(
+        db.session, package, actor=current_user, name=form.name.data, event=form.event.data,
+        group_id=form.group.data, description=form.description.data,
+        price=money_of(form.price, form.currency.data), tax_treatment=form.tax_treatment.data,
+        exempt_reason=form.exempt_reason.data, active=form.active.data))
+    if outcome.done:
+        flash(f"Package {outcome.result.label} is saved.", "success")
+        return redirect(url_for(".packages"))
     return render_template("invoicing/package_form.html", form=form, package=package)
 
 
@@ -469,4 +436,4 @@ def new_package():
 @bp.route("/packages/<int:package_id>/edit", methods=["GET", "POST"])
 @requires(Permission.INVOICES_MANAGE)
 def edit_package(package_id: int):
-    return _package_form(_get(SponsorshipPackage, package_id))
+    return _package_form(get_or_404(SponsorshipPackage, package_id))
