@@ -5,10 +5,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..core.db import transaction
-from ..core.errors import DomainError
-from ..core.forms import show_error
 from ..core.permissions import Permission, requires
+from ..core.views import run_form
 from ..extensions import db
 from ..ledger.models import Fund
 from . import services as payouts
@@ -31,24 +29,20 @@ def batches():
 def new_batch():
     form = BatchForm()
     chosen = set(request.form.getlist("payable"))
-    if form.validate_on_submit():
-        selected = [tuple(value.split(":", 1)) for value in chosen if ":" in value]
-        try:
-            with transaction():
-                batch = payouts.create_batch(db.session, selected=selected, actor=current_user,
-                                             requested_on=form.requested_on.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"Batch {batch.message_id} is ready: download the SEPA file and upload it to "
-                  f"the bank.", "success")
-            return redirect(url_for(".batch", batch_id=batch.id))
+    outcome = run_form(form, lambda: payouts.create_batch(
+        db.session, selected=[tuple(value.split(":", 1)) for value in chosen if ":" in value],
+        actor=current_user, requested_on=form.requested_on.data))
+    if outcome.done:
+        batch = outcome.result
+        flash(f"Batch {batch.message_id} is ready: download the SEPA file and upload it to "
+              f"the bank.", "success")
+        return redirect(url_for(".batch", batch_id=batch.id))
     open_now = payouts.open_payables(db.session)
     labels = {kind: source.label for kind, source in payouts.sources().items()}
     return render_template("payouts/batch_new.html", form=form, open_now=open_now,
                            labels=labels, chosen=chosen,
                            funds={f.id: f for f in db.session.scalars(select(Fund))}), \
-        400 if request.method == "POST" else 200
+        outcome.status
 
 
 @bp.route("/payouts/<int:batch_id>")
@@ -72,15 +66,9 @@ def _batch_action(batch_id: int, form_class, act, done: str):
     refused."""
     batch = payouts.get_batch(db.session, batch_id)
     form = form_class()
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                act(batch, form)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(done.format(batch=batch), "success")
-            return redirect(url_for(".batch", batch_id=batch.id))
+    if run_form(form, lambda: act(batch, form)).done:
+        flash(done.format(batch=batch), "success")
+        return redirect(url_for(".batch", batch_id=batch.id))
     forms = {"executed_form": ExecutedForm(), "cancel_form": CancelBatchForm(),
              "executed_form" if form_class is ExecutedForm else "cancel_form": form}
     return render_template("payouts/batch.html", batch=batch, **forms), 400
