@@ -7,14 +7,14 @@ from __future__ import annotations
 from itertools import groupby
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from ..core import chain
 from . import checks, totals
 from .models import Account, Fund, JournalEntry, Posting
 
 
-def entry_problems(session, limit: int = 20) -> list[str]:
+def entry_problems(session: Session, limit: int = 20) -> list[str]:
     """What the ledger's rules for stored entries (``checks.STORED``) find, entry by entry (at
     most ``limit`` per rule)."""
     accounts = {a.id: a for a in session.scalars(select(Account))}
@@ -38,7 +38,7 @@ def entry_problems(session, limit: int = 20) -> list[str]:
     return found
 
 
-def problems(session, limit: int = 20) -> list[str]:
+def problems(session: Session, limit: int = 20) -> list[str]:
     """Every broken invariant found (at most ``limit`` of each kind); empty for a sound ledger."""
     found: list[str] = []
     found.extend(entry_problems(session, limit))

@@ -8,13 +8,19 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, func, literal, or_, select, tuple_
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from ..core.bounds import FIRST_DATE, LAST_DATE, MAX_ID, as_id
 from .balances import account_balances
 from .models import JournalEntry, Posting
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from sqlalchemy import ColumnElement
 
 Cursor = tuple[date, int]
 
@@ -37,12 +43,12 @@ def format_cursor(cursor: Cursor | None) -> str | None:
     return f"{cursor[0].isoformat()}.{cursor[1]}" if cursor else None
 
 
-def _after(date_column, id_column, cursor: Cursor):
+def _after(date_column: ColumnElement[date], id_column: ColumnElement[int], cursor: Cursor):
     # A row-value comparison, so that both databases walk the (date, id) index from the cursor.
     return tuple_(date_column, id_column) > tuple_(literal(cursor[0]), literal(cursor[1]))
 
 
-def _before(date_column, id_column, cursor: Cursor):
+def _before(date_column: ColumnElement[date], id_column: ColumnElement[int], cursor: Cursor):
     return tuple_(date_column, id_column) < tuple_(literal(cursor[0]), literal(cursor[1]))
 
 
@@ -91,7 +97,7 @@ class JournalPage:
     older: Cursor | None  # pass as ``before`` to see the older page
 
 
-def journal_page(session, filters: JournalFilter, *, before: Cursor | None = None,
+def journal_page(session: Session, filters: JournalFilter, *, before: Cursor | None = None,
                  after: Cursor | None = None, limit: int = 50) -> JournalPage:
     """Entries newest first, ``limit`` at a time.
 
@@ -121,7 +127,7 @@ def journal_page(session, filters: JournalFilter, *, before: Cursor | None = Non
                        older=oldest if more_older else None)
 
 
-def _any(session, model, conditions, *more) -> bool:
+def _any(session: Session, model: type[Any], conditions: list[ColumnElement[bool]], *more: ColumnElement[bool]) -> bool:
     return session.scalar(select(exists().where(*conditions, *more).select_from(model)))
 
 
@@ -141,7 +147,7 @@ class AccountLedgerPage:
     later: Cursor | None = None    # pass as ``after`` for the page after
 
 
-def balance_before(session, account_id: int, fund_id: int | None, cursor: Cursor) -> dict[str, int]:
+def balance_before(session: Session, account_id: int, fund_id: int | None, cursor: Cursor) -> dict[str, int]:
     """{currency: balance} of the account from everything before posting ``cursor``."""
     day, posting_id = cursor
     result: dict[str, int] = defaultdict(int)
@@ -158,7 +164,7 @@ def balance_before(session, account_id: int, fund_id: int | None, cursor: Cursor
     return dict(result)
 
 
-def account_ledger(session, account_id: int, *, fund_id: int | None = None,
+def account_ledger(session: Session, account_id: int, *, fund_id: int | None = None,
                    before: Cursor | None = None, after: Cursor | None = None,
                    start: date | None = None, limit: int = 50) -> AccountLedgerPage:
     """Postings of one account in date order with the running balance.

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import bindparam, select, text
+from sqlalchemy.orm import Session
 
 from ..core.money import Money
 from .balances import fund_balance
@@ -29,7 +30,7 @@ _TOUCH = text("UPDATE funds SET active = active WHERE id IN :ids").bindparams(
     bindparam("ids", expanding=True))
 
 
-def lock_funds(session, funds: Iterable[Fund]) -> None:
+def lock_funds(session: Session, funds: Iterable[Fund]) -> None:
     """Hold the funds until the transaction ends: nobody else spends from them meanwhile."""
     ids = sorted({fund.id for fund in funds})
     if not ids:
@@ -41,13 +42,13 @@ def lock_funds(session, funds: Iterable[Fund]) -> None:
                         .with_for_update())
 
 
-def available(session, fund: Fund, currency: str) -> Money:
+def available(session: Session, fund: Fund, currency: str) -> Money:
     """What the fund holds in ``currency``, counting everything posted (future dates too).
     Without the lock: for showing, not for deciding."""
     return Money(fund_balance(session, fund.id, date.max).get(currency, 0), currency)
 
 
-def locked_available(session, fund: Fund, currency: str) -> Money:
+def locked_available(session: Session, fund: Fund, currency: str) -> Money:
     """Lock the fund, then what it holds: what an approval decides on."""
     lock_funds(session, [fund])
     return available(session, fund, currency)

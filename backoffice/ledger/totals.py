@@ -15,9 +15,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from .models import (
     Account,
@@ -28,6 +30,14 @@ from .models import (
     Grain,
     Posting,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+    from sqlalchemy import ColumnElement, Table
+
+    TotalModel = AccountTotal | FundAccountTotal | FundBalanceTotal
 
 MODELS = (AccountTotal, FundAccountTotal, FundBalanceTotal)
 RESOURCE_TYPES = (AccountType.ASSET, AccountType.LIABILITY)
@@ -40,7 +50,7 @@ _PERIOD_STARTS = {
 
 
 @cache
-def _upsert_statement(dialect: str, table):
+def _upsert_statement(dialect: str, table: Table):
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table)
     keys = [column.name for column in table.primary_key.columns]
@@ -48,14 +58,14 @@ def _upsert_statement(dialect: str, table):
         index_elements=keys, set_={"amount": table.c.amount + statement.excluded.amount})
 
 
-def _upsert(session, model, rows: list[dict]) -> None:
+def _upsert(session: Session, model: type[TotalModel], rows: list[dict]) -> None:
     """Add ``rows`` to the stored totals (one cached statement, executed for many rows)."""
     if rows:
         connection = session.connection()
         connection.execute(_upsert_statement(connection.dialect.name, model.__table__), rows)
 
 
-def add_postings(session, postings) -> None:
+def add_postings(session: Session, postings: Iterable[Posting]) -> None:
     """Add new postings to the totals (call in the transaction that inserts them)."""
     account_ids = {p.account_id for p in postings}
     resources = set(session.scalars(select(Account.id).where(
@@ -82,7 +92,7 @@ def add_postings(session, postings) -> None:
         for (g, s, f, c), v in sorted(by_fund_balance.items())])
 
 
-def covering(model, day: date, columns, *conditions):
+def covering(model: type[TotalModel], day: date, columns: list[ColumnElement[Any]], *conditions: ColumnElement[bool]):
     """A subquery of the totals rows that together cover every posting dated up to ``day``.
 
     A UNION ALL of three index range scans, one per grain.
@@ -104,7 +114,7 @@ def covering(model, day: date, columns, *conditions):
 
 # --- recomputation -------------------------------------------------------------------------
 
-def _truncated(session, grain: Grain, column):
+def _truncated(session: Session, grain: Grain, column: ColumnElement[date]):
     if grain is Grain.DAY:
         return column
     if session.get_bind().dialect.name == "postgresql":
@@ -114,7 +124,7 @@ def _truncated(session, grain: Grain, column):
     return func.date(column, modifier)
 
 
-def computed_rows(session, model):
+def computed_rows(session: Session, model: type[TotalModel]):
     """A select of what ``model``'s rows should be (in its column order), from the postings."""
     parts = []
     for grain in Grain:
@@ -131,7 +141,7 @@ def computed_rows(session, model):
     return union_all(*parts)
 
 
-def rebuild(session) -> None:
+def rebuild(session: Session) -> None:
     """Throw the totals away and compute them again from the postings."""
     for model in MODELS:
         session.execute(delete(model))
@@ -139,7 +149,7 @@ def rebuild(session) -> None:
         session.execute(model.__table__.insert().from_select(columns, computed_rows(session, model)))
 
 
-def differences(session, limit: int = 20) -> list[str]:
+def differences(session: Session, limit: int = 20) -> list[str]:
     """Descriptions of stored totals that disagree with the postings (empty when all agree)."""
     problems: list[str] = []
     for model in MODELS:
