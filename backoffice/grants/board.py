@@ -14,8 +14,10 @@ meetings, resolutions) replaces this module: approval calls only ``require_resol
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.errors import InvalidTransition, PermissionDenied, ValidationError
 from ..core.money import Money
 from .conflicts import conflict_of, refuse
@@ -36,7 +38,7 @@ def board_members() -> frozenset[str]:
     return frozenset(e.strip().casefold() for e in configured if e and e.strip())
 
 
-def is_board_member(user) -> bool:
+def is_board_member(user: Actor | None) -> bool:
     email = getattr(user, "email", None)
     return bool(email) and getattr(user, "active", False) and \
         email.strip().casefold() in board_members()
@@ -62,7 +64,7 @@ def counting(application: Application, reference: str, amount: int) -> list[Boar
     return result
 
 
-def may_confirm(application: Application, user) -> bool:
+def may_confirm(application: Application, user: Actor) -> bool:
     """Whether the page offers ``user`` the confirmation form."""
     return application.status in OPEN and is_board_member(user) and \
         conflict_of(application, user) is None
@@ -77,8 +79,8 @@ def _clean_reference(reference: str) -> str:
     return reference
 
 
-def confirm(session, application: Application, *, reference: str, amount: Money,
-            actor) -> BoardConfirmation:
+def confirm(session: Session, application: Application, *, reference: str, amount: Money,
+            actor: Actor) -> BoardConfirmation:
     """``actor``, a board member, confirms that the board resolved ``reference`` to award this
     application up to ``amount``."""
     if application.status not in OPEN:
@@ -113,8 +115,8 @@ def confirm(session, application: Application, *, reference: str, amount: Money,
     return confirmation
 
 
-def require_resolution(session, application: Application, *, reference: str, amount: Money,
-                       actor) -> str | None:
+def require_resolution(session: Session, application: Application, *, reference: str, amount: Money,
+                       actor: Actor) -> str | None:
     """The board resolution an award of ``amount`` rests on: ``None`` at or below the threshold,
     else ``reference`` once two board members confirmed it (``ValidationError`` until then)."""
     if not needs_resolution(application, amount.amount):

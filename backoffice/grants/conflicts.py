@@ -13,8 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from ..core.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from ..core.actors import Actor
+    from .models import Application
 
 
 class Reason(StrEnum):
@@ -68,7 +73,7 @@ def _same_email(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and a.strip().casefold() == b.strip().casefold()
 
 
-def conflict_of(application, person) -> ConflictOfInterest | None:
+def conflict_of(application: Application, person: Actor) -> ConflictOfInterest | None:
     """Why ``person`` (a user, or anything with ``id``, ``email`` and optionally
     ``organised_group_ids``) may not decide on ``application``; ``None`` when they may.
 
@@ -92,7 +97,7 @@ def conflict_of(application, person) -> ConflictOfInterest | None:
     return None
 
 
-def refusal(application, person, action: str) -> str | None:
+def refusal(application: Application, person: Actor, action: str) -> str | None:
     """The sentence refusing ``person`` the decision ``action``; ``None`` when they may."""
     conflict = conflict_of(application, person)
     if conflict is None:
@@ -101,7 +106,7 @@ def refusal(application, person, action: str) -> str | None:
             f"{application.reference}.")
 
 
-def refuse(application, person, action: str) -> None:
+def refuse(application: Application, person: Actor, action: str) -> None:
     """``PermissionDenied`` when ``person`` may not take the decision ``action`` (one of
     ``DECISIONS``) on ``application``: what every deciding service calls first."""
     text = refusal(application, person, action)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from ..core.mail import queue_mail
 from ..core.money import Money
@@ -96,8 +97,8 @@ def _messages(application: Application, action: str, reason: str, extra: dict) -
     return texts[action]
 
 
-def applicant_mail(session, application: Application, action: str, *, reason: str = "",
-                   **extra) -> None:
+def applicant_mail(session: Session, application: Application, action: str, *, reason: str = "",
+                   **extra: object) -> None:
     subject, text = _messages(application, action, reason.strip(), extra)
     organisation = current_app.config["ORGANISATION_NAME"]
     greeting = application.contact_name or application.applicant_name or "Hello"

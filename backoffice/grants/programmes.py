@@ -6,8 +6,10 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.errors import ValidationError
 from ..core.money import Money
 from ..ledger.models import Fund
@@ -35,7 +37,7 @@ class ProgrammeInput:
     public_list: bool = False
 
 
-def _values(session, data: ProgrammeInput, programme: Programme | None) -> dict:
+def _values(session: Session, data: ProgrammeInput, programme: Programme | None) -> dict:
     name = (data.name or "").strip()
     if not name or len(name) > 200:
         raise ValidationError("Give a name of up to 200 characters.", field="name")
@@ -73,7 +75,7 @@ def _values(session, data: ProgrammeInput, programme: Programme | None) -> dict:
     return values
 
 
-def create_programme(session, data: ProgrammeInput, *, actor) -> Programme:
+def create_programme(session: Session, data: ProgrammeInput, *, actor: Actor) -> Programme:
     values = _values(session, data, None)
     programme = Programme(**values)
     session.add(programme)
@@ -83,8 +85,8 @@ def create_programme(session, data: ProgrammeInput, *, actor) -> Programme:
     return programme
 
 
-def update_programme(session, programme: Programme, data: ProgrammeInput, *,
-                     actor) -> Programme:
+def update_programme(session: Session, programme: Programme, data: ProgrammeInput, *,
+                     actor: Actor) -> Programme:
     values = _values(session, data, programme)
     before, after = audit.changes(programme, list(values), values)
     if not after:
@@ -97,7 +99,7 @@ def update_programme(session, programme: Programme, data: ProgrammeInput, *,
     return programme
 
 
-def set_budget(session, programme: Programme, *, year: int, amount: Money, actor) -> Budget:
+def set_budget(session: Session, programme: Programme, *, year: int, amount: Money, actor: Actor) -> Budget:
     if not 2000 <= year <= 2200:
         raise ValidationError("Give a year such as 2026.", field="year")
     if amount.currency != programme.currency or amount.amount < 0:
@@ -117,9 +119,9 @@ def set_budget(session, programme: Programme, *, year: int, amount: Money, actor
     return budget
 
 
-def add_question(session, programme: Programme, *, label: str, kind: QuestionKind,
+def add_question(session: Session, programme: Programme, *, label: str, kind: QuestionKind,
                  choices: str = "", required: bool = True, help_text: str = "",
-                 actor) -> Question:
+                 actor: Actor) -> Question:
     label = (label or "").strip()
     if not label or len(label) > 300:
         raise ValidationError("Write the question (up to 300 characters).", field="label")
@@ -139,7 +141,7 @@ def add_question(session, programme: Programme, *, label: str, kind: QuestionKin
     return question
 
 
-def retire_question(session, question: Question, *, actor) -> Question:
+def retire_question(session: Session, question: Question, *, actor: Actor) -> Question:
     """Stop asking a question (earlier answers stay with their applications)."""
     question.active = False
     audit.record(session, actor, "grant_programme.question_retired", "grant_programme",
@@ -147,8 +149,8 @@ def retire_question(session, question: Question, *, actor) -> Question:
     return question
 
 
-def add_round(session, programme: Programme, *, name: str, opens_on: date, deadline: date,
-              actor) -> Round:
+def add_round(session: Session, programme: Programme, *, name: str, opens_on: date, deadline: date,
+              actor: Actor) -> Round:
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ValidationError("Name the round, e.g. Spring 2027.", field="name")

@@ -6,8 +6,10 @@ cost does not grow with the number of applications.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
 
 from .models import (
     AWARDED_STATES,
@@ -18,6 +20,11 @@ from .models import (
     Review,
     Status,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ..core.actors import Actor
 
 
 @dataclass
@@ -41,8 +48,8 @@ class Page:
         return max(1, -(-self.total // self.size))
 
 
-def applications_page(session, *, statuses=REVIEW_STATES, programme_id: int | None = None,
-                      text: str = "", reviewer=None, assigned_only: bool = False,
+def applications_page(session: Session, *, statuses: Iterable[Status] = REVIEW_STATES, programme_id: int | None = None,
+                      text: str = "", reviewer: Actor | None = None, assigned_only: bool = False,
                       page: int = 1, size: int = 50) -> Page:
     """Applications (oldest submission first) with their review figures and the viewer's part."""
     conditions = [Application.status.in_(list(statuses))]
@@ -115,7 +122,7 @@ class BudgetView:
     years: list[int] = field(default_factory=list)
 
 
-def budget_view(session, year: int) -> BudgetView:
+def budget_view(session: Session, year: int) -> BudgetView:
     programmes = session.scalars(select(Programme).order_by(Programme.name)).all()
     budgets = {b.programme_id: b.amount for b in session.scalars(
         select(Budget).where(Budget.year == year))}
@@ -143,7 +150,7 @@ def budget_view(session, year: int) -> BudgetView:
     return view
 
 
-def awarded_publicly(session, *, year: int | None = None, page: int = 1,
+def awarded_publicly(session: Session, *, year: int | None = None, page: int = 1,
                      size: int = 50) -> Page:
     """Grants of programmes that publish their awards: to whom, for what, how much."""
     conditions = [Programme.public_list.is_(True),
@@ -158,14 +165,14 @@ def awarded_publicly(session, *, year: int | None = None, page: int = 1,
     return Page(rows, total, max(page, 1), size)
 
 
-def public_years(session) -> list[int]:
+def public_years(session: Session) -> list[int]:
     return list(session.scalars(
         select(Application.budget_year).join(Application.programme)
         .where(Programme.public_list.is_(True), Application.budget_year.is_not(None))
         .distinct().order_by(Application.budget_year.desc())))
 
 
-def applications_of(session, user) -> list[Application]:
+def applications_of(session: Session, user: Actor) -> list[Application]:
     """What a logged-in applicant may follow: what they applied for, and their groups'."""
     conditions = [Application.applicant_user_id == user.id]
     if user.organised_group_ids:
