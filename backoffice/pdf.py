@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import render_template
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+if TYPE_CHECKING:
+    from typing import Any
 
 STATIC = Path(__file__).resolve().parent / "static"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -29,7 +33,7 @@ def _fetcher_class():
     from weasyprint.urls import URLFetcher  # noqa: PLC0415 (slow import, load on first use)
 
     class LocalOnly(URLFetcher):
-        def fetch(self, url, headers=None):
+        def fetch(self, url: str, headers: dict[str, str] | None = None):
             if not _allowed(url):
                 raise ValueError(f"documents may not load {url!r}")
             return super().fetch(url, headers)
@@ -37,7 +41,7 @@ def _fetcher_class():
     return LocalOnly
 
 
-def html_to_pdf(html: str, **options) -> bytes:
+def html_to_pdf(html: str, **options: Any) -> bytes:
     """Render HTML to PDF bytes; ``options`` go to WeasyPrint (e.g. ``pdf_variant="pdf/a-3b"``,
     ``attachments=[...]``)."""
     import weasyprint  # noqa: PLC0415 (takes half a second; only documents need it)
@@ -52,12 +56,12 @@ def _documents_environment():
     return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
 
 
-def render_document(template: str, **context) -> str:
+def render_document(template: str, **context: Any) -> str:
     """Render ``templates/<template>`` with ``context`` alone: no app, no request, nothing
     Flask adds (documents rendered from a computed value, e.g. ``invoicing.documents``)."""
     return _documents_environment().get_template(template).render(**context)
 
 
-def render_pdf(template: str, **context) -> bytes:
+def render_pdf(template: str, **context: Any) -> bytes:
     """Render ``templates/<template>`` with ``context`` to PDF bytes."""
     return html_to_pdf(render_template(template, **context))

@@ -16,9 +16,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from ..core.money import percent_of
 from .models import TAX_RATE_BP, TaxTreatment, VatRegime
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 EU_COUNTRIES = frozenset(
     "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
@@ -98,7 +103,7 @@ class Totals:
         return self.net + self.tax
 
 
-def compute_totals(lines, regime: VatRegime) -> Totals:
+def compute_totals(lines: Iterable[Any], regime: VatRegime) -> Totals:
     """``lines``: objects with ``quantity_milli``, ``unit_price``, ``tax_treatment``,
     ``exempt_reason``. Groups come out in a stable order (highest rate first)."""
     nets = [line_net(line.quantity_milli, line.unit_price) for line in lines]
@@ -133,7 +138,7 @@ def _net_for_gross(gross: int, rate: Decimal) -> int:
     return max(net, 0)
 
 
-def credit_parts(lines, regime: VatRegime, gross: int) -> list[CreditPart]:
+def credit_parts(lines: Iterable[Any], regime: VatRegime, gross: int) -> list[CreditPart]:
     """How a credit of ``gross`` (an amount paid back, VAT included) is split over the invoice's
     VAT rates, as net amounts per rate for the credit note's lines.
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -16,6 +17,9 @@ from . import en16931
 from .amounts import CATEGORY_OUTSIDE, CATEGORY_REVERSE, format_quantity
 from .document import InvoiceDocument, Seller
 from .models import InvoiceKind
+
+if TYPE_CHECKING:
+    from .models import Invoice
 
 LOCALES = {"en": "en_IE", "de": "de_DE"}
 
@@ -99,7 +103,7 @@ def epc_payload(*, name: str, iban: str, bic: str, amount: Money, text: str) -> 
         f"EUR{amount.to_decimal():.2f}", "", "", text[:140], ""]).rstrip("\n")
 
 
-def girocode(seller, currency: str, amount: int, text: str) -> str | None:
+def girocode(seller: Seller | Invoice, currency: str, amount: int, text: str) -> str | None:
     """The EPC QR code for paying ``amount`` to ``seller`` (a ``Seller`` or the seller's details
     stored on an invoice) by SEPA transfer with ``text`` as the remittance (EUR only)."""
     if amount <= 0 or currency != "EUR":
@@ -142,7 +146,7 @@ EN16931 = "urn:cen.eu:en16931:2017"
 EXEMPTION_CODES = {CATEGORY_REVERSE: "VATEX-EU-AE", CATEGORY_OUTSIDE: "VATEX-EU-O"}
 
 
-def _el(parent, tag: str, text: str | None = None, **attrib):
+def _el(parent: etree._Element, tag: str, text: str | None = None, **attrib: str):
     prefix, name = tag.split(":")
     element = etree.SubElement(parent, f"{{{NS[prefix]}}}{name}", attrib)
     if text is not None:
@@ -155,14 +159,14 @@ def _amount(minor: int, currency: str) -> str:
     return f"{Money(minor, currency).to_decimal():.{places}f}"
 
 
-def _date(parent, tag: str, day: date, qualified: bool = False):
+def _date(parent: etree._Element, tag: str, day: date, qualified: bool = False):
     holder = _el(parent, tag)
     _el(holder, "qdt:DateTimeString" if qualified else "udt:DateTimeString",
         day.strftime("%Y%m%d"), format="102")
 
 
-def _party(parent, tag: str, *, name, street, postcode, city, country, vat_id=None,
-           tax_number=None, email=None, register=None):
+def _party(parent: etree._Element, tag: str, *, name: str, street: str, postcode: str, city: str, country: str, vat_id: str | None = None,
+           tax_number: str | None = None, email: str | None = None, register: str | None = None):
     party = _el(parent, tag)
     _el(party, "ram:Name", name)
     if register:  # BT-30, the seller's legal registration (register of associations)
