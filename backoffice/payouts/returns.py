@@ -15,17 +15,22 @@ row lock and, underneath, the partial unique index on active returns.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.money import Money
 from ..ledger.services import Line
 from . import services as payouts
 from .models import BATCH_STATES, BatchStatus, PayoutBatch, PayoutItem, PayoutReturn
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 #: ISO 20022 ExternalReturnReason1Code: the reasons banks give most for a returned transfer.
 REASONS = {
@@ -64,7 +69,7 @@ def describe(code: str) -> str:
     return f"{code}: {reason}" if reason else code
 
 
-def returnable(session, end_to_end_ids, currency: str) -> list[PayoutItem]:
+def returnable(session: Session, end_to_end_ids: Iterable[str | None], currency: str) -> list[PayoutItem]:
     """Transfers of executed batches in ``currency`` that these end-to-end ids name and that
     are not returned already: what a return line can be."""
     ids = sorted({i for i in end_to_end_ids if i})
@@ -93,12 +98,12 @@ def partial_return(item: PayoutItem, amount: Money) -> ValidationError:
         f"as an entry instead.")
 
 
-def active_return(session, item: PayoutItem) -> PayoutReturn | None:
+def active_return(session: Session, item: PayoutItem) -> PayoutReturn | None:
     return session.scalar(select(PayoutReturn).where(PayoutReturn.item_id == item.id,
                                                      PayoutReturn.undone_at.is_(None)))
 
 
-def latest_return(session, kind: str, source_id) -> PayoutReturn | None:
+def latest_return(session: Session, kind: str, source_id: int | str) -> PayoutReturn | None:
     """The last active return of a payable's transfers (for its page: why it is payable again)."""
     return session.scalar(
         select(PayoutReturn).join(PayoutItem, PayoutItem.id == PayoutReturn.item_id)
@@ -107,7 +112,7 @@ def latest_return(session, kind: str, source_id) -> PayoutReturn | None:
         .order_by(PayoutReturn.id.desc()).limit(1))
 
 
-def _locked_item(session, item_id: int) -> PayoutItem:
+def _locked_item(session: Session, item_id: int) -> PayoutItem:
     item = session.scalars(select(PayoutItem).where(PayoutItem.id == item_id)
                            .with_for_update(of=PayoutItem)
                            .execution_options(populate_existing=True)).one_or_none()
@@ -116,8 +121,8 @@ def _locked_item(session, item_id: int) -> PayoutItem:
     return item
 
 
-def record_return(session, item: PayoutItem, *, amount: Money, returned_on: date,
-                  reason_code: str, actor, entry_id: int | None = None,
+def record_return(session: Session, item: PayoutItem, *, amount: Money, returned_on: date,
+                  reason_code: str, actor: Actor, entry_id: int | None = None,
                   bank_match_id: int | None = None) -> PayoutReturn:
     """The bank sent ``item`` back: record it, free its payable, let its source make the
     document payable again and tell the payee. The entry (``entry_id``) is the caller's."""
@@ -148,7 +153,7 @@ def record_return(session, item: PayoutItem, *, amount: Money, returned_on: date
     return returned
 
 
-def undo_return(session, returned: PayoutReturn, *, actor, undo_entry_id: int | None) -> None:
+def undo_return(session: Session, returned: PayoutReturn, *, actor: Actor, undo_entry_id: int | None) -> None:
     """The return was matched by mistake (its bank match undone): the transfer counts as paid
     again. Refused once the payable is in another batch."""
     if returned.undone_at is not None:
