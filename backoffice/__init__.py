@@ -4,18 +4,42 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import Defaults, check, engine_options, from_environment, normalise_database_url
-from .extensions import bootstrap, csrf, db, login_manager, migrate
+from .config import (
+    ConfigurationError,
+    Defaults,
+    check,
+    engine_options,
+    from_environment,
+    normalise_database_url,
+)
+from .core import mail
+from .core.settings import SettingsError, build
+from .extensions import (
+    BUILD_SETTINGS,
+    TrackedConfig,
+    bootstrap,
+    csrf,
+    db,
+    login_manager,
+    migrate,
+    settings,
+    settings_of,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class Backoffice(Flask):
+    config_class = TrackedConfig  # settings are built again after a change (tests, a shell)
+
+
 def create_app(config: dict | None = None) -> Flask:
-    """Build the application: defaults, then instance/config.py, the environment, ``config``."""
-    app = Flask(
+    """Build the application: defaults, then instance/config.py, the environment, ``config``;
+    then the typed settings (``core.settings``), refusing to start on a value they cannot use."""
+    app = Backoffice(
         __name__,
         instance_path=os.environ.get("BACKOFFICE_INSTANCE_PATH") or str(ROOT / "instance"),
         instance_relative_config=True,
@@ -30,6 +54,12 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path, 'backoffice.db')}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     check(app.config)
+    app.extensions[BUILD_SETTINGS] = _build_settings
+    try:
+        settings_of(app)
+    except SettingsError as error:
+        raise ConfigurationError(f"Refusing to start: {error}") from None
+    mail.set_sender(_send_mail)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     if app.config["TRUSTED_PROXIES"]:
         # Behind a TLS proxy every request comes from the proxy: take the client's address and
@@ -58,9 +88,17 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def _build_settings(app: Flask):
+    return build(app.config, instance_path=app.instance_path, url_map=app.url_map)
+
+
+def _send_mail(messages) -> None:
+    """What sends a committed outbox (``core.mail``): the current app's mail settings."""
+    mail.deliver(messages, settings().mail, current_app.logger)
+
+
 def _refuse_demo_data(app: Flask) -> None:
     """Production never runs on the demo association (its logins and password are public)."""
-    from .config import ConfigurationError
     from .demo.seed import has_demo_data
 
     with app.app_context():

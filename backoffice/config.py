@@ -1,5 +1,8 @@
 """Configuration: these defaults, then ``instance/config.py``, then the environment.
 
+``Defaults`` is the one place a default is written. ``create_app`` builds the typed, checked
+``core.settings.Settings`` from the result; the code reads those, not these keys.
+
 Environment variables: ``SECRET_KEY``, ``DATABASE_URL``, ``LOG_FORMAT``, ``LOG_LEVEL``,
 ``REDIS_URL`` and ``BACKOFFICE_<KEY>`` for any other key (``BACKOFFICE_MAIL_SERVER=smtp.example.org``
 sets ``MAIL_SERVER``). Values that parse as JSON
@@ -105,6 +108,34 @@ class Defaults:
     # Invoices: the Factur-X XML is always checked against its schema; this also checks the
     # EN 16931 business rules (schematron, ~10 ms per invoice) before an invoice is issued.
     INVOICE_CHECK_EN16931 = False
+    # The seller printed on every invoice: give any of these keys in INVOICE_SELLER (the others
+    # keep these demo values, which production refuses); "name" None is ORGANISATION_NAME.
+    INVOICE_SELLER: dict = {
+        "name": None,
+        "street": "Musterstraße 12",
+        "postcode": "10115",
+        "city": "Berlin",
+        "country": "DE",
+        "tax_number": "27/640/12345",
+        "vat_id": "DE136695976",
+        "register": "Amtsgericht Berlin-Charlottenburg, VR 12345 B",
+        "board": "Anna Beispiel, Jonas Muster",
+        "email": "treasurer@example.org",
+        "website": "https://example.org",
+        "bank_name": "Beispielbank Berlin",
+        "iban": "DE89370400440532013000",
+        "bic": "COBADEFFXXX",
+    }
+    INVOICE_NUMBER_PREFIX = ""  # put before <year>-<number> (e.g. "PCA-": PCA-2026-00042)
+    INVOICE_PAYMENT_DAYS = 30  # the default payment term
+    INVOICE_REMINDER_DAYS = 14  # between reminders, and after the due date before the first
+
+    # Stripe: sk_... and whsec_...; online payment is offered only with a secret key. The API
+    # base and the checkout origin point elsewhere in tests (a local server, never the internet).
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_API_BASE = "https://api.stripe.com"
+    STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 
     # Member groups, expense claims and payouts.
     GROUP_ADMIN_FEE_PERCENT = "7"  # the fee policy a newly approved group's fund starts with
@@ -122,6 +153,15 @@ class Defaults:
     # Grants: the board members (user e-mail addresses) of whom two confirm, in the app, the
     # board resolution that an award above a programme's board threshold needs.
     GRANTS_BOARD_MEMBERS: list[str] = []
+    # Grant applications: uploads (bytes, files per application), the public form's limits,
+    # and reminders for reports due (days before, then every so many days).
+    GRANTS_MAX_FILE_BYTES = 10 * 1024 * 1024
+    GRANTS_MAX_FILES = 5
+    GRANTS_APPLICATIONS_PER_ADDRESS_PER_HOUR = 5
+    GRANTS_APPLICATIONS_PER_EMAIL_PER_DAY = 5
+    GRANTS_LINKS_PER_EMAIL_PER_HOUR = 3
+    GRANTS_REMIND_DAYS_BEFORE = 14
+    GRANTS_REMIND_EVERY_DAYS = 14
 
     # Operations: log lines as text or one JSON object a line (``LOG_FORMAT=json``), each with
     # the request id; Redis, when configured, is checked by /readyz and `backoffice doctor`.
@@ -217,6 +257,11 @@ def trusted_hosts(config) -> list[str]:
     return [name for name in hosts if name]
 
 
+#: The demo seller details a production configuration must have replaced.
+DEMO_SELLER_KEYS = ("street", "tax_number", "vat_id", "register", "board", "email", "website",
+                    "iban", "bic")
+
+
 def _compact(value) -> str:
     """A value as compared with its demo default: no spaces, upper case."""
     return "".join(str(value or "").split()).upper()
@@ -224,8 +269,6 @@ def _compact(value) -> str:
 
 def production_problems(config) -> list[str]:
     """What stops this configuration from running in production, each with what to set."""
-    from .invoicing.settings import DEMO_SELLER_KEYS, SELLER_DEFAULTS
-
     problems = []
     secret = config.get("SECRET_KEY") or ""
     if not secret or secret == DEFAULT_SECRET_KEY:
@@ -240,9 +283,9 @@ def production_problems(config) -> list[str]:
         problems.append(f"BASE_URL is {config.get('BASE_URL')!r}: set BASE_URL to the public "
                         "address of the app (e.g. https://backoffice.example.org); links in "
                         "mails and PDFs are built from it")
-    seller = {**SELLER_DEFAULTS, **(config.get("INVOICE_SELLER") or {})}
+    seller = {**Defaults.INVOICE_SELLER, **(config.get("INVOICE_SELLER") or {})}
     demo = sorted(key for key in DEMO_SELLER_KEYS
-                  if _compact(seller[key]) == _compact(SELLER_DEFAULTS[key]))
+                  if _compact(seller[key]) == _compact(Defaults.INVOICE_SELLER[key]))
     if demo:
         problems.append(f"INVOICE_SELLER still has the demo {', '.join(demo)}: set the "
                         "association's own details in INVOICE_SELLER")

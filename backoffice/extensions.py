@@ -1,4 +1,8 @@
-"""Flask extensions, created once without an app (bound in ``create_app``)."""
+"""Flask extensions, created once without an app (bound in ``create_app``), and the app's
+settings as the edge reads them."""
+from typing import TYPE_CHECKING
+
+from flask import Config, Flask, current_app
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -6,6 +10,9 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+if TYPE_CHECKING:
+    from .core.settings import Settings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -25,3 +32,56 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
+
+
+# --- the app's settings, as the web and command-line edge reads them ---------------------------
+
+class TrackedConfig(Config):
+    """``app.config`` that counts its changes, so that settings built from it are built again
+    after a change made once the app runs (tests and a shell do that; production does not)."""
+
+    changes = 0
+
+    def _changed(self) -> None:
+        self.changes += 1
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        self._changed()
+
+    def update(self, *args, **kwargs):
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def setdefault(self, key, default=None):
+        self._changed()
+        return super().setdefault(key, default)
+
+    def pop(self, *args):
+        self._changed()
+        return super().pop(*args)
+
+
+_SETTINGS = "backoffice.settings"
+#: The app's function from its config to its ``Settings`` (``create_app`` sets it).
+BUILD_SETTINGS = "backoffice.build_settings"
+
+
+def settings_of(app: Flask) -> "Settings":
+    """The app's ``Settings``, built (and checked) from its config the first time, and again
+    after the config changed."""
+    changes = getattr(app.config, "changes", 0)
+    built = app.extensions.get(_SETTINGS)
+    if built is None or built[0] != changes:
+        built = (changes, app.extensions[BUILD_SETTINGS](app))
+        app.extensions[_SETTINGS] = built
+    return built[1]
+
+
+def settings() -> "Settings":
+    """The current app's ``Settings`` (views and commands pass them, or a part, to services)."""
+    return settings_of(current_app)

@@ -45,7 +45,7 @@ class Difference:
 
 def small_difference_limit(currency: str) -> Money:
     """``BANK_SMALL_DIFFERENCE_LIMIT`` (major units) in ``currency``."""
-    raw = current_app.config.get("BANK_SMALL_DIFFERENCE_LIMIT", "0")
+    raw = current_app.config["BANK_SMALL_DIFFERENCE_LIMIT"]
     try:
         value = Decimal(str(raw))
     except InvalidOperation:

@@ -1,22 +1,29 @@
 """Outgoing mail, sent only after the transaction that caused it has committed.
 
 ``queue_mail(session, ...)`` puts a message on the session's outbox; when the session commits the
-outbox is sent (SMTP when ``MAIL_SERVER`` is configured, otherwise written to the log), and when it
-rolls back the outbox is dropped: a refused operation never sends mail.
+outbox is handed to the sender the app installed (``set_sender``; ``create_app`` installs one
+that calls ``deliver`` with the app's mail settings: SMTP when ``MAIL_SERVER`` is configured,
+otherwise written to the log), and when it rolls back the outbox is dropped: a refused operation
+never sends mail. Nothing here knows Flask.
 """
 from __future__ import annotations
 
+import logging
 import smtplib
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .bounds import control_characters
+from .settings import Mail
 
 _OUTBOX = "backoffice_outbox"
+log = logging.getLogger(__name__)
+#: What sends a committed outbox (``set_sender``); without one, messages are only logged.
+_sender: Callable[[list[EmailMessage]], None] | None = None
 
 
 def one_line(text: str) -> str:
@@ -30,9 +37,9 @@ def one_line(text: str) -> str:
 
 def build_message(to: str | list[str], subject: str, body: str, *,
                   attachments: list[tuple[str, str, bytes]] = ()) -> EmailMessage:
-    """A plain-text message; attachments are (filename, mime type, bytes)."""
+    """A plain-text message; attachments are (filename, mime type, bytes). The sender (From)
+    is set when it is delivered."""
     message = EmailMessage()
-    message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = one_line(", ".join([to] if isinstance(to, str) else to))
     message["Subject"] = one_line(subject)
     message["Date"] = formatdate(localtime=False)
@@ -55,23 +62,32 @@ def discard_outbox(session) -> int:
     return len(session.info.pop(_OUTBOX, None) or [])
 
 
-def deliver(messages: list[EmailMessage]) -> None:
-    config = current_app.config
-    if not config.get("MAIL_SERVER"):
+def deliver(messages: list[EmailMessage], mail: Mail, logger: logging.Logger = log) -> None:
+    """Send ``messages`` from ``mail.sender`` through ``mail.server`` (or log them)."""
+    for message in messages:
+        if "From" not in message:
+            message["From"] = mail.sender
+    if not mail.server:
         for message in messages:
-            current_app.logger.warning(
+            logger.warning(
                 "mail (no MAIL_SERVER configured) to %s: %s\n%s",
                 message["To"], message["Subject"], message.get_body().get_content(),
             )
         return
-    smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
-    with smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
-        if config["MAIL_USE_TLS"]:
+    smtp_class = smtplib.SMTP_SSL if mail.use_ssl else smtplib.SMTP
+    with smtp_class(mail.server, mail.port, timeout=30) as smtp:
+        if mail.use_tls:
             smtp.starttls()
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        if mail.username:
+            smtp.login(mail.username, mail.password)
         for message in messages:
             smtp.send_message(message)
+
+
+def set_sender(sender: Callable[[list[EmailMessage]], None]) -> None:
+    """Install what sends a committed outbox (``create_app`` does, with the app's settings)."""
+    global _sender
+    _sender = sender
 
 
 @event.listens_for(Session, "after_commit")
@@ -82,10 +98,13 @@ def _send_outbox(session):
     if not messages:
         return
     try:
-        deliver(messages)
+        if _sender is None:
+            deliver(messages, Mail(None, 25, False, False, None, None, "backoffice@localhost"))
+        else:
+            _sender(messages)
     except (OSError, smtplib.SMTPException):
         # The change is committed; a mail server outage must not turn it into an error page.
-        current_app.logger.exception("could not send %d message(s)", len(messages))
+        log.exception("could not send %d message(s)", len(messages))
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -37,20 +37,8 @@ GRANTS_EXPENSE_ROLE = "grants_expense"
 GRANTS_PAYABLE_ROLE = "grants_payable"
 BANK_ROLE = "bank"
 
-#: Limits for uploads (bytes) and for the public form, each overridable in the configuration.
-DEFAULTS = {
-    "GRANTS_MAX_FILE_BYTES": 10 * 1024 * 1024,
-    "GRANTS_MAX_FILES": 5,
-    "GRANTS_APPLICATIONS_PER_ADDRESS_PER_HOUR": 5,
-    "GRANTS_APPLICATIONS_PER_EMAIL_PER_DAY": 5,
-    "GRANTS_LINKS_PER_EMAIL_PER_HOUR": 3,
-    "GRANTS_REMIND_DAYS_BEFORE": 14,
-    "GRANTS_REMIND_EVERY_DAYS": 14,
-}
-
-
 def setting(name: str):
-    return current_app.config.get(name, DEFAULTS[name])
+    return current_app.config[name]
 
 
 #: Which email each transition sends (the action's own name unless listed).

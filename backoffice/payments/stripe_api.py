@@ -24,7 +24,7 @@ def _configure() -> None:
     if not key:
         raise StripeNotConfigured("STRIPE_SECRET_KEY is not set: online payment is unavailable.")
     stripe.api_key = key
-    stripe.api_base = config.get("STRIPE_API_BASE") or "https://api.stripe.com"
+    stripe.api_base = config["STRIPE_API_BASE"]
     stripe.max_network_retries = 2
 
 

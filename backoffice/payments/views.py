@@ -23,7 +23,7 @@ from ..core.permissions import Permission, public, requires
 from ..core.query import arg
 from ..core.urls import absolute_url
 from ..core.views import run_form
-from ..extensions import csrf, db
+from ..extensions import csrf, db, settings
 from ..invoicing import documents, state
 from ..invoicing import services as invoicing
 from ..invoicing.views import pdf_response
@@ -34,7 +34,7 @@ bp = Blueprint("payments", __name__)
 
 
 def _checkout_origin() -> str:
-    return current_app.config.get("STRIPE_CHECKOUT_ORIGIN", "https://checkout.stripe.com")
+    return settings().stripe.checkout_origin
 
 
 def _with_checkout_csp(response: Response) -> Response:

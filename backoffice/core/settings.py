@@ -1,0 +1,369 @@
+"""The application's settings: one frozen, typed value built once from the configuration.
+
+Where a value comes from: the defaults in ``backoffice/config.py`` (``Defaults``, the only place
+defaults are written), then ``instance/config.py``, then environment variables, then the mapping
+given to ``create_app``. ``create_app`` calls :func:`build` on the result, which checks every value
+(a bad one stops the start with a :class:`SettingsError` naming the key) and stores the
+:class:`Settings` on the app. The web and command-line edge reads them (``extensions.settings()``)
+and passes them, or the part a service needs, to the services: no service reads Flask's config.
+
+Layers on top (settings edited in the browser and stored in the database, issue 18) are one more
+mapping merged over the configuration before :func:`build`, or :func:`dataclasses.replace` on the
+built value: callers only ever see a :class:`Settings`.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+
+class SettingsError(RuntimeError):
+    """A configured value that cannot be used; the message names the key and what it takes."""
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    default_currency: str
+    currencies: tuple[str, ...]
+    default_locale: str
+    locales: Mapping[str, str]  # locale: its name in the language picker
+    fiscal_year_start_month: int
+
+
+@dataclass(frozen=True)
+class Security:
+    """Passwords, login throttling, two-factor login, login sessions, reset and invitation mails."""
+
+    argon2_parameters: Mapping[str, int]
+    password_min_length: int
+    password_reset_hours: int
+    password_resets_per_address_per_hour: int
+    password_resets_per_email_per_hour: int
+    invitations_per_address_per_hour: int
+    invitations_per_recipient_per_hour: int
+    login_free_failures_per_email: int
+    login_free_failures_per_address: int
+    login_first_delay: timedelta
+    login_longest_delay_per_email: timedelta
+    login_longest_delay_per_address: timedelta
+    login_failure_memory: timedelta
+    two_factor_required: bool
+    two_factor_remember_days: int
+    session_lifetime: timedelta
+    session_idle: timedelta
+
+
+@dataclass(frozen=True)
+class Mail:
+    server: str | None  # None: messages are written to the log
+    port: int
+    use_tls: bool
+    use_ssl: bool
+    username: str | None
+    password: str | None
+    sender: str  # the From header
+
+
+@dataclass(frozen=True)
+class Seller:
+    """The association as printed on every invoice (``INVOICE_SELLER``)."""
+
+    name: str
+    street: str
+    postcode: str
+    city: str
+    country: str
+    tax_number: str
+    vat_id: str
+    register: str
+    board: str
+    email: str
+    website: str
+    bank_name: str
+    iban: str
+    bic: str
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Invoicing:
+    seller: Seller
+    number_prefix: str
+    payment_days: int
+    reminder_days: int  # between reminders, and after the due date before the first
+    check_en16931: bool
+
+
+@dataclass(frozen=True)
+class Stripe:
+    secret_key: str | None
+    webhook_secret: str | None
+    api_base: str
+    checkout_origin: str
+
+
+@dataclass(frozen=True)
+class Banking:
+    small_difference_limit: Decimal  # major units of the line's currency
+    sepa_pain_version: str
+    sepa_debtor_name: str  # the organisation's name unless set
+    sepa_debtor_iban: str
+    sepa_debtor_bic: str | None
+
+
+@dataclass(frozen=True)
+class Expenses:
+    second_approval_above: Decimal  # major units
+    receipt_max_bytes: int
+    group_admin_fee_percent: Decimal
+
+
+@dataclass(frozen=True)
+class Grants:
+    board_members: frozenset[str]  # e-mail addresses, lower-case
+    max_file_bytes: int
+    max_files: int
+    applications_per_address_per_hour: int
+    applications_per_email_per_day: int
+    links_per_email_per_hour: int
+    remind_days_before: int
+    remind_every_days: int
+
+
+@dataclass(frozen=True)
+class PublicForms:
+    min_fill_seconds: float
+    join_applications_per_address_per_day: int
+    join_applications_per_email_per_day: int
+
+
+@dataclass(frozen=True)
+class Paths:
+    instance: str
+    uploads: str
+    backups: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str  # development | testing | production
+    secret_key: str
+    base_url: str  # every absolute URL starts with it (``core.urls.absolute_url``)
+    page_size: int
+    organisation: Organisation
+    security: Security
+    mail: Mail
+    invoicing: Invoicing
+    stripe: Stripe
+    banking: Banking
+    expenses: Expenses
+    grants: Grants
+    public_forms: PublicForms
+    paths: Paths
+    #: The app's URL map (a werkzeug ``Map``), for absolute URLs to its endpoints.
+    url_map: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+
+# --- building and checking ---------------------------------------------------------------------
+
+def _integer(config: Mapping, key: str, minimum: int = 0) -> int:
+    value = config[key]
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise SettingsError(f"{key} must be a whole number, not {value!r}.")
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{key} must be a whole number, not {value!r}.") from None
+    if number < minimum:
+        raise SettingsError(f"{key} must be at least {minimum}, not {number}.")
+    return number
+
+
+def _number(config: Mapping, key: str) -> float:
+    value = config[key]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{key} must be a number, not {value!r}.") from None
+    if number < 0:
+        raise SettingsError(f"{key} must not be negative, not {value!r}.")
+    return number
+
+
+def _amount(config: Mapping, key: str) -> Decimal:
+    value = config[key]
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise SettingsError(f"{key} {value!r} is not an amount.") from None
+    if not amount.is_finite() or amount < 0:
+        raise SettingsError(f"{key} {value!r} is not an amount.")
+    return amount
+
+
+def _flag(config: Mapping, key: str) -> bool:
+    value = config[key]
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", ""):
+        return value.strip().lower() in ("true", "1")
+    if not isinstance(value, (bool, int)):
+        raise SettingsError(f"{key} must be true or false, not {value!r}.")
+    return bool(value)
+
+
+def _text(config: Mapping, key: str, *, required: bool = False) -> str | None:
+    value = config.get(key)
+    if value is None or value == "":
+        if required:
+            raise SettingsError(f"{key} must be set.")
+        return None
+    return str(value)
+
+
+def _names(value, key: str) -> list[str]:
+    """A list, or one string of names separated by commas (as an environment variable gives it)."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        raise SettingsError(f"{key} must be a list, not {value!r}.")
+    return [str(name).strip() for name in value if name and str(name).strip()]
+
+
+def _seller(config: Mapping, defaults: Mapping, organisation: str) -> Seller:
+    given = config.get("INVOICE_SELLER") or {}
+    if not isinstance(given, Mapping):
+        raise SettingsError(f"INVOICE_SELLER must be a mapping of the seller's details, not {given!r}.")
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise SettingsError(f"INVOICE_SELLER has unknown keys: {', '.join(unknown)} "
+                            f"(known: {', '.join(defaults)}).")
+    details = {**defaults, **given}
+    details["name"] = details["name"] or organisation
+    return Seller(**{key: str(value or "") for key, value in details.items()})
+
+
+def build(config: Mapping, *, instance_path: str = "instance", url_map=None) -> Settings:
+    """The settings for ``config`` (every key of ``config.Defaults`` present); raises
+    ``SettingsError`` naming the first value that cannot be used."""
+    from ..config import Defaults
+
+    month = _integer(config, "FISCAL_YEAR_START_MONTH", 1)
+    if month > 12:
+        raise SettingsError(f"FISCAL_YEAR_START_MONTH must be 1 to 12, not {month}.")
+    currencies = tuple(_names(config["CURRENCIES"], "CURRENCIES"))
+    if config["DEFAULT_CURRENCY"] not in currencies:
+        raise SettingsError(f"DEFAULT_CURRENCY {config['DEFAULT_CURRENCY']!r} is not one of "
+                            f"CURRENCIES ({', '.join(currencies)}).")
+    locales = dict(config["LOCALES"])
+    if config["DEFAULT_LOCALE"] not in locales:
+        raise SettingsError(f"DEFAULT_LOCALE {config['DEFAULT_LOCALE']!r} is not one of LOCALES "
+                            f"({', '.join(locales)}).")
+    lifetime = config["PERMANENT_SESSION_LIFETIME"]
+    if not isinstance(lifetime, timedelta):
+        lifetime = timedelta(seconds=_integer(config, "PERMANENT_SESSION_LIFETIME", 1))
+    argon2 = config["ARGON2_PARAMETERS"] or {}
+    if not isinstance(argon2, Mapping):
+        raise SettingsError(f"ARGON2_PARAMETERS must be a mapping, not {argon2!r}.")
+    name = str(config["ORGANISATION_NAME"])
+    base_url = _text(config, "BASE_URL", required=True)
+    instance = str(instance_path)
+    seconds = lambda key: timedelta(seconds=_number(config, key))  # noqa: E731
+    return Settings(
+        env=str(config["ENV"]),
+        secret_key=str(config.get("SECRET_KEY") or ""),
+        base_url=base_url,
+        page_size=_integer(config, "PAGE_SIZE", 1),
+        organisation=Organisation(
+            name=name, default_currency=config["DEFAULT_CURRENCY"], currencies=currencies,
+            default_locale=config["DEFAULT_LOCALE"], locales=locales,
+            fiscal_year_start_month=month),
+        security=Security(
+            argon2_parameters=dict(argon2),
+            password_min_length=_integer(config, "PASSWORD_MIN_LENGTH", 1),
+            password_reset_hours=_integer(config, "PASSWORD_RESET_HOURS", 1),
+            password_resets_per_address_per_hour=_integer(
+                config, "PASSWORD_RESETS_PER_ADDRESS_PER_HOUR"),
+            password_resets_per_email_per_hour=_integer(config, "PASSWORD_RESETS_PER_EMAIL_PER_HOUR"),
+            invitations_per_address_per_hour=_integer(config, "INVITATIONS_PER_ADDRESS_PER_HOUR"),
+            invitations_per_recipient_per_hour=_integer(config,
+                                                        "INVITATIONS_PER_RECIPIENT_PER_HOUR"),
+            login_free_failures_per_email=_integer(config, "LOGIN_FREE_FAILURES_PER_EMAIL"),
+            login_free_failures_per_address=_integer(config, "LOGIN_FREE_FAILURES_PER_ADDRESS"),
+            login_first_delay=seconds("LOGIN_FIRST_DELAY_SECONDS"),
+            login_longest_delay_per_email=seconds("LOGIN_LONGEST_DELAY_SECONDS_PER_EMAIL"),
+            login_longest_delay_per_address=seconds("LOGIN_LONGEST_DELAY_SECONDS_PER_ADDRESS"),
+            login_failure_memory=timedelta(minutes=_number(config, "LOGIN_FAILURE_MEMORY_MINUTES")),
+            two_factor_required=_flag(config, "TWO_FACTOR_REQUIRED"),
+            two_factor_remember_days=_integer(config, "TWO_FACTOR_REMEMBER_DAYS"),
+            session_lifetime=lifetime,
+            session_idle=timedelta(minutes=_number(config, "SESSION_IDLE_MINUTES"))),
+        mail=Mail(
+            server=_text(config, "MAIL_SERVER"), port=_integer(config, "MAIL_PORT", 1),
+            use_tls=_flag(config, "MAIL_USE_TLS"), use_ssl=_flag(config, "MAIL_USE_SSL"),
+            username=_text(config, "MAIL_USERNAME"), password=_text(config, "MAIL_PASSWORD"),
+            sender=_text(config, "MAIL_FROM", required=True)),
+        invoicing=Invoicing(
+            seller=_seller(config, Defaults.INVOICE_SELLER, name),
+            number_prefix=str(config["INVOICE_NUMBER_PREFIX"] or ""),
+            payment_days=_integer(config, "INVOICE_PAYMENT_DAYS"),
+            reminder_days=_integer(config, "INVOICE_REMINDER_DAYS", 1),
+            check_en16931=_flag(config, "INVOICE_CHECK_EN16931")),
+        stripe=Stripe(
+            secret_key=_text(config, "STRIPE_SECRET_KEY"),
+            webhook_secret=_text(config, "STRIPE_WEBHOOK_SECRET"),
+            api_base=_text(config, "STRIPE_API_BASE") or Defaults.STRIPE_API_BASE,
+            checkout_origin=_text(config, "STRIPE_CHECKOUT_ORIGIN", required=True)),
+        banking=Banking(
+            small_difference_limit=_amount(config, "BANK_SMALL_DIFFERENCE_LIMIT"),
+            sepa_pain_version=_text(config, "SEPA_PAIN_VERSION", required=True),
+            sepa_debtor_name=_text(config, "SEPA_DEBTOR_NAME") or name,
+            sepa_debtor_iban=str(config.get("SEPA_DEBTOR_IBAN") or ""),
+            sepa_debtor_bic=_text(config, "SEPA_DEBTOR_BIC")),
+        expenses=Expenses(
+            second_approval_above=_amount(config, "EXPENSE_SECOND_APPROVAL_ABOVE"),
+            receipt_max_bytes=_integer(config, "RECEIPT_MAX_BYTES", 1),
+            group_admin_fee_percent=_amount(config, "GROUP_ADMIN_FEE_PERCENT")),
+        grants=Grants(
+            board_members=frozenset(e.casefold() for e in _names(
+                config["GRANTS_BOARD_MEMBERS"], "GRANTS_BOARD_MEMBERS")),
+            max_file_bytes=_integer(config, "GRANTS_MAX_FILE_BYTES", 1),
+            max_files=_integer(config, "GRANTS_MAX_FILES"),
+            applications_per_address_per_hour=_integer(
+                config, "GRANTS_APPLICATIONS_PER_ADDRESS_PER_HOUR"),
+            applications_per_email_per_day=_integer(config, "GRANTS_APPLICATIONS_PER_EMAIL_PER_DAY"),
+            links_per_email_per_hour=_integer(config, "GRANTS_LINKS_PER_EMAIL_PER_HOUR"),
+            remind_days_before=_integer(config, "GRANTS_REMIND_DAYS_BEFORE"),
+            remind_every_days=_integer(config, "GRANTS_REMIND_EVERY_DAYS", 1)),
+        public_forms=PublicForms(
+            min_fill_seconds=_number(config, "PUBLIC_FORM_MIN_FILL_SECONDS"),
+            join_applications_per_address_per_day=_integer(
+                config, "JOIN_APPLICATIONS_PER_ADDRESS_PER_DAY"),
+            join_applications_per_email_per_day=_integer(
+                config, "JOIN_APPLICATIONS_PER_EMAIL_PER_DAY")),
+        paths=Paths(
+            instance=instance,
+            uploads=str(config.get("UPLOAD_FOLDER") or os.path.join(instance, "uploads")),
+            backups=str(config.get("BACKUP_FOLDER") or os.path.join(instance, "backups"))),
+        url_map=url_map,
+    )
+
+
+def defaults(**overrides) -> Settings:
+    """The settings from the defaults alone (with ``overrides`` by config key): for code and
+    tests that run without an app."""
+    from ..config import Defaults
+
+    config = {key: getattr(Defaults, key) for key in dir(Defaults) if key.isupper()}
+    return build({**config, **overrides})
