@@ -125,7 +125,7 @@ def _init_login(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(secret: str):
         """The cookie names a login session; it must still exist (``auth.sessions``)."""
-        record = sessions.find(db.session, secret)
+        record = sessions.find(db.session, secret, settings_of(app).security)
         if record is None:
             return None
         user = record.user

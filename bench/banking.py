@@ -14,6 +14,7 @@ from backoffice.banking.parsers import ParsedLine, ParsedStatement
 from backoffice.core.db import transaction, utcnow
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.ledger import services as ledger
 from backoffice.ledger import totals
 
@@ -33,7 +34,7 @@ def _setup(session, n: int, *, booked: bool, seed: int = 11):
     """A treasurer, a bank account (auto-accept on) and, if ``booked``, ``n`` open postings on
     its ledger account; returns the statement (as parsed lines) the bank would send for them."""
     rng = random.Random(seed)
-    actor = create_user(session, "bench-bank@example.org", roles=[Role.TREASURER],
+    actor = create_user(session, "bench-bank@example.org", settings=app_settings(), roles=[Role.TREASURER],
                         password="bench-password")
     bank = ledger.account_by_role(session, "bank")
     income = ledger.account_by_role(session, "sponsorship_income")

@@ -14,6 +14,7 @@ from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.grants import programmes as programme_services
 from backoffice.grants.models import REVIEW_STATES, Application, Review, Status
 from backoffice.grants.queries import applications_page, budget_view
@@ -29,9 +30,9 @@ OTHER_STATES = [s for s in Status if s not in REVIEW_STATES]
 
 def generate(session, count: int, seed: int = 11) -> dict:
     rng = random.Random(seed)
-    treasurer = create_user(session, "bench-treasurer@example.org", roles=[Role.TREASURER],
+    treasurer = create_user(session, "bench-treasurer@example.org", settings=app_settings(), roles=[Role.TREASURER],
                             password="bench-password")
-    reviewers = [create_user(session, f"bench-reviewer{n}@example.org", roles=[Role.REVIEWER],
+    reviewers = [create_user(session, f"bench-reviewer{n}@example.org", settings=app_settings(), roles=[Role.REVIEWER],
                              password="bench-password") for n in range(8)]
     programmes = []
     for n in range(5):
@@ -109,7 +110,7 @@ def _measure(report, app, backend: str, size: str, data: dict) -> None:
     client = app.test_client()
     with app.test_request_context():
         with transaction():
-            create_user(db.session, "bench-reader@example.org", roles=[Role.REVIEWER],
+            create_user(db.session, "bench-reader@example.org", settings=app_settings(), roles=[Role.REVIEWER],
                         password="bench-password")
     client.post("/login", data={"email": "bench-reader@example.org",
                                 "password": "bench-password"})

@@ -13,6 +13,7 @@ from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.expenses.models import ClaimLine, ClaimStatus, ExpenseClaim
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.groups.models import GroupKind, GroupStatus, MemberGroup
 from backoffice.ledger import services as ledger
 from backoffice.ledger.models import Posting
@@ -32,7 +33,7 @@ IBANS = ["DE89370400440532013000", "NL91ABNA0417164300", "AT611904300234573201",
 
 
 def _groups(session, count: int) -> list[MemberGroup]:
-    actor = create_user(session, "bench-admin@example.org", roles=[Role.ADMIN],
+    actor = create_user(session, "bench-admin@example.org", settings=app_settings(), roles=[Role.ADMIN],
                         password="bench-password")
     kinds = list(GroupKind)
     made = []
@@ -50,7 +51,7 @@ def _groups(session, count: int) -> list[MemberGroup]:
 
 def _claims(session, groups: list[MemberGroup], count: int) -> list[ExpenseClaim]:
     """Approved claims spread over the groups (inserted directly: what the batch reads)."""
-    claimant = create_user(session, "bench-organiser@example.org", roles=[Role.ORGANISER],
+    claimant = create_user(session, "bench-organiser@example.org", settings=app_settings(), roles=[Role.ORGANISER],
                            password="bench-password")
     category = ledger.account_by_code(session, "5110")
     claims = []
@@ -100,7 +101,7 @@ def _measure(report, app, backend, sizes, groups, claims) -> None:
 
     client = app.test_client()
     with transaction():
-        create_user(session, "bench-treasurer@example.org", roles=[Role.TREASURER],
+        create_user(session, "bench-treasurer@example.org", settings=app_settings(), roles=[Role.TREASURER],
                     password="bench-password")
     client.post("/login", data={"email": "bench-treasurer@example.org",
                                 "password": "bench-password"})

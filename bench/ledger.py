@@ -12,6 +12,7 @@ from backoffice.auth.services import create_user
 from backoffice.core.db import transaction, utcnow
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.ledger import services as ledger
 from backoffice.ledger import totals
 from backoffice.ledger.balances import fund_balances, fund_statements, trial_balance
@@ -45,7 +46,7 @@ def _chart(session, actor) -> tuple[list[Account], list[Fund]]:
 def generate(session, postings_wanted: int, seed: int = 7) -> dict:
     """Bulk-load balanced entries (each fund balancing on its own) and rebuild the totals."""
     rng = random.Random(seed)
-    actor = create_user(session, "bench@example.org", roles=[Role.TREASURER], password="bench-password")
+    actor = create_user(session, "bench@example.org", settings=app_settings(), roles=[Role.TREASURER], password="bench-password")
     accounts, funds = _chart(session, actor)
     by_role = {a.role: a for a in accounts if a.role}
     bank, stripe, interfund = by_role["bank"].id, by_role["stripe_balance"].id, by_role["interfund"].id
@@ -180,7 +181,7 @@ def _measure(report, app, backend: str, size: str, data: dict) -> None:
     client = app.test_client()
     with app.test_request_context():
         with transaction():
-            create_user(db.session, "bench-reader@example.org", roles=[Role.TREASURER],
+            create_user(db.session, "bench-reader@example.org", settings=app_settings(), roles=[Role.TREASURER],
                         password="bench-password")
     client.post("/login", data={"email": "bench-reader@example.org", "password": "bench-password"})
 

@@ -11,7 +11,8 @@ from flask_migrate import upgrade
 from backoffice import create_app
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
-from backoffice.extensions import db
+from backoffice.extensions import db, settings_of
+from backoffice.extensions import settings as app_settings
 
 from .databases import BACKENDS, Templates
 from .helpers import PASSWORD, email_for
@@ -101,7 +102,8 @@ def templates(tmp_path_factory):
         app = create_app(base_config(url) | {"UPLOAD_FOLDER": _demo_uploads(directory)})
         with app.app_context():
             with transaction():
-                seed(db.session, since=date.today() - timedelta(days=DEMO_SINCE_DAYS))
+                seed(db.session, settings_of(app),
+                     since=date.today() - timedelta(days=DEMO_SINCE_DAYS))
             db.session.remove()
             db.engine.dispose()
 
@@ -164,7 +166,7 @@ def users(app):
     from backoffice.auth.services import create_user
 
     with transaction():
-        made = {role: create_user(db.session, email_for(role), roles=[role], password=PASSWORD,
+        made = {role: create_user(db.session, email_for(role), settings=app_settings(), roles=[role], password=PASSWORD,
                                   name=f"Test {role.value.capitalize()}")
                 for role in Role}
     return made

@@ -13,6 +13,7 @@ from backoffice.core.money import Money
 from backoffice.core.permissions import Role
 from backoffice.demo.receipts import receipt_pdf
 from backoffice.expenses import services as claims
+from backoffice.extensions import settings as app_settings
 from backoffice.groups import services as groups
 from backoffice.ledger import services as ledger
 from backoffice.ledger.services import Line
@@ -60,10 +61,10 @@ def active_group(session, name: str, *, organiser_email: str | None = None, acto
         group = groups.apply(session, name=name, kind="meetup", city="Berlin", country="DE",
                              contacts=[(f"Organiser of {name}", organiser_email
                                         or f"{name.lower().replace(' ', '.')}@org.example")],
-                             actor=actor)
+                             actor=actor, settings=app_settings())
         groups.approve(session, group, actor=actor, agreement_version="2024-1",
                        agreement_signed_on=date.today() - timedelta(days=1),
-                       agreement_signed_by="Board chair")
+                       agreement_signed_by="Board chair", settings=app_settings())
         organiser = group.organisers[0]
         auth_password(session, organiser)
         if money:
@@ -74,7 +75,7 @@ def active_group(session, name: str, *, organiser_email: str | None = None, acto
 def auth_password(session, user) -> None:
     from backoffice.auth.services import hash_password
 
-    user.password_hash = hash_password(PASSWORD)
+    user.password_hash = hash_password(PASSWORD, app_settings().security)
 
 
 def give(session, fund, amount: Money, day: date | None = None):
@@ -103,7 +104,7 @@ def submit(session, user, fund, amounts=("12.00",), *, title="Pizza for the meet
 
 def second_treasurer(session):
     with transaction():
-        return create_user(session, "treasurer2@test.example", roles=[Role.TREASURER],
+        return create_user(session, "treasurer2@test.example", settings=app_settings(), roles=[Role.TREASURER],
                            password=PASSWORD, name="Second Treasurer")
 
 

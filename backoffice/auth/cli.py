@@ -4,7 +4,7 @@ from flask.cli import AppGroup
 from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.permissions import Role
-from ..extensions import db
+from ..extensions import db, settings
 from . import services
 
 user_cli = AppGroup("user", help="Manage user accounts.")
@@ -21,7 +21,8 @@ def create_user(email: str, roles: tuple[str, ...], name: str, password: str):
     """Create a user who can log in at once."""
     try:
         with transaction():
-            user = services.create_user(db.session, email, roles=roles, name=name, password=password)
+            user = services.create_user(db.session, email, roles=roles, name=name, password=password,
+                                        settings=settings())
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created {user.email} ({', '.join(sorted(r.value for r in user.roles))}).")

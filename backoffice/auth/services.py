@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from ..core.errors import DomainError, NotFound, ValidationError
 from ..core.mail import queue_mail
 from ..core.permissions import Role
 from ..core.public_forms import check_rate
+from ..core.settings import Security, Settings
 from ..core.urls import absolute_url
 from . import sessions, throttle, twofactor
 from .models import LoginAttempt, User, UserRole, UserToken, new_session_token
@@ -38,13 +38,13 @@ def _hasher_for(parameters: tuple) -> tuple[PasswordHasher, str]:
     return hasher, hasher.hash("timing equaliser for unknown emails")
 
 
-def _hasher() -> PasswordHasher:
+def _hasher(security: Security) -> PasswordHasher:
     """Argon2id; the library's recommended cost unless ``ARGON2_PARAMETERS`` says otherwise."""
-    return _hasher_for(tuple(sorted(current_app.config["ARGON2_PARAMETERS"].items())))[0]
+    return _hasher_for(tuple(sorted(security.argon2_parameters.items())))[0]
 
 
-def _dummy_hash() -> str:
-    return _hasher_for(tuple(sorted(current_app.config["ARGON2_PARAMETERS"].items())))[1]
+def _dummy_hash(security: Security) -> str:
+    return _hasher_for(tuple(sorted(security.argon2_parameters.items())))[1]
 
 
 class LoginRefused(DomainError):
@@ -58,23 +58,23 @@ class LoginRefused(DomainError):
 
 # --- passwords -------------------------------------------------------------------------------
 
-def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+def hash_password(password: str, security: Security) -> str:
+    return _hasher(security).hash(password)
 
 
-def check_password_policy(password: str) -> None:
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+def check_password_policy(password: str, security: Security) -> None:
+    minimum = security.password_min_length
     if len(password) < minimum:
         raise ValidationError(f"Use at least {minimum} characters.", field="password")
     if len(password) > 1024:
         raise ValidationError("That password is too long.", field="password")
 
 
-def _verify(user: User | None, password: str) -> bool:
+def _verify(user: User | None, password: str, security: Security) -> bool:
     """Check the password; unknown users cost the same time as known ones."""
     stored = user.password_hash if user is not None else None
     try:
-        _hasher().verify(stored or _dummy_hash(), password)
+        _hasher(security).verify(stored or _dummy_hash(security), password)
     except (VerificationError, InvalidHashError):
         return False
     return stored is not None
@@ -93,8 +93,8 @@ def find_user(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
-def create_user(session: Session, email: str, *, roles: Iterable[Role | str], name: str = "", password: str | None = None,
-                actor: Actor | None = None) -> User:
+def create_user(session: Session, email: str, *, roles: Iterable[Role | str], settings: Settings, name: str = "",
+                password: str | None = None, actor: Actor | None = None) -> User:
     email = normalise_email(email)
     roles = sorted({Role(r) for r in roles})
     if not roles:
@@ -103,8 +103,8 @@ def create_user(session: Session, email: str, *, roles: Iterable[Role | str], na
         raise ValidationError(f"A user with the email {email} already exists.", field="email")
     user = User(email=email, name=name.strip())
     if password is not None:
-        check_password_policy(password)
-        user.password_hash = hash_password(password)
+        check_password_policy(password, settings.security)
+        user.password_hash = hash_password(password, settings.security)
     user.role_rows = [UserRole(role=role.value) for role in roles]
     session.add(user)
     session.flush()
@@ -139,9 +139,9 @@ def update_user(session: Session, user: User, *, actor: Actor, name: str, roles:
     return user
 
 
-def set_password(session: Session, user: User, password: str, *, actor: Actor | None = None) -> None:
-    check_password_policy(password)
-    user.password_hash = hash_password(password)
+def set_password(session: Session, user: User, password: str, *, settings: Settings, actor: Actor | None = None) -> None:
+    check_password_policy(password, settings.security)
+    user.password_hash = hash_password(password, settings.security)
     end_sessions(session, user)  # a copy of any login cookie stops working
     audit.record(session, actor, "user.password_set", "user", user.id, summary=user.email)
 
@@ -156,14 +156,14 @@ def _wait_in_words(wait: timedelta) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def _reserve_attempt(email: str, address: str, now: datetime) -> None:
+def _reserve_attempt(email: str, address: str, now: datetime, security: Security) -> None:
     """Count the attempt before anything is checked, or refuse it (``LoginRefused``)."""
-    wait = throttle.reserve(email, address, now)
+    wait = throttle.reserve(email, address, now, security)
     if wait is not None:
         raise LoginRefused(wait)
 
 
-def authenticate(session: Session, email: str, password: str, *, address: str,
+def authenticate(session: Session, email: str, password: str, *, address: str, settings: Settings,
                  now: datetime | None = None) -> User | None:
     """The user with these credentials, or None. Records the attempt (commit it either way).
 
@@ -173,16 +173,17 @@ def authenticate(session: Session, email: str, password: str, *, address: str,
     """
     now = now or utcnow()
     email, address = email.strip().lower()[:254], address[:64]
-    _reserve_attempt(email, address, now)
+    security = settings.security
+    _reserve_attempt(email, address, now, security)
     user = find_user(session, email)
-    ok = _verify(user, password) and user.active
+    ok = _verify(user, password, security) and user.active
     if ok:
         throttle.succeeded(session, email, address)
     session.add(LoginAttempt(at=now, email=email, address=address, succeeded=ok))
     if not ok:
         return None
-    if _hasher().check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if _hasher(security).check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password, security)
     user.last_login_at = now
     return user
 
@@ -210,25 +211,25 @@ def find_valid_token(session: Session, secret: str, purpose: str) -> UserToken:
     return token
 
 
-def set_password_link(purpose: str, secret: str) -> str:
+def set_password_link(settings: Settings, purpose: str, secret: str) -> str:
     """The emailed link of a reset or invitation token: under ``BASE_URL``, never the request's
     host (a forged Host header would otherwise send the secret to another server)."""
-    return absolute_url("auth.set_password", purpose=purpose, token=secret)
+    return absolute_url(settings, "auth.set_password", purpose=purpose, token=secret)
 
 
-def _limit_requests(session: Session, kind: str, *, address: str, recipient: str, per_address: str,
-                    per_recipient: str) -> None:
+def _limit_requests(session: Session, kind: str, *, address: str, recipient: str, per_address: int,
+                    per_recipient: int) -> None:
     """Count a reset or invitation mail, refusing it (``RateLimited``) when the sender's address
-    or the recipient had too many in the last hour (config keys ``per_address`` and
-    ``per_recipient``). Without an address (command line, demo) only the recipient counts."""
-    config, hour = current_app.config, timedelta(hours=1)
-    limits = [("email", hour, config[per_recipient])]
+    or the recipient had too many in the last hour (``per_address`` and ``per_recipient``).
+    Without an address (command line, demo) only the recipient counts."""
+    hour = timedelta(hours=1)
+    limits = [("email", hour, per_recipient)]
     if address:
-        limits.append(("address", hour, config[per_address]))
+        limits.append(("address", hour, per_address))
     check_rate(session, kind, address=address, email=recipient, limits=limits)
 
 
-def request_password_reset(session: Session, email: str, *, address: str) -> None:
+def request_password_reset(session: Session, email: str, *, address: str, settings: Settings) -> None:
     """Email a reset link if the address belongs to an active user; silent otherwise.
 
     Counted per requesting address and per recipient whether or not the account exists (so the
@@ -236,26 +237,27 @@ def request_password_reset(session: Session, email: str, *, address: str) -> Non
     """
     email = email.strip().lower()[:254]
     _limit_requests(session, "password_reset", address=address, recipient=email,
-                    per_address="PASSWORD_RESETS_PER_ADDRESS_PER_HOUR",
-                    per_recipient="PASSWORD_RESETS_PER_EMAIL_PER_HOUR")
+                    per_address=settings.security.password_resets_per_address_per_hour,
+                    per_recipient=settings.security.password_resets_per_email_per_hour)
     user = find_user(session, email)
     if user is None or not user.active:
         return
-    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    hours = settings.security.password_reset_hours
     secret = issue_token(session, user, "reset", timedelta(hours=hours))
     audit.record(session, None, "user.password_reset_requested", "user", user.id, summary=user.email)
     queue_mail(session, user.email, "Reset your Backoffice password",
                f"Hello {user.display_name},\n\nsomebody (hopefully you) asked to reset the password "
                f"for {user.email}. Choose a new one here within {hours} hours:\n\n"
-               f"{set_password_link('reset', secret)}\n\nThe link works once. If you did not ask "
+               f"{set_password_link(settings, 'reset', secret)}\n\nThe link works once. If you did not ask "
                f"for this, ignore this message; your password stays as it is.\n")
 
 
-def redeem_token(session: Session, secret: str, purpose: str, new_password: str) -> User:
+def redeem_token(session: Session, secret: str, purpose: str, new_password: str, *,
+                 settings: Settings) -> User:
     """Set the password through a reset or invitation link; the link is used up."""
     token = find_valid_token(session, secret, purpose)
     user = token.user
-    set_password(session, user, new_password, actor=user)
+    set_password(session, user, new_password, settings=settings, actor=user)
     now = utcnow()
     for other in session.scalars(select(UserToken).where(UserToken.user_id == user.id,
                                                          UserToken.used_at.is_(None))):
@@ -263,27 +265,27 @@ def redeem_token(session: Session, secret: str, purpose: str, new_password: str)
     return user
 
 
-def send_invitation(session: Session, user: User, *, invited_by: Actor | None = None, address: str = "",
-                    days: int = 7) -> None:
+def send_invitation(session: Session, user: User, *, settings: Settings, invited_by: Actor | None = None,
+                    address: str = "", days: int = 7) -> None:
     """Email a single-use link with which a new user chooses their password. Limited per
     recipient (and per requesting address when given): ``RateLimited``."""
     _limit_requests(session, "invitation", address=address, recipient=user.email,
-                    per_address="INVITATIONS_PER_ADDRESS_PER_HOUR",
-                    per_recipient="INVITATIONS_PER_RECIPIENT_PER_HOUR")
+                    per_address=settings.security.invitations_per_address_per_hour,
+                    per_recipient=settings.security.invitations_per_recipient_per_hour)
     secret = issue_token(session, user, "invite", timedelta(days=days))
-    organisation = current_app.config["ORGANISATION_NAME"]
+    organisation = settings.organisation.name
     inviter = f" by {invited_by.display_name}" if invited_by is not None else ""
     audit.record(session, invited_by, "user.invited", "user", user.id, summary=user.email)
     queue_mail(session, user.email, f"Your account at {organisation}",
                f"Hello {user.display_name},\n\nyou have been given an account in the back office "
                f"of {organisation}{inviter}. Choose your password here within {days} days:\n\n"
-               f"{set_password_link('invite', secret)}\n\nThe link works once. Your login is "
+               f"{set_password_link(settings, 'invite', secret)}\n\nThe link works once. Your login is "
                f"{user.email}.\n")
 
 
-def update_profile(session: Session, user: User, *, name: str, locale: str) -> None:
+def update_profile(session: Session, user: User, *, name: str, locale: str, settings: Settings) -> None:
     """The user's own name and display locale (for amounts and dates)."""
-    if locale not in current_app.config["LOCALES"]:
+    if locale not in settings.organisation.locales:
         raise ValidationError("Choose one of the offered languages.", field="locale")
     before, after = audit.changes(user, ["name", "locale"], {"name": name.strip(), "locale": locale})
     if after:
@@ -292,16 +294,16 @@ def update_profile(session: Session, user: User, *, name: str, locale: str) -> N
                      before=before, after=after)
 
 
-def change_password(session: Session, user: User, *, current: str, new: str) -> None:
-    if not _verify(user, current):
+def change_password(session: Session, user: User, *, current: str, new: str, settings: Settings) -> None:
+    if not _verify(user, current, settings.security):
         raise ValidationError("That is not your current password.", field="current")
-    set_password(session, user, new, actor=user)
+    set_password(session, user, new, settings=settings, actor=user)
 
 
 # --- the second factor and sessions ------------------------------------------------------------
 
-def password_matches(user: User, password: str) -> bool:
-    return _verify(user, password)
+def password_matches(user: User, password: str, settings: Settings) -> bool:
+    return _verify(user, password, settings.security)
 
 
 def end_sessions(session: Session, user: User, *, keep: UserSession | None = None) -> None:
@@ -312,11 +314,11 @@ def end_sessions(session: Session, user: User, *, keep: UserSession | None = Non
     twofactor.forget_devices(session, user)
 
 
-def check_second_factor(session: Session, user: User, code: str, *, address: str,
+def check_second_factor(session: Session, user: User, code: str, *, address: str, settings: Settings,
                         now: datetime | None = None) -> str | None:
     """The login's second step, throttled like the password: "totp", "recovery" or None."""
     now, address = now or utcnow(), address[:64]
-    _reserve_attempt(user.email, address, now)
+    _reserve_attempt(user.email, address, now, settings.security)
     kind = twofactor.verify(session, user, code, now=now)
     if kind is not None:
         throttle.succeeded(session, user.email, address)

@@ -13,11 +13,11 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from ..core.db import utcnow
+from ..core.settings import Security
 from ..extensions import db
 from .models import User, UserSession
 
@@ -29,16 +29,15 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def start(session: Session, user: User, *, user_agent: str, address: str,
+def start(session: Session, user: User, *, user_agent: str, address: str, security: Security,
           now: datetime | None = None) -> str:
     """A new session for ``user``; returns the secret for the cookie. The user's sessions that
     have run out are deleted on the way."""
     now = now or utcnow()
-    config = current_app.config
     session.execute(delete(UserSession).where(
         UserSession.user_id == user.id,
-        (UserSession.created_at <= now - config["PERMANENT_SESSION_LIFETIME"])
-        | (UserSession.last_seen_at <= now - timedelta(minutes=config["SESSION_IDLE_MINUTES"]))))
+        (UserSession.created_at <= now - security.session_lifetime)
+        | (UserSession.last_seen_at <= now - security.session_idle)))
     secret = secrets.token_urlsafe(32)
     session.add(UserSession(user_id=user.id, token_hash=_digest(secret), created_at=now,
                             last_seen_at=now, user_agent=(user_agent or "")[:300],
@@ -47,20 +46,20 @@ def start(session: Session, user: User, *, user_agent: str, address: str,
     return secret
 
 
-def _expired(record: UserSession, now: datetime) -> bool:
-    config = current_app.config
-    return (record.created_at + config["PERMANENT_SESSION_LIFETIME"] <= now
-            or record.last_seen_at + timedelta(minutes=config["SESSION_IDLE_MINUTES"]) <= now)
+def _expired(record: UserSession, now: datetime, security: Security) -> bool:
+    return (record.created_at + security.session_lifetime <= now
+            or record.last_seen_at + security.session_idle <= now)
 
 
-def find(session: Session, secret: str | None, now: datetime | None = None) -> UserSession | None:
+def find(session: Session, secret: str | None, security: Security,
+         now: datetime | None = None) -> UserSession | None:
     """The live session the cookie's secret names (its user active), or None."""
     if not secret:
         return None
     now = now or utcnow()
     record = session.scalar(select(UserSession).options(joinedload(UserSession.user))
                             .where(UserSession.token_hash == _digest(secret)))  # one query
-    if record is None or _expired(record, now) or not record.user.active:
+    if record is None or _expired(record, now, security) or not record.user.active:
         return None
     if now - record.last_seen_at >= TOUCH_EVERY:
         _touch(record.id, now)
@@ -76,12 +75,13 @@ def _touch(session_id: int, now: datetime) -> None:
                            .values(last_seen_at=now))
 
 
-def of_user(session: Session, user: User, now: datetime | None = None) -> list[UserSession]:
+def of_user(session: Session, user: User, security: Security,
+            now: datetime | None = None) -> list[UserSession]:
     """The user's live sessions, most recently used first."""
     now = now or utcnow()
     records = session.scalars(select(UserSession).where(UserSession.user_id == user.id)
                               .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc()))
-    return [record for record in records if not _expired(record, now)]
+    return [record for record in records if not _expired(record, now, security)]
 
 
 def end(session: Session, user: User, session_id: int) -> bool:

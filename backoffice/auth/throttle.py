@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..core.settings import Security
 from ..extensions import db
 from .models import LoginCounter
 
@@ -45,14 +45,13 @@ class Rule:
         return min(self.first_delay * 2 ** min(failures - self.free, 30), self.longest_delay)
 
 
-def rules() -> dict[str, Rule]:
-    config = current_app.config
-    first = timedelta(seconds=config["LOGIN_FIRST_DELAY_SECONDS"])
+def rules(security: Security) -> dict[str, Rule]:
+    first = security.login_first_delay
     return {
-        "address": Rule(config["LOGIN_FREE_FAILURES_PER_ADDRESS"], first,
-                        timedelta(seconds=config["LOGIN_LONGEST_DELAY_SECONDS_PER_ADDRESS"])),
-        "email": Rule(config["LOGIN_FREE_FAILURES_PER_EMAIL"], first,
-                      timedelta(seconds=config["LOGIN_LONGEST_DELAY_SECONDS_PER_EMAIL"])),
+        "address": Rule(security.login_free_failures_per_address, first,
+                        security.login_longest_delay_per_address),
+        "email": Rule(security.login_free_failures_per_email, first,
+                      security.login_longest_delay_per_email),
     }
 
 
@@ -77,12 +76,12 @@ def _remembered(row: Row, now: datetime, memory: timedelta) -> int:
     return row.failures if last is not None and now - last < memory else 0
 
 
-def reserve(email: str, address: str, now: datetime) -> timedelta | None:
+def reserve(email: str, address: str, now: datetime, security: Security) -> timedelta | None:
     """Count an attempt for ``email`` from ``address`` and allow it (None), or refuse it with
     how long to wait (nothing counted). Commits at once, on its own connection: call it before
     the unit of work around it has written anything."""
-    memory = timedelta(minutes=current_app.config["LOGIN_FAILURE_MEMORY_MINUTES"])
-    keys, limits = _keys(email, address), rules()
+    memory = security.login_failure_memory
+    keys, limits = _keys(email, address), rules(security)
     table = LoginCounter.__table__
     with db.engine.begin() as connection:
         rows = _lock(connection, keys.values())

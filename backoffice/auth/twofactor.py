@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 
 import pyotp
 import segno
-from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -26,6 +25,7 @@ from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import Conflict, ValidationError
 from ..core.permissions import Role
+from ..core.settings import Security
 from .models import RecoveryCode, TrustedDevice, TwoFactor, User
 
 STEP_SECONDS = 30
@@ -47,8 +47,8 @@ def is_enabled(session: Session, user: User) -> bool:
     return record is not None and record.confirmed_at is not None
 
 
-def is_required(user: User) -> bool:
-    return bool(current_app.config["TWO_FACTOR_REQUIRED"]) and bool(user.roles & ROLES_REQUIRING)
+def is_required(user: User, security: Security) -> bool:
+    return security.two_factor_required and bool(user.roles & ROLES_REQUIRING)
 
 
 # --- enrolment -------------------------------------------------------------------------------
@@ -66,9 +66,9 @@ def start_enrolment(session: Session, user: User) -> TwoFactor:
     return record
 
 
-def provisioning_uri(user: User, record: TwoFactor) -> str:
+def provisioning_uri(user: User, record: TwoFactor, issuer: str) -> str:
     return pyotp.TOTP(record.secret).provisioning_uri(
-        name=user.email, issuer_name=current_app.config["ORGANISATION_NAME"])
+        name=user.email, issuer_name=issuer)
 
 
 def qr_svg_data_uri(uri: str) -> str:
@@ -156,15 +156,16 @@ def verify(session: Session, user: User, code: str, *, now: datetime | None = No
 
 # --- remembered browsers ---------------------------------------------------------------------
 
-def remember_days() -> int:
-    return max(0, min(int(current_app.config["TWO_FACTOR_REMEMBER_DAYS"]), REMEMBER_DAYS_MAX))
+def remember_days(security: Security) -> int:
+    return max(0, min(security.two_factor_remember_days, REMEMBER_DAYS_MAX))
 
 
-def remember_device(session: Session, user: User, *, now: datetime | None = None) -> tuple[str, datetime]:
+def remember_device(session: Session, user: User, security: Security, *,
+                    now: datetime | None = None) -> tuple[str, datetime]:
     """A secret for the browser's cookie, valid for ``remember_days()``; returns it and its expiry."""
     now = now or utcnow()
     secret = secrets.token_urlsafe(32)
-    expires = now + timedelta(days=remember_days())
+    expires = now + timedelta(days=remember_days(security))
     session.add(TrustedDevice(user_id=user.id, token_hash=_digest(secret), created_at=now,
                               expires_at=expires))
     session.flush()

@@ -20,7 +20,7 @@ from ..core.db import transaction, utcnow
 from ..core.errors import DomainError
 from ..core.forms import ConfirmForm, show_error
 from ..core.permissions import Permission, login_required, public, requires
-from ..extensions import db
+from ..extensions import db, settings
 from . import services, twofactor
 from .forms import EnrolForm, SecondFactorForm, TwoFactorPasswordForm
 from .models import User
@@ -63,16 +63,17 @@ def login_step():
         flash("Log in again: the first step has expired.", "warning")
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
-    form.remember.label.text = f"Remember this browser for {twofactor.remember_days()} days"
+    form.remember.label.text = f"Remember this browser for {twofactor.remember_days(settings().security)} days"
     if form.validate_on_submit():
         address = client_address()
         device = None
         try:
             with transaction():
                 kind = services.check_second_factor(db.session, user, form.code.data,
-                                                    address=address)
-                if kind is not None and form.remember.data and twofactor.remember_days():
-                    device = twofactor.remember_device(db.session, user)
+                                                    address=address, settings=settings())
+                security = settings().security
+                if kind is not None and form.remember.data and twofactor.remember_days(security):
+                    device = twofactor.remember_device(db.session, user, security)
         except services.LoginRefused as error:
             form.form_errors.append(str(error))
         else:
@@ -109,7 +110,7 @@ def setup():
         else:
             return render_template("auth/recovery_codes.html", codes=codes, first=True)
     if enabled and manage.validate_on_submit():
-        if not services.password_matches(user, manage.password.data):
+        if not services.password_matches(user, manage.password.data, settings()):
             manage.password.errors = ["That is not your password."]
         elif manage.regenerate.data:
             with transaction():
@@ -124,12 +125,12 @@ def setup():
     if not enabled:
         with transaction():
             record = twofactor.start_enrolment(db.session, user)
-        uri = twofactor.provisioning_uri(user, record)
+        uri = twofactor.provisioning_uri(user, record, settings().organisation.name)
         qr = twofactor.qr_svg_data_uri(uri)
     status = 400 if (enrol.errors or manage.errors) else 200
     return render_template(
         "auth/two_factor.html", enabled=enabled, enrol=enrol, manage=manage, record=record,
-        qr=qr, required=twofactor.is_required(user),
+        qr=qr, required=twofactor.is_required(user, settings().security),
         remaining=twofactor.remaining_recovery_codes(db.session, user) if enabled else None), status
 
 
@@ -158,7 +159,7 @@ def require_enrolment():
             or not current_user.is_authenticated):
         return None
     user = current_user._get_current_object()
-    if twofactor.is_required(user) and not twofactor.is_enabled(db.session, user):
+    if twofactor.is_required(user, settings().security) and not twofactor.is_enabled(db.session, user):
         flash("Set up two-factor authentication to continue.", "warning")
         return redirect(url_for("two_factor.setup"))
     return None

@@ -20,7 +20,7 @@ from ..core.db import transaction
 from ..core.errors import DomainError, NotFound
 from ..core.forms import ConfirmForm, options, show_error
 from ..core.permissions import Permission, login_required, public, requires
-from ..extensions import db
+from ..extensions import db, settings
 from . import services, sessions, twofactor_views
 from .forms import (
     ChangePasswordForm,
@@ -58,7 +58,7 @@ def login():
         try:
             with transaction():
                 user = services.authenticate(db.session, form.email.data, form.password.data,
-                                             address=client_address())
+                                             address=client_address(), settings=settings())
         except services.LoginRefused as error:
             form.form_errors.append(str(error))
         else:
@@ -90,7 +90,7 @@ def forgot_password():
         try:
             with transaction():
                 services.request_password_reset(db.session, form.email.data,
-                                                address=client_address())
+                                                address=client_address(), settings=settings())
         except DomainError as error:
             show_error(form, error)
             return render_template("auth/forgot.html", form=form), 429
@@ -111,7 +111,8 @@ def set_password(purpose: str, token: str):
     if form.validate_on_submit():
         try:
             with transaction():
-                services.redeem_token(db.session, token, purpose, form.password.data)
+                services.redeem_token(db.session, token, purpose, form.password.data,
+                                      settings=settings())
         except DomainError as error:
             show_error(form, error)
         else:
@@ -135,7 +136,7 @@ def account():
         try:
             with transaction():
                 services.update_profile(db.session, current_user, name=profile.name.data,
-                                        locale=profile.locale.data)
+                                        locale=profile.locale.data, settings=settings())
         except DomainError as error:
             show_error(profile, error)
         else:
@@ -145,7 +146,7 @@ def account():
         try:
             with transaction():
                 services.change_password(db.session, current_user, current=password.current.data,
-                                         new=password.password.data)
+                                         new=password.password.data, settings=settings())
         except DomainError as error:
             show_error(password, error)
         else:
@@ -158,7 +159,7 @@ def account():
 @bp.route("/account/sessions")
 @login_required
 def user_sessions():
-    records = sessions.of_user(db.session, current_user)
+    records = sessions.of_user(db.session, current_user, settings().security)
     return render_template("auth/sessions.html", records=records,
                            current=current_user.login_session)
 
@@ -208,9 +209,10 @@ def new_user():
         try:
             with transaction():
                 user = services.create_user(db.session, form.email.data, name=form.name.data,
-                                            roles=form.roles.data, actor=current_user)
+                                            roles=form.roles.data, actor=current_user,
+                                            settings=settings())
                 services.send_invitation(db.session, user, invited_by=current_user,
-                                         address=client_address())
+                                         address=client_address(), settings=settings())
         except DomainError as error:
             show_error(form, error)
         else:

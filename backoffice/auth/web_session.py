@@ -8,7 +8,7 @@ from flask import request, session
 from flask_login import current_user, login_user, logout_user
 
 from ..core.db import transaction
-from ..extensions import db
+from ..extensions import db, settings
 from . import sessions
 from .models import User
 
@@ -24,6 +24,7 @@ def log_in(user: User) -> None:
     session.clear()
     with transaction():
         secret = sessions.start(db.session, user, address=client_address(),
+                                security=settings().security,
                                 user_agent=request.headers.get("User-Agent", ""))
     user.login_secret = secret
     login_user(user)

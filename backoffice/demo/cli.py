@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..core.db import transaction
-from ..extensions import db
+from ..extensions import db, settings
 from . import seed as demo
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def seed_command(since: datetime | None):
     started = time.monotonic()
     with click.progressbar(length=1, label="Seeding the demo association") as bar:
         with transaction():
-            counts = demo.seed(db.session, since=since.date() if since else None)
+            counts = demo.seed(db.session, settings(), since=since.date() if since else None)
         bar.update(1)
     click.echo(f"Seeded {counts['users']} users, {counts['funds']} funds and "
                f"{counts['entries']} journal entries in {time.monotonic() - started:.1f} s.")

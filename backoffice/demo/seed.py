@@ -17,6 +17,7 @@ from ..banking.demo import seed_banking
 from ..core.mail import discard_outbox
 from ..core.money import Money
 from ..core.permissions import Role
+from ..core.settings import Settings
 from ..funds.fees import income_lines, set_policy
 from ..funds.models import IncomeKind
 from ..grants.demo import seed_grants
@@ -99,7 +100,8 @@ class Demo:
         return self.accounts[code]
 
 
-def seed(session: Session, today: date | None = None, since: date | None = None) -> dict:
+def seed(session: Session, settings: Settings, today: date | None = None,
+         since: date | None = None) -> dict:
     """Create the demo data in the caller's transaction; returns counts for the summary.
 
     The ledger history runs from ``since`` (default: 1 January of last year) to ``today``. The
@@ -110,7 +112,7 @@ def seed(session: Session, today: date | None = None, since: date | None = None)
     users = {}
     for email, name, roles in DEMO_USERS:
         users[roles[0]] = auth.create_user(session, email, name=name, roles=roles,
-                                           password=DEMO_PASSWORD)
+                                           password=DEMO_PASSWORD, settings=settings)
     treasurer = users[Role.TREASURER]
     accounts = {a.code: a for a in session.scalars(select(ledger.Account))}
     demo = Demo(session, treasurer, random.Random(20260101), accounts, ledger.general_fund(session),
@@ -141,7 +143,7 @@ def seed(session: Session, today: date | None = None, since: date | None = None)
     while day <= today:
         _one_day(demo, day, funds)
         day += timedelta(days=1)
-    sponsorship = seed_sponsorship(session, users, groups, start, today)
+    sponsorship = seed_sponsorship(session, users, groups, start, today, settings)
     # Books of earlier years and of the months before last are closed, as a treasurer would.
     for year in range(start.year, today.year):
         ledger.set_period_closed(session, PeriodKind.YEAR, date(year, 1, 1), True, actor=treasurer)

@@ -13,6 +13,7 @@ from ..core.actors import Actor
 from ..core.mail import _OUTBOX
 from ..core.money import Money
 from ..core.permissions import Role
+from ..core.settings import Settings
 from ..expenses import services as claims
 from ..groups import services as groups
 from ..groups.models import GroupStatus, GroupStatusChange
@@ -42,7 +43,7 @@ IBANS = ["DE89370400440532013000", "DE75512108001245126199", "AT6119043002345732
 
 
 def seed_sponsorship(session: Session, users: dict, groups_by_code: dict, start: date,
-                     today: date) -> dict:
+                     today: date, settings: Settings) -> dict:
     """Call after the ledger history, in the seed's transaction. Returns counts."""
     admin, treasurer, board = users[Role.ADMIN], users[Role.TREASURER], users[Role.BOARD]
     for code, group in groups_by_code.items():
@@ -68,23 +69,26 @@ def seed_sponsorship(session: Session, users: dict, groups_by_code: dict, start:
                    for code, group in groups_by_code.items() if not group.organisers
                    and code not in ("HH", "PYCON")]
     for code, email, name in organisers:
-        groups.add_organiser(session, groups_by_code[code], email=email, name=name, actor=admin)
+        groups.add_organiser(session, groups_by_code[code], email=email, name=name, actor=admin,
+                             settings=settings)
 
     # Groups in the other states.
     applicant = groups.apply(
         session, name="PyRhein-Neckar", kind="user_group", city="Mannheim", country="DE",
         needs="A bank account for sponsorship money and insurance for our meetups.",
         description="A new user group for Mannheim, Heidelberg and Ludwigshafen.",
-        contacts=[("Mia Mannheim", "mia@example.org"), ("Jan Heidelberg", "jan@example.org")])
+        contacts=[("Mia Mannheim", "mia@example.org"), ("Jan Heidelberg", "jan@example.org")],
+        settings=settings)
     declined = groups.apply(session, name="Crypto Coin Club", kind="meetup", city="Berlin",
                             country="DE", needs="Payment processing",
-                            contacts=[("Max Coin", "max@example.org")])
-    groups.decline(session, declined, actor=board,
+                            contacts=[("Max Coin", "max@example.org")], settings=settings)
+    groups.decline(session, declined, actor=board, settings=settings,
                    reason="The group is not about Python or its community.")
-    dormant = _approved_group(session, "Python Usergroup Rostock", "Rostock", admin, today)
+    dormant = _approved_group(session, "Python Usergroup Rostock", "Rostock", admin, today,
+                              settings)
     groups.change_status(session, dormant, GroupStatus.DORMANT, actor=treasurer,
                          reason="No meetups since the organisers moved away.")
-    dissolved = _approved_group(session, "PyBremen", "Bremen", admin, today)
+    dissolved = _approved_group(session, "PyBremen", "Bremen", admin, today, settings)
     groups.change_status(session, dissolved, GroupStatus.DISSOLVED, actor=treasurer,
                          reason="The group merged into Python Usergroup Hamburg.")
 
@@ -93,10 +97,12 @@ def seed_sponsorship(session: Session, users: dict, groups_by_code: dict, start:
     return {"groups": len(groups_by_code) + 4, "applications": 1 if applicant.id else 0, **counts}
 
 
-def _approved_group(session: Session, name: str, city: str, actor: Actor, today: date):
+def _approved_group(session: Session, name: str, city: str, actor: Actor, today: date,
+                    settings: Settings):
     group = groups.apply(session, name=name, kind="meetup", city=city, country="DE",
-                         contacts=[(f"Organiser {city}", f"{city.lower()}@example.org")])
-    groups.approve(session, group, actor=actor, agreement_version="2023-1",
+                         contacts=[(f"Organiser {city}", f"{city.lower()}@example.org")],
+                         settings=settings)
+    groups.approve(session, group, actor=actor, settings=settings, agreement_version="2023-1",
                    agreement_signed_on=today - timedelta(days=200),
                    agreement_signed_by=f"Organiser {city}", today=today - timedelta(days=200))
     return group

@@ -15,6 +15,7 @@ from flask import current_app
 
 from ..core.errors import NotFound
 from ..core.urls import absolute_url
+from ..extensions import settings
 from .models import Application
 
 
@@ -47,7 +48,7 @@ def application_by_token(session, token: str) -> Application:
 
 
 def status_url(application: Application) -> str:
-    return absolute_url("grants.status_link", token=token_for(application))
+    return absolute_url(settings(), "grants.status_link", token=token_for(application))
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from ..core.errors import PermissionDenied, ValidationError
 from ..core.mail import queue_mail
 from ..core.permissions import Permission
 from ..core.urls import absolute_url
+from ..extensions import settings
 from . import conflicts
 from .lifecycle import check, locked, record_event, required_text, transition
 from .models import Application, Review, Vote
@@ -67,7 +68,7 @@ def assign_reviewer(session: Session, application: Application, reviewer, *,
                f"Hello {reviewer.display_name},\n\n{getattr(actor, 'display_name', 'The committee')}"
                f" asks you to review {application.reference} “{application.title}” by "
                f"{application.applicant_name} ({application.programme.name}):\n\n"
-               f"{absolute_url('grants.application', application_id=application.id)}\n\n"
+               f"{absolute_url(settings(), 'grants.application', application_id=application.id)}\n\n"
                "If you have a conflict of interest, declare it there.\n")
     return review
 

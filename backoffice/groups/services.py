@@ -9,11 +9,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale
-from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -25,6 +24,7 @@ from ..core.errors import NotFound, ValidationError
 from ..core.mail import queue_mail
 from ..core.permissions import GroupScope, Permission, Role
 from ..core.public_forms import check_rate
+from ..core.settings import Settings
 from ..expenses.models import ClaimStatus, ExpenseClaim
 from ..funds.fees import set_policy
 from ..funds.models import IncomeKind
@@ -206,7 +206,8 @@ def _set_status(session: Session, group: MemberGroup, to: GroupStatus, *, actor:
 
 # --- applications ----------------------------------------------------------------------------
 
-def apply(session: Session, *, contacts: list[tuple[str, str]], actor: Actor | None = None,
+def apply(session: Session, *, contacts: list[tuple[str, str]], settings: Settings,
+          actor: Actor | None = None,
           address: str | None = None, **values) -> MemberGroup:
     """A group applies to join (the public form, or an admin registering it): status applicant.
 
@@ -232,10 +233,10 @@ def apply(session: Session, *, contacts: list[tuple[str, str]], actor: Actor | N
     if len(people) > MAX_CONTACTS:
         raise ValidationError(f"Name at most {MAX_CONTACTS} organisers.", field="contacts")
     if address is not None:
-        config, day = current_app.config, timedelta(days=1)
+        day, limits = timedelta(days=1), settings.public_forms
         check_rate(session, "join", address=address, email=people[0][1], limits=[
-            ("address", day, config["JOIN_APPLICATIONS_PER_ADDRESS_PER_DAY"]),
-            ("email", day, config["JOIN_APPLICATIONS_PER_EMAIL_PER_DAY"])])
+            ("address", day, limits.join_applications_per_address_per_day),
+            ("email", day, limits.join_applications_per_email_per_day)])
     group = MemberGroup(slug=_slug_for(session, profile["name"]), **profile)
     group.applicants = [GroupApplicant(name=n, email=e) for n, e in people]
     session.add(group)
@@ -245,7 +246,7 @@ def apply(session: Session, *, contacts: list[tuple[str, str]], actor: Actor | N
     _set_status(session, group, GroupStatus.APPLICANT, actor=actor, initial=True,
                 reason="Application received" if actor is None else
                 f"Registered by {actor.display_name}")
-    organisation = current_app.config["ORGANISATION_NAME"]
+    organisation = settings.organisation.name
     for name, email in people:
         queue_mail(session, email, f"Your application to {organisation}",
                    f"Hello {name},\n\nthank you for applying on behalf of {group.name}. The board "
@@ -254,7 +255,8 @@ def apply(session: Session, *, contacts: list[tuple[str, str]], actor: Actor | N
     return group
 
 
-def approve(session: Session, group: MemberGroup, *, actor: Actor, agreement_version: str,
+def approve(session: Session, group: MemberGroup, *, actor: Actor, settings: Settings,
+            agreement_version: str,
             address: str = "", agreement_signed_on: date, agreement_signed_by: str,
             fee_percent: Decimal | None = None, today: date | None = None) -> MemberGroup:
     """Make an applicant group active: record the signed agreement, open its restricted fund with
@@ -272,10 +274,7 @@ def approve(session: Session, group: MemberGroup, *, actor: Actor, agreement_ver
         raise ValidationError("Give the date the agreement was signed (not in the future).",
                               field="agreement_signed_on")
     if fee_percent is None:
-        try:
-            fee_percent = Decimal(str(current_app.config["GROUP_ADMIN_FEE_PERCENT"]))
-        except InvalidOperation:
-            raise ValidationError("GROUP_ADMIN_FEE_PERCENT is not a number.") from None
+        fee_percent = settings.expenses.group_admin_fee_percent
     for key, value in agreement.items():
         setattr(group, key, value)
     fund = ledger.create_fund(session, code=_fund_code_for(session, group), name=group.name,
@@ -289,15 +288,16 @@ def approve(session: Session, group: MemberGroup, *, actor: Actor, agreement_ver
                 on=today)
     for applicant in group.applicants:
         add_organiser(session, group, email=applicant.email, name=applicant.name, actor=actor,
-                      address=address)
+                      address=address, settings=settings)
     return group
 
 
-def decline(session: Session, group: MemberGroup, *, actor: Actor, reason: str) -> MemberGroup:
+def decline(session: Session, group: MemberGroup, *, actor: Actor, reason: str,
+            settings: Settings) -> MemberGroup:
     GROUP_STATES.check(group, "decline")
     reason = _text(reason, "reason", "reason", 2000, required=True)
     _set_status(session, group, GroupStatus.DECLINED, actor=actor, reason=reason)
-    organisation = current_app.config["ORGANISATION_NAME"]
+    organisation = settings.organisation.name
     for applicant in group.applicants:
         queue_mail(session, applicant.email, f"Your application to {organisation}",
                    f"Hello {applicant.name},\n\nthe board of {organisation} has decided not to "
@@ -364,7 +364,7 @@ def _check_can_dissolve(session: Session, group: MemberGroup) -> None:
 # --- organisers ------------------------------------------------------------------------------
 
 def add_organiser(session: Session, group: MemberGroup, *, email: str, name: str, actor: Actor,
-                  address: str = "") -> User:
+                  settings: Settings, address: str = "") -> User:
     """Link a user (created if new) to the group as organiser. A user without a password gets an
     invitation with a single-use link to choose one; others are told by email. Users who cannot
     see every group are given the organiser role."""
@@ -373,7 +373,8 @@ def add_organiser(session: Session, group: MemberGroup, *, email: str, name: str
     user = auth.find_user(session, email)
     if user is None:
         user = auth.create_user(session, email, roles=[Role.ORGANISER],
-                                name=_text(name, "name", "name", 200), actor=actor)
+                                name=_text(name, "name", "name", 200), actor=actor,
+                                settings=settings)
     elif not user.active:
         raise ValidationError(f"The account {email} is deactivated; an administrator can "
                               f"reactivate it first.", field="email")
@@ -387,9 +388,9 @@ def add_organiser(session: Session, group: MemberGroup, *, email: str, name: str
     audit.record(session, actor, "group.organiser_added", "member_group", group.id,
                  summary=f"{user.email} organises {group.name}", after={"user": user.email})
     if user.password_hash is None:  # new (or never logged in): one mail, with the link
-        auth.send_invitation(session, user, invited_by=actor, address=address)
+        auth.send_invitation(session, user, invited_by=actor, address=address, settings=settings)
         return user
-    organisation = current_app.config["ORGANISATION_NAME"]
+    organisation = settings.organisation.name
     queue_mail(session, user.email, f"You are an organiser of {group.name}",
                f"Hello {user.display_name},\n\nyou are now an organiser of {group.name} in the "
                f"back office of {organisation}: you can see the group's fund, its statements and "

@@ -14,7 +14,7 @@ from ..core.public_forms import new_started_token
 from ..core.query import arg, others, page_arg, query_form
 from ..core.views import get_or_404, run_form
 from ..expenses.models import ClaimStatus, ExpenseClaim
-from ..extensions import db
+from ..extensions import db, settings
 from ..funds.fees import policy_on
 from ..funds.statements import recent_movements
 from ..ledger.balances import fund_balance
@@ -94,7 +94,7 @@ def join():
         form.started.data = new_started_token()
     outcome = run_form(form, lambda: services.apply(
         db.session, contacts=form.contact_pairs(), address=request.remote_addr or "unknown",
-        **form.profile()))
+        settings=settings(), **form.profile()))
     if outcome.done:
         return redirect(url_for(".join_thanks", name=outcome.result.name))
     return render_template("groups/join.html", form=form), outcome.status
@@ -112,7 +112,8 @@ def new():
     form = JoinForm()
     form.needs.validators = []
     outcome = run_form(form, lambda: services.apply(
-        db.session, contacts=form.contact_pairs(), actor=current_user, **form.profile()))
+        db.session, contacts=form.contact_pairs(), actor=current_user, settings=settings(),
+        **form.profile()))
     if outcome.done:
         group = outcome.result
         flash(f"{group.name} is registered as an applicant.", "success")
@@ -137,7 +138,7 @@ def approve(group_id: int):
     group = _group(group_id)
     form = ApproveForm()
     outcome = run_form(form, lambda: services.approve(
-        db.session, group, actor=current_user, address=client_address(),
+        db.session, group, actor=current_user, settings=settings(), address=client_address(),
         fee_percent=decimal_of(form.fee_percent, "Give the fee as a number, e.g. 7 or 7.5."),
         agreement_version=form.agreement_version.data,
         agreement_signed_on=form.agreement_signed_on.data,
@@ -156,7 +157,8 @@ def decline(group_id: int):
     group = _group(group_id)
     form = DeclineForm()
     if run_form(form, lambda: services.decline(db.session, group, actor=current_user,
-                                               reason=form.reason.data)).done:
+                                               reason=form.reason.data,
+                                               settings=settings())).done:
         flash(f"The application of {group.name} is declined.", "info")
         return redirect(url_for(".detail", group_id=group.id))
     approve_form = ApproveForm(fee_percent=current_app.config["GROUP_ADMIN_FEE_PERCENT"])
@@ -206,7 +208,7 @@ def add_organiser(group_id: int):
     form = OrganiserForm()
     outcome = run_form(form, lambda: services.add_organiser(
         db.session, group, email=form.email.data, name=form.name.data, actor=current_user,
-        address=client_address()), flash_refusal="danger")
+        address=client_address(), settings=settings()), flash_refusal="danger")
     if outcome.invalid:
         flash("Give the new organiser's email address.", "danger")
     elif outcome.done:

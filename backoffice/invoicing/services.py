@@ -25,6 +25,7 @@ from ..core.mail import queue_mail
 from ..core.money import Money, check_currency
 from ..core.uploads import StoredFile, read_stored, store_upload
 from ..core.urls import absolute_url
+from ..extensions import settings as app_settings
 from ..funds.fees import income_lines
 from ..funds.models import IncomeKind
 from ..groups.models import MemberGroup
@@ -320,7 +321,7 @@ def pay_token(invoice: Invoice) -> str:
 
 
 def pay_url(invoice: Invoice) -> str:
-    return absolute_url("payments.pay", token=pay_token(invoice))
+    return absolute_url(app_settings(), "payments.pay", token=pay_token(invoice))
 
 
 def invoice_for_token(session, token: str) -> Invoice:

@@ -77,9 +77,9 @@ def checkout(token: str):
     try:
         outcome = run_form(ConfirmForm(), lambda: services.start_checkout(
             db.session, invoice,
-            success_url=absolute_url("payments.done", token=token)
+            success_url=absolute_url(settings(), "payments.done", token=token)
             + "?session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=absolute_url("payments.pay", token=token)), flash_refusal="info")
+            cancel_url=absolute_url(settings(), "payments.pay", token=token)), flash_refusal="info")
     except (stripe_api.StripeNotConfigured, stripe.StripeError):
         current_app.logger.exception("Stripe Checkout for invoice %s failed", invoice.number)
         flash("Online payment is not available at the moment. Please pay by bank transfer "

@@ -8,6 +8,7 @@ from backoffice.auth import services
 from backoffice.auth.models import LoginAttempt, User
 from backoffice.core.db import transaction, utcnow
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 
 from ..concurrency import at_once
 from ..helpers import PASSWORD, csrf_token, email_for, login
@@ -82,7 +83,7 @@ def test_login_is_slowed_down_after_repeated_failures(client, users, session, ap
 
 def _fail(email, address, at):
     with transaction():
-        return services.authenticate(db.session, email, "wrong", address=address, now=at)
+        return services.authenticate(db.session, email, "wrong", settings=app_settings(), address=address, now=at)
 
 
 def test_each_further_failure_doubles_the_delay_up_to_a_cap_and_nobody_is_locked_out(app, users):
@@ -104,7 +105,7 @@ def test_each_further_failure_doubles_the_delay_up_to_a_cap_and_nobody_is_locked
     with pytest.raises(services.LoginRefused, match="Try again in 30 seconds"):
         _fail(admin, "10.0.0.2", now)
     with transaction():  # the owner waits at most the cap, then gets in
-        assert services.authenticate(db.session, admin, PASSWORD, address="192.0.2.1",
+        assert services.authenticate(db.session, admin, PASSWORD, settings=app_settings(), address="192.0.2.1",
                                      now=now + timedelta(seconds=30)) == users["admin"]
 
 
@@ -125,11 +126,11 @@ def test_one_address_trying_many_emails_is_slowed_down(app, users):
         _fail(f"guess{n}@test.example", "203.0.113.9", now)
     with pytest.raises(services.LoginRefused):
         with transaction():
-            services.authenticate(db.session, email_for("admin"), PASSWORD, address="203.0.113.9",
+            services.authenticate(db.session, email_for("admin"), PASSWORD, settings=app_settings(), address="203.0.113.9",
                                   now=now)
     with transaction():
         assert services.authenticate(db.session, email_for("admin"), PASSWORD,
-                                     address="198.51.100.1", now=now) is not None
+                                     settings=app_settings(), address="198.51.100.1", now=now) is not None
 
 
 def test_a_valid_login_does_not_reset_its_addresses_failures(app, users):
@@ -139,7 +140,7 @@ def test_a_valid_login_does_not_reset_its_addresses_failures(app, users):
         _fail(f"guess{n}@test.example", "203.0.113.9", now)
     with transaction():
         assert services.authenticate(db.session, email_for("board"), PASSWORD,
-                                     address="203.0.113.9", now=now) is not None
+                                     settings=app_settings(), address="203.0.113.9", now=now) is not None
     _fail("one-more@test.example", "203.0.113.9", now)
     with pytest.raises(services.LoginRefused):
         _fail("and-another@test.example", "203.0.113.9", now)
@@ -150,7 +151,7 @@ def test_a_valid_login_clears_its_accounts_failures(app, users):
     for _ in range(free - 1):
         _fail(email_for("admin"), "a", now)
     with transaction():
-        assert services.authenticate(db.session, email_for("admin"), PASSWORD, address="a", now=now)
+        assert services.authenticate(db.session, email_for("admin"), PASSWORD, settings=app_settings(), address="a", now=now)
     for _ in range(free):
         assert _fail(email_for("admin"), "a", now) is None
 
@@ -170,7 +171,7 @@ def test_forty_wrong_passwords_at_once_have_at_most_the_free_ones_checked(app, u
 
         def job(session):
             with transaction(session):
-                return services.authenticate(session, email, "wrong", address=address)
+                return services.authenticate(session, email, "wrong", settings=app_settings(), address=address)
         return job
 
     outcomes = at_once(app, [attempt(n) for n in range(40)])
@@ -186,5 +187,5 @@ def test_changing_the_session_token_ends_existing_sessions(client, users, sessio
     assert client.get("/").status_code == 200
     user = session.get(User, users["treasurer"].id)
     with transaction():
-        services.set_password(session, user, "a brand new password")
+        services.set_password(session, user, "a brand new password", settings=app_settings())
     assert client.get("/").status_code == 302

@@ -8,6 +8,7 @@ from backoffice import create_app
 from backoffice.auth.models import UserToken
 from backoffice.core.db import transaction
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 
 from ..conftest import FreshContextClient, base_config
 from ..helpers import PASSWORD, csrf_token, email_for, login, post_form
@@ -175,25 +176,25 @@ def test_invitations_are_limited_per_recipient_and_per_address(app, users, sessi
 
     per_recipient = app.config["INVITATIONS_PER_RECIPIENT_PER_HOUR"]
     with transaction():
-        newcomer = services.create_user(session, "newcomer@test.example", roles=["board"])
+        newcomer = services.create_user(session, "newcomer@test.example", settings=app_settings(), roles=["board"])
     for _ in range(per_recipient):
         with transaction():
-            services.send_invitation(session, newcomer, address="192.0.2.1")
+            services.send_invitation(session, newcomer, address="192.0.2.1", settings=app_settings())
     with pytest.raises(RateLimited), transaction():
-        services.send_invitation(session, newcomer, address="192.0.2.2")
+        services.send_invitation(session, newcomer, address="192.0.2.2", settings=app_settings())
     assert len(mailbox) == per_recipient
 
     app.config["INVITATIONS_PER_ADDRESS_PER_HOUR"] = 2
     with transaction():
-        people = [services.create_user(session, f"p{n}@test.example", roles=["board"])
+        people = [services.create_user(session, f"p{n}@test.example", settings=app_settings(), roles=["board"])
                   for n in range(3)]
     for person in people[:2]:
         with transaction():
-            services.send_invitation(session, person, address="192.0.2.9")
+            services.send_invitation(session, person, address="192.0.2.9", settings=app_settings())
     with pytest.raises(RateLimited), transaction():
-        services.send_invitation(session, people[2], address="192.0.2.9")
+        services.send_invitation(session, people[2], address="192.0.2.9", settings=app_settings())
     with transaction():  # the command line (no address) counts per recipient only
-        services.send_invitation(session, people[2])
+        services.send_invitation(session, people[2], settings=app_settings())
 
 
 def test_organiser_invitations_from_the_groups_page_count_per_address(app, users, session, mailbox):

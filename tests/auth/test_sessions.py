@@ -8,6 +8,7 @@ from sqlalchemy import select
 from backoffice.auth import services
 from backoffice.auth.models import User, UserSession
 from backoffice.core.db import transaction
+from backoffice.extensions import settings as app_settings
 
 from ..helpers import PASSWORD, csrf_token, email_for, login, logout
 
@@ -177,7 +178,7 @@ def test_a_password_reset_ends_every_session(app, client, users, session):
     thief = _copy(app, client)
     with transaction():
         services.set_password(session, session.get(User, users["treasurer"].id),
-                              "another long password")
+                              "another long password", settings=app_settings())
     assert not _logged_in(client) and not _logged_in(thief)
     assert email_for("treasurer")  # (the login works again with the new password)
     login(client, "treasurer", "another long password")

@@ -12,6 +12,7 @@ from backoffice.auth import services, twofactor
 from backoffice.auth.models import RecoveryCode, TrustedDevice, TwoFactor
 from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction, utcnow
+from backoffice.extensions import settings as app_settings
 
 from ..concurrency import at_once
 from ..helpers import PASSWORD, csrf_token, email_for, logout
@@ -130,7 +131,7 @@ def test_the_second_step_expires_and_ends_with_the_password(client, session, use
     assert _code(client, pyotp.TOTP(secret).now()).headers["Location"] == "/login"
     _password(client)
     with transaction():
-        services.set_password(session, users["treasurer"], "a completely new password")
+        services.set_password(session, users["treasurer"], "a completely new password", settings=app_settings())
     assert _code(client, pyotp.TOTP(secret).now()).headers["Location"] == "/login"
     assert client.get("/").status_code == 302
 

@@ -7,6 +7,7 @@ from backoffice.auth.models import User
 from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.errors import ValidationError
+from backoffice.extensions import settings as app_settings
 
 from ..helpers import PASSWORD, csrf_token, login
 
@@ -42,7 +43,7 @@ def test_admin_cannot_lock_themselves_out(client, users, session):
 def test_bad_new_users_are_refused(app, users, session, email, roles, message):
     before = session.scalar(select(func.count()).select_from(User))
     with pytest.raises(ValidationError, match=message):
-        services.create_user(session, email, roles=roles, password="long enough password")
+        services.create_user(session, email, settings=app_settings(), roles=roles, password="long enough password")
     session.rollback()
     assert session.scalar(select(func.count()).select_from(User)) == before
 

@@ -19,6 +19,7 @@ from backoffice.core.errors import Conflict, PermissionDenied, ValidationError
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.funds.services import Overspend
 from backoffice.grants.models import Status as GrantStatus
 from backoffice.invoicing import credits, state
@@ -512,7 +513,7 @@ def test_two_approvers_at_once_write_off_once(app, session, bank, treasurer, acm
     accept(session, bank, [paid], [("invoice", str(invoice.id))], treasurer,
            Difference(How.WRITE_OFF))
     with transaction():
-        second = create_user(session, "second-treasurer@test.example", roles=[Role.TREASURER],
+        second = create_user(session, "second-treasurer@test.example", settings=app_settings(), roles=[Role.TREASURER],
                              password="correct horse battery", name="Second Treasurer")
     waiting, = write_offs.pending(session)
     ids = (waiting.id, admin.id, second.id, invoice.id)

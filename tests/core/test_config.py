@@ -11,6 +11,7 @@ from backoffice.config import (
 )
 from backoffice.core.db import transaction
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 
 #: A configuration production accepts: every demo value replaced.
 PRODUCTION = {
@@ -81,7 +82,7 @@ def test_production_refuses_a_database_with_the_demo_association(instance, app, 
 
     create_app({**PRODUCTION, "SQLALCHEMY_DATABASE_URI": database_url})  # migrated, no demo
     with transaction():
-        create_user(db.session, DEMO_USERS[0][0], roles=["admin"], password="backoffice-demo")
+        create_user(db.session, DEMO_USERS[0][0], settings=app_settings(), roles=["admin"], password="backoffice-demo")
     db.session.remove()
     with pytest.raises(ConfigurationError, match="the database holds the demo association"):
         create_app({**PRODUCTION, "SQLALCHEMY_DATABASE_URI": database_url})

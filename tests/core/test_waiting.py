@@ -6,6 +6,7 @@ import pytest
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.expenses import services as claims
+from backoffice.extensions import settings as app_settings
 
 from ..helpers import email_for
 from ..sponsorship import active_group, client_for, submit
@@ -53,7 +54,7 @@ def test_group_applications_wait_for_the_board_only(app, users, session):
 
     with transaction():
         groups.apply(session, name="PyAlpen", kind="meetup", city="Graz", country="AT",
-                     contacts=[("Ada", "ada@pyalpen.example")])
+                     contacts=[("Ada", "ada@pyalpen.example")], settings=app_settings())
     board = client_for(app, email_for(Role.BOARD))
     url, count = waiting(board)["Groups applying to join"]
     assert count == 1 and "PyAlpen" in board.get(url).get_data(as_text=True)

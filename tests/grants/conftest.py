@@ -12,6 +12,7 @@ from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.grants import applying, deciding, paying, programmes, reporting, reviewing
 from backoffice.grants.access import Applicant
 from backoffice.grants.models import QuestionKind, Status
@@ -90,9 +91,9 @@ def grants(app, users):
         session.flush()
         group.organisers.append(users[Role.ORGANISER])
         committee = [users[Role.REVIEWER]] + [
-            create_user(session, f"reviewer{n}@test.example", roles=[Role.REVIEWER],
+            create_user(session, f"reviewer{n}@test.example", settings=app_settings(), roles=[Role.REVIEWER],
                         password=PASSWORD, name=f"Reviewer {n}") for n in (2, 3)]
-        board = [users[Role.BOARD], create_user(session, "board2@test.example", roles=[Role.BOARD],
+        board = [users[Role.BOARD], create_user(session, "board2@test.example", settings=app_settings(), roles=[Role.BOARD],
                                                 password=PASSWORD, name="Board 2")]
     return Grants(programme, fund, group, committee, treasurer, users[Role.ORGANISER], board)
 

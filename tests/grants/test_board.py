@@ -12,6 +12,7 @@ from backoffice.core.db import transaction
 from backoffice.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.grants import board, deciding, reviewing
 from backoffice.grants.models import Application, Event, Status
 
@@ -190,7 +191,7 @@ def login_as(client, email: str) -> None:
 
 def test_a_board_member_who_applied_is_not_offered_the_confirmation(client, grants, users):
     with transaction():
-        member = create_user(db.session, "treasurer2@test.example", roles=[Role.BOARD],
+        member = create_user(db.session, "treasurer2@test.example", settings=app_settings(), roles=[Role.BOARD],
                              password=PASSWORD)
     current_app.config["GRANTS_BOARD_MEMBERS"] = [m.email for m in grants.board] + [member.email]
     application = make_application(grants, Status.IN_REVIEW, amount=eur(1_800),

@@ -14,6 +14,7 @@ from backoffice.core.db import transaction
 from backoffice.core.errors import PermissionDenied
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.grants import board, conflicts, deciding, reporting, reviewing
 from backoffice.grants.conflicts import Reason, conflict_of
 from backoffice.grants.models import Application, Event, Status
@@ -82,7 +83,7 @@ def test_the_refusal_names_the_reason_the_action_and_the_application():
 
 def _admin(email: str):
     """Conflicted people get every permission, so that only the conflict can refuse them."""
-    return create_user(db.session, email, roles=[Role.ADMIN], password=PASSWORD, name=email)
+    return create_user(db.session, email, settings=app_settings(), roles=[Role.ADMIN], password=PASSWORD, name=email)
 
 
 def _conflicted(kind: str, grants):

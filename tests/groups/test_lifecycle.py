@@ -12,6 +12,7 @@ from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.errors import InvalidTransition, ValidationError
 from backoffice.core.permissions import Role
+from backoffice.extensions import settings as app_settings
 from backoffice.funds.fees import policy_on
 from backoffice.funds.models import IncomeKind
 from backoffice.groups import services as groups
@@ -28,7 +29,7 @@ def _apply(session, **overrides):
                   contacts=[("Ana Organiser", "Ana@Example.org"), ("Ben", "ben@example.org")])
     values.update(overrides)
     with transaction():
-        return groups.apply(session, **values)
+        return groups.apply(session, **values, settings=app_settings())
 
 
 def _approve(session, group, actor, **overrides):
@@ -36,7 +37,7 @@ def _approve(session, group, actor, **overrides):
                   agreement_signed_on=date.today(), agreement_signed_by="Ana Organiser")
     values.update(overrides)
     with transaction():
-        return groups.approve(session, group, **values)
+        return groups.approve(session, group, **values, settings=app_settings())
 
 
 def _actions(session, group):
@@ -105,7 +106,7 @@ def test_what_an_application_refuses(session):
 def test_decline_dormant_reactivate_and_dissolve(session, users, mailbox):
     declined = _apply(session, name="Spam Group")
     with transaction():
-        groups.decline(session, declined, actor=users[Role.BOARD], reason="Not a Python group.")
+        groups.decline(session, declined, actor=users[Role.BOARD], reason="Not a Python group.", settings=app_settings())
     assert declined.status is GroupStatus.DECLINED and declined.fund_id is None
     assert "Not a Python group." in mailbox[-1].get_body().get_content()
     with pytest.raises(InvalidTransition):
@@ -154,7 +155,7 @@ def test_organisers_added_and_removed(session, users, mailbox):
     mailbox.clear()
     reviewer = users[Role.REVIEWER]
     with transaction():
-        groups.add_organiser(session, group, email=reviewer.email, name="", actor=users[Role.ADMIN])
+        groups.add_organiser(session, group, email=reviewer.email, name="", actor=users[Role.ADMIN], settings=app_settings())
     # An existing user is told, not invited, and gets the organiser role to see the group.
     assert reviewer.roles == {Role.REVIEWER, Role.ORGANISER}
     assert group.id in reviewer.organised_group_ids
@@ -162,7 +163,7 @@ def test_organisers_added_and_removed(session, users, mailbox):
     with pytest.raises(ValidationError, match="already organises"):
         with transaction():
             groups.add_organiser(session, group, email=reviewer.email, name="",
-                                 actor=users[Role.ADMIN])
+                                 actor=users[Role.ADMIN], settings=app_settings())
     with transaction():
         groups.remove_organiser(session, group, reviewer, actor=users[Role.ADMIN])
     assert group.id not in reviewer.organised_group_ids
