@@ -99,7 +99,7 @@ def submit(session, user, fund, amounts=("12.00",), *, title="Pizza for the meet
             iban=iban, currency="EUR",
             lines=[claims.LineInput(date.today(), f"Item {n}", category(session).id, eur(a))
                    for n, a in enumerate(amounts, 1)],
-            receipts=receipts or [claims.Upload("receipt.pdf", pdf_bytes())])
+            receipts=receipts or [claims.Upload("receipt.pdf", pdf_bytes())], settings=app_settings())
 
 
 def second_treasurer(session):
@@ -111,6 +111,6 @@ def second_treasurer(session):
 def approved(session, user, fund, approver, amounts=("12.00",)):
     claim = submit(session, user, fund, amounts)
     with transaction():
-        claims.approve_claim(session, claim, actor=approver)
+        claims.approve_claim(session, claim, actor=approver, settings=app_settings())
     return claim
 

@@ -24,11 +24,11 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import inspect
 
 from ..extensions import db
 from . import health
+from .settings import Paths
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -54,11 +54,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def backup_folder() -> Path:
-    return Path(current_app.config.get("BACKUP_FOLDER")
-                or os.path.join(current_app.instance_path, "backups"))
 
 
 def _kind() -> str:
@@ -115,15 +110,16 @@ def _copy_database(kind: str, target: Path) -> None:
               f"--file={target}"])
 
 
-def create_backup(folder: Path | None = None, *, now: datetime | None = None) -> Path:
+def create_backup(paths: Paths, folder: Path | None = None, *,
+                  now: datetime | None = None) -> Path:
     """Write one archive into ``folder`` (default ``BACKUP_FOLDER``) and return its path."""
     kind = _kind()
     now = now or datetime.now(UTC)
-    folder = folder or backup_folder()
+    folder = folder or Path(paths.backups)
     folder.mkdir(parents=True, exist_ok=True)
     with db.engine.connect() as connection:
         revision = health.database_revision(connection)
-    uploads = health.upload_folder()
+    uploads = Path(paths.uploads)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".backup-") as work:
         database = Path(work) / "database"
         _copy_database(kind, database)
@@ -220,18 +216,17 @@ def verify(path: Path) -> dict:
     return manifest
 
 
-def _refuse_unless_empty() -> None:
+def _refuse_unless_empty(uploads: Path) -> None:
     tables = inspect(db.engine).get_table_names()
     if tables:
         raise BackupError(f"The target database is not empty ({len(tables)} tables); restore "
                           "only into a new, empty database.")
-    uploads = health.upload_folder()
     if uploads.is_dir() and any(uploads.iterdir()):
         raise BackupError(f"The upload folder {uploads} is not empty; restore only into an "
                           "empty one.")
 
 
-def restore(path: Path) -> dict:
+def restore(path: Path, paths: Paths) -> dict:
     """Restore the archive into this (empty) instance; returns its manifest."""
     manifest = verify(path)
     kind = _kind()
@@ -242,8 +237,8 @@ def restore(path: Path) -> dict:
     if not health.is_known_revision(revision):
         raise BackupError(f"The archive's database is at migration {revision}, newer than this "
                           f"code knows ({health.head_revision()}): install the newer version first.")
-    _refuse_unless_empty()
-    uploads = health.upload_folder()
+    uploads = Path(paths.uploads)
+    _refuse_unless_empty(uploads)
     with tempfile.TemporaryDirectory() as work, tarfile.open(path, "r") as archive:
         archive.extractall(work, filter="data")
         database = Path(work) / DATABASE_PARTS[kind]

@@ -13,7 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import inspect, text
 
-from ..extensions import db
+from ..extensions import db, settings
 from . import backup, health
 from .db import transaction
 from .protection import app_role_grants
@@ -48,9 +48,10 @@ def doctor():
             problems += 1
             click.echo(f"FAIL  {check.name}: {check.reason} ({check.detail})" if check.detail
                        else f"FAIL  {check.name}: {check.reason}")
-    latest = backup.newest(backup.backup_folder())
+    backups = Path(settings().paths.backups)
+    latest = backup.newest(backups)
     if latest is None:
-        click.echo(f"WARN  no backup in {backup.backup_folder()} (`backoffice backup`, daily)")
+        click.echo(f"WARN  no backup in {backups} (`backoffice backup`, daily)")
     else:
         age = (time.time() - latest.stat().st_mtime) / 3600
         click.echo(f"{'ok  ' if age <= 26 else 'WARN'}  newest backup {latest.name}, "
@@ -104,7 +105,7 @@ def backup_command(folder: Path | None, keep: int | None):
     """Write one archive: the database, every stored file, a manifest with their SHA-256."""
     started = time.monotonic()
     try:
-        path = backup.create_backup(folder)
+        path = backup.create_backup(settings().paths, folder)
         removed = backup.prune(path.parent, keep) if keep else []
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from None
@@ -121,7 +122,7 @@ def restore_command(archive: Path):
     """Restore ARCHIVE into this instance, whose database and upload folder must be empty."""
     started = time.monotonic()
     try:
-        manifest = backup.restore(archive)
+        manifest = backup.restore(archive, settings().paths)
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Restored the backup of {manifest['created_at']} ({len(manifest['parts'])} "

@@ -6,7 +6,6 @@ to the log, where the operator reads them.
 """
 from __future__ import annotations
 
-import os
 import socket
 import tempfile
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
 
-from ..extensions import db
+from ..extensions import db, settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -73,8 +72,7 @@ def check_database() -> list[Check]:
 
 
 def upload_folder() -> Path:
-    return Path(current_app.config.get("UPLOAD_FOLDER")
-                or os.path.join(current_app.instance_path, "uploads"))
+    return Path(settings().paths.uploads)
 
 
 def check_storage() -> Check:

@@ -4,8 +4,9 @@ A file is accepted only if its bytes are what its kind says (a PDF starts with `
 end-of-file marker, a PNG has its signature and ``IEND`` chunk, a JPEG its start and end markers),
 it is not empty and not larger than allowed, and it carries no web page (a PDF that is also valid
 HTML, a "polyglot", would run as a page on our origin wherever it is taken for HTML). It is stored
-under ``UPLOAD_FOLDER`` (default ``instance/uploads``) named by its hash, and served only through
-views that check access (``send_stored``): never cached (``private, no-store``), named with the
+under ``UPLOAD_FOLDER`` (``Settings.paths.uploads``, default ``instance/uploads``, passed in as
+``folder``) named by its hash, and served only through views that check access
+(``core.views.send_stored``): never cached (``private, no-store``), named with the
 extension of its detected kind, and as an attachment, not shown in the browser, should a file kept
 before the HTML check carry a page. A file written for a transaction that then rolls back stays on
 disk unreferenced; content addressing makes that harmless.
@@ -19,7 +20,6 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from flask import current_app, send_file
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -76,14 +76,9 @@ def download_name(name: str, kind: str) -> str:
     return (stem if extension else name or "upload") + KINDS[kind][2]
 
 
-def _folder() -> Path:
-    folder = current_app.config.get("UPLOAD_FOLDER") or os.path.join(current_app.instance_path,
-                                                                      "uploads")
-    return Path(folder)
-
-
-def path_of(stored: StoredFile) -> Path:
-    return _folder() / stored.sha256[:2] / stored.sha256
+def path_of(stored: StoredFile, folder: str | Path) -> Path:
+    """Where the file is kept under the upload folder."""
+    return Path(folder) / stored.sha256[:2] / stored.sha256
 
 
 def _clean_name(name: str) -> str:
@@ -113,12 +108,12 @@ def check_upload(*, filename: str, data: bytes, allowed: set[str], max_bytes: in
     return name, kind
 
 
-def store_upload(session: Session, *, filename: str, data: bytes, allowed: set[str], max_bytes: int,
-                 actor: Actor | None = None) -> StoredFile:
+def store_upload(session: Session, *, folder: str | Path, filename: str, data: bytes,
+                 allowed: set[str], max_bytes: int, actor: Actor | None = None) -> StoredFile:
     """Check and keep an uploaded file; raises ``ValidationError`` (nothing stored) when refused."""
     name, kind = check_upload(filename=filename, data=data, allowed=allowed, max_bytes=max_bytes)
     digest = hashlib.sha256(data).hexdigest()
-    target = _folder() / digest[:2] / digest
+    target = Path(folder) / digest[:2] / digest
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
@@ -131,22 +126,6 @@ def store_upload(session: Session, *, filename: str, data: bytes, allowed: set[s
     return stored
 
 
-def read_stored(stored: StoredFile) -> bytes:
-    return path_of(stored).read_bytes()
+def read_stored(stored: StoredFile, folder: str | Path) -> bytes:
+    return path_of(stored, folder).read_bytes()
 
-
-def send_stored(stored: StoredFile, *, as_attachment: bool = False):
-    """A response with the file's bytes (call only after checking the user may see it).
-
-    Never kept by a browser or proxy cache; named with the extension of its detected kind; a file
-    that carries HTML (stored before uploads were checked for it) only as an attachment.
-    """
-    path = path_of(stored)
-    if not as_attachment:
-        with path.open("rb") as handle:
-            as_attachment = carries_html(handle.read())
-    response = send_file(path, mimetype=KINDS[stored.kind][0], as_attachment=as_attachment,
-                         download_name=download_name(stored.original_name, stored.kind),
-                         conditional=False, etag=False, last_modified=None, max_age=None)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

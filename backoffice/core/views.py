@@ -5,13 +5,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..extensions import db
+from ..extensions import db, settings
 from . import health as health_checks
-from . import tasks
+from . import tasks, uploads
 from .audit import AuditEvent
 from .bounds import MAX_ID
 from .db import transaction
@@ -19,6 +28,7 @@ from .errors import DomainError
 from .forms import InputRefused, pass_on, show_error
 from .permissions import Permission, login_required, public, requires
 from .query import arg, others
+from .uploads import StoredFile
 
 bp = Blueprint("core", __name__)
 
@@ -160,3 +170,20 @@ def audit_log():
     actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     return render_template("core/audit.html", events=events[:size], older_url=older_url,
                            actions=actions, args=args)
+
+
+def send_stored(stored: StoredFile, *, as_attachment: bool = False):
+    """A response with an uploaded file's bytes (call only after checking the user may see it).
+
+    Never kept by a browser or proxy cache; named with the extension of its detected kind; a file
+    that carries HTML (stored before uploads were checked for it) only as an attachment.
+    """
+    path = uploads.path_of(stored, settings().paths.uploads)
+    if not as_attachment:
+        with path.open("rb") as handle:
+            as_attachment = uploads.carries_html(handle.read())
+    response = send_file(path, mimetype=uploads.KINDS[stored.kind][0], as_attachment=as_attachment,
+                         download_name=uploads.download_name(stored.original_name, stored.kind),
+                         conditional=False, etag=False, last_modified=None, max_age=None)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -92,7 +92,7 @@ def seed_sponsorship(session: Session, users: dict, groups_by_code: dict, start:
     groups.change_status(session, dissolved, GroupStatus.DISSOLVED, actor=treasurer,
                          reason="The group merged into Python Usergroup Hamburg.")
 
-    counts = _seed_claims(session, users, groups_by_code, today)
+    counts = _seed_claims(session, users, groups_by_code, today, settings)
     session.info.pop(_OUTBOX, None)  # the demo's people have example.org addresses: no mail
     return {"groups": len(groups_by_code) + 4, "applications": 1 if applicant.id else 0, **counts}
 
@@ -108,7 +108,7 @@ def _approved_group(session: Session, name: str, city: str, actor: Actor, today:
     return group
 
 
-def _claim(session: Session, user: User, fund: Fund, title: str, amounts: list[tuple[str, int]], account_codes: list[str], today: date, iban_index: int = 0):
+def _claim(session: Session, settings: Settings, user: User, fund: Fund, title: str, amounts: list[tuple[str, int]], account_codes: list[str], today: date, iban_index: int = 0):
     lines = [claims.LineInput(today - timedelta(days=3 + n), what,
                               ledger.account_by_code(session, code).id, Money(cents, "EUR"))
              for n, ((what, cents), code) in enumerate(zip(amounts, account_codes))]
@@ -117,42 +117,45 @@ def _claim(session: Session, user: User, fund: Fund, title: str, amounts: list[t
         for n, (what, cents) in enumerate(amounts)]
     return claims.submit_claim(session, claimant=user, fund=fund, title=title,
                                payee_name=user.display_name[:70], iban=IBANS[iban_index],
-                               currency="EUR", lines=lines, receipts=receipts, today=today)
+                               currency="EUR", lines=lines, receipts=receipts, today=today,
+                               settings=settings)
 
 
-def _seed_claims(session: Session, users: dict[Role, User], groups_by_code: dict[str, MemberGroup], today: date) -> dict:
+def _seed_claims(session: Session, users: dict[Role, User], groups_by_code: dict[str, MemberGroup], today: date,
+                 settings: Settings) -> dict:
     organiser, treasurer, board = users[Role.ORGANISER], users[Role.TREASURER], users[Role.BOARD]
     ber, muc = groups_by_code["BER"].fund, groups_by_code["MUC"].fund
     hanna = auth.find_user(session, "hanna@example.org")
     general = ledger.general_fund(session)
 
     paid = [
-        _claim(session, organiser, ber, "Pizza for the September meetup",
+        _claim(session, settings, organiser, ber, "Pizza for the September meetup",
                [("Pizza, 30 people", 18650), ("Drinks", 4320)], ["5110", "5110"], today),
-        _claim(session, organiser, muc, "Stickers and name badges",
+        _claim(session, settings, organiser, muc, "Stickers and name badges",
                [("Sticker print run", 12900)], ["5400"], today, 1),
-        _claim(session, hanna, groups_by_code["HH"].fund, "Train to the organisers' summit",
+        _claim(session, settings, hanna, groups_by_code["HH"].fund, "Train to the organisers' summit",
                [("Hamburg–Berlin return", 8990)], ["5200"], today, 2),
     ]
     approved = [
-        _claim(session, organiser, ber, "Projector adapter and clicker",
+        _claim(session, settings, organiser, ber, "Projector adapter and clicker",
                [("USB-C to HDMI adapter", 2499), ("Presenter clicker", 3499)],
                ["6900", "6900"], today),
-        _claim(session, board, general, "Board meeting room rental",
+        _claim(session, settings, board, general, "Board meeting room rental",
                [("Room rental, 4 hours", 16000)], ["5100"], today, 3),
     ]
     submitted = [
-        _claim(session, organiser, muc, "Coffee and cake for the sprint",
+        _claim(session, settings, organiser, muc, "Coffee and cake for the sprint",
                [("Coffee", 3600), ("Cake", 2850)], ["5110", "5110"], today, 1),
-        _claim(session, hanna, groups_by_code["PYCON"].fund, "Speaker hotel rooms",
+        _claim(session, settings, hanna, groups_by_code["PYCON"].fund, "Speaker hotel rooms",
                [("Hotel, 3 speakers, 2 nights", 74400)], ["5200"], today, 2),
     ]
-    rejected = _claim(session, organiser, ber, "Dinner with friends",
+    rejected = _claim(session, settings, organiser, ber, "Dinner with friends",
                       [("Restaurant", 21000)], ["5110"], today)
     for claim in paid + approved:
-        claims.approve_claim(session, claim, actor=treasurer, today=today)
+        claims.approve_claim(session, claim, actor=treasurer, today=today, settings=settings)
     # The speaker hotel is above the four-eyes limit: one approval given, one to come.
-    claims.approve_claim(session, submitted[1], actor=treasurer, comment="Fine by me", today=today)
+    claims.approve_claim(session, submitted[1], actor=treasurer, comment="Fine by me",
+                         today=today, settings=settings)
     claims.reject_claim(session, rejected, actor=treasurer,
                         comment="A private dinner is not a group expense.")
     batch = payouts.create_batch(session, selected=[("expense_claim", str(c.id)) for c in paid],

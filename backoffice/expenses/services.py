@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
-from flask import current_app
 from schwifty import IBAN
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, lazyload
@@ -34,7 +32,10 @@ from ..core.iban import normalise_iban
 from ..core.mail import queue_mail
 from ..core.money import Money
 from ..core.permissions import Permission
+from ..core.settings import Settings
 from ..core.uploads import StoredFile, check_upload, store_upload
+from ..core.urls import absolute_url
+from ..extensions import settings as app_settings  # TODO(step 3): payout hooks get the settings
 from ..funds.fees import ADMIN_FEE_EXPENSE_ROLE
 from ..funds.services import check_spending
 from ..groups.models import GroupStatus, MemberGroup
@@ -139,10 +140,9 @@ def receipt_of(claim: ExpenseClaim, receipt_id: int) -> StoredFile:
 
 # --- checking what people typed --------------------------------------------------------------
 
-def approvals_needed(claim: ExpenseClaim) -> int:
+def approvals_needed(claim: ExpenseClaim, settings: Settings) -> int:
     """Two different approvers above ``EXPENSE_SECOND_APPROVAL_ABOVE`` (major units), else one."""
-    threshold = Money.from_decimal(
-        Decimal(str(current_app.config["EXPENSE_SECOND_APPROVAL_ABOVE"])), claim.currency)
+    threshold = Money.from_decimal(settings.expenses.second_approval_above, claim.currency)
     return 2 if claim.total > threshold.amount else 1
 
 
@@ -192,7 +192,8 @@ def _tell_claimant(session: Session, claim: ExpenseClaim, subject: str, body: st
 
 def submit_claim(session: Session, *, claimant: User, fund: Fund, title: str, payee_name: str,
                  iban: str, bic: str = "", currency: str, lines: list[LineInput],
-                 receipts: list[Upload], today: date | None = None) -> ExpenseClaim:
+                 receipts: list[Upload], settings: Settings,
+                 today: date | None = None) -> ExpenseClaim:
     """Check everything (receipts first, so that a bad file stores nothing), then store."""
     today = today or date.today()
     if fund is None or fund.id not in {f.id for f in claimable_funds(session, claimant)}:
@@ -206,7 +207,7 @@ def submit_claim(session: Session, *, claimant: User, fund: Fund, title: str, pa
                               field="receipts")
     if len(receipts) > MAX_RECEIPTS:
         raise ValidationError(f"Attach at most {MAX_RECEIPTS} receipts.", field="receipts")
-    limit = current_app.config["RECEIPT_MAX_BYTES"]
+    limit = settings.expenses.receipt_max_bytes
     for upload in receipts:
         try:
             check_upload(filename=upload.filename, data=upload.data, allowed=RECEIPT_KINDS,
@@ -221,7 +222,8 @@ def submit_claim(session: Session, *, claimant: User, fund: Fund, title: str, pa
                          status=ClaimStatus.SUBMITTED)
     claim.amount.check_size()
     for upload in receipts:
-        stored = store_upload(session, filename=upload.filename, data=upload.data,
+        stored = store_upload(session, folder=settings.paths.uploads,
+                              filename=upload.filename, data=upload.data,
                               allowed=RECEIPT_KINDS, max_bytes=limit, actor=claimant)
         claim.receipts.append(ClaimReceipt(file_id=stored.id))
     session.add(claim)
@@ -230,7 +232,7 @@ def submit_claim(session: Session, *, claimant: User, fund: Fund, title: str, pa
                  summary=f"{claim.ref} {claim.title}: {claim.amount.format()} from {fund.code}",
                  after={"status": ClaimStatus.SUBMITTED, "total": claim.total,
                         "currency": currency, "fund": fund.code, "payee": payee_name})
-    needed = approvals_needed(claim)
+    needed = approvals_needed(claim, settings)
     _tell_claimant(session, claim, "received",
                    f"we have received your expense claim {claim.ref}. A treasurer will look at it"
                    f"{' (claims of this size need two approvals)' if needed > 1 else ''}; you "
@@ -256,15 +258,16 @@ def _flush(session: Session, claim: ExpenseClaim) -> None:
         raise Conflict(f"Claim {claim.ref} was decided by somebody else a moment ago.") from None
 
 
-def approve_claim(session: Session, claim: ExpenseClaim, *, actor: Actor, comment: str = "",
-                  override_reason: str | None = None, today: date | None = None) -> ExpenseClaim:
+def approve_claim(session: Session, claim: ExpenseClaim, *, actor: Actor, settings: Settings,
+                  comment: str = "", override_reason: str | None = None,
+                  today: date | None = None) -> ExpenseClaim:
     """Add the actor's approval; the last approval needed posts the expense to the fund."""
     _lock_for_decision(session, claim, actor, "approve")
     if any(a.approver_id == actor.id for a in claim.approvals):
         raise AlreadyDone(f"You have already approved {claim.ref}; a second treasurer has "
                               f"to approve it too.")
     comment = (comment or "").strip()[:2000]
-    needed = approvals_needed(claim)
+    needed = approvals_needed(claim, settings)
     final = len(claim.approvals) + 1 >= needed
     reason = None
     if final:
@@ -404,7 +407,8 @@ class ClaimPayables:
                        f"{IBAN(claim.iban).formatted} ({claim.payee_name}) came back from the "
                        f"bank on {returned.returned_on.isoformat()}: {reason}.\n\nPlease check "
                        f"the account details and correct the IBAN on the claim's page:\n"
-                       f"{_claim_url(claim)}\n\nThe claim stays approved and will be paid "
+                       f"{absolute_url(app_settings(), 'expenses.claim', claim_id=claim.id)}"
+                       f"\n\nThe claim stays approved and will be paid "
                        f"with the next payout batch once the IBAN is right.")
 
     def return_undone(self, session, item, batch, returned, actor) -> None:
@@ -414,10 +418,6 @@ class ClaimPayables:
         audit.record(session, actor, "expense_claim.return_undone", "expense_claim", claim.id,
                      summary=f"{claim.ref}: the return of {item.end_to_end_id} was undone; paid",
                      before={"status": ClaimStatus.APPROVED}, after={"status": ClaimStatus.PAID})
-
-
-def _claim_url(claim: ExpenseClaim) -> str:
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/expenses/claims/{claim.id}"
 
 
 def may_correct_iban(claim: ExpenseClaim, user: User) -> bool:

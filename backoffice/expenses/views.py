@@ -15,9 +15,8 @@ from schwifty import IBAN
 from ..core.formatting import current_locale
 from ..core.permissions import Permission, login_required, requires
 from ..core.query import arg, given, others, page_arg
-from ..core.uploads import send_stored
-from ..core.views import run_form
-from ..extensions import db
+from ..core.views import run_form, send_stored
+from ..extensions import db, settings
 from ..ledger.spending import available
 from ..payouts import returns
 from ..payouts import services as payouts
@@ -80,7 +79,8 @@ def new_claim():
             bic=form.bic.data, currency=form.currency.data,
             lines=form.claim_lines(current_locale()),
             receipts=[services.Upload(f.filename, f.read())
-                      for f in request.files.getlist(form.receipts.name) if f.filename]))
+                      for f in request.files.getlist(form.receipts.name) if f.filename],
+            settings=settings()))
         if outcome.done:
             flash(f"Claim {outcome.result.ref} is submitted. You will get an email when it is "
                   f"decided.", "success")
@@ -115,7 +115,7 @@ def _claim_page(claim, form, status=200, account_form=None):
         account_form = AccountForm(formdata=None, payee_name=claim.payee_name,
                                    iban=IBAN(claim.iban).formatted, bic=claim.bic or "")
     return render_template("expenses/claim.html", claim=claim, form=form if decide else None,
-                           needed=services.approvals_needed(claim), item=item, held=held,
+                           needed=services.approvals_needed(claim, settings()), item=item, held=held,
                            short=held is not None and held < claim.amount, returned=returned,
                            describe=returns.describe, account_form=account_form), status
 
@@ -150,7 +150,8 @@ def decide(claim_id: int):
                                          comment=form.comment.data)
         return services.approve_claim(db.session, claim, actor=current_user,
                                       comment=form.comment.data,
-                                      override_reason=form.override_reason.data)
+                                      override_reason=form.override_reason.data,
+                                      settings=settings())
 
     outcome = run_form(form, decide_claim)
     if outcome.refusal:

@@ -18,6 +18,7 @@ from ..core.mail import queue_mail
 from ..core.money import Money
 from ..core.public_forms import check_rate
 from ..core.uploads import store_upload
+from ..extensions import settings
 from ..groups.models import MemberGroup
 from . import access
 from .lifecycle import S, check, locked, record_event, required_text, setting, transition
@@ -103,7 +104,8 @@ def store_files(session: Session, application: Application, uploads, purpose: st
                               field=field_name)
     for upload in uploads:
         try:
-            stored = store_upload(session, filename=upload.filename, data=upload.data,
+            stored = store_upload(session, folder=settings().paths.uploads,
+                                  filename=upload.filename, data=upload.data,
                                   allowed=set(allowed), max_bytes=setting("GRANTS_MAX_FILE_BYTES"),
                                   actor=actor if getattr(actor, "id", None) else None)
         except ValidationError as error:

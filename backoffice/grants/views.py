@@ -28,7 +28,7 @@ from ..core.money import Money
 from ..core.permissions import Permission, login_required, public, requires
 from ..core.public_forms import new_started_token
 from ..core.query import arg, others, page_arg, query_form
-from ..core.uploads import send_stored
+from ..core.views import send_stored
 from ..extensions import csrf, db
 from ..groups.models import MemberGroup
 from ..ledger.models import Fund

@@ -421,7 +421,8 @@ def _prepare_issue(session, invoice: Invoice, *, actor, issue_date: date,
     for key, value in values.items():
         setattr(invoice, key, value)
     pdf = rendering.pdf if fits else _render(doc)
-    stored = store_upload(session, filename=f"{invoice.number}.pdf", data=pdf, allowed={"pdf"},
+    stored = store_upload(session, folder=app_settings().paths.uploads,
+                          filename=f"{invoice.number}.pdf", data=pdf, allowed={"pdf"},
                           max_bytes=MAX_PDF_BYTES, actor=actor)
     invoice.pdf_file_id, invoice.pdf_sha256 = stored.id, stored.sha256
 
@@ -681,7 +682,7 @@ def stored_pdf(session, invoice: Invoice) -> bytes:
     """The bytes rendered at issue, checked against the SHA-256 recorded then."""
     if invoice.pdf_file_id is None:
         raise NotFound("This invoice has no PDF yet: drafts are rendered when they are issued.")
-    data = read_stored(session.get(StoredFile, invoice.pdf_file_id))
+    data = read_stored(session.get(StoredFile, invoice.pdf_file_id), app_settings().paths.uploads)
     if hashlib.sha256(data).hexdigest() != invoice.pdf_sha256:
         raise Conflict(f"The stored PDF of {invoice.number} does not match its recorded "
                        f"SHA-256; it must not be served. Restore it from a backup.")

@@ -20,6 +20,7 @@ from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.core.uploads import StoredFile, read_stored, store_upload
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.ledger import services
 from backoffice.ledger.balances import trial_balance
 from backoffice.ledger.integrity import problems
@@ -51,7 +52,7 @@ def books(app, session, users):
         fund = services.create_fund(session, code="BER", name="Berlin", actor=treasurer)
         for n in range(3):
             _post(session, fund, treasurer, 1000 + n)
-            store_upload(session, filename=f"r{n}.pdf", data=_pdf(n), allowed={"pdf"},
+            store_upload(session, folder=app_settings().paths.uploads, filename=f"r{n}.pdf", data=_pdf(n), allowed={"pdf"},
                          max_bytes=10**6, actor=treasurer)
     return fund.id, treasurer.id
 
@@ -114,7 +115,7 @@ def test_a_backup_taken_while_entries_are_posted_restores_elsewhere_identically(
         while len(posted) < 5 and thread.is_alive():
             time.sleep(0.01)
         during_start = len(posted)
-        archive = backup.create_backup(tmp_path / "backups")
+        archive = backup.create_backup(app_settings().paths, tmp_path / "backups")
         during_end = len(posted)
         while len(posted) < during_end + 3 and thread.is_alive():
             time.sleep(0.01)
@@ -125,14 +126,14 @@ def test_a_backup_taken_while_entries_are_posted_restores_elsewhere_identically(
 
     restored_app = target()
     with restored_app.app_context():
-        manifest = backup.restore(archive)
+        manifest = backup.restore(archive, app_settings().paths)
         restored = db.session
         assert problems(restored) == []
         last_entry = restored.scalar(select(func.max(JournalEntry.id)))
         entries = restored.scalar(select(func.count()).select_from(JournalEntry))
         restored_balances = _balances(restored)
         report = trial_balance(restored, date.today())
-        restored_files = {f.id: (f.sha256, hashlib.sha256(read_stored(f)).hexdigest())
+        restored_files = {f.id: (f.sha256, hashlib.sha256(read_stored(f, app_settings().paths.uploads)).hexdigest())
                           for f in restored.scalars(select(StoredFile))}
         db.session.remove()
         db.engine.dispose()
@@ -172,7 +173,7 @@ def _restore_into_empty(target, path) -> str:
     with app.app_context():
         try:
             with pytest.raises(backup.BackupError) as refused:
-                backup.restore(path)
+                backup.restore(path, app_settings().paths)
             assert db.inspect(db.engine).get_table_names() == []  # nothing was written
         finally:
             db.session.remove()
@@ -182,7 +183,7 @@ def _restore_into_empty(target, path) -> str:
 
 @pytest.fixture
 def archive(app, books, tmp_path):
-    return backup.create_backup(tmp_path / "backups")
+    return backup.create_backup(app_settings().paths, tmp_path / "backups")
 
 
 def _file_part(archive) -> str:
@@ -239,7 +240,7 @@ def test_an_archive_from_newer_code_is_refused(archive, target, tmp_path):
 def test_restoring_into_a_database_that_has_data_is_refused(app, archive, session):
     entries = session.scalar(select(func.count()).select_from(JournalEntry))
     with pytest.raises(backup.BackupError, match="The target database is not empty"):
-        backup.restore(archive)
+        backup.restore(archive, app_settings().paths)
     assert session.scalar(select(func.count()).select_from(JournalEntry)) == entries
 
 
@@ -268,6 +269,6 @@ def test_the_restore_command_says_what_is_wrong_in_one_line(app, archive, tmp_pa
 def test_doctor_names_the_newest_backup_or_its_absence(app, books, tmp_path):
     app.config["BACKUP_FOLDER"] = str(tmp_path / "backups")
     assert "WARN  no backup in" in app.test_cli_runner().invoke(args=["doctor"]).output
-    path = backup.create_backup()
+    path = backup.create_backup(app_settings().paths)
     output = app.test_cli_runner().invoke(args=["doctor"]).output
     assert f"ok    newest backup {path.name}, 0 hours old" in output

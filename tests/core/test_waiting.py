@@ -39,7 +39,7 @@ def test_each_role_sees_what_waits_for_it_and_where_to_do_it(app, users, session
     assert "Approved claims and grants to pay in a payout batch" not in found
 
     with transaction():
-        claims.approve_claim(session, own, actor=users[Role.ADMIN])
+        claims.approve_claim(session, own, actor=users[Role.ADMIN], settings=app_settings())
     url, count = waiting(treasurer)["Approved claims and grants to pay in a payout batch"]
     assert count == 1 and treasurer.get(url).status_code == 200
 

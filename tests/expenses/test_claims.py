@@ -16,6 +16,7 @@ from backoffice.core.errors import (
 from backoffice.core.permissions import Role
 from backoffice.expenses import services as claims
 from backoffice.expenses.models import ClaimStatus
+from backoffice.extensions import settings as app_settings
 from backoffice.funds.services import Overspend, check_spending
 from backoffice.ledger import services as ledger
 from backoffice.ledger.balances import fund_balance
@@ -47,9 +48,9 @@ def test_approval_posts_expense_and_payable_and_mails_the_claimant(session, user
 
     with pytest.raises(PermissionDenied):  # organisers do not decide claims
         with transaction():
-            claims.approve_claim(session, claim, actor=organiser)
+            claims.approve_claim(session, claim, actor=organiser, settings=app_settings())
     with transaction():
-        claims.approve_claim(session, claim, actor=users[Role.TREASURER], comment="Thanks")
+        claims.approve_claim(session, claim, actor=users[Role.TREASURER], comment="Thanks", settings=app_settings())
     assert claim.status is ClaimStatus.APPROVED
     entry = session.get(JournalEntry, claim.approval_entry_id)
     assert _entries(session) == entries + 1
@@ -94,19 +95,19 @@ def test_four_eyes_above_the_threshold_and_never_your_own_claim(session, users, 
     own = submit(session, treasurer, general, ["20.00"])
 
     with transaction():
-        claims.approve_claim(session, small, actor=treasurer)
+        claims.approve_claim(session, small, actor=treasurer, settings=app_settings())
     assert small.status is ClaimStatus.APPROVED
 
     entries = _entries(session)
     with transaction():
-        claims.approve_claim(session, big, actor=treasurer)
+        claims.approve_claim(session, big, actor=treasurer, settings=app_settings())
     assert big.status is ClaimStatus.SUBMITTED and len(big.approvals) == 1
     assert _entries(session) == entries  # nothing posted after one approval
     with pytest.raises(AlreadyDone, match="already approved"):
         with transaction():
-            claims.approve_claim(session, big, actor=treasurer)
+            claims.approve_claim(session, big, actor=treasurer, settings=app_settings())
     with transaction():
-        claims.approve_claim(session, big, actor=admin)
+        claims.approve_claim(session, big, actor=admin, settings=app_settings())
     assert big.status is ClaimStatus.APPROVED
     assert {a.approver_id for a in big.approvals} == {treasurer.id, admin.id}
     assert _entries(session) == entries + 1
@@ -115,12 +116,12 @@ def test_four_eyes_above_the_threshold_and_never_your_own_claim(session, users, 
 
     with pytest.raises(PermissionDenied, match="somebody else"):
         with transaction():
-            claims.approve_claim(session, own, actor=treasurer)
+            claims.approve_claim(session, own, actor=treasurer, settings=app_settings())
     with pytest.raises(PermissionDenied, match="somebody else"):
         with transaction():
             claims.reject_claim(session, own, actor=treasurer, comment="mine")
     with transaction():
-        claims.approve_claim(session, own, actor=admin)
+        claims.approve_claim(session, own, actor=admin, settings=app_settings())
     assert own.status is ClaimStatus.APPROVED
 
 
@@ -131,7 +132,7 @@ def test_a_fund_does_not_go_below_zero_without_a_written_override(session, users
     entries = _entries(session)
     with pytest.raises(Overspend, match="would take it to") as error:
         with transaction():
-            claims.approve_claim(session, claim, actor=treasurer)
+            claims.approve_claim(session, claim, actor=treasurer, settings=app_settings())
     assert error.value.field == "override_reason"
     session.refresh(claim)
     assert claim.status is ClaimStatus.SUBMITTED and claim.approvals == []
@@ -139,7 +140,7 @@ def test_a_fund_does_not_go_below_zero_without_a_written_override(session, users
 
     with transaction():
         claims.approve_claim(session, claim, actor=treasurer,
-                             override_reason="Sponsor invoice of 500 EUR is due next week")
+                             override_reason="Sponsor invoice of 500 EUR is due next week", settings=app_settings())
     assert claim.status is ClaimStatus.APPROVED
     assert claim.overspend_reason == "Sponsor invoice of 500 EUR is due next week"
     assert fund_balance(session, group.fund_id, date.max) == {"EUR": -3000}
@@ -188,7 +189,7 @@ def test_lines_are_checked(session, users):
             claims.submit_claim(session, claimant=user, fund=general, title="Trip",
                                 payee_name="R", iban=IBAN_DE, currency="EUR",
                                 lines=[claims.LineInput(**values)],
-                                receipts=[claims.Upload("r.pdf", b"")])
+                                receipts=[claims.Upload("r.pdf", b"")], settings=app_settings())
 
     with pytest.raises(ValidationError, match="Line 1: choose a category"):
         attempt(account_id=ledger.account_by_role(session, "admin_fee_expense").id)

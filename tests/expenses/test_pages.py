@@ -12,6 +12,7 @@ from werkzeug.test import stream_encode_multipart
 from backoffice.core.permissions import Role
 from backoffice.core.uploads import StoredFile
 from backoffice.expenses.models import ClaimStatus, ExpenseClaim
+from backoffice.extensions import settings as app_settings
 from backoffice.payouts.models import BatchStatus, PayoutBatch
 from backoffice.payouts.sepa import validate_xml
 
@@ -222,7 +223,7 @@ def test_receipts_are_never_cached_and_download_with_the_extension_of_their_cont
 
     # A file kept before uploads were checked for HTML is only ever offered as a download.
     from backoffice.core.uploads import path_of
-    path_of(pdf.file).write_bytes(POLYGLOT)
+    path_of(pdf.file, app_settings().paths.uploads).write_bytes(POLYGLOT)
     with client.get(f"/expenses/claims/{claim.id}/receipts/{pdf.id}") as response:
         assert response.headers["Content-Disposition"] == "attachment; filename=receipt.pdf"
         assert response.headers["Cache-Control"] == "private, no-store"

@@ -13,6 +13,7 @@ from backoffice.core.errors import Conflict, InvalidTransition, ValidationError
 from backoffice.core.permissions import Role
 from backoffice.expenses.models import ClaimStatus
 from backoffice.expenses.services import approve_claim
+from backoffice.extensions import settings as app_settings
 from backoffice.ledger.balances import account_balances, fund_balance
 from backoffice.ledger.models import JournalEntry
 from backoffice.ledger.services import account_by_role
@@ -110,7 +111,7 @@ def test_a_payee_without_a_derivable_bic_is_paid_without_one(session, users, app
     claim = submit(session, group.organisers[0], group.fund, ["5.00"], iban="CH9300762011623852957")
     assert claim.bic is None
     with transaction():
-        approve_claim(session, claim, actor=users[Role.TREASURER])
+        approve_claim(session, claim, actor=users[Role.TREASURER], settings=app_settings())
     batch = _batch(session, users, [claim])
     assert "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03" in batch.xml
     assert "CdtrAgt" not in batch.xml and "<IBAN>CH9300762011623852957</IBAN>" in batch.xml

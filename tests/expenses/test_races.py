@@ -15,6 +15,7 @@ from backoffice.core.permissions import Role
 from backoffice.expenses import services as claims
 from backoffice.expenses.models import ClaimStatus, ExpenseClaim
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.funds.services import Overspend
 from backoffice.ledger.balances import fund_balance
 from backoffice.ledger.models import Fund, JournalEntry
@@ -31,7 +32,7 @@ def _approve(claim_id: int, approver_id: int):
     def job(session):
         with transaction():
             claims.approve_claim(session, session.get(ExpenseClaim, claim_id),
-                                 actor=session.get(User, approver_id))
+                                 actor=session.get(User, approver_id), settings=app_settings())
         return "approved"
     return job
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from backoffice.core.db import transaction
 from backoffice.core.errors import InvalidTransition
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.invoicing import services, state
 from backoffice.invoicing.models import Invoice
 from backoffice.ledger.models import JournalEntry
@@ -130,7 +131,7 @@ def test_stored_pdf_that_was_changed_on_disk_is_not_served(app):
     from backoffice.core.uploads import StoredFile, path_of
 
     invoice = factories.issued()
-    path = path_of(db.session.get(StoredFile, invoice.pdf_file_id))
+    path = path_of(db.session.get(StoredFile, invoice.pdf_file_id), app_settings().paths.uploads)
     path.write_bytes(path.read_bytes() + b"\n% tampered")
     with pytest.raises(Conflict, match="SHA-256"):
         services.stored_pdf(db.session, invoice)
