@@ -14,7 +14,6 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import select
 
 from ..invoicing import state
@@ -131,7 +130,7 @@ def _misread(number: str) -> str:
     return f"{year} {sequence.replace('0', 'O', 2)}"
 
 
-def seed_banking(session, actor, today: date) -> dict:
+def seed_banking(session, actor, today: date, instance: str) -> dict:
     rng = random.Random(20260505)
     bank_ledger = account_by_role(session, "bank")
     account = services.create_bank_account(session, name="Current account", iban=IBAN, bic=BIC,
@@ -208,7 +207,7 @@ def seed_banking(session, actor, today: date) -> dict:
     files = {"demo-statements-mt940.sta": writers.mt940(IBAN, statements[:half]),
              "demo-statements-camt053.xml": writers.camt053(IBAN, statements[half:],
                                                             message_id="DEMO", bic=BIC)}
-    folder = Path(current_app.instance_path) / "demo-bank"
+    folder = Path(instance) / "demo-bank"
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (folder / name).write_bytes(data)

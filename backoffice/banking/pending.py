@@ -1,5 +1,6 @@
 """A CSV file waiting for its column mapping: kept in the instance folder (never under static/)
-between the upload and the mapping form, named by a random token, for one user and account."""
+between the upload and the mapping form, named by a random token, for one user and account.
+``instance`` is the instance folder (``Settings.paths.instance``)."""
 from __future__ import annotations
 
 import re
@@ -7,40 +8,38 @@ import secrets
 import time
 from pathlib import Path
 
-from flask import current_app
-
 MAX_AGE_SECONDS = 24 * 3600
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
-def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "bank-pending"
+def _folder(instance: str) -> Path:
+    folder = Path(instance) / "bank-pending"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
-def _path(token: str, bank_account_id: int, user_id: int) -> Path | None:
+def _path(instance: str, token: str, bank_account_id: int, user_id: int) -> Path | None:
     if not TOKEN.match(token or ""):
         return None
-    return _folder() / f"{bank_account_id}-{user_id}-{token}.csv"
+    return _folder(instance) / f"{bank_account_id}-{user_id}-{token}.csv"
 
 
-def keep(data: bytes, bank_account_id: int, user_id: int) -> str:
-    for old in _folder().glob("*.csv"):  # forget abandoned uploads
+def keep(instance: str, data: bytes, bank_account_id: int, user_id: int) -> str:
+    for old in _folder(instance).glob("*.csv"):  # forget abandoned uploads
         if time.time() - old.stat().st_mtime > MAX_AGE_SECONDS:
             old.unlink(missing_ok=True)
     token = secrets.token_hex(16)
-    _path(token, bank_account_id, user_id).write_bytes(data)
+    _path(instance, token, bank_account_id, user_id).write_bytes(data)
     return token
 
 
-def read(token: str, bank_account_id: int, user_id: int) -> bytes | None:
-    path = _path(token, bank_account_id, user_id)
+def read(instance: str, token: str, bank_account_id: int, user_id: int) -> bytes | None:
+    path = _path(instance, token, bank_account_id, user_id)
     return path.read_bytes() if path is not None and path.exists() else None
 
 
-def forget(token: str, bank_account_id: int, user_id: int) -> None:
-    path = _path(token, bank_account_id, user_id)
+def forget(instance: str, token: str, bank_account_id: int, user_id: int) -> None:
+    path = _path(instance, token, bank_account_id, user_id)
     if path is not None:
         path.unlink(missing_ok=True)
 

@@ -23,7 +23,7 @@ from ..core.errors import DomainError
 from ..core.forms import ConfirmForm, show_error
 from ..core.permissions import Permission, requires
 from ..core.query import arg, page_arg, query_form
-from ..extensions import db
+from ..extensions import db, settings
 from ..ledger.models import Account, AccountType, Fund, FundKind
 from ..ledger.services import INTERFUND_ROLE
 from . import differences, pending, reconciliation, services, write_offs
@@ -189,7 +189,7 @@ def upload(account_id: int):
     data = form.file.data.read()
     filename = form.file.data.filename or "statement"
     if data and detect(data) == "csv" and (form.remap.data or not account.csv_mapping):
-        token = pending.keep(data, account.id, current_user.id)
+        token = pending.keep(settings().paths.instance, data, account.id, current_user.id)
         flash("Tell Backoffice which column holds what; the mapping is saved for next time.",
               "info")
         return redirect(url_for(".csv_mapping", account_id=account.id, pending=token,
@@ -236,7 +236,7 @@ def csv_mapping(account_id: int):
     account = _get(BankAccount, account_id)
     form = CsvMappingForm()
     token = form.pending.data or arg("pending", str, "", max_length=1000)
-    data = pending.read(token, account.id, current_user.id) if token else None
+    data = pending.read(settings().paths.instance, token, account.id, current_user.id) if token else None
     saved = CsvMapping.from_dict(account.csv_mapping)
     if request.method == "GET":
         mapping = saved or CsvMapping(delimiter=pending.guess_delimiter(data) if data else ";",
@@ -269,7 +269,7 @@ def csv_mapping(account_id: int):
             if data is None:
                 flash("The CSV column mapping is saved.", "success")
                 return redirect(url_for(".account", account_id=account.id))
-            pending.forget(token, account.id, current_user.id)
+            pending.forget(settings().paths.instance, token, account.id, current_user.id)
             return _import(account, arg("name", str, "statement.csv", max_length=255), data)
     return render_template("banking/csv_mapping.html", account=account, form=form,
                            columns=columns, problem=problem, has_file=data is not None)

@@ -1,15 +1,19 @@
 """Small helpers shared by the forms of every package."""
 from __future__ import annotations
 
+import time
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup, escape
-from wtforms import SubmitField, fields
+from wtforms import HiddenField, SubmitField, fields
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import StopValidation
+from wtforms.validators import Optional, StopValidation
+from wtforms.validators import ValidationError as FieldError
 
+from ..extensions import settings
 from .bounds import FIRST_DATE, INT_MAX, INT_MIN, LAST_DATE, control_characters
 from .errors import AlreadyDone, Busy, DomainError
 from .formatting import current_locale
@@ -158,3 +162,43 @@ def optional_int(value: object):
     if not INT_MIN <= number <= INT_MAX:
         raise ValueError("The number is too large.")
     return number
+
+
+# --- the public forms' spam guard (limits per address: core.public_forms.check_rate) ----------
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(settings().secret_key, salt="public-form-started")
+
+
+def new_started_token() -> str:
+    return _serializer().dumps(int(time.time()))
+
+
+class SpamGuardMixin:
+    """A honeypot field people never see (rendered by the ``spam_guard`` macro of
+    ``macros/ui.html``), and a signed start time: forms sent faster than a
+    person can type (``PUBLIC_FORM_MIN_FILL_SECONDS``) are refused. Both errors belong at the
+    top of the form (``guard_errors``); the view sets ``started`` with ``new_started_token()``
+    when it shows the form."""
+
+    homepage = StringField("Leave this field empty", validators=[Optional()])
+    started = HiddenField()
+
+    def validate_homepage(self, field: Field):
+        if (field.data or "").strip():
+            raise FieldError("The form could not be accepted. Please leave the field marked "
+                             "“Leave this field empty” empty and send it again.")
+
+    def validate_started(self, field: Field):
+        try:
+            started = int(_serializer().loads(field.data or ""))
+        except (BadSignature, TypeError, ValueError):
+            field.data = new_started_token()
+            raise FieldError("The form was incomplete or expired. Please check it and send it "
+                             "again.") from None
+        if time.time() - started < settings().public_forms.min_fill_seconds:
+            raise FieldError("That was very quick. Please check your entries and send the form "
+                             "again.")
+
+    def guard_errors(self) -> list[str]:
+        return [*self.homepage.errors, *self.started.errors]

@@ -156,7 +156,7 @@ def seed(session: Session, settings: Settings, today: date | None = None,
     seed_grants(session, users=users, funds=funds, groups=groups, today=today)
     seed_invoicing(session, actor=treasurer, groups=groups, today=today)
     _usd_invoice_paid_through_stripe(session, treasurer, today)
-    bank = seed_banking(session, treasurer, today)
+    bank = seed_banking(session, treasurer, today, settings.paths.instance)
     entries = session.scalar(select(func.count()).select_from(JournalEntry))
     discard_outbox(session)
     return {"users": len(users), "funds": len(funds) + 1, "entries": entries, **bank,

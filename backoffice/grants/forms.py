@@ -22,6 +22,7 @@ from ..core.formatting import current_locale
 from ..core.forms import (
     DateField,
     IntegerField,
+    SpamGuardMixin,
     StringField,
     TextAreaField,
     optional_int,
@@ -29,7 +30,6 @@ from ..core.forms import (
     user_text,
 )
 from ..core.money import Money
-from ..core.public_forms import SpamGuardMixin
 from .applying import ApplicationInput
 from .models import QuestionKind, Vote
 

@@ -23,10 +23,9 @@ from ..auth.models import User
 from ..core.bounds import FIRST_DATE, LAST_DATE, as_id
 from ..core.db import transaction
 from ..core.errors import DomainError, NotFound, PermissionDenied, ValidationError
-from ..core.forms import ConfirmForm, object_options, options, show_error
+from ..core.forms import ConfirmForm, new_started_token, object_options, options, show_error
 from ..core.money import Money
 from ..core.permissions import Permission, login_required, public, requires
-from ..core.public_forms import new_started_token
 from ..core.query import arg, others, page_arg, query_form
 from ..core.views import send_stored
 from ..extensions import csrf, db

@@ -6,8 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..core.forms import DateField, EmailField, StringField, TextAreaField, options
-from ..core.public_forms import SpamGuardMixin
+from ..core.forms import DateField, EmailField, SpamGuardMixin, StringField, TextAreaField, options
 from .models import GroupKind, GroupStatus
 from .services import AGREEMENT_FIELDS, PROFILE_FIELDS, countries
 

@@ -8,9 +8,8 @@ from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..auth.web_session import client_address
-from ..core.forms import ConfirmForm, decimal_of
+from ..core.forms import ConfirmForm, decimal_of, new_started_token
 from ..core.permissions import Permission, group_scope, login_required, public, requires
-from ..core.public_forms import new_started_token
 from ..core.query import arg, others, page_arg, query_form
 from ..core.views import get_or_404, run_form
 from ..expenses.models import ClaimStatus, ExpenseClaim
