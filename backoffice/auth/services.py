@@ -18,12 +18,11 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import DomainError, NotFound, ValidationError
-from ..core.mail import queue_mail
 from ..core.permissions import Role
 from ..core.public_forms import check_rate
 from ..core.settings import Security, Settings
 from ..core.urls import absolute_url
-from . import sessions, throttle, twofactor
+from . import notify, sessions, throttle, twofactor
 from .models import LoginAttempt, User, UserRole, UserToken, new_session_token
 
 if TYPE_CHECKING:
@@ -245,11 +244,8 @@ def request_password_reset(session: Session, email: str, *, address: str, settin
     hours = settings.security.password_reset_hours
     secret = issue_token(session, user, "reset", timedelta(hours=hours))
     audit.record(session, None, "user.password_reset_requested", "user", user.id, summary=user.email)
-    queue_mail(session, user.email, "Reset your Backoffice password",
-               f"Hello {user.display_name},\n\nsomebody (hopefully you) asked to reset the password "
-               f"for {user.email}. Choose a new one here within {hours} hours:\n\n"
-               f"{set_password_link(settings, 'reset', secret)}\n\nThe link works once. If you did not ask "
-               f"for this, ignore this message; your password stays as it is.\n")
+    notify.password_reset(session, user, hours=hours,
+                          link=set_password_link(settings, "reset", secret))
 
 
 def redeem_token(session: Session, secret: str, purpose: str, new_password: str, *,
@@ -273,14 +269,9 @@ def send_invitation(session: Session, user: User, *, settings: Settings, invited
                     per_address=settings.security.invitations_per_address_per_hour,
                     per_recipient=settings.security.invitations_per_recipient_per_hour)
     secret = issue_token(session, user, "invite", timedelta(days=days))
-    organisation = settings.organisation.name
-    inviter = f" by {invited_by.display_name}" if invited_by is not None else ""
     audit.record(session, invited_by, "user.invited", "user", user.id, summary=user.email)
-    queue_mail(session, user.email, f"Your account at {organisation}",
-               f"Hello {user.display_name},\n\nyou have been given an account in the back office "
-               f"of {organisation}{inviter}. Choose your password here within {days} days:\n\n"
-               f"{set_password_link(settings, 'invite', secret)}\n\nThe link works once. Your login is "
-               f"{user.email}.\n")
+    notify.invitation(session, user, organisation=settings.organisation.name, inviter=invited_by,
+                      days=days, link=set_password_link(settings, "invite", secret))
 
 
 def update_profile(session: Session, user: User, *, name: str, locale: str, settings: Settings) -> None:

@@ -29,7 +29,6 @@ from ..core.errors import (
     ValidationError,
 )
 from ..core.iban import normalise_iban
-from ..core.mail import queue_mail
 from ..core.money import Money
 from ..core.permissions import Permission
 from ..core.settings import Settings
@@ -43,6 +42,7 @@ from ..ledger.models import Account, AccountType, Fund, FundKind
 from ..ledger.services import Line, account_by_role, general_fund, post_entry
 from ..payouts import returns
 from ..payouts import services as payouts
+from . import notify
 from .models import CLAIM_STATES, ClaimApproval, ClaimLine, ClaimReceipt, ClaimStatus, ExpenseClaim
 
 PAYABLES_ROLE = "payables"
@@ -184,12 +184,6 @@ def _check_lines(session: Session, lines: list[LineInput], currency: str,
 
 # --- the claim's life --------------------------------------------------------------------------
 
-def _tell_claimant(session: Session, claim: ExpenseClaim, subject: str, body: str) -> None:
-    queue_mail(session, claim.claimant.email, f"Expense claim {claim.ref}: {subject}",
-               f"Hello {claim.claimant.display_name},\n\n{body}\n\nClaim: {claim.title}\n"
-               f"Amount: {claim.amount.format()}\nFund: {claim.fund.name}\n")
-
-
 def submit_claim(session: Session, *, claimant: User, fund: Fund, title: str, payee_name: str,
                  iban: str, bic: str = "", currency: str, lines: list[LineInput],
                  receipts: list[Upload], settings: Settings,
@@ -233,10 +227,7 @@ def submit_claim(session: Session, *, claimant: User, fund: Fund, title: str, pa
                  after={"status": ClaimStatus.SUBMITTED, "total": claim.total,
                         "currency": currency, "fund": fund.code, "payee": payee_name})
     needed = approvals_needed(claim, settings)
-    _tell_claimant(session, claim, "received",
-                   f"we have received your expense claim {claim.ref}. A treasurer will look at it"
-                   f"{' (claims of this size need two approvals)' if needed > 1 else ''}; you "
-                   f"will hear from us when it is decided.")
+    notify.received(session, claim, needed=needed)
     return claim
 
 
@@ -299,10 +290,7 @@ def approve_claim(session: Session, claim: ExpenseClaim, *, actor: Actor, settin
                  after={"status": ClaimStatus.APPROVED, "entry": entry.id, "comment": comment,
                         "approvers": [a.approver_id for a in claim.approvals],
                         "overspend_reason": reason})
-    _tell_claimant(session, claim, "approved",
-                   f"your expense claim {claim.ref} is approved"
-                   f"{': ' + comment if comment else ''}. It will be paid to "
-                   f"{IBAN(claim.iban).formatted} with the next payout batch.")
+    notify.approved(session, claim, comment=comment)
     return claim
 
 
@@ -321,9 +309,7 @@ def reject_claim(session: Session, claim: ExpenseClaim, *, actor: Actor,
                  summary=f"{claim.ref} rejected: {comment}"[:500],
                  before={"status": ClaimStatus.SUBMITTED},
                  after={"status": ClaimStatus.REJECTED, "comment": comment})
-    _tell_claimant(session, claim, "rejected",
-                   f"your expense claim {claim.ref} was not approved:\n\n{comment}\n\nNothing "
-                   f"will be paid. If you think this is a mistake, reply to the treasurer.")
+    notify.rejected(session, claim, comment=comment)
     return claim
 
 
@@ -382,10 +368,7 @@ class ClaimPayables:
                      before={"status": ClaimStatus.APPROVED},
                      after={"status": ClaimStatus.PAID, "paid_on": batch.executed_on,
                             "end_to_end_id": item.end_to_end_id})
-        _tell_claimant(session, claim, "paid",
-                       f"your expense claim {claim.ref} was paid on "
-                       f"{batch.executed_on.isoformat()} to {IBAN(claim.iban).formatted} "
-                       f"(reference {item.end_to_end_id}).")
+        notify.paid(session, claim, paid_on=batch.executed_on, reference=item.end_to_end_id)
 
     def released(self, session, item, batch, actor) -> None:
         """The claim stays approved and can go into the next batch."""
@@ -402,14 +385,9 @@ class ClaimPayables:
                      before={"status": ClaimStatus.PAID},
                      after={"status": ClaimStatus.APPROVED, "reason": returned.reason_code,
                             "return": returned.id})
-        _tell_claimant(session, claim, "payment returned by the bank",
-                       f"the payment of your expense claim {claim.ref} to "
-                       f"{IBAN(claim.iban).formatted} ({claim.payee_name}) came back from the "
-                       f"bank on {returned.returned_on.isoformat()}: {reason}.\n\nPlease check "
-                       f"the account details and correct the IBAN on the claim's page:\n"
-                       f"{absolute_url(app_settings(), 'expenses.claim', claim_id=claim.id)}"
-                       f"\n\nThe claim stays approved and will be paid "
-                       f"with the next payout batch once the IBAN is right.")
+        notify.payment_returned(
+            session, claim, returned_on=returned.returned_on, reason=reason,
+            link=absolute_url(app_settings(), "expenses.claim", claim_id=claim.id))
 
     def return_undone(self, session, item, batch, returned, actor) -> None:
         claim = self._claim(session, item, "return_undone")

@@ -21,7 +21,6 @@ from ..auth.models import User
 from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import NotFound, ValidationError
-from ..core.mail import queue_mail
 from ..core.permissions import GroupScope, Permission, Role
 from ..core.public_forms import check_rate
 from ..core.settings import Settings
@@ -31,6 +30,7 @@ from ..funds.models import IncomeKind
 from ..ledger import services as ledger
 from ..ledger.balances import by_fund, fund_balance, fund_balances
 from ..ledger.models import Fund
+from . import notify
 from .models import (
     GROUP_STATES,
     GroupApplicant,
@@ -246,12 +246,9 @@ def apply(session: Session, *, contacts: list[tuple[str, str]], settings: Settin
     _set_status(session, group, GroupStatus.APPLICANT, actor=actor, initial=True,
                 reason="Application received" if actor is None else
                 f"Registered by {actor.display_name}")
-    organisation = settings.organisation.name
     for name, email in people:
-        queue_mail(session, email, f"Your application to {organisation}",
-                   f"Hello {name},\n\nthank you for applying on behalf of {group.name}. The board "
-                   f"of {organisation} will look at the application and write to you. When it is "
-                   f"approved, each organiser gets an account and the group gets its own fund.\n")
+        notify.application_received(session, email, name=name, group=group,
+                                    organisation=settings.organisation.name)
     return group
 
 
@@ -297,11 +294,9 @@ def decline(session: Session, group: MemberGroup, *, actor: Actor, reason: str,
     GROUP_STATES.check(group, "decline")
     reason = _text(reason, "reason", "reason", 2000, required=True)
     _set_status(session, group, GroupStatus.DECLINED, actor=actor, reason=reason)
-    organisation = settings.organisation.name
     for applicant in group.applicants:
-        queue_mail(session, applicant.email, f"Your application to {organisation}",
-                   f"Hello {applicant.name},\n\nthe board of {organisation} has decided not to "
-                   f"take {group.name} on as a member group for now:\n\n{reason}\n")
+        notify.application_declined(session, applicant.email, name=applicant.name, group=group,
+                                    organisation=settings.organisation.name, reason=reason)
     return group
 
 
@@ -390,11 +385,7 @@ def add_organiser(session: Session, group: MemberGroup, *, email: str, name: str
     if user.password_hash is None:  # new (or never logged in): one mail, with the link
         auth.send_invitation(session, user, invited_by=actor, address=address, settings=settings)
         return user
-    organisation = settings.organisation.name
-    queue_mail(session, user.email, f"You are an organiser of {group.name}",
-               f"Hello {user.display_name},\n\nyou are now an organiser of {group.name} in the "
-               f"back office of {organisation}: you can see the group's fund, its statements and "
-               f"its expense claims, and submit claims against it.\n")
+    notify.organiser_added(session, user, group=group, organisation=settings.organisation.name)
     return user
 
 
