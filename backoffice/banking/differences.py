@@ -18,10 +18,8 @@ Pure: no database, no Flask besides reading the configured limit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
-
-from flask import current_app
 
 from ..core.money import Money
 
@@ -43,18 +41,13 @@ class Difference:
     override_reason: str | None = None  # a write-off that takes a fund below zero
 
 
-def small_difference_limit(currency: str) -> Money:
-    """``BANK_SMALL_DIFFERENCE_LIMIT`` (major units) in ``currency``."""
-    raw = current_app.config["BANK_SMALL_DIFFERENCE_LIMIT"]
-    try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
-        raise ValueError(f"BANK_SMALL_DIFFERENCE_LIMIT {raw!r} is not an amount") from None
-    return Money.from_decimal(value, currency)
+def small_difference_limit(limit: Decimal, currency: str) -> Money:
+    """The limit (``Settings.banking.small_difference_limit``, major units) in ``currency``."""
+    return Money.from_decimal(limit, currency)
 
 
-def is_small(difference: Money) -> bool:
-    return abs(difference.amount) <= small_difference_limit(difference.currency).amount
+def is_small(difference: Money, limit: Decimal) -> bool:
+    return abs(difference.amount) <= small_difference_limit(limit, difference.currency).amount
 
 
 @dataclass(frozen=True)
@@ -66,11 +59,12 @@ class Choice:
     note: str = ""
 
 
-def choices(line_amount: int, open_amount: int, currency: str, *, sponsor: str = "",
-            approvable: bool = True) -> list[Choice]:
+def choices(line_amount: int, open_amount: int, currency: str, *, limit: Decimal,
+            sponsor: str = "", approvable: bool = True) -> list[Choice]:
     """The ways to accept a line of ``line_amount`` for one item with ``open_amount`` open, best
-    first; [] when the amounts agree or go in different directions. ``approvable``: whether a
-    write-off above the limit can wait for a second approver (items whose provider posts)."""
+    first; [] when the amounts agree or go in different directions. ``limit``: the largest
+    write-off one treasurer may make (major units); ``approvable``: whether a write-off above it
+    can wait for a second approver (items whose provider posts)."""
     if line_amount == open_amount or (line_amount > 0) != (open_amount > 0):
         return []
     difference = Money(abs(line_amount - open_amount), currency)
@@ -82,7 +76,7 @@ def choices(line_amount: int, open_amount: int, currency: str, *, sponsor: str =
         return []
     write_off = Choice(How.WRITE_OFF, f"write off {difference.format()} as bank charges")
     leave_open = Choice(How.OPEN, f"leave {difference.format()} open")
-    limit = small_difference_limit(currency)
+    limit = small_difference_limit(limit, currency)
     if difference.amount <= limit.amount:
         return [Choice(write_off.how, write_off.label,
                        f"{difference.format()} is within the {limit.format()} limit for small "

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from schwifty import BIC, IBAN
@@ -529,12 +530,15 @@ def suggestions_for(session: Session, bank_account: BankAccount, lines: Sequence
 
 def accept(session: Session, bank_account: BankAccount, *, lines: Sequence[BankLine],
            items: Sequence[tuple[str, str]], actor: Actor, how: str = "manual", reason: str = "",
-           index: ItemIndex | None = None, difference: Difference | None = None) -> BankMatch:
+           index: ItemIndex | None = None, difference: Difference | None = None,
+           small_difference_limit: Decimal | None = None) -> BankMatch:
     """Match the lines to the items: the lines' total is allocated over the items in order.
 
     When the lines pay more or less than the items ask, ``difference`` says what to do with the
     rest or the shortfall (``differences.py``); without it the total must be used up exactly
-    (a shortfall stays open on the last item, as an instalment).
+    (a shortfall stays open on the last item, as an instalment). A write-off needs
+    ``small_difference_limit`` (``Settings.banking``): up to it the rest is written off at once,
+    above it a second approver decides.
 
     Without an ``index`` (one match from the page, not many in an import that holds the lock
     already) the bank account is locked first, so that what the items still owe is read after
@@ -565,7 +569,8 @@ def accept(session: Session, bank_account: BankAccount, *, lines: Sequence[BankL
         chosen.append((key, index.open(key)))
     total = sum(line.amount for line in lines)
     currency = lines[0].currency
-    plan = _plan(session, bank_account, index, chosen, total, currency, difference)
+    plan = _plan(session, bank_account, index, chosen, total, currency, difference,
+                 small_difference_limit)
     match = BankMatch(bank_account_id=bank_account.id, how=how, reason=reason[:300],
                       created_by_id=getattr(actor, "id", None),
                       reviewed_at=None if how in ("auto", "rule") else utcnow())
@@ -640,7 +645,7 @@ class _Plan:
 
 
 def _plan(session: Session, bank_account: BankAccount, index: ItemIndex, chosen: list[tuple[tuple[str, str], int]], total: int, currency: str,
-          difference: Difference | None) -> _Plan:
+          difference: Difference | None, limit: Decimal | None) -> _Plan:
     """Check what the lines and items allow, before anything is written."""
     open_total = sum(open_amount for _, open_amount in chosen)
     same_direction = all((open_amount > 0) == (total > 0) for _, open_amount in chosen)
@@ -675,14 +680,16 @@ def _plan(session: Session, bank_account: BankAccount, index: ItemIndex, chosen:
     plan.how, plan.override_reason = How.WRITE_OFF, difference.override_reason
     plan.account, plan.fund = _difference_account(session, bank_account, difference,
                                                   required=False)
-    if is_small(Money(shortfall, currency)):
+    if limit is None:
+        raise ValueError("a write-off needs the limit for small differences")
+    if is_small(Money(shortfall, currency), limit):
         plan.amounts[-1] += shortfall
         plan.written_off = {last_key: shortfall}
     else:
         if not provider(last_key[0]).posts_entries:
             raise ValidationError(
                 f"{Money(abs(shortfall), currency).format()} is above the "
-                f"{small_difference_limit(currency).format()} limit for small differences: leave "
+                f"{small_difference_limit(limit, currency).format()} limit for small differences: leave "
                 f"it open, or book the line as an entry.")
         plan.pending_write_off = (last_key, shortfall)
     return plan

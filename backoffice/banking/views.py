@@ -351,7 +351,7 @@ def _choices(line: BankLine, suggestion: Suggestion) -> list[differences.Choice]
         return []
     sponsor = item.counterparty if item.provider == "invoice" else ""
     return differences.choices(line.amount, suggestion.open_amount, line.currency,
-                               sponsor=sponsor, approvable=provider(item.provider).posts_entries)
+                               limit=settings().banking.small_difference_limit, sponsor=sponsor, approvable=provider(item.provider).posts_entries)
 
 
 def _difference() -> Difference | None:
@@ -386,7 +386,8 @@ def accept(line_id: int):
         with transaction():
             match = services.accept(db.session, account, lines=[line, *extra_lines], items=items,
                                     actor=current_user, reason=request.form.get("reason", ""),
-                                    difference=difference)
+                                    difference=difference,
+                                    small_difference_limit=settings().banking.small_difference_limit)
             waiting = db.session.scalar(select(func.count()).select_from(BankWriteOff).where(
                 BankWriteOff.bank_match_id == match.id))
     except DomainError as error:
@@ -530,7 +531,8 @@ def line(line_id: int):
     return render_template("banking/line.html", line=line, candidates=candidates, others=others,
                            history=history, query=query, confirm=ConfirmForm(), account=account,
                            book_form=book_form, rest_accounts=rest_accounts, funds=_funds(),
-                           limit=differences.small_difference_limit(line.currency))
+                           limit=differences.small_difference_limit(
+                               settings().banking.small_difference_limit, line.currency))
 
 
 def _plain(item: OpenItem, open_amount: int):

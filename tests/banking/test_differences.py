@@ -64,7 +64,8 @@ def books_sound(session, *, overridden: set[int] = frozenset()) -> None:
 def accept(session, bank, lines, items, actor, difference=None):
     with transaction():
         return services.accept(session, bank, lines=lines, items=items, actor=actor,
-                               difference=difference)
+                               difference=difference,
+                               small_difference_limit=app_settings().banking.small_difference_limit)
 
 
 def undo(session, match, actor):
@@ -314,18 +315,18 @@ def test_leaving_the_shortfall_open_keeps_the_invoice_partly_paid(session, bank,
 
 
 def test_the_choices_offer_a_small_write_off_first_with_its_reason(app):
-    small = choices(29500, 30000, "EUR")
+    small = choices(29500, 30000, "EUR", limit=app_settings().banking.small_difference_limit)
     assert [c.how for c in small] == [How.WRITE_OFF, How.OPEN]
     assert small[0].label == "write off €5.00 as bank charges"
     assert small[0].note == "€5.00 is within the €10.00 limit for small differences"
-    large = choices(25000, 30000, "EUR")
+    large = choices(25000, 30000, "EUR", limit=app_settings().banking.small_difference_limit)
     assert [c.how for c in large] == [How.OPEN, How.WRITE_OFF]
     assert "a second approver decides" in large[1].note
-    assert [c.how for c in choices(25000, 30000, "EUR", approvable=False)] == [How.OPEN]
-    assert [c.label for c in choices(33000, 30000, "EUR", sponsor="ACME")] == [
+    assert [c.how for c in choices(25000, 30000, "EUR", approvable=False, limit=app_settings().banking.small_difference_limit)] == [How.OPEN]
+    assert [c.label for c in choices(33000, 30000, "EUR", limit=app_settings().banking.small_difference_limit, sponsor="ACME")] == [
         "€30.00 as credit for ACME"]
     app.config["BANK_SMALL_DIFFERENCE_LIMIT"] = "2.50"
-    assert [c.how for c in choices(29500, 30000, "EUR")] == [How.OPEN, How.WRITE_OFF]
+    assert [c.how for c in choices(29500, 30000, "EUR", limit=app_settings().banking.small_difference_limit)] == [How.OPEN, How.WRITE_OFF]
 
 
 def test_a_write_off_above_the_limit_waits_for_a_second_approver(session, bank, treasurer, acme,
