@@ -125,7 +125,7 @@ def _measure(report, app, backend, sizes, groups, claims) -> None:
     def batch():
         try:
             payouts.create_batch(session, selected=selected, requested_on=date.today(),
-                                 actor=None)
+                                 actor=None, settings=app_settings())
         finally:
             session.rollback()
 

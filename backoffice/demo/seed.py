@@ -153,7 +153,8 @@ def seed(session: Session, settings: Settings, today: date | None = None,
         ledger.set_period_closed(session, PeriodKind.MONTH, month, True, actor=treasurer)
         month = _next_month(month)
     # Grants first: their payouts are on the bank statements the banking demo writes.
-    seed_grants(session, users=users, funds=funds, groups=groups, today=today)
+    seed_grants(session, users=users, funds=funds, groups=groups, today=today,
+                settings=settings)
     seed_invoicing(session, actor=treasurer, groups=groups, today=today)
     _usd_invoice_paid_through_stripe(session, treasurer, today)
     bank = seed_banking(session, treasurer, today, settings.paths.instance)

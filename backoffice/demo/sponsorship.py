@@ -159,7 +159,8 @@ def _seed_claims(session: Session, users: dict[Role, User], groups_by_code: dict
     claims.reject_claim(session, rejected, actor=treasurer,
                         comment="A private dinner is not a group expense.")
     batch = payouts.create_batch(session, selected=[("expense_claim", str(c.id)) for c in paid],
-                                 requested_on=today, actor=treasurer, today=today)
+                                 requested_on=today, actor=treasurer, today=today,
+                                 settings=settings)
     # Executed three days ago: the bank statement shows its debit (see ``banking.demo``).
     payouts.mark_executed(session, batch, booked_on=today - timedelta(days=3), actor=treasurer)
     return {"claims": len(paid) + len(approved) + len(submitted) + 1, "batches": 1}

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from ..core.money import Money
 from ..core.permissions import Role
+from ..core.settings import Settings
 from ..ledger import services as ledger
 from ..ledger.balances import fund_balance
 from . import applying, deciding, paying, programmes, reporting, reviewing
@@ -48,7 +49,8 @@ def _eur(euros: float) -> Money:
     return Money(int(round(euros * 100)), "EUR")
 
 
-def seed_grants(session, *, users: dict, funds: dict, groups: dict, today: date) -> dict:
+def seed_grants(session, *, users: dict, funds: dict, groups: dict, today: date,
+                settings: Settings) -> dict:
     """Programmes, budgets, questions, rounds and 15 applications covering every state."""
     treasurer, reviewer, admin = users[Role.TREASURER], users[Role.REVIEWER], users[Role.ADMIN]
     community = programmes.create_programme(session, programmes.ProgrammeInput(
@@ -110,7 +112,7 @@ def seed_grants(session, *, users: dict, funds: dict, groups: dict, today: date)
             to_report.append(application)
     # The treasurer pays the approved grants together, a few days after the decisions.
     pay_at_once(session, to_pay, reference=f"PAYOUT-{decided:%Y%m}", actor=treasurer,
-                paid_on=decided + timedelta(days=3))
+                paid_on=decided + timedelta(days=3), settings=settings)
     for application in to_report:
         _report_back(session, application, treasurer=treasurer, decided=decided)
     reporting.run_reminders(session, today=today)

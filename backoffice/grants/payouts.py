@@ -17,6 +17,7 @@ from sqlalchemy import select
 from ..core.bounds import as_id
 from ..core.errors import ValidationError
 from ..core.money import Money
+from ..core.settings import Settings
 from ..ledger.services import account_by_role
 from ..payouts import services as batches
 from ..payouts.returns import describe
@@ -33,13 +34,14 @@ def batch_of(session, disbursement: Disbursement) -> str | None:
 
 
 def pay_at_once(session, disbursements: list[Disbursement], *, reference: str, paid_on: date,
-                actor) -> None:
+                actor, settings: Settings) -> None:
     """Pay grant payments straight away in one payout batch executed on ``paid_on`` (demo data
     and tests; the treasurer uses the payout pages)."""
     if not disbursements:
         return
     batch = batches.create_batch(session, selected=[(KIND, str(d.id)) for d in disbursements],
-                                 requested_on=max(paid_on, date.today()), actor=actor)
+                                 requested_on=max(paid_on, date.today()), actor=actor,
+                                 settings=settings)
     batches.mark_executed(session, batch, booked_on=paid_on, actor=actor)
 
 

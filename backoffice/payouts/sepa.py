@@ -10,13 +10,13 @@ from functools import lru_cache
 from pathlib import Path
 
 import sepaxml
-from flask import current_app
 from lxml import etree
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from sepaxml import SepaTransfer
 
 from ..core.errors import ValidationError
+from ..core.settings import Settings
 from .models import PayoutBatch
 
 DEMO_DEBTOR_IBAN = "DE02120300000000202051"
@@ -29,19 +29,20 @@ class Debtor:
     bic: str | None
 
 
-def debtor() -> Debtor:
-    config = current_app.config
+def debtor(settings: Settings) -> Debtor:
+    """The association's account that pays (``SEPA_DEBTOR_*``); refused while it is not a valid
+    IBAN, or the demo account in production."""
+    banking = settings.banking
     try:
-        iban = IBAN(config.get("SEPA_DEBTOR_IBAN") or "")
+        iban = IBAN(banking.sepa_debtor_iban)
     except SchwiftyException:
         raise ValidationError("SEPA_DEBTOR_IBAN is not set to a valid IBAN: configure the "
                               "association's bank account first.") from None
-    if iban.compact == DEMO_DEBTOR_IBAN and config["ENV"] == "production":
+    if iban.compact == DEMO_DEBTOR_IBAN and settings.production:
         raise ValidationError("SEPA_DEBTOR_IBAN is still the demo account: configure the "
                               "association's bank account first.")
-    bic = config.get("SEPA_DEBTOR_BIC") or (str(iban.bic) if iban.bic else None)
-    name = config.get("SEPA_DEBTOR_NAME") or config["ORGANISATION_NAME"]
-    return Debtor(name[:70], iban.compact, bic)
+    bic = banking.sepa_debtor_bic or (str(iban.bic) if iban.bic else None)
+    return Debtor(banking.sepa_debtor_name[:70], iban.compact, bic)
 
 
 class _Transfer(SepaTransfer):

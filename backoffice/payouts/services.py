@@ -76,7 +76,6 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Protocol
 
-from flask import current_app
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -86,6 +85,7 @@ from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.money import Money
+from ..core.settings import Settings
 from ..ledger.models import Account, Fund, JournalEntry
 from ..ledger.services import Line, account_by_role, post_entry
 from ..ledger.spending import lock_funds
@@ -201,7 +201,7 @@ def item_by_end_to_end_id(session, end_to_end_id: str) -> PayoutItem | None:
 # --- batches -----------------------------------------------------------------------------------
 
 def create_batch(session, *, selected: Iterable[tuple[str, str]], requested_on: date, actor,
-                 today: date | None = None) -> PayoutBatch:
+                 settings: Settings, today: date | None = None) -> PayoutBatch:
     """A ready batch paying the selected payables ((kind, source id) pairs) on ``requested_on``."""
     today = today or date.today()
     if requested_on < today:
@@ -230,12 +230,12 @@ def create_batch(session, *, selected: Iterable[tuple[str, str]], requested_on: 
                                   f"transfers are in {SEPA_CURRENCY} only.")
         if payable.amount.amount <= 0:
             raise ValidationError(f"{payable.reference} has nothing to pay.")
-    payer = debtor()
+    payer = debtor(settings)
     batch = PayoutBatch(
         message_id=uuid.uuid4().hex[:35], status=BatchStatus.READY, currency=SEPA_CURRENCY,
         total=sum(p.amount.amount for p in payables), item_count=len(payables),
         requested_on=requested_on, debtor_name=payer.name, debtor_iban=payer.iban,
-        debtor_bic=payer.bic, pain_version=current_app.config["SEPA_PAIN_VERSION"], xml="",
+        debtor_bic=payer.bic, pain_version=settings.banking.sepa_pain_version, xml="",
         created_by_id=getattr(actor, "id", None))
     session.add(batch)
     session.flush()

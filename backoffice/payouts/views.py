@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..core.permissions import Permission, requires
 from ..core.views import run_form
-from ..extensions import db
+from ..extensions import db, settings
 from ..ledger.models import Fund
 from . import services as payouts
 from .forms import BatchForm, CancelBatchForm, ExecutedForm
@@ -31,7 +31,7 @@ def new_batch():
     chosen = set(request.form.getlist("payable"))
     outcome = run_form(form, lambda: payouts.create_batch(
         db.session, selected=[tuple(value.split(":", 1)) for value in chosen if ":" in value],
-        actor=current_user, requested_on=form.requested_on.data))
+        actor=current_user, requested_on=form.requested_on.data, settings=settings()))
     if outcome.done:
         batch = outcome.result
         flash(f"Batch {batch.message_id} is ready: download the SEPA file and upload it to "

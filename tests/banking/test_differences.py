@@ -185,7 +185,7 @@ def test_the_credit_is_paid_back_by_sepa_transfer_in_a_payout_batch(session, ban
     assert (payable.amount, payable.iban) == (Money(3000, "EUR"), ACME_IBAN)
     with transaction():
         created = payouts.create_batch(session, selected=[payable.key], requested_on=TODAY,
-                                       actor=treasurer)
+                                       actor=treasurer, settings=app_settings())
         payouts.mark_executed(session, created, booked_on=TODAY, actor=treasurer)
     session.expire_all()
     refund = session.get(SponsorRefund, refund.id)

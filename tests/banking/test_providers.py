@@ -15,6 +15,7 @@ from backoffice.core.db import transaction
 from backoffice.core.errors import Conflict
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
+from backoffice.extensions import settings as app_settings
 from backoffice.invoicing import services as invoicing
 from backoffice.invoicing import state
 from backoffice.invoicing.models import InvoicePayment, PaymentKind
@@ -252,7 +253,7 @@ def batch(session, users):
     with transaction():
         created = payouts.create_batch(session, selected=[("expense_claim", str(c.id))
                                                           for c in claims],
-                                       requested_on=TODAY, actor=treasurer)
+                                       requested_on=TODAY, actor=treasurer, settings=app_settings())
         payouts.mark_executed(session, created, booked_on=TODAY, actor=treasurer)
     return created
 

@@ -19,6 +19,7 @@ from backoffice.core.permissions import Role
 from backoffice.expenses import services as claims
 from backoffice.expenses.models import ClaimStatus
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.grants import paying as grant_paying
 from backoffice.grants.models import DisbursementStatus, Status
 from backoffice.grants.payouts import pay_at_once
@@ -91,7 +92,7 @@ def paid(session, users):
     with transaction():
         batch = payouts.create_batch(session, selected=[("expense_claim", str(first.id)),
                                                         ("expense_claim", str(second.id))],
-                                     requested_on=TODAY, actor=treasurer)
+                                     requested_on=TODAY, actor=treasurer, settings=app_settings())
         payouts.mark_executed(session, batch, booked_on=TODAY - timedelta(days=1),
                               actor=treasurer)
     item = next(i for i in batch.items if i.source_id == str(first.id))
@@ -153,7 +154,7 @@ def test_a_returned_claim_payment_is_taken_back_and_paid_again_by_the_next_batch
         claims.correct_iban(session, claim, iban=NEW_IBAN, actor=group.organisers[0])
     with transaction():
         again = payouts.create_batch(session, selected=[("expense_claim", str(claim.id))],
-                                     requested_on=TODAY, actor=treasurer)
+                                     requested_on=TODAY, actor=treasurer, settings=app_settings())
         payouts.mark_executed(session, again, booked_on=TODAY, actor=treasurer)
     assert again.items[0].iban == NEW_IBAN
     db.session.refresh(claim)
@@ -222,7 +223,7 @@ def test_undoing_a_return_pays_the_claim_again_unless_a_new_batch_holds_it(
     match = accept(session, bank, line, item, treasurer)  # accepted again, then paid anew
     with transaction():
         payouts.create_batch(session, selected=[("expense_claim", str(claim.id))],
-                             requested_on=TODAY, actor=treasurer)
+                             requested_on=TODAY, actor=treasurer, settings=app_settings())
     with pytest.raises(Conflict, match="is in payout batch"):
         with transaction():
             services.undo_match(session, db.session.get(BankMatch, match.id), actor=treasurer)
@@ -295,7 +296,7 @@ def test_a_returned_grant_payment_waits_for_the_next_batch_with_the_corrected_ac
         grant_paying.correct_payee(session, payment, iban=NEW_IBAN, payee_name="Kassenwart",
                                      actor=treasurer)
     with transaction():
-        pay_at_once(session, [payment], reference="B-2", paid_on=TODAY, actor=treasurer)
+        pay_at_once(session, [payment], reference="B-2", paid_on=TODAY, actor=treasurer, settings=app_settings())
     db.session.refresh(application)
     assert application.status is Status.PAID and application.amount_paid == 80000
     assert payouts.active_item_for(session, "grant", payment.id).iban == NEW_IBAN

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from backoffice.banking import services
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
+from backoffice.extensions import settings as app_settings
 from backoffice.ledger import services as ledger
 
 from ..banking.conftest import IBAN, SAMPLES, book
@@ -95,7 +96,7 @@ def test_accept_an_invoice_suggestion_by_keyboard(page, session, users):
             session, name="Current account", iban=IBAN, currency="EUR",
             ledger_account=ledger.account_by_role(session, "bank"), actor=treasurer)
         batch = payouts.create_batch(session, selected=[("expense_claim", str(claim.id))],
-                                     requested_on=today, actor=treasurer)
+                                     requested_on=today, actor=treasurer, settings=app_settings())
         payouts.mark_executed(session, batch, booked_on=today, actor=treasurer)
         stripe.on_payout_paid(session, {"id": "po_1QxY7z2eZvKYlo2C", "amount": 48210,
                                         "currency": "eur", "arrival_date": None}, {})

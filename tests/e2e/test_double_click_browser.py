@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.ledger.models import JournalEntry
 from backoffice.payouts import services as payouts
 from backoffice.payouts.models import BatchStatus, PayoutBatch
@@ -31,7 +32,7 @@ def _ready_batch(session, users, name: str) -> int:
     with transaction():
         batch = payouts.create_batch(session, selected=[("expense_claim", str(c.id))
                                                         for c in claims],
-                                     requested_on=date.today(), actor=treasurer)
+                                     requested_on=date.today(), actor=treasurer, settings=app_settings())
     batch_id = batch.id
     db.session.remove()
     return batch_id

@@ -9,6 +9,7 @@ from backoffice.banking import services
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
+from backoffice.extensions import settings as app_settings
 from backoffice.ledger import services as ledger
 from backoffice.ledger.balances import trial_balance
 from backoffice.ledger.integrity import problems
@@ -68,7 +69,7 @@ def test_a_returned_transfer_from_a_camt_statement_makes_the_claim_payable_again
             session, name="Current account", iban=IBAN, currency="EUR",
             ledger_account=ledger.account_by_role(session, "bank"), actor=treasurer)
         batch = payouts.create_batch(session, selected=[("expense_claim", str(claim.id))],
-                                     requested_on=today, actor=treasurer)
+                                     requested_on=today, actor=treasurer, settings=app_settings())
         payouts.mark_executed(session, batch, booked_on=today, actor=treasurer)
     item = batch.items[0]
     statement = tmp_path / "return.xml"

@@ -7,6 +7,7 @@ from werkzeug.routing import AnyConverter
 
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
+from backoffice.extensions import settings as app_settings
 from backoffice.payouts import services as payouts
 
 from ..sponsorship import active_group, approved, client_for, submit
@@ -22,7 +23,7 @@ def _world(session, users):
     with transaction():
         batch = payouts.create_batch(session, selected=[("expense_claim", str(claim_b.id))],
                                      requested_on=claim_b.submitted_at.date(),
-                                     actor=users[Role.TREASURER])
+                                     actor=users[Role.TREASURER], settings=app_settings())
     ids = {
         "a": {"group_id": a.id, "fund_id": a.fund_id, "claim_id": claim_a.id,
               "receipt_id": claim_a.receipts[0].id, "user_id": a.organisers[0].id},

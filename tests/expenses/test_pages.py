@@ -190,7 +190,7 @@ def test_cancelling_a_batch_through_the_page(app, session, users, group):
     claim = approved(session, group.organisers[0], group.fund, users[Role.TREASURER], ["10.00"])
     with transaction():
         batch = payouts.create_batch(session, selected=[("expense_claim", str(claim.id))],
-                                     requested_on=date.today(), actor=users[Role.TREASURER])
+                                     requested_on=date.today(), actor=users[Role.TREASURER], settings=app_settings())
     client = client_for(app, email_for(Role.TREASURER))
     url = f"/expenses/payouts/{batch.id}"
     refused = client.post(f"{url}/cancel", data={"reason": " ", "csrf_token": csrf_token(client, url)})

@@ -45,7 +45,7 @@ def _batch(session, users, claims, **kwargs):
     with transaction():
         return payouts.create_batch(session, selected=_keys(*claims),
                                     requested_on=kwargs.pop("requested_on", date.today()),
-                                    actor=users[Role.TREASURER], **kwargs)
+                                    actor=users[Role.TREASURER], **kwargs, settings=app_settings())
 
 
 def test_the_sepa_file_validates_and_pays_exactly_the_chosen_claims(session, users):
@@ -102,7 +102,7 @@ def test_what_a_batch_refuses(session, users):
     with pytest.raises(ValidationError, match="Nothing of the kind"):
         with transaction():
             payouts.create_batch(session, selected=[("bicycle", "1")], requested_on=date.today(),
-                                 actor=users[Role.TREASURER])
+                                 actor=users[Role.TREASURER], settings=app_settings())
 
 
 def test_a_payee_without_a_derivable_bic_is_paid_without_one(session, users, app):
@@ -208,7 +208,7 @@ def test_a_second_source_plugs_in(session, users):
         with transaction():
             batch = payouts.create_batch(
                 session, selected=[("test_grant", "7"), *_keys(c1)], requested_on=date.today(),
-                actor=users[Role.TREASURER])
+                actor=users[Role.TREASURER], settings=app_settings())
         assert batch.total == 25000 + 1349 and f"<IBAN>{IBAN_NL}</IBAN>" in batch.xml
         with transaction():
             entry = payouts.mark_executed(session, batch, booked_on=date.today(),

@@ -66,7 +66,7 @@ def _batch_of_two(session, users):
             for _ in range(2)]
     with transaction():
         batch = payouts.create_batch(session, selected=[("expense_claim", str(c.id)) for c in paid],
-                                     requested_on=date.today(), actor=treasurer)
+                                     requested_on=date.today(), actor=treasurer, settings=app_settings())
     return batch.id, treasurer.id
 
 

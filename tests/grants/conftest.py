@@ -174,7 +174,7 @@ PATHS = {
 def pay(payment, grants, reference="BATCH-1", paid_on=None):
     """Pay a grant payment the way this tree pays (a payout batch, or by hand)."""
     pay_at_once(db.session, [payment], reference=reference, paid_on=paid_on or date.today(),
-                actor=grants.treasurer)
+                actor=grants.treasurer, settings=app_settings())
 
 
 def make_application(grants, status: Status = Status.DRAFT, amount=None, user=None,

@@ -9,6 +9,7 @@ import pytest
 from backoffice.core.db import transaction
 from backoffice.core.errors import InvalidTransition
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.grants import paying
 from backoffice.grants.models import DisbursementStatus, Status
 from backoffice.ledger.models import JournalEntry
@@ -30,7 +31,7 @@ def test_a_grant_payment_goes_through_a_payout_batch(grants, mailbox):
     assert payable.fund.code == "GRANTS" and payable.liability_account.role == "grants_payable"
     with transaction():
         batch = batches.create_batch(db.session, selected=[("grant", str(payment.id))],
-                                     requested_on=date.today(), actor=grants.treasurer)
+                                     requested_on=date.today(), actor=grants.treasurer, settings=app_settings())
     assert "GRANT-" in batch.xml and "PyLadies Bremen" in batch.xml
     with pytest.raises(InvalidTransition, match="is in payout batch"):
         with transaction():
@@ -50,12 +51,12 @@ def test_a_grant_payment_goes_through_a_payout_batch(grants, mailbox):
     with transaction():
         rest = paying.create_disbursement(db.session, application, actor=grants.treasurer)
         refused = batches.create_batch(db.session, selected=[("grant", str(rest.id))],
-                                       requested_on=date.today(), actor=grants.treasurer)
+                                       requested_on=date.today(), actor=grants.treasurer, settings=app_settings())
     with transaction():
         batches.cancel_batch(db.session, refused, reason="Wrong file", actor=grants.treasurer)
     with transaction():
         again = batches.create_batch(db.session, selected=[("grant", str(rest.id))],
-                                     requested_on=date.today(), actor=grants.treasurer)
+                                     requested_on=date.today(), actor=grants.treasurer, settings=app_settings())
         batches.mark_executed(db.session, again, booked_on=date.today(), actor=grants.treasurer)
     db.session.refresh(application)
     assert application.status is Status.PAID and application.amount_paid == 60000
