@@ -86,9 +86,8 @@ def settle_refund(reference: str, decision: str):
     if refund is None:
         raise click.ClickException(f"No refund {reference}.")
     try:
-        with transaction():
-            made = services.decide_refund(db.session, refund, decision, actor=None)
-            note = made.credit_note.number if made.credit_note else None
+        made = services.decide_refund_now(db.session, refund, decision, actor=None)
+        note = made.credit_note.number if made.credit_note else None
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{reference}: credit note {note}" if note else f"{reference}: {made.decision}")

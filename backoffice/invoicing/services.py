@@ -463,30 +463,45 @@ def _check_issuable(invoice: Invoice) -> None:
         raise ValidationError("An invoice must come to more than zero.")
 
 
-def issue_now(session, invoice: Invoice, *, actor, issue_date: date | None = None) -> Invoice:
-    """Issue the draft in a short unit of work of its own, its PDF rendered before it.
+def _render_first(session, *, issue_date: date, draft, issue):
+    """Issue a document in a short unit of work of its own, its PDF rendered before it.
 
     Rendering takes 0.05-0.5 s. Inside the unit of work it would hold the series' number
     counter that long (on SQLite: the whole database), and issuers on other workers would wait,
-    past their timeout when there are several. So the PDF is rendered first for the number the
-    series gives next (``render_for_issue``); the unit of work takes the number and uses the PDF
-    only if it was made for exactly that. If another issuer took the number meanwhile, nothing
-    is written and the PDF is rendered again; the last of ``RENDER_ATTEMPTS`` renders inside the
-    unit of work, so that issuing always ends. Numbers stay gap-free: a number is taken only in
-    the unit of work that issues it, and given back if that rolls back.
+    past their timeout when there are several. So ``draft()`` checks what is asked and gives
+    the document to issue (a draft row, or a cancellation or credit note not yet written; None
+    when nothing will be rendered), whose PDF is rendered first for the number the series gives
+    next (``render_for_issue``); ``issue(rendering)`` then runs in the unit of work, takes the
+    number and uses the PDF only if it was made for exactly the document issuing computes. If
+    another issuer took the number meanwhile, nothing is written and the PDF is rendered again;
+    the last of ``RENDER_ATTEMPTS`` renders inside the unit of work, so that issuing always
+    ends. A rendering that fails fails before anything is written: an issued document always
+    has its PDF. Numbers stay gap-free: a number is taken only in the unit of work that issues
+    it, and given back if that rolls back.
     """
-    issue_date = issue_date or date.today()
     for attempt in range(1, RENDER_ATTEMPTS + 1):
-        _check_issuable(invoice)
-        rendering = render_for_issue(session, invoice, issue_date=issue_date,
-                                     last_attempt=attempt == RENDER_ATTEMPTS)
+        document_draft = draft()
+        rendering = None if document_draft is None else render_for_issue(
+            session, document_draft, issue_date=issue_date,
+            last_attempt=attempt == RENDER_ATTEMPTS)
         try:
             with transaction(session):
-                return issue(session, invoice, actor=actor, issue_date=issue_date,
-                             rendering=rendering)
+                return issue(rendering)
         except StaleRendering:
             continue
     raise AssertionError("unreachable: the last attempt renders inside its unit of work")
+
+
+def issue_now(session, invoice: Invoice, *, actor, issue_date: date | None = None) -> Invoice:
+    """``issue`` in a unit of work of its own, the PDF rendered before it (``_render_first``)."""
+    issue_date = issue_date or date.today()
+
+    def draft() -> Invoice:
+        _check_issuable(invoice)
+        return invoice
+
+    return _render_first(session, issue_date=issue_date, draft=draft, issue=lambda rendering: issue(
+        session, invoice, actor=actor, issue_date=issue_date, rendering=rendering))
 
 
 def issue(session, invoice: Invoice, *, actor, issue_date: date | None = None,
@@ -509,10 +524,9 @@ def issue(session, invoice: Invoice, *, actor, issue_date: date | None = None,
     return invoice
 
 
-def cancel(session, invoice: Invoice, *, actor, reason: str,
-           issue_date: date | None = None) -> Invoice:
-    """Issue a cancellation invoice (own number, refers to the original, the same lines with
-    the opposite sign) and post the exact reverse of the original's entry."""
+def _cancellation(invoice: Invoice, *, reason: str, actor) -> Invoice:
+    """The cancellation invoice of ``invoice`` as a draft not yet written (the same lines with
+    the opposite sign), once the invoice may be cancelled."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("Say why the invoice is cancelled.", field="reason")
@@ -527,7 +541,6 @@ def cancel(session, invoice: Invoice, *, actor, reason: str,
         raise InvalidTransition(f"Invoice {invoice.number} was credited in part by "
                                 f"{', '.join(n.label for n in invoice.credit_notes)}; it can no "
                                 f"longer be cancelled in full.")
-    issue_date = issue_date or date.today()
     cancellation = _correction(invoice, InvoiceKind.CANCELLATION, notes=reason, actor=actor)
     cancellation.lines = [
         InvoiceLine(position=line.position, description=line.description,
@@ -535,9 +548,32 @@ def cancel(session, invoice: Invoice, *, actor, reason: str,
                     net=-line.net, tax_treatment=line.tax_treatment,
                     exempt_reason=line.exempt_reason, package_id=line.package_id)
         for line in invoice.lines]
+    return cancellation
+
+
+def cancel_now(session, invoice: Invoice, *, actor, reason: str,
+               issue_date: date | None = None) -> Invoice:
+    """``cancel`` in a unit of work of its own, the cancellation's PDF rendered before it
+    (``_render_first``)."""
+    issue_date = issue_date or date.today()
+    return _render_first(
+        session, issue_date=issue_date,
+        draft=lambda: _cancellation(invoice, reason=reason, actor=actor),
+        issue=lambda rendering: cancel(session, invoice, actor=actor, reason=reason,
+                                       issue_date=issue_date, rendering=rendering))
+
+
+def cancel(session, invoice: Invoice, *, actor, reason: str, issue_date: date | None = None,
+           rendering: Rendering | None = None) -> Invoice:
+    """Issue a cancellation invoice (own number, refers to the original, the same lines with
+    the opposite sign) and post the exact reverse of the original's entry. Inside the caller's
+    unit of work; ``cancel_now`` renders before it instead."""
+    cancellation = _cancellation(invoice, reason=reason, actor=actor)
+    reason = cancellation.notes
+    issue_date = issue_date or date.today()
     _add_once(session, cancellation,
               f"Invoice {invoice.number} was cancelled by somebody else a moment ago.")
-    _prepare_issue(session, cancellation, actor=actor, issue_date=issue_date)
+    _prepare_issue(session, cancellation, actor=actor, issue_date=issue_date, rendering=rendering)
     reversal = None
     if invoice.journal_entry_id:
         original = session.get(JournalEntry, invoice.journal_entry_id)
@@ -580,11 +616,9 @@ CREDIT_WORDING = {"en": "Credit for the refund of {amount} ({reference})",
                   "de": "Gutschrift für die Erstattung von {amount} ({reference})"}
 
 
-def issue_credit_note(session, invoice: Invoice, amount: Money, *, actor, reason: str,
-                      issue_date: date | None = None) -> Invoice:
-    """A credit note for part of an issued invoice (its own number, PDF and e-invoice): lines
-    per VAT rate as ``amounts.credit_parts`` splits ``amount`` (VAT included), and the entry
-    that takes that much income and VAT back off the receivable."""
+def _credit_note(invoice: Invoice, amount: Money, *, reason: str, actor) -> Invoice:
+    """The credit note of ``amount`` (VAT included) for ``invoice`` as a draft not yet written:
+    lines per VAT rate as ``amounts.credit_parts`` splits it."""
     if invoice.is_draft or invoice.is_cancellation or state.is_cancelled(invoice):
         raise InvalidTransition(f"{invoice.label} cannot be credited: only an issued, not "
                                 f"cancelled invoice can.")
@@ -593,7 +627,6 @@ def issue_credit_note(session, invoice: Invoice, amount: Money, *, actor, reason
     if amount.amount > invoice.gross_total - state.credited(invoice):
         raise ValidationError(f"{invoice.number} has {Money(invoice.gross_total - state.credited(invoice), invoice.currency)} "
                               f"left to credit; {amount} is more.")
-    issue_date = issue_date or date.today()
     note = _correction(invoice, InvoiceKind.CREDIT_NOTE, notes=reason, actor=actor)
     regime = vat_regime(invoice.buyer_country, invoice.buyer_vat_id)
     note.lines = [
@@ -601,9 +634,20 @@ def issue_credit_note(session, invoice: Invoice, amount: Money, *, actor, reason
                     unit_price=-part.net, net=-part.net, tax_treatment=part.tax_treatment,
                     exempt_reason=part.exempt_reason)
         for position, part in enumerate(credit_parts(invoice.lines, regime, amount.amount), 1)]
+    return note
+
+
+def issue_credit_note(session, invoice: Invoice, amount: Money, *, actor, reason: str,
+                      issue_date: date | None = None,
+                      rendering: Rendering | None = None) -> Invoice:
+    """A credit note for part of an issued invoice (its own number, PDF and e-invoice): lines
+    per VAT rate as ``amounts.credit_parts`` splits ``amount`` (VAT included), and the entry
+    that takes that much income and VAT back off the receivable."""
+    note = _credit_note(invoice, amount, reason=reason, actor=actor)
+    issue_date = issue_date or date.today()
     session.add(note)
     session.flush()
-    _prepare_issue(session, note, actor=actor, issue_date=issue_date)
+    _prepare_issue(session, note, actor=actor, issue_date=issue_date, rendering=rendering)
     entry = _post_invoice(session, note, actor=actor, day=booking_date_for(session, issue_date),
                           description=f"Credit note {note.number} for invoice {invoice.number}")
     _mark_issued(session, note, entry, actor=actor)
@@ -648,32 +692,65 @@ def _decide(session, refund: InvoicePayment, decision: RefundDecision, *, actor,
     return row
 
 
-def decide_refund(session, refund: InvoicePayment, decision: RefundDecision | str, *, actor,
-                  issue_date: date | None = None) -> InvoiceRefundDecision:
-    """The treasurer's word on a refund that reopened an invoice: a partial credit note for the
-    refunded amount (the default), or the money is owed again (reminders and the pay page ask
-    for it)."""
+def _refund_decision(decision: RefundDecision | str) -> RefundDecision:
     try:
         decision = RefundDecision(decision)
     except ValueError:
         raise ValidationError("Choose a credit note or 'owed again'.") from None
     if decision is RefundDecision.RETURNED:
         raise ValidationError("Choose a credit note or 'owed again'.")
-    invoice = session.get(Invoice, refund.invoice_id)
-    locked = session.scalar(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
-    if refund not in state.refunds_to_decide(invoice) or locked is None:
+    return decision
+
+
+def _credit_for_refund(invoice: Invoice, refund: InvoicePayment) -> tuple[Money, str]:
+    """What a credit note for the refund credits, and its wording (nothing: a zero amount)."""
+    if refund not in state.refunds_to_decide(invoice):
         raise InvalidTransition(f"The refund {refund.reference} has nothing left to decide.")
-    if decision is RefundDecision.OWED_AGAIN:
-        return _decide(session, refund, decision, actor=actor)
     amount = Money(refund_to_credit(invoice, refund), invoice.currency)
-    if not amount:
-        return _decide(session, refund, RefundDecision.RETURNED, actor=actor)
     wording = CREDIT_WORDING[invoice.language].format(
         amount=documents.money_text(amount.amount, amount.currency, invoice.language),
         reference=refund.reference)
+    return amount, wording
+
+
+def decide_refund(session, refund: InvoicePayment, decision: RefundDecision | str, *, actor,
+                  issue_date: date | None = None,
+                  rendering: Rendering | None = None) -> InvoiceRefundDecision:
+    """The treasurer's word on a refund that reopened an invoice: a partial credit note for the
+    refunded amount (the default), or the money is owed again (reminders and the pay page ask
+    for it). Inside the caller's unit of work; ``decide_refund_now`` renders before it."""
+    decision = _refund_decision(decision)
+    invoice = session.get(Invoice, refund.invoice_id)
+    locked = session.scalar(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
+    if locked is None:
+        raise InvalidTransition(f"The refund {refund.reference} has nothing left to decide.")
+    amount, wording = _credit_for_refund(invoice, refund)
+    if decision is RefundDecision.OWED_AGAIN:
+        return _decide(session, refund, decision, actor=actor)
+    if not amount:
+        return _decide(session, refund, RefundDecision.RETURNED, actor=actor)
     note = issue_credit_note(session, invoice, amount, actor=actor, reason=wording,
-                             issue_date=issue_date)
+                             issue_date=issue_date, rendering=rendering)
     return _decide(session, refund, decision, actor=actor, credit_note=note)
+
+
+def decide_refund_now(session, refund: InvoicePayment, decision: RefundDecision | str, *,
+                      actor, issue_date: date | None = None) -> InvoiceRefundDecision:
+    """``decide_refund`` in a unit of work of its own; a credit note's PDF is rendered before
+    it (``_render_first``)."""
+    decision = _refund_decision(decision)
+    issue_date = issue_date or date.today()
+
+    def draft() -> Invoice | None:
+        if decision is not RefundDecision.CREDIT_NOTE:
+            return None
+        invoice = session.get(Invoice, refund.invoice_id)
+        amount, wording = _credit_for_refund(invoice, refund)
+        return _credit_note(invoice, amount, reason=wording, actor=actor) if amount else None
+
+    return _render_first(session, issue_date=issue_date, draft=draft, issue=lambda rendering:
+                         decide_refund(session, refund, decision, actor=actor,
+                                       issue_date=issue_date, rendering=rendering))
 
 
 # --- the stored PDF --------------------------------------------------------------------------

@@ -284,9 +284,10 @@ def remind(invoice_id: int):
 @requires(Permission.INVOICES_MANAGE)
 def cancel(invoice_id: int):
     form = CancelForm()
-    return _act(invoice_id, lambda inv: services.cancel(db.session, inv, actor=current_user,
-                                                        reason=form.reason.data),
-                "Invoice {invoice.number} is cancelled by {result.number}.", form=form)
+    return _act(invoice_id, lambda inv: services.cancel_now(db.session, inv, actor=current_user,
+                                                            reason=form.reason.data),
+                "Invoice {invoice.number} is cancelled by {result.number}.",
+                form=form)  # in units of work of its own
 
 
 @bp.route("/invoices/<int:invoice_id>/refunds/<int:payment_id>", methods=["POST"])
@@ -298,8 +299,8 @@ def settle_refund(invoice_id: int, payment_id: int):
     decision = request.form.get("decision", "")
     message = ("A credit note for the refund is issued." if decision == "credit_note"
                else "The refunded money is owed again.")
-    return _act(invoice_id, lambda inv: services.decide_refund(
-        db.session, refund, decision, actor=current_user), message)
+    return _act(invoice_id, lambda inv: services.decide_refund_now(
+        db.session, refund, decision, actor=current_user), message)  # in units of work of its own
 
 
 @bp.route("/invoices/<int:invoice_id>/pdf")
