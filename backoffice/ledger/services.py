@@ -8,11 +8,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import NotFound, ValidationError
 from ..core.money import Money
@@ -29,33 +32,36 @@ from .checks import (  # noqa: F401 (ClosedPeriod, UnbalancedEntry: the errors p
 )
 from .models import Account, AccountType, Fund, FundKind, JournalEntry, Period, PeriodKind, Posting
 
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+
 FUND_TRANSFERS_ROLE = "fund_transfers"
 
 
 # --- lookups ---------------------------------------------------------------------------------
 
-def account_by_role(session, role: str) -> Account:
+def account_by_role(session: Session, role: str) -> Account:
     account = session.scalar(select(Account).where(Account.role == role))
     if account is None:
         raise NotFound(f"The chart of accounts has no account for {role!r}.")
     return account
 
 
-def account_by_code(session, code: str) -> Account:
+def account_by_code(session: Session, code: str) -> Account:
     account = session.scalar(select(Account).where(Account.code == code))
     if account is None:
         raise NotFound(f"There is no account {code}.")
     return account
 
 
-def fund_by_code(session, code: str) -> Fund:
+def fund_by_code(session: Session, code: str) -> Fund:
     fund = session.scalar(select(Fund).where(Fund.code == code))
     if fund is None:
         raise NotFound(f"There is no fund {code}.")
     return fund
 
 
-def general_fund(session) -> Fund:
+def general_fund(session: Session) -> Fund:
     fund = session.scalar(select(Fund).where(Fund.kind == FundKind.GENERAL))
     if fund is None:
         raise NotFound("The ledger has no general fund.")
@@ -80,19 +86,19 @@ def _period_bounds(kind: PeriodKind, start: date) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
-def closed_period_on(session, day: date) -> Period | None:
+def closed_period_on(session: Session, day: date) -> Period | None:
     return session.scalar(
         select(Period).where(Period.closed.is_(True), Period.start <= day, Period.end >= day)
         .order_by(Period.kind.desc()))  # name the fiscal year before the month
 
 
-def booking_date_for(session, day: date, today: date | None = None) -> date:
+def booking_date_for(session: Session, day: date, today: date | None = None) -> date:
     """Where something that happened on ``day`` is booked: on ``day`` while its period is open,
     else today (a document, payment or bank line dated in a closed month or year, a reversal)."""
     return day if closed_period_on(session, day) is None else (today or date.today())
 
 
-def set_period_closed(session, kind: PeriodKind, start: date, closed: bool, *, actor) -> Period:
+def set_period_closed(session: Session, kind: PeriodKind, start: date, closed: bool, *, actor: Actor) -> Period:
     kind = PeriodKind(kind)
     first, last = _period_bounds(kind, start)
     period = session.scalar(select(Period).where(Period.kind == kind, Period.start == first))
@@ -116,7 +122,7 @@ def set_period_closed(session, kind: PeriodKind, start: date, closed: bool, *, a
 
 # --- posting ---------------------------------------------------------------------------------
 
-def interfund_lines(session, lines: Sequence[Line]) -> list[Line]:
+def interfund_lines(session: Session, lines: Sequence[Line]) -> list[Line]:
     """Lines on the interfund account that make each fund balance on its own."""
     per_fund: dict[tuple[int, str], int] = defaultdict(int)
     funds = {}
@@ -131,7 +137,7 @@ def interfund_lines(session, lines: Sequence[Line]) -> list[Line]:
             for (fund_id, currency), value in sorted(unbalanced.items())]
 
 
-def post_entry(session, *, booking_date: date, description: str, lines: Sequence[Line], actor,
+def post_entry(session: Session, *, booking_date: date, description: str, lines: Sequence[Line], actor: Actor,
                source: tuple[str, object] | None = None, reverses: JournalEntry | None = None,
                _allow_interfund: bool = False) -> JournalEntry:
     """Validate and post an entry; the ledger adds interfund lines where funds differ.
@@ -167,11 +173,11 @@ def post_entry(session, *, booking_date: date, description: str, lines: Sequence
     return entry
 
 
-def reversal_of(session, entry: JournalEntry) -> JournalEntry | None:
+def reversal_of(session: Session, entry: JournalEntry) -> JournalEntry | None:
     return session.scalar(select(JournalEntry).where(JournalEntry.reverses_id == entry.id))
 
 
-def reverse_entry(session, entry: JournalEntry, *, actor, reason: str,
+def reverse_entry(session: Session, entry: JournalEntry, *, actor: Actor, reason: str,
                   booking_date: date | None = None) -> JournalEntry:
     """Post the exact opposite of ``entry``, linked to it. An entry is reversed at most once.
 
@@ -197,8 +203,8 @@ def reverse_entry(session, entry: JournalEntry, *, actor, reason: str,
         source=(entry.source_kind, entry.source_id) if entry.source_kind else None)
 
 
-def transfer_between_funds(session, *, from_fund: Fund, to_fund: Fund, amount: Money,
-                           booking_date: date, description: str, actor) -> JournalEntry:
+def transfer_between_funds(session: Session, *, from_fund: Fund, to_fund: Fund, amount: Money,
+                           booking_date: date, description: str, actor: Actor) -> JournalEntry:
     """Move net assets from one fund to another; the ledger adds the interfund lines."""
     if from_fund.id == to_fund.id:
         raise ValidationError("Choose two different funds.", field="to_fund")
@@ -214,7 +220,7 @@ def transfer_between_funds(session, *, from_fund: Fund, to_fund: Fund, amount: M
 
 # --- chart of accounts and funds ---------------------------------------------------------------
 
-def _has_postings(session, column, value) -> bool:
+def _has_postings(session: Session, column: ColumnElement[int], value: int) -> bool:
     return session.scalar(select(exists().where(column == value)))
 
 
@@ -232,7 +238,7 @@ def _check_name(name: str) -> str:
     return name
 
 
-def create_account(session, *, code: str, name: str, type: AccountType, actor,
+def create_account(session: Session, *, code: str, name: str, type: AccountType, actor: Actor,
                    description: str = "") -> Account:
     code, name = _check_code(code), _check_name(name)
     if session.scalar(select(Account).where(Account.code == code)):
@@ -245,7 +251,7 @@ def create_account(session, *, code: str, name: str, type: AccountType, actor,
     return account
 
 
-def update_account(session, account: Account, *, actor, code: str, name: str, active: bool,
+def update_account(session: Session, account: Account, *, actor: Actor, code: str, name: str, active: bool,
                    description: str = "") -> Account:
     code, name = _check_code(code), _check_name(name)
     if code != account.code:
@@ -274,7 +280,7 @@ def update_account(session, account: Account, *, actor, code: str, name: str, ac
     return account
 
 
-def create_fund(session, *, code: str, name: str, actor, description: str = "") -> Fund:
+def create_fund(session: Session, *, code: str, name: str, actor: Actor, description: str = "") -> Fund:
     code, name = _check_code(code), _check_name(name)
     if session.scalar(select(Fund).where(Fund.code == code)):
         raise ValidationError(f"Fund {code} already exists.", field="code")
@@ -286,7 +292,7 @@ def create_fund(session, *, code: str, name: str, actor, description: str = "") 
     return fund
 
 
-def update_fund(session, fund: Fund, *, actor, name: str, active: bool,
+def update_fund(session: Session, fund: Fund, *, actor: Actor, name: str, active: bool,
                 description: str = "") -> Fund:
     name = _check_name(name)
     if not active and fund.active:

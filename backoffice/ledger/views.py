@@ -30,7 +30,7 @@ from .queries import JournalFilter, account_ledger, format_cursor, journal_page,
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
 
-def _accounts(active_only=False, postable=False):
+def _accounts(active_only: bool = False, postable: bool = False):
     statement = select(Account).order_by(Account.code)
     if active_only:
         statement = statement.where(Account.active.is_(True))
@@ -39,7 +39,7 @@ def _accounts(active_only=False, postable=False):
     return db.session.scalars(statement).all()
 
 
-def _funds(active_only=False):
+def _funds(active_only: bool = False):
     statement = select(Fund).order_by(Fund.kind, Fund.code)
     if active_only:
         statement = statement.where(Fund.active.is_(True))
