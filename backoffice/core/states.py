@@ -70,19 +70,19 @@ class StateMachine(Generic[S]):
     def targets(self, action: str) -> frozenset[S]:
         return frozenset(step.target for (_, name), step in self.table.items() if name == action)
 
-    def state_of(self, document) -> S:
+    def state_of(self, document: Any) -> S:
         return getattr(document, self.state)
 
-    def can(self, document, action: str) -> bool:
+    def can(self, document: Any, action: str) -> bool:
         """Whether ``action`` may be done now (its state and its guard)."""
         step = self.table.get((self.state_of(document), action))
         return step is not None and (step.guard is None or step.guard(document) is None)
 
-    def allowed(self, document, actions: Iterable[str] | None = None) -> list[str]:
+    def allowed(self, document: Any, actions: Iterable[str] | None = None) -> list[str]:
         """The actions (of ``actions``, or all) that may be done now: for a page's buttons."""
         return [a for a in (self.actions if actions is None else actions) if self.can(document, a)]
 
-    def check(self, document, action: str) -> S:
+    def check(self, document: Any, action: str) -> S:
         """The state ``action`` leads to, or the refusal (``AlreadyDone`` when the document is
         where the action leads already and the action may not start there)."""
         current = self.state_of(document)
@@ -97,7 +97,7 @@ class StateMachine(Generic[S]):
             raise InvalidTransition(reason)
         return step.target
 
-    def apply(self, document, action: str) -> S:
+    def apply(self, document: Any, action: str) -> S:
         """Check ``action`` and move the document along it; returns the state it left."""
         before = self.state_of(document)
         setattr(document, self.state, self.check(document, action))
