@@ -73,7 +73,7 @@ def record_event(session: Session, application: Application, action: str, actor:
 
 
 def transition(session: Session, application: Application, action: str, actor: Actor | None, *,
-               reason: str = "", mail: bool = True, **mail_extra) -> None:
+               reason: str = "", mail: bool = True, **mail_extra: object) -> None:
     """Move the application along ``action``: event, audit record and the applicant's email."""
     before = APPLICATION_STATES.apply(application, action)
     application.updated_at = utcnow()

@@ -3,6 +3,7 @@ daily reminders."""
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,9 +28,14 @@ from .lifecycle import (
 from .models import Application, Report
 from .notify import applicant_mail
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .applying import Upload
+
 
 def submit_report(session: Session, application: Application, *, narrative: str,
-                  attendance: int | None, amount_spent: Money, unused: Money, uploads=(),
+                  attendance: int | None, amount_spent: Money, unused: Money, uploads: Iterable[Upload] = (),
                   actor: Actor) -> Report:
     application = locked(session, application)
     check(application, "report")
