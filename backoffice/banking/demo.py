@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from ..core.settings import Settings, Stripe
 from ..invoicing import state
 from ..invoicing.models import Invoice
 from ..ledger.balances import account_balances
@@ -60,7 +61,7 @@ def _describe(rng: random.Random, entry: JournalEntry, amount: int, day: date) -
     return ("", text) if amount > 0 else ("", text)
 
 
-def _stripe_payout(session, today: date) -> None:
+def _stripe_payout(session, today: date, config: Stripe) -> None:
     """What Stripe holds now, paid out five days ago through the webhook's handler (so it has
     its payout id, as payouts do outside the demo's history)."""
     stripe_account = account_by_role(session, "stripe_balance")
@@ -70,7 +71,7 @@ def _stripe_payout(session, today: date) -> None:
         arrival = datetime.combine(today - timedelta(days=5), time(12), UTC)
         stripe.on_payout_paid(session, {"id": "po_1QdEm0DemoPayout5x", "amount": held,
                                         "currency": "eur",
-                                        "arrival_date": int(arrival.timestamp())}, {})
+                                        "arrival_date": int(arrival.timestamp())}, {}, config)
 
 
 def _document_lines(session, entry: JournalEntry, amount: int, day: date) -> ParsedLine | None:
@@ -130,7 +131,7 @@ def _misread(number: str) -> str:
     return f"{year} {sequence.replace('0', 'O', 2)}"
 
 
-def seed_banking(session, actor, today: date, instance: str) -> dict:
+def seed_banking(session, actor, today: date, settings: Settings) -> dict:
     rng = random.Random(20260505)
     bank_ledger = account_by_role(session, "bank")
     account = services.create_bank_account(session, name="Current account", iban=IBAN, bic=BIC,
@@ -140,7 +141,7 @@ def seed_banking(session, actor, today: date, instance: str) -> dict:
                          text_contains="Entgelt", direction="out",
                          account=account_by_role(session, "bank_fees"), fund=general_fund(session),
                          actor=actor)
-    _stripe_payout(session, today)
+    _stripe_payout(session, today, settings.stripe)
     start = date(today.year - 1, today.month, 1) + timedelta(days=0)
     postings = session.execute(
         select(Posting, JournalEntry).join(JournalEntry, JournalEntry.id == Posting.entry_id)
@@ -207,7 +208,7 @@ def seed_banking(session, actor, today: date, instance: str) -> dict:
     files = {"demo-statements-mt940.sta": writers.mt940(IBAN, statements[:half]),
              "demo-statements-camt053.xml": writers.camt053(IBAN, statements[half:],
                                                             message_id="DEMO", bic=BIC)}
-    folder = Path(instance) / "demo-bank"
+    folder = Path(settings.paths.instance) / "demo-bank"
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (folder / name).write_bytes(data)

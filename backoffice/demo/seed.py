@@ -88,6 +88,7 @@ class Demo:
     accounts: dict
     general: object
     today: date
+    settings: Settings
 
     def eur(self, euros: float) -> Money:
         return Money(int(round(euros * 100)), "EUR")
@@ -116,7 +117,7 @@ def seed(session: Session, settings: Settings, today: date | None = None,
     treasurer = users[Role.TREASURER]
     accounts = {a.code: a for a in session.scalars(select(ledger.Account))}
     demo = Demo(session, treasurer, random.Random(20260101), accounts, ledger.general_fund(session),
-                today)
+                today, settings)
 
     funds, groups = {}, {}
     for code, name, kind, _ in GROUPS:
@@ -156,15 +157,16 @@ def seed(session: Session, settings: Settings, today: date | None = None,
     seed_grants(session, users=users, funds=funds, groups=groups, today=today,
                 settings=settings)
     seed_invoicing(session, actor=treasurer, groups=groups, today=today)
-    _usd_invoice_paid_through_stripe(session, treasurer, today)
-    bank = seed_banking(session, treasurer, today, settings.paths.instance)
+    _usd_invoice_paid_through_stripe(session, treasurer, today, settings)
+    bank = seed_banking(session, treasurer, today, settings)
     entries = session.scalar(select(func.count()).select_from(JournalEntry))
     discard_outbox(session)
     return {"users": len(users), "funds": len(funds) + 1, "entries": entries, **bank,
             **sponsorship}
 
 
-def _usd_invoice_paid_through_stripe(session: Session, treasurer: User, today: date) -> None:
+def _usd_invoice_paid_through_stripe(session: Session, treasurer: User, today: date,
+                                     settings: Settings) -> None:
     """A sponsor in the US pays a USD invoice by card; the Stripe account settles in EUR. The
     payment goes through the webhook's own booking (as Stripe's expanded payment intent shows
     it): USD off the receivable, EUR on the Stripe balance and the fee, both sides on the
@@ -185,7 +187,7 @@ def _usd_invoice_paid_through_stripe(session: Session, treasurer: User, today: d
                           "balance_transaction": {
                               "id": "txn_3QdUsdDemoTxn01", "amount": settled, "currency": "eur",
                               "fee": 7845, "exchange_rate": 0.92, "type": "charge",
-                              "created": paid_at}}}, fetched=True)
+                              "created": paid_at}}}, config=settings.stripe, fetched=True)
 
 
 def _next_month(month: date) -> date:
@@ -244,7 +246,8 @@ def _one_day(demo: Demo, day: date, funds: dict) -> None:
             arrival = datetime.combine(day, time(12), UTC)
             on_payout_paid(demo.session, {"id": f"po_{rng.getrandbits(64):016x}Demo",
                                           "amount": held, "currency": "eur",
-                                          "arrival_date": int(arrival.timestamp())}, {})
+                                          "arrival_date": int(arrival.timestamp())}, {},
+                           demo.settings.stripe)
     # Group life: meetups pay venues and pizza, receive local sponsorship and tickets.
     for index, (code, name, kind, scale) in enumerate(GROUPS):
         fund = funds[code]

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from ..core.db import transaction
 from ..core.errors import DomainError
-from ..extensions import db
+from ..extensions import db, settings
 from . import services
 from .models import StripeEvent
 
@@ -26,7 +26,7 @@ def replay(event_ids: tuple[str, ...], failed: bool):
     for event_id in ids:
         try:
             with transaction():
-                outcome = services.replay(db.session, event_id)
+                outcome = services.replay(db.session, event_id, settings().stripe)
         except DomainError as error:
             raise click.ClickException(str(error)) from None
         click.echo(f"{event_id}: {outcome.status} {outcome.note}")

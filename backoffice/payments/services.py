@@ -34,6 +34,7 @@ from . import settlement, stripe_api
 from .models import CheckoutSession, StripeEvent, StripeFee, StripePayout
 
 if TYPE_CHECKING:
+    from ..core.settings import Stripe
     from ..ledger.models import Account
 
 STRIPE_BALANCE, BANK, RECEIVABLES = "stripe_balance", "bank", invoicing.RECEIVABLES
@@ -51,7 +52,7 @@ def _currency(code: str) -> str:
 # --- Checkout ----------------------------------------------------------------------------------
 
 def start_checkout(session: Session, invoice: Invoice, *, success_url: str,
-                   cancel_url: str) -> CheckoutSession:
+                   cancel_url: str, config: Stripe) -> CheckoutSession:
     """A Stripe Checkout Session for what is still owed (card, and SEPA Direct Debit for EUR).
 
     An open session for the same amount is reused; a new one carries an idempotency key, so a
@@ -91,7 +92,7 @@ def start_checkout(session: Session, invoice: Invoice, *, success_url: str,
     }
     if emails:
         params["customer_email"] = emails[0].strip()
-    created = stripe_api.create_checkout_session(params, idempotency_key=key)
+    created = stripe_api.create_checkout_session(config, params, idempotency_key=key)
     row = CheckoutSession(
         invoice_id=invoice.id, stripe_id=created["id"], url=created.get("url"), amount=amount,
         currency=invoice.currency, status=created.get("status") or "open",
@@ -167,7 +168,7 @@ def _insert_event(session: Session, event: dict, payload: str, status: str) -> b
     return result.scalar() is not None
 
 
-def receive(session: Session, payload: str, event: dict | None = None) -> Outcome:
+def receive(session: Session, payload: str, config: Stripe, event: dict | None = None) -> Outcome:
     """Store a verified event once by its id and process it, in the caller's transaction.
 
     The row is written first, already with the outcome it will have if the transaction commits
@@ -183,10 +184,10 @@ def receive(session: Session, payload: str, event: dict | None = None) -> Outcom
                                 .with_for_update())
         if stored.status != "failed":
             return Outcome(event["id"], "duplicate")
-        return process(session, stored, event)
+        return process(session, stored, event, config)
     if handler is None:
         return Outcome(event["id"], status, IGNORED)
-    note = handler(session, event["data"]["object"], event) or ""
+    note = handler(session, event["data"]["object"], event, config) or ""
     if note:
         session.execute(update(StripeEvent).where(StripeEvent.id == event["id"])
                         .values(note=note[:2000]).execution_options(synchronize_session=False))
@@ -204,26 +205,26 @@ def record_failure(session: Session, payload: str, error: Exception) -> None:
     session.flush()
 
 
-def process(session: Session, stored: StripeEvent, event: dict) -> Outcome:
+def process(session: Session, stored: StripeEvent, event: dict, config: Stripe) -> Outcome:
     """Process a stored event (again): replays and retries of failed events."""
     handler = HANDLERS.get(event["type"])
     stored.attempts += 1
     if handler is None:
         stored.status, stored.note = "ignored", IGNORED
     else:
-        note = handler(session, event["data"]["object"], event)
+        note = handler(session, event["data"]["object"], event, config)
         stored.status, stored.note = "processed", (note or "")[:2000]
     stored.processed_at = utcnow()
     session.flush()
     return Outcome(stored.id, stored.status, stored.note)
 
 
-def replay(session: Session, event_id: str) -> Outcome:
+def replay(session: Session, event_id: str, config: Stripe) -> Outcome:
     """Process a stored event again (handlers are idempotent: nothing is booked twice)."""
     stored = session.get(StripeEvent, event_id)
     if stored is None:
         raise ValidationError(f"No stored event {event_id}.")
-    return process(session, stored, parse(stored.payload))
+    return process(session, stored, parse(stored.payload), config)
 
 
 # --- finding the invoice -------------------------------------------------------------------------
@@ -261,10 +262,10 @@ def _entry_lines(session: Session, fund: Fund, booked: list[settlement.Part], co
     return [Line(accounts[part.role], fund, part.amount, part.memo[:200]) for part in booked]
 
 
-def _movement(txn: dict | str | None) -> settlement.Movement | None:
+def _movement(txn: dict | str | None, config: Stripe) -> settlement.Movement | None:
     """The balance transaction (fetched when only its id is given) as a movement."""
     if isinstance(txn, str):
-        txn = stripe_api.retrieve_balance_transaction(txn)
+        txn = stripe_api.retrieve_balance_transaction(config, txn)
     return settlement.Movement.from_stripe(txn) if txn else None
 
 
@@ -321,14 +322,15 @@ def _book_movement(session: Session, invoice: Invoice, movement: settlement.Move
     return True
 
 
-def _charge_of(pi: dict) -> dict | None:
+def _charge_of(pi: dict, config: Stripe) -> dict | None:
     charge = pi.get("latest_charge")
     if isinstance(charge, str):
-        return stripe_api.retrieve_charge(charge)
+        return stripe_api.retrieve_charge(config, charge)
     return charge
 
 
-def ensure_payment(session: Session, invoice: Invoice, pi: dict, *, fetched: bool = False) -> str:
+def ensure_payment(session: Session, invoice: Invoice, pi: dict, *, config: Stripe,
+                   fetched: bool = False) -> str:
     """Book a succeeded PaymentIntent once, in one entry, as its balance transaction says
     (``settlement.parts``): Cr receivables in the invoice's currency, Dr Stripe balance and
     payment fees in the currency Stripe settled in, the exchange between the two if they
@@ -339,12 +341,12 @@ def ensure_payment(session: Session, invoice: Invoice, pi: dict, *, fetched: boo
     charge = pi.get("latest_charge")
     if not fetched or pi.get("status") != "succeeded" or not isinstance(charge, dict) \
             or not isinstance(charge.get("balance_transaction"), dict):
-        pi = stripe_api.retrieve_payment_intent(pi["id"])  # with charge and balance transaction
+        pi = stripe_api.retrieve_payment_intent(config, pi["id"])  # with charge and balance transaction
     if pi.get("status") != "succeeded":
         return f"{pi['id']} is {pi.get('status')}: nothing to book yet"
     amount = Money(int(pi.get("amount_received") or pi["amount"]), _currency(pi["currency"]))
-    charge = _charge_of(pi)
-    movement = _movement((charge or {}).get("balance_transaction")) \
+    charge = _charge_of(pi, config)
+    movement = _movement((charge or {}).get("balance_transaction"), config) \
         or settlement.Movement.unconverted(None, amount)
     payment = _book_invoice_money(
         session, invoice, movement, amount, reference=pi["id"],
@@ -359,22 +361,23 @@ def ensure_payment(session: Session, invoice: Invoice, pi: dict, *, fetched: boo
     return f"{booked}, fee {movement.fee}" if movement.fee else booked
 
 
-def _pi_for(session: Session, pi_id: str | None) -> tuple[Invoice | None, dict | None]:
+def _pi_for(session: Session, pi_id: str | None,
+            config: Stripe) -> tuple[Invoice | None, dict | None]:
     if not pi_id:
         return None, None
-    pi = stripe_api.retrieve_payment_intent(pi_id)
+    pi = stripe_api.retrieve_payment_intent(config, pi_id)
     return _invoice_for_payment_intent(session, pi), pi
 
 
-def _paid_invoice_of(session: Session, obj: dict) -> Invoice | None:
+def _paid_invoice_of(session: Session, obj: dict, config: Stripe) -> Invoice | None:
     """The invoice a refund or dispute belongs to (through its payment intent, or its charge's),
     with the payment itself booked first: Stripe may tell of a refund before the payment."""
     pi_id = obj.get("payment_intent")
     if not pi_id and obj.get("charge"):
-        pi_id = stripe_api.retrieve_charge(obj["charge"]).get("payment_intent")
-    invoice, pi = _pi_for(session, pi_id)
+        pi_id = stripe_api.retrieve_charge(config, obj["charge"]).get("payment_intent")
+    invoice, pi = _pi_for(session, pi_id, config)
     if invoice is not None:
-        ensure_payment(session, invoice, pi, fetched=True)
+        ensure_payment(session, invoice, pi, config=config, fetched=True)
     return invoice
 
 
@@ -392,7 +395,7 @@ def _checkout_row(session: Session, checkout: dict) -> CheckoutSession | None:
     return row
 
 
-def on_checkout_completed(session: Session, checkout: dict, event: dict) -> str:
+def on_checkout_completed(session: Session, checkout: dict, event: dict, config: Stripe) -> str:
     """checkout.session.completed and async_payment_succeeded: book once the money is in
     (cards at once; SEPA Direct Debit later, with async_payment_succeeded)."""
     row = _checkout_row(session, checkout)
@@ -405,29 +408,29 @@ def on_checkout_completed(session: Session, checkout: dict, event: dict) -> str:
     pi_id = pi_id["id"] if isinstance(pi_id, dict) else pi_id
     if not pi_id:
         return "no payment intent"
-    return ensure_payment(session, invoice, {"id": pi_id})
+    return ensure_payment(session, invoice, {"id": pi_id}, config=config)
 
 
-def on_checkout_failed(session: Session, checkout: dict, event: dict) -> str:
+def on_checkout_failed(session: Session, checkout: dict, event: dict, config: Stripe) -> str:
     row = _checkout_row(session, checkout)
     if row is not None:
         row.payment_status = "failed"
     return "asynchronous payment failed; the invoice stays open"
 
 
-def on_checkout_expired(session: Session, checkout: dict, event: dict) -> str:
+def on_checkout_expired(session: Session, checkout: dict, event: dict, config: Stripe) -> str:
     row = _checkout_row(session, checkout)
     return "checkout expired" if row else "no checkout of ours"
 
 
-def on_payment_intent_succeeded(session: Session, pi: dict, event: dict) -> str:
+def on_payment_intent_succeeded(session: Session, pi: dict, event: dict, config: Stripe) -> str:
     invoice = _invoice_for_payment_intent(session, pi)
     if invoice is None:
         return "no invoice of ours"
-    return ensure_payment(session, invoice, pi, fetched=True)
+    return ensure_payment(session, invoice, pi, config=config, fetched=True)
 
 
-def on_payment_intent_failed(session: Session, pi: dict, event: dict) -> str:
+def on_payment_intent_failed(session: Session, pi: dict, event: dict, config: Stripe) -> str:
     invoice = _invoice_for_payment_intent(session, pi)
     error = (pi.get("last_payment_error") or {}).get("message") or "payment failed"
     # A late failure of an earlier attempt never undoes a payment that succeeded.
@@ -437,7 +440,8 @@ def on_payment_intent_failed(session: Session, pi: dict, event: dict) -> str:
 REFUND_BOOKED, REFUND_FAILED = ("succeeded", "pending"), ("failed", "canceled")
 
 
-def _book_refund(session: Session, invoice: Invoice, refund: dict) -> InvoicePayment | None:
+def _book_refund(session: Session, invoice: Invoice, refund: dict,
+                 config: Stripe) -> InvoicePayment | None:
     """A refund once, as its balance transaction moved it (``settlement.parts``): Dr
     receivables in the invoice's currency / Cr Stripe balance in the settlement currency.
     Stripe keeps the original fee. None if booked already or not yet bookable (Stripe has not
@@ -447,7 +451,7 @@ def _book_refund(session: Session, invoice: Invoice, refund: dict) -> InvoicePay
     if session.scalar(select(InvoicePayment.id).where(InvoicePayment.reference == refund["id"])):
         return None
     amount = -Money(int(refund["amount"]), _currency(refund["currency"]))
-    movement = _movement(refund.get("balance_transaction"))
+    movement = _movement(refund.get("balance_transaction"), config)
     if movement is None:
         if invoice.currency != amount.currency:
             return None
@@ -477,42 +481,42 @@ def _reverse_refund(session: Session, refund_id: str, status: str) -> bool:
     return True
 
 
-def _refund_state(session: Session, invoice: Invoice, refund: dict) -> str:
+def _refund_state(session: Session, invoice: Invoice, refund: dict, config: Stripe) -> str:
     """Converge on the refund's state: booked while pending or succeeded; booked and reversed
     once it failed (also when the failure is the first we hear of it, so that a late event
     showing it pending books nothing)."""
     status = refund.get("status")
     if status in REFUND_BOOKED:
-        return f"refund {refund['id']} booked" if _book_refund(session, invoice, refund) else ""
+        return f"refund {refund['id']} booked" if _book_refund(session, invoice, refund, config) else ""
     if status in REFUND_FAILED:
-        _book_refund(session, invoice, refund)
+        _book_refund(session, invoice, refund, config)
         if _reverse_refund(session, refund["id"], status):
             return f"refund {refund['id']} {status}: reversed"
     return ""
 
 
-def on_charge_refunded(session: Session, charge: dict, event: dict) -> str:
+def on_charge_refunded(session: Session, charge: dict, event: dict, config: Stripe) -> str:
     """Each refund of the charge once (see ``_refund_state``)."""
-    invoice = _paid_invoice_of(session, charge)
+    invoice = _paid_invoice_of(session, charge, config)
     if invoice is None:
         return "no invoice of ours"
     refunds = (charge.get("refunds") or {}).get("data")
     if refunds is None or len(refunds) < (charge.get("refunds") or {}).get("total_count", 0):
-        refunds = stripe_api.list_refunds(charge["id"])
-    done = [note for refund in refunds if (note := _refund_state(session, invoice, refund))]
+        refunds = stripe_api.list_refunds(config, charge["id"])
+    done = [note for refund in refunds if (note := _refund_state(session, invoice, refund, config))]
     return f"{invoice.number}: {'; '.join(done) or 'no new refunds'}"
 
 
-def on_refund_updated(session: Session, refund: dict, event: dict) -> str:
+def on_refund_updated(session: Session, refund: dict, event: dict, config: Stripe) -> str:
     """refund.updated, charge.refund.updated, refund.failed: a refund reported pending can
     later succeed (nothing changes), fail or be cancelled (its booking is reversed)."""
-    invoice = _paid_invoice_of(session, refund)
+    invoice = _paid_invoice_of(session, refund, config)
     if invoice is None:
         return "no invoice of ours"
-    return f"{invoice.number}: {_refund_state(session, invoice, refund) or 'nothing new'}"
+    return f"{invoice.number}: {_refund_state(session, invoice, refund, config) or 'nothing new'}"
 
 
-def on_charge_updated(session: Session, charge: dict, event: dict) -> str:
+def on_charge_updated(session: Session, charge: dict, event: dict, config: Stripe) -> str:
     """A charge's balance transaction can appear after the payment was booked (Stripe creates
     it asynchronously for some payment methods). Its fee is booked then, and, if Stripe settled
     in another currency than the charge's, the conversion of what was booked in the charge's
@@ -525,7 +529,7 @@ def on_charge_updated(session: Session, charge: dict, event: dict) -> str:
         return "nothing to book: no balance transaction, or the payment is not booked yet"
     if isinstance(txn, str) and session.get(StripeFee, txn) is not None:
         return f"{txn} already booked"
-    movement = _movement(txn)
+    movement = _movement(txn, config)
     booked_as = Money(payment.amount, payment.currency)
     converted = movement.amount.currency != booked_as.currency
     invoice = session.get(Invoice, payment.invoice_id)
@@ -536,19 +540,19 @@ def on_charge_updated(session: Session, charge: dict, event: dict) -> str:
            f"{f', converted to {movement.amount}' if converted else ''})"
 
 
-def on_dispute(session: Session, dispute: dict, event: dict) -> str:
+def on_dispute(session: Session, dispute: dict, event: dict, config: Stripe) -> str:
     """charge.dispute.created / closed: book each of the dispute's balance transactions once,
     as it moved the money (``settlement.parts``) — the withdrawal (Dr receivables / Cr Stripe
     balance, with the dispute fee) when the dispute opens, the reinstatement when it is won.
     The receivable moves by the dispute's amount in the invoice's currency, the Stripe balance
     by the transaction's amount in its own. A lost dispute leaves the money withdrawn: the
     invoice is open again for the treasurer to pursue or cancel."""
-    invoice = _paid_invoice_of(session, dispute)
+    invoice = _paid_invoice_of(session, dispute, config)
     if invoice is None:
         return "no invoice of ours"
     disputed = Money(int(dispute.get("amount") or 0), _currency(dispute.get("currency")))
     for txn in dispute.get("balance_transactions") or []:
-        movement = _movement(txn)
+        movement = _movement(txn, config)
         if not movement.amount:
             _book_movement(session, invoice, movement, None, counter=STRIPE_BALANCE,
                            source=dispute["id"])
@@ -597,7 +601,7 @@ def payout_lines(session: Session, amount: Money, what: str = "Stripe payout") -
     return lines
 
 
-def on_payout_paid(session: Session, payout: dict, event: dict) -> str:
+def on_payout_paid(session: Session, payout: dict, event: dict, config: Stripe) -> str:
     """Dr bank / Cr Stripe balance, once per payout id; a payout that already failed stays so."""
     row = session.scalar(select(StripePayout).where(StripePayout.stripe_id == payout["id"]))
     if row is not None:
@@ -619,7 +623,7 @@ def on_payout_paid(session: Session, payout: dict, event: dict) -> str:
     return f"payout {payout['id']} of {amount} booked"
 
 
-def on_payout_failed(session: Session, payout: dict, event: dict) -> str:
+def on_payout_failed(session: Session, payout: dict, event: dict, config: Stripe) -> str:
     """A failed payout returns to the Stripe balance: the booking, if any, is reversed."""
     row = session.scalar(select(StripePayout).where(StripePayout.stripe_id == payout["id"])
                          .with_for_update())

@@ -1,4 +1,4 @@
-"""The few calls made to Stripe's API, configured from the app config.
+"""The few calls made to Stripe's API, each with the Stripe settings (``Settings.stripe``).
 
 ``STRIPE_SECRET_KEY`` (sk_...), ``STRIPE_WEBHOOK_SECRET`` (whsec_...), and ``STRIPE_API_BASE`` to
 point the library at another server (tests use a local one; never the internet).
@@ -8,28 +8,28 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import stripe
-from flask import current_app
 
 if TYPE_CHECKING:
     from typing import Any
+
+    from ..core.settings import Stripe
 
 
 class StripeNotConfigured(RuntimeError):
     pass
 
 
-def _configure() -> None:
-    config = current_app.config
-    key = config.get("STRIPE_SECRET_KEY")
+def _configure(config: Stripe) -> None:
+    key = config.secret_key
     if not key:
         raise StripeNotConfigured("STRIPE_SECRET_KEY is not set: online payment is unavailable.")
     stripe.api_key = key
-    stripe.api_base = config["STRIPE_API_BASE"]
+    stripe.api_base = config.api_base
     stripe.max_network_retries = 2
 
 
-def is_configured() -> bool:
-    return bool(current_app.config.get("STRIPE_SECRET_KEY"))
+def is_configured(config: Stripe) -> bool:
+    return bool(config.secret_key)
 
 
 def plain(obj: Any) -> dict:
@@ -37,36 +37,36 @@ def plain(obj: Any) -> dict:
     return obj if isinstance(obj, dict) else obj.to_dict()
 
 
-def create_checkout_session(params: dict, idempotency_key: str) -> dict:
-    _configure()
+def create_checkout_session(config: Stripe, params: dict, idempotency_key: str) -> dict:
+    _configure(config)
     return plain(stripe.checkout.Session.create(**params, idempotency_key=idempotency_key))
 
 
-def retrieve_payment_intent(pi_id: str) -> dict:
-    _configure()
+def retrieve_payment_intent(config: Stripe, pi_id: str) -> dict:
+    _configure(config)
     return plain(stripe.PaymentIntent.retrieve(
         pi_id, expand=["latest_charge", "latest_charge.balance_transaction"]))
 
 
-def retrieve_charge(charge_id: str) -> dict:
-    _configure()
+def retrieve_charge(config: Stripe, charge_id: str) -> dict:
+    _configure(config)
     return plain(stripe.Charge.retrieve(charge_id))
 
 
-def retrieve_balance_transaction(txn_id: str) -> dict:
-    _configure()
+def retrieve_balance_transaction(config: Stripe, txn_id: str) -> dict:
+    _configure(config)
     return plain(stripe.BalanceTransaction.retrieve(txn_id))
 
 
-def list_refunds(charge_id: str) -> list[dict]:
-    _configure()
+def list_refunds(config: Stripe, charge_id: str) -> list[dict]:
+    _configure(config)
     return [plain(r) for r in stripe.Refund.list(charge=charge_id, limit=100).auto_paging_iter()]
 
 
-def verify_signature(payload: str, header: str) -> None:
+def verify_signature(config: Stripe, payload: str, header: str) -> None:
     """Raise ``stripe.SignatureVerificationError`` unless ``header`` signs ``payload`` with the
     endpoint secret within Stripe's default tolerance (300 s)."""
-    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    secret = config.webhook_secret
     if not secret:
         raise stripe.SignatureVerificationError("no webhook secret configured", header, payload)
     stripe.WebhookSignature.verify_header(payload, header or "", secret,

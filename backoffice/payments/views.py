@@ -60,7 +60,7 @@ def pay(token: str):
         qr=documents.girocode(invoice.seller, invoice.currency, due,
                               f"{invoice.payment_reference} {invoice.number}"),
         pending=services.pending_checkout(db.session, invoice),
-        online=stripe_api.is_configured(), form=ConfirmForm())
+        online=stripe_api.is_configured(settings().stripe), form=ConfirmForm())
     return _with_checkout_csp(Response(html))
 
 
@@ -79,7 +79,8 @@ def checkout(token: str):
             db.session, invoice,
             success_url=absolute_url(settings(), "payments.done", token=token)
             + "?session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=absolute_url(settings(), "payments.pay", token=token)), flash_refusal="info")
+            cancel_url=absolute_url(settings(), "payments.pay", token=token),
+            config=settings().stripe), flash_refusal="info")
     except (stripe_api.StripeNotConfigured, stripe.StripeError):
         current_app.logger.exception("Stripe Checkout for invoice %s failed", invoice.number)
         flash("Online payment is not available at the moment. Please pay by bank transfer "
@@ -108,14 +109,15 @@ def done(token: str):
 def webhook():
     payload = request.get_data(as_text=True)
     try:
-        stripe_api.verify_signature(payload, request.headers.get("Stripe-Signature", ""))
+        stripe_api.verify_signature(settings().stripe, payload,
+                                    request.headers.get("Stripe-Signature", ""))
         event = services.parse(payload)
     except (stripe.SignatureVerificationError, services.BadEvent) as error:
         current_app.logger.warning("stripe webhook refused: %s", error)
         return {"error": str(error)}, 400
     try:
         with transaction():
-            outcome = services.receive(db.session, payload, event)
+            outcome = services.receive(db.session, payload, settings().stripe, event)
     except Exception as error:  # noqa: BLE001 (any failure: keep the event, let Stripe retry)
         current_app.logger.exception("stripe webhook %s %s failed: %s", event.get("id"),
                                      event.get("type"), error)
@@ -149,7 +151,7 @@ def events():
 @bp.route("/payments/events/<event_id>/replay", methods=["POST"])
 @requires(Permission.INVOICES_MANAGE)
 def replay(event_id: str):
-    outcome = run_form(ConfirmForm(), lambda: services.replay(db.session, event_id),
+    outcome = run_form(ConfirmForm(), lambda: services.replay(db.session, event_id, settings().stripe),
                        flash_refusal="danger")
     if outcome.invalid:
         abort(400)

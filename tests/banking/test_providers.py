@@ -321,7 +321,7 @@ def test_a_batch_booked_one_line_per_transfer(session, bank, treasurer, batch):
 def paid_out(session, stripe_id: str, cents: int) -> None:
     with transaction():
         stripe.on_payout_paid(session, {"id": stripe_id, "amount": cents, "currency": "eur",
-                                        "arrival_date": None}, {})
+                                        "arrival_date": None}, {}, app_settings().stripe)
 
 
 def test_a_stripe_payout_is_confirmed_not_booked_again(session, bank, treasurer):

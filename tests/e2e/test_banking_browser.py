@@ -99,7 +99,8 @@ def test_accept_an_invoice_suggestion_by_keyboard(page, session, users):
                                      requested_on=today, actor=treasurer, settings=app_settings())
         payouts.mark_executed(session, batch, booked_on=today, actor=treasurer)
         stripe.on_payout_paid(session, {"id": "po_1QxY7z2eZvKYlo2C", "amount": 48210,
-                                        "currency": "eur", "arrival_date": None}, {})
+                                        "currency": "eur", "arrival_date": None}, {},
+                              app_settings().stripe)
 
     def line(amount, text, name="", refs=()):
         return ParsedLine(booking_date=today, amount=amount, currency="EUR",

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from backoffice.core.db import transaction
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.invoicing import state
 from backoffice.invoicing.models import Invoice, InvoicePayment
 from backoffice.ledger.models import JournalEntry, Posting
@@ -62,7 +63,8 @@ def test_the_stand_in_settles_usd_1500_as_eur_1380_with_a_fee_of_eur_47_17(clien
     completed = checkout(client, stripe, usd_invoice)
     pi = stripe.payment_intent(completed["payment_intent"])
     assert (pi["currency"], pi["amount"]) == ("usd", USD_TOTAL)
-    txn = stripe_api.retrieve_balance_transaction(pi["latest_charge"]["balance_transaction"])
+    txn = stripe_api.retrieve_balance_transaction(app_settings().stripe,
+                                                pi["latest_charge"]["balance_transaction"])
     assert (txn["currency"], txn["amount"], txn["fee"], txn["exchange_rate"]) == \
         ("eur", EUR_SETTLED, EUR_FEE, 0.92)
 
@@ -183,7 +185,7 @@ def test_events_of_another_stripe_account_currency_are_replayed_without_booking_
     entries = db.session.scalar(select(func.count()).select_from(JournalEntry))
     with transaction():
         for event_id in db.session.scalars(select(StripeEvent.id)).all():
-            services.replay(db.session, event_id)
+            services.replay(db.session, event_id, app_settings().stripe)
     assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == entries
 
 

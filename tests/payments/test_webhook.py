@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from backoffice.core.db import transaction
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.invoicing import services as invoicing
 from backoffice.invoicing import state
 from backoffice.invoicing.models import Invoice, InvoicePayment
@@ -199,7 +200,7 @@ def test_refund_before_payment_events_ends_in_the_right_state(client, stripe, in
     entries = count(JournalEntry)
     with transaction():
         for event_id in db.session.scalars(select(StripeEvent.id)).all():
-            services.replay(db.session, event_id)
+            services.replay(db.session, event_id, app_settings().stripe)
     assert count(JournalEntry) == entries
 
 
