@@ -20,9 +20,10 @@ from sqlalchemy import func, select
 from ..core.bounds import as_id
 from ..core.db import transaction
 from ..core.errors import DomainError
-from ..core.forms import ConfirmForm, show_error
+from ..core.forms import ConfirmForm
 from ..core.permissions import Permission, requires
 from ..core.query import arg, page_arg, query_form
+from ..core.views import get_or_404, run_form
 from ..extensions import db, settings
 from ..ledger.models import Account, AccountType, Fund, FundKind
 from ..ledger.services import INTERFUND_ROLE
@@ -51,10 +52,6 @@ if TYPE_CHECKING:
 bp = Blueprint("banking", __name__, url_prefix="/bank")
 
 PER_PAGE = 25
-
-
-def _get(model: type[Any], object_id: int):
-    return db.session.get(model, object_id) or abort(404)
 
 
 def _confirmed() -> None:
@@ -122,47 +119,35 @@ def new_account():
     _account_form(form, None)
     if request.method == "GET":
         form.currency.data = current_app.config["DEFAULT_CURRENCY"]
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                account = services.create_bank_account(
-                    db.session, name=form.name.data, iban=form.iban.data, bic=form.bic.data,
-                    currency=form.currency.data, auto_accept=form.auto_accept.data,
-                    ledger_account=db.session.get(Account, form.ledger_account.data),
-                    actor=current_user)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"Bank account {account.label} is set up. Import a statement next.", "success")
-            return redirect(url_for(".account", account_id=account.id))
+    outcome = run_form(form, lambda: services.create_bank_account(
+        db.session, name=form.name.data, iban=form.iban.data, bic=form.bic.data,
+        currency=form.currency.data, auto_accept=form.auto_accept.data,
+        ledger_account=db.session.get(Account, form.ledger_account.data), actor=current_user))
+    if outcome.done:
+        account = outcome.result
+        flash(f"Bank account {account.label} is set up. Import a statement next.", "success")
+        return redirect(url_for(".account", account_id=account.id))
     return render_template("banking/account_form.html", form=form, account=None)
 
 
 @bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
 @requires(Permission.BANK_RECONCILE)
 def edit_account(account_id: int):
-    account = _get(BankAccount, account_id)
+    account = get_or_404(BankAccount, account_id)
     form = BankAccountForm(obj=account)
     _account_form(form, account)
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                services.update_bank_account(db.session, account, actor=current_user,
-                                             name=form.name.data, bic=form.bic.data,
-                                             auto_accept=form.auto_accept.data,
-                                             active=form.active.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"{account.label} is saved.", "success")
-            return redirect(url_for(".account", account_id=account.id))
+    if run_form(form, lambda: services.update_bank_account(
+            db.session, account, actor=current_user, name=form.name.data, bic=form.bic.data,
+            auto_accept=form.auto_accept.data, active=form.active.data)).done:
+        flash(f"{account.label} is saved.", "success")
+        return redirect(url_for(".account", account_id=account.id))
     return render_template("banking/account_form.html", form=form, account=account)
 
 
 @bp.route("/accounts/<int:account_id>")
 @requires(Permission.BANK_VIEW)
 def account(account_id: int):
-    account = _get(BankAccount, account_id)
+    account = get_or_404(BankAccount, account_id)
     form = query_form(AsOfForm)
     as_of = form.as_of.data or date.today()
     report = reconciliation.difference(db.session, account, as_of)
@@ -181,7 +166,7 @@ def account(account_id: int):
 @bp.route("/accounts/<int:account_id>/import", methods=["POST"])
 @requires(Permission.BANK_RECONCILE)
 def upload(account_id: int):
-    account = _get(BankAccount, account_id)
+    account = get_or_404(BankAccount, account_id)
     form = UploadForm()
     if not form.validate_on_submit():
         flash(" ".join(form.file.errors) or "The upload was not understood.", "danger")
@@ -233,7 +218,7 @@ def _import(account: BankAccount, filename: str, data: bytes):
 @bp.route("/accounts/<int:account_id>/csv-mapping", methods=["GET", "POST"])
 @requires(Permission.BANK_RECONCILE)
 def csv_mapping(account_id: int):
-    account = _get(BankAccount, account_id)
+    account = get_or_404(BankAccount, account_id)
     form = CsvMappingForm()
     token = form.pending.data or arg("pending", str, "", max_length=1000)
     data = pending.read(settings().paths.instance, token, account.id, current_user.id) if token else None
@@ -253,26 +238,24 @@ def csv_mapping(account_id: int):
             problem = str(error)
     columns = columns or (saved.columns() if saved else [])
     form.set_columns(columns)
-    if request.method == "POST" and not form.reread.data and form.validate_on_submit():
-        mapping = CsvMapping(**{name: (getattr(form, name).data or "") for name in
-                                ("delimiter", "encoding", "date", "date_format", "value_date",
-                                 "amount", "debit", "credit", "counterparty", "iban", "text",
-                                 "reference")},
-                             skip_rows=form.skip_rows.data or 0,
-                             decimal_comma=bool(form.decimal_comma.data))
-        try:
-            with transaction():
-                services.save_csv_mapping(db.session, account, mapping, actor=current_user)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            if data is None:
-                flash("The CSV column mapping is saved.", "success")
-                return redirect(url_for(".account", account_id=account.id))
-            pending.forget(settings().paths.instance, token, account.id, current_user.id)
-            return _import(account, arg("name", str, "statement.csv", max_length=255), data)
+    if request.method == "POST" and not form.reread.data and run_form(
+            form, lambda: services.save_csv_mapping(db.session, account, _mapping(form),
+                                                    actor=current_user)).done:
+        if data is None:
+            flash("The CSV column mapping is saved.", "success")
+            return redirect(url_for(".account", account_id=account.id))
+        pending.forget(settings().paths.instance, token, account.id, current_user.id)
+        return _import(account, arg("name", str, "statement.csv", max_length=255), data)
     return render_template("banking/csv_mapping.html", account=account, form=form,
                            columns=columns, problem=problem, has_file=data is not None)
+
+
+def _mapping(form: CsvMappingForm) -> CsvMapping:
+    return CsvMapping(**{name: (getattr(form, name).data or "") for name in
+                         ("delimiter", "encoding", "date", "date_format", "value_date", "amount",
+                          "debit", "credit", "counterparty", "iban", "text", "reference")},
+                      skip_rows=form.skip_rows.data or 0,
+                      decimal_comma=bool(form.decimal_comma.data))
 
 
 # --- reconciliation ------------------------------------------------------------------------------
@@ -313,7 +296,7 @@ def _row_context(account: BankAccount, lines: Sequence[BankLine], index: ItemInd
 @bp.route("/accounts/<int:account_id>/reconcile")
 @requires(Permission.BANK_RECONCILE)
 def reconcile(account_id: int):
-    account = _get(BankAccount, account_id)
+    account = get_or_404(BankAccount, account_id)
     page = page_arg()
     lines, total = reconciliation.open_lines_page(db.session, account, page=page,
                                                   per_page=PER_PAGE)
@@ -325,7 +308,7 @@ def reconcile(account_id: int):
 
 def _line_done(line: BankLine, match: BankMatch | None, message: str):
     """After a change to one line: the row (htmx) or back to the queue."""
-    account = _get(BankAccount, line.bank_account_id)
+    account = get_or_404(BankAccount, line.bank_account_id)
     if _htmx():
         context = _row_context(account, [line]) if line.status == "open" else {
             "account": account, "suggestions": {}}
@@ -337,7 +320,7 @@ def _line_done(line: BankLine, match: BankMatch | None, message: str):
 
 def _line_refused(line: BankLine, error: DomainError):
     if _htmx():
-        account = _get(BankAccount, line.bank_account_id)
+        account = get_or_404(BankAccount, line.bank_account_id)
         return render_template("banking/_line.html", line=line, match=None, error=str(error),
                                confirm=ConfirmForm(), **_row_context(account, [line])), 200
     flash(str(error), "danger")
@@ -375,10 +358,10 @@ _MATCHED = {How.CREDIT: "Matched; the rest is the sponsor's credit.",
 @bp.route("/lines/<int:line_id>/accept", methods=["POST"])
 @requires(Permission.BANK_RECONCILE)
 def accept(line_id: int):
-    line = _get(BankLine, line_id)
+    line = get_or_404(BankLine, line_id)
     _confirmed()
-    account = _get(BankAccount, line.bank_account_id)
-    extra_lines = [_get(BankLine, number) for number in map(as_id, request.form.getlist("line"))
+    account = get_or_404(BankAccount, line.bank_account_id)
+    extra_lines = [get_or_404(BankLine, number) for number in map(as_id, request.form.getlist("line"))
                    if number is not None and number != line.id]
     items = [tuple(value.split(":", 1)) for value in request.form.getlist("item") if ":" in value]
     difference = _difference()
@@ -411,18 +394,14 @@ def write_offs_page():
 @bp.route("/write-offs/<int:write_off_id>/<any(approve, reject):decision>", methods=["POST"])
 @requires(Permission.EXPENSES_APPROVE)
 def decide_write_off(write_off_id: int, decision: str):
-    write_off = _get(BankWriteOff, write_off_id)
-    _confirmed()
-    try:
-        with transaction():
-            if decision == "approve":
-                write_offs.approve(db.session, write_off, actor=current_user,
-                                   override_reason=request.form.get("override_reason") or None)
-            else:
-                write_offs.reject(db.session, write_off, actor=current_user)
-    except DomainError as error:
-        flash(str(error), "danger")
-    else:
+    write_off = get_or_404(BankWriteOff, write_off_id)
+    outcome = run_form(ConfirmForm(), lambda: write_offs.approve(
+        db.session, write_off, actor=current_user,
+        override_reason=request.form.get("override_reason") or None) if decision == "approve"
+        else write_offs.reject(db.session, write_off, actor=current_user), flash_refusal="danger")
+    if outcome.invalid:
+        abort(400)
+    if outcome.done:
         flash("Written off." if decision == "approve" else "Rejected: the rest stays open.",
               "success")
     return redirect(url_for(".write_offs_page"))
@@ -431,7 +410,7 @@ def decide_write_off(write_off_id: int, decision: str):
 @bp.route("/lines/<int:line_id>/book", methods=["POST"])
 @requires(Permission.BANK_RECONCILE)
 def book(line_id: int):
-    line = _get(BankLine, line_id)
+    line = get_or_404(BankLine, line_id)
     form = BookLineForm()
     form.set_choices(_postable_accounts(), _funds())
     if not form.validate_on_submit():
@@ -452,7 +431,7 @@ def book(line_id: int):
 @bp.route("/matches/<int:match_id>/undo", methods=["POST"])
 @requires(Permission.BANK_RECONCILE)
 def undo(match_id: int):
-    match = _get(BankMatch, match_id)
+    match = get_or_404(BankMatch, match_id)
     _confirmed()
     try:
         with transaction():
@@ -475,7 +454,7 @@ def undo(match_id: int):
 @bp.route("/matches/<int:match_id>/reviewed", methods=["POST"])
 @requires(Permission.BANK_RECONCILE)
 def reviewed(match_id: int):
-    match = _get(BankMatch, match_id)
+    match = get_or_404(BankMatch, match_id)
     _confirmed()
     with transaction():
         services.mark_reviewed(db.session, match, actor=current_user)
@@ -489,7 +468,7 @@ def reviewed(match_id: int):
 @bp.route("/accounts/<int:account_id>/review")
 @requires(Permission.BANK_RECONCILE)
 def review(account_id: int):
-    account = _get(BankAccount, account_id)
+    account = get_or_404(BankAccount, account_id)
     return render_template("banking/review.html", account=account, confirm=ConfirmForm(),
                            matches=reconciliation.to_review(db.session, account))
 
@@ -497,8 +476,8 @@ def review(account_id: int):
 @bp.route("/lines/<int:line_id>")
 @requires(Permission.BANK_VIEW)
 def line(line_id: int):
-    line = _get(BankLine, line_id)
-    account = _get(BankAccount, line.bank_account_id)
+    line = get_or_404(BankLine, line_id)
+    account = get_or_404(BankAccount, line.bank_account_id)
     index = services.open_items(db.session, account) if line.status == "open" else None
     candidates, others = [], []
     query = arg("q", str, "", max_length=100).strip()
@@ -551,23 +530,18 @@ def rules():
     form.fund.choices = [("", "Choose a fund")] + [(f.id, f.label) for f in funds]
     form.bank_account.choices = [("", "Every bank account")] + [(b.id, b.label)
                                                                 for b in bank_accounts]
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                rule = services.create_rule(
-                    db.session, name=form.name.data, actor=current_user,
-                    counterparty_contains=form.counterparty_contains.data,
-                    text_contains=form.text_contains.data, direction=form.direction.data,
-                    account=db.session.get(Account, form.account.data),
-                    fund=db.session.get(Fund, form.fund.data),
-                    bank_account=db.session.get(BankAccount, form.bank_account.data)
-                    if form.bank_account.data else None)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"Rule “{rule.name}” is saved; it applies to lines imported from now on.",
-                  "success")
-            return redirect(url_for(".rules"))
+    outcome = run_form(form, lambda: services.create_rule(
+        db.session, name=form.name.data, actor=current_user,
+        counterparty_contains=form.counterparty_contains.data,
+        text_contains=form.text_contains.data, direction=form.direction.data,
+        account=db.session.get(Account, form.account.data),
+        fund=db.session.get(Fund, form.fund.data),
+        bank_account=db.session.get(BankAccount, form.bank_account.data)
+        if form.bank_account.data else None))
+    if outcome.done:
+        flash(f"Rule “{outcome.result.name}” is saved; it applies to lines imported from now on.",
+              "success")
+        return redirect(url_for(".rules"))
     all_rules = db.session.scalars(select(BankRule).order_by(BankRule.active.desc(),
                                                              BankRule.name)).all()
     used = dict(db.session.execute(select(BankMatch.rule_id, func.count()).where(
@@ -580,7 +554,7 @@ def rules():
 @bp.route("/rules/<int:rule_id>/toggle", methods=["POST"])
 @requires(Permission.BANK_RECONCILE)
 def toggle_rule(rule_id: int):
-    rule = _get(BankRule, rule_id)
+    rule = get_or_404(BankRule, rule_id)
     _confirmed()
     with transaction():
         services.set_rule_active(db.session, rule, not rule.active, actor=current_user)
