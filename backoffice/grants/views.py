@@ -27,7 +27,7 @@ from ..core.forms import ConfirmForm, new_started_token, object_options, options
 from ..core.money import Money
 from ..core.permissions import Permission, login_required, public, requires
 from ..core.query import arg, others, page_arg, query_form
-from ..core.views import send_stored
+from ..core.views import get_or_404, run_form, send_stored
 from ..extensions import csrf, db
 from ..groups.models import MemberGroup
 from ..ledger.models import Fund
@@ -265,18 +265,12 @@ def resend():
     form = ResendLinkForm()
     if request.method == "GET":
         form.started.data = new_started_token()
-    elif form.validate_on_submit():
-        try:
-            with transaction():
-                applying.send_links(db.session, form.email.data, address=_address())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash("If we have applications from that address, we have emailed their links.",
-                  "info")
-            return redirect(url_for(".index"))
-    return render_template("grants/public/resend.html", form=form), \
-        400 if request.method == "POST" else 200
+    outcome = run_form(form, lambda: applying.send_links(db.session, form.email.data,
+                                                         address=_address()))
+    if outcome.done:
+        flash("If we have applications from that address, we have emailed their links.", "info")
+        return redirect(url_for(".index"))
+    return render_template("grants/public/resend.html", form=form), outcome.status
 
 
 @bp.route("/awarded")
@@ -394,34 +388,22 @@ def _form_data(application: Application) -> SimpleNamespace:
 @applicant_route("/answer", "answer", methods=("POST",), documents=True)
 def answer(viewer: Viewer):
     form = AnswerForm()
-    if form.validate_on_submit():
-        try:
-            uploads = _uploads("files")
-            with transaction():
-                applying.answer_information(db.session, viewer.application,
-                                            answer=form.answer.data, uploads=uploads,
-                                            actor=viewer.actor)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash("Thank you, your answer is sent to the committee.", "success")
-            return redirect(viewer.url("status"))
+    if run_form(form, lambda: applying.answer_information(
+            db.session, viewer.application, answer=form.answer.data, uploads=_uploads("files"),
+            actor=viewer.actor)).done:
+        flash("Thank you, your answer is sent to the committee.", "success")
+        return redirect(viewer.url("status"))
     return _status_page(viewer, status=400, answer_form=form)
 
 
 @applicant_route("/withdraw", "withdraw", methods=("POST",))
 def withdraw(viewer: Viewer):
     form = WithdrawForm()
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                applying.withdraw(db.session, viewer.application, reason=form.reason.data,
-                                  actor=viewer.actor)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash("Your application is withdrawn.", "info")
-            return redirect(viewer.url("status"))
+    if run_form(form, lambda: applying.withdraw(db.session, viewer.application,
+                                                reason=form.reason.data,
+                                                actor=viewer.actor)).done:
+        flash("Your application is withdrawn.", "info")
+        return redirect(viewer.url("status"))
     return _status_page(viewer, status=400, withdraw_form=form)
 
 
@@ -429,21 +411,12 @@ def withdraw(viewer: Viewer):
 def report(viewer: Viewer):
     form = ReportForm()
     form.money_currency = viewer.application.currency
-    if form.validate_on_submit():
-        try:
-            uploads = _uploads("receipts")
-            with transaction():
-                reporting.submit_report(db.session, viewer.application,
-                                       narrative=form.narrative.data,
-                                       attendance=form.attendance.data,
-                                       amount_spent=form.amount_spent.money,
-                                       unused=form.unused.money, uploads=uploads,
-                                       actor=viewer.actor)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash("Thank you for your report!", "success")
-            return redirect(viewer.url("status"))
+    if run_form(form, lambda: reporting.submit_report(
+            db.session, viewer.application, narrative=form.narrative.data,
+            attendance=form.attendance.data, amount_spent=form.amount_spent.money,
+            unused=form.unused.money, uploads=_uploads("receipts"), actor=viewer.actor)).done:
+        flash("Thank you for your report!", "success")
+        return redirect(viewer.url("status"))
     return _status_page(viewer, status=400, report_form=form)
 
 
@@ -481,7 +454,7 @@ def mine():
 # --- the committee: queue, application, reviews, decisions -------------------------------------------
 
 def _application(application_id: int) -> Application:
-    return db.session.get(Application, application_id) or abort(404)
+    return get_or_404(Application, application_id)
 
 
 @bp.route("/queue")
@@ -579,19 +552,14 @@ def _act(application_id: int, form_name: str, run, success: str, choices=None):
     form.money_currency = application.currency
     if choices is not None:
         form.reviewer.choices = choices
+    outcome = run_form(form, lambda: run(application, form))
+    if outcome.done:
+        flash(success, "success")
+        return redirect(url_for(".application", application_id=application_id))
     status = 400
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                run(application, form)
-        except DomainError as error:
-            show_error(form, error)
-            if isinstance(error, PermissionDenied):
-                status = 403
-                flash(str(error), "danger")  # the form may be hidden from this person
-        else:
-            flash(success, "success")
-            return redirect(url_for(".application", application_id=application_id))
+    if isinstance(outcome.refusal, PermissionDenied):
+        status = 403
+        flash(str(outcome.refusal), "danger")  # the form may be hidden from this person
     db.session.expire_all()
     return _detail(_application(application_id), status=status, **{form_name: form})
 
@@ -719,21 +687,16 @@ def payouts():
 
 
 def _disbursement(disbursement_id: int) -> Disbursement:
-    return db.session.get(Disbursement, disbursement_id) or abort(404)
+    return get_or_404(Disbursement, disbursement_id)
 
 
 @bp.route("/payouts/<int:disbursement_id>/cancel", methods=["POST"])
 @requires(Permission.GRANTS_PAY)
 def cancel_payout(disbursement_id: int):
     disbursement = _disbursement(disbursement_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            with transaction():
-                paying.cancel_disbursement(db.session, disbursement, actor=current_user)
-        except DomainError as error:
-            flash(str(error), "danger")
-        else:
-            flash(f"Payment {disbursement.end_to_end_id} is cancelled.", "info")
+    if run_form(ConfirmForm(), lambda: paying.cancel_disbursement(
+            db.session, disbursement, actor=current_user), flash_refusal="danger").done:
+        flash(f"Payment {disbursement.end_to_end_id} is cancelled.", "info")
     return redirect(url_for(".payouts"))
 
 
@@ -743,15 +706,13 @@ def correct_payout_account(disbursement_id: int):
     """The treasurer enters the account the grantee gave after the bank returned a payment."""
     disbursement = _disbursement(disbursement_id)
     form = PayeeForm()
-    if not form.validate_on_submit():
+    outcome = run_form(form, lambda: paying.correct_payee(
+        db.session, disbursement, iban=form.iban.data, payee_name=form.payee_name.data,
+        actor=current_user))
+    if outcome.invalid:
         flash("Give the IBAN and the account holder.", "danger")
-        return redirect(url_for(".payouts"))
-    try:
-        with transaction():
-            paying.correct_payee(db.session, disbursement, iban=form.iban.data,
-                                   payee_name=form.payee_name.data, actor=current_user)
-    except DomainError as error:
-        flash(f"Payment {disbursement.end_to_end_id}: {error}", "danger")
+    elif outcome.refusal:
+        flash(f"Payment {disbursement.end_to_end_id}: {outcome.refusal}", "danger")
     else:
         flash(f"Payment {disbursement.end_to_end_id} goes to {disbursement.iban} with the next "
               f"payout batch.", "success")
@@ -798,19 +759,14 @@ def new_programme():
     form = _programme_form(ProgrammeForm())
     if request.method == "GET":
         form.currency.data = current_app.config["DEFAULT_CURRENCY"]
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                created = programme_services.create_programme(db.session, _programme_input(form),
-                                                              actor=current_user)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"The {created.name} is created. Set its budget and questions below.",
-                  "success")
-            return redirect(url_for(".edit_programme", programme_id=created.id))
+    outcome = run_form(form, lambda: programme_services.create_programme(
+        db.session, _programme_input(form), actor=current_user))
+    if outcome.done:
+        created = outcome.result
+        flash(f"The {created.name} is created. Set its budget and questions below.", "success")
+        return redirect(url_for(".edit_programme", programme_id=created.id))
     return render_template("grants/programme_form.html", form=form, programme=None), \
-        400 if request.method == "POST" else 200
+        outcome.status
 
 
 def _programme_page(programme: Programme, form=None, *, status: int = 200, **forms):
@@ -827,42 +783,26 @@ def _programme_page(programme: Programme, form=None, *, status: int = 200, **for
                            **defaults), status
 
 
-def _get_programme(programme_id: int) -> Programme:
-    return db.session.get(Programme, programme_id) or abort(404)
-
-
 @bp.route("/programmes/<int:programme_id>", methods=["GET", "POST"])
 @requires(Permission.GRANTS_MANAGE)
 def edit_programme(programme_id: int):
-    programme = _get_programme(programme_id)
+    programme = get_or_404(Programme, programme_id)
     if request.method == "GET":
         return _programme_page(programme)
     form = _programme_form(ProgrammeForm())
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                programme_services.update_programme(db.session, programme,
-                                                    _programme_input(form), actor=current_user)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash("The programme is saved.", "success")
-            return redirect(url_for(".edit_programme", programme_id=programme_id))
+    if run_form(form, lambda: programme_services.update_programme(
+            db.session, programme, _programme_input(form), actor=current_user)).done:
+        flash("The programme is saved.", "success")
+        return redirect(url_for(".edit_programme", programme_id=programme_id))
     return _programme_page(programme, form, status=400)
 
 
 def _programme_part(programme_id: int, form_name: str, form, run, success: str):
-    programme = _get_programme(programme_id)
+    programme = get_or_404(Programme, programme_id)
     form.money_currency = programme.currency
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                run(programme, form)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(success, "success")
-            return redirect(url_for(".edit_programme", programme_id=programme_id))
+    if run_form(form, lambda: run(programme, form)).done:
+        flash(success, "success")
+        return redirect(url_for(".edit_programme", programme_id=programme_id))
     return _programme_page(programme, status=400, **{form_name: form})
 
 
