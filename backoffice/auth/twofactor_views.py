@@ -17,9 +17,9 @@ from flask import (
 from flask_login import current_user
 
 from ..core.db import transaction, utcnow
-from ..core.errors import DomainError
-from ..core.forms import ConfirmForm, show_error
+from ..core.forms import ConfirmForm
 from ..core.permissions import Permission, login_required, public, requires
+from ..core.views import get_or_404, run_form
 from ..extensions import db, settings
 from . import services, twofactor
 from .forms import EnrolForm, SecondFactorForm, TwoFactorPasswordForm
@@ -101,14 +101,11 @@ def setup():
     user = current_user._get_current_object()
     enabled = twofactor.is_enabled(db.session, user)
     enrol, manage = EnrolForm(prefix="enrol"), TwoFactorPasswordForm(prefix="manage")
-    if not enabled and enrol.submit.data and enrol.validate_on_submit():
-        try:
-            with transaction():
-                codes = twofactor.confirm_enrolment(db.session, user, enrol.code.data)
-        except DomainError as error:
-            show_error(enrol, error)
-        else:
-            return render_template("auth/recovery_codes.html", codes=codes, first=True)
+    if not enabled and enrol.submit.data:
+        outcome = run_form(enrol, lambda: twofactor.confirm_enrolment(db.session, user,
+                                                                      enrol.code.data))
+        if outcome.done:
+            return render_template("auth/recovery_codes.html", codes=outcome.result, first=True)
     if enabled and manage.validate_on_submit():
         if not services.password_matches(user, manage.password.data, settings()):
             manage.password.errors = ["That is not your password."]
@@ -137,7 +134,7 @@ def setup():
 @bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])
 @requires(Permission.USERS_MANAGE)
 def reset(user_id: int):
-    user = db.session.get(User, user_id) or abort(404)
+    user = get_or_404(User, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with transaction():

@@ -17,9 +17,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..core.db import transaction
-from ..core.errors import DomainError, NotFound
-from ..core.forms import ConfirmForm, options, show_error
+from ..core.errors import NotFound
+from ..core.forms import ConfirmForm, options
 from ..core.permissions import Permission, login_required, public, requires
+from ..core.views import get_or_404, run_form
 from ..extensions import db, settings
 from . import services, sessions, twofactor_views
 from .forms import (
@@ -86,14 +87,11 @@ def logout():
 @public
 def forgot_password():
     form = ForgotPasswordForm()
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                services.request_password_reset(db.session, form.email.data,
-                                                address=client_address(), settings=settings())
-        except DomainError as error:
-            show_error(form, error)
-            return render_template("auth/forgot.html", form=form), 429
+    outcome = run_form(form, lambda: services.request_password_reset(
+        db.session, form.email.data, address=client_address(), settings=settings()))
+    if outcome.refusal:
+        return render_template("auth/forgot.html", form=form), 429
+    if outcome.done:
         flash("If an account exists for that address, we have sent it a link to choose a new "
               "password. It works once and expires soon.", "info")
         return redirect(url_for("auth.login"))
@@ -108,17 +106,12 @@ def set_password(purpose: str, token: str):
     except NotFound as error:
         return render_template("auth/link_invalid.html", message=str(error)), 404
     form = NewPasswordForm()
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                services.redeem_token(db.session, token, purpose, form.password.data,
-                                      settings=settings())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            log_out()
-            flash("Your password is saved. Log in with it now.", "success")
-            return redirect(url_for("auth.login"))
+    if run_form(form, lambda: services.redeem_token(db.session, token, purpose,
+                                                    form.password.data,
+                                                    settings=settings())).done:
+        log_out()
+        flash("Your password is saved. Log in with it now.", "success")
+        return redirect(url_for("auth.login"))
     return render_template("auth/set_password.html", form=form, user=user, purpose=purpose)
 
 
@@ -132,27 +125,17 @@ def account():
     if request.method == "GET":
         profile.locale.data = current_user.locale or current_app.config["DEFAULT_LOCALE"]
     password = ChangePasswordForm(prefix="password")
-    if profile.submit.data and profile.validate_on_submit():
-        try:
-            with transaction():
-                services.update_profile(db.session, current_user, name=profile.name.data,
-                                        locale=profile.locale.data, settings=settings())
-        except DomainError as error:
-            show_error(profile, error)
-        else:
-            flash("Your settings are saved.", "success")
-            return redirect(url_for("auth.account"))
-    if password.change.data and password.validate_on_submit():
-        try:
-            with transaction():
-                services.change_password(db.session, current_user, current=password.current.data,
-                                         new=password.password.data, settings=settings())
-        except DomainError as error:
-            show_error(password, error)
-        else:
-            log_in(current_user._get_current_object())  # every session ended: start a new one
-            flash("Your password is changed; your other sessions are logged out.", "success")
-            return redirect(url_for("auth.account"))
+    if profile.submit.data and run_form(profile, lambda: services.update_profile(
+            db.session, current_user, name=profile.name.data, locale=profile.locale.data,
+            settings=settings())).done:
+        flash("Your settings are saved.", "success")
+        return redirect(url_for("auth.account"))
+    if password.change.data and run_form(password, lambda: services.change_password(
+            db.session, current_user, current=password.current.data,
+            new=password.password.data, settings=settings())).done:
+        log_in(current_user._get_current_object())  # every session ended: start a new one
+        flash("Your password is changed; your other sessions are logged out.", "success")
+        return redirect(url_for("auth.account"))
     return render_template("auth/account.html", profile=profile, password=password)
 
 
@@ -205,38 +188,34 @@ def users():
 @requires(Permission.USERS_MANAGE)
 def new_user():
     form = UserForm()
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                user = services.create_user(db.session, form.email.data, name=form.name.data,
-                                            roles=form.roles.data, actor=current_user,
-                                            settings=settings())
-                services.send_invitation(db.session, user, invited_by=current_user,
-                                         address=client_address(), settings=settings())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"{user.email} was created and invited by email to choose a password.", "success")
-            return redirect(url_for("auth.users"))
+
+    def create_and_invite() -> User:
+        user = services.create_user(db.session, form.email.data, name=form.name.data,
+                                    roles=form.roles.data, actor=current_user,
+                                    settings=settings())
+        services.send_invitation(db.session, user, invited_by=current_user,
+                                 address=client_address(), settings=settings())
+        return user
+
+    outcome = run_form(form, create_and_invite)
+    if outcome.done:
+        flash(f"{outcome.result.email} was created and invited by email to choose a password.",
+              "success")
+        return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None)
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @requires(Permission.USERS_MANAGE)
 def edit_user(user_id: int):
-    user = db.session.get(User, user_id) or abort(404)
+    user = get_or_404(User, user_id)
     form = UserForm(obj=user)
     del form.email
     if request.method == "GET":
         form.roles.data = sorted(role.value for role in user.roles)
-    if form.validate_on_submit():
-        try:
-            with transaction():
-                services.update_user(db.session, user, actor=current_user, name=form.name.data,
-                                     roles=form.roles.data, active=form.active.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(f"{user.email} was saved.", "success")
-            return redirect(url_for("auth.users"))
+    if run_form(form, lambda: services.update_user(db.session, user, actor=current_user,
+                                                   name=form.name.data, roles=form.roles.data,
+                                                   active=form.active.data)).done:
+        flash(f"{user.email} was saved.", "success")
+        return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=user)
