@@ -964,13 +964,14 @@ def _send(session, invoice: Invoice, kind: str, *, actor) -> InvoiceDispatch:
     if not recipients:
         raise ValidationError(f"{invoice.buyer_name} has no billing email address; add one to "
                               f"the sponsor first.")
-    language = invoice.language
-    amount = invoice.gross_total if kind == "invoice" else state.outstanding(invoice)
-    values = {"number": invoice.number, "org": invoice.seller["name"], "name": invoice.buyer_name,
-              "date": documents.date_text(invoice.issue_date, language),
-              "due": documents.date_text(invoice.due_date, language),
-              "amount": documents.money_text(amount, invoice.currency, language),
-              "ref": invoice.payment_reference, "url": pay_url(invoice)}
+    doc = document_of(session, invoice)  # the mail says what the PDF says
+    language = doc.language
+    amount = doc.gross if kind == "invoice" else state.outstanding(invoice)
+    values = {"number": doc.number, "org": doc.seller.name, "name": doc.buyer.name,
+              "date": documents.date_text(doc.issue_date, language),
+              "due": documents.date_text(doc.due_date, language),
+              "amount": documents.money_text(amount, doc.currency, language),
+              "ref": doc.payment_reference, "url": doc.pay_url}
     subject, body = (text.format(**values) for text in MAIL[language][kind])
     queue_mail(session, recipients, subject, body,
                attachments=[(f"{invoice.number}.pdf", "application/pdf",
