@@ -70,7 +70,7 @@ def _roles_table() -> list[str]:
 def _routes_table(app: Flask) -> list[str]:
     rows = []
     for rule in app.url_map.iter_rules():
-        policy = policy_for(rule.endpoint)
+        policy = policy_for(rule.endpoint, app.view_functions)
         methods = ", ".join(sorted(rule.methods - {"HEAD", "OPTIONS"}))
         if policy is None:
             who, roles = "nobody (no policy declared: denied)", "—"

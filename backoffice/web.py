@@ -5,7 +5,7 @@ from contextlib import suppress
 from importlib import import_module
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, flash, g, redirect, render_template, request
+from flask import Flask, Response, abort, current_app, flash, g, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -15,7 +15,7 @@ from werkzeug.exceptions import SecurityError
 from .core.db import BUSY_MESSAGE, is_busy
 from .core.errors import AlreadyDone, Busy, Conflict, DomainError, NotFound, PermissionDenied
 from .core.formatting import current_locale, format_date, format_money, money_html
-from .core.permissions import Permission, enforce_access
+from .core.permissions import Permission, policy_for
 from .core.query import BadQuery, IdConverter
 from .core.views import refuse_unsaved_changes
 
@@ -194,3 +194,20 @@ def _page_asked_from() -> str:
             and referrer.path != request.path:
         return referrer.path + (f"?{referrer.query}" if referrer.query else "")
     return request.path.rstrip("/").rsplit("/", 1)[0] or "/"
+
+
+def enforce_access():
+    """``before_request`` hook: anonymous users go to the login page, wrong roles get 403."""
+    if request.endpoint is None:  # no route matched: let Flask answer 404/405
+        return None
+    policy = policy_for(request.endpoint, current_app.view_functions)
+    if policy is None:
+        current_app.logger.error("no access policy declared for %s: denied", request.endpoint)
+        abort(403)
+    if policy.public:
+        return None
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if policy.permission is not None and not current_user.can(policy.permission):
+        abort(403)
+    return None

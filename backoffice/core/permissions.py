@@ -1,6 +1,6 @@
 """Roles, permissions and the one access check every view goes through.
 
-Deny by default: a view without a declared policy answers 403 (see ``enforce_access``). Views
+Deny by default: a view without a declared policy answers 403 (``web.enforce_access``). Views
 declare exactly one policy with ``@public``, ``@login_required`` or ``@requires(Permission.X)``.
 Organisers are further scoped to the member groups they organise: ``group_scope(user)``.
 """
@@ -10,14 +10,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from flask import abort, current_app, request
-from flask_login import current_user
-
-from ..extensions import login_manager
 from .errors import NotFound
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
     from typing import Any
 
     from sqlalchemy import ColumnElement, Select
@@ -132,28 +128,11 @@ def requires(permission: Permission):
 PUBLIC_ENDPOINTS = frozenset({"static", "bootstrap.static"})
 
 
-def policy_for(endpoint: str) -> AccessPolicy | None:
+def policy_for(endpoint: str, view_functions: Mapping[str, Callable]) -> AccessPolicy | None:
+    """The policy the endpoint's view declared (``view_functions``: the app's), or None."""
     if endpoint in PUBLIC_ENDPOINTS:
         return AccessPolicy(public=True)
-    view = current_app.view_functions.get(endpoint)
-    return getattr(view, "access_policy", None)
-
-
-def enforce_access():
-    """``before_request`` hook: anonymous users go to the login page, wrong roles get 403."""
-    if request.endpoint is None:  # no route matched: let Flask answer 404/405
-        return None
-    policy = policy_for(request.endpoint)
-    if policy is None:
-        current_app.logger.error("no access policy declared for %s: denied", request.endpoint)
-        abort(403)
-    if policy.public:
-        return None
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if policy.permission is not None and not current_user.can(policy.permission):
-        abort(403)
-    return None
+    return getattr(view_functions.get(endpoint), "access_policy", None)
 
 
 # --- organiser scoping ----------------------------------------------------------------------
