@@ -44,15 +44,6 @@ from .invoicing.models import (  # noqa: F401
     Sponsor,
     SponsorshipPackage,
 )
-from .ledger.models import (  # noqa: F401
-    Account,
-    AccountTotal,
-    Fund,
-    FundAccountTotal,
-    FundBalanceTotal,
-    JournalEntry,
-    Period,
-    Posting,
-)
+from .ledger import models as ledger_tables  # noqa: F401 (only the ledger queries them)
 from .payments.models import CheckoutSession, StripeEvent, StripeFee, StripePayout  # noqa: F401
 from .payouts.models import PayoutBatch, PayoutItem, PayoutReturn  # noqa: F401

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -20,7 +21,7 @@ from ..core.settings import Settings, Stripe
 from ..invoicing import state
 from ..invoicing.models import Invoice
 from ..ledger.balances import account_balances
-from ..ledger.models import JournalEntry, Posting
+from ..ledger.reads import postings_with_entries
 from ..ledger.services import account_by_role, general_fund
 from ..payments import services as stripe
 from ..payouts.models import PayoutBatch
@@ -29,6 +30,9 @@ from .matching import provider, rank
 from .models import BankLine
 from .parsers import ParsedLine, ParsedStatement
 from .reconciliation import books_balance
+
+if TYPE_CHECKING:
+    from ..ledger.models import JournalEntry
 
 IBAN = "DE89370400440532013000"
 BIC = "COBADEFFXXX"
@@ -143,10 +147,7 @@ def seed_banking(session, actor, today: date, settings: Settings) -> dict:
                          actor=actor)
     _stripe_payout(session, today, settings.stripe)
     start = date(today.year - 1, today.month, 1) + timedelta(days=0)
-    postings = session.execute(
-        select(Posting, JournalEntry).join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Posting.account_id == bank_ledger.id, Posting.booking_date >= start)
-        .order_by(Posting.booking_date, Posting.id)).all()
+    postings = postings_with_entries(session, bank_ledger.id, start)
     buyers = dict(session.execute(select(Invoice.id, Invoice.buyer_name)).all())
     lines: list[ParsedLine] = []
     per_document: dict[int, tuple[JournalEntry, int, date]] = {}

@@ -32,7 +32,7 @@ from ..core.money import Money
 from ..invoicing import credits, state
 from ..invoicing import services as invoicing
 from ..invoicing.models import Invoice, InvoicePayment
-from ..ledger.models import JournalEntry, Posting
+from ..ledger.reads import postings_view
 from .matching import OpenItem, Provider, register
 from .models import BankLine, BankMatchItem, BankMatchLine
 
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import date
 
+    from ..ledger.models import JournalEntry
     from .models import BankAccount, BankMatch
 
 
@@ -54,15 +55,15 @@ def known_ibans(session: Session) -> dict[int, tuple[str, ...]]:
         .join(BankLine, BankLine.id == BankMatchLine.bank_line_id)
         .where(BankMatchItem.provider == InvoiceProvider.name, BankMatchItem.active.is_(True),
                BankLine.counterparty_iban != ""))
+    posting = postings_view()
     by_payment_posting = (
         select(Invoice.sponsor_id, BankLine.counterparty_iban)
         .select_from(BankMatchItem)
-        .join(Posting, Posting.id == BankMatchItem.posting_id)
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .join(Invoice, cast(Invoice.id, String) == JournalEntry.source_id)
+        .join(posting, posting.c.id == BankMatchItem.posting_id)
+        .join(Invoice, cast(Invoice.id, String) == posting.c.source_id)
         .join(BankMatchLine, BankMatchLine.match_id == BankMatchItem.match_id)
         .join(BankLine, BankLine.id == BankMatchLine.bank_line_id)
-        .where(BankMatchItem.active.is_(True), JournalEntry.source_kind == "invoice",
+        .where(BankMatchItem.active.is_(True), posting.c.source_kind == "invoice",
                BankLine.counterparty_iban != ""))
     found: dict[int, set[str]] = defaultdict(set)
     for sponsor_id, iban in session.execute(union(by_invoice_item, by_payment_posting)):

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from ..ledger.models import Posting
+from ..ledger.reads import postings_by_id
 from ..payouts.models import BatchStatus, PayoutBatch, PayoutItem
 from .matching import OpenItem, register
 from .providers import (
@@ -39,10 +39,7 @@ class PayoutBatches(ConfirmsBookedPostings):
         if not postings:
             return
         posting_ids = [posting_id for own in postings.values() for posting_id, _ in own]
-        fund_of = {}
-        for start in range(0, len(posting_ids), 1000):
-            fund_of.update(session.execute(select(Posting.id, Posting.fund_id).where(
-                Posting.id.in_(posting_ids[start:start + 1000]))).all())
+        fund_of = {p.id: p.fund_id for p in postings_by_id(session, posting_ids).values()}
         allocated = allocated_keys(session, bank_account, self.name)
         batches = {batch.id: batch for batch in session.scalars(
             select(PayoutBatch).where(PayoutBatch.id.in_(list(postings)),

@@ -14,37 +14,48 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
-from ..ledger.models import JournalEntry, Posting
+from ..ledger.reads import postings_view, reversed_entry_ids
 from .matching import OpenItem, Provider, claimed_sources, register, usable
 from .models import BankAccount, BankMatch, BankMatchItem
 
 
-def unreconciled_postings_query(bank_account: BankAccount, *, until: date | None = None):
-    """Postings on the bank's ledger account that no bank line has confirmed as a whole.
+def unreconciled_postings_query(bank_account: BankAccount, *, until: date | None = None,
+                                since: date | None = None, sources: Iterable[str] | None = None,
+                                other_sources: Iterable[str] = ()):
+    """Postings on the bank's ledger account that no bank line has confirmed as a whole: (id,
+    amount, booking date, entry id, description, source kind, source id).
 
     Left out: entries posted by a match (they are the bank line's own booking) and their
     reversals when the match was undone, and entries that were reversed together with their
-    reversal (they cancel out and never reach the bank)."""
+    reversal (they cancel out and never reach the bank). Only entries of ``sources`` when given;
+    none of ``other_sources`` (entries without a source stay)."""
+    posting = postings_view()
     matched_entries = select(BankMatch.journal_entry_id).where(
         BankMatch.bank_account_id == bank_account.id, BankMatch.journal_entry_id.is_not(None))
     undo_entries = select(BankMatch.undo_entry_id).where(
         BankMatch.bank_account_id == bank_account.id, BankMatch.undo_entry_id.is_not(None))
-    reversed_entries = select(JournalEntry.reverses_id).where(JournalEntry.reverses_id.is_not(None))
     conditions = [
-        Posting.account_id == bank_account.ledger_account_id,
-        Posting.currency == bank_account.currency,
-        Posting.entry_id.not_in(matched_entries),
-        Posting.entry_id.not_in(undo_entries),
-        JournalEntry.reverses_id.is_(None),
-        JournalEntry.id.not_in(reversed_entries),
+        posting.c.account_id == bank_account.ledger_account_id,
+        posting.c.currency == bank_account.currency,
+        posting.c.entry_id.not_in(matched_entries),
+        posting.c.entry_id.not_in(undo_entries),
+        posting.c.reverses_id.is_(None),
+        posting.c.entry_id.not_in(reversed_entry_ids()),
     ]
     if bank_account.reconcile_from is not None:
-        conditions.append(Posting.booking_date >= bank_account.reconcile_from)
+        conditions.append(posting.c.booking_date >= bank_account.reconcile_from)
+    if since is not None:
+        conditions.append(posting.c.booking_date >= since)
     if until is not None:
-        conditions.append(Posting.booking_date <= until)
-    return (select(Posting.id, Posting.amount, Posting.booking_date, Posting.entry_id,
-                   JournalEntry.description, JournalEntry.source_kind, JournalEntry.source_id)
-            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        conditions.append(posting.c.booking_date <= until)
+    if sources is not None:
+        conditions += [posting.c.source_kind.in_(sorted(sources)), posting.c.source_id.is_not(None)]
+    if other_sources := sorted(other_sources):
+        conditions.append(or_(posting.c.source_kind.is_(None),
+                              posting.c.source_kind.not_in(other_sources),
+                              posting.c.source_id.is_(None)))
+    return (select(posting.c.id, posting.c.amount, posting.c.booking_date, posting.c.entry_id,
+                   posting.c.description, posting.c.source_kind, posting.c.source_id)
             .where(*conditions))
 
 
@@ -65,13 +76,9 @@ class BookedPostings(Provider):
     posts_entries = False
 
     def open_items(self, session: Session, bank_account: BankAccount) -> Iterable[OpenItem]:
-        query = unreconciled_postings_query(bank_account)
-        claimed = claimed_sources()
-        if claimed:  # offered by their own providers, as a batch or a payout
-            query = query.where(or_(JournalEntry.source_kind.is_(None),
-                                    JournalEntry.source_kind.not_in(sorted(claimed)),
-                                    JournalEntry.source_id.is_(None)))
-        rows = session.execute(query)
+        # Entries of claimed sources are offered by their own providers, as a batch or a payout.
+        rows = session.execute(unreconciled_postings_query(bank_account,
+                                                           other_sources=claimed_sources()))
         currency = bank_account.currency
         for posting_id, amount, day, entry_id, description, _kind, source_id in rows:
             references = references_in(description)
@@ -123,9 +130,8 @@ class ConfirmsBookedPostings(Provider):
         entries whose source is this provider's document (``claims_sources``) that no line has
         confirmed yet. A document one of whose postings another provider's match confirmed
         (matched as a booked posting before this provider existed) is left out."""
-        rows = session.execute(unreconciled_postings_query(bank_account).where(
-            JournalEntry.source_kind.in_(self.claims_sources),
-            JournalEntry.source_id.is_not(None))).all()
+        rows = session.execute(unreconciled_postings_query(
+            bank_account, sources=self.claims_sources)).all()
         taken = confirmed_elsewhere(session, [row[0] for row in rows], self.name)
         documents: dict[str, tuple[list[tuple[int, int]], date]] = {}
         for posting_id, amount, day, _entry, _text, _kind, source_id in rows:

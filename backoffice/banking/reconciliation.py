@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..ledger.balances import account_balances
-from ..ledger.models import Posting
+from ..ledger.reads import postings_by_id, postings_view
 from .models import BankAccount, BankLine, BankMatch, BankMatchItem, BankMatchLine, BankStatement
 from .providers import unreconciled_postings_query
+
+if TYPE_CHECKING:
+    from ..ledger.models import Posting
 
 # --- continuity --------------------------------------------------------------------------------
 
@@ -134,20 +138,21 @@ def difference(session: Session, bank_account: BankAccount, as_of: date, limit: 
     result = Difference(as_of, bank_balance(session, bank_account, as_of),
                         books_balance(session, bank_account, as_of), bank_account.currency)
     start = bank_account.reconcile_from or date.min
+    posting = postings_view()
     # Lines up to the day that are open, or whose match's postings are dated after it.
     later_booked = (
         select(BankMatchLine.bank_line_id)
         .join(BankMatch, BankMatch.id == BankMatchLine.match_id)
         .join(BankMatchItem, BankMatchItem.match_id == BankMatch.id)
-        .join(Posting, Posting.id == BankMatchItem.posting_id)
+        .join(posting, posting.c.id == BankMatchItem.posting_id)
         .where(BankMatch.undone_at.is_(None), BankMatchItem.active.is_(True),
-               Posting.booking_date > as_of))
+               posting.c.booking_date > as_of))
     later_entry = (
         select(BankMatchLine.bank_line_id)
         .join(BankMatch, BankMatch.id == BankMatchLine.match_id)
-        .join(Posting, and_(Posting.entry_id == BankMatch.journal_entry_id,
-                            Posting.account_id == bank_account.ledger_account_id))
-        .where(BankMatch.undone_at.is_(None), Posting.booking_date > as_of))
+        .join(posting, and_(posting.c.entry_id == BankMatch.journal_entry_id,
+                            posting.c.account_id == bank_account.ledger_account_id))
+        .where(BankMatch.undone_at.is_(None), posting.c.booking_date > as_of))
     result.not_in_books = list(session.scalars(
         select(BankLine).where(
             BankLine.bank_account_id == bank_account.id, BankLine.booking_date <= as_of,
@@ -156,8 +161,7 @@ def difference(session: Session, bank_account: BankAccount, as_of: date, limit: 
                 BankLine.id.in_(later_entry)))
         .order_by(BankLine.booking_date.desc(), BankLine.id.desc())))
     # Postings up to the day, less what lines of that day or earlier confirmed.
-    rows = session.execute(unreconciled_postings_query(bank_account, until=as_of)
-                           .where(Posting.booking_date >= start)).all()
+    rows = session.execute(unreconciled_postings_query(bank_account, until=as_of, since=start)).all()
     confirmed = dict(session.execute(
         select(BankMatchItem.posting_id, func.sum(BankMatchItem.amount))
         .join(BankMatch, BankMatch.id == BankMatchItem.match_id)
@@ -167,9 +171,8 @@ def difference(session: Session, bank_account: BankAccount, as_of: date, limit: 
                    BankLine, BankLine.id == BankMatchLine.bank_line_id)
                    .where(BankLine.booking_date <= as_of)))
         .group_by(BankMatchItem.posting_id)).all())
-    postings = {p.id: p for p in session.scalars(
-        select(Posting).where(Posting.id.in_([row[0] for row in rows if
-                                              row[1] - confirmed.get(row[0], 0)])))} if rows else {}
+    postings = postings_by_id(session, [row[0] for row in rows
+                                        if row[1] - confirmed.get(row[0], 0)])
     for posting_id, amount, *_ in rows:
         open_part = amount - int(confirmed.get(posting_id, 0))
         if open_part:

@@ -25,9 +25,10 @@ from ..groups.models import GroupKind, GroupStatus, MemberGroup
 from ..invoicing import services as invoicing
 from ..invoicing.demo import seed_invoicing
 from ..invoicing.models import Sponsor
+from ..ledger import reads as ledger_reads
 from ..ledger import services as ledger
 from ..ledger.balances import account_balances
-from ..ledger.models import JournalEntry, PeriodKind
+from ..ledger.models import PeriodKind
 from ..ledger.services import Line
 from ..payments.services import ensure_payment, on_payout_paid
 from .sponsorship import seed_sponsorship
@@ -67,7 +68,7 @@ ADMIN_FEE = Decimal("7")
 
 
 def already_seeded(session: Session) -> bool:
-    return bool(session.scalar(select(func.count()).select_from(JournalEntry))) or \
+    return bool(ledger_reads.entry_count(session)) or \
         session.scalar(select(User).where(User.email == DEMO_USERS[0][0])) is not None
 
 
@@ -159,7 +160,7 @@ def seed(session: Session, settings: Settings, today: date | None = None,
     seed_invoicing(session, actor=treasurer, groups=groups, today=today)
     _usd_invoice_paid_through_stripe(session, treasurer, today, settings)
     bank = seed_banking(session, treasurer, today, settings)
-    entries = session.scalar(select(func.count()).select_from(JournalEntry))
+    entries = ledger_reads.entry_count(session)
     discard_outbox(session)
     return {"users": len(users), "funds": len(funds) + 1, "entries": entries, **bank,
             **sponsorship}

@@ -11,13 +11,14 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..core.exports import csv_writer
 from ..core.money import Money
+from ..ledger import reads
 from ..ledger.balances import FundStatement, fund_statements
-from ..ledger.models import Account, AccountType, Fund, JournalEntry, Posting
+from ..ledger.models import Account, Fund
+from ..ledger.reads import Movement
 from .fees import ADMIN_FEE_EXPENSE_ROLE
 
 Lines = list[tuple[Account, int]]
@@ -77,35 +78,7 @@ def to_csv(fund: Fund, reports: list[Statement]) -> str:
     return out.getvalue()
 
 
-@dataclass(frozen=True)
-class Movement:
-    day: date
-    entry_id: int
-    description: str
-    account: Account
-    amount: Money  # the effect on the fund: income positive, expenses and fees negative
-
-
 def recent_movements(session: Session, fund: Fund, limit: int = 10) -> list[Movement]:
     """The latest income, expenses and transfers of a fund (not the bank side of them), one row
     per entry and account."""
-    resources = select(Account.id).where(Account.type.in_([AccountType.ASSET,
-                                                          AccountType.LIABILITY]))
-    # The latest postings first (an index range scan), then one row per entry and account.
-    latest = (select(Posting.id)
-              .where(Posting.fund_id == fund.id, Posting.account_id.not_in(resources))
-              .order_by(Posting.booking_date.desc(), Posting.id.desc()).limit(limit * 4))
-    amount = func.sum(Posting.amount)
-    rows = session.execute(
-        select(Posting.booking_date, Posting.entry_id, JournalEntry.description,
-               Posting.account_id, Posting.currency, amount)
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Posting.id.in_(latest.scalar_subquery()))
-        .group_by(Posting.booking_date, Posting.entry_id, JournalEntry.description,
-                  Posting.account_id, Posting.currency)
-        .having(amount != 0)
-        .order_by(Posting.booking_date.desc(), Posting.entry_id.desc(), Posting.account_id)
-        .limit(limit))
-    return [Movement(day, entry_id, description, session.get(Account, account_id),
-                     Money(-int(total), currency))
-            for day, entry_id, description, account_id, currency, total in rows]
+    return reads.recent_movements(session, fund.id, limit)

@@ -13,6 +13,7 @@ from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
 from ..core.money import Money
+from ..ledger import reads
 from ..ledger import services as ledger
 from ..ledger import spending as ledger_spending
 from ..ledger.balances import fund_balance
@@ -193,7 +194,7 @@ def reject(session: Session, application: Application, *, reason: str, actor: Ac
 def _recommit(session: Session, application: Application, remaining: Money, reason: str,
               actor: Actor, today: date) -> None:
     """Release the commitment (a reversal) and commit what remains, if anything."""
-    old = session.get(ledger.JournalEntry, application.commitment_entry_id)
+    old = reads.entry(session, application.commitment_entry_id)
     ledger.reverse_entry(session, old, actor=actor, reason=reason[:200])
     application.commitment_entry_id = None
     if remaining.amount > 0:

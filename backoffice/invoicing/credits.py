@@ -29,7 +29,8 @@ from ..core import audit
 from ..core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from ..core.iban import normalise_iban
 from ..core.money import Money
-from ..ledger.models import Fund, Posting
+from ..ledger.balances import account_by_fund
+from ..ledger.models import Fund
 from ..ledger.services import Line, account_by_role, booking_date_for, post_entry
 from ..payouts import services as batches
 from . import services, state
@@ -345,11 +346,8 @@ def differences(session) -> list[str]:
     (the account is a liability: its balance is the negative of what the rows hold)."""
     account = account_by_role(session, SPONSOR_CREDITS)
     books: dict[tuple[int, str], int] = defaultdict(int)
-    for fund_id, currency, total in session.execute(
-            select(Posting.fund_id, Posting.currency, func.sum(Posting.amount))
-            .where(Posting.account_id == account.id)
-            .group_by(Posting.fund_id, Posting.currency)):
-        books[(fund_id, currency)] = -int(total)
+    for (fund_id, currency), total in account_by_fund(session, account.id).items():
+        books[(fund_id, currency)] = -total
     rows: dict[tuple[int, str], int] = defaultdict(int)
     for fund_id, currency, total in session.execute(
             select(SponsorCredit.fund_id, SponsorCredit.currency, func.sum(SponsorCredit.amount))

@@ -29,6 +29,7 @@ from ..extensions import settings as app_settings
 from ..funds.fees import income_lines
 from ..funds.models import IncomeKind
 from ..groups.models import MemberGroup
+from ..ledger import reads
 from ..ledger.models import Fund, JournalEntry
 from ..ledger.services import (
     Line,
@@ -576,7 +577,7 @@ def cancel(session, invoice: Invoice, *, actor, reason: str, issue_date: date | 
     _prepare_issue(session, cancellation, actor=actor, issue_date=issue_date, rendering=rendering)
     reversal = None
     if invoice.journal_entry_id:
-        original = session.get(JournalEntry, invoice.journal_entry_id)
+        original = reads.entry(session, invoice.journal_entry_id)
         reversal = reverse_entry(session, original, actor=actor,
                                  reason=f"cancellation invoice {cancellation.number}",
                                  booking_date=booking_date_for(session, issue_date))

@@ -63,6 +63,22 @@ def fund_balances(session, as_of: date | None, *, fund_id: int | None = None) ->
     return {(fund, currency): int(amount) for fund, currency, amount in result if amount}
 
 
+def account_by_fund(session, account_id: int, as_of: date | None = date.max, *,
+                    currency: str | None = None) -> dict[tuple[int, str], int]:
+    """{(fund id, currency): balance} of one account in every fund where it has one, counting
+    everything posted up to ``as_of`` (by default everything, future dates too)."""
+    if as_of is None:
+        return {}
+    model = FundAccountTotal
+    conditions = [model.account_id == account_id]
+    if currency is not None:
+        conditions.append(model.currency == currency)
+    rows = totals.covering(model, as_of, [model.fund_id, model.currency, model.amount], *conditions)
+    result = session.execute(select(rows.c.fund_id, rows.c.currency, func.sum(rows.c.amount))
+                             .group_by(rows.c.fund_id, rows.c.currency))
+    return {(fund, cur): int(amount) for fund, cur, amount in result if amount}
+
+
 def by_fund(balances: dict[tuple[int, str], int]) -> dict[int, dict[str, int]]:
     """{(fund id, currency): amount} regrouped as {fund id: {currency: amount}}."""
     grouped: dict[int, dict[str, int]] = defaultdict(dict)

@@ -28,7 +28,9 @@ from ..core.money import Money
 from ..invoicing import services as invoicing
 from ..invoicing import state
 from ..invoicing.models import Invoice, InvoicePayment, InvoiceStatus, PaymentKind
-from ..ledger.models import Fund, FundKind, JournalEntry, Posting
+from ..ledger import reads
+from ..ledger.balances import account_by_fund
+from ..ledger.models import Fund, FundKind
 from ..ledger.services import Line, account_by_role, booking_date_for, post_entry, reverse_entry
 from . import settlement, stripe_api
 from .models import CheckoutSession, StripeEvent, StripeFee, StripePayout
@@ -473,7 +475,7 @@ def _reverse_refund(session: Session, refund_id: str, status: str) -> bool:
             InvoicePayment.reverses_id == payment.id)):
         return False
     reason = f"Stripe refund {refund_id} {status}"
-    reversal = reverse_entry(session, session.get(JournalEntry, payment.journal_entry_id),
+    reversal = reverse_entry(session, reads.entry(session, payment.journal_entry_id),
                              actor=None, reason=reason,
                              booking_date=booking_date_for(session, date.today()))
     invoicing.reverse_payment(session, payment, reason=reason, journal_entry_id=reversal.id,
@@ -568,11 +570,8 @@ def on_dispute(session: Session, dispute: dict, event: dict, config: Stripe) -> 
 
 def _stripe_holdings(session: Session, currency: str) -> list[tuple[Fund, int]]:
     stripe = account_by_role(session, STRIPE_BALANCE)
-    rows = session.execute(
-        select(Posting.fund_id, func.sum(Posting.amount)).where(
-            Posting.account_id == stripe.id, Posting.currency == currency)
-        .group_by(Posting.fund_id)).all()
-    return [(session.get(Fund, fund_id), int(held)) for fund_id, held in rows if held > 0]
+    held_by = account_by_fund(session, stripe.id, currency=currency)
+    return [(session.get(Fund, fund_id), held) for (fund_id, _), held in sorted(held_by.items()) if held > 0]
 
 
 def payout_lines(session: Session, amount: Money, what: str = "Stripe payout") -> list[Line]:
@@ -641,7 +640,7 @@ def on_payout_failed(session: Session, payout: dict, event: dict, config: Stripe
     if row.status == "failed":
         return f"payout {payout['id']} already failed"
     if row.journal_entry_id and row.reversal_entry_id is None:
-        reversal = reverse_entry(session, session.get(JournalEntry, row.journal_entry_id),
+        reversal = reverse_entry(session, reads.entry(session, row.journal_entry_id),
                                  actor=None, reason=f"payout {payout['id']} failed",
                                  booking_date=booking_date_for(session, date.today()))
         row.reversal_entry_id = reversal.id

@@ -1,0 +1,92 @@
+"""What other packages read of the ledger's postings and entries: the only door to those tables
+from outside ``ledger/`` (balances come from ``balances``, which reads the cached totals).
+
+Plain functions for plain reads; for a query that joins the postings to a package's own tables
+(bank matches, invoices), ``postings_view`` is a read-only select of the postings with their
+entry's description and source.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+
+from ..core.money import Money
+from .models import Account, AccountType, JournalEntry, Posting
+
+
+def entry(session, entry_id: int | None) -> JournalEntry | None:
+    return None if entry_id is None else session.get(JournalEntry, entry_id)
+
+
+def entry_count(session) -> int:
+    return session.scalar(select(func.count()).select_from(JournalEntry))
+
+
+def postings_view():
+    """The postings with their entry: id, entry_id, account_id, fund_id, amount, currency,
+    booking_date, description, source_kind, source_id, reverses_id (a subquery to join)."""
+    return (select(Posting.id, Posting.entry_id, Posting.account_id, Posting.fund_id,
+                   Posting.amount, Posting.currency, Posting.booking_date,
+                   JournalEntry.description, JournalEntry.source_kind, JournalEntry.source_id,
+                   JournalEntry.reverses_id)
+            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .subquery("ledger_postings"))
+
+
+def reversed_entry_ids():
+    """A select of the ids of entries that were reversed."""
+    return select(JournalEntry.reverses_id).where(JournalEntry.reverses_id.is_not(None))
+
+
+def postings_by_id(session, ids: Iterable[int]) -> dict[int, Posting]:
+    ids = list(ids)
+    found: dict[int, Posting] = {}
+    for start in range(0, len(ids), 1000):
+        found.update((p.id, p) for p in session.scalars(
+            select(Posting).where(Posting.id.in_(ids[start:start + 1000]))))
+    return found
+
+
+def postings_with_entries(session, account_id: int, since: date) -> list[tuple[Posting, JournalEntry]]:
+    """The postings on an account from ``since`` on, each with its entry, in date order."""
+    return [tuple(row) for row in session.execute(
+        select(Posting, JournalEntry).join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(Posting.account_id == account_id, Posting.booking_date >= since)
+        .order_by(Posting.booking_date, Posting.id))]
+
+
+@dataclass(frozen=True)
+class Movement:
+    day: date
+    entry_id: int
+    description: str
+    account: Account
+    amount: Money  # the effect on the fund: income positive, expenses and fees negative
+
+
+def recent_movements(session, fund_id: int, limit: int = 10) -> list[Movement]:
+    """The latest income, expenses and transfers of a fund (not the bank side of them), one row
+    per entry and account."""
+    resources = select(Account.id).where(Account.type.in_([AccountType.ASSET,
+                                                          AccountType.LIABILITY]))
+    # The latest postings first (an index range scan), then one row per entry and account.
+    latest = (select(Posting.id)
+              .where(Posting.fund_id == fund_id, Posting.account_id.not_in(resources))
+              .order_by(Posting.booking_date.desc(), Posting.id.desc()).limit(limit * 4))
+    amount = func.sum(Posting.amount)
+    rows = session.execute(
+        select(Posting.booking_date, Posting.entry_id, JournalEntry.description,
+               Posting.account_id, Posting.currency, amount)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(Posting.id.in_(latest.scalar_subquery()))
+        .group_by(Posting.booking_date, Posting.entry_id, JournalEntry.description,
+                  Posting.account_id, Posting.currency)
+        .having(amount != 0)
+        .order_by(Posting.booking_date.desc(), Posting.entry_id.desc(), Posting.account_id)
+        .limit(limit))
+    return [Movement(day, entry_id, description, session.get(Account, account_id),
+                     Money(-int(total), currency))
+            for day, entry_id, description, account_id, currency, total in rows]
