@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import (
@@ -15,7 +15,6 @@ from .config import (
     from_environment,
     normalise_database_url,
 )
-from .core import mail
 from .core.settings import SettingsError, build
 from .extensions import (
     BUILD_SETTINGS,
@@ -25,7 +24,6 @@ from .extensions import (
     db,
     login_manager,
     migrate,
-    settings,
     settings_of,
 )
 
@@ -59,7 +57,6 @@ def create_app(config: dict | None = None) -> Flask:
         settings_of(app)
     except SettingsError as error:
         raise ConfigurationError(f"Refusing to start: {error}") from None
-    mail.set_sender(_send_mail)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     if app.config["TRUSTED_PROXIES"]:
         # Behind a TLS proxy every request comes from the proxy: take the client's address and
@@ -78,10 +75,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (every table, for migrations and relationships)
     from .core.logs import init_logging
+    from .jobs import init_jobs
     from .web import init_web
 
     init_logging(app)  # first: the request id is set before the access check logs anything
     init_web(app)
+    init_jobs(app)
     _register_cli(app)
     if app.config["ENV"] == "production":
         _refuse_demo_data(app)
@@ -90,11 +89,6 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _build_settings(app: Flask):
     return build(app.config, instance_path=app.instance_path, url_map=app.url_map)
-
-
-def _send_mail(messages) -> None:
-    """What sends a committed outbox (``core.mail``): the current app's mail settings."""
-    mail.deliver(messages, settings().mail, current_app.logger)
 
 
 def _refuse_demo_data(app: Flask) -> None:
@@ -141,13 +135,14 @@ def _register_cli(app: Flask) -> None:
     from .funds.cli import funds_cli
     from .grants.cli import grants_cli
     from .invoicing.cli import invoices_cli
+    from .jobs.cli import jobs_cli
     from .ledger.cli import ledger_cli
     from .payments.cli import payments_cli
     from .payouts.cli import payouts_cli
     from .permissions_table import permissions_cli
 
     for command in (user_cli, ledger_cli, bank_cli, funds_cli, payouts_cli, invoices_cli,
-                    payments_cli, grants_cli, demo_cli, doctor, permissions_cli, backup_command,
+                    payments_cli, grants_cli, jobs_cli, demo_cli, doctor, permissions_cli, backup_command,
                     restore_command):
         app.cli.add_command(command)
     from flask_migrate.cli import db as db_cli  # noqa: PLC0415 (Flask-Migrate's `db` group)

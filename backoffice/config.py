@@ -168,6 +168,27 @@ class Defaults:
     LOG_FORMAT = "text"  # text | json
     LOG_LEVEL = "INFO"
     REDIS_URL: str | None = None
+    # The job queue (core/queue.py): Celery on this broker (Redis, e.g. redis://127.0.0.1:6379/0)
+    # with workers as separate processes; unset, every job runs at once in the process that
+    # asked for it (development, tests). A message not acknowledged this many seconds after a
+    # worker took it is delivered again (longer than the longest job).
+    QUEUE_BROKER_URL: str | None = None
+    QUEUE_NAME = "backoffice"
+    QUEUE_VISIBILITY_TIMEOUT = 3600
+    # A job (core/jobs.py) whose worker sent no heartbeat for this long is taken over by the
+    # next delivery; its own commit is then refused.
+    JOBS_LEASE_SECONDS = 300
+    # Statement files larger than this are imported as a job (the page shows its progress).
+    BANK_IMPORT_JOB_BYTES = 256 * 1024
+    # The daily backup (scheduled job): how many archives to keep.
+    BACKUP_KEEP = 14
+    # The mail outbox (core/outbox.py): a failed send is tried again after the base doubled per
+    # attempt, at most the longest wait, until the attempts are used up (then admins see it
+    # failed); a message claimed this long ago by a worker that died is claimed again.
+    OUTBOX_RETRY_BASE_SECONDS = 30
+    OUTBOX_RETRY_MAX_SECONDS = 3600
+    OUTBOX_MAX_ATTEMPTS = 10
+    OUTBOX_CLAIM_SECONDS = 600
     # `backoffice backup` writes its archives here (default: instance/backups).
     BACKUP_FOLDER: str | None = None
 

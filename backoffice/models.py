@@ -18,6 +18,8 @@ from .banking.models import (  # noqa: F401
     BankStatement,
 )
 from .core.audit import AuditEvent  # noqa: F401
+from .core.jobs import Job  # noqa: F401
+from .core.outbox import OutboxMail  # noqa: F401
 from .core.public_forms import FormAttempt  # noqa: F401
 from .core.uploads import StoredFile  # noqa: F401
 from .expenses.models import (  # noqa: F401

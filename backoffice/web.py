@@ -54,12 +54,13 @@ def init_web(app: Flask) -> None:
     from .grants.views import bp as grants_bp
     from .groups.views import bp as groups_bp
     from .invoicing.views import bp as invoicing_bp
+    from .jobs.views import bp as jobs_bp
     from .ledger.views import bp as ledger_bp
     from .payments.views import bp as payments_bp
     from .payouts.views import bp as payouts_bp
 
     for blueprint in (core_bp, auth_bp, two_factor_bp, ledger_bp, banking_bp, groups_bp, funds_bp,
-                      expenses_bp, payouts_bp, invoicing_bp, payments_bp, grants_bp):
+                      expenses_bp, payouts_bp, invoicing_bp, payments_bp, grants_bp, jobs_bp):
         app.register_blueprint(blueprint)
 
     app.before_request(enforce_access)

@@ -241,6 +241,30 @@ class ImportResult:
         return sum(record.lines_duplicate for record in self.records)
 
 
+def import_summary(session, result: ImportResult, filename: str) -> list[tuple[str, str]]:
+    """What an import brought, as (category, sentence) notes for the treasurer."""
+    if result.already_imported:
+        return [("info", f"{filename} was {already_imported_text(result)}")]
+    notes = []
+    for record in result.records:
+        target = session.get(BankAccount, record.bank_account_id)
+        parts = [f"{record.lines_new} new line{'s' if record.lines_new != 1 else ''}"]
+        if record.lines_duplicate:
+            parts.append(f"{record.lines_duplicate} already known (skipped)")
+        if record.lines_by_rule:
+            parts.append(f"{record.lines_by_rule} booked by rules")
+        if record.lines_auto_matched:
+            parts.append(f"{record.lines_auto_matched} matched automatically")
+        into = f" into {target.name} ({target.currency})" if len(result.records) > 1 else ""
+        notes.append(("success", f"{filename} imported{into} ({parsers.FORMATS[record.format]}, "
+                                 f"{record.statements} statement"
+                                 f"{'s' if record.statements != 1 else ''}): {', '.join(parts)}."))
+    if result.skipped_statements:
+        notes.append(("warning", f"Statements of other accounts were skipped: "
+                                 f"{', '.join(sorted(set(result.skipped_statements)))}."))
+    return notes
+
+
 def already_imported_text(result: ImportResult) -> str:
     """What to tell the treasurer about a file that brought nothing new."""
     known = result.lines_known

@@ -27,7 +27,7 @@ from ..core.views import get_or_404, run_form
 from ..extensions import db, settings
 from ..ledger.models import Account, AccountType, Fund, FundKind
 from ..ledger.services import INTERFUND_ROLE
-from . import differences, pending, reconciliation, services, write_offs
+from . import differences, import_job, pending, reconciliation, services, write_offs
 from .differences import Difference, How
 from .forms import AsOfForm, BankAccountForm, BookLineForm, CsvMappingForm, RuleForm, UploadForm
 from .matching import Suggestion, provider, rank
@@ -183,6 +183,11 @@ def upload(account_id: int):
 
 
 def _import(account: BankAccount, filename: str, data: bytes):
+    if len(data) > current_app.config["BANK_IMPORT_JOB_BYTES"]:
+        with transaction():
+            job = import_job.start(db.session, account, filename=filename, data=data,
+                                   actor=current_user)
+        return redirect(url_for("jobs.show", job_id=job.id))
     try:
         with transaction():
             result = services.import_statement(db.session, account, filename=filename, data=data,
@@ -193,25 +198,10 @@ def _import(account: BankAccount, filename: str, data: bytes):
     except DomainError as error:
         flash(f"{filename} was not imported: {error} Nothing was saved.", "danger")
         return redirect(url_for(".account", account_id=account.id))
+    for category, note in services.import_summary(db.session, result, filename):
+        flash(note, category)
     if result.already_imported:
-        flash(f"{filename} was {services.already_imported_text(result)}", "info")
         return redirect(url_for(".account", account_id=account.id))
-    for record in result.records:
-        target = db.session.get(BankAccount, record.bank_account_id)
-        parts = [f"{record.lines_new} new line{'s' if record.lines_new != 1 else ''}"]
-        if record.lines_duplicate:
-            parts.append(f"{record.lines_duplicate} already known (skipped)")
-        if record.lines_by_rule:
-            parts.append(f"{record.lines_by_rule} booked by rules")
-        if record.lines_auto_matched:
-            parts.append(f"{record.lines_auto_matched} matched automatically")
-        into = f" into {target.name} ({target.currency})" if len(result.records) > 1 else ""
-        flash(f"{filename} imported{into} ({FORMATS[record.format]}, {record.statements} "
-              f"statement{'s' if record.statements != 1 else ''}): {', '.join(parts)}.",
-              "success")
-    if result.skipped_statements:
-        flash(f"Statements of other accounts were skipped: "
-              f"{', '.join(sorted(set(result.skipped_statements)))}.", "warning")
     return redirect(url_for(".reconcile", account_id=result.record.bank_account_id))
 
 

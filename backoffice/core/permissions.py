@@ -55,6 +55,7 @@ class Permission(StrEnum):
     GRANTS_DECIDE = "grants.decide"      # assign reviewers, record decisions, reduce or cancel
     GRANTS_PAY = "grants.pay"            # pay grants out, close them after the report back
     GRANTS_MANAGE = "grants.manage"      # programmes: budgets, rules, questions, rounds
+    MAIL_OUTBOX = "mail.outbox"          # mail waiting or failed in the outbox; send it again
 
 
 _TREASURER = {

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..auth import services as auth
 from ..core.actors import Actor
-from ..core.mail import _OUTBOX
+from ..core.mail import discard_outbox
 from ..core.money import Money
 from ..core.permissions import Role
 from ..core.settings import Settings
@@ -93,7 +93,7 @@ def seed_sponsorship(session: Session, users: dict, groups_by_code: dict, start:
                          reason="The group merged into Python Usergroup Hamburg.")
 
     counts = _seed_claims(session, users, groups_by_code, today, settings)
-    session.info.pop(_OUTBOX, None)  # the demo's people have example.org addresses: no mail
+    discard_outbox(session)  # the demo's people have example.org addresses: no mail
     return {"groups": len(groups_by_code) + 4, "applications": 1 if applicant.id else 0, **counts}
 
 

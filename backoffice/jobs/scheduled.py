@@ -1,0 +1,35 @@
+"""The scheduled jobs that belong to no single package's import job (``schedule.SCHEDULE``):
+each a job function around the service that the daily command has called so far."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from ..core import backup
+from ..core.db import transaction
+from ..core.queue import job
+from ..extensions import db
+from ..grants import reporting
+from ..invoicing import services as invoicing
+
+
+@job("invoices.remind")
+def invoice_reminders() -> dict:
+    with Session(db.engine) as session, transaction(session):
+        sent = invoicing.send_due_reminders(session, today=date.today())
+    return {"sent": len(sent)}
+
+
+@job("grants.remind")
+def grant_reports() -> dict:
+    with Session(db.engine) as session, transaction(session):
+        return reporting.run_reminders(session, date.today())
+
+
+@job("backup")
+def daily_backup() -> dict:
+    path = backup.create_backup()
+    removed = backup.prune(path.parent, int(current_app.config["BACKUP_KEEP"]))
+    return {"archive": path.name, "removed": [old.name for old in removed]}

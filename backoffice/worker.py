@@ -1,0 +1,13 @@
+"""The Celery application of the production queue, for the worker and beat processes:
+
+    celery -A backoffice.worker worker --loglevel INFO
+    celery -A backoffice.worker beat
+
+The app is built from the environment like the web processes' (``DATABASE_URL``,
+``BACKOFFICE_QUEUE_BROKER_URL``, ...); README, "Operations".
+"""
+from . import create_app
+from .jobs import celery_app
+
+app = create_app()
+celery = celery_app(app)
