@@ -9,5 +9,5 @@ The app is built from the environment like the web processes' (``DATABASE_URL``,
 from . import create_app
 from .jobs import celery_app
 
-app = create_app()
-celery = celery_app(app)
+flask_app = create_app()  # not ``app``: Celery's -A would take a Flask app for its own
+celery = celery_app(flask_app)

@@ -9,8 +9,8 @@ each message once. A failed send is tried again after ``OUTBOX_RETRY_BASE_SECOND
 attempt (at most ``OUTBOX_RETRY_MAX_SECONDS``), and after ``OUTBOX_MAX_ATTEMPTS`` it is
 ``failed``: listed for admins (``/admin/outbox``), who can send it again.
 
-A worker that dies between the mail server's answer and the row's update leaves the row
-``sending``; after ``OUTBOX_CLAIM_SECONDS`` it is claimed again. That message may then arrive twice
+The rows a batch sent are marked ``sent`` in one commit after the batch (``drain(batch=50)``). A
+worker that dies between the mail server's answer and that commit leaves its rows ``sending``; after ``OUTBOX_CLAIM_SECONDS`` it is claimed again. That message may then arrive twice
 (SMTP has no idempotency key; its Message-ID lets a mail client fold the copies), never zero times.
 """
 from __future__ import annotations
@@ -140,6 +140,16 @@ def _mark(session: Session, row: Claimed, **values) -> None:
                         .values(**values).execution_options(synchronize_session=False))
 
 
+def _mark_sent(session: Session, claim_token: str, ids: list[int]) -> None:
+    if ids:
+        with transaction(session):
+            session.execute(update(OutboxMail).where(OutboxMail.id.in_(ids),
+                                                     OutboxMail.claim == claim_token)
+                            .values(state=SENT, sent_at=utcnow(), claim=None, last_error="",
+                                    attempts=OutboxMail.attempts + 1)
+                            .execution_options(synchronize_session=False))
+
+
 def _failed(session: Session, row: Claimed, error: Exception) -> datetime | None:
     attempts = row.attempts + 1
     give_up = attempts >= int(settings()["OUTBOX_MAX_ATTEMPTS"])
@@ -176,6 +186,7 @@ def drain(session: Session, *, batch: int = 50, limit: int | None = None) -> Dra
                 result.failed += 1
                 result.retry_at = min(filter(None, [result.retry_at, due]), default=None)
             break  # the server is away: the rows wait for their next attempt
+        sent: list[int] = []
         try:
             for row in rows:
                 try:
@@ -189,10 +200,10 @@ def drain(session: Session, *, batch: int = 50, limit: int | None = None) -> Dra
                     result.failed += 1
                     result.retry_at = min(filter(None, [result.retry_at, due]), default=None)
                     continue
-                _mark(session, row, state=SENT, sent_at=utcnow(), claim=None,
-                      attempts=row.attempts + 1, last_error="")
-                result.sent += 1
+                sent.append(row.id)
         finally:
+            _mark_sent(session, rows[0].claim, sent)  # one commit per batch
+            result.sent += len(sent)
             if smtp is not None:
                 try:
                     smtp.quit()
