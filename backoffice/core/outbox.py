@@ -62,7 +62,8 @@ def add(session: Session, message: EmailMessage) -> OutboxMail:
         message["From"] = app_settings().mail.sender
     envelope = [address for _, address in getaddresses(message.get_all("To", []))]
     row = OutboxMail(message_id=str(message["Message-ID"]), recipients=", ".join(envelope),
-                     subject=str(message["Subject"])[:998], message=message.as_bytes(),
+                     subject=str(message["Subject"])[:998],
+                     message=message.as_bytes(policy=message.policy.clone(utf8=True)),
                      state=PENDING, attempts=0, last_error="", next_attempt_at=utcnow())
     session.add(row)
     enqueue_on_commit(session, DRAIN_JOB)
@@ -193,9 +194,10 @@ def drain(session: Session, *, batch: int = 50, limit: int | None = None) -> Dra
                     if smtp is None:
                         _log_instead(row)
                     else:
-                        smtp.sendmail(settings()["MAIL_FROM"], row.recipients,
-                                      row.message)
-                except (OSError, smtplib.SMTPException) as error:
+                        # as before the outbox: SMTPUTF8 when an address needs it
+                        smtp.send_message(message_from_bytes(row.message, policy=policy.default),
+                                          to_addrs=row.recipients)
+                except Exception as error:  # noqa: BLE001 (this message waits; the others go on)
                     due = _failed(session, row, error)
                     result.failed += 1
                     result.retry_at = min(filter(None, [result.retry_at, due]), default=None)
