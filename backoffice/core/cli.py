@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import inspect, text
 
 from ..extensions import db, settings
-from . import backup, health
+from . import backup, health, outbox
 from .db import transaction
 from .protection import app_role_grants
 
@@ -39,7 +39,8 @@ def _weasyprint_problem() -> str | None:
 def doctor():
     """Check the database, migrations, Redis, storage, backups, PDF rendering, test browser."""
     problems = 0
-    for check in health.readiness():
+    checks = health.readiness()
+    for check in checks:
         if check.name == "database" and check.ok:
             click.echo(f"ok    database {db.engine.url.render_as_string(hide_password=True)}")
         elif check.ok:
@@ -70,6 +71,11 @@ def doctor():
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     click.echo(f"ok    chromium for browser tests: {browser}" if browser else
                "info  no chromium: browser tests will be skipped (apt-get install chromium)")
+    if not any(check.name in ("database", "migrations") and not check.ok for check in checks):
+        waiting = outbox.counts(db.session)
+        failed, pending = waiting.get(outbox.FAILED, 0), waiting.get(outbox.PENDING, 0)
+        click.echo(f"{'WARN' if failed else 'ok  '}  outbox: {pending} waiting, {failed} failed"
+                   + (" (see /admin/outbox)" if failed else ""))
     if current_app.config["ENV"] == "production" and not current_app.config.get("MAIL_SERVER"):
         click.echo("WARN  production without MAIL_SERVER: mail is only written to the log")
     if problems:

@@ -117,5 +117,9 @@ def readiness() -> list[Check]:
     checks = check_database()
     if current_app.config.get("REDIS_URL"):
         checks.append(check_redis(current_app.config["REDIS_URL"]))
+    broker = current_app.config.get("QUEUE_BROKER_URL")
+    if broker and broker != current_app.config.get("REDIS_URL"):
+        queue = check_redis(broker)
+        checks.append(Check("queue", queue.ok, queue.reason, queue.detail))
     checks.append(check_storage())
     return checks
