@@ -232,6 +232,12 @@ def waiting(session: Session, *, limit: int = 200) -> list[OutboxMail]:
                                 .order_by(*order).limit(limit)))
 
 
+def troubled(session: Session, user=None, today=None) -> int:
+    """Messages the mail server refused so far (failed, or waiting for another attempt)."""
+    return session.scalar(select(func.count()).select_from(OutboxMail).where(
+        (OutboxMail.state == FAILED) | ((OutboxMail.state == PENDING) & (OutboxMail.attempts > 0))))
+
+
 def counts(session: Session) -> dict[str, int]:
     return dict(session.execute(select(OutboxMail.state, func.count())
                                 .group_by(OutboxMail.state)).all())

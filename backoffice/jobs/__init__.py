@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from ..core import queue
+from ..core import outbox, queue, tasks
 from ..core.errors import Busy
+from ..core.permissions import Permission
 
 #: Longest wait between deliveries of a job that found the database busy.
 BUSY_BACKOFF_MAX = 600
@@ -25,10 +26,11 @@ BUSY_BACKOFF_MAX = 600
 
 def init_jobs(app: Flask) -> None:
     from ..banking import import_job  # noqa: F401  (bank.import)
-    from ..core import outbox  # noqa: F401  (mail.drain)
     from . import scheduled  # noqa: F401  (the scheduled jobs)
 
     queue.set_dispatcher(dispatch)
+    tasks.register(tasks.TaskKind("Mail the mail server refused", Permission.MAIL_OUTBOX,
+                                  outbox.troubled, "jobs.outbox_page"))
 
 
 def dispatch(name: str, kwargs: dict, countdown: float | None) -> None:

@@ -70,6 +70,7 @@ def test_admins_see_failed_mail_and_send_it_again(app, client, session, users, m
     login(client, Role.TREASURER)
     assert client.get("/admin/outbox").status_code == 403
     login(client, Role.ADMIN)
+    assert "Mail the mail server refused" in client.get("/").get_data(as_text=True)
     page = client.get("/admin/outbox").get_data(as_text=True)
     assert "Your grant" in page and "failed: 1" in page and "Connection refused" in page
     app.config["MAIL_PORT"] = smtp_server[0]  # the mail server is back
