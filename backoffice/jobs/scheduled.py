@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from ..core import backup
 from ..core.db import transaction
 from ..core.queue import job
-from ..extensions import db
+from ..extensions import db, settings
 from ..grants import reporting
 from ..invoicing import services as invoicing
 
@@ -30,6 +30,6 @@ def grant_reports() -> dict:
 
 @job("backup")
 def daily_backup() -> dict:
-    path = backup.create_backup()
+    path = backup.create_backup(settings().paths)
     removed = backup.prune(path.parent, int(current_app.config["BACKUP_KEEP"]))
     return {"archive": path.name, "removed": [old.name for old in removed]}
