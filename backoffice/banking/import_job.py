@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 
+from sqlalchemy.orm import Session
+
 from ..core import jobs
+from ..core.actors import Actor
 from ..core.queue import job
 from . import services
 from .models import BankAccount
@@ -13,7 +16,8 @@ from .models import BankAccount
 KIND = "bank.import"
 
 
-def start(session, account: BankAccount, *, filename: str, data: bytes, actor) -> jobs.Job:
+def start(session: Session, account: BankAccount, *, filename: str, data: bytes,
+          actor: Actor) -> jobs.Job:
     """The import job of this file into this account: a new one, or the one started before for
     the same bytes (a second upload starts nothing)."""
     digest = hashlib.sha256(data).hexdigest()
@@ -22,7 +26,7 @@ def start(session, account: BankAccount, *, filename: str, data: bytes, actor) -
                       params={"account_id": account.id, "filename": filename})
 
 
-def _work(session, job: jobs.Job, progress: jobs.Progress) -> dict:
+def _work(session: Session, job: jobs.Job, progress: jobs.Progress) -> dict:
     account = session.get(BankAccount, job.params["account_id"])
     filename = job.params["filename"]
 

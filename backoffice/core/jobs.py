@@ -14,15 +14,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
+from .actors import Actor
 from .db import UTCDateTime, transaction, utcnow
 from .errors import Busy, DomainError, NotFound
 from .permissions import Role
 from .queue import RetryLater, enqueue_on_commit, log, settings
+
+if TYPE_CHECKING:
+    from ..auth.models import User
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
@@ -61,7 +66,8 @@ class Job(db.Model):
         return int(100 * self.done / self.total) if self.total else 0
 
 
-def start(session: Session, kind: str, *, title: str, key: str, actor, params: dict | None = None,
+def start(session: Session, kind: str, *, title: str, key: str, actor: Actor | None,
+          params: dict | None = None,
           payload: bytes | None = None) -> Job:
     """The job for ``key``: the one started before (run again only if it failed), or a new one,
     enqueued once the caller's transaction commits."""
@@ -81,7 +87,7 @@ def start(session: Session, kind: str, *, title: str, key: str, actor, params: d
     return job
 
 
-def visible_job(session: Session, job_id: int, user) -> Job:
+def visible_job(session: Session, job_id: int, user: User) -> Job:
     """The job, for its starter and admins; anyone else gets ``NotFound`` (no hint it exists)."""
     job = session.get(Job, job_id)
     if job is None or not (job.started_by_id == user.id or user.has_role(Role.ADMIN)):

@@ -232,7 +232,7 @@ def waiting(session: Session, *, limit: int = 200) -> list[OutboxMail]:
                                 .order_by(*order).limit(limit)))
 
 
-def troubled(session: Session, user=None, today=None) -> int:
+def troubled(session: Session, user: object = None, today: object = None) -> int:
     """Messages the mail server refused so far (failed, or waiting for another attempt)."""
     return session.scalar(select(func.count()).select_from(OutboxMail).where(
         (OutboxMail.state == FAILED) | ((OutboxMail.state == PENDING) & (OutboxMail.attempts > 0))))
