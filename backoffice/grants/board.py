@@ -18,15 +18,13 @@ from sqlalchemy.orm import Session
 
 from ..core import audit
 from ..core.actors import Actor
-from ..core.errors import InvalidTransition, PermissionDenied, ValidationError
+from ..core.errors import PermissionDenied, ValidationError
 from ..core.money import Money
 from .conflicts import conflict_of, refuse
-from .models import Application, BoardConfirmation, Event, Status
+from .models import APPLICATION_STATES, Application, BoardConfirmation, Event
 
 #: How many different board members must confirm a resolution.
 CONFIRMATIONS_NEEDED = 2
-#: The states in which the board's resolution can still be confirmed (before the decision).
-OPEN = frozenset({Status.SUBMITTED, Status.INFO_REQUESTED, Status.IN_REVIEW})
 
 
 def board_members() -> frozenset[str]:
@@ -66,7 +64,7 @@ def counting(application: Application, reference: str, amount: int) -> list[Boar
 
 def may_confirm(application: Application, user: Actor) -> bool:
     """Whether the page offers ``user`` the confirmation form."""
-    return application.status in OPEN and is_board_member(user) and \
+    return APPLICATION_STATES.can(application, "confirm_board") and is_board_member(user) and \
         conflict_of(application, user) is None
 
 
@@ -83,10 +81,7 @@ def confirm(session: Session, application: Application, *, reference: str, amoun
             actor: Actor) -> BoardConfirmation:
     """``actor``, a board member, confirms that the board resolved ``reference`` to award this
     application up to ``amount``."""
-    if application.status not in OPEN:
-        raise InvalidTransition(f"Application {application.reference} is "
-                                f"{application.status.label.lower()}: the board's resolution "
-                                "can no longer be confirmed.")
+    APPLICATION_STATES.check(application, "confirm_board")
     if not is_board_member(actor):
         raise PermissionDenied("Only board members confirm board resolutions (the members are "
                                "listed in the setting GRANTS_BOARD_MEMBERS).")

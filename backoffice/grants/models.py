@@ -110,6 +110,7 @@ _REFUSED = {
     "vote": "Votes are cast while an application is in review; {where}.",
     "reduce": "Only an approved grant that is not fully paid can be reduced; {where}.",
     "pay": "Application {where}: there is nothing to pay.",
+    "confirm_board": "Application {where}: the board's resolution can no longer be confirmed.",
 }
 _S = Status
 #: An application's life; the services (``grants.lifecycle.transition``) move it along this.
@@ -132,6 +133,7 @@ APPLICATION_STATES: StateMachine[Status] = StateMachine(rows(
     # Operations that keep the state:
     ([_S.DRAFT], "edit", _S.DRAFT),
     *(([state], "review", state) for state in REVIEW_STATES),
+    *(([state], "confirm_board", state) for state in REVIEW_STATES),
     ([_S.IN_REVIEW], "vote", _S.IN_REVIEW),
     ([_S.APPROVED], "reduce", _S.APPROVED),
     ([_S.APPROVED], "pay", _S.APPROVED),
