@@ -8,13 +8,15 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, abort, current_app, flash, g, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import SecurityError
 
 from .core.db import BUSY_MESSAGE, is_busy
 from .core.errors import AlreadyDone, Busy, Conflict, DomainError, NotFound, PermissionDenied
-from .core.formatting import current_locale, format_date, format_money, money_html
+from .core.formatting import format_date, format_money, money_html
+from .core.forms import current_locale
 from .core.permissions import Permission, policy_for
 from .core.query import BadQuery, IdConverter
 from .core.views import refuse_unsaved_changes
@@ -87,8 +89,8 @@ def init_web(app: Flask) -> None:
         return {"can": can, "Permission": Permission, "locale": current_locale,
                 "organisation": app.config["ORGANISATION_NAME"]}
 
-    app.add_template_filter(format_money, "money")
-    app.add_template_filter(money_html, "money_html")
+    app.add_template_filter(_money, "money")
+    app.add_template_filter(_money_html, "money_html")
     app.add_template_filter(format_date, "date")
 
     def error_page(status: int, title: str, message: str):
@@ -212,3 +214,13 @@ def enforce_access():
     if policy.permission is not None and not current_user.can(policy.permission):
         abort(403)
     return None
+
+
+def _money(amount: int | None, currency: str, locale: str | None = None) -> str:
+    """The ``money`` filter: in the request's locale unless one is given."""
+    return format_money(amount, currency, locale or current_locale())
+
+
+def _money_html(amount: int | None, currency: str, *, blank_zero: bool = False) -> Markup:
+    """The ``money_html`` filter, in the request's locale."""
+    return money_html(amount, currency, current_locale(), blank_zero=blank_zero)

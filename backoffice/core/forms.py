@@ -5,6 +5,8 @@ import time
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+from flask import g, has_request_context
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup, escape
@@ -16,7 +18,6 @@ from wtforms.validators import ValidationError as FieldError
 from ..extensions import settings
 from .bounds import FIRST_DATE, INT_MAX, INT_MIN, LAST_DATE, control_characters
 from .errors import AlreadyDone, Busy, DomainError
-from .formatting import current_locale
 from .money import Money
 
 if TYPE_CHECKING:
@@ -202,3 +203,14 @@ class SpamGuardMixin:
 
     def guard_errors(self) -> list[str]:
         return [*self.homepage.errors, *self.started.errors]
+
+
+def current_locale() -> str:
+    """The user's locale (or the configured default), looked up once per request."""
+    if has_request_context() and "locale" in g:
+        return g.locale
+    locale = getattr(current_user, "locale", None) if current_user else None
+    locale = locale or settings().organisation.default_locale
+    if has_request_context():
+        g.locale = locale
+    return locale

@@ -12,7 +12,7 @@ from flask import (
 from flask_login import current_user
 from schwifty import IBAN
 
-from ..core.formatting import current_locale
+from ..core.forms import current_locale
 from ..core.permissions import Permission, login_required, requires
 from ..core.query import arg, given, others, page_arg
 from ..core.views import run_form, send_stored

@@ -18,13 +18,13 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from wtforms.validators import ValidationError as FieldError
 
 from ..core.errors import ValidationError
-from ..core.formatting import current_locale
 from ..core.forms import (
     DateField,
     IntegerField,
     SpamGuardMixin,
     StringField,
     TextAreaField,
+    current_locale,
     optional_int,
     options,
     user_text,

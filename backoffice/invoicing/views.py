@@ -17,8 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..core.errors import DomainError
-from ..core.formatting import current_locale
-from ..core.forms import ConfirmForm, InputRefused, money_of
+from ..core.forms import ConfirmForm, InputRefused, current_locale, money_of
 from ..core.money import Money
 from ..core.permissions import Permission, requires
 from ..core.query import arg, others, page_arg, query_form

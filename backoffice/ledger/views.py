@@ -6,8 +6,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..core.formatting import current_locale, number_symbols
-from ..core.forms import ConfirmForm, money_of, object_options
+from ..core.formatting import number_symbols
+from ..core.forms import ConfirmForm, current_locale, money_of, object_options
 from ..core.permissions import Permission, requires
 from ..core.query import arg, others, query_form
 from ..core.views import get_or_404, run_form
@@ -109,7 +109,7 @@ def new_entry():
             flash(f"Entry {outcome.result.ref} is posted.", "success")
             return redirect(url_for(".entry", entry_id=outcome.result.id))
         status = outcome.status
-    return render_template("ledger/entry_form.html", form=form, symbols=number_symbols()), status
+    return render_template("ledger/entry_form.html", form=form, symbols=number_symbols(current_locale())), status
 
 
 @bp.route("/transfers/new", methods=["GET", "POST"])
