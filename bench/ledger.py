@@ -17,6 +17,7 @@ from backoffice.ledger import services as ledger
 from backoffice.ledger import totals
 from backoffice.ledger.balances import fund_balances, fund_statements, trial_balance
 from backoffice.ledger.models import Account, AccountType, Fund, Posting
+from backoffice.ledger.periods import FiscalYear
 from backoffice.ledger.queries import JournalFilter, account_ledger, journal_page
 
 from .common import bench_app, fresh_database, median_ms
@@ -170,7 +171,7 @@ def _measure(report, app, backend: str, size: str, data: dict) -> None:
     def query(name, function):
         report.add("ledger", f"{name} (query)", backend, size, median_ms(function))
 
-    query("trial balance as of a date", lambda: trial_balance(db.session, as_of))
+    query("trial balance as of a date", lambda: trial_balance(db.session, as_of, fiscal_year=FiscalYear(1)))
     query("fund balances as of a date", lambda: fund_balances(db.session, as_of))
     query("one fund's statement for a year",
           lambda: fund_statements(db.session, db.session.get(Fund, fund.id), *year))

@@ -29,6 +29,7 @@ from ..ledger import reads as ledger_reads
 from ..ledger import services as ledger
 from ..ledger.balances import account_balances
 from ..ledger.models import PeriodKind
+from ..ledger.periods import FiscalYear
 from ..ledger.services import Line
 from ..payments.services import ensure_payment, on_payout_paid
 from .sponsorship import seed_sponsorship
@@ -148,11 +149,13 @@ def seed(session: Session, settings: Settings, today: date | None = None,
     sponsorship = seed_sponsorship(session, users, groups, start, today, settings)
     # Books of earlier years and of the months before last are closed, as a treasurer would.
     for year in range(start.year, today.year):
-        ledger.set_period_closed(session, PeriodKind.YEAR, date(year, 1, 1), True, actor=treasurer)
+        ledger.set_period_closed(session, PeriodKind.YEAR, date(year, 1, 1), True, actor=treasurer,
+                                 fiscal_year=FiscalYear.of(settings.organisation))
     month, current = max(date(today.year, 1, 1), date(start.year, start.month, 1)), \
         date(today.year, today.month, 1)
     while _next_month(month) < current:
-        ledger.set_period_closed(session, PeriodKind.MONTH, month, True, actor=treasurer)
+        ledger.set_period_closed(session, PeriodKind.MONTH, month, True, actor=treasurer,
+                                 fiscal_year=FiscalYear.of(settings.organisation))
         month = _next_month(month)
     # Grants first: their payouts are on the bank statements the banking demo writes.
     seed_grants(session, users=users, funds=funds, groups=groups, today=today,

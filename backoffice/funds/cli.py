@@ -9,8 +9,9 @@ import click
 from flask.cli import AppGroup
 
 from ..core.errors import DomainError
-from ..extensions import db
-from ..ledger.services import fiscal_year_start, fund_by_code
+from ..extensions import db, settings
+from ..ledger.periods import FiscalYear
+from ..ledger.services import fund_by_code
 from .statements import statements, to_csv
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def statement_command(code: str, start: datetime | None, end: datetime | None):
     """A fund's statement as CSV: opening balance, income, admin fees, expenses, transfers,
     closing balance."""
     end = end.date() if end else date.today()
-    start = start.date() if start else fiscal_year_start(end)
+    start = start.date() if start else FiscalYear.of(settings().organisation).start(end)
     if end < start:
         raise click.ClickException("The end date is before the start date.")
     try:

@@ -10,13 +10,13 @@ from ..core.forms import decimal_of
 from ..core.permissions import Permission, login_required, requires
 from ..core.query import query_form
 from ..core.views import run_form
-from ..extensions import db
+from ..extensions import db, settings
 from ..groups.models import MemberGroup
 from ..groups.services import group_of_fund
 from ..ledger.balances import fund_balances
 from ..ledger.forms import RangeForm
 from ..ledger.models import Fund
-from ..ledger.services import fiscal_year_start
+from ..ledger.periods import FiscalYear
 from ..pdf import render_pdf
 from . import fees
 from .forms import FeePolicyForm
@@ -35,11 +35,12 @@ def _range() -> tuple[RangeForm, date, date]:
     """The statement period from the query string; the fiscal year to date by default."""
     form = query_form(RangeForm)
     today = date.today()
-    start = form.start.data or fiscal_year_start(today)
+    year_start = FiscalYear.of(settings().organisation).start(today)
+    start = form.start.data or year_start
     end = form.end.data or today
     if end < start:
         flash("The end date is before the start date; showing the fiscal year so far.", "warning")
-        start, end = fiscal_year_start(today), today
+        start, end = year_start, today
     form.start.data, form.end.data = start, end
     return form, start, end
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from . import totals
 from .models import Account, AccountTotal, AccountType, Fund, FundAccountTotal, FundBalanceTotal
-from .services import fiscal_year_start
+from .periods import FiscalYear
 
 RETAINED_SURPLUS_ROLE = "retained_surplus"
 
@@ -133,11 +133,12 @@ class TrialBalance:
         return all(debit == credit for debit, credit in self.totals.values())
 
 
-def trial_balance(session, as_of: date, *, fund: Fund | None = None) -> TrialBalance:
+def trial_balance(session, as_of: date, *, fiscal_year: FiscalYear,
+                  fund: Fund | None = None) -> TrialBalance:
     """Balance-sheet accounts since the beginning; income and expense accounts for the fiscal
     year to date, with the result of earlier years carried on the retained-surplus account."""
     fund_id = fund.id if fund else None
-    year_start = fiscal_year_start(as_of)
+    year_start = fiscal_year.start(as_of)
     accounts = {a.id: a for a in session.scalars(select(Account))}
     balances = defaultdict(int, account_balances(session, as_of, fund_id=fund_id))
     result_ids = [a.id for a in accounts.values() if not a.type.is_balance_sheet]

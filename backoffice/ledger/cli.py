@@ -15,11 +15,12 @@ from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.exports import csv_writer
 from ..core.money import Money
-from ..extensions import db
+from ..extensions import db, settings
 from . import services, totals
 from .balances import by_fund, fund_balances, trial_balance
 from .integrity import problems
 from .models import Fund, PeriodKind
+from .periods import FiscalYear
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -61,7 +62,7 @@ def trial_balance_command(as_of: datetime | None, fund_code: str | None, fmt: st
         fund = services.fund_by_code(db.session, fund_code) if fund_code else None
     except DomainError as error:
         raise click.ClickException(str(error)) from None
-    report = trial_balance(db.session, day, fund=fund)
+    report = trial_balance(db.session, day, fiscal_year=FiscalYear.of(settings().organisation), fund=fund)
     rows = [[r.account.code, r.account.name, r.account.type.value, r.currency,
              _amount(r.debit, r.currency) if r.debit else "",
              _amount(r.credit, r.currency) if r.credit else ""] for r in report.rows]
@@ -124,16 +125,18 @@ def rebuild_totals_command():
 @click.option("--reopen", is_flag=True, help="Reopen instead of closing.")
 def close_period_command(period: str, reopen: bool):
     """Close (or reopen) a month (2026-03) or a fiscal year (2026)."""
+    fiscal_year = FiscalYear.of(settings().organisation)
     try:
         if len(period) == 4 and period.isdigit():
-            kind, start = PeriodKind.YEAR, services.fiscal_year_start(date(int(period), 12, 31))
+            kind, start = PeriodKind.YEAR, fiscal_year.start(date(int(period), 12, 31))
         else:
             kind, start = PeriodKind.MONTH, date.fromisoformat(period + "-01")
     except ValueError:
         raise click.ClickException(f"{period!r} is neither a month (2026-03) nor a year (2026).") from None
     try:
         with transaction():
-            result = services.set_period_closed(db.session, kind, start, not reopen, actor=None)
+            result = services.set_period_closed(db.session, kind, start, not reopen, actor=None,
+                                                fiscal_year=fiscal_year)
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"The {result.label} is {'closed' if result.closed else 'open'}.")

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from flask import current_app
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
@@ -20,6 +19,7 @@ from ..core.db import utcnow
 from ..core.errors import NotFound, ValidationError
 from ..core.money import Money
 from . import totals
+from .balances import fund_balance
 from .checks import (  # noqa: F401 (ClosedPeriod, UnbalancedEntry: the errors posting raises)
     INTERFUND_ROLE,
     ClosedPeriod,
@@ -31,6 +31,7 @@ from .checks import (  # noqa: F401 (ClosedPeriod, UnbalancedEntry: the errors p
     first_problem,
 )
 from .models import Account, AccountType, Fund, FundKind, JournalEntry, Period, PeriodKind, Posting
+from .periods import FiscalYear
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
@@ -70,22 +71,6 @@ def general_fund(session: Session) -> Fund:
 
 # --- periods ---------------------------------------------------------------------------------
 
-def fiscal_year_start(day: date) -> date:
-    month = current_app.config["FISCAL_YEAR_START_MONTH"]
-    year = day.year if day.month >= month else day.year - 1
-    return date(year, month, 1)
-
-
-def _period_bounds(kind: PeriodKind, start: date) -> tuple[date, date]:
-    if kind is PeriodKind.MONTH:
-        first = date(start.year, start.month, 1)
-        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    else:
-        first = fiscal_year_start(start)
-        following = date(first.year + 1, first.month, 1)
-    return first, following - timedelta(days=1)
-
-
 def closed_period_on(session: Session, day: date) -> Period | None:
     return session.scalar(
         select(Period).where(Period.closed.is_(True), Period.start <= day, Period.end >= day)
@@ -98,9 +83,11 @@ def booking_date_for(session: Session, day: date, today: date | None = None) -> 
     return day if closed_period_on(session, day) is None else (today or date.today())
 
 
-def set_period_closed(session: Session, kind: PeriodKind, start: date, closed: bool, *, actor: Actor) -> Period:
+def set_period_closed(session: Session, kind: PeriodKind, start: date, closed: bool, *, actor: Actor,
+                      fiscal_year: FiscalYear) -> Period:
+    """Close (or reopen) the month or fiscal year that ``start`` lies in."""
     kind = PeriodKind(kind)
-    first, last = _period_bounds(kind, start)
+    first, last = fiscal_year.bounds(kind, start)
     period = session.scalar(select(Period).where(Period.kind == kind, Period.start == first))
     if period is None:
         if not closed:
@@ -298,7 +285,6 @@ def update_fund(session: Session, fund: Fund, *, actor: Actor, name: str, active
     if not active and fund.active:
         if fund.kind is FundKind.GENERAL:
             raise ValidationError("The general fund cannot be deactivated.", field="active")
-        from .balances import fund_balance  # noqa: PLC0415 (balances imports this module)
         if any(fund_balance(session, fund.id, date.max).values()):
             raise ValidationError(f"Fund {fund.label} still holds money; transfer it out "
                                   f"before deactivating.", field="active")

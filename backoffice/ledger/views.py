@@ -11,7 +11,7 @@ from ..core.forms import ConfirmForm, current_locale, money_of, object_options
 from ..core.permissions import Permission, requires
 from ..core.query import arg, others, query_form
 from ..core.views import get_or_404, run_form
-from ..extensions import db
+from ..extensions import db, settings
 from . import services
 from .balances import by_fund, currency_totals, fund_balances, fund_statements, trial_balance
 from .forms import (
@@ -25,6 +25,7 @@ from .forms import (
     TransferForm,
 )
 from .models import Account, AccountType, Fund, JournalEntry, Period, PeriodKind, Posting
+from .periods import FiscalYear
 from .queries import JournalFilter, account_ledger, format_cursor, journal_page, parse_cursor
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
@@ -47,6 +48,10 @@ def _funds(active_only: bool = False):
 
 
 # --- journal and entries ---------------------------------------------------------------------
+
+
+def _fiscal_year() -> FiscalYear:
+    return FiscalYear.of(settings().organisation)
 
 @bp.route("/journal")
 @requires(Permission.LEDGER_VIEW)
@@ -138,7 +143,7 @@ def new_transfer():
 @requires(Permission.LEDGER_VIEW)
 def accounts():
     today = date.today()
-    report = trial_balance(db.session, today)
+    report = trial_balance(db.session, today, fiscal_year=_fiscal_year())
     balances = {}
     for row in report.rows:
         balances.setdefault(row.account.id, []).append(row)
@@ -225,7 +230,7 @@ def fund(fund_id: int):
     fund = get_or_404(Fund, fund_id)
     form = query_form(RangeForm)
     today = date.today()
-    year_start = services.fiscal_year_start(today)
+    year_start = _fiscal_year().start(today)
     start = form.start.data or year_start
     end = form.end.data or today
     if end < start:
@@ -258,7 +263,7 @@ def trial_balance_page():
     as_of = form.as_of.data or date.today()
     form.as_of.data = as_of
     fund = db.session.get(Fund, form.fund.data) if form.fund.data else None
-    report = trial_balance(db.session, as_of, fund=fund)
+    report = trial_balance(db.session, as_of, fiscal_year=_fiscal_year(), fund=fund)
     return render_template("ledger/trial_balance.html", form=form, report=report, funds=funds)
 
 
@@ -271,8 +276,9 @@ def periods():
     first = db.session.scalar(select(func.min(Posting.booking_date))) or today
     closed = {(p.kind, p.start): p for p in db.session.scalars(select(Period))}
     years = []
-    year_start = services.fiscal_year_start(today)
-    while year_start >= services.fiscal_year_start(first):
+    fiscal_year = _fiscal_year()
+    year_start = fiscal_year.start(today)
+    while year_start >= fiscal_year.start(first):
         months = []
         for offset in range(12):
             month = date(year_start.year + (year_start.month - 1 + offset) // 12,
@@ -292,7 +298,8 @@ def change_period(kind: str, start: str, action: str):
     except ValueError:
         abort(404)
     outcome = run_form(ConfirmForm(), lambda: services.set_period_closed(
-        db.session, PeriodKind(kind), first, action == "close", actor=current_user),
+        db.session, PeriodKind(kind), first, action == "close", actor=current_user,
+        fiscal_year=_fiscal_year()),
         flash_refusal="danger")
     if outcome.invalid:
         abort(400)

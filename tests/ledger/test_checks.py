@@ -2,11 +2,12 @@
 each bad case is refused by exactly the rule written for it (with its message)."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backoffice.core.errors import ValidationError
@@ -29,6 +30,9 @@ CASH, FEES, INTERFUND = Thing(1, "1200 Bank"), Thing(2, "6100 Fees"), Thing(3, "
 GENERAL, BERLIN = Thing(1, "GEN General"), Thing(2, "BER Berlin")
 DAY = date(2026, 3, 14)
 ALL = tuple(rule.check for rule in checks.RULES)
+#: Examples per property (a mutation run sets fewer: it runs these tests once per mutant).
+SETTINGS = settings(max_examples=int(os.environ.get("LEDGER_CHECKS_EXAMPLES", "40")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 
 Money(1, "JPY").check_size()  # babel's currency data loads once, not inside a timed example
@@ -60,6 +64,7 @@ def valid_drafts(draw):
     return Draft(DAY, description, lines)
 
 
+@SETTINGS
 @given(valid_drafts())
 def test_a_valid_entry_passes_every_rule(draft):
     assert failing(draft) == {}
@@ -118,7 +123,7 @@ BAD = {
 
 
 @pytest.mark.parametrize("case", BAD)
-@settings(max_examples=40)
+@SETTINGS
 @given(draft=valid_drafts())
 def test_each_rule_refuses_exactly_its_bad_case(case, draft):
     spoil, check, message, error, also = BAD[case]

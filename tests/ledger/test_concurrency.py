@@ -17,7 +17,7 @@ def test_an_entry_reversed_twice_at_once_is_reversed_once(app, books, session):
         entry = books.post(date.today(), ("6100", books.general, "5"), ("1200", books.general, "-5"))
 
         def reverse(session, entry_id=entry.id):
-            with transaction():
+            with transaction(session):
                 services.reverse_entry(session, session.get(JournalEntry, entry_id), actor=None,
                                        reason="race")
             return "reversed"

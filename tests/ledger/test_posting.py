@@ -15,7 +15,7 @@ from backoffice.ledger.integrity import problems
 from backoffice.ledger.models import JournalEntry, PeriodKind, Posting
 from backoffice.ledger.services import ClosedPeriod, Line, UnbalancedEntry
 
-from .conftest import eur
+from .conftest import CALENDAR, eur
 
 DAY = date(2026, 3, 14)
 
@@ -49,7 +49,7 @@ def test_lines_in_different_funds_get_interfund_lines_from_the_ledger(books, ses
 
 def test_transfer_between_funds(books, session):
     books.post(DAY, ("1200", books.general, "1000"), ("3000", books.general, "-1000"))
-    with transaction():
+    with transaction(session):
         entry = services.transfer_between_funds(
             session, from_fund=books.general, to_fund=books.munich, amount=eur("250"),
             booking_date=DAY, description="Board decision 2026-03", actor=books.actor)
@@ -90,7 +90,7 @@ def test_bad_entries_are_refused_and_nothing_is_written(books, session, case):
 
 
 def test_inactive_accounts_and_funds_are_refused(books, session):
-    with transaction():
+    with transaction(session):
         services.update_account(session, books["6900"], actor=books.actor, code="6900",
                                 name="Other expenses", active=False)
         services.update_fund(session, books.munich, actor=books.actor, name="PyMunich", active=False)
@@ -105,30 +105,30 @@ def test_inactive_accounts_and_funds_are_refused(books, session):
 
 
 def test_closed_periods_refuse_postings_and_name_the_period(books, session):
-    with transaction():
-        services.set_period_closed(session, PeriodKind.MONTH, date(2026, 3, 1), True, actor=books.actor)
+    with transaction(session):
+        services.set_period_closed(session, PeriodKind.MONTH, date(2026, 3, 1), True, actor=books.actor, fiscal_year=CALENDAR)
     with pytest.raises(ClosedPeriod, match="The month 2026-03 is closed: nothing can be posted on 2026-03-14"):
         books.post(DAY, ("6100", books.general, "1"), ("1200", books.general, "-1"))
     books.post(date(2026, 4, 1), ("6100", books.general, "1"), ("1200", books.general, "-1"))
 
-    with transaction():
-        services.set_period_closed(session, PeriodKind.YEAR, date(2025, 6, 1), True, actor=books.actor)
+    with transaction(session):
+        services.set_period_closed(session, PeriodKind.YEAR, date(2025, 6, 1), True, actor=books.actor, fiscal_year=CALENDAR)
     with pytest.raises(ClosedPeriod, match="The fiscal year 2025 is closed"):
         books.post(date(2025, 12, 31), ("6100", books.general, "1"), ("1200", books.general, "-1"))
 
-    with transaction():
-        services.set_period_closed(session, PeriodKind.MONTH, date(2026, 3, 1), False, actor=books.actor)
+    with transaction(session):
+        services.set_period_closed(session, PeriodKind.MONTH, date(2026, 3, 1), False, actor=books.actor, fiscal_year=CALENDAR)
     books.post(DAY, ("6100", books.general, "1"), ("1200", books.general, "-1"))
     actions = session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "period")
                               .order_by(AuditEvent.id)).all()
     assert actions == ["period.closed", "period.closed", "period.reopened"]
     with pytest.raises(ValidationError, match="already open"):
-        services.set_period_closed(session, PeriodKind.MONTH, date(2026, 3, 1), False, actor=books.actor)
+        services.set_period_closed(session, PeriodKind.MONTH, date(2026, 3, 1), False, actor=books.actor, fiscal_year=CALENDAR)
 
 
 def test_a_reversal_is_the_exact_opposite_linked_and_happens_once(books, session):
     original = books.post(DAY, ("5000", books.general, "300"), ("4400", books.berlin, "-300"))
-    with transaction():
+    with transaction(session):
         reversal = services.reverse_entry(session, original, actor=books.actor, reason="Wrong group")
     assert reversal.reverses_id == original.id and reversal.booking_date == DAY
     assert [(p.account_id, p.fund_id, p.amount) for p in reversal.postings] == \
@@ -145,8 +145,8 @@ def test_a_reversal_is_the_exact_opposite_linked_and_happens_once(books, session
 def test_reversal_of_an_entry_in_a_closed_period_is_dated_today(books, session, today):
     original = books.post(date(2025, 5, 5), ("6100", books.general, "3"), ("1200", books.general, "-3"))
     other = books.post(date(2025, 5, 5), ("6100", books.general, "4"), ("1200", books.general, "-4"))
-    with transaction():
-        services.set_period_closed(session, PeriodKind.YEAR, date(2025, 1, 1), True, actor=books.actor)
+    with transaction(session):
+        services.set_period_closed(session, PeriodKind.YEAR, date(2025, 1, 1), True, actor=books.actor, fiscal_year=CALENDAR)
         reversal = services.reverse_entry(session, original, actor=books.actor, reason="Late fix")
     assert reversal.booking_date == today
     with pytest.raises(ClosedPeriod, match="fiscal year 2025 is closed"):
@@ -197,7 +197,7 @@ def test_accounts_and_funds_keep_their_rules(books, session):
     books.post(DAY, ("1200", books.munich, "5"), ("3000", books.munich, "-5"))
     with pytest.raises(ValidationError, match="still holds money"):
         services.update_fund(session, books.munich, actor=books.actor, name="PyMunich", active=False)
-    with transaction():
+    with transaction(session):
         services.update_account(session, books["6100"], actor=books.actor, code="6100",
                                 name="Bank charges", active=True)
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "account.updated")).one()
@@ -205,8 +205,8 @@ def test_accounts_and_funds_keep_their_rules(books, session):
 
 
 def test_what_happened_in_a_closed_period_is_booked_today(books, session, today):
-    with transaction():
-        services.set_period_closed(session, PeriodKind.MONTH, date(2026, 3, 1), True, actor=books.actor)
+    with transaction(session):
+        services.set_period_closed(session, PeriodKind.MONTH, date(2026, 3, 1), True, actor=books.actor, fiscal_year=CALENDAR)
     assert services.booking_date_for(session, DAY) == today
     assert services.booking_date_for(session, DAY, today=date(2026, 4, 2)) == date(2026, 4, 2)
     assert services.booking_date_for(session, date(2026, 4, 1)) == date(2026, 4, 1)

@@ -38,6 +38,8 @@ from backoffice.ledger.models import (
 )
 from backoffice.ledger.services import ClosedPeriod, Line
 
+from .conftest import CALENDAR
+
 START = date(2025, 11, 1)
 DAYS = st.integers(min_value=0, max_value=120).map(lambda n: START + timedelta(days=n))
 CURRENCIES = st.sampled_from(["EUR", "EUR", "EUR", "USD"])
@@ -67,7 +69,7 @@ def balanced_lines(draw_accounts, draw_funds):
 def check_invariants(session, books):
     assert problems(session) == []
     far = date(2030, 1, 1)
-    report = trial_balance(session, far)
+    report = trial_balance(session, far, fiscal_year=CALENDAR)
     assert report.balanced
     per_fund = fund_balances(session, far)
     resource_sum = {}
@@ -135,7 +137,7 @@ def test_random_valid_operations_keep_every_invariant(books, session):
         def toggle_month(self, month, close):
             start = date(START.year + (START.month - 1 + month) // 12, (START.month - 1 + month) % 12 + 1, 1)
             try:
-                services.set_period_closed(session, PeriodKind.MONTH, start, close, actor=books.actor)
+                services.set_period_closed(session, PeriodKind.MONTH, start, close, actor=books.actor, fiscal_year=CALENDAR)
             except DomainError as error:
                 assert "already" in str(error) or "not closed" in str(error)
 
@@ -164,9 +166,9 @@ def test_random_invalid_operations_change_nothing(books, session, kind, amount, 
         first = books.post(date(2025, 10, 1), ("1200", g, "100"), ("3000", g, "-100"))
         books.post(date(2025, 10, 2), ("1200", b, "7"), ("4100", b, "-7"))
         from backoffice.core.db import transaction
-        with transaction():
+        with transaction(session):
             books.reversal = services.reverse_entry(session, first, actor=books.actor, reason="setup")
-            services.set_period_closed(session, PeriodKind.MONTH, date(2025, 10, 1), True, actor=books.actor)
+            services.set_period_closed(session, PeriodKind.MONTH, date(2025, 10, 1), True, actor=books.actor, fiscal_year=CALENDAR)
             inactive = services.create_account(session, code="6950", name="Old", type="expense", actor=books.actor)
             services.update_account(session, inactive, actor=books.actor, code="6950", name="Old", active=False)
         books.inactive = inactive

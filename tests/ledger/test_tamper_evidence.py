@@ -190,7 +190,7 @@ PAIRS = [("5100", "1000"), ("5110", "1210"), ("5200", "1410"), ("5400", "1500"),
 
 
 def test_entries_committed_at_the_same_moment_never_fork_the_chain(app, books, session):
-    with transaction():
+    with transaction(session):
         funds = [services.create_fund(session, code=f"T{n}", name=f"Thread {n}", actor=None).id
                  for n in range(len(PAIRS))]
     ids = [(books[debit].id, books[credit].id) for debit, credit in PAIRS]
@@ -221,7 +221,7 @@ def test_entries_committed_at_the_same_moment_never_fork_the_chain(app, books, s
 
 
 def test_a_record_added_after_the_last_flush_is_linked_at_the_commit(app, books, session):
-    with transaction():
+    with transaction(session):
         audit.record(session, books.actor, "test.noted", "test", 1, summary="unflushed")
     event_id = session.scalars(select(AuditEvent.id).where(AuditEvent.action == "test.noted")).one()
     assert ("audit_log", event_id) in {(link.table_name, link.row_id) for link in _links(session)}

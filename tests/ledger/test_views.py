@@ -8,6 +8,7 @@ from backoffice.ledger import services
 from backoffice.ledger.models import Account, Fund, JournalEntry, PeriodKind
 
 from ..helpers import login, post_form
+from .conftest import CALENDAR
 
 
 def _entry_form(books, *lines, description="Form entry", day=None, currency="EUR"):
@@ -62,8 +63,8 @@ def test_bad_form_input_is_shown_next_to_the_field_and_nothing_is_saved(client, 
 
 
 def test_closed_period_refusal_is_shown_on_the_date(client, books, session):
-    with transaction():
-        services.set_period_closed(session, PeriodKind.MONTH, date(2026, 1, 1), True, actor=books.actor)
+    with transaction(session):
+        services.set_period_closed(session, PeriodKind.MONTH, date(2026, 1, 1), True, actor=books.actor, fiscal_year=CALENDAR)
     login(client, "treasurer")
     response = post_form(client, "/ledger/entries/new", _entry_form(
         books, ("6100", books.general, "1", ""), ("1200", books.general, "", "1"), day=date(2026, 1, 9)))
