@@ -7,10 +7,10 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from ..core import jobs, outbox
-from ..core.db import transaction
-from ..core.errors import DomainError, NotFound
+from ..core.errors import NotFound
 from ..core.forms import ConfirmForm
 from ..core.permissions import Permission, login_required, requires
+from ..core.views import get_or_404, run_form
 from ..extensions import db
 
 bp = Blueprint("jobs", __name__)
@@ -49,14 +49,11 @@ def outbox_page():
 @bp.route("/admin/outbox/<int:mail_id>/retry", methods=["POST"])
 @requires(Permission.MAIL_OUTBOX)
 def retry_mail(mail_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    mail = db.session.get(outbox.OutboxMail, mail_id) or abort(404)
-    try:
-        with transaction():
-            outbox.send_again(db.session, mail)
-    except DomainError as error:
-        flash(str(error), "warning")
-    else:
+    mail = get_or_404(outbox.OutboxMail, mail_id)
+    outcome = run_form(ConfirmForm(), lambda: outbox.send_again(db.session, mail),
+                       flash_refusal="warning")
+    if outcome.done:
         flash(f"The message to {mail.recipients} is sent again now.", "success")
+    elif outcome.invalid:
+        abort(400)
     return redirect(url_for(".outbox_page"))
