@@ -3,7 +3,7 @@ each bad case is refused by exactly the rule written for it (with its message)."
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import FrozenInstanceError, dataclass, replace
 from datetime import date, datetime
 
 import pytest
@@ -207,3 +207,16 @@ def test_every_rule_is_in_the_one_list_and_posting_checks_all_but_the_funds_firs
     assert {c.__name__ for c in checks.STORED} == {
         "description_given", "description_short", "two_lines", "amounts_non_zero", "memos_short",
         "currencies_known", "balanced_per_currency", "balanced_per_fund"}
+
+
+def test_what_the_rules_look_at_cannot_change_and_defaults_to_nothing():
+    line = Line(CASH, GENERAL, eur(1))
+    draft = Draft(DAY, "x", [line])
+    problem = checks.Problem("Wrong.")
+    for value, name in [(line, "memo"), (draft, "closed_period"), (problem, "field"),
+                        (checks.RULES[0], "stored")]:
+        with pytest.raises(FrozenInstanceError):
+            setattr(value, name, "changed")
+    assert line.memo is None and draft.closed_period is None and draft.allow_interfund is False
+    assert problem.field is None and problem.error is ValidationError
+    assert type(problem.exception()) is ValidationError and str(problem.exception()) == "Wrong."
