@@ -24,8 +24,10 @@ from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from ..core.iban import normalise_iban
 from ..core.money import Money
@@ -50,7 +52,7 @@ PAYABLES = "payables"
 SEPA_CURRENCY = "EUR"
 
 
-def lock_sponsor(session, sponsor_id: int) -> None:
+def lock_sponsor(session: Session, sponsor_id: int) -> None:
     """Uses of one sponsor's credit happen one at a time: writing the sponsor's row takes its row
     lock on PostgreSQL and the write lock on SQLite until the commit; balances read afterwards
     are what the previous use left."""
@@ -58,7 +60,7 @@ def lock_sponsor(session, sponsor_id: int) -> None:
     session.execute(table.update().where(table.c.id == sponsor_id).values(id=table.c.id))
 
 
-def by_fund(session, sponsor_id: int, currency: str) -> dict[int, int]:
+def by_fund(session: Session, sponsor_id: int, currency: str) -> dict[int, int]:
     """{fund id: credit held} of the sponsor in ``currency``, funds with credit only, oldest
     credit first."""
     rows = session.execute(
@@ -69,11 +71,11 @@ def by_fund(session, sponsor_id: int, currency: str) -> dict[int, int]:
             if total}
 
 
-def balance(session, sponsor_id: int, currency: str) -> Money:
+def balance(session: Session, sponsor_id: int, currency: str) -> Money:
     return Money(sum(by_fund(session, sponsor_id, currency).values()), currency)
 
 
-def balances(session, sponsor_id: int) -> dict[str, int]:
+def balances(session: Session, sponsor_id: int) -> dict[str, int]:
     """{currency: credit held} for the sponsor (currencies with credit only)."""
     rows = session.execute(
         select(SponsorCredit.currency, func.sum(SponsorCredit.amount))
@@ -81,13 +83,13 @@ def balances(session, sponsor_id: int) -> dict[str, int]:
     return {currency: int(total) for currency, total in rows if total}
 
 
-def movements(session, sponsor_id: int) -> list[SponsorCredit]:
+def movements(session: Session, sponsor_id: int) -> list[SponsorCredit]:
     return list(session.scalars(select(SponsorCredit).where(SponsorCredit.sponsor_id == sponsor_id)
                                 .order_by(SponsorCredit.id)))
 
 
-def _add(session, *, sponsor_id: int, fund_id: int, amount: Money, kind: CreditKind,
-         reference: str, journal_entry_id: int, actor, invoice_id: int | None = None,
+def _add(session: Session, *, sponsor_id: int, fund_id: int, amount: Money, kind: CreditKind,
+         reference: str, journal_entry_id: int, actor: Actor, invoice_id: int | None = None,
          refund_id: int | None = None, bank_match_id: int | None = None,
          reverses_id: int | None = None, note: str = "") -> SponsorCredit:
     row = SponsorCredit(sponsor_id=sponsor_id, fund_id=fund_id, currency=amount.currency,
@@ -119,7 +121,7 @@ def _parts(held: dict[int, int], amount: int) -> list[tuple[int, int]]:
 
 # --- an overpayment becomes credit ----------------------------------------------------------
 
-def overpayment_lines(session, invoice: Invoice, amount: Money) -> list[Line]:
+def overpayment_lines(session: Session, invoice: Invoice, amount: Money) -> list[Line]:
     """Cr sponsor credits in the invoice's fund: the side of an overpayment that is the
     sponsor's (the bank side is the caller's)."""
     if amount.currency != invoice.currency:
@@ -130,8 +132,8 @@ def overpayment_lines(session, invoice: Invoice, amount: Money) -> list[Line]:
                  -amount, f"Credit {invoice.buyer_name[:120]}: paid beyond {invoice.number}")]
 
 
-def record_overpayment(session, invoice: Invoice, amount: Money, *, reference: str,
-                       journal_entry_id: int, bank_match_id: int | None, actor) -> SponsorCredit:
+def record_overpayment(session: Session, invoice: Invoice, amount: Money, *, reference: str,
+                       journal_entry_id: int, bank_match_id: int | None, actor: Actor) -> SponsorCredit:
     """The row of a credit whose entry (``overpayment_lines``) the caller has posted."""
     return _add(session, sponsor_id=invoice.sponsor_id, fund_id=invoice.fund_id, amount=amount,
                 kind=CreditKind.OVERPAYMENT, reference=reference, invoice_id=invoice.id,
@@ -139,14 +141,14 @@ def record_overpayment(session, invoice: Invoice, amount: Money, *, reference: s
                 note=f"paid beyond invoice {invoice.number}")
 
 
-def _open_rows(session, bank_match_id: int) -> list[SponsorCredit]:
+def _open_rows(session: Session, bank_match_id: int) -> list[SponsorCredit]:
     reversed_ids = select(SponsorCredit.reverses_id).where(SponsorCredit.reverses_id.is_not(None))
     return list(session.scalars(select(SponsorCredit).where(
         SponsorCredit.bank_match_id == bank_match_id, SponsorCredit.kind == CreditKind.OVERPAYMENT,
         SponsorCredit.id.not_in(reversed_ids)).order_by(SponsorCredit.id)))
 
 
-def check_reversible(session, bank_match_id: int) -> list[SponsorCredit]:
+def check_reversible(session: Session, bank_match_id: int) -> list[SponsorCredit]:
     """The credits a bank match created, after making sure they are all still held (locks the
     sponsors). Raises ``Conflict`` when some of it was used: undo that first."""
     rows = _open_rows(session, bank_match_id)
@@ -162,7 +164,7 @@ def check_reversible(session, bank_match_id: int) -> list[SponsorCredit]:
     return rows
 
 
-def reverse_for_match(session, bank_match_id: int, *, journal_entry_id: int, actor,
+def reverse_for_match(session: Session, bank_match_id: int, *, journal_entry_id: int, actor: Actor,
                       reason: str) -> list[SponsorCredit]:
     """Take back the credit a bank match created (its entry is reversed by the caller, in
     ``journal_entry_id``)."""
@@ -176,7 +178,7 @@ def reverse_for_match(session, bank_match_id: int, *, journal_entry_id: int, act
 
 # --- using credit ----------------------------------------------------------------------------
 
-def apply_to_invoice(session, invoice: Invoice, *, actor, amount: Money | None = None,
+def apply_to_invoice(session: Session, invoice: Invoice, *, actor: Actor, amount: Money | None = None,
                      on: date | None = None) -> InvoicePayment:
     """Set the sponsor's credit off against an open invoice (all of what is owed, or as much as
     the credit covers, or ``amount``): Dr sponsor credits / Cr receivables, recorded on the
@@ -227,8 +229,8 @@ def apply_to_invoice(session, invoice: Invoice, *, actor, amount: Money | None =
         journal_entry_id=entry.id, actor=actor)
 
 
-def request_refund(session, sponsor: Sponsor, amount: Money, *, payee_name: str, iban: str,
-                   actor, bic: str = "") -> list[SponsorRefund]:
+def request_refund(session: Session, sponsor: Sponsor, amount: Money, *, payee_name: str, iban: str,
+                   actor: Actor, bic: str = "") -> list[SponsorRefund]:
     """Pay credit back by SEPA transfer: one ``SponsorRefund`` per fund the credit is held in
     (each a payable of the next payout batch), Dr sponsor credits / Cr payables posted now so the
     credit cannot be used twice."""
@@ -286,18 +288,18 @@ class RefundPayables:
             description=f"Credit of {refund.sponsor.name} paid back",
             due_since=refund.created_at.date() if refund.created_at else None)
 
-    def _ready(self, session, *conditions, lock: bool = False) -> list[SponsorRefund]:
+    def _ready(self, session: Session, *conditions, lock: bool = False) -> list[SponsorRefund]:
         statement = select(SponsorRefund).where(SponsorRefund.status == RefundStatus.READY,
                                                 *conditions).order_by(SponsorRefund.id)
         if lock:
             statement = statement.with_for_update(of=SponsorRefund)
         return list(session.scalars(statement))
 
-    def open_payables(self, session) -> list:
+    def open_payables(self, session: Session) -> list:
         liability = account_by_role(session, PAYABLES)
         return [self._payable(r, liability) for r in self._ready(session)]
 
-    def payables(self, session, ids: list[str]) -> list:
+    def payables(self, session: Session, ids: list[str]) -> list:
         liability = account_by_role(session, PAYABLES)
         wanted = [int(i) for i in ids if i.isdigit()]
         found = self._ready(session, SponsorRefund.id.in_(wanted), lock=True) if wanted else []
@@ -306,7 +308,7 @@ class RefundPayables:
             raise ValidationError(f"Refund SR{min(missing)} is no longer waiting for payout.")
         return [self._payable(r, liability) for r in found]
 
-    def executed(self, session, item, batch, actor) -> None:
+    def executed(self, session: Session, item, batch, actor: Actor) -> None:
         refund = session.get(SponsorRefund, int(item.source_id))
         if refund is None:
             raise NotFound(f"No refund {item.source_id}.")
@@ -317,10 +319,10 @@ class RefundPayables:
                      summary=f"{refund.ref}: {Money(refund.amount, refund.currency)} paid back "
                              f"with {batch.message_id}")
 
-    def released(self, session, item, batch, actor) -> None:
+    def released(self, session: Session, item, batch, actor: Actor) -> None:
         """The batch was cancelled: the refund waits for the next batch."""
 
-    def returned(self, session, item, batch, returned, actor) -> None:
+    def returned(self, session: Session, item, batch, returned, actor: Actor) -> None:
         """The bank sent the refund back (``payouts.returns``; payables owe it again): it waits
         for the next batch. The sponsor is no user here: the treasurer asks for the account."""
         refund = session.get(SponsorRefund, int(item.source_id))
@@ -332,7 +334,7 @@ class RefundPayables:
                      summary=f"{refund.ref}: {item.end_to_end_id} returned by the bank "
                              f"({returned.reason_code}); waits for the next payout batch")
 
-    def return_undone(self, session, item, batch, returned, actor) -> None:
+    def return_undone(self, session: Session, item, batch, returned, actor: Actor) -> None:
         self.executed(session, item, batch, actor)
 
 
@@ -341,7 +343,7 @@ batches.register(RefundPayables())
 
 # --- checking the sub-ledger against the books -------------------------------------------------
 
-def differences(session) -> list[str]:
+def differences(session: Session) -> list[str]:
     """Where the credit rows and the ``sponsor_credits`` account disagree, per fund and currency
     (the account is a liability: its balance is the negative of what the rows hold)."""
     account = account_by_role(session, SPONSOR_CREDITS)

@@ -14,11 +14,13 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from stdnum import util as stdnum_util
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.db import transaction, utcnow
 from ..core.errors import AlreadyDone, Conflict, InvalidTransition, NotFound, ValidationError
 from ..core.mail import queue_mail
@@ -129,7 +131,7 @@ class SponsorData:
         }
 
 
-def create_sponsor(session, data: SponsorData, *, actor) -> Sponsor:
+def create_sponsor(session: Session, data: SponsorData, *, actor: Actor) -> Sponsor:
     sponsor = Sponsor(**data.cleaned())
     session.add(sponsor)
     session.flush()
@@ -138,7 +140,7 @@ def create_sponsor(session, data: SponsorData, *, actor) -> Sponsor:
     return sponsor
 
 
-def update_sponsor(session, sponsor: Sponsor, data: SponsorData, *, actor) -> Sponsor:
+def update_sponsor(session: Session, sponsor: Sponsor, data: SponsorData, *, actor: Actor) -> Sponsor:
     new = data.cleaned()
     before, after = audit.changes(sponsor, list(new), new)
     for key, value in after.items():
@@ -164,7 +166,7 @@ def _check_treatment(treatment: str, exempt_reason: str) -> tuple[str, str]:
     return treatment.value, exempt_reason if treatment is TaxTreatment.EXEMPT else ""
 
 
-def save_package(session, package: SponsorshipPackage | None, *, actor, name: str, event: str,
+def save_package(session: Session, package: SponsorshipPackage | None, *, actor: Actor, name: str, event: str,
                  group_id: int | None, description: str, price: Money, tax_treatment: str,
                  exempt_reason: str = "", active: bool = True) -> SponsorshipPackage:
     if not (name or "").strip():
@@ -259,7 +261,7 @@ def _apply_totals(invoice: Invoice) -> None:
     invoice.net_total, invoice.tax_total, invoice.gross_total = totals.net, totals.tax, totals.gross
 
 
-def create_draft(session, data: DraftData, *, actor) -> Invoice:
+def create_draft(session: Session, data: DraftData, *, actor: Actor) -> Invoice:
     invoice = Invoice(public_id=secrets.token_urlsafe(16), kind=InvoiceKind.INVOICE.value,
                       status=InvoiceStatus.DRAFT.value, created_by_id=getattr(actor, "id", None),
                       **_draft_values(data))
@@ -279,7 +281,7 @@ def _ensure_draft(invoice: Invoice) -> None:
                                 f"Cancel it with a cancellation invoice and issue a new one.")
 
 
-def update_draft(session, invoice: Invoice, data: DraftData, *, actor) -> Invoice:
+def update_draft(session: Session, invoice: Invoice, data: DraftData, *, actor: Actor) -> Invoice:
     _ensure_draft(invoice)
     before = {"gross_total": invoice.gross_total}
     for key, value in _draft_values(data).items():
@@ -295,7 +297,7 @@ def update_draft(session, invoice: Invoice, data: DraftData, *, actor) -> Invoic
     return invoice
 
 
-def delete_draft(session, invoice: Invoice, *, actor) -> None:
+def delete_draft(session: Session, invoice: Invoice, *, actor: Actor) -> None:
     _ensure_draft(invoice)
     audit.record(session, actor, "invoice.draft_deleted", "invoice", invoice.id,
                  summary=f"Draft for {invoice.buyer_name}")
@@ -325,7 +327,7 @@ def pay_url(invoice: Invoice) -> str:
     return absolute_url(app_settings(), "payments.pay", token=pay_token(invoice))
 
 
-def invoice_for_token(session, token: str) -> Invoice:
+def invoice_for_token(session: Session, token: str) -> Invoice:
     """The issued invoice a pay link names; ``NotFound`` for a tampered or unknown token."""
     try:
         public_id = _serializer().loads(token)
@@ -337,7 +339,7 @@ def invoice_for_token(session, token: str) -> Invoice:
     return invoice
 
 
-def _fund_for(session, invoice: Invoice) -> Fund:
+def _fund_for(session: Session, invoice: Invoice) -> Fund:
     if invoice.group_id:
         group = session.get(MemberGroup, invoice.group_id)
         if group is not None and group.fund_id:
@@ -366,7 +368,7 @@ class StaleRendering(Exception):
     (nothing was written)."""
 
 
-def _issue_values(session, invoice: Invoice, series: str, sequence: int,
+def _issue_values(session: Session, invoice: Invoice, series: str, sequence: int,
                   issue_date: date) -> dict:
     """Everything issuing sets on a draft (and its PDF shows), but the totals (``_document``)."""
     number = numbering.format_number(series, sequence)
@@ -377,7 +379,7 @@ def _issue_values(session, invoice: Invoice, series: str, sequence: int,
             "vat_regime": vat_regime(invoice.buyer_country, invoice.buyer_vat_id).value}
 
 
-def document_of(session, invoice: Invoice, values: dict | None = None) -> InvoiceDocument:
+def document_of(session: Session, invoice: Invoice, values: dict | None = None) -> InvoiceDocument:
     """The invoice's document; with ``values``, the one it becomes when issuing sets them (their
     totals are added to ``values``)."""
     doc = document.compute(session, invoice, issuing=values,
@@ -392,7 +394,7 @@ def _render(doc: InvoiceDocument) -> bytes:
     return documents.render_pdf(doc, check_rules=current_app.config["INVOICE_CHECK_EN16931"])
 
 
-def render_for_issue(session, invoice: Invoice, *, issue_date: date,
+def render_for_issue(session: Session, invoice: Invoice, *, issue_date: date,
                      last_attempt: bool = False) -> Rendering:
     """The PDF the draft gets if it is issued now as the next number of its series. Writes
     nothing and leaves the draft as it was."""
@@ -403,7 +405,7 @@ def render_for_issue(session, invoice: Invoice, *, issue_date: date,
     return Rendering(values, doc, _render(doc), last_attempt)
 
 
-def _prepare_issue(session, invoice: Invoice, *, actor, issue_date: date,
+def _prepare_issue(session: Session, invoice: Invoice, *, actor: Actor, issue_date: date,
                    rendering: Rendering | None = None) -> None:
     """Number, render (unless ``rendering`` was made for exactly this document) and store a
     draft; ``_mark_issued`` freezes it once it is booked."""
@@ -428,7 +430,7 @@ def _prepare_issue(session, invoice: Invoice, *, actor, issue_date: date,
     invoice.pdf_file_id, invoice.pdf_sha256 = stored.id, stored.sha256
 
 
-def _mark_issued(session, invoice: Invoice, entry: JournalEntry | None, *, actor) -> None:
+def _mark_issued(session: Session, invoice: Invoice, entry: JournalEntry | None, *, actor: Actor) -> None:
     """The last change the row ever sees (the database refuses any after it)."""
     invoice.journal_entry_id = entry.id if entry is not None else None
     invoice.status = InvoiceStatus.ISSUED.value
@@ -436,7 +438,7 @@ def _mark_issued(session, invoice: Invoice, entry: JournalEntry | None, *, actor
     session.flush()
 
 
-def _post_invoice(session, invoice: Invoice, *, actor, day: date, description: str) -> JournalEntry:
+def _post_invoice(session: Session, invoice: Invoice, *, actor: Actor, day: date, description: str) -> JournalEntry:
     """Receivable / income (with the fund's admin fee) and VAT payable for an invoice's totals;
     the other way round for a credit note's (negative) totals."""
     fund = session.get(Fund, invoice.fund_id)
@@ -464,7 +466,7 @@ def _check_issuable(invoice: Invoice) -> None:
         raise ValidationError("An invoice must come to more than zero.")
 
 
-def _render_first(session, *, issue_date: date, draft, issue):
+def _render_first(session: Session, *, issue_date: date, draft, issue):
     """Issue a document in a short unit of work of its own, its PDF rendered before it.
 
     Rendering takes 0.05-0.5 s. Inside the unit of work it would hold the series' number
@@ -493,7 +495,7 @@ def _render_first(session, *, issue_date: date, draft, issue):
     raise AssertionError("unreachable: the last attempt renders inside its unit of work")
 
 
-def issue_now(session, invoice: Invoice, *, actor, issue_date: date | None = None) -> Invoice:
+def issue_now(session: Session, invoice: Invoice, *, actor: Actor, issue_date: date | None = None) -> Invoice:
     """``issue`` in a unit of work of its own, the PDF rendered before it (``_render_first``)."""
     issue_date = issue_date or date.today()
 
@@ -505,7 +507,7 @@ def issue_now(session, invoice: Invoice, *, actor, issue_date: date | None = Non
         session, invoice, actor=actor, issue_date=issue_date, rendering=rendering))
 
 
-def issue(session, invoice: Invoice, *, actor, issue_date: date | None = None,
+def issue(session: Session, invoice: Invoice, *, actor: Actor, issue_date: date | None = None,
           rendering: Rendering | None = None) -> Invoice:
     """Give the draft its number, render and store its PDF, book it: receivable / income (with
     the fund's admin fee) and VAT payable. From here on it never changes. Inside the caller's
@@ -525,7 +527,7 @@ def issue(session, invoice: Invoice, *, actor, issue_date: date | None = None,
     return invoice
 
 
-def _cancellation(invoice: Invoice, *, reason: str, actor) -> Invoice:
+def _cancellation(invoice: Invoice, *, reason: str, actor: Actor) -> Invoice:
     """The cancellation invoice of ``invoice`` as a draft not yet written (the same lines with
     the opposite sign), once the invoice may be cancelled."""
     reason = (reason or "").strip()
@@ -552,7 +554,7 @@ def _cancellation(invoice: Invoice, *, reason: str, actor) -> Invoice:
     return cancellation
 
 
-def cancel_now(session, invoice: Invoice, *, actor, reason: str,
+def cancel_now(session: Session, invoice: Invoice, *, actor: Actor, reason: str,
                issue_date: date | None = None) -> Invoice:
     """``cancel`` in a unit of work of its own, the cancellation's PDF rendered before it
     (``_render_first``)."""
@@ -564,7 +566,7 @@ def cancel_now(session, invoice: Invoice, *, actor, reason: str,
                                        issue_date=issue_date, rendering=rendering))
 
 
-def cancel(session, invoice: Invoice, *, actor, reason: str, issue_date: date | None = None,
+def cancel(session: Session, invoice: Invoice, *, actor: Actor, reason: str, issue_date: date | None = None,
            rendering: Rendering | None = None) -> Invoice:
     """Issue a cancellation invoice (own number, refers to the original, the same lines with
     the opposite sign) and post the exact reverse of the original's entry. Inside the caller's
@@ -589,7 +591,7 @@ def cancel(session, invoice: Invoice, *, actor, reason: str, issue_date: date | 
     return cancellation
 
 
-def _add_once(session, row, conflict: str) -> None:
+def _add_once(session: Session, row, conflict: str) -> None:
     """Insert a row that a unique constraint allows once; a concurrent insert of the same thing
     becomes ``Conflict(conflict)``, with nothing written."""
     try:
@@ -600,7 +602,7 @@ def _add_once(session, row, conflict: str) -> None:
         raise Conflict(conflict) from None
 
 
-def _correction(invoice: Invoice, kind: InvoiceKind, *, notes: str, actor) -> Invoice:
+def _correction(invoice: Invoice, kind: InvoiceKind, *, notes: str, actor: Actor) -> Invoice:
     """A draft cancellation or credit note of ``invoice``, to the same buyer (no lines yet)."""
     copy = {key: getattr(invoice, key) for key in (
         "sponsor_id", "group_id", "currency", "language", "buyer_name", "buyer_street",
@@ -617,7 +619,7 @@ CREDIT_WORDING = {"en": "Credit for the refund of {amount} ({reference})",
                   "de": "Gutschrift für die Erstattung von {amount} ({reference})"}
 
 
-def _credit_note(invoice: Invoice, amount: Money, *, reason: str, actor) -> Invoice:
+def _credit_note(invoice: Invoice, amount: Money, *, reason: str, actor: Actor) -> Invoice:
     """The credit note of ``amount`` (VAT included) for ``invoice`` as a draft not yet written:
     lines per VAT rate as ``amounts.credit_parts`` splits it."""
     if invoice.is_draft or invoice.is_cancellation or state.is_cancelled(invoice):
@@ -638,7 +640,7 @@ def _credit_note(invoice: Invoice, amount: Money, *, reason: str, actor) -> Invo
     return note
 
 
-def issue_credit_note(session, invoice: Invoice, amount: Money, *, actor, reason: str,
+def issue_credit_note(session: Session, invoice: Invoice, amount: Money, *, actor: Actor, reason: str,
                       issue_date: date | None = None,
                       rendering: Rendering | None = None) -> Invoice:
     """A credit note for part of an issued invoice (its own number, PDF and e-invoice): lines
@@ -666,7 +668,7 @@ def refund_to_credit(invoice: Invoice, refund: InvoicePayment) -> int:
     return max(0, -refund.amount - excess)
 
 
-def note_refund(session, refund: InvoicePayment) -> InvoiceRefundDecision | None:
+def note_refund(session: Session, refund: InvoicePayment) -> InvoiceRefundDecision | None:
     """A refund just booked: one that only gave back money that was not owed is recorded as
     ``returned``; any other waits for the treasurer (``decide_refund``), and until then the
     refunded money is not asked for (``state.counts``)."""
@@ -679,7 +681,7 @@ def note_refund(session, refund: InvoicePayment) -> InvoiceRefundDecision | None
     return None
 
 
-def _decide(session, refund: InvoicePayment, decision: RefundDecision, *, actor,
+def _decide(session: Session, refund: InvoicePayment, decision: RefundDecision, *, actor: Actor,
             credit_note: Invoice | None = None) -> InvoiceRefundDecision:
     row = InvoiceRefundDecision(payment_id=refund.id, decision=decision.value,
                                 credit_note_id=credit_note.id if credit_note else None,
@@ -714,7 +716,7 @@ def _credit_for_refund(invoice: Invoice, refund: InvoicePayment) -> tuple[Money,
     return amount, wording
 
 
-def decide_refund(session, refund: InvoicePayment, decision: RefundDecision | str, *, actor,
+def decide_refund(session: Session, refund: InvoicePayment, decision: RefundDecision | str, *, actor: Actor,
                   issue_date: date | None = None,
                   rendering: Rendering | None = None) -> InvoiceRefundDecision:
     """The treasurer's word on a refund that reopened an invoice: a partial credit note for the
@@ -735,8 +737,8 @@ def decide_refund(session, refund: InvoicePayment, decision: RefundDecision | st
     return _decide(session, refund, decision, actor=actor, credit_note=note)
 
 
-def decide_refund_now(session, refund: InvoicePayment, decision: RefundDecision | str, *,
-                      actor, issue_date: date | None = None) -> InvoiceRefundDecision:
+def decide_refund_now(session: Session, refund: InvoicePayment, decision: RefundDecision | str, *,
+                      actor: Actor, issue_date: date | None = None) -> InvoiceRefundDecision:
     """``decide_refund`` in a unit of work of its own; a credit note's PDF is rendered before
     it (``_render_first``)."""
     decision = _refund_decision(decision)
@@ -756,7 +758,7 @@ def decide_refund_now(session, refund: InvoicePayment, decision: RefundDecision 
 
 # --- the stored PDF --------------------------------------------------------------------------
 
-def stored_pdf(session, invoice: Invoice) -> bytes:
+def stored_pdf(session: Session, invoice: Invoice) -> bytes:
     """The bytes rendered at issue, checked against the SHA-256 recorded then."""
     if invoice.pdf_file_id is None:
         raise NotFound("This invoice has no PDF yet: drafts are rendered when they are issued.")
@@ -769,16 +771,16 @@ def stored_pdf(session, invoice: Invoice) -> bytes:
 
 # --- payments ----------------------------------------------------------------------------------
 
-def _check_payment(session, invoice: Invoice, amount: Money) -> None:
+def _check_payment(session: Session, invoice: Invoice, amount: Money) -> None:
     if invoice.is_draft or invoice.is_cancellation:
         raise InvalidTransition("Payments are recorded against issued invoices only.")
     if amount.currency != invoice.currency:
         raise ValidationError(f"{amount} does not match the invoice currency {invoice.currency}.")
 
 
-def _add_payment(session, invoice: Invoice, *, kind: PaymentKind, amount: Money, reference: str,
+def _add_payment(session: Session, invoice: Invoice, *, kind: PaymentKind, amount: Money, reference: str,
                  received_on: date, method: str, note: str, journal_entry_id: int | None,
-                 actor, reverses_id: int | None = None) -> InvoicePayment:
+                 actor: Actor, reverses_id: int | None = None) -> InvoicePayment:
     what = {PaymentKind.PAYMENT: "Payment", PaymentKind.REFUND: "Refund",
             PaymentKind.DISPUTE: "Dispute", PaymentKind.REVERSAL: "Reversal",
             PaymentKind.WRITE_OFF: "Write-off"}[PaymentKind(kind)]
@@ -797,11 +799,11 @@ def _add_payment(session, invoice: Invoice, *, kind: PaymentKind, amount: Money,
     return payment
 
 
-def record_payment(session, invoice: Invoice, *, amount: Money, reference: str, received_on: date,
+def record_payment(session: Session, invoice: Invoice, *, amount: Money, reference: str, received_on: date,
                    method: str, debit_role: str | None = None,
                    kind: PaymentKind = PaymentKind.PAYMENT, note: str = "",
                    fee: Money | None = None, lines: list[Line] | None = None,
-                   actor=None) -> InvoicePayment | None:
+                   actor: Actor | None = None) -> InvoicePayment | None:
     """Book money received (positive) or paid back (negative) for an issued invoice:
     Dr ``debit_role`` (e.g. stripe_balance, bank) / Cr receivables, in the invoice's fund.
     ``fee`` is what the payment provider kept of it: Dr payment fees / Cr ``debit_role``, in the
@@ -849,14 +851,14 @@ def record_payment(session, invoice: Invoice, *, amount: Money, reference: str, 
     return payment
 
 
-def receivable_lines(session, invoice: Invoice, amount: Money) -> list[Line]:
+def receivable_lines(session: Session, invoice: Invoice, amount: Money) -> list[Line]:
     """Cr receivables in the invoice's fund: the side of a payment that is the invoice's (the
     other side, bank or Stripe balance, is the caller's)."""
     return [Line(account_by_role(session, RECEIVABLES), session.get(Fund, invoice.fund_id),
                  -amount, f"Invoice {invoice.number}")]
 
 
-def check_transfer(session, invoice: Invoice, amount: Money) -> None:
+def check_transfer(session: Session, invoice: Invoice, amount: Money) -> None:
     """Refuse a bank transfer of ``amount`` for an invoice that cannot take it (not issued,
     cancelled, other currency, more than is owed)."""
     _check_payment(session, invoice, amount)
@@ -867,8 +869,8 @@ def check_transfer(session, invoice: Invoice, amount: Money) -> None:
                               f"open; {amount} cannot be recorded as paid for it.")
 
 
-def record_bank_transfer(session, invoice: Invoice, *, amount: Money, reference: str,
-                         received_on: date, journal_entry_id: int | None, actor,
+def record_bank_transfer(session: Session, invoice: Invoice, *, amount: Money, reference: str,
+                         received_on: date, journal_entry_id: int | None, actor: Actor,
                          note: str = "") -> InvoicePayment:
     """A bank transfer that the bank reconciliation has booked (Dr bank / Cr receivables, with
     ``receivable_lines``, in the match's own entry): recorded on the invoice, nothing posted
@@ -878,8 +880,8 @@ def record_bank_transfer(session, invoice: Invoice, *, amount: Money, reference:
                           journal_entry_id=journal_entry_id, actor=actor)
 
 
-def record_write_off(session, invoice: Invoice, *, amount: Money, reference: str, on: date,
-                     journal_entry_id: int | None, actor, note: str = "") -> InvoicePayment:
+def record_write_off(session: Session, invoice: Invoice, *, amount: Money, reference: str, on: date,
+                     journal_entry_id: int | None, actor: Actor, note: str = "") -> InvoicePayment:
     """A rest the association forgives (bank charges the payer's bank kept), booked by the
     caller (Dr bank charges / Cr receivables): recorded on the invoice, which is then settled
     by that much. Never more than is open."""
@@ -888,8 +890,8 @@ def record_write_off(session, invoice: Invoice, *, amount: Money, reference: str
                           journal_entry_id=journal_entry_id, actor=actor)
 
 
-def _record_booked(session, invoice: Invoice, kind: PaymentKind, method: str, *, amount: Money,
-                   reference: str, on: date, journal_entry_id: int | None, actor,
+def _record_booked(session: Session, invoice: Invoice, kind: PaymentKind, method: str, *, amount: Money,
+                   reference: str, on: date, journal_entry_id: int | None, actor: Actor,
                    note: str) -> InvoicePayment:
     """Record on the invoice what somebody else's entry booked, once per reference."""
     check_transfer(session, invoice, amount)
@@ -900,8 +902,8 @@ def _record_booked(session, invoice: Invoice, kind: PaymentKind, method: str, *,
                         journal_entry_id=journal_entry_id, actor=actor)
 
 
-def reverse_payment(session, payment: InvoicePayment, *, reason: str,
-                    journal_entry_id: int | None, actor) -> InvoicePayment:
+def reverse_payment(session: Session, payment: InvoicePayment, *, reason: str,
+                    journal_entry_id: int | None, actor: Actor) -> InvoicePayment:
     """Take back a payment or write-off recorded in error (its bank match was undone), or a
     refund that failed (the caller reverses the entry): a ``reversal`` row of the opposite
     amount, so the invoice is open again (or paid again) by that much. The payment itself stays,
@@ -960,7 +962,7 @@ MAIL = {
 }
 
 
-def _send(session, invoice: Invoice, kind: str, *, actor) -> InvoiceDispatch:
+def _send(session: Session, invoice: Invoice, kind: str, *, actor: Actor) -> InvoiceDispatch:
     recipients = [e.strip() for e in invoice.buyer_emails.splitlines() if e.strip()]
     if not recipients:
         raise ValidationError(f"{invoice.buyer_name} has no billing email address; add one to "
@@ -987,7 +989,7 @@ def _send(session, invoice: Invoice, kind: str, *, actor) -> InvoiceDispatch:
     return dispatch
 
 
-def send_invoice(session, invoice: Invoice, *, actor) -> InvoiceDispatch:
+def send_invoice(session: Session, invoice: Invoice, *, actor: Actor) -> InvoiceDispatch:
     if invoice.is_draft:
         raise InvalidTransition("Issue the invoice before sending it.")
     if invoice.is_cancellation:
@@ -1008,7 +1010,7 @@ def next_reminder(invoice: Invoice, today: date) -> str | None:
     return None
 
 
-def send_reminder(session, invoice: Invoice, *, actor, today: date | None = None) -> InvoiceDispatch:
+def send_reminder(session: Session, invoice: Invoice, *, actor: Actor, today: date | None = None) -> InvoiceDispatch:
     today = today or date.today()
     if state.status(invoice, today) is not state.Status.OVERDUE:
         raise InvalidTransition(f"Invoice {invoice.label} is not overdue.")
@@ -1020,7 +1022,7 @@ def send_reminder(session, invoice: Invoice, *, actor, today: date | None = None
                  actor=actor)
 
 
-def send_due_reminders(session, *, today: date, actor=None) -> list[InvoiceDispatch]:
+def send_due_reminders(session: Session, *, today: date, actor: Actor | None = None) -> list[InvoiceDispatch]:
     """Every reminder due today (for cron: ``backoffice invoices remind``)."""
     sent = []
     for item in state.open_invoices(session, due_before=today):
