@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from ..core.errors import NotFound
 from ..core.urls import absolute_url
@@ -34,7 +35,7 @@ def token_for(application: Application) -> str:
     return f"{application.id}-{_mac(application.id, application.access_nonce)}"
 
 
-def application_by_token(session, token: str) -> Application:
+def application_by_token(session: Session, token: str) -> Application:
     """The application the secret link opens; ``NotFound`` for anything else."""
     refused = NotFound("This link is not valid (any more). Ask for a new one on the grants page.")
     number, _, mac = (token or "").partition("-")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +25,9 @@ from . import access
 from .lifecycle import S, check, locked, record_event, required_text, setting, transition
 from .models import Application, Attachment, BudgetLine, Programme, Question, QuestionKind, Round
 from .notify import applicant_mail
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 @dataclass
@@ -96,8 +100,8 @@ def _check_rate(session: Session, kind: str, address: str, email: str) -> None:
     check_rate(session, kind, address=address, email=email, limits=limits)
 
 
-def store_files(session: Session, application: Application, uploads, purpose: str, actor: Actor,
-                allowed=frozenset({"pdf"}), field_name: str = "attachments") -> None:
+def store_files(session: Session, application: Application, uploads: Iterable[Upload], purpose: str, actor: Actor,
+                allowed: frozenset[str] = frozenset({"pdf"}), field_name: str = "attachments") -> None:
     already = sum(1 for a in application.attachments if a.purpose == purpose)
     if already + len(uploads) > setting("GRANTS_MAX_FILES"):
         raise ValidationError(f"Attach at most {setting('GRANTS_MAX_FILES')} files.",
@@ -231,9 +235,9 @@ def answer_problem(question: Question, value: str) -> str | None:
     return None
 
 
-def save_application(session: Session, *, data: ApplicationInput, uploads=(), remove_files=(),
+def save_application(session: Session, *, data: ApplicationInput, uploads: Iterable[Upload] = (), remove_files: Iterable[int] = (),
                      submit: bool = False, programme: Programme | None = None,
-                     application: Application | None = None, user=None,
+                     application: Application | None = None, user: Actor | None = None,
                      address: str = "unknown", today: date | None = None) -> Application:
     """Create a draft (``programme``) or update one (``application``), then submit it if asked.
 
@@ -295,7 +299,7 @@ def withdraw(session: Session, application: Application, *, actor: Actor,
     return application
 
 
-def answer_information(session: Session, application: Application, *, answer: str, uploads=(),
+def answer_information(session: Session, application: Application, *, answer: str, uploads: Iterable[Upload] = (),
                        actor: Actor) -> Application:
     application = locked(session, application)
     check(application, "answer")

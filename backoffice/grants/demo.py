@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
 
 from ..core.money import Money
 from ..core.permissions import Role
@@ -12,6 +15,11 @@ from . import applying, deciding, paying, programmes, reporting, reviewing
 from .access import Applicant
 from .models import QuestionKind, Status
 from .payouts import pay_at_once
+
+if TYPE_CHECKING:
+    from ..auth.models import User
+    from ..groups.models import MemberGroup
+    from .models import Application, Programme
 
 IBAN = "DE89370400440532013000"
 COMMUNITY_RULES = """\
@@ -49,7 +57,7 @@ def _eur(euros: float) -> Money:
     return Money(int(round(euros * 100)), "EUR")
 
 
-def seed_grants(session, *, users: dict, funds: dict, groups: dict, today: date,
+def seed_grants(session: Session, *, users: dict, funds: dict, groups: dict, today: date,
                 settings: Settings) -> dict:
     """Programmes, budgets, questions, rounds and 15 applications covering every state."""
     treasurer, reviewer, admin = users[Role.TREASURER], users[Role.REVIEWER], users[Role.ADMIN]
@@ -119,8 +127,8 @@ def seed_grants(session, *, users: dict, funds: dict, groups: dict, today: date,
     return {"programmes": 2, "applications": len(APPLICATIONS)}
 
 
-def _application(session, programme, status, *, group, name, title, requested, awarded,
-                 number, committee, today, decided):
+def _application(session: Session, programme: Programme, status: Status, *, group: MemberGroup | None, name: str, title: str, requested: float, awarded: float | None,
+                 number: int, committee: tuple[User, User], today: date, decided: date):
     # Grants paid by now were decided on ``decided`` (the first day of the last open month).
     if status is Status.REPORT_DUE:
         start = today - timedelta(days=3)
@@ -188,7 +196,7 @@ def _application(session, programme, status, *, group, name, title, requested, a
     return application
 
 
-def _report_back(session, application, *, treasurer, decided):
+def _report_back(session: Session, application: Application, *, treasurer: User, decided: date):
     reporting.run_reminders(session, today=application.event_end)
     reporting.submit_report(session, application, actor=Applicant(application.contact_email),
                            narrative="About thirty people came, half of them new to Python. "

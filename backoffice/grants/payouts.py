@@ -13,7 +13,9 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from ..core.actors import Actor
 from ..core.bounds import as_id
 from ..core.errors import ValidationError
 from ..core.money import Money
@@ -27,14 +29,14 @@ KIND = "grant"
 SEPA_CURRENCY = "EUR"
 
 
-def batch_of(session, disbursement: Disbursement) -> str | None:
+def batch_of(session: Session, disbursement: Disbursement) -> str | None:
     """The reference of the live payout batch holding this payment, if any."""
     item = batches.active_item_for(session, KIND, disbursement.id)
     return item.batch.message_id if item is not None else None
 
 
-def pay_at_once(session, disbursements: list[Disbursement], *, reference: str, paid_on: date,
-                actor, settings: Settings) -> None:
+def pay_at_once(session: Session, disbursements: list[Disbursement], *, reference: str, paid_on: date,
+                actor: Actor, settings: Settings) -> None:
     """Pay grant payments straight away in one payout batch executed on ``paid_on`` (demo data
     and tests; the treasurer uses the payout pages)."""
     if not disbursements:
@@ -63,7 +65,7 @@ class GrantPayables:
                         f"{application.title}",
             due_since=disbursement.created_at.date())
 
-    def _ready(self, session, *conditions, lock: bool = False) -> list[Disbursement]:
+    def _ready(self, session: Session, *conditions, lock: bool = False) -> list[Disbursement]:
         statement = select(Disbursement).where(
             Disbursement.status == DisbursementStatus.READY,
             Disbursement.currency == SEPA_CURRENCY, *conditions).order_by(Disbursement.id)
@@ -71,11 +73,11 @@ class GrantPayables:
             statement = statement.with_for_update(of=Disbursement)
         return list(session.scalars(statement))
 
-    def open_payables(self, session) -> list:
+    def open_payables(self, session: Session) -> list:
         liability = account_by_role(session, "grants_payable")
         return [self._payable(d, liability) for d in self._ready(session)]
 
-    def payables(self, session, ids: list[str]) -> list:
+    def payables(self, session: Session, ids: list[str]) -> list:
         liability = account_by_role(session, "grants_payable")
         wanted = [n for n in map(as_id, ids) if n is not None]
         found = []
@@ -87,17 +89,17 @@ class GrantPayables:
             raise ValidationError(f"Grant payment {min(missing)} is no longer waiting for payout.")
         return [self._payable(d, liability) for d in found]
 
-    def executed(self, session, item, batch, actor) -> None:
+    def executed(self, session: Session, item, batch, actor: Actor) -> None:
         from .paying import record_payment  # noqa: PLC0415 (paying imports this module)
 
         disbursement = session.get(Disbursement, int(item.source_id))
         record_payment(session, disbursement, batch_ref=batch.message_id,
                        paid_on=batch.executed_on, entry_id=batch.payment_entry_id, actor=actor)
 
-    def released(self, session, item, batch, actor) -> None:
+    def released(self, session: Session, item, batch, actor: Actor) -> None:
         """The batch was cancelled: the payment waits for the next batch."""
 
-    def returned(self, session, item, batch, returned, actor) -> None:
+    def returned(self, session: Session, item, batch, returned, actor: Actor) -> None:
         """The bank sent the payment back: it waits for the next batch again."""
         from .paying import record_return  # noqa: PLC0415 (paying imports this module)
 
@@ -105,7 +107,7 @@ class GrantPayables:
                       reason=describe(returned.reason_code), returned_on=returned.returned_on,
                       actor=actor)
 
-    def return_undone(self, session, item, batch, returned, actor) -> None:
+    def return_undone(self, session: Session, item, batch, returned, actor: Actor) -> None:
         """The return was matched by mistake: the payment counts as made by the batch."""
         self.executed(session, item, batch, actor)
 

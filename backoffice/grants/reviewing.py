@@ -19,17 +19,17 @@ from .lifecycle import check, locked, record_event, required_text, transition
 from .models import Application, Review, Vote
 
 
-def review_of(application: Application, user) -> Review | None:
+def review_of(application: Application, user: Actor) -> Review | None:
     return next((r for r in application.reviews if r.reviewer_id == user.id), None)
 
 
-def is_conflicted(application: Application, user) -> bool:
+def is_conflicted(application: Application, user: Actor) -> bool:
     """Declared a conflict, is the applicant (by account or contact e-mail), or organises the
     group that applies: ``conflicts.conflict_of``."""
     return conflicts.conflict_of(application, user) is not None
 
 
-def _review_row(session: Session, application: Application, user, *, assigned_by=None) -> Review:
+def _review_row(session: Session, application: Application, user: Actor, *, assigned_by: Actor | None = None) -> Review:
     review = review_of(application, user)
     if review is None:
         review = Review(application=application, reviewer_id=user.id,
@@ -39,7 +39,7 @@ def _review_row(session: Session, application: Application, user, *, assigned_by
     return review
 
 
-def _check_reviewer(user) -> None:
+def _check_reviewer(user: Actor) -> None:
     if not user.can(Permission.GRANTS_REVIEW):
         raise PermissionDenied(f"{user.display_name} is not a member of the grants committee.")
 
@@ -48,7 +48,7 @@ def _check_open_for_review(application: Application) -> None:
     check(application, "review")
 
 
-def assign_reviewer(session: Session, application: Application, reviewer, *,
+def assign_reviewer(session: Session, application: Application, reviewer: Actor, *,
                     actor: Actor) -> Review:
     _check_open_for_review(application)
     conflicts.refuse(application, actor, "assign")

@@ -1,5 +1,6 @@
 """Grants on the start page (see ``core.tasks``)."""
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..core.permissions import Permission
 from ..core.tasks import TaskKind, register
@@ -7,7 +8,7 @@ from .models import REVIEW_STATES, Application, Status
 
 
 def _counter(*statuses):
-    def count(session, user, today) -> int:
+    def count(session: Session, user, today) -> int:
         return session.scalar(select(func.count()).select_from(Application).where(
             Application.status.in_(list(statuses))))
     return count
