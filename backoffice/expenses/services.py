@@ -330,7 +330,7 @@ class ClaimPayables:
             description=f"{claim.title} ({claim.fund.code})",
             due_since=claim.decided_at.date() if claim.decided_at else None)
 
-    def _approved(self, session, *conditions, lock: bool = False) -> list[ExpenseClaim]:
+    def _approved(self, session: Session, *conditions, lock: bool = False) -> list[ExpenseClaim]:
         statement = (select(ExpenseClaim)
                      .where(ExpenseClaim.status == ClaimStatus.APPROVED, *conditions)
                      .options(joinedload(ExpenseClaim.fund), lazyload(ExpenseClaim.lines),
@@ -340,11 +340,11 @@ class ClaimPayables:
             statement = statement.with_for_update(of=ExpenseClaim)
         return list(session.scalars(statement).unique())
 
-    def open_payables(self, session) -> list[payouts.Payable]:
+    def open_payables(self, session: Session) -> list[payouts.Payable]:
         payables = account_by_role(session, PAYABLES_ROLE)
         return [self._payable(claim, payables) for claim in self._approved(session)]
 
-    def payables(self, session, ids: list[str]) -> list[payouts.Payable]:
+    def payables(self, session: Session, ids: list[str]) -> list[payouts.Payable]:
         payables = account_by_role(session, PAYABLES_ROLE)
         wanted = [n for n in map(as_id, ids) if n is not None]
         claims = []
@@ -354,13 +354,13 @@ class ClaimPayables:
         return [self._payable(claim, payables) for claim in claims]
 
     @staticmethod
-    def _claim(session, item, action: str) -> ExpenseClaim:
+    def _claim(session: Session, item, action: str) -> ExpenseClaim:
         """The claim a payout item pays, moved along ``action`` (``CLAIM_STATES``)."""
         claim = session.get(ExpenseClaim, int(item.source_id))
         CLAIM_STATES.apply(claim, action)
         return claim
 
-    def executed(self, session, item, batch, actor) -> None:
+    def executed(self, session: Session, item, batch, actor: Actor) -> None:
         claim = self._claim(session, item, "paid")
         claim.paid_on = batch.executed_on
         audit.record(session, actor, "expense_claim.paid", "expense_claim", claim.id,
@@ -370,10 +370,10 @@ class ClaimPayables:
                             "end_to_end_id": item.end_to_end_id})
         notify.paid(session, claim, paid_on=batch.executed_on, reference=item.end_to_end_id)
 
-    def released(self, session, item, batch, actor) -> None:
+    def released(self, session: Session, item, batch, actor: Actor) -> None:
         """The claim stays approved and can go into the next batch."""
 
-    def returned(self, session, item, batch, returned, actor) -> None:
+    def returned(self, session: Session, item, batch, returned, actor: Actor) -> None:
         """The bank sent the payment back: the claim is approved (payable) again, and the
         claimant is asked to check the account and correct the IBAN on the claim's page."""
         claim = self._claim(session, item, "payment_returned")
@@ -389,7 +389,7 @@ class ClaimPayables:
             session, claim, returned_on=returned.returned_on, reason=reason,
             link=absolute_url(app_settings(), "expenses.claim", claim_id=claim.id))
 
-    def return_undone(self, session, item, batch, returned, actor) -> None:
+    def return_undone(self, session: Session, item, batch, returned, actor: Actor) -> None:
         claim = self._claim(session, item, "return_undone")
         claim.paid_on = batch.executed_on
         _flush(session, claim)

@@ -1,12 +1,13 @@
 """Expense claims on the start page (see ``core.tasks``)."""
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..core.permissions import Permission
 from ..core.tasks import TaskKind, register
 from .models import ClaimStatus, ExpenseClaim
 
 
-def _to_approve(session, user, today) -> int:
+def _to_approve(session: Session, user, today) -> int:
     """Submitted claims; one's own do not count (nobody approves their own claim)."""
     return session.scalar(select(func.count()).select_from(ExpenseClaim).where(
         ExpenseClaim.status == ClaimStatus.SUBMITTED, ExpenseClaim.claimant_id != user.id))

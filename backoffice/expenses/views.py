@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import (
     Blueprint,
     current_app,
@@ -23,6 +25,11 @@ from ..payouts import services as payouts
 from . import services
 from .forms import AccountForm, ClaimForm, DecisionForm
 from .models import ClaimStatus
+
+if TYPE_CHECKING:
+    from flask_wtf import FlaskForm
+
+    from .models import ExpenseClaim
 
 bp = Blueprint("expenses", __name__, url_prefix="/expenses")
 
@@ -96,13 +103,13 @@ def claim(claim_id: int):
     return _claim_page(claim, DecisionForm())
 
 
-def _may_decide(claim) -> bool:
+def _may_decide(claim: ExpenseClaim) -> bool:
     return (current_user.can(Permission.EXPENSES_APPROVE) and claim.claimant_id != current_user.id
             and claim.status is ClaimStatus.SUBMITTED
             and all(a.approver_id != current_user.id for a in claim.approvals))
 
 
-def _claim_page(claim, form, status=200, account_form=None):
+def _claim_page(claim: ExpenseClaim, form: FlaskForm, status: int = 200, account_form: AccountForm | None = None):
     decide = _may_decide(claim)
     item = payouts.active_item_for(db.session, services.ClaimPayables.kind, claim.id)
     held = available(db.session, claim.fund, claim.currency) if decide else None
