@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sepaxml
 from lxml import etree
@@ -18,6 +19,12 @@ from sepaxml import SepaTransfer
 from ..core.errors import ValidationError
 from ..core.settings import Settings
 from .models import PayoutBatch
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+    from .models import PayoutItem
 
 DEMO_DEBTOR_IBAN = "DE02120300000000202051"
 
@@ -49,7 +56,7 @@ class _Transfer(SepaTransfer):
     """sepaxml's transfer with our identifiers: MsgId = the batch's message id, PmtInfId =
     message id + "-1" (sepaxml would pick random ones)."""
 
-    def __init__(self, config, message_id: str, schema: str):
+    def __init__(self, config: dict[str, Any], message_id: str, schema: str):
         self._message_id = message_id
         super().__init__(config, schema=schema, clean=True)
 
@@ -89,7 +96,7 @@ def validate_xml(xml: bytes, version: str) -> None:
                               f"{error.message} (line {error.line}).")
 
 
-def sepa_xml(batch: PayoutBatch, items) -> bytes:
+def sepa_xml(batch: PayoutBatch, items: Iterable[PayoutItem]) -> bytes:
     """The pain.001 credit-transfer file for the batch, validated against its schema.
 
     ``items`` have the attributes of ``PayoutItem`` (payee_name, iban, bic, amount, currency,

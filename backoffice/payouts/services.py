@@ -78,10 +78,11 @@ from typing import Protocol
 
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..core import audit
+from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.money import Money
@@ -123,18 +124,18 @@ class PayableSource(Protocol):
     kind: str
     label: str
 
-    def open_payables(self, session) -> list[Payable]: ...
+    def open_payables(self, session: Session) -> list[Payable]: ...
 
-    def payables(self, session, ids: list[str]) -> list[Payable]: ...
+    def payables(self, session: Session, ids: list[str]) -> list[Payable]: ...
 
-    def executed(self, session, item: PayoutItem, batch: PayoutBatch, actor) -> None: ...
+    def executed(self, session: Session, item: PayoutItem, batch: PayoutBatch, actor: Actor) -> None: ...
 
-    def released(self, session, item: PayoutItem, batch: PayoutBatch, actor) -> None: ...
+    def released(self, session: Session, item: PayoutItem, batch: PayoutBatch, actor: Actor) -> None: ...
 
-    def returned(self, session, item: PayoutItem, batch: PayoutBatch, returned, actor) -> None: ...
+    def returned(self, session: Session, item: PayoutItem, batch: PayoutBatch, returned, actor: Actor) -> None: ...
 
-    def return_undone(self, session, item: PayoutItem, batch: PayoutBatch, returned,
-                      actor) -> None: ...
+    def return_undone(self, session: Session, item: PayoutItem, batch: PayoutBatch, returned,
+                      actor: Actor) -> None: ...
 
 
 _SOURCES: dict[str, PayableSource] = {}
@@ -161,7 +162,7 @@ def source(kind: str) -> PayableSource:
 
 # --- what can be paid ------------------------------------------------------------------------
 
-def _in_active_batches(session, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+def _in_active_batches(session: Session, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     keys = list(keys)
     found: set[tuple[str, str]] = set()
     for start in range(0, len(keys), 500):
@@ -173,7 +174,7 @@ def _in_active_batches(session, keys: Iterable[tuple[str, str]]) -> set[tuple[st
     return found
 
 
-def open_payables(session) -> dict[str, list[Payable]]:
+def open_payables(session: Session) -> dict[str, list[Payable]]:
     """{kind: payables not yet in a batch}, for every registered source."""
     result = {}
     for kind, src in sorted(_SOURCES.items()):
@@ -183,24 +184,24 @@ def open_payables(session) -> dict[str, list[Payable]]:
     return result
 
 
-def active_item_for(session, kind: str, source_id) -> PayoutItem | None:
+def active_item_for(session: Session, kind: str, source_id) -> PayoutItem | None:
     """The item of a batch (ready or executed) that pays this document, if any."""
     return session.scalar(select(PayoutItem).where(
         PayoutItem.source_kind == kind, PayoutItem.source_id == str(source_id),
         PayoutItem.active.is_(True)).options(selectinload(PayoutItem.batch)))
 
 
-def batch_by_message_id(session, message_id: str) -> PayoutBatch | None:
+def batch_by_message_id(session: Session, message_id: str) -> PayoutBatch | None:
     return session.scalar(select(PayoutBatch).where(PayoutBatch.message_id == message_id))
 
 
-def item_by_end_to_end_id(session, end_to_end_id: str) -> PayoutItem | None:
+def item_by_end_to_end_id(session: Session, end_to_end_id: str) -> PayoutItem | None:
     return session.scalar(select(PayoutItem).where(PayoutItem.end_to_end_id == end_to_end_id))
 
 
 # --- batches -----------------------------------------------------------------------------------
 
-def create_batch(session, *, selected: Iterable[tuple[str, str]], requested_on: date, actor,
+def create_batch(session: Session, *, selected: Iterable[tuple[str, str]], requested_on: date, actor: Actor,
                  settings: Settings, today: date | None = None) -> PayoutBatch:
     """A ready batch paying the selected payables ((kind, source id) pairs) on ``requested_on``."""
     today = today or date.today()
@@ -264,7 +265,7 @@ def create_batch(session, *, selected: Iterable[tuple[str, str]], requested_on: 
     return batch
 
 
-def get_batch(session, batch_id: int) -> PayoutBatch:
+def get_batch(session: Session, batch_id: int) -> PayoutBatch:
     batch = session.get(PayoutBatch, batch_id, options=[
         selectinload(PayoutBatch.items).joinedload(PayoutItem.fund)])
     if batch is None:
@@ -272,7 +273,7 @@ def get_batch(session, batch_id: int) -> PayoutBatch:
     return batch
 
 
-def _locked_ready(session, batch: PayoutBatch, action: str) -> PayoutBatch:
+def _locked_ready(session: Session, batch: PayoutBatch, action: str) -> PayoutBatch:
     """Re-read the batch under its row lock (SQLite: the unit of work's write lock) and make sure
     ``action`` may still be done (``BATCH_STATES``). Asked again for what was done already (a
     double click, two treasurers): ``AlreadyDone``, and nothing happens a second time."""
@@ -282,7 +283,7 @@ def _locked_ready(session, batch: PayoutBatch, action: str) -> PayoutBatch:
     return batch
 
 
-def _flush(session, batch: PayoutBatch) -> None:
+def _flush(session: Session, batch: PayoutBatch) -> None:
     message_id = batch.message_id
     try:
         session.flush()
@@ -290,7 +291,7 @@ def _flush(session, batch: PayoutBatch) -> None:
         raise Conflict(f"Batch {message_id} was changed by somebody else a moment ago.") from None
 
 
-def mark_executed(session, batch: PayoutBatch, *, booked_on: date, actor) -> JournalEntry:
+def mark_executed(session: Session, batch: PayoutBatch, *, booked_on: date, actor: Actor) -> JournalEntry:
     """The bank has paid the batch: post Dr liability / Cr bank per fund, tell every source."""
     if booked_on is None:
         raise ValidationError("Give the date the bank executed the batch.", field="booked_on")
@@ -327,7 +328,7 @@ def mark_executed(session, batch: PayoutBatch, *, booked_on: date, actor) -> Jou
     return entry
 
 
-def cancel_batch(session, batch: PayoutBatch, *, reason: str, actor) -> PayoutBatch:
+def cancel_batch(session: Session, batch: PayoutBatch, *, reason: str, actor: Actor) -> PayoutBatch:
     """The file was never paid (the bank refused it, or it was never uploaded): release its
     payables so that another batch can pay them."""
     reason = (reason or "").strip()

@@ -1,10 +1,12 @@
 """Payables waiting for a payout batch, on the start page (see ``core.tasks``)."""
+from sqlalchemy.orm import Session
+
 from ..core.permissions import Permission
 from ..core.tasks import TaskKind, register
 from . import services as payouts
 
 
-def _to_pay(session, user, today) -> int:
+def _to_pay(session: Session, user, today) -> int:
     return sum(len(found) for found in payouts.open_payables(session).values())
 
 

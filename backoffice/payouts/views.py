@@ -1,6 +1,8 @@
 """The treasurer's payout batch pages (under ``/expenses/payouts``, where they have always been)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,6 +14,12 @@ from ..ledger.models import Fund
 from . import services as payouts
 from .forms import BatchForm, CancelBatchForm, ExecutedForm
 from .models import PayoutBatch
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from flask_wtf import FlaskForm
 
 bp = Blueprint("payouts", __name__, url_prefix="/expenses")
 
@@ -61,7 +69,7 @@ def batch_xml(batch_id: int):
         "Content-Disposition": f'attachment; filename="{batch.message_id}.xml"'})
 
 
-def _batch_action(batch_id: int, form_class, act, done: str):
+def _batch_action(batch_id: int, form_class: type[FlaskForm], act: Callable[[PayoutBatch, Any], object], done: str):
     """Run ``act(batch, form)`` on a ready batch; the batch page with the form's errors if it is
     refused."""
     batch = payouts.get_batch(db.session, batch_id)
