@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from ..core.actors import Actor
 from ..core.settings import Settings, Stripe
 from ..invoicing import state
 from ..invoicing.models import Invoice
@@ -65,7 +67,7 @@ def _describe(rng: random.Random, entry: JournalEntry, amount: int, day: date) -
     return ("", text) if amount > 0 else ("", text)
 
 
-def _stripe_payout(session, today: date, config: Stripe) -> None:
+def _stripe_payout(session: Session, today: date, config: Stripe) -> None:
     """What Stripe holds now, paid out five days ago through the webhook's handler (so it has
     its payout id, as payouts do outside the demo's history)."""
     stripe_account = account_by_role(session, "stripe_balance")
@@ -78,7 +80,7 @@ def _stripe_payout(session, today: date, config: Stripe) -> None:
                                         "arrival_date": int(arrival.timestamp())}, {}, config)
 
 
-def _document_lines(session, entry: JournalEntry, amount: int, day: date) -> ParsedLine | None:
+def _document_lines(session: Session, entry: JournalEntry, amount: int, day: date) -> ParsedLine | None:
     """The bank's one line for an entry that names its document: a payout batch (one debit,
     the PmtInfId as reference), a Stripe payout (its id in the text)."""
     if entry.source_kind == "payout_batch":
@@ -93,7 +95,7 @@ def _document_lines(session, entry: JournalEntry, amount: int, day: date) -> Par
                       bank_reference=f"S{day:%y%m%d}{entry.id:06d}")
 
 
-def _paid_by_transfer(session, today: date) -> tuple[list[ParsedLine], ParsedLine | None]:
+def _paid_by_transfer(session: Session, today: date) -> tuple[list[ParsedLine], ParsedLine | None]:
     """Sponsors paying open invoices by bank transfer, not yet in the books: two invoices at
     once (one number misread), an instalment and the rest of it, a remainder without a
     reference from a known account. Returns the lines and the first instalment (which the
@@ -135,7 +137,7 @@ def _misread(number: str) -> str:
     return f"{year} {sequence.replace('0', 'O', 2)}"
 
 
-def seed_banking(session, actor, today: date, settings: Settings) -> dict:
+def seed_banking(session: Session, actor: Actor, today: date, settings: Settings) -> dict:
     rng = random.Random(20260505)
     bank_ledger = account_by_role(session, "bank")
     account = services.create_bank_account(session, name="Current account", iban=IBAN, bic=BIC,
@@ -228,7 +230,7 @@ def seed_banking(session, actor, today: date, settings: Settings) -> dict:
     return {"bank_lines": len(lines), "bank_matched": matched}
 
 
-def _reconcile_older_lines(session, account, actor, today: date) -> int:
+def _reconcile_older_lines(session: Session, account, actor: Actor, today: date) -> int:
     """What the treasurer did before: accept the obvious match of every line up to three weeks
     ago (same amount, booked within three days)."""
     cutoff = today - timedelta(days=RECONCILED_UNTIL_DAYS)

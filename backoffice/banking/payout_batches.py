@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..ledger.reads import postings_by_id
 from ..payouts.models import BatchStatus, PayoutBatch, PayoutItem
@@ -33,7 +34,7 @@ class PayoutBatches(ConfirmsBookedPostings):
     label = "Executed payout batches"
     claims_sources = (SOURCE,)
 
-    def open_items(self, session, bank_account) -> Iterable[OpenItem]:
+    def open_items(self, session: Session, bank_account) -> Iterable[OpenItem]:
         postings = {int(source_id): own for source_id, (own, _day)
                     in self.unconfirmed(session, bank_account).items() if source_id.isdigit()}
         if not postings:

@@ -18,7 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from ..core.actors import Actor
 from ..core.errors import Conflict, NotFound
 from ..core.money import Money
 from ..payouts import returns
@@ -32,7 +34,7 @@ class PayoutReturns(Provider):
     label = "Returned transfers"
     counts_own_allocations = True  # a returned transfer is no longer offered at all
 
-    def _reasons(self, session, bank_account) -> dict[str, str]:
+    def _reasons(self, session: Session, bank_account) -> dict[str, str]:
         """{reference: return reason} of the account's open return lines."""
         reasons: dict[str, str] = {}
         for references, reason in session.execute(
@@ -44,7 +46,7 @@ class PayoutReturns(Provider):
                 reasons.setdefault(reference, reason)
         return reasons
 
-    def open_items(self, session, bank_account) -> Iterable[OpenItem]:
+    def open_items(self, session: Session, bank_account) -> Iterable[OpenItem]:
         reasons = self._reasons(session, bank_account)
         if not reasons:
             return
@@ -58,13 +60,13 @@ class PayoutReturns(Provider):
                 counterparty=item.payee_name, kind="returned transfer",
                 url=f"/expenses/payouts/{item.batch_id}", allow_partial=False)
 
-    def _transfer(self, session, key: str) -> PayoutItem:
+    def _transfer(self, session: Session, key: str) -> PayoutItem:
         item = session.get(PayoutItem, int(key)) if key.isdigit() else None
         if item is None:
             raise NotFound(f"No transfer #{key}.")
         return item
 
-    def accept(self, session, *, bank_account, match, item, amount, booking_date, actor):
+    def accept(self, session: Session, *, bank_account, match, item, amount, booking_date, actor: Actor):
         transfer = self._transfer(session, item.key)
         if not transfer.active:
             raise Conflict(f"The transfer {transfer.end_to_end_id} was already returned.")
@@ -73,10 +75,10 @@ class PayoutReturns(Provider):
             raise returns.partial_return(transfer, money)
         return returns.lines(transfer, money, self._reason(session, bank_account, transfer))
 
-    def _reason(self, session, bank_account, transfer: PayoutItem) -> str:
+    def _reason(self, session: Session, bank_account, transfer: PayoutItem) -> str:
         return self._reasons(session, bank_account).get(transfer.end_to_end_id) or "RETURN"
 
-    def posted(self, session, *, bank_account, match, entry, allocations, booking_date, actor):
+    def posted(self, session: Session, *, bank_account, match, entry, allocations, booking_date, actor: Actor):
         for item, amount in allocations:
             transfer = self._transfer(session, item.key)
             returns.record_return(
@@ -85,7 +87,7 @@ class PayoutReturns(Provider):
                 reason_code=self._reason(session, bank_account, transfer), actor=actor,
                 entry_id=entry.id if entry is not None else None, bank_match_id=match.id)
 
-    def undo(self, session, *, match, item_row, actor):
+    def undo(self, session: Session, *, match, item_row, actor: Actor):
         returned = session.scalar(select(PayoutReturn).where(
             PayoutReturn.bank_match_id == match.id,
             PayoutReturn.item_id == int(item_row.item_key), PayoutReturn.undone_at.is_(None)))
