@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from . import totals
 from .models import Account, AccountTotal, AccountType, Fund, FundAccountTotal, FundBalanceTotal
@@ -23,7 +24,7 @@ def _day_before(day: date) -> date | None:
     return None if day == date.min else day - timedelta(days=1)
 
 
-def account_balances(session, as_of: date | None, *, fund_id: int | None = None,
+def account_balances(session: Session, as_of: date | None, *, fund_id: int | None = None,
                      account_ids=None) -> dict[tuple[int, str], int]:
     """{(account id, currency): balance} of everything posted up to and including ``as_of``."""
     if as_of is None:
@@ -42,7 +43,7 @@ def account_balances(session, as_of: date | None, *, fund_id: int | None = None,
     return {(account_id, currency): int(amount) for account_id, currency, amount in result if amount}
 
 
-def account_movements(session, start: date, end: date, **filters) -> dict[tuple[int, str], int]:
+def account_movements(session: Session, start: date, end: date, **filters) -> dict[tuple[int, str], int]:
     """{(account id, currency): net movement} of postings dated from ``start`` to ``end``."""
     closing = account_balances(session, end, **filters)
     opening = account_balances(session, _day_before(start), **filters)
@@ -51,7 +52,7 @@ def account_movements(session, start: date, end: date, **filters) -> dict[tuple[
     return {key: value for key, value in moved.items() if value}
 
 
-def fund_balances(session, as_of: date | None, *, fund_id: int | None = None) -> dict[tuple[int, str], int]:
+def fund_balances(session: Session, as_of: date | None, *, fund_id: int | None = None) -> dict[tuple[int, str], int]:
     """{(fund id, currency): balance} for every fund that has one (or just ``fund_id``)."""
     if as_of is None:
         return {}
@@ -63,7 +64,7 @@ def fund_balances(session, as_of: date | None, *, fund_id: int | None = None) ->
     return {(fund, currency): int(amount) for fund, currency, amount in result if amount}
 
 
-def account_by_fund(session, account_id: int, as_of: date | None = date.max, *,
+def account_by_fund(session: Session, account_id: int, as_of: date | None = date.max, *,
                     currency: str | None = None) -> dict[tuple[int, str], int]:
     """{(fund id, currency): balance} of one account in every fund where it has one, counting
     everything posted up to ``as_of`` (by default everything, future dates too)."""
@@ -96,7 +97,7 @@ def currency_totals(amounts_by_currency) -> dict[str, int]:
     return dict(result)
 
 
-def fund_balance(session, fund_id: int, as_of: date | None) -> dict[str, int]:
+def fund_balance(session: Session, fund_id: int, as_of: date | None) -> dict[str, int]:
     """{currency: balance} of one fund."""
     return {currency: amount
             for (_, currency), amount in fund_balances(session, as_of, fund_id=fund_id).items()}
@@ -133,7 +134,7 @@ class TrialBalance:
         return all(debit == credit for debit, credit in self.totals.values())
 
 
-def trial_balance(session, as_of: date, *, fiscal_year: FiscalYear,
+def trial_balance(session: Session, as_of: date, *, fiscal_year: FiscalYear,
                   fund: Fund | None = None) -> TrialBalance:
     """Balance-sheet accounts since the beginning; income and expense accounts for the fiscal
     year to date, with the result of earlier years carried on the retained-surplus account."""
@@ -196,7 +197,7 @@ class FundStatement:
                 == self.closing)
 
 
-def fund_statements(session, fund: Fund, start: date, end: date) -> list[FundStatement]:
+def fund_statements(session: Session, fund: Fund, start: date, end: date) -> list[FundStatement]:
     """One statement per currency the fund has seen up to ``end``."""
     accounts = {a.id: a for a in session.scalars(select(Account))}
     opening = fund_balance(session, fund.id, _day_before(start))

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .balances import by_fund, currency_totals, fund_balances
 from .models import Fund, JournalEntry, Period
@@ -19,7 +20,7 @@ class LedgerSummary:
     last_closed: Period | None
 
 
-def summary(session, today: date) -> LedgerSummary:
+def summary(session: Session, today: date) -> LedgerSummary:
     balances = by_fund(fund_balances(session, today))
     funds = session.scalars(select(Fund).where(Fund.active.is_(True)).order_by(Fund.kind, Fund.code)).all()
     rows = [(fund, balances.get(fund.id, {})) for fund in funds]
