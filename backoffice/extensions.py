@@ -1,5 +1,7 @@
 """Flask extensions, created once without an app (bound in ``create_app``), and the app's
 settings as the edge reads them."""
+from __future__ import annotations
+
 from typing import TYPE_CHECKING
 
 from flask import Config, Flask, current_app
@@ -12,6 +14,8 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .core.settings import Settings
 
 NAMING_CONVENTION = {
@@ -45,23 +49,23 @@ class TrackedConfig(Config):
     def _changed(self) -> None:
         self.changes += 1
 
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: str, value: object):
         super().__setitem__(key, value)
         self._changed()
 
-    def __delitem__(self, key):
+    def __delitem__(self, key: str):
         super().__delitem__(key)
         self._changed()
 
-    def update(self, *args, **kwargs):
+    def update(self, *args: Any, **kwargs: Any):
         super().update(*args, **kwargs)
         self._changed()
 
-    def setdefault(self, key, default=None):
+    def setdefault(self, key: str, default: object = None):
         self._changed()
         return super().setdefault(key, default)
 
-    def pop(self, *args):
+    def pop(self, *args: Any):
         self._changed()
         return super().pop(*args)
 
@@ -71,7 +75,7 @@ _SETTINGS = "backoffice.settings"
 BUILD_SETTINGS = "backoffice.build_settings"
 
 
-def settings_of(app: Flask) -> "Settings":
+def settings_of(app: Flask) -> Settings:
     """The app's ``Settings``, built (and checked) from its config the first time, and again
     after the config changed."""
     changes = getattr(app.config, "changes", 0)
@@ -82,6 +86,6 @@ def settings_of(app: Flask) -> "Settings":
     return built[1]
 
 
-def settings() -> "Settings":
+def settings() -> Settings:
     """The current app's ``Settings`` (views and commands pass them, or a part, to services)."""
     return settings_of(current_app)

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from . import outbox
 from .bounds import control_characters
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from sqlalchemy.orm import SessionTransaction
 
 _QUEUED = "backoffice_mail_queued"  # this transaction's outbox rows
 
@@ -45,13 +51,13 @@ def build_message(to: str | list[str], subject: str, body: str, *,
     return message
 
 
-def queue_mail(session, to, subject: str, body: str, **kwargs) -> EmailMessage:
+def queue_mail(session: Session, to: str | list[str], subject: str, body: str, **kwargs: Any) -> EmailMessage:
     message = build_message(to, subject, body, **kwargs)
     session.info.setdefault(_QUEUED, []).append(outbox.add(session, message))
     return message
 
 
-def discard_outbox(session) -> int:
+def discard_outbox(session: Session) -> int:
     """Drop what the session's transaction queued (demo data mails nobody); returns how many."""
     rows = session.info.pop(_QUEUED, None) or []
     for row in rows:
@@ -63,12 +69,12 @@ def discard_outbox(session) -> int:
 
 
 @event.listens_for(Session, "after_commit")
-def _forget_committed(session):
+def _forget_committed(session: Session):
     if not session.in_nested_transaction():
         session.info.pop(_QUEUED, None)
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back(session, previous_transaction):
+def _forget_rolled_back(session: Session, previous_transaction: SessionTransaction):
     if previous_transaction.parent is None:  # the outermost transaction, not a savepoint
         session.info.pop(_QUEUED, None)

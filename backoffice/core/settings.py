@@ -18,7 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from werkzeug.routing import Map
 
 
 class SettingsError(RuntimeError):
@@ -230,7 +233,7 @@ def _text(config: Mapping, key: str, *, required: bool = False) -> str | None:
     return str(value)
 
 
-def _names(value, key: str) -> list[str]:
+def _names(value: str | list[str] | tuple[str, ...], key: str) -> list[str]:
     """A list, or one string of names separated by commas (as an environment variable gives it)."""
     if not value:
         return []
@@ -254,7 +257,7 @@ def _seller(config: Mapping, defaults: Mapping, organisation: str) -> Seller:
     return Seller(**{key: str(value or "") for key, value in details.items()})
 
 
-def build(config: Mapping, *, instance_path: str = "instance", url_map=None) -> Settings:
+def build(config: Mapping, *, instance_path: str = "instance", url_map: Map | None = None) -> Settings:
     """The settings for ``config`` (every key of ``config.Defaults`` present); raises
     ``SettingsError`` naming the first value that cannot be used."""
     from ..config import Defaults
@@ -360,7 +363,7 @@ def build(config: Mapping, *, instance_path: str = "instance", url_map=None) -> 
     )
 
 
-def defaults(**overrides) -> Settings:
+def defaults(**overrides: object) -> Settings:
     """The settings from the defaults alone (with ``overrides`` by config key): for code and
     tests that run without an app."""
     from ..config import Defaults

@@ -23,7 +23,7 @@ def _environment() -> Environment:
                        undefined=StrictUndefined, keep_trailing_newline=True)
 
 
-def render_email(path: str, /, **context) -> tuple[str, str]:
+def render_email(path: str, /, **context: object) -> tuple[str, str]:
     """(subject, body) of the e-mail template at ``path`` (e.g. ``"auth/emails/reset.txt"``)."""
     text = _environment().get_template(path).render(context)
     head, _, body = text.partition("\n\n")
