@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from importlib import import_module
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, flash, g, redirect, render_template, request
@@ -17,35 +16,14 @@ from .core.db import BUSY_MESSAGE, is_busy
 from .core.errors import AlreadyDone, Busy, Conflict, DomainError, NotFound, PermissionDenied
 from .core.formatting import format_date, format_money, money_html
 from .core.forms import current_locale
+from .core.headers import SECURITY_HEADERS
 from .core.permissions import Permission, policy_for
 from .core.query import BadQuery, IdConverter
 from .core.views import refuse_unsaved_changes
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-        "frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-    "X-Permitted-Cross-Domain-Policies": "none",
-}
-
-
-#: Packages whose ``tasks`` module registers kinds of waiting work for the start page
-#: (``core.tasks``), in the order the start page lists them.
-TASK_PACKAGES = ("expenses", "payouts", "banking", "invoicing", "groups", "grants")
-
 
 def init_web(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any rule: ids beyond 64 bits are a 404
-    for package in TASK_PACKAGES:
-        import_module(f"{__package__}.{package}.tasks")
     from .auth.twofactor_views import bp as two_factor_bp
     from .auth.twofactor_views import require_enrolment
     from .auth.views import bp as auth_bp

@@ -2,6 +2,12 @@
 
 See ``docs/BANKING.md`` for the design and for how other kinds of open items plug in.
 """
-# Register the providers: booked postings, open invoices, payout batches, returned transfers,
-# Stripe payouts.
-from . import invoices, payout_batches, payout_returns, providers, stripe_payouts  # noqa: F401
+from ..core import signals
+from . import invoices, payout_batches, payout_returns, providers, stripe_payouts, tasks
+
+# What a bank line can be (``core.signals.open_item_providers``), in this order: open invoices,
+# booked postings, executed payout batches, returned transfers, Stripe payouts.
+for _module in (invoices, providers, payout_batches, payout_returns, stripe_payouts):
+    signals.open_item_providers.connect(_module.open_item_provider)
+# Bank lines, automatic matches and write-offs wait on the start page.
+signals.waiting_work.connect(tasks.waiting)

@@ -33,7 +33,7 @@ from ..invoicing import credits, state
 from ..invoicing import services as invoicing
 from ..invoicing.models import Invoice, InvoicePayment
 from ..ledger.reads import postings_view
-from .matching import OpenItem, Provider, register
+from .matching import OpenItem, Provider
 from .models import BankLine, BankMatchItem, BankMatchLine
 
 if TYPE_CHECKING:
@@ -179,4 +179,8 @@ class InvoiceProvider(Provider):
                                           journal_entry_id=match.undo_entry_id, actor=actor)
 
 
-register(InvoiceProvider())
+INVOICES = InvoiceProvider()
+
+
+def open_item_provider(sender, **kwargs) -> InvoiceProvider:
+    return INVOICES

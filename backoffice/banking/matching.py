@@ -1,8 +1,8 @@
 """The matcher: open items from pluggable providers, indexed once, ranked for each bank line.
 
 A **provider** is one kind of thing a bank line can pay: a booked posting on the bank's ledger
-account (here), an open invoice, an executed payout batch, a Stripe payout (their packages add
-theirs with ``register``). It yields ``OpenItem``s and knows what accepting and undoing a match
+account (here), an open invoice, an executed payout batch, a Stripe payout (each answers the signal
+``core.signals.open_item_providers``, connected in ``banking/__init__.py``). It yields ``OpenItem``s and knows what accepting and undoing a match
 means for its items. The matcher itself knows nothing about any kind.
 
 Ranking is linear in lines plus items: items are indexed by folded reference, by amount and by
@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
+from ..core.signals import answers, open_item_providers
 from ..ledger.services import Line
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class OpenItem:
 
 
 class Provider(ABC):
-    """One kind of open item. Register an instance with ``register``."""
+    """One kind of open item: an instance answers ``core.signals.open_item_providers``."""
 
     name: str = ""    # stored in bank_match_items.provider; never change it once used
     label: str = ""   # "Booked bank postings", "Open invoices"
@@ -123,27 +124,23 @@ class Provider(ABC):
         itself (``match.undo_entry_id``); a provider that changed no state has nothing to do."""
 
 
-_REGISTRY: dict[str, Provider] = {}
-
-
-def register(provider: Provider) -> Provider:
-    if not provider.name:
-        raise ValueError("a provider needs a name")
-    _REGISTRY[provider.name] = provider
-    return provider
-
-
-def unregister(name: str) -> None:
-    _REGISTRY.pop(name, None)
+def _by_name() -> dict[str, Provider]:
+    found: dict[str, Provider] = {}
+    for each in answers(open_item_providers):
+        if not each.name:
+            raise ValueError("a provider needs a name")
+        found[each.name] = each
+    return found
 
 
 def providers() -> list[Provider]:
-    return list(_REGISTRY.values())
+    """Every provider (``core.signals.open_item_providers``), in the order they were connected."""
+    return list(_by_name().values())
 
 
 def claimed_sources() -> set[str]:
-    """Entry source kinds whose bank postings a registered provider offers itself."""
-    return {kind for each in _REGISTRY.values() for kind in each.claims_sources}
+    """Entry source kinds whose bank postings a provider offers itself."""
+    return {kind for each in providers() for kind in each.claims_sources}
 
 
 def split_over_postings(amount: int, postings: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -162,7 +159,7 @@ def split_over_postings(amount: int, postings: Sequence[tuple[int, int]]) -> lis
 
 
 def provider(name: str) -> Provider:
-    return _REGISTRY[name]
+    return _by_name()[name]
 
 
 # --- folding references ----------------------------------------------------------------------
@@ -261,9 +258,10 @@ class ItemIndex:
     def build(cls, items: Iterable[OpenItem], allocated: dict[tuple[str, str], int] | None = None):
         index = cls()
         allocated = allocated or {}
+        known = _by_name()
         for item in items:
             key = (item.provider, item.key)
-            provider_ = _REGISTRY.get(item.provider)
+            provider_ = known.get(item.provider)
             own = provider_ is not None and provider_.counts_own_allocations
             open_amount = item.amount - (0 if own else allocated.get(key, 0))
             if open_amount == 0 or (open_amount > 0) != (item.amount > 0):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..ledger.reads import postings_by_id
 from ..payouts.models import BatchStatus, PayoutBatch, PayoutItem
-from .matching import OpenItem, register
+from .matching import OpenItem
 from .providers import (
     ConfirmsBookedPostings,
     allocated_keys,
@@ -81,4 +81,8 @@ class PayoutBatches(ConfirmsBookedPostings):
                     postings=((posting_id, -item.amount),))
 
 
-register(PayoutBatches())
+PAYOUT_BATCHES = PayoutBatches()
+
+
+def open_item_provider(sender, **kwargs) -> PayoutBatches:
+    return PAYOUT_BATCHES

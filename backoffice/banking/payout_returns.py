@@ -25,7 +25,7 @@ from ..core.errors import Conflict, NotFound
 from ..core.money import Money
 from ..payouts import returns
 from ..payouts.models import PayoutItem, PayoutReturn
-from .matching import OpenItem, Provider, register
+from .matching import OpenItem, Provider
 from .models import BankLine
 
 
@@ -96,4 +96,8 @@ class PayoutReturns(Provider):
                                 undo_entry_id=match.undo_entry_id)
 
 
-register(PayoutReturns())
+PAYOUT_RETURNS = PayoutReturns()
+
+
+def open_item_provider(sender, **kwargs) -> PayoutReturns:
+    return PAYOUT_RETURNS

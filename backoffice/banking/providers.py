@@ -2,8 +2,8 @@
 documents already in the books (payout batches, Stripe payouts) share with it.
 
 The providers of other kinds live beside this module (``invoices.py``, ``payout_batches.py``,
-``stripe_payouts.py``, see ``docs/BANKING.md``); each is registered once, at import time of
-``backoffice.banking``.
+``stripe_payouts.py``, see ``docs/BANKING.md``); ``backoffice/banking/__init__.py`` connects each
+to ``core.signals.open_item_providers``.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
 from ..ledger.reads import postings_view, reversed_entry_ids
-from .matching import OpenItem, Provider, claimed_sources, register, usable
+from .matching import OpenItem, Provider, claimed_sources, usable
 from .models import BankAccount, BankMatch, BankMatchItem
 
 
@@ -140,4 +140,8 @@ class ConfirmsBookedPostings(Provider):
                 if not any(posting_id in taken for posting_id, _ in own)}
 
 
-register(BookedPostings())
+BOOKED_POSTINGS = BookedPostings()
+
+
+def open_item_provider(sender, **kwargs) -> BookedPostings:
+    return BOOKED_POSTINGS

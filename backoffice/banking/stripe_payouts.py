@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..payments.models import StripePayout
-from .matching import OpenItem, register
+from .matching import OpenItem
 from .providers import ConfirmsBookedPostings
 
 if TYPE_CHECKING:
@@ -48,4 +48,8 @@ class StripePayouts(ConfirmsBookedPostings):
                 counterparty="Stripe", kind="Stripe payout", url="/payments/events",
                 allow_partial=False, postings=tuple(own))
 
-register(StripePayouts())
+STRIPE_PAYOUTS = StripePayouts()
+
+
+def open_item_provider(sender, **kwargs) -> StripePayouts:
+    return STRIPE_PAYOUTS

@@ -1,4 +1,4 @@
-"""Bank reconciliation on the start page (see ``core.tasks``)."""
+"""Bank reconciliation on the start page (``core.signals.waiting_work``)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..core.permissions import Permission
-from ..core.tasks import TaskKind, register
+from ..core.tasks import TaskKind
 from .models import BankLine, BankMatch, BankWriteOff
 
 if TYPE_CHECKING:
@@ -27,16 +27,20 @@ def _to_review(session: Session, user: Actor, today: date) -> int:
         BankMatch.reviewed_at.is_(None)))
 
 
-register(TaskKind("Bank lines to reconcile", Permission.BANK_RECONCILE, _open_lines,
-                  "banking.index"))
-register(TaskKind("Automatic bank matches to review", Permission.BANK_RECONCILE, _to_review,
-                  "banking.index"))
-
-
 def _write_offs(session: Session, user: Actor, today: date) -> int:
     return session.scalar(select(func.count()).select_from(BankWriteOff).where(
         BankWriteOff.status == "pending", BankWriteOff.requested_by_id != user.id))
 
 
-register(TaskKind("Bank write-offs for a second approver", Permission.EXPENSES_APPROVE,
-                  _write_offs, "banking.write_offs_page"))
+KINDS = (
+    TaskKind("Bank lines to reconcile", Permission.BANK_RECONCILE, _open_lines,
+             "banking.index", position=30),
+    TaskKind("Automatic bank matches to review", Permission.BANK_RECONCILE, _to_review,
+             "banking.index", position=30),
+    TaskKind("Bank write-offs for a second approver", Permission.EXPENSES_APPROVE,
+             _write_offs, "banking.write_offs_page", position=30),
+)
+
+
+def waiting(sender, **kwargs) -> tuple[TaskKind, ...]:
+    return KINDS

@@ -1,8 +1,9 @@
 """What waits for the person who logs in, for the start page.
 
-Each package registers its kinds of waiting work (``register``) when ``web.init_web`` imports
-its ``tasks`` module; the start page shows those the user's permissions cover, with how many
-there are and a link to where the work is done. Counting only: no kind may be slow."""
+Each package answers the signal ``core.signals.waiting_work`` with its kinds of waiting work
+(``TaskKind``, connected in its ``__init__.py``); the start page shows those the user's permissions
+cover, by ``position``, with how many there are and a link to where the work is done. Counting
+only: no kind may be slow."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from .permissions import Permission
+from .signals import answers, waiting_work
 
 if TYPE_CHECKING:
     from .actors import Actor
@@ -25,6 +27,7 @@ class TaskKind:
     count: Callable[..., int]                 # count(session, user, today) -> how many wait
     endpoint: str                             # where the work is done
     arguments: dict = field(default_factory=dict)
+    position: int = 100                       # where the start page lists it (lowest first)
 
 
 @dataclass(frozen=True)
@@ -33,19 +36,19 @@ class Waiting:
     count: int
 
 
-_KINDS: list[TaskKind] = []
-
-
-def register(kind: TaskKind) -> TaskKind:
-    if all(known.label != kind.label for known in _KINDS):
-        _KINDS.append(kind)
-    return kind
+def kinds() -> list[TaskKind]:
+    """Every kind of waiting work, by position (one per label)."""
+    found: dict[str, TaskKind] = {}
+    for answer in answers(waiting_work):
+        for kind in answer:
+            found.setdefault(kind.label, kind)
+    return sorted(found.values(), key=lambda kind: kind.position)
 
 
 def waiting_for(session: Session, user: Actor, today: date) -> list[Waiting]:
-    """The kinds of work the user may do that have something waiting, in registration order."""
+    """The kinds of work the user may do that have something waiting, by position."""
     found = []
-    for kind in _KINDS:
+    for kind in kinds():
         if user.can(kind.permission):
             count = kind.count(session, user, today)
             if count:

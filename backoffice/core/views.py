@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from ..extensions import db, settings
 from . import health as health_checks
-from . import tasks, uploads
+from . import signals, tasks, uploads
 from .audit import AuditEvent
 from .bounds import MAX_ID
 from .db import transaction
@@ -109,13 +109,10 @@ def refuse_unsaved_changes(response):
 @bp.route("/")
 @login_required
 def dashboard():
-    from ..ledger import dashboard as ledger_dashboard  # noqa: PLC0415
-
     if not current_user.can(Permission.GROUPS_VIEW_ALL) and current_user.organised_groups:
         return redirect(url_for("groups.portal"))  # organisers land on their group
-    panels = {"waiting": tasks.waiting_for(db.session, current_user, date.today())}
-    if current_user.can(Permission.LEDGER_VIEW):
-        panels["ledger"] = ledger_dashboard.summary(db.session, date.today())
+    panels = {"waiting": tasks.waiting_for(db.session, current_user, date.today()),
+              **signals.panels("core.dashboard", session=db.session, user=current_user)}
     return render_template("core/dashboard.html", panels=panels)
 
 

@@ -1,1 +1,13 @@
-"""Expense claims: lines, receipts, four-eyes approval, payables, and SEPA payout batches."""
+"""Expense claims: lines, receipts, four-eyes approval, payables.
+
+Plugged in through ``core.signals`` (connected here): approved claims are a payable source of the
+payout batches, the claims to approve wait on the start page, a group's page shows its claims, and
+claims not yet decided or paid keep a group from being dissolved.
+"""
+from ..core import signals
+from . import groups, services, tasks
+
+signals.payable_sources.connect(services.payable_source)
+signals.waiting_work.connect(tasks.waiting)
+signals.page_panels.connect(groups.group_panel, sender="groups.detail")
+signals.group_dissolve_blockers.connect(groups.dissolve_blockers)

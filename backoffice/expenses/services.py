@@ -434,4 +434,9 @@ def correct_iban(session: Session, claim: ExpenseClaim, *, iban: str, bic: str =
     return claim
 
 
-payouts.register(ClaimPayables())
+CLAIM_PAYABLES = ClaimPayables()
+
+
+def payable_source(sender, **kwargs) -> ClaimPayables:
+    """Claims as a payable source of the payout batches (``core.signals.payable_sources``)."""
+    return CLAIM_PAYABLES

@@ -1,9 +1,9 @@
-"""Expense claims on the start page (see ``core.tasks``)."""
+"""Expense claims on the start page (``core.signals.waiting_work``)."""
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..core.permissions import Permission
-from ..core.tasks import TaskKind, register
+from ..core.tasks import TaskKind
 from .models import ClaimStatus, ExpenseClaim
 
 
@@ -13,5 +13,11 @@ def _to_approve(session: Session, user, today) -> int:
         ExpenseClaim.status == ClaimStatus.SUBMITTED, ExpenseClaim.claimant_id != user.id))
 
 
-register(TaskKind("Expense claims waiting for approval", Permission.EXPENSES_APPROVE,
-                  _to_approve, "expenses.claims", {"status": ClaimStatus.SUBMITTED.value}))
+KINDS = (
+    TaskKind("Expense claims waiting for approval", Permission.EXPENSES_APPROVE,
+             _to_approve, "expenses.claims", {"status": ClaimStatus.SUBMITTED.value}, position=10),
+)
+
+
+def waiting(sender, **kwargs) -> tuple[TaskKind, ...]:
+    return KINDS

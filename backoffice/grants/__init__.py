@@ -7,3 +7,10 @@ secret link), ``notify`` (the applicant's emails), ``letters`` (award letter PDF
 (grant payments as a payable source of payout batches), ``forms``, ``views``, ``cli``
 (``backoffice grants remind`` for cron), ``demo``.
 """
+from ..core import signals
+from . import payouts, tasks
+
+# Plugged in through ``core.signals``: grant payments are a payable source of the payout batches;
+# applications for the committee and overdue reports wait on the start page.
+signals.payable_sources.connect(payouts.payable_source)
+signals.waiting_work.connect(tasks.waiting)

@@ -13,10 +13,13 @@ from ..core.actors import Actor
 from ..core.errors import InvalidTransition, ValidationError
 from ..core.iban import normalise_iban
 from ..core.money import Money
-from . import payouts
+from ..payouts import services as payouts
 from .lifecycle import can_do, check, locked, record_event, required_text, transition
 from .models import DISBURSEMENT_STATES, Application, Disbursement, DisbursementStatus
 from .notify import applicant_mail
+
+#: What grant payments are called as a payable source of the payout batches (``payouts.py``).
+KIND = "grant"
 
 
 def waiting_amount(application: Application) -> int:
@@ -56,8 +59,14 @@ def create_disbursement(session: Session, application: Application, *, amount: M
     return disbursement
 
 
+def batch_of(session: Session, disbursement: Disbursement) -> str | None:
+    """The reference of the live payout batch holding this payment, if any."""
+    item = payouts.active_item_for(session, KIND, disbursement.id)
+    return item.batch.message_id if item is not None else None
+
+
 def check_not_in_batch(session: Session, disbursement: Disbursement) -> None:
-    batch = payouts.batch_of(session, disbursement)
+    batch = batch_of(session, disbursement)
     if batch is not None:
         raise InvalidTransition(f"Payment {disbursement.end_to_end_id} is in payout batch {batch}; "
                                 "cancel the batch first.")

@@ -5,8 +5,8 @@ programme's fund, the ``grants_payable`` account that the approval credited, a r
 its reference. When a batch holding it is executed, the batch posts Dr grants payable / Cr bank
 and calls ``executed``, which records the payment on the grant (``paying.record_payment``).
 
-A payment in a live batch cannot be cancelled (``batch_of``); a cancelled batch releases it for
-the next one.
+A payment in a live batch cannot be cancelled (``paying.batch_of``); a cancelled batch releases it
+for the next one.
 """
 from __future__ import annotations
 
@@ -24,15 +24,9 @@ from ..ledger.services import account_by_role
 from ..payouts import services as batches
 from ..payouts.returns import describe
 from .models import Disbursement, DisbursementStatus
+from .paying import KIND, record_payment, record_return
 
-KIND = "grant"
 SEPA_CURRENCY = "EUR"
-
-
-def batch_of(session: Session, disbursement: Disbursement) -> str | None:
-    """The reference of the live payout batch holding this payment, if any."""
-    item = batches.active_item_for(session, KIND, disbursement.id)
-    return item.batch.message_id if item is not None else None
 
 
 def pay_at_once(session: Session, disbursements: list[Disbursement], *, reference: str, paid_on: date,
@@ -90,8 +84,6 @@ class GrantPayables:
         return [self._payable(d, liability) for d in found]
 
     def executed(self, session: Session, item, batch, actor: Actor) -> None:
-        from .paying import record_payment  # noqa: PLC0415 (paying imports this module)
-
         disbursement = session.get(Disbursement, int(item.source_id))
         record_payment(session, disbursement, batch_ref=batch.message_id,
                        paid_on=batch.executed_on, entry_id=batch.payment_entry_id, actor=actor)
@@ -101,8 +93,6 @@ class GrantPayables:
 
     def returned(self, session: Session, item, batch, returned, actor: Actor) -> None:
         """The bank sent the payment back: it waits for the next batch again."""
-        from .paying import record_return  # noqa: PLC0415 (paying imports this module)
-
         record_return(session, session.get(Disbursement, int(item.source_id)),
                       reason=describe(returned.reason_code), returned_on=returned.returned_on,
                       actor=actor)
@@ -112,4 +102,9 @@ class GrantPayables:
         self.executed(session, item, batch, actor)
 
 
-batches.register(GrantPayables())
+GRANT_PAYABLES = GrantPayables()
+
+
+def payable_source(sender, **kwargs) -> GrantPayables:
+    """Grant payments as a payable source (``core.signals.payable_sources``)."""
+    return GRANT_PAYABLES

@@ -1,9 +1,9 @@
-"""Grants on the start page (see ``core.tasks``)."""
+"""Grants on the start page (``core.signals.waiting_work``)."""
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..core.permissions import Permission
-from ..core.tasks import TaskKind, register
+from ..core.tasks import TaskKind
 from .models import REVIEW_STATES, Application, Status
 
 
@@ -14,8 +14,14 @@ def _counter(*statuses):
     return count
 
 
-register(TaskKind("Grant applications waiting for the committee", Permission.GRANTS_REVIEW,
-                  _counter(*REVIEW_STATES), "grants.queue"))
-register(TaskKind("Grant reports overdue", Permission.GRANTS_PAY,
-                  _counter(Status.REPORT_OVERDUE), "grants.queue",
-                  {"status": Status.REPORT_OVERDUE.value}))
+KINDS = (
+    TaskKind("Grant applications waiting for the committee", Permission.GRANTS_REVIEW,
+             _counter(*REVIEW_STATES), "grants.queue", position=60),
+    TaskKind("Grant reports overdue", Permission.GRANTS_PAY,
+             _counter(Status.REPORT_OVERDUE), "grants.queue",
+             {"status": Status.REPORT_OVERDUE.value}, position=60),
+)
+
+
+def waiting(sender, **kwargs) -> tuple[TaskKind, ...]:
+    return KINDS

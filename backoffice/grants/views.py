@@ -80,7 +80,6 @@ from .models import (
     Question,
     Status,
 )
-from .payouts import batch_of
 
 bp = Blueprint("grants", __name__, url_prefix="/grants")
 
@@ -681,7 +680,7 @@ def payouts():
         Disbursement.status == DisbursementStatus.PAID).order_by(Disbursement.id.desc())
         .limit(20)).all()
     return render_template("grants/payouts.html", waiting=waiting, recent=recent,
-                           in_batch={d.id: batch_of(db.session, d) for d in waiting},
+                           in_batch={d.id: paying.batch_of(db.session, d) for d in waiting},
                            returned={d.id: latest_return(db.session, "grant", d.id)
                                      for d in waiting}, describe=describe)
 

@@ -24,9 +24,7 @@ from ..core.errors import NotFound, ValidationError
 from ..core.permissions import GroupScope, Permission, Role
 from ..core.public_forms import check_rate
 from ..core.settings import Settings
-from ..expenses.models import ClaimStatus, ExpenseClaim
-from ..funds.fees import set_policy
-from ..funds.models import IncomeKind
+from ..core.signals import answers, group_admitted, group_dissolve_blockers
 from ..ledger import services as ledger
 from ..ledger.balances import by_fund, fund_balance, fund_balances
 from ..ledger.models import Fund
@@ -40,8 +38,6 @@ from .models import (
     MemberGroup,
 )
 
-#: Income kinds a new group's admin fee applies to.
-FEE_KINDS = (IncomeKind.SPONSORSHIP, IncomeKind.DONATION, IncomeKind.TICKETS)
 MAX_CONTACTS = 5
 
 PROFILE_FIELDS = ("name", "kind", "city", "country", "website", "contact_email", "description",
@@ -277,8 +273,8 @@ def approve(session: Session, group: MemberGroup, *, actor: Actor, settings: Set
     fund = ledger.create_fund(session, code=_fund_code_for(session, group), name=group.name,
                               actor=actor, description=f"Money held for {group.name}.")
     group.fund_id = fund.id
-    set_policy(session, fund, rate_percent=fee_percent, kinds=FEE_KINDS, effective_from=today,
-               actor=actor)
+    group_admitted.send(group, session=session, fund=fund, fee_percent=fee_percent, actor=actor,
+                        on=today)  # funds: the admin-fee policy
     _set_status(session, group, GroupStatus.ACTIVE, actor=actor,
                 reason=f"Application approved; agreement {agreement['agreement_version']} signed "
                        f"{agreement_signed_on.isoformat()} by {agreement['agreement_signed_by']}",
@@ -348,12 +344,9 @@ def _check_can_dissolve(session: Session, group: MemberGroup) -> None:
     if any(held.values()):
         raise ValidationError(f"{group.name}'s fund still holds money. Transfer it to another "
                               f"fund (for example the general fund) before dissolving the group.")
-    waiting = session.scalar(select(func.count()).select_from(ExpenseClaim).where(
-        ExpenseClaim.fund_id == group.fund_id,
-        ExpenseClaim.status.in_([ClaimStatus.SUBMITTED, ClaimStatus.APPROVED])))
-    if waiting:
-        raise ValidationError(f"{group.name} has {waiting} expense claim(s) not yet decided or "
-                              f"paid. Settle them before dissolving the group.")
+    for blockers in answers(group_dissolve_blockers, group, session=session):
+        if blockers:
+            raise ValidationError(blockers[0])
 
 
 # --- organisers ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Member groups on the start page (see ``core.tasks``)."""
+"""Member groups on the start page (``core.signals.waiting_work``)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..core.permissions import Permission
-from ..core.tasks import TaskKind, register
+from ..core.tasks import TaskKind
 from .models import GroupStatus, MemberGroup
 
 if TYPE_CHECKING:
@@ -21,5 +21,11 @@ def _applying(session: Session, user: Actor, today: date) -> int:
         MemberGroup.status == GroupStatus.APPLICANT))
 
 
-register(TaskKind("Groups applying to join", Permission.GROUPS_APPROVE, _applying,
-                  "groups.directory", {"status": GroupStatus.APPLICANT.value}))
+KINDS = (
+    TaskKind("Groups applying to join", Permission.GROUPS_APPROVE, _applying,
+             "groups.directory", {"status": GroupStatus.APPLICANT.value}, position=50),
+)
+
+
+def waiting(sender, **kwargs) -> tuple[TaskKind, ...]:
+    return KINDS

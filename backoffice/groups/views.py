@@ -4,18 +4,15 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..auth.web_session import client_address
+from ..core import signals
 from ..core.forms import ConfirmForm, decimal_of, new_started_token
 from ..core.permissions import Permission, group_scope, login_required, public, requires
 from ..core.query import arg, others, page_arg, query_form
 from ..core.views import get_or_404, run_form
-from ..expenses.models import ClaimStatus, ExpenseClaim
 from ..extensions import db, settings
-from ..funds.fees import policy_on
-from ..funds.statements import recent_movements
 from ..ledger.balances import fund_balance
 from . import services
 from .forms import (
@@ -69,17 +66,12 @@ def portal():
 def detail(group_id: int):
     group = _group(group_id)
     balance = fund_balance(db.session, group.fund_id, date.max) if group.fund_id else {}
-    policy = policy_on(db.session, group.fund_id, date.today()) if group.fund_id else None
-    movements = recent_movements(db.session, group.fund, 8) if group.fund else []
-    claims = db.session.scalars(
-        select(ExpenseClaim).where(ExpenseClaim.group_id == group.id)
-        .order_by(ExpenseClaim.submitted_at.desc(), ExpenseClaim.id.desc()).limit(8)).all()
-    waiting = db.session.scalar(select(func.count()).select_from(ExpenseClaim).where(
-        ExpenseClaim.group_id == group.id, ExpenseClaim.status == ClaimStatus.SUBMITTED))
+    # The fund's fee and movements (funds), the group's claims (expenses).
+    panels = signals.panels("groups.detail", session=db.session, user=current_user, group=group)
     manage = current_user.can(Permission.GROUPS_MANAGE)
     return render_template(
-        "groups/detail.html", group=group, balance=balance, policy=policy, movements=movements,
-        claims=claims, waiting=waiting, status_form=StatusForm() if manage else None,
+        "groups/detail.html", group=group, balance=balance, panels=panels,
+        status_form=StatusForm() if manage else None,
         organiser_form=OrganiserForm() if manage else None, confirm=ConfirmForm())
 
 

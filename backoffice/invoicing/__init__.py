@@ -1,1 +1,10 @@
-"""Sponsors, sponsorship packages, invoices: numbering, VAT, PDF and e-invoice, booking, mail."""
+"""Sponsors, sponsorship packages, invoices: numbering, VAT, PDF and e-invoice, booking, mail.
+
+Plugged in through ``core.signals`` (connected here): sponsor credit refunds are a payable source
+of the payout batches; refunds to settle, overdue invoices and drafts wait on the start page.
+"""
+from ..core import signals
+from . import credits, tasks
+
+signals.payable_sources.connect(credits.payable_source)
+signals.waiting_work.connect(tasks.waiting)

@@ -338,7 +338,12 @@ class RefundPayables:
         self.executed(session, item, batch, actor)
 
 
-batches.register(RefundPayables())
+REFUND_PAYABLES = RefundPayables()
+
+
+def payable_source(sender, **kwargs) -> RefundPayables:
+    """Sponsor refunds as a payable source (``core.signals.payable_sources``)."""
+    return REFUND_PAYABLES
 
 
 # --- checking the sub-ledger against the books -------------------------------------------------

@@ -1,4 +1,4 @@
-"""Invoices on the start page (see ``core.tasks``)."""
+"""Invoices on the start page (``core.signals.waiting_work``)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..core.permissions import Permission
-from ..core.tasks import TaskKind, register
+from ..core.tasks import TaskKind
 from . import state
 from .models import Invoice, InvoiceStatus
 
@@ -31,9 +31,15 @@ def _refunds(session: Session, user: Actor, today: date) -> int:
         state.refunds_to_decide_query().subquery()))
 
 
-register(TaskKind("Refunds to settle: a credit note, or owed again", Permission.INVOICES_MANAGE,
-                  _refunds, "invoicing.invoices", {"status": "refunds"}))
-register(TaskKind("Overdue invoices", Permission.INVOICES_MANAGE, _overdue,
-                  "invoicing.invoices", {"status": "overdue"}))
-register(TaskKind("Invoice drafts not issued yet", Permission.INVOICES_MANAGE, _drafts,
-                  "invoicing.invoices", {"status": "draft"}))
+KINDS = (
+    TaskKind("Refunds to settle: a credit note, or owed again", Permission.INVOICES_MANAGE,
+             _refunds, "invoicing.invoices", {"status": "refunds"}, position=40),
+    TaskKind("Overdue invoices", Permission.INVOICES_MANAGE, _overdue,
+             "invoicing.invoices", {"status": "overdue"}, position=40),
+    TaskKind("Invoice drafts not issued yet", Permission.INVOICES_MANAGE, _drafts,
+             "invoicing.invoices", {"status": "draft"}, position=40),
+)
+
+
+def waiting(sender, **kwargs) -> tuple[TaskKind, ...]:
+    return KINDS

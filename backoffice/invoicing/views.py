@@ -16,6 +16,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..core import signals
 from ..core.errors import DomainError
 from ..core.forms import ConfirmForm, InputRefused, current_locale, money_of
 from ..core.money import Money
@@ -206,8 +207,6 @@ def edit_invoice(invoice_id: int):
 @bp.route("/invoices/<int:invoice_id>")
 @requires(Permission.INVOICES_VIEW)
 def invoice(invoice_id: int):
-    from ..payments.services import fees_of  # noqa: PLC0415 (payments imports invoicing)
-
     invoice = get_or_404(Invoice, invoice_id)
     today = date.today()
     totals = None
@@ -217,7 +216,9 @@ def invoice(invoice_id: int):
     return render_template(
         "invoicing/invoice.html", invoice=invoice, today=today, totals=totals,
         status=state.status(invoice, today), paid=state.paid_amount(invoice),
-        outstanding=state.outstanding(invoice), fees=fees_of(db.session, invoice),
+        outstanding=state.outstanding(invoice),
+        panels=signals.panels("invoicing.invoice", session=db.session, user=current_user,
+                              invoice=invoice),  # payments: the Stripe fees
         credited=state.credited(invoice), refunds=state.refunds_to_decide(invoice),
         pay_url=services.pay_url(invoice) if not invoice.is_draft else None,
         next_reminder=services.next_reminder(invoice, today) if not invoice.is_draft else None,

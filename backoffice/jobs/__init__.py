@@ -16,12 +16,23 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from ..core import outbox, queue, tasks
+from ..core import outbox, queue, signals, tasks
 from ..core.errors import Busy
 from ..core.permissions import Permission
 
 #: Longest wait between deliveries of a job that found the database busy.
 BUSY_BACKOFF_MAX = 600
+
+#: Mail the server refused waits on the start page (``core.signals.waiting_work``).
+KINDS = (tasks.TaskKind("Mail the mail server refused", Permission.MAIL_OUTBOX, outbox.troubled,
+                        "jobs.outbox_page", position=90),)
+
+
+def waiting(sender, **kwargs) -> tuple[tasks.TaskKind, ...]:
+    return KINDS
+
+
+signals.waiting_work.connect(waiting)
 
 
 def init_jobs(app: Flask) -> None:
@@ -29,8 +40,6 @@ def init_jobs(app: Flask) -> None:
     from . import scheduled  # noqa: F401  (the scheduled jobs)
 
     queue.set_dispatcher(dispatch)
-    tasks.register(tasks.TaskKind("Mail the mail server refused", Permission.MAIL_OUTBOX,
-                                  outbox.troubled, "jobs.outbox_page"))
 
 
 def dispatch(name: str, kwargs: dict, countdown: float | None) -> None:

@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..core.permissions import Permission
 from .balances import by_fund, currency_totals, fund_balances
 from .models import Fund, JournalEntry, Period
 from .queries import JournalFilter, journal_page
@@ -29,3 +30,10 @@ def summary(session: Session, today: date) -> LedgerSummary:
                                  .order_by(Period.end.desc()).limit(1))
     recent = journal_page(session, JournalFilter(), limit=8).entries
     return LedgerSummary(rows, totals, recent, last_closed)
+
+
+def start_page_panel(sender, *, session, user, **kwargs) -> dict | None:
+    """The books on the start page, for those who may read the ledger (``page_panels``)."""
+    if not user.can(Permission.LEDGER_VIEW):
+        return None
+    return {"ledger": summary(session, date.today())}

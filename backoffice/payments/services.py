@@ -694,3 +694,7 @@ def fees_of(session: Session, invoice: Invoice) -> list[StripeFee]:
                                                         StripeFee.amount != 0)
                                 .order_by(StripeFee.created_at)))
 
+
+def invoice_panel(sender, *, session, invoice: Invoice, **kwargs) -> dict:
+    """The Stripe fees kept on an invoice's money, for its page (``page_panels``)."""
+    return {"stripe_fees": fees_of(session, invoice)}

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from ..core.db import transaction
 from ..core.forms import ConfirmForm
+from ..core.headers import SECURITY_HEADERS
 from ..core.permissions import Permission, public, requires
 from ..core.query import arg
 from ..core.urls import absolute_url
@@ -40,8 +41,6 @@ def _checkout_origin() -> str:
 def _with_checkout_csp(response: Response) -> Response:
     """The pay page's form redirects to Stripe Checkout: allow exactly that origin as a form
     target (browsers apply form-action to the redirect too)."""
-    from ..web import SECURITY_HEADERS  # noqa: PLC0415 (web imports the blueprints)
-
     policy = SECURITY_HEADERS["Content-Security-Policy"].replace(
         "form-action 'self'", f"form-action 'self' {_checkout_origin()}")
     response.headers["Content-Security-Policy"] = policy

@@ -6,3 +6,8 @@ executing and cancelling a batch), ``sepa`` (the pain.001 file and the debtor), 
 (a transfer the bank sent back), ``forms``, ``views``, ``cli``, ``tasks``. The packages that owe
 money feed it as payable sources; this package imports none of them.
 """
+from ..core import signals
+from . import tasks
+
+# Plugged in through ``core.signals``: what waits for a batch is counted on the start page.
+signals.waiting_work.connect(tasks.waiting)

@@ -104,7 +104,7 @@ class PayoutBatch(db.Model):
 
 
 class PayoutItem(db.Model):
-    """One credit transfer of a batch, paying one payable of a registered source."""
+    """One credit transfer of a batch, paying one payable of a payable source."""
 
     __tablename__ = "payout_items"
 

@@ -10,17 +10,16 @@ Plugging in a payable source (expense claims are the first; grants are the next)
 -------------------------------------------------------------------------------
 A *payable source* owns documents that, once approved, owe money to somebody with an IBAN. At
 approval the source posts Dr expense / Cr a liability account (``payables`` for claims,
-``grants_payable`` for grants) in the document's fund. It registers once, at import time of its
-services module (``create_app`` imports every package's views, which import their services)::
-
-    from backoffice.payouts import services as payouts
+``grants_payable`` for grants) in the document's fund. Its package answers the signal
+``core.signals.payable_sources`` with the source, connected in the package's ``__init__.py``
+(``payouts`` below is this module)::
 
     class GrantPayables:
-        kind = "grant"      # unique; stored as PayoutItem.source_kind
+        kind = "grant"      # unique, lower-case letters and _; stored as PayoutItem.source_kind
         label = "Grants"    # heading on the treasurer's selection page
 
         def open_payables(self, session) -> list[payouts.Payable]:
-            # Every approved, unpaid document. The registry itself leaves out those already in
+            # Every approved, unpaid document. The batches themselves leave out those already in
             # a batch that is not cancelled (no need to look at PayoutItem here).
             ...
 
@@ -49,7 +48,12 @@ services module (``create_app`` imports every package's views, which import thei
             # That return was matched by mistake: the document is paid after all.
             ...
 
-    payouts.register(GrantPayables())
+    GRANT_PAYABLES = GrantPayables()
+
+    def payable_source(sender, **kwargs) -> GrantPayables:
+        return GRANT_PAYABLES
+
+    # grants/__init__.py: signals.payable_sources.connect(payouts.payable_source)
 
 A ``Payable`` carries everything the batch needs: the payee's name, IBAN and BIC (validate them
 when the document is created, see ``expenses.services.normalise_iban``), the amount (``Money``,
@@ -87,6 +91,7 @@ from ..core.db import utcnow
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.money import Money
 from ..core.settings import Settings
+from ..core.signals import answers, payable_sources
 from ..ledger.models import Account, Fund, JournalEntry
 from ..ledger.services import Line, account_by_role, post_entry
 from ..ledger.spending import lock_funds
@@ -138,24 +143,19 @@ class PayableSource(Protocol):
                       actor: Actor) -> None: ...
 
 
-_SOURCES: dict[str, PayableSource] = {}
-
-
-def register(source: PayableSource) -> PayableSource:
-    """Make a payable source known (idempotent for the same kind)."""
-    if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", source.kind):
-        raise ValueError(f"payable source kind {source.kind!r}: use lower-case letters and _")
-    _SOURCES[source.kind] = source
-    return source
-
-
 def sources() -> dict[str, PayableSource]:
-    return dict(_SOURCES)
+    """{kind: source} of every payable source (``core.signals.payable_sources``)."""
+    found = {}
+    for each in answers(payable_sources):
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", each.kind):
+            raise ValueError(f"payable source kind {each.kind!r}: use lower-case letters and _")
+        found[each.kind] = each
+    return found
 
 
-def source(kind: str) -> PayableSource:
+def source(kind: str, known: dict[str, PayableSource] | None = None) -> PayableSource:
     try:
-        return _SOURCES[kind]
+        return (sources() if known is None else known)[kind]
     except KeyError:
         raise ValidationError(f"Nothing of the kind {kind!r} can be paid here.") from None
 
@@ -175,9 +175,9 @@ def _in_active_batches(session: Session, keys: Iterable[tuple[str, str]]) -> set
 
 
 def open_payables(session: Session) -> dict[str, list[Payable]]:
-    """{kind: payables not yet in a batch}, for every registered source."""
+    """{kind: payables not yet in a batch}, for every payable source."""
     result = {}
-    for kind, src in sorted(_SOURCES.items()):
+    for kind, src in sorted(sources().items()):
         payables = src.open_payables(session)
         batched = _in_active_batches(session, [p.key for p in payables])
         result[kind] = [p for p in payables if p.key not in batched]
@@ -216,8 +216,9 @@ def create_batch(session: Session, *, selected: Iterable[tuple[str, str]], reque
     if count > MAX_ITEMS:
         raise ValidationError(f"A batch holds at most {MAX_ITEMS:,} payments.")
     payables: list[Payable] = []
+    known = sources()
     for kind, ids in sorted(by_kind.items()):
-        found = source(kind).payables(session, ids)
+        found = source(kind, known).payables(session, ids)
         if sorted(p.source_id for p in found) != sorted(ids):
             raise ValidationError("Some of the chosen payments are not payable any more; reload "
                                   "the page and choose again.")
@@ -318,8 +319,9 @@ def mark_executed(session: Session, batch: PayoutBatch, *, booked_on: date, acto
     batch.executed_on = booked_on
     batch.executed_by_id, batch.payment_entry_id = getattr(actor, "id", None), entry.id
     _flush(session, batch)
+    known = sources()
     for item in batch.items:
-        source(item.source_kind).executed(session, item, batch, actor)
+        source(item.source_kind, known).executed(session, item, batch, actor)
     audit.record(session, actor, "payout_batch.executed", "payout_batch", batch.id,
                  summary=f"{batch.message_id} executed {booked_on.isoformat()} ({entry.ref})",
                  before={"status": BatchStatus.READY},
@@ -340,8 +342,9 @@ def cancel_batch(session: Session, batch: PayoutBatch, *, reason: str, actor: Ac
     for item in batch.items:
         item.active = False
     _flush(session, batch)
+    known = sources()
     for item in batch.items:
-        source(item.source_kind).released(session, item, batch, actor)
+        source(item.source_kind, known).released(session, item, batch, actor)
     audit.record(session, actor, "payout_batch.cancelled", "payout_batch", batch.id,
                  summary=f"{batch.message_id} cancelled: {reason}"[:500],
                  before={"status": BatchStatus.READY},

@@ -1,8 +1,8 @@
-"""Payables waiting for a payout batch, on the start page (see ``core.tasks``)."""
+"""Payables waiting for a payout batch, on the start page (``core.signals.waiting_work``)."""
 from sqlalchemy.orm import Session
 
 from ..core.permissions import Permission
-from ..core.tasks import TaskKind, register
+from ..core.tasks import TaskKind
 from . import services as payouts
 
 
@@ -10,5 +10,11 @@ def _to_pay(session: Session, user, today) -> int:
     return sum(len(found) for found in payouts.open_payables(session).values())
 
 
-register(TaskKind("Approved claims and grants to pay in a payout batch",
-                  Permission.PAYOUTS_MANAGE, _to_pay, "payouts.new_batch"))
+KINDS = (
+    TaskKind("Approved claims and grants to pay in a payout batch",
+             Permission.PAYOUTS_MANAGE, _to_pay, "payouts.new_batch", position=20),
+)
+
+
+def waiting(sender, **kwargs) -> tuple[TaskKind, ...]:
+    return KINDS

@@ -11,7 +11,7 @@ from backoffice.banking import matching, reconciliation, services, writers
 from backoffice.banking.matching import ItemIndex, LineFacts, OpenItem, Provider, fold, rank
 from backoffice.banking.models import BankLine, BankMatch, BankRule
 from backoffice.banking.parsers import ParsedLine, ParsedStatement
-from backoffice.core import audit
+from backoffice.core import audit, signals
 from backoffice.core.db import transaction
 from backoffice.core.errors import Conflict, ValidationError
 from backoffice.core.money import Money
@@ -53,9 +53,14 @@ class Invoices(Provider):
 
 @pytest.fixture
 def invoices():
-    provider = matching.register(Invoices())
+    provider = Invoices()
+
+    def offer(sender, **kwargs):
+        return provider
+
+    signals.open_item_providers.connect(offer)
     yield provider
-    matching.unregister(provider.name)
+    signals.open_item_providers.disconnect(offer)
 
 
 def line_of(session, **where) -> BankLine:

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from backoffice.core import signals
 from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.errors import Conflict, InvalidTransition, ValidationError
@@ -202,7 +203,12 @@ def test_a_second_source_plugs_in(session, users):
         def released(self, session, item, batch, actor):
             calls.append(("released", item.end_to_end_id))
 
-    payouts.register(GrantPayables())
+    source = GrantPayables()
+
+    def offer(sender, **kwargs):
+        return source
+
+    signals.payable_sources.connect(offer)
     try:
         assert [p.reference for p in payouts.open_payables(session)["test_grant"]] == ["GR7"]
         with transaction():
@@ -218,7 +224,7 @@ def test_a_second_source_plugs_in(session, users):
         assert calls == [("executed", f"GR7-PB{batch.id}")]
         assert c1.status is ClaimStatus.PAID
     finally:
-        del payouts._SOURCES["test_grant"]
+        signals.payable_sources.disconnect(offer)
 
 
 def test_command_line(app, session, users):

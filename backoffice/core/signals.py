@@ -1,0 +1,119 @@
+"""The named signals: how one package offers something to another without the other importing it.
+
+Every extension point of the back office is one of these (blinker signals in one ``Namespace``).
+The package that needs the answers *sends* the signal and collects what the receivers return;
+the packages that have something to offer *connect* a receiver in their ``__init__.py``, so that
+importing a package (``backoffice.models`` imports them all) is what plugs it in. The sender
+imports no receiver, so the import graph keeps pointing one way: core → ledger → domains → web.
+
+A receiver is a module-level function ``receiver(sender, **kwargs)`` (blinker keeps weak
+references: a lambda or a bound method of a temporary object would be dropped). Receivers are
+called in the order they were connected; a sender that shows their answers in an order of its own
+sorts them. A receiver that raises stops the sender (a domain error reaches the user as usual).
+
+The signals (sender → what each receiver returns):
+
+``payable_sources``
+    Sent by ``payouts.services`` whenever it needs the kinds of documents a payout batch can
+    pay. Sender: None. Returns one ``payouts.services.PayableSource`` (kind, label, the open
+    payables and the hooks called when a batch is executed, cancelled or a transfer comes back).
+    Connected by: expenses (claims), grants (grant payments), invoicing (sponsor refunds).
+
+``open_item_providers``
+    Sent by ``banking.matching`` for the kinds of things a bank line can be. Sender: None.
+    Returns one ``banking.matching.Provider``. Connected by: banking (booked postings, invoices,
+    payout batches and returned transfers, Stripe payouts).
+
+``waiting_work``
+    Sent by the start page (``core.tasks.waiting_for``) for the kinds of work that can wait for
+    somebody. Sender: None. Returns a list of ``core.tasks.TaskKind`` (label, permission, a
+    cheap count, where the work is done, position on the page). Connected by: expenses,
+    payouts, banking, invoicing, groups, grants.
+
+``page_panels``
+    Sent by a page that shows what other packages know about its object. Sender: the page's
+    endpoint (``"core.dashboard"``, ``"groups.detail"``, ``"invoicing.invoice"``); keyword
+    arguments: ``session``, ``user`` and the page's object (``group=``, ``invoice=``; none on
+    the start page). Returns a dict of named values for the page's template (``{}`` or None:
+    nothing for this user); the page merges them into ``panels`` (``core.signals.panels``).
+    Connect with ``sender=`` the endpoint. Connected by: ledger (the start page's books),
+    funds and expenses (a group's fee, money and claims), payments (an invoice's Stripe fees).
+
+``group_dissolve_blockers``
+    Sent by ``groups.services`` before a group is dissolved. Sender: the ``MemberGroup``;
+    keyword argument ``session``. Returns a list of sentences saying what still keeps the group
+    open (empty: nothing); the first one refuses the change. Connected by: expenses (claims not
+    decided or paid).
+
+``group_admitted``
+    Sent by ``groups.services.admit`` in the unit of work that makes an applicant group active
+    and opens its fund. Sender: the ``MemberGroup``; keyword arguments ``session``, ``fund``,
+    ``fee_percent`` (``Decimal``), ``actor``, ``on`` (the day). Returns nothing; raise a domain
+    error to refuse. Connected by: funds (the admin-fee policy of the new fund).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from blinker import NamedSignal, Namespace
+
+
+class _ConnectionOrder(dict):
+    """The set blinker keeps receiver ids in, remembering the order they were connected in
+    (blinker calls receivers in the iteration order of this set; a plain ``set`` has none)."""
+
+    def add(self, item) -> None:
+        self[item] = None
+
+    def discard(self, item) -> None:
+        self.pop(item, None)
+
+    def copy(self) -> _ConnectionOrder:
+        return _ConnectionOrder(self)
+
+    def __or__(self, other) -> _ConnectionOrder:
+        joined = self.copy()
+        joined.update(dict.fromkeys(other))
+        return joined
+
+
+class Signal(NamedSignal):
+    """A named signal whose receivers are called in the order they were connected."""
+
+    set_class = _ConnectionOrder
+
+
+class _Namespace(Namespace):
+    def signal(self, name: str, doc: str | None = None) -> NamedSignal:
+        if name not in self:
+            self[name] = Signal(name, doc)
+        return self[name]
+
+
+signals = _Namespace()
+
+payable_sources = signals.signal(
+    "payable-sources", "Kinds of documents a payout batch can pay (see the module docstring).")
+open_item_providers = signals.signal(
+    "open-item-providers", "Kinds of things a bank line can be (see the module docstring).")
+waiting_work = signals.signal(
+    "waiting-work", "Kinds of work that wait on the start page (see the module docstring).")
+page_panels = signals.signal(
+    "page-panels", "What other packages show on a page (see the module docstring).")
+group_dissolve_blockers = signals.signal(
+    "group-dissolve-blockers", "What keeps a group from being dissolved (see the module docstring).")
+group_admitted = signals.signal(
+    "group-admitted", "An applicant group became active (see the module docstring).")
+
+
+def answers(signal: NamedSignal, sender: Any = None, **kwargs) -> list:
+    """What the receivers returned, in the order they were connected (None left out)."""
+    return [value for _, value in signal.send(sender, **kwargs) if value is not None]
+
+
+def panels(page: str, **kwargs) -> dict:
+    """The named values other packages add to ``page`` (``page_panels``), merged."""
+    merged: dict = {}
+    for value in answers(page_panels, page, **kwargs):
+        merged.update(value)
+    return merged
