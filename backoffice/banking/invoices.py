@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, cast, select, union
 from sqlalchemy.orm import Session
@@ -182,5 +182,5 @@ class InvoiceProvider(Provider):
 INVOICES = InvoiceProvider()
 
 
-def open_item_provider(sender, **kwargs) -> InvoiceProvider:
+def open_item_provider(sender: object, **kwargs: Any) -> InvoiceProvider:
     return INVOICES

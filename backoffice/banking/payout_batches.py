@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -84,5 +85,5 @@ class PayoutBatches(ConfirmsBookedPostings):
 PAYOUT_BATCHES = PayoutBatches()
 
 
-def open_item_provider(sender, **kwargs) -> PayoutBatches:
+def open_item_provider(sender: object, **kwargs: Any) -> PayoutBatches:
     return PAYOUT_BATCHES

@@ -16,6 +16,7 @@ lines and one on the transfers they name, and no ordinary credit is ever offered
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -99,5 +100,5 @@ class PayoutReturns(Provider):
 PAYOUT_RETURNS = PayoutReturns()
 
 
-def open_item_provider(sender, **kwargs) -> PayoutReturns:
+def open_item_provider(sender: object, **kwargs: Any) -> PayoutReturns:
     return PAYOUT_RETURNS

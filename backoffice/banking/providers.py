@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -143,5 +144,5 @@ class ConfirmsBookedPostings(Provider):
 BOOKED_POSTINGS = BookedPostings()
 
 
-def open_item_provider(sender, **kwargs) -> BookedPostings:
+def open_item_provider(sender: object, **kwargs: Any) -> BookedPostings:
     return BOOKED_POSTINGS

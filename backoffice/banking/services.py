@@ -241,7 +241,7 @@ class ImportResult:
         return sum(record.lines_duplicate for record in self.records)
 
 
-def import_summary(session, result: ImportResult, filename: str) -> list[tuple[str, str]]:
+def import_summary(session: Session, result: ImportResult, filename: str) -> list[tuple[str, str]]:
     """What an import brought, as (category, sentence) notes for the treasurer."""
     if result.already_imported:
         return [("info", f"{filename} was {already_imported_text(result)}")]

@@ -12,7 +12,7 @@ id and the amount are what the match rests on.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,5 +51,5 @@ class StripePayouts(ConfirmsBookedPostings):
 STRIPE_PAYOUTS = StripePayouts()
 
 
-def open_item_provider(sender, **kwargs) -> StripePayouts:
+def open_item_provider(sender: object, **kwargs: Any) -> StripePayouts:
     return STRIPE_PAYOUTS

@@ -1,7 +1,7 @@
 """Bank reconciliation on the start page (``core.signals.waiting_work``)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -42,5 +42,5 @@ KINDS = (
 )
 
 
-def waiting(sender, **kwargs) -> tuple[TaskKind, ...]:
+def waiting(sender: object, **kwargs: Any) -> tuple[TaskKind, ...]:
     return KINDS

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -59,7 +60,7 @@ def set_dispatcher(dispatch: Callable[[str, dict, float | None], None]) -> None:
     _dispatch = dispatch
 
 
-def enqueue(name: str, *, countdown: float | None = None, **kwargs) -> None:
+def enqueue(name: str, *, countdown: float | None = None, **kwargs: Any) -> None:
     """Run job ``name`` with ``kwargs``: on a worker, or now in this process."""
     if name not in JOBS:
         raise KeyError(f"no job named {name}")
@@ -95,7 +96,7 @@ def run_here(name: str, kwargs: dict, settings: Mapping) -> object:
     return None
 
 
-def enqueue_on_commit(session: Session, name: str, **kwargs) -> None:
+def enqueue_on_commit(session: Session, name: str, **kwargs: Any) -> None:
     """``enqueue`` once the session's outermost transaction has committed (once per name and
     arguments); nothing when it rolls back."""
     pending = session.info.setdefault(_ON_COMMIT, {})
@@ -103,7 +104,7 @@ def enqueue_on_commit(session: Session, name: str, **kwargs) -> None:
 
 
 @event.listens_for(Session, "after_commit")
-def _enqueue_committed(session):
+def _enqueue_committed(session: Session):
     if session.in_nested_transaction():
         return  # a released savepoint: the outer transaction may still roll back
     pending = session.info.pop(_ON_COMMIT, None)
@@ -117,6 +118,6 @@ def _enqueue_committed(session):
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_on_rollback(session, previous_transaction):
+def _forget_on_rollback(session: Session, previous_transaction):
     if previous_transaction.parent is None:
         session.info.pop(_ON_COMMIT, None)

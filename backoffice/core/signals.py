@@ -106,12 +106,12 @@ group_admitted = signals.signal(
     "group-admitted", "An applicant group became active (see the module docstring).")
 
 
-def answers(signal: NamedSignal, sender: Any = None, **kwargs) -> list:
+def answers(signal: NamedSignal, sender: Any = None, **kwargs: Any) -> list:
     """What the receivers returned, in the order they were connected (None left out)."""
     return [value for _, value in signal.send(sender, **kwargs) if value is not None]
 
 
-def panels(page: str, **kwargs) -> dict:
+def panels(page: str, **kwargs: Any) -> dict:
     """The named values other packages add to ``page`` (``page_panels``), merged."""
     merged: dict = {}
     for value in answers(page_panels, page, **kwargs):

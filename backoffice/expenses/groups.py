@@ -2,12 +2,15 @@
 and claims not yet decided or paid keep a group from being dissolved."""
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from .models import ClaimStatus, ExpenseClaim
 
 
-def group_panel(sender, *, session, group, **kwargs) -> dict:
+def group_panel(sender: object, *, session: Session, group, **kwargs: Any) -> dict:
     """The group's latest claims and how many wait for a decision (``page_panels``)."""
     claims = session.scalars(
         select(ExpenseClaim).where(ExpenseClaim.group_id == group.id)
@@ -17,7 +20,7 @@ def group_panel(sender, *, session, group, **kwargs) -> dict:
     return {"claims": claims, "claims_waiting": waiting}
 
 
-def dissolve_blockers(group, *, session, **kwargs) -> list[str]:
+def dissolve_blockers(group, *, session: Session, **kwargs: Any) -> list[str]:
     """Claims on the group's fund not yet decided or paid (``group_dissolve_blockers``)."""
     if group.fund_id is None:
         return []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from schwifty import IBAN
 from sqlalchemy import func, or_, select
@@ -437,6 +438,6 @@ def correct_iban(session: Session, claim: ExpenseClaim, *, iban: str, bic: str =
 CLAIM_PAYABLES = ClaimPayables()
 
 
-def payable_source(sender, **kwargs) -> ClaimPayables:
+def payable_source(sender: object, **kwargs: Any) -> ClaimPayables:
     """Claims as a payable source of the payout batches (``core.signals.payable_sources``)."""
     return CLAIM_PAYABLES

@@ -1,4 +1,6 @@
 """Expense claims on the start page (``core.signals.waiting_work``)."""
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,5 +21,5 @@ KINDS = (
 )
 
 
-def waiting(sender, **kwargs) -> tuple[TaskKind, ...]:
+def waiting(sender: object, **kwargs: Any) -> tuple[TaskKind, ...]:
     return KINDS

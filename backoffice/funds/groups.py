@@ -3,7 +3,11 @@ starts with, and the fee and recent movements on the group's page."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+from sqlalchemy.orm import Session
+
+from ..core.actors import Actor
 from .fees import policy_on, set_policy
 from .models import IncomeKind
 from .statements import recent_movements
@@ -12,13 +16,13 @@ from .statements import recent_movements
 FEE_KINDS = (IncomeKind.SPONSORSHIP, IncomeKind.DONATION, IncomeKind.TICKETS)
 
 
-def admitted(sender, *, session, fund, fee_percent, actor, on: date, **kwargs) -> None:
+def admitted(sender: object, *, session: Session, fund, fee_percent, actor: Actor, on: date, **kwargs: Any) -> None:
     """An applicant group became active (``group_admitted``): its fund pays the admin fee."""
     set_policy(session, fund, rate_percent=fee_percent, kinds=FEE_KINDS, effective_from=on,
                actor=actor)
 
 
-def group_panel(sender, *, session, group, **kwargs) -> dict:
+def group_panel(sender: object, *, session: Session, group, **kwargs: Any) -> dict:
     """The fee policy in force and the latest movements of the group's fund (``page_panels``)."""
     return {"fee_policy": policy_on(session, group.fund_id, date.today()) if group.fund_id
             else None,

@@ -11,6 +11,7 @@ for the next one.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -105,6 +106,6 @@ class GrantPayables:
 GRANT_PAYABLES = GrantPayables()
 
 
-def payable_source(sender, **kwargs) -> GrantPayables:
+def payable_source(sender: object, **kwargs: Any) -> GrantPayables:
     """Grant payments as a payable source (``core.signals.payable_sources``)."""
     return GRANT_PAYABLES

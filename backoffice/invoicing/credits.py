@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -341,7 +342,7 @@ class RefundPayables:
 REFUND_PAYABLES = RefundPayables()
 
 
-def payable_source(sender, **kwargs) -> RefundPayables:
+def payable_source(sender: object, **kwargs: Any) -> RefundPayables:
     """Sponsor refunds as a payable source (``core.signals.payable_sources``)."""
     return REFUND_PAYABLES
 

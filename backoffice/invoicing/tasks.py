@@ -1,7 +1,7 @@
 """Invoices on the start page (``core.signals.waiting_work``)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -41,5 +41,5 @@ KINDS = (
 )
 
 
-def waiting(sender, **kwargs) -> tuple[TaskKind, ...]:
+def waiting(sender: object, **kwargs: Any) -> tuple[TaskKind, ...]:
     return KINDS

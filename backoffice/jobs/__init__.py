@@ -14,6 +14,8 @@ which every job absorbs by claiming its row (``core.jobs``, ``core.outbox``).
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, current_app
 
 from ..core import outbox, queue, signals, tasks
@@ -28,7 +30,7 @@ KINDS = (tasks.TaskKind("Mail the mail server refused", Permission.MAIL_OUTBOX, 
                         "jobs.outbox_page", position=90),)
 
 
-def waiting(sender, **kwargs) -> tuple[tasks.TaskKind, ...]:
+def waiting(sender: object, **kwargs: Any) -> tuple[tasks.TaskKind, ...]:
     return KINDS
 
 
@@ -76,7 +78,7 @@ def celery_app(app: Flask):
     )
 
     class AppTask(celery.Task):
-        def __call__(self, *args, **kwargs):
+        def __call__(self, *args, **kwargs: Any):
             with app.app_context(), queue.running_with(app.config):
                 try:
                     return self.run(*args, **kwargs)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,7 +33,7 @@ def summary(session: Session, today: date) -> LedgerSummary:
     return LedgerSummary(rows, totals, recent, last_closed)
 
 
-def start_page_panel(sender, *, session, user, **kwargs) -> dict | None:
+def start_page_panel(sender: object, *, session: Session, user, **kwargs: Any) -> dict | None:
     """The books on the start page, for those who may read the ledger (``page_panels``)."""
     if not user.can(Permission.LEDGER_VIEW):
         return None

@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..core.money import Money
 from .models import Account, AccountType, JournalEntry, Posting
 
 
-def entry(session, entry_id: int | None) -> JournalEntry | None:
+def entry(session: Session, entry_id: int | None) -> JournalEntry | None:
     return None if entry_id is None else session.get(JournalEntry, entry_id)
 
 
-def entry_count(session) -> int:
+def entry_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(JournalEntry))
 
 
@@ -41,7 +42,7 @@ def reversed_entry_ids():
     return select(JournalEntry.reverses_id).where(JournalEntry.reverses_id.is_not(None))
 
 
-def postings_by_id(session, ids: Iterable[int]) -> dict[int, Posting]:
+def postings_by_id(session: Session, ids: Iterable[int]) -> dict[int, Posting]:
     ids = list(ids)
     found: dict[int, Posting] = {}
     for start in range(0, len(ids), 1000):
@@ -50,7 +51,7 @@ def postings_by_id(session, ids: Iterable[int]) -> dict[int, Posting]:
     return found
 
 
-def postings_with_entries(session, account_id: int, since: date) -> list[tuple[Posting, JournalEntry]]:
+def postings_with_entries(session: Session, account_id: int, since: date) -> list[tuple[Posting, JournalEntry]]:
     """The postings on an account from ``since`` on, each with its entry, in date order."""
     return [tuple(row) for row in session.execute(
         select(Posting, JournalEntry).join(JournalEntry, JournalEntry.id == Posting.entry_id)
@@ -67,7 +68,7 @@ class Movement:
     amount: Money  # the effect on the fund: income positive, expenses and fees negative
 
 
-def recent_movements(session, fund_id: int, limit: int = 10) -> list[Movement]:
+def recent_movements(session: Session, fund_id: int, limit: int = 10) -> list[Movement]:
     """The latest income, expenses and transfers of a fund (not the bank side of them), one row
     per entry and account."""
     resources = select(Account.id).where(Account.type.in_([AccountType.ASSET,

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -695,6 +695,6 @@ def fees_of(session: Session, invoice: Invoice) -> list[StripeFee]:
                                 .order_by(StripeFee.created_at)))
 
 
-def invoice_panel(sender, *, session, invoice: Invoice, **kwargs) -> dict:
+def invoice_panel(sender: object, *, session: Session, invoice: Invoice, **kwargs: Any) -> dict:
     """The Stripe fees kept on an invoice's money, for its page (``page_panels``)."""
     return {"stripe_fees": fees_of(session, invoice)}

@@ -1,4 +1,6 @@
 """Payables waiting for a payout batch, on the start page (``core.signals.waiting_work``)."""
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from ..core.permissions import Permission
@@ -16,5 +18,5 @@ KINDS = (
 )
 
 
-def waiting(sender, **kwargs) -> tuple[TaskKind, ...]:
+def waiting(sender: object, **kwargs: Any) -> tuple[TaskKind, ...]:
     return KINDS
