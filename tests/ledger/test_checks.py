@@ -220,3 +220,26 @@ def test_what_the_rules_look_at_cannot_change_and_defaults_to_nothing():
     assert line.memo is None and draft.closed_period is None and draft.allow_interfund is False
     assert problem.field is None and problem.error is ValidationError
     assert type(problem.exception()) is ValidationError and str(problem.exception()) == "Wrong."
+
+
+FIELDS = {"no date": "booking_date", "a datetime": "booking_date", "no description": "description",
+          "description too long": "description", "closed period": "booking_date"}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_each_problem_names_the_field_it_belongs_to(case):
+    spoil, check, *_ = BAD[case]
+    draft = Draft(DAY, "x", [Line(FEES, GENERAL, eur(1)), Line(CASH, GENERAL, eur(-1))])
+    assert check(spoil(draft)).field == FIELDS.get(case)
+
+
+def test_a_missing_description_is_asked_for():
+    draft = Draft(DAY, None, [Line(FEES, GENERAL, eur(1)), Line(CASH, GENERAL, eur(-1))])
+    assert checks.first_problem(draft).message == "Describe the entry."
+    assert checks.description_short(draft) is None
+
+
+def test_a_debit_of_one_minor_unit_is_a_debit():
+    draft = Draft(DAY, "x", [Line(FEES, GENERAL, eur(1)), Line(CASH, GENERAL, eur(-2))])
+    assert checks.balanced_per_currency(draft).message == (
+        "The entry does not balance: debits 0.01 EUR, credits 0.02 EUR, difference -0.01 EUR.")
