@@ -4,9 +4,10 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, DateTime, Integer, event
+from sqlalchemy import BigInteger, DateTime, Enum, Integer, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
 
 #: BIGINT on PostgreSQL; plain INTEGER on SQLite, where only that autoincrements (and is 64-bit).
 BigIntKey = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def string_enum(enum_cls: type[StrEnum], name: str) -> Enum:
+    """A column of a StrEnum's values: a VARCHAR with a CHECK, the same on SQLite and PostgreSQL."""
+    return Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda members: [m.value for m in members])
 
 
 def utcnow() -> datetime:

@@ -17,11 +17,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.db import BigIntKey, UTCDateTime, utcnow
+from ..core.db import BigIntKey, UTCDateTime, string_enum, utcnow
 from ..core.money import Money
 from ..core.states import StateMachine, rows
 from ..extensions import db
-from ..ledger.models import _enum
 
 
 class ClaimStatus(StrEnum):
@@ -74,7 +73,7 @@ class ExpenseClaim(db.Model):
     bic: Mapped[str | None] = mapped_column(String(11))
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[int] = mapped_column(BigInteger)  # minor units, the sum of the lines
-    status: Mapped[ClaimStatus] = mapped_column(_enum(ClaimStatus, "claim_status"),
+    status: Mapped[ClaimStatus] = mapped_column(string_enum(ClaimStatus, "claim_status"),
                                                 default=ClaimStatus.SUBMITTED, index=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -22,10 +22,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.db import BigIntKey, UTCDateTime, utcnow
+from ..core.db import BigIntKey, UTCDateTime, string_enum, utcnow
 from ..core.states import StateMachine, rows
 from ..extensions import db
-from ..ledger.models import _enum
 
 
 class Status(StrEnum):
@@ -244,7 +243,7 @@ class Question(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     label: Mapped[str] = mapped_column(String(300))
     help_text: Mapped[str] = mapped_column(String(500), default="")
-    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind, "grant_question_kind"))
+    kind: Mapped[QuestionKind] = mapped_column(string_enum(QuestionKind, "grant_question_kind"))
     choices: Mapped[str] = mapped_column(Text, default="")  # one per line, for CHOICE
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -266,7 +265,7 @@ class Application(db.Model):
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("grant_programmes.id"))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("grant_rounds.id"))
-    status: Mapped[Status] = mapped_column(_enum(Status, "grant_status"), default=Status.DRAFT)
+    status: Mapped[Status] = mapped_column(string_enum(Status, "grant_status"), default=Status.DRAFT)
     # Who applies: a member group, or somebody who is not (yet) a member.
     group_id: Mapped[int | None] = mapped_column(ForeignKey("member_groups.id"))
     applicant_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -481,7 +480,7 @@ class Disbursement(db.Model):
     remittance: Mapped[str] = mapped_column(String(140))
     end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
     status: Mapped[DisbursementStatus] = mapped_column(
-        _enum(DisbursementStatus, "grant_disbursement_status"), default=DisbursementStatus.READY)
+        string_enum(DisbursementStatus, "grant_disbursement_status"), default=DisbursementStatus.READY)
     batch_ref: Mapped[str | None] = mapped_column(String(64))
     paid_on: Mapped[date | None] = mapped_column(Date)
     entry_id: Mapped[int | None] = mapped_column(BigIntKey, ForeignKey("journal_entries.id"))

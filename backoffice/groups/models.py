@@ -7,10 +7,9 @@ from enum import StrEnum
 from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.db import UTCDateTime, utcnow
+from ..core.db import UTCDateTime, string_enum, utcnow
 from ..core.states import StateMachine, rows
 from ..extensions import db
-from ..ledger.models import _enum
 
 group_organisers = Table(
     "group_organisers",
@@ -73,9 +72,9 @@ class MemberGroup(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(80), unique=True)
-    kind: Mapped[GroupKind] = mapped_column(_enum(GroupKind, "group_kind"), default=GroupKind.MEETUP,
+    kind: Mapped[GroupKind] = mapped_column(string_enum(GroupKind, "group_kind"), default=GroupKind.MEETUP,
                                             server_default=GroupKind.MEETUP.value)
-    status: Mapped[GroupStatus] = mapped_column(_enum(GroupStatus, "group_status"),
+    status: Mapped[GroupStatus] = mapped_column(string_enum(GroupStatus, "group_status"),
                                                 default=GroupStatus.APPLICANT, index=True)
     status_since: Mapped[date | None] = mapped_column(Date)
     fund_id: Mapped[int | None] = mapped_column(ForeignKey("funds.id"), unique=True)

@@ -8,7 +8,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -21,13 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core import chain
-from ..core.db import BigIntKey, UTCDateTime, utcnow
+from ..core.db import BigIntKey, UTCDateTime, string_enum, utcnow
 from ..extensions import db
-
-
-def _enum(enum_cls: type[StrEnum], name: str):
-    return Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda members: [m.value for m in members])
 
 
 class AccountType(StrEnum):
@@ -57,7 +51,7 @@ class Account(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    type: Mapped[AccountType] = mapped_column(_enum(AccountType, "account_type"))
+    type: Mapped[AccountType] = mapped_column(string_enum(AccountType, "account_type"))
     # What the application uses the account for ("bank", "interfund", "payables", ...), so that
     # code finds its accounts by purpose while the treasurer stays free to renumber and rename.
     role: Mapped[str | None] = mapped_column(String(40), unique=True)
@@ -84,7 +78,7 @@ class Fund(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[FundKind] = mapped_column(_enum(FundKind, "fund_kind"), default=FundKind.RESTRICTED)
+    kind: Mapped[FundKind] = mapped_column(string_enum(FundKind, "fund_kind"), default=FundKind.RESTRICTED)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -198,7 +192,7 @@ class Period(db.Model):
     __tablename__ = "ledger_periods"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[PeriodKind] = mapped_column(_enum(PeriodKind, "period_kind"))
+    kind: Mapped[PeriodKind] = mapped_column(string_enum(PeriodKind, "period_kind"))
     start: Mapped[date] = mapped_column(Date)
     end: Mapped[date] = mapped_column(Date)
     closed: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -22,11 +22,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.db import BigIntKey, UTCDateTime, utcnow
+from ..core.db import BigIntKey, UTCDateTime, string_enum, utcnow
 from ..core.money import Money
 from ..core.states import StateMachine, rows
 from ..extensions import db
-from ..ledger.models import _enum
 
 
 class BatchStatus(StrEnum):
@@ -66,7 +65,7 @@ class PayoutBatch(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(String(35), unique=True)
-    status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus, "payout_batch_status"),
+    status: Mapped[BatchStatus] = mapped_column(string_enum(BatchStatus, "payout_batch_status"),
                                                 default=BatchStatus.READY, index=True)
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[int] = mapped_column(BigInteger)
