@@ -10,7 +10,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -316,7 +315,7 @@ def payment_reference(number: str) -> str:
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="invoice-pay-link")
+    return URLSafeSerializer(app_settings().secret_key, salt="invoice-pay-link")
 
 
 def pay_token(invoice: Invoice) -> str:
@@ -391,7 +390,7 @@ def document_of(session: Session, invoice: Invoice, values: dict | None = None) 
 
 
 def _render(doc: InvoiceDocument) -> bytes:
-    return documents.render_pdf(doc, check_rules=current_app.config["INVOICE_CHECK_EN16931"])
+    return documents.render_pdf(doc, check_rules=app_settings().invoicing.check_en16931)
 
 
 def render_for_issue(session: Session, invoice: Invoice, *, issue_date: date,
