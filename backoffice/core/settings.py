@@ -74,7 +74,8 @@ class Mail:
 
 @dataclass(frozen=True)
 class Seller:
-    """The association as printed on every invoice (``INVOICE_SELLER``)."""
+    """The association as printed on every invoice (``INVOICE_SELLER``); each invoice keeps a
+    frozen copy of these details from the moment it is issued."""
 
     name: str
     street: str
@@ -93,6 +94,11 @@ class Seller:
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.__dict__)
+
+    @classmethod
+    def of(cls, details: Mapping[str, Any]) -> Seller:
+        """The seller from details kept as a mapping (on an invoice); a missing field is empty."""
+        return cls(**{name: details.get(name) or "" for name in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)

@@ -21,36 +21,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..core.settings import Seller
 from .amounts import CATEGORY_OUTSIDE, compute_totals, line_tax, vat_notes
 from .models import Invoice, InvoiceKind, SponsorCredit, VatRegime
 
 #: What the printed payment terms say (also the e-invoice's BT-20), per language.
 PAYMENT_TERMS = {"en": "Payment terms: {days} days net, without deduction.",
                  "de": "Zahlungsbedingungen: {days} Tage netto ohne Abzug."}
-
-
-@dataclass(frozen=True)
-class Seller:
-    """The association as printed on the document (frozen on the invoice at issue)."""
-
-    name: str
-    street: str
-    postcode: str
-    city: str
-    country: str
-    tax_number: str
-    vat_id: str
-    register: str
-    board: str
-    email: str
-    website: str
-    bank_name: str
-    iban: str
-    bic: str
-
-    @classmethod
-    def of(cls, details: Mapping[str, Any]) -> Seller:
-        return cls(**{name: details.get(name) or "" for name in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
