@@ -38,9 +38,10 @@ def init_web(app: Flask) -> None:
     from .ledger.views import bp as ledger_bp
     from .payments.views import bp as payments_bp
     from .payouts.views import bp as payouts_bp
+    from .reports.views import bp as reports_bp
 
     for blueprint in (core_bp, auth_bp, two_factor_bp, ledger_bp, banking_bp, groups_bp, funds_bp,
-                      expenses_bp, payouts_bp, invoicing_bp, payments_bp, grants_bp, jobs_bp):
+                      expenses_bp, payouts_bp, invoicing_bp, payments_bp, grants_bp, jobs_bp, reports_bp):
         app.register_blueprint(blueprint)
 
     app.before_request(enforce_access)

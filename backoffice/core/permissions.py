@@ -56,6 +56,9 @@ class Permission(StrEnum):
     GRANTS_PAY = "grants.pay"            # pay grants out, close them after the report back
     GRANTS_MANAGE = "grants.manage"      # programmes: budgets, rules, questions, rounds
     MAIL_OUTBOX = "mail.outbox"          # mail waiting or failed in the outbox; send it again
+    REPORTS_VIEW = "reports.view"        # every statement, the annual report pack, the exports
+    BUDGETS_MANAGE = "budgets.manage"    # enter, upload and revise budgets
+    BUDGETS_APPROVE = "budgets.approve"  # approve a budget revision (by a board resolution)
 
 
 _TREASURER = {
@@ -72,6 +75,10 @@ _BOARD = {Permission.LEDGER_VIEW, Permission.AUDIT_VIEW, Permission.GROUPS_VIEW_
           Permission.GRANTS_VIEW, Permission.GRANTS_DECIDE, Permission.GRANTS_MANAGE}
 _TREASURER |= {Permission.INVOICES_VIEW, Permission.INVOICES_MANAGE}
 _BOARD |= {Permission.INVOICES_VIEW}
+# Reports (issue 15): the board, the treasurer and admins see every report (and the auditor role,
+# once issue 16 adds it); organisers see their own fund's statement only (reports' index scopes it).
+_TREASURER |= {Permission.REPORTS_VIEW, Permission.BUDGETS_MANAGE}
+_BOARD |= {Permission.REPORTS_VIEW, Permission.BUDGETS_APPROVE}
 _REVIEWER = {Permission.GRANTS_VIEW, Permission.GRANTS_REVIEW, Permission.GRANTS_DECIDE}
 _ORGANISER = {Permission.GROUPS_VIEW_OWN}
 

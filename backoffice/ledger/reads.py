@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..core.money import Money
-from .models import Account, AccountType, JournalEntry, Posting
+from .models import Account, AccountType, Fund, FundKind, JournalEntry, Posting
 
 
 def entry(session: Session, entry_id: int | None) -> JournalEntry | None:
@@ -91,3 +91,49 @@ def recent_movements(session: Session, fund_id: int, limit: int = 10) -> list[Mo
     return [Movement(day, entry_id, description, session.get(Account, account_id),
                      Money(-int(total), currency))
             for day, entry_id, description, account_id, currency, total in rows]
+
+
+# --- the chart as plain values (reports and exports read it without the ledger's models) ------
+
+@dataclass(frozen=True)
+class ChartAccount:
+    id: int
+    code: str
+    name: str
+    type: str  # asset, liability, net_assets, income, expense (``AccountType`` values)
+    role: str | None
+    active: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def is_balance_sheet(self) -> bool:
+        return AccountType(self.type).is_balance_sheet
+
+
+@dataclass(frozen=True)
+class ChartFund:
+    id: int
+    code: str
+    name: str
+    restricted: bool  # False for the one general (unrestricted) fund
+    active: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+def chart_accounts(session: Session) -> list[ChartAccount]:
+    """Every account, in code order."""
+    return [ChartAccount(a.id, a.code, a.name, a.type.value, a.role, a.active)
+            for a in session.scalars(select(Account).order_by(Account.code))]
+
+
+def chart_funds(session: Session) -> list[ChartFund]:
+    """Every fund, the general fund first, then by code."""
+    funds = [ChartFund(f.id, f.code, f.name, f.kind != FundKind.GENERAL, f.active)
+             for f in session.scalars(select(Fund).order_by(Fund.code))]
+    return sorted(funds, key=lambda fund: (fund.restricted, fund.code))

@@ -1,0 +1,43 @@
+"""Every report the "Reports" menu lists, in one table: the index page, the tests that open each
+one and ``docs/PERMISSIONS.md`` read it from here.
+
+A report is a page (its ``endpoint``) that may also be downloaded in other ``formats``; the
+page's own links produce them. Sections group them on the index in this order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.permissions import Permission
+
+STATEMENTS = "Statements"
+PLANNING = "Budgets"
+ANNUAL = "Annual report"
+EXPORTS = "Exports for others' tools"
+SECTIONS = (STATEMENTS, PLANNING, ANNUAL, EXPORTS)
+
+
+@dataclass(frozen=True)
+class Report:
+    section: str
+    title: str
+    description: str
+    endpoint: str
+    permission: Permission = Permission.REPORTS_VIEW
+    formats: tuple[str, ...] = ("page", "pdf", "csv", "xlsx")
+
+
+REPORTS: tuple[Report, ...] = (
+    # Statements (reports/statements.py and friends) -----------------------------------------
+    # Exports for others' tools (the exports helper adds its entries here) ------------------
+)
+
+
+def visible(can) -> dict[str, list[Report]]:
+    """{section: reports} that ``can(permission)`` allows, sections in their order, empty ones
+    left out."""
+    by_section: dict[str, list[Report]] = {section: [] for section in SECTIONS}
+    for report in REPORTS:
+        if can(report.permission):
+            by_section[report.section].append(report)
+    return {section: reports for section, reports in by_section.items() if reports}

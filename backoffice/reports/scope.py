@@ -1,0 +1,75 @@
+"""Which funds a report covers and how they are grouped into columns.
+
+Fund groups (the columns of the statement of activities, the subtotals of restricted net
+assets): the unrestricted general fund, the funds of member groups, the funds of grant
+programmes, and any other restricted fund.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from ..grants.models import Programme
+from ..groups.models import MemberGroup
+from ..ledger.reads import ChartFund, chart_funds
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ..core.actors import Actor
+
+UNRESTRICTED = "unrestricted"
+GROUPS = "groups"
+PROGRAMMES = "programmes"
+OTHER = "other"
+GROUP_LABELS = {UNRESTRICTED: "Unrestricted", GROUPS: "Member groups",
+                PROGRAMMES: "Grant programmes", OTHER: "Other restricted"}
+GROUP_ORDER = tuple(GROUP_LABELS)
+
+
+@dataclass(frozen=True)
+class FundRow:
+    fund: ChartFund
+    group: str  # one of GROUP_ORDER
+
+    @property
+    def group_label(self) -> str:
+        return GROUP_LABELS[self.group]
+
+
+def fund_rows(session: Session) -> list[FundRow]:
+    """Every fund with its fund group, in group order then code order."""
+    group_funds = set(session.scalars(select(MemberGroup.fund_id)
+                                      .where(MemberGroup.fund_id.is_not(None))))
+    programme_funds = set(session.scalars(select(Programme.fund_id)))
+    rows = []
+    for fund in chart_funds(session):
+        if not fund.restricted:
+            group = UNRESTRICTED
+        elif fund.id in programme_funds:
+            group = PROGRAMMES
+        elif fund.id in group_funds:
+            group = GROUPS
+        else:
+            group = OTHER
+        rows.append(FundRow(fund, group))
+    return sorted(rows, key=lambda row: (GROUP_ORDER.index(row.group), row.fund.code))
+
+
+@dataclass(frozen=True)
+class OwnFund:
+    group_name: str
+    fund_id: int
+
+
+def organised_funds(session: Session, user: Actor) -> list[OwnFund]:
+    """The funds of the member groups ``user`` organises (an organiser's only report)."""
+    ids = getattr(user, "organised_group_ids", None) or []
+    if not ids:
+        return []
+    return [OwnFund(name, fund_id) for name, fund_id in session.execute(
+        select(MemberGroup.name, MemberGroup.fund_id)
+        .where(MemberGroup.id.in_(list(ids)), MemberGroup.fund_id.is_not(None))
+        .order_by(MemberGroup.name))]
