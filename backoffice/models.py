@@ -22,6 +22,15 @@ from .core.jobs import Job  # noqa: F401
 from .core.outbox import OutboxMail  # noqa: F401
 from .core.public_forms import FormAttempt  # noqa: F401
 from .core.uploads import StoredFile  # noqa: F401
+from .donations.models import (  # noqa: F401
+    Donation,
+    DonationCheckout,
+    DonationPage,
+    Donor,
+    DonorIban,
+    RecurringFailure,
+    RecurringPlan,
+)
 from .expenses.models import (  # noqa: F401
     ClaimApproval,
     ClaimLine,

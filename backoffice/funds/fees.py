@@ -38,21 +38,30 @@ def policy_on(session: Session, fund_id: int, day: date) -> FeePolicy | None:
         .order_by(FeePolicy.effective_from.desc()).limit(1))
 
 
-def set_policy(session: Session, fund: Fund, *, rate_percent: Decimal, kinds: Iterable[IncomeKind | str], effective_from: date,
-               actor: Actor) -> FeePolicy:
-    """Add a policy starting on ``effective_from``; earlier income keeps the earlier rate."""
-    if fund.kind is FundKind.GENERAL:
-        raise ValidationError("The general fund pays no admin fee to itself.")
+def _basis_points(rate_percent: Decimal, field: str) -> int:
     rate_bp = rate_percent * 100
     if rate_bp != rate_bp.to_integral_value() or not 0 <= rate_bp <= 10000:
         raise ValidationError("Give a rate between 0 and 100 % with at most two decimals.",
-                              field="rate")
+                              field=field)
+    return int(rate_bp)
+
+
+def set_policy(session: Session, fund: Fund, *, rate_percent: Decimal, kinds: Iterable[IncomeKind | str], effective_from: date,
+               actor: Actor, donation_rate_percent: Decimal | None = None) -> FeePolicy:
+    """Add a policy starting on ``effective_from``; earlier income keeps the earlier rate.
+    ``donation_rate_percent``, when given, is the rate donations pay instead of ``rate_percent``."""
+    if fund.kind is FundKind.GENERAL:
+        raise ValidationError("The general fund pays no admin fee to itself.")
+    rate_bp = _basis_points(rate_percent, "rate")
+    donation_bp = (None if donation_rate_percent is None
+                   else _basis_points(donation_rate_percent, "donation_rate"))
     kinds = sorted({IncomeKind(k) for k in kinds})
     if session.scalar(select(FeePolicy).where(FeePolicy.fund_id == fund.id,
                                               FeePolicy.effective_from == effective_from)):
         raise ValidationError(f"Fund {fund.code} already has a policy starting {effective_from}.",
                               field="effective_from")
-    policy = FeePolicy(fund_id=fund.id, effective_from=effective_from, rate_bp=int(rate_bp),
+    policy = FeePolicy(fund_id=fund.id, effective_from=effective_from, rate_bp=rate_bp,
+                       donation_rate_bp=donation_bp,
                        income_kinds=",".join(k.value for k in kinds),
                        created_by_id=getattr(actor, "id", None))
     session.add(policy)
@@ -60,6 +69,7 @@ def set_policy(session: Session, fund: Fund, *, rate_percent: Decimal, kinds: It
     audit.record(session, actor, "fee_policy.created", "fund", fund.id,
                  summary=f"{fund.code}: {rate_percent} % from {effective_from}",
                  after={"rate_percent": rate_percent, "kinds": [k.value for k in kinds],
+                        "donation_rate_percent": donation_rate_percent,
                         "effective_from": effective_from})
     return policy
 
@@ -71,7 +81,7 @@ def fee_for(session: Session, fund: Fund, kind: IncomeKind, amount: Money, day: 
     policy = policy_on(session, fund.id, day)
     if policy is None or not policy.applies_to(kind):
         return Money.zero(amount.currency)
-    fee, _ = split_percent(amount.amount, Decimal(policy.rate_bp) / 100)
+    fee, _ = split_percent(amount.amount, Decimal(policy.rate_for(kind)) / 100)
     return Money(fee, amount.currency)
 
 
@@ -87,7 +97,7 @@ def income_lines(session: Session, *, fund: Fund, kind: IncomeKind, amount: Mone
     fee = fee_for(session, fund, kind, amount, day)
     if fee:
         policy = policy_on(session, fund.id, day)
-        rate = Decimal(policy.rate_bp) / 100
+        rate = Decimal(policy.rate_for(kind)) / 100
         lines += [
             Line(account_by_role(session, ADMIN_FEE_EXPENSE_ROLE), fund, fee,
                  f"Admin fee {rate.normalize():f} %"),

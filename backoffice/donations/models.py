@@ -1,0 +1,374 @@
+"""Donors, their donations and recurring plans.
+
+A ``Donation`` is one gift, however it arrived: its ``channel`` says how the money (or the thing)
+came, its ``kind`` what it is for the receipt (money, membership fee, in kind, a waived
+reimbursement). Each source reference is unique, so a webhook, a bank line or an expense claim can
+become a donation at most once, whatever the order or the number of times it is told.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.db import BigIntKey, UTCDateTime, string_enum, utcnow
+from ..core.money import Money
+from ..core.states import StateMachine, rows
+from ..extensions import db
+
+
+class DonorKind(StrEnum):
+    PERSON = "person"
+    ORGANISATION = "organisation"
+
+
+class Language(StrEnum):
+    EN = "en"
+    DE = "de"
+
+
+class Channel(StrEnum):
+    STRIPE = "stripe"      # card or SEPA Direct Debit through Stripe Checkout
+    BANK = "bank"          # a bank transfer, matched from a statement line
+    CASH = "cash"
+    CHEQUE = "cheque"
+    WAIVER = "waiver"      # an approved expense claim waived by its claimant: no cash moves
+    IN_KIND = "in_kind"    # a thing or a service given, at its value
+
+    @property
+    def label(self) -> str:
+        return {"in_kind": "In kind"}.get(self.value, self.value.capitalize())
+
+
+class DonationKind(StrEnum):
+    """What the gift is on a receipt (the model texts differ)."""
+
+    MONEY = "money"                  # Geldzuwendung
+    MEMBERSHIP_FEE = "membership"    # Mitgliedsbeitrag
+    IN_KIND = "in_kind"              # Sachzuwendung
+    WAIVED_REIMBURSEMENT = "waiver"  # Geldzuwendung with "Verzicht auf Erstattung von Aufwendungen: ja"
+
+    @property
+    def label(self) -> str:
+        return {"money": "Money", "membership": "Membership fee", "in_kind": "In kind",
+                "waiver": "Waived reimbursement"}[self.value]
+
+
+class InKindOrigin(StrEnum):
+    """Where a gift in kind came from, as the German model receipt asks."""
+
+    BUSINESS = "business"  # from business assets (valued at the withdrawal value)
+    PRIVATE = "private"    # from private assets
+    UNKNOWN = "unknown"    # the donor gave no information on the origin
+
+
+class DonationStatus(StrEnum):
+    PENDING = "pending"    # paid by SEPA Direct Debit, not yet settled: nothing booked
+    BOOKED = "booked"      # in the books (journal_entry_id)
+    FAILED = "failed"      # the pending payment failed: nothing was booked
+    REVERSED = "reversed"  # refunded or a dispute lost: reversal_entry_id undoes the booking
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+_D = DonationStatus
+DONATION_STATES: StateMachine[DonationStatus] = StateMachine(rows(
+    ([_D.PENDING], "book", _D.BOOKED),
+    ([_D.PENDING], "fail", _D.FAILED),
+    ([_D.BOOKED], "reverse", _D.REVERSED),
+), refused=lambda d, action: f"Donation {d.ref} is {d.status.value}; it cannot be {action}ed.",
+    already=lambda d, action: (f"Donation {d.ref} is already {d.status.value}; nothing was "
+                               "changed." if action in ("book", "reverse", "fail") else None))
+
+
+class PlanInterval(StrEnum):
+    MONTH = "month"
+    YEAR = "year"
+
+    @property
+    def label(self) -> str:
+        return {"month": "Monthly", "year": "Yearly"}[self.value]
+
+
+class PlanStatus(StrEnum):
+    PENDING = "pending"      # checkout started, no subscription yet
+    ACTIVE = "active"
+    PAST_DUE = "past_due"    # the last payment failed; Stripe retries
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {"past_due": "Payment failed"}.get(self.value, self.value.capitalize())
+
+
+_P = PlanStatus
+PLAN_STATES: StateMachine[PlanStatus] = StateMachine(rows(
+    ([_P.PENDING, _P.PAST_DUE], "activate", _P.ACTIVE),
+    ([_P.ACTIVE, _P.PENDING], "payment_failed", _P.PAST_DUE),
+    ([_P.PAST_DUE], "payment_failed", _P.PAST_DUE),
+    ([_P.PENDING, _P.ACTIVE, _P.PAST_DUE], "cancel", _P.CANCELLED),
+), refused=lambda p, action: f"Plan {p.ref} is {p.status.value}; it cannot be {action}ed.",
+    already=lambda p, action: (f"Plan {p.ref} is already cancelled; nothing was changed."
+                               if action == "cancel" else None))
+
+
+class Donor(db.Model):
+    """A person or an organisation that gave, however they gave; found again by email and IBAN.
+    A donor merged into another keeps its row (``merged_into_id``) so old links still resolve."""
+
+    __tablename__ = "donors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[DonorKind] = mapped_column(string_enum(DonorKind, "donor_kind"),
+                                            default=DonorKind.PERSON)
+    name: Mapped[str] = mapped_column(String(200))
+    # Postal address: required before a receipt can be issued.
+    street: Mapped[str] = mapped_column(String(200), default="")
+    postcode: Mapped[str] = mapped_column(String(20), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")  # ISO 3166-1 alpha-2
+    email: Mapped[str | None] = mapped_column(String(254), index=True)  # lower case
+    language: Mapped[Language] = mapped_column(string_enum(Language, "donor_language"),
+                                               default=Language.EN)
+    consent_thanks: Mapped[bool] = mapped_column(Boolean, default=True)   # thank-you mail
+    consent_public: Mapped[bool] = mapped_column(Boolean, default=False)  # public donor list
+    notes: Mapped[str] = mapped_column(Text, default="")
+    stripe_customer: Mapped[str | None] = mapped_column(String(255), unique=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ibans = relationship("DonorIban", back_populates="donor", order_by="DonorIban.id")
+
+    __table_args__ = (CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id",
+                                      name="not_merged_into_itself"),)
+
+    @property
+    def ref(self) -> str:
+        return f"DN-{self.id:05d}"
+
+    @property
+    def has_postal_address(self) -> bool:
+        return bool(self.street.strip() and self.postcode.strip() and self.city.strip())
+
+    @property
+    def address_lines(self) -> list[str]:
+        lines = [self.street, f"{self.postcode} {self.city}".strip(), self.country]
+        return [line for line in lines if line and line.strip()]
+
+
+class DonorIban(db.Model):
+    """An account a donor gave from (seen on a bank line or given by hand): one donor per IBAN."""
+
+    __tablename__ = "donor_ibans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), index=True)
+    iban: Mapped[str] = mapped_column(String(34), unique=True)  # compact, upper case
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    donor = relationship("Donor", back_populates="ibans")
+
+
+class DonationPage(db.Model):
+    """A fund's donation page (``/donate/<fund code>``), present only for funds that opted in."""
+
+    __tablename__ = "donation_pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    suggested_amounts: Mapped[str] = mapped_column(String(200), default="1000,2500,5000,10000")
+    allow_recurring: Mapped[bool] = mapped_column(Boolean, default=True)
+    public_donor_list: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    fund = relationship("Fund")
+
+    @property
+    def suggestions(self) -> list[int]:
+        """The suggested amounts in minor units."""
+        return [int(a) for a in self.suggested_amounts.split(",") if a.strip()]
+
+
+class RecurringPlan(db.Model):
+    """A monthly or yearly gift paid through a Stripe subscription; each paid invoice of the
+    subscription is one ``Donation``."""
+
+    __tablename__ = "recurring_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), index=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units per payment
+    currency: Mapped[str] = mapped_column(String(3))
+    interval: Mapped[PlanInterval] = mapped_column(string_enum(PlanInterval, "plan_interval"))
+    status: Mapped[PlanStatus] = mapped_column(string_enum(PlanStatus, "plan_status"),
+                                               default=PlanStatus.PENDING, index=True)
+    stripe_subscription: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_customer: Mapped[str | None] = mapped_column(String(255))
+    receipt_wanted: Mapped[bool] = mapped_column(Boolean, default=False)
+    public_name: Mapped[str | None] = mapped_column(String(100))
+    failed_payments: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancel_reason: Mapped[str] = mapped_column(String(200), default="")
+
+    donor = relationship("Donor")
+    fund = relationship("Fund")
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    @property
+    def ref(self) -> str:
+        return f"RP-{self.id:05d}"
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class DonationCheckout(db.Model):
+    """A Checkout Session started from a donation page, with what the donor typed: the webhook that
+    reports it paid finds the donor's details and the fund here (never in Stripe's metadata)."""
+
+    __tablename__ = "donation_checkouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stripe_id: Mapped[str] = mapped_column(String(255), unique=True)  # cs_...
+    url: Mapped[str | None] = mapped_column(Text)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    interval: Mapped[PlanInterval | None] = mapped_column(string_enum(PlanInterval,
+                                                                      "checkout_interval"))
+    donor_kind: Mapped[DonorKind] = mapped_column(string_enum(DonorKind, "checkout_donor_kind"),
+                                                  default=DonorKind.PERSON)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    street: Mapped[str] = mapped_column(String(200), default="")
+    postcode: Mapped[str] = mapped_column(String(20), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+    language: Mapped[Language] = mapped_column(string_enum(Language, "checkout_language"),
+                                               default=Language.EN)
+    receipt_wanted: Mapped[bool] = mapped_column(Boolean, default=False)
+    public_name: Mapped[str | None] = mapped_column(String(100))
+    consent_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open, complete, expired
+    donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("recurring_plans.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    fund = relationship("Fund")
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+
+class Donation(db.Model):
+    __tablename__ = "donations"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), index=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units, what the donor gave
+    currency: Mapped[str] = mapped_column(String(3))
+    donated_on: Mapped[date] = mapped_column(Date)  # the day of the gift (Tag der Zuwendung)
+    channel: Mapped[Channel] = mapped_column(string_enum(Channel, "donation_channel"))
+    kind: Mapped[DonationKind] = mapped_column(string_enum(DonationKind, "donation_kind"),
+                                               default=DonationKind.MONEY)
+    status: Mapped[DonationStatus] = mapped_column(string_enum(DonationStatus, "donation_status"),
+                                                   default=DonationStatus.BOOKED)
+    # Gifts in kind: what it was, how its value was found, whose assets it came from.
+    in_kind_description: Mapped[str] = mapped_column(Text, default="")
+    valuation_basis: Mapped[str] = mapped_column(Text, default="")
+    in_kind_origin: Mapped[InKindOrigin | None] = mapped_column(string_enum(InKindOrigin,
+                                                                            "in_kind_origin"))
+    receipt_wanted: Mapped[bool] = mapped_column(Boolean, default=False)
+    public_name: Mapped[str | None] = mapped_column(String(100))  # None: anonymous on the list
+    note: Mapped[str] = mapped_column(Text, default="")
+    # The booking (the ledger's entries) and its undoing.
+    journal_entry_id: Mapped[int | None] = mapped_column(BigIntKey,
+                                                         ForeignKey("journal_entries.id"))
+    reversal_entry_id: Mapped[int | None] = mapped_column(BigIntKey,
+                                                          ForeignKey("journal_entries.id"))
+    fee: Mapped[int] = mapped_column(BigInteger, default=0)  # Stripe's fee, booked as a cost
+    fee_currency: Mapped[str | None] = mapped_column(String(3))
+    admin_fee: Mapped[int] = mapped_column(BigInteger, default=0)  # to the general fund
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reversal_reason: Mapped[str] = mapped_column(String(200), default="")
+    # Where it came from: each at most once.
+    recurring_plan_id: Mapped[int | None] = mapped_column(ForeignKey("recurring_plans.id"),
+                                                          index=True)
+    stripe_checkout_session: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_invoice: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_payment_intent: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_charge: Mapped[str | None] = mapped_column(String(255), index=True)
+    bank_line_id: Mapped[int | None] = mapped_column(ForeignKey("bank_lines.id"), unique=True)
+    expense_claim_id: Mapped[int | None] = mapped_column(ForeignKey("expense_claims.id"),
+                                                         unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    donor = relationship("Donor")
+    fund = relationship("Fund")
+    plan = relationship("RecurringPlan")
+
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("kind <> 'in_kind' OR (in_kind_description <> '' AND "
+                        "valuation_basis <> '')", name="in_kind_described"),
+        Index("ix_donations_fund_date", "fund_id", "donated_on"),
+        Index("ix_donations_date", "donated_on", "id"),
+    )
+
+    @property
+    def ref(self) -> str:
+        return f"DON-{self.id:06d}"
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+    @property
+    def waived(self) -> bool:
+        """Whether the receipt says "Verzicht auf Erstattung von Aufwendungen: ja"."""
+        return self.kind is DonationKind.WAIVED_REIMBURSEMENT
+
+
+class RecurringFailure(db.Model):
+    """A failed payment of a recurring plan (one per Stripe invoice), for the waiting work."""
+
+    __tablename__ = "recurring_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("recurring_plans.id"), index=True)
+    stripe_invoice: Mapped[str] = mapped_column(String(255), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+    plan = relationship("RecurringPlan")
