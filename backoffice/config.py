@@ -99,7 +99,8 @@ class Defaults:
     BOOTSTRAP_BTN_SIZE = "md"
     PAGE_SIZE = 50
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
-    UPLOAD_FOLDER: str | None = None  # default: instance/uploads
+    # Stored files: a folder (default instance/uploads) or s3://bucket/prefix (core/storage.py).
+    UPLOAD_FOLDER: str | None = None
     # A request that leaves changes in the database session that no unit of work committed fails
     # (``web.py``): on in the tests, where it finds a view that changed something outside
     # ``transaction()``; off in production (the session is discarded after each request anyway).

@@ -1,11 +1,11 @@
 """Backups that restore: one tar archive with the database, every stored file and a manifest.
 
 The database is copied consistently while the app keeps writing: SQLite through its online backup
-API (one read transaction), PostgreSQL with ``pg_dump -Fc`` (one snapshot). The stored files are
-copied after it: they are named by their hash and never removed, so every file the copy names is
-there. ``manifest.json`` lists each part with its size and SHA-256, the alembic revision and the
+API (one read transaction), PostgreSQL with ``pg_dump -Fc`` (one snapshot). The stored files (from
+the local disk or S3, ``core.storage``) are copied after it: they are named by their hash and never
+removed, so every file the copy names is there. ``manifest.json`` lists each part with its size and SHA-256, the alembic revision and the
 kind of database; ``restore`` checks every part against it before touching anything and names the
-part that is wrong, and restores only into an empty database and an empty upload folder.
+part that is wrong, and restores only into an empty database and an empty file storage.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from sqlalchemy import inspect
 from ..extensions import db
 from . import health
 from .settings import Paths
+from .storage import Storage, storage_at
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -119,33 +120,34 @@ def create_backup(paths: Paths, folder: Path | None = None, *,
     folder.mkdir(parents=True, exist_ok=True)
     with db.engine.connect() as connection:
         revision = health.database_revision(connection)
-    uploads = Path(paths.uploads)
+    storage = storage_at(paths.uploads)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".backup-") as work:
         database = Path(work) / "database"
         _copy_database(kind, database)
-        parts = [(DATABASE_PARTS[kind], database)]
-        if uploads.is_dir():
-            parts += [(FILES + path.relative_to(uploads).as_posix(), path)
-                      for path in sorted(uploads.rglob("*"))
-                      if path.is_file() and not path.name.startswith(".")]
-        manifest = {
-            "format": FORMAT, "created_at": now.isoformat(timespec="seconds"),
-            "app_version": metadata.version("backoffice"), "alembic_revision": revision,
-            "database": kind,
-            "parts": [{"path": name, "size": path.stat().st_size, "sha256": _sha256(path)}
-                      for name, path in parts],
-        }
         target = folder / f"backoffice-{now:%Y%m%dT%H%M%SZ}.tar"
         partial = Path(work) / target.name
         with tarfile.open(partial, "w") as archive:
-            data = json.dumps(manifest, indent=2).encode()
-            info = tarfile.TarInfo(MANIFEST)
-            info.size, info.mtime = len(data), int(now.timestamp())
-            archive.addfile(info, io.BytesIO(data))
-            for name, path in parts:
-                archive.add(path, arcname=name, recursive=False)
+            archive.add(database, arcname=DATABASE_PARTS[kind], recursive=False)
+            parts = [Part(DATABASE_PARTS[kind], database.stat().st_size, _sha256(database))]
+            for key in storage.keys():  # one file in memory at a time
+                data = storage.get(key)
+                _add_bytes(archive, FILES + key, data, now)
+                parts.append(Part(FILES + key, len(data), hashlib.sha256(data).hexdigest()))
+            manifest = {
+                "format": FORMAT, "created_at": now.isoformat(timespec="seconds"),
+                "app_version": metadata.version("backoffice"), "alembic_revision": revision,
+                "database": kind,
+                "parts": [{"path": p.path, "size": p.size, "sha256": p.sha256} for p in parts],
+            }
+            _add_bytes(archive, MANIFEST, json.dumps(manifest, indent=2).encode(), now)
         os.replace(partial, target)
     return target
+
+
+def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes, now: datetime) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime = len(data), int(now.timestamp())
+    archive.addfile(info, io.BytesIO(data))
 
 
 def prune(folder: Path, keep: int) -> list[Path]:
@@ -216,14 +218,14 @@ def verify(path: Path) -> dict:
     return manifest
 
 
-def _refuse_unless_empty(uploads: Path) -> None:
+def _refuse_unless_empty(storage: Storage) -> None:
     tables = inspect(db.engine).get_table_names()
     if tables:
         raise BackupError(f"The target database is not empty ({len(tables)} tables); restore "
                           "only into a new, empty database.")
-    if uploads.is_dir() and any(uploads.iterdir()):
-        raise BackupError(f"The upload folder {uploads} is not empty; restore only into an "
-                          "empty one.")
+    if next(storage.keys(), None) is not None:
+        raise BackupError(f"The file storage {storage.location} is not empty; restore only into "
+                          "an empty one.")
 
 
 def restore(path: Path, paths: Paths) -> dict:
@@ -237,8 +239,8 @@ def restore(path: Path, paths: Paths) -> dict:
     if not health.is_known_revision(revision):
         raise BackupError(f"The archive's database is at migration {revision}, newer than this "
                           f"code knows ({health.head_revision()}): install the newer version first.")
-    uploads = Path(paths.uploads)
-    _refuse_unless_empty(uploads)
+    storage = storage_at(paths.uploads)
+    _refuse_unless_empty(storage)
     with tempfile.TemporaryDirectory() as work, tarfile.open(path, "r") as archive:
         archive.extractall(work, filter="data")
         database = Path(work) / DATABASE_PARTS[kind]
@@ -254,7 +256,8 @@ def restore(path: Path, paths: Paths) -> dict:
             _run([_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
                   "--single-transaction", f"--dbname={db.engine.url.database}", str(database)])
         files = Path(work) / FILES
-        if files.is_dir():
-            uploads.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(files, uploads, dirs_exist_ok=True)
+        for part in manifest["parts"]:
+            if part.path.startswith(FILES):
+                storage.put(part.path.removeprefix(FILES), (files / part.path.removeprefix(FILES))
+                            .read_bytes())
     return manifest

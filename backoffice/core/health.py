@@ -7,7 +7,6 @@ to the log, where the operator reads them.
 from __future__ import annotations
 
 import socket
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 
 from ..extensions import db, settings
+from .storage import StorageError, storage_at
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -71,21 +71,14 @@ def check_database() -> list[Check]:
     return [Check("database", True), migrations]
 
 
-def upload_folder() -> Path:
-    return Path(settings().paths.uploads)
-
-
 def check_storage() -> Check:
-    """Stored files can be written (a file is created and removed in the upload folder)."""
-    folder = upload_folder()
+    """Stored files can be written (a scratch file is written and removed)."""
+    storage = storage_at(settings().paths.uploads)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ready-") as handle:
-            handle.write(b"ok")
-            handle.flush()
-    except OSError as error:
-        return Check("storage", False, "not writable", f"{folder}: {error.strerror or error}")
-    return Check("storage", True, detail=str(folder))
+        storage.probe()
+    except StorageError as error:
+        return Check("storage", False, "not writable", str(error))
+    return Check("storage", True, detail=storage.location)
 
 
 def _redis_command(*parts: str) -> bytes:

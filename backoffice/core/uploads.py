@@ -4,19 +4,18 @@ A file is accepted only if its bytes are what its kind says (a PDF starts with `
 end-of-file marker, a PNG has its signature and ``IEND`` chunk, a JPEG its start and end markers),
 it is not empty and not larger than allowed, and it carries no web page (a PDF that is also valid
 HTML, a "polyglot", would run as a page on our origin wherever it is taken for HTML). It is stored
-under ``UPLOAD_FOLDER`` (``Settings.paths.uploads``, default ``instance/uploads``, passed in as
-``folder``) named by its hash, and served only through views that check access
+in the storage ``UPLOAD_FOLDER`` names (``Settings.paths.uploads``: default ``instance/uploads``,
+or ``s3://bucket/prefix``; see ``core.storage``; passed in as ``folder``) named by its hash, and served only through views that check access
 (``core.views.send_stored``): never cached (``private, no-store``), named with the
 extension of its detected kind, and as an attachment, not shown in the browser, should a file kept
-before the HTML check carry a page. A file written for a transaction that then rolls back stays on
-disk unreferenced; content addressing makes that harmless.
+before the HTML check carry a page. A file written for a transaction that then rolls back stays
+stored unreferenced; content addressing makes that harmless.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import re
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from ..extensions import db
 from .actors import Actor
 from .db import UTCDateTime, utcnow
 from .errors import ValidationError
+from .storage import storage_at
 
 KINDS = {  # kind: (content type, label, extension)
     "pdf": ("application/pdf", "PDF", ".pdf"),
@@ -76,9 +76,14 @@ def download_name(name: str, kind: str) -> str:
     return (stem if extension else name or "upload") + KINDS[kind][2]
 
 
+def key_of(sha256: str) -> str:
+    """The file's key in the storage: ``ab/abcdef…``."""
+    return f"{sha256[:2]}/{sha256}"
+
+
 def path_of(stored: StoredFile, folder: str | Path) -> Path:
-    """Where the file is kept under the upload folder."""
-    return Path(folder) / stored.sha256[:2] / stored.sha256
+    """Where the file lies when the storage is a folder on this machine."""
+    return Path(folder) / key_of(stored.sha256)
 
 
 def _clean_name(name: str) -> str:
@@ -113,12 +118,7 @@ def store_upload(session: Session, *, folder: str | Path, filename: str, data: b
     """Check and keep an uploaded file; raises ``ValidationError`` (nothing stored) when refused."""
     name, kind = check_upload(filename=filename, data=data, allowed=allowed, max_bytes=max_bytes)
     digest = hashlib.sha256(data).hexdigest()
-    target = Path(folder) / digest[:2] / digest
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
-            handle.write(data)
-        os.replace(handle.name, target)
+    storage_at(folder).put(key_of(digest), data)
     stored = StoredFile(sha256=digest, kind=kind, content_type=KINDS[kind][0], size=len(data),
                         original_name=name, created_by_id=getattr(actor, "id", None))
     session.add(stored)
@@ -127,5 +127,6 @@ def store_upload(session: Session, *, folder: str | Path, filename: str, data: b
 
 
 def read_stored(stored: StoredFile, folder: str | Path) -> bytes:
-    return path_of(stored, folder).read_bytes()
+    """The file's bytes; raises ``core.storage.StorageError`` when the storage has none."""
+    return storage_at(folder).get(key_of(stored.sha256))
 

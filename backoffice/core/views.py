@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -175,11 +176,9 @@ def send_stored(stored: StoredFile, *, as_attachment: bool = False):
     Never kept by a browser or proxy cache; named with the extension of its detected kind; a file
     that carries HTML (stored before uploads were checked for it) only as an attachment.
     """
-    path = uploads.path_of(stored, settings().paths.uploads)
-    if not as_attachment:
-        with path.open("rb") as handle:
-            as_attachment = uploads.carries_html(handle.read())
-    response = send_file(path, mimetype=uploads.KINDS[stored.kind][0], as_attachment=as_attachment,
+    data = uploads.read_stored(stored, settings().paths.uploads)
+    as_attachment = as_attachment or uploads.carries_html(data)
+    response = send_file(io.BytesIO(data), mimetype=uploads.KINDS[stored.kind][0], as_attachment=as_attachment,
                          download_name=uploads.download_name(stored.original_name, stored.kind),
                          conditional=False, etag=False, last_modified=None, max_age=None)
     response.headers["Cache-Control"] = "private, no-store"
