@@ -164,6 +164,15 @@ class Defaults:
     GRANTS_REMIND_DAYS_BEFORE = 14
     GRANTS_REMIND_EVERY_DAYS = 14
 
+    # DATEV export (reports/datev.py): the numbers the tax adviser gives (Beraternummer,
+    # Mandantennummer), the length of their ledger account numbers and their chart of accounts.
+    # The default mapping targets SKR 49 (associations); DATEV replaced it by SKR 42 from the
+    # fiscal year 2025, so set the chart and edit the mapping to what the adviser uses.
+    DATEV_ADVISER_NUMBER = 1001
+    DATEV_CLIENT_NUMBER = 1
+    DATEV_ACCOUNT_LENGTH = 4
+    DATEV_CHART = "49"
+
     # Operations: log lines as text or one JSON object a line (``LOG_FORMAT=json``), each with
     # the request id; Redis, when configured, is checked by /readyz and `backoffice doctor`.
     LOG_FORMAT = "text"  # text | json

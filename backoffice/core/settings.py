@@ -154,6 +154,16 @@ class PublicForms:
 
 
 @dataclass(frozen=True)
+class Datev:
+    """What the DATEV file's header says about the books it goes into (ask the tax adviser)."""
+
+    adviser_number: int  # Beraternummer, 1001-9999999
+    client_number: int   # Mandantennummer, 1-99999
+    account_length: int  # Sachkontenlänge, 4-8 digits
+    chart: str           # the adviser's chart of accounts (Sachkontenrahmen), e.g. "49"
+
+
+@dataclass(frozen=True)
 class Paths:
     instance: str
     uploads: str
@@ -176,6 +186,7 @@ class Settings:
     grants: Grants
     public_forms: PublicForms
     paths: Paths
+    datev: Datev
     #: The app's URL map (a werkzeug ``Map``), for absolute URLs to its endpoints.
     url_map: Any = field(default=None, compare=False, repr=False)
 
@@ -365,8 +376,25 @@ def build(config: Mapping, *, instance_path: str = "instance", url_map: Map | No
             instance=instance,
             uploads=str(config.get("UPLOAD_FOLDER") or os.path.join(instance, "uploads")),
             backups=str(config.get("BACKUP_FOLDER") or os.path.join(instance, "backups"))),
+        datev=_datev(config),
         url_map=url_map,
     )
+
+
+def _datev(config: Mapping) -> Datev:
+    datev = Datev(adviser_number=_integer(config, "DATEV_ADVISER_NUMBER", 1001),
+                  client_number=_integer(config, "DATEV_CLIENT_NUMBER", 1),
+                  account_length=_integer(config, "DATEV_ACCOUNT_LENGTH", 4),
+                  chart=str(config["DATEV_CHART"] or ""))
+    if datev.adviser_number > 9_999_999:
+        raise SettingsError("DATEV_ADVISER_NUMBER must be at most 9999999.")
+    if datev.client_number > 99_999:
+        raise SettingsError("DATEV_CLIENT_NUMBER must be at most 99999.")
+    if datev.account_length > 8:
+        raise SettingsError("DATEV_ACCOUNT_LENGTH must be 4 to 8 digits.")
+    if not (datev.chart.isdigit() and len(datev.chart) in (2, 4)) and datev.chart:
+        raise SettingsError("DATEV_CHART must be the chart's number, such as 49 or 42.")
+    return datev
 
 
 def defaults(**overrides: object) -> Settings:

@@ -7,15 +7,16 @@ entry's description and source.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..core.money import Money
 from .models import Account, AccountType, Fund, FundKind, JournalEntry, Posting
+from .queries import JournalFilter
 
 
 def entry(session: Session, entry_id: int | None) -> JournalEntry | None:
@@ -137,3 +138,42 @@ def chart_funds(session: Session) -> list[ChartFund]:
     funds = [ChartFund(f.id, f.code, f.name, f.kind != FundKind.GENERAL, f.active)
              for f in session.scalars(select(Fund).order_by(Fund.code))]
     return sorted(funds, key=lambda fund: (fund.restricted, fund.code))
+
+
+# --- the journal line by line (exports) ------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class JournalLine:
+    """One posting with its entry, as plain values (no ORM objects: a year is millions)."""
+
+    entry_id: int
+    booking_date: date
+    description: str
+    source_kind: str | None
+    source_id: str | None
+    reverses_id: int | None
+    posted_at: datetime
+    line_no: int
+    account_id: int
+    fund_id: int
+    amount: int  # minor units, debit > 0
+    currency: str
+    memo: str | None
+
+
+def journal_lines(session: Session, filters: JournalFilter | None = None, *,
+                  batch: int = 5000) -> Iterator[JournalLine]:
+    """Every posting of the entries ``filters`` selects (the journal page's filters), in journal
+    order (date, entry, line), read ``batch`` rows at a time: a server-side cursor on PostgreSQL,
+    so memory stays that of one batch however long the period."""
+    statement = (select(JournalEntry.id, JournalEntry.booking_date, JournalEntry.description,
+                        JournalEntry.source_kind, JournalEntry.source_id,
+                        JournalEntry.reverses_id, JournalEntry.posted_at, Posting.line_no,
+                        Posting.account_id, Posting.fund_id, Posting.amount, Posting.currency,
+                        Posting.memo)
+                 .join(Posting, Posting.entry_id == JournalEntry.id)
+                 .where(*(filters.conditions() if filters else ()))
+                 .order_by(JournalEntry.booking_date, JournalEntry.id, Posting.line_no))
+    result = session.execute(statement, execution_options={"yield_per": batch})
+    for row in result:
+        yield JournalLine(*row)
