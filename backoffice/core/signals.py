@@ -50,6 +50,27 @@ The signals (sender → what each receiver returns):
     and opens its fund. Sender: the ``MemberGroup``; keyword arguments ``session``, ``fund``,
     ``fee_percent`` (``Decimal``), ``actor``, ``on`` (the day). Returns nothing; raise a domain
     error to refuse. Connected by: funds (the admin-fee policy of the new fund).
+
+``stripe_event``
+    Sent by ``payments.services`` for every Stripe webhook event it stores and processes (after
+    its own handler, in the same transaction). Sender: the event type
+    (``"checkout.session.completed"``, ``"invoice.paid"``, ...); keyword arguments ``session``,
+    ``obj`` (the event's object as a dict), ``event`` and ``config`` (``settings.Stripe``).
+    Returns a short note of what it did when the object was its own (None: not ours). Connect
+    with ``sender=`` each event type handled. Connected by: donations (its Checkout Sessions,
+    subscriptions, refunds and disputes of its payments).
+
+``donation_reversed``
+    Sent by ``donations`` in the unit of work that reverses a booked donation (a refund, a lost
+    dispute, a treasurer's correction). Sender: the ``Donation``; keyword arguments ``session``,
+    ``actor``, ``reason``. Returns nothing. Connected by: donation receipts (an issued receipt is
+    cancelled and the donor told).
+
+``donors_merged``
+    Sent by ``donations.donors.merge`` in the unit of work that merges one donor into another,
+    after the donations moved. Sender: the surviving ``Donor``; keyword arguments ``session``,
+    ``merged`` (the donor merged away), ``actor``. Returns nothing. Connected by: donation
+    receipts (their rows follow the donor).
 """
 from __future__ import annotations
 
@@ -104,6 +125,13 @@ group_dissolve_blockers = signals.signal(
     "group-dissolve-blockers", "What keeps a group from being dissolved (see the module docstring).")
 group_admitted = signals.signal(
     "group-admitted", "An applicant group became active (see the module docstring).")
+
+stripe_event = signals.signal(
+    "stripe-event", "A Stripe event for other packages' objects (see the module docstring).")
+donation_reversed = signals.signal(
+    "donation-reversed", "A booked donation was reversed (see the module docstring).")
+donors_merged = signals.signal(
+    "donors-merged", "One donor was merged into another (see the module docstring).")
 
 
 def answers(signal: NamedSignal, sender: Any = None, **kwargs: Any) -> list:

@@ -94,14 +94,22 @@ def income_lines(session: Session, *, fund: Fund, kind: IncomeKind, amount: Mone
     invoice): the fee then comes back with it, computed with the same rule.
     """
     lines = [Line(debit_account, fund, amount, memo), Line(income_account, fund, -amount, memo)]
+    return lines + admin_fee_lines(session, fund=fund, kind=kind, amount=amount, day=day)
+
+
+def admin_fee_lines(session: Session, *, fund: Fund, kind: IncomeKind, amount: Money,
+                    day: date) -> list[Line]:
+    """The lines moving the fund's admin fee on ``amount`` of income to the general fund (none
+    where no policy applies): for a package whose income side is not one debit line (Stripe
+    money in another currency, a fee kept by Stripe)."""
     fee = fee_for(session, fund, kind, amount, day)
-    if fee:
-        policy = policy_on(session, fund.id, day)
-        rate = Decimal(policy.rate_for(kind)) / 100
-        lines += [
-            Line(account_by_role(session, ADMIN_FEE_EXPENSE_ROLE), fund, fee,
-                 f"Admin fee {rate.normalize():f} %"),
-            Line(account_by_role(session, ADMIN_FEE_INCOME_ROLE), general_fund(session), -fee,
-                 f"Admin fee from {fund.code}"),
-        ]
-    return lines
+    if not fee:
+        return []
+    policy = policy_on(session, fund.id, day)
+    rate = Decimal(policy.rate_for(kind)) / 100
+    return [
+        Line(account_by_role(session, ADMIN_FEE_EXPENSE_ROLE), fund, fee,
+             f"Admin fee {rate.normalize():f} %"),
+        Line(account_by_role(session, ADMIN_FEE_INCOME_ROLE), general_fund(session), -fee,
+             f"Admin fee from {fund.code}"),
+    ]

@@ -25,6 +25,7 @@ from ..core.bounds import as_id
 from ..core.db import utcnow
 from ..core.errors import InvalidTransition, ValidationError
 from ..core.money import Money
+from ..core.signals import answers, stripe_event
 from ..invoicing import services as invoicing
 from ..invoicing import state
 from ..invoicing.models import Invoice, InvoicePayment, InvoiceStatus, PaymentKind
@@ -179,21 +180,36 @@ def receive(session: Session, payload: str, config: Stripe, event: dict | None =
     finds it) changes nothing; an event whose processing failed earlier is processed again.
     """
     event = event or parse(payload)
-    handler = HANDLERS.get(event["type"])
-    status = "processed" if handler else "ignored"
+    status = "processed" if handled(event["type"]) else "ignored"
     if not _insert_event(session, event, payload, status):
         stored = session.scalar(select(StripeEvent).where(StripeEvent.id == event["id"])
                                 .with_for_update())
         if stored.status != "failed":
             return Outcome(event["id"], "duplicate")
         return process(session, stored, event, config)
-    if handler is None:
+    if status == "ignored":
         return Outcome(event["id"], status, IGNORED)
-    note = handler(session, event["data"]["object"], event, config) or ""
+    note = _handle(session, event, config)
     if note:
         session.execute(update(StripeEvent).where(StripeEvent.id == event["id"])
                         .values(note=note[:2000]).execution_options(synchronize_session=False))
     return Outcome(event["id"], status, note)
+
+
+def handled(event_type: str) -> bool:
+    """Whether events of this type are processed here or by another package (``stripe_event``)."""
+    return event_type in HANDLERS or stripe_event.has_receivers_for(event_type)
+
+
+def _handle(session: Session, event: dict, config: Stripe) -> str:
+    """Our handler for the event (invoices, payouts), then the other packages' receivers of
+    ``stripe_event`` (donations): each books what is its own and says what it did."""
+    obj = event["data"]["object"]
+    handler = HANDLERS.get(event["type"])
+    notes = [handler(session, obj, event, config) or ""] if handler else []
+    notes += answers(stripe_event, event["type"], session=session, obj=obj, event=event,
+                     config=config)
+    return "; ".join(note for note in notes if note)
 
 
 def record_failure(session: Session, payload: str, error: Exception) -> None:
@@ -209,13 +225,11 @@ def record_failure(session: Session, payload: str, error: Exception) -> None:
 
 def process(session: Session, stored: StripeEvent, event: dict, config: Stripe) -> Outcome:
     """Process a stored event (again): replays and retries of failed events."""
-    handler = HANDLERS.get(event["type"])
     stored.attempts += 1
-    if handler is None:
+    if not handled(event["type"]):
         stored.status, stored.note = "ignored", IGNORED
     else:
-        note = handler(session, event["data"]["object"], event, config)
-        stored.status, stored.note = "processed", (note or "")[:2000]
+        stored.status, stored.note = "processed", _handle(session, event, config)[:2000]
     stored.processed_at = utcnow()
     session.flush()
     return Outcome(stored.id, stored.status, stored.note)
