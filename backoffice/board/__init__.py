@@ -1,0 +1,10 @@
+"""Board records: bodies and terms of office, declared interests, meetings with agenda, attendance
+and minutes, resolutions with every vote and their tally, circular resolutions, the document
+register; tied to the money they decide.
+
+Modules: ``rules`` (the statutes' decision rules as pure functions), ``models``, ``services``
+(meetings, votes, minutes, circular votes), ``queries`` (register, people in office, dashboard),
+``money`` (the resolutions grants, write-offs and payout batches ask for through
+``core.signals``), ``minutes`` (Markdown and the PDF), ``notify`` (invitations, vote copies),
+``tasks`` (waiting work), ``forms``, ``views``.
+"""
