@@ -6,7 +6,9 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-fast bench install doctor lint clean
+WORKERS ?= 4
+
+.PHONY: run run-prod test test-fast bench install doctor lint clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Backoffice needs Python 3.11 or newer")'
@@ -27,6 +29,13 @@ run: install
 	@$(BIN)/backoffice demo logins
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	$(BIN)/backoffice run --host $(HOST) --port $(PORT)
+
+## run-prod: production on one machine: migrate, check, then gunicorn ($(WORKERS) workers), a job
+## worker and the scheduler; needs DATABASE_URL (PostgreSQL), QUEUE_BROKER_URL (Redis), SECRET_KEY...
+run-prod: install
+	$(BIN)/backoffice db upgrade
+	@$(BIN)/backoffice doctor
+	$(BIN)/backoffice serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 ## test: install and run the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 test: install

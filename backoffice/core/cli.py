@@ -1,5 +1,6 @@
 """``backoffice doctor``: say plainly what this machine lacks, instead of failing obscurely later;
-``backoffice db grant-app-role``: the application's own database role (PostgreSQL)."""
+``backoffice db grant-app-role``: the application's own database role (PostgreSQL);
+``backoffice backup|restore``; ``backoffice serve``: the production processes of one machine."""
 import shutil
 import sqlite3
 import subprocess
@@ -14,7 +15,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import inspect, text
 
 from ..extensions import db, settings
-from . import backup, health, outbox
+from . import backup, health, outbox, processes
 from .db import transaction
 from .protection import app_role_grants
 
@@ -134,3 +135,30 @@ def restore_command(archive: Path):
     click.echo(f"Restored the backup of {manifest['created_at']} ({len(manifest['parts'])} "
                f"parts, migration {manifest['alembic_revision']}) in "
                f"{time.monotonic() - started:.1f} s. Run `backoffice ledger verify`.")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True,
+              help="gunicorn's web worker processes.")
+@click.option("--job-concurrency", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Jobs the Celery worker runs at once.")
+@with_appcontext
+def serve(host: str, port: int, workers: int, job_concurrency: int):
+    """Serve in production on this machine: gunicorn, a job worker and the scheduler.
+
+    When one of them stops the others are stopped and the command fails, for systemd or the
+    container runtime to restart. `make run` is the development server (no queue needed)."""
+    if not current_app.config.get("QUEUE_BROKER_URL"):
+        raise click.ClickException("serve runs jobs on a queue: set QUEUE_BROKER_URL (e.g. "
+                                   "redis://127.0.0.1:6379/0). For development use `make run`.")
+    if db.engine.dialect.name == "sqlite":
+        click.echo("WARN  several processes on one SQLite file: PostgreSQL is the production "
+                   "database (DATABASE_URL=postgresql+psycopg://...)")
+    db.engine.dispose()  # the children open their own connections
+    schedule = Path(current_app.instance_path) / "celerybeat-schedule"
+    commands = processes.production_commands(host=host, port=port, web_workers=workers,
+                                             job_concurrency=job_concurrency,
+                                             beat_schedule=str(schedule))
+    sys.exit(processes.supervise(commands, say=click.echo))

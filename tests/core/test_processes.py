@@ -1,0 +1,40 @@
+"""`backoffice serve`'s supervisor: when one process stops, the others are stopped and its status
+is the command's; without a queue it refuses to start (`make run` serves development)."""
+from __future__ import annotations
+
+import sys
+import time
+
+from backoffice.core.processes import Command, production_commands, supervise
+
+
+def test_when_one_process_stops_the_others_are_stopped_and_its_status_returned(tmp_path):
+    marker = tmp_path / "long-ran-to-the-end"
+    long = Command("long", [sys.executable, "-c",
+                            f"import time, pathlib; time.sleep(30); pathlib.Path({str(marker)!r}).touch()"])
+    failing = Command("failing", [sys.executable, "-c", "import time; time.sleep(0.5); exit(3)"])
+    said: list[str] = []
+    started = time.monotonic()
+    assert supervise([long, failing], grace=5, say=said.append) == 3
+    assert time.monotonic() - started < 10 and not marker.exists()
+    assert said[-1] == "failing stopped with status 3: stopping the others"
+
+
+def test_a_process_that_exits_cleanly_still_fails_the_set():
+    assert supervise([Command("done", [sys.executable, "-c", "pass"])], say=lambda _: None) == 1
+
+
+def test_the_production_set_is_gunicorn_a_worker_and_beat():
+    commands = production_commands(host="0.0.0.0", port=8000, web_workers=3, job_concurrency=2,
+                                   beat_schedule="/var/lib/backoffice/beat")
+    assert [c.name for c in commands] == ["web", "worker", "beat"]
+    assert commands[0].argv[1:] == ["-m", "gunicorn", "--workers", "3", "--bind", "0.0.0.0:8000",
+                                    "--access-logfile", "-", "--graceful-timeout", "30",
+                                    "backoffice:create_app()"]
+    assert commands[2].argv[-2:] == ["--schedule", "/var/lib/backoffice/beat"]
+
+
+def test_serve_refuses_without_a_queue(app):
+    result = app.test_cli_runner().invoke(args=["serve"])
+    assert result.exit_code == 1
+    assert "serve runs jobs on a queue: set QUEUE_BROKER_URL" in result.output
