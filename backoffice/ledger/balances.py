@@ -80,6 +80,51 @@ def account_by_fund(session: Session, account_id: int, as_of: date | None = date
     return {(fund, cur): int(amount) for fund, cur, amount in result if amount}
 
 
+def fund_account_balances(session: Session, as_of: date | None, *,
+                          account_ids=None) -> dict[tuple[int, int, str], int]:
+    """{(fund id, account id, currency): balance} of every fund and account at once, counting
+    everything posted up to and including ``as_of`` (the columns of the reports)."""
+    if as_of is None:
+        return {}
+    model = FundAccountTotal
+    conditions = []
+    if account_ids is not None:
+        conditions.append(model.account_id.in_(list(account_ids) or [-1]))
+    rows = totals.covering(model, as_of, [model.fund_id, model.account_id, model.currency,
+                                          model.amount], *conditions)
+    result = session.execute(
+        select(rows.c.fund_id, rows.c.account_id, rows.c.currency, func.sum(rows.c.amount))
+        .group_by(rows.c.fund_id, rows.c.account_id, rows.c.currency))
+    return {(fund, account, currency): int(amount)
+            for fund, account, currency, amount in result if amount}
+
+
+def fund_account_movements(session: Session, start: date, end: date, *,
+                           account_ids=None) -> dict[tuple[int, int, str], int]:
+    """{(fund id, account id, currency): net movement} of postings dated ``start`` to ``end``."""
+    closing = fund_account_balances(session, end, account_ids=account_ids)
+    opening = fund_account_balances(session, _day_before(start), account_ids=account_ids)
+    moved = {key: closing.get(key, 0) - opening.get(key, 0) for key in set(closing) | set(opening)}
+    return {key: value for key, value in moved.items() if value}
+
+
+def monthly_movements(session: Session, first_month: date, months: int, *,
+                      account_ids=None) -> dict[tuple[date, int, str], int]:
+    """{(first day of the month, account id, currency): net movement} for ``months`` whole
+    months from ``first_month`` on (the cached month rows, one per account and month)."""
+    first = date(first_month.year, first_month.month, 1)
+    last_index = first.month - 1 + months
+    after = date(first.year + last_index // 12, last_index % 12 + 1, 1)
+    conditions = [AccountTotal.grain == totals.Grain.MONTH.value,
+                  AccountTotal.period_start >= first, AccountTotal.period_start < after]
+    if account_ids is not None:
+        conditions.append(AccountTotal.account_id.in_(list(account_ids) or [-1]))
+    result = session.execute(select(AccountTotal.period_start, AccountTotal.account_id,
+                                    AccountTotal.currency, AccountTotal.amount).where(*conditions))
+    return {(month, account, currency): int(amount)
+            for month, account, currency, amount in result if amount}
+
+
 def by_fund(balances: dict[tuple[int, str], int]) -> dict[int, dict[str, int]]:
     """{(fund id, currency): amount} regrouped as {fund id: {currency: amount}}."""
     grouped: dict[int, dict[str, int]] = defaultdict(dict)

@@ -29,6 +29,13 @@ class Report:
 
 REPORTS: tuple[Report, ...] = (
     # Statements (reports/statements.py and friends) -----------------------------------------
+    Report(STATEMENTS, "Balance sheet", "Assets, liabilities and net assets at any date, "
+           "restricted per fund and fund group, beside the year before.", "reports.balance_sheet"),
+    Report(STATEMENTS, "Statement of activities", "Income and expenses for any period by fund "
+           "group or fund, the prior period and the change; every figure opens its postings.",
+           "reports.activities"),
+    Report(STATEMENTS, "Cash flow by month", "Cash at the start and end of each month, what came "
+           "in and went out, with a chart.", "reports.cash_flow"),
     # Exports for others' tools (the exports helper adds its entries here) ------------------
 )
 

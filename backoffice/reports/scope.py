@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from ..banking.models import BankAccount
 from ..grants.models import Programme
 from ..groups.models import MemberGroup
 from ..ledger.reads import ChartFund, chart_funds
@@ -73,3 +74,8 @@ def organised_funds(session: Session, user: Actor) -> list[OwnFund]:
         select(MemberGroup.name, MemberGroup.fund_id)
         .where(MemberGroup.id.in_(list(ids)), MemberGroup.fund_id.is_not(None))
         .order_by(MemberGroup.name))]
+
+
+def bank_ledger_accounts(session: Session) -> set[int]:
+    """The ledger accounts of the association's bank accounts (cash, whatever their role)."""
+    return set(session.scalars(select(BankAccount.ledger_account_id)))

@@ -1,0 +1,84 @@
+"""Charts drawn on the server by pygal as SVG: the page shows the same picture as the PDF.
+
+An SVG is embedded as a ``data:`` image (``img-src 'self' data:`` in the security headers): the
+page needs no inline style or script, WeasyPrint reads ``data:`` URLs only, and pygal's
+JavaScript (tooltips from a CDN) is left out (``js=[]``).
+"""
+from __future__ import annotations
+
+import base64
+import re
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ..core.money import exponent
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+PALETTE = ("#1f3a5f", "#c2410c", "#15803d", "#7c3aed", "#0e7490", "#b45309", "#be123c")
+
+
+def _style():
+    from pygal.style import Style  # noqa: PLC0415 (pygal loads lxml and its styles: on use)
+
+    return Style(background="white", plot_background="white", foreground="#1f2937",
+                 foreground_strong="#1f2937", foreground_subtle="#6b7280", colors=PALETTE,
+                 font_family="DejaVu Sans, sans-serif", label_font_size=11,
+                 major_label_font_size=11, legend_font_size=11, title_font_size=14)
+
+
+def _options(title: str, currency: str) -> dict:
+    return dict(title=title, style=_style(), js=[], disable_xml_declaration=True,
+                width=800, height=320, explicit_size=False, legend_at_bottom=True,
+                legend_at_bottom_columns=3, print_values=False, show_minor_y_labels=False,
+                value_formatter=lambda value: f"{value:,.0f} {currency}",
+                truncate_legend=-1)
+
+
+def _units(values: Sequence[int], currency: str) -> list[float]:
+    return [float(Decimal(v).scaleb(-exponent(currency))) for v in values]
+
+
+def income_and_expenses(months: Sequence[str], income: Sequence[int], expenses: Sequence[int],
+                        currency: str, title: str = "Income and expenses by month") -> str:
+    import pygal  # noqa: PLC0415
+
+    chart = pygal.Bar(**_options(title, currency))
+    chart.x_labels = list(months)
+    chart.add("Income", _units(income, currency))
+    chart.add("Expenses", _units(expenses, currency))
+    return chart.render(is_unicode=True)
+
+
+def lines_over_time(labels: Sequence[str], series: dict[str, Sequence[int]], currency: str,
+                    title: str) -> str:
+    import pygal  # noqa: PLC0415
+
+    chart = pygal.Line(**_options(title, currency), x_label_rotation=0, dots_size=2)
+    chart.x_labels = list(labels)
+    for name, values in series.items():
+        chart.add(name, _units(values, currency))
+    return chart.render(is_unicode=True)
+
+
+def budget_used(labels: Sequence[str], shares_bp: Sequence[int],
+                title: str = "Budget used (share of plan)") -> str:
+    import pygal  # noqa: PLC0415
+
+    options = _options(title, "%")
+    options["value_formatter"] = lambda value: f"{value:.0f} %"
+    chart = pygal.HorizontalBar(**options, show_legend=False,
+                                height=max(160, 28 * len(labels) + 90))
+    chart.x_labels = list(labels)
+    chart.add("Used", [v / 100 for v in shares_bp])
+    return chart.render(is_unicode=True)
+
+
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
+
+
+def data_url(svg: str) -> str:
+    """The SVG as an ``<img src>``: the same bytes on the page and in the PDF (pygal's inline
+    configuration script, which an image never runs, left out)."""
+    return "data:image/svg+xml;base64," + base64.b64encode(_SCRIPT.sub("", svg).encode()).decode()

@@ -1,0 +1,138 @@
+"""One statement value, four formats: CSV, XLSX, the PDF and the page (the last two share
+``templates/reports/_statement.html``). Nothing here computes a figure.
+
+- CSV: one header row (code, line, kind, the columns), amounts as plain decimals ("1234.50"),
+  through ``core.exports.csv_writer`` (no cell is ever run as a formula).
+- XLSX (openpyxl, write-only: constant memory): the title and period above a frozen header row,
+  amounts as numbers with the currency's number format, ratios as percentages, subtotals bold.
+- PDF: WeasyPrint through ``pdf.render_document`` (no app needed: the pack renders in a job).
+"""
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ..core.exports import csv_writer
+from ..core.formatting import format_money
+from ..core.money import exponent
+from ..pdf import html_to_pdf, render_document
+from .statements import HEADING, SUBTOTAL, TOTAL, Statement
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def decimal_of(amount: int, currency: str) -> Decimal:
+    return Decimal(amount).scaleb(-exponent(currency))
+
+
+def money_format(currency: str) -> str:
+    """The spreadsheet number format for ``currency``: thousands, its digits, its code."""
+    digits = exponent(currency)
+    number = "#,##0" + ("." + "0" * digits if digits else "")
+    return f'{number} "{currency}";-{number} "{currency}"'
+
+
+RATIO_FORMAT = "0.0%"
+
+
+def cell_text(statement: Statement, column: int, value: int | None, locale: str = "en_IE") -> str:
+    if value is None:
+        return ""
+    if column in statement.ratio_columns:
+        return f"{Decimal(value) / 100:.1f} %"
+    return format_money(value, statement.currency, locale)
+
+
+def _plain(statement: Statement, column: int, value: int | None):
+    if value is None:
+        return ""
+    if column in statement.ratio_columns:
+        return f"{Decimal(value) / 10000:.4f}"
+    return str(decimal_of(value, statement.currency))
+
+
+def to_csv(statements: Iterable[Statement]) -> str:
+    out = io.StringIO()
+    writer = csv_writer(out)
+    for number, statement in enumerate(statements):
+        if number:
+            writer.writerow([])
+        writer.writerow([statement.title, statement.period, statement.currency])
+        writer.writerow(["Code", "Line", "Kind", *statement.columns])
+        for line in statement.lines:
+            writer.writerow([line.code, line.label, line.kind,
+                             *(_plain(statement, i, v) for i, v in enumerate(line.values))])
+    return out.getvalue()
+
+
+def to_xlsx(statements: Iterable[Statement], *, generated: str = "") -> bytes:
+    from openpyxl import Workbook  # noqa: PLC0415 (only downloads need it)
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
+    from openpyxl.styles import Font  # noqa: PLC0415
+
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    used: set[str] = set()
+    for statement in statements:
+        name = f"{statement.title[:26]} {statement.currency}"
+        while name in used:
+            name = name[:-1] + "_"
+        used.add(name)
+        sheet = workbook.create_sheet(name)
+        sheet.freeze_panes = "A4"
+        sheet.column_dimensions["A"].width = 10
+        sheet.column_dimensions["B"].width = 42
+        for index in range(len(statement.columns)):
+            sheet.column_dimensions[chr(ord("C") + index)].width = 16
+        title = WriteOnlyCell(sheet, statement.title)
+        title.font = Font(bold=True, size=14)
+        sheet.append([title])
+        sheet.append([statement.period, "", *([generated] if generated else [])])
+        header = [WriteOnlyCell(sheet, text) for text in ("Code", "Line", *statement.columns)]
+        for cell in header:
+            cell.font = bold
+        sheet.append(header)
+        money = money_format(statement.currency)
+        for line in statement.lines:
+            emphasis = line.kind in (HEADING, SUBTOTAL, TOTAL)
+            label = WriteOnlyCell(sheet, ("  " * line.depth) + line.label)
+            if emphasis:
+                label.font = bold
+            row = [line.code or None, label]
+            for column, value in enumerate(line.values):
+                if value is None:
+                    row.append(None)
+                    continue
+                if column in statement.ratio_columns:
+                    cell = WriteOnlyCell(sheet, float(Decimal(value) / 10000))
+                    cell.number_format = RATIO_FORMAT
+                else:
+                    cell = WriteOnlyCell(sheet, decimal_of(value, statement.currency))
+                    cell.number_format = money
+                if emphasis:
+                    cell.font = bold
+                row.append(cell)
+            sheet.append(row)
+        for note in (*statement.warnings, *statement.notes):
+            sheet.append([None, note])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def statement_html(statements: list[Statement], *, organisation: str, generated: str,
+                   charts: list[str] = (), link: Callable | None = None) -> str:
+    """The statements as a standalone HTML document for the PDF."""
+    return render_document("reports/pdf_statement.html", statements=statements,
+                           organisation=organisation, generated=generated, charts=charts,
+                           cell_text=cell_text, link=link)
+
+
+def to_pdf(statements: list[Statement], *, organisation: str, generated: str,
+           charts: list[str] = ()) -> bytes:
+    return html_to_pdf(statement_html(statements, organisation=organisation, generated=generated,
+                                      charts=charts))

@@ -1,0 +1,351 @@
+"""The statements as computed values: balance sheet, statement of activities, cash flow by month.
+
+Each ``compute_*`` reads the ledger's cached totals (``ledger.balances``) and the chart
+(``ledger.reads``) and returns one frozen ``Statement`` per currency; the page, the PDF, the CSV
+and the XLSX only render that value (``reports.render``), so every format shows the same figures.
+
+Amounts are integer minor units. Signs are the reader's, not the ledger's: assets, liabilities,
+net assets, income and expenses are positive when they are what their heading says (the ledger
+stores debits positive, credits negative).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from ..ledger.balances import (
+    account_balances,
+    fund_account_movements,
+    fund_balances,
+    monthly_movements,
+)
+from ..ledger.reads import ChartAccount, chart_accounts
+from .scope import GROUP_LABELS, GROUP_ORDER, FundRow, fund_rows
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+LINE, HEADING, SUBTOTAL, TOTAL = "line", "heading", "subtotal", "total"
+
+
+@dataclass(frozen=True)
+class Drill:
+    """Where a figure comes from: the postings page's filters (``reports.postings``)."""
+
+    account_id: int | None = None
+    account_type: str | None = None
+    funds: tuple[int, ...] = ()
+    start: date | None = None
+    end: date | None = None
+
+    def query(self) -> dict[str, str]:
+        values = {"account": self.account_id, "type": self.account_type,
+                  "funds": ",".join(map(str, self.funds)) or None,
+                  "start": self.start.isoformat() if self.start else None,
+                  "end": self.end.isoformat() if self.end else None}
+        return {key: str(value) for key, value in values.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    values: tuple[int | None, ...] = ()
+    kind: str = LINE
+    code: str = ""
+    depth: int = 0
+    drill: tuple[Drill | None, ...] = ()
+
+    def drill_at(self, column: int) -> Drill | None:
+        return self.drill[column] if column < len(self.drill) else None
+
+
+@dataclass(frozen=True)
+class Statement:
+    key: str
+    title: str
+    period: str
+    currency: str
+    columns: tuple[str, ...]
+    lines: tuple[Line, ...]
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    #: Columns that hold ratios in basis points (10000 = 100 %), not money.
+    ratio_columns: tuple[int, ...] = ()
+    chart: dict = field(default_factory=dict, compare=False)
+
+    def line(self, label: str) -> Line:
+        """The line labelled ``label`` (tests and the pack read figures by label)."""
+        for line in self.lines:
+            if line.label == label:
+                return line
+        raise KeyError(label)
+
+    def value(self, label: str, column: int = 0) -> int | None:
+        return self.line(label).values[column]
+
+
+def year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def day_before(day: date) -> date:
+    return day - timedelta(days=1)
+
+
+def _currencies(*mappings) -> list[str]:
+    found = set()
+    for mapping in mappings:
+        for key in mapping:
+            found.add(key[-1])
+    return sorted(found)
+
+
+# --- balance sheet ---------------------------------------------------------------------------
+
+def compute_balance_sheet(session: Session, as_of: date) -> list[Statement]:
+    """Assets, liabilities and net assets at ``as_of`` beside the same day a year earlier; net
+    assets split into unrestricted and restricted, restricted per fund with fund-group subtotals.
+    """
+    prior = year_before(as_of)
+    accounts = [a for a in chart_accounts(session) if a.type in ("asset", "liability")]
+    now_accounts = account_balances(session, as_of)
+    then_accounts = account_balances(session, prior)
+    now_funds = fund_balances(session, as_of)
+    then_funds = fund_balances(session, prior)
+    funds = fund_rows(session)
+    currencies = _currencies(now_accounts, then_accounts, now_funds, then_funds) or ["EUR"]
+    statements = []
+    for currency in currencies:
+        lines: list[Line] = []
+        totals = {}
+        for kind, heading, sign in (("asset", "Assets", 1), ("liability", "Liabilities", -1)):
+            lines.append(Line(heading, kind=HEADING))
+            now_total = then_total = 0
+            for account in (a for a in accounts if a.type == kind):
+                now = sign * now_accounts.get((account.id, currency), 0)
+                then = sign * then_accounts.get((account.id, currency), 0)
+                if now or then:
+                    lines.append(Line(account.name, (now, then), code=account.code, depth=1,
+                                      drill=(Drill(account.id, end=as_of),
+                                             Drill(account.id, end=prior))))
+                    now_total += now
+                    then_total += then
+            lines.append(Line(f"Total {heading.lower()}", (now_total, then_total), SUBTOTAL))
+            totals[kind] = (now_total, then_total)
+        lines.append(Line("Net assets", kind=HEADING))
+        net_now = net_then = restricted_now = restricted_then = 0
+        restricted_lines: list[Line] = []
+        for group in GROUP_ORDER:
+            group_now = group_then = 0
+            fund_lines = []
+            for row in (row for row in funds if row.group == group):
+                now = now_funds.get((row.fund.id, currency), 0)
+                then = then_funds.get((row.fund.id, currency), 0)
+                if now or then:
+                    fund_lines.append(Line(row.fund.name, (now, then), code=row.fund.code, depth=2,
+                                           drill=(Drill(account_type="resource",
+                                                        funds=(row.fund.id,), end=as_of),
+                                                  Drill(account_type="resource",
+                                                        funds=(row.fund.id,), end=prior))))
+                    group_now += now
+                    group_then += then
+            net_now += group_now
+            net_then += group_then
+            if group == "unrestricted":
+                lines.append(Line("Unrestricted net assets", (group_now, group_then), depth=1))
+            elif fund_lines:
+                restricted_lines += [*fund_lines, Line(f"{GROUP_LABELS[group]} (restricted)",
+                                                       (group_now, group_then), SUBTOTAL, depth=1)]
+                restricted_now += group_now
+                restricted_then += group_then
+        if restricted_lines:
+            lines.append(Line("Restricted net assets", kind=HEADING, depth=1))
+            lines.extend(restricted_lines)
+        lines.append(Line("Total restricted net assets", (restricted_now, restricted_then),
+                          SUBTOTAL, depth=1))
+        lines.append(Line("Total net assets", (net_now, net_then), SUBTOTAL))
+        lines.append(Line("Total liabilities and net assets",
+                          (totals["liability"][0] + net_now, totals["liability"][1] + net_then),
+                          TOTAL))
+        warnings = ()
+        if (totals["asset"][0], totals["asset"][1]) != (totals["liability"][0] + net_now,
+                                                        totals["liability"][1] + net_then):
+            warnings = ("Assets and liabilities plus net assets differ: run "
+                        "`backoffice ledger verify`.",)
+        statements.append(Statement(
+            "balance_sheet", "Balance sheet", f"as of {as_of.isoformat()}", currency,
+            (as_of.isoformat(), prior.isoformat()), tuple(lines), warnings=warnings))
+    return statements
+
+
+# --- statement of activities -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    funds: tuple[int, ...]
+
+
+def activity_columns(funds: list[FundRow], by: str) -> list[Column]:
+    """One column per fund group (``by="group"``) or per fund (``by="fund"``)."""
+    if by == "fund":
+        return [Column(row.fund.name, (row.fund.id,)) for row in funds]
+    return [Column(GROUP_LABELS[group], tuple(row.fund.id for row in funds if row.group == group))
+            for group in GROUP_ORDER if any(row.group == group for row in funds)]
+
+
+def compute_activities(session: Session, start: date, end: date, *, by: str = "group",
+                       fund_ids: tuple[int, ...] | None = None) -> list[Statement]:
+    """Income and expenses by account for ``start``..``end``: a column per fund group (or per
+    fund), the total, the same period a year earlier and the change; then the other changes in
+    net assets (transfers between funds, opening balances) and net assets at start and end."""
+    prior_start, prior_end = year_before(start), year_before(end)
+    accounts = [a for a in chart_accounts(session) if a.type in ("income", "expense", "net_assets")]
+    ids = [a.id for a in accounts]
+    moved = fund_account_movements(session, start, end, account_ids=ids)
+    moved_before = fund_account_movements(session, prior_start, prior_end, account_ids=ids)
+    opening = fund_balances(session, day_before(start))
+    closing = fund_balances(session, end)
+    funds = fund_rows(session)
+    if fund_ids is not None:
+        funds = [row for row in funds if row.fund.id in fund_ids]
+    columns = [c for c in activity_columns(funds, by)]
+    in_scope = {fund for column in columns for fund in column.funds}
+    currencies = _currencies(moved, moved_before, opening, closing) or ["EUR"]
+    labels = (*(c.label for c in columns), "Total", f"{prior_start.year}" if (
+        prior_start.year == prior_end.year) else "Prior period", "Change")
+    statements = []
+    for currency in currencies:
+        def figure(source, account_id: int, fund_set, currency: str = currency) -> int:
+            return sum(source.get((fund, account_id, currency), 0) for fund in fund_set)
+
+        lines: list[Line] = []
+        sums: dict[str, list[int]] = {}
+        sections = (("income", "Income", -1), ("expense", "Expenses", 1),
+                    ("net_assets", "Other changes in net assets", -1))
+        for kind, heading, sign in sections:
+            section_lines = []
+            total = [0] * (len(columns) + 2)
+            for account in (a for a in accounts if a.type == kind):
+                values = [sign * figure(moved, account.id, c.funds) for c in columns]
+                values.append(sum(values))
+                values.append(sign * figure(moved_before, account.id, in_scope))
+                if not any(values):
+                    continue
+                total = [t + v for t, v in zip(total, values)]
+                drills = [Drill(account.id, funds=c.funds, start=start, end=end) for c in columns]
+                drills.append(Drill(account.id, funds=tuple(sorted(in_scope)), start=start,
+                                    end=end))
+                drills.append(Drill(account.id, funds=tuple(sorted(in_scope)),
+                                    start=prior_start, end=prior_end))
+                section_lines.append(Line(account.name, (*values, values[-2] - values[-1]),
+                                          code=account.code, depth=1, drill=tuple(drills)))
+            sums[kind] = total
+            if kind == "net_assets" and not section_lines:
+                continue
+            lines.append(Line(heading, kind=HEADING))
+            lines.extend(section_lines)
+            lines.append(Line(f"Total {heading.lower()}" if kind != "net_assets" else
+                              "Total other changes", (*total, total[-2] - total[-1]), SUBTOTAL))
+        result = [i - e for i, e in zip(sums["income"], sums["expense"])]
+        lines.append(Line("Result (income less expenses)", (*result, result[-2] - result[-1]),
+                          TOTAL))
+        change = [r + o for r, o in zip(result, sums["net_assets"])]
+        lines.append(Line("Change in net assets", (*change, change[-2] - change[-1]), SUBTOTAL))
+        at_start = [sum(opening.get((f, currency), 0) for f in c.funds) for c in columns]
+        at_end = [sum(closing.get((f, currency), 0) for f in c.funds) for c in columns]
+        prior_opening = fund_balances(session, day_before(prior_start))
+        prior_closing = fund_balances(session, prior_end)
+        start_prior = sum(prior_opening.get((f, currency), 0) for f in in_scope)
+        end_prior = sum(prior_closing.get((f, currency), 0) for f in in_scope)
+        at_start += [sum(at_start), start_prior]
+        at_end += [sum(at_end), end_prior]
+        lines.append(Line("Net assets at start", (*at_start, at_start[-2] - at_start[-1])))
+        lines.append(Line("Net assets at end", (*at_end, at_end[-2] - at_end[-1]), TOTAL))
+        statements.append(Statement(
+            "activities", "Statement of activities", f"{start.isoformat()} to {end.isoformat()}",
+            currency, labels, tuple(lines),
+            notes=(f"Prior period: {prior_start.isoformat()} to {prior_end.isoformat()}.",)))
+    return statements
+
+
+# --- cash flow by month ----------------------------------------------------------------------
+
+CASH_ROLES = ("cash", "bank", "stripe_balance")
+
+
+def cash_accounts(accounts: list[ChartAccount], extra_ids: set[int] = frozenset()) -> list[ChartAccount]:
+    """Cash, bank and payment-provider balances: the accounts whose movement is cash flow."""
+    return [a for a in accounts if a.type == "asset" and (a.role in CASH_ROLES or a.id in extra_ids)]
+
+
+def month_starts(start: date, months: int) -> list[date]:
+    return [date(start.year + (start.month - 1 + i) // 12, (start.month - 1 + i) % 12 + 1, 1)
+            for i in range(months)]
+
+
+def compute_cash_flow(session: Session, year_start: date, *, bank_account_ids: set[int] = frozenset(),
+                      months: int = 12) -> list[Statement]:
+    """For each month of the year from ``year_start``: cash at the start, money in and out by
+    kind (income, expenses, everything else that moved cash), the net change and cash at the end.
+
+    The month totals are the ledger's cached month rows: money in is the income booked in the
+    month, money out the expenses, and "other movements" the difference to the change in cash
+    (receivables, payables, VAT, transfers), so each month's column reconciles exactly.
+    """
+    accounts = chart_accounts(session)
+    cash = cash_accounts(accounts, bank_account_ids)
+    cash_ids = {a.id for a in cash}
+    kinds = {a.id: a.type for a in accounts}
+    starts = month_starts(year_start, months)
+    moved = monthly_movements(session, year_start, months)
+    opening = account_balances(session, day_before(year_start), account_ids=cash_ids)
+    currencies = _currencies(moved, opening) or ["EUR"]
+    statements = []
+    for currency in currencies:
+        income = defaultdict(int)
+        expenses = defaultdict(int)
+        cash_change = defaultdict(int)
+        for (month, account_id, cur), amount in moved.items():
+            if cur != currency:
+                continue
+            if kinds.get(account_id) == "income":
+                income[month] -= amount
+            elif kinds.get(account_id) == "expense":
+                expenses[month] += amount
+            if account_id in cash_ids:
+                cash_change[month] += amount
+        balance = sum(v for (a, c), v in opening.items() if c == currency)
+        rows = {"Cash at start": [], "Income booked": [], "Expenses booked": [],
+                "Receivables, payables and other movements": [], "Net change in cash": [],
+                "Cash at end": []}
+        for month in starts:
+            rows["Cash at start"].append(balance)
+            rows["Income booked"].append(income[month])
+            rows["Expenses booked"].append(-expenses[month])
+            rows["Receivables, payables and other movements"].append(
+                cash_change[month] - income[month] + expenses[month])
+            rows["Net change in cash"].append(cash_change[month])
+            balance += cash_change[month]
+            rows["Cash at end"].append(balance)
+        lines = []
+        for label, values in rows.items():
+            total = (values[0] if label == "Cash at start" else values[-1]
+                     if label == "Cash at end" else sum(values))
+            kind = TOTAL if label == "Cash at end" else SUBTOTAL if label.startswith("Net") else LINE
+            lines.append(Line(label, (*values, total), kind))
+        end = date(starts[-1].year + starts[-1].month // 12, starts[-1].month % 12 + 1, 1)
+        statements.append(Statement(
+            "cash_flow", "Cash flow by month", f"{year_start.isoformat()} to "
+            f"{day_before(end).isoformat()}", currency,
+            (*(m.strftime("%b %Y") for m in starts), "Year"), tuple(lines),
+            notes=("Cash: " + ", ".join(a.label for a in cash) + ".",),
+            chart={"months": [m.strftime("%b") for m in starts], "income": rows["Income booked"],
+                   "expenses": [-v for v in rows["Expenses booked"]],
+                   "cash": rows["Cash at end"]}))
+    return statements
