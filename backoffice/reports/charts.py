@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
+import sys
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -19,8 +20,19 @@ if TYPE_CHECKING:
 PALETTE = ("#1f3a5f", "#c2410c", "#15803d", "#7c3aed", "#0e7490", "#b45309", "#be123c")
 
 
+def _pygal():
+    """pygal, imported on first use (it loads lxml and its styles), without the import hook it
+    adds to ``sys.meta_path`` for its map plugins (unused here): that hook answers every later
+    import in the process with an ImportWarning."""
+    import pygal  # noqa: PLC0415
+
+    sys.meta_path[:] = [finder for finder in sys.meta_path
+                        if type(finder).__name__ != "PluginImportFixer"]
+    return pygal
+
+
 def _style():
-    from pygal.style import Style  # noqa: PLC0415 (pygal loads lxml and its styles: on use)
+    from pygal.style import Style  # noqa: PLC0415 (after _pygal(), which every chart calls first)
 
     return Style(background="white", plot_background="white", foreground="#1f2937",
                  foreground_strong="#1f2937", foreground_subtle="#6b7280", colors=PALETTE,
@@ -42,8 +54,7 @@ def _units(values: Sequence[int], currency: str) -> list[float]:
 
 def income_and_expenses(months: Sequence[str], income: Sequence[int], expenses: Sequence[int],
                         currency: str, title: str = "Income and expenses by month") -> str:
-    import pygal  # noqa: PLC0415
-
+    pygal = _pygal()
     chart = pygal.Bar(**_options(title, currency))
     chart.x_labels = list(months)
     chart.add("Income", _units(income, currency))
@@ -53,8 +64,7 @@ def income_and_expenses(months: Sequence[str], income: Sequence[int], expenses: 
 
 def lines_over_time(labels: Sequence[str], series: dict[str, Sequence[int]], currency: str,
                     title: str) -> str:
-    import pygal  # noqa: PLC0415
-
+    pygal = _pygal()
     chart = pygal.Line(**_options(title, currency), x_label_rotation=0, dots_size=2)
     chart.x_labels = list(labels)
     for name, values in series.items():
@@ -64,8 +74,7 @@ def lines_over_time(labels: Sequence[str], series: dict[str, Sequence[int]], cur
 
 def budget_used(labels: Sequence[str], shares_bp: Sequence[int],
                 title: str = "Budget used (share of plan)") -> str:
-    import pygal  # noqa: PLC0415
-
+    pygal = _pygal()
     options = _options(title, "%")
     options["value_formatter"] = lambda value: f"{value:.0f} %"
     chart = pygal.HorizontalBar(**options, show_legend=False,

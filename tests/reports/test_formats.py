@@ -88,3 +88,17 @@ def test_bad_filters_are_a_clear_400(client, users) -> None:
     assert client.get("/reports/activities?start=2026-05-01&end=2026-01-01").status_code == 400
     assert client.get("/reports/cash-flow?year=99999").status_code == 400
     assert client.get("/reports/postings?funds=1,x").status_code == 400
+
+
+def test_a_chart_is_pygal_svg_without_script_nor_import_hook() -> None:
+    import base64
+    import sys
+
+    from backoffice.reports import charts
+
+    svg = charts.income_and_expenses(["Jan", "Feb"], [10000, 25000], [5000, 30000], "EUR")
+    assert svg.startswith("<svg") and "pygal" in svg and "Income" in svg
+    url = charts.data_url(svg)
+    decoded = base64.b64decode(url.removeprefix("data:image/svg+xml;base64,")).decode()
+    assert "<script" not in decoded and "http" not in decoded.split("-->")[-1].split("xmlns")[0]
+    assert not [f for f in sys.meta_path if type(f).__name__ == "PluginImportFixer"]
