@@ -2,9 +2,13 @@
 from flask.cli import FlaskGroup
 
 from . import create_app
+from .reports.cli import import_cli, reports_cli
 
 cli = FlaskGroup(create_app=lambda: create_app(), name="backoffice",
                  help="Backoffice of an umbrella nonprofit. Run `backoffice COMMAND --help`.")
+# The reports' commands join here: nothing below the web layer imports ``reports``.
+cli.add_command(reports_cli)
+cli.add_command(import_cli)
 
 
 def main() -> None:

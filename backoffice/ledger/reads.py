@@ -177,3 +177,31 @@ def journal_lines(session: Session, filters: JournalFilter | None = None, *,
     result = session.execute(statement, execution_options={"yield_per": batch})
     for row in result:
         yield JournalLine(*row)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    account_id: int
+    fund_id: int
+    currency: str
+    first: date  # the first posting's date
+
+
+def account_usage(session: Session) -> list[Usage]:
+    """Every (account, fund, currency) that has postings, with the date of its first posting."""
+    return [Usage(*row) for row in session.execute(
+        select(Posting.account_id, Posting.fund_id, Posting.currency,
+               func.min(Posting.booking_date))
+        .group_by(Posting.account_id, Posting.fund_id, Posting.currency))]
+
+
+def by_entry(lines: Iterable[JournalLine]) -> Iterator[list[JournalLine]]:
+    """``journal_lines`` gathered per entry (they come in entry order)."""
+    batch: list[JournalLine] = []
+    for line in lines:
+        if batch and line.entry_id != batch[0].entry_id:
+            yield batch
+            batch = []
+        batch.append(line)
+    if batch:
+        yield batch

@@ -109,8 +109,10 @@ def set_period_closed(session: Session, kind: PeriodKind, start: date, closed: b
 
 # --- posting ---------------------------------------------------------------------------------
 
-def interfund_lines(session: Session, lines: Sequence[Line]) -> list[Line]:
-    """Lines on the interfund account that make each fund balance on its own."""
+def interfund_lines(session: Session, lines: Sequence[Line], *,
+                    interfund: Account | None = None) -> list[Line]:
+    """Lines on the interfund account that make each fund balance on its own (``interfund``:
+    the account, when the caller has looked it up already)."""
     per_fund: dict[tuple[int, str], int] = defaultdict(int)
     funds = {}
     for line in lines:
@@ -119,7 +121,7 @@ def interfund_lines(session: Session, lines: Sequence[Line]) -> list[Line]:
     unbalanced = {key: value for key, value in per_fund.items() if value}
     if not unbalanced:
         return []
-    interfund = account_by_role(session, INTERFUND_ROLE)
+    interfund = interfund or account_by_role(session, INTERFUND_ROLE)
     return [Line(interfund, funds[fund_id], Money(-value, currency), "Interfund")
             for (fund_id, currency), value in sorted(unbalanced.items())]
 

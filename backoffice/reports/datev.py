@@ -48,7 +48,7 @@ from ..core.settings import Datev
 from ..invoicing.models import Invoice
 from ..ledger.periods import FiscalYear
 from ..ledger.queries import JournalFilter
-from ..ledger.reads import JournalLine, chart_funds, journal_lines
+from ..ledger.reads import JournalLine, by_entry, chart_funds, journal_lines
 from .datev_map import MappedAccount, mapping
 
 ENCODING = "cp1252"
@@ -349,17 +349,6 @@ def entry_bookings(lines: Sequence[JournalLine], accounts: dict[int, MappedAccou
     return result
 
 
-def _by_entry(lines: Iterable[JournalLine]) -> Iterator[list[JournalLine]]:
-    batch: list[JournalLine] = []
-    for line in lines:
-        if batch and line.entry_id != batch[0].entry_id:
-            yield batch
-            batch = []
-        batch.append(line)
-    if batch:
-        yield batch
-
-
 # --- the export --------------------------------------------------------------------------------
 
 @dataclass
@@ -404,7 +393,7 @@ def export(session: Session, config: Datev, *, start: date, end: date, fiscal_ye
     counts = {"bookings": 0, "entries": 0}
 
     def bookings() -> Iterator[Booking]:
-        for lines in _by_entry(journal_lines(session, JournalFilter(start=start, end=end))):
+        for lines in by_entry(journal_lines(session, JournalFilter(start=start, end=end))):
             first = lines[0]
             if first.source_kind == "invoice" and first.source_id in invoices:
                 document = invoices[first.source_id]
