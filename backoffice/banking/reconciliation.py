@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..core.money import Money
+from ..core.tables import DATE, INTEGER, MONEY, Column, Table
 from ..ledger.balances import account_balances
 from ..ledger.reads import postings_by_id, postings_view
 from .models import BankAccount, BankLine, BankMatch, BankMatchItem, BankMatchLine, BankStatement
@@ -205,3 +207,17 @@ def to_review(session: Session, bank_account: BankAccount, limit: int = 200) -> 
                                 BankMatch.how.in_(("auto", "rule")),
                                 BankMatch.undone_at.is_(None), BankMatch.reviewed_at.is_(None))
         .order_by(BankMatch.id.desc()).limit(limit)))
+
+
+def open_lines_table(session: Session, bank_account: BankAccount) -> Table:
+    """The reconciliation queue (every open line of the account, newest first) as a table to
+    download."""
+    lines, _ = open_lines_page(session, bank_account, per_page=10**9)
+    return Table(f"bank-lines-{bank_account.id}", (
+        Column("Line", INTEGER), Column("Booking date", DATE), Column("Value date", DATE),
+        Column("Amount", MONEY), Column("Counterparty"), Column("Counterparty IBAN", width=24),
+        Column("Remittance", width=50), Column("Bank reference", width=20),
+        Column("Status", width=10)),
+        ((line.id, line.booking_date, line.value_date, Money(line.amount, line.currency),
+          line.counterparty_name, line.counterparty_iban, line.remittance, line.bank_reference,
+          line.status) for line in lines))

@@ -23,7 +23,7 @@ from ..core.errors import DomainError
 from ..core.forms import ConfirmForm
 from ..core.permissions import Permission, requires
 from ..core.query import arg, page_arg, query_form
-from ..core.views import get_or_404, run_form
+from ..core.views import export_format, get_or_404, run_form, send_table
 from ..extensions import db, settings
 from ..ledger.models import Account, AccountType, Fund, FundKind
 from ..ledger.services import INTERFUND_ROLE
@@ -287,6 +287,8 @@ def _row_context(account: BankAccount, lines: Sequence[BankLine], index: ItemInd
 @requires(Permission.BANK_RECONCILE)
 def reconcile(account_id: int):
     account = get_or_404(BankAccount, account_id)
+    if fmt := export_format():
+        return send_table(reconciliation.open_lines_table(db.session, account), fmt)
     page = page_arg()
     lines, total = reconciliation.open_lines_page(db.session, account, page=page,
                                                   per_page=PER_PAGE)

@@ -8,12 +8,14 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
     redirect,
     render_template,
     send_file,
+    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -21,7 +23,7 @@ from sqlalchemy import select
 
 from ..extensions import db, settings
 from . import health as health_checks
-from . import signals, tasks, uploads
+from . import signals, tables, tasks, uploads
 from .audit import AuditEvent
 from .bounds import MAX_ID
 from .db import transaction
@@ -79,6 +81,34 @@ def run_form(form, action: Callable[[], Any], *, flash_refusal: str | None = Non
             show_error(form, error)
         return Outcome(False, posted=True, refusal=error)
     return Outcome(True, result, posted=True)
+
+
+def export_format() -> str | None:
+    """``?format=csv`` or ``?format=xlsx`` on a list page: the file it asks for (None: the
+    page). Anything else is a 400."""
+    return arg("format", tuple(tables.FORMATS), None)
+
+
+def send_table(table: tables.Table, fmt: str):
+    """A list page's rows as a download: CSV streamed as it is written, XLSX from a spooled
+    file (a workbook is a zip, finished only at the end). Never cached."""
+    if fmt == "csv":
+        body = stream_with_context(tables.csv_chunks(table))
+    else:
+        body = _drained(tables.xlsx_file(table))
+    response = Response(body, mimetype=tables.FORMATS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{table.filename(fmt)}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _drained(file, size: int = 64 * 1024):
+    """A file's bytes in chunks, the file closed once they are sent (or the client left)."""
+    try:
+        while chunk := file.read(size):
+            yield chunk
+    finally:
+        file.close()
 
 
 def get_or_404(model, object_id: int | None):

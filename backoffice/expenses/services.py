@@ -33,6 +33,7 @@ from ..core.iban import normalise_iban
 from ..core.money import Money
 from ..core.permissions import Permission
 from ..core.settings import Settings
+from ..core.tables import DATE, MONEY, Column, Table
 from ..core.uploads import StoredFile, check_upload, store_upload
 from ..core.urls import absolute_url
 from ..extensions import settings as app_settings  # TODO(step 3): payout hooks get the settings
@@ -441,3 +442,18 @@ CLAIM_PAYABLES = ClaimPayables()
 def payable_source(sender: object, **kwargs: Any) -> ClaimPayables:
     """Claims as a payable source of the payout batches (``core.signals.payable_sources``)."""
     return CLAIM_PAYABLES
+
+
+def claims_table(session: Session, user: User, *, status: str | None = None,
+                 group_id: int | None = None) -> Table:
+    """The claims page's rows (those the user may see, with its filters, every page) as a table
+    to download."""
+    claims, total = claims_page(session, user, status=status, group_id=group_id,
+                                per_page=10**9)
+    return Table("claims", (
+        Column("Claim", width=10), Column("Submitted", DATE), Column("Purpose"),
+        Column("Fund", width=10), Column("By"), Column("Status", width=12),
+        Column("Amount", MONEY), Column("Paid on", DATE)),
+        ((claim.ref, claim.submitted_at.date(), claim.title, claim.fund.code,
+          claim.claimant.display_name, claim.status.label, Money(claim.total, claim.currency),
+          claim.paid_on) for claim in claims))

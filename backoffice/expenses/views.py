@@ -17,7 +17,7 @@ from schwifty import IBAN
 from ..core.forms import current_locale
 from ..core.permissions import Permission, login_required, requires
 from ..core.query import arg, given, others, page_arg
-from ..core.views import run_form, send_stored
+from ..core.views import export_format, run_form, send_stored, send_table
 from ..extensions import db, settings
 from ..ledger.spending import available
 from ..payouts import returns
@@ -52,6 +52,9 @@ def claims():
     status = arg("status", {s.value for s in ClaimStatus} | {""}, "") if given("status") \
         else default
     group_id, page = arg("group", int), page_arg()
+    if fmt := export_format():
+        return send_table(services.claims_table(db.session, current_user, status=status or None,
+                                                group_id=group_id), fmt)
     size = current_app.config["PAGE_SIZE"]
     found, total = services.claims_page(db.session, current_user, status=status or None,
                                         group_id=group_id, page=page, per_page=size)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from ..core.money import Money
+from ..core.tables import DATE, INTEGER, MONEY, NUMBER, Column, Table
 from .models import (
     AWARDED_STATES,
     REVIEW_STATES,
@@ -183,3 +185,21 @@ def applications_of(session: Session, user: Actor) -> list[Application]:
 
 
 STATUS_CHOICES = [(s.value, s.label) for s in Status]
+
+
+def applications_table(session: Session, **filters) -> Table:
+    """The committee's queue with its filters (every page) as a table to download; ``filters``
+    as for ``applications_page``."""
+    page = applications_page(session, **filters, page=1, size=10**9)
+    return Table("grant-applications", (
+        Column("Reference", width=12), Column("Applicant"), Column("Event or purpose", width=40),
+        Column("Programme"), Column("Submitted", DATE), Column("Status", width=14),
+        Column("Requested", MONEY), Column("Reviews", INTEGER), Column("Score", NUMBER),
+        Column("Votes", INTEGER)),
+        ((row.application.reference, row.application.applicant_name, row.application.title,
+          row.application.programme.name,
+          row.application.submitted_at.date() if row.application.submitted_at else None,
+          row.application.status.label,
+          Money(row.application.amount_requested, row.application.currency),
+          row.reviews, None if row.average_score is None else round(row.average_score, 1),
+          row.votes) for row in page.rows))

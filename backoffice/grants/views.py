@@ -27,7 +27,7 @@ from ..core.forms import ConfirmForm, new_started_token, object_options, options
 from ..core.money import Money
 from ..core.permissions import Permission, login_required, public, requires
 from ..core.query import arg, others, page_arg, query_form
-from ..core.views import get_or_404, run_form, send_stored
+from ..core.views import export_format, get_or_404, run_form, send_stored, send_table
 from ..extensions import csrf, db
 from ..groups.models import MemberGroup
 from ..ledger.models import Fund
@@ -464,10 +464,12 @@ def queue():
         FilterForm, programme=options(((p.id, p.name) for p in programmes), blank="All programmes"),
         status=options(queries.STATUS_CHOICES, blank="Waiting for the committee"))
     statuses = [Status(form.status.data)] if form.status.data else list(REVIEW_STATES)
-    page = queries.applications_page(
-        db.session, statuses=statuses, programme_id=form.programme.data, text=form.q.data or "",
-        reviewer=current_user, assigned_only=bool(form.mine.data), page=page_arg(),
-        size=current_app.config["PAGE_SIZE"])
+    filters = dict(statuses=statuses, programme_id=form.programme.data, text=form.q.data or "",
+                   reviewer=current_user, assigned_only=bool(form.mine.data))
+    if fmt := export_format():
+        return send_table(queries.applications_table(db.session, **filters), fmt)
+    page = queries.applications_page(db.session, **filters, page=page_arg(),
+                                     size=current_app.config["PAGE_SIZE"])
     query = others("page")
     return render_template("grants/queue.html", form=form, page=page, query=query)
 

@@ -13,6 +13,8 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from stdnum import iso11649
 
+from ..core.money import Money
+from ..core.tables import DATE, MONEY, Column, Table
 from .models import (
     Invoice,
     InvoiceKind,
@@ -351,3 +353,27 @@ def aging(session: Session, today: date) -> tuple[list[tuple[OpenInvoice, str]],
         per_currency = totals.setdefault(item.invoice.currency, {key: 0 for key, _ in AGING_BUCKETS})
         per_currency[bucket] += item.outstanding
     return rows, totals
+
+
+def invoices_table(session: Session, filters: InvoiceFilter, today: date) -> Table:
+    """The invoices page's rows with its filters, every page of them, as a table to download."""
+    rows, _ = list_invoices(session, filters, today, limit=10**9)
+
+    def values():
+        for invoice, paid in rows:
+            shown = status(invoice, today)
+            outstanding = invoice.gross_total - paid if shown.value in (
+                "open", "overdue", "partially_paid", "overpaid") else None
+            def money(minor: int | None, currency: str = invoice.currency) -> Money | None:
+                return None if minor is None else Money(minor, currency)
+
+            yield (invoice.label, invoice.kind, invoice.issue_date, invoice.buyer_name,
+                   invoice.due_date if not invoice.is_cancellation else None, shown.label,
+                   money(invoice.net_total), money(invoice.tax_total), money(invoice.gross_total),
+                   money(paid), money(outstanding))
+
+    return Table("invoices", (
+        Column("Number", width=16), Column("Kind", width=12), Column("Date", DATE),
+        Column("Sponsor"), Column("Due", DATE), Column("Status", width=14),
+        Column("Net", MONEY), Column("VAT", MONEY), Column("Total", MONEY), Column("Paid", MONEY),
+        Column("Outstanding", MONEY)), values())

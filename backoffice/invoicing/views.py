@@ -22,7 +22,7 @@ from ..core.forms import ConfirmForm, InputRefused, current_locale, money_of
 from ..core.money import Money
 from ..core.permissions import Permission, requires
 from ..core.query import arg, others, page_arg, query_form
-from ..core.views import get_or_404, run_form
+from ..core.views import export_format, get_or_404, run_form, send_table
 from ..extensions import db
 from ..groups.models import MemberGroup
 from . import credits, services, settings, state
@@ -66,6 +66,8 @@ def invoices():
                                                   + [(s.id, s.name) for s in _sponsors()]))
     filters = state.InvoiceFilter(status=form.status.data or "", year=form.year.data,
                                   sponsor_id=form.sponsor.data, text=form.q.data or "")
+    if fmt := export_format():
+        return send_table(state.invoices_table(db.session, filters, today), fmt)
     size = current_app.config["PAGE_SIZE"]
     page = page_arg()
     rows, more = state.list_invoices(db.session, filters, today, limit=size,

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..core.money import Money
+from ..core.tables import DATE, INTEGER, MONEY, Column, Table
 from .models import Account, AccountType, Fund, FundKind, JournalEntry, Posting
 from .queries import JournalFilter
 
@@ -205,3 +206,26 @@ def by_entry(lines: Iterable[JournalLine]) -> Iterator[list[JournalLine]]:
         batch.append(line)
     if batch:
         yield batch
+
+
+def journal_table(session: Session, filters: JournalFilter | None = None) -> Table:
+    """The journal page's rows (every posting of the entries its filters select) as a table to
+    download (``core.tables``): one row per posting, debit and credit as money."""
+    accounts = {a.id: a for a in chart_accounts(session)}
+    funds = {f.id: f.code for f in chart_funds(session)}
+
+    def rows() -> Iterator[tuple]:
+        for line in journal_lines(session, filters):
+            account = accounts[line.account_id]
+            yield (line.booking_date, line.entry_id, line.description, account.code, account.name,
+                   funds[line.fund_id],
+                   Money(line.amount, line.currency) if line.amount > 0 else None,
+                   Money(-line.amount, line.currency) if line.amount < 0 else None,
+                   line.memo or "", f"{line.source_kind}:{line.source_id or ''}"
+                   if line.source_kind else "")
+
+    return Table("journal", (
+        Column("Date", DATE), Column("Entry", INTEGER), Column("Description", width=40),
+        Column("Account", width=8), Column("Account name"), Column("Fund", width=10),
+        Column("Debit", MONEY), Column("Credit", MONEY), Column("Memo"),
+        Column("Source", width=18)), rows())

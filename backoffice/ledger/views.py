@@ -10,7 +10,7 @@ from ..core.formatting import number_symbols
 from ..core.forms import ConfirmForm, current_locale, money_of, object_options
 from ..core.permissions import Permission, requires
 from ..core.query import arg, others, query_form
-from ..core.views import get_or_404, run_form
+from ..core.views import export_format, get_or_404, run_form, send_table
 from ..extensions import db, settings
 from . import services
 from .balances import by_fund, currency_totals, fund_balances, fund_statements, trial_balance
@@ -27,6 +27,7 @@ from .forms import (
 from .models import Account, AccountType, Fund, JournalEntry, Period, PeriodKind, Posting
 from .periods import FiscalYear
 from .queries import JournalFilter, account_ledger, format_cursor, journal_page, parse_cursor
+from .reads import journal_table
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -61,6 +62,8 @@ def journal():
                       account=object_options(accounts, "All accounts"))
     filters = JournalFilter(start=form.start.data, end=form.end.data, fund_id=form.fund.data,
                             account_id=form.account.data, text=form.q.data or "")
+    if fmt := export_format():
+        return send_table(journal_table(db.session, filters), fmt)
     page = journal_page(db.session, filters, before=arg("before", parse_cursor),
                         after=arg("after", parse_cursor), limit=current_app.config["PAGE_SIZE"])
     query = others("before", "after")
