@@ -28,6 +28,7 @@ def init_web(app: Flask) -> None:
     from .auth.twofactor_views import require_enrolment
     from .auth.views import bp as auth_bp
     from .banking.views import bp as banking_bp
+    from .board.views import bp as board_bp
     from .core.views import bp as core_bp
     from .expenses.views import bp as expenses_bp
     from .funds.views import bp as funds_bp
@@ -41,7 +42,8 @@ def init_web(app: Flask) -> None:
     from .reports.views import bp as reports_bp
 
     for blueprint in (core_bp, auth_bp, two_factor_bp, ledger_bp, banking_bp, groups_bp, funds_bp,
-                      expenses_bp, payouts_bp, invoicing_bp, payments_bp, grants_bp, jobs_bp, reports_bp):
+                      expenses_bp, payouts_bp, invoicing_bp, payments_bp, grants_bp, jobs_bp, reports_bp,
+                      board_bp):
         app.register_blueprint(blueprint)
 
     app.before_request(enforce_access)

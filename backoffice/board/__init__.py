@@ -8,3 +8,8 @@ Modules: ``rules`` (the statutes' decision rules as pure functions), ``models``,
 ``core.signals``), ``minutes`` (Markdown and the PDF), ``notify`` (invitations, vote copies),
 ``tasks`` (waiting work), ``forms``, ``views``.
 """
+from ..core import signals
+from . import tasks
+
+# Plugged in through ``core.signals``: votes due and minutes to approve wait on the start page.
+signals.waiting_work.connect(tasks.waiting)

@@ -165,6 +165,18 @@ class ItemInput:
     any_other_business: bool = False
 
 
+#: Agenda lines that are "any other business" (which carries no resolution).
+ANY_OTHER_BUSINESS = frozenset({"any other business", "aob", "verschiedenes", "sonstiges"})
+
+
+def items_from_lines(text: str | None) -> list[ItemInput]:
+    """An agenda typed one item per line; "Any other business" (or AOB, Verschiedenes) is
+    marked as such."""
+    return [ItemInput(line.strip(), any_other_business=line.strip().rstrip(".").casefold()
+                      in ANY_OTHER_BUSINESS)
+            for line in (text or "").splitlines() if line.strip()]
+
+
 def schedule(session: Session, body: Body, *, title: str, starts_at: datetime, place: str = "",
              video_link: str = "", items: Iterable[ItemInput] = (), actor: Actor) -> Meeting:
     if not (place or "").strip() and not (video_link or "").strip():

@@ -55,6 +55,8 @@ class Permission(StrEnum):
     GRANTS_DECIDE = "grants.decide"      # assign reviewers, record decisions, reduce or cancel
     GRANTS_PAY = "grants.pay"            # pay grants out, close them after the report back
     GRANTS_MANAGE = "grants.manage"      # programmes: budgets, rules, questions, rounds
+    BOARD_VIEW = "board.view"            # board records: meetings, minutes, resolutions, people, conflicts
+    BOARD_MANAGE = "board.manage"        # schedule and run meetings, minutes, votes, terms, interests
     MAIL_OUTBOX = "mail.outbox"          # mail waiting or failed in the outbox; send it again
     REPORTS_VIEW = "reports.view"        # every statement, the annual report pack, the exports
     BUDGETS_MANAGE = "budgets.manage"    # enter, upload and revise budgets
@@ -81,6 +83,9 @@ _TREASURER |= {Permission.REPORTS_VIEW, Permission.BUDGETS_MANAGE}
 _BOARD |= {Permission.REPORTS_VIEW, Permission.BUDGETS_APPROVE}
 _REVIEWER = {Permission.GRANTS_VIEW, Permission.GRANTS_REVIEW, Permission.GRANTS_DECIDE}
 _ORGANISER = {Permission.GROUPS_VIEW_OWN}
+
+_BOARD |= {Permission.BOARD_VIEW, Permission.BOARD_MANAGE}
+_TREASURER |= {Permission.BOARD_VIEW}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
