@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from types import SimpleNamespace
-from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
