@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Links in mails, PDFs and pay links start with this; it follows HOST and PORT unless given.
+BASE_URL ?= http://$(HOST):$(PORT)
 
 WORKERS ?= 4
 
@@ -22,6 +24,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 ## run: set up everything, migrate, seed demo data when empty, serve on http://$(HOST):$(PORT)
+run: export BACKOFFICE_BASE_URL = $(BASE_URL)
 run: install
 	$(BIN)/backoffice db upgrade
 	@$(BIN)/backoffice doctor

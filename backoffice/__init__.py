@@ -16,8 +16,10 @@ from .config import (
     normalise_database_url,
 )
 from .core.settings import SettingsError, build
+from .core.stored_settings import load, overlay
 from .extensions import (
     BUILD_SETTINGS,
+    LOAD_STORED,
     TrackedConfig,
     bootstrap,
     csrf,
@@ -72,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     bootstrap.init_app(app)
     _init_login(app)
+    app.extensions[LOAD_STORED] = _load_stored
 
     from . import models  # noqa: F401  (every table, for migrations and relationships)
     from .core.logs import init_logging
@@ -87,8 +90,13 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def _build_settings(app: Flask):
-    return build(app.config, instance_path=app.instance_path, url_map=app.url_map)
+def _build_settings(app: Flask, stored: dict):
+    config = overlay(app.config, stored) if stored else app.config
+    return build(config, instance_path=app.instance_path, url_map=app.url_map)
+
+
+def _load_stored(app: Flask) -> dict:
+    return load(db.engine)
 
 
 def _refuse_demo_data(app: Flask) -> None:

@@ -40,6 +40,9 @@ class Defaults:
     DEFAULT_LOCALE = "en_IE"
     LOCALES = {"en_IE": "English", "de_DE": "Deutsch"}
     FISCAL_YEAR_START_MONTH = 1
+    # The notice of exemption (Freistellungsbescheid) printed on donation receipts; admins set it
+    # in the settings area like the seller's details below.
+    TAX_EXEMPTION_NOTICE = ""
 
     # Sessions and cookies.
     SESSION_COOKIE_NAME = "backoffice_session"
@@ -288,18 +291,10 @@ def trusted_hosts(config) -> list[str]:
     return [name for name in hosts if name]
 
 
-#: The demo seller details a production configuration must have replaced.
-DEMO_SELLER_KEYS = ("street", "tax_number", "vat_id", "register", "board", "email", "website",
-                    "iban", "bic")
-
-
-def _compact(value) -> str:
-    """A value as compared with its demo default: no spaces, upper case."""
-    return "".join(str(value or "").split()).upper()
-
-
 def production_problems(config) -> list[str]:
-    """What stops this configuration from running in production, each with what to set."""
+    """What stops this configuration from starting in production, each with what to set. (The
+    association's details, its bank accounts and the public address are set in the browser by
+    the setup wizard; until they are, nothing is issued: ``core.settings.setup_problems``.)"""
     problems = []
     secret = config.get("SECRET_KEY") or ""
     if not secret or secret == DEFAULT_SECRET_KEY:
@@ -310,18 +305,11 @@ def production_problems(config) -> list[str]:
         problems.append(f"SECRET_KEY has {len(secret)} characters: set one of at least "
                         f"{MIN_SECRET_KEY_LENGTH} random characters")
     host = _base_host(config)
-    if not host or _is_loopback(host):
+    if (not host or _is_loopback(host)) and not config.get("TRUSTED_HOSTS"):
         problems.append(f"BASE_URL is {config.get('BASE_URL')!r}: set BASE_URL to the public "
-                        "address of the app (e.g. https://backoffice.example.org); links in "
-                        "mails and PDFs are built from it")
-    seller = {**Defaults.INVOICE_SELLER, **(config.get("INVOICE_SELLER") or {})}
-    demo = sorted(key for key in DEMO_SELLER_KEYS
-                  if _compact(seller[key]) == _compact(Defaults.INVOICE_SELLER[key]))
-    if demo:
-        problems.append(f"INVOICE_SELLER still has the demo {', '.join(demo)}: set the "
-                        "association's own details in INVOICE_SELLER")
-    if _compact(config.get("SEPA_DEBTOR_IBAN")) == Defaults.SEPA_DEBTOR_IBAN:
-        problems.append("SEPA_DEBTOR_IBAN is the demo account: set the association's own IBAN")
+                        "address of the app (e.g. https://backoffice.example.org), or "
+                        "TRUSTED_HOSTS to its host name and BASE_URL in the setup wizard; links "
+                        "in mails and PDFs are built from it")
     return problems
 
 

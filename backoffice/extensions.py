@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import Config, Flask, current_app
+from flask import Config, Flask, current_app, g, has_app_context
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -71,17 +71,41 @@ class TrackedConfig(Config):
 
 
 _SETTINGS = "backoffice.settings"
-#: The app's function from its config to its ``Settings`` (``create_app`` sets it).
+#: The app's function from its config (and the stored settings) to its ``Settings``.
 BUILD_SETTINGS = "backoffice.build_settings"
+#: The app's function reading the settings stored in its database (``create_app`` sets it once
+#: the database is bound; before, only the configuration counts).
+LOAD_STORED = "backoffice.load_stored_settings"
+_STORED = "backoffice.stored_settings"
+
+
+def stored_settings(app: Flask) -> dict:
+    """The settings stored in the app's database, read once per app context (a request, a
+    command, a job), so every process sees a change from its next request on."""
+    loader = app.extensions.get(LOAD_STORED)
+    if loader is None:
+        return {}
+    if has_app_context() and current_app._get_current_object() is app:
+        if _STORED not in g:
+            setattr(g, _STORED, loader(app))
+        return getattr(g, _STORED)
+    return loader(app)
+
+
+def forget_stored_settings() -> None:
+    """After a change to the stored settings: read them again on the next use."""
+    if has_app_context():
+        g.pop(_STORED, None)
 
 
 def settings_of(app: Flask) -> Settings:
-    """The app's ``Settings``, built (and checked) from its config the first time, and again
-    after the config changed."""
-    changes = getattr(app.config, "changes", 0)
+    """The app's ``Settings``, built (and checked) from its config and the stored settings the
+    first time, and again after either changed."""
+    stored = stored_settings(app)
+    key = (getattr(app.config, "changes", 0), repr(sorted(stored.items())))
     built = app.extensions.get(_SETTINGS)
-    if built is None or built[0] != changes:
-        built = (changes, app.extensions[BUILD_SETTINGS](app))
+    if built is None or built[0] != key:
+        built = (key, app.extensions[BUILD_SETTINGS](app, stored))
         app.extensions[_SETTINGS] = built
     return built[1]
 

@@ -22,6 +22,7 @@ from .core.audit import AuditEvent  # noqa: F401
 from .core.jobs import Job  # noqa: F401
 from .core.outbox import OutboxMail  # noqa: F401
 from .core.public_forms import FormAttempt  # noqa: F401
+from .core.stored_settings import StoredSetting  # noqa: F401
 from .core.uploads import StoredFile  # noqa: F401
 from .donations.models import (  # noqa: F401
     Donation,
@@ -60,3 +61,4 @@ from .ledger import models as ledger_tables  # noqa: F401 (only the ledger queri
 from .payments.models import CheckoutSession, StripeEvent, StripeFee, StripePayout  # noqa: F401
 from .payouts.models import PayoutBatch, PayoutItem, PayoutReturn  # noqa: F401
 from .reports.datev_map import DatevAccount  # noqa: F401
+from .setup import services as setup_services  # noqa: F401  (its start-page panel)

@@ -20,6 +20,7 @@ from .core.headers import SECURITY_HEADERS
 from .core.permissions import Permission, policy_for
 from .core.query import BadQuery, IdConverter
 from .core.views import refuse_unsaved_changes
+from .extensions import settings_of
 
 
 def init_web(app: Flask) -> None:
@@ -40,12 +41,15 @@ def init_web(app: Flask) -> None:
     from .payments.views import bp as payments_bp
     from .payouts.views import bp as payouts_bp
     from .reports.views import bp as reports_bp
+    from .setup.views import bp as setup_bp
+    from .setup.views import first_run_to_wizard
 
     for blueprint in (core_bp, auth_bp, two_factor_bp, ledger_bp, banking_bp, groups_bp, funds_bp,
-                      expenses_bp, payouts_bp, invoicing_bp, payments_bp, grants_bp, jobs_bp, reports_bp,
-                      board_bp):
+                      expenses_bp, payouts_bp, invoicing_bp, payments_bp, grants_bp, jobs_bp,
+                      reports_bp, board_bp, setup_bp):
         app.register_blueprint(blueprint)
 
+    app.before_request(first_run_to_wizard)
     app.before_request(enforce_access)
     app.before_request(require_enrolment)
     if app.config["CHECK_UNSAVED_CHANGES"]:
@@ -68,7 +72,7 @@ def init_web(app: Flask) -> None:
         def can(permission):
             return current_user.is_authenticated and current_user.can(Permission(permission))
         return {"can": can, "Permission": Permission, "locale": current_locale,
-                "organisation": app.config["ORGANISATION_NAME"]}
+                "organisation": settings_of(app).organisation.name}
 
     app.add_template_filter(_money, "money")
     app.add_template_filter(_money_html, "money_html")

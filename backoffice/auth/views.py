@@ -72,7 +72,14 @@ def login():
                     return twofactor_views.start_second_step(user, target)
                 log_in(user)
                 return redirect(target or url_for("core.dashboard"))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form, public_pages=_donation_pages())
+
+
+def _donation_pages() -> list[tuple[str, str]]:
+    """The donation pages without arguments (``/donate…``), for the login page's public links."""
+    return sorted({(rule.endpoint, "Donate") for rule in current_app.url_map.iter_rules()
+                   if rule.rule.startswith("/donate") and not rule.arguments
+                   and "GET" in (rule.methods or ())})[:1]
 
 
 @bp.route("/logout", methods=["POST"])
@@ -123,7 +130,7 @@ def account():
     profile = ProfileForm(obj=current_user, prefix="profile")
     profile.locale.choices = options(current_app.config["LOCALES"].items())
     if request.method == "GET":
-        profile.locale.data = current_user.locale or current_app.config["DEFAULT_LOCALE"]
+        profile.locale.data = current_user.locale or settings().organisation.default_locale
     password = ChangePasswordForm(prefix="password")
     if profile.submit.data and run_form(profile, lambda: services.update_profile(
             db.session, current_user, name=profile.name.data, locale=profile.locale.data,

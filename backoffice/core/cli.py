@@ -18,6 +18,7 @@ from ..extensions import db, settings
 from . import backup, health, outbox, processes
 from .db import transaction
 from .protection import app_role_grants
+from .settings import setup_problems
 
 MIN_SQLITE = (3, 33)  # UPDATE ... FROM (bank matches written in bulk)
 
@@ -77,8 +78,25 @@ def doctor():
         failed, pending = waiting.get(outbox.FAILED, 0), waiting.get(outbox.PENDING, 0)
         click.echo(f"{'WARN' if failed else 'ok  '}  outbox: {pending} waiting, {failed} failed"
                    + (" (see /admin/outbox)" if failed else ""))
-    if current_app.config["ENV"] == "production" and not current_app.config.get("MAIL_SERVER"):
+    values = settings()
+    if values.production and not values.mail.server:
         click.echo("WARN  production without MAIL_SERVER: mail is only written to the log")
+    elif not values.mail.server:
+        click.echo("info  no MAIL_SERVER: mail is only written to the log")
+    else:
+        click.echo(f"ok    mail through {values.mail.server}:{values.mail.port}")
+    stripe = [name for name, value in (("STRIPE_SECRET_KEY", values.stripe.secret_key),
+                                       ("STRIPE_WEBHOOK_SECRET", values.stripe.webhook_secret))
+              if not value]
+    click.echo(f"{'WARN' if values.production else 'info'}  Stripe: {', '.join(stripe)} not set "
+               "(sponsors can only pay by bank transfer)" if stripe else "ok    Stripe keys set")
+    if not any(check.name == "database" and not check.ok for check in checks):
+        missing = setup_problems(values)
+        for problem in missing:
+            click.echo(f"{'FAIL' if values.production else 'WARN'}  setup: {problem}")
+        problems += len(missing) if values.production else 0
+        if not missing:
+            click.echo("ok    the association's details are complete (documents can be issued)")
     if problems:
         click.echo(f"{problems} problem(s) found.")
 

@@ -61,6 +61,7 @@ class Permission(StrEnum):
     REPORTS_VIEW = "reports.view"        # every statement, the annual report pack, the exports
     BUDGETS_MANAGE = "budgets.manage"    # enter, upload and revise budgets
     BUDGETS_APPROVE = "budgets.approve"  # approve a budget revision (by a board resolution)
+    SETTINGS_MANAGE = "settings.manage"  # the association's details, bank accounts, policies
 
 
 _TREASURER = {

@@ -13,12 +13,16 @@ built value: callers only ever see a :class:`Settings`.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from .errors import ValidationError
 
 if TYPE_CHECKING:
     from werkzeug.routing import Map
@@ -26,6 +30,10 @@ if TYPE_CHECKING:
 
 class SettingsError(RuntimeError):
     """A configured value that cannot be used; the message names the key and what it takes."""
+
+
+class SetupIncomplete(ValidationError):
+    """A document was to be issued before the association's details are complete."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,7 @@ class Organisation:
     default_locale: str
     locales: Mapping[str, str]  # locale: its name in the language picker
     fiscal_year_start_month: int
+    tax_exemption_notice: str = ""
 
 
 @dataclass(frozen=True)
@@ -308,7 +317,8 @@ def build(config: Mapping, *, instance_path: str = "instance", url_map: Map | No
         organisation=Organisation(
             name=name, default_currency=config["DEFAULT_CURRENCY"], currencies=currencies,
             default_locale=config["DEFAULT_LOCALE"], locales=locales,
-            fiscal_year_start_month=month),
+            fiscal_year_start_month=month,
+            tax_exemption_notice=str(config.get("TAX_EXEMPTION_NOTICE") or "")),
         security=Security(
             argon2_parameters=dict(argon2),
             password_min_length=_integer(config, "PASSWORD_MIN_LENGTH", 1),
@@ -395,6 +405,68 @@ def _datev(config: Mapping) -> Datev:
     if not (datev.chart.isdigit() and len(datev.chart) in (2, 4)) and datev.chart:
         raise SettingsError("DATEV_CHART must be the chart's number, such as 49 or 42.")
     return datev
+
+
+#: The seller's details a document cannot go out without.
+REQUIRED_SELLER = {"name": "name", "street": "street", "postcode": "postcode", "city": "city",
+                   "country": "country", "iban": "IBAN", "email": "e-mail address"}
+#: The demo details that production must have replaced (compared without spaces, upper case).
+DEMO_SELLER_KEYS = ("street", "tax_number", "vat_id", "register", "board", "email", "website",
+                    "iban", "bic")
+
+
+def _compact(value: object) -> str:
+    return "".join(str(value or "").split()).upper()
+
+
+def _loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def setup_problems(settings: Settings) -> list[str]:
+    """What is missing before the association may issue documents (invoices, receipts, payout
+    files), each a sentence naming where to set it. Outside production the demo details count as
+    set; in production the demo seller, the demo IBANs and a loopback base URL do not."""
+    from ..config import Defaults
+
+    seller = settings.invoicing.seller
+    problems = [f"The association's {label} is not set (Settings → Association)."
+                for key, label in REQUIRED_SELLER.items()
+                if key != "iban" and not getattr(seller, key).strip()]
+    if not seller.iban.strip():
+        problems.append("The bank account printed on invoices is not set (Settings → Bank "
+                        "accounts).")
+    if not settings.banking.sepa_debtor_iban.strip():
+        problems.append("The bank account that pays out is not set (Settings → Bank accounts).")
+    if settings.production:
+        demo = [key for key in DEMO_SELLER_KEYS
+                if getattr(seller, key) and _compact(getattr(seller, key))
+                == _compact(Defaults.INVOICE_SELLER[key])]
+        if demo:
+            problems.append(f"The association's details still have the demo {', '.join(demo)} "
+                            "(Settings → Association, Bank accounts).")
+        if _compact(settings.banking.sepa_debtor_iban) == Defaults.SEPA_DEBTOR_IBAN:
+            problems.append("The account that pays out is still the demo account (Settings → "
+                            "Bank accounts).")
+        if _loopback(settings.base_url):
+            problems.append(f"The public address is {settings.base_url}, which nobody else can "
+                            "open (Settings → Documents and links).")
+    return problems
+
+
+def refuse_unless_set_up(settings: Settings, what: str = "a document") -> None:
+    """Raise ``SetupIncomplete`` naming the first thing missing before ``what`` may be issued."""
+    problems = setup_problems(settings)
+    if problems:
+        raise SetupIncomplete(f"The association is not set up yet, so {what} cannot be issued: "
+                              f"{problems[0]}" + (f" ({len(problems) - 1} more on the start page.)"
+                                                  if len(problems) > 1 else ""))
 
 
 def defaults(**overrides: object) -> Settings:

@@ -143,7 +143,8 @@ def dashboard():
     if not current_user.can(Permission.GROUPS_VIEW_ALL) and current_user.organised_groups:
         return redirect(url_for("groups.portal"))  # organisers land on their group
     panels = {"waiting": tasks.waiting_for(db.session, current_user, date.today()),
-              **signals.panels("core.dashboard", session=db.session, user=current_user)}
+              **signals.panels("core.dashboard", session=db.session, user=current_user,
+                               settings=settings())}
     return render_template("core/dashboard.html", panels=panels)
 
 

@@ -118,7 +118,7 @@ def review(group_id: int):
     group = _group(group_id)
     if group.status is not GroupStatus.APPLICANT:
         return redirect(url_for(".detail", group_id=group.id))
-    approve_form = ApproveForm(fee_percent=current_app.config["GROUP_ADMIN_FEE_PERCENT"])
+    approve_form = ApproveForm(fee_percent=settings().expenses.group_admin_fee_percent)
     return render_template("groups/review.html", group=group, approve_form=approve_form,
                            decline_form=DeclineForm())
 
@@ -152,7 +152,7 @@ def decline(group_id: int):
                                                settings=settings())).done:
         flash(f"The application of {group.name} is declined.", "info")
         return redirect(url_for(".detail", group_id=group.id))
-    approve_form = ApproveForm(fee_percent=current_app.config["GROUP_ADMIN_FEE_PERCENT"])
+    approve_form = ApproveForm(fee_percent=settings().expenses.group_admin_fee_percent)
     return render_template("groups/review.html", group=group, approve_form=approve_form,
                            decline_form=form), 400
 

@@ -24,6 +24,7 @@ from ..core.db import transaction, utcnow
 from ..core.errors import AlreadyDone, Conflict, InvalidTransition, NotFound, ValidationError
 from ..core.mail import queue_mail
 from ..core.money import Money, check_currency
+from ..core.settings import refuse_unless_set_up
 from ..core.uploads import StoredFile, read_stored, store_upload
 from ..core.urls import absolute_url
 from ..extensions import settings as app_settings
@@ -460,6 +461,7 @@ def _post_invoice(session: Session, invoice: Invoice, *, actor: Actor, day: date
 def _check_issuable(invoice: Invoice) -> None:
     if not invoice.is_draft:
         raise AlreadyDone(f"Invoice {invoice.number} is already issued; nothing was changed.")
+    refuse_unless_set_up(app_settings(), "an invoice")
     regime = vat_regime(invoice.buyer_country, invoice.buyer_vat_id)
     if not invoice.lines or compute_totals(invoice.lines, regime).gross <= 0:
         raise ValidationError("An invoice must come to more than zero.")
@@ -529,6 +531,7 @@ def issue(session: Session, invoice: Invoice, *, actor: Actor, issue_date: date 
 def _cancellation(invoice: Invoice, *, reason: str, actor: Actor) -> Invoice:
     """The cancellation invoice of ``invoice`` as a draft not yet written (the same lines with
     the opposite sign), once the invoice may be cancelled."""
+    refuse_unless_set_up(app_settings(), "a cancellation")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("Say why the invoice is cancelled.", field="reason")
@@ -621,6 +624,7 @@ CREDIT_WORDING = {"en": "Credit for the refund of {amount} ({reference})",
 def _credit_note(invoice: Invoice, amount: Money, *, reason: str, actor: Actor) -> Invoice:
     """The credit note of ``amount`` (VAT included) for ``invoice`` as a draft not yet written:
     lines per VAT rate as ``amounts.credit_parts`` splits it."""
+    refuse_unless_set_up(app_settings(), "a credit note")
     if invoice.is_draft or invoice.is_cancellation or state.is_cancelled(invoice):
         raise InvalidTransition(f"{invoice.label} cannot be credited: only an issued, not "
                                 f"cancelled invoice can.")

@@ -59,21 +59,39 @@ def test_production_tells_browsers_to_use_https_only(instance):
     ({"BASE_URL": "http://localhost"}, "set BASE_URL to the public address"),
     ({"BASE_URL": "http://[::1]:8000"}, "set BASE_URL to the public address"),
     ({"BASE_URL": "https://app.localhost"}, "set BASE_URL to the public address"),
-    ({"INVOICE_SELLER": None}, "INVOICE_SELLER still has the demo bic, board, email, iban, "
-                               "register, street, tax_number, vat_id, website: set the "
-                               "association's own"),
-    ({"INVOICE_SELLER": {**PRODUCTION["INVOICE_SELLER"], "iban": "de89 3704 0044 0532 0130 00"}},
-     "INVOICE_SELLER still has the demo iban"),
-    ({"INVOICE_SELLER": {**PRODUCTION["INVOICE_SELLER"], "vat_id": "DE136695976"}},
-     "INVOICE_SELLER still has the demo vat_id"),
-    ({"SEPA_DEBTOR_IBAN": "DE02 1203 0000 0000 2020 51"},
-     "SEPA_DEBTOR_IBAN is the demo account: set the association's own IBAN"),
 ])
 def test_production_refuses_demo_and_weak_settings_and_says_what_to_set(instance, change, message):
     config = {**PRODUCTION, **change}
     with pytest.raises(ConfigurationError, match="^Refusing to start in production: .*"
                        + re.escape(message)):
         create_app(config)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"INVOICE_SELLER": None}, "still have the demo street, tax_number, vat_id, register, board, "
+                               "email, website, iban, bic"),
+    ({"INVOICE_SELLER": {**PRODUCTION["INVOICE_SELLER"], "iban": "de89 3704 0044 0532 0130 00"}},
+     "still have the demo iban"),
+    ({"INVOICE_SELLER": {**PRODUCTION["INVOICE_SELLER"], "vat_id": "DE136695976"}},
+     "still have the demo vat_id"),
+    ({"SEPA_DEBTOR_IBAN": "DE02 1203 0000 0000 2020 51"},
+     "The account that pays out is still the demo account"),
+    ({"BASE_URL": "http://127.0.0.1:5000", "TRUSTED_HOSTS": ["backoffice.example.org"]},
+     "The public address is http://127.0.0.1:5000, which nobody else can open"),
+])
+def test_production_starts_with_demo_details_but_issues_nothing_until_they_are_set(
+        instance, change, message):
+    """The association's details are set in the browser (the setup wizard, the settings): the
+    app starts, and says what is missing before any document is issued."""
+    from backoffice.core.settings import setup_problems
+
+    app = create_app({**PRODUCTION, **change})
+    with app.app_context():
+        problems = setup_problems(app_settings())
+    assert any(message in problem for problem in problems), problems
+    complete = create_app(PRODUCTION)
+    with complete.app_context():
+        assert setup_problems(app_settings()) == []
 
 
 def test_production_refuses_a_database_with_the_demo_association(instance, app, database_url):
