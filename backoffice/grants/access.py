@@ -11,12 +11,11 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from ..core.errors import NotFound
+from ..core.settings import Settings
 from ..core.urls import absolute_url
-from ..extensions import settings
 from .models import Application
 
 
@@ -24,18 +23,18 @@ def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
-def _mac(application_id: int, nonce: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(key, f"grant-application:{application_id}:{nonce}".encode(),
+def _mac(secret_key: str, application_id: int, nonce: str) -> str:
+    digest = hmac.new(secret_key.encode(), f"grant-application:{application_id}:{nonce}".encode(),
                       hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:32]
 
 
-def token_for(application: Application) -> str:
-    return f"{application.id}-{_mac(application.id, application.access_nonce)}"
+def token_for(application: Application, secret_key: str) -> str:
+    """The secret part of the applicant's link (``secret_key``: ``Settings.secret_key``)."""
+    return f"{application.id}-{_mac(secret_key, application.id, application.access_nonce)}"
 
 
-def application_by_token(session: Session, token: str) -> Application:
+def application_by_token(session: Session, token: str, *, secret_key: str) -> Application:
     """The application the secret link opens; ``NotFound`` for anything else."""
     refused = NotFound("This link is not valid (any more). Ask for a new one on the grants page.")
     number, _, mac = (token or "").partition("-")
@@ -43,13 +42,15 @@ def application_by_token(session: Session, token: str) -> Application:
         raise refused
     application = session.get(Application, int(number))
     if application is None or not hmac.compare_digest(
-            mac, _mac(application.id, application.access_nonce)):
+            mac, _mac(secret_key, application.id, application.access_nonce)):
         raise refused
     return application
 
 
-def status_url(application: Application) -> str:
-    return absolute_url(settings(), "grants.status_link", token=token_for(application))
+def status_url(application: Application, settings: Settings) -> str:
+    """The applicant's link to their application, for e-mails."""
+    return absolute_url(settings, "grants.status_link",
+                        token=token_for(application, settings.secret_key))
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,14 @@ from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
 from ..core.iban import normalise_iban
-from ..core.mail import queue_mail
 from ..core.money import Money
 from ..core.public_forms import check_rate
+from ..core.settings import Grants, Settings
 from ..core.uploads import store_upload
-from ..extensions import settings
 from ..groups.models import MemberGroup
-from . import access
-from .lifecycle import S, check, locked, record_event, required_text, setting, transition
+from . import access, notify
+from .lifecycle import S, check, locked, record_event, required_text, transition
 from .models import Application, Attachment, BudgetLine, Programme, Question, QuestionKind, Round
-from .notify import applicant_mail
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -89,28 +87,31 @@ def check_accepting(session: Session, programme: Programme, today: date) -> Roun
     return current
 
 
-def _check_rate(session: Session, kind: str, address: str, email: str) -> None:
+def _check_rate(session: Session, kind: str, address: str, email: str, grants: Grants) -> None:
     hour, day = timedelta(hours=1), timedelta(days=1)
     if kind == "application":
-        limits = [("address", hour, setting("GRANTS_APPLICATIONS_PER_ADDRESS_PER_HOUR")),
-                  ("email", day, setting("GRANTS_APPLICATIONS_PER_EMAIL_PER_DAY"))]
+        limits = [("address", hour, grants.applications_per_address_per_hour),
+                  ("email", day, grants.applications_per_email_per_day)]
     else:
-        limits = [("email", hour, setting("GRANTS_LINKS_PER_EMAIL_PER_HOUR")),
-                  ("address", hour, 3 * setting("GRANTS_LINKS_PER_EMAIL_PER_HOUR"))]
+        limits = [("email", hour, grants.links_per_email_per_hour),
+                  ("address", hour, 3 * grants.links_per_email_per_hour)]
     check_rate(session, kind, address=address, email=email, limits=limits)
 
 
 def store_files(session: Session, application: Application, uploads: Iterable[Upload], purpose: str, actor: Actor,
-                allowed: frozenset[str] = frozenset({"pdf"}), field_name: str = "attachments") -> None:
+                settings: Settings, allowed: frozenset[str] = frozenset({"pdf"}),
+                field_name: str = "attachments") -> None:
+    """Store the files of an application, an answer or a report (at most
+    ``Settings.grants.max_files`` of each, of ``max_file_bytes`` each)."""
     already = sum(1 for a in application.attachments if a.purpose == purpose)
-    if already + len(uploads) > setting("GRANTS_MAX_FILES"):
-        raise ValidationError(f"Attach at most {setting('GRANTS_MAX_FILES')} files.",
+    if already + len(uploads) > settings.grants.max_files:
+        raise ValidationError(f"Attach at most {settings.grants.max_files} files.",
                               field=field_name)
     for upload in uploads:
         try:
-            stored = store_upload(session, folder=settings().paths.uploads,
+            stored = store_upload(session, folder=settings.paths.uploads,
                                   filename=upload.filename, data=upload.data,
-                                  allowed=set(allowed), max_bytes=setting("GRANTS_MAX_FILE_BYTES"),
+                                  allowed=set(allowed), max_bytes=settings.grants.max_file_bytes,
                                   actor=actor if getattr(actor, "id", None) else None)
         except ValidationError as error:
             raise ValidationError(str(error), field=field_name) from None
@@ -238,7 +239,8 @@ def answer_problem(question: Question, value: str) -> str | None:
 def save_application(session: Session, *, data: ApplicationInput, uploads: Iterable[Upload] = (), remove_files: Iterable[int] = (),
                      submit: bool = False, programme: Programme | None = None,
                      application: Application | None = None, user: Actor | None = None,
-                     address: str = "unknown", today: date | None = None) -> Application:
+                     address: str = "unknown", today: date | None = None,
+                     settings: Settings) -> Application:
     """Create a draft (``programme``) or update one (``application``), then submit it if asked.
 
     Refused input raises with nothing stored. A new draft counts against the per-address and
@@ -259,28 +261,28 @@ def save_application(session: Session, *, data: ApplicationInput, uploads: Itera
         check(application, "edit")
     _apply_input(session, application, data)
     if new:
-        _check_rate(session, "application", address, application.contact_email)
+        _check_rate(session, "application", address, application.contact_email, settings.grants)
         session.add(application)
         session.flush()
     actor = user or access.Applicant(application.contact_email)
     for attachment in list(application.attachments):
         if attachment.id in set(remove_files) and attachment.purpose == "application":
             application.attachments.remove(attachment)
-    store_files(session, application, list(uploads), "application", actor)
+    store_files(session, application, list(uploads), "application", actor, settings)
     session.flush()
     if new:
         record_event(session, application, "created", actor)
         audit.record(session, actor, "grant.created", "grant_application", application.id,
                      summary=f"{application.reference} draft to {application.programme.name}")
     if submit:
-        submit_application(session, application, actor=actor, today=today)
+        submit_application(session, application, actor=actor, today=today, settings=settings)
     elif new:
-        applicant_mail(session, application, "created")
+        notify.applicant_mail(session, application, "created", settings=settings)
     return application
 
 
 def submit_application(session: Session, application: Application, *, actor: Actor,
-                       today: date | None = None) -> Application:
+                       today: date | None = None, settings: Settings) -> Application:
     """Submit a complete draft (``IncompleteApplication`` lists everything still missing)."""
     today = today or date.today()
     check(application, "submit")
@@ -288,40 +290,38 @@ def submit_application(session: Session, application: Application, *, actor: Act
     if errors:
         raise IncompleteApplication(errors)
     application.submitted_at = utcnow()
-    transition(session, application, "submit", actor)
+    transition(session, application, "submit", actor, settings=settings)
     return application
 
 
-def withdraw(session: Session, application: Application, *, actor: Actor,
-             reason: str = "") -> Application:
+def withdraw(session: Session, application: Application, *, actor: Actor, reason: str = "",
+             settings: Settings) -> Application:
     application = locked(session, application)
-    transition(session, application, "withdraw", actor, reason=(reason or "").strip()[:2000])
+    transition(session, application, "withdraw", actor, reason=(reason or "").strip()[:2000],
+               settings=settings)
     return application
 
 
 def answer_information(session: Session, application: Application, *, answer: str, uploads: Iterable[Upload] = (),
-                       actor: Actor) -> Application:
+                       actor: Actor, settings: Settings) -> Application:
     application = locked(session, application)
     check(application, "answer")
     answer = required_text(answer, "answer", "write your answer", 10000)
-    store_files(session, application, list(uploads), "answer", actor, field_name="files")
-    transition(session, application, "answer", actor, reason=answer)
+    store_files(session, application, list(uploads), "answer", actor, settings,
+                field_name="files")
+    transition(session, application, "answer", actor, reason=answer, settings=settings)
     return application
 
 
-def send_links(session: Session, email: str, *, address: str) -> int:
+def send_links(session: Session, email: str, *, address: str, settings: Settings) -> int:
     """Email the applicant the links to their applications; silent when there are none."""
     try:
         email = normalise_email(email)
     except ValidationError as error:
         raise ValidationError(str(error), field="email") from None
-    _check_rate(session, "link", address, email)
+    _check_rate(session, "link", address, email, settings.grants)
     applications = session.scalars(select(Application).where(Application.contact_email == email)
                                    .order_by(Application.id.desc()).limit(20)).all()
     if applications:
-        lines = "\n".join(f"- {a.reference} {a.title or a.programme.name} "
-                          f"({a.status.label}): {access.status_url(a)}" for a in applications)
-        queue_mail(session, email, "Your grant applications",
-                   f"Hello,\n\nhere are the links to your grant applications:\n\n{lines}\n\n"
-                   "If you did not ask for this email, you can ignore it.\n")
+        notify.links(session, email, applications, settings=settings)
     return len(applications)

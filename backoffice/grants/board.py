@@ -4,8 +4,9 @@ An approval above ``Programme.board_threshold`` names the board resolution that 
 reference is believed only when two different board members confirmed it in the app, for this
 application and at least the amount awarded, and neither of them is conflicted on the application
 (``conflicts.conflict_of``). Board members are the active users whose e-mail addresses are listed
-in the configuration (``GRANTS_BOARD_MEMBERS``); the list is read when a member confirms and
-again when the grant is approved, so a member taken off it no longer counts.
+in the configuration (``GRANTS_BOARD_MEMBERS``, ``Settings.grants.board_members``, which the
+callers pass in as ``members``); the list is checked when a member confirms and again when the
+grant is approved, so a member taken off it no longer counts.
 
 Confirmations are rows of ``grant_board_confirmations``, each with an audit record; the approval's
 audit names the members whose confirmations it relied on. A later ``board`` package (members,
@@ -13,7 +14,8 @@ meetings, resolutions) replaces this module: approval calls only ``require_resol
 """
 from __future__ import annotations
 
-from flask import current_app
+from collections.abc import Set
+
 from sqlalchemy.orm import Session
 
 from ..core import audit
@@ -27,19 +29,12 @@ from .models import APPLICATION_STATES, Application, BoardConfirmation, Event
 CONFIRMATIONS_NEEDED = 2
 
 
-def board_members() -> frozenset[str]:
-    """The configured board members' e-mail addresses, lower-case (a list, or one string with
-    the addresses separated by commas, as an environment variable gives it)."""
-    configured = current_app.config.get("GRANTS_BOARD_MEMBERS") or ()
-    if isinstance(configured, str):
-        configured = configured.split(",")
-    return frozenset(e.strip().casefold() for e in configured if e and e.strip())
-
-
-def is_board_member(user: Actor | None) -> bool:
+def is_board_member(user: Actor | None, members: Set[str]) -> bool:
+    """Whether ``user`` is active and one of ``members`` (the board members' e-mail addresses,
+    lower-case: ``Settings.grants.board_members``)."""
     email = getattr(user, "email", None)
     return bool(email) and getattr(user, "active", False) and \
-        email.strip().casefold() in board_members()
+        email.strip().casefold() in members
 
 
 def needs_resolution(application: Application, amount: int) -> bool:
@@ -47,14 +42,15 @@ def needs_resolution(application: Application, amount: int) -> bool:
     return threshold is not None and amount > threshold
 
 
-def counting(application: Application, reference: str, amount: int) -> list[BoardConfirmation]:
+def counting(application: Application, reference: str, amount: int,
+             members: Set[str]) -> list[BoardConfirmation]:
     """The confirmations of ``reference`` that count for an award of ``amount``: one per
     member, by members still on the board and not conflicted, for at least that amount."""
     seen, result = set(), []
     for confirmation in application.board_confirmations:
         member = confirmation.member
         if confirmation.reference != reference or confirmation.amount < amount \
-                or member.id in seen or not is_board_member(member) \
+                or member.id in seen or not is_board_member(member, members) \
                 or conflict_of(application, member) is not None:
             continue
         seen.add(member.id)
@@ -62,9 +58,10 @@ def counting(application: Application, reference: str, amount: int) -> list[Boar
     return result
 
 
-def may_confirm(application: Application, user: Actor) -> bool:
+def may_confirm(application: Application, user: Actor, members: Set[str]) -> bool:
     """Whether the page offers ``user`` the confirmation form."""
-    return APPLICATION_STATES.can(application, "confirm_board") and is_board_member(user) and \
+    return APPLICATION_STATES.can(application, "confirm_board") and \
+        is_board_member(user, members) and \
         conflict_of(application, user) is None
 
 
@@ -78,11 +75,11 @@ def _clean_reference(reference: str) -> str:
 
 
 def confirm(session: Session, application: Application, *, reference: str, amount: Money,
-            actor: Actor) -> BoardConfirmation:
-    """``actor``, a board member, confirms that the board resolved ``reference`` to award this
-    application up to ``amount``."""
+            actor: Actor, members: Set[str]) -> BoardConfirmation:
+    """``actor``, a board member (one of ``members``), confirms that the board resolved
+    ``reference`` to award this application up to ``amount``."""
     APPLICATION_STATES.check(application, "confirm_board")
-    if not is_board_member(actor):
+    if not is_board_member(actor, members):
         raise PermissionDenied("Only board members confirm board resolutions (the members are "
                                "listed in the setting GRANTS_BOARD_MEMBERS).")
     refuse(application, actor, "confirm_board")
@@ -111,7 +108,7 @@ def confirm(session: Session, application: Application, *, reference: str, amoun
 
 
 def require_resolution(session: Session, application: Application, *, reference: str, amount: Money,
-                       actor: Actor) -> str | None:
+                       actor: Actor, members: Set[str]) -> str | None:
     """The board resolution an award of ``amount`` rests on: ``None`` at or below the threshold,
     else ``reference`` once two board members confirmed it (``ValidationError`` until then)."""
     if not needs_resolution(application, amount.amount):
@@ -123,7 +120,7 @@ def require_resolution(session: Session, application: Application, *, reference:
             f"Awards above {threshold} need a board resolution, confirmed in the app by "
             f"{CONFIRMATIONS_NEEDED} board members: give its reference.",
             field="board_resolution_ref")
-    confirmations = counting(application, reference, amount.amount)
+    confirmations = counting(application, reference, amount.amount, members)
     if len(confirmations) < CONFIRMATIONS_NEEDED:
         raise ValidationError(
             f"Board resolution {reference} is confirmed for {amount.format()} or more by "

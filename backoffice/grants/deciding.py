@@ -13,6 +13,7 @@ from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
 from ..core.money import Money
+from ..core.settings import Settings
 from ..ledger import reads
 from ..ledger import services as ledger
 from ..ledger import spending as ledger_spending
@@ -130,7 +131,7 @@ def approval_refusal(facts: ApprovalFacts) -> ValidationError | None:
 
 def approve(session: Session, application: Application, *, amount: Money, actor: Actor,
             conditions: str = "", board_resolution_ref: str = "", note: str = "",
-            today: date | None = None) -> Application:
+            today: date | None = None, settings: Settings) -> Application:
     """Award ``amount`` (at most what was asked) and commit it in the programme's fund, unless
     ``approval_refusal`` names a reason not to."""
     today = today or date.today()
@@ -142,7 +143,8 @@ def approve(session: Session, application: Application, *, amount: Money, actor:
     currency = application.currency
     try:
         board_resolution_ref = board.require_resolution(
-            session, application, reference=board_resolution_ref, amount=amount, actor=actor)
+            session, application, reference=board_resolution_ref, amount=amount, actor=actor,
+            members=settings.grants.board_members)
         board_refusal = None
     except ValidationError as refusal:
         board_refusal = refusal
@@ -170,11 +172,13 @@ def approve(session: Session, application: Application, *, amount: Money, actor:
     end = application.event_end or application.event_start or today
     application.report_due_on = max(end, today) + timedelta(days=programme.report_days)
     application.decided_at = utcnow()
-    transition(session, application, "approve", actor, reason=(note or "").strip())
+    transition(session, application, "approve", actor, reason=(note or "").strip(),
+               settings=settings)
     return application
 
 
-def reject(session: Session, application: Application, *, reason: str, actor: Actor) -> Application:
+def reject(session: Session, application: Application, *, reason: str, actor: Actor,
+           settings: Settings) -> Application:
     application = locked(session, application)
     check(application, "reject")
     conflicts.refuse(application, actor, "reject")
@@ -187,7 +191,7 @@ def reject(session: Session, application: Application, *, reason: str, actor: Ac
         raise ValidationError(f"The committee voted for the grant ({votes.yes} yes, {votes.no} "
                               "no): approve it, or vote again.")
     application.decided_at = utcnow()
-    transition(session, application, "reject", actor, reason=reason)
+    transition(session, application, "reject", actor, reason=reason, settings=settings)
     return application
 
 
@@ -204,7 +208,7 @@ def _recommit(session: Session, application: Application, remaining: Money, reas
 
 
 def reduce_grant(session: Session, application: Application, *, amount: Money, reason: str,
-                 actor: Actor, today: date | None = None) -> Application:
+                 actor: Actor, today: date | None = None, settings: Settings) -> Application:
     """Lower the award; the difference is released from the commitment."""
     today = today or date.today()
     application = locked(session, application)
@@ -228,14 +232,15 @@ def reduce_grant(session: Session, application: Application, *, amount: Money, r
     audit.record(session, actor, "grant.reduced", "grant_application", application.id,
                  summary=f"{application.reference}: {reason[:200]}",
                  before={"amount_awarded": previous}, after={"amount_awarded": amount.amount})
-    applicant_mail(session, application, "reduced", reason=reason, previous=previous)
+    applicant_mail(session, application, "reduced", reason=reason, previous=previous,
+                   settings=settings)
     if application.amount_paid == application.amount_awarded:
-        transition(session, application, "paid", actor)
+        transition(session, application, "paid", actor, settings=settings)
     return application
 
 
 def cancel_grant(session: Session, application: Application, *, reason: str, actor: Actor,
-                 today: date | None = None) -> Application:
+                 today: date | None = None, settings: Settings) -> Application:
     """Cancel an approved grant of which nothing was paid; its commitment is reversed."""
     today = today or date.today()
     application = locked(session, application)
@@ -251,5 +256,5 @@ def cancel_grant(session: Session, application: Application, *, reason: str, act
             disbursement.status = DisbursementStatus.CANCELLED
     _recommit(session, application, Money.zero(application.currency),
               f"grant {application.reference} cancelled", actor, today)
-    transition(session, application, "cancel", actor, reason=reason)
+    transition(session, application, "cancel", actor, reason=reason, settings=settings)
     return application

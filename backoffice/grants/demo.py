@@ -113,22 +113,25 @@ def seed_grants(session: Session, *, users: dict, funds: dict, groups: dict, tod
         application = _application(
             session, community, status, group=groups.get(code), name=name, title=title,
             requested=requested, awarded=awarded, number=number, committee=(reviewer, admin),
-            today=today, decided=decided)
+            today=today, decided=decided, settings=settings)
         if status in PAID_STATES:
-            to_pay.append(paying.create_disbursement(session, application, actor=treasurer))
+            to_pay.append(paying.create_disbursement(session, application, actor=treasurer,
+                                                     organisation=settings.organisation.name))
         if status in (Status.REPORT_RECEIVED, Status.CLOSED):
             to_report.append(application)
     # The treasurer pays the approved grants together, a few days after the decisions.
     pay_at_once(session, to_pay, reference=f"PAYOUT-{decided:%Y%m}", actor=treasurer,
                 paid_on=decided + timedelta(days=3), settings=settings)
     for application in to_report:
-        _report_back(session, application, treasurer=treasurer, decided=decided)
-    reporting.run_reminders(session, today=today)
+        _report_back(session, application, treasurer=treasurer, decided=decided,
+                     settings=settings)
+    reporting.run_reminders(session, today=today, settings=settings)
     return {"programmes": 2, "applications": len(APPLICATIONS)}
 
 
 def _application(session: Session, programme: Programme, status: Status, *, group: MemberGroup | None, name: str, title: str, requested: float, awarded: float | None,
-                 number: int, committee: tuple[User, User], today: date, decided: date):
+                 number: int, committee: tuple[User, User], today: date, decided: date,
+                 settings: Settings):
     # Grants paid by now were decided on ``decided`` (the first day of the last open month).
     if status is Status.REPORT_DUE:
         start = today - timedelta(days=3)
@@ -157,22 +160,24 @@ def _application(session: Session, programme: Programme, status: Status, *, grou
         account_holder=name[:70], iban=IBAN)
     application = applying.save_application(
         session, data=data, programme=programme, submit=status is not Status.DRAFT,
-        address=f"198.51.100.{number}", today=applied)
+        address=f"198.51.100.{number}", today=applied, settings=settings)
     if status in (Status.DRAFT, Status.SUBMITTED):
         return application
     applicant = Applicant(contact)
     first, second = committee
     if status is Status.WITHDRAWN:
-        applying.withdraw(session, application, actor=applicant, reason="The venue fell through.")
+        applying.withdraw(session, application, actor=applicant, reason="The venue fell through.",
+                          settings=settings)
         return application
     if status is Status.INFO_REQUESTED:
         reviewing.request_information(session, application, actor=first,
                                      question="Could you send the venue's offer, and tell us "
-                                              "how many of you organise the sprint?")
+                                              "how many of you organise the sprint?",
+                                     settings=settings)
         return application
     reviewing.score(session, application, value=4, comment="Well planned, good value.",
                    actor=first)
-    reviewing.start_review(session, application, actor=first)
+    reviewing.start_review(session, application, actor=first, settings=settings)
     if status is Status.IN_REVIEW:
         reviewing.cast_vote(session, application, vote="yes", actor=first)
         return application
@@ -182,32 +187,36 @@ def _application(session: Session, programme: Programme, status: Status, *, grou
     if status is Status.REJECTED:
         deciding.reject(session, application, actor=first,
                         reason="The programme funds community events open to everyone; a "
-                               "trading competition is outside its purpose.")
+                               "trading competition is outside its purpose.",
+                        settings=settings)
         return application
     deciding.approve(session, application, amount=_eur(awarded), actor=second,
                      today=decided if status in PAID_STATES else today,
                      note="Have a great event!" if awarded == requested else
-                     "We could not fund the printing.")
+                     "We could not fund the printing.", settings=settings)
     if status is Status.REPORT_OVERDUE:  # early in a month the due date may not have passed yet
         application.report_due_on = min(application.report_due_on, today - timedelta(days=1))
     if status is Status.CANCELLED:
         deciding.cancel_grant(session, application, actor=second,
-                              reason="The workshop was called off by the organisers.")
+                              reason="The workshop was called off by the organisers.",
+                              settings=settings)
     return application
 
 
-def _report_back(session: Session, application: Application, *, treasurer: User, decided: date):
-    reporting.run_reminders(session, today=application.event_end)
+def _report_back(session: Session, application: Application, *, treasurer: User, decided: date,
+                 settings: Settings):
+    reporting.run_reminders(session, today=application.event_end, settings=settings)
     reporting.submit_report(session, application, actor=Applicant(application.contact_email),
                            narrative="About thirty people came, half of them new to Python. "
                                      "Thank you!",
                            attendance=application.expected_attendance + 3,
                            amount_spent=Money(application.amount_awarded - 5000, "EUR"),
                            unused=_eur(50),
-                           uploads=[applying.Upload("receipts.pdf", _RECEIPT)])
+                           uploads=[applying.Upload("receipts.pdf", _RECEIPT)],
+                           settings=settings)
     if application.title == CLOSED_TITLE:
         reporting.close_grant(session, application, returned=_eur(50), actor=treasurer,
-                             booking_date=decided + timedelta(days=20))
+                             booking_date=decided + timedelta(days=20), settings=settings)
 
 
 _RECEIPT = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"

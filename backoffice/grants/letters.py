@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app
-
+from ..core.settings import Settings
 from ..pdf import render_pdf
 from .models import Application
 
 
-def award_letter_pdf(application: Application) -> bytes:
+def award_letter_pdf(application: Application, settings: Settings) -> bytes:
+    """The letter in the organisation's name and default locale (``settings.organisation``)."""
     decided = application.decided_at.date() if application.decided_at else date.today()
     return render_pdf("pdf/grant_award_letter.html", application=application,
                       programme=application.programme, today=decided,
-                      organisation=current_app.config["ORGANISATION_NAME"],
-                      locale=current_app.config["DEFAULT_LOCALE"])
+                      organisation=settings.organisation.name,
+                      locale=settings.organisation.default_locale)

@@ -21,7 +21,6 @@ Dr bank / Cr grants expense.
 """
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +28,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import NotFound, ValidationError
+from ..core.settings import Settings
 from .models import APPLICATION_STATES, Application, Event, Status
 from .notify import applicant_mail
 
@@ -36,10 +36,6 @@ S = Status
 GRANTS_EXPENSE_ROLE = "grants_expense"
 GRANTS_PAYABLE_ROLE = "grants_payable"
 BANK_ROLE = "bank"
-
-def setting(name: str):
-    return current_app.config[name]
-
 
 #: Which email each transition sends (the action's own name unless listed).
 MAIL_FOR = {"submit": "submitted", "request_information": "information_requested",
@@ -73,8 +69,9 @@ def record_event(session: Session, application: Application, action: str, actor:
 
 
 def transition(session: Session, application: Application, action: str, actor: Actor | None, *,
-               reason: str = "", mail: bool = True, **mail_extra: object) -> None:
-    """Move the application along ``action``: event, audit record and the applicant's email."""
+               settings: Settings, reason: str = "", mail: bool = True) -> None:
+    """Move the application along ``action``: event, audit record and the applicant's email
+    (``settings`` for the email: the organisation, the applicant's link)."""
     before = APPLICATION_STATES.apply(application, action)
     application.updated_at = utcnow()
     session.flush()
@@ -85,7 +82,7 @@ def transition(session: Session, application: Application, action: str, actor: A
                  before={"status": before}, after={"status": application.status})
     if mail:
         applicant_mail(session, application, MAIL_FOR.get(action, action), reason=reason,
-                       **mail_extra)
+                       settings=settings)
 
 
 def locked(session: Session, application: Application) -> Application:

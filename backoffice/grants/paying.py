@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,6 +12,7 @@ from ..core.actors import Actor
 from ..core.errors import InvalidTransition, ValidationError
 from ..core.iban import normalise_iban
 from ..core.money import Money
+from ..core.settings import Settings
 from ..payouts import services as payouts
 from .lifecycle import can_do, check, locked, record_event, required_text, transition
 from .models import DISBURSEMENT_STATES, Application, Disbursement, DisbursementStatus
@@ -28,8 +28,9 @@ def waiting_amount(application: Application) -> int:
 
 
 def create_disbursement(session: Session, application: Application, *, amount: Money | None = None,
-                        actor: Actor) -> Disbursement:
-    """Make (part of) the award payable: it waits in the payout list for a payout batch."""
+                        actor: Actor, organisation: str) -> Disbursement:
+    """Make (part of) the award payable: it waits in the payout list for a payout batch. The
+    transfer's remittance text starts with ``organisation`` (``Settings.organisation.name``)."""
     application = locked(session, application)
     check(application, "pay")
     left = application.outstanding - waiting_amount(application)
@@ -43,7 +44,6 @@ def create_disbursement(session: Session, application: Application, *, amount: M
     if not application.iban or not application.account_holder:
         raise ValidationError("The application has no bank account to pay to.")
     number = len(application.disbursements) + 1
-    organisation = current_app.config["ORGANISATION_NAME"]
     disbursement = Disbursement(
         application=application, amount=money.amount, currency=money.currency,
         fund_id=application.programme.fund_id, payee_name=application.account_holder[:70],
@@ -94,7 +94,7 @@ def _locked_payment(session: Session, disbursement: Disbursement,
 
 
 def record_payment(session: Session, disbursement: Disbursement, *, batch_ref: str, paid_on: date,
-                   entry_id: int, actor: Actor) -> Disbursement:
+                   entry_id: int, actor: Actor, settings: Settings) -> Disbursement:
     """The payout hook: this payment left the bank in the batch ``batch_ref``; ``entry_id`` is the
     batch's ledger entry (Dr grants payable / Cr bank). The grant is paid once its payments reach
     the award."""
@@ -109,14 +109,15 @@ def record_payment(session: Session, disbursement: Disbursement, *, batch_ref: s
                  summary=f"{application.reference}: {money} in {batch_ref}",
                  after={"disbursement": disbursement.id, "entry": entry_id})
     if application.amount_paid == application.amount_awarded:
-        transition(session, application, "paid", actor)
+        transition(session, application, "paid", actor, settings=settings)
     else:
-        applicant_mail(session, application, "payment", amount=disbursement.amount)
+        applicant_mail(session, application, "payment", amount=disbursement.amount,
+                       settings=settings)
     return disbursement
 
 
 def record_return(session: Session, disbursement: Disbursement, *, reason: str, returned_on: date,
-                  actor: Actor) -> Disbursement:
+                  actor: Actor, settings: Settings) -> Disbursement:
     """The payout hook for a transfer the bank sent back (``payouts.returns``; the books owe
     the payment again already): the payment waits for the next payout batch, the grant counts
     it as unpaid (a fully paid grant is approved again) and the applicant is asked to check the
@@ -129,14 +130,15 @@ def record_return(session: Session, disbursement: Disbursement, *, reason: str, 
     text = (f"{money.format()} ({batch_ref}) returned by the bank on {returned_on.isoformat()}: "
             f"{reason}")
     if can_do(application, "payment_returned"):
-        transition(session, application, "payment_returned", actor, reason=text, mail=False)
+        transition(session, application, "payment_returned", actor, reason=text, mail=False,
+                   settings=settings)
     else:
         record_event(session, application, "payment_returned", actor, reason=text)
     audit.record(session, actor, "grant.payment_returned", "grant_application", application.id,
                  summary=f"{application.reference}: {text}"[:500],
                  after={"disbursement": disbursement.id, "status": DisbursementStatus.READY})
     applicant_mail(session, application, "payment_returned", reason=reason,
-                   amount=disbursement.amount, iban=disbursement.iban)
+                   amount=disbursement.amount, iban=disbursement.iban, settings=settings)
     return disbursement
 
 

@@ -21,6 +21,7 @@ from ..core.bounds import as_id
 from ..core.errors import ValidationError
 from ..core.money import Money
 from ..core.settings import Settings
+from ..extensions import settings as app_settings  # TODO(step 3): payout hooks get the settings
 from ..ledger.services import account_by_role
 from ..payouts import services as batches
 from ..payouts.returns import describe
@@ -87,7 +88,8 @@ class GrantPayables:
     def executed(self, session: Session, item, batch, actor: Actor) -> None:
         disbursement = session.get(Disbursement, int(item.source_id))
         record_payment(session, disbursement, batch_ref=batch.message_id,
-                       paid_on=batch.executed_on, entry_id=batch.payment_entry_id, actor=actor)
+                       paid_on=batch.executed_on, entry_id=batch.payment_entry_id, actor=actor,
+                       settings=app_settings())
 
     def released(self, session: Session, item, batch, actor: Actor) -> None:
         """The batch was cancelled: the payment waits for the next batch."""
@@ -96,7 +98,7 @@ class GrantPayables:
         """The bank sent the payment back: it waits for the next batch again."""
         record_return(session, session.get(Disbursement, int(item.source_id)),
                       reason=describe(returned.reason_code), returned_on=returned.returned_on,
-                      actor=actor)
+                      actor=actor, settings=app_settings())
 
     def return_undone(self, session: Session, item, batch, returned, actor: Actor) -> None:
         """The return was matched by mistake: the payment counts as made by the batch."""

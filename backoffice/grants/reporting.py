@@ -12,6 +12,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import ValidationError
 from ..core.money import Money
+from ..core.settings import Settings
 from ..ledger import services as ledger
 from . import conflicts
 from .applying import store_files
@@ -22,7 +23,6 @@ from .lifecycle import (
     check,
     locked,
     required_text,
-    setting,
     transition,
 )
 from .models import Application, Report
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 def submit_report(session: Session, application: Application, *, narrative: str,
                   attendance: int | None, amount_spent: Money, unused: Money, uploads: Iterable[Upload] = (),
-                  actor: Actor) -> Report:
+                  actor: Actor, settings: Settings) -> Report:
     application = locked(session, application)
     check(application, "report")
     narrative = required_text(narrative, "narrative", "tell us how it went", 20000)
@@ -53,17 +53,17 @@ def submit_report(session: Session, application: Application, *, narrative: str,
     if not uploads:
         raise ValidationError("Attach the receipts (PDF, or photos as JPEG or PNG).",
                               field="receipts")
-    store_files(session, application, list(uploads), "report", actor,
+    store_files(session, application, list(uploads), "report", actor, settings,
                 allowed=frozenset({"pdf", "jpeg", "png"}), field_name="receipts")
     report = Report(application=application, narrative=narrative, attendance=attendance,
                     amount_spent=amount_spent.amount, unused_amount=unused.amount)
     session.add(report)
-    transition(session, application, "report", actor)
+    transition(session, application, "report", actor, settings=settings)
     return report
 
 
 def close_grant(session: Session, application: Application, *, returned: Money, note: str = "",
-                actor: Actor, booking_date: date | None = None) -> Application:
+                actor: Actor, booking_date: date | None = None, settings: Settings) -> Application:
     """Accept the report back; money returned to the bank goes back into the programme's fund."""
     booking_date = booking_date or date.today()
     application = locked(session, application)
@@ -85,39 +85,41 @@ def close_grant(session: Session, application: Application, *, returned: Money, 
                    ledger.Line(ledger.account_by_role(session, GRANTS_EXPENSE_ROLE), fund,
                                -returned)])
         report.returned_entry_id = entry.id
-    transition(session, application, "close", actor, reason=(note or "").strip())
+    transition(session, application, "close", actor, reason=(note or "").strip(),
+               settings=settings)
     return application
 
 
-def run_reminders(session: Session, today: date | None = None) -> dict[str, int]:
+def run_reminders(session: Session, today: date | None = None, *,
+                  settings: Settings) -> dict[str, int]:
     """The daily job: reports become due after the event, reminders go out before and after the
     due date, and reports not in by then become overdue. Safe to run more than once a day."""
     today = today or date.today()
     counts = {"due": 0, "reminded": 0, "overdue": 0, "overdue_reminded": 0}
-    before, every = setting("GRANTS_REMIND_DAYS_BEFORE"), setting("GRANTS_REMIND_EVERY_DAYS")
+    before, every = settings.grants.remind_days_before, settings.grants.remind_every_days
     for application in session.scalars(select(Application).where(Application.status == S.PAID)):
         end = application.event_end or application.event_start
         if end is not None and end <= today:
-            transition(session, application, "report_due", None)
+            transition(session, application, "report_due", None, settings=settings)
             application.last_reminder_on = today
             counts["due"] += 1
     for application in session.scalars(select(Application).where(
             Application.status == S.REPORT_DUE)):
         if application.report_due_on < today:
-            transition(session, application, "report_overdue", None)
+            transition(session, application, "report_overdue", None, settings=settings)
             application.last_reminder_on = today
             counts["overdue"] += 1
         elif (application.report_due_on - today).days <= before and (
                 application.last_reminder_on is None
                 or (application.report_due_on - application.last_reminder_on).days > before):
-            applicant_mail(session, application, "reminder")
+            applicant_mail(session, application, "reminder", settings=settings)
             application.last_reminder_on = today
             counts["reminded"] += 1
     for application in session.scalars(select(Application).where(
             Application.status == S.REPORT_OVERDUE)):
         if application.last_reminder_on is None or \
                 (today - application.last_reminder_on).days >= every:
-            applicant_mail(session, application, "overdue_reminder")
+            applicant_mail(session, application, "overdue_reminder", settings=settings)
             application.last_reminder_on = today
             counts["overdue_reminded"] += 1
     if any(counts.values()):

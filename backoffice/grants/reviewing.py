@@ -10,11 +10,9 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import PermissionDenied, ValidationError
-from ..core.mail import queue_mail
 from ..core.permissions import Permission
-from ..core.urls import absolute_url
-from ..extensions import settings
-from . import conflicts
+from ..core.settings import Settings
+from . import conflicts, notify
 from .lifecycle import check, locked, record_event, required_text, transition
 from .models import Application, Review, Vote
 
@@ -49,7 +47,7 @@ def _check_open_for_review(application: Application) -> None:
 
 
 def assign_reviewer(session: Session, application: Application, reviewer: Actor, *,
-                    actor: Actor) -> Review:
+                    actor: Actor, settings: Settings) -> Review:
     _check_open_for_review(application)
     conflicts.refuse(application, actor, "assign")
     _check_reviewer(reviewer)
@@ -64,12 +62,7 @@ def assign_reviewer(session: Session, application: Application, reviewer: Actor,
                  reason=f"{reviewer.display_name} assigned")
     audit.record(session, actor, "grant.reviewer_assigned", "grant_application", application.id,
                  summary=f"{application.reference}: {reviewer.email} assigned")
-    queue_mail(session, reviewer.email, f"Please review grant application {application.reference}",
-               f"Hello {reviewer.display_name},\n\n{getattr(actor, 'display_name', 'The committee')}"
-               f" asks you to review {application.reference} “{application.title}” by "
-               f"{application.applicant_name} ({application.programme.name}):\n\n"
-               f"{absolute_url(settings(), 'grants.application', application_id=application.id)}\n\n"
-               "If you have a conflict of interest, declare it there.\n")
+    notify.review_request(session, application, reviewer, asked_by=actor, settings=settings)
     return review
 
 
@@ -165,15 +158,17 @@ def tally(application: Application) -> Tally:
 
 
 def request_information(session: Session, application: Application, *, question: str,
-                        actor: Actor) -> Application:
+                        actor: Actor, settings: Settings) -> Application:
     application = locked(session, application)
     check(application, "request_information")
     question = required_text(question, "question", "write the question for the applicant", 5000)
-    transition(session, application, "request_information", actor, reason=question)
+    transition(session, application, "request_information", actor, reason=question,
+               settings=settings)
     return application
 
 
-def start_review(session: Session, application: Application, *, actor: Actor) -> Application:
+def start_review(session: Session, application: Application, *, actor: Actor,
+                 settings: Settings) -> Application:
     application = locked(session, application)
-    transition(session, application, "start_review", actor)
+    transition(session, application, "start_review", actor, settings=settings)
     return application

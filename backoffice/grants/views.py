@@ -28,7 +28,7 @@ from ..core.money import Money
 from ..core.permissions import Permission, login_required, public, requires
 from ..core.query import arg, others, page_arg, query_form
 from ..core.views import export_format, get_or_404, run_form, send_stored, send_table
-from ..extensions import csrf, db
+from ..extensions import csrf, db, settings
 from ..groups.models import MemberGroup
 from ..ledger.models import Fund
 from ..payouts.returns import describe, latest_return
@@ -94,7 +94,7 @@ def _programme(slug: str) -> Programme:
 
 def _uploads(field_name: str) -> list[applying.Upload]:
     """The files sent in ``field_name``; a file over the limit is refused before it is read."""
-    limit = lifecycle.setting("GRANTS_MAX_FILE_BYTES")
+    limit = settings().grants.max_file_bytes
     uploads = []
     for storage in request.files.getlist(field_name):
         if not storage or not storage.filename:
@@ -148,7 +148,7 @@ def _private_pages(response):
 def _allow_documents():
     view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "takes_documents", False):
-        request.max_content_length = 8 * lifecycle.setting("GRANTS_MAX_FILE_BYTES")
+        request.max_content_length = 8 * settings().grants.max_file_bytes
 
 
 # --- public: programmes, applying ------------------------------------------------------------------
@@ -219,7 +219,7 @@ def _save(form, *, programme=None, application=None):
                 db.session, data=form.to_input(), uploads=uploads, remove_files=remove,
                 submit=bool(form.submit.data), programme=programme, application=application,
                 user=current_user if current_user.is_authenticated else None,
-                address=_address())
+                address=_address(), settings=settings())
     except DomainError as error:
         _show(form, error)
         return None
@@ -248,7 +248,7 @@ def apply(slug: str):
 
 
 def _after_save(application: Application, *, created: bool):
-    viewer = Viewer(application, token=access.token_for(application))
+    viewer = Viewer(application, token=access.token_for(application, settings().secret_key))
     if application.status is Status.SUBMITTED:
         flash("Thank you! Your application is submitted. We have emailed you a confirmation "
               "with the link to this page.", "success")
@@ -265,7 +265,7 @@ def resend():
     if request.method == "GET":
         form.started.data = new_started_token()
     outcome = run_form(form, lambda: applying.send_links(db.session, form.email.data,
-                                                         address=_address()))
+                                                         address=_address(), settings=settings()))
     if outcome.done:
         flash("If we have applications from that address, we have emailed their links.", "info")
         return redirect(url_for(".index"))
@@ -312,7 +312,8 @@ def applicant_route(rule: str, endpoint: str, methods=("GET",), documents: bool 
     ``/my/<id>...`` (logged in, for the applicant or an organiser of the applying group)."""
     def decorator(function):
         def by_link(token, **values):
-            application = access.application_by_token(db.session, token)
+            application = access.application_by_token(db.session, token,
+                                                      secret_key=settings().secret_key)
             return function(Viewer(application, token=token), **values)
 
         def by_account(application_id, **values):
@@ -389,7 +390,7 @@ def answer(viewer: Viewer):
     form = AnswerForm()
     if run_form(form, lambda: applying.answer_information(
             db.session, viewer.application, answer=form.answer.data, uploads=_uploads("files"),
-            actor=viewer.actor)).done:
+            actor=viewer.actor, settings=settings())).done:
         flash("Thank you, your answer is sent to the committee.", "success")
         return redirect(viewer.url("status"))
     return _status_page(viewer, status=400, answer_form=form)
@@ -400,7 +401,7 @@ def withdraw(viewer: Viewer):
     form = WithdrawForm()
     if run_form(form, lambda: applying.withdraw(db.session, viewer.application,
                                                 reason=form.reason.data,
-                                                actor=viewer.actor)).done:
+                                                actor=viewer.actor, settings=settings())).done:
         flash("Your application is withdrawn.", "info")
         return redirect(viewer.url("status"))
     return _status_page(viewer, status=400, withdraw_form=form)
@@ -413,7 +414,8 @@ def report(viewer: Viewer):
     if run_form(form, lambda: reporting.submit_report(
             db.session, viewer.application, narrative=form.narrative.data,
             attendance=form.attendance.data, amount_spent=form.amount_spent.money,
-            unused=form.unused.money, uploads=_uploads("receipts"), actor=viewer.actor)).done:
+            unused=form.unused.money, uploads=_uploads("receipts"), actor=viewer.actor,
+            settings=settings())).done:
         flash("Thank you for your report!", "success")
         return redirect(viewer.url("status"))
     return _status_page(viewer, status=400, report_form=form)
@@ -422,7 +424,7 @@ def report(viewer: Viewer):
 def _letter_response(application: Application) -> Response:
     if application.amount_awarded is None or application.status is Status.CANCELLED:
         abort(404)
-    return Response(award_letter_pdf(application), mimetype="application/pdf", headers={
+    return Response(award_letter_pdf(application, settings()), mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="award-letter-{application.reference}.pdf"'})
 
 
@@ -524,7 +526,7 @@ def _detail(application: Application, *, status: int = 200, **forms):
     return render_template(
         "grants/application.html", application=application, mine=mine,
         conflict=conflicts.conflict_of(application, current_user),
-        may_confirm=board.may_confirm(application, current_user),
+        may_confirm=board.may_confirm(application, current_user, settings().grants.board_members),
         needs_board=application.amount_requested is not None
         and board.needs_resolution(application, application.amount_requested),
         tally=reviewing.tally(application), overdue=overdue, can_do=lifecycle.can_do,
@@ -570,10 +572,10 @@ def _act(application_id: int, form_name: str, run, success: str, choices=None):
 ACTIONS = [
     ("request-information", Permission.GRANTS_REVIEW, "info_form",
      lambda a, f: reviewing.request_information(db.session, a, question=f.question.data,
-                                               actor=current_user),
+                                               actor=current_user, settings=settings()),
      "The applicant is asked; the application waits for their answer."),
     ("start-review", Permission.GRANTS_REVIEW, "confirm_form",
-     lambda a, f: reviewing.start_review(db.session, a, actor=current_user),
+     lambda a, f: reviewing.start_review(db.session, a, actor=current_user, settings=settings()),
      "The application is in review: the committee can vote."),
     ("volunteer", Permission.GRANTS_REVIEW, "confirm_form",
      lambda a, f: reviewing.volunteer(db.session, a, actor=current_user),
@@ -592,29 +594,34 @@ ACTIONS = [
      lambda a, f: deciding.approve(db.session, a, amount=f.amount.money,
                                    conditions=f.conditions.data, note=f.note.data,
                                    board_resolution_ref=f.board_resolution_ref.data,
-                                   actor=current_user),
+                                   actor=current_user, settings=settings()),
      "The grant is approved and its money committed; the applicant has the award letter."),
     ("board-confirm", Permission.GRANTS_VIEW, "board_form",
      lambda a, f: board.confirm(db.session, a, reference=f.reference.data, amount=f.amount.money,
-                                actor=current_user),
+                                actor=current_user, members=settings().grants.board_members),
      "Your confirmation of the board's resolution is recorded."),
     ("reject", Permission.GRANTS_DECIDE, "reject_form",
-     lambda a, f: deciding.reject(db.session, a, reason=f.reason.data, actor=current_user),
+     lambda a, f: deciding.reject(db.session, a, reason=f.reason.data, actor=current_user,
+                                  settings=settings()),
      "The application is declined; the applicant is told."),
     ("reduce", Permission.GRANTS_DECIDE, "reduce_form",
      lambda a, f: deciding.reduce_grant(db.session, a, amount=f.amount.money,
-                                        reason=f.reason.data, actor=current_user),
+                                        reason=f.reason.data, actor=current_user,
+                                        settings=settings()),
      "The grant is reduced; the difference is released from the commitment."),
     ("cancel", Permission.GRANTS_DECIDE, "cancel_form",
-     lambda a, f: deciding.cancel_grant(db.session, a, reason=f.reason.data, actor=current_user),
+     lambda a, f: deciding.cancel_grant(db.session, a, reason=f.reason.data, actor=current_user,
+                                        settings=settings()),
      "The grant is cancelled and its commitment reversed."),
     ("disburse", Permission.GRANTS_PAY, "disburse_form",
      lambda a, f: paying.create_disbursement(db.session, a, amount=f.amount.money,
-                                               actor=current_user),
+                                               actor=current_user,
+                                               organisation=settings().organisation.name),
      "The payment is ready for payout."),
     ("close", Permission.GRANTS_PAY, "close_form",
      lambda a, f: reporting.close_grant(db.session, a, returned=f.returned.money,
-                                       note=f.note.data, actor=current_user),
+                                       note=f.note.data, actor=current_user,
+                                       settings=settings()),
      "The grant is closed."),
 ]
 
@@ -650,7 +657,8 @@ for _slug, _permission, _form_name, _run, _success in ACTIONS:
 def assign(application_id: int):
     def run(application, form):
         reviewer = db.session.get(User, form.reviewer.data)
-        reviewing.assign_reviewer(db.session, application, reviewer, actor=current_user)
+        reviewing.assign_reviewer(db.session, application, reviewer, actor=current_user,
+                                  settings=settings())
     users = db.session.scalars(select(User.id).where(User.active.is_(True))).all()
     return _act(application_id, "assign_form", run, "The reviewer is assigned.",
                 choices=options(((u, str(u)) for u in users), blank=""))

@@ -25,7 +25,7 @@ def invoice_reminders() -> dict:
 @job("grants.remind")
 def grant_reports() -> dict:
     with Session(db.engine) as session, transaction(session):
-        return reporting.run_reminders(session, date.today())
+        return reporting.run_reminders(session, date.today(), settings=settings())
 
 
 @job("backup")

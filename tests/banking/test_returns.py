@@ -291,7 +291,7 @@ def test_a_returned_grant_payment_waits_for_the_next_batch_with_the_corrected_ac
 
     with pytest.raises(InvalidTransition):  # returned once only, through the grant too
         grant_paying.record_return(session, payment, reason="again", returned_on=TODAY,
-                                     actor=treasurer)
+                                     actor=treasurer, settings=app_settings())
     session.rollback()
     with transaction():
         grant_paying.correct_payee(session, payment, iban=NEW_IBAN, payee_name="Kassenwart",

@@ -104,7 +104,7 @@ def confirm_board(grants, application, reference: str, amount, members=None):
     with transaction():
         for member in grants.board if members is None else members:
             board.confirm(db.session, application, reference=reference, amount=amount,
-                          actor=member)
+                          actor=member, members=app_settings().grants.board_members)
 
 
 def question(grants, kind=QuestionKind.YES_NO, label="Is the event free to attend?", **kwargs):
@@ -118,36 +118,36 @@ def _step(grants, application, target: Status, amount):
     s, c = db.session, grants.committee
     applicant = Applicant(application.contact_email)
     if target is Status.SUBMITTED:
-        applying.submit_application(s, application, actor=applicant)
+        applying.submit_application(s, application, actor=applicant, settings=app_settings())
     elif target is Status.INFO_REQUESTED:
-        reviewing.request_information(s, application, question="Who teaches?", actor=c[0])
+        reviewing.request_information(s, application, question="Who teaches?", actor=c[0], settings=app_settings())
     elif target is Status.IN_REVIEW:
-        reviewing.start_review(s, application, actor=c[0])
+        reviewing.start_review(s, application, actor=c[0], settings=app_settings())
     elif target is Status.APPROVED:
         for member in c[:2]:
             reviewing.cast_vote(s, application, vote="yes", actor=member)
-        deciding.approve(s, application, amount=amount, actor=c[0])
+        deciding.approve(s, application, amount=amount, actor=c[0], settings=app_settings())
     elif target is Status.REJECTED:
         for member in c[:2]:
             reviewing.cast_vote(s, application, vote="no", actor=member)
-        deciding.reject(s, application, reason="Out of scope.", actor=c[0])
+        deciding.reject(s, application, reason="Out of scope.", actor=c[0], settings=app_settings())
     elif target is Status.WITHDRAWN:
-        applying.withdraw(s, application, actor=applicant, reason="Event moved.")
+        applying.withdraw(s, application, actor=applicant, reason="Event moved.", settings=app_settings())
     elif target is Status.CANCELLED:
-        deciding.cancel_grant(s, application, reason="Event cancelled.", actor=c[0])
+        deciding.cancel_grant(s, application, reason="Event cancelled.", actor=c[0], settings=app_settings())
     elif target is Status.PAID:
-        payment = paying.create_disbursement(s, application, actor=grants.treasurer)
+        payment = paying.create_disbursement(s, application, actor=grants.treasurer, organisation=app_settings().organisation.name)
         pay(payment, grants)
     elif target is Status.REPORT_DUE:
-        reporting.run_reminders(s, today=application.event_end)
+        reporting.run_reminders(s, today=application.event_end, settings=app_settings())
     elif target is Status.REPORT_OVERDUE:
-        reporting.run_reminders(s, today=application.report_due_on + timedelta(days=1))
+        reporting.run_reminders(s, today=application.report_due_on + timedelta(days=1), settings=app_settings())
     elif target is Status.REPORT_RECEIVED:
         reporting.submit_report(s, application, narrative="It went well.", attendance=28,
                                amount_spent=amount, unused=eur(0), actor=applicant,
-                               uploads=[applying.Upload("receipt.pdf", PDF)])
+                               uploads=[applying.Upload("receipt.pdf", PDF)], settings=app_settings())
     elif target is Status.CLOSED:
-        reporting.close_grant(s, application, returned=eur(0), actor=grants.treasurer)
+        reporting.close_grant(s, application, returned=eur(0), actor=grants.treasurer, settings=app_settings())
 
 
 PATHS = {
@@ -187,7 +187,7 @@ def make_application(grants, status: Status = Status.DRAFT, amount=None, user=No
     with transaction():
         application = applying.save_application(
             db.session, data=data(**overrides), programme=grants.programme,
-            address="192.0.2.1", user=user)
+            address="192.0.2.1", user=user, settings=app_settings())
     for step in PATHS[status]:
         with transaction():
             _step(grants, application, step, amount)

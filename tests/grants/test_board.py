@@ -33,7 +33,7 @@ def _approve(grants, application, amount=eur(1_800), reference="B-2026-07"):
     with transaction():
         return deciding.approve(db.session, db.session.get(Application, application.id),
                                 amount=amount, board_resolution_ref=reference,
-                                actor=grants.committee[0])
+                                actor=grants.committee[0], settings=app_settings())
 
 
 def _audit(action: str) -> list[AuditEvent]:
@@ -109,7 +109,7 @@ def test_only_active_members_on_the_configured_list_confirm(grants, users):
     assert db.session.get(Application, application.id).board_confirmations == []
     # The list may come from the environment as one string, addresses separated by commas.
     current_app.config["GRANTS_BOARD_MEMBERS"] = f" {email_for(Role.ADMIN).upper()} , x@y.example"
-    assert board.board_members() == {email_for(Role.ADMIN), "x@y.example"}
+    assert app_settings().grants.board_members == {email_for(Role.ADMIN), "x@y.example"}
     confirm_board(grants, application, "B-1", eur(1_800), members=[users[Role.ADMIN]])
 
 
@@ -196,8 +196,8 @@ def test_a_board_member_who_applied_is_not_offered_the_confirmation(client, gran
     current_app.config["GRANTS_BOARD_MEMBERS"] = [m.email for m in grants.board] + [member.email]
     application = make_application(grants, Status.IN_REVIEW, amount=eur(1_800),
                                    contact_email="Treasurer2@Test.Example")
-    assert not board.may_confirm(application, member)
-    assert board.may_confirm(application, grants.board[0])
+    assert not board.may_confirm(application, member, app_settings().grants.board_members)
+    assert board.may_confirm(application, grants.board[0], app_settings().grants.board_members)
     with pytest.raises(PermissionDenied, match="you cannot confirm the board resolution"):
         confirm_board(grants, application, "B-1", eur(1_800), members=[member])
 
@@ -215,7 +215,7 @@ def test_a_double_click_on_confirm_stores_one_confirmation(app, grants):
         with transaction():
             return board.confirm(session, session.get(Application, application_id),
                                  reference="B-1", amount=eur(1_800),
-                                 actor=session.get(User, member_id)).id
+                                 actor=session.get(User, member_id), members=app_settings().grants.board_members).id
     outcomes = at_once(app, [click, click])
     assert sum(isinstance(o, int) for o in outcomes) == 1, outcomes
     assert sum(isinstance(o, DomainError) for o in outcomes) == 1, outcomes

@@ -114,24 +114,24 @@ def _in_review_with(votes: str):
 #: action -> (state the application is in, preparation, the attempt by ``person``)
 ATTEMPTS = {
     "assign": (Status.IN_REVIEW, None, lambda g, a, p: reviewing.assign_reviewer(
-        db.session, a, g.committee[2], actor=p)),
+        db.session, a, g.committee[2], actor=p, settings=app_settings())),
     "review": (Status.IN_REVIEW, None, lambda g, a, p: reviewing.volunteer(db.session, a, actor=p)),
     "score": (Status.IN_REVIEW, None, lambda g, a, p: reviewing.score(
         db.session, a, value=5, comment="Excellent.", actor=p)),
     "vote": (Status.IN_REVIEW, None, lambda g, a, p: reviewing.cast_vote(
         db.session, a, vote="yes", actor=p)),
     "approve": (Status.IN_REVIEW, _in_review_with("yes"), lambda g, a, p: deciding.approve(
-        db.session, a, amount=eur(800), actor=p)),
+        db.session, a, amount=eur(800), actor=p, settings=app_settings())),
     "reject": (Status.IN_REVIEW, _in_review_with("no"), lambda g, a, p: deciding.reject(
-        db.session, a, reason="No.", actor=p)),
+        db.session, a, reason="No.", actor=p, settings=app_settings())),
     "reduce": (Status.APPROVED, None, lambda g, a, p: deciding.reduce_grant(
-        db.session, a, amount=eur(500), reason="Fewer people.", actor=p)),
+        db.session, a, amount=eur(500), reason="Fewer people.", actor=p, settings=app_settings())),
     "cancel": (Status.APPROVED, None, lambda g, a, p: deciding.cancel_grant(
-        db.session, a, reason="Called off.", actor=p)),
+        db.session, a, reason="Called off.", actor=p, settings=app_settings())),
     "close": (Status.REPORT_RECEIVED, None, lambda g, a, p: reporting.close_grant(
-        db.session, a, returned=eur(0), actor=p)),
+        db.session, a, returned=eur(0), actor=p, settings=app_settings())),
     "confirm_board": (Status.IN_REVIEW, None, lambda g, a, p: board.confirm(
-        db.session, a, reference="B-1", amount=eur(800), actor=p)),
+        db.session, a, reference="B-1", amount=eur(800), actor=p, members=app_settings().grants.board_members)),
 }
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from backoffice.core.db import transaction
 from backoffice.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.grants import applying, deciding, lifecycle, paying, reporting, reviewing
 from backoffice.grants.access import Applicant
 from backoffice.grants.models import APPLICATION_STATES, Application, Event, Status
@@ -29,27 +30,27 @@ def _attempts(grants):
     def applicant(a):
         return Applicant(a.contact_email)
     return {
-        "submit": lambda a: applying.submit_application(s, a, actor=applicant(a)),
+        "submit": lambda a: applying.submit_application(s, a, actor=applicant(a), settings=app_settings()),
         "request_information": lambda a: reviewing.request_information(
-            s, a, question="More?", actor=c[0]),
+            s, a, question="More?", actor=c[0], settings=app_settings()),
         "answer": lambda a: applying.answer_information(s, a, answer="Here.",
-                                                        actor=applicant(a)),
-        "start_review": lambda a: reviewing.start_review(s, a, actor=c[0]),
-        "approve": lambda a: deciding.approve(s, a, amount=eur(100), actor=c[0]),
-        "reject": lambda a: deciding.reject(s, a, reason="No.", actor=c[0]),
-        "withdraw": lambda a: applying.withdraw(s, a, actor=applicant(a)),
-        "cancel": lambda a: deciding.cancel_grant(s, a, reason="Stop.", actor=c[0]),
-        "paid": lambda a: lifecycle.transition(s, a, "paid", t),
-        "report_due": lambda a: lifecycle.transition(s, a, "report_due", None),
-        "report_overdue": lambda a: lifecycle.transition(s, a, "report_overdue", None),
+                                                        actor=applicant(a), settings=app_settings()),
+        "start_review": lambda a: reviewing.start_review(s, a, actor=c[0], settings=app_settings()),
+        "approve": lambda a: deciding.approve(s, a, amount=eur(100), actor=c[0], settings=app_settings()),
+        "reject": lambda a: deciding.reject(s, a, reason="No.", actor=c[0], settings=app_settings()),
+        "withdraw": lambda a: applying.withdraw(s, a, actor=applicant(a), settings=app_settings()),
+        "cancel": lambda a: deciding.cancel_grant(s, a, reason="Stop.", actor=c[0], settings=app_settings()),
+        "paid": lambda a: lifecycle.transition(s, a, "paid", t, settings=app_settings()),
+        "report_due": lambda a: lifecycle.transition(s, a, "report_due", None, settings=app_settings()),
+        "report_overdue": lambda a: lifecycle.transition(s, a, "report_overdue", None, settings=app_settings()),
         "report": lambda a: reporting.submit_report(
             s, a, narrative="x", attendance=1, amount_spent=eur(1), unused=eur(0),
-            uploads=[applying.Upload("r.pdf", PDF)], actor=applicant(a)),
-        "close": lambda a: reporting.close_grant(s, a, returned=eur(0), actor=t),
+            uploads=[applying.Upload("r.pdf", PDF)], actor=applicant(a), settings=app_settings()),
+        "close": lambda a: reporting.close_grant(s, a, returned=eur(0), actor=t, settings=app_settings()),
         "edit draft": lambda a: applying.save_application(
-            s, data=applying.ApplicationInput(contact_email=a.contact_email), application=a),
-        "reduce": lambda a: deciding.reduce_grant(s, a, amount=eur(1), reason="x", actor=c[0]),
-        "pay": lambda a: paying.create_disbursement(s, a, actor=t),
+            s, data=applying.ApplicationInput(contact_email=a.contact_email), application=a, settings=app_settings()),
+        "reduce": lambda a: deciding.reduce_grant(s, a, amount=eur(1), reason="x", actor=c[0], settings=app_settings()),
+        "pay": lambda a: paying.create_disbursement(s, a, actor=t, organisation=app_settings().organisation.name),
         "vote": lambda a: reviewing.cast_vote(s, a, vote="yes", actor=c[2]),
     }
 
@@ -93,7 +94,7 @@ def test_the_whole_way_with_the_money(grants, mailbox):
         for member in grants.committee[:2]:
             reviewing.cast_vote(db.session, application, vote="yes", actor=member)
         deciding.approve(db.session, application, amount=eur(600), conditions="Send photos.",
-                         actor=grants.committee[0])
+                         actor=grants.committee[0], settings=app_settings())
     assert application.status is Status.APPROVED and application.amount_awarded == 60000
     assert application.report_due_on == application.event_end + timedelta(days=30)
     commitment = db.session.get(JournalEntry, application.commitment_entry_id)
@@ -106,7 +107,7 @@ def test_the_whole_way_with_the_money(grants, mailbox):
     # Paid in two parts through payables that wait for a payout batch.
     with transaction():
         first = paying.create_disbursement(db.session, application, amount=eur(200),
-                                             actor=grants.treasurer)
+                                             actor=grants.treasurer, organisation=app_settings().organisation.name)
     assert (first.payee_name, first.iban, first.amount) == ("PyLadies Bremen",
                                                             "DE89370400440532013000", 20000)
     with transaction():
@@ -118,7 +119,7 @@ def test_the_whole_way_with_the_money(grants, mailbox):
     assert {(p.account.role, p.amount) for p in paid_entry.postings} == {
         ("grants_payable", 20000), ("bank", -20000)}
     with transaction():
-        second = paying.create_disbursement(db.session, application, actor=grants.treasurer)
+        second = paying.create_disbursement(db.session, application, actor=grants.treasurer, organisation=app_settings().organisation.name)
         pay(second, grants, "B-2")
     db.session.refresh(application)
     assert second.amount == 40000 and application.status is Status.PAID
@@ -129,19 +130,19 @@ def test_the_whole_way_with_the_money(grants, mailbox):
 
     # After the event: report due, reminder, report with an unused amount, closed.
     with transaction():
-        assert reporting.run_reminders(db.session, today=application.event_end)["due"] == 1
+        assert reporting.run_reminders(db.session, today=application.event_end, settings=app_settings())["due"] == 1
     assert application.status is Status.REPORT_DUE
     with transaction():
-        again = reporting.run_reminders(db.session, today=application.event_end)
+        again = reporting.run_reminders(db.session, today=application.event_end, settings=app_settings())
     assert not any(again.values())
     with transaction():
         reporting.submit_report(db.session, application, narrative="28 people came.",
                                attendance=28, amount_spent=eur(550), unused=eur(50),
                                uploads=[applying.Upload("receipts.pdf", PDF)],
-                               actor=Applicant(application.contact_email))
+                               actor=Applicant(application.contact_email), settings=app_settings())
     assert application.status is Status.REPORT_RECEIVED
     with transaction():
-        reporting.close_grant(db.session, application, returned=eur(50), actor=grants.treasurer)
+        reporting.close_grant(db.session, application, returned=eur(50), actor=grants.treasurer, settings=app_settings())
     assert application.status is Status.CLOSED
     assert grants.fund_balance() == before - 55000
     subjects = [m["Subject"] for m in mailbox]
@@ -161,7 +162,7 @@ def test_reduction_and_cancellation_release_the_commitment_with_reversals(grants
     first_commitment = application.commitment_entry_id
     with transaction():
         deciding.reduce_grant(db.session, application, amount=eur(700), reason="Smaller venue.",
-                              actor=grants.committee[0])
+                              actor=grants.committee[0], settings=app_settings())
     assert application.amount_awarded == 70000
     assert grants.fund_balance() == before - 70000
     reversal = db.session.scalar(select(JournalEntry).where(
@@ -169,7 +170,7 @@ def test_reduction_and_cancellation_release_the_commitment_with_reversals(grants
     assert reversal is not None and {p.amount for p in reversal.postings} == {-100000, 100000}
     with transaction():
         deciding.cancel_grant(db.session, application, reason="Event cancelled.",
-                              actor=grants.committee[0])
+                              actor=grants.committee[0], settings=app_settings())
     assert application.status is Status.CANCELLED and application.amount_awarded == 0
     assert application.commitment_entry_id is None
     assert grants.fund_balance() == before
@@ -178,19 +179,19 @@ def test_reduction_and_cancellation_release_the_commitment_with_reversals(grants
     partly = make_application(grants, Status.APPROVED, amount=eur(500))
     with transaction():
         payment = paying.create_disbursement(db.session, partly, amount=eur(300),
-                                               actor=grants.treasurer)
+                                               actor=grants.treasurer, organisation=app_settings().organisation.name)
         pay(payment, grants, "B-9")
     db.session.refresh(partly)
     with pytest.raises(ValidationError, match="reduce it"):
         with transaction():
-            deciding.cancel_grant(db.session, partly, reason="x", actor=grants.committee[0])
+            deciding.cancel_grant(db.session, partly, reason="x", actor=grants.committee[0], settings=app_settings())
     with pytest.raises(ValidationError):
         with transaction():
             deciding.reduce_grant(db.session, partly, amount=eur(200), reason="x",
-                                  actor=grants.committee[0])
+                                  actor=grants.committee[0], settings=app_settings())
     with transaction():
         deciding.reduce_grant(db.session, partly, amount=eur(300), reason="Fewer people.",
-                              actor=grants.committee[0])
+                              actor=grants.committee[0], settings=app_settings())
     assert partly.status is Status.PAID and partly.outstanding == 0
     assert grants.fund_balance() == before - 30000
 
@@ -217,13 +218,13 @@ def test_conflict_of_interest_excludes_from_scoring_and_voting(grants):
                 attempt()
     with pytest.raises(ValidationError):
         with transaction():
-            reviewing.assign_reviewer(db.session, application, first, actor=second)
+            reviewing.assign_reviewer(db.session, application, first, actor=second, settings=app_settings())
     with pytest.raises(ValidationError, match="quorum"):
         with transaction():
-            deciding.approve(db.session, application, amount=eur(500), actor=second)
+            deciding.approve(db.session, application, amount=eur(500), actor=second, settings=app_settings())
     with transaction():
         reviewing.cast_vote(db.session, application, vote="yes", actor=third)
-        deciding.approve(db.session, application, amount=eur(500), actor=second)
+        deciding.approve(db.session, application, amount=eur(500), actor=second, settings=app_settings())
     assert application.status is Status.APPROVED
 
 
@@ -248,26 +249,26 @@ def test_quorum_and_majority(grants):
         reviewing.cast_vote(db.session, application, vote="yes", actor=first)
     with pytest.raises(ValidationError, match="quorum: 1 of 2"):
         with transaction():
-            deciding.approve(db.session, application, amount=eur(500), actor=first)
+            deciding.approve(db.session, application, amount=eur(500), actor=first, settings=app_settings())
     with pytest.raises(ValidationError, match="quorum"):
         with transaction():
-            deciding.reject(db.session, application, reason="No.", actor=first)
+            deciding.reject(db.session, application, reason="No.", actor=first, settings=app_settings())
     with transaction():
         reviewing.cast_vote(db.session, application, vote="no", actor=second)
     assert reviewing.tally(application).quorate and not reviewing.tally(application).carried
     with pytest.raises(ValidationError, match="did not vote for it"):
         with transaction():
-            deciding.approve(db.session, application, amount=eur(500), actor=first)
+            deciding.approve(db.session, application, amount=eur(500), actor=first, settings=app_settings())
     with transaction():  # a member changes their vote; an abstention counts for the quorum only
         reviewing.cast_vote(db.session, application, vote="abstain", actor=second)
     assert reviewing.tally(application).carried
     with pytest.raises(ValidationError, match="voted for the grant"):
         with transaction():
-            deciding.reject(db.session, application, reason="No.", actor=first)
+            deciding.reject(db.session, application, reason="No.", actor=first, settings=app_settings())
     with transaction():
         reviewing.cast_vote(db.session, application, vote="no", actor=third)
         reviewing.cast_vote(db.session, application, vote="no", actor=second)
-        deciding.reject(db.session, application, reason="Not this time.", actor=first)
+        deciding.reject(db.session, application, reason="Not this time.", actor=first, settings=app_settings())
     assert application.status is Status.REJECTED
 
 
@@ -283,15 +284,15 @@ def test_board_resolution_needed_above_the_threshold(grants):
     application = _in_review_with_votes(grants, amount_requested=eur(1_800))
     with pytest.raises(ValidationError) as refused:
         with transaction():
-            deciding.approve(db.session, application, amount=eur(1_600), actor=grants.committee[0])
+            deciding.approve(db.session, application, amount=eur(1_600), actor=grants.committee[0], settings=app_settings())
     assert refused.value.field == "board_resolution_ref"
     with transaction():  # at the threshold the committee decides alone
-        deciding.approve(db.session, application, amount=eur(1_500), actor=grants.committee[0])
+        deciding.approve(db.session, application, amount=eur(1_500), actor=grants.committee[0], settings=app_settings())
     other = _in_review_with_votes(grants, amount_requested=eur(1_800))
     confirm_board(grants, other, "B-2026-07", eur(1_800))
     with transaction():
         deciding.approve(db.session, other, amount=eur(1_800), board_resolution_ref="B-2026-07",
-                         actor=grants.committee[0])
+                         actor=grants.committee[0], settings=app_settings())
     assert other.board_resolution_ref == "B-2026-07"
 
 
@@ -302,14 +303,14 @@ def test_amount_budget_and_fund_balance_refusals(grants):
         with pytest.raises(ValidationError, match=message):
             with transaction():
                 deciding.approve(db.session, application, amount=amount,
-                                 actor=grants.committee[0])
+                                 actor=grants.committee[0], settings=app_settings())
     # The year's budget: 5,000 EUR; 4,500 are awarded already.
     for _ in range(3):
         make_application(grants, Status.APPROVED, amount=eur(1_500))
     with pytest.raises(ValidationError, match="budget: €500.00 is left"):
         with transaction():
             deciding.approve(db.session, application, amount=eur(1_000),
-                             actor=grants.committee[0])
+                             actor=grants.committee[0], settings=app_settings())
     # A budget big enough, but the fund holds less than the award.
     with transaction():
         from backoffice.grants.programmes import set_budget
@@ -322,10 +323,10 @@ def test_amount_budget_and_fund_balance_refusals(grants):
     with pytest.raises(ValidationError, match="has only €5,500.00 available"):
         with transaction():
             deciding.approve(db.session, application, amount=eur(6_000),
-                             board_resolution_ref="B-1", actor=grants.committee[0])
+                             board_resolution_ref="B-1", actor=grants.committee[0], settings=app_settings())
     with transaction():
         deciding.approve(db.session, application, amount=eur(5_500), board_resolution_ref="B-1",
-                         actor=grants.committee[0])
+                         actor=grants.committee[0], settings=app_settings())
     assert grants.fund_balance() == 0
 
 
@@ -335,7 +336,7 @@ def test_no_budget_for_the_year_refuses(grants):
         grants.programme.budgets.clear()
     with pytest.raises(ValidationError, match="no budget"):
         with transaction():
-            deciding.approve(db.session, application, amount=eur(500), actor=grants.committee[0])
+            deciding.approve(db.session, application, amount=eur(500), actor=grants.committee[0], settings=app_settings())
 
 
 def test_a_group_with_an_overdue_report_gets_no_new_grant(grants, mailbox):
@@ -345,14 +346,14 @@ def test_a_group_with_an_overdue_report_gets_no_new_grant(grants, mailbox):
                                         title="Second workshop")
     with pytest.raises(ValidationError, match=f"{late.reference} is overdue"):
         with transaction():
-            deciding.approve(db.session, application, amount=eur(500), actor=grants.committee[0])
+            deciding.approve(db.session, application, amount=eur(500), actor=grants.committee[0], settings=app_settings())
     with transaction():
         reporting.submit_report(db.session, late, narrative="Sorry, late.", attendance=20,
                                amount_spent=eur(800), unused=eur(0),
                                uploads=[applying.Upload("r.pdf", PDF)],
-                               actor=Applicant(late.contact_email))
+                               actor=Applicant(late.contact_email), settings=app_settings())
     with transaction():
-        deciding.approve(db.session, application, amount=eur(500), actor=grants.committee[0])
+        deciding.approve(db.session, application, amount=eur(500), actor=grants.committee[0], settings=app_settings())
     assert application.status is Status.APPROVED
 
 
@@ -365,7 +366,7 @@ def test_reminders_before_and_after_the_due_date(grants, mailbox):
     for day, expected in runs:
         mailbox.clear()
         with transaction():
-            counts = reporting.run_reminders(db.session, today=day)
+            counts = reporting.run_reminders(db.session, today=day, settings=app_settings())
         if expected == "overdue":
             assert counts["overdue"] == 1 and application.status is Status.REPORT_OVERDUE
         else:
@@ -382,7 +383,7 @@ def test_submitting_checks_completeness_lead_time_and_limits(grants):
     with pytest.raises(applying.IncompleteApplication) as refused:
         with transaction():
             applying.save_application(db.session, data=incomplete, programme=grants.programme,
-                                      submit=True)
+                                      submit=True, settings=app_settings())
     errors = refused.value.errors
     assert {"applicant_name", "contact_name", "title", "description", "iban", "budget_lines",
             "expected_attendance"} <= set(errors)
@@ -395,7 +396,7 @@ def test_submitting_checks_completeness_lead_time_and_limits(grants):
     with pytest.raises(applying.IncompleteApplication) as refused:
         with transaction():
             applying.save_application(db.session, data=_data_with(answers={}),
-                                      programme=grants.programme, submit=True)
+                                      programme=grants.programme, submit=True, settings=app_settings())
     assert list(refused.value.errors) == [grants.programme.questions[0].key]
 
 
@@ -408,14 +409,14 @@ def test_assigning_and_volunteering_reviewers(grants, mailbox):
     first, second, third = grants.committee
     application = make_application(grants, Status.SUBMITTED)
     with transaction():
-        reviewing.assign_reviewer(db.session, application, second, actor=first)
+        reviewing.assign_reviewer(db.session, application, second, actor=first, settings=app_settings())
     assert mailbox[-1]["To"] == second.email and application.reference in mailbox[-1]["Subject"]
     with pytest.raises(ValidationError, match="already reviews"):
         with transaction():
-            reviewing.assign_reviewer(db.session, application, second, actor=first)
+            reviewing.assign_reviewer(db.session, application, second, actor=first, settings=app_settings())
     with pytest.raises(PermissionDenied):
         with transaction():
-            reviewing.assign_reviewer(db.session, application, grants.treasurer, actor=first)
+            reviewing.assign_reviewer(db.session, application, grants.treasurer, actor=first, settings=app_settings())
     with transaction():
         reviewing.volunteer(db.session, application, actor=third)
     assert [(r.reviewer_id, r.assigned_by_id) for r in application.reviews] == [
@@ -429,18 +430,18 @@ def test_programmes_in_rounds_take_applications_only_while_a_round_is_open(grant
         grants.programme.uses_rounds = True
     with pytest.raises(ValidationError, match="no round open"):
         with transaction():
-            applying.save_application(db.session, data=_data_with(), programme=grants.programme)
+            applying.save_application(db.session, data=_data_with(), programme=grants.programme, settings=app_settings())
     with transaction():
         programmes.add_round(db.session, grants.programme, name="Spring", actor=grants.treasurer,
                              opens_on=today - timedelta(days=5), deadline=today + timedelta(days=5))
     with transaction():
         application = applying.save_application(db.session, data=_data_with(),
-                                                programme=grants.programme)
+                                                programme=grants.programme, settings=app_settings())
     assert application.round.name == "Spring"
     with pytest.raises(applying.IncompleteApplication) as late:
         with transaction():
             applying.submit_application(db.session, application, actor=None,
-                                        today=today + timedelta(days=6))
+                                        today=today + timedelta(days=6), settings=app_settings())
     assert "deadline of Spring" in late.value.errors["_form"]
 
 

@@ -23,7 +23,7 @@ def test_a_grant_payment_goes_through_a_payout_batch(grants, mailbox):
     application = make_application(grants, Status.APPROVED, amount=eur(600))
     with transaction():
         payment = paying.create_disbursement(db.session, application, amount=eur(400),
-                                               actor=grants.treasurer)
+                                               actor=grants.treasurer, organisation=app_settings().organisation.name)
     payable = next(p for p in batches.open_payables(db.session)["grant"]
                    if p.source_id == str(payment.id))
     assert (payable.payee_name, payable.iban, payable.amount) == (
@@ -49,7 +49,7 @@ def test_a_grant_payment_goes_through_a_payout_batch(grants, mailbox):
 
     # The rest in a second batch, which the bank refuses first.
     with transaction():
-        rest = paying.create_disbursement(db.session, application, actor=grants.treasurer)
+        rest = paying.create_disbursement(db.session, application, actor=grants.treasurer, organisation=app_settings().organisation.name)
         refused = batches.create_batch(db.session, selected=[("grant", str(rest.id))],
                                        requested_on=date.today(), actor=grants.treasurer, settings=app_settings())
     with transaction():

@@ -12,6 +12,7 @@ from backoffice.core.db import transaction
 from backoffice.core.errors import AlreadyDone, ValidationError
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.grants import deciding, programmes, reviewing
 from backoffice.grants.models import Application, Programme, Status
 from backoffice.ledger import services as ledger
@@ -60,7 +61,7 @@ def _approve(application_id, amount, actor_id):
     def job(session):
         with transaction():
             deciding.approve(session, session.get(Application, application_id), amount=amount,
-                             actor=session.get(User, actor_id))
+                             actor=session.get(User, actor_id), settings=app_settings())
         return "approved"
     return job
 
@@ -115,7 +116,7 @@ def test_an_award_approved_twice_through_the_page_answers_calmly(client, grants)
 def test_a_transition_asked_for_again_is_already_done(grants):
     application = make_application(grants, Status.SUBMITTED)
     with transaction():
-        reviewing.start_review(db.session, application, actor=grants.committee[0])
+        reviewing.start_review(db.session, application, actor=grants.committee[0], settings=app_settings())
     with pytest.raises(AlreadyDone, match="already in review"):
         with transaction():
-            reviewing.start_review(db.session, application, actor=grants.committee[0])
+            reviewing.start_review(db.session, application, actor=grants.committee[0], settings=app_settings())

@@ -15,6 +15,7 @@ from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.core.uploads import StoredFile
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.grants import reviewing
 from backoffice.grants.access import token_for
 from backoffice.grants.models import Application, QuestionKind, Status
@@ -206,7 +207,7 @@ def test_a_draft_is_resumed_through_the_emailed_link_and_submitted(client, grant
 def test_applicants_answer_in_place_and_report_back(client, grants, uploads, mailbox):
     from .conftest import PDF
     application = make_application(grants, Status.INFO_REQUESTED)
-    link = f"/grants/a/{token_for(application)}"
+    link = f"/grants/a/{token_for(application, app_settings().secret_key)}"
     page = client.get(link).get_data(as_text=True)
     assert "Who teaches?" in page and "Send answer" in page
     response = post_form(client, link + "/answer", {"answer": ""}, token_from=link)
@@ -219,7 +220,7 @@ def test_applicants_answer_in_place_and_report_back(client, grants, uploads, mai
     assert application.status is Status.SUBMITTED
 
     paid = make_application(grants, Status.PAID)
-    link = f"/grants/a/{token_for(paid)}"
+    link = f"/grants/a/{token_for(paid, app_settings().secret_key)}"
     data = {"narrative": "Great day.", "attendance": "31", "amount_spent": "800",
             "unused": "0", "receipts": (io.BytesIO(PDF), "receipts.pdf")}
     response = client.post(link + "/report", data={**data, **_csrf(client, link)},
@@ -236,7 +237,7 @@ def _csrf(client, path) -> dict:
 
 def test_award_letter_pdf(client, grants):
     application = make_application(grants, Status.APPROVED, amount=eur(600))
-    response = client.get(f"/grants/a/{token_for(application)}/letter.pdf")
+    response = client.get(f"/grants/a/{token_for(application, app_settings().secret_key)}/letter.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
     assert "€600.00" in text and application.report_due_on.isoformat() in text
@@ -276,7 +277,7 @@ def test_every_page_renders_in_every_state(client, grants, users):
         response = client.get(f"/grants/applications/{application.id}")
         assert response.status_code == 200, application.status
         assert application.status.label in response.get_data(as_text=True)
-        page = client.get(f"/grants/a/{token_for(application)}")
+        page = client.get(f"/grants/a/{token_for(application, app_settings().secret_key)}")
         assert page.status_code == (302 if application.status is Status.DRAFT else 200)
     for path in ("/grants/queue", "/grants/queue?status=closed&mine=y", "/grants/budget",
                  "/grants/payouts", "/grants/programmes", f"/grants/programmes/"
@@ -353,7 +354,7 @@ def test_lost_links_are_emailed_again_and_limited(client, grants, uploads, mailb
         response = client.post("/grants/links", data={**tokens, "email": application.contact_email,
                                                       "submit": "x"})
         assert response.status_code == 302
-    assert f"/grants/a/{token_for(application)}" in mailbox[-1].get_body().get_content()
+    assert f"/grants/a/{token_for(application, app_settings().secret_key)}" in mailbox[-1].get_body().get_content()
     response = client.post("/grants/links", data={**tokens, "email": application.contact_email,
                                                   "submit": "x"})
     assert response.status_code == 400 and "too many" in response.get_data(as_text=True)
@@ -366,11 +367,11 @@ def test_documents_are_served_to_the_link_and_the_committee_only(client, grants,
     application = db.session.scalar(select(Application))
     other = make_application(grants, Status.SUBMITTED)
     attachment = application.attachments[0]
-    link = f"/grants/a/{token_for(application)}"
+    link = f"/grants/a/{token_for(application, app_settings().secret_key)}"
     page = client.get(link)
     assert page.headers["Cache-Control"] == "no-store"
     assert _download(client, f"{link}/files/{attachment.id}") == PDF
-    assert client.get(f"/grants/a/{token_for(other)}/files/{attachment.id}").status_code == 404
+    assert client.get(f"/grants/a/{token_for(other, app_settings().secret_key)}/files/{attachment.id}").status_code == 404
     internal = f"/grants/applications/{application.id}/files/{attachment.id}"
     assert client.get(internal).status_code == 302
     login(client, Role.REVIEWER)
@@ -386,7 +387,7 @@ def _download(client, url) -> bytes:
 
 def test_the_applicant_withdraws_on_the_status_page(client, grants, mailbox):
     application = make_application(grants, Status.SUBMITTED)
-    link = f"/grants/a/{token_for(application)}"
+    link = f"/grants/a/{token_for(application, app_settings().secret_key)}"
     response = post_form(client, link + "/withdraw", {"reason": "The venue closed."},
                          token_from=link)
     assert response.status_code == 302
