@@ -138,7 +138,14 @@ def _init_login(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from .auth.cli import user_cli
     from .banking.cli import bank_cli
-    from .core.cli import backup_command, doctor, grant_app_role, restore_command, serve
+    from .core.cli import (
+        backup_command,
+        doctor,
+        grant_app_role,
+        privacy_cli,
+        restore_command,
+        serve,
+    )
     from .demo.cli import demo_cli
     from .funds.cli import funds_cli
     from .grants.cli import grants_cli
@@ -151,7 +158,7 @@ def _register_cli(app: Flask) -> None:
 
     for command in (user_cli, ledger_cli, bank_cli, funds_cli, payouts_cli, invoices_cli,
                     payments_cli, grants_cli, jobs_cli, demo_cli, doctor, permissions_cli, backup_command,
-                    restore_command, serve):
+                    restore_command, serve, privacy_cli):
         app.cli.add_command(command)
     from flask_migrate.cli import db as db_cli  # noqa: PLC0415 (Flask-Migrate's `db` group)
     db_cli.add_command(grant_app_role)

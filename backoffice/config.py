@@ -104,6 +104,12 @@ class Defaults:
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     # Stored files: a folder (default instance/uploads) or s3://bucket/prefix (core/storage.py).
     UPLOAD_FOLDER: str | None = None
+    # Personal data kept without a legal duty, and for how long (docs/RETENTION.md; the daily
+    # privacy.retention job anonymises or removes what is older).
+    RETENTION_LOGIN_RECORDS_DAYS = 90
+    RETENTION_SENT_MAIL_DAYS = 90
+    RETENTION_DECLINED_APPLICATIONS_MONTHS = 12
+    RETENTION_DONORS_WITHOUT_GIFTS_YEARS = 3
     # A request that leaves changes in the database session that no unit of work committed fails
     # (``web.py``): on in the tests, where it finds a view that changed something outside
     # ``transaction()``; off in production (the session is discarded after each request anyway).

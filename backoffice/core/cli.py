@@ -7,16 +7,18 @@ import subprocess
 import sys
 import time
 import warnings
+from datetime import date
 from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect, text
 
 from ..extensions import db, settings
-from . import backup, health, outbox, processes
+from . import backup, health, outbox, privacy, processes
 from .db import transaction
+from .errors import DomainError
 from .protection import app_role_grants
 from .settings import setup_problems
 
@@ -180,3 +182,50 @@ def serve(host: str, port: int, workers: int, job_concurrency: int):
                                              job_concurrency=job_concurrency,
                                              beat_schedule=str(schedule))
     sys.exit(processes.supervise(commands, say=click.echo))
+
+
+privacy_cli = AppGroup("privacy", help="A person's data: export it, erase it; the retention rules.")
+
+
+@privacy_cli.command("export")
+@click.argument("email")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The ZIP file to write.")
+def privacy_export(email: str, out: Path):
+    """Everything held about EMAIL as a ZIP (JSON and their documents)."""
+    try:
+        with transaction():
+            data = privacy.export(db.session, email, actor=None, today=date.today(),
+                                  settings=settings())
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    out.write_bytes(data)
+    click.echo(f"Wrote {out} ({len(data) / 1e3:.0f} kB).")
+
+
+@privacy_cli.command("erase")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def privacy_erase(email: str, yes: bool):
+    """Erase what is held about EMAIL where no duty to keep it applies, anonymise the rest."""
+    if not yes:
+        click.confirm(f"Erase the personal data of {email}?", abort=True)
+    try:
+        with transaction():
+            outcomes = privacy.erase(db.session, email, actor=None, today=date.today(),
+                                     settings=settings())
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    for outcome in outcomes:
+        click.echo(f"{outcome.done:10}  {outcome.label}: {outcome.why}")
+    if not outcomes:
+        click.echo(f"Nothing is held about {email}.")
+
+
+@privacy_cli.command("retention")
+def privacy_retention():
+    """Apply the retention rules now (the daily privacy.retention job does it on its own)."""
+    with transaction():
+        done = privacy.sweep(db.session, today=date.today(), settings=settings())
+    for rule, count in sorted(done.items()):
+        click.echo(f"{count:6}  {rule}")

@@ -10,9 +10,9 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup, escape
-from wtforms import HiddenField, SubmitField, fields
+from wtforms import BooleanField, HiddenField, SubmitField, fields
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional, StopValidation
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
 from wtforms.validators import ValidationError as FieldError
 
 from ..extensions import settings
@@ -214,3 +214,14 @@ def current_locale() -> str:
     if has_request_context():
         g.locale = locale
     return locale
+
+
+class PersonForm(FlaskForm):
+    """Whose personal data (core.privacy): found by e-mail address."""
+
+    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
+
+
+class EraseForm(PersonForm):
+    confirm = BooleanField("I have checked that the request comes from this person",
+                           validators=[DataRequired()])

@@ -58,6 +58,7 @@ class Permission(StrEnum):
     BOARD_VIEW = "board.view"            # board records: meetings, minutes, resolutions, people, conflicts
     BOARD_MANAGE = "board.manage"        # schedule and run meetings, minutes, votes, terms, interests
     MAIL_OUTBOX = "mail.outbox"          # mail waiting or failed in the outbox; send it again
+    PRIVACY_MANAGE = "privacy.manage"    # a person's data: export it, erase it on request
     REPORTS_VIEW = "reports.view"        # every statement, the annual report pack, the exports
     BUDGETS_MANAGE = "budgets.manage"    # enter, upload and revise budgets
     BUDGETS_APPROVE = "budgets.approve"  # approve a budget revision (by a board resolution)

@@ -173,6 +173,16 @@ class Datev:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long personal data without a duty to keep it stays (docs/RETENTION.md)."""
+
+    login_records_days: int        # sign-in attempts and ended sessions (IP addresses)
+    sent_mail_days: int            # the outbox's copy of a sent message
+    declined_applications_months: int  # grant and group applications not taken up
+    donors_without_gifts_years: int
+
+
+@dataclass(frozen=True)
 class Paths:
     instance: str
     uploads: str
@@ -196,6 +206,7 @@ class Settings:
     public_forms: PublicForms
     paths: Paths
     datev: Datev
+    retention: Retention
     #: The app's URL map (a werkzeug ``Map``), for absolute URLs to its endpoints.
     url_map: Any = field(default=None, compare=False, repr=False)
 
@@ -387,6 +398,11 @@ def build(config: Mapping, *, instance_path: str = "instance", url_map: Map | No
             uploads=str(config.get("UPLOAD_FOLDER") or os.path.join(instance, "uploads")),
             backups=str(config.get("BACKUP_FOLDER") or os.path.join(instance, "backups"))),
         datev=_datev(config),
+        retention=Retention(
+            login_records_days=_integer(config, "RETENTION_LOGIN_RECORDS_DAYS", 1),
+            sent_mail_days=_integer(config, "RETENTION_SENT_MAIL_DAYS", 1),
+            declined_applications_months=_integer(config, "RETENTION_DECLINED_APPLICATIONS_MONTHS", 1),
+            donors_without_gifts_years=_integer(config, "RETENTION_DONORS_WITHOUT_GIFTS_YEARS", 1)),
         url_map=url_map,
     )
 

@@ -71,6 +71,20 @@ The signals (sender → what each receiver returns):
     after the donations moved. Sender: the surviving ``Donor``; keyword arguments ``session``,
     ``merged`` (the donor merged away), ``actor``. Returns nothing. Connected by: donation
     receipts (their rows follow the donor).
+
+``personal_data``
+    Sent by ``core.privacy`` to find what the product holds about one person. Sender: None;
+    keyword arguments ``session``, ``email`` (lower case). Returns a list of
+    ``core.privacy.Holding`` (kind, label, data, files, and how to erase it: erased where no
+    duty to keep applies, anonymised where one does, with the reason). Connected by: auth (the
+    account), groups (join applications, group contacts), grants (applications), invoicing
+    (sponsor contacts), expenses (claims).
+
+``retention_due``
+    Sent by ``core.privacy.sweep`` (the daily ``privacy.retention`` job). Sender: None; keyword
+    arguments ``session``, ``today``, ``settings``. Returns ``{rule: rows handled}`` after
+    anonymising or removing what outlived its retention rule (docs/RETENTION.md); running it
+    twice does nothing more. Connected by: auth, groups, grants, core's outbox.
 """
 from __future__ import annotations
 
@@ -132,6 +146,11 @@ donation_reversed = signals.signal(
     "donation-reversed", "A booked donation was reversed (see the module docstring).")
 donors_merged = signals.signal(
     "donors-merged", "One donor was merged into another (see the module docstring).")
+
+personal_data = signals.signal(
+    "personal-data", "What the product holds about a person (see the module docstring).")
+retention_due = signals.signal(
+    "retention-due", "Apply the retention rules (see the module docstring).")
 
 
 def answers(signal: NamedSignal, sender: Any = None, **kwargs: Any) -> list:

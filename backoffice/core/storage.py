@@ -35,6 +35,9 @@ class Storage(Protocol):
     def keys(self) -> Iterator[str]:
         """Every key kept, sorted."""
 
+    def delete(self, key: str) -> None:
+        """Remove what is under ``key`` (nothing there: nothing to do)."""
+
     def probe(self) -> None:
         """Write and remove a scratch object; raises ``StorageError`` when that fails."""
 
@@ -65,6 +68,9 @@ class LocalStorage:
         except OSError as error:
             raise StorageError(f"{key} cannot be read from {self.location}: "
                                f"{error.strerror or error}") from None
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
 
     def keys(self) -> Iterator[str]:
         if not self.root.is_dir():
@@ -116,6 +122,12 @@ class S3Storage:
             return self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"].read()
         except self._errors() as error:
             raise StorageError(f"{key} cannot be read from {self.location}: {error}") from None
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self.prefix + key)
+        except self._errors() as error:
+            raise StorageError(f"{key} cannot be removed from {self.location}: {error}") from None
 
     def keys(self) -> Iterator[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket,

@@ -19,13 +19,14 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, exists, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..extensions import db
+from ..extensions import db, settings
 from .actors import Actor
 from .db import UTCDateTime, utcnow
 from .errors import ValidationError
+from .queue import enqueue_on_commit, job
 from .storage import storage_at
 
 KINDS = {  # kind: (content type, label, extension)
@@ -130,3 +131,20 @@ def read_stored(stored: StoredFile, folder: str | Path) -> bytes:
     """The file's bytes; raises ``core.storage.StorageError`` when the storage has none."""
     return storage_at(folder).get(key_of(stored.sha256))
 
+
+
+def forget(session: Session, stored: StoredFile) -> None:
+    """Delete the file's record (its referring row goes first); once that has committed, the
+    bytes go from the storage unless another record holds the same content."""
+    session.delete(stored)
+    session.flush()
+    enqueue_on_commit(session, "files.forget", sha256=stored.sha256)
+
+
+@job("files.forget")
+def forget_content(sha256: str) -> dict:
+    with Session(db.engine) as session:
+        if session.scalar(select(exists().where(StoredFile.sha256 == sha256))):
+            return {"removed": False}
+    storage_at(settings().paths.uploads).delete(key_of(sha256))
+    return {"removed": True}

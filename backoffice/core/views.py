@@ -23,12 +23,12 @@ from sqlalchemy import select
 
 from ..extensions import db, settings
 from . import health as health_checks
-from . import signals, tables, tasks, uploads
+from . import privacy, signals, tables, tasks, uploads
 from .audit import AuditEvent
 from .bounds import MAX_ID
 from .db import transaction
 from .errors import DomainError
-from .forms import InputRefused, pass_on, show_error
+from .forms import EraseForm, InputRefused, PersonForm, pass_on, show_error
 from .permissions import Permission, login_required, public, requires
 from .query import arg, others
 from .uploads import StoredFile
@@ -214,3 +214,58 @@ def send_stored(stored: StoredFile, *, as_attachment: bool = False):
                          conditional=False, etag=False, last_modified=None, max_age=None)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- personal data (core.privacy) -----------------------------------------------------------------
+
+@bp.route("/admin/privacy", methods=["GET", "POST"])
+@requires(Permission.PRIVACY_MANAGE)
+def privacy_page():
+    """Find what the product holds about a person (by a POST: addresses stay out of URLs and
+    logs); export it or erase it from there."""
+    form = PersonForm()
+    holdings = None
+    if form.validate_on_submit():
+        try:
+            holdings = privacy.find(db.session, form.email.data, settings())
+        except DomainError as error:
+            show_error(form, error)
+    status = 400 if form.is_submitted() and holdings is None else 200
+    erase_form = EraseForm(formdata=None, email=form.email.data)
+    return render_template("core/privacy.html", form=form, holdings=holdings,
+                           erase_form=erase_form), status
+
+
+@bp.route("/admin/privacy/export", methods=["POST"])
+@requires(Permission.PRIVACY_MANAGE)
+def privacy_export():
+    form = PersonForm()
+    outcome = run_form(form, lambda: privacy.export(db.session, form.email.data,
+                                                    actor=current_user, today=date.today(),
+                                                    settings=settings()))
+    if not outcome.done:
+        return render_template("core/privacy.html", form=form, holdings=None,
+                               erase_form=EraseForm(formdata=None)), outcome.status
+    response = send_file(io.BytesIO(outcome.result), mimetype="application/zip",
+                         as_attachment=True, download_name="personal-data.zip")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/admin/privacy/erase", methods=["POST"])
+@requires(Permission.PRIVACY_MANAGE)
+def privacy_erase():
+    form = EraseForm()
+    outcome = run_form(form, lambda: privacy.erase(db.session, form.email.data,
+                                                   actor=current_user, today=date.today(),
+                                                   settings=settings()))
+    if outcome.done:
+        return render_template("core/privacy.html", form=PersonForm(formdata=None),
+                               holdings=None, erase_form=form, outcomes=outcome.result)
+    try:  # shown again with what erasing concerns and the form's errors
+        holdings = privacy.find(db.session, form.email.data, settings())
+    except DomainError:
+        holdings = None
+    return render_template("core/privacy.html", form=PersonForm(formdata=None,
+                                                                email=form.email.data),
+                           holdings=holdings, erase_form=form), outcome.status

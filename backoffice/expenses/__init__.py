@@ -5,9 +5,12 @@ payout batches, the claims to approve wait on the start page, a group's page sho
 claims not yet decided or paid keep a group from being dissolved.
 """
 from ..core import signals
-from . import groups, services, tasks
+from . import groups, privacy, services, tasks
 
 signals.payable_sources.connect(services.payable_source)
 signals.waiting_work.connect(tasks.waiting)
 signals.page_panels.connect(groups.group_panel, sender="groups.detail")
 signals.group_dissolve_blockers.connect(groups.dissolve_blockers)
+
+# Personal data (core.privacy): what this package holds about a person, and its retention rules.
+signals.personal_data.connect(privacy.holdings)

@@ -4,7 +4,10 @@ Plugged in through ``core.signals`` (connected here): sponsor credit refunds are
 of the payout batches; refunds to settle, overdue invoices and drafts wait on the start page.
 """
 from ..core import signals
-from . import credits, tasks
+from . import credits, privacy, tasks
 
 signals.payable_sources.connect(credits.payable_source)
 signals.waiting_work.connect(tasks.waiting)
+
+# Personal data (core.privacy): what this package holds about a person, and its retention rules.
+signals.personal_data.connect(privacy.holdings)

@@ -7,7 +7,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from ..core import backup
+from ..core import backup, privacy
 from ..core.db import transaction
 from ..core.queue import job
 from ..extensions import db, settings
@@ -33,3 +33,9 @@ def daily_backup() -> dict:
     path = backup.create_backup(settings().paths)
     removed = backup.prune(path.parent, int(current_app.config["BACKUP_KEEP"]))
     return {"archive": path.name, "removed": [old.name for old in removed]}
+
+
+@job("privacy.retention")
+def retention() -> dict:
+    with Session(db.engine) as session, transaction(session):
+        return privacy.sweep(session, today=date.today(), settings=settings())
