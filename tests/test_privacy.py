@@ -57,7 +57,7 @@ def person(app, session, users, grants):  # noqa: F811 (the imported fixture)
                                       applicant_name="Ada Lovelace")
     with transaction():
         applying.store_files(session, rejected_grant, [applying.Upload("plan.pdf", PDF)],
-                             "answer", None)
+                             "answer", None, app_settings())
     paid_grant = make_application(grants, Status.PAID, contact_email=ADA.upper(),
                                   applicant_name="Ada Lovelace")
     invoice = factories.issued(factories.sponsor("DE", billing_emails=f"{ADA}\nap@sponsor.example"))
