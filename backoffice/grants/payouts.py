@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
@@ -25,7 +25,7 @@ from ..extensions import settings as app_settings  # TODO(step 3): payout hooks 
 from ..ledger.services import account_by_role
 from ..payouts import services as batches
 from ..payouts.returns import describe
-from .models import Disbursement, DisbursementStatus
+from .models import Application, Disbursement, DisbursementStatus, Status
 from .paying import KIND, record_payment, record_return
 
 SEPA_CURRENCY = "EUR"
@@ -68,6 +68,19 @@ class GrantPayables:
         if lock:
             statement = statement.with_for_update(of=Disbursement)
         return list(session.scalars(statement))
+
+    def not_yet_payable(self, session: Session) -> list[batches.NotYetPayable]:
+        """Approved grants with no payment made payable yet (the treasurer does that on the
+        grant's page, choosing the amount of the first instalment)."""
+        count = session.scalar(select(func.count()).select_from(Application).where(
+            Application.status == Status.APPROVED,
+            ~exists().where(Disbursement.application_id == Application.id)))
+        if not count:
+            return []
+        grants = "1 approved grant is" if count == 1 else f"{count} approved grants are"
+        return [batches.NotYetPayable(
+            f"{grants} not yet payable: open {'it' if count == 1 else 'each'} and choose "
+            "“Make payable”.", "grants.queue", {"status": Status.APPROVED.value})]
 
     def open_payables(self, session: Session) -> list:
         liability = account_by_role(session, "grants_payable")

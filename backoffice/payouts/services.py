@@ -75,7 +75,7 @@ import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
 from typing import Protocol
@@ -141,6 +141,29 @@ class PayableSource(Protocol):
 
     def return_undone(self, session: Session, item: PayoutItem, batch: PayoutBatch, returned,
                       actor: Actor) -> None: ...
+
+    # Optional: ``not_yet_payable(session) -> list[NotYetPayable]``, what waits for somebody
+    # before it becomes payable (the payout pages say so).
+
+
+@dataclass(frozen=True)
+class NotYetPayable:
+    """Something a source will pay once somebody acts on it (an approved grant nobody made
+    payable yet): the sentence the payout pages show and the page where it is done."""
+
+    sentence: str
+    endpoint: str
+    arguments: dict = field(default_factory=dict)
+
+
+def not_yet_payable(session: Session) -> list[NotYetPayable]:
+    """What the sources say is not payable yet (a source may answer ``not_yet_payable``)."""
+    notes: list[NotYetPayable] = []
+    for source in sources().values():
+        answer = getattr(source, "not_yet_payable", None)
+        if answer is not None:
+            notes += answer(session)
+    return notes
 
 
 def sources() -> dict[str, PayableSource]:

@@ -29,7 +29,8 @@ bp = Blueprint("payouts", __name__, url_prefix="/expenses")
 def batches():
     found = db.session.scalars(select(PayoutBatch).order_by(PayoutBatch.id.desc()).limit(200)).all()
     waiting = sum(len(p) for p in payouts.open_payables(db.session).values())
-    return render_template("payouts/batches.html", batches=found, waiting=waiting)
+    return render_template("payouts/batches.html", batches=found, waiting=waiting,
+                           not_yet=payouts.not_yet_payable(db.session))
 
 
 @bp.route("/payouts/new", methods=["GET", "POST"])
@@ -48,6 +49,7 @@ def new_batch():
     open_now = payouts.open_payables(db.session)
     labels = {kind: source.label for kind, source in payouts.sources().items()}
     return render_template("payouts/batch_new.html", form=form, open_now=open_now,
+                           not_yet=payouts.not_yet_payable(db.session),
                            labels=labels, chosen=chosen,
                            funds={f.id: f for f in db.session.scalars(select(Fund))}), \
         outcome.status

@@ -95,6 +95,9 @@ def test_a_group_applies_is_asked_answers_is_approved_paid_and_reports_back(page
     row = page.locator("[data-testid=payouts] tr", has_text="G-00001")
     expect(row).to_contain_text("€750.00")
     page.click("text=New payout batch")  # a SEPA payout batch, executed by the bank
+    expect(page.locator("input[name=payable]:checked")).to_have_count(0)  # nothing ticked yet
+    page.click("text=Select all")
+    expect(page.locator("[data-selected-count=payable]")).to_have_text("1")
     page.click("text=Create the payout batch")
     page.click("text=Mark as executed")
     expect(page.locator(".alert-success")).to_contain_text("is executed")

@@ -61,3 +61,26 @@ def test_a_grant_payment_goes_through_a_payout_batch(grants, mailbox):
     db.session.refresh(application)
     assert application.status is Status.PAID and application.amount_paid == 60000
     assert grants.fund_balance() == before - 60000
+
+
+def test_the_payout_pages_say_when_an_approved_grant_is_not_yet_payable(grants, client):
+    from backoffice.core.permissions import Role
+
+    from ..helpers import login
+
+    assert batches.not_yet_payable(db.session) == []
+    application = make_application(grants, Status.APPROVED, amount=eur(600))
+    make_application(grants, Status.APPROVED, amount=eur(300))
+    note, = batches.not_yet_payable(db.session)
+    assert note.sentence.startswith("2 approved grants are not yet payable: open each and choose")
+    login(client, Role.TREASURER)
+    for path in ("/expenses/payouts", "/expenses/payouts/new"):
+        page = client.get(path).get_data(as_text=True)
+        assert "2 approved grants are not yet payable" in page
+        assert 'href="/grants/queue?status=approved"' in page
+    with transaction():
+        paying.create_disbursement(db.session, application, amount=eur(100), actor=grants.treasurer)
+    note, = batches.not_yet_payable(db.session)
+    assert note.sentence.startswith("1 approved grant is not yet payable: open it")
+    page = client.get("/expenses/payouts/new").get_data(as_text=True)
+    assert ' checked' not in page.split("data-testid=\"payables-grant\"")[1]  # nothing ticked
