@@ -207,6 +207,7 @@ class BankMatch(db.Model):
     rule = relationship("BankRule")
     journal_entry = relationship("JournalEntry", foreign_keys=[journal_entry_id])
     created_by = relationship("User", foreign_keys=[created_by_id])
+    undone_by = relationship("User", foreign_keys=[undone_by_id])
 
     __table_args__ = (
         Index("ix_bank_matches_review", "bank_account_id", "how", "undone_at", "reviewed_at"),

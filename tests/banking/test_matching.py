@@ -356,3 +356,27 @@ def test_a_line_matched_meanwhile_by_somebody_else_is_a_conflict(session, opened
         services.accept(session, opened, lines=[line], items=[("posting", str(posting.id))],
                         actor=treasurer)
     session.rollback()
+
+
+def test_a_line_shows_an_undone_match_as_undone_with_who_and_when(session, opened, treasurer,
+                                                                   client):
+    from ..helpers import login
+
+    with transaction():
+        posting = book(session, treasurer, MARCH, -7065, "Invoice RTD-88121 Read the Docs")
+    line = line_of(session, amount=-7065)
+    with transaction():
+        match = services.accept(session, opened, lines=[line], items=[("posting", str(posting.id))],
+                                actor=treasurer)
+    with transaction():
+        services.undo_match(session, match, actor=treasurer)
+    with transaction():
+        services.accept(session, opened, lines=[line], items=[("posting", str(posting.id))],
+                        actor=treasurer)
+    login(client, "treasurer")
+    page = client.get(f"/bank/lines/{line.id}").get_data(as_text=True)
+    undone = page.split('data-testid="match-undone"')[1]
+    assert ">Undone</span>" in undone and "Undone " in undone and "by Test Treasurer" in undone
+    active = page.split('data-testid="match-active"')[1].split('data-testid="match-undone"')[0]
+    assert ">Active</span>" in active and "Matched " in active and ">Undo</button>" in active
+    assert page.count(">Undo</button>") == 1  # only the active match can be undone
