@@ -27,7 +27,7 @@ from ..core.views import export_format, get_or_404, run_form, send_table
 from ..extensions import db, settings
 from ..ledger.models import Account, AccountType, Fund, FundKind
 from ..ledger.services import INTERFUND_ROLE
-from . import differences, import_job, pending, reconciliation, services, write_offs
+from . import differences, hints, import_job, pending, reconciliation, services, write_offs
 from .differences import Difference, How
 from .forms import AsOfForm, BankAccountForm, BookLineForm, CsvMappingForm, RuleForm, UploadForm
 from .matching import Suggestion, provider, rank
@@ -259,8 +259,10 @@ def _book_form(line: BankLine, accounts: Sequence[Account], funds: Sequence[Fund
 
 
 def _book_defaults(form: BookLineForm, line: BankLine, roles: dict) -> None:
-    form.account.data = roles.get("bank_fees" if line.amount < 0 else "interest_income")
-    form.fund.data = roles.get("general_fund")
+    hint = hints.hints_for(db.session, line.bank_account_id, [line], roles).get(line.id)
+    form.account.data = hint.account_id if hint else None
+    form.account.description = f"Suggested: {hint.reason}." if hint else ""
+    form.fund.data = hint.fund_id if hint and hint.fund_id else roles.get("general_fund")
     form.description.data = " ".join(filter(None, [line.counterparty_name, line.remittance]))[:200]
 
 
@@ -277,9 +279,15 @@ def _row_context(account: BankAccount, lines: Sequence[BankLine], index: ItemInd
     general = next((f.id for f in funds if f.kind is FundKind.GENERAL), None)
     roles["general_fund"] = general
     suggestions = services.suggestions_for(db.session, account, lines, index)
+    found = hints.hints_for(db.session, account.id, [line for line in lines if line.status == "open"], roles)
+    by_account = {hint.account_id: None for hint in found.values()}
+    blank = Markup('<option value="">Choose an account</option>')
+    for account_id in by_account:
+        by_account[account_id] = blank + _options(accounts, account_id)
     return {"suggestions": suggestions, "account": account, "roles": roles, "choices": _choices,
-            "account_options": {"in": _options(accounts, roles.get("interest_income")),
-                                "out": _options(accounts, roles.get("bank_fees"))},
+            "account_options": blank + _options(accounts, None), "hints": found,
+            "hinted_options": {line_id: by_account[hint.account_id]
+                               for line_id, hint in found.items()},
             "fund_options": _options(funds, general)}
 
 
