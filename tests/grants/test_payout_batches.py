@@ -79,7 +79,8 @@ def test_the_payout_pages_say_when_an_approved_grant_is_not_yet_payable(grants, 
         assert "2 approved grants are not yet payable" in page
         assert 'href="/grants/queue?status=approved"' in page
     with transaction():
-        paying.create_disbursement(db.session, application, amount=eur(100), actor=grants.treasurer)
+        paying.create_disbursement(db.session, application, amount=eur(100), actor=grants.treasurer,
+                                   organisation=app_settings().organisation.name)
     note, = batches.not_yet_payable(db.session)
     assert note.sentence.startswith("1 approved grant is not yet payable: open it")
     page = client.get("/expenses/payouts/new").get_data(as_text=True)
