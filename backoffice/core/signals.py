@@ -85,9 +85,20 @@ The signals (sender → what each receiver returns):
     arguments ``session``, ``today``, ``settings``. Returns ``{rule: rows handled}`` after
     anonymising or removing what outlived its retention rule (docs/RETENTION.md); running it
     twice does nothing more. Connected by: auth, groups, grants, core's outbox.
+
+``resolution_required``
+    Sent by a package whose change may only be made under a passed board resolution naming it:
+    grants (an award above the programme's board threshold), banking (an invoice write-off),
+    payouts (a batch above ``BOARD_PAYOUT_BATCH_LIMIT``). Sender: the kind of subject
+    (``"grant_application"``, ``"invoice_write_off"``, ``"payout_batch"``,
+    ``"annual_budget"``); keyword arguments ``session``, ``subject_id``, ``amount`` (a
+    ``Money``, or None) and ``actor``. Returns a ``Resolved`` (the resolution's id and number);
+    raises ``ValidationError`` saying what is missing. No answer means no board records are
+    installed: the sender refuses. Connected by: board.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from blinker import NamedSignal, Namespace
@@ -151,6 +162,19 @@ personal_data = signals.signal(
     "personal-data", "What the product holds about a person (see the module docstring).")
 retention_due = signals.signal(
     "retention-due", "Apply the retention rules (see the module docstring).")
+
+
+resolution_required = signals.signal(
+    "resolution-required", "A change that needs a board resolution (see the module docstring).")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The passed board resolution a change rests on (``resolution_required``)."""
+
+    id: int
+    number: str
+    title: str
 
 
 def answers(signal: NamedSignal, sender: Any = None, **kwargs: Any) -> list:

@@ -18,7 +18,7 @@ from ..ledger import reads
 from ..ledger import services as ledger
 from ..ledger import spending as ledger_spending
 from ..ledger.balances import fund_balance
-from . import board, conflicts
+from . import conflicts, resolutions
 from .lifecycle import (
     GRANTS_EXPENSE_ROLE,
     GRANTS_PAYABLE_ROLE,
@@ -142,12 +142,10 @@ def approve(session: Session, application: Application, *, amount: Money, actor:
                                 .with_for_update(of=Programme)).one()  # one approval at a time
     currency = application.currency
     try:
-        board_resolution_ref = board.require_resolution(
-            session, application, reference=board_resolution_ref, amount=amount, actor=actor,
-            members=settings.grants.board_members)
+        resolution = resolutions.require(session, application, amount=amount, actor=actor)
         board_refusal = None
     except ValidationError as refusal:
-        board_refusal = refusal
+        resolution, board_refusal = None, refusal
     overdue = has_overdue_report(session, group_id=application.group_id,
                                  email=application.contact_email, exclude_id=application.id)
     budget = session.scalar(select(Budget.amount).where(Budget.programme_id == programme.id,
@@ -167,7 +165,9 @@ def approve(session: Session, application: Application, *, amount: Money, actor:
     application.amount_awarded = amount.amount
     application.budget_year = today.year
     application.commitment_entry_id = entry.id
-    application.board_resolution_ref = board_resolution_ref or None
+    application.board_resolution_id = resolution.id if resolution else None
+    application.board_resolution_ref = resolution.number if resolution else \
+        ((board_resolution_ref or "").strip() or None)
     application.conditions = (conditions or "").strip() or programme.conditions
     end = application.event_end or application.event_start or today
     application.report_due_on = max(end, today) + timedelta(days=programme.report_days)

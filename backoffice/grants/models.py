@@ -295,6 +295,8 @@ class Application(db.Model):
     #: The board's resolution for awards above the programme's threshold. A reference for now;
     #: the board-records package will link it to its resolution.
     board_resolution_ref: Mapped[str | None] = mapped_column(String(100))
+    #: The board's resolution the award rests on (above the programme's board threshold).
+    board_resolution_id: Mapped[int | None] = mapped_column(ForeignKey("board_resolutions.id"))
     commitment_entry_id: Mapped[int | None] = mapped_column(
         BigIntKey, ForeignKey("journal_entries.id"))
     report_due_on: Mapped[date | None] = mapped_column(Date)

@@ -15,7 +15,7 @@ from backoffice.grants.access import Applicant
 from backoffice.grants.models import APPLICATION_STATES, Application, Event, Status
 from backoffice.ledger.models import JournalEntry
 
-from .conftest import PATHS, PDF, confirm_board, eur, make_application, pay
+from .conftest import PATHS, PDF, board_resolution, eur, make_application, pay
 
 # Reminders move every paid grant, so the states built with them come first.
 BUILD_ORDER = [Status.REPORT_OVERDUE, Status.REPORT_DUE, Status.REPORT_RECEIVED, Status.CLOSED,
@@ -289,11 +289,11 @@ def test_board_resolution_needed_above_the_threshold(grants):
     with transaction():  # at the threshold the committee decides alone
         deciding.approve(db.session, application, amount=eur(1_500), actor=grants.committee[0], settings=app_settings())
     other = _in_review_with_votes(grants, amount_requested=eur(1_800))
-    confirm_board(grants, other, "B-2026-07", eur(1_800))
+    resolution = board_resolution(grants, other, eur(1_800))
     with transaction():
-        deciding.approve(db.session, other, amount=eur(1_800), board_resolution_ref="B-2026-07",
-                         actor=grants.committee[0], settings=app_settings())
-    assert other.board_resolution_ref == "B-2026-07"
+        deciding.approve(db.session, other, amount=eur(1_800), actor=grants.committee[0],
+                         settings=app_settings())
+    assert other.board_resolution_ref == resolution.number
 
 
 def test_amount_budget_and_fund_balance_refusals(grants):
@@ -319,7 +319,7 @@ def test_amount_budget_and_fund_balance_refusals(grants):
         grants.programme.max_per_grant = 2_000_000
         application.amount_requested = 1_000_000
     application = db.session.get(Application, application.id)
-    confirm_board(grants, application, "B-1", eur(6_000))
+    board_resolution(grants, application, eur(6_000))
     with pytest.raises(ValidationError, match="has only €5,500.00 available"):
         with transaction():
             deciding.approve(db.session, application, amount=eur(6_000),

@@ -21,7 +21,7 @@ from backoffice.grants.access import token_for
 from backoffice.grants.models import Application, QuestionKind, Status
 
 from ..helpers import form_tokens, login, post_form
-from .conftest import confirm_board, eur, make_application, question
+from .conftest import board_resolution, eur, make_application, question
 
 APPLY = "/grants/p/community/apply"
 STARTED = re.compile(r'name="started" type="hidden" value="([^"]+)"|'
@@ -300,9 +300,9 @@ def test_committee_actions_show_refusals_next_to_the_field(client, grants, users
     page = f"/grants/applications/{application.id}"
     response = post_form(client, page + "/approve", {"approve-amount": "1800"}, token_from=page)
     html = response.get_data(as_text=True)
-    assert response.status_code == 400 and "need a board resolution" in html
+    assert response.status_code == 400 and "need the board&#39;s resolution" in html
     assert 'value="1800"' in html
-    confirm_board(grants, application, "B-7", eur(1_800))
+    board_resolution(grants, application, eur(1_800))
     response = post_form(client, page + "/approve", {"approve-amount": "1800",
                                                      "approve-board_resolution_ref": "B-7"},
                          token_from=page)

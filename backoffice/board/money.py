@@ -1,0 +1,51 @@
+"""The resolutions the money asks for (``core.signals.resolution_required``): a grant above its
+programme's board threshold, an invoice write-off, a payout batch above the limit, the annual
+budget. The change goes through only under a passed resolution that names it (its subject kind
+and id) and, for money, allows at least the amount, in its currency."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..core import audit
+from ..core.errors import ValidationError
+from ..core.money import Money
+from ..core.signals import Resolved
+from .models import Resolution, ResolutionStatus, SubjectKind
+
+WHAT = {SubjectKind.GRANT_APPLICATION: "this grant", SubjectKind.INVOICE_WRITE_OFF:
+        "this write-off", SubjectKind.PAYOUT_BATCH: "this payout batch",
+        SubjectKind.ANNUAL_BUDGET: "this budget"}
+
+
+def find(session: Session, kind: SubjectKind, subject_id: int,
+         amount: Money | None) -> Resolution | None:
+    """The latest passed resolution naming the subject that allows ``amount``."""
+    for resolution in session.scalars(select(Resolution).where(
+            Resolution.subject_kind == kind, Resolution.subject_id == subject_id,
+            Resolution.status == ResolutionStatus.PASSED).order_by(Resolution.id.desc())):
+        if amount is None:
+            return resolution
+        if resolution.amount is None or resolution.currency is None:
+            continue
+        if resolution.currency == amount.currency and resolution.amount >= amount.amount:
+            return resolution
+    return None
+
+
+def required(sender: str, *, session: Session, subject_id: int, amount: Money | None = None,
+             actor: Any = None, **kwargs: Any) -> Resolved:
+    kind = SubjectKind(sender)
+    resolution = find(session, kind, subject_id, amount)
+    if resolution is None:
+        allows = f" allowing at least {amount.format()}" if amount is not None else ""
+        raise ValidationError(
+            f"The board has not passed a resolution on {WHAT.get(kind, kind.label)} "
+            f"({kind.label.lower()} {subject_id}){allows}: put it on the board's agenda (with "
+            "what it decides) or to a vote in writing first.", field="board_resolution")
+    audit.record(session, actor, "board.resolution_relied_on", "board_resolution", resolution.id,
+                 summary=f"{resolution.number} allows {kind.value} {subject_id}"
+                         + (f" ({amount.format()})" if amount is not None else ""))
+    return Resolved(resolution.id, resolution.number, resolution.title)
