@@ -5,7 +5,7 @@ that names the application and allows at least the amount awarded; the board rec
 ``core.signals.resolution_required`` (grants does not import them: they sit above it). The
 application keeps the resolution (``board_resolution_id``) and its number
 (``board_resolution_ref``, shown on the award letter). This replaces the interim confirmations of
-``grants/board.py``: they no longer count (migration 0023 turned the confirmed references into
+``grants/board.py``: they no longer count (migration 0024 turned the confirmed references into
 resolutions of the board records).
 """
 from __future__ import annotations

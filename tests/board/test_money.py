@@ -1,5 +1,5 @@
 """The money that waits for a resolution: the references stored before the board records become
-resolutions (migration 0023), and the signal answers only for a passed resolution naming the
+resolutions (migration 0024), and the signal answers only for a passed resolution naming the
 subject and allowing the amount."""
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def test_stored_references_become_resolutions_of_the_board(app, grants):  # noqa
                          settings=app_settings())
     application_id = application.id
     db.session.remove()
-    downgrade(revision="0022")
+    downgrade(revision="0023")
     upgrade()
     db.session.remove()
     migrated = db.session.get(Application, application_id)

@@ -9,8 +9,8 @@ saying which reference it was and who confirmed it in the app (``grant_board_con
 its tally the confirmations (yes = the members who confirmed). It is recorded as decided in
 writing on the day of the award, and the application points to it.
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-04
 """
 from datetime import UTC, datetime
@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023"
-down_revision = "0022"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
