@@ -11,7 +11,7 @@ import time
 
 from .common import Report, backends
 
-BENCHMARKS = ["ledger", "banking", "groups", "invoicing", "grants", "queue"]
+BENCHMARKS = ["ledger", "banking", "groups", "invoicing", "grants", "queue", "backup"]
 
 
 def main(argv=None) -> int:
