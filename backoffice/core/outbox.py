@@ -27,7 +27,6 @@ from sqlalchemy import Index, Integer, LargeBinary, String, Text, func, select, 
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import db
-from ..extensions import settings as app_settings
 from .db import UTCDateTime, transaction, utcnow
 from .errors import InvalidTransition
 from .queue import RetryLater, enqueue_on_commit, job, log, settings
@@ -57,9 +56,7 @@ class OutboxMail(db.Model):
 
 def add(session: Session, message: EmailMessage) -> OutboxMail:
     """Write the message into the outbox of the session's transaction; the drain job runs once
-    it has committed."""
-    if "From" not in message:
-        message["From"] = app_settings().mail.sender
+    it has committed. The sender (From) is the configured one (``MAIL_FROM``) when it is sent."""
     envelope = [address for _, address in getaddresses(message.get_all("To", []))]
     row = OutboxMail(message_id=str(message["Message-ID"]), recipients=", ".join(envelope),
                      subject=str(message["Subject"])[:998],
@@ -124,6 +121,14 @@ def _smtp():
     if config.get("MAIL_USERNAME"):
         smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
     return smtp
+
+
+def _message(row: Claimed) -> EmailMessage:
+    """The stored message as it is sent: from the configured sender unless it names its own."""
+    message = message_from_bytes(row.message, policy=policy.default)
+    if "From" not in message:
+        message["From"] = settings()["MAIL_FROM"]
+    return message
 
 
 def _log_instead(row: Claimed) -> None:
@@ -195,8 +200,7 @@ def drain(session: Session, *, batch: int = 50, limit: int | None = None) -> Dra
                         _log_instead(row)
                     else:
                         # as before the outbox: SMTPUTF8 when an address needs it
-                        smtp.send_message(message_from_bytes(row.message, policy=policy.default),
-                                          to_addrs=row.recipients)
+                        smtp.send_message(_message(row), to_addrs=row.recipients)
                 except Exception as error:  # noqa: BLE001 (this message waits; the others go on)
                     due = _failed(session, row, error)
                     result.failed += 1

@@ -39,6 +39,17 @@ def test_the_message_is_a_row_committed_with_the_change_and_sent_after(session, 
     assert [m["Message-ID"] for m in mailbox] == [row.message_id]
 
 
+def test_the_sender_is_the_configured_one_when_the_message_is_sent(app, session, mailbox):
+    app.config.update(MAIL_FROM="Grants <grants@example.org>")
+    with transaction():
+        queue_mail(session, "ada@example.org", "Hello", "Body")
+        own = build_message("bob@example.org", "Hello", "Body")
+        own["From"] = "Treasurer <treasurer@example.org>"
+        outbox.add(session, own)
+    assert [m["From"] for m in mailbox] == ["Grants <grants@example.org>",
+                                            "Treasurer <treasurer@example.org>"]
+
+
 def test_a_mail_server_away_means_waiting_longer_each_time_then_failed(app, session, mailbox):
     app.config.update(MAIL_PORT=_free_port(), OUTBOX_RETRY_BASE_SECONDS=60, OUTBOX_MAX_ATTEMPTS=3)
     with transaction():
