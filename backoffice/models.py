@@ -58,6 +58,7 @@ from .invoicing.models import (  # noqa: F401
     SponsorshipPackage,
 )
 from .ledger import models as ledger_tables  # noqa: F401 (only the ledger queries them)
+from .ledger.chart import Account, Fund  # noqa: F401
 from .payments.models import CheckoutSession, StripeEvent, StripeFee, StripePayout  # noqa: F401
 from .payouts.models import PayoutBatch, PayoutItem, PayoutReturn  # noqa: F401
 from .reports.datev_map import DatevAccount  # noqa: F401

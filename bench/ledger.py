@@ -16,7 +16,8 @@ from backoffice.extensions import settings as app_settings
 from backoffice.ledger import services as ledger
 from backoffice.ledger import totals
 from backoffice.ledger.balances import fund_balances, fund_statements, trial_balance
-from backoffice.ledger.models import Account, AccountType, Fund, Posting
+from backoffice.ledger.chart import Account, AccountType, Fund
+from backoffice.ledger.models import Posting
 from backoffice.ledger.periods import FiscalYear
 from backoffice.ledger.queries import JournalFilter, account_ledger, journal_page
 

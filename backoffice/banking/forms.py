@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
-    from ..ledger.models import Account, Fund
+    from ..ledger.chart import Account, Fund
 
 
 def _choices(items: Iterable[Any], blank: str):

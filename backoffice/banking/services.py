@@ -27,7 +27,7 @@ from ..core.money import Money, check_currency
 from ..funds.services import check_spending
 from ..invoicing import credits
 from ..ledger import services as ledger
-from ..ledger.models import Account, AccountType, Fund
+from ..ledger.chart import Account, AccountType, Fund
 from . import invoices, parsers, write_offs
 from .differences import Difference, How, is_small, small_difference_limit
 from .matching import (

@@ -25,7 +25,7 @@ from ..core.permissions import Permission, requires
 from ..core.query import arg, page_arg, query_form
 from ..core.views import export_format, get_or_404, run_form, send_table
 from ..extensions import db, settings
-from ..ledger.models import Account, AccountType, Fund, FundKind
+from ..ledger.chart import Account, AccountType, Fund, FundKind
 from ..ledger.services import INTERFUND_ROLE
 from . import differences, hints, import_job, pending, reconciliation, services, write_offs
 from .differences import Difference, How

@@ -25,12 +25,12 @@ from ..core.money import Money
 from ..core.permissions import Permission
 from ..funds.services import check_spending
 from ..ledger import services as ledger
-from ..ledger.models import AccountType
+from ..ledger.chart import AccountType
 from .matching import OpenItem, provider
 from .models import BankAccount, BankMatch, BankWriteOff
 
 if TYPE_CHECKING:
-    from ..ledger.models import Account, Fund
+    from ..ledger.chart import Account, Fund
 
 PENDING, APPROVED, REJECTED, CANCELLED = "pending", "approved", "rejected", "cancelled"
 

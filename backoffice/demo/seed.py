@@ -28,14 +28,13 @@ from ..invoicing.models import Sponsor
 from ..ledger import reads as ledger_reads
 from ..ledger import services as ledger
 from ..ledger.balances import account_balances
-from ..ledger.models import PeriodKind
-from ..ledger.periods import FiscalYear
+from ..ledger.periods import FiscalYear, PeriodKind
 from ..ledger.services import Line
 from ..payments.services import ensure_payment, on_payout_paid
 from .sponsorship import seed_sponsorship
 
 if TYPE_CHECKING:
-    from ..ledger.models import Account, Fund
+    from ..ledger.chart import Account, Fund
 
 DEMO_PASSWORD = "backoffice-demo"
 DEMO_USERS = [

@@ -24,7 +24,7 @@ from .receipts import receipt_pdf
 if TYPE_CHECKING:
     from ..auth.models import User
     from ..groups.models import MemberGroup
-    from ..ledger.models import Fund
+    from ..ledger.chart import Fund
 
 PROFILES = {  # code: (city, country, founded, website)
     "BER": ("Berlin", "DE", date(2008, 3, 1), "https://berlin.python.example"),

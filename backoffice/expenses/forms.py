@@ -22,7 +22,7 @@ from .services import LineInput
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from ..ledger.models import Account, Fund
+    from ..ledger.chart import Account, Fund
 
 
 class ClaimLineForm(Form):

@@ -40,7 +40,7 @@ from ..extensions import settings as app_settings  # TODO(step 3): payout hooks 
 from ..funds.fees import ADMIN_FEE_EXPENSE_ROLE
 from ..funds.services import check_spending
 from ..groups.models import GroupStatus, MemberGroup
-from ..ledger.models import Account, AccountType, Fund, FundKind
+from ..ledger.chart import Account, AccountType, Fund, FundKind
 from ..ledger.services import Line, account_by_role, general_fund, post_entry
 from ..payouts import returns
 from ..payouts import services as payouts

@@ -18,14 +18,14 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import ValidationError
 from ..core.money import Money, split_percent
-from ..ledger.models import Fund, FundKind
+from ..ledger.chart import Fund, FundKind
 from ..ledger.services import Line, account_by_role, general_fund
 from .models import FeePolicy, IncomeKind
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from ..ledger.models import Account
+    from ..ledger.chart import Account
 
 ADMIN_FEE_EXPENSE_ROLE = "admin_fee_expense"
 ADMIN_FEE_INCOME_ROLE = "admin_fee_income"

@@ -18,7 +18,7 @@ from ..core.errors import NotFound, ValidationError
 from ..core.money import Money
 from ..core.permissions import Permission, group_scope
 from ..groups.models import MemberGroup
-from ..ledger.models import Fund
+from ..ledger.chart import Fund
 from ..ledger.spending import locked_available
 from .models import FeePolicy
 

@@ -17,7 +17,7 @@ from ..core.exports import csv_writer
 from ..core.money import Money
 from ..ledger import reads
 from ..ledger.balances import FundStatement, fund_statements
-from ..ledger.models import Account, Fund
+from ..ledger.chart import Account, Fund
 from ..ledger.reads import Movement
 from .fees import ADMIN_FEE_EXPENSE_ROLE
 

@@ -14,8 +14,8 @@ from ..extensions import db, settings
 from ..groups.models import MemberGroup
 from ..groups.services import group_of_fund
 from ..ledger.balances import fund_balances
+from ..ledger.chart import Fund
 from ..ledger.forms import RangeForm
-from ..ledger.models import Fund
 from ..ledger.periods import FiscalYear
 from ..pdf import render_pdf
 from . import fees

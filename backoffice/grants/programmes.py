@@ -12,7 +12,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import ValidationError
 from ..core.money import Money
-from ..ledger.models import Fund
+from ..ledger.chart import Fund
 from .models import Budget, Programme, Question, QuestionKind, Round
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

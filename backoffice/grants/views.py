@@ -30,7 +30,7 @@ from ..core.query import arg, others, page_arg, query_form
 from ..core.views import export_format, get_or_404, run_form, send_stored, send_table
 from ..extensions import csrf, db, settings
 from ..groups.models import MemberGroup
-from ..ledger.models import Fund
+from ..ledger.chart import Fund
 from ..payouts.returns import describe, latest_return
 from . import (
     access,

@@ -27,7 +27,7 @@ from ..core.settings import Settings
 from ..core.signals import answers, group_admitted, group_dissolve_blockers
 from ..ledger import services as ledger
 from ..ledger.balances import by_fund, fund_balance, fund_balances
-from ..ledger.models import Fund
+from ..ledger.chart import Fund
 from . import notify
 from .models import (
     GROUP_STATES,

@@ -33,7 +33,7 @@ from ..core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from ..core.iban import normalise_iban
 from ..core.money import Money
 from ..ledger.balances import account_by_fund
-from ..ledger.models import Fund
+from ..ledger.chart import Fund
 from ..ledger.services import Line, account_by_role, booking_date_for, post_entry
 from ..payouts import services as batches
 from . import services, state

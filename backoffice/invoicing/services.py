@@ -32,7 +32,7 @@ from ..funds.fees import income_lines
 from ..funds.models import IncomeKind
 from ..groups.models import MemberGroup
 from ..ledger import reads
-from ..ledger.models import Fund, JournalEntry
+from ..ledger.chart import Fund
 from ..ledger.services import (
     Line,
     account_by_role,
@@ -430,17 +430,18 @@ def _prepare_issue(session: Session, invoice: Invoice, *, actor: Actor, issue_da
     invoice.pdf_file_id, invoice.pdf_sha256 = stored.id, stored.sha256
 
 
-def _mark_issued(session: Session, invoice: Invoice, entry: JournalEntry | None, *, actor: Actor) -> None:
-    """The last change the row ever sees (the database refuses any after it)."""
-    invoice.journal_entry_id = entry.id if entry is not None else None
+def _mark_issued(session: Session, invoice: Invoice, entry_id: int | None, *, actor: Actor) -> None:
+    """The last change the row ever sees (the database refuses any after it): issued, with the
+    ledger entry that booked it (None: nothing was booked)."""
+    invoice.journal_entry_id = entry_id
     invoice.status = InvoiceStatus.ISSUED.value
     invoice.issued_at, invoice.issued_by_id = utcnow(), getattr(actor, "id", None)
     session.flush()
 
 
-def _post_invoice(session: Session, invoice: Invoice, *, actor: Actor, day: date, description: str) -> JournalEntry:
+def _post_invoice(session: Session, invoice: Invoice, *, actor: Actor, day: date, description: str) -> int:
     """Receivable / income (with the fund's admin fee) and VAT payable for an invoice's totals;
-    the other way round for a credit note's (negative) totals."""
+    the other way round for a credit note's (negative) totals. Returns the entry's id."""
     fund = session.get(Fund, invoice.fund_id)
     receivables = account_by_role(session, RECEIVABLES)
     currency = invoice.currency
@@ -455,7 +456,7 @@ def _post_invoice(session: Session, invoice: Invoice, *, actor: Actor, day: date
                   Line(account_by_role(session, VAT_PAYABLE), fund, -tax,
                        f"VAT invoice {invoice.number}")]
     return post_entry(session, booking_date=day, lines=lines, actor=actor,
-                      description=description, source=("invoice", invoice.id))
+                      description=description, source=("invoice", invoice.id)).id
 
 
 def _check_issuable(invoice: Invoice) -> None:
@@ -516,15 +517,15 @@ def issue(session: Session, invoice: Invoice, *, actor: Actor, issue_date: date 
     _check_issuable(invoice)
     issue_date = issue_date or date.today()
     _prepare_issue(session, invoice, actor=actor, issue_date=issue_date, rendering=rendering)
-    entry = _post_invoice(session, invoice, actor=actor, day=booking_date_for(session, issue_date),
-                          description=f"Invoice {invoice.number} to {invoice.buyer_name}")
+    entry_id = _post_invoice(session, invoice, actor=actor, day=booking_date_for(session, issue_date),
+                             description=f"Invoice {invoice.number} to {invoice.buyer_name}")
     currency = invoice.currency
-    _mark_issued(session, invoice, entry, actor=actor)
+    _mark_issued(session, invoice, entry_id, actor=actor)
     audit.record(session, actor, "invoice.issued", "invoice", invoice.id,
                  summary=f"{invoice.number} {invoice.buyer_name} "
                          f"{Money(invoice.gross_total, currency)}",
                  after={"number": invoice.number, "gross_total": invoice.gross_total,
-                        "pdf_sha256": invoice.pdf_sha256, "journal_entry": entry.id})
+                        "pdf_sha256": invoice.pdf_sha256, "journal_entry": entry_id})
     return invoice
 
 
@@ -579,13 +580,13 @@ def cancel(session: Session, invoice: Invoice, *, actor: Actor, reason: str, iss
     _add_once(session, cancellation,
               f"Invoice {invoice.number} was cancelled by somebody else a moment ago.")
     _prepare_issue(session, cancellation, actor=actor, issue_date=issue_date, rendering=rendering)
-    reversal = None
+    reversal_id = None
     if invoice.journal_entry_id:
         original = reads.entry(session, invoice.journal_entry_id)
-        reversal = reverse_entry(session, original, actor=actor,
-                                 reason=f"cancellation invoice {cancellation.number}",
-                                 booking_date=booking_date_for(session, issue_date))
-    _mark_issued(session, cancellation, reversal, actor=actor)
+        reversal_id = reverse_entry(session, original, actor=actor,
+                                    reason=f"cancellation invoice {cancellation.number}",
+                                    booking_date=booking_date_for(session, issue_date)).id
+    _mark_issued(session, cancellation, reversal_id, actor=actor)
     session.expire(invoice, ["cancelled_by"])
     audit.record(session, actor, "invoice.cancelled", "invoice", invoice.id,
                  summary=f"{invoice.number} cancelled by {cancellation.number}: {reason}",
@@ -654,9 +655,9 @@ def issue_credit_note(session: Session, invoice: Invoice, amount: Money, *, acto
     session.add(note)
     session.flush()
     _prepare_issue(session, note, actor=actor, issue_date=issue_date, rendering=rendering)
-    entry = _post_invoice(session, note, actor=actor, day=booking_date_for(session, issue_date),
-                          description=f"Credit note {note.number} for invoice {invoice.number}")
-    _mark_issued(session, note, entry, actor=actor)
+    entry_id = _post_invoice(session, note, actor=actor, day=booking_date_for(session, issue_date),
+                             description=f"Credit note {note.number} for invoice {invoice.number}")
+    _mark_issued(session, note, entry_id, actor=actor)
     session.expire(invoice, ["credit_notes"])
     audit.record(session, actor, "invoice.credited", "invoice", invoice.id,
                  summary=f"{invoice.number} credited {Money(-note.gross_total, invoice.currency)} "

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import totals
-from .models import Account, AccountTotal, AccountType, Fund, FundAccountTotal, FundBalanceTotal
+from .chart import Account, AccountType, Fund
+from .models import AccountTotal, FundAccountTotal, FundBalanceTotal
 from .periods import FiscalYear
 
 RETAINED_SURPLUS_ROLE = "retained_surplus"

@@ -19,7 +19,7 @@ from ..core.errors import ValidationError
 from ..core.money import Money, known_currencies
 
 if TYPE_CHECKING:
-    from .models import Account, Fund
+    from .chart import Account, Fund
 
 INTERFUND_ROLE = "interfund"
 MAX_DESCRIPTION = 500

@@ -18,9 +18,9 @@ from ..core.money import Money
 from ..extensions import db, settings
 from . import services, totals
 from .balances import by_fund, fund_balances, trial_balance
+from .chart import Fund
 from .integrity import problems
-from .models import Fund, PeriodKind
-from .periods import FiscalYear
+from .periods import FiscalYear, PeriodKind
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from ..core.permissions import Permission
 from .balances import by_fund, currency_totals, fund_balances
-from .models import Fund, JournalEntry, Period
+from .chart import Fund
+from .models import JournalEntry, Period
 from .queries import JournalFilter, journal_page
 
 

@@ -18,13 +18,13 @@ from ..core.forms import (
     options,
 )
 from ..core.money import Money
-from .models import AccountType
+from .chart import AccountType
 from .services import Line
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .models import Account, Fund
+    from .chart import Account, Fund
 
 
 class AccountForm(FlaskForm):

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, aliased
 
 from ..core import chain
 from . import checks, totals
-from .models import Account, Fund, JournalEntry, Posting
+from .chart import Account, Fund
+from .models import JournalEntry, Posting
 
 
 def entry_problems(session: Session, limit: int = 20) -> list[str]:

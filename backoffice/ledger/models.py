@@ -1,7 +1,13 @@
+"""The ledger's own tables: journal entries, their postings, closed periods and the cached
+totals. Only the ledger imports this module (the import contract ``ledger-tables``): other
+packages post through ``services.post_entry`` and read through ``reads`` and ``balances``. The
+chart (accounts and funds) is public, in ``chart``.
+"""
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
@@ -13,87 +19,18 @@ from sqlalchemy import (
     Index,
     SmallInteger,
     String,
-    Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core import chain
 from ..core.db import BigIntKey, UTCDateTime, string_enum, utcnow
 from ..extensions import db
+from . import chart  # noqa: F401 (the accounts and funds that postings and totals refer to)
+from .periods import PeriodKind
 
-
-class AccountType(StrEnum):
-    ASSET = "asset"
-    LIABILITY = "liability"
-    NET_ASSETS = "net_assets"
-    INCOME = "income"
-    EXPENSE = "expense"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
-
-    @property
-    def is_balance_sheet(self) -> bool:
-        return self in (AccountType.ASSET, AccountType.LIABILITY, AccountType.NET_ASSETS)
-
-    @property
-    def is_fund_resource(self) -> bool:
-        """Assets and liabilities: their signed sum in a fund is the fund's balance."""
-        return self in (AccountType.ASSET, AccountType.LIABILITY)
-
-
-class Account(db.Model):
-    __tablename__ = "accounts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(20), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    type: Mapped[AccountType] = mapped_column(string_enum(AccountType, "account_type"))
-    # What the application uses the account for ("bank", "interfund", "payables", ...), so that
-    # code finds its accounts by purpose while the treasurer stays free to renumber and rename.
-    role: Mapped[str | None] = mapped_column(String(40), unique=True)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    description: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    @property
-    def label(self) -> str:
-        return f"{self.code} {self.name}"
-
-    def __repr__(self) -> str:
-        return f"<Account {self.code}>"
-
-
-class FundKind(StrEnum):
-    GENERAL = "general"        # the association's unrestricted money; exactly one
-    RESTRICTED = "restricted"  # held for a member group or a programme
-
-
-class Fund(db.Model):
-    __tablename__ = "funds"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(20), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[FundKind] = mapped_column(string_enum(FundKind, "fund_kind"), default=FundKind.RESTRICTED)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    description: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    __table_args__ = (
-        Index("uq_funds_one_general", "kind", unique=True,
-              sqlite_where=text("kind = 'general'"), postgresql_where=text("kind = 'general'")),
-    )
-
-    @property
-    def label(self) -> str:
-        return f"{self.code} {self.name}"
-
-    def __repr__(self) -> str:
-        return f"<Fund {self.code}>"
+if TYPE_CHECKING:
+    from .chart import Account, Fund
 
 
 class JournalEntry(db.Model):
@@ -179,11 +116,6 @@ chain.register(chain.Chained(
     children="postings", child_key="entry_id",
     child_fields=("line_no", "id", "account_id", "fund_id", "amount", "currency",
                   "booking_date", "memo")))
-
-
-class PeriodKind(StrEnum):
-    MONTH = "month"
-    YEAR = "year"  # fiscal year
 
 
 class Period(db.Model):

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 
-from .models import PeriodKind
+
+class PeriodKind(StrEnum):
+    MONTH = "month"
+    YEAR = "year"  # fiscal year
 
 
 @dataclass(frozen=True)

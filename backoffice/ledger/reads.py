@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from ..core.money import Money
 from ..core.tables import DATE, INTEGER, MONEY, Column, Table
-from .models import Account, AccountType, Fund, FundKind, JournalEntry, Posting
+from .chart import Account, AccountType, Fund, FundKind
+from .models import JournalEntry, Posting
 from .queries import JournalFilter
 
 

@@ -20,6 +20,7 @@ from ..core.errors import NotFound, ValidationError
 from ..core.money import Money
 from . import totals
 from .balances import fund_balance
+from .chart import Account, AccountType, Fund, FundKind
 from .checks import (  # noqa: F401 (ClosedPeriod, UnbalancedEntry: the errors posting raises)
     INTERFUND_ROLE,
     ClosedPeriod,
@@ -30,8 +31,8 @@ from .checks import (  # noqa: F401 (ClosedPeriod, UnbalancedEntry: the errors p
     check_entry,
     first_problem,
 )
-from .models import Account, AccountType, Fund, FundKind, JournalEntry, Period, PeriodKind, Posting
-from .periods import FiscalYear
+from .models import JournalEntry, Period, Posting
+from .periods import FiscalYear, PeriodKind
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ..core.money import Money
 from .balances import fund_balance
-from .models import Fund
+from .chart import Fund
 
 _TOUCH = text("UPDATE funds SET active = active WHERE id IN :ids").bindparams(
     bindparam("ids", expanding=True))

@@ -21,15 +21,8 @@ from sqlalchemy import delete, func, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from .models import (
-    Account,
-    AccountTotal,
-    AccountType,
-    FundAccountTotal,
-    FundBalanceTotal,
-    Grain,
-    Posting,
-)
+from .chart import Account, AccountType
+from .models import AccountTotal, FundAccountTotal, FundBalanceTotal, Grain, Posting
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

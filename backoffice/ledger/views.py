@@ -14,6 +14,7 @@ from ..core.views import export_format, get_or_404, run_form, send_table
 from ..extensions import db, settings
 from . import services
 from .balances import by_fund, currency_totals, fund_balances, fund_statements, trial_balance
+from .chart import Account, AccountType, Fund
 from .forms import (
     AccountForm,
     AsOfForm,
@@ -24,8 +25,8 @@ from .forms import (
     ReverseForm,
     TransferForm,
 )
-from .models import Account, AccountType, Fund, JournalEntry, Period, PeriodKind, Posting
-from .periods import FiscalYear
+from .models import JournalEntry, Period, Posting
+from .periods import FiscalYear, PeriodKind
 from .queries import JournalFilter, account_ledger, format_cursor, journal_page, parse_cursor
 from .reads import journal_table
 

@@ -31,14 +31,14 @@ from ..invoicing import state
 from ..invoicing.models import Invoice, InvoicePayment, InvoiceStatus, PaymentKind
 from ..ledger import reads
 from ..ledger.balances import account_by_fund
-from ..ledger.models import Fund, FundKind
+from ..ledger.chart import Fund, FundKind
 from ..ledger.services import Line, account_by_role, booking_date_for, post_entry, reverse_entry
 from . import settlement, stripe_api
 from .models import CheckoutSession, StripeEvent, StripeFee, StripePayout
 
 if TYPE_CHECKING:
     from ..core.settings import Stripe
-    from ..ledger.models import Account
+    from ..ledger.chart import Account
 
 STRIPE_BALANCE, BANK, RECEIVABLES = "stripe_balance", "bank", invoicing.RECEIVABLES
 IGNORED = "Event type not handled (stored and acknowledged)."

@@ -92,7 +92,7 @@ from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.money import Money
 from ..core.settings import Settings
 from ..core.signals import answers, payable_sources
-from ..ledger.models import Account, Fund, JournalEntry
+from ..ledger.chart import Account, Fund
 from ..ledger.services import Line, account_by_role, post_entry
 from ..ledger.spending import lock_funds
 from .models import BATCH_STATES, BatchStatus, PayoutBatch, PayoutItem
@@ -315,8 +315,9 @@ def _flush(session: Session, batch: PayoutBatch) -> None:
         raise Conflict(f"Batch {message_id} was changed by somebody else a moment ago.") from None
 
 
-def mark_executed(session: Session, batch: PayoutBatch, *, booked_on: date, actor: Actor) -> JournalEntry:
-    """The bank has paid the batch: post Dr liability / Cr bank per fund, tell every source."""
+def mark_executed(session: Session, batch: PayoutBatch, *, booked_on: date, actor: Actor) -> int:
+    """The bank has paid the batch: post Dr liability / Cr bank per fund, tell every source.
+    Returns the id of the entry that booked the payment (``ledger.reads.entry`` reads it)."""
     if booked_on is None:
         raise ValidationError("Give the date the bank executed the batch.", field="booked_on")
     batch = _locked_ready(session, batch, "execute")
@@ -350,7 +351,7 @@ def mark_executed(session: Session, batch: PayoutBatch, *, booked_on: date, acto
                  before={"status": BatchStatus.READY},
                  after={"status": BatchStatus.EXECUTED, "executed_on": booked_on,
                         "entry": entry.id})
-    return entry
+    return entry.id
 
 
 def cancel_batch(session: Session, batch: PayoutBatch, *, reason: str, actor: Actor) -> PayoutBatch:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..core.permissions import Permission, requires
 from ..core.views import run_form
 from ..extensions import db, settings
-from ..ledger.models import Fund
+from ..ledger.chart import Fund
 from . import services as payouts
 from .forms import BatchForm, CancelBatchForm, ExecutedForm
 from .models import PayoutBatch

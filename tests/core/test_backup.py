@@ -23,8 +23,9 @@ from backoffice.extensions import db
 from backoffice.extensions import settings as app_settings
 from backoffice.ledger import services
 from backoffice.ledger.balances import trial_balance
+from backoffice.ledger.chart import Account
 from backoffice.ledger.integrity import problems
-from backoffice.ledger.models import Account, JournalEntry, Posting
+from backoffice.ledger.models import JournalEntry, Posting
 from backoffice.ledger.periods import FiscalYear
 from backoffice.ledger.services import Line
 
@@ -95,7 +96,7 @@ def test_a_backup_taken_while_entries_are_posted_restores_elsewhere_identically(
     def writer():
         with app.app_context():
             from backoffice.auth.models import User
-            from backoffice.ledger.models import Fund
+            from backoffice.ledger.chart import Fund
             n = 0
             while not stop.is_set():
                 try:

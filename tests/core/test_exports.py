@@ -11,7 +11,7 @@ from backoffice.core.db import transaction
 from backoffice.core.exports import csv_writer, neutralise
 from backoffice.core.permissions import Role
 from backoffice.ledger import services as ledger
-from backoffice.ledger.models import AccountType
+from backoffice.ledger.chart import AccountType
 from backoffice.ledger.services import Line
 
 from ..helpers import email_for

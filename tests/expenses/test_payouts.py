@@ -15,6 +15,7 @@ from backoffice.core.permissions import Role
 from backoffice.expenses.models import ClaimStatus
 from backoffice.expenses.services import approve_claim
 from backoffice.extensions import settings as app_settings
+from backoffice.ledger import reads
 from backoffice.ledger.balances import account_balances, fund_balance
 from backoffice.ledger.models import JournalEntry
 from backoffice.ledger.services import account_by_role
@@ -127,8 +128,8 @@ def test_executing_the_batch_posts_the_payment_and_marks_the_claims_paid(session
     before = {f: fund_balance(session, f, date.max) for f in (a.fund_id, b.fund_id)}
     mailbox.clear()
     with transaction():
-        entry = payouts.mark_executed(session, batch, booked_on=date.today(),
-                                      actor=users[Role.TREASURER])
+        entry = reads.entry(session, payouts.mark_executed(session, batch, booked_on=date.today(),
+                                                           actor=users[Role.TREASURER]))
     assert batch.status is BatchStatus.EXECUTED and batch.payment_entry_id == entry.id
     assert (entry.source_kind, entry.source_id) == ("payout_batch", str(batch.id))
     lines = sorted((p.account_id, p.fund_id, p.amount) for p in entry.postings)
@@ -217,8 +218,8 @@ def test_a_second_source_plugs_in(session, users):
                 actor=users[Role.TREASURER], settings=app_settings())
         assert batch.total == 25000 + 1349 and f"<IBAN>{IBAN_NL}</IBAN>" in batch.xml
         with transaction():
-            entry = payouts.mark_executed(session, batch, booked_on=date.today(),
-                                          actor=users[Role.TREASURER])
+            entry = reads.entry(session, payouts.mark_executed(
+                session, batch, booked_on=date.today(), actor=users[Role.TREASURER]))
         assert (grants_payable.id, a.fund_id, 25000) in {
             (p.account_id, p.fund_id, p.amount) for p in entry.postings}
         assert calls == [("executed", f"GR7-PB{batch.id}")]

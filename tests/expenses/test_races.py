@@ -18,7 +18,8 @@ from backoffice.extensions import db
 from backoffice.extensions import settings as app_settings
 from backoffice.funds.services import Overspend
 from backoffice.ledger.balances import fund_balance
-from backoffice.ledger.models import Fund, JournalEntry
+from backoffice.ledger.chart import Fund
+from backoffice.ledger.models import JournalEntry
 from backoffice.payouts import services as payouts
 from backoffice.payouts.models import BatchStatus, PayoutBatch
 

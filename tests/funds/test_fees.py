@@ -14,7 +14,8 @@ from backoffice.core.money import Money
 from backoffice.funds import fees
 from backoffice.funds.models import IncomeKind
 from backoffice.ledger import services as ledger
-from backoffice.ledger.models import AccountType, Posting
+from backoffice.ledger.chart import AccountType
+from backoffice.ledger.models import Posting
 
 RATES_BP = [700, 1000, 333, 1, 9999]
 START = date(2025, 1, 1)

@@ -13,7 +13,8 @@ from backoffice.funds import fees
 from backoffice.funds.models import IncomeKind
 from backoffice.funds.statements import recent_movements, statements
 from backoffice.ledger import services as ledger
-from backoffice.ledger.models import Account, AccountType, Posting
+from backoffice.ledger.chart import Account, AccountType
+from backoffice.ledger.models import Posting
 from backoffice.ledger.services import Line
 
 from ..helpers import csrf_token, email_for

@@ -16,7 +16,7 @@ from backoffice.extensions import settings as app_settings
 from backoffice.grants import deciding, programmes, reviewing
 from backoffice.grants.models import Application, Programme, Status
 from backoffice.ledger import services as ledger
-from backoffice.ledger.models import Fund
+from backoffice.ledger.chart import Fund
 
 from ..concurrency import at_once
 from ..helpers import login, post_twice

@@ -13,7 +13,7 @@ from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.extensions import db
 from backoffice.ledger import services
-from backoffice.ledger.models import Account, Fund
+from backoffice.ledger.chart import Account, Fund
 from backoffice.ledger.periods import FiscalYear
 from backoffice.ledger.services import Line
 

@@ -12,7 +12,8 @@ from backoffice.core.money import Money
 from backoffice.ledger import services
 from backoffice.ledger.balances import fund_balance
 from backoffice.ledger.integrity import problems
-from backoffice.ledger.models import JournalEntry, PeriodKind, Posting
+from backoffice.ledger.models import JournalEntry, Posting
+from backoffice.ledger.periods import PeriodKind
 from backoffice.ledger.services import ClosedPeriod, Line, UnbalancedEntry
 
 from .conftest import CALENDAR, eur

@@ -25,17 +25,17 @@ from backoffice.core.errors import DomainError
 from backoffice.core.money import Money
 from backoffice.ledger import services
 from backoffice.ledger.balances import fund_balances, trial_balance
+from backoffice.ledger.chart import AccountType
 from backoffice.ledger.integrity import problems
 from backoffice.ledger.models import (
     AccountTotal,
-    AccountType,
     FundAccountTotal,
     FundBalanceTotal,
     JournalEntry,
     Period,
-    PeriodKind,
     Posting,
 )
+from backoffice.ledger.periods import PeriodKind
 from backoffice.ledger.services import ClosedPeriod, Line
 
 from .conftest import CALENDAR

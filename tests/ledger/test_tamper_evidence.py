@@ -13,8 +13,9 @@ from backoffice.core.chain import ChainLink
 from backoffice.core.db import transaction
 from backoffice.extensions import db
 from backoffice.ledger import services
+from backoffice.ledger.chart import Account, Fund
 from backoffice.ledger.integrity import problems
-from backoffice.ledger.models import Account, Fund, JournalEntry
+from backoffice.ledger.models import JournalEntry
 
 from ..concurrency import at_once
 from ..conftest import base_config

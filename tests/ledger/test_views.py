@@ -5,7 +5,9 @@ from sqlalchemy import func, select
 
 from backoffice.core.db import transaction
 from backoffice.ledger import services
-from backoffice.ledger.models import Account, Fund, JournalEntry, PeriodKind
+from backoffice.ledger.chart import Account, Fund
+from backoffice.ledger.models import JournalEntry
+from backoffice.ledger.periods import PeriodKind
 
 from ..helpers import login, post_form
 from .conftest import CALENDAR
