@@ -42,7 +42,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from ..ledger.models import Fund
+    from ..ledger.chart import Fund
 
 DONATION_INCOME, MEMBERSHIP_INCOME = "donation_income", "membership_income"
 #: What receives the money of each channel (a gift in kind names its account; a waiver debits

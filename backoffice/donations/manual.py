@@ -14,7 +14,7 @@ from .booking import Gift, InKind, record
 from .models import Channel, Donation, DonationKind, Donor
 
 if TYPE_CHECKING:
-    from ..ledger.models import Fund
+    from ..ledger.chart import Fund
 
 BY_HAND = (Channel.CASH, Channel.CHEQUE, Channel.BANK)
 #: The accounts a gift in kind may be booked on: what it replaces (an expense) or what the

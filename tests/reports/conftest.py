@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from backoffice.core.db import transaction
 from backoffice.ledger import services
-from backoffice.ledger.models import Account, Fund
+from backoffice.ledger.chart import Account, Fund
 from backoffice.ledger.services import Line
 
 from ..ledger.conftest import Books as LedgerBooks
