@@ -147,6 +147,7 @@ def _register_cli(app: Flask) -> None:
         serve,
     )
     from .demo.cli import demo_cli
+    from .donations.cli import donations_cli
     from .funds.cli import funds_cli
     from .grants.cli import grants_cli
     from .invoicing.cli import invoices_cli
@@ -157,8 +158,8 @@ def _register_cli(app: Flask) -> None:
     from .permissions_table import permissions_cli
 
     for command in (user_cli, ledger_cli, bank_cli, funds_cli, payouts_cli, invoices_cli,
-                    payments_cli, grants_cli, jobs_cli, demo_cli, doctor, permissions_cli, backup_command,
-                    restore_command, serve, privacy_cli):
+                    payments_cli, grants_cli, jobs_cli, donations_cli, demo_cli, doctor,
+                    permissions_cli, backup_command, restore_command, serve, privacy_cli):
         app.cli.add_command(command)
     from flask_migrate.cli import db as db_cli  # noqa: PLC0415 (Flask-Migrate's `db` group)
     db_cli.add_command(grant_app_role)

@@ -140,6 +140,39 @@ class Defaults:
     INVOICE_PAYMENT_DAYS = 30  # the default payment term
     INVOICE_REMINDER_DAYS = 14  # between reminders, and after the due date before the first
 
+    # Donation receipts (donations/receipts). RECEIPTS_STYLE "de": Zuwendungsbestätigungen on the
+    # Federal Ministry of Finance's model (§ 50 EStDV); "us": written acknowledgments (IRC §
+    # 170(f)(8)); "none": no receipts. The tax-exemption notice the German receipts print: "kind"
+    # "exemption" (Freistellungsbescheid or Anlage zum Körperschaftsteuerbescheid, valid 5 years)
+    # or "60a" (§ 60a AO Feststellung not yet followed by one, valid 3 years), the tax office, the
+    # tax number, the notice's date (ISO), the assessment period it is for (exemption only) and
+    # the purposes (each as the receipt's "wegen Förderung ..." continues). Receipts are refused
+    # once the notice is too old.
+    RECEIPTS_STYLE = "de"
+    RECEIPTS_NOTICE: dict = {
+        "kind": "exemption",
+        "tax_office": "Finanzamt für Körperschaften I Berlin",
+        "tax_number": "27/640/12345",
+        "date": "2025-05-12",
+        "period": "2021 bis 2023",
+        "purposes": ["der Bildung (§ 52 Abs. 2 Satz 1 Nr. 7 AO)",
+                     "der Wissenschaft und Forschung (§ 52 Abs. 2 Satz 1 Nr. 1 AO)"],
+    }
+    # Receipts without a handwritten signature (a statement that they were produced by machine)
+    # only once the association has told its tax office; never for gifts in kind or waivers.
+    RECEIPTS_MACHINE_PRODUCED = False
+    # Membership fees deductible (False for purposes of § 10b Abs. 1 Satz 8 EStG: then every
+    # receipt confirms that it is not for such a fee).
+    RECEIPTS_MEMBERSHIP_FEES_DEDUCTIBLE = True
+    # Below this (EUR) a bank statement is proof enough (§ 50 Abs. 4 EStDV): no receipt unless asked.
+    RECEIPTS_SIMPLIFIED_PROOF_LIMIT = "300.00"
+    RECEIPTS_PLACE = "Berlin"  # "Ort" beside the date
+    RECEIPTS_SIGNATORY = "Anna Beispiel, Schatzmeisterin"
+    RECEIPTS_NUMBER_PREFIX = "ZB-"  # put before <year>-<number>: ZB-2026-00042
+    # US acknowledgments: the association's EIN, and the amount from which one is required.
+    RECEIPTS_US_EIN = ""
+    RECEIPTS_US_THRESHOLD = "250.00"
+
     # Stripe: sk_... and whsec_...; online payment is offered only with a secret key. The API
     # base and the checkout origin point elsewhere in tests (a local server, never the internet).
     STRIPE_SECRET_KEY: str | None = None

@@ -33,6 +33,12 @@ from .donations.models import (  # noqa: F401
     RecurringFailure,
     RecurringPlan,
 )
+from .donations.receipts.models import (  # noqa: F401
+    Receipt,
+    ReceiptGift,
+    ReceiptMailing,
+    ReceiptNumberCounter,
+)
 from .expenses.models import (  # noqa: F401
     ClaimApproval,
     ClaimLine,

@@ -12,7 +12,8 @@ does the work) or the job done (and does nothing): its work is committed once.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -160,11 +161,42 @@ def _finish(session: Session, job_id: int, attempt: int, **values) -> None:
 Work = Callable[[Session, Job, Progress], dict]
 
 
-def run(job_id: int, work: Work) -> None:
+@contextmanager
+def _settled(session: Session, job_id: int, attempt: int, kind: str) -> Iterator[None]:
+    """What a job's failure makes of its row: a ``DomainError`` (the input is wrong) fails the job
+    with its message; a crash of anything else fails it with a note to the admins (and is
+    logged); a busy database gives the job back to the queue for a later delivery; a claim lost
+    to another delivery leaves the row to that one."""
+    try:
+        yield
+    except LostClaim:
+        session.rollback()
+        log.warning("job %s attempt %s: taken over, rolled back", job_id, attempt)
+    except (Busy, RetryLater):
+        session.rollback()
+        _set(session, job_id, attempt, state=QUEUED)  # free for the next delivery
+        raise
+    except DomainError as error:
+        session.rollback()
+        _set(session, job_id, attempt, state=FAILED, error=str(error), finished_at=utcnow(),
+             payload=None)
+        log.info("job %s %s failed: %s", job_id, kind, error)
+    except Exception:
+        session.rollback()
+        _set(session, job_id, attempt, state=FAILED, finished_at=utcnow(), payload=None,
+             error="An unexpected error stopped the job; the administrators find it in the "
+                   "log.")
+        log.exception("job %s %s crashed", job_id, kind)
+
+
+def run(job_id: int, work: Work, *, in_steps: bool = False) -> None:
     """Claim the job, run ``work(session, job, progress)`` and mark the job done with its result,
-    all in one transaction. A ``DomainError`` (the input is wrong) fails the job with its message;
-    a crash of anything else fails it with a note to the admins (and is logged); a busy database
-    gives the job back to the queue for a later delivery."""
+    all in one transaction (failures: ``_settled``).
+
+    ``in_steps``: the work commits its own units of work as it goes (a year's donation receipts,
+    each in a unit of work of its own), and the job is marked done after it. Such work must be
+    resumable: a delivery after an interruption (a worker killed, a database gone away) runs it
+    again, and it finds done what was committed and does the rest."""
     with Session(db.engine, expire_on_commit=False) as session:
         attempt = claim(session, job_id)
         if attempt is None:
@@ -172,30 +204,15 @@ def run(job_id: int, work: Work) -> None:
         kind = session.scalar(select(Job.kind).where(Job.id == job_id))
         progress = Progress(job_id, attempt, session)
         started = time.monotonic()
-        try:
+        with _settled(session, job_id, attempt, kind):
+            result = work(session, session.get(Job, job_id), progress) if in_steps else None
             with transaction(session):
-                job = session.get(Job, job_id)
-                result = work(session, job, progress)
+                if not in_steps:
+                    result = work(session, session.get(Job, job_id), progress)
                 _finish(session, job_id, attempt, state=DONE, result=result, done=Job.total,
                         error="")
-        except LostClaim:
-            log.warning("job %s attempt %s: taken over, rolled back", job_id,
-                                       attempt)
-        except (Busy, RetryLater):
-            _set(session, job_id, attempt, state=QUEUED)  # free for the next delivery
-            raise
-        except DomainError as error:
-            _set(session, job_id, attempt, state=FAILED, error=str(error), finished_at=utcnow(),
-                 payload=None)
-            log.info("job %s %s failed: %s", job_id, kind, error)
-        except Exception:
-            _set(session, job_id, attempt, state=FAILED, finished_at=utcnow(), payload=None,
-                 error="An unexpected error stopped the job; the administrators find it in the "
-                       "log.")
-            log.exception("job %s %s crashed", job_id, kind)
-        else:
             log.info("job %s %s done in %.1f s (attempt %s)", job_id, kind,
-                                    time.monotonic() - started, attempt)
+                     time.monotonic() - started, attempt)
 
 
 def _set(session: Session, job_id: int, attempt: int, **values) -> None:

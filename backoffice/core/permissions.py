@@ -63,6 +63,7 @@ class Permission(StrEnum):
     BUDGETS_MANAGE = "budgets.manage"    # enter, upload and revise budgets
     BUDGETS_APPROVE = "budgets.approve"  # approve a budget revision (by a board resolution)
     SETTINGS_MANAGE = "settings.manage"  # the association's details, bank accounts, policies
+    DONATION_RECEIPTS = "donations.receipts"  # issue, mail, cancel and replace donation receipts
 
 
 _TREASURER = {
@@ -83,6 +84,8 @@ _BOARD |= {Permission.INVOICES_VIEW}
 # once issue 16 adds it); organisers see their own fund's statement only (reports' index scopes it).
 _TREASURER |= {Permission.REPORTS_VIEW, Permission.BUDGETS_MANAGE}
 _BOARD |= {Permission.REPORTS_VIEW, Permission.BUDGETS_APPROVE}
+# Donation receipts (issue 14): the treasurer issues them (admins have every permission).
+_TREASURER |= {Permission.DONATION_RECEIPTS}
 _REVIEWER = {Permission.GRANTS_VIEW, Permission.GRANTS_REVIEW, Permission.GRANTS_DECIDE}
 _ORGANISER = {Permission.GROUPS_VIEW_OWN}
 

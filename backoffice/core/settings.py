@@ -17,7 +17,7 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -156,6 +156,38 @@ class Grants:
 
 
 @dataclass(frozen=True)
+class ExemptionNotice:
+    """The tax office's notice that the association pursues tax-privileged purposes, as a German
+    donation receipt prints it (``RECEIPTS_NOTICE``; later the board records' stored notice)."""
+
+    kind: str  # EXEMPTION (Freistellungsbescheid, 5 years) or SECTION_60A (§ 60a AO, 3 years)
+    tax_office: str
+    tax_number: str
+    date: date
+    period: str  # the assessment period an exemption notice is for ("2021 bis 2023")
+    purposes: tuple[str, ...]
+
+    EXEMPTION = "exemption"
+    SECTION_60A = "60a"
+
+
+@dataclass(frozen=True)
+class Receipts:
+    """Donation receipts: German (``de``), US acknowledgments (``us``) or none."""
+
+    style: str
+    notice: ExemptionNotice | None
+    machine_produced: bool
+    membership_fees_deductible: bool
+    simplified_proof_limit: Decimal  # EUR
+    place: str
+    signatory: str
+    number_prefix: str
+    us_ein: str
+    us_threshold: Decimal  # USD
+
+
+@dataclass(frozen=True)
 class PublicForms:
     min_fill_seconds: float
     join_applications_per_address_per_day: int
@@ -203,6 +235,7 @@ class Settings:
     banking: Banking
     expenses: Expenses
     grants: Grants
+    receipts: Receipts
     public_forms: PublicForms
     paths: Paths
     datev: Datev
@@ -292,6 +325,51 @@ def _seller(config: Mapping, defaults: Mapping, organisation: str) -> Seller:
     details = {**defaults, **given}
     details["name"] = details["name"] or organisation
     return Seller(**{key: str(value or "") for key, value in details.items()})
+
+
+def _notice(config: Mapping) -> ExemptionNotice | None:
+    given = config.get("RECEIPTS_NOTICE")
+    if not given:
+        return None
+    if not isinstance(given, Mapping):
+        raise SettingsError(f"RECEIPTS_NOTICE must be a mapping, not {given!r}.")
+    kind = given.get("kind")
+    if kind not in (ExemptionNotice.EXEMPTION, ExemptionNotice.SECTION_60A):
+        raise SettingsError(f"RECEIPTS_NOTICE kind must be {ExemptionNotice.EXEMPTION!r} or "
+                            f"{ExemptionNotice.SECTION_60A!r}, not {kind!r}.")
+    try:
+        day = given["date"] if isinstance(given.get("date"), date) else \
+            date.fromisoformat(str(given.get("date")))
+    except ValueError:
+        raise SettingsError(f"RECEIPTS_NOTICE date must be a date (YYYY-MM-DD), not "
+                            f"{given.get('date')!r}.") from None
+    purposes = given.get("purposes") or []
+    if isinstance(purposes, str):
+        purposes = [purposes]
+    missing = [key for key in ("tax_office", "tax_number") if not str(given.get(key) or "").strip()]
+    if missing or not purposes:
+        raise SettingsError(f"RECEIPTS_NOTICE needs {', '.join(missing or ['purposes'])}.")
+    if kind == ExemptionNotice.EXEMPTION and not str(given.get("period") or "").strip():
+        raise SettingsError("RECEIPTS_NOTICE needs the period an exemption notice is for.")
+    return ExemptionNotice(kind=kind, tax_office=str(given["tax_office"]).strip(),
+                           tax_number=str(given["tax_number"]).strip(), date=day,
+                           period=str(given.get("period") or "").strip(),
+                           purposes=tuple(str(p).strip() for p in purposes if str(p).strip()))
+
+
+def _receipts(config: Mapping) -> Receipts:
+    style = str(config["RECEIPTS_STYLE"] or "none")
+    if style not in ("de", "us", "none"):
+        raise SettingsError(f"RECEIPTS_STYLE must be de, us or none, not {style!r}.")
+    return Receipts(
+        style=style, notice=_notice(config),
+        machine_produced=_flag(config, "RECEIPTS_MACHINE_PRODUCED"),
+        membership_fees_deductible=_flag(config, "RECEIPTS_MEMBERSHIP_FEES_DEDUCTIBLE"),
+        simplified_proof_limit=_amount(config, "RECEIPTS_SIMPLIFIED_PROOF_LIMIT"),
+        place=str(config["RECEIPTS_PLACE"] or ""), signatory=str(config["RECEIPTS_SIGNATORY"] or ""),
+        number_prefix=str(config["RECEIPTS_NUMBER_PREFIX"] or ""),
+        us_ein=str(config["RECEIPTS_US_EIN"] or ""),
+        us_threshold=_amount(config, "RECEIPTS_US_THRESHOLD"))
 
 
 def build(config: Mapping, *, instance_path: str = "instance", url_map: Map | None = None) -> Settings:
@@ -387,6 +465,7 @@ def build(config: Mapping, *, instance_path: str = "instance", url_map: Map | No
             links_per_email_per_hour=_integer(config, "GRANTS_LINKS_PER_EMAIL_PER_HOUR"),
             remind_days_before=_integer(config, "GRANTS_REMIND_DAYS_BEFORE"),
             remind_every_days=_integer(config, "GRANTS_REMIND_EVERY_DAYS", 1)),
+        receipts=_receipts(config),
         public_forms=PublicForms(
             min_fill_seconds=_number(config, "PUBLIC_FORM_MIN_FILL_SECONDS"),
             join_applications_per_address_per_day=_integer(

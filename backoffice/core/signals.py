@@ -69,8 +69,9 @@ The signals (sender → what each receiver returns):
 ``donors_merged``
     Sent by ``donations.donors.merge`` in the unit of work that merges one donor into another,
     after the donations moved. Sender: the surviving ``Donor``; keyword arguments ``session``,
-    ``merged`` (the donor merged away), ``actor``. Returns nothing. Connected by: donation
-    receipts (their rows follow the donor).
+    ``merged`` (the donor merged away), ``actor``. Returns nothing. Connected by: nobody yet
+    (issued receipts never change: the donation receipts find a merged donor's receipts through
+    its ``merged_into_id``).
 
 ``personal_data``
     Sent by ``core.privacy`` to find what the product holds about one person. Sender: None;
@@ -95,6 +96,13 @@ The signals (sender → what each receiver returns):
     ``Money``, or None) and ``actor``. Returns a ``Resolved`` (the resolution's id and number);
     raises ``ValidationError`` saying what is missing. No answer means no board records are
     installed: the sender refuses. Connected by: board.
+
+``exemption_notices``
+    Sent by ``donations.receipts.notice.exemption_notice`` whenever a German donation receipt
+    needs the tax office's exemption notice. Sender: None; keyword argument ``session``.
+    Returns a ``core.settings.ExemptionNotice`` kept in the database (None: none kept); the
+    newest answer wins over the configured ``RECEIPTS_NOTICE``. Connected by: nobody yet (the
+    board records, issue 16, keep the notice).
 """
 from __future__ import annotations
 
@@ -150,6 +158,8 @@ group_dissolve_blockers = signals.signal(
     "group-dissolve-blockers", "What keeps a group from being dissolved (see the module docstring).")
 group_admitted = signals.signal(
     "group-admitted", "An applicant group became active (see the module docstring).")
+exemption_notices = signals.signal(
+    "exemption-notices", "The stored tax-exemption notice (see the module docstring).")
 
 stripe_event = signals.signal(
     "stripe-event", "A Stripe event for other packages' objects (see the module docstring).")

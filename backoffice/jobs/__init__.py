@@ -39,6 +39,7 @@ signals.waiting_work.connect(waiting)
 
 def init_jobs(app: Flask) -> None:
     from ..banking import import_job  # noqa: F401  (bank.import)
+    from ..donations.receipts import run  # noqa: F401  (the year-end receipts, reissuing)
     from . import scheduled  # noqa: F401  (the scheduled jobs)
 
     queue.set_dispatcher(dispatch)

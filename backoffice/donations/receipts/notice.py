@@ -1,0 +1,68 @@
+"""The tax-exemption notice a German receipt rests on, and whether it still allows a receipt.
+
+§ 63 Abs. 5 AO: a receipt may be issued only while the exemption notice (Freistellungsbescheid,
+or the annex to the corporation tax assessment) is at most five years old, or, before the first
+such notice, the § 60a AO notice (Feststellung der satzungsmäßigen Voraussetzungen) is at most
+three years old. The age is counted to the day from the notice's date to the receipt's date: the
+last allowed day is the anniversary (a notice of 29 February: the 28th, § 188 Abs. 3 BGB).
+
+Where the notice comes from is one function, ``exemption_notice``: today the configuration
+(``RECEIPTS_NOTICE``); once board records keep the notice they answer the ``exemption_notice``
+question there and this function asks them first.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from ...core.errors import DomainError
+from ...core.settings import ExemptionNotice, Settings
+from ...core.signals import answers, exemption_notices
+
+#: Years a notice allows receipts for, by kind.
+VALID_YEARS = {ExemptionNotice.EXEMPTION: 5, ExemptionNotice.SECTION_60A: 3}
+NAMES = {ExemptionNotice.EXEMPTION: "exemption notice (Freistellungsbescheid)",
+         ExemptionNotice.SECTION_60A: "§ 60a AO notice (Feststellungsbescheid)"}
+
+
+class ReceiptRefused(DomainError):
+    """A receipt that may not be issued (the notice is missing or too old, the donor's address is
+    missing, ...); the message says why."""
+
+
+def exemption_notice(session: Session, settings: Settings) -> ExemptionNotice | None:
+    """The notice receipts print now: a stored one (a receiver of ``exemption_notices``, e.g.
+    the board records), else the configured one."""
+    stored = [notice for notice in answers(exemption_notices, session=session) if notice]
+    return max(stored, key=lambda notice: notice.date) if stored else settings.receipts.notice
+
+
+def anniversary(day: date, years: int) -> date:
+    """``day`` moved ``years`` on; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def last_day(notice: ExemptionNotice) -> date:
+    """The last day on which ``notice`` allows a receipt."""
+    return anniversary(notice.date, VALID_YEARS[notice.kind])
+
+
+def check_notice(notice: ExemptionNotice | None, on: date) -> ExemptionNotice:
+    """The notice, if it allows a receipt dated ``on``; else ``ReceiptRefused`` saying why."""
+    if notice is None:
+        raise ReceiptRefused("No tax-exemption notice is configured (RECEIPTS_NOTICE): a German "
+                             "receipt must name the notice, so none is issued.")
+    if on < notice.date:
+        raise ReceiptRefused(f"The {NAMES[notice.kind]} is dated {notice.date:%d.%m.%Y}, after "
+                             f"the receipt's date {on:%d.%m.%Y}.")
+    end = last_day(notice)
+    if on > end:
+        raise ReceiptRefused(
+            f"The {NAMES[notice.kind]} of {notice.date:%d.%m.%Y} allowed receipts until "
+            f"{end:%d.%m.%Y} ({VALID_YEARS[notice.kind]} years, § 63 Abs. 5 AO); on "
+            f"{on:%d.%m.%Y} it is too old. Enter the newer notice before issuing receipts.")
+    return notice

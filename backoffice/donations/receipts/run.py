@@ -1,0 +1,192 @@
+"""The year-end run: every receipt a year's donations still need, issued (and mailed) once.
+
+``plan`` reads what is due: booked donations of the year with no valid receipt that need one
+(``services.needs_receipt``), grouped by donor (a merged donor's gifts go to the donor they became).
+A donor who gave money or membership fees more than once gets one collective receipt for the
+year, a donor who gave once a single receipt; each gift in kind gets a receipt of its own. US
+associations send one acknowledgment per donor listing the year's gifts.
+
+``run`` issues them one by one, each receipt in a unit of work of its own (its PDF rendered
+before it), so an interrupted run keeps what it issued, and running it again plans again from
+the database and issues only what is still due: nothing twice (the database's partial unique
+index would refuse a second valid receipt for a donation even if two runs raced). With ``send``
+it also mails every valid receipt of the year not mailed yet.
+"""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...core import jobs
+from ...core.actors import Actor
+from ...core.db import transaction
+from ...core.errors import AlreadyDone, Conflict
+from ...core.queue import job
+from ...core.settings import Settings
+from ...extensions import settings as app_settings
+from ..models import Donation, DonationKind, DonationStatus, Donor
+from . import services
+from .models import Receipt, ReceiptMailing
+from .notice import ReceiptRefused, check_notice, exemption_notice
+
+JOB = "donations.receipts.annual"
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Outcome:
+    issued: int = 0
+    already: int = 0
+    mailed: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+    def lines(self, year: int) -> list[tuple[str, str]]:
+        notes = [("success", f"{self.issued} receipt(s) for {year} issued"
+                             + (f", {self.mailed} mailed" if self.mailed else "") + ".")]
+        if self.already:
+            notes.append(("info", f"{self.already} were issued meanwhile by somebody else."))
+        notes += [("warning", line) for line in self.skipped[:50]]
+        if len(self.skipped) > 50:
+            notes.append(("warning", f"... and {len(self.skipped) - 50} more not issued."))
+        return notes
+
+
+def _year(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def plan(session: Session, year: int, *, settings: Settings,
+         issue_date: date) -> tuple[list[services.Request], list[str]]:
+    """The receipts the year still needs, and why some donors get none now."""
+    first, last = _year(year)
+    donations = session.scalars(
+        select(Donation).where(Donation.status == DonationStatus.BOOKED,
+                               Donation.donated_on.between(first, last),
+                               services.unreceipted(Donation.id))
+        .order_by(Donation.donor_id, Donation.donated_on, Donation.id)).all()
+    merged = dict(session.execute(select(Donor.id, Donor.merged_into_id)
+                                  .where(Donor.merged_into_id.is_not(None))).all())
+
+    def owner(donor_id: int) -> int:
+        seen = set()
+        while donor_id in merged and donor_id not in seen:
+            seen.add(donor_id)
+            donor_id = merged[donor_id]
+        return donor_id
+
+    by_donor: dict[int, list[Donation]] = defaultdict(list)
+    for donation in donations:
+        by_donor[owner(donation.donor_id)].append(donation)
+    requests, skipped = [], []
+    for donor_id in sorted(by_donor):
+        gifts = by_donor[donor_id]
+        if not any(services.needs_receipt(d, settings) for d in gifts):
+            continue
+        donor = session.get(Donor, donor_id)
+        if settings.receipts.style == "de":
+            foreign = [d for d in gifts if d.currency != "EUR"]
+            if foreign:
+                skipped.append(f"{donor.name} ({donor.ref}): {len(foreign)} gift(s) not in euros "
+                               f"get no German receipt.")
+                gifts = [d for d in gifts if d.currency == "EUR"]
+            if gifts and not donor.has_postal_address:
+                skipped.append(f"{donor.name} ({donor.ref}): no postal address on record; add "
+                               f"it and run again.")
+                continue
+        in_kind = [d for d in gifts if d.kind is DonationKind.IN_KIND]
+        money = [d for d in gifts if d.kind is not DonationKind.IN_KIND]
+        if settings.receipts.style == "us":
+            in_kind, money = [], gifts
+        for donation in in_kind:
+            requests.append(services.Request(donor_id, (donation.id,), issue_date))
+        if len(money) == 1:
+            requests.append(services.Request(donor_id, (money[0].id,), issue_date))
+        elif money:
+            requests.append(services.Request(donor_id, tuple(d.id for d in money), issue_date,
+                                             period=_year(year)))
+    return requests, skipped
+
+
+def _unmailed(session: Session, year: int) -> list[int]:
+    first, last = _year(year)
+    return list(session.scalars(
+        select(Receipt.id).where(Receipt.cancelled_at.is_(None),
+                                 Receipt.period_end.between(first, last),
+                                 ~Receipt.id.in_(select(ReceiptMailing.receipt_id)))
+        .join(Donor, Donor.id == Receipt.donor_id).where(Donor.email.is_not(None))
+        .order_by(Receipt.id)))
+
+
+def run(session: Session, year: int, *, settings: Settings, actor: Actor | None,
+        send: bool = False, issue_date: date | None = None,
+        progress: Progress | None = None) -> Outcome:
+    """Issue (and with ``send`` mail) every receipt ``year`` still needs; see the module."""
+    issue_date = issue_date or date.today()
+    if settings.receipts.style == "de":
+        check_notice(exemption_notice(session, settings), issue_date)
+    elif settings.receipts.style != "us":
+        raise ReceiptRefused("Receipts are switched off (RECEIPTS_STYLE is none).")
+    requests, skipped = plan(session, year, settings=settings, issue_date=issue_date)
+    session.commit()  # the plan's reads end here; each receipt is a unit of work of its own
+    outcome = Outcome(skipped=skipped)
+    total = len(requests)
+    for done, request in enumerate(requests):
+        if progress:
+            progress(done, total)
+        try:
+            services.issue(session, request, settings=settings, actor=actor, send=send)
+            outcome.issued += 1
+        except (AlreadyDone, Conflict):
+            outcome.already += 1
+        except ReceiptRefused as refused:
+            outcome.skipped.append(str(refused))
+    if send:
+        for receipt_id in _unmailed(session, year):
+            with transaction(session):
+                if services.mail_receipt(session, session.get(Receipt, receipt_id),
+                                         settings=settings):
+                    outcome.mailed += 1
+    if progress:
+        progress(total, total)
+    return outcome
+
+
+def start(session: Session, year: int, *, send: bool, actor: Actor,
+          issue_date: date | None = None) -> jobs.Job:
+    """The year-end run as a job (its page shows the progress bar): the one for ``year`` still
+    queued or running (a double click starts nothing), else a new one, which issues only what is
+    still due."""
+    issue_date = issue_date or date.today()
+    for waiting in session.scalars(select(jobs.Job).where(
+            jobs.Job.kind == JOB, jobs.Job.state.in_((jobs.QUEUED, jobs.RUNNING)))):
+        if waiting.params.get("year") == year:
+            return waiting
+    return jobs.start(session, JOB, title=f"Donation receipts {year}" + (" (mailed)" if send else ""),
+                      key=f"{JOB}:{year}:{uuid.uuid4().hex}", actor=actor,
+                      params={"year": year, "send": send, "issue_date": issue_date.isoformat()})
+
+
+def _work(session: Session, job_row: jobs.Job, progress: jobs.Progress) -> dict:
+    params = job_row.params
+    year = int(params["year"])
+
+    def tick(done: int, total: int) -> None:
+        job_row.total = total
+        progress(done, total, force=done == total)
+
+    outcome = run(session, year, settings=app_settings(), actor=job_row.started_by,
+                  send=bool(params.get("send")), issue_date=date.fromisoformat(params["issue_date"]),
+                  progress=tick)
+    return {"notes": outcome.lines(year),
+            "link": {"endpoint": "receipts.year_end", "year": year}}
+
+
+@job(JOB)
+def annual_receipts(job_id: int) -> None:
+    jobs.run(job_id, _work, in_steps=True)
