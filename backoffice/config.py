@@ -215,6 +215,12 @@ class Defaults:
     DATEV_ACCOUNT_LENGTH = 4
     DATEV_CHART = "49"
 
+    # Tax spheres report (reports/spheres.py): the gross receipts (VAT included) of the taxable
+    # business area above which it pays corporation and trade tax (§ 64 (3) AO: 45,000 EUR since
+    # 2020), in minor units, and the share of it at which the report warns.
+    REPORTS_TAXABLE_RECEIPTS_LIMIT = 4_500_000
+    REPORTS_WARN_AT_PERCENT = 80
+
     # Operations: log lines as text or one JSON object a line (``LOG_FORMAT=json``), each with
     # the request id; Redis, when configured, is checked by /readyz and `backoffice doctor`.
     LOG_FORMAT = "text"  # text | json

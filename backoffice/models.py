@@ -68,4 +68,11 @@ from .ledger.chart import Account, Fund  # noqa: F401
 from .payments.models import CheckoutSession, StripeEvent, StripeFee, StripePayout  # noqa: F401
 from .payouts.models import PayoutBatch, PayoutItem, PayoutReturn  # noqa: F401
 from .reports.datev_map import DatevAccount  # noqa: F401
+from .reports.models import (  # noqa: F401
+    AccountSphere,
+    BudgetPlanLine,
+    BudgetRevision,
+    PostingSphere,
+    ReportPack,
+)
 from .setup import services as setup_services  # noqa: F401  (its start-page panel)

@@ -215,6 +215,16 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class Reports:
+    """German tax spheres: the limit on the gross receipts (VAT included) of the taxable business
+    area (wirtschaftlicher Geschäftsbetrieb, § 64 (3) AO) and the share of it at which the
+    sphere report warns."""
+
+    taxable_receipts_limit: int  # minor units of the default currency
+    warn_at_percent: int
+
+
+@dataclass(frozen=True)
 class Paths:
     instance: str
     uploads: str
@@ -240,6 +250,7 @@ class Settings:
     paths: Paths
     datev: Datev
     retention: Retention
+    reports: Reports
     #: The app's URL map (a werkzeug ``Map``), for absolute URLs to its endpoints.
     url_map: Any = field(default=None, compare=False, repr=False)
 
@@ -482,6 +493,8 @@ def build(config: Mapping, *, instance_path: str = "instance", url_map: Map | No
             sent_mail_days=_integer(config, "RETENTION_SENT_MAIL_DAYS", 1),
             declined_applications_months=_integer(config, "RETENTION_DECLINED_APPLICATIONS_MONTHS", 1),
             donors_without_gifts_years=_integer(config, "RETENTION_DONORS_WITHOUT_GIFTS_YEARS", 1)),
+        reports=Reports(taxable_receipts_limit=_integer(config, "REPORTS_TAXABLE_RECEIPTS_LIMIT"),
+                        warn_at_percent=_integer(config, "REPORTS_WARN_AT_PERCENT", 1)),
         url_map=url_map,
     )
 

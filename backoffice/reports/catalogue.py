@@ -36,6 +36,16 @@ REPORTS: tuple[Report, ...] = (
            "reports.activities"),
     Report(STATEMENTS, "Cash flow by month", "Cash at the start and end of each month, what came "
            "in and went out, with a chart.", "reports.cash_flow"),
+    Report(STATEMENTS, "Result per tax sphere", "Ideeller Bereich, Vermögensverwaltung, "
+           "Zweckbetrieb and wirtschaftlicher Geschäftsbetrieb for a year, with the limit on "
+           "taxable receipts.", "reports.spheres_page"),
+    Report(STATEMENTS, "VAT return figures", "The Kennzahlen of the Umsatzsteuer-Voranmeldung "
+           "for a month or quarter, down to the invoices.", "reports.vat_page"),
+    Report(STATEMENTS, "Receivables and payables by age", "Open invoices and what is owed, by "
+           "how long it has been due.", "reports.aging_page"),
+    Report(PLANNING, "Budget against actual", "The year's budget per account and fund, its "
+           "revisions and approval, what is used and the forecast to the year end.",
+           "reports.budget"),
     # Exports for others' tools (the exports helper adds its entries here) ------------------
 )
 

@@ -76,9 +76,9 @@ def budget_used(labels: Sequence[str], shares_bp: Sequence[int],
                 title: str = "Budget used (share of plan)") -> str:
     pygal = _pygal()
     options = _options(title, "%")
-    options["value_formatter"] = lambda value: f"{value:.0f} %"
-    chart = pygal.HorizontalBar(**options, show_legend=False,
-                                height=max(160, 28 * len(labels) + 90))
+    options.update(value_formatter=lambda value: f"{value:.0f} %", show_legend=False,
+                   height=max(160, 28 * len(labels) + 90))
+    chart = pygal.HorizontalBar(**options)
     chart.x_labels = list(labels)
     chart.add("Used", [v / 100 for v in shares_bp])
     return chart.render(is_unicode=True)

@@ -44,6 +44,8 @@ def cell_text(statement: Statement, column: int, value: int | None, locale: str 
         return ""
     if column in statement.ratio_columns:
         return f"{Decimal(value) / 100:.1f} %"
+    if column in statement.count_columns:
+        return str(value)
     return format_money(value, statement.currency, locale)
 
 
@@ -52,6 +54,8 @@ def _plain(statement: Statement, column: int, value: int | None):
         return ""
     if column in statement.ratio_columns:
         return f"{Decimal(value) / 10000:.4f}"
+    if column in statement.count_columns:
+        return str(value)
     return str(decimal_of(value, statement.currency))
 
 
@@ -110,6 +114,9 @@ def to_xlsx(statements: Iterable[Statement], *, generated: str = "") -> bytes:
                 if column in statement.ratio_columns:
                     cell = WriteOnlyCell(sheet, float(Decimal(value) / 10000))
                     cell.number_format = RATIO_FORMAT
+                elif column in statement.count_columns:
+                    cell = WriteOnlyCell(sheet, value)
+                    cell.number_format = "0"
                 else:
                     cell = WriteOnlyCell(sheet, decimal_of(value, statement.currency))
                     cell.number_format = money

@@ -73,6 +73,8 @@ class Statement:
     warnings: tuple[str, ...] = ()
     #: Columns that hold ratios in basis points (10000 = 100 %), not money.
     ratio_columns: tuple[int, ...] = ()
+    #: Columns that hold counts (items), not money.
+    count_columns: tuple[int, ...] = ()
     chart: dict = field(default_factory=dict, compare=False)
 
     def line(self, label: str) -> Line:

@@ -7,16 +7,29 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from flask import Blueprint, Response, abort, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from ..core.errors import ValidationError
+from ..core.forms import options
 from ..core.permissions import Permission, login_required, requires
 from ..core.query import arg, query_form
+from ..core.views import get_or_404, run_form
 from ..extensions import db, settings
 from ..ledger.periods import FiscalYear
 from ..ledger.reads import chart_accounts
-from . import catalogue, charts, drill, render, scope, statements
-from .forms import AsOfForm, PeriodForm, YearForm
+from . import aging, budgets, catalogue, charts, drill, render, scope, spheres, statements, vat
+from .forms import (
+    ApproveBudgetForm,
+    AsOfForm,
+    BudgetLinesForm,
+    BudgetUploadForm,
+    PeriodForm,
+    SphereForm,
+    VatPeriodForm,
+    YearForm,
+)
+from .models import BudgetRevision, Sphere
 from .statements import Drill
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -49,14 +62,15 @@ def drill_link(value: Drill) -> str:
 
 def respond(fmt: str | None, found: list[statements.Statement], *, title: str, form,
             filename: str, chart_svgs: list[str] = (), lead: str = "", endpoint: str,
+            template: str = "reports/statement.html", page: dict | None = None,
             **query) -> Response | str:
     """The page, or the same statements as a PDF, CSV or XLSX file."""
     images = [charts.data_url(svg) for svg in chart_svgs]
     if fmt is None:
         return render_template(
-            "reports/statement.html", title=title, statements=found, form=form, lead=lead,
+            template, title=title, statements=found, form=form, lead=lead,
             charts=images, cell_text=render.cell_text, link=drill_link, section="reports",
-            download=lambda kind: url_for(endpoint, fmt=kind, **query))
+            download=lambda kind: url_for(endpoint, fmt=kind, **query), **(page or {}))
     if fmt not in FORMATS:
         abort(404)
     name = f"{filename}.{fmt}"
@@ -165,3 +179,219 @@ def postings():
                        after_id=rows[-1].id)
     return render_template("reports/postings.html", rows=rows, drill=wanted, accounts=accounts,
                            funds=funds, more=more, section="reports")
+
+
+# --- tax spheres ------------------------------------------------------------------------------
+
+def _year_bounds(year: int) -> tuple[date, date]:
+    start = date(year, fiscal_year().first_month, 1)
+    return start, statements.day_before(date(year + 1, start.month, 1))
+
+
+@bp.route("/spheres", defaults={"fmt": None})
+@bp.route("/spheres.<fmt>")
+@requires(Permission.REPORTS_VIEW)
+def spheres_page(fmt: str | None):
+    form = query_form(YearForm)
+    year = _year(form)
+    start, end = _year_bounds(year)
+    found = [spheres.compute(db.session, start, end, settings().reports,
+                             settings().organisation.default_currency)]
+    page = {}
+    if fmt is None and current_user.can(Permission.BUDGETS_MANAGE):
+        page = _sphere_page()
+    return respond(fmt, found, title="Result per tax sphere", form=form, page=page,
+                   template="reports/spheres.html", endpoint="reports.spheres_page",
+                   filename=f"tax-spheres-{year}", **_query(form))
+
+
+def _sphere_form() -> SphereForm:
+    form = SphereForm()
+    form.account.choices = options(
+        [(a.id, a.label) for a in chart_accounts(db.session) if a.type in ("income", "expense")])
+    form.sphere.choices = options([(s.value, s.label) for s in Sphere])
+    return form
+
+
+def _sphere_page() -> dict:
+    accounts = [a for a in chart_accounts(db.session) if a.type in ("income", "expense")]
+    return {"sphere_form": _sphere_form(), "assigned": spheres.account_spheres(db.session),
+            "sphere_accounts": accounts}
+
+
+@bp.route("/spheres/accounts", methods=["POST"])
+@requires(Permission.BUDGETS_MANAGE)
+def set_sphere():
+    form = _sphere_form()
+    outcome = run_form(form, lambda: spheres.set_account_sphere(
+        db.session, form.account.data, Sphere(form.sphere.data), actor=current_user),
+        flash_refusal="danger")
+    if outcome.done:
+        flash("The account's tax sphere is saved.", "success")
+    elif outcome.invalid:
+        abort(400, "Choose an account and a sphere.")
+    return redirect(url_for("reports.spheres_page"), 303)
+
+
+# --- VAT --------------------------------------------------------------------------------------
+
+@bp.route("/vat", defaults={"fmt": None})
+@bp.route("/vat.<fmt>")
+@requires(Permission.REPORTS_VIEW)
+def vat_page(fmt: str | None):
+    form = query_form(VatPeriodForm)
+    today = date.today()
+    year = form.year.data or today.year
+    period = form.period.data or f"Q{(today.month - 1) // 3 + 1}"
+    form.year.data, form.period.data = year, period
+    if period.startswith("Q"):
+        start, end = vat.quarter_bounds(year, int(period[1:]))
+    else:
+        start, end = vat.month_bounds(year, int(period[1:]))
+    statement, invoices = vat.compute(db.session, start, end,
+                                      settings().organisation.default_currency)
+    return respond(fmt, [statement], title="VAT return figures", form=form,
+                   template="reports/vat.html", page={"invoices": invoices},
+                   endpoint="reports.vat_page", filename=f"vat-{year}-{period}", **_query(form))
+
+
+# --- aging ------------------------------------------------------------------------------------
+
+@bp.route("/aging", defaults={"fmt": None})
+@bp.route("/aging.<fmt>")
+@requires(Permission.REPORTS_VIEW)
+def aging_page(fmt: str | None):
+    form = query_form(AsOfForm)
+    today = form.as_of.data or date.today()
+    form.as_of.data = today
+    found, items = aging.compute(db.session, today)
+    return respond(fmt, found, title="Receivables and payables by age", form=form,
+                   template="reports/aging.html", page={"items": items},
+                   endpoint="reports.aging_page", filename=f"aging-{today.isoformat()}",
+                   **_query(form))
+
+
+# --- budgets ----------------------------------------------------------------------------------
+
+@bp.route("/budget", defaults={"fmt": None})
+@bp.route("/budget.<fmt>")
+@requires(Permission.REPORTS_VIEW)
+def budget(fmt: str | None):
+    form = query_form(YearForm)
+    year = _year(form)
+    return _budget_page(fmt, form, year)
+
+
+def _budget_page(fmt, form, year: int, *, upload=None, entry=None, approve=None, status=200):
+    statement = budgets.compute(db.session, year, fiscal_year(), date.today(),
+                                settings().organisation.default_currency)
+    svgs = [charts.budget_used(statement.chart["labels"], statement.chart["shares"])] \
+        if statement.chart["labels"] else []
+    revision = budgets.in_force(db.session, year)
+    page = {"year": year, "revisions": budgets.revisions(db.session, year),
+            "upload_form": upload or BudgetUploadForm(), "entry_form": entry or _entry_form(revision),
+            "approve_form": approve or _approve_form(year)}
+    answer = respond(fmt, [statement], title=f"Budget against actual {year}", form=form,
+                     chart_svgs=svgs, template="reports/budget.html", page=page,
+                     endpoint="reports.budget", filename=f"budget-{year}", **_query(form))
+    return (answer, status) if fmt is None else answer
+
+
+def _entry_form(revision: BudgetRevision | None) -> BudgetLinesForm:
+    form = BudgetLinesForm()
+    if not form.is_submitted() and revision is not None:
+        accounts = {a.id: a.code for a in chart_accounts(db.session)}
+        funds = {row.fund.id: row.fund.code for row in scope.fund_rows(db.session)}
+        form.lines.data = "\n".join(
+            f"{accounts[line.account_id]} {funds[line.fund_id]} "
+            f"{render.decimal_of(line.amount, line.currency)} {line.currency}"
+            for line in revision.lines)
+    return form
+
+
+def _approve_form(year: int) -> ApproveBudgetForm:
+    form = ApproveBudgetForm()
+    form.resolution.choices = options(
+        [(r.id, f"{r.number}: {r.title}") for r in budgets.approvable_resolutions(db.session, year)],
+        "Choose the resolution")
+    return form
+
+
+def _typed_lines(text: str) -> list[budgets.PlanLine]:
+    """Lines typed as "account-code fund-code amount [currency]", one per line."""
+    accounts = {a.code: a.id for a in chart_accounts(db.session)}
+    funds = {row.fund.code: row.fund.id for row in scope.fund_rows(db.session)}
+    default = settings().organisation.default_currency
+    lines = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        parts = raw.split()
+        if not parts:
+            continue
+        if len(parts) not in (3, 4) or parts[0] not in accounts or parts[1] not in funds:
+            raise ValidationError(f"Line {number}: write the account code, the fund code and the "
+                                  f"amount, e.g. \"5100 GEN 1200.00\".", field="lines")
+        currency = parts[3].upper() if len(parts) == 4 else default
+        if currency not in settings().organisation.currencies:
+            raise ValidationError(f"Line {number}: {currency} is not a currency of the books.",
+                                  field="lines")
+        lines.append(budgets.PlanLine(accounts[parts[0]], funds[parts[1]],
+                                      budgets.parse_amount(parts[2], currency, f"Line {number}")))
+    return lines
+
+
+@bp.route("/budget/<int:year>/lines", methods=["POST"])
+@requires(Permission.BUDGETS_MANAGE)
+def budget_lines(year: int):
+    entry = BudgetLinesForm()
+    outcome = run_form(entry, lambda: budgets.revise(
+        db.session, year, _typed_lines(entry.lines.data), note=entry.note.data or "",
+        actor=current_user))
+    if outcome.done:
+        flash(f"{outcome.result.label} is saved; it needs the board's approval.", "success")
+        return redirect(url_for("reports.budget", year=year), 303)
+    form = YearForm(data={"year": year}, meta={"csrf": False})
+    return _budget_page(None, form, year, entry=entry, status=outcome.status)
+
+
+@bp.route("/budget/<int:year>/upload", methods=["POST"])
+@requires(Permission.BUDGETS_MANAGE)
+def budget_upload(year: int):
+    upload = BudgetUploadForm()
+
+    def read_and_revise():
+        data = upload.file.data.read(5 * 1024 * 1024 + 1)
+        if len(data) > 5 * 1024 * 1024:
+            raise ValidationError("The workbook is larger than 5 MB.", field="file")
+        lines = budgets.read_xlsx(db.session, data, settings().organisation.default_currency)
+        return budgets.revise(db.session, year, lines, note=upload.note.data or "",
+                              actor=current_user)
+
+    outcome = run_form(upload, read_and_revise)
+    if outcome.done:
+        flash(f"{outcome.result.label} is saved from the workbook "
+              f"({len(outcome.result.lines)} lines); it needs the board's approval.", "success")
+        return redirect(url_for("reports.budget", year=year), 303)
+    form = YearForm(data={"year": year}, meta={"csrf": False})
+    return _budget_page(None, form, year, upload=upload, status=outcome.status)
+
+
+@bp.route("/budget/<int:year>/workbook.xlsx")
+@requires(Permission.REPORTS_VIEW)
+def budget_workbook(year: int):
+    data = budgets.write_xlsx(db.session, budgets.in_force(db.session, year))
+    return Response(data, mimetype=render.XLSX_TYPE, headers={
+        "Content-Disposition": f'attachment; filename="budget-{year}.xlsx"'})
+
+
+@bp.route("/budget/revisions/<int:revision_id>/approve", methods=["POST"])
+@requires(Permission.BUDGETS_APPROVE)
+def approve_budget(revision_id: int):
+    revision = get_or_404(BudgetRevision, revision_id)
+    approve = _approve_form(revision.year)
+    outcome = run_form(approve, lambda: budgets.approve(
+        db.session, revision, resolution_id=approve.resolution.data, actor=current_user))
+    if outcome.done:
+        flash(f"{revision.label} is approved.", "success")
+        return redirect(url_for("reports.budget", year=revision.year), 303)
+    form = YearForm(data={"year": revision.year}, meta={"csrf": False})
+    return _budget_page(None, form, revision.year, approve=approve, status=outcome.status)

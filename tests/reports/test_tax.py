@@ -1,0 +1,126 @@
+"""Tax spheres and the VAT return figures, on invoices whose VAT is worked out by hand here.
+
+Issued 2026-05-04 (all EUR, sponsorship income):
+  DE buyer, 19 %:            net 5,000.00, VAT 950.00  -> Kz 81; taxable business area
+  DE buyer, exempt:          net   800.00             -> Kz 48; passive sponsorship
+  NL business, reverse charge: net 1,000.00           -> Kz 21; taxable business area
+  US buyer, not taxable here:  net 2,000.00           -> Kz 45; taxable business area
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from backoffice.core.db import transaction
+from backoffice.core.errors import ValidationError
+from backoffice.extensions import settings as app_settings
+from backoffice.ledger.reads import chart_accounts
+from backoffice.reports import spheres, vat
+from backoffice.reports.models import Sphere
+
+from ..helpers import login
+from ..invoicing.factories import issued, sponsor
+
+DAY = date(2026, 5, 4)
+YEAR = (date(2026, 1, 1), date(2026, 12, 31))
+
+
+@pytest.fixture
+def invoices(app, users):
+    german = sponsor("DE")
+    issued(german, [("Gold sponsorship", 1000, 500000, "standard")], issue_date=DAY)
+    issued(german, [("Named as supporter", 1000, 80000, "exempt",
+                     "Steuerfrei nach § 4 Nr. 22 UStG")], issue_date=DAY)
+    issued(sponsor("NL"), [("Silver sponsorship", 1000, 100000, "standard")], issue_date=DAY)
+    issued(sponsor("US"), [("Bronze sponsorship", 1000, 200000, "standard")], issue_date=DAY)
+
+
+def test_the_vat_return_figures_by_kennzahl_down_to_the_invoices(session, invoices) -> None:
+    statement, rows = vat.compute(session, *vat.quarter_bounds(2026, 2))
+    assert statement.line(vat.FIELDS["81"].label).values == (500000, 95000)
+    assert statement.line(vat.FIELDS["86"].label).values == (0, 0)
+    assert statement.line(vat.FIELDS["48"].label).values[0] == 80000
+    assert statement.line(vat.FIELDS["21"].label).values[0] == 100000
+    assert statement.line(vat.FIELDS["45"].label).values[0] == 200000
+    assert statement.value("Output VAT", 1) == 95000
+    assert statement.line(vat.FIELDS["66"].label).values[1] == 0
+    assert statement.line(vat.FIELDS["83"].label).values[1] == 95000
+    assert sorted(row.kz for row in rows) == ["21", "45", "48", "81"]
+    # Nothing in the quarter before.
+    before, none = vat.compute(session, *vat.quarter_bounds(2026, 1))
+    assert before.value("Output VAT", 1) == 0 and none == []
+
+
+def test_quarter_and_month_bounds() -> None:
+    assert vat.quarter_bounds(2026, 1) == (date(2026, 1, 1), date(2026, 3, 31))
+    assert vat.quarter_bounds(2026, 4) == (date(2026, 10, 1), date(2026, 12, 31))
+    assert vat.month_bounds(2024, 2) == (date(2024, 2, 1), date(2024, 2, 29))
+    assert vat.month_bounds(2026, 12) == (date(2026, 12, 1), date(2026, 12, 31))
+
+
+def test_sponsorship_is_placed_by_its_invoices_treatment(session, invoices) -> None:
+    found = spheres.figures(session, *YEAR, "EUR")
+    sponsorship = next(a for a in chart_accounts(session) if a.role == "sponsorship_income")
+    assert found.by_sphere[Sphere.WIRTSCHAFTLICH][sponsorship.id] == [500000 + 100000 + 200000, 0]
+    assert found.by_sphere[Sphere.VERMOEGEN][sponsorship.id] == [80000, 0]
+    # Gross receipts of the taxable area: its income plus the VAT on it.
+    assert found.taxable_receipts == 800000 + 95000
+
+
+def test_the_sphere_report_warns_near_the_limit_and_past_it(app, session, invoices) -> None:
+    app.config["REPORTS_TAXABLE_RECEIPTS_LIMIT"] = 1_000_000  # 10,000.00: 895,000 is 89 %
+    statement = spheres.compute(session, *YEAR, app_settings().reports)
+    assert statement.value("Result: Wirtschaftlicher Geschäftsbetrieb") == 800000
+    assert statement.value("Result: Vermögensverwaltung") == 80000
+    assert statement.value("Result of all spheres") == 880000
+    assert any("89 %" in warning for warning in statement.warnings)
+    app.config["REPORTS_TAXABLE_RECEIPTS_LIMIT"] = 800_000
+    statement = spheres.compute(session, *YEAR, app_settings().reports)
+    assert any("exceed the limit" in warning for warning in statement.warnings)
+    app.config["REPORTS_TAXABLE_RECEIPTS_LIMIT"] = 4_500_000
+    assert not spheres.compute(session, *YEAR, app_settings().reports).warnings
+
+
+def test_accounts_take_their_sphere_from_the_role_or_the_treasurers_choice(session, users) -> None:
+    assigned = spheres.account_spheres(session)
+    by_role = {a.role: a.id for a in chart_accounts(session)}
+    assert assigned[by_role["interest_income"]] is Sphere.VERMOEGEN
+    assert assigned[by_role["ticket_income"]] is Sphere.ZWECKBETRIEB
+    assert assigned[by_role["donation_income"]] is Sphere.IDEELL
+    assert assigned[by_role["bank_fees"]] is Sphere.IDEELL
+    with transaction():
+        spheres.set_account_sphere(session, by_role["ticket_income"], Sphere.WIRTSCHAFTLICH,
+                                   actor=users["treasurer"])
+    assert spheres.account_spheres(session)[by_role["ticket_income"]] is Sphere.WIRTSCHAFTLICH
+
+
+def test_one_posting_placed_elsewhere_moves_only_its_amount(session, books) -> None:
+    b = books
+    b.post(date(2026, 3, 1), ("1200", b.general, "300"), ("4300", b.general, "-300"),
+           description="Tickets")
+    entry = b.post(date(2026, 3, 2), ("1200", b.general, "50"), ("4300", b.general, "-50"),
+                   description="Beer sold at the meetup")
+    posting = next(p for p in entry.postings if p.account.code == "4300")
+    with pytest.raises(ValidationError):
+        with transaction():
+            spheres.set_posting_sphere(session, posting.id, Sphere.WIRTSCHAFTLICH, reason=" ",
+                                       actor=b.actor)
+    with transaction():
+        spheres.set_posting_sphere(session, posting.id, Sphere.WIRTSCHAFTLICH,
+                                   reason="Sale of drinks", actor=b.actor)
+    found = spheres.figures(session, *YEAR, "EUR")
+    tickets = b["4300"].id
+    assert found.by_sphere[Sphere.ZWECKBETRIEB][tickets] == [30000, 0]
+    assert found.by_sphere[Sphere.WIRTSCHAFTLICH][tickets] == [5000, 0]
+    assert found.moved_by_hand == 1
+
+
+def test_the_pages_show_the_figures_and_the_invoices(client, invoices) -> None:
+    login(client, "board")
+    page = client.get("/reports/vat?year=2026&period=Q2").get_data(as_text=True)
+    assert "5,000.00" in page and "950.00" in page and "Kz 81" in page
+    assert "/invoices/" in page
+    page = client.get("/reports/spheres?year=2026").get_data(as_text=True)
+    assert "Wirtschaftlicher Geschäftsbetrieb" in page and "8,000.00" in page
+    assert client.get("/reports/vat.xlsx?year=2026&period=M05").status_code == 200
