@@ -51,6 +51,15 @@ def html_to_pdf(html: str, **options: Any) -> bytes:
     return document.write_pdf(**options)
 
 
+def html_to_pdf_pages(html: str, **options: Any) -> tuple[bytes, int]:
+    """``html_to_pdf`` and the number of pages it laid out (a report pack's contents say it)."""
+    import weasyprint  # noqa: PLC0415
+
+    rendered = weasyprint.HTML(string=html, base_url=f"file://{STATIC}/",
+                               url_fetcher=_fetcher_class()()).render()
+    return rendered.write_pdf(**options), len(rendered.pages)
+
+
 @lru_cache(maxsize=1)
 def _documents_environment():
     return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())

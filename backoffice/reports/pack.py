@@ -1,0 +1,317 @@
+"""The annual report pack for the general assembly: one PDF, made once, kept with its SHA-256.
+
+``compute`` gathers the year into a frozen ``Pack`` (the same statement values the pages show:
+balance sheet, activities, spheres, budget, plus fund movements per group, grants, donations,
+open receivables and the year's resolutions); ``render`` turns it into HTML and the PDF (cover,
+contents with page numbers, numbered pages, the association's details, the date of the data);
+``make`` renders outside any write and then stores the file and its ``ReportPack`` row in one
+short unit of work. ``backoffice reports pack --year 2026`` and the page's button (a job with
+progress, ``reports.pack``) both call ``make``.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from ..board.models import Resolution, ResolutionStatus
+from ..core import jobs
+from ..core.db import transaction
+from ..core.queue import job
+from ..core.uploads import store_upload
+from ..donations.models import Donation, DonationStatus
+from ..grants.models import Application, Disbursement, DisbursementStatus, Programme
+from ..invoicing.state import open_invoices
+from ..ledger.balances import fund_account_movements, fund_balances
+from ..ledger.periods import FiscalYear
+from ..ledger.reads import chart_accounts
+from ..pdf import html_to_pdf_pages, render_document
+from . import budgets, charts, spheres, statements
+from .models import ReportPack
+from .render import cell_text
+from .scope import GROUP_LABELS, GROUP_ORDER, fund_rows
+from .statements import HEADING, LINE, SUBTOTAL, TOTAL, Line, Statement
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ..core.actors import Actor
+    from ..core.settings import Settings
+
+KIND = "reports.pack"
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    statements: tuple[Statement, ...] = ()
+    charts: tuple[str, ...] = ()  # data: URLs of SVG charts
+    rows: tuple[tuple[str, ...], ...] = ()  # a plain table (the resolutions)
+    header: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Pack:
+    year: int
+    start: date
+    end: date
+    organisation: str
+    details: tuple[str, ...]  # address, register, tax number, board, as printed on the cover
+    data_as_of: datetime
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+
+Progress = Callable[[int, int], None]
+
+SECTION_TITLES = (
+    ("balance_sheet", "Balance sheet"),
+    ("activities", "Statement of activities"),
+    ("spheres", "Result per tax sphere"),
+    ("budget", "Budget against actual"),
+    ("funds", "Fund balances and movements"),
+    ("grants", "Grants awarded and paid"),
+    ("donations", "Donations"),
+    ("receivables", "Open receivables"),
+    ("resolutions", "Resolutions of the year"),
+)
+
+
+def year_bounds(year: int, fiscal_year: FiscalYear) -> tuple[date, date]:
+    start = date(year, fiscal_year.first_month, 1)
+    return start, date(year + 1, fiscal_year.first_month, 1) - timedelta(days=1)
+
+
+def compute(session: Session, year: int, settings: Settings, *, now: datetime | None = None,
+            progress: Progress = lambda done, total: None) -> Pack:
+    fiscal_year = FiscalYear.of(settings.organisation)
+    start, end = year_bounds(year, fiscal_year)
+    currency = settings.organisation.default_currency
+    now = now or datetime.now(timezone.utc)
+    total = len(SECTION_TITLES)
+    sections: list[Section] = []
+
+    def add(section: Section) -> None:
+        sections.append(section)
+        progress(len(sections), total)
+
+    titles = dict(SECTION_TITLES)
+    add(Section("balance_sheet", titles["balance_sheet"],
+                tuple(statements.compute_balance_sheet(session, end))))
+    flow = statements.compute_cash_flow(session, start)
+    add(Section("activities", titles["activities"],
+                tuple(statements.compute_activities(session, start, end)),
+                tuple(charts.data_url(charts.income_and_expenses(
+                    s.chart["months"], s.chart["income"], s.chart["expenses"], s.currency))
+                      for s in flow if s.currency == currency)))
+    add(Section("spheres", titles["spheres"],
+                (spheres.compute(session, start, end, settings.reports, currency),)))
+    budget = budgets.compute(session, year, fiscal_year, min(end, now.date()), currency)
+    add(Section("budget", titles["budget"], (budget,), tuple(
+        [charts.data_url(charts.budget_used(budget.chart["labels"], budget.chart["shares"]))]
+        if budget.chart["labels"] else [])))
+    add(Section("funds", titles["funds"], (fund_movements(session, start, end, currency),)))
+    add(Section("grants", titles["grants"], (grants_statement(session, start, end, currency),)))
+    add(Section("donations", titles["donations"],
+                (donations_statement(session, start, end, currency),)))
+    add(Section("receivables", titles["receivables"],
+                (receivables_statement(session, end, currency),),
+                note="Invoices issued up to the year end that are still open on the date of the "
+                     "data."))
+    add(resolutions_section(session, start, end))
+    seller = settings.invoicing.seller
+    details = tuple(part for part in (
+        seller.street.replace("\n", ", "), f"{seller.postcode} {seller.city}".strip(),
+        seller.register, f"Tax number {seller.tax_number}" if seller.tax_number else "",
+        f"Board: {seller.board}" if seller.board else "", seller.email, seller.website) if part)
+    return Pack(year, start, end, settings.organisation.name, details, now, tuple(sections))
+
+
+def fund_movements(session: Session, start: date, end: date, currency: str) -> Statement:
+    """Per fund, grouped: net assets at start, income, expenses, transfers, net assets at end."""
+    kinds = {a.id: a.type for a in chart_accounts(session)
+             if a.type in ("income", "expense", "net_assets")}
+    moved = fund_account_movements(session, start, end, account_ids=list(kinds))
+    opening = fund_balances(session, start - timedelta(days=1))
+    closing = fund_balances(session, end)
+    per_fund: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for (fund_id, account_id, cur), amount in moved.items():
+        if cur == currency:
+            index = {"income": 0, "expense": 1, "net_assets": 2}[kinds[account_id]]
+            per_fund[fund_id][index] += amount if index == 1 else -amount
+    lines: list[Line] = []
+    grand = [0] * 5
+    rows = fund_rows(session)
+    for group in GROUP_ORDER:
+        members = [r for r in rows if r.group == group]
+        subtotal = [0] * 5
+        group_lines = []
+        for row in members:
+            income, expenses, transfers = per_fund[row.fund.id]
+            values = [opening.get((row.fund.id, currency), 0), income, expenses, transfers,
+                      closing.get((row.fund.id, currency), 0)]
+            if any(values):
+                group_lines.append(Line(row.fund.name, tuple(values), LINE, row.fund.code, 1))
+                subtotal = [a + b for a, b in zip(subtotal, values)]
+        if group_lines:
+            lines.append(Line(GROUP_LABELS[group], kind=HEADING))
+            lines.extend(group_lines)
+            lines.append(Line(f"Total {GROUP_LABELS[group].lower()}", tuple(subtotal), SUBTOTAL))
+            grand = [a + b for a, b in zip(grand, subtotal)]
+    lines.append(Line("All funds", tuple(grand), TOTAL))
+    return Statement("funds", "Fund balances and movements", f"{start} to {end}", currency,
+                     ("At start", "Income", "Expenses", "Transfers", "At end"), tuple(lines))
+
+
+def grants_statement(session: Session, start: date, end: date, currency: str) -> Statement:
+    """Per programme: awarded (the grants expense booked in its fund: awards less reductions
+    and cancellations) and paid out (disbursements paid in the year)."""
+    grants = next((a for a in chart_accounts(session) if a.role == "grants_expense"), None)
+    moved = fund_account_movements(session, start, end,
+                                   account_ids=[grants.id] if grants else [])
+    paid = dict(session.execute(
+        select(Application.programme_id, func.sum(Disbursement.amount))
+        .join(Application, Application.id == Disbursement.application_id)
+        .where(Disbursement.status == DisbursementStatus.PAID, Disbursement.paid_on >= start,
+               Disbursement.paid_on <= end, Disbursement.currency == currency)
+        .group_by(Application.programme_id)).all())
+    lines = []
+    totals = [0, 0]
+    for programme in session.scalars(select(Programme).order_by(Programme.name)):
+        awarded = moved.get((programme.fund_id, grants.id, currency), 0) if grants else 0
+        out = int(paid.get(programme.id) or 0)
+        if awarded or out:
+            lines.append(Line(programme.name, (awarded, out), LINE, depth=1))
+            totals = [totals[0] + awarded, totals[1] + out]
+    lines.append(Line("All programmes", tuple(totals), TOTAL))
+    return Statement("grants", "Grants awarded and paid", f"{start} to {end}", currency,
+                     ("Awarded", "Paid out"), tuple(lines))
+
+
+def donations_statement(session: Session, start: date, end: date, currency: str) -> Statement:
+    """Donations booked in the year by kind and channel: how many and how much (reversed ones
+    counted apart)."""
+    rows = session.execute(
+        select(Donation.kind, Donation.channel, Donation.status, func.count(),
+               func.sum(Donation.amount))
+        .where(Donation.donated_on >= start, Donation.donated_on <= end,
+               Donation.currency == currency,
+               Donation.status.in_([DonationStatus.BOOKED, DonationStatus.REVERSED]))
+        .group_by(Donation.kind, Donation.channel, Donation.status)).all()
+    booked: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    reversed_ = [0, 0]
+    for kind, channel, status, count, amount in rows:
+        if status == DonationStatus.REVERSED:
+            reversed_ = [reversed_[0] + int(amount or 0), reversed_[1] + count]
+            continue
+        label = f"{kind.value.replace('_', ' ').capitalize()} ({channel.value.replace('_', ' ')})"
+        booked[label] = [booked[label][0] + int(amount or 0), booked[label][1] + count]
+    lines = [Line(label, tuple(values), LINE, depth=1) for label, values in sorted(booked.items())]
+    lines.append(Line("Donations received", (sum(v[0] for v in booked.values()),
+                                             sum(v[1] for v in booked.values())), SUBTOTAL))
+    lines.append(Line("Refunded or disputed", tuple(reversed_), LINE))
+    return Statement("donations", "Donations", f"{start} to {end}", currency, ("Amount", "Count"),
+                     tuple(lines), count_columns=(1,))
+
+
+def receivables_statement(session: Session, end: date, currency: str) -> Statement:
+    lines = []
+    total = 0
+    for item in open_invoices(session, currency=currency):
+        if item.invoice.issue_date and item.invoice.issue_date <= end:
+            lines.append(Line(f"{item.invoice.number} {item.invoice.buyer_name}",
+                              (item.invoice.gross_total, item.outstanding), LINE,
+                              (item.invoice.due_date or end).isoformat(), 1))
+            total += item.outstanding
+    lines.append(Line("Open receivables", (None, total), TOTAL))
+    return Statement("receivables", "Open receivables", f"issued up to {end}", currency,
+                     ("Invoiced", "Open"), tuple(lines))
+
+
+def resolutions_section(session: Session, start: date, end: date) -> Section:
+    found = session.scalars(
+        select(Resolution).where(Resolution.decided_at >= datetime.combine(start, datetime.min.time(), timezone.utc),
+                                 Resolution.decided_at < datetime.combine(end + timedelta(days=1), datetime.min.time(), timezone.utc),
+                                 Resolution.status != ResolutionStatus.OPEN)
+        .order_by(Resolution.decided_at, Resolution.id))
+    rows = tuple((r.number, r.title, r.status.label, r.decided_at.date().isoformat())
+                 for r in found)
+    return Section("resolutions", "Resolutions of the year", rows=rows,
+                   header=("Number", "Resolution", "Outcome", "Decided"),
+                   note="" if rows else "No resolution was decided in the year.")
+
+
+# --- rendering and keeping ------------------------------------------------------------------
+
+def render_html(pack: Pack) -> str:
+    return render_document("reports/pdf_pack.html", pack=pack, cell_text=cell_text)
+
+
+def render(pack: Pack) -> tuple[bytes, int]:
+    """The PDF and its number of pages."""
+    return html_to_pdf_pages(render_html(pack))
+
+
+def make(session: Session, year: int, settings: Settings, *, actor: Actor | None,
+         progress: Progress = lambda done, total: None) -> ReportPack:
+    """Compute and render the pack (reads only, no write lock held meanwhile), then keep the
+    file and its row in one short unit of work."""
+    pack = compute(session, year, settings, progress=progress)
+    data, pages = render(pack)
+    with transaction(session):
+        return keep(session, pack, data, pages, settings, actor=actor)
+
+
+def keep(session: Session, pack: Pack, data: bytes, pages: int, settings: Settings, *,
+         actor: Actor | None) -> ReportPack:
+    """Store the PDF (content-addressed by its SHA-256) and its append-only row."""
+    stored = store_upload(session, folder=settings.paths.uploads,
+                          filename=f"annual-report-{pack.year}.pdf", data=data, allowed={"pdf"},
+                          max_bytes=len(data) + 1, actor=actor)
+    row = ReportPack(year=pack.year, file_id=stored.id, sha256=stored.sha256, pages=pages,
+                     data_as_of=pack.data_as_of, created_by_id=getattr(actor, "id", None))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def packs(session: Session) -> list[ReportPack]:
+    return list(session.scalars(select(ReportPack).order_by(ReportPack.id.desc()).limit(50)))
+
+
+def start(session: Session, year: int, *, actor: Actor) -> jobs.Job:
+    """The job that makes the pack (one per year and minute: a double click starts one)."""
+    minute = datetime.now(timezone.utc).strftime("%Y%m%d%H%M")
+    return jobs.start(session, KIND, title=f"Annual report pack {year}",
+                      key=f"{KIND}:{year}:{minute}", actor=actor, params={"year": year})
+
+
+def _work(session: Session, current: jobs.Job, progress: jobs.Progress) -> dict:
+    from ..core.queue import settings as job_config  # noqa: PLC0415
+    from ..core.settings import build  # noqa: PLC0415
+
+    settings = build(job_config())
+    year = int(current.params["year"])
+
+    def tick(done: int, total: int) -> None:
+        current.total = total + 1
+        progress(done, total + 1)
+
+    pack = compute(session, year, settings, progress=tick)
+    data, pages = render(pack)  # before the job's unit of work writes anything
+    row = keep(session, pack, data, pages, settings, actor=current.started_by)
+    return {"notes": [f"Annual report pack {year}: {row.pages} pages, SHA-256 {row.sha256}."],
+            "link": {"endpoint": "reports.pack_file", "pack_id": row.id}}
+
+
+@job(KIND)
+def make_pack(job_id: int) -> None:
+    jobs.run(job_id, _work)
