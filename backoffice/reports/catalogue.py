@@ -46,6 +46,9 @@ REPORTS: tuple[Report, ...] = (
     Report(PLANNING, "Budget against actual", "The year's budget per account and fund, its "
            "revisions and approval, what is used and the forecast to the year end.",
            "reports.budget"),
+    Report(ANNUAL, "Annual report pack", "One PDF for the general assembly: cover, contents, "
+           "every statement, funds per group, grants, donations, open receivables and the "
+           "year's resolutions; kept with its SHA-256.", "reports.annual", formats=("pdf",)),
     # Exports for others' tools (the exports helper adds its entries here) ------------------
 )
 

@@ -11,10 +11,24 @@ from flask.cli import AppGroup
 from werkzeug.routing import BuildError
 
 from ..core.errors import DomainError
+from ..core.uploads import StoredFile, read_stored
 from ..core.urls import absolute_url
 from ..extensions import db, settings
 from ..ledger.periods import FiscalYear
-from . import audit_export, beancount_export, beancount_import, datev
+from . import (
+    aging,
+    audit_export,
+    beancount_export,
+    beancount_import,
+    budgets,
+    datev,
+    pack,
+    render,
+    scope,
+    spheres,
+    statements,
+    vat,
+)
 
 reports_cli = AppGroup("reports", help="Reports and exports for the accountant and other tools.")
 import_cli = AppGroup("import", help="Bring books kept elsewhere into the ledger.")
@@ -109,3 +123,120 @@ def import_beancount_command(file: Path, mapping: Path | None, dry_run: bool):
         _fail(error)
     for line in report.lines():
         click.echo(line)
+
+
+# --- statements and the annual report pack (reports/statements.py, pack.py) --------------------
+
+STATEMENT_FORMATS = ("csv", "xlsx", "pdf")
+
+
+def _write_statements(found, fmt: str, output: Path | None, name: str) -> None:
+
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if fmt == "csv":
+        data = render.to_csv(found).encode()
+    elif fmt == "xlsx":
+        data = render.to_xlsx(found, generated=f"Data as of {generated}")
+    else:
+        data = render.to_pdf(found, organisation=settings().organisation.name,
+                             generated=generated)
+    target = output or Path(f"{name}.{fmt}")
+    if str(target) == "-":
+        sys.stdout.buffer.write(data)
+        return
+    target.write_bytes(data)
+    click.echo(f"{target}: {', '.join(s.title + ' ' + s.currency for s in found)}.")
+
+
+def _statement_command(name: str, help_text: str):
+    def decorate(compute):
+        @reports_cli.command(name, help=help_text)
+        @click.option("--format", "fmt", type=click.Choice(STATEMENT_FORMATS), default="csv")
+        @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+                      help=f"File to write (default: {name}-<period>.<format>; - for stdout).")
+        @click.option("--year", type=int, help="Fiscal year (default: the current one).")
+        @click.option("--as-of", type=DAY, help="Balance sheet, aging: the day (default: today "
+                      "or the year's last day).")
+        def command(fmt: str, output: Path | None, year: int | None,
+                    as_of: datetime | None) -> None:
+            config = settings()
+            fiscal_year = FiscalYear.of(config.organisation)
+            year = year or fiscal_year.start(date.today()).year
+            start = date(year, fiscal_year.first_month, 1)
+            end = statements.day_before(date(year + 1, fiscal_year.first_month, 1))
+            found = compute(config, fiscal_year, year, start, end,
+                            as_of.date() if as_of else min(end, date.today()))
+            _write_statements(found, fmt, output, f"{name}-{year}")
+        return command
+    return decorate
+
+
+@_statement_command("balance-sheet", "The balance sheet at a day (the year's end by default).")
+def balance_sheet_command(config, fiscal_year, year, start, end, as_of):
+    return statements.compute_balance_sheet(db.session, as_of)
+
+
+@_statement_command("activities", "The statement of activities for a fiscal year.")
+def activities_command(config, fiscal_year, year, start, end, as_of):
+    return statements.compute_activities(db.session, start, end)
+
+
+@_statement_command("cash-flow", "Cash flow by month for a fiscal year.")
+def cash_flow_command(config, fiscal_year, year, start, end, as_of):
+    return statements.compute_cash_flow(db.session, start,
+                                        bank_account_ids=scope.bank_ledger_accounts(db.session))
+
+
+@_statement_command("spheres", "The result per German tax sphere for a fiscal year.")
+def spheres_command(config, fiscal_year, year, start, end, as_of):
+    return [spheres.compute(db.session, start, end, config.reports,
+                            config.organisation.default_currency)]
+
+
+@_statement_command("budget", "The budget against actual for a fiscal year.")
+def budget_command(config, fiscal_year, year, start, end, as_of):
+    return [budgets.compute(db.session, year, fiscal_year, as_of,
+                            config.organisation.default_currency)]
+
+
+@_statement_command("aging", "Receivables and payables by age at a day.")
+def aging_command(config, fiscal_year, year, start, end, as_of):
+    return aging.compute(db.session, as_of if as_of else date.today())[0]
+
+
+@reports_cli.command("vat")
+@click.option("--year", type=int, required=True)
+@click.option("--quarter", type=click.IntRange(1, 4))
+@click.option("--month", type=click.IntRange(1, 12))
+@click.option("--format", "fmt", type=click.Choice(STATEMENT_FORMATS), default="csv")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+def vat_command(year: int, quarter: int | None, month: int | None, fmt: str, output: Path | None):
+    """The figures of the advance VAT return for a quarter or a month, by Kennzahl."""
+
+    if (quarter is None) == (month is None):
+        raise click.UsageError("Give --quarter or --month.")
+    start, end = vat.quarter_bounds(year, quarter) if quarter else vat.month_bounds(year, month)
+    statement, _ = vat.compute(db.session, start, end,
+                               settings().organisation.default_currency)
+    _write_statements([statement], fmt, output,
+                      f"vat-{year}-" + (f"Q{quarter}" if quarter else f"{month:02d}"))
+
+
+@reports_cli.command("pack")
+@click.option("--year", type=int, required=True, help="The fiscal year (the year it begins in).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the PDF here.")
+def pack_command(year: int, output: Path | None):
+    """Make the annual report pack for the general assembly (one PDF, kept with its SHA-256)."""
+
+    config = settings()
+    with click.progressbar(length=len(pack.SECTION_TITLES), label=f"Annual report {year}",
+                           file=sys.stderr) as bar:
+        row = pack.make(db.session, year, config, actor=None,
+                        progress=lambda done, total: bar.update(done - bar.pos))
+    click.echo(f"Annual report pack {year}: {row.pages} pages, SHA-256 {row.sha256} "
+               f"(pack {row.id}).")
+    if output:
+        output.write_bytes(read_stored(db.session.get(StoredFile, row.file_id),
+                                       config.paths.uploads))
+        click.echo(f"{output} written.")

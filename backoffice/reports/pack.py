@@ -308,7 +308,8 @@ def _work(session: Session, current: jobs.Job, progress: jobs.Progress) -> dict:
     pack = compute(session, year, settings, progress=tick)
     data, pages = render(pack)  # before the job's unit of work writes anything
     row = keep(session, pack, data, pages, settings, actor=current.started_by)
-    return {"notes": [f"Annual report pack {year}: {row.pages} pages, SHA-256 {row.sha256}."],
+    return {"notes": [("success", f"Annual report pack {year}: {row.pages} pages, "
+                                  f"SHA-256 {row.sha256}.")],
             "link": {"endpoint": "reports.pack_file", "pack_id": row.id}}
 
 

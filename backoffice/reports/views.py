@@ -14,11 +14,24 @@ from ..core.errors import ValidationError
 from ..core.forms import options
 from ..core.permissions import Permission, login_required, requires
 from ..core.query import arg, query_form
+from ..core.uploads import StoredFile, read_stored
 from ..core.views import get_or_404, run_form
 from ..extensions import db, settings
 from ..ledger.periods import FiscalYear
 from ..ledger.reads import chart_accounts
-from . import aging, budgets, catalogue, charts, drill, render, scope, spheres, statements, vat
+from . import (
+    aging,
+    budgets,
+    catalogue,
+    charts,
+    drill,
+    pack,
+    render,
+    scope,
+    spheres,
+    statements,
+    vat,
+)
 from .forms import (
     ApproveBudgetForm,
     AsOfForm,
@@ -29,7 +42,7 @@ from .forms import (
     VatPeriodForm,
     YearForm,
 )
-from .models import BudgetRevision, Sphere
+from .models import BudgetRevision, ReportPack, Sphere
 from .statements import Drill
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -395,3 +408,37 @@ def approve_budget(revision_id: int):
         return redirect(url_for("reports.budget", year=revision.year), 303)
     form = YearForm(data={"year": revision.year}, meta={"csrf": False})
     return _budget_page(None, form, revision.year, approve=approve, status=outcome.status)
+
+
+# --- the annual report pack -------------------------------------------------------------------
+
+@bp.route("/annual")
+@requires(Permission.REPORTS_VIEW)
+def annual():
+    """The packs made so far (each kept with its SHA-256) and the button that makes one."""
+    form = YearForm(meta={"csrf": True})
+    if not form.year.data:
+        form.year.data = fiscal_year().start(date.today()).year - 1  # the year just closed
+    return render_template("reports/annual.html", packs=pack.packs(db.session), form=form,
+                           section="reports")
+
+
+@bp.route("/annual", methods=["POST"])
+@requires(Permission.REPORTS_VIEW)
+def make_annual():
+    form = YearForm(meta={"csrf": True})
+    outcome = run_form(form, lambda: pack.start(db.session, form.year.data or 0,
+                                                 actor=current_user), flash_refusal="danger")
+    if outcome.done:
+        return redirect(url_for("jobs.show", job_id=outcome.result.id), 303)
+    abort(400, "Give the fiscal year of the pack.")
+
+
+@bp.route("/annual/<int:pack_id>.pdf")
+@requires(Permission.REPORTS_VIEW)
+def pack_file(pack_id: int):
+    row = get_or_404(ReportPack, pack_id)
+    stored = db.session.get(StoredFile, row.file_id)
+    return Response(read_stored(stored, settings().paths.uploads), mimetype="application/pdf",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="annual-report-{row.year}-{row.id}.pdf"'})
