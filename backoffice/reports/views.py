@@ -310,6 +310,12 @@ def _budget_page(fmt, form, year: int, *, upload=None, entry=None, approve=None,
     return (answer, status) if fmt is None else answer
 
 
+def _known_year(year: int) -> None:
+    """A fiscal year in an address: 1900-2199 (the dates the app knows), else no such page."""
+    if not 1900 <= year <= 2199:
+        abort(404)
+
+
 def _entry_form(revision: BudgetRevision | None) -> BudgetLinesForm:
     form = BudgetLinesForm()
     if not form.is_submitted() and revision is not None:
@@ -355,6 +361,7 @@ def _typed_lines(text: str) -> list[budgets.PlanLine]:
 @bp.route("/budget/<int:year>/lines", methods=["POST"])
 @requires(Permission.BUDGETS_MANAGE)
 def budget_lines(year: int):
+    _known_year(year)
     entry = BudgetLinesForm()
     outcome = run_form(entry, lambda: budgets.revise(
         db.session, year, _typed_lines(entry.lines.data), note=entry.note.data or "",
@@ -369,6 +376,7 @@ def budget_lines(year: int):
 @bp.route("/budget/<int:year>/upload", methods=["POST"])
 @requires(Permission.BUDGETS_MANAGE)
 def budget_upload(year: int):
+    _known_year(year)
     upload = BudgetUploadForm()
 
     def read_and_revise():
@@ -391,6 +399,7 @@ def budget_upload(year: int):
 @bp.route("/budget/<int:year>/workbook.xlsx")
 @requires(Permission.REPORTS_VIEW)
 def budget_workbook(year: int):
+    _known_year(year)
     data = budgets.write_xlsx(db.session, budgets.in_force(db.session, year))
     return Response(data, mimetype=render.XLSX_TYPE, headers={
         "Content-Disposition": f'attachment; filename="budget-{year}.xlsx"'})
