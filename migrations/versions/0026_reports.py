@@ -2,8 +2,8 @@
 report packs; budget lines and packs append-only (database triggers, SQLite incl. REPLACE, and
 PostgreSQL).
 
-Revision ID: 0025
-Revises: 0024
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -13,8 +13,8 @@ from backoffice.core import protection
 
 APPEND_ONLY = ("budget_lines", "report_packs")
 
-revision = "0025"
-down_revision = "0024"
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
