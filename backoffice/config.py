@@ -255,6 +255,10 @@ class Defaults:
     PUBLIC_FORM_MIN_FILL_SECONDS = 4
     JOIN_APPLICATIONS_PER_ADDRESS_PER_DAY = 3
     JOIN_APPLICATIONS_PER_EMAIL_PER_DAY = 2
+    # Donation pages: Checkout Sessions started per client address and per email an hour (a
+    # card tester tries many; a donor rarely more than a few).
+    DONATIONS_PER_ADDRESS_PER_HOUR = 10
+    DONATIONS_PER_EMAIL_PER_HOUR = 5
 
 
 def _coerce(value: str):

@@ -32,6 +32,7 @@ def init_web(app: Flask) -> None:
     from .board.views import bp as board_bp
     from .core.views import bp as core_bp
     from .donations.receipts.views import bp as receipts_bp
+    from .donations.views import bp as donations_bp
     from .expenses.views import bp as expenses_bp
     from .funds.views import bp as funds_bp
     from .grants.views import bp as grants_bp
@@ -47,7 +48,7 @@ def init_web(app: Flask) -> None:
 
     for blueprint in (core_bp, auth_bp, two_factor_bp, ledger_bp, banking_bp, groups_bp, funds_bp,
                       expenses_bp, payouts_bp, invoicing_bp, payments_bp, grants_bp, jobs_bp,
-                      reports_bp, board_bp, setup_bp, receipts_bp):
+                      reports_bp, board_bp, setup_bp, receipts_bp, donations_bp):
         app.register_blueprint(blueprint)
 
     app.before_request(first_run_to_wizard)

@@ -105,6 +105,7 @@ class StripeStandIn:
              "access_log=None)", str(self.localstripe_port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=os.path.dirname(__file__))
         self.sessions: dict[str, dict] = {}
+        self.subscriptions: dict[str, dict] = {}
         self.by_key: dict[str, str] = {}
         self.expanded: dict[str, dict] = {}  # payment intent id -> as retrieved, expanded
         # When set, charges of new payments show no balance transaction yet (as Stripe does for
@@ -211,6 +212,9 @@ class StripeStandIn:
             "success_url": params.get("success_url"),
             "url": f"{self.url}/c/pay/{session_id}",
             "_payment_intent_data": params.get("payment_intent_data", {}),
+            "_subscription_data": params.get("subscription_data", {}),
+            "_recurring": line["price_data"].get("recurring"),
+            "subscription": None,
         }
         self.sessions[session_id] = session
         return session
@@ -220,8 +224,11 @@ class StripeStandIn:
 
     def complete(self, session_id: str, *, method: str = "card") -> dict:
         """The sponsor pays: a confirmed PaymentIntent in localstripe, the session completed.
-        ``method="sepa_debit"`` leaves the payment processing (payment_status "unpaid")."""
+        ``method="sepa_debit"`` leaves the payment processing (payment_status "unpaid").
+        A ``mode=subscription`` session starts a subscription (``subscribe``)."""
         session = self.sessions[session_id]
+        if session["mode"] == "subscription":
+            return self.subscribe(session_id)
         if method == "card":
             pm = self.api("POST", "/v1/payment_methods", {
                 "type": "card", "card": {"number": "4242424242424242", "exp_month": "12",
@@ -240,6 +247,62 @@ class StripeStandIn:
                        customer_details={"email": session.get("customer_email")})
         self._remember_expanded(pi["id"])
         return self.public(session)
+
+    # --- subscriptions (localstripe has no Prices; Checkout's inline recurring price is kept
+    # here, each invoice paid by a real PaymentIntent in localstripe) -------------------------
+    def subscribe(self, session_id: str) -> dict:
+        """The donor completes a ``mode=subscription`` Checkout: a customer in localstripe, a
+        subscription here (its metadata from ``subscription_data``); its first invoice is
+        ``pay_invoice``'s."""
+        session = self.sessions[session_id]
+        customer = self.api("POST", "/v1/customers", {"email": session.get("customer_email") or ""})
+        sub_id = "sub_test_" + secrets.token_hex(12)
+        recurring = session["_recurring"] or {}
+        self.subscriptions[sub_id] = {
+            "id": sub_id, "object": "subscription", "customer": customer["id"],
+            "status": "active", "metadata": session["_subscription_data"].get("metadata", {}),
+            "currency": session["currency"], "created": int(time.time()),
+            "items": {"object": "list", "data": [{"price": {
+                "unit_amount": session["amount_total"], "currency": session["currency"],
+                "recurring": {"interval": recurring.get("interval", "month")}}}]},
+            "cancel_at_period_end": False, "canceled_at": None}
+        session.update(status="complete", subscription=sub_id, customer=customer["id"],
+                       payment_status="paid", customer_details={"email": session.get("customer_email")})
+        return self.public(session)
+
+    def _invoice(self, sub_id: str, amount: int | None, **fields) -> dict:
+        sub = self.subscriptions[sub_id]
+        amount = amount if amount is not None else sub["items"]["data"][0]["price"]["unit_amount"]
+        return {"id": "in_test_" + secrets.token_hex(12), "object": "invoice",
+                "customer": sub["customer"], "currency": sub["currency"], "amount_due": amount,
+                "created": int(time.time()), "billing_reason": "subscription_cycle",
+                "parent": {"type": "subscription_details", "subscription_details": {
+                    "subscription": sub_id, "metadata": sub["metadata"]}}, **fields}
+
+    def pay_invoice(self, sub_id: str, amount: int | None = None, *, method: str = "card") -> dict:
+        """A period of the subscription paid: a confirmed PaymentIntent in localstripe and the
+        invoice as an ``invoice.paid`` event carries it (API 2025-09-30: the subscription under
+        ``parent``, the payment under ``payments``)."""
+        sub = self.subscriptions[sub_id]
+        amount = amount if amount is not None else sub["items"]["data"][0]["price"]["unit_amount"]
+        pm = self.api("POST", "/v1/payment_methods", {
+            "type": "card", "card": {"number": "4242424242424242", "exp_month": "12",
+                                     "exp_year": "2034", "cvc": "123"}})
+        pi = self.api("POST", "/v1/payment_intents", {
+            "amount": str(amount), "currency": sub["currency"], "payment_method": pm["id"],
+            "payment_method_types": [method], "confirm": "true"})
+        self._remember_expanded(pi["id"])
+        return self._invoice(sub_id, amount, status="paid", amount_paid=amount,
+                             amount_remaining=0, payments={"object": "list", "data": [{
+                                 "object": "invoice_payment", "status": "paid",
+                                 "payment": {"type": "payment_intent",
+                                             "payment_intent": pi["id"]}}]},
+                             status_transitions={"paid_at": int(time.time())})
+
+    def fail_invoice(self, sub_id: str) -> dict:
+        """A period's payment refused: the invoice as ``invoice.payment_failed`` carries it."""
+        return self._invoice(sub_id, None, status="open", amount_paid=0, attempt_count=1,
+                             last_finalization_error={"message": "Your card was declined."})
 
     EXPANDED = ("latest_charge", "latest_charge.balance_transaction")
 
@@ -308,6 +371,12 @@ class StripeStandIn:
                         return self._json(404, {"error": {"type": "invalid_request_error",
                                                           "message": "No such checkout.session"}})
                     return self._json(200, standin.public(session))
+                if path.startswith("/v1/subscriptions/"):
+                    sub = standin.subscriptions.get(path.rsplit("/", 1)[1])
+                    if sub is None:
+                        return self._json(404, {"error": {"type": "invalid_request_error",
+                                                          "message": "No such subscription"}})
+                    return self._json(200, sub)
                 if path.startswith("/c/pay/"):
                     session = standin.sessions.get(path.rsplit("/", 1)[1], {})
                     html = (f"<!doctype html><title>Stripe Checkout (test)</title><h1>Pay "
@@ -347,6 +416,15 @@ class StripeStandIn:
                 self._send(*standin.localstripe("POST", self.path, raw=raw))
 
             def do_DELETE(self):  # noqa: N802
+                path = urllib.parse.urlsplit(self.path).path
+                standin.requests.append(("DELETE", path, {}, dict(self.headers)))
+                if path.startswith("/v1/subscriptions/"):
+                    sub = standin.subscriptions.get(path.rsplit("/", 1)[1])
+                    if sub is None:
+                        return self._json(404, {"error": {"type": "invalid_request_error",
+                                                          "message": "No such subscription"}})
+                    sub.update(status="canceled", canceled_at=int(time.time()))
+                    return self._json(200, sub)
                 status, body = standin.localstripe("DELETE", self.path)
                 self._send(status, body)
 

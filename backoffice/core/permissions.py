@@ -64,6 +64,8 @@ class Permission(StrEnum):
     BUDGETS_APPROVE = "budgets.approve"  # approve a budget revision (by a board resolution)
     SETTINGS_MANAGE = "settings.manage"  # the association's details, bank accounts, policies
     DONATION_RECEIPTS = "donations.receipts"  # issue, mail, cancel and replace donation receipts
+    DONATIONS_VIEW = "donations.view"      # donations, donors, recurring plans and their totals
+    DONATIONS_MANAGE = "donations.manage"  # record, reverse, merge donors, donation pages, plans
 
 
 _TREASURER = {
@@ -86,6 +88,9 @@ _TREASURER |= {Permission.REPORTS_VIEW, Permission.BUDGETS_MANAGE}
 _BOARD |= {Permission.REPORTS_VIEW, Permission.BUDGETS_APPROVE}
 # Donation receipts (issue 14): the treasurer issues them (admins have every permission).
 _TREASURER |= {Permission.DONATION_RECEIPTS}
+# Donations (issue 14): the treasurer records and manages them; the board sees them.
+_TREASURER |= {Permission.DONATIONS_VIEW, Permission.DONATIONS_MANAGE}
+_BOARD |= {Permission.DONATIONS_VIEW}
 _REVIEWER = {Permission.GRANTS_VIEW, Permission.GRANTS_REVIEW, Permission.GRANTS_DECIDE}
 _ORGANISER = {Permission.GROUPS_VIEW_OWN}
 

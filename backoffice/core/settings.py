@@ -192,6 +192,8 @@ class PublicForms:
     min_fill_seconds: float
     join_applications_per_address_per_day: int
     join_applications_per_email_per_day: int
+    donations_per_address_per_hour: int
+    donations_per_email_per_hour: int
 
 
 @dataclass(frozen=True)
@@ -482,7 +484,9 @@ def build(config: Mapping, *, instance_path: str = "instance", url_map: Map | No
             join_applications_per_address_per_day=_integer(
                 config, "JOIN_APPLICATIONS_PER_ADDRESS_PER_DAY"),
             join_applications_per_email_per_day=_integer(
-                config, "JOIN_APPLICATIONS_PER_EMAIL_PER_DAY")),
+                config, "JOIN_APPLICATIONS_PER_EMAIL_PER_DAY"),
+            donations_per_address_per_hour=_integer(config, "DONATIONS_PER_ADDRESS_PER_HOUR"),
+            donations_per_email_per_hour=_integer(config, "DONATIONS_PER_EMAIL_PER_HOUR")),
         paths=Paths(
             instance=instance,
             uploads=str(config.get("UPLOAD_FOLDER") or os.path.join(instance, "uploads")),

@@ -1,5 +1,14 @@
 """Donations: donors, gifts by every channel (Stripe Checkout, bank transfer, cash, cheque, in
 kind, waived reimbursements), recurring plans, and their booking into a fund.
 
-Receivers of other packages' signals are connected here (see ``wiring``) once the services exist.
+Connected here: the Stripe events of donations (``core.signals.stripe_event``), and the job that
+tells donors of a failed recurring payment.
 """
+from ..core import signals
+from . import (
+    notify,  # noqa: F401  (the donations.tell_payment_failed job)
+    stripe_events,
+)
+
+for _event_type, _receiver in stripe_events.RECEIVERS.items():
+    signals.stripe_event.connect(_receiver, sender=_event_type)

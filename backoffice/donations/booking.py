@@ -141,8 +141,16 @@ def lines_for(session: Session, donation: Donation, *, debit=None,
     lines.append(Line(_income_account(session, donation.kind), fund, -amount, memo))
     if pays_admin_fee(donation):
         lines += admin_fee_lines(session, fund=fund, kind=income_kind(donation.kind),
-                                 amount=amount, day=donation.donated_on)
+                                 amount=fee_base(donation, movement, sign), day=donation.donated_on)
     return lines
+
+
+def fee_base(donation: Donation, movement: settlement.Movement | None, sign: int = 1) -> Money:
+    """What the admin fee is taken from: the gift, or, when Stripe converted it into another
+    currency, what arrived (the fund holds that currency, not the donor's)."""
+    if movement is not None and movement.amount.currency != donation.currency:
+        return movement.amount
+    return Money(sign * donation.amount, donation.currency)
 
 
 def pays_admin_fee(donation: Donation) -> bool:
@@ -200,9 +208,9 @@ def _post(session: Session, donation: Donation, *, actor: Actor, debit=None,
     donation.journal_entry_id = entry.id
     if movement is not None:
         donation.fee, donation.fee_currency = movement.fee.amount, movement.fee.currency
-    donation.admin_fee = fee_for(session, donation.fund,
-                                 income_kind(donation.kind), donation.money,
-                                 donation.donated_on).amount if pays_admin_fee(donation) else 0
+    donation.admin_fee = fee_for(session, donation.fund, income_kind(donation.kind),
+                                 fee_base(donation, movement), donation.donated_on).amount \
+        if pays_admin_fee(donation) else 0
     session.flush()
 
 

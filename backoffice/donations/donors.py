@@ -158,6 +158,20 @@ def find_or_create(session: Session, details: DonorDetails, *, iban: str = "",
     return donor
 
 
+def of_checkout(session: Session, checkout: DonationCheckout) -> Donor:
+    """The donor who filled in the page (matched by email, created once)."""
+    if checkout.donor_id is not None:
+        return current(session, session.get(Donor, checkout.donor_id))
+    donor = find_or_create(session, DonorDetails(
+        name=checkout.name, email=checkout.email, kind=checkout.donor_kind,
+        street=checkout.street, postcode=checkout.postcode, city=checkout.city,
+        country=checkout.country, language=checkout.language,
+        consent_public=checkout.consent_public or None))
+    checkout.donor_id = donor.id
+    session.flush()
+    return donor
+
+
 def update_donor(session: Session, donor: Donor, details: DonorDetails, *, notes: str,
                  actor: Actor) -> Donor:
     details = _checked(details)

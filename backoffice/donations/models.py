@@ -256,6 +256,9 @@ class DonationCheckout(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stripe_id: Mapped[str] = mapped_column(String(255), unique=True)  # cs_...
+    # Random, in the session's and the subscription's metadata: how a subscription's events find
+    # the checkout (and the donor's details) it came from.
+    token: Mapped[str | None] = mapped_column(String(64), unique=True)
     url: Mapped[str | None] = mapped_column(Text)
     fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"))
     amount: Mapped[int] = mapped_column(BigInteger)
@@ -315,7 +318,9 @@ class Donation(db.Model):
                                                           ForeignKey("journal_entries.id"))
     fee: Mapped[int] = mapped_column(BigInteger, default=0)  # Stripe's fee, booked as a cost
     fee_currency: Mapped[str | None] = mapped_column(String(3))
-    admin_fee: Mapped[int] = mapped_column(BigInteger, default=0)  # to the general fund
+    # To the general fund: in the donation's currency, or in ``fee_currency`` when Stripe
+    # converted the gift (the fee is taken from what arrived).
+    admin_fee: Mapped[int] = mapped_column(BigInteger, default=0)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reversal_reason: Mapped[str] = mapped_column(String(200), default="")
     # Where it came from: each at most once.
@@ -370,5 +375,6 @@ class RecurringFailure(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    told: Mapped[bool] = mapped_column(Boolean, default=False)  # the donor was mailed
 
     plan = relationship("RecurringPlan")

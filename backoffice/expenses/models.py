@@ -28,6 +28,7 @@ class ClaimStatus(StrEnum):
     APPROVED = "approved"    # posted Dr expense / Cr payables; waiting to be paid
     REJECTED = "rejected"    # nothing posted
     PAID = "paid"            # its payout batch was executed: Dr payables / Cr bank
+    WAIVED = "waived"        # the claimant gave it up as a donation: settled without a payout
 
     @property
     def label(self) -> str:
@@ -43,6 +44,7 @@ _CLAIM_REFUSED = {
     "return_undone": "Claim {ref} is {state}, not approved.",
     "correct_iban": "Claim {ref} is {state}: its account can be corrected only while it waits "
                     "for payment.",
+    "waive": "Claim {ref} is {state}: only an approved claim waiting for payment can be waived.",
 }
 #: A claim's life: decided once, then paid by a payout batch (whose bank may send it back).
 CLAIM_STATES: StateMachine[ClaimStatus] = StateMachine(rows(
@@ -52,10 +54,12 @@ CLAIM_STATES: StateMachine[ClaimStatus] = StateMachine(rows(
     ([_C.PAID], "payment_returned", _C.APPROVED),
     ([_C.APPROVED], "return_undone", _C.PAID),
     ([_C.APPROVED], "correct_iban", _C.APPROVED),
+    ([_C.APPROVED], "waive", _C.WAIVED),
 ), refused=lambda claim, action: _CLAIM_REFUSED[action].format(ref=claim.ref,
                                                                state=claim.status.value),
     already=lambda claim, action: (f"Claim {claim.ref} is already {claim.status.value}; nothing "
-                                   "was changed." if action in ("approve", "reject") else None))
+                                   "was changed." if action in ("approve", "reject", "waive")
+                                   else None))
 
 
 class ExpenseClaim(db.Model):

@@ -315,6 +315,27 @@ def reject_claim(session: Session, claim: ExpenseClaim, *, actor: Actor,
     return claim
 
 
+def waive_claim(session: Session, claim: ExpenseClaim, *, actor: Actor) -> ExpenseClaim:
+    """The claimant gives up the reimbursement of an approved, unpaid claim (its money stays
+    with the fund): the claim is settled without a payout and leaves the payable list. The
+    claimant or a treasurer may do it; the caller posts what settles the payable (a donation:
+    ``donations.waivers``) in the same unit of work."""
+    session.refresh(claim, with_for_update=True)
+    if actor is None or (claim.claimant_id != actor.id
+                         and not actor.can(Permission.EXPENSES_APPROVE)):
+        raise PermissionDenied("Only the claimant or a treasurer can waive a claim.")
+    CLAIM_STATES.check(claim, "waive")
+    if payouts.active_item_for(session, ClaimPayables.kind, claim.id) is not None:
+        raise InvalidTransition(f"Claim {claim.ref} is in a payout batch; cancel the batch "
+                                "first.")
+    CLAIM_STATES.apply(claim, "waive")
+    _flush(session, claim)
+    audit.record(session, actor, "expense_claim.waived", "expense_claim", claim.id,
+                 summary=f"{claim.ref} waived by its claimant: settled without a payout",
+                 before={"status": ClaimStatus.APPROVED}, after={"status": ClaimStatus.WAIVED})
+    return claim
+
+
 # --- claims as a payable source for payout batches -------------------------------------------
 
 class ClaimPayables:

@@ -71,3 +71,14 @@ def verify_signature(config: Stripe, payload: str, header: str) -> None:
         raise stripe.SignatureVerificationError("no webhook secret configured", header, payload)
     stripe.WebhookSignature.verify_header(payload, header or "", secret,
                                           tolerance=stripe.Webhook.DEFAULT_TOLERANCE)
+
+
+def retrieve_subscription(config: Stripe, subscription_id: str) -> dict:
+    _configure(config)
+    return plain(stripe.Subscription.retrieve(subscription_id))
+
+
+def cancel_subscription(config: Stripe, subscription_id: str, idempotency_key: str) -> dict:
+    """End a subscription now (no further invoices)."""
+    _configure(config)
+    return plain(stripe.Subscription.cancel(subscription_id, idempotency_key=idempotency_key))

@@ -29,3 +29,17 @@ def donor(session):
         return donors.find_or_create(session, donors.DonorDetails(
             name="Anna Müller", email="Anna@Example.org", street="Hauptstr. 1", postcode="10115",
             city="Berlin", country="DE"), iban="DE89 3704 0044 0532 0130 00")
+
+
+from ..payments.conftest import stripe, stripe_server  # noqa: E402, F401  (the Stripe stand-in)
+
+
+@pytest.fixture
+def page(session, fund):
+    from backoffice.donations.models import DonationPage
+    with transaction():
+        page = DonationPage(fund_id=fund.id, title="PyLadies Berlin",
+                            purpose="Workshops for women in tech", currency="EUR",
+                            public_donor_list=True)
+        session.add(page)
+    return page

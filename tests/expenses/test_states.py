@@ -20,6 +20,7 @@ TABLE = {
     (C.PAID, "payment_returned"): C.APPROVED,  # the bank sent it back
     (C.APPROVED, "return_undone"): C.PAID,     # that return was matched by mistake
     (C.APPROVED, "correct_iban"): C.APPROVED,
+    (C.APPROVED, "waive"): C.WAIVED,           # the claimant gave it up as a donation
 }
 #: action -> the refusal's words; the decisions asked for twice are ``AlreadyDone``.
 REFUSED = {
@@ -30,8 +31,9 @@ REFUSED = {
     "return_undone": "Claim EC-7 is {state}, not approved.",
     "correct_iban": "Claim EC-7 is {state}: its account can be corrected only while it waits "
                     "for payment.",
+    "waive": "Claim EC-7 is {state}: only an approved claim waiting for payment can be waived.",
 }
-DONE = {(C.APPROVED, "approve"), (C.REJECTED, "reject")}
+DONE = {(C.APPROVED, "approve"), (C.REJECTED, "reject"), (C.WAIVED, "waive")}
 
 
 def test_the_table_is_the_one_written_here():

@@ -1,0 +1,158 @@
+"""What the donation pages read: the list with its filters and totals, totals per fund and month,
+donors with their totals, plans, the public donor list. Totals are per currency and count
+booked donations only (pending, failed and reversed ones are listed, not added up)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, String, cast, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from ..ledger.reads import chart_funds
+from .donors import search
+from .models import (
+    Channel,
+    Donation,
+    DonationPage,
+    DonationStatus,
+    Donor,
+    PlanStatus,
+    RecurringFailure,
+    RecurringPlan,
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    fund_id: int | None = None
+    channel: Channel | None = None
+    start: date | None = None
+    end: date | None = None
+    recurring: bool | None = None
+    donor_id: int | None = None
+    status: DonationStatus | None = None
+
+
+def _where(statement: Select, f: Filters) -> Select:
+    if f.fund_id:
+        statement = statement.where(Donation.fund_id == f.fund_id)
+    if f.channel:
+        statement = statement.where(Donation.channel == f.channel)
+    if f.start:
+        statement = statement.where(Donation.donated_on >= f.start)
+    if f.end:
+        statement = statement.where(Donation.donated_on <= f.end)
+    if f.recurring is not None:
+        column = Donation.recurring_plan_id
+        statement = statement.where(column.isnot(None) if f.recurring else column.is_(None))
+    if f.donor_id:
+        statement = statement.where(Donation.donor_id == f.donor_id)
+    if f.status:
+        statement = statement.where(Donation.status == f.status)
+    return statement
+
+
+def donations(session: Session, f: Filters, *, before: tuple[date, int] | None = None,
+              limit: int = 50) -> list[Donation]:
+    """Newest first, a page at a time (keyset: the page after ``before``'s (day, id))."""
+    statement = _where(select(Donation), f).options(
+        joinedload(Donation.donor), joinedload(Donation.fund))
+    if before is not None:
+        day, donation_id = before
+        statement = statement.where((Donation.donated_on < day) | (
+            (Donation.donated_on == day) & (Donation.id < donation_id)))
+    return list(session.scalars(statement.order_by(Donation.donated_on.desc(),
+                                                   Donation.id.desc()).limit(limit)))
+
+
+def totals(session: Session, f: Filters) -> dict[str, tuple[int, int]]:
+    """Booked donations per currency: (count, amount)."""
+    rows = session.execute(_where(
+        select(Donation.currency, func.count(), func.sum(Donation.amount)), f)
+        .where(Donation.status == DonationStatus.BOOKED).group_by(Donation.currency))
+    return {currency: (n, int(total or 0)) for currency, n, total in rows}
+
+
+def by_fund_and_month(session: Session, f: Filters) -> list[tuple[str, str, str, int, int]]:
+    """(fund code, "YYYY-MM", currency, count, amount) of booked donations, newest month first."""
+    month = func.substr(cast(Donation.donated_on, String(10)), 1, 7)
+    rows = session.execute(_where(
+        select(Donation.fund_id, month, Donation.currency, func.count(), func.sum(Donation.amount)),
+        f).where(Donation.status == DonationStatus.BOOKED)
+        .group_by(Donation.fund_id, month, Donation.currency)
+        .order_by(month.desc(), Donation.fund_id))
+    rows = list(rows)
+    codes = {fund.id: fund.code for fund in chart_funds(session)}
+    return [(codes.get(fund_id, str(fund_id)), m, c, n, int(total or 0))
+            for fund_id, m, c, n, total in rows]
+
+
+@dataclass(frozen=True)
+class DonorRow:
+    donor: Donor
+    count: int
+    totals: dict[str, int]
+    last: date | None
+
+
+def donors(session: Session, text: str = "", *, limit: int = 50,
+           offset: int = 0) -> list[DonorRow]:
+    found = list(session.scalars(search(session, text).order_by(Donor.name, Donor.id)
+                                 .limit(limit).offset(offset)))
+    ids = [d.id for d in found]
+    sums: dict[int, dict[str, int]] = {i: {} for i in ids}
+    counts: dict[int, int] = dict.fromkeys(ids, 0)
+    last: dict[int, date] = {}
+    if ids:
+        for donor_id, currency, n, total, latest in session.execute(
+                select(Donation.donor_id, Donation.currency, func.count(),
+                       func.sum(Donation.amount), func.max(Donation.donated_on))
+                .where(Donation.donor_id.in_(ids), Donation.status == DonationStatus.BOOKED)
+                .group_by(Donation.donor_id, Donation.currency)):
+            sums[donor_id][currency] = int(total)
+            counts[donor_id] += n
+            last[donor_id] = max(latest, last.get(donor_id, latest))
+    return [DonorRow(d, counts[d.id], sums[d.id], last.get(d.id)) for d in found]
+
+
+def plans(session: Session, status: PlanStatus | None = None) -> list[RecurringPlan]:
+    statement = select(RecurringPlan).options(joinedload(RecurringPlan.donor),
+                                              joinedload(RecurringPlan.fund))
+    if status:
+        statement = statement.where(RecurringPlan.status == status)
+    return list(session.scalars(statement.order_by(RecurringPlan.id.desc())))
+
+
+def failures(session: Session) -> list[RecurringFailure]:
+    return list(session.scalars(select(RecurringFailure).where(
+        RecurringFailure.resolved.is_(False)).order_by(RecurringFailure.failed_at.desc())))
+
+
+def unresolved_failures(session: Session, user: object = None, today: object = None) -> int:
+    return session.scalar(select(func.count()).select_from(RecurringFailure).where(
+        RecurringFailure.resolved.is_(False)))
+
+
+def public_donors(session: Session, page: DonationPage) -> list[tuple[str, str, int]]:
+    """The opt-in public list: (name shown, currency, total) of donors who gave a public name
+    and agreed to be listed, largest first; nothing unless the page shows a list."""
+    if not page.public_donor_list:
+        return []
+    rows = session.execute(
+        select(Donation.public_name, Donation.currency, func.sum(Donation.amount))
+        .join(Donor, Donor.id == Donation.donor_id)
+        .where(Donation.fund_id == page.fund_id, Donation.status == DonationStatus.BOOKED,
+               Donation.public_name.isnot(None), Donor.consent_public.is_(True))
+        .group_by(Donation.public_name, Donation.currency)
+        .order_by(func.sum(Donation.amount).desc()).limit(500))
+    return [(name, currency, int(total)) for name, currency, total in rows]
+
+
+def page_for(session: Session, fund_id: int) -> DonationPage | None:
+    return session.scalar(select(DonationPage).where(DonationPage.fund_id == fund_id))
+
+
+def pages(session: Session) -> list[DonationPage]:
+    return list(session.scalars(select(DonationPage).options(joinedload(DonationPage.fund))
+                                .order_by(DonationPage.id)))

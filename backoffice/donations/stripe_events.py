@@ -1,0 +1,268 @@
+"""Stripe events about donations (``core.signals.stripe_event``; payments stores each event once
+and hands it over in the same transaction).
+
+Every handler converges on Stripe's state whatever the order: a paid invoice that arrives before
+its subscription's completed checkout creates the plan from the subscription's metadata; a
+donation is recorded once per Checkout Session, subscription invoice and payment intent (the
+unique columns of ``Donation``), so a duplicate or a concurrent delivery books nothing twice. A
+handler returns None for objects that are not donations'.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..core.db import utcnow
+from ..core.money import Money
+from ..core.queue import enqueue_on_commit
+from ..payments import stripe_api
+from . import booking, plans, stripe_adapter
+from .donors import of_checkout as donor_of
+from .models import (
+    PLAN_STATES,
+    Channel,
+    Donation,
+    DonationCheckout,
+    DonationKind,
+    DonationStatus,
+    Donor,
+    PlanStatus,
+    RecurringFailure,
+    RecurringPlan,
+)
+
+if TYPE_CHECKING:
+    from ..core.settings import Stripe
+
+
+def _checkout(session: Session, stripe_id: str | None = None,
+              token: str | None = None) -> DonationCheckout | None:
+    column = DonationCheckout.stripe_id if stripe_id else DonationCheckout.token
+    value = stripe_id or token
+    if not value:
+        return None
+    return session.scalar(select(DonationCheckout).where(column == value))
+
+
+def _gift(checkout: DonationCheckout, donor: Donor, amount: Money, day, refs: dict,
+          plan: RecurringPlan | None = None) -> booking.Gift:
+    return booking.Gift(
+        donor=donor, fund=checkout.fund, amount=amount, day=day, channel=Channel.STRIPE,
+        kind=DonationKind.MONEY, receipt_wanted=checkout.receipt_wanted,
+        public_name=checkout.public_name, plan_id=plan.id if plan else None, refs=refs)
+
+
+def on_checkout(sender: str, *, session: Session, obj: dict, config: Stripe,
+                **kwargs: Any) -> str | None:
+    """checkout.session.completed / async_payment_succeeded / async_payment_failed."""
+    checkout = _checkout(session, stripe_id=obj.get("id"))
+    if checkout is None:
+        return None
+    if obj.get("status") == "complete" and checkout.status != "complete":
+        checkout.status, checkout.completed_at = "complete", utcnow()
+    if obj.get("mode") == "subscription":
+        subscription = stripe_adapter.object_id(obj.get("subscription"))
+        if not subscription:
+            return "donation checkout without a subscription yet"
+        plan = plans.ensure(session, checkout, subscription,
+                            stripe_adapter.object_id(obj.get("customer")))
+        return f"{plan.ref} {plan.status.value}"
+    pi_id = stripe_adapter.object_id(obj.get("payment_intent"))
+    if not pi_id:
+        return "donation checkout without a payment"
+    donor = donor_of(session, checkout)
+    refs = {"stripe_checkout_session": checkout.stripe_id, "stripe_payment_intent": pi_id}
+    if sender == "checkout.session.async_payment_failed":
+        found = booking.existing(session, refs)
+        if found is not None and booking.fail_pending(session, found, reason="payment failed"):
+            return f"{found.ref}: the direct debit failed"
+        return "donation direct debit failed before anything was recorded"
+    if obj.get("payment_status") != "paid":
+        donation, _ = booking.record(
+            session, _gift(checkout, donor, Money(checkout.amount, checkout.currency),
+                           stripe_adapter.day_of(obj.get("created")), refs),
+            actor=None, status=DonationStatus.PENDING)
+        return f"{donation.ref} {donation.status.value}"
+    pi, movement, charge, day = stripe_adapter.paid_intent(config, pi_id)
+    amount = Money(int(pi.get("amount_received") or pi["amount"]), str(pi["currency"]).upper())
+    found = booking.existing(session, refs)
+    if found is not None:
+        if found.status is DonationStatus.PENDING and booking.book_pending(
+                session, found, movement=movement):
+            found.stripe_charge = charge
+            return f"{found.ref} booked"
+        return f"{found.ref} already {found.status.value}"
+    donation, created = booking.record(
+        session, _gift(checkout, donor, amount, day, {**refs, "stripe_charge": charge}),
+        actor=None, movement=movement)
+    return f"{donation.ref} {'booked' if created else 'already booked'}"
+
+
+def _plan_for(session: Session, subscription_id: str | None,
+              config: Stripe) -> RecurringPlan | None:
+    """The plan of a subscription; created from its checkout when the subscription's first
+    event arrives before the completed checkout (its metadata names the checkout)."""
+    if not subscription_id:
+        return None
+    plan = plans.by_subscription(session, subscription_id)
+    if plan is not None:
+        return plan
+    subscription = stripe_api.retrieve_subscription(config, subscription_id)
+    checkout = _checkout(session, token=stripe_adapter.checkout_token_of(subscription))
+    if checkout is None:
+        return None
+    return plans.ensure(session, checkout, subscription_id,
+                        stripe_adapter.object_id(subscription.get("customer")))
+
+
+def on_invoice_paid(sender: str, *, session: Session, obj: dict, config: Stripe,
+                    **kwargs: Any) -> str | None:
+    """Each paid invoice of a donation subscription is one donation, booked as its charge's
+    balance transaction moved the money. What was paid is booked, also when it differs from
+    the plan's amount (noted on the donation)."""
+    plan = _plan_for(session, stripe_adapter.invoice_subscription(obj), config)
+    if plan is None:
+        return None
+    paid = int(obj.get("amount_paid") or 0)
+    if paid <= 0:
+        return f"{plan.ref}: invoice {obj.get('id')} paid nothing"
+    refs = {"stripe_invoice": obj["id"]}
+    found = booking.existing(session, refs)
+    if found is not None:
+        return f"{found.ref} already booked"
+    pi_id = stripe_adapter.invoice_payment_intent(obj)
+    if pi_id:
+        pi, movement, charge, day = stripe_adapter.paid_intent(config, pi_id)
+        refs.update(stripe_payment_intent=pi_id, stripe_charge=charge)
+    else:  # paid from the customer's credit balance: no charge of its own
+        movement = None
+        day = stripe_adapter.day_of((obj.get("status_transitions") or {}).get("paid_at")
+                                    or obj.get("created"))
+    amount = Money(paid, str(obj["currency"]).upper())
+    checkout = session.scalar(select(DonationCheckout).where(DonationCheckout.plan_id == plan.id))
+    donor = session.get(Donor, plan.donor_id)
+    gift = _gift(checkout, donor, amount, day, refs, plan) if checkout else booking.Gift(
+        donor=donor, fund=plan.fund, amount=amount, day=day, channel=Channel.STRIPE,
+        receipt_wanted=plan.receipt_wanted, public_name=plan.public_name, plan_id=plan.id,
+        refs=refs)
+    if amount != plan.money:
+        gift = booking.Gift(**{**gift.__dict__, "note": f"The plan is {plan.money}; Stripe "
+                                                        f"collected {amount}."})
+    donation, created = booking.record(session, gift, actor=None, movement=movement,
+                                       debit=None if movement else booking_account(session))
+    if plan.status is PlanStatus.PAST_DUE:
+        PLAN_STATES.apply(plan, "activate")
+    for failure in session.scalars(select(RecurringFailure).where(
+            RecurringFailure.plan_id == plan.id, RecurringFailure.resolved.is_(False))):
+        failure.resolved = True
+    return f"{donation.ref} {'booked' if created else 'already booked'} ({plan.ref})"
+
+
+def booking_account(session: Session):
+    from ..ledger.services import account_by_role  # noqa: PLC0415
+    return account_by_role(session, "stripe_balance")
+
+
+def on_invoice_failed(sender: str, *, session: Session, obj: dict, config: Stripe,
+                      **kwargs: Any) -> str | None:
+    """A recurring payment failed: recorded once per invoice, the plan past due, the donor
+    told (Stripe retries; a later paid invoice brings the plan back)."""
+    plan = _plan_for(session, stripe_adapter.invoice_subscription(obj), config)
+    if plan is None:
+        return None
+    reason = ((obj.get("last_finalization_error") or {}).get("message")
+              or "the bank or card refused the payment")
+    failure = RecurringFailure(plan_id=plan.id, stripe_invoice=obj["id"],
+                               amount=int(obj.get("amount_due") or plan.amount),
+                               currency=str(obj.get("currency") or plan.currency).upper(),
+                               reason=reason[:2000])
+    try:
+        with session.begin_nested():
+            session.add(failure)
+            session.flush()
+    except IntegrityError:
+        return f"{plan.ref}: failure of {obj['id']} recorded already"
+    if plan.status is not PlanStatus.CANCELLED:
+        PLAN_STATES.apply(plan, "payment_failed")
+    plan.failed_payments += 1
+    plan.last_failure_at = utcnow()
+    session.flush()
+    enqueue_on_commit(session, "donations.tell_payment_failed", failure_id=failure.id)
+    return f"{plan.ref}: payment failed ({reason})"
+
+
+def on_subscription_deleted(sender: str, *, session: Session, obj: dict, config: Stripe,
+                            **kwargs: Any) -> str | None:
+    plan = plans.by_subscription(session, obj.get("id"))
+    if plan is None:
+        return None
+    if plans.mark_cancelled(session, plan, actor=None, reason="The subscription ended at Stripe."):
+        return f"{plan.ref} cancelled"
+    return f"{plan.ref} already cancelled"
+
+
+def _donation_of_payment(session: Session, pi_id: str | None) -> Donation | None:
+    if not pi_id:
+        return None
+    return session.scalar(select(Donation).where(Donation.stripe_payment_intent == pi_id))
+
+
+def on_charge_refunded(sender: str, *, session: Session, obj: dict, config: Stripe,
+                       **kwargs: Any) -> str | None:
+    """A fully refunded donation is reversed as the refunds' balance transactions moved the
+    money (Stripe keeps the payment's fee); a partial refund is left to the treasurer."""
+    donation = _donation_of_payment(session, stripe_adapter.object_id(obj.get("payment_intent")))
+    if donation is None:
+        return None
+    if donation.status is not DonationStatus.BOOKED:
+        return f"{donation.ref} is {donation.status.value}"
+    if int(obj.get("amount_refunded") or 0) < int(obj.get("amount") or 0):
+        return (f"{donation.ref}: partly refunded ({obj.get('amount_refunded')} of "
+                f"{obj.get('amount')}); not reversed")
+    refunds = (obj.get("refunds") or {}).get("data")
+    if not refunds:
+        refunds = stripe_api.list_refunds(config, obj["id"])
+    txns = [r.get("balance_transaction") for r in refunds
+            if r.get("status") in ("succeeded", "pending")]
+    movement = stripe_adapter.total_movement(txns, config, f"refund {obj['id']}") if any(txns) \
+        else None
+    booking.reverse(session, donation, actor=None, reason="refunded through Stripe",
+                    movement=movement)
+    return f"{donation.ref} refunded: reversed"
+
+
+def on_dispute_closed(sender: str, *, session: Session, obj: dict, config: Stripe,
+                      **kwargs: Any) -> str | None:
+    """A lost dispute reverses the donation as the dispute's balance transactions moved the
+    money (the withdrawal and Stripe's dispute fee)."""
+    pi_id = stripe_adapter.object_id(obj.get("payment_intent"))
+    if not pi_id and obj.get("charge"):
+        pi_id = stripe_api.retrieve_charge(config, stripe_adapter.object_id(
+            obj["charge"])).get("payment_intent")
+    donation = _donation_of_payment(session, pi_id)
+    if donation is None:
+        return None
+    if obj.get("status") != "lost":
+        return f"{donation.ref}: dispute {obj.get('id')} {obj.get('status')}"
+    txns = obj.get("balance_transactions") or []
+    movement = stripe_adapter.total_movement(txns, config, f"dispute {obj['id']}") if txns \
+        else None
+    if booking.reverse(session, donation, actor=None, reason=f"dispute {obj['id']} lost",
+                       movement=movement):
+        return f"{donation.ref}: dispute lost, reversed"
+    return f"{donation.ref} already reversed"
+
+
+RECEIVERS = {
+    "checkout.session.completed": on_checkout,
+    "checkout.session.async_payment_succeeded": on_checkout,
+    "checkout.session.async_payment_failed": on_checkout,
+    "invoice.paid": on_invoice_paid,
+    "invoice.payment_failed": on_invoice_failed,
+    "customer.subscription.deleted": on_subscription_deleted,
+    "charge.refunded": on_charge_refunded,
+    "charge.dispute.closed": on_dispute_closed,
+}
