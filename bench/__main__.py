@@ -11,7 +11,7 @@ import time
 
 from .common import Report, backends
 
-BENCHMARKS = ["ledger", "banking", "groups", "invoicing", "grants", "queue", "backup"]
+BENCHMARKS = ["ledger", "banking", "groups", "invoicing", "grants", "queue", "backup", "receipts"]
 
 
 def main(argv=None) -> int:

@@ -73,7 +73,7 @@ def test_an_interrupted_run_resumed_issues_each_receipt_once(app):
     assert db.session.scalar(select(func.count()).select_from(Receipt)) == 3
     outcome = run.run(db.session, 2026, settings=app_settings(), actor=None, send=True,
                       issue_date=DAY)
-    assert outcome.issued == 3 and outcome.mailed == 0 and not outcome.skipped
+    assert outcome.issued == 3 and outcome.mailed == 3 and not outcome.skipped
     receipts = db.session.scalars(select(Receipt).order_by(Receipt.id)).all()
     assert [r.number for r in receipts] == [f"ZB-2027-{n:05d}" for n in range(1, 7)]
     assert sorted(r.kind.value for r in receipts) == ["collective"] * 3 + ["money"] * 3

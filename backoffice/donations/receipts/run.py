@@ -140,8 +140,10 @@ def run(session: Session, year: int, *, settings: Settings, actor: Actor | None,
         if progress:
             progress(done, total)
         try:
-            services.issue(session, request, settings=settings, actor=actor, send=send)
+            receipt = services.issue(session, request, settings=settings, actor=actor, send=send)
             outcome.issued += 1
+            outcome.mailed += bool(send and session.scalar(select(ReceiptMailing.id).where(
+                ReceiptMailing.receipt_id == receipt.id)))
         except (AlreadyDone, Conflict):
             outcome.already += 1
         except ReceiptRefused as refused:

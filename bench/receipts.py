@@ -1,0 +1,118 @@
+"""Donation receipts benchmark: the year-end run for 10,000 donors with 50,000 donations.
+
+2,000 donors gave once (a single receipt each), 8,000 gave six times (a collective receipt with
+its annex each); every donor asked for a receipt. The run issues the 10,000 receipts as the page's
+job and the command line do (``run.run``: each receipt numbered, rendered, stored with its
+SHA-256, written and audited in a unit of work of its own). Beside it, interleaved so both see the
+same machine load, WeasyPrint renders the same documents alone (every 20th receipt's HTML, before
+it is issued). Target: the time per receipt within 25 % of WeasyPrint's time for the document.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from datetime import date
+
+from sqlalchemy import func, insert, select
+
+from backoffice.donations.models import Channel, Donation, DonationKind, DonationStatus, Donor
+from backoffice.donations.receipts import render, services
+from backoffice.donations.receipts import run as annual
+from backoffice.donations.receipts.models import Receipt
+from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
+from backoffice.ledger.services import general_fund
+from backoffice.pdf import html_to_pdf
+
+from .common import bench_app, fresh_database
+
+OVERHEAD_TARGET = 25.0  # percent
+#: Donors and donations of the full run; BENCH_RECEIPTS_SIZE=2000/10000 for a shorter one.
+SIZE = tuple(int(n) for n in os.environ.get("BENCH_RECEIPTS_SIZE", "10000/50000").split("/"))
+YEAR = 2026
+SAMPLE_EVERY = 20
+
+
+def _load(session, donors: int, donations: int) -> None:
+    """``donors`` donors; a fifth give once, the rest share the other donations evenly."""
+    once = donors // 5
+    fund = general_fund(session).id
+    session.execute(insert(Donor), [
+        {"kind": "person", "name": f"Donor {n:05d}", "street": f"Benchstraße {n % 200 + 1}",
+         "postcode": "10115", "city": "Berlin", "country": "DE", "email": f"d{n}@bench.example",
+         "language": "de", "consent_thanks": True, "consent_public": False, "notes": ""}
+        for n in range(donors)])
+    ids = session.scalars(select(Donor.id).order_by(Donor.id)).all()
+    rows, many = [], ids[once:]
+    per_donor = (donations - once) // len(many)
+    for n, donor_id in enumerate(ids):
+        count = 1 if n < once else per_donor
+        for k in range(count):
+            rows.append({"donor_id": donor_id, "fund_id": fund, "amount": 2500 + (n * 7 + k) % 40 * 1000,
+                         "currency": "EUR", "donated_on": date(YEAR, 1 + (k * 2 + n) % 12, 1 + n % 28),
+                         "channel": Channel.BANK.value, "kind": DonationKind.MONEY.value,
+                         "status": DonationStatus.BOOKED.value, "receipt_wanted": k == 0,
+                         "in_kind_description": "", "valuation_basis": "", "note": "",
+                         "fee": 0, "admin_fee": 0, "reversal_reason": ""})
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(Donation), rows[start:start + 5000])
+    session.commit()
+
+
+def _annual_run(report, backend: str, quick: bool) -> None:
+    donors, donations = (200, 1000) if quick else SIZE
+    with fresh_database(backend) as url, tempfile.TemporaryDirectory() as uploads:
+        app = bench_app(url)
+        app.config["UPLOAD_FOLDER"] = uploads
+        with app.app_context():
+            session = db.session
+            _load(session, donors, donations)
+            settings = app_settings()
+            issue_date = date(YEAR + 1, 1, 15)
+            requests, _ = annual.plan(session, YEAR, settings=settings, issue_date=issue_date)
+            session.commit()
+            alone_ms, aside = [], [0.0]
+
+            def progress(done: int, total: int) -> None:
+                """Every 20th receipt: its document rendered by WeasyPrint alone, just before
+                the run issues it (the time spent here is taken off the run's)."""
+                if done >= total or done % SAMPLE_EVERY:
+                    return
+                started = time.perf_counter()
+                request = requests[done]
+                series = services.series_for(settings, issue_date)
+                doc = services.document_for(session, request, settings=settings,
+                                            number=services.format_number(series, done + 1))
+                html = render.render_html(doc)
+                session.commit()
+                rendered = time.perf_counter()
+                html_to_pdf(html)
+                alone_ms.append((time.perf_counter() - rendered) * 1000)
+                aside[0] += time.perf_counter() - started
+
+            html_to_pdf(render.render_html(services.document_for(
+                session, requests[0], settings=settings, number="warm-up")))  # fonts, caches
+            session.commit()
+            started = time.perf_counter()
+            outcome = annual.run(session, YEAR, settings=settings, actor=None,
+                              issue_date=issue_date, progress=progress)
+            elapsed = time.perf_counter() - started - aside[0]
+            issued = session.scalar(select(func.count()).select_from(Receipt))
+            assert outcome.issued == issued == len(requests) == donors, (outcome, issued)
+            db.engine.dispose()
+    per_receipt = elapsed / issued * 1000
+    alone = statistics.mean(alone_ms)
+    size = f"{donors}/{donations}"
+    report.add("receipts", "year-end run, time per receipt (mean)", backend, size, per_receipt)
+    report.add("receipts", "WeasyPrint, same documents alone (mean)", backend,
+               f"{len(alone_ms)}", alone)
+    report.add("receipts", "run overhead over WeasyPrint alone", backend, size,
+               (per_receipt - alone) / alone * 100, unit="%", target=OVERHEAD_TARGET)
+    report.add("receipts", "year-end run, whole", backend, size, elapsed, unit="s")
+
+
+def run(report, backends, quick):
+    for backend in backends:
+        _annual_run(report, backend, quick)
