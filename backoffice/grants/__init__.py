@@ -1,11 +1,14 @@
 """Grants: programmes, applications, reviews and votes, awards tied to the fund ledger,
 payments through payout batches, reports back.
 
-Modules: ``models``; ``services`` (an application's life: every transition), ``programmes``
-(keeping programmes), ``queries`` (queue, budgets, public list), ``access`` (the applicant's
-secret link), ``notify`` (the applicant's emails), ``letters`` (award letter PDF), ``payouts``
-(grant payments as a payable source of payout batches), ``forms``, ``views``, ``cli``
-(``backoffice grants remind`` for cron), ``demo``.
+Modules: ``models``; ``lifecycle`` (the states and ``transition``) and one module per phase of
+an application's life: ``applying``, ``reviewing``, ``deciding`` (with ``board`` and
+``conflicts``), ``paying``, ``reporting``; ``programmes`` (keeping programmes), ``queries``
+(queue, budgets, public list), ``access`` (the applicant's secret link), ``notify`` (the e-mails,
+``templates/grants/emails``), ``letters`` (award letter PDF), ``payouts`` (grant payments as a
+payable source of payout batches), ``forms``, ``views``, ``cli`` (``backoffice grants remind``
+for cron), ``demo``. The services take the ``Settings`` (or the values they need) from the views,
+the command, the scheduled job and the demo; none imports flask.
 """
 from ..core import signals
 from . import payouts, privacy, tasks
