@@ -8,6 +8,11 @@ above their limit, that the one who asks never decides. Approving posts Dr the w
 (bank charges) / Cr what the item's provider returns (receivables of the invoice), source
 ``("bank_write_off", id)``, and records the write-off on the invoice. The decision is a
 conditional UPDATE from ``pending``, so two approvers at once cannot post it twice.
+
+Writing off what a sponsor owes gives up the association's claim: the entry is posted only under
+a passed board resolution naming the write-off (its number) and allowing at least its amount,
+asked for through ``core.signals.resolution_required`` (the board records answer; banking does
+not import them).
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from ..core.db import utcnow
 from ..core.errors import Conflict, PermissionDenied, ValidationError
 from ..core.money import Money
 from ..core.permissions import Permission
+from ..core.signals import Resolved, answers, resolution_required
 from ..funds.services import check_spending
 from ..ledger import services as ledger
 from ..ledger.chart import AccountType
@@ -72,9 +78,22 @@ def _decide(session: Session, write_off: BankWriteOff, status: str, actor: Actor
     session.expire(write_off)
 
 
+def resolution_for(session: Session, write_off: BankWriteOff, actor: Actor) -> Resolved:
+    """The board's passed resolution naming this write-off (``ValidationError`` until there is
+    one, or when no board records are installed)."""
+    found = answers(resolution_required, "invoice_write_off", session=session,
+                    subject_id=write_off.id, amount=Money(write_off.amount, write_off.currency),
+                    actor=actor)
+    if not found:
+        raise ValidationError("A write-off is posted only under a board resolution, and no "
+                              "board records are installed.")
+    return found[0]
+
+
 def approve(session: Session, write_off: BankWriteOff, *, actor: Actor,
             override_reason: str | None = None) -> BankWriteOff:
     _decide(session, write_off, APPROVED, actor)
+    resolution = resolution_for(session, write_off, actor)
     match = session.get(BankMatch, write_off.bank_match_id)
     if match.undone_at is not None:
         raise Conflict("The match of this write-off was undone.")
@@ -94,7 +113,8 @@ def approve(session: Session, write_off: BankWriteOff, *, actor: Actor,
                        override_reason=override_reason)
     entry = ledger.post_entry(
         session, booking_date=on, actor=actor, source=("bank_write_off", write_off.id),
-        description=f"Written off: {write_off.label} ({write_off.reason})"[:500],
+        description=f"Written off: {write_off.label} ({write_off.reason}; board resolution "
+                    f"{resolution.number})"[:500],
         lines=[*lines, ledger.Line(account, fund, money, f"Written off: {write_off.label}"[:200])])
     write_off.journal_entry_id = entry.id
     session.flush()
@@ -102,7 +122,7 @@ def approve(session: Session, write_off: BankWriteOff, *, actor: Actor,
                         booking_date=on, actor=actor)
     audit.record(session, actor, "bank.write_off_approved", "bank_write_off", write_off.id,
                  summary=f"write-off of {money} for {write_off.label} approved ({entry.ref})"[:500],
-                 after={"entry": entry.id})
+                 after={"entry": entry.id, "resolution": resolution.number})
     return write_off
 
 

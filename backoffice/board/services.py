@@ -439,7 +439,7 @@ def propose(session: Session, item: AgendaItem, *, title: str, text: str,
         text=_clean(text, "text", "the resolution's text", 20_000), subject_kind=kind,
         subject_id=subject_id, amount=amount, currency=currency,
         majority=_majority_for(meeting.body, kind, majority).value, public=public,
-        proposed_by_id=actor.id)
+        proposed_by_id=getattr(actor, "id", None))
     session.add(resolution)
     session.flush()
     for term_id, reason in _recusals(session, meeting.body, members, kind, subject_id,
@@ -605,7 +605,7 @@ def propose_circular(session: Session, body: Body, *, title: str, text: str, dea
         text=_clean(text, "text", "the resolution's text", 20_000), subject_kind=subject_kind,
         subject_id=subject_id, amount=amount, currency=currency,
         majority=_majority_for(body, subject_kind, majority).value, public=public,
-        proposed_by_id=actor.id, created_at=now)
+        proposed_by_id=getattr(actor, "id", None), created_at=now)
     session.add(resolution)
     session.flush()
     for term_id, reason in _recusals(session, body, members, subject_kind, subject_id,

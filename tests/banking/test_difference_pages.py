@@ -11,12 +11,15 @@ import pypdf
 from sqlalchemy import select
 
 from backoffice.banking.models import BankWriteOff
+from backoffice.board.models import SubjectKind
+from backoffice.core.money import Money
 from backoffice.core.permissions import Role
 from backoffice.invoicing import credits, services, state
 from backoffice.invoicing.models import Invoice
 from backoffice.ledger import services as ledger
 from backoffice.payouts import services as payouts
 
+from ..board.passed import decide
 from ..helpers import csrf_token, login
 from ..invoicing.factories import issued
 from .test_differences import BOOTH, TALK, TODAY, books_sound
@@ -103,6 +106,10 @@ def test_the_second_approver_decides_on_the_write_offs_page(client, session, use
                 "/bank/write-offs").status_code == 403
     login(client, Role.ADMIN)
     assert "Bank write-offs for a second approver" in client.get("/").get_data(as_text=True)
+    refused = post(client, f"/bank/write-offs/{write_off.id}/approve", {}, "/bank/write-offs")
+    assert "has not passed a resolution on this write-off" in \
+        client.get(refused.location).get_data(as_text=True)
+    decide(SubjectKind.INVOICE_WRITE_OFF, write_off.id, Money(5000, "EUR"))
     done = post(client, f"/bank/write-offs/{write_off.id}/approve", {}, "/bank/write-offs")
     assert "Written off." in client.get(done.location).get_data(as_text=True)
     session.expire_all()

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 from backoffice.banking import reconciliation, services, write_offs
 from backoffice.banking.differences import Difference, How, choices
 from backoffice.banking.models import BankMatch, BankWriteOff
+from backoffice.board.models import SubjectKind
 from backoffice.core.db import transaction
 from backoffice.core.errors import Conflict, PermissionDenied, ValidationError
 from backoffice.core.money import Money
@@ -39,6 +40,7 @@ from backoffice.ledger.periods import FiscalYear
 from backoffice.payouts import services as payouts
 from backoffice.payouts.models import PayoutBatch
 
+from ..board.passed import decide
 from ..concurrency import at_once
 from ..grants.conftest import eur as grant_eur
 from ..grants.conftest import grants, make_application  # noqa: F401 (grants: a fixture)
@@ -347,10 +349,17 @@ def test_a_write_off_above_the_limit_waits_for_a_second_approver(session, bank, 
     with pytest.raises(PermissionDenied, match="approves money out"):
         with transaction():
             write_offs.approve(session, waiting, actor=users[Role.BOARD])
+    # the entry is posted only under the board's resolution naming the write-off
+    with pytest.raises(ValidationError, match="has not passed a resolution on this write-off"):
+        with transaction():
+            write_offs.approve(session, waiting, actor=admin)
     session.expire_all()
+    assert waiting.status == write_offs.PENDING and waiting.journal_entry_id is None
+    resolution = decide(SubjectKind.INVOICE_WRITE_OFF, waiting.id, Money(5000, "EUR"))
     with transaction():
         write_offs.approve(session, waiting, actor=admin)
     session.expire_all()
+    assert resolution.number in session.get(JournalEntry, waiting.journal_entry_id).description
     assert state.status(invoice, TODAY) is state.Status.PAID
     entry = session.get(JournalEntry, waiting.journal_entry_id)
     assert postings(entry) == [("bank_fees", 5000), ("receivables", -5000)]
@@ -518,6 +527,7 @@ def test_two_approvers_at_once_write_off_once(app, session, bank, treasurer, acm
         second = create_user(session, "second-treasurer@test.example", settings=app_settings(), roles=[Role.TREASURER],
                              password="correct horse battery", name="Second Treasurer")
     waiting, = write_offs.pending(session)
+    decide(SubjectKind.INVOICE_WRITE_OFF, waiting.id, Money(5000, "EUR"))
     ids = (waiting.id, admin.id, second.id, invoice.id)
     db.session.remove()
 

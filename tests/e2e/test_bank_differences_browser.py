@@ -8,10 +8,14 @@ from __future__ import annotations
 from datetime import date
 
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from backoffice.banking import services, writers
+from backoffice.banking.models import BankWriteOff
 from backoffice.banking.parsers import ParsedLine, ParsedStatement
+from backoffice.board.models import SubjectKind
 from backoffice.core.db import transaction
+from backoffice.core.money import Money
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
 from backoffice.invoicing import credits, state
@@ -20,6 +24,7 @@ from backoffice.ledger import services as ledger
 
 from ..banking.conftest import IBAN
 from ..banking.test_differences import BOOTH, TALK, books_sound
+from ..board.passed import decide
 from ..helpers import PASSWORD, email_for
 from ..invoicing.factories import issued, sponsor
 from .conftest import ARTIFACTS, log_in
@@ -70,7 +75,10 @@ def test_over_and_underpayments_from_a_camt053_file(page, browser, live_server, 
     shorter.get_by_role("button", name="Accept, write off €50.00 as bank charges").click()
     expect(shorter).to_contain_text("waits for a second approver")
 
-    # The second approver, in a browser of her own.
+    # The board resolves on the write-off; the second approver, in a browser of her own.
+    decide(SubjectKind.INVOICE_WRITE_OFF, db.session.scalar(select(BankWriteOff.id)),
+           Money(5000, "EUR"))
+    db.session.remove()
     admin = browser.new_context(base_url=live_server, locale="en-GB")
     second = admin.new_page()
     log_in(second, email_for("admin"), PASSWORD)

@@ -111,34 +111,11 @@ def confirm_board(grants, application, reference: str, amount, members=None):
 def board_resolution(grants, application, amount, *, votes=("yes", "yes")):
     """The board (the two board users) decides in writing on ``application`` up to ``amount``;
     returns the resolution (passed when both vote yes)."""
-    from backoffice.board import services as board_services
-    from backoffice.board.models import Body, BodyKind, Function, SubjectKind
-    from backoffice.board.rules import PRESETS, Choice
-    session = db.session
-    with transaction():
-        body = session.query(Body).filter_by(kind=BodyKind.BOARD).first()
-        if body is None:
-            body = board_services.create_body(session, kind=BodyKind.BOARD, name="Board",
-                                              code="B", rules=PRESETS["demo_statutes"]["board"],
-                                              actor=grants.treasurer)
-            for n, member in enumerate(grants.board):
-                board_services.appoint(session, body, name=member.display_name,
-                                       email=member.email, user_id=member.id,
-                                       function=Function.CHAIR if n == 0 else Function.MEMBER,
-                                       start_on=date.today() - timedelta(days=30),
-                                       actor=grants.treasurer)
-        resolution = board_services.propose_circular(
-            session, body, title=f"Grant {application.reference}", text="Awarded.",
-            deadline=board_services.utcnow() + timedelta(days=7),
-            subject_kind=SubjectKind.GRANT_APPLICATION, subject_id=application.id,
-            amount=amount.amount, currency=amount.currency, actor=grants.treasurer)
-        terms = board_services.in_office(session, body, date.today())
-        for term, choice in zip(terms, votes):
-            if term.id not in board_services.recused(session, resolution):
-                board_services.cast(session, resolution, term, Choice(choice), actor=None,
-                                    via="app")
-        board_services.settle(session, resolution)
-    return resolution
+    from backoffice.board.models import SubjectKind
+
+    from ..board.passed import decide
+    return decide(SubjectKind.GRANT_APPLICATION, application.id, amount, votes=votes,
+                  members=grants.board, actor=grants.treasurer)
 
 
 def question(grants, kind=QuestionKind.YES_NO, label="Is the event free to attend?", **kwargs):
