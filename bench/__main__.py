@@ -11,7 +11,8 @@ import time
 
 from .common import Report, backends
 
-BENCHMARKS = ["ledger", "banking", "groups", "invoicing", "grants", "queue", "backup", "receipts"]
+BENCHMARKS = ["ledger", "banking", "groups", "invoicing", "grants", "queue", "backup", "receipts",
+              "reports"]
 
 
 def main(argv=None) -> int:

@@ -102,11 +102,21 @@ def fund_account_balances(session: Session, as_of: date | None, *,
 
 def fund_account_movements(session: Session, start: date, end: date, *,
                            account_ids=None) -> dict[tuple[int, int, str], int]:
-    """{(fund id, account id, currency): net movement} of postings dated ``start`` to ``end``."""
-    closing = fund_account_balances(session, end, account_ids=account_ids)
-    opening = fund_account_balances(session, _day_before(start), account_ids=account_ids)
-    moved = {key: closing.get(key, 0) - opening.get(key, 0) for key in set(closing) | set(opening)}
-    return {key: value for key, value in moved.items() if value}
+    """{(fund id, account id, currency): net movement} of postings dated ``start`` to ``end``,
+    read from the totals rows that cover exactly that range (``totals.within``)."""
+    if end < start:
+        return {}
+    model = FundAccountTotal
+    conditions = []
+    if account_ids is not None:
+        conditions.append(model.account_id.in_(list(account_ids) or [-1]))
+    rows = totals.within(model, start, end, [model.fund_id, model.account_id, model.currency,
+                                             model.amount], *conditions)
+    result = session.execute(
+        select(rows.c.fund_id, rows.c.account_id, rows.c.currency, func.sum(rows.c.amount))
+        .group_by(rows.c.fund_id, rows.c.account_id, rows.c.currency))
+    return {(fund, account, currency): int(amount)
+            for fund, account, currency, amount in result if amount}
 
 
 def monthly_movements(session: Session, first_month: date, months: int, *,

@@ -105,6 +105,54 @@ def covering(model: type[TotalModel], day: date, columns: list[ColumnElement[Any
     return union_all(*parts).subquery()
 
 
+def within(model: type[TotalModel], start: date, end: date, columns: list[ColumnElement[Any]],
+           *conditions: ColumnElement[bool]):
+    """A subquery of the totals rows that together cover exactly the postings dated ``start``
+    to ``end``: whole calendar years inside the range as year rows, whole months as month rows,
+    the days at either edge as day rows (a calendar year is one row per key, a fiscal year
+    beginning in another month at most 12)."""
+    ranges: list[tuple[Grain, date, date]] = []
+    day = start
+    while day <= end:
+        year_end = date(day.year, 12, 31)
+        month_end = year_end if day.month == 12 else (date(day.year, day.month + 1, 1)
+                                                      - timedelta(days=1))
+        if day.month == 1 and day.day == 1 and year_end <= end:
+            ranges.append((Grain.YEAR, day, day))
+            last = year_end
+        elif day.day == 1 and month_end <= end:
+            ranges.append((Grain.MONTH, day, day))
+            last = month_end
+        else:
+            last = min(month_end, end)
+            ranges.append((Grain.DAY, day, last))
+        if last == date.max:
+            break
+        day = last + timedelta(days=1)
+    merged: dict[Grain, list[tuple[date, date]]] = defaultdict(list)
+    for grain, low, high in ranges:
+        spans = merged[grain]
+        if spans and grain is not Grain.DAY and _next_start(grain, spans[-1][1]) == low:
+            spans[-1] = (spans[-1][0], high)
+        elif spans and grain is Grain.DAY and spans[-1][1] + timedelta(days=1) == low:
+            spans[-1] = (spans[-1][0], high)
+        else:
+            spans.append((low, high))
+    parts = [select(*columns).where(model.grain == grain.value, model.period_start >= low,
+                                    model.period_start <= high, *conditions)
+             for grain, spans in merged.items() for low, high in spans]
+    if not parts:  # an empty range: no rows
+        parts = [select(*columns).where(model.grain == Grain.YEAR.value, model.period_start
+                                        == date.min, *conditions)]
+    return union_all(*parts).subquery()
+
+
+def _next_start(grain: Grain, start: date) -> date:
+    if grain is Grain.YEAR:
+        return date(start.year + 1, 1, 1)
+    return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+
+
 # --- recomputation -------------------------------------------------------------------------
 
 def _truncated(session: Session, grain: Grain, column: ColumnElement[date]):
