@@ -946,6 +946,11 @@ MAIL = {
                        "invoice {number} of {date}, due on {due}. Please pay within the next 10 "
                        "days:\n{url}\n\nPlease get in touch if anything about the invoice is "
                        "unclear.\n\n{org}\n"),
+        "paid": ("Paid: invoice {number}",
+                 "Dear {name},\n\nthank you: we have received your payment for our invoice "
+                 "{number} of {date}, which is now paid in full. The invoice is attached for "
+                 "your records; you can also see it here:\n{url}\n\nThank you for your "
+                 "support!\n\n{org}\n"),
     },
     "de": {
         "invoice": ("Rechnung {number} von {org}",
@@ -962,18 +967,25 @@ MAIL = {
                        "Guten Tag {name},\n\nfür unsere Rechnung {number} vom {date}, fällig am "
                        "{due}, sind {amount} weiterhin offen. Bitte zahlen Sie innerhalb der "
                        "nächsten 10 Tage:\n{url}\n\n{org}\n"),
+        "paid": ("Bezahlt: Rechnung {number}",
+                 "Guten Tag {name},\n\nvielen Dank: Ihre Zahlung für unsere Rechnung {number} "
+                 "vom {date} ist eingegangen, die Rechnung ist vollständig bezahlt. Die Rechnung "
+                 "liegt für Ihre Unterlagen bei; Sie finden sie auch hier:\n{url}\n\nVielen "
+                 "Dank für Ihre Unterstützung!\n\n{org}\n"),
     },
 }
 
 
-def _send(session: Session, invoice: Invoice, kind: str, *, actor: Actor) -> InvoiceDispatch:
+def _send(session: Session, invoice: Invoice, kind: str, *, actor: Actor) -> InvoiceDispatch | None:
+    """Mail the invoice (``kind``: the invoice, a reminder, or ``paid``, the confirmation); each
+    is in the audit log, and all but the confirmation are dispatches the invoice page lists."""
     recipients = [e.strip() for e in invoice.buyer_emails.splitlines() if e.strip()]
     if not recipients:
         raise ValidationError(f"{invoice.buyer_name} has no billing email address; add one to "
                               f"the sponsor first.")
     doc = document_of(session, invoice)  # the mail says what the PDF says
     language = doc.language
-    amount = doc.gross if kind == "invoice" else state.outstanding(invoice)
+    amount = doc.gross if kind in ("invoice", "paid") else state.outstanding(invoice)
     values = {"number": doc.number, "org": doc.seller.name, "name": doc.buyer.name,
               "date": documents.date_text(doc.issue_date, language),
               "due": documents.date_text(doc.due_date, language),
@@ -983,6 +995,10 @@ def _send(session: Session, invoice: Invoice, kind: str, *, actor: Actor) -> Inv
     queue_mail(session, recipients, subject, body,
                attachments=[(f"{invoice.number}.pdf", "application/pdf",
                              stored_pdf(session, invoice))])
+    if kind == "paid":
+        audit.record(session, actor, "invoice.sent_paid", "invoice", invoice.id,
+                     summary=f"{invoice.number} paid confirmation to {', '.join(recipients)}")
+        return None
     dispatch = InvoiceDispatch(invoice_id=invoice.id, kind=kind, recipients=", ".join(recipients),
                                sent_by_id=getattr(actor, "id", None))
     session.add(dispatch)
@@ -991,6 +1007,23 @@ def _send(session: Session, invoice: Invoice, kind: str, *, actor: Actor) -> Inv
     audit.record(session, actor, f"invoice.sent_{kind}", "invoice", invoice.id,
                  summary=f"{invoice.number} {kind.replace('_', ' ')} to {dispatch.recipients}")
     return dispatch
+
+
+def confirm_paid(session: Session, invoice: Invoice, *, actor: Actor | None = None) -> bool:
+    """Tell the sponsor their invoice is paid (once per invoice, as the audit log records it;
+    nothing while it is not paid in full, or when the sponsor has no billing address). Called
+    when an online payment arrives. True when the confirmation was queued."""
+    session.flush()
+    session.expire(invoice, ["payments"])
+    if state.status(invoice, date.today()).value not in ("paid", "overpaid"):
+        return False
+    if not invoice.buyer_emails.strip() or session.scalar(select(audit.AuditEvent.id).where(
+            audit.AuditEvent.action == "invoice.sent_paid",
+            audit.AuditEvent.object_type == "invoice",
+            audit.AuditEvent.object_id == str(invoice.id)).limit(1)):
+        return False
+    _send(session, invoice, "paid", actor=actor)
+    return True
 
 
 def send_invoice(session: Session, invoice: Invoice, *, actor: Actor) -> InvoiceDispatch:

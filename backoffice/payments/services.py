@@ -115,6 +115,14 @@ def start_checkout(session: Session, invoice: Invoice, *, success_url: str,
     return row
 
 
+def checkout_of(session: Session, invoice: Invoice, stripe_id: str | None) -> CheckoutSession | None:
+    """The checkout ``stripe_id`` if it was started for ``invoice`` (None otherwise)."""
+    if not stripe_id:
+        return None
+    return session.scalar(select(CheckoutSession).where(
+        CheckoutSession.invoice_id == invoice.id, CheckoutSession.stripe_id == stripe_id))
+
+
 def pending_checkout(session: Session, invoice: Invoice) -> CheckoutSession | None:
     """A completed checkout whose money has not arrived yet (SEPA Direct Debit takes days)."""
     return session.scalar(select(CheckoutSession).where(
@@ -310,6 +318,8 @@ def _book_invoice_money(session: Session, invoice: Invoice, movement: settlement
         lines=_entry_lines(session, fund, booked, account_by_role(session, RECEIVABLES)))
     if payment is not None and movement.id and session.get(StripeFee, movement.id) is None:
         _remember_fee(session, invoice, movement, source, payment.journal_entry_id)
+    if payment is not None and PaymentKind(kind) is PaymentKind.PAYMENT:
+        invoicing.confirm_paid(session, invoice)
     return payment
 
 

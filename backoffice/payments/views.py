@@ -95,11 +95,14 @@ def checkout(token: str):
 @bp.route("/pay/<token>/done")
 @public
 def done(token: str):
+    """Where Stripe sends the sponsor back after paying: only for a checkout of this invoice
+    (its session id in the address); anything else goes to the pay page, which thanks nobody."""
     invoice = invoicing.invoice_for_token(db.session, token)
-    today = date.today()
+    checkout = services.checkout_of(db.session, invoice, arg("session_id", str, max_length=255))
+    if checkout is None:
+        return redirect(url_for(".pay", token=token))
     return render_template("payments/done.html", invoice=invoice, token=token,
-                           status=state.status(invoice, today),
-                           pending=services.pending_checkout(db.session, invoice))
+                           status=state.status(invoice, date.today()), checkout=checkout)
 
 
 @bp.route("/stripe/webhook", methods=["POST"])

@@ -343,3 +343,22 @@ def test_every_delivery_logs_its_outcome_in_one_line(app, client, stripe, invoic
     assert outcomes[1:3] == [f"stripe webhook {event_id} checkout.session.completed processed",
                              f"stripe webhook {event_id} checkout.session.completed duplicate"]
     assert outcomes[3].startswith("stripe webhook refused: ") and len(outcomes) == 4
+
+
+def test_the_thank_you_page_and_the_paid_mail_come_only_after_paying(client, stripe, invoice, mailbox):
+    token = invoicing.pay_token(invoice)
+    for address in (f"/pay/{token}/done", f"/pay/{token}/done?session_id=cs_made_up"):
+        response = client.get(address)  # no payment was started: no thanks, the pay page
+        assert response.status_code == 302 and response.location.endswith(f"/pay/{token}")
+    completed = checkout(client, stripe, invoice)
+    waiting = client.get(f"/pay/{token}/done?session_id={completed['id']}").get_data(as_text=True)
+    assert "Stripe is confirming your payment" in waiting and 'http-equiv="refresh"' in waiting
+    assert not [m for m in mailbox if "Paid: invoice" in m["Subject"]]
+    post(client, sis.event("checkout.session.completed", completed))
+    thanks = client.get(f"/pay/{token}/done?session_id={completed['id']}").get_data(as_text=True)
+    assert f"Invoice {invoice.number} is paid" in thanks and "refresh" not in thanks
+    paid, = [m for m in mailbox if m["Subject"] == f"Paid: invoice {invoice.number}"]
+    assert "we have received your payment" in paid.get_body(("plain",)).get_content()
+    assert [part.get_filename() for part in paid.iter_attachments()] == [f"{invoice.number}.pdf"]
+    post(client, sis.event("checkout.session.completed", completed))  # delivered again
+    assert len([m for m in mailbox if m["Subject"].startswith("Paid: invoice")]) == 1
