@@ -17,6 +17,8 @@ from .core.errors import AlreadyDone, Busy, Conflict, DomainError, NotFound, Per
 from .core.formatting import format_date, format_money, money_html
 from .core.forms import current_locale
 from .core.headers import SECURITY_HEADERS
+from .core.iban import grouped as grouped_iban
+from .core.markdown import to_html as markdown_html
 from .core.permissions import Permission, policy_for
 from .core.query import BadQuery, IdConverter
 from .core.views import refuse_unsaved_changes
@@ -79,6 +81,8 @@ def init_web(app: Flask) -> None:
     app.add_template_filter(_money, "money")
     app.add_template_filter(_money_html, "money_html")
     app.add_template_filter(format_date, "date")
+    app.add_template_filter(grouped_iban, "iban")
+    app.add_template_filter(markdown_html, "markdown")
 
     def error_page(status: int, title: str, message: str):
         return render_template("errors/error.html", status=status, title=title,

@@ -1,4 +1,4 @@
-"""Minutes as people read them: Markdown made safe (markdown-it, then nh3's allow-list), and the
+"""Minutes as people read them: Markdown made safe (``core.markdown``), and the
 minutes PDF with every item, who was present for it, its resolutions and each vote.
 
 The PDF is rendered from the stored rows alone; once the minutes are approved those rows never
@@ -7,41 +7,17 @@ change (migration 0022), so the document rendered today is the document rendered
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
 from typing import TYPE_CHECKING
 
-import nh3
-from markdown_it import MarkdownIt
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..core.markdown import to_html
 from ..pdf import html_to_pdf, render_document
 from .models import Recusal, Resolution, ResolutionVote, Term
 
 if TYPE_CHECKING:
     from .models import Meeting
-
-#: What minutes may contain once shown: text structure, emphasis, lists, tables, links (no
-#: images, no scripts, no styles, no raw HTML: markdown-it escapes it, nh3 removes what is left).
-TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "h3", "h4", "h5", "blockquote", "code",
-        "pre", "table", "thead", "tbody", "tr", "th", "td", "a", "hr", "del"}
-
-
-@cache
-def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table") \
-        .enable("strikethrough")
-
-
-def to_html(text: str | None) -> Markup:
-    """Minutes (Markdown) as safe HTML: headings shifted below the page's own."""
-    html = _markdown().render(text or "")
-    for level in (2, 1):  # the page has h1/h2; minutes' headings sit below them
-        html = html.replace(f"<h{level}>", f"<h{level + 2}>").replace(f"</h{level}>",
-                                                                        f"</h{level + 2}>")
-    return Markup(nh3.clean(html, tags=TAGS, attributes={"a": {"href"}},
-                            url_schemes={"http", "https", "mailto"}, link_rel="noopener"))
 
 
 def record(session: Session, meeting: Meeting) -> dict:

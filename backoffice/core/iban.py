@@ -7,6 +7,12 @@ from schwifty.exceptions import SchwiftyException
 from .errors import ValidationError
 
 
+def grouped(value: str | None) -> str:
+    """An IBAN as people read it: groups of four (``DE89 3704 0044 0532 0130 00``)."""
+    compact = "".join((value or "").split()).upper()
+    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
+
+
 def normalise_iban(text: str, bic_text: str = "", *, sepa: bool = True) -> tuple[str, str | None]:
     """(compact IBAN, BIC) of what somebody typed.
 

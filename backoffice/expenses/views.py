@@ -38,11 +38,6 @@ def _claim(claim_id: int):
     return services.get_claim(db.session, current_user, claim_id)
 
 
-@bp.app_template_filter("iban")
-def format_iban(value: str | None) -> str:
-    return IBAN(value).formatted if value else ""
-
-
 # --- claims ------------------------------------------------------------------------------------
 
 @bp.route("/")

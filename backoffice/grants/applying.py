@@ -72,7 +72,7 @@ def open_round(session: Session, programme: Programme, today: date) -> Round | N
 def check_accepting(session: Session, programme: Programme, today: date) -> Round | None:
     """The round an application made today belongs to; ``ValidationError`` when closed."""
     if not programme.accepting:
-        raise ValidationError(f"The {programme.name} is not taking applications at the moment.")
+        raise ValidationError(f"“{programme.name}” is not taking applications at the moment.")
     if not programme.uses_rounds:
         return None
     current = open_round(session, programme, today)
@@ -82,7 +82,7 @@ def check_accepting(session: Session, programme: Programme, today: date) -> Roun
             .limit(1))
         later = (f" The next round, {upcoming.name}, opens on {upcoming.opens_on.isoformat()}."
                  if upcoming else "")
-        raise ValidationError(f"The {programme.name} has no round open for applications now."
+        raise ValidationError(f"No round of “{programme.name}” is open for applications now."
                               + later)
     return current
 
@@ -169,8 +169,8 @@ def completeness_errors(application: Application, today: date) -> dict[str, str]
     elif a.event_end is not None and a.event_end < a.event_start:
         errors["event_end"] = "The end date is before the start date."
     elif p.min_lead_days and (a.event_start - today).days < p.min_lead_days:
-        errors["event_start"] = (f"The {p.name} needs applications at least {p.min_lead_days} days "
-                                 f"before the event (that is by "
+        errors["event_start"] = (f"Applications to “{p.name}” must arrive at least "
+                                 f"{p.min_lead_days} days before the event (that is by "
                                  f"{(a.event_start - timedelta(days=p.min_lead_days)).isoformat()}).")
     if a.expected_attendance is None:
         errors["expected_attendance"] = "Estimate how many people will take part."
@@ -180,7 +180,7 @@ def completeness_errors(application: Application, today: date) -> dict[str, str]
     if a.amount_requested is None:
         errors["amount_requested"] = "Give the amount you ask for."
     elif a.amount_requested > p.max_per_grant:
-        errors["amount_requested"] = f"The {p.name} gives at most {max_text} per grant."
+        errors["amount_requested"] = f"A grant from “{p.name}” is at most {max_text}."
     elif a.budget_lines and a.amount_requested > a.budget_total:
         errors["amount_requested"] = ("The amount asked for is more than the budget's total "
                                       f"({Money(a.budget_total, a.currency).format()}).")

@@ -102,8 +102,8 @@ def approval_refusal(facts: ApprovalFacts) -> ValidationError | None:
                                f"{Money(f.requested, currency).format()} asked for.",
                                field="amount")
     if amount.amount > f.max_per_grant:
-        return ValidationError(f"The {f.programme} gives at most "
-                               f"{Money(f.max_per_grant, currency).format()} per grant.",
+        return ValidationError(f"A grant from “{f.programme}” is at most "
+                               f"{Money(f.max_per_grant, currency).format()}.",
                                field="amount")
     votes = f.votes
     if not votes.quorate:
@@ -111,7 +111,7 @@ def approval_refusal(facts: ApprovalFacts) -> ValidationError | None:
                                f"{votes.quorum} votes cast.")
     if not votes.carried:
         return ValidationError(f"The committee did not vote for it ({votes.yes} yes, {votes.no} "
-                               f"no, {votes.abstain} abstentions).")
+                               f"no, {votes.abstain} abstention{'' if votes.abstain == 1 else 's'}).")
     if f.board is not None:
         return f.board
     if f.overdue is not None:

@@ -308,7 +308,8 @@ class ProgrammeForm(FlaskForm):
     max_per_grant = MoneyField("Maximum per grant", validators=[DataRequired()])
     min_lead_days = IntegerField("Apply at least this many days before the event", default=0,
                                  validators=[NumberRange(min=0, max=3650)])
-    rules = TextAreaField("Rules", validators=[Optional(), Length(max=10000)])
+    rules = TextAreaField("Rules", validators=[Optional(), Length(max=10000)],
+                          description="Markdown: **bold**, lists with -, [links](https://…).")
     conditions = TextAreaField("Standard conditions (award letter)",
                                validators=[Optional(), Length(max=5000)])
     board_threshold = MoneyField("Board resolution needed above", validators=[Optional()],

@@ -772,7 +772,7 @@ def new_programme():
         db.session, _programme_input(form), actor=current_user))
     if outcome.done:
         created = outcome.result
-        flash(f"The {created.name} is created. Set its budget and questions below.", "success")
+        flash(f"Programme “{created.name}” is created. Set its budget and questions below.", "success")
         return redirect(url_for(".edit_programme", programme_id=created.id))
     return render_template("grants/programme_form.html", form=form, programme=None), \
         outcome.status

@@ -405,3 +405,12 @@ def test_a_questions_help_text_and_label_show_as_text_on_the_public_form(client,
     assert "<meta http-equiv" not in html and '<a href="https://evil.example/">' not in html
     assert "&lt;meta http-equiv=&#34;refresh&#34;" in html
     assert "<img src=x" not in html and "&lt;img src=x" in html
+
+
+def test_programme_rules_show_as_markdown(client, grants):
+    with transaction():
+        grants.programme.rules = "## Who may apply\n\n- **local groups**\n- <b>not</b> companies"
+    page = client.get("/grants/p/community").get_data(as_text=True)
+    rules = page.split('data-testid="rules"')[1].split("</div>")[0]
+    assert "<h4>Who may apply</h4>" in rules and "<strong>local groups</strong>" in rules
+    assert "<b>" not in rules and "&lt;b&gt;not&lt;/b&gt;" in rules  # raw HTML stays text
