@@ -352,13 +352,14 @@ def test_the_thank_you_page_and_the_paid_mail_come_only_after_paying(client, str
         assert response.status_code == 302 and response.location.endswith(f"/pay/{token}")
     completed = checkout(client, stripe, invoice)
     waiting = client.get(f"/pay/{token}/done?session_id={completed['id']}").get_data(as_text=True)
-    assert "Stripe is confirming your payment" in waiting and 'http-equiv="refresh"' in waiting
-    assert not [m for m in mailbox if "Paid: invoice" in m["Subject"]]
+    assert invoice.language == "de"  # the sponsor's language
+    assert "Stripe bestätigt Ihre Zahlung" in waiting and 'http-equiv="refresh"' in waiting
+    assert not [m for m in mailbox if "Bezahlt: Rechnung" in m["Subject"]]
     post(client, sis.event("checkout.session.completed", completed))
     thanks = client.get(f"/pay/{token}/done?session_id={completed['id']}").get_data(as_text=True)
-    assert f"Invoice {invoice.number} is paid" in thanks and "refresh" not in thanks
-    paid, = [m for m in mailbox if m["Subject"] == f"Paid: invoice {invoice.number}"]
-    assert "we have received your payment" in paid.get_body(("plain",)).get_content()
+    assert f"Die Rechnung {invoice.number} ist bezahlt" in thanks and "refresh" not in thanks
+    paid, = [m for m in mailbox if m["Subject"] == f"Bezahlt: Rechnung {invoice.number}"]
+    assert "Ihre Zahlung für unsere Rechnung" in paid.get_body(("plain",)).get_content()
     assert [part.get_filename() for part in paid.iter_attachments()] == [f"{invoice.number}.pdf"]
     post(client, sis.event("checkout.session.completed", completed))  # delivered again
-    assert len([m for m in mailbox if m["Subject"].startswith("Paid: invoice")]) == 1
+    assert len([m for m in mailbox if m["Subject"].startswith("Bezahlt: Rechnung")]) == 1
