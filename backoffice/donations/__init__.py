@@ -1,14 +1,19 @@
 """Donations: donors, gifts by every channel (Stripe Checkout, bank transfer, cash, cheque, in
 kind, waived reimbursements), recurring plans, and their booking into a fund.
 
-Connected here: the Stripe events of donations (``core.signals.stripe_event``), and the job that
-tells donors of a failed recurring payment.
+Connected here: the Stripe events of donations (``core.signals.stripe_event``), "record as
+donation" for bank lines (``open_item_providers``), the start page's donation work
+(``waiting_work``), and the job that tells donors of a failed recurring payment.
 """
 from ..core import signals
 from . import (
+    bank,
     notify,  # noqa: F401  (the donations.tell_payment_failed job)
     stripe_events,
+    tasks,
 )
 
 for _event_type, _receiver in stripe_events.RECEIVERS.items():
     signals.stripe_event.connect(_receiver, sender=_event_type)
+signals.open_item_providers.connect(bank.open_item_provider)
+signals.waiting_work.connect(tasks.waiting)

@@ -124,7 +124,8 @@ def existing(session: Session, refs: dict) -> Donation | None:
 def lines_for(session: Session, donation: Donation, *, debit=None,
               movement: settlement.Movement | None = None, sign: int = 1) -> list[Line]:
     """The entry's lines: what received the gift (``debit``, an account, or the Stripe
-    ``movement``), the income and the admin fee. ``sign=-1`` takes it all back (a refund, a
+    ``movement``; neither: the caller adds it, as a bank match does), the income and the admin
+    fee. ``sign=-1`` takes it all back (a refund, a
     lost dispute: ``movement`` is then Stripe's money going out)."""
     fund = donation.fund
     amount = Money(sign * donation.amount, donation.currency)
@@ -136,7 +137,7 @@ def lines_for(session: Session, donation: Donation, *, debit=None,
         accounts = {role: account_by_role(session, role) for role in roles}
         lines += [Line(accounts[part.role], fund, part.amount, part.memo[:200])
                   for part in booked if part.role != settlement.COUNTER]
-    else:
+    elif debit is not None:
         lines.append(Line(debit, fund, amount, memo))
     lines.append(Line(_income_account(session, donation.kind), fund, -amount, memo))
     if pays_admin_fee(donation):
@@ -161,10 +162,12 @@ def pays_admin_fee(donation: Donation) -> bool:
 
 def record(session: Session, gift: Gift, *, actor: Actor, debit=None,
            movement: settlement.Movement | None = None,
-           status: DonationStatus = DonationStatus.BOOKED) -> tuple[Donation, bool]:
+           status: DonationStatus = DonationStatus.BOOKED,
+           post: bool = True) -> tuple[Donation, bool]:
     """Record (and, unless ``status`` is pending, book) a donation; (donation, created). When
     one of its source references is recorded already — also by a concurrent transaction — that
-    donation is returned and nothing is written."""
+    donation is returned and nothing is written. ``post=False``: booked in an entry the caller
+    posts (a bank match's), which sets ``journal_entry_id``."""
     _check(gift)
     found = existing(session, gift.refs)
     if found is not None:
@@ -188,7 +191,7 @@ def record(session: Session, gift: Gift, *, actor: Actor, debit=None,
         if found is None:
             raise
         return found, False
-    if status is DonationStatus.BOOKED:
+    if status is DonationStatus.BOOKED and post:
         _post(session, donation, actor=actor, debit=debit, movement=movement)
     audit.record(session, actor, "donation.recorded", "donation", donation.id,
                  summary=f"{donation.ref} {gift.amount} from {gift.donor.ref} to "
@@ -208,10 +211,17 @@ def _post(session: Session, donation: Donation, *, actor: Actor, debit=None,
     donation.journal_entry_id = entry.id
     if movement is not None:
         donation.fee, donation.fee_currency = movement.fee.amount, movement.fee.currency
-    donation.admin_fee = fee_for(session, donation.fund, income_kind(donation.kind),
-                                 fee_base(donation, movement), donation.donated_on).amount \
-        if pays_admin_fee(donation) else 0
+    donation.admin_fee = admin_fee_of(session, donation, movement)
     session.flush()
+
+
+def admin_fee_of(session: Session, donation: Donation,
+                 movement: settlement.Movement | None = None) -> int:
+    """The admin fee the donation paid (0 for gifts in kind)."""
+    if not pays_admin_fee(donation):
+        return 0
+    return fee_for(session, donation.fund, income_kind(donation.kind),
+                   fee_base(donation, movement), donation.donated_on).amount
 
 
 def book_pending(session: Session, donation: Donation, *, movement: settlement.Movement | None,

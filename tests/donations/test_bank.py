@@ -1,0 +1,102 @@
+"""Bank transfers as donations, on a real CAMT.053 statement (OCA's test file): the provider
+proposes "record as donation" for incoming lines from a known donor's IBAN or with a gift in
+their purpose text, finds the fund in the text, books in the match's entry; undo reverses."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from backoffice.banking import services as banking
+from backoffice.banking.models import BankLine
+from backoffice.core.db import transaction
+from backoffice.core.permissions import Role
+from backoffice.donations import bank, donors
+from backoffice.donations.models import Channel, Donation, DonationStatus, DonorIban
+from backoffice.ledger import services as ledger
+from backoffice.ledger.models import Posting
+
+from ..soundness import assert_money_sound
+
+CAMT = Path("/work/shared/testdata/bank/camt053/oca-test-camt053.xml")
+MEDIA_IBAN = "NL69ABNA0522123643"  # "3rd party Media" pays 1,405.31 in the file
+
+
+@pytest.fixture
+def account(session, users):
+    with transaction():
+        return banking.create_bank_account(
+            session, name="ABN AMRO", iban="NL77ABNA0574908765", currency="EUR",
+            ledger_account=ledger.account_by_role(session, "bank"), actor=users[Role.TREASURER])
+
+
+def _import(session, account, users, data: bytes):
+    with transaction():
+        banking.import_statement(session, account, filename="camt.xml", data=data,
+                                 actor=users[Role.TREASURER])
+    return session.scalar(select(BankLine).where(BankLine.amount == 140531))
+
+
+def _suggested(session, account, line):
+    found = banking.suggestions_for(session, account, [line])[line.id]
+    return [item for s in found for item in s.items if item.provider == "donation"]
+
+
+def test_a_known_donors_transfer_is_proposed_and_recorded(session, users, account, fund):
+    with transaction():
+        media = donors.find_or_create(session, donors.DonorDetails(name="3rd Party Media BV"),
+                                      iban=MEDIA_IBAN)
+    line = _import(session, account, users, CAMT.read_bytes())
+    assert line.counterparty_iban == MEDIA_IBAN
+    items = _suggested(session, account, line)
+    assert [i.key for i in items] == [str(line.id)]
+    assert items[0].label == "Donation from 3rd Party Media BV to GEN"
+    # Not the other lines of the statement (outgoing, not gifts).
+    others = session.scalars(select(BankLine).where(BankLine.id != line.id)).all()
+    assert all(not _suggested(session, account, other) for other in others)
+    with transaction():
+        match = banking.accept(session, account, lines=[line], items=[("donation", str(line.id))],
+                               actor=users[Role.TREASURER])
+    donation = session.scalar(select(Donation))
+    assert (donation.donor_id, donation.channel, donation.amount) == (media.id, Channel.BANK,
+                                                                      140531)
+    assert donation.journal_entry_id == match.journal_entry_id and donation.bank_line_id == line.id
+    income = session.scalars(select(Posting).where(
+        Posting.entry_id == match.journal_entry_id,
+        Posting.account_id == ledger.account_by_role(session, "donation_income").id)).all()
+    assert [p.amount for p in income] == [-140531]
+    assert _suggested(session, account, line) == []  # matched: no longer proposed
+    assert_money_sound(session)
+    with transaction():
+        banking.undo_match(session, match, actor=users[Role.TREASURER], reason="wrong line")
+    session.expire_all()
+    assert donation.status is DonationStatus.REVERSED and donation.bank_line_id is None
+    assert_money_sound(session)
+
+
+def test_the_purpose_text_names_the_fund_and_a_new_donor_is_made(session, users, account, fund):
+    text = CAMT.read_text()
+    cut = text.rindex("</TxDtls>")
+    data = (text[:cut] + "<RmtInf><Ustrd>Spende fuer PyLadies Berlin</Ustrd></RmtInf>"
+            + text[cut:]).encode()
+    line = _import(session, account, users, data)
+    items = _suggested(session, account, line)
+    assert items and items[0].label == "Donation from 3rd party Media to PYLB"
+    with transaction():
+        banking.accept(session, account, lines=[line], items=[("donation", str(line.id))],
+                       actor=users[Role.TREASURER])
+    donation = session.scalar(select(Donation))
+    # The statement is of 2014, before the fund's fee policy (2025): no admin fee then.
+    assert donation.fund.code == "PYLB" and donation.admin_fee == 0
+    assert donation.donated_on.year == 2014
+    assert donation.donor.name == "3rd party Media"
+    assert session.scalar(select(DonorIban.iban).where(DonorIban.donor_id == donation.donor_id)) \
+        == MEDIA_IBAN
+    assert_money_sound(session)
+
+
+@pytest.mark.parametrize("text, gift", [("Spende", True), ("DONATION for PyCon", True),
+                                        ("Rechnung 2026-00042", False), ("", False)])
+def test_what_looks_like_a_gift(text, gift):
+    assert bank.looks_like_gift(text) is gift
