@@ -6,6 +6,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..core import signals
 from ..core.bounds import as_id
 from ..core.errors import NotFound, ValidationError
 from ..core.forms import ConfirmForm, InputRefused, money_of, new_started_token, options
@@ -185,7 +186,9 @@ def donation(donation_id: int):
     if outcome.done:
         flash(f"{row.ref} reversed.", "success")
         return redirect(url_for(".donation", donation_id=row.id))
-    return render_template("donations/donation.html", donation=row, form=form), outcome.status
+    return render_template("donations/donation.html", donation=row, form=form,
+                           panels=signals.panels("donations.donation", session=db.session,
+                                                 user=current_user, donation=row)), outcome.status
 
 
 def _by_hand_choices(form: ByHandForm) -> None:
@@ -288,7 +291,9 @@ def donor(donor_id: int):
     return render_template(
         "donations/donor.html", donor=person, form=form, merge=merge, history=history,
         totals=queries.totals(db.session, queries.Filters(donor_id=person.id)),
-        plans=[p for p in queries.plans(db.session) if p.donor_id == person.id]), outcome.status
+        plans=[p for p in queries.plans(db.session) if p.donor_id == person.id],
+        panels=signals.panels("donations.donor", session=db.session, user=current_user,
+                              donor=person)), outcome.status
 
 
 @bp.route("/donations/plans", methods=["GET"])

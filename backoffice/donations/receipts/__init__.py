@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...core.signals import donation_reversed
+from ...core.permissions import Permission
+from ...core.signals import donation_reversed, page_panels, waiting_work
+from ...core.tasks import TaskKind
 from ...extensions import settings as app_settings
 from . import services
 
@@ -25,3 +27,41 @@ def _cancel_receipt(donation: Any, *, session: Any, actor: Any = None, reason: s
 
 
 donation_reversed.connect(_cancel_receipt)
+
+
+def _due(session: Any, user: Any, today: Any) -> int:
+    """Donations of past years that need a receipt and have none (this year's wait for the
+    year-end run)."""
+    return services.due_count(session, app_settings(), before=today.replace(month=1, day=1))
+
+
+KINDS = (TaskKind("Donations waiting for a receipt", Permission.DONATION_RECEIPTS, _due,
+                  "receipts.year_end", position=45),)
+
+
+def _waiting(sender: Any, **kwargs: Any) -> tuple[TaskKind, ...]:
+    return KINDS
+
+
+waiting_work.connect(_waiting)
+
+
+def _donation_panel(sender: Any, *, session: Any, user: Any, donation: Any,
+                    **_: Any) -> dict | None:
+    """A donation's receipts (the valid one, those cancelled) and whether one is due."""
+    if not user.can(Permission.DONATION_RECEIPTS):
+        return None
+    return {"receipts": services.receipts_for_donation(session, donation.id),
+            "receipt_due": services.needs_receipt(donation, app_settings())}
+
+
+def _donor_panel(sender: Any, *, session: Any, user: Any, donor: Any, **_: Any) -> dict | None:
+    """A donor's receipts and the signed link to send them."""
+    if not user.can(Permission.DONATION_RECEIPTS):
+        return None
+    return {"receipts": services.receipts_of(session, donor),
+            "receipts_link": services.receipts_url(app_settings(), donor)}
+
+
+page_panels.connect(_donation_panel, sender="donations.donation")
+page_panels.connect(_donor_panel, sender="donations.donor")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import exists, select
+from sqlalchemy import exists, false, func, select
 from sqlalchemy.orm import Session
 
 from ...core import audit, numbering
@@ -102,6 +102,31 @@ def needs_receipt(donation: Donation, settings: Settings) -> bool:
     return amount > receipts.simplified_proof_limit
 
 
+def needs_receipt_sql(settings: Settings):
+    """``needs_receipt`` as an SQL condition on ``Donation`` (for counting what is due)."""
+    receipts = settings.receipts
+    if receipts.style == "us":
+        limit = Money.from_decimal(receipts.us_threshold, "USD").amount
+        return Donation.receipt_wanted | ((Donation.currency == "USD") & (Donation.amount >= limit))
+    if receipts.style != "de":
+        return false()
+    limit = Money.from_decimal(receipts.simplified_proof_limit, "EUR").amount
+    return (Donation.currency == "EUR") & (
+        Donation.receipt_wanted | Donation.kind.in_((DonationKind.IN_KIND,
+                                                     DonationKind.WAIVED_REIMBURSEMENT))
+        | (Donation.amount > limit))
+
+
+def due_count(session: Session, settings: Settings, before: date | None = None) -> int:
+    """Booked donations (given before ``before``) that need a receipt and have none."""
+    query = select(func.count()).select_from(Donation).where(
+        Donation.status == DonationStatus.BOOKED, needs_receipt_sql(settings),
+        unreceipted(Donation.id))
+    if before is not None:
+        query = query.where(Donation.donated_on < before)
+    return session.scalar(query)
+
+
 def issuer_of(settings: Settings) -> Party:
     seller = settings.invoicing.seller
     return Party(seller.name, tuple(line for line in (
@@ -132,6 +157,12 @@ def format_number(series: str, sequence: int) -> str:
 def valid_receipt_of(session: Session, donation_id: int) -> Receipt | None:
     return session.scalar(select(Receipt).join(ReceiptGift).where(
         ReceiptGift.donation_id == donation_id, ReceiptGift.cancelled.is_(False)))
+
+
+def receipts_for_donation(session: Session, donation_id: int) -> Sequence[Receipt]:
+    """Every receipt that confirmed the donation (at most one valid), newest first."""
+    return session.scalars(select(Receipt).join(ReceiptGift).where(
+        ReceiptGift.donation_id == donation_id).order_by(Receipt.id.desc())).all()
 
 
 def unreceipted(column):
