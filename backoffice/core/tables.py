@@ -173,15 +173,19 @@ def write_xlsx(table: Table, target: str | IO[bytes]) -> None:
     workbook.save(target)
 
 
-def xlsx_file(table: Table) -> IO[bytes]:
-    """The workbook in a temporary file (on disk beyond a few MB), rewound for reading."""
+def spooled(write: Callable[[IO[bytes]], object]) -> IO[bytes]:
+    """A temporary file (in memory up to 8 MB, then on disk) that ``write`` fills, rewound for
+    reading; closed again if ``write`` fails."""
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    write_xlsx(table, spool)
+    try:
+        write(spool)
+    except BaseException:
+        spool.close()
+        raise
     spool.seek(0)
     return spool
 
 
-def rows_of(items: Iterable[object], *getters: Callable[[object], object]) -> Iterator[tuple]:
-    """Rows from objects: one getter per column."""
-    for item in items:
-        yield tuple(getter(item) for getter in getters)
+def xlsx_file(table: Table) -> IO[bytes]:
+    """The workbook in a temporary file, rewound for reading."""
+    return spooled(lambda spool: write_xlsx(table, spool))

@@ -93,22 +93,41 @@ def send_table(table: tables.Table, fmt: str):
     """A list page's rows as a download: CSV streamed as it is written, XLSX from a spooled
     file (a workbook is a zip, finished only at the end). Never cached."""
     if fmt == "csv":
-        body = stream_with_context(tables.csv_chunks(table))
-    else:
-        body = _drained(tables.xlsx_file(table))
-    response = Response(body, mimetype=tables.FORMATS[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="{table.filename(fmt)}"'
+        return _attachment(stream_with_context(tables.csv_chunks(table)), table.filename(fmt),
+                           tables.FORMATS[fmt])
+    return send_spooled(tables.xlsx_file(table), table.filename(fmt), tables.FORMATS[fmt])
+
+
+def send_spooled(file, filename: str, mimetype: str):
+    """A finished file (a spooled temporary file) as a download, closed once it is sent or the
+    client has gone. Never cached."""
+    return _attachment(_FileChunks(file), filename, mimetype)
+
+
+class _FileChunks:
+    """A file's bytes in chunks for a WSGI body; the file is closed when they have been read,
+    when the server closes the body (the client left) or, at the latest, with this object (a
+    response never sent: a HEAD request, an error after it was made)."""
+
+    def __init__(self, file, size: int = 64 * 1024):
+        self.file, self.size = file, size
+
+    def __iter__(self):
+        while chunk := self.file.read(self.size):
+            yield chunk
+        self.close()
+
+    def close(self) -> None:
+        self.file.close()
+
+    __del__ = close
+
+
+def _attachment(body, filename: str, mimetype: str):
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-def _drained(file, size: int = 64 * 1024):
-    """A file's bytes in chunks, the file closed once they are sent (or the client left)."""
-    try:
-        while chunk := file.read(size):
-            yield chunk
-    finally:
-        file.close()
 
 
 def get_or_404(model, object_id: int | None):

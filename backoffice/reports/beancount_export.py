@@ -25,8 +25,11 @@ from decimal import Decimal
 from typing import IO
 
 from sqlalchemy.orm import Session
+from werkzeug.routing import BuildError
 
 from ..core.money import exponent
+from ..core.settings import Settings
+from ..core.urls import absolute_url
 from ..ledger.reads import (
     ChartAccount,
     ChartFund,
@@ -75,6 +78,17 @@ def account_names(accounts: list[ChartAccount], funds: list[ChartFund]) -> tuple
     taken = set()
     fund_names = {fund.id: _unique(component(fund.code), taken) for fund in funds}
     return names, fund_names
+
+
+def page_links(settings: Settings) -> Callable[[str, dict], str | None]:
+    """``link(endpoint, values)``: the absolute address of a page, None if the app has none."""
+    def link(endpoint: str, values: dict) -> str | None:
+        try:
+            return absolute_url(settings, endpoint, **values)
+        except BuildError:
+            return None
+
+    return link
 
 
 def quoted(text: str | None) -> str:

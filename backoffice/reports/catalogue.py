@@ -49,7 +49,16 @@ REPORTS: tuple[Report, ...] = (
     Report(ANNUAL, "Annual report pack", "One PDF for the general assembly: cover, contents, "
            "every statement, funds per group, grants, donations, open receivables and the "
            "year's resolutions; kept with its SHA-256.", "reports.annual", formats=("pdf",)),
-    # Exports for others' tools (the exports helper adds its entries here) ------------------
+    # Exports for others' tools (reports/datev.py, beancount_export.py, audit_export.py) -------
+    Report(EXPORTS, "DATEV export", "The journal of a period as a DATEV Buchungsstapel for the "
+           "tax adviser, with the mapping of the accounts to the adviser's chart (SKR 49).",
+           "report_exports.datev_page", formats=("csv",)),
+    Report(EXPORTS, "Beancount export", "The whole ledger as a Beancount file for Fava and "
+           "bean-check; a Beancount history comes in with `backoffice import beancount`.",
+           "report_exports.beancount_page", formats=("beancount",)),
+    Report(EXPORTS, "Data for the tax auditor", "A fiscal year as GoBD data access: CSV files "
+           "with index.xml and its DTD, in one zip.", "report_exports.audit_page",
+           formats=("zip",)),
 )
 
 

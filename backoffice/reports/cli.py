@@ -8,11 +8,9 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
-from werkzeug.routing import BuildError
 
 from ..core.errors import DomainError
 from ..core.uploads import StoredFile, read_stored
-from ..core.urls import absolute_url
 from ..extensions import db, settings
 from ..ledger.periods import FiscalYear
 from . import (
@@ -38,14 +36,6 @@ DAY = click.DateTime(["%Y-%m-%d"])
 
 def _fail(error: DomainError) -> None:
     raise click.ClickException(str(error))
-
-
-def page_link(endpoint: str, values: dict) -> str | None:
-    """The absolute address of a page (None when the app has no such page)."""
-    try:
-        return absolute_url(settings(), endpoint, **values)
-    except BuildError:
-        return None
 
 
 @reports_cli.command("datev")
@@ -82,7 +72,7 @@ def beancount_command(output: Path | None, as_of: datetime | None):
     try:
         result = beancount_export.write(
             db.session, stream, title=config.organisation.name,
-            operating_currency=config.organisation.default_currency, link=page_link,
+            operating_currency=config.organisation.default_currency, link=beancount_export.page_links(config),
             as_of=as_of.date() if as_of else None)
     finally:
         if output:

@@ -31,7 +31,6 @@ booked to its mapped account without a key and named in the notes.
 from __future__ import annotations
 
 import re
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from sqlalchemy.orm import Session
 from ..core.errors import ValidationError
 from ..core.money import exponent
 from ..core.settings import Datev
+from ..core.tables import spooled
 from ..invoicing.models import Invoice
 from ..ledger.periods import FiscalYear
 from ..ledger.queries import JournalFilter
@@ -410,9 +410,6 @@ def export(session: Session, config: Datev, *, start: date, end: date, fiscal_ye
                     start=start, end=end, label=f"Journal {start:%d.%m.%Y}-{end:%d.%m.%Y}",
                     chart=config.chart, exported_by=exported_by, created_at=now,
                     currency=home_currency)
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    for line in file_lines(header, bookings()):
-        spool.write(line)
-    spool.seek(0)
+    spool = spooled(lambda sink: sink.writelines(file_lines(header, bookings())))
     return DatevExport(spool, f"EXTF_Buchungsstapel_{start:%Y%m%d}_{end:%Y%m%d}.csv",
                        counts["bookings"], counts["entries"], notes.sentences())
