@@ -93,8 +93,11 @@ def post_entries(session: Session, drafts: Iterable[EntryDraft], *, actor: Actor
 def _write(session: Session, batch: list[tuple[EntryDraft, list[Line]]], actor_id: int | None,
            source_kind: str) -> int:
     now = utcnow()
+    # Core inserts (not the ORM's bulk path, which falls back to a statement per row here):
+    # one multi-row INSERT ... RETURNING per batch ("insertmanyvalues"), ids in row order.
+    entries = JournalEntry.__table__
     entry_ids = list(session.scalars(
-        insert(JournalEntry).returning(JournalEntry.id, sort_by_parameter_order=True),
+        insert(entries).returning(entries.c.id, sort_by_parameter_order=True),
         [{"booking_date": draft.booking_date, "description": draft.description,
           "source_kind": source_kind, "source_id": draft.source_id, "posted_by_id": actor_id,
           "posted_at": now, "reverses_id": None} for draft, _ in batch]))
@@ -105,7 +108,7 @@ def _write(session: Session, batch: list[tuple[EntryDraft, list[Line]]], actor_i
                              "account_id": line.account.id, "fund_id": line.fund.id,
                              "amount": line.amount.amount, "currency": line.amount.currency,
                              "booking_date": draft.booking_date, "memo": line.memo or None})
-    session.execute(insert(Posting), postings)
+    session.execute(insert(Posting.__table__), postings)
     totals.add_postings(session, [
         _PostingRow(p["account_id"], p["fund_id"], p["amount"], p["currency"], p["booking_date"])
         for p in postings])
