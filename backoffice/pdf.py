@@ -1,8 +1,9 @@
-"""PDF rendering with WeasyPrint, shared by statements, invoices, receipts, letters and reports.
+"""HTML to PDF with WeasyPrint, shared by statements, invoices, receipts, letters and reports.
 
-Documents are rendered from Jinja templates under ``templates/pdf/``. WeasyPrint may only read
-local files from ``backoffice/static`` (stylesheets, fonts, images) and ``data:`` URLs: user content
-in a document can never make the server fetch anything from the network.
+The HTML comes from the caller (``core.templates.render_document`` renders a document's template
+without an app). WeasyPrint may only read local files from ``backoffice/static`` (stylesheets,
+fonts, images) and ``data:`` URLs: user content in a document can never make the server fetch
+anything from the network.
 """
 from __future__ import annotations
 
@@ -10,14 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flask import render_template
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
 if TYPE_CHECKING:
     from typing import Any
 
 STATIC = Path(__file__).resolve().parent / "static"
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def _allowed(url: str) -> bool:
@@ -58,19 +55,3 @@ def html_to_pdf_pages(html: str, **options: Any) -> tuple[bytes, int]:
     rendered = weasyprint.HTML(string=html, base_url=f"file://{STATIC}/",
                                url_fetcher=_fetcher_class()()).render()
     return rendered.write_pdf(**options), len(rendered.pages)
-
-
-@lru_cache(maxsize=1)
-def _documents_environment():
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
-
-
-def render_document(template: str, **context: Any) -> str:
-    """Render ``templates/<template>`` with ``context`` alone: no app, no request, nothing
-    Flask adds (documents rendered from a computed value, e.g. ``invoicing.documents``)."""
-    return _documents_environment().get_template(template).render(**context)
-
-
-def render_pdf(template: str, **context: Any) -> bytes:
-    """Render ``templates/<template>`` with ``context`` to PDF bytes."""
-    return html_to_pdf(render_template(template, **context))

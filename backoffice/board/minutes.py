@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..core.markdown import to_html
-from ..pdf import html_to_pdf, render_document
+from ..core.templates import render_document
+from ..pdf import html_to_pdf
 from .models import Recusal, Resolution, ResolutionVote, Term
 
 if TYPE_CHECKING:

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from ..core.exports import csv_writer
 from ..core.money import Money
+from ..core.templates import render_document
 from ..ledger import reads
 from ..ledger.balances import FundStatement, fund_statements
 from ..ledger.chart import Account, Fund
 from ..ledger.reads import Movement
+from ..pdf import html_to_pdf
 from .fees import ADMIN_FEE_EXPENSE_ROLE
 
 Lines = list[tuple[Account, int]]
@@ -76,6 +78,15 @@ def to_csv(fund: Fund, reports: list[Statement]) -> str:
                              report.end.isoformat(), section, code, label,
                              f"{Money(amount, report.currency).to_decimal():f}"])
     return out.getvalue()
+
+
+def to_pdf(fund: Fund, reports: list[Statement], *, start: date, end: date, group_name: str | None,
+           organisation: str, locale: str, today: date) -> bytes:
+    """The statements as a PDF: the page's table, with the fund's name, its group (if any), the
+    period and the day it was produced; money in ``locale``."""
+    return html_to_pdf(render_document(
+        "pdf/fund_statement.html", fund=fund, group_name=group_name, start=start, end=end,
+        statements=reports, organisation=organisation, locale=locale, today=today))
 
 
 def recent_movements(session: Session, fund: Fund, limit: int = 10) -> list[Movement]:

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..core.forms import decimal_of
+from ..core.forms import current_locale, decimal_of
 from ..core.permissions import Permission, login_required, requires
 from ..core.query import query_form
 from ..core.views import run_form
@@ -17,12 +17,11 @@ from ..ledger.balances import fund_balances
 from ..ledger.chart import Fund
 from ..ledger.forms import RangeForm
 from ..ledger.periods import FiscalYear
-from ..pdf import render_pdf
 from . import fees
 from .forms import FeePolicyForm
 from .models import FeePolicy
 from .services import current_policies, ensure_fund_visible
-from .statements import statements, to_csv
+from .statements import statements, to_csv, to_pdf
 
 bp = Blueprint("funds", __name__, url_prefix="/funds")
 
@@ -92,8 +91,10 @@ def statement_pdf(fund_id: int):
     fund = _fund(fund_id)
     _, start, end = _range()
     group = group_of_fund(db.session, fund.id)
-    pdf = render_pdf("pdf/fund_statement.html", fund=fund, group=group, start=start, end=end,
-                     statements=statements(db.session, fund, start, end), today=date.today())
+    pdf = to_pdf(fund, statements(db.session, fund, start, end), start=start, end=end,
+                 group_name=group.name if group else None,
+                 organisation=settings().organisation.name, locale=current_locale(),
+                 today=date.today())
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{fund.code}-{start}-{end}.pdf"'})
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 from datetime import date
 
 from ..core.settings import Settings
-from ..pdf import render_pdf
+from ..core.templates import render_document
+from ..pdf import html_to_pdf
 from .models import Application
 
 
 def award_letter_pdf(application: Application, settings: Settings) -> bytes:
     """The letter in the organisation's name and default locale (``settings.organisation``)."""
     decided = application.decided_at.date() if application.decided_at else date.today()
-    return render_pdf("pdf/grant_award_letter.html", application=application,
-                      programme=application.programme, today=decided,
-                      organisation=settings.organisation.name,
-                      locale=settings.organisation.default_locale)
+    return html_to_pdf(render_document(
+        "pdf/grant_award_letter.html", application=application, programme=application.programme,
+        today=decided, organisation=settings.organisation.name,
+        locale=settings.organisation.default_locale))

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from ..core.money import Money, exponent
-from ..pdf import html_to_pdf, render_document
+from ..core.templates import render_document
+from ..pdf import html_to_pdf
 from . import en16931
 from .amounts import CATEGORY_OUTSIDE, CATEGORY_REVERSE, format_quantity
 from .document import InvoiceDocument, Seller

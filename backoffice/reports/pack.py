@@ -22,6 +22,7 @@ from ..board.models import Resolution, ResolutionStatus
 from ..core import jobs
 from ..core.db import transaction
 from ..core.queue import job
+from ..core.templates import render_document
 from ..core.uploads import store_upload
 from ..donations.models import Donation, DonationStatus
 from ..grants.models import Application, Disbursement, DisbursementStatus, Programme
@@ -29,7 +30,7 @@ from ..invoicing.state import open_invoices
 from ..ledger.balances import fund_account_movements, fund_balances
 from ..ledger.periods import FiscalYear
 from ..ledger.reads import chart_accounts
-from ..pdf import html_to_pdf_pages, render_document
+from ..pdf import html_to_pdf_pages
 from . import budgets, charts, spheres, statements
 from .models import ReportPack
 from .render import cell_text

@@ -5,7 +5,7 @@
   through ``core.exports.csv_writer`` (no cell is ever run as a formula).
 - XLSX (openpyxl, write-only: constant memory): the title and period above a frozen header row,
   amounts as numbers with the currency's number format, ratios as percentages, subtotals bold.
-- PDF: WeasyPrint through ``pdf.render_document`` (no app needed: the pack renders in a job).
+- PDF: WeasyPrint through ``core.templates.render_document`` (no app needed: the pack renders in a job).
 """
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from ..core.exports import csv_writer
 from ..core.formatting import format_money
 from ..core.money import exponent
-from ..pdf import html_to_pdf, render_document
+from ..core.templates import render_document
+from ..pdf import html_to_pdf
 from .statements import HEADING, SUBTOTAL, TOTAL, Statement
 
 if TYPE_CHECKING:

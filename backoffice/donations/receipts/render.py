@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import date
 
 from ...core.money import Money
-from ...pdf import html_to_pdf, render_document
+from ...core.templates import render_document
+from ...pdf import html_to_pdf
 from .document import GiftKind, ReceiptDocument, ReceiptKind
 
 GIFT_KINDS_DE = {GiftKind.MONEY: "Geldzuwendung", GiftKind.MEMBERSHIP: "Mitgliedsbeitrag",
