@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from ..core import signals
@@ -101,8 +110,9 @@ def donate(fund_code: str | None):
     if outcome.done:
         return _with_checkout_csp(redirect(outcome.result.url, code=303))
     listed = queries.public_donors(db.session, page)
-    return render_template("donations/donate.html", page=page, form=form,
-                           listed=listed[:10]), outcome.status
+    response = make_response(render_template("donations/donate.html", page=page, form=form,
+                                             listed=listed[:10]), outcome.status)
+    return _with_checkout_csp(response)  # the form's redirect goes to Stripe Checkout
 
 
 @bp.route("/donate/<fund_code>/thanks")
