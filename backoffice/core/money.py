@@ -9,8 +9,9 @@ Whatever is split off with it, the remainder is computed by subtraction, so part
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
 from babel.numbers import (
@@ -22,6 +23,24 @@ from babel.numbers import (
 )
 
 from .errors import ValidationError
+
+#: Amounts written the other convention's way where they can mean one thing only: a decimal
+#: comma ("834,50", "1.234,50") or a decimal point ("834.50", "1,234.50") followed by one or two
+#: digits, with thousands (if any) grouped by the other mark. "1,234" or "1.234" is ambiguous and
+#: left to the locale.
+_DECIMAL_COMMA = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+|\d+),\d{1,2}$")
+_DECIMAL_POINT = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)\.\d{1,2}$")
+_PLAIN = re.compile(r"^[-+]?\d+$")
+
+
+def unambiguous_decimal(text: str) -> Decimal | None:
+    """``text`` as a number if it can be read one way only whatever the locale (see above);
+    None otherwise."""
+    if _DECIMAL_COMMA.match(text):
+        return Decimal(text.replace(".", "").replace(",", "."))
+    if _DECIMAL_POINT.match(text) or _PLAIN.match(text):
+        return Decimal(text.replace(",", ""))
+    return None
 
 #: The largest amount accepted on one line, in major units (a billion euros is absurd here).
 MAX_MAJOR_UNITS = 10**9
@@ -89,9 +108,8 @@ class Money:
         try:
             value = parse_decimal(text, locale=locale, strict=True)
         except NumberFormatError:
-            try:  # a plain machine-style number is always understood
-                value = Decimal(text)
-            except InvalidOperation:
+            value = unambiguous_decimal(text)
+            if value is None:
                 raise ValidationError(f"{text!r} is not an amount.") from None
         return cls.from_decimal(value, currency)
 

@@ -101,3 +101,31 @@ class TestFormatting:
     def test_fast_formatter_agrees_with_babel(self, minor, locale, currency):
         money = Money(minor, currency)
         assert money.format(locale) == format_currency(money.to_decimal(), currency, locale=locale)
+
+
+# --- amounts typed the other convention's way (issue 18) ---------------------------------------
+
+@pytest.mark.parametrize("text, locale, minor", [
+    ("834,50", "de_DE", 83450), ("1.234,50", "de_DE", 123450), ("834,50", "en_IE", 83450),
+    ("1.234,50", "en_IE", 123450), ("1,234.50", "de_DE", 123450), ("834.50", "de_DE", 83450),
+    ("12,5", "en_IE", 1250), ("900", "de_DE", 90000), ("1.234", "de_DE", 123400),
+    ("1,234", "en_IE", 123400),
+])
+def test_an_amount_that_can_mean_one_thing_is_read_in_either_convention(text, locale, minor):
+    assert Money.parse(text, "EUR", locale).amount == minor
+
+
+def test_an_ambiguous_amount_is_read_the_locales_way_or_refused():
+    with pytest.raises(ValidationError):  # "1,234" in German is 1.234 euros: three decimals
+        Money.parse("1,234", "EUR", "de_DE")
+    with pytest.raises(ValidationError):
+        Money.parse("1.2.3,4", "EUR", "en_IE")
+
+
+@given(st.integers(min_value=0, max_value=10**11), st.sampled_from(["de_DE", "en_IE"]),
+       st.sampled_from(["de_DE", "en_IE"]))
+def test_what_one_locale_writes_with_cents_the_other_reads(minor, written_in, read_in):
+    from babel.numbers import format_decimal
+
+    text = format_decimal(Decimal(minor) / 100, format="#,##0.00", locale=written_in)
+    assert Money.parse(text, "EUR", read_in).amount == minor

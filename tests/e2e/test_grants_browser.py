@@ -42,7 +42,19 @@ def test_a_group_applies_is_asked_answers_is_approved_paid_and_reports_back(page
     page.click("#add_line")  # a fourth line, added in the page
     page.fill("#budget-3-item", "Name badges")
     page.fill("#budget-3-amount", "50")
-    expect(page.locator("#budget-total")).to_have_text("800.00")
+    expect(page.locator("#budget-total")).to_have_text("€800.00")
+    page.fill("#budget-0-amount", "900")  # the case: 900 + 834,50 is 1,734.50
+    page.fill("#budget-1-amount", "834,50")
+    expect(page.locator("#budget-total")).to_have_text("€1,884.50")
+    page.fill("#budget-1-amount", "1.234,5x")
+    expect(page.locator("#budget-total")).to_have_text("?")  # not an amount: no made-up total
+    assert page.evaluate("[backofficeMoney.parse('1.234,50', 'de_DE'),"
+                         " backofficeMoney.parse('1,234.50', 'de_DE'),"
+                         " backofficeMoney.parse('1,234', 'en_IE'),"
+                         " backofficeMoney.parse('1.234', 'de_DE')]") == [123450] * 2 + [123400] * 2
+    page.fill("#budget-0-amount", "400")
+    page.fill("#budget-1-amount", "250,00")
+    expect(page.locator("#budget-total")).to_have_text("€800.00")
     page.fill("#amount_requested", "800")
     page.fill("#account_holder", "PyLadies Bremen")
     page.fill("#iban", "DE89 3704 0044 0532 0130 00")

@@ -6,15 +6,15 @@
   var total = document.getElementById("budget-total");
   if (!body || !total) { return; }
 
-  function cents(text) {
-    text = (text || "").trim().replace(/[\s,]/g, "");
-    return /^\d+(\.\d{1,2})?$/.test(text) ? Math.round(parseFloat(text) * 100) : (text ? NaN : 0);
-  }
+  var money = window.backofficeMoney;
+  var locale = total.dataset.locale, currency = total.dataset.currency;
 
   function update() {
     var sum = 0;
-    body.querySelectorAll("input.amount").forEach(function (input) { sum += cents(input.value); });
-    total.textContent = isNaN(sum) ? "?" : (sum / 100).toFixed(2);
+    body.querySelectorAll("input.amount").forEach(function (input) {
+      sum += money.parse(input.value, locale);
+    });
+    total.textContent = isNaN(sum) ? "?" : money.format(sum, currency, locale);
   }
 
   var add = document.getElementById("add_line");
