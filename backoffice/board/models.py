@@ -299,6 +299,7 @@ class Resolution(db.Model):
         CheckConstraint("(item_id IS NULL) <> (deadline IS NULL)", name="meeting_or_circular"),
         Index("ix_board_resolutions_subject", "subject_kind", "subject_id"),
         Index("ix_board_resolutions_decided", "decided_at"),
+        Index("ix_board_resolutions_register", "year", "body_id", "sequence"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -110,13 +110,16 @@ def register(session: Session, *, text: str = "", body_id: int | None = None,
         where.append(Resolution.public.is_(True))
     total = session.scalar(select(func.count()).select_from(Resolution).where(*where)) or 0
     page = max(1, page)
-    rows = session.scalars(
-        select(Resolution).where(*where)
-        .options(selectinload(Resolution.item).selectinload(AgendaItem.meeting),
-                 selectinload(Resolution.body))
+    # the page's ids first (a narrow sort on the index), then those rows with what they show
+    ids = list(session.scalars(
+        select(Resolution.id).where(*where)
         .order_by(Resolution.year.desc(), Resolution.body_id, Resolution.sequence.desc())
-        .offset((page - 1) * per_page).limit(per_page)).all()
-    return Page(list(rows), total, page, per_page)
+        .offset((page - 1) * per_page).limit(per_page)))
+    found = {r.id: r for r in session.scalars(
+        select(Resolution).where(Resolution.id.in_(ids))
+        .options(selectinload(Resolution.item).selectinload(AgendaItem.meeting),
+                 selectinload(Resolution.body)))} if ids else {}
+    return Page([found[i] for i in ids], total, page, per_page)
 
 
 def years(session: Session) -> list[int]:
@@ -157,3 +160,12 @@ def conflicts_register(session: Session) -> list[Interest]:
 
 def public_bodies(session: Session, on: date) -> list[InOffice]:
     return [entry for entry in people_on(session, on) if entry.body.public]
+
+
+def meeting(session: Session, meeting_id: int) -> Meeting | None:
+    """A meeting with everything its page shows loaded in a few queries (items, their
+    resolutions, attendance, addenda, the body)."""
+    return session.scalar(select(Meeting).where(Meeting.id == meeting_id).options(
+        selectinload(Meeting.items).selectinload(AgendaItem.resolutions),
+        selectinload(Meeting.attendance), selectinload(Meeting.addenda),
+        selectinload(Meeting.body)))

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..core.bounds import MAX_ID
 from ..core.db import utcnow
 from ..core.errors import DomainError, ValidationError
 from ..core.forms import money_of
@@ -133,31 +134,43 @@ def new_meeting(body_id: int):
 
 
 def _meeting_page(meeting: Meeting, status: int = 200, **forms):
+    """The meeting page; only the forms the meeting's state offers are built."""
     session = db.session
+    state = meeting.status
     members = services.members_of(session, meeting)
     attendance = {a.term_id: a for a in meeting.attendance}
     record = minutes.record(session, meeting)
-    approvals = [r for r in session.scalars(select(Resolution).where(
-        Resolution.subject_kind == SubjectKind.MINUTES, Resolution.subject_id == meeting.id,
-        Resolution.status == ResolutionStatus.PASSED))]
-    forms.setdefault("item_form", ItemForm())
-    forms.setdefault("resolution_form", ResolutionForm())
-    approve_form = forms.setdefault("approve_form", ApproveMinutesForm())
-    approve_form.resolution.choices = [(r.id, f"{r.number} {r.title}") for r in approvals]
+    if state in (MeetingStatus.PLANNED, MeetingStatus.INVITED, MeetingStatus.OPEN):
+        forms.setdefault("item_form", ItemForm())
+    if state is MeetingStatus.OPEN:
+        forms.setdefault("resolution_form", ResolutionForm())
+        forms.setdefault("count_form", CountForm())
+    if state in (MeetingStatus.OPEN, MeetingStatus.HELD):
+        forms.setdefault("minutes_form", MinutesForm())
+    if state is MeetingStatus.HELD:
+        approve_form = forms.setdefault("approve_form", ApproveMinutesForm())
+        approve_form.resolution.choices = [(r.id, f"{r.number} {r.title}") for r in session.scalars(
+            select(Resolution).where(Resolution.subject_kind == SubjectKind.MINUTES,
+                                     Resolution.subject_id == meeting.id,
+                                     Resolution.status == ResolutionStatus.PASSED))]
+    if state is MeetingStatus.APPROVED:
+        forms.setdefault("addendum_form", AddendumForm())
     return render_template(
         "board/meeting.html", meeting=meeting, members=members, attendance=attendance,
         quorum=services.quorum_of(session, meeting), rules=meeting.body.rules,
         record=record, recused={r.id: services.recused(session, r)
                                 for i in meeting.items for r in i.resolutions
                                 if r.status is ResolutionStatus.OPEN},
-        step_form=StepForm(), minutes_form=MinutesForm(), count_form=CountForm(),
-        addendum_form=AddendumForm(), choices=[c for c in Choice], **forms), status
+        step_form=StepForm(), **forms), status
 
 
 @bp.route("/meetings/<int:meeting_id>")
 @requires(Permission.BOARD_VIEW)
 def meeting(meeting_id: int):
-    return _meeting_page(get_or_404(Meeting, meeting_id))
+    found = queries.meeting(db.session, meeting_id) if 0 < meeting_id <= MAX_ID else None
+    if found is None:
+        abort(404)
+    return _meeting_page(found)
 
 
 def _invite(found: Meeting):
