@@ -2,17 +2,21 @@
 once (on the command line, and as the page's job)."""
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from backoffice.core import jobs
 from backoffice.core.db import transaction
 from backoffice.core.outbox import OutboxMail
+from backoffice.core.permissions import Role
 from backoffice.donations.models import DonationKind
 from backoffice.donations.receipts import run, services
 from backoffice.donations.receipts.models import Receipt, ReceiptGift, ReceiptMailing
+from backoffice.donations.receipts.notice import ReceiptRefused
 from backoffice.extensions import db
 from backoffice.extensions import settings as app_settings
 
@@ -97,8 +101,6 @@ def test_a_run_without_send_is_mailed_by_a_later_run_with_it(app):
 
 def test_the_job_stopped_half_way_and_started_again_issues_each_receipt_once(app, users,
                                                                              monkeypatch):
-    from backoffice.auth.models import Role
-
     givers(4)
     original = services.issue
     issued = []
@@ -127,8 +129,22 @@ def test_the_job_stopped_half_way_and_started_again_issues_each_receipt_once(app
 
 def test_a_run_refused_for_an_old_notice_says_why_and_issues_nothing(app):
     givers(2)
-    from backoffice.donations.receipts.notice import ReceiptRefused
-
     with pytest.raises(ReceiptRefused, match="too old"):
         run.run(db.session, 2026, settings=app_settings(), actor=None, issue_date=date(2030, 6, 1))
     assert db.session.scalar(select(func.count()).select_from(Receipt)) == 0
+
+
+def test_a_us_association_acknowledges_each_donors_year_in_one_letter_from_250_dollars(app):
+    app.config.update(RECEIPTS_STYLE="us", RECEIPTS_US_EIN="12-3456789")
+    giver, small = make.donor("Jane Doe"), make.donor("John Roe", email="john@example.org")
+    make.donation(giver, 25000, date(2026, 2, 1), currency="USD")
+    make.donation(giver, 4000, date(2026, 8, 1), currency="USD")
+    make.donation(small, 24999, date(2026, 8, 1), currency="USD")  # under $250: none required
+    outcome = run.run(db.session, 2026, settings=app_settings(), actor=None, issue_date=DAY)
+    assert outcome.issued == 1
+    receipt = db.session.scalar(select(Receipt))
+    assert receipt.kind.value == "us" and receipt.total == 29000 and len(receipt.gifts) == 2
+    pdf = services.stored_pdf(db.session, receipt, app_settings())
+    text = " ".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+    assert "EIN 12-3456789" in text and "$250.00" in text and "$40.00" in text
+    assert "No goods or services were provided in exchange for these contributions." in text
