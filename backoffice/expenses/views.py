@@ -15,6 +15,7 @@ from flask_login import current_user
 from schwifty import IBAN
 
 from ..core.forms import current_locale
+from ..core.iban import grouped
 from ..core.permissions import Permission, login_required, requires
 from ..core.query import arg, given, others, page_arg
 from ..core.views import export_format, run_form, send_stored, send_table
@@ -64,9 +65,13 @@ def claims():
 def new_claim():
     funds = services.claimable_funds(db.session, current_user)
     form = ClaimForm()
+    payees = services.known_payees(db.session, current_user)
     if request.method == "GET":
         form.currency.data = current_app.config["DEFAULT_CURRENCY"]
         form.payee_name.data = current_user.display_name[:70]
+        if payees:  # the account of the last claim, already checked then
+            form.payee_name.data, (iban, bic) = next(iter(payees.items()))
+            form.iban.data, form.bic.data = grouped(iban), bic
         wanted = arg("fund", int)
         form.fund.data = wanted if wanted in {f.id for f in funds} else funds[-1].id
     categories = services.categories(db.session)
@@ -91,7 +96,7 @@ def new_claim():
                   f"decided.", "success")
             return redirect(url_for(".claim", claim_id=outcome.result.id))
         status = outcome.status
-    return render_template("expenses/claim_form.html", form=form), status
+    return render_template("expenses/claim_form.html", form=form, payees=payees), status
 
 
 @bp.route("/claims/<int:claim_id>")

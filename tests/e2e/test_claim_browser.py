@@ -62,7 +62,8 @@ def test_claim_from_submission_to_payout_batch(page, session, users, tmp_path):
     page.click("text=New batch")
     row = page.get_by_test_id("payables-expense_claim").locator("tr", has_text=reference)
     expect(row).to_contain_text("€86.40")
-    expect(row.locator("input[type=checkbox]")).to_be_checked()
+    expect(row.locator("input[type=checkbox]")).not_to_be_checked()  # nothing until chosen
+    row.locator("input[type=checkbox]").check()
     page.click("#submit")
     expect(page.locator(".alert-success")).to_contain_text("is ready")
     items = page.get_by_test_id("batch-items")
