@@ -228,6 +228,14 @@ def csv_mapping(account_id: int):
             problem = str(error)
     columns = columns or (saved.columns() if saved else [])
     form.set_columns(columns)
+    guessed = {}
+    if request.method == "GET" and saved is None and columns:
+        guessed = csv_parser.guess_mapping(columns)  # German and English bank headers
+        for name, column in guessed.items():
+            form[name].data = column
+    rows = csv_parser.preview(data, CsvMapping(
+        delimiter=form.delimiter.data or ";", encoding=form.encoding.data or "utf-8",
+        skip_rows=form.skip_rows.data or 0)) if data is not None and problem is None else []
     if request.method == "POST" and not form.reread.data and run_form(
             form, lambda: services.save_csv_mapping(db.session, account, _mapping(form),
                                                     actor=current_user)).done:
@@ -237,7 +245,8 @@ def csv_mapping(account_id: int):
         pending.forget(settings().paths.instance, token, account.id, current_user.id)
         return _import(account, arg("name", str, "statement.csv", max_length=255), data)
     return render_template("banking/csv_mapping.html", account=account, form=form,
-                           columns=columns, problem=problem, has_file=data is not None)
+                           columns=columns, problem=problem, has_file=data is not None,
+                           preview=rows, guessed=guessed)
 
 
 def _mapping(form: CsvMappingForm) -> CsvMapping:

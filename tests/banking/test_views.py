@@ -184,3 +184,37 @@ def test_account_page_shows_the_difference(client, session, users, bank, treasur
     page = client.get(f"/bank/accounts/{bank.id}?as_of=2026-03-03").get_data(as_text=True)
     assert "€4,977.85" in page and "€1,000.00" in page
     assert "At the bank, not in the books" in page and "continuous" in page
+
+
+def test_a_csv_mapping_is_guessed_from_german_headers_and_shows_the_first_rows(client, session,
+                                                                              users, bank):
+    login(client, Role.TREASURER)
+    response = upload(client, bank, sample("csv-sparkasse-cp1252.csv"), "umsaetze.csv")
+    form = client.get(response.location).get_data(as_text=True)
+    preview = form.split('data-testid="csv-preview"')[1].split("</section>")[0]
+    assert preview.count("<tr>") == 4  # the header and the file's three rows
+    assert 'data-testid="csv-guessed"' in form
+
+    def chosen(field):
+        select_html = form.split(f'name="{field}"')[1].split("</select>")[0]
+        match = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected',
+                          select_html)
+        return (match.group(1) or match.group(2) or "") if match else ""
+
+    assert chosen("date") == "Buchungstag" and chosen("amount") == "Betrag"
+    assert chosen("counterparty") == "Beguenstigter/Zahlungspflichtiger"
+    assert chosen("iban") == "Kontonummer/IBAN" and chosen("text") == "Verwendungszweck"
+    assert chosen("debit") == "" and chosen("credit") == ""
+
+
+def test_the_guess_prefers_a_signed_amount_and_uses_a_column_once():
+    from backoffice.banking.parsers.csv import guess_mapping
+
+    assert guess_mapping(["Buchungsdatum", "Soll", "Haben", "Name Zahlungsbeteiligter",
+                          "IBAN Zahlungsbeteiligter", "Verwendungszweck"]) == {
+        "date": "Buchungsdatum", "debit": "Soll", "credit": "Haben",
+        "counterparty": "Name Zahlungsbeteiligter", "iban": "IBAN Zahlungsbeteiligter",
+        "text": "Verwendungszweck"}
+    assert guess_mapping(["Date", "Amount", "Description"]) == {
+        "date": "Date", "amount": "Amount", "text": "Description"}
+    assert guess_mapping(["Spalte 1", "Spalte 2"]) == {}

@@ -85,6 +85,66 @@ def header(data: bytes, mapping: CsvMapping) -> list[str]:
     return []
 
 
+def preview(data: bytes, mapping: CsvMapping, rows: int = 5) -> list[list[str]]:
+    """The first ``rows`` rows after the header, as the file has them (for the mapping form)."""
+    text = decode(data, mapping.encoding)
+    reader = csv.reader(io.StringIO(text), delimiter=mapping.delimiter or ";")
+    found: list[list[str]] = []
+    try:
+        for index, row in enumerate(reader):
+            if index > mapping.skip_rows and any(cell.strip() for cell in row):
+                found.append([clean(cell)[:80] for cell in row])
+                if len(found) == rows:
+                    break
+    except csv.Error:
+        pass  # the mapping form says what is wrong when the file is read in earnest
+    return found
+
+
+#: Column names German and English banks give their CSV exports, for a first guess of the
+#: mapping (compared without case, spaces and punctuation). The first name found wins.
+HEADER_NAMES = {
+    "date": ("Buchungstag", "Buchungsdatum", "Buchung", "Datum", "Booking date", "Date",
+             "Transaction date"),
+    "value_date": ("Valutadatum", "Valuta", "Wertstellung", "Wertstellungsdatum", "Value date"),
+    "amount": ("Betrag", "Betrag (EUR)", "Betrag in EUR", "Umsatz", "Umsatz in EUR", "Amount",
+               "Amount (EUR)"),
+    "debit": ("Soll", "Ausgang", "Debit", "Paid out", "Money out"),
+    "credit": ("Haben", "Eingang", "Credit", "Paid in", "Money in"),
+    "counterparty": ("Beguenstigter/Zahlungspflichtiger", "Begünstigter/Zahlungspflichtiger",
+                     "Name Zahlungsbeteiligter", "Zahlungsempfänger", "Auftraggeber/Empfänger",
+                     "Empfänger/Auftraggeber", "Auftraggeber / Begünstigter", "Empfänger",
+                     "Zahlungspflichtiger", "Name", "Counterparty", "Payee", "Payer"),
+    "iban": ("IBAN Zahlungsbeteiligter", "Kontonummer/IBAN", "IBAN", "Gegenkonto",
+             "Counterparty IBAN", "Account"),
+    "text": ("Verwendungszweck", "Vorgang/Verwendungszweck", "Buchungstext", "Description",
+             "Purpose", "Reference text", "Details"),
+    "reference": ("Kundenreferenz", "Kundenreferenz (End-to-End)", "End-to-End-Referenz",
+                  "Mandatsreferenz", "Reference", "End-to-end reference"),
+}
+
+
+def _plain(name: str) -> str:
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
+def guess_mapping(columns: list[str]) -> dict[str, str]:
+    """{mapping field: column} for the columns whose names a bank commonly uses; a column is
+    used once, a signed amount column is preferred to debit and credit."""
+    by_plain = {_plain(column): column for column in columns}
+    guessed: dict[str, str] = {}
+    for field, names in HEADER_NAMES.items():
+        for name in names:
+            column = by_plain.get(_plain(name))
+            if column and column not in guessed.values():
+                guessed[field] = column
+                break
+    if "amount" in guessed:
+        guessed.pop("debit", None)
+        guessed.pop("credit", None)
+    return guessed
+
+
 def parse(data: bytes, mapping: CsvMapping, currency: str) -> ParsedFile:
     text = decode(data, mapping.encoding)
     check_lines(text)
