@@ -106,6 +106,7 @@ class StripeStandIn:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=os.path.dirname(__file__))
         self.sessions: dict[str, dict] = {}
         self.subscriptions: dict[str, dict] = {}
+        self.paid_intents: list[str] = []  # of subscription invoices (``pay_invoice``)
         self.by_key: dict[str, str] = {}
         self.expanded: dict[str, dict] = {}  # payment intent id -> as retrieved, expanded
         # When set, charges of new payments show no balance transaction yet (as Stripe does for
@@ -292,6 +293,7 @@ class StripeStandIn:
             "amount": str(amount), "currency": sub["currency"], "payment_method": pm["id"],
             "payment_method_types": [method], "confirm": "true"})
         self._remember_expanded(pi["id"])
+        self.paid_intents.append(pi["id"])
         return self._invoice(sub_id, amount, status="paid", amount_paid=amount,
                              amount_remaining=0, payments={"object": "list", "data": [{
                                  "object": "invoice_payment", "status": "paid",

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.core.outbox import OutboxMail
-from backoffice.donations import checkout, donors, plans
+from backoffice.donations import booking, checkout, donors, plans
 from backoffice.donations.models import (
     Channel,
     Donation,
@@ -291,4 +291,26 @@ def test_two_different_events_of_one_payment_at_once_book_once(app, client, stri
 
     assert at_once(app, [deliver(0), deliver(1)], timeout=60) == [200, 200]
     assert count(Donation) == 1 and count(Posting, Posting.entry_id.isnot(None)) > 0
+    assert_money_sound(db.session)
+
+
+def test_a_crash_half_way_leaves_nothing_and_the_retry_books_once(app, client, stripe, page,
+                                                                  fund, monkeypatch):
+    """The donation row is written, then posting its entry fails: the whole unit of work rolls
+    back, the event is kept as failed, and Stripe's retry books the donation once."""
+    row, completed = give(page, stripe)
+    event = sis.event("checkout.session.completed", completed)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the machine stopped half-way")
+
+    monkeypatch.setattr(booking, "post_entry", crash)
+    assert post(client, event).status_code == 500
+    db.session.expire_all()
+    assert count(Donation) == 0 and balance("donation_income", fund) == 0
+    assert db.session.scalar(select(StripeEvent)).status == "failed"
+    monkeypatch.undo()
+    assert post(client, event).json["status"] == "processed"
+    assert post(client, event).json["status"] == "duplicate"
+    assert count(Donation) == 1 and balance("donation_income", fund) == -5000
     assert_money_sound(db.session)
