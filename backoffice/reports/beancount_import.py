@@ -194,10 +194,19 @@ def _drafts(entries: list, resolve: _Resolver, report: ImportReport, filename: s
         yield bulk.EntryDraft(entry.date, description[:500], lines, source)
 
 
+def _load(path: str | Path):
+    """Beancount's loader (parse, book, run the plugins, validate) without its pickle cache,
+    which would write a hidden file beside the user's books."""
+    uncached = getattr(loader, "_uncached_load_file", None)
+    if uncached is None:  # a Beancount without it: the public loader, cache and all
+        return loader.load_file(str(path))
+    return uncached(str(Path(path).resolve()), None, None, None)
+
+
 def import_file(session: Session, path: str | Path, *, mapping: Mapping, actor: Actor,
                 dry_run: bool = False) -> ImportReport:
     """Import the Beancount file at ``path`` into the (empty) ledger; one transaction."""
-    entries, errors, _ = loader.load_file(str(path))
+    entries, errors, _ = _load(path)
     if errors:
         shown = "; ".join(f"line {getattr(e, 'source', {}).get('lineno', '?')}: {e.message}"
                           for e in errors[:5])
