@@ -9,6 +9,8 @@ from datetime import date
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from ..core.money import Money
+from ..core.tables import DATE, MONEY, Column, Table
 from ..ledger.reads import chart_funds
 from .donors import search
 from .models import (
@@ -156,3 +158,14 @@ def page_for(session: Session, fund_id: int) -> DonationPage | None:
 def pages(session: Session) -> list[DonationPage]:
     return list(session.scalars(select(DonationPage).options(joinedload(DonationPage.fund))
                                 .order_by(DonationPage.id)))
+
+
+def donations_table(session: Session, f: Filters) -> Table:
+    """The donations page's list with its filters (every page of it) as a table to download."""
+    return Table("donations", (
+        Column("Date", DATE), Column("Donation", width=12), Column("Donor"),
+        Column("Fund", width=10), Column("Channel", width=14), Column("Kind", width=12),
+        Column("Status", width=12), Column("Amount", MONEY)),
+        ((d.donated_on, d.ref, d.donor.name, d.fund.code, d.channel.label, d.kind.label,
+          d.status.label, Money(d.amount, d.currency))
+         for d in donations(session, f, limit=10**9)))

@@ -23,7 +23,7 @@ from ..core.money import Money
 from ..core.permissions import Permission, login_required, public, requires
 from ..core.query import arg, others, query_form
 from ..core.urls import absolute_url
-from ..core.views import get_or_404, run_form
+from ..core.views import export_format, get_or_404, run_form, send_table
 from ..expenses.models import ExpenseClaim
 from ..extensions import db, settings
 from ..ledger.reads import chart_accounts, chart_funds
@@ -167,6 +167,8 @@ def index():
     funds = chart_funds(db.session)
     form = query_form(FilterForm, fund=options(((f.id, f.code) for f in funds), "All"))
     filters = _filters(form)
+    if fmt := export_format():
+        return send_table(queries.donations_table(db.session, filters), fmt)
     before = None
     if (day := arg("before_day", date)) and (before_id := arg("before_id", int)):
         before = (day, before_id)
