@@ -22,7 +22,6 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import transaction, utcnow
 from ..core.errors import AlreadyDone, Conflict, InvalidTransition, NotFound, ValidationError
-from ..core.mail import queue_mail
 from ..core.money import Money, check_currency
 from ..core.settings import refuse_unless_set_up
 from ..core.uploads import StoredFile, read_stored, store_upload
@@ -41,7 +40,7 @@ from ..ledger.services import (
     post_entry,
     reverse_entry,
 )
-from . import document, documents, numbering, settings, state
+from . import document, documents, notify, numbering, settings, state
 from .amounts import EU_COUNTRIES, compute_totals, credit_parts, line_net, vat_regime
 from .document import InvoiceDocument
 from .models import (
@@ -927,54 +926,7 @@ def reverse_payment(session: Session, payment: InvoicePayment, *, reason: str,
                         reverses_id=payment.id)
 
 
-# --- mail ------------------------------------------------------------------------------------
-
-MAIL = {
-    "en": {
-        "invoice": ("Invoice {number} from {org}",
-                    "Dear {name},\n\nplease find attached our invoice {number} of {date} for "
-                    "{amount}, due on {due}.\n\nYou can pay by bank transfer (reference {ref}) or "
-                    "online by card or SEPA Direct Debit:\n{url}\n\nThank you for your support!\n\n"
-                    "{org}\n"),
-        "reminder_1": ("Payment reminder: invoice {number}",
-                       "Dear {name},\n\nour invoice {number} of {date} was due on {due}; we have "
-                       "not yet received {amount}. Perhaps it slipped through: you can pay here:\n"
-                       "{url}\n\nIf you have paid in the meantime, thank you, and please ignore "
-                       "this message.\n\n{org}\n"),
-        "reminder_2": ("Second reminder: invoice {number}",
-                       "Dear {name},\n\nwe have still not received payment of {amount} for our "
-                       "invoice {number} of {date}, due on {due}. Please pay within the next 10 "
-                       "days:\n{url}\n\nPlease get in touch if anything about the invoice is "
-                       "unclear.\n\n{org}\n"),
-        "paid": ("Paid: invoice {number}",
-                 "Dear {name},\n\nthank you: we have received your payment for our invoice "
-                 "{number} of {date}, which is now paid in full. The invoice is attached for "
-                 "your records; you can also see it here:\n{url}\n\nThank you for your "
-                 "support!\n\n{org}\n"),
-    },
-    "de": {
-        "invoice": ("Rechnung {number} von {org}",
-                    "Guten Tag {name},\n\nanbei erhalten Sie unsere Rechnung {number} vom {date} "
-                    "über {amount}, fällig am {due}.\n\nSie können per Überweisung "
-                    "(Verwendungszweck {ref}) oder online per Karte oder SEPA-Lastschrift "
-                    "bezahlen:\n{url}\n\nVielen Dank für Ihre Unterstützung!\n\n{org}\n"),
-        "reminder_1": ("Zahlungserinnerung: Rechnung {number}",
-                       "Guten Tag {name},\n\nunsere Rechnung {number} vom {date} war am {due} "
-                       "fällig; {amount} sind noch offen. Sie können hier bezahlen:\n{url}\n\n"
-                       "Falls Sie inzwischen gezahlt haben, danken wir Ihnen und bitten Sie, "
-                       "diese Nachricht zu ignorieren.\n\n{org}\n"),
-        "reminder_2": ("Zweite Mahnung: Rechnung {number}",
-                       "Guten Tag {name},\n\nfür unsere Rechnung {number} vom {date}, fällig am "
-                       "{due}, sind {amount} weiterhin offen. Bitte zahlen Sie innerhalb der "
-                       "nächsten 10 Tage:\n{url}\n\n{org}\n"),
-        "paid": ("Bezahlt: Rechnung {number}",
-                 "Guten Tag {name},\n\nvielen Dank: Ihre Zahlung für unsere Rechnung {number} "
-                 "vom {date} ist eingegangen, die Rechnung ist vollständig bezahlt. Die Rechnung "
-                 "liegt für Ihre Unterlagen bei; Sie finden sie auch hier:\n{url}\n\nVielen "
-                 "Dank für Ihre Unterstützung!\n\n{org}\n"),
-    },
-}
-
+# --- mail (the texts: notify.py and templates/invoicing/emails) ------------------------------
 
 def _send(session: Session, invoice: Invoice, kind: str, *, actor: Actor) -> InvoiceDispatch | None:
     """Mail the invoice (``kind``: the invoice, a reminder, or ``paid``, the confirmation); each
@@ -984,17 +936,8 @@ def _send(session: Session, invoice: Invoice, kind: str, *, actor: Actor) -> Inv
         raise ValidationError(f"{invoice.buyer_name} has no billing email address; add one to "
                               f"the sponsor first.")
     doc = document_of(session, invoice)  # the mail says what the PDF says
-    language = doc.language
     amount = doc.gross if kind in ("invoice", "paid") else state.outstanding(invoice)
-    values = {"number": doc.number, "org": doc.seller.name, "name": doc.buyer.name,
-              "date": documents.date_text(doc.issue_date, language),
-              "due": documents.date_text(doc.due_date, language),
-              "amount": documents.money_text(amount, doc.currency, language),
-              "ref": doc.payment_reference, "url": doc.pay_url}
-    subject, body = (text.format(**values) for text in MAIL[language][kind])
-    queue_mail(session, recipients, subject, body,
-               attachments=[(f"{invoice.number}.pdf", "application/pdf",
-                             stored_pdf(session, invoice))])
+    notify.send(session, recipients, doc, kind, amount=amount, pdf=stored_pdf(session, invoice))
     if kind == "paid":
         audit.record(session, actor, "invoice.sent_paid", "invoice", invoice.id,
                      summary=f"{invoice.number} paid confirmation to {', '.join(recipients)}")
