@@ -211,7 +211,9 @@ def _post(session: Session, donation: Donation, *, actor: Actor, debit=None,
     donation.journal_entry_id = entry.id
     if movement is not None:
         donation.fee, donation.fee_currency = movement.fee.amount, movement.fee.currency
-    donation.admin_fee = admin_fee_of(session, donation, movement)
+    expense = account_by_role(session, "admin_fee_expense").id
+    donation.admin_fee = sum(p.amount for p in entry.postings if p.account_id == expense) * (
+        1 if pays_admin_fee(donation) else 0)
     session.flush()
 
 

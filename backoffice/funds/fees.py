@@ -76,13 +76,20 @@ def set_policy(session: Session, fund: Fund, *, rate_percent: Decimal, kinds: It
 
 def fee_for(session: Session, fund: Fund, kind: IncomeKind, amount: Money, day: date) -> Money:
     """The admin fee due on this income (zero where no policy applies)."""
+    return _fee_and_rate(session, fund, kind, amount, day)[0]
+
+
+def _fee_and_rate(session: Session, fund: Fund, kind: IncomeKind, amount: Money,
+                  day: date) -> tuple[Money, Decimal]:
+    """The admin fee due on this income and the rate (percent) it was taken at; one query."""
     if fund.kind is FundKind.GENERAL:
-        return Money.zero(amount.currency)
+        return Money.zero(amount.currency), Decimal(0)
     policy = policy_on(session, fund.id, day)
     if policy is None or not policy.applies_to(kind):
-        return Money.zero(amount.currency)
-    fee, _ = split_percent(amount.amount, Decimal(policy.rate_for(kind)) / 100)
-    return Money(fee, amount.currency)
+        return Money.zero(amount.currency), Decimal(0)
+    rate = Decimal(policy.rate_for(kind)) / 100
+    fee, _ = split_percent(amount.amount, rate)
+    return Money(fee, amount.currency), rate
 
 
 def income_lines(session: Session, *, fund: Fund, kind: IncomeKind, amount: Money, day: date,
@@ -102,11 +109,9 @@ def admin_fee_lines(session: Session, *, fund: Fund, kind: IncomeKind, amount: M
     """The lines moving the fund's admin fee on ``amount`` of income to the general fund (none
     where no policy applies): for a package whose income side is not one debit line (Stripe
     money in another currency, a fee kept by Stripe)."""
-    fee = fee_for(session, fund, kind, amount, day)
+    fee, rate = _fee_and_rate(session, fund, kind, amount, day)
     if not fee:
         return []
-    policy = policy_on(session, fund.id, day)
-    rate = Decimal(policy.rate_for(kind)) / 100
     return [
         Line(account_by_role(session, ADMIN_FEE_EXPENSE_ROLE), fund, fee,
              f"Admin fee {rate.normalize():f} %"),
