@@ -234,6 +234,13 @@ class Paths:
 
 
 @dataclass(frozen=True)
+class Backups:
+    """The daily backup (the scheduled job ``backup``; archives in ``paths.backups``)."""
+
+    keep: int  # the newest archives kept (``BACKUP_KEEP``, at least 1); older ones are removed
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str  # development | testing | production
     secret_key: str
@@ -250,6 +257,7 @@ class Settings:
     receipts: Receipts
     public_forms: PublicForms
     paths: Paths
+    backups: Backups
     datev: Datev
     retention: Retention
     reports: Reports
@@ -491,6 +499,7 @@ def build(config: Mapping, *, instance_path: str = "instance", url_map: Map | No
             instance=instance,
             uploads=str(config.get("UPLOAD_FOLDER") or os.path.join(instance, "uploads")),
             backups=str(config.get("BACKUP_FOLDER") or os.path.join(instance, "backups"))),
+        backups=Backups(keep=_integer(config, "BACKUP_KEEP", 1)),
         datev=_datev(config),
         retention=Retention(
             login_records_days=_integer(config, "RETENTION_LOGIN_RECORDS_DAYS", 1),

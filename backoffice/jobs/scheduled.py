@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from ..core import backup, privacy
@@ -30,8 +29,9 @@ def grant_reports() -> dict:
 
 @job("backup")
 def daily_backup() -> dict:
-    path = backup.create_backup(settings().paths)
-    removed = backup.prune(path.parent, int(current_app.config["BACKUP_KEEP"]))
+    configured = settings()
+    path = backup.create_backup(configured.paths)
+    removed = backup.prune(path.parent, configured.backups.keep)
     return {"archive": path.name, "removed": [old.name for old in removed]}
 
 

@@ -2,12 +2,14 @@
 outbox."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from backoffice.core import jobs
 from backoffice.core.db import transaction
 from backoffice.core.mail import queue_mail
 from backoffice.core.outbox import OutboxMail
+from backoffice.core.settings import SettingsError, defaults
 
 from ..conftest import _free_port
 
@@ -68,3 +70,11 @@ def test_the_daily_backup_keeps_the_newest(app, session, tmp_path):
     result = run(app, "run-scheduled", "backup")
     assert result.exit_code == 0 and "'archive': 'backoffice-" in result.output
     assert len(list((tmp_path / "backups").glob("*.tar"))) == 1
+
+
+def test_how_many_backups_to_keep_is_a_typed_setting():
+    assert defaults().backups.keep == 14
+    assert defaults(BACKUP_KEEP="3").backups.keep == 3  # as an environment variable gives it
+    for wrong in (0, "-1", "two", 1.5):
+        with pytest.raises(SettingsError, match="BACKUP_KEEP must be"):
+            defaults(BACKUP_KEEP=wrong)
