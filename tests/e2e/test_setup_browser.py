@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from backoffice.extensions import settings as app_settings
 
 from .conftest import log_in
@@ -17,6 +19,10 @@ def _no_sideways_scrolling(page) -> None:
 
 def test_the_first_visitor_sets_up_the_association(page):
     page.goto("/setup")
+    page.keyboard.press("Tab")  # the first stop is the skip link
+    expect(page.locator(".skip-link")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#main")).to_be_focused()
     page.fill("#name", "Erika Kasse")
     page.fill("#email", "erika@verein.example")
     page.fill("#password", "lang genug 12345")
@@ -35,11 +41,12 @@ def test_the_first_visitor_sets_up_the_association(page):
     page.screenshot(path=str(SCREENSHOTS / "setup-wizard.png"), full_page=True)
     page.click("#submit")
     assert "IBAN is not valid" in page.inner_text("form")
+    expect(page.locator("#iban")).to_be_focused()  # the first field with an error
     page.fill("#password", "lang genug 12345")
     page.fill("#confirm", "lang genug 12345")
     page.fill("#iban", "DE75 5121 0800 1245 1261 99")
     page.click("#submit")
-    page.wait_for_url("**/admin/settings")
+    page.wait_for_url("**/admin/settings*")  # (#main kept from the skip link)
     assert "The association is set up" in page.inner_text("main")
     assert page.input_value("#ORGANISATION_NAME") == "Kölner Python e.V."
     assert page.input_value("#SEPA_DEBTOR_IBAN") == "DE75512108001245126199"
