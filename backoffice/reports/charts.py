@@ -43,7 +43,7 @@ def _style():
 def _options(title: str, currency: str) -> dict:
     return dict(title=title, style=_style(), js=[], disable_xml_declaration=True,
                 width=800, height=320, explicit_size=False, legend_at_bottom=True,
-                legend_at_bottom_columns=3, print_values=False, show_minor_y_labels=False,
+                legend_at_bottom_columns=3, print_values=False,
                 value_formatter=lambda value: f"{value:,.0f} {currency}",
                 truncate_legend=-1)
 

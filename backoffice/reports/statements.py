@@ -161,7 +161,7 @@ def compute_balance_sheet(session: Session, as_of: date) -> list[Statement]:
             if group == "unrestricted":
                 lines.append(Line("Unrestricted net assets", (group_now, group_then), depth=1))
             elif fund_lines:
-                restricted_lines += [*fund_lines, Line(f"{GROUP_LABELS[group]} (restricted)",
+                restricted_lines += [*fund_lines, Line(f"Total {GROUP_LABELS[group].lower()}",
                                                        (group_now, group_then), SUBTOTAL, depth=1)]
                 restricted_now += group_now
                 restricted_then += group_then

@@ -34,7 +34,7 @@ def test_the_balance_sheet_at_the_year_end_beside_the_year_before(session, hand_
     assert sheet.line("Unrestricted net assets").values == (cents(330), 0)
     assert sheet.line("Python Users Berlin").values == (cents(850), cents(800))
     assert sheet.line("PyMunich").values == (cents(200), 0)
-    assert sheet.line("Other restricted (restricted)").values == (cents(1050), cents(800))
+    assert sheet.line("Total other restricted").values == (cents(1050), cents(800))
     assert sheet.line("Total restricted net assets").values == (cents(1050), cents(800))
     assert sheet.line("Total net assets").values == (cents(1380), cents(800))
     assert sheet.line("Total liabilities and net assets").values == (cents(1500), cents(800))
