@@ -154,3 +154,16 @@ def test_an_unmapped_account_is_named_in_the_notes(session, users):
     result = _export(session, users)
     result.file.close()
     assert any("5200" in note for note in result.notes)
+
+
+def test_vat_that_matches_no_rate_is_booked_to_its_account_without_a_key(session, users):
+    books, made = small_ledger(session, users["treasurer"])
+    books.post(date(2026, 1, 30), "Invoice with a 10 % tax of another country",
+               (books.account("receivables"), made["general"], "110.00"),
+               (books.account("sponsorship_income"), made["general"], "-100.00"),
+               (books.account("vat_payable"), made["general"], "-10.00"))
+    result = _export(session, users)
+    with result.file as file:
+        rows = [(b[0], b[6], b[7], b[8]) for b in _bookings(file.read()) if b[9] == "3001"]
+    assert sorted(rows) == [("10,00", "0650", "1850", ""), ("100,00", "0650", "8016", "")]
+    assert any("matched no 19 % or 7 %" in note for note in result.notes)
