@@ -118,9 +118,10 @@ def wizard():
     if _set_up():
         abort(404)
     form = SetupForm()
-    if request.method == "GET":
-        form.base_url.data = settings().base_url if current_app.config["ENV"] != "production" \
-            else request.host_url.rstrip("/").replace("http://", "https://", 1)
+    if request.method == "GET" and current_app.config["ENV"] != "production":
+        # In production the administrator types the public address: a Host header is never
+        # taken for it (core/urls.py), not even as a suggestion.
+        form.base_url.data = settings().base_url
     outcome = run_form(form, _on_its_field(form, lambda: services.first_run(
         db.session, settings(), current_app.config, email=form.email.data, name=form.name.data,
         password=form.password.data, details=form.details(),

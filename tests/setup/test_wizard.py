@@ -70,7 +70,8 @@ def test_production_leads_every_page_to_the_wizard_until_it_is_done(database_url
         assert response.status_code == 302 and response.location.endswith("/setup"), path
     assert client.get("/healthz", base_url=host).status_code == 200
     page = client.get("/setup", base_url=host).get_data(as_text=True)
-    assert 'value="https://backoffice.example.org"' in page  # the address it was opened at
+    # The public address is typed, never suggested from the request's Host header.
+    assert 'name="base_url"' in page and 'value="https://backoffice.example.org"' not in page
     with app.app_context():
         assert setup_problems(app_settings())  # nothing may be issued yet
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
