@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.uploads import StoredFile, read_stored
 from ..extensions import db, settings
@@ -27,6 +28,7 @@ from . import (
     statements,
     vat,
 )
+from .models import Sphere
 
 reports_cli = AppGroup("reports", help="Reports and exports for the accountant and other tools.")
 import_cli = AppGroup("import", help="Bring books kept elsewhere into the ledger.")
@@ -230,3 +232,19 @@ def pack_command(year: int, output: Path | None):
         output.write_bytes(read_stored(db.session.get(StoredFile, row.file_id),
                                        config.paths.uploads))
         click.echo(f"{output} written.")
+
+
+@reports_cli.command("sphere-posting")
+@click.argument("posting_id", type=int)
+@click.argument("sphere", type=click.Choice([s.value for s in Sphere]))
+@click.option("--reason", required=True, help="Why this posting belongs to that sphere.")
+def sphere_posting_command(posting_id: int, sphere: str, reason: str):
+    """Place one posting in another tax sphere than its account's (e.g. drinks sold at an event
+    booked on ticket income)."""
+    try:
+        with transaction():
+            spheres.set_posting_sphere(db.session, posting_id, Sphere(sphere),
+                                       reason=reason, actor=None)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"Posting {posting_id} is placed in {Sphere(sphere).label}.")

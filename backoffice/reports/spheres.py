@@ -62,20 +62,20 @@ def account_spheres(session: Session) -> dict[int, Sphere]:
 def set_account_sphere(session: Session, account_id: int, sphere: Sphere, *, actor: Actor) -> None:
     row = session.get(AccountSphere, account_id) or AccountSphere(account_id=account_id)
     before = row.sphere
-    row.sphere, row.changed_by_id = Sphere(sphere), actor.id
+    row.sphere, row.changed_by_id = Sphere(sphere), getattr(actor, "id", None)
     session.add(row)
     record(session, actor, "reports.sphere", "account", account_id,
            summary=f"Tax sphere: {before or 'default'} → {Sphere(sphere).value}")
 
 
 def set_posting_sphere(session: Session, posting_id: int, sphere: Sphere, *, reason: str,
-                       actor: Actor) -> None:
+                       actor: Actor | None) -> None:
     if not reason.strip():
         raise ValidationError("Say why this posting belongs to another sphere.", field="reason")
     if not postings_by_id(session, [posting_id]):
         raise ValidationError("There is no such posting.", field="posting")
     row = session.get(PostingSphere, posting_id) or PostingSphere(posting_id=posting_id)
-    row.sphere, row.reason, row.changed_by_id = Sphere(sphere), reason.strip(), actor.id
+    row.sphere, row.reason, row.changed_by_id = Sphere(sphere), reason.strip(), getattr(actor, "id", None)
     session.add(row)
     record(session, actor, "reports.sphere", "posting", posting_id,
            summary=f"Placed in {Sphere(sphere).value}: {reason.strip()}")

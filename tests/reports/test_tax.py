@@ -124,3 +124,21 @@ def test_the_pages_show_the_figures_and_the_invoices(client, invoices) -> None:
     page = client.get("/reports/spheres?year=2026").get_data(as_text=True)
     assert "Wirtschaftlicher Geschäftsbetrieb" in page and "8,000.00" in page
     assert client.get("/reports/vat.xlsx?year=2026&period=M05").status_code == 200
+
+
+def test_the_command_line_places_one_posting_in_another_sphere(app, session, books) -> None:
+    from backoffice.reports.cli import reports_cli
+
+    b = books
+    entry = b.post(date(2026, 3, 2), ("1200", b.general, "50"), ("4300", b.general, "-50"),
+                   description="Beer sold at the meetup")
+    posting = next(p for p in entry.postings if p.account.code == "4300")
+    runner = app.test_cli_runner()
+    refused = runner.invoke(reports_cli, ["sphere-posting", str(posting.id), "wirtschaftlich",
+                                          "--reason", " "])
+    assert refused.exit_code != 0 and "Say why" in refused.output
+    result = runner.invoke(reports_cli, ["sphere-posting", str(posting.id), "wirtschaftlich",
+                                         "--reason", "Sale of drinks"])
+    assert result.exit_code == 0, result.output
+    found = spheres.figures(session, *YEAR, "EUR")
+    assert found.by_sphere[Sphere.WIRTSCHAFTLICH][b["4300"].id] == [5000, 0]
