@@ -3,7 +3,8 @@ kind, waived reimbursements), recurring plans, and their booking into a fund.
 
 Connected here: the Stripe events of donations (``core.signals.stripe_event``), "record as
 donation" for bank lines (``open_item_providers``), the start page's donation work
-(``waiting_work``), and the job that tells donors of a failed recurring payment.
+(``waiting_work``), the cached totals that follow every flush of a donation (``totals``), and
+the job that tells donors of a failed recurring payment.
 """
 from ..core import signals
 from . import (
@@ -11,6 +12,7 @@ from . import (
     notify,  # noqa: F401  (the donations.tell_payment_failed job)
     stripe_events,
     tasks,
+    totals,  # noqa: F401  (keeps the cached totals in step with every flush)
 )
 
 for _event_type, _receiver in stripe_events.RECEIVERS.items():

@@ -294,15 +294,19 @@ class Donation(db.Model):
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
     donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), index=True)
-    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"))
-    amount: Mapped[int] = mapped_column(BigInteger)  # minor units, what the donor gave
-    currency: Mapped[str] = mapped_column(String(3))
-    donated_on: Mapped[date] = mapped_column(Date)  # the day of the gift (Tag der Zuwendung)
-    channel: Mapped[Channel] = mapped_column(string_enum(Channel, "donation_channel"))
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), active_history=True)
+    # Minor units, what the donor gave.
+    amount: Mapped[int] = mapped_column(BigInteger, active_history=True)
+    currency: Mapped[str] = mapped_column(String(3), active_history=True)
+    # The day of the gift (Tag der Zuwendung).
+    donated_on: Mapped[date] = mapped_column(Date, active_history=True)
+    channel: Mapped[Channel] = mapped_column(string_enum(Channel, "donation_channel"),
+                                               active_history=True)
     kind: Mapped[DonationKind] = mapped_column(string_enum(DonationKind, "donation_kind"),
                                                default=DonationKind.MONEY)
     status: Mapped[DonationStatus] = mapped_column(string_enum(DonationStatus, "donation_status"),
-                                                   default=DonationStatus.BOOKED)
+                                                   default=DonationStatus.BOOKED,
+                                                   active_history=True)
     # Gifts in kind: what it was, how its value was found, whose assets it came from.
     in_kind_description: Mapped[str] = mapped_column(Text, default="")
     valuation_basis: Mapped[str] = mapped_column(Text, default="")
@@ -325,7 +329,7 @@ class Donation(db.Model):
     reversal_reason: Mapped[str] = mapped_column(String(200), default="")
     # Where it came from: each at most once.
     recurring_plan_id: Mapped[int | None] = mapped_column(ForeignKey("recurring_plans.id"),
-                                                          index=True)
+                                                          index=True, active_history=True)
     stripe_checkout_session: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_invoice: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_payment_intent: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -378,3 +382,22 @@ class RecurringFailure(db.Model):
     told: Mapped[bool] = mapped_column(Boolean, default=False)  # the donor was mailed
 
     plan = relationship("RecurringPlan")
+
+
+class DonationTotal(db.Model):
+    """Booked donations added up per fund, calendar month, currency, channel and recurring or
+    not: what the donations page totals, whatever the number of donations. Written in the flush
+    that writes the donations (``totals.py``), recomputable from them at any time."""
+
+    __tablename__ = "donation_totals"
+
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the month's first day
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    channel: Mapped[Channel] = mapped_column(string_enum(Channel, "donation_total_channel"),
+                                             primary_key=True)
+    recurring: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (Index("ix_donation_totals_month", "month", "fund_id"),)
