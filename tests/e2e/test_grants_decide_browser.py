@@ -1,5 +1,5 @@
 """Who may decide, in the browser: a reviewer with a conflict of interest is offered no decision,
-and an award above the board threshold waits for two board members' confirmations."""
+and an award above the board threshold waits for a passed board resolution naming it."""
 from playwright.sync_api import expect
 
 from backoffice.core.db import transaction
@@ -7,8 +7,8 @@ from backoffice.extensions import db
 from backoffice.grants import reviewing
 from backoffice.grants.models import Status
 
-from ..grants.conftest import eur, grants, make_application  # noqa: F401 (the fixture)
-from ..helpers import PASSWORD, email_for
+from ..grants.conftest import board_resolution, eur, grants, make_application  # noqa: F401
+from ..helpers import PASSWORD
 from .conftest import log_in
 
 
@@ -17,7 +17,7 @@ def _log_out(page):
     page.wait_for_url("**/login")
 
 
-def test_a_conflicted_reviewer_sees_no_decision_and_two_board_members_confirm_the_resolution(
+def test_a_conflicted_reviewer_sees_no_decision_and_the_award_waits_for_the_boards_resolution(
         page, grants):  # noqa: F811
     application = make_application(grants, Status.IN_REVIEW, amount=eur(1_800))
     reviewer, second, third = grants.committee
@@ -37,34 +37,22 @@ def test_a_conflicted_reviewer_sees_no_decision_and_two_board_members_confirm_th
         expect(page.locator(button)).to_have_count(0)
     _log_out(page)
 
-    # A board member confirms the resolution; one confirmation is not enough to approve.
-    log_in(page, email_for("board"), PASSWORD)
+    # Above the board threshold the committee cannot approve until the board has decided.
+    log_in(page, second.email, PASSWORD)
     page.goto(address)
-    expect(page.locator("[data-testid=no-confirmations]")).to_be_visible()
-    page.fill("#board-reference", "B-2026-12")
-    page.fill("#board-amount", "1800")
-    page.click("#board-submit")
-    expect(page.locator(".alert-success")).to_contain_text("confirmation")
-    expect(page.locator("[data-testid=board]")).to_contain_text("B-2026-12")
-    expect(page.locator("#approve-board_resolution_ref")).to_have_value("B-2026-12")
+    expect(page.locator("[data-testid=no-resolution]")).to_contain_text(
+        f"names this application (number {application.id})")
     page.fill("#approve-amount", "1800")
     page.click("#approve-submit")
-    expect(page.locator("[data-testid=decision]")).to_contain_text("by 1 of the 2 board members")
+    expect(page.locator("[data-testid=decision]")).to_contain_text("need the board's resolution")
     expect(page.locator("[data-testid=status]")).to_have_text("In review")
-    _log_out(page)
 
-    # The second board member confirms; the committee approves above the threshold.
-    log_in(page, grants.board[1].email, PASSWORD)
-    page.goto(address)
-    page.fill("#board-reference", "B-2026-12")
-    page.fill("#board-amount", "1800")
-    page.click("#board-submit")
-    expect(page.locator("[data-testid=board] tbody tr")).to_have_count(2)
-    _log_out(page)
-
-    log_in(page, second.email, PASSWORD)
+    # The board decides in writing (both members vote yes); now the committee approves.
+    resolution = board_resolution(grants, application, eur(1_800))
     page.goto(address)
     page.fill("#approve-amount", "1800")
     page.click("#approve-submit")
     expect(page.locator(".alert-success")).to_contain_text("approved")
     expect(page.locator("[data-testid=status]")).to_have_text("Approved")
+    expect(page.locator("[data-testid=board]")).to_contain_text(
+        f"Awarded under the board's resolution {resolution.number}")
