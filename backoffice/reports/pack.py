@@ -303,8 +303,10 @@ def _work(session: Session, current: jobs.Job, progress: jobs.Progress) -> dict:
     year = int(current.params["year"])
 
     def tick(done: int, total: int) -> None:
-        current.total = total + 1
-        progress(done, total + 1)
+        # Progress writes the counters on a connection of its own; the job's row is never
+        # changed through this unit of work, which would lock it against those writes
+        # (PostgreSQL: the progress update then waits for the lock and times out).
+        progress(done, total + 1)  # the rendering is the last step
 
     pack = compute(session, year, settings, progress=tick)
     data, pages = render(pack)  # before the job's unit of work writes anything
