@@ -78,32 +78,49 @@ def totals(session: Session, f: Filters) -> dict[str, tuple[int, int]]:
             select(Donation.currency, func.count(), func.sum(Donation.amount)), f)
             .where(Donation.status == DonationStatus.BOOKED).group_by(Donation.currency))
         return {currency: (n, int(total or 0)) for currency, n, total in rows}
-    result: dict[str, tuple[int, int]] = {}
-    for (_fund, _month, currency), (n, total) in _cached_by_month(session, f).items():
-        count, amount = result.get(currency, (0, 0))
-        result[currency] = (count + n, amount + total)
-    return dict(sorted(result.items()))
+    return _per_currency(_cached_by_month(session, f))
 
 
 def by_fund_and_month(session: Session, f: Filters) -> list[tuple[str, str, str, int, int]]:
     """(fund code, "YYYY-MM", currency, count, amount) of booked donations, newest month first."""
     if _from_cache(f):
-        found = [(fund_id, f"{m:%Y-%m}", c, n, total) for (fund_id, m, c), (n, total)
-                 in _cached_by_month(session, f).items()]
-        found.sort(key=lambda row: (row[0], row[2]))
-        found.sort(key=lambda row: row[1], reverse=True)  # stable: newest month, then fund
-        rows = found
-    else:
-        month = func.substr(cast(Donation.donated_on, String(10)), 1, 7)
-        rows = list(session.execute(_where(
-            select(Donation.fund_id, month, Donation.currency, func.count(),
-                   func.sum(Donation.amount)), f)
-            .where(Donation.status == DonationStatus.BOOKED)
-            .group_by(Donation.fund_id, month, Donation.currency)
-            .order_by(month.desc(), Donation.fund_id, Donation.currency)))
+        return _month_rows(session, _cached_by_month(session, f))
+    month = func.substr(cast(Donation.donated_on, String(10)), 1, 7)
+    rows = session.execute(_where(
+        select(Donation.fund_id, month, Donation.currency, func.count(),
+               func.sum(Donation.amount)), f)
+        .where(Donation.status == DonationStatus.BOOKED)
+        .group_by(Donation.fund_id, month, Donation.currency)
+        .order_by(month.desc(), Donation.fund_id, Donation.currency))
     codes = {fund.id: fund.code for fund in chart_funds(session)}
     return [(codes.get(fund_id, str(fund_id)), m, c, n, int(total or 0))
             for fund_id, m, c, n, total in rows]
+
+
+def summary(session: Session, f: Filters) -> tuple[dict[str, tuple[int, int]],
+                                                    list[tuple[str, str, str, int, int]]]:
+    """``totals`` and ``by_fund_and_month`` at once (one read of the cached totals)."""
+    if not _from_cache(f):
+        return totals(session, f), by_fund_and_month(session, f)
+    cached = _cached_by_month(session, f)
+    return _per_currency(cached), _month_rows(session, cached)
+
+
+def _per_currency(cached: dict[tuple[int, date, str], tuple[int, int]]):
+    result: dict[str, tuple[int, int]] = {}
+    for (_fund, _month, currency), (n, total) in cached.items():
+        count, amount = result.get(currency, (0, 0))
+        result[currency] = (count + n, amount + total)
+    return dict(sorted(result.items()))
+
+
+def _month_rows(session: Session, cached: dict[tuple[int, date, str], tuple[int, int]]):
+    codes = {fund.id: fund.code for fund in chart_funds(session)}
+    rows = sorted(((fund_id, f"{m:%Y-%m}", c, n, total)
+                   for (fund_id, m, c), (n, total) in cached.items()),
+                  key=lambda row: (row[0], row[2]))
+    rows.sort(key=lambda row: row[1], reverse=True)  # stable: newest month, then fund
+    return [(codes.get(fund_id, str(fund_id)), m, c, n, total) for fund_id, m, c, n, total in rows]
 
 
 def _from_cache(f: Filters) -> bool:

@@ -179,10 +179,10 @@ def index():
         last = rows[size - 1]
         older = url_for(".index", before_day=last.donated_on.isoformat(), before_id=last.id,
                         **others("before_day", "before_id"))
+    totals, per_month = queries.summary(db.session, filters)
     return render_template(
         "donations/index.html", form=form, funds=funds, donations=rows[:size], older=older,
-        totals=queries.totals(db.session, filters),
-        per_month=queries.by_fund_and_month(db.session, filters)[:36],
+        totals=totals, per_month=per_month[:36],
         failures=queries.failures(db.session))
 
 

@@ -41,6 +41,7 @@ def assert_page_totals_right(session, f: queries.Filters):
     rows = queries.by_fund_and_month(session, f)
     assert {(code, m, c): (n, a) for code, m, c, n, a in rows} == per_month
     assert [m for _, m, *_ in rows] == sorted((m for _, m, *_ in rows), reverse=True)
+    assert queries.summary(session, f) == (queries.totals(session, f), rows)
 
 
 def by_hand(session, donor, fund, cents, day, currency="EUR", channel=Channel.CASH):
