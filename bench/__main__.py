@@ -12,7 +12,7 @@ import time
 from .common import Report, backends
 
 BENCHMARKS = ["ledger", "banking", "groups", "invoicing", "grants", "queue", "backup", "receipts",
-              "reports", "exports", "board", "donations"]
+              "reports", "exports", "board", "donations", "fava"]
 
 
 def main(argv=None) -> int:

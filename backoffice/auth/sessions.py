@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..core.db import utcnow
 from ..core.settings import Security
@@ -63,7 +64,9 @@ def find(session: Session, secret: str | None, security: Security,
         return None
     if now - record.last_seen_at >= TOUCH_EVERY:
         _touch(record.id, now)
-        record.last_seen_at = now
+        # Written already (_touch): the loaded row learns the value without becoming a change
+        # of this request's unit of work (refuse_unsaved_changes would name it otherwise).
+        set_committed_value(record, "last_seen_at", now)
     return record
 
 

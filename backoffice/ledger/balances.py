@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from . import totals
@@ -35,7 +35,8 @@ def account_balances(session: Session, as_of: date | None, *, fund_id: int | Non
     if fund_id is not None:
         conditions.append(model.fund_id == fund_id)
     if account_ids is not None:
-        conditions.append(model.account_id.in_(list(account_ids) or [-1]))
+        conditions.append(model.account_id.in_(
+            account_ids if isinstance(account_ids, Select) else (list(account_ids) or [-1])))
     rows = totals.covering(model, as_of, [model.account_id, model.currency, model.amount],
                            *conditions)
     result = session.execute(
@@ -90,7 +91,8 @@ def fund_account_balances(session: Session, as_of: date | None, *,
     model = FundAccountTotal
     conditions = []
     if account_ids is not None:
-        conditions.append(model.account_id.in_(list(account_ids) or [-1]))
+        conditions.append(model.account_id.in_(
+            account_ids if isinstance(account_ids, Select) else (list(account_ids) or [-1])))
     rows = totals.covering(model, as_of, [model.fund_id, model.account_id, model.currency,
                                           model.amount], *conditions)
     result = session.execute(
@@ -109,7 +111,8 @@ def fund_account_movements(session: Session, start: date, end: date, *,
     model = FundAccountTotal
     conditions = []
     if account_ids is not None:
-        conditions.append(model.account_id.in_(list(account_ids) or [-1]))
+        conditions.append(model.account_id.in_(
+            account_ids if isinstance(account_ids, Select) else (list(account_ids) or [-1])))
     rows = totals.within(model, start, end, [model.fund_id, model.account_id, model.currency,
                                              model.amount], *conditions)
     result = session.execute(
@@ -196,16 +199,22 @@ def trial_balance(session: Session, as_of: date, *, fiscal_year: FiscalYear,
     year to date, with the result of earlier years carried on the retained-surplus account."""
     fund_id = fund.id if fund else None
     year_start = fiscal_year.start(as_of)
-    accounts = {a.id: a for a in session.scalars(select(Account))}
     balances = defaultdict(int, account_balances(session, as_of, fund_id=fund_id))
-    result_ids = [a.id for a in accounts.values() if not a.type.is_balance_sheet]
+    # Earlier years' income and expenses, chosen in the database (a sub-select, not a list of
+    # thousands of ids: issue 17).
+    result_ids = select(Account.id).where(Account.type.in_(
+        [kind for kind in AccountType if not kind.is_balance_sheet]))
     earlier = account_balances(session, _day_before(year_start), fund_id=fund_id,
                                account_ids=result_ids)
-    retained = next((a for a in accounts.values() if a.role == RETAINED_SURPLUS_ROLE), None)
+    retained = session.scalar(select(Account.id).where(Account.role == RETAINED_SURPLUS_ROLE))
     for (account_id, currency), amount in earlier.items():
         balances[(account_id, currency)] -= amount
         if retained is not None:
-            balances[(retained.id, currency)] += amount
+            balances[(retained, currency)] += amount
+    shown = {account_id for (account_id, _), value in balances.items() if value}
+    # Only the accounts shown, in one query: the cost grows with the rows, not the chart.
+    accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(shown)))} \
+        if shown else {}
     rows = sorted((TrialBalanceRow(accounts[a], c, v) for (a, c), v in balances.items() if v),
                   key=lambda row: (row.currency, row.account.code))
     report_totals: dict[str, tuple[int, int]] = {}

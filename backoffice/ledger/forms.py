@@ -6,11 +6,13 @@ from typing import TYPE_CHECKING
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 from ..core.errors import ValidationError
 from ..core.forms import (
     DateField,
     InputRefused,
+    IntegerField,
     StringField,
     TextAreaField,
     object_options,
@@ -146,7 +148,9 @@ class JournalFilterForm(FlaskForm):
     start = DateField("From", validators=[Optional()])
     end = DateField("To", validators=[Optional()])
     fund = SelectField("Fund", coerce=optional_int, validators=[Optional()])
-    account = SelectField("Account", coerce=optional_int, validators=[Optional()])
+    # An account id, chosen in a search-as-you-type field (ledger.account_search): a chart of
+    # thousands of accounts is not sent in a <select> with every page (issue 17).
+    account = IntegerField("Account", validators=[Optional()], widget=HiddenInput())
     q = StringField("Text", validators=[Optional(), Length(max=100)])
 
 

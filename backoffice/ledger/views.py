@@ -58,18 +58,43 @@ def _fiscal_year() -> FiscalYear:
 @bp.route("/journal")
 @requires(Permission.LEDGER_VIEW)
 def journal():
-    accounts, funds = _accounts(), _funds()  # also what the postings' lazy loads resolve to
-    form = query_form(JournalFilterForm, fund=object_options(funds, "All funds"),
-                      account=object_options(accounts, "All accounts"))
+    funds = _funds()  # also what the postings' lazy loads resolve to
+    form = query_form(JournalFilterForm, fund=object_options(funds, "All funds"))
     filters = JournalFilter(start=form.start.data, end=form.end.data, fund_id=form.fund.data,
                             account_id=form.account.data, text=form.q.data or "")
     if fmt := export_format():
         return send_table(journal_table(db.session, filters), fmt)
     page = journal_page(db.session, filters, before=arg("before", parse_cursor),
                         after=arg("after", parse_cursor), limit=current_app.config["PAGE_SIZE"])
+    # The accounts of the postings shown (and the one filtered on), in one query: not the chart.
+    shown = {p.account_id for entry in page.entries for p in entry.postings}
+    if form.account.data:
+        shown.add(form.account.data)
+    accounts = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(shown)))}
     query = others("before", "after")
     return render_template("ledger/journal.html", form=form, page=page, query=query,
-                           accounts=accounts, funds=funds, format_cursor=format_cursor)
+                           chosen=accounts.get(form.account.data), funds=funds,
+                           format_cursor=format_cursor)
+
+
+ACCOUNT_MATCHES = 20
+
+
+@bp.route("/accounts/search")
+@requires(Permission.LEDGER_VIEW)
+def account_search():
+    """The first accounts whose code starts with, or whose name contains, the typed text (the
+    journal's account filter fetches these as one types)."""
+    term = (arg("account_label", str) or "").strip()
+    matches = []
+    if term:
+        pattern = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        matches = db.session.scalars(
+            select(Account).where(Account.code.like(f"{pattern}%", escape="\\")
+                                  | Account.name.ilike(f"%{pattern}%", escape="\\"))
+            .order_by(Account.code).limit(ACCOUNT_MATCHES + 1)).all()
+    return render_template("ledger/_account_matches.html", matches=matches[:ACCOUNT_MATCHES],
+                           more=len(matches) > ACCOUNT_MATCHES, term=term)
 
 
 @bp.route("/entries/<int:entry_id>")
