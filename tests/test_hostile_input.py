@@ -159,7 +159,7 @@ def test_a_bad_query_value_answers_400_and_names_the_parameter(client, users):
         assert f"bad value for “{name}”" in response.get_data(as_text=True), url
     far = client.get("/ledger/journal?end=9999-12-31").get_data(as_text=True)
     assert "bad value for “end”. Give a date from 1900 to 2199." in far
-    assert "Give one of approved, paid, rejected, submitted." in \
+    assert "Give one of approved, paid, rejected, submitted, waived." in \
         client.get("/expenses/?status=x").get_data(as_text=True)
     assert client.get("/ledger/journal?end=2199-12-31").status_code == 200
     assert client.get(f"/ledger/accounts/{HUGE}").status_code == 404
