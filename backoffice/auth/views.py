@@ -102,7 +102,7 @@ def forgot_password():
         flash("If an account exists for that address, we have sent it a link to choose a new "
               "password. It works once and expires soon.", "info")
         return redirect(url_for("auth.login"))
-    return render_template("auth/forgot.html", form=form)
+    return render_template("auth/forgot.html", form=form), outcome.status
 
 
 @bp.route("/password/<any(reset, invite):purpose>/<token>", methods=["GET", "POST"])
@@ -113,13 +113,15 @@ def set_password(purpose: str, token: str):
     except NotFound as error:
         return render_template("auth/link_invalid.html", message=str(error)), 404
     form = NewPasswordForm()
-    if run_form(form, lambda: services.redeem_token(db.session, token, purpose,
-                                                    form.password.data,
-                                                    settings=settings())).done:
+    outcome = run_form(form, lambda: services.redeem_token(db.session, token, purpose,
+                                                           form.password.data,
+                                                           settings=settings()))
+    if outcome.done:
         log_out()
         flash("Your password is saved. Log in with it now.", "success")
         return redirect(url_for("auth.login"))
-    return render_template("auth/set_password.html", form=form, user=user, purpose=purpose)
+    return render_template("auth/set_password.html", form=form, user=user,
+                           purpose=purpose), outcome.status
 
 
 # --- one's own account ---------------------------------------------------------------------
@@ -132,18 +134,25 @@ def account():
     if request.method == "GET":
         profile.locale.data = current_user.locale or settings().organisation.default_locale
     password = ChangePasswordForm(prefix="password")
-    if profile.submit.data and run_form(profile, lambda: services.update_profile(
+    status = 200
+    if profile.submit.data:
+        outcome = run_form(profile, lambda: services.update_profile(
             db.session, current_user, name=profile.name.data, locale=profile.locale.data,
-            settings=settings())).done:
-        flash("Your settings are saved.", "success")
-        return redirect(url_for("auth.account"))
-    if password.change.data and run_form(password, lambda: services.change_password(
+            settings=settings()))
+        if outcome.done:
+            flash("Your settings are saved.", "success")
+            return redirect(url_for("auth.account"))
+        status = outcome.status
+    if password.change.data:
+        outcome = run_form(password, lambda: services.change_password(
             db.session, current_user, current=password.current.data,
-            new=password.password.data, settings=settings())).done:
-        log_in(current_user._get_current_object())  # every session ended: start a new one
-        flash("Your password is changed; your other sessions are logged out.", "success")
-        return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", profile=profile, password=password)
+            new=password.password.data, settings=settings()))
+        if outcome.done:
+            log_in(current_user._get_current_object())  # every session ended: start a new one
+            flash("Your password is changed; your other sessions are logged out.", "success")
+            return redirect(url_for("auth.account"))
+        status = outcome.status
+    return render_template("auth/account.html", profile=profile, password=password), status
 
 
 @bp.route("/account/sessions")
@@ -209,7 +218,7 @@ def new_user():
         flash(f"{outcome.result.email} was created and invited by email to choose a password.",
               "success")
         return redirect(url_for("auth.users"))
-    return render_template("auth/user_form.html", form=form, user=None)
+    return render_template("auth/user_form.html", form=form, user=None), outcome.status
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -220,9 +229,11 @@ def edit_user(user_id: int):
     del form.email
     if request.method == "GET":
         form.roles.data = sorted(role.value for role in user.roles)
-    if run_form(form, lambda: services.update_user(db.session, user, actor=current_user,
-                                                   name=form.name.data, roles=form.roles.data,
-                                                   active=form.active.data)).done:
+    outcome = run_form(form, lambda: services.update_user(db.session, user, actor=current_user,
+                                                          name=form.name.data,
+                                                          roles=form.roles.data,
+                                                          active=form.active.data))
+    if outcome.done:
         flash(f"{user.email} was saved.", "success")
         return redirect(url_for("auth.users"))
-    return render_template("auth/user_form.html", form=form, user=user)
+    return render_template("auth/user_form.html", form=form, user=user), outcome.status

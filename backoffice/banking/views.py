@@ -127,7 +127,7 @@ def new_account():
         account = outcome.result
         flash(f"Bank account {account.label} is set up. Import a statement next.", "success")
         return redirect(url_for(".account", account_id=account.id))
-    return render_template("banking/account_form.html", form=form, account=None)
+    return render_template("banking/account_form.html", form=form, account=None), outcome.status
 
 
 @bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
@@ -136,12 +136,13 @@ def edit_account(account_id: int):
     account = get_or_404(BankAccount, account_id)
     form = BankAccountForm(obj=account)
     _account_form(form, account)
-    if run_form(form, lambda: services.update_bank_account(
-            db.session, account, actor=current_user, name=form.name.data, bic=form.bic.data,
-            auto_accept=form.auto_accept.data, active=form.active.data)).done:
+    outcome = run_form(form, lambda: services.update_bank_account(
+        db.session, account, actor=current_user, name=form.name.data, bic=form.bic.data,
+        auto_accept=form.auto_accept.data, active=form.active.data))
+    if outcome.done:
         flash(f"{account.label} is saved.", "success")
         return redirect(url_for(".account", account_id=account.id))
-    return render_template("banking/account_form.html", form=form, account=account)
+    return render_template("banking/account_form.html", form=form, account=account), outcome.status
 
 
 @bp.route("/accounts/<int:account_id>")
@@ -236,17 +237,20 @@ def csv_mapping(account_id: int):
     rows = csv_parser.preview(data, CsvMapping(
         delimiter=form.delimiter.data or ";", encoding=form.encoding.data or "utf-8",
         skip_rows=form.skip_rows.data or 0)) if data is not None and problem is None else []
-    if request.method == "POST" and not form.reread.data and run_form(
-            form, lambda: services.save_csv_mapping(db.session, account, _mapping(form),
-                                                    actor=current_user)).done:
-        if data is None:
-            flash("The CSV column mapping is saved.", "success")
-            return redirect(url_for(".account", account_id=account.id))
-        pending.forget(settings().paths.instance, token, account.id, current_user.id)
-        return _import(account, arg("name", str, "statement.csv", max_length=255), data)
+    status = 200
+    if request.method == "POST" and not form.reread.data:  # saving, not reading the file again
+        outcome = run_form(form, lambda: services.save_csv_mapping(
+            db.session, account, _mapping(form), actor=current_user))
+        if outcome.done:
+            if data is None:
+                flash("The CSV column mapping is saved.", "success")
+                return redirect(url_for(".account", account_id=account.id))
+            pending.forget(settings().paths.instance, token, account.id, current_user.id)
+            return _import(account, arg("name", str, "statement.csv", max_length=255), data)
+        status = outcome.status
     return render_template("banking/csv_mapping.html", account=account, form=form,
                            columns=columns, problem=problem, has_file=data is not None,
-                           preview=rows, guessed=guessed)
+                           preview=rows, guessed=guessed), status
 
 
 def _mapping(form: CsvMappingForm) -> CsvMapping:
@@ -557,7 +561,7 @@ def rules():
         BankMatch.rule_id.is_not(None), BankMatch.undone_at.is_(None))
         .group_by(BankMatch.rule_id)).all())
     return render_template("banking/rules.html", form=form, rules=all_rules, used=used,
-                           confirm=ConfirmForm())
+                           confirm=ConfirmForm()), outcome.status
 
 
 @bp.route("/rules/<int:rule_id>/toggle", methods=["POST"])

@@ -109,7 +109,7 @@ def new():
         group = outcome.result
         flash(f"{group.name} is registered as an applicant.", "success")
         return redirect(url_for(".detail", group_id=group.id))
-    return render_template("groups/join.html", form=form, internal=True)
+    return render_template("groups/join.html", form=form, internal=True), outcome.status
 
 
 @bp.route("/groups/<int:group_id>/review")
@@ -174,7 +174,7 @@ def edit(group_id: int):
     if outcome.done:
         flash(f"{group.name} is saved.", "success")
         return redirect(url_for(".detail", group_id=group.id))
-    return render_template("groups/form.html", form=form, group=group)
+    return render_template("groups/form.html", form=form, group=group), outcome.status
 
 
 @bp.route("/groups/<int:group_id>/status", methods=["POST"])

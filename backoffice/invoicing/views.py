@@ -345,7 +345,7 @@ def new_sponsor():
     if outcome.done:
         flash(f"{outcome.result.name} is added.", "success")
         return redirect(url_for(".sponsor", sponsor_id=outcome.result.id))
-    return render_template("invoicing/sponsor_form.html", form=form, sponsor=None)
+    return render_template("invoicing/sponsor_form.html", form=form, sponsor=None), outcome.status
 
 
 @bp.route("/sponsors/<int:sponsor_id>/edit", methods=["GET", "POST"])
@@ -360,7 +360,7 @@ def edit_sponsor(sponsor_id: int):
         flash(f"{sponsor.name} is saved. Issued invoices keep the details they were issued "
               f"with.", "success")
         return redirect(url_for(".sponsor", sponsor_id=sponsor.id))
-    return render_template("invoicing/sponsor_form.html", form=form, sponsor=sponsor)
+    return render_template("invoicing/sponsor_form.html", form=form, sponsor=sponsor), outcome.status
 
 
 @bp.route("/sponsors/<int:sponsor_id>")
@@ -427,7 +427,7 @@ def _package_form(package: SponsorshipPackage | None):
     if outcome.done:
         flash(f"Package {outcome.result.label} is saved.", "success")
         return redirect(url_for(".packages"))
-    return render_template("invoicing/package_form.html", form=form, package=package)
+    return render_template("invoicing/package_form.html", form=form, package=package), outcome.status
 
 
 @bp.route("/packages/new", methods=["GET", "POST"])

@@ -163,7 +163,7 @@ def new_transfer():
     if outcome.done:
         flash(f"Transfer posted as {outcome.result.ref}.", "success")
         return redirect(url_for(".entry", entry_id=outcome.result.id))
-    return render_template("ledger/transfer_form.html", form=form)
+    return render_template("ledger/transfer_form.html", form=form), outcome.status
 
 
 # --- accounts ----------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ def new_account():
     if outcome.done:
         flash(f"Account {outcome.result.label} is created.", "success")
         return redirect(url_for(".accounts"))
-    return render_template("ledger/account_form.html", form=form, account=None)
+    return render_template("ledger/account_form.html", form=form, account=None), outcome.status
 
 
 @bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
@@ -206,7 +206,7 @@ def edit_account(account_id: int):
     if outcome.done:
         flash(f"Account {account.label} is saved.", "success")
         return redirect(url_for(".accounts"))
-    return render_template("ledger/account_form.html", form=form, account=account)
+    return render_template("ledger/account_form.html", form=form, account=account), outcome.status
 
 
 @bp.route("/accounts/<int:account_id>")
@@ -235,7 +235,7 @@ def new_fund():
     if outcome.done:
         flash(f"Fund {outcome.result.label} is created.", "success")
         return redirect(url_for(".fund", fund_id=outcome.result.id))
-    return render_template("ledger/fund_form.html", form=form, fund=None)
+    return render_template("ledger/fund_form.html", form=form, fund=None), outcome.status
 
 
 @bp.route("/funds/<int:fund_id>/edit", methods=["GET", "POST"])
@@ -250,7 +250,7 @@ def edit_fund(fund_id: int):
     if outcome.done:
         flash(f"Fund {fund.label} is saved.", "success")
         return redirect(url_for(".fund", fund_id=fund.id))
-    return render_template("ledger/fund_form.html", form=form, fund=fund)
+    return render_template("ledger/fund_form.html", form=form, fund=fund), outcome.status
 
 
 @bp.route("/funds/<int:fund_id>")

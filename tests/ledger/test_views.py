@@ -105,7 +105,7 @@ def test_treasurer_manages_accounts_funds_and_periods(client, books, session):
                                                       "type": "expense"}).status_code == 302
     account = session.scalars(select(Account).where(Account.code == "5150")).one()
     duplicate = post_form(client, "/ledger/accounts/new", {"code": "5150", "name": "x", "type": "expense"})
-    assert "already exists" in duplicate.get_data(as_text=True)
+    assert duplicate.status_code == 400 and "already exists" in duplicate.get_data(as_text=True)
     assert post_form(client, f"/ledger/accounts/{account.id}/edit",
                      {"code": "5150", "name": "Childcare at events"}).status_code == 302
     session.expire_all()
@@ -128,6 +128,7 @@ def test_transfer_form(client, books, session):
             "booking_date": date.today().isoformat(), "description": "Seed money"}
     assert post_form(client, "/ledger/transfers/new", data).status_code == 302
     refused = post_form(client, "/ledger/transfers/new", data | {"amount": "4.005"})
+    assert refused.status_code == 400
     assert "EUR amounts have 2 decimal places" in refused.get_data(as_text=True)
     same = post_form(client, "/ledger/transfers/new", data | {"to_fund": books.general.id})
-    assert "two different funds" in same.get_data(as_text=True)
+    assert same.status_code == 400 and "two different funds" in same.get_data(as_text=True)
