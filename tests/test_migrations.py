@@ -75,6 +75,50 @@ def test_bank_accounts_become_unique_per_iban_and_currency_with_their_lines_kept
         cleanup()
 
 
+def test_donation_totals_are_filled_from_the_donations_booked_before(backend, tmp_path):
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import insert
+
+    from backoffice.donations import totals
+    from backoffice.donations.models import Donation, Donor
+
+    url, cleanup = _fresh(backend, tmp_path)
+    try:
+        app = create_app(base_config(url))
+        with app.app_context():
+            upgrade(revision="0028")
+            now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+            with db.engine.begin() as connection:
+                fund = connection.execute(text("SELECT id FROM funds WHERE code = 'GEN'")).scalar()
+                connection.execute(insert(Donor.__table__), [dict(
+                    id=1, kind="person", name="A", email="a@example.org", street="", postcode="",
+                    city="", country="DE", language="en", consent_thanks=True,
+                    consent_public=False, notes="", created_at=now, updated_at=now)])
+                connection.execute(insert(Donation.__table__), [dict(
+                    donor_id=1, fund_id=fund, amount=amount, currency=currency, donated_on=day,
+                    channel=channel, kind="money", status=status, in_kind_description="",
+                    valuation_basis="", receipt_wanted=False, note="", fee=0, admin_fee=0,
+                    reversal_reason="", created_at=now)
+                    for amount, currency, day, channel, status in [
+                        (100, "EUR", date(2026, 1, 31), "cash", "booked"),
+                        (200, "EUR", date(2026, 1, 1), "cash", "booked"),
+                        (400, "USD", date(2026, 1, 5), "cash", "booked"),
+                        (800, "EUR", date(2026, 2, 1), "bank", "booked"),
+                        (1600, "EUR", date(2026, 2, 2), "bank", "reversed"),
+                        (3200, "EUR", date(2026, 2, 3), "stripe", "pending")]])
+            upgrade()
+            assert totals.stored(db.session) == {
+                (fund, date(2026, 1, 1), "EUR", "cash", False): (2, 300),
+                (fund, date(2026, 1, 1), "USD", "cash", False): (1, 400),
+                (fund, date(2026, 2, 1), "EUR", "bank", False): (1, 800)}
+            assert totals.differences(db.session) == {}
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        cleanup()
+
+
 def test_the_migrations_form_one_numbered_chain():
     """Each file NNNN_*.py has revision "NNNN" and revises the one before: two branches landing
     the same number would otherwise be collapsed by Alembic without a word."""

@@ -5,6 +5,8 @@ Revision ID: 0029
 Revises: 0028
 Create Date: 2026-12-04
 """
+from datetime import date
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -33,13 +35,21 @@ def upgrade():
                                 name=op.f("pk_donation_totals")),
     )
     op.create_index("ix_donation_totals_month", "donation_totals", ["month", "fund_id"])
-    month = ("substr(CAST(donated_on AS VARCHAR(10)), 1, 7) || '-01'")
-    op.execute(f"""
-        INSERT INTO donation_totals (fund_id, month, currency, channel, recurring, count, amount)
-        SELECT fund_id, CAST({month} AS DATE), currency, channel,
-               recurring_plan_id IS NOT NULL, count(*), sum(amount)
-        FROM donations WHERE status = 'booked'
-        GROUP BY fund_id, {month}, currency, channel, recurring_plan_id IS NOT NULL""")
+    # Filled from the donations booked so far, the month as a Python date (a CAST to DATE is a
+    # number on SQLite).
+    rows = op.get_bind().execute(sa.text(
+        "SELECT fund_id, substr(CAST(donated_on AS VARCHAR(10)), 1, 7), currency, channel,"
+        " recurring_plan_id IS NOT NULL, count(*), sum(amount) FROM donations"
+        " WHERE status = 'booked' GROUP BY fund_id, substr(CAST(donated_on AS VARCHAR(10)), 1, 7),"
+        " currency, channel, recurring_plan_id IS NOT NULL"))
+    table = sa.table("donation_totals", sa.column("fund_id", sa.Integer), sa.column("month", sa.Date),
+                     sa.column("currency", sa.String), sa.column("channel", sa.String),
+                     sa.column("recurring", sa.Boolean), sa.column("count", sa.BigInteger),
+                     sa.column("amount", sa.BigInteger))
+    op.bulk_insert(table, [
+        dict(fund_id=fund, month=date.fromisoformat(f"{month}-01"), currency=currency,
+             channel=channel, recurring=bool(recurring), count=count, amount=int(amount))
+        for fund, month, currency, channel, recurring, count, amount in rows])
 
 
 def downgrade():
