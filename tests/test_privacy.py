@@ -272,3 +272,79 @@ def test_the_commands_export_and_erase(app, session, person, tmp_path):
     assert f"kept        Expense claim {person['approved_claim']}: Approved pizza" in result.output
     result = runner.invoke(args=["privacy", "retention"])
     assert result.exit_code == 0 and "sent mail" in result.output
+
+
+# --- donors ----------------------------------------------------------------------------------------
+
+def _donor(session, name, email, iban=None):
+    from backoffice.donations import donors
+
+    with transaction():
+        return donors.find_or_create(session, donors.DonorDetails(
+            name=name, email=email, street="Hauptstr. 1", postcode="10115", city="Berlin",
+            country="DE"), iban=iban)
+
+
+def test_a_donor_with_a_receipt_is_anonymised_and_the_receipt_never_changes(session, users):
+    from backoffice.core.money import Money
+    from backoffice.donations import manual
+    from backoffice.donations.models import Donor, DonorIban
+    from backoffice.donations.receipts import services as receipts
+    from backoffice.donations.receipts.models import Receipt
+    from backoffice.ledger.services import general_fund
+
+    donor = _donor(session, "Anna Müller", "anna@example.org", iban="DE89370400440532013000")
+    with transaction():
+        donation = manual.record_by_hand(
+            session, donor=donor, fund=general_fund(session), amount=Money(12000, "EUR"),
+            day=date.today(), channel="cash", actor=users[Role.TREASURER], public_name="Anna M.")
+    with transaction():
+        receipt = receipts.issue_for_donation(session, donation, settings=app_settings(),
+                                              actor=None, send=False)
+    pdf = receipts.stored_pdf(session, receipt, app_settings())
+    before = (receipt.number, receipt.pdf_sha256, receipt.cancelled_at)
+    with transaction():
+        exported = privacy.export(session, "anna@example.org", actor=None, today=date.today(),
+                                  settings=app_settings())
+    archive = zipfile.ZipFile(io.BytesIO(exported))
+    index = json.loads(archive.read("index.json"))
+    (holding,) = [h for h in index["holdings"] if h["kind"] == "donor"]
+    assert holding["data"]["ibans"] == ["DE89370400440532013000"]
+    assert archive.read(holding["files"][0]) == pdf
+
+    with transaction():
+        (outcome,) = [o for o in privacy.erase(session, "anna@example.org", actor=None,
+                                               today=date.today(), settings=app_settings())
+                      if o.label == f"Donor {donor.id}"]
+    assert outcome.done == "anonymised" and "§ 50 (7) EStDV" in outcome.why
+    session.expire_all()
+    donor = session.get(Donor, donor.id)
+    assert (donor.name, donor.email, donor.consent_public) == ("Anna Müller", None, False)
+    assert session.scalar(select(func.count()).select_from(DonorIban)) == 0
+    assert session.get(type(donation), donation.id).public_name is None
+    receipt = session.get(Receipt, receipt.id)
+    assert (receipt.number, receipt.pdf_sha256, receipt.cancelled_at) == before
+    assert receipts.stored_pdf(session, receipt, app_settings()) == pdf
+    assert_money_sound(session)
+
+
+def test_a_donor_who_never_gave_is_erased_and_after_the_rule_swept(session):
+    from backoffice.donations.models import Donor
+
+    asked = _donor(session, "Bert Beispiel", "bert@example.org")
+    idle = _donor(session, "Carla Clean", "carla@example.org", iban="DE75512108001245126199")
+    with transaction():
+        (outcome,) = privacy.erase(session, "bert@example.org", actor=None, today=date.today(),
+                                   settings=app_settings())
+    assert (outcome.label, outcome.done) == (f"Donor {asked.id}", "erased")
+    with transaction():
+        assert privacy.sweep(session, today=date.today(), settings=app_settings()).get(
+            "donors without gifts") == 0  # Carla's years have not passed
+        session.execute(update(Donor).where(Donor.id == idle.id).values(
+            created_at=datetime.now(UTC) - timedelta(days=4 * 366)))
+    with transaction():
+        assert privacy.sweep(session, today=date.today(), settings=app_settings())[
+            "donors without gifts"] == 1
+    session.expire_all()
+    for donor in (session.get(Donor, asked.id), session.get(Donor, idle.id)):
+        assert (donor.name, donor.email, donor.street) == ("Erased donor", None, "")

@@ -79,13 +79,14 @@ The signals (sender → what each receiver returns):
     ``core.privacy.Holding`` (kind, label, data, files, and how to erase it: erased where no
     duty to keep applies, anonymised where one does, with the reason). Connected by: auth (the
     account), groups (join applications, group contacts), grants (applications), invoicing
-    (sponsor contacts), expenses (claims).
+    (sponsor contacts), expenses (claims), donations (donors, with their receipts).
 
 ``retention_due``
     Sent by ``core.privacy.sweep`` (the daily ``privacy.retention`` job). Sender: None; keyword
     arguments ``session``, ``today``, ``settings``. Returns ``{rule: rows handled}`` after
     anonymising or removing what outlived its retention rule (docs/RETENTION.md); running it
-    twice does nothing more. Connected by: auth, groups, grants, core's outbox.
+    twice does nothing more. Connected by: auth, groups, grants, donations (core's outbox is
+    swept by ``sweep`` itself).
 
 ``resolution_required``
     Sent by a package whose change may only be made under a passed board resolution naming it:

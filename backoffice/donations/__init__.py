@@ -10,6 +10,7 @@ from ..core import signals
 from . import (
     bank,
     notify,  # noqa: F401  (the donations.tell_payment_failed job)
+    privacy,
     stripe_events,
     tasks,
     totals,  # noqa: F401  (keeps the cached totals in step with every flush)
@@ -19,3 +20,7 @@ for _event_type, _receiver in stripe_events.RECEIVERS.items():
     signals.stripe_event.connect(_receiver, sender=_event_type)
 signals.open_item_providers.connect(bank.open_item_provider)
 signals.waiting_work.connect(tasks.waiting)
+
+# Personal data (core.privacy): what donations hold about a donor, and the retention rule.
+signals.personal_data.connect(privacy.holdings)
+signals.retention_due.connect(privacy.retention)
