@@ -34,6 +34,8 @@ SCHEDULE: dict[str, Scheduled] = {
                                    "overdue invoices", minute="0", hour="7"),
     "grant-reports": Scheduled("grants.remind", "grant reports due, reminders, overdue reports",
                                minute="10", hour="7"),
+    "terms-ending": Scheduled("board.terms", "members and the chair told of terms of office "
+                              "ending in 90 and 30 days", minute="20", hour="7"),
     "retention": Scheduled("privacy.retention", "personal data past its retention rule is "
                            "anonymised or removed (docs/RETENTION.md)", minute="20", hour="3"),
     "backup": Scheduled("backup", "a backup archive; the newest BACKUP_KEEP are kept",

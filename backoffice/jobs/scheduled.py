@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from ..board import reminders as board_reminders
 from ..core import backup, privacy
 from ..core.db import transaction
 from ..core.queue import job
@@ -39,3 +40,10 @@ def daily_backup() -> dict:
 def retention() -> dict:
     with Session(db.engine) as session, transaction(session):
         return privacy.sweep(session, today=date.today(), settings=settings())
+
+
+@job("board.terms")
+def terms_ending() -> dict:
+    with Session(db.engine) as session, transaction(session):
+        return board_reminders.remind_terms_ending(session, date.today(),
+                                                   organisation=settings().organisation.name)
