@@ -7,7 +7,7 @@ import pytest
 from backoffice.demo.seed import DEMO_PASSWORD
 
 from .conftest import log_in
-from .test_phone_width_browser import _pages
+from .test_phone_width_browser import _pages, is_page
 
 SERIOUS = ("serious", "critical")
 
@@ -15,7 +15,7 @@ SERIOUS = ("serious", "critical")
 def _violations(page, axe, paths) -> dict[str, list[str]]:
     found = {}
     for path in paths:
-        if page.request.get(path).status != 200:
+        if not is_page(page, path):
             continue
         page.goto(path)
         bad = [f"{v['id']} ({len(v['nodes'])}: {v['nodes'][0]['target']})"
