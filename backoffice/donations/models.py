@@ -348,7 +348,8 @@ class Donation(db.Model):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("kind <> 'in_kind' OR (in_kind_description <> '' AND "
                         "valuation_basis <> '')", name="in_kind_described"),
-        Index("ix_donations_fund_date", "fund_id", "donated_on"),
+        # The list's order (newest first, keyset on (day, id)) within one fund.
+        Index("ix_donations_fund_date", "fund_id", "donated_on", "id"),
         Index("ix_donations_date", "donated_on", "id"),
     )
 
