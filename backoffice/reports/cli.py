@@ -19,6 +19,7 @@ from . import (
     audit_export,
     beancount_export,
     beancount_import,
+    beancount_job,
     budgets,
     datev,
     pack,
@@ -105,8 +106,17 @@ def audit_export_command(year: int, output: Path | None):
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="TOML file mapping Beancount accounts to ledger account codes.")
 @click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
-def import_beancount_command(file: Path, mapping: Path | None, dry_run: bool):
+@click.option("--queue", "queued", is_flag=True,
+              help="Run it as a job on the queue's worker (its page and `backoffice jobs show`).")
+def import_beancount_command(file: Path, mapping: Path | None, dry_run: bool, queued: bool):
     """Import a Beancount history into an empty ledger (all of it or nothing)."""
+    if queued:
+        with transaction():
+            row = beancount_job.start(
+                db.session, filename=file.name, data=file.read_bytes(), dry_run=dry_run,
+                mapping_toml=mapping.read_text(encoding="utf-8") if mapping else None, actor=None)
+        click.echo(f"Job {row.id}: {row.title}. Follow it with `backoffice jobs show {row.id}`.")
+        return
     try:
         report = beancount_import.import_file(
             db.session, file, mapping=beancount_import.read_mapping(mapping), actor=None,

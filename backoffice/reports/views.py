@@ -21,6 +21,7 @@ from ..ledger.periods import FiscalYear
 from ..ledger.reads import chart_accounts
 from . import (
     aging,
+    beancount_job,  # noqa: F401  (the beancount.import job, registered for the worker)
     budgets,
     catalogue,
     charts,

@@ -45,3 +45,26 @@ def test_import_beancount_dry_run_writes_nothing(app, session, users, tmp_path):
     out = _run(app, import_cli, "beancount", str(tmp_path / "b.beancount"), "--mapping",
                str(tmp_path / "m.toml"))
     assert reads.entry_count(session) == 1
+
+
+def test_import_beancount_on_the_queue_is_a_job_with_its_report(app, session, users, tmp_path):
+    from sqlalchemy import func, select
+
+    from backoffice.core.jobs import DONE, Job
+
+    (tmp_path / "b.beancount").write_text(
+        '2025-01-01 open Assets:B EUR\n2025-01-01 open Income:D EUR\n'
+        '2025-01-02 * "Gift"\n  Assets:B 10.00 EUR\n  Income:D\n')
+    (tmp_path / "m.toml").write_text('[accounts]\n"Assets:B" = "1200"\n"Income:D" = "4100"\n')
+    args = ("beancount", str(tmp_path / "b.beancount"), "--mapping", str(tmp_path / "m.toml"),
+            "--queue")
+    out = _run(app, import_cli, *args)
+    job = session.scalar(select(Job))
+    assert f"Job {job.id}: Import b.beancount (Beancount)" in out
+    session.refresh(job)
+    assert (job.kind, job.state, job.payload) == ("beancount.import", DONE, None)  # not kept
+    assert "1 transactions with 2 postings imported" in " ".join(job.result["notes"])
+    assert reads.entry_count(session) == 1
+    _run(app, import_cli, *args)  # the same file again: the same job, nothing imported twice
+    assert session.scalar(select(func.count()).select_from(Job)) == 1
+    assert reads.entry_count(session) == 1
