@@ -10,6 +10,7 @@ from datetime import date, datetime, timezone
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from ..core.bounds import as_id
 from ..core.errors import ValidationError
 from ..core.forms import options
 from ..core.permissions import Permission, login_required, requires
@@ -169,10 +170,10 @@ def cash_flow(fmt: str | None):
 # --- drill-down -------------------------------------------------------------------------------
 
 def _ids(text: str) -> tuple[int, ...]:
-    parts = [part for part in text.split(",") if part]
-    if len(parts) > 10000 or not all(part.isdigit() and len(part) < 19 for part in parts):
+    ids = [as_id(part) for part in text.split(",") if part]
+    if len(ids) > 10000 or None in ids:  # an id beyond an INTEGER column's range is no fund
         raise ValueError("Give fund ids separated by commas.")
-    return tuple(int(part) for part in parts)
+    return tuple(ids)
 
 
 @bp.route("/postings")

@@ -428,7 +428,7 @@ def test_programmes_in_rounds_take_applications_only_while_a_round_is_open(grant
     today = date.today()
     with transaction():
         grants.programme.uses_rounds = True
-    with pytest.raises(ValidationError, match="no round open"):
+    with pytest.raises(ValidationError, match="No round of “Community grants programme” is open"):
         with transaction():
             applying.save_application(db.session, data=_data_with(), programme=grants.programme, settings=app_settings())
     with transaction():
