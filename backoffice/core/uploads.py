@@ -141,6 +141,16 @@ def forget(session: Session, stored: StoredFile) -> None:
     enqueue_on_commit(session, "files.forget", sha256=stored.sha256)
 
 
+def forget_linked(session: Session, links: list) -> None:
+    """Drop every row of ``links`` (a relationship of rows with a ``file``: a claim's receipts, an
+    application's attachments) and forget each one's file."""
+    for link in list(links):
+        stored = link.file
+        links.remove(link)
+        session.flush()
+        forget(session, stored)
+
+
 @job("files.forget")
 def forget_content(sha256: str) -> dict:
     with Session(db.engine) as session:

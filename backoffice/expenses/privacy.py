@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ..auth.models import User
 from ..core.actors import Actor
 from ..core.privacy import ERASED, KEPT, Holding, Outcome
-from ..core.uploads import forget, read_stored
+from ..core.uploads import forget_linked, read_stored
 from .models import ClaimStatus, ExpenseClaim
 
 
@@ -37,10 +37,6 @@ def _erase(claim: ExpenseClaim):
             return Outcome(label, KEPT, "an approved or paid claim and its receipts are "
                            "bookkeeping records, kept for 10 years (§ 147 AO)")
         claim.payee_name, claim.iban, claim.bic = "Erased", "", None
-        for receipt in list(claim.receipts):
-            stored = receipt.file
-            claim.receipts.remove(receipt)
-            session.flush()
-            forget(session, stored)
+        forget_linked(session, claim.receipts)
         return Outcome(label, ERASED, "a rejected claim is not a bookkeeping record")
     return erase

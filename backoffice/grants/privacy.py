@@ -19,7 +19,7 @@ from ..core.privacy import (
     months_before,
     placeholder_email,
 )
-from ..core.uploads import forget, read_stored
+from ..core.uploads import forget_linked, read_stored
 from .models import REVIEW_STATES, Application, Status
 
 DECLINED = (Status.DRAFT, Status.REJECTED, Status.WITHDRAWN, Status.CANCELLED)
@@ -83,11 +83,7 @@ def _erase_all(session: Session, application: Application) -> None:
     application.answers = {}
     for event in application.events:
         event.reason = ""
-    for attachment in list(application.attachments):
-        stored = attachment.file
-        application.attachments.remove(attachment)
-        session.flush()
-        forget(session, stored)
+    forget_linked(session, application.attachments)
 
 
 def retention(sender, *, session: Session, today: date, settings) -> dict[str, int]:
