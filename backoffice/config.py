@@ -192,6 +192,9 @@ class Defaults:
     SEPA_DEBTOR_NAME: str | None = None  # default: ORGANISATION_NAME
     SEPA_DEBTOR_IBAN = "DE02120300000000202051"  # a demo account: set the association's own
     SEPA_DEBTOR_BIC: str | None = None  # derived from the IBAN where possible
+    # A payout batch whose total is above this (major units, EUR) is paid only under a passed
+    # board resolution naming it (its SEPA file and its execution wait for one); empty: no limit.
+    BOARD_PAYOUT_BATCH_LIMIT = "10000.00"
 
     # Grants: the board members (user e-mail addresses) of whom two confirm, in the app, the
     # board resolution that an award above a programme's board threshold needs.

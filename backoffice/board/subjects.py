@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from ..grants.models import Application
 from ..groups.models import MemberGroup
+from ..payouts.models import PayoutBatch
 from .models import SubjectKind
 from .rules import Party
 
@@ -50,6 +51,11 @@ def label(session: Session, kind: SubjectKind, subject_id: int | None) -> str:
         group = session.get(MemberGroup, subject_id)
         if group is not None:
             return f"Admission of {group.name}"
+    if kind is SubjectKind.PAYOUT_BATCH:
+        batch = session.get(PayoutBatch, subject_id)
+        if batch is not None:
+            return (f"Payout batch {batch.message_id} ({batch.item_count} transfers, "
+                    f"{batch.amount.format()})")
     if kind in (SubjectKind.ANNUAL_BUDGET, SubjectKind.DISCHARGE):
         return f"{kind.label} {subject_id}"
     return f"{kind.label} #{subject_id}"

@@ -134,6 +134,8 @@ class Banking:
     sepa_debtor_name: str  # the organisation's name unless set
     sepa_debtor_iban: str
     sepa_debtor_bic: str | None
+    #: A payout batch above this (major units) waits for a board resolution; None: no limit.
+    payout_batch_limit: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -470,7 +472,9 @@ def build(config: Mapping, *, instance_path: str = "instance", url_map: Map | No
             sepa_pain_version=_text(config, "SEPA_PAIN_VERSION", required=True),
             sepa_debtor_name=_text(config, "SEPA_DEBTOR_NAME") or name,
             sepa_debtor_iban=str(config.get("SEPA_DEBTOR_IBAN") or ""),
-            sepa_debtor_bic=_text(config, "SEPA_DEBTOR_BIC")),
+            sepa_debtor_bic=_text(config, "SEPA_DEBTOR_BIC"),
+            payout_batch_limit=_amount(config, "BOARD_PAYOUT_BATCH_LIMIT")
+            if str(config.get("BOARD_PAYOUT_BATCH_LIMIT") or "").strip() else None),
         expenses=Expenses(
             second_approval_above=_amount(config, "EXPENSE_SECOND_APPROVAL_ABOVE"),
             receipt_max_bytes=_integer(config, "RECEIPT_MAX_BYTES", 1),

@@ -101,6 +101,9 @@ FIELDS: tuple[Field, ...] = (
           "Expense claims above this amount need a second approver", "amount"),
     Field("BANK_SMALL_DIFFERENCE_LIMIT", "policies",
           "Small bank differences one treasurer may write off (up to)", "amount"),
+    Field("BOARD_PAYOUT_BATCH_LIMIT", "policies",
+          "Payout batches above this amount need a board resolution", "amount",
+          help="Empty: no limit. The limit in force when a batch is created stays with it."),
 )
 BY_KEY = {field.key: field for field in FIELDS}
 

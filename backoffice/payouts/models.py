@@ -83,6 +83,9 @@ class PayoutBatch(db.Model):
     payment_entry_id: Mapped[int | None] = mapped_column(BigIntKey, ForeignKey("journal_entries.id"))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    #: ``BOARD_PAYOUT_BATCH_LIMIT`` in force when the batch was made (minor units; None: no
+    #: limit): above it the file and the execution wait for a board resolution naming the batch.
+    board_limit: Mapped[int | None] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     items: Mapped[list[PayoutItem]] = relationship(

@@ -91,7 +91,7 @@ from ..core.db import utcnow
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.money import Money
 from ..core.settings import Settings
-from ..core.signals import answers, payable_sources
+from ..core.signals import Resolved, answers, payable_sources, resolution_required
 from ..ledger.chart import Account, Fund
 from ..ledger.services import Line, account_by_role, post_entry
 from ..ledger.spending import lock_funds
@@ -256,12 +256,14 @@ def create_batch(session: Session, *, selected: Iterable[tuple[str, str]], reque
         if payable.amount.amount <= 0:
             raise ValidationError(f"{payable.reference} has nothing to pay.")
     payer = debtor(settings)
+    limit = settings.banking.payout_batch_limit
     batch = PayoutBatch(
         message_id=uuid.uuid4().hex[:35], status=BatchStatus.READY, currency=SEPA_CURRENCY,
         total=sum(p.amount.amount for p in payables), item_count=len(payables),
         requested_on=requested_on, debtor_name=payer.name, debtor_iban=payer.iban,
         debtor_bic=payer.bic, pain_version=settings.banking.sepa_pain_version, xml="",
-        created_by_id=getattr(actor, "id", None))
+        created_by_id=getattr(actor, "id", None),
+        board_limit=None if limit is None else Money.from_decimal(limit, SEPA_CURRENCY).amount)
     session.add(batch)
     session.flush()
     batch.message_id = sepa_id(f"BO-{batch.ref}-{today:%Y%m%d}")
@@ -307,6 +309,36 @@ def _locked_ready(session: Session, batch: PayoutBatch, action: str) -> PayoutBa
     return batch
 
 
+def needs_resolution(batch: PayoutBatch) -> bool:
+    """Whether the batch's total is above the board's limit in force when it was made."""
+    return batch.board_limit is not None and batch.total > batch.board_limit
+
+
+def board_resolution(session: Session, batch: PayoutBatch, actor: Actor | None) -> Resolved | None:
+    """The passed board resolution a batch above the limit rests on (None at or below it);
+    ``ValidationError`` until the board has passed one naming the batch and allowing its total
+    (the board records answer ``core.signals.resolution_required``)."""
+    if not needs_resolution(batch):
+        return None
+    limit = Money(batch.board_limit, batch.currency).format()
+    try:
+        found = answers(resolution_required, "payout_batch", session=session,
+                        subject_id=batch.id, amount=batch.amount, actor=actor)
+    except ValidationError as refusal:
+        raise ValidationError(f"Batch {batch.message_id} pays {batch.amount.format()}, above the "
+                              f"limit of {limit}. {refusal}", field="board_resolution") from None
+    if not found:
+        raise ValidationError(f"Batches above {limit} need a board resolution, and no board "
+                              "records are installed.", field="board_resolution")
+    return found[0]
+
+
+def sepa_file(session: Session, batch: PayoutBatch, actor: Actor) -> str:
+    """The batch's SEPA file for the bank: above the limit only once the board has decided."""
+    board_resolution(session, batch, actor)
+    return batch.xml
+
+
 def _flush(session: Session, batch: PayoutBatch) -> None:
     message_id = batch.message_id
     try:
@@ -321,6 +353,7 @@ def mark_executed(session: Session, batch: PayoutBatch, *, booked_on: date, acto
     if booked_on is None:
         raise ValidationError("Give the date the bank executed the batch.", field="booked_on")
     batch = _locked_ready(session, batch, "execute")
+    resolution = board_resolution(session, batch, actor)
     lock_funds(session, [item.fund for item in batch.items])
     bank = account_by_role(session, BANK_ROLE)
     debits: dict[tuple[int, int], int] = defaultdict(int)
@@ -350,7 +383,8 @@ def mark_executed(session: Session, batch: PayoutBatch, *, booked_on: date, acto
                  summary=f"{batch.message_id} executed {booked_on.isoformat()} ({entry.ref})",
                  before={"status": BatchStatus.READY},
                  after={"status": BatchStatus.EXECUTED, "executed_on": booked_on,
-                        "entry": entry.id})
+                        "entry": entry.id,
+                        "resolution": resolution.number if resolution else None})
     return entry.id
 
 

@@ -7,6 +7,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..core.db import transaction
+from ..core.errors import DomainError
 from ..core.permissions import Permission, requires
 from ..core.views import run_form
 from ..extensions import db, settings
@@ -60,14 +62,23 @@ def new_batch():
 def batch(batch_id: int):
     batch = payouts.get_batch(db.session, batch_id)
     return render_template("payouts/batch.html", batch=batch, executed_form=ExecutedForm(),
-                           cancel_form=CancelBatchForm())
+                           cancel_form=CancelBatchForm(),
+                           needs_resolution=payouts.needs_resolution(batch))
 
 
 @bp.route("/payouts/<int:batch_id>/sepa.xml")
 @requires(Permission.PAYOUTS_MANAGE)
 def batch_xml(batch_id: int):
+    """The file for the bank; a batch above the board's limit waits for the resolution."""
     batch = payouts.get_batch(db.session, batch_id)
-    return Response(batch.xml, mimetype="application/xml", headers={
+    try:
+        with transaction():  # the audit log notes the resolution relied on
+            xml = payouts.sepa_file(db.session, batch, current_user)
+    except DomainError as refusal:
+        flash(str(refusal), "danger")
+        return render_template("payouts/batch.html", batch=batch, executed_form=ExecutedForm(),
+                               cancel_form=CancelBatchForm(), needs_resolution=True), 400
+    return Response(xml, mimetype="application/xml", headers={
         "Content-Disposition": f'attachment; filename="{batch.message_id}.xml"'})
 
 
@@ -81,7 +92,8 @@ def _batch_action(batch_id: int, form_class: type[FlaskForm], act: Callable[[Pay
         return redirect(url_for(".batch", batch_id=batch.id))
     forms = {"executed_form": ExecutedForm(), "cancel_form": CancelBatchForm(),
              "executed_form" if form_class is ExecutedForm else "cancel_form": form}
-    return render_template("payouts/batch.html", batch=batch, **forms), 400
+    return render_template("payouts/batch.html", batch=batch,
+                           needs_resolution=payouts.needs_resolution(batch), **forms), 400
 
 
 @bp.route("/payouts/<int:batch_id>/executed", methods=["POST"])
