@@ -8,7 +8,9 @@ Stripe kept, and the exchange when Stripe settled in another currency).
 
 Every donation is created by ``record``, once per source reference (the unique columns of
 ``Donation``): a second attempt — a duplicate webhook, a concurrent one, a bank line accepted
-twice — finds the first and books nothing.
+twice — finds the first and books nothing. A donation that is booked (by ``record`` or, for a
+direct debit, ``book_pending``) asks for the donor's mail once its unit of work commits
+(``THANK_JOB``, ``notify.thank``): rendered and queued after the commit, never inside it.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
 from ..core.money import Money
+from ..core.queue import enqueue_on_commit
 from ..core.signals import donation_reversed
 from ..funds.fees import admin_fee_lines, fee_for
 from ..funds.models import IncomeKind
@@ -52,6 +55,8 @@ RECEIVED_ON = {Channel.STRIPE: "stripe_balance", Channel.BANK: "bank", Channel.C
 #: The columns that name where a donation came from: each is unique.
 SOURCE_REFS = ("stripe_checkout_session", "stripe_invoice", "stripe_payment_intent",
                "bank_line_id", "expense_claim_id")
+#: The job that tells the donor of a booked gift (``notify.thank_job``).
+THANK_JOB = "donations.thank"
 
 
 @dataclass(frozen=True)
@@ -191,8 +196,10 @@ def record(session: Session, gift: Gift, *, actor: Actor, debit=None,
         if found is None:
             raise
         return found, False
-    if status is DonationStatus.BOOKED and post:
-        _post(session, donation, actor=actor, debit=debit, movement=movement)
+    if status is DonationStatus.BOOKED:
+        if post:
+            _post(session, donation, actor=actor, debit=debit, movement=movement)
+        enqueue_on_commit(session, THANK_JOB, donation_id=donation.id)
     audit.record(session, actor, "donation.recorded", "donation", donation.id,
                  summary=f"{donation.ref} {gift.amount} from {gift.donor.ref} to "
                          f"{gift.fund.code} ({gift.channel.value}, {status.value})")
@@ -233,6 +240,7 @@ def book_pending(session: Session, donation: Donation, *, movement: settlement.M
         return False
     DONATION_STATES.apply(donation, "book")
     _post(session, donation, actor=actor, movement=movement)
+    enqueue_on_commit(session, THANK_JOB, donation_id=donation.id)
     return True
 
 

@@ -339,6 +339,9 @@ class Donation(db.Model):
                                                          unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # When the donor was told of the booked gift (``notify.thank``: set once, by the mail's
+    # unit of work, also when nothing was sent because the donor declined or has no e-mail).
+    thanked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     donor = relationship("Donor")
     fund = relationship("Fund")

@@ -1,10 +1,32 @@
-"""What donors are told by mail (``templates/donations/emails``), through the outbox."""
+"""What donors are told by mail (``templates/donations/emails``), through the outbox.
+
+A booked gift (any channel) is told once, after the unit of work that booked it committed
+(``booking.THANK_JOB``): ``thank`` claims the donation (``thanked_at``, a conditional UPDATE) and
+queues the mail in the same short unit of work, so a webhook delivered again, a job delivered
+twice or two workers at once send it once. Who hears what:
+
+- a donor who consented to thank-you mail (``consent_thanks``) gets the thank-you mail;
+- a donor who declined it but paid online (Stripe) still gets a plain confirmation of the payment
+  (transactional: they paid on our page and expect to hear it went through; no thanks, no
+  appeal), while gifts by bank, in cash, by cheque, in kind or by waiver are not mailed to them;
+- a donor without an e-mail address gets nothing (the donation is marked told all the same).
+
+German gifts up to the simplified-proof limit that get no receipt (``receipts.services
+.needs_receipt``) carry the note on what to keep instead (§ 50 Abs. 4 EStDV: the bank or card
+statement with this e-mail, which names the exemption notice); gifts that will get a receipt say
+so.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from ..core.db import transaction
+from ..core.db import transaction, utcnow
 from ..core.mail import queue_mail
+from ..core.money import Money
 from ..core.queue import job
 from ..core.settings import Settings
 from ..core.templates import render_email
@@ -12,7 +34,19 @@ from ..core.urls import absolute_url
 from ..extensions import db
 from ..extensions import settings as app_settings
 from . import plans
-from .models import Donor, RecurringFailure, RecurringPlan
+from .booking import THANK_JOB
+from .models import (
+    Channel,
+    Donation,
+    DonationKind,
+    DonationStatus,
+    Donor,
+    Language,
+    PlanInterval,
+    RecurringFailure,
+    RecurringPlan,
+)
+from .receipts.services import current_donor, needs_receipt, simplified_proof_note
 
 
 def plan_link(settings: Settings, plan: RecurringPlan) -> str:
@@ -47,3 +81,97 @@ def tell_payment_failed(failure_id: int) -> None:
             return
         payment_failed(session, failure, app_settings())
         failure.told = True
+
+
+# --- a booked gift ------------------------------------------------------------------------------
+
+_WHAT = {
+    Language.EN: {DonationKind.MONEY: "donation", DonationKind.WAIVED_REIMBURSEMENT: "donation",
+                  DonationKind.MEMBERSHIP_FEE: "membership fee",
+                  DonationKind.IN_KIND: "gift in kind"},
+    Language.DE: {DonationKind.MONEY: {"acc": "Ihre Spende", "gen": "Ihrer Spende"},
+                  DonationKind.WAIVED_REIMBURSEMENT: {"acc": "Ihre Spende", "gen": "Ihrer Spende"},
+                  DonationKind.MEMBERSHIP_FEE: {"acc": "Ihren Mitgliedsbeitrag",
+                                                "gen": "Ihres Mitgliedsbeitrags"},
+                  DonationKind.IN_KIND: {"acc": "Ihre Sachspende", "gen": "Ihrer Sachspende"}},
+}
+_HOW = {Language.EN: {Channel.STRIPE: "online", Channel.BANK: "by bank transfer",
+                      Channel.CASH: "in cash", Channel.CHEQUE: "by cheque"},
+        Language.DE: {Channel.STRIPE: "online", Channel.BANK: "per Überweisung",
+                      Channel.CASH: "in bar", Channel.CHEQUE: "per Scheck"}}
+_INTERVAL = {Language.EN: {PlanInterval.MONTH: "monthly", PlanInterval.YEAR: "yearly"},
+             Language.DE: {PlanInterval.MONTH: "monatliche", PlanInterval.YEAR: "jährliche"}}
+_LOCALE = {Language.EN: "en_IE", Language.DE: "de_DE"}
+
+
+@dataclass(frozen=True)
+class Told:
+    """What ``thank`` decided: ``mail`` is "thanks", "confirmation" or None (why in ``why``)."""
+
+    mail: str | None
+    why: str = ""
+
+
+def mail_kind(donation: Donation, donor: Donor) -> Told:
+    """Which mail the donor of a booked gift gets (see the module's docstring)."""
+    if not donor.email:
+        return Told(None, "the donor has no e-mail address")
+    if donor.consent_thanks:
+        return Told("thanks")
+    if donation.channel is Channel.STRIPE:
+        return Told("confirmation")
+    return Told(None, "the donor declined thank-you mail")
+
+
+def _day(day: date, language: Language) -> str:
+    return f"{day:%d.%m.%Y}" if language is Language.DE else f"{day.day} {day:%B %Y}"
+
+
+def donation_mail(session: Session, donation: Donation, donor: Donor, *, settings: Settings,
+                  thanks: bool) -> tuple[str, str]:
+    """(subject, body) of the mail for a booked gift, in the donor's language."""
+    language = Language(donor.language or Language.EN)
+    code = language.value
+    receipt = None
+    if settings.receipts.style == "us" and donation.currency == "USD":
+        receipt = "us"
+    elif needs_receipt(donation, settings):
+        receipt = "follows"
+    plan = donation.plan
+    return render_email(
+        f"donations/emails/donation_{code}.txt", thanks=thanks, name=donor.name,
+        what=_WHAT[language][DonationKind(donation.kind)], ref=donation.ref,
+        amount=Money(donation.amount, donation.currency).format(_LOCALE[language]),
+        fund=donation.fund.name, day=_day(donation.donated_on, language),
+        how=_HOW[language].get(donation.channel, ""),
+        in_kind=donation.in_kind_description.strip(), waiver=donation.waived,
+        receipt=receipt, receipt_wanted=donation.receipt_wanted,
+        note=simplified_proof_note(session, donation, settings=settings, language=code),
+        plan_link=plan_link(settings, plan) if plan is not None else None,
+        plan_interval=_INTERVAL[language][plan.interval] if plan is not None else "",
+        org=settings.organisation.name)
+
+
+def thank(session: Session, donation_id: int, *, settings: Settings) -> Told:
+    """Tell the donor of the booked donation ``donation_id``, once (in the caller's unit of
+    work, which the claim on ``thanked_at`` starts)."""
+    claimed = session.execute(update(Donation).where(
+        Donation.id == donation_id, Donation.thanked_at.is_(None),
+        Donation.status == DonationStatus.BOOKED).values(thanked_at=utcnow())).rowcount
+    if not claimed:
+        return Told(None, "told already, or not booked")
+    donation = session.get(Donation, donation_id)
+    donor = current_donor(session, donation.donor)
+    told = mail_kind(donation, donor)
+    if told.mail is not None:
+        queue_mail(session, donor.email, *donation_mail(
+            session, donation, donor, settings=settings, thanks=told.mail == "thanks"))
+    return told
+
+
+@job(THANK_JOB)
+def thank_job(donation_id: int) -> None:
+    """The donor hears of their booked gift (once: ``thank`` claims the donation)."""
+    settings = app_settings()
+    with Session(db.engine) as session, transaction(session):
+        thank(session, donation_id, settings=settings)

@@ -146,8 +146,10 @@ def test_monthly_plan_first_and_later_payments_failure_and_cancellation(client, 
     db.session.expire_all()
     assert plan.status is PlanStatus.PAST_DUE and plan.failed_payments == 1
     assert count(RecurringFailure) == 1
-    told = db.session.scalar(select(OutboxMail).where(OutboxMail.recipients.contains("ada@")))
-    assert told is not None and "could not be collected" in told.subject
+    told = db.session.scalars(select(OutboxMail).where(
+        OutboxMail.recipients == "ada@example.org",
+        OutboxMail.subject.contains("could not be collected"))).all()
+    assert len(told) == 1  # told once, however often the failure was delivered
     post(client, sis.event("invoice.paid", stripe.pay_invoice(sub)))  # Stripe's retry worked
     db.session.expire_all()
     assert plan.status is PlanStatus.ACTIVE
