@@ -635,14 +635,18 @@ def settle(session: Session, resolution: Resolution, *, now: datetime | None = N
 
 
 def settle_due(session: Session, now: datetime | None = None) -> int:
-    """Settle every circular resolution whose deadline has passed (the scheduled job)."""
+    """Record the result of every open circular resolution whose result is certain or whose
+    deadline has passed (the scheduled ``board.circulars`` job); returns how many were
+    decided. Running it again decides nothing twice (a closed vote is not open any more)."""
     now = now or utcnow()
     due = session.scalars(select(Resolution).where(
-        Resolution.status == ResolutionStatus.OPEN, Resolution.deadline.is_not(None),
-        Resolution.deadline <= now)).all()
+        Resolution.status == ResolutionStatus.OPEN, Resolution.deadline.is_not(None))
+        .order_by(Resolution.deadline, Resolution.id).with_for_update()).all()
+    decided = 0
     for resolution in due:
-        settle(session, resolution, now=now)
-    return len(due)
+        if settle(session, resolution, now=now).outcome is not R.Outcome.PENDING:
+            decided += 1
+    return decided
 
 
 def terms_ending(session: Session, today: date, within: timedelta = timedelta(days=60)) -> list[Term]:

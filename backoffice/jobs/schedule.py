@@ -19,6 +19,8 @@ class Scheduled:
     def when(self) -> str:
         if self.minute == "*":
             return "every minute"
+        if self.hour == "*":
+            return f"hourly at {int(self.minute):02d} minutes past"
         return f"daily at {int(self.hour):02d}:{int(self.minute):02d} UTC"
 
     def celery_schedule(self):
@@ -36,6 +38,8 @@ SCHEDULE: dict[str, Scheduled] = {
                                minute="10", hour="7"),
     "terms-ending": Scheduled("board.terms", "members and the chair told of terms of office "
                               "ending in 90 and 30 days", minute="20", hour="7"),
+    "circular-votes": Scheduled("board.circulars", "circular board votes decided when their "
+                                "result is certain or their deadline passed", minute="5"),
     "retention": Scheduled("privacy.retention", "personal data past its retention rule is "
                            "anonymised or removed (docs/RETENTION.md)", minute="20", hour="3"),
     "backup": Scheduled("backup", "a backup archive; the newest BACKUP_KEEP are kept",

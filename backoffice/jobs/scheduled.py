@@ -2,11 +2,12 @@
 each a job function around the service that the daily command has called so far."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from ..board import reminders as board_reminders
+from ..board import services as board
 from ..core import backup, privacy
 from ..core.db import transaction
 from ..core.queue import job
@@ -47,3 +48,12 @@ def terms_ending() -> dict:
     with Session(db.engine) as session, transaction(session):
         return board_reminders.remind_terms_ending(session, date.today(),
                                                    organisation=settings().organisation.name)
+
+
+@job("board.circulars")
+def circular_deadlines(now: str | None = None) -> dict:
+    """Circular votes whose result is certain or whose deadline passed get their result
+    (``now``: an ISO time, for a run that stands in for another moment)."""
+    with Session(db.engine) as session, transaction(session):
+        return {"decided": board.settle_due(
+            session, datetime.fromisoformat(now) if now else None)}
