@@ -13,6 +13,7 @@ from ..core import audit
 from ..core.errors import ValidationError
 from ..core.money import Money
 from ..core.signals import Resolved
+from . import subjects
 from .models import Resolution, ResolutionStatus, SubjectKind
 
 WHAT = {SubjectKind.GRANT_APPLICATION: "this grant", SubjectKind.INVOICE_WRITE_OFF:
@@ -23,16 +24,44 @@ WHAT = {SubjectKind.GRANT_APPLICATION: "this grant", SubjectKind.INVOICE_WRITE_O
 def find(session: Session, kind: SubjectKind, subject_id: int,
          amount: Money | None) -> Resolution | None:
     """The latest passed resolution naming the subject that allows ``amount``."""
-    for resolution in session.scalars(select(Resolution).where(
-            Resolution.subject_kind == kind, Resolution.subject_id == subject_id,
-            Resolution.status == ResolutionStatus.PASSED).order_by(Resolution.id.desc())):
-        if amount is None:
-            return resolution
-        if resolution.amount is None or resolution.currency is None:
-            continue
-        if resolution.currency == amount.currency and resolution.amount >= amount.amount:
-            return resolution
-    return None
+    return next((resolution for resolution in session.scalars(select(Resolution).where(
+        Resolution.subject_kind == kind, Resolution.subject_id == subject_id,
+        Resolution.status == ResolutionStatus.PASSED).order_by(Resolution.id.desc()))
+        if _allows(resolution, amount)), None)
+
+
+def _allows(resolution: Resolution, amount: Money | None) -> bool:
+    return amount is None or (resolution.amount is not None and resolution.currency
+                              == amount.currency and resolution.amount >= amount.amount)
+
+
+def _relied_on(session: Session, resolution: Resolution, kind: SubjectKind, subject_id: int,
+               amount: Money | None, actor: Any) -> None:
+    audit.record(session, actor, "board.resolution_relied_on", "board_resolution", resolution.id,
+                 summary=f"{resolution.number} allows {kind.value} {subject_id}"
+                         + (f" ({amount.format()})" if amount is not None else ""))
+
+
+def named(session: Session, resolution_id: int | None, kind: SubjectKind, subject_id: int, *,
+          amount: Money | None = None, actor: Any = None) -> Resolution:
+    """The check of a resolution a change names itself (a budget names the one that approved
+    it): passed, about this subject, allowing ``amount``; ``ValidationError`` saying what is
+    wrong. Recorded in the audit log as relied on, like the resolutions the signal finds."""
+    resolution = session.get(Resolution, resolution_id) if resolution_id else None
+    if resolution is None:
+        raise ValidationError("Name the board resolution this rests on.", field="resolution")
+    if resolution.subject_kind != kind or resolution.subject_id != subject_id:
+        about = subjects.label(session, kind, subject_id)
+        raise ValidationError(f"Resolution {resolution.number} is not about the "
+                              f"{about[:1].lower()}{about[1:]}.", field="resolution")
+    if resolution.status != ResolutionStatus.PASSED:
+        raise ValidationError(f"Resolution {resolution.number} has not passed.",
+                              field="resolution")
+    if not _allows(resolution, amount):
+        raise ValidationError(f"Resolution {resolution.number} does not allow "
+                              f"{amount.format()}.", field="resolution")
+    _relied_on(session, resolution, kind, subject_id, amount, actor)
+    return resolution
 
 
 def required(sender: str, *, session: Session, subject_id: int, amount: Money | None = None,
@@ -45,7 +74,5 @@ def required(sender: str, *, session: Session, subject_id: int, amount: Money | 
             f"The board has not passed a resolution on {WHAT.get(kind, kind.label)} "
             f"({kind.label.lower()} {subject_id}){allows}: put it on the board's agenda (with "
             "what it decides) or to a vote in writing first.", field="board_resolution")
-    audit.record(session, actor, "board.resolution_relied_on", "board_resolution", resolution.id,
-                 summary=f"{resolution.number} allows {kind.value} {subject_id}"
-                         + (f" ({amount.format()})" if amount is not None else ""))
+    _relied_on(session, resolution, kind, subject_id, amount, actor)
     return Resolved(resolution.id, resolution.number, resolution.title)

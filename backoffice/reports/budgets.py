@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from ..board import money as board_money
 from ..board.models import Resolution, ResolutionStatus, SubjectKind
 from ..core.audit import record
 from ..core.errors import InvalidTransition, ValidationError
@@ -111,28 +112,20 @@ def revise(session: Session, year: int, lines: list[PlanLine], *, note: str, act
     return revision
 
 
-def approving_resolution(session: Session, year: int, resolution_id: int | None) -> Resolution:
+def approving_resolution(session: Session, year: int, resolution_id: int | None,
+                         actor: Actor | None = None) -> Resolution:
     """The passed board resolution on ``year``'s annual budget, or ``ValidationError``.
 
-    The seam to the board records: a budget is approved by what the board decided."""
-    resolution = session.get(Resolution, resolution_id) if resolution_id else None
-    if resolution is None:
-        raise ValidationError("Name the board resolution that approved the budget.",
-                              field="resolution")
-    if resolution.subject_kind != SubjectKind.ANNUAL_BUDGET or resolution.subject_id != year:
-        raise ValidationError(f"Resolution {resolution.number} is not about the annual budget "
-                              f"{year}.", field="resolution")
-    if resolution.status != ResolutionStatus.PASSED:
-        raise ValidationError(f"Resolution {resolution.number} has not passed.",
-                              field="resolution")
-    return resolution
+    The seam to the board records: the board's own check (``board.money.named``) decides, and
+    records the resolution relied on in the audit log."""
+    return board_money.named(session, resolution_id, SubjectKind.ANNUAL_BUDGET, year, actor=actor)
 
 
 def approve(session: Session, revision: BudgetRevision, *, resolution_id: int | None,
             actor: Actor) -> BudgetRevision:
     if revision.approved:
         raise InvalidTransition(f"{revision.label} is approved already.")
-    resolution = approving_resolution(session, revision.year, resolution_id)
+    resolution = approving_resolution(session, revision.year, resolution_id, actor)
     revision.approved_at = datetime.now(timezone.utc)
     revision.approved_by_id = actor.id
     revision.resolution_id = resolution.id
