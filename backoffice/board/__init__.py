@@ -9,10 +9,12 @@ Modules: ``rules`` (the statutes' decision rules as pure functions), ``models``,
 ``tasks`` (waiting work), ``forms``, ``views``.
 """
 from ..core import signals
-from . import money, tasks
+from . import documents, money, tasks
 
 # Plugged in through ``core.signals``: votes due and minutes to approve wait on the start page;
 # grants above the threshold, invoice write-offs and payout batches above the limit go through
 # only under a passed resolution naming them.
 signals.waiting_work.connect(tasks.waiting)
 signals.resolution_required.connect(money.required)
+# Donation receipts print the register's latest tax-exemption notice (over the configured one).
+signals.exemption_notices.connect(documents.exemption_notice)

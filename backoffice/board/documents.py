@@ -3,10 +3,11 @@ extracts, signed contracts, the auditors' reports. Files are kept with their SHA
 (``core.uploads``); a row is never changed or removed (append-only, migration 0022): a new
 version names the one it supersedes, and the older stays.
 
-Other packages read one thing: ``latest`` (donation receipts print the latest tax-exemption
-notice in force on the receipt's day)."""
+Other packages read one thing: the latest tax-exemption notice in force on a receipt's day, which
+``exemption_notice`` answers to ``core.signals.exemption_notices`` for the donation receipts."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -16,11 +17,15 @@ from sqlalchemy.orm import Session
 from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import ValidationError
+from ..core.settings import ExemptionNotice
 from ..core.uploads import store_upload
 from .models import Document, DocumentKind
 
-#: The facts a tax-exemption notice (Freistellungsbescheid) must state for donation receipts.
+#: The facts a tax-exemption notice (Freistellungsbescheid) must state for donation receipts;
+#: optional beside them: ``notice_kind`` ("exemption", the default, or "60a" for a § 60a AO
+#: notice not yet followed by one) and ``period`` (the years an exemption notice is for).
 TAX_EXEMPTION_FACTS = ("tax_office", "number", "issued_on", "purposes")
+NOTICE_KINDS = (ExemptionNotice.EXEMPTION, ExemptionNotice.SECTION_60A)
 MAX_BYTES = 20 * 1024 * 1024
 
 
@@ -35,6 +40,14 @@ def add(session: Session, *, kind: DocumentKind, title: str, effective_on: date,
         if missing:
             raise ValidationError(f"A tax-exemption notice states {', '.join(missing)}.",
                                   field=missing[0])
+        try:
+            date.fromisoformat(str(details["issued_on"]))
+        except ValueError:
+            raise ValidationError("The notice's date is a date (YYYY-MM-DD).",
+                                  field="issued_on") from None
+        if details.get("notice_kind", ExemptionNotice.EXEMPTION) not in NOTICE_KINDS:
+            raise ValidationError("A tax-exemption notice is an exemption notice or a § 60a AO "
+                                  "notice.", field="notice_kind")
     if supersedes is not None:
         if supersedes.kind is not kind:
             raise ValidationError("A document supersedes one of its own kind.",
@@ -69,3 +82,23 @@ def latest(session: Session, kind: DocumentKind, on: date) -> Document | None:
 def versions(session: Session, kind: DocumentKind) -> list[Document]:
     return list(session.scalars(select(Document).where(Document.kind == kind)
                                 .order_by(Document.effective_on.desc(), Document.id.desc())))
+
+
+def exemption_notice(sender: object = None, *, session: Session, on: date | None = None,
+                     **_: Any) -> ExemptionNotice | None:
+    """The register's tax-exemption notice in force on ``on`` (today by default), as donation
+    receipts print it (the ``exemption_notices`` answer); None when the register keeps none.
+    The purposes are one per line (or separated by semicolons), each as the receipt's "wegen
+    Förderung ..." continues it ("Förderung" at their start is left out)."""
+    document = latest(session, DocumentKind.TAX_EXEMPTION, on or date.today())
+    if document is None:
+        return None
+    facts = document.details or {}
+    purposes = tuple(re.sub(r"^Förderung\s+", "", part.strip())
+                     for part in re.split(r"[\n;]", str(facts.get("purposes") or ""))
+                     if part.strip())
+    return ExemptionNotice(
+        kind=str(facts.get("notice_kind") or ExemptionNotice.EXEMPTION),
+        tax_office=str(facts["tax_office"]).strip(), tax_number=str(facts["number"]).strip(),
+        date=date.fromisoformat(str(facts["issued_on"])),
+        period=str(facts.get("period") or "").strip(), purposes=purposes)

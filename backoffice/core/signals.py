@@ -100,10 +100,11 @@ The signals (sender → what each receiver returns):
 
 ``exemption_notices``
     Sent by ``donations.receipts.notice.exemption_notice`` whenever a German donation receipt
-    needs the tax office's exemption notice. Sender: None; keyword argument ``session``.
-    Returns a ``core.settings.ExemptionNotice`` kept in the database (None: none kept); the
-    newest answer wins over the configured ``RECEIPTS_NOTICE``. Connected by: nobody yet (the
-    board records, issue 16, keep the notice).
+    needs the tax office's exemption notice. Sender: None; keyword arguments ``session`` and
+    ``on`` (the receipt's date). Returns the ``core.settings.ExemptionNotice`` kept in the
+    database that is in force on ``on`` (None: none kept); the newest answer wins over the
+    configured ``RECEIPTS_NOTICE``. Connected by: board (``board.documents.exemption_notice``,
+    the latest tax-exemption notice of the document register).
 """
 from __future__ import annotations
 

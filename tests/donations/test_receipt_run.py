@@ -113,13 +113,15 @@ def test_the_job_stopped_half_way_and_started_again_issues_each_receipt_once(app
 
     monkeypatch.setattr(services, "issue", dies_after_two)
     with transaction():
-        job = run.start(db.session, 2026, send=False, actor=users[Role.TREASURER], issue_date=DAY)
+        job = run.start(db.session, 2026, send=False, actor=users[Role.TREASURER],
+                        settings=app_settings(), issue_date=DAY)
     db.session.expire_all()
     assert job.state == jobs.FAILED and db.session.scalar(
         select(func.count()).select_from(Receipt)) == 2
     monkeypatch.setattr(services, "issue", original)
     with transaction():
         again = run.start(db.session, 2026, send=False, actor=users[Role.TREASURER],
+                          settings=app_settings(),
                           issue_date=DAY)
     db.session.expire_all()
     assert again.state == jobs.DONE and again.done == again.total == 2

@@ -7,6 +7,7 @@ from datetime import date
 
 import click
 
+from ...core.settings import SetupIncomplete
 from ...extensions import db
 from ...extensions import settings as app_settings
 from . import run
@@ -31,7 +32,7 @@ def receipts_command(year: int, send: bool, issue_date) -> None:
         try:
             outcome = run.run(db.session, year, settings=app_settings(), actor=None, send=send,
                               issue_date=day, progress=progress)
-        except ReceiptRefused as refused:
+        except (ReceiptRefused, SetupIncomplete) as refused:
             raise click.ClickException(str(refused)) from None
     for _, line in outcome.lines(year):
         click.echo(line)

@@ -6,9 +6,11 @@ such notice, the § 60a AO notice (Feststellung der satzungsmäßigen Voraussetz
 three years old. The age is counted to the day from the notice's date to the receipt's date: the
 last allowed day is the anniversary (a notice of 29 February: the 28th, § 188 Abs. 3 BGB).
 
-Where the notice comes from is one function, ``exemption_notice``: today the configuration
-(``RECEIPTS_NOTICE``); once board records keep the notice they answer the ``exemption_notice``
-question there and this function asks them first.
+Where the notice comes from is one function, ``exemption_notice``: the latest notice the board's
+document register keeps (``board.documents.exemption_notice``, answering the
+``exemption_notices`` signal) when there is one, else the configured one (``RECEIPTS_NOTICE``).
+The register wins even when its notice is too old: it is the association's record of the newest
+notice, and a receipt refused for its age says so (enter the newer notice there).
 """
 from __future__ import annotations
 
@@ -31,10 +33,13 @@ class ReceiptRefused(DomainError):
     missing, ...); the message says why."""
 
 
-def exemption_notice(session: Session, settings: Settings) -> ExemptionNotice | None:
-    """The notice receipts print now: a stored one (a receiver of ``exemption_notices``, e.g.
-    the board records), else the configured one."""
-    stored = [notice for notice in answers(exemption_notices, session=session) if notice]
+def exemption_notice(session: Session, settings: Settings,
+                     on: date | None = None) -> ExemptionNotice | None:
+    """The notice a receipt dated ``on`` (default today) prints: the latest stored one in force
+    that day (a receiver of ``exemption_notices``: the board's register), else the configured
+    one."""
+    stored = [notice for notice in answers(exemption_notices, session=session,
+                                           on=on or date.today()) if notice]
     return max(stored, key=lambda notice: notice.date) if stored else settings.receipts.notice
 
 
@@ -54,11 +59,16 @@ def last_day(notice: ExemptionNotice) -> date:
 def check_notice(notice: ExemptionNotice | None, on: date) -> ExemptionNotice:
     """The notice, if it allows a receipt dated ``on``; else ``ReceiptRefused`` saying why."""
     if notice is None:
-        raise ReceiptRefused("No tax-exemption notice is configured (RECEIPTS_NOTICE): a German "
-                             "receipt must name the notice, so none is issued.")
+        raise ReceiptRefused("No tax-exemption notice is kept (Board → Documents) or configured "
+                             "(RECEIPTS_NOTICE): a German receipt must name the notice, so none "
+                             "is issued.")
     if on < notice.date:
         raise ReceiptRefused(f"The {NAMES[notice.kind]} is dated {notice.date:%d.%m.%Y}, after "
                              f"the receipt's date {on:%d.%m.%Y}.")
+    if notice.kind == ExemptionNotice.EXEMPTION and not notice.period.strip():
+        raise ReceiptRefused("The exemption notice does not state the assessment period it is for "
+                             "(Veranlagungszeitraum), which the receipt names: add it to the "
+                             "notice before issuing receipts.")
     end = last_day(notice)
     if on > end:
         raise ReceiptRefused(

@@ -28,7 +28,7 @@ from ...core.actors import Actor
 from ...core.db import transaction
 from ...core.errors import AlreadyDone, Conflict
 from ...core.queue import job
-from ...core.settings import Settings
+from ...core.settings import Settings, refuse_unless_set_up
 from ...extensions import settings as app_settings
 from ..models import Donation, DonationKind, DonationStatus, Donor
 from . import services
@@ -123,15 +123,23 @@ def _unmailed(session: Session, year: int) -> list[int]:
         .order_by(Receipt.id)))
 
 
+def refuse_unless_ready(session: Session, settings: Settings, issue_date: date) -> None:
+    """Raise why no receipt may be issued on ``issue_date`` at all: the association's details
+    incomplete (``SetupIncomplete``), receipts switched off, the exemption notice missing or too
+    old (``ReceiptRefused``)."""
+    refuse_unless_set_up(settings, "a donation receipt")
+    if settings.receipts.style == "de":
+        check_notice(exemption_notice(session, settings, issue_date), issue_date)
+    elif settings.receipts.style != "us":
+        raise ReceiptRefused("Receipts are switched off (RECEIPTS_STYLE is none).")
+
+
 def run(session: Session, year: int, *, settings: Settings, actor: Actor | None,
         send: bool = False, issue_date: date | None = None,
         progress: Progress | None = None) -> Outcome:
     """Issue (and with ``send`` mail) every receipt ``year`` still needs; see the module."""
     issue_date = issue_date or date.today()
-    if settings.receipts.style == "de":
-        check_notice(exemption_notice(session, settings), issue_date)
-    elif settings.receipts.style != "us":
-        raise ReceiptRefused("Receipts are switched off (RECEIPTS_STYLE is none).")
+    refuse_unless_ready(session, settings, issue_date)
     requests, skipped = plan(session, year, settings=settings, issue_date=issue_date)
     session.commit()  # the plan's reads end here; each receipt is a unit of work of its own
     outcome = Outcome(skipped=skipped)
@@ -159,12 +167,13 @@ def run(session: Session, year: int, *, settings: Settings, actor: Actor | None,
     return outcome
 
 
-def start(session: Session, year: int, *, send: bool, actor: Actor,
+def start(session: Session, year: int, *, send: bool, actor: Actor, settings: Settings,
           issue_date: date | None = None) -> jobs.Job:
     """The year-end run as a job (its page shows the progress bar): the one for ``year`` still
     queued or running (a double click starts nothing), else a new one, which issues only what is
-    still due."""
+    still due. Refused at once when no receipt may be issued (``refuse_unless_ready``)."""
     issue_date = issue_date or date.today()
+    refuse_unless_ready(session, settings, issue_date)
     for waiting in session.scalars(select(jobs.Job).where(
             jobs.Job.kind == JOB, jobs.Job.state.in_((jobs.QUEUED, jobs.RUNNING)))):
         if waiting.params.get("year") == year:

@@ -29,7 +29,7 @@ from ...core.errors import AlreadyDone, InvalidTransition, NotFound, ValidationE
 from ...core.mail import queue_mail
 from ...core.money import Money
 from ...core.queue import enqueue_on_commit, job
-from ...core.settings import Settings
+from ...core.settings import Settings, refuse_unless_set_up
 from ...core.templates import render_email
 from ...core.uploads import StoredFile, read_stored, store_upload
 from ...core.urls import absolute_url
@@ -224,7 +224,8 @@ def document_for(session: Session, request: Request, *, settings: Settings,
         replaces = Replaces(old.number, old.issue_date)
     return compose(gifts=[gift_of(d) for d in donations], donor=donor_party(donor),
                    issuer=issuer_of(settings), number=number, issue_date=request.issue_date,
-                   receipts=settings.receipts, notice=exemption_notice(session, settings),
+                   receipts=settings.receipts,
+                   notice=exemption_notice(session, settings, request.issue_date),
                    period=request.period, replaces=replaces)
 
 
@@ -278,7 +279,9 @@ def _issue(session: Session, request: Request, rendering: Rendering | None, *, s
 def issue(session: Session, request: Request, *, settings: Settings, actor: Actor | None,
           send: bool = False) -> Receipt:
     """Issue the receipt ``request`` asks for in a unit of work of its own, its PDF rendered
-    before it; mail it to the donor with ``send``. Call it outside a unit of work."""
+    before it; mail it to the donor with ``send``. Call it outside a unit of work. Refused
+    (``SetupIncomplete``) while the association's details are incomplete."""
+    refuse_unless_set_up(settings, "a donation receipt")
     for attempt in range(1, RENDER_ATTEMPTS + 1):
         last = attempt == RENDER_ATTEMPTS
         rendering = None if last else render_for(session, request, settings=settings)

@@ -13,6 +13,7 @@ from ...core.errors import NotFound
 from ...core.forms import ConfirmForm
 from ...core.permissions import Permission, public, requires
 from ...core.query import arg
+from ...core.settings import SetupIncomplete
 from ...core.views import get_or_404, run_form
 from ...extensions import db
 from ...extensions import settings as app_settings
@@ -20,7 +21,7 @@ from ..models import Donation
 from . import run, services
 from .forms import ReasonForm, YearEndForm
 from .models import Receipt
-from .notice import ReceiptRefused, check_notice, exemption_notice, last_day
+from .notice import ReceiptRefused, exemption_notice, last_day
 
 bp = Blueprint("receipts", __name__)
 
@@ -39,16 +40,15 @@ def year_end():
     year = arg("year", int, date.today().year - 1, minimum=2000, maximum=2199)
     form = YearEndForm(year=year)
     outcome = run_form(form, lambda: run.start(db.session, form.year.data, send=form.send.data,
-                                               actor=current_user))
+                                               actor=current_user, settings=settings))
     if outcome.done:
         return redirect(url_for("jobs.show", job_id=outcome.result.id))
     notice = exemption_notice(db.session, settings)
     problem = None
-    if settings.receipts.style == "de":
-        try:
-            check_notice(notice, date.today())
-        except ReceiptRefused as refused:
-            problem = str(refused)
+    try:
+        run.refuse_unless_ready(db.session, settings, date.today())
+    except (ReceiptRefused, SetupIncomplete) as refused:
+        problem = str(refused)
     due, skipped = run.plan(db.session, year, settings=settings, issue_date=date.today())
     receipts = db.session.scalars(
         select(Receipt).where(Receipt.period_end.between(date(year, 1, 1), date(year, 12, 31)))
