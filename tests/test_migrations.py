@@ -88,10 +88,10 @@ def test_bank_accounts_become_unique_per_iban_and_currency_with_their_lines_kept
 def test_donation_totals_are_filled_from_the_donations_booked_before(backend, tmp_path):
     from datetime import UTC, date, datetime
 
-    from sqlalchemy import insert
+    from sqlalchemy import column, insert, table
 
     from backoffice.donations import totals
-    from backoffice.donations.models import Donation, Donor
+    from backoffice.donations.models import Donor
 
     with _at_revision(backend, tmp_path, "0028"):
         now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -101,7 +101,12 @@ def test_donation_totals_are_filled_from_the_donations_booked_before(backend, tm
                 id=1, kind="person", name="A", email="a@example.org", street="", postcode="",
                 city="", country="DE", language="en", consent_thanks=True,
                 consent_public=False, notes="", created_at=now, updated_at=now)])
-            connection.execute(insert(Donation.__table__), [dict(
+            # The donations table as it was at 0028 (the model's has columns added since).
+            at_0028 = table("donations", *(column(name) for name in (
+                "donor_id", "fund_id", "amount", "currency", "donated_on", "channel", "kind",
+                "status", "in_kind_description", "valuation_basis", "receipt_wanted", "note",
+                "fee", "admin_fee", "reversal_reason", "created_at")))
+            connection.execute(insert(at_0028), [dict(
                 donor_id=1, fund_id=fund, amount=amount, currency=currency, donated_on=day,
                 channel=channel, kind="money", status=status, in_kind_description="",
                 valuation_basis="", receipt_wanted=False, note="", fee=0, admin_fee=0,

@@ -66,6 +66,13 @@ The signals (sender → what each receiver returns):
     ``actor``, ``reason``. Returns nothing. Connected by: donation receipts (an issued receipt is
     cancelled and the donor told).
 
+``donation_reduced``
+    Sent by ``donations.refunds`` in the unit of work that books a partial refund of a booked
+    donation (or undoes one that failed): the donation stays booked for less (``net``). Sender:
+    the ``Donation``; keyword arguments ``session``, ``actor``, ``reason``. Returns nothing.
+    Connected by: donation receipts (an issued receipt is cancelled, the donor told, and a
+    replacement for what is left issued after the commit).
+
 ``donors_merged``
     Sent by ``donations.donors.merge`` in the unit of work that merges one donor into another,
     after the donations moved. Sender: the surviving ``Donor``; keyword arguments ``session``,
@@ -167,6 +174,8 @@ stripe_event = signals.signal(
     "stripe-event", "A Stripe event for other packages' objects (see the module docstring).")
 donation_reversed = signals.signal(
     "donation-reversed", "A booked donation was reversed (see the module docstring).")
+donation_reduced = signals.signal(
+    "donation-reduced", "A booked donation was refunded in part (see the module docstring).")
 donors_merged = signals.signal(
     "donors-merged", "One donor was merged into another (see the module docstring).")
 

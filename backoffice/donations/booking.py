@@ -29,7 +29,7 @@ from ..core.errors import ValidationError
 from ..core.money import Money
 from ..core.queue import enqueue_on_commit
 from ..core.signals import donation_reversed
-from ..funds.fees import admin_fee_lines, fee_for
+from ..funds.fees import admin_fee_change_lines, admin_fee_lines, fee_for
 from ..funds.models import IncomeKind
 from ..ledger import reads
 from ..ledger.services import Line, account_by_role, booking_date_for, post_entry, reverse_entry
@@ -127,13 +127,16 @@ def existing(session: Session, refs: dict) -> Donation | None:
 
 
 def lines_for(session: Session, donation: Donation, *, debit=None,
-              movement: settlement.Movement | None = None, sign: int = 1) -> list[Line]:
+              movement: settlement.Movement | None = None, sign: int = 1,
+              amount: Money | None = None) -> list[Line]:
     """The entry's lines: what received the gift (``debit``, an account, or the Stripe
     ``movement``; neither: the caller adds it, as a bank match does), the income and the admin
-    fee. ``sign=-1`` takes it all back (a refund, a
-    lost dispute: ``movement`` is then Stripe's money going out)."""
+    fee. ``sign=-1`` takes back what is left of it (a refund, a lost dispute: ``movement`` is
+    then Stripe's money going out); ``amount`` (negative) takes back that part only (a partial
+    refund)."""
     fund = donation.fund
-    amount = Money(sign * donation.amount, donation.currency)
+    if amount is None:
+        amount = Money(donation.amount if sign > 0 else -donation.net, donation.currency)
     memo = f"{donation.ref} {donation.channel.label}"[:200]
     lines: list[Line] = []
     if movement is not None:
@@ -146,17 +149,31 @@ def lines_for(session: Session, donation: Donation, *, debit=None,
         lines.append(Line(debit, fund, amount, memo))
     lines.append(Line(_income_account(session, donation.kind), fund, -amount, memo))
     if pays_admin_fee(donation):
-        lines += admin_fee_lines(session, fund=fund, kind=income_kind(donation.kind),
-                                 amount=fee_base(donation, movement, sign), day=donation.donated_on)
+        lines += _admin_fee_lines(session, donation, amount, movement)
     return lines
 
 
-def fee_base(donation: Donation, movement: settlement.Movement | None, sign: int = 1) -> Money:
+def _admin_fee_lines(session: Session, donation: Donation, amount: Money,
+                     movement: settlement.Movement | None) -> list[Line]:
+    """The admin fee on the gift, or what of it comes back with income taken back: the fee on
+    what is left after less the fee on what was there before (so refunds in several steps give
+    back exactly the fee taken). Converted by Stripe: the fee moves on what Stripe moved."""
+    kind, fund = income_kind(donation.kind), donation.fund
+    if amount.amount > 0 or (movement is not None and movement.amount.currency != amount.currency):
+        return admin_fee_lines(session, fund=fund, kind=kind, amount=fee_base(
+            donation, movement, amount=amount), day=donation.donated_on)
+    before = Money(donation.net, donation.currency)
+    return admin_fee_change_lines(session, fund=fund, kind=kind, before=before,
+                                  after=before + amount, day=donation.donated_on)
+
+
+def fee_base(donation: Donation, movement: settlement.Movement | None, sign: int = 1,
+             amount: Money | None = None) -> Money:
     """What the admin fee is taken from: the gift, or, when Stripe converted it into another
     currency, what arrived (the fund holds that currency, not the donor's)."""
     if movement is not None and movement.amount.currency != donation.currency:
         return movement.amount
-    return Money(sign * donation.amount, donation.currency)
+    return amount if amount is not None else Money(sign * donation.amount, donation.currency)
 
 
 def pays_admin_fee(donation: Donation) -> bool:
@@ -257,7 +274,7 @@ def reverse(session: Session, donation: Donation, *, actor: Actor, reason: str,
             movement: settlement.Movement | None = None, day: date | None = None) -> bool:
     """Take a booked donation back, once: a refund or a lost dispute books Stripe's movement
     out (``movement``; the fee Stripe kept on the payment stays a cost), a correction reverses
-    the entry. The admin fee comes back with the income. ``donation_reversed`` tells the
+    the entry (or, after a partial refund, takes back what is left). The admin fee comes back with the income. ``donation_reversed`` tells the
     receipts. False if it was reversed already."""
     reason = (reason or "").strip()
     if not reason:
@@ -266,12 +283,15 @@ def reverse(session: Session, donation: Donation, *, actor: Actor, reason: str,
         return False
     DONATION_STATES.check(donation, "reverse")
     day = day or date.today()
-    if movement is not None:
+    if movement is not None or donation.refunded:
+        # What is left: a partial refund took the rest back already.
+        debit = None if movement is not None else account_by_role(
+            session, RECEIVED_ON.get(donation.channel, "bank"))
         entry = post_entry(
             session, booking_date=booking_date_for(session, day), actor=actor,
             description=f"Donation {donation.ref} reversed: {reason}"[:500],
             source=("donation", donation.id),
-            lines=lines_for(session, donation, movement=movement, sign=-1))
+            lines=lines_for(session, donation, movement=movement, debit=debit, sign=-1))
     else:
         entry = reverse_entry(session, reads.entry(session, donation.journal_entry_id),
                               actor=actor, reason=f"{donation.ref}: {reason}",

@@ -297,6 +297,10 @@ class Donation(db.Model):
     fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), active_history=True)
     # Minor units, what the donor gave.
     amount: Mapped[int] = mapped_column(BigInteger, active_history=True)
+    # Given back by partial refunds (``DonationRefund``), in the donation's currency: the gift
+    # now counts (in the totals, on a receipt) as ``net``.
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0",
+                                          active_history=True)
     currency: Mapped[str] = mapped_column(String(3), active_history=True)
     # The day of the gift (Tag der Zuwendung).
     donated_on: Mapped[date] = mapped_column(Date, active_history=True)
@@ -349,6 +353,7 @@ class Donation(db.Model):
 
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("refunded >= 0 AND refunded <= amount", name="refunded_within_amount"),
         CheckConstraint("kind <> 'in_kind' OR (in_kind_description <> '' AND "
                         "valuation_basis <> '')", name="in_kind_described"),
         # The list's order (newest first, keyset on (day, id)) within one fund.
@@ -365,9 +370,47 @@ class Donation(db.Model):
         return Money(self.amount, self.currency)
 
     @property
+    def net(self) -> int:
+        """What the gift is worth now: the amount less what was refunded in part."""
+        return self.amount - (self.refunded or 0)
+
+    @property
     def waived(self) -> bool:
         """Whether the receipt says "Verzicht auf Erstattung von Aufwendungen: ja"."""
         return self.kind is DonationKind.WAIVED_REIMBURSEMENT
+
+
+class RefundStatus(StrEnum):
+    BOOKED = "booked"      # booked (journal_entry_id): the donation's net is less by it
+    REFUSED = "refused"    # not booked: more than was left, another currency, or the donation
+    #                        was not booked (the note says which; for the treasurer)
+    FAILED = "failed"      # booked, then Stripe reported it failed: reversal_entry_id undoes it
+
+
+class DonationRefund(db.Model):
+    """One Stripe refund of a donation's payment, recorded once (its id is unique) whatever the
+    number or order of the events telling of it."""
+
+    __tablename__ = "donation_refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(BigIntKey, ForeignKey("donations.id"), index=True)
+    stripe_refund: Mapped[str] = mapped_column(String(255), unique=True)  # re_...
+    amount: Mapped[int] = mapped_column(BigInteger)  # positive, in ``currency``
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[RefundStatus] = mapped_column(string_enum(RefundStatus, "refund_status"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    journal_entry_id: Mapped[int | None] = mapped_column(BigIntKey,
+                                                         ForeignKey("journal_entries.id"))
+    reversal_entry_id: Mapped[int | None] = mapped_column(BigIntKey,
+                                                          ForeignKey("journal_entries.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
 
 
 class RecurringFailure(db.Model):

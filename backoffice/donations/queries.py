@@ -39,6 +39,10 @@ class Filters:
     status: DonationStatus | None = None
 
 
+#: What a booked donation counts for: its amount less what was refunded in part.
+NET = Donation.amount - Donation.refunded
+
+
 def _where(statement: Select, f: Filters) -> Select:
     if f.fund_id:
         statement = statement.where(Donation.fund_id == f.fund_id)
@@ -75,7 +79,7 @@ def totals(session: Session, f: Filters) -> dict[str, tuple[int, int]]:
     """Booked donations per currency: (count, amount)."""
     if not _from_cache(f):
         rows = session.execute(_where(
-            select(Donation.currency, func.count(), func.sum(Donation.amount)), f)
+            select(Donation.currency, func.count(), func.sum(NET)), f)
             .where(Donation.status == DonationStatus.BOOKED).group_by(Donation.currency))
         return {currency: (n, int(total or 0)) for currency, n, total in rows}
     return _per_currency(_cached_by_month(session, f))
@@ -88,7 +92,7 @@ def by_fund_and_month(session: Session, f: Filters) -> list[tuple[str, str, str,
     month = func.substr(cast(Donation.donated_on, String(10)), 1, 7)
     rows = session.execute(_where(
         select(Donation.fund_id, month, Donation.currency, func.count(),
-               func.sum(Donation.amount)), f)
+               func.sum(NET)), f)
         .where(Donation.status == DonationStatus.BOOKED)
         .group_by(Donation.fund_id, month, Donation.currency)
         .order_by(month.desc(), Donation.fund_id, Donation.currency))
@@ -159,7 +163,7 @@ def _cached_by_month(session: Session, f: Filters) -> dict[tuple[int, date, str]
         edges.add((max(high, f.start or date.min), f.end))
     for start, end in edges:
         for fund_id, day, currency, amount in session.execute(_where(
-                select(Donation.fund_id, Donation.donated_on, Donation.currency, Donation.amount),
+                select(Donation.fund_id, Donation.donated_on, Donation.currency, NET),
                 replace(f, start=start, end=end)).where(Donation.status == DonationStatus.BOOKED)):
             key = (fund_id, month_of(day), currency)
             n, total = result.get(key, (0, 0))
@@ -190,7 +194,7 @@ def donors(session: Session, text: str = "", *, limit: int = 50,
     if ids:
         for donor_id, currency, n, total, latest in session.execute(
                 select(Donation.donor_id, Donation.currency, func.count(),
-                       func.sum(Donation.amount), func.max(Donation.donated_on))
+                       func.sum(NET), func.max(Donation.donated_on))
                 .where(Donation.donor_id.in_(ids), Donation.status == DonationStatus.BOOKED)
                 .group_by(Donation.donor_id, Donation.currency)):
             sums[donor_id][currency] = int(total)
@@ -223,12 +227,12 @@ def public_donors(session: Session, page: DonationPage) -> list[tuple[str, str, 
     if not page.public_donor_list:
         return []
     rows = session.execute(
-        select(Donation.public_name, Donation.currency, func.sum(Donation.amount))
+        select(Donation.public_name, Donation.currency, func.sum(NET))
         .join(Donor, Donor.id == Donation.donor_id)
         .where(Donation.fund_id == page.fund_id, Donation.status == DonationStatus.BOOKED,
                Donation.public_name.isnot(None), Donor.consent_public.is_(True))
         .group_by(Donation.public_name, Donation.currency)
-        .order_by(func.sum(Donation.amount).desc()).limit(500))
+        .order_by(func.sum(NET).desc()).limit(500))
     return [(name, currency, int(total)) for name, currency, total in rows]
 
 
@@ -248,5 +252,5 @@ def donations_table(session: Session, f: Filters) -> Table:
         Column("Fund", width=10), Column("Channel", width=14), Column("Kind", width=12),
         Column("Status", width=12), Column("Amount", MONEY)),
         ((d.donated_on, d.ref, d.donor.name, d.fund.code, d.channel.label, d.kind.label,
-          d.status.label, Money(d.amount, d.currency))
+          d.status.label, Money(d.net, d.currency))
          for d in donations(session, f, limit=10**9)))

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from ..core.db import utcnow
 from ..core.money import Money
 from ..core.queue import enqueue_on_commit
-from ..payments import stripe_api
-from . import booking, plans, stripe_adapter
+from ..payments import settlement, stripe_api
+from . import booking, plans, refunds, stripe_adapter
 from .donors import of_checkout as donor_of
 from .models import (
     PLAN_STATES,
@@ -210,28 +210,71 @@ def _donation_of_payment(session: Session, pi_id: str | None) -> Donation | None
     return session.scalar(select(Donation).where(Donation.stripe_payment_intent == pi_id))
 
 
+class NotBookedYet(RuntimeError):
+    """Stripe told of a refund of a donation's payment before the payment itself: the event is
+    kept as failed and processed again by Stripe's retry (or ``backoffice payments replay``),
+    by which time the payment is booked."""
+
+
+def _donation_refunded(session: Session, obj: dict, config: Stripe) -> Donation | None:
+    """The donation whose payment a charge or refund belongs to (None: not a donation's).
+    A one-time gift's payment carries its checkout's token: refunded before it was booked, the
+    event waits (``NotBookedYet``)."""
+    pi_id = stripe_adapter.object_id(obj.get("payment_intent"))
+    charge_id = obj["id"] if obj.get("object") == "charge" else stripe_adapter.object_id(
+        obj.get("charge"))
+    donation = _donation_of_payment(session, pi_id)
+    if donation is None and charge_id:
+        donation = session.scalar(select(Donation).where(Donation.stripe_charge == charge_id))
+    if donation is None and pi_id:
+        pi = stripe_api.retrieve_payment_intent(config, pi_id)
+        token = stripe_adapter.checkout_token_of(pi)
+        if token and _checkout(session, token=token) is not None:
+            raise NotBookedYet(f"{pi_id} is a donation's payment not booked yet")
+    return donation
+
+
+def _refund_state(session: Session, donation: Donation, refund: dict, config: Stripe) -> str:
+    """Converge on one refund's state: booked while pending or succeeded, reversed once it
+    failed or was cancelled."""
+    amount = Money(int(refund.get("amount") or 0), str(refund.get("currency") or "").upper())
+    status = refund.get("status")
+    if status in refunds.FAILED:
+        return refunds.undo(session, donation, refund_id=refund["id"], amount=amount,
+                            status=status)
+    if status not in refunds.BOOKABLE:
+        return ""
+    txn = refund.get("balance_transaction")
+    if isinstance(txn, str):
+        txn = stripe_api.retrieve_balance_transaction(config, txn)
+    movement = settlement.Movement.from_stripe(txn) if txn else None
+    return refunds.book(session, donation, refund_id=refund["id"], amount=amount,
+                        movement=movement, day=stripe_adapter.day_of(refund.get("created")))
+
+
 def on_charge_refunded(sender: str, *, session: Session, obj: dict, config: Stripe,
                        **kwargs: Any) -> str | None:
-    """A fully refunded donation is reversed as the refunds' balance transactions moved the
-    money (Stripe keeps the payment's fee); a partial refund is left to the treasurer."""
-    donation = _donation_of_payment(session, stripe_adapter.object_id(obj.get("payment_intent")))
+    """Each refund of a donation's charge once, in whole or in part (``refunds``)."""
+    donation = _donation_refunded(session, obj, config)
     if donation is None:
         return None
-    if donation.status is not DonationStatus.BOOKED:
-        return f"{donation.ref} is {donation.status.value}"
-    if int(obj.get("amount_refunded") or 0) < int(obj.get("amount") or 0):
-        return (f"{donation.ref}: partly refunded ({obj.get('amount_refunded')} of "
-                f"{obj.get('amount')}); not reversed")
-    refunds = (obj.get("refunds") or {}).get("data")
-    if not refunds:
-        refunds = stripe_api.list_refunds(config, obj["id"])
-    txns = [r.get("balance_transaction") for r in refunds
-            if r.get("status") in ("succeeded", "pending")]
-    movement = stripe_adapter.total_movement(txns, config, f"refund {obj['id']}") if any(txns) \
-        else None
-    booking.reverse(session, donation, actor=None, reason="refunded through Stripe",
-                    movement=movement)
-    return f"{donation.ref} refunded: reversed"
+    listed = obj.get("refunds") or {}
+    found = listed.get("data")
+    if found is None or len(found) < int(listed.get("total_count") or 0):
+        found = stripe_api.list_refunds(config, obj["id"])
+    notes = [_refund_state(session, donation, refund, config)
+             for refund in sorted(found, key=lambda r: (r.get("created") or 0, r["id"]))]
+    return f"{donation.ref}: {'; '.join(n for n in notes if n) or 'no new refunds'}"
+
+
+def on_refund_updated(sender: str, *, session: Session, obj: dict, config: Stripe,
+                      **kwargs: Any) -> str | None:
+    """refund.created / refund.updated / refund.failed / charge.refund.updated: the one
+    refund, as ``charge.refunded`` books it."""
+    donation = _donation_refunded(session, obj, config)
+    if donation is None:
+        return None
+    return f"{donation.ref}: {_refund_state(session, donation, obj, config) or 'nothing new'}"
 
 
 def on_dispute_closed(sender: str, *, session: Session, obj: dict, config: Stripe,
@@ -264,5 +307,9 @@ RECEIVERS = {
     "invoice.payment_failed": on_invoice_failed,
     "customer.subscription.deleted": on_subscription_deleted,
     "charge.refunded": on_charge_refunded,
+    "refund.created": on_refund_updated,
+    "refund.updated": on_refund_updated,
+    "refund.failed": on_refund_updated,
+    "charge.refund.updated": on_refund_updated,
     "charge.dispute.closed": on_dispute_closed,
 }

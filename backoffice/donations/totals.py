@@ -3,7 +3,8 @@ that the donations page adds up a few hundred rows instead of every donation.
 
 The rows change in the flush that changes the donations, in the same transaction (a Session
 ``after_flush`` hook, so every way the ORM books, reverses, fails or edits a donation keeps them
-right): a donation counts while its status is booked, under the key its current values give. They
+right): a donation counts while its status is booked, under the key its current values give, for
+what is left of it after partial refunds. They
 can be recomputed from the donations at any time (``rebuild``) and compared (``differences``);
 statements that bypass the ORM (bulk inserts) must ``rebuild`` afterwards.
 """
@@ -21,7 +22,7 @@ from .models import Donation, DonationStatus, DonationTotal
 
 Key = tuple[int, date, str, str, bool]
 _FIELDS = ("status", "fund_id", "donated_on", "currency", "channel", "recurring_plan_id",
-           "amount")
+           "amount", "refunded")
 
 
 def month_of(day: date) -> date:
@@ -34,7 +35,7 @@ def _counted(values: dict) -> tuple[Key, int] | None:
     channel = values["channel"]
     return ((values["fund_id"], month_of(values["donated_on"]), values["currency"],
              getattr(channel, "value", channel), values["recurring_plan_id"] is not None),
-            values["amount"])
+            values["amount"] - (values["refunded"] or 0))
 
 
 def _before(donation: Donation) -> dict:
@@ -100,7 +101,7 @@ def computed(session: Session) -> dict[Key, tuple[int, int]]:
     month = _month_column()
     rows = session.execute(
         select(Donation.fund_id, month, Donation.currency, Donation.channel,
-               Donation.recurring_plan_id.isnot(None), func.count(), func.sum(Donation.amount))
+               Donation.recurring_plan_id.isnot(None), func.count(), func.sum(Donation.amount - Donation.refunded))
         .where(Donation.status == DonationStatus.BOOKED)
         .group_by(Donation.fund_id, month, Donation.currency, Donation.channel,
                   Donation.recurring_plan_id.isnot(None)))

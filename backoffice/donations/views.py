@@ -28,7 +28,7 @@ from ..expenses.models import ExpenseClaim
 from ..extensions import db, settings
 from ..ledger.reads import chart_accounts, chart_funds
 from ..ledger.services import fund_by_code
-from . import booking, checkout, donors, manual, pages, plans, queries, waivers
+from . import booking, checkout, donors, manual, pages, plans, queries, refunds, waivers
 from .forms import ByHandForm, DonateForm, DonorForm, FilterForm, MergeForm, PageForm, ReasonForm
 from .models import (
     Channel,
@@ -199,6 +199,7 @@ def donation(donation_id: int):
         flash(f"{row.ref} reversed.", "success")
         return redirect(url_for(".donation", donation_id=row.id))
     return render_template("donations/donation.html", donation=row, form=form,
+                           refunds=refunds.refunds_of(db.session, row.id),
                            panels=signals.panels("donations.donation", session=db.session,
                                                  user=current_user, donation=row)), outcome.status
 

@@ -110,6 +110,20 @@ def admin_fee_lines(session: Session, *, fund: Fund, kind: IncomeKind, amount: M
     where no policy applies): for a package whose income side is not one debit line (Stripe
     money in another currency, a fee kept by Stripe)."""
     fee, rate = _fee_and_rate(session, fund, kind, amount, day)
+    return _lines(session, fund, fee, rate)
+
+
+def admin_fee_change_lines(session: Session, *, fund: Fund, kind: IncomeKind, before: Money,
+                           after: Money, day: date) -> list[Line]:
+    """The lines moving the change of the admin fee when the income ``before`` becomes
+    ``after`` (a partial refund): the fee on ``after`` less the fee on ``before``, each rounded
+    by the one rule, so that refunds in several steps give back exactly the fee taken."""
+    fee_before, rate = _fee_and_rate(session, fund, kind, before, day)
+    fee_after, _ = _fee_and_rate(session, fund, kind, after, day)
+    return _lines(session, fund, fee_after - fee_before, rate)
+
+
+def _lines(session: Session, fund: Fund, fee: Money, rate: Decimal) -> list[Line]:
     if not fee:
         return []
     return [

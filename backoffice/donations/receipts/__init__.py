@@ -7,14 +7,15 @@ Wiring: ``donation_reversed`` (a refund, a lost dispute, a correction) cancels t
 valid receipt and tells the donor (``services.donation_reversed``). ``donors_merged`` needs no
 receiver: issued receipts never change, and a merged donor's receipts are found through its
 ``merged_into_id`` (``services.receipts_of``, ``services.current_donor``). The donation e-mail
-takes ``services.simplified_proof_note``.
+takes ``services.simplified_proof_note``. ``donation_reduced`` (a partial refund) cancels the
+valid receipt and issues its replacement for what is left (``services.donation_reduced``).
 """
 from __future__ import annotations
 
 from typing import Any
 
 from ...core.permissions import Permission
-from ...core.signals import donation_reversed, page_panels, waiting_work
+from ...core.signals import donation_reduced, donation_reversed, page_panels, waiting_work
 from ...core.tasks import TaskKind
 from ...extensions import settings as app_settings
 from . import services
@@ -26,7 +27,14 @@ def _cancel_receipt(donation: Any, *, session: Any, actor: Any = None, reason: s
                                reason=reason)
 
 
+def _replace_receipt(donation: Any, *, session: Any, actor: Any = None, reason: str = "",
+                     **_: Any) -> None:
+    services.donation_reduced(session, donation, actor=actor, settings=app_settings(),
+                              reason=reason)
+
+
 donation_reversed.connect(_cancel_receipt)
+donation_reduced.connect(_replace_receipt)
 
 
 def _due(session: Any, user: Any, today: Any) -> int:

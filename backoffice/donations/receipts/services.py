@@ -76,7 +76,7 @@ def gift_of(donation: Donation) -> Gift:
                          origin=Origin(donation.in_kind_origin or Origin.UNKNOWN),
                          valuation_basis=donation.valuation_basis,
                          documents=bool(donation.valuation_basis.strip()))
-    return Gift(donation_id=donation.id, day=donation.donated_on, amount=donation.amount,
+    return Gift(donation_id=donation.id, day=donation.donated_on, amount=donation.net,
                 currency=donation.currency, kind=kind, waiver=donation.waived, in_kind=in_kind)
 
 
@@ -94,7 +94,7 @@ def needs_receipt(donation: Donation, settings: Settings) -> bool:
         return False
     if donation.receipt_wanted:
         return True
-    amount = Money(donation.amount, donation.currency).to_decimal()
+    amount = Money(donation.net, donation.currency).to_decimal()
     if receipts.style == "us":
         return amount >= receipts.us_threshold
     if donation.kind in (DonationKind.IN_KIND, DonationKind.WAIVED_REIMBURSEMENT):
@@ -107,14 +107,15 @@ def needs_receipt_sql(settings: Settings):
     receipts = settings.receipts
     if receipts.style == "us":
         limit = Money.from_decimal(receipts.us_threshold, "USD").amount
-        return Donation.receipt_wanted | ((Donation.currency == "USD") & (Donation.amount >= limit))
+        return Donation.receipt_wanted | ((Donation.currency == "USD")
+                                          & (Donation.amount - Donation.refunded >= limit))
     if receipts.style != "de":
         return false()
     limit = Money.from_decimal(receipts.simplified_proof_limit, "EUR").amount
     return (Donation.currency == "EUR") & (
         Donation.receipt_wanted | Donation.kind.in_((DonationKind.IN_KIND,
                                                      DonationKind.WAIVED_REIMBURSEMENT))
-        | (Donation.amount > limit))
+        | (Donation.amount - Donation.refunded > limit))
 
 
 def due_count(session: Session, settings: Settings, before: date | None = None) -> int:
@@ -438,6 +439,23 @@ def donation_reversed(session: Session, donation: Donation, *, actor: Actor | No
            reason=f"{why}: {reason.strip()}" if reason.strip() else why)
     if len(receipt.gifts) > 1:
         enqueue_on_commit(session, REISSUE_JOB, receipt_id=receipt.id)
+    return receipt
+
+
+def donation_reduced(session: Session, donation: Donation, *, actor: Actor | None,
+                     settings: Settings, reason: str = "") -> Receipt | None:
+    """A partial refund (or its failure) changed what ``donation`` is worth (called in that unit
+    of work, through the ``donation_reduced`` signal): the valid receipt confirming it is
+    cancelled with the reason and the donor told; its replacement, for the donations as they
+    now stand, is issued after the commit (``REISSUE_JOB``) and says which receipt it replaces."""
+    receipt = valid_receipt_of(session, donation.id)
+    if receipt is None:
+        return None
+    why = f"donation {donation.ref} of {donation.donated_on:%d.%m.%Y} now amounts to " \
+          f"{Money(donation.net, donation.currency)}"
+    cancel(session, receipt, actor=actor, settings=settings,
+           reason=f"{why}: {reason.strip()}" if reason.strip() else why)
+    enqueue_on_commit(session, REISSUE_JOB, receipt_id=receipt.id)
     return receipt
 
 

@@ -1,0 +1,151 @@
+"""Refunds of donations paid through Stripe, in whole or in part, each booked once.
+
+A refund is booked as its balance transaction moved the money (``booking.lines_for`` over
+``payments.settlement``): Dr donation income in the donation's fund / Cr the Stripe balance, the
+admin fee coming back with the income, and Stripe's fee on the payment staying a cost (as for a
+full refund). A refund of part of the gift leaves the donation booked for what is left
+(``Donation.net``) and tells the receipts (``donation_reduced``: the issued receipt is cancelled
+and replaced for the rest); a refund of what is left reverses it (``booking.reverse``).
+
+Each refund is one ``DonationRefund`` row, unique by Stripe's id, written under a lock of the
+donation's row: two events about the same charge at once (PostgreSQL: ``FOR UPDATE``; SQLite:
+the single writer) book each refund once and never take more than what is left. A refund that
+would (more than is left, another currency, a donation not booked) is kept as refused, with
+the reason, for the treasurer; a refund that fails after it was booked is reversed.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..core import audit
+from ..core.actors import Actor
+from ..core.money import Money
+from ..core.signals import donation_reduced
+from ..ledger import reads
+from ..ledger.services import booking_date_for, post_entry, reverse_entry
+from ..payments import settlement
+from . import booking
+from .models import Donation, DonationRefund, DonationStatus, RefundStatus
+
+BOOKABLE, FAILED = ("succeeded", "pending"), ("failed", "canceled")
+
+
+def locked(session: Session, donation_id: int) -> Donation:
+    """The donation read again under a lock of its row (the refunds' serialisation point)."""
+    return session.scalars(select(Donation).where(Donation.id == donation_id).with_for_update()
+                           .execution_options(populate_existing=True)).one()
+
+
+def refund_row(session: Session, refund_id: str) -> DonationRefund | None:
+    return session.scalar(select(DonationRefund).where(DonationRefund.stripe_refund == refund_id))
+
+
+def refunds_of(session: Session, donation_id: int) -> list[DonationRefund]:
+    return list(session.scalars(select(DonationRefund).where(
+        DonationRefund.donation_id == donation_id).order_by(DonationRefund.id)))
+
+
+def refusal(donation: Donation, amount: Money) -> str | None:
+    """Why a refund of ``amount`` is not booked on ``donation`` (None: it is)."""
+    if donation.status is not DonationStatus.BOOKED:
+        return f"{donation.ref} is {donation.status.value}"
+    if amount.currency != donation.currency:
+        return f"the refund is in {amount.currency}, {donation.ref} in {donation.currency}"
+    if amount.amount <= 0:
+        return "the refund is of nothing"
+    if amount.amount > donation.net:
+        return (f"the refund of {amount} is more than the {Money(donation.net, donation.currency)} "
+                f"left of {donation.ref}")
+    return None
+
+
+def _keep(session: Session, donation: Donation, refund_id: str, amount: Money,
+          status: RefundStatus, note: str = "") -> DonationRefund | None:
+    """The refund's row, or None when a concurrent delivery wrote it first."""
+    row = DonationRefund(donation_id=donation.id, stripe_refund=refund_id, amount=amount.amount,
+                         currency=amount.currency, status=status, note=note[:2000])
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return None
+    return row
+
+
+def book(session: Session, donation: Donation, *, refund_id: str, amount: Money,
+         movement: settlement.Movement | None, day: date, actor: Actor = None) -> str:
+    """Book the refund ``refund_id`` of ``amount`` (positive, as Stripe reports it) once; what
+    was done, in words. ``movement``: its balance transaction (None: Stripe has not made it
+    yet; booked in the donation's currency unless Stripe converted the payment, when it waits
+    for the transaction)."""
+    donation = locked(session, donation.id)
+    if refund_row(session, refund_id) is not None:
+        return f"refund {refund_id} recorded already"
+    why = refusal(donation, amount)
+    if why is None and movement is None:
+        if donation.fee_currency not in (None, donation.currency):
+            return f"refund {refund_id} waits for its balance transaction"
+        movement = settlement.Movement.unconverted(None, -amount)
+    if why is not None:
+        if _keep(session, donation, refund_id, amount, RefundStatus.REFUSED, why) is None:
+            return f"refund {refund_id} recorded already"
+        audit.record(session, actor, "donation.refund_refused", "donation", donation.id,
+                     summary=f"{donation.ref}: Stripe refund {refund_id} not booked: {why}")
+        return f"refund {refund_id} not booked: {why}"
+    row = _keep(session, donation, refund_id, amount, RefundStatus.BOOKED)
+    if row is None:
+        return f"refund {refund_id} recorded already"
+    reason = f"refunded through Stripe ({refund_id}, {amount})"
+    if amount.amount == donation.net:
+        booking.reverse(session, donation, actor=actor, reason=reason, movement=movement, day=day)
+        row.journal_entry_id = donation.reversal_entry_id
+        donation.refunded += amount.amount
+        session.flush()
+        return f"refund {refund_id}: {donation.ref} reversed"
+    entry = post_entry(
+        session, booking_date=booking_date_for(session, day), actor=actor,
+        description=f"Donation {donation.ref} refunded in part: {amount} ({refund_id})"[:500],
+        source=("donation", donation.id),
+        lines=booking.lines_for(session, donation, movement=movement, amount=-amount))
+    row.journal_entry_id = entry.id
+    donation.refunded += amount.amount
+    session.flush()
+    _reduced(session, donation, actor, f"{amount} refunded through Stripe ({refund_id})")
+    return f"refund {refund_id}: {donation.ref} now {Money(donation.net, donation.currency)}"
+
+
+def undo(session: Session, donation: Donation, *, refund_id: str, amount: Money, status: str,
+         actor: Actor = None) -> str:
+    """A refund that failed or was cancelled gave nothing back: its booking is reversed and
+    the donation counts for more again. Heard of before it was booked: kept as failed, so a
+    late event showing it pending books nothing."""
+    donation = locked(session, donation.id)
+    row = refund_row(session, refund_id)
+    if row is None:
+        _keep(session, donation, refund_id, amount, RefundStatus.FAILED, f"Stripe: {status}")
+        return f"refund {refund_id} {status} before it was booked"
+    if row.status is not RefundStatus.BOOKED:
+        return f"refund {refund_id} is {row.status.value}"
+    if donation.status is not DonationStatus.BOOKED:
+        return (f"refund {refund_id} {status}, but {donation.ref} is {donation.status.value}: "
+                f"for the treasurer")
+    reason = f"Stripe refund {refund_id} {status}"
+    reversal = reverse_entry(session, reads.entry(session, row.journal_entry_id), actor=actor,
+                             reason=f"{donation.ref}: {reason}",
+                             booking_date=booking_date_for(session, date.today()))
+    row.status, row.reversal_entry_id = RefundStatus.FAILED, reversal.id
+    donation.refunded -= row.amount
+    session.flush()
+    _reduced(session, donation, actor, reason)
+    return f"refund {refund_id} {status}: reversed"
+
+
+def _reduced(session: Session, donation: Donation, actor: Actor, reason: str) -> None:
+    audit.record(session, actor, "donation.refunded_in_part", "donation", donation.id,
+                 summary=f"{donation.ref}: {reason}; now {Money(donation.net, donation.currency)}")
+    donation_reduced.send(donation, session=session, actor=actor, reason=reason)
