@@ -382,9 +382,11 @@ def add_addendum(session: Session, meeting: Meeting, text: str, *, item: AgendaI
 # --- resolutions -------------------------------------------------------------------------------
 
 def _number(session: Session, body: Body, year: int) -> tuple[int, str]:
-    """The next number of the body's series for the year (gap-free: taken in the unit of work
-    that creates the resolution; two at once collide on the unique key and one is asked to try
-    again, so no number is skipped)."""
+    """The next number of the body's series for the year, gap-free: the body's row is locked
+    first (SQLite: the unit of work begins as the writer), so two resolutions recorded at once
+    take their numbers one after the other, in the unit of work that creates them; a unit of
+    work rolled back gives its number back."""
+    session.execute(select(Body.id).where(Body.id == body.id).with_for_update())
     last = session.scalar(select(func.max(Resolution.sequence)).where(
         Resolution.body_id == body.id, Resolution.year == year)) or 0
     return last + 1, f"{body.code}-{year}-{last + 1:03d}"
