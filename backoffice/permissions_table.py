@@ -18,7 +18,15 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from .core.permissions import ROLE_PERMISSIONS, AccessPolicy, Permission, Role, policy_for
+from .core.permissions import (
+    READ_ONLY_MAY,
+    READ_ONLY_ROLES,
+    ROLE_PERMISSIONS,
+    AccessPolicy,
+    Permission,
+    Role,
+    policy_for,
+)
 
 DEFAULT_OUTPUT = "docs/PERMISSIONS.md"
 COMMAND = f"backoffice permissions --output {DEFAULT_OUTPUT}"
@@ -47,9 +55,13 @@ def _who(policy: AccessPolicy) -> tuple[str, str]:
     if policy.public:
         return "anyone", "—"
     if policy.permission is None:
-        return "logged in", "every role"
-    return f"`{policy.permission}`", ", ".join(role.value for role in _roles_with(
-        policy.permission))
+        return ("own account" if policy.own_account else "logged in"), "every role"
+    roles = _roles_with(policy.permission)
+    if policy.also is None:
+        return f"`{policy.permission}`", ", ".join(role.value for role in roles)
+    readers = [role for role in _roles_with(policy.also) if role not in roles]
+    return (f"`{policy.permission}`, or `{policy.also}` to read",
+            ", ".join([r.value for r in roles] + [f"{r.value} (read)" for r in readers]))
 
 
 def _cell(text: str) -> str:
@@ -116,7 +128,12 @@ def render(app: Flask) -> str:
              "## Roles", "", *_roles_table(), "",
              "## Pages and actions", "",
              "\"logged in\": any active user; a permission: the roles that hold it. \"Also\" "
-             "names the checks the page or its service adds.", "", *routes, "",
+             "names the checks the page or its service adds.", "",
+             "Read-only roles (" + ", ".join(f"`{r.value}`" for r in sorted(READ_ONLY_ROLES))
+             + ") send no POST, PUT, PATCH or DELETE, whatever else they hold, except to their "
+               "own account and to pages requiring "
+             + ", ".join(f"`{p}`" for p in sorted(READ_ONLY_MAY)) + " (`web.enforce_access`).",
+             "", *routes, "",
              "## Deciding on a grant", "", *_grant_rules(), ""]
     return re.sub(r"[ \t]+\n", "\n", "\n".join(lines))
 

@@ -204,7 +204,8 @@ def enforce_access():
         return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
-    if policy.permission is not None and not current_user.can(policy.permission):
+    if not policy.opens_for(current_user, request.method) \
+            or policy.changes_refused(current_user.roles, request.method):
         abort(403)
     return None
 

@@ -20,7 +20,7 @@ def test_demo_seed_fills_an_empty_database(app, session, mailbox):
     since = (date.today() - timedelta(days=5)).isoformat()
     result = _run(app, "demo", "seed", "--since", since)
     assert result.exit_code == 0, result.output
-    assert "Seeded 5 users, 13 funds and" in result.output
+    assert "Seeded 6 users, 13 funds and" in result.output
     assert problems(session) == []
     assert mailbox == []  # the demo's invitations and decisions go to made-up addresses: unsent
 
@@ -31,6 +31,7 @@ def test_demo_seed_builds_a_consistent_association_once(app, session):
     assert problems(session) == []
     logins = _run(app, "demo", "logins").output
     assert "treasurer@example.org" in logins and "backoffice-demo" in logins
+    assert "auditor    audit@example.org" in logins
     verify = _run(app, "ledger", "verify")
     assert verify.exit_code == 0 and "consistent" in verify.output
 

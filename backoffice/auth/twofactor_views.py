@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from ..core.db import transaction, utcnow
 from ..core.forms import ConfirmForm
-from ..core.permissions import Permission, login_required, public, requires
+from ..core.permissions import Permission, own_account, public, requires
 from ..core.views import get_or_404, run_form
 from ..extensions import db, settings
 from . import services, twofactor
@@ -96,7 +96,7 @@ def login_step():
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
-@login_required
+@own_account
 def setup():
     user = current_user._get_current_object()
     enabled = twofactor.is_enabled(db.session, user)

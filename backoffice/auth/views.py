@@ -19,7 +19,7 @@ from sqlalchemy import select
 from ..core.db import transaction
 from ..core.errors import NotFound
 from ..core.forms import ConfirmForm, options
-from ..core.permissions import Permission, login_required, public, requires
+from ..core.permissions import Permission, login_required, own_account, public, requires
 from ..core.views import get_or_404, run_form
 from ..extensions import db, settings
 from . import services, sessions, twofactor_views
@@ -83,7 +83,7 @@ def _donation_pages() -> list[tuple[str, str]]:
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
+@own_account
 def logout():
     log_out()
     flash("You are logged out, on every device.", "info")
@@ -127,7 +127,7 @@ def set_password(purpose: str, token: str):
 # --- one's own account ---------------------------------------------------------------------
 
 @bp.route("/account", methods=["GET", "POST"])
-@login_required
+@own_account
 def account():
     profile = ProfileForm(obj=current_user, prefix="profile")
     profile.locale.choices = options(current_app.config["LOCALES"].items())
@@ -164,7 +164,7 @@ def user_sessions():
 
 
 @bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
-@login_required
+@own_account
 def end_session(session_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -181,7 +181,7 @@ def end_session(session_id: int):
 
 
 @bp.route("/account/sessions/end-others", methods=["POST"])
-@login_required
+@own_account
 def end_other_sessions():
     if not ConfirmForm().validate_on_submit():
         abort(400)

@@ -305,7 +305,7 @@ def _row_context(account: BankAccount, lines: Sequence[BankLine], index: ItemInd
 
 
 @bp.route("/accounts/<int:account_id>/reconcile")
-@requires(Permission.BANK_RECONCILE)
+@requires(Permission.BANK_RECONCILE, also=Permission.BOOKS_AUDIT)
 def reconcile(account_id: int):
     account = get_or_404(BankAccount, account_id)
     if fmt := export_format():
@@ -479,7 +479,7 @@ def reviewed(match_id: int):
 
 
 @bp.route("/accounts/<int:account_id>/review")
-@requires(Permission.BANK_RECONCILE)
+@requires(Permission.BANK_RECONCILE, also=Permission.BOOKS_AUDIT)
 def review(account_id: int):
     account = get_or_404(BankAccount, account_id)
     return render_template("banking/review.html", account=account, confirm=ConfirmForm(),

@@ -27,6 +27,7 @@ class Role(StrEnum):
     BOARD = "board"
     REVIEWER = "reviewer"
     ORGANISER = "organiser"
+    AUDITOR = "auditor"  # Kassenprüfer: reads the books and their documents, changes nothing
 
 
 class Permission(StrEnum):
@@ -66,6 +67,8 @@ class Permission(StrEnum):
     DONATION_RECEIPTS = "donations.receipts"  # issue, mail, cancel and replace donation receipts
     DONATIONS_VIEW = "donations.view"      # donations, donors, recurring plans and their totals
     DONATIONS_MANAGE = "donations.manage"  # record, reverse, merge donors, donation pages, plans
+    BOOKS_AUDIT = "books.audit"          # read pages others reach by managing (reconciliation, payouts, receipts)
+    AUDIT_CHECKLIST = "audit.checklist"  # audit a fiscal year: sample, note, query, the auditors' report
 
 
 _TREASURER = {
@@ -97,12 +100,27 @@ _ORGANISER = {Permission.GROUPS_VIEW_OWN}
 _BOARD |= {Permission.BOARD_VIEW, Permission.BOARD_MANAGE}
 _TREASURER |= {Permission.BOARD_VIEW}
 
+# The auditor (issue 16): every financial page and document and the audit log, read-only; no
+# group admin, settings or board records. Their own work is the audit checklist.
+_AUDITOR = {Permission.LEDGER_VIEW, Permission.AUDIT_VIEW, Permission.GROUPS_VIEW_ALL,
+            Permission.BANK_VIEW, Permission.EXPENSES_VIEW_ALL, Permission.INVOICES_VIEW,
+            Permission.GRANTS_VIEW, Permission.REPORTS_VIEW, Permission.DONATIONS_VIEW,
+            Permission.BOOKS_AUDIT, Permission.AUDIT_CHECKLIST}
+
+#: Roles that change nothing: a user holding one may send no POST, PUT, PATCH or DELETE, whatever
+#: their other roles, except to views requiring one of ``READ_ONLY_MAY`` and to their own account
+#: (``own_account``). ``web.enforce_access`` applies it before any view runs.
+READ_ONLY_ROLES = frozenset({Role.AUDITOR})
+READ_ONLY_MAY = frozenset({Permission.AUDIT_CHECKLIST})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.TREASURER: frozenset(_TREASURER),
     Role.BOARD: frozenset(_BOARD),
     Role.REVIEWER: frozenset(_REVIEWER),
     Role.ORGANISER: frozenset(_ORGANISER),
+    Role.AUDITOR: frozenset(_AUDITOR),
 }
 
 
@@ -123,11 +141,32 @@ def roles_with(permission: Permission) -> frozenset[Role]:
 class AccessPolicy:
     public: bool = False
     permission: Permission | None = None  # None and not public: any logged-in user
+    #: A second permission that opens the page too, for reading only (GET and HEAD):
+    #: ``BOOKS_AUDIT`` on the read pages of a managing permission.
+    also: Permission | None = None
+    #: The user's own account (log out, password, sessions): read-only users may post here.
+    own_account: bool = False
 
     def describe(self) -> str:
         if self.public:
             return "anyone"
-        return f"permission {self.permission}" if self.permission else "any logged-in user"
+        if self.permission is None:
+            return "any logged-in user"
+        return f"permission {self.permission}" + (f" or {self.also}" if self.also else "")
+
+    def opens_for(self, user: Actor, method: str = "GET") -> bool:
+        """Whether a logged-in ``user`` may reach the view with ``method``."""
+        return self.public or self.permission is None or user.can(self.permission) or (
+            self.also is not None and method in SAFE_METHODS and user.can(self.also))
+
+    def changes_refused(self, roles: Iterable[Role | str], method: str) -> bool:
+        """Whether a request with ``method`` is refused to a holder of ``roles`` for being
+        read-only (``READ_ONLY_ROLES``)."""
+        if method in SAFE_METHODS or self.public or self.own_account:
+            return False
+        if not READ_ONLY_ROLES & {Role(r) for r in roles}:
+            return False
+        return self.permission not in READ_ONLY_MAY
 
 
 def _declare(policy: AccessPolicy):
@@ -141,10 +180,14 @@ def _declare(policy: AccessPolicy):
 
 public = _declare(AccessPolicy(public=True))
 login_required = _declare(AccessPolicy())
+#: Any logged-in user, on their own account (read-only users too may post here).
+own_account = _declare(AccessPolicy(own_account=True))
 
 
-def requires(permission: Permission):
-    return _declare(AccessPolicy(permission=Permission(permission)))
+def requires(permission: Permission, *, also: Permission | None = None):
+    """The view needs ``permission`` (or ``also``, for a read page auditors see as well)."""
+    return _declare(AccessPolicy(permission=Permission(permission),
+                                 also=Permission(also) if also else None))
 
 
 #: Endpoints registered by Flask and extensions that serve static files.

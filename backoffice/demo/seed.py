@@ -44,6 +44,8 @@ DEMO_USERS = [
     ("board@example.org", "Bea Board", [Role.BOARD]),
     ("reviewer@example.org", "Rui Reviewer", [Role.REVIEWER]),
     ("organiser@example.org", "Olu Organiser", [Role.ORGANISER]),
+    # the auditors' member in the board records (board/demo.py) logs in as the auditor
+    ("audit@example.org", "Kim Kassenprüferin", [Role.AUDITOR]),
 ]
 
 # code, name, kind of activity, monthly scale in euros (0: a programme without a group)

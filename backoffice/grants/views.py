@@ -682,7 +682,7 @@ def internal_file(application_id: int, attachment_id: int):
 # --- paying ----------------------------------------------------------------------------------------
 
 @bp.route("/payouts")
-@requires(Permission.GRANTS_PAY)
+@requires(Permission.GRANTS_PAY, also=Permission.BOOKS_AUDIT)
 def payouts():
     waiting = db.session.scalars(select(Disbursement).where(
         Disbursement.status == DisbursementStatus.READY).order_by(Disbursement.id)).all()
@@ -738,7 +738,7 @@ def budget():
 
 
 @bp.route("/programmes")
-@requires(Permission.GRANTS_MANAGE)
+@requires(Permission.GRANTS_MANAGE, also=Permission.BOOKS_AUDIT)
 def programmes():
     items = db.session.scalars(select(Programme).order_by(Programme.name)).all()
     return render_template("grants/programmes.html", programmes=items)
@@ -793,7 +793,7 @@ def _programme_page(programme: Programme, form=None, *, status: int = 200, **for
 
 
 @bp.route("/programmes/<int:programme_id>", methods=["GET", "POST"])
-@requires(Permission.GRANTS_MANAGE)
+@requires(Permission.GRANTS_MANAGE, also=Permission.BOOKS_AUDIT)
 def edit_programme(programme_id: int):
     programme = get_or_404(Programme, programme_id)
     if request.method == "GET":

@@ -27,7 +27,7 @@ bp = Blueprint("payouts", __name__, url_prefix="/expenses")
 
 
 @bp.route("/payouts")
-@requires(Permission.PAYOUTS_MANAGE)
+@requires(Permission.PAYOUTS_MANAGE, also=Permission.BOOKS_AUDIT)
 def batches():
     found = db.session.scalars(select(PayoutBatch).order_by(PayoutBatch.id.desc()).limit(200)).all()
     waiting = sum(len(p) for p in payouts.open_payables(db.session).values())
@@ -58,7 +58,7 @@ def new_batch():
 
 
 @bp.route("/payouts/<int:batch_id>")
-@requires(Permission.PAYOUTS_MANAGE)
+@requires(Permission.PAYOUTS_MANAGE, also=Permission.BOOKS_AUDIT)
 def batch(batch_id: int):
     batch = payouts.get_batch(db.session, batch_id)
     return render_template("payouts/batch.html", batch=batch, executed_form=ExecutedForm(),
@@ -67,7 +67,7 @@ def batch(batch_id: int):
 
 
 @bp.route("/payouts/<int:batch_id>/sepa.xml")
-@requires(Permission.PAYOUTS_MANAGE)
+@requires(Permission.PAYOUTS_MANAGE, also=Permission.BOOKS_AUDIT)
 def batch_xml(batch_id: int):
     """The file for the bank; a batch above the board's limit waits for the resolution."""
     batch = payouts.get_batch(db.session, batch_id)

@@ -34,7 +34,7 @@ def _pdf(receipt: Receipt, disposition: str = "inline") -> Response:
 
 
 @bp.route("/donations/receipts", methods=["GET", "POST"])
-@requires(Permission.DONATION_RECEIPTS)
+@requires(Permission.DONATION_RECEIPTS, also=Permission.BOOKS_AUDIT)
 def year_end():
     settings = app_settings()
     year = arg("year", int, date.today().year - 1, minimum=2000, maximum=2199)
@@ -63,7 +63,7 @@ def year_end():
 
 
 @bp.route("/donations/receipts/<int:receipt_id>")
-@requires(Permission.DONATION_RECEIPTS)
+@requires(Permission.DONATION_RECEIPTS, also=Permission.BOOKS_AUDIT)
 def receipt(receipt_id: int):
     row = get_or_404(Receipt, receipt_id)
     return render_template("donations/receipts/receipt.html", receipt=row,
@@ -72,7 +72,7 @@ def receipt(receipt_id: int):
 
 
 @bp.route("/donations/receipts/<int:receipt_id>.pdf")
-@requires(Permission.DONATION_RECEIPTS)
+@requires(Permission.DONATION_RECEIPTS, also=Permission.BOOKS_AUDIT)
 def pdf(receipt_id: int):
     return _pdf(get_or_404(Receipt, receipt_id))
 
