@@ -54,8 +54,9 @@ SPONSOR_IBANS = {"Rheinwerk Software GmbH": "DE75512108001245126199",
 def _describe(rng: random.Random, entry: JournalEntry, amount: int, day: date) -> tuple[str, str]:
     """(counterparty, remittance) as the bank would show them for a demo entry."""
     text = entry.description
-    if text == "Membership fee":
-        name = rng.choice(MEMBERS)
+    if text.startswith("Membership fee"):
+        drawn = rng.choice(MEMBERS)  # drawn always, so that the demo's later choices stay put
+        name = next((member for member in MEMBERS if text.endswith(member)), drawn)
         return name, f"Mitgliedsbeitrag {day.year} {name}"
     if text == "Account maintenance fee":
         return "Commerzbank", f"Kontofuehrung {day:%m/%Y}"

@@ -59,6 +59,15 @@ class OpenItem:
     #: confirmed by the bank (``bank_match_items.posting_id``, one row per posting).
     postings: tuple[tuple[int, int], ...] = ()
     counterparty_role: str = ""        # "sponsor": reasons say "IBAN matches sponsor ACME"
+    #: The label without what identifies the item ("Membership fee → 4000 Membership fees (GEN)"
+    #: of "#3458 Membership fee → …"): open items of one provider with the same ``alike`` and
+    #: amount are interchangeable, and a line is offered them as one suggestion.
+    alike: str = ""
+
+    @property
+    def handle(self) -> str:
+        """What tells the item from its alike ones ("#3458")."""
+        return self.label.removesuffix(self.alike).strip() or self.label
 
 
 class Provider(ABC):
@@ -201,6 +210,7 @@ SCORE_AMOUNT = 50
 SCORE_IBAN = 40
 SCORE_NAME = 15
 SCORE_DATE = 10
+MIN_NAME = 5  # a counterparty name shorter than this is not looked for in an item's label
 NEAREST_BY_AMOUNT = 8  # amount-only candidates considered per line (nearest in date)
 
 
@@ -216,6 +226,9 @@ class Suggestion:
     #: amounts add up to it); the line's amount is allocated over them in this order.
     also: tuple[OpenItem, ...] = ()
     open_amount: int = 0          # what the item still has open (for a line that differs)
+    #: Items interchangeable with ``item`` (``OpenItem.alike``), ranked after it; accepting
+    #: takes ``item``, they stay open for the next line.
+    alike: tuple[OpenItem, ...] = ()
 
     @property
     def confident(self) -> bool:
@@ -351,6 +364,9 @@ def rank(line: LineFacts, index: ItemIndex, limit: int = 3) -> list[Suggestion]:
             score += SCORE_NAME
             if key not in iban_hits:
                 reasons.append(f"name {item.counterparty}")
+        elif len(name) >= MIN_NAME and name in item.label.lower():
+            score += SCORE_NAME
+            reasons.append(f"name {line.counterparty_name} in the {_word(item)}")
         if item.date is not None:
             days = abs((line.booking_date - item.date).days)
             score += max(0, SCORE_DATE - days // 3)
@@ -366,7 +382,30 @@ def rank(line: LineFacts, index: ItemIndex, limit: int = 3) -> list[Suggestion]:
     if together is not None and not any(s.exact_amount and s.reference for s in suggestions):
         suggestions.append(together)
     suggestions.sort(key=lambda s: (-s.score, s.item.date or date.min, s.item.key))
-    return suggestions[:limit]
+    return _grouped(suggestions)[:limit]
+
+
+def _grouped(suggestions: list[Suggestion]) -> list[Suggestion]:
+    """Interchangeable items (same provider, ``alike`` and open amount) as one suggestion: the
+    best ranked takes the others along as ``alike``, so that three identical booked entries do
+    not fill the places of something different."""
+    first: dict[tuple, Suggestion] = {}
+    result = []
+    for suggestion in suggestions:
+        item = suggestion.item
+        key = (item.provider, item.alike, suggestion.open_amount, suggestion.exact_amount)
+        if not item.alike or suggestion.also or key not in first:
+            result.append(suggestion)
+            if item.alike and not suggestion.also:
+                first[key] = suggestion
+            continue
+        leader = first[key]
+        leader.alike += (item,)
+    for suggestion in result:
+        if suggestion.alike:
+            count = len(suggestion.alike)
+            suggestion.reasons.append(f"{count} more alike, accepting takes this one")
+    return result
 
 
 def _together(line: LineFacts, index: ItemIndex, found: dict) -> Suggestion | None:

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
-from ..ledger.reads import postings_view, reversed_entry_ids
+from ..ledger.reads import other_sides, postings_view, reversed_entry_ids
 from .matching import OpenItem, Provider, claimed_sources, usable
 from .models import BankAccount, BankMatch, BankMatchItem
 
@@ -79,17 +79,20 @@ class BookedPostings(Provider):
     def open_items(self, session: Session, bank_account: BankAccount) -> Iterable[OpenItem]:
         # Entries of claimed sources are offered by their own providers, as a batch or a payout.
         rows = session.execute(unreconciled_postings_query(bank_account,
-                                                           other_sources=claimed_sources()))
+                                                           other_sources=claimed_sources())).all()
+        booked_to = other_sides(session, (row.entry_id for row in rows),
+                                bank_account.ledger_account_id)
         currency = bank_account.currency
         for posting_id, amount, day, entry_id, description, _kind, source_id in rows:
             references = references_in(description)
             if source_id:
                 references += (source_id,)
+            what = f"{description} → {booked_to[entry_id]}" if entry_id in booked_to else description
             yield OpenItem(
                 provider=self.name, key=str(posting_id), amount=amount, currency=currency,
-                date=day, label=f"#{entry_id} {description}", references=references,
+                date=day, label=f"#{entry_id} {what}", references=references,
                 kind="booked entry", url=f"/ledger/entries/{entry_id}",
-                postings=((posting_id, amount),))
+                postings=((posting_id, amount),), alike=what)
 
     def accept(self, session: Session, *, bank_account: BankAccount, match: BankMatch, item: OpenItem, amount: int, booking_date: date, actor: Actor):
         return []

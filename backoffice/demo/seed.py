@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..auth import services as auth
 from ..auth.models import User
-from ..banking.demo import seed_banking
+from ..banking.demo import MEMBERS, seed_banking
 from ..board.demo import seed_board
 from ..core.mail import discard_outbox
 from ..core.money import Money
@@ -225,9 +225,10 @@ def _one_day(demo: Demo, day: date, funds: dict) -> None:
     weekday = day.weekday()
     # Membership fees arrive on the first working days of the month.
     if day.day <= 5 and weekday < 5:
-        for _ in range(rng.randint(6, 14)):
+        for number in range(rng.randint(6, 14)):
             fee = demo.eur(rng.choice([24, 24, 36, 60, 120]))
-            demo.post(day, "Membership fee", [Line(a("1200"), general, fee),
+            member = MEMBERS[(day.toordinal() + number) % len(MEMBERS)]
+            demo.post(day, f"Membership fee {day.year} {member}", [Line(a("1200"), general, fee),
                                               Line(a("4000"), general, -fee)], ("membership", None))
     # Online donations through Stripe, some earmarked for a group or programme.
     for _ in range(rng.choices([0, 1, 2, 3], [5, 4, 2, 1])[0]):

@@ -40,6 +40,22 @@ def postings_view():
             .subquery("ledger_postings"))
 
 
+def other_sides(session: Session, entry_ids: Iterable[int], account_id: int) -> dict[int, str]:
+    """What each entry booked against ``account_id``: its other postings' accounts and funds,
+    "4000 Membership fees (GEN)", joined by ", " (names, codes sorted, each once)."""
+    ids = sorted(set(entry_ids))
+    sides: dict[int, list[str]] = {}
+    for start in range(0, len(ids), 500):  # bounded IN lists on both databases
+        rows = session.execute(
+            select(Posting.entry_id, Account.code, Account.name, Fund.code)
+            .join(Account, Account.id == Posting.account_id).join(Fund, Fund.id == Posting.fund_id)
+            .where(Posting.entry_id.in_(ids[start:start + 500]), Posting.account_id != account_id)
+            .distinct().order_by(Posting.entry_id, Account.code, Fund.code))
+        for entry_id, code, name, fund in rows:
+            sides.setdefault(entry_id, []).append(f"{code} {name} ({fund})")
+    return {entry_id: ", ".join(parts) for entry_id, parts in sides.items()}
+
+
 def reversed_entry_ids():
     """A select of the ids of entries that were reversed."""
     return select(JournalEntry.reverses_id).where(JournalEntry.reverses_id.is_not(None))

@@ -380,3 +380,60 @@ def test_a_line_shows_an_undone_match_as_undone_with_who_and_when(session, opene
     active = page.split('data-testid="match-active"')[1].split('data-testid="match-undone"')[0]
     assert ">Active</span>" in active and "Matched " in active and ">Undo</button>" in active
     assert page.count(">Undo</button>") == 1  # only the active match can be undone
+
+
+# --- alike booked entries: who and what each is -------------------------------------------
+
+
+def _fees(*names_and_days):
+    """Booked membership fees as the booked-postings provider offers them (€60 each)."""
+    return [OpenItem("posting", str(number), 6000, "EUR", day,
+                     f"#{number} {what}", kind="booked entry", alike=what)
+            for number, (what, day) in enumerate(names_and_days, start=100)]
+
+
+def test_alike_booked_entries_are_one_suggestion_and_leave_room_for_others():
+    fee = "Membership fee → 4000 Membership fees (GEN)"
+    items = _fees((fee, MARCH), (fee, MARCH - timedelta(days=1)), (fee, MARCH + timedelta(days=2)),
+                  ("Sticker sale → 4900 Other income (GEN)", MARCH))
+    ranked = rank(LineFacts(6000, "EUR", MARCH, "Mitgliedsbeitrag"), ItemIndex.build(items))
+    # equal scores: the earliest first, the others after it in rank order
+    assert [s.item.label for s in ranked] == [f"#101 {fee}", "#103 Sticker sale → 4900 Other income (GEN)"]
+    first = ranked[0]
+    assert [item.handle for item in first.alike] == ["#100", "#102"]
+    assert "2 more alike, accepting takes this one" in first.reason
+    assert first.items == (first.item,)  # accepting takes only the one
+
+
+def test_alike_items_of_another_amount_or_provider_stay_apart():
+    fee = "Membership fee → 4000 Membership fees (GEN)"
+    items = _fees((fee, MARCH), (fee, MARCH))
+    items.append(OpenItem("other", "x", 6000, "EUR", MARCH, f"#9 {fee}", alike=fee))
+    ranked = rank(LineFacts(6000, "EUR", MARCH, "Beitrag"), ItemIndex.build(items))
+    assert len(ranked) == 2 and {s.item.provider for s in ranked} == {"posting", "other"}
+    partial = rank(LineFacts(2000, "EUR", MARCH, "Beitrag"), ItemIndex.build(_fees((fee, MARCH))))
+    assert partial == []  # an amount alone that differs proposes nothing, alike or not
+
+
+def test_the_payers_name_in_a_booked_entry_ranks_it_first():
+    items = _fees(("Membership fee 2026 Jonas Weber → 4000 Membership fees (GEN)", MARCH),
+                  ("Membership fee 2026 Lena Fischer → 4000 Membership fees (GEN)", MARCH))
+    line = LineFacts(6000, "EUR", MARCH + timedelta(days=1), "Mitgliedsbeitrag 2026",
+                     counterparty_name="Lena Fischer")
+    ranked = rank(line, ItemIndex.build(items))
+    assert ranked[0].item.handle == "#101"
+    assert "name Lena Fischer in the booked entry" in ranked[0].reason
+    assert ranked[0].score - ranked[1].score == matching.SCORE_NAME
+    short = LineFacts(6000, "EUR", MARCH, "x", counterparty_name="Lena")  # too short to look for
+    assert all("name" not in s.reason for s in rank(short, ItemIndex.build(items)))
+
+
+def test_a_booked_posting_says_what_it_was_booked_to(session, bank, treasurer):
+    posting = book(session, treasurer, MARCH, 6000, "Membership fee 2026 Lena Fischer")
+    session.commit()
+    [item] = [i for i in services.open_items(session, bank).items.values()
+              if i.key == str(posting.id)]
+    assert item.label == (f"#{posting.entry_id} Membership fee 2026 Lena Fischer"
+                          " → 4900 Other income (GEN)")
+    assert item.alike == "Membership fee 2026 Lena Fischer → 4900 Other income (GEN)"
+    assert item.handle == f"#{posting.entry_id}"
