@@ -187,41 +187,67 @@ class TrialBalance:
     rows: list[TrialBalanceRow]
     #: {currency: (total debits, total credits)}; the two are equal in a sound ledger.
     totals: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: more rows follow the last one shown (``trial_balance``'s ``limit``)
+    more: bool = False
 
     @property
     def balanced(self) -> bool:
         return all(debit == credit for debit, credit in self.totals.values())
 
 
-def trial_balance(session: Session, as_of: date, *, fiscal_year: FiscalYear,
-                  fund: Fund | None = None) -> TrialBalance:
-    """Balance-sheet accounts since the beginning; income and expense accounts for the fiscal
-    year to date, with the result of earlier years carried on the retained-surplus account."""
-    fund_id = fund.id if fund else None
-    year_start = fiscal_year.start(as_of)
-    balances = defaultdict(int, account_balances(session, as_of, fund_id=fund_id))
+def year_balances(session: Session, as_of: date, *, year_start: date, fund_id: int | None = None,
+                  account_ids=None) -> dict[tuple[int, str], int]:
+    """{(account id, currency): balance} as the trial balance shows it: balance-sheet accounts
+    since the beginning, income and expenses since ``year_start``, earlier years' result on the
+    retained-surplus account. ``account_ids`` (a collection of ids) limits the accounts returned."""
+    balances = defaultdict(int, account_balances(session, as_of, fund_id=fund_id,
+                                                 account_ids=account_ids))
     # Earlier years' income and expenses, chosen in the database (a sub-select, not a list of
     # thousands of ids: issue 17).
     result_ids = select(Account.id).where(Account.type.in_(
         [kind for kind in AccountType if not kind.is_balance_sheet]))
+    retained = session.scalar(select(Account.id).where(Account.role == RETAINED_SURPLUS_ROLE))
+    wanted = None if account_ids is None else set(account_ids)
+    if wanted is not None and retained not in wanted:  # the surplus needs every earlier result
+        result_ids = result_ids.where(Account.id.in_(list(wanted) or [-1]))
     earlier = account_balances(session, _day_before(year_start), fund_id=fund_id,
                                account_ids=result_ids)
-    retained = session.scalar(select(Account.id).where(Account.role == RETAINED_SURPLUS_ROLE))
     for (account_id, currency), amount in earlier.items():
         balances[(account_id, currency)] -= amount
         if retained is not None:
             balances[(retained, currency)] += amount
-    shown = {account_id for (account_id, _), value in balances.items() if value}
-    # Only the accounts shown, in one query: the cost grows with the rows, not the chart.
-    accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(shown)))} \
-        if shown else {}
-    rows = sorted((TrialBalanceRow(accounts[a], c, v) for (a, c), v in balances.items() if v),
-                  key=lambda row: (row.currency, row.account.code))
+    return {(account_id, currency): value for (account_id, currency), value in balances.items()
+            if value and (wanted is None or account_id in wanted)}
+
+
+def trial_balance(session: Session, as_of: date, *, fiscal_year: FiscalYear,
+                  fund: Fund | None = None, after: tuple[str, str] | None = None,
+                  limit: int | None = None) -> TrialBalance:
+    """Balance-sheet accounts since the beginning; income and expense accounts for the fiscal
+    year to date, with the result of earlier years carried on the retained-surplus account.
+
+    The totals count every account; ``rows`` are the first ``limit`` after ``after`` (currency,
+    account code), so a chart of thousands of accounts is shown a page at a time (issue 17)."""
+    year_start = fiscal_year.start(as_of)
+    balances = year_balances(session, as_of, year_start=year_start,
+                             fund_id=fund.id if fund else None)
     report_totals: dict[str, tuple[int, int]] = {}
-    for row in rows:
-        debit, credit = report_totals.get(row.currency, (0, 0))
-        report_totals[row.currency] = (debit + row.debit, credit + row.credit)
-    return TrialBalance(as_of, year_start, fund, rows, report_totals)
+    for (_, currency), value in balances.items():
+        debit, credit = report_totals.get(currency, (0, 0))
+        report_totals[currency] = (debit + max(value, 0), credit + max(-value, 0))
+    # The codes of the chart (two columns) to order the rows; the accounts of one page only.
+    codes = dict(session.execute(select(Account.id, Account.code)).all()) if balances else {}
+    keys = sorted(((currency, codes[account_id], account_id)
+                   for account_id, currency in balances), key=lambda key: key[:2])
+    if after is not None:
+        keys = [key for key in keys if key[:2] > after]
+    more = limit is not None and len(keys) > limit
+    keys = keys[:limit] if limit is not None else keys
+    accounts = {a.id: a for a in session.scalars(
+        select(Account).where(Account.id.in_({key[2] for key in keys})))} if keys else {}
+    rows = [TrialBalanceRow(accounts[account_id], currency, balances[(account_id, currency)])
+            for currency, _, account_id in keys]
+    return TrialBalance(as_of, year_start, fund, rows, report_totals, more=more)
 
 
 # --- fund statement ------------------------------------------------------------------------

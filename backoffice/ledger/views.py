@@ -13,8 +13,15 @@ from ..core.query import arg, others, query_form
 from ..core.views import export_format, get_or_404, run_form, send_table
 from ..extensions import db, settings
 from . import services
-from .balances import by_fund, currency_totals, fund_balances, fund_statements, trial_balance
-from .chart import Account, AccountType, Fund
+from .balances import (
+    by_fund,
+    currency_totals,
+    fund_balances,
+    fund_statements,
+    trial_balance,
+    year_balances,
+)
+from .chart import Account, Fund
 from .forms import (
     AccountForm,
     AsOfForm,
@@ -86,13 +93,7 @@ def account_search():
     """The first accounts whose code starts with, or whose name contains, the typed text (the
     journal's account filter fetches these as one types)."""
     term = (arg("account_label", str) or "").strip()
-    matches = []
-    if term:
-        pattern = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        matches = db.session.scalars(
-            select(Account).where(Account.code.like(f"{pattern}%", escape="\\")
-                                  | Account.name.ilike(f"%{pattern}%", escape="\\"))
-            .order_by(Account.code).limit(ACCOUNT_MATCHES + 1)).all()
+    matches = db.session.scalars(_matching(term).limit(ACCOUNT_MATCHES + 1)).all() if term else []
     return render_template("ledger/_account_matches.html", matches=matches[:ACCOUNT_MATCHES],
                            more=len(matches) > ACCOUNT_MATCHES, term=term)
 
@@ -168,16 +169,41 @@ def new_transfer():
 
 # --- accounts ----------------------------------------------------------------------------------
 
+ACCOUNTS_PAGE = 100
+
+
+def _matching(term: str):
+    """Accounts whose code starts with, or whose name contains, ``term`` (in code order)."""
+    statement = select(Account).order_by(Account.code)
+    if term:
+        pattern = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(Account.code.like(f"{pattern}%", escape="\\")
+                                    | Account.name.ilike(f"%{pattern}%", escape="\\"))
+    return statement
+
+
 @bp.route("/accounts")
 @requires(Permission.LEDGER_VIEW)
 def accounts():
+    """The chart a page at a time (code order, ``after`` the last code shown), searchable; the
+    balances of the accounts shown only. htmx asks for the next rows alone ("Show more")."""
     today = date.today()
-    report = trial_balance(db.session, today, fiscal_year=_fiscal_year())
-    balances = {}
-    for row in report.rows:
-        balances.setdefault(row.account.id, []).append(row)
-    groups = [(kind, [a for a in _accounts() if a.type is kind]) for kind in AccountType]
-    return render_template("ledger/accounts.html", groups=groups, balances=balances, today=today)
+    term = (arg("q", str) or "").strip()
+    after = arg("after", str)
+    statement = _matching(term)
+    if after:
+        statement = statement.where(Account.code > after)
+    found = db.session.scalars(statement.limit(ACCOUNTS_PAGE + 1)).all()
+    shown, more = found[:ACCOUNTS_PAGE], len(found) > ACCOUNTS_PAGE
+    balances: dict[int, list[tuple[str, int]]] = {}
+    amounts = year_balances(db.session, today, year_start=_fiscal_year().start(today),
+                            account_ids=[a.id for a in shown])
+    for (account_id, currency), amount in sorted(amounts.items()):
+        balances.setdefault(account_id, []).append((currency, amount))
+    context = {"accounts": shown, "balances": balances, "more": more, "term": term}
+    if request.headers.get("HX-Request"):
+        return render_template("ledger/_account_rows.html", **context)
+    return render_template("ledger/accounts.html", today=today, **context)
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
@@ -284,6 +310,17 @@ def fund_balances_page():
                            as_of=as_of)
 
 
+TRIAL_BALANCE_PAGE = 200
+
+
+def _row_key(text: str) -> tuple[str, str]:
+    """``after`` on the trial balance: "EUR:4400" (the currency and code of the last row shown)."""
+    currency, _, code = text.partition(":")
+    if len(currency) != 3 or not code:
+        raise ValueError("expected a currency and an account code, e.g. EUR:4400")
+    return currency, code
+
+
 @bp.route("/trial-balance", endpoint="trial_balance")
 @requires(Permission.LEDGER_VIEW)
 def trial_balance_page():
@@ -292,8 +329,13 @@ def trial_balance_page():
     as_of = form.as_of.data or date.today()
     form.as_of.data = as_of
     fund = db.session.get(Fund, form.fund.data) if form.fund.data else None
-    report = trial_balance(db.session, as_of, fiscal_year=_fiscal_year(), fund=fund)
-    return render_template("ledger/trial_balance.html", form=form, report=report, funds=funds)
+    after = arg("after", _row_key)
+    report = trial_balance(db.session, as_of, fiscal_year=_fiscal_year(), fund=fund, after=after,
+                           limit=TRIAL_BALANCE_PAGE)
+    last = report.rows[-1] if report.rows else None
+    return render_template("ledger/trial_balance.html", form=form, report=report, funds=funds,
+                           query=others("after"), first_page=after is None,
+                           next_after=f"{last.currency}:{last.account.code}" if last else None)
 
 
 # --- periods -------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The ledger and report pages ask the database the same number of questions on a chart of
-2,000 accounts as on the default chart (issue 17): no query per account, no list of every id.
-Counts, not times (speed is measured in bench/fava.py)."""
+2,000 accounts as on the default chart (issue 17): no query per account, no list of every id; and
+the ledger's pages stay under 100 KB of HTML there (long lists come a page at a time).
+Counts and sizes, not times (speed is measured in bench/fava.py)."""
+import re
 from datetime import date
 
 from sqlalchemy import event
@@ -8,13 +10,17 @@ from sqlalchemy import event
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.extensions import db
-from backoffice.ledger import services
+from backoffice.ledger import services, views
 from backoffice.ledger.chart import AccountType
 from backoffice.ledger.checks import Line
 
 from ..helpers import login
 
 EXTRA_ACCOUNTS = 2000
+MAX_BYTES = 100 * 1024
+#: The statements (balance sheet, activities) show every account with a balance, a column per
+#: fund: their weight is the reports' own work (issue 17), not guarded here yet.
+UNPAGED = ("/reports/",)
 YEAR = date.today().year
 
 
@@ -29,10 +35,13 @@ def _pages(books, account) -> list[str]:
         f"/reports/balance-sheet?as_of={YEAR}-12-31",
         f"/reports/activities?start={YEAR - 1}-01-01&end={YEAR}-12-31",
         "/ledger/accounts/search?account_label=Bench",
+        "/ledger/accounts",
+        "/ledger/accounts?q=Bank",
+        "/ledger/accounts?after=1000",
     ]
 
 
-def _queries(client, url: str) -> int:
+def _queries(client, url: str, sizes: dict | None = None) -> int:
     count = 0
 
     def counted(*_):
@@ -45,6 +54,8 @@ def _queries(client, url: str) -> int:
     finally:
         event.remove(db.engine, "before_cursor_execute", counted)
     assert response.status_code == 200, url
+    if sizes is not None:
+        sizes[url] = len(response.data)
     return count
 
 
@@ -72,10 +83,52 @@ def test_page_queries_do_not_grow_with_the_chart(client, books, session):
         created = [services.create_account(session, code=f"B{n:05d}", name=f"Bench account {n}",
                                            type=kinds[n % 3], actor=books.actor)
                    for n in range(EXTRA_ACCOUNTS)]
-    _post(books, created[::10], day)  # 200 more accounts with balances, in both funds
-    large = {url: _queries(client, url) for url in _pages(books, income)}
+    _post(books, created[::5], day)  # 400 more accounts with balances, in both funds
+    sizes: dict[str, int] = {}
+    large = {url: _queries(client, url, sizes) for url in _pages(books, income)}
     assert large == small, {url: (small[url], large[url]) for url in small if small[url] != large[url]}
     assert max(large.values()) <= 30, large
+    heavy = {url: size for url, size in sizes.items()
+             if size > MAX_BYTES and not url.startswith(UNPAGED)}
+    assert not heavy, heavy
+
+
+def test_long_lists_come_a_page_at_a_time(client, books, session):
+    """The chart and the trial balance show a page and link to the next; htmx fetches the
+    chart's next rows alone; the trial balance's totals count every account on every page."""
+    day = date(YEAR, 1, 15)
+    with transaction(session):
+        created = [services.create_account(session, code=f"B{n:04d}", name=f"Bench account {n}",
+                                           type=AccountType.EXPENSE, actor=books.actor)
+                   for n in range(250)]
+    _post(books, created, day)
+    login(client, "treasurer")
+    first = client.get("/ledger/accounts").get_data(as_text=True)
+    codes = re.findall(r'<td class="code">([^<]+)</td>', first)
+    assert len(codes) == views.ACCOUNTS_PAGE and codes == sorted(codes)
+    assert f"after={codes[-1]}" in first
+    rest = client.get(f"/ledger/accounts?after={codes[-1]}", headers={"HX-Request": "true"})
+    more = re.findall(r'<td class="code">([^<]+)</td>', rest.get_data(as_text=True))
+    assert more[0] > codes[-1] and "<html" not in rest.get_data(as_text=True)
+    assert "B0249" in client.get("/ledger/accounts?q=Bench account 249").get_data(as_text=True)
+    found = client.get("/ledger/accounts?q=0249", headers={"HX-Request": "true"}).get_data(
+        as_text=True)
+    assert re.findall(r'<td class="code">([^<]+)</td>', found) == []  # codes start with B
+    assert "No account matches" in found
+
+    url = f"/ledger/trial-balance?as_of={YEAR}-12-31"
+    page, seen = client.get(url).get_data(as_text=True), []
+    totals = re.search(r"Total EUR.*?</tr>", page, re.S).group(0)
+    while True:
+        seen += re.findall(r'<td class="code">([^<]+)</td>', page)
+        assert re.search(r"Total EUR.*?</tr>", page, re.S).group(0) == totals
+        following = re.search(r'href="([^"]*after=[^"]*)"[^>]*>Next accounts', page)
+        if not following:
+            break
+        page = client.get(following.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert len(seen) == len(set(seen)) and seen == sorted(seen)
+    assert {f"B{n:04d}" for n in range(250)} <= set(seen) and len(seen) > views.TRIAL_BALANCE_PAGE
+    assert client.get(f"{url}&after=nonsense").status_code == 400
 
 
 def test_the_journal_does_not_send_the_chart(client, books, session):
