@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import statistics
 import tempfile
 import time
@@ -53,6 +54,22 @@ def fresh_database(backend: str):
     finally:
         with _pg_admin() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def kept_database(name: str) -> str:
+    """The URL of the PostgreSQL database ``name``, created when missing and kept afterwards (the
+    large data sets, built once)."""
+    with _pg_admin() as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
+    return make_url(normalise_database_url(PG_URL)).set(database=name).render_as_string(
+        hide_password=False)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def bench_app(url: str):

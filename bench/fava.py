@@ -23,7 +23,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,11 +33,9 @@ import urllib.request
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from backoffice.auth.services import create_user
-from backoffice.config import normalise_database_url
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
@@ -47,7 +44,7 @@ from backoffice.ledger import reads, services
 from backoffice.ledger.chart import Account, AccountType, Fund
 from backoffice.reports import beancount_import
 
-from .common import PG_URL, _pg_admin, bench_app, migrate
+from .common import bench_app, free_port, kept_database, migrate
 
 HOUSEHOLDS, QUICK_HOUSEHOLDS = 30, 2
 SEEDS = 10
@@ -142,21 +139,10 @@ def loaded_database(backend: str, households: int) -> str:
     if backend == "sqlite":
         url = f"sqlite:///{CACHE / f'fava-{households}.db'}"
     else:
-        name = f"bo_bench_fava{households}"
-        with _pg_admin() as admin:
-            if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-                admin.execute(f'CREATE DATABASE "{name}"')
-        url = make_url(normalise_database_url(PG_URL)).set(database=name).render_as_string(
-            hide_password=False)
+        url = kept_database(f"bo_bench_fava{households}")
     migrate(url)
     _load(url, path, accounts)
     return url
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Browser:
@@ -203,7 +189,7 @@ def start_fava(path: Path):
     if fava is None:
         print("  Fava is not installed: pip install -e '.[bench]' to compare")
         return None, None
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([fava, "--host", "127.0.0.1", "--port", str(port), str(path)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

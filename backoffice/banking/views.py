@@ -287,21 +287,29 @@ def _options(items: Iterable[Any], selected_id: int | None) -> Markup:
 
 
 def _row_context(account: BankAccount, lines: Sequence[BankLine], index: ItemIndex | None = None):
+    """What the queue's lines need besides themselves: their suggestions. The booking form of a
+    line is fetched when it is opened (``book_form``): a chart of thousands of accounts is not
+    sent once per line (issue 17)."""
+    return {"suggestions": services.suggestions_for(db.session, account, lines, index),
+            "account": account, "choices": _choices}
+
+
+@bp.route("/lines/<int:line_id>/book-form")
+@requires(Permission.BANK_RECONCILE)
+def book_form(line_id: int):
+    """One open line's "Book as entry" form for the queue (htmx, when the line's form opens),
+    with the account and fund that booked this counterparty before chosen."""
+    line = get_or_404(BankLine, line_id)
     accounts, funds = _postable_accounts(), _funds()
     roles = {a.role: a.id for a in accounts if a.role}
-    general = next((f.id for f in funds if f.kind is FundKind.GENERAL), None)
-    roles["general_fund"] = general
-    suggestions = services.suggestions_for(db.session, account, lines, index)
-    found = hints.hints_for(db.session, account.id, [line for line in lines if line.status == "open"], roles)
-    by_account = {hint.account_id: None for hint in found.values()}
+    roles["general_fund"] = next((f.id for f in funds if f.kind is FundKind.GENERAL), None)
+    hint = hints.hints_for(db.session, line.bank_account_id, [line], roles).get(line.id)
     blank = Markup('<option value="">Choose an account</option>')
-    for account_id in by_account:
-        by_account[account_id] = blank + _options(accounts, account_id)
-    return {"suggestions": suggestions, "account": account, "roles": roles, "choices": _choices,
-            "account_options": blank + _options(accounts, None), "hints": found,
-            "hinted_options": {line_id: by_account[hint.account_id]
-                               for line_id, hint in found.items()},
-            "fund_options": _options(funds, general)}
+    return render_template(
+        "banking/_book_form.html", line=line, hint=hint, confirm=ConfirmForm(),
+        account_options=blank + _options(accounts, hint.account_id if hint else None),
+        fund_options=_options(funds, hint.fund_id if hint and hint.fund_id
+                              else roles["general_fund"]))
 
 
 @bp.route("/accounts/<int:account_id>/reconcile")

@@ -10,6 +10,7 @@ from backoffice.banking import hints, services
 from backoffice.banking.models import BankLine
 from backoffice.core.db import transaction
 from backoffice.ledger import services as ledger
+from backoffice.ledger.chart import AccountType
 
 from ..helpers import login
 from .conftest import book, do_import, sample
@@ -62,8 +63,31 @@ def test_the_queue_preselects_nothing_for_a_stranger(session, bank, treasurer, c
     login(client, "treasurer")
     page = client.get(f"/bank/accounts/{bank.id}/reconcile").get_data(as_text=True)
     for line in session.scalars(select(BankLine).where(BankLine.status == "open")):
-        select_html = page.split(f'id="l{line.id}-account"')[1].split("</select>")[0]
+        assert f'id="l{line.id}-account"' not in page  # the form comes when the line's opens
+        assert f"/bank/lines/{line.id}/book-form" in page
+        form = client.get(f"/bank/lines/{line.id}/book-form").get_data(as_text=True)
+        select_html = form.split(f'id="l{line.id}-account"')[1].split("</select>")[0]
         if line.counterparty_name or line.counterparty_iban:
             assert " selected" not in select_html, line.counterparty_name
         else:
             assert " selected" in select_html
+
+
+def test_the_queue_does_not_send_the_chart(session, bank, treasurer, client):
+    """Issue 17: the queue's weight does not grow with the chart of accounts; a line's booking
+    form, fetched when it opens, offers every postable account."""
+    with transaction():
+        book(session, treasurer, date(2026, 3, 1), 100000, "Opening balance")
+    do_import(session, bank, sample("camt053-v02-two-statements.xml"), treasurer)
+    login(client, "treasurer")
+    url = f"/bank/accounts/{bank.id}/reconcile"
+    before = len(client.get(url).data)
+    with transaction():
+        for n in range(300):
+            ledger.create_account(session, code=f"B{n:04d}", name=f"Bench account {n}",
+                                  type=AccountType.EXPENSE, actor=treasurer)
+    assert len(client.get(url).data) == before
+    line = session.scalars(select(BankLine).where(BankLine.status == "open")).first()
+    form = client.get(f"/bank/lines/{line.id}/book-form").get_data(as_text=True)
+    assert form.count("Bench account") == 300 and 'name="description"' in form
+    assert client.get("/bank/lines/999999/book-form").status_code == 404

@@ -47,6 +47,14 @@
     focusLine(swapped.classList.contains("is-done") ? (nextOpen(swapped) || swapped) : swapped);
   });
 
+  // A line's booking form arrives when it opens ("b" or a click): its account comes first.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var slot = event.detail.target;
+    if (!slot.classList || !slot.classList.contains("book-slot")) { return; }
+    var select = slot.querySelector("select");
+    if (select && slot.closest("details").open) { select.focus(); }
+  });
+
   document.addEventListener("keydown", function (event) {
     var tag = (event.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "select" || tag === "textarea" || event.ctrlKey || event.metaKey || event.altKey) { return; }
