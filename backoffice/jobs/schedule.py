@@ -40,6 +40,9 @@ SCHEDULE: dict[str, Scheduled] = {
                               "ending in 90 and 30 days", minute="20", hour="7"),
     "circular-votes": Scheduled("board.circulars", "circular board votes decided when their "
                                 "result is certain or their deadline passed", minute="5"),
+    "donation-plans": Scheduled("donations.plans.finish", "recurring plans whose cancellation "
+                                "was asked for but not confirmed by Stripe are ended",
+                                minute="40"),
     "retention": Scheduled("privacy.retention", "personal data past its retention rule is "
                            "anonymised or removed (docs/RETENTION.md)", minute="20", hour="3"),
     "backup": Scheduled("backup", "a backup archive; the newest BACKUP_KEEP are kept",

@@ -11,6 +11,7 @@ from ..board import services as board
 from ..core import backup, privacy
 from ..core.db import transaction
 from ..core.queue import job
+from ..donations import plans as donation_plans
 from ..extensions import db, settings
 from ..grants import reporting
 from ..invoicing import services as invoicing
@@ -57,3 +58,11 @@ def circular_deadlines(now: str | None = None) -> dict:
     with Session(db.engine) as session, transaction(session):
         return {"decided": board.settle_due(
             session, datetime.fromisoformat(now) if now else None)}
+
+
+@job("donations.plans.finish")
+def donation_plans_to_end() -> dict:
+    """Recurring plans whose cancellation was asked for but not confirmed by Stripe (a crash or
+    an error between the steps) are ended now, once."""
+    with Session(db.engine, expire_on_commit=False) as session:
+        return {"finished": donation_plans.finish_requested(session, settings().stripe)}
