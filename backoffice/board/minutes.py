@@ -1,24 +1,47 @@
 """Minutes as people read them: Markdown made safe (``core.markdown``), and the
 minutes PDF with every item, who was present for it, its resolutions and each vote.
 
-The PDF is rendered from the stored rows alone; once the minutes are approved those rows never
-change (migration 0022), so the document rendered today is the document rendered at approval.
+Approved minutes are rendered once, when they are approved, and kept with their SHA-256 in the
+document storage (``MinutesFile``, append-only); every later download serves those bytes,
+checked against the hash, never a new rendering (a member's name, the association's name or the
+template may change later; the approved document does not). Each addendum gets its own PDF,
+kept the same way when it is written. Minutes approved before the files were kept are rendered
+and kept at their first download. Drafts are rendered for each download.
 """
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..core.errors import Conflict
 from ..core.markdown import to_html
 from ..core.templates import render_document
+from ..core.uploads import StoredFile, read_stored, store_upload
 from ..pdf import html_to_pdf
-from .models import Recusal, Resolution, ResolutionVote, Term
+from . import services
+from .models import MeetingStatus, MinutesFile, Recusal, Resolution, ResolutionVote, Term
 
 if TYPE_CHECKING:
-    from .models import Meeting
+    from ..core.actors import Actor
+    from .models import Addendum, Meeting
+
+MAX_PDF_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Printing:
+    """What a PDF of the minutes prints besides the rows: the association and the day, and the
+    storage its file is kept in."""
+
+    organisation: str
+    today: date
+    folder: str | Path
 
 
 def record(session: Session, meeting: Meeting) -> dict:
@@ -46,3 +69,77 @@ def pdf(session: Session, meeting: Meeting, *, organisation: str, today: date) -
     html = render_document("pdf/board_minutes.html", organisation=organisation, today=today,
                            **record(session, meeting))
     return html_to_pdf(html)
+
+
+def addendum_pdf(session: Session, addendum: Addendum, *, organisation: str, today: date) -> bytes:
+    item = next((i for i in addendum.meeting.items if i.id == addendum.item_id), None)
+    html = render_document("pdf/board_addendum.html", organisation=organisation, today=today,
+                           meeting=addendum.meeting, addendum=addendum, item=item,
+                           text=to_html(addendum.text))
+    return html_to_pdf(html)
+
+
+def _keep(session: Session, meeting: Meeting, data: bytes, name: str, printing: Printing,
+          actor: Actor | None, addendum: Addendum | None = None) -> MinutesFile:
+    stored = store_upload(session, folder=printing.folder, filename=name, data=data,
+                          allowed={"pdf"}, max_bytes=MAX_PDF_BYTES, actor=actor)
+    kept = MinutesFile(meeting_id=meeting.id, addendum_id=addendum.id if addendum else None,
+                       file_id=stored.id, sha256=stored.sha256)
+    session.add(kept)
+    session.flush()
+    return kept
+
+
+def _kept(session: Session, meeting: Meeting, addendum: Addendum | None) -> MinutesFile | None:
+    return session.scalar(select(MinutesFile).where(
+        MinutesFile.meeting_id == meeting.id,
+        MinutesFile.addendum_id == addendum.id if addendum is not None
+        else MinutesFile.addendum_id.is_(None)))
+
+
+def _read(session: Session, kept: MinutesFile, folder: str | Path) -> bytes:
+    data = read_stored(session.get(StoredFile, kept.file_id), folder)
+    if hashlib.sha256(data).hexdigest() != kept.sha256:
+        raise Conflict("The stored PDF of these minutes does not match its recorded SHA-256; it "
+                       "must not be served. Restore it from a backup.")
+    return data
+
+
+def approve(session: Session, meeting: Meeting, resolution: Resolution, *, actor: Actor,
+            printing: Printing) -> MinutesFile:
+    """Approve the minutes (``services.approve_minutes``) and keep their PDF, rendered now from
+    the rows the approval froze, in the same unit of work."""
+    services.approve_minutes(session, meeting, resolution, actor)
+    session.flush()
+    return _keep(session, meeting, pdf(session, meeting, organisation=printing.organisation,
+                                       today=printing.today),
+                 f"minutes-{meeting.id}.pdf", printing, actor)
+
+
+def add_addendum(session: Session, meeting: Meeting, text: str, *, item=None, actor: Actor,
+                 printing: Printing) -> Addendum:
+    """A correction to approved minutes (``services.add_addendum``), with its own kept PDF."""
+    addendum = services.add_addendum(session, meeting, text, item=item, actor=actor)
+    _keep(session, meeting, addendum_pdf(session, addendum, organisation=printing.organisation,
+                                         today=printing.today),
+          f"minutes-{meeting.id}-addendum-{addendum.id}.pdf", printing, actor, addendum)
+    return addendum
+
+
+def document(session: Session, meeting: Meeting, printing: Printing, *,
+             addendum: Addendum | None = None, actor: Actor | None = None) -> bytes:
+    """The PDF to serve: the kept file of approved minutes (or of an addendum), checked against
+    its SHA-256; kept now if approved minutes have none yet (approved before files were kept);
+    a draft rendered for this download."""
+    if addendum is None and meeting.status is not MeetingStatus.APPROVED:
+        return pdf(session, meeting, organisation=printing.organisation, today=printing.today)
+    kept = _kept(session, meeting, addendum)
+    if kept is None:
+        data = (pdf(session, meeting, organisation=printing.organisation, today=printing.today)
+                if addendum is None else addendum_pdf(session, addendum,
+                                                      organisation=printing.organisation,
+                                                      today=printing.today))
+        kept = _keep(session, meeting, data, f"minutes-{meeting.id}.pdf" if addendum is None
+                     else f"minutes-{meeting.id}-addendum-{addendum.id}.pdf", printing, actor,
+                     addendum)
+    return _read(session, kept, printing.folder)

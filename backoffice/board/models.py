@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -409,3 +410,23 @@ class Document(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MinutesFile(db.Model):
+    """The PDF of approved minutes (``addendum_id`` None) or of one addendum, rendered once when
+    they were approved (or written) and kept with its SHA-256: later downloads serve these bytes,
+    never a new rendering. Append-only (migration 0034)."""
+
+    __tablename__ = "board_minutes_files"
+    __table_args__ = (
+        Index("uq_board_minutes_file", "meeting_id", unique=True,
+              sqlite_where=text("addendum_id IS NULL"),
+              postgresql_where=text("addendum_id IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("board_meetings.id"), index=True)
+    addendum_id: Mapped[int | None] = mapped_column(ForeignKey("board_addenda.id"), unique=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

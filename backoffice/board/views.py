@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..core.bounds import MAX_ID
-from ..core.db import utcnow
+from ..core.db import transaction, utcnow
 from ..core.errors import DomainError, ValidationError
 from ..core.forms import money_of
 from ..core.permissions import Permission, public, requires
@@ -36,6 +36,7 @@ from .forms import (
     VoteForm,
 )
 from .models import (
+    Addendum,
     AgendaItem,
     Body,
     Function,
@@ -304,7 +305,7 @@ def approve_minutes(meeting_id: int):
         approving = db.session.get(Resolution, form.resolution.data or 0)
         if approving is None:
             raise ValidationError("Choose the resolution that approves the minutes.")
-        services.approve_minutes(db.session, found, approving, current_user)
+        minutes.approve(db.session, found, approving, actor=current_user, printing=_printing())
     if run_form(form, act, flash_refusal="danger").done:
         flash("The minutes are approved; from now on they never change.", "success")
     return redirect(url_for(".meeting", meeting_id=found.id))
@@ -315,22 +316,45 @@ def approve_minutes(meeting_id: int):
 def addendum(meeting_id: int):
     found = get_or_404(Meeting, meeting_id)
     form = AddendumForm()
-    if run_form(form, lambda: services.add_addendum(db.session, found, form.text.data,
-                                                    actor=current_user),
+    if run_form(form, lambda: minutes.add_addendum(db.session, found, form.text.data,
+                                                   actor=current_user, printing=_printing()),
                 flash_refusal="danger").done:
         flash("The addendum is added to the minutes.", "success")
     return redirect(url_for(".meeting", meeting_id=found.id, _anchor="addenda"))
 
 
+def _printing() -> minutes.Printing:
+    config = settings()
+    return minutes.Printing(organisation=config.organisation.name, today=date.today(),
+                            folder=config.paths.uploads)
+
+
+def _pdf(data: bytes, name: str) -> Response:
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
 @bp.route("/meetings/<int:meeting_id>/minutes.pdf")
 @requires(Permission.BOARD_VIEW)
 def minutes_pdf(meeting_id: int):
+    """Approved minutes: the PDF kept at approval; a draft: rendered now."""
     found = get_or_404(Meeting, meeting_id)
-    data = minutes.pdf(db.session, found, organisation=settings().organisation.name,
-                       today=date.today())
+    with transaction():  # minutes approved before files were kept: kept at this download
+        data = minutes.document(db.session, found, _printing(), actor=current_user)
     draft = "" if found.status is MeetingStatus.APPROVED else "-draft"
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="minutes-{found.id}{draft}.pdf"'})
+    return _pdf(data, f"minutes-{found.id}{draft}.pdf")
+
+
+@bp.route("/meetings/<int:meeting_id>/addenda/<int:addendum_id>.pdf")
+@requires(Permission.BOARD_VIEW)
+def addendum_pdf(meeting_id: int, addendum_id: int):
+    found = get_or_404(Addendum, addendum_id)
+    if found.meeting_id != meeting_id:
+        abort(404)
+    with transaction():
+        data = minutes.document(db.session, found.meeting, _printing(), addendum=found,
+                                actor=current_user)
+    return _pdf(data, f"minutes-{meeting_id}-addendum-{found.id}.pdf")
 
 
 # --- resolutions -------------------------------------------------------------------------------
