@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from . import totals
@@ -25,33 +25,43 @@ def _day_before(day: date) -> date | None:
     return None if day == date.min else day - timedelta(days=1)
 
 
-def account_balances(session: Session, as_of: date | None, *, fund_id: int | None = None,
-                     account_ids=None) -> dict[tuple[int, str], int]:
-    """{(account id, currency): balance} of everything posted up to and including ``as_of``."""
-    if as_of is None:
-        return {}
-    model = FundAccountTotal if fund_id is not None else AccountTotal
+def _account_conditions(model, fund_id: int | None, account_ids) -> list:
     conditions = []
     if fund_id is not None:
         conditions.append(model.fund_id == fund_id)
     if account_ids is not None:
         conditions.append(model.account_id.in_(
             account_ids if isinstance(account_ids, Select) else (list(account_ids) or [-1])))
-    rows = totals.covering(model, as_of, [model.account_id, model.currency, model.amount],
-                           *conditions)
+    return conditions
+
+
+def _by_account(session: Session, rows) -> dict[tuple[int, str], int]:
     result = session.execute(
         select(rows.c.account_id, rows.c.currency, func.sum(rows.c.amount))
         .group_by(rows.c.account_id, rows.c.currency))
     return {(account_id, currency): int(amount) for account_id, currency, amount in result if amount}
 
 
-def account_movements(session: Session, start: date, end: date, **filters) -> dict[tuple[int, str], int]:
+def account_balances(session: Session, as_of: date | None, *, fund_id: int | None = None,
+                     account_ids=None) -> dict[tuple[int, str], int]:
+    """{(account id, currency): balance} of everything posted up to and including ``as_of``."""
+    if as_of is None:
+        return {}
+    model = FundAccountTotal if fund_id is not None else AccountTotal
+    return _by_account(session, totals.covering(
+        model, as_of, [model.account_id, model.currency],
+        *_account_conditions(model, fund_id, account_ids)))
+
+
+def account_movements(session: Session, start: date, end: date, *, fund_id: int | None = None,
+                      account_ids=None) -> dict[tuple[int, str], int]:
     """{(account id, currency): net movement} of postings dated from ``start`` to ``end``."""
-    closing = account_balances(session, end, **filters)
-    opening = account_balances(session, _day_before(start), **filters)
-    keys = set(closing) | set(opening)
-    moved = {key: closing.get(key, 0) - opening.get(key, 0) for key in keys}
-    return {key: value for key, value in moved.items() if value}
+    if end < start:
+        return {}
+    model = FundAccountTotal if fund_id is not None else AccountTotal
+    return _by_account(session, totals.within(
+        model, start, end, [model.account_id, model.currency],
+        *_account_conditions(model, fund_id, account_ids)))
 
 
 def fund_balances(session: Session, as_of: date | None, *, fund_id: int | None = None) -> dict[tuple[int, str], int]:
@@ -60,7 +70,7 @@ def fund_balances(session: Session, as_of: date | None, *, fund_id: int | None =
         return {}
     model = FundBalanceTotal
     conditions = [model.fund_id == fund_id] if fund_id is not None else []
-    rows = totals.covering(model, as_of, [model.fund_id, model.currency, model.amount], *conditions)
+    rows = totals.covering(model, as_of, [model.fund_id, model.currency], *conditions)
     result = session.execute(select(rows.c.fund_id, rows.c.currency, func.sum(rows.c.amount))
                              .group_by(rows.c.fund_id, rows.c.currency))
     return {(fund, currency): int(amount) for fund, currency, amount in result if amount}
@@ -76,7 +86,7 @@ def account_by_fund(session: Session, account_id: int, as_of: date | None = date
     conditions = [model.account_id == account_id]
     if currency is not None:
         conditions.append(model.currency == currency)
-    rows = totals.covering(model, as_of, [model.fund_id, model.currency, model.amount], *conditions)
+    rows = totals.covering(model, as_of, [model.fund_id, model.currency], *conditions)
     result = session.execute(select(rows.c.fund_id, rows.c.currency, func.sum(rows.c.amount))
                              .group_by(rows.c.fund_id, rows.c.currency))
     return {(fund, cur): int(amount) for fund, cur, amount in result if amount}
@@ -93,8 +103,7 @@ def fund_account_balances(session: Session, as_of: date | None, *,
     if account_ids is not None:
         conditions.append(model.account_id.in_(
             account_ids if isinstance(account_ids, Select) else (list(account_ids) or [-1])))
-    rows = totals.covering(model, as_of, [model.fund_id, model.account_id, model.currency,
-                                          model.amount], *conditions)
+    rows = totals.covering(model, as_of, [model.fund_id, model.account_id, model.currency], *conditions)
     result = session.execute(
         select(rows.c.fund_id, rows.c.account_id, rows.c.currency, func.sum(rows.c.amount))
         .group_by(rows.c.fund_id, rows.c.account_id, rows.c.currency))
@@ -102,24 +111,69 @@ def fund_account_balances(session: Session, as_of: date | None, *,
             for fund, account, currency, amount in result if amount}
 
 
-def fund_account_movements(session: Session, start: date, end: date, *,
-                           account_ids=None) -> dict[tuple[int, int, str], int]:
-    """{(fund id, account id, currency): net movement} of postings dated ``start`` to ``end``,
-    read from the totals rows that cover exactly that range (``totals.within``)."""
+def fund_account_movements(session: Session, start: date, end: date, *, account_ids=None,
+                           fund_ids=None) -> dict[tuple[int, int, str], int]:
+    """{(fund id, account id, currency): net movement} of postings dated ``start`` to ``end``
+    (of ``fund_ids`` only, if given), read from the totals rows that cover exactly that range
+    (``totals.within``)."""
     if end < start:
         return {}
     model = FundAccountTotal
-    conditions = []
-    if account_ids is not None:
-        conditions.append(model.account_id.in_(
-            account_ids if isinstance(account_ids, Select) else (list(account_ids) or [-1])))
-    rows = totals.within(model, start, end, [model.fund_id, model.account_id, model.currency,
-                                             model.amount], *conditions)
+    conditions = _account_conditions(model, None, account_ids)
+    if fund_ids is not None:
+        conditions.append(model.fund_id.in_(list(fund_ids) or [-1]))
+    rows = totals.within(model, start, end, [model.fund_id, model.account_id, model.currency],
+                         *conditions)
     result = session.execute(
         select(rows.c.fund_id, rows.c.account_id, rows.c.currency, func.sum(rows.c.amount))
         .group_by(rows.c.fund_id, rows.c.account_id, rows.c.currency))
     return {(fund, account, currency): int(amount)
             for fund, account, currency, amount in result if amount}
+
+
+def fund_set_movements(session: Session, start: date, end: date, fund_sets, *,
+                       account_ids=None) -> dict[tuple[int, int, str], int]:
+    """{(index of the fund set, account id, currency): net movement} of postings dated ``start``
+    to ``end`` in each of ``fund_sets`` (disjoint collections of fund ids, e.g. a report's
+    columns), summed in the database. When the sets hold every fund, the largest set is the
+    per-account totals less the others: its funds' rows are never read."""
+    sets = [tuple(ids) for ids in fund_sets]
+    if end < start or not any(sets):
+        return {}
+    wanted = {fund for ids in sets for fund in ids}
+    largest = max(range(len(sets)), key=lambda index: len(sets[index]))
+    if wanted != set(session.scalars(select(Fund.id))):
+        return _fund_set_sums(session, start, end, sets, account_ids)
+    rest = [ids if index != largest else () for index, ids in enumerate(sets)]
+    result = defaultdict(int, _fund_set_sums(session, start, end, rest, account_ids)
+                         if any(rest) else {})
+    for (account, currency), amount in account_movements(session, start, end,
+                                                         account_ids=account_ids).items():
+        result[(largest, account, currency)] += amount
+    for (index, account, currency), amount in list(result.items()):
+        if index != largest:
+            result[(largest, account, currency)] -= amount
+    return {key: amount for key, amount in result.items() if amount}
+
+
+def _fund_set_sums(session: Session, start: date, end: date, sets: list[tuple[int, ...]],
+                   account_ids) -> dict[tuple[int, int, str], int]:
+    model = FundAccountTotal
+    conditions = [model.fund_id.in_(sorted({fund for ids in sets for fund in ids}))]
+    conditions += _account_conditions(model, None, account_ids)
+    rows = totals.within(model, start, end, [model.fund_id, model.account_id, model.currency],
+                         *conditions)
+    if all(len(ids) <= 1 for ids in sets):  # a set per fund: group by fund, name its set here
+        index_of = {ids[0]: index for index, ids in enumerate(sets) if ids}
+        column = rows.c.fund_id
+    else:
+        index_of = None
+        column = case(*[(rows.c.fund_id.in_(ids), index) for index, ids in enumerate(sets)
+                        if ids])
+    query = select(column, rows.c.account_id, rows.c.currency, func.sum(rows.c.amount)).group_by(
+        column, rows.c.account_id, rows.c.currency)
+    return {(index_of[key] if index_of else key, account, currency): int(amount)
+            for key, account, currency, amount in session.execute(query) if amount}
 
 
 def monthly_movements(session: Session, first_month: date, months: int, *,

@@ -147,14 +147,17 @@ class ChartFund:
 
 def chart_accounts(session: Session) -> list[ChartAccount]:
     """Every account, in code order."""
-    return [ChartAccount(a.id, a.code, a.name, a.type.value, a.role, a.active)
-            for a in session.scalars(select(Account).order_by(Account.code))]
+    rows = session.execute(select(Account.id, Account.code, Account.name, Account.type,
+                                  Account.role, Account.active).order_by(Account.code))
+    return [ChartAccount(id_, code, name, kind.value, role, active)
+            for id_, code, name, kind, role, active in rows]
 
 
 def chart_funds(session: Session) -> list[ChartFund]:
     """Every fund, the general fund first, then by code."""
-    funds = [ChartFund(f.id, f.code, f.name, f.kind != FundKind.GENERAL, f.active)
-             for f in session.scalars(select(Fund).order_by(Fund.code))]
+    funds = [ChartFund(id_, code, name, kind != FundKind.GENERAL, active)
+             for id_, code, name, kind, active in session.execute(
+                 select(Fund.id, Fund.code, Fund.name, Fund.kind, Fund.active).order_by(Fund.code))]
     return sorted(funds, key=lambda fund: (fund.restricted, fund.code))
 
 

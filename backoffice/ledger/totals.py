@@ -85,72 +85,147 @@ def add_postings(session: Session, postings: Iterable[Posting]) -> None:
         for (g, s, f, c), v in sorted(by_fund_balance.items())])
 
 
-def covering(model: type[TotalModel], day: date, columns: list[ColumnElement[Any]], *conditions: ColumnElement[bool]):
-    """A subquery of the totals rows that together cover every posting dated up to ``day``.
-
-    A UNION ALL of three index range scans, one per grain.
-    """
-    year_start = date(day.year, 1, 1)
-    month_start = date(day.year, day.month, 1)
-    ranges = [(Grain.DAY, month_start, day)]
-    if month_start > year_start:
-        ranges.append((Grain.MONTH, year_start, month_start - timedelta(days=1)))
-    if year_start > date.min:
-        ranges.append((Grain.YEAR, date.min, year_start - timedelta(days=1)))
-    parts = [
-        select(*columns).where(model.grain == grain.value, model.period_start >= low,
-                               model.period_start <= high, *conditions)
-        for grain, low, high in ranges
-    ]
-    return union_all(*parts).subquery()
+#: A span of totals rows: their grain, the first and last period start, and the sign they count
+#: with (-1: rows taken away from a coarser row that holds them).
+Span = tuple[Grain, date, date, int]
+#: What reading one period's rows costs, roughly, against a day's (a month holds about a
+#: fortnight of days' rows in a busy ledger, a year a little more than a month: most keys move
+#: every month).
+_COST = {Grain.DAY: 1, Grain.MONTH: 6, Grain.YEAR: 8}
 
 
-def within(model: type[TotalModel], start: date, end: date, columns: list[ColumnElement[Any]],
-           *conditions: ColumnElement[bool]):
-    """A subquery of the totals rows that together cover exactly the postings dated ``start``
-    to ``end``: whole calendar years inside the range as year rows, whole months as month rows,
-    the days at either edge as day rows (a calendar year is one row per key, a fiscal year
-    beginning in another month at most 12)."""
-    ranges: list[tuple[Grain, date, date]] = []
-    day = start
-    while day <= end:
-        year_end = date(day.year, 12, 31)
-        month_end = year_end if day.month == 12 else (date(day.year, day.month + 1, 1)
-                                                      - timedelta(days=1))
-        if day.month == 1 and day.day == 1 and year_end <= end:
-            ranges.append((Grain.YEAR, day, day))
-            last = year_end
-        elif day.day == 1 and month_end <= end:
-            ranges.append((Grain.MONTH, day, day))
-            last = month_end
-        else:
-            last = min(month_end, end)
-            ranges.append((Grain.DAY, day, last))
-        if last == date.max:
-            break
-        day = last + timedelta(days=1)
-    merged: dict[Grain, list[tuple[date, date]]] = defaultdict(list)
-    for grain, low, high in ranges:
-        spans = merged[grain]
-        if spans and grain is not Grain.DAY and _next_start(grain, spans[-1][1]) == low:
-            spans[-1] = (spans[-1][0], high)
-        elif spans and grain is Grain.DAY and spans[-1][1] + timedelta(days=1) == low:
-            spans[-1] = (spans[-1][0], high)
-        else:
-            spans.append((low, high))
-    parts = [select(*columns).where(model.grain == grain.value, model.period_start >= low,
-                                    model.period_start <= high, *conditions)
-             for grain, spans in merged.items() for low, high in spans]
-    if not parts:  # an empty range: no rows
-        parts = [select(*columns).where(model.grain == Grain.YEAR.value, model.period_start
-                                        == date.min, *conditions)]
-    return union_all(*parts).subquery()
+def _month_end(day: date) -> date:
+    return (date(day.year, 12, 31) if day.month == 12
+            else date(day.year, day.month + 1, 1) - timedelta(days=1))
 
 
-def _next_start(grain: Grain, start: date) -> date:
+def _cost(spans: list[Span]) -> int:
+    total = 0
+    for grain, low, high, _ in spans:
+        periods = ((high - low).days + 1 if grain is Grain.DAY else
+                   (high.year - low.year) * 12 + high.month - low.month + 1
+                   if grain is Grain.MONTH else high.year - low.year + 1)
+        total += _COST[grain] * periods
+    return total
+
+
+def _negated(spans: list[Span]) -> list[Span]:
+    return [(grain, low, high, -sign) for grain, low, high, sign in spans]
+
+
+def _days(start: date, end: date) -> list[Span]:
+    return [(Grain.DAY, start, end, 1)] if start <= end else []
+
+
+def _whole_or_parts(grain: Grain, first: date, last: date, start: date, end: date,
+                    parts) -> list[Span]:
+    """``start``..``end`` inside the period ``first``..``last`` (one row of ``grain``):
+    ``parts(start, end)``, or the period's row less the parts outside the range, whichever
+    reads fewer rows."""
+    if start > end:
+        return []
+    whole = [(grain, first, first, 1)]
+    if (start, end) == (first, last):
+        return whole
+    outside = parts(first, start - timedelta(days=1)) if start > first else []
+    if end < last:
+        outside += parts(end + timedelta(days=1), last)
+    return min(parts(start, end), whole + _negated(outside), key=_cost)
+
+
+def _in_month(start: date, end: date) -> list[Span]:
+    """Inside one month: day rows, or the month row less the days outside."""
+    return _whole_or_parts(Grain.MONTH, date(start.year, start.month, 1), _month_end(start),
+                           start, end, _days)
+
+
+def _months_of(start: date, end: date) -> list[Span]:
+    """``start``..``end`` inside one year, month by month (whole months as one span)."""
+    if start > end:
+        return []
+    if start.year == end.year and start.month == end.month:
+        return _in_month(start, end)
+    spans = _in_month(start, _month_end(start))
+    first_whole = _month_end(start) + timedelta(days=1)
+    last_whole = date(end.year, end.month, 1) - timedelta(days=1)  # the month before end's
+    if end == _month_end(end):
+        last_whole = end
+    if first_whole <= last_whole:
+        spans.append((Grain.MONTH, first_whole, date(last_whole.year, last_whole.month, 1), 1))
+    if end != _month_end(end):
+        spans += _in_month(date(end.year, end.month, 1), end)
+    return spans
+
+
+def _in_year(start: date, end: date) -> list[Span]:
+    """Inside one calendar year: month and day rows, or the year row less what lies outside."""
+    return _whole_or_parts(Grain.YEAR, date(start.year, 1, 1), date(start.year, 12, 31), start,
+                           end, _months_of)
+
+
+def spans(start: date, end: date) -> list[Span]:
+    """The totals rows that add up to exactly the postings dated ``start`` to ``end``: whole
+    years as year rows, and inside a year the cheaper of its months and days or the year row
+    less the months and days outside the range (the year to the end of November is the year
+    row less December's). At most a few dozen rows per key, however long the range."""
+    if start > end:
+        return []
+    if start.year == end.year:
+        return _merged(_in_year(start, end))
+    first_whole = start.year if start == date(start.year, 1, 1) else start.year + 1
+    last_whole = end.year if end == date(end.year, 12, 31) else end.year - 1
+    result = [] if first_whole == start.year else _in_year(start, date(start.year, 12, 31))
+    if first_whole <= last_whole:
+        result.append((Grain.YEAR, date(first_whole, 1, 1), date(last_whole, 1, 1), 1))
+    return _merged(result + ([] if last_whole == end.year else _in_year(date(end.year, 1, 1), end)))
+
+
+def _next(grain: Grain, start: date) -> date:
+    if grain is Grain.DAY:
+        return start + timedelta(days=1)
     if grain is Grain.YEAR:
         return date(start.year + 1, 1, 1)
     return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+
+
+def _merged(found: list[Span]) -> list[Span]:
+    """Neighbouring spans of one grain and sign as one (one index range scan each)."""
+    result: list[Span] = []
+    for span in found:
+        if result:
+            grain, low, high, sign = result[-1]
+            if span[0] is grain and span[3] == sign and high < date.max.replace(day=1, month=1) \
+                    and _next(grain, high) == span[1]:
+                result[-1] = (grain, low, span[2], sign)
+                continue
+        result.append(span)
+    return result
+
+
+def _select(model: type[TotalModel], found: list[Span], keys: list[ColumnElement[Any]],
+            conditions: tuple[ColumnElement[bool], ...]):
+    parts = [select(*keys, (model.amount if sign > 0 else -model.amount).label("amount"))
+             .where(model.grain == grain.value, model.period_start >= low,
+                    model.period_start <= high, *conditions)
+             for grain, low, high, sign in found]
+    if not parts:  # an empty range: no rows
+        parts = [select(*keys, model.amount.label("amount")).where(
+            model.grain == Grain.YEAR.value, model.period_start == date.min, *conditions)]
+    return union_all(*parts).subquery()
+
+
+def covering(model: type[TotalModel], day: date, keys: list[ColumnElement[Any]],
+             *conditions: ColumnElement[bool]):
+    """A subquery of ``keys`` and a signed ``amount``: the totals rows that together cover every
+    posting dated up to ``day`` (sum ``amount`` per key). A UNION ALL of index range scans."""
+    return _select(model, spans(date.min, day), keys, conditions)
+
+
+def within(model: type[TotalModel], start: date, end: date, keys: list[ColumnElement[Any]],
+           *conditions: ColumnElement[bool]):
+    """A subquery of ``keys`` and a signed ``amount``: the totals rows that together cover
+    exactly the postings dated ``start`` to ``end`` (``spans``)."""
+    return _select(model, spans(start, end), keys, conditions)
 
 
 # --- recomputation -------------------------------------------------------------------------

@@ -267,7 +267,8 @@ def compute(session: Session, year: int, fiscal_year: FiscalYear, today: date,
         if line.currency == currency:
             plan[(line.account_id, line.fund_id)] += line.amount
     planned_accounts = sorted({account for account, _ in plan})
-    moved = fund_account_movements(session, start, until, account_ids=planned_accounts) \
+    moved = fund_account_movements(session, start, until, account_ids=planned_accounts,
+                                   fund_ids=sorted({fund for _, fund in plan})) \
         if elapsed and planned_accounts else {}
     lines: list[Line] = []
     sums = {}
@@ -324,7 +325,8 @@ def programme_budgets(session: Session, year: int, start: date, until: date,
                            .order_by(Programme.name)).all()
     if not rows or grants is None:
         return []
-    moved = fund_account_movements(session, start, until, account_ids=[grants.id])
+    moved = fund_account_movements(session, start, until, account_ids=[grants.id],
+                                   fund_ids=sorted({fund_id for _, fund_id, _ in rows}))
     lines = []
     for name, fund_id, amount in rows:
         awarded = moved.get((fund_id, grants.id, currency), 0)

@@ -10,6 +10,7 @@ import base64
 import re
 import sys
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..core.money import exponent
@@ -54,6 +55,14 @@ def _units(values: Sequence[int], currency: str) -> list[float]:
 
 def income_and_expenses(months: Sequence[str], income: Sequence[int], expenses: Sequence[int],
                         currency: str, title: str = "Income and expenses by month") -> str:
+    return _income_and_expenses(tuple(months), tuple(income), tuple(expenses), currency, title)
+
+
+# A chart is a pure function of its figures: the same figures are drawn once (pygal takes about
+# as long as the rest of a report page), however often the page is shown.
+@lru_cache(maxsize=64)
+def _income_and_expenses(months: tuple[str, ...], income: tuple[int, ...],
+                         expenses: tuple[int, ...], currency: str, title: str) -> str:
     pygal = _pygal()
     chart = pygal.Bar(**_options(title, currency))
     chart.x_labels = list(months)
@@ -64,16 +73,29 @@ def income_and_expenses(months: Sequence[str], income: Sequence[int], expenses: 
 
 def lines_over_time(labels: Sequence[str], series: dict[str, Sequence[int]], currency: str,
                     title: str) -> str:
+    return _lines_over_time(tuple(labels), tuple((name, tuple(values))
+                                                 for name, values in series.items()),
+                            currency, title)
+
+
+@lru_cache(maxsize=64)
+def _lines_over_time(labels: tuple[str, ...], series: tuple[tuple[str, tuple[int, ...]], ...],
+                     currency: str, title: str) -> str:
     pygal = _pygal()
     chart = pygal.Line(**_options(title, currency), x_label_rotation=0, dots_size=2)
     chart.x_labels = list(labels)
-    for name, values in series.items():
+    for name, values in series:
         chart.add(name, _units(values, currency))
     return chart.render(is_unicode=True)
 
 
 def budget_used(labels: Sequence[str], shares_bp: Sequence[int],
                 title: str = "Budget used (share of plan)") -> str:
+    return _budget_used(tuple(labels), tuple(shares_bp), title)
+
+
+@lru_cache(maxsize=64)
+def _budget_used(labels: tuple[str, ...], shares_bp: tuple[int, ...], title: str) -> str:
     pygal = _pygal()
     options = _options(title, "%")
     options.update(value_formatter=lambda value: f"{value:.0f} %", show_legend=False,

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from ..ledger.balances import (
     account_balances,
-    fund_account_movements,
     fund_balances,
+    fund_set_movements,
     monthly_movements,
 )
 from ..ledger.reads import ChartAccount, chart_accounts
@@ -209,23 +209,25 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
     prior_start, prior_end = year_before(start), year_before(end)
     accounts = [a for a in chart_accounts(session) if a.type in ("income", "expense", "net_assets")]
     ids = [a.id for a in accounts]
-    moved = fund_account_movements(session, start, end, account_ids=ids)
-    moved_before = fund_account_movements(session, prior_start, prior_end, account_ids=ids)
-    opening = fund_balances(session, day_before(start))
-    closing = fund_balances(session, end)
     funds = fund_rows(session)
     if fund_ids is not None:
         funds = [row for row in funds if row.fund.id in fund_ids]
     columns = [c for c in activity_columns(funds, by)]
     in_scope = {fund for column in columns for fund in column.funds}
+    # Summed per column (and for the prior period over every fund in scope) in the database.
+    moved = fund_set_movements(session, start, end, [c.funds for c in columns], account_ids=ids)
+    moved_before = fund_set_movements(session, prior_start, prior_end, [tuple(in_scope)],
+                                      account_ids=ids)
+    opening = fund_balances(session, day_before(start))
+    closing = fund_balances(session, end)
+    prior_opening = fund_balances(session, day_before(prior_start))
+    prior_closing = fund_balances(session, prior_end)
     currencies = _currencies(moved, moved_before, opening, closing) or ["EUR"]
     labels = (*(c.label for c in columns), "Total", f"{prior_start.year}" if (
         prior_start.year == prior_end.year) else "Prior period", "Change")
+    scope_drill = tuple(sorted(in_scope))
     statements = []
     for currency in currencies:
-        def figure(source, account_id: int, fund_set, currency: str = currency) -> int:
-            return sum(source.get((fund, account_id, currency), 0) for fund in fund_set)
-
         lines: list[Line] = []
         sums: dict[str, list[int]] = {}
         sections = (("income", "Income", -1), ("expense", "Expenses", 1),
@@ -234,17 +236,17 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
             section_lines = []
             total = [0] * (len(columns) + 2)
             for account in (a for a in accounts if a.type == kind):
-                values = [sign * figure(moved, account.id, c.funds) for c in columns]
+                values = [sign * moved.get((index, account.id, currency), 0)
+                          for index in range(len(columns))]
                 values.append(sum(values))
-                values.append(sign * figure(moved_before, account.id, in_scope))
+                values.append(sign * moved_before.get((0, account.id, currency), 0))
                 if not any(values):
                     continue
                 total = [t + v for t, v in zip(total, values)]
                 drills = [Drill(account.id, funds=c.funds, start=start, end=end) for c in columns]
-                drills.append(Drill(account.id, funds=tuple(sorted(in_scope)), start=start,
-                                    end=end))
-                drills.append(Drill(account.id, funds=tuple(sorted(in_scope)),
-                                    start=prior_start, end=prior_end))
+                drills.append(Drill(account.id, funds=scope_drill, start=start, end=end))
+                drills.append(Drill(account.id, funds=scope_drill, start=prior_start,
+                                    end=prior_end))
                 section_lines.append(Line(account.name, (*values, values[-2] - values[-1]),
                                           code=account.code, depth=1, drill=tuple(drills)))
             sums[kind] = total
@@ -261,8 +263,6 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
         lines.append(Line("Change in net assets", (*change, change[-2] - change[-1]), SUBTOTAL))
         at_start = [sum(opening.get((f, currency), 0) for f in c.funds) for c in columns]
         at_end = [sum(closing.get((f, currency), 0) for f in c.funds) for c in columns]
-        prior_opening = fund_balances(session, day_before(prior_start))
-        prior_closing = fund_balances(session, prior_end)
         start_prior = sum(prior_opening.get((f, currency), 0) for f in in_scope)
         end_prior = sum(prior_closing.get((f, currency), 0) for f in in_scope)
         at_start += [sum(at_start), start_prior]

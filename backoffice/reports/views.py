@@ -6,6 +6,7 @@ Every statement answers at ``/reports/<name>`` (the page) and ``/reports/<name>.
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -71,8 +72,11 @@ def generated_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def drill_link(value: Drill) -> str:
-    return url_for("reports.postings", **value.query())
+def drill_links():
+    """A function from a figure's ``Drill`` to the URL of its postings: the page's few hundred
+    links share one ``url_for`` (each costs about as much as a cell's whole rendering)."""
+    base = url_for("reports.postings")
+    return lambda value: f"{base}?{urlencode(value.query(), safe=',')}"
 
 
 def respond(fmt: str | None, found: list[statements.Statement], *, title: str, form,
@@ -84,7 +88,7 @@ def respond(fmt: str | None, found: list[statements.Statement], *, title: str, f
     if fmt is None:
         return render_template(
             template, title=title, statements=found, form=form, lead=lead,
-            charts=images, cell_text=render.cell_text, link=drill_link, section="reports",
+            charts=images, cell_text=render.cell_text, link=drill_links(), section="reports",
             download=lambda kind: url_for(endpoint, fmt=kind, **query), **(page or {}))
     if fmt not in FORMATS:
         abort(404)

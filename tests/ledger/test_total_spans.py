@@ -1,0 +1,147 @@
+"""The cached totals read back exactly: the spans of totals rows that stand for a range of days
+count every day of the range once and no other day (a pure property), and after random
+bookings and reversals every balance and movement read from the totals equals the sum of the
+postings themselves (Hypothesis, on the database)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from backoffice.core.db import transaction
+from backoffice.ledger import services, totals
+from backoffice.ledger.balances import (
+    account_balances,
+    account_movements,
+    fund_account_movements,
+    fund_balances,
+    fund_set_movements,
+)
+from backoffice.ledger.chart import AccountType
+from backoffice.ledger.models import Grain, Posting
+from backoffice.ledger.services import Line
+
+from .conftest import eur
+
+WINDOW = (date(2023, 1, 1), date(2028, 12, 31))
+DAY = st.dates(min_value=date(2023, 1, 1), max_value=date(2028, 12, 31))
+
+
+def _last_day(grain: Grain, start: date) -> date:
+    if grain is Grain.DAY:
+        return start
+    if grain is Grain.MONTH:
+        following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        return following - timedelta(days=1)
+    return date(start.year, 12, 31)
+
+
+def _counts(found) -> dict[date, int]:
+    """How often each day of the window is counted by the spans (with their signs)."""
+    counted: dict[date, int] = defaultdict(int)
+    for grain, low, high, sign in found:
+        period = max(low, date(WINDOW[0].year, 1, 1)) if grain is Grain.YEAR else low
+        if grain is Grain.YEAR:
+            period = date(period.year, 1, 1)
+        while period <= high and period <= WINDOW[1]:
+            day, last = period, _last_day(grain, period)
+            while day <= last:
+                counted[day] += sign
+                day += timedelta(days=1)
+            period = last + timedelta(days=1)
+    return counted
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=DAY, end=DAY)
+def test_spans_count_every_day_of_the_range_once_and_no_other(start, end):
+    counted = _counts(totals.spans(start, end))
+    for day, count in counted.items():
+        assert count == (1 if start <= day <= end else 0), (start, end, day)
+    assert sum(counted.values()) == max(0, (end - start).days + 1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(end=DAY)
+def test_spans_from_the_beginning_cover_every_day_up_to_the_end(end):
+    counted = _counts(totals.spans(date.min, end))
+    for day, count in counted.items():
+        assert count == (1 if day <= end else 0), (end, day)
+
+
+def test_a_year_to_the_end_of_november_is_the_year_less_december():
+    assert totals.spans(date(2026, 1, 1), date(2026, 11, 30)) == [
+        (Grain.YEAR, date(2026, 1, 1), date(2026, 1, 1), 1),
+        (Grain.MONTH, date(2026, 12, 1), date(2026, 12, 1), -1)]
+    assert totals.spans(date.min, date(2025, 12, 31)) == [
+        (Grain.YEAR, date.min, date(2025, 1, 1), 1)]
+
+
+CODES = ["1200", "1410", "2000", "3000", "4000", "4200", "5100", "5110"]
+bookings = st.lists(st.tuples(st.integers(0, 3 * 365), st.integers(0, 2), st.sampled_from(CODES),
+                              st.sampled_from(CODES), st.integers(1, 10**6), st.booleans()),
+                    min_size=1, max_size=12)
+FIRST = date(2024, 10, 20)
+
+
+def _direct(session, start: date, end: date):
+    """Sums straight from the postings: per (fund, account, currency) and per fund's resources."""
+    moved: dict[tuple, int] = defaultdict(int)
+    resources: dict[tuple, int] = defaultdict(int)
+    for posting in session.scalars(select(Posting).where(Posting.booking_date >= start,
+                                                         Posting.booking_date <= end)):
+        moved[(posting.fund_id, posting.account_id, posting.currency)] += posting.amount
+        if posting.account.type in (AccountType.ASSET, AccountType.LIABILITY):
+            resources[(posting.fund_id, posting.currency)] += posting.amount
+    return moved, resources
+
+
+def _nonzero(mapping) -> dict:
+    return {key: value for key, value in mapping.items() if value}
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(drawn=bookings, first=st.integers(-30, 3 * 365), length=st.integers(0, 500),
+       grouping=st.lists(st.integers(0, 2), min_size=3, max_size=3))
+def test_cached_totals_equal_the_postings_after_random_bookings_and_reversals(
+        books, session, drawn, first, length, grouping):
+    funds = [books.general, books.berlin, books.munich]
+    with transaction(session):
+        for offset, fund, debit, credit, cents, reverse in drawn:
+            if debit == credit:
+                continue
+            entry = services.post_entry(
+                session, booking_date=FIRST + timedelta(days=offset), description="Random",
+                actor=books.actor, lines=[Line(books[debit], funds[fund], eur(cents)),
+                                          Line(books[credit], funds[fund], eur(-cents))])
+            if reverse:
+                services.reverse_entry(session, entry, actor=books.actor, reason="random")
+    start = FIRST + timedelta(days=first)
+    end = start + timedelta(days=length)
+    moved, resources = _direct(session, start, end)
+    so_far, held = _direct(session, date.min, end)
+
+    assert fund_account_movements(session, start, end) == _nonzero(moved)
+    by_account: dict[tuple, int] = defaultdict(int)
+    for (_, account, currency), amount in moved.items():
+        by_account[(account, currency)] += amount
+    assert account_movements(session, start, end) == _nonzero(by_account)
+    balances: dict[tuple, int] = defaultdict(int)
+    for (_, account, currency), amount in so_far.items():
+        balances[(account, currency)] += amount
+    assert account_balances(session, end) == _nonzero(balances)
+    assert fund_balances(session, end) == _nonzero(held)
+    # Funds in sets (every fund, or some): each set's sum per account.
+    sets = [tuple(f.id for f, g in zip(funds, grouping) if g == index) for index in range(3)]
+    for chosen in (sets, [sets[0], (), sets[2]]):
+        expected: dict[tuple, int] = defaultdict(int)
+        for (fund, account, currency), amount in moved.items():
+            for index, ids in enumerate(chosen):
+                if fund in ids:
+                    expected[(index, account, currency)] += amount
+        assert fund_set_movements(session, start, end, chosen) == _nonzero(expected)
+    assert totals.differences(session) == []
