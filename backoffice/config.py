@@ -190,7 +190,7 @@ class Defaults:
     BANK_SMALL_DIFFERENCE_LIMIT = "10.00"
     SEPA_PAIN_VERSION = "pain.001.001.09"  # or pain.001.001.03 for banks that still want it
     SEPA_DEBTOR_NAME: str | None = None  # default: ORGANISATION_NAME
-    SEPA_DEBTOR_IBAN = "DE02120300000000202051"  # a demo account: set the association's own
+    SEPA_DEBTOR_IBAN = "DE89370400440532013000"  # the demo seller's account: set the association's own
     SEPA_DEBTOR_BIC: str | None = None  # derived from the IBAN where possible
     # A payout batch whose total is above this (major units, EUR) is paid only under a passed
     # board resolution naming it (its SEPA file and its execution wait for one); empty: no limit.

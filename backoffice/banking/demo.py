@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 IBAN = "DE89370400440532013000"
 BIC = "COBADEFFXXX"
 RECONCILED_UNTIL_DAYS = 21
+#: The newest day's statement, written to ``instance/demo-bank/`` and not imported: the upload
+#: to try on the bank account's page (the other files there are imported already).
+NEWCOMER_STATEMENT = "newest-day-camt053.xml"
 MEMBERS = ["Anna Schmidt", "Jonas Weber", "Lena Fischer", "Mehmet Yilmaz", "Sofia Rossi",
            "Paul Wagner", "Marie Becker", "Luca Hoffmann", "Emma Schulz", "Noah Koch"]
 VENDORS = {"Venue": "Betahaus GmbH", "Catering": "Pizzeria Da Mario", "Video": "Video Crew eG",
@@ -193,13 +196,18 @@ def seed_banking(session: Session, actor: Actor, today: date, settings: Settings
                                 counterparty_name=name, remittance=text,
                                 bank_reference=f"X{day:%y%m%d}{offset}"))
     lines.sort(key=lambda line: line.booking_date)
+    # The newest day's lines are left for the newcomer to import (NEWCOMER_STATEMENT).
+    last_day = lines[-1].booking_date if lines else today
+    newest = [line for line in lines if line.booking_date == last_day]
+    lines = [line for line in lines if line.booking_date < last_day]
+    imported_until = last_day - timedelta(days=1)
     opening = books_balance(session, account, start - timedelta(days=1))
     statements, balance = [], opening
     month_start = start
-    while month_start <= today:
+    while month_start <= imported_until:
         following = date(month_start.year + month_start.month // 12, month_start.month % 12 + 1, 1)
         month_lines = [line for line in lines if month_start <= line.booking_date < following]
-        end = min(following - timedelta(days=1), today)
+        end = min(following - timedelta(days=1), imported_until)
         statement = ParsedStatement(
             account=IBAN, currency="EUR", reference=f"{month_start:%Y-%m}",
             sequence=str(len(statements) + 1), opening=balance,
@@ -217,6 +225,12 @@ def seed_banking(session: Session, actor: Actor, today: date, settings: Settings
     for name, data in files.items():
         (folder / name).write_bytes(data)
         services.import_statement(session, account, filename=name, data=data, actor=actor)
+    following = ParsedStatement(
+        account=IBAN, currency="EUR", reference=f"{last_day:%Y-%m-%d}",
+        sequence=str(len(statements) + 1), opening=balance, opening_date=imported_until,
+        closing_date=last_day, lines=newest, closing=balance + sum(line.amount for line in newest))
+    (folder / NEWCOMER_STATEMENT).write_bytes(
+        writers.camt053(IBAN, [following], message_id=f"DEMO-{last_day:%Y%m%d}", bic=BIC))
     matched = _reconcile_older_lines(session, account, actor, today)
     if first_instalment is not None:  # the treasurer matched it when it came in
         line = session.scalar(select(BankLine).where(

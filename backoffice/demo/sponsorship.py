@@ -38,7 +38,7 @@ PROFILES = {  # code: (city, country, founded, website)
     "LADIES": ("Berlin", "DE", date(2013, 10, 1), "https://pyladies.example"),
     "DJANGO": ("Wien", "AT", date(2015, 7, 1), "https://djangogirls.example"),
 }
-IBANS = ["DE89370400440532013000", "DE75512108001245126199", "AT611904300234573201",
+IBANS = ["DE27100777770209299700", "DE75512108001245126199", "AT611904300234573201",
          "NL91ABNA0417164300", "DE12500105170648489890"]
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..groups.models import MemberGroup
     from .models import Application, Programme
 
-IBAN = "DE89370400440532013000"
+IBAN = "DE02100100109307118603"  # the groups' own account, not the association's
 COMMUNITY_RULES = """\
 - Apply at least six weeks before the event.
 - The event is open to everyone and follows the association's code of conduct.

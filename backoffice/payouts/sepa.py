@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from .models import PayoutItem
 
-DEMO_DEBTOR_IBAN = "DE02120300000000202051"
+DEMO_DEBTOR_IBAN = "DE89370400440532013000"  # config.SEPA_DEBTOR_IBAN, the demo bank account
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ def test_production_refuses_demo_and_weak_settings_and_says_what_to_set(instance
      "still have the demo iban"),
     ({"INVOICE_SELLER": {**PRODUCTION["INVOICE_SELLER"], "vat_id": "DE136695976"}},
      "still have the demo vat_id"),
-    ({"SEPA_DEBTOR_IBAN": "DE02 1203 0000 0000 2020 51"},
+    ({"SEPA_DEBTOR_IBAN": "DE89 3704 0044 0532 0130 00"},
      "The account that pays out is still the demo account"),
     ({"BASE_URL": "http://127.0.0.1:5000", "TRUSTED_HOSTS": ["backoffice.example.org"]},
      "The public address is http://127.0.0.1:5000, which nobody else can open"),

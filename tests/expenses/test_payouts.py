@@ -67,7 +67,7 @@ def test_the_sepa_file_validates_and_pays_exactly_the_chosen_claims(session, use
     assert Decimal(header.find("p:CtrlSum", NS).text) == Decimal("113.49")
     info = root.find("p:CstmrCdtTrfInitn/p:PmtInf", NS)
     assert info.find("p:PmtInfId", NS).text == f"{batch.message_id}-1"
-    assert info.find("p:DbtrAcct/p:Id/p:IBAN", NS).text == "DE02120300000000202051"
+    assert info.find("p:DbtrAcct/p:Id/p:IBAN", NS).text == "DE89370400440532013000"
     assert info.find("p:ReqdExctnDt/p:Dt", NS).text == date.today().isoformat()
     transfers = {
         t.find("p:PmtId/p:EndToEndId", NS).text: (
