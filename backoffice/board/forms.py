@@ -17,7 +17,16 @@ from ..core.forms import (
     options,
 )
 from .models import Function, InterestKind, Presence, SubjectKind
-from .rules import Choice, Majority
+from .rules import (
+    Basis,
+    BodyRules,
+    Channel,
+    Choice,
+    CircularRule,
+    Majority,
+    NoticeCounting,
+    QuorumKind,
+)
 
 SUBJECTS = options((k.value, k.label) for k in SubjectKind)
 MAJORITIES = options([("", "The body's rule")] + [(m.value, m.label.capitalize())
@@ -131,3 +140,56 @@ class StepForm(FlaskForm):
     submit = SubmitField("Go")
 
 
+
+
+def _choices(enum, labels=None):
+    return options((member.value, (labels or {}).get(member.value)
+                    or getattr(member, "label", member.value.replace("_", " ")).capitalize())
+                   for member in enum)
+
+
+class RulesForm(FlaskForm):
+    """A body's decision rules as its statutes set them (``rules.BodyRules``)."""
+
+    notice_days = IntegerField("Notice period (days)", validators=[Optional()])
+    notice_counting = SelectField("Counted", choices=_choices(NoticeCounting, {
+        "day_after_sending": "From the day after sending (§§ 187, 188 BGB)",
+        "same_day": "From the sending day"}))
+    channel = SelectField("Invitation by", choices=_choices(Channel, {"email": "E-mail",
+                                                                      "letter": "Letter"}))
+    quorum = SelectField("Quorum", choices=_choices(QuorumKind, {
+        "none": "None: quorate however many attend", "number": "A number of members",
+        "share": "A share of the members"}))
+    quorum_number = IntegerField("Members needed (for a number)", validators=[Optional()])
+    quorum_numerator = IntegerField("Share needed: numerator", validators=[Optional()])
+    quorum_denominator = IntegerField("Share needed: denominator", validators=[Optional()])
+    recheck_quorum = BooleanField("Quorum checked again before every vote")
+    basis = SelectField("Majority measured against", choices=_choices(Basis))
+    majority = SelectField("Ordinary resolutions need", choices=_choices(Majority))
+    statute_majority = SelectField("Statute changes need", choices=_choices(Majority))
+    proxies = BooleanField("Proxies allowed")
+    proxies_per_holder = IntegerField("Proxies one member may hold", validators=[Optional()])
+    person_weight = IntegerField("Votes per person", validators=[Optional()])
+    legal_person_weight = IntegerField("Votes per legal-person member", validators=[Optional()])
+    chair_casting_vote = BooleanField("A tie: the chair's vote decides (casting vote)")
+    circular = SelectField("Circular resolutions", choices=_choices(CircularRule, {
+        "unanimous": "Every member must consent (§ 32(3) BGB)",
+        "majority": "The same majority as at a meeting (the statutes allow it)",
+        "us_consent": "Unanimous written consent, revocable until the last (US)"}))
+    circular_days = IntegerField("Default deadline of a circular vote (days)",
+                                 validators=[Optional()])
+    submit = SubmitField("Save the rules")
+
+    def fill(self, rules: BodyRules) -> None:
+        for name, value in rules.as_json().items():
+            if name == "quorum_share":
+                self.quorum_numerator.data, self.quorum_denominator.data = value
+            else:
+                getattr(self, name).data = value
+
+    def values(self) -> dict:
+        """The rules as ``BodyRules.of`` reads them (it refuses what it cannot use)."""
+        values = {name: getattr(self, name).data for name in BodyRules.__dataclass_fields__
+                  if name != "quorum_share"}
+        values["quorum_share"] = [self.quorum_numerator.data, self.quorum_denominator.data]
+        return values

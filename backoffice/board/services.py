@@ -66,11 +66,34 @@ def create_body(session: Session, *, kind: BodyKind, name: str, code: str,
     return body
 
 
-def set_rules(session: Session, body: Body, rules: R.BodyRules, actor: Actor) -> None:
+def rules_from(values: dict) -> R.BodyRules:
+    """Rules typed on the rules page; ``ValidationError`` naming what cannot be used."""
+    try:
+        return R.BodyRules.of(values)
+    except (R.RulesError, TypeError) as error:
+        field = next((name for name in values if name in str(error)), None)
+        raise ValidationError(str(error), field=field) from None
+
+
+def set_rules(session: Session, body: Body, rules: R.BodyRules, actor: Actor,
+              today: date | None = None) -> bool:
+    """Store the body's rules (audited with before and after); the vote weight of every member
+    still in office follows the new weights (votes cast before keep theirs). False: nothing
+    changed."""
     before = dict(body.rules_json or {})
+    if R.BodyRules.of(before) == rules:
+        return False
     body.rules_json = rules.as_json()
+    today = today or utcnow().date()
+    for term in body.terms:
+        if term.end_on is None or term.end_on >= today:
+            term.weight = rules.weight(term.legal_person)
+    changed = sorted(k for k, v in body.rules_json.items() if R.BodyRules.of(before)
+                     .as_json().get(k) != v)
     audit.record(session, actor, "board.rules_changed", "board_body", body.id,
-                 summary=f"{body.name}: rules changed", before=before, after=body.rules_json)
+                 summary=f"{body.name}: {', '.join(changed).replace('_', ' ')} changed",
+                 before=before, after=body.rules_json)
+    return True
 
 
 def _overlaps(a_start: date, a_end: date | None, b_start: date, b_end: date | None) -> bool:

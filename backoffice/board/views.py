@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..core.audit import AuditEvent
 from ..core.bounds import MAX_ID
 from ..core.db import transaction, utcnow
 from ..core.errors import DomainError, ValidationError
@@ -31,6 +32,7 @@ from .forms import (
     MeetingForm,
     MinutesForm,
     ResolutionForm,
+    RulesForm,
     StepForm,
     TermForm,
     VoteForm,
@@ -89,6 +91,37 @@ def _body_page(found: Body, on: date, form: TermForm, status: int):
     return render_template("board/body.html", body=found, on=on, form=form,
                            members=services.in_office(db.session, found, on),
                            terms=found.terms, meetings=meetings, end_form=EndTermForm()), status
+
+
+def _rules_page(found: Body, form: RulesForm, status: int):
+    history = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "board.rules_changed", AuditEvent.object_type == "board_body",
+        AuditEvent.object_id == str(found.id)).order_by(AuditEvent.id.desc()).limit(20)).all()
+    return render_template("board/rules.html", body=found, form=form, history=history), status
+
+
+@bp.route("/bodies/<int:body_id>/rules")
+@requires(Permission.BOARD_VIEW)
+def rules(body_id: int):
+    """The body's decision rules as its statutes set them, in sentences and as a form."""
+    found = get_or_404(Body, body_id)
+    form = RulesForm(formdata=None)
+    form.fill(found.rules)
+    return _rules_page(found, form, 200)
+
+
+@bp.route("/bodies/<int:body_id>/rules", methods=["POST"])
+@requires(Permission.BOARD_MANAGE)
+def change_rules(body_id: int):
+    found = get_or_404(Body, body_id)
+    form = RulesForm()
+    outcome = run_form(form, lambda: services.set_rules(
+        db.session, found, services.rules_from(form.values()), current_user))
+    if outcome.done:
+        flash("The rules are saved." if outcome.result else "Nothing was changed.",
+              "success" if outcome.result else "info")
+        return redirect(url_for(".rules", body_id=found.id))
+    return _rules_page(found, form, outcome.status)
 
 
 @bp.route("/bodies/<int:body_id>/terms", methods=["POST"])
