@@ -10,7 +10,7 @@ BASE_URL ?= http://$(HOST):$(PORT)
 
 WORKERS ?= 4
 
-.PHONY: run run-prod test test-fast bench install doctor lint clean
+.PHONY: run run-prod test test-fast bench install doctor lint clean translations
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Backoffice needs Python 3.11 or newer")'
@@ -55,6 +55,10 @@ bench: install
 ## lint: ruff over the code, the tests and the benchmarks
 lint: install
 	$(BIN)/ruff check backoffice tests bench migrations
+
+## translations: extract the marked messages of every package into its German catalog (docs/I18N.md)
+translations: install
+	$(BIN)/backoffice translations update
 
 doctor: install
 	$(BIN)/backoffice doctor

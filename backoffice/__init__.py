@@ -145,6 +145,7 @@ def _register_cli(app: Flask) -> None:
         privacy_cli,
         restore_command,
         serve,
+        translations_cli,
     )
     from .demo.cli import demo_cli
     from .donations.cli import donations_cli
@@ -159,7 +160,8 @@ def _register_cli(app: Flask) -> None:
 
     for command in (user_cli, ledger_cli, bank_cli, funds_cli, payouts_cli, invoices_cli,
                     payments_cli, grants_cli, jobs_cli, donations_cli, demo_cli, doctor,
-                    permissions_cli, backup_command, restore_command, serve, privacy_cli):
+                    permissions_cli, backup_command, restore_command, serve, privacy_cli,
+                    translations_cli):
         app.cli.add_command(command)
     from flask_migrate.cli import db as db_cli  # noqa: PLC0415 (Flask-Migrate's `db` group)
     db_cli.add_command(grant_app_role)

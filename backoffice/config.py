@@ -39,6 +39,7 @@ class Defaults:
     CURRENCIES = ["EUR", "USD", "GBP", "CHF"]
     DEFAULT_LOCALE = "en_IE"
     LOCALES = {"en_IE": "English", "de_DE": "Deutsch"}
+    TIMEZONE = "Europe/Berlin"  # times are stored in UTC and shown in this zone (IANA name)
     FISCAL_YEAR_START_MONTH = 1
     # The notice of exemption (Freistellungsbescheid) printed on donation receipts; admins set it
     # in the settings area like the seller's details below.

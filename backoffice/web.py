@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
+from babel.dates import format_date as format_babel_date
 from flask import Flask, Response, abort, current_app, flash, g, redirect, render_template, request
+from flask_babel import Domain
+from flask_babel import format_datetime as babel_datetime
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
@@ -12,21 +16,24 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import SecurityError
 
+from .core import catalogs, i18n
 from .core.db import BUSY_MESSAGE, is_busy
 from .core.errors import AlreadyDone, Busy, Conflict, DomainError, NotFound, PermissionDenied
-from .core.formatting import format_date, format_money, money_html
-from .core.forms import current_locale
+from .core.formatting import format_money, money_html
+from .core.forms import LanguageForm, current_locale
 from .core.headers import SECURITY_HEADERS
+from .core.i18n import _
 from .core.iban import grouped as grouped_iban
 from .core.markdown import to_html as markdown_html
 from .core.permissions import Permission, policy_for
 from .core.query import BadQuery, IdConverter
 from .core.views import refuse_unsaved_changes
-from .extensions import settings_of
+from .extensions import babel, settings_of
 
 
 def init_web(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any rule: ids beyond 64 bits are a 404
+    _init_i18n(app)
     from .auth.twofactor_views import bp as two_factor_bp
     from .auth.twofactor_views import require_enrolment
     from .auth.views import bp as auth_bp
@@ -78,11 +85,12 @@ def init_web(app: Flask) -> None:
         def can(permission):
             return current_user.is_authenticated and current_user.can(Permission(permission))
         return {"can": can, "Permission": Permission, "locale": current_locale,
-                "organisation": settings_of(app).organisation.name}
+                "organisation": settings_of(app).organisation.name,
+                "language_form": LanguageForm, "languages": settings_of(app).organisation.locales}
 
     app.add_template_filter(_money, "money")
     app.add_template_filter(_money_html, "money_html")
-    app.add_template_filter(format_date, "date")
+    app.add_template_filter(_date, "date")
     app.add_template_filter(grouped_iban, "iban")
     app.add_template_filter(markdown_html, "markdown")
 
@@ -93,8 +101,8 @@ def init_web(app: Flask) -> None:
     @app.errorhandler(400)
     def bad_request(error):
         if isinstance(error, BadQuery):
-            return error_page(400, "Bad address", error.description)
-        return error_page(400, "Bad request", "The request could not be understood.")
+            return error_page(400, _("Bad address"), error.description)
+        return error_page(400, _("Bad request"), _("The request could not be understood."))
 
     @app.errorhandler(SecurityError)
     def untrusted_host(error):
@@ -103,32 +111,32 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
-        return error_page(400, "Form expired",
-                          "The form was sent without a valid security token (it may have "
-                          "expired). Go back, reload the page and try again. Nothing was saved.")
+        return error_page(400, _("Form expired"),
+                          _("The form was sent without a valid security token (it may have "
+                          "expired). Go back, reload the page and try again. Nothing was saved."))
 
     @app.errorhandler(403)
     def forbidden(error):
-        return error_page(403, "Not allowed",
-                          "Your account does not have access to this page. If you think it "
-                          "should, ask an administrator.")
+        return error_page(403, _("Not allowed"),
+                          _("Your account does not have access to this page. If you think it "
+                          "should, ask an administrator."))
 
     @app.errorhandler(404)
     def not_found(error):
-        return error_page(404, "Not found", "There is nothing at this address.")
+        return error_page(404, _("Not found"), _("There is nothing at this address."))
 
     @app.errorhandler(405)
     def wrong_method(error):
-        return error_page(405, "Not allowed", "This address does not accept that kind of request.")
+        return error_page(405, _("Not allowed"), _("This address does not accept that kind of request."))
 
     @app.errorhandler(413)
     def too_large(error):
-        return error_page(413, "Too large", "The upload is larger than allowed.")
+        return error_page(413, _("Too large"), _("The upload is larger than allowed."))
 
     @app.errorhandler(500)
     def server_error(error):
-        return error_page(500, "Something went wrong",
-                          "The error has been logged. Nothing was saved; please try again.")
+        return error_page(500, _("Something went wrong"),
+                          _("The error has been logged. Nothing was saved; please try again."))
 
     @app.errorhandler(AlreadyDone)
     def already_done(error: AlreadyDone):
@@ -161,18 +169,18 @@ def init_web(app: Flask) -> None:
         # The page must not need the database: shown as to a visitor (no menu), whose loading
         # would ask the database again.
         g._login_user = app.login_manager.anonymous_user()
-        return error_page(503, "Busy, please try again", message)[0], 503, {"Retry-After": "5"}
+        return error_page(503, _("Busy, please try again"), message)[0], 503, {"Retry-After": "5"}
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         """Fallback for a refusal a view did not turn into a form error."""
         if isinstance(error, NotFound):
-            return error_page(404, "Not found", str(error))
+            return error_page(404, _("Not found"), str(error))
         if isinstance(error, PermissionDenied):
-            return error_page(403, "Not allowed", str(error))
+            return error_page(403, _("Not allowed"), str(error))
         if isinstance(error, Conflict):
-            return error_page(409, "Changed meanwhile", str(error))
-        return error_page(400, "Not possible", str(error))
+            return error_page(409, _("Changed meanwhile"), str(error))
+        return error_page(400, _("Not possible"), str(error))
 
 
 def _rollback() -> None:
@@ -208,6 +216,44 @@ def enforce_access():
             or policy.changes_refused(current_user.roles, request.method):
         abort(403)
     return None
+
+
+class _CatalogDomain(Domain):
+    """Flask-Babel's translations, from every package's catalog (``core.catalogs``), once per
+    request in the request's locale."""
+
+    def get_translations(self):
+        if "translations" not in g:
+            g.translations = catalogs.translations(current_locale())
+        return g.translations
+
+
+def _init_i18n(app: Flask) -> None:
+    babel.init_app(app, locale_selector=current_locale,
+                   timezone_selector=lambda: settings_of(app).organisation.timezone)
+    babel.domain_instance = _CatalogDomain()
+    app.jinja_env.policies["ext.i18n.trimmed"] = True  # as catalogs.extract reads the templates
+    i18n.install(lambda: _CatalogDomain().get_translations() if g else i18n.NULL)
+
+    @app.before_request
+    def forget_language():
+        """A request decides its language afresh (tests keep one app context for many)."""
+        for name in ("locale", "translations", "_flask_babel"):
+            g.pop(name, None)
+
+
+#: Dates and times as written in each language; times in the association's time zone.
+_DATE_PATTERNS = {"de": ("dd.MM.yyyy", "dd.MM.yyyy HH:mm"), "": ("yyyy-MM-dd", "yyyy-MM-dd HH:mm")}
+
+
+def _date(value: date | datetime | None) -> str:
+    """The ``date`` filter: a date, or a moment in the association's time zone (stored in UTC)."""
+    if value is None:
+        return ""
+    day, moment = _DATE_PATTERNS.get(current_locale().split("_")[0], _DATE_PATTERNS[""])
+    if isinstance(value, datetime):
+        return babel_datetime(value, moment)
+    return format_babel_date(value, day, locale=current_locale())
 
 
 def _money(amount: int | None, currency: str, locale: str | None = None) -> str:

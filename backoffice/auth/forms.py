@@ -4,25 +4,26 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.forms import EmailField, StringField, options
+from ..core.i18n import _l
 from ..core.permissions import Role
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
-    submit = SubmitField("Log in")
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    submit = SubmitField(_l("Log in"))
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    submit = SubmitField("Send me a link")
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField(_l("Send me a link"))
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=1024)])
-    confirm = PasswordField("Repeat the new password",
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1024)])
+    confirm = PasswordField(_l("Repeat the new password"),
                             validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])
-    submit = SubmitField("Save password")
+    submit = SubmitField(_l("Save password"))
 
 
 class CheckboxesField(SelectMultipleField):
@@ -34,42 +35,42 @@ ROLE_CHOICES = options((role.value, role.value.capitalize()) for role in Role)
 
 
 class UserForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    name = StringField("Name", validators=[Length(max=200)])
-    roles = CheckboxesField("Roles", choices=ROLE_CHOICES, validators=[DataRequired("Choose at least one role.")])
-    active = BooleanField("Active (may log in)", default=True)
-    submit = SubmitField("Save")
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    roles = CheckboxesField(_l("Roles"), choices=ROLE_CHOICES, validators=[DataRequired("Choose at least one role.")])
+    active = BooleanField(_l("Active (may log in)"), default=True)
+    submit = SubmitField(_l("Save"))
 
 
 class ProfileForm(FlaskForm):
-    name = StringField("Name", validators=[Length(max=200)])
-    locale = SelectField("Show amounts and dates for")
-    submit = SubmitField("Save")
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    locale = SelectField(_l("Language (also of amounts and dates)"))
+    submit = SubmitField(_l("Save"))
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=1024)])
-    confirm = PasswordField("Repeat the new password",
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1024)])
+    confirm = PasswordField(_l("Repeat the new password"),
                             validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])
-    change = SubmitField("Change password")
+    change = SubmitField(_l("Change password"))
 
 
 class SecondFactorForm(FlaskForm):
-    code = StringField("Code from your authenticator app, or a recovery code",
+    code = StringField(_l("Code from your authenticator app, or a recovery code"),
                        validators=[DataRequired(), Length(max=32)])
-    remember = BooleanField("Remember this browser")
-    submit = SubmitField("Continue")
+    remember = BooleanField(_l("Remember this browser"))
+    submit = SubmitField(_l("Continue"))
 
 
 class EnrolForm(FlaskForm):
-    code = StringField("The six digits your app shows now", validators=[DataRequired(), Length(max=16)])
-    submit = SubmitField("Turn on two-factor authentication")
+    code = StringField(_l("The six digits your app shows now"), validators=[DataRequired(), Length(max=16)])
+    submit = SubmitField(_l("Turn on two-factor authentication"))
 
 
 class TwoFactorPasswordForm(FlaskForm):
     """Turning the second factor off or making new recovery codes needs the password."""
 
-    password = PasswordField("Your password", validators=[DataRequired(), Length(max=1024)])
-    disable = SubmitField("Turn off")
-    regenerate = SubmitField("Make new recovery codes")
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=1024)])
+    disable = SubmitField(_l("Turn off"))
+    regenerate = SubmitField(_l("Make new recovery codes"))

@@ -13,12 +13,15 @@ if TYPE_CHECKING:
     from .models import User
 
 
-def password_reset(session: Session, user: User, *, hours: int, link: str) -> None:
+def password_reset(session: Session, user: User, *, hours: int, link: str, locale: str) -> None:
+    """In the user's language (``locale`` when they chose none)."""
     queue_mail(session, user.email,
-               *render_email("auth/emails/reset.txt", user=user, hours=hours, link=link))
+               *render_email("auth/emails/reset.txt", user=user, hours=hours, link=link,
+                             locale=user.locale or locale))
 
 
-def invitation(session: Session, user: User, *, organisation: str, inviter: Actor | None, days: int, link: str) -> None:
+def invitation(session: Session, user: User, *, organisation: str, inviter: Actor | None,
+               days: int, link: str, locale: str) -> None:
     queue_mail(session, user.email,
                *render_email("auth/emails/invitation.txt", user=user, organisation=organisation,
-                             inviter=inviter, days=days, link=link))
+                             inviter=inviter, days=days, link=link, locale=user.locale or locale))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
+from ..core.i18n import _
 from ..core.privacy import ANONYMISED, Holding, Outcome, placeholder_email
 from .models import (
     LoginAttempt,
@@ -41,7 +42,7 @@ def holdings(sender, *, session: Session, email: str, settings) -> list[Holding]
 
     def erase(session: Session, actor: Actor | None, today: date) -> Outcome:
         if getattr(actor, "id", None) == user.id:
-            raise ValidationError("You cannot erase your own account while signed in with it.")
+            raise ValidationError(_("You cannot erase your own account while signed in with it."))
         old = user.email
         for table in (UserSession, UserToken, RecoveryCode, TrustedDevice):
             session.execute(delete(table).where(table.user_id == user.id))

@@ -18,6 +18,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import DomainError, NotFound, ValidationError
+from ..core.i18n import _
 from ..core.permissions import Role
 from ..core.public_forms import check_rate
 from ..core.settings import Security, Settings
@@ -64,9 +65,9 @@ def hash_password(password: str, security: Security) -> str:
 def check_password_policy(password: str, security: Security) -> None:
     minimum = security.password_min_length
     if len(password) < minimum:
-        raise ValidationError(f"Use at least {minimum} characters.", field="password")
+        raise ValidationError(_("Use at least %(minimum)s characters.", minimum=minimum), field="password")
     if len(password) > 1024:
-        raise ValidationError("That password is too long.", field="password")
+        raise ValidationError(_("That password is too long."), field="password")
 
 
 def _verify(user: User | None, password: str, security: Security) -> bool:
@@ -97,9 +98,9 @@ def create_user(session: Session, email: str, *, roles: Iterable[Role | str], se
     email = normalise_email(email)
     roles = sorted({Role(r) for r in roles})
     if not roles:
-        raise ValidationError("Give the user at least one role.", field="roles")
+        raise ValidationError(_("Give the user at least one role."), field="roles")
     if find_user(session, email) is not None:
-        raise ValidationError(f"A user with the email {email} already exists.", field="email")
+        raise ValidationError(_("A user with the email %(email)s already exists.", email=email), field="email")
     user = User(email=email, name=name.strip())
     if password is not None:
         check_password_policy(password, settings.security)
@@ -115,9 +116,9 @@ def create_user(session: Session, email: str, *, roles: Iterable[Role | str], se
 def update_user(session: Session, user: User, *, actor: Actor, name: str, roles: Iterable[Role | str], active: bool) -> User:
     roles = sorted({Role(r) for r in roles})
     if not roles:
-        raise ValidationError("Give the user at least one role.", field="roles")
+        raise ValidationError(_("Give the user at least one role."), field="roles")
     if user.id == getattr(actor, "id", None) and (Role.ADMIN not in roles or not active):
-        raise ValidationError("You cannot remove your own admin role or deactivate yourself.")
+        raise ValidationError(_("You cannot remove your own admin role or deactivate yourself."))
     before = {"name": user.name, "roles": sorted(r.value for r in user.roles), "active": user.active}
     after = {"name": name.strip(), "roles": [r.value for r in roles], "active": active}
     if before == after:
@@ -206,7 +207,7 @@ def find_valid_token(session: Session, secret: str, purpose: str) -> UserToken:
     token = session.scalar(select(UserToken).where(UserToken.token_hash == _digest(secret or "")))
     if (token is None or token.purpose != purpose or token.used_at is not None
             or token.expires_at <= utcnow() or not token.user.active):
-        raise NotFound("This link is invalid, has expired or was already used. Ask for a new one.")
+        raise NotFound(_("This link is invalid, has expired or was already used. Ask for a new one."))
     return token
 
 
@@ -245,7 +246,8 @@ def request_password_reset(session: Session, email: str, *, address: str, settin
     secret = issue_token(session, user, "reset", timedelta(hours=hours))
     audit.record(session, None, "user.password_reset_requested", "user", user.id, summary=user.email)
     notify.password_reset(session, user, hours=hours,
-                          link=set_password_link(settings, "reset", secret))
+                          link=set_password_link(settings, "reset", secret),
+                          locale=settings.organisation.default_locale)
 
 
 def redeem_token(session: Session, secret: str, purpose: str, new_password: str, *,
@@ -271,13 +273,14 @@ def send_invitation(session: Session, user: User, *, settings: Settings, invited
     secret = issue_token(session, user, "invite", timedelta(days=days))
     audit.record(session, invited_by, "user.invited", "user", user.id, summary=user.email)
     notify.invitation(session, user, organisation=settings.organisation.name, inviter=invited_by,
-                      days=days, link=set_password_link(settings, "invite", secret))
+                      days=days, link=set_password_link(settings, "invite", secret),
+                      locale=settings.organisation.default_locale)
 
 
 def update_profile(session: Session, user: User, *, name: str, locale: str, settings: Settings) -> None:
     """The user's own name and display locale (for amounts and dates)."""
     if locale not in settings.organisation.locales:
-        raise ValidationError("Choose one of the offered languages.", field="locale")
+        raise ValidationError(_("Choose one of the offered languages."), field="locale")
     before, after = audit.changes(user, ["name", "locale"], {"name": name.strip(), "locale": locale})
     if after:
         user.name, user.locale = name.strip(), locale
@@ -287,7 +290,7 @@ def update_profile(session: Session, user: User, *, name: str, locale: str, sett
 
 def change_password(session: Session, user: User, *, current: str, new: str, settings: Settings) -> None:
     if not _verify(user, current, settings.security):
-        raise ValidationError("That is not your current password.", field="current")
+        raise ValidationError(_("That is not your current password."), field="current")
     set_password(session, user, new, settings=settings, actor=user)
 
 

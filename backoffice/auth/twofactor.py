@@ -24,6 +24,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import Conflict, ValidationError
+from ..core.i18n import _
 from ..core.permissions import Role
 from ..core.settings import Security
 from .models import RecoveryCode, TrustedDevice, TwoFactor, User
@@ -58,7 +59,7 @@ def start_enrolment(session: Session, user: User) -> TwoFactor:
     one until it is confirmed (reloading the set-up page keeps the scanned code valid)."""
     record = enrolment(session, user)
     if record is not None and record.confirmed_at is not None:
-        raise Conflict("Two-factor authentication is already on for this account.")
+        raise Conflict(_("Two-factor authentication is already on for this account."))
     if record is None:
         record = TwoFactor(user_id=user.id, secret=pyotp.random_base32())
         session.add(record)
@@ -91,11 +92,11 @@ def confirm_enrolment(session: Session, user: User, code: str, *, now: datetime 
     """Turn two-factor on with a first code from the app; returns the recovery codes (shown once)."""
     record = enrolment(session, user)
     if record is None or record.confirmed_at is not None:
-        raise Conflict("Start the set-up again: scan the new code with your app.")
+        raise Conflict(_("Start the set-up again: scan the new code with your app."))
     now = now or utcnow()
     step = _matching_step(record.secret, code, now)
     if step is None:
-        raise ValidationError("That code does not match. Type the six digits your app shows now.",
+        raise ValidationError(_("That code does not match. Type the six digits your app shows now."),
                               field="code")
     record.confirmed_at, record.last_step = now, step
     codes = new_recovery_codes(session, user)

@@ -18,6 +18,7 @@ from flask_login import current_user
 
 from ..core.db import transaction, utcnow
 from ..core.forms import ConfirmForm
+from ..core.i18n import _
 from ..core.permissions import Permission, own_account, public, requires
 from ..core.views import get_or_404, run_form
 from ..extensions import db, settings
@@ -49,7 +50,7 @@ def _pending_user() -> User | None:
     pending = session.get(PENDING)
     if not pending or pending["until"] < utcnow().timestamp():
         return None
-    user_id, _, token = pending["user"].partition(":")
+    user_id, _sep, token = pending["user"].partition(":")
     user = db.session.get(User, int(user_id))
     return user if user is not None and user.active and user.session_token == token else None
 
@@ -60,7 +61,7 @@ def login_step():
     user = _pending_user()
     if user is None:
         session.pop(PENDING, None)
-        flash("Log in again: the first step has expired.", "warning")
+        flash(_("Log in again: the first step has expired."), "warning")
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
     form.remember.label.text = f"Remember this browser for {twofactor.remember_days(settings().security)} days"
@@ -83,8 +84,8 @@ def login_step():
                 target = session[PENDING]["next"]
                 log_in(user)
                 if kind == "recovery":
-                    flash("You used a recovery code; it will not work again. Make new ones "
-                          "if few are left.", "warning")
+                    flash(_("You used a recovery code; it will not work again. Make new ones "
+                          "if few are left."), "warning")
                 response = redirect(target or url_for("core.dashboard"))
                 if device is not None:
                     secret, expires = device
@@ -116,7 +117,7 @@ def setup():
         else:
             with transaction():
                 twofactor.disable(db.session, user, actor=user)
-            flash("Two-factor authentication is off.", "info")
+            flash(_("Two-factor authentication is off."), "info")
             return redirect(url_for("two_factor.setup"))
     record, qr, uri = None, None, None
     if not enabled:
@@ -140,8 +141,7 @@ def reset(user_id: int):
     with transaction():
         twofactor.disable(db.session, user, actor=current_user)
         services.end_sessions(db.session, user)
-    flash(f"Two-factor authentication of {user.email} is reset; they set it up again at their "
-          f"next login.", "success")
+    flash(_("Two-factor authentication of %(email)s is reset; they set it up again at their next login.", email=user.email), "success")
     return redirect(url_for("auth.edit_user", user_id=user.id))
 
 
@@ -157,7 +157,7 @@ def require_enrolment():
         return None
     user = current_user._get_current_object()
     if twofactor.is_required(user, settings().security) and not twofactor.is_enabled(db.session, user):
-        flash("Set up two-factor authentication to continue.", "warning")
+        flash(_("Set up two-factor authentication to continue."), "warning")
         return redirect(url_for("two_factor.setup"))
     return None
 

@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from ..core.db import transaction
 from ..core.errors import NotFound
-from ..core.forms import ConfirmForm, options
+from ..core.forms import ConfirmForm, LanguageForm, options
+from ..core.i18n import _, ngettext
 from ..core.permissions import Permission, login_required, own_account, public, requires
 from ..core.views import get_or_404, run_form
 from ..extensions import db, settings
@@ -86,7 +87,7 @@ def _donation_pages() -> list[tuple[str, str]]:
 @own_account
 def logout():
     log_out()
-    flash("You are logged out, on every device.", "info")
+    flash(_("You are logged out, on every device."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -99,8 +100,8 @@ def forgot_password():
     if outcome.refusal:
         return render_template("auth/forgot.html", form=form), 429
     if outcome.done:
-        flash("If an account exists for that address, we have sent it a link to choose a new "
-              "password. It works once and expires soon.", "info")
+        flash(_("If an account exists for that address, we have sent it a link to choose a new "
+              "password. It works once and expires soon."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form), outcome.status
 
@@ -118,10 +119,28 @@ def set_password(purpose: str, token: str):
                                                            settings=settings()))
     if outcome.done:
         log_out()
-        flash("Your password is saved. Log in with it now.", "success")
+        flash(_("Your password is saved. Log in with it now."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/set_password.html", form=form, user=user,
                            purpose=purpose), outcome.status
+
+
+# --- the language switch (every page) -----------------------------------------------------
+
+@bp.route("/language", methods=["POST"])
+@public
+def switch_language():
+    """The language chosen with the switch: kept in the session, and the user's own setting
+    when logged in; back to the page it was chosen on."""
+    form = LanguageForm()
+    if not form.validate_on_submit() or form.locale.data not in settings().organisation.locales:
+        abort(400)
+    session["locale"] = form.locale.data
+    if current_user.is_authenticated:
+        with transaction():
+            services.update_profile(db.session, current_user, name=current_user.name or "",
+                                    locale=form.locale.data, settings=settings())
+    return redirect(_safe_next(form.next.data) or url_for("core.dashboard"), 303)
 
 
 # --- one's own account ---------------------------------------------------------------------
@@ -140,7 +159,7 @@ def account():
             db.session, current_user, name=profile.name.data, locale=profile.locale.data,
             settings=settings()))
         if outcome.done:
-            flash("Your settings are saved.", "success")
+            flash(_("Your settings are saved."), "success")
             return redirect(url_for("auth.account"))
         status = outcome.status
     if password.change.data:
@@ -149,7 +168,7 @@ def account():
             new=password.password.data, settings=settings()))
         if outcome.done:
             log_in(current_user._get_current_object())  # every session ended: start a new one
-            flash("Your password is changed; your other sessions are logged out.", "success")
+            flash(_("Your password is changed; your other sessions are logged out."), "success")
             return redirect(url_for("auth.account"))
         status = outcome.status
     return render_template("auth/account.html", profile=profile, password=password), status
@@ -170,13 +189,13 @@ def end_session(session_id: int):
         abort(400)
     if session_id == current_user.login_session.id:
         log_out()
-        flash("You are logged out.", "info")
+        flash(_("You are logged out."), "info")
         return redirect(url_for("auth.login"))
     with transaction():
         ended = sessions.end(db.session, current_user, session_id)
     if not ended:
         abort(404)  # not a session of this user (or already ended)
-    flash("That session is ended: the browser using it must log in again.", "success")
+    flash(_("That session is ended: the browser using it must log in again."), "success")
     return redirect(url_for("auth.user_sessions"))
 
 
@@ -187,7 +206,8 @@ def end_other_sessions():
         abort(400)
     with transaction():
         count = sessions.end_all(db.session, current_user, keep=current_user.login_session)
-    flash(f"{count} other session{'s' if count != 1 else ''} ended.", "success")
+    flash(ngettext("%(num)s other session ended.", "%(num)s other sessions ended.", count),
+          "success")
     return redirect(url_for("auth.user_sessions"))
 
 
@@ -215,7 +235,7 @@ def new_user():
 
     outcome = run_form(form, create_and_invite)
     if outcome.done:
-        flash(f"{outcome.result.email} was created and invited by email to choose a password.",
+        flash(_("%(email)s was created and invited by email to choose a password.", email=outcome.result.email),
               "success")
         return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None), outcome.status
@@ -234,6 +254,6 @@ def edit_user(user_id: int):
                                                           roles=form.roles.data,
                                                           active=form.active.data))
     if outcome.done:
-        flash(f"{user.email} was saved.", "success")
+        flash(_("%(email)s was saved.", email=user.email), "success")
         return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=user), outcome.status

@@ -16,11 +16,12 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect, text
 
 from ..extensions import db, settings
-from . import backup, health, outbox, privacy, processes
+from . import backup, catalogs, health, outbox, privacy, processes
 from .db import transaction
 from .errors import DomainError
 from .protection import app_role_grants
 from .settings import setup_problems
+from .template_text import untranslated, wrap
 
 MIN_SQLITE = (3, 33)  # UPDATE ... FROM (bank matches written in bulk)
 
@@ -229,3 +230,33 @@ def privacy_retention():
         done = privacy.sweep(db.session, today=date.today(), settings=settings())
     for rule, count in sorted(done.items()):
         click.echo(f"{count:6}  {rule}")
+
+
+# --- translations (docs/I18N.md) -----------------------------------------------------------------
+
+translations_cli = AppGroup("translations", help="The German catalogs of each package.")
+
+
+@translations_cli.command("update")
+@click.argument("packages", nargs=-1)
+def update_translations(packages: tuple[str, ...]):
+    """Extract the marked messages of PACKAGES (all without) into their catalogs."""
+    for name in packages or catalogs.PACKAGES:
+        if name not in catalogs.PACKAGES:
+            raise click.UsageError(f"No package {name!r}: one of {', '.join(catalogs.PACKAGES)}.")
+        for language in catalogs.LANGUAGES:
+            total, missing = catalogs.update(catalogs.PACKAGES[name], language)
+            click.echo(f"{name:10} {language}: {total} messages, {missing} untranslated")
+
+
+@translations_cli.command("wrap")
+@click.argument("templates", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def wrap_templates(templates: tuple[Path, ...]):
+    """Mark the plain visible text of TEMPLATES for translation; list what is left to do by hand."""
+    for path in templates:
+        source = path.read_text()
+        marked = wrap(source) if path.suffix == ".html" else source
+        if marked != source:
+            path.write_text(marked)
+        for left in untranslated(marked, text_template=path.suffix != ".html"):
+            click.echo(f"{path}:{left.line}: {left.text}")

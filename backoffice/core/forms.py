@@ -5,7 +5,7 @@ import time
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from flask import g, has_request_context
+from flask import g, has_request_context, request, session
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -18,10 +18,11 @@ from wtforms.validators import ValidationError as FieldError
 from ..extensions import settings
 from .bounds import FIRST_DATE, INT_MAX, INT_MIN, LAST_DATE, control_characters
 from .errors import AlreadyDone, Busy, DomainError
+from .i18n import _, _l
 from .money import Money
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
     from typing import Any
 
     from wtforms import BaseForm, Field
@@ -75,7 +76,7 @@ def show_error(form: BaseForm, error: DomainError) -> None:
 class ConfirmForm(FlaskForm):
     """A button that posts (with its CSRF token) and nothing else."""
 
-    submit = SubmitField("Confirm")
+    submit = SubmitField(_l("Confirm"))
 
 
 def user_text(text: str | None) -> Markup | None:
@@ -182,46 +183,63 @@ class SpamGuardMixin:
     top of the form (``guard_errors``); the view sets ``started`` with ``new_started_token()``
     when it shows the form."""
 
-    homepage = StringField("Leave this field empty", validators=[Optional()])
+    homepage = StringField(_l("Leave this field empty"), validators=[Optional()])
     started = HiddenField()
 
     def validate_homepage(self, field: Field):
         if (field.data or "").strip():
-            raise FieldError("The form could not be accepted. Please leave the field marked "
-                             "“Leave this field empty” empty and send it again.")
+            raise FieldError(_("The form could not be accepted. Please leave the field marked "
+                             "“Leave this field empty” empty and send it again."))
 
     def validate_started(self, field: Field):
         try:
             started = int(_serializer().loads(field.data or ""))
         except (BadSignature, TypeError, ValueError):
             field.data = new_started_token()
-            raise FieldError("The form was incomplete or expired. Please check it and send it "
-                             "again.") from None
+            raise FieldError(_("The form was incomplete or expired. Please check it and send it "
+                             "again.")) from None
         if time.time() - started < settings().public_forms.min_fill_seconds:
-            raise FieldError("That was very quick. Please check your entries and send the form "
-                             "again.")
+            raise FieldError(_("That was very quick. Please check your entries and send the form "
+                             "again."))
 
     def guard_errors(self) -> list[str]:
         return [*self.homepage.errors, *self.started.errors]
 
 
 def current_locale() -> str:
-    """The user's locale (or the configured default), looked up once per request."""
-    if has_request_context() and "locale" in g:
-        return g.locale
-    locale = getattr(current_user, "locale", None) if current_user else None
-    locale = locale or settings().organisation.default_locale
-    if has_request_context():
-        g.locale = locale
-    return locale
+    """The request's locale, looked up once per request: the user's own setting, else the
+    language chosen with the switch (kept in the session), else the browser's
+    (``Accept-Language``), else the association's default. Outside a request: the default."""
+    if not has_request_context():
+        return settings().organisation.default_locale
+    if "locale" not in g:
+        g.locale = _request_locale(settings().organisation.locales,
+                                   settings().organisation.default_locale)
+    return g.locale
+
+
+def _request_locale(offered: Mapping[str, str], default: str) -> str:
+    for choice in (getattr(current_user, "locale", None), session.get("locale")):
+        if choice in offered:
+            return choice
+    by_tag = {locale.replace("_", "-"): locale for locale in offered}
+    best = request.accept_languages.best_match(list(by_tag))
+    return by_tag.get(best, default) if best else default
+
+
+class LanguageForm(FlaskForm):
+    """The language switch on every page (``core.switch_language``)."""
+
+    locale = HiddenField(validators=[DataRequired()])
+    next = HiddenField()
 
 
 class PersonForm(FlaskForm):
     """Whose personal data (core.privacy): found by e-mail address."""
 
-    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
 
 
 class EraseForm(PersonForm):
-    confirm = BooleanField("I have checked that the request comes from this person",
+    confirm = BooleanField(_l("I have checked that the request comes from this person"),
                            validators=[DataRequired()])

@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ValidationError
 
@@ -45,6 +46,7 @@ class Organisation:
     locales: Mapping[str, str]  # locale: its name in the language picker
     fiscal_year_start_month: int
     tax_exemption_notice: str = ""
+    timezone: str = "Europe/Berlin"  # an IANA zone: where times are shown
 
 
 @dataclass(frozen=True)
@@ -395,6 +397,16 @@ def _receipts(config: Mapping) -> Receipts:
         us_threshold=_amount(config, "RECEIPTS_US_THRESHOLD"))
 
 
+def _timezone(config: Mapping) -> str:
+    name = str(config.get("TIMEZONE") or "")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"TIMEZONE must be a time zone's name such as Europe/Berlin, not "
+                            f"{name!r}.") from None
+    return name
+
+
 def build(config: Mapping, *, instance_path: str = "instance", url_map: Map | None = None) -> Settings:
     """The settings for ``config`` (every key of ``config.Defaults`` present); raises
     ``SettingsError`` naming the first value that cannot be used."""
@@ -430,7 +442,8 @@ def build(config: Mapping, *, instance_path: str = "instance", url_map: Map | No
             name=name, default_currency=config["DEFAULT_CURRENCY"], currencies=currencies,
             default_locale=config["DEFAULT_LOCALE"], locales=locales,
             fiscal_year_start_month=month,
-            tax_exemption_notice=str(config.get("TAX_EXEMPTION_NOTICE") or "")),
+            tax_exemption_notice=str(config.get("TAX_EXEMPTION_NOTICE") or ""),
+            timezone=_timezone(config)),
         security=Security(
             argon2_parameters=dict(argon2),
             password_min_length=_integer(config, "PASSWORD_MIN_LENGTH", 1),

@@ -28,6 +28,7 @@ from ..extensions import db
 from . import audit
 from .db import UTCDateTime, utcnow
 from .errors import ValidationError
+from .i18n import _, _l, source
 from .iban import normalise_iban
 from .settings import SettingsError, build
 
@@ -60,50 +61,52 @@ class Field:
 
 
 SECTIONS = {
-    "association": "Association",
-    "bank": "Bank accounts",
-    "documents": "Documents and links",
-    "policies": "Fees and thresholds",
+    "association": _l("Association"),
+    "bank": _l("Bank accounts"),
+    "documents": _l("Documents and links"),
+    "policies": _l("Fees and thresholds"),
 }
 
 FIELDS: tuple[Field, ...] = (
-    Field("ORGANISATION_NAME", "association", "Name of the association"),
-    Field(SELLER + "street", "association", "Street and number"),
-    Field(SELLER + "postcode", "association", "Postcode"),
-    Field(SELLER + "city", "association", "City"),
-    Field(SELLER + "country", "association", "Country (two letters)", help="DE, AT, CH …"),
-    Field(SELLER + "register", "association", "Register of associations",
-          help="Court and number, e.g. Amtsgericht Berlin-Charlottenburg, VR 12345 B"),
-    Field(SELLER + "board", "association", "Board (authorised representatives)"),
-    Field(SELLER + "tax_number", "association", "Tax number"),
-    Field(SELLER + "vat_id", "association", "VAT ID", help="Leave empty if the association has none."),
-    Field(SELLER + "email", "association", "E-mail printed on documents"),
-    Field(SELLER + "website", "association", "Website"),
-    Field("TAX_EXEMPTION_NOTICE", "association", "Tax-exemption notice", "textarea",
-          help="The notice of exemption (Freistellungsbescheid) as printed on donation receipts."),
-    Field(SELLER + "bank_name", "bank", "Bank printed on invoices"),
-    Field(SELLER + "iban", "bank", "IBAN printed on invoices", "iban"),
-    Field(SELLER + "bic", "bank", "BIC printed on invoices"),
-    Field("SEPA_DEBTOR_NAME", "bank", "Account holder that pays out",
-          help="Empty: the name of the association."),
-    Field("SEPA_DEBTOR_IBAN", "bank", "IBAN that pays out (SEPA payout files)", "iban"),
-    Field("SEPA_DEBTOR_BIC", "bank", "BIC that pays out", help="Empty: derived from the IBAN."),
-    Field("BASE_URL", "documents", "Public address of the app", "url",
-          help="Every link in mails, PDFs and pay links starts with it."),
-    Field("DEFAULT_LOCALE", "documents", "Default language", "locale"),
-    Field("FISCAL_YEAR_START_MONTH", "documents", "Fiscal year starts in month", "month"),
-    Field("INVOICE_NUMBER_PREFIX", "documents", "Invoice number prefix",
-          help="Put before the year and number: PCA- gives PCA-2026-00042."),
-    Field("INVOICE_PAYMENT_DAYS", "documents", "Payment term of invoices (days)", "number"),
-    Field("GROUP_ADMIN_FEE_PERCENT", "policies", "Admin fee of a newly approved group (%)",
+    Field("ORGANISATION_NAME", "association", _l("Name of the association")),
+    Field(SELLER + "street", "association", _l("Street and number")),
+    Field(SELLER + "postcode", "association", _l("Postcode")),
+    Field(SELLER + "city", "association", _l("City")),
+    Field(SELLER + "country", "association", _l("Country (two letters)"), help=_l("DE, AT, CH …")),
+    Field(SELLER + "register", "association", _l("Register of associations"),
+          help=_l("Court and number, e.g. Amtsgericht Berlin-Charlottenburg, VR 12345 B")),
+    Field(SELLER + "board", "association", _l("Board (authorised representatives)")),
+    Field(SELLER + "tax_number", "association", _l("Tax number")),
+    Field(SELLER + "vat_id", "association", _l("VAT ID"), help=_l("Leave empty if the association has none.")),
+    Field(SELLER + "email", "association", _l("E-mail printed on documents")),
+    Field(SELLER + "website", "association", _l("Website")),
+    Field("TAX_EXEMPTION_NOTICE", "association", _l("Tax-exemption notice"), "textarea",
+          help=_l("The notice of exemption (Freistellungsbescheid) as printed on donation receipts.")),
+    Field(SELLER + "bank_name", "bank", _l("Bank printed on invoices")),
+    Field(SELLER + "iban", "bank", _l("IBAN printed on invoices"), "iban"),
+    Field(SELLER + "bic", "bank", _l("BIC printed on invoices")),
+    Field("SEPA_DEBTOR_NAME", "bank", _l("Account holder that pays out"),
+          help=_l("Empty: the name of the association.")),
+    Field("SEPA_DEBTOR_IBAN", "bank", _l("IBAN that pays out (SEPA payout files)"), "iban"),
+    Field("SEPA_DEBTOR_BIC", "bank", _l("BIC that pays out"), help=_l("Empty: derived from the IBAN.")),
+    Field("BASE_URL", "documents", _l("Public address of the app"), "url",
+          help=_l("Every link in mails, PDFs and pay links starts with it.")),
+    Field("DEFAULT_LOCALE", "documents", _l("Default language"), "locale"),
+    Field("TIMEZONE", "documents", _l("Time zone"),
+          help=_l("Where times are shown, e.g. Europe/Berlin.")),
+    Field("FISCAL_YEAR_START_MONTH", "documents", _l("Fiscal year starts in month"), "month"),
+    Field("INVOICE_NUMBER_PREFIX", "documents", _l("Invoice number prefix"),
+          help=_l("Put before the year and number: PCA- gives PCA-2026-00042.")),
+    Field("INVOICE_PAYMENT_DAYS", "documents", _l("Payment term of invoices (days)"), "number"),
+    Field("GROUP_ADMIN_FEE_PERCENT", "policies", _l("Admin fee of a newly approved group (%%)"),
           "amount"),
     Field("EXPENSE_SECOND_APPROVAL_ABOVE", "policies",
-          "Expense claims above this amount need a second approver", "amount"),
+          _l("Expense claims above this amount need a second approver"), "amount"),
     Field("BANK_SMALL_DIFFERENCE_LIMIT", "policies",
-          "Small bank differences one treasurer may write off (up to)", "amount"),
+          _l("Small bank differences one treasurer may write off (up to)"), "amount"),
     Field("BOARD_PAYOUT_BATCH_LIMIT", "policies",
-          "Payout batches above this amount need a board resolution", "amount",
-          help="Empty: no limit. The limit in force when a batch is created stays with it."),
+          _l("Payout batches above this amount need a board resolution"), "amount",
+          help=_l("Empty: no limit. The limit in force when a batch is created stays with it.")),
 )
 BY_KEY = {field.key: field for field in FIELDS}
 
@@ -152,17 +155,17 @@ def _clean(field: Field, value: Any) -> Any:
         value = value.strip()
     if field.kind == "iban" and value:
         try:
-            value, _ = normalise_iban(str(value))
+            value, _kind = normalise_iban(str(value))
         except ValidationError as error:
             raise ValidationError(error.message, field=field.key) from None
     if field.kind == "url" and value:
         value = str(value).rstrip("/")
         if not value.startswith(("https://", "http://")):
-            raise ValidationError("The address must start with https://.", field=field.key)
+            raise ValidationError(_("The address must start with https://."), field=field.key)
     if field.key == SELLER + "country":
         value = str(value).upper()
         if len(value) != 2 or not value.isalpha():
-            raise ValidationError("The country is two letters (DE, AT, CH …).", field=field.key)
+            raise ValidationError(_("The country is two letters (DE, AT, CH …)."), field=field.key)
     return value
 
 
@@ -189,7 +192,7 @@ def save(session: Session, config: Mapping[str, Any], changes: Mapping[str, Any]
     for key, value in changes.items():
         field = BY_KEY.get(key)
         if field is None:
-            raise ValidationError(f"{key} cannot be changed here.")
+            raise ValidationError(_("%(key)s cannot be changed here.", key=key))
         cleaned[key] = _clean(field, value)
     changed = {key: (value_in(current, key), value) for key, value in cleaned.items()
                if not _same(BY_KEY[key], value_in(current, key), value)}
@@ -202,7 +205,7 @@ def save(session: Session, config: Mapping[str, Any], changes: Mapping[str, Any]
         key = next((key for key in changed if key.split(".")[0] in str(error)), None)
         raise ValidationError(str(error), field=key) from None
     now = utcnow()
-    for key, (_, after) in changed.items():
+    for key, (_before, after) in changed.items():
         row = rows.get(key)
         if row is None:
             session.add(StoredSetting(key=key, value=after, changed_at=now,
@@ -210,7 +213,7 @@ def save(session: Session, config: Mapping[str, Any], changes: Mapping[str, Any]
         else:
             row.value, row.changed_at, row.changed_by_id = after, now, getattr(actor, "id", None)
     audit.record(session, actor, "settings.change", "settings", None,
-                 summary="Changed " + ", ".join(BY_KEY[key].label for key in changed),
+                 summary="Changed " + ", ".join(source(BY_KEY[key].label) for key in changed),
                  before={key: before for key, (before, _) in changed.items()},
                  after={key: after for key, (_, after) in changed.items()})
     return changed

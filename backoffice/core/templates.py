@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from . import catalogs
 from .formatting import format_date, format_money, money_html
 from .iban import grouped as grouped_iban
 
@@ -31,10 +32,28 @@ from .iban import grouped as grouped_iban
 TEMPLATE_FOLDER = Path(__file__).resolve().parents[2] / "templates"
 
 
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    """Text marked for translation, in the language of ``context["locale"]`` (English without)."""
+    return catalogs.translations(context.get("locale")).gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, number: int) -> str:
+    return catalogs.translations(context.get("locale")).ngettext(singular, plural, number)
+
+
+def _translating(environment: Environment) -> Environment:
+    environment.add_extension("jinja2.ext.i18n")
+    environment.policies["ext.i18n.trimmed"] = True  # as catalogs.extract reads the templates
+    environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    return environment
+
+
 @cache
 def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATE_FOLDER), autoescape=False,
-                       undefined=StrictUndefined, keep_trailing_newline=True)
+    return _translating(Environment(loader=FileSystemLoader(TEMPLATE_FOLDER), autoescape=False,
+                                    undefined=StrictUndefined, keep_trailing_newline=True))
 
 
 def render_email(path: str, /, **context: object) -> tuple[str, str]:
@@ -68,8 +87,8 @@ def _money_html(context: Context, amount: int | None, currency: str, *,
 
 @cache
 def _documents() -> Environment:
-    environment = Environment(loader=FileSystemLoader(TEMPLATE_FOLDER),
-                              autoescape=select_autoescape())
+    environment = _translating(Environment(loader=FileSystemLoader(TEMPLATE_FOLDER),
+                                           autoescape=select_autoescape()))
     environment.filters.update(money=_money, money_html=_money_html, date=format_date,
                                iban=grouped_iban)
     return environment

@@ -101,7 +101,7 @@ def settings_page():
     if outcome.done:
         forget_stored_settings()
         changed = outcome.result
-        flash("Saved: " + ", ".join(stored_settings.BY_KEY[key].label for key in changed) + "."
+        flash("Saved: " + ", ".join(str(stored_settings.BY_KEY[key].label) for key in changed) + "."
               if changed else "Nothing was changed.", "success" if changed else "info")
         return redirect(url_for(".settings_page"))
     values = settings()

@@ -85,7 +85,8 @@ def test_users_choose_their_locale_and_change_their_password(client, users, sess
     wrong = client.post("/account", data={"password-current": "nope", "password-password": "new password 1",
                                           "password-confirm": "new password 1", "password-change": "Change",
                                           "password-csrf_token": csrf_token(client, "/account")})
-    assert wrong.status_code == 400 and "not your current password" in wrong.get_data(as_text=True)
+    # the chosen language is the page's language, refusals included
+    assert wrong.status_code == 400 and "nicht Ihr aktuelles Passwort" in wrong.get_data(as_text=True)
     changed = client.post("/account", data={"password-current": PASSWORD, "password-password": "new password 1",
                                             "password-confirm": "new password 1", "password-change": "Change",
                                             "password-csrf_token": csrf_token(client, "/account")})

@@ -1,0 +1,70 @@
+"""Marking text for translation, anywhere in the code (docs/I18N.md).
+
+``_("Saved.")`` translates now, into the language of the request being served; ``lazy_gettext``
+(``_l``) translates each time the text is shown, for labels and messages defined at import time
+(form labels, state names, a module's constants). Placeholders are named and filled in after the
+translation: ``_("Claim %(number)s approved.", number=claim.number)``.
+
+No Flask here: the web layer installs the function that gives the request's translations
+(:func:`install`); without it (a command, a test of a service) the text stays English.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from gettext import NullTranslations
+from typing import Any
+
+from babel.support import LazyProxy
+
+NULL = NullTranslations()
+_provider: Callable[[], NullTranslations] = lambda: NULL  # noqa: E731
+
+
+def install(provider: Callable[[], NullTranslations]) -> None:
+    """Use ``provider()`` as the translations of the moment (the web layer's, per request)."""
+    global _provider
+    _provider = provider
+
+
+def gettext(message: str, **variables: Any) -> str:
+    text = _provider().gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, number: int, **variables: Any) -> str:
+    text = _provider().ngettext(singular, plural, number)
+    return text % {"num": number, **variables}
+
+
+def pgettext(context: str, message: str, **variables: Any) -> str:
+    """A short text whose translation depends on where it stands (``pgettext("state", "open")``)."""
+    text = _provider().pgettext(context, message)
+    return text % variables if variables else text
+
+
+class Lazy(LazyProxy):
+    """A text translated each time it is shown; ``source`` is its English (for stored records,
+    such as audit summaries, which must not depend on who was reading)."""
+
+    def __init__(self, func: Callable[..., str], *args: Any, source: str, **variables: Any):
+        super().__init__(func, *args, enable_cache=False, **variables)
+        object.__setattr__(self, "source", source)
+
+
+def lazy_gettext(message: str, **variables: Any) -> Lazy:
+    return Lazy(gettext, message, source=message % variables if variables else message,
+                **variables)
+
+
+def lazy_pgettext(context: str, message: str, **variables: Any) -> Lazy:
+    return Lazy(pgettext, context, message, source=message % variables if variables else message,
+                **variables)
+
+
+def source(text: str | Lazy) -> str:
+    """The English of a text marked with ``lazy_gettext`` (a plain text as it is)."""
+    return text.source if isinstance(text, Lazy) else str(text)
+
+
+_ = gettext
+_l = lazy_gettext

@@ -1,0 +1,150 @@
+"""German and English (docs/I18N.md): every finished package's catalog is complete, its templates
+hold no English outside the translation marks, and the language and time zone are chosen as
+documented."""
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask import render_template_string
+
+from backoffice.auth.models import User
+from backoffice.core import catalogs
+from backoffice.core.template_text import untranslated, wrap
+from backoffice.extensions import db
+
+from .helpers import csrf_token, email_for, login
+
+#: The packages translated so far; the goal is every package in ``catalogs.PACKAGES``.
+FINISHED = ["core", "auth"]
+
+GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _templates(package: catalogs.Package) -> list[Path]:
+    found = []
+    for path in package.templates:
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix in (".html", ".txt"))
+    return found
+
+
+@pytest.mark.parametrize("name", FINISHED)
+def test_every_message_of_a_finished_package_has_its_german(name):
+    package = catalogs.PACKAGES[name]
+    catalog = catalogs.read(package.catalog_path("de"), "de")
+    problems = []
+    for message in catalogs.extract(package):
+        if not message.id:
+            continue
+        entry = catalog.get(message.id, context=message.context)
+        strings = () if entry is None else (
+            entry.string if isinstance(entry.string, tuple) else (entry.string,))
+        where = ", ".join(f"{file}:{line}" for file, line in message.locations[:2])
+        if entry is None or not all(strings):
+            problems.append(f"no German for {message.id!r} ({where})")
+        elif entry.fuzzy:
+            problems.append(f"fuzzy German for {message.id!r} ({where})")
+        else:
+            wanted = set(PLACEHOLDER.findall(str(message.id)))
+            if any(set(PLACEHOLDER.findall(text)) != wanted for text in strings):
+                problems.append(f"placeholders differ for {message.id!r}: {strings}")
+    assert not problems, (f"{len(problems)} messages of {name} lack German: run `make "
+                          f"translations`, translate in {package.catalog_path('de')}\n"
+                          + "\n".join(problems[:40]))
+
+
+@pytest.mark.parametrize("name", FINISHED)
+def test_a_finished_package_shows_no_english_outside_translation_marks(name):
+    left = [f"{path.relative_to(catalogs.TEMPLATES)}:{item.line}: {item.text}"
+            for path in _templates(catalogs.PACKAGES[name])
+            for item in untranslated(path.read_text(), text_template=path.suffix == ".txt")]
+    assert not left, "English outside _() or {% trans %}:\n" + "\n".join(left[:40])
+
+
+def test_the_heuristic_finds_text_attributes_and_literals_but_not_marked_text():
+    source = ('{% block title %}Journal{% endblock %}<p title="Open it">{{ _("Saved") }} 42 €</p>'
+              '{% trans n=3 %}{{ n }} claims{% endtrans %}{{ field(f, label="Your name") }}'
+              '<a href="x">IBAN</a><script>var a = "not text";</script>')
+    assert [item.text for item in untranslated(source)] == ["Your name", "Open it", "Journal"]
+
+
+def test_wrap_marks_plain_text_and_text_with_values():
+    marked = wrap('<h1>Claims of {{ group.name }}</h1>\n<p title="Open it">Nothing yet.</p>')
+    assert marked == ('<h1>{% trans name=group.name %}Claims of {{ name }}{% endtrans %}</h1>\n'
+                      '<p title="{{ _("Open it") }}">{{ _("Nothing yet.") }}</p>')
+    assert untranslated(marked) == []
+
+
+def test_a_visitor_gets_the_browsers_language_and_the_default_without_one(client):
+    assert 'lang="de"' in client.get("/login", headers=GERMAN).text
+    page = client.get("/login").text
+    assert 'lang="en"' in page and "Log in" in page
+
+
+def test_the_german_catalog_is_what_a_german_visitor_reads(client):
+    page = client.get("/login", headers=GERMAN).text
+    assert "Zum Inhalt springen" in page and "Skip to the content" not in page
+
+
+def test_the_switch_keeps_the_choice_over_the_browsers_and_needs_its_token(client):
+    assert client.post("/language", data={"locale": "de_DE", "next": "/login"}).status_code == 400
+    token = csrf_token(client)
+    answer = client.post("/language", data={"locale": "de_DE", "next": "/login",
+                                            "csrf_token": token})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/login"
+    assert 'lang="de"' in client.get("/login", headers={"Accept-Language": "en"}).text
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil"])
+def test_the_switch_goes_back_only_to_this_site(client, target):
+    answer = client.post("/language", data={"locale": "de_DE", "next": target,
+                                            "csrf_token": csrf_token(client)})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/"
+
+
+def test_the_switch_refuses_a_language_not_offered(client):
+    answer = client.post("/language", data={"locale": "fr_FR", "next": "/login",
+                                            "csrf_token": csrf_token(client)})
+    assert answer.status_code == 400
+
+
+def test_a_users_own_language_wins_and_the_switch_saves_it(client, users):
+    db.session.execute(db.update(User).where(User.email == email_for("treasurer"))
+                       .values(locale="en_IE"))
+    db.session.commit()
+    login(client, "treasurer")
+    assert 'lang="en"' in client.get("/", headers=GERMAN).text  # the user's, not the browser's
+    token = csrf_token(client, "/")
+    client.post("/language", data={"locale": "de_DE", "next": "/", "csrf_token": token})
+    db.session.expire_all()
+    assert db.session.scalar(db.select(User.locale).where(User.email == email_for("treasurer"))) \
+        == "de_DE"
+    assert 'lang="de"' in client.get("/", headers={"Accept-Language": "en"}).text
+
+
+@pytest.mark.parametrize(("accept", "shown"), [("en", "2026-07-01 14:30"),
+                                               ("de", "01.07.2026 14:30")])
+def test_times_are_shown_in_the_associations_time_zone(app, accept, shown):
+    moment = datetime(2026, 7, 1, 12, 30, tzinfo=UTC)  # summer: Berlin is UTC+2
+    with app.test_request_context("/", headers={"Accept-Language": accept}):
+        assert render_template_string("{{ moment|date }}", moment=moment) == shown
+
+
+def test_another_time_zone_from_the_settings(app):
+    app.config["TIMEZONE"] = "America/New_York"
+    with app.test_request_context("/"):
+        assert render_template_string("{{ moment|date }}",
+                                      moment=datetime(2026, 1, 5, 12, 0, tzinfo=UTC)) \
+            == "2026-01-05 07:00"
+
+
+def test_a_time_zone_that_does_not_exist_stops_the_start(app):
+    from backoffice.core.settings import SettingsError, build
+    with pytest.raises(SettingsError, match="TIMEZONE"):
+        build({**app.config, "TIMEZONE": "Mars/Olympus"})
