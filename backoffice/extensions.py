@@ -79,6 +79,12 @@ BUILD_SETTINGS = "backoffice.build_settings"
 #: the database is bound; before, only the configuration counts).
 LOAD_STORED = "backoffice.load_stored_settings"
 _STORED = "backoffice.stored_settings"
+_BUILT = "backoffice.settings_built"
+
+
+def _current(app: Flask) -> bool:
+    """Whether ``app`` (itself, not the ``current_app`` proxy) is the app of this context."""
+    return has_app_context() and current_app._get_current_object() is app
 
 
 def stored_settings(app: Flask) -> dict:
@@ -87,7 +93,7 @@ def stored_settings(app: Flask) -> dict:
     loader = app.extensions.get(LOAD_STORED)
     if loader is None:
         return {}
-    if has_app_context() and current_app._get_current_object() is app:
+    if _current(app):
         if _STORED not in g:
             setattr(g, _STORED, loader(app))
         return getattr(g, _STORED)
@@ -98,20 +104,27 @@ def forget_stored_settings() -> None:
     """After a change to the stored settings: read them again on the next use."""
     if has_app_context():
         g.pop(_STORED, None)
+        g.pop(_BUILT, None)
 
 
 def settings_of(app: Flask) -> Settings:
     """The app's ``Settings``, built (and checked) from its config and the stored settings the
-    first time, and again after either changed."""
+    first time, and again after either changed; once per app context (a page formats many
+    amounts, each asking for the locale)."""
+    changes = getattr(app.config, "changes", 0)
+    if _current(app) and (built := g.get(_BUILT)) is not None and built[0] == changes:
+        return built[1]
     stored = stored_settings(app)
     key = (getattr(app.config, "changes", 0), repr(sorted(stored.items())))
     built = app.extensions.get(_SETTINGS)
     if built is None or built[0] != key:
         built = (key, app.extensions[BUILD_SETTINGS](app, stored))
         app.extensions[_SETTINGS] = built
+    if _current(app):
+        setattr(g, _BUILT, (changes, built[1]))
     return built[1]
 
 
 def settings() -> Settings:
     """The current app's ``Settings`` (views and commands pass them, or a part, to services)."""
-    return settings_of(current_app)
+    return settings_of(current_app._get_current_object())

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from backoffice import create_app
@@ -64,6 +65,18 @@ def kept_database(name: str) -> str:
             admin.execute(f'CREATE DATABASE "{name}"')
     return make_url(normalise_database_url(PG_URL)).set(database=name).render_as_string(
         hide_password=False)
+
+
+def analyze(url: str) -> None:
+    """Fresh statistics after a bulk load on PostgreSQL. Without them (autovacuum off, as on the
+    test server here, or not yet run after a large import) the planner guesses one row where there
+    are thousands and picks nested loops: the reconciliation queue took 1.7 s instead of 18 ms."""
+    if not url.startswith("postgresql"):
+        return
+    engine = create_engine(normalise_database_url(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+    engine.dispose()
 
 
 def free_port() -> int:

@@ -44,7 +44,7 @@ from backoffice.ledger import reads, services
 from backoffice.ledger.chart import Account, AccountType, Fund
 from backoffice.reports import beancount_import
 
-from .common import bench_app, free_port, kept_database, migrate
+from .common import analyze, bench_app, free_port, kept_database, migrate
 
 HOUSEHOLDS, QUICK_HOUSEHOLDS = 30, 2
 SEEDS = 10
@@ -142,6 +142,7 @@ def loaded_database(backend: str, households: int) -> str:
         url = kept_database(f"bo_bench_fava{households}")
     migrate(url)
     _load(url, path, accounts)
+    analyze(url)
     return url
 
 
@@ -242,6 +243,9 @@ def run(report, backends: list[str], quick: bool) -> None:
         for backend in backends:
             url = loaded_database(backend, households)
             app, server, browser = _product(url)
+            one, five, _ = os.getloadavg()
+            print(f"  {backend}: machine load {one:.1f}/{five:.1f} on {os.cpu_count()} cores",
+                  flush=True)
             try:
                 for name, ours, theirs in _pages(app):
                     ms, weight = browser.time(ours)

@@ -145,3 +145,21 @@ def test_the_journal_does_not_send_the_chart(client, books, session):
     assert "Bench account 12<" in found and "Bench account 120<" in found
     assert "Bench account 13<" not in found
     assert found.count("data-account-id") == 11  # 12 and 120..129
+
+
+def test_the_stored_settings_are_read_once_a_request(client, books):
+    """Every amount on a page asks for the locale; the settings come from the database once."""
+    _post(books, [books.accounts["4400"], books.accounts["5000"]], date(YEAR, 1, 15))
+    login(client, "treasurer")
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        page = client.get(f"/ledger/trial-balance?as_of={YEAR}-12-31")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert page.status_code == 200 and page.data.count(b"\xe2\x82\xac") > 4  # many amounts
+    assert sum("stored_settings" in statement for statement in statements) == 1
