@@ -17,6 +17,7 @@ from .banking.models import (  # noqa: F401
     BankRule,
     BankStatement,
 )
+from .board import audit_models as board_audit_models  # noqa: F401  (the auditors' checklist)
 from .board import models as board_models  # noqa: F401  (every board table)
 from .core.audit import AuditEvent  # noqa: F401
 from .core.jobs import Job  # noqa: F401

@@ -38,6 +38,7 @@ def init_web(app: Flask) -> None:
     from .auth.twofactor_views import require_enrolment
     from .auth.views import bp as auth_bp
     from .banking.views import bp as banking_bp
+    from .board.audit_views import bp as board_audit_bp
     from .board.views import bp as board_bp
     from .core.views import bp as core_bp
     from .donations.receipts.views import bp as receipts_bp
@@ -58,8 +59,8 @@ def init_web(app: Flask) -> None:
 
     for blueprint in (core_bp, auth_bp, two_factor_bp, ledger_bp, banking_bp, groups_bp, funds_bp,
                       expenses_bp, payouts_bp, invoicing_bp, payments_bp, grants_bp, jobs_bp,
-                      reports_bp, report_exports_bp, board_bp, setup_bp, receipts_bp,
-                      donations_bp):
+                      reports_bp, report_exports_bp, board_bp, board_audit_bp, setup_bp,
+                      receipts_bp, donations_bp):
         app.register_blueprint(blueprint)
 
     app.before_request(first_run_to_wizard)

@@ -18,6 +18,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import NotFound, PermissionDenied, ValidationError
+from . import audit as checklist
 from . import rules as R
 from . import subjects
 from .models import (
@@ -457,6 +458,9 @@ def propose(session: Session, item: AgendaItem, *, title: str, text: str,
         raise ValidationError(refusal)
     kind = subject_kind if subject_kind is not None else item.subject_kind
     subject_id = subject_id if subject_id is not None else item.subject_id
+    if kind is SubjectKind.DISCHARGE and checklist.report_for(session, subject_id) is None:
+        raise ValidationError(f"The discharge for {subject_id} refers to the auditors' report "
+                              "on that year: none is written yet.")
     sequence, number = _number(session, meeting.body, meeting.starts_at.year)
     resolution = Resolution(
         body=meeting.body, year=meeting.starts_at.year, sequence=sequence, number=number,

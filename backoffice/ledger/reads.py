@@ -29,6 +29,22 @@ def entry_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(JournalEntry))
 
 
+def entry_ids_between(session: Session, first: date, last: date) -> list[int]:
+    """The ids of the entries booked from ``first`` to ``last``, in id order (an audit's sample
+    is drawn from this list, so the same seed draws the same entries)."""
+    return list(session.scalars(select(JournalEntry.id).where(
+        JournalEntry.booking_date.between(first, last)).order_by(JournalEntry.id)))
+
+
+def entries(session: Session, ids: Iterable[int]) -> dict[int, JournalEntry]:
+    """Entries by id, with their postings (one query each)."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    return {e.id: e for e in session.scalars(select(JournalEntry).where(
+        JournalEntry.id.in_(wanted)))}
+
+
 def postings_view():
     """The postings with their entry: id, entry_id, account_id, fund_id, amount, currency,
     booking_date, description, source_kind, source_id, reverses_id (a subquery to join)."""

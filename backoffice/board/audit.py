@@ -1,0 +1,237 @@
+"""The auditors' checklist for a fiscal year and the report it ends in.
+
+An auditor starts the audit of a fiscal year, draws a random sample of its journal entries (the
+seed is recorded: ``random.Random(seed).sample`` over the year's entry ids in id order draws the
+same entries again), adds entries they pick, and marks each item checked or queried with a note.
+When no item is open they write the report (text, findings, whether they recommend discharging
+the board); it is rendered to PDF and kept once in the document register with its SHA-256
+(``documents.add``), and the audit changes no more. The assembly's discharge resolution for
+that year needs the report (``services.propose`` asks ``report_for``) and links to it.
+"""
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..banking.models import BankLine, BankMatch, BankMatchLine
+from ..core import audit as audit_log
+from ..core.db import utcnow
+from ..core.errors import AlreadyDone, ValidationError
+from ..core.templates import render_document
+from ..ledger import reads
+from ..ledger.periods import FiscalYear, PeriodKind
+from ..pdf import html_to_pdf
+from . import documents
+from .audit_models import AUDIT_STATES, ITEM_STATES, Audit, AuditItem, AuditStatus, ItemState
+from .models import Body, BodyKind, DocumentKind, Term
+
+if TYPE_CHECKING:
+    from ..core.actors import Actor
+    from .models import Document
+
+SAMPLE_MAX = 500
+NOTE_MAX = 5_000
+
+
+def start(session: Session, auditors: Body, *, year: int, fiscal: FiscalYear,
+          actor: Actor) -> Audit:
+    """The audit of the fiscal year beginning in ``year`` by the body ``auditors``."""
+    if auditors.kind is not BodyKind.AUDITORS:
+        raise ValidationError(f"{auditors.name} is not a body of auditors.", field="auditors")
+    if not 1900 <= year <= 2199:
+        raise ValidationError("Give the fiscal year as a year (1900–2199).", field="year")
+    if session.scalar(select(Audit.id).where(Audit.auditors_id == auditors.id,
+                                             Audit.year == year)):
+        raise AlreadyDone(f"The audit of {year} is started already.")
+    first, last = fiscal.bounds(PeriodKind.YEAR, date(year, fiscal.first_month, 1))
+    audit = Audit(auditors_id=auditors.id, year=year, starts_on=first, ends_on=last,
+                  started_by_id=getattr(actor, "id", None))
+    session.add(audit)
+    session.flush()
+    audit_log.record(session, actor, "board.audit_started", "board_audit", audit.id,
+                     summary=f"{auditors.name}: audit of the fiscal year {first} to {last}")
+    return audit
+
+
+def _add(session: Session, audit: Audit, entry_id: int, origin: str) -> AuditItem:
+    item = AuditItem(audit=audit, entry_id=entry_id, origin=origin, status=ItemState.OPEN,
+                     note="")
+    session.add(item)
+    return item
+
+
+def draw(session: Session, audit: Audit, *, size: int, seed: int | None = None,
+         actor: Actor) -> list[AuditItem]:
+    """Draw ``size`` entries of the year at random (once per audit), with ``seed`` or a new one;
+    entries picked before stay in the sample once."""
+    AUDIT_STATES.check(audit, "sample")
+    if audit.seed is not None:
+        raise AlreadyDone(f"The random sample of {audit.year} is drawn already (seed "
+                          f"{audit.seed}).")
+    if not 1 <= size <= SAMPLE_MAX:
+        raise ValidationError(f"Draw from 1 to {SAMPLE_MAX} entries.", field="size")
+    if seed is not None and not 0 <= seed < 2 ** 31:
+        raise ValidationError("A seed is a whole number from 0.", field="seed")
+    ids = reads.entry_ids_between(session, audit.starts_on, audit.ends_on)
+    if not ids:
+        raise ValidationError(f"No entry is booked in the fiscal year {audit.year}.",
+                              field="size")
+    audit.seed = secrets.randbelow(2 ** 31) if seed is None else seed
+    have = {item.entry_id for item in audit.items}
+    chosen = random.Random(audit.seed).sample(ids, min(size, len(ids)))
+    added = [_add(session, audit, entry_id, "random") for entry_id in chosen
+             if entry_id not in have]
+    session.flush()
+    audit_log.record(session, actor, "board.audit_sampled", "board_audit", audit.id,
+                     summary=f"{len(chosen)} of {len(ids)} entries drawn with seed {audit.seed}")
+    return added
+
+
+def pick(session: Session, audit: Audit, entry_id: int, *, actor: Actor) -> AuditItem:
+    """Add an entry the auditor chose to the sample."""
+    AUDIT_STATES.check(audit, "sample")
+    entry = reads.entry(session, entry_id)
+    if entry is None or not audit.starts_on <= entry.booking_date <= audit.ends_on:
+        raise ValidationError(f"No entry #{entry_id} is booked in the fiscal year "
+                              f"{audit.year}.", field="entry")
+    if any(item.entry_id == entry_id for item in audit.items):
+        raise AlreadyDone(f"Entry #{entry_id} is in the sample already.")
+    item = _add(session, audit, entry_id, "picked")
+    session.flush()
+    audit_log.record(session, actor, "board.audit_picked", "board_audit", audit.id,
+                     summary=f"entry #{entry_id} added to the sample")
+    return item
+
+
+def mark(session: Session, item: AuditItem, action: str, note: str | None, *,
+         actor: Actor) -> ItemState:
+    """Mark an item ``check``ed or ``query`` it (a query says what is asked in its note)."""
+    AUDIT_STATES.check(item.audit, "check")
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise ValidationError(f"A note has at most {NOTE_MAX} characters.", field="note")
+    if action == "query" and not note:
+        raise ValidationError("Say in the note what is queried.", field="note")
+    ITEM_STATES.apply(item, action)
+    item.note = note or item.note
+    item.checked_by_id = getattr(actor, "id", None)
+    item.checked_at = utcnow()
+    audit_log.record(session, actor, f"board.audit_{action}", "board_audit_item", item.id,
+                     summary=f"entry #{item.entry_id}: {item.status.value}"
+                             + (f" ({note[:200]})" if note else ""))
+    return item.status
+
+
+# --- what an item shows ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BankLineShown:
+    id: int
+    booking_date: date
+    amount: int
+    currency: str
+    counterparty: str
+    purpose: str
+
+
+def bank_lines(session: Session, entry_ids: list[int]) -> dict[int, list[BankLineShown]]:
+    """The bank lines matched (and not undone) to each entry."""
+    if not entry_ids:
+        return {}
+    rows = session.execute(
+        select(BankMatch.journal_entry_id, BankLine)
+        .join(BankMatchLine, BankMatchLine.match_id == BankMatch.id)
+        .join(BankLine, BankLine.id == BankMatchLine.bank_line_id)
+        .where(BankMatch.journal_entry_id.in_(entry_ids), BankMatch.undone_at.is_(None))
+        .order_by(BankLine.booking_date, BankLine.id)).all()
+    shown: dict[int, list[BankLineShown]] = {}
+    for entry_id, line in rows:
+        shown.setdefault(entry_id, []).append(BankLineShown(
+            line.id, line.booking_date, line.amount, line.currency, line.counterparty_name,
+            line.text))
+    return shown
+
+
+# --- the report --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReportInput:
+    text: str
+    findings: str
+    recommend_discharge: bool
+
+
+def report_refusal(audit: Audit) -> str | None:
+    """Why the report cannot be written yet (None: it can)."""
+    if not audit.items:
+        return "Sample entries first: the report follows the checklist."
+    still = [f"#{item.entry_id}" for item in audit.items if item.status is ItemState.OPEN]
+    if still:
+        return f"Check or query every item first: {len(still)} open ({', '.join(still[:10])})."
+    return None
+
+
+def render(session: Session, audit: Audit, *, organisation: str, today: date) -> bytes:
+    """The auditors' report as PDF, from the audit's rows (and the report's values set on it)."""
+    entries = reads.entries(session, [item.entry_id for item in audit.items])
+    members = session.scalars(select(Term).where(
+        Term.body_id == audit.auditors_id, Term.start_on <= audit.ends_on,
+        (Term.end_on.is_(None)) | (Term.end_on >= audit.starts_on)).order_by(Term.name)).all()
+    html = render_document("pdf/audit_report.html", organisation=organisation, today=today,
+                           audit=audit, entries=entries, members=members,
+                           queried=[i for i in audit.items if i.status is ItemState.QUERIED])
+    return html_to_pdf(html)
+
+
+def finish(session: Session, audit: Audit, report: ReportInput, *, organisation: str,
+           folder: str, today: date, actor: Actor) -> Document:
+    """Write the report: rendered to PDF, kept once in the document register; the audit is
+    closed."""
+    AUDIT_STATES.check(audit, "report")
+    refusal = report_refusal(audit)
+    if refusal:
+        raise ValidationError(refusal)
+    text = (report.text or "").strip()
+    if not text:
+        raise ValidationError("Write the report's text.", field="text")
+    audit.report_text, audit.findings = text, (report.findings or "").strip()
+    audit.recommend_discharge = bool(report.recommend_discharge)
+    audit.reported_at, audit.reported_by_id = utcnow(), getattr(actor, "id", None)
+    pdf = render(session, audit, organisation=organisation, today=today)
+    document = documents.add(
+        session, kind=DocumentKind.AUDIT_REPORT, title=f"Auditors' report {audit.year}",
+        effective_on=today, data=pdf, filename=f"auditors-report-{audit.year}.pdf",
+        folder=folder, details={"audit_id": audit.id, "year": audit.year,
+                                "recommend_discharge": audit.recommend_discharge},
+        actor=actor)
+    audit.document_id = document.id
+    AUDIT_STATES.apply(audit, "report")
+    audit_log.record(session, actor, "board.audit_reported", "board_audit", audit.id,
+                     summary=f"report on {audit.year}: discharge "
+                             + ("recommended" if audit.recommend_discharge else "not recommended")
+                             + f" (sha256 {document.sha256[:12]})")
+    return document
+
+
+def report_for(session: Session, year: int | None) -> Audit | None:
+    """The reported audit of the fiscal year beginning in ``year`` (the newest report)."""
+    if year is None:
+        return None
+    return session.scalar(select(Audit).where(
+        Audit.year == year, Audit.status == AuditStatus.REPORTED)
+        .order_by(Audit.reported_at.desc()).limit(1))
+
+
+def audits(session: Session) -> list[Audit]:
+    return list(session.scalars(select(Audit).order_by(Audit.year.desc(), Audit.id.desc())))
+
+
+def auditor_bodies(session: Session) -> list[Body]:
+    return list(session.scalars(select(Body).where(Body.kind == BodyKind.AUDITORS)
+                                .order_by(Body.name)))
