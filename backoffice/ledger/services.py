@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, inspect, select
 from sqlalchemy.orm import Session
 
 from ..core import audit
@@ -42,10 +42,28 @@ FUND_TRANSFERS_ROLE = "fund_transfers"
 
 # --- lookups ---------------------------------------------------------------------------------
 
+_ROLES = "backoffice.ledger.account_roles"
+
+
 def account_by_role(session: Session, role: str) -> Account:
+    """The account with ``role``. A booking asks for several roles (what received the money, the
+    income, the fees, the admin fee and its interfund lines): one query reads every account that
+    has a role and the session keeps them (its identity map holds rows only weakly) until a
+    commit or rollback expires them; meanwhile each ask takes the kept row (checked to have that
+    role still), so a unit of work reads the roles once."""
+    known = session.info.get(_ROLES)
+    account = known.get(role) if known else None
+    if account is None or account not in session or inspect(account).expired:
+        known = session.info[_ROLES] = {
+            account.role: account
+            for account in session.scalars(select(Account).where(Account.role.is_not(None)))}
+        account = known.get(role)
+    if account is not None and account.role == role:
+        return account
     account = session.scalar(select(Account).where(Account.role == role))
     if account is None:
         raise NotFound(f"The chart of accounts has no account for {role!r}.")
+    known[role] = account
     return account
 
 

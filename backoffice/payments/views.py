@@ -110,8 +110,9 @@ def done(token: str):
 @csrf.exempt
 def webhook():
     payload = request.get_data(as_text=True)
+    config = settings().stripe
     try:
-        stripe_api.verify_signature(settings().stripe, payload,
+        stripe_api.verify_signature(config, payload,
                                     request.headers.get("Stripe-Signature", ""))
         event = services.parse(payload)
     except (stripe.SignatureVerificationError, services.BadEvent) as error:
@@ -119,7 +120,7 @@ def webhook():
         return {"error": str(error)}, 400
     try:
         with transaction():
-            outcome = services.receive(db.session, payload, settings().stripe, event)
+            outcome = services.receive(db.session, payload, config, event)
     except Exception as error:  # noqa: BLE001 (any failure: keep the event, let Stripe retry)
         current_app.logger.exception("stripe webhook %s %s failed: %s", event.get("id"),
                                      event.get("type"), error)
