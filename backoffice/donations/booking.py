@@ -235,6 +235,7 @@ def _post(session: Session, donation: Donation, *, actor: Actor, debit=None,
     donation.journal_entry_id = entry.id
     if movement is not None:
         donation.fee, donation.fee_currency = movement.fee.amount, movement.fee.currency
+        donation.stripe_balance_transaction = movement.id
     expense = account_by_role(session, "admin_fee_expense").id
     donation.admin_fee = sum(p.amount for p in entry.postings if p.account_id == expense) * (
         1 if pays_admin_fee(donation) else 0)
@@ -271,10 +272,12 @@ def fail_pending(session: Session, donation: Donation, *, reason: str) -> bool:
 
 
 def reverse(session: Session, donation: Donation, *, actor: Actor, reason: str,
-            movement: settlement.Movement | None = None, day: date | None = None) -> bool:
+            movement: settlement.Movement | None = None, day: date | None = None,
+            credit=None) -> bool:
     """Take a booked donation back, once: a refund or a lost dispute books Stripe's movement
-    out (``movement``; the fee Stripe kept on the payment stays a cost), a correction reverses
-    the entry (or, after a partial refund, takes back what is left). The admin fee comes back with the income. ``donation_reversed`` tells the
+    out (``movement``; the fee Stripe kept on the payment stays a cost), a lost dispute whose
+    money was withdrawn already takes it from ``credit`` (the disputed funds), a correction
+    reverses the entry (or, after a partial refund, takes back what is left). The admin fee comes back with the income. ``donation_reversed`` tells the
     receipts. False if it was reversed already."""
     reason = (reason or "").strip()
     if not reason:
@@ -283,9 +286,10 @@ def reverse(session: Session, donation: Donation, *, actor: Actor, reason: str,
         return False
     DONATION_STATES.check(donation, "reverse")
     day = day or date.today()
-    if movement is not None or donation.refunded:
-        # What is left: a partial refund took the rest back already.
-        debit = None if movement is not None else account_by_role(
+    if movement is not None or donation.refunded or credit is not None:
+        # What is left (a partial refund took the rest back already), from ``credit`` (where a
+        # lost dispute's money went) or what received it.
+        debit = None if movement is not None else credit or account_by_role(
             session, RECEIVED_ON.get(donation.channel, "bank"))
         entry = post_entry(
             session, booking_date=booking_date_for(session, day), actor=actor,

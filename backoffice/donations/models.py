@@ -338,6 +338,9 @@ class Donation(db.Model):
     stripe_invoice: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_payment_intent: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_charge: Mapped[str | None] = mapped_column(String(255), index=True)
+    # The charge's balance transaction the booking went by (None: booked before Stripe made
+    # it; its fee is booked when it arrives, ``stripe_money.book_late_fee``).
+    stripe_balance_transaction: Mapped[str | None] = mapped_column(String(255))
     bank_line_id: Mapped[int | None] = mapped_column(ForeignKey("bank_lines.id"), unique=True)
     expense_claim_id: Mapped[int | None] = mapped_column(ForeignKey("expense_claims.id"),
                                                          unique=True)
@@ -411,6 +414,24 @@ class DonationRefund(db.Model):
     @property
     def money(self) -> Money:
         return Money(self.amount, self.currency)
+
+
+class DonationStripeTransaction(db.Model):
+    """A Stripe balance transaction booked for a donation besides its payment and refunds, once
+    (its id is the key): a dispute's withdrawal (with Stripe's dispute fee) or reinstatement,
+    or a payment's balance transaction that arrived after the payment was booked."""
+
+    __tablename__ = "donation_stripe_transactions"
+
+    balance_transaction: Mapped[str] = mapped_column(String(255), primary_key=True)  # txn_...
+    donation_id: Mapped[int] = mapped_column(BigIntKey, ForeignKey("donations.id"), index=True)
+    source: Mapped[str] = mapped_column(String(255))  # the dispute or charge it belongs to
+    amount: Mapped[int] = mapped_column(BigInteger)   # into the Stripe balance (< 0: out)
+    fee: Mapped[int] = mapped_column(BigInteger)      # kept by Stripe (< 0: given back)
+    currency: Mapped[str] = mapped_column(String(3))  # the transaction's (settlement) currency
+    journal_entry_id: Mapped[int | None] = mapped_column(BigIntKey,
+                                                         ForeignKey("journal_entries.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class RecurringFailure(db.Model):

@@ -19,7 +19,7 @@ from ..core.db import utcnow
 from ..core.money import Money
 from ..core.queue import enqueue_on_commit
 from ..payments import settlement, stripe_api
-from . import booking, plans, refunds, stripe_adapter
+from . import booking, plans, refunds, stripe_adapter, stripe_money
 from .donors import of_checkout as donor_of
 from .models import (
     PLAN_STATES,
@@ -216,17 +216,18 @@ class NotBookedYet(RuntimeError):
     by which time the payment is booked."""
 
 
-def _donation_refunded(session: Session, obj: dict, config: Stripe) -> Donation | None:
-    """The donation whose payment a charge or refund belongs to (None: not a donation's).
-    A one-time gift's payment carries its checkout's token: refunded before it was booked, the
-    event waits (``NotBookedYet``)."""
+def _donation_of_charge(session: Session, obj: dict, config: Stripe,
+                       wait: bool = True) -> Donation | None:
+    """The donation whose payment a charge, refund or dispute belongs to (None: not a
+    donation's). A one-time gift's payment carries its checkout's token: told of before it was
+    booked, the event waits (``NotBookedYet``) unless ``wait`` is False."""
     pi_id = stripe_adapter.object_id(obj.get("payment_intent"))
     charge_id = obj["id"] if obj.get("object") == "charge" else stripe_adapter.object_id(
         obj.get("charge"))
     donation = _donation_of_payment(session, pi_id)
     if donation is None and charge_id:
         donation = session.scalar(select(Donation).where(Donation.stripe_charge == charge_id))
-    if donation is None and pi_id:
+    if donation is None and pi_id and wait:
         pi = stripe_api.retrieve_payment_intent(config, pi_id)
         token = stripe_adapter.checkout_token_of(pi)
         if token and _checkout(session, token=token) is not None:
@@ -255,7 +256,7 @@ def _refund_state(session: Session, donation: Donation, refund: dict, config: St
 def on_charge_refunded(sender: str, *, session: Session, obj: dict, config: Stripe,
                        **kwargs: Any) -> str | None:
     """Each refund of a donation's charge once, in whole or in part (``refunds``)."""
-    donation = _donation_refunded(session, obj, config)
+    donation = _donation_of_charge(session, obj, config)
     if donation is None:
         return None
     listed = obj.get("refunds") or {}
@@ -271,32 +272,34 @@ def on_refund_updated(sender: str, *, session: Session, obj: dict, config: Strip
                       **kwargs: Any) -> str | None:
     """refund.created / refund.updated / refund.failed / charge.refund.updated: the one
     refund, as ``charge.refunded`` books it."""
-    donation = _donation_refunded(session, obj, config)
+    donation = _donation_of_charge(session, obj, config)
     if donation is None:
         return None
     return f"{donation.ref}: {_refund_state(session, donation, obj, config) or 'nothing new'}"
 
 
-def on_dispute_closed(sender: str, *, session: Session, obj: dict, config: Stripe,
-                      **kwargs: Any) -> str | None:
-    """A lost dispute reverses the donation as the dispute's balance transactions moved the
-    money (the withdrawal and Stripe's dispute fee)."""
-    pi_id = stripe_adapter.object_id(obj.get("payment_intent"))
-    if not pi_id and obj.get("charge"):
-        pi_id = stripe_api.retrieve_charge(config, stripe_adapter.object_id(
-            obj["charge"])).get("payment_intent")
-    donation = _donation_of_payment(session, pi_id)
+def on_dispute(sender: str, *, session: Session, obj: dict, config: Stripe,
+               **kwargs: Any) -> str | None:
+    """charge.dispute.created / funds_withdrawn / funds_reinstated / closed: each of the
+    dispute's balance transactions once, a lost dispute reverses the donation
+    (``stripe_money.dispute``)."""
+    donation = _donation_of_charge(session, obj, config)
     if donation is None:
         return None
-    if obj.get("status") != "lost":
-        return f"{donation.ref}: dispute {obj.get('id')} {obj.get('status')}"
-    txns = obj.get("balance_transactions") or []
-    movement = stripe_adapter.total_movement(txns, config, f"dispute {obj['id']}") if txns \
-        else None
-    if booking.reverse(session, donation, actor=None, reason=f"dispute {obj['id']} lost",
-                       movement=movement):
-        return f"{donation.ref}: dispute lost, reversed"
-    return f"{donation.ref} already reversed"
+    return stripe_money.dispute(session, donation, obj, config=config)
+
+
+def on_charge_updated(sender: str, *, session: Session, obj: dict, config: Stripe,
+                      **kwargs: Any) -> str | None:
+    """A charge's balance transaction that appeared after its donation was booked: the fee
+    (and any conversion) is booked then, once (``stripe_money.book_late_fee``)."""
+    txn = obj.get("balance_transaction")
+    donation = _donation_of_charge(session, obj, config, wait=False)
+    if donation is None:
+        return None
+    if not txn:
+        return f"{donation.ref}: no balance transaction yet"
+    return stripe_money.book_late_fee(session, donation, txn, charge=obj["id"], config=config)
 
 
 RECEIVERS = {
@@ -311,5 +314,9 @@ RECEIVERS = {
     "refund.updated": on_refund_updated,
     "refund.failed": on_refund_updated,
     "charge.refund.updated": on_refund_updated,
-    "charge.dispute.closed": on_dispute_closed,
+    "charge.dispute.created": on_dispute,
+    "charge.dispute.funds_withdrawn": on_dispute,
+    "charge.dispute.funds_reinstated": on_dispute,
+    "charge.dispute.closed": on_dispute,
+    "charge.updated": on_charge_updated,
 }

@@ -43,6 +43,17 @@ def refunded(client, stripe, donation, amount):
     return post(client, sis.event("charge.refunded", charge))
 
 
+def delivered_at_once(app, deliveries) -> list:
+    """Each signed delivery posted to the webhook at the same moment (threads, one session
+    each): the status codes."""
+    def deliver(payload, headers):
+        def run(session):
+            return app.test_client().post("/stripe/webhook", data=payload,
+                                          headers=headers).status_code
+        return run
+    return at_once(app, [deliver(*d) for d in deliveries], timeout=60)
+
+
 def pdf_text(receipt) -> str:
     pdf = receipts.stored_pdf(db.session, receipt, app_settings())
     return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
@@ -189,13 +200,7 @@ def test_two_refunds_told_at_once_book_each_once(app, client, stripe, page, fund
                                     stripe.api("GET", f"/v1/charges/{charge_id}")))
     db.session.remove()
 
-    def deliver(payload, headers):
-        def run(session):
-            return app.test_client().post("/stripe/webhook", data=payload,
-                                          headers=headers).status_code
-        return run
-
-    results = at_once(app, [deliver(*first), deliver(*second), deliver(*second)], timeout=60)
+    results = delivered_at_once(app, [first, second, second])
     assert sorted(results) == [200, 200, 200]
     donation = db.session.scalar(select(Donation))
     assert donation.refunded == 2500 and count(DonationRefund) == 2
