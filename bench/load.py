@@ -254,7 +254,7 @@ def run(report, backends: list[str], quick: bool) -> None:
                        mixed["p99"] / max(flask["p99"], 0.001), "x", target=MAX_P99_RATIO)
             report.add("load", "mix errors", "postgresql", size, mixed["errors"], "", target=0)
             for name, path in mix:
-                alone = _wrk(product, cookies, [path], max(3, seconds // 4))
+                alone = _wrk(product, cookies, [path], max(3, seconds // 2))
                 _say(f"{name} alone", alone)
                 report.add("load", f"{name} alone (req/s)", "postgresql", size, alone["rps"], "r/s")
                 report.add("load", f"{name} (KB)", "postgresql", size, sizes[name] / 1024, "KB",

@@ -69,3 +69,23 @@ def post_twice(client, path: str, data: dict, *, page: str) -> str:
     note = re.search(r'<div class="alert alert-info" role="status">([^<]*)</div>', html)
     assert note and "already" in note.group(1), html[:3000]
     return note.group(1)
+
+
+def counted_get(client, url: str):
+    """GET ``url``: (the response, how many statements it sent to the database)."""
+    from sqlalchemy import event
+
+    from backoffice.extensions import db
+
+    count = 0
+
+    def counted(*_):
+        nonlocal count
+        count += 1
+
+    event.listen(db.engine, "before_cursor_execute", counted)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counted)
+    return response, count

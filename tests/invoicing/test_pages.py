@@ -11,7 +11,7 @@ from backoffice.extensions import db
 from backoffice.invoicing import services
 from backoffice.invoicing.models import Invoice, Sponsor
 
-from ..helpers import login, post_form
+from ..helpers import counted_get, login, post_form
 from . import factories
 
 
@@ -121,3 +121,32 @@ def test_sending_mails_pdf_and_pay_link_and_reminders(app, client, users, mailbo
     assert "reminder 2" in result.output and "Zweite Mahnung" in mailbox[2]["Subject"]
     kinds = [d.kind for d in db.session.get(Invoice, invoice.id).dispatches]
     assert kinds == ["invoice", "reminder_1", "reminder_2"]
+
+
+def _queries(client, url: str) -> int:
+    response, count = counted_get(client, url)
+    assert response.status_code == 200
+    return count
+
+
+def test_the_invoice_list_asks_the_same_questions_for_three_invoices_as_for_twelve(client, users):
+    """Issue 17: each row's state (payments, refunds, cancellation, credit notes) is loaded for
+    the whole page, not by a query per invoice."""
+    today = date.today()
+
+    def paid_and_cancelled(n: int) -> None:
+        for day in range(n):
+            invoice = factories.issued(issue_date=today - timedelta(days=day))
+            with transaction():
+                services.record_payment(db.session, invoice, amount=Money(1000, "EUR"),
+                                        reference=f"p{invoice.id}", received_on=today,
+                                        method="bank", debit_role="bank")
+        wrong = factories.issued(issue_date=today)
+        with transaction():
+            services.cancel(db.session, wrong, reason="Wrong amount", actor=None)
+
+    paid_and_cancelled(2)
+    login(client, "treasurer")
+    few = _queries(client, "/invoices")
+    paid_and_cancelled(10)
+    assert _queries(client, "/invoices") == few

@@ -14,7 +14,7 @@ from backoffice.ledger import services, views
 from backoffice.ledger.chart import AccountType
 from backoffice.ledger.checks import Line
 
-from ..helpers import login
+from ..helpers import counted_get, login
 
 EXTRA_ACCOUNTS = 2000
 MAX_BYTES = 100 * 1024
@@ -42,17 +42,7 @@ def _pages(books, account) -> list[str]:
 
 
 def _queries(client, url: str, sizes: dict | None = None) -> int:
-    count = 0
-
-    def counted(*_):
-        nonlocal count
-        count += 1
-
-    event.listen(db.engine, "before_cursor_execute", counted)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counted)
+    response, count = counted_get(client, url)
     assert response.status_code == 200, url
     if sizes is not None:
         sizes[url] = len(response.data)
