@@ -18,7 +18,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import DomainError, NotFound, ValidationError
-from ..core.i18n import _
+from ..core.i18n import _, ngettext
 from ..core.permissions import Role
 from ..core.public_forms import check_rate
 from ..core.settings import Security, Settings
@@ -51,8 +51,8 @@ class LoginRefused(DomainError):
     """Too many recent failures: the attempt is not even checked; ``wait`` says how long to."""
 
     def __init__(self, wait: timedelta):
-        super().__init__(f"Too many failed attempts. Try again in {_wait_in_words(wait)}, or "
-                         f"reset your password.")
+        super().__init__(_("Too many failed attempts. Try again in %(wait)s, or reset your "
+                           "password.", wait=_wait_in_words(wait)))
         self.wait = wait
 
 
@@ -151,9 +151,9 @@ def set_password(session: Session, user: User, password: str, *, settings: Setti
 def _wait_in_words(wait: timedelta) -> str:
     seconds = max(1, math.ceil(wait.total_seconds()))
     if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
+        return ngettext("%(num)s second", "%(num)s seconds", seconds)
     minutes = -(-seconds // 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return ngettext("%(num)s minute", "%(num)s minutes", minutes)
 
 
 def _reserve_attempt(email: str, address: str, now: datetime, security: Security) -> None:

@@ -33,7 +33,7 @@ from .forms import (
     UserForm,
 )
 from .models import User
-from .web_session import client_address, log_in, log_out
+from .web_session import client_address, fresh_session, log_in, log_out
 
 bp = Blueprint("auth", __name__)
 
@@ -65,10 +65,10 @@ def login():
             form.form_errors.append(str(error))
         else:
             if user is None:
-                form.form_errors.append("Email or password is wrong.")
+                form.form_errors.append(_("Email or password is wrong."))
             else:
                 target = _safe_next(request.args.get("next"))
-                session.clear()  # no session state carried across the login
+                fresh_session()  # no session state carried across the login but the language
                 if twofactor_views.needs_second_step(user):
                     return twofactor_views.start_second_step(user, target)
                 log_in(user)

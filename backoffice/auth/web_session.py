@@ -18,10 +18,18 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def fresh_session() -> None:
+    """Nothing of the session carried across a login but the language chosen with the switch."""
+    language = session.get("locale")
+    session.clear()
+    if language:
+        session["locale"] = language
+
+
 def log_in(user: User) -> None:
     """Start a login session for ``user`` and give this browser its cookie (nothing of the
-    session before the login is kept)."""
-    session.clear()
+    session before the login is kept but the language chosen with the switch)."""
+    fresh_session()
     with transaction():
         secret = sessions.start(db.session, user, address=client_address(),
                                 security=settings().security,

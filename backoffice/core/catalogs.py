@@ -26,7 +26,7 @@ CODE = Path(__file__).resolve().parent.parent  # backoffice/
 TEMPLATES = CODE.parent / "templates"
 LANGUAGES = ("de",)  # English is the source language
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
-            "lazy_gettext": None, "_l": None, "lazy_pgettext": ((1, "c"), 2)}
+            "lazy_gettext": None, "_l": None, "N_": None, "lazy_pgettext": ((1, "c"), 2)}
 JINJA_OPTIONS = {"trimmed": "true"}  # {% trans %} blocks: whitespace folded, as the app renders them
 
 

@@ -26,6 +26,11 @@ def install(provider: Callable[[], NullTranslations]) -> None:
     _provider = provider
 
 
+def translations() -> NullTranslations:
+    """The translations of the moment (the request's; none outside a request)."""
+    return _provider()
+
+
 def gettext(message: str, **variables: Any) -> str:
     text = _provider().gettext(message)
     return text % variables if variables else text
@@ -64,6 +69,11 @@ def lazy_pgettext(context: str, message: str, **variables: Any) -> Lazy:
 def source(text: str | Lazy) -> str:
     """The English of a text marked with ``lazy_gettext`` (a plain text as it is)."""
     return text.source if isinstance(text, Lazy) else str(text)
+
+
+def N_(message: str) -> str:  # noqa: N802 (the usual name)
+    """Marks a text for the catalog without translating it (it is translated where it is shown)."""
+    return message
 
 
 _ = gettext

@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from . import catalogs
+from . import catalogs, i18n
 from .formatting import format_date, format_money, money_html
 from .iban import grouped as grouped_iban
 
@@ -34,13 +34,18 @@ TEMPLATE_FOLDER = Path(__file__).resolve().parents[2] / "templates"
 
 @pass_context
 def _gettext(context: Context, message: str) -> str:
-    """Text marked for translation, in the language of ``context["locale"]`` (English without)."""
-    return catalogs.translations(context.get("locale")).gettext(message)
+    """Text marked for translation, in the language of ``context["locale"]``; without one, the
+    language of the request being served (the person whose action sends the mail)."""
+    if context.get("locale"):
+        return catalogs.translations(context["locale"]).gettext(message)
+    return i18n.gettext(message)
 
 
 @pass_context
 def _ngettext(context: Context, singular: str, plural: str, number: int) -> str:
-    return catalogs.translations(context.get("locale")).ngettext(singular, plural, number)
+    if context.get("locale"):
+        return catalogs.translations(context["locale"]).ngettext(singular, plural, number)
+    return i18n.translations().ngettext(singular, plural, number)
 
 
 def _translating(environment: Environment) -> Environment:

@@ -8,6 +8,7 @@ from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import UTCDateTime, string_enum, utcnow
+from ..core.i18n import _l
 from ..core.states import StateMachine, rows
 from ..extensions import db
 
@@ -27,7 +28,7 @@ class GroupKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return str(_KIND_LABELS[self])
 
 
 class GroupStatus(StrEnum):
@@ -41,9 +42,14 @@ class GroupStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return str(_STATUS_LABELS[self])
 
 
+_KIND_LABELS = {GroupKind.MEETUP: _l("Meetup"), GroupKind.CONFERENCE: _l("Conference"),
+                GroupKind.USER_GROUP: _l("User group"), GroupKind.PROJECT: _l("Project")}
+_STATUS_LABELS = {GroupStatus.APPLICANT: _l("Applicant"), GroupStatus.ACTIVE: _l("Active"),
+                  GroupStatus.DORMANT: _l("Dormant"), GroupStatus.DISSOLVED: _l("Dissolved"),
+                  GroupStatus.DECLINED: _l("Declined")}
 _G = GroupStatus
 _REFUSED = {
     "approve": "{name} is {state}, not an applicant.",

@@ -28,4 +28,5 @@ def application_declined(session: Session, email: str, *, name: str, group: Memb
 
 def organiser_added(session: Session, user: User, *, group: MemberGroup, organisation: str) -> None:
     queue_mail(session, user.email, *render_email("groups/emails/organiser_added.txt", user=user,
-                                                  group=group, organisation=organisation))
+                                                  group=group, organisation=organisation,
+                                                  locale=user.locale))

@@ -21,6 +21,7 @@ from ..auth.models import User
 from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import NotFound, ValidationError
+from ..core.i18n import _
 from ..core.permissions import GroupScope, Permission, Role
 from ..core.public_forms import check_rate
 from ..core.settings import Settings
@@ -45,10 +46,10 @@ PROFILE_FIELDS = ("name", "kind", "city", "country", "website", "contact_email",
 AGREEMENT_FIELDS = ("agreement_version", "agreement_signed_on", "agreement_signed_by")
 
 
-@lru_cache(maxsize=1)
-def countries() -> dict[str, str]:
-    """ISO 3166 alpha-2 code -> English name, sorted by name."""
-    names = Locale("en").territories
+@lru_cache(maxsize=8)
+def countries(locale: str = "en") -> dict[str, str]:
+    """ISO 3166 alpha-2 code -> name in ``locale``, sorted by name."""
+    names = Locale.parse(locale).territories
     return dict(sorted(((code, name) for code, name in names.items()
                         if len(code) == 2 and code.isalpha() and code not in ("ZZ", "EU", "EZ",
                                                                                  "UN", "QO")),
@@ -61,7 +62,7 @@ def get_group(session: Session, group_id: int, scope: GroupScope) -> MemberGroup
     """The group, or ``NotFound`` when it does not exist or lies outside the user's scope."""
     group = session.get(MemberGroup, group_id)
     if group is None or not scope.allows(group.id):
-        raise NotFound("No such group.")
+        raise NotFound(_("No such group."))
     return group
 
 
@@ -116,9 +117,9 @@ def countries_in_use(session: Session, scope: GroupScope) -> dict[str, str]:
 def _text(value, label: str, field: str, limit: int, required: bool = False) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise ValidationError(f"Give the {label}.", field=field)
+        raise ValidationError(_("Give the %(label)s.", label=label), field=field)
     if len(value) > limit:
-        raise ValidationError(f"The {label} is longer than {limit} characters.", field=field)
+        raise ValidationError(_("The %(label)s is longer than %(limit)s characters.", label=label, limit=limit), field=field)
     return value
 
 
@@ -146,17 +147,17 @@ def clean_profile(values: dict) -> dict:
     try:
         clean["kind"] = GroupKind(values.get("kind") or GroupKind.MEETUP)
     except ValueError:
-        raise ValidationError("Choose what kind of group it is.", field="kind") from None
+        raise ValidationError(_("Choose what kind of group it is."), field="kind") from None
     country = (values.get("country") or "").strip().upper()
     if country and country not in countries():
         raise ValidationError(f"{country!r} is not a country code.", field="country")
     clean["country"] = country
     website = _text(values.get("website"), "website", "website", 300)
     if website and not re.match(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$", website):
-        raise ValidationError("Give the website as a full address (https://...).", field="website")
+        raise ValidationError(_("Give the website as a full address (https://...)."), field="website")
     clean["website"] = website
     if clean["founded_on"] and clean["founded_on"] > date.today():
-        raise ValidationError("The founding date is in the future.", field="founded_on")
+        raise ValidationError(_("The founding date is in the future."), field="founded_on")
     return clean
 
 
@@ -218,16 +219,16 @@ def apply(session: Session, *, contacts: list[tuple[str, str]], settings: Settin
             continue
         name = _text(name, "organiser's name", "contacts", 200, required=True)
         if not (email or "").strip():
-            raise ValidationError(f"Give the email address of {name}.", field="contacts")
+            raise ValidationError(_("Give the email address of %(name)s.", name=name), field="contacts")
         email = _email(email, "contacts", required=True)
         if email not in seen:
             seen.add(email)
             people.append((name, email))
     if not people:
-        raise ValidationError("Name at least one organiser with their email address.",
+        raise ValidationError(_("Name at least one organiser with their email address."),
                               field="contacts")
     if len(people) > MAX_CONTACTS:
-        raise ValidationError(f"Name at most {MAX_CONTACTS} organisers.", field="contacts")
+        raise ValidationError(_("Name at most %(MAX_CONTACTS)s organisers.", MAX_CONTACTS=MAX_CONTACTS), field="contacts")
     if address is not None:
         day, limits = timedelta(days=1), settings.public_forms
         check_rate(session, "join", address=address, email=people[0][1], limits=[
@@ -264,14 +265,14 @@ def approve(session: Session, group: MemberGroup, *, actor: Actor, settings: Set
         "agreement_signed_on": agreement_signed_on,
     }
     if agreement_signed_on is None or agreement_signed_on > today:
-        raise ValidationError("Give the date the agreement was signed (not in the future).",
+        raise ValidationError(_("Give the date the agreement was signed (not in the future)."),
                               field="agreement_signed_on")
     if fee_percent is None:
         fee_percent = settings.expenses.group_admin_fee_percent
     for key, value in agreement.items():
         setattr(group, key, value)
     fund = ledger.create_fund(session, code=_fund_code_for(session, group), name=group.name,
-                              actor=actor, description=f"Money held for {group.name}.")
+                              actor=actor, description=_("Money held for %(name)s.", name=group.name))
     group.fund_id = fund.id
     group_admitted.send(group, session=session, fund=fund, fee_percent=fee_percent, actor=actor,
                         on=today)  # funds: the admin-fee policy
@@ -305,7 +306,7 @@ def update_group(session: Session, group: MemberGroup, *, actor: Actor, **values
             if key in values:
                 new[key] = values[key]
         if not (new.get("agreement_version") or "").strip():
-            raise ValidationError("An active group's agreement version cannot be empty.",
+            raise ValidationError(_("An active group's agreement version cannot be empty."),
                                   field="agreement_version")
     before, after = audit.changes(group, list(new), new)
     if not after:
@@ -342,8 +343,7 @@ def _check_can_dissolve(session: Session, group: MemberGroup) -> None:
         return
     held = fund_balance(session, group.fund_id, date.max)
     if any(held.values()):
-        raise ValidationError(f"{group.name}'s fund still holds money. Transfer it to another "
-                              f"fund (for example the general fund) before dissolving the group.")
+        raise ValidationError(_("%(name)s's fund still holds money. Transfer it to another fund (for example the general fund) before dissolving the group.", name=group.name))
     for blockers in answers(group_dissolve_blockers, group, session=session):
         if blockers:
             raise ValidationError(blockers[0])
@@ -364,10 +364,9 @@ def add_organiser(session: Session, group: MemberGroup, *, email: str, name: str
                                 name=_text(name, "name", "name", 200), actor=actor,
                                 settings=settings)
     elif not user.active:
-        raise ValidationError(f"The account {email} is deactivated; an administrator can "
-                              f"reactivate it first.", field="email")
+        raise ValidationError(_("The account %(email)s is deactivated; an administrator can reactivate it first.", email=email), field="email")
     elif user in group.organisers:
-        raise ValidationError(f"{email} already organises {group.name}.", field="email")
+        raise ValidationError(_("%(email)s already organises %(name)s.", email=email, name=group.name), field="email")
     elif Role.ORGANISER not in user.roles and not user.can(Permission.GROUPS_VIEW_ALL):
         auth.update_user(session, user, actor=actor, name=user.name,
                          roles=[*user.roles, Role.ORGANISER], active=True)
@@ -384,7 +383,7 @@ def add_organiser(session: Session, group: MemberGroup, *, email: str, name: str
 
 def remove_organiser(session: Session, group: MemberGroup, user: User, *, actor: Actor) -> None:
     if user not in group.organisers:
-        raise ValidationError(f"{user.email} does not organise {group.name}.")
+        raise ValidationError(_("%(email)s does not organise %(name)s.", email=user.email, name=group.name))
     group.organisers.remove(user)
     session.flush()
     audit.record(session, actor, "group.organiser_removed", "member_group", group.id,

@@ -9,6 +9,7 @@ from ..auth.models import User
 from ..auth.web_session import client_address
 from ..core import signals
 from ..core.forms import ConfirmForm, decimal_of, new_started_token
+from ..core.i18n import _
 from ..core.permissions import Permission, group_scope, login_required, public, requires
 from ..core.query import arg, others, page_arg, query_form
 from ..core.views import get_or_404, run_form
@@ -107,7 +108,7 @@ def new():
         **form.profile()))
     if outcome.done:
         group = outcome.result
-        flash(f"{group.name} is registered as an applicant.", "success")
+        flash(_("%(name)s is registered as an applicant.", name=group.name), "success")
         return redirect(url_for(".detail", group_id=group.id))
     return render_template("groups/join.html", form=form, internal=True), outcome.status
 
@@ -135,8 +136,7 @@ def approve(group_id: int):
         agreement_signed_on=form.agreement_signed_on.data,
         agreement_signed_by=form.agreement_signed_by.data))
     if outcome.done:
-        flash(f"{group.name} is active; its fund {group.fund.code} is open and the "
-              f"organisers are invited.", "success")
+        flash(_("%(name)s is active; its fund %(code)s is open and the organisers are invited.", name=group.name, code=group.fund.code), "success")
         return redirect(url_for(".detail", group_id=group.id))
     return render_template("groups/review.html", group=group, approve_form=form,
                            decline_form=DeclineForm()), 400
@@ -150,7 +150,7 @@ def decline(group_id: int):
     if run_form(form, lambda: services.decline(db.session, group, actor=current_user,
                                                reason=form.reason.data,
                                                settings=settings())).done:
-        flash(f"The application of {group.name} is declined.", "info")
+        flash(_("The application of %(name)s is declined.", name=group.name), "info")
         return redirect(url_for(".detail", group_id=group.id))
     approve_form = ApproveForm(fee_percent=settings().expenses.group_admin_fee_percent)
     return render_template("groups/review.html", group=group, approve_form=approve_form,
@@ -172,7 +172,7 @@ def edit(group_id: int):
     outcome = run_form(form, lambda: services.update_group(db.session, group, actor=current_user,
                                                            **form.profile()))
     if outcome.done:
-        flash(f"{group.name} is saved.", "success")
+        flash(_("%(name)s is saved.", name=group.name), "success")
         return redirect(url_for(".detail", group_id=group.id))
     return render_template("groups/form.html", form=form, group=group), outcome.status
 
@@ -186,9 +186,9 @@ def change_status(group_id: int):
         db.session, group, GroupStatus(form.status.data), actor=current_user,
         reason=form.reason.data), flash_refusal="danger")
     if outcome.invalid:
-        flash("Choose the new status and give a reason.", "danger")
+        flash(_("Choose the new status and give a reason."), "danger")
     elif outcome.done:
-        flash(f"{group.name} is now {group.status.value}.", "success")
+        flash(_("%(name)s is now %(value)s.", name=group.name, value=group.status.value), "success")
     return redirect(url_for(".detail", group_id=group.id))
 
 
@@ -201,9 +201,9 @@ def add_organiser(group_id: int):
         db.session, group, email=form.email.data, name=form.name.data, actor=current_user,
         address=client_address(), settings=settings()), flash_refusal="danger")
     if outcome.invalid:
-        flash("Give the new organiser's email address.", "danger")
+        flash(_("Give the new organiser's email address."), "danger")
     elif outcome.done:
-        flash(f"{outcome.result.email} organises {group.name} now and has been told by email.",
+        flash(_("%(email)s organises %(name)s now and has been told by email.", email=outcome.result.email, name=group.name),
               "success")
     return redirect(url_for(".detail", group_id=group.id))
 
@@ -218,6 +218,6 @@ def remove_organiser(group_id: int, user_id: int):
     if outcome.invalid:
         abort(400)
     if outcome.done:
-        flash(f"{user.email} no longer organises {group.name}.", "info")
+        flash(_("%(email)s no longer organises %(name)s.", email=user.email, name=group.name), "info")
     return redirect(url_for(".detail", group_id=group.id))
 

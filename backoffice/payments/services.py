@@ -24,6 +24,7 @@ from ..core import audit
 from ..core.bounds import as_id
 from ..core.db import utcnow
 from ..core.errors import InvalidTransition, ValidationError
+from ..core.i18n import _
 from ..core.money import Money
 from ..core.signals import answers, stripe_event
 from ..invoicing import services as invoicing
@@ -247,7 +248,7 @@ def replay(session: Session, event_id: str, config: Stripe) -> Outcome:
     """Process a stored event again (handlers are idempotent: nothing is booked twice)."""
     stored = session.get(StripeEvent, event_id)
     if stored is None:
-        raise ValidationError(f"No stored event {event_id}.")
+        raise ValidationError(_("No stored event %(event_id)s.", event_id=event_id))
     return process(session, stored, parse(stored.payload), config)
 
 
@@ -339,7 +340,7 @@ def _book_movement(session: Session, invoice: Invoice, movement: settlement.Move
         with session.begin_nested():
             entry = post_entry(
                 session, booking_date=booking_date_for(session, date.today()),
-                description=f"Stripe {invoice.number} ({movement.id})", actor=None,
+                description=_("Stripe %(number)s (%(id)s)", number=invoice.number, id=movement.id), actor=None,
                 source=("stripe_fee", movement.id),
                 lines=_entry_lines(session, fund, booked, account_by_role(session, counter)))
             _remember_fee(session, invoice, movement, source, entry.id)
@@ -635,7 +636,7 @@ def on_payout_paid(session: Session, payout: dict, event: dict, config: Stripe) 
         with session.begin_nested():
             entry = post_entry(
                 session, booking_date=booking_date_for(session, arrival), actor=None,
-                description=f"Stripe payout {payout['id']}", source=("stripe_payout", payout["id"]),
+                description=_("Stripe payout %(value)s", value=payout['id']), source=("stripe_payout", payout["id"]),
                 lines=payout_lines(session, amount, payout["id"]))
             session.add(StripePayout(stripe_id=payout["id"], amount=amount.amount,
                                      currency=amount.currency, arrival_date=arrival,

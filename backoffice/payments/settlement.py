@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from ..core.errors import ValidationError
+from ..core.i18n import _
 from ..core.money import Money
 
 STRIPE_BALANCE, PAYMENT_FEES, FX = "stripe_balance", "payment_fees", "fx_result"
@@ -56,8 +57,7 @@ class Movement:
 
     def __post_init__(self):
         if self.fee.currency != self.amount.currency:
-            raise ValidationError(f"Balance transaction {self.id}: its fee is in "
-                                  f"{self.fee.currency}, its amount in {self.amount.currency}.")
+            raise ValidationError(_("Balance transaction %(id)s: its fee is in %(currency)s, its amount in %(currency2)s.", id=self.id, currency=self.fee.currency, currency2=self.amount.currency))
 
     @classmethod
     def from_stripe(cls, txn: dict) -> Movement:
@@ -99,7 +99,7 @@ def implied_rate(settles: Money, moved: Money) -> Decimal:
     """Major units of ``moved`` per major unit of ``settles``, to ``RATE_PLACES`` decimal
     places, half away from zero (the rounding rule above)."""
     if not settles.amount:
-        raise ValidationError("No rate for a movement that settles nothing.")
+        raise ValidationError(_("No rate for a movement that settles nothing."))
     exact = abs(moved.to_decimal()) / abs(settles.to_decimal())
     return exact.quantize(Decimal(1).scaleb(-RATE_PLACES), rounding=ROUND_HALF_UP)
 
@@ -123,7 +123,7 @@ def parts(movement: Movement, settles: Money | None, *, what: str = "") -> list[
     moved = movement.amount
     if settles is not None and settles.amount:
         if not moved.amount or (moved.amount > 0) != (settles.amount > 0):
-            raise ValidationError(f"{label}: Stripe moved {moved} for {settles}.")
+            raise ValidationError(_("%(label)s: Stripe moved %(moved)s for %(settles)s.", label=label, moved=moved, settles=settles))
         lines.append(Part(STRIPE_BALANCE, moved, label))
         lines.append(Part(COUNTER, -settles, label))
         if settles.currency != moved.currency:
@@ -131,8 +131,7 @@ def parts(movement: Movement, settles: Money | None, *, what: str = "") -> list[
             memo = f"{label}: {rate}"
             lines += [Part(FX, settles, memo), Part(FX, -moved, memo)]
         elif settles != moved:
-            raise ValidationError(f"{label}: Stripe moved {moved} for {settles} in the same "
-                                  f"currency.")
+            raise ValidationError(_("%(label)s: Stripe moved %(moved)s for %(settles)s in the same currency.", label=label, moved=moved, settles=settles))
     if movement.fee.amount:
         fee_memo = f"Fee {label}"
         lines += [Part(PAYMENT_FEES, movement.fee, fee_memo),

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from ..core.db import transaction
 from ..core.forms import ConfirmForm
 from ..core.headers import SECURITY_HEADERS
+from ..core.i18n import _
 from ..core.permissions import Permission, public, requires
 from ..core.query import arg
 from ..core.urls import absolute_url
@@ -82,11 +83,11 @@ def checkout(token: str):
             config=settings().stripe), flash_refusal="info")
     except (stripe_api.StripeNotConfigured, stripe.StripeError):
         current_app.logger.exception("Stripe Checkout for invoice %s failed", invoice.number)
-        flash("Online payment is not available at the moment. Please pay by bank transfer "
-              "with the details below, or try again later.", "warning")
+        flash(_("Online payment is not available at the moment. Please pay by bank transfer "
+              "with the details below, or try again later."), "warning")
         return redirect(url_for(".pay", token=token))
     if outcome.invalid:
-        flash("The page had expired. Please try again.", "warning")
+        flash(_("The page had expired. Please try again."), "warning")
     if not outcome.done:
         return redirect(url_for(".pay", token=token))
     return redirect(outcome.result.url, code=303)
@@ -159,5 +160,5 @@ def replay(event_id: str):
     if outcome.invalid:
         abort(400)
     if outcome.done:
-        flash(f"{event_id}: {outcome.result.status}. {outcome.result.note}", "success")
+        flash(_("%(event_id)s: %(status)s. %(note)s", event_id=event_id, status=outcome.result.status, note=outcome.result.note), "success")
     return redirect(url_for(".events"))

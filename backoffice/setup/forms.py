@@ -16,6 +16,7 @@ from ..core.forms import (
     optional_int,
     options,
 )
+from ..core.i18n import _l
 from ..core.stored_settings import FIELDS, Field
 
 MONTHS = options((number, month_name[number]) for number in range(1, 13))
@@ -40,11 +41,11 @@ def _field(field: Field):
 
 
 class SettingsForm(FlaskForm):
-    invoice_account = SelectField("Fill in from a bank account", coerce=optional_int,
+    invoice_account = SelectField(_l("Fill in from a bank account"), coerce=optional_int,
                                   validate_choice=False)
-    payout_account = SelectField("Fill in from a bank account", coerce=optional_int,
+    payout_account = SelectField(_l("Fill in from a bank account"), coerce=optional_int,
                                  validate_choice=False)
-    submit = SubmitField("Save settings")
+    submit = SubmitField(_l("Save settings"))
 
     #: A refusal's settings key → the form field that shows it.
     FIELD_OF = {field.key: form_name(field.key) for field in FIELDS}
@@ -61,31 +62,31 @@ for _setting in FIELDS:
 class SetupForm(FlaskForm):
     """The first run: the admin's account, the association, its bank account, its address."""
 
-    email = EmailField("Your e-mail address (you log in with it)",
+    email = EmailField(_l("Your e-mail address (you log in with it)"),
                        validators=[DataRequired(), Length(max=254)])
-    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
-    confirm = PasswordField("Repeat the password",
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    confirm = PasswordField(_l("Repeat the password"),
                             validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])
-    organisation = StringField("Name of the association", validators=[DataRequired(), Length(max=200)])
-    street = StringField("Street and number", validators=[DataRequired(), Length(max=200)])
-    postcode = StringField("Postcode", validators=[DataRequired(), Length(max=20)])
-    city = StringField("City", validators=[DataRequired(), Length(max=100)])
-    country = StringField("Country (two letters)", default="DE",
+    organisation = StringField(_l("Name of the association"), validators=[DataRequired(), Length(max=200)])
+    street = StringField(_l("Street and number"), validators=[DataRequired(), Length(max=200)])
+    postcode = StringField(_l("Postcode"), validators=[DataRequired(), Length(max=20)])
+    city = StringField(_l("City"), validators=[DataRequired(), Length(max=100)])
+    country = StringField(_l("Country (two letters)"), default="DE",
                           validators=[DataRequired(), Length(min=2, max=2)])
-    register = StringField("Register of associations", validators=[Length(max=200)],
-                           description="Court and number, e.g. Amtsgericht Köln, VR 12345")
-    board = StringField("Board (authorised representatives)", validators=[Length(max=200)])
-    tax_number = StringField("Tax number", validators=[Length(max=50)])
-    contact = EmailField("E-mail printed on documents", validators=[DataRequired(), Length(max=254)])
-    bank_name = StringField("Bank", validators=[DataRequired(), Length(max=100)])
-    iban = StringField("IBAN", validators=[DataRequired(), Length(max=42)],
-                       description="Printed on invoices and used to pay out; you can separate "
-                                   "the two later in the settings.")
-    bic = StringField("BIC", validators=[Length(max=11)])
-    base_url = StringField("Public address of the app", validators=[DataRequired(), Length(max=200)],
-                           description="Every link in mails and PDFs starts with it.")
-    submit = SubmitField("Set up the association")
+    register = StringField(_l("Register of associations"), validators=[Length(max=200)],
+                           description=_l("Court and number, e.g. Amtsgericht Köln, VR 12345"))
+    board = StringField(_l("Board (authorised representatives)"), validators=[Length(max=200)])
+    tax_number = StringField(_l("Tax number"), validators=[Length(max=50)])
+    contact = EmailField(_l("E-mail printed on documents"), validators=[DataRequired(), Length(max=254)])
+    bank_name = StringField(_l("Bank"), validators=[DataRequired(), Length(max=100)])
+    iban = StringField(_l("IBAN"), validators=[DataRequired(), Length(max=42)],
+                       description=_l("Printed on invoices and used to pay out; you can separate "
+                                   "the two later in the settings."))
+    bic = StringField(_l("BIC"), validators=[Length(max=11)])
+    base_url = StringField(_l("Public address of the app"), validators=[DataRequired(), Length(max=200)],
+                           description=_l("Every link in mails and PDFs starts with it."))
+    submit = SubmitField(_l("Set up the association"))
 
     FIELD_OF = {"ORGANISATION_NAME": "organisation", "INVOICE_SELLER.street": "street",
                 "INVOICE_SELLER.postcode": "postcode", "INVOICE_SELLER.city": "city",

@@ -12,6 +12,7 @@ from ..auth.models import User
 from ..auth.services import create_user
 from ..core import stored_settings
 from ..core.errors import AlreadyDone
+from ..core.i18n import _
 from ..core.iban import normalise_iban
 from ..core.permissions import Permission, Role
 from ..core.settings import Settings, setup_problems
@@ -35,7 +36,7 @@ def first_run(session: Session, settings: Settings, config: Mapping[str, Any], *
     """Create the first admin and store the association's details; refused once anybody has an
     account (the wizard is for the very first visitor only)."""
     if not needs_setup(session):
-        raise AlreadyDone("The association is set up already: log in instead.")
+        raise AlreadyDone(_("The association is set up already: log in instead."))
     session.add(StoredSetting(key=SETUP_DONE, value=True))
     session.flush()  # a wizard sent twice at once stops here (the key exists)
     details = dict(details)

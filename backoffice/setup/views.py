@@ -12,6 +12,7 @@ from ..core import stored_settings
 from ..core.audit import AuditEvent
 from ..core.errors import DomainError
 from ..core.forms import options
+from ..core.i18n import _
 from ..core.permissions import Permission, public, requires
 from ..core.settings import setup_problems
 from ..core.stored_settings import FIELDS, SECTIONS, value_in
@@ -87,7 +88,7 @@ def settings_page():
     accounts = {account.id: account for account in _bank_accounts()}
     for select_field in (form.invoice_account, form.payout_account):
         select_field.choices = options(((a.id, f"{a.name} ({a.iban}, {a.currency})")
-                                        for a in accounts.values()), blank="— as typed below —")
+                                        for a in accounts.values()), blank=_("— as typed below —"))
     form.DEFAULT_LOCALE.choices = options(settings().organisation.locales.items())
     if request.method == "GET":
         for field in FIELDS:
@@ -130,8 +131,8 @@ def wizard():
         forget_stored_settings()
         current_app.extensions[_SET_UP] = True
         log_in(outcome.result)
-        flash("The association is set up. Check the remaining settings below; Stripe and the "
-              "mail server are configured on the server.", "success")
+        flash(_("The association is set up. Check the remaining settings below; Stripe and the "
+              "mail server are configured on the server."), "success")
         return redirect(url_for(".settings_page"))
     return render_template("setup/wizard.html", form=form), outcome.status
 
