@@ -99,7 +99,8 @@ def generate(session, meetings: int, seed: int = 16) -> dict:
     session.execute(db.text("ANALYZE"))
     session.commit()
     return {"meetings": meetings, "resolutions": len(resolution_rows),
-            "middle": meetings // 2, "year": meeting_rows[meetings // 2]["starts_at"].year}
+            "middle": meetings // 2, "year": meeting_rows[meetings // 2]["starts_at"].year,
+            "oldest_year": meeting_rows[0]["starts_at"].year, "body": body.id}
 
 
 def run(report, backends, quick: bool) -> None:
@@ -130,6 +131,10 @@ def _measure(report, app, backend: str, label: str, data: dict) -> None:
     page("resolution register, first page", "/board/resolutions")
     page("resolution register, search", "/board/resolutions?q=roof+laptop")
     page("resolution register, one year", f"/board/resolutions?year={data['year']}")
-    page("resolution register, page 80", "/board/resolutions?page=80")
+    # keyset: the page after a year's first resolution, and one near the oldest (20 years back)
+    page("resolution register, a middle page", f"/board/resolutions?after={data['year']}-"
+                                               f"{data['body']}-2")
+    page("resolution register, near the oldest", f"/board/resolutions?after="
+                                                 f"{data['oldest_year'] + 1}-{data['body']}-2")
     page("meeting page (21 resolutions, votes)", f"/board/meetings/{data['middle']}")
     page("board dashboard", "/board/")

@@ -13,9 +13,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -44,6 +46,13 @@ class Printing:
     folder: str | Path
 
 
+@lru_cache(maxsize=4096)
+def _html(text: str) -> Markup:
+    """Minutes as HTML, remembered by their text (a pure function of it): a meeting page shows
+    every item's minutes, and approved minutes never change."""
+    return to_html(text)
+
+
 def record(session: Session, meeting: Meeting) -> dict:
     """Everything the minutes show, read once: per item who was present, its resolutions, their
     votes and recusals (no query per row)."""
@@ -61,7 +70,7 @@ def record(session: Session, meeting: Meeting) -> dict:
     approved_by = session.get(Resolution, meeting.approved_by_id) if meeting.approved_by_id \
         else None
     return {"meeting": meeting, "terms": terms, "approved_by": approved_by, "votes": votes, "recusals": recusals,
-            "minutes": {item.id: to_html(item.minutes) for item in meeting.items},
+            "minutes": {item.id: _html(item.minutes) for item in meeting.items},
             "addenda": [(a, to_html(a.text)) for a in meeting.addenda]}
 
 

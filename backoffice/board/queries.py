@@ -1,14 +1,16 @@
 """What the board's pages read: the dashboard, the resolution register, people in office on a
 date and the association's representatives, the conflicts register, the public page.
 
-Each page is a handful of queries whatever the history's size (the register is paged and
-searched in the database; ``bench/board.py`` measures it with 20 years of monthly meetings)."""
+Each page is a handful of queries whatever the history's size (the register is paged by keyset
+and searched in the database; the meeting page reads its items, resolutions, votes and
+attendance in a fixed number of queries; ``bench/board.py`` measures both with 20 years of
+monthly meetings)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from ..core.actors import Actor
@@ -80,26 +82,51 @@ def dashboard(session: Session, actor: Actor, today: date) -> Dashboard:
 
 @dataclass(frozen=True)
 class Page:
+    """One page of the register: its rows, where the next page starts (None: the last page),
+    and whether it is the first. Paged by keyset (the last row's year, body and number), so a
+    page deep in twenty years reads as little as the first; nothing counts every match."""
+
     rows: list[Resolution]
-    total: int
-    page: int
-    per_page: int
+    next_after: str | None
+    first: bool
 
     @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+    def total(self) -> int | None:
+        """How many resolutions match, when they all fit on this one page (else unknown)."""
+        return len(self.rows) if self.first and self.next_after is None else None
+
+
+def cursor_of(resolution: Resolution) -> str:
+    return f"{resolution.year}-{resolution.body_id}-{resolution.sequence}"
+
+
+def parse_cursor(text: str | None) -> tuple[int, int, int] | None:
+    """``year-body-sequence`` as the register's links write it (``ValueError`` otherwise)."""
+    if not text:
+        return None
+    year, body_id, sequence = (int(part) for part in text.split("-"))
+    if not (0 < year < 10_000 and 0 < body_id < 2**31 and 0 < sequence < 2**31):
+        raise ValueError(text)
+    return year, body_id, sequence
 
 
 def register(session: Session, *, text: str = "", body_id: int | None = None,
              year: int | None = None, status: ResolutionStatus | None = None,
-             public_only: bool = False, page: int = 1, per_page: int = 50) -> Page:
-    """Resolutions, newest first, filtered in the database; each row with its meeting."""
+             public_only: bool = False, after: tuple[int, int, int] | None = None,
+             per_page: int = 50) -> Page:
+    """Resolutions, newest first (year, body, number, all descending: the register's index read
+    backwards), filtered and searched in the database, one page after ``after``; each row with
+    its meeting. A search reads rows in that order until it has a page (no count of all)."""
     where = []
     text = (text or "").strip()
     if text:
         pattern = f"%{text.replace('%', '').replace('_', '')}%"
-        where.append(or_(Resolution.number.ilike(pattern), Resolution.title.ilike(pattern),
-                         Resolution.text.ilike(pattern)))
+        # SQLite's LIKE ignores ASCII case itself (its lower() knows no more than ASCII
+        # either): ilike's lower() on every column of every row only made the scan slower
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        where.append(or_(*(column.like(pattern) if sqlite else column.ilike(pattern)
+                           for column in (Resolution.number, Resolution.title,
+                                          Resolution.text))))
     if body_id:
         where.append(Resolution.body_id == body_id)
     if year:
@@ -108,18 +135,21 @@ def register(session: Session, *, text: str = "", body_id: int | None = None,
         where.append(Resolution.status == status)
     if public_only:
         where.append(Resolution.public.is_(True))
-    total = session.scalar(select(func.count()).select_from(Resolution).where(*where)) or 0
-    page = max(1, page)
-    # the page's ids first (a narrow sort on the index), then those rows with what they show
+    if after is not None:
+        where.append(tuple_(Resolution.year, Resolution.body_id, Resolution.sequence)
+                     < tuple_(*after))
+    # the page's ids first (the index read backwards), then those rows with what they show
     ids = list(session.scalars(
         select(Resolution.id).where(*where)
-        .order_by(Resolution.year.desc(), Resolution.body_id, Resolution.sequence.desc())
-        .offset((page - 1) * per_page).limit(per_page)))
+        .order_by(Resolution.year.desc(), Resolution.body_id.desc(), Resolution.sequence.desc())
+        .limit(per_page + 1)))
+    more = len(ids) > per_page
+    ids = ids[:per_page]
     found = {r.id: r for r in session.scalars(
         select(Resolution).where(Resolution.id.in_(ids))
-        .options(selectinload(Resolution.item).selectinload(AgendaItem.meeting),
-                 selectinload(Resolution.body)))} if ids else {}
-    return Page([found[i] for i in ids], total, page, per_page)
+        .options(selectinload(Resolution.item).selectinload(AgendaItem.meeting)))} if ids else {}
+    rows = [found[i] for i in ids]
+    return Page(rows, cursor_of(rows[-1]) if more else None, after is None)
 
 
 def years(session: Session) -> list[int]:

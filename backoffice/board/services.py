@@ -323,11 +323,11 @@ def record_attendance(session: Session, meeting: Meeting, term: Term, presence: 
     return row
 
 
-def seats_at(session: Session, meeting: Meeting,
-             recused: dict[int, str] | None = None) -> list[R.Seat]:
+def seats_at(session: Session, meeting: Meeting, recused: dict[int, str] | None = None,
+             members: list[Term] | None = None) -> list[R.Seat]:
     presence = {a.term_id: a for a in meeting.attendance}
     seats = []
-    for term in members_of(session, meeting):
+    for term in members if members is not None else members_of(session, meeting):
         row = presence.get(term.id)
         seats.append(R.Seat(
             member=term.id, weight=term.weight,
@@ -338,8 +338,9 @@ def seats_at(session: Session, meeting: Meeting,
     return seats
 
 
-def quorum_of(session: Session, meeting: Meeting) -> R.Quorum:
-    return R.quorum(seats_at(session, meeting), meeting.body.rules)
+def quorum_of(session: Session, meeting: Meeting,
+              members: list[Term] | None = None) -> R.Quorum:
+    return R.quorum(seats_at(session, meeting, members=members), meeting.body.rules)
 
 
 def take_item(session: Session, item: AgendaItem, actor: Actor) -> None:

@@ -191,7 +191,7 @@ def _meeting_page(meeting: Meeting, status: int = 200, **forms):
         forms.setdefault("addendum_form", AddendumForm())
     return render_template(
         "board/meeting.html", meeting=meeting, members=members, attendance=attendance,
-        quorum=services.quorum_of(session, meeting), rules=meeting.body.rules,
+        quorum=services.quorum_of(session, meeting, members), rules=meeting.body.rules,
         record=record, recused={r.id: services.recused(session, r)
                                 for i in meeting.items for r in i.resolutions
                                 if r.status is ResolutionStatus.OPEN},
@@ -399,12 +399,19 @@ def register():
                "year": arg("year", int, minimum=1900, maximum=9999),
                "status": arg("status", ResolutionStatus)}
     page = queries.register(db.session, text=filters["q"], body_id=filters["body"],
-                            year=filters["year"], status=filters["status"],
-                            page=arg("page", int, minimum=1) or 1)
+                            year=filters["year"], status=filters["status"], after=_after())
     shown = {k: (v.value if isinstance(v, ResolutionStatus) else str(v))
              for k, v in filters.items() if v}
     return render_template("board/register.html", page=page, years=queries.years(db.session),
                            bodies=db.session.scalars(select(Body)).all(), args=shown)
+
+
+def _after() -> tuple[int, int, int] | None:
+    """Where a page of the register starts (``?after=year-body-number``); 400 when unreadable."""
+    try:
+        return queries.parse_cursor(arg("after", str))
+    except ValueError:
+        abort(400, "This page of the register does not exist; start from the first page.")
 
 
 @bp.route("/resolutions/<int:resolution_id>")
@@ -516,6 +523,6 @@ def public_page():
     bodies = queries.public_bodies(db.session, today)
     if not bodies:
         abort(404)
-    page = queries.register(db.session, public_only=True, page=arg("page", int) or 1)
+    page = queries.register(db.session, public_only=True, after=_after())
     return render_template("board/public.html", bodies=bodies, page=page,
                            organisation=settings().organisation.name)
