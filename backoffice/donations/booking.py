@@ -83,6 +83,9 @@ class Gift:
     in_kind: InKind | None = None
     plan_id: int | None = None
     refs: dict = field(default_factory=dict)  # column -> value, of SOURCE_REFS and stripe_charge
+    # Quid pro quo: goods or services given in return and their good-faith value (US).
+    goods_description: str = ""
+    goods_value: Money | None = None
 
 
 def income_kind(kind: DonationKind) -> IncomeKind:
@@ -111,10 +114,31 @@ def _check(gift: Gift) -> None:
                               field="in_kind_description")
     if gift.kind is DonationKind.WAIVED_REIMBURSEMENT and gift.channel is not Channel.WAIVER:
         raise ValidationError("A waived reimbursement comes from an expense claim.", field="kind")
+    _check_goods(gift)
     public = (gift.public_name or "").strip()
     if len(public) > 100:
         raise ValidationError("The public name is longer than 100 characters.",
                               field="public_name")
+
+
+def _check_goods(gift: Gift) -> None:
+    """What the donor received in return is worth nothing up to the whole gift, in its
+    currency, and is described when it is worth something."""
+    value = gift.goods_value
+    if value is None or not value.amount:
+        if value is None and gift.goods_description.strip():
+            raise ValidationError("Give the good-faith value of what the donor received.",
+                                  field="goods_value")
+        return
+    if value.currency != gift.amount.currency:
+        raise ValidationError(f"The value of what the donor received is in "
+                              f"{gift.amount.currency}, as the gift.", field="goods_value")
+    if not 0 <= value.amount <= gift.amount.amount:
+        raise ValidationError("What the donor received is worth between nothing and the gift.",
+                              field="goods_value")
+    if not gift.goods_description.strip():
+        raise ValidationError("Describe the goods or services the donor received.",
+                              field="goods_description")
 
 
 def existing(session: Session, refs: dict) -> Donation | None:
@@ -203,7 +227,9 @@ def record(session: Session, gift: Gift, *, actor: Actor, debit=None,
         in_kind_description=in_kind.description.strip() if in_kind else "",
         valuation_basis=in_kind.valuation_basis.strip() if in_kind else "",
         in_kind_origin=in_kind.origin if in_kind else None,
-        recurring_plan_id=gift.plan_id, created_by_id=getattr(actor, "id", None), **gift.refs)
+        recurring_plan_id=gift.plan_id, created_by_id=getattr(actor, "id", None),
+        goods_description=gift.goods_description.strip() if gift.goods_value else "",
+        goods_value=gift.goods_value.amount if gift.goods_value else 0, **gift.refs)
     try:
         with session.begin_nested():
             session.add(donation)

@@ -79,6 +79,11 @@ class ByHandForm(DonorFieldsMixin, FlaskForm):
         (InKindOrigin.BUSINESS.value, "business assets (withdrawal value)"),
         (InKindOrigin.UNKNOWN.value, "the donor did not say")]), default="unknown")
     account = SelectField("Gift in kind: booked on", validate_choice=False)
+    goods_description = TextAreaField(
+        "Goods or services given in return (US acknowledgment; empty: none)",
+        validators=[Length(max=2000)], render_kw={"rows": 2})
+    goods_value = StringField("Their good-faith value (same currency)",
+                              validators=[Length(max=20)])
     receipt_wanted = BooleanField("Receipt wanted")
     public_name = StringField("Public name (optional)", validators=[Length(max=100)])
     note = TextAreaField("Note", validators=[Length(max=2000)], render_kw={"rows": 2})

@@ -25,8 +25,11 @@ IN_KIND_ACCOUNT_TYPES = ("expense", "asset")
 def record_by_hand(session: Session, *, donor: Donor, fund: Fund, amount: Money, day: date,
                    channel: Channel, actor: Actor, kind: DonationKind = DonationKind.MONEY,
                    receipt_wanted: bool = False, public_name: str | None = None,
-                   note: str = "") -> Donation:
-    """Money given by hand (cash, a cheque, or a transfer entered without its bank line)."""
+                   note: str = "", goods_description: str = "",
+                   goods_value: Money | None = None) -> Donation:
+    """Money given by hand (cash, a cheque, or a transfer entered without its bank line);
+    ``goods_*``: what the donor received in return (a dinner ticket), for the US
+    acknowledgment."""
     channel = Channel(channel)
     if channel not in BY_HAND:
         raise ValidationError("By hand: cash, a cheque or a bank transfer.", field="channel")
@@ -37,7 +40,8 @@ def record_by_hand(session: Session, *, donor: Donor, fund: Fund, amount: Money,
         raise ValidationError("The day of the gift is in the future.", field="day")
     donation, _ = record(session, Gift(
         donor=donor, fund=fund, amount=amount, day=day, channel=channel, kind=kind,
-        receipt_wanted=receipt_wanted, public_name=public_name, note=note), actor=actor)
+        receipt_wanted=receipt_wanted, public_name=public_name, note=note,
+        goods_description=goods_description, goods_value=goods_value), actor=actor)
     return donation
 
 

@@ -319,6 +319,10 @@ class Donation(db.Model):
     receipt_wanted: Mapped[bool] = mapped_column(Boolean, default=False)
     public_name: Mapped[str | None] = mapped_column(String(100))  # None: anonymous on the list
     note: Mapped[str] = mapped_column(Text, default="")
+    # Quid pro quo (a US acknowledgment discloses it): goods or services the donor received in
+    # return and their good-faith value, in minor units of the donation's currency.
+    goods_description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    goods_value: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # The booking (the ledger's entries) and its undoing.
     journal_entry_id: Mapped[int | None] = mapped_column(BigIntKey,
                                                          ForeignKey("journal_entries.id"))
@@ -357,6 +361,8 @@ class Donation(db.Model):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("refunded >= 0 AND refunded <= amount", name="refunded_within_amount"),
+        CheckConstraint("goods_value >= 0 AND goods_value <= amount AND (goods_value = 0 OR "
+                        "goods_description <> '')", name="goods_within_amount"),
         CheckConstraint("kind <> 'in_kind' OR (in_kind_description <> '' AND "
                         "valuation_basis <> '')", name="in_kind_described"),
         # The list's order (newest first, keyset on (day, id)) within one fund.

@@ -237,11 +237,14 @@ def _record_by_hand(form: ByHandForm):
                                    account_code=form.account.data or ""),
             actor=current_user, receipt_wanted=form.receipt_wanted.data,
             public_name=form.public_name.data, note=form.note.data or "")
+    goods_value = money_of(form.goods_value, amount.currency) \
+        if (form.goods_value.data or "").strip() else None
     return manual.record_by_hand(
         db.session, donor=donor, fund=fund, amount=amount, day=form.day.data,
         channel=Channel(form.channel.data or "cash"), actor=current_user,
         kind=DonationKind(form.kind.data or "money"), receipt_wanted=form.receipt_wanted.data,
-        public_name=form.public_name.data, note=form.note.data or "")
+        public_name=form.public_name.data, note=form.note.data or "",
+        goods_description=form.goods_description.data or "", goods_value=goods_value)
 
 
 @bp.route("/donations/new", methods=["GET", "POST"])

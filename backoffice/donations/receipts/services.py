@@ -76,7 +76,9 @@ def gift_of(donation: Donation) -> Gift:
                          origin=Origin(donation.in_kind_origin or Origin.UNKNOWN),
                          valuation_basis=donation.valuation_basis,
                          documents=bool(donation.valuation_basis.strip()))
+    goods = min(donation.goods_value or 0, donation.net)
     return Gift(donation_id=donation.id, day=donation.donated_on, amount=donation.net,
+                goods_description=donation.goods_description if goods else "", goods_value=goods,
                 currency=donation.currency, kind=kind, waiver=donation.waived, in_kind=in_kind)
 
 
