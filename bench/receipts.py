@@ -8,10 +8,19 @@ same machine load, WeasyPrint renders the same documents alone (every 20th recei
 it is issued). Target: the time per receipt within 25 % of WeasyPrint's time for the document,
 compared pair by pair (the receipt's time over its document's rendering alone, the median of the
 ratios), so that the load of a shared machine weighs on both sides alike.
+
+``BENCH_RECEIPTS_SAMPLE=N``: the whole data set is loaded and the whole run planned (the plan is
+timed), then N receipts spread evenly over the plan are issued as the run issues each one
+(``services.issue``: numbered, rendered, stored, audited in a unit of work of its own), every
+fourth paired with WeasyPrint rendering its document alone; the figures' names say "sample".
+``BENCH_PROFILE=1`` prints where the sampled receipts' time went (cProfile).
+For a shared machine where the full run would take too long.
 """
 from __future__ import annotations
 
+import cProfile
 import os
+import pstats
 import statistics
 import tempfile
 import time
@@ -35,6 +44,8 @@ OVERHEAD_TARGET = 25.0  # percent
 SIZE = tuple(int(n) for n in os.environ.get("BENCH_RECEIPTS_SIZE", "10000/50000").split("/"))
 YEAR = 2026
 SAMPLE_EVERY = 20
+#: Receipts issued from the full plan instead of the whole run (0: the whole run).
+SAMPLE = int(os.environ.get("BENCH_RECEIPTS_SAMPLE", "0"))
 
 
 def _load(session, donors: int, donations: int) -> None:
@@ -73,7 +84,9 @@ def _annual_run(report, backend: str, quick: bool) -> None:
             _load(session, donors, donations)
             settings = app_settings()
             issue_date = date(YEAR + 1, 1, 15)
+            planned = time.perf_counter()
             requests, _ = annual.plan(session, YEAR, settings=settings, issue_date=issue_date)
+            plan_ms = (time.perf_counter() - planned) * 1000
             session.commit()
             alone_ms, issue_ms, paired = {}, {}, []
             clock = {"last": None, "aside": 0.0}
@@ -101,6 +114,11 @@ def _annual_run(report, backend: str, quick: bool) -> None:
             html_to_pdf(render.render_html(services.document_for(
                 session, requests[0], settings=settings, number="warm-up")))  # fonts, caches
             session.commit()
+            if SAMPLE and not quick and SAMPLE < len(requests):
+                _sample(report, backend, session, settings, requests, issue_date,
+                        f"{donors}/{donations}", plan_ms)
+                db.engine.dispose()
+                return
             started = time.perf_counter()
             outcome = annual.run(session, YEAR, settings=settings, actor=None,
                                  issue_date=issue_date, progress=progress)
@@ -120,6 +138,54 @@ def _annual_run(report, backend: str, quick: bool) -> None:
     report.add("receipts", "year-end run, mean per receipt", backend, size,
                elapsed / issued * 1000)
     report.add("receipts", "year-end run, whole", backend, size, elapsed, unit="s")
+
+
+def _sample(report, backend, session, settings, requests, issue_date, size, plan_ms) -> None:
+    """Issue ``SAMPLE`` receipts spread over the full plan (see the module)."""
+    step = len(requests) / SAMPLE
+    chosen = [requests[int(k * step)] for k in range(SAMPLE)]
+    series = services.series_for(settings, issue_date)
+    issue_ms, paired, alone = [], [], []
+    load = os.getloadavg()[0]
+    profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
+    for position, request in enumerate(chosen):
+        alone_ms = None
+        if position % 4 == 0:
+            doc = services.document_for(session, request, settings=settings,
+                                        number=services.format_number(series, position + 1))
+            html = render.render_html(doc)
+            session.commit()
+            rendered = time.perf_counter()
+            html_to_pdf(html)
+            alone_ms = (time.perf_counter() - rendered) * 1000
+            alone.append(alone_ms)
+        started = time.perf_counter()
+        if profile:
+            profile.enable()
+        services.issue(session, request, settings=settings, actor=None)
+        if profile:
+            profile.disable()
+        issue_ms.append((time.perf_counter() - started) * 1000)
+        if alone_ms:
+            paired.append(issue_ms[-1] / alone_ms)
+    issued = session.scalar(select(func.count()).select_from(Receipt))
+    assert issued == len(chosen), (issued, len(chosen))
+    if profile:
+        stats = pstats.Stats(profile).sort_stats("cumulative")
+        stats.print_stats("backoffice|weasy", 25)
+        stats.print_stats("backoffice/(core|donations|board|ledger)", 40)
+    what = f"sample of {len(chosen)} of {len(requests)} receipts, load {load:.1f}"
+    report.add("receipts", f"year-end plan of the whole year ({len(requests)} receipts)",
+               backend, size, plan_ms)
+    report.add("receipts", f"time per receipt (median; {what})", backend, size,
+               statistics.median(issue_ms))
+    report.add("receipts", "WeasyPrint, same documents alone (median)", backend,
+               f"{len(alone)}", statistics.median(alone))
+    report.add("receipts", f"run overhead, paired with the same document ({what})", backend,
+               f"{len(paired)}", (statistics.median(paired) - 1) * 100, unit="%",
+               target=OVERHEAD_TARGET)
+    report.add("receipts", f"projected whole run ({len(requests)} x mean)", backend, size,
+               statistics.mean(issue_ms) * len(requests) / 1000 + plan_ms / 1000, unit="s")
 
 
 def run(report, backends, quick):
