@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..auth import services as auth
 from ..auth.models import User
 from ..banking.demo import MEMBERS, seed_banking
+from ..board.audit_demo import seed_audit
 from ..board.demo import seed_board
 from ..core.mail import discard_outbox
 from ..core.money import Money
@@ -166,6 +167,8 @@ def seed(session: Session, settings: Settings, today: date | None = None,
     _usd_invoice_paid_through_stripe(session, treasurer, today, settings)
     bank = seed_banking(session, treasurer, today, settings)
     seed_board(session, users=users, today=today)
+    seed_audit(session, auditor=users[Role.AUDITOR], today=today,
+               fiscal=FiscalYear.of(settings.organisation))
     entries = ledger_reads.entry_count(session)
     discard_outbox(session)
     return {"users": len(users), "funds": len(funds) + 1, "entries": entries, **bank,
