@@ -136,6 +136,7 @@ class Defaults:
         "bank_name": "Beispielbank Berlin",
         "iban": "DE89370400440532013000",
         "bic": "COBADEFFXXX",
+        "logo": "",  # SHA-256 of the uploaded logo (Settings → Logo), set in the browser
     }
     INVOICE_NUMBER_PREFIX = ""  # put before <year>-<number> (e.g. "PCA-": PCA-2026-00042)
     INVOICE_PAYMENT_DAYS = 30  # the default payment term

@@ -102,6 +102,7 @@ class Seller:
     bank_name: str
     iban: str
     bic: str
+    logo: str = ""  # SHA-256 of the kept logo (core.logo), empty without one
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.__dict__)

@@ -108,7 +108,9 @@ FIELDS: tuple[Field, ...] = (
           _l("Payout batches above this amount need a board resolution"), "amount",
           help=_l("Empty: no limit. The limit in force when a batch is created stays with it.")),
 )
-BY_KEY = {field.key: field for field in FIELDS}
+#: The logo's SHA-256 (``core.logo``): stored and audited like the fields, set by its own upload.
+LOGO = Field(SELLER + "logo", "association", "Logo", "logo")
+BY_KEY = {field.key: field for field in (*FIELDS, LOGO)}
 
 
 def overlay(config: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:

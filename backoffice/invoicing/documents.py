@@ -123,8 +123,9 @@ def qr_data_uri(payload: str) -> str:
 
 # --- the printed invoice -----------------------------------------------------------------------
 
-def render_html(doc: InvoiceDocument) -> str:
-    """The printed invoice (the page the PDF is made of)."""
+def render_html(doc: InvoiceDocument, *, logo: str | None = None) -> str:
+    """The printed invoice (the page the PDF is made of); ``logo``: the ``data:`` URL of the
+    logo its seller's details name (``core.logo.data_url``)."""
     language = doc.language
     qr = None if doc.is_cancellation else girocode(
         doc.seller, doc.currency, doc.gross, f"{doc.payment_reference} {doc.number}")
@@ -132,7 +133,7 @@ def render_html(doc: InvoiceDocument) -> str:
         "invoicing/pdf/invoice.html", doc=doc, seller=doc.seller, t=LABELS[language],
         lang=language, qr=qr, money=lambda amount: money_text(amount, doc.currency, language),
         day=lambda value: date_text(value, language), rate=lambda bp: rate_text(bp, language),
-        quantity=format_quantity, organisation=doc.seller.name)
+        quantity=format_quantity, organisation=doc.seller.name, logo=logo)
 
 
 # --- Factur-X (CII XML, EN 16931) --------------------------------------------------------------
@@ -332,7 +333,7 @@ def embed_einvoice(pdf: bytes, xml: bytes, doc: InvoiceDocument) -> bytes:
                       "subject": title})
 
 
-def render_pdf(doc: InvoiceDocument, *, check_rules: bool = False) -> bytes:
+def render_pdf(doc: InvoiceDocument, *, check_rules: bool = False, logo: str | None = None) -> bytes:
     """The PDF/A-3 of the document, carrying its e-invoice.
 
     The XML is always checked against the schema; ``check_rules`` also runs the EN 16931
@@ -341,7 +342,8 @@ def render_pdf(doc: InvoiceDocument, *, check_rules: bool = False) -> bytes:
     validate_cii(xml)
     if check_rules:
         en16931.check(xml)
-    return embed_einvoice(html_to_pdf(render_html(doc), pdf_variant="pdf/a-3b"), xml, doc)
+    return embed_einvoice(html_to_pdf(render_html(doc, logo=logo), pdf_variant="pdf/a-3b"),
+                          xml, doc)
 
 
 def title_of(doc: InvoiceDocument) -> str:

@@ -18,7 +18,7 @@ from stdnum import util as stdnum_util
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
-from ..core import audit
+from ..core import audit, logo
 from ..core.actors import Actor
 from ..core.db import transaction, utcnow
 from ..core.errors import AlreadyDone, Conflict, InvalidTransition, NotFound, ValidationError
@@ -390,7 +390,9 @@ def document_of(session: Session, invoice: Invoice, values: dict | None = None) 
 
 
 def _render(doc: InvoiceDocument) -> bytes:
-    return documents.render_pdf(doc, check_rules=app_settings().invoicing.check_en16931)
+    current = app_settings()
+    return documents.render_pdf(doc, check_rules=current.invoicing.check_en16931,
+                                logo=logo.data_url(current.paths.uploads, doc.seller.logo))
 
 
 def render_for_issue(session: Session, invoice: Invoice, *, issue_date: date,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from calendar import month_name
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import PasswordField, SelectField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
@@ -57,6 +58,14 @@ class SettingsForm(FlaskForm):
 
 for _setting in FIELDS:
     setattr(SettingsForm, form_name(_setting.key), _field(_setting))
+
+
+class LogoForm(FlaskForm):
+    logo = FileField(_l("Logo (PNG or JPEG)"),
+                     description=_l("Printed at the top of invoices; kept at most 1200 × 400 "
+                                    "pixels, without the file's metadata."))
+    upload = SubmitField(_l("Upload logo"))
+    remove = SubmitField(_l("Remove logo"))
 
 
 class SetupForm(FlaskForm):

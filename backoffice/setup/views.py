@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..auth.web_session import log_in
 from ..banking.models import BankAccount
-from ..core import stored_settings
+from ..core import logo, stored_settings
 from ..core.audit import AuditEvent
 from ..core.errors import DomainError
 from ..core.forms import options
@@ -20,7 +20,7 @@ from ..core.views import run_form
 from ..extensions import db, forget_stored_settings, settings
 from ..extensions import stored_settings as stored_of
 from . import services
-from .forms import SettingsForm, SetupForm, form_name
+from .forms import LogoForm, SettingsForm, SetupForm, form_name
 
 bp = Blueprint("setup", __name__)
 
@@ -83,19 +83,9 @@ def _fill_from_account(form: SettingsForm, accounts: dict[int, BankAccount]) -> 
 @bp.route("/admin/settings", methods=["GET", "POST"])
 @requires(Permission.SETTINGS_MANAGE)
 def settings_page():
-    current = stored_settings.overlay(current_app.config, stored_of(current_app))
-    form = SettingsForm()
-    accounts = {account.id: account for account in _bank_accounts()}
-    for select_field in (form.invoice_account, form.payout_account):
-        select_field.choices = options(((a.id, f"{a.name} ({a.iban}, {a.currency})")
-                                        for a in accounts.values()), blank=_("— as typed below —"))
-    form.DEFAULT_LOCALE.choices = options(settings().organisation.locales.items())
-    if request.method == "GET":
-        for field in FIELDS:
-            value = value_in(current, field.key)
-            getattr(form, form_name(field.key)).data = "" if value is None else value
-    else:
-        _fill_from_account(form, accounts)
+    form = _settings_form(fill=request.method == "GET")
+    if request.method == "POST":
+        _fill_from_account(form, form.accounts)
     outcome = run_form(form, _on_its_field(form, lambda: stored_settings.save(
         db.session, current_app.config, form.changes(), actor=current_user,
         instance_path=current_app.instance_path)))
@@ -105,12 +95,59 @@ def settings_page():
         flash("Saved: " + ", ".join(str(stored_settings.BY_KEY[key].label) for key in changed) + "."
               if changed else "Nothing was changed.", "success" if changed else "info")
         return redirect(url_for(".settings_page"))
+    return _settings_page(form, LogoForm(), outcome.status)
+
+
+@bp.route("/admin/settings/logo", methods=["POST"])
+@requires(Permission.SETTINGS_MANAGE)
+def logo_upload():
+    """Upload (or remove) the logo: kept once, its SHA-256 stored as a setting (audited)."""
+    logo_form = LogoForm()
+
+    def change():
+        upload = logo_form.logo.data
+        sha = "" if logo_form.remove.data else logo.keep(
+            db.session, folder=settings().paths.uploads,
+            data=upload.read() if upload else b"", actor=current_user)
+        return stored_settings.save(db.session, current_app.config,
+                                    {stored_settings.LOGO.key: sha}, actor=current_user,
+                                    instance_path=current_app.instance_path)
+
+    outcome = run_form(logo_form, change)
+    if outcome.done:
+        forget_stored_settings()
+        flash((_("Logo removed.") if logo_form.remove.data else _("Logo uploaded."))
+              if outcome.result else _("Nothing was changed."),
+              "success" if outcome.result else "info")
+        return redirect(url_for(".settings_page"))
+    return _settings_page(_settings_form(fill=True), logo_form, outcome.status)
+
+
+def _settings_form(*, fill: bool) -> SettingsForm:
+    """The settings form with its choices; ``fill``: showing the values in force."""
+    form = SettingsForm()
+    form.accounts = {account.id: account for account in _bank_accounts()}
+    for select_field in (form.invoice_account, form.payout_account):
+        select_field.choices = options(((a.id, f"{a.name} ({a.iban}, {a.currency})")
+                                        for a in form.accounts.values()), blank=_("— as typed below —"))
+    form.DEFAULT_LOCALE.choices = options(settings().organisation.locales.items())
+    if fill:
+        current = stored_settings.overlay(current_app.config, stored_of(current_app))
+        for field in FIELDS:
+            value = value_in(current, field.key)
+            getattr(form, form_name(field.key)).data = "" if value is None else value
+    return form
+
+
+def _settings_page(form: SettingsForm, logo_form: LogoForm, status: int):
     values = settings()
     history = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "settings.change")
                                  .order_by(AuditEvent.id.desc()).limit(20)).all()
     return render_template("setup/settings.html", form=form, fields=FIELDS, sections=SECTIONS,
                            form_name=form_name, settings=values, problems=setup_problems(values),
-                           history=history), outcome.status
+                           history=history, logo_form=logo_form,
+                           logo=logo.data_url(values.paths.uploads, values.invoicing.seller.logo)
+                           ), status
 
 
 @bp.route("/setup", methods=["GET", "POST"])
