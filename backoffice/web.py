@@ -53,14 +53,15 @@ def init_web(app: Flask) -> None:
     from .payments.views import bp as payments_bp
     from .payouts.views import bp as payouts_bp
     from .reports.exports_views import bp as report_exports_bp
+    from .reports.fund_views import bp as report_funds_bp
     from .reports.views import bp as reports_bp
     from .setup.views import bp as setup_bp
     from .setup.views import first_run_to_wizard
 
     for blueprint in (core_bp, auth_bp, two_factor_bp, ledger_bp, banking_bp, groups_bp, funds_bp,
                       expenses_bp, payouts_bp, invoicing_bp, payments_bp, grants_bp, jobs_bp,
-                      reports_bp, report_exports_bp, board_bp, board_audit_bp, setup_bp,
-                      receipts_bp, donations_bp):
+                      reports_bp, report_exports_bp, report_funds_bp, board_bp, board_audit_bp,
+                      setup_bp, receipts_bp, donations_bp):
         app.register_blueprint(blueprint)
 
     app.before_request(first_run_to_wizard)

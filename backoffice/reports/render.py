@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -83,7 +84,8 @@ def to_xlsx(statements: Iterable[Statement], *, generated: str = "") -> bytes:
     bold = Font(bold=True)
     used: set[str] = set()
     for statement in statements:
-        name = f"{statement.title[:26]} {statement.currency}"
+        # A sheet's name may not hold any of :\/?*[] (a fund's name may).
+        name = re.sub(r"[:\\/?*\[\]]", " ", f"{statement.title[:26]} {statement.currency}")
         while name in used:
             name = name[:-1] + "_"
         used.add(name)

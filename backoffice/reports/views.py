@@ -72,23 +72,25 @@ def generated_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def drill_links():
+def drill_links(endpoint: str = "reports.postings", **values):
     """A function from a figure's ``Drill`` to the URL of its postings: the page's few hundred
     links share one ``url_for`` (each costs about as much as a cell's whole rendering)."""
-    base = url_for("reports.postings")
+    base = url_for(endpoint, **values)
     return lambda value: f"{base}?{urlencode(value.query(), safe=',')}"
 
 
 def respond(fmt: str | None, found: list[statements.Statement], *, title: str, form,
             filename: str, chart_svgs: list[str] = (), lead: str = "", endpoint: str,
             template: str = "reports/statement.html", page: dict | None = None,
-            **query) -> Response | str:
-    """The page, or the same statements as a PDF, CSV or XLSX file."""
+            links=None, **query) -> Response | str:
+    """The page, or the same statements as a PDF, CSV or XLSX file; ``links`` from a figure to
+    its postings (``drill_links()`` by default)."""
     images = [charts.data_url(svg) for svg in chart_svgs]
     if fmt is None:
         return render_template(
             template, title=title, statements=found, form=form, lead=lead,
-            charts=images, cell_text=render.cell_text, link=drill_links(), section="reports",
+            charts=images, cell_text=render.cell_text, link=links or drill_links(),
+            section="reports",
             download=lambda kind: url_for(endpoint, fmt=kind, **query), **(page or {}))
     if fmt not in FORMATS:
         abort(404)
@@ -125,7 +127,8 @@ def balance_sheet(fmt: str | None):
                    filename=f"balance-sheet-{as_of.isoformat()}", **_query(form))
 
 
-def _period(form) -> tuple[date, date]:
+def period_of(form) -> tuple[date, date]:
+    """The form's period (the fiscal year so far by default); 400 when it ends first."""
     today = date.today()
     start = form.start.data or fiscal_year().start(today)
     end = form.end.data or today
@@ -140,7 +143,7 @@ def _period(form) -> tuple[date, date]:
 @requires(Permission.REPORTS_VIEW)
 def activities(fmt: str | None):
     form = query_form(PeriodForm)
-    start, end = _period(form)
+    start, end = period_of(form)
     by = form.by.data or "group"
     found = statements.compute_activities(db.session, start, end, by=by)
     return respond(fmt, found, title="Statement of activities", form=form,
@@ -185,8 +188,17 @@ def _ids(text: str) -> tuple[int, ...]:
 def postings():
     """The postings behind a figure, each with its entry and its source document."""
     wanted = Drill(account_id=arg("account", int), account_type=arg(
-        "type", {"asset", "liability", "net_assets", "income", "expense", "resource"}),
-        funds=arg("funds", _ids, ()), start=arg("start", date), end=arg("end", date))
+        "type", DRILL_TYPES), funds=arg("funds", _ids, ()), start=arg("start", date),
+        end=arg("end", date))
+    return postings_page(wanted, "reports.postings")
+
+
+DRILL_TYPES = {"asset", "liability", "net_assets", "income", "expense", "resource"}
+
+
+def postings_page(wanted: Drill, endpoint: str, *, limited: bool = False, **values) -> str:
+    """A page of the postings ``wanted`` names, paged by key at ``endpoint``; ``limited``
+    (an organiser's view of their fund) leaves out the links to entries and documents."""
     after_date, after_id = arg("after_date", date), arg("after_id", int)
     after = (after_date, after_id) if after_date and after_id else None
     rows = drill.postings(db.session, wanted, after=after)
@@ -194,10 +206,10 @@ def postings():
     funds = {row.fund.id: row.fund for row in scope.fund_rows(db.session)}
     more = None
     if len(rows) == drill.PAGE_SIZE:
-        more = url_for("reports.postings", **wanted.query(), after_date=rows[-1].booking_date,
+        more = url_for(endpoint, **values, **wanted.query(), after_date=rows[-1].booking_date,
                        after_id=rows[-1].id)
     return render_template("reports/postings.html", rows=rows, drill=wanted, accounts=accounts,
-                           funds=funds, more=more, section="reports")
+                           funds=funds, more=more, limited=limited, section="reports")
 
 
 # --- tax spheres ------------------------------------------------------------------------------
