@@ -63,6 +63,15 @@ class ApproveBudgetForm(FlaskForm):
                              validators=[DataRequired(message="Choose the resolution.")])
 
 
+class PostingSphereForm(FlaskForm):
+    sphere = SelectField("Sphere", validators=[DataRequired()])
+    reason = StringField("Why", validators=[DataRequired(), Length(max=300)])
+
+
+class ClearPostingSphereForm(FlaskForm):
+    reason = StringField("Why", validators=[DataRequired(), Length(max=300)])
+
+
 class SphereForm(FlaskForm):
     account = SelectField("Account", coerce=optional_int, validators=[DataRequired()])
     sphere = SelectField("Sphere", validators=[DataRequired()])

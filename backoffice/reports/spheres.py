@@ -68,17 +68,57 @@ def set_account_sphere(session: Session, account_id: int, sphere: Sphere, *, act
            summary=f"Tax sphere: {before or 'default'} → {Sphere(sphere).value}")
 
 
+def posting_sphere(session: Session, posting_id: int) -> PostingSphere | None:
+    """The sphere a posting was placed in by hand, if it was."""
+    return session.get(PostingSphere, posting_id)
+
+
+def placed_by_hand(session: Session, posting_ids: list[int]) -> dict[int, Sphere]:
+    """{posting id: sphere} of those of ``posting_ids`` placed by hand (the drill-down's
+    column; a dict, empty when none is)."""
+    if not posting_ids:
+        return {}
+    return dict(session.execute(select(PostingSphere.posting_id, PostingSphere.sphere).where(
+        PostingSphere.posting_id.in_(posting_ids))).all())
+
+
+def _reason(reason: str, what: str) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationError(f"Say why {what}.", field="reason")
+    if len(text) > 300:
+        raise ValidationError("Keep the reason under 300 characters.", field="reason")
+    return text
+
+
 def set_posting_sphere(session: Session, posting_id: int, sphere: Sphere, *, reason: str,
                        actor: Actor | None) -> None:
-    if not reason.strip():
-        raise ValidationError("Say why this posting belongs to another sphere.", field="reason")
+    """Place one posting in ``sphere`` whatever its account's sphere (audited, with why)."""
+    text = _reason(reason, "this posting belongs to another sphere")
     if not postings_by_id(session, [posting_id]):
         raise ValidationError("There is no such posting.", field="posting")
     row = session.get(PostingSphere, posting_id) or PostingSphere(posting_id=posting_id)
-    row.sphere, row.reason, row.changed_by_id = Sphere(sphere), reason.strip(), getattr(actor, "id", None)
+    before = {"sphere": row.sphere.value, "reason": row.reason} if row.sphere else None
+    row.sphere, row.reason, row.changed_by_id = Sphere(sphere), text, getattr(actor, "id", None)
     session.add(row)
     record(session, actor, "reports.sphere", "posting", posting_id,
-           summary=f"Placed in {Sphere(sphere).value}: {reason.strip()}")
+           summary=f"Placed in {Sphere(sphere).value}: {text}", before=before,
+           after={"sphere": Sphere(sphere).value, "reason": text})
+
+
+def clear_posting_sphere(session: Session, posting_id: int, *, reason: str,
+                         actor: Actor | None) -> None:
+    """Let the posting follow its account's sphere again (audited, with why)."""
+    text = _reason(reason, "the posting goes back to its account's sphere")
+    row = session.get(PostingSphere, posting_id)
+    if row is None:
+        raise ValidationError("This posting follows its account's sphere already.",
+                              field="reason")
+    before = {"sphere": row.sphere.value, "reason": row.reason}
+    session.delete(row)
+    record(session, actor, "reports.sphere", "posting", posting_id,
+           summary=f"Back to the account's sphere: {text}", before=before,
+           after={"sphere": None, "reason": text})
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from ..core.uploads import StoredFile, read_stored
 from ..core.views import get_or_404, run_form
 from ..extensions import db, settings
 from ..ledger.periods import FiscalYear
-from ..ledger.reads import chart_accounts
+from ..ledger.reads import chart_accounts, postings_by_id
 from . import (
     aging,
     beancount_job,  # noqa: F401  (the beancount.import job, registered for the worker)
@@ -40,7 +40,9 @@ from .forms import (
     AsOfForm,
     BudgetLinesForm,
     BudgetUploadForm,
+    ClearPostingSphereForm,
     PeriodForm,
+    PostingSphereForm,
     SphereForm,
     VatPeriodForm,
     YearForm,
@@ -208,8 +210,11 @@ def postings_page(wanted: Drill, endpoint: str, *, limited: bool = False, **valu
     if len(rows) == drill.PAGE_SIZE:
         more = url_for(endpoint, **values, **wanted.query(), after_date=rows[-1].booking_date,
                        after_id=rows[-1].id)
+    placed = spheres.placed_by_hand(db.session, [row.id for row in rows]) \
+        if not limited and current_user.can(Permission.BUDGETS_MANAGE) else None
     return render_template("reports/postings.html", rows=rows, drill=wanted, accounts=accounts,
-                           funds=funds, more=more, limited=limited, section="reports")
+                           funds=funds, more=more, limited=limited, spheres=placed,
+                           section="reports")
 
 
 # --- tax spheres ------------------------------------------------------------------------------
@@ -262,6 +267,43 @@ def set_sphere():
     elif outcome.invalid:
         abort(400, "Choose an account and a sphere.")
     return redirect(url_for("reports.spheres_page"), 303)
+
+
+@bp.route("/spheres/postings/<int:posting_id>", methods=["GET", "POST"])
+@requires(Permission.BUDGETS_MANAGE)
+def posting_sphere(posting_id: int):
+    """One posting's tax sphere: placed elsewhere than its account's by hand, or not."""
+    posting = postings_by_id(db.session, [posting_id]).get(posting_id) or abort(404)
+    form, clear = PostingSphereForm(), ClearPostingSphereForm(prefix="clear")
+    form.sphere.choices = options([(s.value, s.label) for s in Sphere])
+    status = 200
+    if form.is_submitted():
+        outcome = run_form(form, lambda: spheres.set_posting_sphere(
+            db.session, posting_id, Sphere(form.sphere.data), reason=form.reason.data,
+            actor=current_user))
+        if outcome.done:
+            flash("The posting is placed in that sphere.", "success")
+            return redirect(url_for("reports.posting_sphere", posting_id=posting_id), 303)
+        status = outcome.status
+    return render_template(
+        "reports/posting_sphere.html", posting=posting, form=form, clear=clear,
+        placed=spheres.posting_sphere(db.session, posting_id),
+        account_sphere=spheres.account_spheres(db.session).get(posting.account_id),
+        section="reports"), status
+
+
+@bp.route("/spheres/postings/<int:posting_id>/clear", methods=["POST"])
+@requires(Permission.BUDGETS_MANAGE)
+def clear_posting_sphere(posting_id: int):
+    clear = ClearPostingSphereForm(prefix="clear")
+    outcome = run_form(clear, lambda: spheres.clear_posting_sphere(
+        db.session, posting_id, reason=clear.reason.data, actor=current_user),
+        flash_refusal="danger")
+    if outcome.done:
+        flash("The posting follows its account's sphere again.", "success")
+    elif outcome.invalid:
+        flash("Say why the posting goes back to its account's sphere.", "danger")
+    return redirect(url_for("reports.posting_sphere", posting_id=posting_id), 303)
 
 
 # --- VAT --------------------------------------------------------------------------------------
