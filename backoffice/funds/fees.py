@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import ValidationError
+from ..core.i18n import _
 from ..core.money import Money, split_percent
 from ..ledger.chart import Fund, FundKind
 from ..ledger.services import Line, account_by_role, general_fund
@@ -41,7 +42,7 @@ def policy_on(session: Session, fund_id: int, day: date) -> FeePolicy | None:
 def _basis_points(rate_percent: Decimal, field: str) -> int:
     rate_bp = rate_percent * 100
     if rate_bp != rate_bp.to_integral_value() or not 0 <= rate_bp <= 10000:
-        raise ValidationError("Give a rate between 0 and 100 % with at most two decimals.",
+        raise ValidationError(_("Give a rate between 0 and 100 %% with at most two decimals."),
                               field=field)
     return int(rate_bp)
 
@@ -51,14 +52,14 @@ def set_policy(session: Session, fund: Fund, *, rate_percent: Decimal, kinds: It
     """Add a policy starting on ``effective_from``; earlier income keeps the earlier rate.
     ``donation_rate_percent``, when given, is the rate donations pay instead of ``rate_percent``."""
     if fund.kind is FundKind.GENERAL:
-        raise ValidationError("The general fund pays no admin fee to itself.")
+        raise ValidationError(_("The general fund pays no admin fee to itself."))
     rate_bp = _basis_points(rate_percent, "rate")
     donation_bp = (None if donation_rate_percent is None
                    else _basis_points(donation_rate_percent, "donation_rate"))
     kinds = sorted({IncomeKind(k) for k in kinds})
     if session.scalar(select(FeePolicy).where(FeePolicy.fund_id == fund.id,
                                               FeePolicy.effective_from == effective_from)):
-        raise ValidationError(f"Fund {fund.code} already has a policy starting {effective_from}.",
+        raise ValidationError(_("Fund %(code)s already has a policy starting %(effective_from)s.", code=fund.code, effective_from=effective_from),
                               field="effective_from")
     policy = FeePolicy(fund_id=fund.id, effective_from=effective_from, rate_bp=rate_bp,
                        donation_rate_bp=donation_bp,
@@ -88,7 +89,7 @@ def _fee_and_rate(session: Session, fund: Fund, kind: IncomeKind, amount: Money,
     if policy is None or not policy.applies_to(kind):
         return Money.zero(amount.currency), Decimal(0)
     rate = Decimal(policy.rate_for(kind)) / 100
-    fee, _ = split_percent(amount.amount, rate)
+    fee, _rest = split_percent(amount.amount, rate)
     return Money(fee, amount.currency), rate
 
 
@@ -119,7 +120,7 @@ def admin_fee_change_lines(session: Session, *, fund: Fund, kind: IncomeKind, be
     ``after`` (a partial refund): the fee on ``after`` less the fee on ``before``, each rounded
     by the one rule, so that refunds in several steps give back exactly the fee taken."""
     fee_before, rate = _fee_and_rate(session, fund, kind, before, day)
-    fee_after, _ = _fee_and_rate(session, fund, kind, after, day)
+    fee_after, _rate = _fee_and_rate(session, fund, kind, after, day)
     return _lines(session, fund, fee_after - fee_before, rate)
 
 

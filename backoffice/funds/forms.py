@@ -8,13 +8,14 @@ from wtforms.validators import DataRequired, Length
 
 from ..auth.forms import CheckboxesField
 from ..core.forms import DateField, StringField, options
+from ..core.i18n import _l
 from .models import IncomeKind
 
 
 class FeePolicyForm(FlaskForm):
-    rate = StringField("Rate (%)", validators=[DataRequired(), Length(max=8)],
+    rate = StringField(_l("Rate (%%)"), validators=[DataRequired(), Length(max=8)],
                        render_kw={"inputmode": "decimal"})
-    kinds = CheckboxesField("On income from",
+    kinds = CheckboxesField(_l("On income from"),
                             choices=options((k.value, k.value.capitalize()) for k in IncomeKind))
-    effective_from = DateField("From", validators=[DataRequired()], default=date.today)
-    submit = SubmitField("Add policy")
+    effective_from = DateField(_l("From"), validators=[DataRequired()], default=date.today)
+    submit = SubmitField(_l("Add policy"))

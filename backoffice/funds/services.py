@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import NotFound, ValidationError
+from ..core.i18n import _
 from ..core.money import Money
 from ..core.permissions import Permission, group_scope
 from ..groups.models import MemberGroup
@@ -31,12 +32,12 @@ def ensure_fund_visible(session: Session, user: Actor, fund: Fund | None) -> Fun
     """The fund if the user may read its statements: ledger readers every fund, organisers the
     funds of their groups. ``NotFound`` otherwise (no hint that it exists)."""
     if fund is None:
-        raise NotFound("No such fund.")
+        raise NotFound(_("No such fund."))
     if user.can(Permission.LEDGER_VIEW):
         return fund
     group_id = session.scalar(select(MemberGroup.id).where(MemberGroup.fund_id == fund.id))
     if not group_scope(user).allows(group_id):
-        raise NotFound("No such fund.")
+        raise NotFound(_("No such fund."))
     return fund
 
 

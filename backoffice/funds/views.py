@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..core.forms import current_locale, decimal_of
+from ..core.i18n import _
 from ..core.permissions import Permission, login_required, requires
 from ..core.query import query_form
 from ..core.views import run_form
@@ -38,7 +39,7 @@ def _range() -> tuple[RangeForm, date, date]:
     start = form.start.data or year_start
     end = form.end.data or today
     if end < start:
-        flash("The end date is before the start date; showing the fiscal year so far.", "warning")
+        flash(_("The end date is before the start date; showing the fiscal year so far."), "warning")
         start, end = year_start, today
     form.start.data, form.end.data = start, end
     return form, start, end
@@ -79,7 +80,7 @@ def _fund_page(fund: Fund, form: RangeForm, start: date, end: date, fee_form: Fe
 @login_required
 def statement_csv(fund_id: int):
     fund = _fund(fund_id)
-    _, start, end = _range()
+    _form, start, end = _range()
     body = to_csv(fund, statements(db.session, fund, start, end))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{fund.code}-{start}-{end}.csv"'})
@@ -89,7 +90,7 @@ def statement_csv(fund_id: int):
 @login_required
 def statement_pdf(fund_id: int):
     fund = _fund(fund_id)
-    _, start, end = _range()
+    _form, start, end = _range()
     group = group_of_fund(db.session, fund.id)
     pdf = to_pdf(fund, statements(db.session, fund, start, end), start=start, end=end,
                  group_name=group.name if group else None,
@@ -113,8 +114,7 @@ def add_fee_policy(fund_id: int):
 
     outcome = run_form(fee_form, set_policy)
     if outcome.done:
-        flash(f"From {fee_form.effective_from.data} on, {fund.code} pays {outcome.result} % on "
-              f"{', '.join(fee_form.kinds.data) or 'no income'}.", "success")
+        flash(_("From %(data)s on, %(code)s pays %(result)s %% on %(value)s.", data=fee_form.effective_from.data, code=fund.code, result=outcome.result, value=', '.join(fee_form.kinds.data) or 'no income'), "success")
         return redirect(url_for(".fund", fund_id=fund.id))
     form, start, end = _range()
     return _fund_page(fund, form, start, end, fee_form, 400)

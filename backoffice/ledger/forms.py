@@ -19,6 +19,7 @@ from ..core.forms import (
     optional_int,
     options,
 )
+from ..core.i18n import _l
 from ..core.money import Money
 from .chart import AccountType
 from .services import Line
@@ -30,28 +31,28 @@ if TYPE_CHECKING:
 
 
 class AccountForm(FlaskForm):
-    code = StringField("Code", validators=[DataRequired(), Length(max=20)])
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    type = SelectField("Type", choices=options((t.value, t.label) for t in AccountType))
-    description = TextAreaField("Description", validators=[Length(max=2000)])
-    active = BooleanField("Active", default=True)
-    submit = SubmitField("Save")
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    type = SelectField(_l("Type"), choices=options((t.value, t.label) for t in AccountType))
+    description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
+    active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save"))
 
 
 class FundForm(FlaskForm):
-    code = StringField("Code", validators=[DataRequired(), Length(max=20)])
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField("Purpose or restriction", validators=[Length(max=2000)])
-    active = BooleanField("Active", default=True)
-    submit = SubmitField("Save")
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Purpose or restriction"), validators=[Length(max=2000)])
+    active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save"))
 
 
 class EntryLineForm(Form):
-    account = SelectField("Account", coerce=optional_int)
-    fund = SelectField("Fund", coerce=optional_int)
-    debit = StringField("Debit", validators=[Length(max=30)])
-    credit = StringField("Credit", validators=[Length(max=30)])
-    memo = StringField("Memo", validators=[Length(max=200)])
+    account = SelectField(_l("Account"), coerce=optional_int)
+    fund = SelectField(_l("Fund"), coerce=optional_int)
+    debit = StringField(_l("Debit"), validators=[Length(max=30)])
+    credit = StringField(_l("Credit"), validators=[Length(max=30)])
+    memo = StringField(_l("Memo"), validators=[Length(max=200)])
 
     def is_blank(self) -> bool:
         return not (self.account.data or (self.debit.data or "").strip()
@@ -59,12 +60,12 @@ class EntryLineForm(Form):
 
 
 class ManualEntryForm(FlaskForm):
-    booking_date = DateField("Booking date", validators=[DataRequired()], default=date.today)
-    description = StringField("Description", validators=[DataRequired(), Length(max=500)])
-    currency = SelectField("Currency")
+    booking_date = DateField(_l("Booking date"), validators=[DataRequired()], default=date.today)
+    description = StringField(_l("Description"), validators=[DataRequired(), Length(max=500)])
+    currency = SelectField(_l("Currency"))
     lines = FieldList(FormField(EntryLineForm), min_entries=4, max_entries=200)
-    add_line = SubmitField("Add a line")
-    submit = SubmitField("Post entry")
+    add_line = SubmitField(_l("Add a line"))
+    submit = SubmitField(_l("Post entry"))
 
     def set_choices(self, accounts: Iterable[Account], funds: Iterable[Fund], currencies: Iterable[str], default_fund_id: int | None = None) -> None:
         self.currency.choices = options((c, c) for c in currencies)
@@ -119,21 +120,21 @@ class ManualEntryForm(FlaskForm):
 
 
 class ReverseForm(FlaskForm):
-    reason = StringField("Why is this entry reversed?", validators=[DataRequired(), Length(max=300)])
-    booking_date = DateField("Date of the reversal", validators=[Optional()],
-                             description="Leave empty for the original date (or today if that "
-                                         "period is closed).")
-    submit = SubmitField("Reverse entry")
+    reason = StringField(_l("Why is this entry reversed?"), validators=[DataRequired(), Length(max=300)])
+    booking_date = DateField(_l("Date of the reversal"), validators=[Optional()],
+                             description=_l("Leave empty for the original date (or today if that "
+                                         "period is closed)."))
+    submit = SubmitField(_l("Reverse entry"))
 
 
 class TransferForm(FlaskForm):
-    from_fund = SelectField("From fund", coerce=optional_int, validators=[DataRequired()])
-    to_fund = SelectField("To fund", coerce=optional_int, validators=[DataRequired()])
-    amount = StringField("Amount", validators=[DataRequired(), Length(max=30)])
-    currency = SelectField("Currency")
-    booking_date = DateField("Booking date", validators=[DataRequired()], default=date.today)
-    description = StringField("Description", validators=[DataRequired(), Length(max=500)])
-    submit = SubmitField("Transfer")
+    from_fund = SelectField(_l("From fund"), coerce=optional_int, validators=[DataRequired()])
+    to_fund = SelectField(_l("To fund"), coerce=optional_int, validators=[DataRequired()])
+    amount = StringField(_l("Amount"), validators=[DataRequired(), Length(max=30)])
+    currency = SelectField(_l("Currency"))
+    booking_date = DateField(_l("Booking date"), validators=[DataRequired()], default=date.today)
+    description = StringField(_l("Description"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Transfer"))
 
     def set_choices(self, funds: Iterable[Fund], currencies: Iterable[str]) -> None:
         self.from_fund.choices = object_options(funds, "Choose a fund")
@@ -145,26 +146,26 @@ class JournalFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
-    fund = SelectField("Fund", coerce=optional_int, validators=[Optional()])
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+    fund = SelectField(_l("Fund"), coerce=optional_int, validators=[Optional()])
     # An account id, chosen in a search-as-you-type field (ledger.account_search): a chart of
     # thousands of accounts is not sent in a <select> with every page (issue 17).
-    account = IntegerField("Account", validators=[Optional()], widget=HiddenInput())
-    q = StringField("Text", validators=[Optional(), Length(max=100)])
+    account = IntegerField(_l("Account"), validators=[Optional()], widget=HiddenInput())
+    q = StringField(_l("Text"), validators=[Optional(), Length(max=100)])
 
 
 class AsOfForm(FlaskForm):
     class Meta:
         csrf = False
 
-    as_of = DateField("As of", validators=[Optional()])
-    fund = SelectField("Fund", coerce=optional_int, validators=[Optional()])
+    as_of = DateField(_l("As of"), validators=[Optional()])
+    fund = SelectField(_l("Fund"), coerce=optional_int, validators=[Optional()])
 
 
 class RangeForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])

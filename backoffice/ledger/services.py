@@ -17,6 +17,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import NotFound, ValidationError
+from ..core.i18n import _
 from ..core.money import Money
 from . import totals
 from .balances import fund_balance
@@ -70,21 +71,21 @@ def account_by_role(session: Session, role: str) -> Account:
 def account_by_code(session: Session, code: str) -> Account:
     account = session.scalar(select(Account).where(Account.code == code))
     if account is None:
-        raise NotFound(f"There is no account {code}.")
+        raise NotFound(_("There is no account %(code)s.", code=code))
     return account
 
 
 def fund_by_code(session: Session, code: str) -> Fund:
     fund = session.scalar(select(Fund).where(Fund.code == code))
     if fund is None:
-        raise NotFound(f"There is no fund {code}.")
+        raise NotFound(_("There is no fund %(code)s.", code=code))
     return fund
 
 
 def general_fund(session: Session) -> Fund:
     fund = session.scalar(select(Fund).where(Fund.kind == FundKind.GENERAL))
     if fund is None:
-        raise NotFound("The ledger has no general fund.")
+        raise NotFound(_("The ledger has no general fund."))
     return fund
 
 
@@ -110,12 +111,12 @@ def set_period_closed(session: Session, kind: PeriodKind, start: date, closed: b
     period = session.scalar(select(Period).where(Period.kind == kind, Period.start == first))
     if period is None:
         if not closed:
-            raise ValidationError(f"The {kind.value} starting {first} is not closed.")
+            raise ValidationError(_("The %(value)s starting %(first)s is not closed.", value=kind.value, first=first))
         period = Period(kind=kind, start=first, end=last, closed=True,
                         changed_by_id=getattr(actor, "id", None))
         session.add(period)
     elif period.closed == closed:
-        raise ValidationError(f"The {period.label} is already {'closed' if closed else 'open'}.")
+        raise ValidationError(_("The %(label)s is already %(value)s.", label=period.label, value='closed' if closed else 'open'))
     else:
         period.closed = closed
         period.changed_by_id = getattr(actor, "id", None)
@@ -193,14 +194,13 @@ def reverse_entry(session: Session, entry: JournalEntry, *, actor: Actor, reason
     """
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError("Say why the entry is reversed.", field="reason")
+        raise ValidationError(_("Say why the entry is reversed."), field="reason")
     if entry.reverses_id is not None:
         raise ValidationError(
-            f"Entry {entry.ref} is itself the reversal of #{entry.reverses_id} and cannot be "
-            f"reversed. Post a new entry instead.")
+            _("Entry %(ref)s is itself the reversal of #%(reverses_id)s and cannot be reversed. Post a new entry instead.", ref=entry.ref, reverses_id=entry.reverses_id))
     existing = reversal_of(session, entry)
     if existing is not None:
-        raise ValidationError(f"Entry {entry.ref} was already reversed by {existing.ref}.")
+        raise ValidationError(_("Entry %(ref)s was already reversed by %(ref2)s.", ref=entry.ref, ref2=existing.ref))
     if booking_date is None:
         booking_date = booking_date_for(session, entry.booking_date)
     lines = [Line(p.account, p.fund, Money(-p.amount, p.currency), p.memo) for p in entry.postings]
@@ -215,9 +215,9 @@ def transfer_between_funds(session: Session, *, from_fund: Fund, to_fund: Fund, 
                            booking_date: date, description: str, actor: Actor) -> JournalEntry:
     """Move net assets from one fund to another; the ledger adds the interfund lines."""
     if from_fund.id == to_fund.id:
-        raise ValidationError("Choose two different funds.", field="to_fund")
+        raise ValidationError(_("Choose two different funds."), field="to_fund")
     if amount.amount <= 0:
-        raise ValidationError("The amount to transfer must be positive.", field="amount")
+        raise ValidationError(_("The amount to transfer must be positive."), field="amount")
     transfers = account_by_role(session, FUND_TRANSFERS_ROLE)
     return post_entry(
         session, booking_date=booking_date, description=description, actor=actor,
@@ -235,14 +235,14 @@ def _has_postings(session: Session, column: ColumnElement[int], value: int) -> b
 def _check_code(code: str) -> str:
     code = (code or "").strip()
     if not code or len(code) > 20 or not all(ch.isalnum() or ch in "-._" for ch in code):
-        raise ValidationError("Use a code of up to 20 letters, digits, dots or dashes.", field="code")
+        raise ValidationError(_("Use a code of up to 20 letters, digits, dots or dashes."), field="code")
     return code
 
 
 def _check_name(name: str) -> str:
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise ValidationError("Give a name of up to 200 characters.", field="name")
+        raise ValidationError(_("Give a name of up to 200 characters."), field="name")
     return name
 
 
@@ -250,7 +250,7 @@ def create_account(session: Session, *, code: str, name: str, type: AccountType,
                    description: str = "") -> Account:
     code, name = _check_code(code), _check_name(name)
     if session.scalar(select(Account).where(Account.code == code)):
-        raise ValidationError(f"Account {code} already exists.", field="code")
+        raise ValidationError(_("Account %(code)s already exists.", code=code), field="code")
     account = Account(code=code, name=name, type=AccountType(type), description=(description or "").strip())
     session.add(account)
     session.flush()
@@ -264,18 +264,16 @@ def update_account(session: Session, account: Account, *, actor: Actor, code: st
     code, name = _check_code(code), _check_name(name)
     if code != account.code:
         if _has_postings(session, Posting.account_id, account.id):
-            raise ValidationError("The code of an account with postings cannot change.", field="code")
+            raise ValidationError(_("The code of an account with postings cannot change."), field="code")
         if session.scalar(select(Account).where(Account.code == code, Account.id != account.id)):
-            raise ValidationError(f"Account {code} already exists.", field="code")
+            raise ValidationError(_("Account %(code)s already exists.", code=code), field="code")
     if not active and account.active:
         if account.role:
-            raise ValidationError(f"{account.label} is used by the application ({account.role}) "
-                                  f"and cannot be deactivated.", field="active")
+            raise ValidationError(_("%(label)s is used by the application (%(role)s) and cannot be deactivated.", label=account.label, role=account.role), field="active")
         balance = session.scalar(select(func.coalesce(func.sum(Posting.amount), 0))
                                  .where(Posting.account_id == account.id))
         if balance:
-            raise ValidationError(f"{account.label} still has a balance; move it to another "
-                                  f"account before deactivating.", field="active")
+            raise ValidationError(_("%(label)s still has a balance; move it to another account before deactivating.", label=account.label), field="active")
     new = {"code": code, "name": name, "active": active, "description": (description or "").strip()}
     before, after = audit.changes(account, list(new), new)
     if not after:
@@ -291,7 +289,7 @@ def update_account(session: Session, account: Account, *, actor: Actor, code: st
 def create_fund(session: Session, *, code: str, name: str, actor: Actor, description: str = "") -> Fund:
     code, name = _check_code(code), _check_name(name)
     if session.scalar(select(Fund).where(Fund.code == code)):
-        raise ValidationError(f"Fund {code} already exists.", field="code")
+        raise ValidationError(_("Fund %(code)s already exists.", code=code), field="code")
     fund = Fund(code=code, name=name, kind=FundKind.RESTRICTED, description=(description or "").strip())
     session.add(fund)
     session.flush()
@@ -305,10 +303,9 @@ def update_fund(session: Session, fund: Fund, *, actor: Actor, name: str, active
     name = _check_name(name)
     if not active and fund.active:
         if fund.kind is FundKind.GENERAL:
-            raise ValidationError("The general fund cannot be deactivated.", field="active")
+            raise ValidationError(_("The general fund cannot be deactivated."), field="active")
         if any(fund_balance(session, fund.id, date.max).values()):
-            raise ValidationError(f"Fund {fund.label} still holds money; transfer it out "
-                                  f"before deactivating.", field="active")
+            raise ValidationError(_("Fund %(label)s still holds money; transfer it out before deactivating.", label=fund.label), field="active")
     new = {"name": name, "active": active, "description": (description or "").strip()}
     before, after = audit.changes(fund, list(new), new)
     if not after:

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from ..core.formatting import number_symbols
 from ..core.forms import ConfirmForm, current_locale, money_of, object_options
+from ..core.i18n import _
 from ..core.permissions import Permission, requires
 from ..core.query import arg, others, query_form
 from ..core.views import export_format, get_or_404, run_form, send_table
@@ -117,7 +118,7 @@ def reverse(entry_id: int):
         booking_date=form.booking_date.data))
     if outcome.done:
         reversal = outcome.result
-        flash(f"Entry {entry.ref} is reversed by {reversal.ref}.", "success")
+        flash(_("Entry %(ref)s is reversed by %(ref2)s.", ref=entry.ref, ref2=reversal.ref), "success")
         return redirect(url_for(".entry", entry_id=reversal.id))
     return render_template("ledger/entry.html", entry=entry, reversal=None, form=form), 400
 
@@ -141,7 +142,7 @@ def new_entry():
                                     current_locale()),
             actor=current_user, source=("manual", None)))
         if outcome.done:
-            flash(f"Entry {outcome.result.ref} is posted.", "success")
+            flash(_("Entry %(ref)s is posted.", ref=outcome.result.ref), "success")
             return redirect(url_for(".entry", entry_id=outcome.result.id))
         status = outcome.status
     return render_template("ledger/entry_form.html", form=form, symbols=number_symbols(current_locale())), status
@@ -162,7 +163,7 @@ def new_transfer():
         amount=money_of(form.amount, form.currency.data), booking_date=form.booking_date.data, description=form.description.data,
         actor=current_user))
     if outcome.done:
-        flash(f"Transfer posted as {outcome.result.ref}.", "success")
+        flash(_("Transfer posted as %(ref)s.", ref=outcome.result.ref), "success")
         return redirect(url_for(".entry", entry_id=outcome.result.id))
     return render_template("ledger/transfer_form.html", form=form), outcome.status
 
@@ -215,7 +216,7 @@ def new_account():
         db.session, code=form.code.data, name=form.name.data, type=form.type.data,
         description=form.description.data, actor=current_user))
     if outcome.done:
-        flash(f"Account {outcome.result.label} is created.", "success")
+        flash(_("Account %(label)s is created.", label=outcome.result.label), "success")
         return redirect(url_for(".accounts"))
     return render_template("ledger/account_form.html", form=form, account=None), outcome.status
 
@@ -230,7 +231,7 @@ def edit_account(account_id: int):
         db.session, account, actor=current_user, code=form.code.data, name=form.name.data,
         active=form.active.data, description=form.description.data))
     if outcome.done:
-        flash(f"Account {account.label} is saved.", "success")
+        flash(_("Account %(label)s is saved.", label=account.label), "success")
         return redirect(url_for(".accounts"))
     return render_template("ledger/account_form.html", form=form, account=account), outcome.status
 
@@ -259,7 +260,7 @@ def new_fund():
         db.session, code=form.code.data, name=form.name.data, description=form.description.data,
         actor=current_user))
     if outcome.done:
-        flash(f"Fund {outcome.result.label} is created.", "success")
+        flash(_("Fund %(label)s is created.", label=outcome.result.label), "success")
         return redirect(url_for(".fund", fund_id=outcome.result.id))
     return render_template("ledger/fund_form.html", form=form, fund=None), outcome.status
 
@@ -274,7 +275,7 @@ def edit_fund(fund_id: int):
         db.session, fund, actor=current_user, name=form.name.data, active=form.active.data,
         description=form.description.data))
     if outcome.done:
-        flash(f"Fund {fund.label} is saved.", "success")
+        flash(_("Fund %(label)s is saved.", label=fund.label), "success")
         return redirect(url_for(".fund", fund_id=fund.id))
     return render_template("ledger/fund_form.html", form=form, fund=fund), outcome.status
 
@@ -289,7 +290,7 @@ def fund(fund_id: int):
     start = form.start.data or year_start
     end = form.end.data or today
     if end < start:
-        flash("The end date is before the start date; showing the fiscal year so far.", "warning")
+        flash(_("The end date is before the start date; showing the fiscal year so far."), "warning")
         start, end = year_start, today
     form.start.data, form.end.data = start, end
     statements = fund_statements(db.session, fund, start, end)
@@ -315,7 +316,7 @@ TRIAL_BALANCE_PAGE = 200
 
 def _row_key(text: str) -> tuple[str, str]:
     """``after`` on the trial balance: "EUR:4400" (the currency and code of the last row shown)."""
-    currency, _, code = text.partition(":")
+    currency, _sep, code = text.partition(":")
     if len(currency) != 3 or not code:
         raise ValueError("expected a currency and an account code, e.g. EUR:4400")
     return currency, code
@@ -376,6 +377,6 @@ def change_period(kind: str, start: str, action: str):
         abort(400)
     if outcome.done:
         period = outcome.result
-        flash(f"The {period.label} is {'closed' if period.closed else 'open again'}.", "success")
+        flash(_("The %(label)s is %(value)s.", label=period.label, value='closed' if period.closed else 'open again'), "success")
     return redirect(url_for(".periods"))
 
