@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import or_, select, tuple_
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..core.actors import Actor
 from .models import (
@@ -138,17 +138,15 @@ def register(session: Session, *, text: str = "", body_id: int | None = None,
     if after is not None:
         where.append(tuple_(Resolution.year, Resolution.body_id, Resolution.sequence)
                      < tuple_(*after))
-    # the page's ids first (the index read backwards), then those rows with what they show
-    ids = list(session.scalars(
-        select(Resolution.id).where(*where)
+    # one query: the page's rows in the index's order, each with its item and meeting (joined:
+    # each has at most one, so the LIMIT stays a limit on resolutions)
+    rows = list(session.scalars(
+        select(Resolution).where(*where)
         .order_by(Resolution.year.desc(), Resolution.body_id.desc(), Resolution.sequence.desc())
-        .limit(per_page + 1)))
-    more = len(ids) > per_page
-    ids = ids[:per_page]
-    found = {r.id: r for r in session.scalars(
-        select(Resolution).where(Resolution.id.in_(ids))
-        .options(selectinload(Resolution.item).selectinload(AgendaItem.meeting)))} if ids else {}
-    rows = [found[i] for i in ids]
+        .limit(per_page + 1)
+        .options(joinedload(Resolution.item).joinedload(AgendaItem.meeting))))
+    more = len(rows) > per_page
+    rows = rows[:per_page]
     return Page(rows, cursor_of(rows[-1]) if more else None, after is None)
 
 
@@ -198,4 +196,4 @@ def meeting(session: Session, meeting_id: int) -> Meeting | None:
     return session.scalar(select(Meeting).where(Meeting.id == meeting_id).options(
         selectinload(Meeting.items).selectinload(AgendaItem.resolutions),
         selectinload(Meeting.attendance), selectinload(Meeting.addenda),
-        selectinload(Meeting.body)))
+        joinedload(Meeting.body)))
