@@ -344,10 +344,13 @@ class FundStatement:
 
 def fund_statements(session: Session, fund: Fund, start: date, end: date) -> list[FundStatement]:
     """One statement per currency the fund has seen up to ``end``."""
-    accounts = {a.id: a for a in session.scalars(select(Account))}
     opening = fund_balance(session, fund.id, _day_before(start))
     closing = fund_balance(session, fund.id, end)
     moved = account_movements(session, start, end, fund_id=fund.id)
+    # The accounts that moved only, not the chart (issue 17: thousands of accounts).
+    ids = sorted({account_id for account_id, _ in moved})
+    accounts = {a.id: a for start_at in range(0, len(ids), 1000) for a in session.scalars(
+        select(Account).where(Account.id.in_(ids[start_at:start_at + 1000])))}
     currencies = sorted(set(opening) | set(closing) | {c for _, c in moved})
     statements = []
     for currency in currencies:
