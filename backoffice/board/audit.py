@@ -59,6 +59,14 @@ def start(session: Session, auditors: Body, *, year: int, fiscal: FiscalYear,
     return audit
 
 
+def _lock(session: Session, audit: Audit) -> None:
+    """Lock the audit's row before reading what a change decides on, so that two auditors at
+    once (a double click, two tabs) are served one after the other: the second sees the sample
+    drawn or the report written (PostgreSQL ``FOR UPDATE``; SQLite begins as the writer)."""
+    session.execute(select(Audit.id).where(Audit.id == audit.id).with_for_update())
+    session.refresh(audit)
+
+
 def _add(session: Session, audit: Audit, entry_id: int, origin: str) -> AuditItem:
     item = AuditItem(audit=audit, entry_id=entry_id, origin=origin, status=ItemState.OPEN,
                      note="")
@@ -70,6 +78,7 @@ def draw(session: Session, audit: Audit, *, size: int, seed: int | None = None,
          actor: Actor) -> list[AuditItem]:
     """Draw ``size`` entries of the year at random (once per audit), with ``seed`` or a new one;
     entries picked before stay in the sample once."""
+    _lock(session, audit)
     AUDIT_STATES.check(audit, "sample")
     if audit.seed is not None:
         raise AlreadyDone(f"The random sample of {audit.year} is drawn already (seed "
@@ -95,6 +104,7 @@ def draw(session: Session, audit: Audit, *, size: int, seed: int | None = None,
 
 def pick(session: Session, audit: Audit, entry_id: int, *, actor: Actor) -> AuditItem:
     """Add an entry the auditor chose to the sample."""
+    _lock(session, audit)
     AUDIT_STATES.check(audit, "sample")
     entry = reads.entry(session, entry_id)
     if entry is None or not audit.starts_on <= entry.booking_date <= audit.ends_on:
@@ -112,6 +122,8 @@ def pick(session: Session, audit: Audit, entry_id: int, *, actor: Actor) -> Audi
 def mark(session: Session, item: AuditItem, action: str, note: str | None, *,
          actor: Actor) -> ItemState:
     """Mark an item ``check``ed or ``query`` it (a query says what is asked in its note)."""
+    _lock(session, item.audit)
+    session.refresh(item)
     AUDIT_STATES.check(item.audit, "check")
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
@@ -193,6 +205,7 @@ def finish(session: Session, audit: Audit, report: ReportInput, *, organisation:
            folder: str, today: date, actor: Actor) -> Document:
     """Write the report: rendered to PDF, kept once in the document register; the audit is
     closed."""
+    _lock(session, audit)
     AUDIT_STATES.check(audit, "report")
     refusal = report_refusal(audit)
     if refusal:

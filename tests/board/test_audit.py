@@ -12,11 +12,11 @@ from datetime import date, timedelta
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backoffice.board import audit, services
 from backoffice.board.audit_models import AuditStatus, ItemState
-from backoffice.board.models import BodyKind, Document, Function, SubjectKind
+from backoffice.board.models import BodyKind, Document, DocumentKind, Function, SubjectKind
 from backoffice.board.rules import PRESETS
 from backoffice.core.db import transaction
 from backoffice.core.errors import AlreadyDone, InvalidTransition, ValidationError
@@ -268,3 +268,49 @@ def test_the_auditor_samples_checks_and_reports_from_the_pages(app, auditors, us
     login(other, Role.ORGANISER)
     assert other.get(f"/audits/{audit_id}/report.pdf").status_code == 403
     assert other.get(f"/audits/{audit_id}").status_code == 403
+
+
+# --- the same change twice at once -----------------------------------------------------------------
+
+def test_two_reports_at_once_store_one_and_two_draws_draw_once(app, auditors, users, tmp_path):
+    from ..concurrency import at_once
+
+    actor = users[Role.AUDITOR]
+    found, _ = _checked_audit(auditors, actor)
+    audit_id, actor_id, auditors_id = found.id, actor.id, auditors.id
+    db.session.remove()
+
+    def finish(session):
+        from backoffice.auth.models import User
+        with transaction():
+            return audit.finish(session, session.get(audit.Audit, audit_id),
+                                audit.ReportInput("Fine.", "", True), organisation="Org",
+                                folder=str(tmp_path), today=date.today(),
+                                actor=session.get(User, actor_id)).id
+
+    outcomes = at_once(app, [finish, finish])
+    done = [o for o in outcomes if isinstance(o, int)]
+    assert len(done) == 1, outcomes
+    assert any(isinstance(o, AlreadyDone) for o in outcomes), outcomes
+    assert db.session.scalar(select(func.count()).select_from(Document).where(
+        Document.kind == DocumentKind.AUDIT_REPORT)) == 1
+
+    from backoffice.auth.models import User
+    from backoffice.board.models import Body
+    with transaction():
+        other = audit.start(db.session, db.session.get(Body, auditors_id), year=YEAR - 1,
+                            fiscal=CALENDAR, actor=db.session.get(User, actor_id))
+    book_entries(10, YEAR - 1)
+    other_id = other.id
+    db.session.remove()
+
+    def draw(session):
+        from backoffice.auth.models import User
+        with transaction():
+            return len(audit.draw(session, session.get(audit.Audit, other_id), size=5,
+                                  actor=session.get(User, actor_id)))
+
+    outcomes = at_once(app, [draw, draw])
+    assert sorted(map(type, outcomes), key=str) == sorted([int, AlreadyDone], key=str), outcomes
+    assert db.session.scalar(select(func.count()).select_from(audit.AuditItem).where(
+        audit.AuditItem.audit_id == other_id)) == 5
