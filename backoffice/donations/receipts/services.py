@@ -162,6 +162,13 @@ def valid_receipt_of(session: Session, donation_id: int) -> Receipt | None:
         ReceiptGift.donation_id == donation_id, ReceiptGift.cancelled.is_(False)))
 
 
+def valid_receipts_of(session: Session, donation_ids) -> dict[int, Receipt]:
+    """{donation id: its valid receipt} for those of ``donation_ids`` that have one."""
+    return {donation_id: receipt for donation_id, receipt in session.execute(
+        select(ReceiptGift.donation_id, Receipt).join(Receipt).where(
+            ReceiptGift.donation_id.in_(list(donation_ids)), ReceiptGift.cancelled.is_(False)))}
+
+
 def receipts_for_donation(session: Session, donation_id: int) -> Sequence[Receipt]:
     """Every receipt that confirmed the donation (at most one valid), newest first."""
     return session.scalars(select(Receipt).join(ReceiptGift).where(
@@ -202,6 +209,7 @@ def _donations(session: Session, request: Request) -> list[Donation]:
         Donation.id.in_(request.donation_ids)).order_by(Donation.donated_on, Donation.id)))
     if len(donations) != len(set(request.donation_ids)):
         raise NotFound("A donation to confirm does not exist.")
+    held_by = valid_receipts_of(session, request.donation_ids)  # one query for a collective's
     for donation in donations:
         if donation.status is not DonationStatus.BOOKED:
             raise ReceiptRefused(f"Donation {donation.ref} is {donation.status.value}: only "
@@ -209,7 +217,7 @@ def _donations(session: Session, request: Request) -> list[Donation]:
         owner = current_donor(session, session.get(Donor, donation.donor_id))
         if owner.id != request.donor_id:
             raise ReceiptRefused(f"Donation {donation.ref} was given by another donor.")
-        held = valid_receipt_of(session, donation.id)
+        held = held_by.get(donation.id)
         if held is not None and held.id != request.replaces_id:
             raise AlreadyDone(f"Donation {donation.ref} is confirmed by receipt {held.number} "
                               f"already; cancel that one to issue another.")
