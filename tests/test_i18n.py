@@ -148,3 +148,16 @@ def test_a_time_zone_that_does_not_exist_stops_the_start(app):
     from backoffice.core.settings import SettingsError, build
     with pytest.raises(SettingsError, match="TIMEZONE"):
         build({**app.config, "TIMEZONE": "Mars/Olympus"})
+
+
+def test_a_literal_percent_sign_shows_once_with_or_without_placeholders(client, users):
+    """Marked texts write a literal % as %% (Jinja's _() reads them so); Python's do too."""
+    from backoffice.core.i18n import _, _l, source
+
+    assert _("Admin fee (%%)") == "Admin fee (%)"
+    assert _("%(rate)s %% fee", rate=7) == "7 % fee"
+    assert str(_l("Admin fee (%%)")) == "Admin fee (%)" == source(_l("Admin fee (%%)"))
+    assert _("No placeholder, no percent") == "No placeholder, no percent"
+    login(client, "admin")
+    page = client.get("/admin/settings", headers=GERMAN).get_data(as_text=True)
+    assert "Gruppe (%)" in page and "(%%)" not in page

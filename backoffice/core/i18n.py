@@ -31,9 +31,14 @@ def translations() -> NullTranslations:
     return _provider()
 
 
+def _filled(text: str, variables: dict[str, Any]) -> str:
+    """``text`` with its placeholders filled; a text without any still turns ``%%`` into ``%``
+    (a literal percent sign is written ``%%`` in every marked text, as Jinja's ``_()`` reads it)."""
+    return text % variables if variables or "%%" in text else text
+
+
 def gettext(message: str, **variables: Any) -> str:
-    text = _provider().gettext(message)
-    return text % variables if variables else text
+    return _filled(_provider().gettext(message), variables)
 
 
 def ngettext(singular: str, plural: str, number: int, **variables: Any) -> str:
@@ -43,8 +48,7 @@ def ngettext(singular: str, plural: str, number: int, **variables: Any) -> str:
 
 def pgettext(context: str, message: str, **variables: Any) -> str:
     """A short text whose translation depends on where it stands (``pgettext("state", "open")``)."""
-    text = _provider().pgettext(context, message)
-    return text % variables if variables else text
+    return _filled(_provider().pgettext(context, message), variables)
 
 
 class Lazy(LazyProxy):
@@ -57,13 +61,11 @@ class Lazy(LazyProxy):
 
 
 def lazy_gettext(message: str, **variables: Any) -> Lazy:
-    return Lazy(gettext, message, source=message % variables if variables else message,
-                **variables)
+    return Lazy(gettext, message, source=_filled(message, variables), **variables)
 
 
 def lazy_pgettext(context: str, message: str, **variables: Any) -> Lazy:
-    return Lazy(pgettext, context, message, source=message % variables if variables else message,
-                **variables)
+    return Lazy(pgettext, context, message, source=_filled(message, variables), **variables)
 
 
 def source(text: str | Lazy) -> str:

@@ -63,8 +63,9 @@ def live_server(app):
 
 @pytest.fixture
 def page(browser, live_server, request):
+    language = request.node.get_closest_marker("browser_locale")
     context = browser.new_context(base_url=live_server, viewport={"width": 1360, "height": 900},
-                                  locale="en-GB")
+                                  locale=language.args[0] if language else "en-GB")
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors: list[str] = []
