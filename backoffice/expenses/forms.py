@@ -16,6 +16,7 @@ from ..core.forms import (
     optional_int,
     options,
 )
+from ..core.i18n import _l
 from ..core.money import Money
 from .services import LineInput
 
@@ -26,10 +27,10 @@ if TYPE_CHECKING:
 
 
 class ClaimLineForm(Form):
-    spent_on = DateField("Date", validators=[Optional()])
-    what = StringField("What", validators=[Length(max=200)])  # not "description": FormField has one
-    category = SelectField("Category", coerce=optional_int, validate_choice=False)
-    amount = StringField("Amount", validators=[Length(max=30)])
+    spent_on = DateField(_l("Date"), validators=[Optional()])
+    what = StringField(_l("What"), validators=[Length(max=200)])  # not "description": FormField has one
+    category = SelectField(_l("Category"), coerce=optional_int, validate_choice=False)
+    amount = StringField(_l("Amount"), validators=[Length(max=30)])
 
     def is_blank(self) -> bool:
         return not (self.spent_on.data or (self.what.data or "").strip()
@@ -37,21 +38,21 @@ class ClaimLineForm(Form):
 
 
 class ClaimForm(FlaskForm):
-    fund = SelectField("Fund", coerce=optional_int, validators=[DataRequired("Choose a fund.")])
-    title = StringField("Purpose", validators=[DataRequired(), Length(max=200)],
+    fund = SelectField(_l("Fund"), coerce=optional_int, validators=[DataRequired("Choose a fund.")])
+    title = StringField(_l("Purpose"), validators=[DataRequired(), Length(max=200)],
                         render_kw={"placeholder": "e.g. Pizza and drinks for the March meetup"})
-    payee_name = StringField("Account holder", validators=[DataRequired(), Length(max=70)])
-    iban = StringField("IBAN", validators=[DataRequired(), Length(max=42)],
+    payee_name = StringField(_l("Account holder"), validators=[DataRequired(), Length(max=70)])
+    iban = StringField(_l("IBAN"), validators=[DataRequired(), Length(max=42)],
                        render_kw={"autocomplete": "off", "spellcheck": "false"})
-    bic = StringField("BIC", validators=[Length(max=11)],
-                      description="Only needed where it cannot be derived from the IBAN.")
-    currency = SelectField("Currency")
+    bic = StringField(_l("BIC"), validators=[Length(max=11)],
+                      description=_l("Only needed where it cannot be derived from the IBAN."))
+    currency = SelectField(_l("Currency"))
     lines = FieldList(FormField(ClaimLineForm), min_entries=3, max_entries=50)
-    receipts = MultipleFileField("Files", render_kw={
+    receipts = MultipleFileField(_l("Files"), render_kw={
         "accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"},
-        description="PDF, JPEG or PNG; one file per receipt or a scan of all of them.")
-    add_line = SubmitField("Add a line")
-    submit = SubmitField("Submit the claim")
+        description=_l("PDF, JPEG or PNG; one file per receipt or a scan of all of them."))
+    add_line = SubmitField(_l("Add a line"))
+    submit = SubmitField(_l("Submit the claim"))
 
     def set_choices(self, funds: Iterable[Fund], categories: Iterable[Account], currencies: Iterable[str]) -> None:
         self.fund.choices = object_options(funds)
@@ -85,19 +86,19 @@ class ClaimForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    comment = TextAreaField("Comment for the claimant", validators=[Length(max=2000)],
+    comment = TextAreaField(_l("Comment for the claimant"), validators=[Length(max=2000)],
                             render_kw={"rows": 2},
-                            description="Required when rejecting; the claimant reads it.")
-    override_reason = TextAreaField("Allow the fund to go below zero because",
+                            description=_l("Required when rejecting; the claimant reads it."))
+    override_reason = TextAreaField(_l("Allow the fund to go below zero because"),
                                     validators=[Length(max=1000)], render_kw={"rows": 2})
-    approve = SubmitField("Approve")
-    reject = SubmitField("Reject")
+    approve = SubmitField(_l("Approve"))
+    reject = SubmitField(_l("Reject"))
 
 
 class AccountForm(FlaskForm):
     """Where an approved claim is paid (after the bank returned a payment to a wrong account)."""
 
-    payee_name = StringField("Account holder", validators=[DataRequired(), Length(max=70)])
-    iban = StringField("IBAN", validators=[DataRequired(), Length(max=42)])
-    bic = StringField("BIC", validators=[Length(max=11)], description="Optional.")
-    submit = SubmitField("Correct the account")
+    payee_name = StringField(_l("Account holder"), validators=[DataRequired(), Length(max=70)])
+    iban = StringField(_l("IBAN"), validators=[DataRequired(), Length(max=42)])
+    bic = StringField(_l("BIC"), validators=[Length(max=11)], description=_l("Optional."))
+    submit = SubmitField(_l("Correct the account"))

@@ -29,6 +29,7 @@ from ..core.errors import (
     PermissionDenied,
     ValidationError,
 )
+from ..core.i18n import _
 from ..core.iban import normalise_iban
 from ..core.money import Money
 from ..core.permissions import Permission
@@ -109,7 +110,7 @@ def get_claim(session: Session, user: User, claim_id: int) -> ExpenseClaim:
     """The claim, or ``NotFound`` when it does not exist or the user may not see it."""
     claim = session.scalar(select(ExpenseClaim).where(ExpenseClaim.id == claim_id, *visible(user)))
     if claim is None:
-        raise NotFound("No such expense claim.")
+        raise NotFound(_("No such expense claim."))
     return claim
 
 
@@ -137,7 +138,7 @@ def receipt_of(claim: ExpenseClaim, receipt_id: int) -> StoredFile:
     for receipt in claim.receipts:
         if receipt.id == receipt_id:
             return receipt.file
-    raise NotFound("No such receipt.")
+    raise NotFound(_("No such receipt."))
 
 
 # --- checking what people typed --------------------------------------------------------------
@@ -151,33 +152,33 @@ def approvals_needed(claim: ExpenseClaim, settings: Settings) -> int:
 def _text(value, label: str, field: str, limit: int) -> str:
     value = (value or "").strip()
     if not value:
-        raise ValidationError(f"Give the {label}.", field=field)
+        raise ValidationError(_("Give the %(label)s.", label=label), field=field)
     if len(value) > limit:
-        raise ValidationError(f"The {label} is longer than {limit} characters.", field=field)
+        raise ValidationError(_("The %(label)s is longer than %(limit)s characters.", label=label, limit=limit), field=field)
     return value
 
 
 def _check_lines(session: Session, lines: list[LineInput], currency: str,
                  today: date) -> list[ClaimLine]:
     if not lines:
-        raise ValidationError("Add at least one line with what was spent.", field="lines")
+        raise ValidationError(_("Add at least one line with what was spent."), field="lines")
     if len(lines) > MAX_LINES:
-        raise ValidationError(f"A claim has at most {MAX_LINES} lines.", field="lines")
+        raise ValidationError(_("A claim has at most %(MAX_LINES)s lines.", MAX_LINES=MAX_LINES), field="lines")
     allowed = {a.id: a for a in categories(session)}
     checked = []
     for number, line in enumerate(lines, 1):
         where = f"Line {number}"
         if line.account_id not in allowed:
-            raise ValidationError(f"{where}: choose a category.", field="lines")
+            raise ValidationError(_("%(where)s: choose a category.", where=where), field="lines")
         if not isinstance(line.spent_on, date) or line.spent_on > today:
-            raise ValidationError(f"{where}: give the date of the expense (not in the future).",
+            raise ValidationError(_("%(where)s: give the date of the expense (not in the future).", where=where),
                                   field="lines")
         if line.amount.currency != currency or line.amount.amount <= 0:
-            raise ValidationError(f"{where}: give a positive amount in {currency}.", field="lines")
+            raise ValidationError(_("%(where)s: give a positive amount in %(currency)s.", where=where, currency=currency), field="lines")
         line.amount.check_size()
         description = (line.description or "").strip()
         if not description or len(description) > 200:
-            raise ValidationError(f"{where}: describe the expense in up to 200 characters.",
+            raise ValidationError(_("%(where)s: describe the expense in up to 200 characters.", where=where),
                                   field="lines")
         checked.append(ClaimLine(line_no=number, spent_on=line.spent_on, description=description,
                                  account_id=line.account_id, amount=line.amount.amount))
@@ -206,24 +207,23 @@ def submit_claim(session: Session, *, claimant: User, fund: Fund, title: str, pa
     """Check everything (receipts first, so that a bad file stores nothing), then store."""
     today = today or date.today()
     if fund is None or fund.id not in {f.id for f in claimable_funds(session, claimant)}:
-        raise ValidationError("You cannot claim expenses from that fund.", field="fund")
+        raise ValidationError(_("You cannot claim expenses from that fund."), field="fund")
     title = _text(title, "purpose of the claim", "title", 200)
     payee_name = _text(payee_name, "name of the account holder", "payee_name", 70)
     iban, bic = normalise_iban(iban, bic)
     checked_lines = _check_lines(session, lines, currency, today)
     if not receipts:
-        raise ValidationError("Attach a receipt for the expenses (PDF, JPEG or PNG).",
+        raise ValidationError(_("Attach a receipt for the expenses (PDF, JPEG or PNG)."),
                               field="receipts")
     if len(receipts) > MAX_RECEIPTS:
-        raise ValidationError(f"Attach at most {MAX_RECEIPTS} receipts.", field="receipts")
+        raise ValidationError(_("Attach at most %(MAX_RECEIPTS)s receipts.", MAX_RECEIPTS=MAX_RECEIPTS), field="receipts")
     limit = settings.expenses.receipt_max_bytes
     for upload in receipts:
         try:
             check_upload(filename=upload.filename, data=upload.data, allowed=RECEIPT_KINDS,
                          max_bytes=limit)
         except ValidationError as error:
-            raise ValidationError(f"Receipt refused: {error} Nothing was saved; attach the "
-                                  f"receipts again.", field="receipts") from None
+            raise ValidationError(_("Receipt refused: %(error)s Nothing was saved; attach the receipts again.", error=error), field="receipts") from None
     group_id = session.scalar(select(MemberGroup.id).where(MemberGroup.fund_id == fund.id))
     claim = ExpenseClaim(fund=fund, group_id=group_id, claimant=claimant, title=title,
                          payee_name=payee_name, iban=iban, bic=bic, currency=currency,
@@ -251,17 +251,17 @@ def _lock_for_decision(session: Session, claim: ExpenseClaim, actor: Actor, acti
     already the same way (a double click, two treasurers) is ``AlreadyDone`` (``CLAIM_STATES``)."""
     session.refresh(claim, with_for_update=True)
     if not actor.can(Permission.EXPENSES_APPROVE):
-        raise PermissionDenied("Only a treasurer decides expense claims.")
+        raise PermissionDenied(_("Only a treasurer decides expense claims."))
     CLAIM_STATES.check(claim, action)
     if claim.claimant_id == actor.id:
-        raise PermissionDenied("You submitted this claim, so somebody else has to decide it.")
+        raise PermissionDenied(_("You submitted this claim, so somebody else has to decide it."))
 
 
 def _flush(session: Session, claim: ExpenseClaim) -> None:
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict(f"Claim {claim.ref} was decided by somebody else a moment ago.") from None
+        raise Conflict(_("Claim %(ref)s was decided by somebody else a moment ago.", ref=claim.ref)) from None
 
 
 def approve_claim(session: Session, claim: ExpenseClaim, *, actor: Actor, settings: Settings,
@@ -270,8 +270,7 @@ def approve_claim(session: Session, claim: ExpenseClaim, *, actor: Actor, settin
     """Add the actor's approval; the last approval needed posts the expense to the fund."""
     _lock_for_decision(session, claim, actor, "approve")
     if any(a.approver_id == actor.id for a in claim.approvals):
-        raise AlreadyDone(f"You have already approved {claim.ref}; a second treasurer has "
-                              f"to approve it too.")
+        raise AlreadyDone(_("You have already approved %(ref)s; a second treasurer has to approve it too.", ref=claim.ref))
     comment = (comment or "").strip()[:2000]
     needed = approvals_needed(claim, settings)
     final = len(claim.approvals) + 1 >= needed
@@ -315,7 +314,7 @@ def reject_claim(session: Session, claim: ExpenseClaim, *, actor: Actor,
     _lock_for_decision(session, claim, actor, "reject")
     comment = (comment or "").strip()
     if not comment:
-        raise ValidationError("Tell the claimant why the claim is rejected.", field="comment")
+        raise ValidationError(_("Tell the claimant why the claim is rejected."), field="comment")
     CLAIM_STATES.apply(claim, "reject")
     claim.decided_by_id, claim.decision_comment = actor.id, comment[:2000]
     claim.decided_at = utcnow()
@@ -336,7 +335,7 @@ def waive_claim(session: Session, claim: ExpenseClaim, *, actor: Actor) -> Expen
     session.refresh(claim, with_for_update=True)
     if actor is None or (claim.claimant_id != actor.id
                          and not actor.can(Permission.EXPENSES_APPROVE)):
-        raise PermissionDenied("Only the claimant or a treasurer can waive a claim.")
+        raise PermissionDenied(_("Only the claimant or a treasurer can waive a claim."))
     CLAIM_STATES.check(claim, "waive")
     if payouts.active_item_for(session, ClaimPayables.kind, claim.id) is not None:
         raise InvalidTransition(f"Claim {claim.ref} is in a payout batch; cancel the batch "
@@ -449,8 +448,8 @@ def correct_iban(session: Session, claim: ExpenseClaim, *, iban: str, bic: str =
     session.refresh(claim, with_for_update=True)
     if not may_correct_iban(claim, actor):
         CLAIM_STATES.check(claim, "correct_iban")
-        raise PermissionDenied("Only the claimant, an organiser of the group or a treasurer "
-                               "can correct the account.")
+        raise PermissionDenied(_("Only the claimant, an organiser of the group or a treasurer "
+                               "can correct the account."))
     batch = payouts.active_item_for(session, ClaimPayables.kind, claim.id)
     if batch is not None:
         raise InvalidTransition(f"Claim {claim.ref} is in payout batch {batch.batch.message_id}; "
@@ -461,7 +460,7 @@ def correct_iban(session: Session, claim: ExpenseClaim, *, iban: str, bic: str =
     before = {"iban": claim.iban, "bic": claim.bic, "payee_name": claim.payee_name}
     after = {"iban": iban, "bic": bic, "payee_name": payee}
     if before == after:
-        raise ValidationError("That is the account the claim already has.", field="iban")
+        raise ValidationError(_("That is the account the claim already has."), field="iban")
     claim.iban, claim.bic, claim.payee_name = iban, bic, payee
     _flush(session, claim)
     audit.record(session, actor, "expense_claim.iban_corrected", "expense_claim", claim.id,

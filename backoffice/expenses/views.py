@@ -15,6 +15,7 @@ from flask_login import current_user
 from schwifty import IBAN
 
 from ..core.forms import current_locale
+from ..core.i18n import _
 from ..core.iban import grouped
 from ..core.permissions import Permission, login_required, requires
 from ..core.query import arg, given, others, page_arg
@@ -80,7 +81,7 @@ def new_claim():
     if form.add_line.data:
         form.lines.append_entry()
         form.set_choices(funds, categories, current_app.config["CURRENCIES"])
-        flash("A line was added. Attach the receipts again before you submit.", "info")
+        flash(_("A line was added. Attach the receipts again before you submit."), "info")
     else:
         outcome = run_form(form, lambda: services.submit_claim(
             db.session, claimant=current_user,
@@ -92,8 +93,7 @@ def new_claim():
                       for f in request.files.getlist(form.receipts.name) if f.filename],
             settings=settings()))
         if outcome.done:
-            flash(f"Claim {outcome.result.ref} is submitted. You will get an email when it is "
-                  f"decided.", "success")
+            flash(_("Claim %(ref)s is submitted. You will get an email when it is decided.", ref=outcome.result.ref), "success")
             return redirect(url_for(".claim", claim_id=outcome.result.id))
         status = outcome.status
     return render_template("expenses/claim_form.html", form=form, payees=payees), status
@@ -139,8 +139,7 @@ def correct_account(claim_id: int):
         db.session, claim, iban=form.iban.data, bic=form.bic.data,
         payee_name=form.payee_name.data, actor=current_user))
     if outcome.done:
-        flash(f"Claim {claim.ref} will be paid to {IBAN(claim.iban).formatted} with the next "
-              f"payout batch.", "success")
+        flash(_("Claim %(ref)s will be paid to %(value)s with the next payout batch.", ref=claim.ref, value=IBAN(claim.iban).formatted), "success")
         return redirect(url_for(".claim", claim_id=claim.id))
     if outcome.refusal and not services.may_correct_iban(claim, current_user):
         flash(str(outcome.refusal), "danger")  # no form left to show it in

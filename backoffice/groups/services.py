@@ -272,7 +272,7 @@ def approve(session: Session, group: MemberGroup, *, actor: Actor, settings: Set
     for key, value in agreement.items():
         setattr(group, key, value)
     fund = ledger.create_fund(session, code=_fund_code_for(session, group), name=group.name,
-                              actor=actor, description=_("Money held for %(name)s.", name=group.name))
+                              actor=actor, description=f"Money held for {group.name}.")
     group.fund_id = fund.id
     group_admitted.send(group, session=session, fund=fund, fee_percent=fee_percent, actor=actor,
                         on=today)  # funds: the admin-fee policy

@@ -9,6 +9,7 @@ from werkzeug.routing import BuildError
 from ..core import jobs, outbox
 from ..core.errors import NotFound
 from ..core.forms import ConfirmForm
+from ..core.i18n import _
 from ..core.permissions import Permission, login_required, requires
 from ..core.views import get_or_404, run_form
 from ..extensions import db
@@ -53,7 +54,7 @@ def retry_mail(mail_id: int):
     outcome = run_form(ConfirmForm(), lambda: outbox.send_again(db.session, mail),
                        flash_refusal="warning")
     if outcome.done:
-        flash(f"The message to {mail.recipients} is sent again now.", "success")
+        flash(_("The message to %(recipients)s is sent again now.", recipients=mail.recipients), "success")
     elif outcome.invalid:
         abort(400)
     return redirect(url_for(".outbox_page"))

@@ -340,7 +340,7 @@ def _book_movement(session: Session, invoice: Invoice, movement: settlement.Move
         with session.begin_nested():
             entry = post_entry(
                 session, booking_date=booking_date_for(session, date.today()),
-                description=_("Stripe %(number)s (%(id)s)", number=invoice.number, id=movement.id), actor=None,
+                description=f"Stripe {invoice.number} ({movement.id})", actor=None,
                 source=("stripe_fee", movement.id),
                 lines=_entry_lines(session, fund, booked, account_by_role(session, counter)))
             _remember_fee(session, invoice, movement, source, entry.id)
@@ -636,7 +636,7 @@ def on_payout_paid(session: Session, payout: dict, event: dict, config: Stripe) 
         with session.begin_nested():
             entry = post_entry(
                 session, booking_date=booking_date_for(session, arrival), actor=None,
-                description=_("Stripe payout %(value)s", value=payout['id']), source=("stripe_payout", payout["id"]),
+                description=f"Stripe payout {payout['id']}", source=("stripe_payout", payout["id"]),
                 lines=payout_lines(session, amount, payout["id"]))
             session.add(StripePayout(stripe_id=payout["id"], amount=amount.amount,
                                      currency=amount.currency, arrival_date=arrival,

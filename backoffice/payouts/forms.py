@@ -8,19 +8,20 @@ from wtforms import SubmitField
 from wtforms.validators import DataRequired, Length
 
 from ..core.forms import DateField, StringField
+from ..core.i18n import _l
 
 
 class BatchForm(FlaskForm):
-    requested_on = DateField("Execution date", validators=[DataRequired()], default=date.today,
-                             description="The day the bank should pay.")
-    submit = SubmitField("Create the payout batch")
+    requested_on = DateField(_l("Execution date"), validators=[DataRequired()], default=date.today,
+                             description=_l("The day the bank should pay."))
+    submit = SubmitField(_l("Create the payout batch"))
 
 
 class ExecutedForm(FlaskForm):
-    booked_on = DateField("Paid by the bank on", validators=[DataRequired()], default=date.today)
-    submit = SubmitField("Mark as executed")
+    booked_on = DateField(_l("Paid by the bank on"), validators=[DataRequired()], default=date.today)
+    submit = SubmitField(_l("Mark as executed"))
 
 
 class CancelBatchForm(FlaskForm):
-    reason = StringField("Why is the batch cancelled?", validators=[DataRequired(), Length(max=500)])
-    submit = SubmitField("Cancel the batch")
+    reason = StringField(_l("Why is the batch cancelled?"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Cancel the batch"))

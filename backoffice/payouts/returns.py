@@ -24,6 +24,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import Conflict, NotFound, ValidationError
+from ..core.i18n import _
 from ..core.money import Money
 from ..ledger.services import Line
 from . import services as payouts
@@ -93,9 +94,7 @@ def lines(item: PayoutItem, amount: Money, reason_code: str) -> list[Line]:
 
 def partial_return(item: PayoutItem, amount: Money) -> ValidationError:
     return ValidationError(
-        f"The bank returned {amount.format()} of the transfer {item.end_to_end_id} of "
-        f"{item.money.format()}: only a whole transfer comes back as a return. Book the line "
-        f"as an entry instead.")
+        _("The bank returned %(value)s of the transfer %(end_to_end_id)s of %(value2)s: only a whole transfer comes back as a return. Book the line as an entry instead.", value=amount.format(), end_to_end_id=item.end_to_end_id, value2=item.money.format()))
 
 
 def active_return(session: Session, item: PayoutItem) -> PayoutReturn | None:
@@ -117,7 +116,7 @@ def _locked_item(session: Session, item_id: int) -> PayoutItem:
                            .with_for_update(of=PayoutItem)
                            .execution_options(populate_existing=True)).one_or_none()
     if item is None:
-        raise NotFound("No such transfer.")
+        raise NotFound(_("No such transfer."))
     return item
 
 
@@ -132,8 +131,7 @@ def record_return(session: Session, item: PayoutItem, *, amount: Money, returned
     earlier = active_return(session, item)
     if earlier is not None or not item.active:
         when = f" on {earlier.returned_on.isoformat()}" if earlier is not None else ""
-        raise Conflict(f"The transfer {item.end_to_end_id} was already returned{when}; it is "
-                       f"not taken back twice.")
+        raise Conflict(_("The transfer %(end_to_end_id)s was already returned%(when)s; it is not taken back twice.", end_to_end_id=item.end_to_end_id, when=when))
     if amount != item.money:
         raise partial_return(item, amount)
     reason_code = (reason_code or "RETURN").strip().upper()[:35]
@@ -157,12 +155,11 @@ def undo_return(session: Session, returned: PayoutReturn, *, actor: Actor, undo_
     """The return was matched by mistake (its bank match undone): the transfer counts as paid
     again. Refused once the payable is in another batch."""
     if returned.undone_at is not None:
-        raise Conflict("This return was already undone.")
+        raise Conflict(_("This return was already undone."))
     item = _locked_item(session, returned.item_id)
     again = payouts.active_item_for(session, item.source_kind, item.source_id)
     if again is not None:
-        raise Conflict(f"{item.end_to_end_id} is in payout batch {again.batch.message_id} "
-                       f"already; cancel that batch first.")
+        raise Conflict(_("%(end_to_end_id)s is in payout batch %(message_id)s already; cancel that batch first.", end_to_end_id=item.end_to_end_id, message_id=again.batch.message_id))
     payouts.source(item.source_kind).return_undone(session, item, item.batch, returned, actor)
     item.active = True
     returned.undone_at, returned.undone_by_id = utcnow(), getattr(actor, "id", None)

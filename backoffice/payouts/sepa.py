@@ -17,6 +17,7 @@ from schwifty.exceptions import SchwiftyException
 from sepaxml import SepaTransfer
 
 from ..core.errors import ValidationError
+from ..core.i18n import _
 from ..core.settings import Settings
 from .models import PayoutBatch
 
@@ -43,11 +44,11 @@ def debtor(settings: Settings) -> Debtor:
     try:
         iban = IBAN(banking.sepa_debtor_iban)
     except SchwiftyException:
-        raise ValidationError("SEPA_DEBTOR_IBAN is not set to a valid IBAN: configure the "
-                              "association's bank account first.") from None
+        raise ValidationError(_("SEPA_DEBTOR_IBAN is not set to a valid IBAN: configure the "
+                              "association's bank account first.")) from None
     if iban.compact == DEMO_DEBTOR_IBAN and settings.production:
-        raise ValidationError("SEPA_DEBTOR_IBAN is still the demo account: configure the "
-                              "association's bank account first.")
+        raise ValidationError(_("SEPA_DEBTOR_IBAN is still the demo account: configure the "
+                              "association's bank account first."))
     bic = banking.sepa_debtor_bic or (str(iban.bic) if iban.bic else None)
     return Debtor(banking.sepa_debtor_name[:70], iban.compact, bic)
 
@@ -76,7 +77,7 @@ def _schema(version: str):
     the pure-Python xmlschema, takes seconds for a thousand transfers)."""
     path = Path(sepaxml.__file__).parent / "schemas" / f"{version}.xsd"
     if not path.exists():
-        raise ValidationError(f"Unknown SEPA schema {version}.")
+        raise ValidationError(_("Unknown SEPA schema %(version)s.", version=version))
     return etree.XMLSchema(etree.parse(str(path)))
 
 
@@ -89,11 +90,10 @@ def validate_xml(xml: bytes, version: str) -> None:
     try:
         document = etree.fromstring(xml, _PARSER)
     except etree.XMLSyntaxError as error:
-        raise ValidationError(f"The SEPA file is not well-formed XML: {error}.") from None
+        raise ValidationError(_("The SEPA file is not well-formed XML: %(error)s.", error=error)) from None
     if not schema.validate(document):
         error = schema.error_log.last_error
-        raise ValidationError(f"The SEPA file does not validate against {version}: "
-                              f"{error.message} (line {error.line}).")
+        raise ValidationError(_("The SEPA file does not validate against %(version)s: %(message)s (line %(line)s).", version=version, message=error.message, line=error.line))
 
 
 def sepa_xml(batch: PayoutBatch, items: Iterable[PayoutItem]) -> bytes:

@@ -89,6 +89,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import Conflict, NotFound, ValidationError
+from ..core.i18n import _
 from ..core.money import Money
 from ..core.settings import Settings
 from ..core.signals import Resolved, answers, payable_sources, resolution_required
@@ -229,13 +230,13 @@ def create_batch(session: Session, *, selected: Iterable[tuple[str, str]], reque
     """A ready batch paying the selected payables ((kind, source id) pairs) on ``requested_on``."""
     today = today or date.today()
     if requested_on < today:
-        raise ValidationError("The execution date cannot be in the past.", field="requested_on")
+        raise ValidationError(_("The execution date cannot be in the past."), field="requested_on")
     by_kind: dict[str, list[str]] = defaultdict(list)
     for kind, source_id in dict.fromkeys((k, str(i)) for k, i in selected):
         by_kind[kind].append(source_id)
     count = sum(len(ids) for ids in by_kind.values())
     if not count:
-        raise ValidationError("Choose at least one payment.")
+        raise ValidationError(_("Choose at least one payment."))
     if count > MAX_ITEMS:
         raise ValidationError(f"A batch holds at most {MAX_ITEMS:,} payments.")
     payables: list[Payable] = []
@@ -243,18 +244,17 @@ def create_batch(session: Session, *, selected: Iterable[tuple[str, str]], reque
     for kind, ids in sorted(by_kind.items()):
         found = source(kind, known).payables(session, ids)
         if sorted(p.source_id for p in found) != sorted(ids):
-            raise ValidationError("Some of the chosen payments are not payable any more; reload "
-                                  "the page and choose again.")
+            raise ValidationError(_("Some of the chosen payments are not payable any more; reload "
+                                  "the page and choose again."))
         payables += found
     taken = _in_active_batches(session, [p.key for p in payables])
     if taken:
-        raise Conflict(f"{len(taken)} of the chosen payments are already in another batch.")
+        raise Conflict(_("%(value)s of the chosen payments are already in another batch.", value=len(taken)))
     for payable in payables:
         if payable.amount.currency != SEPA_CURRENCY:
-            raise ValidationError(f"{payable.reference} is in {payable.amount.currency}; SEPA "
-                                  f"transfers are in {SEPA_CURRENCY} only.")
+            raise ValidationError(_("%(reference)s is in %(currency)s; SEPA transfers are in %(SEPA_CURRENCY)s only.", reference=payable.reference, currency=payable.amount.currency, SEPA_CURRENCY=SEPA_CURRENCY))
         if payable.amount.amount <= 0:
-            raise ValidationError(f"{payable.reference} has nothing to pay.")
+            raise ValidationError(_("%(reference)s has nothing to pay.", reference=payable.reference))
     payer = debtor(settings)
     limit = settings.banking.payout_batch_limit
     batch = PayoutBatch(
@@ -279,8 +279,8 @@ def create_batch(session: Session, *, selected: Iterable[tuple[str, str]], reque
     try:  # one statement for all items (a thousand ORM objects would take a second)
         session.execute(insert(PayoutItem), rows)
     except IntegrityError:  # the partial unique index: a payable is in one live batch only
-        raise Conflict("Some of the chosen payments were put into another batch a moment ago; "
-                       "reload the page and choose again.") from None
+        raise Conflict(_("Some of the chosen payments were put into another batch a moment ago; "
+                       "reload the page and choose again.")) from None
     session.expire(batch, ["items"])
     audit.record(session, actor, "payout_batch.created", "payout_batch", batch.id,
                  summary=f"{batch.message_id}: {batch.item_count} transfers, "
@@ -295,7 +295,7 @@ def get_batch(session: Session, batch_id: int) -> PayoutBatch:
     batch = session.get(PayoutBatch, batch_id, options=[
         selectinload(PayoutBatch.items).joinedload(PayoutItem.fund)])
     if batch is None:
-        raise NotFound("No such payout batch.")
+        raise NotFound(_("No such payout batch."))
     return batch
 
 
@@ -325,11 +325,9 @@ def board_resolution(session: Session, batch: PayoutBatch, actor: Actor | None) 
         found = answers(resolution_required, "payout_batch", session=session,
                         subject_id=batch.id, amount=batch.amount, actor=actor)
     except ValidationError as refusal:
-        raise ValidationError(f"Batch {batch.message_id} pays {batch.amount.format()}, above the "
-                              f"limit of {limit}. {refusal}", field="board_resolution") from None
+        raise ValidationError(_("Batch %(message_id)s pays %(value)s, above the limit of %(limit)s. %(refusal)s", message_id=batch.message_id, value=batch.amount.format(), limit=limit, refusal=refusal), field="board_resolution") from None
     if not found:
-        raise ValidationError(f"Batches above {limit} need a board resolution, and no board "
-                              "records are installed.", field="board_resolution")
+        raise ValidationError(_("Batches above %(limit)s need a board resolution, and no board records are installed.", limit=limit), field="board_resolution")
     return found[0]
 
 
@@ -344,14 +342,14 @@ def _flush(session: Session, batch: PayoutBatch) -> None:
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict(f"Batch {message_id} was changed by somebody else a moment ago.") from None
+        raise Conflict(_("Batch %(message_id)s was changed by somebody else a moment ago.", message_id=message_id)) from None
 
 
 def mark_executed(session: Session, batch: PayoutBatch, *, booked_on: date, actor: Actor) -> int:
     """The bank has paid the batch: post Dr liability / Cr bank per fund, tell every source.
     Returns the id of the entry that booked the payment (``ledger.reads.entry`` reads it)."""
     if booked_on is None:
-        raise ValidationError("Give the date the bank executed the batch.", field="booked_on")
+        raise ValidationError(_("Give the date the bank executed the batch."), field="booked_on")
     batch = _locked_ready(session, batch, "execute")
     resolution = board_resolution(session, batch, actor)
     lock_funds(session, [item.fund for item in batch.items])
@@ -393,7 +391,7 @@ def cancel_batch(session: Session, batch: PayoutBatch, *, reason: str, actor: Ac
     payables so that another batch can pay them."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError("Say why the batch is cancelled.", field="reason")
+        raise ValidationError(_("Say why the batch is cancelled."), field="reason")
     batch = _locked_ready(session, batch, "cancel")
     BATCH_STATES.apply(batch, "cancel")
     batch.cancelled_at, batch.cancel_reason = utcnow(), reason

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..core.db import transaction
 from ..core.errors import DomainError
+from ..core.i18n import _
 from ..core.permissions import Permission, requires
 from ..core.views import run_form
 from ..extensions import db, settings
@@ -45,8 +46,7 @@ def new_batch():
         actor=current_user, requested_on=form.requested_on.data, settings=settings()))
     if outcome.done:
         batch = outcome.result
-        flash(f"Batch {batch.message_id} is ready: download the SEPA file and upload it to "
-              f"the bank.", "success")
+        flash(_("Batch %(message_id)s is ready: download the SEPA file and upload it to the bank.", message_id=batch.message_id), "success")
         return redirect(url_for(".batch", batch_id=batch.id))
     open_now = payouts.open_payables(db.session)
     labels = {kind: source.label for kind, source in payouts.sources().items()}
