@@ -26,6 +26,12 @@ WEB_LAYER_MODULES = {
     "backoffice.core.health",
     "backoffice.core.logs",
 }
+# The wiring: modules that build the app and its queue, which may read the app's settings.
+WIRING_MODULES = {"backoffice.permissions_table", "backoffice.worker"}
+WIRING_PACKAGES = ("backoffice.jobs",)
+# What reads the app's settings (or the app) instead of receiving them.
+SETTINGS_LOOKUPS = {("backoffice.extensions", "settings"), ("backoffice.extensions", "settings_of"),
+                    ("backoffice.extensions", "stored_settings"), ("flask", "current_app")}
 # The ledger's tables other than the chart (accounts, funds), which domains name as references.
 LEDGER_TABLES = {"JournalEntry", "Posting", "Period", "AccountTotal", "FundAccountTotal",
                  "FundBalanceTotal"}
@@ -86,7 +92,12 @@ def package_of(module: str) -> str:
 
 def in_web_layer(module: str, path: Path) -> bool:
     return (module in WEB_LAYER_MODULES or path.name in WEB_LAYER_NAMES
-            or path.name.endswith("_views.py") or ".views." in module)
+            or path.name.endswith(("_views.py", "_forms.py")) or ".views." in module)
+
+
+def in_wiring(module: str, path: Path) -> bool:
+    return (in_web_layer(module, path) or module in WIRING_MODULES
+            or any(module == p or module.startswith(p + ".") for p in WIRING_PACKAGES))
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -123,14 +134,18 @@ def measure(root: Path = ROOT) -> dict:
     edges: dict[str, set[str]] = defaultdict(set)
     via: dict[tuple[str, str], list[str]] = defaultdict(list)
     flask_outside, ledger_models, ledger_tables, inner_imports = [], [], [], []
+    lookups = []
     for name, (path, tree) in modules.items():
         rel = str(path.relative_to(root))
         for target, names, in_function in imports_of(name, tree, modules):
             top = target.split(".")[0]
             if in_function:
                 inner_imports.append(f"{rel}: {target}")
-            if (top == "flask" or top.startswith("flask_")) and not in_web_layer(name, path):
+            if (top == "flask" or top.startswith("flask_")) and not in_wiring(name, path):
                 flask_outside.append(f"{rel}: {target}")
+            looked_up = {n for n in names if (target, n) in SETTINGS_LOOKUPS}
+            if (looked_up or target == "flask.globals") and not in_wiring(name, path):
+                lookups.append(f"{rel}: {target}.{', '.join(sorted(looked_up))}")
             if not target.startswith(PACKAGE + ".") and target != PACKAGE:
                 continue
             if target == "backoffice.ledger.models" and not name.startswith("backoffice.ledger"):
@@ -154,7 +169,7 @@ def measure(root: Path = ROOT) -> dict:
         "modules": len(modules), "pairs": pairs, "via": via, "cycles": all_cycles,
         "flask_outside": sorted(set(flask_outside)), "ledger_models": ledger_models,
         "ledger_tables": ledger_tables, "typed": typed, "parameters": total,
-        "largest": sizes[:5], "inner_imports": inner_imports,
+        "largest": sizes[:5], "inner_imports": inner_imports, "settings_lookups": lookups,
     }
 
 
@@ -172,8 +187,12 @@ def report(m: dict, verbose: bool = True) -> str:
     for c in longer:
         say("  cycle: " + " -> ".join(c + [c[0]]))
     flask_modules = sorted({line.split(":")[0] for line in m["flask_outside"]})
-    say(f"modules importing flask outside the web layer: {len(flask_modules)}")
+    say(f"modules importing flask outside the web layer and wiring: {len(flask_modules)}")
     for line in m["flask_outside"]:
+        say(f"  {line}")
+    looking = sorted({line.split(":")[0] for line in m["settings_lookups"]})
+    say(f"modules outside the web layer and wiring reading the app's settings: {len(looking)}")
+    for line in m["settings_lookups"]:
         say(f"  {line}")
     say(f"modules outside ledger/ importing ledger.models: {len(m['ledger_models'])} "
         f"(of which its tables other than accounts and funds: {len(m['ledger_tables'])})")

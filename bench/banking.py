@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 from backoffice.auth.services import create_user
-from backoffice.banking import services, writers
+from backoffice.banking import imports, services, writers
 from backoffice.banking.parsers import ParsedLine, ParsedStatement
 from backoffice.core.db import transaction, utcnow
 from backoffice.core.permissions import Role
@@ -85,8 +85,8 @@ def _import(report, backend: str, n: int) -> float:
     with _database(backend, n, booked=True) as (app, actor, account, data):
         started = time.perf_counter()
         with transaction():
-            result = services.import_statement(db.session, account, filename="bench.xml",
-                                               data=data, actor=actor)
+            result = imports.import_statement(db.session, account, filename="bench.xml",
+                                               data=data, actor=actor, settings=app_settings())
         seconds = time.perf_counter() - started
         assert result.record.lines_new == n, result.record.lines_new
         assert result.auto_matched == n, (result.auto_matched, n)
@@ -98,8 +98,8 @@ def _import(report, backend: str, n: int) -> float:
 def _page(report, backend: str, n: int) -> None:
     with _database(backend, n, booked=False) as (app, actor, account, data):
         with transaction():
-            services.import_statement(db.session, account, filename="bench.xml", data=data,
-                                      actor=actor)
+            imports.import_statement(db.session, account, filename="bench.xml", data=data,
+                                      actor=actor, settings=app_settings())
         client = app.test_client()
         client.post("/login", data={"email": "bench-bank@example.org",
                                     "password": "bench-password"})

@@ -17,8 +17,10 @@ from datetime import date
 
 from backoffice.core.db import transaction
 from backoffice.extensions import db
-from backoffice.invoicing import documents, services
-from backoffice.invoicing.services import DraftData, LineData, SponsorData
+from backoffice.extensions import settings as app_settings
+from backoffice.invoicing import documents, services, sponsors
+from backoffice.invoicing.services import DraftData, LineData
+from backoffice.invoicing.sponsors import SponsorData
 from backoffice.pdf import html_to_pdf
 from tests import stripe_standin as sis
 
@@ -29,7 +31,7 @@ THROUGHPUT_TARGET = 200.0  # events per second (SQLite)
 
 
 def _sponsor(session):
-    return services.create_sponsor(session, SponsorData(
+    return sponsors.create_sponsor(session, SponsorData(
         name="Bench Sponsor GmbH", street="Benchstraße 1", postcode="10115", city="Berlin",
         country="DE", vat_id="DE136695976", language="de", billing_emails="ap@bench.example"),
         actor=None)
@@ -41,7 +43,7 @@ def _drafts(session, sponsor, count):
         draft = services.create_draft(session, DraftData(
             sponsor=sponsor, currency="EUR", service_date=date.today(), lines=[
                 LineData(f"Gold sponsorship {n}\nBooth, logo, 4 tickets", 1000, 500000 + n),
-                LineData("Catering add-on", 2500, 1999, "reduced")]), actor=None)
+                LineData("Catering add-on", 2500, 1999, "reduced")]), actor=None, settings=app_settings())
         ids.append(draft.id)
     session.commit()
     return ids
@@ -61,12 +63,12 @@ def _issue(report, backend, quick):
                 invoice = session.get(Invoice, invoice_id)
                 started = time.perf_counter()
                 with transaction():
-                    services.issue(session, invoice, actor=None)
+                    services.issue(session, invoice, actor=None, settings=app_settings())
                 issue_ms.append((time.perf_counter() - started) * 1000)
                 # The same HTML, rendered by WeasyPrint alone (interleaved, so that both see the
                 # same machine load): every invoice in quick mode, every fifth otherwise.
                 if quick or position % 5 == 0:
-                    doc = services.document_of(session, invoice)
+                    doc = services.document_of(session, invoice, settings=app_settings())
                     html = documents.render_html(doc)
                     started = time.perf_counter()
                     html_to_pdf(html)
@@ -126,7 +128,7 @@ def _webhooks(report, backend, quick):
                 for invoice_id in ids:
                     invoice = session.get(Invoice, invoice_id)
                     with transaction():
-                        services.issue(session, invoice, actor=None)
+                        services.issue(session, invoice, actor=None, settings=app_settings())
                     created = stripe.create_session({
                         "mode": "payment", "line_items": [{"quantity": "1", "price_data": {
                             "currency": "eur", "unit_amount": str(invoice.gross_total)}}],

@@ -6,11 +6,14 @@ the views and the commands. docs/ARCHITECTURE.md explains them.
 """
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+
+from bench import architecture
 
 try:
     import grimp
@@ -63,3 +66,46 @@ def test_every_exception_names_the_step_that_removes_it() -> None:
     assert len(entries) == len(listed), "every exception is one line: \"a -> b\",  # why"
     untagged = [comment for comment in entries if "#" not in comment]
     assert not untagged, "each ignored import says why (a comment), and which step removes it"
+
+
+def test_services_receive_their_settings() -> None:
+    """Below the web layer and the wiring (the app factory, the views and commands, the queue's
+    wiring), nothing reads the app's settings (``extensions.settings()``, ``settings_of``,
+    ``current_app``) or imports flask: services receive ``Settings`` (or a part) as an argument,
+    jobs from ``core.queue.job_settings()``, signal receivers as a keyword of the signal."""
+    figures = architecture.measure(ROOT)
+    assert not figures["flask_outside"], figures["flask_outside"]
+    assert not figures["settings_lookups"], figures["settings_lookups"]
+
+
+#: Service functions that still take an amount as an integer beside a currency: only shrinks.
+AMOUNT_AND_CURRENCY_STILL = {
+    "backoffice/board/circulars.py: propose",
+    "backoffice/board/services.py: propose",
+    "backoffice/board/services.py: propose_circular",
+}
+
+
+def test_amounts_cross_service_signatures_as_money() -> None:
+    """A service (a function taking the ``session``) takes ``Money``, never an integer amount
+    beside a currency: the view or form builds the ``Money`` at the edge."""
+    found = set()
+    for path in sorted((ROOT / "backoffice").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+            names = {a.arg: ast.unparse(a.annotation) if a.annotation else "" for a in args}
+            if "session" in names and "currency" in names and any(
+                    "int" in names[n] for n in names if n == "amount" or n.endswith("_amount")):
+                found.add(f"{path.relative_to(ROOT)}: {node.name}")
+    assert found <= AMOUNT_AND_CURRENCY_STILL, sorted(found - AMOUNT_AND_CURRENCY_STILL)
+    assert found == AMOUNT_AND_CURRENCY_STILL, sorted(AMOUNT_AND_CURRENCY_STILL - found)
+
+
+def test_parameters_stay_typed_and_modules_small() -> None:
+    """Issue 13 found 61 % of the parameters typed and a 1,008-line module; they stay better."""
+    figures = architecture.measure(ROOT)
+    assert figures["typed"] / figures["parameters"] >= 0.94, figures["typed"]
+    lines, path = figures["largest"][0]
+    assert lines <= 1100, f"{path} has {lines} lines: split it by concern"

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from ..core.db import transaction
 from ..core.errors import DomainError
-from ..extensions import db
+from ..extensions import db, settings
 from ..ledger.services import account_by_code
-from . import services
+from . import imports, services
 from .models import BankAccount, BankLine
 from .parsers import FORMATS
 
@@ -40,16 +40,16 @@ def import_command(file: Path, iban: str, currency: str | None, format_: str | N
     try:
         with transaction():
             account = services.bank_account_by_iban(db.session, iban, currency)
-            result = services.import_statement(db.session, account, filename=file.name,
+            result = imports.import_statement(db.session, account, filename=file.name,
                                                data=file.read_bytes(), actor=None,
-                                               format=format_, progress=progress)
+                                               format=format_, progress=progress, settings=settings())
     except DomainError as error:
         raise click.ClickException(f"{file.name}: {error} Nothing was imported.") from None
     finally:
         if bars:
             bars[0].__exit__(None, None, None)
     if result.already_imported:
-        click.echo(f"{file.name}: {services.already_imported_text(result)}")
+        click.echo(f"{file.name}: {imports.already_imported_text(result)}")
     for record in [] if result.already_imported else result.records:
         target = db.session.get(BankAccount, record.bank_account_id)
         open_lines = db.session.scalar(select(db.func.count()).select_from(BankLine).where(

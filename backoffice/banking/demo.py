@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
-from ..core.settings import Settings, Stripe
+from ..core.settings import Settings
 from ..invoicing import state
 from ..invoicing.models import Invoice
 from ..ledger.balances import account_balances
@@ -27,7 +27,7 @@ from ..ledger.reads import postings_with_entries
 from ..ledger.services import account_by_role, general_fund
 from ..payments import services as stripe
 from ..payouts.models import PayoutBatch
-from . import services, writers
+from . import imports, services, writers
 from .matching import provider, rank
 from .models import BankLine
 from .parsers import ParsedLine, ParsedStatement
@@ -71,7 +71,7 @@ def _describe(rng: random.Random, entry: JournalEntry, amount: int, day: date) -
     return ("", text) if amount > 0 else ("", text)
 
 
-def _stripe_payout(session: Session, today: date, config: Stripe) -> None:
+def _stripe_payout(session: Session, today: date, settings: Settings) -> None:
     """What Stripe holds now, paid out five days ago through the webhook's handler (so it has
     its payout id, as payouts do outside the demo's history)."""
     stripe_account = account_by_role(session, "stripe_balance")
@@ -81,7 +81,7 @@ def _stripe_payout(session: Session, today: date, config: Stripe) -> None:
         arrival = datetime.combine(today - timedelta(days=5), time(12), UTC)
         stripe.on_payout_paid(session, {"id": "po_1QdEm0DemoPayout5x", "amount": held,
                                         "currency": "eur",
-                                        "arrival_date": int(arrival.timestamp())}, {}, config)
+                                        "arrival_date": int(arrival.timestamp())}, {}, settings)
 
 
 def _document_lines(session: Session, entry: JournalEntry, amount: int, day: date) -> ParsedLine | None:
@@ -151,7 +151,7 @@ def seed_banking(session: Session, actor: Actor, today: date, settings: Settings
                          text_contains="Entgelt", direction="out",
                          account=account_by_role(session, "bank_fees"), fund=general_fund(session),
                          actor=actor)
-    _stripe_payout(session, today, settings.stripe)
+    _stripe_payout(session, today, settings)
     start = date(today.year - 1, today.month, 1) + timedelta(days=0)
     postings = postings_with_entries(session, bank_ledger.id, start)
     buyers = dict(session.execute(select(Invoice.id, Invoice.buyer_name)).all())
@@ -224,7 +224,8 @@ def seed_banking(session: Session, actor: Actor, today: date, settings: Settings
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (folder / name).write_bytes(data)
-        services.import_statement(session, account, filename=name, data=data, actor=actor)
+        imports.import_statement(session, account, filename=name, data=data, actor=actor,
+                                 settings=settings)
     following = ParsedStatement(
         account=IBAN, currency="EUR", reference=f"{last_day:%Y-%m-%d}",
         sequence=str(len(statements) + 1), opening=balance, opening_date=imported_until,
@@ -240,7 +241,7 @@ def seed_banking(session: Session, actor: Actor, today: date, settings: Settings
         if best and best[0].item.provider == "invoice":
             services.accept(session, account, lines=[line],
                             items=[(best[0].item.provider, best[0].item.key)], actor=actor,
-                            reason=best[0].reason)
+                            reason=best[0].reason, settings=settings)
             matched += 1
     return {"bank_lines": len(lines), "bank_matched": matched}
 

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from ..core import jobs
 from ..core.actors import Actor
-from ..core.queue import job
-from . import services
+from ..core.queue import job, job_settings
+from . import imports
 from .models import BankAccount
 
 KIND = "bank.import"
@@ -34,10 +34,10 @@ def _work(session: Session, job: jobs.Job, progress: jobs.Progress) -> dict:
         job.total = total  # written with the result
         progress(done, total)
 
-    result = services.import_statement(session, account, filename=filename, data=job.payload,
-                                       actor=job.started_by, progress=tick)
+    result = imports.import_statement(session, account, filename=filename, data=job.payload,
+                                       actor=job.started_by, progress=tick, settings=job_settings())
     target = account.id if result.already_imported else result.record.bank_account_id
-    return {"notes": services.import_summary(session, result, filename),
+    return {"notes": imports.import_summary(session, result, filename),
             "link": {"endpoint": "banking.account" if result.already_imported
                      else "banking.reconcile", "account_id": target}}
 

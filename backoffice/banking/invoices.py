@@ -29,6 +29,7 @@ from ..core.actors import Actor
 from ..core.bounds import as_id
 from ..core.errors import NotFound, ValidationError
 from ..core.money import Money
+from ..core.settings import Settings
 from ..invoicing import credits, state
 from ..invoicing import services as invoicing
 from ..invoicing.models import Invoice, InvoicePayment
@@ -137,7 +138,8 @@ class InvoiceProvider(Provider):
         invoicing.check_transfer(session, invoice, money)
         return invoicing.receivable_lines(session, invoice, money)
 
-    def posted(self, session: Session, *, bank_account: BankAccount, match: BankMatch, entry: JournalEntry | None, allocations: list[tuple[OpenItem, int]], booking_date: date, actor: Actor):
+    def posted(self, session: Session, *, bank_account: BankAccount, match: BankMatch, entry: JournalEntry | None, allocations: list[tuple[OpenItem, int]], booking_date: date, actor: Actor,
+               settings: Settings):
         for item, amount in allocations:
             self._record(session, invoicing.record_bank_transfer, item, amount, entry,
                          payment_reference(match.id, item.key), f"bank match #{match.id}",
@@ -168,7 +170,8 @@ class InvoiceProvider(Provider):
             return f"Invoice {invoice.number} is cancelled."
         return None  # paid meanwhile: the service's Conflict says so
 
-    def undo(self, session: Session, *, match: BankMatch, item_row: BankMatchItem, actor: Actor):
+    def undo(self, session: Session, *, match: BankMatch, item_row: BankMatchItem, actor: Actor,
+             settings: Settings):
         for reference in (payment_reference(match.id, item_row.item_key),
                           write_off_reference(match.id, item_row.item_key)):
             payment = session.scalar(select(InvoicePayment).where(

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
+from ..core.settings import Settings
 from ..core.signals import answers, open_item_providers
 from ..ledger.services import Line
 
@@ -111,10 +112,11 @@ class Provider(ABC):
     claims_sources: tuple[str, ...] = ()
 
     def posted(self, session: Session, *, bank_account: BankAccount, match: BankMatch, entry: JournalEntry | None, allocations: list[tuple[OpenItem, int]],  # noqa: B027
-               booking_date: date, actor: Actor) -> None:  # (an optional hook)
+               booking_date: date, actor: Actor, settings: Settings) -> None:  # (an optional hook)
         """Called once per match and provider after the match's journal entry is posted (``entry``
         is None when nothing was posted), with ``allocations``: [(item, amount)] of this
-        provider. Record here what needs the entry (an invoice payment that links to it)."""
+        provider. Record here what needs the entry (an invoice payment that links to it);
+        ``settings`` are the typed settings, for what the change tells somebody."""
 
     def written_off(self, session: Session, *, match: BankMatch, item: OpenItem, amount: int, entry: JournalEntry,  # noqa: B027 (optional hook)
                     booking_date: date, actor: Actor) -> None:
@@ -127,7 +129,8 @@ class Provider(ABC):
         open), for a clear message; None when there is nothing to say."""
         return None
 
-    def undo(self, session: Session, *, match: BankMatch, item_row: BankMatchItem, actor: Actor) -> None:  # noqa: B027 (optional hook)
+    def undo(self, session: Session, *, match: BankMatch, item_row: BankMatchItem, actor: Actor,  # noqa: B027 (optional hook)
+             settings: Settings) -> None:
         """Undo the item's own state change when a match is undone (called once per item, with
         its first ``bank_match_items`` row). The service reverses the match's journal entry
         itself (``match.undo_entry_id``); a provider that changed no state has nothing to do."""

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from ..core.actors import Actor
 from ..core.errors import Conflict, NotFound
 from ..core.money import Money
+from ..core.settings import Settings
 from ..payouts import returns
 from ..payouts.models import PayoutItem, PayoutReturn
 from .matching import OpenItem, Provider
@@ -79,21 +80,23 @@ class PayoutReturns(Provider):
     def _reason(self, session: Session, bank_account, transfer: PayoutItem) -> str:
         return self._reasons(session, bank_account).get(transfer.end_to_end_id) or "RETURN"
 
-    def posted(self, session: Session, *, bank_account, match, entry, allocations, booking_date, actor: Actor):
+    def posted(self, session: Session, *, bank_account, match, entry, allocations, booking_date, actor: Actor,
+               settings: Settings):
         for item, amount in allocations:
             transfer = self._transfer(session, item.key)
             returns.record_return(
                 session, transfer, amount=Money(amount, bank_account.currency),
                 returned_on=booking_date,
                 reason_code=self._reason(session, bank_account, transfer), actor=actor,
+                settings=settings,
                 entry_id=entry.id if entry is not None else None, bank_match_id=match.id)
 
-    def undo(self, session: Session, *, match, item_row, actor: Actor):
+    def undo(self, session: Session, *, match, item_row, actor: Actor, settings: Settings):
         returned = session.scalar(select(PayoutReturn).where(
             PayoutReturn.bank_match_id == match.id,
             PayoutReturn.item_id == int(item_row.item_key), PayoutReturn.undone_at.is_(None)))
         if returned is not None:
-            returns.undo_return(session, returned, actor=actor,
+            returns.undo_return(session, returned, actor=actor, settings=settings,
                                 undo_entry_id=match.undo_entry_id)
 
 

@@ -1,14 +1,14 @@
-"""Bank accounts, statement import, matching, entries from lines, rules, undo.
+"""Bank accounts, matching, entries from lines, rules, undo (the statement import is
+``imports``).
 
-Plain functions ``(session, ..., actor)`` that never commit: an import, an accepted match or an
-undo is one unit of work in the caller's ``transaction()``.
+Plain functions ``(session, ..., actor)`` that never commit: an accepted match or an undo is one
+unit of work in the caller's ``transaction()``.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -24,11 +24,12 @@ from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.money import Money, check_currency
+from ..core.settings import Settings
 from ..funds.services import check_spending
 from ..invoicing import credits
 from ..ledger import services as ledger
 from ..ledger.chart import Account, AccountType, Fund
-from . import invoices, parsers, write_offs
+from . import invoices, write_offs
 from .differences import Difference, How, is_small, small_difference_limit
 from .matching import (
     ItemIndex,
@@ -43,21 +44,18 @@ from .matching import (
 )
 from .models import (
     BankAccount,
-    BankImport,
     BankLine,
     BankMatch,
     BankMatchItem,
     BankMatchLine,
     BankRule,
-    BankStatement,
 )
-from .parsers import CsvMapping, ParsedLine
+from .parsers import CsvMapping
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
 
     from ..ledger.services import Line
-    from .parsers import ParsedStatement
 
 # --- bank accounts -----------------------------------------------------------------------------
 
@@ -166,292 +164,7 @@ def save_csv_mapping(session: Session, account: BankAccount, mapping: CsvMapping
                  after=account.csv_mapping)
 
 
-# --- import ------------------------------------------------------------------------------------
-
-
-def _digest(*parts: object) -> str:
-    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
-
-
-def dedup_keys(lines: Sequence[ParsedLine]) -> list[str]:
-    """A key per line that is the same whenever the bank sends the line again.
-
-    The bank's own reference where it gives one (with date and amount, since some banks reuse
-    references within a batch); otherwise a fingerprint of what the line says, numbered among
-    identical lines of the same statement (two equal donations on one day stay two lines)."""
-    keys = []
-    seen: Counter = Counter()
-    for line in lines:
-        if line.bank_reference:
-            base = ("r", line.bank_reference, line.booking_date, line.amount)
-        else:
-            base = ("f", line.booking_date, line.amount, line.currency,
-                    line.counterparty_iban.upper(), " ".join(line.remittance.lower().split()),
-                    " ".join(line.counterparty_name.lower().split()))
-        occurrence = seen[base]
-        seen[base] += 1
-        keys.append(f"{base[0]}:{_digest(*base, occurrence)[:60]}")
-    return keys
-
-
-def _account_matches(bank_account: BankAccount, identification: str) -> bool:
-    """Whether a statement's account identification names this bank account."""
-    if not identification:
-        return True
-    compact = "".join(identification.split()).upper()
-    if bank_account.iban in compact:
-        return True
-    try:
-        iban = IBAN(bank_account.iban)
-        account_code, bank_code = iban.account_code.lstrip("0"), iban.bank_code
-    except SchwiftyException:  # pragma: no cover (stored IBANs are valid)
-        return False
-    digits = "".join(ch for ch in compact if ch.isdigit() or ch == "/")
-    bank_part, _, account_part = digits.rpartition("/")
-    return bool(account_code) and account_part.lstrip("0") == account_code and (
-        not bank_part or bank_part == bank_code)
-
-
-@dataclass
-class ImportResult:
-    #: One import per bank account the file's statements went to (an IBAN that holds several
-    #: currencies has one bank account per currency). Stored only when it brought something new.
-    records: list[BankImport]
-    skipped_statements: list[str]
-    rule_matches: list[BankMatch]
-    #: Nothing in the file was new: no import, statement or line was stored.
-    already_imported: bool = False
-    #: When ``already_imported``: the earlier import of the very same file, if there was one.
-    previous: BankImport | None = None
-
-    @property
-    def record(self) -> BankImport:
-        return self.records[0]
-
-    @property
-    def auto_matched(self) -> int:
-        return sum(record.lines_auto_matched for record in self.records)
-
-    @property
-    def lines_new(self) -> int:
-        return sum(record.lines_new for record in self.records)
-
-    @property
-    def lines_known(self) -> int:
-        return sum(record.lines_duplicate for record in self.records)
-
-
-def import_summary(session: Session, result: ImportResult, filename: str) -> list[tuple[str, str]]:
-    """What an import brought, as (category, sentence) notes for the treasurer."""
-    if result.already_imported:
-        return [("info", f"{filename} was {already_imported_text(result)}")]
-    notes = []
-    for record in result.records:
-        target = session.get(BankAccount, record.bank_account_id)
-        parts = [f"{record.lines_new} new line{'s' if record.lines_new != 1 else ''}"]
-        if record.lines_duplicate:
-            parts.append(f"{record.lines_duplicate} already known (skipped)")
-        if record.lines_by_rule:
-            parts.append(f"{record.lines_by_rule} booked by rules")
-        if record.lines_auto_matched:
-            parts.append(f"{record.lines_auto_matched} matched automatically")
-        into = f" into {target.name} ({target.currency})" if len(result.records) > 1 else ""
-        notes.append(("success", f"{filename} imported{into} ({parsers.FORMATS[record.format]}, "
-                                 f"{record.statements} statement"
-                                 f"{'s' if record.statements != 1 else ''}): {', '.join(parts)}."))
-    if result.skipped_statements:
-        notes.append(("warning", f"Statements of other accounts were skipped: "
-                                 f"{', '.join(sorted(set(result.skipped_statements)))}."))
-    return notes
-
-
-def already_imported_text(result: ImportResult) -> str:
-    """What to tell the treasurer about a file that brought nothing new."""
-    known = result.lines_known
-    when = ""
-    if result.previous is not None:
-        when = (f" on {result.previous.imported_at:%Y-%m-%d} as "
-                f"{result.previous.filename}")
-    return (f"already imported{when}: {known} line{'s' if known != 1 else ''}, all already "
-            f"known. Nothing was added.")
-
-
-def route_statements(session: Session, bank_account: BankAccount, statements: Sequence[ParsedStatement]):
-    """{bank account: its statements} and the account identifications of other accounts.
-
-    A statement belongs to the IBAN of ``bank_account`` (or its German ``BLZ/Kontonummer``); it
-    goes to the bank account of that IBAN in the statement's own currency. A currency the IBAN
-    has no bank account for is refused, naming what to set up."""
-    accounts = currency_accounts(session, bank_account)
-    routed: dict[int, list] = {}
-    skipped = []
-    for statement in statements:
-        if not _account_matches(bank_account, statement.account):
-            skipped.append(statement.account)
-            continue
-        target = accounts.get(statement.currency)
-        if target is None:
-            kept = ", ".join(sorted(accounts))
-            raise parsers.StatementFormatError(
-                f"the statement is in {statement.currency}; {bank_account.name} keeps {kept}. "
-                f"To import it, set up a {statement.currency} bank account with the same IBAN",
-                statement.where)
-        routed.setdefault(target.id, []).append(statement)
-    if not routed:
-        raise parsers.StatementFormatError(
-            f"the file has no statement for {bank_account.iban_display} (it is for "
-            f"{', '.join(sorted(set(skipped)))})")
-    by_id = {account.id: account for account in accounts.values()}
-    order = sorted(routed, key=lambda account_id: (account_id != bank_account.id, account_id))
-    return [(by_id[account_id], routed[account_id]) for account_id in order], skipped
-
-
-def import_statement(session: Session, bank_account: BankAccount, *, filename: str, data: bytes, actor: Actor,
-                     format: str | None = None,
-                     progress: Callable[[int, int], None] | None = None) -> ImportResult:
-    """Parse the whole file, then write its new lines, apply rules and (when the account says
-    so) accept confident matches. Raises ``StatementFormatError`` before writing anything.
-    ``progress(done, total)`` is called as lines are written.
-
-    Each statement goes to the bank account of its IBAN and currency. The bank accounts are
-    locked first, so the same file imported twice at the same moment is written once: the
-    second import reads the first one's lines and finds nothing new. A file that brings nothing
-    new stores nothing (``already_imported``)."""
-    mapping = CsvMapping.from_dict(bank_account.csv_mapping)
-    parsed = parsers.parse(data, currency=bank_account.currency, csv_mapping=mapping,
-                           format=format)
-    routed, skipped = route_statements(session, bank_account, parsed.statements)
-    for account, _ in sorted(routed, key=lambda pair: pair[0].id):
-        _lock(session, account)
-    sha256 = hashlib.sha256(data).hexdigest()
-    total = sum(len(s.lines) for _, statements in routed for s in statements)
-    done = 0
-
-    def tick(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress:
-            progress(done, total)
-
-    records, stored, rule_matches = [], [], []
-    for account, statements in routed:
-        record = BankImport(bank_account_id=account.id, filename=filename[:255], sha256=sha256,
-                            format=parsed.format, statements=len(statements),
-                            imported_by_id=getattr(actor, "id", None))
-        session.add(record)
-        session.flush()
-        new_line_ids, new_statements = _write_lines(session, account, record, statements, tick)
-        records.append(record)
-        if not new_line_ids and not new_statements:
-            session.delete(record)  # nothing new for this account: no trace of the attempt
-            continue
-        stored.append(record)
-        _extend_reconcile_from(account, statements)
-        lines = _line_rows(session, new_line_ids)
-        matches = apply_rules(session, account, lines, actor=actor)
-        if account.auto_accept:
-            booked = {part.bank_line_id for match in matches for part in match.lines}
-            open_lines = [line for line in lines if line.id not in booked]
-            record.lines_auto_matched = auto_accept(session, account, open_lines, actor=actor)
-        record.lines_by_rule = len(matches)
-        rule_matches += matches
-        session.flush()
-        audit.record(session, actor, "bank.imported", "bank_import", record.id,
-                     summary=f"{filename} into {account.name} ({account.currency}): "
-                             f"{record.lines_new} new lines, {record.lines_duplicate} already "
-                             f"known, {record.lines_by_rule} by rules, "
-                             f"{record.lines_auto_matched} matched automatically",
-                     after={"format": parsed.format, "statements": len(statements),
-                            "new_statements": new_statements, "sha256": sha256})
-    session.flush()
-    if not stored:
-        previous = session.scalar(
-            select(BankImport).where(BankImport.sha256 == sha256,
-                                     BankImport.bank_account_id.in_([a.id for a, _ in routed]))
-            .order_by(BankImport.id.desc()).limit(1))
-        return ImportResult(records, skipped, [], already_imported=True, previous=previous)
-    return ImportResult(stored, skipped, rule_matches)
-
-
-def _extend_reconcile_from(bank_account: BankAccount, statements: Sequence[ParsedStatement]) -> None:
-    starts = [s.start_date for s in statements if s.start_date]
-    if starts and (bank_account.reconcile_from is None or min(starts) < bank_account.reconcile_from):
-        bank_account.reconcile_from = min(starts)
-
-
-_LINE_COLUMNS = ("id", "bank_account_id", "booking_date", "amount", "currency",
-                 "counterparty_name", "counterparty_iban", "remittance", "references",
-                 "transaction_code", "status")
-
-
-def _line_rows(session: Session, ids: list[int]) -> list:
-    """New lines as light rows (what rules and the matcher read), oldest first; an import of
-    thousands of lines does not need thousands of ORM objects."""
-    table = BankLine.__table__
-    rows = []
-    for start in range(0, len(ids), 2000):
-        rows += session.execute(select(*(table.c[name] for name in _LINE_COLUMNS))
-                                .where(table.c.id.in_(ids[start:start + 2000]))).all()
-    rows.sort(key=lambda row: (row.booking_date, row.id))
-    return rows
-
-
-def _existing_keys(session: Session, bank_account_id: int, keys: list[str]) -> set[str]:
-    found = set()
-    for start in range(0, len(keys), 1000):
-        found.update(session.scalars(select(BankLine.dedup_key).where(
-            BankLine.bank_account_id == bank_account_id,
-            BankLine.dedup_key.in_(keys[start:start + 1000]))))
-    return found
-
-
-def _write_lines(session: Session, bank_account: BankAccount, record: BankImport, statements: Sequence[ParsedStatement], tick: Callable[[int], None]) -> tuple[list[int], int]:
-    """Write the statements' lines that are not known yet; returns (new line ids, number of
-    statements stored). A statement is stored once (its fingerprint); one whose lines are all
-    known already (the same days cut differently, a file that overlaps an earlier one) is not
-    stored again, so the continuity check sees each day once."""
-    new_ids: list[int] = []
-    stored_count = 0
-    seen_in_file: set[str] = set()
-    for statement in statements:
-        keys = dedup_keys(statement.lines)
-        existing = _existing_keys(session, bank_account.id, keys)
-        fingerprint = _digest(statement.reference, statement.sequence, statement.start_date,
-                              statement.end_date, statement.opening, statement.closing,
-                              statement.entries_total, len(statement.lines))
-        fresh = []
-        for key, line in zip(keys, statement.lines, strict=True):
-            if key in existing or key in seen_in_file:
-                record.lines_duplicate += 1
-                continue
-            seen_in_file.add(key)
-            fresh.append((key, line))
-        stored = session.scalar(select(BankStatement).where(
-            BankStatement.bank_account_id == bank_account.id,
-            BankStatement.fingerprint == fingerprint))
-        if stored is None and (fresh or not statement.lines):
-            today = date.today()
-            stored = BankStatement(
-                bank_account_id=bank_account.id, import_id=record.id,
-                reference=statement.reference[:100], sequence=statement.sequence[:40],
-                start_date=statement.start_date or today, end_date=statement.end_date or today,
-                opening=statement.opening, closing=statement.closing,
-                currency=statement.currency, entries_total=statement.entries_total,
-                line_count=len(statement.lines), fingerprint=fingerprint)
-            session.add(stored)
-            session.flush()
-            stored_count += 1
-        if fresh:
-            rows = [_line_row(bank_account, stored.id, key, line) for key, line in fresh]
-            ids = _reserve_ids(session, BankLine.__table__, len(rows))
-            for row, line_id in zip(rows, ids, strict=True):
-                row["id"] = line_id
-            _insert_many(session, BankLine.__table__, rows)
-            new_ids += ids
-        record.lines_new += len(fresh)
-        tick(len(statement.lines))
-    return new_ids, stored_count
-
+# --- rows written in bulk (an import's lines, the matches of many lines) ------------------
 
 def _insert_many(session: Session, table: Table, rows: list[dict]) -> None:
     """Bulk insert below the ORM: COPY on PostgreSQL (psycopg's executemany sends a statement
@@ -504,21 +217,6 @@ def _reserve_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def _line_row(bank_account: BankAccount, statement_id: int, key: str, line: ParsedLine) -> dict:
-    return {
-        "bank_account_id": bank_account.id, "statement_id": statement_id,
-        "booking_date": line.booking_date, "value_date": line.value_date, "amount": line.amount,
-        "currency": line.currency, "counterparty_name": line.counterparty_name[:200],
-        "counterparty_iban": line.counterparty_iban[:34].upper(),
-        "counterparty_bic": line.counterparty_bic[:11], "remittance": line.remittance[:4000],
-        "references": " ".join(line.references)[:4000],
-        "bank_reference": line.bank_reference[:100], "transaction_code": line.transaction_code[:40],
-        "reversal": line.reversal, "return_reason": line.return_reason[:35],
-        "charges": line.charges, "details": line.details or None,
-        "dedup_key": key, "status": "open", "match_id": None,
-    }
-
-
 # --- matching ----------------------------------------------------------------------------------
 
 
@@ -553,7 +251,8 @@ def suggestions_for(session: Session, bank_account: BankAccount, lines: Sequence
 
 
 def accept(session: Session, bank_account: BankAccount, *, lines: Sequence[BankLine],
-           items: Sequence[tuple[str, str]], actor: Actor, how: str = "manual", reason: str = "",
+           items: Sequence[tuple[str, str]], actor: Actor, settings: Settings, how: str = "manual",
+           reason: str = "",
            index: ItemIndex | None = None, difference: Difference | None = None,
            small_difference_limit: Decimal | None = None) -> BankMatch:
     """Match the lines to the items: the lines' total is allocated over the items in order.
@@ -630,7 +329,8 @@ def accept(session: Session, bank_account: BankAccount, *, lines: Sequence[BankL
                                 "; ".join(labels), actor)
     for name, allocated in by_provider.items():
         provider(name).posted(session, bank_account=bank_account, match=match, entry=entry,
-                              allocations=allocated, booking_date=booking_date, actor=actor)
+                              allocations=allocated, booking_date=booking_date, actor=actor,
+                              settings=settings)
     for key, amount in plan.written_off.items():
         provider(key[0]).written_off(session, match=match, item=index.items[key], amount=amount,
                                      entry=entry, booking_date=booking_date, actor=actor)
@@ -862,7 +562,8 @@ def book_line(session: Session, line: BankLine, *, account: Account, fund: Fund,
     return match
 
 
-def undo_match(session: Session, match: BankMatch, *, actor: Actor, reason: str = "") -> BankMatch:
+def undo_match(session: Session, match: BankMatch, *, actor: Actor, settings: Settings,
+               reason: str = "") -> BankMatch:
     """Reverse what the match posted, give the items back, reopen the lines. Nothing deleted."""
     if match.undone_at is not None:
         raise Conflict("This match was already undone.")
@@ -879,7 +580,8 @@ def undo_match(session: Session, match: BankMatch, *, actor: Actor, reason: str 
     known, seen = {p.name for p in providers()}, set()
     for row in match.items:
         if row.provider in known and (row.provider, row.item_key) not in seen:
-            provider(row.provider).undo(session, match=match, item_row=row, actor=actor)
+            provider(row.provider).undo(session, match=match, item_row=row, actor=actor,
+                                        settings=settings)
         seen.add((row.provider, row.item_key))
         row.active = False
     for part in match.lines:
@@ -905,7 +607,7 @@ def mark_reviewed(session: Session, match: BankMatch, *, actor: Actor) -> BankMa
 
 
 def auto_accept(session: Session, bank_account: BankAccount, lines: Sequence[BankLine], *, actor: Actor,
-                index: ItemIndex | None = None) -> int:
+                settings: Settings, index: ItemIndex | None = None) -> int:
     """Accept, for each line, a confident suggestion (exact reference and exact amount) when it
     is the only confident one. Everything accepted waits in the review list.
 
@@ -924,7 +626,7 @@ def auto_accept(session: Session, bank_account: BankAccount, lines: Sequence[Ban
         key = (suggestion.item.provider, suggestion.item.key)
         if provider(suggestion.item.provider).posts_entries:
             accept(session, bank_account, lines=[_orm(session, line)], items=[key], actor=actor,
-                   how="auto", reason=suggestion.reason, index=index)
+                   settings=settings, how="auto", reason=suggestion.reason, index=index)
             matched += 1
         else:
             index.allocate(key, line.amount)

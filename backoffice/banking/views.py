@@ -27,7 +27,16 @@ from ..core.views import export_format, get_or_404, run_form, send_table
 from ..extensions import db, settings
 from ..ledger.chart import Account, AccountType, Fund, FundKind
 from ..ledger.services import INTERFUND_ROLE
-from . import differences, hints, import_job, pending, reconciliation, services, write_offs
+from . import (
+    differences,
+    hints,
+    import_job,
+    imports,
+    pending,
+    reconciliation,
+    services,
+    write_offs,
+)
 from .differences import Difference, How
 from .forms import AsOfForm, BankAccountForm, BookLineForm, CsvMappingForm, RuleForm, UploadForm
 from .matching import Suggestion, provider, rank
@@ -191,15 +200,15 @@ def _import(account: BankAccount, filename: str, data: bytes):
         return redirect(url_for("jobs.show", job_id=job.id))
     try:
         with transaction():
-            result = services.import_statement(db.session, account, filename=filename, data=data,
-                                               actor=current_user)
+            result = imports.import_statement(db.session, account, filename=filename, data=data,
+                                               actor=current_user, settings=settings())
     except StatementFormatError as error:
         flash(f"{filename} was not imported: {error}. Nothing was saved.", "danger")
         return redirect(url_for(".account", account_id=account.id))
     except DomainError as error:
         flash(f"{filename} was not imported: {error} Nothing was saved.", "danger")
         return redirect(url_for(".account", account_id=account.id))
-    for category, note in services.import_summary(db.session, result, filename):
+    for category, note in imports.import_summary(db.session, result, filename):
         flash(note, category)
     if result.already_imported:
         return redirect(url_for(".account", account_id=account.id))
@@ -391,7 +400,7 @@ def accept(line_id: int):
             match = services.accept(db.session, account, lines=[line, *extra_lines], items=items,
                                     actor=current_user, reason=request.form.get("reason", ""),
                                     difference=difference,
-                                    small_difference_limit=settings().banking.small_difference_limit)
+                                    small_difference_limit=settings().banking.small_difference_limit, settings=settings())
             waiting = db.session.scalar(select(func.count()).select_from(BankWriteOff).where(
                 BankWriteOff.bank_match_id == match.id))
     except DomainError as error:
@@ -457,7 +466,7 @@ def undo(match_id: int):
     try:
         with transaction():
             services.undo_match(db.session, match, actor=current_user,
-                                reason=request.form.get("reason", ""))
+                                reason=request.form.get("reason", ""), settings=settings())
     except DomainError as error:
         if _htmx():
             return f'<div class="alert alert-danger">{escape(str(error))}</div>', 200

@@ -6,7 +6,8 @@ to the dispatcher that the app installed (``backoffice.jobs``): Celery on Redis 
 ``QUEUE_BROKER_URL`` is set, else a call at once in this process, so the same code runs in both and
 ``make run`` needs no Redis. ``enqueue_on_commit(session, ...)`` waits until the session's
 outermost transaction has committed (what the job reads must be visible to the worker) and forgets
-it on a rollback. Jobs read the configuration they run with from ``settings()``.
+it on a rollback. Jobs read the typed settings they run with from ``job_settings()`` (and the raw
+configuration, for the keys the typed settings do not hold, from ``settings()``).
 
 Delivery is at least once (a worker that dies mid-job gets its message delivered again): every
 job is written to do its work once however often it runs (``core.jobs``, ``core.outbox``).
@@ -17,16 +18,20 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 log = logging.getLogger("backoffice.jobs")
 
 JOBS: dict[str, Callable[..., object]] = {}
 _ON_COMMIT = "backoffice_jobs_on_commit"
-_settings: ContextVar[Mapping] = ContextVar("job_settings")
+_settings: ContextVar[Mapping] = ContextVar("job_config")
+_typed: ContextVar[Settings | None] = ContextVar("job_settings", default=None)
 
 
 class RetryLater(Exception):
@@ -68,26 +73,37 @@ def enqueue(name: str, *, countdown: float | None = None, **kwargs: Any) -> None
 
 
 @contextmanager
-def running_with(settings: Mapping) -> Iterator[None]:
-    """Jobs called inside read ``settings`` (the app's configuration) through ``settings()``."""
-    token = _settings.set(settings)
+def running_with(config: Mapping, typed: Settings | None = None) -> Iterator[None]:
+    """Jobs called inside read ``config`` (the app's configuration) through ``settings()`` and
+    ``typed`` (the app's frozen ``Settings``, what services receive) through ``job_settings()``."""
+    token, typed_token = _settings.set(config), _typed.set(typed)
     try:
         yield
     finally:
+        _typed.reset(typed_token)
         _settings.reset(token)
 
 
 def settings() -> Mapping:
-    """The configuration of the job that runs now."""
+    """The configuration of the job that runs now (the keys the typed settings do not hold:
+    the outbox's and the jobs' timings)."""
     return _settings.get()
 
 
-def run_here(name: str, kwargs: dict, settings: Mapping) -> object:
+def job_settings() -> Settings:
+    """The typed settings of the job that runs now, which the job hands to the services."""
+    typed = _typed.get()
+    if typed is None:
+        raise RuntimeError("no settings for this job (core.queue.running_with)")
+    return typed
+
+
+def run_here(name: str, kwargs: dict, settings: Mapping, typed: Settings | None = None) -> object:
     """Call the job in this process. One that cannot work now is left for a later run (the next
     enqueue, the schedule, ``backoffice jobs run-scheduled``); a failure is logged, never raised
     into the page or command that caused it (the job records its own outcome)."""
     try:
-        with running_with(settings):
+        with running_with(settings, typed):
             return JOBS[name](**kwargs)
     except RetryLater as later:
         log.info("job %s: %s; left for a later run", name, later)

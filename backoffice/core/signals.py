@@ -26,15 +26,16 @@ The signals (sender → what each receiver returns):
 
 ``waiting_work``
     Sent by the start page (``core.tasks.waiting_for``) for the kinds of work that can wait for
-    somebody. Sender: None. Returns a list of ``core.tasks.TaskKind`` (label, permission, a
-    cheap count, where the work is done, position on the page). Connected by: expenses,
-    payouts, banking, invoicing, groups, grants.
+    somebody. Sender: None; keyword argument ``settings`` (``core.settings.Settings``). Returns
+    a list of ``core.tasks.TaskKind`` (label, permission, a cheap count, where the work is done,
+    position on the page). Connected by: expenses, payouts, banking, invoicing, groups, grants,
+    donation receipts.
 
 ``page_panels``
     Sent by a page that shows what other packages know about its object. Sender: the page's
     endpoint (``"core.dashboard"``, ``"groups.detail"``, ``"invoicing.invoice"``); keyword
-    arguments: ``session``, ``user`` and the page's object (``group=``, ``invoice=``; none on
-    the start page). Returns a dict of named values for the page's template (``{}`` or None:
+    arguments: ``session``, ``user``, ``settings`` and the page's object (``group=``,
+    ``invoice=``; none on the start page). Returns a dict of named values for the page's template (``{}`` or None:
     nothing for this user); the page merges them into ``panels`` (``core.signals.panels``).
     Connect with ``sender=`` the endpoint. Connected by: ledger (the start page's books),
     funds and expenses (a group's fee, money and claims), payments (an invoice's Stripe fees).
@@ -63,15 +64,15 @@ The signals (sender → what each receiver returns):
 ``donation_reversed``
     Sent by ``donations`` in the unit of work that reverses a booked donation (a refund, a lost
     dispute, a treasurer's correction). Sender: the ``Donation``; keyword arguments ``session``,
-    ``actor``, ``reason``. Returns nothing. Connected by: donation receipts (an issued receipt is
+    ``actor``, ``reason``, ``settings``. Returns nothing. Connected by: donation receipts (an issued receipt is
     cancelled and the donor told).
 
 ``donation_reduced``
     Sent by ``donations.refunds`` in the unit of work that books a partial refund of a booked
     donation (or undoes one that failed): the donation stays booked for less (``net``). Sender:
-    the ``Donation``; keyword arguments ``session``, ``actor``, ``reason``. Returns nothing.
-    Connected by: donation receipts (an issued receipt is cancelled, the donor told, and a
-    replacement for what is left issued after the commit).
+    the ``Donation``; keyword arguments ``session``, ``actor``, ``reason``, ``settings``.
+    Returns nothing. Connected by: donation receipts (an issued receipt is cancelled, the donor
+    told, and a replacement for what is left issued after the commit).
 
 ``donors_merged``
     Sent by ``donations.donors.merge`` in the unit of work that merges one donor into another,

@@ -18,6 +18,7 @@ from .signals import answers, waiting_work
 
 if TYPE_CHECKING:
     from .actors import Actor
+    from .settings import Settings
 
 
 @dataclass(frozen=True)
@@ -36,19 +37,20 @@ class Waiting:
     count: int
 
 
-def kinds() -> list[TaskKind]:
+def kinds(settings: Settings) -> list[TaskKind]:
     """Every kind of waiting work, by position (one per label)."""
     found: dict[str, TaskKind] = {}
-    for answer in answers(waiting_work):
+    for answer in answers(waiting_work, settings=settings):
         for kind in answer:
             found.setdefault(kind.label, kind)
     return sorted(found.values(), key=lambda kind: kind.position)
 
 
-def waiting_for(session: Session, user: Actor, today: date) -> list[Waiting]:
+def waiting_for(session: Session, user: Actor, today: date, *,
+                settings: Settings) -> list[Waiting]:
     """The kinds of work the user may do that have something waiting, by position."""
     found = []
-    for kind in kinds():
+    for kind in kinds(settings):
         if user.can(kind.permission):
             count = kind.count(session, user, today)
             if count:

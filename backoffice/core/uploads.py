@@ -22,11 +22,11 @@ from pathlib import Path
 from sqlalchemy import ForeignKey, Integer, String, exists, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..extensions import db, settings
+from ..extensions import db
 from .actors import Actor
 from .db import UTCDateTime, utcnow
 from .errors import ValidationError
-from .queue import enqueue_on_commit, job
+from .queue import enqueue_on_commit, job, job_settings
 from .storage import storage_at
 
 KINDS = {  # kind: (content type, label, extension)
@@ -156,5 +156,5 @@ def forget_content(sha256: str) -> dict:
     with Session(db.engine) as session:
         if session.scalar(select(exists().where(StoredFile.sha256 == sha256))):
             return {"removed": False}
-    storage_at(settings().paths.uploads).delete(key_of(sha256))
+    storage_at(job_settings().paths.uploads).delete(key_of(sha256))
     return {"removed": True}

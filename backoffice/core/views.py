@@ -161,7 +161,8 @@ def refuse_unsaved_changes(response):
 def dashboard():
     if not current_user.can(Permission.GROUPS_VIEW_ALL) and current_user.organised_groups:
         return redirect(url_for("groups.portal"))  # organisers land on their group
-    panels = {"waiting": tasks.waiting_for(db.session, current_user, date.today()),
+    panels = {"waiting": tasks.waiting_for(db.session, current_user, date.today(),
+                                          settings=settings()),
               **signals.panels("core.dashboard", session=db.session, user=current_user,
                                settings=settings())}
     return render_template("core/dashboard.html", panels=panels)

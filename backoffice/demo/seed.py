@@ -163,7 +163,7 @@ def seed(session: Session, settings: Settings, today: date | None = None,
     # Grants first: their payouts are on the bank statements the banking demo writes.
     seed_grants(session, users=users, funds=funds, groups=groups, today=today,
                 settings=settings)
-    seed_invoicing(session, actor=treasurer, groups=groups, today=today)
+    seed_invoicing(session, actor=treasurer, groups=groups, today=today, settings=settings)
     _usd_invoice_paid_through_stripe(session, treasurer, today, settings)
     bank = seed_banking(session, treasurer, today, settings)
     seed_board(session, users=users, today=today)
@@ -185,9 +185,9 @@ def _usd_invoice_paid_through_stripe(session: Session, treasurer: User, today: d
     draft = invoicing.create_draft(session, invoicing.DraftData(
         sponsor=sponsor, currency="USD", service_date=today - timedelta(days=20),
         lines=[invoicing.LineData(description="Sponsorship of the association's sprints (USD)",
-                                  quantity_milli=1000, unit_price=250000)]), actor=treasurer)
+                                  quantity_milli=1000, unit_price=250000)]), actor=treasurer, settings=settings)
     invoice = invoicing.issue(session, draft, actor=treasurer,
-                              issue_date=today - timedelta(days=20))
+                              issue_date=today - timedelta(days=20), settings=settings)
     paid_at = int(datetime.combine(today - timedelta(days=12), time(15), UTC).timestamp())
     settled = 230000  # USD 2,500.00 at 0.92
     ensure_payment(session, invoice, {
@@ -197,7 +197,7 @@ def _usd_invoice_paid_through_stripe(session: Session, treasurer: User, today: d
                           "balance_transaction": {
                               "id": "txn_3QdUsdDemoTxn01", "amount": settled, "currency": "eur",
                               "fee": 7845, "exchange_rate": 0.92, "type": "charge",
-                              "created": paid_at}}}, config=settings.stripe, fetched=True)
+                              "created": paid_at}}}, settings=settings, fetched=True)
 
 
 def _next_month(month: date) -> date:
@@ -258,7 +258,7 @@ def _one_day(demo: Demo, day: date, funds: dict) -> None:
             on_payout_paid(demo.session, {"id": f"po_{rng.getrandbits(64):016x}Demo",
                                           "amount": held, "currency": "eur",
                                           "arrival_date": int(arrival.timestamp())}, {},
-                           demo.settings.stripe)
+                           demo.settings)
     # Group life: meetups pay venues and pizza, receive local sponsorship and tickets.
     for index, (code, name, kind, scale) in enumerate(GROUPS):
         fund = funds[code]

@@ -162,5 +162,5 @@ def _seed_claims(session: Session, users: dict[Role, User], groups_by_code: dict
                                  requested_on=today, actor=treasurer, today=today,
                                  settings=settings)
     # Executed three days ago: the bank statement shows its debit (see ``banking.demo``).
-    payouts.mark_executed(session, batch, booked_on=today - timedelta(days=3), actor=treasurer)
+    payouts.mark_executed(session, batch, booked_on=today - timedelta(days=3), actor=treasurer, settings=settings)
     return {"claims": len(paid) + len(approved) + len(submitted) + 1, "batches": 1}

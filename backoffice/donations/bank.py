@@ -27,6 +27,7 @@ from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
 from ..core.money import Money
+from ..core.settings import Settings
 from ..core.signals import donation_reversed
 from ..ledger.reads import chart_funds
 from ..ledger.services import fund_by_code, general_fund
@@ -118,7 +119,7 @@ class DonationProvider(Provider):
 
     def posted(self, session: Session, *, bank_account: BankAccount, match: BankMatch,
                entry: JournalEntry | None, allocations: list[tuple[OpenItem, int]],
-               booking_date: date, actor: Actor) -> None:
+               booking_date: date, actor: Actor, settings: Settings) -> None:
         for item, _ in allocations:
             donation = session.scalar(select(Donation).where(
                 Donation.bank_line_id == int(item.key)))
@@ -127,7 +128,7 @@ class DonationProvider(Provider):
         session.flush()
 
     def undo(self, session: Session, *, match: BankMatch, item_row: BankMatchItem,
-             actor: Actor) -> None:
+             actor: Actor, settings: Settings) -> None:
         """The match's entry is reversed by the service: the donation is marked reversed (and
         lets go of its bank line, which may be matched again)."""
         donation = session.scalar(select(Donation).where(
@@ -142,7 +143,7 @@ class DonationProvider(Provider):
         donation.bank_line_id = None
         session.flush()
         donation_reversed.send(donation, session=session, actor=actor,
-                               reason=donation.reversal_reason)
+                               reason=donation.reversal_reason, settings=settings)
 
 
 def open_item_provider(sender: object, **kwargs: Any) -> DonationProvider:

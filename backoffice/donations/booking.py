@@ -28,6 +28,7 @@ from ..core.db import utcnow
 from ..core.errors import ValidationError
 from ..core.money import Money
 from ..core.queue import enqueue_on_commit
+from ..core.settings import Settings
 from ..core.signals import donation_reversed
 from ..funds.fees import admin_fee_change_lines, admin_fee_lines, fee_for
 from ..funds.models import IncomeKind
@@ -297,7 +298,7 @@ def fail_pending(session: Session, donation: Donation, *, reason: str) -> bool:
     return True
 
 
-def reverse(session: Session, donation: Donation, *, actor: Actor, reason: str,
+def reverse(session: Session, donation: Donation, *, actor: Actor, reason: str, settings: Settings,
             movement: settlement.Movement | None = None, day: date | None = None,
             credit=None) -> bool:
     """Take a booked donation back, once: a refund or a lost dispute books Stripe's movement
@@ -331,7 +332,8 @@ def reverse(session: Session, donation: Donation, *, actor: Actor, reason: str,
     donation.reversed_at = utcnow()
     donation.reversal_reason = reason[:200]
     session.flush()
-    donation_reversed.send(donation, session=session, actor=actor, reason=reason)
+    donation_reversed.send(donation, session=session, actor=actor, reason=reason,
+                           settings=settings)
     audit.record(session, actor, "donation.reversed", "donation", donation.id,
                  summary=f"{donation.ref}: {reason}")
     return True

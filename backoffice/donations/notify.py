@@ -27,12 +27,11 @@ from sqlalchemy.orm import Session
 from ..core.db import transaction, utcnow
 from ..core.mail import queue_mail
 from ..core.money import Money
-from ..core.queue import job
+from ..core.queue import job, job_settings
 from ..core.settings import Settings
 from ..core.templates import render_email
 from ..core.urls import absolute_url
 from ..extensions import db
-from ..extensions import settings as app_settings
 from . import plans
 from .booking import THANK_JOB
 from .models import (
@@ -79,7 +78,7 @@ def tell_payment_failed(failure_id: int) -> None:
         failure = session.get(RecurringFailure, failure_id)
         if failure is None or failure.told:
             return
-        payment_failed(session, failure, app_settings())
+        payment_failed(session, failure, job_settings())
         failure.told = True
 
 
@@ -172,6 +171,6 @@ def thank(session: Session, donation_id: int, *, settings: Settings) -> Told:
 @job(THANK_JOB)
 def thank_job(donation_id: int) -> None:
     """The donor hears of their booked gift (once: ``thank`` claims the donation)."""
-    settings = app_settings()
+    settings = job_settings()
     with Session(db.engine) as session, transaction(session):
         thank(session, donation_id, settings=settings)

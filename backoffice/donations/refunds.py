@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from ..core import audit
 from ..core.actors import Actor
 from ..core.money import Money
+from ..core.settings import Settings
 from ..core.signals import donation_reduced
 from ..ledger import reads
 from ..ledger.services import booking_date_for, post_entry, reverse_entry
@@ -78,7 +79,8 @@ def _keep(session: Session, donation: Donation, refund_id: str, amount: Money,
 
 
 def book(session: Session, donation: Donation, *, refund_id: str, amount: Money,
-         movement: settlement.Movement | None, day: date, actor: Actor = None) -> str:
+         movement: settlement.Movement | None, day: date, settings: Settings,
+         actor: Actor = None) -> str:
     """Book the refund ``refund_id`` of ``amount`` (positive, as Stripe reports it) once; what
     was done, in words. ``movement``: its balance transaction (None: Stripe has not made it
     yet; booked in the donation's currency unless Stripe converted the payment, when it waits
@@ -102,7 +104,8 @@ def book(session: Session, donation: Donation, *, refund_id: str, amount: Money,
         return f"refund {refund_id} recorded already"
     reason = f"refunded through Stripe ({refund_id}, {amount})"
     if amount.amount == donation.net:
-        booking.reverse(session, donation, actor=actor, reason=reason, movement=movement, day=day)
+        booking.reverse(session, donation, actor=actor, reason=reason, movement=movement, day=day,
+                        settings=settings)
         row.journal_entry_id = donation.reversal_entry_id
         donation.refunded += amount.amount
         session.flush()
@@ -115,12 +118,13 @@ def book(session: Session, donation: Donation, *, refund_id: str, amount: Money,
     row.journal_entry_id = entry.id
     donation.refunded += amount.amount
     session.flush()
-    _reduced(session, donation, actor, f"{amount} refunded through Stripe ({refund_id})")
+    _reduced(session, donation, actor, f"{amount} refunded through Stripe ({refund_id})",
+             settings)
     return f"refund {refund_id}: {donation.ref} now {Money(donation.net, donation.currency)}"
 
 
 def undo(session: Session, donation: Donation, *, refund_id: str, amount: Money, status: str,
-         actor: Actor = None) -> str:
+         settings: Settings, actor: Actor = None) -> str:
     """A refund that failed or was cancelled gave nothing back: its booking is reversed and
     the donation counts for more again. Heard of before it was booked: kept as failed, so a
     late event showing it pending books nothing."""
@@ -141,11 +145,13 @@ def undo(session: Session, donation: Donation, *, refund_id: str, amount: Money,
     row.status, row.reversal_entry_id = RefundStatus.FAILED, reversal.id
     donation.refunded -= row.amount
     session.flush()
-    _reduced(session, donation, actor, reason)
+    _reduced(session, donation, actor, reason, settings)
     return f"refund {refund_id} {status}: reversed"
 
 
-def _reduced(session: Session, donation: Donation, actor: Actor, reason: str) -> None:
+def _reduced(session: Session, donation: Donation, actor: Actor, reason: str,
+             settings: Settings) -> None:
     audit.record(session, actor, "donation.refunded_in_part", "donation", donation.id,
                  summary=f"{donation.ref}: {reason}; now {Money(donation.net, donation.currency)}")
-    donation_reduced.send(donation, session=session, actor=actor, reason=reason)
+    donation_reduced.send(donation, session=session, actor=actor, reason=reason,
+                          settings=settings)

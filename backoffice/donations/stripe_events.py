@@ -35,7 +35,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from ..core.settings import Stripe
+    from ..core.settings import Settings, Stripe
 
 
 def _checkout(session: Session, stripe_id: str | None = None,
@@ -235,14 +235,15 @@ def _donation_of_charge(session: Session, obj: dict, config: Stripe,
     return donation
 
 
-def _refund_state(session: Session, donation: Donation, refund: dict, config: Stripe) -> str:
+def _refund_state(session: Session, donation: Donation, refund: dict, config: Stripe,
+                  settings: Settings) -> str:
     """Converge on one refund's state: booked while pending or succeeded, reversed once it
     failed or was cancelled."""
     amount = Money(int(refund.get("amount") or 0), str(refund.get("currency") or "").upper())
     status = refund.get("status")
     if status in refunds.FAILED:
         return refunds.undo(session, donation, refund_id=refund["id"], amount=amount,
-                            status=status)
+                            status=status, settings=settings)
     if status not in refunds.BOOKABLE:
         return ""
     txn = refund.get("balance_transaction")
@@ -250,11 +251,12 @@ def _refund_state(session: Session, donation: Donation, refund: dict, config: St
         txn = stripe_api.retrieve_balance_transaction(config, txn)
     movement = settlement.Movement.from_stripe(txn) if txn else None
     return refunds.book(session, donation, refund_id=refund["id"], amount=amount,
-                        movement=movement, day=stripe_adapter.day_of(refund.get("created")))
+                        movement=movement, day=stripe_adapter.day_of(refund.get("created")),
+                        settings=settings)
 
 
 def on_charge_refunded(sender: str, *, session: Session, obj: dict, config: Stripe,
-                       **kwargs: Any) -> str | None:
+                       settings: Settings, **kwargs: Any) -> str | None:
     """Each refund of a donation's charge once, in whole or in part (``refunds``)."""
     donation = _donation_of_charge(session, obj, config)
     if donation is None:
@@ -263,30 +265,30 @@ def on_charge_refunded(sender: str, *, session: Session, obj: dict, config: Stri
     found = listed.get("data")
     if found is None or len(found) < int(listed.get("total_count") or 0):
         found = stripe_api.list_refunds(config, obj["id"])
-    notes = [_refund_state(session, donation, refund, config)
+    notes = [_refund_state(session, donation, refund, config, settings)
              for refund in sorted(found, key=lambda r: (r.get("created") or 0, r["id"]))]
     return f"{donation.ref}: {'; '.join(n for n in notes if n) or 'no new refunds'}"
 
 
 def on_refund_updated(sender: str, *, session: Session, obj: dict, config: Stripe,
-                      **kwargs: Any) -> str | None:
+                      settings: Settings, **kwargs: Any) -> str | None:
     """refund.created / refund.updated / refund.failed / charge.refund.updated: the one
     refund, as ``charge.refunded`` books it."""
     donation = _donation_of_charge(session, obj, config)
     if donation is None:
         return None
-    return f"{donation.ref}: {_refund_state(session, donation, obj, config) or 'nothing new'}"
+    return f"{donation.ref}: {_refund_state(session, donation, obj, config, settings) or 'nothing new'}"
 
 
 def on_dispute(sender: str, *, session: Session, obj: dict, config: Stripe,
-               **kwargs: Any) -> str | None:
+               settings: Settings, **kwargs: Any) -> str | None:
     """charge.dispute.created / funds_withdrawn / funds_reinstated / closed: each of the
     dispute's balance transactions once, a lost dispute reverses the donation
     (``stripe_money.dispute``)."""
     donation = _donation_of_charge(session, obj, config)
     if donation is None:
         return None
-    return stripe_money.dispute(session, donation, obj, config=config)
+    return stripe_money.dispute(session, donation, obj, config=config, settings=settings)
 
 
 def on_charge_updated(sender: str, *, session: Session, obj: dict, config: Stripe,

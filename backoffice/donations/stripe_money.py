@@ -34,7 +34,7 @@ from .models import Donation, DonationStatus, DonationStripeTransaction
 from .refunds import locked
 
 if TYPE_CHECKING:
-    from ..core.settings import Stripe
+    from ..core.settings import Settings, Stripe
 
 DISPUTED = "receivables"  # what Stripe withdrew for a dispute, until it is decided
 STRIPE_BALANCE = settlement.STRIPE_BALANCE
@@ -124,7 +124,8 @@ def book_late_fee(session: Session, donation: Donation, txn: dict | str, *, char
             + (f", converted to {movement.amount}" if converted else ""))
 
 
-def dispute(session: Session, donation: Donation, obj: dict, *, config: Stripe) -> str:
+def dispute(session: Session, donation: Donation, obj: dict, *, config: Stripe,
+            settings: Settings) -> str:
     """Each of the dispute's balance transactions once (withdrawal and fee, reinstatement);
     a lost dispute then reverses the donation from the disputed funds."""
     donation = locked(session, donation.id)
@@ -144,7 +145,8 @@ def dispute(session: Session, donation: Donation, obj: dict, *, config: Stripe) 
         withdrawn = any(row.amount < 0 for row in booked_transactions(session, donation.id,
                                                                       obj["id"]))
         booking.reverse(session, donation, actor=None, reason=f"dispute {obj['id']} lost",
-                        credit=account_by_role(session, DISPUTED) if withdrawn else None)
+                        credit=account_by_role(session, DISPUTED) if withdrawn else None,
+                        settings=settings)
         notes.append("lost: reversed")
     return f"{donation.ref}: dispute {obj['id']} {status}" + (
         f" ({'; '.join(notes)})" if notes else "")

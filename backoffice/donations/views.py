@@ -194,14 +194,15 @@ def donation(donation_id: int):
     if request.method == "POST" and not current_user.can(Permission.DONATIONS_MANAGE):
         abort(403)
     outcome = run_form(form, lambda: booking.reverse(db.session, row, actor=current_user,
-                                                     reason=form.reason.data))
+                                                     reason=form.reason.data, settings=settings()))
     if outcome.done:
         flash(f"{row.ref} reversed.", "success")
         return redirect(url_for(".donation", donation_id=row.id))
     return render_template("donations/donation.html", donation=row, form=form,
                            refunds=refunds.refunds_of(db.session, row.id),
                            panels=signals.panels("donations.donation", session=db.session,
-                                                 user=current_user, donation=row)), outcome.status
+                                                 user=current_user, donation=row,
+                                                 settings=settings())), outcome.status
 
 
 def _by_hand_choices(form: ByHandForm) -> None:
@@ -309,7 +310,7 @@ def donor(donor_id: int):
         totals=queries.totals(db.session, queries.Filters(donor_id=person.id)),
         plans=[p for p in queries.plans(db.session) if p.donor_id == person.id],
         panels=signals.panels("donations.donor", session=db.session, user=current_user,
-                              donor=person)), outcome.status
+                              donor=person, settings=settings())), outcome.status
 
 
 @bp.route("/donations/plans", methods=["GET"])

@@ -37,7 +37,6 @@ from ..core.settings import Settings
 from ..core.tables import DATE, MONEY, Column, Table
 from ..core.uploads import StoredFile, check_upload, store_upload
 from ..core.urls import absolute_url
-from ..extensions import settings as app_settings  # TODO(step 3): payout hooks get the settings
 from ..funds.fees import ADMIN_FEE_EXPENSE_ROLE
 from ..funds.services import check_spending
 from ..groups.models import GroupStatus, MemberGroup
@@ -395,7 +394,8 @@ class ClaimPayables:
         CLAIM_STATES.apply(claim, action)
         return claim
 
-    def executed(self, session: Session, item, batch, actor: Actor) -> None:
+    def executed(self, session: Session, item, batch, actor: Actor, *,
+                 settings: Settings) -> None:
         claim = self._claim(session, item, "paid")
         claim.paid_on = batch.executed_on
         audit.record(session, actor, "expense_claim.paid", "expense_claim", claim.id,
@@ -408,7 +408,8 @@ class ClaimPayables:
     def released(self, session: Session, item, batch, actor: Actor) -> None:
         """The claim stays approved and can go into the next batch."""
 
-    def returned(self, session: Session, item, batch, returned, actor: Actor) -> None:
+    def returned(self, session: Session, item, batch, returned, actor: Actor, *,
+                 settings: Settings) -> None:
         """The bank sent the payment back: the claim is approved (payable) again, and the
         claimant is asked to check the account and correct the IBAN on the claim's page."""
         claim = self._claim(session, item, "payment_returned")
@@ -422,9 +423,10 @@ class ClaimPayables:
                             "return": returned.id})
         notify.payment_returned(
             session, claim, returned_on=returned.returned_on, reason=reason,
-            link=absolute_url(app_settings(), "expenses.claim", claim_id=claim.id))
+            link=absolute_url(settings, "expenses.claim", claim_id=claim.id))
 
-    def return_undone(self, session: Session, item, batch, returned, actor: Actor) -> None:
+    def return_undone(self, session: Session, item, batch, returned, actor: Actor, *,
+                      settings: Settings) -> None:
         claim = self._claim(session, item, "return_undone")
         claim.paid_on = batch.executed_on
         _flush(session, claim)

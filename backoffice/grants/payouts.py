@@ -21,7 +21,6 @@ from ..core.bounds import as_id
 from ..core.errors import ValidationError
 from ..core.money import Money
 from ..core.settings import Settings
-from ..extensions import settings as app_settings  # TODO(step 3): payout hooks get the settings
 from ..ledger.services import account_by_role
 from ..payouts import services as batches
 from ..payouts.returns import describe
@@ -40,7 +39,7 @@ def pay_at_once(session: Session, disbursements: list[Disbursement], *, referenc
     batch = batches.create_batch(session, selected=[(KIND, str(d.id)) for d in disbursements],
                                  requested_on=max(paid_on, date.today()), actor=actor,
                                  settings=settings)
-    batches.mark_executed(session, batch, booked_on=paid_on, actor=actor)
+    batches.mark_executed(session, batch, booked_on=paid_on, actor=actor, settings=settings)
 
 
 class GrantPayables:
@@ -98,24 +97,27 @@ class GrantPayables:
             raise ValidationError(f"Grant payment {min(missing)} is no longer waiting for payout.")
         return [self._payable(d, liability) for d in found]
 
-    def executed(self, session: Session, item, batch, actor: Actor) -> None:
+    def executed(self, session: Session, item, batch, actor: Actor, *,
+                 settings: Settings) -> None:
         disbursement = session.get(Disbursement, int(item.source_id))
         record_payment(session, disbursement, batch_ref=batch.message_id,
                        paid_on=batch.executed_on, entry_id=batch.payment_entry_id, actor=actor,
-                       settings=app_settings())
+                       settings=settings)
 
     def released(self, session: Session, item, batch, actor: Actor) -> None:
         """The batch was cancelled: the payment waits for the next batch."""
 
-    def returned(self, session: Session, item, batch, returned, actor: Actor) -> None:
+    def returned(self, session: Session, item, batch, returned, actor: Actor, *,
+                 settings: Settings) -> None:
         """The bank sent the payment back: it waits for the next batch again."""
         record_return(session, session.get(Disbursement, int(item.source_id)),
                       reason=describe(returned.reason_code), returned_on=returned.returned_on,
-                      actor=actor, settings=app_settings())
+                      actor=actor, settings=settings)
 
-    def return_undone(self, session: Session, item, batch, returned, actor: Actor) -> None:
+    def return_undone(self, session: Session, item, batch, returned, actor: Actor, *,
+                      settings: Settings) -> None:
         """The return was matched by mistake: the payment counts as made by the batch."""
-        self.executed(session, item, batch, actor)
+        self.executed(session, item, batch, actor, settings=settings)
 
 
 GRANT_PAYABLES = GrantPayables()

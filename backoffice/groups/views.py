@@ -68,7 +68,8 @@ def detail(group_id: int):
     group = _group(group_id)
     balance = fund_balance(db.session, group.fund_id, date.max) if group.fund_id else {}
     # The fund's fee and movements (funds), the group's claims (expenses).
-    panels = signals.panels("groups.detail", session=db.session, user=current_user, group=group)
+    panels = signals.panels("groups.detail", session=db.session, user=current_user, group=group,
+                            settings=settings())
     manage = current_user.can(Permission.GROUPS_MANAGE)
     return render_template(
         "groups/detail.html", group=group, balance=balance, panels=panels,

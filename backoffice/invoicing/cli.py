@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.money import Money
-from ..extensions import db
+from ..extensions import db, settings
 from . import services, state
 from .models import Invoice, InvoicePayment
 
@@ -31,7 +31,7 @@ def remind(day: datetime | None):
     today = day.date() if day else date.today()
     try:
         with transaction():
-            sent = services.send_due_reminders(db.session, today=today)
+            sent = services.send_due_reminders(db.session, today=today, settings=settings())
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     for dispatch in sent:
@@ -53,7 +53,7 @@ def check_einvoices(year: int | None):
     if year is not None:
         query = query.where(Invoice.issue_date.between(date(year, 1, 1), date(year, 12, 31)))
     for invoice in db.session.scalars(query):
-        _name, xml = facturx.get_xml_from_pdf(services.stored_pdf(db.session, invoice),
+        _name, xml = facturx.get_xml_from_pdf(services.stored_pdf(db.session, invoice, settings=settings()),
                                               check_xsd=False)
         for failure in en16931.failures(xml):
             broken += failure.flag != "warning"
@@ -86,7 +86,7 @@ def settle_refund(reference: str, decision: str):
     if refund is None:
         raise click.ClickException(f"No refund {reference}.")
     try:
-        made = services.decide_refund_now(db.session, refund, decision, actor=None)
+        made = services.decide_refund_now(db.session, refund, decision, actor=None, settings=settings())
         note = made.credit_note.number if made.credit_note else None
     except DomainError as error:
         raise click.ClickException(str(error)) from None

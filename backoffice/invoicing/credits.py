@@ -32,6 +32,7 @@ from ..core.actors import Actor
 from ..core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from ..core.iban import normalise_iban
 from ..core.money import Money
+from ..core.settings import Settings
 from ..ledger.balances import account_by_fund
 from ..ledger.chart import Fund
 from ..ledger.services import Line, account_by_role, booking_date_for, post_entry
@@ -309,7 +310,8 @@ class RefundPayables:
             raise ValidationError(f"Refund SR{min(missing)} is no longer waiting for payout.")
         return [self._payable(r, liability) for r in found]
 
-    def executed(self, session: Session, item, batch, actor: Actor) -> None:
+    def executed(self, session: Session, item, batch, actor: Actor, *,
+                 settings: Settings) -> None:
         refund = session.get(SponsorRefund, int(item.source_id))
         if refund is None:
             raise NotFound(f"No refund {item.source_id}.")
@@ -323,7 +325,8 @@ class RefundPayables:
     def released(self, session: Session, item, batch, actor: Actor) -> None:
         """The batch was cancelled: the refund waits for the next batch."""
 
-    def returned(self, session: Session, item, batch, returned, actor: Actor) -> None:
+    def returned(self, session: Session, item, batch, returned, actor: Actor, *,
+                 settings: Settings) -> None:
         """The bank sent the refund back (``payouts.returns``; payables owe it again): it waits
         for the next batch. The sponsor is no user here: the treasurer asks for the account."""
         refund = session.get(SponsorRefund, int(item.source_id))
@@ -335,8 +338,9 @@ class RefundPayables:
                      summary=f"{refund.ref}: {item.end_to_end_id} returned by the bank "
                              f"({returned.reason_code}); waits for the next payout batch")
 
-    def return_undone(self, session: Session, item, batch, returned, actor: Actor) -> None:
-        self.executed(session, item, batch, actor)
+    def return_undone(self, session: Session, item, batch, returned, actor: Actor, *,
+                      settings: Settings) -> None:
+        self.executed(session, item, batch, actor, settings=settings)
 
 
 REFUND_PAYABLES = RefundPayables()

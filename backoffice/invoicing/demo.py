@@ -9,9 +9,12 @@ from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
 from ..core.money import Money
+from ..core.settings import Settings
 from . import services
+from . import sponsors as sponsor_services
 from .models import Invoice, PaymentKind
-from .services import DraftData, LineData, SponsorData
+from .services import DraftData, LineData
+from .sponsors import SponsorData
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -42,15 +45,16 @@ PACKAGES = [  # event, name, net euros, what is included
 EXEMPT_TALK = "Steuerfrei nach § 4 Nr. 22 a UStG (Vorträge wissenschaftlicher Art)"
 
 
-def seed_invoicing(session: Session, *, actor: Actor, groups: dict, today: date) -> int:
+def seed_invoicing(session: Session, *, actor: Actor, groups: dict, today: date,
+                   settings: Settings) -> int:
     """Sponsors, packages and invoices in every state; returns the number of invoices."""
-    sponsors = [services.create_sponsor(session, data, actor=actor) for data in SPONSORS]
+    sponsors = [sponsor_services.create_sponsor(session, data, actor=actor) for data in SPONSORS]
     conference = groups.get("PYCON")
-    packages = [services.save_package(
+    packages = [sponsor_services.save_package(
         session, None, actor=actor, name=name, event="PyConf Regional 2026",
         group_id=conference.id if conference else None, description=included,
         price=Money(euros * 100, "EUR"), tax_treatment="standard") for name, euros, included in PACKAGES]
-    services.save_package(session, None, actor=actor, name="Community workshop", event="",
+    sponsor_services.save_package(session, None, actor=actor, name="Community workshop", event="",
                           group_id=None, description="Half-day workshop taught by volunteers",
                           price=Money(80000, "EUR"), tax_treatment="exempt",
                           exempt_reason=EXEMPT_TALK)
@@ -61,9 +65,9 @@ def seed_invoicing(session: Session, *, actor: Actor, groups: dict, today: date)
         lines += list(extra)
         draft = services.create_draft(session, DraftData(
             sponsor=sponsor, currency="EUR", service_date=today - timedelta(days=days_ago),
-            lines=lines, group_id=conference.id if conference else None), actor=actor)
+            lines=lines, group_id=conference.id if conference else None), actor=actor, settings=settings)
         if issue:
-            services.issue(session, draft, actor=actor, issue_date=today - timedelta(days=days_ago))
+            services.issue(session, draft, actor=actor, issue_date=today - timedelta(days=days_ago), settings=settings)
         return draft
 
     def pay(inv: Invoice, amount: int, reference: str, days_ago: int, method: str = "bank"):
@@ -86,7 +90,7 @@ def seed_invoicing(session: Session, *, actor: Actor, groups: dict, today: date)
     pay(overpaid, overpaid.gross_total + 5000, "DEMO-BANK-0003", 3)
     cancelled = invoice(de2, bronze, 30)
     services.cancel(session, cancelled, actor=actor, reason="Sponsor upgraded to Silver",
-                    issue_date=today - timedelta(days=28))
+                    issue_date=today - timedelta(days=28), settings=settings)
     invoice(de2, silver, 28)
     invoice(us, bronze, 5)
     invoice(de, silver, 0, issue=False)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -61,6 +62,11 @@ class TaxTotal:
     net: int
     tax: int
     exemption_reason: str = ""
+
+    @property
+    def rate(self) -> Decimal:
+        """The rate in per cent (19, 7, 0)."""
+        return Decimal(self.rate_bp) / 100
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,11 @@ from sqlalchemy.orm import Session
 
 from ..core import numbering
 from .models import InvoiceNumberCounter
-from .settings import number_prefix
 
 
-def series_for(day: date) -> str:
-    """Default: one series per calendar year, with the configured prefix."""
-    return f"{number_prefix()}{day.year}"
+def series_for(day: date, prefix: str) -> str:
+    """One series per calendar year, with the configured prefix (``Invoicing.number_prefix``)."""
+    return f"{prefix}{day.year}"
 
 
 def format_number(series: str, sequence: int) -> str:

@@ -14,19 +14,15 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from stdnum import util as stdnum_util
-from stdnum.eu import vat as eu_vat
-from stdnum.exceptions import ValidationError as StdnumError
 
 from ..core import audit, logo
 from ..core.actors import Actor
 from ..core.db import transaction, utcnow
 from ..core.errors import AlreadyDone, Conflict, InvalidTransition, NotFound, ValidationError
 from ..core.money import Money, check_currency
-from ..core.settings import refuse_unless_set_up
+from ..core.settings import Settings, refuse_unless_set_up
 from ..core.uploads import StoredFile, read_stored, store_upload
 from ..core.urls import absolute_url
-from ..extensions import settings as app_settings
 from ..funds.fees import income_lines
 from ..funds.models import IncomeKind
 from ..groups.models import MemberGroup
@@ -40,8 +36,8 @@ from ..ledger.services import (
     post_entry,
     reverse_entry,
 )
-from . import document, documents, notify, numbering, settings, state
-from .amounts import EU_COUNTRIES, compute_totals, credit_parts, line_net, vat_regime
+from . import document, documents, notify, numbering, state
+from .amounts import compute_totals, credit_parts, line_net, vat_regime
 from .document import InvoiceDocument
 from .models import (
     Invoice,
@@ -51,142 +47,16 @@ from .models import (
     InvoicePayment,
     InvoiceRefundDecision,
     InvoiceStatus,
-    Language,
     PaymentKind,
     RefundDecision,
     Sponsor,
-    SponsorshipPackage,
     TaxTreatment,
 )
+from .sponsors import check_treatment
 
 RECEIVABLES, SPONSORSHIP_INCOME, VAT_PAYABLE = "receivables", "sponsorship_income", "vat_payable"
 PAYMENT_FEES = "payment_fees"
 MAX_PDF_BYTES = 20 * 1024 * 1024
-
-
-# --- sponsors ----------------------------------------------------------------------------------
-
-def normalise_vat_id(vat_id: str | None, country: str) -> str | None:
-    """The VAT ID in compact form, checked for format and check digits; None when empty.
-
-    EU IDs must belong to the sponsor's country (Greece uses the prefix EL); IDs of other
-    countries are checked where python-stdnum knows that country's VAT number.
-    """
-    vat_id = (vat_id or "").strip()
-    if not vat_id:
-        return None
-    country = country.upper()
-    try:
-        if country in EU_COUNTRIES or vat_id[:2].upper() in EU_COUNTRIES | {"EL"}:
-            compact = eu_vat.validate(vat_id)
-            prefix = "EL" if country == "GR" else country
-            if compact[:2] != prefix:
-                raise ValidationError(
-                    f"{compact} is a VAT ID of another country than the sponsor's ({country}).",
-                    field="vat_id")
-            return compact
-        module = stdnum_util.get_cc_module(country.lower(), "vat")
-        if module is None:
-            return stdnum_util.clean(vat_id, " -.").upper()
-        return module.validate(vat_id)
-    except StdnumError as error:
-        raise ValidationError(f"{vat_id} is not a valid VAT ID ({error.message.lower()}).",
-                              field="vat_id") from None
-
-
-@dataclass
-class SponsorData:
-    name: str
-    street: str
-    postcode: str
-    city: str
-    country: str
-    vat_id: str | None = None
-    billing_emails: str = ""
-    po_reference: str = ""
-    language: str = Language.EN.value
-    contacts: str = ""
-    notes: str = ""
-
-    def cleaned(self) -> dict:
-        country = (self.country or "").strip().upper()
-        if len(country) != 2 or not country.isalpha():
-            raise ValidationError("Choose the sponsor's country.", field="country")
-        name = (self.name or "").strip()
-        if not name:
-            raise ValidationError("Give the sponsor's legal name.", field="name")
-        if not (self.street or "").strip() or not (self.city or "").strip():
-            raise ValidationError("Give the sponsor's full address.", field="street")
-        if self.language not in {lang.value for lang in Language}:
-            raise ValidationError("Choose English or German.", field="language")
-        return {
-            "name": name, "street": self.street.strip(), "postcode": (self.postcode or "").strip(),
-            "city": self.city.strip(), "country": country,
-            "vat_id": normalise_vat_id(self.vat_id, country),
-            "billing_emails": "\n".join(e.strip() for e in (self.billing_emails or "")
-                                        .replace(",", "\n").splitlines() if e.strip()),
-            "po_reference": (self.po_reference or "").strip(), "language": self.language,
-            "contacts": (self.contacts or "").strip(), "notes": (self.notes or "").strip(),
-        }
-
-
-def create_sponsor(session: Session, data: SponsorData, *, actor: Actor) -> Sponsor:
-    sponsor = Sponsor(**data.cleaned())
-    session.add(sponsor)
-    session.flush()
-    audit.record(session, actor, "sponsor.created", "sponsor", sponsor.id, summary=sponsor.name,
-                 after=data.cleaned())
-    return sponsor
-
-
-def update_sponsor(session: Session, sponsor: Sponsor, data: SponsorData, *, actor: Actor) -> Sponsor:
-    new = data.cleaned()
-    before, after = audit.changes(sponsor, list(new), new)
-    for key, value in after.items():
-        setattr(sponsor, key, value)
-    session.flush()
-    if after:
-        audit.record(session, actor, "sponsor.updated", "sponsor", sponsor.id,
-                     summary=sponsor.name, before=before, after=after)
-    return sponsor
-
-
-# --- packages ----------------------------------------------------------------------------------
-
-def _check_treatment(treatment: str, exempt_reason: str) -> tuple[str, str]:
-    try:
-        treatment = TaxTreatment(treatment)
-    except ValueError:
-        raise ValidationError("Choose a VAT treatment.", field="tax_treatment") from None
-    exempt_reason = (exempt_reason or "").strip()
-    if treatment is TaxTreatment.EXEMPT and not exempt_reason:
-        raise ValidationError("An exempt line must say why it is exempt (e.g. the paragraph of "
-                              "the VAT act).", field="exempt_reason")
-    return treatment.value, exempt_reason if treatment is TaxTreatment.EXEMPT else ""
-
-
-def save_package(session: Session, package: SponsorshipPackage | None, *, actor: Actor, name: str, event: str,
-                 group_id: int | None, description: str, price: Money, tax_treatment: str,
-                 exempt_reason: str = "", active: bool = True) -> SponsorshipPackage:
-    if not (name or "").strip():
-        raise ValidationError("Name the package.", field="name")
-    if price.amount < 0:
-        raise ValidationError("The price cannot be negative.", field="price")
-    treatment, reason = _check_treatment(tax_treatment, exempt_reason)
-    values = {"name": name.strip(), "event": (event or "").strip(), "group_id": group_id,
-              "description": (description or "").strip(), "price": price.amount,
-              "currency": price.currency, "tax_treatment": treatment, "exempt_reason": reason,
-              "active": active}
-    created = package is None
-    package = package or SponsorshipPackage()
-    before, after = audit.changes(package, list(values), values) if not created else ({}, values)
-    for key, value in values.items():
-        setattr(package, key, value)
-    session.add(package)
-    session.flush()
-    audit.record(session, actor, "package.created" if created else "package.updated", "package",
-                 package.id, summary=package.label, before=before or None, after=after)
-    return package
 
 
 # --- drafts ------------------------------------------------------------------------------------
@@ -214,11 +84,11 @@ class DraftData:
     po_reference: str | None = None
 
 
-def _draft_values(data: DraftData) -> dict:
+def _draft_values(data: DraftData, settings: Settings) -> dict:
     check_currency(data.currency)
     if data.service_end and data.service_end < data.service_date:
         raise ValidationError("The service period ends before it starts.", field="service_end")
-    days = settings.payment_days() if data.payment_days is None else data.payment_days
+    days = settings.invoicing.payment_days if data.payment_days is None else data.payment_days
     if not 0 <= days <= 120:
         raise ValidationError("Give payment terms between 0 and 120 days.", field="payment_days")
     sponsor = data.sponsor
@@ -242,7 +112,7 @@ def _lines(data: DraftData) -> list[InvoiceLine]:
             raise ValidationError(f"Line {position}: describe what is invoiced.", field="lines")
         if line.quantity_milli == 0:
             raise ValidationError(f"Line {position}: the quantity is zero.", field="lines")
-        treatment, reason = _check_treatment(line.tax_treatment, line.exempt_reason)
+        treatment, reason = check_treatment(line.tax_treatment, line.exempt_reason)
         Money(line.unit_price, data.currency).check_size()
         lines.append(InvoiceLine(
             position=position, description=description, quantity_milli=line.quantity_milli,
@@ -260,10 +130,10 @@ def _apply_totals(invoice: Invoice) -> None:
     invoice.net_total, invoice.tax_total, invoice.gross_total = totals.net, totals.tax, totals.gross
 
 
-def create_draft(session: Session, data: DraftData, *, actor: Actor) -> Invoice:
+def create_draft(session: Session, data: DraftData, *, actor: Actor, settings: Settings) -> Invoice:
     invoice = Invoice(public_id=secrets.token_urlsafe(16), kind=InvoiceKind.INVOICE.value,
                       status=InvoiceStatus.DRAFT.value, created_by_id=getattr(actor, "id", None),
-                      **_draft_values(data))
+                      **_draft_values(data, settings))
     invoice.lines = _lines(data)
     _apply_totals(invoice)
     session.add(invoice)
@@ -280,10 +150,11 @@ def _ensure_draft(invoice: Invoice) -> None:
                                 f"Cancel it with a cancellation invoice and issue a new one.")
 
 
-def update_draft(session: Session, invoice: Invoice, data: DraftData, *, actor: Actor) -> Invoice:
+def update_draft(session: Session, invoice: Invoice, data: DraftData, *, actor: Actor,
+                 settings: Settings) -> Invoice:
     _ensure_draft(invoice)
     before = {"gross_total": invoice.gross_total}
-    for key, value in _draft_values(data).items():
+    for key, value in _draft_values(data, settings).items():
         setattr(invoice, key, value)
     invoice.lines.clear()
     session.flush()  # the old lines go before the new ones take their positions
@@ -314,22 +185,22 @@ def payment_reference(number: str) -> str:
     return f"RF{98 - int(digits) % 97:02d}{body}"
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(app_settings().secret_key, salt="invoice-pay-link")
+def _serializer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.secret_key, salt="invoice-pay-link")
 
 
-def pay_token(invoice: Invoice) -> str:
-    return _serializer().dumps(invoice.public_id)
+def pay_token(invoice: Invoice, *, settings: Settings) -> str:
+    return _serializer(settings).dumps(invoice.public_id)
 
 
-def pay_url(invoice: Invoice) -> str:
-    return absolute_url(app_settings(), "payments.pay", token=pay_token(invoice))
+def pay_url(invoice: Invoice, *, settings: Settings) -> str:
+    return absolute_url(settings, "payments.pay", token=pay_token(invoice, settings=settings))
 
 
-def invoice_for_token(session: Session, token: str) -> Invoice:
+def invoice_for_token(session: Session, token: str, *, settings: Settings) -> Invoice:
     """The issued invoice a pay link names; ``NotFound`` for a tampered or unknown token."""
     try:
-        public_id = _serializer().loads(token)
+        public_id = _serializer(settings).loads(token)
     except BadSignature:
         raise NotFound("There is no invoice at this address.") from None
     invoice = session.scalar(select(Invoice).where(Invoice.public_id == public_id))
@@ -368,64 +239,81 @@ class StaleRendering(Exception):
 
 
 def _issue_values(session: Session, invoice: Invoice, series: str, sequence: int,
-                  issue_date: date) -> dict:
+                  issue_date: date, settings: Settings) -> dict:
     """Everything issuing sets on a draft (and its PDF shows), but the totals (``_document``)."""
     number = numbering.format_number(series, sequence)
     return {"series": series, "sequence": sequence, "number": number, "issue_date": issue_date,
             "due_date": issue_date + timedelta(days=invoice.payment_days),
-            "seller": settings.seller(), "payment_reference": payment_reference(number),
+            "seller": settings.invoicing.seller.as_dict(),
+            "payment_reference": payment_reference(number),
             "fund_id": _fund_for(session, invoice).id,
             "vat_regime": vat_regime(invoice.buyer_country, invoice.buyer_vat_id).value}
 
 
-def document_of(session: Session, invoice: Invoice, values: dict | None = None) -> InvoiceDocument:
+def document_of(session: Session, invoice: Invoice, values: dict | None = None, *,
+                settings: Settings) -> InvoiceDocument:
     """The invoice's document; with ``values``, the one it becomes when issuing sets them (their
     totals are added to ``values``)."""
     doc = document.compute(session, invoice, issuing=values,
                            credit=document.credit_held(session, invoice),
-                           pay_url=None if invoice.is_cancellation else pay_url(invoice))
+                           pay_url=None if invoice.is_cancellation
+                           else pay_url(invoice, settings=settings))
     if values is not None:
         values.update(net_total=doc.net, tax_total=doc.tax, gross_total=doc.gross)
     return doc
 
 
-def _render(doc: InvoiceDocument) -> bytes:
-    current = app_settings()
-    return documents.render_pdf(doc, check_rules=current.invoicing.check_en16931,
-                                logo=logo.data_url(current.paths.uploads, doc.seller.logo))
+def _render(doc: InvoiceDocument, settings: Settings) -> bytes:
+    return documents.render_pdf(doc, check_rules=settings.invoicing.check_en16931,
+                                logo=logo.data_url(settings.paths.uploads, doc.seller.logo))
 
 
-def render_for_issue(session: Session, invoice: Invoice, *, issue_date: date,
+def page_document(session: Session, invoice: Invoice, settings: Settings) -> InvoiceDocument | None:
+    """What the invoice's page shows: the document the PDF and the XML render (a draft's as it
+    would be issued today, without its number); None for a draft without lines."""
+    if not invoice.is_draft:
+        return document_of(session, invoice, settings=settings)
+    if not invoice.lines:
+        return None
+    today = date.today()
+    regime = invoice.vat_regime or vat_regime(invoice.buyer_country, invoice.buyer_vat_id).value
+    return document.compute(session, invoice, pay_url=None, issuing={
+        "number": "", "issue_date": today, "due_date": today + timedelta(days=invoice.payment_days),
+        "seller": settings.invoicing.seller.as_dict(), "payment_reference": "",
+        "vat_regime": regime})
+
+
+def render_for_issue(session: Session, invoice: Invoice, *, issue_date: date, settings: Settings,
                      last_attempt: bool = False) -> Rendering:
     """The PDF the draft gets if it is issued now as the next number of its series. Writes
     nothing and leaves the draft as it was."""
-    series = numbering.series_for(issue_date)
+    series = numbering.series_for(issue_date, settings.invoicing.number_prefix)
     values = _issue_values(session, invoice, series, numbering.next_number(session, series),
-                           issue_date)
-    doc = document_of(session, invoice, values)
-    return Rendering(values, doc, _render(doc), last_attempt)
+                           issue_date, settings)
+    doc = document_of(session, invoice, values, settings=settings)
+    return Rendering(values, doc, _render(doc, settings), last_attempt)
 
 
 def _prepare_issue(session: Session, invoice: Invoice, *, actor: Actor, issue_date: date,
-                   rendering: Rendering | None = None) -> None:
+                   settings: Settings, rendering: Rendering | None = None) -> None:
     """Number, render (unless ``rendering`` was made for exactly this document) and store a
     draft; ``_mark_issued`` freezes it once it is booked."""
-    series = numbering.series_for(issue_date)
+    series = numbering.series_for(issue_date, settings.invoicing.number_prefix)
     sequence = numbering.take_number(session, series)  # takes the write lock first (SQLite)
     current = session.scalar(select(Invoice.status).where(Invoice.id == invoice.id)
                              .with_for_update())
     if current != InvoiceStatus.DRAFT:
         raise AlreadyDone(f"Invoice #{invoice.id} was issued a moment ago (twice asked, or "
                           f"by somebody else); it was issued once.")
-    values = _issue_values(session, invoice, series, sequence, issue_date)
-    doc = document_of(session, invoice, values)
+    values = _issue_values(session, invoice, series, sequence, issue_date, settings)
+    doc = document_of(session, invoice, values, settings=settings)
     fits = rendering is not None and rendering.document == doc
     if rendering is not None and not fits and not rendering.last_attempt:
         raise StaleRendering
     for key, value in values.items():
         setattr(invoice, key, value)
-    pdf = rendering.pdf if fits else _render(doc)
-    stored = store_upload(session, folder=app_settings().paths.uploads,
+    pdf = rendering.pdf if fits else _render(doc, settings)
+    stored = store_upload(session, folder=settings.paths.uploads,
                           filename=f"{invoice.number}.pdf", data=pdf, allowed={"pdf"},
                           max_bytes=MAX_PDF_BYTES, actor=actor)
     invoice.pdf_file_id, invoice.pdf_sha256 = stored.id, stored.sha256
@@ -460,16 +348,16 @@ def _post_invoice(session: Session, invoice: Invoice, *, actor: Actor, day: date
                       description=description, source=("invoice", invoice.id)).id
 
 
-def _check_issuable(invoice: Invoice) -> None:
+def _check_issuable(invoice: Invoice, settings: Settings) -> None:
     if not invoice.is_draft:
         raise AlreadyDone(f"Invoice {invoice.number} is already issued; nothing was changed.")
-    refuse_unless_set_up(app_settings(), "an invoice")
+    refuse_unless_set_up(settings, "an invoice")
     regime = vat_regime(invoice.buyer_country, invoice.buyer_vat_id)
     if not invoice.lines or compute_totals(invoice.lines, regime).gross <= 0:
         raise ValidationError("An invoice must come to more than zero.")
 
 
-def _render_first(session: Session, *, issue_date: date, draft, issue):
+def _render_first(session: Session, *, issue_date: date, draft, issue, settings: Settings):
     """Issue a document in a short unit of work of its own, its PDF rendered before it.
 
     Rendering takes 0.05-0.5 s. Inside the unit of work it would hold the series' number
@@ -488,7 +376,7 @@ def _render_first(session: Session, *, issue_date: date, draft, issue):
     for attempt in range(1, RENDER_ATTEMPTS + 1):
         document_draft = draft()
         rendering = None if document_draft is None else render_for_issue(
-            session, document_draft, issue_date=issue_date,
+            session, document_draft, issue_date=issue_date, settings=settings,
             last_attempt=attempt == RENDER_ATTEMPTS)
         try:
             with transaction(session):
@@ -498,26 +386,30 @@ def _render_first(session: Session, *, issue_date: date, draft, issue):
     raise AssertionError("unreachable: the last attempt renders inside its unit of work")
 
 
-def issue_now(session: Session, invoice: Invoice, *, actor: Actor, issue_date: date | None = None) -> Invoice:
+def issue_now(session: Session, invoice: Invoice, *, actor: Actor, settings: Settings,
+              issue_date: date | None = None) -> Invoice:
     """``issue`` in a unit of work of its own, the PDF rendered before it (``_render_first``)."""
     issue_date = issue_date or date.today()
 
     def draft() -> Invoice:
-        _check_issuable(invoice)
+        _check_issuable(invoice, settings)
         return invoice
 
-    return _render_first(session, issue_date=issue_date, draft=draft, issue=lambda rendering: issue(
-        session, invoice, actor=actor, issue_date=issue_date, rendering=rendering))
+    return _render_first(session, issue_date=issue_date, draft=draft, settings=settings,
+                         issue=lambda rendering: issue(session, invoice, actor=actor,
+                                                       issue_date=issue_date, settings=settings,
+                                                       rendering=rendering))
 
 
-def issue(session: Session, invoice: Invoice, *, actor: Actor, issue_date: date | None = None,
-          rendering: Rendering | None = None) -> Invoice:
+def issue(session: Session, invoice: Invoice, *, actor: Actor, settings: Settings,
+          issue_date: date | None = None, rendering: Rendering | None = None) -> Invoice:
     """Give the draft its number, render and store its PDF, book it: receivable / income (with
     the fund's admin fee) and VAT payable. From here on it never changes. Inside the caller's
     unit of work; ``issue_now`` renders before it instead."""
-    _check_issuable(invoice)
+    _check_issuable(invoice, settings)
     issue_date = issue_date or date.today()
-    _prepare_issue(session, invoice, actor=actor, issue_date=issue_date, rendering=rendering)
+    _prepare_issue(session, invoice, actor=actor, issue_date=issue_date, settings=settings,
+                   rendering=rendering)
     entry_id = _post_invoice(session, invoice, actor=actor, day=booking_date_for(session, issue_date),
                              description=f"Invoice {invoice.number} to {invoice.buyer_name}")
     currency = invoice.currency
@@ -530,10 +422,10 @@ def issue(session: Session, invoice: Invoice, *, actor: Actor, issue_date: date 
     return invoice
 
 
-def _cancellation(invoice: Invoice, *, reason: str, actor: Actor) -> Invoice:
+def _cancellation(invoice: Invoice, *, reason: str, actor: Actor, settings: Settings) -> Invoice:
     """The cancellation invoice of ``invoice`` as a draft not yet written (the same lines with
     the opposite sign), once the invoice may be cancelled."""
-    refuse_unless_set_up(app_settings(), "a cancellation")
+    refuse_unless_set_up(settings, "a cancellation")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("Say why the invoice is cancelled.", field="reason")
@@ -558,29 +450,31 @@ def _cancellation(invoice: Invoice, *, reason: str, actor: Actor) -> Invoice:
     return cancellation
 
 
-def cancel_now(session: Session, invoice: Invoice, *, actor: Actor, reason: str,
+def cancel_now(session: Session, invoice: Invoice, *, actor: Actor, reason: str, settings: Settings,
                issue_date: date | None = None) -> Invoice:
     """``cancel`` in a unit of work of its own, the cancellation's PDF rendered before it
     (``_render_first``)."""
     issue_date = issue_date or date.today()
     return _render_first(
-        session, issue_date=issue_date,
-        draft=lambda: _cancellation(invoice, reason=reason, actor=actor),
+        session, issue_date=issue_date, settings=settings,
+        draft=lambda: _cancellation(invoice, reason=reason, actor=actor, settings=settings),
         issue=lambda rendering: cancel(session, invoice, actor=actor, reason=reason,
-                                       issue_date=issue_date, rendering=rendering))
+                                       issue_date=issue_date, settings=settings,
+                                       rendering=rendering))
 
 
-def cancel(session: Session, invoice: Invoice, *, actor: Actor, reason: str, issue_date: date | None = None,
-           rendering: Rendering | None = None) -> Invoice:
+def cancel(session: Session, invoice: Invoice, *, actor: Actor, reason: str, settings: Settings,
+           issue_date: date | None = None, rendering: Rendering | None = None) -> Invoice:
     """Issue a cancellation invoice (own number, refers to the original, the same lines with
     the opposite sign) and post the exact reverse of the original's entry. Inside the caller's
     unit of work; ``cancel_now`` renders before it instead."""
-    cancellation = _cancellation(invoice, reason=reason, actor=actor)
+    cancellation = _cancellation(invoice, reason=reason, actor=actor, settings=settings)
     reason = cancellation.notes
     issue_date = issue_date or date.today()
     _add_once(session, cancellation,
               f"Invoice {invoice.number} was cancelled by somebody else a moment ago.")
-    _prepare_issue(session, cancellation, actor=actor, issue_date=issue_date, rendering=rendering)
+    _prepare_issue(session, cancellation, actor=actor, issue_date=issue_date, settings=settings,
+                   rendering=rendering)
     reversal_id = None
     if invoice.journal_entry_id:
         original = reads.entry(session, invoice.journal_entry_id)
@@ -623,10 +517,11 @@ CREDIT_WORDING = {"en": "Credit for the refund of {amount} ({reference})",
                   "de": "Gutschrift für die Erstattung von {amount} ({reference})"}
 
 
-def _credit_note(invoice: Invoice, amount: Money, *, reason: str, actor: Actor) -> Invoice:
+def _credit_note(invoice: Invoice, amount: Money, *, reason: str, actor: Actor,
+                 settings: Settings) -> Invoice:
     """The credit note of ``amount`` (VAT included) for ``invoice`` as a draft not yet written:
     lines per VAT rate as ``amounts.credit_parts`` splits it."""
-    refuse_unless_set_up(app_settings(), "a credit note")
+    refuse_unless_set_up(settings, "a credit note")
     if invoice.is_draft or invoice.is_cancellation or state.is_cancelled(invoice):
         raise InvalidTransition(f"{invoice.label} cannot be credited: only an issued, not "
                                 f"cancelled invoice can.")
@@ -646,16 +541,17 @@ def _credit_note(invoice: Invoice, amount: Money, *, reason: str, actor: Actor) 
 
 
 def issue_credit_note(session: Session, invoice: Invoice, amount: Money, *, actor: Actor, reason: str,
-                      issue_date: date | None = None,
+                      settings: Settings, issue_date: date | None = None,
                       rendering: Rendering | None = None) -> Invoice:
     """A credit note for part of an issued invoice (its own number, PDF and e-invoice): lines
     per VAT rate as ``amounts.credit_parts`` splits ``amount`` (VAT included), and the entry
     that takes that much income and VAT back off the receivable."""
-    note = _credit_note(invoice, amount, reason=reason, actor=actor)
+    note = _credit_note(invoice, amount, reason=reason, actor=actor, settings=settings)
     issue_date = issue_date or date.today()
     session.add(note)
     session.flush()
-    _prepare_issue(session, note, actor=actor, issue_date=issue_date, rendering=rendering)
+    _prepare_issue(session, note, actor=actor, issue_date=issue_date, settings=settings,
+                   rendering=rendering)
     entry_id = _post_invoice(session, note, actor=actor, day=booking_date_for(session, issue_date),
                              description=f"Credit note {note.number} for invoice {invoice.number}")
     _mark_issued(session, note, entry_id, actor=actor)
@@ -722,7 +618,7 @@ def _credit_for_refund(invoice: Invoice, refund: InvoicePayment) -> tuple[Money,
 
 
 def decide_refund(session: Session, refund: InvoicePayment, decision: RefundDecision | str, *, actor: Actor,
-                  issue_date: date | None = None,
+                  settings: Settings, issue_date: date | None = None,
                   rendering: Rendering | None = None) -> InvoiceRefundDecision:
     """The treasurer's word on a refund that reopened an invoice: a partial credit note for the
     refunded amount (the default), or the money is owed again (reminders and the pay page ask
@@ -738,12 +634,13 @@ def decide_refund(session: Session, refund: InvoicePayment, decision: RefundDeci
     if not amount:
         return _decide(session, refund, RefundDecision.RETURNED, actor=actor)
     note = issue_credit_note(session, invoice, amount, actor=actor, reason=wording,
-                             issue_date=issue_date, rendering=rendering)
+                             settings=settings, issue_date=issue_date, rendering=rendering)
     return _decide(session, refund, decision, actor=actor, credit_note=note)
 
 
 def decide_refund_now(session: Session, refund: InvoicePayment, decision: RefundDecision | str, *,
-                      actor: Actor, issue_date: date | None = None) -> InvoiceRefundDecision:
+                      actor: Actor, settings: Settings,
+                      issue_date: date | None = None) -> InvoiceRefundDecision:
     """``decide_refund`` in a unit of work of its own; a credit note's PDF is rendered before
     it (``_render_first``)."""
     decision = _refund_decision(decision)
@@ -754,20 +651,22 @@ def decide_refund_now(session: Session, refund: InvoicePayment, decision: Refund
             return None
         invoice = session.get(Invoice, refund.invoice_id)
         amount, wording = _credit_for_refund(invoice, refund)
-        return _credit_note(invoice, amount, reason=wording, actor=actor) if amount else None
+        return _credit_note(invoice, amount, reason=wording, actor=actor,
+                            settings=settings) if amount else None
 
-    return _render_first(session, issue_date=issue_date, draft=draft, issue=lambda rendering:
-                         decide_refund(session, refund, decision, actor=actor,
-                                       issue_date=issue_date, rendering=rendering))
+    return _render_first(session, issue_date=issue_date, draft=draft, settings=settings,
+                         issue=lambda rendering: decide_refund(
+                             session, refund, decision, actor=actor, settings=settings,
+                             issue_date=issue_date, rendering=rendering))
 
 
 # --- the stored PDF --------------------------------------------------------------------------
 
-def stored_pdf(session: Session, invoice: Invoice) -> bytes:
+def stored_pdf(session: Session, invoice: Invoice, *, settings: Settings) -> bytes:
     """The bytes rendered at issue, checked against the SHA-256 recorded then."""
     if invoice.pdf_file_id is None:
         raise NotFound("This invoice has no PDF yet: drafts are rendered when they are issued.")
-    data = read_stored(session.get(StoredFile, invoice.pdf_file_id), app_settings().paths.uploads)
+    data = read_stored(session.get(StoredFile, invoice.pdf_file_id), settings.paths.uploads)
     if hashlib.sha256(data).hexdigest() != invoice.pdf_sha256:
         raise Conflict(f"The stored PDF of {invoice.number} does not match its recorded "
                        f"SHA-256; it must not be served. Restore it from a backup.")
@@ -930,16 +829,18 @@ def reverse_payment(session: Session, payment: InvoicePayment, *, reason: str,
 
 # --- mail (the texts: notify.py and templates/invoicing/emails) ------------------------------
 
-def _send(session: Session, invoice: Invoice, kind: str, *, actor: Actor) -> InvoiceDispatch | None:
+def _send(session: Session, invoice: Invoice, kind: str, *, actor: Actor,
+          settings: Settings) -> InvoiceDispatch | None:
     """Mail the invoice (``kind``: the invoice, a reminder, or ``paid``, the confirmation); each
     is in the audit log, and all but the confirmation are dispatches the invoice page lists."""
     recipients = [e.strip() for e in invoice.buyer_emails.splitlines() if e.strip()]
     if not recipients:
         raise ValidationError(f"{invoice.buyer_name} has no billing email address; add one to "
                               f"the sponsor first.")
-    doc = document_of(session, invoice)  # the mail says what the PDF says
+    doc = document_of(session, invoice, settings=settings)  # the mail says what the PDF says
     amount = doc.gross if kind in ("invoice", "paid") else state.outstanding(invoice)
-    notify.send(session, recipients, doc, kind, amount=amount, pdf=stored_pdf(session, invoice))
+    notify.send(session, recipients, doc, kind, amount=amount,
+                pdf=stored_pdf(session, invoice, settings=settings))
     if kind == "paid":
         audit.record(session, actor, "invoice.sent_paid", "invoice", invoice.id,
                      summary=f"{invoice.number} paid confirmation to {', '.join(recipients)}")
@@ -954,7 +855,8 @@ def _send(session: Session, invoice: Invoice, kind: str, *, actor: Actor) -> Inv
     return dispatch
 
 
-def confirm_paid(session: Session, invoice: Invoice, *, actor: Actor | None = None) -> bool:
+def confirm_paid(session: Session, invoice: Invoice, *, settings: Settings,
+                 actor: Actor | None = None) -> bool:
     """Tell the sponsor their invoice is paid (once per invoice, as the audit log records it;
     nothing while it is not paid in full, or when the sponsor has no billing address). Called
     when an online payment arrives. True when the confirmation was queued."""
@@ -967,19 +869,20 @@ def confirm_paid(session: Session, invoice: Invoice, *, actor: Actor | None = No
             audit.AuditEvent.object_type == "invoice",
             audit.AuditEvent.object_id == str(invoice.id)).limit(1)):
         return False
-    _send(session, invoice, "paid", actor=actor)
+    _send(session, invoice, "paid", actor=actor, settings=settings)
     return True
 
 
-def send_invoice(session: Session, invoice: Invoice, *, actor: Actor) -> InvoiceDispatch:
+def send_invoice(session: Session, invoice: Invoice, *, actor: Actor,
+                 settings: Settings) -> InvoiceDispatch:
     if invoice.is_draft:
         raise InvalidTransition("Issue the invoice before sending it.")
     if invoice.is_cancellation:
         raise InvalidTransition("Cancellation invoices are not sent with a pay link.")
-    return _send(session, invoice, "invoice", actor=actor)
+    return _send(session, invoice, "invoice", actor=actor, settings=settings)
 
 
-def next_reminder(invoice: Invoice, today: date) -> str | None:
+def next_reminder(invoice: Invoice, today: date, *, settings: Settings) -> str | None:
     """Which reminder is due today, if any: the first once the invoice is overdue, the second
     ``INVOICE_REMINDER_DAYS`` after the first."""
     if state.status(invoice, today) not in (state.Status.OVERDUE,):
@@ -987,12 +890,13 @@ def next_reminder(invoice: Invoice, today: date) -> str | None:
     sent = {d.kind: d.sent_at.date() for d in invoice.dispatches}
     if "reminder_1" not in sent:
         return "reminder_1"
-    if "reminder_2" not in sent and (today - sent["reminder_1"]).days >= settings.reminder_grace_days():
+    if "reminder_2" not in sent and (today - sent["reminder_1"]).days >= settings.invoicing.reminder_days:
         return "reminder_2"
     return None
 
 
-def send_reminder(session: Session, invoice: Invoice, *, actor: Actor, today: date | None = None) -> InvoiceDispatch:
+def send_reminder(session: Session, invoice: Invoice, *, actor: Actor, settings: Settings,
+                  today: date | None = None) -> InvoiceDispatch:
     today = today or date.today()
     if state.status(invoice, today) is not state.Status.OVERDUE:
         raise InvalidTransition(f"Invoice {invoice.label} is not overdue.")
@@ -1001,14 +905,15 @@ def send_reminder(session: Session, invoice: Invoice, *, actor: Actor, today: da
         raise InvalidTransition(f"Both reminders for {invoice.number} have been sent; follow up "
                                 f"personally.")
     return _send(session, invoice, "reminder_2" if "reminder_1" in sent else "reminder_1",
-                 actor=actor)
+                 actor=actor, settings=settings)
 
 
-def send_due_reminders(session: Session, *, today: date, actor: Actor | None = None) -> list[InvoiceDispatch]:
+def send_due_reminders(session: Session, *, today: date, settings: Settings,
+                       actor: Actor | None = None) -> list[InvoiceDispatch]:
     """Every reminder due today (for cron: ``backoffice invoices remind``)."""
     sent = []
     for item in state.open_invoices(session, due_before=today):
-        kind = next_reminder(item.invoice, today)
+        kind = next_reminder(item.invoice, today, settings=settings)
         if kind and item.invoice.buyer_emails.strip():
-            sent.append(_send(session, item.invoice, kind, actor=actor))
+            sent.append(_send(session, item.invoice, kind, actor=actor, settings=settings))
     return sent

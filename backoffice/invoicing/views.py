@@ -23,10 +23,11 @@ from ..core.money import Money
 from ..core.permissions import Permission, requires
 from ..core.query import arg, others, page_arg, query_form
 from ..core.views import export_format, get_or_404, run_form, send_table
-from ..extensions import db
+from ..extensions import db, settings
 from ..groups.models import MemberGroup
-from . import credits, services, settings, state
-from .amounts import compute_totals, format_quantity, parse_quantity, vat_regime
+from . import credits, services, state
+from . import sponsors as sponsor_services
+from .amounts import format_quantity, parse_quantity
 from .forms import (
     CancelForm,
     DraftForm,
@@ -166,7 +167,7 @@ def _edit_draft(invoice: Invoice | None):
         else:
             form.currency.data = current_app.config["DEFAULT_CURRENCY"]
             form.service_date.data = date.today()
-            form.payment_days.data = settings.payment_days()
+            form.payment_days.data = settings().invoicing.payment_days
             form.sponsor.data = arg("sponsor", int)
     packages = _draft_form(form, invoice)
     status = 200
@@ -177,8 +178,8 @@ def _edit_draft(invoice: Invoice | None):
         def save() -> Invoice:
             data = _draft_data(form, packages)
             if invoice is None:
-                return services.create_draft(db.session, data, actor=current_user)
-            services.update_draft(db.session, invoice, data, actor=current_user)
+                return services.create_draft(db.session, data, actor=current_user, settings=settings())
+            services.update_draft(db.session, invoice, data, actor=current_user, settings=settings())
             return invoice
 
         outcome = run_form(form, save)
@@ -211,19 +212,16 @@ def edit_invoice(invoice_id: int):
 def invoice(invoice_id: int):
     invoice = get_or_404(Invoice, invoice_id)
     today = date.today()
-    totals = None
-    if invoice.lines:
-        totals = compute_totals(invoice.lines, invoice.vat_regime or
-                                vat_regime(invoice.buyer_country, invoice.buyer_vat_id))
     return render_template(
-        "invoicing/invoice.html", invoice=invoice, today=today, totals=totals,
+        "invoicing/invoice.html", invoice=invoice, today=today,
+        doc=services.page_document(db.session, invoice, settings()),
         status=state.status(invoice, today), paid=state.paid_amount(invoice),
         outstanding=state.outstanding(invoice),
         panels=signals.panels("invoicing.invoice", session=db.session, user=current_user,
-                              invoice=invoice),  # payments: the Stripe fees
+                              invoice=invoice, settings=settings()),  # payments: the Stripe fees
         credited=state.credited(invoice), refunds=state.refunds_to_decide(invoice),
-        pay_url=services.pay_url(invoice) if not invoice.is_draft else None,
-        next_reminder=services.next_reminder(invoice, today) if not invoice.is_draft else None,
+        pay_url=services.pay_url(invoice, settings=settings()) if not invoice.is_draft else None,
+        next_reminder=services.next_reminder(invoice, today, settings=settings()) if not invoice.is_draft else None,
         confirm=ConfirmForm(), cancel_form=CancelForm(), quantity=format_quantity,
         credit=credits.balance(db.session, invoice.sponsor_id, invoice.currency))
 
@@ -257,7 +255,7 @@ def _act(invoice_id: int, action, success: str, *, form=None, then=None):
 @bp.route("/invoices/<int:invoice_id>/issue", methods=["POST"])
 @requires(Permission.INVOICES_MANAGE)
 def issue(invoice_id: int):
-    return _act(invoice_id, lambda inv: services.issue_now(db.session, inv, actor=current_user),
+    return _act(invoice_id, lambda inv: services.issue_now(db.session, inv, actor=current_user, settings=settings()),
                 "Invoice {invoice.number} is issued and booked.")  # in units of work of its own
 
 
@@ -271,14 +269,14 @@ def delete(invoice_id: int):
 @bp.route("/invoices/<int:invoice_id>/send", methods=["POST"])
 @requires(Permission.INVOICES_MANAGE)
 def send(invoice_id: int):
-    return _act(invoice_id, lambda inv: services.send_invoice(db.session, inv, actor=current_user),
+    return _act(invoice_id, lambda inv: services.send_invoice(db.session, inv, actor=current_user, settings=settings()),
                 "Invoice {invoice.number} is sent to {result.recipients}.")
 
 
 @bp.route("/invoices/<int:invoice_id>/remind", methods=["POST"])
 @requires(Permission.INVOICES_MANAGE)
 def remind(invoice_id: int):
-    return _act(invoice_id, lambda inv: services.send_reminder(db.session, inv, actor=current_user),
+    return _act(invoice_id, lambda inv: services.send_reminder(db.session, inv, actor=current_user, settings=settings()),
                 "A reminder for {invoice.number} is sent to {result.recipients}.")
 
 
@@ -287,7 +285,7 @@ def remind(invoice_id: int):
 def cancel(invoice_id: int):
     form = CancelForm()
     return _act(invoice_id, lambda inv: services.cancel_now(db.session, inv, actor=current_user,
-                                                            reason=form.reason.data),
+                                                            reason=form.reason.data, settings=settings()),
                 "Invoice {invoice.number} is cancelled by {result.number}.",
                 form=form)  # in units of work of its own
 
@@ -302,7 +300,7 @@ def settle_refund(invoice_id: int, payment_id: int):
     message = ("A credit note for the refund is issued." if decision == "credit_note"
                else "The refunded money is owed again.")
     return _act(invoice_id, lambda inv: services.decide_refund_now(
-        db.session, refund, decision, actor=current_user), message)  # in units of work of its own
+        db.session, refund, decision, actor=current_user, settings=settings()), message)  # in units of work of its own
 
 
 @bp.route("/invoices/<int:invoice_id>/pdf")
@@ -313,7 +311,7 @@ def pdf(invoice_id: int):
 
 def pdf_response(invoice: Invoice, *, disposition: str) -> Response:
     """The bytes stored at issue (checked against their SHA-256), never a new rendering."""
-    return Response(services.stored_pdf(db.session, invoice), mimetype="application/pdf",
+    return Response(services.stored_pdf(db.session, invoice, settings=settings()), mimetype="application/pdf",
                     headers={"Content-Disposition": f'{disposition}; filename="{invoice.number}.pdf"',
                              "Cache-Control": "private, no-store"})
 
@@ -330,8 +328,8 @@ def sponsors():
     return render_template("invoicing/sponsors.html", sponsors=_sponsors(), open=open_by_sponsor)
 
 
-def _sponsor_data(form: SponsorForm) -> services.SponsorData:
-    return services.SponsorData(**{name: getattr(form, name).data for name in (
+def _sponsor_data(form: SponsorForm) -> sponsor_services.SponsorData:
+    return sponsor_services.SponsorData(**{name: getattr(form, name).data for name in (
         "name", "street", "postcode", "city", "country", "vat_id", "billing_emails",
         "po_reference", "language", "contacts", "notes")})
 
@@ -340,7 +338,7 @@ def _sponsor_data(form: SponsorForm) -> services.SponsorData:
 @requires(Permission.INVOICES_MANAGE)
 def new_sponsor():
     form = SponsorForm()
-    outcome = run_form(form, lambda: services.create_sponsor(db.session, _sponsor_data(form),
+    outcome = run_form(form, lambda: sponsor_services.create_sponsor(db.session, _sponsor_data(form),
                                                              actor=current_user))
     if outcome.done:
         flash(f"{outcome.result.name} is added.", "success")
@@ -353,7 +351,7 @@ def new_sponsor():
 def edit_sponsor(sponsor_id: int):
     sponsor = get_or_404(Sponsor, sponsor_id)
     form = SponsorForm(obj=sponsor)
-    outcome = run_form(form, lambda: services.update_sponsor(db.session, sponsor,
+    outcome = run_form(form, lambda: sponsor_services.update_sponsor(db.session, sponsor,
                                                              _sponsor_data(form),
                                                              actor=current_user))
     if outcome.done:
@@ -419,7 +417,7 @@ def _package_form(package: SponsorshipPackage | None):
             form.price.data = f"{Money(package.price, package.currency).to_decimal()}"
         else:
             form.currency.data = current_app.config["DEFAULT_CURRENCY"]
-    outcome = run_form(form, lambda: services.save_package(
+    outcome = run_form(form, lambda: sponsor_services.save_package(
         db.session, package, actor=current_user, name=form.name.data, event=form.event.data,
         group_id=form.group.data, description=form.description.data,
         price=money_of(form.price, form.currency.data), tax_treatment=form.tax_treatment.data,

@@ -21,6 +21,7 @@ from flask import Flask, current_app
 from ..core import outbox, queue, signals, tasks
 from ..core.errors import Busy
 from ..core.permissions import Permission
+from ..extensions import settings_of
 
 #: Longest wait between deliveries of a job that found the database busy.
 BUSY_BACKOFF_MAX = 600
@@ -48,7 +49,7 @@ def init_jobs(app: Flask) -> None:
 def dispatch(name: str, kwargs: dict, countdown: float | None) -> None:
     app = current_app._get_current_object()
     if not app.config.get("QUEUE_BROKER_URL"):
-        queue.run_here(name, kwargs, app.config)
+        queue.run_here(name, kwargs, app.config, settings_of(app))
         return
     celery_app(app).send_task(name, kwargs=kwargs, countdown=countdown)
 
@@ -80,7 +81,7 @@ def celery_app(app: Flask):
 
     class AppTask(celery.Task):
         def __call__(self, *args, **kwargs: Any):
-            with app.app_context(), queue.running_with(app.config):
+            with app.app_context(), queue.running_with(app.config, settings_of(app)):
                 try:
                     return self.run(*args, **kwargs)
                 except queue.RetryLater as later:

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..core import jobs, outbox, queue
-from ..extensions import db
+from ..extensions import db, settings
 from .schedule import SCHEDULE
 
 jobs_cli = AppGroup("jobs", help="Background jobs, the schedule and the mail outbox.")
@@ -29,7 +29,7 @@ def run_scheduled(name):
     entry = SCHEDULE[name]
     started = time.monotonic()
     try:
-        with queue.running_with(current_app.config):
+        with queue.running_with(current_app.config, settings()):
             result = queue.JOBS[entry.job]()
     except queue.RetryLater as later:
         raise click.ClickException(f"{name}: {later}") from None

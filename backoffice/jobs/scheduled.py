@@ -10,9 +10,9 @@ from ..board import reminders as board_reminders
 from ..board import services as board
 from ..core import backup, privacy
 from ..core.db import transaction
-from ..core.queue import job
+from ..core.queue import job, job_settings
 from ..donations import plans as donation_plans
-from ..extensions import db, settings
+from ..extensions import db
 from ..grants import reporting
 from ..invoicing import services as invoicing
 
@@ -20,19 +20,19 @@ from ..invoicing import services as invoicing
 @job("invoices.remind")
 def invoice_reminders() -> dict:
     with Session(db.engine) as session, transaction(session):
-        sent = invoicing.send_due_reminders(session, today=date.today())
+        sent = invoicing.send_due_reminders(session, today=date.today(), settings=job_settings())
     return {"sent": len(sent)}
 
 
 @job("grants.remind")
 def grant_reports() -> dict:
     with Session(db.engine) as session, transaction(session):
-        return reporting.run_reminders(session, date.today(), settings=settings())
+        return reporting.run_reminders(session, date.today(), settings=job_settings())
 
 
 @job("backup")
 def daily_backup() -> dict:
-    configured = settings()
+    configured = job_settings()
     path = backup.create_backup(configured.paths)
     removed = backup.prune(path.parent, configured.backups.keep)
     return {"archive": path.name, "removed": [old.name for old in removed]}
@@ -41,14 +41,14 @@ def daily_backup() -> dict:
 @job("privacy.retention")
 def retention() -> dict:
     with Session(db.engine) as session, transaction(session):
-        return privacy.sweep(session, today=date.today(), settings=settings())
+        return privacy.sweep(session, today=date.today(), settings=job_settings())
 
 
 @job("board.terms")
 def terms_ending() -> dict:
     with Session(db.engine) as session, transaction(session):
         return board_reminders.remind_terms_ending(session, date.today(),
-                                                   organisation=settings().organisation.name)
+                                                   organisation=job_settings().organisation.name)
 
 
 @job("board.circulars")
@@ -65,4 +65,4 @@ def donation_plans_to_end() -> dict:
     """Recurring plans whose cancellation was asked for but not confirmed by Stripe (a crash or
     an error between the steps) are ended now, once."""
     with Session(db.engine, expire_on_commit=False) as session:
-        return {"finished": donation_plans.finish_requested(session, settings().stripe)}
+        return {"finished": donation_plans.finish_requested(session, job_settings().stripe)}

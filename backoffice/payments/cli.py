@@ -26,7 +26,7 @@ def replay(event_ids: tuple[str, ...], failed: bool):
     for event_id in ids:
         try:
             with transaction():
-                outcome = services.replay(db.session, event_id, settings().stripe)
+                outcome = services.replay(db.session, event_id, settings())
         except DomainError as error:
             raise click.ClickException(str(error)) from None
         click.echo(f"{event_id}: {outcome.status} {outcome.note}")

@@ -38,7 +38,7 @@ from . import settlement, stripe_api
 from .models import CheckoutSession, StripeEvent, StripeFee, StripePayout
 
 if TYPE_CHECKING:
-    from ..core.settings import Stripe
+    from ..core.settings import Settings, Stripe
     from ..ledger.chart import Account
 
 STRIPE_BALANCE, BANK, RECEIVABLES = "stripe_balance", "bank", invoicing.RECEIVABLES
@@ -180,7 +180,7 @@ def _insert_event(session: Session, event: dict, payload: str, status: str) -> b
     return result.scalar() is not None
 
 
-def receive(session: Session, payload: str, config: Stripe, event: dict | None = None) -> Outcome:
+def receive(session: Session, payload: str, settings: Settings, event: dict | None = None) -> Outcome:
     """Store a verified event once by its id and process it, in the caller's transaction.
 
     The row is written first, already with the outcome it will have if the transaction commits
@@ -195,10 +195,10 @@ def receive(session: Session, payload: str, config: Stripe, event: dict | None =
                                 .with_for_update())
         if stored.status != "failed":
             return Outcome(event["id"], "duplicate")
-        return process(session, stored, event, config)
+        return process(session, stored, event, settings)
     if status == "ignored":
         return Outcome(event["id"], status, IGNORED)
-    note = _handle(session, event, config)
+    note = _handle(session, event, settings)
     if note:
         session.execute(update(StripeEvent).where(StripeEvent.id == event["id"])
                         .values(note=note[:2000]).execution_options(synchronize_session=False))
@@ -210,14 +210,14 @@ def handled(event_type: str) -> bool:
     return event_type in HANDLERS or stripe_event.has_receivers_for(event_type)
 
 
-def _handle(session: Session, event: dict, config: Stripe) -> str:
+def _handle(session: Session, event: dict, settings: Settings) -> str:
     """Our handler for the event (invoices, payouts), then the other packages' receivers of
     ``stripe_event`` (donations): each books what is its own and says what it did."""
     obj = event["data"]["object"]
     handler = HANDLERS.get(event["type"])
-    notes = [handler(session, obj, event, config) or ""] if handler else []
+    notes = [handler(session, obj, event, settings) or ""] if handler else []
     notes += answers(stripe_event, event["type"], session=session, obj=obj, event=event,
-                     config=config)
+                     config=settings.stripe, settings=settings)
     return "; ".join(note for note in notes if note)
 
 
@@ -232,24 +232,24 @@ def record_failure(session: Session, payload: str, error: Exception) -> None:
     session.flush()
 
 
-def process(session: Session, stored: StripeEvent, event: dict, config: Stripe) -> Outcome:
+def process(session: Session, stored: StripeEvent, event: dict, settings: Settings) -> Outcome:
     """Process a stored event (again): replays and retries of failed events."""
     stored.attempts += 1
     if not handled(event["type"]):
         stored.status, stored.note = "ignored", IGNORED
     else:
-        stored.status, stored.note = "processed", _handle(session, event, config)[:2000]
+        stored.status, stored.note = "processed", _handle(session, event, settings)[:2000]
     stored.processed_at = utcnow()
     session.flush()
     return Outcome(stored.id, stored.status, stored.note)
 
 
-def replay(session: Session, event_id: str, config: Stripe) -> Outcome:
+def replay(session: Session, event_id: str, settings: Settings) -> Outcome:
     """Process a stored event again (handlers are idempotent: nothing is booked twice)."""
     stored = session.get(StripeEvent, event_id)
     if stored is None:
         raise ValidationError(_("No stored event %(event_id)s.", event_id=event_id))
-    return process(session, stored, parse(stored.payload), config)
+    return process(session, stored, parse(stored.payload), settings)
 
 
 # --- finding the invoice -------------------------------------------------------------------------
@@ -287,10 +287,10 @@ def _entry_lines(session: Session, fund: Fund, booked: list[settlement.Part], co
     return [Line(accounts[part.role], fund, part.amount, part.memo[:200]) for part in booked]
 
 
-def _movement(txn: dict | str | None, config: Stripe) -> settlement.Movement | None:
+def _movement(txn: dict | str | None, settings: Settings) -> settlement.Movement | None:
     """The balance transaction (fetched when only its id is given) as a movement."""
     if isinstance(txn, str):
-        txn = stripe_api.retrieve_balance_transaction(config, txn)
+        txn = stripe_api.retrieve_balance_transaction(settings.stripe, txn)
     return settlement.Movement.from_stripe(txn) if txn else None
 
 
@@ -306,7 +306,8 @@ def _remember_fee(session: Session, invoice: Invoice, movement: settlement.Movem
 
 def _book_invoice_money(session: Session, invoice: Invoice, movement: settlement.Movement,
                         settles: Money, *, reference: str, source: str, received_on: date,
-                        kind: PaymentKind, note: str = "") -> InvoicePayment | None:
+                        kind: PaymentKind, settings: Settings,
+                        note: str = "") -> InvoicePayment | None:
     """Money Stripe moved for an invoice (a payment, a refund, a dispute's withdrawal or
     reinstatement): the receivable settled by ``settles`` in the invoice's currency, the Stripe
     balance and the fee as the balance transaction says, the exchange between them
@@ -320,7 +321,7 @@ def _book_invoice_money(session: Session, invoice: Invoice, movement: settlement
     if payment is not None and movement.id and session.get(StripeFee, movement.id) is None:
         _remember_fee(session, invoice, movement, source, payment.journal_entry_id)
     if payment is not None and PaymentKind(kind) is PaymentKind.PAYMENT:
-        invoicing.confirm_paid(session, invoice)
+        invoicing.confirm_paid(session, invoice, settings=settings)
     return payment
 
 
@@ -349,14 +350,14 @@ def _book_movement(session: Session, invoice: Invoice, movement: settlement.Move
     return True
 
 
-def _charge_of(pi: dict, config: Stripe) -> dict | None:
+def _charge_of(pi: dict, settings: Settings) -> dict | None:
     charge = pi.get("latest_charge")
     if isinstance(charge, str):
-        return stripe_api.retrieve_charge(config, charge)
+        return stripe_api.retrieve_charge(settings.stripe, charge)
     return charge
 
 
-def ensure_payment(session: Session, invoice: Invoice, pi: dict, *, config: Stripe,
+def ensure_payment(session: Session, invoice: Invoice, pi: dict, *, settings: Settings,
                    fetched: bool = False) -> str:
     """Book a succeeded PaymentIntent once, in one entry, as its balance transaction says
     (``settlement.parts``): Cr receivables in the invoice's currency, Dr Stripe balance and
@@ -368,18 +369,18 @@ def ensure_payment(session: Session, invoice: Invoice, pi: dict, *, config: Stri
     charge = pi.get("latest_charge")
     if not fetched or pi.get("status") != "succeeded" or not isinstance(charge, dict) \
             or not isinstance(charge.get("balance_transaction"), dict):
-        pi = stripe_api.retrieve_payment_intent(config, pi["id"])  # with charge and balance transaction
+        pi = stripe_api.retrieve_payment_intent(settings.stripe, pi["id"])  # with charge and balance transaction
     if pi.get("status") != "succeeded":
         return f"{pi['id']} is {pi.get('status')}: nothing to book yet"
     amount = Money(int(pi.get("amount_received") or pi["amount"]), _currency(pi["currency"]))
-    charge = _charge_of(pi, config)
-    movement = _movement((charge or {}).get("balance_transaction"), config) \
+    charge = _charge_of(pi, settings)
+    movement = _movement((charge or {}).get("balance_transaction"), settings) \
         or settlement.Movement.unconverted(None, amount)
     payment = _book_invoice_money(
         session, invoice, movement, amount, reference=pi["id"],
         source=charge["id"] if charge else pi["id"],
         received_on=_day((charge or pi).get("created")), kind=PaymentKind.PAYMENT,
-        note=f"charge {charge['id'] if charge else '-'}")
+        note=f"charge {charge['id'] if charge else '-'}", settings=settings)
     if payment is None:
         return f"{pi['id']} already booked"
     booked = f"{invoice.number}: payment {amount} booked"
@@ -389,22 +390,22 @@ def ensure_payment(session: Session, invoice: Invoice, pi: dict, *, config: Stri
 
 
 def _pi_for(session: Session, pi_id: str | None,
-            config: Stripe) -> tuple[Invoice | None, dict | None]:
+            settings: Settings) -> tuple[Invoice | None, dict | None]:
     if not pi_id:
         return None, None
-    pi = stripe_api.retrieve_payment_intent(config, pi_id)
+    pi = stripe_api.retrieve_payment_intent(settings.stripe, pi_id)
     return _invoice_for_payment_intent(session, pi), pi
 
 
-def _paid_invoice_of(session: Session, obj: dict, config: Stripe) -> Invoice | None:
+def _paid_invoice_of(session: Session, obj: dict, settings: Settings) -> Invoice | None:
     """The invoice a refund or dispute belongs to (through its payment intent, or its charge's),
     with the payment itself booked first: Stripe may tell of a refund before the payment."""
     pi_id = obj.get("payment_intent")
     if not pi_id and obj.get("charge"):
-        pi_id = stripe_api.retrieve_charge(config, obj["charge"]).get("payment_intent")
-    invoice, pi = _pi_for(session, pi_id, config)
+        pi_id = stripe_api.retrieve_charge(settings.stripe, obj["charge"]).get("payment_intent")
+    invoice, pi = _pi_for(session, pi_id, settings)
     if invoice is not None:
-        ensure_payment(session, invoice, pi, config=config, fetched=True)
+        ensure_payment(session, invoice, pi, settings=settings, fetched=True)
     return invoice
 
 
@@ -422,7 +423,7 @@ def _checkout_row(session: Session, checkout: dict) -> CheckoutSession | None:
     return row
 
 
-def on_checkout_completed(session: Session, checkout: dict, event: dict, config: Stripe) -> str:
+def on_checkout_completed(session: Session, checkout: dict, event: dict, settings: Settings) -> str:
     """checkout.session.completed and async_payment_succeeded: book once the money is in
     (cards at once; SEPA Direct Debit later, with async_payment_succeeded)."""
     row = _checkout_row(session, checkout)
@@ -435,29 +436,29 @@ def on_checkout_completed(session: Session, checkout: dict, event: dict, config:
     pi_id = pi_id["id"] if isinstance(pi_id, dict) else pi_id
     if not pi_id:
         return "no payment intent"
-    return ensure_payment(session, invoice, {"id": pi_id}, config=config)
+    return ensure_payment(session, invoice, {"id": pi_id}, settings=settings)
 
 
-def on_checkout_failed(session: Session, checkout: dict, event: dict, config: Stripe) -> str:
+def on_checkout_failed(session: Session, checkout: dict, event: dict, settings: Settings) -> str:
     row = _checkout_row(session, checkout)
     if row is not None:
         row.payment_status = "failed"
     return "asynchronous payment failed; the invoice stays open"
 
 
-def on_checkout_expired(session: Session, checkout: dict, event: dict, config: Stripe) -> str:
+def on_checkout_expired(session: Session, checkout: dict, event: dict, settings: Settings) -> str:
     row = _checkout_row(session, checkout)
     return "checkout expired" if row else "no checkout of ours"
 
 
-def on_payment_intent_succeeded(session: Session, pi: dict, event: dict, config: Stripe) -> str:
+def on_payment_intent_succeeded(session: Session, pi: dict, event: dict, settings: Settings) -> str:
     invoice = _invoice_for_payment_intent(session, pi)
     if invoice is None:
         return "no invoice of ours"
-    return ensure_payment(session, invoice, pi, config=config, fetched=True)
+    return ensure_payment(session, invoice, pi, settings=settings, fetched=True)
 
 
-def on_payment_intent_failed(session: Session, pi: dict, event: dict, config: Stripe) -> str:
+def on_payment_intent_failed(session: Session, pi: dict, event: dict, settings: Settings) -> str:
     invoice = _invoice_for_payment_intent(session, pi)
     error = (pi.get("last_payment_error") or {}).get("message") or "payment failed"
     # A late failure of an earlier attempt never undoes a payment that succeeded.
@@ -468,7 +469,7 @@ REFUND_BOOKED, REFUND_FAILED = ("succeeded", "pending"), ("failed", "canceled")
 
 
 def _book_refund(session: Session, invoice: Invoice, refund: dict,
-                 config: Stripe) -> InvoicePayment | None:
+                 settings: Settings) -> InvoicePayment | None:
     """A refund once, as its balance transaction moved it (``settlement.parts``): Dr
     receivables in the invoice's currency / Cr Stripe balance in the settlement currency.
     Stripe keeps the original fee. None if booked already or not yet bookable (Stripe has not
@@ -478,7 +479,7 @@ def _book_refund(session: Session, invoice: Invoice, refund: dict,
     if session.scalar(select(InvoicePayment.id).where(InvoicePayment.reference == refund["id"])):
         return None
     amount = -Money(int(refund["amount"]), _currency(refund["currency"]))
-    movement = _movement(refund.get("balance_transaction"), config)
+    movement = _movement(refund.get("balance_transaction"), settings)
     if movement is None:
         if invoice.currency != amount.currency:
             return None
@@ -486,7 +487,7 @@ def _book_refund(session: Session, invoice: Invoice, refund: dict,
     payment = _book_invoice_money(session, invoice, movement, amount, reference=refund["id"],
                                   source=refund["id"], received_on=_day(refund.get("created")),
                                   kind=PaymentKind.REFUND,
-                                  note=f"refund {refund.get('status')}")
+                                  note=f"refund {refund.get('status')}", settings=settings)
     if payment is not None:
         invoicing.note_refund(session, payment)  # a credit note, or owed again: the treasurer's
     return payment
@@ -508,42 +509,42 @@ def _reverse_refund(session: Session, refund_id: str, status: str) -> bool:
     return True
 
 
-def _refund_state(session: Session, invoice: Invoice, refund: dict, config: Stripe) -> str:
+def _refund_state(session: Session, invoice: Invoice, refund: dict, settings: Settings) -> str:
     """Converge on the refund's state: booked while pending or succeeded; booked and reversed
     once it failed (also when the failure is the first we hear of it, so that a late event
     showing it pending books nothing)."""
     status = refund.get("status")
     if status in REFUND_BOOKED:
-        return f"refund {refund['id']} booked" if _book_refund(session, invoice, refund, config) else ""
+        return f"refund {refund['id']} booked" if _book_refund(session, invoice, refund, settings) else ""
     if status in REFUND_FAILED:
-        _book_refund(session, invoice, refund, config)
+        _book_refund(session, invoice, refund, settings)
         if _reverse_refund(session, refund["id"], status):
             return f"refund {refund['id']} {status}: reversed"
     return ""
 
 
-def on_charge_refunded(session: Session, charge: dict, event: dict, config: Stripe) -> str:
+def on_charge_refunded(session: Session, charge: dict, event: dict, settings: Settings) -> str:
     """Each refund of the charge once (see ``_refund_state``)."""
-    invoice = _paid_invoice_of(session, charge, config)
+    invoice = _paid_invoice_of(session, charge, settings)
     if invoice is None:
         return "no invoice of ours"
     refunds = (charge.get("refunds") or {}).get("data")
     if refunds is None or len(refunds) < (charge.get("refunds") or {}).get("total_count", 0):
-        refunds = stripe_api.list_refunds(config, charge["id"])
-    done = [note for refund in refunds if (note := _refund_state(session, invoice, refund, config))]
+        refunds = stripe_api.list_refunds(settings.stripe, charge["id"])
+    done = [note for refund in refunds if (note := _refund_state(session, invoice, refund, settings))]
     return f"{invoice.number}: {'; '.join(done) or 'no new refunds'}"
 
 
-def on_refund_updated(session: Session, refund: dict, event: dict, config: Stripe) -> str:
+def on_refund_updated(session: Session, refund: dict, event: dict, settings: Settings) -> str:
     """refund.updated, charge.refund.updated, refund.failed: a refund reported pending can
     later succeed (nothing changes), fail or be cancelled (its booking is reversed)."""
-    invoice = _paid_invoice_of(session, refund, config)
+    invoice = _paid_invoice_of(session, refund, settings)
     if invoice is None:
         return "no invoice of ours"
-    return f"{invoice.number}: {_refund_state(session, invoice, refund, config) or 'nothing new'}"
+    return f"{invoice.number}: {_refund_state(session, invoice, refund, settings) or 'nothing new'}"
 
 
-def on_charge_updated(session: Session, charge: dict, event: dict, config: Stripe) -> str:
+def on_charge_updated(session: Session, charge: dict, event: dict, settings: Settings) -> str:
     """A charge's balance transaction can appear after the payment was booked (Stripe creates
     it asynchronously for some payment methods). Its fee is booked then, and, if Stripe settled
     in another currency than the charge's, the conversion of what was booked in the charge's
@@ -556,7 +557,7 @@ def on_charge_updated(session: Session, charge: dict, event: dict, config: Strip
         return "nothing to book: no balance transaction, or the payment is not booked yet"
     if isinstance(txn, str) and session.get(StripeFee, txn) is not None:
         return f"{txn} already booked"
-    movement = _movement(txn, config)
+    movement = _movement(txn, settings)
     booked_as = Money(payment.amount, payment.currency)
     converted = movement.amount.currency != booked_as.currency
     invoice = session.get(Invoice, payment.invoice_id)
@@ -567,19 +568,19 @@ def on_charge_updated(session: Session, charge: dict, event: dict, config: Strip
            f"{f', converted to {movement.amount}' if converted else ''})"
 
 
-def on_dispute(session: Session, dispute: dict, event: dict, config: Stripe) -> str:
+def on_dispute(session: Session, dispute: dict, event: dict, settings: Settings) -> str:
     """charge.dispute.created / closed: book each of the dispute's balance transactions once,
     as it moved the money (``settlement.parts``) — the withdrawal (Dr receivables / Cr Stripe
     balance, with the dispute fee) when the dispute opens, the reinstatement when it is won.
     The receivable moves by the dispute's amount in the invoice's currency, the Stripe balance
     by the transaction's amount in its own. A lost dispute leaves the money withdrawn: the
     invoice is open again for the treasurer to pursue or cancel."""
-    invoice = _paid_invoice_of(session, dispute, config)
+    invoice = _paid_invoice_of(session, dispute, settings)
     if invoice is None:
         return "no invoice of ours"
     disputed = Money(int(dispute.get("amount") or 0), _currency(dispute.get("currency")))
     for txn in dispute.get("balance_transactions") or []:
-        movement = _movement(txn, config)
+        movement = _movement(txn, settings)
         if not movement.amount:
             _book_movement(session, invoice, movement, None, counter=STRIPE_BALANCE,
                            source=dispute["id"])
@@ -589,7 +590,7 @@ def on_dispute(session: Session, dispute: dict, event: dict, config: Stripe) -> 
         _book_invoice_money(session, invoice, movement, settles, reference=movement.id,
                             source=dispute["id"], received_on=_day(txn.get("created")),
                             kind=PaymentKind.DISPUTE,
-                            note=f"dispute {dispute['id']} ({dispute.get('status')})")
+                            note=f"dispute {dispute['id']} ({dispute.get('status')})", settings=settings)
     return f"{invoice.number}: dispute {dispute['id']} {dispute.get('status')}"
 
 
@@ -625,7 +626,7 @@ def payout_lines(session: Session, amount: Money, what: str = "Stripe payout") -
     return lines
 
 
-def on_payout_paid(session: Session, payout: dict, event: dict, config: Stripe) -> str:
+def on_payout_paid(session: Session, payout: dict, event: dict, settings: Settings) -> str:
     """Dr bank / Cr Stripe balance, once per payout id; a payout that already failed stays so."""
     row = session.scalar(select(StripePayout).where(StripePayout.stripe_id == payout["id"]))
     if row is not None:
@@ -647,7 +648,7 @@ def on_payout_paid(session: Session, payout: dict, event: dict, config: Stripe) 
     return f"payout {payout['id']} of {amount} booked"
 
 
-def on_payout_failed(session: Session, payout: dict, event: dict, config: Stripe) -> str:
+def on_payout_failed(session: Session, payout: dict, event: dict, settings: Settings) -> str:
     """A failed payout returns to the Stripe balance: the booking, if any, is reversed."""
     row = session.scalar(select(StripePayout).where(StripePayout.stripe_id == payout["id"])
                          .with_for_update())

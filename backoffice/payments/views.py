@@ -51,7 +51,7 @@ def _with_checkout_csp(response: Response) -> Response:
 @bp.route("/pay/<token>")
 @public
 def pay(token: str):
-    invoice = invoicing.invoice_for_token(db.session, token)
+    invoice = invoicing.invoice_for_token(db.session, token, settings=settings())
     due = state.outstanding(invoice)
     html = render_template(
         "payments/pay.html", invoice=invoice, token=token,
@@ -67,13 +67,13 @@ def pay(token: str):
 @bp.route("/pay/<token>/invoice.pdf")
 @public
 def pay_pdf(token: str):
-    return pdf_response(invoicing.invoice_for_token(db.session, token), disposition="attachment")
+    return pdf_response(invoicing.invoice_for_token(db.session, token, settings=settings()), disposition="attachment")
 
 
 @bp.route("/pay/<token>/checkout", methods=["POST"])
 @public
 def checkout(token: str):
-    invoice = invoicing.invoice_for_token(db.session, token)
+    invoice = invoicing.invoice_for_token(db.session, token, settings=settings())
     try:
         outcome = run_form(ConfirmForm(), lambda: services.start_checkout(
             db.session, invoice,
@@ -98,7 +98,7 @@ def checkout(token: str):
 def done(token: str):
     """Where Stripe sends the sponsor back after paying: only for a checkout of this invoice
     (its session id in the address); anything else goes to the pay page, which thanks nobody."""
-    invoice = invoicing.invoice_for_token(db.session, token)
+    invoice = invoicing.invoice_for_token(db.session, token, settings=settings())
     checkout = services.checkout_of(db.session, invoice, arg("session_id", str, max_length=255))
     if checkout is None:
         return redirect(url_for(".pay", token=token))
@@ -111,9 +111,9 @@ def done(token: str):
 @csrf.exempt
 def webhook():
     payload = request.get_data(as_text=True)
-    config = settings().stripe
+    configured = settings()
     try:
-        stripe_api.verify_signature(config, payload,
+        stripe_api.verify_signature(configured.stripe, payload,
                                     request.headers.get("Stripe-Signature", ""))
         event = services.parse(payload)
     except (stripe.SignatureVerificationError, services.BadEvent) as error:
@@ -121,7 +121,7 @@ def webhook():
         return {"error": str(error)}, 400
     try:
         with transaction():
-            outcome = services.receive(db.session, payload, config, event)
+            outcome = services.receive(db.session, payload, configured, event)
     except Exception as error:  # noqa: BLE001 (any failure: keep the event, let Stripe retry)
         current_app.logger.exception("stripe webhook %s %s failed: %s", event.get("id"),
                                      event.get("type"), error)
@@ -155,7 +155,7 @@ def events():
 @bp.route("/payments/events/<event_id>/replay", methods=["POST"])
 @requires(Permission.INVOICES_MANAGE)
 def replay(event_id: str):
-    outcome = run_form(ConfirmForm(), lambda: services.replay(db.session, event_id, settings().stripe),
+    outcome = run_form(ConfirmForm(), lambda: services.replay(db.session, event_id, settings()),
                        flash_refusal="danger")
     if outcome.invalid:
         abort(400)

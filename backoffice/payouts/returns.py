@@ -33,6 +33,8 @@ from .models import BATCH_STATES, BatchStatus, PayoutBatch, PayoutItem, PayoutRe
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from ..core.settings import Settings
+
 #: ISO 20022 ExternalReturnReason1Code: the reasons banks give most for a returned transfer.
 REASONS = {
     "AC01": "the IBAN is incorrect",
@@ -121,7 +123,7 @@ def _locked_item(session: Session, item_id: int) -> PayoutItem:
 
 
 def record_return(session: Session, item: PayoutItem, *, amount: Money, returned_on: date,
-                  reason_code: str, actor: Actor, entry_id: int | None = None,
+                  reason_code: str, actor: Actor, settings: Settings, entry_id: int | None = None,
                   bank_match_id: int | None = None) -> PayoutReturn:
     """The bank sent ``item`` back: record it, free its payable, let its source make the
     document payable again and tell the payee. The entry (``entry_id``) is the caller's."""
@@ -142,7 +144,8 @@ def record_return(session: Session, item: PayoutItem, *, amount: Money, returned
     session.add(returned)
     item.active = False  # the payable may go into the next batch
     session.flush()
-    payouts.source(item.source_kind).returned(session, item, batch, returned, actor)
+    payouts.source(item.source_kind).returned(session, item, batch, returned, actor,
+                                              settings=settings)
     audit.record(session, actor, "payout_item.returned", "payout_batch", batch.id,
                  summary=f"{item.end_to_end_id} returned by the bank ({describe(reason_code)}), "
                          f"{amount.format()}"[:500],
@@ -151,7 +154,8 @@ def record_return(session: Session, item: PayoutItem, *, amount: Money, returned
     return returned
 
 
-def undo_return(session: Session, returned: PayoutReturn, *, actor: Actor, undo_entry_id: int | None) -> None:
+def undo_return(session: Session, returned: PayoutReturn, *, actor: Actor, undo_entry_id: int | None,
+                settings: Settings) -> None:
     """The return was matched by mistake (its bank match undone): the transfer counts as paid
     again. Refused once the payable is in another batch."""
     if returned.undone_at is not None:
@@ -160,7 +164,8 @@ def undo_return(session: Session, returned: PayoutReturn, *, actor: Actor, undo_
     again = payouts.active_item_for(session, item.source_kind, item.source_id)
     if again is not None:
         raise Conflict(_("%(end_to_end_id)s is in payout batch %(message_id)s already; cancel that batch first.", end_to_end_id=item.end_to_end_id, message_id=again.batch.message_id))
-    payouts.source(item.source_kind).return_undone(session, item, item.batch, returned, actor)
+    payouts.source(item.source_kind).return_undone(session, item, item.batch, returned, actor,
+                                                   settings=settings)
     item.active = True
     returned.undone_at, returned.undone_by_id = utcnow(), getattr(actor, "id", None)
     returned.undo_entry_id = undo_entry_id

@@ -29,22 +29,24 @@ approval the source posts Dr expense / Cr a liability account (``payables`` for 
             # naming the document when one is not payable any more.
             ...
 
-        def executed(self, session, item: PayoutItem, batch: PayoutBatch, actor) -> None:
+        def executed(self, session, item: PayoutItem, batch: PayoutBatch, actor, *, settings) -> None:
             # The bank paid ``item`` (on ``batch.executed_on``): mark the document paid, record
-            # it in the audit log, email the payee. The ledger entry is already posted.
+            # it in the audit log, email the payee (``settings``: the typed settings, for its
+            # links). The ledger entry is already posted.
             ...
 
         def released(self, session, item: PayoutItem, batch: PayoutBatch, actor) -> None:
             # The batch was cancelled: the document is payable again. Usually nothing to do.
             ...
 
-        def returned(self, session, item, batch, returned: PayoutReturn, actor) -> None:
+        def returned(self, session, item, batch, returned: PayoutReturn, actor, *, settings) -> None:
             # The bank sent the executed transfer back (``returns.record_return``; the books
             # already owe it again): the document is payable again; tell the payee why
             # (``returns.describe(returned.reason_code)``) and how to correct the account.
             ...
 
-        def return_undone(self, session, item, batch, returned: PayoutReturn, actor) -> None:
+        def return_undone(self, session, item, batch, returned: PayoutReturn, actor, *,
+                          settings) -> None:
             # That return was matched by mistake: the document is paid after all.
             ...
 
@@ -134,14 +136,16 @@ class PayableSource(Protocol):
 
     def payables(self, session: Session, ids: list[str]) -> list[Payable]: ...
 
-    def executed(self, session: Session, item: PayoutItem, batch: PayoutBatch, actor: Actor) -> None: ...
+    def executed(self, session: Session, item: PayoutItem, batch: PayoutBatch, actor: Actor, *,
+                 settings: Settings) -> None: ...
 
     def released(self, session: Session, item: PayoutItem, batch: PayoutBatch, actor: Actor) -> None: ...
 
-    def returned(self, session: Session, item: PayoutItem, batch: PayoutBatch, returned, actor: Actor) -> None: ...
+    def returned(self, session: Session, item: PayoutItem, batch: PayoutBatch, returned, actor: Actor, *,
+                 settings: Settings) -> None: ...
 
     def return_undone(self, session: Session, item: PayoutItem, batch: PayoutBatch, returned,
-                      actor: Actor) -> None: ...
+                      actor: Actor, *, settings: Settings) -> None: ...
 
     # Optional: ``not_yet_payable(session) -> list[NotYetPayable]``, what waits for somebody
     # before it becomes payable (the payout pages say so).
@@ -345,7 +349,8 @@ def _flush(session: Session, batch: PayoutBatch) -> None:
         raise Conflict(_("Batch %(message_id)s was changed by somebody else a moment ago.", message_id=message_id)) from None
 
 
-def mark_executed(session: Session, batch: PayoutBatch, *, booked_on: date, actor: Actor) -> int:
+def mark_executed(session: Session, batch: PayoutBatch, *, booked_on: date, actor: Actor,
+                  settings: Settings) -> int:
     """The bank has paid the batch: post Dr liability / Cr bank per fund, tell every source.
     Returns the id of the entry that booked the payment (``ledger.reads.entry`` reads it)."""
     if booked_on is None:
@@ -376,7 +381,7 @@ def mark_executed(session: Session, batch: PayoutBatch, *, booked_on: date, acto
     _flush(session, batch)
     known = sources()
     for item in batch.items:
-        source(item.source_kind, known).executed(session, item, batch, actor)
+        source(item.source_kind, known).executed(session, item, batch, actor, settings=settings)
     audit.record(session, actor, "payout_batch.executed", "payout_batch", batch.id,
                  summary=f"{batch.message_id} executed {booked_on.isoformat()} ({entry.ref})",
                  before={"status": BatchStatus.READY},

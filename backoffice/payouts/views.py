@@ -102,7 +102,7 @@ def batch_executed(batch_id: int):
     return _batch_action(
         batch_id, ExecutedForm,
         lambda batch, form: payouts.mark_executed(db.session, batch, actor=current_user,
-                                                  booked_on=form.booked_on.data),
+                                                  booked_on=form.booked_on.data, settings=settings()),
         "Batch {batch.message_id} is executed and posted; the payees are told by email.")
 
 

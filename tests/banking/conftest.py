@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from backoffice.banking import services
+from backoffice.banking import imports, services
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
+from backoffice.extensions import settings as app_settings
 from backoffice.ledger import services as ledger
 from backoffice.ledger.services import Line
 
@@ -49,5 +50,5 @@ def book(session, actor, day: date, cents: int, description: str, *, other_role=
 
 def do_import(session, account, data: bytes, actor, filename="statement"):
     with transaction():
-        return services.import_statement(session, account, filename=filename, data=data,
-                                         actor=actor)
+        return imports.import_statement(session, account, filename=filename, data=data,
+                                         actor=actor, settings=app_settings())

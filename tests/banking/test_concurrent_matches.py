@@ -9,6 +9,7 @@ from backoffice.banking.models import BankAccount, BankLine, BankMatch
 from backoffice.core.db import transaction
 from backoffice.core.errors import Conflict
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.invoicing.models import InvoicePayment
 
 from ..concurrency import at_once
@@ -30,7 +31,7 @@ def test_two_lines_cannot_both_pay_the_same_invoice(app, session, bank, treasure
                 bank_line = session.get(BankLine, line_id)
                 actor = session.get(type(treasurer), ids[1])
                 services.accept(session, account, lines=[bank_line],
-                                items=[("invoice", str(ids[2]))], actor=actor)
+                                items=[("invoice", str(ids[2]))], actor=actor, settings=app_settings())
         return job
 
     outcome = at_once(app, [match(first.id), match(second.id)])
@@ -52,7 +53,7 @@ def test_a_double_click_on_accept_matches_once(app, session, bank, treasurer, ac
         with transaction():
             services.accept(session, session.get(BankAccount, ids[0]),
                             lines=[session.get(BankLine, ids[3])], items=[("invoice", str(ids[2]))],
-                            actor=session.get(type(treasurer), ids[1]))
+                            actor=session.get(type(treasurer), ids[1]), settings=app_settings())
 
     outcome = at_once(app, [job, job])
     assert sum(error is None for error in outcome) == 1

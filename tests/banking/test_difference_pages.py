@@ -14,6 +14,7 @@ from backoffice.banking.models import BankWriteOff
 from backoffice.board.models import SubjectKind
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
+from backoffice.extensions import settings as app_settings
 from backoffice.invoicing import credits, services, state
 from backoffice.invoicing.models import Invoice
 from backoffice.ledger import services as ledger
@@ -124,7 +125,7 @@ def test_the_next_invoice_shows_the_credit_on_its_page_and_pdf_and_sets_it_off(
     post(client, f"/bank/lines/{paid.id}/accept",
          {"item": f"invoice:{invoice.id}", "difference": "credit"}, f"/bank/lines/{paid.id}")
     later = issued(acme, TALK)
-    pdf = services.stored_pdf(session, session.get(Invoice, later.id))
+    pdf = services.stored_pdf(session, session.get(Invoice, later.id), settings=app_settings())
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     assert "Guthaben" in text and "30,00" in text  # the sponsor reads German
     page = client.get(f"/invoices/{later.id}").get_data(as_text=True)

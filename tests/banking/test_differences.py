@@ -68,12 +68,12 @@ def accept(session, bank, lines, items, actor, difference=None):
     with transaction():
         return services.accept(session, bank, lines=lines, items=items, actor=actor,
                                difference=difference,
-                               small_difference_limit=app_settings().banking.small_difference_limit)
+                               small_difference_limit=app_settings().banking.small_difference_limit, settings=app_settings())
 
 
 def undo(session, match, actor):
     with transaction():
-        return services.undo_match(session, match, actor=actor, reason="wrong")
+        return services.undo_match(session, match, actor=actor, reason="wrong", settings=app_settings())
 
 
 def postings(entry) -> list[tuple[str, int]]:
@@ -189,7 +189,7 @@ def test_the_credit_is_paid_back_by_sepa_transfer_in_a_payout_batch(session, ban
     with transaction():
         created = payouts.create_batch(session, selected=[payable.key], requested_on=TODAY,
                                        actor=treasurer, settings=app_settings())
-        payouts.mark_executed(session, created, booked_on=TODAY, actor=treasurer)
+        payouts.mark_executed(session, created, booked_on=TODAY, actor=treasurer, settings=app_settings())
     session.expire_all()
     refund = session.get(SponsorRefund, refund.id)
     assert (refund.status, refund.batch_ref) == (RefundStatus.PAID, created.message_id)
@@ -242,8 +242,8 @@ def usd_invoice(session, sponsor_) -> Invoice:
     data = invoicing.DraftData(sponsor=sponsor_, currency="USD", service_date=TODAY, lines=[
         invoicing.LineData("Booth", 1000, 30000, "exempt", "§ 4 Nr. 22 UStG")])
     with transaction():
-        invoice = invoicing.create_draft(session, data, actor=None)
-        invoicing.issue(session, invoice, actor=None)
+        invoice = invoicing.create_draft(session, data, actor=None, settings=app_settings())
+        invoicing.issue(session, invoice, actor=None, settings=app_settings())
     return invoice
 
 
@@ -478,7 +478,7 @@ def test_two_treasurers_accepting_an_overpayment_at_once_credit_it_once(
             services.accept(session, session.get(BankAccount, ids[0]),
                             lines=[session.get(BankLine, ids[3])], items=[("invoice", str(ids[2]))],
                             actor=session.get(type(treasurer), ids[1]),
-                            difference=Difference(How.CREDIT))
+                            difference=Difference(How.CREDIT), settings=app_settings())
 
     outcome = at_once(app, [job, job])
     assert sum(error is None for error in outcome) == 1, outcome

@@ -6,12 +6,13 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.banking import reconciliation, services, writers
+from backoffice.banking import imports, reconciliation, services, writers
 from backoffice.banking.models import BankImport, BankLine, BankStatement
 from backoffice.banking.parsers import CsvMapping, ParsedLine, ParsedStatement, StatementFormatError
 from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.errors import ValidationError
+from backoffice.extensions import settings as app_settings
 
 from .conftest import IBAN, do_import, sample
 
@@ -64,9 +65,9 @@ def test_the_same_file_twice_is_already_imported_and_stores_nothing(session, ban
     assert again.already_imported
     assert (again.lines_new, again.lines_known) == (0, 5)
     assert again.previous.id == first.record.id
-    assert services.already_imported_text(again).startswith("already imported on ")
+    assert imports.already_imported_text(again).startswith("already imported on ")
     assert "as march.xml: 5 lines, all already known. Nothing was added." in \
-        services.already_imported_text(again)
+        imports.already_imported_text(again)
     assert count(session, BankLine) == 5 and count(session, BankStatement) == 2
     assert count(session, BankImport) == 1
     assert all(check.problems == [] for check in reconciliation.continuity(session, bank))
@@ -279,9 +280,9 @@ def test_the_same_file_imported_twice_at_once_is_stored_once(app, session, bank,
         from backoffice.auth.models import User
         from backoffice.banking.models import BankAccount
         with transaction():
-            result = services.import_statement(
+            result = imports.import_statement(
                 session, session.get(BankAccount, bank_id), filename="same.xml", data=data,
-                actor=session.get(User, treasurer_id))
+                actor=session.get(User, treasurer_id), settings=app_settings())
         return result.already_imported, result.lines_new
 
     outcomes = at_once(app, [job, job])

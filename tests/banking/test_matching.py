@@ -15,6 +15,7 @@ from backoffice.core import audit, signals
 from backoffice.core.db import transaction
 from backoffice.core.errors import Conflict, ValidationError
 from backoffice.core.money import Money
+from backoffice.extensions import settings as app_settings
 from backoffice.ledger import services as ledger
 from backoffice.ledger.models import JournalEntry
 
@@ -47,7 +48,7 @@ class Invoices(Provider):
         return [ledger.Line(ledger.account_by_role(session, "receivables"),
                             ledger.general_fund(session), Money(-amount, "EUR"))]
 
-    def undo(self, session, *, match, item_row, actor):
+    def undo(self, session, *, match, item_row, actor, settings):
         self.invoices[item_row.item_key][0] += item_row.amount
 
 
@@ -149,7 +150,7 @@ def test_invoice_provider_plugs_in_posts_and_undoes(session, opened, treasurer, 
     entries_before = count(session, JournalEntry)
     with transaction():
         match = services.accept(session, opened, lines=[line], items=[("test-invoice", "RF18539007547034")],
-                                actor=treasurer)
+                                actor=treasurer, settings=app_settings())
     assert invoices.invoices["RF18539007547034"][0] == 0
     entry = match.journal_entry
     assert entry.source_kind == "bank_match" and entry.booking_date == MARCH
@@ -158,14 +159,14 @@ def test_invoice_provider_plugs_in_posts_and_undoes(session, opened, treasurer, 
     assert line.status == "matched"
 
     with transaction():
-        services.undo_match(session, match, actor=treasurer, reason="wrong invoice")
+        services.undo_match(session, match, actor=treasurer, reason="wrong invoice", settings=app_settings())
     assert invoices.invoices["RF18539007547034"][0] == 250000
     assert line.status == "open" and match.undone_at is not None
     assert count(session, JournalEntry) == entries_before + 2  # the entry and its reversal
     assert session.get(JournalEntry, match.undo_entry_id).reverses_id == entry.id
     assert count(session, BankMatch) == 1                       # nothing deleted
     with pytest.raises(Conflict):
-        services.undo_match(session, match, actor=treasurer)
+        services.undo_match(session, match, actor=treasurer, settings=app_settings())
 
 
 def test_booked_posting_match_posts_nothing_and_undo_reopens_it(session, opened, treasurer):
@@ -178,11 +179,11 @@ def test_booked_posting_match_posts_nothing_and_undo_reopens_it(session, opened,
     entries = count(session, JournalEntry)
     with transaction():
         match = services.accept(session, opened, lines=[line], items=[("posting", str(posting.id))],
-                                actor=treasurer)
+                                actor=treasurer, settings=app_settings())
     assert match.journal_entry_id is None and count(session, JournalEntry) == entries
     assert ("posting", str(posting.id)) not in services.open_items(session, opened).items
     with transaction():
-        services.undo_match(session, match, actor=treasurer)
+        services.undo_match(session, match, actor=treasurer, settings=app_settings())
     assert ("posting", str(posting.id)) in services.open_items(session, opened).items
 
 
@@ -194,9 +195,9 @@ def test_one_line_pays_several_items(session, opened, treasurer):
     batch = line_of(session, amount=165400)
     keys = [("posting", str(p.id)) for p in postings]
     with pytest.raises(ValidationError, match="cannot be matched"):
-        services.accept(session, opened, lines=[batch], items=keys[:2], actor=treasurer)
+        services.accept(session, opened, lines=[batch], items=keys[:2], actor=treasurer, settings=app_settings())
     with transaction():
-        match = services.accept(session, opened, lines=[batch], items=keys, actor=treasurer)
+        match = services.accept(session, opened, lines=[batch], items=keys, actor=treasurer, settings=app_settings())
     assert sorted(item.amount for item in match.items) == [6000, 9400, 150000]
 
 
@@ -212,13 +213,13 @@ def test_several_lines_pay_one_item_in_instalments(session, bank, treasurer, inv
     first, second, third = session.scalars(select(BankLine).order_by(BankLine.id)).all()
     with transaction():
         services.accept(session, bank, lines=[first], items=[("test-invoice", "2026-00077")],
-                        actor=treasurer)
+                        actor=treasurer, settings=app_settings())
     assert invoices.invoices["2026-00077"][0] == 100000
     suggestion = services.suggestions_for(session, bank, [second])[second.id][0]
     assert "part of what is open" in suggestion.reason
     with transaction():  # the two remaining instalments together
         services.accept(session, bank, lines=[second, third], items=[("test-invoice", "2026-00077")],
-                        actor=treasurer)
+                        actor=treasurer, settings=app_settings())
     assert invoices.invoices["2026-00077"][0] == 0
     assert {line.status for line in (first, second, third)} == {"matched"}
 
@@ -229,14 +230,14 @@ def test_an_item_already_taken_is_a_conflict(session, opened, treasurer):
     line = line_of(session, amount=-1150)
     with transaction():
         services.accept(session, opened, lines=[line], items=[("posting", str(posting.id))],
-                        actor=treasurer)
+                        actor=treasurer, settings=app_settings())
     other = line_of(session, amount=-7065)
     with pytest.raises(Conflict, match="no longer open"):
         services.accept(session, opened, lines=[other], items=[("posting", str(posting.id))],
-                        actor=treasurer)
+                        actor=treasurer, settings=app_settings())
     with pytest.raises(Conflict, match="already matched"):
         services.accept(session, opened, lines=[line], items=[("posting", str(posting.id))],
-                        actor=treasurer)
+                        actor=treasurer, settings=app_settings())
 
 
 # --- entries from lines, rules, auto-accept -----------------------------------------------------
@@ -270,7 +271,7 @@ def test_rules_book_on_import_are_listed_and_undoable(session, bank, treasurer):
     fee = line_of(session, amount=-1150)
     assert fee.status == "matched"
     with transaction():
-        services.undo_match(session, match, actor=treasurer, reason="rule was wrong")
+        services.undo_match(session, match, actor=treasurer, reason="rule was wrong", settings=app_settings())
     assert fee.status == "open" and reconciliation.to_review(session, bank) == []
     with transaction():
         services.set_rule_active(session, rule, False, actor=treasurer)
@@ -321,7 +322,7 @@ def test_difference_explained_line_by_line(session, opened, treasurer):
     acme = line_of(session, amount=250000)
     with transaction():
         services.accept(session, opened, lines=[acme], items=[("posting", str(receipt.id))],
-                        actor=treasurer)
+                        actor=treasurer, settings=app_settings())
     report = reconciliation.difference(session, opened, date(2026, 3, 3))
     assert report.bank_balance == 497785
     assert report.books_balance == 100000 + 250000 - 4000
@@ -354,7 +355,7 @@ def test_a_line_matched_meanwhile_by_somebody_else_is_a_conflict(session, opened
     session.execute(table.update().where(table.c.id == line.id).values(status="matched"))
     with pytest.raises(Conflict, match="already matched"):
         services.accept(session, opened, lines=[line], items=[("posting", str(posting.id))],
-                        actor=treasurer)
+                        actor=treasurer, settings=app_settings())
     session.rollback()
 
 
@@ -367,12 +368,12 @@ def test_a_line_shows_an_undone_match_as_undone_with_who_and_when(session, opene
     line = line_of(session, amount=-7065)
     with transaction():
         match = services.accept(session, opened, lines=[line], items=[("posting", str(posting.id))],
-                                actor=treasurer)
+                                actor=treasurer, settings=app_settings())
     with transaction():
-        services.undo_match(session, match, actor=treasurer)
+        services.undo_match(session, match, actor=treasurer, settings=app_settings())
     with transaction():
         services.accept(session, opened, lines=[line], items=[("posting", str(posting.id))],
-                        actor=treasurer)
+                        actor=treasurer, settings=app_settings())
     login(client, "treasurer")
     page = client.get(f"/bank/lines/{line.id}").get_data(as_text=True)
     undone = page.split('data-testid="match-undone"')[1]

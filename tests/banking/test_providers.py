@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.banking import reconciliation, services, writers
+from backoffice.banking import imports, reconciliation, services, writers
 from backoffice.banking.models import BankLine, BankMatchItem
 from backoffice.banking.parsers import ParsedLine, ParsedStatement
 from backoffice.core.db import transaction
@@ -48,8 +48,8 @@ def statement(session, bank, treasurer, lines: list[ParsedLine], opening: int = 
         closing=opening + sum(line.amount for line in lines), closing_date=TODAY,
         lines=lines)])
     with transaction():
-        services.import_statement(session, bank, filename="statement.xml", data=data,
-                                  actor=treasurer)
+        imports.import_statement(session, bank, filename="statement.xml", data=data,
+                                  actor=treasurer, settings=app_settings())
     return session.scalars(select(BankLine).order_by(BankLine.id)).all()
 
 
@@ -65,12 +65,12 @@ def best(session, bank, bank_line):
 
 def accept(session, bank, lines, items, treasurer):
     with transaction():
-        return services.accept(session, bank, lines=lines, items=items, actor=treasurer)
+        return services.accept(session, bank, lines=lines, items=items, actor=treasurer, settings=app_settings())
 
 
 def undo(session, match, treasurer):
     with transaction():
-        return services.undo_match(session, match, actor=treasurer, reason="wrong")
+        return services.undo_match(session, match, actor=treasurer, reason="wrong", settings=app_settings())
 
 
 def ledger_sound(session) -> None:
@@ -255,7 +255,7 @@ def batch(session, users):
         created = payouts.create_batch(session, selected=[("expense_claim", str(c.id))
                                                           for c in claims],
                                        requested_on=TODAY, actor=treasurer, settings=app_settings())
-        payouts.mark_executed(session, created, booked_on=TODAY, actor=treasurer)
+        payouts.mark_executed(session, created, booked_on=TODAY, actor=treasurer, settings=app_settings())
     return created
 
 
@@ -322,7 +322,7 @@ def test_a_batch_booked_one_line_per_transfer(session, bank, treasurer, batch):
 def paid_out(session, stripe_id: str, cents: int) -> None:
     with transaction():
         stripe.on_payout_paid(session, {"id": stripe_id, "amount": cents, "currency": "eur",
-                                        "arrival_date": None}, {}, app_settings().stripe)
+                                        "arrival_date": None}, {}, app_settings())
 
 
 def test_a_stripe_payout_is_confirmed_not_booked_again(session, bank, treasurer):

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.banking import parsers, services, writers
+from backoffice.banking import imports, parsers, services, writers
 from backoffice.banking.models import BankLine, BankMatch
 from backoffice.banking.parsers import ParsedLine, ParsedStatement
 from backoffice.core.db import transaction
@@ -54,8 +54,8 @@ def import_lines(session, bank, treasurer, lines, *, opening=0, day=TODAY):
         opening_date=day - timedelta(days=1),
         closing=opening + sum(line.amount for line in lines), closing_date=day, lines=lines)])
     with transaction():
-        services.import_statement(session, bank, filename="return.xml", data=data,
-                                  actor=treasurer)
+        imports.import_statement(session, bank, filename="return.xml", data=data,
+                                  actor=treasurer, settings=app_settings())
     return session.scalars(select(BankLine).order_by(BankLine.id.desc())
                            .limit(len(lines))).all()[::-1]
 
@@ -78,7 +78,7 @@ def payables_owed(session, fund, role="payables") -> int:
 def accept(session, bank, line, item, treasurer):
     with transaction():
         return services.accept(session, bank, lines=[line],
-                               items=[("payout_return", str(item.id))], actor=treasurer)
+                               items=[("payout_return", str(item.id))], actor=treasurer, settings=app_settings())
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def paid(session, users):
                                                         ("expense_claim", str(second.id))],
                                      requested_on=TODAY, actor=treasurer, settings=app_settings())
         payouts.mark_executed(session, batch, booked_on=TODAY - timedelta(days=1),
-                              actor=treasurer)
+                              actor=treasurer, settings=app_settings())
     item = next(i for i in batch.items if i.source_id == str(first.id))
     return group, first, second, batch, item
 
@@ -156,7 +156,7 @@ def test_a_returned_claim_payment_is_taken_back_and_paid_again_by_the_next_batch
     with transaction():
         again = payouts.create_batch(session, selected=[("expense_claim", str(claim.id))],
                                      requested_on=TODAY, actor=treasurer, settings=app_settings())
-        payouts.mark_executed(session, again, booked_on=TODAY, actor=treasurer)
+        payouts.mark_executed(session, again, booked_on=TODAY, actor=treasurer, settings=app_settings())
     assert again.items[0].iban == NEW_IBAN
     db.session.refresh(claim)
     assert claim.status is ClaimStatus.PAID
@@ -179,7 +179,7 @@ def test_a_return_is_taken_back_once_when_accepted_twice_or_at_once(app, session
             return services.accept(session, session.get(BankAccount, bank_id),
                                    lines=[session.get(BankLine, line_id)],
                                    items=[("payout_return", str(item_id))],
-                                   actor=session.get(User, treasurer_id)).id
+                                   actor=session.get(User, treasurer_id), settings=app_settings()).id
 
     outcome = at_once(app, [job, job])
     assert sorted(type(o).__name__ for o in outcome) == ["Conflict", "int"], outcome
@@ -202,7 +202,7 @@ def test_a_return_is_taken_back_once_when_accepted_twice_or_at_once(app, session
     with pytest.raises(Conflict, match="already returned"):
         with transaction():
             returns.record_return(session, item, amount=Money(10000, "EUR"), returned_on=TODAY,
-                                  reason_code="AC01", actor=None)
+                                  reason_code="AC01", actor=None, settings=app_settings())
     ledger_sound(session)
 
 
@@ -212,7 +212,7 @@ def test_undoing_a_return_pays_the_claim_again_unless_a_new_batch_holds_it(
     line, = import_lines(session, bank, treasurer, [return_line(item, "MD07")])
     match = accept(session, bank, line, item, treasurer)
     with transaction():
-        services.undo_match(session, match, actor=treasurer, reason="wrong line")
+        services.undo_match(session, match, actor=treasurer, reason="wrong line", settings=app_settings())
     db.session.refresh(claim)
     assert claim.status is ClaimStatus.PAID
     assert session.scalar(select(PayoutReturn)).undone_at is not None
@@ -227,7 +227,7 @@ def test_undoing_a_return_pays_the_claim_again_unless_a_new_batch_holds_it(
                              requested_on=TODAY, actor=treasurer, settings=app_settings())
     with pytest.raises(Conflict, match="is in payout batch"):
         with transaction():
-            services.undo_match(session, db.session.get(BankMatch, match.id), actor=treasurer)
+            services.undo_match(session, db.session.get(BankMatch, match.id), actor=treasurer, settings=app_settings())
     assert db.session.get(BankMatch, match.id).undone_at is None
     ledger_sound(session)
 

@@ -57,7 +57,7 @@ def _batch(session, users, amounts=("10.00", "10.00"), limit: str | None = "15.0
 def _execute(session, batch, actor):
     with transaction():
         return payouts.mark_executed(session, payouts.get_batch(session, batch.id),
-                                     booked_on=date.today(), actor=actor)
+                                     booked_on=date.today(), actor=actor, settings=app_settings())
 
 
 def _entries(session, batch_id: int) -> int:
@@ -117,7 +117,7 @@ def _execute_job(batch_id: int, actor_id: int):
     def job(session):
         with transaction():
             payouts.mark_executed(session, payouts.get_batch(session, batch_id),
-                                  booked_on=date.today(), actor=session.get(User, actor_id))
+                                  booked_on=date.today(), actor=session.get(User, actor_id), settings=app_settings())
         return "executed"
     return job
 

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from backoffice.banking import imports as bank_imports
 from backoffice.banking import services as banking
 from backoffice.banking.models import BankLine
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.donations import bank, donors
 from backoffice.donations.models import Channel, Donation, DonationStatus, DonorIban
+from backoffice.extensions import settings as app_settings
 from backoffice.ledger import services as ledger
 from backoffice.ledger.models import Posting
 
@@ -33,8 +35,8 @@ def account(session, users):
 
 def _import(session, account, users, data: bytes):
     with transaction():
-        banking.import_statement(session, account, filename="camt.xml", data=data,
-                                 actor=users[Role.TREASURER])
+        bank_imports.import_statement(session, account, filename="camt.xml", data=data,
+                                 actor=users[Role.TREASURER], settings=app_settings())
     return session.scalar(select(BankLine).where(BankLine.amount == 140531))
 
 
@@ -57,7 +59,7 @@ def test_a_known_donors_transfer_is_proposed_and_recorded(session, users, accoun
     assert all(not _suggested(session, account, other) for other in others)
     with transaction():
         match = banking.accept(session, account, lines=[line], items=[("donation", str(line.id))],
-                               actor=users[Role.TREASURER])
+                               actor=users[Role.TREASURER], settings=app_settings())
     donation = session.scalar(select(Donation))
     assert (donation.donor_id, donation.channel, donation.amount) == (media.id, Channel.BANK,
                                                                       140531)
@@ -69,7 +71,7 @@ def test_a_known_donors_transfer_is_proposed_and_recorded(session, users, accoun
     assert _suggested(session, account, line) == []  # matched: no longer proposed
     assert_money_sound(session)
     with transaction():
-        banking.undo_match(session, match, actor=users[Role.TREASURER], reason="wrong line")
+        banking.undo_match(session, match, actor=users[Role.TREASURER], reason="wrong line", settings=app_settings())
     session.expire_all()
     assert donation.status is DonationStatus.REVERSED and donation.bank_line_id is None
     assert_money_sound(session)
@@ -85,7 +87,7 @@ def test_the_purpose_text_names_the_fund_and_a_new_donor_is_made(session, users,
     assert items and items[0].label == "Donation from 3rd party Media to PYLB"
     with transaction():
         banking.accept(session, account, lines=[line], items=[("donation", str(line.id))],
-                       actor=users[Role.TREASURER])
+                       actor=users[Role.TREASURER], settings=app_settings())
     donation = session.scalar(select(Donation))
     # The statement is of 2014, before the fund's fee policy (2025): no admin fee then.
     assert donation.fund.code == "PYLB" and donation.admin_fee == 0

@@ -13,6 +13,7 @@ from backoffice.core.errors import ValidationError
 from backoffice.core.money import Money
 from backoffice.donations import booking, manual
 from backoffice.donations.models import Channel, DonationKind, DonationStatus, InKindOrigin
+from backoffice.extensions import settings as app_settings
 from backoffice.ledger.models import Posting
 
 from ..soundness import assert_money_sound
@@ -85,9 +86,9 @@ def test_reversal_by_hand_takes_income_and_fee_back_once(session, fund, donor):
         donation = manual.record_by_hand(session, donor=donor, fund=fund, amount=Money(999, "EUR"),
                                          day=date(2026, 3, 1), channel=Channel.CASH, actor=None)
     with transaction():
-        assert booking.reverse(session, donation, actor=None, reason="entered twice")
+        assert booking.reverse(session, donation, actor=None, reason="entered twice", settings=app_settings())
     with transaction():
-        assert not booking.reverse(session, donation, actor=None, reason="again")
+        assert not booking.reverse(session, donation, actor=None, reason="again", settings=app_settings())
     assert donation.status is DonationStatus.REVERSED
     back = by_role(session, donation.reversal_entry_id)
     assert back == {key: -value for key, value in by_role(session, donation.journal_entry_id).items()}

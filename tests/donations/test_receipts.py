@@ -139,7 +139,8 @@ def test_a_reversed_donation_cancels_its_receipt_and_the_rest_is_confirmed_again
     receipt = issue([kept, refunded], period=(date(2026, 1, 1), date(2026, 12, 31)))
     with transaction():  # what donations.booking.reverse does, and the signal it sends
         refunded.status = DonationStatus.REVERSED
-        donation_reversed.send(refunded, session=db.session, actor=None, reason="refunded by card")
+        donation_reversed.send(refunded, session=db.session, actor=None, reason="refunded by card",
+                               settings=app_settings())
     # The job ran once the reversal committed (in-process queue).
     db.session.expire_all()
     assert not receipt.valid and "was reversed: refunded by card" in receipt.cancel_reason

@@ -13,6 +13,7 @@ from backoffice.core.money import Money
 from backoffice.donations import booking, donors, manual, queries, totals
 from backoffice.donations.booking import Gift
 from backoffice.donations.models import Channel, Donation, DonationStatus, DonationTotal
+from backoffice.extensions import settings as app_settings
 from backoffice.ledger import services as ledger
 
 from ..soundness import assert_money_sound
@@ -67,7 +68,7 @@ def test_each_change_moves_the_cached_totals_with_it(session, fund, donor):
                         (fund.id, march, "USD", "cash", False): (1, 700),
                         (fund.id, april, "EUR", "bank", False): (1, 300)}
     with transaction():
-        assert booking.reverse(session, first, actor=None, reason="entered twice")
+        assert booking.reverse(session, first, actor=None, reason="entered twice", settings=app_settings())
     assert stored()[(fund.id, march, "EUR", "cash", False)] == (1, 500)
 
     pending = []
@@ -163,7 +164,7 @@ def test_random_bookings_keep_the_cache_equal_to_the_donations(session, funds, d
                 if found:
                     donation = found[cents % len(found)]
                     if op == "reverse":
-                        booking.reverse(session, donation, actor=None, reason="refund")
+                        booking.reverse(session, donation, actor=None, reason="refund", settings=app_settings())
                     elif op == "settle":
                         booking.book_pending(session, donation, movement=None)
                     else:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from backoffice.banking import services
+from backoffice.banking import imports, services
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.extensions import settings as app_settings
@@ -97,10 +97,10 @@ def test_accept_an_invoice_suggestion_by_keyboard(page, session, users):
             ledger_account=ledger.account_by_role(session, "bank"), actor=treasurer)
         batch = payouts.create_batch(session, selected=[("expense_claim", str(claim.id))],
                                      requested_on=today, actor=treasurer, settings=app_settings())
-        payouts.mark_executed(session, batch, booked_on=today, actor=treasurer)
+        payouts.mark_executed(session, batch, booked_on=today, actor=treasurer, settings=app_settings())
         stripe.on_payout_paid(session, {"id": "po_1QxY7z2eZvKYlo2C", "amount": 48210,
                                         "currency": "eur", "arrival_date": None}, {},
-                              app_settings().stripe)
+                              app_settings())
 
     def line(amount, text, name="", refs=()):
         return ParsedLine(booking_date=today, amount=amount, currency="EUR",
@@ -114,7 +114,7 @@ def test_accept_an_invoice_suggestion_by_keyboard(page, session, users):
         currency="EUR", opening=0, opening_date=today, closing=sum(x.amount for x in lines),
         closing_date=today, lines=lines)])
     with transaction():
-        services.import_statement(session, account, filename="s.xml", data=data, actor=treasurer)
+        imports.import_statement(session, account, filename="s.xml", data=data, actor=treasurer, settings=app_settings())
 
     log_in(page, email_for("treasurer"), PASSWORD)
     page.goto(f"/bank/accounts/{account.id}/reconcile")

@@ -71,7 +71,7 @@ def test_a_returned_transfer_from_a_camt_statement_makes_the_claim_payable_again
             ledger_account=ledger.account_by_role(session, "bank"), actor=treasurer)
         batch = payouts.create_batch(session, selected=[("expense_claim", str(claim.id))],
                                      requested_on=today, actor=treasurer, settings=app_settings())
-        payouts.mark_executed(session, batch, booked_on=today, actor=treasurer)
+        payouts.mark_executed(session, batch, booked_on=today, actor=treasurer, settings=app_settings())
     item = batch.items[0]
     statement = tmp_path / "return.xml"
     statement.write_text(RETURN_STATEMENT.format(

@@ -129,7 +129,7 @@ def test_executing_the_batch_posts_the_payment_and_marks_the_claims_paid(session
     mailbox.clear()
     with transaction():
         entry = reads.entry(session, payouts.mark_executed(session, batch, booked_on=date.today(),
-                                                           actor=users[Role.TREASURER]))
+                                                           actor=users[Role.TREASURER], settings=app_settings()))
     assert batch.status is BatchStatus.EXECUTED and batch.payment_entry_id == entry.id
     assert (entry.source_kind, entry.source_id) == ("payout_batch", str(batch.id))
     lines = sorted((p.account_id, p.fund_id, p.amount) for p in entry.postings)
@@ -151,7 +151,7 @@ def test_executing_the_batch_posts_the_payment_and_marks_the_claims_paid(session
     with pytest.raises(InvalidTransition):
         with transaction():
             payouts.mark_executed(session, batch, booked_on=date.today(),
-                                  actor=users[Role.TREASURER])
+                                  actor=users[Role.TREASURER], settings=app_settings())
     assert payouts.open_payables(session)["expense_claim"] == []
 
 
@@ -172,7 +172,7 @@ def test_a_cancelled_batch_releases_its_claims(session, users):
     with pytest.raises(InvalidTransition):
         with transaction():
             payouts.mark_executed(session, batch, booked_on=date.today(),
-                                  actor=users[Role.TREASURER])
+                                  actor=users[Role.TREASURER], settings=app_settings())
 
 
 def test_a_second_source_plugs_in(session, users):
@@ -198,7 +198,7 @@ def test_a_second_source_plugs_in(session, users):
         def payables(self, session, ids):
             return [self._one()] if ids == ["7"] else []
 
-        def executed(self, session, item, batch, actor):
+        def executed(self, session, item, batch, actor, *, settings):
             calls.append(("executed", item.end_to_end_id))
 
         def released(self, session, item, batch, actor):
@@ -219,7 +219,7 @@ def test_a_second_source_plugs_in(session, users):
         assert batch.total == 25000 + 1349 and f"<IBAN>{IBAN_NL}</IBAN>" in batch.xml
         with transaction():
             entry = reads.entry(session, payouts.mark_executed(
-                session, batch, booked_on=date.today(), actor=users[Role.TREASURER]))
+                session, batch, booked_on=date.today(), actor=users[Role.TREASURER], settings=app_settings()))
         assert (grants_payable.id, a.fund_id, 25000) in {
             (p.account_id, p.fund_id, p.amount) for p in entry.postings}
         assert calls == [("executed", f"GR7-PB{batch.id}")]

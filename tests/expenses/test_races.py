@@ -80,7 +80,7 @@ def _batch_job(batch_id: int, actor_id: int, action: str):
         with transaction():
             batch = payouts.get_batch(session, batch_id)
             if action == "execute":
-                payouts.mark_executed(session, batch, booked_on=date.today(), actor=actor)
+                payouts.mark_executed(session, batch, booked_on=date.today(), actor=actor, settings=app_settings())
             else:
                 payouts.cancel_batch(session, batch, reason="Refused by the bank", actor=actor)
         return action

@@ -37,7 +37,7 @@ def test_a_grant_payment_goes_through_a_payout_batch(grants, mailbox):
         with transaction():
             paying.cancel_disbursement(db.session, payment, actor=grants.treasurer)
     with transaction():
-        batches.mark_executed(db.session, batch, booked_on=date.today(), actor=grants.treasurer)
+        batches.mark_executed(db.session, batch, booked_on=date.today(), actor=grants.treasurer, settings=app_settings())
     db.session.refresh(payment)
     db.session.refresh(application)
     assert payment.status is DisbursementStatus.PAID and payment.batch_ref == batch.message_id
@@ -57,7 +57,7 @@ def test_a_grant_payment_goes_through_a_payout_batch(grants, mailbox):
     with transaction():
         again = batches.create_batch(db.session, selected=[("grant", str(rest.id))],
                                      requested_on=date.today(), actor=grants.treasurer, settings=app_settings())
-        batches.mark_executed(db.session, again, booked_on=date.today(), actor=grants.treasurer)
+        batches.mark_executed(db.session, again, booked_on=date.today(), actor=grants.treasurer, settings=app_settings())
     db.session.refresh(application)
     assert application.status is Status.PAID and application.amount_paid == 60000
     assert grants.fund_balance() == before - 60000

@@ -5,8 +5,10 @@ from datetime import date
 
 from backoffice.core.db import transaction
 from backoffice.extensions import db
-from backoffice.invoicing import services
-from backoffice.invoicing.services import DraftData, LineData, SponsorData
+from backoffice.extensions import settings as app_settings
+from backoffice.invoicing import services, sponsors
+from backoffice.invoicing.services import DraftData, LineData
+from backoffice.invoicing.sponsors import SponsorData
 
 SPONSORS = {
     "DE": dict(name="Beispiel Software GmbH", street="Hauptstraße 5", postcode="50667",
@@ -21,7 +23,7 @@ SPONSORS = {
 def sponsor(key: str = "DE", **overrides):
     data = SponsorData(**{**SPONSORS[key], "billing_emails": "ap@sponsor.example", **overrides})
     with transaction():
-        return services.create_sponsor(db.session, data, actor=None)
+        return sponsors.create_sponsor(db.session, data, actor=None)
 
 
 def draft(sponsor_, lines=None, *, group_id=None, service_date=date(2026, 5, 4), currency="EUR",
@@ -33,11 +35,11 @@ def draft(sponsor_, lines=None, *, group_id=None, service_date=date(2026, 5, 4),
                                      tax_treatment=t, exempt_reason=r[0] if r else "")
                             for d, q, p, t, *r in lines], **extra)
     with transaction():
-        return services.create_draft(db.session, data, actor=None)
+        return services.create_draft(db.session, data, actor=None, settings=app_settings())
 
 
 def issued(sponsor_=None, lines=None, *, actor=None, issue_date=None, **extra):
     invoice = draft(sponsor_ or sponsor(), lines, **extra)
     with transaction():
-        services.issue(db.session, invoice, actor=actor, issue_date=issue_date)
+        services.issue(db.session, invoice, actor=actor, issue_date=issue_date, settings=app_settings())
     return invoice

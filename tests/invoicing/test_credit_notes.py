@@ -8,6 +8,7 @@ import pytest
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.invoicing import en16931, services, state
 
 from . import factories
@@ -29,10 +30,10 @@ def test_a_partial_credit_note_passes_the_business_rules_in_every_vat_case(app, 
     invoice = factories.issued(factories.sponsor(country), lines)
     with transaction():
         note = services.issue_credit_note(db.session, invoice, Money(amount, "EUR"), actor=None,
-                                          reason="Credit for a refund")
+                                          reason="Credit for a refund", settings=app_settings())
     assert note.number != invoice.number and note.sequence == invoice.sequence + 1
     assert amount <= -note.gross_total <= amount + len(lines)  # the rounding rule's bound
-    _, xml = facturx.get_xml_from_pdf(services.stored_pdf(db.session, note), check_xsd=True)
+    _, xml = facturx.get_xml_from_pdf(services.stored_pdf(db.session, note, settings=app_settings()), check_xsd=True)
     assert [f for f in en16931.failures(xml) if f.flag != "warning"] == []
     db.session.expire_all()
     assert state.owed(db.session.get(type(invoice), invoice.id)) == \

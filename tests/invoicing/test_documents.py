@@ -12,6 +12,7 @@ from lxml import etree
 from pypdf import PdfReader
 
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.invoicing import services
 
 from . import factories
@@ -20,7 +21,7 @@ EXEMPT = "Steuerfrei nach § 4 Nr. 22 a UStG (Vorträge wissenschaftlicher Art)"
 
 
 def _text(invoice) -> str:
-    reader = PdfReader(io.BytesIO(services.stored_pdf(db.session, invoice)))
+    reader = PdfReader(io.BytesIO(services.stored_pdf(db.session, invoice, settings=app_settings())))
     return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
 
 
@@ -56,7 +57,7 @@ def test_vat_case_wording_in_the_pdf(app, key, lines, expected, absent):
 
 
 def _xml(invoice) -> bytes:
-    filename, xml = facturx.get_xml_from_pdf(services.stored_pdf(db.session, invoice),
+    filename, xml = facturx.get_xml_from_pdf(services.stored_pdf(db.session, invoice, settings=app_settings()),
                                              check_xsd=False)
     assert filename == "factur-x.xml"
     return xml
@@ -89,9 +90,9 @@ def test_einvoice_validates_and_its_totals_equal_the_pdf(app):
         root.findall(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", ns)
     assert [(t.findtext("ram:CategoryCode", namespaces=ns), t.findtext("ram:RateApplicablePercent",
              namespaces=ns)) for t in taxes] == [("S", "19.00"), ("S", "7.00"), ("E", "0.00")]
-    reader = PdfReader(io.BytesIO(services.stored_pdf(db.session, invoice)))
+    reader = PdfReader(io.BytesIO(services.stored_pdf(db.session, invoice, settings=app_settings())))
     assert "pdfaid:part" in reader.xmp_metadata.stream.get_data().decode() or \
-        b"pdfaid" in services.stored_pdf(db.session, invoice)
+        b"pdfaid" in services.stored_pdf(db.session, invoice, settings=app_settings())
 
 
 @pytest.mark.parametrize("key", ["NL", "US"])
@@ -105,7 +106,7 @@ def test_cancellation_einvoice_is_a_credit_note_referring_to_the_original(app):
 
     invoice = factories.issued()
     with transaction():
-        cancellation = services.cancel(db.session, invoice, actor=None, reason="Duplicate")
+        cancellation = services.cancel(db.session, invoice, actor=None, reason="Duplicate", settings=app_settings())
     xml = _xml(cancellation)
     assert facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")
     assert b"<ram:TypeCode>381</ram:TypeCode>" in xml
@@ -130,3 +131,38 @@ def test_payment_reference_is_a_valid_creditor_reference(app):
 
     invoice = factories.issued()
     assert iso11649.is_valid(invoice.payment_reference)
+
+
+def test_the_page_the_pdf_and_the_xml_show_the_one_documents_totals(app, client, users):
+    """Documents are views of one computed value: the invoice's page renders the same
+    ``InvoiceDocument`` the PDF and the Factur-X XML were rendered from (no totals of its own)."""
+    from backoffice.core.formatting import format_money
+    from backoffice.invoicing.documents import money_text
+
+    from ..helpers import login
+    invoice = factories.issued(factories.sponsor("DE", language="en"), [
+        ("Gold sponsorship", 1000, 450000, "standard"),
+        ("Catering add-on", 2500, 1999, "reduced"),
+        ("Talk slot", 1000, 25000, "exempt", EXEMPT),
+    ], issue_date=date(2026, 5, 4))
+    doc = services.document_of(db.session, invoice, settings=app_settings())
+    login(client, "treasurer")
+    page = client.get(f"/invoices/{invoice.id}").get_data(as_text=True)
+    gross_cell = re.search(r'data-testid="gross">(.*?)</td>', page).group(1)
+    assert re.sub(r"<[^>]+>", "", gross_cell) == format_money(doc.gross, "EUR", "en")
+    shown = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    for amount in (doc.net, *(t.tax for t in doc.taxes), *(line.net for line in doc.lines)):
+        assert format_money(amount, "EUR", "en") in shown
+    for tax in doc.taxes:
+        assert f"VAT {tax.rate} % ({tax.category}) on {format_money(tax.net, 'EUR', 'en')}" in shown
+    text = _text(invoice)
+    for amount in (doc.net, doc.tax, doc.gross):
+        assert money_text(amount, "EUR", "en") in text
+    ns = {"ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}
+    summary = etree.fromstring(_xml(invoice)).find(
+        ".//ram:SpecifiedTradeSettlementHeaderMonetarySummation", ns)
+    amounts = {child.tag.split("}")[1]: int(Decimal(child.text) * 100) for child in summary}
+    assert (amounts["TaxBasisTotalAmount"], amounts["TaxTotalAmount"],
+            amounts["GrandTotalAmount"]) == (doc.net, doc.tax, doc.gross)
+    assert (doc.net, doc.tax, doc.gross) == (invoice.net_total, invoice.tax_total,
+                                             invoice.gross_total)

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from backoffice.core.db import transaction
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.invoicing import en16931, services
 
 from . import factories
@@ -39,7 +40,7 @@ CASES = {
 
 
 def _xml(invoice) -> bytes:
-    _name, xml = facturx.get_xml_from_pdf(services.stored_pdf(db.session, invoice),
+    _name, xml = facturx.get_xml_from_pdf(services.stored_pdf(db.session, invoice, settings=app_settings()),
                                           check_xsd=False)
     return xml
 
@@ -55,14 +56,14 @@ def test_every_vat_case_and_its_cancellation_pass_the_business_rules(app, case):
     invoice = _issue(key, currency, lines)
     assert en16931.failures(_xml(invoice)) == []
     with transaction():
-        cancellation = services.cancel(db.session, invoice, actor=None, reason="Wrong address")
+        cancellation = services.cancel(db.session, invoice, actor=None, reason="Wrong address", settings=app_settings())
     assert en16931.failures(_xml(cancellation)) == []
 
 
 def test_a_credit_note_states_the_credited_amount_as_due(app):
     invoice = _issue("DE", "EUR", None)
     with transaction():
-        cancellation = services.cancel(db.session, invoice, actor=None, reason="Duplicate")
+        cancellation = services.cancel(db.session, invoice, actor=None, reason="Duplicate", settings=app_settings())
     summary = etree.fromstring(_xml(cancellation)).find(
         f".//{{{RAM}}}SpecifiedTradeSettlementHeaderMonetarySummation")
     assert summary.findtext(f"{{{RAM}}}DuePayableAmount") == \
@@ -95,7 +96,7 @@ def test_the_check_names_the_rules_an_e_invoice_breaks(app):
     ID and a rate on a not-taxable invoice (BR-O-02, BR-O-05)."""
     invoice = _issue("DE", "EUR", None)
     with transaction():
-        cancellation = services.cancel(db.session, invoice, actor=None, reason="Duplicate")
+        cancellation = services.cancel(db.session, invoice, actor=None, reason="Duplicate", settings=app_settings())
     due_zero = _set(_xml(cancellation), ".//ram:DuePayableAmount", "0.00")
     assert "BR-CO-16" in {failure.rule for failure in en16931.failures(due_zero)}
 
@@ -113,7 +114,7 @@ def test_the_check_names_the_rules_an_e_invoice_breaks(app):
 
 def test_the_pdf_a_has_one_xmp_packet_and_lists_the_e_invoice_once(app):
     invoice = _issue("DE", "EUR", None)
-    reader = PdfReader(io.BytesIO(services.stored_pdf(db.session, invoice)))
+    reader = PdfReader(io.BytesIO(services.stored_pdf(db.session, invoice, settings=app_settings())))
     catalog = reader.trailer["/Root"]
     xmp = catalog["/Metadata"].get_object().get_data().decode()
     assert xmp.count("<rdf:RDF") == 1

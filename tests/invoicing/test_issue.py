@@ -31,7 +31,7 @@ def test_issue_numbers_books_and_stores_the_pdf(app):
     assert invoice.due_date == date(2026, 6, 9)
     assert (invoice.net_total, invoice.tax_total, invoice.gross_total) == (500000, 95000, 595000)
     assert invoice.payment_reference.startswith("RF") and invoice.payment_reference.endswith("202600001")
-    pdf = services.stored_pdf(db.session, invoice)
+    pdf = services.stored_pdf(db.session, invoice, settings=app_settings())
     assert pdf.startswith(b"%PDF-") and hashlib.sha256(pdf).hexdigest() == invoice.pdf_sha256
     assert _postings(invoice.journal_entry_id) == sorted([
         ("receivables", "GEN", 500000), ("sponsorship_income", "GEN", -500000),
@@ -46,7 +46,7 @@ def test_issued_invoice_is_refused_by_the_service(app):
         with transaction():
             services.update_draft(db.session, invoice, services.DraftData(
                 sponsor=invoice.sponsor, currency="EUR", service_date=date(2026, 1, 1),
-                lines=[services.LineData("x", 1000, 1)]), actor=None)
+                lines=[services.LineData("x", 1000, 1)]), actor=None, settings=app_settings())
     with pytest.raises(InvalidTransition):
         with transaction():
             services.delete_draft(db.session, invoice, actor=None)
@@ -83,7 +83,7 @@ def test_cancellation_has_its_own_number_and_reverses_the_entry(app):
     invoice = factories.issued(issue_date=date(2026, 5, 10))
     with transaction():
         cancellation = services.cancel(db.session, invoice, actor=None, reason="Wrong package",
-                                       issue_date=date(2026, 5, 12))
+                                       issue_date=date(2026, 5, 12), settings=app_settings())
     assert cancellation.number == "2026-00002"
     assert cancellation.cancels_id == invoice.id and cancellation.kind == "cancellation"
     assert cancellation.gross_total == -595000
@@ -96,10 +96,10 @@ def test_cancellation_has_its_own_number_and_reverses_the_entry(app):
     assert state.open_invoices(db.session) == []
     with pytest.raises(InvalidTransition, match="already cancelled"):
         with transaction():
-            services.cancel(db.session, invoice, actor=None, reason="again")
+            services.cancel(db.session, invoice, actor=None, reason="again", settings=app_settings())
     with pytest.raises(InvalidTransition, match="itself a cancellation"):
         with transaction():
-            services.cancel(db.session, cancellation, actor=None, reason="again")
+            services.cancel(db.session, cancellation, actor=None, reason="again", settings=app_settings())
     numbers = db.session.scalars(select(Invoice.number).order_by(Invoice.number)).all()
     assert numbers == ["2026-00001", "2026-00002"]
 
@@ -134,7 +134,7 @@ def test_stored_pdf_that_was_changed_on_disk_is_not_served(app):
     path = path_of(db.session.get(StoredFile, invoice.pdf_file_id), app_settings().paths.uploads)
     path.write_bytes(path.read_bytes() + b"\n% tampered")
     with pytest.raises(Conflict, match="SHA-256"):
-        services.stored_pdf(db.session, invoice)
+        services.stored_pdf(db.session, invoice, settings=app_settings())
 
 
 def test_open_invoices_and_lookup_by_payment_reference_for_reconciliation(app):

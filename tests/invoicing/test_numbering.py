@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from backoffice.core.db import transaction
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.invoicing import numbering, services
 from backoffice.invoicing.models import Invoice
 
@@ -28,7 +29,7 @@ def test_concurrent_issuing_gives_consecutive_unique_numbers(app, backend):
         def job(session):
             with transaction():
                 services.issue(session, session.get(Invoice, invoice_id), actor=None,
-                               issue_date=date(2026, 3, 1))
+                               issue_date=date(2026, 3, 1), settings=app_settings())
         return job
 
     errors = [error for error in at_once(app, [issue(i) for i in drafts]) if error is not None]
@@ -42,13 +43,13 @@ def test_a_rolled_back_issue_gives_its_number_back(app):
     first, second = factories.draft(sponsor), factories.draft(sponsor)
     try:
         with transaction():
-            services.issue(db.session, first, actor=None, issue_date=date(2026, 3, 1))
+            services.issue(db.session, first, actor=None, issue_date=date(2026, 3, 1), settings=app_settings())
             raise RuntimeError("mail server exploded")
     except RuntimeError:
         pass
     db.session.expire_all()
     with transaction():
-        services.issue(db.session, second, actor=None, issue_date=date(2026, 3, 1))
+        services.issue(db.session, second, actor=None, issue_date=date(2026, 3, 1), settings=app_settings())
     assert second.number == "2026-00001"
 
 
@@ -58,9 +59,9 @@ def test_prefix_and_one_series_per_year(app):
     a = factories.draft(sponsor)
     b = factories.draft(sponsor)
     with transaction():
-        services.issue(db.session, a, actor=None, issue_date=date(2026, 12, 31))
+        services.issue(db.session, a, actor=None, issue_date=date(2026, 12, 31), settings=app_settings())
     with transaction():
-        services.issue(db.session, b, actor=None, issue_date=date(2027, 1, 1))
+        services.issue(db.session, b, actor=None, issue_date=date(2027, 1, 1), settings=app_settings())
     assert (a.number, b.number) == ("PCA-2026-00001", "PCA-2027-00001")
     assert numbering.format_number("PCA-2027", 42) == "PCA-2027-00042"
 
@@ -70,18 +71,18 @@ def test_issuing_renders_first_and_a_pdf_made_for_a_number_taken_meanwhile_is_ne
     first, second = factories.draft(sponsor), factories.draft(sponsor)
     day = date(2026, 3, 1)
 
-    stale = services.render_for_issue(db.session, second, issue_date=day)
+    stale = services.render_for_issue(db.session, second, issue_date=day, settings=app_settings())
     assert stale.values["number"] == "2026-00001"
     assert second.number is None and not db.session.dirty  # nothing set, nothing written
     with transaction():
-        services.issue(db.session, first, actor=None, issue_date=day)  # takes 2026-00001
+        services.issue(db.session, first, actor=None, issue_date=day, settings=app_settings())  # takes 2026-00001
     with pytest.raises(services.StaleRendering):
         with transaction():
-            services.issue(db.session, second, actor=None, issue_date=day, rendering=stale)
+            services.issue(db.session, second, actor=None, issue_date=day, rendering=stale, settings=app_settings())
     db.session.expire_all()
     assert second.is_draft and second.number is None
 
-    services.issue_now(db.session, second, actor=None, issue_date=day)
+    services.issue_now(db.session, second, actor=None, issue_date=day, settings=app_settings())
     assert second.number == "2026-00002"
-    text = PdfReader(io.BytesIO(services.stored_pdf(db.session, second))).pages[0].extract_text()
+    text = PdfReader(io.BytesIO(services.stored_pdf(db.session, second, settings=app_settings()))).pages[0].extract_text()
     assert "2026-00002" in text and "2026-00001" not in text

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.invoicing import services
 from backoffice.invoicing.models import Invoice, Sponsor
 
@@ -49,7 +50,7 @@ def test_treasurer_creates_sponsor_and_draft_then_issues(client, users):
                  f"/sponsors/{sponsor.id}", "/packages", "/packages/new", f"/invoices/{invoice.id}",
                  f"/invoices/{invoice.id}/pdf", f"/sponsors/{sponsor.id}/edit"):
         assert client.get(path).status_code == 200, path
-    assert client.get(f"/invoices/{invoice.id}/pdf").data == services.stored_pdf(db.session, invoice)
+    assert client.get(f"/invoices/{invoice.id}/pdf").data == services.stored_pdf(db.session, invoice, settings=app_settings())
     response = post_form(client, f"/invoices/{invoice.id}/cancel", {"reason": "Wrong amount"},
                          token_from=f"/invoices/{invoice.id}")
     cancellation = db.session.scalar(select(Invoice).where(Invoice.cancels_id == invoice.id))
@@ -101,15 +102,15 @@ def test_sending_mails_pdf_and_pay_link_and_reminders(app, client, users, mailbo
     today = date.today()
     invoice = factories.issued(issue_date=today - timedelta(days=60))
     with transaction():
-        services.send_invoice(db.session, invoice, actor=None)
+        services.send_invoice(db.session, invoice, actor=None, settings=app_settings())
     assert len(mailbox) == 1
     message = mailbox[0]
     assert message["To"] == "ap@sponsor.example" and invoice.number in message["Subject"]
     body = message.get_body(preferencelist=("plain",)).get_content()
-    assert services.pay_url(invoice) in body and invoice.payment_reference in body
+    assert services.pay_url(invoice, settings=app_settings()) in body and invoice.payment_reference in body
     attachment = next(message.iter_attachments())
     assert attachment.get_filename() == f"{invoice.number}.pdf"
-    assert attachment.get_content() == services.stored_pdf(db.session, invoice)
+    assert attachment.get_content() == services.stored_pdf(db.session, invoice, settings=app_settings())
     runner = app.test_cli_runner()
     result = runner.invoke(args=["invoices", "remind"])
     assert "1 reminder(s) sent" in result.output and len(mailbox) == 2
@@ -143,7 +144,7 @@ def test_the_invoice_list_asks_the_same_questions_for_three_invoices_as_for_twel
                                         method="bank", debit_role="bank")
         wrong = factories.issued(issue_date=today)
         with transaction():
-            services.cancel(db.session, wrong, reason="Wrong amount", actor=None)
+            services.cancel(db.session, wrong, reason="Wrong amount", actor=None, settings=app_settings())
 
     paid_and_cancelled(2)
     login(client, "treasurer")

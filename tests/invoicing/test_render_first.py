@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.invoicing import services
 from backoffice.invoicing.models import Invoice, InvoiceNumberCounter, PaymentKind
 
@@ -46,9 +47,9 @@ def renderings(monkeypatch):
     seen: list[bool] = []
     render = services._render
 
-    def watched(doc):
+    def watched(doc, settings):
         seen.append(_numbers_free())
-        return render(doc)
+        return render(doc, settings)
 
     monkeypatch.setattr(services, "_render", watched)
     return seen
@@ -68,7 +69,7 @@ def _refund(invoice, amount: int):
 
 
 def _text(invoice) -> str:
-    return PdfReader(io.BytesIO(services.stored_pdf(db.session, invoice))).pages[0].extract_text()
+    return PdfReader(io.BytesIO(services.stored_pdf(db.session, invoice, settings=app_settings()))).pages[0].extract_text()
 
 
 def test_issue_cancel_and_credit_render_while_nobody_holds_the_numbers(app, renderings):
@@ -76,12 +77,12 @@ def test_issue_cancel_and_credit_render_while_nobody_holds_the_numbers(app, rend
     factories.issued(sponsor, issue_date=DAY)  # the series' counter exists (rendered inside)
     first, second = factories.draft(sponsor), factories.draft(sponsor)
     renderings.clear()
-    issued = services.issue_now(db.session, first, actor=None, issue_date=DAY)
+    issued = services.issue_now(db.session, first, actor=None, issue_date=DAY, settings=app_settings())
     cancellation = services.cancel_now(db.session, issued, actor=None, reason="Duplicate",
-                                       issue_date=DAY)
-    services.issue_now(db.session, second, actor=None, issue_date=DAY)
+                                       issue_date=DAY, settings=app_settings())
+    services.issue_now(db.session, second, actor=None, issue_date=DAY, settings=app_settings())
     decision = services.decide_refund_now(db.session, _refund(second, 100000), "credit_note",
-                                          actor=None, issue_date=DAY)
+                                          actor=None, issue_date=DAY, settings=app_settings())
     note = decision.credit_note
     assert renderings == [True] * 4  # one rendering each, none inside a unit of work
     assert [first.number, cancellation.number, second.number, note.number] == \
@@ -95,15 +96,15 @@ def test_a_cancellation_rendered_for_a_number_taken_meanwhile_is_rendered_again(
     sponsor = factories.sponsor()
     invoice, draft = factories.issued(sponsor, issue_date=DAY), factories.draft(sponsor)
     stale = services.render_for_issue(
-        db.session, services._cancellation(invoice, reason="Wrong", actor=None), issue_date=DAY)
+        db.session, services._cancellation(invoice, reason="Wrong", actor=None, settings=app_settings()), issue_date=DAY, settings=app_settings())
     assert stale.document.number == "2026-00002"
-    services.issue_now(db.session, draft, actor=None, issue_date=DAY)  # takes 2026-00002
+    services.issue_now(db.session, draft, actor=None, issue_date=DAY, settings=app_settings())  # takes 2026-00002
     with pytest.raises(services.StaleRendering), transaction():
         services.cancel(db.session, invoice, actor=None, reason="Wrong", issue_date=DAY,
-                        rendering=stale)
+                        rendering=stale, settings=app_settings())
     assert db.session.scalar(select(func.count()).select_from(Invoice)) == 2  # nothing written
     cancellation = services.cancel_now(db.session, invoice, actor=None, reason="Wrong",
-                                       issue_date=DAY)
+                                       issue_date=DAY, settings=app_settings())
     assert cancellation.number == "2026-00003"
     assert "2026-00003" in _text(cancellation) and "2026-00002" not in _text(cancellation)
 
@@ -116,12 +117,12 @@ def test_a_rendering_that_fails_writes_nothing(app):
     refund = _refund(invoice, 100000)
     app.config["INVOICE_SELLER"] = {"vat_id": "", "tax_number": ""}
     with pytest.raises(ValueError, match="BR-S-02"):
-        services.issue_now(db.session, draft, actor=None, issue_date=DAY)
+        services.issue_now(db.session, draft, actor=None, issue_date=DAY, settings=app_settings())
     with pytest.raises(ValueError, match="BR-S-02"):
-        services.cancel_now(db.session, invoice, actor=None, reason="Wrong", issue_date=DAY)
+        services.cancel_now(db.session, invoice, actor=None, reason="Wrong", issue_date=DAY, settings=app_settings())
     with pytest.raises(ValueError, match="BR-S-02"):
         services.decide_refund_now(db.session, refund, "credit_note", actor=None,
-                                   issue_date=DAY)
+                                   issue_date=DAY, settings=app_settings())
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Invoice)) == 2
     assert db.session.get(Invoice, draft.id).is_draft

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from backoffice import create_app
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.invoicing import services
 from backoffice.invoicing.models import Invoice
 
@@ -32,7 +33,7 @@ def issue_all(database_url: str, uploads: str, invoice_ids: list[int]) -> list[s
         for invoice_id in invoice_ids:
             try:
                 services.issue_now(db.session, db.session.get(Invoice, invoice_id), actor=None,
-                                   issue_date=ISSUED_ON)
+                                   issue_date=ISSUED_ON, settings=app_settings())
             except Exception as error:  # noqa: BLE001 (reported to the test)
                 errors.append(f"{invoice_id}: {type(error).__name__}: {error}")
             finally:
@@ -54,7 +55,7 @@ def test_two_processes_issuing_50_invoices_each_on_one_database(app, database_ur
     invoices = db.session.scalars(select(Invoice).order_by(Invoice.sequence)).all()
     assert [invoice.sequence for invoice in invoices] == list(range(1, 2 * PER_PROCESS + 1))
     for invoice in invoices:
-        pdf = services.stored_pdf(db.session, invoice)  # checked against its SHA-256
+        pdf = services.stored_pdf(db.session, invoice, settings=app_settings())  # checked against its SHA-256
         text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
         assert invoice.number in text, invoice.number
     assert_money_sound(db.session)

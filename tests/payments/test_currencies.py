@@ -185,7 +185,7 @@ def test_events_of_another_stripe_account_currency_are_replayed_without_booking_
     entries = db.session.scalar(select(func.count()).select_from(JournalEntry))
     with transaction():
         for event_id in db.session.scalars(select(StripeEvent.id)).all():
-            services.replay(db.session, event_id, app_settings().stripe)
+            services.replay(db.session, event_id, app_settings())
     assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == entries
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from backoffice.core.db import transaction
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 from backoffice.invoicing import services as invoicing
 from backoffice.invoicing import state
 from backoffice.invoicing.models import Invoice, InvoicePayment, InvoiceRefundDecision
@@ -70,10 +71,10 @@ def test_a_partial_refund_is_not_asked_for_by_the_pay_page_or_the_reminders(
     assert state.refunds_to_decide(invoice) == [refunded]
     assert state.outstanding(invoice) == 0
     assert state.status(invoice, invoice.due_date + timedelta(days=60)) is state.Status.PAID
-    page = client.get(f"/pay/{invoicing.pay_token(invoice)}").get_data(as_text=True)
+    page = client.get(f"/pay/{invoicing.pay_token(invoice, settings=app_settings())}").get_data(as_text=True)
     assert 'id="pay-online"' not in page
     with transaction():
-        sent = invoicing.send_due_reminders(db.session, today=invoice.due_date + timedelta(days=60))
+        sent = invoicing.send_due_reminders(db.session, today=invoice.due_date + timedelta(days=60), settings=app_settings())
     assert sent == [] and mailbox == []
     assert state.open_invoices(db.session) == []  # nor is it offered to the bank reconciliation
     login(client, "treasurer")
@@ -95,7 +96,7 @@ def test_the_treasurer_settles_a_partial_refund_with_a_credit_note(app, client, 
     assert note.kind == "credit_note" and note.cancels_id == invoice.id
     assert note.series == invoice.series and note.sequence == invoice.sequence + 1
     assert note.gross_total == -REFUND and note.net_total == -84034 and note.tax_total == -15966
-    pdf = invoicing.stored_pdf(db.session, note)
+    pdf = invoicing.stored_pdf(db.session, note, settings=app_settings())
     assert pdf.startswith(b"%PDF")
     _, xml = facturx.get_xml_from_pdf(pdf, check_xsd=True)
     root = etree.fromstring(xml)
@@ -113,7 +114,7 @@ def test_the_treasurer_settles_a_partial_refund_with_a_credit_note(app, client, 
     page = client.get(f"/invoices/{invoice.id}").get_data(as_text=True)
     assert note.number in page and 'data-testid="refunds-to-decide"' not in page
     assert invoice.number not in client.get("/invoices?status=refunds").get_data(as_text=True)
-    pay_page = client.get(f"/pay/{invoicing.pay_token(invoice)}").get_data(as_text=True)
+    pay_page = client.get(f"/pay/{invoicing.pay_token(invoice, settings=app_settings())}").get_data(as_text=True)
     amount = pay_page.split('data-testid="pay-amount">')[1].split("<")[0]
     assert "4,950.00" in amount and 'id="pay-online"' not in pay_page  # paid: 5,950 less 1,000
     assert client.get(f"/invoices/{note.id}/pdf").data == pdf
@@ -132,7 +133,7 @@ def test_the_treasurer_can_say_the_refunded_money_is_owed_again(app, client, str
     later = invoice.due_date + timedelta(days=1)
     assert state.status(invoice, later) is state.Status.OVERDUE
     with transaction():
-        sent = invoicing.send_due_reminders(db.session, today=later)
+        sent = invoicing.send_due_reminders(db.session, today=later, settings=app_settings())
     assert [d.kind for d in sent] == ["reminder_1"]
     assert "1.000,00" in mailbox[-1].get_body(("plain",)).get_content()  # German sponsor
     assert balance("receivables") == REFUND
@@ -163,7 +164,7 @@ def test_a_refund_that_fails_after_its_credit_note_is_owed_back_to_the_sponsor(
 def test_a_refund_of_a_cancelled_invoice_gives_back_money_that_was_not_owed(
         app, client, stripe, invoice):
     with transaction():
-        invoicing.cancel(db.session, reload(invoice), actor=None, reason="Event cancelled")
+        invoicing.cancel(db.session, reload(invoice), actor=None, reason="Event cancelled", settings=app_settings())
     assert [a for _, a in state.credits(db.session)] == [GROSS]
     refunded = refund(app, stripe, invoice, amount=GROSS)
     assert refunded.decision.decision == "returned"
@@ -182,10 +183,10 @@ def test_a_credit_note_cannot_credit_more_than_is_left_and_blocks_a_full_cancell
     with pytest.raises(ValidationError, match="left to credit"):
         with transaction():
             invoicing.issue_credit_note(db.session, reload(invoice), Money(GROSS, "EUR"),
-                                        actor=None, reason="too much")
+                                        actor=None, reason="too much", settings=app_settings())
     with pytest.raises(InvalidTransition, match="credited in part"):
         with transaction():
-            invoicing.cancel(db.session, reload(invoice), actor=None, reason="no")
+            invoicing.cancel(db.session, reload(invoice), actor=None, reason="no", settings=app_settings())
 
 
 def test_two_treasurers_deciding_the_same_refund_at_once_issue_one_credit_note(
@@ -200,7 +201,7 @@ def test_two_treasurers_deciding_the_same_refund_at_once_issue_one_credit_note(
     def decide_now(session):
         with transaction():
             payment = session.get(InvoicePayment, refunded_id)
-            return invoicing.decide_refund(session, payment, "credit_note", actor=None).id
+            return invoicing.decide_refund(session, payment, "credit_note", actor=None, settings=app_settings()).id
 
     results = at_once(app, [decide_now] * 2)
     assert sum(isinstance(r, int) for r in results) == 1, results
@@ -222,7 +223,7 @@ def test_the_credit_note_pdf_says_what_it_is(app, client, stripe, invoice):
     decide(client, invoice, refund(app, stripe, invoice), "credit_note")
     note = reload(invoice).credit_notes[0]
     text = "".join(page.extract_text() for page in
-                   PdfReader(BytesIO(invoicing.stored_pdf(db.session, note))).pages)
+                   PdfReader(BytesIO(invoicing.stored_pdf(db.session, note, settings=app_settings()))).pages)
     assert f"Rechnungskorrektur (Gutschrift) {note.number}" in text  # a German sponsor
     assert invoice.number in text and "1.000,00" in text
 

@@ -52,7 +52,7 @@ def invoice(app, stripe):
 
 def checkout(client, stripe, invoice, method="card"):
     """The sponsor presses "Pay online" and pays on the (stand-in) Checkout page."""
-    token = invoicing.pay_token(invoice)
+    token = invoicing.pay_token(invoice, settings=app_settings())
     page = client.get(f"/pay/{token}").get_data(as_text=True)
     csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
     response = client.post(f"/pay/{token}/checkout", data={"csrf_token": csrf})
@@ -200,7 +200,7 @@ def test_refund_before_payment_events_ends_in_the_right_state(client, stripe, in
     entries = count(JournalEntry)
     with transaction():
         for event_id in db.session.scalars(select(StripeEvent.id)).all():
-            services.replay(db.session, event_id, app_settings().stripe)
+            services.replay(db.session, event_id, app_settings())
     assert count(JournalEntry) == entries
 
 
@@ -285,7 +285,7 @@ def test_sepa_debit_is_booked_when_the_async_payment_succeeds(client, stripe, in
     assert completed["payment_status"] == "unpaid"
     post(client, sis.event("checkout.session.completed", completed))
     assert count(InvoicePayment) == 0
-    token = invoicing.pay_token(invoice)
+    token = invoicing.pay_token(invoice, settings=app_settings())
     assert "pay-pending" in client.get(f"/pay/{token}").get_data(as_text=True)
     for _ in range(50):  # localstripe settles SEPA debits after about half a second
         if stripe.payment_intent(completed["payment_intent"])["status"] == "succeeded":
@@ -346,7 +346,7 @@ def test_every_delivery_logs_its_outcome_in_one_line(app, client, stripe, invoic
 
 
 def test_the_thank_you_page_and_the_paid_mail_come_only_after_paying(client, stripe, invoice, mailbox):
-    token = invoicing.pay_token(invoice)
+    token = invoicing.pay_token(invoice, settings=app_settings())
     for address in (f"/pay/{token}/done", f"/pay/{token}/done?session_id=cs_made_up"):
         response = client.get(address)  # no payment was started: no thanks, the pay page
         assert response.status_code == 302 and response.location.endswith(f"/pay/{token}")

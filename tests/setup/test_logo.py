@@ -76,7 +76,7 @@ def test_prepare_refuses_other_image_formats_and_decompression_bombs():
 
 def test_an_admin_uploads_a_logo_that_invoices_print_and_keep(app, client, users):
     before = factories.issued(issue_date=date(2026, 5, 10))
-    pdf_before = services.stored_pdf(db.session, before)
+    pdf_before = services.stored_pdf(db.session, before, settings=app_settings())
     assert _images_in(pdf_before) == 0
     login(client, "admin")
     response = _upload(client, _image())
@@ -92,16 +92,16 @@ def test_an_admin_uploads_a_logo_that_invoices_print_and_keep(app, client, users
 
     after = factories.issued(issue_date=date(2026, 5, 11))
     assert after.seller["logo"] == sha
-    assert _images_in(services.stored_pdf(db.session, after)) == 1
+    assert _images_in(services.stored_pdf(db.session, after, settings=app_settings())) == 1
     # the invoice issued earlier is unchanged, and removing the logo leaves the later one as printed
-    assert services.stored_pdf(db.session, db.session.get(type(before), before.id)) == pdf_before
+    assert services.stored_pdf(db.session, db.session.get(type(before), before.id), settings=app_settings()) == pdf_before
     response = client.post("/admin/settings/logo", data={
         **form_tokens(client, "/admin/settings"), "remove": "Remove logo"})
     assert response.status_code == 302
     forget_stored_settings()
     assert app_settings().invoicing.seller.logo == ""
-    assert _images_in(services.stored_pdf(db.session, factories.issued(issue_date=date(2026, 5, 12)))) == 0
-    assert services.document_of(db.session, db.session.get(type(after), after.id)).seller.logo == sha
+    assert _images_in(services.stored_pdf(db.session, factories.issued(issue_date=date(2026, 5, 12)), settings=app_settings())) == 0
+    assert services.document_of(db.session, db.session.get(type(after), after.id), settings=app_settings()).seller.logo == sha
 
 
 def test_a_file_that_is_no_image_is_refused_with_400_and_nothing_is_kept(app, client, users):

@@ -104,7 +104,7 @@ def test_only_admins_open_the_settings(app, client, users):
 
 def test_a_change_never_alters_an_issued_invoice(app, users):
     before = factories.issued(issue_date=date(2026, 5, 10))
-    pdf_before = services.stored_pdf(db.session, before)
+    pdf_before = services.stored_pdf(db.session, before, settings=app_settings())
     printed = dict(before.seller)
     with transaction():
         stored_settings.save(db.session, app.config, {
@@ -115,11 +115,11 @@ def test_a_change_never_alters_an_issued_invoice(app, users):
     db.session.expire_all()
     again = db.session.get(type(before), before.id)
     assert again.seller == printed  # the frozen copy
-    assert services.stored_pdf(db.session, again) == pdf_before  # same bytes, same SHA-256
-    assert services.document_of(db.session, again).seller.street == "Musterstraße 12"
+    assert services.stored_pdf(db.session, again, settings=app_settings()) == pdf_before  # same bytes, same SHA-256
+    assert services.document_of(db.session, again, settings=app_settings()).seller.street == "Musterstraße 12"
     after = factories.issued(issue_date=date(2026, 5, 11))
     assert after.seller["street"] == "Neue Straße 9" and after.seller["name"] == "Renamed e.V."
-    text = _text(services.stored_pdf(db.session, after))
+    text = _text(services.stored_pdf(db.session, after, settings=app_settings()))
     assert "Neue Straße 9" in text and "Renamed e.V." in text
     assert "Musterstraße 12" in _text(pdf_before)
 
@@ -151,7 +151,7 @@ def test_production_refuses_to_issue_with_the_demo_details_and_says_what_is_miss
     invoice = factories.draft(factories.sponsor())
     with pytest.raises(SetupIncomplete, match="not set up yet, so an invoice cannot be issued"):
         with transaction():
-            services.issue(db.session, invoice, actor=None)
+            services.issue(db.session, invoice, actor=None, settings=app_settings())
     assert db.session.get(type(invoice), invoice.id).is_draft
     with transaction():
         stored_settings.save(db.session, app.config, {
@@ -164,7 +164,7 @@ def test_production_refuses_to_issue_with_the_demo_details_and_says_what_is_miss
     forget_stored_settings()
     assert setup_problems(app_settings()) == []
     with transaction():
-        services.issue(db.session, invoice, actor=None)
+        services.issue(db.session, invoice, actor=None, settings=app_settings())
     assert invoice.seller["street"] == "Hauptstr. 1"
 
 

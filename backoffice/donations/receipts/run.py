@@ -27,9 +27,8 @@ from ...core import jobs
 from ...core.actors import Actor
 from ...core.db import transaction
 from ...core.errors import AlreadyDone, Conflict
-from ...core.queue import job
+from ...core.queue import job, job_settings
 from ...core.settings import Settings, refuse_unless_set_up
-from ...extensions import settings as app_settings
 from ..models import Donation, DonationKind, DonationStatus, Donor
 from . import services
 from .models import Receipt, ReceiptMailing
@@ -191,7 +190,7 @@ def _work(session: Session, job_row: jobs.Job, progress: jobs.Progress) -> dict:
         job_row.total = total
         progress(done, total, force=done == total)
 
-    outcome = run(session, year, settings=app_settings(), actor=job_row.started_by,
+    outcome = run(session, year, settings=job_settings(), actor=job_row.started_by,
                   send=bool(params.get("send")), issue_date=date.fromisoformat(params["issue_date"]),
                   progress=tick)
     return {"notes": outcome.lines(year),

@@ -28,13 +28,12 @@ from ...core.db import transaction, utcnow
 from ...core.errors import AlreadyDone, InvalidTransition, NotFound, ValidationError
 from ...core.mail import queue_mail
 from ...core.money import Money
-from ...core.queue import enqueue_on_commit, job
+from ...core.queue import enqueue_on_commit, job, job_settings
 from ...core.settings import Settings, refuse_unless_set_up
 from ...core.templates import render_email
 from ...core.uploads import StoredFile, read_stored, store_upload
 from ...core.urls import absolute_url
 from ...extensions import db
-from ...extensions import settings as app_settings
 from ..models import Donation, DonationKind, DonationStatus, Donor
 from . import render
 from .document import (
@@ -486,7 +485,7 @@ def reissue_rest(session: Session, receipt: Receipt, *, settings: Settings,
 
 @job(REISSUE_JOB)
 def reissue_job(receipt_id: int) -> None:
-    settings = app_settings()
+    settings = job_settings()
     with Session(db.engine, expire_on_commit=False) as session:
         receipt = session.get(Receipt, receipt_id)
         if receipt is not None:
