@@ -40,7 +40,7 @@ def test_the_first_visitor_sets_up_the_association(page):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "setup-wizard.png"), full_page=True)
     page.click("#submit")
-    assert "IBAN is not valid" in page.inner_text("form")
+    assert "IBAN is not valid" in page.inner_text("main form")
     expect(page.locator("#iban")).to_be_focused()  # the first field with an error
     page.fill("#password", "lang genug 12345")
     page.fill("#confirm", "lang genug 12345")
