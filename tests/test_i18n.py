@@ -161,3 +161,21 @@ def test_a_literal_percent_sign_shows_once_with_or_without_placeholders(client, 
     login(client, "admin")
     page = client.get("/admin/settings", headers=GERMAN).get_data(as_text=True)
     assert "Gruppe (%)" in page and "(%%)" not in page
+
+
+def test_a_text_has_one_german_across_the_catalogs():
+    """The packages' catalogs are read as one: a text translated one way in one package and
+    another way in the next would show whichever was read last. Texts that mean different
+    things in different places take a context (``pgettext("menu", "Expenses")``)."""
+    german: dict[tuple, dict] = {}
+    for name, package in catalogs.PACKAGES.items():
+        path = package.catalog_path("de")
+        if not path.exists():
+            continue
+        for entry in catalogs.read(path, "de"):
+            if entry.id and entry.string and not entry.fuzzy:
+                key = (entry.context, entry.id if isinstance(entry.id, str) else tuple(entry.id))
+                text = entry.string if isinstance(entry.string, str) else tuple(entry.string)
+                german.setdefault(key, {}).setdefault(text, []).append(name)
+    differing = {key: found for key, found in german.items() if len(found) > 1}
+    assert not differing, "\n".join(f"{key}: {found}" for key, found in differing.items())

@@ -27,7 +27,8 @@ _TAG = re.compile(r"<(?:[^>{]|{{.*?}}|{%.*?%}|{#.*?#}|{(?![{%#]))*>", re.S)
 _SEEN_ATTRIBUTES = re.compile(r"""\b(title|placeholder|aria-label|alt)=(["'])(.*?)\2""", re.S)
 _LITERAL = re.compile(r"""(?<![\w(])(["'])([A-Z][a-z][^"'{}]*?)\1""")
 _WORD = re.compile(r"[A-Za-zÄÖÜäöüß][\w.'’-]*[A-Za-zÄÖÜäöüß]|[A-Za-z]")
-_MARKED_CALL = re.compile(r"""\b(?:_|gettext|ngettext|pgettext)\(\s*(["']).*?(?<!\\)\1""", re.S)
+_MARKED_CALL = re.compile(r"""\bpgettext\(\s*(["']).*?(?<!\\)\1\s*,\s*(["']).*?(?<!\\)\2"""
+                          r"""|\b(?:_|gettext|ngettext)\(\s*(["']).*?(?<!\\)\3""", re.S)
 
 
 @dataclass(frozen=True)
