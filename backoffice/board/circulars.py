@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import NotFound, PermissionDenied
+from ..core.money import Money
 from ..core.settings import Settings
 from ..core.urls import absolute_url
 from . import links, notify, services
@@ -25,13 +26,13 @@ def link_for(settings: Settings, resolution: Resolution, term: Term) -> str:
 
 def propose(session: Session, body: Body, *, title: str, text: str, deadline: datetime,
             settings: Settings, actor: Actor, subject_kind: SubjectKind = SubjectKind.NONE,
-            subject_id: int | None = None, amount: int | None = None,
-            currency: str | None = None, majority: Majority | None = None,
+            subject_id: int | None = None, amount: Money | None = None,
+            majority: Majority | None = None,
             public: bool = False, now: datetime | None = None) -> Resolution:
     """Put a resolution to the body in writing and mail each member (not the recused) a link."""
     resolution = services.propose_circular(
         session, body, title=title, text=text, deadline=deadline, subject_kind=subject_kind,
-        subject_id=subject_id, amount=amount, currency=currency, majority=majority,
+        subject_id=subject_id, amount=amount, majority=majority,
         public=public, actor=actor, now=now)
     recused = services.recused(session, resolution)
     for term in services.in_office(session, body, resolution.created_at.date()):

@@ -18,6 +18,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import NotFound, PermissionDenied, ValidationError
+from ..core.money import Money
 from . import audit as checklist
 from . import rules as R
 from . import subjects
@@ -445,9 +446,8 @@ def _majority_for(body: Body, kind: SubjectKind, majority: R.Majority | None) ->
 
 def propose(session: Session, item: AgendaItem, *, title: str, text: str,
             subject_kind: SubjectKind | None = None, subject_id: int | None = None,
-            amount: int | None = None, currency: str | None = None,
-            majority: R.Majority | None = None, public: bool = False,
-            actor: Actor) -> Resolution:
+            amount: Money | None = None, majority: R.Majority | None = None,
+            public: bool = False, actor: Actor) -> Resolution:
     """A motion on an agenda item of an open meeting, put to the vote. Refused on an item not
     announced in the invitation, on "any other business", or when a member was not invited."""
     meeting = item.meeting
@@ -467,7 +467,8 @@ def propose(session: Session, item: AgendaItem, *, title: str, text: str,
         body=meeting.body, year=meeting.starts_at.year, sequence=sequence, number=number,
         item=item, title=_clean(title, "title", "the resolution's title", 300),
         text=_clean(text, "text", "the resolution's text", 20_000), subject_kind=kind,
-        subject_id=subject_id, amount=amount, currency=currency,
+        subject_id=subject_id, amount=None if amount is None else amount.amount,
+        currency=None if amount is None else amount.currency,
         majority=_majority_for(meeting.body, kind, majority).value, public=public,
         proposed_by_id=getattr(actor, "id", None))
     session.add(resolution)
@@ -619,9 +620,9 @@ def close_vote(session: Session, resolution: Resolution, actor: Actor,
 
 def propose_circular(session: Session, body: Body, *, title: str, text: str, deadline: datetime,
                      subject_kind: SubjectKind = SubjectKind.NONE, subject_id: int | None = None,
-                     amount: int | None = None, currency: str | None = None,
-                     majority: R.Majority | None = None, public: bool = False,
-                     actor: Actor, now: datetime | None = None) -> Resolution:
+                     amount: Money | None = None, majority: R.Majority | None = None,
+                     public: bool = False, actor: Actor,
+                     now: datetime | None = None) -> Resolution:
     now = now or utcnow()
     if deadline <= now:
         raise ValidationError("The deadline lies in the future.", field="deadline")
@@ -633,7 +634,8 @@ def propose_circular(session: Session, body: Body, *, title: str, text: str, dea
         body=body, year=now.year, sequence=sequence, number=number, deadline=deadline,
         title=_clean(title, "title", "the resolution's title", 300),
         text=_clean(text, "text", "the resolution's text", 20_000), subject_kind=subject_kind,
-        subject_id=subject_id, amount=amount, currency=currency,
+        subject_id=subject_id, amount=None if amount is None else amount.amount,
+        currency=None if amount is None else amount.currency,
         majority=_majority_for(body, subject_kind, majority).value, public=public,
         proposed_by_id=getattr(actor, "id", None), created_at=now)
     session.add(resolution)

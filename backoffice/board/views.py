@@ -14,6 +14,7 @@ from ..core.bounds import MAX_ID
 from ..core.db import transaction, utcnow
 from ..core.errors import DomainError, ValidationError
 from ..core.forms import money_of
+from ..core.money import Money
 from ..core.permissions import Permission, public, requires
 from ..core.query import arg
 from ..core.urls import absolute_url
@@ -270,11 +271,10 @@ def item_minutes(item_id: int):
     return redirect(url_for(".meeting", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"))
 
 
-def _amount(form: ResolutionForm) -> tuple[int | None, str | None]:
+def _amount(form: ResolutionForm) -> Money | None:
     if not (form.amount.data or "").strip():
-        return None, None
-    money = money_of(form.amount, settings().organisation.default_currency)
-    return money.amount, money.currency
+        return None
+    return money_of(form.amount, settings().organisation.default_currency)
 
 
 @bp.route("/items/<int:item_id>/resolutions", methods=["POST"])
@@ -284,9 +284,8 @@ def propose(item_id: int):
     form = ResolutionForm()
 
     def act():
-        amount, currency = _amount(form)
         return services.propose(db.session, item, title=form.title.data, text=form.text.data,
-                                amount=amount, currency=currency, public=form.public.data,
+                                amount=_amount(form), public=form.public.data,
                                 majority=Majority(form.majority.data) if form.majority.data
                                 else None, actor=current_user)
     outcome = run_form(form, act)
@@ -444,12 +443,11 @@ def new_circular(body_id: int):
     form = CircularForm()
 
     def act():
-        amount, currency = _amount(form)
         return circulars.propose(
             db.session, found, title=form.title.data, text=form.text.data,
             deadline=datetime.combine(form.deadline.data, time(23, 59, 59), tzinfo=UTC),
             subject_kind=SubjectKind(form.subject_kind.data), subject_id=form.subject_id.data,
-            amount=amount, currency=currency, public=form.public.data,
+            amount=_amount(form), public=form.public.data,
             majority=Majority(form.majority.data) if form.majority.data else None,
             settings=settings(), actor=current_user)
     outcome = run_form(form, act)

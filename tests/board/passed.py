@@ -40,8 +40,7 @@ def decide(kind: SubjectKind, subject_id: int, amount=None, *, votes=("yes", "ye
         resolution = services.propose_circular(
             session, body, title=f"{kind.label} {subject_id}", text="Decided.",
             deadline=services.utcnow() + timedelta(days=7), subject_kind=kind,
-            subject_id=subject_id, amount=amount.amount if amount is not None else None,
-            currency=amount.currency if amount is not None else None, actor=actor)
+            subject_id=subject_id, amount=amount, actor=actor)
         recused = services.recused(session, resolution)
         for term, choice in zip(services.in_office(session, body, date.today()), votes):
             if term.id not in recused:
