@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
+from ..core.iban import grouped
 from ..core.mail import queue_mail
 from ..core.money import Money
 from ..core.settings import Settings
@@ -22,10 +23,6 @@ from .models import Application
 
 def _money(application: Application, minor: int | None, settings: Settings) -> str:
     return Money(minor or 0, application.currency).format(settings.organisation.default_locale)
-
-
-def _iban(value: str | None) -> str:
-    return " ".join(value[i:i + 4] for i in range(0, len(value), 4)) if value else ""
 
 
 def applicant_mail(session: Session, application: Application, action: str, *, settings: Settings,
@@ -41,7 +38,7 @@ def applicant_mail(session: Session, application: Application, action: str, *, s
         greeting=a.contact_name or a.applicant_name or "Hello",
         awarded=_money(a, a.amount_awarded, settings), paid=_money(a, a.amount_paid, settings),
         amount=_money(a, amount, settings), previous=_money(a, previous, settings),
-        iban=_iban(iban), due=a.report_due_on.isoformat() if a.report_due_on else "",
+        iban=grouped(iban), due=a.report_due_on.isoformat() if a.report_due_on else "",
         link=status_url(a, settings), organisation=settings.organisation.name))
 
 
