@@ -43,6 +43,7 @@ def prepare(data: bytes) -> bytes:
     too_large = ValidationError(_("The image is too large in pixels; a logo of at most "
                                   "%(width)s × %(height)s pixels is enough.",
                                   width=BOX[0], height=BOX[1]), field="logo")
+    unreadable = ValidationError(_("The file is not a PNG or JPEG image."), field="logo")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -50,7 +51,7 @@ def prepare(data: bytes) -> bytes:
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise too_large from None
     except (UnidentifiedImageError, OSError):
-        raise ValidationError(_("The file is not a PNG or JPEG image."), field="logo") from None
+        raise unreadable from None
     try:
         with image:
             if image.format not in ("PNG", "JPEG"):
@@ -61,7 +62,7 @@ def prepare(data: bytes) -> bytes:
             kept = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info
                                  else "RGB")
     except OSError:  # truncated or corrupt data
-        raise ValidationError(_("The file is not a PNG or JPEG image."), field="logo") from None
+        raise unreadable from None
     kept.thumbnail(BOX)
     out = io.BytesIO()
     kept.save(out, "PNG", optimize=True)
