@@ -51,9 +51,26 @@ def browser():
     playwright.stop()
 
 
+def _buffered(app):
+    """Each response read whole and its file closed before the first byte is sent.
+
+    Werkzeug's development server skips closing the response when the browser drops the
+    connection while it drains the socket (Chromium cancels requests it no longer needs), which
+    leaks an open static file into a ResourceWarning; a buffered body has nothing left open.
+    """
+    def buffered(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+    return buffered
+
+
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
