@@ -3,8 +3,9 @@
 Each package keeps the German of its own Python code and templates in
 ``backoffice/<package>/translations/de/LC_MESSAGES/messages.po``; ``core`` holds the shared parts
 (the app's top-level modules, ``core/``, ``base.html``, the macros, the error pages, the PDF
-frame). The app reads the ``.po`` files themselves and compiles them in memory, once per process
-and again when a file changes (:func:`translations`), so a fresh clone needs no build step and no
+frame); each document under ``templates/pdf/`` belongs to the package that issues it. The app
+reads the ``.po`` files themselves and compiles them in memory, once per process and again when a
+file changes (:func:`translations`), so a fresh clone needs no build step and no
 ``.mo`` file is committed. ``backoffice translations update`` extracts the messages of every
 package (babel's extract API, :func:`extract`) into its catalog; ``tests/test_i18n.py`` fails on
 a message without German. No Flask here.
@@ -42,15 +43,22 @@ class Package:
         return CODE / self.name / "translations" / language / "LC_MESSAGES" / "messages.po"
 
 
+_PDF = TEMPLATES / "pdf"
+# The PDF documents under templates/pdf/, each with the package that issues it.
+_DOCUMENTS = {"funds": ("fund_statement.html",), "grants": ("grant_award_letter.html",),
+              "board": ("audit_report.html", "board_addendum.html", "board_minutes.html")}
+
+
 def _package(name: str) -> Package:
-    return Package(name, (CODE / name,), (TEMPLATES / name,))
+    return Package(name, (CODE / name,),
+                   (TEMPLATES / name, *(_PDF / document for document in _DOCUMENTS.get(name, ()))))
 
 
 _TOP_LEVEL = tuple(path for path in sorted(CODE.glob("*.py")))
 PACKAGES: dict[str, Package] = {
     "core": Package("core", (CODE / "core", *_TOP_LEVEL),
                     (TEMPLATES / "base.html", TEMPLATES / "macros", TEMPLATES / "errors",
-                     TEMPLATES / "core")),  # templates/pdf: each document with its package, to do
+                     TEMPLATES / "core", _PDF / "base.html")),
     **{name: _package(name) for name in (
         "auth", "setup", "groups", "funds", "ledger", "payments", "donations", "grants",
         "banking", "expenses", "invoicing", "payouts", "board", "reports", "jobs")},
