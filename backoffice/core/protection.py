@@ -40,6 +40,7 @@ APPEND_ONLY_TABLES: tuple[str, ...] = (
     "invoice_payments",
     "invoice_dispatches",
     "sponsor_credits",
+    "board_minutes_files",
 )
 
 #: Rows freeze once the condition (SQL over the stored row, named ``{row}``) holds; the UPDATE and

@@ -31,7 +31,8 @@ CHANGE = {"journal_entries": "description", "postings": "amount", "audit_log": "
           "sponsor_credits": "note"}
 
 
-#: Rows for the tables the demo leaves empty (inserting is what these tables allow).
+#: Rows for the tables the demo leaves empty (inserting is what these tables allow): a statement,
+#: or several in order.
 SEED = {"invoice_dispatches": "INSERT INTO invoice_dispatches (invoice_id, kind, recipients, sent_at) "
                               "SELECT min(id), 'invoice', 'billing@example.org', '2026-03-01 10:00:00' "
                               "FROM invoices WHERE status <> 'draft'",
@@ -39,13 +40,22 @@ SEED = {"invoice_dispatches": "INSERT INTO invoice_dispatches (invoice_id, kind,
                            "reference, journal_entry_id, note, created_at) SELECT min(id), "
                            "(SELECT min(id) FROM funds), 'EUR', 100, 'overpayment', 'tamper-test', "
                            "(SELECT min(id) FROM journal_entries), 'seed', '2026-03-01 10:00:00' "
-                           "FROM sponsors"}
+                           "FROM sponsors",
+        "board_minutes_files": (
+            "INSERT INTO board_meetings (body_id, title, starts_at, place, video_link, status, "
+            "late_notice_days, invited) SELECT min(id), 'Tamper test', '2026-03-01 10:00:00', "
+            "'Office', '', 'held', 0, '[]' FROM board_bodies",
+            "INSERT INTO board_minutes_files (meeting_id, file_id, sha256, created_at) "
+            "SELECT (SELECT max(id) FROM board_meetings), id, sha256, '2026-03-01 10:00:00' "
+            "FROM stored_files WHERE id = (SELECT min(id) FROM stored_files)")}
 
 
 def _target(outsider: Outsider, table: str) -> dict:
     """A stored row that may never change (for FROZEN_ROWS: one whose condition holds)."""
     if table in SEED and outsider.rows(f"SELECT count(*) FROM {table}") == [(0,)]:
-        outsider.execute(SEED[table])
+        seed = SEED[table]
+        for statement in (seed,) if isinstance(seed, str) else seed:
+            outsider.execute(statement)
     frozen = FROZEN_ROWS.get(table)
     where = f"WHERE {frozen.format(row=table)}" if frozen else ""
     return outsider.row(f"SELECT * FROM {table} {where} ORDER BY 1 LIMIT 1")
