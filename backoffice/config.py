@@ -41,9 +41,6 @@ class Defaults:
     LOCALES = {"en_IE": "English", "de_DE": "Deutsch"}
     TIMEZONE = "Europe/Berlin"  # times are stored in UTC and shown in this zone (IANA name)
     FISCAL_YEAR_START_MONTH = 1
-    # The notice of exemption (Freistellungsbescheid) printed on donation receipts; admins set it
-    # in the settings area like the seller's details below.
-    TAX_EXEMPTION_NOTICE = ""
 
     # Sessions and cookies.
     SESSION_COOKIE_NAME = "backoffice_session"
@@ -149,7 +146,8 @@ class Defaults:
     # or "60a" (§ 60a AO Feststellung not yet followed by one, valid 3 years), the tax office, the
     # tax number, the notice's date (ISO), the assessment period it is for (exemption only) and
     # the purposes (each as the receipt's "wegen Förderung ..." continues). Receipts are refused
-    # once the notice is too old.
+    # once the notice is too old. Admins change it in the settings area, detail by detail; the
+    # board's document register, once it keeps a notice, wins over both.
     RECEIPTS_STYLE = "de"
     RECEIPTS_NOTICE: dict = {
         "kind": "exemption",

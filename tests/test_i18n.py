@@ -161,6 +161,7 @@ def test_a_literal_percent_sign_shows_once_with_or_without_placeholders(client, 
     login(client, "admin")
     page = client.get("/admin/settings", headers=GERMAN).get_data(as_text=True)
     assert "Gruppe (%)" in page and "(%%)" not in page
+    assert "<option selected value=\"1\">Januar</option>" in page and "January" not in page
 
 
 def test_a_text_has_one_german_across_the_catalogs():

@@ -45,7 +45,6 @@ class Organisation:
     default_locale: str
     locales: Mapping[str, str]  # locale: its name in the language picker
     fiscal_year_start_month: int
-    tax_exemption_notice: str = ""
     timezone: str = "Europe/Berlin"  # an IANA zone: where times are shown
 
 
@@ -370,8 +369,8 @@ def _notice(config: Mapping) -> ExemptionNotice | None:
         raise SettingsError(f"RECEIPTS_NOTICE date must be a date (YYYY-MM-DD), not "
                             f"{given.get('date')!r}.") from None
     purposes = given.get("purposes") or []
-    if isinstance(purposes, str):
-        purposes = [purposes]
+    purposes = [str(p).strip() for p in ([purposes] if isinstance(purposes, str) else purposes)
+                if str(p).strip()]
     missing = [key for key in ("tax_office", "tax_number") if not str(given.get(key) or "").strip()]
     if missing or not purposes:
         raise SettingsError(f"RECEIPTS_NOTICE needs {', '.join(missing or ['purposes'])}.")
@@ -380,7 +379,7 @@ def _notice(config: Mapping) -> ExemptionNotice | None:
     return ExemptionNotice(kind=kind, tax_office=str(given["tax_office"]).strip(),
                            tax_number=str(given["tax_number"]).strip(), date=day,
                            period=str(given.get("period") or "").strip(),
-                           purposes=tuple(str(p).strip() for p in purposes if str(p).strip()))
+                           purposes=tuple(purposes))
 
 
 def _receipts(config: Mapping) -> Receipts:
@@ -443,7 +442,6 @@ def build(config: Mapping, *, instance_path: str = "instance", url_map: Map | No
             name=name, default_currency=config["DEFAULT_CURRENCY"], currencies=currencies,
             default_locale=config["DEFAULT_LOCALE"], locales=locales,
             fiscal_year_start_month=month,
-            tax_exemption_notice=str(config.get("TAX_EXEMPTION_NOTICE") or ""),
             timezone=_timezone(config)),
         security=Security(
             argon2_parameters=dict(argon2),

@@ -1,7 +1,8 @@
 """Settings an admin edits in the browser, stored in the database over the configuration.
 
 Each stored row is one configuration key (``ORGANISATION_NAME``, ``SEPA_DEBTOR_IBAN``) or one
-of the seller's details (``INVOICE_SELLER.street``). :func:`overlay` merges the stored values
+detail of a mapping: the seller's (``INVOICE_SELLER.street``) or the tax-exemption notice's that
+German donation receipts print (``RECEIPTS_NOTICE.tax_number``). :func:`overlay` merges the stored values
 over the configuration before ``settings.build``, so everything below the edge keeps receiving
 one frozen ``Settings``; the edge (``extensions.settings_of``) builds it again whenever the
 stored rows change (:func:`load` reads them once per app context, in every process).
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
     from .actors import Actor
 
 SELLER = "INVOICE_SELLER."
+NOTICE = "RECEIPTS_NOTICE."
+#: Configuration mappings stored one detail per row: the row key's prefix → the mapping's key.
+MAPPINGS = {SELLER: "INVOICE_SELLER", NOTICE: "RECEIPTS_NOTICE"}
 
 
 class StoredSetting(db.Model):
@@ -56,14 +60,17 @@ class Field:
     key: str
     section: str
     label: str
-    kind: str = "text"  # text | number | amount | month | locale | url | iban | textarea
+    kind: str = "text"  # text | number | amount | month | locale | url | iban | textarea | date
+    #                      | lines (a list, one item per line) | choice (one of ``choices``)
     help: str = ""
+    choices: tuple[tuple[str, Any], ...] = ()
 
 
 SECTIONS = {
     "association": _l("Association"),
     "bank": _l("Bank accounts"),
     "documents": _l("Documents and links"),
+    "receipts": _l("Tax-exemption notice (donation receipts)"),
     "policies": _l("Fees and thresholds"),
 }
 
@@ -80,8 +87,6 @@ FIELDS: tuple[Field, ...] = (
     Field(SELLER + "vat_id", "association", _l("VAT ID"), help=_l("Leave empty if the association has none.")),
     Field(SELLER + "email", "association", _l("E-mail printed on documents")),
     Field(SELLER + "website", "association", _l("Website")),
-    Field("TAX_EXEMPTION_NOTICE", "association", _l("Tax-exemption notice"), "textarea",
-          help=_l("The notice of exemption (Freistellungsbescheid) as printed on donation receipts.")),
     Field(SELLER + "bank_name", "bank", _l("Bank printed on invoices")),
     Field(SELLER + "iban", "bank", _l("IBAN printed on invoices"), "iban"),
     Field(SELLER + "bic", "bank", _l("BIC printed on invoices")),
@@ -107,30 +112,59 @@ FIELDS: tuple[Field, ...] = (
     Field("BOARD_PAYOUT_BATCH_LIMIT", "policies",
           _l("Payout batches above this amount need a board resolution"), "amount",
           help=_l("Empty: no limit. The limit in force when a batch is created stays with it.")),
+    Field(NOTICE + "kind", "receipts", _l("Kind of notice"), "choice",
+          choices=(("", _l("— no notice —")),
+                   ("exemption", _l("Exemption notice (Freistellungsbescheid): receipts for 5 years")),
+                   ("60a", _l("§ 60a AO notice, not yet followed by one: receipts for 3 years")))),
+    Field(NOTICE + "date", "receipts", _l("Date of the notice"), "date"),
+    Field(NOTICE + "tax_office", "receipts", _l("Tax office"),
+          help=_l("e.g. Finanzamt für Körperschaften I Berlin")),
+    Field(NOTICE + "tax_number", "receipts", _l("Tax number on the notice")),
+    Field(NOTICE + "period", "receipts", _l("Assessment period"),
+          help=_l("The years an exemption notice is for, e.g. 2021 bis 2023.")),
+    Field(NOTICE + "purposes", "receipts", _l("Tax-privileged purposes"), "lines",
+          help=_l("One per line, as the receipt continues \"… wegen Förderung\": "
+                  "der Bildung (§ 52 Abs. 2 Satz 1 Nr. 7 AO)")),
 )
 #: The logo's SHA-256 (``core.logo``): stored and audited like the fields, set by its own upload.
 LOGO = Field(SELLER + "logo", "association", "Logo", "logo")
 BY_KEY = {field.key: field for field in (*FIELDS, LOGO)}
 
 
+def _prefix(key: str) -> str | None:
+    return next((prefix for prefix in MAPPINGS if key.startswith(prefix)), None)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | tuple) and not any(
+        str(item).strip() for item in ([value] if isinstance(value, str) else value)))
+
+
 def overlay(config: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
-    """``config`` with the stored values over it (the seller's details merged one by one)."""
+    """``config`` with the stored values over it (a mapping's details merged one by one; a
+    notice whose every detail is blank is no notice)."""
     merged = dict(config)
-    seller = dict(config.get("INVOICE_SELLER") or {})
+    mappings = {prefix: dict(config.get(name) or {}) for prefix, name in MAPPINGS.items()}
     for key, value in stored.items():
-        if key.startswith(SELLER):
-            seller[key.removeprefix(SELLER)] = value
+        if prefix := _prefix(key):
+            mappings[prefix][key.removeprefix(prefix)] = value
         elif key in BY_KEY:
             merged[key] = value
-    merged["INVOICE_SELLER"] = seller
+    for prefix, name in MAPPINGS.items():
+        merged[name] = mappings[prefix]
+    if all(_blank(value) for value in mappings[NOTICE].values()):
+        merged["RECEIPTS_NOTICE"] = {}
     return merged
 
 
 def value_in(config: Mapping[str, Any], key: str) -> Any:
-    """The value ``key`` has in a configuration (a seller's detail, or a key)."""
+    """The value ``key`` has in a configuration (a mapping's detail, or a key)."""
     if key.startswith(SELLER):
         seller = {**Defaults.INVOICE_SELLER, **(config.get("INVOICE_SELLER") or {})}
         return seller.get(key.removeprefix(SELLER))
+    if key.startswith(NOTICE):
+        value = (config.get("RECEIPTS_NOTICE") or {}).get(key.removeprefix(NOTICE))
+        return value.isoformat() if isinstance(value, date) else value
     return config.get(key)
 
 
@@ -151,10 +185,22 @@ def stored(session: Session) -> dict[str, StoredSetting]:
 
 def _clean(field: Field, value: Any) -> Any:
     """A value as stored: text stripped, IBANs compact and checked."""
+    if field.kind == "lines":
+        items = value.splitlines() if isinstance(value, str) else list(value or [])
+        return [str(item).strip() for item in items if str(item).strip()]
     if value is None:
         return ""
+    if isinstance(value, date):
+        value = value.isoformat()
     if isinstance(value, str):
         value = value.strip()
+    if field.kind == "choice" and value not in {key for key, _label in field.choices}:
+        raise ValidationError(_("Choose one of the options."), field=field.key)
+    if field.kind == "date" and value:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(_("Give a date (YYYY-MM-DD)."), field=field.key) from None
     if field.kind == "iban" and value:
         try:
             value, _kind = normalise_iban(str(value))
@@ -173,14 +219,44 @@ def _clean(field: Field, value: Any) -> Any:
 
 def _same(field: Field, before: Any, after: Any) -> bool:
     """Whether a value sent is the one in force (500 and "500.00" are one amount; "" is None)."""
-    if before in (None, "") and after in (None, ""):
+    if _blank(before) and _blank(after):
         return True
+    if field.kind == "lines":
+        return list(before or []) == list(after or [])
     if field.kind in ("amount", "number", "month"):
         try:
             return Decimal(str(before)) == Decimal(str(after))
         except (InvalidOperation, ValueError):
             return False
     return before == after
+
+
+def check_notice(notice: Mapping[str, Any], today: date | None = None) -> None:
+    """Refuse an incomplete tax-exemption notice, saying on which field what is missing (no
+    notice at all is allowed: then German receipts are refused until there is one)."""
+    if not notice:
+        return
+
+    def refuse(detail: str, message: str) -> None:
+        raise ValidationError(message, field=NOTICE + detail)
+
+    if notice.get("kind") not in ("exemption", "60a"):
+        refuse("kind", _("Choose the kind of notice."))
+    try:
+        issued = date.fromisoformat(str(notice.get("date") or ""))
+    except ValueError:
+        refuse("date", _("Give the notice's date."))
+    if issued > (today or date.today()):
+        refuse("date", _("The notice's date lies in the future."))
+    for detail, message in (("tax_office", _("Name the tax office that issued the notice.")),
+                            ("tax_number", _("Give the tax number on the notice."))):
+        if _blank(notice.get(detail)):
+            refuse(detail, message)
+    if notice["kind"] == "exemption" and _blank(notice.get("period")):
+        refuse("period", _("An exemption notice is for an assessment period (e.g. 2021 bis 2023), "
+                           "which the receipt names."))
+    if _blank(notice.get("purposes")):
+        refuse("purposes", _("Name at least one tax-privileged purpose."))
 
 
 def save(session: Session, config: Mapping[str, Any], changes: Mapping[str, Any], *,
@@ -200,6 +276,8 @@ def save(session: Session, config: Mapping[str, Any], changes: Mapping[str, Any]
                if not _same(BY_KEY[key], value_in(current, key), value)}
     if not changed:
         return {}
+    check_notice(value_in(overlay(current, {key: after for key, (_, after) in changed.items()}),
+                          "RECEIPTS_NOTICE"))
     try:
         build(overlay(current, {key: after for key, (_, after) in changed.items()}),
               instance_path=instance_path)

@@ -2,14 +2,17 @@
 and the first-run wizard."""
 from __future__ import annotations
 
-from calendar import month_name
+from datetime import date
+from typing import Any
 
+from babel.dates import get_month_names
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import PasswordField, SelectField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 from ..core.forms import (
+    DateField,
     EmailField,
     IntegerField,
     StringField,
@@ -20,7 +23,11 @@ from ..core.forms import (
 from ..core.i18n import _l
 from ..core.stored_settings import FIELDS, Field
 
-MONTHS = options((number, month_name[number]) for number in range(1, 13))
+
+def months(locale: str) -> list:
+    """The twelve months as choices, named in ``locale``."""
+    names = get_month_names("wide", locale=locale)
+    return options((number, names[number]) for number in range(1, 13))
 
 
 def form_name(key: str) -> str:
@@ -30,15 +37,33 @@ def form_name(key: str) -> str:
 
 def _field(field: Field):
     kwargs = {"label": field.label, "description": field.help}
-    if field.kind == "textarea":
+    if field.kind in ("textarea", "lines"):
         return TextAreaField(validators=[Length(max=2000)], **kwargs)
+    if field.kind == "date":
+        return DateField(validators=[Optional()], **kwargs)
+    if field.kind == "choice":
+        return SelectField(choices=options(field.choices), **kwargs)
     if field.kind == "month":
-        return SelectField(choices=MONTHS, coerce=int, **kwargs)
+        return SelectField(coerce=int, **kwargs)  # choices: the months in the reader's language
     if field.kind == "locale":
         return SelectField(**kwargs)  # choices: the configured locales, set by the view
     if field.kind == "number":
         return IntegerField(validators=[Optional(), NumberRange(0, 365)], **kwargs)
     return StringField(validators=[Length(max=500)], **kwargs)
+
+
+def shown(field: Field, value: Any) -> Any:
+    """A setting's value as its form field shows it."""
+    if value is None:
+        return None if field.kind == "date" else ""
+    if field.kind == "date" and not isinstance(value, date):
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            return None
+    if field.kind == "lines" and not isinstance(value, str):
+        return "\n".join(str(item) for item in value)
+    return value
 
 
 class SettingsForm(FlaskForm):

@@ -1,6 +1,8 @@
 """The settings area (admins) and the first-run setup wizard."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -11,16 +13,17 @@ from ..banking.models import BankAccount
 from ..core import logo, stored_settings
 from ..core.audit import AuditEvent
 from ..core.errors import DomainError
-from ..core.forms import options
+from ..core.forms import current_locale, options
 from ..core.i18n import _
 from ..core.permissions import Permission, public, requires
 from ..core.settings import setup_problems
 from ..core.stored_settings import FIELDS, SECTIONS, value_in
 from ..core.views import run_form
+from ..donations.receipts.notice import ReceiptRefused, check_notice, exemption_notice, last_day
 from ..extensions import db, forget_stored_settings, settings
 from ..extensions import stored_settings as stored_of
 from . import services
-from .forms import LogoForm, SettingsForm, SetupForm, form_name
+from .forms import LogoForm, SettingsForm, SetupForm, form_name, months, shown
 
 bp = Blueprint("setup", __name__)
 
@@ -92,8 +95,9 @@ def settings_page():
     if outcome.done:
         forget_stored_settings()
         changed = outcome.result
-        flash("Saved: " + ", ".join(str(stored_settings.BY_KEY[key].label) for key in changed) + "."
-              if changed else "Nothing was changed.", "success" if changed else "info")
+        flash(_("Saved: %(fields)s.", fields=", ".join(
+            str(stored_settings.BY_KEY[key].label) for key in changed))
+              if changed else _("Nothing was changed."), "success" if changed else "info")
         return redirect(url_for(".settings_page"))
     return _settings_page(form, LogoForm(), outcome.status)
 
@@ -131,12 +135,27 @@ def _settings_form(*, fill: bool) -> SettingsForm:
         select_field.choices = options(((a.id, f"{a.name} ({a.iban}, {a.currency})")
                                         for a in form.accounts.values()), blank=_("— as typed below —"))
     form.DEFAULT_LOCALE.choices = options(settings().organisation.locales.items())
+    form.FISCAL_YEAR_START_MONTH.choices = months(current_locale())
     if fill:
         current = stored_settings.overlay(current_app.config, stored_of(current_app))
         for field in FIELDS:
-            value = value_in(current, field.key)
-            getattr(form, form_name(field.key)).data = "" if value is None else value
+            getattr(form, form_name(field.key)).data = shown(field, value_in(current, field.key))
     return form
+
+
+def _notice_status(values) -> dict | None:
+    """What German receipts print today (the board register's notice wins over the one set
+    here) and until when, or why they are refused; None when receipts are not German."""
+    if values.receipts.style != "de":
+        return None
+    today = date.today()
+    notice = exemption_notice(db.session, values, today)
+    status = {"notice": notice, "register": notice is not None and notice is not values.receipts.notice}
+    try:
+        check_notice(notice, today)
+    except ReceiptRefused as refused:
+        return {**status, "refused": refused.message}
+    return {**status, "until": last_day(notice)}
 
 
 def _settings_page(form: SettingsForm, logo_form: LogoForm, status: int):
@@ -145,7 +164,7 @@ def _settings_page(form: SettingsForm, logo_form: LogoForm, status: int):
                                  .order_by(AuditEvent.id.desc()).limit(20)).all()
     return render_template("setup/settings.html", form=form, fields=FIELDS, sections=SECTIONS,
                            form_name=form_name, settings=values, problems=setup_problems(values),
-                           history=history, logo_form=logo_form,
+                           history=history, logo_form=logo_form, notice=_notice_status(values),
                            logo=logo.data_url(values.paths.uploads, values.invoicing.seller.logo)
                            ), status
 
