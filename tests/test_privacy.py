@@ -51,7 +51,8 @@ def person(app, session, users, grants):  # noqa: F811 (the imported fixture)
     rejected_claim = submit(session, organiser, group.fund, ["12.50"], title="Rejected pizza")
     approved_claim = submit(session, organiser, group.fund, ["20.00"], title="Approved pizza")
     with transaction():
-        claims.reject_claim(session, rejected_claim, actor=treasurer, comment="No receipt date")
+        claims.reject_claim(session, rejected_claim, actor=treasurer, comment="No receipt date",
+                            settings=app_settings())
         claims.approve_claim(session, approved_claim, actor=treasurer, settings=app_settings())
     rejected_grant = make_application(grants, Status.REJECTED, contact_email=ADA,
                                       applicant_name="Ada Lovelace")

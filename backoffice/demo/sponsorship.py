@@ -157,7 +157,7 @@ def _seed_claims(session: Session, users: dict[Role, User], groups_by_code: dict
     claims.approve_claim(session, submitted[1], actor=treasurer, comment="Fine by me",
                          today=today, settings=settings)
     claims.reject_claim(session, rejected, actor=treasurer,
-                        comment="A private dinner is not a group expense.")
+                        comment="A private dinner is not a group expense.", settings=settings)
     batch = payouts.create_batch(session, selected=[("expense_claim", str(c.id)) for c in paid],
                                  requested_on=today, actor=treasurer, today=today,
                                  settings=settings)

@@ -16,7 +16,7 @@ from ..core.forms import (
     optional_int,
     options,
 )
-from ..core.i18n import _l
+from ..core.i18n import _, _l, lazy_pgettext
 from ..core.money import Money
 from .services import LineInput
 
@@ -38,9 +38,9 @@ class ClaimLineForm(Form):
 
 
 class ClaimForm(FlaskForm):
-    fund = SelectField(_l("Fund"), coerce=optional_int, validators=[DataRequired("Choose a fund.")])
+    fund = SelectField(_l("Fund"), coerce=optional_int, validators=[DataRequired(_l("Choose a fund."))])
     title = StringField(_l("Purpose"), validators=[DataRequired(), Length(max=200)],
-                        render_kw={"placeholder": "e.g. Pizza and drinks for the March meetup"})
+                        render_kw={"placeholder": _l("e.g. Pizza and drinks for the March meetup")})
     payee_name = StringField(_l("Account holder"), validators=[DataRequired(), Length(max=70)])
     iban = StringField(_l("IBAN"), validators=[DataRequired(), Length(max=42)],
                        render_kw={"autocomplete": "off", "spellcheck": "false"})
@@ -58,7 +58,7 @@ class ClaimForm(FlaskForm):
         self.fund.choices = object_options(funds)
         self.currency.choices = options((c, c) for c in currencies)
         for line in self.lines:
-            line.category.choices = options(((a.id, a.name) for a in categories), "Choose")
+            line.category.choices = options(((a.id, a.name) for a in categories), _("Choose"))
 
     def claim_lines(self, locale: str) -> list[LineInput]:
         """The lines that are filled in; ``InputRefused`` after marking each bad field."""
@@ -72,8 +72,8 @@ class ClaimForm(FlaskForm):
                 line.amount.errors = [*line.amount.errors, str(error)]
                 ok = False
                 continue
-            for field, message in ((line.spent_on, "Give the date."),
-                                   (line.category, "Choose a category.")):
+            for field, message in ((line.spent_on, _("Give the date.")),
+                                   (line.category, _("Choose a category."))):
                 if not field.data:
                     field.errors = [*field.errors, message]
                     ok = False
@@ -91,7 +91,7 @@ class DecisionForm(FlaskForm):
                             description=_l("Required when rejecting; the claimant reads it."))
     override_reason = TextAreaField(_l("Allow the fund to go below zero because"),
                                     validators=[Length(max=1000)], render_kw={"rows": 2})
-    approve = SubmitField(_l("Approve"))
+    approve = SubmitField(lazy_pgettext("claim", "Approve"))  # groups: "Aufnehmen"
     reject = SubmitField(_l("Reject"))
 
 

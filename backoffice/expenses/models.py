@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import BigIntKey, UTCDateTime, string_enum, utcnow
+from ..core.i18n import _, _l, lazy_pgettext
 from ..core.money import Money
 from ..core.states import StateMachine, rows
 from ..extensions import db
@@ -32,20 +33,48 @@ class ClaimStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        """The state's name on pages and in lists (a badge: "Approved")."""
+        return str(_LABELS[self])
+
+    @property
+    def word(self) -> str:
+        """The state within a sentence: "Claim A-3 is already *approved*."."""
+        return str(_WORDS[self])
 
 
 _C = ClaimStatus
-_CLAIM_REFUSED = {
-    "approve": "Claim {ref} is already {state}.",
-    "reject": "Claim {ref} is already {state}.",
-    "paid": "Claim {ref} is {state}, not approved.",
-    "payment_returned": "Claim {ref} is {state}, not paid.",
-    "return_undone": "Claim {ref} is {state}, not approved.",
-    "correct_iban": "Claim {ref} is {state}: its account can be corrected only while it waits "
-                    "for payment.",
-    "waive": "Claim {ref} is {state}: only an approved claim waiting for payment can be waived.",
-}
+_LABELS = {_C.SUBMITTED: _l("Submitted"), _C.APPROVED: _l("Approved"), _C.REJECTED: _l("Rejected"),
+           _C.PAID: _l("Paid"), _C.WAIVED: _l("Waived")}
+_WORDS = {_C.SUBMITTED: lazy_pgettext("claim is", "submitted"),
+          _C.APPROVED: lazy_pgettext("claim is", "approved"),
+          _C.REJECTED: lazy_pgettext("claim is", "rejected"),
+          _C.PAID: lazy_pgettext("claim is", "paid"),
+          _C.WAIVED: lazy_pgettext("claim is", "waived")}
+
+
+def _refused(claim: ExpenseClaim, action: str) -> str:
+    """Why ``action`` is refused in the claim's state (``CLAIM_STATES``), read when it is shown."""
+    values = {"ref": claim.ref, "state": claim.status.word}
+    if action in ("approve", "reject"):
+        return _("Claim %(ref)s is already %(state)s.", **values)
+    if action in ("paid", "return_undone"):
+        return _("Claim %(ref)s is %(state)s, not approved.", **values)
+    if action == "payment_returned":
+        return _("Claim %(ref)s is %(state)s, not paid.", **values)
+    if action == "correct_iban":
+        return _("Claim %(ref)s is %(state)s: its account can be corrected only while it waits "
+                 "for payment.", **values)
+    return _("Claim %(ref)s is %(state)s: only an approved claim waiting for payment can be "
+             "waived.", **values)
+
+
+def _already(claim: ExpenseClaim, action: str) -> str | None:
+    if action not in ("approve", "reject", "waive"):
+        return None
+    return _("Claim %(ref)s is already %(state)s; nothing was changed.", ref=claim.ref,
+             state=claim.status.word)
+
+
 #: A claim's life: decided once, then paid by a payout batch (whose bank may send it back).
 CLAIM_STATES: StateMachine[ClaimStatus] = StateMachine(rows(
     ([_C.SUBMITTED], "approve", _C.APPROVED),
@@ -55,11 +84,7 @@ CLAIM_STATES: StateMachine[ClaimStatus] = StateMachine(rows(
     ([_C.APPROVED], "return_undone", _C.PAID),
     ([_C.APPROVED], "correct_iban", _C.APPROVED),
     ([_C.APPROVED], "waive", _C.WAIVED),
-), refused=lambda claim, action: _CLAIM_REFUSED[action].format(ref=claim.ref,
-                                                               state=claim.status.value),
-    already=lambda claim, action: (f"Claim {claim.ref} is already {claim.status.value}; nothing "
-                                   "was changed." if action in ("approve", "reject", "waive")
-                                   else None))
+), refused=_refused, already=_already)
 
 
 class ExpenseClaim(db.Model):

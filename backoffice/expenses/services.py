@@ -29,7 +29,7 @@ from ..core.errors import (
     PermissionDenied,
     ValidationError,
 )
-from ..core.i18n import _
+from ..core.i18n import _, _l
 from ..core.iban import normalise_iban
 from ..core.money import Money
 from ..core.permissions import Permission
@@ -148,12 +148,23 @@ def approvals_needed(claim: ExpenseClaim, settings: Settings) -> int:
     return 2 if claim.total > threshold.amount else 1
 
 
-def _text(value, label: str, field: str, limit: int) -> str:
+def _title(value: str | None) -> str:
     value = (value or "").strip()
     if not value:
-        raise ValidationError(_("Give the %(label)s.", label=label), field=field)
-    if len(value) > limit:
-        raise ValidationError(_("The %(label)s is longer than %(limit)s characters.", label=label, limit=limit), field=field)
+        raise ValidationError(_("Give the purpose of the claim."), field="title")
+    if len(value) > 200:
+        raise ValidationError(_("The purpose of the claim is longer than %(limit)s characters.",
+                                limit=200), field="title")
+    return value
+
+
+def _payee_name(value: str | None) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(_("Give the name of the account holder."), field="payee_name")
+    if len(value) > 70:
+        raise ValidationError(_("The name of the account holder is longer than %(limit)s "
+                                "characters.", limit=70), field="payee_name")
     return value
 
 
@@ -166,19 +177,20 @@ def _check_lines(session: Session, lines: list[LineInput], currency: str,
     allowed = {a.id: a for a in categories(session)}
     checked = []
     for number, line in enumerate(lines, 1):
-        where = f"Line {number}"
         if line.account_id not in allowed:
-            raise ValidationError(_("%(where)s: choose a category.", where=where), field="lines")
-        if not isinstance(line.spent_on, date) or line.spent_on > today:
-            raise ValidationError(_("%(where)s: give the date of the expense (not in the future).", where=where),
+            raise ValidationError(_("Line %(number)s: choose a category.", number=number),
                                   field="lines")
+        if not isinstance(line.spent_on, date) or line.spent_on > today:
+            raise ValidationError(_("Line %(number)s: give the date of the expense (not in the "
+                                    "future).", number=number), field="lines")
         if line.amount.currency != currency or line.amount.amount <= 0:
-            raise ValidationError(_("%(where)s: give a positive amount in %(currency)s.", where=where, currency=currency), field="lines")
+            raise ValidationError(_("Line %(number)s: give a positive amount in %(currency)s.",
+                                    number=number, currency=currency), field="lines")
         line.amount.check_size()
         description = (line.description or "").strip()
         if not description or len(description) > 200:
-            raise ValidationError(_("%(where)s: describe the expense in up to 200 characters.", where=where),
-                                  field="lines")
+            raise ValidationError(_("Line %(number)s: describe the expense in up to 200 "
+                                    "characters.", number=number), field="lines")
         checked.append(ClaimLine(line_no=number, spent_on=line.spent_on, description=description,
                                  account_id=line.account_id, amount=line.amount.amount))
     return checked
@@ -207,8 +219,8 @@ def submit_claim(session: Session, *, claimant: User, fund: Fund, title: str, pa
     today = today or date.today()
     if fund is None or fund.id not in {f.id for f in claimable_funds(session, claimant)}:
         raise ValidationError(_("You cannot claim expenses from that fund."), field="fund")
-    title = _text(title, "purpose of the claim", "title", 200)
-    payee_name = _text(payee_name, "name of the account holder", "payee_name", 70)
+    title = _title(title)
+    payee_name = _payee_name(payee_name)
     iban, bic = normalise_iban(iban, bic)
     checked_lines = _check_lines(session, lines, currency, today)
     if not receipts:
@@ -241,7 +253,7 @@ def submit_claim(session: Session, *, claimant: User, fund: Fund, title: str, pa
                  after={"status": ClaimStatus.SUBMITTED, "total": claim.total,
                         "currency": currency, "fund": fund.code, "payee": payee_name})
     needed = approvals_needed(claim, settings)
-    notify.received(session, claim, needed=needed)
+    notify.received(session, claim, needed=needed, settings=settings)
     return claim
 
 
@@ -303,12 +315,12 @@ def approve_claim(session: Session, claim: ExpenseClaim, *, actor: Actor, settin
                  after={"status": ClaimStatus.APPROVED, "entry": entry.id, "comment": comment,
                         "approvers": [a.approver_id for a in claim.approvals],
                         "overspend_reason": reason})
-    notify.approved(session, claim, comment=comment)
+    notify.approved(session, claim, comment=comment, settings=settings)
     return claim
 
 
-def reject_claim(session: Session, claim: ExpenseClaim, *, actor: Actor,
-                 comment: str) -> ExpenseClaim:
+def reject_claim(session: Session, claim: ExpenseClaim, *, actor: Actor, comment: str,
+                 settings: Settings) -> ExpenseClaim:
     """Reject with a reason the claimant reads; nothing is posted."""
     _lock_for_decision(session, claim, actor, "reject")
     comment = (comment or "").strip()
@@ -322,7 +334,7 @@ def reject_claim(session: Session, claim: ExpenseClaim, *, actor: Actor,
                  summary=f"{claim.ref} rejected: {comment}"[:500],
                  before={"status": ClaimStatus.SUBMITTED},
                  after={"status": ClaimStatus.REJECTED, "comment": comment})
-    notify.rejected(session, claim, comment=comment)
+    notify.rejected(session, claim, comment=comment, settings=settings)
     return claim
 
 
@@ -337,8 +349,8 @@ def waive_claim(session: Session, claim: ExpenseClaim, *, actor: Actor) -> Expen
         raise PermissionDenied(_("Only the claimant or a treasurer can waive a claim."))
     CLAIM_STATES.check(claim, "waive")
     if payouts.active_item_for(session, ClaimPayables.kind, claim.id) is not None:
-        raise InvalidTransition(f"Claim {claim.ref} is in a payout batch; cancel the batch "
-                                "first.")
+        raise InvalidTransition(_("Claim %(ref)s is in a payout batch; cancel the batch first.",
+                                  ref=claim.ref))
     CLAIM_STATES.apply(claim, "waive")
     _flush(session, claim)
     audit.record(session, actor, "expense_claim.waived", "expense_claim", claim.id,
@@ -353,7 +365,7 @@ class ClaimPayables:
     """Approved claims, paid through payout batches (see ``payouts``)."""
 
     kind = "expense_claim"
-    label = "Expense claims"
+    label = _l("Expense claims")
 
     def _payable(self, claim: ExpenseClaim, payables: Account) -> payouts.Payable:
         return payouts.Payable(
@@ -403,7 +415,8 @@ class ClaimPayables:
                      before={"status": ClaimStatus.APPROVED},
                      after={"status": ClaimStatus.PAID, "paid_on": batch.executed_on,
                             "end_to_end_id": item.end_to_end_id})
-        notify.paid(session, claim, paid_on=batch.executed_on, reference=item.end_to_end_id)
+        notify.paid(session, claim, paid_on=batch.executed_on, reference=item.end_to_end_id,
+                    settings=settings)
 
     def released(self, session: Session, item, batch, actor: Actor) -> None:
         """The claim stays approved and can go into the next batch."""
@@ -423,7 +436,7 @@ class ClaimPayables:
                             "return": returned.id})
         notify.payment_returned(
             session, claim, returned_on=returned.returned_on, reason=reason,
-            link=absolute_url(settings, "expenses.claim", claim_id=claim.id))
+            link=absolute_url(settings, "expenses.claim", claim_id=claim.id), settings=settings)
 
     def return_undone(self, session: Session, item, batch, returned, actor: Actor, *,
                       settings: Settings) -> None:
@@ -454,11 +467,11 @@ def correct_iban(session: Session, claim: ExpenseClaim, *, iban: str, bic: str =
                                "can correct the account."))
     batch = payouts.active_item_for(session, ClaimPayables.kind, claim.id)
     if batch is not None:
-        raise InvalidTransition(f"Claim {claim.ref} is in payout batch {batch.batch.message_id}; "
-                                f"the account can be corrected if that batch is cancelled.")
+        raise InvalidTransition(_("Claim %(ref)s is in payout batch %(message_id)s; the account "
+                                  "can be corrected if that batch is cancelled.", ref=claim.ref,
+                                  message_id=batch.batch.message_id))
     iban, bic = normalise_iban(iban, bic)
-    payee = claim.payee_name if payee_name is None else _text(
-        payee_name, "name of the account holder", "payee_name", 70)
+    payee = claim.payee_name if payee_name is None else _payee_name(payee_name)
     before = {"iban": claim.iban, "bic": claim.bic, "payee_name": claim.payee_name}
     after = {"iban": iban, "bic": bic, "payee_name": payee}
     if before == after:

@@ -156,7 +156,7 @@ def decide(claim_id: int):
     def decide_claim():
         if form.reject.data:
             return services.reject_claim(db.session, claim, actor=current_user,
-                                         comment=form.comment.data)
+                                         comment=form.comment.data, settings=settings())
         return services.approve_claim(db.session, claim, actor=current_user,
                                       comment=form.comment.data,
                                       override_reason=form.override_reason.data,
@@ -169,10 +169,13 @@ def decide(claim_id: int):
             flash(str(outcome.refusal), "danger")
             return redirect(url_for(".claim", claim_id=claim.id))
     elif outcome.done:
-        flash({ClaimStatus.APPROVED: f"Claim {claim.ref} is approved and posted.",
-               ClaimStatus.REJECTED: f"Claim {claim.ref} is rejected."}.get(
-            claim.status, f"Your approval of {claim.ref} is recorded; it needs a second "
-                          f"approver."), "success")
+        if claim.status is ClaimStatus.APPROVED:
+            flash(_("Claim %(ref)s is approved and posted.", ref=claim.ref), "success")
+        elif claim.status is ClaimStatus.REJECTED:
+            flash(_("Claim %(ref)s is rejected.", ref=claim.ref), "success")
+        else:
+            flash(_("Your approval of %(ref)s is recorded; it needs a second approver.",
+                    ref=claim.ref), "success")
         return redirect(url_for(".claim", claim_id=claim.id))
     return _claim_page(claim, form, 400)
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import BigIntKey, UTCDateTime, string_enum, utcnow
+from ..core.i18n import _l
 from ..core.money import Money
 from ..core.states import StateMachine, rows
 from ..extensions import db
@@ -35,10 +36,11 @@ class BatchStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return str(_LABELS[self])
 
 
 _B = BatchStatus
+_LABELS = {_B.READY: _l("Ready"), _B.EXECUTED: _l("Executed"), _B.CANCELLED: _l("Cancelled")}
 #: A batch's life: the bank executes it (and may send single transfers back later), or it is
 #: cancelled and its payables wait for the next one.
 BATCH_STATES: StateMachine[BatchStatus] = StateMachine(rows(

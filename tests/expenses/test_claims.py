@@ -64,7 +64,8 @@ def test_approval_posts_expense_and_payable_and_mails_the_claimant(session, user
     assert _audit(session, claim) == ["expense_claim.submitted", "expense_claim.approved"]
     with pytest.raises(InvalidTransition):
         with transaction():
-            claims.reject_claim(session, claim, actor=users[Role.ADMIN], comment="late")
+            claims.reject_claim(session, claim, actor=users[Role.ADMIN], comment="late",
+                                settings=app_settings())
 
 
 def test_rejection_posts_nothing_and_says_why(session, users, mailbox):
@@ -73,11 +74,12 @@ def test_rejection_posts_nothing_and_says_why(session, users, mailbox):
     entries = _entries(session)
     with pytest.raises(ValidationError) as error:
         with transaction():
-            claims.reject_claim(session, claim, actor=users[Role.TREASURER], comment="  ")
+            claims.reject_claim(session, claim, actor=users[Role.TREASURER], comment="  ",
+                                settings=app_settings())
     assert error.value.field == "comment"
     with transaction():
         claims.reject_claim(session, claim, actor=users[Role.TREASURER],
-                            comment="This was a private dinner.")
+                            comment="This was a private dinner.", settings=app_settings())
     assert claim.status is ClaimStatus.REJECTED and claim.approval_entry_id is None
     assert _entries(session) == entries
     assert "This was a private dinner." in mailbox[-1].get_body().get_content()
@@ -119,7 +121,8 @@ def test_four_eyes_above_the_threshold_and_never_your_own_claim(session, users, 
             claims.approve_claim(session, own, actor=treasurer, settings=app_settings())
     with pytest.raises(PermissionDenied, match="somebody else"):
         with transaction():
-            claims.reject_claim(session, own, actor=treasurer, comment="mine")
+            claims.reject_claim(session, own, actor=treasurer, comment="mine",
+                                settings=app_settings())
     with transaction():
         claims.approve_claim(session, own, actor=admin, settings=app_settings())
     assert own.status is ClaimStatus.APPROVED
