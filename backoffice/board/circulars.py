@@ -13,6 +13,7 @@ from ..core.errors import NotFound, PermissionDenied
 from ..core.money import Money
 from ..core.settings import Settings
 from ..core.urls import absolute_url
+from ..ledger.periods import FiscalYear
 from . import links, notify, services
 from .models import Body, Resolution, ResolutionVote, SubjectKind, Term
 from .queries import terms_of
@@ -33,7 +34,7 @@ def propose(session: Session, body: Body, *, title: str, text: str, deadline: da
     resolution = services.propose_circular(
         session, body, title=title, text=text, deadline=deadline, subject_kind=subject_kind,
         subject_id=subject_id, amount=amount, majority=majority,
-        public=public, actor=actor, now=now)
+        public=public, actor=actor, fiscal=FiscalYear.of(settings.organisation), now=now)
     recused = services.recused(session, resolution)
     for term in services.in_office(session, body, resolution.created_at.date()):
         if term.id not in recused:

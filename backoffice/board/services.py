@@ -19,6 +19,7 @@ from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import NotFound, PermissionDenied, ValidationError
 from ..core.money import Money
+from ..ledger.periods import FiscalYear, PeriodKind
 from . import audit as checklist
 from . import rules as R
 from . import subjects
@@ -418,8 +419,19 @@ def _number(session: Session, body: Body, year: int) -> tuple[int, str]:
     return last + 1, f"{body.code}-{year}-{last + 1:03d}"
 
 
+def discharge_period(subject_id: int, fiscal: FiscalYear | None) -> tuple[date, date]:
+    """The first and last day of the fiscal year a discharge is for: the one beginning in the
+    year ``subject_id`` (as the auditors' checklist counts it), by the association's fiscal
+    year (``FiscalYear.of(settings.organisation)``)."""
+    if fiscal is None:
+        raise ValueError("A discharge resolution needs the association's fiscal year (fiscal=).")
+    if not 1900 <= subject_id <= 2199:
+        raise ValidationError("A discharge is for a fiscal year (1900–2199).", field="subject_id")
+    return fiscal.bounds(PeriodKind.YEAR, date(subject_id, fiscal.first_month, 1))
+
+
 def _recusals(session: Session, body: Body, terms: Iterable[Term], kind: SubjectKind,
-              subject_id: int | None, on: date) -> dict[int, str]:
+              subject_id: int | None, on: date, fiscal: FiscalYear | None) -> dict[int, str]:
     other = subjects.party(session, kind, subject_id)
     reasons = {}
     for term in terms:
@@ -429,12 +441,13 @@ def _recusals(session: Session, body: Body, terms: Iterable[Term], kind: Subject
     if kind is SubjectKind.DISCHARGE and subject_id is not None:
         # the discharge for a fiscal year: nobody who sat on the board that year votes on it
         boards = session.scalars(select(Body).where(Body.kind == BodyKind.BOARD)).all()
-        start, end = date(subject_id, 1, 1), date(subject_id, 12, 31)
+        start, end = discharge_period(subject_id, fiscal)
         sat = {t.email for b in boards for t in b.terms
                if _overlaps(t.start_on, t.end_on, start, end)}
         for term in terms:
             if term.email in sat:
-                reasons[term.id] = f"sat on the board in {subject_id} (discharge)"
+                reasons[term.id] = (f"sat on the board in the fiscal year {start.isoformat()} to "
+                                    f"{end.isoformat()} (discharge)")
     return reasons
 
 
@@ -447,9 +460,12 @@ def _majority_for(body: Body, kind: SubjectKind, majority: R.Majority | None) ->
 def propose(session: Session, item: AgendaItem, *, title: str, text: str,
             subject_kind: SubjectKind | None = None, subject_id: int | None = None,
             amount: Money | None = None, majority: R.Majority | None = None,
-            public: bool = False, actor: Actor) -> Resolution:
+            public: bool = False, fiscal: FiscalYear | None = None,
+            actor: Actor) -> Resolution:
     """A motion on an agenda item of an open meeting, put to the vote. Refused on an item not
-    announced in the invitation, on "any other business", or when a member was not invited."""
+    announced in the invitation, on "any other business", or when a member was not invited.
+    A discharge needs ``fiscal``, the association's fiscal year: who sat on the board then is
+    excluded from the vote."""
     meeting = item.meeting
     MEETING_STATES.check(meeting, "vote")
     members = members_of(session, meeting)
@@ -474,7 +490,7 @@ def propose(session: Session, item: AgendaItem, *, title: str, text: str,
     session.add(resolution)
     session.flush()
     for term_id, reason in _recusals(session, meeting.body, members, kind, subject_id,
-                                     meeting.starts_at.date()).items():
+                                     meeting.starts_at.date(), fiscal).items():
         session.add(Recusal(resolution_id=resolution.id, term_id=term_id, reason=reason[:300]))
     session.flush()
     audit.record(session, actor, "board.proposed", "board_resolution", resolution.id,
@@ -621,8 +637,9 @@ def close_vote(session: Session, resolution: Resolution, actor: Actor,
 def propose_circular(session: Session, body: Body, *, title: str, text: str, deadline: datetime,
                      subject_kind: SubjectKind = SubjectKind.NONE, subject_id: int | None = None,
                      amount: Money | None = None, majority: R.Majority | None = None,
-                     public: bool = False, actor: Actor,
+                     public: bool = False, actor: Actor, fiscal: FiscalYear | None = None,
                      now: datetime | None = None) -> Resolution:
+    """A resolution in writing (a discharge needs ``fiscal``, as ``propose``)."""
     now = now or utcnow()
     if deadline <= now:
         raise ValidationError("The deadline lies in the future.", field="deadline")
@@ -641,7 +658,7 @@ def propose_circular(session: Session, body: Body, *, title: str, text: str, dea
     session.add(resolution)
     session.flush()
     for term_id, reason in _recusals(session, body, members, subject_kind, subject_id,
-                                     now.date()).items():
+                                     now.date(), fiscal).items():
         session.add(Recusal(resolution_id=resolution.id, term_id=term_id, reason=reason[:300]))
     session.flush()
     audit.record(session, actor, "board.circular_proposed", "board_resolution", resolution.id,

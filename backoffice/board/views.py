@@ -20,6 +20,7 @@ from ..core.query import arg
 from ..core.urls import absolute_url
 from ..core.views import get_or_404, run_form
 from ..extensions import db, settings
+from ..ledger.periods import FiscalYear
 from . import circulars, minutes, notify, queries, services
 from .forms import (
     AddendumForm,
@@ -287,7 +288,8 @@ def propose(item_id: int):
         return services.propose(db.session, item, title=form.title.data, text=form.text.data,
                                 amount=_amount(form), public=form.public.data,
                                 majority=Majority(form.majority.data) if form.majority.data
-                                else None, actor=current_user)
+                                else None, fiscal=FiscalYear.of(settings().organisation),
+                                actor=current_user)
     outcome = run_form(form, act)
     if outcome.done:
         return redirect(url_for(".meeting", meeting_id=item.meeting_id,

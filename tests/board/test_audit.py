@@ -190,13 +190,14 @@ def test_the_discharge_needs_the_report_and_excludes_the_board_of_the_year(
     item = meeting.items[0]
     with pytest.raises(ValidationError, match="auditors' report"):
         services.propose(session, item, title="Discharge", text="The board is discharged.",
-                         actor=actor)
+                         fiscal=CALENDAR, actor=actor)
     session.rollback()
     found, _ = _checked_audit(auditors, users[Role.AUDITOR])
     _finish(found, users[Role.AUDITOR], str(tmp_path))
     with transaction():
         resolution = services.propose(session, item, title="Discharge",
-                                      text="The board is discharged.", actor=actor)
+                                      text="The board is discharged.", fiscal=CALENDAR,
+                                      actor=actor)
     recused = services.recused(session, resolution)
     sat = {t.id for t in assembly.terms if t.email in {b.email for b in board.terms}}
     assert set(recused) == sat and len(sat) == 3
@@ -314,3 +315,56 @@ def test_two_reports_at_once_store_one_and_two_draws_draw_once(app, auditors, us
     assert sorted(map(type, outcomes), key=str) == sorted([int, AlreadyDone], key=str), outcomes
     assert db.session.scalar(select(func.count()).select_from(audit.AuditItem).where(
         audit.AuditItem.audit_id == other_id)) == 5
+
+
+def test_the_discharge_excludes_who_sat_on_the_board_in_a_fiscal_year_from_july(board, app):
+    """With the fiscal year beginning in July, the discharge for ``YEAR`` is for July ``YEAR`` to
+    June ``YEAR + 1`` (the setting ``FISCAL_YEAR_START_MONTH``, as circulars.propose reads it):
+    who left the board in May ``YEAR`` votes, who joined in March ``YEAR + 1`` does not; the
+    calendar year would have it the other way round."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from backoffice.board import circulars
+    from backoffice.extensions import settings as app_settings
+
+    session = db.session
+    actor = board.secretary_user
+    with transaction():
+        left = services.appoint(session, board.body, name="Lea Left", email="lea@board.example",
+                                function=Function.MEMBER, start_on=date(YEAR - 1, 1, 1),
+                                end_on=date(YEAR, 5, 31), actor=actor)
+        joined = services.appoint(session, board.body, name="Jo Joined",
+                                  email="jo@board.example", function=Function.MEMBER,
+                                  start_on=date(YEAR + 1, 3, 1), actor=actor)
+        assembly = services.create_body(session, kind=BodyKind.ASSEMBLY, name="Assembly",
+                                        code="GA", rules=PRESETS["demo_statutes"]["assembly"],
+                                        actor=actor)
+        for name, email in (("Lea Left", left.email), ("Jo Joined", joined.email),
+                            ("Olga Ordinary", "olga@members.example")):
+            services.appoint(session, assembly, name=name, email=email,
+                             function=Function.MEMBER, start_on=date(YEAR - 1, 1, 1),
+                             actor=actor)
+    by_email = {t.email: t.id for t in assembly.terms}
+    config = app_settings()
+    july = replace(config, organisation=replace(config.organisation, fiscal_year_start_month=7))
+    deadline = datetime.now(UTC) + timedelta(days=7)
+    with transaction():
+        resolution = circulars.propose(session, assembly, title="Discharge",
+                                       text="The board is discharged.", deadline=deadline,
+                                       subject_kind=SubjectKind.DISCHARGE, subject_id=YEAR,
+                                       settings=july, actor=actor)
+    recused = services.recused(session, resolution)
+    assert set(recused) == {by_email[joined.email]}
+    assert recused[by_email[joined.email]] == (
+        f"sat on the board in the fiscal year {YEAR}-07-01 to {YEAR + 1}-06-30 (discharge)")
+    with transaction():
+        calendar = services.propose_circular(session, assembly, title="Discharge",
+                                             text="The board is discharged.", deadline=deadline,
+                                             subject_kind=SubjectKind.DISCHARGE, subject_id=YEAR,
+                                             fiscal=CALENDAR, actor=actor)
+    assert set(services.recused(session, calendar)) == {by_email[left.email]}
+    assert services.discharge_period(YEAR, FiscalYear(7)) == (date(YEAR, 7, 1),
+                                                              date(YEAR + 1, 6, 30))
+    with pytest.raises(ValidationError, match="fiscal year"):
+        services.discharge_period(99_999, FiscalYear(7))
