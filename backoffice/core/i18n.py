@@ -10,7 +10,9 @@ No Flask here: the web layer installs the function that gives the request's tran
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from gettext import NullTranslations
 from typing import Any
 
@@ -18,6 +20,7 @@ from babel.support import LazyProxy
 
 NULL = NullTranslations()
 _provider: Callable[[], NullTranslations] = lambda: NULL  # noqa: E731
+_chosen: ContextVar[NullTranslations | None] = ContextVar("translations", default=None)
 
 
 def install(provider: Callable[[], NullTranslations]) -> None:
@@ -27,8 +30,21 @@ def install(provider: Callable[[], NullTranslations]) -> None:
 
 
 def translations() -> NullTranslations:
-    """The translations of the moment (the request's; none outside a request)."""
-    return _provider()
+    """The translations of the moment: those chosen with :func:`using`, else the request's
+    (none outside a request)."""
+    chosen = _chosen.get()
+    return chosen if chosen is not None else _provider()
+
+
+@contextmanager
+def using(chosen: NullTranslations) -> Iterator[None]:
+    """Translate into ``chosen`` meanwhile, whatever the request's language: a document made
+    for a reader (a job's PDF in the language of whoever asked for it)."""
+    token = _chosen.set(chosen)
+    try:
+        yield
+    finally:
+        _chosen.reset(token)
 
 
 def _filled(text: str, variables: dict[str, Any]) -> str:
@@ -38,17 +54,17 @@ def _filled(text: str, variables: dict[str, Any]) -> str:
 
 
 def gettext(message: str, **variables: Any) -> str:
-    return _filled(_provider().gettext(message), variables)
+    return _filled(translations().gettext(message), variables)
 
 
 def ngettext(singular: str, plural: str, number: int, **variables: Any) -> str:
-    text = _provider().ngettext(singular, plural, number)
+    text = translations().ngettext(singular, plural, number)
     return text % {"num": number, **variables}
 
 
 def pgettext(context: str, message: str, **variables: Any) -> str:
     """A short text whose translation depends on where it stands (``pgettext("state", "open")``)."""
-    return _filled(_provider().pgettext(context, message), variables)
+    return _filled(translations().pgettext(context, message), variables)
 
 
 class Lazy(LazyProxy):

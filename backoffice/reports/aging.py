@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from ..core.i18n import _
 from ..invoicing.state import AGING_BUCKETS, aging, aging_bucket
+
+__all__ = ["AGING_BUCKETS", "OpenItem", "compute", "open_items"]
 from ..payouts.services import open_payables
 from .statements import HEADING, LINE, SUBTOTAL, Line, Statement
 
@@ -53,16 +56,19 @@ def compute(session: Session, today: date) -> tuple[list[Statement], list[OpenIt
                 sums[(item.side, item.bucket)][0] += item.amount
                 sums[(item.side, item.bucket)][1] += 1
         lines = []
-        for side, heading in (("receivable", "Receivables (open invoices)"),
-                              ("payable", "Payables (claims, grants, refunds not yet paid)")):
+        for side, heading, total_label in (
+                ("receivable", _("Receivables (open invoices)"), _("Total receivables")),
+                ("payable", _("Payables (claims, grants, refunds not yet paid)"),
+                 _("Total payables"))):
             lines.append(Line(heading, kind=HEADING))
             for key, label in AGING_BUCKETS:
                 amount, count = sums[(side, key)]
-                lines.append(Line(label, (amount, count), LINE, depth=1))
-            lines.append(Line(f"Total {side}s", (sum(sums[(side, k)][0] for k, _ in AGING_BUCKETS),
+                lines.append(Line(str(label), (amount, count), LINE, depth=1))
+            lines.append(Line(total_label, (sum(sums[(side, k)][0] for k, _ in AGING_BUCKETS),
                                                  sum(sums[(side, k)][1] for k, _ in AGING_BUCKETS)),
                               SUBTOTAL))
-        statements.append(Statement("aging", "Receivables and payables by age",
-                                    f"as of {today.isoformat()}", currency, ("Amount", "Items"),
+        statements.append(Statement("aging", _("Receivables and payables by age"),
+                                    _("as of %(day)s", day=today.isoformat()), currency,
+                                    (_("Amount"), _("Items")),
                                     tuple(lines), count_columns=(1,)))
     return statements, items

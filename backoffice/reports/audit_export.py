@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..banking.models import BankAccount, BankLine
+from ..core.i18n import N_
 from ..core.money import exponent
 from ..invoicing.models import Invoice
 from ..ledger.periods import FiscalYear
@@ -47,7 +48,7 @@ class Column:
 class AuditTable:
     file: str
     name: str
-    description: str
+    description: str  # English in index.xml; the page shows it translated (marked with N_)
     columns: tuple[Column, ...]
     keys: tuple[str, ...]                            # primary key columns (first in the file)
     foreign: tuple[tuple[str, str], ...] = ()        # (column, referenced table's file)
@@ -68,7 +69,7 @@ def _day(value: date | None) -> str:
 
 
 JOURNAL = AuditTable(
-    "journal.csv", "Journal", "Every posting of the fiscal year: one row per line of an entry",
+    "journal.csv", "Journal", N_("Every posting of the fiscal year: one row per line of an entry"),
     (Column("Entry", NUMERIC, "Journal entry number"), Column("Line", NUMERIC),
      Column("BookingDate", DATE), Column("Description"), Column("Account", ALPHA, "Account code"),
      Column("Fund", ALPHA, "Fund code"), Column("Debit", MONEY), Column("Credit", MONEY),
@@ -77,20 +78,20 @@ JOURNAL = AuditTable(
      Column("Reverses", NUMERIC, "Entry this entry reverses"), Column("PostedAt")),
     keys=("Entry", "Line"), foreign=(("Account", "accounts.csv"), ("Fund", "funds.csv")))
 ACCOUNTS = AuditTable(
-    "accounts.csv", "Accounts", "The chart of accounts",
+    "accounts.csv", "Accounts", N_("The chart of accounts"),
     (Column("Account"), Column("Name"), Column("Type"), Column("Role"), Column("Active")),
     keys=("Account",))
 FUNDS = AuditTable(
-    "funds.csv", "Funds", "Funds (unrestricted and restricted money)",
+    "funds.csv", "Funds", N_("Funds (unrestricted and restricted money)"),
     (Column("Fund"), Column("Name"), Column("Restricted"), Column("Active")), keys=("Fund",))
 DOCUMENTS = AuditTable(
-    "documents.csv", "Documents", "Source documents of the year's entries",
+    "documents.csv", "Documents", N_("Source documents of the year's entries"),
     (Column("Kind"), Column("SourceId"), Column("Number"), Column("FirstBooking", DATE),
      Column("Entries", NUMERIC), Column("Gross", MONEY), Column("Currency"),
      Column("SHA256", ALPHA, "SHA-256 of the stored document")),
     keys=("Kind", "SourceId"))
 BANK_LINES = AuditTable(
-    "bank_lines.csv", "BankLines", "Bank statement lines booked in the fiscal year",
+    "bank_lines.csv", "BankLines", N_("Bank statement lines booked in the fiscal year"),
     (Column("Line", NUMERIC), Column("BankAccount"), Column("IBAN"), Column("BookingDate", DATE),
      Column("ValueDate", DATE), Column("Amount", MONEY), Column("Currency"),
      Column("Counterparty"), Column("CounterpartyIBAN"), Column("Remittance"),

@@ -29,6 +29,7 @@ from ..board import money as board_money
 from ..board.models import Resolution, ResolutionStatus, SubjectKind
 from ..core.audit import record
 from ..core.errors import InvalidTransition, ValidationError
+from ..core.i18n import _, pgettext
 from ..core.money import Money, check_currency, exponent
 from ..grants.models import Budget as ProgrammeBudget
 from ..grants.models import Programme
@@ -72,23 +73,25 @@ def check_lines(session: Session, lines: list[PlanLine]) -> list[PlanLine]:
     accounts = {a.id: a for a in chart_accounts(session) if a.type in ("income", "expense")}
     funds = {row.fund.id for row in fund_rows(session)}
     if not lines:
-        raise ValidationError("A budget needs at least one line.", field="lines")
+        raise ValidationError(_("A budget needs at least one line."), field="lines")
     if len(lines) > MAX_LINES:
-        raise ValidationError(f"A budget has at most {MAX_LINES} lines.", field="lines")
+        raise ValidationError(_("A budget has at most %(count)s lines.", count=MAX_LINES),
+                              field="lines")
     seen = set()
     for number, line in enumerate(lines, start=1):
         if line.account_id not in accounts:
-            raise ValidationError(f"Line {number}: budget income and expense accounts only.",
-                                  field="lines")
+            raise ValidationError(_("Line %(number)s: budget income and expense accounts only.",
+                                    number=number), field="lines")
         if line.fund_id not in funds:
-            raise ValidationError(f"Line {number}: there is no such fund.", field="lines")
+            raise ValidationError(_("Line %(number)s: there is no such fund.", number=number),
+                                  field="lines")
         if line.amount.amount < 0:
-            raise ValidationError(f"Line {number}: plan a positive amount (income expected or "
-                                  f"expense planned).", field="lines")
+            raise ValidationError(_("Line %(number)s: plan a positive amount (income expected "
+                                    "or expense planned).", number=number), field="lines")
         key = (line.account_id, line.fund_id, line.amount.currency)
         if key in seen:
-            raise ValidationError(f"Line {number}: this account and fund are planned twice.",
-                                  field="lines")
+            raise ValidationError(_("Line %(number)s: this account and fund are planned twice.",
+                                    number=number), field="lines")
         seen.add(key)
     return lines
 
@@ -96,7 +99,7 @@ def check_lines(session: Session, lines: list[PlanLine]) -> list[PlanLine]:
 def revise(session: Session, year: int, lines: list[PlanLine], *, note: str, actor: Actor) -> BudgetRevision:
     """A new revision of ``year``'s budget with these lines (earlier revisions stay)."""
     if not 1900 <= year <= 2199:
-        raise ValidationError("Give a fiscal year from 1900 to 2199.", field="year")
+        raise ValidationError(_("Give a fiscal year from 1900 to 2199."), field="year")
     check_lines(session, lines)
     number = (session.scalar(select(func.max(BudgetRevision.number))
                              .where(BudgetRevision.year == year)) or 0) + 1
@@ -108,7 +111,7 @@ def revise(session: Session, year: int, lines: list[PlanLine], *, note: str, act
                                fund_id=line.fund_id, amount=line.amount.amount,
                                currency=line.amount.currency) for line in lines)
     record(session, actor, "reports.budget_revised", "budget_revision", revision.id,
-           summary=f"{revision.label}: {len(lines)} lines")
+           summary=f"{revision.source_label}: {len(lines)} lines")
     return revision
 
 
@@ -124,13 +127,13 @@ def approving_resolution(session: Session, year: int, resolution_id: int | None,
 def approve(session: Session, revision: BudgetRevision, *, resolution_id: int | None,
             actor: Actor) -> BudgetRevision:
     if revision.approved:
-        raise InvalidTransition(f"{revision.label} is approved already.")
+        raise InvalidTransition(_("%(revision)s is approved already.", revision=revision.label))
     resolution = approving_resolution(session, revision.year, resolution_id, actor)
     revision.approved_at = datetime.now(timezone.utc)
     revision.approved_by_id = actor.id
     revision.resolution_id = resolution.id
     record(session, actor, "reports.budget_approved", "budget_revision", revision.id,
-           summary=f"{revision.label} approved by resolution {resolution.number}")
+           summary=f"{revision.source_label} approved by resolution {resolution.number}")
     return revision
 
 
@@ -150,9 +153,11 @@ def parse_amount(value: object, currency: str, where: str) -> Money:
         number = Decimal(str(value).strip().replace(",", "")) if not isinstance(value, Decimal) \
             else value
     except InvalidOperation:
-        raise ValidationError(f"{where}: {value!r} is not an amount.", field="file") from None
+        raise ValidationError(_("%(where)s: %(value)s is not an amount.", where=where,
+                                value=repr(value)), field="file") from None
     if number != number.quantize(Decimal(1).scaleb(-exponent(currency))):
-        raise ValidationError(f"{where}: {currency} has {exponent(currency)} decimal places.",
+        raise ValidationError(_("%(where)s: %(currency)s has %(digits)s decimal places.",
+                                where=where, currency=currency, digits=exponent(currency)),
                               field="file")
     return Money(int(number.scaleb(exponent(currency))), currency).check_size()
 
@@ -165,7 +170,8 @@ def read_xlsx(session: Session, data: bytes, default_currency: str) -> list[Plan
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 (openpyxl raises many kinds for a file that is no workbook)
-        raise ValidationError("The file is not an Excel workbook (.xlsx).", field="file") from None
+        raise ValidationError(_("The file is not an Excel workbook (.xlsx)."),
+                              field="file") from None
     sheet = workbook.worksheets[0]
     accounts = {a.code: a.id for a in chart_accounts(session)}
     funds = {row.fund.code: row.fund.id for row in fund_rows(session)}
@@ -183,9 +189,10 @@ def read_xlsx(session: Session, data: bytes, default_currency: str) -> list[Plan
             continue
         if all(c in (None, "") for c in cells):
             continue
-        where = f"Row {number}"
+        where = _("Row %(number)s", number=number)
         if len(lines) >= MAX_LINES:
-            raise ValidationError(f"A budget has at most {MAX_LINES} lines.", field="file")
+            raise ValidationError(_("A budget has at most %(count)s lines.", count=MAX_LINES),
+                                  field="file")
 
         def cell(name: str, cells=cells, columns=columns):
             index = columns.get(name)
@@ -193,18 +200,21 @@ def read_xlsx(session: Session, data: bytes, default_currency: str) -> list[Plan
 
         code, fund = str(cell("account") or "").strip(), str(cell("fund") or "").strip()
         if code not in accounts:
-            raise ValidationError(f"{where}: there is no account {code!r}.", field="file")
+            raise ValidationError(_("%(where)s: there is no account %(code)s.", where=where,
+                                    code=repr(code)), field="file")
         if fund not in funds:
-            raise ValidationError(f"{where}: there is no fund {fund!r}.", field="file")
+            raise ValidationError(_("%(where)s: there is no fund %(code)s.", where=where,
+                                    code=repr(fund)), field="file")
         try:
             currency = check_currency(str(cell("currency") or default_currency).strip().upper())
         except ValueError as error:
-            raise ValidationError(f"{where}: {error}", field="file") from None
+            raise ValidationError(_("%(where)s: %(error)s", where=where, error=error),
+                                  field="file") from None
         lines.append(PlanLine(accounts[code], funds[fund],
                               parse_amount(cell("amount"), currency, where)))
     if columns is None:
-        raise ValidationError("The first sheet needs a header row with Account, Fund and Amount.",
-                              field="file")
+        raise ValidationError(_("The first sheet needs a header row with Account, Fund and "
+                                "Amount."), field="file")
     return lines
 
 
@@ -273,7 +283,9 @@ def compute(session: Session, year: int, fiscal_year: FiscalYear, today: date,
     lines: list[Line] = []
     sums = {}
     chart = {"labels": [], "shares": []}
-    for kind, heading, sign in (("income", "Income", -1), ("expense", "Expenses", 1)):
+    for kind, heading, total_label, sign in (
+            ("income", pgettext("statement", "Income"), _("Total income"), -1),
+            ("expense", pgettext("statement", "Expenses"), _("Total expenses"), 1)):
         lines.append(Line(heading, kind=HEADING))
         totals = [0, 0, 0]
         keys = sorted((k for k in plan if accounts[k[0]].type == kind),
@@ -290,30 +302,34 @@ def compute(session: Session, year: int, fiscal_year: FiscalYear, today: date,
             if kind == "expense":
                 chart["labels"].append(label)
                 chart["shares"].append(share_bp(actual, planned) or 0)
-        lines.append(Line(f"Total {heading.lower()}", (totals[0], totals[1],
+        lines.append(Line(total_label, (totals[0], totals[1],
                                                        share_bp(totals[1], totals[0]), totals[2],
                                                        totals[2] - totals[0]), SUBTOTAL))
         sums[kind] = totals
     result = [i - e for i, e in zip(sums["income"], sums["expense"])]
-    lines.append(Line("Result", (result[0], result[1], None, result[2], result[2] - result[0]),
+    lines.append(Line(_("Result"), (result[0], result[1], None, result[2], result[2] - result[0]),
                       TOTAL))
     programme_lines = programme_budgets(session, year, start, until, currency)
     if programme_lines:
-        lines.append(Line("Grant programmes (awarded against the programme's budget)",
+        lines.append(Line(_("Grant programmes (awarded against the programme's budget)"),
                           kind=HEADING))
         lines.extend(programme_lines)
     if revision is None:
-        state = f"No budget for {year} yet."
+        state = _("No budget for %(year)s yet.", year=year)
     elif revision.approved:
-        state = f"Revision {revision.number}, approved {revision.approved_at:%Y-%m-%d}."
+        state = _("Revision %(number)s, approved %(day)s.", number=revision.number,
+                  day=revision.approved_at.strftime("%Y-%m-%d"))
     else:
-        state = f"Revision {revision.number}, NOT YET APPROVED."
+        state = _("Revision %(number)s, NOT YET APPROVED.", number=revision.number)
     return Statement(
-        "budget", f"Budget against actual {year}", f"{start.isoformat()} to {end.isoformat()}, "
-        f"actual to {until.isoformat()}", currency,
-        ("Plan", "Actual", "Used", "Forecast", "Variance"), tuple(lines), ratio_columns=(2,),
-        notes=(state, f"Forecast: the actual figure extended over the year by days elapsed "
-                      f"({elapsed} of {total_days})."), chart=chart)
+        "budget", _("Budget against actual %(year)s", year=year),
+        _("%(start)s to %(end)s, actual to %(until)s", start=start.isoformat(),
+          end=end.isoformat(), until=until.isoformat()), currency,
+        (_("Plan"), _("Actual"), _("Used"), _("Forecast"), _("Variance")), tuple(lines),
+        ratio_columns=(2,),
+        notes=(state, _("Forecast: the actual figure extended over the year by days elapsed "
+                        "(%(elapsed)s of %(days)s).", elapsed=elapsed, days=total_days)),
+        chart=chart)
 
 
 def programme_budgets(session: Session, year: int, start: date, until: date,

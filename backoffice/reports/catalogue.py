@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..core.i18n import _l
 from ..core.permissions import Permission
 
-STATEMENTS = "Statements"
-PLANNING = "Budgets"
-ANNUAL = "Annual report"
-EXPORTS = "Exports for others' tools"
+# Sections and reports are named in the reader's language where they are shown (lazy texts).
+STATEMENTS = _l("Statements")
+PLANNING = _l("Budgets")
+ANNUAL = _l("Annual report")
+EXPORTS = _l("Exports for others' tools")
 SECTIONS = (STATEMENTS, PLANNING, ANNUAL, EXPORTS)
 
 
@@ -29,44 +31,43 @@ class Report:
 
 REPORTS: tuple[Report, ...] = (
     # Statements (reports/statements.py and friends) -----------------------------------------
-    Report(STATEMENTS, "Balance sheet", "Assets, liabilities and net assets at any date, "
-           "restricted per fund and fund group, beside the year before.", "reports.balance_sheet"),
-    Report(STATEMENTS, "Statement of activities", "Income and expenses for any period by fund "
-           "group or fund, the prior period and the change; every figure opens its postings.",
+    Report(STATEMENTS, _l("Balance sheet"), _l("Assets, liabilities and net assets at any date, "
+           "restricted per fund and fund group, beside the year before."), "reports.balance_sheet"),
+    Report(STATEMENTS, _l("Statement of activities"), _l("Income and expenses for any period by fund "
+           "group or fund, the prior period and the change; every figure opens its postings."),
            "reports.activities"),
-    Report(STATEMENTS, "Cash flow by month", "Cash at the start and end of each month, what came "
-           "in and went out, with a chart.", "reports.cash_flow"),
-    Report(STATEMENTS, "Result per tax sphere", "Ideeller Bereich, Vermögensverwaltung, "
+    Report(STATEMENTS, _l("Cash flow by month"), _l("Cash at the start and end of each month, what came "
+           "in and went out, with a chart."), "reports.cash_flow"),
+    Report(STATEMENTS, _l("Result per tax sphere"), _l("Ideeller Bereich, Vermögensverwaltung, "
            "Zweckbetrieb and wirtschaftlicher Geschäftsbetrieb for a year, with the limit on "
-           "taxable receipts.", "reports.spheres_page"),
-    Report(STATEMENTS, "VAT return figures", "The Kennzahlen of the Umsatzsteuer-Voranmeldung "
-           "for a month or quarter, down to the invoices.", "reports.vat_page"),
-    Report(STATEMENTS, "Receivables and payables by age", "Open invoices and what is owed, by "
-           "how long it has been due.", "reports.aging_page"),
-    Report(PLANNING, "Budget against actual", "The year's budget per account and fund, its "
-           "revisions and approval, what is used and the forecast to the year end.",
+           "taxable receipts."), "reports.spheres_page"),
+    Report(STATEMENTS, _l("VAT return figures"), _l("The Kennzahlen of the Umsatzsteuer-Voranmeldung "
+           "for a month or quarter, down to the invoices."), "reports.vat_page"),
+    Report(STATEMENTS, _l("Receivables and payables by age"), _l("Open invoices and what is owed, by "
+           "how long it has been due."), "reports.aging_page"),
+    Report(PLANNING, _l("Budget against actual"), _l("The year's budget per account and fund, its "
+           "revisions and approval, what is used and the forecast to the year end."),
            "reports.budget"),
-    Report(ANNUAL, "Annual report pack", "One PDF for the general assembly: cover, contents, "
+    Report(ANNUAL, _l("Annual report pack"), _l("One PDF for the general assembly: cover, contents, "
            "every statement, funds per group, grants, donations, open receivables and the "
-           "year's resolutions; kept with its SHA-256.", "reports.annual", formats=("pdf",)),
+           "year's resolutions; kept with its SHA-256."), "reports.annual", formats=("pdf",)),
     # Exports for others' tools (reports/datev.py, beancount_export.py, audit_export.py) -------
-    Report(EXPORTS, "DATEV export", "The journal of a period as a DATEV Buchungsstapel for the "
-           "tax adviser, with the mapping of the accounts to the adviser's chart (SKR 49).",
+    Report(EXPORTS, _l("DATEV export"), _l("The journal of a period as a DATEV Buchungsstapel for the "
+           "tax adviser, with the mapping of the accounts to the adviser's chart (SKR 49)."),
            "report_exports.datev_page", formats=("csv",)),
-    Report(EXPORTS, "Beancount export", "The whole ledger as a Beancount file for Fava and "
-           "bean-check; a Beancount history comes in with `backoffice import beancount`.",
+    Report(EXPORTS, _l("Beancount export"), _l("The whole ledger as a Beancount file for Fava and "
+           "bean-check; a Beancount history comes in with `backoffice import beancount`."),
            "report_exports.beancount_page", formats=("beancount",)),
-    Report(EXPORTS, "Data for the tax auditor", "A fiscal year as GoBD data access: CSV files "
-           "with index.xml and its DTD, in one zip.", "report_exports.audit_page",
+    Report(EXPORTS, _l("Data for the tax auditor"), _l("A fiscal year as GoBD data access: CSV files "
+           "with index.xml and its DTD, in one zip."), "report_exports.audit_page",
            formats=("zip",)),
 )
 
 
 def visible(can) -> dict[str, list[Report]]:
-    """{section: reports} that ``can(permission)`` allows, sections in their order, empty ones
-    left out."""
-    by_section: dict[str, list[Report]] = {section: [] for section in SECTIONS}
-    for report in REPORTS:
-        if can(report.permission):
-            by_section[report.section].append(report)
-    return {section: reports for section, reports in by_section.items() if reports}
+    """{section's name: reports} that ``can(permission)`` allows, sections in their order (named
+    in the reader's language), empty ones left out."""
+    found = [(str(section), [report for report in REPORTS
+                             if report.section is section and can(report.permission)])
+             for section in SECTIONS]
+    return {name: reports for name, reports in found if reports}

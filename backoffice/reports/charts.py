@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from ..core.i18n import _, pgettext
 from ..core.money import exponent
 
 if TYPE_CHECKING:
@@ -54,20 +55,24 @@ def _units(values: Sequence[int], currency: str) -> list[float]:
 
 
 def income_and_expenses(months: Sequence[str], income: Sequence[int], expenses: Sequence[int],
-                        currency: str, title: str = "Income and expenses by month") -> str:
-    return _income_and_expenses(tuple(months), tuple(income), tuple(expenses), currency, title)
+                        currency: str, title: str | None = None) -> str:
+    """Bars of income and expenses per month, titled and labelled in the reader's language."""
+    return _income_and_expenses(tuple(months), tuple(income), tuple(expenses), currency,
+                                str(title or _("Income and expenses by month")),
+                                (pgettext("statement", "Income"), pgettext("statement", "Expenses")))
 
 
 # A chart is a pure function of its figures: the same figures are drawn once (pygal takes about
 # as long as the rest of a report page), however often the page is shown.
 @lru_cache(maxsize=64)
 def _income_and_expenses(months: tuple[str, ...], income: tuple[int, ...],
-                         expenses: tuple[int, ...], currency: str, title: str) -> str:
+                         expenses: tuple[int, ...], currency: str, title: str,
+                         names: tuple[str, str]) -> str:
     pygal = _pygal()
     chart = pygal.Bar(**_options(title, currency))
     chart.x_labels = list(months)
-    chart.add("Income", _units(income, currency))
-    chart.add("Expenses", _units(expenses, currency))
+    chart.add(names[0], _units(income, currency))
+    chart.add(names[1], _units(expenses, currency))
     return chart.render(is_unicode=True)
 
 
@@ -89,20 +94,22 @@ def _lines_over_time(labels: tuple[str, ...], series: tuple[tuple[str, tuple[int
     return chart.render(is_unicode=True)
 
 
-def budget_used(labels: Sequence[str], shares_bp: Sequence[int],
-                title: str = "Budget used (share of plan)") -> str:
-    return _budget_used(tuple(labels), tuple(shares_bp), title)
+def budget_used(labels: Sequence[str], shares_bp: Sequence[int], title: str | None = None) -> str:
+    """A bar per budget line: the share of its plan used, titled in the reader's language."""
+    return _budget_used(tuple(labels), tuple(shares_bp),
+                        str(title or _("Budget used (share of plan)")), _("Used"))
 
 
 @lru_cache(maxsize=64)
-def _budget_used(labels: tuple[str, ...], shares_bp: tuple[int, ...], title: str) -> str:
+def _budget_used(labels: tuple[str, ...], shares_bp: tuple[int, ...], title: str,
+                 name: str) -> str:
     pygal = _pygal()
     options = _options(title, "%")
     options.update(value_formatter=lambda value: f"{value:.0f} %", show_legend=False,
                    height=max(160, 28 * len(labels) + 90))
     chart = pygal.HorizontalBar(**options)
     chart.x_labels = list(labels)
-    chart.add("Used", [v / 100 for v in shares_bp])
+    chart.add(name, [v / 100 for v in shares_bp])
     return chart.render(is_unicode=True)
 
 

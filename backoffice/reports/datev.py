@@ -42,6 +42,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..core.errors import ValidationError
+from ..core.i18n import _, ngettext
 from ..core.money import exponent
 from ..core.settings import Datev
 from ..core.tables import spooled
@@ -159,7 +160,8 @@ def format_amount(amount: int, currency: str) -> str:
     value = Decimal(abs(amount)).scaleb(-places)
     text = f"{value:.{places}f}".replace(".", ",")
     if len(text.split(",")[0]) > MAX_AMOUNT_DIGITS:
-        raise ValidationError(f"{text} {currency} is beyond what a DATEV booking can carry.")
+        raise ValidationError(_("%(amount)s %(currency)s is beyond what a DATEV booking can "
+                                "carry.", amount=text, currency=currency))
     return text
 
 
@@ -238,8 +240,8 @@ def file_lines(header: Header, bookings: Iterable[Booking]) -> Iterator[bytes]:
     yield encode_line(COLUMNS, frozenset())
     for booking in bookings:
         if not header.start <= booking.day <= header.end:
-            raise ValidationError(f"Entry #{booking.entry_id} of {booking.day} lies outside "
-                                  f"the file's period.")
+            raise ValidationError(_("Entry #%(entry)s of %(day)s lies outside the file's "
+                                    "period.", entry=booking.entry_id, day=booking.day))
         yield encode_line(booking_values(booking, header.account_length), TEXT)
 
 
@@ -255,16 +257,29 @@ class Notes:
     foreign_currency: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def sentences(self) -> list[str]:
-        lines = [f"Account {label} has no DATEV account: {count} line(s) left out (map it)."
+        """What the export notes, in the reader's language."""
+        lines = [ngettext("Account %(label)s has no DATEV account: %(num)s line left out "
+                          "(map it).",
+                          "Account %(label)s has no DATEV account: %(num)s lines left out "
+                          "(map it).", count, label=label)
                  for label, count in sorted(self.unmapped.items())]
         if self.untaxed_vat:
-            lines.append(f"VAT that matched no 19 % or 7 % line was booked without a tax key "
-                         f"in {len(self.untaxed_vat)} entr(y/ies), e.g. #{self.untaxed_vat[0]}.")
+            lines.append(ngettext(
+                "VAT that matched no 19 %% or 7 %% line was booked without a tax key in "
+                "%(num)s entry, #%(entry)s.",
+                "VAT that matched no 19 %% or 7 %% line was booked without a tax key in "
+                "%(num)s entries, e.g. #%(entry)s.", len(self.untaxed_vat),
+                entry=self.untaxed_vat[0]))
         if self.same_account:
-            lines.append(f"{len(self.same_account)} movement(s) between funds on one DATEV "
-                         f"account left out (e.g. #{self.same_account[0]}): DATEV books no "
-                         f"account against itself.")
-        lines += [f"{count} booking(s) in {currency}: DATEV needs their exchange rate."
+            lines.append(ngettext(
+                "%(num)s movement between funds on one DATEV account left out (#%(entry)s): "
+                "DATEV books no account against itself.",
+                "%(num)s movements between funds on one DATEV account left out (e.g. "
+                "#%(entry)s): DATEV books no account against itself.", len(self.same_account),
+                entry=self.same_account[0]))
+        lines += [ngettext("%(num)s booking in %(currency)s: DATEV needs its exchange rate.",
+                           "%(num)s bookings in %(currency)s: DATEV needs their exchange rate.",
+                           count, currency=currency)
                   for currency, count in sorted(self.foreign_currency.items())]
         return lines
 
@@ -297,7 +312,7 @@ def entry_bookings(lines: Sequence[JournalLine], accounts: dict[int, MappedAccou
             nets[key][0] += line.amount
         # {key: tax key} for income and expense lines that absorb a VAT line
         keys: dict[tuple[int, str], str] = {}
-        for key, (amount, _, vat) in list(nets.items()):
+        for key, (amount, _fund, vat) in list(nets.items()):
             if vat is None or amount == 0:
                 continue
             wanted = "income" if vat == "output" else "expense"
@@ -363,11 +378,11 @@ class DatevExport:
 def check_period(start: date, end: date, fiscal_year: FiscalYear) -> date:
     """The start of the fiscal year the period lies in; a period across two is refused."""
     if end < start:
-        raise ValidationError("The period ends before it starts.", field="end")
+        raise ValidationError(_("The period ends before it starts."), field="end")
     year_start = fiscal_year.start(start)
     if fiscal_year.start(end) != year_start:
-        raise ValidationError("A DATEV file holds one fiscal year at most: split the period "
-                              f"at {fiscal_year.start(end)}.", field="end")
+        raise ValidationError(_("A DATEV file holds one fiscal year at most: split the period "
+                                "at %(day)s.", day=fiscal_year.start(end)), field="end")
     return year_start
 
 
@@ -385,8 +400,9 @@ def export(session: Session, config: Datev, *, start: date, end: date, fiscal_ye
     too_long = sorted(m.account.label for m in accounts.values()
                       if m.datev and len(m.datev) > config.account_length + 1)
     if too_long:
-        raise ValidationError(f"These accounts are mapped to numbers longer than the declared "
-                              f"{config.account_length} digits: {', '.join(too_long)}.")
+        raise ValidationError(_("These accounts are mapped to numbers longer than the "
+                                "declared %(digits)s digits: %(accounts)s.",
+                                digits=config.account_length, accounts=", ".join(too_long)))
     fund_codes = {fund.id: fund.code for fund in chart_funds(session)}
     invoices = _documents(session)
     notes = Notes()

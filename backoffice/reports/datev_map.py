@@ -22,6 +22,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import UTCDateTime, utcnow
 from ..core.errors import ValidationError
+from ..core.i18n import _
 from ..extensions import db
 from ..ledger.reads import ChartAccount, chart_accounts
 
@@ -120,8 +121,9 @@ def mapping(session: Session, length: int) -> dict[int, MappedAccount]:
 def check_number(number: str, length: int) -> str:
     number = (number or "").strip()
     if number and not (number.isdigit() and len(number) <= length + 1 and int(number)):
-        raise ValidationError(f"A DATEV account is a number of up to {length} digits "
-                              f"({length + 1} for a personal account), not {number!r}.",
+        raise ValidationError(_("A DATEV account is a number of up to %(digits)s digits "
+                                "(%(personal)s for a personal account), not %(number)s.",
+                                digits=length, personal=length + 1, number=repr(number)),
                               field="datev_account")
     return number
 

@@ -12,6 +12,7 @@ from wtforms.validators import NumberRange, Optional
 
 from ..core.errors import DomainError
 from ..core.forms import DateField, IntegerField
+from ..core.i18n import _l, ngettext
 from ..core.permissions import Permission, requires
 from ..core.query import arg, query_form
 from ..core.tables import spooled
@@ -20,6 +21,7 @@ from ..extensions import db, settings
 from ..ledger.periods import FiscalYear
 from ..ledger.reads import chart_accounts
 from . import audit_export, beancount_export, datev, datev_map
+from .statements import ACCOUNT_TYPES
 
 bp = Blueprint("report_exports", __name__, url_prefix="/reports/exports")
 
@@ -30,12 +32,12 @@ class _Query(FlaskForm):
 
 
 class DatevPeriodForm(_Query):
-    start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
 
 
 class AuditYearForm(_Query):
-    year = IntegerField("Fiscal year", validators=[Optional(), NumberRange(1900, 2199)])
+    year = IntegerField(_l("Fiscal year"), validators=[Optional(), NumberRange(1900, 2199)])
 
 
 class MappingForm(FlaskForm):
@@ -82,7 +84,8 @@ def datev_accounts():
     length = settings().datev.account_length
     mapping = datev_map.mapping(db.session, length)
     return render_template("reports/exports/datev_accounts.html", mapping=mapping,
-                           form=MappingForm(), length=length, section="reports")
+                           form=MappingForm(), length=length, section="reports",
+                           account_types=ACCOUNT_TYPES)
 
 
 @bp.route("/datev/accounts", methods=["POST"])
@@ -107,7 +110,8 @@ def save_datev_accounts():
 
     outcome = run_form(form, save, flash_refusal="danger")
     if outcome.done:
-        flash(f"{outcome.result} account(s) mapped anew.", "success")
+        flash(ngettext("%(num)s account mapped anew.", "%(num)s accounts mapped anew.",
+                       outcome.result), "success")
     return redirect(url_for(".datev_accounts"))
 
 

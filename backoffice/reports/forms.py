@@ -1,8 +1,6 @@
 """The reports' filter forms (read from the query string: no CSRF, nothing is changed)."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
@@ -16,6 +14,11 @@ from ..core.forms import (
     optional_int,
     options,
 )
+from ..core.i18n import _l
+
+MONTHS = (_l("January"), _l("February"), _l("March"), _l("April"), _l("May"), _l("June"),
+          _l("July"), _l("August"), _l("September"), _l("October"), _l("November"),
+          _l("December"))
 
 
 class _Filters(FlaskForm):
@@ -24,54 +27,55 @@ class _Filters(FlaskForm):
 
 
 class AsOfForm(_Filters):
-    as_of = DateField("As of", validators=[Optional()])
+    as_of = DateField(_l("As of"), validators=[Optional()])
 
 
 class PeriodForm(_Filters):
-    start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
-    by = SelectField("Columns", choices=options([("group", "Fund groups"), ("fund", "Funds")]),
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+    by = SelectField(_l("Columns"), choices=options([("group", _l("Fund groups")),
+                                                     ("fund", _l("Funds"))]),
                      default="group", validators=[Optional()])
 
 
 class YearForm(_Filters):
-    year = IntegerField("Fiscal year", validators=[Optional(), NumberRange(1900, 2199)])
+    year = IntegerField(_l("Fiscal year"), validators=[Optional(), NumberRange(1900, 2199)])
 
 
 class VatPeriodForm(_Filters):
-    year = IntegerField("Year", validators=[Optional(), NumberRange(1900, 2199)])
-    period = SelectField("Period", choices=options(
-        [(f"Q{q}", f"Quarter {q}") for q in range(1, 5)]
-        + [(f"M{m:02d}", date(2000, m, 1).strftime("%B")) for m in range(1, 13)]),
+    year = IntegerField(_l("Year"), validators=[Optional(), NumberRange(1900, 2199)])
+    period = SelectField(_l("Period"), choices=options(
+        [(f"Q{q}", _l("Quarter %(number)s", number=q)) for q in range(1, 5)]
+        + [(f"M{m:02d}", MONTHS[m - 1]) for m in range(1, 13)]),
         default="Q1", validators=[Optional()])
 
 
 class BudgetUploadForm(FlaskForm):
-    file = FileField("Budget workbook (.xlsx)", validators=[FileRequired()])
-    note = StringField("What changed", validators=[Length(max=500)])
+    file = FileField(_l("Budget workbook (.xlsx)"), validators=[FileRequired()])
+    note = StringField(_l("What changed"), validators=[Length(max=500)])
 
 
 class BudgetLinesForm(FlaskForm):
     """The budget entered on the page: one text area, a line per plan ("account fund amount")."""
 
-    lines = TextAreaField("Lines", validators=[DataRequired(), Length(max=200_000)])
-    note = StringField("What changed", validators=[Length(max=500)])
+    lines = TextAreaField(_l("Lines"), validators=[DataRequired(), Length(max=200_000)])
+    note = StringField(_l("What changed"), validators=[Length(max=500)])
 
 
 class ApproveBudgetForm(FlaskForm):
-    resolution = SelectField("Board resolution", coerce=optional_int,
-                             validators=[DataRequired(message="Choose the resolution.")])
+    resolution = SelectField(_l("Board resolution"), coerce=optional_int,
+                             validators=[DataRequired(message=_l("Choose the resolution."))])
 
 
 class PostingSphereForm(FlaskForm):
-    sphere = SelectField("Sphere", validators=[DataRequired()])
-    reason = StringField("Why", validators=[DataRequired(), Length(max=300)])
+    sphere = SelectField(_l("Sphere"), validators=[DataRequired()])
+    reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=300)])
 
 
 class ClearPostingSphereForm(FlaskForm):
-    reason = StringField("Why", validators=[DataRequired(), Length(max=300)])
+    reason = StringField(_l("Why"), validators=[DataRequired(), Length(max=300)])
 
 
 class SphereForm(FlaskForm):
-    account = SelectField("Account", coerce=optional_int, validators=[DataRequired()])
-    sphere = SelectField("Sphere", validators=[DataRequired()])
+    account = SelectField(_l("Account"), coerce=optional_int, validators=[DataRequired()])
+    sphere = SelectField(_l("Sphere"), validators=[DataRequired()])

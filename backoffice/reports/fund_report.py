@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..core.i18n import _, pgettext
 from ..funds.statements import statements as fund_statements
-from .statements import HEADING, LINE, SUBTOTAL, TOTAL, Drill, Line, Statement
+from .statements import HEADING, LINE, SUBTOTAL, TOTAL, Drill, Line, Statement, period
 
 if TYPE_CHECKING:
     from datetime import date
@@ -28,29 +29,33 @@ def compute(session: Session, fund: Fund, start: date, end: date) -> list[Statem
                   since: date | None = start) -> tuple[Drill]:
             return (Drill(account_id, kind, funds=(fund.id,), start=since, end=end),)
 
-        lines = [Line(f"Opening balance {start.isoformat()}", (base.opening,), LINE,
+        lines = [Line(_("Opening balance %(start)s", start=start.isoformat()), (base.opening,), LINE,
                       drill=drill(kind="resource", since=None) if base.opening else ())]
-        for heading, items, total in (
-                ("Income", base.income, base.total_income),
-                ("Admin fees to the association", base.fees, base.total_fees),
-                ("Expenses", base.expenses, base.total_expenses),
-                ("Transfers and other changes", base.transfers, base.total_transfers)):
+        for heading, total_label, items, total in (
+                (pgettext("statement", "Income"), _("Total income"), base.income,
+                 base.total_income),
+                (_("Admin fees to the association"), _("Total admin fees to the association"),
+                 base.fees, base.total_fees),
+                (pgettext("statement", "Expenses"), _("Total expenses"), base.expenses,
+                 base.total_expenses),
+                (_("Transfers and other changes"), _("Total transfers and other changes"),
+                 base.transfers, base.total_transfers)):
             if not items:
                 continue
             lines.append(Line(heading, kind=HEADING))
             lines += [Line(account.name, (amount,), LINE, account.code, 1, drill(account.id))
                       for account, amount in items]
-            lines.append(Line(f"Total {heading[0].lower()}{heading[1:]}", (total,), SUBTOTAL))
-        lines.append(Line(f"Closing balance {end.isoformat()}", (base.closing,), TOTAL,
+            lines.append(Line(total_label, (total,), SUBTOTAL))
+        lines.append(Line(_("Closing balance %(end)s", end=end.isoformat()), (base.closing,), TOTAL,
                           drill=drill(kind="resource", since=None)))
         warnings = () if base.reconciles else (
-            "Opening balance and movements do not add up to the closing balance: ask the "
-            "treasurer to run `backoffice ledger verify`.",)
+            _("Opening balance and movements do not add up to the closing balance: ask the "
+              "treasurer to run `backoffice ledger verify`."),)
         found.append(Statement(
-            "fund", f"Fund statement: {fund.name}", f"{start.isoformat()} to {end.isoformat()}",
-            base.currency, ("Amount",), tuple(lines), warnings=warnings,
-            notes=("Opening balance, plus income, less admin fees and expenses, plus "
-                   "transfers, is the closing balance.",)))
-    return found or [Statement("fund", f"Fund statement: {fund.name}",
-                               f"{start.isoformat()} to {end.isoformat()}", "EUR", ("Amount",),
-                               (Line("No money has moved in this fund yet."),))]
+            "fund", _("Fund statement: %(fund)s", fund=fund.name), period(start, end),
+            base.currency, (_("Amount"),), tuple(lines), warnings=warnings,
+            notes=(_("Opening balance, plus income, less admin fees and expenses, plus "
+                     "transfers, is the closing balance."),)))
+    return found or [Statement("fund", _("Fund statement: %(fund)s", fund=fund.name),
+                               period(start, end), "EUR", (_("Amount"),),
+                               (Line(_("No money has moved in this fund yet.")),))]

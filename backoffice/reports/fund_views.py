@@ -12,6 +12,7 @@ from datetime import date
 from flask import Blueprint
 from flask_login import current_user
 
+from ..core.i18n import _
 from ..core.permissions import Permission, login_required
 from ..core.query import arg, query_form
 from ..extensions import db
@@ -43,7 +44,7 @@ def statement(fund_id: int, fmt: str | None):
     start, end = period_of(form)
     found = fund_report.compute(db.session, fund, start, end)
     page = {"movements": recent_movements(db.session, fund, limit=20), "fund": fund}
-    return respond(fmt, found, title=f"Fund statement: {fund.name}", form=form,
+    return respond(fmt, found, title=_("Fund statement: %(fund)s", fund=fund.name), form=form,
                    endpoint="report_funds.statement", template="reports/fund.html", page=page,
                    filename=f"fund-{fund.code}-{start.isoformat()}-{end.isoformat()}",
                    links=drill_links("report_funds.postings", fund_id=fund.id),

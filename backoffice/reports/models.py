@@ -18,6 +18,7 @@ from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import BigIntKey, UTCDateTime, string_enum, utcnow
+from ..core.i18n import _, _l
 from ..extensions import db
 
 
@@ -31,14 +32,26 @@ class Sphere(StrEnum):
 
     @property
     def label(self) -> str:
-        return SPHERE_LABELS[self]
+        """The sphere's name in the reader's language (the German term, explained in English)."""
+        return str(SPHERE_LABELS[self])
+
+    @property
+    def short_label(self) -> str:
+        """The sphere's name alone: "Zweckbetrieb"."""
+        return str(SPHERE_SHORT_LABELS[self])
 
 
 SPHERE_LABELS = {
-    Sphere.IDEELL: "Ideeller Bereich (non-profit purpose)",
-    Sphere.VERMOEGEN: "Vermögensverwaltung (asset management)",
-    Sphere.ZWECKBETRIEB: "Zweckbetrieb (purpose-related business)",
-    Sphere.WIRTSCHAFTLICH: "Wirtschaftlicher Geschäftsbetrieb (taxable business)",
+    Sphere.IDEELL: _l("Ideeller Bereich (non-profit purpose)"),
+    Sphere.VERMOEGEN: _l("Vermögensverwaltung (asset management)"),
+    Sphere.ZWECKBETRIEB: _l("Zweckbetrieb (purpose-related business)"),
+    Sphere.WIRTSCHAFTLICH: _l("Wirtschaftlicher Geschäftsbetrieb (taxable business)"),
+}
+SPHERE_SHORT_LABELS = {
+    Sphere.IDEELL: _l("Ideeller Bereich"),
+    Sphere.VERMOEGEN: _l("Vermögensverwaltung"),
+    Sphere.ZWECKBETRIEB: _l("Zweckbetrieb"),
+    Sphere.WIRTSCHAFTLICH: _l("Wirtschaftlicher Geschäftsbetrieb"),
 }
 
 
@@ -85,6 +98,12 @@ class BudgetRevision(db.Model):
 
     @property
     def label(self) -> str:
+        """"Budget 2026, revision 2", in the reader's language (the audit log keeps the English:
+        ``source_label``)."""
+        return _("Budget %(year)s, revision %(number)s", year=self.year, number=self.number)
+
+    @property
+    def source_label(self) -> str:
         return f"Budget {self.year}, revision {self.number}"
 
 

@@ -14,13 +14,15 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from ..board.models import Resolution, ResolutionStatus
-from ..core import jobs
+from ..core import catalogs, i18n, jobs
 from ..core.db import transaction
+from ..core.i18n import N_, _, pgettext
 from ..core.queue import job
 from ..core.templates import render_document
 from ..core.uploads import store_upload
@@ -33,9 +35,9 @@ from ..ledger.reads import chart_accounts
 from ..pdf import html_to_pdf_pages
 from . import budgets, charts, spheres, statements
 from .models import ReportPack
-from .render import cell_text
-from .scope import GROUP_LABELS, GROUP_ORDER, fund_rows
-from .statements import HEADING, LINE, SUBTOTAL, TOTAL, Line, Statement
+from .render import cell_text, page_numbers_css
+from .scope import GROUP_LABELS, GROUP_ORDER, GROUP_TOTALS, fund_rows
+from .statements import HEADING, LINE, SUBTOTAL, TOTAL, Line, Statement, period
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -66,6 +68,7 @@ class Pack:
     details: tuple[str, ...]  # address, register, tax number, board, as printed on the cover
     data_as_of: datetime
     sections: tuple[Section, ...] = field(default_factory=tuple)
+    locale: str = "en_IE"  # the language it is written in
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
@@ -73,16 +76,17 @@ class Pack:
 
 Progress = Callable[[int, int], None]
 
+#: The sections in their order, titled in English (translated into the pack's language).
 SECTION_TITLES = (
-    ("balance_sheet", "Balance sheet"),
-    ("activities", "Statement of activities"),
-    ("spheres", "Result per tax sphere"),
-    ("budget", "Budget against actual"),
-    ("funds", "Fund balances and movements"),
-    ("grants", "Grants awarded and paid"),
-    ("donations", "Donations"),
-    ("receivables", "Open receivables"),
-    ("resolutions", "Resolutions of the year"),
+    ("balance_sheet", N_("Balance sheet")),
+    ("activities", N_("Statement of activities")),
+    ("spheres", N_("Result per tax sphere")),
+    ("budget", N_("Budget against actual")),
+    ("funds", N_("Fund balances and movements")),
+    ("grants", N_("Grants awarded and paid")),
+    ("donations", N_("Donations")),
+    ("receivables", N_("Open receivables")),
+    ("resolutions", N_("Resolutions of the year")),
 )
 
 
@@ -92,7 +96,16 @@ def year_bounds(year: int, fiscal_year: FiscalYear) -> tuple[date, date]:
 
 
 def compute(session: Session, year: int, settings: Settings, *, now: datetime | None = None,
-            progress: Progress = lambda done, total: None) -> Pack:
+            locale: str | None = None, progress: Progress = lambda done, total: None) -> Pack:
+    """The year's pack, written in ``locale`` (the association's default language without
+    one)."""
+    locale = locale or settings.organisation.default_locale
+    with i18n.using(catalogs.translations(locale)):
+        return _compute(session, year, settings, now=now, locale=locale, progress=progress)
+
+
+def _compute(session: Session, year: int, settings: Settings, *, now: datetime | None,
+             locale: str, progress: Progress) -> Pack:
     fiscal_year = FiscalYear.of(settings.organisation)
     start, end = year_bounds(year, fiscal_year)
     currency = settings.organisation.default_currency
@@ -104,7 +117,7 @@ def compute(session: Session, year: int, settings: Settings, *, now: datetime | 
         sections.append(section)
         progress(len(sections), total)
 
-    titles = dict(SECTION_TITLES)
+    titles = {key: _(title) for key, title in SECTION_TITLES}
     add(Section("balance_sheet", titles["balance_sheet"],
                 tuple(statements.compute_balance_sheet(session, end))))
     flow = statements.compute_cash_flow(session, start)
@@ -114,7 +127,7 @@ def compute(session: Session, year: int, settings: Settings, *, now: datetime | 
                     s.chart["months"], s.chart["income"], s.chart["expenses"], s.currency))
                       for s in flow if s.currency == currency)))
     add(Section("spheres", titles["spheres"],
-                (spheres.compute(session, start, end, settings.reports, currency),)))
+                (spheres.compute(session, start, end, settings.reports, currency, locale),)))
     budget = budgets.compute(session, year, fiscal_year, min(end, now.date()), currency)
     add(Section("budget", titles["budget"], (budget,), tuple(
         [charts.data_url(charts.budget_used(budget.chart["labels"], budget.chart["shares"]))]
@@ -125,15 +138,18 @@ def compute(session: Session, year: int, settings: Settings, *, now: datetime | 
                 (donations_statement(session, start, end, currency),)))
     add(Section("receivables", titles["receivables"],
                 (receivables_statement(session, end, currency),),
-                note="Invoices issued up to the year end that are still open on the date of the "
-                     "data."))
+                note=_("Invoices issued up to the year end that are still open on the date of "
+                       "the data.")))
     add(resolutions_section(session, start, end))
     seller = settings.invoicing.seller
     details = tuple(part for part in (
         seller.street.replace("\n", ", "), f"{seller.postcode} {seller.city}".strip(),
-        seller.register, f"Tax number {seller.tax_number}" if seller.tax_number else "",
-        f"Board: {seller.board}" if seller.board else "", seller.email, seller.website) if part)
-    return Pack(year, start, end, settings.organisation.name, details, now, tuple(sections))
+        seller.register,
+        _("Tax number %(number)s", number=seller.tax_number) if seller.tax_number else "",
+        _("Board: %(board)s", board=seller.board) if seller.board else "", seller.email,
+        seller.website) if part)
+    return Pack(year, start, end, settings.organisation.name, details, now, tuple(sections),
+                locale)
 
 
 def fund_movements(session: Session, start: date, end: date, currency: str) -> Statement:
@@ -163,13 +179,15 @@ def fund_movements(session: Session, start: date, end: date, currency: str) -> S
                 group_lines.append(Line(row.fund.name, tuple(values), LINE, row.fund.code, 1))
                 subtotal = [a + b for a, b in zip(subtotal, values)]
         if group_lines:
-            lines.append(Line(GROUP_LABELS[group], kind=HEADING))
+            lines.append(Line(str(GROUP_LABELS[group]), kind=HEADING))
             lines.extend(group_lines)
-            lines.append(Line(f"Total {GROUP_LABELS[group].lower()}", tuple(subtotal), SUBTOTAL))
+            lines.append(Line(str(GROUP_TOTALS[group]), tuple(subtotal), SUBTOTAL))
             grand = [a + b for a, b in zip(grand, subtotal)]
-    lines.append(Line("All funds", tuple(grand), TOTAL))
-    return Statement("funds", "Fund balances and movements", f"{start} to {end}", currency,
-                     ("At start", "Income", "Expenses", "Transfers", "At end"), tuple(lines))
+    lines.append(Line(_("All funds"), tuple(grand), TOTAL))
+    return Statement("funds", _("Fund balances and movements"), period(start, end), currency,
+                     (_("At start"), pgettext("statement", "Income"),
+                      pgettext("statement", "Expenses"), pgettext("between funds", "Transfers"),
+                      _("At end")), tuple(lines))
 
 
 def grants_statement(session: Session, start: date, end: date, currency: str) -> Statement:
@@ -192,9 +210,9 @@ def grants_statement(session: Session, start: date, end: date, currency: str) ->
         if awarded or out:
             lines.append(Line(programme.name, (awarded, out), LINE, depth=1))
             totals = [totals[0] + awarded, totals[1] + out]
-    lines.append(Line("All programmes", tuple(totals), TOTAL))
-    return Statement("grants", "Grants awarded and paid", f"{start} to {end}", currency,
-                     ("Awarded", "Paid out"), tuple(lines))
+    lines.append(Line(_("All programmes"), tuple(totals), TOTAL))
+    return Statement("grants", _("Grants awarded and paid"), period(start, end), currency,
+                     (_("Awarded"), _("Paid out")), tuple(lines))
 
 
 def donations_statement(session: Session, start: date, end: date, currency: str) -> Statement:
@@ -213,14 +231,14 @@ def donations_statement(session: Session, start: date, end: date, currency: str)
         if status == DonationStatus.REVERSED:
             reversed_ = [reversed_[0] + int(amount or 0), reversed_[1] + count]
             continue
-        label = f"{kind.value.replace('_', ' ').capitalize()} ({channel.value.replace('_', ' ')})"
+        label = f"{kind.label} ({channel.label})"
         booked[label] = [booked[label][0] + int(amount or 0), booked[label][1] + count]
     lines = [Line(label, tuple(values), LINE, depth=1) for label, values in sorted(booked.items())]
-    lines.append(Line("Donations received", (sum(v[0] for v in booked.values()),
-                                             sum(v[1] for v in booked.values())), SUBTOTAL))
-    lines.append(Line("Refunded or disputed", tuple(reversed_), LINE))
-    return Statement("donations", "Donations", f"{start} to {end}", currency, ("Amount", "Count"),
-                     tuple(lines), count_columns=(1,))
+    lines.append(Line(_("Donations received"), (sum(v[0] for v in booked.values()),
+                                                sum(v[1] for v in booked.values())), SUBTOTAL))
+    lines.append(Line(_("Refunded or disputed"), tuple(reversed_), LINE))
+    return Statement("donations", _("Donations"), period(start, end), currency,
+                     (_("Amount"), _("Count")), tuple(lines), count_columns=(1,))
 
 
 def receivables_statement(session: Session, end: date, currency: str) -> Statement:
@@ -232,9 +250,10 @@ def receivables_statement(session: Session, end: date, currency: str) -> Stateme
                               (item.invoice.gross_total, item.outstanding), LINE,
                               (item.invoice.due_date or end).isoformat(), 1))
             total += item.outstanding
-    lines.append(Line("Open receivables", (None, total), TOTAL))
-    return Statement("receivables", "Open receivables", f"issued up to {end}", currency,
-                     ("Invoiced", "Open"), tuple(lines))
+    lines.append(Line(_("Open receivables"), (None, total), TOTAL))
+    return Statement("receivables", _("Open receivables"),
+                     _("issued up to %(day)s", day=end.isoformat()), currency,
+                     (_("Invoiced"), pgettext("amount", "Open")), tuple(lines))
 
 
 def resolutions_section(session: Session, start: date, end: date) -> Section:
@@ -243,17 +262,21 @@ def resolutions_section(session: Session, start: date, end: date) -> Section:
                                  Resolution.decided_at < datetime.combine(end + timedelta(days=1), datetime.min.time(), timezone.utc),
                                  Resolution.status != ResolutionStatus.OPEN)
         .order_by(Resolution.decided_at, Resolution.id))
-    rows = tuple((r.number, r.title, r.status.label, r.decided_at.date().isoformat())
+    rows = tuple((r.number, r.title, str(r.status.label), r.decided_at.date().isoformat())
                  for r in found)
-    return Section("resolutions", "Resolutions of the year", rows=rows,
-                   header=("Number", "Resolution", "Outcome", "Decided"),
-                   note="" if rows else "No resolution was decided in the year.")
+    return Section("resolutions", _("Resolutions of the year"), rows=rows,
+                   header=(_("Number"), _("Resolution"), _("Outcome"), _("Decided")),
+                   note="" if rows else _("No resolution was decided in the year."))
 
 
 # --- rendering and keeping ------------------------------------------------------------------
 
 def render_html(pack: Pack) -> str:
-    return render_document("reports/pdf_pack.html", pack=pack, cell_text=cell_text)
+    """The pack's HTML, in its language (its texts, its amounts)."""
+    return render_document("reports/pdf_pack.html", pack=pack, locale=pack.locale,
+                           lang=pack.locale.split("_")[0],
+                           page_numbers=page_numbers_css(pack.locale),
+                           cell_text=partial(cell_text, locale=pack.locale))
 
 
 def render(pack: Pack) -> tuple[bytes, int]:
@@ -262,10 +285,10 @@ def render(pack: Pack) -> tuple[bytes, int]:
 
 
 def make(session: Session, year: int, settings: Settings, *, actor: Actor | None,
-         progress: Progress = lambda done, total: None) -> ReportPack:
-    """Compute and render the pack (reads only, no write lock held meanwhile), then keep the
-    file and its row in one short unit of work."""
-    pack = compute(session, year, settings, progress=progress)
+         locale: str | None = None, progress: Progress = lambda done, total: None) -> ReportPack:
+    """Compute and render the pack in ``locale`` (reads only, no write lock held meanwhile),
+    then keep the file and its row in one short unit of work."""
+    pack = compute(session, year, settings, locale=locale, progress=progress)
     data, pages = render(pack)
     with transaction(session):
         return keep(session, pack, data, pages, settings, actor=actor)
@@ -288,11 +311,13 @@ def packs(session: Session) -> list[ReportPack]:
     return list(session.scalars(select(ReportPack).order_by(ReportPack.id.desc()).limit(50)))
 
 
-def start(session: Session, year: int, *, actor: Actor) -> jobs.Job:
-    """The job that makes the pack (one per year and minute: a double click starts one)."""
+def start(session: Session, year: int, *, actor: Actor, locale: str | None = None) -> jobs.Job:
+    """The job that makes the pack in ``locale`` (the language of whoever asked; one per year
+    and minute: a double click starts one)."""
     minute = datetime.now(timezone.utc).strftime("%Y%m%d%H%M")
     return jobs.start(session, KIND, title=f"Annual report pack {year}",
-                      key=f"{KIND}:{year}:{minute}", actor=actor, params={"year": year})
+                      key=f"{KIND}:{year}:{minute}", actor=actor,
+                      params={"year": year, "locale": locale})
 
 
 def _work(session: Session, current: jobs.Job, progress: jobs.Progress) -> dict:
@@ -308,7 +333,7 @@ def _work(session: Session, current: jobs.Job, progress: jobs.Progress) -> dict:
         # (PostgreSQL: the progress update then waits for the lock and times out).
         progress(done, total + 1)  # the rendering is the last step
 
-    pack = compute(session, year, settings, progress=tick)
+    pack = compute(session, year, settings, locale=current.params.get("locale"), progress=tick)
     data, pages = render(pack)  # before the job's unit of work writes anything
     row = keep(session, pack, data, pages, settings, actor=current.started_by)
     return {"notes": [("success", f"Annual report pack {year}: {row.pages} pages, "

@@ -12,10 +12,16 @@ from __future__ import annotations
 import io
 import re
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING
 
+from babel.numbers import format_decimal
+from markupsafe import Markup
+
+from ..core import catalogs
 from ..core.exports import csv_writer
 from ..core.formatting import format_money
+from ..core.i18n import N_, _
 from ..core.money import exponent
 from ..core.templates import render_document
 from ..pdf import html_to_pdf
@@ -39,13 +45,30 @@ def money_format(currency: str) -> str:
 
 
 RATIO_FORMAT = "0.0%"
+#: The numbers at the foot of each page of a report's PDF (CSS counters fill them in).
+PAGE_NUMBERS = N_("Page %(page)s of %(pages)s")
+
+
+def page_numbers_css(locale: str) -> Markup:
+    """The CSS ``content`` of the page numbers in ``locale``: ``"Seite " counter(page) " von "
+    counter(pages)``."""
+    text = catalogs.translations(locale).gettext(PAGE_NUMBERS)
+    parts = re.split(r"%\((page|pages)\)s", text)
+    out = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            out.append(f"counter({part})")
+        elif part:
+            out.append('"' + part.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return Markup(" ".join(out))
 
 
 def cell_text(statement: Statement, column: int, value: int | None, locale: str = "en_IE") -> str:
+    """A figure as the page and the PDF show it, written in ``locale`` ("1.234,50 €")."""
     if value is None:
         return ""
     if column in statement.ratio_columns:
-        return f"{Decimal(value) / 100:.1f} %"
+        return f"{format_decimal(Decimal(value) / 100, '0.0', locale=locale)} %"
     if column in statement.count_columns:
         return str(value)
     return format_money(value, statement.currency, locale)
@@ -68,7 +91,7 @@ def to_csv(statements: Iterable[Statement]) -> str:
         if number:
             writer.writerow([])
         writer.writerow([statement.title, statement.period, statement.currency])
-        writer.writerow(["Code", "Line", "Kind", *statement.columns])
+        writer.writerow([_("Code"), _("Line"), _("Kind"), *statement.columns])
         for line in statement.lines:
             writer.writerow([line.code, line.label, line.kind,
                              *(_plain(statement, i, v) for i, v in enumerate(line.values))])
@@ -99,7 +122,7 @@ def to_xlsx(statements: Iterable[Statement], *, generated: str = "") -> bytes:
         title.font = Font(bold=True, size=14)
         sheet.append([title])
         sheet.append([statement.period, "", *([generated] if generated else [])])
-        header = [WriteOnlyCell(sheet, text) for text in ("Code", "Line", *statement.columns)]
+        header = [WriteOnlyCell(sheet, text) for text in (_("Code"), _("Line"), *statement.columns)]
         for cell in header:
             cell.font = bold
         sheet.append(header)
@@ -135,14 +158,16 @@ def to_xlsx(statements: Iterable[Statement], *, generated: str = "") -> bytes:
 
 
 def statement_html(statements: list[Statement], *, organisation: str, generated: str,
-                   charts: list[str] = (), link: Callable | None = None) -> str:
-    """The statements as a standalone HTML document for the PDF."""
+                   charts: list[str] = (), link: Callable | None = None,
+                   locale: str = "en_IE") -> str:
+    """The statements as a standalone HTML document for the PDF, written in ``locale``."""
     return render_document("reports/pdf_statement.html", statements=statements,
                            organisation=organisation, generated=generated, charts=charts,
-                           cell_text=cell_text, link=link)
+                           cell_text=partial(cell_text, locale=locale), link=link, locale=locale,
+                           lang=locale.split("_")[0], page_numbers=page_numbers_css(locale))
 
 
 def to_pdf(statements: list[Statement], *, organisation: str, generated: str,
-           charts: list[str] = ()) -> bytes:
+           charts: list[str] = (), locale: str = "en_IE") -> bytes:
     return html_to_pdf(statement_html(statements, organisation=organisation, generated=generated,
-                                      charts=charts))
+                                      charts=charts, locale=locale))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from ..banking.models import BankAccount
+from ..core.i18n import _l
 from ..grants.models import Programme
 from ..groups.models import MemberGroup
 from ..ledger.reads import ChartFund, chart_funds
@@ -25,8 +26,11 @@ UNRESTRICTED = "unrestricted"
 GROUPS = "groups"
 PROGRAMMES = "programmes"
 OTHER = "other"
-GROUP_LABELS = {UNRESTRICTED: "Unrestricted", GROUPS: "Member groups",
-                PROGRAMMES: "Grant programmes", OTHER: "Other restricted"}
+GROUP_LABELS = {UNRESTRICTED: _l("Unrestricted"), GROUPS: _l("Member groups"),
+                PROGRAMMES: _l("Grant programmes"), OTHER: _l("Other restricted")}
+#: The subtotal line of each fund group.
+GROUP_TOTALS = {UNRESTRICTED: _l("Total unrestricted"), GROUPS: _l("Total member groups"),
+                PROGRAMMES: _l("Total grant programmes"), OTHER: _l("Total other restricted")}
 GROUP_ORDER = tuple(GROUP_LABELS)
 
 
@@ -37,7 +41,7 @@ class FundRow:
 
     @property
     def group_label(self) -> str:
-        return GROUP_LABELS[self.group]
+        return str(GROUP_LABELS[self.group])
 
 
 def fund_rows(session: Session) -> list[FundRow]:

@@ -24,12 +24,14 @@ from sqlalchemy import select
 
 from ..core.audit import record
 from ..core.errors import ValidationError
+from ..core.formatting import format_money
+from ..core.i18n import _, ngettext, pgettext
 from ..invoicing.amounts import CATEGORY_EXEMPT
 from ..ledger.balances import account_movements
 from ..ledger.reads import chart_accounts, postings_by_id
 from . import invoices_tax
 from .models import AccountSphere, PostingSphere, Sphere
-from .statements import HEADING, LINE, SUBTOTAL, TOTAL, Drill, Line, Statement
+from .statements import HEADING, LINE, SUBTOTAL, TOTAL, Drill, Line, Statement, period
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -82,21 +84,22 @@ def placed_by_hand(session: Session, posting_ids: list[int]) -> dict[int, Sphere
         PostingSphere.posting_id.in_(posting_ids))).all())
 
 
-def _reason(reason: str, what: str) -> str:
+def _reason(reason: str, missing: str) -> str:
+    """The reason given, stripped; ``missing`` is the refusal when there is none."""
     text = (reason or "").strip()
     if not text:
-        raise ValidationError(f"Say why {what}.", field="reason")
+        raise ValidationError(missing, field="reason")
     if len(text) > 300:
-        raise ValidationError("Keep the reason under 300 characters.", field="reason")
+        raise ValidationError(_("Keep the reason under 300 characters."), field="reason")
     return text
 
 
 def set_posting_sphere(session: Session, posting_id: int, sphere: Sphere, *, reason: str,
                        actor: Actor | None) -> None:
     """Place one posting in ``sphere`` whatever its account's sphere (audited, with why)."""
-    text = _reason(reason, "this posting belongs to another sphere")
+    text = _reason(reason, _("Say why this posting belongs to another sphere."))
     if not postings_by_id(session, [posting_id]):
-        raise ValidationError("There is no such posting.", field="posting")
+        raise ValidationError(_("There is no such posting."), field="posting")
     row = session.get(PostingSphere, posting_id) or PostingSphere(posting_id=posting_id)
     before = {"sphere": row.sphere.value, "reason": row.reason} if row.sphere else None
     row.sphere, row.reason, row.changed_by_id = Sphere(sphere), text, getattr(actor, "id", None)
@@ -109,10 +112,10 @@ def set_posting_sphere(session: Session, posting_id: int, sphere: Sphere, *, rea
 def clear_posting_sphere(session: Session, posting_id: int, *, reason: str,
                          actor: Actor | None) -> None:
     """Let the posting follow its account's sphere again (audited, with why)."""
-    text = _reason(reason, "the posting goes back to its account's sphere")
+    text = _reason(reason, _("Say why the posting goes back to its account's sphere."))
     row = session.get(PostingSphere, posting_id)
     if row is None:
-        raise ValidationError("This posting follows its account's sphere already.",
+        raise ValidationError(_("This posting follows its account's sphere already."),
                               field="reason")
     before = {"sphere": row.sphere.value, "reason": row.reason}
     session.delete(row)
@@ -180,8 +183,9 @@ def figures(session: Session, start: date, end: date, currency: str) -> SphereFi
 
 
 def compute(session: Session, start: date, end: date, settings: Reports,
-            currency: str = "EUR") -> Statement:
-    """Income, expenses and result per sphere for ``start``..``end``."""
+            currency: str = "EUR", locale: str = "en_IE") -> Statement:
+    """Income, expenses and result per sphere for ``start``..``end``; the amounts in its
+    sentences written in ``locale``."""
     found = figures(session, start, end, currency)
     accounts = {a.id: a for a in chart_accounts(session)}
     lines: list[Line] = []
@@ -199,24 +203,30 @@ def compute(session: Session, start: date, end: date, settings: Reports,
                               LINE, accounts[account_id].code, 1, (drill, drill, None)))
             income += received
             expenses += spent
-        lines.append(Line(f"Result: {sphere.label.split(' (')[0]}",
+        lines.append(Line(_("Result: %(sphere)s", sphere=sphere.short_label),
                           (income, expenses, income - expenses), SUBTOTAL))
         total = [total[0] + income, total[1] + expenses, total[2] + income - expenses]
-    lines.append(Line("Result of all spheres", tuple(total), TOTAL))
+    lines.append(Line(_("Result of all spheres"), tuple(total), TOTAL))
     limit = settings.taxable_receipts_limit
+    receipts = format_money(found.taxable_receipts, currency, locale)
+    most = format_money(limit, currency, locale)
     warnings = []
     if found.taxable_receipts >= limit:
-        warnings.append(f"The taxable business area's gross receipts ({found.taxable_receipts / 100:,.2f} "
-                        f"{currency}) exceed the limit of {limit / 100:,.2f} {currency} (§ 64 (3) AO): "
-                        f"its profit is subject to corporation and trade tax.")
+        warnings.append(_("The taxable business area's gross receipts (%(receipts)s) exceed the "
+                          "limit of %(limit)s (§ 64 (3) AO): its profit is subject to "
+                          "corporation and trade tax.", receipts=receipts, limit=most))
     elif found.taxable_receipts * 100 >= limit * settings.warn_at_percent:
-        warnings.append(f"The taxable business area's gross receipts ({found.taxable_receipts / 100:,.2f} "
-                        f"{currency}) have reached {found.taxable_receipts * 100 // limit} % of the "
-                        f"limit of {limit / 100:,.2f} {currency} (§ 64 (3) AO).")
-    notes = [f"Gross receipts of the taxable business area (VAT included): "
-             f"{found.taxable_receipts / 100:,.2f} {currency} of {limit / 100:,.2f} {currency}."]
+        warnings.append(_("The taxable business area's gross receipts (%(receipts)s) have "
+                          "reached %(percent)s %% of the limit of %(limit)s (§ 64 (3) AO).",
+                          receipts=receipts, percent=found.taxable_receipts * 100 // limit,
+                          limit=most))
+    notes = [_("Gross receipts of the taxable business area (VAT included): %(receipts)s of "
+               "%(limit)s.", receipts=receipts, limit=most)]
     if found.moved_by_hand:
-        notes.append(f"{found.moved_by_hand} posting(s) placed in another sphere by hand.")
-    return Statement("spheres", "Result per tax sphere", f"{start.isoformat()} to {end.isoformat()}",
-                     currency, ("Income", "Expenses", "Result"), tuple(lines),
+        notes.append(ngettext("%(num)s posting placed in another sphere by hand.",
+                              "%(num)s postings placed in another sphere by hand.",
+                              found.moved_by_hand))
+    return Statement("spheres", _("Result per tax sphere"), period(start, end),
+                     currency, (pgettext("statement", "Income"), pgettext("statement", "Expenses"),
+                                _("Result")), tuple(lines),
                      notes=tuple(notes), warnings=tuple(warnings))

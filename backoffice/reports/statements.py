@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from ..core.i18n import _, _l, lazy_pgettext, pgettext
 from ..ledger.balances import (
     account_balances,
     fund_balances,
@@ -22,12 +23,20 @@ from ..ledger.balances import (
     monthly_movements,
 )
 from ..ledger.reads import ChartAccount, chart_accounts
-from .scope import GROUP_LABELS, GROUP_ORDER, FundRow, fund_rows
+from .scope import GROUP_LABELS, GROUP_ORDER, GROUP_TOTALS, FundRow, fund_rows
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 LINE, HEADING, SUBTOTAL, TOTAL = "line", "heading", "subtotal", "total"
+#: The kinds of account a figure may stand for, as the pages name them ("resource": the assets
+#: and liabilities of a fund, its balance).
+ACCOUNT_TYPES = {"asset": lazy_pgettext("account type", "Asset"),
+                 "liability": lazy_pgettext("account type", "Liability"),
+                 "net_assets": lazy_pgettext("account type", "Net assets"),
+                 "income": lazy_pgettext("account type", "Income"),
+                 "expense": lazy_pgettext("account type", "Expense"),
+                 "resource": _l("Assets and liabilities")}
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,11 @@ class Statement:
         return self.line(label).values[column]
 
 
+def period(start: date, end: date) -> str:
+    """A statement's period as its heading shows it."""
+    return _("%(start)s to %(end)s", start=start.isoformat(), end=end.isoformat())
+
+
 def year_before(day: date) -> date:
     try:
         return day.replace(year=day.year - 1)
@@ -125,7 +139,9 @@ def compute_balance_sheet(session: Session, as_of: date) -> list[Statement]:
     for currency in currencies:
         lines: list[Line] = []
         totals = {}
-        for kind, heading, sign in (("asset", "Assets", 1), ("liability", "Liabilities", -1)):
+        for kind, heading, total_label, sign in (
+                ("asset", _("Assets"), _("Total assets"), 1),
+                ("liability", _("Liabilities"), _("Total liabilities"), -1)):
             lines.append(Line(heading, kind=HEADING))
             now_total = then_total = 0
             for account in (a for a in accounts if a.type == kind):
@@ -137,9 +153,9 @@ def compute_balance_sheet(session: Session, as_of: date) -> list[Statement]:
                                              Drill(account.id, end=prior))))
                     now_total += now
                     then_total += then
-            lines.append(Line(f"Total {heading.lower()}", (now_total, then_total), SUBTOTAL))
+            lines.append(Line(total_label, (now_total, then_total), SUBTOTAL))
             totals[kind] = (now_total, then_total)
-        lines.append(Line("Net assets", kind=HEADING))
+        lines.append(Line(_("Net assets"), kind=HEADING))
         net_now = net_then = restricted_now = restricted_then = 0
         restricted_lines: list[Line] = []
         for group in GROUP_ORDER:
@@ -159,28 +175,29 @@ def compute_balance_sheet(session: Session, as_of: date) -> list[Statement]:
             net_now += group_now
             net_then += group_then
             if group == "unrestricted":
-                lines.append(Line("Unrestricted net assets", (group_now, group_then), depth=1))
+                lines.append(Line(_("Unrestricted net assets"), (group_now, group_then), depth=1))
             elif fund_lines:
-                restricted_lines += [*fund_lines, Line(f"Total {GROUP_LABELS[group].lower()}",
+                restricted_lines += [*fund_lines, Line(str(GROUP_TOTALS[group]),
                                                        (group_now, group_then), SUBTOTAL, depth=1)]
                 restricted_now += group_now
                 restricted_then += group_then
         if restricted_lines:
-            lines.append(Line("Restricted net assets", kind=HEADING, depth=1))
+            lines.append(Line(_("Restricted net assets"), kind=HEADING, depth=1))
             lines.extend(restricted_lines)
-        lines.append(Line("Total restricted net assets", (restricted_now, restricted_then),
+        lines.append(Line(_("Total restricted net assets"), (restricted_now, restricted_then),
                           SUBTOTAL, depth=1))
-        lines.append(Line("Total net assets", (net_now, net_then), SUBTOTAL))
-        lines.append(Line("Total liabilities and net assets",
+        lines.append(Line(_("Total net assets"), (net_now, net_then), SUBTOTAL))
+        lines.append(Line(_("Total liabilities and net assets"),
                           (totals["liability"][0] + net_now, totals["liability"][1] + net_then),
                           TOTAL))
         warnings = ()
         if (totals["asset"][0], totals["asset"][1]) != (totals["liability"][0] + net_now,
                                                         totals["liability"][1] + net_then):
-            warnings = ("Assets and liabilities plus net assets differ: run "
-                        "`backoffice ledger verify`.",)
+            warnings = (_("Assets and liabilities plus net assets differ: run "
+                          "`backoffice ledger verify`."),)
         statements.append(Statement(
-            "balance_sheet", "Balance sheet", f"as of {as_of.isoformat()}", currency,
+            "balance_sheet", _("Balance sheet"), _("as of %(day)s", day=as_of.isoformat()),
+            currency,
             (as_of.isoformat(), prior.isoformat()), tuple(lines), warnings=warnings))
     return statements
 
@@ -197,7 +214,7 @@ def activity_columns(funds: list[FundRow], by: str) -> list[Column]:
     """One column per fund group (``by="group"``) or per fund (``by="fund"``)."""
     if by == "fund":
         return [Column(row.fund.name, (row.fund.id,)) for row in funds]
-    return [Column(GROUP_LABELS[group], tuple(row.fund.id for row in funds if row.group == group))
+    return [Column(str(GROUP_LABELS[group]), tuple(row.fund.id for row in funds if row.group == group))
             for group in GROUP_ORDER if any(row.group == group for row in funds)]
 
 
@@ -223,16 +240,18 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
     prior_opening = fund_balances(session, day_before(prior_start))
     prior_closing = fund_balances(session, prior_end)
     currencies = _currencies(moved, moved_before, opening, closing) or ["EUR"]
-    labels = (*(c.label for c in columns), "Total", f"{prior_start.year}" if (
-        prior_start.year == prior_end.year) else "Prior period", "Change")
+    labels = (*(c.label for c in columns), _("Total"), f"{prior_start.year}" if (
+        prior_start.year == prior_end.year) else _("Prior period"), _("Change"))
     scope_drill = tuple(sorted(in_scope))
     statements = []
     for currency in currencies:
         lines: list[Line] = []
         sums: dict[str, list[int]] = {}
-        sections = (("income", "Income", -1), ("expense", "Expenses", 1),
-                    ("net_assets", "Other changes in net assets", -1))
-        for kind, heading, sign in sections:
+        sections = (
+            ("income", pgettext("statement", "Income"), _("Total income"), -1),
+            ("expense", pgettext("statement", "Expenses"), _("Total expenses"), 1),
+            ("net_assets", _("Other changes in net assets"), _("Total other changes"), -1))
+        for kind, heading, total_label, sign in sections:
             section_lines = []
             total = [0] * (len(columns) + 2)
             for account in (a for a in accounts if a.type == kind):
@@ -254,31 +273,45 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
                 continue
             lines.append(Line(heading, kind=HEADING))
             lines.extend(section_lines)
-            lines.append(Line(f"Total {heading.lower()}" if kind != "net_assets" else
-                              "Total other changes", (*total, total[-2] - total[-1]), SUBTOTAL))
+            lines.append(Line(total_label, (*total, total[-2] - total[-1]), SUBTOTAL))
         result = [i - e for i, e in zip(sums["income"], sums["expense"])]
-        lines.append(Line("Result (income less expenses)", (*result, result[-2] - result[-1]),
+        lines.append(Line(_("Result (income less expenses)"), (*result, result[-2] - result[-1]),
                           TOTAL))
         change = [r + o for r, o in zip(result, sums["net_assets"])]
-        lines.append(Line("Change in net assets", (*change, change[-2] - change[-1]), SUBTOTAL))
+        lines.append(Line(_("Change in net assets"), (*change, change[-2] - change[-1]), SUBTOTAL))
         at_start = [sum(opening.get((f, currency), 0) for f in c.funds) for c in columns]
         at_end = [sum(closing.get((f, currency), 0) for f in c.funds) for c in columns]
         start_prior = sum(prior_opening.get((f, currency), 0) for f in in_scope)
         end_prior = sum(prior_closing.get((f, currency), 0) for f in in_scope)
         at_start += [sum(at_start), start_prior]
         at_end += [sum(at_end), end_prior]
-        lines.append(Line("Net assets at start", (*at_start, at_start[-2] - at_start[-1])))
-        lines.append(Line("Net assets at end", (*at_end, at_end[-2] - at_end[-1]), TOTAL))
+        lines.append(Line(_("Net assets at start"), (*at_start, at_start[-2] - at_start[-1])))
+        lines.append(Line(_("Net assets at end"), (*at_end, at_end[-2] - at_end[-1]), TOTAL))
         statements.append(Statement(
-            "activities", "Statement of activities", f"{start.isoformat()} to {end.isoformat()}",
+            "activities", _("Statement of activities"), period(start, end),
             currency, labels, tuple(lines),
-            notes=(f"Prior period: {prior_start.isoformat()} to {prior_end.isoformat()}.",)))
+            notes=(_("Prior period: %(start)s to %(end)s.", start=prior_start.isoformat(),
+                     end=prior_end.isoformat()),)))
     return statements
 
 
 # --- cash flow by month ----------------------------------------------------------------------
 
 CASH_ROLES = ("cash", "bank", "stripe_balance")
+#: The lines of the cash flow, in their order.
+CASH_LINES = {"start": _l("Cash at start"), "income": _l("Income booked"),
+              "expenses": _l("Expenses booked"),
+              "other": _l("Receivables, payables and other movements"),
+              "change": _l("Net change in cash"), "end": _l("Cash at end")}
+#: Month names as the statements' columns show them (the reader's language, not the process's).
+MONTHS = (_l("Jan"), _l("Feb"), _l("Mar"), _l("Apr"), lazy_pgettext("short month", "May"),
+          _l("Jun"), _l("Jul"), _l("Aug"), _l("Sep"), _l("Oct"), _l("Nov"), _l("Dec"))
+
+
+def month_name(day: date, *, with_year: bool = False) -> str:
+    """The month of ``day`` in three letters ("Mar", "Mär"), with its year if asked."""
+    name = str(MONTHS[day.month - 1])
+    return f"{name} {day.year}" if with_year else name
 
 
 def cash_accounts(accounts: list[ChartAccount], extra_ids: set[int] = frozenset()) -> list[ChartAccount]:
@@ -323,31 +356,26 @@ def compute_cash_flow(session: Session, year_start: date, *, bank_account_ids: s
             if account_id in cash_ids:
                 cash_change[month] += amount
         balance = sum(v for (a, c), v in opening.items() if c == currency)
-        rows = {"Cash at start": [], "Income booked": [], "Expenses booked": [],
-                "Receivables, payables and other movements": [], "Net change in cash": [],
-                "Cash at end": []}
+        rows: dict[str, list[int]] = {key: [] for key in CASH_LINES}
         for month in starts:
-            rows["Cash at start"].append(balance)
-            rows["Income booked"].append(income[month])
-            rows["Expenses booked"].append(-expenses[month])
-            rows["Receivables, payables and other movements"].append(
-                cash_change[month] - income[month] + expenses[month])
-            rows["Net change in cash"].append(cash_change[month])
+            rows["start"].append(balance)
+            rows["income"].append(income[month])
+            rows["expenses"].append(-expenses[month])
+            rows["other"].append(cash_change[month] - income[month] + expenses[month])
+            rows["change"].append(cash_change[month])
             balance += cash_change[month]
-            rows["Cash at end"].append(balance)
+            rows["end"].append(balance)
         lines = []
-        for label, values in rows.items():
-            total = (values[0] if label == "Cash at start" else values[-1]
-                     if label == "Cash at end" else sum(values))
-            kind = TOTAL if label == "Cash at end" else SUBTOTAL if label.startswith("Net") else LINE
-            lines.append(Line(label, (*values, total), kind))
+        for key, values in rows.items():
+            total = values[0] if key == "start" else values[-1] if key == "end" else sum(values)
+            kind = TOTAL if key == "end" else SUBTOTAL if key == "change" else LINE
+            lines.append(Line(str(CASH_LINES[key]), (*values, total), kind))
         end = date(starts[-1].year + starts[-1].month // 12, starts[-1].month % 12 + 1, 1)
         statements.append(Statement(
-            "cash_flow", "Cash flow by month", f"{year_start.isoformat()} to "
-            f"{day_before(end).isoformat()}", currency,
-            (*(m.strftime("%b %Y") for m in starts), "Year"), tuple(lines),
-            notes=("Cash: " + ", ".join(a.label for a in cash) + ".",),
-            chart={"months": [m.strftime("%b") for m in starts], "income": rows["Income booked"],
-                   "expenses": [-v for v in rows["Expenses booked"]],
-                   "cash": rows["Cash at end"]}))
+            "cash_flow", _("Cash flow by month"), period(year_start, day_before(end)), currency,
+            (*(month_name(m, with_year=True) for m in starts), _("Year")), tuple(lines),
+            notes=(_("Cash: %(accounts)s.", accounts=", ".join(a.label for a in cash)),),
+            chart={"months": [month_name(m) for m in starts], "income": rows["income"],
+                   "expenses": [-v for v in rows["expenses"]],
+                   "cash": rows["end"]}))
     return statements

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from ..core.i18n import _, _l
 from ..invoicing.amounts import CATEGORY_EXEMPT, CATEGORY_OUTSIDE, CATEGORY_REVERSE
 from ..ledger.balances import account_movements
 from ..ledger.reads import chart_accounts
 from . import invoices_tax
-from .statements import HEADING, LINE, SUBTOTAL, TOTAL, Drill, Line, Statement
+from .statements import HEADING, LINE, SUBTOTAL, TOTAL, Drill, Line, Statement, period
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -26,19 +27,19 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Field:
     kz: str
-    label: str
+    label: str  # a lazy text: the reader's language
     kind: str  # "base": a net amount; "tax": VAT
 
 
 FIELDS = {
-    "81": Field("81", "Taxable supplies at 19 % (base)", "base"),
-    "86": Field("86", "Taxable supplies at 7 % (base)", "base"),
-    "21": Field("21", "Services to EU businesses, reverse charge (§ 18b UStG, base)", "base"),
-    "45": Field("45", "Other supplies not taxable in Germany (place of supply abroad, base)", "base"),
-    "48": Field("48", "Tax-exempt supplies without input-tax deduction (§ 4 Nr. 8-28 UStG, base)",
-                "base"),
-    "66": Field("66", "Deductible input VAT", "tax"),
-    "83": Field("83", "Advance payment due (refund if negative)", "tax"),
+    "81": Field("81", _l("Taxable supplies at 19 %% (base)"), "base"),
+    "86": Field("86", _l("Taxable supplies at 7 %% (base)"), "base"),
+    "21": Field("21", _l("Services to EU businesses, reverse charge (§ 18b UStG, base)"), "base"),
+    "45": Field("45", _l("Other supplies not taxable in Germany (place of supply abroad, base)"), "base"),
+    "48": Field("48", _l("Tax-exempt supplies without input-tax deduction (§ 4 Nr. 8-28 UStG, "
+                               "base)"), "base"),
+    "66": Field("66", _l("Deductible input VAT"), "tax"),
+    "83": Field("83", _l("Advance payment due (refund if negative)"), "tax"),
 }
 
 
@@ -93,20 +94,20 @@ def compute(session: Session, start: date, end: date, currency: str = "EUR") -> 
     moved = account_movements(session, start, end, account_ids=[a.id for a in input_accounts])
     input_vat = sum(v for (a, c), v in moved.items() if c == currency)
     output = taxes["81"] + taxes["86"]
-    lines = [Line("Supplies and services", kind=HEADING)]
+    lines = [Line(_("Supplies and services"), kind=HEADING)]
     for kz in ("81", "86", "21", "45", "48"):
-        lines.append(Line(FIELDS[kz].label, (bases[kz], taxes[kz] if kz in ("81", "86") else None),
+        lines.append(Line(str(FIELDS[kz].label), (bases[kz], taxes[kz] if kz in ("81", "86") else None),
                           LINE, f"Kz {kz}", 1))
-    lines.append(Line("Output VAT", (None, output), SUBTOTAL))
-    lines.append(Line("Deductions", kind=HEADING))
+    lines.append(Line(_("Output VAT"), (None, output), SUBTOTAL))
+    lines.append(Line(_("Deductions"), kind=HEADING))
     drill = tuple(Drill(a.id, start=start, end=end) for a in input_accounts[:1])
-    lines.append(Line(FIELDS["66"].label, (None, input_vat), LINE, "Kz 66", 1,
+    lines.append(Line(str(FIELDS["66"].label), (None, input_vat), LINE, "Kz 66", 1,
                       (None, *drill)))
-    lines.append(Line(FIELDS["83"].label, (None, output - input_vat), TOTAL, "Kz 83"))
+    lines.append(Line(str(FIELDS["83"].label), (None, output - input_vat), TOTAL, "Kz 83"))
     statement = Statement(
-        "vat", "VAT return figures (Umsatzsteuer-Voranmeldung)",
-        f"{start.isoformat()} to {end.isoformat()}", currency, ("Base", "VAT"), tuple(lines),
-        notes=("Kennzahlen of the form; bases and VAT from the invoices issued in the period "
-               "(credit notes and cancellations negative), input VAT from the ledger's input-VAT "
-               "account.",))
+        "vat", _("VAT return figures (Umsatzsteuer-Voranmeldung)"), period(start, end),
+        currency, (_("Base"), _("VAT")), tuple(lines),
+        notes=(_("Kennzahlen of the form; bases and VAT from the invoices issued in the period "
+                 "(credit notes and cancellations negative), input VAT from the ledger's "
+                 "input-VAT account."),))
     return statement, contributions

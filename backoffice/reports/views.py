@@ -6,6 +6,7 @@ Every statement answers at ``/reports/<name>`` (the page) and ``/reports/<name>.
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from functools import partial
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
@@ -13,7 +14,8 @@ from flask_login import current_user
 
 from ..core.bounds import as_id
 from ..core.errors import ValidationError
-from ..core.forms import options
+from ..core.forms import current_locale, options
+from ..core.i18n import _, ngettext
 from ..core.permissions import Permission, login_required, requires
 from ..core.query import arg, query_form
 from ..core.uploads import StoredFile, read_stored
@@ -88,10 +90,11 @@ def respond(fmt: str | None, found: list[statements.Statement], *, title: str, f
     """The page, or the same statements as a PDF, CSV or XLSX file; ``links`` from a figure to
     its postings (``drill_links()`` by default)."""
     images = [charts.data_url(svg) for svg in chart_svgs]
+    locale = current_locale()
     if fmt is None:
         return render_template(
-            template, title=title, statements=found, form=form, lead=lead,
-            charts=images, cell_text=render.cell_text, link=links or drill_links(),
+            template, title=title, statements=found, form=form, lead=lead, charts=images,
+            cell_text=partial(render.cell_text, locale=locale), link=links or drill_links(),
             section="reports",
             download=lambda kind: url_for(endpoint, fmt=kind, **query), **(page or {}))
     if fmt not in FORMATS:
@@ -100,11 +103,12 @@ def respond(fmt: str | None, found: list[statements.Statement], *, title: str, f
     if fmt == "csv":
         body, mimetype = render.to_csv(found), "text/csv"
     elif fmt == "xlsx":
-        body, mimetype = render.to_xlsx(found, generated=f"Data as of {generated_now()}"), \
+        body, mimetype = render.to_xlsx(
+            found, generated=_("Data as of %(moment)s", moment=generated_now())), \
             render.XLSX_TYPE
     else:
         body = render.to_pdf(found, organisation=settings().organisation.name,
-                             generated=generated_now(), charts=images)
+                             generated=generated_now(), charts=images, locale=locale)
         mimetype = "application/pdf"
     return Response(body, mimetype=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -125,7 +129,7 @@ def balance_sheet(fmt: str | None):
     as_of = form.as_of.data or date.today()
     form.as_of.data = as_of
     found = statements.compute_balance_sheet(db.session, as_of)
-    return respond(fmt, found, title="Balance sheet", form=form, endpoint="reports.balance_sheet",
+    return respond(fmt, found, title=_("Balance sheet"), form=form, endpoint="reports.balance_sheet",
                    filename=f"balance-sheet-{as_of.isoformat()}", **_query(form))
 
 
@@ -135,7 +139,7 @@ def period_of(form) -> tuple[date, date]:
     start = form.start.data or fiscal_year().start(today)
     end = form.end.data or today
     if end < start:
-        abort(400, "The period ends before it starts.")
+        abort(400, _("The period ends before it starts."))
     form.start.data, form.end.data = start, end
     return start, end
 
@@ -148,7 +152,7 @@ def activities(fmt: str | None):
     start, end = period_of(form)
     by = form.by.data or "group"
     found = statements.compute_activities(db.session, start, end, by=by)
-    return respond(fmt, found, title="Statement of activities", form=form,
+    return respond(fmt, found, title=_("Statement of activities"), form=form,
                    endpoint="reports.activities",
                    filename=f"activities-{start.isoformat()}-{end.isoformat()}", **_query(form))
 
@@ -170,9 +174,10 @@ def cash_flow(fmt: str | None):
                                          bank_account_ids=scope.bank_ledger_accounts(db.session))
     svgs = [charts.income_and_expenses(s.chart["months"], s.chart["income"],
                                        s.chart["expenses"], s.currency,
-                                       title=f"Income and expenses by month ({s.currency})")
+                                       title=_("Income and expenses by month (%(currency)s)",
+                                               currency=s.currency))
             for s in found]
-    return respond(fmt, found, title="Cash flow by month", form=form, chart_svgs=svgs,
+    return respond(fmt, found, title=_("Cash flow by month"), form=form, chart_svgs=svgs,
                    endpoint="reports.cash_flow", filename=f"cash-flow-{year}", **_query(form))
 
 
@@ -181,7 +186,7 @@ def cash_flow(fmt: str | None):
 def _ids(text: str) -> tuple[int, ...]:
     ids = [as_id(part) for part in text.split(",") if part]
     if len(ids) > 10000 or None in ids:  # an id beyond an INTEGER column's range is no fund
-        raise ValueError("Give fund ids separated by commas.")
+        raise ValueError(_("Give fund ids separated by commas."))
     return tuple(ids)
 
 
@@ -214,7 +219,7 @@ def postings_page(wanted: Drill, endpoint: str, *, limited: bool = False, **valu
         if not limited and current_user.can(Permission.BUDGETS_MANAGE) else None
     return render_template("reports/postings.html", rows=rows, drill=wanted, accounts=accounts,
                            funds=funds, more=more, limited=limited, spheres=placed,
-                           section="reports")
+                           drill_types=statements.ACCOUNT_TYPES, section="reports")
 
 
 # --- tax spheres ------------------------------------------------------------------------------
@@ -232,11 +237,11 @@ def spheres_page(fmt: str | None):
     year = _year(form)
     start, end = _year_bounds(year)
     found = [spheres.compute(db.session, start, end, settings().reports,
-                             settings().organisation.default_currency)]
+                             settings().organisation.default_currency, current_locale())]
     page = {}
     if fmt is None and current_user.can(Permission.BUDGETS_MANAGE):
         page = _sphere_page()
-    return respond(fmt, found, title="Result per tax sphere", form=form, page=page,
+    return respond(fmt, found, title=_("Result per tax sphere"), form=form, page=page,
                    template="reports/spheres.html", endpoint="reports.spheres_page",
                    filename=f"tax-spheres-{year}", **_query(form))
 
@@ -263,9 +268,9 @@ def set_sphere():
         db.session, form.account.data, Sphere(form.sphere.data), actor=current_user),
         flash_refusal="danger")
     if outcome.done:
-        flash("The account's tax sphere is saved.", "success")
+        flash(_("The account's tax sphere is saved."), "success")
     elif outcome.invalid:
-        abort(400, "Choose an account and a sphere.")
+        abort(400, _("Choose an account and a sphere."))
     return redirect(url_for("reports.spheres_page"), 303)
 
 
@@ -282,7 +287,7 @@ def posting_sphere(posting_id: int):
             db.session, posting_id, Sphere(form.sphere.data), reason=form.reason.data,
             actor=current_user))
         if outcome.done:
-            flash("The posting is placed in that sphere.", "success")
+            flash(_("The posting is placed in that sphere."), "success")
             return redirect(url_for("reports.posting_sphere", posting_id=posting_id), 303)
         status = outcome.status
     return render_template(
@@ -300,9 +305,9 @@ def clear_posting_sphere(posting_id: int):
         db.session, posting_id, reason=clear.reason.data, actor=current_user),
         flash_refusal="danger")
     if outcome.done:
-        flash("The posting follows its account's sphere again.", "success")
+        flash(_("The posting follows its account's sphere again."), "success")
     elif outcome.invalid:
-        flash("Say why the posting goes back to its account's sphere.", "danger")
+        flash(_("Say why the posting goes back to its account's sphere."), "danger")
     return redirect(url_for("reports.posting_sphere", posting_id=posting_id), 303)
 
 
@@ -323,7 +328,7 @@ def vat_page(fmt: str | None):
         start, end = vat.month_bounds(year, int(period[1:]))
     statement, invoices = vat.compute(db.session, start, end,
                                       settings().organisation.default_currency)
-    return respond(fmt, [statement], title="VAT return figures", form=form,
+    return respond(fmt, [statement], title=_("VAT return figures"), form=form,
                    template="reports/vat.html", page={"invoices": invoices},
                    endpoint="reports.vat_page", filename=f"vat-{year}-{period}", **_query(form))
 
@@ -338,8 +343,9 @@ def aging_page(fmt: str | None):
     today = form.as_of.data or date.today()
     form.as_of.data = today
     found, items = aging.compute(db.session, today)
-    return respond(fmt, found, title="Receivables and payables by age", form=form,
-                   template="reports/aging.html", page={"items": items},
+    return respond(fmt, found, title=_("Receivables and payables by age"), form=form,
+                   template="reports/aging.html",
+                   page={"items": items, "buckets": dict(aging.AGING_BUCKETS)},
                    endpoint="reports.aging_page", filename=f"aging-{today.isoformat()}",
                    **_query(form))
 
@@ -364,7 +370,7 @@ def _budget_page(fmt, form, year: int, *, upload=None, entry=None, approve=None,
     page = {"year": year, "revisions": budgets.revisions(db.session, year),
             "upload_form": upload or BudgetUploadForm(), "entry_form": entry or _entry_form(revision),
             "approve_form": approve or _approve_form(year)}
-    answer = respond(fmt, [statement], title=f"Budget against actual {year}", form=form,
+    answer = respond(fmt, [statement], title=_("Budget against actual %(year)s", year=year), form=form,
                      chart_svgs=svgs, template="reports/budget.html", page=page,
                      endpoint="reports.budget", filename=f"budget-{year}", **_query(form))
     return (answer, status) if fmt is None else answer
@@ -392,7 +398,7 @@ def _approve_form(year: int) -> ApproveBudgetForm:
     form = ApproveBudgetForm()
     form.resolution.choices = options(
         [(r.id, f"{r.number}: {r.title}") for r in budgets.approvable_resolutions(db.session, year)],
-        "Choose the resolution")
+        _("Choose the resolution"))
     return form
 
 
@@ -407,14 +413,15 @@ def _typed_lines(text: str) -> list[budgets.PlanLine]:
         if not parts:
             continue
         if len(parts) not in (3, 4) or parts[0] not in accounts or parts[1] not in funds:
-            raise ValidationError(f"Line {number}: write the account code, the fund code and the "
-                                  f"amount, e.g. \"5100 GEN 1200.00\".", field="lines")
+            raise ValidationError(_("Line %(number)s: write the account code, the fund code and "
+                                    "the amount, e.g. \"5100 GEN 1200.00\".", number=number),
+                                  field="lines")
         currency = parts[3].upper() if len(parts) == 4 else default
         if currency not in settings().organisation.currencies:
-            raise ValidationError(f"Line {number}: {currency} is not a currency of the books.",
-                                  field="lines")
-        lines.append(budgets.PlanLine(accounts[parts[0]], funds[parts[1]],
-                                      budgets.parse_amount(parts[2], currency, f"Line {number}")))
+            raise ValidationError(_("Line %(number)s: %(currency)s is not a currency of the "
+                                    "books.", number=number, currency=currency), field="lines")
+        lines.append(budgets.PlanLine(accounts[parts[0]], funds[parts[1]], budgets.parse_amount(
+            parts[2], currency, _("Line %(number)s", number=number))))
     return lines
 
 
@@ -427,7 +434,8 @@ def budget_lines(year: int):
         db.session, year, _typed_lines(entry.lines.data), note=entry.note.data or "",
         actor=current_user))
     if outcome.done:
-        flash(f"{outcome.result.label} is saved; it needs the board's approval.", "success")
+        flash(_("%(revision)s is saved; it needs the board's approval.",
+                revision=outcome.result.label), "success")
         return redirect(url_for("reports.budget", year=year), 303)
     form = YearForm(data={"year": year}, meta={"csrf": False})
     return _budget_page(None, form, year, entry=entry, status=outcome.status)
@@ -442,15 +450,18 @@ def budget_upload(year: int):
     def read_and_revise():
         data = upload.file.data.read(5 * 1024 * 1024 + 1)
         if len(data) > 5 * 1024 * 1024:
-            raise ValidationError("The workbook is larger than 5 MB.", field="file")
+            raise ValidationError(_("The workbook is larger than 5 MB."), field="file")
         lines = budgets.read_xlsx(db.session, data, settings().organisation.default_currency)
         return budgets.revise(db.session, year, lines, note=upload.note.data or "",
                               actor=current_user)
 
     outcome = run_form(upload, read_and_revise)
     if outcome.done:
-        flash(f"{outcome.result.label} is saved from the workbook "
-              f"({len(outcome.result.lines)} lines); it needs the board's approval.", "success")
+        flash(ngettext("%(revision)s is saved from the workbook (%(num)s line); it needs the "
+                       "board's approval.",
+                       "%(revision)s is saved from the workbook (%(num)s lines); it needs the "
+                       "board's approval.", len(outcome.result.lines),
+                       revision=outcome.result.label), "success")
         return redirect(url_for("reports.budget", year=year), 303)
     form = YearForm(data={"year": year}, meta={"csrf": False})
     return _budget_page(None, form, year, upload=upload, status=outcome.status)
@@ -473,7 +484,7 @@ def approve_budget(revision_id: int):
     outcome = run_form(approve, lambda: budgets.approve(
         db.session, revision, resolution_id=approve.resolution.data, actor=current_user))
     if outcome.done:
-        flash(f"{revision.label} is approved.", "success")
+        flash(_("%(revision)s is approved.", revision=revision.label), "success")
         return redirect(url_for("reports.budget", year=revision.year), 303)
     form = YearForm(data={"year": revision.year}, meta={"csrf": False})
     return _budget_page(None, form, revision.year, approve=approve, status=outcome.status)
@@ -497,10 +508,11 @@ def annual():
 def make_annual():
     form = YearForm(meta={"csrf": True})
     outcome = run_form(form, lambda: pack.start(db.session, form.year.data or 0,
-                                                 actor=current_user), flash_refusal="danger")
+                                                 actor=current_user, locale=current_locale()),
+                       flash_refusal="danger")
     if outcome.done:
         return redirect(url_for("jobs.show", job_id=outcome.result.id), 303)
-    abort(400, "Give the fiscal year of the pack.")
+    abort(400, _("Give the fiscal year of the pack."))
 
 
 @bp.route("/annual/<int:pack_id>.pdf")

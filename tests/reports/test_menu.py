@@ -44,7 +44,7 @@ def test_the_index_lists_every_report_for_the_board_and_the_treasurer(client, us
     login(client, role)
     html = client.get("/reports").get_data(as_text=True)
     for report in catalogue.REPORTS:
-        assert report.title in html
+        assert str(report.title) in html
 
 
 def test_an_organiser_without_a_group_is_told_there_is_nothing(client, users) -> None:

@@ -52,7 +52,7 @@ def test_the_treasurer_sets_and_clears_a_postings_sphere_from_the_drill_down(
     assert _income(session, Sphere.ZWECKBETRIEB, tickets) == 30000
     assert _income(session, Sphere.WIRTSCHAFTLICH, tickets) == 5000
     sheet = client.get("/reports/spheres?year=2026").get_data(as_text=True)
-    assert "1 posting(s) placed in another sphere by hand" in sheet
+    assert "1 posting placed in another sphere by hand" in sheet
     assert "Sale of drinks" in client.get(page_url).get_data(as_text=True)
 
     cleared = client.post(f"{page_url}/clear", data={"clear-reason": "Tickets after all",

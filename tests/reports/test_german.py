@@ -1,0 +1,98 @@
+"""The Reports menu in German: a German visitor reads the index, the balance sheet, the statement
+of activities and their downloads in German (amounts written the German way), and the annual
+report pack made in German has German section titles (its PDF read back with pypdf)."""
+from __future__ import annotations
+
+import csv
+import io
+
+from pypdf import PdfReader
+
+from backoffice.core.uploads import StoredFile, read_stored
+from backoffice.extensions import settings
+from backoffice.reports import pack
+from backoffice.reports.models import ReportPack
+
+from ..helpers import form_tokens, login
+
+GERMAN = {"Accept-Language": "de-DE,de;q=0.9"}
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_a_german_visitor_reads_the_reports_index_in_german(client, users):
+    login(client, "board")
+    html = client.get("/reports", headers=GERMAN).get_data(as_text=True)
+    for german in ("Berichte", "Abschlüsse und Auswertungen", "Bilanz", "Ergebnisrechnung",
+                   "Ergebnis nach steuerlichen Sphären", "Haushalt: Plan und Ist",
+                   "Jahresbericht-Mappe", "Exporte für andere Programme", "Alle Berichte"):
+        assert german in html, german
+    for english in ("Balance sheet", "Statement of activities", "Exports for others' tools",
+                    "All reports"):
+        assert english not in html, english
+
+
+def test_a_german_visitor_reads_the_balance_sheet_in_german(client, hand_ledger):
+    login(client, "board")
+    html = client.get("/reports/balance-sheet?as_of=2026-12-31",
+                      headers=GERMAN).get_data(as_text=True)
+    for german in ("<title>Bilanz", "Stand 2026-12-31", "Aktiva", "Summe Aktiva",
+                   "Verbindlichkeiten", "Reinvermögen", "Freies Reinvermögen",
+                   "Zweckgebundenes Reinvermögen", "Summe Passiva", "Anzeigen", "Herunterladen"):
+        assert german in html, german
+    assert "1.380,00" in html  # net assets, written the German way
+    for english in ("Total assets", "Net assets", "Restricted", "Total liabilities", "Show"):
+        assert english not in html, english
+    # An English visitor still reads English.
+    english = client.get("/reports/balance-sheet?as_of=2026-12-31")
+    assert "Total liabilities and net assets" in english.get_data(as_text=True)
+
+
+def test_a_german_visitor_reads_the_statement_of_activities_and_its_csv_in_german(
+        client, hand_ledger):
+    login(client, "board")
+    query = "start=2026-01-01&end=2026-12-31"
+    html = client.get(f"/reports/activities?{query}", headers=GERMAN).get_data(as_text=True)
+    for german in ("Ergebnisrechnung", "2026-01-01 bis 2026-12-31", "Erträge", "Aufwendungen",
+                   "Summe Erträge", "Summe Aufwendungen", "Ergebnis (Erträge minus Aufwendungen)",
+                   "Reinvermögen am Ende", "Vorjahreszeitraum: 2025-01-01 bis 2025-12-31.",
+                   "Veränderung", "Fondsgruppen", "Spalten"):
+        assert german in html, german
+    assert "580,00" in html
+    for english in ("Income", "Expenses", "Total", "Prior period", "Net assets at end"):
+        assert f">{english}<" not in html and f"{english} " not in html, english
+    rows = list(csv.reader(io.StringIO(client.get(f"/reports/activities.csv?{query}",
+                                                  headers=GERMAN).get_data(as_text=True))))
+    assert rows[0][0] == "Ergebnisrechnung"
+    assert rows[1][:3] == ["Kennung", "Zeile", "Art"] and "Summe" in rows[1]
+    assert any(row[1] == "Summe Erträge" for row in rows[2:])
+
+
+def test_the_pack_made_in_german_has_german_section_titles(app, session, hand_ledger):
+    row = pack.make(session, 2026, settings(), actor=hand_ledger.actor, locale="de_DE")
+    text = pdf_text(read_stored(session.get(StoredFile, row.file_id), settings().paths.uploads))
+    assert "Jahresbericht 2026" in text and "Inhalt" in text
+    assert "Geschäftsjahr 2026-01-01 bis 2026-12-31" in text
+    for german in ("Bilanz", "Ergebnisrechnung", "Ergebnis nach steuerlichen Sphären",
+                   "Haushalt: Plan und Ist", "Fondsbestände und Bewegungen",
+                   "Bewilligte und ausgezahlte Förderungen", "Spenden", "Offene Forderungen",
+                   "Beschlüsse des Jahres", "Summe Passiva", "Ideeller Bereich", "Zweckbetrieb",
+                   "Vermögensverwaltung", "Wirtschaftlicher Geschäftsbetrieb"):
+        assert german in text, german
+    assert "1.380,00" in text and "Seite 1 von " in text and "Page 1 of" not in text
+    for _, title in pack.SECTION_TITLES:
+        if title != "Donations":  # also the name of an account (the books' own words)
+            assert title not in text, title
+    assert "Annual report" not in text and "Total net assets" not in text
+
+
+def test_the_pack_asked_for_in_german_is_made_in_german(client, session, hand_ledger):
+    login(client, "board")
+    answer = client.post("/reports/annual", headers=GERMAN,
+                         data={**form_tokens(client, "/reports/annual"), "year": "2026"})
+    assert answer.status_code == 303
+    row = session.query(ReportPack).one()
+    text = pdf_text(client.get(f"/reports/annual/{row.id}.pdf").data)
+    assert "Jahresbericht 2026" in text and "Bilanz" in text and "Balance sheet" not in text
