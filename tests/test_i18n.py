@@ -19,7 +19,7 @@ from .helpers import csrf_token, email_for, login
 
 #: The packages translated so far; the goal is every package in ``catalogs.PACKAGES``.
 FINISHED = ["core", "auth", "setup", "groups", "funds", "ledger", "jobs", "payouts", "expenses",
-            "reports"]
+            "reports", "invoicing"]
 
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -71,7 +71,7 @@ def test_a_finished_package_shows_no_english_outside_translation_marks(name):
 def test_the_heuristic_finds_text_attributes_and_literals_but_not_marked_text():
     source = ('{% block title %}Journal{% endblock %}<p title="Open it">{{ _("Saved") }} 42 €</p>'
               '{% trans n=3 %}{{ n }} claims{% endtrans %}{{ field(f, label="Your name") }}'
-              '<a href="x">IBAN</a><script>var a = "not text";</script>')
+              '<a href="x">IBAN</a><script>var a = "not text";</script>{{ link("Stripe") }}')
     assert [item.text for item in untranslated(source)] == ["Your name", "Open it", "Journal"]
 
 

@@ -17,7 +17,7 @@ ALLOWED = frozenset("""
 Backoffice IBAN IBANs BIC SEPA Stripe PDF CSV XLSX DATEV Beancount Fava EUR USD GBP CHF VAT ID
 EN DE OK API URL UTC ISO TOTP QR pain XML JSON HTML SVG e.V. Python Markdown GmbH ZUGFeRD
 Factur-X EN16931 XRechnung SKR MT940 CAMT camt OFX htmx Celery Redis PostgreSQL SQLite
-e-mail E-Mail Pretix CSP BGB AO EStG UStG Nr No x X
+e-mail E-Mail Pretix CSP BGB AO EStG UStG Nr No x X GiroCode
 """.split())
 
 _JINJA = re.compile(r"{#.*?#}|{%-?.*?-?%}|{{-?.*?-?}}", re.S)
@@ -65,7 +65,8 @@ def untranslated(source: str, *, text_template: bool = False) -> list[Untranslat
             continue
         for literal in _LITERAL.finditer(body):
             if _is_text(literal.group(2)) and " " in literal.group(2).strip() \
-                    or re.fullmatch(r"[A-Z][a-z]+", literal.group(2)):
+                    or re.fullmatch(r"[A-Z][a-z]+", literal.group(2)) \
+                    and literal.group(2) not in ALLOWED:
                 found.append(Untranslated(_line_of(source, match.start()), literal.group(2)))
     plain = _JINJA.sub(_blank, source)
     if text_template:  # an e-mail: its "Subject: " header is not text

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from ..core.i18n import _
 from ..core.iban import normalise_iban
 from ..core.money import Money
 from ..core.settings import Settings
@@ -127,9 +128,10 @@ def overpayment_lines(session: Session, invoice: Invoice, amount: Money) -> list
     """Cr sponsor credits in the invoice's fund: the side of an overpayment that is the
     sponsor's (the bank side is the caller's)."""
     if amount.currency != invoice.currency:
-        raise ValidationError(f"{amount} is not in the invoice's currency {invoice.currency}.")
+        raise ValidationError(_("%(amount)s is not in the invoice's currency %(currency)s.",
+                                amount=amount, currency=invoice.currency))
     if amount.amount <= 0:
-        raise ValidationError("Only money received beyond the invoice becomes credit.")
+        raise ValidationError(_("Only money received beyond the invoice becomes credit."))
     return [Line(account_by_role(session, SPONSOR_CREDITS), session.get(Fund, invoice.fund_id),
                  -amount, f"Credit {invoice.buyer_name[:120]}: paid beyond {invoice.number}")]
 
@@ -159,10 +161,11 @@ def check_reversible(session: Session, bank_match_id: int) -> list[SponsorCredit
     for row in rows:
         held = by_fund(session, row.sponsor_id, row.currency).get(row.fund_id, 0)
         if held < row.amount:
-            raise Conflict(f"{Money(row.amount, row.currency).format()} of this payment became "
-                           f"credit for {row.sponsor.name}, and "
-                           f"{Money(row.amount - held, row.currency).format()} of that credit "
-                           f"has been used since. The match cannot be undone.")
+            raise Conflict(_("%(amount)s of this payment became credit for %(sponsor)s, and "
+                             "%(used)s of that credit has been used since. The match cannot be "
+                             "undone.", amount=Money(row.amount, row.currency).format(),
+                             sponsor=row.sponsor.name,
+                             used=Money(row.amount - held, row.currency).format()))
     return rows
 
 
@@ -187,29 +190,34 @@ def apply_to_invoice(session: Session, invoice: Invoice, *, actor: Actor, amount
     invoice as a payment of method ``credit``."""
     on = on or date.today()
     if invoice.is_draft or invoice.is_cancellation or state.is_cancelled(invoice):
-        raise InvalidTransition("Credit is set off against issued, open invoices only.")
+        raise InvalidTransition(_("Credit is set off against issued, open invoices only."))
     lock_sponsor(session, invoice.sponsor_id)
     session.expire(invoice, ["payments"])
     owed = state.outstanding(invoice)
     held = by_fund(session, invoice.sponsor_id, invoice.currency)
     available = sum(held.values())
     if owed <= 0:
-        raise InvalidTransition(f"Invoice {invoice.number} has nothing open.")
+        raise InvalidTransition(_("Invoice %(number)s has nothing open.", number=invoice.number))
     if available <= 0:
         other = {c: v for c, v in balances(session, invoice.sponsor_id).items() if v > 0}
         held_elsewhere = ", ".join(Money(v, c).format() for c, v in sorted(other.items()))
-        raise ValidationError(
-            f"{invoice.buyer_name} has no credit in {invoice.currency}"
-            + (f" (it holds {held_elsewhere}: credit is never converted)" if other else "") + ".")
+        if other:
+            raise ValidationError(_("%(sponsor)s has no credit in %(currency)s (it holds %(held)s: "
+                                    "credit is never converted).", sponsor=invoice.buyer_name,
+                                    currency=invoice.currency, held=held_elsewhere))
+        raise ValidationError(_("%(sponsor)s has no credit in %(currency)s.",
+                                sponsor=invoice.buyer_name, currency=invoice.currency))
     if amount is None:
         amount = Money(min(owed, available), invoice.currency)
     if amount.currency != invoice.currency:
-        raise ValidationError(f"{amount} is not in the invoice's currency {invoice.currency}.")
+        raise ValidationError(_("%(amount)s is not in the invoice's currency %(currency)s.",
+                                amount=amount, currency=invoice.currency))
     if not 0 < amount.amount <= min(owed, available):
-        raise ValidationError(
-            f"Up to {Money(min(owed, available), invoice.currency).format()} of credit can be "
-            f"set off against {invoice.number} ({Money(owed, invoice.currency).format()} open, "
-            f"{Money(available, invoice.currency).format()} credit).")
+        raise ValidationError(_(
+            "Up to %(most)s of credit can be set off against %(number)s (%(owed)s open, "
+            "%(available)s credit).", most=Money(min(owed, available), invoice.currency).format(),
+            number=invoice.number, owed=Money(owed, invoice.currency).format(),
+            available=Money(available, invoice.currency).format()))
     credits = account_by_role(session, SPONSOR_CREDITS)
     parts = _parts(held, amount.amount)
     lines = [Line(credits, session.get(Fund, fund_id), Money(part, amount.currency),
@@ -237,20 +245,22 @@ def request_refund(session: Session, sponsor: Sponsor, amount: Money, *, payee_n
     (each a payable of the next payout batch), Dr sponsor credits / Cr payables posted now so the
     credit cannot be used twice."""
     if amount.currency != SEPA_CURRENCY:
-        raise ValidationError(f"Refunds are SEPA transfers, in {SEPA_CURRENCY} only; "
-                              f"{amount.currency} credit has to be paid back another way.")
+        raise ValidationError(_("Refunds are SEPA transfers, in %(sepa)s only; %(currency)s credit "
+                                "has to be paid back another way.", sepa=SEPA_CURRENCY,
+                                currency=amount.currency))
     payee_name = (payee_name or "").strip()
     if not payee_name or len(payee_name) > 70:
-        raise ValidationError("Give the account holder's name (up to 70 characters).",
+        raise ValidationError(_("Give the account holder's name (up to 70 characters)."),
                               field="payee_name")
     iban, bic = normalise_iban(iban, bic)
     lock_sponsor(session, sponsor.id)
     held = by_fund(session, sponsor.id, amount.currency)
     available = sum(held.values())
     if not 0 < amount.amount <= available:
-        raise ValidationError(f"{sponsor.name} holds {Money(available, amount.currency).format()} "
-                              f"of credit; {amount.format()} cannot be paid back.",
-                              field="amount")
+        raise ValidationError(_("%(sponsor)s holds %(held)s of credit; %(amount)s cannot be paid "
+                                "back.", sponsor=sponsor.name,
+                                held=Money(available, amount.currency).format(),
+                                amount=amount.format()), field="amount")
     credits, payables = account_by_role(session, SPONSOR_CREDITS), account_by_role(session, PAYABLES)
     refunds = []
     for fund_id, part in _parts(held, amount.amount):
@@ -307,14 +317,15 @@ class RefundPayables:
         found = self._ready(session, SponsorRefund.id.in_(wanted), lock=True) if wanted else []
         missing = set(wanted) - {r.id for r in found}
         if missing:
-            raise ValidationError(f"Refund SR{min(missing)} is no longer waiting for payout.")
+            raise ValidationError(_("Refund SR%(id)s is no longer waiting for payout.",
+                                    id=min(missing)))
         return [self._payable(r, liability) for r in found]
 
     def executed(self, session: Session, item, batch, actor: Actor, *,
                  settings: Settings) -> None:
         refund = session.get(SponsorRefund, int(item.source_id))
         if refund is None:
-            raise NotFound(f"No refund {item.source_id}.")
+            raise NotFound(_("No refund %(id)s.", id=item.source_id))
         refund.status, refund.paid_on = RefundStatus.PAID.value, batch.executed_on
         refund.batch_ref = batch.message_id[:40]
         session.flush()
@@ -331,7 +342,7 @@ class RefundPayables:
         for the next batch. The sponsor is no user here: the treasurer asks for the account."""
         refund = session.get(SponsorRefund, int(item.source_id))
         if refund is None or refund.status != RefundStatus.PAID.value:
-            raise InvalidTransition(f"Refund {item.source_id} is not paid.")
+            raise InvalidTransition(_("Refund %(id)s is not paid.", id=item.source_id))
         refund.status, refund.paid_on, refund.batch_ref = RefundStatus.READY.value, None, None
         session.flush()
         audit.record(session, actor, "sponsor_refund.returned", "sponsor", refund.sponsor_id,

@@ -71,7 +71,7 @@ LABELS = {
                    "unten genannten Betrag.",
         "no_payment_credit": "Es ist keine Zahlung fällig: den gutgeschriebenen Betrag haben wir "
                              "Ihnen erstattet.",
-        "tax_number": "Steuernummer", "vat_id": "USt-IdNr.", "register": "Registergericht",
+        "tax_number": "Steuernummer", "vat_id": "USt-IdNr.", "register": "Registereintrag",
         "board": "Vorstand",
         "thanks": "Vielen Dank, dass Sie unsere Community unterstützen.",
         "einvoice": "Diese PDF-Datei enthält die Rechnung als strukturierte E-Rechnung "

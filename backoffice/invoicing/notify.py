@@ -1,6 +1,6 @@
 """The e-mails a sponsor receives about an invoice (``templates/invoicing/emails``): the invoice,
 the first and second reminder, and the confirmation that it is paid, each in the invoice's
-language (``<kind>_<language>.txt``) and with the invoice's PDF attached. The mail says what the
+language (``<kind>.txt``, rendered in the sponsor's locale) and with the invoice's PDF attached. The mail says what the
 PDF says: its values come from the computed document."""
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ def text(doc: InvoiceDocument, kind: str, *, amount: int) -> tuple[str, str]:
         raise ValueError(f"no invoice mail {kind!r}: one of {', '.join(KINDS)}")
     language = doc.language
     return render_email(
-        f"invoicing/emails/{kind}_{language}.txt", number=doc.number, org=doc.seller.name,
-        name=doc.buyer.name, date=documents.date_text(doc.issue_date, language),
+        f"invoicing/emails/{kind}.txt", locale=documents.LOCALES[language], number=doc.number,
+        org=doc.seller.name, name=doc.buyer.name, date=documents.date_text(doc.issue_date, language),
         due=documents.date_text(doc.due_date, language),
         amount=documents.money_text(amount, doc.currency, language),
         ref=doc.payment_reference, url=doc.pay_url)

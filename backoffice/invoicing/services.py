@@ -19,6 +19,7 @@ from ..core import audit, logo
 from ..core.actors import Actor
 from ..core.db import transaction, utcnow
 from ..core.errors import AlreadyDone, Conflict, InvalidTransition, NotFound, ValidationError
+from ..core.i18n import _
 from ..core.money import Money, check_currency
 from ..core.settings import Settings, refuse_unless_set_up
 from ..core.uploads import StoredFile, read_stored, store_upload
@@ -87,10 +88,10 @@ class DraftData:
 def _draft_values(data: DraftData, settings: Settings) -> dict:
     check_currency(data.currency)
     if data.service_end and data.service_end < data.service_date:
-        raise ValidationError("The service period ends before it starts.", field="service_end")
+        raise ValidationError(_("The service period ends before it starts."), field="service_end")
     days = settings.invoicing.payment_days if data.payment_days is None else data.payment_days
     if not 0 <= days <= 120:
-        raise ValidationError("Give payment terms between 0 and 120 days.", field="payment_days")
+        raise ValidationError(_("Give payment terms between 0 and 120 days."), field="payment_days")
     sponsor = data.sponsor
     return {
         "sponsor_id": sponsor.id, "group_id": data.group_id, "currency": data.currency,
@@ -109,9 +110,11 @@ def _lines(data: DraftData) -> list[InvoiceLine]:
     for position, line in enumerate(data.lines, 1):
         description = (line.description or "").strip()
         if not description:
-            raise ValidationError(f"Line {position}: describe what is invoiced.", field="lines")
+            raise ValidationError(_("Line %(position)s: describe what is invoiced.", position=position),
+                                  field="lines")
         if line.quantity_milli == 0:
-            raise ValidationError(f"Line {position}: the quantity is zero.", field="lines")
+            raise ValidationError(_("Line %(position)s: the quantity is zero.", position=position),
+                                  field="lines")
         treatment, reason = check_treatment(line.tax_treatment, line.exempt_reason)
         Money(line.unit_price, data.currency).check_size()
         lines.append(InvoiceLine(
@@ -119,7 +122,7 @@ def _lines(data: DraftData) -> list[InvoiceLine]:
             unit_price=line.unit_price, net=line_net(line.quantity_milli, line.unit_price),
             tax_treatment=treatment, exempt_reason=reason, package_id=line.package_id))
     if not lines:
-        raise ValidationError("An invoice needs at least one line.", field="lines")
+        raise ValidationError(_("An invoice needs at least one line."), field="lines")
     return lines
 
 
@@ -146,8 +149,9 @@ def create_draft(session: Session, data: DraftData, *, actor: Actor, settings: S
 
 def _ensure_draft(invoice: Invoice) -> None:
     if not invoice.is_draft:
-        raise InvalidTransition(f"Invoice {invoice.number} is issued and can no longer change. "
-                                f"Cancel it with a cancellation invoice and issue a new one.")
+        raise InvalidTransition(_("Invoice %(number)s is issued and can no longer change. Cancel it "
+                                  "with a cancellation invoice and issue a new one.",
+                                  number=invoice.number))
 
 
 def update_draft(session: Session, invoice: Invoice, data: DraftData, *, actor: Actor,
@@ -202,10 +206,10 @@ def invoice_for_token(session: Session, token: str, *, settings: Settings) -> In
     try:
         public_id = _serializer(settings).loads(token)
     except BadSignature:
-        raise NotFound("There is no invoice at this address.") from None
+        raise NotFound(_("There is no invoice at this address.")) from None
     invoice = session.scalar(select(Invoice).where(Invoice.public_id == public_id))
     if invoice is None or invoice.is_draft or invoice.is_cancellation:
-        raise NotFound("There is no invoice at this address.")
+        raise NotFound(_("There is no invoice at this address."))
     return invoice
 
 
@@ -303,8 +307,8 @@ def _prepare_issue(session: Session, invoice: Invoice, *, actor: Actor, issue_da
     current = session.scalar(select(Invoice.status).where(Invoice.id == invoice.id)
                              .with_for_update())
     if current != InvoiceStatus.DRAFT:
-        raise AlreadyDone(f"Invoice #{invoice.id} was issued a moment ago (twice asked, or "
-                          f"by somebody else); it was issued once.")
+        raise AlreadyDone(_("Invoice #%(id)s was issued a moment ago (twice asked, or by somebody "
+                            "else); it was issued once.", id=invoice.id))
     values = _issue_values(session, invoice, series, sequence, issue_date, settings)
     doc = document_of(session, invoice, values, settings=settings)
     fits = rendering is not None and rendering.document == doc
@@ -350,11 +354,12 @@ def _post_invoice(session: Session, invoice: Invoice, *, actor: Actor, day: date
 
 def _check_issuable(invoice: Invoice, settings: Settings) -> None:
     if not invoice.is_draft:
-        raise AlreadyDone(f"Invoice {invoice.number} is already issued; nothing was changed.")
+        raise AlreadyDone(_("Invoice %(number)s is already issued; nothing was changed.",
+                            number=invoice.number))
     refuse_unless_set_up(settings, "an invoice")
     regime = vat_regime(invoice.buyer_country, invoice.buyer_vat_id)
     if not invoice.lines or compute_totals(invoice.lines, regime).gross <= 0:
-        raise ValidationError("An invoice must come to more than zero.")
+        raise ValidationError(_("An invoice must come to more than zero."))
 
 
 def _render_first(session: Session, *, issue_date: date, draft, issue, settings: Settings):
@@ -428,18 +433,19 @@ def _cancellation(invoice: Invoice, *, reason: str, actor: Actor, settings: Sett
     refuse_unless_set_up(settings, "a cancellation")
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError("Say why the invoice is cancelled.", field="reason")
+        raise ValidationError(_("Say why the invoice is cancelled."), field="reason")
     if invoice.is_draft:
-        raise InvalidTransition("A draft has no number: delete it instead of cancelling it.")
+        raise InvalidTransition(_("A draft has no number: delete it instead of cancelling it."))
     if invoice.is_cancellation:
-        raise InvalidTransition(f"{invoice.number} is itself a cancellation invoice.")
+        raise InvalidTransition(_("%(number)s is itself a cancellation invoice.",
+                                  number=invoice.number))
     if invoice.cancelled_by is not None:
-        raise AlreadyDone(f"Invoice {invoice.number} was already cancelled by "
-                          f"{invoice.cancelled_by.number}.")
+        raise AlreadyDone(_("Invoice %(number)s was already cancelled by %(cancellation)s.",
+                            number=invoice.number, cancellation=invoice.cancelled_by.number))
     if invoice.credit_notes:
-        raise InvalidTransition(f"Invoice {invoice.number} was credited in part by "
-                                f"{', '.join(n.label for n in invoice.credit_notes)}; it can no "
-                                f"longer be cancelled in full.")
+        raise InvalidTransition(_("Invoice %(number)s was credited in part by %(notes)s; it can no "
+                                  "longer be cancelled in full.", number=invoice.number,
+                                  notes=", ".join(n.label for n in invoice.credit_notes)))
     cancellation = _correction(invoice, InvoiceKind.CANCELLATION, notes=reason, actor=actor)
     cancellation.lines = [
         InvoiceLine(position=line.position, description=line.description,
@@ -472,7 +478,8 @@ def cancel(session: Session, invoice: Invoice, *, actor: Actor, reason: str, set
     reason = cancellation.notes
     issue_date = issue_date or date.today()
     _add_once(session, cancellation,
-              f"Invoice {invoice.number} was cancelled by somebody else a moment ago.")
+              _("Invoice %(number)s was cancelled by somebody else a moment ago.",
+                number=invoice.number))
     _prepare_issue(session, cancellation, actor=actor, issue_date=issue_date, settings=settings,
                    rendering=rendering)
     reversal_id = None
@@ -523,13 +530,16 @@ def _credit_note(invoice: Invoice, amount: Money, *, reason: str, actor: Actor,
     lines per VAT rate as ``amounts.credit_parts`` splits it."""
     refuse_unless_set_up(settings, "a credit note")
     if invoice.is_draft or invoice.is_cancellation or state.is_cancelled(invoice):
-        raise InvalidTransition(f"{invoice.label} cannot be credited: only an issued, not "
-                                f"cancelled invoice can.")
+        raise InvalidTransition(_("%(invoice)s cannot be credited: only an issued, not cancelled "
+                                  "invoice can.", invoice=invoice.label))
     if amount.currency != invoice.currency or amount.amount <= 0:
-        raise ValidationError(f"{amount} cannot be credited on {invoice.number}.")
+        raise ValidationError(_("%(amount)s cannot be credited on %(number)s.", amount=amount,
+                                number=invoice.number))
     if amount.amount > invoice.gross_total - state.credited(invoice):
-        raise ValidationError(f"{invoice.number} has {Money(invoice.gross_total - state.credited(invoice), invoice.currency)} "
-                              f"left to credit; {amount} is more.")
+        raise ValidationError(_("%(number)s has %(left)s left to credit; %(amount)s is more.",
+                                number=invoice.number, amount=amount,
+                                left=Money(invoice.gross_total - state.credited(invoice),
+                                           invoice.currency)))
     note = _correction(invoice, InvoiceKind.CREDIT_NOTE, notes=reason, actor=actor)
     regime = vat_regime(invoice.buyer_country, invoice.buyer_vat_id)
     note.lines = [
@@ -588,7 +598,8 @@ def _decide(session: Session, refund: InvoicePayment, decision: RefundDecision, 
                                 credit_note_id=credit_note.id if credit_note else None,
                                 decided_by_id=getattr(actor, "id", None))
     _add_once(session, row,
-              f"The refund {refund.reference} was decided by somebody else a moment ago.")
+              _("The refund %(reference)s was decided by somebody else a moment ago.",
+                reference=refund.reference))
     session.expire(refund, ["decision"])
     audit.record(session, actor, f"invoice.refund_{decision.value}", "invoice",
                  refund.invoice_id, summary=f"Refund {refund.reference}: {decision.value}"
@@ -600,16 +611,17 @@ def _refund_decision(decision: RefundDecision | str) -> RefundDecision:
     try:
         decision = RefundDecision(decision)
     except ValueError:
-        raise ValidationError("Choose a credit note or 'owed again'.") from None
+        raise ValidationError(_("Choose a credit note or 'owed again'.")) from None
     if decision is RefundDecision.RETURNED:
-        raise ValidationError("Choose a credit note or 'owed again'.")
+        raise ValidationError(_("Choose a credit note or 'owed again'."))
     return decision
 
 
 def _credit_for_refund(invoice: Invoice, refund: InvoicePayment) -> tuple[Money, str]:
     """What a credit note for the refund credits, and its wording (nothing: a zero amount)."""
     if refund not in state.refunds_to_decide(invoice):
-        raise InvalidTransition(f"The refund {refund.reference} has nothing left to decide.")
+        raise InvalidTransition(_("The refund %(reference)s has nothing left to decide.",
+                                  reference=refund.reference))
     amount = Money(refund_to_credit(invoice, refund), invoice.currency)
     wording = CREDIT_WORDING[invoice.language].format(
         amount=documents.money_text(amount.amount, amount.currency, invoice.language),
@@ -627,7 +639,8 @@ def decide_refund(session: Session, refund: InvoicePayment, decision: RefundDeci
     invoice = session.get(Invoice, refund.invoice_id)
     locked = session.scalar(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
     if locked is None:
-        raise InvalidTransition(f"The refund {refund.reference} has nothing left to decide.")
+        raise InvalidTransition(_("The refund %(reference)s has nothing left to decide.",
+                                  reference=refund.reference))
     amount, wording = _credit_for_refund(invoice, refund)
     if decision is RefundDecision.OWED_AGAIN:
         return _decide(session, refund, decision, actor=actor)
@@ -665,11 +678,11 @@ def decide_refund_now(session: Session, refund: InvoicePayment, decision: Refund
 def stored_pdf(session: Session, invoice: Invoice, *, settings: Settings) -> bytes:
     """The bytes rendered at issue, checked against the SHA-256 recorded then."""
     if invoice.pdf_file_id is None:
-        raise NotFound("This invoice has no PDF yet: drafts are rendered when they are issued.")
+        raise NotFound(_("This invoice has no PDF yet: drafts are rendered when they are issued."))
     data = read_stored(session.get(StoredFile, invoice.pdf_file_id), settings.paths.uploads)
     if hashlib.sha256(data).hexdigest() != invoice.pdf_sha256:
-        raise Conflict(f"The stored PDF of {invoice.number} does not match its recorded "
-                       f"SHA-256; it must not be served. Restore it from a backup.")
+        raise Conflict(_("The stored PDF of %(number)s does not match its recorded SHA-256; it "
+                         "must not be served. Restore it from a backup.", number=invoice.number))
     return data
 
 
@@ -677,9 +690,10 @@ def stored_pdf(session: Session, invoice: Invoice, *, settings: Settings) -> byt
 
 def _check_payment(session: Session, invoice: Invoice, amount: Money) -> None:
     if invoice.is_draft or invoice.is_cancellation:
-        raise InvalidTransition("Payments are recorded against issued invoices only.")
+        raise InvalidTransition(_("Payments are recorded against issued invoices only."))
     if amount.currency != invoice.currency:
-        raise ValidationError(f"{amount} does not match the invoice currency {invoice.currency}.")
+        raise ValidationError(_("%(amount)s does not match the invoice currency %(currency)s.",
+                                amount=amount, currency=invoice.currency))
 
 
 def _add_payment(session: Session, invoice: Invoice, *, kind: PaymentKind, amount: Money, reference: str,
@@ -767,10 +781,11 @@ def check_transfer(session: Session, invoice: Invoice, amount: Money) -> None:
     cancelled, other currency, more than is owed)."""
     _check_payment(session, invoice, amount)
     if state.is_cancelled(invoice):
-        raise InvalidTransition(f"Invoice {invoice.number} is cancelled.")
+        raise InvalidTransition(_("Invoice %(number)s is cancelled.", number=invoice.number))
     if amount.amount <= 0 or amount.amount > state.outstanding(invoice):
-        raise ValidationError(f"Invoice {invoice.number} has {Money(state.outstanding(invoice), invoice.currency)} "
-                              f"open; {amount} cannot be recorded as paid for it.")
+        raise ValidationError(_("Invoice %(number)s has %(open)s open; %(amount)s cannot be "
+                                "recorded as paid for it.", number=invoice.number, amount=amount,
+                                open=Money(state.outstanding(invoice), invoice.currency)))
 
 
 def record_bank_transfer(session: Session, invoice: Invoice, *, amount: Money, reference: str,
@@ -800,7 +815,7 @@ def _record_booked(session: Session, invoice: Invoice, kind: PaymentKind, method
     """Record on the invoice what somebody else's entry booked, once per reference."""
     check_transfer(session, invoice, amount)
     if session.scalar(select(InvoicePayment.id).where(InvoicePayment.reference == reference)):
-        raise Conflict(f"The payment {reference} is already recorded.")
+        raise Conflict(_("The payment %(reference)s is already recorded.", reference=reference))
     return _add_payment(session, invoice, kind=kind, amount=amount, reference=reference,
                         received_on=on, method=method, note=note,
                         journal_entry_id=journal_entry_id, actor=actor)
@@ -814,10 +829,11 @@ def reverse_payment(session: Session, payment: InvoicePayment, *, reason: str,
     as everything in this table."""
     if not (payment.kind in (PaymentKind.PAYMENT, PaymentKind.WRITE_OFF) and payment.amount > 0
             or payment.kind == PaymentKind.REFUND and payment.amount < 0):
-        raise InvalidTransition("Only a payment received, a write-off or a refund can be "
-                                "reversed.")
+        raise InvalidTransition(_("Only a payment received, a write-off or a refund can be "
+                                  "reversed."))
     if session.scalar(select(InvoicePayment.id).where(InvoicePayment.reverses_id == payment.id)):
-        raise Conflict(f"The payment {payment.reference} was already reversed.")
+        raise Conflict(_("The payment %(reference)s was already reversed.",
+                         reference=payment.reference))
     invoice = payment.invoice
     return _add_payment(session, invoice, kind=PaymentKind.REVERSAL,
                         amount=-Money(payment.amount, payment.currency),
@@ -835,8 +851,8 @@ def _send(session: Session, invoice: Invoice, kind: str, *, actor: Actor,
     is in the audit log, and all but the confirmation are dispatches the invoice page lists."""
     recipients = [e.strip() for e in invoice.buyer_emails.splitlines() if e.strip()]
     if not recipients:
-        raise ValidationError(f"{invoice.buyer_name} has no billing email address; add one to "
-                              f"the sponsor first.")
+        raise ValidationError(_("%(sponsor)s has no billing email address; add one to the sponsor "
+                                "first.", sponsor=invoice.buyer_name))
     doc = document_of(session, invoice, settings=settings)  # the mail says what the PDF says
     amount = doc.gross if kind in ("invoice", "paid") else state.outstanding(invoice)
     notify.send(session, recipients, doc, kind, amount=amount,
@@ -876,9 +892,9 @@ def confirm_paid(session: Session, invoice: Invoice, *, settings: Settings,
 def send_invoice(session: Session, invoice: Invoice, *, actor: Actor,
                  settings: Settings) -> InvoiceDispatch:
     if invoice.is_draft:
-        raise InvalidTransition("Issue the invoice before sending it.")
+        raise InvalidTransition(_("Issue the invoice before sending it."))
     if invoice.is_cancellation:
-        raise InvalidTransition("Cancellation invoices are not sent with a pay link.")
+        raise InvalidTransition(_("Cancellation invoices are not sent with a pay link."))
     return _send(session, invoice, "invoice", actor=actor, settings=settings)
 
 
@@ -899,11 +915,11 @@ def send_reminder(session: Session, invoice: Invoice, *, actor: Actor, settings:
                   today: date | None = None) -> InvoiceDispatch:
     today = today or date.today()
     if state.status(invoice, today) is not state.Status.OVERDUE:
-        raise InvalidTransition(f"Invoice {invoice.label} is not overdue.")
+        raise InvalidTransition(_("Invoice %(number)s is not overdue.", number=invoice.label))
     sent = {d.kind for d in invoice.dispatches}
     if "reminder_2" in sent:
-        raise InvalidTransition(f"Both reminders for {invoice.number} have been sent; follow up "
-                                f"personally.")
+        raise InvalidTransition(_("Both reminders for %(number)s have been sent; follow up "
+                                  "personally.", number=invoice.number))
     return _send(session, invoice, "reminder_2" if "reminder_1" in sent else "reminder_1",
                  actor=actor, settings=settings)
 

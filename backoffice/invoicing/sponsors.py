@@ -12,6 +12,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import ValidationError
+from ..core.i18n import _
 from ..core.money import Money
 from .amounts import EU_COUNTRIES
 from .models import (
@@ -39,16 +40,16 @@ def normalise_vat_id(vat_id: str | None, country: str) -> str | None:
             prefix = "EL" if country == "GR" else country
             if compact[:2] != prefix:
                 raise ValidationError(
-                    f"{compact} is a VAT ID of another country than the sponsor's ({country}).",
-                    field="vat_id")
+                    _("%(vat_id)s is a VAT ID of another country than the sponsor's (%(country)s).",
+                      vat_id=compact, country=country), field="vat_id")
             return compact
         module = stdnum_util.get_cc_module(country.lower(), "vat")
         if module is None:
             return stdnum_util.clean(vat_id, " -.").upper()
         return module.validate(vat_id)
     except StdnumError as error:
-        raise ValidationError(f"{vat_id} is not a valid VAT ID ({error.message.lower()}).",
-                              field="vat_id") from None
+        raise ValidationError(_("%(vat_id)s is not a valid VAT ID (%(reason)s).", vat_id=vat_id,
+                                reason=error.message.lower()), field="vat_id") from None
 
 
 @dataclass
@@ -68,14 +69,14 @@ class SponsorData:
     def cleaned(self) -> dict:
         country = (self.country or "").strip().upper()
         if len(country) != 2 or not country.isalpha():
-            raise ValidationError("Choose the sponsor's country.", field="country")
+            raise ValidationError(_("Choose the sponsor's country."), field="country")
         name = (self.name or "").strip()
         if not name:
-            raise ValidationError("Give the sponsor's legal name.", field="name")
+            raise ValidationError(_("Give the sponsor's legal name."), field="name")
         if not (self.street or "").strip() or not (self.city or "").strip():
-            raise ValidationError("Give the sponsor's full address.", field="street")
+            raise ValidationError(_("Give the sponsor's full address."), field="street")
         if self.language not in {lang.value for lang in Language}:
-            raise ValidationError("Choose English or German.", field="language")
+            raise ValidationError(_("Choose English or German."), field="language")
         return {
             "name": name, "street": self.street.strip(), "postcode": (self.postcode or "").strip(),
             "city": self.city.strip(), "country": country,
@@ -114,11 +115,11 @@ def check_treatment(treatment: str, exempt_reason: str) -> tuple[str, str]:
     try:
         treatment = TaxTreatment(treatment)
     except ValueError:
-        raise ValidationError("Choose a VAT treatment.", field="tax_treatment") from None
+        raise ValidationError(_("Choose a VAT treatment."), field="tax_treatment") from None
     exempt_reason = (exempt_reason or "").strip()
     if treatment is TaxTreatment.EXEMPT and not exempt_reason:
-        raise ValidationError("An exempt line must say why it is exempt (e.g. the paragraph of "
-                              "the VAT act).", field="exempt_reason")
+        raise ValidationError(_("An exempt line must say why it is exempt (e.g. the paragraph of "
+                                "the VAT act)."), field="exempt_reason")
     return treatment.value, exempt_reason if treatment is TaxTreatment.EXEMPT else ""
 
 
@@ -126,9 +127,9 @@ def save_package(session: Session, package: SponsorshipPackage | None, *, actor:
                  group_id: int | None, description: str, price: Money, tax_treatment: str,
                  exempt_reason: str = "", active: bool = True) -> SponsorshipPackage:
     if not (name or "").strip():
-        raise ValidationError("Name the package.", field="name")
+        raise ValidationError(_("Name the package."), field="name")
     if price.amount < 0:
-        raise ValidationError("The price cannot be negative.", field="price")
+        raise ValidationError(_("The price cannot be negative."), field="price")
     treatment, reason = check_treatment(tax_treatment, exempt_reason)
     values = {"name": name.strip(), "event": (event or "").strip(), "group_id": group_id,
               "description": (description or "").strip(), "price": price.amount,

@@ -13,6 +13,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 from stdnum import iso11649
 
+from ..core.i18n import _l, lazy_pgettext
 from ..core.money import Money
 from ..core.tables import DATE, MONEY, Column, Table
 from .models import (
@@ -40,13 +41,39 @@ class Status(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return STATUS_LABELS[self.value]
 
     @property
     def badge(self) -> str:
         return {"draft": "secondary", "open": "primary", "overdue": "danger",
                 "partially_paid": "warning", "paid": "success", "overpaid": "info",
                 "cancelled": "dark", "cancellation": "dark"}[self.value]
+
+
+#: The names shown for an invoice's status (a state, hence the context: "Open" is no verb).
+STATUS_LABELS = {
+    "draft": lazy_pgettext("invoice", "Draft"), "open": lazy_pgettext("invoice", "Open"),
+    "overdue": lazy_pgettext("invoice", "Overdue"),
+    "partially_paid": lazy_pgettext("invoice", "Partially paid"),
+    "paid": lazy_pgettext("invoice", "Paid"), "overpaid": lazy_pgettext("invoice", "Overpaid"),
+    "cancelled": lazy_pgettext("invoice", "Cancelled"),
+    "cancellation": lazy_pgettext("invoice", "Cancellation")}
+
+#: The names shown for the rows an invoice and a sponsor's credit collect, and for the mails
+#: sent (the stored values stay as they are).
+LABELS = {
+    "payment": {"payment": _l("Payment"), "refund": _l("Refund"), "dispute": _l("Dispute"),
+                "reversal": _l("Reversal"), "write_off": _l("Write-off")},
+    "credit": {"overpayment": _l("Overpayment"), "applied": _l("Set off against an invoice"),
+               "refund": _l("Paid back"), "reversal": _l("Reversal")},
+    "treatment": {"standard": _l("19 %% VAT"), "reduced": _l("7 %% VAT"), "exempt": _l("Exempt")},
+    "regime": {"domestic": _l("Germany"), "eu_reverse_charge": _l("Reverse charge (EU)"),
+               "non_eu": _l("Not taxable in Germany")},
+    "dispatch": {"invoice": _l("Invoice"), "reminder_1": _l("First reminder"),
+                 "reminder_2": _l("Second reminder"), "paid": _l("Payment confirmation")},
+    "method": {"bank": _l("Bank transfer"), "stripe": "Stripe", "credit": _l("Sponsor credit"),
+               "write_off": _l("Write-off")},
+}
 
 
 def counts(payment: InvoicePayment, payments: dict[int, InvoicePayment]) -> bool:
@@ -238,8 +265,9 @@ def find_by_reference(session: Session, text: str) -> Invoice | None:
         .order_by(Invoice.id).limit(1))
 
 
-AGING_BUCKETS = [("current", "Not yet due"), ("0-30", "0–30 days"), ("31-60", "31–60 days"),
-                 ("61-90", "61–90 days"), ("90+", "90+ days")]
+AGING_BUCKETS = [("current", _l("Not yet due")), ("0-30", _l("0–30 days")),
+                 ("31-60", _l("31–60 days")), ("61-90", _l("61–90 days")),
+                 ("90+", _l("90+ days"))]
 
 
 def aging_bucket(days: int) -> str:
@@ -373,7 +401,7 @@ def invoices_table(session: Session, filters: InvoiceFilter, today: date) -> Tab
                 return None if minor is None else Money(minor, currency)
 
             yield (invoice.label, invoice.kind, invoice.issue_date, invoice.buyer_name,
-                   invoice.due_date if not invoice.is_cancellation else None, shown.label,
+                   invoice.due_date if not invoice.is_cancellation else None, str(shown.label),
                    money(invoice.net_total), money(invoice.tax_total), money(invoice.gross_total),
                    money(paid), money(outstanding))
 

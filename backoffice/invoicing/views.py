@@ -19,6 +19,7 @@ from sqlalchemy import select
 from ..core import signals
 from ..core.errors import DomainError
 from ..core.forms import ConfirmForm, InputRefused, current_locale, money_of
+from ..core.i18n import _
 from ..core.money import Money
 from ..core.permissions import Permission, requires
 from ..core.query import arg, others, page_arg, query_form
@@ -42,6 +43,12 @@ from .models import Invoice, InvoicePayment, Sponsor, SponsorshipPackage
 bp = Blueprint("invoicing", __name__)
 
 
+@bp.context_processor
+def _labels() -> dict:
+    """The names the pages show for stored codes (payment kinds, VAT treatments, ...)."""
+    return {"labels": state.LABELS}
+
+
 def _sponsors():
     return db.session.scalars(select(Sponsor).order_by(Sponsor.name)).all()
 
@@ -63,7 +70,7 @@ def _packages(active_only=True):
 @requires(Permission.INVOICES_VIEW)
 def invoices():
     today = date.today()
-    form = query_form(FilterForm, sponsor=options([("", "All sponsors")]
+    form = query_form(FilterForm, sponsor=options([("", _("All sponsors"))]
                                                   + [(s.id, s.name) for s in _sponsors()]))
     filters = state.InvoiceFilter(status=form.status.data or "", year=form.year.data,
                                   sponsor_id=form.sponsor.data, text=form.q.data or "")
@@ -90,8 +97,8 @@ def aging():
 
 
 def _draft_form(form: DraftForm, invoice: Invoice | None = None):
-    form.sponsor.choices = options([("", "Choose a sponsor")] + [(s.id, s.name) for s in _sponsors()])
-    form.group.choices = options([("", "None: the general fund")] + [(g.id, g.name) for g in _groups()])
+    form.sponsor.choices = options([("", _("Choose a sponsor"))] + [(s.id, s.name) for s in _sponsors()])
+    form.group.choices = options([("", _("None: the general fund"))] + [(g.id, g.name) for g in _groups()])
     form.currency.choices = options([(c, c) for c in current_app.config["CURRENCIES"]])
     packages = _packages()
     for line in form.lines:
@@ -106,7 +113,7 @@ def _draft_data(form: DraftForm, packages) -> services.DraftData:
     by_id = {p.id: p for p in packages}
     sponsor = db.session.get(Sponsor, form.sponsor.data) if form.sponsor.data else None
     if sponsor is None:
-        form.sponsor.errors = ["Choose a sponsor."]
+        form.sponsor.errors = [_("Choose a sponsor.")]
         raise InputRefused
     lines, ok = [], True
     for entry in form.lines:
@@ -125,7 +132,7 @@ def _draft_data(form: DraftForm, packages) -> services.DraftData:
         try:
             quantity = parse_quantity(line.quantity.data or "1")
         except (ValueError, ArithmeticError):
-            line.quantity.errors = ["Give a quantity such as 1 or 2.5."]
+            line.quantity.errors = [_("Give a quantity such as 1 or 2.5.")]
             ok = False
             continue
         try:
@@ -184,7 +191,7 @@ def _edit_draft(invoice: Invoice | None):
 
         outcome = run_form(form, save)
         if outcome.done:
-            flash("The draft is saved. Check it, then issue it.", "success")
+            flash(_("The draft is saved. Check it, then issue it."), "success")
             return redirect(url_for(".invoice", invoice_id=outcome.result.id))
         status = outcome.status
     return render_template("invoicing/draft_form.html", form=form, invoice=invoice,
@@ -202,7 +209,8 @@ def new_invoice():
 def edit_invoice(invoice_id: int):
     invoice = get_or_404(Invoice, invoice_id)
     if not invoice.is_draft:
-        flash(f"Invoice {invoice.number} is issued and can no longer change.", "warning")
+        flash(_("Invoice %(number)s is issued and can no longer change.", number=invoice.number),
+              "warning")
         return redirect(url_for(".invoice", invoice_id=invoice.id))
     return _edit_draft(invoice)
 
@@ -231,21 +239,23 @@ def invoice(invoice_id: int):
 def apply_credit(invoice_id: int):
     return _act(invoice_id, lambda inv: credits.apply_to_invoice(db.session, inv,
                                                                  actor=current_user),
-                "The sponsor's credit is set off against {invoice.number}.")
+                lambda invoice, result: _("The sponsor's credit is set off against %(number)s.",
+                                          number=invoice.number))
 
 
-def _act(invoice_id: int, action, success: str, *, form=None, then=None):
-    """Run one service on the invoice from a posted form; flash the outcome and redirect (to
-    ``then`` or the invoice the service returned, else this one)."""
+def _act(invoice_id: int, action, success, *, form=None, then=None):
+    """Run one service on the invoice from a posted form; flash the outcome (``success``: the
+    message, from the invoice and the service's result) and redirect (to ``then`` or the invoice
+    the service returned, else this one)."""
     invoice = get_or_404(Invoice, invoice_id)
     form = form or ConfirmForm()
     outcome = run_form(form, lambda: action(invoice), flash_refusal="danger")
     if outcome.invalid:
-        flash(next(iter(form.errors.values()), ["The form had expired."])[0], "danger")
+        flash(next(iter(form.errors.values()), [_("The form had expired.")])[0], "danger")
     if not outcome.done:
         return redirect(url_for(".invoice", invoice_id=invoice_id))
     result = outcome.result
-    flash(success.format(invoice=invoice, result=result), "success")
+    flash(success(invoice, result), "success")
     if then:
         return redirect(then)
     target = result.id if isinstance(result, Invoice) else invoice_id
@@ -256,28 +266,31 @@ def _act(invoice_id: int, action, success: str, *, form=None, then=None):
 @requires(Permission.INVOICES_MANAGE)
 def issue(invoice_id: int):
     return _act(invoice_id, lambda inv: services.issue_now(db.session, inv, actor=current_user, settings=settings()),
-                "Invoice {invoice.number} is issued and booked.")  # in units of work of its own
+                lambda invoice, result: _("Invoice %(number)s is issued and booked.",
+                                          number=invoice.number))  # in units of work of its own
 
 
 @bp.route("/invoices/<int:invoice_id>/delete", methods=["POST"])
 @requires(Permission.INVOICES_MANAGE)
 def delete(invoice_id: int):
     return _act(invoice_id, lambda inv: services.delete_draft(db.session, inv, actor=current_user),
-                "The draft is deleted.", then=url_for(".invoices"))
+                lambda invoice, result: _("The draft is deleted."), then=url_for(".invoices"))
 
 
 @bp.route("/invoices/<int:invoice_id>/send", methods=["POST"])
 @requires(Permission.INVOICES_MANAGE)
 def send(invoice_id: int):
     return _act(invoice_id, lambda inv: services.send_invoice(db.session, inv, actor=current_user, settings=settings()),
-                "Invoice {invoice.number} is sent to {result.recipients}.")
+                lambda invoice, result: _("Invoice %(number)s is sent to %(recipients)s.",
+                                          number=invoice.number, recipients=result.recipients))
 
 
 @bp.route("/invoices/<int:invoice_id>/remind", methods=["POST"])
 @requires(Permission.INVOICES_MANAGE)
 def remind(invoice_id: int):
     return _act(invoice_id, lambda inv: services.send_reminder(db.session, inv, actor=current_user, settings=settings()),
-                "A reminder for {invoice.number} is sent to {result.recipients}.")
+                lambda invoice, result: _("A reminder for %(number)s is sent to %(recipients)s.",
+                                          number=invoice.number, recipients=result.recipients))
 
 
 @bp.route("/invoices/<int:invoice_id>/cancel", methods=["POST"])
@@ -286,7 +299,8 @@ def cancel(invoice_id: int):
     form = CancelForm()
     return _act(invoice_id, lambda inv: services.cancel_now(db.session, inv, actor=current_user,
                                                             reason=form.reason.data, settings=settings()),
-                "Invoice {invoice.number} is cancelled by {result.number}.",
+                lambda invoice, result: _("Invoice %(number)s is cancelled by %(cancellation)s.",
+                                          number=invoice.number, cancellation=result.number),
                 form=form)  # in units of work of its own
 
 
@@ -297,10 +311,11 @@ def settle_refund(invoice_id: int, payment_id: int):
     if refund.invoice_id != invoice_id:
         abort(404)
     decision = request.form.get("decision", "")
-    message = ("A credit note for the refund is issued." if decision == "credit_note"
-               else "The refunded money is owed again.")
+    message = (_("A credit note for the refund is issued.") if decision == "credit_note"
+               else _("The refunded money is owed again."))
     return _act(invoice_id, lambda inv: services.decide_refund_now(
-        db.session, refund, decision, actor=current_user, settings=settings()), message)  # in units of work of its own
+        db.session, refund, decision, actor=current_user, settings=settings()),
+        lambda invoice, result: message)  # in units of work of its own
 
 
 @bp.route("/invoices/<int:invoice_id>/pdf")
@@ -341,7 +356,7 @@ def new_sponsor():
     outcome = run_form(form, lambda: sponsor_services.create_sponsor(db.session, _sponsor_data(form),
                                                              actor=current_user))
     if outcome.done:
-        flash(f"{outcome.result.name} is added.", "success")
+        flash(_("%(name)s is added.", name=outcome.result.name), "success")
         return redirect(url_for(".sponsor", sponsor_id=outcome.result.id))
     return render_template("invoicing/sponsor_form.html", form=form, sponsor=None), outcome.status
 
@@ -355,8 +370,8 @@ def edit_sponsor(sponsor_id: int):
                                                              _sponsor_data(form),
                                                              actor=current_user))
     if outcome.done:
-        flash(f"{sponsor.name} is saved. Issued invoices keep the details they were issued "
-              f"with.", "success")
+        flash(_("%(name)s is saved. Issued invoices keep the details they were issued with.",
+                name=sponsor.name), "success")
         return redirect(url_for(".sponsor", sponsor_id=sponsor.id))
     return render_template("invoicing/sponsor_form.html", form=form, sponsor=sponsor), outcome.status
 
@@ -393,9 +408,10 @@ def refund_credit(sponsor_id: int):
 
     outcome = run_form(form, refund, flash_refusal="danger")
     if outcome.invalid:
-        flash("Give the amount, the account holder and the IBAN.", "danger")
+        flash(_("Give the amount, the account holder and the IBAN."), "danger")
     elif outcome.done:
-        flash(f"{outcome.result.format()} of credit waits for the next payout batch.", "success")
+        flash(_("%(amount)s of credit waits for the next payout batch.",
+                amount=outcome.result.format(current_locale())), "success")
     return redirect(url_for(".sponsor", sponsor_id=sponsor.id))
 
 
@@ -409,7 +425,7 @@ def packages():
 
 def _package_form(package: SponsorshipPackage | None):
     form = PackageForm(obj=package)
-    form.group.choices = options([("", "None")] + [(g.id, g.name) for g in _groups()])
+    form.group.choices = options([("", _("None"))] + [(g.id, g.name) for g in _groups()])
     form.currency.choices = options([(c, c) for c in current_app.config["CURRENCIES"]])
     if request.method == "GET":
         if package is not None:
@@ -423,7 +439,7 @@ def _package_form(package: SponsorshipPackage | None):
         price=money_of(form.price, form.currency.data), tax_treatment=form.tax_treatment.data,
         exempt_reason=form.exempt_reason.data, active=form.active.data))
     if outcome.done:
-        flash(f"Package {outcome.result.label} is saved.", "success")
+        flash(_("Package %(package)s is saved.", package=outcome.result.label), "success")
         return redirect(url_for(".packages"))
     return render_template("invoicing/package_form.html", form=form, package=package), outcome.status
 

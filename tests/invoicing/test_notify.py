@@ -30,6 +30,7 @@ def test_the_second_reminder_in_german_word_for_word():
         "Guten Tag Beispiel Software GmbH,\n\nfür unsere Rechnung 2026-00042 vom 04.05.2026, "
         "fällig am 03.06.2026, sind 19,99\xa0€ weiterhin offen. Bitte zahlen Sie innerhalb der "
         "nächsten 10 Tage:\nhttps://backoffice.example/pay/abc\n\n"
+        "Bitte melden Sie sich, falls an der Rechnung etwas unklar ist.\n\n"
         "Python Community Association e.V.\n")
 
 
