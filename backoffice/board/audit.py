@@ -23,11 +23,12 @@ from ..banking.models import BankLine, BankMatch, BankMatchLine
 from ..core import audit as audit_log
 from ..core.db import utcnow
 from ..core.errors import AlreadyDone, ValidationError
+from ..core.i18n import _
 from ..core.templates import render_document
 from ..ledger import reads
 from ..ledger.periods import FiscalYear, PeriodKind
 from ..pdf import html_to_pdf
-from . import documents
+from . import documents, wording
 from .audit_models import AUDIT_STATES, ITEM_STATES, Audit, AuditItem, AuditStatus, ItemState
 from .models import Body, BodyKind, DocumentKind, Term
 
@@ -43,12 +44,13 @@ def start(session: Session, auditors: Body, *, year: int, fiscal: FiscalYear,
           actor: Actor) -> Audit:
     """The audit of the fiscal year beginning in ``year`` by the body ``auditors``."""
     if auditors.kind is not BodyKind.AUDITORS:
-        raise ValidationError(f"{auditors.name} is not a body of auditors.", field="auditors")
+        raise ValidationError(_("%(body)s is not a body of auditors.", body=auditors.name),
+                              field="auditors")
     if not 1900 <= year <= 2199:
-        raise ValidationError("Give the fiscal year as a year (1900–2199).", field="year")
+        raise ValidationError(_("Give the fiscal year as a year (1900–2199)."), field="year")
     if session.scalar(select(Audit.id).where(Audit.auditors_id == auditors.id,
                                              Audit.year == year)):
-        raise AlreadyDone(f"The audit of {year} is started already.")
+        raise AlreadyDone(_("The audit of %(year)s is started already.", year=year))
     first, last = fiscal.bounds(PeriodKind.YEAR, date(year, fiscal.first_month, 1))
     audit = Audit(auditors_id=auditors.id, year=year, starts_on=first, ends_on=last,
                   started_by_id=getattr(actor, "id", None))
@@ -81,16 +83,16 @@ def draw(session: Session, audit: Audit, *, size: int, seed: int | None = None,
     _lock(session, audit)
     AUDIT_STATES.check(audit, "sample")
     if audit.seed is not None:
-        raise AlreadyDone(f"The random sample of {audit.year} is drawn already (seed "
-                          f"{audit.seed}).")
+        raise AlreadyDone(_("The random sample of %(year)s is drawn already (seed %(seed)s).",
+                            year=audit.year, seed=audit.seed))
     if not 1 <= size <= SAMPLE_MAX:
-        raise ValidationError(f"Draw from 1 to {SAMPLE_MAX} entries.", field="size")
+        raise ValidationError(_("Draw from 1 to %(most)s entries.", most=SAMPLE_MAX), field="size")
     if seed is not None and not 0 <= seed < 2 ** 31:
-        raise ValidationError("A seed is a whole number from 0.", field="seed")
+        raise ValidationError(_("A seed is a whole number from 0."), field="seed")
     ids = reads.entry_ids_between(session, audit.starts_on, audit.ends_on)
     if not ids:
-        raise ValidationError(f"No entry is booked in the fiscal year {audit.year}.",
-                              field="size")
+        raise ValidationError(_("No entry is booked in the fiscal year %(year)s.",
+                                year=audit.year), field="size")
     audit.seed = secrets.randbelow(2 ** 31) if seed is None else seed
     have = {item.entry_id for item in audit.items}
     chosen = random.Random(audit.seed).sample(ids, min(size, len(ids)))
@@ -108,10 +110,10 @@ def pick(session: Session, audit: Audit, entry_id: int, *, actor: Actor) -> Audi
     AUDIT_STATES.check(audit, "sample")
     entry = reads.entry(session, entry_id)
     if entry is None or not audit.starts_on <= entry.booking_date <= audit.ends_on:
-        raise ValidationError(f"No entry #{entry_id} is booked in the fiscal year "
-                              f"{audit.year}.", field="entry")
+        raise ValidationError(_("No entry #%(entry)s is booked in the fiscal year %(year)s.",
+                                entry=entry_id, year=audit.year), field="entry")
     if any(item.entry_id == entry_id for item in audit.items):
-        raise AlreadyDone(f"Entry #{entry_id} is in the sample already.")
+        raise AlreadyDone(_("Entry #%(entry)s is in the sample already.", entry=entry_id))
     item = _add(session, audit, entry_id, "picked")
     session.flush()
     audit_log.record(session, actor, "board.audit_picked", "board_audit", audit.id,
@@ -127,9 +129,10 @@ def mark(session: Session, item: AuditItem, action: str, note: str | None, *,
     AUDIT_STATES.check(item.audit, "check")
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
-        raise ValidationError(f"A note has at most {NOTE_MAX} characters.", field="note")
+        raise ValidationError(_("A note has at most %(most)s characters.", most=NOTE_MAX),
+                              field="note")
     if action == "query" and not note:
-        raise ValidationError("Say in the note what is queried.", field="note")
+        raise ValidationError(_("Say in the note what is queried."), field="note")
     ITEM_STATES.apply(item, action)
     item.note = note or item.note
     item.checked_by_id = getattr(actor, "id", None)
@@ -182,29 +185,32 @@ class ReportInput:
 def report_refusal(audit: Audit) -> str | None:
     """Why the report cannot be written yet (None: it can)."""
     if not audit.items:
-        return "Sample entries first: the report follows the checklist."
+        return _("Sample entries first: the report follows the checklist.")
     still = [f"#{item.entry_id}" for item in audit.items if item.status is ItemState.OPEN]
     if still:
-        return f"Check or query every item first: {len(still)} open ({', '.join(still[:10])})."
+        return _("Check or query every item first: %(count)s open (%(entries)s).",
+                 count=len(still), entries=", ".join(still[:10]))
     return None
 
 
-def render(session: Session, audit: Audit, *, organisation: str, today: date) -> bytes:
-    """The auditors' report as PDF, from the audit's rows (and the report's values set on it)."""
+def render(session: Session, audit: Audit, *, organisation: str, today: date,
+           locale: str = "en") -> bytes:
+    """The auditors' report as PDF, from the audit's rows (and the report's values set on it),
+    written in ``locale``."""
     entries = reads.entries(session, [item.entry_id for item in audit.items])
     members = session.scalars(select(Term).where(
         Term.body_id == audit.auditors_id, Term.start_on <= audit.ends_on,
         (Term.end_on.is_(None)) | (Term.end_on >= audit.starts_on)).order_by(Term.name)).all()
     html = render_document("pdf/audit_report.html", organisation=organisation, today=today,
-                           audit=audit, entries=entries, members=members,
+                           **wording.written(locale), audit=audit, entries=entries, members=members,
                            queried=[i for i in audit.items if i.status is ItemState.QUERIED])
     return html_to_pdf(html)
 
 
 def finish(session: Session, audit: Audit, report: ReportInput, *, organisation: str,
-           folder: str, today: date, actor: Actor) -> Document:
-    """Write the report: rendered to PDF, kept once in the document register; the audit is
-    closed."""
+           folder: str, today: date, actor: Actor, locale: str = "en") -> Document:
+    """Write the report: rendered to PDF in ``locale`` (the association's language), kept once
+    in the document register; the audit is closed."""
     _lock(session, audit)
     AUDIT_STATES.check(audit, "report")
     refusal = report_refusal(audit)
@@ -212,11 +218,11 @@ def finish(session: Session, audit: Audit, report: ReportInput, *, organisation:
         raise ValidationError(refusal)
     text = (report.text or "").strip()
     if not text:
-        raise ValidationError("Write the report's text.", field="text")
+        raise ValidationError(_("Write the report's text."), field="text")
     audit.report_text, audit.findings = text, (report.findings or "").strip()
     audit.recommend_discharge = bool(report.recommend_discharge)
     audit.reported_at, audit.reported_by_id = utcnow(), getattr(actor, "id", None)
-    pdf = render(session, audit, organisation=organisation, today=today)
+    pdf = render(session, audit, organisation=organisation, today=today, locale=locale)
     document = documents.add(
         session, kind=DocumentKind.AUDIT_REPORT, title=f"Auditors' report {audit.year}",
         effective_on=today, data=pdf, filename=f"auditors-report-{audit.year}.pdf",

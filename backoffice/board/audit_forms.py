@@ -6,37 +6,38 @@ from wtforms import BooleanField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..core.forms import IntegerField, TextAreaField
+from ..core.i18n import _l
 from .audit import NOTE_MAX, SAMPLE_MAX
 
 
 class StartAuditForm(FlaskForm):
-    auditors = SelectField("Auditors", coerce=int, validators=[DataRequired()])
-    year = IntegerField("Fiscal year (the year it begins in)", validators=[
+    auditors = SelectField(_l("Auditors"), coerce=int, validators=[DataRequired()])
+    year = IntegerField(_l("Fiscal year (the year it begins in)"), validators=[
         DataRequired(), NumberRange(1900, 2199)])
-    submit = SubmitField("Start the audit")
+    submit = SubmitField(_l("Start the audit"))
 
 
 class DrawForm(FlaskForm):
-    size = IntegerField("Entries to draw", default=10,
+    size = IntegerField(_l("Entries to draw"), default=10,
                         validators=[DataRequired(), NumberRange(1, SAMPLE_MAX)])
-    seed = IntegerField("Seed (empty: a new one, recorded)",
+    seed = IntegerField(_l("Seed (empty: a new one, recorded)"),
                         validators=[Optional(), NumberRange(0, 2 ** 31 - 1)])
-    submit = SubmitField("Draw the random sample")
+    submit = SubmitField(_l("Draw the random sample"))
 
 
 class PickForm(FlaskForm):
-    entry = IntegerField("Entry number", validators=[DataRequired(), NumberRange(1, 2 ** 31 - 1)])
-    submit = SubmitField("Add to the sample")
+    entry = IntegerField(_l("Entry number"), validators=[DataRequired(), NumberRange(1, 2 ** 31 - 1)])
+    submit = SubmitField(_l("Add to the sample"))
 
 
 class MarkForm(FlaskForm):
-    note = TextAreaField("Note", validators=[Optional(), Length(max=NOTE_MAX)])
-    check = SubmitField("Checked")
-    query = SubmitField("Query")
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=NOTE_MAX)])
+    check = SubmitField(_l("Checked"))
+    query = SubmitField(_l("Query"))
 
 
 class ReportForm(FlaskForm):
-    text = TextAreaField("Report", validators=[DataRequired(), Length(max=20_000)])
-    findings = TextAreaField("Findings", validators=[Optional(), Length(max=20_000)])
-    recommend_discharge = BooleanField("We recommend that the assembly discharge the board")
-    submit = SubmitField("Finish: write the report")
+    text = TextAreaField(_l("Report"), validators=[DataRequired(), Length(max=20_000)])
+    findings = TextAreaField(_l("Findings"), validators=[Optional(), Length(max=20_000)])
+    recommend_discharge = BooleanField(_l("We recommend that the assembly discharge the board"))
+    submit = SubmitField(_l("Finish: write the report"))

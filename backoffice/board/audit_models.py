@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import BigIntKey, UTCDateTime, string_enum, utcnow
+from ..core.i18n import _, _l
 from ..core.states import StateMachine, rows
 from ..extensions import db
 
@@ -30,15 +31,16 @@ class AuditStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"open": "In progress", "reported": "Reported"}[self.value]
+        return {AuditStatus.OPEN: _l("In progress"), AuditStatus.REPORTED: _l("Reported")}[self]
 
 
 AUDIT_STATES = StateMachine(rows(
     ([AuditStatus.OPEN], "sample", AuditStatus.OPEN),
     ([AuditStatus.OPEN], "check", AuditStatus.OPEN),
     ([AuditStatus.OPEN], "report", AuditStatus.REPORTED),
-), refused=lambda audit, action: f"The audit of {audit.year} is reported: it changes no more.",
-   already=lambda audit, action: f"The report on {audit.year} is written already.")
+), refused=lambda audit, action: _("The audit of %(year)s is reported: it changes no more.",
+                                   year=audit.year),
+   already=lambda audit, action: _("The report on %(year)s is written already.", year=audit.year))
 
 
 class ItemState(StrEnum):
@@ -48,14 +50,20 @@ class ItemState(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return {ItemState.OPEN: _l("Open"), ItemState.CHECKED: _l("Checked"),
+                ItemState.QUERIED: _l("Queried")}[self]
+
+
+_ITEM_ALREADY = {ItemState.OPEN: _l("The item is open already."),
+                 ItemState.CHECKED: _l("The item is checked already."),
+                 ItemState.QUERIED: _l("The item is queried already.")}
 
 
 ITEM_STATES = StateMachine(rows(
     ([ItemState.OPEN, ItemState.QUERIED], "check", ItemState.CHECKED),
     ([ItemState.OPEN, ItemState.CHECKED], "query", ItemState.QUERIED),
-), refused=lambda item, action: f"The item is {item.status.value}: it cannot be {action}ed now.",
-   already=lambda item, action: f"The item is {item.status.value} already.")
+), refused=lambda item, action: str(_ITEM_ALREADY[item.status]),
+   already=lambda item, action: str(_ITEM_ALREADY[item.status]))
 
 
 class Audit(db.Model):

@@ -8,6 +8,7 @@ from datetime import date
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from ..core.i18n import _, ngettext
 from ..core.permissions import Permission, requires
 from ..core.uploads import StoredFile
 from ..core.views import get_or_404, run_form, send_stored
@@ -67,7 +68,7 @@ def start():
         db.session, get_or_404(Body, form.auditors.data), year=form.year.data,
         fiscal=fiscal, actor=current_user))
     if outcome.done:
-        flash(f"The audit of {form.year.data} is started.", "success")
+        flash(_("The audit of %(year)s is started.", year=form.year.data), "success")
         return redirect(url_for(".show", audit_id=outcome.result.id))
     return render_template("board/audit/index.html", audits=audit.audits(db.session),
                            form=form), outcome.status
@@ -99,7 +100,9 @@ def draw(audit_id: int):
     outcome = run_form(form, lambda: audit.draw(db.session, found, size=form.size.data,
                                                 seed=form.seed.data, actor=current_user))
     if outcome.done:
-        flash(f"{len(outcome.result)} entries drawn with seed {found.seed}.", "success")
+        flash(ngettext("%(num)s entry drawn with seed %(seed)s.",
+                       "%(num)s entries drawn with seed %(seed)s.", len(outcome.result),
+                       seed=found.seed), "success")
         return redirect(url_for(".show", audit_id=audit_id))
     return _page(found, outcome.status, draw_form=form)
 
@@ -112,7 +115,7 @@ def pick(audit_id: int):
     outcome = run_form(form, lambda: audit.pick(db.session, found, form.entry.data,
                                                 actor=current_user))
     if outcome.done:
-        flash(f"Entry #{form.entry.data} is in the sample.", "success")
+        flash(_("Entry #%(entry)s is in the sample.", entry=form.entry.data), "success")
         return redirect(url_for(".show", audit_id=audit_id))
     return _page(found, outcome.status, pick_form=form)
 
@@ -126,7 +129,8 @@ def mark(item_id: int):
     outcome = run_form(form, lambda: audit.mark(db.session, item, action, form.note.data,
                                                 actor=current_user), flash_refusal="danger")
     if outcome.done:
-        flash(f"Entry #{item.entry_id}: {item.status.value}.", "success")
+        flash(_("Entry #%(entry)s: %(state)s.", entry=item.entry_id, state=item.status.label),
+              "success")
     return redirect(url_for(".show", audit_id=item.audit_id, _anchor=f"item-{item.id}"))
 
 
@@ -140,9 +144,10 @@ def report(audit_id: int):
         db.session, found, audit.ReportInput(form.text.data, form.findings.data,
                                              form.recommend_discharge.data),
         organisation=config.organisation.name, folder=config.paths.uploads,
-        today=date.today(), actor=current_user))
+        today=date.today(), actor=current_user, locale=config.organisation.default_locale))
     if outcome.done:
-        flash(f"The report is kept (SHA-256 {outcome.result.sha256[:12]}…).", "success")
+        flash(_("The report is kept (SHA-256 %(sha)s…).", sha=outcome.result.sha256[:12]),
+              "success")
         return redirect(url_for(".show", audit_id=audit_id))
     return _page(found, outcome.status, report_form=form)
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import NotFound, PermissionDenied
+from ..core.i18n import _
 from ..core.money import Money
 from ..core.settings import Settings
 from ..core.urls import absolute_url
@@ -39,7 +40,8 @@ def propose(session: Session, body: Body, *, title: str, text: str, deadline: da
     for term in services.in_office(session, body, resolution.created_at.date()):
         if term.id not in recused:
             notify.circular(session, term, resolution, organisation=settings.organisation.name,
-                            link=link_for(settings, resolution, term))
+                            link=link_for(settings, resolution, term),
+                            locale=settings.organisation.default_locale)
     return resolution
 
 
@@ -47,11 +49,11 @@ def _vote(session: Session, resolution: Resolution, term: Term, choice: Choice, 
           actor: Actor | None, via: str, settings: Settings,
           now: datetime) -> tuple[ResolutionVote, CircularResult]:
     if resolution.item is not None:
-        raise NotFound("This resolution is voted on at its meeting.")
+        raise NotFound(_("This resolution is voted on at its meeting."))
     vote = services.cast(session, resolution, term, choice, actor=actor, via=via, now=now)
-    notify.vote_copy(session, term, resolution, choice=choice.label,
-                     organisation=settings.organisation.name,
-                     cast_at=f"{now:%d %B %Y, %H:%M} UTC")
+    notify.vote_copy(session, term, resolution, choice=choice,
+                     organisation=settings.organisation.name, cast_at=now,
+                     locale=settings.organisation.default_locale)
     return vote, services.settle(session, resolution, now=now, actor=actor)
 
 
@@ -61,7 +63,7 @@ def vote_in_app(session: Session, resolution: Resolution, choice: Choice, *, act
     term = next((t for t in terms_of(session, actor, now.date())
                  if t.body_id == resolution.body_id), None)
     if term is None:
-        raise PermissionDenied(f"You are not a member of {resolution.body.name}.")
+        raise PermissionDenied(_("You are not a member of %(body)s.", body=resolution.body.name))
     return _vote(session, resolution, term, choice, actor=actor, via="app", settings=settings,
                  now=now)
 
@@ -73,7 +75,7 @@ def from_link(session: Session, token: str, settings: Settings) -> tuple[Resolut
     resolution = session.get(Resolution, named.resolution_id)
     term = session.get(Term, named.term_id)
     if resolution is None or term is None or term.body_id != resolution.body_id:
-        raise PermissionDenied("This voting link is not valid.")
+        raise PermissionDenied(_("This voting link is not valid."))
     return resolution, term
 
 

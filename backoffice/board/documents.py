@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import ValidationError
+from ..core.i18n import _, source
 from ..core.settings import ExemptionNotice
 from ..core.uploads import store_upload
 from .models import Document, DocumentKind
@@ -38,26 +39,26 @@ def add(session: Session, *, kind: DocumentKind, title: str, effective_on: date,
     if kind is DocumentKind.TAX_EXEMPTION:
         missing = [f for f in TAX_EXEMPTION_FACTS if not str(details.get(f) or "").strip()]
         if missing:
-            raise ValidationError(f"A tax-exemption notice states {', '.join(missing)}.",
-                                  field=missing[0])
+            raise ValidationError(_("A tax-exemption notice states %(facts)s.",
+                                    facts=", ".join(missing)), field=missing[0])
         try:
             date.fromisoformat(str(details["issued_on"]))
         except ValueError:
-            raise ValidationError("The notice's date is a date (YYYY-MM-DD).",
+            raise ValidationError(_("The notice's date is a date (YYYY-MM-DD)."),
                                   field="issued_on") from None
         if details.get("notice_kind", ExemptionNotice.EXEMPTION) not in NOTICE_KINDS:
-            raise ValidationError("A tax-exemption notice is an exemption notice or a § 60a AO "
-                                  "notice.", field="notice_kind")
+            raise ValidationError(_("A tax-exemption notice is an exemption notice or a § 60a "
+                                    "AO notice."), field="notice_kind")
     if supersedes is not None:
         if supersedes.kind is not kind:
-            raise ValidationError("A document supersedes one of its own kind.",
+            raise ValidationError(_("A document supersedes one of its own kind."),
                                   field="supersedes")
         if session.scalar(select(Document.id).where(Document.supersedes_id == supersedes.id)):
-            raise ValidationError(f"{supersedes.title} is superseded already.",
+            raise ValidationError(_("%(title)s is superseded already.", title=supersedes.title),
                                   field="supersedes")
     title = (title or "").strip()
     if not title:
-        raise ValidationError("Give the document's title.", field="title")
+        raise ValidationError(_("Give the document's title."), field="title")
     stored = store_upload(session, folder=folder, filename=filename, data=data, allowed={"pdf"},
                           max_bytes=MAX_BYTES, actor=actor)
     document = Document(kind=kind, title=title[:300], effective_on=effective_on,
@@ -67,7 +68,7 @@ def add(session: Session, *, kind: DocumentKind, title: str, effective_on: date,
     session.add(document)
     session.flush()
     audit.record(session, actor, "board.document_added", "board_document", document.id,
-                 summary=f"{kind.label}: {document.title} (from {effective_on}, sha256 "
+                 summary=f"{source(kind.label)}: {document.title} (from {effective_on}, sha256 "
                          f"{stored.sha256[:12]})")
     return document
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..core.errors import PermissionDenied
+from ..core.i18n import _
 
 SALT = "backoffice.board.vote"
 #: No circular vote runs longer; a link older than this is refused even if the signature holds.
@@ -38,10 +39,10 @@ def read(secret_key: str, token: str, *, max_age: timedelta = MAX_AGE) -> VoteLi
     try:
         data = _serializer(secret_key).loads(token, max_age=int(max_age.total_seconds()))
     except SignatureExpired:
-        raise PermissionDenied("This voting link has expired.") from None
+        raise PermissionDenied(_("This voting link has expired.")) from None
     except BadSignature:
-        raise PermissionDenied("This voting link is not valid.") from None
+        raise PermissionDenied(_("This voting link is not valid.")) from None
     if not isinstance(data, dict) or not isinstance(data.get("r"), int) or \
             not isinstance(data.get("t"), int):
-        raise PermissionDenied("This voting link is not valid.")
+        raise PermissionDenied(_("This voting link is not valid."))
     return VoteLink(data["r"], data["t"])

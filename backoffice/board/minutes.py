@@ -22,11 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..core.errors import Conflict
+from ..core.i18n import _
 from ..core.markdown import to_html
 from ..core.templates import render_document
 from ..core.uploads import StoredFile, read_stored, store_upload
 from ..pdf import html_to_pdf
-from . import services
+from . import services, wording
 from .models import MeetingStatus, MinutesFile, Recusal, Resolution, ResolutionVote, Term
 
 if TYPE_CHECKING:
@@ -38,12 +39,14 @@ MAX_PDF_BYTES = 50 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Printing:
-    """What a PDF of the minutes prints besides the rows: the association and the day, and the
-    storage its file is kept in."""
+    """What a PDF of the minutes prints besides the rows: the association and the day, the
+    storage its file is kept in, and the language it is written in (the association's: approved
+    minutes are kept once, for everybody)."""
 
     organisation: str
     today: date
     folder: str | Path
+    locale: str = "en"
 
 
 @lru_cache(maxsize=4096)
@@ -74,17 +77,19 @@ def record(session: Session, meeting: Meeting) -> dict:
             "addenda": [(a, to_html(a.text)) for a in meeting.addenda]}
 
 
-def pdf(session: Session, meeting: Meeting, *, organisation: str, today: date) -> bytes:
+def pdf(session: Session, meeting: Meeting, *, organisation: str, today: date,
+        locale: str = "en") -> bytes:
     html = render_document("pdf/board_minutes.html", organisation=organisation, today=today,
-                           **record(session, meeting))
+                           **wording.written(locale), **record(session, meeting))
     return html_to_pdf(html)
 
 
-def addendum_pdf(session: Session, addendum: Addendum, *, organisation: str, today: date) -> bytes:
+def addendum_pdf(session: Session, addendum: Addendum, *, organisation: str, today: date,
+                 locale: str = "en") -> bytes:
     item = next((i for i in addendum.meeting.items if i.id == addendum.item_id), None)
     html = render_document("pdf/board_addendum.html", organisation=organisation, today=today,
                            meeting=addendum.meeting, addendum=addendum, item=item,
-                           text=to_html(addendum.text))
+                           text=to_html(addendum.text), **wording.written(locale))
     return html_to_pdf(html)
 
 
@@ -109,8 +114,8 @@ def _kept(session: Session, meeting: Meeting, addendum: Addendum | None) -> Minu
 def _read(session: Session, kept: MinutesFile, folder: str | Path) -> bytes:
     data = read_stored(session.get(StoredFile, kept.file_id), folder)
     if hashlib.sha256(data).hexdigest() != kept.sha256:
-        raise Conflict("The stored PDF of these minutes does not match its recorded SHA-256; it "
-                       "must not be served. Restore it from a backup.")
+        raise Conflict(_("The stored PDF of these minutes does not match its recorded SHA-256; "
+                         "it must not be served. Restore it from a backup."))
     return data
 
 
@@ -121,7 +126,7 @@ def approve(session: Session, meeting: Meeting, resolution: Resolution, *, actor
     services.approve_minutes(session, meeting, resolution, actor)
     session.flush()
     return _keep(session, meeting, pdf(session, meeting, organisation=printing.organisation,
-                                       today=printing.today),
+                                       today=printing.today, locale=printing.locale),
                  f"minutes-{meeting.id}.pdf", printing, actor)
 
 
@@ -130,7 +135,7 @@ def add_addendum(session: Session, meeting: Meeting, text: str, *, item=None, ac
     """A correction to approved minutes (``services.add_addendum``), with its own kept PDF."""
     addendum = services.add_addendum(session, meeting, text, item=item, actor=actor)
     _keep(session, meeting, addendum_pdf(session, addendum, organisation=printing.organisation,
-                                         today=printing.today),
+                                         today=printing.today, locale=printing.locale),
           f"minutes-{meeting.id}-addendum-{addendum.id}.pdf", printing, actor, addendum)
     return addendum
 
@@ -141,13 +146,16 @@ def document(session: Session, meeting: Meeting, printing: Printing, *,
     its SHA-256; kept now if approved minutes have none yet (approved before files were kept);
     a draft rendered for this download."""
     if addendum is None and meeting.status is not MeetingStatus.APPROVED:
-        return pdf(session, meeting, organisation=printing.organisation, today=printing.today)
+        return pdf(session, meeting, organisation=printing.organisation, today=printing.today,
+                   locale=printing.locale)
     kept = _kept(session, meeting, addendum)
     if kept is None:
-        data = (pdf(session, meeting, organisation=printing.organisation, today=printing.today)
+        data = (pdf(session, meeting, organisation=printing.organisation, today=printing.today,
+                    locale=printing.locale)
                 if addendum is None else addendum_pdf(session, addendum,
                                                       organisation=printing.organisation,
-                                                      today=printing.today))
+                                                      today=printing.today,
+                                                      locale=printing.locale))
         kept = _keep(session, meeting, data, f"minutes-{meeting.id}.pdf" if addendum is None
                      else f"minutes-{meeting.id}-addendum-{addendum.id}.pdf", printing, actor,
                      addendum)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from gettext import NullTranslations
 
 from sqlalchemy import (
     JSON,
@@ -32,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import UTCDateTime, string_enum, utcnow
+from ..core.i18n import _, _l, pgettext
 from ..core.states import StateMachine, rows
 from ..extensions import db
 from .rules import BodyRules, Choice
@@ -45,8 +47,11 @@ class BodyKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"board": "Board", "assembly": "General assembly", "committee": "Committee",
-                "auditors": "Auditors"}[self.value]
+        return _BODY_KINDS[self]
+
+
+_BODY_KINDS = {BodyKind.BOARD: _l("Board"), BodyKind.ASSEMBLY: _l("General assembly"),
+               BodyKind.COMMITTEE: _l("Committee"), BodyKind.AUDITORS: _l("Auditors")}
 
 
 class Function(StrEnum):
@@ -58,7 +63,12 @@ class Function(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return _FUNCTIONS[self]
+
+
+_FUNCTIONS = {Function.CHAIR: _l("Chair"), Function.DEPUTY: _l("Deputy"),
+              Function.TREASURER: _l("Treasurer"), Function.SECRETARY: _l("Secretary"),
+              Function.MEMBER: _l("Member")}
 
 
 class Body(db.Model):
@@ -117,6 +127,11 @@ class InterestKind(StrEnum):
     SPONSOR = "sponsor"  # works for a sponsor
     OTHER = "other"
 
+    @property
+    def label(self) -> str:
+        return {InterestKind.GROUP: _l("Group"), InterestKind.SPONSOR: _l("Sponsor"),
+                InterestKind.OTHER: _l("Other")}[self]
+
 
 class Interest(db.Model):
     """A declared interest of a person (by e-mail), with the dates it held."""
@@ -146,8 +161,20 @@ class MeetingStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"planned": "Planned", "invited": "Invited", "open": "In session",
-                "held": "Held (minutes to approve)", "approved": "Minutes approved"}[self.value]
+        return _MEETING_STATES[self]
+
+
+_MEETING_STATES = {MeetingStatus.PLANNED: _l("Planned"), MeetingStatus.INVITED: _l("Invited"),
+                   MeetingStatus.OPEN: _l("In session"),
+                   MeetingStatus.HELD: _l("Held (minutes to approve)"),
+                   MeetingStatus.APPROVED: _l("Minutes approved")}
+#: What each step of a meeting is called when it is refused (whole sentences below).
+_MEETING_ACTIONS = {"edit_agenda": _l("changing the agenda"), "invite": _l("inviting"),
+                    "open": _l("opening the meeting"), "attendance": _l("recording attendance"),
+                    "minutes": _l("writing the minutes"), "vote": _l("voting"),
+                    "close": _l("closing the meeting"),
+                    "approve_minutes": _l("approving the minutes"),
+                    "addendum": _l("adding an addendum")}
 
 
 MEETING_STATES = StateMachine(rows(
@@ -161,9 +188,11 @@ MEETING_STATES = StateMachine(rows(
     ([MeetingStatus.OPEN], "close", MeetingStatus.HELD),
     ([MeetingStatus.HELD], "approve_minutes", MeetingStatus.APPROVED),
     ([MeetingStatus.APPROVED], "addendum", MeetingStatus.APPROVED),
-), refused=lambda meeting, action: f"The meeting is {meeting.status.label.lower()}: "
-                                   f"{action.replace('_', ' ')} is not possible now.",
-   already=lambda meeting, action: f"The meeting is {meeting.status.label.lower()} already.")
+), refused=lambda meeting, action: _(
+    "The meeting's state is “%(state)s”: %(action)s is not possible now.",
+    state=meeting.status.label, action=_MEETING_ACTIONS.get(action, action)),
+   already=lambda meeting, action: _("The meeting's state is “%(state)s” already.",
+                                     state=meeting.status.label))
 
 
 class Meeting(db.Model):
@@ -214,7 +243,16 @@ class SubjectKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return _SUBJECTS[self]
+
+
+_SUBJECTS = {SubjectKind.NONE: _l("None"), SubjectKind.GRANT_APPLICATION: _l("Grant application"),
+             SubjectKind.ANNUAL_BUDGET: _l("Annual budget"),
+             SubjectKind.GROUP_ADMISSION: _l("Group admission"),
+             SubjectKind.INVOICE_WRITE_OFF: _l("Invoice write off"),
+             SubjectKind.PAYOUT_BATCH: _l("Payout batch"),
+             SubjectKind.MINUTES: _l("Minutes"), SubjectKind.ELECTION: _l("Election"),
+             SubjectKind.STATUTES: _l("Statutes"), SubjectKind.DISCHARGE: _l("Discharge")}
 
 
 class AgendaItem(db.Model):
@@ -249,7 +287,8 @@ class Presence(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return {Presence.PRESENT: _l("Present"), Presence.EXCUSED: _l("Excused"),
+                Presence.ABSENT: _l("Absent"), Presence.PROXY: _l("Proxy")}[self]
 
 
 class Attendance(db.Model):
@@ -288,7 +327,15 @@ class ResolutionStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return {ResolutionStatus.OPEN: pgettext("vote", "Open"),
+                ResolutionStatus.PASSED: pgettext("vote", "Passed"),
+                ResolutionStatus.FAILED: pgettext("vote", "Failed")}[self]
+
+    def label_in(self, translations: NullTranslations) -> str:
+        """The label in a document's language (``catalogs.translations(locale)``)."""
+        english = {"open": "Open", "passed": "Passed", "failed": "Failed"}[self.value]
+        translate = translations.pgettext  # (the texts are marked in ``label``)
+        return translate("vote", english)
 
 
 class Resolution(db.Model):
@@ -388,9 +435,11 @@ class DocumentKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"statutes": "Statutes", "tax_exemption": "Tax-exemption notice",
-                "register_extract": "Register extract", "contract": "Signed contract",
-                "audit_report": "Auditors' report"}[self.value]
+        return {DocumentKind.STATUTES: _l("Statutes"),
+                DocumentKind.TAX_EXEMPTION: _l("Tax-exemption notice"),
+                DocumentKind.REGISTER_EXTRACT: _l("Register extract"),
+                DocumentKind.CONTRACT: _l("Signed contract"),
+                DocumentKind.AUDIT_REPORT: _l("Auditors' report")}[self]
 
 
 class Document(db.Model):

@@ -11,14 +11,31 @@ from sqlalchemy.orm import Session
 
 from ..core import audit
 from ..core.errors import ValidationError
+from ..core.i18n import _, _l
 from ..core.money import Money
 from ..core.signals import Resolved
 from . import subjects
 from .models import Resolution, ResolutionStatus, SubjectKind
 
-WHAT = {SubjectKind.GRANT_APPLICATION: "this grant", SubjectKind.INVOICE_WRITE_OFF:
-        "this write-off", SubjectKind.PAYOUT_BATCH: "this payout batch",
-        SubjectKind.ANNUAL_BUDGET: "this budget"}
+#: The refusal when no resolution allows a change, by what the change is.
+REFUSED = {
+    SubjectKind.GRANT_APPLICATION: _l(
+        "The board has not passed a resolution on this grant (%(subject)s %(id)s)%(allows)s: put "
+        "it on the board's agenda (with what it decides) or to a vote in writing first."),
+    SubjectKind.INVOICE_WRITE_OFF: _l(
+        "The board has not passed a resolution on this write-off (%(subject)s %(id)s)%(allows)s: "
+        "put it on the board's agenda (with what it decides) or to a vote in writing first."),
+    SubjectKind.PAYOUT_BATCH: _l(
+        "The board has not passed a resolution on this payout batch (%(subject)s %(id)s)"
+        "%(allows)s: put it on the board's agenda (with what it decides) or to a vote in writing "
+        "first."),
+    SubjectKind.ANNUAL_BUDGET: _l(
+        "The board has not passed a resolution on this budget (%(subject)s %(id)s)%(allows)s: put "
+        "it on the board's agenda (with what it decides) or to a vote in writing first."),
+}
+OTHER_REFUSED = _l(
+    "The board has not passed a resolution on %(subject)s %(id)s%(allows)s: put it on the "
+    "board's agenda (with what it decides) or to a vote in writing first.")
 
 
 def find(session: Session, kind: SubjectKind, subject_id: int,
@@ -49,17 +66,18 @@ def named(session: Session, resolution_id: int | None, kind: SubjectKind, subjec
     wrong. Recorded in the audit log as relied on, like the resolutions the signal finds."""
     resolution = session.get(Resolution, resolution_id) if resolution_id else None
     if resolution is None:
-        raise ValidationError("Name the board resolution this rests on.", field="resolution")
+        raise ValidationError(_("Name the board resolution this rests on."), field="resolution")
     if resolution.subject_kind != kind or resolution.subject_id != subject_id:
         about = subjects.label(session, kind, subject_id)
-        raise ValidationError(f"Resolution {resolution.number} is not about the "
-                              f"{about[:1].lower()}{about[1:]}.", field="resolution")
+        raise ValidationError(_("Resolution %(number)s is not about “%(subject)s”.",
+                                number=resolution.number, subject=about), field="resolution")
     if resolution.status != ResolutionStatus.PASSED:
-        raise ValidationError(f"Resolution {resolution.number} has not passed.",
-                              field="resolution")
+        raise ValidationError(_("Resolution %(number)s has not passed.",
+                                number=resolution.number), field="resolution")
     if not _allows(resolution, amount):
-        raise ValidationError(f"Resolution {resolution.number} does not allow "
-                              f"{amount.format()}.", field="resolution")
+        raise ValidationError(_("Resolution %(number)s does not allow %(amount)s.",
+                                number=resolution.number, amount=amount.format()),
+                              field="resolution")
     _relied_on(session, resolution, kind, subject_id, amount, actor)
     return resolution
 
@@ -69,10 +87,9 @@ def required(sender: str, *, session: Session, subject_id: int, amount: Money | 
     kind = SubjectKind(sender)
     resolution = find(session, kind, subject_id, amount)
     if resolution is None:
-        allows = f" allowing at least {amount.format()}" if amount is not None else ""
-        raise ValidationError(
-            f"The board has not passed a resolution on {WHAT.get(kind, kind.label)} "
-            f"({kind.label.lower()} {subject_id}){allows}: put it on the board's agenda (with "
-            "what it decides) or to a vote in writing first.", field="board_resolution")
+        allows = _(" allowing at least %(amount)s", amount=amount.format()) \
+            if amount is not None else ""
+        raise ValidationError(str(REFUSED.get(kind, OTHER_REFUSED)) % {
+            "subject": kind.label, "id": subject_id, "allows": allows}, field="board_resolution")
     _relied_on(session, resolution, kind, subject_id, amount, actor)
     return Resolved(resolution.id, resolution.number, resolution.title)

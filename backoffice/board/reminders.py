@@ -14,6 +14,7 @@ from ..core.mail import queue_mail
 from ..core.templates import render_email
 from .models import Function, Term
 from .services import in_office
+from .wording import label, moment
 
 DAYS_BEFORE = (90, 30)
 ACTION = "board.term_ending_told"
@@ -26,8 +27,10 @@ def _told(session: Session, term: Term, days: int) -> bool:
         .limit(1)) is not None
 
 
-def remind_terms_ending(session: Session, today: date, *, organisation: str) -> dict[str, int]:
-    """Tell who must know of every term ending within a threshold not told yet; ``{"told": n}``."""
+def remind_terms_ending(session: Session, today: date, *, organisation: str,
+                        locale: str = "en") -> dict[str, int]:
+    """Tell who must know of every term ending within a threshold not told yet, in the
+    association's language (``locale``: the mail goes to several people); ``{"told": n}``."""
     told = 0
     for days in sorted(DAYS_BEFORE):  # the nearer threshold first: one mail, not two
         terms = session.scalars(select(Term).where(
@@ -41,7 +44,9 @@ def remind_terms_ending(session: Session, today: date, *, organisation: str) -> 
             recipients = sorted({term.email, *(t.email for t in officers)})
             queue_mail(session, recipients, *render_email(
                 "board/emails/term_ending.txt", term=term, organisation=organisation,
-                days_left=(term.end_on - today).days))
+                days_left=(term.end_on - today).days, locale=locale,
+                function=label(term.function, locale),
+                ends=moment(term.end_on, locale, "day")))
             audit.record(session, None, ACTION, "board_term", term.id,
                          summary=f"{days} days: the term ending on {term.end_on} was told")
             told += 1

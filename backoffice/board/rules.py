@@ -28,11 +28,15 @@ Counting, written down once:
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
+
+from ..core.i18n import N_, _, _l, gettext, ngettext, source
 
 
 class RulesError(ValueError):
@@ -62,8 +66,8 @@ class Basis(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"votes_cast": "votes cast", "present": "members present",
-                "membership": "whole membership"}[self.value]
+        """As it reads after "of the" ("more than half of the votes cast")."""
+        return _BASES[self]
 
 
 class Majority(StrEnum):
@@ -74,8 +78,8 @@ class Majority(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"simple": "more than half", "two_thirds": "two thirds",
-                "three_quarters": "three quarters", "unanimous": "all"}[self.value]
+        """As it reads inside a sentence ("more than half of the votes cast")."""
+        return _MAJORITIES[self]
 
 
 class CircularRule(StrEnum):
@@ -93,7 +97,20 @@ class Choice(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"yes": "Yes", "no": "No", "abstain": "Abstain", "invalid": "Invalid"}[self.value]
+        return _CHOICES[self]
+
+
+_BASES = {Basis.VOTES_CAST: _l("votes cast"), Basis.PRESENT: _l("members present"),
+          Basis.MEMBERSHIP: _l("whole membership")}
+_MAJORITIES = {Majority.SIMPLE: _l("more than half"), Majority.TWO_THIRDS: _l("two thirds"),
+               Majority.THREE_QUARTERS: _l("three quarters"), Majority.UNANIMOUS: _l("all")}
+#: The bases and majorities named on their own (a choice in a form, a tally's basis).
+BASIS_NAMES = {Basis.VOTES_CAST: _l("Votes cast"), Basis.PRESENT: _l("Members present"),
+               Basis.MEMBERSHIP: _l("Whole membership")}
+MAJORITY_NAMES = {Majority.SIMPLE: _l("More than half"), Majority.TWO_THIRDS: _l("Two thirds"),
+                  Majority.THREE_QUARTERS: _l("Three quarters"), Majority.UNANIMOUS: _l("All")}
+_CHOICES = {Choice.YES: _l("Yes"), Choice.NO: _l("No"), Choice.ABSTAIN: _l("Abstain"),
+            Choice.INVALID: _l("Invalid")}
 
 
 @dataclass(frozen=True)
@@ -122,16 +139,18 @@ class BodyRules:
         for name in ("notice_days", "quorum_number", "proxies_per_holder", "circular_days"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise RulesError(f"{name} must be a whole number of 0 or more, not {value!r}.")
+                raise RulesError(_("%(name)s must be a whole number of 0 or more, not %(value)s.",
+                                   name=name, value=repr(value)))
         for name in ("person_weight", "legal_person_weight"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise RulesError(f"{name} must be a whole number of 1 or more, not {value!r}.")
+                raise RulesError(_("%(name)s must be a whole number of 1 or more, not %(value)s.",
+                                   name=name, value=repr(value)))
         numerator, denominator = self.quorum_share
         if not (isinstance(numerator, int) and isinstance(denominator, int)
                 and 0 < numerator <= denominator):
-            raise RulesError(f"quorum_share must be a fraction between 0 and 1, not "
-                             f"{self.quorum_share!r}.")
+            raise RulesError(_("quorum_share must be a fraction between 0 and 1, not %(value)s.",
+                               value=repr(self.quorum_share)))
 
     @classmethod
     def of(cls, stored: Mapping[str, Any] | None) -> BodyRules:
@@ -140,7 +159,8 @@ class BodyRules:
         known = {f.name: f for f in cls.__dataclass_fields__.values()}
         unknown = set(stored) - set(known)
         if unknown:
-            raise RulesError(f"Unknown rule setting(s): {', '.join(sorted(unknown))}.")
+            raise RulesError(_("Unknown rule setting(s): %(names)s.",
+                               names=", ".join(sorted(unknown))))
         values: dict[str, Any] = {}
         enums = {"notice_counting": NoticeCounting, "channel": Channel, "quorum": QuorumKind,
                  "basis": Basis, "majority": Majority, "statute_majority": Majority,
@@ -151,14 +171,16 @@ class BodyRules:
                     value = enums[name](value)
                 except ValueError:
                     choices = ", ".join(m.value for m in enums[name])
-                    raise RulesError(f"{name} must be one of {choices}, not {value!r}.") from None
+                    raise RulesError(_("%(name)s must be one of %(choices)s, not %(value)s.",
+                                       name=name, choices=choices, value=repr(value))) from None
             elif name == "quorum_share":
                 value = tuple(value)
                 if len(value) != 2:
-                    raise RulesError("quorum_share is a pair (numerator, denominator).")
+                    raise RulesError(_("quorum_share is a pair (numerator, denominator)."))
             elif name in ("recheck_quorum", "proxies", "chair_casting_vote"):
                 if not isinstance(value, bool):
-                    raise RulesError(f"{name} must be true or false, not {value!r}.")
+                    raise RulesError(_("%(name)s must be true or false, not %(value)s.",
+                                       name=name, value=repr(value)))
             values[name] = value
         return cls(**values)
 
@@ -171,32 +193,49 @@ class BodyRules:
         return self.legal_person_weight if legal_person else self.person_weight
 
     def describe(self) -> list[str]:
-        """The rules in sentences, for the body's page and the minutes."""
-        counted = "from the day after sending" if \
-            self.notice_counting is NoticeCounting.DAY_AFTER_SENDING else "from the sending day"
-        if self.quorum is QuorumKind.NONE:
-            quorum = "quorate however many members attend"
-        elif self.quorum is QuorumKind.NUMBER:
-            quorum = f"quorate with {self.quorum_number} members present or represented"
+        """The rules in sentences, for the body's page and the minutes (in the reader's
+        language)."""
+        channel = {Channel.EMAIL: _("email"), Channel.LETTER: _("letter")}[self.channel]
+        if self.notice_counting is NoticeCounting.DAY_AFTER_SENDING:
+            notice = ngettext("Notice: %(num)s day by %(channel)s, counted from the day after "
+                              "sending.", "Notice: %(num)s days by %(channel)s, counted from the "
+                              "day after sending.", self.notice_days, channel=channel)
         else:
-            quorum = (f"quorate with {self.quorum_share[0]}/{self.quorum_share[1]} of the members "
-                      "present or represented")
-        lines = [f"Notice: {self.notice_days} days by {self.channel.value}, counted {counted}.",
-                 quorum[0].upper() + quorum[1:] + (", checked before every vote."
-                                                   if self.recheck_quorum else "."),
-                 f"Resolutions: {self.majority.label} of the {self.basis.label}; statute changes: "
-                 f"{self.statute_majority.label}.",
-                 "A tie: the chair's vote decides." if self.chair_casting_vote
-                 else "A tie fails.",
-                 f"Votes: {self.person_weight} per person, {self.legal_person_weight} per "
-                 "legal-person member." + (f" Proxies allowed ({self.proxies_per_holder} per "
-                                           "member)." if self.proxies else " No proxies."),
-                 {"unanimous": "Circular resolutions need every member's consent.",
-                  "majority": "Circular resolutions pass by the same majority as at a meeting.",
-                  "us_consent": "Circular resolutions: unanimous written consent, effective with "
-                                "the last consent; a consent may be revoked until then."}[
-                     self.circular.value]]
-        return lines
+            notice = ngettext("Notice: %(num)s day by %(channel)s, counted from the sending day.",
+                              "Notice: %(num)s days by %(channel)s, counted from the sending day.",
+                              self.notice_days, channel=channel)
+        if self.quorum is QuorumKind.NONE:
+            quorum = (_("Quorate however many members attend, checked before every vote.")
+                      if self.recheck_quorum else _("Quorate however many members attend."))
+        elif self.quorum is QuorumKind.NUMBER:
+            quorum = (_("Quorate with %(number)s members present or represented, checked before "
+                        "every vote.", number=self.quorum_number) if self.recheck_quorum
+                      else _("Quorate with %(number)s members present or represented.",
+                             number=self.quorum_number))
+        else:
+            share = f"{self.quorum_share[0]}/{self.quorum_share[1]}"
+            quorum = (_("Quorate with %(share)s of the members present or represented, checked "
+                        "before every vote.", share=share) if self.recheck_quorum
+                      else _("Quorate with %(share)s of the members present or represented.",
+                             share=share))
+        votes = _("Votes: %(person)s per person, %(legal)s per legal-person member.",
+                  person=self.person_weight, legal=self.legal_person_weight)
+        proxies = (ngettext("Proxies allowed (%(num)s per member).",
+                            "Proxies allowed (%(num)s per member).", self.proxies_per_holder)
+                   if self.proxies else _("No proxies."))
+        return [notice, quorum,
+                _("Resolutions: %(majority)s of the %(basis)s; statute changes: %(statutes)s.",
+                  majority=self.majority.label, basis=self.basis.label,
+                  statutes=self.statute_majority.label),
+                _("A tie: the chair's vote decides.") if self.chair_casting_vote
+                else _("A tie fails."),
+                f"{votes} {proxies}",
+                {CircularRule.UNANIMOUS: _("Circular resolutions need every member's consent."),
+                 CircularRule.MAJORITY: _("Circular resolutions pass by the same majority as at "
+                                          "a meeting."),
+                 CircularRule.US_CONSENT: _("Circular resolutions: unanimous written consent, "
+                                            "effective with the last consent; a consent may be "
+                                            "revoked until then.")}[self.circular]]
 
 
 #: Named configurations. ``demo_statutes`` is taken from a real association's statutes:
@@ -269,14 +308,16 @@ def proxy_refusal(seats: Iterable[Seat], rules: BodyRules) -> str | None:
         if seat.represented_by is None:
             continue
         if not rules.proxies:
-            return "This body's statutes allow no proxies."
+            return _("This body's statutes allow no proxies.")
         if seat.present:
-            return "A member who is present votes themself, not by proxy."
+            return _("A member who is present votes themself, not by proxy.")
         if seat.represented_by not in present:
-            return "A proxy must be held by a member who is present."
+            return _("A proxy must be held by a member who is present.")
         held[seat.represented_by] = held.get(seat.represented_by, 0) + 1
         if held[seat.represented_by] > rules.proxies_per_holder:
-            return f"A member may hold at most {rules.proxies_per_holder} proxy/proxies."
+            return ngettext("A member may hold at most %(num)s proxy.",
+                            "A member may hold at most %(num)s proxies.",
+                            rules.proxies_per_holder)
     return None
 
 
@@ -286,14 +327,15 @@ class Quorum:
     present: int   # members present or represented
     needed: int
     members: int
-    rule: str
+    rule: str  # the rule, as the sentence says it in the reader's language (a lazy text)
 
     def sentence(self) -> str:
         if self.met:
-            return f"Quorate: {self.present} of {self.members} members present or represented " \
-                   f"({self.rule})."
-        return f"Not quorate: {self.present} of {self.members} members present or represented, " \
-               f"{self.needed} needed ({self.rule})."
+            return _("Quorate: %(present)s of %(members)s members present or represented "
+                     "(%(rule)s).", present=self.present, members=self.members, rule=self.rule)
+        return _("Not quorate: %(present)s of %(members)s members present or represented, "
+                 "%(needed)s needed (%(rule)s).", present=self.present, members=self.members,
+                 needed=self.needed, rule=self.rule)
 
 
 def quorum(seats: Iterable[Seat], rules: BodyRules) -> Quorum:
@@ -303,15 +345,16 @@ def quorum(seats: Iterable[Seat], rules: BodyRules) -> Quorum:
     members = len(seats)
     present = sum(1 for s in seats if s.present or (rules.proxies and s.represented_by is not None))
     if rules.quorum is QuorumKind.NONE:
-        return Quorum(present > 0, present, 1, members, "quorate however many attend")
+        return Quorum(present > 0, present, 1, members, _l("quorate however many attend"))
     if rules.quorum is QuorumKind.NUMBER:
         needed = max(1, rules.quorum_number)
         return Quorum(present >= needed, present, needed, members,
-                      f"{rules.quorum_number} members needed")
+                      _l("%(number)s members needed", number=rules.quorum_number))
     numerator, denominator = rules.quorum_share
     needed = max(1, -(-members * numerator // denominator))  # ceiling
+    share = f"{numerator}/{denominator}"
     return Quorum(present >= needed, present, needed, members,
-                  f"{numerator}/{denominator} of the members needed")
+                  _l("%(share)s of the members needed", share=share))
 
 
 # --- the tally ---------------------------------------------------------------------------------
@@ -331,16 +374,22 @@ class Tally:
     needed: int      # yes weight needed to pass (with a tie: the casting vote decides)
     passed: bool
     casting_vote: bool = False  # the chair's vote decided a tie
-    reason: str = ""
+    reason: str = ""  # in English, as it is stored (``shown`` reads it in the reader's language)
 
-    def sentence(self) -> str:
-        figures = f"{self.yes} yes, {self.no} no, {self.abstain} abstaining"
+    def sentence(self, *, english: bool = False) -> str:
+        """The tally in a sentence: in the reader's language, or in English for the records."""
+        say = _english if english else gettext
+        figures = [say(N_("%(count)s yes"), count=self.yes), say(N_("%(count)s no"), count=self.no),
+                   say(N_("%(count)s abstaining"), count=self.abstain)]
         if self.invalid:
-            figures += f", {self.invalid} invalid"
+            figures.append(say(N_("%(count)s invalid"), count=self.invalid))
         if self.excluded:
-            figures += f", {self.excluded} excluded (conflict of interest)"
-        verdict = "passed" if self.passed else "failed"
-        return f"{figures}: {verdict} ({self.reason})."
+            figures.append(say(N_("%(count)s excluded (conflict of interest)"),
+                               count=self.excluded))
+        reason = self.reason if english else shown(self.reason)
+        return say(N_("%(figures)s: passed (%(reason)s).") if self.passed
+                   else N_("%(figures)s: failed (%(reason)s)."),
+                   figures=", ".join(figures), reason=reason)
 
 
 def _needed(majority: Majority, base: int) -> int:
@@ -386,15 +435,15 @@ def tally(seats: Iterable[Seat], votes: Mapping[int, Choice], rules: BodyRules,
         base = sum(s.weight for s in counted)
     needed = _needed(majority, base)
     casting = False
-    reason = f"{majority.label} of the {rules.basis.label} needed: {needed} of {base}"
+    reason = _english(NEEDED, majority=source(majority.label), basis=source(rules.basis.label),
+                      needed=needed, base=base)
     if base == 0:
-        passed, reason = False, f"no votes counted on the basis of the {rules.basis.label}"
+        passed, reason = False, _english(NO_BASE, basis=source(rules.basis.label))
     elif majority is Majority.SIMPLE and 2 * yes == base:
         casting = rules.chair_casting_vote and chair_choice in (Choice.YES, Choice.NO)
         passed = casting and chair_choice is Choice.YES
-        reason = ("a tie, decided by the chair's vote" if casting
-                  else "a tie fails" + (" (the chair did not vote)"
-                                        if rules.chair_casting_vote else ""))
+        reason = (TIE_CAST if casting
+                  else TIE_NO_CHAIR if rules.chair_casting_vote else TIE)
     elif majority is Majority.UNANIMOUS:
         passed = yes == base
     else:
@@ -438,13 +487,12 @@ def circular_result(seats: Iterable[Seat], votes: Mapping[int, Choice], rules: B
         result = tally(seats, mine, whole, unanimous)
         refused = [s for s in entitled if mine.get(s.member) not in (None, Choice.YES)]
         if refused:
-            return CircularResult(Outcome.FAILED, "a member did not consent", result)
+            return CircularResult(Outcome.FAILED, NOT_CONSENTED, result)
         if all(mine.get(s.member) is Choice.YES for s in entitled) and entitled:
-            return CircularResult(Outcome.PASSED, "every member consented", result)
+            return CircularResult(Outcome.PASSED, ALL_CONSENTED, result)
         if deadline_passed:
-            return CircularResult(Outcome.FAILED, "not every member consented by the deadline",
-                                  result)
-        return CircularResult(Outcome.PENDING, "waiting for consents", result)
+            return CircularResult(Outcome.FAILED, NOT_ALL_BY_DEADLINE, result)
+        return CircularResult(Outcome.PENDING, WAITING, result)
     missing = [s.member for s in entitled if s.member not in votes]
     if deadline_passed or not missing:
         result = tally(seats, votes, rules, majority)
@@ -454,9 +502,8 @@ def circular_result(seats: Iterable[Seat], votes: Mapping[int, Choice], rules: B
     worst = tally(seats, {**votes, **dict.fromkeys(missing, Choice.NO)}, rules, majority)
     if best.passed == worst.passed:
         outcome = Outcome.PASSED if worst.passed else Outcome.FAILED
-        return CircularResult(outcome, "certain whatever the missing votes",
-                              tally(seats, votes, rules, majority))
-    return CircularResult(Outcome.PENDING, "the missing votes could still change the result")
+        return CircularResult(outcome, CERTAIN, tally(seats, votes, rules, majority))
+    return CircularResult(Outcome.PENDING, STILL_OPEN)
 
 
 # --- the rules no configuration switches off ---------------------------------------------------
@@ -487,26 +534,88 @@ def conflict(person: Person, party: Party | None) -> str | None:
     """§ 34 BGB: why ``person`` may not vote on a matter with ``party`` (None: they may)."""
     if party is None:
         return None
+    other = party.label or OTHER_PARTY
     email = (person.email or "").strip().casefold()
     if email and email in {e.strip().casefold() for e in party.emails}:
-        return f"{party.label or 'the other party'} is this member (§ 34 BGB)"
+        return _english(IS_MEMBER, party=other)
     if person.user_id is not None and person.user_id in party.users:
-        return f"{party.label or 'the other party'} is this member (§ 34 BGB)"
+        return _english(IS_MEMBER, party=other)
     if person.groups & party.groups:
-        return f"organises the member group concerned ({party.label or 'the other party'})"
+        return _english(ORGANISES, party=other)
     if person.sponsors & party.sponsors:
-        return f"works for the sponsor concerned ({party.label or 'the other party'})"
+        return _english(WORKS_FOR, party=other)
     return None
 
 
 def hard_refusal(*, announced: bool, any_other_business: bool, uninvited: Iterable[str]) -> str | None:
     """Why no resolution can be taken on this item at all (None: it can)."""
     if any_other_business:
-        return "\"Any other business\" carries no resolution: put the matter on the agenda of " \
-               "the next meeting."
+        return _("\"Any other business\" carries no resolution: put the matter on the agenda of "
+                 "the next meeting.")
     if not announced:
-        return "This item was not announced in the invitation; a resolution on it would be void."
+        return _("This item was not announced in the invitation; a resolution on it would be "
+                 "void.")
     missing = sorted(uninvited)
     if missing:
-        return f"Not every member was invited ({', '.join(missing)}); no resolution can be taken."
+        return _("Not every member was invited (%(names)s); no resolution can be taken.",
+                 names=", ".join(missing))
     return None
+
+
+# --- the reasons kept with a resolution --------------------------------------------------------
+# A resolution keeps the reason of its result and of each recusal in English (stored records,
+# like the audit log); ``shown`` reads one in the reader's language. The reasons are the closed
+# set of texts below: a stored reason is matched against them, its values read back (a label of
+# these rules in the reader's language, a value that is a reason itself read the same way).
+
+NEEDED = N_("%(majority)s of the %(basis)s needed: %(needed)s of %(base)s")
+NO_BASE = N_("no votes counted on the basis of the %(basis)s")
+TIE = N_("a tie fails")
+TIE_CAST = N_("a tie, decided by the chair's vote")
+TIE_NO_CHAIR = N_("a tie fails (the chair did not vote)")
+NOT_CONSENTED = N_("a member did not consent")
+ALL_CONSENTED = N_("every member consented")
+NOT_ALL_BY_DEADLINE = N_("not every member consented by the deadline")
+WAITING = N_("waiting for consents")
+CERTAIN = N_("certain whatever the missing votes")
+STILL_OPEN = N_("the missing votes could still change the result")
+OTHER_PARTY = N_("the other party")
+IS_MEMBER = N_("%(party)s is this member (§ 34 BGB)")
+ORGANISES = N_("organises the member group concerned (%(party)s)")
+WORKS_FOR = N_("works for the sponsor concerned (%(party)s)")
+APPLICANT = N_("the applicant of %(reference)s")
+GROUP = N_("the group %(name)s")
+SAT_ON_BOARD = N_("sat on the board in %(year)s (discharge)")  # kept by older versions
+SAT_IN_FISCAL_YEAR = N_("sat on the board in the fiscal year %(start)s to %(end)s (discharge)")
+REASONS = (NEEDED, NO_BASE, TIE, TIE_CAST, TIE_NO_CHAIR, NOT_CONSENTED, ALL_CONSENTED,
+           NOT_ALL_BY_DEADLINE, WAITING, CERTAIN, STILL_OPEN, OTHER_PARTY, IS_MEMBER, ORGANISES,
+           WORKS_FOR, APPLICANT, GROUP, SAT_ON_BOARD, SAT_IN_FISCAL_YEAR)
+
+
+def _english(message: str, **values: Any) -> str:
+    """A marked text in English, as the records keep it."""
+    return message % values if values else message
+
+
+@cache
+def _pattern(message: str) -> re.Pattern:
+    return re.compile(re.sub(r"%\\\((\w+)\\\)s", r"(?P<\1>.+?)", re.escape(message)))
+
+
+def _labels() -> frozenset[str]:
+    return frozenset(source(label) for label in (*_BASES.values(), *_MAJORITIES.values()))
+
+
+def shown(stored: str | None, say: Callable[..., str] = gettext) -> str:
+    """A reason kept in English (a tally's, a recusal's) in the reader's language (``say``: the
+    gettext of another language, for a document); a text that is none of the reasons (written
+    by an older version) as it is."""
+    if not stored:
+        return stored or ""
+    for message in REASONS:
+        match = _pattern(message).fullmatch(stored)
+        if match:
+            labels = _labels()
+            return say(message, **{name: say(value) if value in labels else shown(value, say)
+                                   for name, value in match.groupdict().items()})
+    return stored

@@ -18,6 +18,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import NotFound, PermissionDenied, ValidationError
+from ..core.i18n import _, _l, ngettext
 from ..core.money import Money
 from ..ledger.periods import FiscalYear, PeriodKind
 from . import audit as checklist
@@ -43,14 +44,26 @@ from .models import (
     SubjectKind,
     Term,
 )
+from .wording import moment
+
+#: What ``_clean`` asks for when a text is missing, by what the text is.
+_MISSING = {"body_name": _l("Give the body's name."), "code": _l("Give a short code."),
+            "member_email": _l("Give the member's e-mail address."),
+            "member_name": _l("Give the member's name."), "email": _l("Give the e-mail address."),
+            "description": _l("Give a description."), "title": _l("Give a title."),
+            "item_title": _l("Give the item's title."),
+            "resolution_title": _l("Give the resolution's title."),
+            "resolution_text": _l("Give the resolution's text."),
+            "correction": _l("Give the correction.")}
 
 
 def _clean(value: str | None, field: str, what: str, limit: int, required: bool = True) -> str:
+    """``value`` stripped; ``what`` names it in ``_MISSING``."""
     value = (value or "").strip()
     if required and not value:
-        raise ValidationError(f"Give {what}.", field=field)
+        raise ValidationError(str(_MISSING[what]), field=field)
     if len(value) > limit:
-        raise ValidationError(f"Keep {what} under {limit} characters.", field=field)
+        raise ValidationError(_("Keep it under %(limit)s characters.", limit=limit), field=field)
     return value
 
 
@@ -59,8 +72,8 @@ def _clean(value: str | None, field: str, what: str, limit: int, required: bool 
 def create_body(session: Session, *, kind: BodyKind, name: str, code: str,
                 rules: R.BodyRules, actor: Actor | None, audits: Body | None = None,
                 public: bool = False) -> Body:
-    body = Body(kind=kind, name=_clean(name, "name", "the body's name", 120),
-                code=_clean(code, "code", "a short code", 8).upper(), rules_json=rules.as_json(),
+    body = Body(kind=kind, name=_clean(name, "name", "body_name", 120),
+                code=_clean(code, "code", "code", 8).upper(), rules_json=rules.as_json(),
                 audits_id=audits.id if audits else None, public=public)
     session.add(body)
     session.flush()
@@ -109,20 +122,21 @@ def appoint(session: Session, body: Body, *, name: str, email: str, function: Fu
             elected_by: Resolution | None = None, actor: Actor | None) -> Term:
     """A term of office on ``body``. An auditor never sits on the board they audit in the same
     period (refused both ways)."""
-    email = _clean(email, "email", "the member's e-mail address", 254).casefold()
+    email = _clean(email, "email", "member_email", 254).casefold()
     if end_on is not None and end_on < start_on:
-        raise ValidationError("A term ends on or after the day it starts.", field="end_on")
+        raise ValidationError(_("A term ends on or after the day it starts."), field="end_on")
     if elected_by is not None and elected_by.status is not ResolutionStatus.PASSED:
-        raise ValidationError(f"Resolution {elected_by.number} did not pass.", field="elected_by")
+        raise ValidationError(_("Resolution %(number)s did not pass.", number=elected_by.number),
+                              field="elected_by")
     watched = [b for b in session.scalars(select(Body).where(or_(
         Body.audits_id == body.id, Body.id == (body.audits_id or -1))))]
     for other in watched:
         for term in other.terms:
             if term.email == email and _overlaps(start_on, end_on, term.start_on, term.end_on):
                 raise ValidationError(
-                    f"{name} sits on {other.name} in that period; an auditor cannot sit on the "
-                    "board they audit.", field="email")
-    term = Term(body=body, name=_clean(name, "name", "the member's name", 200), email=email,
+                    _("%(name)s sits on %(body)s in that period; an auditor cannot sit on the "
+                      "board they audit.", name=name, body=other.name), field="email")
+    term = Term(body=body, name=_clean(name, "name", "member_name", 200), email=email,
                 function=function, start_on=start_on, end_on=end_on, user_id=user_id,
                 legal_person=legal_person, weight=body.rules.weight(legal_person),
                 represents=represents, elected_by=elected_by)
@@ -136,7 +150,7 @@ def appoint(session: Session, body: Body, *, name: str, email: str, function: Fu
 
 def end_term(session: Session, term: Term, end_on: date, actor: Actor) -> None:
     if end_on < term.start_on:
-        raise ValidationError("A term ends on or after the day it starts.", field="end_on")
+        raise ValidationError(_("A term ends on or after the day it starts."), field="end_on")
     before = term.end_on
     term.end_on = end_on
     audit.record(session, actor, "board.term_ended", "board_term", term.id,
@@ -156,12 +170,12 @@ def declare_interest(session: Session, *, email: str, kind: InterestKind, descri
                      start_on: date, end_on: date | None = None, group_id: int | None = None,
                      sponsor_id: int | None = None, actor: Actor) -> Interest:
     if kind is InterestKind.GROUP and group_id is None:
-        raise ValidationError("Name the member group.", field="group_id")
+        raise ValidationError(_("Name the member group."), field="group_id")
     if kind is InterestKind.SPONSOR and sponsor_id is None:
-        raise ValidationError("Name the sponsor.", field="sponsor_id")
-    interest = Interest(email=_clean(email, "email", "the e-mail address", 254).casefold(),
+        raise ValidationError(_("Name the sponsor."), field="sponsor_id")
+    interest = Interest(email=_clean(email, "email", "email", 254).casefold(),
                         kind=kind, description=_clean(description, "description",
-                                                      "a description", 500),
+                                                      "description", 500),
                         start_on=start_on, end_on=end_on, group_id=group_id,
                         sponsor_id=sponsor_id)
     session.add(interest)
@@ -206,8 +220,8 @@ def items_from_lines(text: str | None) -> list[ItemInput]:
 def schedule(session: Session, body: Body, *, title: str, starts_at: datetime, place: str = "",
              video_link: str = "", items: Iterable[ItemInput] = (), actor: Actor) -> Meeting:
     if not (place or "").strip() and not (video_link or "").strip():
-        raise ValidationError("Give a place or a video link.", field="place")
-    meeting = Meeting(body=body, title=_clean(title, "title", "a title", 200),
+        raise ValidationError(_("Give a place or a video link."), field="place")
+    meeting = Meeting(body=body, title=_clean(title, "title", "title", 200),
                       starts_at=starts_at, place=(place or "").strip(),
                       video_link=(video_link or "").strip(), invited=[])
     session.add(meeting)
@@ -223,10 +237,10 @@ def add_item(session: Session, meeting: Meeting, entry: ItemInput, *, actor: Act
     """An agenda item. Added before the invitation it is announced with it; added later (in the
     meeting) it is not announced and carries no resolution."""
     if meeting.status is MeetingStatus.APPROVED or meeting.status is MeetingStatus.HELD:
-        raise ValidationError("The meeting is over: its agenda is closed.")
+        raise ValidationError(_("The meeting is over: its agenda is closed."))
     position = (max((i.position for i in meeting.items), default=0)) + 1
     item = AgendaItem(meeting=meeting, position=position,
-                      title=_clean(entry.title, "title", "the item's title", 300),
+                      title=_clean(entry.title, "title", "item_title", 300),
                       description=(entry.description or "").strip(),
                       subject_kind=entry.subject_kind, subject_id=entry.subject_id,
                       any_other_business=entry.any_other_business,
@@ -247,9 +261,19 @@ class Invitation:
     def warning(self) -> str | None:
         if not self.late_days:
             return None
-        return (f"The invitation goes out {self.late_days} day(s) late: the statutes ask for "
-                f"{self.meeting.body.rules.notice_days} days' notice (send by "
-                f"{self.latest_day:%d %B %Y}). Resolutions of this meeting may be challenged.")
+        return late_notice(self.late_days, self.meeting.body.rules.notice_days,
+                           moment(self.latest_day, "en", "day"))
+
+
+def late_notice(late_days: int, notice_days: int, latest: str) -> str:
+    """The warning of an invitation sent late, in the language of the moment (``latest``: the
+    day it was due, written in that language)."""
+    return ngettext("The invitation goes out %(num)s day late: the statutes ask for "
+                    "%(notice)s days' notice (send by %(latest)s). Resolutions of this meeting "
+                    "may be challenged.",
+                    "The invitation goes out %(num)s days late: the statutes ask for "
+                    "%(notice)s days' notice (send by %(latest)s). Resolutions of this meeting "
+                    "may be challenged.", late_days, notice=notice_days, latest=latest)
 
 
 def invite(session: Session, meeting: Meeting, *, today: date, actor: Actor,
@@ -258,11 +282,12 @@ def invite(session: Session, meeting: Meeting, *, today: date, actor: Actor,
     is. ``send(term, meeting, warning)`` queues each member's e-mail (``notify.invitation``)."""
     MEETING_STATES.check(meeting, "invite")
     if not meeting.items:
-        raise ValidationError("Put at least one item on the agenda before inviting.")
+        raise ValidationError(_("Put at least one item on the agenda before inviting."))
     rules = meeting.body.rules
     members = in_office(session, meeting.body, meeting.starts_at.date())
     if not members:
-        raise ValidationError(f"Nobody is in office on {meeting.body.name} on that day.")
+        raise ValidationError(_("Nobody is in office on %(body)s on that day.",
+                                body=meeting.body.name))
     latest = R.latest_invitation_day(meeting.starts_at.date(), rules)
     late = R.notice_shortfall(today, meeting.starts_at.date(), rules)
     meeting.status = MeetingStatus.INVITED
@@ -299,13 +324,15 @@ def record_attendance(session: Session, meeting: Meeting, term: Term, presence: 
                       proxy_holder: Term | None = None, actor: Actor) -> Attendance:
     MEETING_STATES.check(meeting, "attendance")
     if term.id not in {t.id for t in members_of(session, meeting)}:
-        raise ValidationError(f"{term.name} is not a member of {meeting.body.name} that day.")
+        raise ValidationError(_("%(name)s is not a member of %(body)s that day.",
+                                name=term.name, body=meeting.body.name))
     rules = meeting.body.rules
     if presence is Presence.PROXY:
         if not rules.proxies:
-            raise ValidationError("This body's statutes allow no proxies.", field="presence")
+            raise ValidationError(_("This body's statutes allow no proxies."), field="presence")
         if proxy_holder is None or proxy_holder.id == term.id:
-            raise ValidationError("Name the member who holds the proxy.", field="proxy_holder")
+            raise ValidationError(_("Name the member who holds the proxy."),
+                                  field="proxy_holder")
     else:
         proxy_holder = None
     row = next((a for a in meeting.attendance if a.term_id == term.id), None)
@@ -364,7 +391,8 @@ def close_meeting(session: Session, meeting: Meeting, actor: Actor) -> None:
     open_votes = [r.number for i in meeting.items for r in i.resolutions
                   if r.status is ResolutionStatus.OPEN]
     if open_votes:
-        raise ValidationError(f"Close the vote on {', '.join(open_votes)} first.")
+        raise ValidationError(_("Close the vote on %(numbers)s first.",
+                                numbers=", ".join(open_votes)))
     MEETING_STATES.apply(meeting, "close")
     meeting.closed_at = utcnow()
     audit.record(session, actor, "board.meeting_closed", "board_meeting", meeting.id,
@@ -380,10 +408,10 @@ def approve_minutes(session: Session, meeting: Meeting, resolution: Resolution,
     if resolution.status is not ResolutionStatus.PASSED or \
             resolution.subject_kind is not SubjectKind.MINUTES or \
             resolution.subject_id != meeting.id or resolution.body_id != meeting.body_id:
-        raise ValidationError(f"Minutes are approved by a passed resolution of {meeting.body.name}"
-                              " that names them.")
+        raise ValidationError(_("Minutes are approved by a passed resolution of %(body)s that "
+                                "names them.", body=meeting.body.name))
     if resolution.item is not None and resolution.item.meeting_id == meeting.id:
-        raise ValidationError("A meeting does not approve its own minutes.")
+        raise ValidationError(_("A meeting does not approve its own minutes."))
     meeting.status = MeetingStatus.APPROVED
     meeting.minutes_approved_at = utcnow()
     meeting.approved_by_id = resolution.id
@@ -395,9 +423,9 @@ def add_addendum(session: Session, meeting: Meeting, text: str, *, item: AgendaI
                  actor: Actor) -> Addendum:
     MEETING_STATES.check(meeting, "addendum")
     if item is not None and item.meeting_id != meeting.id:
-        raise ValidationError("That item belongs to another meeting.", field="item")
+        raise ValidationError(_("That item belongs to another meeting."), field="item")
     addendum = Addendum(meeting=meeting, item_id=item.id if item else None,
-                        text=_clean(text, "text", "the correction", 20_000),
+                        text=_clean(text, "text", "correction", 20_000),
                         written_by_id=actor.id)
     session.add(addendum)
     session.flush()
@@ -426,7 +454,8 @@ def discharge_period(subject_id: int, fiscal: FiscalYear | None) -> tuple[date, 
     if fiscal is None:
         raise ValueError("A discharge resolution needs the association's fiscal year (fiscal=).")
     if not 1900 <= subject_id <= 2199:
-        raise ValidationError("A discharge is for a fiscal year (1900–2199).", field="subject_id")
+        raise ValidationError(_("A discharge is for a fiscal year (1900–2199)."),
+                              field="subject_id")
     return fiscal.bounds(PeriodKind.YEAR, date(subject_id, fiscal.first_month, 1))
 
 
@@ -446,8 +475,8 @@ def _recusals(session: Session, body: Body, terms: Iterable[Term], kind: Subject
                if _overlaps(t.start_on, t.end_on, start, end)}
         for term in terms:
             if term.email in sat:
-                reasons[term.id] = (f"sat on the board in the fiscal year {start.isoformat()} to "
-                                    f"{end.isoformat()} (discharge)")
+                reasons[term.id] = R.SAT_IN_FISCAL_YEAR % {"start": start.isoformat(),
+                                                           "end": end.isoformat()}
     return reasons
 
 
@@ -476,13 +505,13 @@ def propose(session: Session, item: AgendaItem, *, title: str, text: str,
     kind = subject_kind if subject_kind is not None else item.subject_kind
     subject_id = subject_id if subject_id is not None else item.subject_id
     if kind is SubjectKind.DISCHARGE and checklist.report_for(session, subject_id) is None:
-        raise ValidationError(f"The discharge for {subject_id} refers to the auditors' report "
-                              "on that year: none is written yet.")
+        raise ValidationError(_("The discharge for %(year)s refers to the auditors' report on "
+                                "that year: none is written yet.", year=subject_id))
     sequence, number = _number(session, meeting.body, meeting.starts_at.year)
     resolution = Resolution(
         body=meeting.body, year=meeting.starts_at.year, sequence=sequence, number=number,
-        item=item, title=_clean(title, "title", "the resolution's title", 300),
-        text=_clean(text, "text", "the resolution's text", 20_000), subject_kind=kind,
+        item=item, title=_clean(title, "title", "resolution_title", 300),
+        text=_clean(text, "text", "resolution_text", 20_000), subject_kind=kind,
         subject_id=subject_id, amount=None if amount is None else amount.amount,
         currency=None if amount is None else amount.currency,
         majority=_majority_for(meeting.body, kind, majority).value, public=public,
@@ -520,8 +549,8 @@ def seats_for(session: Session, resolution: Resolution) -> list[R.Seat]:
 
 def _open(resolution: Resolution) -> None:
     if resolution.status is not ResolutionStatus.OPEN:
-        raise ValidationError(f"The vote on {resolution.number} is closed "
-                              f"({resolution.status.value}).")
+        raise ValidationError(_("The vote on %(number)s is closed (%(result)s).",
+                                number=resolution.number, result=resolution.status.label))
 
 
 def cast(session: Session, resolution: Resolution, term: Term, choice: R.Choice, *,
@@ -536,17 +565,20 @@ def cast(session: Session, resolution: Resolution, term: Term, choice: R.Choice,
     seats = {s.member: s for s in seats_for(session, resolution)}
     seat = seats.get(term.id)
     if seat is None:
-        raise PermissionDenied(f"{term.name} is not entitled to vote on {resolution.number}.")
+        raise PermissionDenied(_("%(name)s is not entitled to vote on %(number)s.",
+                                 name=term.name, number=resolution.number))
     if seat.recused:
-        raise PermissionDenied(f"{term.name} may not vote on {resolution.number}: "
-                               f"{recused(session, resolution)[term.id]}.")
+        raise PermissionDenied(_("%(name)s may not vote on %(number)s: %(reason)s.",
+                                 name=term.name, number=resolution.number,
+                                 reason=R.shown(recused(session, resolution)[term.id])))
     existing = session.scalar(select(ResolutionVote).where(
         ResolutionVote.resolution_id == resolution.id, ResolutionVote.term_id == term.id))
     if resolution.item is not None:
         meeting = resolution.item.meeting
         MEETING_STATES.check(meeting, "vote")
         if not seat.counts_present:
-            raise ValidationError(f"{term.name} is not recorded as present or represented.")
+            raise ValidationError(_("%(name)s is not recorded as present or represented.",
+                                    name=term.name))
         rules = meeting.body.rules
         if rules.recheck_quorum:
             quorum = R.quorum(list(seats.values()), rules)
@@ -554,9 +586,11 @@ def cast(session: Session, resolution: Resolution, term: Term, choice: R.Choice,
                 raise ValidationError(quorum.sentence())
     else:
         if now > resolution.deadline:
-            raise ValidationError(f"The deadline for {resolution.number} has passed.")
+            raise ValidationError(_("The deadline for %(number)s has passed.",
+                                    number=resolution.number))
         if existing is not None:
-            raise ValidationError(f"{term.name} has voted on {resolution.number} already.")
+            raise ValidationError(_("%(name)s has voted on %(number)s already.",
+                                    name=term.name, number=resolution.number))
     if existing is None:
         existing = ResolutionVote(resolution=resolution, term_id=term.id, choice=choice,
                                   weight=term.weight, via=via, cast_at=now,
@@ -577,11 +611,12 @@ def revoke(session: Session, resolution: Resolution, term: Term, *, actor: Actor
     effect, i.e. while the vote is open)."""
     _open(resolution)
     if resolution.item is not None or resolution.body.rules.circular is not R.CircularRule.US_CONSENT:
-        raise ValidationError("Only a written consent under the US profile can be revoked.")
+        raise ValidationError(_("Only a written consent under the US profile can be revoked."))
     vote = session.scalar(select(ResolutionVote).where(
         ResolutionVote.resolution_id == resolution.id, ResolutionVote.term_id == term.id))
     if vote is None:
-        raise NotFound(f"{term.name} has not consented to {resolution.number}.")
+        raise NotFound(_("%(name)s has not consented to %(number)s.", name=term.name,
+                         number=resolution.number))
     session.delete(vote)
     session.flush()
     audit.record(session, actor, "board.consent_revoked", "board_resolution", resolution.id,
@@ -608,7 +643,8 @@ def _store(session: Session, resolution: Resolution, tally: R.Tally, passed: boo
     resolution.status = ResolutionStatus.PASSED if passed else ResolutionStatus.FAILED
     resolution.decided_at = now
     audit.record(session, actor, "board.decided", "board_resolution", resolution.id,
-                 summary=f"{resolution.number} {resolution.status.value}: {tally.sentence()}",
+                 summary=f"{resolution.number} {resolution.status.value}: "
+                         f"{tally.sentence(english=True)}",
                  after={"yes": tally.yes, "no": tally.no, "abstain": tally.abstain,
                         "invalid": tally.invalid, "excluded": tally.excluded,
                         "basis": tally.basis.value, "needed": tally.needed})
@@ -619,7 +655,8 @@ def close_vote(session: Session, resolution: Resolution, actor: Actor,
     """Count the votes of a meeting's resolution and store the tally and who was entitled."""
     _open(resolution)
     if resolution.item is None:
-        raise ValidationError("A circular resolution is settled by its votes or its deadline.")
+        raise ValidationError(_("A circular resolution is settled by its votes or its "
+                                "deadline."))
     meeting = resolution.item.meeting
     MEETING_STATES.check(meeting, "vote")
     rules = meeting.body.rules
@@ -642,15 +679,15 @@ def propose_circular(session: Session, body: Body, *, title: str, text: str, dea
     """A resolution in writing (a discharge needs ``fiscal``, as ``propose``)."""
     now = now or utcnow()
     if deadline <= now:
-        raise ValidationError("The deadline lies in the future.", field="deadline")
+        raise ValidationError(_("The deadline lies in the future."), field="deadline")
     members = in_office(session, body, now.date())
     if not members:
-        raise ValidationError(f"Nobody is in office on {body.name}.")
+        raise ValidationError(_("Nobody is in office on %(body)s.", body=body.name))
     sequence, number = _number(session, body, now.year)
     resolution = Resolution(
         body=body, year=now.year, sequence=sequence, number=number, deadline=deadline,
-        title=_clean(title, "title", "the resolution's title", 300),
-        text=_clean(text, "text", "the resolution's text", 20_000), subject_kind=subject_kind,
+        title=_clean(title, "title", "resolution_title", 300),
+        text=_clean(text, "text", "resolution_text", 20_000), subject_kind=subject_kind,
         subject_id=subject_id, amount=None if amount is None else amount.amount,
         currency=None if amount is None else amount.currency,
         majority=_majority_for(body, subject_kind, majority).value, public=public,

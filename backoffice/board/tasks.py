@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ..core.i18n import N_
 from ..core.permissions import Permission
 from ..core.tasks import TaskKind
 from . import queries
@@ -20,9 +21,9 @@ def _minutes(session: Session, user, today) -> int:
 
 
 KINDS = (
-    TaskKind("Board votes waiting for your vote", Permission.BOARD_VIEW, _votes_due,
+    TaskKind(N_("Board votes waiting for your vote"), Permission.BOARD_VIEW, _votes_due,
              "board.dashboard", position=20),
-    TaskKind("Board minutes to approve", Permission.BOARD_MANAGE, _minutes, "board.dashboard",
+    TaskKind(N_("Board minutes to approve"), Permission.BOARD_MANAGE, _minutes, "board.dashboard",
              position=70),
 )
 

@@ -13,7 +13,8 @@ from ..core.audit import AuditEvent
 from ..core.bounds import MAX_ID
 from ..core.db import transaction, utcnow
 from ..core.errors import DomainError, ValidationError
-from ..core.forms import money_of
+from ..core.forms import current_locale, money_of
+from ..core.i18n import _, _l
 from ..core.money import Money
 from ..core.permissions import Permission, public, requires
 from ..core.query import arg
@@ -21,7 +22,7 @@ from ..core.urls import absolute_url
 from ..core.views import get_or_404, run_form
 from ..extensions import db, settings
 from ..ledger.periods import FiscalYear
-from . import circulars, minutes, notify, queries, services
+from . import circulars, minutes, notify, queries, services, wording
 from .forms import (
     AddendumForm,
     ApproveMinutesForm,
@@ -53,12 +54,13 @@ from .models import (
     SubjectKind,
     Term,
 )
-from .rules import Choice, Majority
+from .rules import BASIS_NAMES, Basis, Choice, Majority, shown
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 
-MEETING_STEPS = {"invite": "The invitations are in the outbox.", "open": "The meeting is open.",
-                 "close": "The meeting is closed; the minutes wait for approval."}
+MEETING_STEPS = {"invite": _l("The invitations are in the outbox."),
+                 "open": _l("The meeting is open."),
+                 "close": _l("The meeting is closed; the minutes wait for approval.")}
 
 
 def _flash_refusal(error: DomainError) -> None:
@@ -68,6 +70,30 @@ def _flash_refusal(error: DomainError) -> None:
 @bp.app_template_filter("minutes_html")
 def _minutes_html(text: str | None):
     return minutes.to_html(text)
+
+
+@bp.app_template_filter("utc")
+def _utc(moment: datetime | None, form: str = "short") -> str:
+    """A moment of the board's records (typed and kept in UTC) in the reader's language."""
+    return wording.moment(moment, current_locale(), form)
+
+
+@bp.app_template_filter("board_basis")
+def _basis(stored: str | None) -> str:
+    """A resolution's stored basis (``votes_cast``) as read."""
+    return str(BASIS_NAMES[Basis(stored)]) if stored in set(Basis) else (stored or "")
+
+
+@bp.app_template_filter("board_majority")
+def _majority(stored: str | None) -> str:
+    """A resolution's stored majority (``two_thirds``) as read."""
+    return str(Majority(stored).label) if stored in set(Majority) else (stored or "")
+
+
+@bp.app_template_filter("board_reason")
+def _reason(stored: str | None) -> str:
+    """A reason kept in English with a resolution (its result's, a recusal's), as read."""
+    return shown(stored)
 
 
 @bp.route("/")
@@ -120,7 +146,7 @@ def change_rules(body_id: int):
     outcome = run_form(form, lambda: services.set_rules(
         db.session, found, services.rules_from(form.values()), current_user))
     if outcome.done:
-        flash("The rules are saved." if outcome.result else "Nothing was changed.",
+        flash(_("The rules are saved.") if outcome.result else _("Nothing was changed."),
               "success" if outcome.result else "info")
         return redirect(url_for(".rules", body_id=found.id))
     return _rules_page(found, form, outcome.status)
@@ -137,7 +163,7 @@ def appoint(body_id: int):
         end_on=form.end_on.data, legal_person=form.legal_person.data,
         represents=form.represents.data, actor=current_user))
     if outcome.done:
-        flash(f"{outcome.result.name} is appointed.", "success")
+        flash(_("%(name)s is appointed.", name=outcome.result.name), "success")
         return redirect(url_for(".body", body_id=found.id))
     return _body_page(found, date.today(), form, outcome.status)
 
@@ -216,9 +242,11 @@ def _invite(found: Meeting):
         db.session, found, today=date.today(), actor=current_user,
         send=lambda term, m, warning: notify.invitation(
             db.session, term, m, organisation=config.organisation.name, link=link,
-            warning=warning))
-    if invitation.warning:
-        flash(invitation.warning, "warning")
+            locale=config.organisation.default_locale))
+    if invitation.late_days:
+        flash(services.late_notice(invitation.late_days, found.body.rules.notice_days,
+                                   wording.moment(invitation.latest_day, current_locale(), "day")),
+              "warning")
 
 
 @bp.route("/meetings/<int:meeting_id>/<any(invite, open, close):step>", methods=["POST"])
@@ -229,7 +257,7 @@ def meeting_step(meeting_id: int, step: str):
            "open": lambda: services.open_meeting(db.session, found, current_user),
            "close": lambda: services.close_meeting(db.session, found, current_user)}[step]
     if run_form(StepForm(), act, flash_refusal="danger").done:
-        flash(MEETING_STEPS[step], "success")
+        flash(str(MEETING_STEPS[step]), "success")
     return redirect(url_for(".meeting", meeting_id=found.id))
 
 
@@ -268,7 +296,7 @@ def item_minutes(item_id: int):
     form = MinutesForm()
     if run_form(form, lambda: services.write_minutes(db.session, item, form.minutes.data,
                                                      current_user), flash_refusal="danger").done:
-        flash(f"Minutes of item {item.position} saved.", "success")
+        flash(_("Minutes of item %(position)s saved.", position=item.position), "success")
     return redirect(url_for(".meeting", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"))
 
 
@@ -322,7 +350,8 @@ def close_vote(resolution_id: int):
                                                                 current_user),
                        flash_refusal="danger")
     if outcome.done:
-        flash(f"{resolution.number}: {outcome.result.sentence()}",
+        flash(_("%(number)s: %(tally)s", number=resolution.number,
+                tally=outcome.result.sentence()),
               "success" if outcome.result.passed else "warning")
     return redirect(url_for(".meeting", meeting_id=resolution.item.meeting_id,
                             _anchor=f"resolution-{resolution.id}"))
@@ -338,10 +367,10 @@ def approve_minutes(meeting_id: int):
     def act():
         approving = db.session.get(Resolution, form.resolution.data or 0)
         if approving is None:
-            raise ValidationError("Choose the resolution that approves the minutes.")
+            raise ValidationError(_("Choose the resolution that approves the minutes."))
         minutes.approve(db.session, found, approving, actor=current_user, printing=_printing())
     if run_form(form, act, flash_refusal="danger").done:
-        flash("The minutes are approved; from now on they never change.", "success")
+        flash(_("The minutes are approved; from now on they never change."), "success")
     return redirect(url_for(".meeting", meeting_id=found.id))
 
 
@@ -353,14 +382,15 @@ def addendum(meeting_id: int):
     if run_form(form, lambda: minutes.add_addendum(db.session, found, form.text.data,
                                                    actor=current_user, printing=_printing()),
                 flash_refusal="danger").done:
-        flash("The addendum is added to the minutes.", "success")
+        flash(_("The addendum is added to the minutes."), "success")
     return redirect(url_for(".meeting", meeting_id=found.id, _anchor="addenda"))
 
 
 def _printing() -> minutes.Printing:
     config = settings()
     return minutes.Printing(organisation=config.organisation.name, today=date.today(),
-                            folder=config.paths.uploads)
+                            folder=config.paths.uploads,
+                            locale=config.organisation.default_locale)
 
 
 def _pdf(data: bytes, name: str) -> Response:
@@ -404,6 +434,8 @@ def register():
     shown = {k: (v.value if isinstance(v, ResolutionStatus) else str(v))
              for k, v in filters.items() if v}
     return render_template("board/register.html", page=page, years=queries.years(db.session),
+                           statuses=[ResolutionStatus.PASSED, ResolutionStatus.FAILED,
+                                     ResolutionStatus.OPEN],
                            bodies=db.session.scalars(select(Body)).all(), args=shown)
 
 
@@ -412,7 +444,7 @@ def _after() -> tuple[int, int, int] | None:
     try:
         return queries.parse_cursor(arg("after", str))
     except ValueError:
-        abort(400, "This page of the register does not exist; start from the first page.")
+        abort(400, _("This page of the register does not exist; start from the first page."))
 
 
 @bp.route("/resolutions/<int:resolution_id>")
@@ -434,7 +466,7 @@ def vote_in_app(resolution_id: int):
     if run_form(form, lambda: circulars.vote_in_app(db.session, found, Choice(form.choice.data),
                                                     actor=current_user, settings=settings()),
                 flash_refusal="danger").done:
-        flash("Your vote is recorded; a copy is on its way to you.", "success")
+        flash(_("Your vote is recorded; a copy is on its way to you."), "success")
     return redirect(url_for(".resolution", resolution_id=found.id))
 
 
@@ -454,7 +486,7 @@ def new_circular(body_id: int):
             settings=settings(), actor=current_user)
     outcome = run_form(form, act)
     if outcome.done:
-        flash("Every member has their voting link in the outbox.", "success")
+        flash(_("Every member has their voting link in the outbox."), "success")
         return redirect(url_for(".resolution", resolution_id=outcome.result.id))
     return render_template("board/circular_new.html", body=found, form=form), outcome.status
 
@@ -511,7 +543,7 @@ def declare_interest():
         end_on=form.end_on.data, group_id=form.group_id.data,
         sponsor_id=form.sponsor_id.data, actor=current_user))
     if outcome.done:
-        flash("The interest is in the register.", "success")
+        flash(_("The interest is in the register."), "success")
         return redirect(url_for(".conflicts"))
     return _conflicts_page(form, outcome.status)
 

@@ -47,8 +47,10 @@ def retention() -> dict:
 @job("board.terms")
 def terms_ending() -> dict:
     with Session(db.engine) as session, transaction(session):
+        organisation = job_settings().organisation
         return board_reminders.remind_terms_ending(session, date.today(),
-                                                   organisation=job_settings().organisation.name)
+                                                   organisation=organisation.name,
+                                                   locale=organisation.default_locale)
 
 
 @job("board.circulars")

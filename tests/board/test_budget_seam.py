@@ -35,8 +35,8 @@ def test_budget_approval_goes_through_the_boards_check(app, session, users):
     grant = decide(SubjectKind.GRANT_APPLICATION, YEAR)
     for wrong, message in ((None, "Name the board resolution"),
                            (failed.id, f"{failed.number} has not passed"),
-                           (other.id, f"{other.number} is not about the annual budget {YEAR}"),
-                           (grant.id, "is not about the annual budget")):
+                           (other.id, f"{other.number} is not about “Annual budget {YEAR}”"),
+                           (grant.id, "is not about “Annual budget")):
         with pytest.raises(ValidationError, match=message), transaction():
             budgets.approve(session, revision, resolution_id=wrong, actor=actor)
     assert not session.scalars(select(AuditEvent).where(

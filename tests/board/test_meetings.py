@@ -52,7 +52,7 @@ def test_a_late_invitation_is_sent_with_a_warning(board):
                                      actor=board.secretary_user)
     # 7 days' notice counted from the day after sending: send by 25 February
     assert invitation.late_days == 4 and meeting.late_notice_days == 4
-    assert "4 day(s) late" in invitation.warning and "25 February 2030" in invitation.warning
+    assert "4 days late" in invitation.warning and "25 February 2030" in invitation.warning
 
 
 def test_a_resolution_on_an_item_added_during_the_meeting_is_refused(board):

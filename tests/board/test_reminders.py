@@ -46,7 +46,7 @@ def test_each_term_is_told_once_per_threshold_to_the_member_chair_and_secretary(
         "Term of office ending on 02 February 2027: Tina Treasurer, Board":
             ["clara@board.test", "sam@board.test", "tina@board.test"]}
     body = next(m for m in mailbox if "Max Member" in m["Subject"]).get_content()
-    assert "as member of the Board of Python e.V. ends on 24 December 2026, in 20 days" in body
+    assert "of Max Member (Member, Board) at Python e.V. ends on 24 December 2026, in 20 days" in body
 
     assert _run(session, TODAY) == {"told": 0}  # the same day again
     assert _run(session, TODAY + timedelta(days=15)) == {"told": 0}

@@ -30,11 +30,18 @@ ACTIONS = sorted({action for _, action in TABLE})
 DONE = {(M.OPEN, "open"), (M.HELD, "close"), (M.APPROVED, "approve_minutes")}
 
 
+#: How a refusal names each step (a whole sentence: "... closing the meeting is not possible").
+STEPS = {"edit_agenda": "changing the agenda", "invite": "inviting",
+         "open": "opening the meeting", "attendance": "recording attendance",
+         "minutes": "writing the minutes", "vote": "voting", "close": "closing the meeting",
+         "approve_minutes": "approving the minutes", "addendum": "adding an addendum"}
+
+
 def refusal(state: MeetingStatus, action: str) -> tuple[type, str]:
     if (state, action) in DONE:
-        return AlreadyDone, f"The meeting is {state.label.lower()} already."
-    return InvalidTransition, (f"The meeting is {state.label.lower()}: "
-                               f"{action.replace('_', ' ')} is not possible now.")
+        return AlreadyDone, f"The meeting's state is “{state.label}” already."
+    return InvalidTransition, (f"The meeting's state is “{state.label}”: "
+                               f"{STEPS[action]} is not possible now.")
 
 
 def test_the_table_is_the_one_written_here():
