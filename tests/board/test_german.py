@@ -63,7 +63,7 @@ def test_a_german_visitor_reads_the_meeting_page_in_german_and_the_record_stays_
     kept = db.session.get(Resolution, resolution.id)
     assert kept.outcome_reason == "more than half of the votes cast needed: 2 of 3"
     summary = db.session.scalars(select(AuditEvent.summary).where(
-        AuditEvent.action == "board.decided")).one()
+        AuditEvent.action == "board.decided", AuditEvent.object_id == str(resolution.id))).one()
     assert "2 yes, 1 no, 0 abstaining: passed" in summary
 
 
