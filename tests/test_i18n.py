@@ -75,6 +75,12 @@ def test_the_heuristic_finds_text_attributes_and_literals_but_not_marked_text():
     assert [item.text for item in untranslated(source)] == ["Your name", "Open it", "Journal"]
 
 
+def test_a_template_in_one_language_says_so_in_its_first_line_and_only_there():
+    assert untranslated("{#- one language: de (the model wording) -#}\n<p>Spende</p>") == []
+    assert [item.text for item in untranslated("<p>Spende</p>{#- one language: de -#}")] \
+        == ["Spende"]
+
+
 def test_wrap_marks_plain_text_and_text_with_values():
     marked = wrap('<h1>Claims of {{ group.name }}</h1>\n<p title="Open it">Nothing yet.</p>')
     assert marked == ('<h1>{% trans name=group.name %}Claims of {{ name }}{% endtrans %}</h1>\n'

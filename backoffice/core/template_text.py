@@ -6,7 +6,10 @@ text outside Jinja tags (and outside ``{% trans %}`` blocks), the attributes a r
 tags (``label="Amount"``). Words of :data:`ALLOWED` (brand names, codes, abbreviations that are
 the same in German) and text without letters (numbers, symbols) are not text to translate.
 :func:`wrap` marks the text it finds: ``{{ _("…") }}`` for plain text, a ``{% trans %}`` block
-for text with values in it. No Flask here.
+for text with values in it. A template written in one language on purpose (a document whose
+wording the law prescribes, or one of a pair of e-mails chosen by the reader's language) says so
+in its first line, ``{#- one language: de ... -#}``, and has no text to translate.
+No Flask here.
 """
 from __future__ import annotations
 
@@ -55,8 +58,14 @@ def _blank(match: re.Match) -> str:
     return re.sub(r"[^\n]", " ", match.group(0))
 
 
+#: The first line of a template written in one language on purpose (see the module).
+ONE_LANGUAGE = re.compile(r"\A{#-?\s*one language: ([a-z]{2})\b")
+
+
 def untranslated(source: str, *, text_template: bool = False) -> list[Untranslated]:
     """The visible English of a template that is not marked for translation."""
+    if ONE_LANGUAGE.match(source):
+        return []
     found: list[Untranslated] = []
     source = _TRANS.sub(_blank, source)
     for match in _JINJA.finditer(source):
