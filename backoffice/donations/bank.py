@@ -26,6 +26,7 @@ from ..banking.models import BankLine
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
+from ..core.i18n import _
 from ..core.money import Money
 from ..core.settings import Settings
 from ..core.signals import donation_reversed
@@ -96,10 +97,10 @@ class DonationProvider(Provider):
         line = session.get(BankLine, int(item.key))
         chosen = {row.bank_line_id for row in match.lines} if match.lines else None
         if line is None or (chosen is not None and chosen != {line.id}):
-            raise ValidationError("A donation proposal belongs to its own bank line: match that "
-                                  "line alone.")
+            raise ValidationError(_("A donation proposal belongs to its own bank line: match "
+                                    "that line alone."))
         if amount != line.amount:
-            raise ValidationError("A donation is recorded for the whole bank line.")
+            raise ValidationError(_("A donation is recorded for the whole bank line."))
         donor = donors.by_iban(session, line.counterparty_iban)
         if donor is None:
             candidates = donors.by_name(session, line.counterparty_name)
@@ -114,13 +115,13 @@ class DonationProvider(Provider):
             note=f"Bank transfer: {line.remittance}"[:500],
             refs={"bank_line_id": line.id}), actor=actor, post=False)
         if not created:
-            raise ValidationError(f"This bank line is {donation.ref} already.")
+            raise ValidationError(_("This bank line is %(ref)s already.", ref=donation.ref))
         return booking.lines_for(session, donation)
 
     def posted(self, session: Session, *, bank_account: BankAccount, match: BankMatch,
                entry: JournalEntry | None, allocations: list[tuple[OpenItem, int]],
                booking_date: date, actor: Actor, settings: Settings) -> None:
-        for item, _ in allocations:
+        for item, _share in allocations:
             donation = session.scalar(select(Donation).where(
                 Donation.bank_line_id == int(item.key)))
             donation.journal_entry_id = entry.id if entry else None

@@ -26,6 +26,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
+from ..core.i18n import _, source
 from ..core.money import Money
 from ..core.queue import enqueue_on_commit
 from ..core.settings import Settings
@@ -37,6 +38,7 @@ from ..ledger.services import Line, account_by_role, booking_date_for, post_entr
 from ..payments import settlement
 from .models import (
     DONATION_STATES,
+    LABELS,
     Channel,
     Donation,
     DonationKind,
@@ -100,25 +102,26 @@ def _income_account(session: Session, kind: DonationKind):
 
 def _check(gift: Gift) -> None:
     if gift.amount.amount <= 0:
-        raise ValidationError("A donation is more than nothing.", field="amount")
+        raise ValidationError(_("A donation is more than nothing."), field="amount")
     gift.amount.check_size()
     if not gift.fund.active:
-        raise ValidationError(f"Fund {gift.fund.code} is closed.", field="fund")
+        raise ValidationError(_("Fund %(code)s is closed.", code=gift.fund.code), field="fund")
     if gift.donor.merged_into_id is not None:
-        raise ValidationError(f"Donor {gift.donor.ref} was merged into another.", field="donor")
+        raise ValidationError(_("Donor %(ref)s was merged into another.", ref=gift.donor.ref),
+                              field="donor")
     if (gift.kind is DonationKind.IN_KIND) != (gift.in_kind is not None):
-        raise ValidationError("A gift in kind needs its description and valuation, and only a "
-                              "gift in kind has them.", field="kind")
+        raise ValidationError(_("A gift in kind needs its description and valuation, and only a "
+                                "gift in kind has them."), field="kind")
     if gift.in_kind is not None and not (gift.in_kind.description.strip()
                                          and gift.in_kind.valuation_basis.strip()):
-        raise ValidationError("Describe the gift and how its value was found.",
+        raise ValidationError(_("Describe the gift and how its value was found."),
                               field="in_kind_description")
     if gift.kind is DonationKind.WAIVED_REIMBURSEMENT and gift.channel is not Channel.WAIVER:
-        raise ValidationError("A waived reimbursement comes from an expense claim.", field="kind")
+        raise ValidationError(_("A waived reimbursement comes from an expense claim."), field="kind")
     _check_goods(gift)
     public = (gift.public_name or "").strip()
     if len(public) > 100:
-        raise ValidationError("The public name is longer than 100 characters.",
+        raise ValidationError(_("The public name is longer than 100 characters."),
                               field="public_name")
 
 
@@ -128,17 +131,17 @@ def _check_goods(gift: Gift) -> None:
     value = gift.goods_value
     if value is None or not value.amount:
         if value is None and gift.goods_description.strip():
-            raise ValidationError("Give the good-faith value of what the donor received.",
+            raise ValidationError(_("Give the good-faith value of what the donor received."),
                                   field="goods_value")
         return
     if value.currency != gift.amount.currency:
-        raise ValidationError(f"The value of what the donor received is in "
-                              f"{gift.amount.currency}, as the gift.", field="goods_value")
+        raise ValidationError(_("The value of what the donor received is in %(currency)s, as "
+                                "the gift.", currency=gift.amount.currency), field="goods_value")
     if not 0 <= value.amount <= gift.amount.amount:
-        raise ValidationError("What the donor received is worth between nothing and the gift.",
+        raise ValidationError(_("What the donor received is worth between nothing and the gift."),
                               field="goods_value")
     if not gift.goods_description.strip():
-        raise ValidationError("Describe the goods or services the donor received.",
+        raise ValidationError(_("Describe the goods or services the donor received."),
                               field="goods_description")
 
 
@@ -162,7 +165,7 @@ def lines_for(session: Session, donation: Donation, *, debit=None,
     fund = donation.fund
     if amount is None:
         amount = Money(donation.amount if sign > 0 else -donation.net, donation.currency)
-    memo = f"{donation.ref} {donation.channel.label}"[:200]
+    memo = f"{donation.ref} {source(LABELS[donation.channel])}"[:200]
     lines: list[Line] = []
     if movement is not None:
         booked = settlement.parts(movement, amount, what=memo)
@@ -256,7 +259,7 @@ def _post(session: Session, donation: Donation, *, actor: Actor, debit=None,
         debit = account_by_role(session, RECEIVED_ON[donation.channel])
     entry = post_entry(
         session, booking_date=booking_date_for(session, donation.donated_on), actor=actor,
-        description=f"Donation {donation.ref} ({donation.channel.label})",
+        description=f"Donation {donation.ref} ({source(LABELS[donation.channel])})",
         source=("donation", donation.id),
         lines=lines_for(session, donation, debit=debit, movement=movement))
     donation.journal_entry_id = entry.id
@@ -308,7 +311,7 @@ def reverse(session: Session, donation: Donation, *, actor: Actor, reason: str, 
     receipts. False if it was reversed already."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError("Say why the donation is reversed.", field="reason")
+        raise ValidationError(_("Say why the donation is reversed."), field="reason")
     if donation.status is DonationStatus.REVERSED:
         return False
     DONATION_STATES.check(donation, "reverse")

@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 
 from ..core import audit
 from ..core.errors import ValidationError
+from ..core.i18n import _, source
 from ..core.money import Money
 from ..core.public_forms import check_rate
 from ..core.settings import Settings
 from ..payments import stripe_api
 from . import stripe_adapter
 from .donors import DonorDetails, clean_email
-from .models import DonationCheckout, DonationPage, PlanInterval
+from .models import LABELS, DonationCheckout, DonationPage, PlanInterval
 
 #: Smallest gift online (Stripe's minimum charge is 0.50 in most currencies).
 MINIMUM = 100
@@ -44,22 +45,24 @@ class Pledge:
 
 def _check(page: DonationPage, pledge: Pledge) -> None:
     if not page.enabled:
-        raise ValidationError("This fund takes no donations online at the moment.")
+        raise ValidationError(_("This fund takes no donations online at the moment."))
     if pledge.amount.currency != page.currency:
-        raise ValidationError(f"Donations here are in {page.currency}.", field="amount")
+        raise ValidationError(_("Donations here are in %(currency)s.", currency=page.currency),
+                              field="amount")
     if not MINIMUM <= pledge.amount.amount <= MAXIMUM:
-        raise ValidationError(f"Give between {Money(MINIMUM, page.currency)} and "
-                              f"{Money(MAXIMUM, page.currency)} online.", field="amount")
+        raise ValidationError(_("Give between %(least)s and %(most)s online.",
+                                least=Money(MINIMUM, page.currency), most=Money(MAXIMUM, page.currency)),
+                              field="amount")
     if pledge.interval is not None and not page.allow_recurring:
-        raise ValidationError("This fund takes one-time donations only.", field="interval")
+        raise ValidationError(_("This fund takes one-time donations only."), field="interval")
     if not clean_email(pledge.donor.email):
-        raise ValidationError("Give your email address: the confirmation goes there.",
+        raise ValidationError(_("Give your email address: the confirmation goes there."),
                               field="email")
     if not (pledge.donor.name or "").strip():
-        raise ValidationError("Give your name.", field="name")
+        raise ValidationError(_("Give your name."), field="name")
     if pledge.receipt_wanted and not (pledge.donor.street and pledge.donor.postcode
                                       and pledge.donor.city):
-        raise ValidationError("A donation receipt needs your postal address.", field="street")
+        raise ValidationError(_("A donation receipt needs your postal address."), field="street")
 
 
 def idempotency_key(page: DonationPage, pledge: Pledge, form_token: str) -> str:
@@ -110,7 +113,7 @@ def start(session: Session, page: DonationPage, pledge: Pledge, *, form_token: s
         return session.scalar(select(DonationCheckout)
                               .where(DonationCheckout.stripe_id == created["id"]))
     audit.record(session, None, "donation.checkout_started", "donation_checkout", row.id,
-                 summary=f"{pledge.amount} {row.interval.label if row.interval else 'once'} "
+                 summary=f"{pledge.amount} {source(LABELS[row.interval]) if row.interval else 'once'} "
                          f"to fund {page.fund_id} ({created['id']})")
     return row
 

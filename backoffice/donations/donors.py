@@ -16,6 +16,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
+from ..core.i18n import _, _l
 from ..core.iban import normalise_iban
 from ..core.signals import donors_merged
 from .models import (
@@ -48,7 +49,8 @@ class DonorDetails:
 def clean_email(email: str | None) -> str:
     email = (email or "").strip().lower()
     if email and ("@" not in email or len(email) > 254 or any(c.isspace() for c in email)):
-        raise ValidationError(f"{email!r} is not an email address.", field="email")
+        raise ValidationError(_("%(email)s is not an email address.", email=repr(email)),
+                              field="email")
     return email
 
 
@@ -110,16 +112,19 @@ def remember_iban(session: Session, donor: Donor, iban: str) -> None:
 def _checked(details: DonorDetails) -> DonorDetails:
     name = " ".join((details.name or "").split())
     if not name:
-        raise ValidationError("Give the donor's name.", field="name")
+        raise ValidationError(_("Give the donor's name."), field="name")
     if len(name) > 200:
-        raise ValidationError("The name is longer than 200 characters.", field="name")
+        raise ValidationError(_("The name is longer than 200 characters."), field="name")
     country = (details.country or "").strip().upper()
     if country and (len(country) != 2 or not country.isalpha()):
-        raise ValidationError("Give the country as its two-letter code (DE, AT, US).",
+        raise ValidationError(_("Give the country as its two-letter code (DE, AT, US)."),
                               field="country")
-    for field, limit in (("street", 200), ("postcode", 20), ("city", 100)):
+    for field, limit, too_long in (
+            ("street", 200, _l("The street is longer than %(limit)s characters.", limit=200)),
+            ("postcode", 20, _l("The postcode is longer than %(limit)s characters.", limit=20)),
+            ("city", 100, _l("The city is longer than %(limit)s characters.", limit=100))):
         if len(getattr(details, field) or "") > limit:
-            raise ValidationError(f"The {field} is longer than {limit} characters.", field=field)
+            raise ValidationError(str(too_long), field=field)
     return DonorDetails(
         name=name, email=clean_email(details.email), kind=DonorKind(details.kind),
         street=(details.street or "").strip(), postcode=(details.postcode or "").strip(),
@@ -178,8 +183,9 @@ def update_donor(session: Session, donor: Donor, details: DonorDetails, *, notes
     if details.email:
         other = by_email(session, details.email)
         if other is not None and other.id != donor.id:
-            raise ValidationError(f"{details.email} belongs to {other.ref} {other.name}: merge "
-                                  "the two donors instead.", field="email")
+            raise ValidationError(_("%(email)s belongs to %(ref)s %(name)s: merge the two "
+                                    "donors instead.", email=details.email, ref=other.ref,
+                                    name=other.name), field="email")
     fields = ["kind", "name", "email", "street", "postcode", "city", "country", "language",
               "consent_public", "consent_thanks", "notes"]
     new = {"kind": details.kind, "name": details.name, "email": details.email or None,
@@ -203,10 +209,10 @@ def merge(session: Session, keep: Donor, merged: Donor, *, actor: Actor) -> Dono
     ``donors_merged``, its receipts) follow; blanks of ``keep`` are filled from it. In the audit
     log, with what moved."""
     if keep.id == merged.id:
-        raise ValidationError("A donor cannot be merged into itself.")
+        raise ValidationError(_("A donor cannot be merged into itself."))
     if keep.merged_into_id is not None or merged.merged_into_id is not None:
-        raise ValidationError("One of the two donors was merged already; merge the donor it "
-                              "became.")
+        raise ValidationError(_("One of the two donors was merged already; merge the donor it "
+                                "became."))
     moved = {}
     for model in (Donation, RecurringPlan, DonationCheckout):
         result = session.execute(update(model).where(model.donor_id == merged.id)

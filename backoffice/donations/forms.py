@@ -12,22 +12,23 @@ from ..core.forms import (
     TextAreaField,
     options,
 )
+from ..core.i18n import _l
 from .donors import DonorDetails
-from .models import Channel, DonationKind, DonorKind, InKindOrigin, Language, PlanInterval
+from .models import LABELS, Channel, DonationKind, DonorKind, InKindOrigin, Language, PlanInterval
 
-LANGUAGES = [(Language.EN.value, "English"), (Language.DE.value, "Deutsch")]
-KINDS = [(DonorKind.PERSON.value, "A person"), (DonorKind.ORGANISATION.value, "An organisation")]
+LANGUAGES = [(Language.EN.value, "English"), (Language.DE.value, "Deutsch")]  # each in its own
+KINDS = [(kind.value, LABELS[kind]) for kind in DonorKind]
 
 
 class DonorFieldsMixin:
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    donor_kind = SelectField("Giving as", choices=options(KINDS), default="person")
-    email = EmailField("Email", validators=[Length(max=254)])
-    street = StringField("Street and number", validators=[Length(max=200)])
-    postcode = StringField("Postcode", validators=[Length(max=20)])
-    city = StringField("City", validators=[Length(max=100)])
-    country = StringField("Country (two letters)", validators=[Length(max=2)], default="DE")
-    language = SelectField("Language", choices=options(LANGUAGES), default="en")
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    donor_kind = SelectField(_l("Giving as"), choices=options(KINDS), default="person")
+    email = EmailField(_l("Email"), validators=[Length(max=254)])
+    street = StringField(_l("Street and number"), validators=[Length(max=200)])
+    postcode = StringField(_l("Postcode"), validators=[Length(max=20)])
+    city = StringField(_l("City"), validators=[Length(max=100)])
+    country = StringField(_l("Country (two letters)"), validators=[Length(max=2)], default="DE")
+    language = SelectField(_l("Language"), choices=options(LANGUAGES), default="en")
 
     def details(self, consent_public: bool | None = None,
                 consent_thanks: bool | None = None) -> DonorDetails:
@@ -42,95 +43,95 @@ class DonorFieldsMixin:
 class DonateForm(SpamGuardMixin, DonorFieldsMixin, FlaskForm):
     """The public donation page."""
 
-    amount = RadioField("Amount", validators=[Optional()], validate_choice=False)
-    other_amount = StringField("Another amount", validators=[Length(max=20)])
-    frequency = RadioField("How often", default="once", choices=options([
-        ("once", "Once"), (PlanInterval.MONTH.value, "Monthly"),
-        (PlanInterval.YEAR.value, "Yearly")]))
-    receipt_wanted = BooleanField("I would like a donation receipt (needs your postal address)")
-    public_name = StringField("Name on the public list of donors (leave empty to stay anonymous)",
+    amount = RadioField(_l("Amount"), validators=[Optional()], validate_choice=False)
+    other_amount = StringField(_l("Another amount"), validators=[Length(max=20)])
+    frequency = RadioField(_l("How often"), default="once", choices=options([
+        ("once", _l("Once")), (PlanInterval.MONTH.value, _l("Monthly")),
+        (PlanInterval.YEAR.value, _l("Yearly"))]))
+    receipt_wanted = BooleanField(_l("I would like a donation receipt (needs your postal address)"))
+    public_name = StringField(_l("Name on the public list of donors (leave empty to stay anonymous)"),
                               validators=[Length(max=100)])
     form_token = HiddenField()
-    submit = SubmitField("Continue to payment")
+    submit = SubmitField(_l("Continue to payment"))
 
 
 class ByHandForm(DonorFieldsMixin, FlaskForm):
     """A treasurer records a gift: cash, a cheque, a transfer, or a gift in kind."""
 
-    donor_id = StringField("Existing donor (number, optional)", validators=[Length(max=12)])
-    iban = StringField("IBAN (optional)", validators=[Length(max=42)])
-    fund = SelectField("Fund", validators=[DataRequired()])
-    channel = SelectField("How it came", choices=options([
-        (Channel.CASH.value, "Cash"), (Channel.CHEQUE.value, "Cheque"),
-        (Channel.BANK.value, "Bank transfer"), (Channel.IN_KIND.value, "Gift in kind")]),
+    donor_id = StringField(_l("Existing donor (number, optional)"), validators=[Length(max=12)])
+    iban = StringField(_l("IBAN (optional)"), validators=[Length(max=42)])
+    fund = SelectField(_l("Fund"), validators=[DataRequired()])
+    channel = SelectField(_l("How it came"), choices=options([
+        (Channel.CASH.value, _l("Cash")), (Channel.CHEQUE.value, _l("Cheque")),
+        (Channel.BANK.value, _l("Bank transfer")), (Channel.IN_KIND.value, _l("Gift in kind"))]),
         default="cash")
-    kind = SelectField("What it is", choices=options([
-        (DonationKind.MONEY.value, "Donation"),
-        (DonationKind.MEMBERSHIP_FEE.value, "Membership fee")]), default="money")
-    amount = StringField("Amount (or value of the gift in kind)", validators=[DataRequired()])
-    currency = SelectField("Currency", default="EUR")
-    day = DateField("Day of the gift", validators=[DataRequired()])
-    in_kind_description = TextAreaField("Gift in kind: what it is", validators=[Length(max=2000)],
+    kind = SelectField(_l("What it is"), choices=options([
+        (DonationKind.MONEY.value, _l("Donation")),
+        (DonationKind.MEMBERSHIP_FEE.value, _l("Membership fee"))]), default="money")
+    amount = StringField(_l("Amount (or value of the gift in kind)"), validators=[DataRequired()])
+    currency = SelectField(_l("Currency"), default="EUR")
+    day = DateField(_l("Day of the gift"), validators=[DataRequired()])
+    in_kind_description = TextAreaField(_l("Gift in kind: what it is"), validators=[Length(max=2000)],
                                         render_kw={"rows": 2})
-    valuation_basis = TextAreaField("Gift in kind: how its value was found",
+    valuation_basis = TextAreaField(_l("Gift in kind: how its value was found"),
                                     validators=[Length(max=2000)], render_kw={"rows": 2})
-    in_kind_origin = SelectField("Gift in kind: from", choices=options([
-        (InKindOrigin.PRIVATE.value, "private assets"),
-        (InKindOrigin.BUSINESS.value, "business assets (withdrawal value)"),
-        (InKindOrigin.UNKNOWN.value, "the donor did not say")]), default="unknown")
-    account = SelectField("Gift in kind: booked on", validate_choice=False)
+    in_kind_origin = SelectField(_l("Gift in kind: from"), choices=options([
+        (InKindOrigin.PRIVATE.value, _l("private assets")),
+        (InKindOrigin.BUSINESS.value, _l("business assets (withdrawal value)")),
+        (InKindOrigin.UNKNOWN.value, _l("the donor did not say"))]), default="unknown")
+    account = SelectField(_l("Gift in kind: booked on"), validate_choice=False)
     goods_description = TextAreaField(
-        "Goods or services given in return (US acknowledgment; empty: none)",
+        _l("Goods or services given in return (US acknowledgment; empty: none)"),
         validators=[Length(max=2000)], render_kw={"rows": 2})
-    goods_value = StringField("Their good-faith value (same currency)",
+    goods_value = StringField(_l("Their good-faith value (same currency)"),
                               validators=[Length(max=20)])
-    receipt_wanted = BooleanField("Receipt wanted")
-    public_name = StringField("Public name (optional)", validators=[Length(max=100)])
-    note = TextAreaField("Note", validators=[Length(max=2000)], render_kw={"rows": 2})
-    submit = SubmitField("Record the donation")
+    receipt_wanted = BooleanField(_l("Receipt wanted"))
+    public_name = StringField(_l("Public name (optional)"), validators=[Length(max=100)])
+    note = TextAreaField(_l("Note"), validators=[Length(max=2000)], render_kw={"rows": 2})
+    submit = SubmitField(_l("Record the donation"))
 
 
 class DonorForm(DonorFieldsMixin, FlaskForm):
-    consent_thanks = BooleanField("Thank-you mails")
-    consent_public = BooleanField("May be named on public donor lists")
-    notes = TextAreaField("Notes", validators=[Length(max=5000)], render_kw={"rows": 3})
-    submit = SubmitField("Save")
+    consent_thanks = BooleanField(_l("Thank-you mails"))
+    consent_public = BooleanField(_l("May be named on public donor lists"))
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)], render_kw={"rows": 3})
+    submit = SubmitField(_l("Save"))
 
 
 class MergeForm(FlaskForm):
-    other = StringField("Merge this donor into the donor number", validators=[
+    other = StringField(_l("Merge this donor into the donor number"), validators=[
         DataRequired(), Length(max=12)])
-    submit = SubmitField("Merge")
+    submit = SubmitField(_l("Merge"))
 
 
 class ReasonForm(FlaskForm):
-    reason = StringField("Reason", validators=[DataRequired(), Length(max=200)])
-    submit = SubmitField("Confirm")
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField(_l("Confirm"))
 
 
 class PageForm(FlaskForm):
-    fund = SelectField("Fund", validators=[DataRequired()])
-    title = StringField("Title", validators=[Length(max=200)])
-    purpose = TextAreaField("Purpose (shown on the page)", validators=[Length(max=5000)],
+    fund = SelectField(_l("Fund"), validators=[DataRequired()])
+    title = StringField(_l("Title"), validators=[Length(max=200)])
+    purpose = TextAreaField(_l("Purpose (shown on the page)"), validators=[Length(max=5000)],
                             render_kw={"rows": 3})
-    currency = SelectField("Currency", default="EUR")
-    suggested = StringField("Suggested amounts (major units, comma-separated)",
+    currency = SelectField(_l("Currency"), default="EUR")
+    suggested = StringField(_l("Suggested amounts (major units, comma-separated)"),
                             default="10, 25, 50, 100", validators=[Length(max=200)])
-    enabled = BooleanField("The page takes donations", default=True)
-    allow_recurring = BooleanField("Monthly and yearly gifts", default=True)
-    public_donor_list = BooleanField("Show the public list of donors who agreed", default=False)
-    submit = SubmitField("Save the page")
+    enabled = BooleanField(_l("The page takes donations"), default=True)
+    allow_recurring = BooleanField(_l("Monthly and yearly gifts"), default=True)
+    public_donor_list = BooleanField(_l("Show the public list of donors who agreed"), default=False)
+    submit = SubmitField(_l("Save the page"))
 
 
 class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    fund = SelectField("Fund", validate_choice=False)
-    channel = SelectField("Channel", choices=options([(c.value, c.label) for c in Channel], "All"),
+    fund = SelectField(_l("Fund"), validate_choice=False)
+    channel = SelectField(_l("Channel"), choices=options([(c.value, LABELS[c]) for c in Channel], _l("All")),
                           validate_choice=False)
-    start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
-    recurring = SelectField("Recurring", choices=options([("yes", "Recurring"),
-                                                          ("no", "One-time")], "All"),
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+    recurring = SelectField(_l("Recurring"), choices=options([("yes", _l("Recurring")),
+                                                          ("no", _l("One-time"))], _l("All")),
                             validate_choice=False)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
 from ..core.errors import NotFound, ValidationError
+from ..core.i18n import _
 from ..core.money import Money
 from ..ledger.services import account_by_code
 from .booking import Gift, InKind, record
@@ -32,13 +33,13 @@ def record_by_hand(session: Session, *, donor: Donor, fund: Fund, amount: Money,
     acknowledgment."""
     channel = Channel(channel)
     if channel not in BY_HAND:
-        raise ValidationError("By hand: cash, a cheque or a bank transfer.", field="channel")
+        raise ValidationError(_("By hand: cash, a cheque or a bank transfer."), field="channel")
     if kind not in (DonationKind.MONEY, DonationKind.MEMBERSHIP_FEE):
-        raise ValidationError("Money given by hand is a donation or a membership fee.",
+        raise ValidationError(_("Money given by hand is a donation or a membership fee."),
                               field="kind")
     if day > date.today():
-        raise ValidationError("The day of the gift is in the future.", field="day")
-    donation, _ = record(session, Gift(
+        raise ValidationError(_("The day of the gift is in the future."), field="day")
+    donation, _created = record(session, Gift(
         donor=donor, fund=fund, amount=amount, day=day, channel=channel, kind=kind,
         receipt_wanted=receipt_wanted, public_name=public_name, note=note,
         goods_description=goods_description, goods_value=goods_value), actor=actor)
@@ -51,17 +52,18 @@ def record_in_kind(session: Session, *, donor: Donor, fund: Fund, value: Money, 
     """A gift in kind (Sachzuwendung) at its value: Dr the account it is booked on (the expense
     it saves, or an asset), Cr donation income."""
     if day > date.today():
-        raise ValidationError("The day of the gift is in the future.", field="day")
+        raise ValidationError(_("The day of the gift is in the future."), field="day")
     if not in_kind.account_code:
-        raise ValidationError("Choose the account the gift is booked on.", field="account")
+        raise ValidationError(_("Choose the account the gift is booked on."), field="account")
     try:
         account = account_by_code(session, in_kind.account_code)
     except NotFound as error:
         raise ValidationError(str(error), field="account") from None
     if account.type.value not in IN_KIND_ACCOUNT_TYPES or not account.active:
-        raise ValidationError(f"A gift in kind is booked on an active expense or asset account, "
-                              f"not {account.code} {account.name}.", field="account")
-    donation, _ = record(session, Gift(
+        raise ValidationError(_("A gift in kind is booked on an active expense or asset "
+                                "account, not %(code)s %(name)s.", code=account.code,
+                                name=account.name), field="account")
+    donation, _created = record(session, Gift(
         donor=donor, fund=fund, amount=value, day=day, channel=Channel.IN_KIND,
         kind=DonationKind.IN_KIND, receipt_wanted=receipt_wanted, public_name=public_name,
         note=note, in_kind=in_kind), actor=actor, debit=account)

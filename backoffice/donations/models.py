@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import BigIntKey, UTCDateTime, string_enum, utcnow
+from ..core.i18n import _, _l
 from ..core.money import Money
 from ..core.states import StateMachine, rows
 from ..extensions import db
@@ -32,6 +33,10 @@ from ..extensions import db
 class DonorKind(StrEnum):
     PERSON = "person"
     ORGANISATION = "organisation"
+
+    @property
+    def label(self) -> str:
+        return str(LABELS[self])
 
 
 class Language(StrEnum):
@@ -49,7 +54,7 @@ class Channel(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"in_kind": "In kind"}.get(self.value, self.value.capitalize())
+        return str(LABELS[self])
 
 
 class DonationKind(StrEnum):
@@ -62,8 +67,7 @@ class DonationKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"money": "Money", "membership": "Membership fee", "in_kind": "In kind",
-                "waiver": "Waived reimbursement"}[self.value]
+        return str(LABELS[self])
 
 
 class InKindOrigin(StrEnum):
@@ -72,6 +76,10 @@ class InKindOrigin(StrEnum):
     BUSINESS = "business"  # from business assets (valued at the withdrawal value)
     PRIVATE = "private"    # from private assets
     UNKNOWN = "unknown"    # the donor gave no information on the origin
+
+    @property
+    def label(self) -> str:
+        return str(LABELS[self])
 
 
 class DonationStatus(StrEnum):
@@ -82,17 +90,25 @@ class DonationStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return str(LABELS[self])
 
 
 _D = DonationStatus
+#: Why an action is refused, a whole sentence each (the status in the reader's language).
+_DONATION_REFUSED = {
+    "book": lambda **v: _("Donation %(ref)s cannot be booked: its status is %(status)s.", **v),
+    "fail": lambda **v: _("Donation %(ref)s cannot fail: its status is %(status)s.", **v),
+    "reverse": lambda **v: _("Donation %(ref)s cannot be reversed: its status is %(status)s.",
+                             **v),
+}
 DONATION_STATES: StateMachine[DonationStatus] = StateMachine(rows(
     ([_D.PENDING], "book", _D.BOOKED),
     ([_D.PENDING], "fail", _D.FAILED),
     ([_D.BOOKED], "reverse", _D.REVERSED),
-), refused=lambda d, action: f"Donation {d.ref} is {d.status.value}; it cannot be {action}ed.",
-    already=lambda d, action: (f"Donation {d.ref} is already {d.status.value}; nothing was "
-                               "changed." if action in ("book", "reverse", "fail") else None))
+), refused=lambda d, action: _DONATION_REFUSED[action](ref=d.ref, status=d.status.label.lower()),
+    already=lambda d, action: (_("Donation %(ref)s is already %(status)s; nothing was changed.",
+                                 ref=d.ref, status=d.status.label.lower())
+                               if action in ("book", "reverse", "fail") else None))
 
 
 class PlanInterval(StrEnum):
@@ -101,7 +117,7 @@ class PlanInterval(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"month": "Monthly", "year": "Yearly"}[self.value]
+        return str(LABELS[self])
 
 
 class PlanStatus(StrEnum):
@@ -112,18 +128,44 @@ class PlanStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"past_due": "Payment failed"}.get(self.value, self.value.capitalize())
+        return str(LABELS[self])
+
+
+#: What each kind, channel and state is called on the pages (in the reader's language);
+#: stored records (memos, audit summaries) take the English: ``i18n.source(LABELS[...])``.
+LABELS = {
+    DonorKind.PERSON: _l("A person"), DonorKind.ORGANISATION: _l("An organisation"),
+    Channel.STRIPE: _l("Stripe"), Channel.BANK: _l("Bank"), Channel.CASH: _l("Cash"),
+    Channel.CHEQUE: _l("Cheque"), Channel.WAIVER: _l("Waiver"), Channel.IN_KIND: _l("In kind"),
+    DonationKind.MONEY: _l("Money"), DonationKind.MEMBERSHIP_FEE: _l("Membership fee"),
+    DonationKind.IN_KIND: _l("Gift in kind"),
+    DonationKind.WAIVED_REIMBURSEMENT: _l("Waived reimbursement"),
+    InKindOrigin.BUSINESS: _l("business assets (withdrawal value)"),
+    InKindOrigin.PRIVATE: _l("private assets"), InKindOrigin.UNKNOWN: _l("the donor did not say"),
+    DonationStatus.PENDING: _l("Pending"), DonationStatus.BOOKED: _l("Booked"),
+    DonationStatus.FAILED: _l("Failed"), DonationStatus.REVERSED: _l("Reversed"),
+    PlanInterval.MONTH: _l("Monthly"), PlanInterval.YEAR: _l("Yearly"),
+    PlanStatus.PENDING: _l("Pending"), PlanStatus.ACTIVE: _l("Active"),
+    PlanStatus.PAST_DUE: _l("Payment failed"), PlanStatus.CANCELLED: _l("Cancelled"),
+}
 
 
 _P = PlanStatus
+_PLAN_REFUSED = {
+    "activate": lambda **v: _("Plan %(ref)s cannot become active: its status is %(status)s.",
+                              **v),
+    "payment_failed": lambda **v: _("Plan %(ref)s takes no failed payment: its status is "
+                                    "%(status)s.", **v),
+    "cancel": lambda **v: _("Plan %(ref)s cannot be cancelled: its status is %(status)s.", **v),
+}
 PLAN_STATES: StateMachine[PlanStatus] = StateMachine(rows(
     ([_P.PENDING, _P.PAST_DUE], "activate", _P.ACTIVE),
     ([_P.ACTIVE, _P.PENDING], "payment_failed", _P.PAST_DUE),
     ([_P.PAST_DUE], "payment_failed", _P.PAST_DUE),
     ([_P.PENDING, _P.ACTIVE, _P.PAST_DUE], "cancel", _P.CANCELLED),
-), refused=lambda p, action: f"Plan {p.ref} is {p.status.value}; it cannot be {action}ed.",
-    already=lambda p, action: (f"Plan {p.ref} is already cancelled; nothing was changed."
-                               if action == "cancel" else None))
+), refused=lambda p, action: _PLAN_REFUSED[action](ref=p.ref, status=p.status.label),
+    already=lambda p, action: (_("Plan %(ref)s is already cancelled; nothing was changed.",
+                                 ref=p.ref) if action == "cancel" else None))
 
 
 class Donor(db.Model):
@@ -394,6 +436,14 @@ class RefundStatus(StrEnum):
     REFUSED = "refused"    # not booked: more than was left, another currency, or the donation
     #                        was not booked (the note says which; for the treasurer)
     FAILED = "failed"      # booked, then Stripe reported it failed: reversal_entry_id undoes it
+
+    @property
+    def label(self) -> str:
+        return str(_REFUND_LABELS[self])
+
+
+_REFUND_LABELS = {RefundStatus.BOOKED: _l("Booked"), RefundStatus.REFUSED: _l("Refused"),
+                  RefundStatus.FAILED: _l("Failed")}
 
 
 class DonationRefund(db.Model):

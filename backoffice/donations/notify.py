@@ -47,6 +47,8 @@ from .models import (
 )
 from .receipts.services import current_donor, needs_receipt, simplified_proof_note
 
+_LOCALE = {Language.EN: "en_IE", Language.DE: "de_DE"}
+
 
 def plan_link(settings: Settings, plan: RecurringPlan) -> str:
     """The donor's signed link to their plan (to see it and cancel it)."""
@@ -55,9 +57,11 @@ def plan_link(settings: Settings, plan: RecurringPlan) -> str:
 
 
 def _tell(session: Session, donor: Donor, template: str, **values: object) -> None:
+    """A mail about the donor's plan, in the donor's language."""
     if donor.email:
         queue_mail(session, donor.email, *render_email(
-            f"donations/emails/{template}.txt", donor=donor, **values))
+            f"donations/emails/{template}.txt", donor=donor,
+            locale=_LOCALE[Language(donor.language or Language.EN)], **values))
 
 
 def payment_failed(session: Session, failure: RecurringFailure, settings: Settings) -> None:
@@ -100,7 +104,6 @@ _HOW = {Language.EN: {Channel.STRIPE: "online", Channel.BANK: "by bank transfer"
                       Channel.CASH: "in bar", Channel.CHEQUE: "per Scheck"}}
 _INTERVAL = {Language.EN: {PlanInterval.MONTH: "monthly", PlanInterval.YEAR: "yearly"},
              Language.DE: {PlanInterval.MONTH: "monatliche", PlanInterval.YEAR: "jährliche"}}
-_LOCALE = {Language.EN: "en_IE", Language.DE: "de_DE"}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import NotFound, ValidationError
+from ..core.i18n import _
 from ..core.money import Money, check_currency
 from .models import DonationPage
 
@@ -23,9 +24,9 @@ def save_page(session: Session, fund: Fund, *, title: str, purpose: str, currenc
     """Open (or change) the fund's donation page."""
     currency = check_currency(currency)
     if not fund.active:
-        raise ValidationError(f"Fund {fund.code} is closed.", field="fund")
+        raise ValidationError(_("Fund %(code)s is closed.", code=fund.code), field="fund")
     if any(m.currency != currency or m.amount <= 0 for m in suggestions) or len(suggestions) > 6:
-        raise ValidationError("Suggest up to six amounts above zero.", field="suggested")
+        raise ValidationError(_("Suggest up to six amounts above zero."), field="suggested")
     page = session.scalar(select(DonationPage).where(DonationPage.fund_id == fund.id))
     if page is None:
         page = DonationPage(fund_id=fund.id)
@@ -48,8 +49,8 @@ def open_page(session: Session, fund_code: str | None) -> DonationPage:
     try:
         fund = fund_by_code(session, fund_code) if fund_code else general_fund(session)
     except NotFound:
-        raise NotFound("There is no donation page here.") from None
+        raise NotFound(_("There is no donation page here.")) from None
     page = session.scalar(select(DonationPage).where(DonationPage.fund_id == fund.id))
     if page is None or not page.enabled or not fund.active:
-        raise NotFound("There is no donation page here.")
+        raise NotFound(_("There is no donation page here."))
     return page

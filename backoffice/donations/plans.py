@@ -15,9 +15,10 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import transaction, utcnow
 from ..core.errors import DomainError, NotFound, ValidationError
+from ..core.i18n import _, source
 from ..payments import stripe_api
 from .donors import of_checkout
-from .models import PLAN_STATES, DonationCheckout, PlanStatus, RecurringPlan
+from .models import LABELS, PLAN_STATES, DonationCheckout, PlanStatus, RecurringPlan
 
 if TYPE_CHECKING:
     from ..core.settings import Stripe
@@ -34,10 +35,10 @@ def plan_of_token(session: Session, secret_key: str, token: str) -> RecurringPla
     try:
         plan_id, subscription = URLSafeSerializer(secret_key, salt=SALT).loads(token or "")
     except (BadSignature, TypeError, ValueError):
-        raise NotFound("This link is not valid.") from None
+        raise NotFound(_("This link is not valid.")) from None
     plan = session.get(RecurringPlan, plan_id) if isinstance(plan_id, int) else None
     if plan is None or plan.stripe_subscription != subscription:
-        raise NotFound("This link is not valid.")
+        raise NotFound(_("This link is not valid."))
     return plan
 
 
@@ -69,7 +70,7 @@ def ensure(session: Session, checkout: DonationCheckout, subscription_id: str,
         return by_subscription(session, subscription_id)
     checkout.plan_id = plan.id
     audit.record(session, None, "donation.plan_started", "recurring_plan", plan.id,
-                 summary=f"{plan.ref} {plan.money} {plan.interval.label.lower()} from "
+                 summary=f"{plan.ref} {plan.money} {source(LABELS[plan.interval]).lower()} from "
                          f"{donor.ref} ({subscription_id})")
     return plan
 
@@ -101,7 +102,7 @@ def request_cancel(session: Session, plan: RecurringPlan, *, actor: Actor, reaso
     first request's words are kept); the plan runs on until Stripe ended its subscription."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError("Say why the plan ends.", field="reason")
+        raise ValidationError(_("Say why the plan ends."), field="reason")
     PLAN_STATES.check(plan, "cancel")
     if not plan.cancel_reason:
         plan.cancel_reason = reason[:200]
@@ -128,8 +129,8 @@ def end_subscription(config: Stripe, subscription_id: str) -> None:
             ended = None
         if ended != "canceled":
             said = error.user_message or type(error).__name__
-            raise StripeRefused(f"Stripe did not end the subscription ({said}); the plan runs "
-                                f"on. Try again.") from None
+            raise StripeRefused(_("Stripe did not end the subscription (%(said)s); the plan "
+                                  "runs on. Try again.", said=said)) from None
 
 
 def cancel(session: Session, plan: RecurringPlan, *, actor: Actor, reason: str,

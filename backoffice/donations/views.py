@@ -18,7 +18,15 @@ from flask_login import current_user
 from ..core import signals
 from ..core.bounds import as_id
 from ..core.errors import NotFound, ValidationError
-from ..core.forms import ConfirmForm, InputRefused, money_of, new_started_token, options
+from ..core.forms import (
+    ConfirmForm,
+    InputRefused,
+    current_locale,
+    money_of,
+    new_started_token,
+    options,
+)
+from ..core.i18n import _
 from ..core.money import Money
 from ..core.permissions import Permission, login_required, public, requires
 from ..core.query import arg, others, query_form
@@ -85,11 +93,12 @@ def _pledge(form: DonateForm, page) -> checkout.Pledge:
 def donate(fund_code: str | None):
     page = _page(fund_code)
     form = DonateForm()
-    form.amount.choices = options((str(a), Money(a, page.currency).format())
+    form.amount.choices = options((str(a), Money(a, page.currency).format(current_locale()))
                                   for a in page.suggestions)
     if not page.allow_recurring:
-        form.frequency.choices = options([("once", "Once")])
+        form.frequency.choices = options([("once", _("Once"))])
     if request.method == "GET":
+        form.language.data = "de" if current_locale().startswith("de") else "en"  # as the page
         form.started.data = new_started_token()
         form.form_token.data = checkout.new_form_token()
         if page.suggestions:
@@ -144,7 +153,7 @@ def my_plan(token: str):
         db.session, plan, actor=None, reason="The donor ended it from their link.",
         config=settings().stripe), flash_refusal="warning")
     if outcome.done:
-        flash("Your plan has ended; nothing more will be collected.", "success")
+        flash(_("Your plan has ended; nothing more will be collected."), "success")
         return redirect(url_for(".my_plan", token=token))
     return render_template("donations/my_plan.html", plan=plan, form=form), outcome.status
 
@@ -165,7 +174,7 @@ def _filters(form: FilterForm) -> queries.Filters:
 @requires(Permission.DONATIONS_VIEW)
 def index():
     funds = chart_funds(db.session)
-    form = query_form(FilterForm, fund=options(((f.id, f.code) for f in funds), "All"))
+    form = query_form(FilterForm, fund=options(((f.id, f.code) for f in funds), _("All")))
     filters = _filters(form)
     if fmt := export_format():
         return send_table(queries.donations_table(db.session, filters), fmt)
@@ -196,7 +205,7 @@ def donation(donation_id: int):
     outcome = run_form(form, lambda: booking.reverse(db.session, row, actor=current_user,
                                                      reason=form.reason.data, settings=settings()))
     if outcome.done:
-        flash(f"{row.ref} reversed.", "success")
+        flash(_("%(ref)s reversed.", ref=row.ref), "success")
         return redirect(url_for(".donation", donation_id=row.id))
     return render_template("donations/donation.html", donation=row, form=form,
                            refunds=refunds.refunds_of(db.session, row.id),
@@ -217,13 +226,13 @@ def _record_by_hand(form: ByHandForm):
     try:
         fund = fund_by_code(db.session, form.fund.data or "")
     except NotFound:
-        raise ValidationError("Choose a fund.", field="fund") from None
+        raise ValidationError(_("Choose a fund."), field="fund") from None
     amount = money_of(form.amount, form.currency.data or "EUR")
     donor = None
     if (form.donor_id.data or "").strip():
         donor = db.session.get(Donor, as_id(form.donor_id.data.strip().lstrip("DN-")) or 0)
         if donor is None:
-            raise ValidationError("There is no donor with this number.", field="donor_id")
+            raise ValidationError(_("There is no donor with this number."), field="donor_id")
         donor = donors.current(db.session, donor)
         donors.remember_iban(db.session, donor, form.iban.data or "")
     else:
@@ -258,7 +267,7 @@ def new():
         form.currency.data = settings().organisation.default_currency
     outcome = run_form(form, lambda: _record_by_hand(form))
     if outcome.done:
-        flash(f"{outcome.result.ref} recorded.", "success")
+        flash(_("%(ref)s recorded.", ref=outcome.result.ref), "success")
         return redirect(url_for(".donation", donation_id=outcome.result.id))
     return render_template("donations/new.html", form=form), outcome.status
 
@@ -289,12 +298,13 @@ def donor(donor_id: int):
             other = db.session.get(Donor, as_id((merge.other.data or "").strip().lstrip("DN-"))
                                    or 0)
             if other is None:
-                raise ValidationError("There is no donor with this number.", field="other")
+                raise ValidationError(_("There is no donor with this number."), field="other")
             return donors.merge(db.session, donors.current(db.session, other), person,
                                 actor=current_user)
         outcome = run_form(merge, do_merge)
         if outcome.done:
-            flash(f"{person.ref} merged into {outcome.result.ref}.", "success")
+            flash(_("%(ref)s merged into %(other)s.", ref=person.ref, other=outcome.result.ref),
+                  "success")
             return redirect(url_for(".donor", donor_id=outcome.result.id))
     else:
         outcome = run_form(form, lambda: donors.update_donor(
@@ -302,7 +312,7 @@ def donor(donor_id: int):
                                              consent_thanks=form.consent_thanks.data),
             notes=form.notes.data or "", actor=current_user))
         if outcome.done:
-            flash("Saved.", "success")
+            flash(_("Saved."), "success")
             return redirect(url_for(".donor", donor_id=person.id))
     history = queries.donations(db.session, queries.Filters(donor_id=person.id), limit=500)
     return render_template(
@@ -332,9 +342,9 @@ def cancel_plan(plan_id: int):
                                                   config=settings().stripe),
                        flash_refusal="danger")
     if outcome.done:
-        flash(f"{plan.ref} cancelled.", "success")
+        flash(_("%(ref)s cancelled.", ref=plan.ref), "success")
     elif not outcome.refusal:
-        flash("Say why the plan ends.", "danger")
+        flash(_("Say why the plan ends."), "danger")
     return redirect(url_for(".plan_list"))
 
 
@@ -365,7 +375,7 @@ def page_settings():
 
     outcome = run_form(form, save)
     if outcome.done:
-        flash("Donation page saved.", "success")
+        flash(_("Donation page saved."), "success")
         return redirect(url_for(".page_settings"))
     return render_template("donations/pages.html", form=form,
                            pages=queries.pages(db.session)), outcome.status
@@ -383,8 +393,8 @@ def waive(claim_id: int):
     outcome = run_form(form, lambda: waivers.waive(db.session, claim, actor=current_user),
                        flash_refusal="danger")
     if outcome.done:
-        flash(f"Claim {claim.ref} waived: recorded as your donation {outcome.result.ref}. "
-              "Thank you!", "success")
+        flash(_("Claim %(claim)s waived: recorded as your donation %(ref)s. Thank you!",
+                claim=claim.ref, ref=outcome.result.ref), "success")
         return redirect(url_for("expenses.claim", claim_id=claim.id))
     if outcome.refusal:
         return redirect(url_for("expenses.claim", claim_id=claim.id))

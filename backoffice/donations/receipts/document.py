@@ -23,6 +23,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from ...core.i18n import _, _l
 from ...core.money import Money
 from ...core.settings import ExemptionNotice, Receipts
 from .notice import ReceiptRefused, check_notice
@@ -34,12 +35,27 @@ class GiftKind(StrEnum):
     MEMBERSHIP = "membership"  # Mitgliedsbeitrag
     IN_KIND = "in_kind"        # Sachzuwendung
 
+    @property
+    def label(self) -> str:
+        return str(_GIFT_LABELS[self])
+
 
 class ReceiptKind(StrEnum):
     MONEY = "money"            # Bestätigung über Geldzuwendungen/Mitgliedsbeitrag
     IN_KIND = "in_kind"        # Bestätigung über Sachzuwendungen
     COLLECTIVE = "collective"  # Sammelbestätigung über Geldzuwendungen/Mitgliedsbeiträge
     US = "us"                  # written acknowledgment (IRC § 170(f)(8))
+
+    @property
+    def label(self) -> str:
+        return str(_RECEIPT_LABELS[self])
+
+
+_GIFT_LABELS = {GiftKind.MONEY: _l("Money"), GiftKind.MEMBERSHIP: _l("Membership fee"),
+                GiftKind.IN_KIND: _l("Gift in kind")}
+_RECEIPT_LABELS = {ReceiptKind.MONEY: _l("Single receipt"), ReceiptKind.IN_KIND:
+                   _l("Receipt for a gift in kind"), ReceiptKind.COLLECTIVE: _l("Collective receipt"),
+                   ReceiptKind.US: _l("US acknowledgment")}
 
 
 class Origin(StrEnum):
@@ -185,26 +201,27 @@ def compose(*, gifts: tuple[Gift, ...] | list[Gift], donor: Party, issuer: Party
     """The receipt for ``gifts`` (sorted by day), or ``ReceiptRefused`` saying why none may be
     issued."""
     if receipts.style not in ("de", "us"):
-        raise ReceiptRefused("Receipts are switched off (RECEIPTS_STYLE is none).")
+        raise ReceiptRefused(_("Receipts are switched off (RECEIPTS_STYLE is none)."))
     gifts = tuple(sorted(gifts, key=lambda gift: (gift.day, gift.donation_id)))
     if not gifts:
-        raise ReceiptRefused("There is no gift to confirm.")
+        raise ReceiptRefused(_("There is no gift to confirm."))
     kind = kind_for(receipts.style, gifts)
     if kind is ReceiptKind.COLLECTIVE and any(g.kind is GiftKind.IN_KIND for g in gifts):
-        raise ReceiptRefused("A collective receipt confirms money and membership fees only; a "
-                             "gift in kind gets a receipt of its own.")
+        raise ReceiptRefused(_("A collective receipt confirms money and membership fees only; "
+                               "a gift in kind gets a receipt of its own."))
     currencies = {gift.currency for gift in gifts}
     if len(currencies) > 1:
-        raise ReceiptRefused(f"The gifts are in several currencies ({', '.join(sorted(currencies))}); "
-                             f"a receipt states one.")
+        raise ReceiptRefused(_("The gifts are in several currencies (%(currencies)s); a receipt "
+                               "states one.", currencies=", ".join(sorted(currencies))))
     currency = currencies.pop()
     if kind is not ReceiptKind.US:
         if currency != "EUR":
-            raise ReceiptRefused(f"A German receipt states euros; this gift was made in {currency}.")
+            raise ReceiptRefused(_("A German receipt states euros; this gift was made in "
+                                   "%(currency)s.", currency=currency))
         notice = check_notice(notice, issue_date)
         if not donor.address:
-            raise ReceiptRefused(f"A German receipt names the donor's address; {donor.name} has "
-                                 f"none on record.")
+            raise ReceiptRefused(_("A German receipt names the donor's address; %(name)s has "
+                                   "none on record.", name=donor.name))
     machine = receipts.machine_produced and kind is not ReceiptKind.IN_KIND and \
         not any(gift.waiver for gift in gifts)
     return ReceiptDocument(

@@ -6,14 +6,15 @@ from wtforms import BooleanField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from ...core.forms import IntegerField, StringField
+from ...core.i18n import _l
 
 
 class YearEndForm(FlaskForm):
-    year = IntegerField("Year", validators=[DataRequired(), NumberRange(2000, 2199)])
-    send = BooleanField("Mail each receipt to its donor (PDF attached)", default=True)
-    submit = SubmitField("Issue the year's receipts")
+    year = IntegerField(_l("Year"), validators=[DataRequired(), NumberRange(2000, 2199)])
+    send = BooleanField(_l("Mail each receipt to its donor (PDF attached)"), default=True)
+    submit = SubmitField(_l("Issue the year's receipts"))
 
 
 class ReasonForm(FlaskForm):
-    reason = StringField("Reason", validators=[DataRequired(), Length(max=300)])
-    submit = SubmitField("Confirm")
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
+    submit = SubmitField(_l("Confirm"))

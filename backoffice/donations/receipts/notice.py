@@ -19,13 +19,14 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from ...core.errors import DomainError
+from ...core.i18n import _, _l
 from ...core.settings import ExemptionNotice, Settings
 from ...core.signals import answers, exemption_notices
 
 #: Years a notice allows receipts for, by kind.
 VALID_YEARS = {ExemptionNotice.EXEMPTION: 5, ExemptionNotice.SECTION_60A: 3}
-NAMES = {ExemptionNotice.EXEMPTION: "exemption notice (Freistellungsbescheid)",
-         ExemptionNotice.SECTION_60A: "§ 60a AO notice (Feststellungsbescheid)"}
+NAMES = {ExemptionNotice.EXEMPTION: _l("exemption notice (Freistellungsbescheid)"),
+         ExemptionNotice.SECTION_60A: _l("§ 60a AO notice (Feststellungsbescheid)")}
 
 
 class ReceiptRefused(DomainError):
@@ -59,20 +60,22 @@ def last_day(notice: ExemptionNotice) -> date:
 def check_notice(notice: ExemptionNotice | None, on: date) -> ExemptionNotice:
     """The notice, if it allows a receipt dated ``on``; else ``ReceiptRefused`` saying why."""
     if notice is None:
-        raise ReceiptRefused("No tax-exemption notice is kept (Board → Documents) or configured "
-                             "(RECEIPTS_NOTICE): a German receipt must name the notice, so none "
-                             "is issued.")
+        raise ReceiptRefused(_("No tax-exemption notice is kept (Board → Documents) or "
+                               "configured (RECEIPTS_NOTICE): a German receipt must name the "
+                               "notice, so none is issued."))
     if on < notice.date:
-        raise ReceiptRefused(f"The {NAMES[notice.kind]} is dated {notice.date:%d.%m.%Y}, after "
-                             f"the receipt's date {on:%d.%m.%Y}.")
+        raise ReceiptRefused(_("The %(notice)s is dated %(date)s, after the receipt's date "
+                               "%(on)s.", notice=NAMES[notice.kind], date=notice.date.strftime("%d.%m.%Y"),
+                               on=on.strftime("%d.%m.%Y")))
     if notice.kind == ExemptionNotice.EXEMPTION and not notice.period.strip():
-        raise ReceiptRefused("The exemption notice does not state the assessment period it is for "
-                             "(Veranlagungszeitraum), which the receipt names: add it to the "
-                             "notice before issuing receipts.")
+        raise ReceiptRefused(_("The exemption notice does not state the assessment period it "
+                               "is for (Veranlagungszeitraum), which the receipt names: add it "
+                               "to the notice before issuing receipts."))
     end = last_day(notice)
     if on > end:
-        raise ReceiptRefused(
-            f"The {NAMES[notice.kind]} of {notice.date:%d.%m.%Y} allowed receipts until "
-            f"{end:%d.%m.%Y} ({VALID_YEARS[notice.kind]} years, § 63 Abs. 5 AO); on "
-            f"{on:%d.%m.%Y} it is too old. Enter the newer notice before issuing receipts.")
+        raise ReceiptRefused(_(
+            "The %(notice)s of %(date)s allowed receipts until %(end)s (%(years)s years, § 63 "
+            "Abs. 5 AO); on %(on)s it is too old. Enter the newer notice before issuing "
+            "receipts.", notice=NAMES[notice.kind], date=notice.date.strftime("%d.%m.%Y"),
+            end=end.strftime("%d.%m.%Y"), years=VALID_YEARS[notice.kind], on=on.strftime("%d.%m.%Y")))
     return notice

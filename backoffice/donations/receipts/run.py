@@ -27,6 +27,7 @@ from ...core import jobs
 from ...core.actors import Actor
 from ...core.db import transaction
 from ...core.errors import AlreadyDone, Conflict
+from ...core.i18n import _, ngettext
 from ...core.queue import job, job_settings
 from ...core.settings import Settings, refuse_unless_set_up
 from ..models import Donation, DonationKind, DonationStatus, Donor
@@ -91,12 +92,14 @@ def plan(session: Session, year: int, *, settings: Settings,
         if settings.receipts.style == "de":
             foreign = [d for d in gifts if d.currency != "EUR"]
             if foreign:
-                skipped.append(f"{donor.name} ({donor.ref}): {len(foreign)} gift(s) not in euros "
-                               f"get no German receipt.")
+                skipped.append(ngettext(
+                    "%(name)s (%(ref)s): %(num)d gift not in euros gets no German receipt.",
+                    "%(name)s (%(ref)s): %(num)d gifts not in euros get no German receipt.",
+                    len(foreign), name=donor.name, ref=donor.ref))
                 gifts = [d for d in gifts if d.currency == "EUR"]
             if gifts and not donor.has_postal_address:
-                skipped.append(f"{donor.name} ({donor.ref}): no postal address on record; add "
-                               f"it and run again.")
+                skipped.append(_("%(name)s (%(ref)s): no postal address on record; add it and "
+                                 "run again.", name=donor.name, ref=donor.ref))
                 continue
         in_kind = [d for d in gifts if d.kind is DonationKind.IN_KIND]
         money = [d for d in gifts if d.kind is not DonationKind.IN_KIND]
@@ -130,7 +133,7 @@ def refuse_unless_ready(session: Session, settings: Settings, issue_date: date) 
     if settings.receipts.style == "de":
         check_notice(exemption_notice(session, settings, issue_date), issue_date)
     elif settings.receipts.style != "us":
-        raise ReceiptRefused("Receipts are switched off (RECEIPTS_STYLE is none).")
+        raise ReceiptRefused(_("Receipts are switched off (RECEIPTS_STYLE is none)."))
 
 
 def run(session: Session, year: int, *, settings: Settings, actor: Actor | None,

@@ -26,6 +26,7 @@ from ...core import audit, numbering
 from ...core.actors import Actor
 from ...core.db import transaction, utcnow
 from ...core.errors import AlreadyDone, InvalidTransition, NotFound, ValidationError
+from ...core.i18n import _
 from ...core.mail import queue_mail
 from ...core.money import Money
 from ...core.queue import enqueue_on_commit, job, job_settings
@@ -207,19 +208,22 @@ def _donations(session: Session, request: Request) -> list[Donation]:
     donations = list(session.scalars(select(Donation).where(
         Donation.id.in_(request.donation_ids)).order_by(Donation.donated_on, Donation.id)))
     if len(donations) != len(set(request.donation_ids)):
-        raise NotFound("A donation to confirm does not exist.")
+        raise NotFound(_("A donation to confirm does not exist."))
     held_by = valid_receipts_of(session, request.donation_ids)  # one query for a collective's
     for donation in donations:
         if donation.status is not DonationStatus.BOOKED:
-            raise ReceiptRefused(f"Donation {donation.ref} is {donation.status.value}: only "
-                                 f"booked donations are confirmed.")
+            raise ReceiptRefused(_("Donation %(ref)s is not booked (%(status)s): only booked "
+                                   "donations are confirmed.", ref=donation.ref,
+                                   status=donation.status.label.lower()))
         owner = current_donor(session, session.get(Donor, donation.donor_id))
         if owner.id != request.donor_id:
-            raise ReceiptRefused(f"Donation {donation.ref} was given by another donor.")
+            raise ReceiptRefused(_("Donation %(ref)s was given by another donor.",
+                                   ref=donation.ref))
         held = held_by.get(donation.id)
         if held is not None and held.id != request.replaces_id:
-            raise AlreadyDone(f"Donation {donation.ref} is confirmed by receipt {held.number} "
-                              f"already; cancel that one to issue another.")
+            raise AlreadyDone(_("Donation %(ref)s is confirmed by receipt %(number)s already; "
+                                "cancel that one to issue another.", ref=donation.ref,
+                                number=held.number))
     return donations
 
 
@@ -363,15 +367,16 @@ def _money(amount: int, currency: str, language: str) -> str:
 def _reason(reason: str | None, done: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError(f"Say why the receipt is {done}.", field="reason")
+        raise ValidationError(_("Say why the receipt is cancelled.") if done == "cancelled"
+                              else _("Say why the receipt is replaced."), field="reason")
     return reason
 
 
 def _cancel(session: Session, receipt: Receipt, *, reason: str, actor: Actor | None) -> None:
     reason = _reason(reason, "cancelled")
     if not receipt.valid:
-        raise AlreadyDone(f"Receipt {receipt.number} was cancelled already "
-                          f"({receipt.cancel_reason}).")
+        raise AlreadyDone(_("Receipt %(number)s was cancelled already (%(reason)s).",
+                            number=receipt.number, reason=receipt.cancel_reason))
     receipt.cancelled_at, receipt.cancel_reason = utcnow(), reason[:500]
     receipt.cancelled_by_id = getattr(actor, "id", None)
     session.flush()  # the receipt first: the gifts' trigger asks whether it is cancelled
@@ -412,8 +417,8 @@ def replace(session: Session, receipt: Receipt, *, reason: str, actor: Actor | N
     (a corrected address or value), less any reversed since. Call outside a unit of work."""
     reason = _reason(reason, "replaced")
     if not receipt.valid:
-        raise InvalidTransition(f"Receipt {receipt.number} is cancelled; confirm its donations "
-                                f"with a new receipt instead.")
+        raise InvalidTransition(_("Receipt %(number)s is cancelled; confirm its donations "
+                                  "with a new receipt instead.", number=receipt.number))
     request = _replacement_request(session, receipt, issue_date or date.today())
     replacement = issue(session, request, settings=settings, actor=actor, send=send)
     with transaction(session):
@@ -427,8 +432,8 @@ def _replacement_request(session: Session, receipt: Receipt, on: date) -> Reques
     ids = tuple(session.scalars(select(ReceiptGift.donation_id).join(Donation, Donation.id == ReceiptGift.donation_id).where(
         ReceiptGift.receipt_id == receipt.id, Donation.status == DonationStatus.BOOKED)))
     if not ids:
-        raise InvalidTransition(f"Every donation receipt {receipt.number} confirmed was reversed: "
-                                f"cancel it instead of replacing it.")
+        raise InvalidTransition(_("Every donation receipt %(number)s confirmed was reversed: "
+                                  "cancel it instead of replacing it.", number=receipt.number))
     period = (receipt.period_start, receipt.period_end) \
         if receipt.kind is ReceiptKind.COLLECTIVE and len(ids) > 1 else None
     return Request(donor.id, ids, on, period=period, replaces_id=receipt.id)
@@ -512,10 +517,10 @@ def donor_for_token(session: Session, settings: Settings, token: str) -> Donor:
     try:
         donor_id = _serializer(settings).loads(token)
     except BadSignature:
-        raise NotFound("There is nothing at this address.") from None
+        raise NotFound(_("There is nothing at this address.")) from None
     donor = session.get(Donor, donor_id) if isinstance(donor_id, int) else None
     if donor is None:
-        raise NotFound("There is nothing at this address.")
+        raise NotFound(_("There is nothing at this address."))
     return current_donor(session, donor)
 
 

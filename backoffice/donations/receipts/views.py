@@ -5,12 +5,23 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from ...core.errors import NotFound
 from ...core.forms import ConfirmForm
+from ...core.i18n import _
 from ...core.permissions import Permission, public, requires
 from ...core.query import arg
 from ...core.settings import SetupIncomplete
@@ -85,9 +96,10 @@ def cancel(receipt_id: int):
                                                      actor=current_user, settings=app_settings()),
                        flash_refusal="warning")
     if outcome.done:
-        flash(f"Receipt {row.number} is cancelled; the donor is told.", "success")
+        flash(_("Receipt %(number)s is cancelled; the donor is told.", number=row.number),
+              "success")
     elif outcome.invalid:
-        flash("Say why the receipt is cancelled.", "warning")
+        flash(_("Say why the receipt is cancelled."), "warning")
     return redirect(url_for(".receipt", receipt_id=row.id))
 
 
@@ -99,11 +111,12 @@ def replace(receipt_id: int):
         db.session, row, reason=form.reason.data, actor=current_user, settings=app_settings()),
         flash_refusal="warning")
     if outcome.done:
-        flash(f"Receipt {row.number} is replaced by {outcome.result.number}, mailed to the donor.",
+        flash(_("Receipt %(number)s is replaced by %(new)s, mailed to the donor.",
+                number=row.number, new=outcome.result.number),
               "success")
         return redirect(url_for(".receipt", receipt_id=outcome.result.id))
     if outcome.invalid:
-        flash("Say why the receipt is replaced.", "warning")
+        flash(_("Say why the receipt is replaced."), "warning")
     return redirect(url_for(".receipt", receipt_id=row.id))
 
 
@@ -115,7 +128,8 @@ def issue_for_donation(donation_id: int):
         db.session, donation, settings=app_settings(), actor=current_user),
         flash_refusal="warning")
     if outcome.done:
-        flash(f"Receipt {outcome.result.number} is issued and mailed to the donor.", "success")
+        flash(_("Receipt %(number)s is issued and mailed to the donor.",
+                number=outcome.result.number), "success")
         return redirect(url_for(".receipt", receipt_id=outcome.result.id))
     if outcome.invalid:
         abort(400)
@@ -131,10 +145,24 @@ def _donor(token: str):
         abort(404)
 
 
+def _speak_the_donors_language(donor) -> None:
+    """The donor's own page is in the language the donor chose with us (the one of their
+    mails), unless the visitor picked another with the switch."""
+    if session.get("locale"):
+        return
+    for locale in app_settings().organisation.locales:
+        if locale.split("_")[0] == donor.language.value:
+            g.locale = locale
+            g.pop("translations", None)
+            g.pop("_flask_babel", None)
+            return
+
+
 @bp.route("/receipts/<token>")
 @public
 def donor_receipts(token: str):
     donor = _donor(token)
+    _speak_the_donors_language(donor)
     return render_template("donations/receipts/donor.html", donor=donor, token=token,
                            receipts=services.receipts_of(db.session, donor))
 
