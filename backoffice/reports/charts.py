@@ -13,6 +13,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from babel.numbers import format_decimal
+
 from ..core.i18n import _, pgettext
 from ..core.money import exponent
 
@@ -42,11 +44,13 @@ def _style():
                  major_label_font_size=11, legend_font_size=11, title_font_size=14)
 
 
-def _options(title: str, currency: str) -> dict:
+def _options(title: str, currency: str, locale: str = "en_IE") -> dict:
+    """A chart's look; its amounts written in ``locale`` ("1.200 EUR" in German)."""
     return dict(title=title, style=_style(), js=[], disable_xml_declaration=True,
                 width=800, height=320, explicit_size=False, legend_at_bottom=True,
                 legend_at_bottom_columns=3, print_values=False,
-                value_formatter=lambda value: f"{value:,.0f} {currency}",
+                value_formatter=lambda value: f"{format_decimal(value, '#,##0', locale=locale)} "
+                                              f"{currency}",
                 truncate_legend=-1)
 
 
@@ -55,11 +59,13 @@ def _units(values: Sequence[int], currency: str) -> list[float]:
 
 
 def income_and_expenses(months: Sequence[str], income: Sequence[int], expenses: Sequence[int],
-                        currency: str, title: str | None = None) -> str:
-    """Bars of income and expenses per month, titled and labelled in the reader's language."""
+                        currency: str, title: str | None = None, *, locale: str = "en_IE") -> str:
+    """Bars of income and expenses per month, titled and labelled in the reader's language,
+    amounts written in ``locale``."""
     return _income_and_expenses(tuple(months), tuple(income), tuple(expenses), currency,
                                 str(title or _("Income and expenses by month")),
-                                (pgettext("statement", "Income"), pgettext("statement", "Expenses")))
+                                (pgettext("statement", "Income"), pgettext("statement", "Expenses")),
+                                locale)
 
 
 # A chart is a pure function of its figures: the same figures are drawn once (pygal takes about
@@ -67,9 +73,9 @@ def income_and_expenses(months: Sequence[str], income: Sequence[int], expenses: 
 @lru_cache(maxsize=64)
 def _income_and_expenses(months: tuple[str, ...], income: tuple[int, ...],
                          expenses: tuple[int, ...], currency: str, title: str,
-                         names: tuple[str, str]) -> str:
+                         names: tuple[str, str], locale: str) -> str:
     pygal = _pygal()
-    chart = pygal.Bar(**_options(title, currency))
+    chart = pygal.Bar(**_options(title, currency, locale))
     chart.x_labels = list(months)
     chart.add(names[0], _units(income, currency))
     chart.add(names[1], _units(expenses, currency))

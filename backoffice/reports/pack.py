@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from ..board.models import Resolution, ResolutionStatus
 from ..core import catalogs, i18n, jobs
 from ..core.db import transaction
-from ..core.i18n import N_, _, pgettext
+from ..core.i18n import N_, _, ngettext, pgettext
 from ..core.queue import job
 from ..core.templates import render_document
 from ..core.uploads import store_upload
@@ -124,7 +124,8 @@ def _compute(session: Session, year: int, settings: Settings, *, now: datetime |
     add(Section("activities", titles["activities"],
                 tuple(statements.compute_activities(session, start, end)),
                 tuple(charts.data_url(charts.income_and_expenses(
-                    s.chart["months"], s.chart["income"], s.chart["expenses"], s.currency))
+                    s.chart["months"], s.chart["income"], s.chart["expenses"], s.currency,
+                    locale=locale))
                       for s in flow if s.currency == currency)))
     add(Section("spheres", titles["spheres"],
                 (spheres.compute(session, start, end, settings.reports, currency, locale),)))
@@ -336,8 +337,11 @@ def _work(session: Session, current: jobs.Job, progress: jobs.Progress) -> dict:
     pack = compute(session, year, settings, locale=current.params.get("locale"), progress=tick)
     data, pages = render(pack)  # before the job's unit of work writes anything
     row = keep(session, pack, data, pages, settings, actor=current.started_by)
-    return {"notes": [("success", f"Annual report pack {year}: {row.pages} pages, "
-                                  f"SHA-256 {row.sha256}.")],
+    with i18n.using(catalogs.translations(pack.locale)):  # the note for whoever asked
+        note = ngettext("Annual report pack %(year)s: %(num)s page, SHA-256 %(sha256)s.",
+                        "Annual report pack %(year)s: %(num)s pages, SHA-256 %(sha256)s.",
+                        row.pages, year=year, sha256=row.sha256)
+    return {"notes": [("success", note)],
             "link": {"endpoint": "reports.pack_file", "pack_id": row.id}}
 
 

@@ -175,7 +175,7 @@ def cash_flow(fmt: str | None):
     svgs = [charts.income_and_expenses(s.chart["months"], s.chart["income"],
                                        s.chart["expenses"], s.currency,
                                        title=_("Income and expenses by month (%(currency)s)",
-                                               currency=s.currency))
+                                               currency=s.currency), locale=current_locale())
             for s in found]
     return respond(fmt, found, title=_("Cash flow by month"), form=form, chart_svgs=svgs,
                    endpoint="reports.cash_flow", filename=f"cash-flow-{year}", **_query(form))

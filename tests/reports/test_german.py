@@ -3,8 +3,10 @@ of activities and their downloads in German (amounts written the German way), an
 report pack made in German has German section titles (its PDF read back with pypdf)."""
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import re
 
 from pypdf import PdfReader
 
@@ -93,6 +95,21 @@ def test_the_pack_asked_for_in_german_is_made_in_german(client, session, hand_le
     answer = client.post("/reports/annual", headers=GERMAN,
                          data={**form_tokens(client, "/reports/annual"), "year": "2026"})
     assert answer.status_code == 303
+    job_page = client.get(answer.headers["Location"], headers=GERMAN).get_data(as_text=True)
+    assert "Jahresbericht-Mappe 2026:" in job_page and "Seiten, SHA-256" in job_page
     row = session.query(ReportPack).one()
     text = pdf_text(client.get(f"/reports/annual/{row.id}.pdf").data)
     assert "Jahresbericht 2026" in text and "Bilanz" in text and "Balance sheet" not in text
+
+
+def test_the_cash_flow_and_its_chart_read_german(client, hand_ledger):
+    login(client, "board")
+    html = client.get("/reports/cash-flow?year=2026", headers=GERMAN).get_data(as_text=True)
+    for german in ("Liquidität nach Monaten", "Zahlungsmittel zu Beginn", "Gebuchte Erträge",
+                   "Veränderung der Zahlungsmittel", "Mär 2026", "Okt 2026", "Jahr"):
+        assert german in html, german
+    [chart] = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)
+    svg = base64.b64decode(chart).decode()
+    assert "Erträge und Aufwendungen nach Monaten (EUR)" in svg
+    assert ">Erträge<" in svg and ">Aufwendungen<" in svg and ">Mär<" in svg
+    assert ">Income<" not in svg and "Income and expenses" not in svg
