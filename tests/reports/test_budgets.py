@@ -83,7 +83,7 @@ def test_approval_needs_the_boards_passed_resolution_on_that_years_budget(sessio
     failed = resolution(session, 2026, status=ResolutionStatus.FAILED)
     other_year = resolution(session, 2025)
     for wrong, message in ((None, "Name the board resolution"), (failed.id, "has not passed"),
-                           (other_year.id, "not about the annual budget 2026")):
+                           (other_year.id, "is not about “Annual budget 2026”")):
         with pytest.raises(ValidationError, match=message):
             with transaction():
                 budgets.approve(session, revision, resolution_id=wrong, actor=b.actor)
