@@ -39,6 +39,7 @@ def init_web(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .banking.views import bp as banking_bp
     from .board.audit_views import bp as board_audit_bp
+    from .board.document_views import bp as board_documents_bp
     from .board.views import bp as board_bp
     from .core.views import bp as core_bp
     from .donations.receipts.views import bp as receipts_bp
@@ -61,6 +62,7 @@ def init_web(app: Flask) -> None:
     for blueprint in (core_bp, auth_bp, two_factor_bp, ledger_bp, banking_bp, groups_bp, funds_bp,
                       expenses_bp, payouts_bp, invoicing_bp, payments_bp, grants_bp, jobs_bp,
                       reports_bp, report_exports_bp, report_funds_bp, board_bp, board_audit_bp,
+                      board_documents_bp,
                       setup_bp, receipts_bp, donations_bp):
         app.register_blueprint(blueprint)
 

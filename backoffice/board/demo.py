@@ -2,7 +2,8 @@
 (``rules.PRESETS["demo_statutes"]``: three weeks' notice by e-mail, the assembly quorate however
 many attend, three quarters of the votes cast for statute changes, one vote per person and three
 per legal-person member, the board always quorate, a tie fails), its board in office, a
-legal-person member of the assembly, the grants committee and the auditors."""
+legal-person member of the assembly, the grants committee and the auditors; and the document
+register with the statutes and the tax-exemption notice the receipts print."""
 from __future__ import annotations
 
 from datetime import date
@@ -11,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from ..auth.models import User
 from ..core.permissions import Role
-from . import services
-from .models import BodyKind, Function
+from ..core.settings import ExemptionNotice
+from ..pdf import html_to_pdf
+from . import documents, services
+from .models import BodyKind, DocumentKind, Function
 from .rules import PRESETS
 
 STATUTES = PRESETS["demo_statutes"]
@@ -49,3 +52,25 @@ def seed_board(session: Session, *, users: dict[Role, User], today: date) -> dic
     services.appoint(session, auditors, name="Kim Kassenprüferin", email="audit@example.org",
                      function=Function.MEMBER, start_on=since, actor=actor)
     return {"bodies": 4}
+
+
+def seed_documents(session: Session, *, actor: User, folder: str, organisation: str,
+                   notice: ExemptionNotice | None, today: date) -> None:
+    """The statutes in force since the association's founding and, where receipts rest on one,
+    the tax-exemption notice (the configured one, so that receipts print what they printed)."""
+    def pdf(title: str, text: str) -> bytes:
+        return html_to_pdf(f"<h1>{title}</h1><p>{organisation}</p><p>{text}</p>")
+
+    documents.add(session, kind=DocumentKind.STATUTES, title="Satzung (Fassung 2019)",
+                  effective_on=date(2019, 5, 1), filename="satzung-2019.pdf", folder=folder,
+                  data=pdf("Satzung", "Beschlossen von der Gründungsversammlung am 1. Mai 2019 "
+                                      "(Demo)."), actor=actor)
+    if notice is not None and notice.date <= today:
+        documents.add(
+            session, kind=DocumentKind.TAX_EXEMPTION, title=f"Freistellungsbescheid {notice.period}",
+            effective_on=notice.date, filename="freistellungsbescheid.pdf", folder=folder,
+            data=pdf("Freistellungsbescheid", f"{notice.tax_office}, {notice.tax_number} (Demo)."),
+            details={"notice_kind": notice.kind, "tax_office": notice.tax_office,
+                     "number": notice.tax_number, "issued_on": notice.date.isoformat(),
+                     "period": notice.period, "purposes": "\n".join(notice.purposes)},
+            actor=actor)

@@ -15,7 +15,7 @@ from ..auth import services as auth
 from ..auth.models import User
 from ..banking.demo import MEMBERS, seed_banking
 from ..board.audit_demo import seed_audit
-from ..board.demo import seed_board
+from ..board.demo import seed_board, seed_documents
 from ..core.mail import discard_outbox
 from ..core.money import Money
 from ..core.permissions import Role
@@ -167,6 +167,9 @@ def seed(session: Session, settings: Settings, today: date | None = None,
     _usd_invoice_paid_through_stripe(session, treasurer, today, settings)
     bank = seed_banking(session, treasurer, today, settings)
     seed_board(session, users=users, today=today)
+    seed_documents(session, actor=users[Role.ADMIN], folder=settings.paths.uploads,
+                   organisation=settings.organisation.name, notice=settings.receipts.notice,
+                   today=today)
     seed_audit(session, auditor=users[Role.AUDITOR], today=today,
                fiscal=FiscalYear.of(settings.organisation))
     entries = ledger_reads.entry_count(session)
