@@ -5,6 +5,7 @@ import time
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+import flask_babel
 from flask import g, has_request_context, request, session
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -216,6 +217,17 @@ def current_locale() -> str:
         g.locale = _request_locale(settings().organisation.locales,
                                    settings().organisation.default_locale)
     return g.locale
+
+
+def prefer_language(language: str | None) -> None:
+    """A page addressed to someone whose language is known (a sponsor's pay link: the invoice's
+    language) is in that language when the visitor chose none (switch, account) and their browser
+    asks for none offered: it replaces the association's default for this request."""
+    offered, fallback = settings().organisation.locales, settings().organisation.default_locale
+    default = next((code for code in offered if code.split("_")[0] == language), fallback)
+    g.locale = _request_locale(offered, default)
+    g.pop("translations", None)  # read again in that locale (web._CatalogDomain)
+    flask_babel.refresh()
 
 
 def _request_locale(offered: Mapping[str, str], default: str) -> str:

@@ -64,7 +64,7 @@ def start_checkout(session: Session, invoice: Invoice, *, success_url: str,
     """
     amount = state.outstanding(invoice)
     if invoice.is_draft or state.is_cancelled(invoice) or amount <= 0:
-        raise InvalidTransition(f"Invoice {invoice.label} has nothing to pay.")
+        raise InvalidTransition(_("Invoice %(number)s has nothing to pay.", number=invoice.label))
     now = utcnow()
     existing = session.scalar(
         select(CheckoutSession).where(CheckoutSession.invoice_id == invoice.id,

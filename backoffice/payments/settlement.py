@@ -89,9 +89,9 @@ def parse_rate(value: object) -> Decimal | None:
     try:
         rate = Decimal(str(value))
     except InvalidOperation:
-        raise ValidationError(f"{value!r} is not an exchange rate.") from None
+        raise ValidationError(_("%(value)s is not an exchange rate.", value=repr(value))) from None
     if not rate.is_finite() or rate <= 0:
-        raise ValidationError(f"{value!r} is not an exchange rate.")
+        raise ValidationError(_("%(value)s is not an exchange rate.", value=repr(value)))
     return rate
 
 

@@ -18,7 +18,7 @@ from flask import (
 from sqlalchemy import select
 
 from ..core.db import transaction
-from ..core.forms import ConfirmForm
+from ..core.forms import ConfirmForm, prefer_language
 from ..core.headers import SECURITY_HEADERS
 from ..core.i18n import _
 from ..core.permissions import Permission, public, requires
@@ -52,6 +52,7 @@ def _with_checkout_csp(response: Response) -> Response:
 @public
 def pay(token: str):
     invoice = invoicing.invoice_for_token(db.session, token, settings=settings())
+    prefer_language(invoice.language)
     due = state.outstanding(invoice)
     html = render_template(
         "payments/pay.html", invoice=invoice, token=token,
@@ -74,6 +75,7 @@ def pay_pdf(token: str):
 @public
 def checkout(token: str):
     invoice = invoicing.invoice_for_token(db.session, token, settings=settings())
+    prefer_language(invoice.language)  # the refusals it flashes
     try:
         outcome = run_form(ConfirmForm(), lambda: services.start_checkout(
             db.session, invoice,
@@ -99,6 +101,7 @@ def done(token: str):
     """Where Stripe sends the sponsor back after paying: only for a checkout of this invoice
     (its session id in the address); anything else goes to the pay page, which thanks nobody."""
     invoice = invoicing.invoice_for_token(db.session, token, settings=settings())
+    prefer_language(invoice.language)
     checkout = services.checkout_of(db.session, invoice, arg("session_id", str, max_length=255))
     if checkout is None:
         return redirect(url_for(".pay", token=token))
