@@ -7,8 +7,8 @@ tags (``label="Amount"``). Words of :data:`ALLOWED` (brand names, codes, abbrevi
 the same in German) and text without letters (numbers, symbols) are not text to translate.
 :func:`wrap` marks the text it finds: ``{{ _("…") }}`` for plain text, a ``{% trans %}`` block
 for text with values in it. A template written in one language on purpose (a document whose
-wording the law prescribes, or one of a pair of e-mails chosen by the reader's language) says so
-in its first line, ``{#- one language: de ... -#}``, and has no text to translate.
+wording the law prescribes) says so in its first line, ``{#- one language: de ... -#}``, and has
+no text to translate.
 No Flask here.
 """
 from __future__ import annotations

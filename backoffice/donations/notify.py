@@ -41,7 +41,6 @@ from .models import (
     DonationStatus,
     Donor,
     Language,
-    PlanInterval,
     RecurringFailure,
     RecurringPlan,
 )
@@ -88,24 +87,6 @@ def tell_payment_failed(failure_id: int) -> None:
 
 # --- a booked gift ------------------------------------------------------------------------------
 
-_WHAT = {
-    Language.EN: {DonationKind.MONEY: "donation", DonationKind.WAIVED_REIMBURSEMENT: "donation",
-                  DonationKind.MEMBERSHIP_FEE: "membership fee",
-                  DonationKind.IN_KIND: "gift in kind"},
-    Language.DE: {DonationKind.MONEY: {"acc": "Ihre Spende", "gen": "Ihrer Spende"},
-                  DonationKind.WAIVED_REIMBURSEMENT: {"acc": "Ihre Spende", "gen": "Ihrer Spende"},
-                  DonationKind.MEMBERSHIP_FEE: {"acc": "Ihren Mitgliedsbeitrag",
-                                                "gen": "Ihres Mitgliedsbeitrags"},
-                  DonationKind.IN_KIND: {"acc": "Ihre Sachspende", "gen": "Ihrer Sachspende"}},
-}
-_HOW = {Language.EN: {Channel.STRIPE: "online", Channel.BANK: "by bank transfer",
-                      Channel.CASH: "in cash", Channel.CHEQUE: "by cheque"},
-        Language.DE: {Channel.STRIPE: "online", Channel.BANK: "per Überweisung",
-                      Channel.CASH: "in bar", Channel.CHEQUE: "per Scheck"}}
-_INTERVAL = {Language.EN: {PlanInterval.MONTH: "monthly", PlanInterval.YEAR: "yearly"},
-             Language.DE: {PlanInterval.MONTH: "monatliche", PlanInterval.YEAR: "jährliche"}}
-
-
 @dataclass(frozen=True)
 class Told:
     """What ``thank`` decided: ``mail`` is "thanks", "confirmation" or None (why in ``why``)."""
@@ -141,16 +122,15 @@ def donation_mail(session: Session, donation: Donation, donor: Donor, *, setting
         receipt = "follows"
     plan = donation.plan
     return render_email(
-        f"donations/emails/donation_{code}.txt", thanks=thanks, name=donor.name,
-        what=_WHAT[language][DonationKind(donation.kind)], ref=donation.ref,
+        "donations/emails/donation.txt", locale=_LOCALE[language], thanks=thanks,
+        name=donor.name, kind=DonationKind(donation.kind).value, ref=donation.ref,
         amount=Money(donation.amount, donation.currency).format(_LOCALE[language]),
         fund=donation.fund.name, day=_day(donation.donated_on, language),
-        how=_HOW[language].get(donation.channel, ""),
-        in_kind=donation.in_kind_description.strip(), waiver=donation.waived,
-        receipt=receipt, receipt_wanted=donation.receipt_wanted,
+        channel=Channel(donation.channel).value, in_kind=donation.in_kind_description.strip(),
+        waiver=donation.waived, receipt=receipt, receipt_wanted=donation.receipt_wanted,
         note=simplified_proof_note(session, donation, settings=settings, language=code),
         plan_link=plan_link(settings, plan) if plan is not None else None,
-        plan_interval=_INTERVAL[language][plan.interval] if plan is not None else "",
+        interval=plan.interval.value if plan is not None else "",
         org=settings.organisation.name)
 
 

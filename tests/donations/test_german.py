@@ -104,3 +104,14 @@ def test_a_german_donor_finds_their_receipts_in_german_until_they_switch(app, cl
     assert "Your donation receipts" in client.get(f"/receipts/{token}").get_data(as_text=True)
     assert db.session.scalar(select(type(giver).language).where(
         type(giver).id == giver.id)) is Language.DE
+
+
+def test_a_receipt_mail_is_in_its_donors_language_from_one_template(app):
+    from .test_receipts import issue
+    for language, subject, greeting in (("de", "Ihre Zuwendungsbestätigung", "Guten Tag"),
+                                        ("en", "Your donation receipt", "Dear")):
+        giver = make.donor(email=f"{language}@example.org", language=language)
+        receipt = issue([make.donation(giver, 50000)], send=True)
+        [mail] = mails_to(f"{language}@example.org")
+        assert mail.subject == f"{subject} {receipt.number}"
+        assert body(mail).startswith(f"{greeting} Erika Mustermann,")

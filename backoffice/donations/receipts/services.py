@@ -335,6 +335,10 @@ def _language(receipt: Receipt, donor: Donor) -> str:
     return "en" if receipt.kind is ReceiptKind.US else str(donor.language.value)
 
 
+#: The locale each donor language's mails are written in.
+_LOCALES = {"de": "de_DE", "en": "en_IE"}
+
+
 def mail_receipt(session: Session, receipt: Receipt, *, settings: Settings,
                  pdf: bytes | None = None) -> ReceiptMailing | None:
     """Put the receipt, its PDF attached, in the outbox for its donor (once; None when the
@@ -345,7 +349,7 @@ def mail_receipt(session: Session, receipt: Receipt, *, settings: Settings,
         return None
     language = _language(receipt, donor)
     subject, body = render_email(
-        f"donations/emails/receipt_{language}.txt", receipt=receipt, name=donor.name,
+        "donations/emails/receipt.txt", locale=_LOCALES[language], receipt=receipt, name=donor.name,
         org=settings.invoicing.seller.name, amount=_money(receipt.total, receipt.currency, language),
         replaces=receipt.replaces.number if receipt.replaces_id else None,
         link=receipts_url(settings, donor))
@@ -403,7 +407,7 @@ def _notify_cancelled(session: Session, receipt: Receipt, *, settings: Settings)
         return
     language = _language(receipt, donor)
     subject, body = render_email(
-        f"donations/emails/receipt_cancelled_{language}.txt", receipt=receipt, name=donor.name,
+        "donations/emails/receipt_cancelled.txt", locale=_LOCALES[language], receipt=receipt, name=donor.name,
         org=settings.invoicing.seller.name, reason=receipt.cancel_reason,
         issued=receipt.issue_date.strftime("%d.%m.%Y" if language == "de" else "%d %b %Y"),
         amount=_money(receipt.total, receipt.currency, language))
@@ -546,7 +550,8 @@ def simplified_proof_note(session: Session, donation: Donation, *, settings: Set
     if notice is None:
         return None
     limit = Money.from_decimal(receipts.simplified_proof_limit, "EUR")
-    _, body = render_email(f"donations/emails/_simplified_proof_{language}.txt", notice=notice,
+    _, body = render_email("donations/emails/_simplified_proof.txt", notice=notice,
+                           locale=_LOCALES[language],
                            limit=_money(limit.amount, "EUR", language),
                            membership=donation.kind is DonationKind.MEMBERSHIP_FEE,
                            date=notice.date.strftime("%d.%m.%Y"),
