@@ -380,7 +380,8 @@ class Tally:
         """The tally in a sentence: in the reader's language, or in English for the records."""
         say = _english if english else gettext
         figures = [say(N_("%(count)s yes"), count=self.yes), say(N_("%(count)s no"), count=self.no),
-                   say(N_("%(count)s abstaining"), count=self.abstain)]
+                   f"{self.abstain} abstaining" if english else ngettext(
+                       "%(num)s abstaining", "%(num)s abstaining", self.abstain)]
         if self.invalid:
             figures.append(say(N_("%(count)s invalid"), count=self.invalid))
         if self.excluded:
