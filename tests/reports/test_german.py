@@ -70,6 +70,9 @@ def test_a_german_visitor_reads_the_statement_of_activities_and_its_csv_in_germa
     assert rows[0][0] == "Ergebnisrechnung"
     assert rows[1][:3] == ["Kennung", "Zeile", "Art"] and "Summe" in rows[1]
     assert any(row[1] == "Summe Erträge" for row in rows[2:])
+    pdf = pdf_text(client.get(f"/reports/activities.pdf?{query}", headers=GERMAN).data)
+    assert "Ergebnisrechnung" in pdf and "Summe Aufwendungen" in pdf and "Datenstand" in pdf
+    assert "Seite 1 von" in pdf and "580,00" in pdf and "Total expenses" not in pdf
 
 
 def test_the_pack_made_in_german_has_german_section_titles(app, session, hand_ledger):
@@ -113,3 +116,21 @@ def test_the_cash_flow_and_its_chart_read_german(client, hand_ledger):
     assert "Erträge und Aufwendungen nach Monaten (EUR)" in svg
     assert ">Erträge<" in svg and ">Aufwendungen<" in svg and ">Mär<" in svg
     assert ">Income<" not in svg and "Income and expenses" not in svg
+
+
+def test_the_tax_aging_and_budget_pages_read_german(client, hand_ledger):
+    login(client, "treasurer")
+    for path, germans in (
+            ("/reports/spheres?year=2026", ("Ergebnis nach steuerlichen Sphären",
+                                            "Ideeller Bereich", "Wirtschaftlicher Geschäftsbetrieb",
+                                            "Ergebnis aller Sphären", "Welcher Sphäre")),
+            ("/reports/vat?year=2026&period=Q1", ("Umsatzsteuer-Voranmeldung",
+                                                  "Abziehbare Vorsteuer", "1. Quartal", "März")),
+            ("/reports/aging", ("Forderungen und Verbindlichkeiten nach Alter",
+                                "Summe Forderungen", "Summe Verbindlichkeiten", "Noch nicht fällig",
+                                "Nichts offen.")),
+            ("/reports/budget?year=2026", ("Haushalt 2026: Plan und Ist", "Abweichung", "Prognose",
+                                           "Noch kein Haushalt für 2026.", "Neue Fassung eingeben"))):
+        html = client.get(path, headers=GERMAN).get_data(as_text=True)
+        for german in germans:
+            assert german in html, (path, german)
