@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TaskKind:
-    label: str                                # "Expense claims waiting for approval"
+    label: str                                # "Expense claims waiting for approval"; marked
+                                              # N_() for the catalog, the page translates it
     permission: Permission                    # who may see (and do) this work
     count: Callable[..., int]                 # count(session, user, today) -> how many wait
     endpoint: str                             # where the work is done

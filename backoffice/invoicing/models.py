@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import BigIntKey, UTCDateTime, utcnow
+from ..core.i18n import _
 from ..extensions import db
 
 
@@ -242,7 +243,7 @@ class Invoice(db.Model):
 
     @property
     def label(self) -> str:
-        return self.number or f"Draft #{self.id}"
+        return self.number or _("Draft #%(id)s", id=self.id)
 
 
 class InvoiceLine(db.Model):

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..core.i18n import N_
 from ..core.permissions import Permission
 from ..core.tasks import TaskKind
 from . import state
@@ -32,11 +33,11 @@ def _refunds(session: Session, user: Actor, today: date) -> int:
 
 
 KINDS = (
-    TaskKind("Refunds to settle: a credit note, or owed again", Permission.INVOICES_MANAGE,
+    TaskKind(N_("Refunds to settle: a credit note, or owed again"), Permission.INVOICES_MANAGE,
              _refunds, "invoicing.invoices", {"status": "refunds"}, position=40),
-    TaskKind("Overdue invoices", Permission.INVOICES_MANAGE, _overdue,
+    TaskKind(N_("Overdue invoices"), Permission.INVOICES_MANAGE, _overdue,
              "invoicing.invoices", {"status": "overdue"}, position=40),
-    TaskKind("Invoice drafts not issued yet", Permission.INVOICES_MANAGE, _drafts,
+    TaskKind(N_("Invoice drafts not issued yet"), Permission.INVOICES_MANAGE, _drafts,
              "invoicing.invoices", {"status": "draft"}, position=40),
 )
 
