@@ -241,7 +241,7 @@ def seed_banking(session: Session, actor: Actor, today: date, settings: Settings
         if best and best[0].item.provider == "invoice":
             services.accept(session, account, lines=[line],
                             items=[(best[0].item.provider, best[0].item.key)], actor=actor,
-                            reason=best[0].reason, settings=settings)
+                            reason=best[0].reason_source, settings=settings)
             matched += 1
     return {"bank_lines": len(lines), "bank_matched": matched}
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from ..core.i18n import _
 from ..core.money import Money
 
 
@@ -60,28 +61,32 @@ class Choice:
 
 
 def choices(line_amount: int, open_amount: int, currency: str, *, limit: Decimal,
-            sponsor: str = "", approvable: bool = True) -> list[Choice]:
+            sponsor: str = "", approvable: bool = True, locale: str = "en_IE") -> list[Choice]:
     """The ways to accept a line of ``line_amount`` for one item with ``open_amount`` open, best
     first; [] when the amounts agree or go in different directions. ``limit``: the largest
     write-off one treasurer may make (major units); ``approvable``: whether a write-off above it
-    can wait for a second approver (items whose provider posts)."""
+    can wait for a second approver (items whose provider posts); ``locale``: how the amounts are
+    written (the reader's)."""
     if line_amount == open_amount or (line_amount > 0) != (open_amount > 0):
         return []
     difference = Money(abs(line_amount - open_amount), currency)
     if abs(line_amount) > abs(open_amount):
         if sponsor:
-            return [Choice(How.CREDIT, f"{difference.format()} as credit for {sponsor}",
-                           "settles the invoice; the rest is set off against a later invoice "
-                           "or paid back")]
+            return [Choice(How.CREDIT, _("%(amount)s as credit for %(sponsor)s",
+                                         amount=difference.format(locale), sponsor=sponsor),
+                           _("settles the invoice; the rest is set off against a later invoice "
+                             "or paid back"))]
         return []
-    write_off = Choice(How.WRITE_OFF, f"write off {difference.format()} as bank charges")
-    leave_open = Choice(How.OPEN, f"leave {difference.format()} open")
+    write_off = Choice(How.WRITE_OFF, _("write off %(amount)s as bank charges",
+                                        amount=difference.format(locale)))
+    leave_open = Choice(How.OPEN, _("leave %(amount)s open", amount=difference.format(locale)))
     limit = small_difference_limit(limit, currency)
     if difference.amount <= limit.amount:
         return [Choice(write_off.how, write_off.label,
-                       f"{difference.format()} is within the {limit.format()} limit for small "
-                       f"differences"), leave_open]
+                       _("%(amount)s is within the %(limit)s limit for small differences",
+                         amount=difference.format(locale), limit=limit.format(locale))), leave_open]
     if not approvable:
         return [leave_open]
     return [leave_open, Choice(write_off.how, write_off.label,
-                               f"above the {limit.format()} limit: a second approver decides")]
+                               _("above the %(limit)s limit: a second approver decides",
+                                 limit=limit.format(locale)))]

@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ..core.i18n import _
 from ..ledger import reads
 from .models import BankLine, BankMatch, BankMatchLine, BankRule
 from .services import rule_applies
@@ -51,7 +52,7 @@ def choose(line: BankLine, rules: Sequence[BankRule], booked: Sequence[Booked],
     roles and the rule test are given)."""
     for rule in rules:
         if applies(rule, line):
-            return Hint(rule.account_id, rule.fund_id, f"rule “{rule.name}”")
+            return Hint(rule.account_id, rule.fund_id, _("rule “%(name)s”", name=rule.name))
     incoming = line.amount > 0
     iban, name = (line.counterparty_iban or "").replace(" ", "").upper(), _key(line.counterparty_name)
     for earlier in booked:
@@ -60,12 +61,13 @@ def choose(line: BankLine, rules: Sequence[BankRule], booked: Sequence[Booked],
         if (iban and earlier.iban == iban) or (not iban and name and earlier.name == name):
             who = line.counterparty_name or iban
             return Hint(earlier.account_id, earlier.fund_id,
-                        f"as {who} was booked on {earlier.on.isoformat()}")
+                        _("as %(who)s was booked on %(day)s", who=who,
+                          day=earlier.on.isoformat()))
     if not iban and not name:
         role = "interest_income" if incoming else "bank_fees"
         if roles.get(role):
             return Hint(roles[role], roles.get("general_fund"),
-                        "interest from the bank" if incoming else "the bank's own charge")
+                        _("interest from the bank") if incoming else _("the bank's own charge"))
     return None
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..core import audit
 from ..core.actors import Actor
+from ..core.i18n import _, ngettext
 from ..core.settings import Settings
 from . import parsers
 from .models import BankAccount, BankImport, BankLine, BankMatch, BankStatement
@@ -106,25 +107,53 @@ class ImportResult:
 def import_summary(session: Session, result: ImportResult, filename: str) -> list[tuple[str, str]]:
     """What an import brought, as (category, sentence) notes for the treasurer."""
     if result.already_imported:
-        return [("info", f"{filename} was {already_imported_text(result)}")]
+        return [("info", _already_imported_note(result, filename))]
     notes = []
     for record in result.records:
         target = session.get(BankAccount, record.bank_account_id)
-        parts = [f"{record.lines_new} new line{'s' if record.lines_new != 1 else ''}"]
+        parts = [ngettext("%(num)s new line", "%(num)s new lines", record.lines_new)]
         if record.lines_duplicate:
-            parts.append(f"{record.lines_duplicate} already known (skipped)")
+            parts.append(ngettext("%(num)s already known (skipped)",
+                                  "%(num)s already known (skipped)", record.lines_duplicate))
         if record.lines_by_rule:
-            parts.append(f"{record.lines_by_rule} booked by rules")
+            parts.append(ngettext("%(num)s booked by rules", "%(num)s booked by rules",
+                                  record.lines_by_rule))
         if record.lines_auto_matched:
-            parts.append(f"{record.lines_auto_matched} matched automatically")
-        into = f" into {target.name} ({target.currency})" if len(result.records) > 1 else ""
-        notes.append(("success", f"{filename} imported{into} ({parsers.FORMATS[record.format]}, "
-                                 f"{record.statements} statement"
-                                 f"{'s' if record.statements != 1 else ''}): {', '.join(parts)}."))
+            parts.append(ngettext("%(num)s matched automatically", "%(num)s matched automatically",
+                                  record.lines_auto_matched))
+        values = {"file": filename, "format": parsers.FORMATS[record.format],
+                  "lines": ", ".join(parts)}
+        if len(result.records) > 1:
+            note = ngettext("%(file)s imported into %(account)s (%(currency)s) (%(format)s, "
+                            "%(num)s statement): %(lines)s.",
+                            "%(file)s imported into %(account)s (%(currency)s) (%(format)s, "
+                            "%(num)s statements): %(lines)s.", record.statements,
+                            account=target.name, currency=target.currency, **values)
+        else:
+            note = ngettext("%(file)s imported (%(format)s, %(num)s statement): %(lines)s.",
+                            "%(file)s imported (%(format)s, %(num)s statements): %(lines)s.",
+                            record.statements, **values)
+        notes.append(("success", note))
     if result.skipped_statements:
-        notes.append(("warning", f"Statements of other accounts were skipped: "
-                                 f"{', '.join(sorted(set(result.skipped_statements)))}."))
+        notes.append(("warning", _("Statements of other accounts were skipped: %(accounts)s.",
+                                   accounts=", ".join(sorted(set(result.skipped_statements))))))
     return notes
+
+
+def _already_imported_note(result: ImportResult, filename: str) -> str:
+    known = result.lines_known
+    if result.previous is not None:
+        day = f"{result.previous.imported_at:%Y-%m-%d}"
+        return ngettext(
+            "%(file)s was already imported on %(day)s as %(previous)s: %(num)s line, all "
+            "already known. Nothing was added.",
+            "%(file)s was already imported on %(day)s as %(previous)s: %(num)s lines, all "
+            "already known. Nothing was added.", known, file=filename,
+            day=day, previous=result.previous.filename)
+    return ngettext("%(file)s was already imported: %(num)s line, all already known. Nothing "
+                    "was added.",
+                    "%(file)s was already imported: %(num)s lines, all already known. Nothing "
+                    "was added.", known, file=filename)
 
 
 def already_imported_text(result: ImportResult) -> str:
@@ -155,14 +184,15 @@ def route_statements(session: Session, bank_account: BankAccount, statements: Se
         if target is None:
             kept = ", ".join(sorted(accounts))
             raise parsers.StatementFormatError(
-                f"the statement is in {statement.currency}; {bank_account.name} keeps {kept}. "
-                f"To import it, set up a {statement.currency} bank account with the same IBAN",
+                _("the statement is in %(currency)s; %(account)s keeps %(kept)s. To import it, "
+                  "set up a %(currency)s bank account with the same IBAN",
+                  currency=statement.currency, account=bank_account.name, kept=kept),
                 statement.where)
         routed.setdefault(target.id, []).append(statement)
     if not routed:
         raise parsers.StatementFormatError(
-            f"the file has no statement for {bank_account.iban_display} (it is for "
-            f"{', '.join(sorted(set(skipped)))})")
+            _("the file has no statement for %(iban)s (it is for %(accounts)s)",
+              iban=bank_account.iban_display, accounts=", ".join(sorted(set(skipped)))))
     by_id = {account.id: account for account in accounts.values()}
     order = sorted(routed, key=lambda account_id: (account_id != bank_account.id, account_id))
     return [(by_id[account_id], routed[account_id]) for account_id in order], skipped
@@ -183,7 +213,7 @@ def import_statement(session: Session, bank_account: BankAccount, *, filename: s
     parsed = parsers.parse(data, currency=bank_account.currency, csv_mapping=mapping,
                            format=format)
     routed, skipped = route_statements(session, bank_account, parsed.statements)
-    for account, _ in sorted(routed, key=lambda pair: pair[0].id):
+    for account, _statements in sorted(routed, key=lambda pair: pair[0].id):
         _lock(session, account)
     sha256 = hashlib.sha256(data).hexdigest()
     total = sum(len(s.lines) for _, statements in routed for s in statements)

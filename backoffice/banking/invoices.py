@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from ..core.actors import Actor
 from ..core.bounds import as_id
 from ..core.errors import NotFound, ValidationError
+from ..core.i18n import N_, _
 from ..core.money import Money
 from ..core.settings import Settings
 from ..invoicing import credits, state
@@ -85,12 +86,12 @@ def credit_target(session: Session, keys: Iterable[tuple[str, str]]) -> Invoice:
     """The invoice whose sponsor gets the rest of a match as credit: every item an invoice, all
     of one sponsor (the last one's fund holds the credit)."""
     if any(name != InvoiceProvider.name for name, _ in keys):
-        raise ValidationError("Only a payment of invoices can leave credit for a sponsor; put "
-                              "the rest on an account instead.")
+        raise ValidationError(_("Only a payment of invoices can leave credit for a sponsor; put "
+                                "the rest on an account instead."))
     found = [session.get(Invoice, int(key)) for _, key in keys]
     if len({invoice.sponsor_id for invoice in found}) != 1:
-        raise ValidationError("The invoices belong to different sponsors: whose credit would "
-                              "the rest be? Match them one sponsor at a time.")
+        raise ValidationError(_("The invoices belong to different sponsors: whose credit would "
+                                "the rest be? Match them one sponsor at a time."))
     return found[-1]
 
 
@@ -119,8 +120,8 @@ class InvoiceProvider(Provider):
                 provider=self.name, key=str(invoice_id), amount=int(outstanding),
                 currency=currency, date=issued or due, label=f"Invoice {number} to {buyer}",
                 references=tuple(r for r in (number, reference) if r),
-                ibans=ibans.get(sponsor_id, ()), counterparty=buyer, counterparty_role="sponsor",
-                kind="invoice", url=f"/invoices/{invoice_id}")
+                ibans=ibans.get(sponsor_id, ()), counterparty=buyer, counterparty_role=N_("sponsor"),
+                kind=N_("invoice"), url=f"/invoices/{invoice_id}")
 
     @staticmethod
     def _find(session: Session, key: str) -> Invoice | None:
@@ -129,7 +130,7 @@ class InvoiceProvider(Provider):
     def _invoice(self, session: Session, key: str) -> Invoice:
         invoice = self._find(session, key)
         if invoice is None:
-            raise NotFound(f"No invoice #{key}.")
+            raise NotFound(_("No invoice #%(key)s.", key=key))
         return invoice
 
     def accept(self, session: Session, *, bank_account: BankAccount, match: BankMatch, item: OpenItem, amount: int, booking_date: date, actor: Actor):
@@ -162,12 +163,13 @@ class InvoiceProvider(Provider):
         if invoice is None or invoice.is_draft:
             return None
         if invoice.currency != bank_account.currency:
-            return (f"Invoice {invoice.number} is in {invoice.currency}; {bank_account.name} "
-                    f"keeps {bank_account.currency}. A payment in another currency than the "
-                    f"invoice is not booked against it: record it by hand at the rate the bank "
-                    f"applied, or book the line as an entry.")
+            return _("Invoice %(number)s is in %(currency)s; %(account)s keeps %(kept)s. A "
+                     "payment in another currency than the invoice is not booked against it: "
+                     "record it by hand at the rate the bank applied, or book the line as an "
+                     "entry.", number=invoice.number, currency=invoice.currency,
+                     account=bank_account.name, kept=bank_account.currency)
         if state.is_cancelled(invoice):
-            return f"Invoice {invoice.number} is cancelled."
+            return _("Invoice %(number)s is cancelled.", number=invoice.number)
         return None  # paid meanwhile: the service's Conflict says so
 
     def undo(self, session: Session, *, match: BankMatch, item_row: BankMatchItem, actor: Actor,

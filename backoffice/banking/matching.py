@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from ..core import i18n
 from ..core.actors import Actor
+from ..core.i18n import N_
 from ..core.settings import Settings
 from ..core.signals import answers, open_item_providers
 from ..ledger.services import Line
@@ -217,11 +219,34 @@ MIN_NAME = 5  # a counterparty name shorter than this is not looked for in an it
 NEAREST_BY_AMOUNT = 8  # amount-only candidates considered per line (nearest in date)
 
 
+class Reason:
+    """One reason why an item is suggested, in words: the reader's language where it is shown
+    (``str``), English where it is stored (``source``: a match's reason, as an audit summary).
+    ``message`` is marked with ``N_``; a value that is itself a ``Reason`` (an item's kind, "sponsor")
+    is translated with it."""
+
+    def __init__(self, message: str, **variables: object):
+        self.message, self.variables = message, variables
+
+    def _text(self, translate: bool) -> str:
+        values = {name: value._text(translate) if isinstance(value, Reason) else value
+                  for name, value in self.variables.items()}
+        text = i18n.translations().gettext(self.message) if translate else self.message
+        return text % values if values or "%%" in text else text
+
+    def __str__(self) -> str:
+        return self._text(translate=True)
+
+    @property
+    def source(self) -> str:
+        return self._text(translate=False)
+
+
 @dataclass
 class Suggestion:
     item: OpenItem
     score: int
-    reasons: list[str]
+    reasons: list[Reason]
     reference: str | None = None  # the reference found in the text
     exact_amount: bool = False
     allocate: int = 0             # what accepting would allocate to the item
@@ -244,7 +269,13 @@ class Suggestion:
 
     @property
     def reason(self) -> str:
-        return "; ".join(self.reasons)
+        """Why, in the reader's language."""
+        return "; ".join(str(reason) for reason in self.reasons)
+
+    @property
+    def reason_source(self) -> str:
+        """Why, in English: what a match stores."""
+        return "; ".join(reason.source for reason in self.reasons)
 
 
 @dataclass
@@ -320,8 +351,9 @@ class ItemIndex:
         return chosen
 
 
-def _word(item: OpenItem) -> str:
-    return item.kind or "item"
+def _word(item: OpenItem) -> Reason:
+    """The item's kind ("invoice"), translated where it is shown (the providers mark it ``N_``)."""
+    return Reason(item.kind or N_("item"))
 
 
 def rank(line: LineFacts, index: ItemIndex, limit: int = 3) -> list[Suggestion]:
@@ -349,15 +381,15 @@ def rank(line: LineFacts, index: ItemIndex, limit: int = 3) -> list[Suggestion]:
         if key in found:
             reference = next((r for r in item.references if fold(r) == found[key]), found[key])
             score += SCORE_REFERENCE
-            reasons.append(f"{_word(item)} {reference} in the reference")
+            reasons.append(Reason(N_("%(kind)s %(reference)s in the reference"), kind=_word(item),
+                                  reference=reference))
         if exact:
             score += SCORE_AMOUNT
         if key in iban_hits:
             score += SCORE_IBAN
-            who = "".join(f" {word}" for word in (item.counterparty_role, item.counterparty) if word)
-            reasons.append(f"amount and IBAN match{who}" if exact else f"IBAN matches{who}")
+            reasons.append(_iban_reason(item, exact))
         elif exact:
-            reasons.append("same amount")
+            reasons.append(Reason(N_("same amount")))
         if not exact and reference is None and key not in iban_hits:
             continue
         if not exact and abs(line.amount) > abs(open_amount) and not item.allow_partial:
@@ -366,18 +398,20 @@ def rank(line: LineFacts, index: ItemIndex, limit: int = 3) -> list[Suggestion]:
                                             or name in item.counterparty.lower()):
             score += SCORE_NAME
             if key not in iban_hits:
-                reasons.append(f"name {item.counterparty}")
+                reasons.append(Reason(N_("name %(name)s"), name=item.counterparty))
         elif len(name) >= MIN_NAME and name in item.label.lower():
             score += SCORE_NAME
-            reasons.append(f"name {line.counterparty_name} in the {_word(item)}")
+            reasons.append(Reason(N_("name %(name)s in the %(kind)s"), name=line.counterparty_name,
+                                  kind=_word(item)))
         if item.date is not None:
             days = abs((line.booking_date - item.date).days)
             score += max(0, SCORE_DATE - days // 3)
             if not reference and key not in iban_hits:
-                reasons[-1] += f", {_days(days)}"
+                reasons[-1] = Reason(N_("%(reason)s, %(days)s"), reason=reasons[-1],
+                                     days=_days(days))
         if not exact:
-            reasons.append(f"{'part of' if abs(line.amount) < abs(open_amount) else 'more than'} "
-                           f"what is open")
+            reasons.append(Reason(N_("part of what is open") if abs(line.amount) < abs(open_amount)
+                                  else N_("more than what is open")))
         allocate = line.amount if abs(line.amount) <= abs(open_amount) else open_amount
         suggestions.append(Suggestion(item, score, reasons, reference, exact, allocate,
                                       open_amount=open_amount))
@@ -407,7 +441,9 @@ def _grouped(suggestions: list[Suggestion]) -> list[Suggestion]:
     for suggestion in result:
         if suggestion.alike:
             count = len(suggestion.alike)
-            suggestion.reasons.append(f"{count} more alike, accepting takes this one")
+            suggestion.reasons.append(
+                Reason(N_("1 more alike, accepting takes this one")) if count == 1 else
+                Reason(N_("%(count)s more alike, accepting takes this one"), count=count))
     return result
 
 
@@ -422,14 +458,39 @@ def _together(line: LineFacts, index: ItemIndex, found: dict) -> Suggestion | No
     items = [index.items[key] for key in keys]
     named = [next((r for r in item.references if fold(r) == found[key]), found[key])
              for key, item in zip(keys, items, strict=True)]
-    reason = " + ".join(f"{_word(item)} {ref}" for item, ref in zip(items, named, strict=True))
+    reason = _joined([Reason(N_("%(kind)s %(reference)s"), kind=_word(item), reference=ref)
+                      for item, ref in zip(items, named, strict=True)])
     return Suggestion(items[0], SCORE_REFERENCE + SCORE_AMOUNT,
-                      [f"{reason} in the reference; together the same amount"], named[0],
+                      [Reason(N_("%(items)s in the reference; together the same amount"),
+                              items=reason)], named[0],
                       exact_amount=True, allocate=index.open(keys[0]), also=tuple(items[1:]))
 
 
-def _days(days: int) -> str:
-    return "same day" if days == 0 else f"{days} day{'s' if days != 1 else ''} apart"
+def _joined(reasons: list[Reason]) -> Reason:
+    """``a + b + c``, each part translated."""
+    joined = reasons[0]
+    for reason in reasons[1:]:
+        joined = Reason("%(first)s + %(then)s", first=joined, then=reason)
+    return joined
+
+
+def _iban_reason(item: OpenItem, exact: bool) -> Reason:
+    """The IBAN of the line is the item's counterparty's ("amount and IBAN match sponsor ACME")."""
+    name = item.counterparty
+    if item.counterparty_role and name:
+        return Reason(N_("amount and IBAN match %(role)s %(name)s") if exact
+                      else N_("IBAN matches %(role)s %(name)s"),
+                      role=Reason(item.counterparty_role), name=name)
+    if name:
+        return Reason(N_("amount and IBAN match %(name)s") if exact else N_("IBAN matches %(name)s"),
+                      name=name)
+    return Reason(N_("amount and IBAN match") if exact else N_("IBAN matches"))
+
+
+def _days(days: int) -> Reason:
+    if days == 0:
+        return Reason(N_("same day"))
+    return Reason(N_("1 day apart")) if days == 1 else Reason(N_("%(days)s days apart"), days=days)
 
 
 def allocate(line_total: int, items: Sequence[tuple[tuple[str, str], int]]) -> list[int]:

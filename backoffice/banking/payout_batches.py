@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..core.i18n import N_
 from ..ledger.reads import postings_by_id
 from ..payouts.models import BatchStatus, PayoutBatch, PayoutItem
 from .matching import OpenItem
@@ -63,7 +64,7 @@ class PayoutBatches(ConfirmsBookedPostings):
                     label=f"Payout batch {batch.message_id}: {batch.item_count} transfer"
                           f"{'s' if batch.item_count != 1 else ''}",
                     references=(batch.message_id, f"{batch.message_id}-1"),
-                    kind="payout batch", url=f"/expenses/payouts/{batch_id}",
+                    kind=N_("payout batch"), url=f"/expenses/payouts/{batch_id}",
                     allow_partial=False, postings=tuple(own))
             if str(batch_id) in allocated or len(transfers[batch_id]) < 2:
                 continue  # matched as a whole; or a batch of one transfer, which it is
@@ -77,7 +78,7 @@ class PayoutBatches(ConfirmsBookedPostings):
                     label=f"Transfer {item.end_to_end_id} to {item.payee_name} "
                           f"(batch {batch.message_id})",
                     references=(item.end_to_end_id,), ibans=(item.iban,),
-                    counterparty=item.payee_name, kind="transfer",
+                    counterparty=item.payee_name, kind=N_("transfer"),
                     url=f"/expenses/payouts/{batch_id}", allow_partial=False,
                     postings=((posting_id, -item.amount),))
 

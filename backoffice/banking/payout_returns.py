@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
 from ..core.errors import Conflict, NotFound
+from ..core.i18n import N_, _
 from ..core.money import Money
 from ..core.settings import Settings
 from ..payouts import returns
@@ -59,19 +60,20 @@ class PayoutReturns(Provider):
                 label=f"Returned transfer {item.end_to_end_id} to {item.payee_name} "
                       f"({returns.describe(reasons[item.end_to_end_id])})",
                 references=(item.end_to_end_id,), ibans=(item.iban,),
-                counterparty=item.payee_name, kind="returned transfer",
+                counterparty=item.payee_name, kind=N_("returned transfer"),
                 url=f"/expenses/payouts/{item.batch_id}", allow_partial=False)
 
     def _transfer(self, session: Session, key: str) -> PayoutItem:
         item = session.get(PayoutItem, int(key)) if key.isdigit() else None
         if item is None:
-            raise NotFound(f"No transfer #{key}.")
+            raise NotFound(_("No transfer #%(key)s.", key=key))
         return item
 
     def accept(self, session: Session, *, bank_account, match, item, amount, booking_date, actor: Actor):
         transfer = self._transfer(session, item.key)
         if not transfer.active:
-            raise Conflict(f"The transfer {transfer.end_to_end_id} was already returned.")
+            raise Conflict(_("The transfer %(end_to_end_id)s was already returned.",
+                             end_to_end_id=transfer.end_to_end_id))
         money = Money(amount, bank_account.currency)
         if money != transfer.money:
             raise returns.partial_return(transfer, money)

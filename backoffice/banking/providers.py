@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
+from ..core.i18n import N_
 from ..ledger.reads import other_sides, postings_view, reversed_entry_ids
 from .matching import OpenItem, Provider, claimed_sources, usable
 from .models import BankAccount, BankMatch, BankMatchItem
@@ -91,7 +92,7 @@ class BookedPostings(Provider):
             yield OpenItem(
                 provider=self.name, key=str(posting_id), amount=amount, currency=currency,
                 date=day, label=f"#{entry_id} {what}", references=references,
-                kind="booked entry", url=f"/ledger/entries/{entry_id}",
+                kind=N_("booked entry"), url=f"/ledger/entries/{entry_id}",
                 postings=((posting_id, amount),), alike=what)
 
     def accept(self, session: Session, *, bank_account: BankAccount, match: BankMatch, item: OpenItem, amount: int, booking_date: date, actor: Actor):

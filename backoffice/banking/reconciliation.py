@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..core.i18n import _
 from ..core.money import Money
 from ..core.tables import DATE, INTEGER, MONEY, Column, Table
 from ..ledger.balances import account_balances
@@ -45,19 +46,21 @@ def continuity(session: Session, bank_account: BankAccount) -> list[StatementChe
     for statement in statements:
         problems = []
         if not statement.adds_up:
-            problems.append("its entries do not add up to its closing balance")
+            problems.append(_("its entries do not add up to its closing balance"))
         if previous is not None and statement.opening is not None and previous.closing is not None:
             if statement.opening == previous.closing:
                 if previous.sequence.isdigit() and statement.sequence.isdigit() and \
                         int(statement.sequence) > int(previous.sequence) + 1:
-                    problems.append(f"sequence jumps from {previous.sequence} to "
-                                    f"{statement.sequence}")
+                    problems.append(_("sequence jumps from %(previous)s to %(next)s",
+                                      previous=previous.sequence, next=statement.sequence))
             elif not _overlap_agrees(session, bank_account, previous, statement):
                 gap = previous.end_date < statement.start_date - timedelta(days=1)
+                day = previous.end_date.isoformat()
                 problems.append(
-                    ("gap: " if gap else "mismatch: ") +
-                    f"opening balance differs from the closing balance of the statement of "
-                    f"{previous.end_date.isoformat()}")
+                    _("gap: opening balance differs from the closing balance of the statement "
+                      "of %(day)s", day=day) if gap else
+                    _("mismatch: opening balance differs from the closing balance of the "
+                      "statement of %(day)s", day=day))
         checks.append(StatementCheck(statement, problems))
         if previous is None or statement.end_date >= previous.end_date:
             previous = statement
@@ -175,7 +178,7 @@ def difference(session: Session, bank_account: BankAccount, as_of: date, limit: 
         .group_by(BankMatchItem.posting_id)).all())
     postings = postings_by_id(session, [row[0] for row in rows
                                         if row[1] - confirmed.get(row[0], 0)])
-    for posting_id, amount, *_ in rows:
+    for posting_id, amount, *_rest in rows:
         open_part = amount - int(confirmed.get(posting_id, 0))
         if open_part:
             result.not_at_bank.append((postings[posting_id], open_part))
@@ -212,7 +215,7 @@ def to_review(session: Session, bank_account: BankAccount, limit: int = 200) -> 
 def open_lines_table(session: Session, bank_account: BankAccount) -> Table:
     """The reconciliation queue (every open line of the account, newest first) as a table to
     download."""
-    lines, _ = open_lines_page(session, bank_account, per_page=10**9)
+    lines, _total = open_lines_page(session, bank_account, per_page=10**9)
     return Table(f"bank-lines-{bank_account.id}", (
         Column("Line", INTEGER), Column("Booking date", DATE), Column("Value date", DATE),
         Column("Amount", MONEY), Column("Counterparty"), Column("Counterparty IBAN", width=24),

@@ -23,6 +23,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import Conflict, NotFound, ValidationError
+from ..core.i18n import _
 from ..core.money import Money, check_currency
 from ..core.settings import Settings
 from ..funds.services import check_spending
@@ -64,7 +65,8 @@ def normalise_iban(text: str) -> str:
     try:
         return IBAN(text or "").compact
     except SchwiftyException as error:
-        raise ValidationError(f"{text!r} is not a valid IBAN ({error}).", field="iban") from None
+        raise ValidationError(_("%(text)s is not a valid IBAN (%(error)s).", text=repr(text),
+                                error=error), field="iban") from None
 
 
 def normalise_bic(text: str) -> str:
@@ -74,12 +76,13 @@ def normalise_bic(text: str) -> str:
     try:
         return str(BIC(text))
     except SchwiftyException as error:
-        raise ValidationError(f"{text!r} is not a valid BIC ({error}).", field="bic") from None
+        raise ValidationError(_("%(text)s is not a valid BIC (%(error)s).", text=repr(text),
+                                error=error), field="bic") from None
 
 
 def _check_ledger_account(account: Account) -> Account:
     if account is None or account.type is not AccountType.ASSET or not account.active:
-        raise ValidationError("Choose an active asset account of the ledger.",
+        raise ValidationError(_("Choose an active asset account of the ledger."),
                               field="ledger_account")
     return account
 
@@ -88,22 +91,25 @@ def create_bank_account(session: Session, *, name: str, iban: str, currency: str
                         actor: Actor, bic: str = "", auto_accept: bool = False) -> BankAccount:
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise ValidationError("Give the account a name of up to 200 characters.", field="name")
+        raise ValidationError(_("Give the account a name of up to 200 characters."), field="name")
     iban = normalise_iban(iban)
     bic = normalise_bic(bic)
     try:
         check_currency(currency)
     except ValidationError:
-        raise ValidationError(f"Unknown currency {currency!r}.", field="currency") from None
+        raise ValidationError(_("Unknown currency %(currency)s.", currency=repr(currency)),
+                              field="currency") from None
     _check_ledger_account(ledger_account)
     if session.scalar(select(BankAccount).where(BankAccount.iban == iban,
                                                 BankAccount.currency == currency)):
-        raise ValidationError(f"The {currency} account of {iban} is already set up.",
+        raise ValidationError(_("The %(currency)s account of %(iban)s is already set up.",
+                                currency=currency, iban=iban),
                               field="iban")
     if session.scalar(select(BankAccount).where(BankAccount.ledger_account_id == ledger_account.id,
                                                 BankAccount.currency == currency)):
-        raise ValidationError(f"{ledger_account.label} already belongs to another {currency} "
-                              f"bank account; give each bank account its own ledger account.",
+        raise ValidationError(_("%(account)s already belongs to another %(currency)s bank account; "
+                                "give each bank account its own ledger account.",
+                                account=ledger_account.label, currency=currency),
                               field="ledger_account")
     account = BankAccount(name=name, iban=iban, bic=bic, currency=currency,
                           ledger_account_id=ledger_account.id, auto_accept=auto_accept)
@@ -119,7 +125,7 @@ def update_bank_account(session: Session, account: BankAccount, *, actor: Actor,
                         auto_accept: bool, active: bool = True) -> BankAccount:
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise ValidationError("Give the account a name of up to 200 characters.", field="name")
+        raise ValidationError(_("Give the account a name of up to 200 characters."), field="name")
     new = {"name": name, "bic": normalise_bic(bic), "auto_accept": bool(auto_accept),
            "active": bool(active)}
     before, after = audit.changes(account, list(new), new)
@@ -140,8 +146,9 @@ def bank_account_by_iban(session: Session, iban: str, currency: str | None = Non
         statement = statement.where(BankAccount.currency == currency.upper())
     account = session.scalar(statement.order_by(BankAccount.id).limit(1))
     if account is None:
-        raise NotFound(f"No bank account {iban}{' in ' + currency.upper() if currency else ''} "
-                       f"is set up.")
+        raise NotFound(_("No bank account %(iban)s in %(currency)s is set up.", iban=iban,
+                         currency=currency.upper()) if currency
+                       else _("No bank account %(iban)s is set up.", iban=iban))
     return account
 
 
@@ -154,8 +161,8 @@ def currency_accounts(session: Session, bank_account: BankAccount) -> dict[str, 
 
 def save_csv_mapping(session: Session, account: BankAccount, mapping: CsvMapping, *, actor: Actor) -> None:
     if not mapping.date or not (mapping.amount or (mapping.debit and mapping.credit)):
-        raise ValidationError("Choose the date column and the amount column (or the debit and "
-                              "credit columns).", field="amount")
+        raise ValidationError(_("Choose the date column and the amount column (or the debit and "
+                                "credit columns)."), field="amount")
     before = account.csv_mapping
     account.csv_mapping = mapping.as_dict()
     session.flush()
@@ -268,19 +275,19 @@ def accept(session: Session, bank_account: BankAccount, *, lines: Sequence[BankL
     any match made at the same moment has been committed."""
     lines = list(lines)
     if not lines:
-        raise ValidationError("Choose at least one bank line.")
+        raise ValidationError(_("Choose at least one bank line."))
     if not items:
-        raise ValidationError("Choose at least one item to match.")
+        raise ValidationError(_("Choose at least one item to match."))
     if index is None:
         _lock(session, bank_account)
     for line in lines:
         if line.bank_account_id != bank_account.id:
-            raise NotFound("No such bank line.")
+            raise NotFound(_("No such bank line."))
         if line.status != "open":
-            raise Conflict(f"The bank line of {line.booking_date} ({Money(line.amount, line.currency)}) "
-                           f"is already matched.")
+            raise Conflict(_("The bank line of %(day)s (%(amount)s) is already matched.",
+                             day=line.booking_date, amount=Money(line.amount, line.currency)))
     if len({line.currency for line in lines}) != 1:
-        raise ValidationError("The lines are in different currencies.")
+        raise ValidationError(_("The lines are in different currencies."))
     index = index or open_items(session, bank_account)
     chosen = []
     for key in dict.fromkeys((key[0], str(key[1])) for key in items):
@@ -288,7 +295,7 @@ def accept(session: Session, bank_account: BankAccount, *, lines: Sequence[BankL
             refusal = provider(key[0]).refusal(session, bank_account, key[1]) \
                 if key[0] in {p.name for p in providers()} else None
             raise (ValidationError(refusal) if refusal else Conflict(
-                "That item is no longer open (matched meanwhile?). Reload the page."))
+                _("That item is no longer open (matched meanwhile?). Reload the page.")))
         chosen.append((key, index.open(key)))
     total = sum(line.amount for line in lines)
     currency = lines[0].currency
@@ -304,7 +311,7 @@ def accept(session: Session, bank_account: BankAccount, *, lines: Sequence[BankL
     labels = []
     by_provider: dict[str, list[tuple[OpenItem, int]]] = defaultdict(list)
     item_funds: dict[tuple[str, str], Fund] = {}
-    for (key, _), amount in zip(chosen, plan.amounts, strict=True):
+    for (key, _open), amount in zip(chosen, plan.amounts, strict=True):
         item = index.items[key]
         handler = provider(item.provider)
         own = handler.accept(session, bank_account=bank_account, match=match, item=item,
@@ -387,18 +394,21 @@ def _plan(session: Session, bank_account: BankAccount, index: ItemIndex, chosen:
         amounts = allocate(total, chosen)
     except ValueError:
         open_money = Money(open_total, currency)
-        hint = ("Choose items that add up, put the rest on the sponsor's account as credit or "
-                "on an account, or book the line as an entry." if abs(total) > abs(open_total)
-                else "Choose items that add up, or book the line as an entry.")
+        values = {"lines": Money(total, currency).format(), "items": open_money.format()}
         raise ValidationError(
-            f"The lines add up to {Money(total, currency).format()}, the chosen items to "
-            f"{open_money.format()}: they cannot be matched as they are. {hint}") from None
+            _("The lines add up to %(lines)s, the chosen items to %(items)s: they cannot be "
+              "matched as they are. Choose items that add up, put the rest on the sponsor's "
+              "account as credit or on an account, or book the line as an entry.", **values)
+            if abs(total) > abs(open_total) else
+            _("The lines add up to %(lines)s, the chosen items to %(items)s: they cannot be "
+              "matched as they are. Choose items that add up, or book the line as an entry.",
+              **values)) from None
     plan = _Plan(amounts)
     shortfall = open_total - total
     if how is not How.WRITE_OFF or not shortfall:
         if how in (How.CREDIT, How.ACCOUNT) and not shortfall:
-            raise ValidationError("The lines pay exactly what the items ask: there is no rest "
-                                  "to put anywhere.")
+            raise ValidationError(_("The lines pay exactly what the items ask: there is no "
+                                    "rest to put anywhere."))
         return plan
     last_key = chosen[-1][0]
     plan.how, plan.override_reason = How.WRITE_OFF, difference.override_reason
@@ -412,9 +422,9 @@ def _plan(session: Session, bank_account: BankAccount, index: ItemIndex, chosen:
     else:
         if not provider(last_key[0]).posts_entries:
             raise ValidationError(
-                f"{Money(abs(shortfall), currency).format()} is above the "
-                f"{small_difference_limit(limit, currency).format()} limit for small differences: leave "
-                f"it open, or book the line as an entry.")
+                _("%(amount)s is above the %(limit)s limit for small differences: leave it open, "
+                  "or book the line as an entry.", amount=Money(abs(shortfall), currency).format(),
+                  limit=small_difference_limit(limit, currency).format()))
         plan.pending_write_off = (last_key, shortfall)
     return plan
 
@@ -423,15 +433,15 @@ def _difference_account(session: Session, bank_account: BankAccount, difference:
     account, fund = difference.account, difference.fund
     if account is None:
         if required:
-            raise ValidationError("Choose the account the rest goes to.", field="rest_account")
+            raise ValidationError(_("Choose the account the rest goes to."), field="rest_account")
         account = ledger.account_by_role(session, "bank_fees")
     if not account.active or account.role == ledger.INTERFUND_ROLE:
-        raise ValidationError("Choose an active account for the difference.", field="rest_account")
+        raise ValidationError(_("Choose an active account for the difference."), field="rest_account")
     if account.id == bank_account.ledger_account_id:
-        raise ValidationError("Choose the account the difference belongs to, not the bank "
-                              "account itself.", field="rest_account")
+        raise ValidationError(_("Choose the account the difference belongs to, not the bank "
+                                "account itself."), field="rest_account")
     if fund is not None and not fund.active:
-        raise ValidationError("Choose an active fund for the difference.", field="rest_fund")
+        raise ValidationError(_("Choose an active fund for the difference."), field="rest_fund")
     return account, fund
 
 
@@ -490,8 +500,8 @@ def _link_lines(session: Session, match: BankMatch, lines: Sequence[BankLine]) -
             table.update().where(table.c.id == line.id, table.c.status == "open")
             .values(status="matched", match_id=match.id))
         if claimed.rowcount != 1:
-            raise Conflict(f"The bank line of {line.booking_date} was matched by somebody else "
-                           f"a moment ago. Reload the page.")
+            raise Conflict(_("The bank line of %(day)s was matched by somebody else a moment ago. "
+                             "Reload the page.", day=line.booking_date))
         session.add(BankMatchLine(match_id=match.id, bank_line_id=line.id, amount=line.amount))
         session.expire(line, ["status", "match_id"])
     session.flush()
@@ -525,18 +535,18 @@ def book_line(session: Session, line: BankLine, *, account: Account, fund: Fund,
     With ``remember``, a rule is saved that books this counterparty's lines (money in the same
     direction) the same way from now on."""
     if line.status != "open":
-        raise Conflict("The bank line is already matched.")
+        raise Conflict(_("The bank line is already matched."))
     description = (description or "").strip()
     if not description:
-        raise ValidationError("Describe the entry.", field="description")
+        raise ValidationError(_("Describe the entry."), field="description")
     if account is None or not account.active:
-        raise ValidationError("Choose an active account.", field="account")
+        raise ValidationError(_("Choose an active account."), field="account")
     if fund is None or not fund.active:
-        raise ValidationError("Choose an active fund.", field="fund")
+        raise ValidationError(_("Choose an active fund."), field="fund")
     bank_account = session.get(BankAccount, line.bank_account_id)
     if account.id == bank_account.ledger_account_id:
-        raise ValidationError("Choose the account the money came from or went to, not the "
-                              "bank account itself.", field="account")
+        raise ValidationError(_("Choose the account the money came from or went to, not the "
+                                "bank account itself."), field="account")
     match = BankMatch(bank_account_id=bank_account.id, how="rule" if rule else "entry",
                       rule_id=rule.id if rule else None,
                       reason=(f"rule {rule.name}" if rule else f"booked to {account.label}")[:300],
@@ -553,7 +563,7 @@ def book_line(session: Session, line: BankLine, *, account: Account, fund: Fund,
                          f"{account.label} / {fund.code}: {description}"[:500])
     if remember:
         if not line.counterparty_name:
-            raise ValidationError("The line names no counterparty to recognise it by.",
+            raise ValidationError(_("The line names no counterparty to recognise it by."),
                                   field="make_rule")
         create_rule(session, name=f"{line.counterparty_name} → {account.name}"[:200],
                     counterparty_contains=line.counterparty_name, account=account, fund=fund,
@@ -566,7 +576,7 @@ def undo_match(session: Session, match: BankMatch, *, actor: Actor, settings: Se
                reason: str = "") -> BankMatch:
     """Reverse what the match posted, give the items back, reopen the lines. Nothing deleted."""
     if match.undone_at is not None:
-        raise Conflict("This match was already undone.")
+        raise Conflict(_("This match was already undone."))
     reason = (reason or "").strip() or "match undone"
     write_offs.cancel_for_match(session, match, actor=actor)
     credits.check_reversible(session, match.id)  # refused if its credit was used meanwhile
@@ -626,7 +636,7 @@ def auto_accept(session: Session, bank_account: BankAccount, lines: Sequence[Ban
         key = (suggestion.item.provider, suggestion.item.key)
         if provider(suggestion.item.provider).posts_entries:
             accept(session, bank_account, lines=[_orm(session, line)], items=[key], actor=actor,
-                   settings=settings, how="auto", reason=suggestion.reason, index=index)
+                   settings=settings, how="auto", reason=suggestion.reason_source, index=index)
             matched += 1
         else:
             index.allocate(key, line.amount)
@@ -652,7 +662,7 @@ def bulk_matches(session: Session, bank_account: BankAccount, pairs: Sequence[tu
     ids = _reserve_ids(session, matches, len(pairs))
     _insert_many(session, matches, [
         {"id": match_id, "bank_account_id": bank_account.id, "how": how,
-         "reason": s.reason[:300], "created_at": now, "created_by_id": actor_id,
+         "reason": s.reason_source[:300], "created_at": now, "created_by_id": actor_id,
          "reviewed_at": None if how == "auto" else now}
         for match_id, (_, s) in zip(ids, pairs, strict=True)])
     _insert_many(session, parts, [
@@ -683,18 +693,18 @@ def create_rule(session: Session, *, name: str, account: Account, fund: Fund, ac
                 bank_account: BankAccount | None = None) -> BankRule:
     name = (name or "").strip()
     if not name:
-        raise ValidationError("Name the rule.", field="name")
+        raise ValidationError(_("Name the rule."), field="name")
     counterparty_contains = (counterparty_contains or "").strip()
     text_contains = (text_contains or "").strip()
     if not counterparty_contains and not text_contains:
-        raise ValidationError("A rule needs a counterparty or a text to look for.",
+        raise ValidationError(_("A rule needs a counterparty or a text to look for."),
                               field="counterparty_contains")
     if direction not in ("in", "out", "any"):
-        raise ValidationError("Choose money in, money out or both.", field="direction")
+        raise ValidationError(_("Choose money in, money out or both."), field="direction")
     if account is None or not account.active or account.role == ledger.INTERFUND_ROLE:
-        raise ValidationError("Choose an active account.", field="account")
+        raise ValidationError(_("Choose an active account."), field="account")
     if fund is None or not fund.active:
-        raise ValidationError("Choose an active fund.", field="fund")
+        raise ValidationError(_("Choose an active fund."), field="fund")
     rule = BankRule(name=name[:200], counterparty_contains=counterparty_contains[:200],
                     text_contains=text_contains[:200], direction=direction,
                     account_id=account.id, fund_id=fund.id,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..core.i18n import N_
 from ..payments.models import StripePayout
 from .matching import OpenItem
 from .providers import ConfirmsBookedPostings
@@ -45,7 +46,7 @@ class StripePayouts(ConfirmsBookedPostings):
                 provider=self.name, key=stripe_id, amount=sum(a for _, a in own),
                 currency=bank_account.currency, date=arrival.get(stripe_id, booked_on),
                 label=f"Stripe payout {stripe_id}", references=(stripe_id,),
-                counterparty="Stripe", kind="Stripe payout", url="/payments/events",
+                counterparty="Stripe", kind=N_("Stripe payout"), url="/payments/events",
                 allow_partial=False, postings=tuple(own))
 
 STRIPE_PAYOUTS = StripePayouts()

@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from ..core.bounds import as_id
 from ..core.db import transaction
 from ..core.errors import DomainError
-from ..core.forms import ConfirmForm
+from ..core.forms import ConfirmForm, current_locale
+from ..core.i18n import N_, _, _l
 from ..core.permissions import Permission, requires
 from ..core.query import arg, page_arg, query_form
 from ..core.views import export_format, get_or_404, run_form, send_table
@@ -39,7 +40,7 @@ from . import (
 )
 from .differences import Difference, How
 from .forms import AsOfForm, BankAccountForm, BookLineForm, CsvMappingForm, RuleForm, UploadForm
-from .matching import Suggestion, provider, rank
+from .matching import Reason, Suggestion, provider, rank
 from .models import (
     BankAccount,
     BankImport,
@@ -114,7 +115,7 @@ def _account_form(form: BankAccountForm, account: BankAccount | None):
     assets = db.session.scalars(select(Account).where(Account.type == AccountType.ASSET,
                                                       Account.active.is_(True))
                                 .order_by(Account.code)).all()
-    form.ledger_account.choices = [("", "Choose an account")] + [(a.id, a.label) for a in assets]
+    form.ledger_account.choices = [("", _("Choose an account"))] + [(a.id, a.label) for a in assets]
     if account is not None:
         del form.iban, form.currency, form.ledger_account
     else:
@@ -134,7 +135,8 @@ def new_account():
         ledger_account=db.session.get(Account, form.ledger_account.data), actor=current_user))
     if outcome.done:
         account = outcome.result
-        flash(f"Bank account {account.label} is set up. Import a statement next.", "success")
+        flash(_("Bank account %(label)s is set up. Import a statement next.", label=account.label),
+              "success")
         return redirect(url_for(".account", account_id=account.id))
     return render_template("banking/account_form.html", form=form, account=None), outcome.status
 
@@ -149,7 +151,7 @@ def edit_account(account_id: int):
         db.session, account, actor=current_user, name=form.name.data, bic=form.bic.data,
         auto_accept=form.auto_accept.data, active=form.active.data))
     if outcome.done:
-        flash(f"{account.label} is saved.", "success")
+        flash(_("%(label)s is saved.", label=account.label), "success")
         return redirect(url_for(".account", account_id=account.id))
     return render_template("banking/account_form.html", form=form, account=account), outcome.status
 
@@ -179,13 +181,13 @@ def upload(account_id: int):
     account = get_or_404(BankAccount, account_id)
     form = UploadForm()
     if not form.validate_on_submit():
-        flash(" ".join(form.file.errors) or "The upload was not understood.", "danger")
+        flash(" ".join(map(str, form.file.errors)) or _("The upload was not understood."), "danger")
         return redirect(url_for(".account", account_id=account.id))
     data = form.file.data.read()
     filename = form.file.data.filename or "statement"
     if data and detect(data) == "csv" and (form.remap.data or not account.csv_mapping):
         token = pending.keep(settings().paths.instance, data, account.id, current_user.id)
-        flash("Tell Backoffice which column holds what; the mapping is saved for next time.",
+        flash(_("Tell Backoffice which column holds what; the mapping is saved for next time."),
               "info")
         return redirect(url_for(".csv_mapping", account_id=account.id, pending=token,
                                 name=filename))
@@ -203,10 +205,12 @@ def _import(account: BankAccount, filename: str, data: bytes):
             result = imports.import_statement(db.session, account, filename=filename, data=data,
                                                actor=current_user, settings=settings())
     except StatementFormatError as error:
-        flash(f"{filename} was not imported: {error}. Nothing was saved.", "danger")
+        flash(_("%(file)s was not imported: %(error)s. Nothing was saved.", file=filename,
+                error=error), "danger")
         return redirect(url_for(".account", account_id=account.id))
     except DomainError as error:
-        flash(f"{filename} was not imported: {error} Nothing was saved.", "danger")
+        flash(_("%(file)s was not imported: %(error)s Nothing was saved.", file=filename,
+                error=error), "danger")
         return redirect(url_for(".account", account_id=account.id))
     for category, note in imports.import_summary(db.session, result, filename):
         flash(note, category)
@@ -252,7 +256,7 @@ def csv_mapping(account_id: int):
             db.session, account, _mapping(form), actor=current_user))
         if outcome.done:
             if data is None:
-                flash("The CSV column mapping is saved.", "success")
+                flash(_("The CSV column mapping is saved."), "success")
                 return redirect(url_for(".account", account_id=account.id))
             pending.forget(settings().paths.instance, token, account.id, current_user.id)
             return _import(account, arg("name", str, "statement.csv", max_length=255), data)
@@ -283,7 +287,7 @@ def _book_form(line: BankLine, accounts: Sequence[Account], funds: Sequence[Fund
 def _book_defaults(form: BookLineForm, line: BankLine, roles: dict) -> None:
     hint = hints.hints_for(db.session, line.bank_account_id, [line], roles).get(line.id)
     form.account.data = hint.account_id if hint else None
-    form.account.description = f"Suggested: {hint.reason}." if hint else ""
+    form.account.description = _("Suggested: %(reason)s.", reason=hint.reason) if hint else ""
     form.fund.data = hint.fund_id if hint and hint.fund_id else roles.get("general_fund")
     form.description.data = " ".join(filter(None, [line.counterparty_name, line.remittance]))[:200]
 
@@ -313,7 +317,7 @@ def book_form(line_id: int):
     roles = {a.role: a.id for a in accounts if a.role}
     roles["general_fund"] = next((f.id for f in funds if f.kind is FundKind.GENERAL), None)
     hint = hints.hints_for(db.session, line.bank_account_id, [line], roles).get(line.id)
-    blank = Markup('<option value="">Choose an account</option>')
+    blank = Markup('<option value="">%s</option>') % _("Choose an account")
     return render_template(
         "banking/_book_form.html", line=line, hint=hint, confirm=ConfirmForm(),
         account_options=blank + _options(accounts, hint.account_id if hint else None),
@@ -364,7 +368,9 @@ def _choices(line: BankLine, suggestion: Suggestion) -> list[differences.Choice]
         return []
     sponsor = item.counterparty if item.provider == "invoice" else ""
     return differences.choices(line.amount, suggestion.open_amount, line.currency,
-                               limit=settings().banking.small_difference_limit, sponsor=sponsor, approvable=provider(item.provider).posts_entries)
+                               limit=settings().banking.small_difference_limit, sponsor=sponsor,
+                               approvable=provider(item.provider).posts_entries,
+                               locale=current_locale())
 
 
 def _difference() -> Difference | None:
@@ -381,8 +387,9 @@ def _difference() -> Difference | None:
                       override_reason=request.form.get("override_reason", "").strip() or None)
 
 
-_MATCHED = {How.CREDIT: "Matched; the rest is the sponsor's credit.",
-            How.ACCOUNT: "Matched; the rest is booked.", How.OPEN: "Matched; the rest stays open."}
+_MATCHED = {How.CREDIT: _l("Matched; the rest is the sponsor's credit."),
+            How.ACCOUNT: _l("Matched; the rest is booked."),
+            How.OPEN: _l("Matched; the rest stays open.")}
 
 
 @bp.route("/lines/<int:line_id>/accept", methods=["POST"])
@@ -405,12 +412,12 @@ def accept(line_id: int):
                 BankWriteOff.bank_match_id == match.id))
     except DomainError as error:
         return _line_refused(line, error)
-    message = "Matched."
+    message = _("Matched.")
     if difference is not None and difference.how is How.WRITE_OFF:
-        message = ("Matched; the write-off waits for a second approver, the rest stays open "
-                   "until then." if waiting else "Matched; the difference is written off.")
+        message = (_("Matched; the write-off waits for a second approver, the rest stays open "
+                     "until then.") if waiting else _("Matched; the difference is written off."))
     elif difference is not None:
-        message = _MATCHED[difference.how]
+        message = str(_MATCHED[difference.how])
     return _line_done(line, match, message)
 
 
@@ -432,7 +439,7 @@ def decide_write_off(write_off_id: int, decision: str):
     if outcome.invalid:
         abort(400)
     if outcome.done:
-        flash("Written off." if decision == "approve" else "Rejected: the rest stays open.",
+        flash(_("Written off.") if decision == "approve" else _("Rejected: the rest stays open."),
               "success")
     return redirect(url_for(".write_offs_page"))
 
@@ -444,7 +451,7 @@ def book(line_id: int):
     form = BookLineForm()
     form.set_choices(_postable_accounts(), _funds())
     if not form.validate_on_submit():
-        errors = "; ".join(e for f in form for e in f.errors) or "Fill in the form."
+        errors = "; ".join(str(e) for f in form for e in f.errors) or _("Fill in the form.")
         return _line_refused(line, DomainError(errors))
     try:
         with transaction():
@@ -455,7 +462,7 @@ def book(line_id: int):
     except DomainError as error:
         return _line_refused(line, error)
     entry = match.journal_entry
-    return _line_done(line, match, f"Booked as entry {entry.ref}.")
+    return _line_done(line, match, _("Booked as entry %(ref)s.", ref=entry.ref))
 
 
 @bp.route("/matches/<int:match_id>/undo", methods=["POST"])
@@ -472,8 +479,9 @@ def undo(match_id: int):
             return f'<div class="alert alert-danger">{escape(str(error))}</div>', 200
         flash(str(error), "danger")
         return redirect(url_for(".review", account_id=match.bank_account_id))
-    message = "Undone" + (f": entry #{match.journal_entry_id} reversed by #{match.undo_entry_id}."
-                          if match.undo_entry_id else ".")
+    message = (_("Undone: entry #%(entry)s reversed by #%(reversal)s.",
+                 entry=match.journal_entry_id, reversal=match.undo_entry_id)
+               if match.undo_entry_id else _("Undone."))
     if _htmx() and request.form.get("view") == "review":
         return render_template("banking/_review_row.html", match=match, message=message,
                                confirm=ConfirmForm())
@@ -489,9 +497,9 @@ def reviewed(match_id: int):
     with transaction():
         services.mark_reviewed(db.session, match, actor=current_user)
     if _htmx():
-        return render_template("banking/_review_row.html", match=match, message="Kept.",
+        return render_template("banking/_review_row.html", match=match, message=_("Kept."),
                                confirm=ConfirmForm())
-    flash("Kept.", "success")
+    flash(_("Kept."), "success")
     return redirect(url_for(".review", account_id=match.bank_account_id))
 
 
@@ -545,7 +553,7 @@ def line(line_id: int):
 
 
 def _plain(item: OpenItem, open_amount: int):
-    return Suggestion(item, 0, ["found by search"], allocate=open_amount)
+    return Suggestion(item, 0, [Reason(N_("found by search"))], allocate=open_amount)
 
 
 # --- rules -------------------------------------------------------------------------------------
@@ -556,10 +564,10 @@ def rules():
     form = RuleForm()
     accounts, funds = _postable_accounts(), _funds()
     bank_accounts = db.session.scalars(select(BankAccount).order_by(BankAccount.name)).all()
-    form.account.choices = [("", "Choose an account")] + [(a.id, a.label) for a in accounts]
-    form.fund.choices = [("", "Choose a fund")] + [(f.id, f.label) for f in funds]
-    form.bank_account.choices = [("", "Every bank account")] + [(b.id, b.label)
-                                                                for b in bank_accounts]
+    form.account.choices = [("", _("Choose an account"))] + [(a.id, a.label) for a in accounts]
+    form.fund.choices = [("", _("Choose a fund"))] + [(f.id, f.label) for f in funds]
+    form.bank_account.choices = [("", _("Every bank account"))] + [(b.id, b.label)
+                                                                   for b in bank_accounts]
     outcome = run_form(form, lambda: services.create_rule(
         db.session, name=form.name.data, actor=current_user,
         counterparty_contains=form.counterparty_contains.data,
@@ -569,8 +577,8 @@ def rules():
         bank_account=db.session.get(BankAccount, form.bank_account.data)
         if form.bank_account.data else None))
     if outcome.done:
-        flash(f"Rule “{outcome.result.name}” is saved; it applies to lines imported from now on.",
-              "success")
+        flash(_("Rule “%(name)s” is saved; it applies to lines imported from now on.",
+                name=outcome.result.name), "success")
         return redirect(url_for(".rules"))
     all_rules = db.session.scalars(select(BankRule).order_by(BankRule.active.desc(),
                                                              BankRule.name)).all()
@@ -588,5 +596,6 @@ def toggle_rule(rule_id: int):
     _confirmed()
     with transaction():
         services.set_rule_active(db.session, rule, not rule.active, actor=current_user)
-    flash(f"Rule “{rule.name}” is {'on' if rule.active else 'off'}.", "success")
+    flash(_("Rule “%(name)s” is on.", name=rule.name) if rule.active
+          else _("Rule “%(name)s” is off.", name=rule.name), "success")
     return redirect(url_for(".rules"))

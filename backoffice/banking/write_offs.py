@@ -26,6 +26,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import Conflict, PermissionDenied, ValidationError
+from ..core.i18n import _
 from ..core.money import Money
 from ..core.permissions import Permission
 from ..core.signals import Resolved, answers, resolution_required
@@ -66,15 +67,16 @@ def pending(session: Session) -> list[BankWriteOff]:
 def _decide(session: Session, write_off: BankWriteOff, status: str, actor: Actor) -> None:
     """Take the write-off out of ``pending`` (one decision wins; the other gets a Conflict)."""
     if not actor.can(Permission.EXPENSES_APPROVE):
-        raise PermissionDenied("Only a treasurer who approves money out decides write-offs.")
+        raise PermissionDenied(_("Only a treasurer who approves money out decides write-offs."))
     if write_off.requested_by_id == actor.id:
-        raise PermissionDenied("You asked for this write-off, so somebody else has to decide it.")
+        raise PermissionDenied(_("You asked for this write-off, so somebody else has to decide "
+                                 "it."))
     table = BankWriteOff.__table__
     done = session.execute(table.update().where(table.c.id == write_off.id,
                                                 table.c.status == PENDING)
                            .values(status=status, decided_by_id=actor.id, decided_at=utcnow()))
     if done.rowcount != 1:
-        raise Conflict("This write-off was decided (or its match undone) a moment ago.")
+        raise Conflict(_("This write-off was decided (or its match undone) a moment ago."))
     session.expire(write_off)
 
 
@@ -85,8 +87,8 @@ def resolution_for(session: Session, write_off: BankWriteOff, actor: Actor) -> R
                     subject_id=write_off.id, amount=Money(write_off.amount, write_off.currency),
                     actor=actor)
     if not found:
-        raise ValidationError("A write-off is posted only under a board resolution, and no "
-                              "board records are installed.")
+        raise ValidationError(_("A write-off is posted only under a board resolution, and no "
+                                "board records are installed."))
     return found[0]
 
 
@@ -96,7 +98,7 @@ def approve(session: Session, write_off: BankWriteOff, *, actor: Actor,
     resolution = resolution_for(session, write_off, actor)
     match = session.get(BankMatch, write_off.bank_match_id)
     if match.undone_at is not None:
-        raise Conflict("The match of this write-off was undone.")
+        raise Conflict(_("The match of this write-off was undone."))
     bank_account = session.get(BankAccount, match.bank_account_id)
     money = Money(write_off.amount, write_off.currency)
     item = OpenItem(provider=write_off.provider, key=write_off.item_key, amount=write_off.amount,
@@ -106,7 +108,7 @@ def approve(session: Session, write_off: BankWriteOff, *, actor: Actor,
     lines = handler.accept(session, bank_account=bank_account, match=match, item=item,
                            amount=write_off.amount, booking_date=on, actor=actor)
     if sum(line.amount.amount for line in lines) != -write_off.amount:
-        raise ValidationError("This kind of item cannot be written off.")
+        raise ValidationError(_("This kind of item cannot be written off."))
     account, fund = write_off.account, write_off.fund
     if money.amount > 0 and account.type is AccountType.EXPENSE:
         check_spending(session, fund, money, actor=actor, what=f"a write-off for {write_off.label}",
@@ -139,8 +141,9 @@ def cancel_for_match(session: Session, match: BankMatch, *, actor: Actor) -> Non
     for write_off in session.scalars(select(BankWriteOff).where(
             BankWriteOff.bank_match_id == match.id)):
         if write_off.status == APPROVED:
-            raise Conflict(f"A write-off of {Money(write_off.amount, write_off.currency).format()} "
-                           f"was approved for this match; it cannot be undone.")
+            raise Conflict(_("A write-off of %(amount)s was approved for this match; it cannot be "
+                             "undone.",
+                             amount=Money(write_off.amount, write_off.currency).format()))
         if write_off.status == PENDING:
             write_off.status, write_off.decided_at = CANCELLED, utcnow()
             write_off.decided_by_id = getattr(actor, "id", None)

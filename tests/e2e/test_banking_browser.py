@@ -3,6 +3,7 @@ its line, and sees books and bank agree."""
 from datetime import date
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 from backoffice.banking import imports, services
@@ -14,6 +15,8 @@ from backoffice.ledger import services as ledger
 from ..banking.conftest import IBAN, SAMPLES, book
 from ..helpers import PASSWORD, email_for
 from .conftest import log_in
+from .test_phone_width_browser import PHONE
+from .test_setup_browser import _no_sideways_scrolling
 
 
 def test_reconcile_a_statement_by_keyboard(page, session, users):
@@ -133,3 +136,49 @@ def test_accept_an_invoice_suggestion_by_keyboard(page, session, users):
     expect(rows.nth(0)).to_contain_text(f"Invoice {invoice.number} to ACME GmbH")
     page.goto(f"/invoices/{invoice.id}")
     expect(page.locator("h1")).to_contain_text("Paid")
+
+
+@pytest.mark.browser_locale("de-DE")
+def test_the_queue_in_german_fits_a_phone(page, session, users):
+    """German words are longer: the queue, an opened booking form and a line's history with an
+    undone match stay within 390 px (and read German)."""
+    treasurer = users[Role.TREASURER]
+    with transaction():
+        account = services.create_bank_account(
+            session, name="Girokonto Sparkasse KölnBonn", iban=IBAN, currency="EUR",
+            ledger_account=ledger.account_by_role(session, "bank"), actor=treasurer)
+        book(session, treasurer, date(2026, 3, 2), 250000, "Gold sponsorship ACME")
+        book(session, treasurer, date(2026, 3, 3), -7065, "Read the Docs hosting")
+    with transaction():
+        imports.import_statement(session, account, filename="maerz.xml",
+                                 data=(Path(SAMPLES) / "camt053-v02-two-statements.xml").read_bytes(),
+                                 actor=treasurer, settings=app_settings())
+    shots = Path("/tmp/de-banking-shots")
+    shots.mkdir(exist_ok=True)
+    log_in(page, email_for("treasurer"), PASSWORD)
+    page.set_viewport_size(PHONE)
+    page.goto(f"/bank/accounts/{account.id}/reconcile")
+    assert page.locator("html").get_attribute("lang") == "de"
+    expect(page.locator("[data-testid=queue-count]")).to_contain_text("5 Umsätze zu klären")
+    lines = page.locator("[data-testid=bank-line]")
+    expect(lines.nth(0)).to_contain_text("gleicher Betrag, gleicher Tag")
+    _no_sideways_scrolling(page)
+    fee = lines.filter(has_text="Kein Vorschlag").first
+    fee.locator("summary").click()
+    expect(fee.locator("select.book-account")).to_be_visible()
+    expect(fee.locator("button", has_text="Buchen")).to_be_visible()
+    _no_sideways_scrolling(page)
+    page.screenshot(path=str(shots / "queue-390.png"), full_page=True, caret="initial")
+
+    lines.nth(0).locator("button.accept").first.click()
+    expect(lines.nth(0)).to_contain_text("Zugeordnet.")
+    lines.nth(0).locator("button.undo").click()
+    expect(lines.nth(0)).to_contain_text("Rückgängig gemacht.")
+    _no_sideways_scrolling(page)
+    lines.nth(0).locator("a.open-line").click()
+    expect(page.locator("[data-testid=undone-note]")).to_contain_text("Rückgängig gemacht am")
+    page.screenshot(path=str(shots / "line-390.png"), full_page=True, caret="initial")
+    _no_sideways_scrolling(page)
+    page.set_viewport_size({"width": 1360, "height": 900})
+    page.goto(f"/bank/accounts/{account.id}/reconcile")
+    page.screenshot(path=str(shots / "queue-1360.png"), full_page=True, caret="initial")
