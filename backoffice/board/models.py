@@ -249,7 +249,7 @@ class SubjectKind(StrEnum):
 _SUBJECTS = {SubjectKind.NONE: _l("None"), SubjectKind.GRANT_APPLICATION: _l("Grant application"),
              SubjectKind.ANNUAL_BUDGET: _l("Annual budget"),
              SubjectKind.GROUP_ADMISSION: _l("Group admission"),
-             SubjectKind.INVOICE_WRITE_OFF: _l("Invoice write off"),
+             SubjectKind.INVOICE_WRITE_OFF: _l("Invoice write-off"),
              SubjectKind.PAYOUT_BATCH: _l("Payout batch"),
              SubjectKind.MINUTES: _l("Minutes"), SubjectKind.ELECTION: _l("Election"),
              SubjectKind.STATUTES: _l("Statutes"), SubjectKind.DISCHARGE: _l("Discharge")}

@@ -368,3 +368,21 @@ def test_the_discharge_excludes_who_sat_on_the_board_in_a_fiscal_year_from_july(
                                                               date(YEAR + 1, 6, 30))
     with pytest.raises(ValidationError, match="fiscal year"):
         services.discharge_period(99_999, FiscalYear(7))
+
+
+def test_the_report_rendered_in_german_is_german(app, auditors, users):
+    """The report is written in the association's language (``finish(locale=...)``)."""
+    found, ids = _checked_audit(auditors, users[Role.AUDITOR])
+    found.report_text, found.findings, found.recommend_discharge = "Alles geprüft.", "", True
+    data = audit.render(db.session, found, organisation="Example e.V.", today=date.today(),
+                        locale="de_DE")
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+                    .split())
+    for german in ("Bericht der Kassenprüfung über das Geschäftsjahr",
+                   "empfehlen der Mitgliederversammlung, den Vorstand für das Geschäftsjahr",
+                   "3 Buchungen geprüft; die Zufallsstichprobe wurde mit Startwert 7 gezogen",
+                   "Feststellungen", "Keine.", "zufällig gezogen", "Geprüft"):
+        assert german in text, german
+    for english in ("Auditors' report", "recommend that", "entries checked", "Findings"):
+        assert english not in text, english
+    db.session.rollback()
