@@ -19,7 +19,8 @@ from .helpers import csrf_token, email_for, login
 
 #: The packages translated so far; the goal is every package in ``catalogs.PACKAGES``.
 FINISHED = ["core", "auth", "setup", "groups", "funds", "ledger", "jobs", "payouts", "expenses",
-            "reports", "invoicing", "board", "donations", "payments", "banking"]
+            "reports", "invoicing", "board", "donations", "payments", "banking",
+            "grants"]
 
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")

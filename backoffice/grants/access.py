@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from ..core.errors import NotFound
+from ..core.i18n import _
 from ..core.settings import Settings
 from ..core.urls import absolute_url
 from .models import Application
@@ -36,8 +37,8 @@ def token_for(application: Application, secret_key: str) -> str:
 
 def application_by_token(session: Session, token: str, *, secret_key: str) -> Application:
     """The application the secret link opens; ``NotFound`` for anything else."""
-    refused = NotFound("This link is not valid (any more). Ask for a new one on the grants page.")
-    number, _, mac = (token or "").partition("-")
+    refused = NotFound(_("This link is not valid (any more). Ask for a new one on the grants page."))
+    number, _dash, mac = (token or "").partition("-")
     if not number.isdigit() or len(number) > 18 or not mac:
         raise refused
     application = session.get(Application, int(number))

@@ -14,6 +14,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
+from ..core.i18n import _, ngettext
 from ..core.iban import normalise_iban
 from ..core.money import Money
 from ..core.public_forms import check_rate
@@ -59,7 +60,7 @@ class IncompleteApplication(ValidationError):
     """Several fields are missing or wrong at once: ``errors`` maps each to its message."""
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__("Some answers are missing or need a second look; see the marked fields.")
+        super().__init__(_("Some answers are missing or need a second look; see the marked fields."))
         self.errors = errors
 
 
@@ -72,7 +73,8 @@ def open_round(session: Session, programme: Programme, today: date) -> Round | N
 def check_accepting(session: Session, programme: Programme, today: date) -> Round | None:
     """The round an application made today belongs to; ``ValidationError`` when closed."""
     if not programme.accepting:
-        raise ValidationError(f"“{programme.name}” is not taking applications at the moment.")
+        raise ValidationError(_("“%(programme)s” is not taking applications at the moment.",
+                                programme=programme.name))
     if not programme.uses_rounds:
         return None
     current = open_round(session, programme, today)
@@ -80,10 +82,13 @@ def check_accepting(session: Session, programme: Programme, today: date) -> Roun
         upcoming = session.scalar(select(Round).where(
             Round.programme_id == programme.id, Round.opens_on > today).order_by(Round.opens_on)
             .limit(1))
-        later = (f" The next round, {upcoming.name}, opens on {upcoming.opens_on.isoformat()}."
-                 if upcoming else "")
-        raise ValidationError(f"No round of “{programme.name}” is open for applications now."
-                              + later)
+        if upcoming is not None:
+            raise ValidationError(_("No round of “%(programme)s” is open for applications now. "
+                                    "The next round, %(round)s, opens on %(date)s.",
+                                    programme=programme.name, round=upcoming.name,
+                                    date=upcoming.opens_on.isoformat()))
+        raise ValidationError(_("No round of “%(programme)s” is open for applications now.",
+                                programme=programme.name))
     return current
 
 
@@ -105,7 +110,7 @@ def store_files(session: Session, application: Application, uploads: Iterable[Up
     ``Settings.grants.max_files`` of each, of ``max_file_bytes`` each)."""
     already = sum(1 for a in application.attachments if a.purpose == purpose)
     if already + len(uploads) > settings.grants.max_files:
-        raise ValidationError(f"Attach at most {settings.grants.max_files} files.",
+        raise ValidationError(_("Attach at most %(count)s files.", count=settings.grants.max_files),
                               field=field_name)
     for upload in uploads:
         try:
@@ -127,13 +132,13 @@ def _apply_input(session: Session, application: Application, data: ApplicationIn
     if data.group_id is not None:
         group = session.get(MemberGroup, data.group_id)
         if group is None or group.status != "active":
-            raise ValidationError("Choose one of the member groups listed.", field="group_id")
+            raise ValidationError(_("Choose one of the member groups listed."), field="group_id")
     currency = application.programme.currency
-    for _, amount in data.budget_lines:
+    for _line, amount in data.budget_lines:
         if amount.currency != currency:
-            raise ValidationError(f"Budget amounts are in {currency}.", field="budget_lines")
+            raise ValidationError(_("Budget amounts are in %(currency)s.", currency=currency), field="budget_lines")
     if data.amount_requested is not None and data.amount_requested.currency != currency:
-        raise ValidationError(f"The amount is in {currency}.", field="amount_requested")
+        raise ValidationError(_("The amount is in %(currency)s.", currency=currency), field="amount_requested")
     iban = normalise_iban(data.iban)[0] if data.iban.strip() else ""
     application.contact_email = email
     application.group_id = data.group_id
@@ -155,46 +160,52 @@ def completeness_errors(application: Application, today: date) -> dict[str, str]
     """What must still be filled in or corrected before the application can be submitted."""
     a, p = application, application.programme
     errors: dict[str, str] = {}
-    required = {"applicant_name": "Name the group or project that applies.",
-                "contact_name": "Give the name of the contact person.",
-                "title": "Name the event or purpose.",
-                "description": "Describe what the money is for.",
-                "account_holder": "Give the account holder's name.",
-                "iban": "Give the IBAN the grant should be paid to."}
+    required = {"applicant_name": _("Name the group or project that applies."),
+                "contact_name": _("Give the name of the contact person."),
+                "title": _("Name the event or purpose."),
+                "description": _("Describe what the money is for."),
+                "account_holder": _("Give the account holder's name."),
+                "iban": _("Give the IBAN the grant should be paid to.")}
     for name, message in required.items():
         if not getattr(a, name):
             errors[name] = message
     if a.event_start is None:
-        errors["event_start"] = "Give the date of the event (or when the work starts)."
+        errors["event_start"] = _("Give the date of the event (or when the work starts).")
     elif a.event_end is not None and a.event_end < a.event_start:
-        errors["event_end"] = "The end date is before the start date."
+        errors["event_end"] = _("The end date is before the start date.")
     elif p.min_lead_days and (a.event_start - today).days < p.min_lead_days:
-        errors["event_start"] = (f"Applications to “{p.name}” must arrive at least "
-                                 f"{p.min_lead_days} days before the event (that is by "
-                                 f"{(a.event_start - timedelta(days=p.min_lead_days)).isoformat()}).")
+        errors["event_start"] = ngettext(
+            "Applications to “%(programme)s” must arrive at least %(num)s day before the event "
+            "(that is by %(date)s).",
+            "Applications to “%(programme)s” must arrive at least %(num)s days before the event "
+            "(that is by %(date)s).", p.min_lead_days, programme=p.name,
+            date=(a.event_start - timedelta(days=p.min_lead_days)).isoformat())
     if a.expected_attendance is None:
-        errors["expected_attendance"] = "Estimate how many people will take part."
+        errors["expected_attendance"] = _("Estimate how many people will take part.")
     if not a.budget_lines:
-        errors["budget_lines"] = "Add at least one budget line with what the money pays for."
+        errors["budget_lines"] = _("Add at least one budget line with what the money pays for.")
     max_text = Money(p.max_per_grant, a.currency).format()
     if a.amount_requested is None:
-        errors["amount_requested"] = "Give the amount you ask for."
+        errors["amount_requested"] = _("Give the amount you ask for.")
     elif a.amount_requested > p.max_per_grant:
-        errors["amount_requested"] = f"A grant from “{p.name}” is at most {max_text}."
+        errors["amount_requested"] = _("A grant from “%(programme)s” is at most %(amount)s.",
+                                       programme=p.name, amount=max_text)
     elif a.budget_lines and a.amount_requested > a.budget_total:
-        errors["amount_requested"] = ("The amount asked for is more than the budget's total "
-                                      f"({Money(a.budget_total, a.currency).format()}).")
+        errors["amount_requested"] = _("The amount asked for is more than the budget's total "
+                                       "(%(total)s).",
+                                       total=Money(a.budget_total, a.currency).format())
     for question in p.questions:
         if not question.active:
             continue
         value = (a.answers or {}).get(question.key)
         if value in (None, "") and question.required:
-            errors[question.key] = "Please answer this question."
+            errors[question.key] = _("Please answer this question.")
         elif value not in (None, "") and (problem := answer_problem(question, value)):
             errors[question.key] = problem
     if a.round is not None and a.round.deadline < today:
-        errors["_form"] = (f"The deadline of {a.round.name} was {a.round.deadline.isoformat()}; "
-                           "the application can no longer be submitted in it.")
+        errors["_form"] = _("The deadline of %(round)s was %(date)s; the application can no "
+                            "longer be submitted in it.", round=a.round.name,
+                            date=a.round.deadline.isoformat())
     return errors
 
 
@@ -228,11 +239,11 @@ def answer_problem(question: Question, value: str) -> str | None:
         try:
             float(str(value).replace(",", "."))
         except ValueError:
-            return "Enter a number."
+            return _("Enter a number.")
     elif question.kind is QuestionKind.CHOICE and value not in question.choice_list:
-        return "Choose one of the options."
+        return _("Choose one of the options.")
     elif question.kind is QuestionKind.YES_NO and value not in ("yes", "no"):
-        return "Answer yes or no."
+        return _("Answer yes or no.")
     return None
 
 
@@ -306,7 +317,7 @@ def answer_information(session: Session, application: Application, *, answer: st
                        actor: Actor, settings: Settings) -> Application:
     application = locked(session, application)
     check(application, "answer")
-    answer = required_text(answer, "answer", "write your answer", 10000)
+    answer = required_text(answer, "answer", _("Please write your answer."), 10000)
     store_files(session, application, list(uploads), "answer", actor, settings,
                 field_name="files")
     transition(session, application, "answer", actor, reason=answer, settings=settings)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import PermissionDenied, ValidationError
+from ..core.i18n import _
 from ..core.money import Money
 from .conflicts import conflict_of, refuse
 from .models import APPLICATION_STATES, Application, BoardConfirmation, Event
@@ -68,9 +69,9 @@ def may_confirm(application: Application, user: Actor, members: Set[str]) -> boo
 def _clean_reference(reference: str) -> str:
     reference = (reference or "").strip()
     if not reference:
-        raise ValidationError("Give the reference of the board's resolution.", field="reference")
+        raise ValidationError(_("Give the reference of the board's resolution."), field="reference")
     if len(reference) > 100:
-        raise ValidationError("Keep the reference under 100 characters.", field="reference")
+        raise ValidationError(_("Keep the reference under 100 characters."), field="reference")
     return reference
 
 
@@ -80,18 +81,19 @@ def confirm(session: Session, application: Application, *, reference: str, amoun
     ``reference`` to award this application up to ``amount``."""
     APPLICATION_STATES.check(application, "confirm_board")
     if not is_board_member(actor, members):
-        raise PermissionDenied("Only board members confirm board resolutions (the members are "
-                               "listed in the setting GRANTS_BOARD_MEMBERS).")
+        raise PermissionDenied(_("Only board members confirm board resolutions (the members are "
+                                 "listed in the setting GRANTS_BOARD_MEMBERS)."))
     refuse(application, actor, "confirm_board")
     reference = _clean_reference(reference)
     if amount.currency != application.currency:
-        raise ValidationError(f"Give the amount in {application.currency}.", field="amount")
+        raise ValidationError(_("Give the amount in %(currency)s.", currency=application.currency),
+                              field="amount")
     if amount.amount <= 0:
-        raise ValidationError("Give the amount the board resolved to award.", field="amount")
+        raise ValidationError(_("Give the amount the board resolved to award."), field="amount")
     if any(c.member_id == actor.id and c.reference == reference
            for c in application.board_confirmations):
-        raise ValidationError(f"You have confirmed resolution {reference} for this application "
-                              "already.", field="reference")
+        raise ValidationError(_("You have confirmed resolution %(reference)s for this "
+                                "application already.", reference=reference), field="reference")
     confirmation = BoardConfirmation(application=application, member_id=actor.id,
                                      reference=reference, amount=amount.amount)
     session.add(confirmation)
@@ -116,16 +118,17 @@ def require_resolution(session: Session, application: Application, *, reference:
     threshold = Money(application.programme.board_threshold, application.currency).format()
     reference = (reference or "").strip()
     if not reference:
-        raise ValidationError(
-            f"Awards above {threshold} need a board resolution, confirmed in the app by "
-            f"{CONFIRMATIONS_NEEDED} board members: give its reference.",
-            field="board_resolution_ref")
+        raise ValidationError(_(
+            "Awards above %(threshold)s need a board resolution, confirmed in the app by "
+            "%(needed)s board members: give its reference.", threshold=threshold,
+            needed=CONFIRMATIONS_NEEDED), field="board_resolution_ref")
     confirmations = counting(application, reference, amount.amount, members)
     if len(confirmations) < CONFIRMATIONS_NEEDED:
-        raise ValidationError(
-            f"Board resolution {reference} is confirmed for {amount.format()} or more by "
-            f"{len(confirmations)} of the {CONFIRMATIONS_NEEDED} board members needed (members "
-            "without a conflict of interest, confirming on this page).",
+        raise ValidationError(_(
+            "Board resolution %(reference)s is confirmed for %(amount)s or more by %(count)s of "
+            "the %(needed)s board members needed (members without a conflict of interest, "
+            "confirming on this page).", reference=reference, amount=amount.format(),
+            count=len(confirmations), needed=CONFIRMATIONS_NEEDED),
             field="board_resolution_ref")
     members = [c.member.email for c in confirmations]
     audit.record(session, actor, "grant.board_resolution_relied_on", "grant_application",

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from ..core.errors import PermissionDenied
+from ..core.i18n import N_, gettext
 
 if TYPE_CHECKING:
     from ..core.actors import Actor
@@ -38,10 +39,10 @@ RULES: dict[Reason, str] = {
 }
 #: ... and as the refusal tells the person.
 _TOLD: dict[Reason, str] = {
-    Reason.DECLARED: "You declared a conflict of interest",
-    Reason.APPLICANT: "You made this application",
-    Reason.CONTACT: "Your e-mail address is the application's contact address",
-    Reason.ORGANISER: "You organise the group that applies",
+    Reason.DECLARED: N_("You declared a conflict of interest"),
+    Reason.APPLICANT: N_("You made this application"),
+    Reason.CONTACT: N_("Your e-mail address is the application's contact address"),
+    Reason.ORGANISER: N_("You organise the group that applies"),
 }
 
 #: The actions a conflicted person may not take on the application, as the refusal names them.
@@ -57,6 +58,21 @@ DECISIONS: dict[str, str] = {
     "close": "close",
     "confirm_board": "confirm the board resolution for",
 }
+#: The refusal of each of them, a whole sentence (``DECISIONS`` words it for the permissions
+#: table); ``reason`` is ``ConflictOfInterest.told()``.
+_REFUSALS: dict[str, str] = {
+    "assign": N_("%(reason)s: you cannot assign reviewers to application %(reference)s."),
+    "review": N_("%(reason)s: you cannot review application %(reference)s."),
+    "score": N_("%(reason)s: you cannot score application %(reference)s."),
+    "vote": N_("%(reason)s: you cannot vote on application %(reference)s."),
+    "approve": N_("%(reason)s: you cannot approve application %(reference)s."),
+    "reject": N_("%(reason)s: you cannot decline application %(reference)s."),
+    "reduce": N_("%(reason)s: you cannot change the amount of application %(reference)s."),
+    "cancel": N_("%(reason)s: you cannot cancel application %(reference)s."),
+    "close": N_("%(reason)s: you cannot close application %(reference)s."),
+    "confirm_board": N_("%(reason)s: you cannot confirm the board resolution for application "
+                        "%(reference)s."),
+}
 
 
 @dataclass(frozen=True)
@@ -66,7 +82,10 @@ class ConflictOfInterest:
 
     def told(self) -> str:
         """The reason as the person is told it ("You declared a conflict of interest (...)")."""
-        return _TOLD[self.reason] + (f" ({self.note})" if self.note else "")
+        if self.note:
+            return gettext("%(reason)s (%(note)s)", reason=gettext(_TOLD[self.reason]),
+                           note=self.note)
+        return gettext(_TOLD[self.reason])
 
 
 def _same_email(a: str | None, b: str | None) -> bool:
@@ -102,8 +121,7 @@ def refusal(application: Application, person: Actor, action: str) -> str | None:
     conflict = conflict_of(application, person)
     if conflict is None:
         return None
-    return (f"{conflict.told()}: you cannot {DECISIONS[action]} application "
-            f"{application.reference}.")
+    return gettext(_REFUSALS[action], reason=conflict.told(), reference=application.reference)
 
 
 def refuse(application: Application, person: Actor, action: str) -> None:

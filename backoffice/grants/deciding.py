@@ -12,6 +12,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
+from ..core.i18n import _, ngettext
 from ..core.money import Money
 from ..core.settings import Settings
 from ..ledger import reads
@@ -88,44 +89,52 @@ class ApprovalFacts:
     available: Money                  # what the fund has available
 
 
+def _no_quorum(votes: Tally) -> str:
+    return _("The committee has not reached its quorum: %(cast)s of %(quorum)s votes cast.",
+             cast=votes.cast, quorum=votes.quorum)
+
+
 def approval_refusal(facts: ApprovalFacts) -> ValidationError | None:
     """The first reason an award may not be made, in the order a committee reads them: the
     amount, the vote, the board, earlier grants, the budget, the fund. ``None``: it may."""
     f, amount, currency = facts, facts.amount, facts.currency
     if amount.currency != currency:
-        return ValidationError(f"Give the amount in {currency}.", field="amount")
+        return ValidationError(_("Give the amount in %(currency)s.", currency=currency), field="amount")
     if amount.amount <= 0:
-        return ValidationError("The amount awarded must be positive; reject the application "
-                               "instead.", field="amount")
+        return ValidationError(_("The amount awarded must be positive; reject the application "
+                                 "instead."), field="amount")
     if f.requested is not None and amount.amount > f.requested:
-        return ValidationError(f"The award cannot be more than the "
-                               f"{Money(f.requested, currency).format()} asked for.",
-                               field="amount")
+        return ValidationError(_("The award cannot be more than the %(amount)s asked for.",
+                                 amount=Money(f.requested, currency).format()), field="amount")
     if amount.amount > f.max_per_grant:
-        return ValidationError(f"A grant from “{f.programme}” is at most "
-                               f"{Money(f.max_per_grant, currency).format()}.",
+        return ValidationError(_("A grant from “%(programme)s” is at most %(amount)s.",
+                                 programme=f.programme,
+                                 amount=Money(f.max_per_grant, currency).format()),
                                field="amount")
     votes = f.votes
     if not votes.quorate:
-        return ValidationError(f"The committee has not reached its quorum: {votes.cast} of "
-                               f"{votes.quorum} votes cast.")
+        return ValidationError(_no_quorum(votes))
     if not votes.carried:
-        return ValidationError(f"The committee did not vote for it ({votes.yes} yes, {votes.no} "
-                               f"no, {votes.abstain} abstention{'' if votes.abstain == 1 else 's'}).")
+        return ValidationError(ngettext(
+            "The committee did not vote for it (%(yes)s yes, %(no)s no, %(num)s abstention).",
+            "The committee did not vote for it (%(yes)s yes, %(no)s no, %(num)s abstentions).",
+            votes.abstain, yes=votes.yes, no=votes.no))
     if f.board is not None:
         return f.board
     if f.overdue is not None:
-        return ValidationError(f"The report back for grant {f.overdue} is overdue: no new "
-                               "grant until it is in.")
+        return ValidationError(_("The report back for grant %(reference)s is overdue: no new "
+                                 "grant until it is in.", reference=f.overdue))
     if f.budget is None:
-        return ValidationError(f"The {f.programme} has no budget for {f.year}.", field="amount")
+        return ValidationError(_("The programme “%(programme)s” has no budget for %(year)s.",
+                                 programme=f.programme, year=f.year), field="amount")
     if f.awarded + amount.amount > f.budget:
         left = Money(f.budget - f.awarded, currency).format()
-        return ValidationError(f"This would exceed the {f.programme}'s {f.year} budget: "
-                               f"{left} is left.", field="amount")
+        return ValidationError(_("This would exceed the %(year)s budget of the programme "
+                                 "“%(programme)s”: %(left)s is left.", year=f.year,
+                                 programme=f.programme, left=left), field="amount")
     if amount > f.available:
-        return ValidationError(f"Fund {f.fund} has only {f.available.format()} available.",
-                               field="amount")
+        return ValidationError(_("Fund %(fund)s has only %(amount)s available.", fund=f.fund,
+                                 amount=f.available.format()), field="amount")
     return None
 
 
@@ -182,14 +191,13 @@ def reject(session: Session, application: Application, *, reason: str, actor: Ac
     application = locked(session, application)
     check(application, "reject")
     conflicts.refuse(application, actor, "reject")
-    reason = required_text(reason, "reason", "give the applicant a reason", 5000)
+    reason = required_text(reason, "reason", _("Please give the applicant a reason."), 5000)
     votes = tally(application)
     if not votes.quorate:
-        raise ValidationError(f"The committee has not reached its quorum: {votes.cast} of "
-                              f"{votes.quorum} votes cast.")
+        raise ValidationError(_no_quorum(votes))
     if votes.carried:
-        raise ValidationError(f"The committee voted for the grant ({votes.yes} yes, {votes.no} "
-                              "no): approve it, or vote again.")
+        raise ValidationError(_("The committee voted for the grant (%(yes)s yes, %(no)s no): "
+                                "approve it, or vote again.", yes=votes.yes, no=votes.no))
     application.decided_at = utcnow()
     transition(session, application, "reject", actor, reason=reason, settings=settings)
     return application
@@ -214,18 +222,19 @@ def reduce_grant(session: Session, application: Application, *, amount: Money, r
     application = locked(session, application)
     check(application, "reduce")
     conflicts.refuse(application, actor, "reduce")
-    reason = required_text(reason, "reason", "say why the grant is reduced", 2000)
+    reason = required_text(reason, "reason", _("Please say why the grant is reduced."), 2000)
     if amount.currency != application.currency:
-        raise ValidationError(f"Give the amount in {application.currency}.", field="amount")
+        raise ValidationError(_("Give the amount in %(currency)s.", currency=application.currency),
+                              field="amount")
     floor = application.amount_paid + waiting_amount(application)
     previous = application.amount_awarded
     if not floor <= amount.amount < previous:
-        raise ValidationError(
-            f"Give an amount below {Money(previous, application.currency).format()} and not "
-            f"below what is paid or waiting to be paid "
-            f"({Money(floor, application.currency).format()}).", field="amount")
+        raise ValidationError(_(
+            "Give an amount below %(previous)s and not below what is paid or waiting to be paid "
+            "(%(floor)s).", previous=Money(previous, application.currency).format(),
+            floor=Money(floor, application.currency).format()), field="amount")
     if amount.amount == 0:
-        raise ValidationError("To take the whole grant back, cancel it.", field="amount")
+        raise ValidationError(_("To take the whole grant back, cancel it."), field="amount")
     _recommit(session, application, amount, f"grant {application.reference} reduced",
               actor, today)
     record_event(session, application, "reduced", actor, reason=reason)
@@ -246,10 +255,10 @@ def cancel_grant(session: Session, application: Application, *, reason: str, act
     application = locked(session, application)
     check(application, "cancel")
     conflicts.refuse(application, actor, "cancel")
-    reason = required_text(reason, "reason", "say why the grant is cancelled", 2000)
+    reason = required_text(reason, "reason", _("Please say why the grant is cancelled."), 2000)
     if application.amount_paid:
-        raise ValidationError("Part of this grant is paid already: reduce it to the amount paid "
-                              "instead of cancelling it.")
+        raise ValidationError(_("Part of this grant is paid already: reduce it to the amount "
+                                "paid instead of cancelling it."))
     for disbursement in application.disbursements:
         if disbursement.status is DisbursementStatus.READY:
             check_not_in_batch(session, disbursement)

@@ -29,6 +29,7 @@ from ..core.forms import (
     options,
     user_text,
 )
+from ..core.i18n import _, _l
 from ..core.money import Money
 from .applying import ApplicationInput
 from .models import QuestionKind, Vote
@@ -64,8 +65,8 @@ class MoneyField(StringField):
             self.errors.append(str(error))
             return
         if money.amount < self.minimum:
-            self.errors.append("Enter a positive amount." if self.minimum else
-                               "The amount cannot be negative.")
+            self.errors.append(_("Enter a positive amount.") if self.minimum else
+                               _("The amount cannot be negative."))
             return
         self.money = money
 
@@ -73,52 +74,50 @@ class MoneyField(StringField):
 # --- applying ----------------------------------------------------------------------------------
 
 class BudgetLineForm(Form):
-    item = StringField("What the money pays for", validators=[Optional(), Length(max=200)])
-    amount = MoneyField("Amount", validators=[Optional(), Length(max=30)])
+    item = StringField(_l("What the money pays for"), validators=[Optional(), Length(max=200)])
+    amount = MoneyField(_l("Amount"), validators=[Optional(), Length(max=30)])
 
     def is_blank(self) -> bool:
         return not ((self.item.data or "").strip() or (self.amount.data or "").strip())
 
 
 class ApplicationForm(SpamGuardMixin, FlaskForm):
-    group_id = SelectField("Member group", coerce=optional_int, validators=[Optional()])
-    applicant_name = StringField("Name of the group or project",
+    group_id = SelectField(_l("Member group"), coerce=optional_int, validators=[Optional()])
+    applicant_name = StringField(_l("Name of the group or project"),
                                  validators=[Optional(), Length(max=200)])
-    contact_name = StringField("Contact person", validators=[Optional(), Length(max=200)])
-    contact_email = StringField("Email", validators=[DataRequired("We need an email address to "
-                                                                  "send you the link."),
-                                                     Email("Enter a valid email address."),
+    contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])
+    contact_email = StringField(_l("Email"), validators=[DataRequired(_l("We need an email address to send you the link.")),
+                                                     Email(_l("Enter a valid email address.")),
                                                      Length(max=254)])
-    title = StringField("Event or purpose", validators=[Optional(), Length(max=200)])
-    description = TextAreaField("What is it, who is it for, and what will the grant pay for?",
+    title = StringField(_l("Event or purpose"), validators=[Optional(), Length(max=200)])
+    description = TextAreaField(_l("What is it, who is it for, and what will the grant pay for?"),
                                 validators=[Optional(), Length(max=10000)])
-    event_start = DateField("Starts on", validators=[Optional()])
-    event_end = DateField("Ends on", validators=[Optional()],
-                          description="Leave empty for a one-day event.")
-    expected_attendance = IntegerField("Expected attendance",
+    event_start = DateField(_l("Starts on"), validators=[Optional()])
+    event_end = DateField(_l("Ends on"), validators=[Optional()],
+                          description=_l("Leave empty for a one-day event."))
+    expected_attendance = IntegerField(_l("Expected attendance"),
                                        validators=[Optional(), NumberRange(min=0, max=1_000_000,
-                                                                           message="Enter a "
-                                                                           "number of people.")])
+                                                                           message=_l("Enter a number of people."))])
     budget = FieldList(FormField(BudgetLineForm), min_entries=3, max_entries=60)
-    amount_requested = MoneyField("Amount requested", validators=[Optional(), Length(max=30)])
-    other_funding = TextAreaField("Other funding",
+    amount_requested = MoneyField(_l("Amount requested"), validators=[Optional(), Length(max=30)])
+    other_funding = TextAreaField(_l("Other funding"),
                                   validators=[Optional(), Length(max=5000)],
-                                  description="Sponsors, tickets, other grants: who gives how much.")
-    account_holder = StringField("Account holder", validators=[Optional(), Length(max=70)])
-    iban = StringField("IBAN", validators=[Optional(), Length(max=42)])
-    attachments = MultipleFileField("Documents (PDF)")
-    add_line = SubmitField("Add a budget line")
-    save = SubmitField("Save draft")
-    submit = SubmitField("Submit application")
+                                  description=_l("Sponsors, tickets, other grants: who gives how much."))
+    account_holder = StringField(_l("Account holder"), validators=[Optional(), Length(max=70)])
+    iban = StringField(_l("IBAN"), validators=[Optional(), Length(max=42)])
+    attachments = MultipleFileField(_l("Documents (PDF)"))
+    add_line = SubmitField(_l("Add a budget line"))
+    save = SubmitField(_l("Save draft"))
+    submit = SubmitField(_l("Submit application"))
 
     def validate_budget(self, field: FieldList):
         for line in field:
             if line.is_blank():
                 continue
             if not (line.item.data or "").strip():
-                line.item.errors = [*line.item.errors, "Say what this is for."]
+                line.item.errors = [*line.item.errors, _l("Say what this is for.")]
             if not (line.amount.data or "").strip():
-                line.amount.errors = [*line.amount.errors, "Enter the amount."]
+                line.amount.errors = [*line.amount.errors, _l("Enter the amount.")]
 
     @property
     def questions(self):
@@ -144,7 +143,8 @@ class ApplicationForm(SpamGuardMixin, FlaskForm):
 
 def _question_field(question: Question):
     extra = {"description": user_text(question.help_text)}
-    label = question.label + ("" if question.required else " (optional)")
+    label = question.label if question.required else _("%(label)s (optional)",
+                                                          label=question.label)
     if question.kind is QuestionKind.TEXT:
         return TextAreaField(label, validators=[Optional(), Length(max=5000)], **extra)
     if question.kind is QuestionKind.NUMBER:
@@ -152,13 +152,13 @@ def _question_field(question: Question):
             try:
                 float((field.data or "").replace(",", "."))
             except ValueError:
-                raise FieldError("Enter a number.") from None
+                raise FieldError(_("Enter a number.")) from None
         return StringField(label, validators=[Optional(), Length(max=30), numeric], **extra)
     if question.kind is QuestionKind.CHOICE:
         return SelectField(label, choices=options(((c, c) for c in question.choice_list),
-                                                  blank="Choose…"),
+                                                  blank=_("Choose…")),
                            validators=[Optional()], **extra)
-    return RadioField(label, choices=options([("yes", "Yes"), ("no", "No")]),
+    return RadioField(label, choices=options([("yes", _("Yes")), ("no", _("No"))]),
                       validators=[Optional()], **extra)
 
 
@@ -174,153 +174,152 @@ def application_form(programme: Programme, *args: Any, **kwargs: Any) -> Applica
 
 
 class ResendLinkForm(SpamGuardMixin, FlaskForm):
-    email = StringField("Email you applied with",
-                        validators=[DataRequired("Enter your email address."),
-                                    Email("Enter a valid email address."), Length(max=254)])
-    submit = SubmitField("Email me my links")
+    email = StringField(_l("Email you applied with"),
+                        validators=[DataRequired(_l("Enter your email address.")),
+                                    Email(_l("Enter a valid email address.")), Length(max=254)])
+    submit = SubmitField(_l("Email me my links"))
 
 
 # --- the applicant's status page -------------------------------------------------------------------
 
 class AnswerForm(FlaskForm):
-    answer = TextAreaField("Your answer", validators=[DataRequired("Write your answer."),
+    answer = TextAreaField(_l("Your answer"), validators=[DataRequired(_l("Write your answer.")),
                                                       Length(max=10000)])
-    files = MultipleFileField("Documents (PDF, optional)")
-    send_answer = SubmitField("Send answer")
+    files = MultipleFileField(_l("Documents (PDF, optional)"))
+    send_answer = SubmitField(_l("Send answer"))
 
 
 class WithdrawForm(FlaskForm):
-    reason = TextAreaField("Why (optional)", validators=[Optional(), Length(max=2000)])
-    withdraw = SubmitField("Withdraw the application")
+    reason = TextAreaField(_l("Why (optional)"), validators=[Optional(), Length(max=2000)])
+    withdraw = SubmitField(_l("Withdraw the application"))
 
 
 class ReportForm(FlaskForm):
-    narrative = TextAreaField("How did it go?", validators=[DataRequired("Tell us how it went."),
+    narrative = TextAreaField(_l("How did it go?"), validators=[DataRequired(_l("Tell us how it went.")),
                                                             Length(max=20000)])
-    attendance = IntegerField("People who took part",
-                              validators=[DataRequired("Give the number of people."),
+    attendance = IntegerField(_l("People who took part"),
+                              validators=[DataRequired(_l("Give the number of people.")),
                                           NumberRange(min=0, max=1_000_000)])
-    amount_spent = MoneyField("Grant money spent", minimum=0,
-                              validators=[DataRequired("Enter the amount spent.")])
-    unused = MoneyField("Unused amount you will return", minimum=0, default="0",
-                        validators=[DataRequired("Enter the unused amount (0 if none).")])
-    receipts = MultipleFileField("Receipts (PDF, JPEG or PNG)")
-    send_report = SubmitField("Send report")
+    amount_spent = MoneyField(_l("Grant money spent"), minimum=0,
+                              validators=[DataRequired(_l("Enter the amount spent."))])
+    unused = MoneyField(_l("Unused amount you will return"), minimum=0, default="0",
+                        validators=[DataRequired(_l("Enter the unused amount (0 if none)."))])
+    receipts = MultipleFileField(_l("Receipts (PDF, JPEG or PNG)"))
+    send_report = SubmitField(_l("Send report"))
 
 
 # --- the committee's side --------------------------------------------------------------------------
 
 class RequestInfoForm(FlaskForm):
-    question = TextAreaField("Question for the applicant",
-                             validators=[DataRequired("Write the question."), Length(max=5000)])
-    submit = SubmitField("Ask the applicant")
+    question = TextAreaField(_l("Question for the applicant"),
+                             validators=[DataRequired(_l("Write the question.")), Length(max=5000)])
+    submit = SubmitField(_l("Ask the applicant"))
 
 
 class ScoreForm(FlaskForm):
-    score = SelectField("Score", coerce=optional_int, validators=[Optional()],
-                        choices=options([(5, "5 excellent"), (4, "4 good"), (3, "3 fair"),
-                                         (2, "2 weak"), (1, "1 poor")], blank="—"))
-    comment = TextAreaField("Comment", validators=[Optional(), Length(max=10000)])
-    submit = SubmitField("Save review")
+    score = SelectField(_l("Score"), coerce=optional_int, validators=[Optional()],
+                        choices=options([(5, _l("5 excellent")), (4, _l("4 good")), (3, _l("3 fair")),
+                                         (2, _l("2 weak")), (1, _l("1 poor"))], blank="—"))
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=10000)])
+    submit = SubmitField(_l("Save review"))
 
 
 class ConflictForm(FlaskForm):
-    note = StringField("What is the conflict?",
-                       validators=[DataRequired("Say briefly what the conflict is."),
+    note = StringField(_l("What is the conflict?"),
+                       validators=[DataRequired(_l("Say briefly what the conflict is.")),
                                    Length(max=500)])
-    submit = SubmitField("Declare conflict of interest")
+    submit = SubmitField(_l("Declare conflict of interest"))
 
 
 class VoteForm(FlaskForm):
-    vote = RadioField("Your vote", choices=options((v.value, v.value.capitalize()) for v in Vote),
-                      validators=[DataRequired("Choose yes, no or abstain.")])
-    submit = SubmitField("Cast vote")
+    vote = RadioField(_l("Your vote"), choices=options((v.value, v.label) for v in Vote),
+                      validators=[DataRequired(_l("Choose yes, no or abstain."))])
+    submit = SubmitField(_l("Cast vote"))
 
 
 class AssignForm(FlaskForm):
-    reviewer = SelectField("Reviewer", coerce=optional_int,
-                           validators=[DataRequired("Choose a reviewer.")])
-    submit = SubmitField("Assign")
+    reviewer = SelectField(_l("Reviewer"), coerce=optional_int,
+                           validators=[DataRequired(_l("Choose a reviewer."))])
+    submit = SubmitField(_l("Assign"))
 
 
 class ApproveForm(FlaskForm):
-    amount = MoneyField("Amount awarded", validators=[DataRequired("Enter the amount.")])
-    conditions = TextAreaField("Conditions (printed in the award letter)",
+    amount = MoneyField(_l("Amount awarded"), validators=[DataRequired(_l("Enter the amount."))])
+    conditions = TextAreaField(_l("Conditions (printed in the award letter)"),
                                validators=[Optional(), Length(max=5000)])
-    board_resolution_ref = StringField("Board resolution reference",
+    board_resolution_ref = StringField(_l("Board resolution reference"),
                                        validators=[Optional(), Length(max=100)])
-    note = TextAreaField("Message to the applicant (optional)",
+    note = TextAreaField(_l("Message to the applicant (optional)"),
                          validators=[Optional(), Length(max=2000)])
-    submit = SubmitField("Approve and commit the money")
+    submit = SubmitField(_l("Approve and commit the money"))
 
 
 class BoardConfirmForm(FlaskForm):
-    reference = StringField("Board resolution reference",
-                            validators=[DataRequired("Give the resolution's reference."),
+    reference = StringField(_l("Board resolution reference"),
+                            validators=[DataRequired(_l("Give the resolution's reference.")),
                                         Length(max=100)])
-    amount = MoneyField("Up to the amount of", validators=[DataRequired("Enter the amount.")])
-    submit = SubmitField("Confirm the board's resolution")
+    amount = MoneyField(_l("Up to the amount of"), validators=[DataRequired(_l("Enter the amount."))])
+    submit = SubmitField(_l("Confirm the board's resolution"))
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField("Reason (sent to the applicant)",
-                           validators=[DataRequired("Give a reason."), Length(max=5000)])
-    submit = SubmitField("Confirm")
+    reason = TextAreaField(_l("Reason (sent to the applicant)"),
+                           validators=[DataRequired(_l("Give a reason.")), Length(max=5000)])
+    submit = SubmitField(_l("Confirm"))
 
 
 class ReduceForm(FlaskForm):
-    amount = MoneyField("New amount", validators=[DataRequired("Enter the new amount.")])
-    reason = TextAreaField("Reason (sent to the applicant)",
-                           validators=[DataRequired("Give a reason."), Length(max=2000)])
-    submit = SubmitField("Reduce the grant")
+    amount = MoneyField(_l("New amount"), validators=[DataRequired(_l("Enter the new amount."))])
+    reason = TextAreaField(_l("Reason (sent to the applicant)"),
+                           validators=[DataRequired(_l("Give a reason.")), Length(max=2000)])
+    submit = SubmitField(_l("Reduce the grant"))
 
 
 class DisburseForm(FlaskForm):
-    amount = MoneyField("Amount to pay", validators=[Optional()],
-                        description="Leave empty to pay everything not yet paid.")
-    submit = SubmitField("Make payable")
+    amount = MoneyField(_l("Amount to pay"), validators=[Optional()],
+                        description=_l("Leave empty to pay everything not yet paid."))
+    submit = SubmitField(_l("Make payable"))
 
 
 class PayeeForm(FlaskForm):
-    payee_name = StringField("Account holder", validators=[DataRequired(), Length(max=70)])
-    iban = StringField("IBAN", validators=[DataRequired(), Length(max=42)])
+    payee_name = StringField(_l("Account holder"), validators=[DataRequired(), Length(max=70)])
+    iban = StringField(_l("IBAN"), validators=[DataRequired(), Length(max=42)])
 
 
 class CloseForm(FlaskForm):
-    returned = MoneyField("Unused amount received back", minimum=0, default="0",
-                          validators=[DataRequired("Enter the amount (0 if none).")])
-    note = TextAreaField("Message to the applicant (optional)",
+    returned = MoneyField(_l("Unused amount received back"), minimum=0, default="0",
+                          validators=[DataRequired(_l("Enter the amount (0 if none)."))])
+    note = TextAreaField(_l("Message to the applicant (optional)"),
                          validators=[Optional(), Length(max=2000)])
-    submit = SubmitField("Accept the report and close the grant")
+    submit = SubmitField(_l("Accept the report and close the grant"))
 
 
 # --- programmes ----------------------------------------------------------------------------------
 
 class ProgrammeForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    slug = StringField("Web address", validators=[DataRequired(), Length(max=80)],
-                       description="Lower-case letters, digits and dashes; the public page "
-                                   "is /grants/p/ followed by it.")
-    summary = StringField("One-line summary", validators=[Optional(), Length(max=300)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=10000)])
-    fund_id = SelectField("Pays from fund", coerce=optional_int, validators=[DataRequired()])
-    currency = SelectField("Currency")
-    max_per_grant = MoneyField("Maximum per grant", validators=[DataRequired()])
-    min_lead_days = IntegerField("Apply at least this many days before the event", default=0,
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(_l("Web address"), validators=[DataRequired(), Length(max=80)],
+                       description=_l("Lower-case letters, digits and dashes; the public page is /grants/p/ followed by it."))
+    summary = StringField(_l("One-line summary"), validators=[Optional(), Length(max=300)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10000)])
+    fund_id = SelectField(_l("Pays from fund"), coerce=optional_int, validators=[DataRequired()])
+    currency = SelectField(_l("Currency"))
+    max_per_grant = MoneyField(_l("Maximum per grant"), validators=[DataRequired()])
+    min_lead_days = IntegerField(_l("Apply at least this many days before the event"), default=0,
                                  validators=[NumberRange(min=0, max=3650)])
-    rules = TextAreaField("Rules", validators=[Optional(), Length(max=10000)],
-                          description="Markdown: **bold**, lists with -, [links](https://…).")
-    conditions = TextAreaField("Standard conditions (award letter)",
+    rules = TextAreaField(_l("Rules"), validators=[Optional(), Length(max=10000)],
+                          description=_l("Markdown: **bold**, lists with -, [links](https://…)."))
+    conditions = TextAreaField(_l("Standard conditions (award letter)"),
                                validators=[Optional(), Length(max=5000)])
-    board_threshold = MoneyField("Board resolution needed above", validators=[Optional()],
-                                 description="Leave empty if the committee decides alone.")
-    quorum = IntegerField("Quorum (votes)", default=3, validators=[NumberRange(min=1, max=50)])
-    report_days = IntegerField("Report due (days after the event)", default=60,
+    board_threshold = MoneyField(_l("Board resolution needed above"), validators=[Optional()],
+                                 description=_l("Leave empty if the committee decides alone."))
+    quorum = IntegerField(_l("Quorum (votes)"), default=3, validators=[NumberRange(min=1, max=50)])
+    report_days = IntegerField(_l("Report due (days after the event)"), default=60,
                                validators=[NumberRange(min=0, max=3650)])
-    uses_rounds = BooleanField("Applications in rounds with deadlines")
-    accepting = BooleanField("Taking applications", default=True)
-    public_list = BooleanField("Publish awarded grants on the public list")
-    submit = SubmitField("Save")
+    uses_rounds = BooleanField(_l("Applications in rounds with deadlines"))
+    accepting = BooleanField(_l("Taking applications"), default=True)
+    public_list = BooleanField(_l("Publish awarded grants on the public list"))
+    submit = SubmitField(_l("Save"))
 
     @property
     def money_currency(self):
@@ -328,33 +327,33 @@ class ProgrammeForm(FlaskForm):
 
 
 class BudgetForm(FlaskForm):
-    year = IntegerField("Year", validators=[DataRequired(), NumberRange(min=2000, max=2200)])
-    amount = MoneyField("Budget", minimum=0, validators=[DataRequired()])
-    submit = SubmitField("Set budget")
+    year = IntegerField(_l("Year"), validators=[DataRequired(), NumberRange(min=2000, max=2200)])
+    amount = MoneyField(_l("Budget"), minimum=0, validators=[DataRequired()])
+    submit = SubmitField(_l("Set budget"))
 
 
 class QuestionForm(FlaskForm):
-    label = StringField("Question", validators=[DataRequired(), Length(max=300)])
-    kind = SelectField("Answer", choices=options((k.value, k.label) for k in QuestionKind))
-    choices = TextAreaField("Options (one per line, for a choice)",
+    label = StringField(_l("Question"), validators=[DataRequired(), Length(max=300)])
+    kind = SelectField(_l("Answer"), choices=options((k.value, k.label) for k in QuestionKind))
+    choices = TextAreaField(_l("Options (one per line, for a choice)"),
                             validators=[Optional(), Length(max=2000)])
-    help_text = StringField("Help text", validators=[Optional(), Length(max=500)])
-    required = BooleanField("Required", default=True)
-    submit = SubmitField("Add question")
+    help_text = StringField(_l("Help text"), validators=[Optional(), Length(max=500)])
+    required = BooleanField(_l("Required"), default=True)
+    submit = SubmitField(_l("Add question"))
 
 
 class RoundForm(FlaskForm):
-    name = StringField("Round", validators=[DataRequired(), Length(max=120)])
-    opens_on = DateField("Opens on", validators=[DataRequired()])
-    deadline = DateField("Deadline", validators=[DataRequired()])
-    submit = SubmitField("Add round")
+    name = StringField(_l("Round"), validators=[DataRequired(), Length(max=120)])
+    opens_on = DateField(_l("Opens on"), validators=[DataRequired()])
+    deadline = DateField(_l("Deadline"), validators=[DataRequired()])
+    submit = SubmitField(_l("Add round"))
 
 
 class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    programme = SelectField("Programme", coerce=optional_int, validators=[Optional()])
-    status = SelectField("Status", validators=[Optional()])
-    q = StringField("Search", validators=[Optional(), Length(max=100)])
-    mine = BooleanField("Assigned to me")
+    programme = SelectField(_l("Programme"), coerce=optional_int, validators=[Optional()])
+    status = SelectField(_l("Status"), validators=[Optional()])
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+    mine = BooleanField(_l("Assigned to me"))

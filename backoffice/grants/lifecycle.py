@@ -28,6 +28,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import NotFound, ValidationError
+from ..core.i18n import _, source
 from ..core.settings import Settings
 from .models import APPLICATION_STATES, Application, Event, Status
 from .notify import applicant_mail
@@ -77,7 +78,8 @@ def transition(session: Session, application: Application, action: str, actor: A
     session.flush()
     record_event(session, application, action, actor, reason=reason, before=before)
     audit.record(session, actor, f"grant.{action}", "grant_application", application.id,
-                 summary=f"{application.reference}: {before.label} → {application.status.label}"
+                 summary=f"{application.reference}: {source(before.label)} → "
+                         f"{source(application.status.label)}"
                          + (f" ({reason[:200]})" if reason else ""),
                  before={"status": before}, after={"status": application.status})
     if mail:
@@ -92,17 +94,19 @@ def locked(session: Session, application: Application) -> Application:
                            .execution_options(populate_existing=True)).one()
 
 
-def required_text(value: str, field_name: str, what: str, limit: int = 2000) -> str:
+def required_text(value: str, field_name: str, missing: str, limit: int = 2000) -> str:
+    """``value`` stripped; ``missing`` (a whole sentence) when it is empty."""
     value = (value or "").strip()
     if not value:
-        raise ValidationError(f"Please {what}.", field=field_name)
+        raise ValidationError(missing, field=field_name)
     if len(value) > limit:
-        raise ValidationError(f"Please keep it under {limit} characters.", field=field_name)
+        raise ValidationError(_("Please keep it under %(limit)s characters.", limit=limit),
+                              field=field_name)
     return value
 
 
 def get_application(session: Session, application_id: int) -> Application:
     application = session.get(Application, application_id)
     if application is None:
-        raise NotFound("There is no such application.")
+        raise NotFound(_("There is no such application."))
     return application

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import BigIntKey, UTCDateTime, string_enum, utcnow
+from ..core.i18n import N_, gettext, lazy_gettext, lazy_pgettext
 from ..core.states import StateMachine, rows
 from ..extensions import db
 
@@ -47,13 +48,22 @@ class Status(StrEnum):
         return STATUS_LABELS[self]
 
 
+#: An application's state as pages and mails name it (the context "grant" keeps these words
+#: apart from the same English words of other documents).
 STATUS_LABELS = {
-    Status.DRAFT: "Draft", Status.SUBMITTED: "Submitted",
-    Status.INFO_REQUESTED: "Information requested", Status.IN_REVIEW: "In review",
-    Status.APPROVED: "Approved", Status.REJECTED: "Not funded", Status.WITHDRAWN: "Withdrawn",
-    Status.CANCELLED: "Cancelled", Status.PAID: "Paid", Status.REPORT_DUE: "Report due",
-    Status.REPORT_OVERDUE: "Report overdue", Status.REPORT_RECEIVED: "Report received",
-    Status.CLOSED: "Closed",
+    Status.DRAFT: lazy_pgettext("grant", "Draft"),
+    Status.SUBMITTED: lazy_pgettext("grant", "Submitted"),
+    Status.INFO_REQUESTED: lazy_pgettext("grant", "Information requested"),
+    Status.IN_REVIEW: lazy_pgettext("grant", "In review"),
+    Status.APPROVED: lazy_pgettext("grant", "Approved"),
+    Status.REJECTED: lazy_pgettext("grant", "Not funded"),
+    Status.WITHDRAWN: lazy_pgettext("grant", "Withdrawn"),
+    Status.CANCELLED: lazy_pgettext("grant", "Cancelled"),
+    Status.PAID: lazy_pgettext("grant", "Paid"),
+    Status.REPORT_DUE: lazy_pgettext("grant", "Report due"),
+    Status.REPORT_OVERDUE: lazy_pgettext("grant", "Report overdue"),
+    Status.REPORT_RECEIVED: lazy_pgettext("grant", "Report received"),
+    Status.CLOSED: lazy_pgettext("grant", "Closed"),
 }
 
 #: States in which the reviewers' queue shows an application.
@@ -71,8 +81,12 @@ class QuestionKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"text": "Text", "number": "Number", "choice": "Choice",
-                "yes_no": "Yes / no"}[self.value]
+        return QUESTION_KINDS[self]
+
+
+QUESTION_KINDS = {QuestionKind.TEXT: lazy_gettext("Text"), QuestionKind.NUMBER: lazy_gettext("Number"),
+                  QuestionKind.CHOICE: lazy_gettext("Choice"),
+                  QuestionKind.YES_NO: lazy_gettext("Yes / no")}
 
 
 class Vote(StrEnum):
@@ -80,36 +94,74 @@ class Vote(StrEnum):
     NO = "no"
     ABSTAIN = "abstain"
 
+    @property
+    def label(self) -> str:
+        return VOTE_LABELS[self]
+
+
+VOTE_LABELS = {Vote.YES: lazy_pgettext("vote", "Yes"), Vote.NO: lazy_pgettext("vote", "No"),
+               Vote.ABSTAIN: lazy_pgettext("vote", "Abstain")}
+
 
 class DisbursementStatus(StrEnum):
     READY = "ready"          # a payable waiting for a payout batch
     PAID = "paid"            # the batch was executed: Dr grants payable / Cr bank posted
     CANCELLED = "cancelled"  # withdrawn before it was paid
 
+    @property
+    def label(self) -> str:
+        return DISBURSEMENT_LABELS[self]
+
+
+DISBURSEMENT_LABELS = {
+    DisbursementStatus.READY: lazy_pgettext("grant payment", "waiting for payout"),
+    DisbursementStatus.PAID: lazy_pgettext("grant payment", "paid"),
+    DisbursementStatus.CANCELLED: lazy_pgettext("grant payment", "cancelled"),
+}
+
+
+def state_word(status: Status) -> str:
+    """The state inside a sentence: lower-case in English ("is in review"), the label as it is
+    in a language whose labels are nouns ("hat den Status „In Prüfung“")."""
+    label = status.label
+    text = str(label)
+    return text.lower() if text == getattr(label, "source", text) else text
+
 
 def _refused(application: Application, action: str) -> str:
-    where = f"{application.reference} is {application.status.label.lower()}"
-    if action in _REFUSED:
-        return _REFUSED[action].format(where=where, reference=application.reference,
-                                       state=application.status.label.lower())
-    return f"Application {where} and cannot be {_VERBS[action]} now."
+    return gettext(_REFUSED[action], reference=application.reference,
+                   state=state_word(application.status))
 
 
-#: What a refusal calls each transition.
-_VERBS = {"submit": "submitted", "request_information": "asked for more information",
-          "answer": "answered", "start_review": "put in review", "approve": "approved",
-          "reject": "rejected", "withdraw": "withdrawn", "cancel": "cancelled",
-          "paid": "marked paid", "report_due": "marked as waiting for its report",
-          "report_overdue": "marked overdue", "report": "reported on", "close": "closed",
-          "payment_returned": "given back a returned payment"}
-#: How a refusal of each operation (an action that keeps the state) reads.
+#: How a refusal of each action reads, a whole sentence each (the state is ``state_word``).
 _REFUSED = {
-    "edit": "Application {reference} is already {state}; it can no longer be edited.",
-    "review": "Application {where}: reviews are closed.",
-    "vote": "Votes are cast while an application is in review; {where}.",
-    "reduce": "Only an approved grant that is not fully paid can be reduced; {where}.",
-    "pay": "Application {where}: there is nothing to pay.",
-    "confirm_board": "Application {where}: the board's resolution can no longer be confirmed.",
+    "submit": N_("Application %(reference)s is %(state)s and cannot be submitted now."),
+    "request_information": N_("Application %(reference)s is %(state)s and cannot be asked for "
+                              "more information now."),
+    "answer": N_("Application %(reference)s is %(state)s and cannot be answered now."),
+    "start_review": N_("Application %(reference)s is %(state)s and cannot be put in review now."),
+    "approve": N_("Application %(reference)s is %(state)s and cannot be approved now."),
+    "reject": N_("Application %(reference)s is %(state)s and cannot be rejected now."),
+    "withdraw": N_("Application %(reference)s is %(state)s and cannot be withdrawn now."),
+    "cancel": N_("Application %(reference)s is %(state)s and cannot be cancelled now."),
+    "paid": N_("Application %(reference)s is %(state)s and cannot be marked paid now."),
+    "report_due": N_("Application %(reference)s is %(state)s and cannot be marked as waiting "
+                     "for its report now."),
+    "report_overdue": N_("Application %(reference)s is %(state)s and cannot be marked overdue "
+                         "now."),
+    "report": N_("Application %(reference)s is %(state)s and cannot be reported on now."),
+    "close": N_("Application %(reference)s is %(state)s and cannot be closed now."),
+    "payment_returned": N_("Application %(reference)s is %(state)s and cannot be given back a "
+                           "returned payment now."),
+    # Operations (actions that keep the state):
+    "edit": N_("Application %(reference)s is already %(state)s; it can no longer be edited."),
+    "review": N_("Application %(reference)s is %(state)s: reviews are closed."),
+    "vote": N_("Votes are cast while an application is in review; %(reference)s is %(state)s."),
+    "reduce": N_("Only an approved grant that is not fully paid can be reduced; %(reference)s "
+                 "is %(state)s."),
+    "pay": N_("Application %(reference)s is %(state)s: there is nothing to pay."),
+    "confirm_board": N_("Application %(reference)s is %(state)s: the board's resolution can no "
+                        "longer be confirmed."),
 }
 _S = Status
 #: An application's life; the services (``grants.lifecycle.transition``) move it along this.
@@ -136,16 +188,16 @@ APPLICATION_STATES: StateMachine[Status] = StateMachine(rows(
     ([_S.IN_REVIEW], "vote", _S.IN_REVIEW),
     ([_S.APPROVED], "reduce", _S.APPROVED),
     ([_S.APPROVED], "pay", _S.APPROVED),
-), refused=_refused, already=lambda application, action: (
-    f"Application {application.reference} is already {application.status.label.lower()}; "
-    "nothing was changed."))
+), refused=_refused, already=lambda application, action: gettext(
+    "Application %(reference)s is already %(state)s; nothing was changed.",
+    reference=application.reference, state=state_word(application.status)))
 
 _D = DisbursementStatus
 _PAYMENT_REFUSED = {
-    "cancel": "Only a payment that waits for its payout can be cancelled.",
-    "correct_payee": "Only a payment that waits for its payout can be changed.",
-    "record_payment": "Payment {ref} is {state}, not waiting for payout.",
-    "record_return": "Payment {ref} is {state}, not paid.",
+    "cancel": N_("Only a payment that waits for its payout can be cancelled."),
+    "correct_payee": N_("Only a payment that waits for its payout can be changed."),
+    "record_payment": N_("Payment %(ref)s is %(state)s, not waiting for payout."),
+    "record_return": N_("Payment %(ref)s is %(state)s, not paid."),
 }
 #: A payment's life: it waits for a payout batch, is paid, may come back, or is cancelled.
 DISBURSEMENT_STATES: StateMachine[DisbursementStatus] = StateMachine(rows(
@@ -153,8 +205,8 @@ DISBURSEMENT_STATES: StateMachine[DisbursementStatus] = StateMachine(rows(
     ([_D.PAID], "record_return", _D.READY),
     ([_D.READY], "cancel", _D.CANCELLED),
     ([_D.READY], "correct_payee", _D.READY),
-), refused=lambda payment, action: _PAYMENT_REFUSED[action].format(
-    ref=payment.end_to_end_id, state=payment.status.value))
+), refused=lambda payment, action: gettext(
+    _PAYMENT_REFUSED[action], ref=payment.end_to_end_id, state=payment.status.value))
 
 
 class Programme(db.Model):
@@ -406,6 +458,44 @@ class Event(db.Model):
 
     application: Mapped[Application] = relationship(back_populates="events")
 
+    @property
+    def label(self) -> str:
+        """What happened, as the committee's history names it."""
+        return str(EVENT_LABELS.get(self.action, self.action.replace("_", " ").capitalize()))
+
+    @property
+    def from_label(self) -> str:
+        return _status_label(self.from_status)
+
+    @property
+    def to_label(self) -> str:
+        return _status_label(self.to_status)
+
+
+def _status_label(value: str | None) -> str:
+    try:
+        return str(Status(value).label)
+    except ValueError:
+        return value or ""
+
+
+#: The steps of an application's history (``Event.action``), as the committee's page names them.
+EVENT_LABELS = {
+    "created": lazy_gettext("Draft created"), "submit": lazy_gettext("Submitted"),
+    "request_information": lazy_gettext("Information requested"),
+    "answer": lazy_gettext("Answered"), "start_review": lazy_gettext("Review started"),
+    "approve": lazy_gettext("Approved"), "reject": lazy_gettext("Declined"),
+    "withdraw": lazy_gettext("Withdrawn"), "cancel": lazy_gettext("Grant cancelled"),
+    "paid": lazy_gettext("Paid in full"), "report_due": lazy_gettext("Report due"),
+    "report_overdue": lazy_gettext("Report overdue"), "report": lazy_gettext("Report received"),
+    "close": lazy_gettext("Closed"), "payment_returned": lazy_gettext("Payment returned"),
+    "payment": lazy_gettext("Payment"), "reduced": lazy_gettext("Grant changed"),
+    "reviewer_assigned": lazy_gettext("Reviewer assigned"),
+    "reviewer_volunteered": lazy_gettext("Reviewer volunteered"),
+    "conflict_declared": lazy_gettext("Conflict of interest declared"),
+    "account_corrected": lazy_gettext("Account corrected"),
+}
+
 
 class Review(db.Model):
     """One committee member's part in one application: assignment, conflict, score, vote."""
@@ -427,6 +517,10 @@ class Review(db.Model):
 
     application: Mapped[Application] = relationship(back_populates="reviews")
     reviewer = relationship("User", foreign_keys=[reviewer_id], lazy="joined")
+
+    @property
+    def vote_label(self) -> str:
+        return str(Vote(self.vote).label) if self.vote else ""
 
     __table_args__ = (
         UniqueConstraint("application_id", "reviewer_id", name="uq_grant_reviews_member"),

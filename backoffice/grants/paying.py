@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import InvalidTransition, ValidationError
+from ..core.i18n import _
 from ..core.iban import normalise_iban
 from ..core.money import Money
 from ..core.settings import Settings
@@ -36,13 +37,14 @@ def create_disbursement(session: Session, application: Application, *, amount: M
     left = application.outstanding - waiting_amount(application)
     money = amount or Money(left, application.currency)
     if money.currency != application.currency:
-        raise ValidationError(f"Give the amount in {application.currency}.", field="amount")
+        raise ValidationError(_("Give the amount in %(currency)s.", currency=application.currency),
+                              field="amount")
     if not 0 < money.amount <= left:
-        raise ValidationError(f"Give an amount between 0 and "
-                              f"{Money(left, application.currency).format()} (what is neither "
-                              "paid nor waiting to be paid).", field="amount")
+        raise ValidationError(_("Give an amount between 0 and %(left)s (what is neither paid "
+                                "nor waiting to be paid).",
+                                left=Money(left, application.currency).format()), field="amount")
     if not application.iban or not application.account_holder:
-        raise ValidationError("The application has no bank account to pay to.")
+        raise ValidationError(_("The application has no bank account to pay to."))
     number = len(application.disbursements) + 1
     disbursement = Disbursement(
         application=application, amount=money.amount, currency=money.currency,
@@ -149,10 +151,11 @@ def correct_payee(session: Session, disbursement: Disbursement, *, iban: str, pa
     DISBURSEMENT_STATES.check(disbursement, "correct_payee")
     check_not_in_batch(session, disbursement)
     iban, _bic = normalise_iban(iban)
-    payee_name = required_text(payee_name, "payee_name", "give the account holder's name", 70)
+    payee_name = required_text(payee_name, "payee_name",
+                               _("Please give the account holder's name."), 70)
     before = {"iban": disbursement.iban, "payee_name": disbursement.payee_name}
     if before == {"iban": iban, "payee_name": payee_name}:
-        raise ValidationError("That is the account the payment already goes to.", field="iban")
+        raise ValidationError(_("That is the account the payment already goes to."), field="iban")
     application = locked(session, disbursement.application)
     disbursement.iban, disbursement.payee_name = iban, payee_name
     application.iban, application.account_holder = iban, payee_name

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..core.actors import Actor
 from ..core.bounds import as_id
 from ..core.errors import ValidationError
+from ..core.i18n import _, _l, ngettext
 from ..core.money import Money
 from ..core.settings import Settings
 from ..ledger.services import account_by_role
@@ -46,7 +47,7 @@ class GrantPayables:
     """Grant payments waiting for payout (``Disbursement`` rows in the state ``ready``)."""
 
     kind = KIND
-    label = "Grants"
+    label = _l("Grants")
 
     def _payable(self, disbursement: Disbursement, liability):
         application = disbursement.application
@@ -76,10 +77,10 @@ class GrantPayables:
             ~exists().where(Disbursement.application_id == Application.id)))
         if not count:
             return []
-        grants = "1 approved grant is" if count == 1 else f"{count} approved grants are"
-        return [batches.NotYetPayable(
-            f"{grants} not yet payable: open {'it' if count == 1 else 'each'} and choose "
-            "“Make payable”.", "grants.queue", {"status": Status.APPROVED.value})]
+        return [batches.NotYetPayable(ngettext(
+            "%(num)s approved grant is not yet payable: open it and choose “Make payable”.",
+            "%(num)s approved grants are not yet payable: open each and choose “Make payable”.",
+            count), "grants.queue", {"status": Status.APPROVED.value})]
 
     def open_payables(self, session: Session) -> list:
         liability = account_by_role(session, "grants_payable")
@@ -94,7 +95,8 @@ class GrantPayables:
                                  lock=True)
         missing = set(wanted) - {d.id for d in found}
         if missing:
-            raise ValidationError(f"Grant payment {min(missing)} is no longer waiting for payout.")
+            raise ValidationError(_("Grant payment %(number)s is no longer waiting for payout.",
+                                    number=min(missing)))
         return [self._payable(d, liability) for d in found]
 
     def executed(self, session: Session, item, batch, actor: Actor, *,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import ValidationError
+from ..core.i18n import _
 from ..core.money import Money
 from ..ledger.chart import Fund
 from .models import Budget, Programme, Question, QuestionKind, Round
@@ -40,30 +41,32 @@ class ProgrammeInput:
 def _values(session: Session, data: ProgrammeInput, programme: Programme | None) -> dict:
     name = (data.name or "").strip()
     if not name or len(name) > 200:
-        raise ValidationError("Give a name of up to 200 characters.", field="name")
+        raise ValidationError(_("Give a name of up to 200 characters."), field="name")
     slug = (data.slug or "").strip().lower()
     if not SLUG.match(slug) or len(slug) > 80:
-        raise ValidationError("Use lower-case letters, digits and dashes, e.g. community-grants.",
+        raise ValidationError(_("Use lower-case letters, digits and dashes, e.g. community-grants."),
                               field="slug")
     clash = session.scalar(select(Programme).where(Programme.slug == slug))
     if clash is not None and clash is not programme:
-        raise ValidationError(f"The address {slug} is taken by {clash.name}.", field="slug")
+        raise ValidationError(_("The address %(slug)s is taken by %(programme)s.", slug=slug,
+                                programme=clash.name), field="slug")
     fund = session.get(Fund, data.fund_id) if data.fund_id else None
     if fund is None or not fund.active:
-        raise ValidationError("Choose an active fund.", field="fund_id")
+        raise ValidationError(_("Choose an active fund."), field="fund_id")
     currency = data.max_per_grant.currency
     if data.max_per_grant.amount <= 0:
-        raise ValidationError("The maximum per grant must be positive.", field="max_per_grant")
+        raise ValidationError(_("The maximum per grant must be positive."), field="max_per_grant")
     if data.board_threshold is not None and (data.board_threshold.currency != currency
                                              or data.board_threshold.amount <= 0):
-        raise ValidationError("Give a positive threshold, or none.", field="board_threshold")
+        raise ValidationError(_("Give a positive threshold, or none."), field="board_threshold")
     if data.quorum < 1:
-        raise ValidationError("At least one vote is needed.", field="quorum")
+        raise ValidationError(_("At least one vote is needed."), field="quorum")
     for name_, value in (("min_lead_days", data.min_lead_days), ("report_days", data.report_days)):
         if not 0 <= value <= 3650:
-            raise ValidationError("Give a number of days from 0 to 3650.", field=name_)
+            raise ValidationError(_("Give a number of days from 0 to 3650."), field=name_)
     if programme is not None and programme.currency != currency:
-        raise ValidationError(f"The programme works in {programme.currency}.",
+        raise ValidationError(_("The programme works in %(currency)s.",
+                                currency=programme.currency),
                               field="max_per_grant")
     values = asdict(data)
     values.update(name=name, slug=slug, currency=currency,
@@ -101,9 +104,10 @@ def update_programme(session: Session, programme: Programme, data: ProgrammeInpu
 
 def set_budget(session: Session, programme: Programme, *, year: int, amount: Money, actor: Actor) -> Budget:
     if not 2000 <= year <= 2200:
-        raise ValidationError("Give a year such as 2026.", field="year")
+        raise ValidationError(_("Give a year such as 2026."), field="year")
     if amount.currency != programme.currency or amount.amount < 0:
-        raise ValidationError(f"Give an amount in {programme.currency}, zero or more.",
+        raise ValidationError(_("Give an amount in %(currency)s, zero or more.",
+                                currency=programme.currency),
                               field="amount")
     budget = session.scalar(select(Budget).where(Budget.programme_id == programme.id,
                                                  Budget.year == year))
@@ -124,11 +128,11 @@ def add_question(session: Session, programme: Programme, *, label: str, kind: Qu
                  actor: Actor) -> Question:
     label = (label or "").strip()
     if not label or len(label) > 300:
-        raise ValidationError("Write the question (up to 300 characters).", field="label")
+        raise ValidationError(_("Write the question (up to 300 characters)."), field="label")
     kind = QuestionKind(kind)
     options = [line.strip() for line in (choices or "").splitlines() if line.strip()]
     if kind is QuestionKind.CHOICE and len(options) < 2:
-        raise ValidationError("Give at least two options, one per line.", field="choices")
+        raise ValidationError(_("Give at least two options, one per line."), field="choices")
     position = max((q.position for q in programme.questions), default=0) + 1
     question = Question(programme=programme, label=label, kind=kind, required=required,
                         choices="\n".join(options) if kind is QuestionKind.CHOICE else "",
@@ -153,9 +157,9 @@ def add_round(session: Session, programme: Programme, *, name: str, opens_on: da
               actor: Actor) -> Round:
     name = (name or "").strip()
     if not name or len(name) > 120:
-        raise ValidationError("Name the round, e.g. Spring 2027.", field="name")
+        raise ValidationError(_("Name the round, e.g. Spring 2027."), field="name")
     if opens_on is None or deadline is None or deadline < opens_on:
-        raise ValidationError("The deadline must be on or after the opening day.",
+        raise ValidationError(_("The deadline must be on or after the opening day."),
                               field="deadline")
     round_ = Round(programme=programme, name=name, opens_on=opens_on, deadline=deadline)
     session.add(round_)

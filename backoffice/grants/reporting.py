@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import ValidationError
+from ..core.i18n import _
 from ..core.money import Money
 from ..core.settings import Settings
 from ..ledger import services as ledger
@@ -39,19 +40,20 @@ def submit_report(session: Session, application: Application, *, narrative: str,
                   actor: Actor, settings: Settings) -> Report:
     application = locked(session, application)
     check(application, "report")
-    narrative = required_text(narrative, "narrative", "tell us how it went", 20000)
+    narrative = required_text(narrative, "narrative", _("Please tell us how it went."), 20000)
     if attendance is None or attendance < 0:
-        raise ValidationError("Give the number of people who took part.", field="attendance")
+        raise ValidationError(_("Give the number of people who took part."), field="attendance")
     for name, money in (("amount_spent", amount_spent), ("unused", unused)):
         if money.currency != application.currency or money.amount < 0:
-            raise ValidationError(f"Give an amount in {application.currency}, zero or more.",
-                                  field=name)
+            raise ValidationError(_("Give an amount in %(currency)s, zero or more.",
+                                    currency=application.currency), field=name)
     if unused.amount > application.amount_paid:
-        raise ValidationError("The unused amount cannot be more than the grant paid "
-                              f"({Money(application.amount_paid, application.currency).format()}).",
+        raise ValidationError(_("The unused amount cannot be more than the grant paid "
+                                "(%(paid)s).",
+                                paid=Money(application.amount_paid, application.currency).format()),
                               field="unused")
     if not uploads:
-        raise ValidationError("Attach the receipts (PDF, or photos as JPEG or PNG).",
+        raise ValidationError(_("Attach the receipts (PDF, or photos as JPEG or PNG)."),
                               field="receipts")
     store_files(session, application, list(uploads), "report", actor, settings,
                 allowed=frozenset({"pdf", "jpeg", "png"}), field_name="receipts")
@@ -71,10 +73,11 @@ def close_grant(session: Session, application: Application, *, returned: Money, 
     conflicts.refuse(application, actor, "close")
     report = application.report
     if returned.currency != application.currency or returned.amount < 0:
-        raise ValidationError(f"Give the amount returned in {application.currency}.",
+        raise ValidationError(_("Give the amount returned in %(currency)s.",
+                                currency=application.currency),
                               field="returned")
     if returned.amount > application.amount_paid:
-        raise ValidationError("More cannot come back than was paid.", field="returned")
+        raise ValidationError(_("More cannot come back than was paid."), field="returned")
     if returned.amount:
         fund = application.programme.fund
         entry = ledger.post_entry(

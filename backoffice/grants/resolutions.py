@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
 from ..core.errors import ValidationError
+from ..core.i18n import _
 from ..core.money import Money
 from ..core.signals import Resolved, answers, resolution_required
 from .models import Application
@@ -35,9 +36,10 @@ def require(session: Session, application: Application, *, amount: Money,
                         subject_id=application.id, amount=amount, actor=actor)
     except ValidationError as refusal:
         threshold = Money(application.programme.board_threshold, application.currency).format()
-        raise ValidationError(f"Awards above {threshold} need the board's resolution. {refusal}",
+        raise ValidationError(_("Awards above %(threshold)s need the board's resolution. "
+                                "%(refusal)s", threshold=threshold, refusal=refusal),
                               field="board_resolution_ref") from refusal
     if not found:
-        raise ValidationError("Awards above the threshold need the board's resolution, and no "
-                              "board records are installed.", field="board_resolution_ref")
+        raise ValidationError(_("Awards above the threshold need the board's resolution, and "
+                                "no board records are installed."), field="board_resolution_ref")
     return found[0]

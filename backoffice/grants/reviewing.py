@@ -10,6 +10,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import PermissionDenied, ValidationError
+from ..core.i18n import _
 from ..core.permissions import Permission
 from ..core.settings import Settings
 from . import conflicts, notify
@@ -39,7 +40,8 @@ def _review_row(session: Session, application: Application, user: Actor, *, assi
 
 def _check_reviewer(user: Actor) -> None:
     if not user.can(Permission.GRANTS_REVIEW):
-        raise PermissionDenied(f"{user.display_name} is not a member of the grants committee.")
+        raise PermissionDenied(_("%(name)s is not a member of the grants committee.",
+                                 name=user.display_name))
 
 
 def _check_open_for_review(application: Application) -> None:
@@ -52,11 +54,11 @@ def assign_reviewer(session: Session, application: Application, reviewer: Actor,
     conflicts.refuse(application, actor, "assign")
     _check_reviewer(reviewer)
     if is_conflicted(application, reviewer):
-        raise ValidationError(f"{reviewer.display_name} has a conflict of interest with this "
-                              "application.", field="reviewer")
+        raise ValidationError(_("%(name)s has a conflict of interest with this application.",
+                                name=reviewer.display_name), field="reviewer")
     if review_of(application, reviewer) is not None:
-        raise ValidationError(f"{reviewer.display_name} already reviews this application.",
-                              field="reviewer")
+        raise ValidationError(_("%(name)s already reviews this application.",
+                                name=reviewer.display_name), field="reviewer")
     review = _review_row(session, application, reviewer, assigned_by=actor)
     record_event(session, application, "reviewer_assigned", actor, public=False,
                  reason=f"{reviewer.display_name} assigned")
@@ -71,7 +73,7 @@ def volunteer(session: Session, application: Application, *, actor: Actor) -> Re
     _check_reviewer(actor)
     conflicts.refuse(application, actor, "review")
     if review_of(application, actor) is not None:
-        raise ValidationError("You already review this application.")
+        raise ValidationError(_("You already review this application."))
     review = _review_row(session, application, actor)
     record_event(session, application, "reviewer_volunteered", actor, public=False)
     audit.record(session, actor, "grant.reviewer_volunteered", "grant_application",
@@ -83,7 +85,7 @@ def declare_conflict(session: Session, application: Application, *, note: str,
                      actor: Actor) -> Review:
     """The member takes no further part: their score and vote (if any) are removed."""
     _check_reviewer(actor)
-    note = required_text(note, "note", "say briefly what the conflict is", 500)
+    note = required_text(note, "note", _("Please say briefly what the conflict is."), 500)
     review = _review_row(session, application, actor)
     before = {"score": review.score, "vote": review.vote}
     review.conflict, review.conflict_note = True, note
@@ -100,10 +102,10 @@ def score(session: Session, application: Application, *, value: int | None, comm
     _check_reviewer(actor)
     conflicts.refuse(application, actor, "score")
     if value is not None and not 1 <= value <= 5:
-        raise ValidationError("Score from 1 (weak) to 5 (excellent).", field="score")
+        raise ValidationError(_("Score from 1 (weak) to 5 (excellent)."), field="score")
     comment = (comment or "").strip()
     if value is None and not comment:
-        raise ValidationError("Give a score or a comment.", field="score")
+        raise ValidationError(_("Give a score or a comment."), field="score")
     review = _review_row(session, application, actor)
     before = {"score": review.score, "comment": review.comment}
     review.score, review.comment = value, comment[:10000]
@@ -161,7 +163,8 @@ def request_information(session: Session, application: Application, *, question:
                         actor: Actor, settings: Settings) -> Application:
     application = locked(session, application)
     check(application, "request_information")
-    question = required_text(question, "question", "write the question for the applicant", 5000)
+    question = required_text(question, "question",
+                             _("Please write the question for the applicant."), 5000)
     transition(session, application, "request_information", actor, reason=question,
                settings=settings)
     return application

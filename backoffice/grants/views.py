@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
 
+from babel.numbers import format_decimal
 from flask import (
     Blueprint,
     Response,
@@ -23,7 +24,15 @@ from ..auth.models import User
 from ..core.bounds import FIRST_DATE, LAST_DATE, as_id
 from ..core.db import transaction
 from ..core.errors import DomainError, NotFound, PermissionDenied, ValidationError
-from ..core.forms import ConfirmForm, new_started_token, object_options, options, show_error
+from ..core.forms import (
+    ConfirmForm,
+    current_locale,
+    new_started_token,
+    object_options,
+    options,
+    show_error,
+)
+from ..core.i18n import _, _l
 from ..core.money import Money
 from ..core.permissions import Permission, login_required, public, requires
 from ..core.query import arg, others, page_arg, query_form
@@ -103,8 +112,11 @@ def _uploads(field_name: str) -> list[applying.Upload]:
         size = storage.stream.tell()
         storage.stream.seek(0)
         if size > limit:
-            raise ValidationError(f"{storage.filename} is {size / 1e6:.1f} MB; the limit is "
-                                  f"{limit / 1e6:.0f} MB per file.", field=field_name)
+            raise ValidationError(_("%(file)s is %(size)s MB; the limit is %(limit)s MB per file.",
+                                    file=storage.filename,
+                                    size=format_decimal(size / 1e6, "0.0", locale=current_locale()),
+                                    limit=format_decimal(limit / 1e6, "0", locale=current_locale())),
+                                  field=field_name)
         uploads.append(applying.Upload(storage.filename, storage.stream.read()))
     return uploads
 
@@ -183,7 +195,7 @@ def _closed_reason(programme: Programme) -> str | None:
 def _group_choices():
     groups = db.session.scalars(select(MemberGroup).where(MemberGroup.status == "active")
                                 .order_by(MemberGroup.name)).all()
-    return options(((g.id, g.name) for g in groups), blank="Not a member group (yet)")
+    return options(((g.id, g.name) for g in groups), blank=_("Not a member group (yet)"))
 
 
 def _prepare_form(form, programme: Programme):
@@ -209,7 +221,7 @@ def _save(form, *, programme=None, application=None):
                 problems.pop("budget_lines", None)  # the lines' own errors say it
             _show(form, applying.IncompleteApplication(problems))
         elif not form.form_errors:
-            form.form_errors.append("Some answers need a second look; see the marked fields.")
+            form.form_errors.append(_("Some answers need a second look; see the marked fields."))
         return None
     try:
         uploads = _uploads("attachments")
@@ -250,11 +262,11 @@ def apply(slug: str):
 def _after_save(application: Application, *, created: bool):
     viewer = Viewer(application, token=access.token_for(application, settings().secret_key))
     if application.status is Status.SUBMITTED:
-        flash("Thank you! Your application is submitted. We have emailed you a confirmation "
-              "with the link to this page.", "success")
+        flash(_("Thank you! Your application is submitted. We have emailed you a confirmation "
+                "with the link to this page."), "success")
         return redirect(viewer.url("status"))
-    flash("Your draft is saved. We have emailed you the link to come back to it; you can also "
-          "bookmark this page." if created else "Your draft is saved.", "success")
+    flash(_("Your draft is saved. We have emailed you the link to come back to it; you can also "
+            "bookmark this page.") if created else _("Your draft is saved."), "success")
     return redirect(viewer.url("edit"))
 
 
@@ -267,7 +279,7 @@ def resend():
     outcome = run_form(form, lambda: applying.send_links(db.session, form.email.data,
                                                          address=_address(), settings=settings()))
     if outcome.done:
-        flash("If we have applications from that address, we have emailed their links.", "info")
+        flash(_("If we have applications from that address, we have emailed their links."), "info")
         return redirect(url_for(".index"))
     return render_template("grants/public/resend.html", form=form), outcome.status
 
@@ -319,7 +331,7 @@ def applicant_route(rule: str, endpoint: str, methods=("GET",), documents: bool 
         def by_account(application_id, **values):
             application = db.session.get(Application, application_id)
             if application is None or not _may_follow(current_user, application):
-                raise NotFound("There is no such application among yours.")
+                raise NotFound(_("There is no such application among yours."))
             return function(Viewer(application), **values)
 
         by_link.__name__, by_account.__name__ = f"{endpoint}_link", f"{endpoint}_account"
@@ -391,7 +403,7 @@ def answer(viewer: Viewer):
     if run_form(form, lambda: applying.answer_information(
             db.session, viewer.application, answer=form.answer.data, uploads=_uploads("files"),
             actor=viewer.actor, settings=settings())).done:
-        flash("Thank you, your answer is sent to the committee.", "success")
+        flash(_("Thank you, your answer is sent to the committee."), "success")
         return redirect(viewer.url("status"))
     return _status_page(viewer, status=400, answer_form=form)
 
@@ -402,7 +414,7 @@ def withdraw(viewer: Viewer):
     if run_form(form, lambda: applying.withdraw(db.session, viewer.application,
                                                 reason=form.reason.data,
                                                 actor=viewer.actor, settings=settings())).done:
-        flash("Your application is withdrawn.", "info")
+        flash(_("Your application is withdrawn."), "info")
         return redirect(viewer.url("status"))
     return _status_page(viewer, status=400, withdraw_form=form)
 
@@ -416,7 +428,7 @@ def report(viewer: Viewer):
             attendance=form.attendance.data, amount_spent=form.amount_spent.money,
             unused=form.unused.money, uploads=_uploads("receipts"), actor=viewer.actor,
             settings=settings())).done:
-        flash("Thank you for your report!", "success")
+        flash(_("Thank you for your report!"), "success")
         return redirect(viewer.url("status"))
     return _status_page(viewer, status=400, report_form=form)
 
@@ -463,8 +475,8 @@ def _application(application_id: int) -> Application:
 def queue():
     programmes = db.session.scalars(select(Programme).order_by(Programme.name)).all()
     form = query_form(
-        FilterForm, programme=options(((p.id, p.name) for p in programmes), blank="All programmes"),
-        status=options(queries.STATUS_CHOICES, blank="Waiting for the committee"))
+        FilterForm, programme=options(((p.id, p.name) for p in programmes), blank=_("All programmes")),
+        status=options(queries.STATUS_CHOICES, blank=_("Waiting for the committee")))
     statuses = [Status(form.status.data)] if form.status.data else list(REVIEW_STATES)
     filters = dict(statuses=statuses, programme_id=form.programme.data, text=form.q.data or "",
                    reviewer=current_user, assigned_only=bool(form.mine.data))
@@ -473,7 +485,9 @@ def queue():
     page = queries.applications_page(db.session, **filters, page=page_arg(),
                                      size=current_app.config["PAGE_SIZE"])
     query = others("page")
-    return render_template("grants/queue.html", form=form, page=page, query=query)
+    return render_template("grants/queue.html", form=form, page=page, query=query,
+                           score_text=lambda value: format_decimal(value, "0.0",
+                                                                   locale=current_locale()))
 
 
 def _committee(application: Application):
@@ -518,7 +532,7 @@ def _detail(application: Application, *, status: int = 200, **forms):
              for name, (form_class, prefix) in DETAIL_FORMS.items()}
     shown["assign_form"].reviewer.choices = options(
         ((u.id, u.display_name) for u in _committee(application)),
-        blank="Choose a committee member")
+        blank=_("Choose a committee member"))
     overdue = deciding.has_overdue_report(db.session, group_id=application.group_id,
                                           email=application.contact_email,
                                           exclude_id=application.id) \
@@ -557,7 +571,7 @@ def _act(application_id: int, form_name: str, run, success: str, choices=None):
         form.reviewer.choices = choices
     outcome = run_form(form, lambda: run(application, form))
     if outcome.done:
-        flash(success, "success")
+        flash(str(success), "success")
         return redirect(url_for(".application", application_id=application_id))
     status = 400
     if isinstance(outcome.refusal, PermissionDenied):
@@ -573,56 +587,56 @@ ACTIONS = [
     ("request-information", Permission.GRANTS_REVIEW, "info_form",
      lambda a, f: reviewing.request_information(db.session, a, question=f.question.data,
                                                actor=current_user, settings=settings()),
-     "The applicant is asked; the application waits for their answer."),
+     _l("The applicant is asked; the application waits for their answer.")),
     ("start-review", Permission.GRANTS_REVIEW, "confirm_form",
      lambda a, f: reviewing.start_review(db.session, a, actor=current_user, settings=settings()),
-     "The application is in review: the committee can vote."),
+     _l("The application is in review: the committee can vote.")),
     ("volunteer", Permission.GRANTS_REVIEW, "confirm_form",
      lambda a, f: reviewing.volunteer(db.session, a, actor=current_user),
-     "You review this application."),
+     _l("You review this application.")),
     ("review", Permission.GRANTS_REVIEW, "score_form",
      lambda a, f: reviewing.score(db.session, a, value=f.score.data, comment=f.comment.data,
                                  actor=current_user),
-     "Your review is saved."),
+     _l("Your review is saved.")),
     ("conflict", Permission.GRANTS_REVIEW, "conflict_form",
      lambda a, f: reviewing.declare_conflict(db.session, a, note=f.note.data, actor=current_user),
-     "Your conflict of interest is recorded; you take no part in this decision."),
+     _l("Your conflict of interest is recorded; you take no part in this decision.")),
     ("vote", Permission.GRANTS_REVIEW, "vote_form",
      lambda a, f: reviewing.cast_vote(db.session, a, vote=f.vote.data, actor=current_user),
-     "Your vote is recorded."),
+     _l("Your vote is recorded.")),
     ("approve", Permission.GRANTS_DECIDE, "approve_form",
      lambda a, f: deciding.approve(db.session, a, amount=f.amount.money,
                                    conditions=f.conditions.data, note=f.note.data,
                                    board_resolution_ref=f.board_resolution_ref.data,
                                    actor=current_user, settings=settings()),
-     "The grant is approved and its money committed; the applicant has the award letter."),
+     _l("The grant is approved and its money committed; the applicant has the award letter.")),
     ("board-confirm", Permission.GRANTS_VIEW, "board_form",
      lambda a, f: board.confirm(db.session, a, reference=f.reference.data, amount=f.amount.money,
                                 actor=current_user, members=settings().grants.board_members),
-     "Your confirmation of the board's resolution is recorded."),
+     _l("Your confirmation of the board's resolution is recorded.")),
     ("reject", Permission.GRANTS_DECIDE, "reject_form",
      lambda a, f: deciding.reject(db.session, a, reason=f.reason.data, actor=current_user,
                                   settings=settings()),
-     "The application is declined; the applicant is told."),
+     _l("The application is declined; the applicant is told.")),
     ("reduce", Permission.GRANTS_DECIDE, "reduce_form",
      lambda a, f: deciding.reduce_grant(db.session, a, amount=f.amount.money,
                                         reason=f.reason.data, actor=current_user,
                                         settings=settings()),
-     "The grant is reduced; the difference is released from the commitment."),
+     _l("The grant is reduced; the difference is released from the commitment.")),
     ("cancel", Permission.GRANTS_DECIDE, "cancel_form",
      lambda a, f: deciding.cancel_grant(db.session, a, reason=f.reason.data, actor=current_user,
                                         settings=settings()),
-     "The grant is cancelled and its commitment reversed."),
+     _l("The grant is cancelled and its commitment reversed.")),
     ("disburse", Permission.GRANTS_PAY, "disburse_form",
      lambda a, f: paying.create_disbursement(db.session, a, amount=f.amount.money,
                                                actor=current_user,
                                                organisation=settings().organisation.name),
-     "The payment is ready for payout."),
+     _l("The payment is ready for payout.")),
     ("close", Permission.GRANTS_PAY, "close_form",
      lambda a, f: reporting.close_grant(db.session, a, returned=f.returned.money,
                                        note=f.note.data, actor=current_user,
                                        settings=settings()),
-     "The grant is closed."),
+     _l("The grant is closed.")),
 ]
 
 
@@ -660,7 +674,7 @@ def assign(application_id: int):
         reviewing.assign_reviewer(db.session, application, reviewer, actor=current_user,
                                   settings=settings())
     users = db.session.scalars(select(User.id).where(User.active.is_(True))).all()
-    return _act(application_id, "assign_form", run, "The reviewer is assigned.",
+    return _act(application_id, "assign_form", run, _("The reviewer is assigned."),
                 choices=options(((u, str(u)) for u in users), blank=""))
 
 
@@ -705,7 +719,7 @@ def cancel_payout(disbursement_id: int):
     disbursement = _disbursement(disbursement_id)
     if run_form(ConfirmForm(), lambda: paying.cancel_disbursement(
             db.session, disbursement, actor=current_user), flash_refusal="danger").done:
-        flash(f"Payment {disbursement.end_to_end_id} is cancelled.", "info")
+        flash(_("Payment %(reference)s is cancelled.", reference=disbursement.end_to_end_id), "info")
     return redirect(url_for(".payouts"))
 
 
@@ -719,12 +733,13 @@ def correct_payout_account(disbursement_id: int):
         db.session, disbursement, iban=form.iban.data, payee_name=form.payee_name.data,
         actor=current_user))
     if outcome.invalid:
-        flash("Give the IBAN and the account holder.", "danger")
+        flash(_("Give the IBAN and the account holder."), "danger")
     elif outcome.refusal:
-        flash(f"Payment {disbursement.end_to_end_id}: {outcome.refusal}", "danger")
+        flash(_("Payment %(reference)s: %(refusal)s", reference=disbursement.end_to_end_id,
+                refusal=outcome.refusal), "danger")
     else:
-        flash(f"Payment {disbursement.end_to_end_id} goes to {disbursement.iban} with the next "
-              f"payout batch.", "success")
+        flash(_("Payment %(reference)s goes to %(iban)s with the next payout batch.",
+                reference=disbursement.end_to_end_id, iban=disbursement.iban), "success")
     return redirect(url_for(".payouts"))
 
 
@@ -746,7 +761,7 @@ def programmes():
 
 def _programme_form(form: ProgrammeForm) -> ProgrammeForm:
     funds = db.session.scalars(select(Fund).where(Fund.active.is_(True)).order_by(Fund.code)).all()
-    form.fund_id.choices = object_options(funds, blank="Choose a fund")
+    form.fund_id.choices = object_options(funds, blank=_("Choose a fund"))
     form.currency.choices = options((c, c) for c in current_app.config["CURRENCIES"])
     return form
 
@@ -772,7 +787,8 @@ def new_programme():
         db.session, _programme_input(form), actor=current_user))
     if outcome.done:
         created = outcome.result
-        flash(f"Programme “{created.name}” is created. Set its budget and questions below.", "success")
+        flash(_("Programme “%(name)s” is created. Set its budget and questions below.",
+                name=created.name), "success")
         return redirect(url_for(".edit_programme", programme_id=created.id))
     return render_template("grants/programme_form.html", form=form, programme=None), \
         outcome.status
@@ -801,7 +817,7 @@ def edit_programme(programme_id: int):
     form = _programme_form(ProgrammeForm())
     if run_form(form, lambda: programme_services.update_programme(
             db.session, programme, _programme_input(form), actor=current_user)).done:
-        flash("The programme is saved.", "success")
+        flash(_("The programme is saved."), "success")
         return redirect(url_for(".edit_programme", programme_id=programme_id))
     return _programme_page(programme, form, status=400)
 
@@ -821,7 +837,7 @@ def set_budget(programme_id: int):
     return _programme_part(programme_id, "budget_form", BudgetForm(),
                            lambda p, f: programme_services.set_budget(
                                db.session, p, year=f.year.data, amount=f.amount.money,
-                               actor=current_user), "The budget is set.")
+                               actor=current_user), _("The budget is set."))
 
 
 @bp.route("/programmes/<int:programme_id>/questions", methods=["POST"])
@@ -832,7 +848,7 @@ def add_question(programme_id: int):
                                db.session, p, label=f.label.data, kind=f.kind.data,
                                choices=f.choices.data, required=f.required.data,
                                help_text=f.help_text.data, actor=current_user),
-                           "The question is added to the form.")
+                           _("The question is added to the form."))
 
 
 @bp.route("/programmes/<int:programme_id>/questions/<int:question_id>/retire", methods=["POST"])
@@ -841,10 +857,10 @@ def retire_question(programme_id: int, question_id: int):
     def run(programme, form):
         question = db.session.get(Question, question_id)
         if question is None or question.programme_id != programme.id:
-            raise NotFound("No such question.")
+            raise NotFound(_("No such question."))
         programme_services.retire_question(db.session, question, actor=current_user)
     return _programme_part(programme_id, "confirm_form", ConfirmForm(), run,
-                           "The question is no longer asked.")
+                           _("The question is no longer asked."))
 
 
 @bp.route("/programmes/<int:programme_id>/rounds", methods=["POST"])
@@ -854,4 +870,4 @@ def add_round(programme_id: int):
                            lambda p, f: programme_services.add_round(
                                db.session, p, name=f.name.data, opens_on=f.opens_on.data,
                                deadline=f.deadline.data, actor=current_user),
-                           "The round is added.")
+                           _("The round is added."))

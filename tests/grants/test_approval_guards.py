@@ -52,11 +52,11 @@ CASES = {
                           (None, "The report back for grant G-2025-0003 is overdue: no new "
                                  "grant until it is in.")),
     "no budget this year": ({"budget": None},
-                            ("amount", "The Meetup Fund has no budget for 2026.")),
+                            ("amount", "The programme “Meetup Fund” has no budget for 2026.")),
     "the budget's last euro": ({"awarded": 950000}, None),
     "beyond the budget": ({"awarded": 950001},
-                          ("amount", "This would exceed the Meetup Fund's 2026 budget: €499.99 "
-                                     "is left.")),
+                          ("amount", "This would exceed the 2026 budget of the programme "
+                                     "“Meetup Fund”: €499.99 is left.")),
     "the fund's last euro": ({"available": eur(500)}, None),
     "beyond the fund": ({"available": Money(49999, "EUR")},
                         ("amount", "Fund GRANTS has only €499.99 available.")),
@@ -70,8 +70,8 @@ CASES = {
     "board before budget": ({"board": BOARD, "budget": None},
                             ("board_resolution_ref", str(BOARD))),
     "budget before fund": ({"awarded": 999999, "available": eur(0)},
-                           ("amount", "This would exceed the Meetup Fund's 2026 budget: €0.01 "
-                                      "is left.")),
+                           ("amount", "This would exceed the 2026 budget of the programme "
+                                      "“Meetup Fund”: €0.01 is left.")),
 }
 
 

@@ -307,7 +307,7 @@ def test_amount_budget_and_fund_balance_refusals(grants):
     # The year's budget: 5,000 EUR; 4,500 are awarded already.
     for _ in range(3):
         make_application(grants, Status.APPROVED, amount=eur(1_500))
-    with pytest.raises(ValidationError, match="budget: €500.00 is left"):
+    with pytest.raises(ValidationError, match="”: €500.00 is left"):
         with transaction():
             deciding.approve(db.session, application, amount=eur(1_000),
                              actor=grants.committee[0], settings=app_settings())

@@ -276,7 +276,7 @@ def test_every_page_renders_in_every_state(client, grants, users):
     for application in applications:
         response = client.get(f"/grants/applications/{application.id}")
         assert response.status_code == 200, application.status
-        assert application.status.label in response.get_data(as_text=True)
+        assert str(application.status.label) in response.get_data(as_text=True)
         page = client.get(f"/grants/a/{token_for(application, app_settings().secret_key)}")
         assert page.status_code == (302 if application.status is Status.DRAFT else 200)
     for path in ("/grants/queue", "/grants/queue?status=closed&mine=y", "/grants/budget",
