@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from ..core.i18n import source
 from ..core.money import Money
 from ..core.tables import DATE, INTEGER, MONEY, NUMBER, Column, Table
 from .models import (
@@ -199,7 +200,7 @@ def applications_table(session: Session, **filters) -> Table:
         ((row.application.reference, row.application.applicant_name, row.application.title,
           row.application.programme.name,
           row.application.submitted_at.date() if row.application.submitted_at else None,
-          row.application.status.label,
+          source(row.application.status.label),  # the export's words are English, as its headers
           Money(row.application.amount_requested, row.application.currency),
           row.reviews, None if row.average_score is None else round(row.average_score, 1),
           row.votes) for row in page.rows))
