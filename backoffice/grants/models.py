@@ -84,9 +84,10 @@ class QuestionKind(StrEnum):
         return QUESTION_KINDS[self]
 
 
-QUESTION_KINDS = {QuestionKind.TEXT: lazy_gettext("Text"), QuestionKind.NUMBER: lazy_gettext("Number"),
-                  QuestionKind.CHOICE: lazy_gettext("Choice"),
-                  QuestionKind.YES_NO: lazy_gettext("Yes / no")}
+QUESTION_KINDS = {QuestionKind.TEXT: lazy_pgettext("question kind", "Text"),
+                  QuestionKind.NUMBER: lazy_pgettext("question kind", "Number"),
+                  QuestionKind.CHOICE: lazy_pgettext("question kind", "Choice"),
+                  QuestionKind.YES_NO: lazy_pgettext("question kind", "Yes / no")}
 
 
 class Vote(StrEnum):

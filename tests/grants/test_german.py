@@ -99,7 +99,7 @@ def test_the_applicants_mail_is_german_where_the_association_writes_german(grant
     (message,) = mailbox
     body = message.get_body().get_content().replace("\r\n", "\n")
     assert message["Subject"] == f"Ihre Förderung {application.reference} ist bewilligt"
-    assert body.startswith("Hallo Grace Hopper,\n\ngute Nachrichten: Das Gremium hat für "
+    assert body.startswith("Guten Tag Grace Hopper,\n\ngute Nachrichten: Das Gremium hat für "
                            f"{application.reference} „Workshop for beginners“ eine Förderung "
                            "von 812,50\xa0€ bewilligt.")
     assert "Mit freundlichen Grüßen\ndas Fördergremium von" in body
