@@ -53,7 +53,7 @@ def test_the_queue_offers_the_credit_for_an_overpayment_and_accepting_it_settles
     assert state.status(invoice, TODAY) is state.Status.PAID
     statement_page = client.get(f"/sponsors/{acme.id}").get_data(as_text=True)
     assert 'data-testid="credit-balance"' in statement_page and "€30.00" in statement_page
-    assert "overpayment" in statement_page
+    assert "Overpayment" in statement_page  # the credit movement's name (state.LABELS)
     books_sound(session)
 
 
