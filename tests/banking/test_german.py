@@ -46,8 +46,8 @@ def test_the_statement_import_in_german(client, session, users, bank):
 
     broken = _upload(client, bank, sample("camt053-v02-two-statements.xml")[:1500], "kaputt.xml")
     refused = client.get(broken.location, headers=GERMAN).get_data(as_text=True)
-    assert "kaputt.xml wurde nicht importiert: " in refused
-    assert "Nichts wurde gespeichert." in refused
+    assert re.search(r"kaputt.xml wurde nicht importiert: Zeile \d+, Spalte \d+: das XML ist nicht "
+                     r"wohlgeformt \(.*\)\. Nichts wurde gespeichert\.", refused)
 
 
 def test_the_csv_columns_page_in_german(client, session, users, bank):
@@ -60,6 +60,24 @@ def test_the_csv_columns_page_in_german(client, session, users, bank):
     assert "Trennzeichen" in form and "Semikolon ;" in form and "Buchungsdatum" in form
     assert "Zuordnung speichern und importieren" in form
     assert "Guessed from the column names" not in form and "Delimiter" not in form
+
+
+def test_a_refused_csv_says_why_in_german(client, session, users, bank):
+    """The parser's refusal, with the row and column it gave up at, is German too."""
+    login(client, Role.TREASURER)
+    response = _upload(client, bank, sample("csv-sparkasse-cp1252.csv"), "umsaetze.csv")
+    token = csrf_token(client, response.location)
+    pending = re.search(r"pending=([0-9a-f]+)", response.location).group(1)
+    refused = client.post(response.location, headers=GERMAN, data={
+        "csrf_token": token, "pending": pending, "delimiter": ";", "encoding": "cp1252",
+        "skip_rows": "0", "date": "Buchungstag", "date_format": "%Y-%m-%d", "amount": "Betrag",
+        "decimal_comma": "y", "counterparty": "", "iban": "", "text": "", "submit": "Save",
+        "value_date": "", "debit": "", "credit": "", "reference": ""})
+    assert refused.status_code == 302, refused.status_code
+    page = client.get(refused.location, headers=GERMAN).get_data(as_text=True)
+    assert re.search(r"umsaetze.csv wurde nicht importiert: Zeile \d+: &#39;[0-9.]+&#39; in Spalte "
+                     r"&#39;Buchungstag&#39; ist kein Datum wie 2026-12-31\. Nichts wurde "
+                     r"gespeichert\.", page)
 
 
 def test_the_reconciliation_queue_in_german(client, session, users, bank, treasurer):

@@ -5,6 +5,7 @@ import gc
 import re
 from contextlib import contextmanager
 
+from ...core.i18n import _
 from . import camt, csv, mt940
 from .common import (
     MAX_FILE_BYTES,
@@ -35,10 +36,11 @@ def parse(data: bytes, *, currency: str, csv_mapping: CsvMapping | None = None,
           format: str | None = None) -> ParsedFile:
     """Parse a whole file or raise ``StatementFormatError``; never returns half a file."""
     if not data:
-        raise StatementFormatError("the file is empty")
+        raise StatementFormatError(_("the file is empty"))
     if len(data) > MAX_FILE_BYTES:
-        raise StatementFormatError(f"the file is {len(data) / 1e6:.1f} MB; statements larger "
-                                   f"than {MAX_FILE_BYTES / 1e6:.0f} MB are refused")
+        raise StatementFormatError(_("the file is %(size)s MB; statements larger than %(limit)s MB "
+                                     "are refused", size=f"{len(data) / 1e6:.1f}",
+                                     limit=f"{MAX_FILE_BYTES / 1e6:.0f}"))
     format = format or detect(data)
     if format == "camt053":
         with _collector_paused():
@@ -49,9 +51,9 @@ def parse(data: bytes, *, currency: str, csv_mapping: CsvMapping | None = None,
     if format == "csv":
         if csv_mapping is None:
             raise StatementFormatError(
-                "this looks like a CSV file: set up its column mapping first")
+                _("this looks like a CSV file: set up its column mapping first"))
         return csv.parse(data, csv_mapping, currency)
-    raise StatementFormatError(f"unknown format {format!r}")
+    raise StatementFormatError(_("unknown format %(format)s", format=repr(format)))
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from xml.etree.ElementTree import Element, ParseError, XMLParser
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
+from ...core.i18n import _
 from .common import (
     ParsedFile,
     ParsedLine,
@@ -81,30 +82,33 @@ def parse(data: bytes) -> ParsedFile:
         root = _read(data)
     except DefusedXmlException as error:
         raise StatementFormatError(
-            f"the XML declares a document type or entities ({type(error).__name__}); bank "
-            f"statements never do, so the file is refused unread") from None
+            _("the XML declares a document type or entities (%(error)s); bank statements never "
+              "do, so the file is refused unread", error=type(error).__name__)) from None
     except ParseError as error:
         line, column = getattr(error, "position", (None, None))
         reason = str(error).split(":")[0]
-        raise StatementFormatError(f"the XML is not well-formed ({reason})",
-                                   f"line {line}, column {column}" if line else None) from None
+        raise StatementFormatError(_("the XML is not well-formed (%(reason)s)", reason=reason),
+                                   _("line %(line)s, column %(column)s", line=line, column=column)
+                                   if line else None) from None
     match = NAMESPACE.match(root.tag)
     if not match:
         raise StatementFormatError(
-            f"this XML is not an ISO 20022 CAMT document (its root element is {root.tag!r})")
+            _("this XML is not an ISO 20022 CAMT document (its root element is %(root)s)",
+              root=repr(root.tag)))
     message, version = match.groups()
     if message != "camt.053":
         raise StatementFormatError(
-            f"this is a {message} message; import the account statement (camt.053) instead")
+            _("this is a %(kind)s message; import the account statement (camt.053) instead",
+              kind=message))
     x = _Paths(root.tag[1:root.tag.index("}")])
     body = x.find(root, "BkToCstmrStmt")
     if body is None:
-        raise StatementFormatError("the document has no BkToCstmrStmt element")
+        raise StatementFormatError(_("the document has no BkToCstmrStmt element"))
     statements = []
     for number, element in enumerate(x.findall(body, "Stmt"), 1):
-        statements.append(_statement(x, element, f"statement {number}"))
+        statements.append(_statement(x, element, _("statement %(number)s", number=number)))
     if not statements:
-        raise StatementFormatError("the file contains no statement")
+        raise StatementFormatError(_("the file contains no statement"))
     return ParsedFile("camt053", statements)
 
 
@@ -235,18 +239,19 @@ def _statement(x: _Paths, element: Element, where: str) -> ParsedStatement:
             statement.closing, statement.closing_date = amount, day
         statement.currency = statement.currency or currency
     for number, entry in enumerate(x.findall(element, "Ntry"), 1):
-        line = _entry(x, entry, f"{where}, entry {number}")
+        line = _entry(x, entry, _("%(where)s, entry %(number)s", where=where, number=number))
         if line is not None:
             statement.lines.append(line)
     if not statement.currency:
         currencies = {line.currency for line in statement.lines}
         statement.currency = currencies.pop() if len(currencies) == 1 else ""
     if not statement.currency:
-        raise StatementFormatError("the statement names no currency", where)
+        raise StatementFormatError(_("the statement names no currency"), where)
     for line in statement.lines:
         if line.currency != statement.currency:
             raise StatementFormatError(
-                f"an entry is booked in {line.currency} on a {statement.currency} account",
+                _("an entry is booked in %(currency)s on a %(kept)s account",
+                  currency=line.currency, kept=statement.currency),
                 line.where)
     return statement
 
@@ -258,7 +263,7 @@ def _entry(x: _Paths, element: Element, where: str) -> ParsedLine | None:
         return None
     parsed = entry.amount("Amt", where)
     if parsed is None:
-        raise StatementFormatError("the entry has no amount", where)
+        raise StatementFormatError(_("the entry has no amount"), where)
     amount, currency = parsed
     direction = entry.text("CdtDbtInd")
     if direction not in ("CRDT", "DBIT"):
@@ -267,7 +272,7 @@ def _entry(x: _Paths, element: Element, where: str) -> ParsedLine | None:
     booking = _flat_date(entry, "BookgDt", where, "booking date")
     value = _flat_date(entry, "ValDt", where, "value date")
     if booking is None and value is None:
-        raise StatementFormatError("the entry has neither a booking nor a value date", where)
+        raise StatementFormatError(_("the entry has neither a booking nor a value date"), where)
     domain = "/".join(filter(None, (entry.text("BkTxCd/Domn/Cd"), entry.text("BkTxCd/Domn/Fmly/Cd"),
                                     entry.text("BkTxCd/Domn/Fmly/SubFmlyCd"))))
     line = ParsedLine(

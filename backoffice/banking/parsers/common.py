@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from ...core.errors import ValidationError
+from ...core.i18n import _
 from ...core.money import Money, check_currency
 
 #: No statement line of any format is longer than this (MT940 lines are 65 characters, CSV rows
@@ -103,7 +104,7 @@ def minor_units(text: str, currency: str, where: str, *, decimal_comma: bool = F
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise StatementFormatError(f"{text!r} is not an amount", where) from None
+        raise StatementFormatError(_("%(text)s is not an amount", text=repr(text)), where) from None
     try:
         return Money.from_decimal(value, check_currency(currency)).amount
     except ValidationError as error:
@@ -120,8 +121,9 @@ def check_lines(text: str, name: str = "the file") -> None:
         end = length if end == -1 else end
         if end - start > MAX_LINE_CHARS:
             raise StatementFormatError(
-                f"the line is {end - start:,} characters long (at most {MAX_LINE_CHARS:,} are "
-                f"expected); this is not a bank statement", f"line {number}")
+                _("the line is %(length)s characters long (at most %(limit)s are expected); this "
+                  "is not a bank statement", length=f"{end - start:,}", limit=f"{MAX_LINE_CHARS:,}"),
+                _("line %(number)s", number=number))
         start = end + 1
         number += 1
 

@@ -13,6 +13,7 @@ import io
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 
+from ...core.i18n import _
 from .common import (
     ParsedFile,
     ParsedLine,
@@ -66,11 +67,12 @@ def decode(data: bytes, encoding: str) -> str:
     except UnicodeDecodeError as error:
         line = data[:error.start].count(b"\n") + 1
         raise StatementFormatError(
-            f"the file is not {ENCODINGS.get(encoding, encoding)} (byte {error.object[error.start]:#04x} "
-            f"cannot be read); choose the right encoding in the column mapping",
-            f"line {line}") from None
+            _("the file is not %(encoding)s (byte %(byte)s cannot be read); choose the right "
+              "encoding in the column mapping", encoding=ENCODINGS.get(encoding, encoding),
+              byte=f"{error.object[error.start]:#04x}"),
+            _("line %(number)s", number=line)) from None
     except LookupError:
-        raise StatementFormatError(f"unknown encoding {encoding!r}") from None
+        raise StatementFormatError(_("unknown encoding %(encoding)s", encoding=repr(encoding))) from None
     return text
 
 
@@ -149,7 +151,7 @@ def parse(data: bytes, mapping: CsvMapping, currency: str) -> ParsedFile:
     text = decode(data, mapping.encoding)
     check_lines(text)
     if not (mapping.date and (mapping.amount or (mapping.debit and mapping.credit))):
-        raise StatementFormatError("the column mapping names no date or amount column")
+        raise StatementFormatError(_("the column mapping names no date or amount column"))
     reader = csv.reader(io.StringIO(text), delimiter=mapping.delimiter or ";")
     statement = ParsedStatement(currency=currency, where="the file")
     columns: dict[str, int] | None = None
@@ -162,12 +164,13 @@ def parse(data: bytes, mapping: CsvMapping, currency: str) -> ParsedFile:
                 continue
             statement.lines.append(_row(row, columns, mapping, currency, number))
     except csv.Error as error:
-        raise StatementFormatError(f"the CSV is malformed ({error})", f"row {reader.line_num}") \
+        raise StatementFormatError(_("the CSV is malformed (%(error)s)", error=error),
+                                   _("row %(number)s", number=reader.line_num)) \
             from None
     if columns is None:
-        raise StatementFormatError("the file has no header row")
+        raise StatementFormatError(_("the file has no header row"))
     if not statement.lines:
-        raise StatementFormatError("the file has a header but no rows")
+        raise StatementFormatError(_("the file has a header but no rows"))
     return ParsedFile("csv", [statement])
 
 
@@ -175,14 +178,21 @@ def _columns(row: list[str], mapping: CsvMapping, number: int) -> dict[str, int]
     names = [clean(cell) for cell in row]
     if len(names) == 1:
         raise StatementFormatError(
-            f"the header has a single column ({names[0][:60]!r}): is the delimiter "
-            f"{mapping.delimiter!r} right?", f"row {number}")
+            _("the header has a single column (%(column)s): is the delimiter %(delimiter)s right?",
+              column=repr(names[0][:60]), delimiter=repr(mapping.delimiter)),
+            _("row %(number)s", number=number))
     missing = [c for c in mapping.columns() if c not in names]
     if missing:
         raise StatementFormatError(
-            f"the header has no column {', '.join(repr(m) for m in missing)} (it has "
-            f"{', '.join(repr(n) for n in names[:12])})", f"row {number}")
+            _("the header has no column %(missing)s (it has %(names)s)",
+              missing=", ".join(repr(m) for m in missing),
+              names=", ".join(repr(n) for n in names[:12])),
+            _("row %(number)s", number=number))
     return {name: index for index, name in enumerate(names)}
+
+
+def _column(where: str, name: str) -> str:
+    return _("%(where)s, column %(name)s", where=where, name=repr(name))
 
 
 def _row(row: list[str], columns: dict[str, int], mapping: CsvMapping, currency: str, number: int) -> ParsedLine:
@@ -191,8 +201,9 @@ def _row(row: list[str], columns: dict[str, int], mapping: CsvMapping, currency:
             return ""
         index = columns[name]
         if index >= len(row):
-            raise StatementFormatError(f"the row has {len(row)} cells; column {name!r} is "
-                                       f"missing", f"row {number}")
+            raise StatementFormatError(_("the row has %(cells)s cells; column %(name)s is missing",
+                                         cells=len(row), name=repr(name)),
+                                       _("row %(number)s", number=number))
         return row[index].strip()
 
     def day(name: str) -> date | None:
@@ -203,21 +214,22 @@ def _row(row: list[str], columns: dict[str, int], mapping: CsvMapping, currency:
             return datetime.strptime(value, mapping.date_format).date()
         except ValueError:
             raise StatementFormatError(
-                f"{value!r} in column {name!r} is not a date like "
-                f"{DATE_FORMATS.get(mapping.date_format, mapping.date_format)}",
-                f"row {number}") from None
+                _("%(value)s in column %(name)s is not a date like %(example)s",
+                  value=repr(value), name=repr(name),
+                  example=DATE_FORMATS.get(mapping.date_format, mapping.date_format)),
+                _("row %(number)s", number=number)) from None
 
-    where = f"row {number}"
+    where = _("row %(number)s", number=number)
     if mapping.amount:
-        amount = _amount(cell(mapping.amount), currency, mapping, f"{where}, column {mapping.amount!r}")
+        amount = _amount(cell(mapping.amount), currency, mapping, _column(where, mapping.amount))
     else:
         debit, credit = cell(mapping.debit), cell(mapping.credit)
-        amount = (_amount(credit, currency, mapping, f"{where}, column {mapping.credit!r}")
+        amount = (_amount(credit, currency, mapping, _column(where, mapping.credit))
                   if credit else 0) - (
-            abs(_amount(debit, currency, mapping, f"{where}, column {mapping.debit!r}"))
+            abs(_amount(debit, currency, mapping, _column(where, mapping.debit)))
             if debit else 0)
     if amount == 0:
-        raise StatementFormatError("the amount is zero or empty", where)
+        raise StatementFormatError(_("the amount is zero or empty"), where)
     reference = cell(mapping.reference)
     return ParsedLine(
         booking_date=day(mapping.date), value_date=day(mapping.value_date) if mapping.value_date

@@ -19,6 +19,7 @@ import mt940
 from mt940 import tags as library_tags
 
 from ...core.errors import ValidationError
+from ...core.i18n import _
 from ...core.money import Money
 from .common import (
     ParsedFile,
@@ -99,23 +100,25 @@ def parse(data: bytes) -> ParsedFile:
     body = ENVELOPE.sub("", text)
     if not re.search(r"(?m)^:20:", body) or not re.search(r"(?m)^:6[01][FM]?:", body):
         raise StatementFormatError(
-            "this is not an MT940 statement: it needs the fields :20:, :25:, :28C:, :60F:, "
-            ":61:/:86: and :62F:")
+            _("this is not an MT940 statement: it needs the fields :20:, :25:, :28C:, :60F:, "
+              ":61:/:86: and :62F:"))
     try:
         chunks = mt940.parse_statements(body, tags=TAGS, options=OPTIONS)
     except RuntimeError as error:
         value = error.args[2] if len(error.args) > 2 else ""
         tag = error.args[1] if len(error.args) > 1 else None
         line = _line_of(text, value)
-        label = f":{tag.id}:" if tag is not None else "a field"
-        raise StatementFormatError(f"{label} {clean(value)[:80]!r} is not valid MT940",
-                                   f"line {line}" if line else None) from None
+        raise StatementFormatError(
+            _("%(tag)s %(value)s is not valid MT940", tag=f":{tag.id}:", value=repr(clean(value)[:80]))
+            if tag is not None else
+            _("a field %(value)s is not valid MT940", value=repr(clean(value)[:80])),
+            _("line %(number)s", number=line) if line else None) from None
     except (ValueError, KeyError, AttributeError, TypeError, IndexError) as error:
-        raise StatementFormatError(f"the MT940 file could not be read ({error})") from None
+        raise StatementFormatError(_("the MT940 file could not be read (%(error)s)", error=error)) from None
     statements: list[ParsedStatement] = []
     continued = False
     for number, chunk in enumerate(chunks, 1):
-        where = f"statement {number}"
+        where = _("statement %(number)s", number=number)
         data_ = chunk.data
         opening = data_.get("final_opening_balance") or data_.get("opening_balance")
         intermediate_opening = data_.get("intermediate_opening_balance")
@@ -141,18 +144,20 @@ def parse(data: bytes) -> ParsedFile:
             statement.currency = statement.currency or currency
         continued = closing is None and intermediate_closing is not None
         for index, transaction in enumerate(chunk.transactions, 1):
-            statement.lines.append(_line(transaction.data, statement, f"{where}, entry {index}"))
+            statement.lines.append(_line(transaction.data, statement,
+                                         _("%(where)s, entry %(number)s", where=where, number=index)))
     for statement in statements:
         if statement.opening is None or statement.closing is None:
             raise StatementFormatError(
-                "the statement has no opening (:60F:) or closing (:62F:) balance; an MT942 "
-                "interim report or a fragment cannot be imported", statement.where)
+                _("the statement has no opening (:60F:) or closing (:62F:) balance; an MT942 "
+                  "interim report or a fragment cannot be imported"), statement.where)
         for line in statement.lines:
             if line.currency != statement.currency:
                 raise StatementFormatError(
-                    f"an entry in {line.currency} on a {statement.currency} statement", line.where)
+                    _("an entry in %(currency)s on a %(kept)s statement", currency=line.currency,
+                      kept=statement.currency), line.where)
     if not statements:
-        raise StatementFormatError("the file contains no MT940 statement")
+        raise StatementFormatError(_("the file contains no MT940 statement"))
     return ParsedFile("mt940", statements)
 
 
@@ -171,7 +176,7 @@ def _money(amount: mt940.models.Amount, where: str) -> tuple[int, str]:
 
 def _line(data: dict, statement: ParsedStatement, where: str) -> ParsedLine:
     if "amount" not in data or "date" not in data:
-        raise StatementFormatError("an :86: field comes before any :61: line", where)
+        raise StatementFormatError(_("an :86: field comes before any :61: line"), where)
     amount, currency = _money(data["amount"], where)
     value_date = _plain_date(data["date"])
     booking_date = _plain_date(data.get("entry_date")) or value_date
