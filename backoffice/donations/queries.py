@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from ..core.i18n import _
 from ..core.money import Money
 from ..core.tables import DATE, MONEY, Column, Table
 from ..ledger.reads import chart_funds
@@ -246,11 +247,12 @@ def pages(session: Session) -> list[DonationPage]:
 
 
 def donations_table(session: Session, f: Filters) -> Table:
-    """The donations page's list with its filters (every page of it) as a table to download."""
+    """The donations page's list with its filters (every page of it) as a table to download,
+    in the reader's language as the page is."""
     return Table("donations", (
-        Column("Date", DATE), Column("Donation", width=12), Column("Donor"),
-        Column("Fund", width=10), Column("Channel", width=14), Column("Kind", width=12),
-        Column("Status", width=12), Column("Amount", MONEY)),
+        Column(_("Date"), DATE), Column(_("Donation"), width=12), Column(_("Donor")),
+        Column(_("Fund"), width=10), Column(_("Channel"), width=14), Column(_("Kind"), width=12),
+        Column(_("Status"), width=12), Column(_("Amount"), MONEY)),
         ((d.donated_on, d.ref, d.donor.name, d.fund.code, d.channel.label, d.kind.label,
           d.status.label, Money(d.net, d.currency))
          for d in donations(session, f, limit=10**9)))

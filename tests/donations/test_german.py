@@ -63,6 +63,10 @@ def test_a_german_treasurer_reads_the_donations_list_in_german(client, users, se
                   "Per fund and month"))
     donors_page = client.get("/donations/donors", headers=GERMAN).get_data(as_text=True)
     assert "Letzte Spende" in donors_page and "Last gift" not in donors_page
+    csv = client.get("/donations?format=csv", headers=GERMAN).get_data(as_text=True)
+    assert csv.splitlines()[0].lstrip("\ufeff").split(",")[:5] == [
+        "Datum", "Spende", "Spender:in", "Fonds", "Eingangsweg"]
+    assert "Scheck" in csv and "Gebucht" in csv
 
 
 def test_a_german_donor_is_thanked_in_german(session, fund):
