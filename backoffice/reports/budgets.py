@@ -27,9 +27,10 @@ from sqlalchemy import func, select
 
 from ..board import money as board_money
 from ..board.models import Resolution, ResolutionStatus, SubjectKind
+from ..core import catalogs, i18n
 from ..core.audit import record
 from ..core.errors import InvalidTransition, ValidationError
-from ..core.i18n import _, pgettext
+from ..core.i18n import _, _l, pgettext
 from ..core.money import Money, check_currency, exponent
 from ..grants.models import Budget as ProgrammeBudget
 from ..grants.models import Programme
@@ -145,7 +146,20 @@ def approvable_resolutions(session: Session, year: int) -> list[Resolution]:
 
 # --- XLSX in and out -------------------------------------------------------------------------
 
+#: The workbook's columns: what ``read_xlsx`` looks for and ``write_xlsx`` writes, in English.
 HEADER = ("Account", "Fund", "Amount", "Currency")
+#: The columns as written for a reader (their German for a German reader; marked for the catalog).
+COLUMN_NAMES = {"Account": _l("Account"), "Fund": _l("Fund"), "Amount": _l("Amount"),
+                "Currency": _l("Currency"), "Account name": _l("Account name"),
+                "Fund name": _l("Fund name")}
+
+
+def column_names(column: str) -> set[str]:
+    """What a header cell of ``column`` may say: its English and its name in every language the
+    app speaks (a workbook downloaded in German is read back)."""
+    english = i18n.source(COLUMN_NAMES[column])
+    return {english.lower(), *(catalogs.translations(language).gettext(english).lower()
+                               for language in catalogs.LANGUAGES)}
 
 
 def parse_amount(value: object, currency: str, where: str) -> Money:
@@ -164,7 +178,8 @@ def parse_amount(value: object, currency: str, where: str) -> Money:
 
 def read_xlsx(session: Session, data: bytes, default_currency: str) -> list[PlanLine]:
     """Lines from a workbook's first sheet: a header row naming Account (code), Fund (code),
-    Amount and, optionally, Currency; empty rows are skipped."""
+    Amount and, optionally, Currency (in English or in any language the app speaks); empty rows
+    are skipped."""
     from openpyxl import load_workbook  # noqa: PLC0415
 
     try:
@@ -182,10 +197,11 @@ def read_xlsx(session: Session, data: bytes, default_currency: str) -> list[Plan
         cells = [c for c in row]
         if columns is None:
             names = [str(c).strip().lower() if c is not None else "" for c in cells]
-            if "account" in names and "fund" in names and "amount" in names:
-                columns = {name: names.index(name) for name in ("account", "fund", "amount")}
-                if "currency" in names:
-                    columns["currency"] = names.index("currency")
+            found = {column.lower(): next((index for index, name in enumerate(names)
+                                           if name in column_names(column)), None)
+                     for column in HEADER}
+            if None not in (found["account"], found["fund"], found["amount"]):
+                columns = {name: index for name, index in found.items() if index is not None}
             continue
         if all(c in (None, "") for c in cells):
             continue
@@ -230,8 +246,8 @@ def write_xlsx(session: Session, revision: BudgetRevision | None) -> bytes:
     sheet = workbook.create_sheet("Budget")
     sheet.freeze_panes = "A2"
     header = []
-    for text in (*HEADER, "Account name", "Fund name"):
-        cell = WriteOnlyCell(sheet, text)
+    for column in (*HEADER, "Account name", "Fund name"):
+        cell = WriteOnlyCell(sheet, str(COLUMN_NAMES[column]))
         cell.font = Font(bold=True)
         header.append(cell)
     sheet.append(header)

@@ -8,11 +8,12 @@ import csv
 import io
 import re
 
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from backoffice.core.uploads import StoredFile, read_stored
 from backoffice.extensions import settings
-from backoffice.reports import pack
+from backoffice.reports import budgets, pack
 from backoffice.reports.models import ReportPack
 
 from ..helpers import form_tokens, login
@@ -134,3 +135,27 @@ def test_the_tax_aging_and_budget_pages_read_german(client, hand_ledger):
         html = client.get(path, headers=GERMAN).get_data(as_text=True)
         for german in germans:
             assert german in html, (path, german)
+
+
+def test_the_budget_workbook_a_german_treasurer_downloads_is_german_and_reads_back(
+        client, session, hand_ledger):
+    login(client, "treasurer")
+    page = "/reports/budget?year=2026"
+    entered = client.post("/reports/budget/2026/lines", headers=GERMAN, data={
+        **form_tokens(client, page), "lines": "5500 GEN 240.00\n4100 MUC 1000", "note": "Entwurf"})
+    assert entered.status_code == 303
+    assert "Haushalt 2026, Fassung 1 ist gespeichert" in client.get(
+        page, headers=GERMAN).get_data(as_text=True)
+    data = client.get("/reports/budget/2026/workbook.xlsx", headers=GERMAN).data
+    header = [cell.value for cell in load_workbook(io.BytesIO(data)).worksheets[0][1]]
+    assert header == ["Konto", "Fonds", "Betrag", "Währung", "Kontoname", "Fondsname"]
+    uploaded = client.post("/reports/budget/2026/upload", headers=GERMAN,
+                           content_type="multipart/form-data", data={
+                               **form_tokens(client, page), "note": "Dasselbe",
+                               "file": (io.BytesIO(data), "haushalt.xlsx")})
+    assert uploaded.status_code == 303
+    assert "aus der Arbeitsmappe gespeichert (2 Zeilen)" in client.get(
+        page, headers=GERMAN).get_data(as_text=True)
+    [first, second] = budgets.revisions(session, 2026)
+    assert [(line.account_id, line.fund_id, line.amount) for line in second.lines] == \
+        [(line.account_id, line.fund_id, line.amount) for line in first.lines]
