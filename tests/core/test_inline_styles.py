@@ -11,7 +11,7 @@ from backoffice.core.headers import SECURITY_HEADERS
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 #: Templates rendered to PDF outside templates/pdf/.
-DOCUMENTS = {"donations/receipts/us.html"}
+DOCUMENTS = {"donations/receipts/us.html", "reports/pdf_statement.html", "reports/pdf_pack.html"}
 INLINE = re.compile(r"""<[^>]*\sstyle\s*=|<style[\s>]""", re.IGNORECASE)
 
 
