@@ -88,7 +88,15 @@ def init_web(app: Flask) -> None:
     def template_helpers():
         def can(permission):
             return current_user.is_authenticated and current_user.can(Permission(permission))
-        return {"can": can, "Permission": Permission, "locale": current_locale,
+
+        def may(endpoint, method="POST"):
+            """Whether the user's ``method`` to ``endpoint`` passes the access check: a page
+            shows a control that changes something only then (a read-only role sees none)."""
+            policy = policy_for(endpoint, app.view_functions)
+            if policy is None or not current_user.is_authenticated:
+                return bool(policy and policy.public)
+            return policy.public or policy.admits(current_user, method)
+        return {"can": can, "may": may, "Permission": Permission, "locale": current_locale,
                 "organisation": settings_of(app).organisation.name,
                 "language_form": LanguageForm, "languages": settings_of(app).organisation.locales}
 
@@ -216,8 +224,7 @@ def enforce_access():
         return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
-    if not policy.opens_for(current_user, request.method) \
-            or policy.changes_refused(current_user.roles, request.method):
+    if not policy.admits(current_user, request.method):
         abort(403)
     return None
 

@@ -159,6 +159,12 @@ class AccessPolicy:
         return self.public or self.permission is None or user.can(self.permission) or (
             self.also is not None and method in SAFE_METHODS and user.can(self.also))
 
+    def admits(self, user: Actor, method: str) -> bool:
+        """Whether a logged-in ``user`` gets past the access check with ``method``: what
+        ``web.enforce_access`` asks, and what a page asks before it shows a control (a form, a
+        button) that sends ``method`` to the view."""
+        return self.opens_for(user, method) and not self.changes_refused(user.roles, method)
+
     def changes_refused(self, roles: Iterable[Role | str], method: str) -> bool:
         """Whether a request with ``method`` is refused to a holder of ``roles`` for being
         read-only (``READ_ONLY_ROLES``)."""

@@ -1,11 +1,13 @@
 """The auditor (Kassenprüfer) walks every registered route of the demo association: every
 financial page and document answers 200, every other page 403, and every POST, PUT, PATCH or
 DELETE outside their own account and the audit checklist is refused with 403 and changes
-nothing in the database (every table's rows, compared before and after)."""
+nothing in the database (every table's rows, compared before and after). No page the auditor
+reads shows a form or button that would post where the auditor is refused."""
 from __future__ import annotations
 
 import hashlib
 import re
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
@@ -62,13 +64,13 @@ def _log_in(client, email: str) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 
-def _crawl(client, adapter) -> tuple[dict[str, str], dict[str, object]]:
+def _crawl(client, adapter, starts=STARTS) -> tuple[dict[str, str], dict[str, object]]:
     """One real URL per endpoint reachable by links (following up to ``FOLLOW`` of each, as a
     draft invoice has no PDF and an issued one does), and the values its variables took."""
     found: dict[str, str] = {}
     followed: dict[str, int] = {}
     values: dict[str, object] = {}
-    queue, visited = list(STARTS), set()
+    queue, visited = list(starts), set()
     while queue:
         url = queue.pop(0)
         if url in visited:
@@ -213,3 +215,98 @@ def test_a_read_only_role_is_read_only_whatever_else_it_holds(app, users):
     assert reading.opens_for(users[Role.AUDITOR], "GET")
     assert not reading.opens_for(users[Role.AUDITOR], "POST")
     assert not reading.opens_for(users[Role.BOARD], "GET")
+
+
+#: The auditor's own pages besides the books (the checklist, whose forms the auditor may post).
+ALSO = ["/audits/"]
+
+
+class _Forms(HTMLParser):
+    """The addresses a page posts to: each POST form's action (the page itself when it has none)
+    and each ``formaction`` of a submit button."""
+
+    def __init__(self, page: str):
+        super().__init__()
+        self.page, self.targets = page, []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "form" and (attributes.get("method") or "get").lower() == "post":
+            self.targets.append(attributes.get("action") or self.page)
+        elif tag in ("button", "input") and attributes.get("formaction"):
+            self.targets.append(attributes["formaction"])
+
+
+def _targets(client, page: str) -> list[str]:
+    response = client.get(page)
+    assert response.status_code == 200, page
+    parser = _Forms(page)
+    parser.feed(response.get_data(as_text=True))
+    return parser.targets
+
+
+def writes_refused(client, app, user, pages: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(page, form's address, endpoint) for every control on ``pages`` whose POST ``user`` may
+    not send."""
+    adapter = app.url_map.bind("localhost")
+    found = []
+    for page in sorted(set(pages.values())):
+        response = client.get(page)
+        if response.status_code != 200 or not response.content_type.startswith("text/html"):
+            continue
+        parser = _Forms(page)
+        parser.feed(response.get_data(as_text=True))
+        for target in parser.targets:
+            path = urlsplit(target.replace("&amp;", "&")).path or urlsplit(page).path
+            try:
+                endpoint, _ = adapter.match(path, method="POST")
+            except Exception:  # noqa: BLE001 (no POST route there: a mistake of its own)
+                found.append((page, target, "no POST route"))
+                continue
+            policy = policy_for(endpoint, app.view_functions)
+            if policy is None or policy.changes_refused(user.roles, "POST") \
+                    or not policy.opens_for(user, "POST"):
+                found.append((page, target, endpoint))
+    return found
+
+
+def _ready_batch() -> int:
+    """A payout batch waiting to be marked executed (the demo's are paid already)."""
+    from datetime import date
+
+    from backoffice.core.db import transaction
+    from backoffice.extensions import settings
+    from backoffice.payouts.services import create_batch, open_payables
+
+    admin = db.session.scalar(select(User).where(User.email == DEMO_USERS[0][0]))
+    payable = next(p for items in open_payables(db.session).values() for p in items)
+    with transaction():
+        batch = create_batch(db.session, selected=[(payable.kind, payable.source_id)],
+                             requested_on=date.today(), actor=admin, settings=settings())
+    return batch.id
+
+
+@pytest.mark.demo_data
+def test_the_auditor_is_shown_no_control_that_would_be_refused(app):
+    auditor = db.session.scalar(select(User).where(User.email == AUDITOR))
+    batch = f"/expenses/payouts/{_ready_batch()}"
+    client = app.test_client()
+    _log_in(client, AUDITOR)
+    adapter = app.url_map.bind("localhost")
+    pages, _ = _crawl(client, adapter, STARTS + ALSO + [batch])
+    assert {"banking.reconcile", "banking.review", "payouts.batch", "board_audit.index",
+            "board_audit.show", "invoicing.invoice", "expenses.claim", "grants.payouts",
+            "grants.edit_programme", "reports.annual"} <= set(pages)
+    refused = writes_refused(client, app, auditor, pages | {"ready batch": batch})
+    assert refused == [], "\n".join(map(str, refused))
+    # the checklist's own forms stay: the auditor's work
+    html = client.get(pages["board_audit.show"]).get_data(as_text=True)
+    assert re.search(r'<form[^>]+method="post"', html)
+
+    # whoever may change them still has the controls: Accept, Undo, Executed
+    treasurer = app.test_client()
+    _log_in(treasurer, next(e for e, _, roles in DEMO_USERS if roles == [Role.TREASURER]))
+    for page, control in ((pages["banking.reconcile"], "/accept"),
+                          (pages["banking.review"], "/undo"), (batch, "/executed")):
+        assert control in "".join(_targets(treasurer, page)), page
+        assert control not in "".join(_targets(client, page)), page
