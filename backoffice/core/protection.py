@@ -1,7 +1,9 @@
 """What the database itself refuses to change, whoever connects: the books are append-only.
 
 ``APPEND_ONLY_TABLES`` never see an UPDATE, DELETE or TRUNCATE; ``FROZEN_ROWS`` are tables whose
-rows freeze once a condition holds (an issued invoice and its lines). A migration that creates a
+rows freeze once a condition holds (an issued invoice and its lines); ``freeze`` makes the
+triggers of such a table (approved minutes and closed votes, migration 0022; a reported audit and
+its checklist, migration 0038, tested in ``tests/board``). A migration that creates a
 new append-only table adds its name here and runs ``protect(op, "the_table")``; the tamper tests
 (``tests/core/test_tampering.py``) then try every way of changing it on both databases.
 
@@ -134,6 +136,56 @@ def protect(op: Operations, table: str) -> None:
         op.execute(f"CREATE TRIGGER {table}_no_{operation.lower()} BEFORE {operation} ON {table} "
                    f"BEGIN SELECT RAISE(ABORT, '{_append_only(table, operation)}'); END")
     refuse_replace(op, table)
+
+
+def freeze(op: Operations, table: str, condition: str, words: str, *,
+           check_new: bool = False) -> None:
+    """Create (or create again) the triggers that freeze a stored row of ``table`` once
+    ``condition`` holds (SQL over the row, named ``{row}``): UPDATE and DELETE of such a row
+    raise, and so does an INSERT whose row meets it when ``check_new`` (a row added to something
+    frozen); TRUNCATE raises (PostgreSQL) and SQLite's REPLACE of a frozen row's key too. A row
+    may still become frozen by an UPDATE (the condition is read on the stored row)."""
+    unfreeze(op, table)
+    bind = op.get_bind()
+    old, new = condition.format(row="OLD"), condition.format(row="NEW")
+    if bind.dialect.name == "postgresql":
+        added = f" OR TG_OP <> 'DELETE' AND {new}" if check_new else ""
+        op.execute(f"""
+            CREATE FUNCTION {table}_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP <> 'INSERT' AND {old}{added} THEN
+                    RAISE EXCEPTION '{table}: {words}: % refused', TG_OP;
+                END IF;
+                IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+                RETURN NEW;
+            END $$""")
+        events = "INSERT OR UPDATE OR DELETE" if check_new else "UPDATE OR DELETE"
+        op.execute(f"CREATE TRIGGER {table}_frozen BEFORE {events} ON {table} "
+                   f"FOR EACH ROW EXECUTE FUNCTION {table}_frozen()")
+        op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                   f"FOR EACH STATEMENT EXECUTE FUNCTION backoffice_refuse_change()")
+        return
+    cases = [("UPDATE", f"{old} OR {new}" if check_new else old), ("DELETE", old)]
+    if check_new:
+        cases.append(("INSERT", new))
+    for operation, when in cases:
+        op.execute(f"CREATE TRIGGER {table}_frozen_{operation.lower()} BEFORE {operation} "
+                   f"ON {table} WHEN {when} BEGIN SELECT RAISE(ABORT, '{table}: {words}: "
+                   f"{operation} refused'); END")
+    columns = [column["name"] for column in sa.inspect(bind).get_columns(table)]
+    op.execute(refuse_replace_sql(table, unique_keys(bind, table), columns, condition))
+
+
+def unfreeze(op: Operations, table: str) -> None:
+    """Drop what ``freeze`` created."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_frozen ON {table}")
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+        op.execute(f"DROP FUNCTION IF EXISTS {table}_frozen()")
+        return
+    for name in ("insert", "update", "delete"):
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_frozen_{name}")
+    op.execute(f"DROP TRIGGER IF EXISTS {table}_no_replace")
 
 
 def unprotect(op: Operations, table: str) -> None:

@@ -299,38 +299,8 @@ APPEND_ONLY = ("board_addenda", "board_documents")
 
 
 def _create_triggers():
-    bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
-        for table, (condition, check_new, words) in FROZEN.items():
-            new = f" OR TG_OP <> 'DELETE' AND {condition.format(row='NEW')}" if check_new else ""
-            op.execute(f"""
-                CREATE FUNCTION {table}_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN
-                    IF TG_OP <> 'INSERT' AND {condition.format(row='OLD')}{new} THEN
-                        RAISE EXCEPTION '{table}: {words}: % refused', TG_OP;
-                    END IF;
-                    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-                    RETURN NEW;
-                END $$""")
-            events = "INSERT OR UPDATE OR DELETE" if check_new else "UPDATE OR DELETE"
-            op.execute(f"CREATE TRIGGER {table}_frozen BEFORE {events} ON {table} "
-                       f"FOR EACH ROW EXECUTE FUNCTION {table}_frozen()")
-            op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                       f"FOR EACH STATEMENT EXECUTE FUNCTION backoffice_refuse_change()")
-    else:
-        for table, (condition, check_new, words) in FROZEN.items():
-            old, new = condition.format(row="OLD"), condition.format(row="NEW")
-            cases = [("UPDATE", f"{old} OR {new}" if check_new else old), ("DELETE", old)]
-            if check_new:
-                cases.append(("INSERT", new))
-            for operation, when in cases:
-                op.execute(f"CREATE TRIGGER {table}_frozen_{operation.lower()} BEFORE {operation} "
-                           f"ON {table} WHEN {when} BEGIN SELECT RAISE(ABORT, '{table}: {words}: "
-                           f"{operation} refused'); END")
-            # REPLACE deletes the conflicting (frozen) row without firing the DELETE trigger
-            columns = [c["name"] for c in sa.inspect(bind).get_columns(table)]
-            op.execute(protection.refuse_replace_sql(
-                table, protection.unique_keys(bind, table), columns, condition))
+    for table, (condition, check_new, words) in FROZEN.items():
+        protection.freeze(op, table, condition, words, check_new=check_new)
     for table in APPEND_ONLY:
         protection.protect(op, table)
 
@@ -338,13 +308,5 @@ def _create_triggers():
 def _drop_triggers():
     for table in APPEND_ONLY:
         protection.unprotect(op, table)
-    if op.get_bind().dialect.name == "postgresql":
-        for table in FROZEN:
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_frozen ON {table}")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
-            op.execute(f"DROP FUNCTION IF EXISTS {table}_frozen()")
-        return
     for table in FROZEN:
-        for name in ("insert", "update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_frozen_{name}")
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_replace")
+        protection.unfreeze(op, table)

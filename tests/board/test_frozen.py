@@ -57,17 +57,25 @@ def approved(board):
     return first
 
 
-@pytest.mark.parametrize("table", [t for t, v in FROZEN.items() if v])
-def test_no_statement_changes_approved_minutes_or_a_closed_vote(approved, backend, table):
-    select, column = FROZEN[table]
+def assert_unchangeable(backend: str, table: str, select: str, column: str, refused,
+                        more: dict | None = None) -> None:
+    """Every statement of ``_attempts`` (and ``more``: name -> (statement, parameters), with
+    the row's id) on the first row ``select`` finds is refused, and the table is as before."""
     keys = unique_keys(db.engine, table)
     with Outsider(db.engine.url) as outsider:
         row = outsider.row(select + " ORDER BY 1 LIMIT 1")
         before = outsider.snapshot(table)
         attempts = _attempts(backend, table, row, keys, column)
-        outcome = _outcomes(outsider, table, attempts, REFUSED)
+        attempts |= {name: (statement, (row["id"],))
+                     for name, statement in (more or {}).items()}
+        outcome = _outcomes(outsider, table, attempts, refused)
         assert outcome == dict.fromkeys(attempts, "refused")
         assert outsider.snapshot(table) == before
+
+
+@pytest.mark.parametrize("table", [t for t, v in FROZEN.items() if v])
+def test_no_statement_changes_approved_minutes_or_a_closed_vote(approved, backend, table):
+    assert_unchangeable(backend, table, *FROZEN[table], REFUSED)
 
 
 def test_nothing_is_added_to_approved_minutes_or_a_closed_vote(approved, backend):
