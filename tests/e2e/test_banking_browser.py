@@ -140,8 +140,8 @@ def test_accept_an_invoice_suggestion_by_keyboard(page, session, users):
 
 @pytest.mark.browser_locale("de-DE")
 def test_the_queue_in_german_fits_a_phone(page, session, users):
-    """German words are longer: the queue, an opened booking form and a line's history with an
-    undone match stay within 390 px (and read German)."""
+    """German words are longer: the queue, an opened booking form, a line's history with an
+    undone match and the other bank pages stay within 390 px (and read German)."""
     treasurer = users[Role.TREASURER]
     with transaction():
         account = services.create_bank_account(
@@ -178,6 +178,14 @@ def test_the_queue_in_german_fits_a_phone(page, session, users):
     lines.nth(0).locator("a.open-line").click()
     expect(page.locator("[data-testid=undone-note]")).to_contain_text("Rückgängig gemacht am")
     page.screenshot(path=str(shots / "line-390.png"), full_page=True, caret="initial")
+    for path in (f"/bank/accounts/{account.id}", f"/bank/accounts/{account.id}/review",
+                 f"/bank/accounts/{account.id}/edit", "/bank/", "/bank/rules", "/bank/write-offs"):
+        page.goto(path)
+        assert page.locator("html").get_attribute("lang") == "de"
+        _no_sideways_scrolling(page)
+    page.screenshot(path=str(shots / "write-offs-390.png"), full_page=True, caret="initial")
+    page.goto(f"/bank/accounts/{account.id}")
+    page.screenshot(path=str(shots / "account-390.png"), full_page=True, caret="initial")
     _no_sideways_scrolling(page)
     page.set_viewport_size({"width": 1360, "height": 900})
     page.goto(f"/bank/accounts/{account.id}/reconcile")
