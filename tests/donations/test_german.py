@@ -119,3 +119,20 @@ def test_a_receipt_mail_is_in_its_donors_language_from_one_template(app):
         [mail] = mails_to(f"{language}@example.org")
         assert mail.subject == f"{subject} {receipt.number}"
         assert body(mail).startswith(f"{greeting} Erika Mustermann,")
+
+
+def test_the_year_end_run_reports_in_the_language_of_whoever_started_it(app, users):
+    from backoffice.core import jobs
+    from backoffice.donations.receipts import run
+
+    from .test_receipt_run import DAY, givers
+    givers(2)
+    make.donation(make.donor("Ohne Adresse", email=None, address=False), 50000, date(2026, 5, 1))
+    with transaction():
+        job = run.start(db.session, 2026, send=True, actor=users[Role.TREASURER],
+                        settings=app_settings(), issue_date=DAY, locale="de_DE")
+    db.session.expire_all()
+    assert job.state == jobs.DONE
+    notes = [text for _, text in job.result["notes"]]
+    assert notes[0] == "2 Zuwendungsbestätigungen für 2026 ausgestellt, 2 gemailt."
+    assert any("keine Postanschrift erfasst" in note for note in notes)

@@ -125,7 +125,7 @@ def test_the_job_stopped_half_way_and_started_again_issues_each_receipt_once(app
                           issue_date=DAY)
     db.session.expire_all()
     assert again.state == jobs.DONE and again.done == again.total == 2
-    assert "2 receipt(s) for 2026 issued" in again.result["notes"][0][1]
+    assert "2 receipts for 2026 issued" in again.result["notes"][0][1]
     assert valid_per_donation() == [1] * 6
 
 

@@ -23,7 +23,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...core import jobs
+from ...core import catalogs, i18n, jobs
 from ...core.actors import Actor
 from ...core.db import transaction
 from ...core.errors import AlreadyDone, Conflict
@@ -47,13 +47,24 @@ class Outcome:
     skipped: list[str] = field(default_factory=list)
 
     def lines(self, year: int) -> list[tuple[str, str]]:
-        notes = [("success", f"{self.issued} receipt(s) for {year} issued"
-                             + (f", {self.mailed} mailed" if self.mailed else "") + ".")]
+        """What the run did, in the language of the moment (the job's: whoever started it)."""
+        if self.mailed:
+            done = ngettext("%(num)d receipt for %(year)s issued, %(mailed)s mailed.",
+                            "%(num)d receipts for %(year)s issued, %(mailed)s mailed.",
+                            self.issued, year=year, mailed=self.mailed)
+        else:
+            done = ngettext("%(num)d receipt for %(year)s issued.",
+                            "%(num)d receipts for %(year)s issued.", self.issued, year=year)
+        notes = [("success", done)]
         if self.already:
-            notes.append(("info", f"{self.already} were issued meanwhile by somebody else."))
+            notes.append(("info", ngettext("%(num)d was issued meanwhile by somebody else.",
+                                           "%(num)d were issued meanwhile by somebody else.",
+                                           self.already)))
         notes += [("warning", line) for line in self.skipped[:50]]
         if len(self.skipped) > 50:
-            notes.append(("warning", f"... and {len(self.skipped) - 50} more not issued."))
+            notes.append(("warning", ngettext("… and %(num)d more not issued.",
+                                              "… and %(num)d more not issued.",
+                                              len(self.skipped) - 50)))
         return notes
 
 
@@ -170,10 +181,12 @@ def run(session: Session, year: int, *, settings: Settings, actor: Actor | None,
 
 
 def start(session: Session, year: int, *, send: bool, actor: Actor, settings: Settings,
-          issue_date: date | None = None) -> jobs.Job:
+          issue_date: date | None = None, locale: str | None = None) -> jobs.Job:
     """The year-end run as a job (its page shows the progress bar): the one for ``year`` still
     queued or running (a double click starts nothing), else a new one, which issues only what is
-    still due. Refused at once when no receipt may be issued (``refuse_unless_ready``)."""
+    still due. Refused at once when no receipt may be issued (``refuse_unless_ready``). Its
+    notes are written in ``locale`` (the language of whoever started it; the association's
+    default without one)."""
     issue_date = issue_date or date.today()
     refuse_unless_ready(session, settings, issue_date)
     for waiting in session.scalars(select(jobs.Job).where(
@@ -182,7 +195,8 @@ def start(session: Session, year: int, *, send: bool, actor: Actor, settings: Se
             return waiting
     return jobs.start(session, JOB, title=f"Donation receipts {year}" + (" (mailed)" if send else ""),
                       key=f"{JOB}:{year}:{uuid.uuid4().hex}", actor=actor,
-                      params={"year": year, "send": send, "issue_date": issue_date.isoformat()})
+                      params={"year": year, "send": send, "issue_date": issue_date.isoformat(),
+                              "locale": locale})
 
 
 def _work(session: Session, job_row: jobs.Job, progress: jobs.Progress) -> dict:
@@ -193,11 +207,14 @@ def _work(session: Session, job_row: jobs.Job, progress: jobs.Progress) -> dict:
         job_row.total = total
         progress(done, total, force=done == total)
 
-    outcome = run(session, year, settings=job_settings(), actor=job_row.started_by,
-                  send=bool(params.get("send")), issue_date=date.fromisoformat(params["issue_date"]),
-                  progress=tick)
-    return {"notes": outcome.lines(year),
-            "link": {"endpoint": "receipts.year_end", "year": year}}
+    settings = job_settings()
+    locale = params.get("locale") or settings.organisation.default_locale
+    with i18n.using(catalogs.translations(locale)):  # the notes for whoever started it
+        outcome = run(session, year, settings=settings, actor=job_row.started_by,
+                      send=bool(params.get("send")),
+                      issue_date=date.fromisoformat(params["issue_date"]), progress=tick)
+        notes = outcome.lines(year)
+    return {"notes": notes, "link": {"endpoint": "receipts.year_end", "year": year}}
 
 
 @job(JOB)

@@ -20,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ...core.errors import NotFound
-from ...core.forms import ConfirmForm
+from ...core.forms import ConfirmForm, current_locale
 from ...core.i18n import _
 from ...core.permissions import Permission, public, requires
 from ...core.query import arg
@@ -51,7 +51,8 @@ def year_end():
     year = arg("year", int, date.today().year - 1, minimum=2000, maximum=2199)
     form = YearEndForm(year=year)
     outcome = run_form(form, lambda: run.start(db.session, form.year.data, send=form.send.data,
-                                               actor=current_user, settings=settings))
+                                               actor=current_user, settings=settings,
+                                               locale=current_locale()))
     if outcome.done:
         return redirect(url_for("jobs.show", job_id=outcome.result.id))
     notice = exemption_notice(db.session, settings)
