@@ -196,9 +196,6 @@ class Defaults:
     # board resolution naming it (its SEPA file and its execution wait for one); empty: no limit.
     BOARD_PAYOUT_BATCH_LIMIT = "10000.00"
 
-    # Grants: the board members (user e-mail addresses) of whom two confirm, in the app, the
-    # board resolution that an award above a programme's board threshold needs.
-    GRANTS_BOARD_MEMBERS: list[str] = []
     # Grant applications: uploads (bytes, files per application), the public form's limits,
     # and reminders for reports due (days before, then every so many days).
     GRANTS_MAX_FILE_BYTES = 10 * 1024 * 1024

@@ -1,7 +1,7 @@
 """``docs/PERMISSIONS.md``, written from the code: which role holds which permission
 (``core.permissions.ROLE_PERMISSIONS``), what every URL requires (the access policy its view
 declares, read from the app's URL map) and the rules for deciding on a grant that no permission
-expresses (``grants.conflicts``, ``grants.board``).
+expresses (``grants.conflicts``, ``grants.resolutions``).
 
 ``backoffice permissions --output docs/PERMISSIONS.md`` writes the file; ``--check`` says whether
 it is still what the code says, and ``tests/test_permissions.py`` fails when it is not.
@@ -99,7 +99,7 @@ def _routes_table(app: Flask) -> list[str]:
 
 
 def _grant_rules() -> list[str]:
-    from .grants import board, conflicts
+    from .grants import conflicts
 
     lines = ["A person is conflicted on a grant application when they:", ""]
     lines += [f"- {text} (`{reason}`)" for reason, text in conflicts.RULES.items()]
@@ -108,11 +108,10 @@ def _grant_rules() -> list[str]:
                               for action, verb in conflicts.DECISIONS.items())
                   + " the application: the services refuse (`conflicts.refuse`), the page "
                     "hides the forms, and the tally leaves out their votes.", "",
-              f"An award above its programme's board threshold needs the board's resolution, "
-              f"confirmed in the app by {board.CONFIRMATIONS_NEEDED} different board members: "
-              "active users whose e-mail addresses are listed in the setting "
-              "`GRANTS_BOARD_MEMBERS`, not conflicted, each for at least the amount awarded "
-              "(`grants/board.py`)."]
+              "An award above its programme's board threshold needs a passed resolution of the "
+              "board records that names the application and allows at least the amount awarded "
+              "(`grants/resolutions.py`, answered by `board/money.py`); the members conflicted "
+              "on it do not vote (the conflicts register, § 34 BGB)."]
     return lines
 
 

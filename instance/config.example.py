@@ -33,10 +33,6 @@
 # TRUSTED_HOSTS = ["backoffice.example.org"]   # host names served (default: BASE_URL's)
 # TRUSTED_PROXIES = 1                           # TLS proxies in front (X-Forwarded-For, -Proto)
 
-# Grants: board members (user e-mails); two of them confirm, in the app, the board resolution an
-# award above a programme's board threshold needs.
-# GRANTS_BOARD_MEMBERS = ["chair@example.org", "treasurer@example.org", "secretary@example.org"]
-
 # Stripe (online payment of invoices): the webhook endpoint is <BASE_URL>/stripe/webhook.
 # STRIPE_SECRET_KEY = "sk_live_..."
 # STRIPE_WEBHOOK_SECRET = "whsec_..."

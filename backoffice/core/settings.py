@@ -149,7 +149,6 @@ class Expenses:
 
 @dataclass(frozen=True)
 class Grants:
-    board_members: frozenset[str]  # e-mail addresses, lower-case
     max_file_bytes: int
     max_files: int
     applications_per_address_per_hour: int
@@ -492,8 +491,6 @@ def build(config: Mapping, *, instance_path: str = "instance", url_map: Map | No
             receipt_max_bytes=_integer(config, "RECEIPT_MAX_BYTES", 1),
             group_admin_fee_percent=_amount(config, "GROUP_ADMIN_FEE_PERCENT")),
         grants=Grants(
-            board_members=frozenset(e.casefold() for e in _names(
-                config["GRANTS_BOARD_MEMBERS"], "GRANTS_BOARD_MEMBERS")),
             max_file_bytes=_integer(config, "GRANTS_MAX_FILE_BYTES", 1),
             max_files=_integer(config, "GRANTS_MAX_FILES"),
             applications_per_address_per_hour=_integer(

@@ -56,7 +56,6 @@ DECISIONS: dict[str, str] = {
     "reduce": "change the amount of",
     "cancel": "cancel",
     "close": "close",
-    "confirm_board": "confirm the board resolution for",
 }
 #: The refusal of each of them, a whole sentence (``DECISIONS`` words it for the permissions
 #: table); ``reason`` is ``ConflictOfInterest.told()``.
@@ -70,8 +69,6 @@ _REFUSALS: dict[str, str] = {
     "reduce": N_("%(reason)s: you cannot change the amount of application %(reference)s."),
     "cancel": N_("%(reason)s: you cannot cancel application %(reference)s."),
     "close": N_("%(reason)s: you cannot close application %(reference)s."),
-    "confirm_board": N_("%(reason)s: you cannot confirm the board resolution for application "
-                        "%(reference)s."),
 }
 
 

@@ -139,7 +139,7 @@ def approval_refusal(facts: ApprovalFacts) -> ValidationError | None:
 
 
 def approve(session: Session, application: Application, *, amount: Money, actor: Actor,
-            conditions: str = "", board_resolution_ref: str = "", note: str = "",
+            conditions: str = "", note: str = "",
             today: date | None = None, settings: Settings) -> Application:
     """Award ``amount`` (at most what was asked) and commit it in the programme's fund, unless
     ``approval_refusal`` names a reason not to."""
@@ -175,8 +175,7 @@ def approve(session: Session, application: Application, *, amount: Money, actor:
     application.budget_year = today.year
     application.commitment_entry_id = entry.id
     application.board_resolution_id = resolution.id if resolution else None
-    application.board_resolution_ref = resolution.number if resolution else \
-        ((board_resolution_ref or "").strip() or None)
+    application.board_resolution_ref = resolution.number if resolution else None
     application.conditions = (conditions or "").strip() or programme.conditions
     end = application.event_end or application.event_start or today
     application.report_due_on = max(end, today) + timedelta(days=programme.report_days)

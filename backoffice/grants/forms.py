@@ -247,19 +247,9 @@ class ApproveForm(FlaskForm):
     amount = MoneyField(_l("Amount awarded"), validators=[DataRequired(_l("Enter the amount."))])
     conditions = TextAreaField(_l("Conditions (printed in the award letter)"),
                                validators=[Optional(), Length(max=5000)])
-    board_resolution_ref = StringField(_l("Board resolution reference"),
-                                       validators=[Optional(), Length(max=100)])
     note = TextAreaField(_l("Message to the applicant (optional)"),
                          validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Approve and commit the money"))
-
-
-class BoardConfirmForm(FlaskForm):
-    reference = StringField(_l("Board resolution reference"),
-                            validators=[DataRequired(_l("Give the resolution's reference.")),
-                                        Length(max=100)])
-    amount = MoneyField(_l("Up to the amount of"), validators=[DataRequired(_l("Enter the amount."))])
-    submit = SubmitField(_l("Confirm the board's resolution"))
 
 
 class ReasonForm(FlaskForm):

@@ -161,8 +161,6 @@ _REFUSED = {
     "reduce": N_("Only an approved grant that is not fully paid can be reduced; %(reference)s "
                  "is %(state)s."),
     "pay": N_("Application %(reference)s is %(state)s: there is nothing to pay."),
-    "confirm_board": N_("Application %(reference)s is %(state)s: the board's resolution can no "
-                        "longer be confirmed."),
 }
 _S = Status
 #: An application's life; the services (``grants.lifecycle.transition``) move it along this.
@@ -185,7 +183,6 @@ APPLICATION_STATES: StateMachine[Status] = StateMachine(rows(
     # Operations that keep the state:
     ([_S.DRAFT], "edit", _S.DRAFT),
     *(([state], "review", state) for state in REVIEW_STATES),
-    *(([state], "confirm_board", state) for state in REVIEW_STATES),
     ([_S.IN_REVIEW], "vote", _S.IN_REVIEW),
     ([_S.APPROVED], "reduce", _S.APPROVED),
     ([_S.APPROVED], "pay", _S.APPROVED),
@@ -533,9 +530,10 @@ class Review(db.Model):
 
 
 class BoardConfirmation(db.Model):
-    """A board member's confirmation, given in the app, that the board resolved ``reference``
-    to award this application up to ``amount``. Until board records exist, an award above the
-    programme's threshold needs two of them (``grants/board.py``)."""
+    """A board member's confirmation, given in the app before board records existed, that the
+    board resolved ``reference`` to award this application up to ``amount``. Kept as history:
+    migration 0024 turned the confirmed references into resolutions of the board records, and
+    nothing confirms or reads them any more (``grants/resolutions.py`` decides)."""
 
     __tablename__ = "grant_board_confirmations"
 

@@ -4,9 +4,9 @@ Above ``Programme.board_threshold`` an approval goes through only under a passed
 that names the application and allows at least the amount awarded; the board records answer
 ``core.signals.resolution_required`` (grants does not import them: they sit above it). The
 application keeps the resolution (``board_resolution_id``) and its number
-(``board_resolution_ref``, shown on the award letter). This replaces the interim confirmations of
-``grants/board.py``: they no longer count (migration 0024 turned the confirmed references into
-resolutions of the board records).
+(``board_resolution_ref``, shown on the award letter). This replaced the interim confirmations by
+two board members (``grant_board_confirmations``, kept as history; migration 0024 turned the
+confirmed references into resolutions of the board records).
 """
 from __future__ import annotations
 

@@ -44,13 +44,13 @@ from ..payouts.returns import describe, latest_return
 from . import (
     access,
     applying,
-    board,
     conflicts,
     deciding,
     lifecycle,
     paying,
     queries,
     reporting,
+    resolutions,
     reviewing,
 )
 from . import programmes as programme_services
@@ -58,7 +58,6 @@ from .forms import (
     AnswerForm,
     ApproveForm,
     AssignForm,
-    BoardConfirmForm,
     BudgetForm,
     CloseForm,
     ConflictForm,
@@ -506,7 +505,6 @@ DETAIL_FORMS = {
     "reject_form": (ReasonForm, "reject"), "reduce_form": (ReduceForm, "reduce"),
     "cancel_form": (ReasonForm, "cancel"), "disburse_form": (DisburseForm, "disburse"),
     "close_form": (CloseForm, "close"), "confirm_form": (ConfirmForm, ""),
-    "board_form": (BoardConfirmForm, "board"),
 }
 
 
@@ -517,12 +515,7 @@ def _detail(application: Application, *, status: int = 200, **forms):
         "vote_form": {"vote": mine.vote if mine else None},
         "approve_form": {"amount": _amount_text(application.amount_requested,
                                                 application.currency),
-                         "conditions": application.programme.conditions,
-                         "board_resolution_ref": next(
-                             (c.reference for c in reversed(application.board_confirmations)),
-                             None)},
-        "board_form": {"amount": _amount_text(application.amount_requested,
-                                              application.currency)},
+                         "conditions": application.programme.conditions},
         "close_form": {"returned": _amount_text(
             application.report.unused_amount if application.report else 0,
             application.currency)},
@@ -540,9 +533,8 @@ def _detail(application: Application, *, status: int = 200, **forms):
     return render_template(
         "grants/application.html", application=application, mine=mine,
         conflict=conflicts.conflict_of(application, current_user),
-        may_confirm=board.may_confirm(application, current_user, settings().grants.board_members),
         needs_board=application.amount_requested is not None
-        and board.needs_resolution(application, application.amount_requested),
+        and resolutions.needs_resolution(application, application.amount_requested),
         tally=reviewing.tally(application), overdue=overdue, can_do=lifecycle.can_do,
         Status=Status, available=deciding.available_in_fund(db.session, application.programme),
         **shown), status
@@ -607,13 +599,8 @@ ACTIONS = [
     ("approve", Permission.GRANTS_DECIDE, "approve_form",
      lambda a, f: deciding.approve(db.session, a, amount=f.amount.money,
                                    conditions=f.conditions.data, note=f.note.data,
-                                   board_resolution_ref=f.board_resolution_ref.data,
                                    actor=current_user, settings=settings()),
      _l("The grant is approved and its money committed; the applicant has the award letter.")),
-    ("board-confirm", Permission.GRANTS_VIEW, "board_form",
-     lambda a, f: board.confirm(db.session, a, reference=f.reference.data, amount=f.amount.money,
-                                actor=current_user, members=settings().grants.board_members),
-     _l("Your confirmation of the board's resolution is recorded.")),
     ("reject", Permission.GRANTS_DECIDE, "reject_form",
      lambda a, f: deciding.reject(db.session, a, reason=f.reason.data, actor=current_user,
                                   settings=settings()),
@@ -644,7 +631,7 @@ ACTIONS = [
 #: services refuse them to a person conflicted on the application.
 DECISION_OF = {"volunteer": "review", "review": "score", "vote": "vote", "approve": "approve",
                "reject": "reject", "reduce": "reduce", "cancel": "cancel", "close": "close",
-               "board-confirm": "confirm_board", "assign": "assign"}
+               "assign": "assign"}
 NOT_CONFLICTED = "not conflicted on the application"
 
 
@@ -654,8 +641,6 @@ def _action_view(name: str, form_name: str, run, success: str):
     view.__name__ = name
     if name.replace("_", "-") in DECISION_OF:
         view.access_note = NOT_CONFLICTED
-    if name == "board_confirm":
-        view.access_note = "listed in GRANTS_BOARD_MEMBERS, " + NOT_CONFLICTED
     return view
 
 

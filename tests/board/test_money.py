@@ -27,9 +27,9 @@ def test_stored_references_become_resolutions_of_the_board(app, grants):  # noqa
             reviewing.cast_vote(db.session, application, vote="yes", actor=member)
     confirm_board(grants, application, "B-2025-9", eur(1_200))
     with transaction():
-        deciding.approve(db.session, application, amount=eur(1_200),
-                         board_resolution_ref="B-2025-9", actor=grants.committee[0],
-                         settings=app_settings())
+        approved = deciding.approve(db.session, application, amount=eur(1_200),
+                                    actor=grants.committee[0], settings=app_settings())
+        approved.board_resolution_ref = "B-2025-9"  # as approvals stored it before board records
     application_id = application.id
     db.session.remove()
     downgrade(revision="0023")

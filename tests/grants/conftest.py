@@ -38,7 +38,7 @@ class Grants:
     committee: list  # three reviewers
     treasurer: object
     organiser: object
-    board: list  # the two board members listed in GRANTS_BOARD_MEMBERS
+    board: list  # two board members (the board role's user and one more)
 
     def fund_balance(self) -> int:
         from backoffice.ledger.balances import fund_balance
@@ -63,10 +63,9 @@ def data(**overrides) -> applying.ApplicationInput:
 def grants(app, users):
     """A programme paying from a fund holding 10,000 EUR, with a 5,000 EUR budget this year,
     a quorum of 2, a board threshold of 1,500 EUR; a member group; three committee members; two
-    board members (the board role's user and one more) listed in GRANTS_BOARD_MEMBERS."""
+    board members (the board role's user and one more)."""
     app.config.update(GRANTS_APPLICATIONS_PER_EMAIL_PER_DAY=1000,
-                      GRANTS_APPLICATIONS_PER_ADDRESS_PER_HOUR=1000,
-                      GRANTS_BOARD_MEMBERS=[users[Role.BOARD].email, "Board2@Test.Example"])
+                      GRANTS_APPLICATIONS_PER_ADDRESS_PER_HOUR=1000)
     session = db.session
     with transaction():
         treasurer = users[Role.TREASURER]
@@ -98,14 +97,14 @@ def grants(app, users):
     return Grants(programme, fund, group, committee, treasurer, users[Role.ORGANISER], board)
 
 
-def confirm_board(grants, application, reference: str, amount, members=None):
-    """The board members confirm ``reference`` for ``application`` up to ``amount`` (the interim
-    confirmations, which no longer decide an award: ``board_resolution`` does)."""
-    from backoffice.grants import board
+def confirm_board(grants, application, reference: str, amount):
+    """Two board members' confirmations of ``reference`` for ``application`` up to ``amount``, as
+    the app kept them before board records existed (history now: nothing gives or reads them)."""
+    from backoffice.grants.models import BoardConfirmation
     with transaction():
-        for member in grants.board if members is None else members:
-            board.confirm(db.session, application, reference=reference, amount=amount,
-                          actor=member, members=app_settings().grants.board_members)
+        for member in grants.board:
+            db.session.add(BoardConfirmation(application_id=application.id, member_id=member.id,
+                                             reference=reference, amount=amount.amount))
 
 
 def board_resolution(grants, application, amount, *, votes=("yes", "yes")):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from flask import current_app
 from sqlalchemy import func, select
 
 from backoffice.auth.services import create_user
@@ -15,7 +14,7 @@ from backoffice.core.errors import PermissionDenied
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
 from backoffice.extensions import settings as app_settings
-from backoffice.grants import board, conflicts, deciding, reporting, reviewing
+from backoffice.grants import conflicts, deciding, reporting, reviewing
 from backoffice.grants.conflicts import Reason, conflict_of
 from backoffice.grants.models import Application, Event, Status
 from backoffice.ledger.models import JournalEntry
@@ -130,8 +129,6 @@ ATTEMPTS = {
         db.session, a, reason="Called off.", actor=p, settings=app_settings())),
     "close": (Status.REPORT_RECEIVED, None, lambda g, a, p: reporting.close_grant(
         db.session, a, returned=eur(0), actor=p, settings=app_settings())),
-    "confirm_board": (Status.IN_REVIEW, None, lambda g, a, p: board.confirm(
-        db.session, a, reference="B-1", amount=eur(800), actor=p, members=app_settings().grants.board_members)),
 }
 
 
@@ -153,7 +150,6 @@ def test_every_decision_the_rule_names_is_tried_here():
 @pytest.mark.parametrize("kind", ["declared", "applicant", "contact", "organiser"])
 def test_a_conflicted_person_is_refused_and_nothing_changes(grants, kind, action):
     person, needs, after = _conflicted(kind, grants)
-    current_app.config["GRANTS_BOARD_MEMBERS"] = [person.email]  # only the conflict refuses
     state, prepare, attempt = ATTEMPTS[action]
     application = make_application(grants, state, **needs)
     with transaction():

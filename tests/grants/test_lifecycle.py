@@ -323,9 +323,9 @@ def test_amount_budget_and_fund_balance_refusals(grants):
     with pytest.raises(ValidationError, match="has only €5,500.00 available"):
         with transaction():
             deciding.approve(db.session, application, amount=eur(6_000),
-                             board_resolution_ref="B-1", actor=grants.committee[0], settings=app_settings())
+                             actor=grants.committee[0], settings=app_settings())
     with transaction():
-        deciding.approve(db.session, application, amount=eur(5_500), board_resolution_ref="B-1",
+        deciding.approve(db.session, application, amount=eur(5_500),
                          actor=grants.committee[0], settings=app_settings())
     assert grants.fund_balance() == 0
 

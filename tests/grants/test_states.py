@@ -39,7 +39,6 @@ APPLICATION = {
                                                              S.REPORT_OVERDUE)},
     (S.DRAFT, "edit"): S.DRAFT,
     **{(state, "review"): state for state in REVIEW},
-    **{(state, "confirm_board"): state for state in REVIEW},
     (S.IN_REVIEW, "vote"): S.IN_REVIEW,
     (S.APPROVED, "reduce"): S.APPROVED,
     (S.APPROVED, "pay"): S.APPROVED,
@@ -56,8 +55,6 @@ OPERATIONS = {
     "vote": "Votes are cast while an application is in review; G-7 is {state}.",
     "reduce": "Only an approved grant that is not fully paid can be reduced; G-7 is {state}.",
     "pay": "Application G-7 is {state}: there is nothing to pay.",
-    "confirm_board": "Application G-7 is {state}: the board's resolution can no longer be "
-                     "confirmed.",
 }
 
 
