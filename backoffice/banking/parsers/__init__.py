@@ -38,9 +38,9 @@ def parse(data: bytes, *, currency: str, csv_mapping: CsvMapping | None = None,
     if not data:
         raise StatementFormatError(_("the file is empty"))
     if len(data) > MAX_FILE_BYTES:
+        size, limit = f"{len(data) / 1e6:.1f}", f"{MAX_FILE_BYTES / 1e6:.0f}"
         raise StatementFormatError(_("the file is %(size)s MB; statements larger than %(limit)s MB "
-                                     "are refused", size=f"{len(data) / 1e6:.1f}",
-                                     limit=f"{MAX_FILE_BYTES / 1e6:.0f}"))
+                                     "are refused", size=size, limit=limit))
     format = format or detect(data)
     if format == "camt053":
         with _collector_paused():

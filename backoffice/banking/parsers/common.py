@@ -120,9 +120,10 @@ def check_lines(text: str, name: str = "the file") -> None:
         end = text.find("\n", start)
         end = length if end == -1 else end
         if end - start > MAX_LINE_CHARS:
+            found, limit = f"{end - start:,}", f"{MAX_LINE_CHARS:,}"
             raise StatementFormatError(
                 _("the line is %(length)s characters long (at most %(limit)s are expected); this "
-                  "is not a bank statement", length=f"{end - start:,}", limit=f"{MAX_LINE_CHARS:,}"),
+                  "is not a bank statement", length=found, limit=limit),
                 _("line %(number)s", number=number))
         start = end + 1
         number += 1

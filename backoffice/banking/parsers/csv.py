@@ -66,10 +66,11 @@ def decode(data: bytes, encoding: str) -> str:
         text = data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
     except UnicodeDecodeError as error:
         line = data[:error.start].count(b"\n") + 1
+        byte = f"{error.object[error.start]:#04x}"
         raise StatementFormatError(
             _("the file is not %(encoding)s (byte %(byte)s cannot be read); choose the right "
               "encoding in the column mapping", encoding=ENCODINGS.get(encoding, encoding),
-              byte=f"{error.object[error.start]:#04x}"),
+              byte=byte),
             _("line %(number)s", number=line)) from None
     except LookupError:
         raise StatementFormatError(_("unknown encoding %(encoding)s", encoding=repr(encoding))) from None

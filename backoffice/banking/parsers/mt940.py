@@ -108,8 +108,9 @@ def parse(data: bytes) -> ParsedFile:
         value = error.args[2] if len(error.args) > 2 else ""
         tag = error.args[1] if len(error.args) > 1 else None
         line = _line_of(text, value)
+        field = f":{tag.id}:" if tag is not None else ""
         raise StatementFormatError(
-            _("%(tag)s %(value)s is not valid MT940", tag=f":{tag.id}:", value=repr(clean(value)[:80]))
+            _("%(tag)s %(value)s is not valid MT940", tag=field, value=repr(clean(value)[:80]))
             if tag is not None else
             _("a field %(value)s is not valid MT940", value=repr(clean(value)[:80])),
             _("line %(number)s", number=line) if line else None) from None
