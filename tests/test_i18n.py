@@ -188,3 +188,17 @@ def test_a_text_has_one_german_across_the_catalogs():
                 german.setdefault(key, {}).setdefault(text, []).append(name)
     differing = {key: found for key, found in german.items() if len(found) > 1}
     assert not differing, "\n".join(f"{key}: {found}" for key, found in differing.items())
+
+
+def test_every_kind_of_waiting_work_has_its_german(app):
+    """The start page lists the work waiting for a user by the labels the packages give
+    (``waiting_work``); each is marked (``N_``) and translated."""
+    from backoffice.core import tasks
+    from backoffice.core.i18n import _
+    from backoffice.extensions import settings
+
+    with app.test_request_context("/", headers=GERMAN):
+        labels = [kind.label for kind in tasks.kinds(settings())]
+        assert len(labels) >= 15
+        assert [label for label in labels if _(label) == label] == []
+        assert _("Bank lines to reconcile") == "Abzugleichende Bankumsätze"

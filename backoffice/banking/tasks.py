@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..core.i18n import N_
 from ..core.permissions import Permission
 from ..core.tasks import TaskKind
 from .models import BankLine, BankMatch, BankWriteOff
@@ -33,11 +34,11 @@ def _write_offs(session: Session, user: Actor, today: date) -> int:
 
 
 KINDS = (
-    TaskKind("Bank lines to reconcile", Permission.BANK_RECONCILE, _open_lines,
+    TaskKind(N_("Bank lines to reconcile"), Permission.BANK_RECONCILE, _open_lines,
              "banking.index", position=30),
-    TaskKind("Automatic bank matches to review", Permission.BANK_RECONCILE, _to_review,
+    TaskKind(N_("Automatic bank matches to review"), Permission.BANK_RECONCILE, _to_review,
              "banking.index", position=30),
-    TaskKind("Bank write-offs for a second approver", Permission.EXPENSES_APPROVE,
+    TaskKind(N_("Bank write-offs for a second approver"), Permission.EXPENSES_APPROVE,
              _write_offs, "banking.write_offs_page", position=30),
 )
 

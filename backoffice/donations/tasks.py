@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.i18n import N_
 from ..core.permissions import Permission
 from ..core.tasks import TaskKind
 from .bank import looks_like_donations
 from .queries import unresolved_failures
 
 KINDS = (
-    TaskKind("Bank lines that look like donations", Permission.BANK_RECONCILE,
+    TaskKind(N_("Bank lines that look like donations"), Permission.BANK_RECONCILE,
              looks_like_donations, "banking.index", position=33),
-    TaskKind("Failed recurring donations", Permission.DONATIONS_VIEW, unresolved_failures,
+    TaskKind(N_("Failed recurring donations"), Permission.DONATIONS_VIEW, unresolved_failures,
              "donations.index", position=34),
 )
 

@@ -4,6 +4,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..core.i18n import N_
 from ..core.permissions import Permission
 from ..core.tasks import TaskKind
 from .models import ClaimStatus, ExpenseClaim
@@ -16,7 +17,7 @@ def _to_approve(session: Session, user, today) -> int:
 
 
 KINDS = (
-    TaskKind("Expense claims waiting for approval", Permission.EXPENSES_APPROVE,
+    TaskKind(N_("Expense claims waiting for approval"), Permission.EXPENSES_APPROVE,
              _to_approve, "expenses.claims", {"status": ClaimStatus.SUBMITTED.value}, position=10),
 )
 

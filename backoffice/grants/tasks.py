@@ -4,6 +4,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..core.i18n import N_
 from ..core.permissions import Permission
 from ..core.tasks import TaskKind
 from .models import REVIEW_STATES, Application, Status
@@ -17,9 +18,9 @@ def _counter(*statuses):
 
 
 KINDS = (
-    TaskKind("Grant applications waiting for the committee", Permission.GRANTS_REVIEW,
+    TaskKind(N_("Grant applications waiting for the committee"), Permission.GRANTS_REVIEW,
              _counter(*REVIEW_STATES), "grants.queue", position=60),
-    TaskKind("Grant reports overdue", Permission.GRANTS_PAY,
+    TaskKind(N_("Grant reports overdue"), Permission.GRANTS_PAY,
              _counter(Status.REPORT_OVERDUE), "grants.queue",
              {"status": Status.REPORT_OVERDUE.value}, position=60),
 )

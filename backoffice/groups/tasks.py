@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..core.i18n import N_
 from ..core.permissions import Permission
 from ..core.tasks import TaskKind
 from .models import GroupStatus, MemberGroup
@@ -22,7 +23,7 @@ def _applying(session: Session, user: Actor, today: date) -> int:
 
 
 KINDS = (
-    TaskKind("Groups applying to join", Permission.GROUPS_APPROVE, _applying,
+    TaskKind(N_("Groups applying to join"), Permission.GROUPS_APPROVE, _applying,
              "groups.directory", {"status": GroupStatus.APPLICANT.value}, position=50),
 )
 

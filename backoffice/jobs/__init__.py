@@ -20,6 +20,7 @@ from flask import Flask, current_app
 
 from ..core import outbox, queue, signals, tasks
 from ..core.errors import Busy
+from ..core.i18n import N_
 from ..core.permissions import Permission
 from ..extensions import settings_of
 
@@ -27,7 +28,7 @@ from ..extensions import settings_of
 BUSY_BACKOFF_MAX = 600
 
 #: Mail the server refused waits on the start page (``core.signals.waiting_work``).
-KINDS = (tasks.TaskKind("Mail the mail server refused", Permission.MAIL_OUTBOX, outbox.troubled,
+KINDS = (tasks.TaskKind(N_("Mail the mail server refused"), Permission.MAIL_OUTBOX, outbox.troubled,
                         "jobs.outbox_page", position=90),)
 
 

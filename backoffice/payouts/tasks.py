@@ -3,6 +3,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ..core.i18n import N_
 from ..core.permissions import Permission
 from ..core.tasks import TaskKind
 from . import services as payouts
@@ -13,7 +14,7 @@ def _to_pay(session: Session, user, today) -> int:
 
 
 KINDS = (
-    TaskKind("Approved claims and grants to pay in a payout batch",
+    TaskKind(N_("Approved claims and grants to pay in a payout batch"),
              Permission.PAYOUTS_MANAGE, _to_pay, "payouts.new_batch", position=20),
 )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from ...core.i18n import N_
 from ...core.permissions import Permission
 from ...core.settings import Settings
 from ...core.signals import donation_reduced, donation_reversed, page_panels, waiting_work
@@ -43,7 +44,7 @@ def _due(session: Any, user: Any, today: Any, *, settings: Settings) -> int:
 
 
 def _waiting(sender: Any, *, settings: Settings, **kwargs: Any) -> tuple[TaskKind, ...]:
-    return (TaskKind("Donations waiting for a receipt", Permission.DONATION_RECEIPTS,
+    return (TaskKind(N_("Donations waiting for a receipt"), Permission.DONATION_RECEIPTS,
                      partial(_due, settings=settings), "receipts.year_end", position=45),)
 
 
