@@ -7,6 +7,12 @@ checked against the hash, never a new rendering (a member's name, the associatio
 template may change later; the approved document does not). Each addendum gets its own PDF,
 kept the same way when it is written. Minutes approved before the files were kept are rendered
 and kept at their first download. Drafts are rendered for each download.
+
+A PDF takes 0.2-0.5 s to render. It is never rendered inside a unit of work that writes (on
+SQLite the writer holds the whole database, and other writers would wait past their timeout):
+``keep`` runs after the approval (or the addendum) is committed, renders from the rows that no
+longer change, and keeps the file in a short unit of work of its own, once (a second ``keep``
+finds it kept and stores nothing).
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..core.db import transaction
 from ..core.errors import Conflict
 from ..core.i18n import _
 from ..core.markdown import to_html
@@ -28,11 +35,11 @@ from ..core.templates import render_document
 from ..core.uploads import StoredFile, read_stored, store_upload
 from ..pdf import html_to_pdf
 from . import services, wording
-from .models import MeetingStatus, MinutesFile, Recusal, Resolution, ResolutionVote, Term
+from .models import Meeting, MeetingStatus, MinutesFile, Recusal, Resolution, ResolutionVote, Term
 
 if TYPE_CHECKING:
     from ..core.actors import Actor
-    from .models import Addendum, Meeting
+    from .models import Addendum
 
 MAX_PDF_BYTES = 50 * 1024 * 1024
 
@@ -119,25 +126,46 @@ def _read(session: Session, kept: MinutesFile, folder: str | Path) -> bytes:
     return data
 
 
-def approve(session: Session, meeting: Meeting, resolution: Resolution, *, actor: Actor,
-            printing: Printing) -> MinutesFile:
-    """Approve the minutes (``services.approve_minutes``) and keep their PDF, rendered now from
-    the rows the approval froze, in the same unit of work."""
+def approve(session: Session, meeting: Meeting, resolution: Resolution, *,
+            actor: Actor) -> None:
+    """Approve the minutes (``services.approve_minutes``) in the caller's unit of work; once it
+    is committed, ``keep`` renders and keeps their PDF."""
     services.approve_minutes(session, meeting, resolution, actor)
-    session.flush()
-    return _keep(session, meeting, pdf(session, meeting, organisation=printing.organisation,
-                                       today=printing.today, locale=printing.locale),
-                 f"minutes-{meeting.id}.pdf", printing, actor)
 
 
-def add_addendum(session: Session, meeting: Meeting, text: str, *, item=None, actor: Actor,
-                 printing: Printing) -> Addendum:
-    """A correction to approved minutes (``services.add_addendum``), with its own kept PDF."""
-    addendum = services.add_addendum(session, meeting, text, item=item, actor=actor)
-    _keep(session, meeting, addendum_pdf(session, addendum, organisation=printing.organisation,
-                                         today=printing.today, locale=printing.locale),
-          f"minutes-{meeting.id}-addendum-{addendum.id}.pdf", printing, actor, addendum)
-    return addendum
+def add_addendum(session: Session, meeting: Meeting, text: str, *, item=None,
+                 actor: Actor) -> Addendum:
+    """A correction to approved minutes (``services.add_addendum``) in the caller's unit of
+    work; once it is committed, ``keep(..., addendum=...)`` keeps its PDF."""
+    return services.add_addendum(session, meeting, text, item=item, actor=actor)
+
+
+def _render(session: Session, meeting: Meeting, printing: Printing,
+            addendum: Addendum | None) -> bytes:
+    if addendum is None:
+        return pdf(session, meeting, organisation=printing.organisation, today=printing.today,
+                   locale=printing.locale)
+    return addendum_pdf(session, addendum, organisation=printing.organisation,
+                        today=printing.today, locale=printing.locale)
+
+
+def keep(session: Session, meeting: Meeting, printing: Printing, *,
+         addendum: Addendum | None = None, actor: Actor | None = None) -> MinutesFile:
+    """The kept PDF of approved minutes (or of an addendum), kept now if it is not yet: rendered
+    outside any unit of work that writes, then stored in a short one of its own under the
+    meeting's lock. Kept meanwhile by somebody else (a second click, a download): that file
+    stays and nothing is stored. Call it with no unit of work open (it commits)."""
+    kept = _kept(session, meeting, addendum)
+    if kept is not None:
+        return kept
+    data = _render(session, meeting, printing, addendum)
+    name = (f"minutes-{meeting.id}.pdf" if addendum is None
+            else f"minutes-{meeting.id}-addendum-{addendum.id}.pdf")
+    with transaction(session):
+        session.execute(select(Meeting.id).where(Meeting.id == meeting.id).with_for_update())
+        kept = _kept(session, meeting, addendum) or _keep(session, meeting, data, name, printing,
+                                                          actor, addendum)
+    return kept
 
 
 def document(session: Session, meeting: Meeting, printing: Printing, *,
@@ -146,17 +174,6 @@ def document(session: Session, meeting: Meeting, printing: Printing, *,
     its SHA-256; kept now if approved minutes have none yet (approved before files were kept);
     a draft rendered for this download."""
     if addendum is None and meeting.status is not MeetingStatus.APPROVED:
-        return pdf(session, meeting, organisation=printing.organisation, today=printing.today,
-                   locale=printing.locale)
-    kept = _kept(session, meeting, addendum)
-    if kept is None:
-        data = (pdf(session, meeting, organisation=printing.organisation, today=printing.today,
-                    locale=printing.locale)
-                if addendum is None else addendum_pdf(session, addendum,
-                                                      organisation=printing.organisation,
-                                                      today=printing.today,
-                                                      locale=printing.locale))
-        kept = _keep(session, meeting, data, f"minutes-{meeting.id}.pdf" if addendum is None
-                     else f"minutes-{meeting.id}-addendum-{addendum.id}.pdf", printing, actor,
-                     addendum)
-    return _read(session, kept, printing.folder)
+        return _render(session, meeting, printing, None)
+    return _read(session, keep(session, meeting, printing, addendum=addendum, actor=actor),
+                 printing.folder)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..core.audit import AuditEvent
 from ..core.bounds import MAX_ID
-from ..core.db import transaction, utcnow
+from ..core.db import utcnow
 from ..core.errors import DomainError, ValidationError
 from ..core.forms import current_locale, money_of
 from ..core.i18n import _, _l
@@ -368,8 +368,9 @@ def approve_minutes(meeting_id: int):
         approving = db.session.get(Resolution, form.resolution.data or 0)
         if approving is None:
             raise ValidationError(_("Choose the resolution that approves the minutes."))
-        minutes.approve(db.session, found, approving, actor=current_user, printing=_printing())
+        minutes.approve(db.session, found, approving, actor=current_user)
     if run_form(form, act, flash_refusal="danger").done:
+        minutes.keep(db.session, found, _printing(), actor=current_user)
         flash(_("The minutes are approved; from now on they never change."), "success")
     return redirect(url_for(".meeting", meeting_id=found.id))
 
@@ -379,9 +380,11 @@ def approve_minutes(meeting_id: int):
 def addendum(meeting_id: int):
     found = get_or_404(Meeting, meeting_id)
     form = AddendumForm()
-    if run_form(form, lambda: minutes.add_addendum(db.session, found, form.text.data,
-                                                   actor=current_user, printing=_printing()),
-                flash_refusal="danger").done:
+    outcome = run_form(form, lambda: minutes.add_addendum(db.session, found, form.text.data,
+                                                          actor=current_user),
+                       flash_refusal="danger")
+    if outcome.done:
+        minutes.keep(db.session, found, _printing(), addendum=outcome.result, actor=current_user)
         flash(_("The addendum is added to the minutes."), "success")
     return redirect(url_for(".meeting", meeting_id=found.id, _anchor="addenda"))
 
@@ -403,8 +406,8 @@ def _pdf(data: bytes, name: str) -> Response:
 def minutes_pdf(meeting_id: int):
     """Approved minutes: the PDF kept at approval; a draft: rendered now."""
     found = get_or_404(Meeting, meeting_id)
-    with transaction():  # minutes approved before files were kept: kept at this download
-        data = minutes.document(db.session, found, _printing(), actor=current_user)
+    # minutes approved before files were kept: kept at this download
+    data = minutes.document(db.session, found, _printing(), actor=current_user)
     draft = "" if found.status is MeetingStatus.APPROVED else "-draft"
     return _pdf(data, f"minutes-{found.id}{draft}.pdf")
 
@@ -415,9 +418,8 @@ def addendum_pdf(meeting_id: int, addendum_id: int):
     found = get_or_404(Addendum, addendum_id)
     if found.meeting_id != meeting_id:
         abort(404)
-    with transaction():
-        data = minutes.document(db.session, found.meeting, _printing(), addendum=found,
-                                actor=current_user)
+    data = minutes.document(db.session, found.meeting, _printing(), addendum=found,
+                            actor=current_user)
     return _pdf(data, f"minutes-{meeting_id}-addendum-{found.id}.pdf")
 
 

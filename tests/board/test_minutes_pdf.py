@@ -121,9 +121,9 @@ def test_an_addendum_gets_its_own_kept_pdf(client, board):
 def test_a_kept_file_that_no_longer_matches_its_hash_is_never_served(client, board, app):
     meeting, _, approval = _held_with_approval(board)
     with transaction():
-        kept = minutes.approve(db.session, meeting, approval, actor=board.secretary_user,
-                               printing=minutes.Printing("Python e.V.", meeting.starts_at.date(),
-                                                         app_settings().paths.uploads))
+        minutes.approve(db.session, meeting, approval, actor=board.secretary_user)
+    kept = minutes.keep(db.session, meeting, minutes.Printing(
+        "Python e.V.", meeting.starts_at.date(), app_settings().paths.uploads))
     with open(f"{app_settings().paths.uploads}/{key_of(kept.sha256)}", "r+b") as changed:
         changed.seek(20)
         changed.write(b"tampered")
