@@ -493,6 +493,80 @@ def _days(days: int) -> Reason:
     return Reason(N_("1 day apart")) if days == 1 else Reason(N_("%(days)s days apart"), days=days)
 
 
+# --- reasons stored in English, shown in the reader's language -------------------------------
+
+#: The kinds of items and counterparties the providers name (``OpenItem.kind``, ``.counterparty_role``).
+KINDS = ("returned transfer", "payout batch", "booked entry", "Stripe payout", "transfer", "invoice",
+         "donation", "item")
+ROLES = ("sponsor", "donor")
+_GROUPS = {"kind": "|".join(map(re.escape, KINDS)), "role": "|".join(ROLES), "count": r"\d+",
+           "reason": ".+", "items": ".+", "days": r"same day|1 day apart|\d+ days apart"}
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _pattern(template: str, **groups: str) -> re.Pattern:
+    """``template`` as a regular expression: each placeholder a named group."""
+    parts = _PLACEHOLDER.split(template)
+    regex = "".join(re.escape(part) if index % 2 == 0 else
+                    f"(?P<{part}>{groups.get(part, _GROUPS.get(part, '.+?'))})"
+                    for index, part in enumerate(parts))
+    return re.compile(f"^{regex}$")
+
+
+#: (English template, its pattern): the reasons ``rank`` and the services store, most specific
+#: first (the services' own two are marked here; they are stored as English f-strings).
+_STORED = [(template, _pattern(template, **groups)) for template, groups in (
+    ("%(items)s in the reference; together the same amount", {}), ("%(reason)s, %(days)s", {}),
+    ("%(kind)s %(reference)s in the reference", {}), ("same amount", {}),
+    ("part of what is open", {}), ("more than what is open", {}),
+    ("1 more alike, accepting takes this one", {}),
+    ("%(count)s more alike, accepting takes this one", {}),
+    ("amount and IBAN match %(role)s %(name)s", {}), ("IBAN matches %(role)s %(name)s", {}),
+    ("amount and IBAN match %(name)s", {}), ("IBAN matches %(name)s", {}),
+    ("amount and IBAN match", {}), ("IBAN matches", {}), ("name %(name)s in the %(kind)s", {}),
+    ("name %(name)s", {}), ("found by search", {}), ("same day", {}), ("1 day apart", {}),
+    ("%(days)s days apart", {"days": r"\d+"}), ("%(kind)s %(reference)s", {}),
+    (N_("rule %(name)s"), {}), (N_("booked to %(label)s"), {}))]
+
+
+def shown_reason(stored: str) -> str:
+    """A match's stored reason (English, ``Suggestion.reason_source`` or the services' "rule …")
+    in the reader's language; as stored when it is not one the matcher writes."""
+    pieces = _pieces(stored)
+    translated = [_translated(piece) for piece in pieces]
+    return stored if None in translated else "; ".join(translated)
+
+
+def _pieces(stored: str) -> list[str]:
+    together = "; together the same amount"
+    if together in stored:  # one reason with a "; " inside
+        head, tail = stored.split(together, 1)
+        return [head + together, *[p for p in tail.split("; ") if p]]
+    return stored.split("; ")
+
+
+def _translated(text: str) -> str | None:
+    for template, pattern in _STORED:
+        found = pattern.match(text)
+        if found is None:
+            continue
+        values = found.groupdict()
+        for name in ("kind", "role"):
+            if name in values:
+                values[name] = i18n.translations().gettext(values[name])
+        for name in ("reason", "days"):
+            if name in values and not values[name].isdigit():
+                values[name] = _translated(values[name])
+        if "items" in values:
+            values["items"] = " + ".join(
+                _translated(part) or "" for part in values["items"].split(" + "))
+        if any(value is None or value == "" for value in values.values()):
+            continue
+        text = i18n.translations().gettext(template)
+        return text % values if values else text
+    return None
+
+
 def allocate(line_total: int, items: Sequence[tuple[tuple[str, str], int]]) -> list[int]:
     """Split ``line_total`` over items in order, each getting at most what is open for it.
 

@@ -7,8 +7,10 @@ import io
 import re
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
+from backoffice.banking.matching import shown_reason
 from backoffice.banking.models import BankLine, BankMatch
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
@@ -101,8 +103,9 @@ def test_the_reconciliation_queue_in_german(client, session, users, bank, treasu
     acme = session.scalar(select(BankLine).where(BankLine.amount == 250000))
     form = client.get(f"/bank/lines/{acme.id}/book-form", headers=HTMX).get_data(as_text=True)
     assert ">Buchen</button>" in form and "Konto wählen" in form
-    row = client.post(f"/bank/lines/{acme.id}/accept", headers=HTMX,
-                      data={"csrf_token": token, "item": f"posting:{receipt.id}"})
+    row = client.post(f"/bank/lines/{acme.id}/accept", headers=HTMX,  # as the form sends it
+                      data={"csrf_token": token, "item": f"posting:{receipt.id}",
+                            "reason": "same amount, same day"})
     html = row.get_data(as_text=True)
     assert "Zugeordnet." in html and ">Rückgängig</button>" in html and "Matched." not in html
     match = session.scalar(select(BankMatch).where(BankMatch.how == "manual"))
@@ -113,5 +116,28 @@ def test_the_reconciliation_queue_in_german(client, session, users, bank, treasu
     history = client.get(f"/bank/lines/{acme.id}", headers=GERMAN).get_data(as_text=True)
     assert "Was die Bank meldet" in history and "Zuordnungen" in history
     assert 'data-testid="undone-note">Rückgängig gemacht am ' in history
-    assert "von Hand" in history and "Zugeordnet am " in history
+    assert "von Hand: gleicher Betrag, gleicher Tag" in history and "Zugeordnet am " in history
+    english = client.get(f"/bank/lines/{acme.id}").get_data(as_text=True)
+    assert "by hand: same amount, same day" in english  # as stored
     assert "Undone" not in history and "What the bank says" not in history
+
+
+@pytest.mark.parametrize("stored, german", [
+    ("invoice 2026-00042 in the reference; same amount",
+     "Rechnung 2026-00042 im Verwendungszweck; gleicher Betrag"),
+    ("amount and IBAN match sponsor ACME GmbH", "Betrag und IBAN passen zu Sponsor ACME GmbH"),
+    ("payout batch MSG-7 + invoice RE-1 in the reference; together the same amount",
+     "Auszahlungslauf MSG-7 + Rechnung RE-1 im Verwendungszweck; zusammen der gleiche Betrag"),
+    ("name Lena Fischer in the booked entry, 3 days apart",
+     "Name Lena Fischer steht in: Buchung, 3 Tage Abstand"),
+    ("booked entry RTD-88121 in the reference; part of what is open; 2 more alike, accepting "
+     "takes this one", "Buchung RTD-88121 im Verwendungszweck; Teil des offenen Betrags; 2 weitere "
+                       "gleichartige Posten, Annehmen nimmt diesen"),
+    ("rule Fees", "Regel Fees"),
+    ("a note nobody wrote by the matcher", "a note nobody wrote by the matcher"),
+])
+def test_a_stored_reason_reads_german(app, stored, german):
+    """A match stores its reason in English; a German reader sees it in German (a text the
+    matcher did not write stays as it is)."""
+    with app.test_request_context(headers=GERMAN):
+        assert shown_reason(stored) == german
