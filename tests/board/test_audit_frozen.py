@@ -41,7 +41,9 @@ def reported(board, users, tmp_path):
         other = audit.start(db.session, auditors, year=YEAR - 1, fiscal=FiscalYear(1),
                             actor=users[Role.AUDITOR])
         audit.draw(db.session, other, size=2, seed=1, actor=users[Role.AUDITOR])
-    return found.id, other.id
+    ids = found.id, other.id
+    db.session.rollback()  # no transaction of the test's own holds a lock the attempts wait for
+    return ids
 
 
 @pytest.mark.parametrize("table", list(TARGETS))

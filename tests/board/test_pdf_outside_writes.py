@@ -163,3 +163,30 @@ def test_a_second_writer_is_not_locked_out_while_the_minutes_render(app, backend
                          minutes.Printing("Example e.V.", date.today(), uploads))
     assert again.id == kept.id
     assert db.session.scalar(select(func.count()).select_from(MinutesFile)) == 1
+
+
+def test_a_checklist_changed_while_the_report_renders_is_not_reported(
+        app, backend, auditors, users, monkeypatch, tmp_path):  # noqa: F811
+    """The report prints the checklist as it was read before rendering: another auditor's note
+    written meanwhile (from a connection of its own) refuses the report, and nothing is kept."""
+    from backoffice.core.errors import Conflict
+
+    from ..outsider import Outsider
+
+    found, _ = _checked_audit(auditors, users[Role.AUDITOR])
+    real = audit.html_to_pdf
+
+    def render_while_another_writes(*args, **kwargs):
+        with Outsider(db.engine.url) as other:
+            other.execute("UPDATE board_audit_items SET note = 'changed meanwhile' "
+                          "WHERE audit_id = ?", (found.id,))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(audit, "html_to_pdf", render_while_another_writes)
+    with pytest.raises(Conflict, match="checklist changed"), transaction():
+        audit.finish(db.session, found, audit.ReportInput("We examined the books.", "", True),
+                     organisation="Example e.V.", folder=str(tmp_path), today=date.today(),
+                     actor=users[Role.AUDITOR])
+    db.session.expire_all()
+    assert db.session.get(Audit, found.id).status is AuditStatus.OPEN
+    assert db.session.get(Audit, found.id).report_text is None
+    assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
