@@ -529,6 +529,25 @@ _STORED = [(template, _pattern(template, **groups)) for template, groups in (
     (N_("rule %(name)s"), {}), (N_("booked to %(label)s"), {}))]
 
 
+#: The labels providers give their items (``OpenItem.label``, stored as ``BankMatchItem.label``).
+_LABELS = [(template, _pattern(template, **groups)) for template, groups in (
+    (N_("Invoice %(number)s to %(name)s"), {}),
+    (N_("Payout batch %(batch)s: 1 transfer"), {}),
+    (N_("Payout batch %(batch)s: %(count)s transfers"), {}),
+    (N_("Transfer %(reference)s to %(name)s (batch %(batch)s)"), {"name": ".+"}),
+    (N_("Stripe payout %(payout)s"), {}))]
+
+
+def shown_label(stored: str) -> str:
+    """An item's label (English, as its provider gave it and a match stores it) in the reader's
+    language; as it is when no provider's template fits."""
+    for template, pattern in _LABELS:
+        found = pattern.match(stored)
+        if found is not None:
+            return i18n.translations().gettext(template) % found.groupdict()
+    return stored
+
+
 def shown_reason(stored: str) -> str:
     """A match's stored reason (English, ``Suggestion.reason_source`` or the services' "rule …")
     in the reader's language; as stored when it is not one the matcher writes."""

@@ -40,7 +40,7 @@ from . import (
 )
 from .differences import Difference, How
 from .forms import AsOfForm, BankAccountForm, BookLineForm, CsvMappingForm, RuleForm, UploadForm
-from .matching import Reason, Suggestion, provider, rank, shown_reason
+from .matching import Reason, Suggestion, provider, rank, shown_label, shown_reason
 from .models import (
     BankAccount,
     BankImport,
@@ -62,6 +62,12 @@ if TYPE_CHECKING:
 bp = Blueprint("banking", __name__, url_prefix="/bank")
 
 PER_PAGE = 25
+
+
+@bp.app_template_filter("bank_label")
+def bank_label(stored: str) -> str:
+    """An item's label (English, as stored) in the reader's language."""
+    return shown_label(stored)
 
 
 @bp.app_template_filter("bank_reason")

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from backoffice.banking.matching import shown_reason
+from backoffice.banking.matching import shown_label, shown_reason
 from backoffice.banking.models import BankLine, BankMatch
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
@@ -134,6 +134,7 @@ def test_the_reconciliation_queue_in_german(client, session, users, bank, treasu
      "takes this one", "Buchung RTD-88121 im Verwendungszweck; Teil des offenen Betrags; 2 weitere "
                        "gleichartige Posten, Annehmen nimmt diesen"),
     ("rule Fees", "Regel Fees"),
+    ("Stripe payout po_1QxY in the reference", "Stripe-Auszahlung po_1QxY im Verwendungszweck"),
     ("a note nobody wrote by the matcher", "a note nobody wrote by the matcher"),
 ])
 def test_a_stored_reason_reads_german(app, stored, german):
@@ -141,3 +142,19 @@ def test_a_stored_reason_reads_german(app, stored, german):
     matcher did not write stays as it is)."""
     with app.test_request_context(headers=GERMAN):
         assert shown_reason(stored) == german
+
+
+@pytest.mark.parametrize("stored, german", [
+    ("Invoice 2026-00042 to ACME GmbH", "Rechnung 2026-00042 an ACME GmbH"),
+    ("Payout batch BO-2026-7: 3 transfers", "Auszahlungslauf BO-2026-7: 3 Überweisungen"),
+    ("Transfer BO-7-1 to Lena Fischer (ACME) (batch BO-7)",
+     "Überweisung BO-7-1 an Lena Fischer (ACME) (Lauf BO-7)"),
+    ("Stripe payout po_1QxY7z2eZvKYlo2C", "Stripe-Auszahlung po_1QxY7z2eZvKYlo2C"),
+    ("#2 Gold sponsorship ACME → 4900 Other income (GEN)",
+     "#2 Gold sponsorship ACME → 4900 Other income (GEN)"),
+])
+def test_an_items_label_reads_german(app, stored, german):
+    """An item's label is stored in English; a German reader sees the provider's words in German
+    (a booked entry's label is the entry's own description, left as it is)."""
+    with app.test_request_context(headers=GERMAN):
+        assert shown_label(stored) == german
