@@ -109,6 +109,14 @@ class ReasonForm(FlaskForm):
     submit = SubmitField(_l("Confirm"))
 
 
+class HandledForm(FlaskForm):
+    """The treasurer's note on how a refund that waited for them was handled."""
+
+    note = TextAreaField(_l("How was it handled?"), validators=[DataRequired(), Length(max=2000)],
+                         render_kw={"rows": 2})
+    submit = SubmitField(_l("Mark as handled"))
+
+
 class PageForm(FlaskForm):
     fund = SelectField(_l("Fund"), validators=[DataRequired()])
     title = StringField(_l("Title"), validators=[Length(max=200)])

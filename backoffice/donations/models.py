@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -464,12 +465,32 @@ class DonationRefund(db.Model):
     reversal_entry_id: Mapped[int | None] = mapped_column(BigIntKey,
                                                           ForeignKey("journal_entries.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Money moved at Stripe that the books do not show as it happened (refused; failed after it
+    # reversed the donation): waits for the treasurer until a ``RefundHandling`` says how.
+    for_treasurer: Mapped[bool] = mapped_column(Boolean, default=False, index=True,
+                                                server_default=false())
+
+    handling = relationship("RefundHandling", uselist=False, back_populates="refund")
 
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
 
     @property
     def money(self) -> Money:
         return Money(self.amount, self.currency)
+
+
+class RefundHandling(db.Model):
+    """How the treasurer handled a refund that waited for them (``for_treasurer``): written once,
+    with a note; the refund then leaves the waiting work."""
+
+    __tablename__ = "donation_refund_handlings"
+
+    refund_id: Mapped[int] = mapped_column(ForeignKey("donation_refunds.id"), primary_key=True)
+    note: Mapped[str] = mapped_column(Text)
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    refund = relationship("DonationRefund", back_populates="handling")
 
 
 class DonationStripeTransaction(db.Model):

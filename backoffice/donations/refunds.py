@@ -11,18 +11,23 @@ Each refund is one ``DonationRefund`` row, unique by Stripe's id, written under 
 donation's row: two events about the same charge at once (PostgreSQL: ``FOR UPDATE``; SQLite:
 the single writer) book each refund once and never take more than what is left. A refund that
 would (more than is left, another currency, a donation not booked) is kept as refused, with
-the reason, for the treasurer; a refund that fails after it was booked is reversed.
+the reason, for the treasurer; a refund that fails after it was booked is reversed, unless it
+had reversed the donation (then it is marked for the treasurer: the money came back to Stripe,
+the books still show it refunded). Refunds for the treasurer wait on the start page
+(``waiting``) until the treasurer records, with a note, how each was handled (``handle``).
 """
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..core import audit
 from ..core.actors import Actor
+from ..core.errors import AlreadyDone, NotFound, ValidationError
+from ..core.i18n import _
 from ..core.money import Money
 from ..core.settings import Settings
 from ..core.signals import donation_reduced
@@ -30,7 +35,7 @@ from ..ledger import reads
 from ..ledger.services import booking_date_for, post_entry, reverse_entry
 from ..payments import settlement
 from . import booking
-from .models import Donation, DonationRefund, DonationStatus, RefundStatus
+from .models import Donation, DonationRefund, DonationStatus, RefundHandling, RefundStatus
 
 BOOKABLE, FAILED = ("succeeded", "pending"), ("failed", "canceled")
 
@@ -68,7 +73,8 @@ def _keep(session: Session, donation: Donation, refund_id: str, amount: Money,
           status: RefundStatus, note: str = "") -> DonationRefund | None:
     """The refund's row, or None when a concurrent delivery wrote it first."""
     row = DonationRefund(donation_id=donation.id, stripe_refund=refund_id, amount=amount.amount,
-                         currency=amount.currency, status=status, note=note[:2000])
+                         currency=amount.currency, status=status, note=note[:2000],
+                         for_treasurer=status is RefundStatus.REFUSED)
     try:
         with session.begin_nested():
             session.add(row)
@@ -136,6 +142,15 @@ def undo(session: Session, donation: Donation, *, refund_id: str, amount: Money,
     if row.status is not RefundStatus.BOOKED:
         return f"refund {refund_id} is {row.status.value}"
     if donation.status is not DonationStatus.BOOKED:
+        if row.for_treasurer:
+            return f"refund {refund_id} is for the treasurer already"
+        why = (f"Stripe: {status} after it was booked, but {donation.ref} is "
+               f"{donation.status.value}")
+        row.for_treasurer, row.note = True, why[:2000]
+        session.flush()
+        audit.record(session, actor, "donation.refund_for_treasurer", "donation", donation.id,
+                     summary=f"{donation.ref}: Stripe refund {refund_id} {status}, not undone: "
+                             f"{donation.ref} is {donation.status.value}")
         return (f"refund {refund_id} {status}, but {donation.ref} is {donation.status.value}: "
                 f"for the treasurer")
     reason = f"Stripe refund {refund_id} {status}"
@@ -155,3 +170,58 @@ def _reduced(session: Session, donation: Donation, actor: Actor, reason: str,
                  summary=f"{donation.ref}: {reason}; now {Money(donation.net, donation.currency)}")
     donation_reduced.send(donation, session=session, actor=actor, reason=reason,
                           settings=settings)
+
+
+# --- refunds for the treasurer -------------------------------------------------------------
+
+WAITING = (DonationRefund.for_treasurer.is_(True),
+           ~select(RefundHandling.refund_id).where(
+               RefundHandling.refund_id == DonationRefund.id).exists())
+
+
+def waiting(session: Session, user: object = None, today: object = None) -> int:
+    """How many refunds wait for the treasurer (the start page's count)."""
+    return session.scalar(select(func.count()).select_from(DonationRefund).where(*WAITING))
+
+
+def for_treasurer(session: Session) -> list[tuple[DonationRefund, Donation]]:
+    """The refunds that wait for the treasurer, oldest first, with their donations."""
+    return list(session.execute(
+        select(DonationRefund, Donation).join(Donation, Donation.id == DonationRefund.donation_id)
+        .where(*WAITING).order_by(DonationRefund.id)))
+
+
+def handled(session: Session, limit: int = 50) -> list[tuple[DonationRefund, Donation,
+                                                               RefundHandling]]:
+    """The refunds the treasurer handled, latest first."""
+    return list(session.execute(
+        select(DonationRefund, Donation, RefundHandling)
+        .join(Donation, Donation.id == DonationRefund.donation_id)
+        .join(RefundHandling, RefundHandling.refund_id == DonationRefund.id)
+        .order_by(RefundHandling.handled_at.desc(), DonationRefund.id.desc()).limit(limit)
+    ))
+
+
+def handle(session: Session, refund_id: int, *, note: str, actor: Actor) -> RefundHandling:
+    """Record how the treasurer handled the refund ``refund_id`` (a refused one, or one that
+    failed after it reversed its donation): it leaves the waiting work; audited. Once."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(_("Say how the refund was handled."), field="note")
+    row = session.scalars(select(DonationRefund).where(DonationRefund.id == refund_id)
+                          .with_for_update()).one_or_none()
+    if row is None:
+        raise NotFound(_("No such refund."))
+    if not row.for_treasurer:
+        raise ValidationError(_("This refund does not wait for the treasurer."))
+    if session.get(RefundHandling, row.id) is not None:
+        raise AlreadyDone(_("Refund %(refund)s is handled already.", refund=row.stripe_refund))
+    handling = RefundHandling(refund_id=row.id, note=note[:2000],
+                              handled_by_id=getattr(actor, "id", None))
+    session.add(handling)
+    session.flush()
+    donation = session.get(Donation, row.donation_id)
+    audit.record(session, actor, "donation.refund_handled", "donation", row.donation_id,
+                 summary=f"{donation.ref}: Stripe refund {row.stripe_refund} ({row.money}) "
+                         f"handled: {note}"[:500])
+    return handling

@@ -37,7 +37,16 @@ from ..extensions import db, settings
 from ..ledger.reads import chart_accounts, chart_funds
 from ..ledger.services import fund_by_code
 from . import booking, checkout, donors, manual, pages, plans, queries, refunds, waivers
-from .forms import ByHandForm, DonateForm, DonorForm, FilterForm, MergeForm, PageForm, ReasonForm
+from .forms import (
+    ByHandForm,
+    DonateForm,
+    DonorForm,
+    FilterForm,
+    HandledForm,
+    MergeForm,
+    PageForm,
+    ReasonForm,
+)
 from .models import (
     Channel,
     Donation,
@@ -346,6 +355,35 @@ def cancel_plan(plan_id: int):
     elif not outcome.refusal:
         flash(_("Say why the plan ends."), "danger")
     return redirect(url_for(".plan_list"))
+
+
+def _refunds_page(form: HandledForm, status: int = 200, posted_for: int | None = None):
+    return render_template("donations/refunds.html", form=form, posted_for=posted_for,
+                           waiting=refunds.for_treasurer(db.session),
+                           handled=refunds.handled(db.session)), status
+
+
+@bp.route("/donations/refunds")
+@requires(Permission.DONATIONS_VIEW)
+def refund_list():
+    """Refunds that moved money at Stripe but are not booked as they happened: for the
+    treasurer."""
+    return _refunds_page(HandledForm())
+
+
+@bp.route("/donations/refunds/<int:refund_id>/handled", methods=["POST"])
+@requires(Permission.DONATIONS_MANAGE)
+def refund_handled(refund_id: int):
+    form = HandledForm()
+    outcome = run_form(form, lambda: refunds.handle(db.session, refund_id, note=form.note.data,
+                                                    actor=current_user))
+    if outcome.done:
+        flash(_("Refund %(refund)s marked as handled.",
+                refund=outcome.result.refund.stripe_refund), "success")
+        return redirect(url_for(".refund_list"))
+    if isinstance(outcome.refusal, NotFound):
+        abort(404)
+    return _refunds_page(form, outcome.status, posted_for=refund_id)
 
 
 @bp.route("/donations/pages", methods=["GET", "POST"])
