@@ -43,6 +43,7 @@ APPEND_ONLY_TABLES: tuple[str, ...] = (
     "invoice_dispatches",
     "sponsor_credits",
     "board_minutes_files",
+    "donation_refund_handlings",
 )
 
 #: Rows freeze once the condition (SQL over the stored row, named ``{row}``) holds; the UPDATE and

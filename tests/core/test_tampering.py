@@ -47,7 +47,23 @@ SEED = {"invoice_dispatches": "INSERT INTO invoice_dispatches (invoice_id, kind,
             "'Office', '', 'held', 0, '[]' FROM board_bodies",
             "INSERT INTO board_minutes_files (meeting_id, file_id, sha256, created_at) "
             "SELECT (SELECT max(id) FROM board_meetings), id, sha256, '2026-03-01 10:00:00' "
-            "FROM stored_files WHERE id = (SELECT min(id) FROM stored_files)")}
+            "FROM stored_files WHERE id = (SELECT min(id) FROM stored_files)"),
+        "donation_refund_handlings": (
+            "INSERT INTO donors (kind, name, street, postcode, city, country, language, "
+            "consent_thanks, consent_public, notes, created_at, updated_at) VALUES ('person', "
+            "'Tamper test', '', '', '', 'DE', 'de', FALSE, FALSE, '', '2026-03-01 10:00:00', "
+            "'2026-03-01 10:00:00')",
+            "INSERT INTO donations (donor_id, fund_id, amount, currency, donated_on, channel, "
+            "kind, status, in_kind_description, valuation_basis, receipt_wanted, note, fee, "
+            "admin_fee, reversal_reason, created_at) SELECT max(id), (SELECT min(id) FROM funds), "
+            "100, 'EUR', '2026-03-01', 'bank', 'money', 'pending', '', '', FALSE, '', 0, 0, '', "
+            "'2026-03-01 10:00:00' FROM donors",
+            "INSERT INTO donation_refunds (donation_id, stripe_refund, amount, currency, status, "
+            "note, created_at, for_treasurer) SELECT max(id), 're_tamper_test', 100, 'EUR', "
+            "'refused', 'seed', '2026-03-01 10:00:00', TRUE FROM donations",
+            "INSERT INTO donation_refund_handlings (refund_id, note, handled_at) "
+            "SELECT id, 'seed', '2026-03-01 10:00:00' FROM donation_refunds "
+            "WHERE stripe_refund = 're_tamper_test'")}
 
 
 def _target(outsider: Outsider, table: str) -> dict:
