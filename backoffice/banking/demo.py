@@ -195,6 +195,12 @@ def seed_banking(session: Session, actor: Actor, today: date, settings: Settings
         lines.append(ParsedLine(booking_date=day, amount=amount, currency="EUR",
                                 counterparty_name=name, remittance=text,
                                 bank_reference=f"X{day:%y%m%d}{offset}"))
+    # Today's line: the newest day is always today, so the payout batches' and Stripe's debits
+    # (at most a day after their booking, which is two days old at most) are always imported.
+    lines.append(ParsedLine(booking_date=today, value_date=today, amount=3600, currency="EUR",
+                            counterparty_name="Jana Neumann",
+                            remittance=f"Mitgliedsbeitrag {today.year} Jana Neumann",
+                            bank_reference=f"N{today:%y%m%d}"))
     lines.sort(key=lambda line: line.booking_date)
     # The newest day's lines are left for the newcomer to import (NEWCOMER_STATEMENT).
     last_day = lines[-1].booking_date if lines else today
