@@ -43,6 +43,10 @@ APPEND_ONLY_TABLES: tuple[str, ...] = (
     "invoice_dispatches",
     "sponsor_credits",
     "board_minutes_files",
+    "board_addenda",
+    "board_documents",
+    "budget_lines",
+    "report_packs",
     "donation_refund_handlings",
 )
 

@@ -28,7 +28,8 @@ REFUSED = ("append-only", "never change", "a row with the same key exists", "sea
 CHANGE = {"journal_entries": "description", "postings": "amount", "audit_log": "summary",
           "integrity_chain": "chain_hash", "invoice_payments": "note",
           "invoice_dispatches": "recipients", "invoices": "notes", "invoice_lines": "description",
-          "sponsor_credits": "note"}
+          "sponsor_credits": "note", "board_documents": "title", "board_addenda": "text",
+          "budget_lines": "amount", "report_packs": "sha256"}
 
 
 #: Rows for the tables the demo leaves empty (inserting is what these tables allow): a statement,
@@ -48,6 +49,22 @@ SEED = {"invoice_dispatches": "INSERT INTO invoice_dispatches (invoice_id, kind,
             "INSERT INTO board_minutes_files (meeting_id, file_id, sha256, created_at) "
             "SELECT (SELECT max(id) FROM board_meetings), id, sha256, '2026-03-01 10:00:00' "
             "FROM stored_files WHERE id = (SELECT min(id) FROM stored_files)"),
+        "board_addenda": (
+            "INSERT INTO board_meetings (body_id, title, starts_at, place, video_link, status, "
+            "late_notice_days, invited) SELECT min(id), 'Tamper test addendum', "
+            "'2026-03-01 10:00:00', 'Office', '', 'held', 0, '[]' FROM board_bodies",
+            "INSERT INTO board_addenda (meeting_id, text, written_at) "
+            "SELECT max(id), 'seed', '2026-03-01 10:00:00' FROM board_meetings"),
+        "budget_lines": (
+            "INSERT INTO budget_revisions (year, number, note, created_at) "
+            "VALUES (2099, 1, 'seed', '2026-03-01 10:00:00')",
+            "INSERT INTO budget_lines (revision_id, account_id, fund_id, amount, currency) "
+            "SELECT (SELECT max(id) FROM budget_revisions), min(id), (SELECT min(id) FROM funds), "
+            "100, 'EUR' FROM accounts"),
+        "report_packs": "INSERT INTO report_packs (year, file_id, sha256, pages, data_as_of, "
+                        "created_at) SELECT 2099, id, sha256, 1, '2026-03-01 10:00:00', "
+                        "'2026-03-01 10:00:00' FROM stored_files "
+                        "WHERE id = (SELECT min(id) FROM stored_files)",
         "donation_refund_handlings": (
             "INSERT INTO donors (kind, name, street, postcode, city, country, language, "
             "consent_thanks, consent_public, notes, created_at, updated_at) VALUES ('person', "
@@ -173,6 +190,18 @@ def test_no_statement_changes_a_protected_row(app, session, backend, table):
         assert outsider.row(f"SELECT * FROM {table} WHERE {pk} = ?", (row[pk],)) == row
     session.expire_all()
     assert problems(session) == []
+
+
+def test_every_table_with_append_only_triggers_is_listed(app, backend):
+    """The migrations' append-only triggers and core.protection's list name the same tables, so
+    the tamper attempts and the application role's grants cover every one of them."""
+    if backend != "sqlite":
+        pytest.skip("read from SQLite's schema; the same migrations make PostgreSQL's")
+    with Outsider(db.engine.url) as outsider:
+        triggered = {table for (table,) in outsider.rows(
+            "SELECT DISTINCT tbl_name FROM sqlite_master WHERE type = 'trigger' "
+            "AND sql LIKE '%is append-only%'")}
+    assert triggered == set(APPEND_ONLY_TABLES)
 
 
 def test_every_protected_table_is_covered_by_the_tamper_attempts(app):
