@@ -187,7 +187,7 @@ def test_the_credit_is_paid_back_by_sepa_transfer_in_a_payout_batch(session, ban
     payable, = payouts.open_payables(session)["sponsor_refund"]
     assert (payable.amount, payable.iban) == (Money(3000, "EUR"), ACME_IBAN)
     with transaction():
-        created = payouts.create_batch(session, selected=[payable.key], requested_on=TODAY,
+        created = payouts.create_batch(session, selected=[payable.key], requested_on=TODAY, today=TODAY,
                                        actor=treasurer, settings=app_settings())
         payouts.mark_executed(session, created, booked_on=TODAY, actor=treasurer, settings=app_settings())
     session.expire_all()

@@ -254,7 +254,7 @@ def batch(session, users):
     with transaction():
         created = payouts.create_batch(session, selected=[("expense_claim", str(c.id))
                                                           for c in claims],
-                                       requested_on=TODAY, actor=treasurer, settings=app_settings())
+                                       requested_on=TODAY, today=TODAY, actor=treasurer, settings=app_settings())
         payouts.mark_executed(session, created, booked_on=TODAY, actor=treasurer, settings=app_settings())
     return created
 

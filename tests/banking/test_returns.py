@@ -93,7 +93,7 @@ def paid(session, users):
     with transaction():
         batch = payouts.create_batch(session, selected=[("expense_claim", str(first.id)),
                                                         ("expense_claim", str(second.id))],
-                                     requested_on=TODAY, actor=treasurer, settings=app_settings())
+                                     requested_on=TODAY, today=TODAY, actor=treasurer, settings=app_settings())
         payouts.mark_executed(session, batch, booked_on=TODAY - timedelta(days=1),
                               actor=treasurer, settings=app_settings())
     item = next(i for i in batch.items if i.source_id == str(first.id))
@@ -155,7 +155,7 @@ def test_a_returned_claim_payment_is_taken_back_and_paid_again_by_the_next_batch
         claims.correct_iban(session, claim, iban=NEW_IBAN, actor=group.organisers[0])
     with transaction():
         again = payouts.create_batch(session, selected=[("expense_claim", str(claim.id))],
-                                     requested_on=TODAY, actor=treasurer, settings=app_settings())
+                                     requested_on=TODAY, today=TODAY, actor=treasurer, settings=app_settings())
         payouts.mark_executed(session, again, booked_on=TODAY, actor=treasurer, settings=app_settings())
     assert again.items[0].iban == NEW_IBAN
     db.session.refresh(claim)
@@ -224,7 +224,7 @@ def test_undoing_a_return_pays_the_claim_again_unless_a_new_batch_holds_it(
     match = accept(session, bank, line, item, treasurer)  # accepted again, then paid anew
     with transaction():
         payouts.create_batch(session, selected=[("expense_claim", str(claim.id))],
-                             requested_on=TODAY, actor=treasurer, settings=app_settings())
+                             requested_on=TODAY, today=TODAY, actor=treasurer, settings=app_settings())
     with pytest.raises(Conflict, match="is in payout batch"):
         with transaction():
             services.undo_match(session, db.session.get(BankMatch, match.id), actor=treasurer, settings=app_settings())
