@@ -32,6 +32,11 @@ CHANGE = {"journal_entries": "description", "postings": "amount", "audit_log": "
           "budget_lines": "amount", "report_packs": "sha256"}
 
 
+#: A held board meeting, for the rows that belong to one.
+_MEETING = ("INSERT INTO board_meetings (body_id, title, starts_at, place, video_link, status, "
+            "late_notice_days, invited) SELECT min(id), '{title}', '2026-03-01 10:00:00', "
+            "'Office', '', 'held', 0, '[]' FROM board_bodies")
+
 #: Rows for the tables the demo leaves empty (inserting is what these tables allow): a statement,
 #: or several in order.
 SEED = {"invoice_dispatches": "INSERT INTO invoice_dispatches (invoice_id, kind, recipients, sent_at) "
@@ -43,16 +48,12 @@ SEED = {"invoice_dispatches": "INSERT INTO invoice_dispatches (invoice_id, kind,
                            "(SELECT min(id) FROM journal_entries), 'seed', '2026-03-01 10:00:00' "
                            "FROM sponsors",
         "board_minutes_files": (
-            "INSERT INTO board_meetings (body_id, title, starts_at, place, video_link, status, "
-            "late_notice_days, invited) SELECT min(id), 'Tamper test', '2026-03-01 10:00:00', "
-            "'Office', '', 'held', 0, '[]' FROM board_bodies",
+            _MEETING.format(title="Tamper test"),
             "INSERT INTO board_minutes_files (meeting_id, file_id, sha256, created_at) "
             "SELECT (SELECT max(id) FROM board_meetings), id, sha256, '2026-03-01 10:00:00' "
             "FROM stored_files WHERE id = (SELECT min(id) FROM stored_files)"),
         "board_addenda": (
-            "INSERT INTO board_meetings (body_id, title, starts_at, place, video_link, status, "
-            "late_notice_days, invited) SELECT min(id), 'Tamper test addendum', "
-            "'2026-03-01 10:00:00', 'Office', '', 'held', 0, '[]' FROM board_bodies",
+            _MEETING.format(title="Tamper test addendum"),
             "INSERT INTO board_addenda (meeting_id, text, written_at) "
             "SELECT max(id), 'seed', '2026-03-01 10:00:00' FROM board_meetings"),
         "budget_lines": (
