@@ -133,7 +133,7 @@ def _webhooks(report, backend, quick):
                     _print_profile(profile, len(deliveries))
                 worker_started = time.perf_counter()
                 for name, kwargs in handed_over:  # the worker's part: the donors' mails
-                    queue.run_here(name, kwargs, app.config)
+                    queue.run_here(name, kwargs, app.config, app_settings())
                 worker = time.perf_counter() - worker_started
                 queue.set_dispatcher(dispatch)
                 booked = db.session.scalar(select(func.count()).select_from(Donation))
