@@ -17,16 +17,11 @@ from sqlalchemy.orm import Session
 from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import ValidationError
-from ..core.i18n import _, source
-from ..core.settings import ExemptionNotice
+from ..core.i18n import _, _l, source
+from ..core.settings import ExemptionNotice, notice_fault
 from ..core.uploads import store_upload
 from .models import Document, DocumentKind
 
-#: The facts a tax-exemption notice (Freistellungsbescheid) must state for donation receipts;
-#: optional beside them: ``notice_kind`` ("exemption", the default, or "60a" for a § 60a AO
-#: notice not yet followed by one) and ``period`` (the years an exemption notice is for).
-TAX_EXEMPTION_FACTS = ("tax_office", "number", "issued_on", "purposes")
-NOTICE_KINDS = (ExemptionNotice.EXEMPTION, ExemptionNotice.SECTION_60A)
 MAX_BYTES = 20 * 1024 * 1024
 
 
@@ -37,18 +32,7 @@ def add(session: Session, *, kind: DocumentKind, title: str, effective_on: date,
     stays in the register)."""
     details = dict(details or {})
     if kind is DocumentKind.TAX_EXEMPTION:
-        missing = [f for f in TAX_EXEMPTION_FACTS if not str(details.get(f) or "").strip()]
-        if missing:
-            raise ValidationError(_("A tax-exemption notice states %(facts)s.",
-                                    facts=", ".join(missing)), field=missing[0])
-        try:
-            date.fromisoformat(str(details["issued_on"]))
-        except ValueError:
-            raise ValidationError(_("The notice's date is a date (YYYY-MM-DD)."),
-                                  field="issued_on") from None
-        if details.get("notice_kind", ExemptionNotice.EXEMPTION) not in NOTICE_KINDS:
-            raise ValidationError(_("A tax-exemption notice is an exemption notice or a § 60a "
-                                    "AO notice."), field="notice_kind")
+        _check_notice(details)
     if supersedes is not None:
         if supersedes.kind is not kind:
             raise ValidationError(_("A document supersedes one of its own kind."),
@@ -71,6 +55,30 @@ def add(session: Session, *, kind: DocumentKind, title: str, effective_on: date,
                  summary=f"{source(kind.label)}: {document.title} (from {effective_on}, sha256 "
                          f"{stored.sha256[:12]})")
     return document
+
+
+def _check_notice(facts: dict[str, Any]) -> None:
+    """A tax-exemption notice's facts, by ``core.settings.notice_fault``'s rules (the register
+    names them ``notice_kind``, ``number`` and ``issued_on``)."""
+    facts.setdefault("notice_kind", ExemptionNotice.EXEMPTION)
+    fault = notice_fault(kind=facts["notice_kind"], day=facts.get("issued_on"),
+                         tax_office=facts.get("tax_office"), tax_number=facts.get("number"),
+                         period=facts.get("period"), purposes=facts.get("purposes"))
+    if fault is not None:
+        message, field = _NOTICE_REFUSALS[fault]
+        raise ValidationError(str(message), field=field)
+
+
+_NOTICE_REFUSALS = {
+    "kind": (_l("A tax-exemption notice is an exemption notice or a § 60a AO notice."),
+             "notice_kind"),
+    "date": (_l("Give the notice's date."), "issued_on"),
+    "date_in_future": (_l("The notice's date lies in the future."), "issued_on"),
+    "tax_office": (_l("Name the tax office that issued the notice."), "tax_office"),
+    "tax_number": (_l("Give the tax number on the notice."), "number"),
+    "period": (_l("An exemption notice is for an assessment period (e.g. 2021 bis 2023), which "
+                  "the receipt names."), "period"),
+    "purposes": (_l("Name at least one tax-privileged purpose."), "purposes")}
 
 
 def latest(session: Session, kind: DocumentKind, on: date) -> Document | None:

@@ -172,6 +172,43 @@ class ExemptionNotice:
 
     EXEMPTION = "exemption"
     SECTION_60A = "60a"
+    KINDS = (EXEMPTION, SECTION_60A)
+
+
+def notice_fault(*, kind: Any, day: Any, tax_office: Any, tax_number: Any, period: Any,
+                 purposes: Any, today: date | None = None) -> str | None:
+    """The first thing wrong with a tax-exemption notice's facts, or None: the one rule set for
+    the configured notice, the settings page and the board's register, each of which phrases its
+    own refusal. Answers "kind", "date" (missing or not a date), "date_in_future", "tax_office",
+    "tax_number", "period" (an exemption notice names its assessment period) or "purposes"."""
+    def blank(value: Any) -> bool:
+        if isinstance(value, (list, tuple)):
+            return not any(str(item).strip() for item in value)
+        return not str(value or "").strip()
+
+    if kind not in ExemptionNotice.KINDS:
+        return "kind"
+    issued = notice_date(day)
+    if issued is None:
+        return "date"
+    if issued > (today or date.today()):
+        return "date_in_future"
+    for fact, value in (("tax_office", tax_office), ("tax_number", tax_number)):
+        if blank(value):
+            return fact
+    if kind == ExemptionNotice.EXEMPTION and blank(period):
+        return "period"
+    return "purposes" if blank(purposes) else None
+
+
+def notice_date(value: Any) -> date | None:
+    """A notice's date given as a date or in ISO form (None: neither)."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -357,28 +394,30 @@ def _notice(config: Mapping) -> ExemptionNotice | None:
         return None
     if not isinstance(given, Mapping):
         raise SettingsError(f"RECEIPTS_NOTICE must be a mapping, not {given!r}.")
-    kind = given.get("kind")
-    if kind not in (ExemptionNotice.EXEMPTION, ExemptionNotice.SECTION_60A):
-        raise SettingsError(f"RECEIPTS_NOTICE kind must be {ExemptionNotice.EXEMPTION!r} or "
-                            f"{ExemptionNotice.SECTION_60A!r}, not {kind!r}.")
-    try:
-        day = given["date"] if isinstance(given.get("date"), date) else \
-            date.fromisoformat(str(given.get("date")))
-    except ValueError:
-        raise SettingsError(f"RECEIPTS_NOTICE date must be a date (YYYY-MM-DD), not "
-                            f"{given.get('date')!r}.") from None
     purposes = given.get("purposes") or []
     purposes = [str(p).strip() for p in ([purposes] if isinstance(purposes, str) else purposes)
                 if str(p).strip()]
-    missing = [key for key in ("tax_office", "tax_number") if not str(given.get(key) or "").strip()]
-    if missing or not purposes:
-        raise SettingsError(f"RECEIPTS_NOTICE needs {', '.join(missing or ['purposes'])}.")
-    if kind == ExemptionNotice.EXEMPTION and not str(given.get("period") or "").strip():
-        raise SettingsError("RECEIPTS_NOTICE needs the period an exemption notice is for.")
-    return ExemptionNotice(kind=kind, tax_office=str(given["tax_office"]).strip(),
-                           tax_number=str(given["tax_number"]).strip(), date=day,
+    fault = notice_fault(kind=given.get("kind"), day=given.get("date"),
+                         tax_office=given.get("tax_office"), tax_number=given.get("tax_number"),
+                         period=given.get("period"), purposes=purposes)
+    if fault is not None:
+        given_value = given.get(fault.removesuffix("_in_future"))
+        raise SettingsError(f"RECEIPTS_NOTICE: {_NOTICE_FAULTS[fault]} (given: {given_value!r}).")
+    return ExemptionNotice(kind=given["kind"], tax_office=str(given["tax_office"]).strip(),
+                           tax_number=str(given["tax_number"]).strip(),
+                           date=notice_date(given["date"]),
                            period=str(given.get("period") or "").strip(),
                            purposes=tuple(purposes))
+
+
+_NOTICE_FAULTS = {
+    "kind": f"kind must be {ExemptionNotice.EXEMPTION!r} or {ExemptionNotice.SECTION_60A!r}",
+    "date": "date must be the notice's date (YYYY-MM-DD)",
+    "date_in_future": "date lies in the future",
+    "tax_office": "tax_office, the tax office that issued the notice, is missing",
+    "tax_number": "tax_number, the tax number on the notice, is missing",
+    "period": "period, the assessment period an exemption notice is for, is missing",
+    "purposes": "purposes, the tax-privileged purposes, are missing"}
 
 
 def _receipts(config: Mapping) -> Receipts:

@@ -31,7 +31,7 @@ from .db import UTCDateTime, utcnow
 from .errors import ValidationError
 from .i18n import _, _l, source
 from .iban import normalise_iban
-from .settings import SettingsError, build
+from .settings import SettingsError, build, notice_fault
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -233,30 +233,27 @@ def _same(field: Field, before: Any, after: Any) -> bool:
 
 def check_notice(notice: Mapping[str, Any], today: date | None = None) -> None:
     """Refuse an incomplete tax-exemption notice, saying on which field what is missing (no
-    notice at all is allowed: then German receipts are refused until there is one)."""
+    notice at all is allowed: then German receipts are refused until there is one). The rules
+    are ``core.settings.notice_fault``'s."""
     if not notice:
         return
+    fault = notice_fault(kind=notice.get("kind"), day=notice.get("date"),
+                         tax_office=notice.get("tax_office"), tax_number=notice.get("tax_number"),
+                         period=notice.get("period"), purposes=notice.get("purposes"), today=today)
+    if fault is not None:
+        raise ValidationError(str(_NOTICE_REFUSALS[fault]),
+                              field=NOTICE + fault.removesuffix("_in_future"))
 
-    def refuse(detail: str, message: str) -> None:
-        raise ValidationError(message, field=NOTICE + detail)
 
-    if notice.get("kind") not in ("exemption", "60a"):
-        refuse("kind", _("Choose the kind of notice."))
-    try:
-        issued = date.fromisoformat(str(notice.get("date") or ""))
-    except ValueError:
-        refuse("date", _("Give the notice's date."))
-    if issued > (today or date.today()):
-        refuse("date", _("The notice's date lies in the future."))
-    for detail, message in (("tax_office", _("Name the tax office that issued the notice.")),
-                            ("tax_number", _("Give the tax number on the notice."))):
-        if _blank(notice.get(detail)):
-            refuse(detail, message)
-    if notice["kind"] == "exemption" and _blank(notice.get("period")):
-        refuse("period", _("An exemption notice is for an assessment period (e.g. 2021 bis 2023), "
-                           "which the receipt names."))
-    if _blank(notice.get("purposes")):
-        refuse("purposes", _("Name at least one tax-privileged purpose."))
+_NOTICE_REFUSALS = {
+    "kind": _l("Choose the kind of notice."),
+    "date": _l("Give the notice's date."),
+    "date_in_future": _l("The notice's date lies in the future."),
+    "tax_office": _l("Name the tax office that issued the notice."),
+    "tax_number": _l("Give the tax number on the notice."),
+    "period": _l("An exemption notice is for an assessment period (e.g. 2021 bis 2023), which "
+                 "the receipt names."),
+    "purposes": _l("Name at least one tax-privileged purpose.")}
 
 
 def save(session: Session, config: Mapping[str, Any], changes: Mapping[str, Any], *,

@@ -81,8 +81,10 @@ def test_statutes_need_no_facts_and_show_which_version_is_in_force(app, client, 
 
 
 @pytest.mark.parametrize("fields, data, name, message", [
-    (NOTICE | {"number": ""}, PDF, "b.pdf", "states number"),
-    (NOTICE | {"issued_on": ""}, PDF, "b.pdf", "states issued_on"),
+    (NOTICE | {"number": ""}, PDF, "b.pdf", "Give the tax number on the notice."),
+    (NOTICE | {"issued_on": ""}, PDF, "b.pdf", "Give the notice&#39;s date."),
+    (NOTICE | {"period": ""}, PDF, "b.pdf", "An exemption notice is for an assessment period"),
+    (NOTICE | {"issued_on": "2199-01-01"}, PDF, "b.pdf", "lies in the future"),
     (NOTICE | {"title": ""}, PDF, "b.pdf", "This field is required"),
     (NOTICE, b"\x89PNG\r\n\x1a\n" + b"0" * 64, "b.png", "b.png is not a PDF file"),
     (NOTICE, b"", "", "Choose the file of the signed document"),

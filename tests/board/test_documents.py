@@ -18,7 +18,7 @@ from ..outsider import Outsider
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 FACTS = {"tax_office": "Finanzamt für Körperschaften I Berlin", "number": "27/640/12345",
-         "issued_on": "2024-03-01", "purposes": "Förderung der Bildung"}
+         "issued_on": "2024-03-01", "period": "2021 bis 2023", "purposes": "Förderung der Bildung"}
 
 
 def test_the_latest_tax_exemption_notice_in_force_and_its_versions(app, users, backend):
@@ -33,7 +33,7 @@ def test_the_latest_tax_exemption_notice_in_force_and_its_versions(app, users, b
                                title="Freistellungsbescheid 2024–2026",
                                effective_on=date(2027, 2, 1), data=PDF + b"v2",
                                filename="bescheid2.pdf", folder=folder,
-                               details=FACTS | {"issued_on": "2027-02-01"}, supersedes=first,
+                               details=FACTS | {"issued_on": "2026-11-02"}, supersedes=first,
                                actor=actor)
     assert first.sha256 == hashlib.sha256(PDF).hexdigest()
     assert documents.latest(db.session, DocumentKind.TAX_EXEMPTION, date(2026, 12, 4)) == first
@@ -45,7 +45,7 @@ def test_the_latest_tax_exemption_notice_in_force_and_its_versions(app, users, b
                       effective_on=date(2027, 3, 1), data=PDF, filename="x.pdf", folder=folder,
                       details=FACTS, supersedes=first, actor=actor)
     db.session.rollback()
-    with pytest.raises(ValidationError, match="states number"):
+    with pytest.raises(ValidationError, match="Give the tax number on the notice"):
         documents.add(db.session, kind=DocumentKind.TAX_EXEMPTION, title="x",
                       effective_on=date(2027, 3, 1), data=PDF, filename="x.pdf", folder=folder,
                       details=FACTS | {"number": ""}, actor=actor)

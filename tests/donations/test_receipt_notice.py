@@ -44,5 +44,11 @@ def test_the_notice_is_configured_with_its_kind_date_office_and_purposes():
     with pytest.raises(SettingsError, match="period"):
         defaults(RECEIPTS_NOTICE={"kind": "exemption", "date": "2025-01-01", "tax_office": "F",
                                   "tax_number": "1", "purposes": ["der Bildung"]})
+    with pytest.raises(SettingsError, match="date lies in the future"):
+        defaults(RECEIPTS_NOTICE={"kind": "60a", "date": "2999-01-01", "tax_office": "F",
+                                  "tax_number": "1", "purposes": ["der Bildung"]})
+    with pytest.raises(SettingsError, match="tax_number, the tax number on the notice, is missing"):
+        defaults(RECEIPTS_NOTICE={"kind": "60a", "date": "2025-01-01", "tax_office": "F",
+                                  "purposes": ["der Bildung"]})
     with pytest.raises(SettingsError, match="RECEIPTS_STYLE"):
         defaults(RECEIPTS_STYLE="fr")

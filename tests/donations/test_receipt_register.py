@@ -4,16 +4,17 @@ the page and the command line, while the association's details are incomplete.""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from backoffice.board import documents
-from backoffice.board.models import DocumentKind
+from backoffice.board.models import Document, DocumentKind
 from backoffice.core import jobs
 from backoffice.core.db import transaction
+from backoffice.core.errors import ValidationError
 from backoffice.core.permissions import Role
 from backoffice.core.settings import ExemptionNotice, SetupIncomplete
 from backoffice.donations.receipts import services
@@ -85,7 +86,16 @@ def test_a_60a_notice_from_the_register_allows_three_years_to_the_day(app):
 
 
 def test_an_exemption_notice_without_its_period_is_refused_with_the_reason(app):
-    keep_notice(app, KOELN | {"period": ""})
+    with pytest.raises(ValidationError, match="assessment period") as refused:
+        keep_notice(app, KOELN | {"period": ""})
+    assert refused.value.field == "period"
+    db.session.rollback()
+    # a notice kept before the register asked for the period: the receipt says what is missing
+    kept = keep_notice(app, KOELN)
+    with transaction():
+        db.session.add(Document(kind=DocumentKind.TAX_EXEMPTION, title="Bescheid ohne Zeitraum",
+                                effective_on=date(2026, 1, 11), file_id=kept.file_id,
+                                sha256=kept.sha256, details=KOELN | {"period": ""}))
     with pytest.raises(ReceiptRefused, match="assessment period"):
         issue(make.donation(make.donor(), 50000, date(2026, 1, 20)), date(2026, 2, 1))
 
@@ -94,8 +104,12 @@ def test_the_register_refuses_a_notice_of_an_unknown_kind_or_without_a_date(app)
     with pytest.raises(Exception, match="exemption notice or a § 60a"):
         keep_notice(app, KOELN, notice_kind="forever")
     db.session.rollback()
-    with pytest.raises(Exception, match="YYYY-MM-DD"):
+    with pytest.raises(Exception, match="Give the notice's date"):
         keep_notice(app, KOELN | {"issued_on": "last spring"}, effective_on=date(2026, 1, 1))
+    db.session.rollback()
+    with pytest.raises(ValidationError, match="lies in the future") as refused:
+        keep_notice(app, KOELN | {"issued_on": (date.today() + timedelta(days=1)).isoformat()})
+    assert refused.value.field == "issued_on"
 
 
 def incomplete(app):
