@@ -2,47 +2,30 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..core.forms import current_locale, decimal_of
+from ..core.forms import decimal_of
 from ..core.i18n import _
 from ..core.permissions import Permission, login_required, requires
-from ..core.query import query_form
+from ..core.query import others
 from ..core.views import run_form
-from ..extensions import db, settings
+from ..extensions import db
 from ..groups.models import MemberGroup
 from ..groups.services import group_of_fund
 from ..ledger.balances import fund_balances
 from ..ledger.chart import Fund
-from ..ledger.forms import RangeForm
-from ..ledger.periods import FiscalYear
 from . import fees
 from .forms import FeePolicyForm
 from .models import FeePolicy
 from .services import current_policies, ensure_fund_visible
-from .statements import statements, to_csv, to_pdf
 
 bp = Blueprint("funds", __name__, url_prefix="/funds")
 
 
 def _fund(fund_id: int) -> Fund:
     return ensure_fund_visible(db.session, current_user, db.session.get(Fund, fund_id))
-
-
-def _range() -> tuple[RangeForm, date, date]:
-    """The statement period from the query string; the fiscal year to date by default."""
-    form = query_form(RangeForm)
-    today = date.today()
-    year_start = FiscalYear.of(settings().organisation).start(today)
-    start = form.start.data or year_start
-    end = form.end.data or today
-    if end < start:
-        flash(_("The end date is before the start date; showing the fiscal year so far."), "warning")
-        start, end = year_start, today
-    form.start.data, form.end.data = start, end
-    return form, start, end
 
 
 @bp.route("")
@@ -61,43 +44,42 @@ def index():
 @bp.route("/<int:fund_id>")
 @login_required
 def fund(fund_id: int):
+    """The fund's admin-fee policy (set here by the treasurer) and the way to its statement,
+    which is the Reports one (``report_funds.statement``): one statement for everybody."""
     fund = _fund(fund_id)
-    form, start, end = _range()
-    return _fund_page(fund, form, start, end, FeePolicyForm())
+    return _fund_page(fund, FeePolicyForm())
 
 
-def _fund_page(fund: Fund, form: RangeForm, start: date, end: date, fee_form: FeePolicyForm, status: int = 200):
+def _fund_page(fund: Fund, fee_form: FeePolicyForm, status: int = 200):
     group = group_of_fund(db.session, fund.id)
     policies = db.session.scalars(select(FeePolicy).where(FeePolicy.fund_id == fund.id)
                                   .order_by(FeePolicy.effective_from.desc())).all()
-    return render_template("funds/fund.html", fund=fund, group=group, form=form,
-                           statements=statements(db.session, fund, start, end),
-                           policies=policies, fee_form=fee_form,
-                           range_args={"start": start.isoformat(), "end": end.isoformat()}), status
+    return render_template("funds/fund.html", fund=fund, group=group, policies=policies,
+                           fee_form=fee_form), status
+
+
+def _moved(fund_id: int, fmt: str):
+    """Where the fund statement's files were: the same files in Reports, for the same period."""
+    fund = _fund(fund_id)
+    return redirect(url_for("report_funds.statement", fund_id=fund.id, fmt=fmt,
+                            **others("fmt", "fund_id")), 301)
 
 
 @bp.route("/<int:fund_id>/statement.csv")
 @login_required
 def statement_csv(fund_id: int):
-    fund = _fund(fund_id)
-    _form, start, end = _range()
-    body = to_csv(fund, statements(db.session, fund, start, end))
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{fund.code}-{start}-{end}.csv"'})
+    return _moved(fund_id, "csv")
 
 
 @bp.route("/<int:fund_id>/statement.pdf")
 @login_required
 def statement_pdf(fund_id: int):
-    fund = _fund(fund_id)
-    _form, start, end = _range()
-    group = group_of_fund(db.session, fund.id)
-    pdf = to_pdf(fund, statements(db.session, fund, start, end), start=start, end=end,
-                 group_name=group.name if group else None,
-                 organisation=settings().organisation.name, locale=current_locale(),
-                 today=date.today())
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{fund.code}-{start}-{end}.pdf"'})
+    return _moved(fund_id, "pdf")
+
+
+_MOVED = "ledger readers, the fund's group's organisers; redirects to `report_funds.statement`"
+fund.access_note = "ledger readers every fund, organisers their groups' funds (404 otherwise)"
+statement_csv.access_note = statement_pdf.access_note = _MOVED
 
 
 @bp.route("/<int:fund_id>/fees", methods=["POST"])
@@ -116,5 +98,4 @@ def add_fee_policy(fund_id: int):
     if outcome.done:
         flash(_("From %(data)s on, %(code)s pays %(result)s %% on %(value)s.", data=fee_form.effective_from.data, code=fund.code, result=outcome.result, value=', '.join(fee_form.kinds.data) or 'no income'), "success")
         return redirect(url_for(".fund", fund_id=fund.id))
-    form, start, end = _range()
-    return _fund_page(fund, form, start, end, fee_form, 400)
+    return _fund_page(fund, fee_form, 400)

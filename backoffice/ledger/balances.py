@@ -176,6 +176,27 @@ def _fund_set_sums(session: Session, start: date, end: date, sets: list[tuple[in
             for key, account, currency, amount in session.execute(query) if amount}
 
 
+def accounts_moved_in_some_fund(session: Session, start: date, end: date, *, fund_ids=None,
+                                account_ids=None) -> set[tuple[int, str]]:
+    """{(account id, currency)} of the accounts whose postings dated ``start`` to ``end`` net to
+    something in at least one fund (of ``fund_ids``, every fund when None), even where they net
+    to nothing over all funds (a transfer between funds): the lines a statement with a column
+    per fund shows, known without reading each fund's figures. One query; one row per account."""
+    if end < start:
+        return set()
+    model = FundAccountTotal
+    conditions = _account_conditions(model, None, account_ids)
+    if fund_ids is not None:
+        conditions.append(model.fund_id.in_(sorted(fund_ids) or [-1]))
+    rows = totals.within(model, start, end, [model.fund_id, model.account_id, model.currency],
+                         *conditions)
+    per_fund = (select(rows.c.account_id, rows.c.currency)
+                .group_by(rows.c.fund_id, rows.c.account_id, rows.c.currency)
+                .having(func.sum(rows.c.amount) != 0).subquery())
+    return {(account, currency) for account, currency in session.execute(
+        select(per_fund.c.account_id, per_fund.c.currency).distinct())}
+
+
 def monthly_movements(session: Session, first_month: date, months: int, *,
                       account_ids=None) -> dict[tuple[date, int, str], int]:
     """{(first day of the month, account id, currency): net movement} for ``months`` whole

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, or_, select
 
 from ..ledger.reads import chart_accounts, postings_view
+from .scope import fund_rows
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -70,8 +71,12 @@ def postings(session: Session, drill: Drill, *, after: tuple[date, int] | None =
     accounts = account_ids_of(session, drill)
     if accounts is not None:
         conditions.append(view.c.account_id.in_(accounts or [-1]))
-    if drill.funds:
-        conditions.append(view.c.fund_id.in_(drill.funds))
+    funds = drill.funds
+    if drill.fund_group:  # a fund group's column: its funds (within ``funds`` when given)
+        funds = tuple(row.fund.id for row in fund_rows(session) if row.group == drill.fund_group
+                      and (not drill.funds or row.fund.id in drill.funds)) or (-1,)
+    if funds:
+        conditions.append(view.c.fund_id.in_(funds))
     if drill.start:
         conditions.append(view.c.booking_date >= drill.start)
     if drill.end:

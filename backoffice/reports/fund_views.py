@@ -51,6 +51,10 @@ def statement(fund_id: int, fmt: str | None):
                    fund_id=fund.id, start=start.isoformat(), end=end.isoformat())
 
 
+statement.access_note = ("report readers every fund, organisers their groups' funds (404 "
+                         "otherwise): the one fund statement")
+
+
 @bp.route("/<int:fund_id>/postings")
 @login_required
 def postings(fund_id: int):
@@ -61,3 +65,6 @@ def postings(fund_id: int):
                    funds=(fund.id,), start=arg("start", date), end=arg("end", date))
     return postings_page(wanted, "report_funds.postings", fund_id=fund.id,
                          limited=not current_user.can(Permission.REPORTS_VIEW))
+
+
+postings.access_note = "as the fund's statement; never another fund's postings"

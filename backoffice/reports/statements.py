@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ..core.i18n import _, _l, lazy_pgettext, pgettext
 from ..ledger.balances import (
     account_balances,
+    accounts_moved_in_some_fund,
     fund_balances,
     fund_set_movements,
     monthly_movements,
@@ -48,10 +49,13 @@ class Drill:
     funds: tuple[int, ...] = ()
     start: date | None = None
     end: date | None = None
+    #: A fund group (``scope.GROUP_ORDER``) instead of its funds' ids: the address of a figure
+    #: of a group's column stays short however many funds the group has.
+    fund_group: str | None = None
 
     def query(self) -> dict[str, str]:
         values = {"account": self.account_id, "type": self.account_type,
-                  "funds": ",".join(map(str, self.funds)) or None,
+                  "funds": ",".join(map(str, self.funds)) or None, "group": self.fund_group,
                   "start": self.start.isoformat() if self.start else None,
                   "end": self.end.isoformat() if self.end else None}
         return {key: str(value) for key, value in values.items() if value is not None}
@@ -85,6 +89,8 @@ class Statement:
     #: Columns that hold counts (items), not money.
     count_columns: tuple[int, ...] = ()
     chart: dict = field(default_factory=dict, compare=False)
+    #: Which part of a larger statement this is (a page shows a window of it), None when whole.
+    paging: Paging | None = None
 
     def line(self, label: str) -> Line:
         """The line labelled ``label`` (tests and the pack read figures by label)."""
@@ -204,45 +210,114 @@ def compute_balance_sheet(session: Session, as_of: date) -> list[Statement]:
 
 # --- statement of activities -----------------------------------------------------------------
 
+#: What the page of the statement of activities shows at once: this many fund columns (the
+#: total, the prior period and the change, over every fund, beside them) and this many account
+#: lines (the headings, subtotals and results, over every account, always). The files are whole.
+COLUMNS_PER_PAGE = 10
+ROWS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Window:
+    """The part of the statement of activities a page asks for (pages counted from 1)."""
+
+    column_page: int = 1
+    row_page: int = 1
+    columns_per_page: int = COLUMNS_PER_PAGE
+    rows_per_page: int = ROWS_PER_PAGE
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Which columns and account lines of the whole statement a windowed one shows."""
+
+    column_page: int
+    column_pages: int
+    first_column: int  # 1-based; 0 when there is none
+    last_column: int
+    columns: int  # all the fund (or fund-group) columns of the whole statement
+    row_page: int
+    row_pages: int
+    first_row: int  # 1-based; 0 when there is none
+    last_row: int
+    rows: int  # all the account lines of the whole statement
+
+    @property
+    def paged(self) -> bool:
+        return self.column_pages > 1 or self.row_pages > 1
+
+
+def _pages(count: int, size: int) -> int:
+    return max(1, -(-count // size))
+
+
 @dataclass(frozen=True)
 class Column:
     label: str
     funds: tuple[int, ...]
+    group: str | None = None  # the fund group a group column stands for
 
 
 def activity_columns(funds: list[FundRow], by: str) -> list[Column]:
     """One column per fund group (``by="group"``) or per fund (``by="fund"``)."""
     if by == "fund":
         return [Column(row.fund.name, (row.fund.id,)) for row in funds]
-    return [Column(str(GROUP_LABELS[group]), tuple(row.fund.id for row in funds if row.group == group))
+    return [Column(str(GROUP_LABELS[group]), tuple(row.fund.id for row in funds if row.group == group),
+                   group)
             for group in GROUP_ORDER if any(row.group == group for row in funds)]
 
 
 def compute_activities(session: Session, start: date, end: date, *, by: str = "group",
-                       fund_ids: tuple[int, ...] | None = None) -> list[Statement]:
+                       fund_ids: tuple[int, ...] | None = None,
+                       window: Window | None = None) -> list[Statement]:
     """Income and expenses by account for ``start``..``end``: a column per fund group (or per
     fund), the total, the same period a year earlier and the change; then the other changes in
-    net assets (transfers between funds, opening balances) and net assets at start and end."""
+    net assets (transfers between funds, opening balances) and net assets at start and end.
+
+    With a ``window`` (the page), only that page of the columns and of the account lines is
+    computed and kept (``Statement.paging`` says which); the total, prior-period and change
+    columns, the subtotals and the results stay over every fund and every account. The funds
+    outside the window are summed as one set (``fund_set_movements``: when the sets cover every
+    fund it reads the per-account totals less the shown funds' rows) and one more query names the
+    accounts that moved in one of them, so the page costs the same queries and holds the same
+    number of figures however many funds there are."""
     prior_start, prior_end = year_before(start), year_before(end)
     accounts = [a for a in chart_accounts(session) if a.type in ("income", "expense", "net_assets")]
     ids = [a.id for a in accounts]
     funds = fund_rows(session)
     if fund_ids is not None:
         funds = [row for row in funds if row.fund.id in fund_ids]
-    columns = [c for c in activity_columns(funds, by)]
+    columns = activity_columns(funds, by)
     in_scope = {fund for column in columns for fund in column.funds}
-    # Summed per column (and for the prior period over every fund in scope) in the database.
-    moved = fund_set_movements(session, start, end, [c.funds for c in columns], account_ids=ids)
+    shown = columns
+    column_page = 1
+    if window is not None:
+        column_page = window.column_page
+        first = (column_page - 1) * window.columns_per_page
+        shown = columns[first:first + window.columns_per_page]
+    rest = tuple(sorted(in_scope - {fund for column in shown for fund in column.funds}))
+    # Summed per column (the funds not shown as one more set; for the prior period over every
+    # fund in scope) in the database.
+    sets = [c.funds for c in shown] + ([rest] if rest else [])
+    moved = fund_set_movements(session, start, end, sets, account_ids=ids)
     moved_before = fund_set_movements(session, prior_start, prior_end, [tuple(in_scope)],
                                       account_ids=ids)
+    # An account whose figures net to nothing over the funds not shown (a transfer between two
+    # of them) still has its line, on every page of columns, as in the whole statement.
+    moved_elsewhere = accounts_moved_in_some_fund(
+        session, start, end, fund_ids=None if fund_ids is None else rest,
+        account_ids=ids) if rest else set()
     opening = fund_balances(session, day_before(start))
     closing = fund_balances(session, end)
     prior_opening = fund_balances(session, day_before(prior_start))
     prior_closing = fund_balances(session, prior_end)
     currencies = _currencies(moved, moved_before, opening, closing) or ["EUR"]
-    labels = (*(c.label for c in columns), _("Total"), f"{prior_start.year}" if (
+    labels = (*(c.label for c in shown), _("Total"), f"{prior_start.year}" if (
         prior_start.year == prior_end.year) else _("Prior period"), _("Change"))
-    scope_drill = tuple(sorted(in_scope))
+    # Every fund in scope: no list of ids in the figures' addresses when that is every fund.
+    scope_drill = () if fund_ids is None else tuple(sorted(in_scope))
+    column_drills = [dict(funds=(), fund_group=c.group) if c.group and fund_ids is None
+                     else dict(funds=c.funds) for c in shown]
     statements = []
     for currency in currencies:
         lines: list[Line] = []
@@ -251,25 +326,34 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
             ("income", pgettext("statement", "Income"), _("Total income"), -1),
             ("expense", pgettext("statement", "Expenses"), _("Total expenses"), 1),
             ("net_assets", _("Other changes in net assets"), _("Total other changes"), -1))
+        row = 0  # the account lines so far, over every section
+        first_row = (window.row_page - 1) * window.rows_per_page if window else 0
+        last_row = first_row + window.rows_per_page if window else None
         for kind, heading, total_label, sign in sections:
             section_lines = []
-            total = [0] * (len(columns) + 2)
+            section_rows = 0  # on every page, not only this one
+            total = [0] * (len(shown) + 2)
             for account in (a for a in accounts if a.type == kind):
                 values = [sign * moved.get((index, account.id, currency), 0)
-                          for index in range(len(columns))]
-                values.append(sum(values))
+                          for index in range(len(shown))]
+                values.append(sum(sign * moved.get((index, account.id, currency), 0)
+                                  for index in range(len(sets))))
                 values.append(sign * moved_before.get((0, account.id, currency), 0))
-                if not any(values):
+                if not any(values) and (account.id, currency) not in moved_elsewhere:
                     continue
                 total = [t + v for t, v in zip(total, values)]
-                drills = [Drill(account.id, funds=c.funds, start=start, end=end) for c in columns]
+                row += 1
+                section_rows += 1
+                if row <= first_row or (last_row is not None and row > last_row):
+                    continue
+                drills = [Drill(account.id, start=start, end=end, **kw) for kw in column_drills]
                 drills.append(Drill(account.id, funds=scope_drill, start=start, end=end))
                 drills.append(Drill(account.id, funds=scope_drill, start=prior_start,
                                     end=prior_end))
                 section_lines.append(Line(account.name, (*values, values[-2] - values[-1]),
                                           code=account.code, depth=1, drill=tuple(drills)))
             sums[kind] = total
-            if kind == "net_assets" and not section_lines:
+            if kind == "net_assets" and not section_rows:
                 continue
             lines.append(Line(heading, kind=HEADING))
             lines.extend(section_lines)
@@ -279,19 +363,27 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
                           TOTAL))
         change = [r + o for r, o in zip(result, sums["net_assets"])]
         lines.append(Line(_("Change in net assets"), (*change, change[-2] - change[-1]), SUBTOTAL))
-        at_start = [sum(opening.get((f, currency), 0) for f in c.funds) for c in columns]
-        at_end = [sum(closing.get((f, currency), 0) for f in c.funds) for c in columns]
+        at_start = [sum(opening.get((f, currency), 0) for f in c.funds) for c in shown]
+        at_end = [sum(closing.get((f, currency), 0) for f in c.funds) for c in shown]
         start_prior = sum(prior_opening.get((f, currency), 0) for f in in_scope)
         end_prior = sum(prior_closing.get((f, currency), 0) for f in in_scope)
-        at_start += [sum(at_start), start_prior]
-        at_end += [sum(at_end), end_prior]
+        at_start += [sum(opening.get((f, currency), 0) for f in in_scope), start_prior]
+        at_end += [sum(closing.get((f, currency), 0) for f in in_scope), end_prior]
         lines.append(Line(_("Net assets at start"), (*at_start, at_start[-2] - at_start[-1])))
         lines.append(Line(_("Net assets at end"), (*at_end, at_end[-2] - at_end[-1]), TOTAL))
+        notes = [_("Prior period: %(start)s to %(end)s.", start=prior_start.isoformat(),
+                   end=prior_end.isoformat())]
+        paging = None
+        if window is not None:
+            column_first = (column_page - 1) * window.columns_per_page
+            paging = Paging(
+                column_page, _pages(len(columns), window.columns_per_page),
+                column_first + 1 if shown else 0, column_first + len(shown), len(columns),
+                window.row_page, _pages(row, window.rows_per_page),
+                min(first_row + 1, row), min(row, last_row), row)
         statements.append(Statement(
             "activities", _("Statement of activities"), period(start, end),
-            currency, labels, tuple(lines),
-            notes=(_("Prior period: %(start)s to %(end)s.", start=prior_start.isoformat(),
-                     end=prior_end.isoformat()),)))
+            currency, labels, tuple(lines), notes=tuple(notes), paging=paging))
     return statements
 
 

@@ -17,7 +17,7 @@ from ..core.errors import ValidationError
 from ..core.forms import current_locale, options
 from ..core.i18n import _, ngettext
 from ..core.permissions import Permission, login_required, requires
-from ..core.query import arg, query_form
+from ..core.query import arg, page_arg, query_form
 from ..core.uploads import StoredFile, read_stored
 from ..core.views import get_or_404, run_form
 from ..extensions import db, settings
@@ -148,13 +148,38 @@ def period_of(form) -> tuple[date, date]:
 @bp.route("/activities.<fmt>")
 @requires(Permission.REPORTS_VIEW)
 def activities(fmt: str | None):
+    """The page shows a page of the fund columns and of the account lines (``column_page``,
+    ``row_page``), with the totals over everything; the files are the whole statement."""
     form = query_form(PeriodForm)
     start, end = period_of(form)
     by = form.by.data or "group"
-    found = statements.compute_activities(db.session, start, end, by=by)
-    return respond(fmt, found, title=_("Statement of activities"), form=form,
-                   endpoint="reports.activities",
-                   filename=f"activities-{start.isoformat()}-{end.isoformat()}", **_query(form))
+    query = _query(form)
+    filename = f"activities-{start.isoformat()}-{end.isoformat()}"
+    if fmt is not None:
+        found = statements.compute_activities(db.session, start, end, by=by)
+        return respond(fmt, found, title=_("Statement of activities"), form=form,
+                       endpoint="reports.activities", filename=filename, **query)
+    window = statements.Window(page_arg("column_page"), page_arg("row_page"))
+    found = statements.compute_activities(db.session, start, end, by=by, window=window)
+    paging = found[0].paging
+    column_pages = paging.column_pages
+    row_pages = max(s.paging.row_pages for s in found)
+    if window.column_page > column_pages:
+        abort(400, ngettext("There is %(num)s page of columns.",
+                            "There are %(num)s pages of columns.", column_pages))
+    if window.row_page > row_pages:
+        abort(400, ngettext("There is %(num)s page of accounts.",
+                            "There are %(num)s pages of accounts.", row_pages))
+
+    def page_url(column_page: int = window.column_page, row_page: int = window.row_page) -> str:
+        pages = {"column_page": column_page if column_page > 1 else None,
+                 "row_page": row_page if row_page > 1 else None}
+        return url_for("reports.activities", **query,
+                       **{key: value for key, value in pages.items() if value})
+
+    return respond(None, found, title=_("Statement of activities"), form=form,
+                   endpoint="reports.activities", filename=filename,
+                   page={"paging": paging, "row_pages": row_pages, "page_url": page_url}, **query)
 
 
 def _year(form) -> int:
@@ -196,7 +221,7 @@ def postings():
     """The postings behind a figure, each with its entry and its source document."""
     wanted = Drill(account_id=arg("account", int), account_type=arg(
         "type", DRILL_TYPES), funds=arg("funds", _ids, ()), start=arg("start", date),
-        end=arg("end", date))
+        end=arg("end", date), fund_group=arg("group", scope.GROUP_ORDER))
     return postings_page(wanted, "reports.postings")
 
 
@@ -219,7 +244,8 @@ def postings_page(wanted: Drill, endpoint: str, *, limited: bool = False, **valu
         if not limited and current_user.can(Permission.BUDGETS_MANAGE) else None
     return render_template("reports/postings.html", rows=rows, drill=wanted, accounts=accounts,
                            funds=funds, more=more, limited=limited, spheres=placed,
-                           drill_types=statements.ACCOUNT_TYPES, section="reports")
+                           drill_types=statements.ACCOUNT_TYPES, fund_groups=scope.GROUP_LABELS,
+                           section="reports")
 
 
 # --- tax spheres ------------------------------------------------------------------------------

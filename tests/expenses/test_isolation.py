@@ -89,7 +89,10 @@ def test_an_organiser_sees_nothing_of_another_group(app, session, users):
         if method == "GET":
             with organiser_a.get(url) as response:
                 answered[url] = response.status_code
-    for url in (f"/groups/{a.id}", f"/funds/{a.fund_id}", f"/funds/{a.fund_id}/statement.csv",
-                f"/funds/{a.fund_id}/statement.pdf", f"/expenses/claims/{claim_a.id}",
+    for url in (f"/groups/{a.id}", f"/funds/{a.fund_id}", f"/expenses/claims/{claim_a.id}",
                 f"/expenses/claims/{claim_a.id}/receipts/{ids['a']['receipt_id']}"):
         assert answered[url] == 200, (url, answered[url])
+    for url in (f"/funds/{a.fund_id}/statement.csv", f"/funds/{a.fund_id}/statement.pdf"):
+        assert answered[url] == 301, (url, answered[url])  # to the Reports statement
+    assert organiser_a.get(f"/reports/funds/{a.fund_id}").status_code == 200
+    assert organiser_a.get(f"/reports/funds/{b.fund_id}").status_code == 404

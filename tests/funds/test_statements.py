@@ -96,34 +96,50 @@ def test_statement_numbers_equal_the_ledger_for_any_period(session, users):
     assert movements[0].description.startswith("Expense claim EC")
 
 
-def test_statement_page_csv_and_pdf(app, session, users):
+def test_the_one_statement_is_in_reports_and_the_fund_page_keeps_its_fees(app, session, users):
+    """The organiser's statement (page, CSV, PDF) is the Reports one; the fund page links there,
+    shows no statement of its own, and its old file addresses lead there for the same period."""
     group, days = _history(session, users)
     fund = group.fund
     client = client_for(app, group.organisers[0].email)
     query = f"start={days[1]}&end={date.today()}"
-    page = client.get(f"/funds/{fund.id}?{query}").get_data(as_text=True)
     (s,) = statements(session, fund, days[1], date.today())
-    assert "Admin fees to the association" in page and "Sponsorship income" in page
     closing = Decimal(s.closing) / 100
+    fund_page = client.get(f"/funds/{fund.id}?{query}").get_data(as_text=True)
+    assert f'href="/reports/funds/{fund.id}"' in fund_page
+    assert "Closing balance" not in fund_page and "statement.csv" not in fund_page
+    assert 'data-testid="fee-policies"' in fund_page
+    group_page = client.get(f"/groups/{group.id}").get_data(as_text=True)
+    assert f'href="/reports/funds/{fund.id}"' in group_page and f'"/funds/{fund.id}"' not in \
+        group_page
+
+    page = client.get(f"/reports/funds/{fund.id}?{query}").get_data(as_text=True)
+    assert "Admin fees to the association" in page and "Sponsorship income" in page
     assert f"€{closing:,.2f}" in page
 
-    response = client.get(f"/funds/{fund.id}/statement.csv?{query}")
+    for old, fmt in (("statement.csv", "csv"), ("statement.pdf", "pdf")):
+        moved = client.get(f"/funds/{fund.id}/{old}?{query}")
+        assert moved.status_code == 301
+        assert moved.headers["Location"] == f"/reports/funds/{fund.id}.{fmt}?{query}"
+    response = client.get(f"/reports/funds/{fund.id}.csv?{query}")
     assert response.headers["Content-Disposition"] == (
-        f'attachment; filename="{fund.code}-{days[1]}-{date.today()}.csv"')
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    by_section = {}
-    for row in rows:
-        by_section.setdefault(row["section"], []).append(Decimal(row["amount"]))
-    assert by_section["opening"] == [Decimal(s.opening) / 100]
-    assert by_section["closing"] == [closing]
-    assert sum(v for k, vs in by_section.items() if k not in ("opening", "closing") for v in vs) \
-        == closing - Decimal(s.opening) / 100
-    assert sum(by_section["admin fee"]) == Decimal(-s.total_fees) / 100
+        f'attachment; filename="fund-{fund.code}-{days[1]}-{date.today()}.csv"')
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    figures = {row[1]: Decimal(row[3]) for row in rows[2:] if len(row) > 3 and row[3]}
+    assert figures[f"Opening balance {days[1]}"] == Decimal(s.opening) / 100
+    assert figures[f"Closing balance {date.today()}"] == closing
+    assert figures["Total admin fees to the association"] == Decimal(s.total_fees) / 100
 
-    pdf = client.get(f"/funds/{fund.id}/statement.pdf?{query}")
+    pdf = client.get(f"/reports/funds/{fund.id}.pdf?{query}")
     assert pdf.headers["Content-Type"] == "application/pdf"
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
     assert fund.name in text and "Closing balance" in text and f"€{closing:,.2f}" in text
+
+    # Another group's fund: not its page, not its old addresses, not its statement.
+    other = active_group(session, "PyElsewhere", actor=users[Role.ADMIN], money="10.00")
+    for url in (f"/funds/{other.fund.id}", f"/funds/{other.fund.id}/statement.csv",
+                f"/funds/{other.fund.id}/statement.pdf", f"/reports/funds/{other.fund.id}"):
+        assert client.get(url).status_code == 404, url
 
     # A treasurer adds a new fee rate from tomorrow; the past keeps its rate.
     treasurer = client_for(app, email_for(Role.TREASURER))
