@@ -10,7 +10,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    String,
+    case,
+    func,
+    literal,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from . import totals
@@ -239,9 +250,23 @@ def fund_balance(session: Session, fund_id: int, as_of: date | None) -> dict[str
 
 # --- trial balance -------------------------------------------------------------------------
 
+@dataclass(frozen=True, slots=True)
+class ChartEntry:
+    """An account as a trial balance row shows it (plain values, not the ORM object)."""
+
+    id: int
+    code: str
+    name: str
+    type: AccountType
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} {self.name}"
+
+
 @dataclass(frozen=True)
 class TrialBalanceRow:
-    account: Account
+    account: ChartEntry
     currency: str
     balance: int  # debit > 0
 
@@ -295,6 +320,32 @@ def year_balances(session: Session, as_of: date, *, year_start: date, fund_id: i
             if value and (wanted is None or account_id in wanted)}
 
 
+def _year_balance_rows(session: Session, as_of: date, year_start: date, fund_id: int | None):
+    """A select of (account_id, currency, balance), one row per account and currency with a
+    balance, as ``year_balances`` computes them, summed in the database: the totals rows up to
+    ``as_of``, less the income and expense accounts' rows before ``year_start``, which go to the
+    retained-surplus account instead."""
+    model = FundAccountTotal if fund_id is not None else AccountTotal
+    conditions = [model.fund_id == fund_id] if fund_id is not None else []
+    now = totals.covering(model, as_of, [model.account_id, model.currency], *conditions)
+    parts = [select(now.c.account_id, now.c.currency, now.c.amount)]
+    before = _day_before(year_start)
+    if before is not None:
+        result_ids = select(Account.id).where(Account.type.in_(
+            [kind for kind in AccountType if not kind.is_balance_sheet]))
+        earlier_rows = totals.covering(model, before, [model.account_id, model.currency],
+                                       *conditions, model.account_id.in_(result_ids))
+        earlier = select(earlier_rows).cte("earlier")  # read once, used twice
+        parts.append(select(earlier.c.account_id, earlier.c.currency, -earlier.c.amount))
+        retained = select(Account.id).where(Account.role == RETAINED_SURPLUS_ROLE)
+        parts.append(select(retained.scalar_subquery(), earlier.c.currency, earlier.c.amount)
+                     .where(retained.exists()))
+    rows = union_all(*parts).subquery()
+    balance = func.sum(rows.c.amount)
+    return (select(rows.c.account_id, rows.c.currency, balance.label("balance"))
+            .group_by(rows.c.account_id, rows.c.currency).having(balance != 0))
+
+
 def trial_balance(session: Session, as_of: date, *, fiscal_year: FiscalYear,
                   fund: Fund | None = None, after: tuple[str, str] | None = None,
                   limit: int | None = None) -> TrialBalance:
@@ -302,27 +353,42 @@ def trial_balance(session: Session, as_of: date, *, fiscal_year: FiscalYear,
     year to date, with the result of earlier years carried on the retained-surplus account.
 
     The totals count every account; ``rows`` are the first ``limit`` after ``after`` (currency,
-    account code), so a chart of thousands of accounts is shown a page at a time (issue 17)."""
+    account code), so a chart of thousands of accounts is shown a page at a time (issue 17).
+    Both are summed in the database (two queries over the cached totals): what Python sees is
+    the page's rows and a pair of totals per currency, however large the chart."""
     year_start = fiscal_year.start(as_of)
-    balances = year_balances(session, as_of, year_start=year_start,
-                             fund_id=fund.id if fund else None)
-    report_totals: dict[str, tuple[int, int]] = {}
-    for (_, currency), value in balances.items():
-        debit, credit = report_totals.get(currency, (0, 0))
-        report_totals[currency] = (debit + max(value, 0), credit + max(-value, 0))
-    # The codes of the chart (two columns) to order the rows; the accounts of one page only.
-    codes = dict(session.execute(select(Account.id, Account.code)).all()) if balances else {}
-    keys = sorted(((currency, codes[account_id], account_id)
-                   for account_id, currency in balances), key=lambda key: key[:2])
+    balances = _year_balance_rows(session, as_of, year_start, fund.id if fund else None).cte(
+        "balances")
+    # One statement, the balances read once: the page's rows (kind 0) and a row of totals per
+    # currency (kind 1: debits, credits).
+    page = (select(balances.c.currency, Account.code, Account.id, Account.name, Account.type,
+                   balances.c.balance.label("first"), literal(0, BigInteger).label("second"))
+            .join(Account, Account.id == balances.c.account_id)
+            .order_by(balances.c.currency, Account.code))
     if after is not None:
-        keys = [key for key in keys if key[:2] > after]
-    more = limit is not None and len(keys) > limit
-    keys = keys[:limit] if limit is not None else keys
-    accounts = {a.id: a for a in session.scalars(
-        select(Account).where(Account.id.in_({key[2] for key in keys})))} if keys else {}
-    rows = [TrialBalanceRow(accounts[account_id], currency, balances[(account_id, currency)])
-            for currency, _, account_id in keys]
-    return TrialBalance(as_of, year_start, fund, rows, report_totals, more=more)
+        page = page.where(tuple_(balances.c.currency, Account.code)
+                          > tuple_(literal(after[0]), literal(after[1])))
+    if limit is not None:
+        page = page.limit(limit + 1)
+    page = page.subquery()
+    debits = func.sum(case((balances.c.balance > 0, balances.c.balance), else_=0))
+    credits = func.sum(case((balances.c.balance < 0, -balances.c.balance), else_=0))
+    none = literal(None, String)
+    statement = union_all(
+        select(literal(0).label("kind"), *page.c),
+        select(literal(1), balances.c.currency, none, literal(None, Integer), none, none,
+               debits, credits).group_by(balances.c.currency))
+    rows, report_totals = [], {}
+    for kind, currency, code, id_, name, type_, first, second in session.execute(statement):
+        if kind:
+            report_totals[currency] = (int(first), int(second))
+        else:
+            rows.append(TrialBalanceRow(ChartEntry(id_, code, name, AccountType(type_)),
+                                        currency, int(first)))
+    rows.sort(key=lambda row: (row.currency, row.account.code))
+    more = limit is not None and len(rows) > limit
+    return TrialBalance(as_of, year_start, fund, rows[:limit], dict(sorted(report_totals.items())),
+                        more=more)
 
 
 # --- fund statement ------------------------------------------------------------------------

@@ -106,6 +106,8 @@ class Posting(db.Model):
         CheckConstraint("length(currency) = 3 AND upper(currency) = currency", name="currency_code"),
         Index("ix_postings_account_date", "account_id", "booking_date", "id"),
         Index("ix_postings_fund_date", "fund_id", "booking_date", "id"),
+        # The journal filtered by an account, in journal order (date, entry) from the index.
+        Index("ix_postings_account_entry", "account_id", "booking_date", "entry_id"),
     )
 
 
@@ -165,6 +167,10 @@ class AccountTotal(db.Model):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     amount: Mapped[int] = mapped_column(BigInteger)
+
+    # The primary key starts with the period; this one reads a few accounts' rows alone.
+    __table_args__ = (Index("ix_ledger_account_totals_account", "account_id", "grain",
+                            "period_start"),)
 
 
 class FundAccountTotal(db.Model):

@@ -69,25 +69,33 @@ class JournalFilter:
         if self.end:
             conditions.append(JournalEntry.booking_date <= self.end)
         if self.fund_id or self.account_id:
-            postings = select(Posting.entry_id)
-            if self.fund_id:
-                postings = postings.where(Posting.fund_id == self.fund_id)
-            if self.account_id:
-                postings = postings.where(Posting.account_id == self.account_id)
-            if self.start:
-                postings = postings.where(Posting.booking_date >= self.start)
-            if self.end:
-                postings = postings.where(Posting.booking_date <= self.end)
-            conditions.append(JournalEntry.id.in_(postings))
-        text = self.text.strip()
-        if text:
-            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            matches = [JournalEntry.description.ilike(pattern, escape="\\"),
-                       JournalEntry.source_id == text]
-            if (entry_id := as_id(text.lstrip("#"))) is not None:
-                matches.append(JournalEntry.id == entry_id)
-            conditions.append(or_(*matches))
+            conditions.append(JournalEntry.id.in_(select(Posting.entry_id).where(
+                *self.posting_conditions())))
+        return conditions + self.text_conditions()
+
+    def posting_conditions(self):
+        """What a posting of a selected entry matches (its fund, its account, its date)."""
+        conditions = []
+        if self.fund_id:
+            conditions.append(Posting.fund_id == self.fund_id)
+        if self.account_id:
+            conditions.append(Posting.account_id == self.account_id)
+        if self.start:
+            conditions.append(Posting.booking_date >= self.start)
+        if self.end:
+            conditions.append(Posting.booking_date <= self.end)
         return conditions
+
+    def text_conditions(self):
+        text = self.text.strip()
+        if not text:
+            return []
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        matches = [JournalEntry.description.ilike(pattern, escape="\\"),
+                   JournalEntry.source_id == text]
+        if (entry_id := as_id(text.lstrip("#"))) is not None:
+            matches.append(JournalEntry.id == entry_id)
+        return [or_(*matches)]
 
 
 @dataclass
@@ -105,21 +113,38 @@ def journal_page(session: Session, filters: JournalFilter, *, before: Cursor | N
     exists; the other direction has one when the page was reached from a cursor (that row is
     there). No "is there anything beyond" query: on PostgreSQL its generic prepared plan could
     scan the whole journal to find nothing."""
-    conditions = filters.conditions()
-    key = (JournalEntry.booking_date, JournalEntry.id)
-    statement = select(JournalEntry).where(*conditions).options(joinedload(JournalEntry.posted_by))
+    by_account = bool(filters.account_id)
+    if by_account:
+        # The account's postings in journal order from their index (account, date, entry): a
+        # page of entries costs the same however many postings the account has (issue 17).
+        key = (Posting.booking_date, Posting.entry_id)
+        statement = select(*key).where(*filters.posting_conditions()).distinct()
+        if text := filters.text_conditions():
+            statement = statement.join(JournalEntry, JournalEntry.id == Posting.entry_id).where(
+                *text)
+    else:
+        key = (JournalEntry.booking_date, JournalEntry.id)
+        statement = select(JournalEntry).where(*filters.conditions()).options(
+            joinedload(JournalEntry.posted_by))
+
+    def read(query) -> list:
+        return list(session.execute(query) if by_account else session.scalars(query))
+
     if after is not None:
-        rows = list(session.scalars(statement.where(_after(*key, after))
-                                    .order_by(*key).limit(limit + 1)))
+        rows = read(statement.where(_after(*key, after)).order_by(*key).limit(limit + 1))
         more_newer, more_older = len(rows) > limit, True
         rows = rows[:limit][::-1]
     else:
         if before is not None:
             statement = statement.where(_before(*key, before))
-        rows = list(session.scalars(statement.order_by(key[0].desc(), key[1].desc())
-                                    .limit(limit + 1)))
+        rows = read(statement.order_by(key[0].desc(), key[1].desc()).limit(limit + 1))
         more_newer, more_older = before is not None, len(rows) > limit
         rows = rows[:limit]
+    if by_account and rows:
+        found = {entry.id: entry for entry in session.scalars(
+            select(JournalEntry).where(JournalEntry.id.in_([entry_id for _, entry_id in rows]))
+            .options(joinedload(JournalEntry.posted_by)))}
+        rows = [found[entry_id] for _, entry_id in rows]
     if not rows:
         return JournalPage(entries=[], newer=None, older=None)
     newest, oldest = (rows[0].booking_date, rows[0].id), (rows[-1].booking_date, rows[-1].id)

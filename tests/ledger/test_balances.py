@@ -12,8 +12,10 @@ from backoffice.ledger.balances import (
     fund_balances,
     fund_statements,
     trial_balance,
+    year_balances,
 )
 from backoffice.ledger.models import Posting
+from backoffice.ledger.periods import FiscalYear
 from backoffice.ledger.queries import JournalFilter, account_ledger, journal_page
 
 from .conftest import CALENDAR
@@ -74,6 +76,35 @@ def test_trial_balance_carries_earlier_years_into_accumulated_surplus(books, ses
     earlier = trial_balance(session, date(2025, 12, 31), fiscal_year=CALENDAR)
     assert {r.account.code: r.balance for r in earlier.rows}["4200"] == -40000
     assert trial_balance(session, date(2024, 12, 31), fiscal_year=CALENDAR).rows == []
+
+
+def test_trial_balance_summed_in_the_database_equals_the_year_balances(books, session):
+    """The trial balance's rows and totals, summed in SQL (issue 17), are the year balances read
+    account by account: any fiscal year, any day, all funds or one, every page."""
+    _history(books)
+    for fiscal_year in (CALENDAR, FiscalYear(7), FiscalYear(3)):
+        for day in (date(2024, 12, 31), date(2025, 1, 1), date(2025, 6, 30), date(2025, 7, 1),
+                    date(2025, 12, 31), date(2026, 2, 28), date(2026, 3, 31)):
+            for fund in (None, books.berlin):
+                expected = year_balances(session, day, year_start=fiscal_year.start(day),
+                                         fund_id=fund.id if fund else None)
+                report = trial_balance(session, day, fiscal_year=fiscal_year, fund=fund)
+                assert {(r.account.id, r.currency): r.balance for r in report.rows} == \
+                    expected, (fiscal_year, day, fund)
+                assert report.totals == ({"EUR": (sum(v for v in expected.values() if v > 0),
+                                                  -sum(v for v in expected.values() if v < 0))}
+                                         if expected else {})
+                assert report.balanced
+                rows, after = [], None
+                while True:
+                    page = trial_balance(session, day, fiscal_year=fiscal_year, fund=fund,
+                                         after=after, limit=2)
+                    rows += page.rows
+                    assert page.totals == report.totals
+                    if not page.more:
+                        break
+                    after = (page.rows[-1].currency, page.rows[-1].account.code)
+                assert rows == report.rows
 
 
 def test_trial_balance_of_one_fund(books, session):
@@ -159,3 +190,37 @@ def test_journal_filters_and_pages_cover_every_entry_once(books, session):
         ["Top-up", f"Reversal of #{everything[1].reverses_id}: duplicate", "Oops"]
     assert descriptions(start=date(2025, 3, 11), end=date(2025, 3, 31)) == ["Venue 2025"]
     assert descriptions(text=f"#{everything[-1].id}") == ["Opening"]
+
+
+def test_the_journal_of_one_account_pages_through_its_entries_once(books, session):
+    """Filtered by an account, the journal reads that account's postings in journal order
+    (issue 17): every entry with a posting there comes once, even with two such postings,
+    newest first, a page at a time both ways, and the other filters still apply."""
+    _history(books)
+    b = books.berlin
+    books.post(date(2026, 3, 5), ("1200", b, "30"), ("1200", b, "20"), ("4200", b, "-50"),
+               description="Sponsor, two transfers")
+    bank = books["1200"].id
+    expected = [e for e in journal_page(session, JournalFilter(), limit=100).entries
+                if any(p.account_id == bank for p in e.postings)]
+    assert len(expected) == 9
+
+    def walk(filters: JournalFilter) -> list:
+        seen, page = [], journal_page(session, filters, limit=3)
+        assert page.newer is None
+        while True:
+            seen += page.entries
+            if page.older is None:
+                return seen
+            page = journal_page(session, filters, before=page.older, limit=3)
+
+    assert walk(JournalFilter(account_id=bank)) == expected
+    back = journal_page(session, JournalFilter(account_id=bank), limit=3,
+                        after=(expected[5].booking_date, expected[5].id))
+    assert back.entries == expected[2:5] and back.newer and back.older
+    assert [e.description for e in walk(JournalFilter(account_id=bank, text="sponsor"))] == \
+        ["Sponsor, two transfers", "Sponsor", "Sponsor 2025"]
+    assert walk(JournalFilter(account_id=bank, fund_id=b.id, start=date(2026, 1, 1))) == [
+        e for e in expected if e.booking_date >= date(2026, 1, 1)
+        and any(p.account_id == bank and p.fund_id == b.id for p in e.postings)]
+    assert walk(JournalFilter(account_id=books["5110"].id, end=date(2025, 12, 31))) == []
