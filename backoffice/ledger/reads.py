@@ -161,12 +161,21 @@ class ChartFund:
         return f"{self.code} {self.name}"
 
 
-def chart_accounts(session: Session) -> list[ChartAccount]:
-    """Every account, in code order."""
-    rows = session.execute(select(Account.id, Account.code, Account.name, Account.type,
-                                  Account.role, Account.active).order_by(Account.code))
+def chart_accounts(session: Session, types: Iterable[str] | None = None) -> list[ChartAccount]:
+    """Every account (of ``types`` only, when given: ``AccountType`` values), in code order."""
+    statement = select(Account.id, Account.code, Account.name, Account.type, Account.role,
+                       Account.active).order_by(Account.code)
+    if types is not None:
+        statement = statement.where(Account.type.in_([AccountType(kind) for kind in types]))
+    rows = session.execute(statement)
     return [ChartAccount(id_, code, name, kind.value, role, active)
             for id_, code, name, kind, role, active in rows]
+
+
+def accounts_of_types(types: Iterable[str]):
+    """A select of the ids of the accounts of ``types`` (``AccountType`` values), to pass as a
+    balance query's ``account_ids`` (a sub-select, not a list of thousands of ids)."""
+    return select(Account.id).where(Account.type.in_([AccountType(kind) for kind in types]))
 
 
 def chart_funds(session: Session) -> list[ChartFund]:

@@ -23,7 +23,7 @@ from ..ledger.balances import (
     fund_set_movements,
     monthly_movements,
 )
-from ..ledger.reads import ChartAccount, chart_accounts
+from ..ledger.reads import ChartAccount, accounts_of_types, chart_accounts
 from .scope import GROUP_LABELS, GROUP_ORDER, GROUP_TOTALS, FundRow, fund_rows
 
 if TYPE_CHECKING:
@@ -134,9 +134,11 @@ def compute_balance_sheet(session: Session, as_of: date) -> list[Statement]:
     assets split into unrestricted and restricted, restricted per fund with fund-group subtotals.
     """
     prior = year_before(as_of)
-    accounts = [a for a in chart_accounts(session) if a.type in ("asset", "liability")]
-    now_accounts = account_balances(session, as_of)
-    then_accounts = account_balances(session, prior)
+    # The assets and liabilities alone, chosen in the database (issue 17: not the whole chart).
+    kinds = ("asset", "liability")
+    accounts = chart_accounts(session, types=kinds)
+    now_accounts = account_balances(session, as_of, account_ids=accounts_of_types(kinds))
+    then_accounts = account_balances(session, prior, account_ids=accounts_of_types(kinds))
     now_funds = fund_balances(session, as_of)
     then_funds = fund_balances(session, prior)
     funds = fund_rows(session)
