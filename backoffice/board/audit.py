@@ -194,7 +194,7 @@ def report_refusal(audit: Audit) -> str | None:
 
 
 def render(session: Session, audit: Audit, *, organisation: str, today: date,
-           locale: str = "en") -> bytes:
+           locale: str = "en", zone: str = "UTC") -> bytes:
     """The auditors' report as PDF, from the audit's rows (and the report's values set on it),
     written in ``locale``."""
     entries = reads.entries(session, [item.entry_id for item in audit.items])
@@ -202,7 +202,7 @@ def render(session: Session, audit: Audit, *, organisation: str, today: date,
         Term.body_id == audit.auditors_id, Term.start_on <= audit.ends_on,
         (Term.end_on.is_(None)) | (Term.end_on >= audit.starts_on)).order_by(Term.name)).all()
     html = render_document("pdf/audit_report.html", organisation=organisation, today=today,
-                           **wording.written(locale), audit=audit, entries=entries, members=members,
+                           **wording.written(locale, zone), audit=audit, entries=entries, members=members,
                            queried=[i for i in audit.items if i.status is ItemState.QUERIED])
     return html_to_pdf(html)
 
@@ -238,7 +238,8 @@ def _checklist(session: Session, audit: Audit) -> list[tuple]:
 
 
 def finish(session: Session, audit: Audit, report: ReportInput, *, organisation: str,
-           folder: str, today: date, actor: Actor, locale: str = "en") -> Document:
+           folder: str, today: date, actor: Actor, locale: str = "en",
+           zone: str = "UTC") -> Document:
     """Write the report: rendered to PDF in ``locale`` (the association's language), kept once
     in the document register; the audit is closed.
 
@@ -253,7 +254,8 @@ def finish(session: Session, audit: Audit, report: ReportInput, *, organisation:
     with session.no_autoflush:  # the values are printed, not written, before the lock
         _set_report(audit, text, report, reported_at, actor)
         try:
-            pdf = render(session, audit, organisation=organisation, today=today, locale=locale)
+            pdf = render(session, audit, organisation=organisation, today=today, locale=locale,
+                         zone=zone)
         finally:
             session.expire(audit, REPORT_COLUMNS)
     _lock(session, audit)

@@ -144,7 +144,8 @@ def report(audit_id: int):
         db.session, found, audit.ReportInput(form.text.data, form.findings.data,
                                              form.recommend_discharge.data),
         organisation=config.organisation.name, folder=config.paths.uploads,
-        today=date.today(), actor=current_user, locale=config.organisation.default_locale))
+        today=date.today(), actor=current_user, locale=config.organisation.default_locale,
+        zone=config.organisation.timezone))
     if outcome.done:
         flash(_("The report is kept (SHA-256 %(sha)s…).", sha=outcome.result.sha256[:12]),
               "success")

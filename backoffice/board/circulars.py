@@ -41,7 +41,8 @@ def propose(session: Session, body: Body, *, title: str, text: str, deadline: da
         if term.id not in recused:
             notify.circular(session, term, resolution, organisation=settings.organisation.name,
                             link=link_for(settings, resolution, term),
-                            locale=settings.organisation.default_locale)
+                            locale=settings.organisation.default_locale,
+                            zone=settings.organisation.timezone)
     return resolution
 
 
@@ -53,7 +54,8 @@ def _vote(session: Session, resolution: Resolution, term: Term, choice: Choice, 
     vote = services.cast(session, resolution, term, choice, actor=actor, via=via, now=now)
     notify.vote_copy(session, term, resolution, choice=choice,
                      organisation=settings.organisation.name, cast_at=now,
-                     locale=settings.organisation.default_locale)
+                     locale=settings.organisation.default_locale,
+                     zone=settings.organisation.timezone)
     return vote, services.settle(session, resolution, now=now, actor=actor)
 
 

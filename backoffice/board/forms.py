@@ -40,7 +40,7 @@ MAJORITIES = options([("", _l("The body's rule"))] + [(m.value, MAJORITY_CHOICES
 class MeetingForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     day = DateField(_l("Day"), validators=[DataRequired()])
-    at = TimeField(_l("Time (UTC)"), validators=[DataRequired()], default=time(18, 0))
+    at = TimeField(_l("Time"), validators=[DataRequired()], default=time(18, 0))
     place = StringField(_l("Place"), validators=[Optional(), Length(max=300)])
     video_link = StringField(_l("Video link"), validators=[Optional(), Length(max=500)])
     agenda = TextAreaField(_l("Agenda"), validators=[Optional(), Length(max=10_000)],
@@ -86,7 +86,7 @@ class ResolutionForm(FlaskForm):
 class CircularForm(ResolutionForm):
     subject_kind = SelectField(_l("It decides on"), choices=SUBJECTS, default="none")
     subject_id = IntegerField(_l("Number of what it decides on"), validators=[Optional()])
-    deadline = DateField(_l("Votes by (end of day, UTC)"), validators=[DataRequired()])
+    deadline = DateField(_l("Votes by (end of day)"), validators=[DataRequired()])
     submit = SubmitField(_l("Send to every member"))
 
 

@@ -47,13 +47,14 @@ MAX_PDF_BYTES = 50 * 1024 * 1024
 @dataclass(frozen=True)
 class Printing:
     """What a PDF of the minutes prints besides the rows: the association and the day, the
-    storage its file is kept in, and the language it is written in (the association's: approved
-    minutes are kept once, for everybody)."""
+    storage its file is kept in, the language it is written in and the time zone of its moments
+    (the association's: approved minutes are kept once, for everybody)."""
 
     organisation: str
     today: date
     folder: str | Path
     locale: str = "en"
+    zone: str = "UTC"
 
 
 @lru_cache(maxsize=4096)
@@ -85,18 +86,18 @@ def record(session: Session, meeting: Meeting) -> dict:
 
 
 def pdf(session: Session, meeting: Meeting, *, organisation: str, today: date,
-        locale: str = "en") -> bytes:
+        locale: str = "en", zone: str = "UTC") -> bytes:
     html = render_document("pdf/board_minutes.html", organisation=organisation, today=today,
-                           **wording.written(locale), **record(session, meeting))
+                           **wording.written(locale, zone), **record(session, meeting))
     return html_to_pdf(html)
 
 
 def addendum_pdf(session: Session, addendum: Addendum, *, organisation: str, today: date,
-                 locale: str = "en") -> bytes:
+                 locale: str = "en", zone: str = "UTC") -> bytes:
     item = next((i for i in addendum.meeting.items if i.id == addendum.item_id), None)
     html = render_document("pdf/board_addendum.html", organisation=organisation, today=today,
                            meeting=addendum.meeting, addendum=addendum, item=item,
-                           text=to_html(addendum.text), **wording.written(locale))
+                           text=to_html(addendum.text), **wording.written(locale, zone))
     return html_to_pdf(html)
 
 
@@ -144,9 +145,9 @@ def _render(session: Session, meeting: Meeting, printing: Printing,
             addendum: Addendum | None) -> bytes:
     if addendum is None:
         return pdf(session, meeting, organisation=printing.organisation, today=printing.today,
-                   locale=printing.locale)
+                   locale=printing.locale, zone=printing.zone)
     return addendum_pdf(session, addendum, organisation=printing.organisation,
-                        today=printing.today, locale=printing.locale)
+                        today=printing.today, locale=printing.locale, zone=printing.zone)
 
 
 def keep(session: Session, meeting: Meeting, printing: Printing, *,

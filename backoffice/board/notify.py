@@ -27,32 +27,32 @@ def _locale(session: Session, term: Term, locale: str) -> str:
 
 
 def invitation(session: Session, term: Term, meeting: Meeting, *, organisation: str, link: str,
-               locale: str) -> None:
+               locale: str, zone: str) -> None:
     """The invitation with the agenda; sent late, it says so (and by when it was due)."""
     language = _locale(session, term, locale)
     latest = R.latest_invitation_day(meeting.starts_at.date(), meeting.body.rules)
     queue_mail(session, term.email, *render_email(
         "board/emails/invitation.txt", term=term, meeting=meeting, organisation=organisation,
         link=link, rules=meeting.body.rules, locale=language,
-        starts=moment(meeting.starts_at, language, "medium"),
-        starts_long=moment(meeting.starts_at, language, "long"),
+        starts=moment(meeting.starts_at, language, "medium", zone),
+        starts_long=moment(meeting.starts_at, language, "long", zone),
         latest=moment(latest, language, "day")))
 
 
 def circular(session: Session, term: Term, resolution: Resolution, *, organisation: str,
-             link: str, locale: str) -> None:
+             link: str, locale: str, zone: str) -> None:
     language = _locale(session, term, locale)
     queue_mail(session, term.email, *render_email(
         "board/emails/circular.txt", term=term, resolution=resolution,
         organisation=organisation, link=link, rules=resolution.body.rules, locale=language,
-        deadline=moment(resolution.deadline, language, "medium")))
+        deadline=moment(resolution.deadline, language, "medium", zone)))
 
 
 def vote_copy(session: Session, term: Term, resolution: Resolution, *, choice: Choice,
-              organisation: str, cast_at: datetime, locale: str) -> None:
+              organisation: str, cast_at: datetime, locale: str, zone: str) -> None:
     language = _locale(session, term, locale)
     queue_mail(session, term.email, *render_email(
         "board/emails/vote_copy.txt", term=term, resolution=resolution,
         choice_label=label(choice, language),
-        organisation=organisation, cast_at=moment(cast_at, language, "medium"),
+        organisation=organisation, cast_at=moment(cast_at, language, "medium", zone),
         locale=language))

@@ -3,7 +3,7 @@ meeting, minutes PDF, resolution register, circular votes (in the app and by sig
 people in office, conflicts register, and the opt-in public page."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -72,10 +72,11 @@ def _minutes_html(text: str | None):
     return minutes.to_html(text)
 
 
-@bp.app_template_filter("utc")
-def _utc(moment: datetime | None, form: str = "short") -> str:
-    """A moment of the board's records (typed and kept in UTC) in the reader's language."""
-    return wording.moment(moment, current_locale(), form)
+@bp.app_template_filter("board_time")
+def _board_time(moment: datetime | None, form: str = "short") -> str:
+    """A moment of the board's records (kept in UTC) on the association's clock, in the
+    reader's language."""
+    return wording.moment(moment, current_locale(), form, settings().organisation.timezone)
 
 
 @bp.app_template_filter("board_basis")
@@ -187,7 +188,8 @@ def new_meeting(body_id: int):
     form = MeetingForm()
     outcome = run_form(form, lambda: services.schedule(
         db.session, found, title=form.title.data,
-        starts_at=datetime.combine(form.day.data, form.at.data or time(18), tzinfo=UTC),
+        starts_at=wording.typed(form.day.data, form.at.data or time(18),
+                                settings().organisation.timezone),
         place=form.place.data, video_link=form.video_link.data,
         items=services.items_from_lines(form.agenda.data), actor=current_user))
     if outcome.done:
@@ -242,7 +244,7 @@ def _invite(found: Meeting):
         db.session, found, today=date.today(), actor=current_user,
         send=lambda term, m, warning: notify.invitation(
             db.session, term, m, organisation=config.organisation.name, link=link,
-            locale=config.organisation.default_locale))
+            locale=config.organisation.default_locale, zone=config.organisation.timezone))
     if invitation.late_days:
         flash(services.late_notice(invitation.late_days, found.body.rules.notice_days,
                                    wording.moment(invitation.latest_day, current_locale(), "day")),
@@ -393,7 +395,8 @@ def _printing() -> minutes.Printing:
     config = settings()
     return minutes.Printing(organisation=config.organisation.name, today=date.today(),
                             folder=config.paths.uploads,
-                            locale=config.organisation.default_locale)
+                            locale=config.organisation.default_locale,
+                            zone=config.organisation.timezone)
 
 
 def _pdf(data: bytes, name: str) -> Response:
@@ -481,7 +484,8 @@ def new_circular(body_id: int):
     def act():
         return circulars.propose(
             db.session, found, title=form.title.data, text=form.text.data,
-            deadline=datetime.combine(form.deadline.data, time(23, 59, 59), tzinfo=UTC),
+            deadline=wording.typed(form.deadline.data, time(23, 59, 59),
+                                   settings().organisation.timezone),
             subject_kind=SubjectKind(form.subject_kind.data), subject_id=form.subject_id.data,
             amount=_amount(form), public=form.public.data,
             majority=Majority(form.majority.data) if form.majority.data else None,

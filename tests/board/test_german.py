@@ -107,7 +107,7 @@ def test_the_invitation_goes_in_the_members_own_language(app, board):
         services.invite(db.session, meeting, today=date.today(), actor=actor,
                         send=lambda term, m, warning: notify.invitation(
                             db.session, term, m, organisation="Python e.V.", link="https://x/",
-                            locale="en"))
+                            locale="en", zone="Europe/Berlin"))
     mails = {row.recipients: message_from_bytes(row.message, policy=policy.default)
              for row in db.session.scalars(select(OutboxMail))}
     german = mails[email_for(Role.BOARD)]
