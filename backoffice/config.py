@@ -220,6 +220,10 @@ class Defaults:
     # 2020), in minor units, and the share of it at which the report warns.
     REPORTS_TAXABLE_RECEIPTS_LIMIT = 4_500_000
     REPORTS_WARN_AT_PERCENT = 80
+    # VAT summary (reports/vat.py): whether the association deducts the input VAT it books on the
+    # input-VAT account (Kz 66 of the advance VAT return). False where it may not deduct it (a
+    # small business, § 19 UStG): then Kz 66 shows nothing and Kz 83 is the output VAT alone.
+    REPORTS_DEDUCTS_INPUT_VAT = True
 
     # Operations: log lines as text or one JSON object a line (``LOG_FORMAT=json``), each with
     # the request id; Redis, when configured, is checked by /readyz and `backoffice doctor`.

@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import SecurityError
+from werkzeug.exceptions import BadRequest, SecurityError
 
 from .core import catalogs, i18n
 from .core.db import BUSY_MESSAGE, is_busy
@@ -114,6 +114,9 @@ def init_web(app: Flask) -> None:
     def bad_request(error):
         if isinstance(error, BadQuery):
             return error_page(400, _("Bad address"), error.description)
+        if error.description and error.description != BadRequest.description:
+            # abort(400, message): the view said what is wrong; show it.
+            return error_page(400, _("Bad request"), error.description)
         return error_page(400, _("Bad request"), _("The request could not be understood."))
 
     @app.errorhandler(SecurityError)

@@ -260,10 +260,13 @@ class Retention:
 class Reports:
     """German tax spheres: the limit on the gross receipts (VAT included) of the taxable business
     area (wirtschaftlicher Geschäftsbetrieb, § 64 (3) AO) and the share of it at which the
-    sphere report warns."""
+    sphere report warns; whether the association deducts input VAT (§ 15 UStG) in its advance
+    VAT return (False for a small business under § 19 UStG or one that deducts none: Kz 66 stays
+    empty and the VAT summary says so)."""
 
     taxable_receipts_limit: int  # minor units of the default currency
     warn_at_percent: int
+    deducts_input_vat: bool
 
 
 @dataclass(frozen=True)
@@ -559,7 +562,8 @@ def build(config: Mapping, *, instance_path: str = "instance", url_map: Map | No
             declined_applications_months=_integer(config, "RETENTION_DECLINED_APPLICATIONS_MONTHS", 1),
             donors_without_gifts_years=_integer(config, "RETENTION_DONORS_WITHOUT_GIFTS_YEARS", 1)),
         reports=Reports(taxable_receipts_limit=_integer(config, "REPORTS_TAXABLE_RECEIPTS_LIMIT"),
-                        warn_at_percent=_integer(config, "REPORTS_WARN_AT_PERCENT", 1)),
+                        warn_at_percent=_integer(config, "REPORTS_WARN_AT_PERCENT", 1),
+                        deducts_input_vat=_flag(config, "REPORTS_DEDUCTS_INPUT_VAT")),
         url_map=url_map,
     )
 

@@ -219,7 +219,8 @@ def vat_command(year: int, quarter: int | None, month: int | None, fmt: str, out
         raise click.UsageError("Give --quarter or --month.")
     start, end = vat.quarter_bounds(year, quarter) if quarter else vat.month_bounds(year, month)
     statement, _ = vat.compute(db.session, start, end,
-                               settings().organisation.default_currency)
+                               settings().organisation.default_currency,
+                               deducts_input_vat=settings().reports.deducts_input_vat)
     _write_statements([statement], fmt, output,
                       f"vat-{year}-" + (f"Q{quarter}" if quarter else f"{month:02d}"))
 

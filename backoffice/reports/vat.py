@@ -4,7 +4,9 @@ line numbers move), each drilled down to the invoices behind it.
 
 Output VAT and the bases come from the invoices issued in the period, computed with invoicing's
 own rounding rule; input VAT from the ledger's input-VAT account (its cached totals), which the
-association books where it may deduct it.
+association books where it may deduct it. An association that deducts none
+(``REPORTS_DEDUCTS_INPUT_VAT`` off, ``settings.reports.deducts_input_vat``) leaves Kz 66 empty
+whatever that account holds: Kz 83 is then its output VAT alone.
 """
 from __future__ import annotations
 
@@ -75,8 +77,8 @@ def month_bounds(year: int, month: int) -> tuple[date, date]:
     return date(year, month, 1), date.fromordinal(after.toordinal() - 1)
 
 
-def compute(session: Session, start: date, end: date, currency: str = "EUR") -> tuple[
-        Statement, list[InvoiceContribution]]:
+def compute(session: Session, start: date, end: date, currency: str = "EUR", *,
+            deducts_input_vat: bool) -> tuple[Statement, list[InvoiceContribution]]:
     contributions: list[InvoiceContribution] = []
     bases: dict[str, int] = defaultdict(int)
     taxes: dict[str, int] = defaultdict(int)
@@ -91,8 +93,12 @@ def compute(session: Session, start: date, end: date, currency: str = "EUR") -> 
                                                      invoice.issue_date, invoice.buyer, kz,
                                                      group.net, group.tax))
     input_accounts = [a for a in chart_accounts(session) if a.role == "input_vat"]
-    moved = account_movements(session, start, end, account_ids=[a.id for a in input_accounts])
-    input_vat = sum(v for (a, c), v in moved.items() if c == currency)
+    input_vat = 0
+    if deducts_input_vat:
+        moved = account_movements(session, start, end, account_ids=[a.id for a in input_accounts])
+        input_vat = sum(v for (a, c), v in moved.items() if c == currency)
+    else:
+        input_accounts = []
     output = taxes["81"] + taxes["86"]
     lines = [Line(_("Supplies and services"), kind=HEADING)]
     for kz in ("81", "86", "21", "45", "48"):
@@ -109,5 +115,8 @@ def compute(session: Session, start: date, end: date, currency: str = "EUR") -> 
         currency, (_("Base"), _("VAT")), tuple(lines),
         notes=(_("Kennzahlen of the form; bases and VAT from the invoices issued in the period "
                  "(credit notes and cancellations negative), input VAT from the ledger's "
-                 "input-VAT account."),))
+                 "input-VAT account.") if deducts_input_vat else
+               _("Kennzahlen of the form; bases and VAT from the invoices issued in the period "
+                 "(credit notes and cancellations negative). The association deducts no input "
+                 "VAT: Kz 66 stays empty."),))
     return statement, contributions

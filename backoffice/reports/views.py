@@ -353,7 +353,8 @@ def vat_page(fmt: str | None):
     else:
         start, end = vat.month_bounds(year, int(period[1:]))
     statement, invoices = vat.compute(db.session, start, end,
-                                      settings().organisation.default_currency)
+                                      settings().organisation.default_currency,
+                                      deducts_input_vat=settings().reports.deducts_input_vat)
     return respond(fmt, [statement], title=_("VAT return figures"), form=form,
                    template="reports/vat.html", page={"invoices": invoices},
                    endpoint="reports.vat_page", filename=f"vat-{year}-{period}", **_query(form))

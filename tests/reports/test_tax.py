@@ -37,7 +37,7 @@ def invoices(app, users):
 
 
 def test_the_vat_return_figures_by_kennzahl_down_to_the_invoices(session, invoices) -> None:
-    statement, rows = vat.compute(session, *vat.quarter_bounds(2026, 2))
+    statement, rows = vat.compute(session, *vat.quarter_bounds(2026, 2), deducts_input_vat=True)
     assert statement.line(vat.FIELDS["81"].label).values == (500000, 95000)
     assert statement.line(vat.FIELDS["86"].label).values == (0, 0)
     assert statement.line(vat.FIELDS["48"].label).values[0] == 80000
@@ -48,8 +48,86 @@ def test_the_vat_return_figures_by_kennzahl_down_to_the_invoices(session, invoic
     assert statement.line(vat.FIELDS["83"].label).values[1] == 95000
     assert sorted(row.kz for row in rows) == ["21", "45", "48", "81"]
     # Nothing in the quarter before.
-    before, none = vat.compute(session, *vat.quarter_bounds(2026, 1))
+    before, none = vat.compute(session, *vat.quarter_bounds(2026, 1), deducts_input_vat=True)
     assert before.value("Output VAT", 1) == 0 and none == []
+
+
+@pytest.fixture
+def reduced_and_input_vat(invoices, books):
+    """Beside ``invoices``: one invoice of 2026-05-20 with a 7 % and a 19 % line, and input VAT
+    booked on account 1420 in the quarter (and once in the quarter before).
+
+      7 %:  2 x 150.50 = 301.00 net, VAT 21.07 (301.00 x 0.07)           -> Kz 86
+      19 %: 1 x 100.00 = 100.00 net, VAT 19.00                            -> Kz 81
+      input VAT: 38.00 (on 200.00 hosting, 2026-04-10) + 3.50 (on 50.00 travel, 2026-06-30)
+                 = 41.50 -> Kz 66; the 1.90 of 2026-03-31 belongs to Q1
+    """
+    mixed = issued(sponsor("DE"), [("Workshop tickets", 2000, 15050, "reduced"),
+                                   ("Booth", 1000, 10000, "standard")],
+                   issue_date=date(2026, 5, 20))
+    b = books
+    b.post(date(2026, 3, 31), ("5500", b.general, "10"), ("1420", b.general, "1.90"),
+           ("1200", b.general, "-11.90"), description="Domain, March")
+    b.post(date(2026, 4, 10), ("5500", b.general, "200"), ("1420", b.general, "38"),
+           ("1200", b.general, "-238"), description="Hosting with 19 % input VAT")
+    b.post(date(2026, 6, 30), ("5200", b.general, "50"), ("1420", b.general, "3.50"),
+           ("1200", b.general, "-53.50"), description="Train with 7 % input VAT")
+    return mixed
+
+
+def _kz(statement, kz: str) -> tuple:
+    return statement.line(vat.FIELDS[kz].label).values
+
+
+def test_input_vat_and_the_reduced_rate_make_the_payment_due(session, reduced_and_input_vat):
+    mixed = reduced_and_input_vat
+    statement, rows = vat.compute(session, *vat.quarter_bounds(2026, 2), deducts_input_vat=True)
+    assert _kz(statement, "81") == (500000 + 10000, 95000 + 1900)
+    assert _kz(statement, "86") == (30100, 2107)
+    assert _kz(statement, "21")[0] == 100000 and _kz(statement, "45")[0] == 200000
+    assert _kz(statement, "48")[0] == 80000
+    assert statement.value("Output VAT", 1) == 96900 + 2107 == 99007
+    assert _kz(statement, "66") == (None, 3800 + 350)
+    assert _kz(statement, "83") == (None, 99007 - 4150) == (None, 94857)
+    # Down to the invoices: the mixed invoice gives one row for each rate.
+    assert sorted((r.kz, r.base, r.tax) for r in rows if r.invoice_id == mixed.id) == [
+        ("81", 10000, 1900), ("86", 30100, 2107)]
+    # Q1 holds only the March input VAT: a refund of 1.90.
+    before, _rows = vat.compute(session, *vat.quarter_bounds(2026, 1), deducts_input_vat=True)
+    assert _kz(before, "66") == (None, 190) and _kz(before, "83") == (None, -190)
+
+
+def test_an_association_that_deducts_no_input_vat_pays_its_output_vat(
+        app, session, reduced_and_input_vat):
+    statement, _rows = vat.compute(session, *vat.quarter_bounds(2026, 2), deducts_input_vat=False)
+    assert _kz(statement, "86") == (30100, 2107)
+    assert _kz(statement, "66") == (None, 0)
+    assert _kz(statement, "83") == (None, 99007)
+    assert statement.line(vat.FIELDS["66"].label).drill == (None,)
+    assert any("deducts no input VAT" in note for note in statement.notes)
+    # The setting is typed, on by default, and read from the configuration.
+    assert app_settings().reports.deducts_input_vat is True
+    app.config["REPORTS_DEDUCTS_INPUT_VAT"] = False
+    assert app_settings().reports.deducts_input_vat is False
+
+
+@pytest.mark.parametrize("deducts,due,shown", [(True, "948.57", "41.50"), (False, "990.07", None)])
+def test_the_vat_page_follows_the_setting_and_drills_to_invoices_and_postings(
+        app, client, session, reduced_and_input_vat, deducts, due, shown):
+    mixed = reduced_and_input_vat
+    app.config["REPORTS_DEDUCTS_INPUT_VAT"] = deducts
+    login(client, "board")
+    page = client.get("/reports/vat?year=2026&period=Q2").get_data(as_text=True)
+    assert "Kz 86" in page and "301.00" in page and "21.07" in page and due in page
+    assert f"/invoices/{mixed.id}" in page
+    input_vat = next(a for a in chart_accounts(session) if a.role == "input_vat")
+    drill = f"/reports/postings?account={input_vat.id}&amp;start=2026-04-01&amp;end=2026-06-30"
+    assert (drill in page) is deducts
+    if shown:
+        assert shown in page
+        postings = client.get(drill.replace("&amp;", "&")).get_data(as_text=True)
+        assert "Hosting with 19 % input VAT" in postings and "Train with 7 % input VAT" in postings
+        assert "Domain, March" not in postings
 
 
 def test_quarter_and_month_bounds() -> None:
