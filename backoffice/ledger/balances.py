@@ -327,20 +327,53 @@ def _year_balance_rows(session: Session, as_of: date, year_start: date, fund_id:
     retained-surplus account instead."""
     model = FundAccountTotal if fund_id is not None else AccountTotal
     conditions = [model.fund_id == fund_id] if fund_id is not None else []
+    before = _day_before(year_start)
+    earlier_spans = totals.spans(date.min, before) if before is not None else []
+    if len(earlier_spans) == 1 and earlier_spans[0][0] is totals.Grain.YEAR:
+        return _year_balance_rows_by_calendar(model, conditions, as_of, earlier_spans[0][2])
     now = totals.covering(model, as_of, [model.account_id, model.currency], *conditions)
     parts = [select(now.c.account_id, now.c.currency, now.c.amount)]
-    before = _day_before(year_start)
     if before is not None:
-        result_ids = select(Account.id).where(Account.type.in_(
-            [kind for kind in AccountType if not kind.is_balance_sheet]))
         earlier_rows = totals.covering(model, before, [model.account_id, model.currency],
-                                       *conditions, model.account_id.in_(result_ids))
+                                       *conditions, model.account_id.in_(_result_ids()))
         earlier = select(earlier_rows).cte("earlier")  # read once, used twice
         parts.append(select(earlier.c.account_id, earlier.c.currency, -earlier.c.amount))
         retained = select(Account.id).where(Account.role == RETAINED_SURPLUS_ROLE)
         parts.append(select(retained.scalar_subquery(), earlier.c.currency, earlier.c.amount)
                      .where(retained.exists()))
     rows = union_all(*parts).subquery()
+    balance = func.sum(rows.c.amount)
+    return (select(rows.c.account_id, rows.c.currency, balance.label("balance"))
+            .group_by(rows.c.account_id, rows.c.currency).having(balance != 0))
+
+
+def _result_ids():
+    return select(Account.id).where(Account.type.in_(
+        [kind for kind in AccountType if not kind.is_balance_sheet]))
+
+
+def _year_balance_rows_by_calendar(model, conditions: list, as_of: date, last_year: date):
+    """``_year_balance_rows`` when the earlier years are whole calendar years (up to the one
+    starting ``last_year``): their year rows are among those read up to ``as_of``, so the totals
+    are read once, each row's amount counted in an "earlier" column too when it is one of them."""
+    early = case(((model.grain == totals.Grain.YEAR.value) & (model.period_start <= last_year),
+                  model.amount), else_=0)
+    now = totals.covering(model, as_of, [model.account_id, model.currency, early.label("early")],
+                          *conditions)
+    per_account = (select(now.c.account_id, now.c.currency, func.sum(now.c.amount).label("total"),
+                          func.sum(now.c.early).label("early"))
+                   .group_by(now.c.account_id, now.c.currency).cte("per_account"))
+    is_result = Account.type.in_([kind for kind in AccountType if not kind.is_balance_sheet])
+    retained = select(Account.id).where(Account.role == RETAINED_SURPLUS_ROLE)
+    rows = union_all(
+        select(per_account.c.account_id, per_account.c.currency,
+               (per_account.c.total - case((is_result, per_account.c.early), else_=0))
+               .label("amount"))
+        .join(Account, Account.id == per_account.c.account_id),
+        select(retained.scalar_subquery(), per_account.c.currency,
+               func.sum(per_account.c.early))
+        .join(Account, Account.id == per_account.c.account_id)
+        .where(is_result, retained.exists()).group_by(per_account.c.currency)).subquery()
     balance = func.sum(rows.c.amount)
     return (select(rows.c.account_id, rows.c.currency, balance.label("balance"))
             .group_by(rows.c.account_id, rows.c.currency).having(balance != 0))
