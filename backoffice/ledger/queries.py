@@ -218,7 +218,14 @@ def account_ledger(session: Session, account_id: int, *, fund_id: int | None = N
         return AccountLedgerPage(rows=[])
     first = (postings[0].booking_date, postings[0].id)
     last = (postings[-1].booking_date, postings[-1].id)
-    opening = balance_before(session, account_id, fund_id, first)
+    if forward or before is not None:
+        opening = balance_before(session, account_id, fund_id, first)
+    else:  # the latest page: before it is everything less the page (one read of the totals)
+        everything = account_balances(session, date.max, fund_id=fund_id, account_ids=[account_id])
+        opening = defaultdict(int, {currency: amount for (_, currency), amount in everything.items()})
+        for posting in postings:
+            opening[posting.currency] -= posting.amount
+        opening = {currency: amount for currency, amount in opening.items() if amount}
     running = defaultdict(int, opening)
     rows = []
     for posting in postings:

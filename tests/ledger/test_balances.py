@@ -16,7 +16,7 @@ from backoffice.ledger.balances import (
 )
 from backoffice.ledger.models import Posting
 from backoffice.ledger.periods import FiscalYear
-from backoffice.ledger.queries import JournalFilter, account_ledger, journal_page
+from backoffice.ledger.queries import JournalFilter, account_ledger, balance_before, journal_page
 
 from .conftest import CALENDAR
 
@@ -224,3 +224,22 @@ def test_the_journal_of_one_account_pages_through_its_entries_once(books, sessio
         e for e in expected if e.booking_date >= date(2026, 1, 1)
         and any(p.account_id == bank and p.fund_id == b.id for p in e.postings)]
     assert walk(JournalFilter(account_id=books["5110"].id, end=date(2025, 12, 31))) == []
+
+
+def test_the_latest_page_of_an_account_opens_with_what_came_before_it(books, session):
+    """The latest page's opening balance is the account's whole balance less the page (one read
+    of the totals), the same as summing what lies before its first row."""
+    _history(books)
+    bank = books["1200"].id
+    postings = session.scalars(select(Posting).where(Posting.account_id == bank)).all()
+    for fund_id in (None, books.berlin.id, books.munich.id):
+        mine = [p for p in postings if fund_id is None or p.fund_id == fund_id]
+        for limit in (1, 2, 5, 50):
+            page = account_ledger(session, bank, fund_id=fund_id, limit=limit)
+            if not mine:
+                assert page.rows == [] and page.opening == {}
+                continue
+            first = page.rows[0].posting
+            before = balance_before(session, bank, fund_id, (first.booking_date, first.id))
+            assert page.opening == {c: v for c, v in before.items() if v}, (fund_id, limit)
+            assert page.rows[-1].running == sum(p.amount for p in mine)
