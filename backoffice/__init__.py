@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, has_request_context
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import (
@@ -16,7 +16,7 @@ from .config import (
     normalise_database_url,
 )
 from .core.settings import SettingsError, build
-from .core.stored_settings import load, overlay
+from .core.stored_settings import load, overlay, read
 from .extensions import (
     BUILD_SETTINGS,
     LOAD_STORED,
@@ -95,8 +95,21 @@ def _build_settings(app: Flask, stored: dict):
     return build(config, instance_path=app.instance_path, url_map=app.url_map)
 
 
+_STORED_TABLE = "backoffice.stored_settings_table"
+
+
 def _load_stored(app: Flask) -> dict:
-    return load(db.engine)
+    """The stored settings. A request reads them in its own transaction (issue 17: a connection
+    of their own cost every page a checkout, BEGIN and ROLLBACK), once their table was found on
+    a connection of its own (before the first migration there is none, and a failed statement
+    would spoil the request's transaction); jobs and commands on a connection of their own."""
+    if app.extensions.get(_STORED_TABLE) and has_request_context():
+        return read(db.session)
+    stored = load(db.engine)
+    if stored is None:
+        return {}
+    app.extensions[_STORED_TABLE] = True
+    return stored
 
 
 def _refuse_demo_data(app: Flask) -> None:

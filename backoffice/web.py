@@ -20,7 +20,7 @@ from .core import catalogs, i18n
 from .core.db import BUSY_MESSAGE, is_busy
 from .core.errors import AlreadyDone, Busy, Conflict, DomainError, NotFound, PermissionDenied
 from .core.formatting import format_money, money_html
-from .core.forms import LanguageForm, current_locale
+from .core.forms import current_locale
 from .core.headers import SECURITY_HEADERS
 from .core.i18n import _
 from .core.iban import grouped as grouped_iban
@@ -98,7 +98,7 @@ def init_web(app: Flask) -> None:
             return policy.public or policy.admits(current_user, method)
         return {"can": can, "may": may, "Permission": Permission, "locale": current_locale,
                 "organisation": settings_of(app).organisation.name,
-                "language_form": LanguageForm, "languages": settings_of(app).organisation.locales}
+                "languages": settings_of(app).organisation.locales}
 
     app.add_template_filter(_money, "money")
     app.add_template_filter(_money_html, "money_html")

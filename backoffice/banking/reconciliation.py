@@ -203,13 +203,42 @@ def open_lines_page(session: Session, bank_account: BankAccount, *, page: int = 
     return lines, total
 
 
+def open_lines_after(session: Session, bank_account: BankAccount, after: BankLine | None, *,
+                     limit: int) -> tuple[list[BankLine], bool]:
+    """The next ``limit`` open lines, newest first, after ``after`` (in that order; a line
+    matched meanwhile still marks the place), and whether more follow. A page fetches the
+    next lines from its last one: lines matched on it meanwhile do not shift what comes next."""
+    statement = select(BankLine).where(BankLine.bank_account_id == bank_account.id,
+                                       BankLine.status == "open")
+    if after is not None:
+        statement = statement.where(or_(
+            BankLine.booking_date < after.booking_date,
+            and_(BankLine.booking_date == after.booking_date, BankLine.id < after.id)))
+    lines = list(session.scalars(statement.order_by(BankLine.booking_date.desc(),
+                                                    BankLine.id.desc()).limit(limit + 1)))
+    return lines[:limit], len(lines) > limit
+
+
+def open_line_count(session: Session, bank_account: BankAccount) -> int:
+    return session.scalar(select(func.count()).select_from(BankLine).where(
+        BankLine.bank_account_id == bank_account.id, BankLine.status == "open"))
+
+
+def review_count(session: Session, bank_account: BankAccount) -> int:
+    """How many matches ``to_review`` lists (without loading them)."""
+    return session.scalar(select(func.count()).select_from(BankMatch).where(
+        *_unreviewed(bank_account)))
+
+
+def _unreviewed(bank_account: BankAccount) -> list:
+    return [BankMatch.bank_account_id == bank_account.id, BankMatch.how.in_(("auto", "rule")),
+            BankMatch.undone_at.is_(None), BankMatch.reviewed_at.is_(None)]
+
+
 def to_review(session: Session, bank_account: BankAccount, limit: int = 200) -> list[BankMatch]:
     """Matches made without the treasurer (auto-accepted, by rules) not yet looked at."""
     return list(session.scalars(
-        select(BankMatch).where(BankMatch.bank_account_id == bank_account.id,
-                                BankMatch.how.in_(("auto", "rule")),
-                                BankMatch.undone_at.is_(None), BankMatch.reviewed_at.is_(None))
-        .order_by(BankMatch.id.desc()).limit(limit)))
+        select(BankMatch).where(*_unreviewed(bank_account)).order_by(BankMatch.id.desc()).limit(limit)))
 
 
 def open_lines_table(session: Session, bank_account: BankAccount) -> Table:

@@ -23,7 +23,7 @@ from ..core.errors import DomainError
 from ..core.forms import ConfirmForm, current_locale
 from ..core.i18n import N_, _, _l
 from ..core.permissions import Permission, requires
-from ..core.query import arg, page_arg, query_form
+from ..core.query import arg, query_form
 from ..core.views import export_format, get_or_404, run_form, send_table
 from ..extensions import db, settings
 from ..ledger.chart import Account, AccountType, Fund, FundKind
@@ -61,7 +61,9 @@ if TYPE_CHECKING:
 
 bp = Blueprint("banking", __name__, url_prefix="/bank")
 
-PER_PAGE = 25
+#: Open lines the queue shows at first and fetches at a time (issue 17: each line carries its
+#: suggestions and their forms, a few KB; the page stays well under 100 KB).
+LINES_SHOWN = 10
 
 
 @bp.app_template_filter("bank_label")
@@ -182,7 +184,7 @@ def account(account_id: int):
         "banking/account.html", account=account, report=report, form=form, as_of=as_of,
         checks=checks[::-1], problems=sum(1 for c in checks if c.problems), imports=imports,
         upload=UploadForm(), open_count=_open_count(account.id), formats=FORMATS,
-        review_count=len(reconciliation.to_review(db.session, account)))
+        review_count=reconciliation.review_count(db.session, account))
 
 
 # --- import ------------------------------------------------------------------------------------
@@ -340,16 +342,26 @@ def book_form(line_id: int):
 @bp.route("/accounts/<int:account_id>/reconcile")
 @requires(Permission.BANK_RECONCILE, also=Permission.BOOKS_AUDIT)
 def reconcile(account_id: int):
+    """The queue: the newest ``LINES_SHOWN`` open lines with their suggestions, and a button
+    fetching the next ones after the last (htmx appends them; without JavaScript it is a link
+    to a page that starts there). Issue 17: the whole queue was one heavy page."""
     account = get_or_404(BankAccount, account_id)
     if fmt := export_format():
         return send_table(reconciliation.open_lines_table(db.session, account), fmt)
-    page = page_arg()
-    lines, total = reconciliation.open_lines_page(db.session, account, page=page,
-                                                  per_page=PER_PAGE)
-    return render_template("banking/reconcile.html", lines=lines, total=total, page=page,
-                           pages=max(1, -(-total // PER_PAGE)), confirm=ConfirmForm(),
-                           review_count=len(reconciliation.to_review(db.session, account)),
-                           **_row_context(account, lines))
+    after = None
+    if (after_id := arg("after", int)) is not None:
+        after = db.session.get(BankLine, after_id)
+        if after is None or after.bank_account_id != account.id:
+            abort(404)
+    lines, more = reconciliation.open_lines_after(db.session, account, after, limit=LINES_SHOWN)
+    context = {"lines": lines, "more": more, "confirm": ConfirmForm(),
+               **_row_context(account, lines)}
+    if after is not None and _htmx():
+        return render_template("banking/_queue_lines.html", **context)
+    return render_template("banking/reconcile.html", after=after,
+                           total=reconciliation.open_line_count(db.session, account),
+                           review_count=reconciliation.review_count(db.session, account),
+                           **context)
 
 
 def _line_done(line: BankLine, match: BankMatch | None, message: str):

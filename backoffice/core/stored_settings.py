@@ -34,7 +34,7 @@ from .iban import normalise_iban
 from .settings import SettingsError, build, notice_fault
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
 
     from .actors import Actor
 
@@ -168,14 +168,19 @@ def value_in(config: Mapping[str, Any], key: str) -> Any:
     return config.get(key)
 
 
-def load(engine: Engine) -> dict[str, Any]:
-    """The stored settings, read on a connection of their own (nothing stored yet, or no table
-    before the first migration: an empty mapping)."""
+def load(engine: Engine) -> dict[str, Any] | None:
+    """The stored settings, read on a connection of their own (nothing stored yet: an empty
+    mapping; no table before the first migration: None)."""
     try:
         with engine.connect() as connection:
-            rows = connection.execute(select(StoredSetting.key, StoredSetting.value)).all()
+            return read(connection)
     except DBAPIError:
-        return {}
+        return None
+
+
+def read(session: Session | Connection) -> dict[str, Any]:
+    """The stored settings, read in the transaction ``session`` has (the table must exist)."""
+    rows = session.execute(select(StoredSetting.key, StoredSetting.value)).all()
     return {key: value for key, value in rows if key in BY_KEY}
 
 

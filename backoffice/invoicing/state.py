@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, case, func, or_, select
@@ -149,6 +150,12 @@ def days_overdue(invoice: Invoice, today: date) -> int:
 
 # --- SQL building blocks ---------------------------------------------------------------------
 
+# The building blocks are built once per process (issue 17): each aliases the invoice or the
+# payment table, and an alias built afresh copies every column of its table, for every query of
+# every page that asks what invoices are open (the invoice list, the bank reconciliation). They
+# are immutable; a statement that uses one uses it once.
+
+@cache
 def paid_subquery():
     """(invoice_id, paid) with what counts as received, as ``paid_amount`` says."""
     decision, original = aliased(InvoiceRefundDecision), aliased(InvoicePayment)
@@ -171,14 +178,19 @@ def settled_column(statement: Select):
     """``statement`` (selecting from invoices) joined to what each invoice received and what
     credit notes took off it, and the column of both together: an invoice is paid when it
     reaches ``gross_total``. (statement, column)"""
-    paid = paid_subquery()
-    note = aliased(Invoice)
-    notes = (select(note.cancels_id.label("invoice_id"), func.sum(note.gross_total).label("credited"))
-             .where(note.kind == InvoiceKind.CREDIT_NOTE, note.status == InvoiceStatus.ISSUED)
-             .group_by(note.cancels_id).subquery("credited"))
+    paid, notes = paid_subquery(), _credited_subquery()
     statement = (statement.outerjoin(paid, paid.c.invoice_id == Invoice.id)
                  .outerjoin(notes, notes.c.invoice_id == Invoice.id))
     return statement, func.coalesce(paid.c.paid, 0) - func.coalesce(notes.c.credited, 0)
+
+
+@cache
+def _credited_subquery():
+    """(invoice_id, credited): what issued credit notes took off each invoice."""
+    note = aliased(Invoice)
+    return (select(note.cancels_id.label("invoice_id"), func.sum(note.gross_total).label("credited"))
+            .where(note.kind == InvoiceKind.CREDIT_NOTE, note.status == InvoiceStatus.ISSUED)
+            .group_by(note.cancels_id).subquery("credited"))
 
 
 def refunds_to_decide_query():
@@ -191,6 +203,7 @@ def refunds_to_decide_query():
         ~select(reversal.id).where(reversal.reverses_id == InvoicePayment.id).exists())
 
 
+@cache
 def cancelled_ids():
     cancellation = aliased(Invoice)
     return select(cancellation.cancels_id).where(cancellation.cancels_id.is_not(None),

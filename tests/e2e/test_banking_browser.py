@@ -190,3 +190,42 @@ def test_the_queue_in_german_fits_a_phone(page, session, users):
     page.set_viewport_size({"width": 1360, "height": 900})
     page.goto(f"/bank/accounts/{account.id}/reconcile")
     page.screenshot(path=str(shots / "queue-1360.png"), full_page=True, caret="initial")
+
+
+def test_the_queue_fetches_more_lines_by_keyboard_and_button(page, session, users):
+    """Issue 17: the queue shows its first lines; moving down from the last one (j) fetches the
+    next and focuses the first of them, "Show more lines" the rest, all on the same page."""
+    from backoffice.banking.views import LINES_SHOWN
+
+    from ..banking.test_queue_pages import _statement
+
+    treasurer = users[Role.TREASURER]
+    count = 2 * LINES_SHOWN + 3
+    with transaction():
+        account = services.create_bank_account(
+            session, name="Current account", iban=IBAN, currency="EUR",
+            ledger_account=ledger.account_by_role(session, "bank"), actor=treasurer)
+    with transaction():
+        imports.import_statement(session, account, filename="s.xml", data=_statement(count),
+                                 actor=treasurer, settings=app_settings())
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    log_in(page, email_for("treasurer"), PASSWORD)
+    page.goto(f"/bank/accounts/{account.id}/reconcile")
+    lines = page.locator("[data-testid=bank-line]")
+    expect(lines).to_have_count(LINES_SHOWN)
+    expect(lines.nth(0)).to_be_focused()
+    for _ in range(LINES_SHOWN - 1):
+        page.keyboard.press("j")
+    expect(lines.nth(LINES_SHOWN - 1)).to_be_focused()
+    page.keyboard.press("j")                            # past the last: the next lines come
+    expect(lines).to_have_count(2 * LINES_SHOWN)
+    expect(lines.nth(LINES_SHOWN)).to_be_focused()
+    page.click("[data-testid=more-lines]")
+    expect(lines).to_have_count(count)
+    expect(page.locator("[data-testid=more-lines]")).to_have_count(0)
+    ids = [lines.nth(i).get_attribute("data-line-id") for i in range(count)]
+    assert len(set(ids)) == count
+    expect(lines.nth(count - 1)).to_contain_text("Member 0")  # the oldest comes last
+    assert page.url.endswith(f"/bank/accounts/{account.id}/reconcile")  # never reloaded
+    assert errors == []

@@ -24,9 +24,18 @@
     }
     return null;
   }
+  // The queue shows its first lines; "Show more lines" fetches the next (htmx). Moving down
+  // from the last line fetches them too, and the first of them takes the focus.
+  var fetching = false;
   function move(step) {
     var all = lines(), line = current();
     var index = line ? all.indexOf(line) + step : 0;
+    var more = queue.querySelector(".more-lines a");
+    if (step > 0 && index >= all.length && more) {
+      fetching = true;
+      more.click();
+      return;
+    }
     focusLine(all[Math.max(0, Math.min(all.length - 1, index))]);
   }
   function submit(form) {
@@ -41,6 +50,11 @@
   // An outerHTML swap replaces the line: its new element announces itself with htmx:load.
   document.body.addEventListener("htmx:load", function (event) {
     var swapped = event.detail.elt;
+    if (fetching && swapped.classList && swapped.classList.contains("bank-line")) {
+      fetching = false;
+      focusLine(swapped);
+      return;
+    }
     if (!justActed || !swapped.classList || !swapped.classList.contains("bank-line")
         || swapped.dataset.lineId !== justActed) { return; }
     justActed = null;
