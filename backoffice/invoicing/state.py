@@ -228,11 +228,7 @@ def open_invoices(session: Session, *, currency: str | None = None, due_before: 
     For bank reconciliation: match a bank line by ``invoice.payment_reference`` or
     ``invoice.number`` (see ``find_by_reference``) and the outstanding amount.
     """
-    statement, paid_col = settled_column(select(Invoice))
-    statement = (statement.add_columns(paid_col)
-                 .where(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
-                        Invoice.id.not_in(cancelled_ids()), paid_col < Invoice.gross_total)
-                 .order_by(Invoice.due_date, Invoice.id))
+    statement = _still_owed(select(Invoice))
     if currency:
         statement = statement.where(Invoice.currency == currency)
     if due_before:
@@ -240,6 +236,16 @@ def open_invoices(session: Session, *, currency: str | None = None, due_before: 
     if sponsor_id:
         statement = statement.where(Invoice.sponsor_id == sponsor_id)
     return [OpenInvoice(invoice, int(paid)) for invoice, paid in session.execute(statement)]
+
+
+def _still_owed(statement: Select) -> Select:
+    """``statement`` (selecting from invoices) with what each received (the last column), for
+    the issued, not cancelled invoices with money still owed, oldest due first."""
+    statement, paid_col = settled_column(statement)
+    return (statement.add_columns(paid_col)
+            .where(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
+                   Invoice.id.not_in(cancelled_ids()), paid_col < Invoice.gross_total)
+            .order_by(Invoice.due_date, Invoice.id))
 
 
 def open_invoice_rows(session: Session, *, currency: str):
@@ -373,20 +379,23 @@ class Summary:
 def summary(session: Session, today: date) -> Summary:
     open_total: dict[str, int] = {}
     overdue_total: dict[str, int] = {}
-    items = open_invoices(session)
-    overdue = [item for item in items if item.invoice.due_date < today]
-    for item in items:
-        open_total[item.invoice.currency] = open_total.get(item.invoice.currency, 0) + item.outstanding
-    for item in overdue:
-        overdue_total[item.invoice.currency] = (overdue_total.get(item.invoice.currency, 0)
-                                                + item.outstanding)
+    open_count = overdue_count = 0
+    # Light rows, not the invoices (issue 17: the list page loaded every open invoice).
+    for currency, due, gross_total, paid in session.execute(_still_owed(select(
+            Invoice.currency, Invoice.due_date, Invoice.gross_total))):
+        outstanding = gross_total - int(paid)
+        open_count += 1
+        open_total[currency] = open_total.get(currency, 0) + outstanding
+        if due < today:
+            overdue_count += 1
+            overdue_total[currency] = overdue_total.get(currency, 0) + outstanding
     received = session.execute(
         select(InvoicePayment.currency, func.sum(InvoicePayment.amount))
         .where(InvoicePayment.kind != "write_off",
                InvoicePayment.received_on >= date(today.year, 1, 1),
                InvoicePayment.received_on <= today)
         .group_by(InvoicePayment.currency)).all()
-    return Summary(len(items), open_total, len(overdue), overdue_total,
+    return Summary(open_count, open_total, overdue_count, overdue_total,
                    {currency: int(amount) for currency, amount in received})
 
 

@@ -182,3 +182,30 @@ def test_a_password_reset_ends_every_session(app, client, users, session):
     assert not _logged_in(client) and not _logged_in(thief)
     assert email_for("treasurer")  # (the login works again with the new password)
     login(client, "treasurer", "another long password")
+
+
+def test_a_page_reads_the_login_and_the_settings_once(app, client, users):
+    """What every page pays before its own work (issue 17): one query for the login session with
+    its user, roles and organised groups, one for the stored settings, in one transaction; no
+    query per role or group, no connection of their own for the settings."""
+    from sqlalchemy import event
+
+    from backoffice.extensions import db
+
+    login(client, "organiser")  # an organiser: roles and organised groups both there
+    client.get("/account")
+    statements, connections = [], []
+    listeners = [(db.engine, "before_cursor_execute",
+                  lambda conn, cursor, statement, *_: statements.append(statement)),
+                 (db.engine, "engine_connect", lambda conn: connections.append(conn))]
+    for target, name, listener in listeners:
+        event.listen(target, name, listener)
+    try:
+        assert client.get("/account").status_code == 200
+    finally:
+        for target, name, listener in listeners:
+            event.remove(target, name, listener)
+    assert sum("FROM user_sessions" in s for s in statements) == 1
+    assert sum("FROM stored_settings" in s for s in statements) == 1
+    assert not [s for s in statements if "FROM user_roles" in s or "FROM group_organisers" in s]
+    assert len(connections) == 1, connections

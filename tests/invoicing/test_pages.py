@@ -9,7 +9,7 @@ from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.extensions import db
 from backoffice.extensions import settings as app_settings
-from backoffice.invoicing import services
+from backoffice.invoicing import services, state
 from backoffice.invoicing.models import Invoice, Sponsor
 
 from ..helpers import counted_get, login, post_form
@@ -96,6 +96,10 @@ def test_lists_show_totals_aging_and_overpayments(client, users):
     totals = html.split('data-testid="invoice-totals"')[1].split("</form>")[0]
     assert "Open (2)" in totals and "Overdue (1)" in totals
     assert client.get("/invoices?status=overdue").get_data(as_text=True).count("/invoices/") >= 1
+    summary = state.summary(db.session, today)  # read from light rows, as open_invoices says
+    assert summary.open_total == {"EUR": sum(item.outstanding for item in state.open_invoices(
+        db.session))} == {"EUR": old.gross_total + part.gross_total - 100000}
+    assert summary.overdue_total == {"EUR": old.gross_total}
 
 
 def test_sending_mails_pdf_and_pay_link_and_reminders(app, client, users, mailbox):
