@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from http.cookies import SimpleCookie
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from backoffice.auth.models import User
 from backoffice.auth.services import create_user
@@ -185,6 +185,47 @@ def _prepare(url: str) -> list[tuple[str, str]]:
             ("grant queue", "/grants/queue")]
 
 
+def _in_process(url: str, mix: list[tuple[str, str]], repeat: int = 10) -> dict[str, tuple]:
+    """Each page of the mix in process (Flask's test client, one treasurer logged in): CPU
+    milliseconds per request (the least of three rounds of ``repeat``: the machine is shared,
+    CPU time moves much less with its load than wall time), statements per request, HTML size.
+    What the wrk figures cannot say: where a page's cost is, whatever the machine's load."""
+    app = bench_app(url)
+    client = app.test_client()
+    if client.post("/login", data={"email": "load-00@example.org",
+                                   "password": PASSWORD}).status_code != 302:
+        raise RuntimeError("the in-process login failed")
+    statements = 0
+
+    def count(*_):
+        nonlocal statements
+        statements += 1
+
+    found = {}
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        for name, path in [("start page (not in the mix)", "/"), *mix]:
+            for _ in range(2):  # warm: compiled statements, templates
+                client.get(path)
+            rounds = []
+            for _ in range(3):
+                statements = 0
+                started = time.process_time()
+                for _ in range(repeat):
+                    response = client.get(path)
+                rounds.append((time.process_time() - started) / repeat * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"{name} ({path}) answered {response.status_code}")
+            found[name] = (min(rounds), statements / repeat, len(response.data) / 1024)
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", count)
+            db.session.remove()
+            db.engine.dispose()
+    return found
+
+
 def _wrk(host: str, cookies: list[str], paths: list[str], seconds: int) -> dict:
     quote = lambda text: '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'  # noqa: E731
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
@@ -218,6 +259,11 @@ def run(report, backends: list[str], quick: bool) -> None:
     url = _database()
     with tempfile.TemporaryDirectory() as instance:
         mix = _prepare(url)
+        print(f"  in process, one treasurer ({_load()}):", flush=True)
+        for name, (cpu, statements, size) in _in_process(url, mix).items():
+            print(f"  {name:<34} {cpu:6.1f} ms CPU  {statements:4.0f} statements  {size:6.1f} KB",
+                  flush=True)
+            report.add("load", f"{name} in process (ms CPU)", "postgresql", "1 user", cpu)
         bare_port, port = free_port(), free_port()
         bare_argv = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind",
                      f"127.0.0.1:{bare_port}", "bench.bare:create()"]
