@@ -12,7 +12,7 @@ import time
 from .common import Report, backends
 
 BENCHMARKS = ["ledger", "banking", "groups", "invoicing", "grants", "queue", "backup", "receipts",
-              "reports", "exports", "board", "donations", "fava", "load"]
+              "reports", "exports", "beancount", "board", "donations", "fava", "load"]
 
 
 def main(argv=None) -> int:

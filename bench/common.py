@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from backoffice import create_app
 from backoffice.config import normalise_database_url
+from backoffice.core.db import counting_statements
 from backoffice.extensions import db
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
@@ -115,6 +116,13 @@ def median_ms(function, repeat: int = 15, warmup: int = 2) -> float:
         function()
         timings.append((time.perf_counter() - started) * 1000)
     return statistics.median(timings)
+
+
+def counted_queries(client, url: str):
+    """GET ``url`` with the test client: (the response, how many statements it sent)."""
+    with counting_statements(db.engine) as sent:
+        response = client.get(url)
+    return response, sent[0]
 
 
 @dataclass

@@ -73,19 +73,9 @@ def post_twice(client, path: str, data: dict, *, page: str) -> str:
 
 def counted_get(client, url: str):
     """GET ``url``: (the response, how many statements it sent to the database)."""
-    from sqlalchemy import event
-
+    from backoffice.core.db import counting_statements
     from backoffice.extensions import db
 
-    count = 0
-
-    def counted(*_):
-        nonlocal count
-        count += 1
-
-    event.listen(db.engine, "before_cursor_execute", counted)
-    try:
+    with counting_statements(db.engine) as sent:
         response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counted)
-    return response, count
+    return response, sent[0]

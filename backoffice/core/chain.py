@@ -90,7 +90,15 @@ def registered() -> list[Chained]:
 
 # --- hashing ---------------------------------------------------------------------------------
 
+_PLAIN = frozenset((int, str, bool, float, type(None)))
+
+
 def _canonical(value: object):
+    kind = type(value)
+    if kind in _PLAIN:  # most of a row: returned as they are, without the checks below
+        return value
+    if kind is list:
+        return [_canonical(v) for v in value]
     if isinstance(value, datetime):
         value = value if value.tzinfo else value.replace(tzinfo=UTC)
         return value.astimezone(UTC).isoformat(timespec="microseconds")

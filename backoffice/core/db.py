@@ -24,6 +24,22 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import ORMExecuteState
     from sqlalchemy.pool import ConnectionPoolEntry
 
+@contextmanager
+def counting_statements(engine: Engine):
+    """Count the statements sent on ``engine`` inside the block: ``with counting_statements(e)
+    as sent: ...``, then ``sent[0]`` (the query-count tests and the benchmarks)."""
+    sent = [0]
+
+    def counted(*_: object) -> None:
+        sent[0] += 1
+
+    event.listen(engine, "before_cursor_execute", counted)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", counted)
+
+
 #: BIGINT on PostgreSQL; plain INTEGER on SQLite, where only that autoincrements (and is 64-bit).
 BigIntKey = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -216,7 +216,7 @@ def compute_balance_sheet(session: Session, as_of: date) -> list[Statement]:
 #: total, the prior period and the change, over every fund, beside them) and this many account
 #: lines (the headings, subtotals and results, over every account, always). The files are whole.
 COLUMNS_PER_PAGE = 10
-ROWS_PER_PAGE = 50
+ROWS_PER_PAGE = 40
 
 
 @dataclass(frozen=True)
