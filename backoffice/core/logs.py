@@ -80,8 +80,8 @@ def installed_handler() -> logging.Handler | None:
 
 
 #: Libraries that log every step at INFO (WeasyPrint's progress, each Factur-X embedding, font
-#: subsetting): only their warnings reach the app's log.
-CHATTY_LIBRARIES = ("weasyprint", "fontTools", "factur-x")
+#: subsetting, two lines for every Stripe API request): only their warnings reach the app's log.
+CHATTY_LIBRARIES = ("weasyprint", "fontTools", "factur-x", "stripe")
 
 
 def init_logging(app: Flask) -> None:

@@ -213,13 +213,15 @@ def pays_admin_fee(donation: Donation) -> bool:
 def record(session: Session, gift: Gift, *, actor: Actor, debit=None,
            movement: settlement.Movement | None = None,
            status: DonationStatus = DonationStatus.BOOKED,
-           post: bool = True) -> tuple[Donation, bool]:
+           post: bool = True, looked_up: bool = False) -> tuple[Donation, bool]:
     """Record (and, unless ``status`` is pending, book) a donation; (donation, created). When
     one of its source references is recorded already — also by a concurrent transaction — that
     donation is returned and nothing is written. ``post=False``: booked in an entry the caller
-    posts (a bank match's), which sets ``journal_entry_id``."""
+    posts (a bank match's), which sets ``journal_entry_id``. ``looked_up``: the caller found no
+    donation for these references (``existing``) in this transaction just before; a concurrent
+    one is still found by the unique columns."""
     _check(gift)
-    found = existing(session, gift.refs)
+    found = None if looked_up else existing(session, gift.refs)
     if found is not None:
         return found, False
     in_kind = gift.in_kind
@@ -231,7 +233,7 @@ def record(session: Session, gift: Gift, *, actor: Actor, debit=None,
         in_kind_description=in_kind.description.strip() if in_kind else "",
         valuation_basis=in_kind.valuation_basis.strip() if in_kind else "",
         in_kind_origin=in_kind.origin if in_kind else None,
-        recurring_plan_id=gift.plan_id, created_by_id=getattr(actor, "id", None),
+        recurring_plan_id=gift.plan_id, created_by_id=getattr(actor, "id", None), fund=gift.fund,
         goods_description=gift.goods_description.strip() if gift.goods_value else "",
         goods_value=gift.goods_value.amount if gift.goods_value else 0, **gift.refs)
     try:

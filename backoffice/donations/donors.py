@@ -74,12 +74,11 @@ def by_email(session: Session, email: str) -> Donor | None:
     email = clean_email(email)
     if not email:
         return None
-    donor = session.scalar(select(Donor).where(Donor.email == email, Donor.merged_into_id.is_(None))
-                           .order_by(Donor.id).limit(1))
-    if donor is None:  # only merged ones carry it: the one they became
-        merged = session.scalar(select(Donor).where(Donor.email == email).limit(1))
-        donor = current(session, merged) if merged else None
-    return donor
+    # One query: the first donor with it not merged into another, else (only merged ones carry
+    # it) the one the first of them became.
+    donor = session.scalar(select(Donor).where(Donor.email == email)
+                           .order_by(Donor.merged_into_id.is_not(None), Donor.id).limit(1))
+    return current(session, donor) if donor is not None else None
 
 
 def by_iban(session: Session, iban: str) -> Donor | None:
@@ -172,8 +171,7 @@ def of_checkout(session: Session, checkout: DonationCheckout) -> Donor:
         street=checkout.street, postcode=checkout.postcode, city=checkout.city,
         country=checkout.country, language=checkout.language,
         consent_public=checkout.consent_public or None))
-    checkout.donor_id = donor.id
-    session.flush()
+    checkout.donor_id = donor.id  # written with the caller's next flush
     return donor
 
 

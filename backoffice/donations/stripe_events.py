@@ -55,15 +55,19 @@ def _gift(checkout: DonationCheckout, donor: Donor, amount: Money, day, refs: di
         public_name=checkout.public_name, plan_id=plan.id if plan else None, refs=refs)
 
 
+def _completed(checkout: DonationCheckout, obj: dict) -> None:
+    if obj.get("status") == "complete" and checkout.status != "complete":
+        checkout.status, checkout.completed_at = "complete", utcnow()
+
+
 def on_checkout(sender: str, *, session: Session, obj: dict, config: Stripe,
                 **kwargs: Any) -> str | None:
     """checkout.session.completed / async_payment_succeeded / async_payment_failed."""
     checkout = _checkout(session, stripe_id=obj.get("id"))
     if checkout is None:
         return None
-    if obj.get("status") == "complete" and checkout.status != "complete":
-        checkout.status, checkout.completed_at = "complete", utcnow()
     if obj.get("mode") == "subscription":
+        _completed(checkout, obj)
         subscription = stripe_adapter.object_id(obj.get("subscription"))
         if not subscription:
             return "donation checkout without a subscription yet"
@@ -72,8 +76,10 @@ def on_checkout(sender: str, *, session: Session, obj: dict, config: Stripe,
         return f"{plan.ref} {plan.status.value}"
     pi_id = stripe_adapter.object_id(obj.get("payment_intent"))
     if not pi_id:
+        _completed(checkout, obj)
         return "donation checkout without a payment"
     donor = donor_of(session, checkout)
+    _completed(checkout, obj)  # after the donor: one UPDATE of the checkout with both
     refs = {"stripe_checkout_session": checkout.stripe_id, "stripe_payment_intent": pi_id}
     if sender == "checkout.session.async_payment_failed":
         found = booking.existing(session, refs)
@@ -97,7 +103,7 @@ def on_checkout(sender: str, *, session: Session, obj: dict, config: Stripe,
         return f"{found.ref} already {found.status.value}"
     donation, created = booking.record(
         session, _gift(checkout, donor, amount, day, {**refs, "stripe_charge": charge}),
-        actor=None, movement=movement)
+        actor=None, movement=movement, looked_up=True)
     return f"{donation.ref} {'booked' if created else 'already booked'}"
 
 
@@ -152,7 +158,8 @@ def on_invoice_paid(sender: str, *, session: Session, obj: dict, config: Stripe,
         gift = booking.Gift(**{**gift.__dict__, "note": f"The plan is {plan.money}; Stripe "
                                                         f"collected {amount}."})
     donation, created = booking.record(session, gift, actor=None, movement=movement,
-                                       debit=None if movement else booking_account(session))
+                                       debit=None if movement else booking_account(session),
+                                       looked_up=True)
     if plan.status is PlanStatus.PAST_DUE:
         PLAN_STATES.apply(plan, "activate")
     for failure in session.scalars(select(RecurringFailure).where(

@@ -38,17 +38,6 @@ class EntryDraft:
     source_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _PostingRow:
-    """What ``totals.add_postings`` reads of a posting."""
-
-    account_id: int
-    fund_id: int
-    amount: int
-    currency: str
-    booking_date: date
-
-
 def _closed_label(periods: list[Period], day: date) -> str | None:
     for period in periods:
         if period.start <= day <= period.end:
@@ -110,7 +99,7 @@ def _write(session: Session, batch: list[tuple[EntryDraft, list[Line]]], actor_i
                              "booking_date": draft.booking_date, "memo": line.memo or None})
     session.execute(insert(Posting.__table__), postings)
     totals.add_postings(session, [
-        _PostingRow(p["account_id"], p["fund_id"], p["amount"], p["currency"], p["booking_date"])
+        totals.PostingRow(p["account_id"], p["fund_id"], p["amount"], p["currency"], p["booking_date"])
         for p in postings])
     chained = next(c for c in chain.registered() if c.model is JournalEntry)
     connection = session.connection()

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import exists, func, inspect, select
+from sqlalchemy import event, exists, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from ..core import audit
@@ -82,19 +82,50 @@ def fund_by_code(session: Session, code: str) -> Fund:
     return fund
 
 
+_GENERAL = "backoffice.ledger.general_fund"
+
+
 def general_fund(session: Session) -> Fund:
+    """The general fund; kept in the session like the accounts by role (``account_by_role``)
+    until a commit or rollback expires it, so a unit of work reads it once."""
+    fund = session.info.get(_GENERAL)
+    if fund is not None and fund in session and not inspect(fund).expired \
+            and fund.kind is FundKind.GENERAL:
+        return fund
     fund = session.scalar(select(Fund).where(Fund.kind == FundKind.GENERAL))
     if fund is None:
         raise NotFound(_("The ledger has no general fund."))
+    session.info[_GENERAL] = fund
     return fund
 
 
 # --- periods ---------------------------------------------------------------------------------
 
+_CLOSED = "backoffice.ledger.closed_periods"
+
+
 def closed_period_on(session: Session, day: date) -> Period | None:
-    return session.scalar(
-        select(Period).where(Period.closed.is_(True), Period.start <= day, Period.end >= day)
-        .order_by(Period.kind.desc()))  # name the fiscal year before the month
+    """The closed period ``day`` lies in, or None. A booking asks twice for its day (where to
+    book it, then the posting's check): the answer is kept for the rest of the transaction (or
+    savepoint) unless this session writes a period meanwhile (``_forget_periods``)."""
+    known = session.info.setdefault(_CLOSED, {})
+    if day not in known:
+        known[day] = session.scalar(
+            select(Period).where(Period.closed.is_(True), Period.start <= day, Period.end >= day)
+            .order_by(Period.kind.desc()))  # name the fiscal year before the month
+    return known[day]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_periods(session: Session, transaction: object) -> None:
+    session.info.pop(_CLOSED, None)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_changed_periods(session: Session, flush_context: object, instances: object) -> None:
+    if _CLOSED in session.info and any(isinstance(obj, Period) for obj in (
+            *session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_CLOSED, None)
 
 
 def booking_date_for(session: Session, day: date, today: date | None = None) -> date:
@@ -169,14 +200,22 @@ def post_entry(session: Session, *, booking_date: date, description: str, lines:
         source_kind=source[0] if source else None,
         source_id=str(source[1]) if source and source[1] is not None else None,
         posted_by_id=getattr(actor, "id", None), reverses_id=reverses.id if reverses else None,
-        postings=[Posting(line_no=number, account_id=line.account.id, fund_id=line.fund.id,
-                          amount=line.amount.amount, currency=line.amount.currency,
-                          booking_date=booking_date, memo=line.memo or None)
-                  for number, line in enumerate(lines, 1)],
     )
     session.add(entry)
     session.flush()
-    totals.add_postings(session, entry.postings)
+    # The postings in one statement (the ORM inserts them one by one on SQLite, which cannot
+    # say in which order RETURNING gives their ids); ``entry.postings`` loads them when asked
+    # (the hash chain does at the commit).
+    postings = [totals.PostingRow(line.account.id, line.fund.id, line.amount.amount,
+                                  line.amount.currency, booking_date) for line in lines]
+    session.execute(insert(Posting.__table__), [
+        {"entry_id": entry.id, "line_no": number, "account_id": row.account_id,
+         "fund_id": row.fund_id, "amount": row.amount, "currency": row.currency,
+         "booking_date": booking_date, "memo": line.memo or None}
+        for number, (row, line) in enumerate(zip(postings, lines, strict=True), 1)])
+    session.expire(entry, ["postings"])
+    totals.add_postings(session, postings, resources={
+        line.account.id for line in lines if line.account.type in totals.RESOURCE_TYPES})
     audit.record(session, actor, "ledger.entry_posted", "journal_entry", entry.id,
                  summary=f"{entry.ref} {booking_date} {description}")
     return entry

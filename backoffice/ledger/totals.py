@@ -13,6 +13,7 @@ recomputed from the postings at any time (``rebuild``, ``differences``).
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
@@ -31,6 +32,17 @@ if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, Table
 
     TotalModel = AccountTotal | FundAccountTotal | FundBalanceTotal
+
+@dataclass(frozen=True, slots=True)
+class PostingRow:
+    """What ``add_postings`` reads of a posting (postings inserted without the ORM)."""
+
+    account_id: int
+    fund_id: int
+    amount: int
+    currency: str
+    booking_date: date
+
 
 MODELS = (AccountTotal, FundAccountTotal, FundBalanceTotal)
 RESOURCE_TYPES = (AccountType.ASSET, AccountType.LIABILITY)
@@ -58,11 +70,15 @@ def _upsert(session: Session, model: type[TotalModel], rows: list[dict]) -> None
         connection.execute(_upsert_statement(connection.dialect.name, model.__table__), rows)
 
 
-def add_postings(session: Session, postings: Iterable[Posting]) -> None:
-    """Add new postings to the totals (call in the transaction that inserts them)."""
-    account_ids = {p.account_id for p in postings}
-    resources = set(session.scalars(select(Account.id).where(
-        Account.id.in_(account_ids), Account.type.in_(RESOURCE_TYPES))))
+def add_postings(session: Session, postings: Iterable[Posting | PostingRow],
+                 resources: set[int] | None = None) -> None:
+    """Add new postings to the totals (call in the transaction that inserts them).
+    ``resources``: which of their accounts are assets or liabilities, when the caller knows
+    (it holds the accounts); else they are read."""
+    if resources is None:
+        account_ids = {p.account_id for p in postings}
+        resources = set(session.scalars(select(Account.id).where(
+            Account.id.in_(account_ids), Account.type.in_(RESOURCE_TYPES))))
     by_account: dict[tuple, int] = defaultdict(int)
     by_fund: dict[tuple, int] = defaultdict(int)
     by_fund_balance: dict[tuple, int] = defaultdict(int)
