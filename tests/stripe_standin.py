@@ -107,6 +107,9 @@ class StripeStandIn:
         self.sessions: dict[str, dict] = {}
         self.subscriptions: dict[str, dict] = {}
         self.paid_intents: list[str] = []  # of subscription invoices (``pay_invoice``)
+        self.invoices: dict[str, dict] = {}  # subscription invoices, as their events carry them
+        # payment intent id -> the invoice it paid (Stripe's ``invoice_payments``)
+        self.invoice_of_intent: dict[str, str] = {}
         self.by_key: dict[str, str] = {}
         self.expanded: dict[str, dict] = {}  # payment intent id -> as retrieved, expanded
         # When set, charges of new payments show no balance transaction yet (as Stripe does for
@@ -274,11 +277,13 @@ class StripeStandIn:
     def _invoice(self, sub_id: str, amount: int | None, **fields) -> dict:
         sub = self.subscriptions[sub_id]
         amount = amount if amount is not None else sub["items"]["data"][0]["price"]["unit_amount"]
-        return {"id": "in_test_" + secrets.token_hex(12), "object": "invoice",
-                "customer": sub["customer"], "currency": sub["currency"], "amount_due": amount,
-                "created": int(time.time()), "billing_reason": "subscription_cycle",
-                "parent": {"type": "subscription_details", "subscription_details": {
-                    "subscription": sub_id, "metadata": sub["metadata"]}}, **fields}
+        invoice = {"id": "in_test_" + secrets.token_hex(12), "object": "invoice",
+                   "customer": sub["customer"], "currency": sub["currency"], "amount_due": amount,
+                   "created": int(time.time()), "billing_reason": "subscription_cycle",
+                   "parent": {"type": "subscription_details", "subscription_details": {
+                       "subscription": sub_id, "metadata": sub["metadata"]}}, **fields}
+        self.invoices[invoice["id"]] = invoice
+        return invoice
 
     def pay_invoice(self, sub_id: str, amount: int | None = None, *, method: str = "card") -> dict:
         """A period of the subscription paid: a confirmed PaymentIntent in localstripe and the
@@ -294,12 +299,39 @@ class StripeStandIn:
             "payment_method_types": [method], "confirm": "true"})
         self._remember_expanded(pi["id"])
         self.paid_intents.append(pi["id"])
-        return self._invoice(sub_id, amount, status="paid", amount_paid=amount,
-                             amount_remaining=0, payments={"object": "list", "data": [{
-                                 "object": "invoice_payment", "status": "paid",
-                                 "payment": {"type": "payment_intent",
-                                             "payment_intent": pi["id"]}}]},
-                             status_transitions={"paid_at": int(time.time())})
+        invoice = self._invoice(sub_id, amount, status="paid", amount_paid=amount,
+                                amount_remaining=0, payments={"object": "list", "data": [{
+                                    "object": "invoice_payment", "status": "paid",
+                                    "payment": {"type": "payment_intent",
+                                                "payment_intent": pi["id"]}}]},
+                                status_transitions={"paid_at": int(time.time())})
+        self.invoice_of_intent[pi["id"]] = invoice["id"]
+        return invoice
+
+    def subscription_not_ours(self) -> str:
+        """A subscription of another product (no donation checkout in its metadata)."""
+        customer = self.api("POST", "/v1/customers", {"email": "other@example.org"})
+        sub_id = "sub_test_" + secrets.token_hex(12)
+        self.subscriptions[sub_id] = {
+            "id": sub_id, "object": "subscription", "customer": customer["id"],
+            "status": "active", "metadata": {"product": "other"}, "currency": "eur",
+            "created": int(time.time()), "items": {"object": "list", "data": [{"price": {
+                "unit_amount": 1200, "currency": "eur", "recurring": {"interval": "month"}}}]},
+            "cancel_at_period_end": False, "canceled_at": None}
+        return sub_id
+
+    def invoice_payments(self, query: str) -> dict:
+        """``GET /v1/invoice_payments?payment[type]=payment_intent&payment[payment_intent]=``:
+        the invoice a payment intent paid (API 2025-03-31 on: a payment intent no longer
+        names its invoice)."""
+        params = dict(urllib.parse.parse_qsl(query))
+        pi_id = params.get("payment[payment_intent]")
+        invoice_id = self.invoice_of_intent.get(pi_id)
+        data = [{"object": "invoice_payment", "id": "inpay_" + invoice_id[8:], "invoice": invoice_id,
+                 "status": "paid", "payment": {"type": "payment_intent", "payment_intent": pi_id}}
+                ] if invoice_id else []
+        return {"object": "list", "data": data, "has_more": False,
+                "url": "/v1/invoice_payments"}
 
     def fail_invoice(self, sub_id: str) -> dict:
         """A period's payment refused: the invoice as ``invoice.payment_failed`` carries it."""
@@ -379,6 +411,15 @@ class StripeStandIn:
                         return self._json(404, {"error": {"type": "invalid_request_error",
                                                           "message": "No such subscription"}})
                     return self._json(200, sub)
+                if path == "/v1/invoice_payments":
+                    return self._json(200, standin.invoice_payments(
+                        urllib.parse.urlsplit(self.path).query))
+                if path.startswith("/v1/invoices/"):
+                    invoice = standin.invoices.get(path.rsplit("/", 1)[1])
+                    if invoice is None:
+                        return self._json(404, {"error": {"type": "invalid_request_error",
+                                                          "message": "No such invoice"}})
+                    return self._json(200, invoice)
                 if path.startswith("/c/pay/"):
                     session = standin.sessions.get(path.rsplit("/", 1)[1], {})
                     html = (f"<!doctype html><title>Stripe Checkout (test)</title><h1>Pay "

@@ -218,7 +218,8 @@ def _donation_of_payment(session: Session, pi_id: str | None) -> Donation | None
 
 
 class NotBookedYet(RuntimeError):
-    """Stripe told of a refund of a donation's payment before the payment itself: the event is
+    """Stripe told of a refund (or dispute) of a donation's payment — a one-time gift's or a
+    plan's invoice's — before the payment itself: the event is
     kept as failed and processed again by Stripe's retry (or ``backoffice payments replay``),
     by which time the payment is booked."""
 
@@ -226,8 +227,9 @@ class NotBookedYet(RuntimeError):
 def _donation_of_charge(session: Session, obj: dict, config: Stripe,
                        wait: bool = True) -> Donation | None:
     """The donation whose payment a charge, refund or dispute belongs to (None: not a
-    donation's). A one-time gift's payment carries its checkout's token: told of before it was
-    booked, the event waits (``NotBookedYet``) unless ``wait`` is False."""
+    donation's). A one-time gift's payment carries its checkout's token, a recurring gift's
+    paid an invoice of one of our plans' subscriptions (``_pays_a_plan``): told of before it
+    was booked, the event waits (``NotBookedYet``) unless ``wait`` is False."""
     pi_id = stripe_adapter.object_id(obj.get("payment_intent"))
     charge_id = obj["id"] if obj.get("object") == "charge" else stripe_adapter.object_id(
         obj.get("charge"))
@@ -239,7 +241,29 @@ def _donation_of_charge(session: Session, obj: dict, config: Stripe,
         token = stripe_adapter.checkout_token_of(pi)
         if token and _checkout(session, token=token) is not None:
             raise NotBookedYet(f"{pi_id} is a donation's payment not booked yet")
+        if not token and _pays_a_plan(session, pi, config):
+            raise NotBookedYet(f"{pi_id} paid an invoice of a donation plan not booked yet")
     return donation
+
+
+def _pays_a_plan(session: Session, pi: dict, config: Stripe) -> bool:
+    """Whether a payment intent paid an invoice of a subscription that is one of our plans
+    (known already, or named by a donation checkout in the subscription's metadata: its
+    checkout may not have been told of yet either). Its ``invoice.paid`` books it."""
+    invoice_id = stripe_adapter.object_id(pi.get("invoice")) or \
+        stripe_api.invoice_of_payment(config, pi["id"])
+    if not invoice_id:
+        return False
+    invoice = stripe_api.retrieve_invoice(config, invoice_id)
+    subscription_id = stripe_adapter.invoice_subscription(invoice)
+    if not subscription_id:
+        return False
+    if plans.by_subscription(session, subscription_id) is not None:
+        return True
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    token = stripe_adapter.checkout_token_of(details) or stripe_adapter.checkout_token_of(
+        stripe_api.retrieve_subscription(config, subscription_id))
+    return bool(token) and _checkout(session, token=token) is not None
 
 
 def _refund_state(session: Session, donation: Donation, refund: dict, config: Stripe,

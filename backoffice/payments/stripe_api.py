@@ -75,6 +75,21 @@ def retrieve_balance_transaction(config: Stripe, txn_id: str) -> dict:
     return _get(config, f"/v1/balance_transactions/{quote_plus(txn_id)}")
 
 
+def retrieve_invoice(config: Stripe, invoice_id: str) -> dict:
+    return _get(config, f"/v1/invoices/{quote_plus(invoice_id)}")
+
+
+def invoice_of_payment(config: Stripe, pi_id: str) -> str | None:
+    """The id of the invoice a payment intent paid, or None (since API 2025-03-31 a payment
+    intent no longer names its invoice: Stripe's invoice payments do)."""
+    found = _get(config, "/v1/invoice_payments", limit=1,
+                 payment={"type": "payment_intent", "payment_intent": pi_id})
+    for row in found.get("data") or []:
+        invoice = row.get("invoice")
+        return invoice.get("id") if isinstance(invoice, dict) else invoice
+    return None
+
+
 def list_refunds(config: Stripe, charge_id: str) -> list[dict]:
     _configure(config)
     return [plain(r) for r in stripe.Refund.list(charge=charge_id, limit=100).auto_paging_iter()]
