@@ -101,11 +101,15 @@ _DONATION_REFUSED = {
     "fail": lambda **v: _("Donation %(ref)s cannot fail: its status is %(status)s.", **v),
     "reverse": lambda **v: _("Donation %(ref)s cannot be reversed: its status is %(status)s.",
                              **v),
+    "rebook": lambda **v: _("Donation %(ref)s cannot be booked again: its status is %(status)s.",
+                            **v),
 }
 DONATION_STATES: StateMachine[DonationStatus] = StateMachine(rows(
     ([_D.PENDING], "book", _D.BOOKED),
     ([_D.PENDING], "fail", _D.FAILED),
     ([_D.BOOKED], "reverse", _D.REVERSED),
+    # A refund that had reversed it failed: the money is back (``refunds._rebook``).
+    ([_D.REVERSED], "rebook", _D.BOOKED),
 ), refused=lambda d, action: _DONATION_REFUSED[action](ref=d.ref, status=d.status.label.lower()),
     already=lambda d, action: (_("Donation %(ref)s is already %(status)s; nothing was changed.",
                                  ref=d.ref, status=d.status.label.lower())

@@ -11,13 +11,22 @@ Each refund is one ``DonationRefund`` row, unique by Stripe's id, written under 
 donation's row: two events about the same charge at once (PostgreSQL: ``FOR UPDATE``; SQLite:
 the single writer) book each refund once and never take more than what is left. A refund that
 would (more than is left, another currency, a donation not booked) is kept as refused, with
-the reason, for the treasurer; a refund that fails after it was booked is reversed, unless it
-had reversed the donation (then it is marked for the treasurer: the money came back to Stripe,
-the books still show it refunded). Refunds for the treasurer wait on the start page
-(``waiting``) until the treasurer records, with a note, how each was handled (``handle``).
+the reason, for the treasurer; a refund that fails after it was booked is reversed. One that
+had reversed the donation books the donation again (``_rebook``): the money came back to the
+Stripe balance, so a new entry in the donation's fund books it (the admin fee as the policy
+says), the donation is booked again for the refund's amount, counts in the totals and is due a
+receipt like any other (the receipt the reversal cancelled stays cancelled); exactly once, under
+the donation's lock. The treasurer sees it on the donation's page (the refund failed, with the
+entry that reversed the donation and the one that booked it again) and in the audit log
+(``donation.rebooked``); nothing waits for them. Only a refund failing after something else
+reversed the donation (a lost dispute, a correction by hand), or one Stripe converted without
+telling the balance transaction that gave the money back, is marked for the treasurer. Refunds
+for the treasurer wait on the start page (``waiting``) until the treasurer records, with a
+note, how each was handled (``handle``).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import func, select
@@ -35,7 +44,14 @@ from ..ledger import reads
 from ..ledger.services import booking_date_for, post_entry, reverse_entry
 from ..payments import settlement
 from . import booking
-from .models import Donation, DonationRefund, DonationStatus, RefundHandling, RefundStatus
+from .models import (
+    DONATION_STATES,
+    Donation,
+    DonationRefund,
+    DonationStatus,
+    RefundHandling,
+    RefundStatus,
+)
 
 BOOKABLE, FAILED = ("succeeded", "pending"), ("failed", "canceled")
 
@@ -130,10 +146,13 @@ def book(session: Session, donation: Donation, *, refund_id: str, amount: Money,
 
 
 def undo(session: Session, donation: Donation, *, refund_id: str, amount: Money, status: str,
-         settings: Settings, actor: Actor = None) -> str:
+         settings: Settings, actor: Actor = None,
+         returned: Callable[[], settlement.Movement | None] | None = None) -> str:
     """A refund that failed or was cancelled gave nothing back: its booking is reversed and
-    the donation counts for more again. Heard of before it was booked: kept as failed, so a
-    late event showing it pending books nothing."""
+    the donation counts for more again; one that had reversed the donation books it again
+    (``_rebook``; ``returned``: the balance transaction that gave the money back, asked for
+    only then). Heard of before it was booked: kept as failed, so a late event showing it
+    pending books nothing."""
     donation = locked(session, donation.id)
     row = refund_row(session, refund_id)
     if row is None:
@@ -144,6 +163,12 @@ def undo(session: Session, donation: Donation, *, refund_id: str, amount: Money,
     if donation.status is not DonationStatus.BOOKED:
         if row.for_treasurer:
             return f"refund {refund_id} is for the treasurer already"
+        if donation.status is DonationStatus.REVERSED and row.journal_entry_id is not None \
+                and donation.reversal_entry_id == row.journal_entry_id:
+            done = _rebook(session, donation, row, status=status, actor=actor,
+                           movement=returned() if returned else None)
+            if done:
+                return done
         why = (f"Stripe: {status} after it was booked, but {donation.ref} is "
                f"{donation.status.value}")
         row.for_treasurer, row.note = True, why[:2000]
@@ -162,6 +187,40 @@ def undo(session: Session, donation: Donation, *, refund_id: str, amount: Money,
     session.flush()
     _reduced(session, donation, actor, reason, settings)
     return f"refund {refund_id} {status}: reversed"
+
+
+def _rebook(session: Session, donation: Donation, row: DonationRefund, *, status: str,
+            actor: Actor, movement: settlement.Movement | None) -> str | None:
+    """The refund that reversed ``donation`` failed: the money came back to the Stripe
+    balance, so the donation is booked again for the refund's amount, in a new entry in its
+    fund (Dr the Stripe balance as ``movement`` moved it, Cr donation income, the admin fee as
+    the fund's policy says on the gift's day), dated today; it counts again in the totals and,
+    its receipt having been cancelled by the reversal (it stays cancelled), is due a receipt
+    like any other. The refund is kept as failed with both entries; nothing waits for the
+    treasurer. Once: the caller holds the donation's lock and found the refund still booked.
+    None when it cannot be booked here (converted by Stripe and no balance transaction given:
+    the treasurer decides)."""
+    money = row.money
+    if movement is None:
+        if donation.fee_currency not in (None, donation.currency):
+            return None
+        movement = settlement.Movement.unconverted(None, money)
+    DONATION_STATES.apply(donation, "rebook")
+    reason = f"Stripe refund {row.stripe_refund} {status}"
+    entry = post_entry(
+        session, booking_date=booking_date_for(session, date.today()), actor=actor,
+        description=f"Donation {donation.ref} booked again: {reason}"[:500],
+        source=("donation", donation.id),
+        lines=booking.lines_for(session, donation, movement=movement, amount=money))
+    row.status, row.reversal_entry_id = RefundStatus.FAILED, entry.id
+    row.note = f"Stripe: {status} after it had reversed {donation.ref}; booked again ({entry.ref})"
+    donation.refunded -= row.amount
+    donation.reversal_entry_id, donation.reversed_at, donation.reversal_reason = None, None, ""
+    session.flush()
+    audit.record(session, actor, "donation.rebooked", "donation", donation.id,
+                 summary=f"{donation.ref}: {reason} after it had reversed the donation; booked "
+                         f"again for {money} in {entry.ref}")
+    return f"refund {row.stripe_refund} {status}: {donation.ref} booked again"
 
 
 def _reduced(session: Session, donation: Donation, actor: Actor, reason: str,

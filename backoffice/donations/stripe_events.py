@@ -273,8 +273,13 @@ def _refund_state(session: Session, donation: Donation, refund: dict, config: St
     amount = Money(int(refund.get("amount") or 0), str(refund.get("currency") or "").upper())
     status = refund.get("status")
     if status in refunds.FAILED:
+        def returned() -> settlement.Movement | None:  # what gave the money back, if told
+            txn = refund.get("failure_balance_transaction")
+            if isinstance(txn, str):
+                txn = stripe_api.retrieve_balance_transaction(config, txn)
+            return settlement.Movement.from_stripe(txn) if txn else None
         return refunds.undo(session, donation, refund_id=refund["id"], amount=amount,
-                            status=status, settings=settings)
+                            status=status, settings=settings, returned=returned)
     if status not in refunds.BOOKABLE:
         return ""
     txn = refund.get("balance_transaction")

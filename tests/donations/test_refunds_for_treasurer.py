@@ -1,6 +1,6 @@
 """Refunds that moved money at Stripe but are not booked as they happened wait for the
-treasurer: a refused refund (more than is left) and a refund that failed after it had reversed
-its donation, both told by signed webhooks against the Stripe stand-in. They are counted on the
+treasurer: a refused refund (more than is left) and a refund that failed after a correction
+had reversed its donation, both told by signed webhooks against the Stripe stand-in. They are counted on the
 start page, listed with donation, amount, Stripe's id and reason, and leave the list once the
 treasurer notes how each was handled (a note required, audited, once; an auditor may not)."""
 from __future__ import annotations
@@ -10,10 +10,18 @@ import re
 from sqlalchemy import select
 
 from backoffice.core.audit import AuditEvent
+from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
-from backoffice.donations import refunds
-from backoffice.donations.models import DonationRefund, DonationStatus, RefundHandling, RefundStatus
+from backoffice.donations import booking, refunds
+from backoffice.donations.models import (
+    Donation,
+    DonationRefund,
+    DonationStatus,
+    RefundHandling,
+    RefundStatus,
+)
 from backoffice.extensions import db
+from backoffice.extensions import settings as app_settings
 
 from .. import stripe_standin as sis
 from ..helpers import form_tokens, login
@@ -92,25 +100,32 @@ def test_an_auditor_sees_the_list_but_may_not_mark_a_refund_handled(client, stri
     assert count(RefundHandling) == 0 and refunds.waiting(db.session) == 1
 
 
-def test_a_refund_failing_after_it_reversed_the_donation_is_recorded_for_the_treasurer(
+def test_a_refund_failing_after_a_correction_reversed_the_donation_is_for_the_treasurer(
         client, stripe, page, fund, users):
+    """The refund had not reversed the donation (a treasurer's correction did, after it): the
+    books are left as they are. (A refund that had reversed it books it again:
+    ``test_refund_failed_after_reversal``.)"""
     donation = booked_gift(client, stripe, page)
-    post(client, sis.event("refund.updated", fabricated_refund(donation, 5000, status="pending")))
+    post(client, sis.event("refund.updated", fabricated_refund(donation, 1200, status="pending")))
+    with transaction():
+        booking.reverse(db.session, db.session.get(Donation, donation.id), actor=None,
+                        reason="Booked on the wrong fund", settings=app_settings())
     db.session.expire_all()
     assert donation.status is DonationStatus.REVERSED
     assert refunds.waiting(db.session) == 0
-    post(client, sis.event("refund.failed", fabricated_refund(donation, 5000, status="failed")))
-    post(client, sis.event("refund.failed", fabricated_refund(donation, 5000, status="failed")))
+    post(client, sis.event("refund.failed", fabricated_refund(donation, 1200, status="failed")))
+    post(client, sis.event("refund.failed", fabricated_refund(donation, 1200, status="failed")))
     db.session.expire_all()
     row = db.session.scalar(select(DonationRefund))
     assert row.status is RefundStatus.BOOKED and row.for_treasurer  # the books are untouched
     assert "failed after it was booked" in row.note and donation.ref in row.note
     assert donation.status is DonationStatus.REVERSED
     assert count(AuditEvent, AuditEvent.action == "donation.refund_for_treasurer") == 1
+    assert count(AuditEvent, AuditEvent.action == "donation.rebooked") == 0
     login(client, Role.TREASURER)
     assert waiting_on_start_page(client) == 1
     html = client.get("/donations/refunds").get_data(as_text=True)
-    assert donation.ref in html and "re_fabricated_1" in html and "50.00" in html
+    assert donation.ref in html and "re_fabricated_1" in html and "12.00" in html
     assert handle(client, row, "Re-booked the gift by hand").status_code == 302
     assert refunds.waiting(db.session) == 0
 
