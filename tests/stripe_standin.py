@@ -405,21 +405,18 @@ class StripeStandIn:
                         return self._json(404, {"error": {"type": "invalid_request_error",
                                                           "message": "No such checkout.session"}})
                     return self._json(200, standin.public(session))
-                if path.startswith("/v1/subscriptions/"):
-                    sub = standin.subscriptions.get(path.rsplit("/", 1)[1])
-                    if sub is None:
-                        return self._json(404, {"error": {"type": "invalid_request_error",
-                                                          "message": "No such subscription"}})
-                    return self._json(200, sub)
+                for prefix, kept, name in (("/v1/subscriptions/", standin.subscriptions,
+                                            "subscription"),
+                                           ("/v1/invoices/", standin.invoices, "invoice")):
+                    if path.startswith(prefix):
+                        found = kept.get(path.rsplit("/", 1)[1])
+                        if found is None:
+                            return self._json(404, {"error": {"type": "invalid_request_error",
+                                                              "message": f"No such {name}"}})
+                        return self._json(200, found)
                 if path == "/v1/invoice_payments":
                     return self._json(200, standin.invoice_payments(
                         urllib.parse.urlsplit(self.path).query))
-                if path.startswith("/v1/invoices/"):
-                    invoice = standin.invoices.get(path.rsplit("/", 1)[1])
-                    if invoice is None:
-                        return self._json(404, {"error": {"type": "invalid_request_error",
-                                                          "message": "No such invoice"}})
-                    return self._json(200, invoice)
                 if path.startswith("/c/pay/"):
                     session = standin.sessions.get(path.rsplit("/", 1)[1], {})
                     html = (f"<!doctype html><title>Stripe Checkout (test)</title><h1>Pay "
