@@ -90,6 +90,11 @@ class Provider(ABC):
         state says is open and sets ``counts_own_allocations = True``."""
 
     counts_own_allocations: bool = False
+    #: Whether the items are what a line is only when nothing else explains it (a gift): ``rank``
+    #: drops them for a line that an item of another provider matches by reference or by IBAN
+    #: (an invoice paid from a donor's account), and they rank as usual otherwise (an amount
+    #: alone explains nothing).
+    fallback: bool = False
     #: Whether ``accept`` may return ledger lines or change state. A provider that never does
     #: (booked postings) lets confident matches be written in bulk on import.
     posts_entries: bool = True
@@ -300,6 +305,7 @@ class ItemIndex:
     by_iban: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     by_amount: dict[int, list[tuple[date, tuple[str, str]]]] = field(
         default_factory=lambda: defaultdict(list))
+    fallback: set[str] = field(default_factory=set)  # providers whose items are a last resort
 
     @classmethod
     def build(cls, items: Iterable[OpenItem], allocated: dict[tuple[str, str], int] | None = None):
@@ -310,6 +316,8 @@ class ItemIndex:
             key = (item.provider, item.key)
             provider_ = known.get(item.provider)
             own = provider_ is not None and provider_.counts_own_allocations
+            if provider_ is not None and provider_.fallback:
+                index.fallback.add(item.provider)
             open_amount = item.amount - (0 if own else allocated.get(key, 0))
             if open_amount == 0 or (open_amount > 0) != (item.amount > 0):
                 continue
@@ -418,6 +426,10 @@ def rank(line: LineFacts, index: ItemIndex, limit: int = 3) -> list[Suggestion]:
     together = _together(line, index, found)
     if together is not None and not any(s.exact_amount and s.reference for s in suggestions):
         suggestions.append(together)
+    if index.fallback and any(s.item.provider not in index.fallback and (
+            s.reference is not None or (s.item.provider, s.item.key) in iban_hits)
+            for s in suggestions):  # explained by something else: not a last resort
+        suggestions = [s for s in suggestions if s.item.provider not in index.fallback]
     suggestions.sort(key=lambda s: (-s.score, s.item.date or date.min, s.item.key))
     return _grouped(suggestions)[:limit]
 

@@ -10,7 +10,10 @@ own entry (the bank side is the match's; income and admin fee are the donation's
 match reverses the donation (the service reverses the entry) and tells the receipts.
 
 The items carry no reference, so an import never accepts one on its own ("confident" needs an
-exact reference): a treasurer decides.
+exact reference): a treasurer decides. They are a last resort (``Provider.fallback``): a line
+that another provider's item matches by reference or IBAN (an invoice paid from a donor's
+account, a grant paid back) is not offered as a donation, and the start page counts only the
+lines the matcher does offer as one.
 """
 from __future__ import annotations
 
@@ -21,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..banking import services as banking
 from ..banking.matching import OpenItem, Provider, fold
-from ..banking.models import BankLine
+from ..banking.models import BankAccount, BankLine
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
@@ -36,7 +40,7 @@ from . import booking, donors
 from .models import Channel, Donation, DonationStatus, DonorIban
 
 if TYPE_CHECKING:
-    from ..banking.models import BankAccount, BankMatch, BankMatchItem
+    from ..banking.models import BankMatch, BankMatchItem
     from ..ledger.models import JournalEntry
 
 #: Words in a purpose text that say "this is a gift" (folded: upper case, no spaces).
@@ -66,6 +70,7 @@ def fund_in(session: Session, text: str):
 class DonationProvider(Provider):
     name = "donation"
     label = "Record as donation"
+    fallback = True
 
     def _lines(self, session: Session, bank_account: BankAccount) -> list[BankLine]:
         lines = session.scalars(select(BankLine).where(
@@ -151,11 +156,22 @@ def open_item_provider(sender: object, **kwargs: Any) -> DonationProvider:
     return DonationProvider()
 
 
+def proposed(session: Session, bank_account: BankAccount) -> list[BankLine]:
+    """The open lines of the account that the matcher offers as donations: they look like gifts
+    and no other provider's item explains them (the open items are read only when a line looks
+    like a gift)."""
+    lines = DonationProvider()._lines(session, bank_account)
+    if not lines:
+        return []
+    found = banking.suggestions_for(session, bank_account, lines, limit=10)
+    return [line for line in lines if any(
+        item.provider == DonationProvider.name and item.key == str(line.id)
+        for suggestion in found[line.id] for item in suggestion.items)]
+
+
 def looks_like_donations(session: Session, user: object = None, today: object = None) -> int:
-    """Open incoming bank lines that look like gifts (for the start page)."""
-    from ..banking.models import BankAccount  # noqa: PLC0415
-    provider = DonationProvider()
-    return sum(len(provider._lines(session, account))
+    """Open incoming bank lines offered as donations (for the start page)."""
+    return sum(len(proposed(session, account))
                for account in session.scalars(select(BankAccount)))
 
 
