@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from ..core.i18n import _, ngettext
 from ..core.permissions import Permission, requires
+from ..core.signals import source_pages
 from ..core.uploads import StoredFile
 from ..core.views import get_or_404, run_form, send_stored
 from ..extensions import db, settings
@@ -22,19 +23,9 @@ from .models import Body
 
 bp = Blueprint("board_audit", __name__, url_prefix="/audits")
 
-#: Where an entry's source document is shown: its kind -> (endpoint, the URL's variable).
-SOURCE_PAGES = {
-    "invoice": ("invoicing.invoice", "invoice_id"),
-    "expense_claim": ("expenses.claim", "claim_id"),
-    "payout_batch": ("payouts.batch", "batch_id"),
-    "grant": ("grants.application", "application_id"),
-    "donation": ("donations.donation", "donation_id"),
-    "sponsor": ("invoicing.sponsor", "sponsor_id"),
-}
-
 
 def source_url(kind: str | None, source_id: str | None) -> str | None:
-    page = SOURCE_PAGES.get(kind or "")
+    page = source_pages().get(kind or "")
     if page is None or not (source_id or "").isdigit():
         return None
     return url_for(page[0], **{page[1]: int(source_id)})

@@ -106,6 +106,14 @@ The signals (sender → what each receiver returns):
     raises ``ValidationError`` saying what is missing. No answer means no board records are
     installed: the sender refuses. Connected by: board.
 
+``source_pages``
+    Sent by whatever links a journal entry to the document it books (``JournalEntry.source_kind``
+    and ``source_id``): the reports' drill-down and Beancount export, the auditors' checklist.
+    Sender: None. Returns ``{source kind: (endpoint of the document's page, name of its id
+    argument)}`` (``{"invoice": ("invoicing.invoice", "invoice_id")}``); merged by
+    ``source_pages()``. Connected by: invoicing (invoices, sponsors), expenses (claims), grants
+    (grants and grant returns), payouts (batches), donations (donations).
+
 ``exemption_notices``
     Sent by ``donations.receipts.notice.exemption_notice`` whenever a German donation receipt
     needs the tax office's exemption notice. Sender: None; keyword arguments ``session`` and
@@ -168,6 +176,8 @@ group_dissolve_blockers = signals.signal(
     "group-dissolve-blockers", "What keeps a group from being dissolved (see the module docstring).")
 group_admitted = signals.signal(
     "group-admitted", "An applicant group became active (see the module docstring).")
+source_pages_signal = signals.signal(
+    "source-pages", "Where a journal entry's source document is shown (see the module docstring).")
 exemption_notices = signals.signal(
     "exemption-notices", "The stored tax-exemption notice (see the module docstring).")
 
@@ -202,6 +212,15 @@ class Resolved:
 def answers(signal: NamedSignal, sender: Any = None, **kwargs: Any) -> list:
     """What the receivers returned, in the order they were connected (None left out)."""
     return [value for _, value in signal.send(sender, **kwargs) if value is not None]
+
+
+def source_pages() -> dict[str, tuple[str, str]]:
+    """{source kind: (endpoint, id argument)} of the documents journal entries book
+    (``source_pages``), merged."""
+    merged: dict[str, tuple[str, str]] = {}
+    for value in answers(source_pages_signal):
+        merged.update(value)
+    return merged
 
 
 def panels(page: str, **kwargs: Any) -> dict:

@@ -24,3 +24,11 @@ signals.waiting_work.connect(tasks.waiting)
 # Personal data (core.privacy): what donations hold about a donor, and the retention rule.
 signals.personal_data.connect(privacy.holdings)
 signals.retention_due.connect(privacy.retention)
+
+
+def source_pages(sender: object, **kwargs: object) -> dict[str, tuple[str, str]]:
+    """Where the documents this package books are shown (``core.signals.source_pages``)."""
+    return {"donation": ("donations.donation", "donation_id")}
+
+
+signals.source_pages_signal.connect(source_pages)

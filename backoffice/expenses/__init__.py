@@ -14,3 +14,11 @@ signals.group_dissolve_blockers.connect(groups.dissolve_blockers)
 
 # Personal data (core.privacy): what this package holds about a person, and its retention rules.
 signals.personal_data.connect(privacy.holdings)
+
+
+def source_pages(sender: object, **kwargs: object) -> dict[str, tuple[str, str]]:
+    """Where the documents this package books are shown (``core.signals.source_pages``)."""
+    return {"expense_claim": ("expenses.claim", "claim_id")}
+
+
+signals.source_pages_signal.connect(source_pages)

@@ -21,3 +21,12 @@ signals.waiting_work.connect(tasks.waiting)
 # Personal data (core.privacy): what this package holds about a person, and its retention rules.
 signals.personal_data.connect(privacy.holdings)
 signals.retention_due.connect(privacy.retention)
+
+
+def source_pages(sender: object, **kwargs: object) -> dict[str, tuple[str, str]]:
+    """Where the documents this package books are shown (``core.signals.source_pages``)."""
+    return {"grant": ("grants.application", "application_id"),
+            "grant_return": ("grants.application", "application_id")}
+
+
+signals.source_pages_signal.connect(source_pages)

@@ -11,3 +11,11 @@ signals.waiting_work.connect(tasks.waiting)
 
 # Personal data (core.privacy): what this package holds about a person, and its retention rules.
 signals.personal_data.connect(privacy.holdings)
+
+
+def source_pages(sender: object, **kwargs: object) -> dict[str, tuple[str, str]]:
+    """Where the documents this package books are shown (``core.signals.source_pages``)."""
+    return {"invoice": ("invoicing.invoice", "invoice_id"), "sponsor": ("invoicing.sponsor", "sponsor_id")}
+
+
+signals.source_pages_signal.connect(source_pages)

@@ -11,3 +11,11 @@ from . import tasks
 
 # Plugged in through ``core.signals``: what waits for a batch is counted on the start page.
 signals.waiting_work.connect(tasks.waiting)
+
+
+def source_pages(sender: object, **kwargs: object) -> dict[str, tuple[str, str]]:
+    """Where the documents this package books are shown (``core.signals.source_pages``)."""
+    return {"payout_batch": ("payouts.batch", "batch_id")}
+
+
+signals.source_pages_signal.connect(source_pages)

@@ -29,6 +29,7 @@ from werkzeug.routing import BuildError
 
 from ..core.money import exponent
 from ..core.settings import Settings
+from ..core.signals import source_pages
 from ..core.urls import absolute_url
 from ..ledger.reads import (
     ChartAccount,
@@ -43,12 +44,6 @@ from ..ledger.reads import (
 ROOTS = {"asset": "Assets", "liability": "Liabilities", "net_assets": "Equity",
          "income": "Income", "expense": "Expenses"}
 #: Where the source document of an entry is shown: source kind -> (endpoint, URL argument).
-SOURCE_PAGES = {
-    "invoice": ("invoicing.invoice", "invoice_id"),
-    "expense_claim": ("expenses.claim", "claim_id"),
-    "grant": ("grants.application", "application_id"),
-    "payout_batch": ("payouts.batch", "batch_id"),
-}
 _NOT_NAME = re.compile(r"[^\w]+", re.UNICODE)
 
 
@@ -139,6 +134,7 @@ def write(session: Session, out: IO[str], *, title: str, operating_currency: str
             out.write(f"  role: {quoted(account.role)}\n")
         result.accounts += 1
     out.write("\n")
+    pages = source_pages()
     for lines in by_entry(journal_lines(session)):
         first = lines[0]
         if as_of and first.booking_date > as_of:
@@ -153,7 +149,7 @@ def write(session: Session, out: IO[str], *, title: str, operating_currency: str
         if link is not None:
             if (url := link("ledger.entry", {"entry_id": first.entry_id})):
                 out.write(f"  entry-url: {quoted(url)}\n")
-            page = SOURCE_PAGES.get(first.source_kind or "")
+            page = pages.get(first.source_kind or "")
             if page and first.source_id and first.source_id.isdigit() and \
                     (url := link(page[0], {page[1]: int(first.source_id)})):
                 out.write(f"  document: {quoted(url)}\n")

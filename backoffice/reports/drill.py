@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, select
 
+from ..core.signals import source_pages
 from ..ledger.reads import chart_accounts, postings_view
 from .scope import fund_rows
 
@@ -19,15 +20,6 @@ if TYPE_CHECKING:
 
     from .statements import Drill
 
-#: Where an entry's source document is shown: source kind -> (endpoint, its id argument).
-SOURCE_PAGES = {
-    "invoice": ("invoicing.invoice", "invoice_id"),
-    "sponsor": ("invoicing.sponsor", "sponsor_id"),
-    "expense_claim": ("expenses.claim", "claim_id"),
-    "grant": ("grants.application", "application_id"),
-    "grant_return": ("grants.application", "application_id"),
-    "payout_batch": ("payouts.batch", "batch_id"),
-}
 PAGE_SIZE = 100
 
 
@@ -46,7 +38,7 @@ class PostingRow:
 
     def source_page(self) -> tuple[str, dict] | None:
         """(endpoint, arguments) of the source document's page, when it has one."""
-        target = SOURCE_PAGES.get(self.source_kind or "")
+        target = source_pages().get(self.source_kind or "")
         if target is None or not (self.source_id or "").isdigit():
             return None
         endpoint, name = target
