@@ -23,14 +23,17 @@ from .models import BankAccount, BankMatch, BankMatchItem
 
 def unreconciled_postings_query(bank_account: BankAccount, *, until: date | None = None,
                                 since: date | None = None, sources: Iterable[str] | None = None,
-                                other_sources: Iterable[str] = ()):
+                                other_sources: Iterable[str] = (),
+                                unconfirmed_by: str | None = None):
     """Postings on the bank's ledger account that no bank line has confirmed as a whole: (id,
     amount, booking date, entry id, description, source kind, source id).
 
     Left out: entries posted by a match (they are the bank line's own booking) and their
     reversals when the match was undone, and entries that were reversed together with their
     reversal (they cancel out and never reach the bank). Only entries of ``sources`` when given;
-    none of ``other_sources`` (entries without a source stay)."""
+    none of ``other_sources`` (entries without a source stay). With ``unconfirmed_by`` (a
+    provider's name), not the postings whose own items of that provider active matches of the
+    account allocated in full."""
     posting = postings_view()
     matched_entries = select(BankMatch.journal_entry_id).where(
         BankMatch.bank_account_id == bank_account.id, BankMatch.journal_entry_id.is_not(None))
@@ -56,6 +59,15 @@ def unreconciled_postings_query(bank_account: BankAccount, *, until: date | None
         conditions.append(or_(posting.c.source_kind.is_(None),
                               posting.c.source_kind.not_in(other_sources),
                               posting.c.source_id.is_(None)))
+    if unconfirmed_by is not None:
+        conditions.append(~select(BankMatchItem.posting_id)
+                          .join(BankMatch, BankMatch.id == BankMatchItem.match_id)
+                          .where(BankMatch.bank_account_id == bank_account.id,
+                                 BankMatchItem.active.is_(True),
+                                 BankMatchItem.provider == unconfirmed_by,
+                                 BankMatchItem.posting_id == posting.c.id)
+                          .group_by(BankMatchItem.posting_id)
+                          .having(func.sum(BankMatchItem.amount) == posting.c.amount).exists())
     return (select(posting.c.id, posting.c.amount, posting.c.booking_date, posting.c.entry_id,
                    posting.c.description, posting.c.source_kind, posting.c.source_id)
             .where(*conditions))
@@ -79,13 +91,11 @@ class BookedPostings(Provider):
 
     def open_items(self, session: Session, bank_account: BankAccount) -> Iterable[OpenItem]:
         # Entries of claimed sources are offered by their own providers, as a batch or a payout.
-        rows = session.execute(unreconciled_postings_query(bank_account,
-                                                           other_sources=claimed_sources())).all()
         # Postings that bank lines confirmed in full are no open item (the index would drop
-        # them): left out before their descriptions are read (issue 17: most of a long
-        # history's bank postings are confirmed, and the queue built each one on every page).
-        confirmed = allocated_amounts(session, bank_account, self.name)
-        rows = [row for row in rows if row.amount != confirmed.get(str(row.id), 0)]
+        # them): left out by the database (issue 17: most of a long history's bank postings
+        # are confirmed, and the queue read and built each one on every page).
+        rows = session.execute(unreconciled_postings_query(
+            bank_account, other_sources=claimed_sources(), unconfirmed_by=self.name)).all()
         booked_to = other_sides(session, (row.entry_id for row in rows),
                                 bank_account.ledger_account_id)
         currency = bank_account.currency
@@ -115,18 +125,6 @@ def confirmed_elsewhere(session: Session, posting_ids: list[int], provider_name:
                 BankMatchItem.posting_id.in_(posting_ids[start:start + 1000]))
             .group_by(BankMatchItem.posting_id).having(func.count() > 0)))
     return found
-
-
-def allocated_amounts(session: Session, bank_account: BankAccount,
-                      provider_name: str) -> dict[str, int]:
-    """{item key: amount} that active matches of the account allocated to this provider's
-    items."""
-    return {key: int(total) for key, total in session.execute(
-        select(BankMatchItem.item_key, func.sum(BankMatchItem.amount))
-        .join(BankMatch, BankMatch.id == BankMatchItem.match_id)
-        .where(BankMatch.bank_account_id == bank_account.id, BankMatchItem.active.is_(True),
-               BankMatchItem.provider == provider_name)
-        .group_by(BankMatchItem.item_key))}
 
 
 def allocated_keys(session: Session, bank_account: BankAccount, provider_name: str) -> set[str]:
