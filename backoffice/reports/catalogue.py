@@ -38,6 +38,9 @@ REPORTS: tuple[Report, ...] = (
            "reports.activities"),
     Report(STATEMENTS, _l("Cash flow by month"), _l("Cash at the start and end of each month, what came "
            "in and went out, with a chart."), "reports.cash_flow"),
+    Report(STATEMENTS, _l("Fund balances over time"), _l("Each fund's balance at every month "
+           "end of a year, the largest funds one by one and the others summed, with a chart."),
+           "reports.fund_balances"),
     Report(STATEMENTS, _l("Result per tax sphere"), _l("Ideeller Bereich, Vermögensverwaltung, "
            "Zweckbetrieb and wirtschaftlicher Geschäftsbetrieb for a year, with the limit on "
            "taxable receipts."), "reports.spheres_page"),

@@ -83,17 +83,19 @@ def _income_and_expenses(months: tuple[str, ...], income: tuple[int, ...],
 
 
 def lines_over_time(labels: Sequence[str], series: dict[str, Sequence[int]], currency: str,
-                    title: str) -> str:
+                    title: str, *, locale: str = "en_IE") -> str:
+    """A line per series (e.g. a fund's balance at each month end), amounts written in
+    ``locale``."""
     return _lines_over_time(tuple(labels), tuple((name, tuple(values))
                                                  for name, values in series.items()),
-                            currency, title)
+                            currency, str(title), locale)
 
 
 @lru_cache(maxsize=64)
 def _lines_over_time(labels: tuple[str, ...], series: tuple[tuple[str, tuple[int, ...]], ...],
-                     currency: str, title: str) -> str:
+                     currency: str, title: str, locale: str) -> str:
     pygal = _pygal()
-    chart = pygal.Line(**_options(title, currency), x_label_rotation=0, dots_size=2)
+    chart = pygal.Line(**_options(title, currency, locale), x_label_rotation=0, dots_size=2)
     chart.x_labels = list(labels)
     for name, values in series:
         chart.add(name, _units(values, currency))
@@ -117,6 +119,23 @@ def _budget_used(labels: tuple[str, ...], shares_bp: tuple[int, ...], title: str
     chart.x_labels = list(labels)
     chart.add(name, [v / 100 for v in shares_bp])
     return chart.render(is_unicode=True)
+
+
+def of_cash_flow(statement, *, locale: str = "en_IE") -> str:
+    """The chart of a cash-flow statement (``statements.compute_cash_flow``): the one its page,
+    its PDF and the annual pack show."""
+    return income_and_expenses(
+        statement.chart["months"], statement.chart["income"], statement.chart["expenses"],
+        statement.currency, title=_("Income and expenses by month (%(currency)s)",
+                                    currency=statement.currency), locale=locale)
+
+
+def of_budget(statement) -> str | None:
+    """The chart of a budget statement (``budgets.compute``), None when it has no line: the one
+    its page, its PDF and the annual pack show."""
+    if not statement.chart["labels"]:
+        return None
+    return budget_used(statement.chart["labels"], statement.chart["shares"])
 
 
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)

@@ -33,7 +33,7 @@ from ..ledger.balances import fund_account_movements, fund_balances
 from ..ledger.periods import FiscalYear
 from ..ledger.reads import chart_accounts
 from ..pdf import html_to_pdf_pages
-from . import budgets, charts, spheres, statements
+from . import budgets, charts, fund_trend, spheres, statements
 from .models import ReportPack
 from .render import cell_text, page_numbers_css
 from .scope import GROUP_LABELS, GROUP_ORDER, GROUP_TOTALS, fund_rows
@@ -123,17 +123,17 @@ def _compute(session: Session, year: int, settings: Settings, *, now: datetime |
     flow = statements.compute_cash_flow(session, start)
     add(Section("activities", titles["activities"],
                 tuple(statements.compute_activities(session, start, end)),
-                tuple(charts.data_url(charts.income_and_expenses(
-                    s.chart["months"], s.chart["income"], s.chart["expenses"], s.currency,
-                    locale=locale))
+                tuple(charts.data_url(charts.of_cash_flow(s, locale=locale))
                       for s in flow if s.currency == currency)))
     add(Section("spheres", titles["spheres"],
                 (spheres.compute(session, start, end, settings.reports, currency, locale),)))
     budget = budgets.compute(session, year, fiscal_year, min(end, now.date()), currency)
     add(Section("budget", titles["budget"], (budget,), tuple(
-        [charts.data_url(charts.budget_used(budget.chart["labels"], budget.chart["shares"]))]
-        if budget.chart["labels"] else [])))
-    add(Section("funds", titles["funds"], (fund_movements(session, start, end, currency),)))
+        charts.data_url(svg) for svg in [charts.of_budget(budget)] if svg)))
+    # Up to the date of the data, as the page shows it (and the budget is measured).
+    trend = fund_trend.compute(session, start, min(end, max(now.date(), start)), currency)[0]
+    add(Section("funds", titles["funds"], (fund_movements(session, start, end, currency),),
+                (charts.data_url(fund_trend.chart_svg(trend, locale=locale)),)))
     add(Section("grants", titles["grants"], (grants_statement(session, start, end, currency),)))
     add(Section("donations", titles["donations"],
                 (donations_statement(session, start, end, currency),)))

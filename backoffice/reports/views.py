@@ -30,6 +30,7 @@ from . import (
     catalogue,
     charts,
     drill,
+    fund_trend,
     pack,
     render,
     scope,
@@ -197,13 +198,26 @@ def cash_flow(fmt: str | None):
     year_start = date(year, fiscal_year().first_month, 1)
     found = statements.compute_cash_flow(db.session, year_start,
                                          bank_account_ids=scope.bank_ledger_accounts(db.session))
-    svgs = [charts.income_and_expenses(s.chart["months"], s.chart["income"],
-                                       s.chart["expenses"], s.currency,
-                                       title=_("Income and expenses by month (%(currency)s)",
-                                               currency=s.currency), locale=current_locale())
-            for s in found]
+    svgs = [charts.of_cash_flow(s, locale=current_locale()) for s in found]
     return respond(fmt, found, title=_("Cash flow by month"), form=form, chart_svgs=svgs,
                    endpoint="reports.cash_flow", filename=f"cash-flow-{year}", **_query(form))
+
+
+@bp.route("/fund-balances", defaults={"fmt": None})
+@bp.route("/fund-balances.<fmt>")
+@requires(Permission.REPORTS_VIEW)
+def fund_balances(fmt: str | None):
+    """The funds' balances at every month end of a fiscal year (up to today in the current
+    one), with their line chart."""
+    form = query_form(YearForm)
+    year = _year(form)
+    start, end = _year_bounds(year)
+    end = min(end, max(date.today(), start))
+    found = fund_trend.compute(db.session, start, end, settings().organisation.default_currency)
+    svgs = [fund_trend.chart_svg(s, locale=current_locale()) for s in found]
+    return respond(fmt, found, title=_("Fund balances over time"), form=form, chart_svgs=svgs,
+                   endpoint="reports.fund_balances", filename=f"fund-balances-{year}",
+                   **_query(form))
 
 
 # --- drill-down -------------------------------------------------------------------------------
@@ -391,8 +405,7 @@ def budget(fmt: str | None):
 def _budget_page(fmt, form, year: int, *, upload=None, entry=None, approve=None, status=200):
     statement = budgets.compute(db.session, year, fiscal_year(), date.today(),
                                 settings().organisation.default_currency)
-    svgs = [charts.budget_used(statement.chart["labels"], statement.chart["shares"])] \
-        if statement.chart["labels"] else []
+    svgs = [svg for svg in [charts.of_budget(statement)] if svg]
     revision = budgets.in_force(db.session, year)
     page = {"year": year, "revisions": budgets.revisions(db.session, year),
             "upload_form": upload or BudgetUploadForm(), "entry_form": entry or _entry_form(revision),
