@@ -1,0 +1,46 @@
+"""From a figure to its postings and on to the source document behind a posting: the link the
+postings page gives opens the document (an expense claim's page) for the treasurer and the
+board, and answers 404 to an organiser of another group, as every other group's object does."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from backoffice.core.permissions import Role
+from backoffice.reports import statements
+
+from ..sponsorship import active_group, approved, client_for
+
+SOURCE_LINK = re.compile(r'<a href="([^"]+)" data-testid="source-link">')
+
+
+def test_a_figure_opens_its_postings_and_a_posting_its_source_document(app, session, users):
+    alpha = active_group(session, "PyAlpha", actor=users[Role.ADMIN], money="100.00")
+    beta = active_group(session, "PyBeta", actor=users[Role.ADMIN], money="100.00")
+    claim = approved(session, beta.organisers[0], beta.fund, users[Role.TREASURER], ["7.00"])
+    today = date.today()
+    start = date(today.year, 1, 1)
+    treasurer = client_for(app, users[Role.TREASURER].email)
+    # The statement of activities per fund: Beta's expenses are the claim's 7.00; its figure
+    # opens the postings behind it.
+    [report] = statements.compute_activities(session, start, today, by="fund")
+    column = report.columns.index(beta.fund.name)
+    expenses = next(line for line in report.lines
+                    if line.kind == statements.LINE and line.values[column] == 700)
+    drill = expenses.drill_at(column)
+    assert drill is not None and beta.fund.id in drill.funds
+    listing = treasurer.get("/reports/postings", query_string=drill.query())
+    assert listing.status_code == 200
+    links = SOURCE_LINK.findall(listing.get_data(as_text=True))
+    assert links == [f"/expenses/claims/{claim.id}"]
+    # The posting's source link opens the claim for the treasurer and the board ...
+    document = treasurer.get(links[0])
+    assert document.status_code == 200 and claim.title in document.get_data(as_text=True)
+    board = client_for(app, users[Role.BOARD].email)
+    assert board.get(links[0]).status_code == 200
+    # ... and its own organiser, but never an organiser of another group (nor their postings).
+    assert client_for(app, beta.organisers[0].email).get(links[0]).status_code == 200
+    outsider = client_for(app, alpha.organisers[0].email)
+    assert outsider.get(links[0]).status_code in (403, 404)
+    assert outsider.get("/reports/postings", query_string=drill.query()).status_code in (403,
+                                                                                          404)
