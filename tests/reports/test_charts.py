@@ -10,9 +10,11 @@ from datetime import date
 from xml.etree import ElementTree
 
 from pypdf import PdfReader
+from sqlalchemy import event
 
 from backoffice.core.db import transaction
-from backoffice.extensions import settings
+from backoffice.extensions import db, settings
+from backoffice.ledger import services
 from backoffice.ledger.periods import FiscalYear
 from backoffice.reports import budgets, fund_trend, pack, statements
 
@@ -167,3 +169,41 @@ def test_the_budget_chart_is_the_same_on_the_page_in_its_pdf_and_in_the_pack(
     made = pack.compute(session, 2026, settings())
     [pack_chart] = made.section("budget").charts
     assert same_chart(pack_chart, url) and pack_chart in pack.render_html(made)
+
+
+def _statements_sent(client, url: str) -> tuple[str, list[str]]:
+    sent: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_):
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        answer = client.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert answer.status_code == 200, url
+    return answer.get_data(as_text=True), sent
+
+
+def test_fund_balances_read_the_cached_totals_and_show_a_bounded_number_of_lines(
+        client, session, hand_ledger):
+    login(client, "board")
+    url = "/reports/fund-balances?year=2026"
+    _, few = _statements_sent(client, url)
+    assert not [s for s in few if re.search(r"\bpostings\b", s)]  # never the postings
+    b = hand_ledger
+    with transaction():
+        funds = [services.create_fund(session, code=f"F{n:02}", name=f"Fund {n:02}",
+                                      actor=b.actor) for n in range(10)]
+    for n, fund in enumerate(funds):
+        b.post(date(2026, 2, 1), ("1200", fund, f"{10 + n}"), ("4100", fund, f"-{10 + n}"))
+    html, many = _statements_sent(client, url)
+    assert len(many) == len(few)  # as many statements with 13 funds and 17 entries as with 3
+    [statement] = fund_trend.compute(session, YEAR_START, min(YEAR_END, date.today()), "EUR")
+    labels = [line.label for line in statement.lines]
+    assert len(labels) == fund_trend.TOP + 2 and labels[-2:] == ["Other funds (7)", "All funds"]
+    assert labels[:3] == ["Python Users Berlin", "General fund", "PyMunich"]
+    assert "Other funds (7)" in html
+    [url_] = CHART.findall(html)
+    assert len(series(svg_of(url_))) == fund_trend.TOP + 1
