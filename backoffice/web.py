@@ -247,7 +247,8 @@ def _init_i18n(app: Flask) -> None:
                    timezone_selector=lambda: settings_of(app).organisation.timezone)
     babel.domain_instance = _CatalogDomain()
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # as catalogs.extract reads the templates
-    i18n.install(lambda: _CatalogDomain().get_translations() if g else i18n.NULL)
+    i18n.install(lambda: _CatalogDomain().get_translations() if g else i18n.NULL,
+                 locale=lambda: current_locale() if g else i18n.SOURCE_LOCALE)
 
     @app.before_request
     def forget_language():

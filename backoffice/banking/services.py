@@ -23,7 +23,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import Conflict, NotFound, ValidationError
-from ..core.i18n import _
+from ..core.i18n import Lazy, _, _l
 from ..core.money import Money, check_currency
 from ..core.settings import Settings
 from ..funds.services import check_spending
@@ -394,7 +394,7 @@ def _plan(session: Session, bank_account: BankAccount, index: ItemIndex, chosen:
         amounts = allocate(total, chosen)
     except ValueError:
         open_money = Money(open_total, currency)
-        values = {"lines": Money(total, currency).format(), "items": open_money.format()}
+        values = {"lines": Money(total, currency), "items": open_money}
         raise ValidationError(
             _("The lines add up to %(lines)s, the chosen items to %(items)s: they cannot be "
               "matched as they are. Choose items that add up, put the rest on the sponsor's "
@@ -423,8 +423,8 @@ def _plan(session: Session, bank_account: BankAccount, index: ItemIndex, chosen:
         if not provider(last_key[0]).posts_entries:
             raise ValidationError(
                 _("%(amount)s is above the %(limit)s limit for small differences: leave it open, "
-                  "or book the line as an entry.", amount=Money(abs(shortfall), currency).format(),
-                  limit=small_difference_limit(limit, currency).format()))
+                  "or book the line as an entry.", amount=Money(abs(shortfall), currency),
+                  limit=small_difference_limit(limit, currency)))
         plan.pending_write_off = (last_key, shortfall)
     return plan
 
@@ -453,20 +453,20 @@ def _difference_lines(session: Session, plan: _Plan, chosen: list[tuple[tuple[st
     if plan.how is How.ACCOUNT and plan.rest:
         fund = plan.fund or item_funds.get(chosen[-1][0]) or ledger.general_fund(session)
         _check_fund(session, fund, plan.account, Money(-plan.rest, currency), actor,
-                    plan.override_reason, "the rest of a bank line")
+                    plan.override_reason, _l("the rest of a bank line"))
         result.append(ledger.Line(plan.account, fund, Money(-plan.rest, currency),
                                   "Rest of a bank line"))
     for key, amount in plan.written_off.items():
         fund = item_funds.get(key) or plan.fund or ledger.general_fund(session)
         _check_fund(session, fund, plan.account, Money(amount, currency), actor,
-                    plan.override_reason, f"a write-off for {index.items[key].label}")
+                    plan.override_reason, _l("a write-off for %(item)s", item=index.items[key].label))
         result.append(ledger.Line(plan.account, fund, Money(amount, currency),
                                   f"Written off: {index.items[key].label}"[:200]))
     return result
 
 
-def _check_fund(session: Session, fund: Fund, account: Account, debit: Money, actor: Actor, override_reason: str | None,
-                what: str) -> None:
+def _check_fund(session: Session, fund: Fund, account: Account, debit: Money, actor: Actor,
+                override_reason: str | None, what: Lazy) -> None:
     """An expense debited to a fund (a write-off, bank charges) may not take it below zero
     unless somebody allowed to says why."""
     if debit.amount > 0 and account.type is AccountType.EXPENSE:

@@ -26,7 +26,7 @@ from ..core import audit
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import Conflict, PermissionDenied, ValidationError
-from ..core.i18n import _
+from ..core.i18n import _, _l
 from ..core.money import Money
 from ..core.permissions import Permission
 from ..core.signals import Resolved, answers, resolution_required
@@ -111,7 +111,7 @@ def approve(session: Session, write_off: BankWriteOff, *, actor: Actor,
         raise ValidationError(_("This kind of item cannot be written off."))
     account, fund = write_off.account, write_off.fund
     if money.amount > 0 and account.type is AccountType.EXPENSE:
-        check_spending(session, fund, money, actor=actor, what=f"a write-off for {write_off.label}",
+        check_spending(session, fund, money, actor=actor, what=_l("a write-off for %(item)s", item=write_off.label),
                        override_reason=override_reason)
     entry = ledger.post_entry(
         session, booking_date=on, actor=actor, source=("bank_write_off", write_off.id),
@@ -143,7 +143,7 @@ def cancel_for_match(session: Session, match: BankMatch, *, actor: Actor) -> Non
         if write_off.status == APPROVED:
             raise Conflict(_("A write-off of %(amount)s was approved for this match; it cannot be "
                              "undone.",
-                             amount=Money(write_off.amount, write_off.currency).format()))
+                             amount=Money(write_off.amount, write_off.currency)))
         if write_off.status == PENDING:
             write_off.status, write_off.decided_at = CANCELLED, utcnow()
             write_off.decided_by_id = getattr(actor, "id", None)

@@ -76,7 +76,7 @@ def named(session: Session, resolution_id: int | None, kind: SubjectKind, subjec
                                 number=resolution.number), field="resolution")
     if not _allows(resolution, amount):
         raise ValidationError(_("Resolution %(number)s does not allow %(amount)s.",
-                                number=resolution.number, amount=amount.format()),
+                                number=resolution.number, amount=amount),
                               field="resolution")
     _relied_on(session, resolution, kind, subject_id, amount, actor)
     return resolution
@@ -87,7 +87,7 @@ def required(sender: str, *, session: Session, subject_id: int, amount: Money | 
     kind = SubjectKind(sender)
     resolution = find(session, kind, subject_id, amount)
     if resolution is None:
-        allows = _(" allowing at least %(amount)s", amount=amount.format()) \
+        allows = _(" allowing at least %(amount)s", amount=amount) \
             if amount is not None else ""
         raise ValidationError(str(REFUSED.get(kind, OTHER_REFUSED)) % {
             "subject": kind.label, "id": subject_id, "allows": allows}, field="board_resolution")

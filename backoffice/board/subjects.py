@@ -59,7 +59,7 @@ def label(session: Session, kind: SubjectKind, subject_id: int | None) -> str:
         if batch is not None:
             return _("Payout batch %(message_id)s (%(count)s transfers, %(amount)s)",
                      message_id=batch.message_id, count=batch.item_count,
-                     amount=batch.amount.format())
+                     amount=batch.amount)
     if kind in (SubjectKind.ANNUAL_BUDGET, SubjectKind.DISCHARGE):
         return f"{kind.label} {subject_id}"
     return f"{kind.label} #{subject_id}"

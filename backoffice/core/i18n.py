@@ -3,7 +3,9 @@
 ``_("Saved.")`` translates now, into the language of the request being served; ``lazy_gettext``
 (``_l``) translates each time the text is shown, for labels and messages defined at import time
 (form labels, state names, a module's constants). Placeholders are named and filled in after the
-translation: ``_("Claim %(number)s approved.", number=claim.number)``.
+translation: ``_("Claim %(number)s approved.", number=claim.number)``. An amount is passed as
+``Money`` and written the reader's way ("1.234,50 €" in German; ``source`` keeps "1234.50 EUR"),
+so a service's refusal reads right on a German page without knowing the reader.
 
 No Flask here: the web layer installs the function that gives the request's translations
 (:func:`install`); without it (a command, a test of a service) the text stays English.
@@ -19,38 +21,56 @@ from typing import Any
 from babel.support import LazyProxy
 
 NULL = NullTranslations()
+SOURCE_LOCALE = "en"
 _provider: Callable[[], NullTranslations] = lambda: NULL  # noqa: E731
-_chosen: ContextVar[NullTranslations | None] = ContextVar("translations", default=None)
+_locale_provider: Callable[[], str] = lambda: SOURCE_LOCALE  # noqa: E731
+_chosen: ContextVar[tuple[NullTranslations, str] | None] = ContextVar("translations", default=None)
 
 
-def install(provider: Callable[[], NullTranslations]) -> None:
-    """Use ``provider()`` as the translations of the moment (the web layer's, per request)."""
-    global _provider
-    _provider = provider
+def install(provider: Callable[[], NullTranslations],
+            locale: Callable[[], str] = lambda: SOURCE_LOCALE) -> None:
+    """Use ``provider()`` as the translations of the moment and ``locale()`` as the locale
+    amounts are written in (the web layer's, per request)."""
+    global _provider, _locale_provider
+    _provider, _locale_provider = provider, locale
 
 
 def translations() -> NullTranslations:
     """The translations of the moment: those chosen with :func:`using`, else the request's
     (none outside a request)."""
     chosen = _chosen.get()
-    return chosen if chosen is not None else _provider()
+    return chosen[0] if chosen is not None else _provider()
+
+
+def locale() -> str:
+    """The locale of the moment (``de_DE``), as :func:`translations`: amounts are written in it."""
+    chosen = _chosen.get()
+    return chosen[1] if chosen is not None else _locale_provider()
 
 
 @contextmanager
-def using(chosen: NullTranslations) -> Iterator[None]:
-    """Translate into ``chosen`` meanwhile, whatever the request's language: a document made
-    for a reader (a job's PDF in the language of whoever asked for it)."""
-    token = _chosen.set(chosen)
+def using(chosen: NullTranslations, locale: str = SOURCE_LOCALE) -> Iterator[None]:
+    """Translate into ``chosen`` (and write amounts as ``locale`` does) meanwhile, whatever the
+    request's language: a document made for a reader (a job's PDF in the language of whoever
+    asked for it)."""
+    token = _chosen.set((chosen, locale))
     try:
         yield
     finally:
         _chosen.reset(token)
 
 
-def _filled(text: str, variables: dict[str, Any]) -> str:
-    """``text`` with its placeholders filled; a text without any still turns ``%%`` into ``%``
-    (a literal percent sign is written ``%%`` in every marked text, as Jinja's ``_()`` reads it)."""
-    return text % variables if variables or "%%" in text else text
+def _filled(text: str, variables: dict[str, Any], *, plain: bool = False) -> str:
+    """``text`` with its placeholders filled (amounts written in the locale of the moment, or
+    locale-free when ``plain``); a text without any still turns ``%%`` into ``%`` (a literal
+    percent sign is written ``%%`` in every marked text, as Jinja's ``_()`` reads it)."""
+    if not variables:
+        return text % variables if "%%" in text else text
+    from .money import Money  # noqa: PLC0415 (money's errors import nothing of this)
+
+    written = locale() if not plain else None
+    return text % {name: value.format(written) if written and isinstance(value, Money)
+                   else value for name, value in variables.items()}
 
 
 def gettext(message: str, **variables: Any) -> str:
@@ -58,8 +78,7 @@ def gettext(message: str, **variables: Any) -> str:
 
 
 def ngettext(singular: str, plural: str, number: int, **variables: Any) -> str:
-    text = translations().ngettext(singular, plural, number)
-    return text % {"num": number, **variables}
+    return _filled(translations().ngettext(singular, plural, number), {"num": number, **variables})
 
 
 def pgettext(context: str, message: str, **variables: Any) -> str:
@@ -77,11 +96,12 @@ class Lazy(LazyProxy):
 
 
 def lazy_gettext(message: str, **variables: Any) -> Lazy:
-    return Lazy(gettext, message, source=_filled(message, variables), **variables)
+    return Lazy(gettext, message, source=_filled(message, variables, plain=True), **variables)
 
 
 def lazy_pgettext(context: str, message: str, **variables: Any) -> Lazy:
-    return Lazy(pgettext, context, message, source=_filled(message, variables), **variables)
+    return Lazy(pgettext, context, message, source=_filled(message, variables, plain=True),
+                **variables)
 
 
 def source(text: str | Lazy) -> str:

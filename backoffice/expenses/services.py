@@ -288,7 +288,7 @@ def approve_claim(session: Session, claim: ExpenseClaim, *, actor: Actor, settin
     reason = None
     if final:
         reason = check_spending(session, claim.fund, claim.amount, actor=actor,
-                                what=f"expense claim {claim.ref}", override_reason=override_reason)
+                                what=_l("expense claim %(ref)s", ref=claim.ref), override_reason=override_reason)
     claim.approvals.append(ClaimApproval(approver_id=actor.id, comment=comment))
     if not final:
         _flush(session, claim)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ..core import audit
 from ..core.actors import Actor
 from ..core.errors import NotFound, ValidationError
-from ..core.i18n import _
+from ..core.i18n import Lazy, _, source
 from ..core.money import Money
 from ..core.permissions import Permission, group_scope
 from ..groups.models import MemberGroup
@@ -41,9 +41,10 @@ def ensure_fund_visible(session: Session, user: Actor, fund: Fund | None) -> Fun
     return fund
 
 
-def check_spending(session: Session, fund: Fund, amount: Money, *, actor: Actor, what: str,
+def check_spending(session: Session, fund: Fund, amount: Money, *, actor: Actor, what: str | Lazy,
                    override_reason: str | None = None) -> str | None:
-    """Allow spending ``amount`` from ``fund``, or raise ``Overspend``.
+    """Allow spending ``amount`` from ``fund``, or raise ``Overspend``. ``what`` names the
+    spending in the refusal (a marked text: the audit log keeps its English).
 
     Returns the override reason when one was needed (and records it in the audit log), else None.
     Locks the fund first, so that two approvals cannot both spend the last euro.
@@ -53,19 +54,21 @@ def check_spending(session: Session, fund: Fund, amount: Money, *, actor: Actor,
     if after.amount >= 0:
         return None
     reason = (override_reason or "").strip()
-    shortfall = (f"{fund.label} holds {held.format()}; {what} of {amount.format()} would take it "
-                 f"to {after.format()}.")
+    facts = {"fund": fund.label, "held": held, "what": what, "amount": amount, "after": after}
     if not actor.can(Permission.FUNDS_OVERSPEND):
-        raise Overspend(f"{shortfall} Only a treasurer can allow that.", field="override_reason")
+        raise Overspend(_("%(fund)s holds %(held)s; %(what)s of %(amount)s would take it to "
+                          "%(after)s. Only a treasurer can allow that.", **facts),
+                        field="override_reason")
     if not reason:
-        raise Overspend(f"{shortfall} To allow it anyway, write down why.",
+        raise Overspend(_("%(fund)s holds %(held)s; %(what)s of %(amount)s would take it to "
+                          "%(after)s. To allow it anyway, write down why.", **facts),
                         field="override_reason")
     if len(reason) > 1000:
-        raise Overspend("Keep the reason under 1,000 characters.", field="override_reason")
+        raise Overspend(_("Keep the reason under 1,000 characters."), field="override_reason")
     audit.record(session, actor, "fund.overspend_allowed", "fund", fund.id,
-                 summary=f"{fund.code} below zero: {what} ({reason})"[:500],
+                 summary=f"{fund.code} below zero: {source(what)} ({reason})"[:500],
                  after={"held": held.amount, "amount": amount.amount, "after": after.amount,
-                        "currency": amount.currency, "what": what, "reason": reason})
+                        "currency": amount.currency, "what": source(what), "reason": reason})
     return reason
 
 

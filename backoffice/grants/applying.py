@@ -184,16 +184,16 @@ def completeness_errors(application: Application, today: date) -> dict[str, str]
         errors["expected_attendance"] = _("Estimate how many people will take part.")
     if not a.budget_lines:
         errors["budget_lines"] = _("Add at least one budget line with what the money pays for.")
-    max_text = Money(p.max_per_grant, a.currency).format()
+    most = Money(p.max_per_grant, a.currency)
     if a.amount_requested is None:
         errors["amount_requested"] = _("Give the amount you ask for.")
     elif a.amount_requested > p.max_per_grant:
         errors["amount_requested"] = _("A grant from “%(programme)s” is at most %(amount)s.",
-                                       programme=p.name, amount=max_text)
+                                       programme=p.name, amount=most)
     elif a.budget_lines and a.amount_requested > a.budget_total:
         errors["amount_requested"] = _("The amount asked for is more than the budget's total "
                                        "(%(total)s).",
-                                       total=Money(a.budget_total, a.currency).format())
+                                       total=Money(a.budget_total, a.currency))
     for question in p.questions:
         if not question.active:
             continue

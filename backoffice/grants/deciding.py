@@ -105,11 +105,11 @@ def approval_refusal(facts: ApprovalFacts) -> ValidationError | None:
                                  "instead."), field="amount")
     if f.requested is not None and amount.amount > f.requested:
         return ValidationError(_("The award cannot be more than the %(amount)s asked for.",
-                                 amount=Money(f.requested, currency).format()), field="amount")
+                                 amount=Money(f.requested, currency)), field="amount")
     if amount.amount > f.max_per_grant:
         return ValidationError(_("A grant from “%(programme)s” is at most %(amount)s.",
                                  programme=f.programme,
-                                 amount=Money(f.max_per_grant, currency).format()),
+                                 amount=Money(f.max_per_grant, currency)),
                                field="amount")
     votes = f.votes
     if not votes.quorate:
@@ -128,13 +128,13 @@ def approval_refusal(facts: ApprovalFacts) -> ValidationError | None:
         return ValidationError(_("The programme “%(programme)s” has no budget for %(year)s.",
                                  programme=f.programme, year=f.year), field="amount")
     if f.awarded + amount.amount > f.budget:
-        left = Money(f.budget - f.awarded, currency).format()
+        left = Money(f.budget - f.awarded, currency)
         return ValidationError(_("This would exceed the %(year)s budget of the programme "
                                  "“%(programme)s”: %(left)s is left.", year=f.year,
                                  programme=f.programme, left=left), field="amount")
     if amount > f.available:
         return ValidationError(_("Fund %(fund)s has only %(amount)s available.", fund=f.fund,
-                                 amount=f.available.format()), field="amount")
+                                 amount=f.available), field="amount")
     return None
 
 
@@ -230,8 +230,8 @@ def reduce_grant(session: Session, application: Application, *, amount: Money, r
     if not floor <= amount.amount < previous:
         raise ValidationError(_(
             "Give an amount below %(previous)s and not below what is paid or waiting to be paid "
-            "(%(floor)s).", previous=Money(previous, application.currency).format(),
-            floor=Money(floor, application.currency).format()), field="amount")
+            "(%(floor)s).", previous=Money(previous, application.currency),
+            floor=Money(floor, application.currency)), field="amount")
     if amount.amount == 0:
         raise ValidationError(_("To take the whole grant back, cancel it."), field="amount")
     _recommit(session, application, amount, f"grant {application.reference} reduced",

@@ -42,7 +42,7 @@ def create_disbursement(session: Session, application: Application, *, amount: M
     if not 0 < money.amount <= left:
         raise ValidationError(_("Give an amount between 0 and %(left)s (what is neither paid "
                                 "nor waiting to be paid).",
-                                left=Money(left, application.currency).format()), field="amount")
+                                left=Money(left, application.currency)), field="amount")
     if not application.iban or not application.account_holder:
         raise ValidationError(_("The application has no bank account to pay to."))
     number = len(application.disbursements) + 1

@@ -50,7 +50,7 @@ def submit_report(session: Session, application: Application, *, narrative: str,
     if unused.amount > application.amount_paid:
         raise ValidationError(_("The unused amount cannot be more than the grant paid "
                                 "(%(paid)s).",
-                                paid=Money(application.amount_paid, application.currency).format()),
+                                paid=Money(application.amount_paid, application.currency)),
                               field="unused")
     if not uploads:
         raise ValidationError(_("Attach the receipts (PDF, or photos as JPEG or PNG)."),

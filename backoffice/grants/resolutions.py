@@ -35,7 +35,7 @@ def require(session: Session, application: Application, *, amount: Money,
         found = answers(resolution_required, "grant_application", session=session,
                         subject_id=application.id, amount=amount, actor=actor)
     except ValidationError as refusal:
-        threshold = Money(application.programme.board_threshold, application.currency).format()
+        threshold = Money(application.programme.board_threshold, application.currency)
         raise ValidationError(_("Awards above %(threshold)s need the board's resolution. "
                                 "%(refusal)s", threshold=threshold, refusal=refusal),
                               field="board_resolution_ref") from refusal

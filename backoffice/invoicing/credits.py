@@ -163,9 +163,9 @@ def check_reversible(session: Session, bank_match_id: int) -> list[SponsorCredit
         if held < row.amount:
             raise Conflict(_("%(amount)s of this payment became credit for %(sponsor)s, and "
                              "%(used)s of that credit has been used since. The match cannot be "
-                             "undone.", amount=Money(row.amount, row.currency).format(),
+                             "undone.", amount=Money(row.amount, row.currency),
                              sponsor=row.sponsor.name,
-                             used=Money(row.amount - held, row.currency).format()))
+                             used=Money(row.amount - held, row.currency)))
     return rows
 
 
@@ -215,9 +215,9 @@ def apply_to_invoice(session: Session, invoice: Invoice, *, actor: Actor, amount
     if not 0 < amount.amount <= min(owed, available):
         raise ValidationError(_(
             "Up to %(most)s of credit can be set off against %(number)s (%(owed)s open, "
-            "%(available)s credit).", most=Money(min(owed, available), invoice.currency).format(),
-            number=invoice.number, owed=Money(owed, invoice.currency).format(),
-            available=Money(available, invoice.currency).format()))
+            "%(available)s credit).", most=Money(min(owed, available), invoice.currency),
+            number=invoice.number, owed=Money(owed, invoice.currency),
+            available=Money(available, invoice.currency)))
     credits = account_by_role(session, SPONSOR_CREDITS)
     parts = _parts(held, amount.amount)
     lines = [Line(credits, session.get(Fund, fund_id), Money(part, amount.currency),
@@ -259,8 +259,8 @@ def request_refund(session: Session, sponsor: Sponsor, amount: Money, *, payee_n
     if not 0 < amount.amount <= available:
         raise ValidationError(_("%(sponsor)s holds %(held)s of credit; %(amount)s cannot be paid "
                                 "back.", sponsor=sponsor.name,
-                                held=Money(available, amount.currency).format(),
-                                amount=amount.format()), field="amount")
+                                held=Money(available, amount.currency),
+                                amount=amount), field="amount")
     credits, payables = account_by_role(session, SPONSOR_CREDITS), account_by_role(session, PAYABLES)
     refunds = []
     for fund_id, part in _parts(held, amount.amount):

@@ -96,7 +96,7 @@ def lines(item: PayoutItem, amount: Money, reason_code: str) -> list[Line]:
 
 def partial_return(item: PayoutItem, amount: Money) -> ValidationError:
     return ValidationError(
-        _("The bank returned %(value)s of the transfer %(end_to_end_id)s of %(value2)s: only a whole transfer comes back as a return. Book the line as an entry instead.", value=amount.format(), end_to_end_id=item.end_to_end_id, value2=item.money.format()))
+        _("The bank returned %(value)s of the transfer %(end_to_end_id)s of %(value2)s: only a whole transfer comes back as a return. Book the line as an entry instead.", value=amount, end_to_end_id=item.end_to_end_id, value2=item.money))
 
 
 def active_return(session: Session, item: PayoutItem) -> PayoutReturn | None:

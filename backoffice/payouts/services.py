@@ -324,12 +324,12 @@ def board_resolution(session: Session, batch: PayoutBatch, actor: Actor | None) 
     (the board records answer ``core.signals.resolution_required``)."""
     if not needs_resolution(batch):
         return None
-    limit = Money(batch.board_limit, batch.currency).format()
+    limit = Money(batch.board_limit, batch.currency)
     try:
         found = answers(resolution_required, "payout_batch", session=session,
                         subject_id=batch.id, amount=batch.amount, actor=actor)
     except ValidationError as refusal:
-        raise ValidationError(_("Batch %(message_id)s pays %(value)s, above the limit of %(limit)s. %(refusal)s", message_id=batch.message_id, value=batch.amount.format(), limit=limit, refusal=refusal), field="board_resolution") from None
+        raise ValidationError(_("Batch %(message_id)s pays %(value)s, above the limit of %(limit)s. %(refusal)s", message_id=batch.message_id, value=batch.amount, limit=limit, refusal=refusal), field="board_resolution") from None
     if not found:
         raise ValidationError(_("Batches above %(limit)s need a board resolution, and no board records are installed.", limit=limit), field="board_resolution")
     return found[0]

@@ -100,7 +100,7 @@ def compute(session: Session, year: int, settings: Settings, *, now: datetime | 
     """The year's pack, written in ``locale`` (the association's default language without
     one)."""
     locale = locale or settings.organisation.default_locale
-    with i18n.using(catalogs.translations(locale)):
+    with i18n.using(catalogs.translations(locale), locale):
         return _compute(session, year, settings, now=now, locale=locale, progress=progress)
 
 
@@ -337,7 +337,7 @@ def _work(session: Session, current: jobs.Job, progress: jobs.Progress) -> dict:
     pack = compute(session, year, settings, locale=current.params.get("locale"), progress=tick)
     data, pages = render(pack)  # before the job's unit of work writes anything
     row = keep(session, pack, data, pages, settings, actor=current.started_by)
-    with i18n.using(catalogs.translations(pack.locale)):  # the note for whoever asked
+    with i18n.using(catalogs.translations(pack.locale), pack.locale):  # the note for whoever asked
         note = ngettext("Annual report pack %(year)s: %(num)s page, SHA-256 %(sha256)s.",
                         "Annual report pack %(year)s: %(num)s pages, SHA-256 %(sha256)s.",
                         row.pages, year=year, sha256=row.sha256)

@@ -32,3 +32,21 @@ def test_the_chosen_language_stays_in_its_own_thread():
         worker.join()
         assert _("Balance sheet") == "Bilanz"
     assert seen == ["Balance sheet"]
+
+
+def test_amounts_in_a_marked_text_are_written_the_readers_way():
+    """A service passes ``Money``; the reader's locale writes it (the audit's English stays
+    locale-free)."""
+    from backoffice.core.money import Money
+
+    amount = Money(123450, "EUR")
+    with i18n.using(GERMAN, "de_DE"):
+        assert _("Fund %(fund)s has only %(amount)s available.", fund="F", amount=amount) \
+            == "Im Fonds F sind nur 1.234,50\xa0€ verfügbar."
+        assert ngettext("%(num)s item, %(amount)s", "%(num)s items, %(amount)s", 2,
+                        amount=amount).endswith("1.234,50\xa0€")
+        marked = _l("a write-off for %(item)s of %(amount)s", item="x", amount=amount)
+        assert i18n.source(marked) == "a write-off for x of 1234.50 EUR"
+    with i18n.using(catalogs.translations("en_IE"), "en_IE"):
+        assert _("%(amount)s", amount=amount) == "€1,234.50"
+    assert _("%(amount)s", amount=Money(5, "JPY")) == "¥5"  # no reader: English

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from backoffice.core import catalogs, i18n
 from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.errors import (
@@ -151,6 +152,19 @@ def test_a_fund_does_not_go_below_zero_without_a_written_override(session, users
     assert event.object_id == str(group.fund_id) and event.actor_id == treasurer.id
     assert event.after["reason"] == "Sponsor invoice of 500 EUR is due next week"
     assert (event.after["held"], event.after["amount"], event.after["after"]) == (5000, 8000, -3000)
+    assert event.after["what"] == f"expense claim {claim.ref}"  # the log's English
+
+
+def test_the_overspend_refusal_reads_in_the_readers_language_with_its_amounts(session, users):
+    group = active_group(session, "PyBonn", actor=users[Role.ADMIN], money="12.50")
+    claim = submit(session, group.organisers[0], group.fund, ["20.00"])
+    with i18n.using(catalogs.translations("de_DE"), "de_DE"), pytest.raises(Overspend) as error:
+        with transaction():
+            claims.approve_claim(session, claim, actor=users[Role.TREASURER],
+                                 settings=app_settings())
+    assert str(error.value) == (
+        f"{group.fund.label} hat 12,50\xa0€; die Auslagenerstattung {claim.ref} über 20,00\xa0€ "
+        "brächte den Fonds auf -7,50\xa0€. Um es dennoch zu erlauben, schreiben Sie den Grund auf.")
 
 
 def test_only_a_treasurer_may_override(session, users):

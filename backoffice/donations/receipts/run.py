@@ -209,7 +209,7 @@ def _work(session: Session, job_row: jobs.Job, progress: jobs.Progress) -> dict:
 
     settings = job_settings()
     locale = params.get("locale") or settings.organisation.default_locale
-    with i18n.using(catalogs.translations(locale)):  # the notes for whoever started it
+    with i18n.using(catalogs.translations(locale), locale):  # the notes for whoever started it
         outcome = run(session, year, settings=settings, actor=job_row.started_by,
                       send=bool(params.get("send")),
                       issue_date=date.fromisoformat(params["issue_date"]), progress=tick)
