@@ -62,6 +62,9 @@ class OpenItem:
     #: confirmed by the bank (``bank_match_items.posting_id``, one row per posting).
     postings: tuple[tuple[int, int], ...] = ()
     counterparty_role: str = ""        # "sponsor": reasons say "IBAN matches sponsor ACME"
+    #: The one bank line the item is for (a line offered as what it is itself: "record as
+    #: donation"); never suggested for another line. None: any line may pay it.
+    bank_line_id: int | None = None
     #: The label without what identifies the item ("Membership fee → 4000 Membership fees (GEN)"
     #: of "#3458 Membership fee → …"): open items of one provider with the same ``alike`` and
     #: amount are interchangeable, and a line is offered them as one suggestion.
@@ -293,6 +296,7 @@ class LineFacts:
     text: str
     counterparty_name: str = ""
     counterparty_iban: str = ""
+    bank_line_id: int | None = None  # the stored line's id (None: a line not stored yet)
 
 
 @dataclass
@@ -381,7 +385,8 @@ def rank(line: LineFacts, index: ItemIndex, limit: int = 3) -> list[Suggestion]:
         if open_amount == 0 or (open_amount > 0) != (line.amount > 0):
             continue
         item = index.items[key]
-        if item.currency != line.currency:
+        if item.currency != line.currency or (item.bank_line_id is not None
+                                              and item.bank_line_id != line.bank_line_id):
             continue
         score, reasons = 0, []
         exact = open_amount == line.amount

@@ -248,7 +248,7 @@ def facts(line: BankLine) -> LineFacts:
     return LineFacts(amount=line.amount, currency=line.currency, booking_date=line.booking_date,
                      text=f"{line.remittance} {line.references}",
                      counterparty_name=line.counterparty_name,
-                     counterparty_iban=line.counterparty_iban)
+                     counterparty_iban=line.counterparty_iban, bank_line_id=line.id)
 
 
 def suggestions_for(session: Session, bank_account: BankAccount, lines: Sequence[BankLine],

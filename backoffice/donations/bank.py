@@ -92,7 +92,7 @@ class DonationProvider(Provider):
                 label=f"Donation from {name} to {fund.code}",
                 ibans=(line.counterparty_iban,) if line.counterparty_iban else (),
                 counterparty=name, counterparty_role="donor", kind="donation",
-                allow_partial=False)
+                allow_partial=False, bank_line_id=line.id)
 
     def refusal(self, session: Session, bank_account: BankAccount, key: str) -> str | None:
         return "This bank line is matched already, or is not a gift."

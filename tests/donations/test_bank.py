@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 
 from backoffice.banking import imports as bank_imports
 from backoffice.banking import services as banking
+from backoffice.banking import writers
 from backoffice.banking.models import BankLine
+from backoffice.banking.parsers import ParsedLine, ParsedStatement
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.donations import bank, donors
@@ -184,3 +186,24 @@ def test_a_donor_without_an_iban_is_found_by_name(session, users, account):
         DonorIban.donor_id == known.id)).all() == [MEDIA_IBAN]
     # The next transfer from that account is the donor's by IBAN.
     assert donors.by_iban(session, MEDIA_IBAN).id == known.id
+
+
+def test_each_gift_is_proposed_for_its_own_line_only(session, users, account):
+    """Two monthly gifts of the same donor and amount: each line is offered its own donation,
+    never the other line's (accepting that one would be refused)."""
+    day = date(2026, 3, 2)
+    gifts = [ParsedLine(booking_date=day, value_date=day, amount=5000, currency="EUR",
+                        counterparty_name="Anna Example", counterparty_iban=MEDIA_IBAN,
+                        remittance=f"Spende {month}") for month in ("Februar", "Maerz")]
+    data = writers.camt053(account.iban, [ParsedStatement(
+        currency="EUR", opening=0, opening_date=day, closing=10000, closing_date=day,
+        lines=gifts)])
+    with transaction():
+        bank_imports.import_statement(session, account, filename="gifts.xml", data=data,
+                                      actor=users[Role.TREASURER], settings=app_settings())
+    first, second = session.scalars(select(BankLine).order_by(BankLine.id)).all()
+    found = banking.suggestions_for(session, account, [first, second])
+    for line in (first, second):
+        assert [(s.item.provider, s.item.key) for s in found[line.id]] == [
+            ("donation", str(line.id))]
+    assert [line.id for line in bank.proposed(session, account)] == [first.id, second.id]
