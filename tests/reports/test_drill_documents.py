@@ -9,6 +9,7 @@ from datetime import date
 from backoffice.core.permissions import Role
 from backoffice.reports import statements
 
+from ..invoicing.factories import issued
 from ..sponsorship import active_group, approved, client_for
 
 SOURCE_LINK = re.compile(r'<a href="([^"]+)" data-testid="source-link">')
@@ -44,3 +45,20 @@ def test_a_figure_opens_its_postings_and_a_posting_its_source_document(app, sess
     assert outsider.get(links[0]).status_code in (403, 404)
     assert outsider.get("/reports/postings", query_string=drill.query()).status_code in (403,
                                                                                           404)
+
+
+def test_an_invoices_posting_opens_the_invoice_for_the_treasurer_only(app, session, users):
+    """A sponsorship invoice's receivable: its posting links to the invoice, which the
+    treasurer opens and an organiser (who sees no invoices of the association) does not."""
+    invoice = issued()
+    alpha = active_group(session, "PyAlpha", actor=users[Role.ADMIN])
+    receivables = next(a.id for a in statements.chart_accounts(session)
+                       if a.role == "receivables")
+    treasurer = client_for(app, users[Role.TREASURER].email)
+    listing = treasurer.get("/reports/postings", query_string={"account": receivables})
+    assert listing.status_code == 200
+    links = SOURCE_LINK.findall(listing.get_data(as_text=True))
+    assert links and set(links) == {f"/invoices/{invoice.id}"}
+    page = treasurer.get(links[0])
+    assert page.status_code == 200 and invoice.number in page.get_data(as_text=True)
+    assert client_for(app, alpha.organisers[0].email).get(links[0]).status_code in (403, 404)
