@@ -110,6 +110,8 @@ class StripeStandIn:
         self.invoices: dict[str, dict] = {}  # subscription invoices, as their events carry them
         # payment intent id -> the invoice it paid (Stripe's ``invoice_payments``)
         self.invoice_of_intent: dict[str, str] = {}
+        # Set: answer invoice payments as an account on an API version without them does.
+        self.no_invoice_payments = False
         self.by_key: dict[str, str] = {}
         self.expanded: dict[str, dict] = {}  # payment intent id -> as retrieved, expanded
         # When set, charges of new payments show no balance transaction yet (as Stripe does for
@@ -414,6 +416,9 @@ class StripeStandIn:
                             return self._json(404, {"error": {"type": "invalid_request_error",
                                                               "message": f"No such {name}"}})
                         return self._json(200, found)
+                if path == "/v1/invoice_payments" and standin.no_invoice_payments:
+                    return self._json(400, {"error": {"type": "invalid_request_error",
+                                                      "message": "Unrecognized request URL"}})
                 if path == "/v1/invoice_payments":
                     return self._json(200, standin.invoice_payments(
                         urllib.parse.urlsplit(self.path).query))

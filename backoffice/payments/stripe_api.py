@@ -81,9 +81,14 @@ def retrieve_invoice(config: Stripe, invoice_id: str) -> dict:
 
 def invoice_of_payment(config: Stripe, pi_id: str) -> str | None:
     """The id of the invoice a payment intent paid, or None (since API 2025-03-31 a payment
-    intent no longer names its invoice: Stripe's invoice payments do)."""
-    found = _get(config, "/v1/invoice_payments", limit=1,
-                 payment={"type": "payment_intent", "payment_intent": pi_id})
+    intent no longer names its invoice: Stripe's invoice payments do). An answer that the
+    request is invalid (an account on an API version without invoice payments) is None too,
+    so a refund of another kind of payment is never held up by it."""
+    try:
+        found = _get(config, "/v1/invoice_payments", limit=1,
+                     payment={"type": "payment_intent", "payment_intent": pi_id})
+    except stripe.InvalidRequestError:
+        return None
     for row in found.get("data") or []:
         invoice = row.get("invoice")
         return invoice.get("id") if isinstance(invoice, dict) else invoice

@@ -24,6 +24,7 @@ def stripe(app, stripe_server):
     stripe_server.sessions.clear()  # invoice ids repeat from one test's database to the next
     stripe_server.by_key.clear()
     stripe_server.withhold_balance_transactions = False
+    stripe_server.no_invoice_payments = False
     stripe_server.settle_in(None)
     app.config.update(STRIPE_SECRET_KEY=API_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
                       STRIPE_API_BASE=stripe_server.url, STRIPE_CHECKOUT_ORIGIN=stripe_server.url)
