@@ -6,7 +6,9 @@ from alembic import context
 from flask import current_app
 
 config = context.config
-if config.config_file_name is not None:
+# The app's logging (core.logs: one handler on the root logger) is in place whenever it runs the
+# migrations; alembic.ini's would add a second handler, and every line would be written twice.
+if config.config_file_name is not None and not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 

@@ -1,4 +1,5 @@
 """The migrations build the schema from nothing on both databases, and match the models."""
+import logging
 from contextlib import contextmanager
 
 from alembic.autogenerate import compare_metadata
@@ -25,7 +26,10 @@ def test_upgrade_from_empty_downgrade_and_upgrade_again_matches_the_models(backe
     try:
         app = create_app(base_config(url))
         with app.app_context():
+            handlers = list(logging.getLogger().handlers)
             upgrade()
+            # the app's log handler stays the only one: alembic.ini's would write every line twice
+            assert logging.getLogger().handlers == handlers
             with db.engine.connect() as connection:
                 diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
                 assert diff == [], diff
