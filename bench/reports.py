@@ -80,6 +80,8 @@ def _measure(report, app, backend: str, size: str, data: dict) -> None:
     page("statement of activities by fund group",
          f"/reports/activities?start={year}-01-01&end={year}-12-31")
     page("cash flow by month", f"/reports/cash-flow?year={year}")
+    page("fund balances over time (200 funds, twelve month ends)",
+         f"/reports/fund-balances?year={year}")
     page("result per tax sphere", f"/reports/spheres?year={year}")
     page("budget against actual (80 lines)", f"/reports/budget?year={year}")
     page("VAT return figures", f"/reports/vat?year={year}&period=Q2")
