@@ -1,4 +1,5 @@
-"""``backoffice reports datev|beancount|audit-export`` and ``backoffice import beancount``."""
+"""``backoffice reports`` (the statements, the pack, DATEV, Beancount, the tax audit export) and
+``backoffice import beancount``."""
 from __future__ import annotations
 
 import shutil
@@ -22,6 +23,7 @@ from . import (
     beancount_job,
     budgets,
     datev,
+    fund_trend,
     pack,
     render,
     scope,
@@ -187,6 +189,13 @@ def activities_command(config, fiscal_year, year, start, end, as_of):
 def cash_flow_command(config, fiscal_year, year, start, end, as_of):
     return statements.compute_cash_flow(db.session, start,
                                         bank_account_ids=scope.bank_ledger_accounts(db.session))
+
+
+@_statement_command("fund-balances", "Each fund's balance at every month end of a fiscal year "
+                    "(up to --as-of, today by default).")
+def fund_balances_command(config, fiscal_year, year, start, end, as_of):
+    return fund_trend.compute(db.session, start, max(as_of, start),
+                              config.organisation.default_currency)
 
 
 @_statement_command("spheres", "The result per German tax sphere for a fiscal year.")

@@ -75,13 +75,14 @@ def test_the_command_line_makes_the_pack(app, session, hand_ledger, tmp_path):
 
 def test_every_statement_from_the_command_line(app, hand_ledger, tmp_path):
     runner = app.test_cli_runner()
-    for name in ("balance-sheet", "activities", "cash-flow", "spheres", "budget", "aging"):
+    for name in ("balance-sheet", "activities", "cash-flow", "spheres", "budget", "aging",
+                 "fund-balances"):
         target = tmp_path / f"{name}.csv"
         result = runner.invoke(reports_cli, [name, "--year", "2026", "-o", str(target)])
         assert result.exit_code == 0, (name, result.output)
         assert target.read_text().startswith(("Balance sheet", "Statement of activities",
                                               "Cash flow", "Result per tax sphere", "Budget",
-                                              "Receivables"))
+                                              "Receivables", "Fund balances over time"))
     result = runner.invoke(reports_cli, ["balance-sheet", "--year", "2026", "--format",
                                  "xlsx", "-o", str(tmp_path / "b.xlsx")])
     assert result.exit_code == 0 and (tmp_path / "b.xlsx").read_bytes().startswith(b"PK")
