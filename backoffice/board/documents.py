@@ -19,6 +19,7 @@ from ..core.actors import Actor
 from ..core.errors import ValidationError
 from ..core.i18n import _, _l, source
 from ..core.settings import ExemptionNotice, notice_fault
+from ..core.stored_settings import NOTICE_REFUSALS
 from ..core.uploads import store_upload
 from .models import Document, DocumentKind
 
@@ -65,20 +66,16 @@ def _check_notice(facts: dict[str, Any]) -> None:
                          tax_office=facts.get("tax_office"), tax_number=facts.get("number"),
                          period=facts.get("period"), purposes=facts.get("purposes"))
     if fault is not None:
-        message, field = _NOTICE_REFUSALS[fault]
-        raise ValidationError(str(message), field=field)
+        raise ValidationError(str(_NOTICE_REFUSALS[fault]),
+                              field=_NOTICE_FIELDS.get(fault, fault))
 
 
-_NOTICE_REFUSALS = {
-    "kind": (_l("A tax-exemption notice is an exemption notice or a § 60a AO notice."),
-             "notice_kind"),
-    "date": (_l("Give the notice's date."), "issued_on"),
-    "date_in_future": (_l("The notice's date lies in the future."), "issued_on"),
-    "tax_office": (_l("Name the tax office that issued the notice."), "tax_office"),
-    "tax_number": (_l("Give the tax number on the notice."), "number"),
-    "period": (_l("An exemption notice is for an assessment period (e.g. 2021 bis 2023), which "
-                  "the receipt names."), "period"),
-    "purposes": (_l("Name at least one tax-privileged purpose."), "purposes")}
+#: The settings page's refusals, with the register's own wording for the kind.
+_NOTICE_REFUSALS = {**NOTICE_REFUSALS, "kind": _l(
+    "A tax-exemption notice is an exemption notice or a § 60a AO notice.")}
+#: The register's names of the facts the settings call ``kind``, ``date`` and ``tax_number``.
+_NOTICE_FIELDS = {"kind": "notice_kind", "date": "issued_on", "date_in_future": "issued_on",
+                  "tax_number": "number"}
 
 
 def latest(session: Session, kind: DocumentKind, on: date) -> Document | None:

@@ -246,11 +246,12 @@ def check_notice(notice: Mapping[str, Any], today: date | None = None) -> None:
                          tax_office=notice.get("tax_office"), tax_number=notice.get("tax_number"),
                          period=notice.get("period"), purposes=notice.get("purposes"), today=today)
     if fault is not None:
-        raise ValidationError(str(_NOTICE_REFUSALS[fault]),
+        raise ValidationError(str(NOTICE_REFUSALS[fault]),
                               field=NOTICE + fault.removesuffix("_in_future"))
 
 
-_NOTICE_REFUSALS = {
+#: What ``notice_fault``'s answers mean to whoever typed the notice (the register's form too).
+NOTICE_REFUSALS = {
     "kind": _l("Choose the kind of notice."),
     "date": _l("Give the notice's date."),
     "date_in_future": _l("The notice's date lies in the future."),
