@@ -30,6 +30,10 @@ from .models import AccountTotal, FundAccountTotal, FundBalanceTotal
 from .periods import FiscalYear
 
 RETAINED_SURPLUS_ROLE = "retained_surplus"
+#: Income and expenses: an earlier year's result of theirs is carried on the retained surplus.
+RESULT_TYPES = tuple(kind for kind in AccountType if not kind.is_balance_sheet)
+_RESULT_IDS = select(Account.id).where(Account.type.in_(RESULT_TYPES))
+_RETAINED = select(Account.id).where(Account.role == RETAINED_SURPLUS_ROLE)
 
 
 def _day_before(day: date) -> date | None:
@@ -304,9 +308,8 @@ def year_balances(session: Session, as_of: date, *, year_start: date, fund_id: i
                                                  account_ids=account_ids))
     # Earlier years' income and expenses, chosen in the database (a sub-select, not a list of
     # thousands of ids: issue 17).
-    result_ids = select(Account.id).where(Account.type.in_(
-        [kind for kind in AccountType if not kind.is_balance_sheet]))
-    retained = session.scalar(select(Account.id).where(Account.role == RETAINED_SURPLUS_ROLE))
+    result_ids = _RESULT_IDS
+    retained = session.scalar(_RETAINED)
     wanted = None if account_ids is None else set(account_ids)
     if wanted is not None and retained not in wanted:  # the surplus needs every earlier result
         result_ids = result_ids.where(Account.id.in_(list(wanted) or [-1]))
@@ -335,21 +338,19 @@ def _year_balance_rows(session: Session, as_of: date, year_start: date, fund_id:
     parts = [select(now.c.account_id, now.c.currency, now.c.amount)]
     if before is not None:
         earlier_rows = totals.covering(model, before, [model.account_id, model.currency],
-                                       *conditions, model.account_id.in_(_result_ids()))
+                                       *conditions, model.account_id.in_(_RESULT_IDS))
         earlier = select(earlier_rows).cte("earlier")  # read once, used twice
         parts.append(select(earlier.c.account_id, earlier.c.currency, -earlier.c.amount))
-        retained = select(Account.id).where(Account.role == RETAINED_SURPLUS_ROLE)
-        parts.append(select(retained.scalar_subquery(), earlier.c.currency, earlier.c.amount)
-                     .where(retained.exists()))
-    rows = union_all(*parts).subquery()
+        parts.append(select(_RETAINED.scalar_subquery(), earlier.c.currency, earlier.c.amount)
+                     .where(_RETAINED.exists()))
+    return _summed(union_all(*parts).subquery())
+
+
+def _summed(rows):
+    """(account_id, currency, balance) of ``rows``' amounts, the accounts with a balance only."""
     balance = func.sum(rows.c.amount)
     return (select(rows.c.account_id, rows.c.currency, balance.label("balance"))
             .group_by(rows.c.account_id, rows.c.currency).having(balance != 0))
-
-
-def _result_ids():
-    return select(Account.id).where(Account.type.in_(
-        [kind for kind in AccountType if not kind.is_balance_sheet]))
 
 
 def _year_balance_rows_by_calendar(model, conditions: list, as_of: date, last_year: date):
@@ -363,20 +364,17 @@ def _year_balance_rows_by_calendar(model, conditions: list, as_of: date, last_ye
     per_account = (select(now.c.account_id, now.c.currency, func.sum(now.c.amount).label("total"),
                           func.sum(now.c.early).label("early"))
                    .group_by(now.c.account_id, now.c.currency).cte("per_account"))
-    is_result = Account.type.in_([kind for kind in AccountType if not kind.is_balance_sheet])
-    retained = select(Account.id).where(Account.role == RETAINED_SURPLUS_ROLE)
+    is_result = Account.type.in_(RESULT_TYPES)
     rows = union_all(
         select(per_account.c.account_id, per_account.c.currency,
                (per_account.c.total - case((is_result, per_account.c.early), else_=0))
                .label("amount"))
         .join(Account, Account.id == per_account.c.account_id),
-        select(retained.scalar_subquery(), per_account.c.currency,
+        select(_RETAINED.scalar_subquery(), per_account.c.currency,
                func.sum(per_account.c.early))
         .join(Account, Account.id == per_account.c.account_id)
-        .where(is_result, retained.exists()).group_by(per_account.c.currency)).subquery()
-    balance = func.sum(rows.c.amount)
-    return (select(rows.c.account_id, rows.c.currency, balance.label("balance"))
-            .group_by(rows.c.account_id, rows.c.currency).having(balance != 0))
+        .where(is_result, _RETAINED.exists()).group_by(per_account.c.currency)).subquery()
+    return _summed(rows)
 
 
 def trial_balance(session: Session, as_of: date, *, fiscal_year: FiscalYear,
