@@ -194,7 +194,7 @@ def cash_flow_command(config, fiscal_year, year, start, end, as_of):
 @_statement_command("fund-balances", "Each fund's balance at every month end of a fiscal year "
                     "(up to --as-of, today by default).")
 def fund_balances_command(config, fiscal_year, year, start, end, as_of):
-    return fund_trend.compute(db.session, start, max(as_of, start),
+    return fund_trend.compute(db.session, start, fund_trend.shown_until(start, end, as_of),
                               config.organisation.default_currency)
 
 

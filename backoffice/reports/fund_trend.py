@@ -35,6 +35,12 @@ def month_ends(start: date, end: date) -> list[date]:
     return days
 
 
+def shown_until(start: date, end: date, today: date) -> date:
+    """The last day a year's trend shows: its end, or ``today`` within the year (a month end to
+    come has no balance yet); never before its start."""
+    return min(end, max(today, start))
+
+
 def compute(session: Session, start: date, end: date, default_currency: str, *,
             top: int = TOP) -> list[Statement]:
     """One statement for ``default_currency`` (first) and one per other currency a fund holds at

@@ -131,7 +131,8 @@ def _compute(session: Session, year: int, settings: Settings, *, now: datetime |
     add(Section("budget", titles["budget"], (budget,), tuple(
         charts.data_url(svg) for svg in [charts.of_budget(budget)] if svg)))
     # Up to the date of the data, as the page shows it (and the budget is measured).
-    trend = fund_trend.compute(session, start, min(end, max(now.date(), start)), currency)[0]
+    trend = fund_trend.compute(session, start, fund_trend.shown_until(start, end, now.date()),
+                               currency)[0]
     add(Section("funds", titles["funds"], (fund_movements(session, start, end, currency),),
                 (charts.data_url(fund_trend.chart_svg(trend, locale=locale)),)))
     add(Section("grants", titles["grants"], (grants_statement(session, start, end, currency),)))

@@ -212,8 +212,8 @@ def fund_balances(fmt: str | None):
     form = query_form(YearForm)
     year = _year(form)
     start, end = _year_bounds(year)
-    end = min(end, max(date.today(), start))
-    found = fund_trend.compute(db.session, start, end, settings().organisation.default_currency)
+    found = fund_trend.compute(db.session, start, fund_trend.shown_until(start, end, date.today()),
+                               settings().organisation.default_currency)
     svgs = [fund_trend.chart_svg(s, locale=current_locale()) for s in found]
     return respond(fmt, found, title=_("Fund balances over time"), form=form, chart_svgs=svgs,
                    endpoint="reports.fund_balances", filename=f"fund-balances-{year}",
