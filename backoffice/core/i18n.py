@@ -20,6 +20,8 @@ from typing import Any
 
 from babel.support import LazyProxy
 
+from .money import Money
+
 NULL = NullTranslations()
 SOURCE_LOCALE = "en"
 _provider: Callable[[], NullTranslations] = lambda: NULL  # noqa: E731
@@ -66,11 +68,12 @@ def _filled(text: str, variables: dict[str, Any], *, plain: bool = False) -> str
     percent sign is written ``%%`` in every marked text, as Jinja's ``_()`` reads it)."""
     if not variables:
         return text % variables if "%%" in text else text
-    from .money import Money  # noqa: PLC0415 (money's errors import nothing of this)
-
-    written = locale() if not plain else None
-    return text % {name: value.format(written) if written and isinstance(value, Money)
-                   else value for name, value in variables.items()}
+    amounts = {name: value for name, value in variables.items() if isinstance(value, Money)}
+    if amounts and not plain:  # the locale is asked for only when an amount is written
+        written = locale()
+        variables = {**variables, **{name: value.format(written)
+                                     for name, value in amounts.items()}}
+    return text % variables
 
 
 def gettext(message: str, **variables: Any) -> str:
