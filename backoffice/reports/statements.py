@@ -269,6 +269,10 @@ def activity_columns(funds: list[FundRow], by: str) -> list[Column]:
             for group in GROUP_ORDER if any(row.group == group for row in funds)]
 
 
+#: The accounts whose movements the statement of activities shows.
+ACTIVITY_TYPES = ("income", "expense", "net_assets")
+
+
 def compute_activities(session: Session, start: date, end: date, *, by: str = "group",
                        fund_ids: tuple[int, ...] | None = None,
                        window: Window | None = None) -> list[Statement]:
@@ -284,8 +288,6 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
     accounts that moved in one of them, so the page costs the same queries and holds the same
     number of figures however many funds there are."""
     prior_start, prior_end = year_before(start), year_before(end)
-    accounts = [a for a in chart_accounts(session) if a.type in ("income", "expense", "net_assets")]
-    ids = [a.id for a in accounts]
     funds = fund_rows(session)
     if fund_ids is not None:
         funds = [row for row in funds if row.fund.id in fund_ids]
@@ -301,18 +303,25 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
     # Summed per column (the funds not shown as one more set; for the prior period over every
     # fund in scope) in the database.
     sets = [c.funds for c in shown] + ([rest] if rest else [])
-    moved = fund_set_movements(session, start, end, sets, account_ids=ids)
-    moved_before = fund_set_movements(session, prior_start, prior_end, [tuple(in_scope)],
-                                      account_ids=ids)
+    # Every account's movements (the balance-sheet accounts' too, left out below): one range of
+    # the totals, no filter by type that costs more than the rows it saves (issue 17).
+    moved = fund_set_movements(session, start, end, sets)
+    moved_before = fund_set_movements(session, prior_start, prior_end, [tuple(in_scope)])
     # An account whose figures net to nothing over the funds not shown (a transfer between two
     # of them) still has its line, on every page of columns, as in the whole statement.
     moved_elsewhere = accounts_moved_in_some_fund(
-        session, start, end, fund_ids=None if fund_ids is None else rest,
-        account_ids=ids) if rest else set()
+        session, start, end, fund_ids=None if fund_ids is None else rest) if rest else set()
     opening = fund_balances(session, day_before(start))
     closing = fund_balances(session, end)
     prior_opening = fund_balances(session, day_before(prior_start))
     prior_closing = fund_balances(session, prior_end)
+    # The lines: the accounts that moved (a chart holds many more that did not, issue 17).
+    touched = {key[1] for key in moved} | {key[1] for key in moved_before} | {
+        account for account, _ in moved_elsewhere}
+    accounts = chart_accounts(session, ACTIVITY_TYPES, ids=touched)
+    shown_ids = {a.id for a in accounts}
+    moved, moved_before = ({key: amount for key, amount in found.items() if key[1] in shown_ids}
+                           for found in (moved, moved_before))
     currencies = _currencies(moved, moved_before, opening, closing) or ["EUR"]
     labels = (*(c.label for c in shown), _("Total"), f"{prior_start.year}" if (
         prior_start.year == prior_end.year) else _("Prior period"), _("Change"))
