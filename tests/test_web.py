@@ -148,3 +148,19 @@ def test_templates_mark_nothing_safe_that_users_wrote():
                     if "|safe" in line.replace(" ", "") or "Markup(" in line)
     assert [name for name, _ in marked] == ["pdf/grant_award_letter.html"]
     assert "|e|replace('\\n', '<br>'|safe)" in marked[0][1]
+
+
+def test_id_urls_write_what_url_for_writes(app):
+    """A page's many links through one ``url_for`` (core.views.id_urls): the same addresses,
+    other arguments kept; a marker that shows up elsewhere in the address falls back to url_for."""
+    from flask import url_for
+
+    from backoffice.core.bounds import MAX_ID
+    from backoffice.core.views import id_urls
+    with app.test_request_context("/"):
+        for endpoint, key, values in [("ledger.account", "account_id", {}),
+                                      ("ledger.entry", "entry_id", {"next": "/a b?c=1"}),
+                                      ("ledger.account", "account_id", {"q": str(MAX_ID)})]:
+            url = id_urls(endpoint, key, **values)
+            assert [url(n) for n in (1, 42, MAX_ID)] == \
+                [url_for(endpoint, **values, **{key: n}) for n in (1, 42, MAX_ID)]

@@ -7,13 +7,13 @@ from datetime import date, datetime
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from markupsafe import Markup, escape
 
-from .money import Money
+from .money import formatter
 
 
 def format_money(amount: int | None, currency: str, locale: str) -> str:
     if amount is None:
         return ""
-    return Money(int(amount), currency).format(locale)
+    return formatter(currency, locale)(int(amount))
 
 
 def money_html(amount: int | None, currency: str, locale: str, *,

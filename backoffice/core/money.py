@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
+from typing import TYPE_CHECKING
 
 from babel.numbers import (
     NumberFormatError,
@@ -23,6 +24,9 @@ from babel.numbers import (
 )
 
 from .errors import ValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: Amounts written the other convention's way where they can mean one thing only: a decimal
 #: comma ("834,50", "1.234,50") or a decimal point ("834.50", "1,234.50") followed by one or two
@@ -157,7 +161,7 @@ class Money:
         return Decimal(self.amount).scaleb(-exponent(self.currency))
 
     def format(self, locale: str = "en_IE") -> str:
-        return _formatter(self.currency, locale)(self.amount)
+        return formatter(self.currency, locale)(self.amount)
 
     def __str__(self) -> str:  # unambiguous, locale-free: "1234.50 EUR"
         return f"{self.to_decimal():f} {self.currency}"
@@ -167,8 +171,9 @@ _PROBE = 1234567  # major units; the formatted probe shows where the digits go
 
 
 @cache
-def _formatter(currency: str, locale: str):
-    """A fast formatter equivalent to Babel's ``format_currency`` for this currency and locale.
+def formatter(currency: str, locale: str) -> Callable[[int], str]:
+    """A fast formatter of minor units, equivalent to Babel's ``format_currency`` for this
+    currency and locale (``Money.format``; pages call it without building a ``Money``).
 
     Babel re-reads the locale's pattern on every call, which dominates pages with hundreds of
     amounts. Here Babel formats two probe amounts once; the parts around the digits (symbol,

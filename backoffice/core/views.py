@@ -139,6 +139,17 @@ def get_or_404(model, object_id: int | None):
     return db.session.get(model, object_id) or abort(404)
 
 
+def id_urls(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:
+    """``url_for(endpoint, key=id, **values)`` for the many ids of a page's rows at the cost of
+    one ``url_for`` (each costs about as much as the rest of a table row): the URL is built once
+    around a marker id and each id written in its place. A template global."""
+    marker = str(MAX_ID)
+    head, *tail = url_for(endpoint, **values, **{key: MAX_ID}).split(marker)
+    if len(tail) != 1:  # the marker's digits elsewhere in the URL too: no shortcut
+        return lambda value: url_for(endpoint, **values, **{key: value})
+    return lambda value: f"{head}{int(value)}{tail[0]}"
+
+
 class UnsavedChanges(RuntimeError):
     """A request left changes in the database session that no unit of work committed."""
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..core.bounds import FIRST_DATE, LAST_DATE, MAX_ID, as_id
 from .balances import account_balances
+from .chart import Account, Fund
 from .models import JournalEntry, Posting
 
 if TYPE_CHECKING:
@@ -98,9 +99,60 @@ class JournalFilter:
         return [or_(*matches)]
 
 
+@dataclass(frozen=True, slots=True)
+class ShownPosting:
+    """A posting as the journal shows it: plain values, its account and fund named."""
+
+    account_id: int
+    account_code: str
+    account_name: str
+    fund_id: int
+    fund_code: str
+    amount: int  # minor units, debit > 0
+    currency: str
+
+    @property
+    def account_label(self) -> str:
+        return f"{self.account_code} {self.account_name}"
+
+
+@dataclass(frozen=True, slots=True)
+class ShownEntry:
+    """An entry as the journal shows it, with its postings in line order (plain values: a page
+    of ORM entries cost more to load and to render than the rest of the page)."""
+
+    id: int
+    booking_date: date
+    description: str
+    reverses_id: int | None
+    postings: tuple[ShownPosting, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        return f"#{self.id}"
+
+
+_ENTRY = (JournalEntry.id, JournalEntry.booking_date, JournalEntry.description,
+          JournalEntry.reverses_id)
+
+
+def _shown(session: Session, entries: list) -> list[ShownEntry]:
+    """``entries`` (rows of ``_ENTRY``) with their postings, read in one query."""
+    postings: dict[int, list[ShownPosting]] = defaultdict(list)
+    for entry_id, *posting in session.execute(
+            select(Posting.entry_id, Posting.account_id, Account.code, Account.name,
+                   Posting.fund_id, Fund.code, Posting.amount, Posting.currency)
+            .join(Account, Account.id == Posting.account_id)
+            .join(Fund, Fund.id == Posting.fund_id)
+            .where(Posting.entry_id.in_([entry.id for entry in entries]))
+            .order_by(Posting.entry_id, Posting.line_no)):
+        postings[entry_id].append(ShownPosting(*posting))
+    return [ShownEntry(*entry, postings=tuple(postings[entry.id])) for entry in entries]
+
+
 @dataclass
 class JournalPage:
-    entries: list[JournalEntry]
+    entries: list[ShownEntry]
     newer: Cursor | None  # pass as ``after`` to see the newer page
     older: Cursor | None  # pass as ``before`` to see the older page
 
@@ -124,11 +176,10 @@ def journal_page(session: Session, filters: JournalFilter, *, before: Cursor | N
                 *text)
     else:
         key = (JournalEntry.booking_date, JournalEntry.id)
-        statement = select(JournalEntry).where(*filters.conditions()).options(
-            joinedload(JournalEntry.posted_by))
+        statement = select(*_ENTRY).where(*filters.conditions())
 
     def read(query) -> list:
-        return list(session.execute(query) if by_account else session.scalars(query))
+        return list(session.execute(query))
 
     if after is not None:
         rows = read(statement.where(_after(*key, after)).order_by(*key).limit(limit + 1))
@@ -141,12 +192,12 @@ def journal_page(session: Session, filters: JournalFilter, *, before: Cursor | N
         more_newer, more_older = before is not None, len(rows) > limit
         rows = rows[:limit]
     if by_account and rows:
-        found = {entry.id: entry for entry in session.scalars(
-            select(JournalEntry).where(JournalEntry.id.in_([entry_id for _, entry_id in rows]))
-            .options(joinedload(JournalEntry.posted_by)))}
+        found = {entry.id: entry for entry in session.execute(
+            select(*_ENTRY).where(JournalEntry.id.in_([entry_id for _, entry_id in rows])))}
         rows = [found[entry_id] for _, entry_id in rows]
     if not rows:
         return JournalPage(entries=[], newer=None, older=None)
+    rows = _shown(session, rows)
     newest, oldest = (rows[0].booking_date, rows[0].id), (rows[-1].booking_date, rows[-1].id)
     return JournalPage(entries=rows, newer=newest if more_newer else None,
                        older=oldest if more_older else None)

@@ -66,7 +66,7 @@ def _fiscal_year() -> FiscalYear:
 @bp.route("/journal")
 @requires(Permission.LEDGER_VIEW)
 def journal():
-    funds = _funds()  # also what the postings' lazy loads resolve to
+    funds = _funds()
     form = query_form(JournalFilterForm, fund=object_options(funds, "All funds"))
     filters = JournalFilter(start=form.start.data, end=form.end.data, fund_id=form.fund.data,
                             account_id=form.account.data, text=form.q.data or "")
@@ -74,15 +74,10 @@ def journal():
         return send_table(journal_table(db.session, filters), fmt)
     page = journal_page(db.session, filters, before=arg("before", parse_cursor),
                         after=arg("after", parse_cursor), limit=current_app.config["PAGE_SIZE"])
-    # The accounts of the postings shown (and the one filtered on), in one query: not the chart.
-    shown = {p.account_id for entry in page.entries for p in entry.postings}
-    if form.account.data:
-        shown.add(form.account.data)
-    accounts = {a.id: a for a in db.session.scalars(select(Account).where(Account.id.in_(shown)))}
+    chosen = db.session.get(Account, form.account.data) if form.account.data else None
     query = others("before", "after")
     return render_template("ledger/journal.html", form=form, page=page, query=query,
-                           chosen=accounts.get(form.account.data), funds=funds,
-                           format_cursor=format_cursor)
+                           chosen=chosen, funds=funds, format_cursor=format_cursor)
 
 
 ACCOUNT_MATCHES = 20
