@@ -95,7 +95,7 @@ def respond(fmt: str | None, found: list[statements.Statement], *, title: str, f
     if fmt is None:
         return render_template(
             template, title=title, statements=found, form=form, lead=lead, charts=images,
-            cell_text=partial(render.cell_text, locale=locale), link=links or drill_links(),
+            cells=partial(render.line_cells, locale=locale, link=links or drill_links()),
             section="reports",
             download=lambda kind: url_for(endpoint, fmt=kind, **query), **(page or {}))
     if fmt not in FORMATS:
