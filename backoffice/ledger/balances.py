@@ -7,6 +7,7 @@ every fund balances on its own.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -81,14 +82,28 @@ def account_movements(session: Session, start: date, end: date, *, fund_id: int 
 
 def fund_balances(session: Session, as_of: date | None, *, fund_id: int | None = None) -> dict[tuple[int, str], int]:
     """{(fund id, currency): balance} for every fund that has one (or just ``fund_id``)."""
-    if as_of is None:
-        return {}
+    return fund_balances_on(session, [as_of], fund_id=fund_id)[0]
+
+
+def fund_balances_on(session: Session, days: Sequence[date | None], *,
+                     fund_id: int | None = None) -> list[dict[tuple[int, str], int]]:
+    """``fund_balances`` on each of ``days`` (None: before the beginning, no balances), in one
+    statement: a report's opening and closing balances cost one round trip, not four."""
+    found: list[dict[tuple[int, str], int]] = [{} for _ in days]
     model = FundBalanceTotal
     conditions = [model.fund_id == fund_id] if fund_id is not None else []
-    rows = totals.covering(model, as_of, [model.fund_id, model.currency], *conditions)
-    result = session.execute(select(rows.c.fund_id, rows.c.currency, func.sum(rows.c.amount))
-                             .group_by(rows.c.fund_id, rows.c.currency))
-    return {(fund, currency): int(amount) for fund, currency, amount in result if amount}
+    parts = [totals.covering(model, day, [literal(index).label("day"), model.fund_id,
+                                          model.currency], *conditions)
+             for index, day in enumerate(days) if day is not None]
+    if not parts:
+        return found
+    rows = union_all(*(select(part) for part in parts)).subquery()
+    for index, fund, currency, amount in session.connection().execute(
+            select(rows.c.day, rows.c.fund_id, rows.c.currency, func.sum(rows.c.amount))
+            .group_by(rows.c.day, rows.c.fund_id, rows.c.currency)):
+        if amount:
+            found[index][(fund, currency)] = int(amount)
+    return found
 
 
 def account_by_fund(session: Session, account_id: int, as_of: date | None = date.max, *,

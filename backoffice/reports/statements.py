@@ -19,7 +19,7 @@ from ..core.i18n import _, _l, lazy_pgettext, pgettext
 from ..ledger.balances import (
     account_balances,
     accounts_moved_in_some_fund,
-    fund_balances,
+    fund_balances_on,
     fund_set_movements,
     monthly_movements,
 )
@@ -139,8 +139,7 @@ def compute_balance_sheet(session: Session, as_of: date) -> list[Statement]:
     accounts = chart_accounts(session, types=kinds)
     now_accounts = account_balances(session, as_of, account_ids=accounts_of_types(kinds))
     then_accounts = account_balances(session, prior, account_ids=accounts_of_types(kinds))
-    now_funds = fund_balances(session, as_of)
-    then_funds = fund_balances(session, prior)
+    now_funds, then_funds = fund_balances_on(session, [as_of, prior])
     funds = fund_rows(session)
     currencies = _currencies(now_accounts, then_accounts, now_funds, then_funds) or ["EUR"]
     statements = []
@@ -311,10 +310,8 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
     # of them) still has its line, on every page of columns, as in the whole statement.
     moved_elsewhere = accounts_moved_in_some_fund(
         session, start, end, fund_ids=None if fund_ids is None else rest) if rest else set()
-    opening = fund_balances(session, day_before(start))
-    closing = fund_balances(session, end)
-    prior_opening = fund_balances(session, day_before(prior_start))
-    prior_closing = fund_balances(session, prior_end)
+    opening, closing, prior_opening, prior_closing = fund_balances_on(
+        session, [day_before(start), end, day_before(prior_start), prior_end])
     # The lines: the accounts that moved (a chart holds many more that did not, issue 17).
     touched = {key[1] for key in moved} | {key[1] for key in moved_before} | {
         account for account, _ in moved_elsewhere}

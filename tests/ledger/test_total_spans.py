@@ -18,6 +18,7 @@ from backoffice.ledger.balances import (
     account_movements,
     fund_account_movements,
     fund_balances,
+    fund_balances_on,
     fund_set_movements,
 )
 from backoffice.ledger.chart import AccountType
@@ -135,6 +136,10 @@ def test_cached_totals_equal_the_postings_after_random_bookings_and_reversals(
         balances[(account, currency)] += amount
     assert account_balances(session, end) == _nonzero(balances)
     assert fund_balances(session, end) == _nonzero(held)
+    # Several days in one statement: each day's balances, and none before the beginning.
+    _, held_before = _direct(session, date.min, start - timedelta(days=1))
+    assert fund_balances_on(session, [end, None, start - timedelta(days=1)]) == [
+        _nonzero(held), {}, _nonzero(held_before)]
     # Funds in sets (every fund, or some): each set's sum per account.
     sets = [tuple(f.id for f, g in zip(funds, grouping) if g == index) for index in range(3)]
     for chosen in (sets, [sets[0], (), sets[2]]):
