@@ -79,3 +79,13 @@ def counted_get(client, url: str):
     with counting_statements(db.engine) as sent:
         response = client.get(url)
     return response, sent[0]
+
+
+def own_queries(client, url: str) -> int:
+    """How many statements the page ``url`` sends beyond what every request sends (the login
+    session, its user, the settings): those of the account search with nothing typed, which
+    asks nothing of its own (issue 17: a page's own queries, guarded by count, not time)."""
+    response, sent = counted_get(client, url)
+    assert response.status_code == 200, url
+    _, every = counted_get(client, "/ledger/accounts/search?account_label=")
+    return sent - every

@@ -138,6 +138,11 @@ class InvoiceNumberCounter(db.Model):
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
+def invoice_label(number: str | None, invoice_id: int) -> str:
+    """How an invoice is named: its number, or "Draft #12" before it has one."""
+    return number or _("Draft #%(id)s", id=invoice_id)
+
+
 class Invoice(db.Model):
     __tablename__ = "invoices"
 
@@ -243,7 +248,7 @@ class Invoice(db.Model):
 
     @property
     def label(self) -> str:
-        return self.number or _("Draft #%(id)s", id=self.id)
+        return invoice_label(self.number, self.id)
 
 
 class InvoiceLine(db.Model):

@@ -11,7 +11,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased
 from stdnum import iso11649
 
 from ..core.i18n import _l, lazy_pgettext
@@ -24,6 +24,7 @@ from .models import (
     InvoiceRefundDecision,
     InvoiceStatus,
     PaymentKind,
+    invoice_label,
 )
 
 if TYPE_CHECKING:
@@ -134,12 +135,17 @@ def status(invoice: Invoice, today: date) -> Status:
         return Status.CANCELLATION
     if is_cancelled(invoice):
         return Status.CANCELLED
-    paid, due = paid_amount(invoice), owed(invoice)
+    return settled_status(paid_amount(invoice), owed(invoice), invoice.due_date, today)
+
+
+def settled_status(paid: int, due: int, due_date: date | None, today: date) -> Status:
+    """An issued invoice's state by what it received (``paid_amount``) against what it asks for
+    (``owed``)."""
     if paid > due:
         return Status.OVERPAID
     if paid == due:
         return Status.PAID
-    if invoice.due_date and invoice.due_date < today:
+    if due_date and due_date < today:
         return Status.OVERDUE
     return Status.PARTIALLY_PAID if paid > 0 else Status.OPEN
 
@@ -323,13 +329,79 @@ class InvoiceFilter:
     text: str = ""
 
 
-def list_invoices(session: Session, filters: InvoiceFilter, today: date, *, limit: int, offset: int = 0):
-    """(rows of (invoice, paid or credited), more?) newest first; ``status`` filters on the
-    derived state."""
-    statement, paid_col = settled_column(select(Invoice))
-    statement = statement.add_columns(paid_col)
+@dataclass(frozen=True)
+class ListedInvoice:
+    """One row of the invoice list, read as light columns (issue 17: the page loaded each
+    invoice with its lines, payments, refund decisions, cancellation and credit notes to work
+    out its state)."""
+
+    id: int
+    number: str | None
+    kind: str
+    issue_date: date | None
+    due_date: date | None
+    buyer_name: str
+    currency: str
+    net_total: int
+    tax_total: int
+    gross_total: int
+    cancels_number: str | None  # the invoice a cancellation or credit note corrects
+    status: Status
+    paid: int  # received, plus what credit notes took off
+
+    @property
+    def label(self) -> str:
+        return invoice_label(self.number, self.id)
+
+    @property
+    def is_cancellation(self) -> bool:
+        return self.kind in (InvoiceKind.CANCELLATION, InvoiceKind.CREDIT_NOTE)
+
+
+def _listed(row, today: date) -> ListedInvoice:
+    """A row of ``list_invoices``'s query as the page shows it, its state worked out as
+    ``status`` works it out from the invoice's objects."""
+    received, credited = int(row.received), int(row.credited)  # credited: positive
+    if row.status == InvoiceStatus.DRAFT:
+        shown = Status.DRAFT
+    elif row.kind in (InvoiceKind.CANCELLATION, InvoiceKind.CREDIT_NOTE):
+        shown = Status.CANCELLATION
+    elif row.cancelled:
+        shown = Status.CANCELLED
+    else:
+        shown = settled_status(received, row.gross_total - credited, row.due_date, today)
+    return ListedInvoice(row.id, row.number, row.kind, row.issue_date, row.due_date,
+                         row.buyer_name, row.currency, row.net_total, row.tax_total,
+                         row.gross_total, row.cancels_number, shown, received + credited)
+
+
+@cache
+def _corrected():
+    """The invoice a cancellation or a credit note corrects (an alias, built once)."""
+    return aliased(Invoice)
+
+
+def list_invoices(session: Session, filters: InvoiceFilter, today: date, *, limit: int,
+                  offset: int = 0) -> tuple[list[ListedInvoice], bool]:
+    """(a page of ``ListedInvoice``, more?) newest first; ``status`` filters on the derived
+    state. One query: what each received and what credit notes took off it are summed by the
+    database (``paid_subquery``, as ``paid_amount`` counts)."""
+    paid, notes, corrected = paid_subquery(), _credited_subquery(), _corrected()
+    received = func.coalesce(paid.c.paid, 0)
+    credited = -func.coalesce(notes.c.credited, 0)
+    paid_col = received + credited
+    cancelled = Invoice.id.in_(cancelled_ids())
+    statement = (select(Invoice.id, Invoice.number, Invoice.kind, Invoice.issue_date,
+                        Invoice.due_date, Invoice.buyer_name, Invoice.currency, Invoice.net_total,
+                        Invoice.tax_total, Invoice.gross_total,
+                        corrected.number.label("cancels_number"), Invoice.status,
+                        cancelled.label("cancelled"), received.label("received"),
+                        credited.label("credited"))
+                 .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+                 .outerjoin(notes, notes.c.invoice_id == Invoice.id)
+                 .outerjoin(corrected, corrected.id == Invoice.cancels_id))
     issued_invoice = and_(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
-                          Invoice.id.not_in(cancelled_ids()))
+                          ~cancelled)
     if filters.status == "draft":
         statement = statement.where(Invoice.status == InvoiceStatus.DRAFT)
     elif filters.status == "open":
@@ -343,9 +415,8 @@ def list_invoices(session: Session, filters: InvoiceFilter, today: date, *, limi
         statement = statement.where(Invoice.id.in_(
             refunds_to_decide_query().with_only_columns(InvoicePayment.invoice_id)))
     elif filters.status == "cancelled":
-        statement = statement.where(or_(Invoice.id.in_(cancelled_ids()),
-                                        Invoice.kind.in_((InvoiceKind.CANCELLATION,
-                                                          InvoiceKind.CREDIT_NOTE))))
+        statement = statement.where(or_(cancelled, Invoice.kind.in_((InvoiceKind.CANCELLATION,
+                                                                     InvoiceKind.CREDIT_NOTE))))
     if filters.year:
         statement = statement.where(or_(Invoice.series.like(f"%{filters.year}"),
                                         and_(Invoice.issue_date.is_(None),
@@ -357,13 +428,7 @@ def list_invoices(session: Session, filters: InvoiceFilter, today: date, *, limi
         statement = statement.where(or_(Invoice.number.ilike(like), Invoice.buyer_name.ilike(like),
                                         Invoice.payment_reference.ilike(like)))
     statement = statement.order_by(Invoice.issue_date.desc().nulls_first(), Invoice.id.desc())
-    # What ``status`` reads of each invoice, loaded for the whole page (not a query per row).
-    statement = statement.options(
-        selectinload(Invoice.cancels), selectinload(Invoice.cancelled_by),
-        selectinload(Invoice.credit_notes),
-        selectinload(Invoice.payments).selectinload(InvoicePayment.decision))
-    rows = [(invoice, int(paid)) for invoice, paid in
-            session.execute(statement.limit(limit + 1).offset(offset))]
+    rows = [_listed(row, today) for row in session.execute(statement.limit(limit + 1).offset(offset))]
     return rows[:limit], len(rows) > limit
 
 
@@ -415,8 +480,8 @@ def invoices_table(session: Session, filters: InvoiceFilter, today: date) -> Tab
     rows, _ = list_invoices(session, filters, today, limit=10**9)
 
     def values():
-        for invoice, paid in rows:
-            shown = status(invoice, today)
+        for invoice in rows:
+            shown, paid = invoice.status, invoice.paid
             outstanding = invoice.gross_total - paid if shown.value in (
                 "open", "overdue", "partially_paid", "overpaid") else None
             def money(minor: int | None, currency: str = invoice.currency) -> Money | None:

@@ -70,8 +70,8 @@ def _packages(active_only=True):
 @requires(Permission.INVOICES_VIEW)
 def invoices():
     today = date.today()
-    form = query_form(FilterForm, sponsor=options([("", _("All sponsors"))]
-                                                  + [(s.id, s.name) for s in _sponsors()]))
+    sponsors = db.session.execute(select(Sponsor.id, Sponsor.name).order_by(Sponsor.name))
+    form = query_form(FilterForm, sponsor=options([("", _("All sponsors")), *sponsors]))
     filters = state.InvoiceFilter(status=form.status.data or "", year=form.year.data,
                                   sponsor_id=form.sponsor.data, text=form.q.data or "")
     if fmt := export_format():
@@ -83,7 +83,7 @@ def invoices():
     query = others("page")
     return render_template("invoicing/invoices.html", form=form, rows=rows, today=today,
                            summary=state.summary(db.session, today), page=page, more=more,
-                           query=query, status_of=state.status)
+                           query=query)
 
 
 @bp.route("/invoices/aging")

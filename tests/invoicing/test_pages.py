@@ -12,7 +12,7 @@ from backoffice.extensions import settings as app_settings
 from backoffice.invoicing import services, state
 from backoffice.invoicing.models import Invoice, Sponsor
 
-from ..helpers import counted_get, login, post_form
+from ..helpers import counted_get, login, own_queries, post_form
 from . import factories
 
 
@@ -155,3 +155,51 @@ def test_the_invoice_list_asks_the_same_questions_for_three_invoices_as_for_twel
     few = _queries(client, "/invoices")
     paid_and_cancelled(10)
     assert _queries(client, "/invoices") == few
+    # The sponsors of the filter, one query for the page of rows with their states, two for
+    # the totals (what is open, what came in this year).
+    assert own_queries(client, "/invoices") == 4
+
+
+def test_the_invoice_list_shows_each_invoice_in_the_state_its_objects_give(client, users):
+    """The list reads light columns and sums in the database (issue 17): its state and 'paid'
+    of every kind of invoice are the ones ``state.status`` and ``paid_amount`` give."""
+    today = date.today()
+
+    def paid(invoice, amount: int) -> None:
+        with transaction():
+            services.record_payment(db.session, invoice, amount=Money(amount, "EUR"),
+                                    reference=f"p{invoice.id}-{amount}", received_on=today,
+                                    method="bank", debit_role="bank")
+
+    factories.draft(factories.sponsor())
+    factories.issued()                                                    # open
+    factories.issued(issue_date=today - timedelta(days=90))              # overdue
+    paid(factories.issued(), 1000)                                        # partly paid
+    whole = factories.issued()
+    paid(whole, whole.gross_total)                                        # paid
+    more = factories.issued()
+    paid(more, more.gross_total + 500)                                    # overpaid
+    credited = factories.issued()
+    with transaction():
+        services.issue_credit_note(db.session, credited, Money(100000, "EUR"), actor=None,
+                                   reason="Smaller booth", settings=app_settings())
+    settled = factories.issued()
+    with transaction():
+        services.issue_credit_note(db.session, settled, Money(100000, "EUR"), actor=None,
+                                   reason="Smaller booth", settings=app_settings())
+    paid(settled, settled.gross_total - 100000)                           # paid with its note
+    wrong = factories.issued()
+    with transaction():
+        services.cancel(db.session, wrong, reason="Wrong amount", actor=None,
+                        settings=app_settings())
+    db.session.expire_all()
+    rows, more_rows = state.list_invoices(db.session, state.InvoiceFilter(), today, limit=100)
+    assert not more_rows and len(rows) == 12  # 9 invoices, 2 credit notes, 1 cancellation
+    for row in rows:
+        invoice = db.session.get(Invoice, row.id)
+        assert (row.status, row.paid, row.label) == (
+            state.status(invoice, today), state.paid_amount(invoice) + state.credited(invoice),
+            invoice.label), invoice.label
+    assert {row.status.value for row in rows} == {
+        "draft", "open", "overdue", "partially_paid", "paid", "overpaid", "cancelled",
+        "cancellation"}
