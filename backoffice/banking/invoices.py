@@ -46,9 +46,11 @@ if TYPE_CHECKING:
     from .models import BankAccount, BankMatch
 
 
-def known_ibans(session: Session) -> dict[int, tuple[str, ...]]:
-    """{sponsor id: IBANs} the sponsor's invoices were paid from: lines matched to its invoices,
-    or to the bank postings of payments recorded on them by hand."""
+def known_ibans(session: Session, sponsor_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    """{sponsor id: IBANs} the sponsors' invoices were paid from: lines matched to their
+    invoices, or to the bank postings of payments recorded on them by hand (issue 17: of the
+    sponsors asked about, not of every sponsor in the history)."""
+    sponsors = Invoice.sponsor_id.in_(sorted(set(sponsor_ids)))
     by_invoice_item = (
         select(Invoice.sponsor_id, BankLine.counterparty_iban)
         .select_from(BankMatchItem)
@@ -56,7 +58,7 @@ def known_ibans(session: Session) -> dict[int, tuple[str, ...]]:
         .join(BankMatchLine, BankMatchLine.match_id == BankMatchItem.match_id)
         .join(BankLine, BankLine.id == BankMatchLine.bank_line_id)
         .where(BankMatchItem.provider == InvoiceProvider.name, BankMatchItem.active.is_(True),
-               BankLine.counterparty_iban != ""))
+               BankLine.counterparty_iban != "", sponsors))
     posting = postings_view()
     by_payment_posting = (
         select(Invoice.sponsor_id, BankLine.counterparty_iban)
@@ -66,7 +68,7 @@ def known_ibans(session: Session) -> dict[int, tuple[str, ...]]:
         .join(BankMatchLine, BankMatchLine.match_id == BankMatchItem.match_id)
         .join(BankLine, BankLine.id == BankMatchLine.bank_line_id)
         .where(BankMatchItem.active.is_(True), posting.c.source_kind == "invoice",
-               BankLine.counterparty_iban != ""))
+               BankLine.counterparty_iban != "", sponsors))
     found: dict[int, set[str]] = defaultdict(set)
     for sponsor_id, iban in session.execute(union(by_invoice_item, by_payment_posting)):
         found[sponsor_id].add(iban)
@@ -113,7 +115,7 @@ class InvoiceProvider(Provider):
         rows = state.open_invoice_rows(session, currency=bank_account.currency)
         if not rows:
             return
-        ibans = known_ibans(session)
+        ibans = known_ibans(session, (row.sponsor_id for row in rows))
         currency = bank_account.currency
         for invoice_id, number, reference, issued, due, outstanding, buyer, sponsor_id in rows:
             yield OpenItem(

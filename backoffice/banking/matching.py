@@ -36,7 +36,7 @@ from ..ledger.services import Line
 
 if TYPE_CHECKING:
     from ..ledger.models import JournalEntry
-    from .models import BankAccount, BankMatch, BankMatchItem
+    from .models import BankAccount, BankLine, BankMatch, BankMatchItem
 
 # --- the provider interface ------------------------------------------------------------------
 
@@ -91,6 +91,13 @@ class Provider(ABC):
         provider whose own state does not change on a partial payment can return the full
         amount. A provider whose state does change (an invoice's amount paid) returns what its
         state says is open and sets ``counts_own_allocations = True``."""
+
+    def items_for(self, session: Session, bank_account: BankAccount,
+                  lines: Sequence[BankLine] | None) -> Iterable[OpenItem]:
+        """The open items that may be suggested for ``lines`` (None: for any line): all of
+        them, unless the items are each one line's own (``OpenItem.bank_line_id``), when a
+        provider reads only those of ``lines`` (issue 17: the queue shows a few lines)."""
+        return self.open_items(session, bank_account)
 
     counts_own_allocations: bool = False
     #: Whether the items are what a line is only when nothing else explains it (a gift): ``rank``

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Date, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
@@ -20,11 +21,14 @@ from ..ledger.reads import other_sides, postings_view, reversed_entry_ids
 from .matching import OpenItem, Provider, claimed_sources, usable
 from .models import BankAccount, BankMatch, BankMatchItem
 
+if TYPE_CHECKING:
+    from sqlalchemy import Row, Select
 
-def unreconciled_postings_query(bank_account: BankAccount, *, until: date | None = None,
-                                since: date | None = None, sources: Iterable[str] | None = None,
-                                other_sources: Iterable[str] = (),
-                                unconfirmed_by: str | None = None):
+
+def unreconciled_postings(session: Session, bank_account: BankAccount, *,
+                          until: date | None = None, since: date | None = None,
+                          sources: Iterable[str] | None = None, other_sources: Iterable[str] = (),
+                          unconfirmed_by: str | None = None) -> list[Row]:
     """Postings on the bank's ledger account that no bank line has confirmed as a whole: (id,
     amount, booking date, entry id, description, source kind, source id).
 
@@ -34,35 +38,52 @@ def unreconciled_postings_query(bank_account: BankAccount, *, until: date | None
     none of ``other_sources`` (entries without a source stay). With ``unconfirmed_by`` (a
     provider's name), not the postings whose own items of that provider active matches of the
     account allocated in full."""
+    statement = _unreconciled(
+        bank_account.reconcile_from is not None, since is not None, until is not None,
+        None if sources is None else tuple(sorted(sources)), tuple(sorted(other_sources)),
+        unconfirmed_by)
+    return session.execute(statement, {
+        "bank_account_id": bank_account.id, "ledger_account_id": bank_account.ledger_account_id,
+        "currency": bank_account.currency, "reconcile_from": bank_account.reconcile_from,
+        "since": since, "until": until}).all()
+
+
+@cache
+def _unreconciled(reconcile_from: bool, since: bool, until: bool, sources: tuple[str, ...] | None,
+                  other_sources: tuple[str, ...], unconfirmed_by: str | None) -> Select:
+    """``unreconciled_postings``'s statement for one shape of its arguments, built once per
+    process (issue 17: building it cost the queue's page a millisecond each of three times);
+    the account and the days are bound parameters of the same names."""
     posting = postings_view()
+    account_id = bindparam("bank_account_id")
     matched_entries = select(BankMatch.journal_entry_id).where(
-        BankMatch.bank_account_id == bank_account.id, BankMatch.journal_entry_id.is_not(None))
+        BankMatch.bank_account_id == account_id, BankMatch.journal_entry_id.is_not(None))
     undo_entries = select(BankMatch.undo_entry_id).where(
-        BankMatch.bank_account_id == bank_account.id, BankMatch.undo_entry_id.is_not(None))
+        BankMatch.bank_account_id == account_id, BankMatch.undo_entry_id.is_not(None))
     conditions = [
-        posting.c.account_id == bank_account.ledger_account_id,
-        posting.c.currency == bank_account.currency,
+        posting.c.account_id == bindparam("ledger_account_id"),
+        posting.c.currency == bindparam("currency"),
         posting.c.entry_id.not_in(matched_entries),
         posting.c.entry_id.not_in(undo_entries),
         posting.c.reverses_id.is_(None),
         posting.c.entry_id.not_in(reversed_entry_ids()),
     ]
-    if bank_account.reconcile_from is not None:
-        conditions.append(posting.c.booking_date >= bank_account.reconcile_from)
-    if since is not None:
-        conditions.append(posting.c.booking_date >= since)
-    if until is not None:
-        conditions.append(posting.c.booking_date <= until)
+    if reconcile_from:
+        conditions.append(posting.c.booking_date >= bindparam("reconcile_from", type_=Date))
+    if since:
+        conditions.append(posting.c.booking_date >= bindparam("since", type_=Date))
+    if until:
+        conditions.append(posting.c.booking_date <= bindparam("until", type_=Date))
     if sources is not None:
-        conditions += [posting.c.source_kind.in_(sorted(sources)), posting.c.source_id.is_not(None)]
-    if other_sources := sorted(other_sources):
+        conditions += [posting.c.source_kind.in_(sources), posting.c.source_id.is_not(None)]
+    if other_sources:
         conditions.append(or_(posting.c.source_kind.is_(None),
                               posting.c.source_kind.not_in(other_sources),
                               posting.c.source_id.is_(None)))
     if unconfirmed_by is not None:
         conditions.append(~select(BankMatchItem.posting_id)
                           .join(BankMatch, BankMatch.id == BankMatchItem.match_id)
-                          .where(BankMatch.bank_account_id == bank_account.id,
+                          .where(BankMatch.bank_account_id == account_id,
                                  BankMatchItem.active.is_(True),
                                  BankMatchItem.provider == unconfirmed_by,
                                  BankMatchItem.posting_id == posting.c.id)
@@ -94,8 +115,8 @@ class BookedPostings(Provider):
         # Postings that bank lines confirmed in full are no open item (the index would drop
         # them): left out by the database (issue 17: most of a long history's bank postings
         # are confirmed, and the queue read and built each one on every page).
-        rows = session.execute(unreconciled_postings_query(
-            bank_account, other_sources=claimed_sources(), unconfirmed_by=self.name)).all()
+        rows = unreconciled_postings(session, bank_account, other_sources=claimed_sources(),
+                                     unconfirmed_by=self.name)
         booked_to = other_sides(session, (row.entry_id for row in rows),
                                 bank_account.ledger_account_id)
         currency = bank_account.currency
@@ -149,9 +170,12 @@ class ConfirmsBookedPostings(Provider):
         """{document id: ([(posting id, amount), ...], booking date)}: the bank postings of
         entries whose source is this provider's document (``claims_sources``) that no line has
         confirmed yet. A document one of whose postings another provider's match confirmed
-        (matched as a booked posting before this provider existed) is left out."""
-        rows = session.execute(unreconciled_postings_query(
-            bank_account, sources=self.claims_sources)).all()
+        (matched as a booked posting before this provider existed) is left out. Postings that
+        this provider's matches confirmed in full are left out by the database (issue 17: the
+        documents of the whole history were read on every page of the queue, and all but a few
+        dropped as allocated in full)."""
+        rows = unreconciled_postings(session, bank_account, sources=self.claims_sources,
+                                     unconfirmed_by=self.name)
         taken = confirmed_elsewhere(session, [row[0] for row in rows], self.name)
         documents: dict[str, tuple[list[tuple[int, int]], date]] = {}
         for posting_id, amount, day, _entry, _text, _kind, source_id in rows:

@@ -15,7 +15,7 @@ from ..core.tables import DATE, INTEGER, MONEY, Column, Table
 from ..ledger.balances import account_balances
 from ..ledger.reads import postings_by_id, postings_view
 from .models import BankAccount, BankLine, BankMatch, BankMatchItem, BankMatchLine, BankStatement
-from .providers import unreconciled_postings_query
+from .providers import unreconciled_postings
 
 if TYPE_CHECKING:
     from ..ledger.models import Posting
@@ -166,7 +166,7 @@ def difference(session: Session, bank_account: BankAccount, as_of: date, limit: 
                 BankLine.id.in_(later_entry)))
         .order_by(BankLine.booking_date.desc(), BankLine.id.desc())))
     # Postings up to the day, less what lines of that day or earlier confirmed.
-    rows = session.execute(unreconciled_postings_query(bank_account, until=as_of, since=start)).all()
+    rows = unreconciled_postings(session, bank_account, until=as_of, since=start)
     confirmed = dict(session.execute(
         select(BankMatchItem.posting_id, func.sum(BankMatchItem.amount))
         .join(BankMatch, BankMatch.id == BankMatchItem.match_id)

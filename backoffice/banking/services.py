@@ -227,21 +227,40 @@ def _reserve_ids(session: Session, table: Table, count: int) -> list[int]:
 # --- matching ----------------------------------------------------------------------------------
 
 
-def allocations(session: Session, bank_account: BankAccount) -> dict[tuple[str, str], int]:
-    """{(provider, key): amount} allocated by active matches of this account."""
-    rows = session.execute(
+def allocations(session: Session, bank_account: BankAccount,
+                items: Sequence[OpenItem] | None = None) -> dict[tuple[str, str], int]:
+    """{(provider, key): amount} allocated by active matches of this account; of ``items``
+    only, when given (issue 17: a long history's allocations are many, the open items few)."""
+    statement = (
         select(BankMatchItem.provider, BankMatchItem.item_key, func.sum(BankMatchItem.amount))
         .join(BankMatch, BankMatch.id == BankMatchItem.match_id)
         .where(BankMatch.bank_account_id == bank_account.id, BankMatchItem.active.is_(True))
         .group_by(BankMatchItem.provider, BankMatchItem.item_key))
-    return {(p, k): int(total) for p, k, total in rows}
+    if items is None:
+        return {(p, k): int(total) for p, k, total in session.execute(statement)}
+    wanted = {(item.provider, item.key) for item in items}
+    keys = sorted({key for _, key in wanted})
+    found = {}
+    for start in range(0, len(keys), 1000):  # bounded IN lists on both databases
+        for name, key, total in session.execute(
+                statement.where(BankMatchItem.item_key.in_(keys[start:start + 1000]))):
+            if (name, key) in wanted:
+                found[name, key] = int(total)
+    return found
 
 
-def open_items(session: Session, bank_account: BankAccount) -> ItemIndex:
+def open_items(session: Session, bank_account: BankAccount,
+               lines: Sequence[BankLine] | None = None) -> ItemIndex:
+    """Every provider's open items, indexed, less what matches allocated to them. With
+    ``lines``: the items that may be suggested for those lines (``Provider.items_for``)."""
     items: list[OpenItem] = []
+    own = set()
     for each in providers():
-        items.extend(each.open_items(session, bank_account))
-    return ItemIndex.build(items, allocations(session, bank_account))
+        items.extend(each.items_for(session, bank_account, lines))
+        if each.counts_own_allocations:
+            own.add(each.name)
+    counted = [item for item in items if item.provider not in own]
+    return ItemIndex.build(items, allocations(session, bank_account, counted))
 
 
 def facts(line: BankLine) -> LineFacts:

@@ -317,6 +317,7 @@ def _row_context(account: BankAccount, lines: Sequence[BankLine], index: ItemInd
     """What the queue's lines need besides themselves: their suggestions. The booking form of a
     line is fetched when it is opened (``book_form``): a chart of thousands of accounts is not
     sent once per line (issue 17)."""
+    index = index or services.open_items(db.session, account, lines)
     return {"suggestions": services.suggestions_for(db.session, account, lines, index),
             "account": account, "choices": _choices}
 

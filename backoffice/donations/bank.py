@@ -17,7 +17,7 @@ lines the matcher does offer as one.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -72,17 +72,24 @@ class DonationProvider(Provider):
     label = "Record as donation"
     fallback = True
 
-    def _lines(self, session: Session, bank_account: BankAccount) -> list[BankLine]:
-        lines = session.scalars(select(BankLine).where(
+    def _lines(self, session: Session, bank_account: BankAccount,
+               among: Sequence[BankLine] | None = None) -> list[BankLine]:
+        statement = select(BankLine).where(
             BankLine.bank_account_id == bank_account.id, BankLine.status == "open",
-            BankLine.amount > 0, BankLine.reversal.is_(False)).order_by(BankLine.id)).all()
+            BankLine.amount > 0, BankLine.reversal.is_(False))
+        if among is not None:
+            statement = statement.where(BankLine.id.in_([line.id for line in among]))
+        lines = session.scalars(statement.order_by(BankLine.id)).all()
         known = set(session.scalars(select(DonorIban.iban).where(DonorIban.iban.in_(
             {line.counterparty_iban for line in lines if line.counterparty_iban}))))
         return [line for line in lines if line.counterparty_iban in known
                 or looks_like_gift(f"{line.remittance} {line.references}")]
 
-    def open_items(self, session: Session, bank_account: BankAccount) -> Iterable[OpenItem]:
-        for line in self._lines(session, bank_account):
+    def open_items(self, session: Session, bank_account: BankAccount,
+                   among: Sequence[BankLine] | None = None) -> Iterable[OpenItem]:
+        """Each open line that looks like a gift, as its own item; of ``among`` only, when
+        given."""
+        for line in self._lines(session, bank_account, among):
             donor = donors.by_iban(session, line.counterparty_iban)
             name = donor.name if donor else (line.counterparty_name or "an unknown donor")
             fund = fund_in(session, line.remittance)
@@ -93,6 +100,10 @@ class DonationProvider(Provider):
                 ibans=(line.counterparty_iban,) if line.counterparty_iban else (),
                 counterparty=name, counterparty_role="donor", kind="donation",
                 allow_partial=False, bank_line_id=line.id)
+
+    def items_for(self, session: Session, bank_account: BankAccount,
+                  lines: Sequence[BankLine] | None) -> Iterable[OpenItem]:
+        return self.open_items(session, bank_account, lines)
 
     def refusal(self, session: Session, bank_account: BankAccount, key: str) -> str | None:
         return "This bank line is matched already, or is not a gift."

@@ -17,18 +17,18 @@ from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.extensions import settings as app_settings
 
-from ..helpers import counted_get, login
+from ..helpers import counted_get, login, own_queries
 from .conftest import IBAN, book, do_import
 
 HTMX = {"HX-Request": "true"}
 START = date(2026, 3, 2)
 
 
-def _statement(count: int, first: int = 0) -> bytes:
+def _statement(count: int, first: int = 0, purpose: str = "Fee") -> bytes:
     """``count`` incoming lines, one a day from START, each of its own amount."""
     lines = [ParsedLine(booking_date=START + timedelta(days=first + n), amount=10000 + first + n,
                         currency="EUR", counterparty_name=f"Member {first + n}",
-                        remittance=f"Fee {first + n}") for n in range(count)]
+                        remittance=f"{purpose} {first + n}") for n in range(count)]
     return writers.camt053(IBAN, [ParsedStatement(
         currency="EUR", opening=0, opening_date=START, closing=sum(x.amount for x in lines),
         closing_date=lines[-1].booking_date, lines=lines)], message_id=f"Q{first}")
@@ -128,3 +128,25 @@ def test_the_queue_costs_the_same_however_long_the_history(client, session, user
     assert many == few, (few, many)
     assert len(_shown(response.get_data(as_text=True))) == LINES_SHOWN
     assert len(response.data) < 100 * 1024
+
+
+#: The queue's own queries (beyond every page's): its lines, their count, the matches to review,
+#: and the open items of every provider with what matches allocated to them (issue 17).
+QUEUE_QUERIES = 11
+
+
+def test_lines_not_shown_cost_nothing(client, session, users, bank, treasurer):
+    """Thirty older open lines that look like gifts (each would be its own "record as
+    donation" item, with its donor and fund to find) add no query to the queue's first page:
+    only the lines shown are offered as donations."""
+    do_import(session, bank, _statement(LINES_SHOWN, first=100), treasurer)
+    login(client, Role.TREASURER)
+    url = f"/bank/accounts/{bank.id}/reconcile"
+    _, few = counted_get(client, url)
+    do_import(session, bank, _statement(30, purpose="Spende"), treasurer)
+    response, many = counted_get(client, url)
+    assert many == few, (few, many)
+    assert "Spende" not in response.get_data(as_text=True)
+    assert own_queries(client, url) <= QUEUE_QUERIES
+    gifts = _more(response.get_data(as_text=True))
+    assert "Donation from" in client.get(gifts).get_data(as_text=True)  # offered when shown
