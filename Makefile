@@ -9,6 +9,8 @@ PORT   ?= 5000
 BASE_URL ?= http://$(HOST):$(PORT)
 
 WORKERS ?= 4
+# make test: pytest processes, each taking a whole test file at a time (auto: one per core)
+TEST_WORKERS ?= auto
 
 .PHONY: run run-prod test test-fast bench install doctor lint clean translations
 
@@ -42,11 +44,11 @@ run-prod: install
 
 ## test: install and run the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## test-fast: the suite without the browser tests
 test-fast: install
-	$(BIN)/python -m pytest -m "not e2e"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not e2e"
 
 ## bench: performance measurements (takes minutes; PostgreSQL when BENCH_DATABASE_URL or TEST_DATABASE_URL is set)
 bench: install
