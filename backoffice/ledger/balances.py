@@ -10,12 +10,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 from sqlalchemy import (
     BigInteger,
     Integer,
     Select,
     String,
+    bindparam,
     case,
     func,
     literal,
@@ -51,10 +53,36 @@ def _account_conditions(model, fund_id: int | None, account_ids) -> list:
     return conditions
 
 
-def _by_account(session: Session, rows) -> dict[tuple[int, str], int]:
-    result = session.execute(
-        select(rows.c.account_id, rows.c.currency, func.sum(rows.c.amount))
-        .group_by(rows.c.account_id, rows.c.currency))
+#: ``account_ids`` given as a collection of ids: one expanding parameter of the statement.
+_LISTED = "listed"
+
+
+@lru_cache(maxsize=128)
+def _per_account(model, shape: totals.Shape, by_fund: bool, account_ids) -> Select:
+    """The statement of ``_by_account`` for spans of ``shape``, built once (a sub-select of
+    account ids is part of it; the dates, ``fund_id`` and listed ids are parameters)."""
+    conditions = [model.fund_id == bindparam("fund_id")] if by_fund else []
+    if account_ids is _LISTED:
+        conditions.append(model.account_id.in_(bindparam("account_ids", expanding=True)))
+    elif account_ids is not None:
+        conditions.append(model.account_id.in_(account_ids))
+    rows = totals.shaped(model, shape, [model.account_id, model.currency], *conditions)
+    return (select(rows.c.account_id, rows.c.currency, func.sum(rows.c.amount))
+            .group_by(rows.c.account_id, rows.c.currency))
+
+
+def _by_account(session: Session, found: list[totals.Span], fund_id: int | None,
+                account_ids) -> dict[tuple[int, str], int]:
+    """{(account id, currency): sum} of the totals rows of the spans ``found``."""
+    model = FundAccountTotal if fund_id is not None else AccountTotal
+    listed = account_ids is not None and not isinstance(account_ids, Select)
+    parameters = totals.span_dates(found)
+    if fund_id is not None:
+        parameters["fund_id"] = fund_id
+    if listed:
+        parameters["account_ids"] = list(account_ids) or [-1]
+    result = session.execute(_per_account(model, totals.shape_of(found), fund_id is not None,
+                                          _LISTED if listed else account_ids), parameters)
     return {(account_id, currency): int(amount) for account_id, currency, amount in result if amount}
 
 
@@ -63,10 +91,7 @@ def account_balances(session: Session, as_of: date | None, *, fund_id: int | Non
     """{(account id, currency): balance} of everything posted up to and including ``as_of``."""
     if as_of is None:
         return {}
-    model = FundAccountTotal if fund_id is not None else AccountTotal
-    return _by_account(session, totals.covering(
-        model, as_of, [model.account_id, model.currency],
-        *_account_conditions(model, fund_id, account_ids)))
+    return _by_account(session, totals.spans(date.min, as_of), fund_id, account_ids)
 
 
 def account_movements(session: Session, start: date, end: date, *, fund_id: int | None = None,
@@ -74,10 +99,22 @@ def account_movements(session: Session, start: date, end: date, *, fund_id: int 
     """{(account id, currency): net movement} of postings dated from ``start`` to ``end``."""
     if end < start:
         return {}
-    model = FundAccountTotal if fund_id is not None else AccountTotal
-    return _by_account(session, totals.within(
-        model, start, end, [model.account_id, model.currency],
-        *_account_conditions(model, fund_id, account_ids)))
+    return _by_account(session, totals.spans(start, end), fund_id, account_ids)
+
+
+#: Bounded: several days' shapes combine into more statements than one day's (a few dozen).
+@lru_cache(maxsize=128)
+def _per_fund_on(shapes: tuple[totals.Shape | None, ...], one_fund: bool) -> Select:
+    """The statement of ``fund_balances_on`` for days whose spans have ``shapes`` (None: no
+    day), built once: the dates (day ``i``'s prefixed ``d<i>_``) and ``fund_id`` are parameters."""
+    model = FundBalanceTotal
+    conditions = [model.fund_id == bindparam("fund_id")] if one_fund else []
+    parts = [totals.shaped(model, shape, [literal(index).label("day"), model.fund_id,
+                                          model.currency], *conditions, prefix=f"d{index}_")
+             for index, shape in enumerate(shapes) if shape is not None]
+    rows = union_all(*(select(part) for part in parts)).subquery()
+    return (select(rows.c.day, rows.c.fund_id, rows.c.currency, func.sum(rows.c.amount))
+            .group_by(rows.c.day, rows.c.fund_id, rows.c.currency))
 
 
 def fund_balances(session: Session, as_of: date | None, *, fund_id: int | None = None) -> dict[tuple[int, str], int]:
@@ -90,17 +127,15 @@ def fund_balances_on(session: Session, days: Sequence[date | None], *,
     """``fund_balances`` on each of ``days`` (None: before the beginning, no balances), in one
     statement: a report's opening and closing balances cost one round trip, not four."""
     found: list[dict[tuple[int, str], int]] = [{} for _ in days]
-    model = FundBalanceTotal
-    conditions = [model.fund_id == fund_id] if fund_id is not None else []
-    parts = [totals.covering(model, day, [literal(index).label("day"), model.fund_id,
-                                          model.currency], *conditions)
-             for index, day in enumerate(days) if day is not None]
-    if not parts:
+    spans = [None if day is None else totals.spans(date.min, day) for day in days]
+    if all(day is None for day in days):
         return found
-    rows = union_all(*(select(part) for part in parts)).subquery()
-    for index, fund, currency, amount in session.connection().execute(
-            select(rows.c.day, rows.c.fund_id, rows.c.currency, func.sum(rows.c.amount))
-            .group_by(rows.c.day, rows.c.fund_id, rows.c.currency)):
+    parameters = {} if fund_id is None else {"fund_id": fund_id}
+    for index, day_spans in enumerate(spans):
+        parameters.update(totals.span_dates(day_spans or [], prefix=f"d{index}_"))
+    statement = _per_fund_on(tuple(None if day_spans is None else totals.shape_of(day_spans)
+                                   for day_spans in spans), fund_id is not None)
+    for index, fund, currency, amount in session.connection().execute(statement, parameters):
         if amount:
             found[index][(fund, currency)] = int(amount)
     return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -177,7 +178,13 @@ def chart_accounts(session: Session, types: Iterable[str] | None = None, *,
 
 def accounts_of_types(types: Iterable[str]):
     """A select of the ids of the accounts of ``types`` (``AccountType`` values), to pass as a
-    balance query's ``account_ids`` (a sub-select, not a list of thousands of ids)."""
+    balance query's ``account_ids`` (a sub-select, not a list of thousands of ids). The same
+    object for the same types: the balance query built around it is built once."""
+    return _of_types(tuple(types))
+
+
+@cache
+def _of_types(types: tuple[str, ...]):
     return select(Account.id).where(Account.type.in_([AccountType(kind) for kind in types]))
 
 

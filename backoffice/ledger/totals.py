@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, literal, select, union_all
+from sqlalchemy import bindparam, delete, func, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -218,12 +218,42 @@ def _merged(found: list[Span]) -> list[Span]:
     return result
 
 
-def _select(model: type[TotalModel], found: list[Span], keys: list[ColumnElement[Any]],
-            conditions: tuple[ColumnElement[bool], ...]):
+#: A list of spans as SQL sees it: each span's grain and sign. Its dates are parameters
+#: (``span_dates``), so that a statement built for one shape (``shaped``) serves every date of
+#: that shape: building a balance query cost several times what running it did (issue 17).
+Shape = tuple[tuple[Grain, int], ...]
+
+
+def shape_of(found: list[Span]) -> Shape:
+    return tuple((grain, sign) for grain, _, _, sign in found)
+
+
+def span_dates(found: list[Span], prefix: str = "") -> dict[str, date]:
+    """The parameters of a ``shaped`` statement for the spans ``found``."""
+    dates = {}
+    for index, (_, low, high, _) in enumerate(found):
+        dates[f"{prefix}low_{index}"], dates[f"{prefix}high_{index}"] = low, high
+    return dates
+
+
+def shaped(model: type[TotalModel], shape: Shape, keys: list[ColumnElement[Any]],
+           *conditions: ColumnElement[bool], prefix: str = ""):
+    """``covering`` or ``within`` for any spans of ``shape``, their dates left as parameters
+    (``span_dates``, with the same ``prefix``): build it once (e.g. ``functools.cache``), run
+    it for every date."""
+    return _select(model, shape, keys, conditions, prefix=prefix)
+
+
+def _select(model: type[TotalModel], shape: Shape, keys: list[ColumnElement[Any]],
+            conditions: tuple[ColumnElement[bool], ...], dates: dict[str, date] | None = None,
+            prefix: str = ""):
+    def bound(name: str):
+        return bindparam(name, dates[name], unique=True) if dates else bindparam(prefix + name)
+
     parts = [select(*keys, (model.amount if sign > 0 else -model.amount).label("amount"))
-             .where(model.grain == grain.value, model.period_start >= low,
-                    model.period_start <= high, *conditions)
-             for grain, low, high, sign in found]
+             .where(model.grain == grain.value, model.period_start >= bound(f"low_{index}"),
+                    model.period_start <= bound(f"high_{index}"), *conditions)
+             for index, (grain, sign) in enumerate(shape)]
     if not parts:  # an empty range: no rows
         parts = [select(*keys, model.amount.label("amount")).where(
             model.grain == Grain.YEAR.value, model.period_start == date.min, *conditions)]
@@ -234,14 +264,16 @@ def covering(model: type[TotalModel], day: date, keys: list[ColumnElement[Any]],
              *conditions: ColumnElement[bool]):
     """A subquery of ``keys`` and a signed ``amount``: the totals rows that together cover every
     posting dated up to ``day`` (sum ``amount`` per key). A UNION ALL of index range scans."""
-    return _select(model, spans(date.min, day), keys, conditions)
+    found = spans(date.min, day)
+    return _select(model, shape_of(found), keys, conditions, span_dates(found))
 
 
 def within(model: type[TotalModel], start: date, end: date, keys: list[ColumnElement[Any]],
            *conditions: ColumnElement[bool]):
     """A subquery of ``keys`` and a signed ``amount``: the totals rows that together cover
     exactly the postings dated ``start`` to ``end`` (``spans``)."""
-    return _select(model, spans(start, end), keys, conditions)
+    found = spans(start, end)
+    return _select(model, shape_of(found), keys, conditions, span_dates(found))
 
 
 # --- recomputation -------------------------------------------------------------------------
