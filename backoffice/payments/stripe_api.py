@@ -5,10 +5,12 @@ point the library at another server (tests use a local one; never the internet).
 """
 from __future__ import annotations
 
+import http.client
 import json
+import ssl
 from functools import lru_cache
 from typing import TYPE_CHECKING
-from urllib.parse import quote_plus
+from urllib.parse import SplitResult, quote_plus, urlsplit
 
 import stripe
 
@@ -31,9 +33,76 @@ def _configure(config: Stripe) -> None:
     stripe.max_network_retries = 2
 
 
+class _Kept:
+    """A thread's kept connection, closed also when the thread ends (its locals are dropped)."""
+
+    def __init__(self, address: tuple[str, str], connection: http.client.HTTPConnection):
+        self.address, self.connection = address, connection
+
+    def __del__(self) -> None:
+        self.connection.close()
+
+
+class KeptAlive(stripe.HTTPClient):
+    """The library's HTTP client for reads, over one kept-alive connection per thread
+    (``http.client``): the library's ``requests`` client costs about 1 ms more CPU per call and
+    waits about 1 ms longer for the answer (a paid donation's webhook reads once). The library still builds the request,
+    retries and raises its errors; a kept connection that the server closed meanwhile is
+    replaced at once for a GET (nothing was done), anything else is the library's to retry."""
+
+    name = "http.client"
+    TIMEOUT = 80  # seconds, as the library's default client
+
+    def _connection(self, url: SplitResult) -> http.client.HTTPConnection:
+        kept = getattr(self._thread_local, "kept", None)
+        if kept is not None and kept.address == (url.scheme, url.netloc):
+            return kept.connection
+        self.close()  # another server's
+        if url.scheme == "https":
+            context = ssl.create_default_context(cafile=stripe.ca_bundle_path)
+            connection = http.client.HTTPSConnection(url.hostname, url.port,
+                                                     timeout=self.TIMEOUT, context=context)
+        else:
+            connection = http.client.HTTPConnection(url.hostname, url.port, timeout=self.TIMEOUT)
+        self._thread_local.kept = _Kept((url.scheme, url.netloc), connection)
+        return connection
+
+    def request(self, method: str, url: str, headers: Any,
+                post_data: Any = None) -> tuple[bytes, int, dict[str, str]]:
+        parts = urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        while True:
+            connection = self._connection(parts)
+            reused = connection.sock is not None
+            try:
+                connection.request(method.upper(), target, body=post_data, headers=dict(headers))
+                response = connection.getresponse()
+                return (response.read(), response.status,
+                        {name.lower(): value for name, value in response.getheaders()})
+            except (OSError, http.client.HTTPException) as error:
+                self.close()
+                if reused and method.lower() == "get" and not isinstance(error, ssl.SSLError):
+                    continue
+                raise stripe.APIConnectionError(
+                    f"Unexpected error communicating with Stripe ({type(error).__name__}: "
+                    f"{error})", should_retry=not isinstance(error, ssl.SSLError)) from error
+
+    def close(self) -> None:
+        """Close this thread's kept connection."""
+        kept = getattr(self._thread_local, "kept", None)
+        if kept is not None:
+            kept.connection.close()
+            self._thread_local.kept = None
+
+
+#: The one kept-alive client of every ``_client``.
+KEPT = KeptAlive()
+
+
 @lru_cache(maxsize=4)
 def _client(key: str, api_base: str) -> stripe.StripeClient:
-    return stripe.StripeClient(key, base_addresses={"api": api_base}, max_network_retries=2)
+    return stripe.StripeClient(key, base_addresses={"api": api_base}, max_network_retries=2,
+                               http_client=KEPT)
 
 
 def _get(config: Stripe, path: str, **params: Any) -> dict:
