@@ -259,17 +259,19 @@ def _post(session: Session, donation: Donation, *, actor: Actor, debit=None,
           movement: settlement.Movement | None = None) -> None:
     if debit is None and movement is None:
         debit = account_by_role(session, RECEIVED_ON[donation.channel])
+    lines = lines_for(session, donation, debit=debit, movement=movement)
     entry = post_entry(
         session, booking_date=booking_date_for(session, donation.donated_on), actor=actor,
         description=f"Donation {donation.ref} ({source(LABELS[donation.channel])})",
-        source=("donation", donation.id),
-        lines=lines_for(session, donation, debit=debit, movement=movement))
+        source=("donation", donation.id), lines=lines)
     donation.journal_entry_id = entry.id
     if movement is not None:
         donation.fee, donation.fee_currency = movement.fee.amount, movement.fee.currency
         donation.stripe_balance_transaction = movement.id
+    # From the lines posted (the ledger adds interfund lines only): reading the entry's postings
+    # back would flush the donation first, in an UPDATE of its own.
     expense = account_by_role(session, "admin_fee_expense").id
-    donation.admin_fee = sum(p.amount for p in entry.postings if p.account_id == expense) * (
+    donation.admin_fee = sum(line.amount.amount for line in lines if line.account.id == expense) * (
         1 if pays_admin_fee(donation) else 0)
     session.flush()
 
