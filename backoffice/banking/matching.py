@@ -378,7 +378,8 @@ def _word(item: OpenItem) -> Reason:
 def rank(line: LineFacts, index: ItemIndex, limit: int = 3) -> list[Suggestion]:
     """The best candidates for one line, best first."""
     found: dict[tuple[str, str], str | None] = {}
-    for key_text in text_keys(line.text):
+    in_text = text_keys(line.text)
+    for key_text in sorted(in_text):  # sorted: the same item found the same way in every process
         for key in index.by_reference.get(key_text, ()):
             found.setdefault(key, key_text)
     iban = line.counterparty_iban.replace(" ", "").upper()
@@ -399,7 +400,10 @@ def rank(line: LineFacts, index: ItemIndex, limit: int = 3) -> list[Suggestion]:
         exact = open_amount == line.amount
         reference = None
         if key in found:
-            reference = next((r for r in item.references if fold(r) == found[key]), found[key])
+            # The item's own first reference the text names (an invoice's number before the
+            # sponsor's order number), whichever of them the lookup met first.
+            reference = next((r for r in item.references if usable(r) and fold(r) in in_text),
+                             found[key])
             score += SCORE_REFERENCE
             reasons.append(Reason(N_("%(kind)s %(reference)s in the reference"), kind=_word(item),
                                   reference=reference))

@@ -101,6 +101,19 @@ def test_reference_in_the_text_ranks_first_even_misread():
     assert best.confident
 
 
+@pytest.mark.parametrize("references", [("2026-00042", "DEMO-BANK-0042"),
+                                        ("DEMO-BANK-0042", "2026-00042")])
+def test_a_line_quoting_two_of_an_items_references_names_the_items_first(references):
+    """Which of them the reason names follows the item's order, not the order a set of the
+    line's words happens to have in this process (it changed with the hash seed)."""
+    item = OpenItem("test-invoice", "42", 150000, "EUR", date(2026, 2, 1), "Invoice",
+                    references=references, kind="invoice")
+    line = LineFacts(150000, "EUR", MARCH, "DEMO-BANK-0042 Rechnung 2026-00042")
+    best = rank(line, ItemIndex.build([item]))[0]
+    assert best.reference == references[0]
+    assert best.reason == f"invoice {references[0]} in the reference; same amount"
+
+
 def test_amount_and_iban_of_a_known_sponsor():
     index = ItemIndex.build(_items())
     line = LineFacts(150000, "EUR", MARCH, "Sponsoring", counterparty_iban="DE02 1203 0000 0000 2020 51")
