@@ -28,9 +28,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, String, UniqueConstraint, event, exists, inspect, select, text
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    String,
+    UniqueConstraint,
+    event,
+    exists,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import db
@@ -157,10 +168,16 @@ def stored_values(connection: Connection, chained: Chained, ids: Iterable[int]) 
 
 # --- writing links ---------------------------------------------------------------------------
 
+@cache
+def _head_statement() -> Select:
+    """The head's query, built once (every commit that posts or audits asks)."""
+    links = ChainLink.__table__
+    return (select(links.c.position, links.c.chain_hash)
+            .order_by(links.c.position.desc()).limit(1))
+
+
 def _head(session_or_connection: Session | Connection) -> tuple[int, str]:
-    head = session_or_connection.execute(
-        select(ChainLink.position, ChainLink.chain_hash)
-        .order_by(ChainLink.position.desc()).limit(1)).first()
+    head = session_or_connection.execute(_head_statement()).first()
     return (head.position, head.chain_hash) if head else (0, GENESIS)
 
 

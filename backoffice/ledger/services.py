@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import event, exists, func, insert, inspect, select
+from sqlalchemy import Insert, Select, bindparam, event, exists, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from ..core import audit
@@ -46,6 +47,21 @@ FUND_TRANSFERS_ROLE = "fund_transfers"
 _ROLES = "backoffice.ledger.account_roles"
 
 
+@cache
+def _statements() -> dict[str, Select | Insert]:
+    """The statements every booking sends, built once (the webhooks' hot path), not built and
+    their cache keys computed again on every call."""
+    day = bindparam("day")
+    return {
+        "roles": select(Account).where(Account.role.is_not(None)),
+        "general": select(Fund).where(Fund.kind == FundKind.GENERAL),
+        "closed": select(Period).where(Period.closed.is_(True), Period.start <= day,
+                                       Period.end >= day)
+        .order_by(Period.kind.desc()),  # name the fiscal year before the month
+        "postings": insert(Posting.__table__),
+    }
+
+
 def account_by_role(session: Session, role: str) -> Account:
     """The account with ``role``. A booking asks for several roles (what received the money, the
     income, the fees, the admin fee and its interfund lines): one query reads every account that
@@ -57,7 +73,7 @@ def account_by_role(session: Session, role: str) -> Account:
     if account is None or account not in session or inspect(account).expired:
         known = session.info[_ROLES] = {
             account.role: account
-            for account in session.scalars(select(Account).where(Account.role.is_not(None)))}
+            for account in session.scalars(_statements()["roles"])}
         account = known.get(role)
     if account is not None and account.role == role:
         return account
@@ -92,7 +108,7 @@ def general_fund(session: Session) -> Fund:
     if fund is not None and fund in session and not inspect(fund).expired \
             and fund.kind is FundKind.GENERAL:
         return fund
-    fund = session.scalar(select(Fund).where(Fund.kind == FundKind.GENERAL))
+    fund = session.scalar(_statements()["general"])
     if fund is None:
         raise NotFound(_("The ledger has no general fund."))
     session.info[_GENERAL] = fund
@@ -110,9 +126,7 @@ def closed_period_on(session: Session, day: date) -> Period | None:
     savepoint) unless this session writes a period meanwhile (``_forget_periods``)."""
     known = session.info.setdefault(_CLOSED, {})
     if day not in known:
-        known[day] = session.scalar(
-            select(Period).where(Period.closed.is_(True), Period.start <= day, Period.end >= day)
-            .order_by(Period.kind.desc()))  # name the fiscal year before the month
+        known[day] = session.scalar(_statements()["closed"], {"day": day})
     return known[day]
 
 
@@ -208,7 +222,7 @@ def post_entry(session: Session, *, booking_date: date, description: str, lines:
     # (the hash chain does at the commit).
     postings = [totals.PostingRow(line.account.id, line.fund.id, line.amount.amount,
                                   line.amount.currency, booking_date) for line in lines]
-    session.execute(insert(Posting.__table__), [
+    session.execute(_statements()["postings"], [
         {"entry_id": entry.id, "line_no": number, "account_id": row.account_id,
          "fund_id": row.fund_id, "amount": row.amount, "currency": row.currency,
          "booking_date": booking_date, "memo": line.memo or None}
