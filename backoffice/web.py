@@ -85,8 +85,13 @@ def init_web(app: Flask) -> None:
 
     @app.context_processor
     def template_helpers():
+        # A page asks ``can`` a dozen times in its menu alone: the user's permissions are looked
+        # up once per rendering (issue 17), not through the login proxy and the roles each time.
+        user = current_user._get_current_object()
+        granted = user.permissions if user.is_authenticated else frozenset()
+
         def can(permission):
-            return current_user.is_authenticated and current_user.can(Permission(permission))
+            return Permission(permission) in granted
 
         def may(endpoint, method="POST"):
             """Whether the user's ``method`` to ``endpoint`` passes the access check: a page

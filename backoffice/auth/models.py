@@ -43,8 +43,13 @@ class User(db.Model):
     def has_role(self, role: Role) -> bool:
         return role in self.roles
 
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        """Everything the user's roles grant (nothing once the account is deactivated)."""
+        return permissions_of(self.roles) if self.active else frozenset()
+
     def can(self, permission: Permission) -> bool:
-        return self.active and permission in permissions_of(self.roles)
+        return permission in self.permissions
 
     @property
     def organised_group_ids(self) -> frozenset[int]:

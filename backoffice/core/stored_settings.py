@@ -178,9 +178,14 @@ def load(engine: Engine) -> dict[str, Any] | None:
         return None
 
 
+#: Every request reads them (issue 17): the table's columns, not the model's, so that the
+#: statement skips the ORM's compilation and loading (~0.1 ms a request).
+_READ = select(StoredSetting.__table__.c.key, StoredSetting.__table__.c.value)
+
+
 def read(session: Session | Connection) -> dict[str, Any]:
     """The stored settings, read in the transaction ``session`` has (the table must exist)."""
-    rows = session.execute(select(StoredSetting.key, StoredSetting.value)).all()
+    rows = session.execute(_READ).all()
     return {key: value for key, value in rows if key in BY_KEY}
 
 
