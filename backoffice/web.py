@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from datetime import date, datetime
+from functools import cache
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, flash, g, redirect, render_template, request
@@ -93,6 +94,7 @@ def init_web(app: Flask) -> None:
         def can(permission):
             return Permission(permission) in granted
 
+        @cache  # per page rendered: a list asks it once a row (issue 17)
         def may(endpoint, method="POST"):
             """Whether the user's ``method`` to ``endpoint`` passes the access check: a page
             shows a control that changes something only then (a read-only role sees none)."""
