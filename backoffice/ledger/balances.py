@@ -7,7 +7,7 @@ every fund balances on its own.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -197,17 +197,21 @@ def fund_account_movements(session: Session, start: date, end: date, *, account_
 
 
 def fund_set_movements(session: Session, start: date, end: date, fund_sets, *,
-                       account_ids=None) -> dict[tuple[int, int, str], int]:
+                       account_ids=None, every_fund: Collection[int] | None = None,
+                       ) -> dict[tuple[int, int, str], int]:
     """{(index of the fund set, account id, currency): net movement} of postings dated ``start``
     to ``end`` in each of ``fund_sets`` (disjoint collections of fund ids, e.g. a report's
     columns), summed in the database. When the sets hold every fund, the largest set is the
-    per-account totals less the others: its funds' rows are never read."""
+    per-account totals less the others: its funds' rows are never read. ``every_fund``: the ids
+    of all funds, when the caller holds them (else they are read)."""
     sets = [tuple(ids) for ids in fund_sets]
     if end < start or not any(sets):
         return {}
     wanted = {fund for ids in sets for fund in ids}
     largest = max(range(len(sets)), key=lambda index: len(sets[index]))
-    if wanted != set(session.scalars(select(Fund.id))):
+    if every_fund is None:
+        every_fund = session.scalars(select(Fund.id)).all()
+    if wanted != set(every_fund):
         return _fund_set_sums(session, start, end, sets, account_ids)
     rest = [ids if index != largest else () for index, ids in enumerate(sets)]
     result = defaultdict(int, _fund_set_sums(session, start, end, rest, account_ids)

@@ -288,6 +288,7 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
     number of figures however many funds there are."""
     prior_start, prior_end = year_before(start), year_before(end)
     funds = fund_rows(session)
+    every_fund = {row.fund.id for row in funds}
     if fund_ids is not None:
         funds = [row for row in funds if row.fund.id in fund_ids]
     columns = activity_columns(funds, by)
@@ -304,8 +305,9 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
     sets = [c.funds for c in shown] + ([rest] if rest else [])
     # Every account's movements (the balance-sheet accounts' too, left out below): one range of
     # the totals, no filter by type that costs more than the rows it saves (issue 17).
-    moved = fund_set_movements(session, start, end, sets)
-    moved_before = fund_set_movements(session, prior_start, prior_end, [tuple(in_scope)])
+    moved = fund_set_movements(session, start, end, sets, every_fund=every_fund)
+    moved_before = fund_set_movements(session, prior_start, prior_end, [tuple(in_scope)],
+                                      every_fund=every_fund)
     # An account whose figures net to nothing over the funds not shown (a transfer between two
     # of them) still has its line, on every page of columns, as in the whole statement.
     moved_elsewhere = accounts_moved_in_some_fund(

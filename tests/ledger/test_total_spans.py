@@ -21,7 +21,7 @@ from backoffice.ledger.balances import (
     fund_balances_on,
     fund_set_movements,
 )
-from backoffice.ledger.chart import AccountType
+from backoffice.ledger.chart import AccountType, Fund
 from backoffice.ledger.models import Grain, Posting
 from backoffice.ledger.services import Line
 
@@ -142,6 +142,7 @@ def test_cached_totals_equal_the_postings_after_random_bookings_and_reversals(
         _nonzero(held), {}, _nonzero(held_before)]
     # Funds in sets (every fund, or some): each set's sum per account.
     sets = [tuple(f.id for f, g in zip(funds, grouping) if g == index) for index in range(3)]
+    every_fund = session.scalars(select(Fund.id)).all()  # the caller may know them
     for chosen in (sets, [sets[0], (), sets[2]]):
         expected: dict[tuple, int] = defaultdict(int)
         for (fund, account, currency), amount in moved.items():
@@ -149,4 +150,6 @@ def test_cached_totals_equal_the_postings_after_random_bookings_and_reversals(
                 if fund in ids:
                     expected[(index, account, currency)] += amount
         assert fund_set_movements(session, start, end, chosen) == _nonzero(expected)
+        assert fund_set_movements(session, start, end, chosen,
+                                  every_fund=every_fund) == _nonzero(expected)
     assert totals.differences(session) == []
