@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 def unreconciled_postings(session: Session, bank_account: BankAccount, *,
                           until: date | None = None, since: date | None = None,
                           sources: Iterable[str] | None = None, other_sources: Iterable[str] = (),
-                          unconfirmed_by: str | None = None) -> list[Row]:
+                          unconfirmed_by: str | None = None, elsewhere: bool = False) -> list[Row]:
     """Postings on the bank's ledger account that no bank line has confirmed as a whole: (id,
     amount, booking date, entry id, description, source kind, source id).
 
@@ -37,11 +37,13 @@ def unreconciled_postings(session: Session, bank_account: BankAccount, *,
     reversal (they cancel out and never reach the bank). Only entries of ``sources`` when given;
     none of ``other_sources`` (entries without a source stay). With ``unconfirmed_by`` (a
     provider's name), not the postings whose own items of that provider active matches of the
-    account allocated in full."""
+    account allocated in full; with ``elsewhere`` too, an eighth column: whether an active match
+    of another provider confirmed the posting (a batch posting matched as a booked posting
+    before its provider existed)."""
     statement = _unreconciled(
         bank_account.reconcile_from is not None, since is not None, until is not None,
         None if sources is None else tuple(sorted(sources)), tuple(sorted(other_sources)),
-        unconfirmed_by)
+        unconfirmed_by, elsewhere)
     return session.execute(statement, {
         "bank_account_id": bank_account.id, "ledger_account_id": bank_account.ledger_account_id,
         "currency": bank_account.currency, "reconcile_from": bank_account.reconcile_from,
@@ -50,7 +52,8 @@ def unreconciled_postings(session: Session, bank_account: BankAccount, *,
 
 @cache
 def _unreconciled(reconcile_from: bool, since: bool, until: bool, sources: tuple[str, ...] | None,
-                  other_sources: tuple[str, ...], unconfirmed_by: str | None) -> Select:
+                  other_sources: tuple[str, ...], unconfirmed_by: str | None,
+                  elsewhere: bool) -> Select:
     """``unreconciled_postings``'s statement for one shape of its arguments, built once per
     process (issue 17: building it cost the queue's page a millisecond each of three times);
     the account and the days are bound parameters of the same names."""
@@ -89,9 +92,13 @@ def _unreconciled(reconcile_from: bool, since: bool, until: bool, sources: tuple
                                  BankMatchItem.posting_id == posting.c.id)
                           .group_by(BankMatchItem.posting_id)
                           .having(func.sum(BankMatchItem.amount) == posting.c.amount).exists())
-    return (select(posting.c.id, posting.c.amount, posting.c.booking_date, posting.c.entry_id,
-                   posting.c.description, posting.c.source_kind, posting.c.source_id)
-            .where(*conditions))
+    columns = [posting.c.id, posting.c.amount, posting.c.booking_date, posting.c.entry_id,
+               posting.c.description, posting.c.source_kind, posting.c.source_id]
+    if elsewhere:
+        columns.append(select(BankMatchItem.id).where(
+            BankMatchItem.active.is_(True), BankMatchItem.provider != unconfirmed_by,
+            BankMatchItem.posting_id == posting.c.id).exists().label("elsewhere"))
+    return select(*columns).where(*conditions)
 
 
 def references_in(text: str) -> tuple[str, ...]:
@@ -135,19 +142,6 @@ class BookedPostings(Provider):
         return []
 
 
-def confirmed_elsewhere(session: Session, posting_ids: list[int], provider_name: str) -> set[int]:
-    """Of ``posting_ids``, those an active match of another provider has confirmed (a batch
-    posting matched as a booked posting before its provider existed): not offered again."""
-    found: set[int] = set()
-    for start in range(0, len(posting_ids), 1000):
-        found.update(session.scalars(
-            select(BankMatchItem.posting_id).where(
-                BankMatchItem.active.is_(True), BankMatchItem.provider != provider_name,
-                BankMatchItem.posting_id.in_(posting_ids[start:start + 1000]))
-            .group_by(BankMatchItem.posting_id).having(func.count() > 0)))
-    return found
-
-
 def allocated_keys(session: Session, bank_account: BankAccount, provider_name: str) -> set[str]:
     """Item keys of this provider that active matches of the account allocated money to."""
     return set(session.scalars(
@@ -173,15 +167,18 @@ class ConfirmsBookedPostings(Provider):
         (matched as a booked posting before this provider existed) is left out. Postings that
         this provider's matches confirmed in full are left out by the database (issue 17: the
         documents of the whole history were read on every page of the queue, and all but a few
-        dropped as allocated in full)."""
+        dropped as allocated in full), and so are those confirmed elsewhere (a column of the same
+        statement, not a query of their ids)."""
         rows = unreconciled_postings(session, bank_account, sources=self.claims_sources,
-                                     unconfirmed_by=self.name)
-        taken = confirmed_elsewhere(session, [row[0] for row in rows], self.name)
+                                     unconfirmed_by=self.name, elsewhere=True)
         documents: dict[str, tuple[list[tuple[int, int]], date]] = {}
-        for posting_id, amount, day, _entry, _text, _kind, source_id in rows:
+        taken: set[str] = set()
+        for posting_id, amount, day, _entry, _text, _kind, source_id, elsewhere in rows:
             documents.setdefault(source_id, ([], day))[0].append((posting_id, amount))
+            if elsewhere:
+                taken.add(source_id)
         return {source_id: (sorted(own), day) for source_id, (own, day) in documents.items()
-                if not any(posting_id in taken for posting_id, _ in own)}
+                if source_id not in taken}
 
 
 BOOKED_POSTINGS = BookedPostings()

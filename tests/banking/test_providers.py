@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice.banking import imports, reconciliation, services, writers
-from backoffice.banking.models import BankLine, BankMatchItem
+from backoffice.banking.models import BankLine, BankMatch, BankMatchItem
 from backoffice.banking.parsers import ParsedLine, ParsedStatement
 from backoffice.core.db import transaction
 from backoffice.core.errors import Conflict
@@ -315,6 +315,25 @@ def test_a_batch_booked_one_line_per_transfer(session, bank, treasurer, batch):
     report = reconciliation.difference(session, bank, TODAY)
     assert not {p.id for p, _ in report.not_at_bank} & batch_postings(session, batch)
     assert report.difference == 0 and report.unexplained == 0
+
+
+def test_a_batch_whose_posting_another_provider_confirmed_is_not_offered(session, bank, batch):
+    """A batch posting matched as a booked posting (before the batches' provider existed) takes
+    the whole batch and its transfers out of the index, while that match is active."""
+    posting_id = min(batch_postings(session, batch))
+    with transaction():
+        match = BankMatch(bank_account_id=bank.id, how="manual")
+        match.items.append(BankMatchItem(provider="posting", item_key=str(posting_id),
+                                         amount=session.get(Posting, posting_id).amount,
+                                         posting_id=posting_id))
+        session.add(match)
+    assert not [key for key in services.open_items(session, bank).items
+                if key[0] == "payout_batch"]
+    with transaction():
+        match.items[0].active = False
+    index = services.open_items(session, bank)
+    assert ("payout_batch", str(batch.id)) in index.items
+    assert len([key for key in index.items if key[0] == "payout_batch"]) == 1 + len(batch.items)
 
 
 # --- Stripe payouts ----------------------------------------------------------------------------
