@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..core.i18n import N_
-from ..ledger.reads import postings_by_id
 from ..payouts.models import BatchStatus, PayoutBatch, PayoutItem
 from .matching import OpenItem
 from .providers import (
@@ -37,12 +36,13 @@ class PayoutBatches(ConfirmsBookedPostings):
     claims_sources = (SOURCE,)
 
     def open_items(self, session: Session, bank_account) -> Iterable[OpenItem]:
-        postings = {int(source_id): own for source_id, (own, _day)
-                    in self.unconfirmed(session, bank_account).items() if source_id.isdigit()}
-        if not postings:
+        documents = {int(source_id): document for source_id, document
+                     in self.unconfirmed(session, bank_account).items() if source_id.isdigit()}
+        if not documents:
             return
-        posting_ids = [posting_id for own in postings.values() for posting_id, _ in own]
-        fund_of = {p.id: p.fund_id for p in postings_by_id(session, posting_ids).values()}
+        postings = {batch_id: document.postings for batch_id, document in documents.items()}
+        fund_of = {posting_id: fund_id for document in documents.values()
+                   for posting_id, fund_id in document.funds.items()}
         allocated = allocated_keys(session, bank_account, self.name)
         batches, transfers = _executed(session, list(postings))
         currency = bank_account.currency

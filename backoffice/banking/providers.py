@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Date, bindparam, func, or_, select
 from sqlalchemy.orm import Session
@@ -30,14 +30,14 @@ def unreconciled_postings(session: Session, bank_account: BankAccount, *,
                           sources: Iterable[str] | None = None, other_sources: Iterable[str] = (),
                           unconfirmed_by: str | None = None, elsewhere: bool = False) -> list[Row]:
     """Postings on the bank's ledger account that no bank line has confirmed as a whole: (id,
-    amount, booking date, entry id, description, source kind, source id).
+    amount, booking date, entry id, description, source kind, source id, fund id).
 
     Left out: entries posted by a match (they are the bank line's own booking) and their
     reversals when the match was undone, and entries that were reversed together with their
     reversal (they cancel out and never reach the bank). Only entries of ``sources`` when given;
     none of ``other_sources`` (entries without a source stay). With ``unconfirmed_by`` (a
     provider's name), not the postings whose own items of that provider active matches of the
-    account allocated in full; with ``elsewhere`` too, an eighth column: whether an active match
+    account allocated in full; with ``elsewhere`` too, a ninth column: whether an active match
     of another provider confirmed the posting (a batch posting matched as a booked posting
     before its provider existed)."""
     statement = _unreconciled(
@@ -93,7 +93,8 @@ def _unreconciled(reconcile_from: bool, since: bool, until: bool, sources: tuple
                           .group_by(BankMatchItem.posting_id)
                           .having(func.sum(BankMatchItem.amount) == posting.c.amount).exists())
     columns = [posting.c.id, posting.c.amount, posting.c.booking_date, posting.c.entry_id,
-               posting.c.description, posting.c.source_kind, posting.c.source_id]
+               posting.c.description, posting.c.source_kind, posting.c.source_id,
+               posting.c.fund_id]
     if elsewhere:
         columns.append(select(BankMatchItem.id).where(
             BankMatchItem.active.is_(True), BankMatchItem.provider != unconfirmed_by,
@@ -127,7 +128,7 @@ class BookedPostings(Provider):
         booked_to = other_sides(session, (row.entry_id for row in rows),
                                 bank_account.ledger_account_id)
         currency = bank_account.currency
-        for posting_id, amount, day, entry_id, description, _kind, source_id in rows:
+        for posting_id, amount, day, entry_id, description, _kind, source_id, _fund in rows:
             references = references_in(description)
             if source_id:
                 references += (source_id,)
@@ -150,6 +151,14 @@ def allocated_keys(session: Session, bank_account: BankAccount, provider_name: s
                BankMatchItem.provider == provider_name).distinct()))
 
 
+class Unconfirmed(NamedTuple):
+    """A document's bank postings that no line has confirmed yet."""
+
+    postings: list[tuple[int, int]]  # (posting id, amount), by id
+    booked_on: date
+    funds: dict[int, int]  # posting id: its fund's id
+
+
 class ConfirmsBookedPostings(Provider):
     """A document whose movement the books already have on the bank's ledger account (a payout
     batch's execution, a Stripe payout): its items carry those postings (``OpenItem.postings``),
@@ -160,8 +169,8 @@ class ConfirmsBookedPostings(Provider):
     def accept(self, session: Session, *, bank_account: BankAccount, match: BankMatch, item: OpenItem, amount: int, booking_date: date, actor: Actor):
         return []
 
-    def unconfirmed(self, session: Session, bank_account: BankAccount) -> dict[str, tuple[list[tuple[int, int]], date]]:
-        """{document id: ([(posting id, amount), ...], booking date)}: the bank postings of
+    def unconfirmed(self, session: Session, bank_account: BankAccount) -> dict[str, Unconfirmed]:
+        """{document id: its ``Unconfirmed`` postings}: the bank postings of
         entries whose source is this provider's document (``claims_sources``) that no line has
         confirmed yet. A document one of whose postings another provider's match confirmed
         (matched as a booked posting before this provider existed) is left out. Postings that
@@ -171,14 +180,16 @@ class ConfirmsBookedPostings(Provider):
         statement, not a query of their ids)."""
         rows = unreconciled_postings(session, bank_account, sources=self.claims_sources,
                                      unconfirmed_by=self.name, elsewhere=True)
-        documents: dict[str, tuple[list[tuple[int, int]], date]] = {}
+        documents: dict[str, Unconfirmed] = {}
         taken: set[str] = set()
-        for posting_id, amount, day, _entry, _text, _kind, source_id, elsewhere in rows:
-            documents.setdefault(source_id, ([], day))[0].append((posting_id, amount))
+        for posting_id, amount, day, _entry, _text, _kind, source_id, fund_id, elsewhere in rows:
+            document = documents.setdefault(source_id, Unconfirmed([], day, {}))
+            document.postings.append((posting_id, amount))
+            document.funds[posting_id] = fund_id
             if elsewhere:
                 taken.add(source_id)
-        return {source_id: (sorted(own), day) for source_id, (own, day) in documents.items()
-                if source_id not in taken}
+        return {source_id: document._replace(postings=sorted(document.postings))
+                for source_id, document in documents.items() if source_id not in taken}
 
 
 BOOKED_POSTINGS = BookedPostings()

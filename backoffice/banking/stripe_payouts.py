@@ -41,7 +41,7 @@ class StripePayouts(ConfirmsBookedPostings):
             arrival.update(session.execute(
                 select(StripePayout.stripe_id, StripePayout.arrival_date).where(
                     StripePayout.stripe_id.in_(ids[start:start + 1000]))).all())
-        for stripe_id, (own, booked_on) in sorted(documents.items()):
+        for stripe_id, (own, booked_on, _funds) in sorted(documents.items()):
             yield OpenItem(
                 provider=self.name, key=stripe_id, amount=sum(a for _, a in own),
                 currency=bank_account.currency, date=arrival.get(stripe_id, booked_on),

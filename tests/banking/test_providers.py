@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from backoffice.banking import imports, reconciliation, services, writers
 from backoffice.banking.models import BankLine, BankMatch, BankMatchItem
 from backoffice.banking.parsers import ParsedLine, ParsedStatement
-from backoffice.core.db import transaction
+from backoffice.banking.payout_batches import PAYOUT_BATCHES
+from backoffice.core.db import counting_statements, transaction
 from backoffice.core.errors import Conflict
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
@@ -334,6 +335,17 @@ def test_a_batch_whose_posting_another_provider_confirmed_is_not_offered(session
     index = services.open_items(session, bank)
     assert ("payout_batch", str(batch.id)) in index.items
     assert len([key for key in index.items if key[0] == "payout_batch"]) == 1 + len(batch.items)
+
+
+def test_open_batches_cost_three_queries(session, bank, batch):
+    """The batches' provider reads its unconfirmed postings (with their funds and whether
+    another provider confirmed them), what matches allocated, and the batches with their
+    transfers: three statements however many batches are open (issue 17: it sent six)."""
+    session.refresh(bank)  # expired by the fixtures' commits: not the provider's query
+    with counting_statements(session.get_bind()) as sent:
+        items = list(PAYOUT_BATCHES.open_items(session, bank))
+    assert len(items) == 1 + len(batch.items)
+    assert sent[0] == 3
 
 
 # --- Stripe payouts ----------------------------------------------------------------------------
