@@ -18,6 +18,8 @@ from .models import BankAccount, BankLine, BankMatch, BankMatchItem, BankMatchLi
 from .providers import unreconciled_postings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
+
     from ..ledger.models import Posting
 
 # --- continuity --------------------------------------------------------------------------------
@@ -219,15 +221,22 @@ def open_lines_after(session: Session, bank_account: BankAccount, after: BankLin
     return lines[:limit], len(lines) > limit
 
 
-def open_line_count(session: Session, bank_account: BankAccount) -> int:
-    return session.scalar(select(func.count()).select_from(BankLine).where(
-        BankLine.bank_account_id == bank_account.id, BankLine.status == "open"))
+def queue_counts(session: Session, bank_account: BankAccount) -> tuple[int, int]:
+    """The account's open lines and ``review_count``, in one statement (the queue shows both)."""
+    open_lines, to_review = session.execute(select(
+        select(func.count()).select_from(BankLine).where(
+            BankLine.bank_account_id == bank_account.id, BankLine.status == "open")
+        .scalar_subquery(), _review_count(bank_account).scalar_subquery())).one()
+    return open_lines, to_review
 
 
 def review_count(session: Session, bank_account: BankAccount) -> int:
     """How many matches ``to_review`` lists (without loading them)."""
-    return session.scalar(select(func.count()).select_from(BankMatch).where(
-        *_unreviewed(bank_account)))
+    return session.scalar(_review_count(bank_account))
+
+
+def _review_count(bank_account: BankAccount) -> Select:
+    return select(func.count()).select_from(BankMatch).where(*_unreviewed(bank_account))
 
 
 def _unreviewed(bank_account: BankAccount) -> list:

@@ -359,10 +359,9 @@ def reconcile(account_id: int):
                **_row_context(account, lines)}
     if after is not None and _htmx():
         return render_template("banking/_queue_lines.html", **context)
-    return render_template("banking/reconcile.html", after=after,
-                           total=reconciliation.open_line_count(db.session, account),
-                           review_count=reconciliation.review_count(db.session, account),
-                           **context)
+    total, review_count = reconciliation.queue_counts(db.session, account)
+    return render_template("banking/reconcile.html", after=after, total=total,
+                           review_count=review_count, **context)
 
 
 def _line_done(line: BankLine, match: BankMatch | None, message: str):

@@ -10,10 +10,10 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from backoffice.banking import services, writers
-from backoffice.banking.models import BankLine
+from backoffice.banking.models import BankLine, BankMatch
 from backoffice.banking.parsers import ParsedLine, ParsedStatement
 from backoffice.banking.views import LINES_SHOWN
-from backoffice.core.db import transaction
+from backoffice.core.db import transaction, utcnow
 from backoffice.core.permissions import Role
 from backoffice.extensions import settings as app_settings
 
@@ -128,6 +128,23 @@ def test_the_queue_costs_the_same_however_long_the_history(client, session, user
     assert many == few, (few, many)
     assert len(_shown(response.get_data(as_text=True))) == LINES_SHOWN
     assert len(response.data) < 100 * 1024
+
+
+def test_the_queue_counts_its_open_lines_and_the_matches_to_review(client, session, users,
+                                                                   bank, treasurer):
+    """Both counts of the page's lead (one statement): open lines of this account, and its
+    matches made without anyone (auto, rule) that are neither undone nor reviewed."""
+    do_import(session, bank, _statement(3), treasurer)
+    with transaction():
+        session.add_all([BankMatch(bank_account_id=bank.id, how=how, reviewed_at=reviewed,
+                                   undone_at=undone)
+                         for how, reviewed, undone in [
+                             ("auto", None, None), ("rule", None, None), ("manual", None, None),
+                             ("auto", utcnow(), None), ("rule", None, utcnow())]])
+    login(client, Role.TREASURER)
+    page = client.get(f"/bank/accounts/{bank.id}/reconcile").get_data(as_text=True)
+    assert "3 bank lines to explain" in page
+    assert "2 matched without you, to review." in page
 
 
 #: The queue's own queries (beyond every page's): its lines, their count, the matches to review,
