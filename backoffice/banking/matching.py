@@ -35,6 +35,8 @@ from ..core.signals import answers, open_item_providers
 from ..ledger.services import Line
 
 if TYPE_CHECKING:
+    from gettext import NullTranslations
+
     from ..ledger.models import JournalEntry
     from .models import BankAccount, BankLine, BankMatch, BankMatchItem
 
@@ -243,18 +245,26 @@ class Reason:
     def __init__(self, message: str, **variables: object):
         self.message, self.variables = message, variables
 
-    def _text(self, translate: bool) -> str:
-        values = {name: value._text(translate) if isinstance(value, Reason) else value
-                  for name, value in self.variables.items()}
-        text = i18n.translations().gettext(self.message) if translate else self.message
-        return text % values if values or "%%" in text else text
+    def texts(self, translations: NullTranslations) -> tuple[str, str]:
+        """(shown, source) in one pass: the queue shows the one and stores the other for every
+        suggestion (issue 17)."""
+        shown, source = {}, {}
+        for name, value in self.variables.items():
+            shown[name], source[name] = value.texts(translations) if isinstance(value, Reason) \
+                else (value, value)
+        return (_filled(translations.gettext(self.message), shown),
+                _filled(self.message, source))
 
     def __str__(self) -> str:
-        return self._text(translate=True)
+        return self.texts(i18n.translations())[0]
 
     @property
     def source(self) -> str:
-        return self._text(translate=False)
+        return self.texts(i18n.NULL)[1]
+
+
+def _filled(text: str, values: dict[str, object]) -> str:
+    return text % values if values or "%%" in text else text
 
 
 @dataclass
@@ -285,12 +295,18 @@ class Suggestion:
     @property
     def reason(self) -> str:
         """Why, in the reader's language."""
-        return "; ".join(str(reason) for reason in self.reasons)
+        return self.why()[0]
 
     @property
     def reason_source(self) -> str:
         """Why, in English: what a match stores."""
         return "; ".join(reason.source for reason in self.reasons)
+
+    def why(self) -> tuple[str, str]:
+        """(``reason``, ``reason_source``), worked out together (a page shows both)."""
+        translations = i18n.translations()
+        texts = [reason.texts(translations) for reason in self.reasons]
+        return "; ".join(shown for shown, _ in texts), "; ".join(source for _, source in texts)
 
 
 @dataclass
