@@ -24,7 +24,7 @@ from ..core.forms import ConfirmForm, current_locale
 from ..core.i18n import N_, _, _l
 from ..core.permissions import Permission, requires
 from ..core.query import arg, query_form
-from ..core.views import export_format, get_or_404, run_form, send_table
+from ..core.views import export_format, get_or_404, id_urls, run_form, send_table
 from ..extensions import db, settings
 from ..ledger.chart import Account, AccountType, Fund, FundKind
 from ..ledger.services import INTERFUND_ROLE
@@ -319,7 +319,15 @@ def _row_context(account: BankAccount, lines: Sequence[BankLine], index: ItemInd
     sent once per line (issue 17)."""
     index = index or services.open_items(db.session, account, lines)
     return {"suggestions": services.suggestions_for(db.session, account, lines, index),
-            "account": account, "choices": _choices, "texts": _line_texts()}
+            "account": account, "choices": _choices, **_line_shared()}
+
+
+def _line_shared() -> dict[str, Any]:
+    """What the lines of a page share, worked out once a page (issue 17): their fixed texts and
+    their links' builders (``core.views.id_urls``)."""
+    return {"texts": _line_texts(), "accept_urls": id_urls("banking.accept", "line_id"),
+            "line_urls": id_urls("banking.line", "line_id"),
+            "book_form_urls": id_urls("banking.book_form", "line_id")}
 
 
 def _line_texts() -> dict[str, Markup]:
@@ -382,7 +390,7 @@ def _line_done(line: BankLine, match: BankMatch | None, message: str):
     account = get_or_404(BankAccount, line.bank_account_id)
     if _htmx():
         context = _row_context(account, [line]) if line.status == "open" else {
-            "account": account, "suggestions": {}, "texts": _line_texts()}
+            "account": account, "suggestions": {}, **_line_shared()}
         return render_template("banking/_line.html", line=line, match=match, message=message,
                                confirm=ConfirmForm(), **context)
     flash(message, "success")
