@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import socket
+import tempfile
 from datetime import date, timedelta
 
 import pytest
@@ -25,6 +29,11 @@ hypothesis_settings.register_profile("backoffice", deadline=None, suppress_healt
 hypothesis_settings.load_profile("backoffice")
 
 FAST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+# Never the working tree's instance/ (nor one set in the shell): each test process (make test runs
+# several) keeps what the app writes there (the demo's bank files, keys) in a folder of its own.
+os.environ["BACKOFFICE_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="backoffice-test-instance-")
+atexit.register(shutil.rmtree, os.environ["BACKOFFICE_INSTANCE_PATH"], ignore_errors=True)
 
 
 class MailSink:
@@ -98,6 +107,12 @@ def _demo_uploads(directory) -> str:
     return str(directory / "demo-uploads")
 
 
+def _demo_instance(directory) -> str:
+    """The demo template's instance folder: the bank statement it leaves for the newcomer to
+    import belongs to that template, whatever other tests seed meanwhile."""
+    return str(directory / "demo-instance")
+
+
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory):
     directory = tmp_path_factory.mktemp("db-templates")
@@ -106,7 +121,12 @@ def templates(tmp_path_factory):
         """The demo association (40 days of history), seeded once per backend."""
         from backoffice.demo.seed import seed
 
-        app = create_app(base_config(url) | {"UPLOAD_FOLDER": _demo_uploads(directory)})
+        shared = os.environ["BACKOFFICE_INSTANCE_PATH"]
+        os.environ["BACKOFFICE_INSTANCE_PATH"] = _demo_instance(directory)
+        try:
+            app = create_app(base_config(url) | {"UPLOAD_FOLDER": _demo_uploads(directory)})
+        finally:
+            os.environ["BACKOFFICE_INSTANCE_PATH"] = shared
         with app.app_context():
             with transaction():
                 seed(db.session, settings_of(app),
@@ -138,7 +158,9 @@ def database_url(request, backend, templates, tmp_path):
 
 
 @pytest.fixture
-def app(request, database_url, smtp_server, templates, tmp_path):
+def app(request, database_url, smtp_server, templates, tmp_path, monkeypatch):
+    if _wants_demo(request):
+        monkeypatch.setenv("BACKOFFICE_INSTANCE_PATH", _demo_instance(templates.directory))
     app = create_app(base_config(database_url, smtp_server[0]))
     # Never the working tree's instance/ (demo receipts live beside the demo template).
     app.config["UPLOAD_FOLDER"] = _demo_uploads(templates.directory) if _wants_demo(request) \
