@@ -15,6 +15,7 @@ from .config import (
     from_environment,
     normalise_database_url,
 )
+from .core.routing import LazyRule
 from .core.settings import SettingsError, build
 from .core.stored_settings import load, overlay, read
 from .extensions import (
@@ -33,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class Backoffice(Flask):
+    url_rule_class = LazyRule
     config_class = TrackedConfig  # settings are built again after a change (tests, a shell)
 
 
