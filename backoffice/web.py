@@ -102,8 +102,11 @@ def init_web(app: Flask) -> None:
             if policy is None or not current_user.is_authenticated:
                 return bool(policy and policy.public)
             return policy.public or policy.admits(current_user, method)
+
+        def main_menu():
+            return _main_menu(app, granted, bool(user.organised_groups))
         return {"can": can, "may": may, "Permission": Permission, "locale": current_locale,
-                "organisation": settings_of(app).organisation.name,
+                "main_menu": main_menu, "organisation": settings_of(app).organisation.name,
                 "languages": settings_of(app).organisation.locales}
 
     app.add_template_filter(_money, "money")
@@ -203,6 +206,33 @@ def init_web(app: Flask) -> None:
         if isinstance(error, Conflict):
             return error_page(409, _("Changed meanwhile"), str(error))
         return error_page(400, _("Not possible"), str(error))
+
+
+_MENUS = "backoffice.main_menus"
+
+
+def _main_menu(app: Flask, granted: frozenset[Permission], organised: bool) -> Markup:
+    """base.html's main menu (macros/menu.html) for a user with ``granted`` who organises a group
+    or not, on this page: rendered once per process for each page, language and set of
+    permissions (issue 17: its dozen permission checks, url_for and translations cost a third
+    of an empty page). Everything it shows follows from the key; a template reloaded in
+    development is rendered afresh."""
+    key = (granted, organised, request.endpoint, current_locale(), request.script_root)
+    menus = app.extensions.setdefault(_MENUS, {})
+    menu = menus.get(key)
+    if menu is None:
+        macro = app.jinja_env.get_template("macros/menu.html").module.main_menu
+        menu = macro(can=lambda permission: Permission(permission) in granted,
+                     organised=organised, section=request.blueprint, endpoint=request.endpoint)
+        if not app.jinja_env.auto_reload:
+            if len(menus) >= _MENUS_KEPT:
+                menus.clear()
+            menus[key] = menu
+    return menu
+
+
+#: Menus kept per process: a few sets of permissions and languages times the pages.
+_MENUS_KEPT = 4096
 
 
 def _rollback() -> None:

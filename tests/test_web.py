@@ -38,6 +38,29 @@ def test_friendly_error_pages(client, users):
     assert missing.status_code == 404 and "There is nothing at this address" in missing.get_data(as_text=True)
 
 
+def test_the_menu_follows_the_user_the_page_and_the_language(client, users):
+    """base.html's main menu is rendered once per process for each set of permissions, page and
+    language (web._main_menu): the page's section is marked, each role sees its own items, each
+    language its own words, and a menu kept for one never shows for another."""
+    login(client, "treasurer")
+    start = client.get("/").get_data(as_text=True)
+    journal = client.get("/ledger/journal").get_data(as_text=True)
+    german = client.get("/ledger/journal", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert '<a class="nav-link active" href="/">Overview</a>' in start
+    assert '<a class="nav-link " href="/ledger/journal">Ledger</a>' in start
+    assert '<a class="nav-link active" href="/ledger/journal">Ledger</a>' in journal
+    assert '<a class="nav-link " href="/">Overview</a>' in journal
+    assert '<a class="nav-link active" href="/ledger/journal">Buchhaltung</a>' in german
+    assert 'href="/users">Users</a>' not in journal
+    login(client, "admin")
+    assert '<a class="nav-link " href="/users">Users</a>' in client.get("/").get_data(as_text=True)
+    login(client, "auditor")
+    groups = client.get("/groups").get_data(as_text=True)
+    assert '<a class="nav-link active" href="/groups">Groups</a>' in groups
+    assert '<a class="nav-link " href="/audits/">Audits</a>' in groups
+    assert 'href="/users">Users</a>' not in groups
+
+
 def test_security_headers(client, users):
     response = client.get("/login")
     csp = response.headers["Content-Security-Policy"]
