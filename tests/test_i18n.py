@@ -101,6 +101,20 @@ def test_the_german_catalog_is_what_a_german_visitor_reads(client):
     assert "Zum Inhalt springen" in page and "Skip to the content" not in page
 
 
+def test_a_changed_catalog_is_compiled_again_within_a_second(monkeypatch):
+    """A process looks at the catalogs' modification times once a second at most (not on every
+    request) and compiles them again when one changed."""
+    monkeypatch.setattr(catalogs, "_checked", {})
+    first = catalogs.translations("de_DE")
+    assert catalogs.translations("de_DE") is first
+    monkeypatch.setattr(catalogs, "_modified", lambda path: 7)  # every catalog changed
+    assert catalogs.translations("de_DE") is first  # not looked at again yet
+    later = catalogs.monotonic() + catalogs.CHECK_EVERY
+    monkeypatch.setattr(catalogs, "monotonic", lambda: later)
+    again = catalogs.translations("de_DE")
+    assert again is not first and again.gettext("Ledger") == first.gettext("Ledger") == "Buchhaltung"
+
+
 def test_the_switch_keeps_the_choice_over_the_browsers_and_needs_its_token(client):
     assert client.post("/language", data={"locale": "de_DE", "next": "/login"}).status_code == 400
     token = csrf_token(client)

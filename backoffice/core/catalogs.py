@@ -13,9 +13,11 @@ a message without German. No Flask here.
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from time import monotonic
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -119,8 +121,26 @@ def update(package: Package, language: str) -> tuple[int, int]:
 
 def _stamp(language: str) -> tuple:
     """What the compiled translations depend on: each catalog's path and modification time."""
-    return tuple((str(path), path.stat().st_mtime_ns) for package in PACKAGES.values()
-                 if (path := package.catalog_path(language)).exists())
+    return tuple((path, mtime) for path in _catalog_paths(language)
+                 if (mtime := _modified(path)) is not None)
+
+
+@cache
+def _catalog_paths(language: str) -> tuple[str, ...]:
+    return tuple(str(package.catalog_path(language)) for package in PACKAGES.values())
+
+
+def _modified(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
+#: How often (seconds) a process looks whether a catalog changed: every request did, a stat
+#: of each package's catalog (issue 17: ~0.1 ms of every page in German).
+CHECK_EVERY = 1.0
+_checked: dict[str, tuple[float, tuple]] = {}
 
 
 @cache
@@ -139,9 +159,13 @@ def _compiled(language: str, stamp: tuple) -> Translations:
 
 def translations(locale: str | None) -> NullTranslations:
     """The translations of every package merged, for a locale (``de_DE``); the source
-    language's translate nothing. Compiled again when a catalog changed (call it once per
-    request, not per message)."""
+    language's translate nothing. Compiled again when a catalog changed (looked at once a
+    second at most; call it once per request, not per message)."""
     language = (locale or "").split("_")[0]
     if language not in LANGUAGES:
         return NullTranslations()
-    return _compiled(language, _stamp(language))
+    now = monotonic()
+    checked = _checked.get(language)
+    if checked is None or now - checked[0] >= CHECK_EVERY:
+        checked = _checked[language] = (now, _stamp(language))
+    return _compiled(language, checked[1])
