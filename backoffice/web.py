@@ -72,16 +72,25 @@ def init_web(app: Flask) -> None:
     if app.config["CHECK_UNSAVED_CHANGES"]:
         app.after_request(refuse_unsaved_changes)
 
+    every_answer = [(name.lower(), name, value) for name, value in SECURITY_HEADERS.items()]
+    # No page is for a cache to keep: they show the books, or sit behind a secret link (pay
+    # links, applicants' links). Static files set their own (revalidated) caching.
+    no_store = ("cache-control", "Cache-Control", "no-store")
+
     @app.after_request
     def security_headers(response):
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+        """Each header of ``every_answer`` the view did not set (one look at the headers:
+        werkzeug's setdefault looked three times for each)."""
+        headers = response.headers
+        present = {name.lower() for name in headers.keys()}
+        wanted = [*every_answer, no_store]
         if app.config["ENV"] == "production" and app.config["HSTS"]:
             # Production runs behind a TLS proxy: browsers are told to use HTTPS only.
-            response.headers.setdefault("Strict-Transport-Security", app.config["HSTS"])
-        # No page is for a cache to keep: they show the books, or sit behind a secret link (pay
-        # links, applicants' links). Static files set their own (revalidated) caching.
-        response.headers.setdefault("Cache-Control", "no-store")
+            wanted.insert(-1, ("strict-transport-security", "Strict-Transport-Security",
+                               app.config["HSTS"]))
+        for key, name, value in wanted:
+            if key not in present:
+                headers.add(name, value)
         return response
 
     @app.context_processor
