@@ -40,6 +40,7 @@ from backoffice.demo.seed import DEMO_USERS, already_seeded, has_demo_data, seed
 from backoffice.extensions import db
 from backoffice.extensions import settings as app_settings
 
+from . import costs
 from .common import analyze, bench_app, free_port, kept_database, migrate
 
 SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "20"))
@@ -188,8 +189,10 @@ def _prepare(url: str) -> list[tuple[str, str]]:
 def _in_process(url: str, mix: list[tuple[str, str]], repeat: int = 10) -> dict[str, tuple]:
     """Each page of the mix in process (Flask's test client, one treasurer logged in): CPU
     milliseconds per request (the least of three rounds of ``repeat``: the machine is shared,
-    CPU time moves much less with its load than wall time), statements per request, HTML size.
-    What the wrk figures cannot say: where a page's cost is, whatever the machine's load."""
+    CPU time moves much less with its load than wall time), statements per request, HTML size,
+    and where the CPU time went (``costs.breakdown``: queries, template, session/auth,
+    middleware, the view). What the wrk figures cannot say: where a page's cost is, whatever
+    the machine's load."""
     app = bench_app(url)
     client = app.test_client()
     if client.post("/login", data={"email": "load-00@example.org",
@@ -217,7 +220,8 @@ def _in_process(url: str, mix: list[tuple[str, str]], repeat: int = 10) -> dict[
                 rounds.append((time.process_time() - started) / repeat * 1000)
             if response.status_code != 200:
                 raise RuntimeError(f"{name} ({path}) answered {response.status_code}")
-            found[name] = (min(rounds), statements / repeat, len(response.data) / 1024)
+            found[name] = (min(rounds), statements / repeat, len(response.data) / 1024,
+                           costs.breakdown(app, client, path))
     finally:
         with app.app_context():
             event.remove(db.engine, "before_cursor_execute", count)
@@ -260,9 +264,11 @@ def run(report, backends: list[str], quick: bool) -> None:
     with tempfile.TemporaryDirectory() as instance:
         mix = _prepare(url)
         print(f"  in process, one treasurer ({_load()}):", flush=True)
-        for name, (cpu, statements, size) in _in_process(url, mix).items():
-            print(f"  {name:<34} {cpu:6.1f} ms CPU  {statements:4.0f} statements  {size:6.1f} KB",
-                  flush=True)
+        print(f"  {'':<34} {'CPU':>9}  {'statements':>10}  {'HTML':>9}   CPU ms: "
+              + ", ".join(costs.PARTS), flush=True)
+        for name, (cpu, statements, size, parts) in _in_process(url, mix).items():
+            print(f"  {name:<34} {cpu:6.1f} ms  {statements:10.0f}  {size:6.1f} KB   "
+                  + " / ".join(f"{parts[part]:.1f}" for part in costs.PARTS), flush=True)
             report.add("load", f"{name} in process (ms CPU)", "postgresql", "1 user", cpu)
         bare_port, port = free_port(), free_port()
         bare_argv = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind",
