@@ -2,7 +2,9 @@
 locale is ``core.forms.current_locale``; the template filters pass it)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from functools import cache
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from markupsafe import Markup, escape
@@ -21,8 +23,25 @@ def money_html(amount: int | None, currency: str, locale: str, *,
     """A right-aligned, tabular-figures span; negative amounts marked for styling."""
     if amount is None or (blank_zero and amount == 0):
         return Markup("")
-    css = "money negative" if amount < 0 else "money"
-    return Markup(f'<span class="{css}">{escape(format_money(amount, currency, locale))}</span>')
+    return Markup(_html_formatter(currency, locale)(int(amount), amount < 0))
+
+
+@cache
+def _html_formatter(currency: str, locale: str) -> Callable[[int, bool], str]:
+    """``money_html``'s span of minor units for this currency and locale. The text is escaped
+    only where the locale's symbols may need it (issue 17: a page shows up to a few hundred
+    amounts; Swiss grouping writes an apostrophe, which is escaped)."""
+    plain = formatter(currency, locale)
+    symbols = getattr(plain, "symbols", None)  # None: Babel's own path, which may write any
+    if symbols is not None and str(escape(symbols)) == symbols:
+        def html(minor: int, negative: bool) -> str:
+            css = "money negative" if negative else "money"
+            return f'<span class="{css}">{plain(minor)}</span>'
+    else:
+        def html(minor: int, negative: bool) -> str:
+            css = "money negative" if negative else "money"
+            return f'<span class="{css}">{escape(plain(minor))}</span>'
+    return html
 
 
 def format_date(value: date | datetime | None) -> str:

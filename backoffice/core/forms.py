@@ -213,10 +213,12 @@ def current_locale() -> str:
     (``Accept-Language``), else the association's default. Outside a request: the default."""
     if not has_request_context():
         return settings().organisation.default_locale
-    if "locale" not in g:
-        g.locale = _request_locale(settings().organisation.locales,
-                                   settings().organisation.default_locale)
-    return g.locale
+    try:
+        return g.locale  # a page asks for every amount and date: one look through the proxy
+    except AttributeError:
+        g.locale = locale = _request_locale(settings().organisation.locales,
+                                            settings().organisation.default_locale)
+        return locale
 
 
 def prefer_language(language: str | None) -> None:

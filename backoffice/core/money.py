@@ -202,6 +202,9 @@ def formatter(currency: str, locale: str) -> Callable[[int], str]:
     def babel(minor: int) -> str:
         return format_currency(Decimal(minor).scaleb(-places), currency, locale=locale)
 
+    # Every character fmt writes besides digits (formatting.money_html escapes none when none
+    # of these needs it).
+    fmt.symbols = "".join((*shapes[1], *shapes[-1], group, decimal))
     # Locales with other grouping rules (Swiss, Indian, ...) keep Babel's own, slower path.
     samples = (0, 7, -7, *(sign * (10**k + 12345 % 10**k) for k in range(1, 15) for sign in (1, -1)))
     return fmt if all(fmt(v) == babel(v) for v in samples) else babel

@@ -4,8 +4,11 @@ import pytest
 from babel.numbers import format_currency
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markupsafe import Markup, escape
 
+from backoffice.core import formatting
 from backoffice.core.errors import ValidationError
+from backoffice.core.formatting import money_html
 from backoffice.core.money import MAX_MAJOR_UNITS, Money, max_minor_units, percent_of, split_percent
 
 amounts = st.integers(min_value=-(10**13), max_value=10**13)
@@ -102,6 +105,23 @@ class TestFormatting:
         money = Money(minor, currency)
         assert money.format(locale) == format_currency(money.to_decimal(), currency, locale=locale)
 
+
+    @settings(max_examples=300)
+    @given(amounts, st.sampled_from(["en_IE", "de_DE", "en_US", "de_CH", "fr_FR", "en_IN"]),
+           st.sampled_from(["EUR", "USD", "JPY", "CHF", "BHD", "GBP"]))
+    def test_money_html_is_the_escaped_amount_in_its_span(self, minor, locale, currency):
+        """money_html skips escaping where the locale's symbols need none (issue 17)."""
+        text = escape(Money(minor, currency).format(locale))
+        css = "money negative" if minor < 0 else "money"
+        assert money_html(minor, currency, locale) == Markup(f'<span class="{css}">{text}</span>')
+
+    def test_money_html_escapes_symbols_that_need_it(self, monkeypatch):
+        formatting._html_formatter.cache_clear()
+        monkeypatch.setattr(formatting, "formatter", lambda currency, locale: lambda minor: f"<{minor}>&")
+        try:
+            assert money_html(-5, "EUR", "xx") == Markup('<span class="money negative">&lt;-5&gt;&amp;</span>')
+        finally:
+            formatting._html_formatter.cache_clear()
 
 # --- amounts typed the other convention's way (issue 18) ---------------------------------------
 
