@@ -81,9 +81,11 @@ def _by_account(session: Session, found: list[totals.Span], fund_id: int | None,
         parameters["fund_id"] = fund_id
     if listed:
         parameters["account_ids"] = list(account_ids) or [-1]
-    result = session.execute(_per_account(model, totals.shape_of(found), fund_id is not None,
-                                          _LISTED if listed else account_ids), parameters)
-    return {(account_id, currency): int(amount) for account_id, currency, amount in result if amount}
+    # On the connection, read at once: no ORM result processing (a chart's thousands of rows).
+    rows = session.connection().execute(_per_account(
+        model, totals.shape_of(found), fund_id is not None, _LISTED if listed else account_ids),
+        parameters).all()
+    return {(account_id, currency): int(amount) for account_id, currency, amount in rows if amount}
 
 
 def account_balances(session: Session, as_of: date | None, *, fund_id: int | None = None,
@@ -214,35 +216,49 @@ def fund_set_movements(session: Session, start: date, end: date, fund_sets, *,
     if wanted != set(every_fund):
         return _fund_set_sums(session, start, end, sets, account_ids)
     rest = [ids if index != largest else () for index, ids in enumerate(sets)]
-    result = defaultdict(int, _fund_set_sums(session, start, end, rest, account_ids)
-                         if any(rest) else {})
-    for (account, currency), amount in account_movements(session, start, end,
-                                                         account_ids=account_ids).items():
-        result[(largest, account, currency)] += amount
-    for (index, account, currency), amount in list(result.items()):
-        if index != largest:
-            result[(largest, account, currency)] -= amount
-    return {key: amount for key, amount in result.items() if amount}
+    result = _fund_set_sums(session, start, end, rest, account_ids) if any(rest) else {}
+    whole = account_movements(session, start, end, account_ids=account_ids)
+    for (_index, account, currency), amount in result.items():
+        whole[(account, currency)] = whole.get((account, currency), 0) - amount
+    result.update(((largest, account, currency), amount)
+                  for (account, currency), amount in whole.items() if amount)
+    return result
 
 
 def _fund_set_sums(session: Session, start: date, end: date, sets: list[tuple[int, ...]],
                    account_ids) -> dict[tuple[int, int, str], int]:
+    found = totals.spans(start, end)
+    per_fund = all(len(ids) <= 1 for ids in sets)  # a set per fund: group by fund, name it here
+    if account_ids is None:
+        statement = _per_fund_set(totals.shape_of(found), tuple(sets), per_fund)
+    else:
+        statement = _fund_set_statement(totals.shape_of(found), sets, per_fund, account_ids)
+    rows = session.connection().execute(statement, totals.span_dates(found)).all()
+    if per_fund:
+        index_of = {ids[0]: index for index, ids in enumerate(sets) if ids}
+        return {(index_of[key], account, currency): int(amount)
+                for key, account, currency, amount in rows if amount}
+    return {(key, account, currency): int(amount) for key, account, currency, amount in rows
+            if amount}
+
+
+@lru_cache(maxsize=64)
+def _per_fund_set(shape: totals.Shape, sets: tuple[tuple[int, ...], ...], per_fund: bool) -> Select:
+    """``_fund_set_statement`` of every account, built once for each shape of spans and sets
+    (the dates are parameters)."""
+    return _fund_set_statement(shape, sets, per_fund, None)
+
+
+def _fund_set_statement(shape: totals.Shape, sets, per_fund: bool, account_ids) -> Select:
     model = FundAccountTotal
     conditions = [model.fund_id.in_(sorted({fund for ids in sets for fund in ids}))]
     conditions += _account_conditions(model, None, account_ids)
-    rows = totals.within(model, start, end, [model.fund_id, model.account_id, model.currency],
+    rows = totals.shaped(model, shape, [model.fund_id, model.account_id, model.currency],
                          *conditions)
-    if all(len(ids) <= 1 for ids in sets):  # a set per fund: group by fund, name its set here
-        index_of = {ids[0]: index for index, ids in enumerate(sets) if ids}
-        column = rows.c.fund_id
-    else:
-        index_of = None
-        column = case(*[(rows.c.fund_id.in_(ids), index) for index, ids in enumerate(sets)
-                        if ids])
-    query = select(column, rows.c.account_id, rows.c.currency, func.sum(rows.c.amount)).group_by(
+    column = rows.c.fund_id if per_fund else case(
+        *[(rows.c.fund_id.in_(ids), index) for index, ids in enumerate(sets) if ids])
+    return select(column, rows.c.account_id, rows.c.currency, func.sum(rows.c.amount)).group_by(
         column, rows.c.account_id, rows.c.currency)
-    return {(index_of[key] if index_of else key, account, currency): int(amount)
-            for key, account, currency, amount in session.execute(query) if amount}
 
 
 def accounts_moved_in_some_fund(session: Session, start: date, end: date, *, fund_ids=None,
