@@ -1,6 +1,7 @@
 """Everything the web layer adds to the app: blueprints, the access check, errors, headers."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import date, datetime
 from functools import cache
@@ -113,9 +114,21 @@ def init_web(app: Flask) -> None:
             return policy.public or policy.admits(current_user, method)
 
         def main_menu():
-            return _main_menu(app, granted, bool(user.organised_groups))
+            organised = bool(user.organised_groups)
+            return _kept(app, ("main menu", granted, organised), lambda: _menu_macro(app)(
+                can=can, organised=organised, section=request.blueprint,
+                endpoint=request.endpoint))
+
+        def fragment(name, caller):
+            """``{% call fragment(name) %}...{% endcall %}``: the block rendered once per
+            process for each set of permissions, page and language (``_kept``): only for
+            what follows from these alone, as a package's links under the menu."""
+            organised = bool(getattr(user, "organised_groups", ()))
+            return _kept(app, (name, granted, organised), caller)
+
         return {"can": can, "may": may, "Permission": Permission, "locale": current_locale,
-                "main_menu": main_menu, "organisation": settings_of(app).organisation.name,
+                "main_menu": main_menu, "fragment": fragment,
+                "organisation": settings_of(app).organisation.name,
                 "languages": settings_of(app).organisation.locales}
 
     app.add_template_filter(_money, "money")
@@ -217,31 +230,31 @@ def init_web(app: Flask) -> None:
         return error_page(400, _("Not possible"), str(error))
 
 
-_MENUS = "backoffice.main_menus"
+_KEPT = "backoffice.kept_fragments"
+#: Fragments kept per process: a few sets of permissions and languages times the pages.
+_KEPT_AT_MOST = 4096
 
 
-def _main_menu(app: Flask, granted: frozenset[Permission], organised: bool) -> Markup:
-    """base.html's main menu (macros/menu.html) for a user with ``granted`` who organises a group
-    or not, on this page: rendered once per process for each page, language and set of
-    permissions (issue 17: its dozen permission checks, url_for and translations cost a third
-    of an empty page). Everything it shows follows from the key; a template reloaded in
-    development is rendered afresh."""
-    key = (granted, organised, request.endpoint, current_locale(), request.script_root)
-    menus = app.extensions.setdefault(_MENUS, {})
-    menu = menus.get(key)
-    if menu is None:
-        macro = app.jinja_env.get_template("macros/menu.html").module.main_menu
-        menu = macro(can=lambda permission: Permission(permission) in granted,
-                     organised=organised, section=request.blueprint, endpoint=request.endpoint)
+def _kept(app: Flask, key: tuple, render: Callable[[], str]) -> Markup:
+    """What ``render()`` writes for ``key`` on this page (endpoint), in this language and under
+    this script root, rendered once per process (issue 17): the main menu's dozen permission
+    checks, url_for and translations cost a third of an empty page, a package's links under it
+    a tenth more. ``key`` must name everything else the fragment shows (the user's permissions,
+    whether they organise a group). A template reloaded in development is rendered afresh."""
+    key = (*key, request.endpoint, current_locale(), request.script_root)
+    kept = app.extensions.setdefault(_KEPT, {})
+    html = kept.get(key)
+    if html is None:
+        html = Markup(render())
         if not app.jinja_env.auto_reload:
-            if len(menus) >= _MENUS_KEPT:
-                menus.clear()
-            menus[key] = menu
-    return menu
+            if len(kept) >= _KEPT_AT_MOST:
+                kept.clear()
+            kept[key] = html
+    return html
 
 
-#: Menus kept per process: a few sets of permissions and languages times the pages.
-_MENUS_KEPT = 4096
+def _menu_macro(app: Flask):
+    return app.jinja_env.get_template("macros/menu.html").module.main_menu
 
 
 def _rollback() -> None:

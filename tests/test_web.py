@@ -39,9 +39,10 @@ def test_friendly_error_pages(client, users):
 
 
 def test_the_menu_follows_the_user_the_page_and_the_language(client, users):
-    """base.html's main menu is rendered once per process for each set of permissions, page and
-    language (web._main_menu): the page's section is marked, each role sees its own items, each
-    language its own words, and a menu kept for one never shows for another."""
+    """base.html's main menu and a package's links below it are rendered once per process for
+    each set of permissions, page and language (web._kept): the page's section is marked, each
+    role sees its own items, each language its own words, and a menu kept for one never shows
+    for another."""
     login(client, "treasurer")
     start = client.get("/").get_data(as_text=True)
     journal = client.get("/ledger/journal").get_data(as_text=True)
@@ -52,6 +53,10 @@ def test_the_menu_follows_the_user_the_page_and_the_language(client, users):
     assert '<a class="nav-link " href="/">Overview</a>' in journal
     assert '<a class="nav-link active" href="/ledger/journal">Buchhaltung</a>' in german
     assert 'href="/users">Users</a>' not in journal
+    trial_balance = client.get("/ledger/trial-balance").get_data(as_text=True)  # the links below
+    assert '<a class="nav-link active" href="/ledger/journal">Journal</a>' in journal
+    assert '<a class="nav-link " href="/ledger/journal">Journal</a>' in trial_balance
+    assert '<a class="nav-link active" href="/ledger/trial-balance">Trial balance</a>' in trial_balance
     login(client, "admin")
     assert '<a class="nav-link " href="/users">Users</a>' in client.get("/").get_data(as_text=True)
     login(client, "auditor")
