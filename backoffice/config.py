@@ -32,6 +32,10 @@ class Defaults:
     DATABASE_CONNECT_TIMEOUT = 5  # PostgreSQL: to connect (also a server that accepts, then hangs)
     DATABASE_STATEMENT_TIMEOUT = 30  # PostgreSQL: one statement (statement_timeout)
     DATABASE_LOCK_TIMEOUT = 10  # waiting for a lock: PostgreSQL lock_timeout, SQLite busy timeout
+    # PostgreSQL: a statement run often on a connection is prepared there, so the server neither
+    # parses nor plans it again (core.db.KeptPreparedConnection). False behind a connection
+    # pooler that cannot carry prepared statements (PgBouncer in transaction mode before 1.22).
+    DATABASE_PREPARED_STATEMENTS = True
 
     # Organisation shown on pages and documents.
     ORGANISATION_NAME = "Python Community Association e.V."
@@ -298,8 +302,9 @@ def normalise_database_url(url: str) -> str:
 
 
 def engine_options(config) -> dict:
-    """SQLAlchemy engine options: the timeouts for the configured database, with anything given
-    in ``SQLALCHEMY_ENGINE_OPTIONS`` taking precedence (``connect_args`` merged key by key)."""
+    """SQLAlchemy engine options: the timeouts for the configured database (on PostgreSQL also
+    whether statements are prepared), with anything given in ``SQLALCHEMY_ENGINE_OPTIONS``
+    taking precedence (``connect_args`` merged key by key)."""
     url = config["SQLALCHEMY_DATABASE_URI"]
     connect_args: dict = {}
     if url.startswith("sqlite"):
@@ -311,6 +316,8 @@ def engine_options(config) -> dict:
                     "lock_timeout": config["DATABASE_LOCK_TIMEOUT"]}
         connect_args["options"] = " ".join(
             f"-c {name}={int(float(seconds) * 1000)}" for name, seconds in settings.items())
+        if not config.get("DATABASE_PREPARED_STATEMENTS", True):
+            connect_args["prepare_threshold"] = None  # psycopg prepares nothing
     given = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     return {**given, "connect_args": {**connect_args, **given.get("connect_args", {})}}
 

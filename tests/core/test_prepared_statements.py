@@ -1,0 +1,85 @@
+"""PostgreSQL keeps the statements a connection runs often prepared, also across the ROLLBACK that
+ends every request that only reads (issue 17: psycopg forgot them there, so PostgreSQL parsed and
+planned every statement of every page again). ``DATABASE_PREPARED_STATEMENTS = False`` (a
+PgBouncer in transaction mode) prepares nothing; SQLite is not concerned."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+
+from backoffice import create_app
+from backoffice.auth.models import User
+from backoffice.config import engine_options
+from backoffice.core.db import KeptPreparedConnection
+from backoffice.core.permissions import Role
+from backoffice.extensions import db
+
+from ..conftest import base_config
+from ..helpers import login
+
+THRESHOLD = 5  # psycopg's prepare_threshold: runs on a connection before a statement is prepared
+
+
+def _prepared(connection) -> list[str]:
+    return list(connection.execute(text("SELECT statement FROM pg_prepared_statements")).scalars())
+
+
+def _on_postgresql(backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+
+
+def test_a_statement_stays_prepared_across_rollbacks(app, backend):
+    _on_postgresql(backend)
+    with db.engine.connect() as connection:
+        assert isinstance(connection.connection.dbapi_connection, KeptPreparedConnection)
+        for user_id in range(THRESHOLD + 2):
+            connection.execute(select(User.email).where(User.id == user_id)).all()
+            connection.rollback()
+        assert any("FROM users" in statement for statement in _prepared(connection))
+        # still answered from the prepared statement after a rollback, and correctly
+        assert connection.execute(select(User.email).where(User.id == -1)).all() == []
+
+
+def test_dropping_a_table_on_the_connection_still_forgets_them(app, backend):
+    _on_postgresql(backend)
+    with db.engine.connect() as connection:
+        for user_id in range(THRESHOLD + 1):
+            connection.execute(select(User.email).where(User.id == user_id)).all()
+        connection.commit()
+        assert _prepared(connection)
+        connection.execute(text("CREATE TEMPORARY TABLE scratch (x int)"))
+        connection.execute(text("DROP TABLE scratch"))
+        connection.rollback()
+        assert not any("FROM users" in statement for statement in _prepared(connection))
+
+
+def test_pages_that_only_read_run_on_prepared_statements(app, client, users, backend):
+    """The request's unit of work ends in a ROLLBACK; the login session's lookup, which every
+    page makes, is prepared after a few pages."""
+    _on_postgresql(backend)
+    login(client, Role.TREASURER)
+    for _ in range(3 * THRESHOLD):  # the pool hands out its connections in turn
+        assert client.get("/ledger/fund-balances").status_code == 200
+    with db.engine.connect() as connection:
+        # every pooled connection has served pages by now; the one given here is one of them
+        assert any("FROM user_sessions" in statement for statement in _prepared(connection))
+
+
+def test_prepared_statements_can_be_turned_off(database_url, backend):
+    options = engine_options({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@h/db",
+                              "DATABASE_CONNECT_TIMEOUT": 5, "DATABASE_STATEMENT_TIMEOUT": 30,
+                              "DATABASE_LOCK_TIMEOUT": 10, "DATABASE_PREPARED_STATEMENTS": False})
+    assert options["connect_args"]["prepare_threshold"] is None
+    _on_postgresql(backend)
+    app = create_app(base_config(database_url) | {"DATABASE_PREPARED_STATEMENTS": False})
+    with app.app_context():
+        try:
+            with db.engine.connect() as connection:
+                assert connection.connection.dbapi_connection.prepare_threshold is None
+                for user_id in range(THRESHOLD + 2):
+                    connection.execute(select(User.email).where(User.id == user_id)).all()
+                connection.commit()
+                assert _prepared(connection) == []
+        finally:
+            db.engine.dispose()
