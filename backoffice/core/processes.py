@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from . import gunicorn_hooks
+
 
 @dataclass(frozen=True)
 class Command:
@@ -29,7 +31,8 @@ def production_commands(*, host: str, port: int, web_workers: int, job_concurren
     return [
         Command("web", [python, "-m", "gunicorn", "--workers", str(web_workers),
                         "--bind", f"{host}:{port}", "--access-logfile", "-",
-                        "--graceful-timeout", "30", "backoffice:create_app()"]),
+                        "--graceful-timeout", "30", "--config", f"python:{gunicorn_hooks.__name__}",
+                        "backoffice:create_app()"]),
         Command("worker", [python, "-m", "celery", "-A", "backoffice.worker", "worker",
                            "--loglevel", "INFO", "--concurrency", str(job_concurrency)]),
         Command("beat", [python, "-m", "celery", "-A", "backoffice.worker", "beat",

@@ -2,6 +2,7 @@
 is the command's; without a queue it refuses to start (`make run` serves development)."""
 from __future__ import annotations
 
+import gc
 import sys
 import time
 
@@ -30,6 +31,7 @@ def test_the_production_set_is_gunicorn_a_worker_and_beat():
     assert [c.name for c in commands] == ["web", "worker", "beat"]
     assert commands[0].argv[1:] == ["-m", "gunicorn", "--workers", "3", "--bind", "0.0.0.0:8000",
                                     "--access-logfile", "-", "--graceful-timeout", "30",
+                                    "--config", "python:backoffice.core.gunicorn_hooks",
                                     "backoffice:create_app()"]
     assert commands[2].argv[-2:] == ["--schedule", "/var/lib/backoffice/beat"]
 
@@ -38,3 +40,13 @@ def test_serve_refuses_without_a_queue(app):
     result = app.test_cli_runner().invoke(args=["serve"])
     assert result.exit_code == 1
     assert "serve runs jobs on a queue: set QUEUE_BROKER_URL" in result.output
+
+
+def test_a_web_worker_leaves_what_it_built_at_the_start_out_of_the_collectors_passes():
+    from backoffice.core.gunicorn_hooks import post_worker_init
+
+    try:
+        post_worker_init(None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
