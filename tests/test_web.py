@@ -158,9 +158,10 @@ def _form_classes():
 
 
 def test_every_form_uses_the_projects_text_date_and_number_fields():
-    """core.forms' fields refuse control characters, far dates and numbers beyond a column."""
+    """core.forms' fields refuse control characters, far dates and numbers beyond a column (and
+    its selects are drawn faster)."""
     own = {wtforms.StringField, wtforms.TextAreaField, wtforms.EmailField, wtforms.DateField,
-           wtforms.IntegerField}
+           wtforms.IntegerField, wtforms.SelectField}
     classes = list(_form_classes())
     plain = [(cls.__qualname__, name) for cls in classes for name in dir(cls)
              if isinstance(getattr(cls, name, None), UnboundField)

@@ -1,9 +1,9 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, SubmitField
+from wtforms import BooleanField, PasswordField, SelectMultipleField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..core.forms import EmailField, StringField, options
+from ..core.forms import EmailField, SelectField, StringField, options
 from ..core.i18n import _l
 from ..core.permissions import Role
 

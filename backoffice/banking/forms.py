@@ -4,10 +4,10 @@ from typing import TYPE_CHECKING
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, SelectField, SubmitField
+from wtforms import BooleanField, HiddenField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..core.forms import DateField, IntegerField, StringField, optional_int, options
+from ..core.forms import DateField, IntegerField, SelectField, StringField, optional_int, options
 from ..core.i18n import _l
 from .parsers.csv import DATE_FORMATS, ENCODINGS
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SubmitField
+from wtforms import BooleanField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..core.forms import IntegerField, TextAreaField
+from ..core.forms import IntegerField, SelectField, TextAreaField
 from ..core.i18n import _l
 from .audit import NOTE_MAX, SAMPLE_MAX
 

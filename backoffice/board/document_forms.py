@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import SelectField, SubmitField
+from wtforms import SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..core.forms import DateField, StringField, TextAreaField, optional_int, options
+from ..core.forms import DateField, SelectField, StringField, TextAreaField, optional_int, options
 from ..core.i18n import _l
 from ..core.settings import ExemptionNotice
 from .models import DocumentKind

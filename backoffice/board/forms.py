@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import date, time
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SubmitField, TimeField
+from wtforms import BooleanField, SubmitField, TimeField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..core.forms import (
     DateField,
     EmailField,
     IntegerField,
+    SelectField,
     StringField,
     TextAreaField,
     optional_int,

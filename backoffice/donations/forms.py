@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, SubmitField
+from wtforms import BooleanField, HiddenField, RadioField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..core.forms import (
     DateField,
     EmailField,
+    SelectField,
     SpamGuardMixin,
     StringField,
     TextAreaField,

@@ -3,13 +3,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, MultipleFileField, SelectField, SubmitField
+from wtforms import FieldList, Form, FormField, MultipleFileField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..core.errors import ValidationError
 from ..core.forms import (
     DateField,
     InputRefused,
+    SelectField,
     StringField,
     TextAreaField,
     object_options,

@@ -11,7 +11,6 @@ from wtforms import (
     FormField,
     MultipleFileField,
     RadioField,
-    SelectField,
     SubmitField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
@@ -21,6 +20,7 @@ from ..core.errors import ValidationError
 from ..core.forms import (
     DateField,
     IntegerField,
+    SelectField,
     SpamGuardMixin,
     StringField,
     TextAreaField,

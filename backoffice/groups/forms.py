@@ -3,12 +3,13 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, SelectField, SubmitField
+from wtforms import FieldList, Form, FormField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..core.forms import (
     DateField,
     EmailField,
+    SelectField,
     SpamGuardMixin,
     StringField,
     TextAreaField,

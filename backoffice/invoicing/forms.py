@@ -4,10 +4,17 @@ from typing import TYPE_CHECKING
 
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, FormField, SelectField, SubmitField
+from wtforms import BooleanField, FieldList, Form, FormField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ..core.forms import DateField, IntegerField, StringField, TextAreaField, optional_int
+from ..core.forms import (
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    optional_int,
+)
 from ..core.i18n import _, _l
 from .amounts import EU_COUNTRIES
 from .models import TaxTreatment

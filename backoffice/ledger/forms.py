@@ -4,7 +4,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, FormField, SelectField, SubmitField
+from wtforms import BooleanField, FieldList, Form, FormField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
@@ -13,6 +13,7 @@ from ..core.forms import (
     DateField,
     InputRefused,
     IntegerField,
+    SelectField,
     StringField,
     TextAreaField,
     object_options,

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..core.forms import (
     DateField,
     IntegerField,
+    SelectField,
     StringField,
     TextAreaField,
     optional_int,

@@ -8,13 +8,14 @@ from typing import Any
 from babel.dates import get_month_names
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import PasswordField, SelectField, SubmitField
+from wtforms import PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 from ..core.forms import (
     DateField,
     EmailField,
     IntegerField,
+    SelectField,
     StringField,
     TextAreaField,
     optional_int,

@@ -6,6 +6,7 @@ import pytest
 import wtforms
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
+from wtforms.fields.choices import SelectChoice
 
 from backoffice.core import forms as core_forms
 from backoffice.groups.models import MemberGroup
@@ -52,3 +53,30 @@ def test_the_join_form_refuses_a_group_name_with_a_line_break_and_stores_nothing
     assert session.scalar(select(func.count()).select_from(MemberGroup)) == 0 and not mailbox
     sent = post_form(client, "/join", _application(), token_from="/join")
     assert sent.status_code == 302
+
+
+class Choosing(wtforms.Form):
+    kind = core_forms.SelectField("Kind", choices=[
+        SelectChoice("", "All <kinds>"), SelectChoice("a", 'A "quoted" one'),
+        SelectChoice("b&c", "B & C", render_kw={"data_note": "<n>"}), SelectChoice(True, "yes")])
+    grouped = core_forms.SelectField("Grouped", choices=[
+        SelectChoice("1", "One", optgroup="First <group>"), SelectChoice("2", "Two", optgroup="Second"),
+        SelectChoice("3", optgroup="Second")])
+    needed = core_forms.SelectField("Needed", choices=[SelectChoice("x", "X"), SelectChoice("y", "Y")],
+                                    validators=[wtforms.validators.InputRequired()],
+                                    render_kw={"data_role": 'a"b'})
+
+
+@pytest.mark.parametrize("data", [{}, {"kind": "b&c", "grouped": "3", "needed": "y"},
+                                  {"kind": "True"}])
+@pytest.mark.parametrize("params", [{}, {"class_": "form-select <sm>", "disabled": True,
+                                         "aria_label": "Pick", "hidden": False}])
+def test_the_projects_select_draws_what_wtforms_draws(data, params):
+    """core.forms.Select writes WTForms' select faster (issue 17): the same HTML."""
+    form = Choosing(MultiDict(data))
+    for field in form:
+        drawn = field(**params)
+        field.widget = wtforms.widgets.Select()
+        assert drawn == field(**params)
+        assert core_forms.html_params(**params, id=field.id) == \
+            wtforms.widgets.html_params(**params, id=field.id)
