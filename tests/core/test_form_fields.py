@@ -80,3 +80,25 @@ def test_the_projects_select_draws_what_wtforms_draws(data, params):
         assert drawn == field(**params)
         assert core_forms.html_params(**params, id=field.id) == \
             wtforms.widgets.html_params(**params, id=field.id)
+
+
+class Typing(wtforms.Form):
+    name = core_forms.StringField("Name", validators=[wtforms.validators.InputRequired(),
+                                                      wtforms.validators.Length(min=2, max=9)])
+    email = core_forms.EmailField("Email", render_kw={"placeholder": 'a "b" <c>'})
+    day = core_forms.DateField("Day")
+    count = core_forms.IntegerField("Count", validators=[wtforms.validators.NumberRange(min=1)])
+
+
+@pytest.mark.parametrize("data", [{}, {"name": 'x"<&>', "email": "a@b", "day": "2026-01-02",
+                                       "count": "7"}])
+@pytest.mark.parametrize("params", [{}, {"class_": "form-control <sm>", "readonly": True,
+                                         "data_x": "1", "value": "given"}])
+def test_the_projects_inputs_draw_what_wtforms_draws(data, params):
+    form = Typing(MultiDict(data))
+    plain = {"name": wtforms.widgets.TextInput(), "email": wtforms.widgets.EmailInput(),
+             "day": wtforms.widgets.DateInput(), "count": wtforms.widgets.NumberInput()}
+    for field in form:
+        drawn = field(**params)
+        field.widget = plain[field.name]
+        assert drawn == field(**params)
