@@ -8,7 +8,8 @@ PORT   ?= 5000
 # Links in mails, PDFs and pay links start with this; it follows HOST and PORT unless given.
 BASE_URL ?= http://$(HOST):$(PORT)
 
-WORKERS ?= 4
+# make run-prod: gunicorn's web worker processes (default: one per core, each serving 4 requests at once)
+WORKERS ?=
 # make test: pytest processes, each taking a whole test file at a time (auto: one per core)
 TEST_WORKERS ?= auto
 
@@ -35,12 +36,12 @@ run: install
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	$(BIN)/backoffice run --host $(HOST) --port $(PORT)
 
-## run-prod: production on one machine: migrate, check, then gunicorn ($(WORKERS) workers), a job
+## run-prod: production on one machine: migrate, check, then gunicorn (a worker per core), a job
 ## worker and the scheduler; needs DATABASE_URL (PostgreSQL), QUEUE_BROKER_URL (Redis), SECRET_KEY...
 run-prod: install
 	$(BIN)/backoffice db upgrade
 	@$(BIN)/backoffice doctor
-	$(BIN)/backoffice serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+	$(BIN)/backoffice serve --host $(HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS))
 
 ## test: install and run the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 test: install

@@ -1,13 +1,14 @@
 """Under a crowd (issue 17): wrk against gunicorn with the production settings on PostgreSQL.
 
 The demo association (``demo seed``) on a fresh database, 20 treasurers logged in (each its own
-session cookie), gunicorn with ``WORKERS`` workers started exactly as ``backoffice serve`` starts it
-(``core.processes.production_commands``, ENV=production), and wrk (Debian: ``apt-get install -y
-wrk``) sending the mix of MIX_PAGES round-robin over the 20 sessions for ``SECONDS`` seconds. In
-the same run the same wrk against a bare Flask + Flask-SQLAlchemy page (bench/bare.py) under the
-same gunicorn: requests/s, p50 and p99 of both and their ratios, then each page of the mix alone
-(a shorter run) with its HTML size. Every figure is printed with the machine's load average:
-on a shared machine the absolute numbers move with it, the ratios much less.
+session cookie), gunicorn started exactly as ``backoffice serve`` starts it with its defaults
+(``core.processes.production_commands``: a worker per core, 4 threads each; ENV=production), and
+wrk (Debian: ``apt-get install -y wrk``) sending the mix of MIX_PAGES round-robin over the 20
+sessions for ``SECONDS`` seconds. In the same run the same wrk against a bare Flask +
+Flask-SQLAlchemy page (bench/bare.py) under the same gunicorn (the same command line, only the app
+differs): requests/s, p50 and p99 of both and their ratios, then each page of the mix alone (a
+shorter run) with its HTML size. Every figure is printed with the machine's load average: on a
+shared machine the absolute numbers move with it, the ratios much less.
 
 Targets: the mix reaches >= 25 % of bare Flask's throughput and its p99 <= 4x bare Flask's.
 """
@@ -35,7 +36,7 @@ from backoffice.auth.services import create_user
 from backoffice.banking.models import BankAccount, BankLine
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
-from backoffice.core.processes import production_commands
+from backoffice.core.processes import default_web_workers, production_commands, web_server
 from backoffice.demo.seed import DEMO_USERS, already_seeded, has_demo_data, seed
 from backoffice.extensions import db
 from backoffice.extensions import settings as app_settings
@@ -45,7 +46,7 @@ from .common import analyze, bench_app, free_port, kept_database, migrate
 
 SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "20"))
 USERS = 20
-WORKERS = 4  # make run-prod's default
+WORKERS = default_web_workers()  # make run-prod's default
 MIN_THROUGHPUT = 25.0  # % of bare Flask's requests/s
 MAX_P99_RATIO = 4.0
 MAX_KB = 100
@@ -271,8 +272,8 @@ def run(report, backends: list[str], quick: bool) -> None:
                   + " / ".join(f"{parts[part]:.1f}" for part in costs.PARTS), flush=True)
             report.add("load", f"{name} in process (ms CPU)", "postgresql", "1 user", cpu)
         bare_port, port = free_port(), free_port()
-        bare_argv = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind",
-                     f"127.0.0.1:{bare_port}", "bench.bare:create()"]
+        bare_argv = web_server(host="127.0.0.1", port=bare_port, workers=WORKERS,
+                               app="bench.bare:create()")
         web = production_commands(host="127.0.0.1", port=port, web_workers=WORKERS,
                                   job_concurrency=1, beat_schedule="")[0]
         env = {"DATABASE_URL": url, "BACKOFFICE_ENV": "production",
@@ -287,7 +288,7 @@ def run(report, backends: list[str], quick: bool) -> None:
                 if status != 200:
                     raise RuntimeError(f"{name} ({path}) answered {status}")
                 sizes[name] = len(body)
-            print(f"  {WORKERS} gunicorn workers, {USERS} sessions, wrk -t2 -c{USERS}, {seconds} s "
+            print(f"  {' '.join(web.argv[3:-1])}, {USERS} sessions, wrk -t2 -c{USERS}, {seconds} s "
                   "a run", flush=True)
             flask = _wrk(bare, [], ["/"], seconds)
             _say("bare Flask + Flask-SQLAlchemy", flask)

@@ -161,12 +161,14 @@ def restore_command(archive: Path):
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
-@click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True,
-              help="gunicorn's web worker processes.")
+@click.option("--workers", type=click.IntRange(min=1), default=processes.default_web_workers,
+              show_default="one per core", help="gunicorn's web worker processes.")
+@click.option("--threads", type=click.IntRange(min=1), default=processes.WEB_THREADS,
+              show_default=True, help="Requests each web worker serves at once.")
 @click.option("--job-concurrency", type=click.IntRange(min=1), default=2, show_default=True,
               help="Jobs the Celery worker runs at once.")
 @with_appcontext
-def serve(host: str, port: int, workers: int, job_concurrency: int):
+def serve(host: str, port: int, workers: int, threads: int, job_concurrency: int):
     """Serve in production on this machine: gunicorn, a job worker and the scheduler.
 
     When one of them stops the others are stopped and the command fails, for systemd or the
@@ -180,7 +182,7 @@ def serve(host: str, port: int, workers: int, job_concurrency: int):
     db.engine.dispose()  # the children open their own connections
     schedule = Path(current_app.instance_path) / "celerybeat-schedule"
     commands = processes.production_commands(host=host, port=port, web_workers=workers,
-                                             job_concurrency=job_concurrency,
+                                             web_threads=threads, job_concurrency=job_concurrency,
                                              beat_schedule=str(schedule))
     sys.exit(processes.supervise(commands, say=click.echo))
 

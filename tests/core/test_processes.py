@@ -6,6 +6,7 @@ import gc
 import sys
 import time
 
+from backoffice.core import processes
 from backoffice.core.processes import Command, production_commands, supervise
 
 
@@ -29,11 +30,31 @@ def test_the_production_set_is_gunicorn_a_worker_and_beat():
     commands = production_commands(host="0.0.0.0", port=8000, web_workers=3, job_concurrency=2,
                                    beat_schedule="/var/lib/backoffice/beat")
     assert [c.name for c in commands] == ["web", "worker", "beat"]
-    assert commands[0].argv[1:] == ["-m", "gunicorn", "--workers", "3", "--bind", "0.0.0.0:8000",
-                                    "--access-logfile", "-", "--graceful-timeout", "30",
+    assert commands[0].argv[1:] == ["-m", "gunicorn", "--workers", "3",
+                                    "--worker-class", "gthread", "--threads", "4",
+                                    "--bind", "0.0.0.0:8000", "--access-logfile", "-",
+                                    "--graceful-timeout", "30",
                                     "--config", "python:backoffice.core.gunicorn_hooks",
                                     "backoffice:create_app()"]
     assert commands[2].argv[-2:] == ["--schedule", "/var/lib/backoffice/beat"]
+
+
+def test_serve_starts_a_web_worker_per_core_each_with_threads(app, monkeypatch):
+    """Threaded workers, one a core (issue 17: four processes on two cores cost each request more
+    CPU); both can be set."""
+    started = []
+    monkeypatch.setattr(processes, "supervise", lambda commands, say: started.append(commands) or 0)
+    monkeypatch.setattr(processes.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    monkeypatch.setattr(processes.os, "cpu_count", lambda: 3)
+    app.config["QUEUE_BROKER_URL"] = "redis://127.0.0.1:6379/0"
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["serve"]).exit_code == 0
+    assert runner.invoke(args=["serve", "--workers", "5", "--threads", "2"]).exit_code == 0
+    defaults, given = (commands[0].argv for commands in started)
+    assert defaults[defaults.index("--workers") + 1] == "3"
+    assert defaults[defaults.index("--threads") + 1] == "4"
+    assert given[given.index("--workers") + 1] == "5" and given[given.index("--threads") + 1] == "2"
+    assert "gthread" in defaults
 
 
 def test_serve_refuses_without_a_queue(app):
