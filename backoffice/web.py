@@ -7,6 +7,7 @@ from datetime import date, datetime
 from functools import cache
 from urllib.parse import urlsplit
 
+from babel.support import NullTranslations
 from flask import Flask, Response, abort, current_app, flash, g, redirect, render_template, request
 from flask_babel import Domain
 from flask_babel import format_datetime as babel_datetime
@@ -296,17 +297,41 @@ class _CatalogDomain(Domain):
     request in the request's locale."""
 
     def get_translations(self):
-        if "translations" not in g:
-            g.translations = catalogs.translations(current_locale())
+        try:
+            return g.translations
+        except AttributeError:
+            g.translations = translations = catalogs.translations(current_locale())
+            return translations
+
+
+_DOMAIN = _CatalogDomain()
+_UNTRANSLATED = NullTranslations()
+
+
+def _request_translations(outside: NullTranslations = _UNTRANSLATED) -> NullTranslations:
+    """The request's translations (``_CatalogDomain``, kept in g); ``outside`` an app context.
+    One look through the g proxy: Flask-Babel's wrappers took five for each text (issue 17)."""
+    try:
         return g.translations
+    except AttributeError:
+        return _DOMAIN.get_translations()
+    except RuntimeError:  # outside an app context
+        return outside
 
 
 def _init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=current_locale,
                    timezone_selector=lambda: settings_of(app).organisation.timezone)
-    babel.domain_instance = _CatalogDomain()
+    babel.domain_instance = _DOMAIN
+    # The templates' _(), ngettext, pgettext: Flask-Babel's, without its wrappers.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _request_translations().ugettext(s),
+        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n))
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # as catalogs.extract reads the templates
-    i18n.install(lambda: _CatalogDomain().get_translations() if g else i18n.NULL,
+    i18n.install(lambda: _request_translations(i18n.NULL),
                  locale=lambda: current_locale() if g else i18n.SOURCE_LOCALE)
 
     @app.before_request
