@@ -23,6 +23,7 @@ from sqlalchemy import (
     literal,
     select,
     tuple_,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -393,22 +394,43 @@ def year_balances(session: Session, as_of: date, *, year_start: date, fund_id: i
             if value and (wanted is None or account_id in wanted)}
 
 
-def _year_balance_rows(session: Session, as_of: date, year_start: date, fund_id: int | None):
+def _year_balance_parameters(as_of: date, year_start: date, fund_id: int | None,
+                             ) -> tuple[tuple, dict]:
+    """The shape of ``_year_balance_rows``'s statement and its parameters: the totals rows up to
+    ``as_of`` (``now_``) and, unless the earlier years are whole calendar years (then
+    ``last_year``, the start of the last of them), the earlier income and expenses' (``early_``)."""
+    parameters: dict = {} if fund_id is None else {"fund_id": fund_id}
+    now = totals.spans(date.min, as_of)
+    parameters.update(totals.span_dates(now, prefix="now_"))
+    before = _day_before(year_start)
+    earlier = totals.spans(date.min, before) if before is not None else None
+    if earlier and len(earlier) == 1 and earlier[0][0] is totals.Grain.YEAR:
+        parameters["last_year"] = earlier[0][2]
+        return (totals.shape_of(now), "calendar", fund_id is not None), parameters
+    if earlier is not None:
+        parameters.update(totals.span_dates(earlier, prefix="early_"))
+    return (totals.shape_of(now), None if earlier is None else totals.shape_of(earlier),
+            fund_id is not None), parameters
+
+
+def _year_balance_rows(now_shape: totals.Shape, earlier: totals.Shape | str | None,
+                       by_fund: bool):
     """A select of (account_id, currency, balance), one row per account and currency with a
     balance, as ``year_balances`` computes them, summed in the database: the totals rows up to
-    ``as_of``, less the income and expense accounts' rows before ``year_start``, which go to the
-    retained-surplus account instead."""
-    model = FundAccountTotal if fund_id is not None else AccountTotal
-    conditions = [model.fund_id == fund_id] if fund_id is not None else []
-    before = _day_before(year_start)
-    earlier_spans = totals.spans(date.min, before) if before is not None else []
-    if len(earlier_spans) == 1 and earlier_spans[0][0] is totals.Grain.YEAR:
-        return _year_balance_rows_by_calendar(model, conditions, as_of, earlier_spans[0][2])
-    now = totals.covering(model, as_of, [model.account_id, model.currency], *conditions)
+    a day (spans of ``now_shape``), less the income and expense accounts' rows before the year
+    (``earlier``'s), which go to the retained-surplus account instead. The dates and the fund
+    are parameters (``_year_balance_parameters``)."""
+    model = FundAccountTotal if by_fund else AccountTotal
+    conditions = [model.fund_id == bindparam("fund_id")] if by_fund else []
+    if earlier == "calendar":
+        return _year_balance_rows_by_calendar(model, conditions, now_shape)
+    now = totals.shaped(model, now_shape, [model.account_id, model.currency], *conditions,
+                        prefix="now_")
     parts = [select(now.c.account_id, now.c.currency, now.c.amount)]
-    if before is not None:
-        earlier_rows = totals.covering(model, before, [model.account_id, model.currency],
-                                       *conditions, model.account_id.in_(_RESULT_IDS))
+    if earlier is not None:
+        earlier_rows = totals.shaped(model, earlier, [model.account_id, model.currency],
+                                     *conditions, model.account_id.in_(_RESULT_IDS),
+                                     prefix="early_")
         earlier = select(earlier_rows).cte("earlier")  # read once, used twice
         parts.append(select(earlier.c.account_id, earlier.c.currency, -earlier.c.amount))
         parts.append(select(_RETAINED.scalar_subquery(), earlier.c.currency, earlier.c.amount)
@@ -423,14 +445,14 @@ def _summed(rows):
             .group_by(rows.c.account_id, rows.c.currency).having(balance != 0))
 
 
-def _year_balance_rows_by_calendar(model, conditions: list, as_of: date, last_year: date):
+def _year_balance_rows_by_calendar(model, conditions: list, now_shape: totals.Shape):
     """``_year_balance_rows`` when the earlier years are whole calendar years (up to the one
-    starting ``last_year``): their year rows are among those read up to ``as_of``, so the totals
+    starting ``last_year``): their year rows are among those read up to the day, so the totals
     are read once, each row's amount counted in an "earlier" column too when it is one of them."""
-    early = case(((model.grain == totals.Grain.YEAR.value) & (model.period_start <= last_year),
-                  model.amount), else_=0)
-    now = totals.covering(model, as_of, [model.account_id, model.currency, early.label("early")],
-                          *conditions)
+    early = case(((model.grain == totals.Grain.YEAR.value)
+                  & (model.period_start <= bindparam("last_year")), model.amount), else_=0)
+    now = totals.shaped(model, now_shape, [model.account_id, model.currency, early.label("early")],
+                        *conditions, prefix="now_")
     per_account = (select(now.c.account_id, now.c.currency, func.sum(now.c.amount).label("total"),
                           func.sum(now.c.early).label("early"))
                    .group_by(now.c.account_id, now.c.currency).cte("per_account"))
@@ -447,6 +469,34 @@ def _year_balance_rows_by_calendar(model, conditions: list, as_of: date, last_ye
     return _summed(rows)
 
 
+@lru_cache(maxsize=64)
+def _trial_balance_statement(shape: tuple, after: bool, limit: int | None):
+    """The statement of ``trial_balance`` for a shape of ``_year_balance_parameters``, built
+    once: the balances read once, the page's rows (kind 0: after the parameters
+    ``after_currency``, ``after_code`` when ``after``) and a row of totals per currency (kind 1:
+    debits, credits)."""
+    balances = _year_balance_rows(*shape).cte("balances")
+    page = (select(balances.c.currency, Account.code, Account.id, Account.name,
+                   type_coerce(Account.type, String), balances.c.balance.label("first"),
+                   literal(0, BigInteger).label("second"))
+            .join(Account, Account.id == balances.c.account_id)
+            .order_by(balances.c.currency, Account.code))
+    if after:
+        page = page.where(tuple_(balances.c.currency, Account.code)
+                          > tuple_(bindparam("after_currency", type_=String),
+                                   bindparam("after_code", type_=String)))
+    if limit is not None:
+        page = page.limit(limit + 1)
+    page = page.subquery()
+    debits = func.sum(case((balances.c.balance > 0, balances.c.balance), else_=0))
+    credits = func.sum(case((balances.c.balance < 0, -balances.c.balance), else_=0))
+    none = literal(None, String)
+    return union_all(
+        select(literal(0).label("kind"), *page.c),
+        select(literal(1), balances.c.currency, none, literal(None, Integer), none, none,
+               debits, credits).group_by(balances.c.currency))
+
+
 def trial_balance(session: Session, as_of: date, *, fiscal_year: FiscalYear,
                   fund: Fund | None = None, after: tuple[str, str] | None = None,
                   limit: int | None = None) -> TrialBalance:
@@ -455,32 +505,17 @@ def trial_balance(session: Session, as_of: date, *, fiscal_year: FiscalYear,
 
     The totals count every account; ``rows`` are the first ``limit`` after ``after`` (currency,
     account code), so a chart of thousands of accounts is shown a page at a time (issue 17).
-    Both are summed in the database (two queries over the cached totals): what Python sees is
-    the page's rows and a pair of totals per currency, however large the chart."""
+    Both are summed in the database (one statement over the cached totals, built once for each
+    shape of dates): what Python sees is the page's rows and a pair of totals per currency,
+    however large the chart."""
     year_start = fiscal_year.start(as_of)
-    balances = _year_balance_rows(session, as_of, year_start, fund.id if fund else None).cte(
-        "balances")
-    # One statement, the balances read once: the page's rows (kind 0) and a row of totals per
-    # currency (kind 1: debits, credits).
-    page = (select(balances.c.currency, Account.code, Account.id, Account.name, Account.type,
-                   balances.c.balance.label("first"), literal(0, BigInteger).label("second"))
-            .join(Account, Account.id == balances.c.account_id)
-            .order_by(balances.c.currency, Account.code))
+    shape, parameters = _year_balance_parameters(as_of, year_start, fund.id if fund else None)
     if after is not None:
-        page = page.where(tuple_(balances.c.currency, Account.code)
-                          > tuple_(literal(after[0]), literal(after[1])))
-    if limit is not None:
-        page = page.limit(limit + 1)
-    page = page.subquery()
-    debits = func.sum(case((balances.c.balance > 0, balances.c.balance), else_=0))
-    credits = func.sum(case((balances.c.balance < 0, -balances.c.balance), else_=0))
-    none = literal(None, String)
-    statement = union_all(
-        select(literal(0).label("kind"), *page.c),
-        select(literal(1), balances.c.currency, none, literal(None, Integer), none, none,
-               debits, credits).group_by(balances.c.currency))
+        parameters["after_currency"], parameters["after_code"] = after
+    statement = _trial_balance_statement(shape, after is not None, limit)
     rows, report_totals = [], {}
-    for kind, currency, code, id_, name, type_, first, second in session.execute(statement):
+    for kind, currency, code, id_, name, type_, first, second in session.connection().execute(
+            statement, parameters).all():
         if kind:
             report_totals[currency] = (int(first), int(second))
         else:

@@ -1,17 +1,18 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..core.formatting import number_symbols
+from ..core.formatting import money_html, number_symbols
 from ..core.forms import ConfirmForm, current_locale, money_of, object_options
 from ..core.i18n import _
 from ..core.permissions import Permission, requires
 from ..core.query import arg, others, query_form
-from ..core.views import export_format, get_or_404, run_form, send_table
+from ..core.views import export_format, get_or_404, id_urls, run_form, send_table
 from ..extensions import db, settings
 from . import services
 from .balances import (
@@ -22,7 +23,7 @@ from .balances import (
     trial_balance,
     year_balances,
 )
-from .chart import Account, Fund
+from .chart import Account, AccountType, Fund
 from .forms import (
     AccountForm,
     AsOfForm,
@@ -329,7 +330,16 @@ def trial_balance_page():
     report = trial_balance(db.session, as_of, fiscal_year=_fiscal_year(), fund=fund, after=after,
                            limit=TRIAL_BALANCE_PAGE)
     last = report.rows[-1] if report.rows else None
+    # Each row's cells as the table shows them, built here in one pass (a page of 200 rows paid
+    # more for the template's lookups, filters and calls than for the query).
+    money = partial(money_html, locale=current_locale(), blank_zero=True)
+    account_url = id_urls("ledger.account", "account_id")
+    kinds = {kind: kind.label for kind in AccountType}
+    lines = [(row.currency, row.account.code, account_url(row.account.id), row.account.name,
+              kinds[row.account.type], money(row.debit, row.currency),
+              money(row.credit, row.currency)) for row in report.rows]
     return render_template("ledger/trial_balance.html", form=form, report=report, funds=funds,
+                           lines=lines,
                            query=others("after"), first_page=after is None,
                            next_after=f"{last.currency}:{last.account.code}" if last else None)
 
