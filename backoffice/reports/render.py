@@ -16,19 +16,19 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from babel.numbers import format_decimal
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..core import catalogs
 from ..core.exports import csv_writer
 from ..core.formatting import format_money
 from ..core.i18n import N_, _
-from ..core.money import exponent
+from ..core.money import exponent, formatter
 from ..core.templates import render_document
 from ..pdf import html_to_pdf
 from .statements import HEADING, SUBTOTAL, TOTAL, Statement
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
 
     from .statements import Drill, Line
 
@@ -79,13 +79,47 @@ def cell_text(statement: Statement, column: int, value: int | None, locale: str 
 def line_cells(statement: Statement, line: Line, *, locale: str = "en_IE",
                link: Callable[[Drill], str] | None = None) -> list[tuple[str, str | None]]:
     """A line's figures as the page and the PDF show them: each one's text in ``locale`` and the
-    URL of the postings behind it (``link``; None without one or for a zero). One call a line:
-    a template calling a function per cell paid more for the calls than for the figures."""
-    cells = []
+    URL of the postings behind it (``link``; None without one or for a zero)."""
+    return list(_cells(statement, line, locale, link))
+
+
+def _cells(statement: Statement, line: Line, locale: str,
+           link: Callable[[Drill], str] | None) -> Iterator[tuple[str, str | None]]:
+    money = formatter(statement.currency, locale)  # looked up once a line, not once a figure
+    other = statement.ratio_columns or statement.count_columns
+    drills = line.drill if link else ()
     for column, value in enumerate(line.values):
-        drill = line.drill_at(column) if link and value else None
-        cells.append((cell_text(statement, column, value, locale), link(drill) if drill else None))
-    return cells
+        if value is None:
+            text = ""
+        elif other and (column in statement.ratio_columns or column in statement.count_columns):
+            text = cell_text(statement, column, value, locale)
+        else:
+            text = money(int(value))
+        drill = drills[column] if value and column < len(drills) else None
+        yield text, link(drill) if drill else None
+
+
+def line_html(statement: Statement, line: Line, *, locale: str = "en_IE",
+              link: Callable[[Drill], str] | None = None) -> Markup:
+    """A line's figure cells (``<td class="num">``; a figure with postings behind it links to
+    them) as one piece of HTML, ``line_cells`` written once a line rather than by the template
+    once a figure (issue 17: the balance sheet shows ~300 figures, the statement of activities
+    ~250, and the template's output, escaping and lookups cost more than the figures)."""
+    parts = []
+    for text, url in _cells(statement, line, locale, link):
+        if url:
+            parts.append(f'\n        <td class="num"><a href="{_html(url)}">{_html(text)}</a></td>')
+        else:
+            parts.append(f'\n        <td class="num">{_html(text)}</td>')
+    return Markup("".join(parts))
+
+
+def _html(text: str) -> str:
+    """``escape(text)``'s characters as a plain string (no Markup made for each figure): an
+    address's "&" is the only one a figure's text or address usually holds."""
+    if "<" in text or ">" in text or '"' in text or "'" in text:
+        return str(escape(text))
+    return text.replace("&", "&amp;") if "&" in text else text
 
 
 def _plain(statement: Statement, column: int, value: int | None):
@@ -177,7 +211,7 @@ def statement_html(statements: list[Statement], *, organisation: str, generated:
     """The statements as a standalone HTML document for the PDF, written in ``locale``."""
     return render_document("reports/pdf_statement.html", statements=statements,
                            organisation=organisation, generated=generated, charts=charts,
-                           cells=partial(line_cells, locale=locale, link=link), locale=locale,
+                           cells=partial(line_html, locale=locale, link=link), locale=locale,
                            lang=locale.split("_")[0], page_numbers=page_numbers_css(locale))
 
 

@@ -6,6 +6,7 @@ Every statement answers at ``/reports/<name>`` (the page) and ``/reports/<name>.
 from __future__ import annotations
 
 import string
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from functools import partial
 from urllib.parse import quote_plus
@@ -82,7 +83,21 @@ def drill_links(endpoint: str = "reports.postings", **values):
     """A function from a figure's ``Drill`` to the URL of its postings: the page's few hundred
     links share one ``url_for`` (each costs about as much as a cell's whole rendering)."""
     base = url_for(endpoint, **values)
-    return lambda value: f"{base}?{query_string(value.query())}"
+    tails: dict[tuple, str] = {}
+
+    def link(value: Drill) -> str:
+        # A column's figures differ in their account only: the rest of the address (the
+        # account comes first) is quoted once a column.
+        key = (value.account_type, value.funds, value.fund_group, value.start, value.end)
+        tail = tails.get(key)
+        if tail is None:
+            tail = tails[key] = query_string(replace(value, account_id=None).query())
+        if value.account_id is None:
+            return f"{base}?{tail}"
+        return f"{base}?account={value.account_id}&{tail}" if tail else \
+            f"{base}?account={value.account_id}"
+
+    return link
 
 
 #: What ``quote_plus`` leaves as it is (with ``safe=","``).
@@ -110,7 +125,7 @@ def respond(fmt: str | None, found: list[statements.Statement], *, title: str, f
     if fmt is None:
         return render_template(
             template, title=title, statements=found, form=form, lead=lead, charts=images,
-            cells=partial(render.line_cells, locale=locale, link=links or drill_links()),
+            cells=partial(render.line_html, locale=locale, link=links or drill_links()),
             section="reports",
             download=lambda kind: url_for(endpoint, fmt=kind, **query), **(page or {}))
     if fmt not in FORMATS:

@@ -7,7 +7,7 @@ import re
 from datetime import date
 from urllib.parse import urlencode
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backoffice.core.permissions import Role
@@ -75,3 +75,24 @@ def test_a_figures_address_is_urlencoded_as_urlencode_writes_it(values):
     """The drill links' query string (reports.views.query_string) quotes only what needs it:
     the same text as urlencode with "," kept."""
     assert query_string(values) == urlencode(values, safe=",")
+
+
+_days = st.none() | st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31))
+
+
+@given(st.lists(st.builds(
+    statements.Drill, st.none() | st.integers(1, 10**9),
+    st.none() | st.sampled_from(sorted(statements.ACCOUNT_TYPES)),
+    st.lists(st.integers(1, 10**6), max_size=3).map(tuple), _days, _days,
+    st.none() | st.sampled_from(["unrestricted", "groups", "a b&c"])), max_size=8))
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # the app is only read
+def test_a_pages_figure_links_are_each_figures_own_address(app, drills):
+    """drill_links quotes the part of an address the figures of a column share once a page (the
+    account comes first and differs): each link is still the figure's whole address."""
+    from backoffice.reports.views import drill_links
+
+    with app.test_request_context("/reports/activities"):
+        link = drill_links()
+        for drill in drills:
+            assert link(drill) == f"/reports/postings?{query_string(drill.query())}"
