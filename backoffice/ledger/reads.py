@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     any_,
     bindparam,
+    cast,
     func,
     literal_column,
     select,
@@ -179,15 +180,17 @@ def chart_accounts(session: Session, types: Iterable[str] | None = None, *,
                    ids: Collection[int] | None = None) -> list[ChartAccount]:
     """Every account (of ``types`` only, when given: ``AccountType`` values; of ``ids`` only,
     when given), in code order. The rows are plain tuples read at once (no ORM or Enum result
-    processing, issue 17). ``ids`` are one parameter (an array on PostgreSQL, a JSON list on
-    SQLite): the accounts that moved are a third of a chart of thousands, and reading the rest
+    processing, issue 17). ``ids`` are one parameter (an array's text on PostgreSQL, a JSON list
+    on SQLite): the accounts that moved are a third of a chart of thousands, and reading the rest
     cost more than the list; a list of a thousand parameters cost more than both."""
     kinds = None if types is None else tuple(types)
     connection = session.connection()
     if ids is None:
         return list(map(ChartAccount._make, connection.execute(_chart(kinds, None)).all()))
     dialect = connection.dialect.name
-    wanted = sorted(ids) if dialect == "postgresql" else json.dumps(sorted(ids))
+    # As text either way: psycopg checks each element of a list it sends as an array.
+    wanted = (f"{{{','.join(map(str, sorted(ids)))}}}" if dialect == "postgresql"
+              else json.dumps(sorted(ids)))
     return list(map(ChartAccount._make, connection.execute(_chart(kinds, dialect),
                                                            {"ids": wanted}).all()))
 
@@ -201,7 +204,8 @@ def _chart(types: tuple[str, ...] | None, listed: str | None):
     if types is not None:
         statement = statement.where(Account.type.in_([AccountType(kind) for kind in types]))
     if listed == "postgresql":
-        statement = statement.where(Account.id == any_(bindparam("ids", type_=ARRAY(Integer))))
+        statement = statement.where(Account.id == any_(cast(bindparam("ids", type_=String),
+                                                            ARRAY(Integer))))
     elif listed is not None:
         statement = statement.where(Account.id.in_(
             select(literal_column("value")).select_from(func.json_each(bindparam("ids", type_=String)))))

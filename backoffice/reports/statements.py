@@ -354,30 +354,34 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
         last_row = first_row + window.rows_per_page if window else None
         for kind, heading, total_label, sign in sections:
             section_lines = []
-            section_rows = 0  # on every page, not only this one
-            total = [0] * (width + 2)
+            counted = []  # the figures of the section's lines, on every page, not only this one
             for account in of_type[kind]:
                 found = figures.get((account.id, currency))
                 if found is None:
                     if (account.id, currency) not in moved_elsewhere:
                         continue
                     found = nothing
+                elif not (any(found[:width]) or sum(found[:count]) or found[count]) and (
+                        account.id, currency) not in moved_elsewhere:
+                    continue
+                counted.append(found)
+                row += 1
+                if row <= first_row or (last_row is not None and row > last_row):
+                    continue
                 values = [sign * amount for amount in found[:width]]
                 values.append(sign * sum(found[:count]))
                 values.append(sign * found[count])
-                if not any(values) and (account.id, currency) not in moved_elsewhere:
-                    continue
-                total = [t + v for t, v in zip(total, values)]
-                row += 1
-                section_rows += 1
-                if row <= first_row or (last_row is not None and row > last_row):
-                    continue
                 drills = [Drill(account.id, start=start, end=end, **kw) for kw in column_drills]
                 drills.append(Drill(account.id, funds=scope_drill, start=start, end=end))
                 drills.append(Drill(account.id, funds=scope_drill, start=prior_start,
                                     end=prior_end))
                 section_lines.append(Line(account.name, (*values, values[-2] - values[-1]),
                                           code=account.code, depth=1, drill=tuple(drills)))
+            section_rows = len(counted)
+            # Summed column by column at once (zip), not line by line.
+            summed = [sum(column) for column in zip(*counted)] if counted else nothing
+            total = [sign * amount for amount in summed[:width]]
+            total += [sign * sum(summed[:count]), sign * summed[count]]
             sums[kind] = total
             if kind == "net_assets" and not section_rows:
                 continue

@@ -17,6 +17,7 @@ from backoffice.ledger.balances import (
 from backoffice.ledger.models import Posting
 from backoffice.ledger.periods import FiscalYear
 from backoffice.ledger.queries import JournalFilter, account_ledger, balance_before, journal_page
+from backoffice.ledger.reads import chart_accounts
 
 from .conftest import CALENDAR
 
@@ -243,3 +244,16 @@ def test_the_latest_page_of_an_account_opens_with_what_came_before_it(books, ses
             before = balance_before(session, bank, fund_id, (first.booking_date, first.id))
             assert page.opening == {c: v for c, v in before.items() if v}, (fund_id, limit)
             assert page.rows[-1].running == sum(p.amount for p in mine)
+
+
+def test_the_chart_of_some_accounts_is_theirs_alone_in_code_order(books, session):
+    """reads.chart_accounts with ids: one parameter on either database (an array's text on
+    PostgreSQL, a JSON list on SQLite), the accounts in code order, none for no ids."""
+    every = chart_accounts(session)
+    assert [a.code for a in every] == sorted(a.code for a in every)
+    some = {every[-1].id, every[0].id, every[len(every) // 2].id}
+    assert [a.id for a in chart_accounts(session, ids=some)] == [
+        a.id for a in every if a.id in some]
+    assert [a.id for a in chart_accounts(session, ("income", "expense"), ids=some)] == [
+        a.id for a in every if a.id in some and a.type in ("income", "expense")]
+    assert chart_accounts(session, ids=set()) == []
