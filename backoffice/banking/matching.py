@@ -20,10 +20,11 @@ import bisect
 import re
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 
     from ..ledger.models import JournalEntry
     from .models import BankAccount, BankLine, BankMatch, BankMatchItem
+
+T = TypeVar("T")
 
 # --- the provider interface ------------------------------------------------------------------
 
@@ -71,6 +74,10 @@ class OpenItem:
     #: of "#3458 Membership fee → …"): open items of one provider with the same ``alike`` and
     #: amount are interchangeable, and a line is offered them as one suggestion.
     alike: str = ""
+    #: What active matches of the bank account allocated to the item, where the provider read
+    #: it with the item (issue 17: a statement fewer on every page of the queue); None: the
+    #: service reads it (``services.allocations``).
+    allocated: int | None = None
 
     @property
     def handle(self) -> str:
@@ -169,9 +176,29 @@ def providers() -> list[Provider]:
     return list(_by_name().values())
 
 
-def claimed_sources() -> set[str]:
-    """Entry source kinds whose bank postings a provider offers itself."""
-    return {kind for each in providers() for kind in each.claims_sources}
+_PASS = "banking.matching.one_pass"
+
+
+@contextmanager
+def one_pass(session: Session) -> Iterator[None]:
+    """Gathering every provider's items once (``services.open_items``): what several providers
+    read alike is read once for all of them meanwhile (``shared``), and afresh after."""
+    session.info[_PASS] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(_PASS, None)
+
+
+def shared(session: Session, key: Hashable, read: Callable[[], T]) -> T:
+    """``read()``, once per ``key`` within ``one_pass`` (issue 17: the queue's three providers
+    of bank postings sent the same statement three times); outside one, every time."""
+    reads = session.info.get(_PASS)
+    if reads is None:
+        return read()
+    if key not in reads:
+        reads[key] = read()
+    return reads[key]
 
 
 def split_over_postings(amount: int, postings: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -209,7 +236,7 @@ def fold(text: str) -> str:
 def usable(reference: str) -> bool:
     """Long enough once folded, and a real digit in it as written ("STRIPE" folds to "5TR1PE"
     but is no reference)."""
-    return any(ch.isdigit() for ch in reference) and len(fold(reference)) >= MIN_REFERENCE
+    return any(map(str.isdigit, reference)) and len(fold(reference)) >= MIN_REFERENCE
 
 
 def text_keys(text: str) -> set[str]:

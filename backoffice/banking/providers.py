@@ -9,55 +9,57 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Date, bindparam, func, or_, select
+from sqlalchemy import (
+    Date,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
 from ..core.i18n import N_
-from ..ledger.reads import other_sides, postings_view, reversed_entry_ids
-from .matching import OpenItem, Provider, claimed_sources, usable
+from ..ledger.reads import other_sides_of, postings_view, reversed_entry_ids, side_texts
+from .matching import OpenItem, Provider, providers, shared, usable
 from .models import BankAccount, BankMatch, BankMatchItem
 
 if TYPE_CHECKING:
-    from sqlalchemy import Row, Select
+    from sqlalchemy import ColumnElement, Row, Select
 
 
 def unreconciled_postings(session: Session, bank_account: BankAccount, *,
-                          until: date | None = None, since: date | None = None,
-                          sources: Iterable[str] | None = None, other_sources: Iterable[str] = (),
-                          unconfirmed_by: str | None = None, elsewhere: bool = False) -> list[Row]:
+                          until: date | None = None, since: date | None = None) -> list[Row]:
     """Postings on the bank's ledger account that no bank line has confirmed as a whole: (id,
     amount, booking date, entry id, description, source kind, source id, fund id).
 
     Left out: entries posted by a match (they are the bank line's own booking) and their
     reversals when the match was undone, and entries that were reversed together with their
-    reversal (they cancel out and never reach the bank). Only entries of ``sources`` when given;
-    none of ``other_sources`` (entries without a source stay). With ``unconfirmed_by`` (a
-    provider's name), not the postings whose own items of that provider active matches of the
-    account allocated in full; with ``elsewhere`` too, a ninth column: whether an active match
-    of another provider confirmed the posting (a batch posting matched as a booked posting
-    before its provider existed)."""
-    statement = _unreconciled(
-        bank_account.reconcile_from is not None, since is not None, until is not None,
-        None if sources is None else tuple(sorted(sources)), tuple(sorted(other_sources)),
-        unconfirmed_by, elsewhere)
-    return session.execute(statement, {
-        "bank_account_id": bank_account.id, "ledger_account_id": bank_account.ledger_account_id,
-        "currency": bank_account.currency, "reconcile_from": bank_account.reconcile_from,
-        "since": since, "until": until}).all()
+    reversal (they cancel out and never reach the bank)."""
+    statement = _unreconciled(bank_account.reconcile_from is not None, since is not None,
+                              until is not None)
+    return session.execute(statement, _parameters(bank_account, since=since, until=until)).all()
 
 
-@cache
-def _unreconciled(reconcile_from: bool, since: bool, until: bool, sources: tuple[str, ...] | None,
-                  other_sources: tuple[str, ...], unconfirmed_by: str | None,
-                  elsewhere: bool) -> Select:
-    """``unreconciled_postings``'s statement for one shape of its arguments, built once per
-    process (issue 17: building it cost the queue's page a millisecond each of three times);
-    the account and the days are bound parameters of the same names."""
-    posting = postings_view()
+def _parameters(bank_account: BankAccount, **days: date | None) -> dict[str, Any]:
+    return {"bank_account_id": bank_account.id, "ledger_account_id": bank_account.ledger_account_id,
+            "currency": bank_account.currency, "reconcile_from": bank_account.reconcile_from,
+            **days}
+
+
+def _on_the_account(posting: Any, reconcile_from: bool) -> list:
+    """The conditions of ``unreconciled_postings`` but the days asked for."""
     account_id = bindparam("bank_account_id")
     matched_entries = select(BankMatch.journal_entry_id).where(
         BankMatch.bank_account_id == account_id, BankMatch.journal_entry_id.is_not(None))
@@ -73,37 +75,129 @@ def _unreconciled(reconcile_from: bool, since: bool, until: bool, sources: tuple
     ]
     if reconcile_from:
         conditions.append(posting.c.booking_date >= bindparam("reconcile_from", type_=Date))
+    return conditions
+
+
+@cache
+def _unreconciled(reconcile_from: bool, since: bool, until: bool) -> Select:
+    """``unreconciled_postings``'s statement for one shape of its arguments, built once per
+    process (issue 17: building it cost the queue's page a millisecond each of three times);
+    the account and the days are bound parameters of the same names."""
+    posting = postings_view()
+    conditions = _on_the_account(posting, reconcile_from)
     if since:
         conditions.append(posting.c.booking_date >= bindparam("since", type_=Date))
     if until:
         conditions.append(posting.c.booking_date <= bindparam("until", type_=Date))
-    if sources is not None:
-        conditions += [posting.c.source_kind.in_(sources), posting.c.source_id.is_not(None)]
-    if other_sources:
-        conditions.append(or_(posting.c.source_kind.is_(None),
-                              posting.c.source_kind.not_in(other_sources),
-                              posting.c.source_id.is_(None)))
-    if unconfirmed_by is not None:
-        conditions.append(~select(BankMatchItem.posting_id)
-                          .join(BankMatch, BankMatch.id == BankMatchItem.match_id)
-                          .where(BankMatch.bank_account_id == account_id,
-                                 BankMatchItem.active.is_(True),
-                                 BankMatchItem.provider == unconfirmed_by,
-                                 BankMatchItem.posting_id == posting.c.id)
-                          .group_by(BankMatchItem.posting_id)
-                          .having(func.sum(BankMatchItem.amount) == posting.c.amount).exists())
-    columns = [posting.c.id, posting.c.amount, posting.c.booking_date, posting.c.entry_id,
-               posting.c.description, posting.c.source_kind, posting.c.source_id,
-               posting.c.fund_id]
-    if elsewhere:
-        columns.append(select(BankMatchItem.id).where(
-            BankMatchItem.active.is_(True), BankMatchItem.provider != unconfirmed_by,
-            BankMatchItem.posting_id == posting.c.id).exists().label("elsewhere"))
-    return select(*columns).where(*conditions)
+    return select(posting.c.id, posting.c.amount, posting.c.booking_date, posting.c.entry_id,
+                  posting.c.description, posting.c.source_kind, posting.c.source_id,
+                  posting.c.fund_id).where(*conditions)
 
 
+class BankPostings(NamedTuple):
+    """``bank_postings``: the unconfirmed postings of each provider, and what the entries of
+    the booked postings booked against the bank."""
+
+    #: {provider name: [(id, amount, booking date, entry id, description, source kind, source
+    #: id, fund id, elsewhere, day, allocated)]}, by entry and id
+    of: dict[str, list[Row]]
+    other_sides: dict[int, str]  # entry id: ``ledger.reads.other_sides``
+
+
+def bank_postings(session: Session, bank_account: BankAccount) -> BankPostings:
+    """The postings on the bank's ledger account that no bank line has confirmed as a whole
+    (``unreconciled_postings``), each given to the provider that offers it, less those that
+    this provider's active matches of the account allocated in full: the provider claiming its
+    entry's source (``Provider.claims_sources``) when the entry names its document, else the
+    booked postings. ``elsewhere``, for a claimed posting: whether an active match of another
+    provider confirmed it (a batch posting matched as a booked posting before its provider
+    existed); ``day``, for a claimed posting, the day its document reached the bank
+    (``ConfirmsBookedPostings.document_day``), else its booking date; ``allocated``, what the
+    account's active matches allocated to the item of the provider the posting is (the booked
+    posting, the document its entry names: ``OpenItem.allocated``), 0 for nothing.
+
+    One statement (issue 17: three, one per provider, each testing every posting since
+    ``reconcile_from`` for a match that confirmed it in full, and a fourth for the other sides),
+    read once for the providers of one pass (``matching.shared``)."""
+    def read() -> BankPostings:
+        owners = tuple(each for each in providers() if each.claims_sources)
+        of: dict[str, list[Row]] = {}
+        sides = []
+        for kind, owner, *row in session.execute(
+                _unconfirmed(bank_account.reconcile_from is not None, owners),
+                _parameters(bank_account)):
+            if kind:
+                sides.append((row[3], row[5], row[4], row[6]))
+            else:
+                of.setdefault(owner, []).append(row)
+        return BankPostings(of, side_texts(sides))
+    return shared(session, ("bank_postings", bank_account.id), read)
+
+
+@cache
+def _unconfirmed(reconcile_from: bool, owners: tuple[Provider, ...]) -> Select:
+    """``bank_postings``' statement for the providers claiming sources (``owners``), built once
+    per process: the unconfirmed postings (kind 0: owner, id, amount, booking date, entry id,
+    description, source kind, source id, fund id, elsewhere, day, allocated), then the other
+    sides of the booked ones (kind 1: entry id, account name, account code and fund code in the
+    places of the description, the source kind and id), in that order."""
+    posting = postings_view()
+    booked = literal(BookedPostings.name)
+    owner = case(*[(and_(posting.c.source_kind.in_(each.claims_sources),
+                         posting.c.source_id.is_not(None)), literal(each.name))
+                   for each in owners], else_=booked) if owners else booked
+    on_account = select(posting.c.id, posting.c.amount, posting.c.booking_date,
+                        posting.c.entry_id, posting.c.description, posting.c.source_kind,
+                        posting.c.source_id, posting.c.fund_id, owner.label("owner")).where(
+        *_on_the_account(posting, reconcile_from)).subquery("on_account")
+    # What the account's active matches allocated to each posting, per provider: joined once
+    # (a hash join), not a grouped subquery run for every posting.
+    confirmed = (select(BankMatchItem.posting_id, BankMatchItem.provider,
+                        func.sum(BankMatchItem.amount).label("amount"))
+                 .join(BankMatch, BankMatch.id == BankMatchItem.match_id)
+                 .where(BankMatch.bank_account_id == bindparam("bank_account_id"),
+                        BankMatchItem.active.is_(True), BankMatchItem.posting_id.is_not(None))
+                 .group_by(BankMatchItem.posting_id, BankMatchItem.provider).subquery("confirmed"))
+    elsewhere = case((on_account.c.owner != booked, select(BankMatchItem.id).where(
+        BankMatchItem.active.is_(True), BankMatchItem.provider != on_account.c.owner,
+        BankMatchItem.posting_id == on_account.c.id).exists()), else_=false())
+    days = [(on_account.c.owner == each.name, func.coalesce(day, on_account.c.booking_date))
+            for each in owners if isinstance(each, ConfirmsBookedPostings)
+            and (day := each.document_day(on_account.c.source_id)) is not None]
+    day = case(*days, else_=on_account.c.booking_date) if days else on_account.c.booking_date
+    key = case((on_account.c.owner == booked, cast(on_account.c.id, String)),
+               else_=on_account.c.source_id)  # the item's: the posting's, or its document's
+    allocated = func.coalesce(select(func.sum(BankMatchItem.amount)).join(
+        BankMatch, BankMatch.id == BankMatchItem.match_id).where(
+        BankMatch.bank_account_id == bindparam("bank_account_id"), BankMatchItem.active.is_(True),
+        BankMatchItem.provider == on_account.c.owner, BankMatchItem.item_key == key)
+        .scalar_subquery(), 0)
+    unconfirmed = (
+        select(literal(0).label("kind"), on_account.c.owner, on_account.c.id,
+               on_account.c.amount, on_account.c.booking_date, on_account.c.entry_id,
+               on_account.c.description, on_account.c.source_kind, on_account.c.source_id,
+               on_account.c.fund_id, elsewhere.label("elsewhere"), day.label("day"),
+               allocated.label("allocated"))
+        .outerjoin(confirmed, and_(confirmed.c.posting_id == on_account.c.id,
+                                   confirmed.c.provider == on_account.c.owner))
+        .where(or_(confirmed.c.amount.is_(None), confirmed.c.amount != on_account.c.amount))
+        .cte("unconfirmed"))
+    sides = other_sides_of(select(unconfirmed.c.entry_id).where(unconfirmed.c.owner == booked),
+                           bindparam("ledger_account_id")).subquery("sides")
+    statement = union_all(
+        select(*unconfirmed.c),
+        select(literal(1), null(), null(), null(), null(), sides.c.entry_id, sides.c.name,
+               sides.c.code, sides.c.fund_code, null(), null(), null(), null()))
+    columns = statement.selected_columns
+    return statement.order_by(columns.kind, columns.entry_id, columns.source_kind,
+                              columns.source_id, columns.id)
+
+
+@lru_cache(maxsize=4096)
 def references_in(text: str) -> tuple[str, ...]:
-    """Words of a description that look like references (five or more characters, a digit)."""
+    """Words of a description that look like references (five or more characters, a digit);
+    kept for the descriptions seen last (issue 17: the queue's page asked it of every booked
+    posting, most of them alike)."""
     words = [word.strip(".,;:()[]") for word in (text or "").split()]
     return tuple(word for word in words if usable(word))
 
@@ -123,12 +217,11 @@ class BookedPostings(Provider):
         # Postings that bank lines confirmed in full are no open item (the index would drop
         # them): left out by the database (issue 17: most of a long history's bank postings
         # are confirmed, and the queue read and built each one on every page).
-        rows = unreconciled_postings(session, bank_account, other_sources=claimed_sources(),
-                                     unconfirmed_by=self.name)
-        booked_to = other_sides(session, (row.entry_id for row in rows),
-                                bank_account.ledger_account_id)
+        postings = bank_postings(session, bank_account)
+        booked_to = postings.other_sides
         currency = bank_account.currency
-        for posting_id, amount, day, entry_id, description, _kind, source_id, _fund in rows:
+        for posting_id, amount, day, entry_id, description, _kind, source_id, _fund, _elsewhere, \
+                _day, allocated in postings.of.get(self.name, ()):
             references = references_in(description)
             if source_id:
                 references += (source_id,)
@@ -137,26 +230,21 @@ class BookedPostings(Provider):
                 provider=self.name, key=str(posting_id), amount=amount, currency=currency,
                 date=day, label=f"#{entry_id} {what}", references=references,
                 kind=N_("booked entry"), url=f"/ledger/entries/{entry_id}",
-                postings=((posting_id, amount),), alike=what)
+                postings=((posting_id, amount),), alike=what, allocated=int(allocated))
 
     def accept(self, session: Session, *, bank_account: BankAccount, match: BankMatch, item: OpenItem, amount: int, booking_date: date, actor: Actor):
         return []
-
-
-def allocated_keys(session: Session, bank_account: BankAccount, provider_name: str) -> set[str]:
-    """Item keys of this provider that active matches of the account allocated money to."""
-    return set(session.scalars(
-        select(BankMatchItem.item_key).join(BankMatch, BankMatch.id == BankMatchItem.match_id)
-        .where(BankMatch.bank_account_id == bank_account.id, BankMatchItem.active.is_(True),
-               BankMatchItem.provider == provider_name).distinct()))
 
 
 class Unconfirmed(NamedTuple):
     """A document's bank postings that no line has confirmed yet."""
 
     postings: list[tuple[int, int]]  # (posting id, amount), by id
-    booked_on: date
+    #: the day the document reached the bank (``ConfirmsBookedPostings.document_day``), else
+    #: the booking date of its first posting
+    day: date
     funds: dict[int, int]  # posting id: its fund's id
+    allocated: int  # what active matches of the account allocated to the document
 
 
 class ConfirmsBookedPostings(Provider):
@@ -169,6 +257,12 @@ class ConfirmsBookedPostings(Provider):
     def accept(self, session: Session, *, bank_account: BankAccount, match: BankMatch, item: OpenItem, amount: int, booking_date: date, actor: Actor):
         return []
 
+    def document_day(self, source_id: ColumnElement) -> ColumnElement | None:
+        """The day the document that ``source_id`` (a column of ``bank_postings``' statement)
+        names reached the bank, where the provider knows it (a Stripe payout's arrival), read
+        with its postings (``Unconfirmed.day``); None: the booking date of its first posting."""
+        return None
+
     def unconfirmed(self, session: Session, bank_account: BankAccount) -> dict[str, Unconfirmed]:
         """{document id: its ``Unconfirmed`` postings}: the bank postings of
         entries whose source is this provider's document (``claims_sources``) that no line has
@@ -177,13 +271,13 @@ class ConfirmsBookedPostings(Provider):
         this provider's matches confirmed in full are left out by the database (issue 17: the
         documents of the whole history were read on every page of the queue, and all but a few
         dropped as allocated in full), and so are those confirmed elsewhere (a column of the same
-        statement, not a query of their ids)."""
-        rows = unreconciled_postings(session, bank_account, sources=self.claims_sources,
-                                     unconfirmed_by=self.name, elsewhere=True)
+        statement, not a query of their ids): ``bank_postings``."""
+        rows = bank_postings(session, bank_account).of.get(self.name, ())
         documents: dict[str, Unconfirmed] = {}
         taken: set[str] = set()
-        for posting_id, amount, day, _entry, _text, _kind, source_id, fund_id, elsewhere in rows:
-            document = documents.setdefault(source_id, Unconfirmed([], day, {}))
+        for posting_id, amount, _booked, _entry, _text, _kind, source_id, fund_id, elsewhere, day, \
+                allocated in rows:
+            document = documents.setdefault(source_id, Unconfirmed([], day, {}, int(allocated)))
             document.postings.append((posting_id, amount))
             document.funds[posting_id] = fund_id
             if elsewhere:

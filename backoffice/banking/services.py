@@ -38,6 +38,7 @@ from .matching import (
     OpenItem,
     Suggestion,
     allocate,
+    one_pass,
     provider,
     providers,
     rank,
@@ -255,12 +256,16 @@ def open_items(session: Session, bank_account: BankAccount,
     ``lines``: the items that may be suggested for those lines (``Provider.items_for``)."""
     items: list[OpenItem] = []
     own = set()
-    for each in providers():
-        items.extend(each.items_for(session, bank_account, lines))
-        if each.counts_own_allocations:
-            own.add(each.name)
-    counted = [item for item in items if item.provider not in own]
-    return ItemIndex.build(items, allocations(session, bank_account, counted))
+    with one_pass(session):
+        for each in providers():
+            items.extend(each.items_for(session, bank_account, lines))
+            if each.counts_own_allocations:
+                own.add(each.name)
+    counted = [item for item in items if item.provider not in own and item.allocated is None]
+    allocated = allocations(session, bank_account, counted)
+    allocated.update(((item.provider, item.key), item.allocated) for item in items
+                     if item.allocated and item.provider not in own)
+    return ItemIndex.build(items, allocated)
 
 
 def facts(line: BankLine) -> LineFacts:

@@ -23,6 +23,8 @@ from .matching import OpenItem
 from .providers import ConfirmsBookedPostings
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+
     from .models import BankAccount
 
 SOURCE = "stripe_payout"
@@ -33,21 +35,22 @@ class StripePayouts(ConfirmsBookedPostings):
     label = "Stripe payouts"
     claims_sources = (SOURCE,)
 
+    def document_day(self, source_id: ColumnElement) -> ColumnElement:
+        """The payout's arrival date (issue 17: a query of its own on every page of the
+        queue)."""
+        return select(StripePayout.arrival_date).where(
+            StripePayout.stripe_id == source_id).scalar_subquery()
+
     def open_items(self, session: Session, bank_account: BankAccount) -> Iterable[OpenItem]:
-        documents = self.unconfirmed(session, bank_account)
-        arrival = {}
-        ids = list(documents)
-        for start in range(0, len(ids), 1000):
-            arrival.update(session.execute(
-                select(StripePayout.stripe_id, StripePayout.arrival_date).where(
-                    StripePayout.stripe_id.in_(ids[start:start + 1000]))).all())
-        for stripe_id, (own, booked_on, _funds) in sorted(documents.items()):
+        for stripe_id, (own, arrival, _funds, allocated) in sorted(
+                self.unconfirmed(session, bank_account).items()):
             yield OpenItem(
                 provider=self.name, key=stripe_id, amount=sum(a for _, a in own),
-                currency=bank_account.currency, date=arrival.get(stripe_id, booked_on),
+                currency=bank_account.currency, date=arrival,
                 label=f"Stripe payout {stripe_id}", references=(stripe_id,),
                 counterparty="Stripe", kind=N_("Stripe payout"), url="/payments/events",
-                allow_partial=False, postings=tuple(own))
+                allow_partial=False, postings=tuple(own), allocated=allocated)
+
 
 STRIPE_PAYOUTS = StripePayouts()
 

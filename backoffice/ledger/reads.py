@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache, lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import (
     ARRAY,
@@ -33,6 +33,9 @@ from ..core.tables import DATE, INTEGER, MONEY, Column, Table
 from .chart import Account, AccountType, Fund, FundKind
 from .models import JournalEntry, Posting
 from .queries import JournalFilter
+
+if TYPE_CHECKING:
+    from sqlalchemy import BindParameter, Select
 
 
 def entry(session: Session, entry_id: int | None) -> JournalEntry | None:
@@ -74,15 +77,28 @@ def other_sides(session: Session, entry_ids: Iterable[int], account_id: int) -> 
     """What each entry booked against ``account_id``: its other postings' accounts and funds,
     "4000 Membership fees (GEN)", joined by ", " (names, codes sorted, each once)."""
     ids = sorted(set(entry_ids))
-    sides: dict[int, list[str]] = {}
+    rows = []
     for start in range(0, len(ids), 500):  # bounded IN lists on both databases
-        rows = session.execute(
-            select(Posting.entry_id, Account.code, Account.name, Fund.code)
+        rows += session.execute(other_sides_of(ids[start:start + 500], account_id).order_by(
+            Posting.entry_id, Account.code, Fund.code)).all()
+    return side_texts(rows)
+
+
+def other_sides_of(entry_ids: Collection[int] | Select, account_id: int | BindParameter) -> Select:
+    """``other_sides``' rows, unordered: (entry id, account code, account name, fund code) of
+    the entries ``entry_ids`` (ids, or a select of them to read them in the same statement),
+    each once."""
+    return (select(Posting.entry_id, Account.code, Account.name, Fund.code.label("fund_code"))
             .join(Account, Account.id == Posting.account_id).join(Fund, Fund.id == Posting.fund_id)
-            .where(Posting.entry_id.in_(ids[start:start + 500]), Posting.account_id != account_id)
-            .distinct().order_by(Posting.entry_id, Account.code, Fund.code))
-        for entry_id, code, name, fund in rows:
-            sides.setdefault(entry_id, []).append(f"{code} {name} ({fund})")
+            .where(Posting.entry_id.in_(entry_ids), Posting.account_id != account_id).distinct())
+
+
+def side_texts(rows: Iterable[tuple[int, str, str, str]]) -> dict[int, str]:
+    """{entry id: "4000 Membership fees (GEN), ..."} of ``other_sides_of``'s rows ordered by
+    entry, account code and fund code."""
+    sides: dict[int, list[str]] = {}
+    for entry_id, code, name, fund in rows:
+        sides.setdefault(entry_id, []).append(f"{code} {name} ({fund})")
     return {entry_id: ", ".join(parts) for entry_id, parts in sides.items()}
 
 
