@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, cast, select, union
@@ -42,15 +43,17 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import date
 
+    from sqlalchemy import CompoundSelect, Select
+
     from ..ledger.models import JournalEntry
     from .models import BankAccount, BankMatch
 
 
-def known_ibans(session: Session, sponsor_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
-    """{sponsor id: IBANs} the sponsors' invoices were paid from: lines matched to their
-    invoices, or to the bank postings of payments recorded on them by hand (issue 17: of the
-    sponsors asked about, not of every sponsor in the history)."""
-    sponsors = Invoice.sponsor_id.in_(sorted(set(sponsor_ids)))
+def _paid_from(sponsor_ids: list[int] | Select) -> CompoundSelect:
+    """(sponsor id, IBAN) of the IBANs the sponsors' invoices were paid from: lines matched to
+    their invoices, or to the bank postings of payments recorded on them by hand (issue 17: of
+    the sponsors asked about, ids or a select of them, not of every sponsor in the history)."""
+    sponsors = Invoice.sponsor_id.in_(sponsor_ids)
     by_invoice_item = (
         select(Invoice.sponsor_id, BankLine.counterparty_iban)
         .select_from(BankMatchItem)
@@ -69,10 +72,19 @@ def known_ibans(session: Session, sponsor_ids: Iterable[int]) -> dict[int, tuple
         .join(BankLine, BankLine.id == BankMatchLine.bank_line_id)
         .where(BankMatchItem.active.is_(True), posting.c.source_kind == "invoice",
                BankLine.counterparty_iban != "", sponsors))
-    found: dict[int, set[str]] = defaultdict(set)
-    for sponsor_id, iban in session.execute(union(by_invoice_item, by_payment_posting)):
-        found[sponsor_id].add(iban)
-    return {sponsor_id: tuple(sorted(ibans)) for sponsor_id, ibans in found.items()}
+    return union(by_invoice_item, by_payment_posting)
+
+
+@cache
+def _open_invoices() -> Select:
+    """The open invoices (``invoicing.state.open_invoice_select``, oldest due first), each with an
+    IBAN its sponsor paid from (``_paid_from``) or None, one row for each: one statement
+    (issue 17: two), built once per process."""
+    invoices = state.open_invoice_select().cte("open_invoices")
+    ibans = _paid_from(select(invoices.c.sponsor_id)).subquery("ibans")
+    return (select(*invoices.c, ibans.c.counterparty_iban)
+            .outerjoin(ibans, ibans.c.sponsor_id == invoices.c.sponsor_id)
+            .order_by(invoices.c.due_date, invoices.c.id))
 
 
 def payment_reference(match_id: int, invoice_id: int | str) -> str:
@@ -112,12 +124,16 @@ class InvoiceProvider(Provider):
     counts_own_allocations = True  # the invoice knows what is paid
 
     def open_items(self, session: Session, bank_account: BankAccount) -> Iterable[OpenItem]:
-        rows = state.open_invoice_rows(session, currency=bank_account.currency)
-        if not rows:
-            return
-        ibans = known_ibans(session, (row.sponsor_id for row in rows))
+        rows: dict[int, list] = {}
+        paid_from: dict[int, set[str]] = defaultdict(set)
+        for *row, iban in session.execute(_open_invoices(), {"currency": bank_account.currency}):
+            rows.setdefault(row[0], row)
+            if iban is not None:
+                paid_from[row[-1]].add(iban)
+        ibans = {sponsor_id: tuple(sorted(found)) for sponsor_id, found in paid_from.items()}
         currency = bank_account.currency
-        for invoice_id, number, reference, issued, due, outstanding, buyer, sponsor_id in rows:
+        for invoice_id, number, reference, issued, due, outstanding, buyer, sponsor_id in \
+                rows.values():
             yield OpenItem(
                 provider=self.name, key=str(invoice_id), amount=int(outstanding),
                 currency=currency, date=issued or due, label=f"Invoice {number} to {buyer}",

@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
+from ..core.db import constant
 from ..core.errors import Conflict, NotFound
 from ..core.i18n import N_, _
 from ..core.money import Money
@@ -40,11 +41,8 @@ class PayoutReturns(Provider):
     def _reasons(self, session: Session, bank_account) -> dict[str, str]:
         """{reference: return reason} of the account's open return lines."""
         reasons: dict[str, str] = {}
-        for references, reason in session.execute(
-                select(BankLine.references, BankLine.return_reason).where(
-                    BankLine.bank_account_id == bank_account.id, BankLine.status == "open",
-                    BankLine.return_reason != "", BankLine.amount > 0)
-                .order_by(BankLine.booking_date, BankLine.id)):
+        for references, reason in session.execute(_RETURN_LINES,
+                                                  {"bank_account_id": bank_account.id}):
             for reference in references.split():
                 reasons.setdefault(reference, reason)
         return reasons
@@ -101,6 +99,13 @@ class PayoutReturns(Provider):
             returns.undo_return(session, returned, actor=actor, settings=settings,
                                 undo_entry_id=match.undo_entry_id)
 
+
+#: The account's open return lines (built once: issue 17, every page of the queue asks).
+_RETURN_LINES = (select(BankLine.references, BankLine.return_reason)
+                 .where(BankLine.bank_account_id == bindparam("bank_account_id"),
+                        BankLine.status == constant("open"), BankLine.return_reason != constant(""),
+                        BankLine.amount > constant(0))
+                 .order_by(BankLine.booking_date, BankLine.id))
 
 PAYOUT_RETURNS = PayoutReturns()
 

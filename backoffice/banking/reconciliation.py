@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Date, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..core.db import constant
 from ..core.i18n import _
 from ..core.money import Money
 from ..core.tables import DATE, INTEGER, MONEY, Column, Table
@@ -18,7 +20,7 @@ from .models import BankAccount, BankLine, BankMatch, BankMatchItem, BankMatchLi
 from .providers import unreconciled_postings
 
 if TYPE_CHECKING:
-    from sqlalchemy import Select
+    from sqlalchemy import BindParameter, ScalarSelect, Select
 
     from ..ledger.models import Posting
 
@@ -206,48 +208,79 @@ def open_lines_page(session: Session, bank_account: BankAccount, *, page: int = 
 
 
 def open_lines_after(session: Session, bank_account: BankAccount, after: BankLine | None, *,
-                     limit: int) -> tuple[list[BankLine], bool]:
+                     limit: int, counts: bool = False) -> QueuePart:
     """The next ``limit`` open lines, newest first, after ``after`` (in that order; a line
     matched meanwhile still marks the place), and whether more follow. A page fetches the
-    next lines from its last one: lines matched on it meanwhile do not shift what comes next."""
-    statement = select(BankLine).where(BankLine.bank_account_id == bank_account.id,
-                                       BankLine.status == "open")
+    next lines from its last one: lines matched on it meanwhile do not shift what comes next.
+    With ``counts``: ``queue_counts`` too, read with the lines (issue 17: a statement of its
+    own), or alone when there are none."""
+    parameters = {"bank_account_id": bank_account.id, "limit": limit + 1}
     if after is not None:
-        statement = statement.where(or_(
-            BankLine.booking_date < after.booking_date,
-            and_(BankLine.booking_date == after.booking_date, BankLine.id < after.id)))
-    lines = list(session.scalars(statement.order_by(BankLine.booking_date.desc(),
-                                                    BankLine.id.desc()).limit(limit + 1)))
-    return lines[:limit], len(lines) > limit
+        parameters.update(after_date=after.booking_date, after_id=after.id)
+    statement = _open_lines(after is not None, counts)
+    if not counts:
+        lines = list(session.scalars(statement, parameters))
+        return QueuePart(lines[:limit], len(lines) > limit)
+    rows = session.execute(statement, parameters).all()
+    lines = [line for line, *_ in rows]
+    open_lines, to_review = rows[0][1:] if rows else queue_counts(session, bank_account)
+    return QueuePart(lines[:limit], len(lines) > limit, open_lines, to_review)
+
+
+@cache
+def _open_lines(after: bool, counts: bool) -> Select:
+    """``open_lines_after``'s statement, built once per process for each shape (issue 17)."""
+    statement = select(BankLine).where(BankLine.bank_account_id == bindparam("bank_account_id"),
+                                       BankLine.status == constant("open"))
+    if after:
+        day = bindparam("after_date", type_=Date)
+        statement = statement.where(or_(BankLine.booking_date < day, and_(
+            BankLine.booking_date == day, BankLine.id < bindparam("after_id"))))
+    statement = statement.order_by(BankLine.booking_date.desc(),
+                                   BankLine.id.desc()).limit(bindparam("limit"))
+    return statement.add_columns(*_counts(bindparam("bank_account_id"))) if counts else statement
+
+
+class QueuePart(NamedTuple):
+    """``open_lines_after``: lines of the queue, whether more follow, and the account's open
+    lines and matches to review when asked."""
+
+    lines: list[BankLine]
+    more: bool
+    total: int | None = None
+    to_review: int | None = None
 
 
 def queue_counts(session: Session, bank_account: BankAccount) -> tuple[int, int]:
     """The account's open lines and ``review_count``, in one statement (the queue shows both)."""
-    open_lines, to_review = session.execute(select(
-        select(func.count()).select_from(BankLine).where(
-            BankLine.bank_account_id == bank_account.id, BankLine.status == "open")
-        .scalar_subquery(), _review_count(bank_account).scalar_subquery())).one()
+    open_lines, to_review = session.execute(select(*_counts(bank_account.id))).one()
     return open_lines, to_review
+
+
+def _counts(bank_account_id: int | BindParameter) -> tuple[ScalarSelect, ScalarSelect]:
+    return (select(func.count()).select_from(BankLine).where(
+        BankLine.bank_account_id == bank_account_id, BankLine.status == "open")
+        .scalar_subquery(), _review_count(bank_account_id).scalar_subquery())
 
 
 def review_count(session: Session, bank_account: BankAccount) -> int:
     """How many matches ``to_review`` lists (without loading them)."""
-    return session.scalar(_review_count(bank_account))
+    return session.scalar(_review_count(bank_account.id))
 
 
-def _review_count(bank_account: BankAccount) -> Select:
-    return select(func.count()).select_from(BankMatch).where(*_unreviewed(bank_account))
+def _review_count(bank_account_id: int | BindParameter) -> Select:
+    return select(func.count()).select_from(BankMatch).where(*_unreviewed(bank_account_id))
 
 
-def _unreviewed(bank_account: BankAccount) -> list:
-    return [BankMatch.bank_account_id == bank_account.id, BankMatch.how.in_(("auto", "rule")),
+def _unreviewed(bank_account_id: int | BindParameter) -> list:
+    return [BankMatch.bank_account_id == bank_account_id, BankMatch.how.in_(("auto", "rule")),
             BankMatch.undone_at.is_(None), BankMatch.reviewed_at.is_(None)]
 
 
 def to_review(session: Session, bank_account: BankAccount, limit: int = 200) -> list[BankMatch]:
     """Matches made without the treasurer (auto-accepted, by rules) not yet looked at."""
     return list(session.scalars(
-        select(BankMatch).where(*_unreviewed(bank_account)).order_by(BankMatch.id.desc()).limit(limit)))
+        select(BankMatch).where(*_unreviewed(bank_account.id)).order_by(BankMatch.id.desc()).limit(limit)))
 
 
 def open_lines_table(session: Session, bank_account: BankAccount) -> Table:

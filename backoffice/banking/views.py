@@ -375,12 +375,13 @@ def reconcile(account_id: int):
         after = db.session.get(BankLine, after_id)
         if after is None or after.bank_account_id != account.id:
             abort(404)
-    lines, more = reconciliation.open_lines_after(db.session, account, after, limit=LINES_SHOWN)
+    part = after is not None and _htmx()  # the next lines alone, for htmx to append
+    lines, more, total, review_count = reconciliation.open_lines_after(
+        db.session, account, after, limit=LINES_SHOWN, counts=not part)
     context = {"lines": lines, "more": more, "confirm": ConfirmForm(),
                **_row_context(account, lines)}
-    if after is not None and _htmx():
+    if part:
         return render_template("banking/_queue_lines.html", **context)
-    total, review_count = reconciliation.queue_counts(db.session, account)
     return render_template("banking/reconcile.html", after=after, total=total,
                            review_count=review_count, **context)
 

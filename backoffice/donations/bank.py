@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..banking import services as banking
@@ -67,6 +67,10 @@ def fund_in(session: Session, text: str):
     return fund_by_code(session, best[1]) if best else general_fund(session)
 
 
+#: Which of the IBANs ``ibans`` donors gave from (built once: issue 17).
+_KNOWN = select(DonorIban.iban).where(DonorIban.iban.in_(bindparam("ibans", expanding=True)))
+
+
 class DonationProvider(Provider):
     name = "donation"
     label = "Record as donation"
@@ -74,16 +78,22 @@ class DonationProvider(Provider):
 
     def _lines(self, session: Session, bank_account: BankAccount,
                among: Sequence[BankLine] | None = None) -> list[BankLine]:
-        statement = select(BankLine).where(
-            BankLine.bank_account_id == bank_account.id, BankLine.status == "open",
-            BankLine.amount > 0, BankLine.reversal.is_(False))
-        if among is not None:
-            statement = statement.where(BankLine.id.in_([line.id for line in among]))
-        lines = session.scalars(statement.order_by(BankLine.id)).all()
-        known = set(session.scalars(select(DonorIban.iban).where(DonorIban.iban.in_(
-            {line.counterparty_iban for line in lines if line.counterparty_iban}))))
-        return [line for line in lines if line.counterparty_iban in known
-                or looks_like_gift(f"{line.remittance} {line.references}")]
+        """The open incoming lines (of ``among`` only, when given: lines just read, issue 17)
+        that look like gifts or come from a donor's IBAN, by id."""
+        if among is None:
+            lines = session.scalars(select(BankLine).where(
+                BankLine.bank_account_id == bank_account.id, BankLine.status == "open",
+                BankLine.amount > 0, BankLine.reversal.is_(False)).order_by(BankLine.id)).all()
+        else:
+            lines = sorted((line for line in among if line.bank_account_id == bank_account.id
+                            and line.status == "open" and line.amount > 0 and not line.reversal),
+                           key=lambda line: line.id)
+        gifts = {line.id for line in lines
+                 if looks_like_gift(f"{line.remittance} {line.references}")}
+        ibans = {line.counterparty_iban for line in lines
+                 if line.counterparty_iban and line.id not in gifts}
+        known = set(session.scalars(_KNOWN, {"ibans": sorted(ibans)})) if ibans else set()
+        return [line for line in lines if line.id in gifts or line.counterparty_iban in known]
 
     def open_items(self, session: Session, bank_account: BankAccount,
                    among: Sequence[BankLine] | None = None) -> Iterable[OpenItem]:

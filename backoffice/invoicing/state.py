@@ -10,7 +10,7 @@ from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from stdnum import iso11649
 
@@ -254,20 +254,20 @@ def _still_owed(statement: Select) -> Select:
             .order_by(Invoice.due_date, Invoice.id))
 
 
-def open_invoice_rows(session: Session, *, currency: str):
+@cache
+def open_invoice_select() -> Select:
     """``open_invoices`` as light rows, for matching thousands of them against bank lines in one
     query: (id, number, payment_reference, issue_date, due_date, outstanding, buyer_name,
-    sponsor_id)."""
+    sponsor_id), unordered, to read them with more (the currency is the bound parameter
+    ``currency``); built once per process."""
     statement, paid_col = settled_column(select(
         Invoice.id, Invoice.number, Invoice.payment_reference, Invoice.issue_date,
         Invoice.due_date))
-    return session.execute(
-        statement.add_columns(Invoice.gross_total - paid_col, Invoice.buyer_name,
-                              Invoice.sponsor_id)
-        .where(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
-               Invoice.currency == currency, Invoice.id.not_in(cancelled_ids()),
-               paid_col < Invoice.gross_total)
-        .order_by(Invoice.due_date, Invoice.id)).all()
+    return (statement.add_columns((Invoice.gross_total - paid_col).label("outstanding"),
+                                  Invoice.buyer_name, Invoice.sponsor_id)
+            .where(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
+                   Invoice.currency == bindparam("currency"),
+                   Invoice.id.not_in(cancelled_ids()), paid_col < Invoice.gross_total))
 
 
 _RF = re.compile(r"RF\d{2}[0-9A-Z]{1,21}", re.IGNORECASE)

@@ -4,7 +4,9 @@ from sqlalchemy import func, select
 
 from backoffice.banking import services
 from backoffice.banking.models import BankAccount, BankLine
+from backoffice.core.permissions import Role
 
+from ..helpers import login, own_queries
 from .conftest import do_import
 
 
@@ -23,6 +25,19 @@ def test_the_demo_queue_suggests_every_kind_by_its_reference(session):
         assert suggestion.item.key in text and "in the reference" in suggestion.reason
     together = [s for _, s in by_kind["invoice"] if len(s.items) == 2]
     assert together and "together the same amount" in together[0].reason
+
+
+@pytest.mark.demo_data
+def test_the_demo_queue_costs_a_few_statements(client, session, users):
+    """The queue's page with every kind of item open (invoices, payout batches, Stripe payouts,
+    booked postings): its own statements are the account, its lines with both counts, the open
+    invoices with their sponsors' IBANs, the bank postings of three providers with the other
+    sides of the booked ones and what matches allocated to them, the payout batches with what
+    matches allocated to them, the open return lines and which of the lines' IBANs donors gave
+    from (issue 17: sixteen)."""
+    login(client, Role.TREASURER)
+    account = session.scalar(select(BankAccount))
+    assert own_queries(client, f"/bank/accounts/{account.id}/reconcile") == 7
 
 
 @pytest.mark.demo_data
