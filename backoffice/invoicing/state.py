@@ -28,7 +28,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy import Select
+    from sqlalchemy import ColumnElement, Select
 
 
 class Status(StrEnum):
@@ -381,15 +381,13 @@ def _corrected():
     return aliased(Invoice)
 
 
-def list_invoices(session: Session, filters: InvoiceFilter, today: date, *, limit: int,
-                  offset: int = 0) -> tuple[list[ListedInvoice], bool]:
-    """(a page of ``ListedInvoice``, more?) newest first; ``status`` filters on the derived
-    state. One query: what each received and what credit notes took off it are summed by the
-    database (``paid_subquery``, as ``paid_amount`` counts)."""
+@cache
+def _listing() -> tuple[Select, ColumnElement, ColumnElement]:
+    """The invoice list's statement before its filters and order, what each invoice received and
+    credit notes took off it, and whether it is cancelled (built once, issue 17)."""
     paid, notes, corrected = paid_subquery(), _credited_subquery(), _corrected()
     received = func.coalesce(paid.c.paid, 0)
     credited = -func.coalesce(notes.c.credited, 0)
-    paid_col = received + credited
     cancelled = Invoice.id.in_(cancelled_ids())
     statement = (select(Invoice.id, Invoice.number, Invoice.kind, Invoice.issue_date,
                         Invoice.due_date, Invoice.buyer_name, Invoice.currency, Invoice.net_total,
@@ -400,35 +398,56 @@ def list_invoices(session: Session, filters: InvoiceFilter, today: date, *, limi
                  .outerjoin(paid, paid.c.invoice_id == Invoice.id)
                  .outerjoin(notes, notes.c.invoice_id == Invoice.id)
                  .outerjoin(corrected, corrected.id == Invoice.cancels_id))
+    return statement, received + credited, cancelled
+
+
+def _page_of(statement: Select) -> Select:
+    return (statement.order_by(Invoice.issue_date.desc().nulls_first(), Invoice.id.desc())
+            .limit(bindparam("limit")).offset(bindparam("offset")))
+
+
+@cache
+def _unfiltered_page() -> Select:
+    """A page of the list without filters, the one most asked for (built once, issue 17)."""
+    return _page_of(_listing()[0])
+
+
+def list_invoices(session: Session, filters: InvoiceFilter, today: date, *, limit: int,
+                  offset: int = 0) -> tuple[list[ListedInvoice], bool]:
+    """(a page of ``ListedInvoice``, more?) newest first; ``status`` filters on the derived
+    state. One query: what each received and what credit notes took off it are summed by the
+    database (``paid_subquery``, as ``paid_amount`` counts)."""
+    statement, paid_col, cancelled = _listing()
+    conditions = []
     issued_invoice = and_(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
                           ~cancelled)
     if filters.status == "draft":
-        statement = statement.where(Invoice.status == InvoiceStatus.DRAFT)
+        conditions.append(Invoice.status == InvoiceStatus.DRAFT)
     elif filters.status == "open":
-        statement = statement.where(issued_invoice, paid_col < Invoice.gross_total)
+        conditions += [issued_invoice, paid_col < Invoice.gross_total]
     elif filters.status == "overdue":
-        statement = statement.where(issued_invoice, paid_col < Invoice.gross_total,
-                                    Invoice.due_date < today)
+        conditions += [issued_invoice, paid_col < Invoice.gross_total, Invoice.due_date < today]
     elif filters.status == "paid":
-        statement = statement.where(issued_invoice, paid_col >= Invoice.gross_total)
+        conditions += [issued_invoice, paid_col >= Invoice.gross_total]
     elif filters.status == "refunds":
-        statement = statement.where(Invoice.id.in_(
+        conditions.append(Invoice.id.in_(
             refunds_to_decide_query().with_only_columns(InvoicePayment.invoice_id)))
     elif filters.status == "cancelled":
-        statement = statement.where(or_(cancelled, Invoice.kind.in_((InvoiceKind.CANCELLATION,
-                                                                     InvoiceKind.CREDIT_NOTE))))
+        conditions.append(or_(cancelled, Invoice.kind.in_((InvoiceKind.CANCELLATION,
+                                                           InvoiceKind.CREDIT_NOTE))))
     if filters.year:
-        statement = statement.where(or_(Invoice.series.like(f"%{filters.year}"),
-                                        and_(Invoice.issue_date.is_(None),
-                                             func.extract("year", Invoice.service_date) == filters.year)))
+        conditions.append(or_(Invoice.series.like(f"%{filters.year}"),
+                              and_(Invoice.issue_date.is_(None),
+                                   func.extract("year", Invoice.service_date) == filters.year)))
     if filters.sponsor_id:
-        statement = statement.where(Invoice.sponsor_id == filters.sponsor_id)
+        conditions.append(Invoice.sponsor_id == filters.sponsor_id)
     if filters.text.strip():
         like = f"%{filters.text.strip()}%"
-        statement = statement.where(or_(Invoice.number.ilike(like), Invoice.buyer_name.ilike(like),
-                                        Invoice.payment_reference.ilike(like)))
-    statement = statement.order_by(Invoice.issue_date.desc().nulls_first(), Invoice.id.desc())
-    rows = [_listed(row, today) for row in session.execute(statement.limit(limit + 1).offset(offset))]
+        conditions.append(or_(Invoice.number.ilike(like), Invoice.buyer_name.ilike(like),
+                              Invoice.payment_reference.ilike(like)))
+    statement = _page_of(statement.where(*conditions)) if conditions else _unfiltered_page()
+    rows = [_listed(row, today) for row in session.execute(
+        statement, {"limit": limit + 1, "offset": offset})]
     return rows[:limit], len(rows) > limit
 
 
@@ -441,25 +460,33 @@ class Summary:
     paid_this_year: dict[str, int]
 
 
+@cache
+def _summary_statements() -> tuple[Select, Select]:
+    """The summary's two statements, built once (issue 17): what is still owed, and what was
+    received from ``since`` to ``today``."""
+    return (_still_owed(select(Invoice.currency, Invoice.due_date, Invoice.gross_total)),
+            select(InvoicePayment.currency, func.sum(InvoicePayment.amount))
+            .where(InvoicePayment.kind != "write_off",
+                   InvoicePayment.received_on >= bindparam("since"),
+                   InvoicePayment.received_on <= bindparam("today"))
+            .group_by(InvoicePayment.currency))
+
+
 def summary(session: Session, today: date) -> Summary:
     open_total: dict[str, int] = {}
     overdue_total: dict[str, int] = {}
     open_count = overdue_count = 0
     # Light rows, not the invoices (issue 17: the list page loaded every open invoice).
-    for currency, due, gross_total, paid in session.execute(_still_owed(select(
-            Invoice.currency, Invoice.due_date, Invoice.gross_total))):
+    owed, received_since = _summary_statements()
+    for currency, due, gross_total, paid in session.execute(owed):
         outstanding = gross_total - int(paid)
         open_count += 1
         open_total[currency] = open_total.get(currency, 0) + outstanding
         if due < today:
             overdue_count += 1
             overdue_total[currency] = overdue_total.get(currency, 0) + outstanding
-    received = session.execute(
-        select(InvoicePayment.currency, func.sum(InvoicePayment.amount))
-        .where(InvoicePayment.kind != "write_off",
-               InvoicePayment.received_on >= date(today.year, 1, 1),
-               InvoicePayment.received_on <= today)
-        .group_by(InvoicePayment.currency)).all()
+    received = session.execute(received_since, {"since": date(today.year, 1, 1),
+                                                 "today": today}).all()
     return Summary(open_count, open_total, overdue_count, overdue_total,
                    {currency: int(amount) for currency, amount in received})
 
