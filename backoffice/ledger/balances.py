@@ -105,6 +105,53 @@ def account_movements(session: Session, start: date, end: date, *, fund_id: int 
     return _by_account(session, totals.spans(start, end), fund_id, account_ids)
 
 
+def account_movements_of(session: Session, ranges: Sequence[tuple[date, date]],
+                         ) -> list[dict[tuple[int, str], int]]:
+    """``account_movements`` of each of ``ranges`` (start, end), in one statement: the ranges
+    are cut where one starts or ends and the totals of each piece are read once, a range's
+    movements the sum of its pieces (a statement of ten years beside the ten years before reads
+    their nine years in common once; two years apart, each is read as alone)."""
+    found: list[dict[tuple[int, str], int]] = [{} for _ in ranges]
+    wanted = [(start, end) for start, end in ranges if start <= end]
+    if not wanted:
+        return found
+    if any(end == date.max for _, end in wanted):  # no day after it to cut at
+        return [account_movements(session, start, end) for start, end in ranges]
+    cuts = sorted({day for start, end in wanted for day in (start, end + timedelta(days=1))})
+    pieces = [(low, high - timedelta(days=1)) for low, high in zip(cuts, cuts[1:])
+              if any(start <= low and high <= end + timedelta(days=1) for start, end in wanted)]
+    # For each range, the pieces it is made of; summed per range in the database.
+    parts = tuple(tuple(piece for piece, (low, high) in enumerate(pieces)
+                        if start <= low and high <= end) for start, end in ranges)
+    parameters: dict = {}
+    spans = [totals.spans(low, high) for low, high in pieces]
+    for index, piece_spans in enumerate(spans):
+        parameters.update(totals.span_dates(piece_spans, prefix=f"p{index}_"))
+    statement = _per_piece(tuple(totals.shape_of(piece_spans) for piece_spans in spans), parts)
+    for account, currency, *amounts in session.connection().execute(statement,
+                                                                    parameters).all():
+        for index, amount in enumerate(amounts):
+            if amount:
+                found[index][(account, currency)] = int(amount)
+    return found
+
+
+@lru_cache(maxsize=128)
+def _per_piece(shapes: tuple[totals.Shape, ...], parts: tuple[tuple[int, ...], ...]) -> Select:
+    """The statement of ``account_movements_of`` for pieces of ``shapes`` (piece ``i``'s dates
+    are the parameters prefixed ``p<i>_``), a column per range summing its ``parts``, built
+    once."""
+    model = AccountTotal
+    selects = [totals.shaped(model, shape, [literal(index).label("piece"), model.account_id,
+                                            model.currency], prefix=f"p{index}_")
+               for index, shape in enumerate(shapes)]
+    rows = union_all(*(select(part) for part in selects)).subquery()
+    sums = [func.sum(case((rows.c.piece.in_(part), rows.c.amount), else_=0)) if part
+            else literal(0, BigInteger) for part in parts]
+    return (select(rows.c.account_id, rows.c.currency, *sums)
+            .group_by(rows.c.account_id, rows.c.currency))
+
+
 #: Bounded: several days' shapes combine into more statements than one day's (a few dozen).
 @lru_cache(maxsize=128)
 def _per_fund_on(shapes: tuple[totals.Shape | None, ...], one_fund: bool) -> Select:
@@ -201,12 +248,14 @@ def fund_account_movements(session: Session, start: date, end: date, *, account_
 
 def fund_set_movements(session: Session, start: date, end: date, fund_sets, *,
                        account_ids=None, every_fund: Collection[int] | None = None,
+                       whole: dict[tuple[int, str], int] | None = None,
                        ) -> dict[tuple[int, int, str], int]:
     """{(index of the fund set, account id, currency): net movement} of postings dated ``start``
     to ``end`` in each of ``fund_sets`` (disjoint collections of fund ids, e.g. a report's
     columns), summed in the database. When the sets hold every fund, the largest set is the
     per-account totals less the others: its funds' rows are never read. ``every_fund``: the ids
-    of all funds, when the caller holds them (else they are read)."""
+    of all funds, when the caller holds them (else they are read); ``whole``: the per-account
+    movements of ``start``..``end`` (``account_movements``), when the caller read them."""
     sets = [tuple(ids) for ids in fund_sets]
     if end < start or not any(sets):
         return {}
@@ -218,7 +267,8 @@ def fund_set_movements(session: Session, start: date, end: date, fund_sets, *,
         return _fund_set_sums(session, start, end, sets, account_ids)
     rest = [ids if index != largest else () for index, ids in enumerate(sets)]
     result = _fund_set_sums(session, start, end, rest, account_ids) if any(rest) else {}
-    whole = account_movements(session, start, end, account_ids=account_ids)
+    whole = account_movements(session, start, end, account_ids=account_ids) if whole is None \
+        else dict(whole)
     for (_index, account, currency), amount in result.items():
         whole[(account, currency)] = whole.get((account, currency), 0) - amount
     result.update(((largest, account, currency), amount)

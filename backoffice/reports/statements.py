@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ..core.i18n import _, _l, lazy_pgettext, pgettext
 from ..ledger.balances import (
     account_balances,
+    account_movements_of,
     accounts_moved_in_some_fund,
     fund_balances_on,
     fund_set_movements,
@@ -305,9 +306,18 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
     sets = [c.funds for c in shown] + ([rest] if rest else [])
     # Every account's movements (the balance-sheet accounts' too, left out below): one range of
     # the totals, no filter by type that costs more than the rows it saves (issue 17).
-    moved = fund_set_movements(session, start, end, sets, every_fund=every_fund)
-    moved_before = fund_set_movements(session, prior_start, prior_end, [tuple(in_scope)],
-                                      every_fund=every_fund)
+    if in_scope and in_scope == every_fund:
+        # Over every fund: both periods' per-account movements in one statement (the years a
+        # long period shares with the one before it read once).
+        whole, whole_before = account_movements_of(session, [(start, end),
+                                                             (prior_start, prior_end)])
+        moved = fund_set_movements(session, start, end, sets, every_fund=every_fund, whole=whole)
+        moved_before = {(0, account, currency): amount
+                        for (account, currency), amount in whole_before.items()}
+    else:
+        moved = fund_set_movements(session, start, end, sets, every_fund=every_fund)
+        moved_before = fund_set_movements(session, prior_start, prior_end, [tuple(in_scope)],
+                                          every_fund=every_fund)
     # An account whose figures net to nothing over the funds not shown (a transfer between two
     # of them) still has its line, on every page of columns, as in the whole statement.
     moved_elsewhere = accounts_moved_in_some_fund(

@@ -9,6 +9,8 @@ from backoffice.core.db import transaction
 from backoffice.ledger import services
 from backoffice.ledger.balances import (
     account_balances,
+    account_movements,
+    account_movements_of,
     fund_balances,
     fund_statements,
     trial_balance,
@@ -257,3 +259,24 @@ def test_the_chart_of_some_accounts_is_theirs_alone_in_code_order(books, session
     assert [a.id for a in chart_accounts(session, ("income", "expense"), ids=some)] == [
         a.id for a in every if a.id in some and a.type in ("income", "expense")]
     assert chart_accounts(session, ids=set()) == []
+
+
+def test_movements_of_several_ranges_are_each_ranges_own(books, session):
+    """account_movements_of reads ranges that share days in one statement, the days in common
+    once: each range's movements are what account_movements gives it alone, whether the
+    ranges overlap, nest, meet, lie apart, are the same or are empty."""
+    _history(books)
+    d = date
+    cases = [
+        [(d(2025, 1, 1), d(2026, 12, 31)), (d(2024, 1, 1), d(2025, 12, 31))],  # ten years' kind
+        [(d(2026, 1, 1), d(2026, 3, 4)), (d(2025, 1, 1), d(2025, 3, 4))],  # apart
+        [(d(2025, 3, 11), d(2026, 2, 28)), (d(2025, 3, 10), d(2025, 3, 11))],  # meeting on a day
+        [(d(2025, 1, 1), d(2026, 12, 31)), (d(2026, 2, 1), d(2026, 2, 28))],  # nested
+        [(d(2026, 2, 28), d(2026, 2, 28))] * 2,  # the same
+        [(d(2026, 3, 1), d(2026, 2, 1)), (d(2025, 2, 1), d(2026, 3, 3))],  # one empty
+        [(d(2025, 1, 1), d(2025, 12, 31)), (d(2025, 6, 1), d(2026, 6, 30)),
+         (d(2026, 3, 5), d(2026, 3, 5))],
+    ]
+    for ranges in cases:
+        assert account_movements_of(session, ranges) == [
+            account_movements(session, start, end) for start, end in ranges], ranges
