@@ -6,9 +6,10 @@ cost does not grow with the number of applications.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from ..core.i18n import source
@@ -26,6 +27,8 @@ from .models import (
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from sqlalchemy import ColumnElement, Select
 
     from ..core.actors import Actor
 
@@ -51,11 +54,44 @@ class Page:
         return max(1, -(-self.total // self.size))
 
 
+def _queue_statements(conditions: tuple) -> tuple[Select, Select]:
+    """(how many applications meet ``conditions``, a page of them) with the page's ``offset``
+    and ``limit`` as parameters."""
+    return (select(func.count()).select_from(Application).where(*conditions),
+            select(Application).where(*conditions)
+            .order_by(Application.submitted_at.asc().nulls_last(), Application.id)
+            .offset(bindparam("offset")).limit(bindparam("limit")))
+
+
+def _in_statuses() -> ColumnElement[bool]:
+    return Application.status.in_(bindparam("statuses", expanding=True))
+
+
+@cache
+def _unfiltered_queue() -> tuple[Select, Select]:
+    """The queue's statements without filters but its states, the page most asked for (built
+    once with the two below: building them and their cache keys cost more than the rest of the
+    queries' Python, issue 17)."""
+    return _queue_statements((_in_statuses(),))
+
+
+@cache
+def _figures_and_mine() -> tuple[Select, Select]:
+    """The review figures of the applications ``ids``, and the ``reviewer``'s reviews of them."""
+    ids = Review.application_id.in_(bindparam("ids", expanding=True))
+    return (select(Review.application_id, func.count().label("reviews"),
+                   func.avg(Review.score).label("average"),
+                   func.count(Review.vote).label("votes"))
+            .where(ids, Review.conflict.is_(False))
+            .group_by(Review.application_id),
+            select(Review).where(ids, Review.reviewer_id == bindparam("reviewer")))
+
+
 def applications_page(session: Session, *, statuses: Iterable[Status] = REVIEW_STATES, programme_id: int | None = None,
                       text: str = "", reviewer: Actor | None = None, assigned_only: bool = False,
                       page: int = 1, size: int = 50) -> Page:
     """Applications (oldest submission first) with their review figures and the viewer's part."""
-    conditions = [Application.status.in_(list(statuses))]
+    conditions = []
     if programme_id:
         conditions.append(Application.programme_id == programme_id)
     if text:
@@ -67,26 +103,21 @@ def applications_page(session: Session, *, statuses: Iterable[Status] = REVIEW_S
         conditions.append(Application.id.in_(
             select(Review.application_id).where(Review.reviewer_id == reviewer.id,
                                                 Review.conflict.is_(False))))
-    total = session.scalar(select(func.count()).select_from(Application).where(*conditions))
+    counting, listing = (_queue_statements((_in_statuses(), *conditions)) if conditions
+                         else _unfiltered_queue())
     page = max(1, page)
-    applications = session.scalars(
-        select(Application).where(*conditions)
-        .order_by(Application.submitted_at.asc().nulls_last(), Application.id)
-        .offset((page - 1) * size).limit(size)).all()
+    total = session.scalar(counting, {"statuses": list(statuses)})
+    applications = session.scalars(listing, {"statuses": list(statuses), "limit": size,
+                                             "offset": (page - 1) * size}).all()
     ids = [a.id for a in applications]
+    figures_of, mine_of = _figures_and_mine()
     figures = {}
     if ids:
-        figures = {row.application_id: row for row in session.execute(
-            select(Review.application_id, func.count().label("reviews"),
-                   func.avg(Review.score).label("average"),
-                   func.count(Review.vote).label("votes"))
-            .where(Review.application_id.in_(ids), Review.conflict.is_(False))
-            .group_by(Review.application_id))}
+        figures = {row.application_id: row for row in session.execute(figures_of, {"ids": ids})}
     mine = {}
     if ids and reviewer is not None:
         mine = {r.application_id: r for r in session.scalars(
-            select(Review).where(Review.application_id.in_(ids),
-                                 Review.reviewer_id == reviewer.id))}
+            mine_of, {"ids": ids, "reviewer": reviewer.id})}
     rows = []
     for application in applications:
         row = QueueRow(application, mine=mine.get(application.id))
