@@ -191,5 +191,5 @@ def test_id_urls_write_what_url_for_writes(app):
                                       ("ledger.entry", "entry_id", {"next": "/a b?c=1"}),
                                       ("ledger.account", "account_id", {"q": str(MAX_ID)})]:
             url = id_urls(endpoint, key, **values)
-            assert [url(n) for n in (1, 42, MAX_ID)] == \
+            assert [url(n) for n in (1, 42, MAX_ID)] == [url[n] for n in (1, 42, MAX_ID)] == \
                 [url_for(endpoint, **values, **{key: n}) for n in (1, 42, MAX_ID)]
