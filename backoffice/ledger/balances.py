@@ -105,18 +105,21 @@ def account_movements(session: Session, start: date, end: date, *, fund_id: int 
     return _by_account(session, totals.spans(start, end), fund_id, account_ids)
 
 
-def account_movements_of(session: Session, ranges: Sequence[tuple[date, date]],
-                         ) -> list[dict[tuple[int, str], int]]:
+def account_movements_of(session: Session, ranges: Sequence[tuple[date, date]], *,
+                         account_ids: Select | None = None) -> list[dict[tuple[int, str], int]]:
     """``account_movements`` of each of ``ranges`` (start, end), in one statement: the ranges
     are cut where one starts or ends and the totals of each piece are read once, a range's
     movements the sum of its pieces (a statement of ten years beside the ten years before reads
-    their nine years in common once; two years apart, each is read as alone)."""
+    their nine years in common once; two years apart, each is read as alone; two days' balances,
+    from ``date.min``, read the earlier day's once). ``account_ids``: a select of the ids of the
+    accounts wanted (``reads.accounts_of_types``), built once."""
     found: list[dict[tuple[int, str], int]] = [{} for _ in ranges]
     wanted = [(start, end) for start, end in ranges if start <= end]
     if not wanted:
         return found
     if any(end == date.max for _, end in wanted):  # no day after it to cut at
-        return [account_movements(session, start, end) for start, end in ranges]
+        return [account_movements(session, start, end, account_ids=account_ids)
+                for start, end in ranges]
     cuts = sorted({day for start, end in wanted for day in (start, end + timedelta(days=1))})
     pieces = [(low, high - timedelta(days=1)) for low, high in zip(cuts, cuts[1:])
               if any(start <= low and high <= end + timedelta(days=1) for start, end in wanted)]
@@ -127,7 +130,8 @@ def account_movements_of(session: Session, ranges: Sequence[tuple[date, date]],
     spans = [totals.spans(low, high) for low, high in pieces]
     for index, piece_spans in enumerate(spans):
         parameters.update(totals.span_dates(piece_spans, prefix=f"p{index}_"))
-    statement = _per_piece(tuple(totals.shape_of(piece_spans) for piece_spans in spans), parts)
+    statement = _per_piece(tuple(totals.shape_of(piece_spans) for piece_spans in spans), parts,
+                           account_ids)
     for account, currency, *amounts in session.connection().execute(statement,
                                                                     parameters).all():
         for index, amount in enumerate(amounts):
@@ -137,13 +141,15 @@ def account_movements_of(session: Session, ranges: Sequence[tuple[date, date]],
 
 
 @lru_cache(maxsize=128)
-def _per_piece(shapes: tuple[totals.Shape, ...], parts: tuple[tuple[int, ...], ...]) -> Select:
+def _per_piece(shapes: tuple[totals.Shape, ...], parts: tuple[tuple[int, ...], ...],
+               account_ids: Select | None) -> Select:
     """The statement of ``account_movements_of`` for pieces of ``shapes`` (piece ``i``'s dates
     are the parameters prefixed ``p<i>_``), a column per range summing its ``parts``, built
     once."""
     model = AccountTotal
+    conditions = [] if account_ids is None else [model.account_id.in_(account_ids)]
     selects = [totals.shaped(model, shape, [literal(index).label("piece"), model.account_id,
-                                            model.currency], prefix=f"p{index}_")
+                                            model.currency], *conditions, prefix=f"p{index}_")
                for index, shape in enumerate(shapes)]
     rows = union_all(*(select(part) for part in selects)).subquery()
     sums = [func.sum(case((rows.c.piece.in_(part), rows.c.amount), else_=0)) if part

@@ -138,8 +138,9 @@ def compute_balance_sheet(session: Session, as_of: date) -> list[Statement]:
     # The assets and liabilities alone, chosen in the database (issue 17: not the whole chart).
     kinds = ("asset", "liability")
     accounts = chart_accounts(session, types=kinds)
-    now_accounts = account_balances(session, as_of, account_ids=accounts_of_types(kinds))
-    then_accounts = account_balances(session, prior, account_ids=accounts_of_types(kinds))
+    # Both days in one statement, the totals up to the earlier read once.
+    now_accounts, then_accounts = account_movements_of(
+        session, [(date.min, as_of), (date.min, prior)], account_ids=accounts_of_types(kinds))
     now_funds, then_funds = fund_balances_on(session, [as_of, prior])
     funds = fund_rows(session)
     currencies = _currencies(now_accounts, then_accounts, now_funds, then_funds) or ["EUR"]

@@ -19,7 +19,7 @@ from backoffice.ledger.balances import (
 from backoffice.ledger.models import Posting
 from backoffice.ledger.periods import FiscalYear
 from backoffice.ledger.queries import JournalFilter, account_ledger, balance_before, journal_page
-from backoffice.ledger.reads import chart_accounts
+from backoffice.ledger.reads import accounts_of_types, chart_accounts
 
 from .conftest import CALENDAR
 
@@ -280,3 +280,10 @@ def test_movements_of_several_ranges_are_each_ranges_own(books, session):
     for ranges in cases:
         assert account_movements_of(session, ranges) == [
             account_movements(session, start, end) for start, end in ranges], ranges
+    # Two days' balances of some accounts (the balance sheet's): the earlier day's totals once.
+    resources = accounts_of_types(("asset", "liability"))
+    for now, then in [(d(2026, 3, 31), d(2025, 3, 31)), (d(2026, 12, 31), d(2025, 12, 31)),
+                      (d(2025, 3, 11), d(2025, 3, 10))]:
+        assert account_movements_of(session, [(date.min, now), (date.min, then)],
+                                    account_ids=resources) == [
+            account_balances(session, day, account_ids=resources) for day in (now, then)]
