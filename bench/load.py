@@ -137,7 +137,10 @@ def _request(host: str, method: str, path: str, cookie: str = "", body: dict | N
 
 
 def _log_in(host: str, email: str) -> str:
-    """The session cookie of ``email`` after the login form (CSRF token and all)."""
+    """The session cookie of ``email`` after the login form (CSRF token and all), as a browser
+    holds it after the first page: that page puts the form token of the new login in the
+    session (its logout form) and sends the cookie again. wrk keeps the cookie it is given, so
+    without this every request of the run would make a new token and sign a new cookie."""
     status, page, jar = _request(host, "GET", "/login")
     token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)
     cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
@@ -146,7 +149,11 @@ def _log_in(host: str, email: str) -> str:
         "password": PASSWORD})
     if status != 302 or not jar:
         raise RuntimeError(f"login of {email} answered {status}")
-    return "; ".join(f"{k}={v}" for k, v in jar.items())
+    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+    status, _, again = _request(host, "GET", "/", cookie)
+    if status != 200:
+        raise RuntimeError(f"the start page of {email} answered {status}")
+    return "; ".join(f"{k}={v}" for k, v in {**jar, **again}.items())
 
 
 def _database() -> str:
