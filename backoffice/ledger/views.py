@@ -37,7 +37,7 @@ from .forms import (
 from .models import JournalEntry, Period, Posting
 from .periods import FiscalYear, PeriodKind
 from .queries import JournalFilter, account_ledger, format_cursor, journal_page, parse_cursor
-from .reads import journal_table
+from .reads import chart_funds, journal_table
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -321,7 +321,7 @@ def _row_key(text: str) -> tuple[str, str]:
 @bp.route("/trial-balance", endpoint="trial_balance")
 @requires(Permission.LEDGER_VIEW)
 def trial_balance_page():
-    funds = _funds()
+    funds = chart_funds(db.session)  # plain rows for the filter (no ORM objects)
     form = query_form(AsOfForm, fund=object_options(funds, "All funds"))
     as_of = form.as_of.data or date.today()
     form.as_of.data = as_of
