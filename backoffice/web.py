@@ -114,18 +114,19 @@ def init_web(app: Flask) -> None:
                 return bool(policy and policy.public)
             return policy.public or policy.admits(current_user, method)
 
-        def main_menu():
-            organised = bool(user.organised_groups)
-            return _kept(app, ("main menu", granted, organised), lambda: _menu_macro(app)(
-                can=can, organised=organised, section=request.blueprint,
-                endpoint=request.endpoint))
+        def organises() -> bool:
+            return bool(getattr(user, "organised_groups", ()))
 
         def fragment(name, caller):
             """``{% call fragment(name) %}...{% endcall %}``: the block rendered once per
             process for each set of permissions, page and language (``_kept``): only for
-            what follows from these alone, as a package's links under the menu."""
-            organised = bool(getattr(user, "organised_groups", ()))
-            return _kept(app, (name, granted, organised), caller)
+            what follows from these alone, as the menu and a package's links under it."""
+            return _kept(app, (name, granted, organises()), caller)
+
+        def main_menu():
+            return fragment("main menu", lambda: _menu_macro(app)(
+                can=can, organised=organises(), section=request.blueprint,
+                endpoint=request.endpoint))
 
         return {"can": can, "may": may, "Permission": Permission, "locale": current_locale,
                 "main_menu": main_menu, "fragment": fragment,

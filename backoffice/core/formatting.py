@@ -33,14 +33,12 @@ def _html_formatter(currency: str, locale: str) -> Callable[[int, bool], str]:
     amounts; Swiss grouping writes an apostrophe, which is escaped)."""
     plain = formatter(currency, locale)
     symbols = getattr(plain, "symbols", None)  # None: Babel's own path, which may write any
-    if symbols is not None and str(escape(symbols)) == symbols:
-        def html(minor: int, negative: bool) -> str:
-            css = "money negative" if negative else "money"
-            return f'<span class="{css}">{plain(minor)}</span>'
-    else:
-        def html(minor: int, negative: bool) -> str:
-            css = "money negative" if negative else "money"
-            return f'<span class="{css}">{escape(plain(minor))}</span>'
+    safe = symbols is not None and str(escape(symbols)) == symbols
+    text = plain if safe else lambda minor: escape(plain(minor))
+
+    def html(minor: int, negative: bool) -> str:
+        css = "money negative" if negative else "money"
+        return f'<span class="{css}">{text(minor)}</span>'
     return html
 
 
