@@ -45,6 +45,9 @@ SCHEDULE: dict[str, Scheduled] = {
                                 minute="40"),
     "retention": Scheduled("privacy.retention", "personal data past its retention rule is "
                            "anonymised or removed (docs/RETENTION.md)", minute="20", hour="3"),
+    "ledger-totals": Scheduled("ledger.totals", "the ledger's cumulative totals carried to the "
+                               "end of last year (after the turn of the year)", minute="5",
+                               hour="0"),
     "backup": Scheduled("backup", "a backup archive; the newest BACKUP_KEEP are kept",
                         minute="30", hour="2"),
 }

@@ -15,6 +15,7 @@ from ..donations import plans as donation_plans
 from ..extensions import db
 from ..grants import reporting
 from ..invoicing import services as invoicing
+from ..ledger import totals
 
 
 @job("invoices.remind")
@@ -22,6 +23,14 @@ def invoice_reminders() -> dict:
     with Session(db.engine) as session, transaction(session):
         sent = invoicing.send_due_reminders(session, today=date.today(), settings=job_settings())
     return {"sent": len(sent)}
+
+
+@job("ledger.totals")
+def carry_totals() -> dict:
+    """The cumulative totals carried to the end of last year (at the turn of the year; on other
+    days nothing is to do)."""
+    with Session(db.engine) as session, transaction(session):
+        return {"horizon": totals.advance(session, date.today().year - 1)}
 
 
 @job("grants.remind")

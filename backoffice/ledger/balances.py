@@ -454,15 +454,19 @@ def _year_balance_parameters(as_of: date, year_start: date, fund_id: int | None,
                              ) -> tuple[tuple, dict]:
     """The shape of ``_year_balance_rows``'s statement and its parameters: the totals rows up to
     ``as_of`` (``now_``) and, unless the earlier years are whole calendar years (then
-    ``last_year``, the start of the last of them), the earlier income and expenses' (``early_``)."""
+    ``last_year``, the start of the last of them, whose cumulative row both read), the earlier
+    income and expenses' (``early_``)."""
     parameters: dict = {} if fund_id is None else {"fund_id": fund_id}
-    now = totals.spans(date.min, as_of)
-    parameters.update(totals.span_dates(now, prefix="now_"))
     before = _day_before(year_start)
     earlier = totals.spans(date.min, before) if before is not None else None
-    if earlier and len(earlier) == 1 and earlier[0][0] is totals.Grain.YEAR:
+    if earlier and len(earlier) == 1 and earlier[0][0] is totals.Grain.CUMULATIVE:
+        # Up to the day: the earlier years' cumulative row and this year's rows up to it.
+        now = earlier + totals.spans(year_start, as_of)
+        parameters.update(totals.span_dates(now, prefix="now_"))
         parameters["last_year"] = earlier[0][2]
         return (totals.shape_of(now), "calendar", fund_id is not None), parameters
+    now = totals.spans(date.min, as_of)
+    parameters.update(totals.span_dates(now, prefix="now_"))
     if earlier is not None:
         parameters.update(totals.span_dates(earlier, prefix="early_"))
     return (totals.shape_of(now), None if earlier is None else totals.shape_of(earlier),
@@ -503,10 +507,12 @@ def _summed(rows):
 
 def _year_balance_rows_by_calendar(model, conditions: list, now_shape: totals.Shape):
     """``_year_balance_rows`` when the earlier years are whole calendar years (up to the one
-    starting ``last_year``): their year rows are among those read up to the day, so the totals
-    are read once, each row's amount counted in an "earlier" column too when it is one of them."""
-    early = case(((model.grain == totals.Grain.YEAR.value)
-                  & (model.period_start <= bindparam("last_year")), model.amount), else_=0)
+    starting ``last_year``): their cumulative row (and the year rows after the horizon up to
+    ``last_year``) are among those read up to the day, so the totals are read once, each row's
+    amount counted in an "earlier" column too when it is one of them."""
+    early = case(((model.grain == totals.Grain.CUMULATIVE.value)
+                  | ((model.grain == totals.Grain.YEAR.value)
+                     & (model.period_start <= bindparam("last_year"))), model.amount), else_=0)
     now = totals.shaped(model, now_shape, [model.account_id, model.currency, early.label("early")],
                         *conditions, prefix="now_")
     per_account = (select(now.c.account_id, now.c.currency, func.sum(now.c.amount).label("total"),

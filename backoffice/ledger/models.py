@@ -155,6 +155,8 @@ class Grain(StrEnum):
     YEAR = "Y"
     MONTH = "M"
     DAY = "D"
+    #: Everything up to the end of a calendar year (``totals``: up to the horizon only).
+    CUMULATIVE = "C"
 
 
 class AccountTotal(db.Model):
@@ -199,3 +201,17 @@ class FundBalanceTotal(db.Model):
     fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class TotalsHorizon(db.Model):
+    """The last calendar year whose cumulative totals (grain C) are kept, in every totals table:
+    one row. Posting transactions read it under a shared lock, ``totals.advance`` moves it under
+    an exclusive one (so no posting is missed by the rows it carries forward)."""
+
+    __tablename__ = "ledger_totals_horizon"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    #: The first day of that year.
+    last_year: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)

@@ -83,11 +83,15 @@ def test_trial_balance_carries_earlier_years_into_accumulated_surplus(books, ses
 
 def test_trial_balance_summed_in_the_database_equals_the_year_balances(books, session):
     """The trial balance's rows and totals, summed in SQL (issue 17), are the year balances read
-    account by account: any fiscal year, any day, all funds or one, every page."""
+    account by account: any fiscal year, any day, all funds or one, every page; days before
+    and after the cumulative totals' horizon (last year), and years after it (read as year
+    rows)."""
     _history(books)
+    books.post(date(2027, 5, 1), ("5100", books.berlin, "12"), ("1200", books.berlin, "-12"))
     for fiscal_year in (CALENDAR, FiscalYear(7), FiscalYear(3)):
         for day in (date(2024, 12, 31), date(2025, 1, 1), date(2025, 6, 30), date(2025, 7, 1),
-                    date(2025, 12, 31), date(2026, 2, 28), date(2026, 3, 31)):
+                    date(2025, 12, 31), date(2026, 2, 28), date(2026, 3, 31), date(2027, 12, 31),
+                    date(2028, 1, 31)):
             for fund in (None, books.berlin):
                 expected = year_balances(session, day, year_start=fiscal_year.start(day),
                                          fund_id=fund.id if fund else None)

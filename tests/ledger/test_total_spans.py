@@ -44,6 +44,12 @@ def _counts(found) -> dict[date, int]:
     """How often each day of the window is counted by the spans (with their signs)."""
     counted: dict[date, int] = defaultdict(int)
     for grain, low, high, sign in found:
+        if grain is Grain.CUMULATIVE:  # every day up to the end of its year, from a year before
+            day = date(WINDOW[0].year - 1, 1, 1)
+            while day <= date(low.year, 12, 31):
+                counted[day] += sign
+                day += timedelta(days=1)
+            continue
         period = max(low, date(WINDOW[0].year, 1, 1)) if grain is Grain.YEAR else low
         if grain is Grain.YEAR:
             period = date(period.year, 1, 1)
@@ -78,7 +84,19 @@ def test_a_year_to_the_end_of_november_is_the_year_less_december():
         (Grain.YEAR, date(2026, 1, 1), date(2026, 1, 1), 1),
         (Grain.MONTH, date(2026, 12, 1), date(2026, 12, 1), -1)]
     assert totals.spans(date.min, date(2025, 12, 31)) == [
-        (Grain.YEAR, date.min, date(2025, 1, 1), 1)]
+        (Grain.CUMULATIVE, date(2025, 1, 1), date(2025, 1, 1), 1)]
+
+
+def test_a_balance_is_a_cumulative_row_and_its_year_and_ten_years_are_two_rows():
+    assert totals.spans(date.min, date(2026, 3, 31)) == [
+        (Grain.CUMULATIVE, date(2025, 1, 1), date(2025, 1, 1), 1),
+        (Grain.MONTH, date(2026, 1, 1), date(2026, 3, 1), 1)]
+    assert totals.spans(date(2016, 1, 1), date(2025, 12, 31)) == [
+        (Grain.CUMULATIVE, date(2025, 1, 1), date(2025, 1, 1), 1),
+        (Grain.CUMULATIVE, date(2015, 1, 1), date(2015, 1, 1), -1)]
+    # Two whole years read as two year rows: no cheaper as a difference.
+    assert totals.spans(date(2024, 1, 1), date(2025, 12, 31)) == [
+        (Grain.YEAR, date(2024, 1, 1), date(2025, 1, 1), 1)]
 
 
 CODES = ["1200", "1410", "2000", "3000", "4000", "4200", "5100", "5110"]
@@ -106,13 +124,18 @@ def _nonzero(mapping) -> dict:
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(drawn=bookings, first=st.integers(-30, 3 * 365), length=st.integers(0, 500),
-       grouping=st.lists(st.integers(0, 2), min_size=3, max_size=3))
+@given(drawn=bookings, first=st.integers(-30, 3 * 365), length=st.integers(0, 1200),
+       grouping=st.lists(st.integers(0, 2), min_size=3, max_size=3),
+       advanced=st.sampled_from([None, 2026, 2027]))
 def test_cached_totals_equal_the_postings_after_random_bookings_and_reversals(
-        books, session, drawn, first, length, grouping):
+        books, session, drawn, first, length, grouping, advanced):
+    """Some bookings before the horizon (the year before this one) and some after it; the
+    horizon moved on half-way or not; ranges long enough to be read as cumulative rows."""
     funds = [books.general, books.berlin, books.munich]
     with transaction(session):
-        for offset, fund, debit, credit, cents, reverse in drawn:
+        for number, (offset, fund, debit, credit, cents, reverse) in enumerate(drawn):
+            if advanced is not None and number == len(drawn) // 2:
+                totals.advance(session, advanced)
             if debit == credit:
                 continue
             entry = services.post_entry(
