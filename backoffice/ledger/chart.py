@@ -16,6 +16,7 @@ from sqlalchemy import Boolean, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.db import UTCDateTime, string_enum, utcnow
+from ..core.i18n import lazy_pgettext
 from ..extensions import db
 
 
@@ -27,8 +28,9 @@ class AccountType(StrEnum):
     EXPENSE = "expense"
 
     @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+    def label(self):
+        """The kind's name in the reader's language (a lazy string)."""
+        return _TYPE_LABELS[self]
 
     @property
     def is_balance_sheet(self) -> bool:
@@ -38,6 +40,13 @@ class AccountType(StrEnum):
     def is_fund_resource(self) -> bool:
         """Assets and liabilities: their signed sum in a fund is the fund's balance."""
         return self in (AccountType.ASSET, AccountType.LIABILITY)
+
+
+_TYPE_LABELS = {AccountType.ASSET: lazy_pgettext("account type", "Asset"),
+                AccountType.LIABILITY: lazy_pgettext("account type", "Liability"),
+                AccountType.NET_ASSETS: lazy_pgettext("account type", "Net assets"),
+                AccountType.INCOME: lazy_pgettext("account type", "Income"),
+                AccountType.EXPENSE: lazy_pgettext("account type", "Expense")}
 
 
 class Account(db.Model):

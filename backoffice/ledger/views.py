@@ -5,6 +5,7 @@ from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from ..core.formatting import money_html, number_symbols
@@ -330,14 +331,19 @@ def trial_balance_page():
     report = trial_balance(db.session, as_of, fiscal_year=_fiscal_year(), fund=fund, after=after,
                            limit=TRIAL_BALANCE_PAGE)
     last = report.rows[-1] if report.rows else None
-    # Each row's cells as the table shows them, built here in one pass (a page of 200 rows paid
-    # more for the template's lookups, filters and calls than for the query).
+    # Each row as the table shows it, written here at once (a page of 200 rows paid more for the
+    # template's lookups, escaping and calls than for the query).
     money = partial(money_html, locale=current_locale(), blank_zero=True)
     account_url = id_urls("ledger.account", "account_id")
-    kinds = {kind: kind.label for kind in AccountType}
-    lines = [(row.currency, row.account.code, account_url(row.account.id), row.account.name,
-              kinds[row.account.type], money(row.debit, row.currency),
-              money(row.credit, row.currency)) for row in report.rows]
+    kinds = {kind: escape(kind.label) for kind in AccountType}
+    lines = [(row.currency, Markup(
+        f'\n    <tr><td class="code">{escape(row.account.code)}</td>\n'
+        f'        <td><a href="{escape(account_url(row.account.id))}">'
+        f'{escape(row.account.name)}</a></td>\n'
+        f'        <td class="small muted">{kinds[row.account.type]}</td>\n'
+        f'        <td class="num">{money(row.debit, row.currency)}</td>'
+        f'<td class="num">{money(row.credit, row.currency)}</td></tr>\n  '))
+        for row in report.rows]
     return render_template("ledger/trial_balance.html", form=form, report=report, funds=funds,
                            lines=lines,
                            query=others("after"), first_page=after is None,

@@ -24,6 +24,7 @@ from ..ledger.balances import (
     fund_set_movements,
     monthly_movements,
 )
+from ..ledger.chart import AccountType
 from ..ledger.reads import ChartAccount, accounts_of_types, chart_accounts
 from .scope import GROUP_LABELS, GROUP_ORDER, GROUP_TOTALS, FundRow, fund_rows
 
@@ -33,12 +34,8 @@ if TYPE_CHECKING:
 LINE, HEADING, SUBTOTAL, TOTAL = "line", "heading", "subtotal", "total"
 #: The kinds of account a figure may stand for, as the pages name them ("resource": the assets
 #: and liabilities of a fund, its balance).
-ACCOUNT_TYPES = {"asset": lazy_pgettext("account type", "Asset"),
-                 "liability": lazy_pgettext("account type", "Liability"),
-                 "net_assets": lazy_pgettext("account type", "Net assets"),
-                 "income": lazy_pgettext("account type", "Income"),
-                 "expense": lazy_pgettext("account type", "Expense"),
-                 "resource": _l("Assets and liabilities")}
+ACCOUNT_TYPES = {kind.value: kind.label for kind in AccountType} | {
+    "resource": _l("Assets and liabilities")}
 
 
 @dataclass(frozen=True)

@@ -132,3 +132,25 @@ def test_transfer_form(client, books, session):
     assert "EUR amounts have 2 decimal places" in refused.get_data(as_text=True)
     same = post_form(client, "/ledger/transfers/new", data | {"to_fund": books.general.id})
     assert same.status_code == 400 and "two different funds" in same.get_data(as_text=True)
+
+
+def test_trial_balance_rows_escape_what_the_chart_holds(client, books, session):
+    """The rows are written in Python, not by the template: names and codes are escaped, and
+    each row links its account and shows its debit or credit (German kinds and figures in
+    German)."""
+    with transaction(session):
+        books["6100"].name = 'R&D <script>"x"</script>'
+    books.post(date.today(), ("6100", books.general, "1234.5"), ("1200", books.general, "-1234.5"))
+    login(client, "treasurer")
+    page = client.get("/ledger/trial-balance").get_data(as_text=True)
+    account = books["6100"]
+    assert (f'<tr><td class="code">6100</td>\n        <td><a href="/ledger/accounts/{account.id}">'
+            'R&amp;D &lt;script&gt;&#34;x&#34;&lt;/script&gt;</a></td>\n'
+            '        <td class="small muted">Expense</td>\n'
+            '        <td class="num"><span class="money">€1,234.50</span></td>'
+            '<td class="num"></td></tr>') in page
+    assert "<script>" not in page.split("<body")[1].split("<script")[0]
+    german = client.get("/ledger/trial-balance", headers={"Accept-Language": "de"})
+    assert '<td class="small muted">Aufwand</td>' in german.get_data(as_text=True)
+    assert '<td class="small muted">Vermögen</td>' in german.get_data(as_text=True)
+    assert "1.234,50\xa0€" in german.get_data(as_text=True)
