@@ -20,6 +20,7 @@ from ..ledger.balances import (
     account_balances,
     account_movements_of,
     accounts_moved_in_some_fund,
+    chart_movements_of,
     fund_balances_on,
     fund_set_movements,
     monthly_movements,
@@ -302,43 +303,74 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
     # Summed per column (the funds not shown as one more set; for the prior period over every
     # fund in scope) in the database.
     sets = [c.funds for c in shown] + ([rest] if rest else [])
-    # Every account's movements (the balance-sheet accounts' too, left out below): one range of
-    # the totals, no filter by type that costs more than the rows it saves (issue 17).
-    if in_scope and in_scope == every_fund:
-        # Over every fund: both periods' per-account movements in one statement (the years a
-        # long period shares with the one before it read once).
-        whole, whole_before = account_movements_of(session, [(start, end),
-                                                             (prior_start, prior_end)])
-        moved = fund_set_movements(session, start, end, sets, every_fund=every_fund, whole=whole)
-        moved_before = {(0, account, currency): amount
-                        for (account, currency), amount in whole_before.items()}
-    else:
-        moved = fund_set_movements(session, start, end, sets, every_fund=every_fund)
-        moved_before = fund_set_movements(session, prior_start, prior_end, [tuple(in_scope)],
-                                          every_fund=every_fund)
-    # An account whose figures net to nothing over the funds not shown (a transfer between two
-    # of them) still has its line, on every page of columns, as in the whole statement.
-    moved_elsewhere = accounts_moved_in_some_fund(
-        session, start, end, fund_ids=None if fund_ids is None else rest) if rest else set()
-    opening, closing, prior_opening, prior_closing = fund_balances_on(
-        session, [day_before(start), end, day_before(prior_start), prior_end])
-    # The lines: the accounts that moved (a chart holds many more that did not, issue 17).
-    touched = {key[1] for key in moved} | {key[1] for key in moved_before} | {
-        account for account, _ in moved_elsewhere}
-    accounts = chart_accounts(session, ACTIVITY_TYPES, ids=touched)
-    # Each account's figures in one list (the sets', then the prior period's), read once: a
-    # chart of thousands made a dict lookup a figure cost more than the queries.
     count = len(sets)
+    # Each account's figures in one list (the sets', then the prior period's), read once: a
+    # chart of thousands made a dict lookup a figure cost more than the queries. The income,
+    # expense and net-assets accounts only, filtered in the database.
     figures: dict[tuple[int, str], list[int]] = {}
-    shown_ids = {a.id for a in accounts}
-    for found, offset in ((moved, 0), (moved_before, count)):
-        for (index, account, currency), amount in found.items():
-            if account in shown_ids:
+    # The accounts of each kind with their lines (id, code, name), in code order; the
+    # currencies with a figure; the accounts with figures whose chart is still to be read.
+    of_type: dict[str, list[tuple[int, str, str]]] = {kind: [] for kind in ACTIVITY_TYPES}
+    moving: set[str] = set()
+    missing: set[int] = set()
+    if in_scope and in_scope == every_fund:
+        # Over every fund: both periods' movements of those accounts with their code and name
+        # in one statement (the years a long period shares with the one before it read once),
+        # in code order; the largest set is them less the other sets (its funds' rows are never
+        # read).
+        largest = max(range(count), key=lambda index: len(sets[index]))
+        others = [ids if index != largest else () for index, ids in enumerate(sets)]
+        last = None
+        for account, code, name, kind, currency, now, before in chart_movements_of(
+                session, [(start, end), (prior_start, prior_end)], ACTIVITY_TYPES):
+            if account != last:  # an account's currencies come one after the other
+                of_type[kind].append((account, code, name))
+                last = account
+            row = figures[(account, currency)] = [0] * (count + 1)
+            if now or before:
+                row[largest], row[count] = int(now), int(before)
+                moving.add(currency)
+        if any(others):
+            for (index, account, currency), amount in fund_set_movements(
+                    session, start, end, others, every_fund=every_fund,
+                    types=ACTIVITY_TYPES).items():
+                row = figures.get((account, currency))
+                if row is None:  # no totals rows of the account: never, read its chart
+                    row = figures[(account, currency)] = [0] * (count + 1)
+                    missing.add(account)
+                row[index] = amount
+                row[largest] -= amount
+                moving.add(currency)
+    else:
+        moved = fund_set_movements(session, start, end, sets, every_fund=every_fund,
+                                   types=ACTIVITY_TYPES)
+        moved_before = fund_set_movements(session, prior_start, prior_end, [tuple(in_scope)],
+                                          every_fund=every_fund, types=ACTIVITY_TYPES)
+        for found, offset in ((moved, 0), (moved_before, count)):
+            for (index, account, currency), amount in found.items():
                 row = figures.get((account, currency))
                 if row is None:
                     row = figures[(account, currency)] = [0] * (count + 1)
+                    missing.add(account)
+                    moving.add(currency)
                 row[index + offset] = amount
-    currencies = sorted({key[1] for key in figures} | {key[1] for key in opening}
+    # An account whose figures net to nothing over the funds not shown (a transfer between two
+    # of them) still has its line, on every page of columns, as in the whole statement.
+    moved_elsewhere = accounts_moved_in_some_fund(
+        session, start, end, fund_ids=None if fund_ids is None else rest,
+        types=ACTIVITY_TYPES) if rest else set()
+    missing.update(account for account, currency in moved_elsewhere
+                   if (account, currency) not in figures)
+    opening, closing, prior_opening, prior_closing = fund_balances_on(
+        session, [day_before(start), end, day_before(prior_start), prior_end])
+    if missing:
+        # The lines: the accounts that moved (a chart holds many more that did not, issue 17),
+        # read from the chart when the movements did not bring them (over every fund, never).
+        of_type = {kind: [] for kind in ACTIVITY_TYPES}
+        for account in chart_accounts(session, ACTIVITY_TYPES,
+                                      ids=missing | {account for account, _ in figures}):
+            of_type[account.type].append((account.id, account.code, account.name))
+    currencies = sorted(moving | {key[1] for key in opening}
                         | {key[1] for key in closing}) or ["EUR"]
     labels = (*(c.label for c in shown), _("Total"), f"{prior_start.year}" if (
         prior_start.year == prior_end.year) else _("Prior period"), _("Change"))
@@ -346,7 +378,6 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
     scope_drill = () if fund_ids is None else tuple(sorted(in_scope))
     column_drills = [dict(funds=(), fund_group=c.group) if c.group and fund_ids is None
                      else dict(funds=c.funds) for c in shown]
-    of_type = {kind: [a for a in accounts if a.type == kind] for kind in ACTIVITY_TYPES}
     width = len(shown)
     nothing = [0] * (count + 1)
     statements = []
@@ -363,15 +394,14 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
         for kind, heading, total_label, sign in sections:
             section_lines = []
             counted = []  # the figures of the section's lines, on every page, not only this one
-            for account in of_type[kind]:
-                found = figures.get((account.id, currency))
-                if found is None:
-                    if (account.id, currency) not in moved_elsewhere:
+            for account, code, name in of_type[kind]:
+                found = figures.get((account, currency))
+                # A line when a figure of it is not nought (in a column shown, the total or
+                # the prior period: one of them when any), or it moved in a fund.
+                if found is None or not any(found):
+                    if (account, currency) not in moved_elsewhere:
                         continue
                     found = nothing
-                elif not (any(found[:width]) or sum(found[:count]) or found[count]) and (
-                        account.id, currency) not in moved_elsewhere:
-                    continue
                 counted.append(found)
                 row += 1
                 if row <= first_row or (last_row is not None and row > last_row):
@@ -379,12 +409,12 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
                 values = [sign * amount for amount in found[:width]]
                 values.append(sign * sum(found[:count]))
                 values.append(sign * found[count])
-                drills = [Drill(account.id, start=start, end=end, **kw) for kw in column_drills]
-                drills.append(Drill(account.id, funds=scope_drill, start=start, end=end))
-                drills.append(Drill(account.id, funds=scope_drill, start=prior_start,
+                drills = [Drill(account, start=start, end=end, **kw) for kw in column_drills]
+                drills.append(Drill(account, funds=scope_drill, start=start, end=end))
+                drills.append(Drill(account, funds=scope_drill, start=prior_start,
                                     end=prior_end))
-                section_lines.append(Line(account.name, (*values, values[-2] - values[-1]),
-                                          code=account.code, depth=1, drill=tuple(drills)))
+                section_lines.append(Line(name, (*values, values[-2] - values[-1]),
+                                          code=code, depth=1, drill=tuple(drills)))
             section_rows = len(counted)
             # Summed column by column at once (zip), not line by line.
             summed = [sum(column) for column in zip(*counted)] if counted else nothing

@@ -11,6 +11,7 @@ from backoffice.ledger.balances import (
     account_balances,
     account_movements,
     account_movements_of,
+    chart_movements_of,
     fund_balances,
     fund_statements,
     trial_balance,
@@ -291,3 +292,34 @@ def test_movements_of_several_ranges_are_each_ranges_own(books, session):
         assert account_movements_of(session, [(date.min, now), (date.min, then)],
                                     account_ids=resources) == [
             account_balances(session, day, account_ids=resources) for day in (now, then)]
+
+
+def test_movements_with_the_chart_are_those_of_the_accounts_of_the_types(books, session):
+    """chart_movements_of: account_movements_of of the accounts of some types with their code,
+    name and type, in code order, in one statement; an account whose postings net to nothing
+    in both ranges is still there (its figures nought), the others' accounts are not, and a
+    range to the last day there is (no day after it to cut at) is read too."""
+    _history(books)
+    d = date
+    types = ("income", "expense", "net_assets")
+    chart = {a.id: a for a in chart_accounts(session, types)}
+    for ranges in [[(d(2026, 1, 1), d(2026, 12, 31)), (d(2025, 1, 1), d(2025, 12, 31))],
+                   [(d(2026, 3, 1), d(2026, 3, 31)), (d(2026, 3, 1), d(2026, 2, 1))],
+                   [(d(2025, 3, 12), date.max), (d(2024, 3, 12), d(2025, 3, 11))]]:
+        rows = chart_movements_of(session, ranges, types)
+        expected = [account_movements(session, start, end, account_ids=accounts_of_types(types))
+                    for start, end in ranges]
+        for index, found in enumerate(expected):
+            assert {(row[0], row[4]): row[5 + index] for row in rows
+                    if row[5 + index]} == found, ranges
+        assert [row[0] for row in rows] == sorted(
+            (row[0] for row in rows), key=lambda account: chart[account].code)
+        assert all((code, name, kind) == (chart[account].code, chart[account].name,
+                                          chart[account].type)
+                   for account, code, name, kind, *_ in rows)
+    # March 2026: the Oops expense and its reversal net to nothing, its line is there.
+    oops = next(a for a in chart.values() if a.code == "5100")
+    [row] = [row for row in chart_movements_of(session, [(d(2026, 3, 3), d(2026, 3, 3))], types)
+             if row[0] == oops.id]
+    assert row[4:] == ("EUR", 0)
+    assert chart_movements_of(session, [(d(2026, 3, 1), d(2026, 2, 1))], types) == []

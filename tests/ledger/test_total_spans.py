@@ -16,12 +16,13 @@ from backoffice.ledger import services, totals
 from backoffice.ledger.balances import (
     account_balances,
     account_movements,
+    accounts_moved_in_some_fund,
     fund_account_movements,
     fund_balances,
     fund_balances_on,
     fund_set_movements,
 )
-from backoffice.ledger.chart import AccountType, Fund
+from backoffice.ledger.chart import Account, AccountType, Fund
 from backoffice.ledger.models import Grain, Posting
 from backoffice.ledger.services import Line
 
@@ -166,6 +167,8 @@ def test_cached_totals_equal_the_postings_after_random_bookings_and_reversals(
     # Funds in sets (every fund, or some): each set's sum per account.
     sets = [tuple(f.id for f, g in zip(funds, grouping) if g == index) for index in range(3)]
     every_fund = session.scalars(select(Fund.id)).all()  # the caller may know them
+    results = set(session.scalars(select(Account.id).where(
+        Account.type.in_([AccountType.INCOME, AccountType.EXPENSE]))))
     for chosen in (sets, [sets[0], (), sets[2]]):
         expected: dict[tuple, int] = defaultdict(int)
         for (fund, account, currency), amount in moved.items():
@@ -175,4 +178,10 @@ def test_cached_totals_equal_the_postings_after_random_bookings_and_reversals(
         assert fund_set_movements(session, start, end, chosen) == _nonzero(expected)
         assert fund_set_movements(session, start, end, chosen,
                                   every_fund=every_fund) == _nonzero(expected)
+        # Of some types of account only (the statement of activities' income and expenses).
+        assert fund_set_movements(session, start, end, chosen, types=("income", "expense")) \
+            == {key: amount for key, amount in _nonzero(expected).items() if key[1] in results}
+    assert accounts_moved_in_some_fund(session, start, end, types=("income", "expense")) == {
+        (account, currency) for (_, account, currency), amount in moved.items()
+        if amount and account in results}
     assert totals.differences(session) == []

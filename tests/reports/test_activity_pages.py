@@ -99,6 +99,34 @@ def test_pages_of_account_lines_keep_the_subtotals_over_every_account(session, h
     assert seen == accounts and len(accounts) == 6  # five moved in 2026, the venue in 2025
 
 
+def test_a_scope_of_funds_shows_their_columns_and_their_accounts_alone(session, hand_ledger):
+    """fund_ids: the statement of some funds (their figures read per fund, the chart of the
+    accounts that moved in them read apart) has the whole statement's columns of those funds,
+    the lines of the accounts that moved in them in code order, and totals over them alone;
+    a page of its columns has the same lines."""
+    b = hand_ledger
+    [whole] = statements.compute_activities(session, START, END, by="fund")
+    [scoped] = statements.compute_activities(session, START, END, by="fund",
+                                             fund_ids=(b.munich.id, b.berlin.id))
+    berlin, munich = (whole.columns.index(name) for name in ("Python Users Berlin", "PyMunich"))
+    assert scoped.columns == ("Python Users Berlin", "PyMunich", "Total", "2025", "Change")
+    assert [line.code for line in scoped.lines if line.code] == ["4100", "5000", "5100", "3900"]
+    for line in scoped.lines:
+        if line.code:
+            own = whole.line(line.label).values
+            assert line.values[:3] == (own[berlin], own[munich], own[berlin] + own[munich])
+    assert scoped.line("Donations").values[2:] == (cents(300), cents(1000), -cents(700))
+    assert scoped.line("Total expenses").values == (0, cents(100), cents(100), cents(200),
+                                                    -cents(100))
+    assert scoped.line("Net assets at end").values[:3] == (cents(850), cents(200), cents(1050))
+    [page] = statements.compute_activities(session, START, END, by="fund",
+                                           fund_ids=(b.munich.id, b.berlin.id),
+                                           window=Window(columns_per_page=1))
+    assert page.columns[0] == "Python Users Berlin"
+    assert [line.label for line in page.lines] == [line.label for line in scoped.lines]
+    assert page.line("Grants awarded").values == (0, cents(100), 0, cents(100))
+
+
 @pytest.mark.parametrize("query", ["column_page=0", "column_page=-1", "column_page=x",
                                    "column_page=99", "row_page=0", "row_page=99",
                                    "row_page=1.5", "column_page=99999999999"])
