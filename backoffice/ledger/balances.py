@@ -22,6 +22,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
     tuple_,
     type_coerce,
     union_all,
@@ -538,60 +539,61 @@ def _year_balance_parameters(as_of: date, year_start: date, fund_id: int | None,
 
 def _year_balance_rows(now_shape: totals.Shape, earlier: totals.Shape | str | None,
                        by_fund: bool):
-    """A select of (account_id, currency, balance), one row per account and currency with a
-    balance, as ``year_balances`` computes them, summed in the database: the totals rows up to
-    a day (spans of ``now_shape``), less the income and expense accounts' rows before the year
-    (``earlier``'s), which go to the retained-surplus account instead. The dates and the fund
-    are parameters (``_year_balance_parameters``)."""
+    """A select of (account_id, currency, code, name, type, balance), one row per account and
+    currency with a balance, as ``year_balances`` computes them, summed in the database: the
+    totals rows up to a day (spans of ``now_shape``), less the income and expense accounts' rows
+    before the year (``earlier``'s), which go to the retained-surplus account instead. The dates
+    and the fund are parameters (``_year_balance_parameters``).
+
+    Each account's total and earlier part are summed once and the chart joined once: the
+    earlier part of income and expenses is taken from the account and, summed per currency,
+    added to the retained surplus (a row of its own if it has none)."""
     model = FundAccountTotal if by_fund else AccountTotal
     conditions = [model.fund_id == bindparam("fund_id")] if by_fund else []
     if earlier == "calendar":
-        return _year_balance_rows_by_calendar(model, conditions, now_shape)
-    now = totals.shaped(model, now_shape, [model.account_id, model.currency], *conditions,
-                        prefix="now_")
-    parts = [select(now.c.account_id, now.c.currency, now.c.amount)]
-    if earlier is not None:
-        earlier_rows = totals.shaped(model, earlier, [model.account_id, model.currency],
-                                     *conditions, model.account_id.in_(_RESULT_IDS),
-                                     prefix="early_")
-        earlier = select(earlier_rows).cte("earlier")  # read once, used twice
-        parts.append(select(earlier.c.account_id, earlier.c.currency, -earlier.c.amount))
-        parts.append(select(_RETAINED.scalar_subquery(), earlier.c.currency, earlier.c.amount)
-                     .where(_RETAINED.exists()))
-    return _summed(union_all(*parts).subquery())
-
-
-def _summed(rows):
-    """(account_id, currency, balance) of ``rows``' amounts, the accounts with a balance only."""
-    balance = func.sum(rows.c.amount)
-    return (select(rows.c.account_id, rows.c.currency, balance.label("balance"))
-            .group_by(rows.c.account_id, rows.c.currency).having(balance != 0))
-
-
-def _year_balance_rows_by_calendar(model, conditions: list, now_shape: totals.Shape):
-    """``_year_balance_rows`` when the earlier years are whole calendar years (up to the one
-    starting ``last_year``): their cumulative row (and the year rows after the horizon up to
-    ``last_year``) are among those read up to the day, so the totals are read once, each row's
-    amount counted in an "earlier" column too when it is one of them."""
-    early = case(((model.grain == totals.Grain.CUMULATIVE.value)
-                  | ((model.grain == totals.Grain.YEAR.value)
-                     & (model.period_start <= bindparam("last_year"))), model.amount), else_=0)
-    now = totals.shaped(model, now_shape, [model.account_id, model.currency, early.label("early")],
-                        *conditions, prefix="now_")
-    per_account = (select(now.c.account_id, now.c.currency, func.sum(now.c.amount).label("total"),
-                          func.sum(now.c.early).label("early"))
-                   .group_by(now.c.account_id, now.c.currency).cte("per_account"))
-    is_result = Account.type.in_(RESULT_TYPES)
-    rows = union_all(
-        select(per_account.c.account_id, per_account.c.currency,
-               (per_account.c.total - case((is_result, per_account.c.early), else_=0))
-               .label("amount"))
-        .join(Account, Account.id == per_account.c.account_id),
-        select(_RETAINED.scalar_subquery(), per_account.c.currency,
-               func.sum(per_account.c.early))
-        .join(Account, Account.id == per_account.c.account_id)
-        .where(is_result, _RETAINED.exists()).group_by(per_account.c.currency)).subquery()
-    return _summed(rows)
+        # The earlier years are whole calendar years up to the one starting ``last_year``:
+        # their cumulative row (and the year rows after the horizon up to ``last_year``) are
+        # among the rows read up to the day, counted in an "early" column too.
+        early = case(((model.grain == totals.Grain.CUMULATIVE.value)
+                      | ((model.grain == totals.Grain.YEAR.value)
+                         & (model.period_start <= bindparam("last_year"))), model.amount),
+                     else_=0)
+        rows = totals.shaped(model, now_shape, [model.account_id, model.currency,
+                                                early.label("early")], *conditions, prefix="now_")
+    else:
+        now = totals.shaped(model, now_shape, [model.account_id, model.currency], *conditions,
+                            prefix="now_")
+        parts = [select(now.c.account_id, now.c.currency, literal(0, BigInteger).label("early"),
+                        now.c.amount)]
+        if earlier is not None:
+            before = totals.shaped(model, earlier, [model.account_id, model.currency],
+                                   *conditions, prefix="early_")
+            parts.append(select(before.c.account_id, before.c.currency, before.c.amount,
+                                literal(0, BigInteger)))
+        rows = union_all(*parts).subquery()
+    per_account = (select(rows.c.account_id, rows.c.currency,
+                          func.sum(rows.c.amount).label("total"),
+                          func.sum(rows.c.early).label("early"))
+                   .group_by(rows.c.account_id, rows.c.currency).subquery())
+    carried = case((Account.type.in_(RESULT_TYPES), per_account.c.early), else_=0)
+    joined = (select(per_account.c.account_id, per_account.c.currency, Account.code,
+                     Account.name, type_coerce(Account.type, String).label("type"), Account.role,
+                     (per_account.c.total - carried).label("own"), carried.label("carried"))
+              .join(Account, Account.id == per_account.c.account_id).cte("joined"))
+    is_retained = joined.c.role == RETAINED_SURPLUS_ROLE
+    to_carry = (select(joined.c.currency, func.sum(joined.c.carried).label("amount"),
+                       func.max(case((is_retained, 1), else_=0)).label("has_row"))
+                .group_by(joined.c.currency).cte("to_carry"))
+    balances = union_all(
+        select(joined.c.account_id, joined.c.currency, joined.c.code, joined.c.name,
+               joined.c.type, (joined.c.own + case((is_retained, to_carry.c.amount), else_=0))
+               .label("balance"))
+        .join(to_carry, to_carry.c.currency == joined.c.currency),
+        select(Account.id, to_carry.c.currency, Account.code, Account.name,
+               type_coerce(Account.type, String), to_carry.c.amount)
+        .join(to_carry, true())  # in each currency where the retained surplus has no row
+        .where(Account.role == RETAINED_SURPLUS_ROLE, to_carry.c.has_row == 0)).subquery()
+    return select(balances).where(balances.c.balance != 0)
 
 
 @lru_cache(maxsize=64)
@@ -601,13 +603,12 @@ def _trial_balance_statement(shape: tuple, after: bool, limit: int | None):
     ``after_currency``, ``after_code`` when ``after``) and a row of totals per currency (kind 1:
     debits, credits)."""
     balances = _year_balance_rows(*shape).cte("balances")
-    page = (select(balances.c.currency, Account.code, Account.id, Account.name,
-                   type_coerce(Account.type, String), balances.c.balance.label("first"),
+    page = (select(balances.c.currency, balances.c.code, balances.c.account_id, balances.c.name,
+                   balances.c.type, balances.c.balance.label("first"),
                    literal(0, BigInteger).label("second"))
-            .join(Account, Account.id == balances.c.account_id)
-            .order_by(balances.c.currency, Account.code))
+            .order_by(balances.c.currency, balances.c.code))
     if after:
-        page = page.where(tuple_(balances.c.currency, Account.code)
+        page = page.where(tuple_(balances.c.currency, balances.c.code)
                           > tuple_(bindparam("after_currency", type_=String),
                                    bindparam("after_code", type_=String)))
     if limit is not None:
