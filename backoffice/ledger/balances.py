@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     bindparam,
     case,
+    cast,
     func,
     literal,
     select,
@@ -131,7 +132,7 @@ def chart_movements_of(session: Session, ranges: Sequence[tuple[date, date]],
                        types: tuple[str, ...]) -> list[tuple]:
     """``account_movements_of`` the accounts of ``types`` (``AccountType`` values) with their
     chart, in one statement: a row (account id, code, name, type, currency, then the movement of
-    each range) per account and currency with totals rows in some range (their movements may
+    each range, an int) per account and currency with totals rows in some range (their movements may
     net to nothing), in code order. A statement of a chart of thousands reads the accounts it
     shows with their figures, not every account's figures and then the chart of those that
     moved (issue 17)."""
@@ -192,8 +193,9 @@ def _with_chart(statement: Select, types: tuple[str, ...]) -> Select:
     their code, name and type, in code order: the chart joined to the grouped rows, built once."""
     rows = statement.subquery()
     account_id, currency, *figures = rows.c
+    # As integers: PostgreSQL's sum of bigints is a numeric, read as a Decimal each.
     return (select(account_id, Account.code, Account.name, type_coerce(Account.type, String),
-                   currency, *figures)
+                   currency, *(cast(figure, BigInteger) for figure in figures))
             .join(Account, Account.id == account_id)
             .where(Account.type.in_([AccountType(kind) for kind in types]))
             .order_by(Account.code, currency))

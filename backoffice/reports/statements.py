@@ -328,7 +328,7 @@ def compute_activities(session: Session, start: date, end: date, *, by: str = "g
                 last = account
             row = figures[(account, currency)] = [0] * (count + 1)
             if now or before:
-                row[largest], row[count] = int(now), int(before)
+                row[largest], row[count] = now, before
                 moving.add(currency)
         if any(others):
             for (index, account, currency), amount in fund_set_movements(
