@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import Date, and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Date, and_, bindparam, func, or_, select, true
+from sqlalchemy.orm import Session, aliased
 
 from ..core.db import constant
 from ..core.i18n import _
@@ -239,6 +239,33 @@ def _open_lines(after: bool, counts: bool) -> Select:
     statement = statement.order_by(BankLine.booking_date.desc(),
                                    BankLine.id.desc()).limit(bindparam("limit"))
     return statement.add_columns(*_counts(bindparam("bank_account_id"))) if counts else statement
+
+
+def account_queue(session: Session, bank_account_id: int, *,
+                  limit: int) -> tuple[BankAccount | None, QueuePart]:
+    """The bank account with ``open_lines_after``'s first ``limit`` lines and both counts, in
+    one statement (issue 17: the account was a statement of its own on every page of the queue);
+    (None, no lines) when there is no such account."""
+    rows = session.execute(_account_queue(), {"bank_account_id": bank_account_id,
+                                              "limit": limit + 1}).all()
+    if not rows:
+        return None, QueuePart([], False)
+    account, _line, open_lines, to_review = rows[0]
+    lines = [line for _account, line, *_counts in rows if line is not None]
+    return account, QueuePart(lines[:limit], len(lines) > limit, open_lines, to_review)
+
+
+@cache
+def _account_queue() -> Select:
+    """``account_queue``'s statement, built once per process: the account joined to the page of
+    its lines (``_open_lines``' statement as a subquery, its order and limit kept), so that an
+    account without open lines still comes, once."""
+    page = _open_lines(False, False).subquery("page")
+    line = aliased(BankLine, page)
+    return (select(BankAccount, line, *_counts(bindparam("bank_account_id")))
+            .outerjoin(page, true())
+            .where(BankAccount.id == bindparam("bank_account_id"))
+            .order_by(page.c.booking_date.desc(), page.c.id.desc()))
 
 
 class QueuePart(NamedTuple):

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from ..core.bounds import as_id
 from ..core.db import transaction
 from ..core.errors import DomainError
+from ..core.formatting import money_html
 from ..core.forms import ConfirmForm, current_locale
 from ..core.i18n import N_, _, _l
 from ..core.permissions import Permission, requires
@@ -34,6 +35,7 @@ from . import (
     import_job,
     imports,
     pending,
+    queue_html,
     reconciliation,
     services,
     write_offs,
@@ -313,34 +315,52 @@ def _options(items: Iterable[Any], selected_id: int | None) -> Markup:
         f"{escape(item.label)}</option>" for item in items))
 
 
-def _row_context(account: BankAccount, lines: Sequence[BankLine], index: ItemIndex | None = None):
+def _row_context(account: BankAccount, lines: Sequence[BankLine], index: ItemIndex | None = None,
+                 **one: Any) -> dict[str, Any]:
     """What the queue's lines need besides themselves: their suggestions. The booking form of a
     line is fetched when it is opened (``book_form``): a chart of thousands of accounts is not
-    sent once per line (issue 17)."""
+    sent once per line (issue 17). ``one``: a single line's ``match``, ``message``, ``error``."""
     index = index or services.open_items(db.session, account, lines)
-    return {"suggestions": services.suggestions_for(db.session, account, lines, index),
-            "account": account, "choices": _choices, **_line_shared()}
+    suggestions = services.suggestions_for(db.session, account, lines, index)
+    return {"account": account, "rows": _rows(lines, suggestions, _choices, **one)}
 
 
-def _line_shared() -> dict[str, Any]:
-    """What the lines of a page share, worked out once a page (issue 17): their fixed texts and
-    their links' builders (``core.views.id_urls``)."""
-    return {"texts": _line_texts(), "accept_urls": id_urls("banking.accept", "line_id"),
-            "line_urls": id_urls("banking.line", "line_id"),
-            "book_form_urls": id_urls("banking.book_form", "line_id")}
+def _rows(lines: Sequence[BankLine], suggestions: dict[int, list[Suggestion]],
+          choices: Any = None, **one: Any):
+    """The lines' HTML (``queue_html.line_html``), for the template to write with its ``may``
+    (``{{ rows(may) }}``): what the reader may do is the page's to say."""
+    def rows(may: Any) -> Markup:
+        page = _queue_page(may, choices)
+        return Markup("".join(queue_html.line_html(page, line, suggestions.get(line.id, ()), **one)
+                              for line in lines))
+    return rows
 
 
-def _line_texts() -> dict[str, Markup]:
+def _queue_page(may: Any, choices: Any) -> queue_html.QueuePage:
+    """What the lines of a page share, worked out once a page (issue 17): their fixed texts, the
+    form's hidden fields, their links' builders (``core.views.id_urls``), what the reader may
+    do, and the request's way of writing amounts and days."""
+    locale = current_locale()
+    return queue_html.QueuePage(
+        texts=_line_texts(), hidden=str(ConfirmForm().hidden_tag()),
+        accept_url=id_urls("banking.accept", "line_id"), line_url=id_urls("banking.line", "line_id"),
+        book_form_url=id_urls("banking.book_form", "line_id"),
+        undo_url=lambda match_id: url_for("banking.undo", match_id=match_id),
+        accepting=may("banking.accept"), undoing=may("banking.undo"), booking=may("banking.book"),
+        money=lambda amount, currency: str(money_html(amount, currency, locale)),
+        day=current_app.jinja_env.filters["date"], label=shown_label, choices=choices)
+
+
+def _line_texts() -> dict[str, str]:
     """A queue line's fixed texts, translated once a page instead of on every line and
-    suggestion (issue 17: ~130 lookups a page); markup, as Jinja's ``_()`` gives them, and with
-    their placeholders (``rank``, ``way``) filled in by the template."""
-    return {name: Markup(text) for name, text in {
-        "bank": _("Bank"), "reversal": _("reversal"), "matched": _("Matched."), "undo": _("Undo"),
-        "accept": _("Accept"), "accept_rank": _("Accept (%(rank)s)"),
-        "accept_way": _("Accept, %(way)s"), "alike": _("alike:"),
-        "no_suggestion": _("No suggestion: book it, or look for the item on the line's page."),
-        "book": _("Book as entry…"), "book_on_page": _("Book it on the line's page"),
-        "open": _("Split or search…")}.items()}
+    suggestion (issue 17: ~130 lookups a page); markup, as Jinja's ``_()`` gives them, with
+    their placeholders (``rank``, ``way``) filled in by ``queue_html``."""
+    return {"bank": _("Bank"), "reversal": _("reversal"), "matched": _("Matched."), "undo": _("Undo"),
+            "accept": _("Accept"), "accept_rank": _("Accept (%(rank)s)"),
+            "accept_way": _("Accept, %(way)s"), "alike": _("alike:"),
+            "no_suggestion": _("No suggestion: book it, or look for the item on the line's page."),
+            "book": _("Book as entry…"), "book_on_page": _("Book it on the line's page"),
+            "open": _("Split or search…")}
 
 
 @bp.route("/lines/<int:line_id>/book-form")
@@ -367,19 +387,25 @@ def reconcile(account_id: int):
     """The queue: the newest ``LINES_SHOWN`` open lines with their suggestions, and a button
     fetching the next ones after the last (htmx appends them; without JavaScript it is a link
     to a page that starts there). Issue 17: the whole queue was one heavy page."""
-    account = get_or_404(BankAccount, account_id)
-    if fmt := export_format():
-        return send_table(reconciliation.open_lines_table(db.session, account), fmt)
-    after = None
-    if (after_id := arg("after", int)) is not None:
-        after = db.session.get(BankLine, after_id)
-        if after is None or after.bank_account_id != account.id:
+    if not request.args:  # the first page, the one mostly asked for: one statement fewer
+        account, (lines, more, total, review_count) = reconciliation.account_queue(
+            db.session, account_id, limit=LINES_SHOWN)
+        if account is None:
             abort(404)
-    part = after is not None and _htmx()  # the next lines alone, for htmx to append
-    lines, more, total, review_count = reconciliation.open_lines_after(
-        db.session, account, after, limit=LINES_SHOWN, counts=not part)
-    context = {"lines": lines, "more": more, "confirm": ConfirmForm(),
-               **_row_context(account, lines)}
+        after, part = None, False
+    else:
+        account = get_or_404(BankAccount, account_id)
+        if fmt := export_format():
+            return send_table(reconciliation.open_lines_table(db.session, account), fmt)
+        after = None
+        if (after_id := arg("after", int)) is not None:
+            after = db.session.get(BankLine, after_id)
+            if after is None or after.bank_account_id != account.id:
+                abort(404)
+        part = after is not None and _htmx()  # the next lines alone, for htmx to append
+        lines, more, total, review_count = reconciliation.open_lines_after(
+            db.session, account, after, limit=LINES_SHOWN, counts=not part)
+    context = {"lines": lines, "more": more, **_row_context(account, lines)}
     if part:
         return render_template("banking/_queue_lines.html", **context)
     return render_template("banking/reconcile.html", after=after, total=total,
@@ -390,10 +416,10 @@ def _line_done(line: BankLine, match: BankMatch | None, message: str):
     """After a change to one line: the row (htmx) or back to the queue."""
     account = get_or_404(BankAccount, line.bank_account_id)
     if _htmx():
-        context = _row_context(account, [line]) if line.status == "open" else {
-            "account": account, "suggestions": {}, **_line_shared()}
-        return render_template("banking/_line.html", line=line, match=match, message=message,
-                               confirm=ConfirmForm(), **context)
+        one = {"match": match, "message": message}
+        context = _row_context(account, [line], **one) if line.status == "open" else {
+            "account": account, "rows": _rows([line], {}, **one)}
+        return render_template("banking/_line.html", **context)
     flash(message, "success")
     return redirect(_next(url_for(".reconcile", account_id=account.id)))
 
@@ -401,8 +427,8 @@ def _line_done(line: BankLine, match: BankMatch | None, message: str):
 def _line_refused(line: BankLine, error: DomainError):
     if _htmx():
         account = get_or_404(BankAccount, line.bank_account_id)
-        return render_template("banking/_line.html", line=line, match=None, error=str(error),
-                               confirm=ConfirmForm(), **_row_context(account, [line])), 200
+        return render_template("banking/_line.html",
+                               **_row_context(account, [line], error=str(error))), 200
     flash(str(error), "danger")
     return redirect(_next(url_for(".line", line_id=line.id)))
 
