@@ -126,7 +126,8 @@ class InvoiceProvider(Provider):
     def open_items(self, session: Session, bank_account: BankAccount) -> Iterable[OpenItem]:
         rows: dict[int, list] = {}
         paid_from: dict[int, set[str]] = defaultdict(set)
-        for *row, iban in session.execute(_open_invoices(), {"currency": bank_account.currency}):
+        for *row, iban in session.execute(_open_invoices(),
+                                          {"currency": bank_account.currency}).all():
             rows.setdefault(row[0], row)
             if iban is not None:
                 paid_from[row[-1]].add(iban)

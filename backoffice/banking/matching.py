@@ -24,6 +24,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.orm import Session
@@ -228,11 +229,13 @@ MIN_REFERENCE = 5
 WINDOW = 3
 
 
+@lru_cache(maxsize=8192)  # the queue folds its items' references on every page (issue 17)
 def fold(text: str) -> str:
     """'RE 2026-0OO42' -> 'RE202600042' (case, separators and misreadings ignored)."""
     return "".join(_CHUNKS.findall(text)).upper().translate(_MISREAD)
 
 
+@lru_cache(maxsize=8192)
 def usable(reference: str) -> bool:
     """Long enough once folded, and a real digit in it as written ("STRIPE" folds to "5TR1PE"
     but is no reference)."""

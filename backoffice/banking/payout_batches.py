@@ -107,7 +107,7 @@ def _executed(session: Session, bank_account: BankAccount,
     batches: dict[int, Executed] = {}
     transfers: dict[int, list[Transfer]] = defaultdict(list)
     for batch_id, *batch, transfer_id, fund_id, amount, end_to_end_id, payee, iban, allocated \
-            in session.execute(_EXECUTED, {"ids": ids, "bank_account_id": bank_account.id}):
+            in session.execute(_EXECUTED, {"ids": ids, "bank_account_id": bank_account.id}).all():
         batches[batch_id] = Executed(*batch)
         if transfer_id is not None:
             transfers[batch_id].append(Transfer(transfer_id, fund_id, amount, end_to_end_id,

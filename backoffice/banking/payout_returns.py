@@ -42,7 +42,7 @@ class PayoutReturns(Provider):
         """{reference: return reason} of the account's open return lines."""
         reasons: dict[str, str] = {}
         for references, reason in session.execute(_RETURN_LINES,
-                                                  {"bank_account_id": bank_account.id}):
+                                                  {"bank_account_id": bank_account.id}).all():
             for reference in references.split():
                 reasons.setdefault(reference, reason)
         return reasons

@@ -125,7 +125,7 @@ def bank_postings(session: Session, bank_account: BankAccount) -> BankPostings:
         sides = []
         for kind, owner, *row in session.execute(
                 _unconfirmed(bank_account.reconcile_from is not None, owners),
-                _parameters(bank_account)):
+                _parameters(bank_account)).all():  # fetched at once, not row by row
             if kind:
                 sides.append((row[3], row[5], row[4], row[6]))
             else:

@@ -232,6 +232,8 @@ def allocations(session: Session, bank_account: BankAccount,
                 items: Sequence[OpenItem] | None = None) -> dict[tuple[str, str], int]:
     """{(provider, key): amount} allocated by active matches of this account; of ``items``
     only, when given (issue 17: a long history's allocations are many, the open items few)."""
+    if items is not None and not items:  # nothing to ask (issue 17: the queue's usual case)
+        return {}
     statement = (
         select(BankMatchItem.provider, BankMatchItem.item_key, func.sum(BankMatchItem.amount))
         .join(BankMatch, BankMatch.id == BankMatchItem.match_id)
