@@ -35,7 +35,7 @@ from ..ledger.reads import chart_accounts
 from ..pdf import html_to_pdf_pages
 from . import budgets, charts, fund_trend, spheres, statements
 from .models import ReportPack
-from .render import line_html, page_numbers_css
+from .render import page_numbers_css, row_html
 from .scope import GROUP_LABELS, GROUP_ORDER, GROUP_TOTALS, fund_rows
 from .statements import HEADING, LINE, SUBTOTAL, TOTAL, Line, Statement, period
 
@@ -278,7 +278,7 @@ def render_html(pack: Pack) -> str:
     return render_document("reports/pdf_pack.html", pack=pack, locale=pack.locale,
                            lang=pack.locale.split("_")[0],
                            page_numbers=page_numbers_css(pack.locale),
-                           cells=partial(line_html, locale=pack.locale))
+                           row=partial(row_html, locale=pack.locale))
 
 
 def render(pack: Pack) -> tuple[bytes, int]:

@@ -125,7 +125,7 @@ def respond(fmt: str | None, found: list[statements.Statement], *, title: str, f
     if fmt is None:
         return render_template(
             template, title=title, statements=found, form=form, lead=lead, charts=images,
-            cells=partial(render.line_html, locale=locale, link=links or drill_links()),
+            row=partial(render.row_html, locale=locale, link=links or drill_links()),
             section="reports",
             download=lambda kind: url_for(endpoint, fmt=kind, **query), **(page or {}))
     if fmt not in FORMATS:
