@@ -38,6 +38,7 @@ from werkzeug.serving import make_server
 
 from backoffice.auth.services import create_user
 from backoffice.core.db import transaction
+from backoffice.core.gunicorn_hooks import post_worker_init
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
 from backoffice.extensions import settings as app_settings
@@ -206,6 +207,7 @@ def _product(url: str):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     browser = Browser(f"http://127.0.0.1:{server.server_port}")
     browser.post("/login", {"email": "bench-board@example.org", "password": "bench-password"})
+    post_worker_init(server)  # as a production worker does once it has built the app (gc.freeze)
     return app, server, browser
 
 

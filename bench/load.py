@@ -35,6 +35,7 @@ from backoffice.auth.models import User
 from backoffice.auth.services import create_user
 from backoffice.banking.models import BankAccount, BankLine
 from backoffice.core.db import transaction
+from backoffice.core.gunicorn_hooks import post_worker_init
 from backoffice.core.permissions import Role
 from backoffice.core.processes import default_web_workers, production_commands, web_server
 from backoffice.demo.seed import DEMO_USERS, already_seeded, has_demo_data, seed
@@ -206,6 +207,7 @@ def _in_process(url: str, mix: list[tuple[str, str]], repeat: int = 10) -> dict[
     if client.post("/login", data={"email": "load-00@example.org",
                                    "password": PASSWORD}).status_code != 302:
         raise RuntimeError("the in-process login failed")
+    post_worker_init(client)  # as the workers do once they have built the app (gc.freeze)
     statements = 0
 
     def count(*_):
