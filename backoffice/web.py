@@ -21,7 +21,7 @@ from werkzeug.exceptions import BadRequest, SecurityError
 from .core import catalogs, i18n
 from .core.db import BUSY_MESSAGE, is_busy
 from .core.errors import AlreadyDone, Busy, Conflict, DomainError, NotFound, PermissionDenied
-from .core.formatting import format_money, money_html
+from .core.formatting import day_writer, format_money, money_html
 from .core.forms import current_locale
 from .core.headers import SECURITY_HEADERS
 from .core.i18n import _
@@ -346,7 +346,6 @@ def _init_i18n(app: Flask) -> None:
 #: patterns). A day is written directly (Babel's ``format_date`` cost ~18 µs a cell: the journal
 #: shows fifty); tests/test_i18n.py compares the two.
 _MOMENTS = {"de": "dd.MM.yyyy HH:mm", "": "yyyy-MM-dd HH:mm"}
-_DAYS = {"de": lambda day: f"{day.day:02d}.{day.month:02d}.{day.year:04d}", "": date.isoformat}
 
 
 def _date(value: date | datetime | None) -> str:
@@ -356,7 +355,7 @@ def _date(value: date | datetime | None) -> str:
     language = current_locale().split("_")[0]
     if isinstance(value, datetime):
         return babel_datetime(value, _MOMENTS.get(language, _MOMENTS[""]))
-    return _DAYS.get(language, _DAYS[""])(value)
+    return day_writer(language)(value)
 
 
 def _money(amount: int | None, currency: str, locale: str | None = None) -> str:

@@ -18,6 +18,12 @@ def format_money(amount: int | None, currency: str, locale: str) -> str:
     return formatter(currency, locale)(int(amount))
 
 
+def money_spans(currency: str, locale: str) -> Callable[[int, bool], str]:
+    """``money_html``'s writer for one currency and locale as a plain function of (minor units,
+    negative): for helpers writing many amounts at once (the journal's rows)."""
+    return _html_formatter(currency, locale)
+
+
 def money_html(amount: int | None, currency: str, locale: str, *,
                blank_zero: bool = False) -> Markup:
     """A right-aligned, tabular-figures span; negative amounts marked for styling."""
@@ -40,6 +46,16 @@ def _html_formatter(currency: str, locale: str) -> Callable[[int, bool], str]:
         css = "money negative" if negative else "money"
         return f'<span class="{css}">{text(minor)}</span>'
     return html
+
+
+_DAYS: dict[str, Callable[[date], str]] = {
+    "de": lambda day: f"{day.day:02d}.{day.month:02d}.{day.year:04d}", "": date.isoformat}
+
+
+def day_writer(locale: str) -> Callable[[date], str]:
+    """How a day is written in ``locale`` (the ``date`` filter's days): German 31.12.2026, else
+    ISO 8601."""
+    return _DAYS.get(locale.split("_")[0], _DAYS[""])
 
 
 def format_date(value: date | datetime | None) -> str:

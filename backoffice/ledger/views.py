@@ -35,6 +35,7 @@ from .forms import (
     ReverseForm,
     TransferForm,
 )
+from .journal_html import entries_html
 from .models import JournalEntry, Period, Posting
 from .periods import FiscalYear, PeriodKind
 from .queries import JournalFilter, account_ledger, format_cursor, journal_page, parse_cursor
@@ -78,8 +79,12 @@ def journal():
                         after=arg("after", parse_cursor), limit=current_app.config["PAGE_SIZE"])
     chosen = db.session.get(Account, form.account.data) if form.account.data else None
     query = others("before", "after")
+    rows = partial(entries_html, locale=current_locale(),
+                   entry_url=id_urls(".entry", "entry_id"), account_url=id_urls(".account", "account_id"),
+                   reversal=_("reversal"), nothing=_("No entries match."))
     return render_template("ledger/journal.html", form=form, page=page, query=query,
-                           chosen=chosen, funds=funds, format_cursor=format_cursor)
+                           chosen=chosen, funds=funds, format_cursor=format_cursor,
+                           entries_html=rows)
 
 
 ACCOUNT_MATCHES = 20
