@@ -10,7 +10,7 @@ from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 from stdnum import iso11649
 
@@ -461,34 +461,45 @@ class Summary:
 
 
 @cache
-def _summary_statements() -> tuple[Select, Select]:
-    """The summary's two statements, built once (issue 17): what is still owed, and what was
-    received from ``since`` to ``today``."""
-    return (_still_owed(select(Invoice.currency, Invoice.due_date, Invoice.gross_total)),
-            select(InvoicePayment.currency, func.sum(InvoicePayment.amount))
-            .where(InvoicePayment.kind != "write_off",
-                   InvoicePayment.received_on >= bindparam("since"),
-                   InvoicePayment.received_on <= bindparam("today"))
-            .group_by(InvoicePayment.currency))
+def _summary_statement() -> Select:
+    """The summary's figures in one statement, built once (issue 17: two statements, the first
+    a row for each open invoice): per currency, the invoices still owed (how many, what they
+    still ask for, how many and how much of that is overdue at ``today``), then what was
+    received from ``since`` to ``today``, told apart by the first column."""
+    statement, paid_col = settled_column(select(literal("owed").label("part"), Invoice.currency))
+    outstanding = Invoice.gross_total - paid_col
+    overdue = Invoice.due_date < bindparam("today")
+    owed = (statement.add_columns(func.count().label("invoices"), func.sum(outstanding).label("amount"),
+                                  func.count(case((overdue, 1))).label("overdue_invoices"),
+                                  func.sum(case((overdue, outstanding), else_=0)).label("overdue"))
+            .where(Invoice.status == InvoiceStatus.ISSUED, Invoice.kind == InvoiceKind.INVOICE,
+                   Invoice.id.not_in(cancelled_ids()), paid_col < Invoice.gross_total)
+            .group_by(Invoice.currency))
+    received = (select(literal("received"), InvoicePayment.currency, literal(0),
+                       func.sum(InvoicePayment.amount), literal(0), literal(0))
+                .where(InvoicePayment.kind != "write_off",
+                       InvoicePayment.received_on >= bindparam("since"),
+                       InvoicePayment.received_on <= bindparam("today"))
+                .group_by(InvoicePayment.currency))
+    return union_all(owed, received)
 
 
 def summary(session: Session, today: date) -> Summary:
     open_total: dict[str, int] = {}
     overdue_total: dict[str, int] = {}
+    received: dict[str, int] = {}
     open_count = overdue_count = 0
-    # Light rows, not the invoices (issue 17: the list page loaded every open invoice).
-    owed, received_since = _summary_statements()
-    for currency, due, gross_total, paid in session.execute(owed):
-        outstanding = gross_total - int(paid)
-        open_count += 1
-        open_total[currency] = open_total.get(currency, 0) + outstanding
-        if due < today:
-            overdue_count += 1
-            overdue_total[currency] = overdue_total.get(currency, 0) + outstanding
-    received = session.execute(received_since, {"since": date(today.year, 1, 1),
-                                                 "today": today}).all()
-    return Summary(open_count, open_total, overdue_count, overdue_total,
-                   {currency: int(amount) for currency, amount in received})
+    for part, currency, invoices, amount, overdue_invoices, overdue in session.execute(
+            _summary_statement(), {"since": date(today.year, 1, 1), "today": today}):
+        if part == "received":
+            received[currency] = int(amount)
+            continue
+        open_count += invoices
+        open_total[currency] = int(amount)
+        if overdue_invoices:
+            overdue_count += overdue_invoices
+            overdue_total[currency] = int(overdue)
+    return Summary(open_count, open_total, overdue_count, overdue_total, received)
 
 
 def aging(session: Session, today: date) -> tuple[list[tuple[OpenInvoice, str]], dict[str, dict[str, int]]]:
