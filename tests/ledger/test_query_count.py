@@ -43,8 +43,10 @@ def _pages(books, account) -> list[str]:
 
 
 #: The most queries a page may send beyond every page's own (issue 17: a page of rows and its
-#: totals, summed in the database; never a query per account or per row).
-OWN_QUERIES = {"journal": 6, "journal by account": 7, "trial balance": 2, "account": 6,
+#: totals, summed in the database; never a query per account or per row). The journal: the
+#: funds of its filter and a page of entries with their postings (by account: and the account
+#: chosen).
+OWN_QUERIES = {"journal": 2, "journal by account": 3, "trial balance": 2, "account": 6,
                "fund": 5, "accounts": 4, "balance sheet": 4, "activities": 4}
 
 
