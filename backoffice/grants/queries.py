@@ -28,6 +28,7 @@ from .models import (
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from datetime import datetime
 
     from sqlalchemy import ColumnElement, Select
 
@@ -47,9 +48,28 @@ class MyReview:
         return str(Vote(self.vote).label) if self.vote else ""
 
 
+@dataclass(frozen=True, slots=True)
+class QueuedApplication:
+    """An application as the queue shows it (plain values: an application has 34 columns,
+    its description among them, and a page of ORM objects cost more than its statement)."""
+
+    id: int
+    applicant_name: str
+    title: str
+    programme_name: str
+    submitted_at: datetime | None
+    status: Status
+    amount_requested: int
+    currency: str
+
+    @property
+    def reference(self) -> str:
+        return f"G-{self.id:05d}"
+
+
 @dataclass
 class QueueRow:
-    application: Application
+    application: QueuedApplication
     reviews: int = 0
     average_score: float | None = None
     votes: int = 0
@@ -68,6 +88,11 @@ class Page:
         return max(1, -(-self.total // self.size))
 
 
+_QUEUED = (Application.id, Application.applicant_name, Application.title, Programme.name,
+           Application.submitted_at, Application.status, Application.amount_requested,
+           Application.currency)
+
+
 def _queue_statements(conditions: tuple) -> tuple[Select, Select]:
     """(how many applications meet ``conditions``, a page of them) with the page's ``offset``
     and ``limit`` as parameters. Each row of the page carries how many meet the conditions (a
@@ -80,8 +105,9 @@ def _queue_statements(conditions: tuple) -> tuple[Select, Select]:
                                       ("votes", func.count(Review.vote)))]
     mine = aliased(Review, name="mine")
     return (select(func.count()).select_from(Application).where(*conditions),
-            select(Application, func.count().over().label("total"), *figures,
+            select(*_QUEUED, func.count().over().label("total"), *figures,
                    mine.id.label("mine"), mine.conflict, mine.score, mine.vote)
+            .join(Programme, Programme.id == Application.programme_id)
             .outerjoin(mine, (mine.application_id == Application.id)
                        & (mine.reviewer_id == bindparam("reviewer")))
             .where(*conditions)
@@ -125,7 +151,7 @@ def applications_page(session: Session, *, statuses: Iterable[Status] = REVIEW_S
                                       "reviewer": reviewer.id if reviewer is not None else None}).all()
     # The count comes with the rows; a page beyond the last has none to bring it.
     total = found[0].total if found else session.scalar(counting, {"statuses": list(statuses)})
-    rows = [QueueRow(row.Application, reviews=row.reviews, votes=row.votes,
+    rows = [QueueRow(QueuedApplication(*row[:len(_QUEUED)]), reviews=row.reviews, votes=row.votes,
                      average_score=float(row.average) if row.average is not None else None,
                      mine=MyReview(row.conflict, row.score, row.vote) if row.mine is not None else None)
             for row in found]
@@ -233,7 +259,7 @@ def applications_table(session: Session, **filters) -> Table:
         Column("Requested", MONEY), Column("Reviews", INTEGER), Column("Score", NUMBER),
         Column("Votes", INTEGER)),
         ((row.application.reference, row.application.applicant_name, row.application.title,
-          row.application.programme.name,
+          row.application.programme_name,
           row.application.submitted_at.date() if row.application.submitted_at else None,
           source(row.application.status.label),  # the export's words are English, as its headers
           Money(row.application.amount_requested, row.application.currency),

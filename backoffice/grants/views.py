@@ -472,9 +472,9 @@ def _application(application_id: int) -> Application:
 @bp.route("/queue")
 @requires(Permission.GRANTS_VIEW)
 def queue():
-    programmes = db.session.scalars(select(Programme).order_by(Programme.name)).all()
+    programmes = db.session.execute(select(Programme.id, Programme.name).order_by(Programme.name))
     form = query_form(
-        FilterForm, programme=options(((p.id, p.name) for p in programmes), blank=_("All programmes")),
+        FilterForm, programme=options(programmes, blank=_("All programmes")),
         status=options(queries.STATUS_CHOICES, blank=_("Waiting for the committee")))
     statuses = [Status(form.status.data)] if form.status.data else list(REVIEW_STATES)
     filters = dict(statuses=statuses, programme_id=form.programme.data, text=form.q.data or "",
