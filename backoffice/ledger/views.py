@@ -69,7 +69,7 @@ def _fiscal_year() -> FiscalYear:
 @bp.route("/journal")
 @requires(Permission.LEDGER_VIEW)
 def journal():
-    funds = _funds()
+    funds = chart_funds(db.session)  # plain rows for the filter (no ORM objects)
     form = query_form(JournalFilterForm, fund=object_options(funds, "All funds"))
     filters = JournalFilter(start=form.start.data, end=form.end.data, fund_id=form.fund.data,
                             account_id=form.account.data, text=form.q.data or "")
