@@ -24,7 +24,7 @@ from ..core.formatting import money_html
 from ..core.forms import ConfirmForm, current_locale
 from ..core.i18n import N_, _, _l
 from ..core.permissions import Permission, requires
-from ..core.query import arg, query_form
+from ..core.query import arg, bare, query_form
 from ..core.views import export_format, get_or_404, id_urls, run_form, send_table
 from ..extensions import db, settings
 from ..ledger.chart import Account, AccountType, Fund, FundKind
@@ -387,7 +387,7 @@ def reconcile(account_id: int):
     """The queue: the newest ``LINES_SHOWN`` open lines with their suggestions, and a button
     fetching the next ones after the last (htmx appends them; without JavaScript it is a link
     to a page that starts there). Issue 17: the whole queue was one heavy page."""
-    if not request.args:  # the first page, the one mostly asked for: one statement fewer
+    if bare():  # the first page, the one mostly asked for: one statement fewer
         account, (lines, more, total, review_count) = reconciliation.account_queue(
             db.session, account_id, limit=LINES_SHOWN)
         if account is None:

@@ -144,6 +144,11 @@ def given(name: str) -> bool:
     return name in request.args
 
 
+def bare() -> bool:
+    """Whether the address has no query string at all (a page's first, plain form)."""
+    return not request.args
+
+
 def page_arg(name: str = "page") -> int:
     """A page number: 1 when absent, 400 when not from 1 to ``MAX_PAGE``."""
     return arg(name, int, 1, minimum=1, maximum=MAX_PAGE)
