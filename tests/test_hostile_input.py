@@ -161,6 +161,10 @@ def test_a_bad_query_value_answers_400_and_names_the_parameter(client, users):
     assert "bad value for “end”. Give a date from 1900 to 2199." in far
     assert "Give one of approved, paid, rejected, submitted, waived." in \
         client.get("/expenses/?status=x").get_data(as_text=True)
+    german = client.get("/invoices?page=0", headers={"Accept-Language": "de"})
+    assert german.status_code == 400
+    assert "ungültigen Wert für „page“. Geben Sie eine Zahl von 1 bis 1000000 an." in \
+        german.get_data(as_text=True)
     assert client.get("/ledger/journal?end=2199-12-31").status_code == 200
     assert client.get(f"/ledger/accounts/{HUGE}").status_code == 404
     assert client.get(f"/ledger/accounts/{2**31}").status_code == 404

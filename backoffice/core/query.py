@@ -23,6 +23,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 from .bounds import FIRST_DATE, INT_MAX, INT_MIN, LAST_DATE, MAX_ID
+from .i18n import _
 
 if TYPE_CHECKING:
     from typing import Any
@@ -40,7 +41,8 @@ class BadQuery(BadRequest):
     """A query parameter that cannot be used; the description says which and why."""
 
     def __init__(self, name: str, message: str):
-        super().__init__(description=f"The address has a bad value for “{name}”. {message}")
+        super().__init__(description=_("The address has a bad value for “%(name)s”.",
+                                       name=name) + " " + message)
         self.parameter = name
 
 
@@ -64,22 +66,23 @@ def reads_parameters(endpoint: str) -> set[str]:
 
 def check_int(value: int, name: str, minimum: int = INT_MIN, maximum: int = INT_MAX) -> int:
     if not minimum <= value <= maximum:
-        raise BadQuery(name, f"Give a number from {minimum} to {maximum}.")
+        raise BadQuery(name, _("Give a number from %(minimum)s to %(maximum)s.",
+                               minimum=minimum, maximum=maximum))
     return value
 
 
 def check_date(value: date, name: str) -> date:
     if not FIRST_DATE <= value <= LAST_DATE:
-        raise BadQuery(name, f"Give a date from {FIRST_DATE.isoformat()} to "
-                             f"{LAST_DATE.isoformat()}.")
+        raise BadQuery(name, _("Give a date from %(first)s to %(last)s.",
+                               first=FIRST_DATE.isoformat(), last=LAST_DATE.isoformat()))
     return value
 
 
 def check_text(value: str, name: str, max_length: int = MAX_TEXT) -> str:
     if len(value) > max_length:
-        raise BadQuery(name, f"Use at most {max_length} characters.")
+        raise BadQuery(name, _("Use at most %(count)s characters.", count=max_length))
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise BadQuery(name, "Use no control characters.")
+        raise BadQuery(name, _("Use no control characters."))
     return value
 
 
@@ -89,37 +92,38 @@ def _parse(raw: str, name: str, kind: type, *, minimum: int | None, maximum: int
     if kind is int:
         text = raw.strip()
         if not (text.lstrip("-").isdigit() and text.isascii()) or len(text) > 20:
-            raise BadQuery(name, "Give a whole number.")
+            raise BadQuery(name, _("Give a whole number."))
         return check_int(int(text), name, INT_MIN if minimum is None else minimum,
                          INT_MAX if maximum is None else maximum)
     if kind is date:
         try:
             parsed = date.fromisoformat(raw.strip())
         except ValueError:
-            raise BadQuery(name, "Give a date as YYYY-MM-DD.") from None
+            raise BadQuery(name, _("Give a date as YYYY-MM-DD.")) from None
         return check_date(parsed, name)
     if kind is bool:
         if raw.lower() in ("1", "y", "yes", "true", "on"):
             return True
         if raw.lower() in ("0", "n", "no", "false", "off"):
             return False
-        raise BadQuery(name, "Give yes or no.")
+        raise BadQuery(name, _("Give yes or no."))
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         try:
             return kind(raw)
         except ValueError:
             allowed = ", ".join(str(member.value) for member in kind)
-            raise BadQuery(name, f"Give one of {allowed}.") from None
+            raise BadQuery(name, _("Give one of %(allowed)s.", allowed=allowed)) from None
     if isinstance(kind, Collection):
         if raw not in kind:
-            raise BadQuery(name, f"Give one of {', '.join(sorted(v for v in kind if v))}.")
+            raise BadQuery(name, _("Give one of %(allowed)s.",
+                                   allowed=", ".join(sorted(v for v in kind if v))))
         return raw
     if callable(kind):  # a parser of the package's own (a page cursor): ValueError is a 400
         check_text(raw, name, max_length)
         try:
             return kind(raw)
         except ValueError as error:
-            raise BadQuery(name, str(error) or "It is not understood.") from None
+            raise BadQuery(name, str(error) or _("It is not understood.")) from None
     raise TypeError(f"no query type {kind!r}")
 
 
