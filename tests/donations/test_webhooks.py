@@ -325,5 +325,7 @@ def test_a_paid_gifts_webhook_sends_few_statements(client, stripe, page):
     with counting_statements(db.engine) as sent:
         assert post(client, sis.event("checkout.session.completed", completed)).json["status"] \
             == "processed"
-    # 41 and 42 before the admin fee was summed from the lines and the checkout's fund joined
-    assert sent[0] <= {"sqlite": 39, "postgresql": 40}[db.engine.dialect.name]
+    # 41 and 42 before the admin fee was summed from the lines and the checkout's fund joined;
+    # one more since a booking reads the cumulative totals' horizon under a shared lock
+    # (ledger.totals: a carry into a new year must not miss a posting made meanwhile)
+    assert sent[0] <= {"sqlite": 40, "postgresql": 41}[db.engine.dialect.name]
