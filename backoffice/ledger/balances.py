@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from sqlalchemy import (
     BigInteger,
@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from . import totals
-from .chart import Account, AccountType, Fund
+from .chart import Account, AccountType, Fund, ids_of_types
 from .models import AccountTotal, FundAccountTotal, FundBalanceTotal
 from .periods import FiscalYear
 
@@ -114,7 +114,7 @@ def account_movements_of(session: Session, ranges: Sequence[tuple[date, date]], 
     movements the sum of its pieces (a statement of ten years beside the ten years before reads
     their nine years in common once; two years apart, each is read as alone; two days' balances,
     from ``date.min``, read the earlier day's once). ``account_ids``: a select of the ids of the
-    accounts wanted (``reads.accounts_of_types``), built once."""
+    accounts wanted (``chart.ids_of_types``), built once."""
     found: list[dict[tuple[int, str], int]] = [{} for _ in ranges]
     read = _pieces_of(ranges)
     if read is None:
@@ -316,7 +316,7 @@ def fund_set_movements(session: Session, start: date, end: date, fund_sets, *,
     rest = [ids if index != largest else () for index, ids in enumerate(sets)]
     result = _fund_set_sums(session, start, end, rest, account_ids, types) if any(rest) else {}
     whole = account_movements(session, start, end, account_ids=account_ids if types is None
-                              else _ids_of_types(types))
+                              else ids_of_types(types))
     for (_index, account, currency), amount in result.items():
         whole[(account, currency)] = whole.get((account, currency), 0) - amount
     result.update(((largest, account, currency), amount)
@@ -358,13 +358,6 @@ def _of_types(statement: Select, types: tuple[str, ...]) -> Select:
     rows = statement.subquery()
     return (select(*rows.c).join(Account, Account.id == rows.c.account_id)
             .where(Account.type.in_([AccountType(kind) for kind in types])))
-
-
-@cache
-def _ids_of_types(types: tuple[str, ...]) -> Select:
-    """A select of the ids of the accounts of ``types`` (``reads.accounts_of_types``, which
-    this module cannot import: the reads import the queries, which import the balances)."""
-    return select(Account.id).where(Account.type.in_([AccountType(kind) for kind in types]))
 
 
 def _fund_set_statement(shape: totals.Shape, sets, per_fund: bool, account_ids) -> Select:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 
-from sqlalchemy import Boolean, Index, String, Text, text
+from sqlalchemy import Boolean, Index, Select, String, Text, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.db import UTCDateTime, string_enum, utcnow
@@ -69,6 +70,14 @@ class Account(db.Model):
 
     def __repr__(self) -> str:
         return f"<Account {self.code}>"
+
+
+@cache
+def ids_of_types(types: tuple[str, ...]) -> Select:
+    """A select of the ids of the accounts of ``types`` (``AccountType`` values), to pass as a
+    balance query's ``account_ids`` (a sub-select, not a list of thousands of ids). The same
+    object for the same types: the balance query built around it is built once."""
+    return select(Account.id).where(Account.type.in_([AccountType(kind) for kind in types]))
 
 
 class FundKind(StrEnum):

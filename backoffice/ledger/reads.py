@@ -11,7 +11,7 @@ import json
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import (
@@ -226,18 +226,6 @@ def _chart(types: tuple[str, ...] | None, listed: str | None):
         statement = statement.where(Account.id.in_(
             select(literal_column("value")).select_from(func.json_each(bindparam("ids", type_=String)))))
     return statement
-
-
-def accounts_of_types(types: Iterable[str]):
-    """A select of the ids of the accounts of ``types`` (``AccountType`` values), to pass as a
-    balance query's ``account_ids`` (a sub-select, not a list of thousands of ids). The same
-    object for the same types: the balance query built around it is built once."""
-    return _of_types(tuple(types))
-
-
-@cache
-def _of_types(types: tuple[str, ...]):
-    return select(Account.id).where(Account.type.in_([AccountType(kind) for kind in types]))
 
 
 def chart_funds(session: Session) -> list[ChartFund]:

@@ -25,8 +25,8 @@ from ..ledger.balances import (
     fund_set_movements,
     monthly_movements,
 )
-from ..ledger.chart import AccountType
-from ..ledger.reads import ChartAccount, accounts_of_types, chart_accounts
+from ..ledger.chart import AccountType, ids_of_types
+from ..ledger.reads import ChartAccount, chart_accounts
 from .scope import GROUP_LABELS, GROUP_ORDER, GROUP_TOTALS, FundRow, fund_rows
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ def compute_balance_sheet(session: Session, as_of: date) -> list[Statement]:
     accounts = chart_accounts(session, types=kinds)
     # Both days in one statement, the totals up to the earlier read once.
     now_accounts, then_accounts = account_movements_of(
-        session, [(date.min, as_of), (date.min, prior)], account_ids=accounts_of_types(kinds))
+        session, [(date.min, as_of), (date.min, prior)], account_ids=ids_of_types(kinds))
     now_funds, then_funds = fund_balances_on(session, [as_of, prior])
     funds = fund_rows(session)
     currencies = _currencies(now_accounts, then_accounts, now_funds, then_funds) or ["EUR"]

@@ -17,10 +17,11 @@ from backoffice.ledger.balances import (
     trial_balance,
     year_balances,
 )
+from backoffice.ledger.chart import ids_of_types
 from backoffice.ledger.models import Posting
 from backoffice.ledger.periods import FiscalYear
 from backoffice.ledger.queries import JournalFilter, account_ledger, balance_before, journal_page
-from backoffice.ledger.reads import accounts_of_types, chart_accounts
+from backoffice.ledger.reads import chart_accounts
 
 from .conftest import CALENDAR
 
@@ -286,7 +287,7 @@ def test_movements_of_several_ranges_are_each_ranges_own(books, session):
         assert account_movements_of(session, ranges) == [
             account_movements(session, start, end) for start, end in ranges], ranges
     # Two days' balances of some accounts (the balance sheet's): the earlier day's totals once.
-    resources = accounts_of_types(("asset", "liability"))
+    resources = ids_of_types(("asset", "liability"))
     for now, then in [(d(2026, 3, 31), d(2025, 3, 31)), (d(2026, 12, 31), d(2025, 12, 31)),
                       (d(2025, 3, 11), d(2025, 3, 10))]:
         assert account_movements_of(session, [(date.min, now), (date.min, then)],
@@ -307,7 +308,7 @@ def test_movements_with_the_chart_are_those_of_the_accounts_of_the_types(books, 
                    [(d(2026, 3, 1), d(2026, 3, 31)), (d(2026, 3, 1), d(2026, 2, 1))],
                    [(d(2025, 3, 12), date.max), (d(2024, 3, 12), d(2025, 3, 11))]]:
         rows = chart_movements_of(session, ranges, types)
-        expected = [account_movements(session, start, end, account_ids=accounts_of_types(types))
+        expected = [account_movements(session, start, end, account_ids=ids_of_types(types))
                     for start, end in ranges]
         for index, found in enumerate(expected):
             assert {(row[0], row[4]): row[5 + index] for row in rows
