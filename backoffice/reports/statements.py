@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING
 from ..core.i18n import _, _l, lazy_pgettext, pgettext
 from ..ledger.balances import (
     account_balances,
-    account_movements_of,
     accounts_moved_in_some_fund,
     chart_movements_of,
     fund_balances_on,
     fund_set_movements,
     monthly_movements,
 )
-from ..ledger.chart import AccountType, ids_of_types
+from ..ledger.chart import AccountType
 from ..ledger.reads import ChartAccount, chart_accounts
 from .scope import GROUP_LABELS, GROUP_ORDER, GROUP_TOTALS, FundRow, fund_rows
 
@@ -133,15 +132,17 @@ def compute_balance_sheet(session: Session, as_of: date) -> list[Statement]:
     assets split into unrestricted and restricted, restricted per fund with fund-group subtotals.
     """
     prior = year_before(as_of)
-    # The assets and liabilities alone, chosen in the database (issue 17: not the whole chart).
-    kinds = ("asset", "liability")
-    accounts = chart_accounts(session, types=kinds)
-    # Both days in one statement, the totals up to the earlier read once.
-    now_accounts, then_accounts = account_movements_of(
-        session, [(date.min, as_of), (date.min, prior)], account_ids=ids_of_types(kinds))
+    # The assets and liabilities that moved, with their code and name, both days in one
+    # statement, the totals up to the earlier day read once (issue 17: not the whole chart).
+    moved: dict[tuple[str, str], list[tuple]] = defaultdict(list)
+    for account, code, name, kind, currency, now, then in chart_movements_of(
+            session, [(date.min, as_of), (date.min, prior)], ("asset", "liability")):
+        if now or then:
+            moved[(kind, currency)].append((account, code, name, now, then))
     now_funds, then_funds = fund_balances_on(session, [as_of, prior])
     funds = fund_rows(session)
-    currencies = _currencies(now_accounts, then_accounts, now_funds, then_funds) or ["EUR"]
+    currencies = sorted({currency for _kind, currency in moved}
+                        | {currency for _fund, currency in (*now_funds, *then_funds)}) or ["EUR"]
     statements = []
     for currency in currencies:
         lines: list[Line] = []
@@ -151,15 +152,12 @@ def compute_balance_sheet(session: Session, as_of: date) -> list[Statement]:
                 ("liability", _("Liabilities"), _("Total liabilities"), -1)):
             lines.append(Line(heading, kind=HEADING))
             now_total = then_total = 0
-            for account in (a for a in accounts if a.type == kind):
-                now = sign * now_accounts.get((account.id, currency), 0)
-                then = sign * then_accounts.get((account.id, currency), 0)
-                if now or then:
-                    lines.append(Line(account.name, (now, then), code=account.code, depth=1,
-                                      drill=(Drill(account.id, end=as_of),
-                                             Drill(account.id, end=prior))))
-                    now_total += now
-                    then_total += then
+            for account, code, name, now, then in moved[(kind, currency)]:
+                now, then = sign * now, sign * then
+                lines.append(Line(name, (now, then), code=code, depth=1,
+                                  drill=(Drill(account, end=as_of), Drill(account, end=prior))))
+                now_total += now
+                then_total += then
             lines.append(Line(total_label, (now_total, then_total), SUBTOTAL))
             totals[kind] = (now_total, then_total)
         lines.append(Line(_("Net assets"), kind=HEADING))

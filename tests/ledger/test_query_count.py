@@ -47,7 +47,7 @@ def _pages(books, account) -> list[str]:
 #: funds of its filter and a page of entries with their postings (by account: and the account
 #: chosen).
 OWN_QUERIES = {"journal": 2, "journal by account": 3, "trial balance": 2, "account": 6,
-               "fund": 5, "accounts": 4, "balance sheet": 4, "activities": 4}
+               "fund": 5, "accounts": 4, "balance sheet": 3, "activities": 4}
 
 
 def _kind(url: str) -> str:
