@@ -229,11 +229,13 @@ def _chart(types: tuple[str, ...] | None, listed: str | None):
 
 
 def chart_funds(session: Session) -> list[ChartFund]:
-    """Every fund, the general fund first, then by code."""
+    """Every fund, the general fund first, then by code in the database's collation (the sort
+    by kind is stable: a sort by code in Python would order codes by code point, which differs
+    from the database's order under a language's collation, as the other fund lists use it)."""
     funds = [ChartFund(id_, code, name, kind != FundKind.GENERAL, active)
              for id_, code, name, kind, active in session.execute(
                  select(Fund.id, Fund.code, Fund.name, Fund.kind, Fund.active).order_by(Fund.code))]
-    return sorted(funds, key=lambda fund: (fund.restricted, fund.code))
+    return sorted(funds, key=lambda fund: fund.restricted)
 
 
 # --- the journal line by line (exports) ------------------------------------------------------

@@ -16,11 +16,11 @@ from backoffice.ledger.balances import (
     trial_balance,
     year_balances,
 )
-from backoffice.ledger.chart import AccountType, ids_of_types
+from backoffice.ledger.chart import AccountType, Fund, FundKind, ids_of_types
 from backoffice.ledger.models import Posting
 from backoffice.ledger.periods import FiscalYear
 from backoffice.ledger.queries import JournalFilter, account_ledger, balance_before, journal_page
-from backoffice.ledger.reads import chart_accounts
+from backoffice.ledger.reads import chart_accounts, chart_funds
 
 from .conftest import CALENDAR
 
@@ -264,6 +264,19 @@ def test_the_chart_of_some_accounts_is_theirs_alone_in_code_order(books, session
     assert [a.id for a in chart_accounts(session, ("income", "expense"), ids=some)] == [
         a.id for a in every if a.id in some and a.type in ("income", "expense")]
     assert chart_accounts(session, ids=set()) == []
+
+
+def test_the_chart_of_funds_lists_the_general_fund_first_then_the_databases_order(books, session):
+    """reads.chart_funds: the general fund, then the restricted funds in the order the database
+    sorts their codes (its collation, as every other list of funds), whatever the order they
+    were made in."""
+    for code in ("ZED", "ABC9", "ABC10", "Q1"):
+        with transaction(session):
+            services.create_fund(session, code=code, name=f"Fund {code}", actor=books.actor)
+    restricted = session.scalars(select(Fund.code).where(Fund.kind != FundKind.GENERAL)
+                                 .order_by(Fund.code)).all()
+    assert [fund.code for fund in chart_funds(session)] == [books.general.code, *restricted]
+    assert [fund.restricted for fund in chart_funds(session)] == [False] + [True] * 6
 
 
 def test_movements_of_several_ranges_are_each_ranges_own(books, session):
