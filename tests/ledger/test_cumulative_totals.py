@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 
 from backoffice.core.db import transaction
 from backoffice.ledger import services, totals
 from backoffice.ledger.balances import account_balances, account_movements, fund_balances
+from backoffice.ledger.bulk import EntryDraft, post_entries
 from backoffice.ledger.chart import Account, Fund
-from backoffice.ledger.models import AccountTotal, Grain, Posting
+from backoffice.ledger.models import AccountTotal, Grain, Posting, TotalsHorizon
 from backoffice.ledger.services import Line
 
 from ..concurrency import at_once
@@ -123,3 +124,100 @@ def test_advance_while_others_post_before_the_horizon_misses_nothing(app, books,
     assert session.scalar(select(func.count()).select_from(Posting)) == 2 + 20
     assert account_balances(session, date(horizon + 2, 12, 31))[(accounts["6100"], "EUR")] \
         == 100 + 10 * 200
+
+
+def test_without_a_horizon_only_calendar_rows_are_kept_and_advance_starts_one(books, session):
+    """Books with no horizon yet keep no cumulative rows: balances and ranges read the year,
+    month and day rows, and a rebuild makes none. The first ``advance`` carries from the first
+    year anything was posted in up to the year asked for, and writes the horizon."""
+    with transaction(session):
+        session.execute(delete(TotalsHorizon))
+    assert totals.horizon(session) is None
+    for year in (2019, 2021, 2022):
+        books.post(date(year, 6, 30), ("6100", books.general, "10.00"),
+                   ("1200", books.general, "-10.00"))
+    assert _cumulative_years(session) == []
+    assert totals.differences(session) == []
+    ends = [date(2019, 6, 29), date(2019, 6, 30), date(2020, 12, 31), date(2021, 7, 1),
+            date(2030, 1, 1)]
+    before = [account_balances(session, end) for end in ends]
+    assert before == [_sums(session, date.min, end) for end in ends]
+    assert account_movements(session, date(2019, 7, 1), date(2022, 6, 30)) == \
+        _sums(session, date(2019, 7, 1), date(2022, 6, 30))
+    with transaction(session):
+        totals.rebuild(session)
+    assert _cumulative_years(session) == []
+    assert totals.differences(session) == []
+
+    with transaction(session):
+        assert totals.advance(session, 2021) == 2021
+    assert totals.horizon(session) == 2021
+    assert _cumulative_years(session) == [2019, 2020, 2021]
+    assert totals.differences(session) == []
+    assert [account_balances(session, end) for end in ends] == before
+    assert fund_balances(session, date(2021, 12, 31)) == {(books.general.id, "EUR"): -2000}
+
+
+def test_a_horizon_set_on_books_with_nothing_posted_carries_nothing(books, session):
+    """The first ``advance`` on empty books writes the horizon and no row; what is posted
+    after it before the horizon gets its cumulative rows as usual."""
+    with transaction(session):
+        session.execute(delete(TotalsHorizon))
+        assert totals.advance(session, 2020) == 2020
+    assert totals.horizon(session) == 2020
+    assert _cumulative_years(session) == []
+    books.post(date(2019, 5, 1), ("6100", books.general, "1.00"),
+               ("1200", books.general, "-1.00"))
+    assert _cumulative_years(session) == [2019, 2020]
+    assert totals.differences(session) == []
+
+
+def test_differences_name_each_wrong_row_up_to_the_limit(books, session):
+    """``differences`` names every stored row that disagrees with the postings, the calendar's
+    and the cumulative rows alike, but no more than ``limit`` of them."""
+    horizon = totals.horizon(session)
+    books.post(date(horizon, 6, 30), ("6100", books.general, "10.00"),
+               ("1200", books.general, "-10.00"))
+    with transaction(session):
+        session.execute(text("UPDATE ledger_account_totals SET amount = amount + 1 "
+                             "WHERE account_id = :account"), {"account": books["6100"].id})
+    found = totals.differences(session)
+    # The posting's year, month and day rows and its year's cumulative row.
+    assert len(found) == 4
+    assert all(problem.startswith("ledger_account_totals ") and "stored 1001, postings say 1000"
+               in problem for problem in found)
+    assert sorted(problem.split("'grain': ")[1][1] for problem in found) == ["C", "D", "M", "Y"]
+    assert totals.differences(session, limit=3) == found[:3]
+    assert totals.differences(session, limit=4) == found
+
+
+def test_entries_brought_in_at_once_keep_the_totals_as_posting_does(books, session):
+    """``bulk.post_entries`` adds its postings to the totals in one upsert, reading which of
+    their accounts are assets or liabilities itself: every table, the cumulative rows too,
+    agrees with the postings, and only the bank account counts in the funds' balances."""
+    horizon = totals.horizon(session)
+    general, berlin = books.general, books.berlin
+    drafts = [EntryDraft(date(horizon - 1, 3, 1), "Donation", [
+                  Line(books["1200"], berlin, eur("25.00")),
+                  Line(books["4000"], berlin, eur("-25.00"))]),
+              EntryDraft(date(horizon + 1, 4, 2), "Venue", [
+                  Line(books["6100"], general, eur("7.50")),
+                  Line(books["1200"], general, eur("-7.50"))])]
+    with transaction(session):
+        assert post_entries(session, drafts, actor=books.actor, source_kind="test",
+                            summary="two entries") == 2
+    assert totals.differences(session) == []
+    assert fund_balances(session, date(horizon + 1, 12, 31)) == {
+        (berlin.id, "EUR"): 2500, (general.id, "EUR"): -750}
+
+
+def test_lines_of_one_entry_on_the_same_account_and_fund_add_up_in_every_row(books, session):
+    """Two lines of an entry on one account and fund (two donations paid in at once) both
+    count, in the calendar's rows, the cumulative ones and the fund's balance."""
+    horizon = totals.horizon(session)
+    books.post(date(horizon, 9, 1), ("1200", books.berlin, "30.00"),
+               ("1200", books.berlin, "12.00"), ("4000", books.berlin, "-42.00"))
+    assert totals.differences(session) == []
+    assert account_balances(session, date(horizon, 9, 1), fund_id=books.berlin.id) == {
+        (books["1200"].id, "EUR"): 4200, (books["4000"].id, "EUR"): -4200}
+    assert fund_balances(session, date(horizon + 1, 1, 1)) == {(books.berlin.id, "EUR"): 4200}
