@@ -15,15 +15,17 @@ from backoffice.core.db import transaction
 from backoffice.ledger import services, totals
 from backoffice.ledger.balances import (
     account_balances,
+    account_by_fund,
     account_movements,
     accounts_moved_in_some_fund,
+    fund_account_balances,
     fund_account_movements,
     fund_balances,
     fund_balances_on,
     fund_set_movements,
 )
 from backoffice.ledger.chart import Account, AccountType, Fund
-from backoffice.ledger.models import Grain, Posting
+from backoffice.ledger.models import AccountTotal, FundAccountTotal, Grain, Posting
 from backoffice.ledger.services import Line
 
 from .conftest import eur
@@ -100,6 +102,64 @@ def test_a_balance_is_a_cumulative_row_and_its_year_and_ten_years_are_two_rows()
         (Grain.YEAR, date(2024, 1, 1), date(2025, 1, 1), 1)]
 
 
+#: What the planner weighs one row of each grain at (``totals._COST``), against a day's.
+WEIGHTS = {Grain.DAY: 1, Grain.MONTH: 6, Grain.YEAR: 8, Grain.CUMULATIVE: 8}
+
+
+def _rows_read(found) -> int:
+    """The weighted count of the rows the spans read, period by period (a cumulative span is
+    one row, whatever its dates)."""
+    total = 0
+    for grain, low, high, _ in found:
+        period, rows = low, 0
+        while period <= high:
+            rows += 1
+            if grain is Grain.CUMULATIVE:
+                break
+            period = _last_day(grain, period) + timedelta(days=1)
+        total += WEIGHTS[grain] * rows
+    return total
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=DAY, end=DAY)
+def test_the_planner_weighs_each_plan_by_the_rows_it_reads(start, end):
+    """The cost ``spans`` compares its plans by is the weighted number of rows a plan reads,
+    for any range (its month spans may run across a year's end) and for a balance."""
+    for found in (totals.spans(start, end), totals.spans(date.min, end),
+                  totals._calendar(min(start, end), max(start, end))):
+        assert totals._cost(found) == _rows_read(found), found
+
+
+def test_the_rows_read_are_the_fewest_by_the_costs_of_the_grains():
+    """Of the ways to read a range, the one that reads the fewest rows, a month's row counting
+    as six days' and a year's or a cumulative row as eight: 18 days of May as day rows, 19 as
+    the month less the 12 days after; two and a half years as two cumulative rows with some
+    months and days (64) where the calendar's rows would cost 66."""
+    d, D, M, C = date, Grain.DAY, Grain.MONTH, Grain.CUMULATIVE
+    assert totals.spans(d(2026, 5, 1), d(2026, 5, 18)) == [(D, d(2026, 5, 1), d(2026, 5, 18), 1)]
+    assert totals.spans(d(2026, 5, 1), d(2026, 5, 19)) == [
+        (M, d(2026, 5, 1), d(2026, 5, 1), 1), (D, d(2026, 5, 20), d(2026, 5, 31), -1)]
+    assert totals.spans(d(2024, 6, 18), d(2027, 1, 1)) == [
+        (C, d(2026, 1, 1), d(2026, 1, 1), 1), (D, d(2027, 1, 1), d(2027, 1, 1), 1),
+        (C, d(2023, 1, 1), d(2023, 1, 1), -1), (M, d(2024, 1, 1), d(2024, 5, 1), -1),
+        (D, d(2024, 6, 1), d(2024, 6, 17), -1)]
+
+
+def test_an_empty_range_reads_no_rows(books, session):
+    """``within`` a range that ends before it starts is no rows at all (an empty UNION),
+    where the rows of its days are there."""
+    books.post(date(2026, 5, 4), ("6100", books.general, "3.00"), ("1200", books.general, "-3.00"))
+    for model in (AccountTotal, FundAccountTotal):
+        def rows(start: date, end: date, model=model):
+            found = totals.within(model, start, end, [model.account_id, model.currency])
+            return session.execute(select(found)).all()
+        assert rows(date(2026, 5, 5), date(2026, 5, 4)) == []
+        assert rows(date(2027, 1, 1), date(2026, 1, 1)) == []
+        assert sorted(rows(date(2026, 5, 4), date(2026, 5, 4))) == sorted(
+            [(books["6100"].id, "EUR", 300), (books["1200"].id, "EUR", -300)])
+
+
 CODES = ["1200", "1410", "2000", "3000", "4000", "4200", "5100", "5110"]
 bookings = st.lists(st.tuples(st.integers(0, 3 * 365), st.integers(0, 2), st.sampled_from(CODES),
                               st.sampled_from(CODES), st.integers(1, 10**6), st.booleans()),
@@ -160,6 +220,12 @@ def test_cached_totals_equal_the_postings_after_random_bookings_and_reversals(
         balances[(account, currency)] += amount
     assert account_balances(session, end) == _nonzero(balances)
     assert fund_balances(session, end) == _nonzero(held)
+    # Per fund and account (``totals.covering``), and one account's in every fund.
+    assert fund_account_balances(session, end) == _nonzero(so_far)
+    bank = books["1200"].id
+    assert account_by_fund(session, bank, end) == _nonzero(
+        {(fund, currency): amount for (fund, account, currency), amount in so_far.items()
+         if account == bank})
     # Several days in one statement: each day's balances, and none before the beginning.
     _, held_before = _direct(session, date.min, start - timedelta(days=1))
     assert fund_balances_on(session, [end, None, start - timedelta(days=1)]) == [
