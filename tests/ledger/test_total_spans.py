@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backoffice.core.db import transaction
 from backoffice.ledger import services, totals
@@ -67,6 +67,8 @@ def _counts(found) -> dict[date, int]:
 
 @settings(max_examples=300, deadline=None)
 @given(start=DAY, end=DAY)
+@example(start=date(2025, 1, 2), end=date(2026, 12, 31))  # the day after a year's first
+@example(start=date(2024, 12, 31), end=date(2026, 1, 1))
 def test_spans_count_every_day_of_the_range_once_and_no_other(start, end):
     counted = _counts(totals.spans(start, end))
     for day, count in counted.items():
@@ -100,6 +102,34 @@ def test_a_balance_is_a_cumulative_row_and_its_year_and_ten_years_are_two_rows()
     # Two whole years read as two year rows: no cheaper as a difference.
     assert totals.spans(date(2024, 1, 1), date(2025, 12, 31)) == [
         (Grain.YEAR, date(2024, 1, 1), date(2025, 1, 1), 1)]
+
+
+def test_neighbouring_spans_across_a_year_s_end_are_one():
+    """Days or months that meet across the turn of the year are one span (one index range
+    scan), the year's own rows are not."""
+    d, D, M, Y = date, Grain.DAY, Grain.MONTH, Grain.YEAR
+    assert totals.spans(d(2025, 12, 20), d(2026, 1, 5)) == [(D, d(2025, 12, 20), d(2026, 1, 5), 1)]
+    assert totals.spans(d(2025, 11, 1), d(2026, 2, 28)) == [(M, d(2025, 11, 1), d(2026, 2, 1), 1)]
+    assert totals.spans(d(2025, 12, 30), d(2027, 1, 2)) == [
+        (D, d(2025, 12, 30), d(2025, 12, 31), 1), (Y, d(2026, 1, 1), d(2026, 1, 1), 1),
+        (D, d(2027, 1, 1), d(2027, 1, 2), 1)]
+    # A whole year and the next one less its end: the two years' rows are one span.
+    assert totals.spans(d(2023, 1, 1), d(2024, 7, 17)) == [
+        (Y, d(2023, 1, 1), d(2024, 1, 1), 1), (D, d(2024, 7, 18), d(2024, 7, 31), -1),
+        (M, d(2024, 8, 1), d(2024, 12, 1), -1)]
+
+
+def test_the_calendar_s_first_and_last_days_read_no_day_beyond_them():
+    """There is no year 0 and no year 10000: a balance on the first day is its day row, one in
+    year 1 its own months' rows, one in year 2 year 1's cumulative row and its own months'; a
+    range to the last day there is reads no day after it."""
+    d, D, M, C = date, Grain.DAY, Grain.MONTH, Grain.CUMULATIVE
+    assert totals.spans(date.min, date.min) == [(D, date.min, date.min, 1)]
+    assert totals.spans(d(9999, 12, 4), date.max) == [(M, d(9999, 12, 1), d(9999, 12, 1), 1),
+                                                      (D, d(9999, 12, 1), d(9999, 12, 3), -1)]
+    assert totals.spans(date.min, d(1, 3, 31)) == [(M, d(1, 1, 1), d(1, 3, 1), 1)]
+    assert totals.spans(date.min, d(2, 3, 31)) == [(C, d(1, 1, 1), d(1, 1, 1), 1),
+                                                   (M, d(2, 1, 1), d(2, 3, 1), 1)]
 
 
 #: What the planner weighs one row of each grain at (``totals._COST``), against a day's.
@@ -147,17 +177,34 @@ def test_the_rows_read_are_the_fewest_by_the_costs_of_the_grains():
 
 
 def test_an_empty_range_reads_no_rows(books, session):
-    """``within`` a range that ends before it starts is no rows at all (an empty UNION),
-    where the rows of its days are there."""
+    """``within`` a range that ends before it starts is no rows at all (an empty UNION with
+    the same columns), where the rows of its days are there."""
     books.post(date(2026, 5, 4), ("6100", books.general, "3.00"), ("1200", books.general, "-3.00"))
     for model in (AccountTotal, FundAccountTotal):
         def rows(start: date, end: date, model=model):
             found = totals.within(model, start, end, [model.account_id, model.currency])
-            return session.execute(select(found)).all()
+            return session.execute(select(found.c.account_id, found.c.currency,
+                                          found.c.amount)).all()
         assert rows(date(2026, 5, 5), date(2026, 5, 4)) == []
         assert rows(date(2027, 1, 1), date(2026, 1, 1)) == []
         assert sorted(rows(date(2026, 5, 4), date(2026, 5, 4))) == sorted(
             [(books["6100"].id, "EUR", 300), (books["1200"].id, "EUR", -300)])
+
+
+def test_two_ranges_read_in_one_statement_keep_their_own_dates(books, session):
+    """The subqueries of ``within`` and ``covering`` carry their dates as parameters of their
+    own: several of them in one statement each read their own range."""
+    for day in (date(2025, 3, 1), date(2026, 3, 1), date(2026, 4, 1)):
+        books.post(day, ("6100", books.general, "1.00"), ("1200", books.general, "-1.00"))
+    model, fees = AccountTotal, books["6100"].id
+    parts = [totals.within(model, date(2026, 1, 1), date(2026, 3, 31), [model.account_id],
+                           model.account_id == fees),
+             totals.within(model, date(2025, 1, 1), date(2026, 12, 31), [model.account_id],
+                           model.account_id == fees),
+             totals.covering(model, date(2025, 12, 31), [model.account_id],
+                             model.account_id == fees)]
+    statement = select(*(select(func.sum(part.c.amount)).scalar_subquery() for part in parts))
+    assert tuple(session.execute(statement).one()) == (100, 300, 100)
 
 
 CODES = ["1200", "1410", "2000", "3000", "4000", "4200", "5100", "5110"]
