@@ -40,6 +40,15 @@ The signals (sender → what each receiver returns):
     Connect with ``sender=`` the endpoint. Connected by: ledger (the start page's books),
     funds and expenses (a group's fee, money and claims), payments (an invoice's Stripe fees).
 
+``entries_posted``
+    Sent by the ledger (``ledger.services.post_entry``, ``ledger.bulk.post_entries``) in the
+    unit of work that posts entries, once their postings are inserted and before the cached
+    totals take them. Sender: None; keyword arguments ``session``, ``entry_ids`` (the new
+    entries), ``reversed_ids`` (the entries the new ones reverse) and ``accounts`` (a set of
+    (account id, currency) the new postings are on). Returns nothing; raise to refuse (the whole
+    unit of work rolls back). Connected by: banking (``banking.open_postings``: the bank
+    postings the reconciliation queue still offers).
+
 ``group_dissolve_blockers``
     Sent by ``groups.services`` before a group is dissolved. Sender: the ``MemberGroup``;
     keyword argument ``session``. Returns a list of sentences saying what still keeps the group
@@ -172,6 +181,8 @@ waiting_work = signals.signal(
     "waiting-work", "Kinds of work that wait on the start page (see the module docstring).")
 page_panels = signals.signal(
     "page-panels", "What other packages show on a page (see the module docstring).")
+entries_posted = signals.signal(
+    "entries-posted", "Entries were posted to the ledger (see the module docstring).")
 group_dissolve_blockers = signals.signal(
     "group-dissolve-blockers", "What keeps a group from being dissolved (see the module docstring).")
 group_admitted = signals.signal(

@@ -22,6 +22,7 @@ from ..core import audit, chain
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
+from ..core.signals import entries_posted
 from . import totals
 from .checks import INTERFUND_ROLE, Draft, Line, balanced_per_fund, check_entry, first_problem
 from .models import JournalEntry, Period, Posting
@@ -98,6 +99,8 @@ def _write(session: Session, batch: list[tuple[EntryDraft, list[Line]]], actor_i
                              "amount": line.amount.amount, "currency": line.amount.currency,
                              "booking_date": draft.booking_date, "memo": line.memo or None})
     _insert_postings(session, postings)
+    entries_posted.send(None, session=session, entry_ids=entry_ids, reversed_ids=[],
+                        accounts={(p["account_id"], p["currency"]) for p in postings})
     totals.add_postings(session, [
         totals.PostingRow(p["account_id"], p["fund_id"], p["amount"], p["currency"], p["booking_date"])
         for p in postings])

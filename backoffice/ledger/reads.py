@@ -73,6 +73,14 @@ def postings_view():
             .subquery("ledger_postings"))
 
 
+def entries_view():
+    """The entries: id, description, source_kind, source_id, reverses_id (a subquery to join,
+    for a package's table that keeps a posting's own columns and needs its entry's)."""
+    return (select(JournalEntry.id, JournalEntry.description, JournalEntry.source_kind,
+                   JournalEntry.source_id, JournalEntry.reverses_id)
+            .subquery("ledger_entries"))
+
+
 def other_sides(session: Session, entry_ids: Iterable[int], account_id: int) -> dict[int, str]:
     """What each entry booked against ``account_id``: its other postings' accounts and funds,
     "4000 Membership fees (GEN)", joined by ", " (names, codes sorted, each once)."""

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Insert, Select, bindparam, event, exists, func, insert, inspect, select
+from sqlalchemy import Insert, Select, bindparam, event, exists, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from ..core import audit
@@ -20,6 +20,7 @@ from ..core.db import utcnow
 from ..core.errors import NotFound, ValidationError
 from ..core.i18n import _
 from ..core.money import Money
+from ..core.signals import entries_posted
 from . import totals
 from .balances import fund_balance
 from .chart import Account, AccountType, Fund, FundKind
@@ -228,11 +229,27 @@ def post_entry(session: Session, *, booking_date: date, description: str, lines:
          "booking_date": booking_date, "memo": line.memo or None}
         for number, (row, line) in enumerate(zip(postings, lines, strict=True), 1)])
     session.expire(entry, ["postings"])
+    # Before the totals, whose rows other transactions lock too: a receiver that waits for a
+    # lock (banking's, on its bank account) holds none of them meanwhile.
+    entries_posted.send(None, session=session, entry_ids=[entry.id],
+                        reversed_ids=[entry.reverses_id] if entry.reverses_id else [],
+                        accounts={(row.account_id, row.currency) for row in postings})
     totals.add_postings(session, postings, resources={
         line.account.id for line in lines if line.account.type in totals.RESOURCE_TYPES})
     audit.record(session, actor, "ledger.entry_posted", "journal_entry", entry.id,
                  summary=f"{entry.ref} {booking_date} {description}")
     return entry
+
+
+def hold_postings(session: Session) -> None:
+    """Wait until the transactions posting now have ended, and keep others from posting until
+    this one ends: for a package that starts keeping something of every posting on an account
+    (banking's open bank postings of a new bank account), so that no posting is made between
+    its reading the postings and its receiver (``entries_posted``) knowing the account.
+    PostgreSQL: the postings in SHARE mode; SQLite: a transaction that writes holds the
+    database's one write lock already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"LOCK TABLE {Posting.__tablename__} IN SHARE MODE"))
 
 
 def reversal_of(session: Session, entry: JournalEntry) -> JournalEntry | None:
