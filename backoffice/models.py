@@ -14,6 +14,7 @@ from .banking.models import (  # noqa: F401
     BankMatch,
     BankMatchItem,
     BankMatchLine,
+    BankOpenPosting,
     BankRule,
     BankStatement,
 )

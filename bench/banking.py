@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 from backoffice.auth.services import create_user
-from backoffice.banking import imports, services, writers
+from backoffice.banking import imports, open_postings, services, writers
 from backoffice.banking.parsers import ParsedLine, ParsedStatement
 from backoffice.core.db import transaction, utcnow
 from backoffice.core.permissions import Role
@@ -61,6 +61,7 @@ def _setup(session, n: int, *, booked: bool, seed: int = 11):
     if booked:
         _bulk_load(session, entries, postings)
         totals.rebuild(session)
+        open_postings.rebuild(session)  # written below the ledger, as the totals
         session.commit()
     lines.sort(key=lambda line: line.booking_date)
     statement = ParsedStatement(account=IBAN, currency="EUR", reference="BENCH", sequence="1",

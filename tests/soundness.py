@@ -1,4 +1,5 @@
-"""What must hold after any scenario that moves money: ``ledger verify`` finds nothing, the
+"""What must hold after any scenario that moves money: ``ledger verify`` finds nothing (nor
+``bank verify``: the bank postings still open agree with the postings and matches), the
 trial balance sums to zero in every currency, and no fund is below zero unless a treasurer
 allowed it in writing (an ``fund.overspend_allowed`` audit record)."""
 from __future__ import annotations
@@ -7,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from backoffice.banking import open_postings
 from backoffice.core.audit import AuditEvent
 from backoffice.ledger.balances import fund_balances
 from backoffice.ledger.integrity import problems
@@ -16,6 +18,7 @@ from backoffice.ledger.models import Posting
 def assert_money_sound(session) -> None:
     session.expire_all()
     assert problems(session) == []
+    assert open_postings.differences(session) == []
     totals = dict(session.execute(select(Posting.currency, func.sum(Posting.amount))
                                   .group_by(Posting.currency)).all())
     assert all(total == 0 for total in totals.values()), totals

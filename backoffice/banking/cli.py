@@ -11,7 +11,7 @@ from ..core.db import transaction
 from ..core.errors import DomainError
 from ..extensions import db, settings
 from ..ledger.services import account_by_code
-from . import imports, services
+from . import imports, open_postings, services
 from .models import BankAccount, BankLine
 from .parsers import FORMATS
 
@@ -89,3 +89,24 @@ def add_account_command(name: str, iban: str, currency: str, code: str, bic: str
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Bank account {account.label} is set up on {account.ledger_account.label}.")
+
+
+@bank_cli.command("verify")
+def verify_command():
+    """Check what banking keeps derived (the bank postings still open) against the postings and
+    the matches; exit 1 and list what differs."""
+    found = open_postings.differences(db.session)
+    if found:
+        for problem in found:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"{len(found)} problem(s) found; "
+                                   f"`backoffice bank rebuild-open-postings` writes them again.")
+    click.echo("The bank postings still open agree with the postings and the matches.")
+
+
+@bank_cli.command("rebuild-open-postings")
+def rebuild_open_postings_command():
+    """Write the bank postings still open again from the postings and the matches."""
+    with transaction():
+        count = open_postings.rebuild(db.session)
+    click.echo(f"{count} bank posting(s) still open, rebuilt from the postings and the matches.")

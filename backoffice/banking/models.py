@@ -211,6 +211,9 @@ class BankMatch(db.Model):
 
     __table_args__ = (
         Index("ix_bank_matches_review", "bank_account_id", "how", "undone_at", "reviewed_at"),
+        # Whether a posting's entry is a match's own, or its undoing (``open_postings``).
+        Index("ix_bank_matches_entry", "journal_entry_id"),
+        Index("ix_bank_matches_undo_entry", "undo_entry_id"),
         CheckConstraint("how IN ('manual', 'auto', 'rule', 'entry')", name="how_known"),
     )
 
@@ -254,6 +257,40 @@ class BankMatchItem(db.Model):
     __table_args__ = (
         Index("ix_bank_match_items_key", "provider", "item_key", "active"),
         Index("ix_bank_match_items_posting", "posting_id", "active"),
+    )
+
+
+class BankOpenPosting(db.Model):
+    """A posting on a bank account's ledger account (in its currency) that the reconciliation
+    still offers: not a reversal, not reversed, not in an entry a match of the account posted
+    or undid, and not confirmed in full by the account's active matches of the provider the
+    posting is (``open_amount``: what they have not confirmed, signed like the posting; never
+    0). Of any date: the queue reads those from ``reconcile_from`` on (issue 17: it read every
+    posting since then and tested each against the account's matches). No foreign keys but
+    the posting's and the account's: the row goes with its posting.
+
+    Derived, and kept in the unit of work that changes what it derives from
+    (``open_postings``: the ledger's ``entries_posted``, a match, its undo, a new bank
+    account); ``backoffice bank verify`` compares it with the computation from scratch and
+    ``backoffice bank rebuild-open-postings`` writes it again."""
+
+    __tablename__ = "bank_open_postings"
+
+    posting_id: Mapped[int] = mapped_column(BigIntKey, ForeignKey("postings.id"),
+                                            primary_key=True, autoincrement=False)
+    bank_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
+    #: The posting's own (postings never change): the queue reads them here, and the posting
+    #: itself not at all.
+    entry_id: Mapped[int] = mapped_column(BigIntKey)
+    fund_id: Mapped[int] = mapped_column(Integer)
+    booking_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    #: What the account's active matches of the provider the posting is have not confirmed.
+    open_amount: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_bank_open_postings_account", "bank_account_id", "booking_date"),
+        CheckConstraint("open_amount <> 0", name="open_amount_not_zero"),
     )
 
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlalchemy import (
     Date,
     String,
-    and_,
     bindparam,
     case,
     cast,
@@ -23,7 +22,6 @@ from sqlalchemy import (
     func,
     literal,
     null,
-    or_,
     select,
     union_all,
 )
@@ -31,9 +29,16 @@ from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
 from ..core.i18n import N_
-from ..ledger.reads import other_sides_of, postings_view, reversed_entry_ids, side_texts
+from ..ledger.reads import (
+    entries_view,
+    other_sides_of,
+    postings_view,
+    reversed_entry_ids,
+    side_texts,
+)
 from .matching import OpenItem, Provider, providers, shared, usable
-from .models import BankAccount, BankMatch, BankMatchItem
+from .models import BankAccount, BankMatch, BankMatchItem, BankOpenPosting
+from .open_postings import owner_of
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, Row, Select
@@ -140,24 +145,25 @@ def _unconfirmed(reconcile_from: bool, owners: tuple[Provider, ...]) -> Select:
     per process: the unconfirmed postings (kind 0: owner, id, amount, booking date, entry id,
     description, source kind, source id, fund id, elsewhere, day, allocated), then the other
     sides of the booked ones (kind 1: entry id, account name, account code and fund code in the
-    places of the description, the source kind and id), in that order."""
-    posting = postings_view()
+    places of the description, the source kind and id), in that order.
+
+    It starts from the account's rows of the bank postings still open (``open_postings``:
+    issue 17, it read every posting since ``reconcile_from`` and tested each against the
+    account's matched, undo and reversed entries and what its matches allocated to it)."""
+    entry = entries_view()
     booked = literal(BookedPostings.name)
-    owner = case(*[(and_(posting.c.source_kind.in_(each.claims_sources),
-                         posting.c.source_id.is_not(None)), literal(each.name))
-                   for each in owners], else_=booked) if owners else booked
-    on_account = select(posting.c.id, posting.c.amount, posting.c.booking_date,
-                        posting.c.entry_id, posting.c.description, posting.c.source_kind,
-                        posting.c.source_id, posting.c.fund_id, owner.label("owner")).where(
-        *_on_the_account(posting, reconcile_from)).subquery("on_account")
-    # What the account's active matches allocated to each posting, per provider: joined once
-    # (a hash join), not a grouped subquery run for every posting.
-    confirmed = (select(BankMatchItem.posting_id, BankMatchItem.provider,
-                        func.sum(BankMatchItem.amount).label("amount"))
-                 .join(BankMatch, BankMatch.id == BankMatchItem.match_id)
-                 .where(BankMatch.bank_account_id == bindparam("bank_account_id"),
-                        BankMatchItem.active.is_(True), BankMatchItem.posting_id.is_not(None))
-                 .group_by(BankMatchItem.posting_id, BankMatchItem.provider).subquery("confirmed"))
+    owner = owner_of(entry.c.source_kind, entry.c.source_id, owners)
+    still_open = BankOpenPosting.__table__
+    conditions = [still_open.c.bank_account_id == bindparam("bank_account_id")]
+    if reconcile_from:
+        conditions.append(still_open.c.booking_date >= bindparam("reconcile_from", type_=Date))
+    on_account = (select(still_open.c.posting_id.label("id"), still_open.c.amount,
+                         still_open.c.booking_date, still_open.c.entry_id, entry.c.description,
+                         entry.c.source_kind, entry.c.source_id, still_open.c.fund_id,
+                         owner.label("owner"))
+                  .select_from(still_open)
+                  .join(entry, entry.c.id == still_open.c.entry_id)
+                  .where(*conditions).subquery("on_account"))
     elsewhere = case((on_account.c.owner != booked, select(BankMatchItem.id).where(
         BankMatchItem.active.is_(True), BankMatchItem.provider != on_account.c.owner,
         BankMatchItem.posting_id == on_account.c.id).exists()), else_=false())
@@ -178,9 +184,6 @@ def _unconfirmed(reconcile_from: bool, owners: tuple[Provider, ...]) -> Select:
                on_account.c.description, on_account.c.source_kind, on_account.c.source_id,
                on_account.c.fund_id, elsewhere.label("elsewhere"), day.label("day"),
                allocated.label("allocated"))
-        .outerjoin(confirmed, and_(confirmed.c.posting_id == on_account.c.id,
-                                   confirmed.c.provider == on_account.c.owner))
-        .where(or_(confirmed.c.amount.is_(None), confirmed.c.amount != on_account.c.amount))
         .cte("unconfirmed"))
     sides = other_sides_of(select(unconfirmed.c.entry_id).where(unconfirmed.c.owner == booked),
                            bindparam("ledger_account_id")).subquery("sides")

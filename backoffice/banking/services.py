@@ -30,7 +30,7 @@ from ..funds.services import check_spending
 from ..invoicing import credits
 from ..ledger import services as ledger
 from ..ledger.chart import Account, AccountType, Fund
-from . import invoices, write_offs
+from . import invoices, open_postings, write_offs
 from .differences import Difference, How, is_small, small_difference_limit
 from .matching import (
     ItemIndex,
@@ -116,6 +116,7 @@ def create_bank_account(session: Session, *, name: str, iban: str, currency: str
                           ledger_account_id=ledger_account.id, auto_accept=auto_accept)
     session.add(account)
     session.flush()
+    open_postings.rebuild(session, account)  # the postings already on its ledger account
     audit.record(session, actor, "bank_account.created", "bank_account", account.id,
                  summary=account.label, after={"iban": iban, "currency": currency,
                                                "ledger_account": ledger_account.code})
@@ -376,6 +377,8 @@ def accept(session: Session, bank_account: BankAccount, *, lines: Sequence[BankL
                            account=plan.account, fund=item_funds.get(key) or plan.fund
                            or ledger.general_fund(session), actor=actor)
     _link_lines(session, match, lines)
+    # What the match confirmed of bank postings (after _link_lines' flush).
+    open_postings.refresh(session, posting_ids=[row.posting_id for row in match.items])
     audit.record(session, actor, "bank.matched", "bank_match", match.id,
                  summary=f"{how}: {len(lines)} line(s) {Money(total, currency)} ↔ "
                          f"{'; '.join(labels)}"[:500],
@@ -551,6 +554,7 @@ def _post_for_match(session: Session, bank_account: BankAccount, match: BankMatc
         description=f"Bank {lines[0].booking_date}: {description}"[:240] + (f" ({text})" if text else ""),
         lines=[*bank_lines, *counter_lines], actor=actor, source=("bank_match", match.id))
     match.journal_entry_id = entry.id
+    open_postings.matched_entry(session, bank_account.id, entry.id)
     return entry
 
 
@@ -603,6 +607,11 @@ def undo_match(session: Session, match: BankMatch, *, actor: Actor, settings: Se
     """Reverse what the match posted, give the items back, reopen the lines. Nothing deleted."""
     if match.undone_at is not None:
         raise Conflict(_("This match was already undone."))
+    # One change of what the account's matches confirm at a time (``open_postings``), as
+    # ``accept`` makes them; then read again, in case the match was undone meanwhile.
+    _lock(session, session.get(BankAccount, match.bank_account_id))
+    if match.undone_at is not None:
+        raise Conflict(_("This match was already undone."))
     reason = (reason or "").strip() or "match undone"
     write_offs.cancel_for_match(session, match, actor=actor)
     credits.check_reversible(session, match.id)  # refused if its credit was used meanwhile
@@ -626,6 +635,7 @@ def undo_match(session: Session, match: BankMatch, *, actor: Actor, settings: Se
     match.undone_at = utcnow()
     match.undone_by_id = getattr(actor, "id", None)
     session.flush()
+    open_postings.refresh(session, posting_ids=[row.posting_id for row in match.items])
     audit.record(session, actor, "bank.unmatched", "bank_match", match.id,
                  summary=f"match #{match.id} undone: {reason}"[:500],
                  before={"how": match.how, "entry": match.journal_entry_id},
@@ -705,6 +715,8 @@ def bulk_matches(session: Session, bank_account: BankAccount, pairs: Sequence[tu
             lines.update().where(lines.c.id == parts.c.bank_line_id,
                                  parts.c.match_id.in_(ids[start:start + 1000]))
             .values(status="matched", match_id=parts.c.match_id))
+    open_postings.refresh(session, posting_ids=[
+        posting_id for line, s in pairs for posting_id, _part in _item_rows(s.item, line.amount)])
     session.expire_all()  # loaded lines (if any) read their new status from the database
     audit.record(session, actor, f"bank.{how}_matched_in_bulk", "bank_account", bank_account.id,
                  summary=f"{len(ids)} line(s) matched ({how})", after={"matches": list(ids)})
