@@ -5,6 +5,8 @@ statement over every posting since ``reconcile_from`` offered. Matches, bookings
 at the same moment keep it so. Runs on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
+import threading
+import time
 from collections import defaultdict
 from datetime import timedelta
 from itertools import count
@@ -12,7 +14,7 @@ from itertools import count
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from backoffice.banking import open_postings, providers, services
 from backoffice.banking.differences import Difference, How
@@ -371,12 +373,17 @@ def test_a_booking_and_a_match_at_once(app, session, bank, treasurer):
 
 
 @pytest.mark.parametrize("attempt", range(3))
+@pytest.mark.parametrize("confirmed", ["whole", "half"])
 def test_a_reversal_and_a_match_of_the_same_posting_at_once(app, session, bank, treasurer,
-                                                            attempt):
-    """Whichever comes first, the posting of a reversed entry is no longer open."""
+                                                            attempt, confirmed):
+    """Whichever comes first, the posting of a reversed entry is no longer open, also when the
+    match confirms only part of it (without the reversal's shared lock on the bank account, the
+    match could write the rest as open after the reversal had taken the row away)."""
+    amount = 6100 + attempt
     with transaction():
-        posting = book(session, treasurer, TODAY, 6100 + attempt, "Membership")
-    bank_line = one_line(session, bank, treasurer, 6100 + attempt, "fee")
+        posting = book(session, treasurer, TODAY, amount, "Membership")
+    bank_line = one_line(session, bank, treasurer,
+                         amount if confirmed == "whole" else amount // 2, "fee")
     bank_id, actor_id, key = bank.id, treasurer.id, ("posting", str(posting.id))
     line_id, entry_id, user = bank_line.id, posting.entry_id, type(treasurer)
     db.session.remove()
@@ -395,6 +402,44 @@ def test_a_reversal_and_a_match_of_the_same_posting_at_once(app, session, bank, 
     outcome = at_once(app, [match, reversal])
     assert outcome[1] is None, outcome
     assert outcome[0] is None or isinstance(outcome[0], DomainError), outcome
+    assert session.get(BankOpenPosting, posting.id) is None
+    agrees(session, session.get(BankAccount, bank_id))
+
+
+def test_a_reversal_arriving_while_a_part_match_is_writing_leaves_no_row(
+        app, session, bank, treasurer):
+    """The interleaving the reversal's shared lock on the bank account is for, forced: a match
+    confirming half of a posting has written the other half as open and has not committed yet
+    when the reversal of the posting's entry starts. The reversal waits for the match and then
+    takes the row away; without the lock (PostgreSQL) it took away nothing the match had not
+    committed, and the match then committed a row for a reversed posting."""
+    with transaction():
+        posting = book(session, treasurer, TODAY, 8800, "Membership")
+    bank_line = one_line(session, bank, treasurer, 4400, "fee")
+    bank_id, actor_id, key = bank.id, treasurer.id, ("posting", str(posting.id))
+    line_id, entry_id, user = bank_line.id, posting.entry_id, type(treasurer)
+    db.session.remove()
+    written = threading.Event()
+
+    def match(session):
+        def pause(conn, cursor, statement, *args):
+            if statement.startswith("INSERT INTO bank_open_postings") and not written.is_set():
+                written.set()
+                time.sleep(1.5)  # the reversal starts meanwhile (and waits, with the lock)
+
+        with transaction():
+            event.listen(session.connection(), "after_cursor_execute", pause)
+            services.accept(session, session.get(BankAccount, bank_id),
+                            lines=[session.get(BankLine, line_id)], items=[key],
+                            actor=session.get(user, actor_id), settings=app_settings())
+
+    def reversal(session):
+        assert written.wait(timeout=30)
+        with transaction():
+            ledger.reverse_entry(session, session.get(JournalEntry, entry_id),
+                                 actor=session.get(user, actor_id), reason="wrong")
+
+    assert at_once(app, [match, reversal]) == [None, None]
     assert session.get(BankOpenPosting, posting.id) is None
     agrees(session, session.get(BankAccount, bank_id))
 
