@@ -221,3 +221,21 @@ def test_lines_of_one_entry_on_the_same_account_and_fund_add_up_in_every_row(boo
     assert account_balances(session, date(horizon, 9, 1), fund_id=books.berlin.id) == {
         (books["1200"].id, "EUR"): 4200, (books["4000"].id, "EUR"): -4200}
     assert fund_balances(session, date(horizon + 1, 1, 1)) == {(books.berlin.id, "EUR"): 4200}
+
+
+def test_a_posting_in_the_calendar_s_first_year_is_carried_like_any_other(books, session):
+    """A booking date in year 1 (a slip of the keyboard the checks let through) has no year
+    before it to carry from: advance and rebuild carry it into years 2 and 3 as any other."""
+    with transaction(session):
+        session.execute(delete(TotalsHorizon))
+    books.post(date(1, 6, 30), ("6100", books.general, "5.00"), ("1200", books.general, "-5.00"))
+    books.post(date(3, 1, 2), ("6100", books.general, "1.00"), ("1200", books.general, "-1.00"))
+    with transaction(session):
+        assert totals.advance(session, 3) == 3
+    assert _cumulative_years(session) == [1, 2, 3]
+    assert totals.differences(session) == []
+    with transaction(session):
+        totals.rebuild(session)
+    assert totals.differences(session) == []
+    assert account_balances(session, date(2, 12, 31)) == _sums(session, date.min, date(2, 12, 31))
+    assert account_balances(session, date(3, 1, 2))[(books["6100"].id, "EUR")] == 600
