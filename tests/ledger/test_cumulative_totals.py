@@ -239,3 +239,30 @@ def test_a_posting_in_the_calendar_s_first_year_is_carried_like_any_other(books,
     assert totals.differences(session) == []
     assert account_balances(session, date(2, 12, 31)) == _sums(session, date.min, date(2, 12, 31))
     assert account_balances(session, date(3, 1, 2))[(books["6100"].id, "EUR")] == 600
+
+
+def test_differences_name_a_row_missing_and_a_row_too_many_twenty_at_most(books, session):
+    """A row the postings make that is not stored, and a stored row they do not make, are
+    both named, however small (a cent); without a limit, the first twenty problems are."""
+    horizon = totals.horizon(session)
+    books.post(date(horizon, 6, 30), ("6100", books.general, "0.01"),
+               ("1200", books.general, "-0.01"))
+    with transaction(session):
+        session.execute(text("DELETE FROM ledger_account_totals WHERE account_id = :account "
+                             "AND grain = 'D'"), {"account": books["6100"].id})
+        session.execute(text("INSERT INTO ledger_account_totals (grain, period_start, account_id, "
+                             "currency, amount) VALUES ('M', :day, :account, 'EUR', 1)"),
+                        {"day": date(horizon, 2, 1), "account": books["4000"].id})
+    found = totals.differences(session)
+    assert len(found) == 2
+    assert any("'grain': 'D'" in problem and problem.endswith(": stored 0, postings say 1")
+               for problem in found)
+    assert any(f"'account_id': {books['4000'].id}" in problem
+               and problem.endswith(": stored 1, postings say 0") for problem in found)
+
+    for month in range(1, 13):
+        books.post(date(horizon - 1, month, 3), ("6100", books.general, "1.00"),
+                   ("1200", books.general, "-1.00"))
+    with transaction(session):
+        session.execute(text("UPDATE ledger_account_totals SET amount = amount + 1"))
+    assert len(totals.differences(session)) == 20
