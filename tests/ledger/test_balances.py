@@ -343,3 +343,20 @@ def test_movements_with_the_chart_are_those_of_the_accounts_of_the_types(books, 
              if row[0] == oops.id]
     assert row[4:] == ("EUR", 0)
     assert chart_movements_of(session, [(d(2026, 3, 1), d(2026, 2, 1))], types) == []
+
+
+def test_movements_of_ranges_read_no_day_outside_them_and_reach_the_last_day(books, session):
+    """chart_movements_of: an account that moved only on the day between two ranges (read as
+    day rows) has no row; a range to the last day there is, alone or beside a single day, is
+    read whole."""
+    _history(books)
+    d = date
+    every_type = tuple(kind.value for kind in AccountType)
+    venue = books["5100"].id  # 2025-03-12 and 2026-03-03 only
+    rows = chart_movements_of(session, [(d(2025, 3, 8), d(2025, 3, 11)),
+                                        (d(2025, 3, 13), d(2025, 3, 16))], every_type)
+    assert rows and venue not in {row[0] for row in rows}
+    for ranges in [[(d(2025, 3, 12), date.max)],
+                   [(d(2026, 2, 28), d(2026, 2, 28)), (d(2026, 3, 1), date.max)]]:
+        assert _per_range(chart_movements_of(session, ranges, every_type), len(ranges)) == [
+            account_movements(session, start, end) for start, end in ranges], ranges
