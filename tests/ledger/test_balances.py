@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from backoffice.core.db import transaction
-from backoffice.ledger import services
+from backoffice.ledger import balances, services
 from backoffice.ledger.balances import (
     account_balances,
     account_movements,
@@ -360,3 +360,13 @@ def test_movements_of_ranges_read_no_day_outside_them_and_reach_the_last_day(boo
                    [(d(2026, 2, 28), d(2026, 2, 28)), (d(2026, 3, 1), date.max)]]:
         assert _per_range(chart_movements_of(session, ranges, every_type), len(ranges)) == [
             account_movements(session, start, end) for start, end in ranges], ranges
+
+
+def test_a_calendar_year_s_trial_balance_reads_the_earlier_years_once():
+    """When the fiscal year is the calendar's, the earlier years' result is the cumulative row
+    that the balances up to the day read already (one reading, a column of it: issue 17); a
+    fiscal year from July reads the earlier part of the year on its own."""
+    calendar, _ = balances._year_balance_parameters(date(2026, 3, 31), date(2026, 1, 1), None)
+    assert calendar[1] == "calendar"
+    july, _ = balances._year_balance_parameters(date(2026, 3, 31), date(2025, 7, 1), None)
+    assert july[1] not in (None, "calendar")
