@@ -115,6 +115,44 @@ def test_trial_balance_summed_in_the_database_equals_the_year_balances(books, se
                 assert rows == report.rows
 
 
+def test_a_trial_balance_page_says_more_follow_only_when_they_do(books, session):
+    """A page of exactly as many rows as there are says no more follow; one row fewer says
+    more do."""
+    _history(books)
+    whole = trial_balance(session, date(2026, 3, 31), fiscal_year=CALENDAR)
+    count = len(whole.rows)
+    exact = trial_balance(session, date(2026, 3, 31), fiscal_year=CALENDAR, limit=count)
+    assert exact.rows == whole.rows and not exact.more
+    short = trial_balance(session, date(2026, 3, 31), fiscal_year=CALENDAR, limit=count - 1)
+    assert short.rows == whole.rows[:-1] and short.more
+
+
+def test_a_trial_balance_counts_a_one_cent_debit_and_credit(books, session):
+    """The totals count a balance of one minor unit on either side."""
+    g = books.general
+    books.post(date(2026, 1, 5), ("5100", g, "0.01"), ("4000", g, "-0.01"), description="Cent")
+    report = trial_balance(session, date(2026, 1, 31), fiscal_year=CALENDAR)
+    assert {row.account.code: (row.debit, row.credit) for row in report.rows} == {
+        "5100": (1, 0), "4000": (0, 1)}
+    assert report.totals == {"EUR": (1, 1)} and report.balanced
+
+
+def test_the_retained_surplus_keeps_its_own_postings_beside_the_years_carried(books, session):
+    """The retained-surplus account with postings of its own (corrections booked to it) shows
+    them plus the earlier years' result, on one row, as year_balances reads them."""
+    _history(books)
+    g = books.general
+    books.post(date(2025, 6, 1), ("1200", g, "7"), ("3100", g, "-7"), description="Correction")
+    books.post(date(2026, 1, 15), ("3100", g, "2"), ("1200", g, "-2"), description="Correction")
+    day = date(2026, 3, 31)
+    report = trial_balance(session, day, fiscal_year=CALENDAR)
+    retained = [row for row in report.rows if row.account.code == "3100"]
+    assert [row.balance for row in retained] == [-25000 - 700 + 200]
+    assert {(row.account.id, row.currency): row.balance for row in report.rows} == \
+        year_balances(session, day, year_start=date(2026, 1, 1))
+    assert report.balanced
+
+
 def test_trial_balance_of_one_fund(books, session):
     _history(books)
     report = trial_balance(session, date(2026, 3, 31), fiscal_year=CALENDAR, fund=books.berlin)
