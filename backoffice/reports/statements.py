@@ -141,8 +141,7 @@ def compute_balance_sheet(session: Session, as_of: date) -> list[Statement]:
             moved[(kind, currency)].append((account, code, name, now, then))
     now_funds, then_funds = fund_balances_on(session, [as_of, prior])
     funds = fund_rows(session)
-    currencies = sorted({currency for _kind, currency in moved}
-                        | {currency for _fund, currency in (*now_funds, *then_funds)}) or ["EUR"]
+    currencies = _currencies(moved, now_funds, then_funds) or ["EUR"]
     statements = []
     for currency in currencies:
         lines: list[Line] = []
