@@ -83,3 +83,44 @@ def test_prepared_statements_can_be_turned_off(database_url, backend):
                 assert _prepared(connection) == []
         finally:
             db.engine.dispose()
+
+
+@pytest.mark.demo_data
+def test_the_statements_of_the_reports_are_planned_once(app, backend):
+    """The totals statements carry their dates, grains and constants in their text
+    (``ledger.totals.planned_once``): prepared, PostgreSQL plans each once per connection and
+    never again, where with them as parameters it planned afresh on every run. What a user
+    types (the trial balance's page after an account code) stays a parameter."""
+    _on_postgresql(backend)
+    from datetime import date
+
+    from sqlalchemy.orm import Session
+
+    from backoffice.ledger.balances import trial_balance
+    from backoffice.ledger.periods import FiscalYear
+    from backoffice.reports.statements import compute_activities, compute_balance_sheet
+
+    today = date.today()
+    with db.engine.connect() as connection:
+        session = Session(bind=connection)
+        for _ in range(THRESHOLD + 2):
+            compute_activities(session, date(today.year - 1, 1, 1), today, by="fund")
+            compute_balance_sheet(session, today)
+            trial_balance(session, today, fiscal_year=FiscalYear(7), limit=5)
+            trial_balance(session, today, fiscal_year=FiscalYear(7), after=("EUR", "1"), limit=5)
+            session.rollback()
+        plans = connection.execute(text(
+            "SELECT statement, parameter_types::text[] AS types, generic_plans, custom_plans "
+            "FROM pg_prepared_statements WHERE statement LIKE '%ledger_%totals%'")).all()
+    kinds = {"activities": "anon_1.piece", "balances on days": "anon_1.day",
+             "trial balance": "WITH joined"}
+    for kind, mark in kinds.items():
+        found = [plan for plan in plans if mark in plan.statement]
+        assert found, f"no statement of the {kind} was prepared"
+        for plan in found:
+            if "$1" in plan.statement:  # the trial balance after an account code a user asked for
+                assert plan.types == ["character varying", "character varying"]
+                continue
+            assert plan.types == [] and plan.custom_plans == 0 and plan.generic_plans >= 2, \
+                (kind, plan)
+    assert any("$1" in plan.statement for plan in plans)
