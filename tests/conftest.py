@@ -6,6 +6,7 @@ import shutil
 import socket
 import tempfile
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -139,7 +140,30 @@ def templates(tmp_path_factory):
     holder.cleanup()
 
 
-@pytest.fixture(params=BACKENDS)
+#: The backend of the tests that run on one database only: PostgreSQL, production's, when
+#: TEST_DATABASE_URL is set; SQLite otherwise.
+ONE_BACKEND = BACKENDS[-1]
+E2E = Path(__file__).parent / "e2e"
+
+
+def runs_on_one_backend(definition) -> bool:
+    """Browser tests (tests/e2e/) check pages, not the database: they run once, on
+    ``ONE_BACKEND``. What a page shows of the database (numbers, races, locks, a query that only
+    one database refuses) is proven on both backends by the tests outside tests/e2e/, among them
+    the walks over every page (test_hostile_input.py, board/test_auditor_access.py). A browser
+    test whose database behaviour no other test proves is marked ``both_backends``."""
+    return E2E in definition.path.parents and definition.get_closest_marker("both_backends") is None
+
+
+def pytest_generate_tests(metafunc):
+    """Every test that uses a database (the ``backend`` fixture, through ``app``) runs on each
+    of ``BACKENDS``, but for those ``runs_on_one_backend`` names."""
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", [ONE_BACKEND] if runs_on_one_backend(metafunc.definition)
+                             else BACKENDS, indirect=True)
+
+
+@pytest.fixture
 def backend(request):
     return request.param
 
