@@ -3,6 +3,7 @@ document is never wider than the screen (wide tables scroll inside their own box
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -32,11 +33,14 @@ def _pages(app) -> list[str]:
     return sorted(found)
 
 
-def is_page(page, path: str) -> bool:
-    """A whole page this user may open: 200 and a document (htmx fragments, 404s and downloads
-    are not visited; a 404 would be a console error in the browser)."""
+def page_reached(page, path: str) -> str | None:
+    """Where ``path`` leads this user, redirects followed, if that is a whole page: 200 and a
+    document (htmx fragments, 404s and downloads are not visited; a 404 would be a console error
+    in the browser); else None."""
     response = page.request.get(path)
-    return response.status == 200 and "<html" in response.text()[:1000].lower()
+    if response.status == 200 and "<html" in response.text()[:1000].lower():
+        return urlsplit(response.url).path
+    return None
 
 
 @pytest.mark.demo_data
@@ -45,7 +49,7 @@ def test_every_page_fits_a_phone(page, app):
     log_in(page, "admin@example.org", DEMO_PASSWORD)
     too_wide = {}
     for path in _pages(app):
-        if not is_page(page, path):
+        if not page_reached(page, path):
             continue
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
