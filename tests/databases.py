@@ -10,6 +10,7 @@ import itertools
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -101,7 +102,7 @@ class Templates:
             return f"sqlite:///{path}", lambda: None
         return self._spare(template)
 
-    def _spare(self, template: str) -> tuple[str, callable]:
+    def _spare(self, template: str) -> tuple[str, Callable[[], object]]:
         """A PostgreSQL clone of ``template`` made while the previous test ran (CREATE DATABASE
         takes ~0.2 s of the server, mostly spent beside the test's own work), the next one
         begun at once; dropped in the background too. Templates never change once built, so a

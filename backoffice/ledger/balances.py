@@ -176,10 +176,11 @@ def _per_piece(shapes: tuple[totals.Shape, ...], parts: tuple[tuple[int, ...], .
     chart = (Account.id, Account.code, Account.name, type_coerce(Account.type, String))
     of_types = Account.type.in_([AccountType(kind) for kind in types])
     if any(AccountType(kind) in RESULT_TYPES for kind in types):
+        ranges = [f"range_{index}" for index in range(len(sums))]
         summed = (select(rows.c.account_id, rows.c.currency,
-                         *(total.label(f"range_{index}") for index, total in enumerate(sums)))
+                         *(total.label(name) for name, total in zip(ranges, sums)))
                   .group_by(rows.c.account_id, rows.c.currency).subquery())
-        statement = (select(*chart, summed.c.currency, *list(summed.c)[2:])
+        statement = (select(*chart, summed.c.currency, *(summed.c[name] for name in ranges))
                      .join_from(summed, Account, Account.id == summed.c.account_id)
                      .where(of_types).order_by(Account.code, summed.c.currency))
     else:

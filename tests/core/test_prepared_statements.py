@@ -4,8 +4,11 @@ planned every statement of every page again). ``DATABASE_PREPARED_STATEMENTS = F
 PgBouncer in transaction mode) prepares nothing; SQLite is not concerned."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from backoffice import create_app
 from backoffice.auth.models import User
@@ -13,6 +16,9 @@ from backoffice.config import engine_options
 from backoffice.core.db import KeptPreparedConnection
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
+from backoffice.ledger.balances import trial_balance
+from backoffice.ledger.periods import FiscalYear
+from backoffice.reports.statements import compute_activities, compute_balance_sheet
 
 from ..conftest import base_config
 from ..helpers import login
@@ -92,14 +98,6 @@ def test_the_statements_of_the_reports_are_planned_once(app, backend):
     never again, where with them as parameters it planned afresh on every run. What a user
     types (the trial balance's page after an account code) stays a parameter."""
     _on_postgresql(backend)
-    from datetime import date
-
-    from sqlalchemy.orm import Session
-
-    from backoffice.ledger.balances import trial_balance
-    from backoffice.ledger.periods import FiscalYear
-    from backoffice.reports.statements import compute_activities, compute_balance_sheet
-
     today = date.today()
     with db.engine.connect() as connection:
         session = Session(bind=connection)
