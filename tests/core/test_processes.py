@@ -64,10 +64,15 @@ def test_serve_refuses_without_a_queue(app):
 
 
 def test_a_web_worker_leaves_what_it_built_at_the_start_out_of_the_collectors_passes():
-    from backoffice.core.gunicorn_hooks import post_worker_init
+    from backoffice.core.gunicorn_hooks import YOUNG_THRESHOLD, post_worker_init
 
+    threshold = gc.get_threshold()
     try:
         post_worker_init(None)
         assert gc.get_freeze_count() > 0
+        # The youngest objects are looked at every 10,000 objects kept, not every 700.
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, *threshold[1:])
+        assert YOUNG_THRESHOLD > threshold[0]
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)
