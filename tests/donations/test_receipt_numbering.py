@@ -7,6 +7,7 @@ import io
 import multiprocessing
 from datetime import date
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -69,7 +70,7 @@ def _issue_in_process(config: dict, donor_id: int, donation_ids: list[int], queu
 
 def test_two_processes_issuing_on_sqlite_neither_waits_past_its_timeout(app, backend):
     if backend != "sqlite":
-        return
+        pytest.skip("writer starvation is SQLite's (one writer for the whole database)")
     giver = make.donor()
     ids = [make.donation(giver, 40000 + n).id for n in range(10)]
     giver_id = giver.id

@@ -1,7 +1,7 @@
 """Two processes (two gunicorn workers, as it were) issue 20 invoices each on one SQLite file (or
 one PostgreSQL database) at the same time: no error, numbers 1..40 without a gap, every PDF stored and showing its own
-number. The PDFs are rendered outside the unit of work that takes the number
-(``services.issue_now``), so neither process holds the database while the other waits.
+number. That the PDFs are rendered outside the unit of work that takes the number, holding
+nothing meanwhile, is test_render_first.py's to show: rendering inside it passes here too.
 
 20 each, not more: with the counter read and then written (``core.numbering.take`` without its
 lock) or a PDF rendered for a number taken meanwhile stored anyway, 20 each fail on both
