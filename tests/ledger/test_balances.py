@@ -9,14 +9,19 @@ from backoffice.core.db import transaction
 from backoffice.ledger import balances, services
 from backoffice.ledger.balances import (
     account_balances,
+    account_by_fund,
     account_movements,
+    accounts_moved_in_some_fund,
     chart_movements_of,
+    fund_account_balances,
+    fund_account_movements,
     fund_balances,
     fund_statements,
+    monthly_movements,
     trial_balance,
     year_balances,
 )
-from backoffice.ledger.chart import AccountType, Fund, FundKind, ids_of_types
+from backoffice.ledger.chart import Account, AccountType, Fund, FundKind, ids_of_types
 from backoffice.ledger.models import Posting
 from backoffice.ledger.periods import FiscalYear
 from backoffice.ledger.queries import JournalFilter, account_ledger, balance_before, journal_page
@@ -289,6 +294,55 @@ def test_the_latest_page_of_an_account_opens_with_what_came_before_it(books, ses
             before = balance_before(session, bank, fund_id, (first.booking_date, first.id))
             assert page.opening == {c: v for c, v in before.items() if v}, (fund_id, limit)
             assert page.rows[-1].running == sum(p.amount for p in mine)
+
+
+def test_one_accounts_balances_by_fund_in_one_currency_are_that_currencys(books, session):
+    """``account_by_fund`` of an account held in two currencies, asked for one of them: that
+    currency's balances only (credit notes and refunds ask it so)."""
+    books.post(date(2026, 2, 1), ("1200", books.general, "60"), ("4000", books.general, "-60"))
+    with transaction(session):
+        services.post_entry(session, booking_date=date(2026, 2, 2), description="Dollars",
+                            actor=books.actor, lines=[
+                                services.Line(books["1200"], books.berlin,
+                                              services.Money.parse("25", "USD")),
+                                services.Line(books["4200"], books.berlin,
+                                              services.Money.parse("-25", "USD"))])
+    bank = books["1200"].id
+    assert account_by_fund(session, bank) == {(books.general.id, "EUR"): 6000,
+                                              (books.berlin.id, "USD"): 2500}
+    assert account_by_fund(session, bank, currency="USD") == {(books.berlin.id, "USD"): 2500}
+    assert account_by_fund(session, bank, currency="EUR") == {(books.general.id, "EUR"): 6000}
+    assert account_by_fund(session, bank, currency="CHF") == {}
+
+
+def test_balances_of_no_account_asked_for_are_none(books, session):
+    """An empty list of accounts asks for none: not every account, nor the one whose id the
+    statement's stand-in for an empty list might name (the first account, id 1, has a balance
+    here)."""
+    first = session.get(Account, 1)
+    other = books["1200"] if first.code != "1200" else books["4000"]
+    with transaction(session):
+        services.post_entry(session, booking_date=date(2026, 2, 1), description="First",
+                            actor=books.actor, lines=[
+                                services.Line(first, books.general, services.Money.parse("7", "EUR")),
+                                services.Line(other, books.general,
+                                              services.Money.parse("-7", "EUR"))])
+    day = date(2026, 12, 31)
+    assert fund_account_balances(session, day)[(books.general.id, 1, "EUR")] == 700
+    assert account_balances(session, day)[(1, "EUR")] == 700
+    assert fund_account_balances(session, day, account_ids=[]) == {}
+    assert account_balances(session, day, account_ids=[]) == {}
+    assert account_balances(session, day, fund_id=books.general.id, account_ids=[]) == {}
+    # Movements too, and of no fund asked for (the general fund is the first, id 1).
+    start = date(2026, 1, 1)
+    assert books.general.id == 1
+    assert fund_account_movements(session, start, day)[(1, 1, "EUR")] == 700
+    assert fund_account_movements(session, start, day, account_ids=[]) == {}
+    assert fund_account_movements(session, start, day, fund_ids=[]) == {}
+    assert accounts_moved_in_some_fund(session, start, day, account_ids=[]) == set()
+    assert accounts_moved_in_some_fund(session, start, day, fund_ids=[]) == set()
+    assert monthly_movements(session, start, 12)[(date(2026, 2, 1), 1, "EUR")] == 700
+    assert monthly_movements(session, start, 12, account_ids=[]) == {}
 
 
 def test_the_chart_of_some_accounts_is_theirs_alone_in_code_order(books, session):
