@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from hypothesis import HealthCheck
+from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 
 from backoffice import create_app
@@ -27,7 +27,12 @@ from .helpers import PASSWORD, email_for
 # Timing is not a property: speed is measured in `make bench`. On a shared machine one slow draw
 # (a stalled process) must not fail a test, so Hypothesis's deadline and slowness check are off.
 hypothesis_settings.register_profile("backoffice", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-hypothesis_settings.load_profile("backoffice")
+# Mutation runs (tests/mutation.py) only ask whether a test fails: a failing example is not
+# shrunk (shrinking one over the database took minutes a mutant).
+hypothesis_settings.register_profile(
+    "mutation", hypothesis_settings.get_profile("backoffice"),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate])
+hypothesis_settings.load_profile(os.environ.get("BACKOFFICE_HYPOTHESIS_PROFILE", "backoffice"))
 
 FAST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 

@@ -48,6 +48,7 @@ def main() -> None:
 
     import pytest
 
+    os.environ["BACKOFFICE_HYPOTHESIS_PROFILE"] = "mutation"  # a failing example is not shrunk
     module = importlib.import_module(args.target.removesuffix(".py").replace("/", "."))
     import backoffice.models  # noqa: F401 (every package's tables and signals, once)
     from tests import conftest
