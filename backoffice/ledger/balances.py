@@ -440,10 +440,6 @@ class ChartEntry:
     name: str
     type: AccountType
 
-    @property
-    def label(self) -> str:
-        return f"{self.code} {self.name}"
-
 
 @dataclass(frozen=True)
 class TrialBalanceRow:

@@ -16,6 +16,7 @@ from backoffice.ledger.balances import (
     fund_account_balances,
     fund_account_movements,
     fund_balances,
+    fund_set_movements,
     fund_statements,
     monthly_movements,
     trial_balance,
@@ -343,6 +344,69 @@ def test_balances_of_no_account_asked_for_are_none(books, session):
     assert accounts_moved_in_some_fund(session, start, day, fund_ids=[]) == set()
     assert monthly_movements(session, start, 12)[(date(2026, 2, 1), 1, "EUR")] == 700
     assert monthly_movements(session, start, 12, account_ids=[]) == {}
+    # And the accounts and funds asked for, when some are.
+    assert fund_account_balances(session, day, account_ids=[1]) == {(1, 1, "EUR"): 700}
+    assert fund_account_movements(session, start, day, fund_ids=[1]) == {
+        (1, 1, "EUR"): 700, (1, other.id, "EUR"): -700}
+    assert fund_account_movements(session, start, day, fund_ids=[books.berlin.id]) == {}
+
+
+def test_fund_sets_movements_of_one_day_are_that_days(books, session):
+    """``fund_set_movements`` of a range of one day (a statement of activities for a day), with
+    sets over every fund and over some; none for a range that ends before it starts."""
+    books.post(date(2026, 3, 2), ("5100", books.berlin, "12"), ("1200", books.berlin, "-12"))
+    books.post(date(2026, 3, 3), ("5100", books.munich, "5"), ("1200", books.munich, "-5"))
+    day, fees, bank = date(2026, 3, 2), books["5100"].id, books["1200"].id
+    every = [(books.berlin.id,), (books.munich.id, books.general.id)]
+    assert fund_set_movements(session, day, day, every) == {(0, fees, "EUR"): 1200,
+                                                            (0, bank, "EUR"): -1200}
+    assert fund_set_movements(session, day, day, [(books.munich.id,), (books.berlin.id,)]) == {
+        (1, fees, "EUR"): 1200, (1, bank, "EUR"): -1200}
+    assert fund_set_movements(session, day, day - timedelta(days=1), every) == {}
+    # Of some accounts only; the accounts that moved in some fund that day.
+    assert fund_set_movements(session, day, day, every, account_ids=[fees]) == {
+        (0, fees, "EUR"): 1200}
+    assert accounts_moved_in_some_fund(session, day, day) == {(fees, "EUR"), (bank, "EUR")}
+    # Income moved from one fund to another: nothing over every fund, each fund's share in its
+    # set (the largest set's share is the whole less the others').
+    moved = date(2026, 3, 4)
+    books.post(moved, ("4200", books.berlin, "-30"), ("4200", books.munich, "30"))
+    sponsors = books["4200"].id
+    shares = fund_set_movements(session, moved, moved, every)
+    assert shares[(0, sponsors, "EUR")] == -3000 and shares[(1, sponsors, "EUR")] == 3000
+    assert (sponsors, "EUR") in accounts_moved_in_some_fund(session, moved, moved,
+                                                             fund_ids=[books.berlin.id])
+    assert accounts_moved_in_some_fund(session, moved, moved, fund_ids=[books.general.id]) == set()
+
+
+def test_balances_regrouped_by_fund_and_added_up_by_currency():
+    """``by_fund`` and ``currency_totals``, which the start page and the groups' pages use."""
+    grouped = balances.by_fund({(1, "EUR"): 500, (1, "USD"): 700, (2, "EUR"): -300})
+    assert grouped == {1: {"EUR": 500, "USD": 700}, 2: {"EUR": -300}}
+    assert balances.currency_totals(grouped.values()) == {"EUR": 200, "USD": 700}
+    assert balances.currency_totals([]) == {}
+
+
+def test_a_trial_balance_whose_debits_and_credits_differ_in_a_currency_says_so():
+    """``TrialBalance.balanced`` (the page warns when it is not): every currency's debits equal
+    its credits."""
+    day = date(2026, 12, 31)
+    assert balances.TrialBalance(day, day, None, [], {"EUR": (100, 100)}).balanced is True
+    assert balances.TrialBalance(day, day, None, [], {"EUR": (100, 100),
+                                                      "USD": (5, 4)}).balanced is False
+
+
+def test_monthly_movements_are_those_of_the_whole_months_asked_for(books, session):
+    """``monthly_movements`` from the month a day lies in, for that many months."""
+    books.post(date(2026, 2, 20), ("5100", books.berlin, "12"), ("1200", books.berlin, "-12"))
+    books.post(date(2026, 4, 1), ("5100", books.berlin, "3"), ("1200", books.berlin, "-3"))
+    fees = books["5100"].id
+    assert monthly_movements(session, date(2026, 2, 1), 1, account_ids=[fees]) == {
+        (date(2026, 2, 1), fees, "EUR"): 1200}
+    assert monthly_movements(session, date(2026, 2, 25), 3, account_ids=[fees]) == {
+        (date(2026, 2, 1), fees, "EUR"): 1200, (date(2026, 4, 1), fees, "EUR"): 300}
+    assert monthly_movements(session, date(2026, 1, 1), 1, account_ids=[fees]) == {}
+    assert monthly_movements(session, date(2026, 3, 1), 1, account_ids=[fees]) == {}
 
 
 def test_the_chart_of_some_accounts_is_theirs_alone_in_code_order(books, session):
