@@ -46,14 +46,12 @@ def _day_before(day: date) -> date | None:
     return None if day == date.min else day - timedelta(days=1)
 
 
-def _account_conditions(model, fund_id: int | None, account_ids) -> list:
-    conditions = []
-    if fund_id is not None:
-        conditions.append(model.fund_id == fund_id)
-    if account_ids is not None:
-        conditions.append(model.account_id.in_(
-            account_ids if isinstance(account_ids, Select) else (list(account_ids) or [-1])))
-    return conditions
+def _account_conditions(model, account_ids) -> list:
+    """The rows of ``account_ids`` (a sub-select or a collection of ids; None: every account)."""
+    if account_ids is None:
+        return []
+    return [model.account_id.in_(
+        account_ids if isinstance(account_ids, Select) else (list(account_ids) or [-1]))]
 
 
 #: ``account_ids`` given as a collection of ids: one expanding parameter of the statement.
@@ -274,7 +272,7 @@ def fund_account_movements(session: Session, start: date, end: date, *, account_
     if end < start:
         return {}
     model = FundAccountTotal
-    conditions = _account_conditions(model, None, account_ids)
+    conditions = _account_conditions(model, account_ids)
     if fund_ids is not None:
         conditions.append(model.fund_id.in_(list(fund_ids) or [-1]))
     rows = totals.within(model, start, end, [model.fund_id, model.account_id, model.currency],
@@ -354,7 +352,7 @@ def _of_types(statement: Select, types: tuple[str, ...]) -> Select:
 def _fund_set_statement(shape: totals.Shape, sets, per_fund: bool, account_ids) -> Select:
     model = FundAccountTotal
     conditions = [model.fund_id.in_(sorted({fund for ids in sets for fund in ids}))]
-    conditions += _account_conditions(model, None, account_ids)
+    conditions += _account_conditions(model, account_ids)
     rows = totals.shaped(model, shape, [model.fund_id, model.account_id, model.currency],
                          *conditions)
     column = rows.c.fund_id if per_fund else case(
@@ -374,7 +372,7 @@ def accounts_moved_in_some_fund(session: Session, start: date, end: date, *, fun
     if end < start:
         return set()
     model = FundAccountTotal
-    conditions = _account_conditions(model, None, account_ids)
+    conditions = _account_conditions(model, account_ids)
     if fund_ids is not None:
         conditions.append(model.fund_id.in_(sorted(fund_ids) or [-1]))
     rows = totals.within(model, start, end, [model.fund_id, model.account_id, model.currency],
