@@ -322,12 +322,8 @@ def test_balances_of_no_account_asked_for_are_none(books, session):
     here)."""
     first = session.get(Account, 1)
     other = books["1200"] if first.code != "1200" else books["4000"]
-    with transaction(session):
-        services.post_entry(session, booking_date=date(2026, 2, 1), description="First",
-                            actor=books.actor, lines=[
-                                services.Line(first, books.general, services.Money.parse("7", "EUR")),
-                                services.Line(other, books.general,
-                                              services.Money.parse("-7", "EUR"))])
+    books.post(date(2026, 2, 1), (first.code, books.general, "7"),
+               (other.code, books.general, "-7"), description="First")
     day = date(2026, 12, 31)
     assert fund_account_balances(session, day)[(books.general.id, 1, "EUR")] == 700
     assert account_balances(session, day)[(1, "EUR")] == 700
