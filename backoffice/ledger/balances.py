@@ -252,10 +252,7 @@ def fund_account_balances(session: Session, as_of: date | None, *,
     if as_of is None:
         return {}
     model = FundAccountTotal
-    conditions = []
-    if account_ids is not None:
-        conditions.append(model.account_id.in_(
-            account_ids if isinstance(account_ids, Select) else (list(account_ids) or [-1])))
+    conditions = _account_conditions(model, account_ids)
     rows = totals.covering(model, as_of, [model.fund_id, model.account_id, model.currency], *conditions)
     result = session.execute(
         select(rows.c.fund_id, rows.c.account_id, rows.c.currency, func.sum(rows.c.amount))
