@@ -24,6 +24,15 @@ from .conftest import log_in
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
+def _open(page, within, summary: str) -> None:
+    """Opens the ``<details>`` of ``summary`` once the page has loaded: until then the browser
+    may still scroll to the address's #anchor, and a click could land where the summary was
+    (the minutes' textarea once stayed hidden)."""
+    page.wait_for_load_state()
+    within.locator("summary", has_text=summary).click()
+    expect(within.locator("details", has_text=summary)).to_have_attribute("open", "")
+
+
 def _run_meeting(page, body_id: int, title: str, agenda: str, resolution: str, votes: list[str],
                  minutes: str, shot: str | None = None) -> str:
     """Schedule, invite, open, attendance, a resolution voted member by member, minutes, close.
@@ -47,7 +56,7 @@ def _run_meeting(page, body_id: int, title: str, agenda: str, resolution: str, v
         row.get_by_role("button", name="Present").click()
     expect(page.locator("[data-testid=quorum]")).to_contain_text("Quorate: 3 of 3")
     item = page.locator("section.item").first
-    item.locator("summary", has_text="Put a resolution to the vote").click()
+    _open(page, item, "Put a resolution to the vote")
     item.locator("#title").fill(resolution)
     item.locator("#text").fill(f"{resolution}: approved as presented.")
     item.get_by_role("button", name="Put to the vote").click()
@@ -67,7 +76,7 @@ def _run_meeting(page, body_id: int, title: str, agenda: str, resolution: str, v
     page.get_by_role("button", name="Close the vote and count").click()
     expect(page.locator(".alert-success")).to_contain_text("passed")
     item = page.locator("section.item").first
-    item.locator("summary", has_text="Write the minutes").click()
+    _open(page, item, "Write the minutes")
     item.locator("textarea[name=minutes]").fill(minutes)
     item.get_by_role("button", name="Save the minutes").click()
     expect(page.locator("section.item").first.locator(".minutes")).to_contain_text(
@@ -105,7 +114,7 @@ def test_a_board_meeting_from_invitation_to_approved_minutes(page, board):  # no
     page.fill("#place", "Office")
     page.get_by_role("button", name="Schedule the meeting").click()
     expect(page.locator("[data-testid=meeting-status]")).to_have_text("Planned")
-    page.locator("summary", has_text="Add an agenda item").click()
+    _open(page, page, "Add an agenda item")
     page.fill("#title", "Minutes of the spring meeting")
     page.select_option("#subject_kind", "minutes")
     page.fill("#subject_id", str(first_id))
@@ -118,7 +127,7 @@ def test_a_board_meeting_from_invitation_to_approved_minutes(page, board):  # no
     for row in page.locator("#attendance tr").all():
         row.get_by_role("button", name="Present").click()
     item = page.locator("section.item").first
-    item.locator("summary", has_text="Put a resolution to the vote").click()
+    _open(page, item, "Put a resolution to the vote")
     item.locator("#title").fill("Minutes of the spring meeting approved")
     item.locator("#text").fill("The minutes of the spring meeting are approved.")
     item.get_by_role("button", name="Put to the vote").click()
