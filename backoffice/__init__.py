@@ -18,6 +18,7 @@ from .config import (
 from .core.routing import LazyRule
 from .core.settings import SettingsError, build
 from .core.stored_settings import load, overlay, read
+from .core.templates import CompiledTemplates
 from .extensions import (
     BUILD_SETTINGS,
     LOAD_STORED,
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 class Backoffice(Flask):
     url_rule_class = LazyRule
     config_class = TrackedConfig  # settings are built again after a change (tests, a shell)
+    jinja_options = {**Flask.jinja_options, "bytecode_cache": CompiledTemplates()}
 
 
 def create_app(config: dict | None = None) -> Flask:

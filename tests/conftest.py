@@ -10,12 +10,10 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
-from jinja2 import BytecodeCache
 
 from backoffice import create_app
 from backoffice.core.db import transaction
@@ -42,27 +40,6 @@ FAST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 # several) keeps what the app writes there (the demo's bank files, keys) in a folder of its own.
 os.environ["BACKOFFICE_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="backoffice-test-instance-")
 atexit.register(shutil.rmtree, os.environ["BACKOFFICE_INSTANCE_PATH"], ignore_errors=True)
-
-
-class CompiledTemplates(BytecodeCache):
-    """The compiled templates of every app a test process builds. Each test builds its own app,
-    and each app's Jinja environment compiled again every template it rendered: a sixth of the
-    time of tests/reports. Jinja checks each one against its template's source before using it.
-    (Every app here is made by ``create_app``, whose environments compile alike.)"""
-
-    def __init__(self):
-        self.code: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket):
-        code = self.code.get(bucket.key)
-        if code is not None:
-            bucket.bytecode_from_string(code)
-
-    def dump_bytecode(self, bucket):
-        self.code[bucket.key] = bucket.bytecode_to_string()
-
-
-Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": CompiledTemplates()}
 
 
 class MailSink:
