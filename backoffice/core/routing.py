@@ -1,7 +1,7 @@
 """URL rules whose URL builders are compiled the first time they build a URL.
 
 Werkzeug compiles two builders for every rule as the rule is added (Python source generated
-through ``ast`` and ``compile``): with ~1,350 rules that was ~70 % of building the application,
+through ``ast`` and ``compile``): with ~270 rules that was ~70 % of building the application,
 which every gunicorn worker, every command and every test does, while a process builds URLs for
 a small part of them. Matching is untouched (the rule's regular expression is still compiled
 when it is added); only the builders wait until ``url_for`` first needs them.
