@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
+from sqlalchemy import select
 
 from backoffice import create_app
 from backoffice.core.db import transaction
@@ -140,7 +141,16 @@ def templates(tmp_path_factory):
             db.session.remove()
             db.engine.dispose()
 
-    holder = Templates(directory, _migrate, demo=seed_demo)
+    def seed_users(url: str) -> None:
+        """One user per role (the ``users`` fixture's), made once per backend."""
+        app = create_app(base_config(url))
+        with app.app_context():
+            with transaction():
+                _make_users()
+            db.session.remove()
+            db.engine.dispose()
+
+    holder = Templates(directory, _migrate, demo=seed_demo, users=seed_users)
     yield holder
     holder.cleanup()
 
@@ -177,11 +187,18 @@ def _wants_demo(request) -> bool:
     return request.node.get_closest_marker("demo_data") is not None
 
 
+def _template_kind(request) -> str:
+    if _wants_demo(request):
+        return "demo"
+    return "users" if "users" in request.fixturenames else "schema"
+
+
 @pytest.fixture
 def database_url(request, backend, templates, tmp_path):
-    """A fresh database for the test: migrated and empty, or with the demo association for tests
-    marked ``@pytest.mark.demo_data``."""
-    url, cleanup = templates.clone(backend, tmp_path, "demo" if _wants_demo(request) else "schema")
+    """A fresh database for the test: migrated and empty, with the ``users`` fixture's users
+    when the test asks for them, or with the demo association for tests marked
+    ``@pytest.mark.demo_data``."""
+    url, cleanup = templates.clone(backend, tmp_path, _template_kind(request))
     yield url
     cleanup()
 
@@ -218,16 +235,26 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture
-def users(app):
-    """One user per role, all with the password ``helpers.PASSWORD``."""
+def _make_users() -> dict:
     from backoffice.auth.services import create_user
 
-    with transaction():
-        made = {role: create_user(db.session, email_for(role), settings=app_settings(), roles=[role], password=PASSWORD,
-                                  name=f"Test {role.value.capitalize()}")
-                for role in Role}
-    return made
+    return {role: create_user(db.session, email_for(role), settings=app_settings(), roles=[role],
+                              password=PASSWORD, name=f"Test {role.value.capitalize()}")
+            for role in Role}
+
+
+@pytest.fixture
+def users(request, app):
+    """One user per role, all with the password ``helpers.PASSWORD``: in the template the test's
+    database was cloned from (made once, not ~50 ms a test), or made here beside the demo
+    association."""
+    if _template_kind(request) != "users":
+        with transaction():
+            return _make_users()
+    from backoffice.auth.models import User
+
+    found = {user.email: user for user in db.session.scalars(select(User))}
+    return {role: found[email_for(role)] for role in Role}
 
 
 @pytest.fixture
