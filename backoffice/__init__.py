@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, has_request_context
+from flask import Flask, has_app_context, has_request_context
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import (
@@ -15,6 +15,7 @@ from .config import (
     from_environment,
     normalise_database_url,
 )
+from .core import clock
 from .core.routing import LazyRule
 from .core.settings import SettingsError, build
 from .core.stored_settings import load, overlay, read
@@ -28,6 +29,7 @@ from .extensions import (
     db,
     login_manager,
     migrate,
+    settings,
     settings_of,
 )
 
@@ -59,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     check(app.config)
     app.extensions[BUILD_SETTINGS] = _build_settings
+    clock.install(_association_zone)
     try:
         settings_of(app)
     except SettingsError as error:
@@ -92,6 +95,12 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["ENV"] == "production":
         _refuse_demo_data(app)
     return app
+
+
+def _association_zone() -> str:
+    """The zone of ``core.clock``'s today: the current app's ``TIMEZONE`` (a stored setting, so
+    read each time), the default outside an app."""
+    return settings().organisation.timezone if has_app_context() else clock.DEFAULT_ZONE
 
 
 def _build_settings(app: Flask, stored: dict):

@@ -43,7 +43,7 @@ class Defaults:
     CURRENCIES = ["EUR", "USD", "GBP", "CHF"]
     DEFAULT_LOCALE = "en_IE"
     LOCALES = {"en_IE": "English", "de_DE": "Deutsch"}
-    TIMEZONE = "Europe/Berlin"  # times are stored in UTC and shown in this zone (IANA name)
+    TIMEZONE = "Europe/Berlin"  # times are stored in UTC, shown and dated in this zone (IANA name)
     FISCAL_YEAR_START_MONTH = 1
 
     # Sessions and cookies.

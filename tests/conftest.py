@@ -5,7 +5,7 @@ import os
 import shutil
 import socket
 import tempfile
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import select
 
 from backoffice import create_app
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.extensions import db, settings_of
@@ -137,7 +138,7 @@ def templates(tmp_path_factory):
         with app.app_context():
             with transaction():
                 seed(db.session, settings_of(app),
-                     since=date.today() - timedelta(days=DEMO_SINCE_DAYS))
+                     since=clock.today() - timedelta(days=DEMO_SINCE_DAYS))
             db.session.remove()
             db.engine.dispose()
 
@@ -259,4 +260,4 @@ def users(request, app):
 
 @pytest.fixture
 def today():
-    return date.today()
+    return clock.today()

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from PIL import Image
 
 from backoffice.auth.services import create_user
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
@@ -63,7 +64,7 @@ def active_group(session, name: str, *, organiser_email: str | None = None, acto
                                         or f"{name.lower().replace(' ', '.')}@org.example")],
                              actor=actor, settings=app_settings())
         groups.approve(session, group, actor=actor, agreement_version="2024-1",
-                       agreement_signed_on=date.today() - timedelta(days=1),
+                       agreement_signed_on=clock.today() - timedelta(days=1),
                        agreement_signed_by="Board chair", settings=app_settings())
         organiser = group.organisers[0]
         auth_password(session, organiser)
@@ -81,7 +82,7 @@ def auth_password(session, user) -> None:
 def give(session, fund, amount: Money, day: date | None = None):
     """Money into a fund from the bank (an opening balance, not income: no admin fee)."""
     return ledger.post_entry(
-        session, booking_date=day or date.today(), description=f"Opening balance {fund.code}",
+        session, booking_date=day or clock.today(), description=f"Opening balance {fund.code}",
         actor=None, lines=[Line(ledger.account_by_role(session, "bank"), fund, amount),
                            Line(ledger.account_by_role(session, "net_assets"), fund, -amount)])
 
@@ -97,7 +98,7 @@ def submit(session, user, fund, amounts=("12.00",), *, title="Pizza for the meet
         return claims.submit_claim(
             session, claimant=user, fund=fund, title=title, payee_name=user.display_name[:70],
             iban=iban, currency="EUR",
-            lines=[claims.LineInput(date.today(), f"Item {n}", category(session).id, eur(a))
+            lines=[claims.LineInput(clock.today(), f"Item {n}", category(session).id, eur(a))
                    for n, a in enumerate(amounts, 1)],
             receipts=receipts or [claims.Upload("receipt.pdf", pdf_bytes())], settings=app_settings())
 

@@ -78,6 +78,25 @@ def test_services_receive_their_settings() -> None:
     assert not figures["settings_lookups"], figures["settings_lookups"]
 
 
+def test_today_is_read_from_the_associations_clock() -> None:
+    """``core.clock.today()``, never the server's ``date.today()`` (a server on UTC dates what is
+    done in Berlin after 23:00 on the day before), and a stored moment's day (and year) is
+    ``clock.day_of(moment)``'s, not its UTC ``.date()``."""
+    found = []
+    for path in sorted((ROOT / "backoffice").rglob("*.py")):
+        if path == ROOT / "backoffice" / "core" / "clock.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Attribute):
+                continue
+            owner = ast.unparse(node.value)
+            moment = owner.endswith("_at") or owner == "now" or "now(" in owner
+            if (node.attr == "today" and owner in ("date", "datetime", "datetime.date")) or (
+                    node.attr in ("date", "year", "month", "day") and moment):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
+    assert not found, found
+
+
 #: Service functions that still take an amount as an integer beside a currency: only shrinks.
 def test_amounts_cross_service_signatures_as_money() -> None:
     """A service (a function taking the ``session``) takes ``Money``, never an integer amount

@@ -2,12 +2,13 @@
 import csv
 import io
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.ledger.integrity import problems
 
@@ -17,7 +18,7 @@ def _run(app, *args):
 
 
 def test_demo_seed_fills_an_empty_database(app, session, mailbox):
-    since = (date.today() - timedelta(days=5)).isoformat()
+    since = (clock.today() - timedelta(days=5)).isoformat()
     result = _run(app, "demo", "seed", "--since", since)
     assert result.exit_code == 0, result.output
     assert "Seeded 6 users, 13 funds and" in result.output

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from backoffice.auth.models import LoginAttempt, User
-from backoffice.core import privacy
+from backoffice.core import clock, privacy
 from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.errors import ValidationError
@@ -72,7 +72,7 @@ def person(app, session, users, grants):  # noqa: F811 (the imported fixture)
 
 def test_everything_held_about_a_person_is_exported_with_their_documents(session, person):
     with transaction():
-        data = privacy.export(session, "  Ada@Example.org ", actor=None, today=date.today(),
+        data = privacy.export(session, "  Ada@Example.org ", actor=None, today=clock.today(),
                               settings=app_settings())
     archive = zipfile.ZipFile(io.BytesIO(data))
     index = json.loads(archive.read("index.json"))
@@ -116,7 +116,7 @@ def test_erasure_erases_what_no_duty_keeps_and_never_touches_the_books(session, 
                    [(d.payee_name, d.iban) for d in paid.disbursements])
 
     with transaction():
-        outcomes = privacy.erase(session, ADA, actor=users[Role.ADMIN], today=date.today(),
+        outcomes = privacy.erase(session, ADA, actor=users[Role.ADMIN], today=clock.today(),
                                  settings=app_settings())
     done = {o.label: o.done for o in outcomes}
     assert done == {
@@ -167,7 +167,7 @@ def test_a_file_shared_with_a_kept_record_stays_in_the_storage(session, person, 
     approved = session.get(claims.ExpenseClaim, person["approved_claim"])
     assert rejected.receipts[0].file.sha256 == approved.receipts[0].file.sha256
     with transaction():
-        privacy.erase(session, ADA, actor=None, today=date.today(), settings=app_settings())
+        privacy.erase(session, ADA, actor=None, today=clock.today(), settings=app_settings())
     session.expire_all()
     approved = session.get(claims.ExpenseClaim, person["approved_claim"])
     assert read_stored(approved.receipts[0].file, app_settings().paths.uploads).startswith(b"%PDF")
@@ -177,7 +177,7 @@ def test_an_erasure_refused_half_way_changes_nothing(session, person):
     organiser = session.get(User, person["organiser_id"])
     with pytest.raises(ValidationError, match="your own account"):
         with transaction():
-            privacy.erase(session, ADA, actor=organiser, today=date.today(),
+            privacy.erase(session, ADA, actor=organiser, today=clock.today(),
                           settings=app_settings())
     session.expire_all()
     assert session.get(User, person["organiser_id"]).email == ADA
@@ -193,7 +193,7 @@ def test_a_claim_or_application_being_decided_is_kept_with_the_reason(session, u
     submit(session, organiser, group.fund, ["5.00"], title="Waiting")
     make_application(grants, Status.SUBMITTED, contact_email="ben@example.org")
     with transaction():
-        outcomes = privacy.erase(session, "ben@example.org", actor=None, today=date.today(),
+        outcomes = privacy.erase(session, "ben@example.org", actor=None, today=clock.today(),
                                  settings=app_settings())
     kept = {o.label.split(":")[0]: o.why for o in outcomes if o.done == "kept"}
     assert set(kept) == {"Expense claim 1", next(k for k in kept if k.startswith("Grant"))}
@@ -213,9 +213,9 @@ def test_the_retention_rules_remove_what_has_expired_once(session, person, users
                                 contacts=[("Cleo", "cleo@example.org")], settings=app_settings())
         session.flush()
         session.execute(update(MemberGroup).where(MemberGroup.id == declined.id)
-                        .values(status="declined", status_since=date.today() - timedelta(days=400)))
+                        .values(status="declined", status_since=clock.today() - timedelta(days=400)))
     with transaction():
-        done = privacy.sweep(session, today=date.today(), settings=app_settings())
+        done = privacy.sweep(session, today=clock.today(), settings=app_settings())
     assert {rule: count for rule, count in done.items() if count} == {
         "declined grant applications": 1, "declined group applications": 1,
         "sign-in attempts": 1, "sent mail": old_mail}
@@ -224,7 +224,7 @@ def test_the_retention_rules_remove_what_has_expired_once(session, person, users
     assert session.get(Application, person["paid_grant"]).applicant_name == "Ada Lovelace"
     assert [a.address for a in session.scalars(select(LoginAttempt))] == ["192.0.2.8"]
     with transaction():
-        again = privacy.sweep(session, today=date.today(), settings=app_settings())
+        again = privacy.sweep(session, today=clock.today(), settings=app_settings())
     assert not any(again.values())
     assert session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "privacy.retention")) == 1
@@ -298,14 +298,14 @@ def test_a_donor_with_a_receipt_is_anonymised_and_the_receipt_never_changes(sess
     with transaction():
         donation = manual.record_by_hand(
             session, donor=donor, fund=general_fund(session), amount=Money(12000, "EUR"),
-            day=date.today(), channel="cash", actor=users[Role.TREASURER], public_name="Anna M.")
+            day=clock.today(), channel="cash", actor=users[Role.TREASURER], public_name="Anna M.")
     with transaction():
         receipt = receipts.issue_for_donation(session, donation, settings=app_settings(),
                                               actor=None, send=False)
     pdf = receipts.stored_pdf(session, receipt, app_settings())
     before = (receipt.number, receipt.pdf_sha256, receipt.cancelled_at)
     with transaction():
-        exported = privacy.export(session, "anna@example.org", actor=None, today=date.today(),
+        exported = privacy.export(session, "anna@example.org", actor=None, today=clock.today(),
                                   settings=app_settings())
     archive = zipfile.ZipFile(io.BytesIO(exported))
     index = json.loads(archive.read("index.json"))
@@ -315,7 +315,7 @@ def test_a_donor_with_a_receipt_is_anonymised_and_the_receipt_never_changes(sess
 
     with transaction():
         (outcome,) = [o for o in privacy.erase(session, "anna@example.org", actor=None,
-                                               today=date.today(), settings=app_settings())
+                                               today=clock.today(), settings=app_settings())
                       if o.label == f"Donor {donor.id}"]
     assert outcome.done == "anonymised" and "§ 50 (7) EStDV" in outcome.why
     session.expire_all()
@@ -335,16 +335,16 @@ def test_a_donor_who_never_gave_is_erased_and_after_the_rule_swept(session):
     asked = _donor(session, "Bert Beispiel", "bert@example.org")
     idle = _donor(session, "Carla Clean", "carla@example.org", iban="DE75512108001245126199")
     with transaction():
-        (outcome,) = privacy.erase(session, "bert@example.org", actor=None, today=date.today(),
+        (outcome,) = privacy.erase(session, "bert@example.org", actor=None, today=clock.today(),
                                    settings=app_settings())
     assert (outcome.label, outcome.done) == (f"Donor {asked.id}", "erased")
     with transaction():
-        assert privacy.sweep(session, today=date.today(), settings=app_settings()).get(
+        assert privacy.sweep(session, today=clock.today(), settings=app_settings()).get(
             "donors without gifts") == 0  # Carla's years have not passed
         session.execute(update(Donor).where(Donor.id == idle.id).values(
             created_at=datetime.now(UTC) - timedelta(days=4 * 366)))
     with transaction():
-        assert privacy.sweep(session, today=date.today(), settings=app_settings())[
+        assert privacy.sweep(session, today=clock.today(), settings=app_settings())[
             "donors without gifts"] == 1
     session.expire_all()
     for donor in (session.get(Donor, asked.id), session.get(Donor, idle.id)):

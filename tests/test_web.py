@@ -2,7 +2,6 @@
 door for each kind of input and output."""
 import importlib
 import pkgutil
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy import func, select
 from wtforms.fields.core import UnboundField
 
 import backoffice
+from backoffice.core import clock
 from backoffice.ledger.models import JournalEntry
 
 from .helpers import login
@@ -20,7 +20,7 @@ def test_forms_without_a_csrf_token_are_refused_and_change_nothing(client, users
     login(client, "treasurer")
     before = session.scalar(select(func.count()).select_from(JournalEntry))
     response = client.post("/ledger/entries/new", data={
-        "booking_date": date.today().isoformat(), "description": "No token", "currency": "EUR",
+        "booking_date": clock.today().isoformat(), "description": "No token", "currency": "EUR",
         "lines-0-account": "1", "lines-0-fund": "1", "lines-0-debit": "5",
         "lines-1-account": "2", "lines-1-fund": "1", "lines-1-credit": "5"})
     assert response.status_code == 400
@@ -112,7 +112,7 @@ def test_pages_show_real_data(client, users, session, role, path, text):
 
     with transaction():
         berlin = services.create_fund(session, code="BER", name="Python Users Berlin", actor=users["treasurer"])
-        services.post_entry(session, booking_date=date.today(), description="Opening balance",
+        services.post_entry(session, booking_date=clock.today(), description="Opening balance",
                             actor=users["treasurer"],
                             lines=[Line(services.account_by_code(session, "1200"), berlin, Money(10000, "EUR")),
                                    Line(services.account_by_code(session, "3000"), berlin, Money(-10000, "EUR"))])

@@ -11,7 +11,6 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING
 
 from schwifty import IBAN
@@ -19,7 +18,7 @@ from schwifty.exceptions import SchwiftyException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core import audit
+from ..core import audit, clock
 from ..core.actors import Actor
 from ..core.i18n import _, ngettext
 from ..core.settings import Settings
@@ -323,7 +322,7 @@ def _write_lines(session: Session, bank_account: BankAccount, record: BankImport
             BankStatement.bank_account_id == bank_account.id,
             BankStatement.fingerprint == fingerprint))
         if stored is None and (fresh or not statement.lines):
-            today = date.today()
+            today = clock.today()
             stored = BankStatement(
                 bank_account_id=bank_account.id, import_id=record.id,
                 reference=statement.reference[:100], sequence=statement.sequence[:40],

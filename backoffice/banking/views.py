@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING
 
 from flask import (
@@ -17,6 +16,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
+from ..core import clock
 from ..core.bounds import as_id
 from ..core.db import transaction
 from ..core.errors import DomainError
@@ -119,7 +119,7 @@ def _open_count(account_id: int) -> int:
 @requires(Permission.BANK_VIEW)
 def index():
     accounts = db.session.scalars(select(BankAccount).order_by(BankAccount.name)).all()
-    today = date.today()
+    today = clock.today()
     rows = [(account, reconciliation.bank_balance(db.session, account, today),
              reconciliation.books_balance(db.session, account, today), _open_count(account.id))
             for account in accounts]
@@ -177,7 +177,7 @@ def edit_account(account_id: int):
 def account(account_id: int):
     account = get_or_404(BankAccount, account_id)
     form = query_form(AsOfForm)
-    as_of = form.as_of.data or date.today()
+    as_of = form.as_of.data or clock.today()
     report = reconciliation.difference(db.session, account, as_of)
     checks = reconciliation.continuity(db.session, account)
     imports = db.session.scalars(select(BankImport).where(BankImport.bank_account_id == account.id)

@@ -16,13 +16,12 @@ not import them).
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core import audit
+from ..core import audit, clock
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import Conflict, PermissionDenied, ValidationError
@@ -104,7 +103,7 @@ def approve(session: Session, write_off: BankWriteOff, *, actor: Actor,
     item = OpenItem(provider=write_off.provider, key=write_off.item_key, amount=write_off.amount,
                     currency=write_off.currency, date=None, label=write_off.label)
     handler = provider(write_off.provider)
-    on = date.today()
+    on = clock.today()
     lines = handler.accept(session, bank_account=bank_account, match=match, item=item,
                            amount=write_off.amount, booking_date=on, actor=actor)
     if sum(line.amount.amount for line in lines) != -write_off.amount:

@@ -6,10 +6,10 @@ written from the specifications' structure) and by the benchmark. Not an export 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
+from ..core import clock
 from ..core.money import Money
 from .parsers import ParsedStatement
 
@@ -24,7 +24,7 @@ def camt053(iban: str, statements: Sequence[ParsedStatement], *, message_id: str
             bic: str = "", namespace: str = CAMT_NAMESPACE) -> bytes:
     parts = [f'<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="{namespace}">'
              f"<BkToCstmrStmt><GrpHdr><MsgId>{escape(message_id)}</MsgId>"
-             f"<CreDtTm>{date.today().isoformat()}T00:00:00</CreDtTm></GrpHdr>"]
+             f"<CreDtTm>{clock.today().isoformat()}T00:00:00</CreDtTm></GrpHdr>"]
     for number, statement in enumerate(statements, 1):
         currency = statement.currency
         parts.append(

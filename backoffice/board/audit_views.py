@@ -3,11 +3,10 @@ picking entries, checking or querying each item with its documents and bank line
 and its stored PDF, which the discharge resolution's page links to."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from ..core import clock
 from ..core.i18n import _, ngettext
 from ..core.permissions import Permission, requires
 from ..core.signals import source_pages
@@ -135,7 +134,7 @@ def report(audit_id: int):
         db.session, found, audit.ReportInput(form.text.data, form.findings.data,
                                              form.recommend_discharge.data),
         organisation=config.organisation.name, folder=config.paths.uploads,
-        today=date.today(), actor=current_user, locale=config.organisation.default_locale,
+        today=clock.today(), actor=current_user, locale=config.organisation.default_locale,
         zone=config.organisation.timezone))
     if outcome.done:
         flash(_("The report is kept (SHA-256 %(sha)s…).", sha=outcome.result.sha256[:12]),

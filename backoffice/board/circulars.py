@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from ..core import clock
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import NotFound, PermissionDenied
@@ -37,7 +38,7 @@ def propose(session: Session, body: Body, *, title: str, text: str, deadline: da
         subject_id=subject_id, amount=amount, majority=majority,
         public=public, actor=actor, fiscal=FiscalYear.of(settings.organisation), now=now)
     recused = services.recused(session, resolution)
-    for term in services.in_office(session, body, resolution.created_at.date()):
+    for term in services.in_office(session, body, clock.day_of(resolution.created_at)):
         if term.id not in recused:
             notify.circular(session, term, resolution, organisation=settings.organisation.name,
                             link=link_for(settings, resolution, term),
@@ -62,7 +63,7 @@ def _vote(session: Session, resolution: Resolution, term: Term, choice: Choice, 
 def vote_in_app(session: Session, resolution: Resolution, choice: Choice, *, actor: Actor,
                 settings: Settings, now: datetime | None = None):
     now = now or utcnow()
-    term = next((t for t in terms_of(session, actor, now.date())
+    term = next((t for t in terms_of(session, actor, clock.day_of(now))
                  if t.body_id == resolution.body_id), None)
     if term is None:
         raise PermissionDenied(_("You are not a member of %(body)s.", body=resolution.body.name))

@@ -4,12 +4,11 @@ that adds a document or a new version of one. Board members and treasurers read 
 the board adds to it; nothing is ever replaced or deleted."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..core import clock
 from ..core.errors import ValidationError
 from ..core.i18n import _
 from ..core.permissions import Permission, requires
@@ -38,7 +37,7 @@ def _form() -> DocumentForm:
 
 
 def _page(form: DocumentForm, status: int = 200):
-    today = date.today()
+    today = clock.today()
     registers = []
     for kind in DocumentKind:
         versions = documents.versions(db.session, kind)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core import audit
+from ..core import audit, clock
 from ..core.actors import Actor
 from ..core.errors import ValidationError
 from ..core.i18n import _, _l, source
@@ -96,7 +96,7 @@ def exemption_notice(sender: object = None, *, session: Session, on: date | None
     receipts print it (the ``exemption_notices`` answer); None when the register keeps none.
     The purposes are one per line (or separated by semicolons), each as the receipt's "wegen
     Förderung ..." continues it ("Förderung" at their start is left out)."""
-    document = latest(session, DocumentKind.TAX_EXEMPTION, on or date.today())
+    document = latest(session, DocumentKind.TAX_EXEMPTION, on or clock.today())
     if document is None:
         return None
     facts = document.details or {}

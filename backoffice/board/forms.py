@@ -1,12 +1,13 @@
 """Forms of the board's pages: shape and field checks only (the rules are the services')."""
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SubmitField, TimeField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from ..core import clock
 from ..core.forms import (
     DateField,
     EmailField,
@@ -108,7 +109,7 @@ class TermForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     function = SelectField(_l("Function"), choices=options((f.value, f.label) for f in Function),
                            default="member")
-    start_on = DateField(_l("From"), validators=[DataRequired()], default=date.today)
+    start_on = DateField(_l("From"), validators=[DataRequired()], default=clock.today)
     end_on = DateField(_l("Until"), validators=[Optional()])
     legal_person = BooleanField(_l("Legal-person member"))
     represents = BooleanField(_l("Represents the association (§ 26 BGB)"))
@@ -116,7 +117,7 @@ class TermForm(FlaskForm):
 
 
 class EndTermForm(FlaskForm):
-    end_on = DateField(_l("Leaves on"), validators=[DataRequired()], default=date.today)
+    end_on = DateField(_l("Leaves on"), validators=[DataRequired()], default=clock.today)
     submit = SubmitField(_l("End the term"))
 
 
@@ -126,7 +127,7 @@ class InterestForm(FlaskForm):
     group_id = IntegerField(_l("Member group number"), validators=[Optional()])
     sponsor_id = IntegerField(_l("Sponsor number"), validators=[Optional()])
     description = StringField(_l("Interest"), validators=[DataRequired(), Length(max=500)])
-    start_on = DateField(_l("From"), validators=[DataRequired()], default=date.today)
+    start_on = DateField(_l("From"), validators=[DataRequired()], default=clock.today)
     end_on = DateField(_l("Until"), validators=[Optional()])
     submit = SubmitField(_l("Declare"))
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..core import audit
+from ..core import audit, clock
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import NotFound, PermissionDenied, ValidationError
@@ -100,7 +100,7 @@ def set_rules(session: Session, body: Body, rules: R.BodyRules, actor: Actor,
     if R.BodyRules.of(before) == rules:
         return False
     body.rules_json = rules.as_json()
-    today = today or utcnow().date()
+    today = today or clock.today()
     for term in body.terms:
         if term.end_on is None or term.end_on >= today:
             term.weight = rules.weight(term.legal_person)
@@ -284,12 +284,12 @@ def invite(session: Session, meeting: Meeting, *, today: date, actor: Actor,
     if not meeting.items:
         raise ValidationError(_("Put at least one item on the agenda before inviting."))
     rules = meeting.body.rules
-    members = in_office(session, meeting.body, meeting.starts_at.date())
+    members = in_office(session, meeting.body, clock.day_of(meeting.starts_at))
     if not members:
         raise ValidationError(_("Nobody is in office on %(body)s on that day.",
                                 body=meeting.body.name))
-    latest = R.latest_invitation_day(meeting.starts_at.date(), rules)
-    late = R.notice_shortfall(today, meeting.starts_at.date(), rules)
+    latest = R.latest_invitation_day(clock.day_of(meeting.starts_at), rules)
+    late = R.notice_shortfall(today, clock.day_of(meeting.starts_at), rules)
     meeting.status = MeetingStatus.INVITED
     meeting.invited_on = today
     meeting.late_notice_days = late
@@ -317,7 +317,7 @@ def open_meeting(session: Session, meeting: Meeting, actor: Actor) -> None:
 
 def members_of(session: Session, meeting: Meeting) -> list[Term]:
     """Everybody entitled at this meeting: in office on its day."""
-    return in_office(session, meeting.body, meeting.starts_at.date())
+    return in_office(session, meeting.body, clock.day_of(meeting.starts_at))
 
 
 def record_attendance(session: Session, meeting: Meeting, term: Term, presence: Presence, *,
@@ -507,9 +507,9 @@ def propose(session: Session, item: AgendaItem, *, title: str, text: str,
     if kind is SubjectKind.DISCHARGE and checklist.report_for(session, subject_id) is None:
         raise ValidationError(_("The discharge for %(year)s refers to the auditors' report on "
                                 "that year: none is written yet.", year=subject_id))
-    sequence, number = _number(session, meeting.body, meeting.starts_at.year)
+    sequence, number = _number(session, meeting.body, clock.day_of(meeting.starts_at).year)
     resolution = Resolution(
-        body=meeting.body, year=meeting.starts_at.year, sequence=sequence, number=number,
+        body=meeting.body, year=clock.day_of(meeting.starts_at).year, sequence=sequence, number=number,
         item=item, title=_clean(title, "title", "resolution_title", 300),
         text=_clean(text, "text", "resolution_text", 20_000), subject_kind=kind,
         subject_id=subject_id, amount=None if amount is None else amount.amount,
@@ -519,7 +519,7 @@ def propose(session: Session, item: AgendaItem, *, title: str, text: str,
     session.add(resolution)
     session.flush()
     for term_id, reason in _recusals(session, meeting.body, members, kind, subject_id,
-                                     meeting.starts_at.date(), fiscal).items():
+                                     clock.day_of(meeting.starts_at), fiscal).items():
         session.add(Recusal(resolution_id=resolution.id, term_id=term_id, reason=reason[:300]))
     session.flush()
     audit.record(session, actor, "board.proposed", "board_resolution", resolution.id,
@@ -535,7 +535,7 @@ def recused(session: Session, resolution: Resolution) -> dict[int, str]:
 def _entitled_terms(session: Session, resolution: Resolution) -> list[Term]:
     if resolution.item is not None:
         return members_of(session, resolution.item.meeting)
-    return in_office(session, resolution.body, resolution.created_at.date())
+    return in_office(session, resolution.body, clock.day_of(resolution.created_at))
 
 
 def seats_for(session: Session, resolution: Resolution) -> list[R.Seat]:
@@ -680,12 +680,13 @@ def propose_circular(session: Session, body: Body, *, title: str, text: str, dea
     now = now or utcnow()
     if deadline <= now:
         raise ValidationError(_("The deadline lies in the future."), field="deadline")
-    members = in_office(session, body, now.date())
+    today = clock.day_of(now)
+    members = in_office(session, body, today)
     if not members:
         raise ValidationError(_("Nobody is in office on %(body)s.", body=body.name))
-    sequence, number = _number(session, body, now.year)
+    sequence, number = _number(session, body, today.year)
     resolution = Resolution(
-        body=body, year=now.year, sequence=sequence, number=number, deadline=deadline,
+        body=body, year=today.year, sequence=sequence, number=number, deadline=deadline,
         title=_clean(title, "title", "resolution_title", 300),
         text=_clean(text, "text", "resolution_text", 20_000), subject_kind=subject_kind,
         subject_id=subject_id, amount=None if amount is None else amount.amount,
@@ -695,7 +696,7 @@ def propose_circular(session: Session, body: Body, *, title: str, text: str, dea
     session.add(resolution)
     session.flush()
     for term_id, reason in _recusals(session, body, members, subject_kind, subject_id,
-                                     now.date(), fiscal).items():
+                                     today, fiscal).items():
         session.add(Recusal(resolution_id=resolution.id, term_id=term_id, reason=reason[:300]))
     session.flush()
     audit.record(session, actor, "board.circular_proposed", "board_resolution", resolution.id,

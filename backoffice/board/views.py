@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..core import clock
 from ..core.audit import AuditEvent
 from ..core.bounds import MAX_ID
 from ..core.db import utcnow
@@ -101,7 +102,7 @@ def _reason(stored: str | None) -> str:
 @requires(Permission.BOARD_VIEW)
 def dashboard():
     return render_template("board/dashboard.html",
-                           view=queries.dashboard(db.session, current_user, date.today()))
+                           view=queries.dashboard(db.session, current_user, clock.today()))
 
 
 # --- bodies and terms --------------------------------------------------------------------------
@@ -110,7 +111,7 @@ def dashboard():
 @requires(Permission.BOARD_VIEW)
 def body(body_id: int):
     found = get_or_404(Body, body_id)
-    on = arg("on", date) or date.today()
+    on = arg("on", date) or clock.today()
     return _body_page(found, on, TermForm(), 200)
 
 
@@ -166,7 +167,7 @@ def appoint(body_id: int):
     if outcome.done:
         flash(_("%(name)s is appointed.", name=outcome.result.name), "success")
         return redirect(url_for(".body", body_id=found.id))
-    return _body_page(found, date.today(), form, outcome.status)
+    return _body_page(found, clock.today(), form, outcome.status)
 
 
 @bp.route("/terms/<int:term_id>/end", methods=["POST"])
@@ -241,7 +242,7 @@ def _invite(found: Meeting):
     config = settings()
     link = absolute_url(config, "board.meeting", meeting_id=found.id)
     invitation = services.invite(
-        db.session, found, today=date.today(), actor=current_user,
+        db.session, found, today=clock.today(), actor=current_user,
         send=lambda term, m, warning: notify.invitation(
             db.session, term, m, organisation=config.organisation.name, link=link,
             locale=config.organisation.default_locale, zone=config.organisation.timezone))
@@ -393,7 +394,7 @@ def addendum(meeting_id: int):
 
 def _printing() -> minutes.Printing:
     config = settings()
-    return minutes.Printing(organisation=config.organisation.name, today=date.today(),
+    return minutes.Printing(organisation=config.organisation.name, today=clock.today(),
                             folder=config.paths.uploads,
                             locale=config.organisation.default_locale,
                             zone=config.organisation.timezone)
@@ -456,7 +457,7 @@ def _after() -> tuple[int, int, int] | None:
 @requires(Permission.BOARD_VIEW)
 def resolution(resolution_id: int):
     found = get_or_404(Resolution, resolution_id)
-    mine = next((t for t in queries.terms_of(db.session, current_user, date.today())
+    mine = next((t for t in queries.terms_of(db.session, current_user, clock.today())
                  if t.body_id == found.body_id), None)
     return render_template("board/resolution.html", resolution=found, mine=mine,
                            recused=services.recused(db.session, found),
@@ -522,7 +523,7 @@ def vote_by_link(token: str):
 @bp.route("/people")
 @requires(Permission.BOARD_VIEW)
 def people():
-    on = arg("on", date) or date.today()
+    on = arg("on", date) or clock.today()
     return render_template("board/people.html", on=on,
                            bodies=queries.people_on(db.session, on),
                            representatives=queries.representatives(db.session, on))
@@ -557,7 +558,7 @@ def declare_interest():
 @bp.route("/public")
 @public
 def public_page():
-    today = date.today()
+    today = clock.today()
     bodies = queries.public_bodies(db.session, today)
     if not bodies:
         abort(404)

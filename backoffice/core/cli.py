@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 import warnings
-from datetime import date
 from pathlib import Path
 
 import click
@@ -16,7 +15,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect, text
 
 from ..extensions import db, settings
-from . import backup, catalogs, health, outbox, privacy, processes
+from . import backup, catalogs, clock, health, outbox, privacy, processes
 from .db import transaction
 from .errors import DomainError
 from .protection import app_role_grants
@@ -198,7 +197,7 @@ def privacy_export(email: str, out: Path):
     """Everything held about EMAIL as a ZIP (JSON and their documents)."""
     try:
         with transaction():
-            data = privacy.export(db.session, email, actor=None, today=date.today(),
+            data = privacy.export(db.session, email, actor=None, today=clock.today(),
                                   settings=settings())
     except DomainError as error:
         raise click.ClickException(str(error)) from None
@@ -215,7 +214,7 @@ def privacy_erase(email: str, yes: bool):
         click.confirm(f"Erase the personal data of {email}?", abort=True)
     try:
         with transaction():
-            outcomes = privacy.erase(db.session, email, actor=None, today=date.today(),
+            outcomes = privacy.erase(db.session, email, actor=None, today=clock.today(),
                                      settings=settings())
     except DomainError as error:
         raise click.ClickException(str(error)) from None
@@ -229,7 +228,7 @@ def privacy_erase(email: str, yes: bool):
 def privacy_retention():
     """Apply the retention rules now (the daily privacy.retention job does it on its own)."""
     with transaction():
-        done = privacy.sweep(db.session, today=date.today(), settings=settings())
+        done = privacy.sweep(db.session, today=clock.today(), settings=settings())
     for rule, count in sorted(done.items()):
         click.echo(f"{count:6}  {rule}")
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import clock
 from .errors import ValidationError
 
 if TYPE_CHECKING:
@@ -191,7 +192,7 @@ def notice_fault(*, kind: Any, day: Any, tax_office: Any, tax_number: Any, perio
     issued = notice_date(day)
     if issued is None:
         return "date"
-    if issued > (today or date.today()):
+    if issued > (today or clock.today()):
         return "date_in_future"
     for fact, value in (("tax_office", tax_office), ("tax_number", tax_number)):
         if blank(value):
@@ -402,7 +403,8 @@ def _notice(config: Mapping) -> ExemptionNotice | None:
                 if str(p).strip()]
     fault = notice_fault(kind=given.get("kind"), day=given.get("date"),
                          tax_office=given.get("tax_office"), tax_number=given.get("tax_number"),
-                         period=given.get("period"), purposes=purposes)
+                         period=given.get("period"), purposes=purposes,
+                         today=clock.today(_timezone(config)))
     if fault is not None:
         given_value = given.get(fault.removesuffix("_in_future"))
         raise SettingsError(f"RECEIPTS_NOTICE: {_NOTICE_FAULTS[fault]} (given: {given_value!r}).")

@@ -98,7 +98,7 @@ FIELDS: tuple[Field, ...] = (
           help=_l("Every link in mails, PDFs and pay links starts with it.")),
     Field("DEFAULT_LOCALE", "documents", _l("Default language"), "locale"),
     Field("TIMEZONE", "documents", _l("Time zone"),
-          help=_l("Where times are shown, e.g. Europe/Berlin.")),
+          help=_l("Where times are shown and days are dated, e.g. Europe/Berlin.")),
     Field("FISCAL_YEAR_START_MONTH", "documents", _l("Fiscal year starts in month"), "month"),
     Field("INVOICE_NUMBER_PREFIX", "documents", _l("Invoice number prefix"),
           help=_l("Put before the year and number: PCA- gives PCA-2026-00042.")),

@@ -22,8 +22,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db, settings
+from . import clock, privacy, signals, tables, tasks, uploads
 from . import health as health_checks
-from . import privacy, signals, tables, tasks, uploads
 from .audit import AuditEvent
 from .bounds import MAX_ID
 from .db import transaction
@@ -189,7 +189,7 @@ def refuse_unsaved_changes(response):
 def dashboard():
     if not current_user.can(Permission.GROUPS_VIEW_ALL) and current_user.organised_groups:
         return redirect(url_for("groups.portal"))  # organisers land on their group
-    panels = {"waiting": tasks.waiting_for(db.session, current_user, date.today(),
+    panels = {"waiting": tasks.waiting_for(db.session, current_user, clock.today(),
                                           settings=settings()),
               **signals.panels("core.dashboard", session=db.session, user=current_user,
                                settings=settings())}
@@ -289,7 +289,7 @@ def privacy_page():
 def privacy_export():
     form = PersonForm()
     outcome = run_form(form, lambda: privacy.export(db.session, form.email.data,
-                                                    actor=current_user, today=date.today(),
+                                                    actor=current_user, today=clock.today(),
                                                     settings=settings()))
     if not outcome.done:
         return render_template("core/privacy.html", form=form, holdings=None,
@@ -305,7 +305,7 @@ def privacy_export():
 def privacy_erase():
     form = EraseForm()
     outcome = run_form(form, lambda: privacy.erase(db.session, form.email.data,
-                                                   actor=current_user, today=date.today(),
+                                                   actor=current_user, today=clock.today(),
                                                    settings=settings()))
     if outcome.done:
         return render_template("core/privacy.html", form=PersonForm(formdata=None),

@@ -16,6 +16,7 @@ from ..auth.models import User
 from ..banking.demo import MEMBERS, seed_banking
 from ..board.audit_demo import seed_audit
 from ..board.demo import seed_board, seed_documents
+from ..core import clock
 from ..core.mail import discard_outbox
 from ..core.money import Money
 from ..core.permissions import Role
@@ -114,7 +115,7 @@ def seed(session: Session, settings: Settings, today: date | None = None,
     services it calls queue mail (invitations, decisions, reminders) to the demo's made-up
     addresses: none of it is sent.
     """
-    today = today or date.today()
+    today = today or clock.today()
     users = {}
     for email, name, roles in DEMO_USERS:
         users[roles[0]] = auth.create_user(session, email, name=name, roles=roles,

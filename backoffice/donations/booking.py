@@ -22,7 +22,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..core import audit
+from ..core import audit, clock
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
@@ -319,7 +319,7 @@ def reverse(session: Session, donation: Donation, *, actor: Actor, reason: str, 
     if donation.status is DonationStatus.REVERSED:
         return False
     DONATION_STATES.check(donation, "reverse")
-    day = day or date.today()
+    day = day or clock.today()
     if movement is not None or donation.refunded or credit is not None:
         # What is left (a partial refund took the rest back already), from ``credit`` (where a
         # lost dispute's money went) or what received it.

@@ -11,6 +11,7 @@ import click
 from flask.cli import AppGroup
 
 from ..auth.services import find_user
+from ..core import clock
 from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.money import Money
@@ -64,7 +65,7 @@ def record_command(fund_code, amount, currency, channel, membership_fee, name, e
                                           iban=iban)
             donation = manual.record_by_hand(
                 db.session, donor=donor, fund=fund, amount=money,
-                day=day.date() if day else date.today(), channel=Channel(channel), actor=None,
+                day=day.date() if day else clock.today(), channel=Channel(channel), actor=None,
                 kind=DonationKind.MEMBERSHIP_FEE if membership_fee else DonationKind.MONEY,
                 receipt_wanted=receipt)
     except DomainError as error:
@@ -101,7 +102,7 @@ def in_kind_command(fund_code, description, value, currency, valuation_basis, or
             donor = donors.find_or_create(db.session, donors.DonorDetails(name=name, email=email))
             donation = manual.record_in_kind(
                 db.session, donor=donor, fund=fund, value=money,
-                day=day.date() if day else date.today(),
+                day=day.date() if day else clock.today(),
                 in_kind=booking.InKind(description.strip(), valuation_basis.strip(),
                                        InKindOrigin(origin), account_code=account_code),
                 actor=None, receipt_wanted=not no_receipt)

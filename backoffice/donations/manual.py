@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from ..core import clock
 from ..core.actors import Actor
 from ..core.errors import NotFound, ValidationError
 from ..core.i18n import _
@@ -37,7 +38,7 @@ def record_by_hand(session: Session, *, donor: Donor, fund: Fund, amount: Money,
     if kind not in (DonationKind.MONEY, DonationKind.MEMBERSHIP_FEE):
         raise ValidationError(_("Money given by hand is a donation or a membership fee."),
                               field="kind")
-    if day > date.today():
+    if day > clock.today():
         raise ValidationError(_("The day of the gift is in the future."), field="day")
     donation, _created = record(session, Gift(
         donor=donor, fund=fund, amount=amount, day=day, channel=channel, kind=kind,
@@ -51,7 +52,7 @@ def record_in_kind(session: Session, *, donor: Donor, fund: Fund, value: Money, 
                    public_name: str | None = None, note: str = "") -> Donation:
     """A gift in kind (Sachzuwendung) at its value: Dr the account it is booked on (the expense
     it saves, or an asset), Cr donation income."""
-    if day > date.today():
+    if day > clock.today():
         raise ValidationError(_("The day of the gift is in the future."), field="day")
     if not in_kind.account_code:
         raise ValidationError(_("Choose the account the gift is booked on."), field="account")

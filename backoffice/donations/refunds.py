@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..core import audit
+from ..core import audit, clock
 from ..core.actors import Actor
 from ..core.errors import AlreadyDone, NotFound, ValidationError
 from ..core.i18n import _
@@ -181,7 +181,7 @@ def undo(session: Session, donation: Donation, *, refund_id: str, amount: Money,
     reason = f"Stripe refund {refund_id} {status}"
     reversal = reverse_entry(session, reads.entry(session, row.journal_entry_id), actor=actor,
                              reason=f"{donation.ref}: {reason}",
-                             booking_date=booking_date_for(session, date.today()))
+                             booking_date=booking_date_for(session, clock.today()))
     row.status, row.reversal_entry_id = RefundStatus.FAILED, reversal.id
     donation.refunded -= row.amount
     session.flush()
@@ -208,7 +208,7 @@ def _rebook(session: Session, donation: Donation, row: DonationRefund, *, status
     DONATION_STATES.apply(donation, "rebook")
     reason = f"Stripe refund {row.stripe_refund} {status}"
     entry = post_entry(
-        session, booking_date=booking_date_for(session, date.today()), actor=actor,
+        session, booking_date=booking_date_for(session, clock.today()), actor=actor,
         description=f"Donation {donation.ref} booked again: {reason}"[:500],
         source=("donation", donation.id),
         lines=booking.lines_for(session, donation, movement=movement, amount=money))

@@ -5,9 +5,10 @@ version 2025-03-31 moved both: ``parent.subscription_details.subscription`` and
 both shapes are read). The calls go through ``payments.stripe_api``."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
+from ..core import clock
 from ..core.money import Money
 from ..payments import settlement, stripe_api
 
@@ -46,8 +47,6 @@ def checkout_params(row: DonationCheckout, *, fund_name: str, success_url: str,
     return params
 
 
-def day_of(timestamp: int | None) -> date:
-    return datetime.fromtimestamp(timestamp, UTC).date() if timestamp else date.today()
 
 
 def object_id(value: object) -> str | None:
@@ -95,7 +94,7 @@ def paid_intent(config: Stripe, pi_id: str) -> tuple[dict, settlement.Movement, 
     amount = Money(int(pi.get("amount_received") or pi["amount"]), str(pi["currency"]).upper())
     movement = settlement.Movement.from_stripe(txn) if txn \
         else settlement.Movement.unconverted(None, amount)
-    return pi, movement, (charge or {}).get("id"), day_of((charge or pi).get("created"))
+    return pi, movement, (charge or {}).get("id"), clock.day_of_timestamp((charge or pi).get("created"))
 
 
 def total_movement(txns: list[dict | str], config: Stripe, label: str) -> settlement.Movement:

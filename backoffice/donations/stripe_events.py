@@ -16,6 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from ..core import clock
 from ..core.db import utcnow
 from ..core.money import Money
 from ..core.queue import enqueue_on_commit
@@ -97,7 +98,7 @@ def on_checkout(sender: str, *, session: Session, obj: dict, config: Stripe,
     if obj.get("payment_status") != "paid":
         donation, _ = booking.record(
             session, _gift(checkout, donor, Money(checkout.amount, checkout.currency),
-                           stripe_adapter.day_of(obj.get("created")), refs),
+                           clock.day_of_timestamp(obj.get("created")), refs),
             actor=None, status=DonationStatus.PENDING)
         return f"{donation.ref} {donation.status.value}"
     pi, movement, charge, day = stripe_adapter.paid_intent(config, pi_id)
@@ -153,7 +154,7 @@ def on_invoice_paid(sender: str, *, session: Session, obj: dict, config: Stripe,
         refs.update(stripe_payment_intent=pi_id, stripe_charge=charge)
     else:  # paid from the customer's credit balance: no charge of its own
         movement = None
-        day = stripe_adapter.day_of((obj.get("status_transitions") or {}).get("paid_at")
+        day = clock.day_of_timestamp((obj.get("status_transitions") or {}).get("paid_at")
                                     or obj.get("created"))
     amount = Money(paid, str(obj["currency"]).upper())
     checkout = session.scalar(_with_fund().where(DonationCheckout.plan_id == plan.id))
@@ -295,7 +296,7 @@ def _refund_state(session: Session, donation: Donation, refund: dict, config: St
         txn = stripe_api.retrieve_balance_transaction(config, txn)
     movement = settlement.Movement.from_stripe(txn) if txn else None
     return refunds.book(session, donation, refund_id=refund["id"], amount=amount,
-                        movement=movement, day=stripe_adapter.day_of(refund.get("created")),
+                        movement=movement, day=clock.day_of_timestamp(refund.get("created")),
                         settings=settings)
 
 

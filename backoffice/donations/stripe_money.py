@@ -18,13 +18,13 @@ the fee in the transaction's currency, what it settles in the donation's:
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..core import clock
 from ..core.money import Money
 from ..funds.fees import admin_fee_lines
 from ..ledger.services import Line, account_by_role, booking_date_for, post_entry
@@ -70,7 +70,7 @@ def _book_once(session: Session, donation: Donation, movement: settlement.Moveme
                     for role in {part.role for part in booked} - {settlement.COUNTER}}
         accounts[settlement.COUNTER] = account_by_role(session, counter)
         entry = post_entry(
-            session, booking_date=booking_date_for(session, date.today()), actor=None,
+            session, booking_date=booking_date_for(session, clock.today()), actor=None,
             description=f"Stripe {label}"[:500], source=("donation", donation.id),
             lines=[Line(accounts[part.role], donation.fund, part.amount, part.memo[:200])
                    for part in booked] + (more or []))

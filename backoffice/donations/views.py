@@ -15,7 +15,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from ..core import signals
+from ..core import clock, signals
 from ..core.bounds import as_id
 from ..core.errors import NotFound, ValidationError
 from ..core.forms import (
@@ -272,7 +272,7 @@ def new():
     form = ByHandForm()
     _by_hand_choices(form)
     if request.method == "GET":
-        form.day.data = date.today()
+        form.day.data = clock.today()
         form.currency.data = settings().organisation.default_currency
     outcome = run_form(form, lambda: _record_by_hand(form))
     if outcome.done:

@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from ..core import clock
 from ..core.actors import Actor
 from ..expenses.models import ExpenseClaim
 from ..expenses.services import waive_claim
@@ -28,7 +29,7 @@ def waive(session: Session, claim: ExpenseClaim, *, actor: Actor, receipt_wanted
         language=Language.DE if (claimant.locale or "").startswith("de") else Language.EN),
         iban=claim.iban, actor=actor)
     donation, _ = record(session, Gift(
-        donor=donor, fund=claim.fund, amount=claim.amount, day=today or date.today(),
+        donor=donor, fund=claim.fund, amount=claim.amount, day=today or clock.today(),
         channel=Channel.WAIVER, kind=DonationKind.WAIVED_REIMBURSEMENT,
         receipt_wanted=receipt_wanted, note=f"Expense claim {claim.ref}: {claim.title}"[:500],
         refs={"expense_claim_id": claim.id}), actor=actor,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.models import User
-from ..core import audit
+from ..core import audit, clock
 from ..core.actors import Actor
 from ..core.bounds import as_id
 from ..core.db import utcnow
@@ -216,7 +216,7 @@ def submit_claim(session: Session, *, claimant: User, fund: Fund, title: str, pa
                  receipts: list[Upload], settings: Settings,
                  today: date | None = None) -> ExpenseClaim:
     """Check everything (receipts first, so that a bad file stores nothing), then store."""
-    today = today or date.today()
+    today = today or clock.today()
     if fund is None or fund.id not in {f.id for f in claimable_funds(session, claimant)}:
         raise ValidationError(_("You cannot claim expenses from that fund."), field="fund")
     title = _title(title)
@@ -297,7 +297,7 @@ def approve_claim(session: Session, claim: ExpenseClaim, *, actor: Actor, settin
                      after={"approvals": len(claim.approvals), "needed": needed,
                             "comment": comment})
         return claim
-    today = today or date.today()
+    today = today or clock.today()
     payables = account_by_role(session, PAYABLES_ROLE)
     lines = [Line(line.account, claim.fund, Money(line.amount, claim.currency),
                   line.description[:200]) for line in claim.lines]
@@ -374,7 +374,7 @@ class ClaimPayables:
             fund=claim.fund, liability_account=payables,
             remittance=f"Expense claim {claim.ref}: {claim.title}"[:140],
             description=f"{claim.title} ({claim.fund.code})",
-            due_since=claim.decided_at.date() if claim.decided_at else None)
+            due_since=clock.day_of(claim.decided_at) if claim.decided_at else None)
 
     def _approved(self, session: Session, *conditions, lock: bool = False) -> list[ExpenseClaim]:
         statement = (select(ExpenseClaim)
@@ -502,6 +502,6 @@ def claims_table(session: Session, user: User, *, status: str | None = None,
         Column("Claim", width=10), Column("Submitted", DATE), Column("Purpose"),
         Column("Fund", width=10), Column("By"), Column("Status", width=12),
         Column("Amount", MONEY), Column("Paid on", DATE)),
-        ((claim.ref, claim.submitted_at.date(), claim.title, claim.fund.code,
+        ((claim.ref, clock.day_of(claim.submitted_at), claim.title, claim.fund.code,
           claim.claimant.display_name, claim.status.label, Money(claim.total, claim.currency),
           claim.paid_on) for claim in claims))

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
 
+from ..core import clock
 from ..core.errors import DomainError
 from ..extensions import db, settings
 from ..ledger.periods import FiscalYear
@@ -29,7 +29,7 @@ funds_cli = AppGroup("funds", help="Fiscal sponsorship funds.")
 def statement_command(code: str, start: datetime | None, end: datetime | None):
     """A fund's statement as CSV: opening balance, income, admin fees, expenses, transfers,
     closing balance."""
-    end = end.date() if end else date.today()
+    end = end.date() if end else clock.today()
     start = start.date() if start else FiscalYear.of(settings().organisation).start(end)
     if end < start:
         raise click.ClickException("The end date is before the start date.")

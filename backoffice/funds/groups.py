@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ..core import clock
 from ..core.actors import Actor
 from .fees import policy_on, set_policy
 from .models import IncomeKind
@@ -24,6 +25,6 @@ def admitted(sender: object, *, session: Session, fund, fee_percent, actor: Acto
 
 def group_panel(sender: object, *, session: Session, group, **kwargs: Any) -> dict:
     """The fee policy in force and the latest movements of the group's fund (``page_panels``)."""
-    return {"fee_policy": policy_on(session, group.fund_id, date.today()) if group.fund_id
+    return {"fee_policy": policy_on(session, group.fund_id, clock.today()) if group.fund_id
             else None,
             "movements": recent_movements(session, group.fund, 8) if group.fund else []}

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..core import clock
 from ..core.forms import decimal_of
 from ..core.i18n import _
 from ..core.permissions import Permission, login_required, requires
@@ -35,7 +36,7 @@ def index():
     groups = {g.fund_id: g for g in db.session.scalars(
         select(MemberGroup).where(MemberGroup.fund_id.is_not(None)))}
     balances = fund_balances(db.session, date.max)
-    policies = current_policies(db.session, date.today())
+    policies = current_policies(db.session, clock.today())
     rows = [(f, groups.get(f.id), policies.get(f.id),
              {c: v for (fid, c), v in balances.items() if fid == f.id}) for f in funds]
     return render_template("funds/index.html", rows=rows)

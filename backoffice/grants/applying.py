@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..auth.services import normalise_email
-from ..core import audit
+from ..core import audit, clock
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
@@ -229,7 +229,7 @@ def submission_problems(programme: Programme, data: ApplicationInput, *,
             normalise_iban(draft.iban)
         except ValidationError as error:
             problems["iban"] = str(error)
-    for name, message in completeness_errors(draft, today or date.today()).items():
+    for name, message in completeness_errors(draft, today or clock.today()).items():
         problems.setdefault(name, message)
     return problems
 
@@ -257,7 +257,7 @@ def save_application(session: Session, *, data: ApplicationInput, uploads: Itera
     Refused input raises with nothing stored. A new draft counts against the per-address and
     per-email limits and emails the applicant their secret link.
     """
-    today = today or date.today()
+    today = today or clock.today()
     new = application is None
     if new:
         if programme is None:
@@ -295,7 +295,7 @@ def save_application(session: Session, *, data: ApplicationInput, uploads: Itera
 def submit_application(session: Session, application: Application, *, actor: Actor,
                        today: date | None = None, settings: Settings) -> Application:
     """Submit a complete draft (``IncompleteApplication`` lists everything still missing)."""
-    today = today or date.today()
+    today = today or clock.today()
     check(application, "submit")
     errors = completeness_errors(application, today)
     if errors:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..core import audit
+from ..core import audit, clock
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import ValidationError
@@ -143,7 +143,7 @@ def approve(session: Session, application: Application, *, amount: Money, actor:
             today: date | None = None, settings: Settings) -> Application:
     """Award ``amount`` (at most what was asked) and commit it in the programme's fund, unless
     ``approval_refusal`` names a reason not to."""
-    today = today or date.today()
+    today = today or clock.today()
     application = locked(session, application)
     check(application, "approve")
     conflicts.refuse(application, actor, "approve")
@@ -217,7 +217,7 @@ def _recommit(session: Session, application: Application, remaining: Money, reas
 def reduce_grant(session: Session, application: Application, *, amount: Money, reason: str,
                  actor: Actor, today: date | None = None, settings: Settings) -> Application:
     """Lower the award; the difference is released from the commitment."""
-    today = today or date.today()
+    today = today or clock.today()
     application = locked(session, application)
     check(application, "reduce")
     conflicts.refuse(application, actor, "reduce")
@@ -250,7 +250,7 @@ def reduce_grant(session: Session, application: Application, *, amount: Money, r
 def cancel_grant(session: Session, application: Application, *, reason: str, actor: Actor,
                  today: date | None = None, settings: Settings) -> Application:
     """Cancel an approved grant of which nothing was paid; its commitment is reversed."""
-    today = today or date.today()
+    today = today or clock.today()
     application = locked(session, application)
     check(application, "cancel")
     conflicts.refuse(application, actor, "cancel")

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from ..core import clock
 from ..core.actors import Actor
 from ..core.bounds import as_id
 from ..core.errors import ValidationError
@@ -38,7 +39,7 @@ def pay_at_once(session: Session, disbursements: list[Disbursement], *, referenc
     if not disbursements:
         return
     batch = batches.create_batch(session, selected=[(KIND, str(d.id)) for d in disbursements],
-                                 requested_on=max(paid_on, date.today()), actor=actor,
+                                 requested_on=max(paid_on, clock.today()), actor=actor,
                                  settings=settings)
     batches.mark_executed(session, batch, booked_on=paid_on, actor=actor, settings=settings)
 
@@ -59,7 +60,7 @@ class GrantPayables:
             liability_account=liability, remittance=disbursement.remittance,
             description=f"{application.reference} {application.applicant_name}: "
                         f"{application.title}",
-            due_since=disbursement.created_at.date())
+            due_since=clock.day_of(disbursement.created_at))
 
     def _ready(self, session: Session, *conditions, lock: bool = False) -> list[Disbursement]:
         statement = select(Disbursement).where(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from ..core import clock
 from ..core.i18n import source
 from ..core.money import Money
 from ..core.tables import DATE, INTEGER, MONEY, NUMBER, Column, Table
@@ -260,7 +261,7 @@ def applications_table(session: Session, **filters) -> Table:
         Column("Votes", INTEGER)),
         ((row.application.reference, row.application.applicant_name, row.application.title,
           row.application.programme_name,
-          row.application.submitted_at.date() if row.application.submitted_at else None,
+          clock.day_of(row.application.submitted_at) if row.application.submitted_at else None,
           source(row.application.status.label),  # the export's words are English, as its headers
           Money(row.application.amount_requested, row.application.currency),
           row.reviews, None if row.average_score is None else round(row.average_score, 1),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core import audit
+from ..core import audit, clock
 from ..core.actors import Actor
 from ..core.errors import ValidationError
 from ..core.i18n import _
@@ -67,7 +67,7 @@ def submit_report(session: Session, application: Application, *, narrative: str,
 def close_grant(session: Session, application: Application, *, returned: Money, note: str = "",
                 actor: Actor, booking_date: date | None = None, settings: Settings) -> Application:
     """Accept the report back; money returned to the bank goes back into the programme's fund."""
-    booking_date = booking_date or date.today()
+    booking_date = booking_date or clock.today()
     application = locked(session, application)
     check(application, "close")
     conflicts.refuse(application, actor, "close")
@@ -97,7 +97,7 @@ def run_reminders(session: Session, today: date | None = None, *,
                   settings: Settings) -> dict[str, int]:
     """The daily job: reports become due after the event, reminders go out before and after the
     due date, and reports not in by then become overdue. Safe to run more than once a day."""
-    today = today or date.today()
+    today = today or clock.today()
     counts = {"due": 0, "reminded": 0, "overdue": 0, "overdue_reminded": 0}
     before, every = settings.grants.remind_days_before, settings.grants.remind_every_days
     for application in session.scalars(select(Application).where(Application.status == S.PAID)):

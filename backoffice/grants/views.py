@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from types import SimpleNamespace
 
 from babel.numbers import format_decimal
@@ -21,6 +20,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.models import User
+from ..core import clock
 from ..core.bounds import FIRST_DATE, LAST_DATE, as_id
 from ..core.db import transaction
 from ..core.errors import DomainError, NotFound, PermissionDenied, ValidationError
@@ -168,7 +168,7 @@ def _allow_documents():
 @public
 def index():
     programmes = db.session.scalars(select(Programme).order_by(Programme.name)).all()
-    today = date.today()
+    today = clock.today()
     rounds = {p.id: applying.open_round(db.session, p, today) for p in programmes if p.uses_rounds}
     return render_template("grants/public/index.html", programmes=programmes, rounds=rounds,
                            any_public=any(p.public_list for p in programmes))
@@ -179,13 +179,13 @@ def index():
 def programme(slug: str):
     programme = _programme(slug)
     return render_template("grants/public/programme.html", programme=programme,
-                           round=applying.open_round(db.session, programme, date.today()),
+                           round=applying.open_round(db.session, programme, clock.today()),
                            closed=_closed_reason(programme))
 
 
 def _closed_reason(programme: Programme) -> str | None:
     try:
-        applying.check_accepting(db.session, programme, date.today())
+        applying.check_accepting(db.session, programme, clock.today())
     except ValidationError as error:
         return str(error)
     return None
@@ -214,7 +214,7 @@ def _save(form, *, programme=None, application=None):
         if form.submit.data and not form.guard_errors():  # name everything else too
             target = programme or application.programme
             round_ = application.round if application else applying.open_round(
-                db.session, target, date.today())
+                db.session, target, clock.today())
             problems = applying.submission_problems(target, form.to_input(), round_=round_)
             if any(line.item.errors or line.amount.errors for line in form.budget):
                 problems.pop("budget_lines", None)  # the lines' own errors say it
@@ -733,7 +733,7 @@ def correct_payout_account(disbursement_id: int):
 @bp.route("/budget")
 @requires(Permission.GRANTS_VIEW)
 def budget():
-    year = arg("year", int, date.today().year, minimum=FIRST_DATE.year, maximum=LAST_DATE.year)
+    year = arg("year", int, clock.today().year, minimum=FIRST_DATE.year, maximum=LAST_DATE.year)
     return render_template("grants/budget.html", view=queries.budget_view(db.session, year))
 
 
@@ -784,7 +784,7 @@ def _programme_page(programme: Programme, form=None, *, status: int = 200, **for
         form = _programme_form(ProgrammeForm(formdata=None, obj=programme))
         form.max_per_grant.data = _amount_text(programme.max_per_grant, programme.currency)
         form.board_threshold.data = _amount_text(programme.board_threshold, programme.currency)
-    defaults = {"budget_form": BudgetForm(formdata=None, year=date.today().year),
+    defaults = {"budget_form": BudgetForm(formdata=None, year=clock.today().year),
                 "question_form": QuestionForm(formdata=None),
                 "round_form": RoundForm(formdata=None),
                 "confirm_form": ConfirmForm(formdata=None)}

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..core import clock
 from ..core.forms import (
     DateField,
     EmailField,
@@ -82,7 +81,7 @@ class GroupEditForm(GroupProfileForm):
 
 class ApproveForm(FlaskForm):
     agreement_version = StringField(_l("Agreement version"), validators=[DataRequired(), Length(max=20)])
-    agreement_signed_on = DateField(_l("Signed on"), validators=[DataRequired()], default=date.today)
+    agreement_signed_on = DateField(_l("Signed on"), validators=[DataRequired()], default=clock.today)
     agreement_signed_by = StringField(_l("Signed by (for the group)"),
                                       validators=[DataRequired(), Length(max=200)])
     fee_percent = StringField(_l("Admin fee (%%)"), validators=[DataRequired(), Length(max=6)],

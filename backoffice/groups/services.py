@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..auth import services as auth
 from ..auth.models import User
-from ..core import audit
+from ..core import audit, clock
 from ..core.actors import Actor
 from ..core.errors import NotFound, ValidationError
 from ..core.i18n import _
@@ -100,7 +100,7 @@ def directory(session: Session, scope: GroupScope, *, status: str | None = None,
     groups = session.scalars(statement.order_by(func.lower(MemberGroup.name), MemberGroup.id)
                              .options(selectinload(MemberGroup.organisers))
                              .offset((page - 1) * per_page).limit(per_page)).all()
-    balances = by_fund(fund_balances(session, date.today())) if groups else {}
+    balances = by_fund(fund_balances(session, clock.today())) if groups else {}
     rows = [(g, balances.get(g.fund_id, {})) for g in groups]
     return DirectoryPage(rows, total, page, pages)
 
@@ -156,7 +156,7 @@ def clean_profile(values: dict) -> dict:
     if website and not re.match(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$", website):
         raise ValidationError(_("Give the website as a full address (https://...)."), field="website")
     clean["website"] = website
-    if clean["founded_on"] and clean["founded_on"] > date.today():
+    if clean["founded_on"] and clean["founded_on"] > clock.today():
         raise ValidationError(_("The founding date is in the future."), field="founded_on")
     return clean
 
@@ -188,7 +188,7 @@ def _fund_code_for(session: Session, group: MemberGroup) -> str:
 
 def _set_status(session: Session, group: MemberGroup, to: GroupStatus, *, actor: Actor | None,
                 reason: str, on: date | None = None, initial: bool = False) -> None:
-    on = on or date.today()
+    on = on or clock.today()
     before = None if initial else group.status
     session.add(GroupStatusChange(group=group, from_status=before.value if before else None,
                                   to_status=to.value, effective_on=on, reason=reason,
@@ -256,7 +256,7 @@ def approve(session: Session, group: MemberGroup, *, actor: Actor, settings: Set
     """Make an applicant group active: record the signed agreement, open its restricted fund with
     the admin-fee policy, and invite the people named in the application as organisers."""
     GROUP_STATES.check(group, "approve")
-    today = today or date.today()
+    today = today or clock.today()
     agreement = {
         "agreement_version": _text(agreement_version, "agreement version", "agreement_version", 20,
                                    required=True),

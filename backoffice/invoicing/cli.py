@@ -10,6 +10,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from ..core import clock
 from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.money import Money
@@ -28,7 +29,7 @@ invoices_cli = AppGroup("invoices", help="Sponsor invoices.")
               help="Act as if today were this day (YYYY-MM-DD).")
 def remind(day: datetime | None):
     """Send first and second reminders for overdue invoices (each at most once)."""
-    today = day.date() if day else date.today()
+    today = day.date() if day else clock.today()
     try:
         with transaction():
             sent = services.send_due_reminders(db.session, today=today, settings=settings())

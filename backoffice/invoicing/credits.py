@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..core import audit
+from ..core import audit, clock
 from ..core.actors import Actor
 from ..core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from ..core.i18n import _
@@ -188,7 +188,7 @@ def apply_to_invoice(session: Session, invoice: Invoice, *, actor: Actor, amount
     """Set the sponsor's credit off against an open invoice (all of what is owed, or as much as
     the credit covers, or ``amount``): Dr sponsor credits / Cr receivables, recorded on the
     invoice as a payment of method ``credit``."""
-    on = on or date.today()
+    on = on or clock.today()
     if invoice.is_draft or invoice.is_cancellation or state.is_cancelled(invoice):
         raise InvalidTransition(_("Credit is set off against issued, open invoices only."))
     lock_sponsor(session, invoice.sponsor_id)
@@ -265,7 +265,7 @@ def request_refund(session: Session, sponsor: Sponsor, amount: Money, *, payee_n
     refunds = []
     for fund_id, part in _parts(held, amount.amount):
         fund, money = session.get(Fund, fund_id), Money(part, amount.currency)
-        entry = post_entry(session, booking_date=date.today(), actor=actor,
+        entry = post_entry(session, booking_date=clock.today(), actor=actor,
                            description=f"Credit of {sponsor.name} to be paid back"[:500],
                            source=("sponsor", sponsor.id),
                            lines=[Line(credits, fund, money, f"Refund to {payee_name}"),
@@ -298,7 +298,7 @@ class RefundPayables:
             amount=Money(refund.amount, refund.currency), fund=refund.fund,
             liability_account=liability, remittance=f"Refund of credit {refund.ref}",
             description=f"Credit of {refund.sponsor.name} paid back",
-            due_since=refund.created_at.date() if refund.created_at else None)
+            due_since=clock.day_of(refund.created_at) if refund.created_at else None)
 
     def _ready(self, session: Session, *conditions, lock: bool = False) -> list[SponsorRefund]:
         statement = select(SponsorRefund).where(SponsorRefund.status == RefundStatus.READY,

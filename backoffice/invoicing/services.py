@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..core import audit, logo
+from ..core import audit, clock, logo
 from ..core.actors import Actor
 from ..core.db import transaction, utcnow
 from ..core.errors import AlreadyDone, Conflict, InvalidTransition, NotFound, ValidationError
@@ -279,7 +279,7 @@ def page_document(session: Session, invoice: Invoice, settings: Settings) -> Inv
         return document_of(session, invoice, settings=settings)
     if not invoice.lines:
         return None
-    today = date.today()
+    today = clock.today()
     regime = invoice.vat_regime or vat_regime(invoice.buyer_country, invoice.buyer_vat_id).value
     return document.compute(session, invoice, pay_url=None, issuing={
         "number": "", "issue_date": today, "due_date": today + timedelta(days=invoice.payment_days),
@@ -394,7 +394,7 @@ def _render_first(session: Session, *, issue_date: date, draft, issue, settings:
 def issue_now(session: Session, invoice: Invoice, *, actor: Actor, settings: Settings,
               issue_date: date | None = None) -> Invoice:
     """``issue`` in a unit of work of its own, the PDF rendered before it (``_render_first``)."""
-    issue_date = issue_date or date.today()
+    issue_date = issue_date or clock.today()
 
     def draft() -> Invoice:
         _check_issuable(invoice, settings)
@@ -412,7 +412,7 @@ def issue(session: Session, invoice: Invoice, *, actor: Actor, settings: Setting
     the fund's admin fee) and VAT payable. From here on it never changes. Inside the caller's
     unit of work; ``issue_now`` renders before it instead."""
     _check_issuable(invoice, settings)
-    issue_date = issue_date or date.today()
+    issue_date = issue_date or clock.today()
     _prepare_issue(session, invoice, actor=actor, issue_date=issue_date, settings=settings,
                    rendering=rendering)
     entry_id = _post_invoice(session, invoice, actor=actor, day=booking_date_for(session, issue_date),
@@ -460,7 +460,7 @@ def cancel_now(session: Session, invoice: Invoice, *, actor: Actor, reason: str,
                issue_date: date | None = None) -> Invoice:
     """``cancel`` in a unit of work of its own, the cancellation's PDF rendered before it
     (``_render_first``)."""
-    issue_date = issue_date or date.today()
+    issue_date = issue_date or clock.today()
     return _render_first(
         session, issue_date=issue_date, settings=settings,
         draft=lambda: _cancellation(invoice, reason=reason, actor=actor, settings=settings),
@@ -476,7 +476,7 @@ def cancel(session: Session, invoice: Invoice, *, actor: Actor, reason: str, set
     unit of work; ``cancel_now`` renders before it instead."""
     cancellation = _cancellation(invoice, reason=reason, actor=actor, settings=settings)
     reason = cancellation.notes
-    issue_date = issue_date or date.today()
+    issue_date = issue_date or clock.today()
     _add_once(session, cancellation,
               _("Invoice %(number)s was cancelled by somebody else a moment ago.",
                 number=invoice.number))
@@ -557,7 +557,7 @@ def issue_credit_note(session: Session, invoice: Invoice, amount: Money, *, acto
     per VAT rate as ``amounts.credit_parts`` splits ``amount`` (VAT included), and the entry
     that takes that much income and VAT back off the receivable."""
     note = _credit_note(invoice, amount, reason=reason, actor=actor, settings=settings)
-    issue_date = issue_date or date.today()
+    issue_date = issue_date or clock.today()
     session.add(note)
     session.flush()
     _prepare_issue(session, note, actor=actor, issue_date=issue_date, settings=settings,
@@ -657,7 +657,7 @@ def decide_refund_now(session: Session, refund: InvoicePayment, decision: Refund
     """``decide_refund`` in a unit of work of its own; a credit note's PDF is rendered before
     it (``_render_first``)."""
     decision = _refund_decision(decision)
-    issue_date = issue_date or date.today()
+    issue_date = issue_date or clock.today()
 
     def draft() -> Invoice | None:
         if decision is not RefundDecision.CREDIT_NOTE:
@@ -878,7 +878,7 @@ def confirm_paid(session: Session, invoice: Invoice, *, settings: Settings,
     when an online payment arrives. True when the confirmation was queued."""
     session.flush()
     session.expire(invoice, ["payments"])
-    if state.status(invoice, date.today()).value not in ("paid", "overpaid"):
+    if state.status(invoice, clock.today()).value not in ("paid", "overpaid"):
         return False
     if not invoice.buyer_emails.strip() or session.scalar(select(audit.AuditEvent.id).where(
             audit.AuditEvent.action == "invoice.sent_paid",
@@ -903,7 +903,7 @@ def next_reminder(invoice: Invoice, today: date, *, settings: Settings) -> str |
     ``INVOICE_REMINDER_DAYS`` after the first."""
     if state.status(invoice, today) not in (state.Status.OVERDUE,):
         return None
-    sent = {d.kind: d.sent_at.date() for d in invoice.dispatches}
+    sent = {d.kind: clock.day_of(d.sent_at) for d in invoice.dispatches}
     if "reminder_1" not in sent:
         return "reminder_1"
     if "reminder_2" not in sent and (today - sent["reminder_1"]).days >= settings.invoicing.reminder_days:
@@ -913,7 +913,7 @@ def next_reminder(invoice: Invoice, today: date, *, settings: Settings) -> str |
 
 def send_reminder(session: Session, invoice: Invoice, *, actor: Actor, settings: Settings,
                   today: date | None = None) -> InvoiceDispatch:
-    today = today or date.today()
+    today = today or clock.today()
     if state.status(invoice, today) is not state.Status.OVERDUE:
         raise InvalidTransition(_("Invoice %(number)s is not overdue.", number=invoice.label))
     sent = {d.kind for d in invoice.dispatches}

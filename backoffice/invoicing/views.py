@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     Response,
@@ -16,7 +14,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..core import signals
+from ..core import clock, signals
 from ..core.errors import DomainError
 from ..core.forms import ConfirmForm, InputRefused, current_locale, money_of
 from ..core.i18n import _
@@ -69,7 +67,7 @@ def _packages(active_only=True):
 @bp.route("/invoices")
 @requires(Permission.INVOICES_VIEW)
 def invoices():
-    today = date.today()
+    today = clock.today()
     sponsors = db.session.execute(select(Sponsor.id, Sponsor.name).order_by(Sponsor.name))
     form = query_form(FilterForm, sponsor=options([("", _("All sponsors")), *sponsors]))
     filters = state.InvoiceFilter(status=form.status.data or "", year=form.year.data,
@@ -89,7 +87,7 @@ def invoices():
 @bp.route("/invoices/aging")
 @requires(Permission.INVOICES_VIEW)
 def aging():
-    today = date.today()
+    today = clock.today()
     rows, totals = state.aging(db.session, today)
     return render_template("invoicing/aging.html", rows=rows, totals=totals, today=today,
                            buckets=state.AGING_BUCKETS, credits=state.credits(db.session),
@@ -173,7 +171,7 @@ def _edit_draft(invoice: Invoice | None):
                 entry.form.exempt_reason.data = line.exempt_reason
         else:
             form.currency.data = current_app.config["DEFAULT_CURRENCY"]
-            form.service_date.data = date.today()
+            form.service_date.data = clock.today()
             form.payment_days.data = settings().invoicing.payment_days
             form.sponsor.data = arg("sponsor", int)
     packages = _draft_form(form, invoice)
@@ -219,7 +217,7 @@ def edit_invoice(invoice_id: int):
 @requires(Permission.INVOICES_VIEW)
 def invoice(invoice_id: int):
     invoice = get_or_404(Invoice, invoice_id)
-    today = date.today()
+    today = clock.today()
     return render_template(
         "invoicing/invoice.html", invoice=invoice, today=today,
         doc=services.page_document(db.session, invoice, settings()),
@@ -380,7 +378,7 @@ def edit_sponsor(sponsor_id: int):
 @requires(Permission.INVOICES_VIEW)
 def sponsor(sponsor_id: int):
     sponsor = get_or_404(Sponsor, sponsor_id)
-    today = date.today()
+    today = clock.today()
     invoices = db.session.scalars(select(Invoice).where(Invoice.sponsor_id == sponsor.id)
                                   .order_by(Invoice.issue_date.desc().nulls_first(),
                                             Invoice.id.desc())).all()

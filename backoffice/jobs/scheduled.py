@@ -2,13 +2,13 @@
 each a job function around the service that the daily command has called so far."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from ..board import reminders as board_reminders
 from ..board import services as board
-from ..core import backup, privacy
+from ..core import backup, clock, privacy
 from ..core.db import transaction
 from ..core.queue import job, job_settings
 from ..donations import plans as donation_plans
@@ -21,7 +21,7 @@ from ..ledger import totals
 @job("invoices.remind")
 def invoice_reminders() -> dict:
     with Session(db.engine) as session, transaction(session):
-        sent = invoicing.send_due_reminders(session, today=date.today(), settings=job_settings())
+        sent = invoicing.send_due_reminders(session, today=clock.today(), settings=job_settings())
     return {"sent": len(sent)}
 
 
@@ -30,13 +30,13 @@ def carry_totals() -> dict:
     """The cumulative totals carried to the end of last year (at the turn of the year; on other
     days nothing is to do)."""
     with Session(db.engine) as session, transaction(session):
-        return {"horizon": totals.advance(session, date.today().year - 1)}
+        return {"horizon": totals.advance(session, clock.today().year - 1)}
 
 
 @job("grants.remind")
 def grant_reports() -> dict:
     with Session(db.engine) as session, transaction(session):
-        return reporting.run_reminders(session, date.today(), settings=job_settings())
+        return reporting.run_reminders(session, clock.today(), settings=job_settings())
 
 
 @job("backup")
@@ -50,14 +50,14 @@ def daily_backup() -> dict:
 @job("privacy.retention")
 def retention() -> dict:
     with Session(db.engine) as session, transaction(session):
-        return privacy.sweep(session, today=date.today(), settings=job_settings())
+        return privacy.sweep(session, today=clock.today(), settings=job_settings())
 
 
 @job("board.terms")
 def terms_ending() -> dict:
     with Session(db.engine) as session, transaction(session):
         organisation = job_settings().organisation
-        return board_reminders.remind_terms_ending(session, date.today(),
+        return board_reminders.remind_terms_ending(session, clock.today(),
                                                    organisation=organisation.name,
                                                    locale=organisation.default_locale)
 

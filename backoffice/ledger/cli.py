@@ -10,7 +10,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from ..core import chain
+from ..core import chain, clock
 from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.exports import csv_writer
@@ -57,7 +57,7 @@ def _emit(fmt: str, header: list[str], rows: list[list[str]], numeric: set[int])
 @FORMAT
 def trial_balance_command(as_of: datetime | None, fund_code: str | None, fmt: str):
     """Debit and credit balance of every account."""
-    day = as_of.date() if as_of else date.today()
+    day = as_of.date() if as_of else clock.today()
     try:
         fund = services.fund_by_code(db.session, fund_code) if fund_code else None
     except DomainError as error:
@@ -77,7 +77,7 @@ def trial_balance_command(as_of: datetime | None, fund_code: str | None, fmt: st
 @FORMAT
 def fund_balances_command(as_of: datetime | None, fmt: str):
     """What every fund holds."""
-    day = as_of.date() if as_of else date.today()
+    day = as_of.date() if as_of else clock.today()
     balances = by_fund(fund_balances(db.session, day))
     rows = []
     for fund in db.session.scalars(select(Fund).order_by(Fund.kind, Fund.code)):

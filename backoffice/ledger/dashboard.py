@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..core import clock
 from ..core.permissions import Permission
 from .balances import by_fund, currency_totals, fund_balances
 from .chart import Fund
@@ -38,4 +39,4 @@ def start_page_panel(sender: object, *, session: Session, user, **kwargs: Any) -
     """The books on the start page, for those who may read the ledger (``page_panels``)."""
     if not user.can(Permission.LEDGER_VIEW):
         return None
-    return {"ledger": summary(session, date.today())}
+    return {"ledger": summary(session, clock.today())}

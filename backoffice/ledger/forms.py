@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING
 
 from flask_wtf import FlaskForm
@@ -8,6 +7,7 @@ from wtforms import BooleanField, FieldList, Form, FormField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
+from ..core import clock
 from ..core.errors import ValidationError
 from ..core.forms import (
     DateField,
@@ -61,7 +61,7 @@ class EntryLineForm(Form):
 
 
 class ManualEntryForm(FlaskForm):
-    booking_date = DateField(_l("Booking date"), validators=[DataRequired()], default=date.today)
+    booking_date = DateField(_l("Booking date"), validators=[DataRequired()], default=clock.today)
     description = StringField(_l("Description"), validators=[DataRequired(), Length(max=500)])
     currency = SelectField(_l("Currency"))
     lines = FieldList(FormField(EntryLineForm), min_entries=4, max_entries=200)
@@ -133,7 +133,7 @@ class TransferForm(FlaskForm):
     to_fund = SelectField(_l("To fund"), coerce=optional_int, validators=[DataRequired()])
     amount = StringField(_l("Amount"), validators=[DataRequired(), Length(max=30)])
     currency = SelectField(_l("Currency"))
-    booking_date = DateField(_l("Booking date"), validators=[DataRequired()], default=date.today)
+    booking_date = DateField(_l("Booking date"), validators=[DataRequired()], default=clock.today)
     description = StringField(_l("Description"), validators=[DataRequired(), Length(max=500)])
     submit = SubmitField(_l("Transfer"))
 

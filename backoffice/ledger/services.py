@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Insert, Select, bindparam, event, exists, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
-from ..core import audit
+from ..core import audit, clock
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import NotFound, ValidationError
@@ -146,7 +146,7 @@ def _forget_changed_periods(session: Session, flush_context: object, instances: 
 def booking_date_for(session: Session, day: date, today: date | None = None) -> date:
     """Where something that happened on ``day`` is booked: on ``day`` while its period is open,
     else today (a document, payment or bank line dated in a closed month or year, a reversal)."""
-    return day if closed_period_on(session, day) is None else (today or date.today())
+    return day if closed_period_on(session, day) is None else (today or clock.today())
 
 
 def set_period_closed(session: Session, kind: PeriodKind, start: date, closed: bool, *, actor: Actor,

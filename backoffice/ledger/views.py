@@ -8,6 +8,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
+from ..core import clock
 from ..core.formatting import money_html, number_symbols
 from ..core.forms import ConfirmForm, current_locale, money_of, object_options
 from ..core.i18n import _
@@ -190,7 +191,7 @@ def _matching(term: str):
 def accounts():
     """The chart a page at a time (code order, ``after`` the last code shown), searchable; the
     balances of the accounts shown only. htmx asks for the next rows alone ("Show more")."""
-    today = date.today()
+    today = clock.today()
     term = (arg("q", str) or "").strip()
     after = arg("after", str)
     statement = _matching(term)
@@ -287,7 +288,7 @@ def edit_fund(fund_id: int):
 def fund(fund_id: int):
     fund = get_or_404(Fund, fund_id)
     form = query_form(RangeForm)
-    today = date.today()
+    today = clock.today()
     year_start = _fiscal_year().start(today)
     start = form.start.data or year_start
     end = form.end.data or today
@@ -303,7 +304,7 @@ def fund(fund_id: int):
 @requires(Permission.LEDGER_VIEW)
 def fund_balances_page():
     form = query_form(AsOfForm, omit=["fund"])
-    as_of = form.as_of.data or date.today()
+    as_of = form.as_of.data or clock.today()
     form.as_of.data = as_of
     balances = by_fund(fund_balances(db.session, as_of))
     rows = [(fund, balances.get(fund.id, {})) for fund in _funds()
@@ -329,7 +330,7 @@ def _row_key(text: str) -> tuple[str, str]:
 def trial_balance_page():
     funds = chart_funds(db.session)  # plain rows for the filter (no ORM objects)
     form = query_form(AsOfForm, fund=object_options(funds, "All funds"))
-    as_of = form.as_of.data or date.today()
+    as_of = form.as_of.data or clock.today()
     form.as_of.data = as_of
     fund = db.session.get(Fund, form.fund.data) if form.fund.data else None
     after = arg("after", _row_key)
@@ -360,7 +361,7 @@ def trial_balance_page():
 @bp.route("/periods")
 @requires(Permission.LEDGER_VIEW)
 def periods():
-    today = date.today()
+    today = clock.today()
     first = db.session.scalar(select(func.min(Posting.booking_date))) or today
     closed = {(p.kind, p.start): p for p in db.session.scalars(select(Period))}
     years = []

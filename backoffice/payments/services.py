@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
-from ..core import audit
+from ..core import audit, clock
 from ..core.bounds import as_id
 from ..core.db import utcnow
 from ..core.errors import InvalidTransition, ValidationError
@@ -45,8 +45,12 @@ STRIPE_BALANCE, BANK, RECEIVABLES = "stripe_balance", "bank", invoicing.RECEIVAB
 IGNORED = "Event type not handled (stored and acknowledged)."
 
 
-def _day(timestamp: int | None) -> date:
-    return datetime.fromtimestamp(timestamp, UTC).date() if timestamp else date.today()
+
+
+def _arrival_date(payout: dict) -> date:
+    """The day a Stripe payout reaches the bank: Stripe gives it as that day's midnight UTC."""
+    seconds = payout.get("arrival_date")
+    return datetime.fromtimestamp(seconds, UTC).date() if seconds else clock.today()
 
 
 def _currency(code: str) -> str:
@@ -340,7 +344,7 @@ def _book_movement(session: Session, invoice: Invoice, movement: settlement.Move
     try:
         with session.begin_nested():
             entry = post_entry(
-                session, booking_date=booking_date_for(session, date.today()),
+                session, booking_date=booking_date_for(session, clock.today()),
                 description=f"Stripe {invoice.number} ({movement.id})", actor=None,
                 source=("stripe_fee", movement.id),
                 lines=_entry_lines(session, fund, booked, account_by_role(session, counter)))
@@ -379,7 +383,7 @@ def ensure_payment(session: Session, invoice: Invoice, pi: dict, *, settings: Se
     payment = _book_invoice_money(
         session, invoice, movement, amount, reference=pi["id"],
         source=charge["id"] if charge else pi["id"],
-        received_on=_day((charge or pi).get("created")), kind=PaymentKind.PAYMENT,
+        received_on=clock.day_of_timestamp((charge or pi).get("created")), kind=PaymentKind.PAYMENT,
         note=f"charge {charge['id'] if charge else '-'}", settings=settings)
     if payment is None:
         return f"{pi['id']} already booked"
@@ -485,7 +489,7 @@ def _book_refund(session: Session, invoice: Invoice, refund: dict,
             return None
         movement = settlement.Movement.unconverted(None, amount)
     payment = _book_invoice_money(session, invoice, movement, amount, reference=refund["id"],
-                                  source=refund["id"], received_on=_day(refund.get("created")),
+                                  source=refund["id"], received_on=clock.day_of_timestamp(refund.get("created")),
                                   kind=PaymentKind.REFUND,
                                   note=f"refund {refund.get('status')}", settings=settings)
     if payment is not None:
@@ -503,7 +507,7 @@ def _reverse_refund(session: Session, refund_id: str, status: str) -> bool:
     reason = f"Stripe refund {refund_id} {status}"
     reversal = reverse_entry(session, reads.entry(session, payment.journal_entry_id),
                              actor=None, reason=reason,
-                             booking_date=booking_date_for(session, date.today()))
+                             booking_date=booking_date_for(session, clock.today()))
     invoicing.reverse_payment(session, payment, reason=reason, journal_entry_id=reversal.id,
                               actor=None)
     return True
@@ -588,7 +592,7 @@ def on_dispute(session: Session, dispute: dict, event: dict, settings: Settings)
         settles = movement.amount if movement.amount.currency == disputed.currency \
             else (disputed if movement.amount.amount > 0 else -disputed)
         _book_invoice_money(session, invoice, movement, settles, reference=movement.id,
-                            source=dispute["id"], received_on=_day(txn.get("created")),
+                            source=dispute["id"], received_on=clock.day_of_timestamp(txn.get("created")),
                             kind=PaymentKind.DISPUTE,
                             note=f"dispute {dispute['id']} ({dispute.get('status')})", settings=settings)
     return f"{invoice.number}: dispute {dispute['id']} {dispute.get('status')}"
@@ -632,7 +636,7 @@ def on_payout_paid(session: Session, payout: dict, event: dict, settings: Settin
     if row is not None:
         return f"payout {payout['id']} already {row.status}"
     amount = Money(int(payout["amount"]), _currency(payout["currency"]))
-    arrival = _day(payout.get("arrival_date"))
+    arrival = _arrival_date(payout)
     try:
         with session.begin_nested():
             entry = post_entry(
@@ -658,7 +662,7 @@ def on_payout_failed(session: Session, payout: dict, event: dict, settings: Sett
                 session.add(StripePayout(
                     stripe_id=payout["id"], amount=int(payout["amount"]),
                     currency=_currency(payout["currency"]),
-                    arrival_date=_day(payout.get("arrival_date")), status="failed"))
+                    arrival_date=_arrival_date(payout), status="failed"))
                 session.flush()
         except IntegrityError:
             return on_payout_failed(session, payout, event)
@@ -668,7 +672,7 @@ def on_payout_failed(session: Session, payout: dict, event: dict, settings: Sett
     if row.journal_entry_id and row.reversal_entry_id is None:
         reversal = reverse_entry(session, reads.entry(session, row.journal_entry_id),
                                  actor=None, reason=f"payout {payout['id']} failed",
-                                 booking_date=booking_date_for(session, date.today()))
+                                 booking_date=booking_date_for(session, clock.today()))
         row.reversal_entry_id = reversal.id
     row.status, row.updated_at = "failed", utcnow()
     return f"payout {payout['id']} failed: booking reversed"

@@ -1,8 +1,6 @@
 """The public pay link and Stripe's webhook."""
 from __future__ import annotations
 
-from datetime import date
-
 import stripe
 from flask import (
     Blueprint,
@@ -17,6 +15,7 @@ from flask import (
 )
 from sqlalchemy import select
 
+from ..core import clock
 from ..core.db import transaction
 from ..core.forms import ConfirmForm, prefer_language
 from ..core.headers import SECURITY_HEADERS
@@ -56,7 +55,7 @@ def pay(token: str):
     due = state.outstanding(invoice)
     html = render_template(
         "payments/pay.html", invoice=invoice, token=token,
-        status=state.status(invoice, date.today()), outstanding=due,
+        status=state.status(invoice, clock.today()), outstanding=due,
         paid=state.paid_amount(invoice), owed=state.owed(invoice), seller=invoice.seller,
         qr=documents.girocode(invoice.seller, invoice.currency, due,
                               f"{invoice.payment_reference} {invoice.number}"),
@@ -106,7 +105,7 @@ def done(token: str):
     if checkout is None:
         return redirect(url_for(".pay", token=token))
     return render_template("payments/done.html", invoice=invoice, token=token,
-                           status=state.status(invoice, date.today()), checkout=checkout)
+                           status=state.status(invoice, clock.today()), checkout=checkout)
 
 
 @bp.route("/stripe/webhook", methods=["POST"])

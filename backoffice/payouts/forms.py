@@ -1,24 +1,23 @@
 """Forms of the payout batch pages."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 from wtforms.validators import DataRequired, Length
 
+from ..core import clock
 from ..core.forms import DateField, StringField
 from ..core.i18n import _l
 
 
 class BatchForm(FlaskForm):
-    requested_on = DateField(_l("Execution date"), validators=[DataRequired()], default=date.today,
+    requested_on = DateField(_l("Execution date"), validators=[DataRequired()], default=clock.today,
                              description=_l("The day the bank should pay."))
     submit = SubmitField(_l("Create the payout batch"))
 
 
 class ExecutedForm(FlaskForm):
-    booked_on = DateField(_l("Paid by the bank on"), validators=[DataRequired()], default=date.today)
+    booked_on = DateField(_l("Paid by the bank on"), validators=[DataRequired()], default=clock.today)
     submit = SubmitField(_l("Mark as executed"))
 
 

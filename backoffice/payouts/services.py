@@ -87,7 +87,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..core import audit
+from ..core import audit, clock
 from ..core.actors import Actor
 from ..core.db import utcnow
 from ..core.errors import Conflict, NotFound, ValidationError
@@ -232,7 +232,7 @@ def item_by_end_to_end_id(session: Session, end_to_end_id: str) -> PayoutItem | 
 def create_batch(session: Session, *, selected: Iterable[tuple[str, str]], requested_on: date, actor: Actor,
                  settings: Settings, today: date | None = None) -> PayoutBatch:
     """A ready batch paying the selected payables ((kind, source id) pairs) on ``requested_on``."""
-    today = today or date.today()
+    today = today or clock.today()
     if requested_on < today:
         raise ValidationError(_("The execution date cannot be in the past."), field="requested_on")
     by_kind: dict[str, list[str]] = defaultdict(list)

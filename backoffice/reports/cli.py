@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from ..core import clock
 from ..core.db import transaction
 from ..core.errors import DomainError
 from ..core.uploads import StoredFile, read_stored
@@ -165,11 +166,11 @@ def _statement_command(name: str, help_text: str):
                     as_of: datetime | None) -> None:
             config = settings()
             fiscal_year = FiscalYear.of(config.organisation)
-            year = year or fiscal_year.start(date.today()).year
+            year = year or fiscal_year.start(clock.today()).year
             start = date(year, fiscal_year.first_month, 1)
             end = statements.day_before(date(year + 1, fiscal_year.first_month, 1))
             found = compute(config, fiscal_year, year, start, end,
-                            as_of.date() if as_of else min(end, date.today()))
+                            as_of.date() if as_of else min(end, clock.today()))
             _write_statements(found, fmt, output, f"{name}-{year}")
         return command
     return decorate
@@ -212,7 +213,7 @@ def budget_command(config, fiscal_year, year, start, end, as_of):
 
 @_statement_command("aging", "Receivables and payables by age at a day.")
 def aging_command(config, fiscal_year, year, start, end, as_of):
-    return aging.compute(db.session, as_of if as_of else date.today())[0]
+    return aging.compute(db.session, as_of if as_of else clock.today())[0]
 
 
 @reports_cli.command("vat")

@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms.validators import NumberRange, Optional
 
+from ..core import clock
 from ..core.errors import DomainError
 from ..core.forms import DateField, IntegerField
 from ..core.i18n import _l, ngettext
@@ -56,7 +57,7 @@ def datev_page():
     """The period's journal as a DATEV Buchungsstapel: a preview (bookings, notes), then the file."""
     form = query_form(DatevPeriodForm)
     download = arg("download", bool, False)
-    today = date.today()
+    today = clock.today()
     start = form.start.data or date(today.year, today.month, 1)
     end = form.end.data or today
     form.start.data, form.end.data = start, end
@@ -132,7 +133,7 @@ def beancount_page():
             text.detach()
 
         spool = spooled(write)
-        return send_spooled(spool, f"books-{date.today().isoformat()}.beancount",
+        return send_spooled(spool, f"books-{clock.today().isoformat()}.beancount",
                          "text/plain; charset=utf-8")
     return render_template("reports/exports/beancount.html", section="reports")
 
@@ -145,7 +146,7 @@ def audit_page():
     """A fiscal year for the tax auditor: CSV files with index.xml and its DTD, in one zip."""
     form = query_form(AuditYearForm)
     fiscal_year = _fiscal_year()
-    year = form.year.data or fiscal_year.start(date.today()).year - 1
+    year = form.year.data or fiscal_year.start(clock.today()).year - 1
     form.year.data = year
     if arg("download", bool, False):
         spool = spooled(lambda sink: audit_export.write_zip(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from ..board.models import Resolution, ResolutionStatus
-from ..core import catalogs, i18n, jobs
+from ..core import catalogs, clock, i18n, jobs
 from ..core.db import transaction
 from ..core.i18n import N_, _, ngettext, pgettext
 from ..core.queue import job
@@ -127,11 +127,11 @@ def _compute(session: Session, year: int, settings: Settings, *, now: datetime |
                       for s in flow if s.currency == currency)))
     add(Section("spheres", titles["spheres"],
                 (spheres.compute(session, start, end, settings.reports, currency, locale),)))
-    budget = budgets.compute(session, year, fiscal_year, min(end, now.date()), currency)
+    budget = budgets.compute(session, year, fiscal_year, min(end, clock.day_of(now)), currency)
     add(Section("budget", titles["budget"], (budget,), tuple(
         charts.data_url(svg) for svg in [charts.of_budget(budget)] if svg)))
     # Up to the date of the data, as the page shows it (and the budget is measured).
-    trend = fund_trend.compute(session, start, fund_trend.shown_until(start, end, now.date()),
+    trend = fund_trend.compute(session, start, fund_trend.shown_until(start, end, clock.day_of(now)),
                                currency)[0]
     add(Section("funds", titles["funds"], (fund_movements(session, start, end, currency),),
                 (charts.data_url(fund_trend.chart_svg(trend, locale=locale)),)))
@@ -264,7 +264,7 @@ def resolutions_section(session: Session, start: date, end: date) -> Section:
                                  Resolution.decided_at < datetime.combine(end + timedelta(days=1), datetime.min.time(), timezone.utc),
                                  Resolution.status != ResolutionStatus.OPEN)
         .order_by(Resolution.decided_at, Resolution.id))
-    rows = tuple((r.number, r.title, str(r.status.label), r.decided_at.date().isoformat())
+    rows = tuple((r.number, r.title, str(r.status.label), clock.day_of(r.decided_at).isoformat())
                  for r in found)
     return Section("resolutions", _("Resolutions of the year"), rows=rows,
                    header=(_("Number"), _("Resolution"), _("Outcome"), _("Decided")),

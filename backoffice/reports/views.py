@@ -14,6 +14,7 @@ from urllib.parse import quote_plus
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from ..core import clock
 from ..core.bounds import as_id
 from ..core.errors import ValidationError
 from ..core.forms import current_locale, options
@@ -157,7 +158,7 @@ def _query(form) -> dict[str, str]:
 @requires(Permission.REPORTS_VIEW)
 def balance_sheet(fmt: str | None):
     form = query_form(AsOfForm)
-    as_of = form.as_of.data or date.today()
+    as_of = form.as_of.data or clock.today()
     form.as_of.data = as_of
     found = statements.compute_balance_sheet(db.session, as_of)
     return respond(fmt, found, title=_("Balance sheet"), form=form, endpoint="reports.balance_sheet",
@@ -166,7 +167,7 @@ def balance_sheet(fmt: str | None):
 
 def period_of(form) -> tuple[date, date]:
     """The form's period (the fiscal year so far by default); 400 when it ends first."""
-    today = date.today()
+    today = clock.today()
     start = form.start.data or fiscal_year().start(today)
     end = form.end.data or today
     if end < start:
@@ -214,7 +215,7 @@ def activities(fmt: str | None):
 
 
 def _year(form) -> int:
-    year = form.year.data or fiscal_year().start(date.today()).year
+    year = form.year.data or fiscal_year().start(clock.today()).year
     form.year.data = year
     return year
 
@@ -242,7 +243,7 @@ def fund_balances(fmt: str | None):
     form = query_form(YearForm)
     year = _year(form)
     start, end = _year_bounds(year)
-    found = fund_trend.compute(db.session, start, fund_trend.shown_until(start, end, date.today()),
+    found = fund_trend.compute(db.session, start, fund_trend.shown_until(start, end, clock.today()),
                                settings().organisation.default_currency)
     svgs = [fund_trend.chart_svg(s, locale=current_locale()) for s in found]
     return respond(fmt, found, title=_("Fund balances over time"), form=form, chart_svgs=svgs,
@@ -388,7 +389,7 @@ def clear_posting_sphere(posting_id: int):
 @requires(Permission.REPORTS_VIEW)
 def vat_page(fmt: str | None):
     form = query_form(VatPeriodForm)
-    today = date.today()
+    today = clock.today()
     year = form.year.data or today.year
     period = form.period.data or f"Q{(today.month - 1) // 3 + 1}"
     form.year.data, form.period.data = year, period
@@ -411,7 +412,7 @@ def vat_page(fmt: str | None):
 @requires(Permission.REPORTS_VIEW)
 def aging_page(fmt: str | None):
     form = query_form(AsOfForm)
-    today = form.as_of.data or date.today()
+    today = form.as_of.data or clock.today()
     form.as_of.data = today
     found, items = aging.compute(db.session, today)
     return respond(fmt, found, title=_("Receivables and payables by age"), form=form,
@@ -433,7 +434,7 @@ def budget(fmt: str | None):
 
 
 def _budget_page(fmt, form, year: int, *, upload=None, entry=None, approve=None, status=200):
-    statement = budgets.compute(db.session, year, fiscal_year(), date.today(),
+    statement = budgets.compute(db.session, year, fiscal_year(), clock.today(),
                                 settings().organisation.default_currency)
     svgs = [svg for svg in [charts.of_budget(statement)] if svg]
     revision = budgets.in_force(db.session, year)
@@ -568,7 +569,7 @@ def annual():
     """The packs made so far (each kept with its SHA-256) and the button that makes one."""
     form = YearForm(meta={"csrf": True})
     if not form.year.data:
-        form.year.data = fiscal_year().start(date.today()).year - 1  # the year just closed
+        form.year.data = fiscal_year().start(clock.today()).year - 1  # the year just closed
     return render_template("reports/annual.html", packs=pack.packs(db.session), form=form,
                            section="reports")
 

@@ -1,8 +1,6 @@
 """The settings area (admins) and the first-run setup wizard."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..auth.web_session import log_in
 from ..banking.models import BankAccount
-from ..core import logo, stored_settings
+from ..core import clock, logo, stored_settings
 from ..core.audit import AuditEvent
 from ..core.errors import DomainError
 from ..core.forms import current_locale, options
@@ -148,7 +146,7 @@ def _notice_status(values) -> dict | None:
     here) and until when, or why they are refused; None when receipts are not German."""
     if values.receipts.style != "de":
         return None
-    today = date.today()
+    today = clock.today()
     notice = exemption_notice(db.session, values, today)
     status = {"notice": notice, "register": notice is not None and notice is not values.receipts.notice}
     try:

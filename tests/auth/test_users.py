@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 
 from backoffice.auth import services
 from backoffice.auth.models import User
+from backoffice.core import clock
 from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.errors import ValidationError
@@ -63,7 +64,6 @@ def test_cli_creates_a_user_and_refuses_a_duplicate(app, session):
 
 
 def test_users_choose_their_locale_and_change_their_password(client, users, session):
-    from datetime import date
 
     from backoffice.core.money import Money
     from backoffice.ledger import services as ledger
@@ -71,7 +71,7 @@ def test_users_choose_their_locale_and_change_their_password(client, users, sess
 
     with transaction():
         fund = ledger.general_fund(session)
-        ledger.post_entry(session, booking_date=date.today(), description="Big", actor=None, lines=[
+        ledger.post_entry(session, booking_date=clock.today(), description="Big", actor=None, lines=[
             Line(ledger.account_by_code(session, "1200"), fund, Money(123456, "EUR")),
             Line(ledger.account_by_code(session, "3000"), fund, Money(-123456, "EUR"))])
     login(client, "treasurer")

@@ -15,6 +15,7 @@ from backoffice.banking import reconciliation, services, write_offs
 from backoffice.banking.differences import Difference, How, choices
 from backoffice.banking.models import BankMatch, BankWriteOff
 from backoffice.board.models import SubjectKind
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.errors import Conflict, PermissionDenied, ValidationError
 from backoffice.core.money import Money
@@ -48,7 +49,7 @@ from ..invoicing.factories import issued
 from ..sponsorship import active_group, approved, give
 from .test_providers import ACME_IBAN, acme, batch, line, statement  # noqa: F401 (fixtures)
 
-TODAY = date.today()
+TODAY = clock.today()
 BOOTH = [("Booth at PyConf", 1000, 30000, "exempt", "§ 4 Nr. 22 UStG")]  # 300.00, no VAT
 TALK = [("Sponsored talk", 1000, 10000, "exempt", "§ 4 Nr. 22 UStG")]    # 100.00
 

@@ -3,7 +3,7 @@ batches, Stripe payouts. Ranking per kind, split matches, accept and undo with t
 checked, and books and bank agreeing once everything is matched."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +12,7 @@ from backoffice.banking import imports, reconciliation, services, writers
 from backoffice.banking.models import BankLine, BankMatch, BankMatchItem
 from backoffice.banking.parsers import ParsedLine, ParsedStatement
 from backoffice.banking.payout_batches import PAYOUT_BATCHES
+from backoffice.core import clock
 from backoffice.core.db import counting_statements, transaction
 from backoffice.core.errors import Conflict
 from backoffice.core.money import Money
@@ -31,7 +32,7 @@ from ..invoicing.factories import issued, sponsor
 from ..sponsorship import active_group, approved, give
 from .conftest import IBAN, book
 
-TODAY = date.today()
+TODAY = clock.today()
 ACME_IBAN = "DE02120300000000202051"
 SILVER = [("Silver sponsorship", 1000, 100000, "standard")]  # 1,190.00 with VAT
 

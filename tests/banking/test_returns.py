@@ -4,7 +4,7 @@ reason code and the transfer's end-to-end id; accepting it takes the payment bac
 makes the claim or grant payment payable again, tells the payee, and the next batch pays it."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from backoffice.banking import imports, parsers, services, writers
 from backoffice.banking.models import BankLine, BankMatch
 from backoffice.banking.parsers import ParsedLine, ParsedStatement
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from backoffice.core.money import Money
@@ -38,7 +39,7 @@ from ..helpers import PASSWORD, csrf_token, login
 from ..sponsorship import active_group, approved, give
 from .conftest import DATA, IBAN
 
-TODAY = date.today()
+TODAY = clock.today()
 NEW_IBAN = "DE75512108001245126199"
 
 

@@ -7,13 +7,14 @@ from datetime import date
 from backoffice.board import services
 from backoffice.board.models import BodyKind, Function
 from backoffice.board.rules import PRESETS
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.extensions import db
 from backoffice.ledger import services as ledger
 from backoffice.ledger.services import Line
 
-YEAR = date.today().year - 1
+YEAR = clock.today().year - 1
 
 
 def book_entries(count: int, year: int = YEAR) -> list[int]:

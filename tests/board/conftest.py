@@ -3,13 +3,14 @@ real services; a meeting helper that takes it from the invitation to the open se
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from backoffice.board import services
 from backoffice.board.models import Body, BodyKind, Function, Meeting, Presence, SubjectKind
 from backoffice.board.rules import PRESETS, Choice
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
@@ -32,7 +33,7 @@ class Board:
 def board(app, users):
     session = db.session
     actor = users[Role.ADMIN]
-    start = date.today() - timedelta(days=400)
+    start = clock.today() - timedelta(days=400)
     with transaction():
         body = services.create_body(session, kind=BodyKind.BOARD, name="Board", code="B",
                                     rules=PRESETS["demo_statutes"]["board"], actor=actor)
@@ -46,7 +47,7 @@ def board(app, users):
                                      represents=True, actor=actor)
         member = services.appoint(session, body, name="Mia Member", email="mia@board.example",
                                   function=Function.MEMBER, start_on=start,
-                                  end_on=date.today() + timedelta(days=30), actor=actor)
+                                  end_on=clock.today() + timedelta(days=30), actor=actor)
     return Board(body, chair, treasurer, member, actor)
 
 

@@ -3,11 +3,12 @@ above the threshold, write-offs, payout batches): the board decides in writing, 
 real services."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from backoffice.board import services
 from backoffice.board.models import Body, BodyKind, Function, Resolution, SubjectKind
 from backoffice.board.rules import PRESETS, Choice
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.extensions import db
 
@@ -26,7 +27,7 @@ def the_board(session, members=None, actor=None) -> Body:
             if hasattr(member, "email") else (*member, None)
         services.appoint(session, body, name=name, email=email, user_id=user_id,
                          function=Function.CHAIR if n == 0 else Function.MEMBER,
-                         start_on=date.today() - timedelta(days=30), actor=actor)
+                         start_on=clock.today() - timedelta(days=30), actor=actor)
     return body
 
 
@@ -42,7 +43,7 @@ def decide(kind: SubjectKind, subject_id: int, amount=None, *, votes=("yes", "ye
             deadline=services.utcnow() + timedelta(days=7), subject_kind=kind,
             subject_id=subject_id, amount=amount, actor=actor)
         recused = services.recused(session, resolution)
-        for term, choice in zip(services.in_office(session, body, date.today()), votes):
+        for term, choice in zip(services.in_office(session, body, clock.today()), votes):
             if term.id not in recused:
                 services.cast(session, resolution, term, Choice(choice), actor=None, via="app")
         services.settle(session, resolution)

@@ -18,6 +18,7 @@ from backoffice.board import audit, services
 from backoffice.board.audit_models import AuditStatus, ItemState
 from backoffice.board.models import BodyKind, Document, DocumentKind, Function, SubjectKind
 from backoffice.board.rules import PRESETS
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.errors import AlreadyDone, InvalidTransition, ValidationError
 from backoffice.core.permissions import Role
@@ -98,7 +99,7 @@ def test_items_are_checked_or_queried_with_a_note_and_the_report_waits_for_all(a
     found = _started(auditors, actor)
     with pytest.raises(ValidationError, match="Sample entries first"):
         audit.finish(db.session, found, audit.ReportInput("Fine.", "", True),
-                     organisation="Org", folder="/nonexistent", today=date.today(), actor=actor)
+                     organisation="Org", folder="/nonexistent", today=clock.today(), actor=actor)
     with transaction():
         for entry_id in ids:
             audit.pick(db.session, found, entry_id, actor=actor)
@@ -113,7 +114,7 @@ def test_items_are_checked_or_queried_with_a_note_and_the_report_waits_for_all(a
         audit.mark(db.session, second, "check", "", actor=actor)
     with pytest.raises(ValidationError, match="1 open"):
         audit.finish(db.session, found, audit.ReportInput("Fine.", "", True),
-                     organisation="Org", folder="/nonexistent", today=date.today(), actor=actor)
+                     organisation="Org", folder="/nonexistent", today=clock.today(), actor=actor)
     with transaction():
         audit.mark(db.session, first, "check", "The receipt was found.", actor=actor)
     assert first.status is ItemState.CHECKED and first.checked_by_id == actor.id
@@ -124,7 +125,7 @@ def _finish(found, actor, folder, recommend=True):
     with transaction():
         return audit.finish(db.session, found, audit.ReportInput(
             "We examined the books and the sampled entries.", "One receipt was late.",
-            recommend), organisation="Example e.V.", folder=folder, today=date.today(),
+            recommend), organisation="Example e.V.", folder=folder, today=clock.today(),
             actor=actor)
 
 
@@ -210,7 +211,7 @@ def test_an_auditor_cannot_join_the_board_they_audit_either(board, auditors):
     # the auditor's term overlaps: refused on the board too
     with pytest.raises(ValidationError, match="cannot sit on the board they audit"):
         services.appoint(session, board.body, name="Kim Auditor", email="KIM@audit.example",
-                         function=Function.MEMBER, start_on=date.today(),
+                         function=Function.MEMBER, start_on=clock.today(),
                          actor=board.secretary_user)
     session.rollback()
     with transaction():  # before the audit term began: allowed
@@ -286,7 +287,7 @@ def test_two_reports_at_once_store_one_and_two_draws_draw_once(app, auditors, us
         with transaction():
             return audit.finish(session, session.get(audit.Audit, audit_id),
                                 audit.ReportInput("Fine.", "", True), organisation="Org",
-                                folder=str(tmp_path), today=date.today(),
+                                folder=str(tmp_path), today=clock.today(),
                                 actor=session.get(User, actor_id)).id
 
     outcomes = at_once(app, [finish, finish])
@@ -374,7 +375,7 @@ def test_the_report_rendered_in_german_is_german(app, auditors, users):
     """The report is written in the association's language (``finish(locale=...)``)."""
     found, ids = _checked_audit(auditors, users[Role.AUDITOR])
     found.report_text, found.findings, found.recommend_discharge = "Alles geprüft.", "", True
-    data = audit.render(db.session, found, organisation="Example e.V.", today=date.today(),
+    data = audit.render(db.session, found, organisation="Example e.V.", today=clock.today(),
                         locale="de_DE")
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
                     .split())

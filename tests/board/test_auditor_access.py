@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from backoffice.auth.models import User
+from backoffice.core import clock
 from backoffice.core.permissions import (
     PUBLIC_ENDPOINTS,
     READ_ONLY_MAY,
@@ -272,7 +273,6 @@ def writes_refused(client, app, user, pages: dict[str, str]) -> list[tuple[str, 
 
 def _ready_batch() -> int:
     """A payout batch waiting to be marked executed (the demo's are paid already)."""
-    from datetime import date
 
     from backoffice.core.db import transaction
     from backoffice.extensions import settings
@@ -282,7 +282,7 @@ def _ready_batch() -> int:
     payable = next(p for items in open_payables(db.session).values() for p in items)
     with transaction():
         batch = create_batch(db.session, selected=[(payable.kind, payable.source_id)],
-                             requested_on=date.today(), actor=admin, settings=settings())
+                             requested_on=clock.today(), actor=admin, settings=settings())
     return batch.id
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
 from pypdf import PdfReader
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from backoffice.auth.models import User
 from backoffice.board import minutes, notify, rules, services, wording
 from backoffice.board.models import Resolution
+from backoffice.core import clock
 from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.outbox import OutboxMail
@@ -104,7 +105,7 @@ def test_the_invitation_goes_in_the_members_own_language(app, board):
                                     + timedelta(days=2),
                                     place="Büro", items=[services.ItemInput("Haushalt")],
                                     actor=actor)
-        services.invite(db.session, meeting, today=date.today(), actor=actor,
+        services.invite(db.session, meeting, today=clock.today(), actor=actor,
                         send=lambda term, m, warning: notify.invitation(
                             db.session, term, m, organisation="Python e.V.", link="https://x/",
                             locale="en", zone="Europe/Berlin"))
@@ -120,7 +121,7 @@ def test_the_invitation_goes_in_the_members_own_language(app, board):
 
 def test_the_minutes_rendered_in_german_are_german(board):
     meeting, resolution, _ = _held_with_approval(board)
-    data = minutes.pdf(db.session, meeting, organisation="Python e.V.", today=date.today(),
+    data = minutes.pdf(db.session, meeting, organisation="Python e.V.", today=clock.today(),
                        locale="de_DE")
     words = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data))
                                          .pages))
@@ -133,6 +134,6 @@ def test_the_minutes_rendered_in_german_are_german(board):
         assert german in words, german
     for english in ("Minutes:", "Draft", "abstaining", "Present for this item", "printed"):
         assert english not in words, english
-    english = minutes.pdf(db.session, meeting, organisation="Python e.V.", today=date.today())
+    english = minutes.pdf(db.session, meeting, organisation="Python e.V.", today=clock.today())
     assert "Passed: 2 yes, 1 no, 0 abstaining" in re.sub(
         r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(english)).pages))

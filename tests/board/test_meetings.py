@@ -16,6 +16,7 @@ from backoffice.board.models import (
     SubjectKind,
 )
 from backoffice.board.rules import Choice
+from backoffice.core import clock
 from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.errors import InvalidTransition, PermissionDenied, ValidationError
@@ -81,7 +82,7 @@ def test_a_member_appointed_after_the_invitation_makes_resolutions_impossible(bo
     meeting = meeting_in_session(board, actor=board.secretary_user)
     with transaction():
         services.appoint(db.session, board.body, name="Neo Newcomer", email="neo@x.example",
-                         function=services.Function.MEMBER, start_on=date.today(),
+                         function=services.Function.MEMBER, start_on=clock.today(),
                          actor=board.secretary_user)
     with pytest.raises(ValidationError, match="Not every member was invited"):
         services.propose(db.session, meeting.items[0], title="x", text="y",
@@ -130,7 +131,7 @@ def test_an_absent_member_cannot_vote_and_a_recused_member_is_refused(board, use
         session.flush()
         services.declare_interest(session, email=board.treasurer.email, kind=InterestKind.GROUP,
                                   group_id=group.id, description="Organises PyLadies",
-                                  start_on=date.today() - timedelta(days=10),
+                                  start_on=clock.today() - timedelta(days=10),
                                   actor=board.secretary_user)
     meeting = meeting_in_session(board, actor=board.secretary_user, present=[board.chair,
                                                                              board.treasurer],
@@ -211,7 +212,7 @@ def test_a_meeting_does_not_approve_its_own_minutes(board):
 
 def test_terms_on_a_date(board):
     session = db.session
-    today = date.today()
+    today = clock.today()
     assert {t.name for t in services.in_office(session, board.body, today)} == \
         {"Ada Chair", "Tom Treasurer", "Mia Member"}
     assert {t.name for t in services.in_office(session, board.body, today + timedelta(days=31))} \
@@ -234,13 +235,13 @@ def test_an_auditor_cannot_sit_on_the_board_they_audit(board):
                                         audits=board.body, actor=board.secretary_user)
     with pytest.raises(ValidationError, match="cannot sit on the board they audit"):
         services.appoint(session, auditors, name="Tom", email=board.treasurer.email,
-                         function=Function.MEMBER, start_on=date.today(),
+                         function=Function.MEMBER, start_on=clock.today(),
                          actor=board.secretary_user)
     session.rollback()
     with transaction():
         # after leaving the board, they may audit a later period
         services.appoint(session, auditors, name="Mia", email=board.member.email,
-                         function=Function.MEMBER, start_on=date.today() + timedelta(days=31),
+                         function=Function.MEMBER, start_on=clock.today() + timedelta(days=31),
                          actor=board.secretary_user)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 
 from backoffice.board import minutes, services
 from backoffice.board.models import Meeting, MeetingStatus, MinutesFile, SubjectKind, Term
-from backoffice.core import stored_settings
+from backoffice.core import clock, stored_settings
 from backoffice.core.db import transaction
 from backoffice.core.errors import Conflict
 from backoffice.core.permissions import Role
@@ -91,7 +91,7 @@ def test_approval_keeps_the_pdf_and_later_changes_do_not_alter_the_served_bytes(
     assert again.data == on_disk
     assert "Mia Renamed" not in _text(again.data) and "Renamed e.V." not in _text(again.data)
     assert minutes.pdf(db.session, db.session.get(Meeting, meeting.id),
-                       organisation="x", today=meeting.starts_at.date()) != on_disk
+                       organisation="x", today=clock.day_of(meeting.starts_at)) != on_disk
     assert len(db.session.scalars(select(MinutesFile)).all()) == 1  # never rendered again
 
 
@@ -123,13 +123,13 @@ def test_a_kept_file_that_no_longer_matches_its_hash_is_never_served(client, boa
     with transaction():
         minutes.approve(db.session, meeting, approval, actor=board.secretary_user)
     kept = minutes.keep(db.session, meeting, minutes.Printing(
-        "Python e.V.", meeting.starts_at.date(), app_settings().paths.uploads))
+        "Python e.V.", clock.day_of(meeting.starts_at), app_settings().paths.uploads))
     with open(f"{app_settings().paths.uploads}/{key_of(kept.sha256)}", "r+b") as changed:
         changed.seek(20)
         changed.write(b"tampered")
     with pytest.raises(Conflict, match="does not match its recorded SHA-256"):
         minutes.document(db.session, meeting, minutes.Printing(
-            "Python e.V.", meeting.starts_at.date(), app_settings().paths.uploads))
+            "Python e.V.", clock.day_of(meeting.starts_at), app_settings().paths.uploads))
     for statement in ("UPDATE board_minutes_files SET sha256 = 'x'", "DELETE FROM board_minutes_files"):
         with pytest.raises(Exception, match="append-only"), transaction():
             db.session.execute(text(statement))

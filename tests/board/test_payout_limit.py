@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -14,6 +13,7 @@ from sqlalchemy import func, select
 
 from backoffice.auth.models import User
 from backoffice.board.models import SubjectKind
+from backoffice.core import clock
 from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.errors import AlreadyDone, ValidationError
@@ -50,14 +50,14 @@ def _batch(session, users, amounts=("10.00", "10.00"), limit: str | None = "15.0
     claims = [approved(session, group.organisers[0], group.fund, treasurer, [a]) for a in amounts]
     with transaction():
         return payouts.create_batch(session, selected=[("expense_claim", str(c.id)) for c in claims],
-                                    requested_on=date.today(), actor=treasurer,
+                                    requested_on=clock.today(), actor=treasurer,
                                     settings=_limited(limit))
 
 
 def _execute(session, batch, actor):
     with transaction():
         return payouts.mark_executed(session, payouts.get_batch(session, batch.id),
-                                     booked_on=date.today(), actor=actor, settings=app_settings())
+                                     booked_on=clock.today(), actor=actor, settings=app_settings())
 
 
 def _entries(session, batch_id: int) -> int:
@@ -117,7 +117,7 @@ def _execute_job(batch_id: int, actor_id: int):
     def job(session):
         with transaction():
             payouts.mark_executed(session, payouts.get_batch(session, batch_id),
-                                  booked_on=date.today(), actor=session.get(User, actor_id), settings=app_settings())
+                                  booked_on=clock.today(), actor=session.get(User, actor_id), settings=app_settings())
         return "executed"
     return job
 
@@ -157,7 +157,7 @@ def test_the_pages_refuse_the_file_and_the_execution_with_400(app, client, sessi
     from ..helpers import form_tokens
     response = client.post(f"/expenses/payouts/{batch.id}/executed", data={
         **form_tokens(client, f"/expenses/payouts/{batch.id}"),
-        "booked_on": date.today().isoformat()})
+        "booked_on": clock.today().isoformat()})
     assert response.status_code == 400
     assert db.session.get(PayoutBatch, batch.id).status is BatchStatus.READY
     decide(SubjectKind.PAYOUT_BATCH, batch.id, Money(2_000, "EUR"))

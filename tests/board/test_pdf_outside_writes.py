@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -21,6 +20,7 @@ from backoffice.board import audit, minutes
 from backoffice.board.audit_models import Audit, AuditStatus
 from backoffice.board.models import Meeting, MeetingStatus, MinutesFile, Resolution
 from backoffice.core import audit as audit_log
+from backoffice.core import clock
 from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
@@ -72,7 +72,7 @@ def report(database_url: str, uploads: str, audit_id: int, rendering, written, r
             document = audit.finish(db.session, db.session.get(Audit, audit_id),
                                     audit.ReportInput("We examined the books.", "", True),
                                     organisation="Example e.V.", folder=uploads,
-                                    today=date.today(), actor=None)
+                                    today=clock.today(), actor=None)
         return document.sha256
     _first(database_url, uploads, audit, rendering, written, results, work)
 
@@ -86,7 +86,7 @@ def approve(database_url: str, uploads: str, meeting_id: int, approval_id: int, 
             minutes.approve(db.session, meeting, db.session.get(Resolution, approval_id),
                             actor=None)
         return minutes.keep(db.session, meeting, minutes.Printing(
-            "Example e.V.", date.today(), uploads)).sha256
+            "Example e.V.", clock.today(), uploads)).sha256
     _first(database_url, uploads, minutes, rendering, written, results, work)
 
 
@@ -160,7 +160,7 @@ def test_a_second_writer_is_not_locked_out_while_the_minutes_render(app, backend
     assert hashlib.sha256(data).hexdigest() == kept.sha256
     # kept once: a second keep (a download, a second click) stores nothing new
     again = minutes.keep(db.session, db.session.get(Meeting, meeting.id),
-                         minutes.Printing("Example e.V.", date.today(), uploads))
+                         minutes.Printing("Example e.V.", clock.today(), uploads))
     assert again.id == kept.id
     assert db.session.scalar(select(func.count()).select_from(MinutesFile)) == 1
 
@@ -184,7 +184,7 @@ def test_a_checklist_changed_while_the_report_renders_is_not_reported(
     monkeypatch.setattr(audit, "html_to_pdf", render_while_another_writes)
     with pytest.raises(Conflict, match="checklist changed"), transaction():
         audit.finish(db.session, found, audit.ReportInput("We examined the books.", "", True),
-                     organisation="Example e.V.", folder=str(tmp_path), today=date.today(),
+                     organisation="Example e.V.", folder=str(tmp_path), today=clock.today(),
                      actor=users[Role.AUDITOR])
     db.session.expire_all()
     assert db.session.get(Audit, found.id).status is AuditStatus.OPEN

@@ -4,12 +4,13 @@ number of queries whatever its number of items and resolutions."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
 
 from backoffice.board import services
 from backoffice.board.models import SubjectKind
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
@@ -35,7 +36,7 @@ def _numbers(html: str) -> list[str]:
 
 def test_the_register_pages_by_keyset_through_every_resolution(client, board):
     older = _circulars(board, 70, board.chair.start_on + timedelta(days=1))
-    newer = _circulars(board, 50, date.today())
+    newer = _circulars(board, 50, clock.today())
     assert older < newer
     login(client, Role.TREASURER)
     seen, url = [], "/board/resolutions"

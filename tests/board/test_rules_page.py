@@ -5,12 +5,12 @@ nothing changes; others read only, or not at all."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from sqlalchemy import select
 
 from backoffice.board.demo import seed_board
 from backoffice.board.models import Body, BodyKind, Term
+from backoffice.core import clock
 from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
@@ -21,7 +21,7 @@ from ..helpers import form_tokens, login
 
 def _bodies(users) -> dict[BodyKind, Body]:
     with transaction():
-        seed_board(db.session, users=users, today=date.today())
+        seed_board(db.session, users=users, today=clock.today())
     return {b.kind: b for b in db.session.scalars(select(Body))}
 
 

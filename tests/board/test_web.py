@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from types import SimpleNamespace
 
@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from backoffice.board import circulars, links, services
 from backoffice.board.models import Meeting, MeetingStatus, Resolution, ResolutionStatus
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.outbox import OutboxMail
 from backoffice.core.permissions import Role
@@ -38,7 +39,7 @@ def _outbox(subject_part: str) -> list[SimpleNamespace]:
 def test_a_meeting_from_its_page_to_approved_minutes_and_their_pdf(client, board):
     login(client, Role.BOARD)
     body = f"/board/bodies/{board.body.id}"
-    day = date.today() + timedelta(days=3)
+    day = clock.today() + timedelta(days=3)
     response = post_form(client, f"{body}/meetings/new", {
         "title": "Spring board meeting", "day": day.isoformat(), "at": "18:30",
         "place": "Office, Hauptstr. 1", "agenda": "Budget 2027\nAny other business"},
@@ -184,7 +185,7 @@ def test_the_register_searches_and_pages(client, board):
 
 def test_people_on_a_date_and_the_representatives(client, board):
     login(client, Role.BOARD)
-    later = (date.today() + timedelta(days=45)).isoformat()
+    later = (clock.today() + timedelta(days=45)).isoformat()
     html = client.get(f"/board/people?on={later}").get_data(as_text=True)
     assert "Ada Chair" in html and "Mia Member" not in html
     reps = client.get("/board/people").get_data(as_text=True)

@@ -9,13 +9,13 @@ import tarfile
 import threading
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from backoffice import create_app
-from backoffice.core import backup
+from backoffice.core import backup, clock
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.core.uploads import StoredFile, read_stored, store_upload
@@ -38,7 +38,7 @@ def _pdf(n: int) -> bytes:
 
 
 def _post(session, fund, actor, cents: int) -> None:
-    services.post_entry(session, booking_date=date.today(), description=f"Donation {cents}",
+    services.post_entry(session, booking_date=clock.today(), description=f"Donation {cents}",
                         actor=actor,
                         lines=[Line(services.account_by_code(session, "1200"), fund,
                                     Money(cents, "EUR")),
@@ -134,7 +134,7 @@ def test_a_backup_taken_while_entries_are_posted_restores_elsewhere_identically(
         last_entry = restored.scalar(select(func.max(JournalEntry.id)))
         entries = restored.scalar(select(func.count()).select_from(JournalEntry))
         restored_balances = _balances(restored)
-        report = trial_balance(restored, date.today(), fiscal_year=FiscalYear(1))
+        report = trial_balance(restored, clock.today(), fiscal_year=FiscalYear(1))
         restored_files = {f.id: (f.sha256, hashlib.sha256(read_stored(f, app_settings().paths.uploads)).hexdigest())
                           for f in restored.scalars(select(StoredFile))}
         db.session.remove()

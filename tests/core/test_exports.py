@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 import pytest
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.exports import csv_writer, neutralise
 from backoffice.core.permissions import Role
@@ -43,7 +43,7 @@ def test_a_fund_statement_csv_neutralises_an_account_named_like_a_formula(app, s
         give(session, fund, eur("100.00"))
         venue = ledger.create_account(session, code="5190", name=FORMULA,
                                       type=AccountType.EXPENSE, actor=users[Role.ADMIN])
-        ledger.post_entry(session, booking_date=date.today(), description="@venue", actor=None,
+        ledger.post_entry(session, booking_date=clock.today(), description="@venue", actor=None,
                           lines=[Line(venue, fund, eur("80.00")),
                                  Line(ledger.account_by_role(session, "bank"), fund,
                                       -eur("80.00"))])

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from backoffice import create_app
 from backoffice.auth.models import User
 from backoffice.config import engine_options
+from backoffice.core import clock
 from backoffice.core.db import KeptPreparedConnection
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
@@ -98,7 +99,7 @@ def test_the_statements_of_the_reports_are_planned_once(app, backend):
     never again, where with them as parameters it planned afresh on every run. What a user
     types (the trial balance's page after an account code) stays a parameter."""
     _on_postgresql(backend)
-    today = date.today()
+    today = clock.today()
     with db.engine.connect() as connection:
         session = Session(bind=connection)
         for _ in range(THRESHOLD + 2):

@@ -1,9 +1,9 @@
 """One unit of work is all or nothing, also when a service guards a write with a savepoint."""
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
+from backoffice.core import clock
 from backoffice.core.audit import AuditEvent, record
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
@@ -36,7 +36,7 @@ def test_a_payment_recorded_first_is_rolled_back_when_a_later_step_fails(app, se
     with pytest.raises(RuntimeError):
         with transaction():
             invoicing.record_payment(session, invoice, amount=Money(1000, "EUR"),
-                                     reference="BANK-1", received_on=date.today(), method="bank",
+                                     reference="BANK-1", received_on=clock.today(), method="bank",
                                      actor=None, debit_role="bank")
             raise RuntimeError("a later step refused")
     assert _count(session, InvoicePayment) == 0 and _count(session, JournalEntry) == entries

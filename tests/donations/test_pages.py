@@ -4,6 +4,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
@@ -116,7 +117,7 @@ def test_list_filters_totals_donors_and_merge(client, users, session, fund, dono
 def test_recording_cash_and_in_kind_from_the_page(client, users, session, fund):
     login(client, Role.TREASURER)
     base = {"fund": "PYLB", "kind": "money", "currency": "EUR",
-            "day": date.today().isoformat(), "name": "Meetup jar", "country": "DE",
+            "day": clock.today().isoformat(), "name": "Meetup jar", "country": "DE",
             "donor_kind": "person", "language": "en"}
     response = post_form(client, "/donations/new", {**base, "channel": "cash", "amount": "23.40"},
                          token_from="/donations/new")

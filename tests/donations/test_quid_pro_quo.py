@@ -5,12 +5,12 @@ value and the deductible amount, or that no goods or services were provided. Bad
 from __future__ import annotations
 
 import io
-from datetime import date
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select, text
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.donations.models import Donation
@@ -28,7 +28,7 @@ def pdf_text(receipt) -> str:
 
 def by_hand(client, **fields):
     data = {"fund": "PYLB", "kind": "money", "currency": "USD", "channel": "cheque",
-            "day": date.today().isoformat(), "name": "Jane Doe", "email": "jane@example.org",
+            "day": clock.today().isoformat(), "name": "Jane Doe", "email": "jane@example.org",
             "street": "1 Main St", "postcode": "02139", "city": "Cambridge", "country": "US",
             "donor_kind": "person", "language": "en", "amount": "500.00", **fields}
     return post_form(client, "/donations/new", data, token_from="/donations/new")

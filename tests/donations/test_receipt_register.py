@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from backoffice.board import documents
 from backoffice.board.models import Document, DocumentKind
-from backoffice.core import jobs
+from backoffice.core import clock, jobs
 from backoffice.core.db import transaction
 from backoffice.core.errors import ValidationError
 from backoffice.core.permissions import Role
@@ -108,7 +108,7 @@ def test_the_register_refuses_a_notice_of_an_unknown_kind_or_without_a_date(app)
         keep_notice(app, KOELN | {"issued_on": "last spring"}, effective_on=date(2026, 1, 1))
     db.session.rollback()
     with pytest.raises(ValidationError, match="lies in the future") as refused:
-        keep_notice(app, KOELN | {"issued_on": (date.today() + timedelta(days=1)).isoformat()})
+        keep_notice(app, KOELN | {"issued_on": (clock.today() + timedelta(days=1)).isoformat()})
     assert refused.value.field == "issued_on"
 
 

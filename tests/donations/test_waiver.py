@@ -1,10 +1,10 @@
 """A waived reimbursement: the approved, unpaid claim is settled without a payout and becomes
 the claimant's donation; the books show it without cash moving."""
-from datetime import date
 
 import pytest
 from sqlalchemy import select
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.errors import InvalidTransition, PermissionDenied
 from backoffice.core.permissions import Role
@@ -62,7 +62,7 @@ def test_a_claim_in_a_payout_batch_cannot_be_waived(session, users):
     group, claim = _claim(session, users)
     with transaction():
         payouts.create_batch(session, selected=[("expense_claim", str(claim.id))],
-                             requested_on=date.today(), actor=users[Role.TREASURER],
+                             requested_on=clock.today(), actor=users[Role.TREASURER],
                              settings=app_settings())
     with pytest.raises(InvalidTransition, match="payout batch"), transaction():
         waivers.waive(session, claim, actor=group.organisers[0])

@@ -5,8 +5,6 @@ approver, who approves it in another browser; the credit is then set off against
 next invoice. Books and bank stay sound throughout."""
 from __future__ import annotations
 
-from datetime import date
-
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -14,6 +12,7 @@ from backoffice.banking import services, writers
 from backoffice.banking.models import BankWriteOff
 from backoffice.banking.parsers import ParsedLine, ParsedStatement
 from backoffice.board.models import SubjectKind
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
@@ -33,7 +32,7 @@ from .conftest import ARTIFACTS, log_in
 def test_over_and_underpayments_from_a_camt053_file(page, browser, live_server, session, users,
                                                     tmp_path):
     treasurer = users[Role.TREASURER]
-    today = date.today()
+    today = clock.today()
     acme = sponsor("DE", name="ACME GmbH")
     over, small, large = (issued(acme, BOOTH) for _ in range(3))
     with transaction():

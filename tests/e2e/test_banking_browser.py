@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from backoffice.banking import imports, services
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.extensions import settings as app_settings
@@ -87,7 +88,7 @@ def test_accept_an_invoice_suggestion_by_keyboard(page, session, users):
     from ..sponsorship import active_group, approved, give
 
     treasurer = users[Role.TREASURER]
-    today = date.today()
+    today = clock.today()
     acme = sponsor("DE", name="ACME GmbH")
     invoice = issued(acme, SILVER)
     group = active_group(session, "PyAachen", actor=users[Role.ADMIN])

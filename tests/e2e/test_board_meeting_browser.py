@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from backoffice.board.models import Meeting, MeetingStatus, Resolution
+from backoffice.core import clock
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
 
@@ -40,7 +41,7 @@ def _run_meeting(page, body_id: int, title: str, agenda: str, resolution: str, v
     page.goto(f"/board/bodies/{body_id}")
     page.get_by_role("link", name="Schedule a meeting").click()
     page.fill("#title", title)
-    page.fill("#day", (date.today() + timedelta(days=10)).isoformat())
+    page.fill("#day", (clock.today() + timedelta(days=10)).isoformat())
     page.fill("#at", "18:30")
     page.fill("#place", "Office, Hauptstr. 1")
     page.fill("#agenda", agenda)
@@ -110,7 +111,7 @@ def test_a_board_meeting_from_invitation_to_approved_minutes(page, board):  # no
     page.goto(f"/board/bodies/{board.body.id}")
     page.get_by_role("link", name="Schedule a meeting").click()
     page.fill("#title", "Autumn board meeting")
-    page.fill("#day", (date.today() + timedelta(days=12)).isoformat())
+    page.fill("#day", (clock.today() + timedelta(days=12)).isoformat())
     page.fill("#place", "Office")
     page.get_by_role("button", name="Schedule the meeting").click()
     expect(page.locator("[data-testid=meeting-status]")).to_have_text("Planned")

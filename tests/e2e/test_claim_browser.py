@@ -1,9 +1,9 @@
 """An organiser submits an expense claim with a receipt; a treasurer approves it and pays it in a
 SEPA payout batch."""
-from datetime import date
 
 from playwright.sync_api import expect
 
+from backoffice.core import clock
 from backoffice.core.permissions import Role
 
 from ..helpers import PASSWORD, email_for
@@ -31,7 +31,7 @@ def test_claim_from_submission_to_payout_batch(page, session, users, tmp_path):
     page.click("text=New expense claim")
     expect(page.locator("#fund option:checked")).to_contain_text("PyDarmstadt")
     page.fill("#title", "Pizza for the May meetup")
-    page.fill("#lines-0-spent_on", date.today().isoformat())
+    page.fill("#lines-0-spent_on", clock.today().isoformat())
     page.fill("#lines-0-what", "Pizza, 20 people")
     page.select_option("#lines-0-category", label="Event costs: catering")
     page.fill("#lines-0-amount", "86.40")

@@ -4,12 +4,12 @@ page (a 500 in the console fails the test through the ``page`` fixture)."""
 from __future__ import annotations
 
 import time
-from datetime import date
 
 from flask import request
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
@@ -32,7 +32,7 @@ def _ready_batch(session, users, name: str) -> int:
     with transaction():
         batch = payouts.create_batch(session, selected=[("expense_claim", str(c.id))
                                                         for c in claims],
-                                     requested_on=date.today(), actor=treasurer, settings=app_settings())
+                                     requested_on=clock.today(), actor=treasurer, settings=app_settings())
     batch_id = batch.id
     db.session.remove()
     return batch_id

@@ -1,9 +1,10 @@
 """A local group applies for a grant, answers the committee's question, is approved and paid, and
 reports back: the whole way in the browser, the applicant through the secret link."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 from playwright.sync_api import expect
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.extensions import db
 
@@ -20,7 +21,7 @@ def _log_out(page):
 def test_a_group_applies_is_asked_answers_is_approved_paid_and_reports_back(page, grants):  # noqa: F811
     with transaction():
         grants.programme.quorum = 1
-    event = (date.today() + timedelta(days=50)).isoformat()
+    event = (clock.today() + timedelta(days=50)).isoformat()
 
     # The group applies on the public form.
     page.goto("/grants/")

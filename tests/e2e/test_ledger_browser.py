@@ -1,8 +1,9 @@
 """A treasurer posts a manual entry in the browser, sees it everywhere, and is refused an
 unbalanced one."""
-from datetime import date
 
 from playwright.sync_api import expect
+
+from backoffice.core import clock
 
 from ..helpers import PASSWORD, email_for
 from .conftest import log_in
@@ -53,4 +54,4 @@ def test_treasurer_posts_balanced_entry_and_is_refused_an_unbalanced_one(page, u
 
     page.click(".subnav >> text=Journal")
     expect(page.locator("[data-testid=journal]")).not_to_contain_text("Typo in the credit")
-    assert date.today().isoformat() in page.locator("[data-testid=journal]").inner_text()
+    assert clock.today().isoformat() in page.locator("[data-testid=journal]").inner_text()

@@ -1,11 +1,11 @@
 """A SEPA transfer comes back: the treasurer uploads the bank's CAMT.053 statement with the return
 line (RtrInf reason AC04), accepts it by keyboard, and the organiser corrects the IBAN on the
 claim, which is payable in the next batch again."""
-from datetime import date
 
 from playwright.sync_api import expect
 
 from backoffice.banking import services
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
@@ -60,7 +60,7 @@ RETURN_STATEMENT = """<?xml version="1.0" encoding="UTF-8"?>
 def test_a_returned_transfer_from_a_camt_statement_makes_the_claim_payable_again(
         page, session, users, tmp_path):
     treasurer = users[Role.TREASURER]
-    today = date.today()
+    today = clock.today()
     group = active_group(session, "PyMainz", actor=users[Role.ADMIN])
     with transaction():
         give(session, group.fund, Money(50000, "EUR"))

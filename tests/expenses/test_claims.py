@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.core import catalogs, i18n
+from backoffice.core import catalogs, clock, i18n
 from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.errors import (
@@ -199,7 +199,7 @@ def test_lines_are_checked(session, users):
     user = users[Role.REVIEWER]
 
     def attempt(**line):
-        values = dict(spent_on=date.today(), description="Train", account_id=category(session).id,
+        values = dict(spent_on=clock.today(), description="Train", account_id=category(session).id,
                       amount=claims.Money(100, "EUR"))
         values.update(line)
         with transaction():

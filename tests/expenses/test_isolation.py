@@ -5,6 +5,7 @@ while the same URLs for group A answer."""
 from flask import url_for
 from werkzeug.routing import AnyConverter
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.extensions import settings as app_settings
@@ -22,7 +23,7 @@ def _world(session, users):
     claim_b = approved(session, b.organisers[0], b.fund, users[Role.TREASURER], ["7.00"])
     with transaction():
         batch = payouts.create_batch(session, selected=[("expense_claim", str(claim_b.id))],
-                                     requested_on=claim_b.submitted_at.date(),
+                                     requested_on=clock.day_of(claim_b.submitted_at),
                                      actor=users[Role.TREASURER], settings=app_settings())
     ids = {
         "a": {"group_id": a.id, "fund_id": a.fund_id, "claim_id": claim_a.id,

@@ -1,7 +1,6 @@
 """Claims and payouts through the pages: submitting with receipts (and bad receipts refused
 with nothing stored), deciding, the overspend override, batches and their SEPA file."""
 import io
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -9,6 +8,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import stream_encode_multipart
 
+from backoffice.core import clock
 from backoffice.core.permissions import Role
 from backoffice.core.uploads import StoredFile
 from backoffice.expenses.models import ClaimStatus, ExpenseClaim
@@ -36,9 +36,9 @@ POLYGLOT = (b"%PDF-1.4\n%<html><head><meta http-equiv=\"refresh\" content=\"0;ur
 def _claim_form(client, fund_id, files, **overrides):
     data = {"fund": str(fund_id), "title": "Meetup pizza", "payee_name": "Olu Organiser",
             "iban": IBAN_DE, "bic": "", "currency": "EUR",
-            "lines-0-spent_on": date.today().isoformat(), "lines-0-what": "Pizza",
+            "lines-0-spent_on": clock.today().isoformat(), "lines-0-what": "Pizza",
             "lines-0-category": "", "lines-0-amount": "45.50",
-            "lines-1-spent_on": date.today().isoformat(), "lines-1-what": "Drinks",
+            "lines-1-spent_on": clock.today().isoformat(), "lines-1-what": "Drinks",
             "lines-1-category": "", "lines-1-amount": "12.00",
             "lines-2-spent_on": "", "lines-2-what": "", "lines-2-category": "",
             "lines-2-amount": "", "csrf_token": csrf_token(client, "/expenses/claims/new")}
@@ -159,7 +159,7 @@ def test_a_batch_through_the_pages(app, session, users, group):
     page = client.get("/expenses/payouts/new").get_data(as_text=True)
     assert f'value="expense_claim:{first.id}"' in page and f'value="expense_claim:{second.id}"' in page
     created = client.post("/expenses/payouts/new", data={
-        "payable": [f"expense_claim:{second.id}"], "requested_on": date.today().isoformat(),
+        "payable": [f"expense_claim:{second.id}"], "requested_on": clock.today().isoformat(),
         "csrf_token": csrf_token(client, "/expenses/payouts/new")})
     assert created.status_code == 302
     batch = session.scalar(select(PayoutBatch))
@@ -171,7 +171,7 @@ def test_a_batch_through_the_pages(app, session, users, group):
     claim_page = client.get(f"/expenses/claims/{second.id}").get_data(as_text=True)
     assert batch.message_id in claim_page
     executed = client.post(f"/expenses/payouts/{batch.id}/executed", data={
-        "booked_on": date.today().isoformat(),
+        "booked_on": clock.today().isoformat(),
         "csrf_token": csrf_token(client, f"/expenses/payouts/{batch.id}")})
     assert executed.status_code == 302
     session.refresh(batch)
@@ -190,7 +190,7 @@ def test_cancelling_a_batch_through_the_page(app, session, users, group):
     claim = approved(session, group.organisers[0], group.fund, users[Role.TREASURER], ["10.00"])
     with transaction():
         batch = payouts.create_batch(session, selected=[("expense_claim", str(claim.id))],
-                                     requested_on=date.today(), actor=users[Role.TREASURER], settings=app_settings())
+                                     requested_on=clock.today(), actor=users[Role.TREASURER], settings=app_settings())
     client = client_for(app, email_for(Role.TREASURER))
     url = f"/expenses/payouts/{batch.id}"
     refused = client.post(f"{url}/cancel", data={"reason": " ", "csrf_token": csrf_token(client, url)})

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from backoffice.core import signals
+from backoffice.core import clock, signals
 from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.errors import Conflict, InvalidTransition, ValidationError
@@ -46,7 +46,7 @@ def _setup(session, users):
 def _batch(session, users, claims, **kwargs):
     with transaction():
         return payouts.create_batch(session, selected=_keys(*claims),
-                                    requested_on=kwargs.pop("requested_on", date.today()),
+                                    requested_on=kwargs.pop("requested_on", clock.today()),
                                     actor=users[Role.TREASURER], **kwargs, settings=app_settings())
 
 
@@ -58,7 +58,7 @@ def test_the_sepa_file_validates_and_pays_exactly_the_chosen_claims(session, use
     batch = _batch(session, users, [c1, c2])
     assert batch.status is BatchStatus.READY and batch.item_count == 2
     assert batch.total == 1349 + 10000
-    assert batch.message_id == f"BO-PB{batch.id}-{date.today():%Y%m%d}"
+    assert batch.message_id == f"BO-PB{batch.id}-{clock.today():%Y%m%d}"
     validate_xml(batch.xml.encode(), "pain.001.001.09")  # what the bank gets
     root = ET.fromstring(batch.xml)
     header = root.find("p:CstmrCdtTrfInitn/p:GrpHdr", NS)
@@ -68,7 +68,7 @@ def test_the_sepa_file_validates_and_pays_exactly_the_chosen_claims(session, use
     info = root.find("p:CstmrCdtTrfInitn/p:PmtInf", NS)
     assert info.find("p:PmtInfId", NS).text == f"{batch.message_id}-1"
     assert info.find("p:DbtrAcct/p:Id/p:IBAN", NS).text == "DE89370400440532013000"
-    assert info.find("p:ReqdExctnDt/p:Dt", NS).text == date.today().isoformat()
+    assert info.find("p:ReqdExctnDt/p:Dt", NS).text == clock.today().isoformat()
     transfers = {
         t.find("p:PmtId/p:EndToEndId", NS).text: (
             Decimal(t.find("p:Amt/p:InstdAmt", NS).text),
@@ -100,10 +100,10 @@ def test_what_a_batch_refuses(session, users):
     with pytest.raises(ValidationError, match="at least one"):
         _batch(session, users, [])
     with pytest.raises(ValidationError, match="past"):
-        _batch(session, users, [c2], requested_on=date.today() - timedelta(days=1))
+        _batch(session, users, [c2], requested_on=clock.today() - timedelta(days=1))
     with pytest.raises(ValidationError, match="Nothing of the kind"):
         with transaction():
-            payouts.create_batch(session, selected=[("bicycle", "1")], requested_on=date.today(),
+            payouts.create_batch(session, selected=[("bicycle", "1")], requested_on=clock.today(),
                                  actor=users[Role.TREASURER], settings=app_settings())
 
 
@@ -128,7 +128,7 @@ def test_executing_the_batch_posts_the_payment_and_marks_the_claims_paid(session
     before = {f: fund_balance(session, f, date.max) for f in (a.fund_id, b.fund_id)}
     mailbox.clear()
     with transaction():
-        entry = reads.entry(session, payouts.mark_executed(session, batch, booked_on=date.today(),
+        entry = reads.entry(session, payouts.mark_executed(session, batch, booked_on=clock.today(),
                                                            actor=users[Role.TREASURER], settings=app_settings()))
     assert batch.status is BatchStatus.EXECUTED and batch.payment_entry_id == entry.id
     assert (entry.source_kind, entry.source_id) == ("payout_batch", str(batch.id))
@@ -140,7 +140,7 @@ def test_executing_the_batch_posts_the_payment_and_marks_the_claims_paid(session
     assert {f: fund_balance(session, f, date.max) for f in (a.fund_id, b.fund_id)} == before
     assert account_balances(session, date.max, account_ids=[payables.id]) == {}
     assert [c.status for c in (c1, c2, c3)] == [ClaimStatus.PAID] * 3
-    assert all(c.paid_on == date.today() for c in (c1, c2, c3))
+    assert all(c.paid_on == clock.today() for c in (c1, c2, c3))
     assert sorted(m["Subject"] for m in mailbox) == sorted(
         f"Expense claim {c.ref}: paid" for c in (c1, c2, c3))
     assert f"EC{c1.id}-PB{batch.id}" in mailbox[0].get_body().get_content() + \
@@ -150,7 +150,7 @@ def test_executing_the_batch_posts_the_payment_and_marks_the_claims_paid(session
     assert sorted(paid) == sorted(str(c.id) for c in (c1, c2, c3))
     with pytest.raises(InvalidTransition):
         with transaction():
-            payouts.mark_executed(session, batch, booked_on=date.today(),
+            payouts.mark_executed(session, batch, booked_on=clock.today(),
                                   actor=users[Role.TREASURER], settings=app_settings())
     assert payouts.open_payables(session)["expense_claim"] == []
 
@@ -171,7 +171,7 @@ def test_a_cancelled_batch_releases_its_claims(session, users):
     assert again.item_count == 2 and again.message_id != batch.message_id
     with pytest.raises(InvalidTransition):
         with transaction():
-            payouts.mark_executed(session, batch, booked_on=date.today(),
+            payouts.mark_executed(session, batch, booked_on=clock.today(),
                                   actor=users[Role.TREASURER], settings=app_settings())
 
 
@@ -214,12 +214,12 @@ def test_a_second_source_plugs_in(session, users):
         assert [p.reference for p in payouts.open_payables(session)["test_grant"]] == ["GR7"]
         with transaction():
             batch = payouts.create_batch(
-                session, selected=[("test_grant", "7"), *_keys(c1)], requested_on=date.today(),
+                session, selected=[("test_grant", "7"), *_keys(c1)], requested_on=clock.today(),
                 actor=users[Role.TREASURER], settings=app_settings())
         assert batch.total == 25000 + 1349 and f"<IBAN>{IBAN_NL}</IBAN>" in batch.xml
         with transaction():
             entry = reads.entry(session, payouts.mark_executed(
-                session, batch, booked_on=date.today(), actor=users[Role.TREASURER], settings=app_settings()))
+                session, batch, booked_on=clock.today(), actor=users[Role.TREASURER], settings=app_settings()))
         assert (grants_payable.id, a.fund_id, 25000) in {
             (p.account_id, p.fund_id, p.amount) for p in entry.postings}
         assert calls == [("executed", f"GR7-PB{batch.id}")]
@@ -242,5 +242,5 @@ def test_command_line(app, session, users):
     assert statement.exit_code == 0
     rows = statement.output.splitlines()
     assert rows[0] == "fund,currency,start,end,section,account,description,amount"
-    assert rows[-1].endswith("closing,,Closing balance " + date.today().isoformat() + ",486.51")
+    assert rows[-1].endswith("closing,,Closing balance " + clock.today().isoformat() + ",486.51")
     assert runner.invoke(args=["funds", "statement", "NOPE"]).exit_code == 1

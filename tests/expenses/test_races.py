@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice.auth.models import User
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.errors import AlreadyDone, DomainError, InvalidTransition
 from backoffice.core.permissions import Role
@@ -67,7 +68,7 @@ def _batch_of_two(session, users):
             for _ in range(2)]
     with transaction():
         batch = payouts.create_batch(session, selected=[("expense_claim", str(c.id)) for c in paid],
-                                     requested_on=date.today(), actor=treasurer, settings=app_settings())
+                                     requested_on=clock.today(), actor=treasurer, settings=app_settings())
     return batch.id, treasurer.id
 
 
@@ -80,7 +81,7 @@ def _batch_job(batch_id: int, actor_id: int, action: str):
         with transaction():
             batch = payouts.get_batch(session, batch_id)
             if action == "execute":
-                payouts.mark_executed(session, batch, booked_on=date.today(), actor=actor, settings=app_settings())
+                payouts.mark_executed(session, batch, booked_on=clock.today(), actor=actor, settings=app_settings())
             else:
                 payouts.cancel_batch(session, batch, reason="Refused by the bank", actor=actor)
         return action
@@ -135,7 +136,7 @@ def test_a_claim_approved_twice_and_a_batch_executed_twice_answer_calmly(app, se
 
     batch_id, _ = _batch_of_two(session, users)
     page = f"/expenses/payouts/{batch_id}"
-    post_twice(client, f"{page}/executed", {"booked_on": date.today().isoformat()}, page=page)
+    post_twice(client, f"{page}/executed", {"booked_on": clock.today().isoformat()}, page=page)
     assert _entries(session, batch_id) == 1
     batch_id, _ = _batch_of_two(session, users)
     page = f"/expenses/payouts/{batch_id}"

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pypdf
 from sqlalchemy import func, select
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.funds import fees
@@ -34,7 +35,7 @@ def _history(session, users):
     """A group with a year of activity: opening money, income with fees, claims, a transfer."""
     group = active_group(session, "PyNürnberg", actor=users[Role.ADMIN])
     fund, general = group.fund, ledger.general_fund(session)
-    today = date.today()
+    today = clock.today()
     days = [today - timedelta(days=n) for n in (300, 200, 120, 60, 30, 5)]
     with transaction():
         fees.set_policy(session, fund, rate_percent=Decimal("7"), effective_from=days[0],
@@ -68,8 +69,8 @@ def test_statement_numbers_equal_the_ledger_for_any_period(session, users):
     fund = group.fund
     fee_role = fees.ADMIN_FEE_EXPENSE_ROLE
     resources = (AccountType.ASSET, AccountType.LIABILITY)
-    for start, end in [(days[0], date.today()), (days[1], days[3]), (days[2], days[2]),
-                       (days[3] + timedelta(days=1), date.today()), (date(2000, 1, 1), days[0])]:
+    for start, end in [(days[0], clock.today()), (days[1], days[3]), (days[2], days[2]),
+                       (days[3] + timedelta(days=1), clock.today()), (date(2000, 1, 1), days[0])]:
         (s,) = statements(session, fund, start, end)
         assert s.reconciles
         assert s.opening == -_raw(session, fund.id, date.min, start - timedelta(days=1),
@@ -84,7 +85,7 @@ def test_statement_numbers_equal_the_ledger_for_any_period(session, users):
         assert s.total_transfers == _raw(session, fund.id, start, end,
                                          lambda a: a.type is AccountType.NET_ASSETS)
 
-    (whole,) = statements(session, fund, days[0], date.today())
+    (whole,) = statements(session, fund, days[0], clock.today())
     # 7 % of 1000.00 and of 333.33 (23.3331 -> 23.33); "other" income pays no fee.
     assert whole.total_fees == 7000 + 2333
     assert dict((a.code, v) for a, v in whole.income) == {"4200": 100000, "4300": 33333,
@@ -102,8 +103,8 @@ def test_the_one_statement_is_in_reports_and_the_fund_page_keeps_its_fees(app, s
     group, days = _history(session, users)
     fund = group.fund
     client = client_for(app, group.organisers[0].email)
-    query = f"start={days[1]}&end={date.today()}"
-    (s,) = statements(session, fund, days[1], date.today())
+    query = f"start={days[1]}&end={clock.today()}"
+    (s,) = statements(session, fund, days[1], clock.today())
     closing = Decimal(s.closing) / 100
     fund_page = client.get(f"/funds/{fund.id}?{query}").get_data(as_text=True)
     assert f'href="/reports/funds/{fund.id}"' in fund_page
@@ -123,11 +124,11 @@ def test_the_one_statement_is_in_reports_and_the_fund_page_keeps_its_fees(app, s
         assert moved.headers["Location"] == f"/reports/funds/{fund.id}.{fmt}?{query}"
     response = client.get(f"/reports/funds/{fund.id}.csv?{query}")
     assert response.headers["Content-Disposition"] == (
-        f'attachment; filename="fund-{fund.code}-{days[1]}-{date.today()}.csv"')
+        f'attachment; filename="fund-{fund.code}-{days[1]}-{clock.today()}.csv"')
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     figures = {row[1]: Decimal(row[3]) for row in rows[2:] if len(row) > 3 and row[3]}
     assert figures[f"Opening balance {days[1]}"] == Decimal(s.opening) / 100
-    assert figures[f"Closing balance {date.today()}"] == closing
+    assert figures[f"Closing balance {clock.today()}"] == closing
     assert figures["Total admin fees to the association"] == Decimal(s.total_fees) / 100
 
     pdf = client.get(f"/reports/funds/{fund.id}.pdf?{query}")
@@ -143,19 +144,19 @@ def test_the_one_statement_is_in_reports_and_the_fund_page_keeps_its_fees(app, s
 
     # A treasurer adds a new fee rate from tomorrow; the past keeps its rate.
     treasurer = client_for(app, email_for(Role.TREASURER))
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = clock.today() + timedelta(days=1)
 
     def add(day):
         return treasurer.post(f"/funds/{fund.id}/fees", data={
             "rate": "10", "kinds": ["sponsorship"], "effective_from": day.isoformat(),
             "csrf_token": csrf_token(treasurer, f"/funds/{fund.id}")})
 
-    refused = add(date.today())  # approval set today's policy
+    refused = add(clock.today())  # approval set today's policy
     assert refused.status_code == 400 and "already has a policy" in refused.get_data(as_text=True)
     assert add(tomorrow).status_code == 302
     assert fees.policy_on(session, fund.id, tomorrow).rate_bp == 1000
-    assert fees.policy_on(session, fund.id, date.today()).rate_bp == 700
-    (after,) = statements(session, fund, days[1], date.today())
+    assert fees.policy_on(session, fund.id, clock.today()).rate_bp == 700
+    (after,) = statements(session, fund, days[1], clock.today())
     assert after.total_fees == s.total_fees
     assert client.post(f"/funds/{fund.id}/fees", data={  # the organiser may not
         "rate": "0", "csrf_token": csrf_token(client, f"/funds/{fund.id}")}).status_code == 403

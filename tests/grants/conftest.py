@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from backoffice.auth.services import create_user
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
@@ -46,7 +47,7 @@ class Grants:
 
 
 def data(**overrides) -> applying.ApplicationInput:
-    today = date.today()
+    today = clock.today()
     values = dict(
         contact_email="orga@pyladies.example", applicant_name="PyLadies Bremen",
         contact_name="Grace Hopper", title="Workshop for beginners",
@@ -72,7 +73,7 @@ def grants(app, users):
         fund = ledger.create_fund(session, code="GRANTS", name="Community grants", actor=treasurer)
         bank = ledger.account_by_role(session, "bank")
         income = ledger.account_by_role(session, "donation_income")
-        ledger.post_entry(session, booking_date=date.today(), description="Donations for grants",
+        ledger.post_entry(session, booking_date=clock.today(), description="Donations for grants",
                           actor=treasurer, lines=[ledger.Line(bank, fund, eur(10_000)),
                                                   ledger.Line(income, fund, -eur(10_000))])
         programme = programmes.create_programme(session, programmes.ProgrammeInput(
@@ -80,7 +81,7 @@ def grants(app, users):
             max_per_grant=eur(2_000), board_threshold=eur(1_500), quorum=2, report_days=30,
             summary="Small grants for meetups and workshops.", public_list=True,
             conditions="Mention the association as a supporter."), actor=treasurer)
-        programmes.set_budget(session, programme, year=date.today().year, amount=eur(5_000),
+        programmes.set_budget(session, programme, year=clock.today().year, amount=eur(5_000),
                               actor=treasurer)
         group_fund = ledger.create_fund(session, code="BRE", name="PyLadies Bremen",
                                         actor=treasurer)
@@ -183,7 +184,7 @@ PATHS = {
 
 def pay(payment, grants, reference="BATCH-1", paid_on=None):
     """Pay a grant payment the way this tree pays (a payout batch, or by hand)."""
-    pay_at_once(db.session, [payment], reference=reference, paid_on=paid_on or date.today(),
+    pay_at_once(db.session, [payment], reference=reference, paid_on=paid_on or clock.today(),
                 actor=grants.treasurer, settings=app_settings())
 
 

@@ -1,11 +1,12 @@
 """The state machine, the committee's rules and the money, through the services."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from backoffice.extensions import db
@@ -314,7 +315,7 @@ def test_amount_budget_and_fund_balance_refusals(grants):
     # A budget big enough, but the fund holds less than the award.
     with transaction():
         from backoffice.grants.programmes import set_budget
-        set_budget(db.session, grants.programme, year=date.today().year, amount=eur(50_000),
+        set_budget(db.session, grants.programme, year=clock.today().year, amount=eur(50_000),
                    actor=grants.treasurer)
         grants.programme.max_per_grant = 2_000_000
         application.amount_requested = 1_000_000
@@ -379,7 +380,7 @@ def test_submitting_checks_completeness_lead_time_and_limits(grants):
     with transaction():
         grants.programme.min_lead_days = 42
     incomplete = applying.ApplicationInput(contact_email="x@example.org", amount_requested=eur(3_000),
-                                           event_start=date.today() + timedelta(days=10))
+                                           event_start=clock.today() + timedelta(days=10))
     with pytest.raises(applying.IncompleteApplication) as refused:
         with transaction():
             applying.save_application(db.session, data=incomplete, programme=grants.programme,
@@ -425,7 +426,7 @@ def test_assigning_and_volunteering_reviewers(grants, mailbox):
 
 def test_programmes_in_rounds_take_applications_only_while_a_round_is_open(grants):
     from backoffice.grants import programmes
-    today = date.today()
+    today = clock.today()
     with transaction():
         grants.programme.uses_rounds = True
     with pytest.raises(ValidationError, match="No round of “Community grants programme” is open"):
@@ -451,7 +452,7 @@ def test_budget_view_figures(grants):
     make_application(grants, Status.PAID, amount=eur(500))
     make_application(grants, Status.CANCELLED, amount=eur(700))
     make_application(grants, Status.SUBMITTED, amount=eur(300))
-    row = budget_view(db.session, date.today().year).rows[0]
+    row = budget_view(db.session, clock.today().year).rows[0]
     assert (row.budget, row.awarded, row.paid, row.committed, row.remaining) == (
         500_000, 150_000, 50_000, 100_000, 350_000)
     assert (row.grants, row.pending, row.requested_pending) == (2, 1, 30_000)

@@ -2,10 +2,9 @@
 source; executing the batch books the grant paid."""
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.errors import InvalidTransition
 from backoffice.extensions import db
@@ -31,13 +30,13 @@ def test_a_grant_payment_goes_through_a_payout_batch(grants, mailbox):
     assert payable.fund.code == "GRANTS" and payable.liability_account.role == "grants_payable"
     with transaction():
         batch = batches.create_batch(db.session, selected=[("grant", str(payment.id))],
-                                     requested_on=date.today(), actor=grants.treasurer, settings=app_settings())
+                                     requested_on=clock.today(), actor=grants.treasurer, settings=app_settings())
     assert "GRANT-" in batch.xml and "PyLadies Bremen" in batch.xml
     with pytest.raises(InvalidTransition, match="is in payout batch"):
         with transaction():
             paying.cancel_disbursement(db.session, payment, actor=grants.treasurer)
     with transaction():
-        batches.mark_executed(db.session, batch, booked_on=date.today(), actor=grants.treasurer, settings=app_settings())
+        batches.mark_executed(db.session, batch, booked_on=clock.today(), actor=grants.treasurer, settings=app_settings())
     db.session.refresh(payment)
     db.session.refresh(application)
     assert payment.status is DisbursementStatus.PAID and payment.batch_ref == batch.message_id
@@ -51,13 +50,13 @@ def test_a_grant_payment_goes_through_a_payout_batch(grants, mailbox):
     with transaction():
         rest = paying.create_disbursement(db.session, application, actor=grants.treasurer, organisation=app_settings().organisation.name)
         refused = batches.create_batch(db.session, selected=[("grant", str(rest.id))],
-                                       requested_on=date.today(), actor=grants.treasurer, settings=app_settings())
+                                       requested_on=clock.today(), actor=grants.treasurer, settings=app_settings())
     with transaction():
         batches.cancel_batch(db.session, refused, reason="Wrong file", actor=grants.treasurer)
     with transaction():
         again = batches.create_batch(db.session, selected=[("grant", str(rest.id))],
-                                     requested_on=date.today(), actor=grants.treasurer, settings=app_settings())
-        batches.mark_executed(db.session, again, booked_on=date.today(), actor=grants.treasurer, settings=app_settings())
+                                     requested_on=clock.today(), actor=grants.treasurer, settings=app_settings())
+        batches.mark_executed(db.session, again, booked_on=clock.today(), actor=grants.treasurer, settings=app_settings())
     db.session.refresh(application)
     assert application.status is Status.PAID and application.amount_paid == 60000
     assert grants.fund_balance() == before - 60000

@@ -3,11 +3,11 @@ lock (``ledger.spending``) decides them one after the other, also across program
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 
 import pytest
 
 from backoffice.auth.models import User
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.errors import AlreadyDone, ValidationError
 from backoffice.core.permissions import Role
@@ -30,7 +30,7 @@ def _second_programme_on_the_same_fund(grants):
             name="Travel grants", slug="travel", fund_id=grants.fund.id,
             max_per_grant=eur(2_000), board_threshold=eur(1_500), quorum=2, report_days=30),
             actor=grants.treasurer)
-        programmes.set_budget(db.session, second, year=date.today().year, amount=eur(5_000),
+        programmes.set_budget(db.session, second, year=clock.today().year, amount=eur(5_000),
                               actor=grants.treasurer)
     return second
 
@@ -45,7 +45,7 @@ def _fund_holds(grants, euros):
             ledger.transfer_between_funds(
                 db.session, from_fund=fund if difference > 0 else general,
                 to_fund=general if difference > 0 else fund,
-                amount=eur(abs(difference) / 100), booking_date=date.today(),
+                amount=eur(abs(difference) / 100), booking_date=clock.today(),
                 description="Between the general fund and the grants", actor=None)
 
 

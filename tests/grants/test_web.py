@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.core.uploads import StoredFile
@@ -36,7 +37,7 @@ def uploads(app, grants, tmp_path):
 
 
 def _complete(**overrides) -> dict:
-    start = (date.today() + timedelta(days=70)).isoformat()
+    start = (clock.today() + timedelta(days=70)).isoformat()
     values = {
         "group_id": "", "applicant_name": "PyLadies Bremen", "contact_name": "Grace Hopper",
         "contact_email": "grace@pyladies.example", "title": "Beginners' workshop",
@@ -318,10 +319,10 @@ def test_a_programme_is_set_up_in_the_pages(client, grants, users):
         token_from="/grants/programmes/new")
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     page = response.headers["Location"]
-    response = post_form(client, page + "/budget", {"year": str(date.today().year),
+    response = post_form(client, page + "/budget", {"year": str(clock.today().year),
                                                     "amount": "-5"}, token_from=page)
     assert response.status_code == 400 and "cannot be negative" in response.get_data(as_text=True)
-    assert post_form(client, page + "/budget", {"year": str(date.today().year),
+    assert post_form(client, page + "/budget", {"year": str(clock.today().year),
                                                 "amount": "3,000"},
                      token_from=page).status_code == 302
     response = post_form(client, page + "/questions", {"label": "Which conference?",

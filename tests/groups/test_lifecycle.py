@@ -1,6 +1,6 @@
 """A group's life through the services: application, approval (fund, fee policy, organisers
 invited), dormancy, dissolution, and what is refused on the way."""
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backoffice.auth.models import UserToken
+from backoffice.core import clock
 from backoffice.core.audit import AuditEvent
 from backoffice.core.db import transaction
 from backoffice.core.errors import InvalidTransition, ValidationError
@@ -34,7 +35,7 @@ def _apply(session, **overrides):
 
 def _approve(session, group, actor, **overrides):
     values = dict(actor=actor, agreement_version="2025-2",
-                  agreement_signed_on=date.today(), agreement_signed_by="Ana Organiser")
+                  agreement_signed_on=clock.today(), agreement_signed_by="Ana Organiser")
     values.update(overrides)
     with transaction():
         return groups.approve(session, group, **values, settings=app_settings())
@@ -56,9 +57,9 @@ def test_application_then_approval_opens_the_fund_and_invites_the_organisers(ses
     mailbox.clear()
 
     _approve(session, group, users[Role.BOARD])
-    assert group.status is GroupStatus.ACTIVE and group.status_since == date.today()
+    assert group.status is GroupStatus.ACTIVE and group.status_since == clock.today()
     assert group.fund.code == "PYRHEINLAND" and group.fund.name == "PyRheinland"
-    policy = policy_on(session, group.fund_id, date.today())
+    policy = policy_on(session, group.fund_id, clock.today())
     assert policy.rate_bp == 700
     assert policy.kinds == {IncomeKind.SPONSORSHIP, IncomeKind.DONATION, IncomeKind.TICKETS}
     assert sorted(u.email for u in group.organisers) == ["ana@example.org", "ben@example.org"]
@@ -80,7 +81,7 @@ def test_an_approved_group_can_be_given_another_fee_and_a_slug_stays_unique(sess
     assert (first.slug, second.slug) == ("python-zurich", "python-zurich-2")
     _approve(session, first, users[Role.ADMIN], fee_percent=Decimal("10"))
     _approve(session, second, users[Role.ADMIN])
-    assert policy_on(session, first.fund_id, date.today()).rate_bp == 1000
+    assert policy_on(session, first.fund_id, clock.today()).rate_bp == 1000
     assert (first.fund.code, second.fund.code) == ("ZURICH", "ZURICH-2")
 
 
@@ -98,7 +99,7 @@ def test_what_an_application_refuses(session):
         _apply(session, website="pyrheinland")
     assert error.value.field == "website"
     with pytest.raises(ValidationError) as error:
-        _apply(session, founded_on=date.today() + timedelta(days=3))
+        _apply(session, founded_on=clock.today() + timedelta(days=3))
     assert error.value.field == "founded_on"
     assert session.scalar(select(MemberGroup)) is None
 
@@ -133,7 +134,7 @@ def test_decline_dormant_reactivate_and_dissolve(session, users, mailbox):
     with transaction():
         ledger.transfer_between_funds(session, from_fund=group.fund,
                                       to_fund=ledger.general_fund(session), amount=eur("30.00"),
-                                      booking_date=date.today(), description="Remaining money",
+                                      booking_date=clock.today(), description="Remaining money",
                                       actor=treasurer)
     with pytest.raises(ValidationError, match="reason"):
         with transaction():

@@ -5,6 +5,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from backoffice.core import clock
 from backoffice.core.permissions import Role
 from backoffice.groups.models import GroupStatus, MemberGroup
 
@@ -52,7 +53,7 @@ def test_a_group_applies_publicly_and_the_board_approves_it(app, users, mailbox,
     assert refused.status_code == 400 and "not in the future" in refused.get_data(as_text=True)
     approved = post_form(client, f"/groups/{group.id}/approve",
                          {"agreement_version": "2025-1",
-                          "agreement_signed_on": date.today().isoformat(),
+                          "agreement_signed_on": clock.today().isoformat(),
                           "agreement_signed_by": "Clara", "fee_percent": "10"})
     assert approved.status_code == 302
     session.refresh(group)

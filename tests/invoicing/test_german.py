@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from pypdf import PdfReader
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.extensions import db
@@ -27,7 +28,7 @@ def _page(client, path: str, headers: dict | None = None) -> str:
 
 
 def test_a_german_visitor_reads_the_invoice_list_in_german(client, users):
-    today = date.today()
+    today = clock.today()
     factories.issued(issue_date=today - timedelta(days=60))  # overdue
     factories.issued(issue_date=today)
     draft = factories.draft(factories.sponsor("NL"))
@@ -53,7 +54,7 @@ def test_a_german_visitor_reads_an_invoice_page_in_german(client, users):
     invoice = factories.issued(factories.sponsor("NL"))  # an English-speaking sponsor
     with transaction():
         services.record_payment(db.session, invoice, amount=Money(100000, "EUR"), reference="b1",
-                                received_on=date.today(), method="bank", debit_role="bank")
+                                received_on=clock.today(), method="bank", debit_role="bank")
     login(client, "treasurer")
     page = _page(client, f"/invoices/{invoice.id}", GERMAN)
     for german in (f"Rechnung {invoice.number}", "Teilweise bezahlt", "Zahlungen", "Überweisung",
@@ -67,7 +68,7 @@ def test_a_german_visitor_reads_an_invoice_page_in_german(client, users):
 
 
 def test_the_other_invoicing_pages_in_german(client, users):
-    invoice = factories.issued(issue_date=date.today() - timedelta(days=45))
+    invoice = factories.issued(issue_date=clock.today() - timedelta(days=45))
     login(client, "treasurer")
     expected = {"/invoices/aging": ("Offene Posten nach Alter", "31–60 Tage", "Tage überfällig"),
                 "/sponsors": ("Neuer Sponsor", "Deutsch", "Unternehmen, die unsere"),

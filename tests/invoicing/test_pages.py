@@ -1,10 +1,11 @@
 """The invoicing pages, driven over HTTP as a treasurer, a board member and an organiser."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.extensions import db
@@ -45,7 +46,7 @@ def test_treasurer_creates_sponsor_and_draft_then_issues(client, users):
     assert response.status_code == 302
     db.session.expire_all()
     invoice = db.session.get(Invoice, invoice.id)
-    assert invoice.number and invoice.due_date == date.today() + timedelta(days=14)
+    assert invoice.number and invoice.due_date == clock.today() + timedelta(days=14)
     for path in ("/invoices", "/invoices?status=open", "/invoices/aging", "/sponsors",
                  f"/sponsors/{sponsor.id}", "/packages", "/packages/new", f"/invoices/{invoice.id}",
                  f"/invoices/{invoice.id}/pdf", f"/sponsors/{sponsor.id}/edit"):
@@ -78,7 +79,7 @@ def test_organisers_see_no_invoices(client, users):
 
 
 def test_lists_show_totals_aging_and_overpayments(client, users):
-    today = date.today()
+    today = clock.today()
     old = factories.issued(issue_date=today - timedelta(days=75))   # due 45 days ago
     part = factories.issued(issue_date=today - timedelta(days=10))  # not yet due
     over = factories.issued(factories.sponsor("US"), issue_date=today - timedelta(days=5))
@@ -105,7 +106,7 @@ def test_lists_show_totals_aging_and_overpayments(client, users):
 
 
 def test_sending_mails_pdf_and_pay_link_and_reminders(app, client, users, mailbox):
-    today = date.today()
+    today = clock.today()
     invoice = factories.issued(issue_date=today - timedelta(days=60))
     with transaction():
         services.send_invoice(db.session, invoice, actor=None, settings=app_settings())
@@ -139,7 +140,7 @@ def _queries(client, url: str) -> int:
 def test_the_invoice_list_asks_the_same_questions_for_three_invoices_as_for_twelve(client, users):
     """Issue 17: each row's state (payments, refunds, cancellation, credit notes) is loaded for
     the whole page, not by a query per invoice."""
-    today = date.today()
+    today = clock.today()
 
     def paid_and_cancelled(n: int) -> None:
         for day in range(n):
@@ -165,7 +166,7 @@ def test_the_invoice_list_asks_the_same_questions_for_three_invoices_as_for_twel
 def test_the_invoice_list_shows_each_invoice_in_the_state_its_objects_give(client, users):
     """The list reads light columns and sums in the database (issue 17): its state and 'paid'
     of every kind of invoice are the ones ``state.status`` and ``paid_amount`` give."""
-    today = date.today()
+    today = clock.today()
 
     def paid(invoice, amount: int) -> None:
         with transaction():

@@ -1,8 +1,8 @@
 """Two treasurers at the same moment: the database, not luck, keeps the ledger right."""
-from datetime import date
 
 from sqlalchemy import func, select
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.errors import DomainError
 from backoffice.ledger import services
@@ -14,7 +14,7 @@ from ..concurrency import at_once
 
 def test_an_entry_reversed_twice_at_once_is_reversed_once(app, books, session):
     for _ in range(5):
-        entry = books.post(date.today(), ("6100", books.general, "5"), ("1200", books.general, "-5"))
+        entry = books.post(clock.today(), ("6100", books.general, "5"), ("1200", books.general, "-5"))
 
         def reverse(session, entry_id=entry.id):
             with transaction(session):

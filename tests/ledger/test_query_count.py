@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import event
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.extensions import db
@@ -22,7 +23,7 @@ MAX_BYTES = 100 * 1024
 #: reports' own work (issue 17), not guarded here yet. The statement of activities shows a page
 #: of its accounts and fund columns (tests/reports/test_activity_pages.py).
 UNPAGED = ("/reports/balance-sheet",)
-YEAR = date.today().year
+YEAR = clock.today().year
 
 
 def _pages(books, account) -> list[str]:

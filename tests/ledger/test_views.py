@@ -3,6 +3,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.ledger import services
 from backoffice.ledger.chart import Account, Fund
@@ -14,7 +15,7 @@ from .conftest import CALENDAR
 
 
 def _entry_form(books, *lines, description="Form entry", day=None, currency="EUR"):
-    data = {"booking_date": (day or date.today()).isoformat(), "description": description,
+    data = {"booking_date": (day or clock.today()).isoformat(), "description": description,
             "currency": currency}
     for n, (code, fund, debit, credit) in enumerate(lines):
         data |= {f"lines-{n}-account": str(books[code].id) if code else "",
@@ -84,7 +85,7 @@ def test_add_line_without_javascript_keeps_what_was_typed(client, books):
 
 
 def test_reverse_from_the_entry_page(client, books, session):
-    entry = books.post(date.today(), ("6100", books.general, "3"), ("1200", books.general, "-3"))
+    entry = books.post(clock.today(), ("6100", books.general, "3"), ("1200", books.general, "-3"))
     login(client, "treasurer")
     refused = post_form(client, f"/ledger/entries/{entry.id}/reverse", {"reason": ""})
     assert refused.status_code == 400 and "This field is required" in refused.get_data(as_text=True)
@@ -122,10 +123,10 @@ def test_treasurer_manages_accounts_funds_and_periods(client, books, session):
 
 
 def test_transfer_form(client, books, session):
-    books.post(date.today(), ("1200", books.general, "100"), ("3000", books.general, "-100"))
+    books.post(clock.today(), ("1200", books.general, "100"), ("3000", books.general, "-100"))
     login(client, "treasurer")
     data = {"from_fund": books.general.id, "to_fund": books.berlin.id, "amount": "40", "currency": "EUR",
-            "booking_date": date.today().isoformat(), "description": "Seed money"}
+            "booking_date": clock.today().isoformat(), "description": "Seed money"}
     assert post_form(client, "/ledger/transfers/new", data).status_code == 302
     refused = post_form(client, "/ledger/transfers/new", data | {"amount": "4.005"})
     assert refused.status_code == 400
@@ -140,7 +141,7 @@ def test_trial_balance_rows_escape_what_the_chart_holds(client, books, session):
     German)."""
     with transaction(session):
         books["6100"].name = 'R&D <script>"x"</script>'
-    books.post(date.today(), ("6100", books.general, "1234.5"), ("1200", books.general, "-1234.5"))
+    books.post(clock.today(), ("6100", books.general, "1234.5"), ("1200", books.general, "-1234.5"))
     login(client, "treasurer")
     page = client.get("/ledger/trial-balance").get_data(as_text=True)
     account = books["6100"]

@@ -1,6 +1,7 @@
 """The public pay link: unguessable, tamper-proof, honest about the invoice's state."""
 from __future__ import annotations
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.extensions import db
 from backoffice.extensions import settings as app_settings
@@ -40,14 +41,13 @@ def test_tampered_or_unknown_tokens_get_404(client, stripe):
 
 
 def test_paid_and_cancelled_invoices_say_so_and_offer_no_payment(client, stripe):
-    from datetime import date
 
     from backoffice.core.money import Money
 
     paid = factories.issued(factories.sponsor("US"))
     with transaction():
         invoicing.record_payment(db.session, paid, amount=Money(paid.gross_total, "EUR"),
-                                 reference="bank-1", received_on=date.today(), method="bank",
+                                 reference="bank-1", received_on=clock.today(), method="bank",
                                  debit_role="bank")
     html = client.get(f"/pay/{invoicing.pay_token(paid, settings=app_settings())}").get_data(as_text=True)
     assert "This invoice is paid" in html and "pay-online" not in html

@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 from pypdf import PdfReader
 from sqlalchemy import event
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.extensions import db, settings
 from backoffice.ledger import services
@@ -78,7 +79,7 @@ def page_charts(client, path: str) -> tuple[str, list[str]]:
 def test_the_fund_balances_over_time_on_their_page_and_in_the_pack(client, session, hand_ledger):
     login(client, "board")
     html, [url] = page_charts(client, "/reports/fund-balances?year=2026")
-    end = min(YEAR_END, date.today())
+    end = min(YEAR_END, clock.today())
     [statement] = fund_trend.compute(session, YEAR_START, end, "EUR")
     # Hand-checked: Berlin 800 until the transfer of 50 in May; the general fund 500 from
     # January, 380 after the hosting invoice in March, 330 after the transfer; Munich 300 from
@@ -160,7 +161,7 @@ def test_the_budget_chart_is_the_same_on_the_page_in_its_pdf_and_in_the_pack(
     _, [url] = page_charts(client, "/reports/budget?year=2026")
     svg = svg_of(url)
     # The expenses' lines: Munich's grant 100.00 of 400.00, the hosting 120.00 of 240.00.
-    report = budgets.compute(session, 2026, FiscalYear(1), date.today(), "EUR")
+    report = budgets.compute(session, 2026, FiscalYear(1), clock.today(), "EUR")
     assert report.chart["shares"] == [2500, 5000]
     assert series(svg) == {"serie-0": ["25 %", "50 %"]}
     assert all(label in svg for label in report.chart["labels"])
@@ -200,7 +201,7 @@ def test_fund_balances_read_the_cached_totals_and_show_a_bounded_number_of_lines
         b.post(date(2026, 2, 1), ("1200", fund, f"{10 + n}"), ("4100", fund, f"-{10 + n}"))
     html, many = _statements_sent(client, url)
     assert len(many) == len(few)  # as many statements with 13 funds and 17 entries as with 3
-    [statement] = fund_trend.compute(session, YEAR_START, min(YEAR_END, date.today()), "EUR")
+    [statement] = fund_trend.compute(session, YEAR_START, min(YEAR_END, clock.today()), "EUR")
     labels = [line.label for line in statement.lines]
     assert len(labels) == fund_trend.TOP + 2 and labels[-2:] == ["Other funds (7)", "All funds"]
     assert labels[:3] == ["Python Users Berlin", "General fund", "PyMunich"]

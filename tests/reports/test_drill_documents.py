@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from backoffice.core import clock
 from backoffice.core.permissions import Role
 from backoffice.reports import statements
 from backoffice.reports.views import query_string
@@ -24,7 +25,7 @@ def test_a_figure_opens_its_postings_and_a_posting_its_source_document(app, sess
     alpha = active_group(session, "PyAlpha", actor=users[Role.ADMIN], money="100.00")
     beta = active_group(session, "PyBeta", actor=users[Role.ADMIN], money="100.00")
     claim = approved(session, beta.organisers[0], beta.fund, users[Role.TREASURER], ["7.00"])
-    today = date.today()
+    today = clock.today()
     start = date(today.year, 1, 1)
     treasurer = client_for(app, users[Role.TREASURER].email)
     # The statement of activities per fund: Beta's expenses are the claim's 7.00; its figure

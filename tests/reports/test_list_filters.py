@@ -10,6 +10,7 @@ from decimal import Decimal
 from backoffice.banking import imports
 from backoffice.banking import services as banking
 from backoffice.banking.parsers import CsvMapping
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
@@ -107,7 +108,7 @@ def test_expense_claims_download_with_their_filters(client, session, users):
     assert header == ["Claim", "Submitted", "Purpose", "Fund", "By", "Status", "Amount",
                       "Paid on"]
     assert [r["Claim"].value for r in rows] == [formula.ref]
-    _date(rows[0]["Submitted"], formula.submitted_at.date())
+    _date(rows[0]["Submitted"], clock.day_of(formula.submitted_at))
     _money(rows[0]["Amount"], "40.00")
     assert rows[0]["Purpose"].value == "'@SUM(A1:A9)" and rows[0]["Fund"].value == aachen.fund.code
     assert rows[0]["Paid on"].value is None
@@ -139,7 +140,7 @@ def test_grant_applications_download_with_their_filters(client, session, grants)
     assert set(by_reference) == {first.reference, second.reference}
     _money(by_reference[first.reference]["Requested"], "800.00")
     _money(by_reference[second.reference]["Requested"], "450.00")
-    _date(by_reference[second.reference]["Submitted"], second.submitted_at.date())
+    _date(by_reference[second.reference]["Submitted"], clock.day_of(second.submitted_at))
     assert by_reference[first.reference]["Applicant"].value == "'+cmd|' /C calc'!A0"
     assert isinstance(by_reference[first.reference]["Reviews"].value, int)
 

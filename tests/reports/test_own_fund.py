@@ -11,6 +11,7 @@ from decimal import Decimal
 import pypdf
 from openpyxl import load_workbook
 
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.permissions import Role
 from backoffice.funds.statements import statements
@@ -18,15 +19,15 @@ from backoffice.funds.statements import statements
 from ..helpers import csrf_token, email_for
 from ..sponsorship import active_group, client_for, eur, give
 
-YEAR_START = date(date.today().year, 1, 1)
+YEAR_START = date(clock.today().year, 1, 1)
 
 
 def _two_groups(session, users):
     mine = active_group(session, "PyMine", actor=users[Role.ADMIN], money="100.00")
     theirs = active_group(session, "PyTheirs", actor=users[Role.ADMIN], money="700.00")
     with transaction():
-        give(session, mine.fund, eur("23.45"), date.today())
-        give(session, theirs.fund, eur("999.99"), date.today())
+        give(session, mine.fund, eur("23.45"), clock.today())
+        give(session, theirs.fund, eur("999.99"), clock.today())
     return mine, theirs
 
 
@@ -35,7 +36,7 @@ def test_an_organiser_sees_their_fund_statement_in_every_format(app, session, us
     client = client_for(app, mine.organisers[0].email)
     index = client.get("/reports").get_data(as_text=True)
     assert f"/reports/funds/{mine.fund.id}" in index and "PyTheirs" not in index
-    (expected,) = statements(session, mine.fund, YEAR_START, date.today())
+    (expected,) = statements(session, mine.fund, YEAR_START, clock.today())
     page = client.get(f"/reports/funds/{mine.fund.id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "PyMine" in html and "Latest movements" in html
@@ -78,7 +79,7 @@ def _report_urls(app, fund_id: int):
         values = {}
         for name in rule.arguments:
             values[name] = (fund_id if name == "fund_id" else "pdf" if name == "fmt"
-                            else date.today().year if name == "year" else 1)
+                            else clock.today().year if name == "year" else 1)
         values.update({k: v for k, v in (rule.defaults or {}).items() if v is not None})
         path = rule.build(values, append_unknown=False)[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):

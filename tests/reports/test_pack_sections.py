@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from backoffice.board.models import Body, BodyKind, Resolution, ResolutionStatus, SubjectKind
+from backoffice.core import clock
 from backoffice.core.db import transaction
 from backoffice.core.money import Money
 from backoffice.core.permissions import Role
@@ -28,7 +29,7 @@ from ..invoicing.factories import issued
 from ..sponsorship import client_for
 from .test_pack import pdf_text
 
-YEAR = date.today().year
+YEAR = clock.today().year
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def full_year(session, users, grants):  # noqa: F811  (the fixture imported abov
             name="Anna Müller", email="anna@example.org", street="Hauptstr. 1",
             postcode="10115", city="Berlin", country="DE"))
         donation = manual.record_by_hand(session, donor=donor, fund=grants.fund,
-                                         amount=Money(12000, "EUR"), day=date.today(),
+                                         amount=Money(12000, "EUR"), day=clock.today(),
                                          channel=Channel.BANK, actor=treasurer)
     invoice = issued()
     with transaction():
@@ -129,7 +130,7 @@ def test_every_section_of_the_pack_has_the_figures_of_its_pages(app, session, fu
     assert made.section("spheres").statements[0].lines == sphere.lines
     assert len({line.label for line in sphere.lines if any(line.values)}) >= 3
     sphere_page = page_text(board, f"/reports/spheres?year={YEAR}")
-    budget = budgets.compute(session, YEAR, FiscalYear(1), date.today(), "EUR")
+    budget = budgets.compute(session, YEAR, FiscalYear(1), clock.today(), "EUR")
     assert budget.line(next(line.label for line in budget.lines
                             if line.label.startswith("Grants"))).values[:3] == (200000, 80000,
                                                                                  4000)

@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from backoffice.core import clock
 from backoffice.core.settings import ExemptionNotice
 from backoffice.core.stored_settings import StoredSetting
 from backoffice.donations.receipts import services
@@ -70,7 +71,7 @@ def test_the_notice_set_in_the_browser_is_the_one_the_next_receipt_prints(app, c
     ({"RECEIPTS_NOTICE__purposes": "\r\n  \r\n"}, "RECEIPTS_NOTICE__purposes", "at least one"),
     ({"RECEIPTS_NOTICE__date": ""}, "RECEIPTS_NOTICE__date", "Give the notice&#39;s date"),
     ({"RECEIPTS_NOTICE__date": "12.05.2025"}, "RECEIPTS_NOTICE__date", "Not a valid date"),
-    ({"RECEIPTS_NOTICE__date": str(date.today() + timedelta(days=1))}, "RECEIPTS_NOTICE__date",
+    ({"RECEIPTS_NOTICE__date": str(clock.today() + timedelta(days=1))}, "RECEIPTS_NOTICE__date",
      "lies in the future"),
     ({"RECEIPTS_NOTICE__kind": "forever"}, "RECEIPTS_NOTICE__kind", "Not a valid choice"),
 ])
@@ -103,9 +104,9 @@ def test_an_old_notice_is_kept_but_the_page_says_no_receipt_can_be_issued(app, c
     page = client.get("/admin/settings").get_data(as_text=True)
     assert "No German receipt can be issued today" in page
     assert "allowed receipts until 31.01.2025" in page and "too old" in page
-    gift = make.donation(make.donor(), 50000, date.today())
+    gift = make.donation(make.donor(), 50000, clock.today())
     with pytest.raises(ReceiptRefused, match="too old"):
-        services.issue(db.session, services.Request(gift.donor_id, (gift.id,), date.today()),
+        services.issue(db.session, services.Request(gift.donor_id, (gift.id,), clock.today()),
                        settings=app_settings(), actor=None)
 
 

@@ -8,11 +8,10 @@ services): issue one for a donation, cancel one with a reason (the donor is told
 is one line and exit code 2; nothing is written then."""
 from __future__ import annotations
 
-from datetime import date
-
 import click
 from sqlalchemy import select
 
+from ...core import clock
 from ...core.db import transaction
 from ...core.errors import DomainError
 from ...extensions import db
@@ -37,7 +36,7 @@ class Refused(click.ClickException):
 def receipts_command(year: int, send: bool, issue_date) -> None:
     """Issue every donation receipt YEAR still needs (collective receipts for donors who gave more
     than once, single receipts for the rest)."""
-    day = issue_date.date() if issue_date else date.today()
+    day = issue_date.date() if issue_date else clock.today()
     with click.progressbar(length=1, label=f"Receipts {year}") as bar:
         def progress(done: int, total: int) -> None:
             bar.length = max(total, 1)

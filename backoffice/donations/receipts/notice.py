@@ -18,6 +18,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from ...core import clock
 from ...core.errors import DomainError
 from ...core.i18n import _, _l
 from ...core.settings import ExemptionNotice, Settings
@@ -40,7 +41,7 @@ def exemption_notice(session: Session, settings: Settings,
     that day (a receiver of ``exemption_notices``: the board's register), else the configured
     one."""
     stored = [notice for notice in answers(exemption_notices, session=session,
-                                           on=on or date.today()) if notice]
+                                           on=on or clock.today()) if notice]
     return max(stored, key=lambda notice: notice.date) if stored else settings.receipts.notice
 
 

@@ -23,7 +23,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...core import catalogs, i18n, jobs
+from ...core import catalogs, clock, i18n, jobs
 from ...core.actors import Actor
 from ...core.db import transaction
 from ...core.errors import AlreadyDone, Conflict
@@ -151,7 +151,7 @@ def run(session: Session, year: int, *, settings: Settings, actor: Actor | None,
         send: bool = False, issue_date: date | None = None,
         progress: Progress | None = None) -> Outcome:
     """Issue (and with ``send`` mail) every receipt ``year`` still needs; see the module."""
-    issue_date = issue_date or date.today()
+    issue_date = issue_date or clock.today()
     refuse_unless_ready(session, settings, issue_date)
     requests, skipped = plan(session, year, settings=settings, issue_date=issue_date)
     session.commit()  # the plan's reads end here; each receipt is a unit of work of its own
@@ -187,7 +187,7 @@ def start(session: Session, year: int, *, send: bool, actor: Actor, settings: Se
     still due. Refused at once when no receipt may be issued (``refuse_unless_ready``). Its
     notes are written in ``locale`` (the language of whoever started it; the association's
     default without one)."""
-    issue_date = issue_date or date.today()
+    issue_date = issue_date or clock.today()
     refuse_unless_ready(session, settings, issue_date)
     for waiting in session.scalars(select(jobs.Job).where(
             jobs.Job.kind == JOB, jobs.Job.state.in_((jobs.QUEUED, jobs.RUNNING)))):

@@ -22,7 +22,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import exists, false, func, select
 from sqlalchemy.orm import Session
 
-from ...core import audit, numbering
+from ...core import audit, clock, numbering
 from ...core.actors import Actor
 from ...core.db import transaction, utcnow
 from ...core.errors import AlreadyDone, InvalidTransition, NotFound, ValidationError
@@ -313,7 +313,7 @@ def issue_for_donation(session: Session, donation: Donation, *, settings: Settin
                        issue_date: date | None = None) -> Receipt:
     """A single receipt for one donation, now (a donor asked, or a treasurer issues it)."""
     donor = current_donor(session, donation.donor)
-    return issue(session, Request(donor.id, (donation.id,), issue_date or date.today()),
+    return issue(session, Request(donor.id, (donation.id,), issue_date or clock.today()),
                  settings=settings, actor=actor, send=send)
 
 
@@ -423,7 +423,7 @@ def replace(session: Session, receipt: Receipt, *, reason: str, actor: Actor | N
     if not receipt.valid:
         raise InvalidTransition(_("Receipt %(number)s is cancelled; confirm its donations "
                                   "with a new receipt instead.", number=receipt.number))
-    request = _replacement_request(session, receipt, issue_date or date.today())
+    request = _replacement_request(session, receipt, issue_date or clock.today())
     replacement = issue(session, request, settings=settings, actor=actor, send=send)
     with transaction(session):
         audit.record(session, actor, "receipt.replaced", "receipt", receipt.id,
@@ -484,7 +484,7 @@ def reissue_rest(session: Session, receipt: Receipt, *, settings: Settings,
     if receipt.valid or session.scalar(select(Receipt.id).where(Receipt.replaces_id == receipt.id)):
         return None
     try:
-        request = _replacement_request(session, receipt, date.today())
+        request = _replacement_request(session, receipt, clock.today())
     except InvalidTransition:
         return None
     if any(valid_receipt_of(session, i) for i in request.donation_ids):

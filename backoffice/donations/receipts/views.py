@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from ...core import clock
 from ...core.errors import NotFound
 from ...core.forms import ConfirmForm, current_locale
 from ...core.i18n import _
@@ -48,7 +49,7 @@ def _pdf(receipt: Receipt, disposition: str = "inline") -> Response:
 @requires(Permission.DONATION_RECEIPTS, also=Permission.BOOKS_AUDIT)
 def year_end():
     settings = app_settings()
-    year = arg("year", int, date.today().year - 1, minimum=2000, maximum=2199)
+    year = arg("year", int, clock.today().year - 1, minimum=2000, maximum=2199)
     form = YearEndForm(year=year)
     outcome = run_form(form, lambda: run.start(db.session, form.year.data, send=form.send.data,
                                                actor=current_user, settings=settings,
@@ -58,10 +59,10 @@ def year_end():
     notice = exemption_notice(db.session, settings)
     problem = None
     try:
-        run.refuse_unless_ready(db.session, settings, date.today())
+        run.refuse_unless_ready(db.session, settings, clock.today())
     except (ReceiptRefused, SetupIncomplete) as refused:
         problem = str(refused)
-    due, skipped = run.plan(db.session, year, settings=settings, issue_date=date.today())
+    due, skipped = run.plan(db.session, year, settings=settings, issue_date=clock.today())
     receipts = db.session.scalars(
         select(Receipt).where(Receipt.period_end.between(date(year, 1, 1), date(year, 12, 31)))
         .order_by(Receipt.id.desc()).limit(200)).all()
