@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from functools import cache
 from zoneinfo import ZoneInfo
 
 from ..config import Defaults
@@ -41,14 +40,9 @@ def today(zone: str | None = None) -> date:
 
 def day_of(moment: datetime, zone: str | None = None) -> date:
     """The association's date at ``moment`` (aware; e.g. a payment's UTC time)."""
-    return moment.astimezone(_zone(zone or _zone_name())).date()
+    return moment.astimezone(ZoneInfo(zone or _zone_name())).date()
 
 
 def day_of_timestamp(seconds: int | None) -> date:
     """The association's date at a Unix time (Stripe's ``created``); today without one."""
     return today() if not seconds else day_of(datetime.fromtimestamp(seconds, UTC))
-
-
-@cache
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
