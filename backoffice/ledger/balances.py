@@ -51,7 +51,7 @@ def _account_conditions(model, account_ids) -> list:
     if account_ids is None:
         return []
     return [model.account_id.in_(
-        account_ids if isinstance(account_ids, Select) else (list(account_ids) or [-1]))]
+        account_ids if isinstance(account_ids, Select) else list(account_ids))]
 
 
 #: ``account_ids`` given as a collection of ids: one expanding parameter of the statement.
@@ -81,7 +81,7 @@ def _by_account(session: Session, found: list[totals.Span], fund_id: int | None,
     if fund_id is not None:
         parameters["fund_id"] = fund_id
     if listed:
-        parameters["account_ids"] = list(account_ids) or [-1]
+        parameters["account_ids"] = list(account_ids)
     # On the connection, read at once: no ORM result processing (a chart's thousands of rows).
     rows = session.connection().execute(_per_account(
         model, totals.shape_of(found), fund_id is not None, _LISTED if listed else account_ids),
@@ -271,7 +271,7 @@ def fund_account_movements(session: Session, start: date, end: date, *, account_
     model = FundAccountTotal
     conditions = _account_conditions(model, account_ids)
     if fund_ids is not None:
-        conditions.append(model.fund_id.in_(list(fund_ids) or [-1]))
+        conditions.append(model.fund_id.in_(list(fund_ids)))
     rows = totals.within(model, start, end, [model.fund_id, model.account_id, model.currency],
                          *conditions)
     result = session.execute(
@@ -371,7 +371,7 @@ def accounts_moved_in_some_fund(session: Session, start: date, end: date, *, fun
     model = FundAccountTotal
     conditions = _account_conditions(model, account_ids)
     if fund_ids is not None:
-        conditions.append(model.fund_id.in_(sorted(fund_ids) or [-1]))
+        conditions.append(model.fund_id.in_(list(fund_ids)))
     rows = totals.within(model, start, end, [model.fund_id, model.account_id, model.currency],
                          *conditions)
     per_fund = (select(rows.c.account_id, rows.c.currency)
@@ -394,7 +394,7 @@ def monthly_movements(session: Session, first_month: date, months: int, *,
     conditions = [AccountTotal.grain == totals.Grain.MONTH.value,
                   AccountTotal.period_start >= first, AccountTotal.period_start < after]
     if account_ids is not None:
-        conditions.append(AccountTotal.account_id.in_(list(account_ids) or [-1]))
+        conditions.append(AccountTotal.account_id.in_(list(account_ids)))
     result = session.execute(select(AccountTotal.period_start, AccountTotal.account_id,
                                     AccountTotal.currency, AccountTotal.amount).where(*conditions))
     return {(month, account, currency): int(amount)
@@ -480,7 +480,7 @@ def year_balances(session: Session, as_of: date, *, year_start: date, fund_id: i
     retained = session.scalar(_RETAINED)
     wanted = None if account_ids is None else set(account_ids)
     if wanted is not None and retained not in wanted:  # the surplus needs every earlier result
-        result_ids = result_ids.where(Account.id.in_(list(wanted) or [-1]))
+        result_ids = result_ids.where(Account.id.in_(list(wanted)))
     earlier = account_balances(session, _day_before(year_start), fund_id=fund_id,
                                account_ids=result_ids)
     for (account_id, currency), amount in earlier.items():

@@ -62,7 +62,7 @@ def postings(session: Session, drill: Drill, *, after: tuple[date, int] | None =
     conditions = []
     accounts = account_ids_of(session, drill)
     if accounts is not None:
-        conditions.append(view.c.account_id.in_(accounts or [-1]))
+        conditions.append(view.c.account_id.in_(accounts))
     funds = drill.funds
     if drill.fund_group:  # a fund group's column: its funds (within ``funds`` when given)
         funds = tuple(row.fund.id for row in fund_rows(session) if row.group == drill.fund_group
