@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core import clock
 from ..core.db import UTCDateTime, string_enum, utcnow
 from ..core.i18n import _, _l, pgettext
 from ..core.states import StateMachine, rows
@@ -225,6 +226,12 @@ class Meeting(db.Model):
     attendance: Mapped[list[Attendance]] = relationship(back_populates="meeting")
     addenda: Mapped[list[Addendum]] = relationship(back_populates="meeting",
                                                    order_by="Addendum.id")
+
+    @property
+    def day(self) -> date:
+        """The meeting's day on the association's clock (who is in office, the notice, the
+        numbers of its resolutions)."""
+        return clock.day_of(self.starts_at)
 
 
 class SubjectKind(StrEnum):

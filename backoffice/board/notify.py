@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from ..auth.models import User
-from ..core import clock
 from ..core.mail import queue_mail
 from ..core.templates import render_email
 from . import rules as R
@@ -31,7 +30,7 @@ def invitation(session: Session, term: Term, meeting: Meeting, *, organisation: 
                locale: str, zone: str) -> None:
     """The invitation with the agenda; sent late, it says so (and by when it was due)."""
     language = _locale(session, term, locale)
-    latest = R.latest_invitation_day(clock.day_of(meeting.starts_at), meeting.body.rules)
+    latest = R.latest_invitation_day(meeting.day, meeting.body.rules)
     queue_mail(session, term.email, *render_email(
         "board/emails/invitation.txt", term=term, meeting=meeting, organisation=organisation,
         link=link, rules=meeting.body.rules, locale=language,

@@ -284,12 +284,12 @@ def invite(session: Session, meeting: Meeting, *, today: date, actor: Actor,
     if not meeting.items:
         raise ValidationError(_("Put at least one item on the agenda before inviting."))
     rules = meeting.body.rules
-    members = in_office(session, meeting.body, clock.day_of(meeting.starts_at))
+    members = in_office(session, meeting.body, meeting.day)
     if not members:
         raise ValidationError(_("Nobody is in office on %(body)s on that day.",
                                 body=meeting.body.name))
-    latest = R.latest_invitation_day(clock.day_of(meeting.starts_at), rules)
-    late = R.notice_shortfall(today, clock.day_of(meeting.starts_at), rules)
+    latest = R.latest_invitation_day(meeting.day, rules)
+    late = R.notice_shortfall(today, meeting.day, rules)
     meeting.status = MeetingStatus.INVITED
     meeting.invited_on = today
     meeting.late_notice_days = late
@@ -317,7 +317,7 @@ def open_meeting(session: Session, meeting: Meeting, actor: Actor) -> None:
 
 def members_of(session: Session, meeting: Meeting) -> list[Term]:
     """Everybody entitled at this meeting: in office on its day."""
-    return in_office(session, meeting.body, clock.day_of(meeting.starts_at))
+    return in_office(session, meeting.body, meeting.day)
 
 
 def record_attendance(session: Session, meeting: Meeting, term: Term, presence: Presence, *,
@@ -507,9 +507,9 @@ def propose(session: Session, item: AgendaItem, *, title: str, text: str,
     if kind is SubjectKind.DISCHARGE and checklist.report_for(session, subject_id) is None:
         raise ValidationError(_("The discharge for %(year)s refers to the auditors' report on "
                                 "that year: none is written yet.", year=subject_id))
-    sequence, number = _number(session, meeting.body, clock.day_of(meeting.starts_at).year)
+    sequence, number = _number(session, meeting.body, meeting.day.year)
     resolution = Resolution(
-        body=meeting.body, year=clock.day_of(meeting.starts_at).year, sequence=sequence, number=number,
+        body=meeting.body, year=meeting.day.year, sequence=sequence, number=number,
         item=item, title=_clean(title, "title", "resolution_title", 300),
         text=_clean(text, "text", "resolution_text", 20_000), subject_kind=kind,
         subject_id=subject_id, amount=None if amount is None else amount.amount,
@@ -519,7 +519,7 @@ def propose(session: Session, item: AgendaItem, *, title: str, text: str,
     session.add(resolution)
     session.flush()
     for term_id, reason in _recusals(session, meeting.body, members, kind, subject_id,
-                                     clock.day_of(meeting.starts_at), fiscal).items():
+                                     meeting.day, fiscal).items():
         session.add(Recusal(resolution_id=resolution.id, term_id=term_id, reason=reason[:300]))
     session.flush()
     audit.record(session, actor, "board.proposed", "board_resolution", resolution.id,

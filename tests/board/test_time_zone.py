@@ -8,8 +8,9 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from backoffice.board import wording
-from backoffice.board.models import Meeting, Resolution
+from backoffice.board import services, wording
+from backoffice.board.models import Meeting, Presence, Resolution
+from backoffice.core.db import transaction
 from backoffice.core.outbox import OutboxMail
 from backoffice.core.permissions import Role
 from backoffice.extensions import db
@@ -71,3 +72,23 @@ def test_a_circular_votes_until_the_end_of_the_associations_day(client, board):
     resolution = db.session.query(Resolution).one()
     assert resolution.deadline == datetime(2030, 12, 10, 22, 59, 59, tzinfo=UTC)
     assert "23:59" in client.get(response.location).get_data(as_text=True)
+
+
+def test_a_meeting_after_midnight_in_berlin_is_on_the_new_day_and_numbers_in_the_new_year(board):
+    """00:30 on 1 January 2031 in Berlin is 23:30 UTC on New Year's Eve: who is in office, the
+    notice and its resolutions' numbers go by 1 January."""
+    session = db.session
+    starts = datetime(2030, 12, 31, 23, 30, tzinfo=UTC)
+    with transaction():
+        meeting = services.schedule(session, board.body, title="New Year", starts_at=starts,
+                                    place="Office", items=[services.ItemInput("Projector")],
+                                    actor=board.secretary_user)
+        services.invite(session, meeting, today=date(2030, 12, 1), actor=board.secretary_user)
+        services.open_meeting(session, meeting, board.secretary_user)
+        for term in services.members_of(session, meeting):
+            services.record_attendance(session, meeting, term, Presence.PRESENT,
+                                       actor=board.secretary_user)
+        resolution = services.propose(session, meeting.items[0], title="Buy a projector",
+                                      text="We buy one.", actor=board.secretary_user)
+    assert meeting.day == date(2031, 1, 1)
+    assert resolution.year == 2031 and "2031" in resolution.number
