@@ -138,7 +138,7 @@ def books_balance(session: Session, bank_account: BankAccount, as_of: date) -> i
     return balances.get((bank_account.ledger_account_id, bank_account.currency), 0)
 
 
-def difference(session: Session, bank_account: BankAccount, as_of: date, limit: int = 500) -> Difference:
+def difference(session: Session, bank_account: BankAccount, as_of: date) -> Difference:
     """Balances per bank and per books at the end of ``as_of``, and why they differ.
 
     Seen from that day: a bank line counts as *not in the books* when it is open, or when what

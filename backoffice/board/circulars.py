@@ -38,7 +38,7 @@ def propose(session: Session, body: Body, *, title: str, text: str, deadline: da
         subject_id=subject_id, amount=amount, majority=majority,
         public=public, actor=actor, fiscal=FiscalYear.of(settings.organisation), now=now)
     recused = services.recused(session, resolution)
-    for term in services.in_office(session, body, clock.day_of(resolution.created_at)):
+    for term in services.in_office(session, body, resolution.day):
         if term.id not in recused:
             notify.circular(session, term, resolution, organisation=settings.organisation.name,
                             link=link_for(settings, resolution, term),

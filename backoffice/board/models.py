@@ -399,6 +399,11 @@ class Resolution(db.Model):
                                                        order_by="ResolutionVote.id")
 
     @property
+    def day(self) -> date:
+        """The day it was proposed on the association's clock (who is entitled to vote)."""
+        return clock.day_of(self.created_at)
+
+    @property
     def circular(self) -> bool:
         return self.deadline is not None
 

@@ -535,7 +535,7 @@ def recused(session: Session, resolution: Resolution) -> dict[int, str]:
 def _entitled_terms(session: Session, resolution: Resolution) -> list[Term]:
     if resolution.item is not None:
         return members_of(session, resolution.item.meeting)
-    return in_office(session, resolution.body, clock.day_of(resolution.created_at))
+    return in_office(session, resolution.body, resolution.day)
 
 
 def seats_for(session: Session, resolution: Resolution) -> list[R.Seat]:
