@@ -80,7 +80,7 @@ def test_services_receive_their_settings() -> None:
 
 def test_today_is_read_from_the_associations_clock() -> None:
     """``core.clock.today()``, never the server's ``date.today()`` (a server on UTC dates what is
-    done in Berlin after 23:00 on the day before), and a stored moment's day (and year) is
+    done in Berlin just after midnight on the day before), and a stored moment's day (and year) is
     ``clock.day_of(moment)``'s, not its UTC ``.date()``."""
     found = []
     for path in sorted((ROOT / "backoffice").rglob("*.py")):
