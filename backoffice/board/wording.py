@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
-from ..core import catalogs
+from ..core import catalogs, clock
 from ..core.i18n import source
 from . import rules
 
@@ -37,8 +37,7 @@ def moment(value: datetime | date | None, locale: str, form: str = "short",
         return format_date(value, patterns["day"], locale=locale)
     moment_utc = value if value.tzinfo else value.replace(tzinfo=UTC)
     if form == "day":
-        return format_date(moment_utc.astimezone(ZoneInfo(zone)).date(), patterns["day"],
-                           locale=locale)
+        return format_date(clock.day_of(moment_utc, zone), patterns["day"], locale=locale)
     return format_datetime(moment_utc, patterns[form], tzinfo=ZoneInfo(zone), locale=locale)
 
 

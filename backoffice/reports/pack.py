@@ -110,6 +110,7 @@ def _compute(session: Session, year: int, settings: Settings, *, now: datetime |
     start, end = year_bounds(year, fiscal_year)
     currency = settings.organisation.default_currency
     now = now or datetime.now(timezone.utc)
+    today = clock.day_of(now)  # the data's date, as the page shows it
     total = len(SECTION_TITLES)
     sections: list[Section] = []
 
@@ -127,11 +128,11 @@ def _compute(session: Session, year: int, settings: Settings, *, now: datetime |
                       for s in flow if s.currency == currency)))
     add(Section("spheres", titles["spheres"],
                 (spheres.compute(session, start, end, settings.reports, currency, locale),)))
-    budget = budgets.compute(session, year, fiscal_year, min(end, clock.day_of(now)), currency)
+    budget = budgets.compute(session, year, fiscal_year, min(end, today), currency)
     add(Section("budget", titles["budget"], (budget,), tuple(
         charts.data_url(svg) for svg in [charts.of_budget(budget)] if svg)))
     # Up to the date of the data, as the page shows it (and the budget is measured).
-    trend = fund_trend.compute(session, start, fund_trend.shown_until(start, end, clock.day_of(now)),
+    trend = fund_trend.compute(session, start, fund_trend.shown_until(start, end, today),
                                currency)[0]
     add(Section("funds", titles["funds"], (fund_movements(session, start, end, currency),),
                 (charts.data_url(fund_trend.chart_svg(trend, locale=locale)),)))
