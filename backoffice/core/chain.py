@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import db
-from .db import BigIntKey
+from .db import BigIntKey, in_batches
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -220,8 +220,7 @@ def link_unchained(connection: Connection) -> int:
     written = 0
     for chained in registered():
         ids = list(connection.execute(_unlinked(chained)).scalars())
-        for start in range(0, len(ids), _BATCH):
-            batch = ids[start:start + _BATCH]
+        for batch in in_batches(ids, _BATCH):
             values = stored_values(connection, chained, batch)
             written += append(connection, [(chained.table, i, values[i]) for i in batch])
     return written

@@ -5,7 +5,7 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import psycopg
 from psycopg._preparing import PrepareManager
@@ -21,6 +21,8 @@ from .errors import Busy, Conflict
 from .protection import KEY_EXISTS
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
     from sqlalchemy import ColumnElement, Connection, Dialect
     from sqlalchemy.engine.interfaces import DBAPIConnection
     from sqlalchemy.orm import ORMExecuteState
@@ -63,6 +65,21 @@ def constant(value: object, type_: object = None) -> ColumnElement:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+Item = TypeVar("Item")
+
+#: The most values an IN list is given in one statement. Each is a host parameter: SQLite before
+#: 3.32 allowed 999 in a statement (32,766 since), PostgreSQL 65,535; a pair ``(a, b) IN (...)``
+#: takes two, and the rest of the statement a few of its own.
+IN_LIST_SIZE = 400
+
+
+def in_batches(items: Sequence[Item], size: int = IN_LIST_SIZE) -> Iterator[Sequence[Item]]:
+    """``items`` in consecutive slices of at most ``size``, none empty: a list of ids longer
+    than one IN list may hold is asked for in several statements."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 class UTCDateTime(TypeDecorator):

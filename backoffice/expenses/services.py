@@ -20,7 +20,7 @@ from ..auth.models import User
 from ..core import audit, clock
 from ..core.actors import Actor
 from ..core.bounds import as_id
-from ..core.db import utcnow
+from ..core.db import in_batches, utcnow
 from ..core.errors import (
     AlreadyDone,
     Conflict,
@@ -394,9 +394,8 @@ class ClaimPayables:
         payables = account_by_role(session, PAYABLES_ROLE)
         wanted = [n for n in map(as_id, ids) if n is not None]
         claims = []
-        for start in range(0, len(wanted), 500):
-            claims += self._approved(session, ExpenseClaim.id.in_(wanted[start:start + 500]),
-                                     lock=True)
+        for batch in in_batches(wanted):
+            claims += self._approved(session, ExpenseClaim.id.in_(batch), lock=True)
         return [self._payable(claim, payables) for claim in claims]
 
     @staticmethod

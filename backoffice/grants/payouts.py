@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..core import clock
 from ..core.actors import Actor
 from ..core.bounds import as_id
+from ..core.db import in_batches
 from ..core.errors import ValidationError
 from ..core.i18n import _, _l, ngettext
 from ..core.money import Money
@@ -91,9 +92,8 @@ class GrantPayables:
         liability = account_by_role(session, "grants_payable")
         wanted = [n for n in map(as_id, ids) if n is not None]
         found = []
-        for start in range(0, len(wanted), 500):
-            found += self._ready(session, Disbursement.id.in_(wanted[start:start + 500]),
-                                 lock=True)
+        for batch in in_batches(wanted):
+            found += self._ready(session, Disbursement.id.in_(batch), lock=True)
         missing = set(wanted) - {d.id for d in found}
         if missing:
             raise ValidationError(_("Grant payment %(number)s is no longer waiting for payout.",

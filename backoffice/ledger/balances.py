@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from ..core.db import in_batches
 from . import totals
 from .chart import Account, AccountType, Fund, ids_of_types
 from .models import AccountTotal, FundAccountTotal, FundBalanceTotal
@@ -676,8 +677,8 @@ def fund_statements(session: Session, fund: Fund, start: date, end: date) -> lis
     moved = account_movements(session, start, end, fund_id=fund.id)
     # The accounts that moved only, not the chart (issue 17: thousands of accounts).
     ids = sorted({account_id for account_id, _ in moved})
-    accounts = {a.id: a for start_at in range(0, len(ids), 1000) for a in session.scalars(
-        select(Account).where(Account.id.in_(ids[start_at:start_at + 1000])))}
+    accounts = {a.id: a for batch in in_batches(ids) for a in session.scalars(
+        select(Account).where(Account.id.in_(batch)))}
     currencies = sorted(set(opening) | set(closing) | {c for _, c in moved})
     statements = []
     for currency in currencies:

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from ..core.db import in_batches
 from ..core.money import Money
 from ..core.tables import DATE, INTEGER, MONEY, Column, Table
 from .chart import Account, AccountType, Fund, FundKind
@@ -118,9 +119,9 @@ def reversed_entry_ids():
 def postings_by_id(session: Session, ids: Iterable[int]) -> dict[int, Posting]:
     ids = list(ids)
     found: dict[int, Posting] = {}
-    for start in range(0, len(ids), 1000):
+    for batch in in_batches(ids):
         found.update((p.id, p) for p in session.scalars(
-            select(Posting).where(Posting.id.in_(ids[start:start + 1000]))))
+            select(Posting).where(Posting.id.in_(batch))))
     return found
 
 

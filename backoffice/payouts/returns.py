@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..core import audit
 from ..core.actors import Actor
-from ..core.db import utcnow
+from ..core.db import in_batches, utcnow
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.i18n import _
 from ..core.money import Money
@@ -77,10 +77,10 @@ def returnable(session: Session, end_to_end_ids: Iterable[str | None], currency:
     are not returned already: what a return line can be."""
     ids = sorted({i for i in end_to_end_ids if i})
     found: list[PayoutItem] = []
-    for start in range(0, len(ids), 1000):
+    for batch in in_batches(ids):
         found += session.scalars(
             select(PayoutItem).join(PayoutBatch, PayoutBatch.id == PayoutItem.batch_id)
-            .where(PayoutItem.end_to_end_id.in_(ids[start:start + 1000]),
+            .where(PayoutItem.end_to_end_id.in_(batch),
                    PayoutItem.active.is_(True), PayoutItem.currency == currency,
                    PayoutBatch.status == BatchStatus.EXECUTED)
             .options(selectinload(PayoutItem.batch)))

@@ -89,7 +89,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..core import audit, clock
 from ..core.actors import Actor
-from ..core.db import utcnow
+from ..core.db import in_batches, utcnow
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.i18n import _
 from ..core.money import Money
@@ -193,12 +193,11 @@ def source(kind: str, known: dict[str, PayableSource] | None = None) -> PayableS
 def _in_active_batches(session: Session, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     keys = list(keys)
     found: set[tuple[str, str]] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
+    for batch in in_batches(keys):
         found.update((kind, source_id) for kind, source_id in session.execute(
             select(PayoutItem.source_kind, PayoutItem.source_id).where(
                 PayoutItem.active.is_(True),
-                tuple_(PayoutItem.source_kind, PayoutItem.source_id).in_(chunk))))
+                tuple_(PayoutItem.source_kind, PayoutItem.source_id).in_(batch))))
     return found
 
 
