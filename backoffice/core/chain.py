@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import db
-from .db import BigIntKey, in_batches
+from .db import IN_LIST_SIZE, BigIntKey, in_batches
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -55,7 +55,8 @@ GENESIS = "0" * 64
 #: Key of the PostgreSQL advisory lock that serialises the chain's head ("bo-chain").
 LOCK_KEY = 0x626F2D636861696E
 _PENDING = "backoffice.chain.pending"
-_BATCH = 1000
+#: Links read a page of the walk (their rows' ids, one IN list).
+_BATCH = IN_LIST_SIZE
 
 
 class ChainLink(db.Model):
@@ -220,7 +221,7 @@ def link_unchained(connection: Connection) -> int:
     written = 0
     for chained in registered():
         ids = list(connection.execute(_unlinked(chained)).scalars())
-        for batch in in_batches(ids, _BATCH):
+        for batch in in_batches(ids):
             values = stored_values(connection, chained, batch)
             written += append(connection, [(chained.table, i, values[i]) for i in batch])
     return written

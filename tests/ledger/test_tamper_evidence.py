@@ -184,6 +184,20 @@ def test_a_removed_or_rewritten_link_is_named(app, books, session):
                                     f"link {positions[2]} is missing")
 
 
+def test_the_walk_reads_the_chain_a_page_at_a_time_and_finds_a_break_pages_in(
+        app, books, session, monkeypatch):
+    monkeypatch.setattr(chain, "_BATCH", 2)  # pages of two links (IN_LIST_SIZE in production)
+    for amount in ("1", "2", "3"):
+        books.post(DAY, ("6100", books.general, amount), ("1200", books.general, "-" + amount))
+    positions = [link.position for link in _links(session)]
+    assert len(positions) > 4 and problems(session) == []
+    with Outsider(app.config["SQLALCHEMY_DATABASE_URI"]) as outsider:
+        _past_the_triggers(outsider, f"UPDATE integrity_chain SET chain_hash = '{'f' * 64}' "
+                                     f"WHERE position = {positions[4]}")
+    session.expire_all()
+    assert problems(session)[0].startswith(f"the hash chain breaks at link {positions[4]} ")
+
+
 #: Per thread an expense and an asset account of its own, and a fund of its own: the threads
 #: share no cached-totals row, so nothing but the chain's head makes them wait for each other.
 PAIRS = [("5100", "1000"), ("5110", "1210"), ("5200", "1410"), ("5400", "1500"),
