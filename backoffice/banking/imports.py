@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..core import audit, clock
 from ..core.actors import Actor
+from ..core.db import in_batches
 from ..core.i18n import _, ngettext
 from ..core.settings import Settings
 from . import parsers
@@ -281,19 +282,19 @@ def _line_rows(session: Session, ids: list[int]) -> list:
     thousands of lines does not need thousands of ORM objects."""
     table = BankLine.__table__
     rows = []
-    for start in range(0, len(ids), 2000):
+    for batch in in_batches(ids):
         rows += session.execute(select(*(table.c[name] for name in _LINE_COLUMNS))
-                                .where(table.c.id.in_(ids[start:start + 2000]))).all()
+                                .where(table.c.id.in_(batch))).all()
     rows.sort(key=lambda row: (row.booking_date, row.id))
     return rows
 
 
 def _existing_keys(session: Session, bank_account_id: int, keys: list[str]) -> set[str]:
     found = set()
-    for start in range(0, len(keys), 1000):
+    for batch in in_batches(keys):
         found.update(session.scalars(select(BankLine.dedup_key).where(
             BankLine.bank_account_id == bank_account_id,
-            BankLine.dedup_key.in_(keys[start:start + 1000]))))
+            BankLine.dedup_key.in_(batch))))
     return found
 
 

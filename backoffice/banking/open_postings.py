@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, case, delete, event, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from ..core.db import in_batches
 from ..ledger.reads import postings_view, reversed_entry_ids
 from ..ledger.services import hold_postings
 from .matching import Provider, providers
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, Select
 
 BOOKED = "posting"  # providers.BookedPostings.name: a posting no other provider claims
-CHUNK = 1000  # ids per statement (bounded IN lists on both databases)
 _TABLE = BankOpenPosting.__table__
 _COLUMNS = ("posting_id", "bank_account_id", "entry_id", "fund_id", "booking_date", "amount",
             "open_amount")
@@ -129,13 +129,11 @@ def refresh(session: Session, *, entry_ids: Iterable[int] = (),
     entries = sorted({number for number in entry_ids if number is not None})
     postings = sorted({number for number in posting_ids if number is not None})
     posting = postings_view()
-    for start in range(0, len(entries), CHUNK):
-        part = entries[start:start + CHUNK]
+    for part in in_batches(entries):
         session.execute(delete(BankOpenPosting).where(BankOpenPosting.posting_id.in_(
             select(posting.c.id).where(posting.c.entry_id.in_(part)))))
         _write(session, entry_ids=part)
-    for start in range(0, len(postings), CHUNK):
-        part = postings[start:start + CHUNK]
+    for part in in_batches(postings):
         session.execute(delete(BankOpenPosting).where(BankOpenPosting.posting_id.in_(part)))
         _write(session, posting_ids=part)
 
@@ -198,8 +196,8 @@ def entries_posted(sender: object, *, session: Session, entry_ids: list[int],
                         .order_by(BankAccount.id).with_for_update(read=True)).all()
         refresh(session, entry_ids=[*entry_ids, *reversed_ids])
         return
-    for start in range(0, len(entry_ids), CHUNK):  # new postings: nothing to take away
-        _write(session, entry_ids=entry_ids[start:start + CHUNK])
+    for part in in_batches(entry_ids):  # new postings: nothing to take away
+        _write(session, entry_ids=part)
 
 
 # --- rebuilding and checking -----------------------------------------------------------------

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..core import audit
 from ..core.actors import Actor
-from ..core.db import utcnow
+from ..core.db import in_batches, utcnow
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.i18n import Lazy, _, _l
 from ..core.money import Money, check_currency
@@ -245,9 +245,9 @@ def allocations(session: Session, bank_account: BankAccount,
     wanted = {(item.provider, item.key) for item in items}
     keys = sorted({key for _, key in wanted})
     found = {}
-    for start in range(0, len(keys), 1000):  # bounded IN lists on both databases
+    for batch in in_batches(keys):
         for name, key, total in session.execute(
-                statement.where(BankMatchItem.item_key.in_(keys[start:start + 1000]))):
+                statement.where(BankMatchItem.item_key.in_(batch))):
             if (name, key) in wanted:
                 found[name, key] = int(total)
     return found
@@ -710,10 +710,10 @@ def bulk_matches(session: Session, bank_account: BankAccount, pairs: Sequence[tu
         for match_id, (line, s) in zip(ids, pairs, strict=True)
         for posting_id, part in _item_rows(s.item, line.amount)])
     lines = BankLine.__table__
-    for start in range(0, len(ids), 1000):  # UPDATE ... FROM, a statement per thousand lines
+    for batch in in_batches(ids):  # UPDATE ... FROM, a statement per batch of lines
         session.execute(
             lines.update().where(lines.c.id == parts.c.bank_line_id,
-                                 parts.c.match_id.in_(ids[start:start + 1000]))
+                                 parts.c.match_id.in_(batch))
             .values(status="matched", match_id=parts.c.match_id))
     open_postings.refresh(session, posting_ids=[
         posting_id for line, s in pairs for posting_id, _part in _item_rows(s.item, line.amount)])

@@ -87,8 +87,8 @@ def other_sides(session: Session, entry_ids: Iterable[int], account_id: int) -> 
     "4000 Membership fees (GEN)", joined by ", " (names, codes sorted, each once)."""
     ids = sorted(set(entry_ids))
     rows = []
-    for start in range(0, len(ids), 500):  # bounded IN lists on both databases
-        rows += session.execute(other_sides_of(ids[start:start + 500], account_id).order_by(
+    for batch in in_batches(ids):
+        rows += session.execute(other_sides_of(batch, account_id).order_by(
             Posting.entry_id, Account.code, Fund.code)).all()
     return side_texts(rows)
 
