@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from ..core.actors import Actor
+from ..core.db import planned_once
 from ..core.i18n import N_
 from ..ledger.reads import (
     entries_view,
@@ -192,8 +193,10 @@ def _unconfirmed(reconcile_from: bool, owners: tuple[Provider, ...]) -> Select:
         select(literal(1), null(), null(), null(), null(), sides.c.entry_id, sides.c.name,
                sides.c.code, sides.c.fund_code, null(), null(), null(), null()))
     columns = statement.selected_columns
-    return statement.order_by(columns.kind, columns.entry_id, columns.source_kind,
-                              columns.source_id, columns.id)
+    # The account's ids and first day in its text: with them as parameters PostgreSQL planned
+    # it afresh on every page of the queue, 0.5 ms each time (``planned_once``).
+    return planned_once(statement.order_by(columns.kind, columns.entry_id, columns.source_kind,
+                                           columns.source_id, columns.id))
 
 
 @lru_cache(maxsize=4096)

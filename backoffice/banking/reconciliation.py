@@ -7,10 +7,10 @@ from datetime import date, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import Date, and_, bindparam, func, or_, select, true
+from sqlalchemy import Date, Integer, and_, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
-from ..core.db import constant
+from ..core.db import constant, planned_once
 from ..core.i18n import _
 from ..core.money import Money
 from ..core.tables import DATE, INTEGER, MONEY, Column, Table
@@ -237,7 +237,7 @@ def _open_lines(after: bool, counts: bool) -> Select:
         statement = statement.where(or_(BankLine.booking_date < day, and_(
             BankLine.booking_date == day, BankLine.id < bindparam("after_id"))))
     statement = statement.order_by(BankLine.booking_date.desc(),
-                                   BankLine.id.desc()).limit(bindparam("limit"))
+                                   BankLine.id.desc()).limit(bindparam("limit", type_=Integer))
     return statement.add_columns(*_counts(bindparam("bank_account_id"))) if counts else statement
 
 
@@ -260,11 +260,15 @@ def _account_queue() -> Select:
     """``account_queue``'s statement, built once per process: the account joined to the page of
     its lines (``_open_lines``' statement as a subquery, its order and limit kept), so that an
     account without open lines still comes, once."""
-    page = _open_lines(False, False).subquery("page")
+    # Its account's id, page size and constants in its text: with them as parameters
+    # PostgreSQL planned it afresh on every page of the queue (``planned_once``; each part
+    # apart, before the lines' entity is aliased to the page).
+    page = planned_once(_open_lines(False, False)).subquery("page")
     line = aliased(BankLine, page)
-    return (select(BankAccount, line, *_counts(bindparam("bank_account_id")))
+    account_id = bindparam("bank_account_id", literal_execute=True)
+    return (select(BankAccount, line, *map(planned_once, _counts(account_id)))
             .outerjoin(page, true())
-            .where(BankAccount.id == bindparam("bank_account_id"))
+            .where(BankAccount.id == account_id)
             .order_by(page.c.booking_date.desc(), page.c.id.desc()))
 
 

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from ..core.db import in_batches
+from ..core.db import in_batches, planned_once
 from . import totals
 from .chart import Account, AccountType, Fund, ids_of_types
 from .models import AccountTotal, FundAccountTotal, FundBalanceTotal
@@ -69,7 +69,7 @@ def _per_account(model, shape: totals.Shape, by_fund: bool, account_ids) -> Sele
     elif account_ids is not None:
         conditions.append(model.account_id.in_(account_ids))
     rows = totals.shaped(model, shape, [model.account_id, model.currency], *conditions)
-    return totals.planned_once(select(rows.c.account_id, rows.c.currency, func.sum(rows.c.amount))
+    return planned_once(select(rows.c.account_id, rows.c.currency, func.sum(rows.c.amount))
                                .group_by(rows.c.account_id, rows.c.currency))
 
 
@@ -187,7 +187,7 @@ def _per_piece(shapes: tuple[totals.Shape, ...], parts: tuple[tuple[int, ...], .
                      .join_from(rows, Account, Account.id == rows.c.account_id)
                      .where(of_types).group_by(Account.id, rows.c.currency)
                      .order_by(Account.code, rows.c.currency))
-    return totals.planned_once(statement)
+    return planned_once(statement)
 
 
 #: Bounded: several days' shapes combine into more statements than one day's (a few dozen).
@@ -201,7 +201,7 @@ def _per_fund_on(shapes: tuple[totals.Shape | None, ...], one_fund: bool) -> Sel
                                           model.currency], *conditions, prefix=f"d{index}_")
              for index, shape in enumerate(shapes) if shape is not None]
     rows = union_all(*(select(part) for part in parts)).subquery()
-    return totals.planned_once(
+    return planned_once(
         select(rows.c.day, rows.c.fund_id, rows.c.currency, func.sum(rows.c.amount))
         .group_by(rows.c.day, rows.c.fund_id, rows.c.currency))
 
@@ -334,7 +334,7 @@ def _per_fund_set(shape: totals.Shape, sets: tuple[tuple[int, ...], ...], per_fu
     """``_fund_set_statement`` of every account (or of those of ``types``), built once for each
     shape of spans and sets (the dates are parameters)."""
     statement = _fund_set_statement(shape, sets, per_fund, None)
-    return totals.planned_once(statement if types is None else _of_types(statement, types))
+    return planned_once(statement if types is None else _of_types(statement, types))
 
 
 def _of_types(statement: Select, types: tuple[str, ...]) -> Select:
@@ -595,7 +595,7 @@ def _trial_balance_statement(shape: tuple, after: bool, limit: int | None):
     debits = func.sum(case((balances.c.balance > 0, balances.c.balance), else_=0))
     credits = func.sum(case((balances.c.balance < 0, -balances.c.balance), else_=0))
     none = literal(None, String)
-    return totals.planned_once(union_all(
+    return planned_once(union_all(
         select(literal(0).label("kind"), *page.c),
         select(literal(1), balances.c.currency, none, literal(None, Integer), none, none,
                debits, credits).group_by(balances.c.currency)),

@@ -24,7 +24,6 @@ recomputed from the postings at any time (``rebuild``, ``differences``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -33,9 +32,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Date, bindparam, case, delete, false, func, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import BindParameter
-from sqlalchemy.sql.visitors import cloned_traverse
 
+from ..core.db import constant
 from .chart import Account, AccountType
 from .models import AccountTotal, FundAccountTotal, FundBalanceTotal, Grain, Posting, TotalsHorizon
 
@@ -302,13 +300,13 @@ def shaped(model: type[TotalModel], shape: Shape, keys: list[ColumnElement[Any]]
 def _select(model: type[TotalModel], shape: Shape, keys: list[ColumnElement[Any]],
             conditions: tuple[ColumnElement[bool], ...], dates: dict[str, date] | None = None,
             prefix: str = ""):
-    # The dates and grains are written into the statement's text (``planned_once`` says why).
+    # The dates and grains are written into the statement's text (``core.db.planned_once`` says why).
     def bound(name: str):
         return bindparam(name, dates[name], unique=True, type_=Date, literal_execute=True) \
             if dates else bindparam(prefix + name, type_=Date, literal_execute=True)
 
     def of_grain(grain: Grain):
-        return model.grain == _constant(grain.value)
+        return model.grain == constant(grain.value)
 
     parts = []
     for index, (grain, sign) in enumerate(shape):
@@ -330,36 +328,14 @@ def _select(model: type[TotalModel], shape: Shape, keys: list[ColumnElement[Any]
                 model.period_start <= high, *conditions))
     if not parts:  # an empty range: no rows
         parts = [select(*keys, model.amount.label("amount")).where(
-            of_grain(Grain.YEAR), model.period_start == _constant(date.min, Date), *conditions)]
+            of_grain(Grain.YEAR), model.period_start == constant(date.min, Date), *conditions)]
     return union_all(*parts).subquery()
-
-
-def _constant(value: object, type_=None):
-    """``value`` written into the statement's text, not a parameter (``planned_once``)."""
-    return literal(value, type_, literal_execute=True)
-
-
-def planned_once(statement, keep: Collection[str] = ()):
-    """``statement`` with its parameters written into its text when it runs
-    (``literal_execute``), but those named in ``keep``: text a user typed.
-
-    A statement of the totals with its dates, grains and constants as parameters was planned
-    afresh on every run by PostgreSQL: without their values it judged a generic plan worse than
-    planning anew (0.3-0.8 ms a statement; 5 ms for the accounts page's hundred account ids,
-    issue 17). Without parameters a prepared statement (psycopg prepares one after five runs on
-    a connection, ``core.db``) is planned once, knowing every value. The values written are the
-    application's own: dates, grain letters, account types, ids and numbers."""
-    def mark(bind: BindParameter) -> None:
-        if bind.key not in keep:
-            bind.literal_execute = True
-
-    return cloned_traverse(statement, {}, {"bindparam": mark})
 
 
 def _horizon():
     """The first day of the horizon's year, in SQL (no horizon: no cumulative rows)."""
     return func.coalesce(select(TotalsHorizon.last_year).scalar_subquery(),
-                         _constant(date.min, Date))
+                         constant(date.min, Date))
 
 
 def covering(model: type[TotalModel], day: date, keys: list[ColumnElement[Any]],
