@@ -70,7 +70,7 @@ def _per_account(model, shape: totals.Shape, by_fund: bool, account_ids) -> Sele
         conditions.append(model.account_id.in_(account_ids))
     rows = totals.shaped(model, shape, [model.account_id, model.currency], *conditions)
     return planned_once(select(rows.c.account_id, rows.c.currency, func.sum(rows.c.amount))
-                               .group_by(rows.c.account_id, rows.c.currency))
+                        .group_by(rows.c.account_id, rows.c.currency))
 
 
 def _by_account(session: Session, found: list[totals.Span], fund_id: int | None,
