@@ -274,7 +274,7 @@ def _extend_reconcile_from(bank_account: BankAccount, statements: Sequence[Parse
 
 _LINE_COLUMNS = ("id", "bank_account_id", "booking_date", "amount", "currency",
                  "counterparty_name", "counterparty_iban", "remittance", "references",
-                 "transaction_code", "status")
+                 "transaction_code", "status", "reversal")
 
 
 def _line_rows(session: Session, ids: list[int]) -> list:

@@ -662,7 +662,10 @@ def auto_accept(session: Session, bank_account: BankAccount, lines: Sequence[Ban
     many lines were matched."""
     if not lines:
         return 0
-    index = index or open_items(session, bank_account)
+    # The items that may be suggested for these lines (a gift is its own line's item: not
+    # every open line of the account, issue 17).
+    index = index or open_items(session, bank_account, lines)
+    posting = _posts_entries()
     matched, bulk = 0, []
     for line in lines:
         confident = [s for s in rank(facts(line), index, limit=3) if s.confident]
@@ -670,7 +673,7 @@ def auto_accept(session: Session, bank_account: BankAccount, lines: Sequence[Ban
             continue
         suggestion = confident[0]
         key = (suggestion.item.provider, suggestion.item.key)
-        if provider(suggestion.item.provider).posts_entries:
+        if posting[suggestion.item.provider]:
             accept(session, bank_account, lines=[_orm(session, line)], items=[key], actor=actor,
                    settings=settings, how="auto", reason=suggestion.reason_source, index=index)
             matched += 1
@@ -682,6 +685,13 @@ def auto_accept(session: Session, bank_account: BankAccount, lines: Sequence[Ban
     return matched
 
 
+def _posts_entries() -> dict[str, bool]:
+    """Whether each provider posts entries, by name: asked once for a whole import (issue 17:
+    ``provider(name)`` asks every package for its provider, twice a line of a 10,000-line
+    import)."""
+    return {each.name: each.posts_entries for each in providers()}
+
+
 def _orm(session: Session, line: BankLine | LineFacts) -> BankLine:
     return line if isinstance(line, BankLine) else session.get(BankLine, line.id)
 
@@ -690,7 +700,8 @@ def bulk_matches(session: Session, bank_account: BankAccount, pairs: Sequence[tu
     """Write matches of single lines to items of a provider that posts nothing (booked
     postings) with a handful of statements; ``pairs`` are (line, suggestion). Automatic matches
     wait for review, others (``how="manual"``) count as looked at."""
-    if any(provider(s.item.provider).posts_entries for _, s in pairs):
+    posting = _posts_entries()
+    if any(posting[s.item.provider] for _, s in pairs):
         raise ValueError("bulk matches are only for providers that post nothing")
     now, actor_id = utcnow(), getattr(actor, "id", None)
     matches, parts, items = (BankMatch.__table__, BankMatchLine.__table__,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from backoffice.banking import matching, reconciliation, services, writers
 from backoffice.banking.matching import ItemIndex, LineFacts, OpenItem, Provider, fold, rank
@@ -325,6 +325,40 @@ def test_auto_accept_in_bulk_for_booked_postings(session, bank, treasurer):
     assert session.scalar(select(func.count()).select_from(audit.AuditEvent)
                           .where(audit.AuditEvent.action == "bank.auto_matched_in_bulk")) == 1
 
+
+
+def test_an_imports_matching_does_not_read_the_accounts_other_open_lines(session, bank,
+                                                                         treasurer):
+    """Matching after an import asks the providers for what may be suggested for the new lines
+    (``Provider.items_for``): a gift is its own line's item, so the account's other open lines
+    are not read. Issue 17: every import of 10,000 lines loaded every open incoming line of the
+    account as objects, for the donation provider."""
+    bank.auto_accept = True
+
+    def statement(day, remittance, reference):
+        return writers.camt053(IBAN, [ParsedStatement(
+            currency="EUR", opening=0, opening_date=day, closing=5000, closing_date=day,
+            lines=[ParsedLine(booking_date=day, amount=5000, currency="EUR",
+                              counterparty_name="A Friend", remittance=remittance,
+                              bank_reference=reference)])])
+
+    do_import(session, bank, statement(MARCH, "Spende", "B1"), treasurer)
+    earlier = line_of(session, bank_reference="B1")
+    assert earlier.status == "open"
+    session.expunge(earlier)  # loaded again only if read again
+    loaded = []
+    listener = lambda target, context: loaded.append(target.id)  # noqa: E731
+    event.listen(BankLine, "load", listener)
+    try:
+        do_import(session, bank, statement(MARCH + timedelta(days=1), "Spende", "B2"),
+                  treasurer)
+    finally:
+        event.remove(BankLine, "load", listener)
+    assert earlier.id not in loaded
+    newer = line_of(session, bank_reference="B2")
+    # the new gift is still offered as a donation: its own item was read
+    found = services.suggestions_for(session, bank, [newer])[newer.id]
+    assert ("donation", str(newer.id)) in {(s.item.provider, s.item.key) for s in found}
 
 # --- books against bank --------------------------------------------------------------------------
 
