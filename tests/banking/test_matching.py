@@ -326,7 +326,6 @@ def test_auto_accept_in_bulk_for_booked_postings(session, bank, treasurer):
                           .where(audit.AuditEvent.action == "bank.auto_matched_in_bulk")) == 1
 
 
-
 def test_an_imports_matching_does_not_read_the_accounts_other_open_lines(session, bank,
                                                                          treasurer):
     """Matching after an import asks the providers for what may be suggested for the new lines
@@ -359,6 +358,7 @@ def test_an_imports_matching_does_not_read_the_accounts_other_open_lines(session
     # the new gift is still offered as a donation: its own item was read
     found = services.suggestions_for(session, bank, [newer])[newer.id]
     assert ("donation", str(newer.id)) in {(s.item.provider, s.item.key) for s in found}
+
 
 # --- books against bank --------------------------------------------------------------------------
 

@@ -126,7 +126,6 @@ def test_the_statements_of_the_reports_are_planned_once(app, backend):
     assert any("$1" in plan.statement for plan in plans)
 
 
-
 def _plans_of_every_connection() -> list:
     """Each pooled connection's prepared statements: all of them checked out at once, so that
     each is a different one."""
